@@ -1,0 +1,125 @@
+package dev.capgate.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.capgate.api.v1alpha1.AgentSession;
+import dev.capgate.testkit.KubeControlPlane;
+import dev.capgate.testkit.ProcessResult;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The committed CRD on a real kube-apiserver: schema, CEL rules, printer columns, explain. */
+class AgentSessionApiIT {
+  static final KubeControlPlane kube = KubeControlPlane.shared();
+  static KubernetesClient client;
+  static String namespace;
+
+  @BeforeAll
+  static void installCrd() throws IOException {
+    client = kube.client();
+    CustomResourceDefinition crd = Serialization.unmarshal(
+        Files.readString(Path.of(CrdYamlInSyncTest.FILE)), CustomResourceDefinition.class);
+    client.resource(crd).serverSideApply();
+    client.apiextensions().v1().customResourceDefinitions().withName(crd.getMetadata().getName())
+        .waitUntilCondition(c -> c != null && c.getStatus() != null && c.getStatus().getConditions().stream()
+            .anyMatch(x -> "Established".equals(x.getType()) && "True".equals(x.getStatus())), 30, TimeUnit.SECONDS);
+    namespace = kube.newNamespace("crd");
+  }
+
+  static AgentSession session(String yaml) {
+    AgentSession s = Serialization.unmarshal(yaml, AgentSession.class);
+    s.getMetadata().setNamespace(namespace);
+    return s;
+  }
+
+  @Test
+  void aValidSessionIsAcceptedAndListedWithItsColumns() throws IOException {
+    AgentSession created = client.resource(session(AgentSessionValidatorTest.example())).create();
+    assertThat(created.getSpec().onRevoke()).as("defaulted by the schema").hasToString("Deny");
+
+    ProcessResult get = kube.kubectl("get", "agentsessions", "-n", namespace);
+    assertThat(get.exitCode()).as(get.stderr()).isZero();
+    assertThat(get.stdout().lines().findFirst().orElseThrow().split("\\s+"))
+        .containsExactly("NAME", "USER", "AGENT", "PHASE", "PODS", "EXPIRES", "AGE");
+    assertThat(get.stdout()).contains("fix-issue-42", "alice@example.com", "coding-agent");
+
+    ProcessResult shortName = kube.kubectl("get", "ags", "-n", namespace, "-o", "name");
+    assertThat(shortName.stdout().strip()).isEqualTo("agentsession.capgate.dev/fix-issue-42");
+  }
+
+  @Test
+  void kubectlExplainDescribesTheFields() {
+    ProcessResult explain = kube.kubectl("explain", "agentsession.spec.egress.tls");
+    assertThat(explain.exitCode()).as(explain.stderr()).isZero();
+    assertThat(explain.stdout()).contains("passthrough", "SNI allowlist only");
+  }
+
+  @Test
+  void userAndAgentAreImmutable() throws IOException {
+    String yaml = AgentSessionValidatorTest.example().replace("name: fix-issue-42", "name: immutable");
+    client.resource(session(yaml)).create();
+    assertThatThrownBy(() -> client.resources(AgentSession.class).inNamespace(namespace).withName("immutable")
+        .edit(s -> session(yaml.replace("user: alice@example.com", "user: mallory@example.com"))))
+        .isInstanceOf(KubernetesClientException.class)
+        .hasMessageContaining("spec.user").hasMessageContaining("spec.user is immutable");
+  }
+
+  /** Each case: one mistake, the field the API server must name, and words of its message. */
+  static Stream<Arguments> rejected() {
+    return Stream.of(
+        Arguments.of("a rule referencing an unknown credential", edit("credential: github\n", "credential: gitlab\n"),
+            "spec.egress", "must name an entry of spec.credentials"),
+        Arguments.of("a bad host pattern", edit("[api.github.com]", "[\"api.*.com\"]"),
+            "spec.egress[0].hosts[0]", "should match"),
+        Arguments.of("a ttl in days", edit("ttl: 2h", "ttl: 3d"), "spec.ttl", "should match"),
+        Arguments.of("a ttl over 720h", edit("ttl: 2h", "ttl: 721h"), "spec.ttl", "between 1s and 720h"),
+        Arguments.of("empty egress", truncate("  egress:", "  egress: []\n"), "spec.egress", "at least 1 items"),
+        Arguments.of("no user", edit("  user: alice@example.com\n", ""), "spec.user", "Required value"),
+        Arguments.of("credentials without vault", edit("  vault:\n    role: capgate-agent\n", ""),
+            "spec.vault", "spec.vault is required"),
+        Arguments.of("a passthrough rule with a credential",
+            edit("      tls: passthrough\n", "      tls: passthrough\n      credential: github\n"),
+            "spec.egress[2].tls", "not decrypted"),
+        Arguments.of("a header injection without header", edit("inject: {type: bearer}", "inject: {type: header}"),
+            "spec.credentials[0].inject.header", "header is required"),
+        Arguments.of("an unknown injection type", edit("inject: {type: bearer}", "inject: {type: cookie}"),
+            "spec.credentials[0].inject.type", "Unsupported value"),
+        Arguments.of("a rule with neither hosts nor cidrs", edit("      hosts: [github.com]\n", ""),
+            "spec.egress[1]", "either hosts"),
+        Arguments.of("an unknown method", edit("methods: [GET, POST]\n      paths: [\"/repos", "methods: [GET, TRACE]\n      paths: [\"/repos"),
+            "spec.egress[0].methods[1]", "Unsupported value"));
+  }
+
+  /** Applied as a user would, with kubectl: the typed model cannot even hold some of these. */
+  @ParameterizedTest(name = "the API server rejects {0}")
+  @MethodSource("rejected")
+  void theApiServerRejectsInvalidSessions(String mistake, UnaryOperator<String> edit, String field, String words)
+      throws IOException {
+    String yaml = edit.apply(AgentSessionValidatorTest.example()).replace("name: fix-issue-42", "name: bad");
+    ProcessResult create = kube.kubectlWithInput(yaml, "create", "-n", namespace, "-f", "-");
+    assertThat(create.exitCode()).as(mistake + " was accepted: " + create.stdout()).isNotZero();
+    assertThat(create.stderr()).as(mistake).contains(field).contains(words);
+  }
+
+  static UnaryOperator<String> edit(String from, String to) {
+    return AgentSessionValidatorTest.edit(from, to);
+  }
+
+  static UnaryOperator<String> truncate(String from, String replacement) {
+    return AgentSessionValidatorTest.truncateFrom(from, replacement);
+  }
+}

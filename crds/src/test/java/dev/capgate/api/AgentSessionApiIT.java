@@ -83,6 +83,8 @@ class AgentSessionApiIT {
     return Stream.of(
         Arguments.of("a rule referencing an unknown credential", edit("credential: github\n", "credential: gitlab\n"),
             "spec.egress", "must name an entry of spec.credentials"),
+        Arguments.of("credentials naming an unknown credential", edit("credential: github\n", "credentials: [github, gitlab]\n"),
+            "spec.egress", "must name an entry of spec.credentials"),
         Arguments.of("a bad host pattern", edit("[api.github.com]", "[\"api.*.com\"]"),
             "spec.egress[0].hosts[0]", "should match"),
         Arguments.of("a ttl in days", edit("ttl: 2h", "ttl: 3d"), "spec.ttl", "should match"),

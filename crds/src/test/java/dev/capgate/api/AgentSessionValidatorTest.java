@@ -66,6 +66,8 @@ class AgentSessionValidatorTest {
         Arguments.of("a malformed cidr", edit("hosts: [pypi.org, files.pythonhosted.org]\n      tls: passthrough", "cidrs: [10.1.2.300/32]\n      ports: [5432]"), "spec.egress[2].cidrs"),
         Arguments.of("a cidr prefix too long", edit("hosts: [pypi.org, files.pythonhosted.org]\n      tls: passthrough", "cidrs: [10.1.2.3/33]\n      ports: [5432]"), "spec.egress[2].cidrs"),
         Arguments.of("a port out of range", edit("tls: passthrough", "tls: passthrough\n      ports: [70000]"), "spec.egress[2].ports"),
+        Arguments.of("a rule naming credential and credentials", edit("credential: github\n", "credential: github\n      credentials: [github]\n"), "spec.egress[0].credentials"),
+        Arguments.of("a rule with an unknown credential in credentials", edit("credential: github\n", "credentials: [github, gitlab]\n"), "spec.egress[0].credentials"),
         Arguments.of("an agent name with capitals", edit("agent: coding-agent", "agent: Coding-Agent"), "spec.agent"));
   }
 

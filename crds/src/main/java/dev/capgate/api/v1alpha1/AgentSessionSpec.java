@@ -15,9 +15,9 @@ import java.util.List;
     fieldPath = ".vault", reason = "FieldValueRequired",
     message = "spec.vault is required when spec.credentials are declared")
 @ValidationRule(
-    value = "self.egress.all(r, !has(r.credential) || (has(self.credentials) && self.credentials.exists(c, c.name == r.credential)))",
+    value = "self.egress.all(r, (!has(r.credential) || (has(self.credentials) && self.credentials.exists(c, c.name == r.credential))) && (!has(r.credentials) || r.credentials.all(n, has(self.credentials) && self.credentials.exists(c, c.name == n))))",
     fieldPath = ".egress", reason = "FieldValueInvalid",
-    message = "every spec.egress[].credential must name an entry of spec.credentials")
+    message = "every spec.egress[].credential(s) must name an entry of spec.credentials")
 // Record components carry their annotations to both field and accessor, which the generator would
 // emit twice: field-level CEL rules therefore live here, on the object, with a fieldPath.
 @ValidationRule(value = "self.user == oldSelf.user", fieldPath = ".user", reason = "FieldValueForbidden",

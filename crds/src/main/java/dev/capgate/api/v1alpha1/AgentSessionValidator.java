@@ -154,7 +154,7 @@ public final class AgentSessionValidator {
       if (r.ports() == null || r.ports().isEmpty()) {
         add(at + ".ports", "are required for cidrs rules");
       }
-      if (r.credential() != null || r.methods() != null || r.paths() != null || r.tls() != null) {
+      if (!r.credentialNames().isEmpty() || r.methods() != null || r.paths() != null || r.tls() != null) {
         add(at + ".cidrs", "cidrs rules allow raw TCP only: no credential, methods, paths or tls");
       }
     }
@@ -168,11 +168,17 @@ public final class AgentSessionValidator {
     if (r.paths() != null) {
       r.paths().forEach(p -> checkPathPattern(at + ".paths", p));
     }
-    if (r.credential() != null && !credentials.contains(r.credential())) {
-      add(at + ".credential", "'" + r.credential() + "' is not declared in spec.credentials");
+    if (r.credential() != null && r.credentials() != null) {
+      add(at + ".credentials", "name one credential with credential, or several with credentials, not both");
+    }
+    String field = r.credentials() != null ? ".credentials" : ".credential";
+    r.credentialNames().stream().filter(name -> !credentials.contains(name)).forEach(name ->
+        add(at + field, "'" + name + "' is not declared in spec.credentials"));
+    if (r.credentials() != null && r.credentials().size() != Set.copyOf(r.credentials()).size()) {
+      add(at + ".credentials", "names a credential twice");
     }
     if (r.tlsOrDefault() == TlsMode.PASSTHROUGH
-        && (r.credential() != null || r.methods() != null || r.paths() != null)) {
+        && (!r.credentialNames().isEmpty() || r.methods() != null || r.paths() != null)) {
       add(at + ".tls", "passthrough traffic is not decrypted: no credential, methods or paths");
     }
   }

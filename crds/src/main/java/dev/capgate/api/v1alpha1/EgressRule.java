@@ -17,10 +17,13 @@ import java.util.List;
 @ValidationRule(value = "!has(self.cidrs) || has(self.ports)",
     fieldPath = ".ports", reason = "FieldValueRequired",
     message = "ports are required for cidrs rules")
-@ValidationRule(value = "!has(self.cidrs) || (!has(self.credential) && !has(self.methods) && !has(self.paths) && !has(self.tls))",
+@ValidationRule(value = "!(has(self.credential) && has(self.credentials))",
+    fieldPath = ".credentials", reason = "FieldValueForbidden",
+    message = "name one credential with credential, or several with credentials, not both")
+@ValidationRule(value = "!has(self.cidrs) || (!has(self.credential) && !has(self.credentials) && !has(self.methods) && !has(self.paths) && !has(self.tls))",
     fieldPath = ".cidrs", reason = "FieldValueForbidden",
     message = "cidrs rules allow raw TCP only: no credential, methods, paths or tls")
-@ValidationRule(value = "!has(self.tls) || self.tls != 'passthrough' || (!has(self.credential) && !has(self.methods) && !has(self.paths))",
+@ValidationRule(value = "!has(self.tls) || self.tls != 'passthrough' || (!has(self.credential) && !has(self.credentials) && !has(self.methods) && !has(self.paths))",
     fieldPath = ".tls", reason = "FieldValueForbidden",
     message = "tls: passthrough traffic is not decrypted, so the rule cannot inject a credential or match methods or paths")
 public record EgressRule(
@@ -52,8 +55,20 @@ public record EgressRule(
     @JsonPropertyDescription("Name of the credential to inject on requests this rule allows.")
     String credential,
 
+    @Size(min = 1, max = 4)
+    @JsonPropertyDescription("Several credentials injected together (each into its own header), instead of credential.")
+    List<@Pattern(Patterns.NAME) String> credentials,
+
     @JsonPropertyDescription("intercept (default): TLS is terminated with the pod CA so method, path and credential apply; passthrough: SNI allowlist only, bytes spliced untouched.")
     TlsMode tls) {
+
+  /** The credentials this rule injects, whichever field names them. */
+  public List<String> credentialNames() {
+    if (credentials != null) {
+      return credentials;
+    }
+    return credential == null ? List.of() : List.of(credential);
+  }
 
   public TlsMode tlsOrDefault() {
     return tls == null ? TlsMode.INTERCEPT : tls;

@@ -1,0 +1,116 @@
+package dev.capgate.operator;
+
+import dev.capgate.operator.injection.SidecarSettings;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The operator's settings, from environment variables (the chart sets them). Each has a default
+ * that works in a standard install; see {@link #fromEnv(Map)} for the names.
+ *
+ * @param namespace                  the operator's own namespace (serving certificate, webhook exclusion)
+ * @param watchNamespaces            namespaces whose sessions are reconciled; empty = all
+ * @param sidecar                    what is injected (image, Vault address/audience, resources)
+ * @param operatorVaultToken         the operator's Vault token (revocation), or null
+ * @param operatorVaultTokenFile     a file holding it, read at each use, or null
+ * @param vaultCaCertFile            PEM CA for Vault's TLS, or null for the JDK's roots
+ * @param caMaxValidity              longest life of a pod CA (a session without ttl)
+ * @param systemRootsFile            PEM bundle of the roots agents trust besides the pod CA
+ * @param webhookHost                address the webhook listens on
+ * @param webhookPort                port it listens on (0: any free port)
+ * @param webhookConfigurationName   the MutatingWebhookConfiguration's name
+ * @param manageWebhookConfiguration true: create/replace the whole configuration; false: caBundle only
+ * @param webhookUrl                 URL the API server calls (instead of a Service), or null
+ * @param webhookServiceName         Service in front of the operator (when no URL)
+ * @param webhookServicePort         that Service's port
+ * @param webhookCertificateSecret   Secret keeping the serving certificate
+ * @param webhookCertificateNames    extra DNS names / IPs of the serving certificate
+ * @param orphanedCaGrace            how long a CA may wait for its pod before it is deleted
+ */
+public record OperatorConfig(
+    String namespace,
+    List<String> watchNamespaces,
+    SidecarSettings sidecar,
+    String operatorVaultToken,
+    Path operatorVaultTokenFile,
+    Path vaultCaCertFile,
+    Duration caMaxValidity,
+    Path systemRootsFile,
+    String webhookHost,
+    int webhookPort,
+    String webhookConfigurationName,
+    boolean manageWebhookConfiguration,
+    String webhookUrl,
+    String webhookServiceName,
+    int webhookServicePort,
+    String webhookCertificateSecret,
+    List<String> webhookCertificateNames,
+    Duration orphanedCaGrace) {
+
+  public static OperatorConfig fromEnv(Map<String, String> env) {
+    Map<String, String> requests = new LinkedHashMap<>();
+    requests.put("cpu", env.getOrDefault("CAPGATE_SIDECAR_CPU_REQUEST", "50m"));
+    requests.put("memory", env.getOrDefault("CAPGATE_SIDECAR_MEMORY_REQUEST", "96Mi"));
+    Map<String, String> limits = new LinkedHashMap<>();
+    limits.put("cpu", env.getOrDefault("CAPGATE_SIDECAR_CPU_LIMIT", "1"));
+    limits.put("memory", env.getOrDefault("CAPGATE_SIDECAR_MEMORY_LIMIT", "256Mi"));
+    SidecarSettings sidecar = new SidecarSettings(
+        env.getOrDefault("CAPGATE_SIDECAR_IMAGE", "capgate/sidecar:0.1.0"),
+        env.getOrDefault("CAPGATE_SIDECAR_IMAGE_PULL_POLICY", "IfNotPresent"),
+        blankToNull(env.get("CAPGATE_VAULT_ADDR")),
+        env.getOrDefault("CAPGATE_VAULT_AUDIENCE", "vault"),
+        Long.parseLong(env.getOrDefault("CAPGATE_VAULT_TOKEN_EXPIRATION_SECONDS", "3600")),
+        Map.copyOf(requests),
+        Map.copyOf(limits));
+    String namespace = env.getOrDefault("CAPGATE_NAMESPACE", "capgate-system");
+    return new OperatorConfig(
+        namespace,
+        list(env.get("CAPGATE_WATCH_NAMESPACES")),
+        sidecar,
+        blankToNull(env.get("CAPGATE_OPERATOR_VAULT_TOKEN")),
+        path(env.get("CAPGATE_OPERATOR_VAULT_TOKEN_FILE")),
+        path(env.get("CAPGATE_VAULT_CACERT")),
+        duration(env.getOrDefault("CAPGATE_CA_MAX_VALIDITY", "720h")),
+        Path.of(env.getOrDefault("CAPGATE_SYSTEM_ROOTS", "/etc/ssl/certs/ca-certificates.crt")),
+        env.getOrDefault("CAPGATE_WEBHOOK_HOST", "0.0.0.0"),
+        Integer.parseInt(env.getOrDefault("CAPGATE_WEBHOOK_PORT", "9443")),
+        env.getOrDefault("CAPGATE_WEBHOOK_CONFIGURATION", "capgate-injector"),
+        Boolean.parseBoolean(env.getOrDefault("CAPGATE_WEBHOOK_MANAGE_CONFIGURATION", "true")),
+        blankToNull(env.get("CAPGATE_WEBHOOK_URL")),
+        env.getOrDefault("CAPGATE_WEBHOOK_SERVICE", "capgate-webhook"),
+        Integer.parseInt(env.getOrDefault("CAPGATE_WEBHOOK_SERVICE_PORT", "443")),
+        env.getOrDefault("CAPGATE_WEBHOOK_CERT_SECRET", "capgate-webhook-tls"),
+        list(env.get("CAPGATE_WEBHOOK_CERT_NAMES")),
+        duration(env.getOrDefault("CAPGATE_ORPHANED_CA_GRACE", "2m")));
+  }
+
+  /** Names the serving certificate must carry: the Service's DNS names, then the extra ones. */
+  public List<String> servingCertificateNames() {
+    List<String> names = new java.util.ArrayList<>();
+    names.add(webhookServiceName + "." + namespace + ".svc");
+    names.add(webhookServiceName + "." + namespace + ".svc.cluster.local");
+    names.addAll(webhookCertificateNames);
+    return names;
+  }
+
+  private static List<String> list(String value) {
+    return value == null || value.isBlank() ? List.of()
+        : Arrays.stream(value.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+  }
+
+  private static Path path(String value) {
+    return value == null || value.isBlank() ? null : Path.of(value);
+  }
+
+  private static String blankToNull(String value) {
+    return value == null || value.isBlank() ? null : value;
+  }
+
+  private static Duration duration(String value) {
+    return dev.capgate.api.v1alpha1.Durations.parse(value);
+  }
+}

@@ -1,0 +1,93 @@
+package dev.capgate.operator.ca;
+
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.Map;
+
+/**
+ * The Kubernetes objects that hold one pod's CA, both named {@code capgate-ca-<random>} (the pod
+ * name is not known at admission) and labelled with the session:
+ * <ul>
+ *   <li>a Secret with {@code ca.crt} and {@code ca.key} (the signing CA, which the sidecar sends
+ *       after each leaf) and {@code root.crt}, mounted into the sidecar only;</li>
+ *   <li>a ConfigMap with the public part, mounted read-only into agent containers:
+ *       {@code pod-ca.crt} (the root), {@code ca-bundle.pem} (root + system roots) and
+ *       {@code truststore.p12} (the same, for Java).</li>
+ * </ul>
+ * Both are immutable: the key never changes, and kubelets need not watch them.
+ */
+public final class PodCaObjects {
+  public static final String NAME_PREFIX = "capgate-ca-";
+  public static final String SESSION_LABEL = "capgate.dev/session";
+  public static final String COMPONENT_LABEL = "capgate.dev/component";
+  public static final String COMPONENT = "pod-ca";
+  public static final String MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
+  public static final String MANAGED_BY = "capgate";
+
+  public static final String CA_CERT_KEY = "ca.crt";
+  public static final String CA_KEY_KEY = "ca.key";
+  public static final String ROOT_KEY = "root.crt";
+  public static final String POD_CA_KEY = "pod-ca.crt";
+  public static final String BUNDLE_KEY = "ca-bundle.pem";
+  public static final String TRUSTSTORE_KEY = "truststore.p12";
+
+  private static final SecureRandom RANDOM = new SecureRandom();
+  private static final String ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
+
+  private PodCaObjects() {
+  }
+
+  /** {@code capgate-ca-} and 10 random characters (≈ 47 bits): collisions are not a concern. */
+  public static String newName() {
+    StringBuilder name = new StringBuilder(NAME_PREFIX);
+    for (int i = 0; i < 10; i++) {
+      name.append(ALPHABET.charAt(RANDOM.nextInt(ALPHABET.length())));
+    }
+    return name.toString();
+  }
+
+  /** Selects the CA objects of one session. */
+  public static Map<String, String> selector(String session) {
+    return Map.of(SESSION_LABEL, session, COMPONENT_LABEL, COMPONENT);
+  }
+
+  public static Secret secret(String namespace, String name, String session, OwnerReference owner, MintedCa ca) {
+    return new SecretBuilder()
+        .withNewMetadata().withNamespace(namespace).withName(name).withLabels(labels(session))
+        .withOwnerReferences(owner).endMetadata()
+        .withType("Opaque")
+        .withImmutable(true)
+        .withData(Map.of(
+            CA_CERT_KEY, base64(ca.certificatePem()),
+            CA_KEY_KEY, base64(ca.privateKeyPem()),
+            ROOT_KEY, base64(ca.rootPem())))
+        .build();
+  }
+
+  public static ConfigMap configMap(String namespace, String name, String session, OwnerReference owner,
+      MintedCa ca, TrustBundle trust) {
+    return new ConfigMapBuilder()
+        .withNewMetadata().withNamespace(namespace).withName(name).withLabels(labels(session))
+        .withOwnerReferences(owner).endMetadata()
+        .withImmutable(true)
+        .withData(Map.of(
+            POD_CA_KEY, ca.rootPem(),
+            BUNDLE_KEY, trust.pem(ca.root())))
+        .withBinaryData(Map.of(TRUSTSTORE_KEY, Base64.getEncoder().encodeToString(trust.pkcs12(ca.root()))))
+        .build();
+  }
+
+  private static Map<String, String> labels(String session) {
+    return Map.of(SESSION_LABEL, session, COMPONENT_LABEL, COMPONENT, MANAGED_BY_LABEL, MANAGED_BY);
+  }
+
+  private static String base64(String text) {
+    return Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8));
+  }
+}

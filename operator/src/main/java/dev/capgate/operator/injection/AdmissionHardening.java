@@ -1,0 +1,229 @@
+package dev.capgate.operator.injection;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EphemeralContainer;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodSecurityContext;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.SecurityContext;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.VolumeProjection;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Admission hardening (invariant 7): pods whose shape would let an agent container get around
+ * the sidecar are refused, each with a message that names the field and says why.
+ *
+ * <p>Checks run on the pod as it would be stored (after injection), so a mount the pod asks for
+ * of a volume the injection adds (the CA key, the sidecar's token) is caught too. Agent
+ * containers are all containers and init containers except Capgate's own two.
+ */
+public final class AdmissionHardening {
+  /** Capabilities that reach the pod's network stack or everything: iptables could be rewritten. */
+  static final Set<String> FORBIDDEN_CAPABILITIES = Set.of("NET_ADMIN", "NET_RAW", "SYS_ADMIN", "ALL");
+  static final String CA_SECRET_PREFIX = "capgate-ca-";
+
+  private AdmissionHardening() {
+  }
+
+  /** Violations of a pod about to be created (already injected); empty when it may be admitted. */
+  public static List<String> violations(Pod pod) {
+    PodSpec spec = pod.getSpec();
+    List<String> found = new ArrayList<>();
+    if (Boolean.TRUE.equals(spec.getHostNetwork())) {
+      found.add("spec.hostNetwork is true: the agent would share the node's network and bypass the sidecar's iptables rules");
+    }
+    if (Boolean.TRUE.equals(spec.getHostPID())) {
+      found.add("spec.hostPID is true: agent containers could read the sidecar's files and memory through /proc");
+    }
+    if (Boolean.TRUE.equals(spec.getShareProcessNamespace())) {
+      found.add("spec.shareProcessNamespace is true: agent containers could read the sidecar's files and memory through /proc");
+    }
+    if (PodMarkers.isInjected(pod)) {
+      found.addAll(capgateContainersIntact(spec));
+    }
+    for (Container c : PodInjector.agentContainers(spec)) {
+      found.addAll(containerViolations(new View("container", c.getName(), c.getSecurityContext(), c.getVolumeMounts()), spec));
+    }
+    return found;
+  }
+
+  /** Violations of ephemeral containers added to a running injected pod (kubectl debug). */
+  public static List<String> ephemeralViolations(Pod pod) {
+    PodSpec spec = pod.getSpec();
+    List<String> found = new ArrayList<>();
+    if (spec.getEphemeralContainers() == null) {
+      return found;
+    }
+    for (EphemeralContainer e : spec.getEphemeralContainers()) {
+      if (e.getTargetContainerName() != null && PodInjector.CAPGATE_CONTAINERS.contains(e.getTargetContainerName())) {
+        found.add("ephemeral container \"" + e.getName() + "\" targets \"" + e.getTargetContainerName()
+            + "\": it would share the sidecar's processes and read its CA key");
+      }
+      found.addAll(containerViolations(new View("ephemeral container", e.getName(), e.getSecurityContext(), e.getVolumeMounts()), spec));
+    }
+    return found;
+  }
+
+  /** Names the injection owns, in a pod that is not injected yet. */
+  public static List<String> reservedNameViolations(Pod pod) {
+    PodSpec spec = pod.getSpec();
+    List<String> found = new ArrayList<>();
+    List<Container> all = new ArrayList<>();
+    if (spec.getInitContainers() != null) {
+      all.addAll(spec.getInitContainers());
+    }
+    if (spec.getContainers() != null) {
+      all.addAll(spec.getContainers());
+    }
+    for (Container c : all) {
+      if (PodInjector.CAPGATE_CONTAINERS.contains(c.getName())) {
+        found.add("container name \"" + c.getName() + "\" is reserved for the capgate sidecar");
+      }
+    }
+    if (spec.getVolumes() != null) {
+      for (Volume v : spec.getVolumes()) {
+        if (PodInjector.RESERVED_VOLUMES.contains(v.getName())) {
+          found.add("volume name \"" + v.getName() + "\" is reserved for the capgate sidecar");
+        }
+      }
+    }
+    return found;
+  }
+
+  public static boolean projectsServiceAccountToken(Volume volume) {
+    return volume.getProjected() != null && volume.getProjected().getSources() != null
+        && volume.getProjected().getSources().stream().anyMatch(s -> s.getServiceAccountToken() != null);
+  }
+
+  /** A container of any kind, as far as the checks care. */
+  private record View(String kind, String name, SecurityContext securityContext, List<VolumeMount> mounts) {
+    String describe() {
+      return kind + " \"" + name + "\"";
+    }
+  }
+
+  private static List<String> containerViolations(View c, PodSpec spec) {
+    List<String> found = new ArrayList<>();
+    SecurityContext sc = c.securityContext();
+    if (sc != null && Boolean.TRUE.equals(sc.getPrivileged())) {
+      found.add(c.describe() + " is privileged: it could rewrite the pod's iptables rules and bypass the sidecar");
+    }
+    if (sc != null && sc.getCapabilities() != null && sc.getCapabilities().getAdd() != null) {
+      for (String cap : sc.getCapabilities().getAdd()) {
+        String normalized = normalizeCapability(cap);
+        if (FORBIDDEN_CAPABILITIES.contains(normalized)) {
+          found.add(c.describe() + " adds capability " + normalized
+              + ": it could rewrite the pod's iptables rules and bypass the sidecar");
+        }
+      }
+    }
+    Long uid = effectiveRunAsUser(sc, spec.getSecurityContext());
+    if (uid != null && uid == SidecarContract.PROXY_UID) {
+      boolean fromPod = sc == null || sc.getRunAsUser() == null;
+      found.add(c.describe() + " runs as uid " + uid + (fromPod ? " (from the pod's securityContext)" : "")
+          + ", the capgate sidecar's uid, whose traffic is not intercepted");
+    }
+    if (c.mounts() != null) {
+      for (VolumeMount mount : c.mounts()) {
+        Volume volume = volume(spec, mount.getName());
+        String problem = volume == null ? null : mountProblem(volume);
+        if (problem != null) {
+          found.add(c.describe() + " mounts volume \"" + mount.getName() + "\", " + problem);
+        }
+      }
+    }
+    return found;
+  }
+
+  private static String mountProblem(Volume volume) {
+    if (PodInjector.CA_VOLUME.equals(volume.getName()) || holdsCaSecret(volume)) {
+      return "which holds the pod CA key: only the capgate sidecar may mount it";
+    }
+    if (projectsServiceAccountToken(volume)) {
+      return "which holds a service-account token: agent containers get none, the sidecar alone talks to Vault";
+    }
+    if (PodInjector.SIDECAR_ONLY_VOLUMES.contains(volume.getName())) {
+      return "which belongs to the capgate sidecar";
+    }
+    if (volume.getHostPath() != null) {
+      return "a hostPath volume: node files could expose the sidecar's CA key and token";
+    }
+    return null;
+  }
+
+  private static boolean holdsCaSecret(Volume volume) {
+    if (volume.getSecret() != null && startsWithCaPrefix(volume.getSecret().getSecretName())) {
+      return true;
+    }
+    if (volume.getProjected() != null && volume.getProjected().getSources() != null) {
+      for (VolumeProjection source : volume.getProjected().getSources()) {
+        if (source.getSecret() != null && startsWithCaPrefix(source.getSecret().getName())) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  private static boolean startsWithCaPrefix(String name) {
+    return name != null && name.startsWith(CA_SECRET_PREFIX);
+  }
+
+  /**
+   * The injected pod must carry Capgate's containers where the injection put them, in the shape
+   * it gave them: otherwise a pod could claim "injected" and skip the sidecar.
+   */
+  private static List<String> capgateContainersIntact(PodSpec spec) {
+    List<Container> init = spec.getInitContainers() == null ? List.of() : spec.getInitContainers();
+    boolean intact = init.size() >= 2
+        && SidecarContract.INIT_CONTAINER.equals(init.get(0).getName())
+        && SidecarContract.PROXY_CONTAINER.equals(init.get(1).getName())
+        && "Always".equals(init.get(1).getRestartPolicy())
+        && initContainerIsNarrow(init.get(0).getSecurityContext())
+        && proxyIsUnprivileged(init.get(1).getSecurityContext())
+        && Boolean.FALSE.equals(spec.getAutomountServiceAccountToken());
+    return intact ? List.of() : List.of("the pod is marked " + PodMarkers.STATUS + "=" + PodMarkers.STATUS_INJECTED
+        + " but its capgate containers are missing or altered: remove the annotation and let the webhook inject");
+  }
+
+  private static boolean initContainerIsNarrow(SecurityContext sc) {
+    if (sc == null || Boolean.TRUE.equals(sc.getPrivileged())) {
+      return false;
+    }
+    List<String> added = sc.getCapabilities() == null || sc.getCapabilities().getAdd() == null
+        ? List.of() : sc.getCapabilities().getAdd();
+    return added.stream().map(AdmissionHardening::normalizeCapability).allMatch(Set.of("NET_ADMIN", "NET_RAW")::contains);
+  }
+
+  private static boolean proxyIsUnprivileged(SecurityContext sc) {
+    return sc != null && !Boolean.TRUE.equals(sc.getPrivileged())
+        && Objects.equals(sc.getRunAsUser(), SidecarContract.PROXY_UID)
+        && (sc.getCapabilities() == null || sc.getCapabilities().getAdd() == null || sc.getCapabilities().getAdd().isEmpty());
+  }
+
+  private static Long effectiveRunAsUser(SecurityContext container, PodSecurityContext pod) {
+    if (container != null && container.getRunAsUser() != null) {
+      return container.getRunAsUser();
+    }
+    return pod == null ? null : pod.getRunAsUser();
+  }
+
+  private static Volume volume(PodSpec spec, String name) {
+    if (spec.getVolumes() == null) {
+      return null;
+    }
+    return spec.getVolumes().stream().filter(v -> v.getName().equals(name)).findFirst().orElse(null);
+  }
+
+  /** Kubernetes accepts NET_ADMIN and CAP_NET_ADMIN, in any case. */
+  static String normalizeCapability(String cap) {
+    String upper = cap == null ? "" : cap.trim().toUpperCase(Locale.ROOT);
+    return upper.startsWith("CAP_") ? upper.substring(4) : upper;
+  }
+}

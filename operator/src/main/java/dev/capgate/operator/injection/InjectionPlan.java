@@ -1,0 +1,23 @@
+package dev.capgate.operator.injection;
+
+/**
+ * Everything about one pod's injection that is not in the operator's configuration: which
+ * session, which CA. Decided by {@link PodAdmitter}; applied by {@link PodInjector}.
+ *
+ * @param namespace      the pod's (and session's) namespace
+ * @param session        the AgentSession name
+ * @param caName         name of the CA Secret and ConfigMap ({@code capgate-ca-<random>})
+ * @param caFingerprint  {@code sha256:<hex>} of the CA certificate
+ * @param vaultRole      spec.vault.role, or null when the session declares no credentials
+ * @param vaultAuthMount spec.vault.authMount (default kubernetes), or null without spec.vault
+ * @param leaseConfigMap where the sidecars record Vault leases ({@code capgate-leases-<session>})
+ */
+public record InjectionPlan(
+    String namespace,
+    String session,
+    String caName,
+    String caFingerprint,
+    String vaultRole,
+    String vaultAuthMount,
+    String leaseConfigMap) {
+}

@@ -1,0 +1,149 @@
+package dev.capgate.operator.injection;
+
+import dev.capgate.api.v1alpha1.AgentSession;
+import dev.capgate.operator.KubernetesEvents;
+import dev.capgate.operator.ca.HostConstraints;
+import dev.capgate.operator.ca.MintedCa;
+import dev.capgate.operator.ca.PodCaMinter;
+import dev.capgate.operator.ca.PodCaObjects;
+import dev.capgate.operator.ca.TrustBundle;
+import dev.capgate.operator.session.SessionNames;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * Decides what happens to a pod at admission: untouched, refused (with the reason), or injected
+ * (with a fresh CA). The webhook server only translates AdmissionReview to and from this.
+ */
+public final class PodAdmitter {
+  private static final Logger LOG = LoggerFactory.getLogger(PodAdmitter.class);
+  static final String REFUSED = "capgate refused pod ";
+  /** Label values are at most 63 characters; the operator finds a session's pods by label. */
+  static final int MAX_LABEL_VALUE = 63;
+
+  private final KubernetesClient client;
+  private final SessionResolver sessions;
+  private final PodCaMinter minter;
+  private final TrustBundle trust;
+  private final PodInjector injector;
+  private final KubernetesEvents events;
+
+  public PodAdmitter(KubernetesClient client, SessionResolver sessions, PodCaMinter minter, TrustBundle trust,
+      PodInjector injector, KubernetesEvents events) {
+    this.client = client;
+    this.sessions = sessions;
+    this.minter = minter;
+    this.trust = trust;
+    this.injector = injector;
+    this.events = events;
+  }
+
+  public AdmissionDecision admit(PodAdmissionRequest request) {
+    Pod pod = request.pod();
+    if (pod == null || pod.getSpec() == null || !PodMarkers.wantsInjection(pod)) {
+      return AdmissionDecision.allow();
+    }
+    String session = PodMarkers.session(pod).orElse(null);
+    try (var ignored = MDC.putCloseable("session", session); var ignored2 = MDC.putCloseable("admission", request.uid())) {
+      if ("ephemeralcontainers".equals(request.subResource())) {
+        return refuseIfAny(request, null, AdmissionHardening.ephemeralViolations(pod));
+      }
+      if (!"CREATE".equals(request.operation()) || request.subResource() != null) {
+        return AdmissionDecision.allow();
+      }
+      if (session == null) {
+        return refuse(request, null, "it sets " + PodMarkers.INJECT + "=true but names no session: add the label "
+            + PodMarkers.SESSION + "=<AgentSession name>");
+      }
+      if (PodMarkers.isInjected(pod)) {
+        // Re-invocation or re-submission of an injected pod: nothing to add (no second CA), but
+        // still checked, and its session must still be usable.
+        return switch (sessions.resolve(request.namespace(), session)) {
+          case SessionResolver.Unusable unusable -> refuse(request, unusable.session(), unusable.reason());
+          case SessionResolver.Usable usable -> reinvoke(request, usable.session());
+        };
+      }
+      List<String> reserved = AdmissionHardening.reservedNameViolations(pod);
+      if (!reserved.isEmpty()) {
+        return refuseIfAny(request, null, reserved);
+      }
+      if (session.length() > MAX_LABEL_VALUE) {
+        return refuse(request, null, "AgentSession \"" + session + "\" has a name longer than " + MAX_LABEL_VALUE
+            + " characters, which cannot be a label value: use a shorter session name");
+      }
+      return switch (sessions.resolve(request.namespace(), session)) {
+        case SessionResolver.Unusable unusable -> refuse(request, unusable.session(), unusable.reason());
+        case SessionResolver.Usable usable -> inject(request, usable);
+      };
+    }
+  }
+
+  private AdmissionDecision reinvoke(PodAdmissionRequest request, AgentSession session) {
+    Pod completed = injector.inject(request.pod(), null);
+    List<String> violations = AdmissionHardening.violations(completed);
+    if (!violations.isEmpty()) {
+      return refuseIfAny(request, session, violations);
+    }
+    return AdmissionDecision.allow(PodPatch.diff(request.pod(), completed));
+  }
+
+  private AdmissionDecision inject(PodAdmissionRequest request, SessionResolver.Usable usable) {
+    AgentSession session = usable.session();
+    String caName = PodCaObjects.newName();
+    MintedCa ca = minter.mint(caName, HostConstraints.interceptedHosts(session.getSpec()), usable.expiresAt());
+    var vault = session.getSpec().vault();
+    InjectionPlan plan = new InjectionPlan(request.namespace(), session.getMetadata().getName(), caName,
+        ca.fingerprint(), vault == null ? null : vault.role(), vault == null ? null : vault.authMountOrDefault(),
+        SessionNames.leases(session.getMetadata().getName()));
+    Pod injected = injector.inject(request.pod(), plan);
+    List<String> violations = AdmissionHardening.violations(injected);
+    if (!violations.isEmpty()) {
+      return refuseIfAny(request, session, violations);
+    }
+    if (!request.dryRun()) {
+      storeCa(request.namespace(), caName, session, ca);
+      events.normal(session, "CaMinted", "minted pod CA " + caName + " (" + ca.fingerprint() + ", valid until "
+          + ca.certificate().getNotAfter().toInstant() + ") for pod " + request.podDescription());
+    }
+    LOG.info("injected pod {} (CA {}, {}{})", request.podDescription(), caName, ca.fingerprint(),
+        request.dryRun() ? ", dry run: nothing stored" : "");
+    return AdmissionDecision.allow(PodPatch.diff(request.pod(), injected));
+  }
+
+  /**
+   * The CA objects belong to the session until the pod exists (its uid is not known yet); the
+   * reconciler then hands them to the pod, so they go with it.
+   */
+  private void storeCa(String namespace, String caName, AgentSession session, MintedCa ca) {
+    OwnerReference owner = new OwnerReferenceBuilder()
+        .withApiVersion(session.getApiVersion()).withKind(session.getKind())
+        .withName(session.getMetadata().getName()).withUid(session.getMetadata().getUid())
+        .build();
+    String sessionName = session.getMetadata().getName();
+    client.configMaps().resource(PodCaObjects.configMap(namespace, caName, sessionName, owner, ca, trust)).create();
+    client.secrets().resource(PodCaObjects.secret(namespace, caName, sessionName, owner, ca)).create();
+  }
+
+  private AdmissionDecision refuseIfAny(PodAdmissionRequest request, AgentSession session, List<String> violations) {
+    if (violations.isEmpty()) {
+      return AdmissionDecision.allow();
+    }
+    return refuse(request, session, String.join("; ", new ArrayList<>(violations)));
+  }
+
+  private AdmissionDecision refuse(PodAdmissionRequest request, AgentSession session, String reason) {
+    String message = REFUSED + request.podDescription() + ": " + reason;
+    LOG.info(message);
+    if (session != null && !request.dryRun()) {
+      events.warning(session, "PodRejected", message);
+    }
+    return AdmissionDecision.deny(message);
+  }
+}

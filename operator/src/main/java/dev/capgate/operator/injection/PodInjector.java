@@ -1,0 +1,312 @@
+package dev.capgate.operator.injection;
+
+import static dev.capgate.operator.injection.SidecarContract.*;
+
+import io.fabric8.kubernetes.api.model.Capabilities;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EnvVarBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.ProbeBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
+import io.fabric8.kubernetes.api.model.SecurityContextBuilder;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * The mutation, as a pure function {@code Pod -> Pod} (Istio's model): the admission patch is the
+ * diff of the two, golden files show it, and injecting an injected pod returns it unchanged.
+ *
+ * <p>What it does: the init container {@code capgate-init} (iptables, NET_ADMIN/NET_RAW, root,
+ * nothing else) and the native sidecar {@code capgate-proxy} go first; the pod-level token
+ * automount is turned off and the token volume the ServiceAccount admission plugin already added
+ * is removed, so only the sidecar holds a (projected, Vault-audience) token; agent containers get
+ * the public trust material and the usual trust variables.
+ */
+public final class PodInjector {
+  /** Volumes the injection owns; a pod bringing its own of these names is refused. */
+  public static final String CA_VOLUME = "capgate-ca";
+  public static final String TOKEN_VOLUME = "capgate-token";
+  public static final String TRUST_VOLUME = "capgate-trust";
+  public static final String TMP_VOLUME = "capgate-tmp";
+  public static final Set<String> SIDECAR_ONLY_VOLUMES = Set.of(CA_VOLUME, TOKEN_VOLUME, TMP_VOLUME);
+  public static final Set<String> RESERVED_VOLUMES = Set.of(CA_VOLUME, TOKEN_VOLUME, TRUST_VOLUME, TMP_VOLUME);
+  public static final Set<String> CAPGATE_CONTAINERS = Set.of(INIT_CONTAINER, PROXY_CONTAINER);
+  /** Prefix of the token volume the ServiceAccount admission plugin adds before webhooks run. */
+  static final String AUTO_TOKEN_VOLUME_PREFIX = "kube-api-access-";
+  /** Holds an agent-supplied JAVA_TOOL_OPTIONS that comes from valueFrom, so ours can extend it. */
+  static final String AGENT_JAVA_TOOL_OPTIONS = "CAPGATE_AGENT_JAVA_TOOL_OPTIONS";
+  static final String JAVA_TRUST_OPTIONS =
+      "-Djavax.net.ssl.trustStore=" + TRUSTSTORE_FILE + " -Djavax.net.ssl.trustStoreType=PKCS12";
+
+  /** Trust variables of agent containers, in the order they are added. */
+  static final Map<String, String> TRUST_ENV = trustEnv();
+
+  private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
+
+  private final SidecarSettings settings;
+
+  public PodInjector(SidecarSettings settings) {
+    this.settings = settings;
+  }
+
+  /**
+   * A new pod: {@code pod} with Capgate injected; {@code pod} itself is not modified. An injected
+   * pod comes back unchanged, except for agent containers added since (plan may then be null).
+   */
+  public Pod inject(Pod pod, InjectionPlan plan) {
+    Pod out = SERIALIZATION.clone(pod);
+    if (PodMarkers.isInjected(out)) {
+      // Re-invocation: only containers another webhook added since then need the trust settings.
+      for (Container agent : agentContainers(out.getSpec())) {
+        if (agent.getVolumeMounts() == null || agent.getVolumeMounts().stream().noneMatch(m -> TRUST_VOLUME.equals(m.getName()))) {
+          addTrust(agent);
+        }
+      }
+      return out;
+    }
+    markPod(out, plan);
+    PodSpec spec = out.getSpec();
+    spec.setAutomountServiceAccountToken(false);
+    removeAutomountedToken(spec);
+    for (Container agent : agentContainers(spec)) {
+      addTrust(agent);
+    }
+    List<Container> initContainers = new ArrayList<>();
+    initContainers.add(initContainer());
+    initContainers.add(proxyContainer(plan));
+    initContainers.addAll(spec.getInitContainers() == null ? List.of() : spec.getInitContainers());
+    spec.setInitContainers(initContainers);
+    List<Volume> volumes = new ArrayList<>(spec.getVolumes() == null ? List.of() : spec.getVolumes());
+    volumes.addAll(volumes(plan));
+    spec.setVolumes(volumes);
+    return out;
+  }
+
+  /** The containers that are not Capgate's: regular ones and init containers the pod brought. */
+  public static List<Container> agentContainers(PodSpec spec) {
+    List<Container> agents = new ArrayList<>();
+    if (spec.getInitContainers() != null) {
+      spec.getInitContainers().stream().filter(c -> !CAPGATE_CONTAINERS.contains(c.getName())).forEach(agents::add);
+    }
+    if (spec.getContainers() != null) {
+      agents.addAll(spec.getContainers());
+    }
+    return agents;
+  }
+
+  private static void markPod(Pod pod, InjectionPlan plan) {
+    Map<String, String> labels = new LinkedHashMap<>(nullToEmpty(pod.getMetadata().getLabels()));
+    labels.put(PodMarkers.SESSION, plan.session());
+    pod.getMetadata().setLabels(labels);
+    Map<String, String> annotations = new LinkedHashMap<>(nullToEmpty(pod.getMetadata().getAnnotations()));
+    annotations.put(PodMarkers.STATUS, PodMarkers.STATUS_INJECTED);
+    annotations.put(PodMarkers.CA, plan.caName());
+    annotations.put(PodMarkers.CA_FINGERPRINT, plan.caFingerprint());
+    pod.getMetadata().setAnnotations(annotations);
+  }
+
+  /**
+   * The ServiceAccount admission plugin runs before webhooks and has already mounted the token
+   * ({@code kube-api-access-*}) into every container: turning automount off now is too late on
+   * its own, so the volume and its mounts go.
+   */
+  private static void removeAutomountedToken(PodSpec spec) {
+    if (spec.getVolumes() == null) {
+      return;
+    }
+    List<String> removed = spec.getVolumes().stream()
+        .filter(v -> v.getName().startsWith(AUTO_TOKEN_VOLUME_PREFIX) && AdmissionHardening.projectsServiceAccountToken(v))
+        .map(Volume::getName).toList();
+    if (removed.isEmpty()) {
+      return;
+    }
+    spec.setVolumes(new ArrayList<>(spec.getVolumes().stream().filter(v -> !removed.contains(v.getName())).toList()));
+    for (Container c : agentContainers(spec)) {
+      if (c.getVolumeMounts() != null) {
+        c.setVolumeMounts(new ArrayList<>(c.getVolumeMounts().stream().filter(m -> !removed.contains(m.getName())).toList()));
+      }
+    }
+  }
+
+  private static void addTrust(Container agent) {
+    List<VolumeMount> mounts = new ArrayList<>(agent.getVolumeMounts() == null ? List.of() : agent.getVolumeMounts());
+    mounts.add(new VolumeMountBuilder().withName(TRUST_VOLUME).withMountPath(TRUST_DIR).withReadOnly(true).build());
+    agent.setVolumeMounts(mounts);
+
+    List<EnvVar> env = new ArrayList<>(agent.getEnv() == null ? List.of() : agent.getEnv());
+    TRUST_ENV.forEach((name, value) -> setEnv(env, name, value));
+    extendJavaToolOptions(env);
+    agent.setEnv(env);
+  }
+
+  /** Ours wins over an agent-supplied value of the same name: intercepted TLS must verify. */
+  private static void setEnv(List<EnvVar> env, String name, String value) {
+    EnvVar var = new EnvVarBuilder().withName(name).withValue(value).build();
+    for (int i = 0; i < env.size(); i++) {
+      if (name.equals(env.get(i).getName())) {
+        env.set(i, var);
+        return;
+      }
+    }
+    env.add(var);
+  }
+
+  /**
+   * Keeps what the agent put in JAVA_TOOL_OPTIONS and appends the truststore options after it
+   * (the last -D of a property wins). A value from valueFrom cannot be concatenated here, so it
+   * moves to CAPGATE_AGENT_JAVA_TOOL_OPTIONS and JAVA_TOOL_OPTIONS refers to it with $(...).
+   */
+  private static void extendJavaToolOptions(List<EnvVar> env) {
+    for (int i = 0; i < env.size(); i++) {
+      EnvVar existing = env.get(i);
+      if (!"JAVA_TOOL_OPTIONS".equals(existing.getName())) {
+        continue;
+      }
+      if (existing.getValueFrom() != null) {
+        env.set(i, new EnvVarBuilder().withName("JAVA_TOOL_OPTIONS")
+            .withValue("$(" + AGENT_JAVA_TOOL_OPTIONS + ") " + JAVA_TRUST_OPTIONS).build());
+        env.add(i, new EnvVarBuilder().withName(AGENT_JAVA_TOOL_OPTIONS).withValueFrom(existing.getValueFrom()).build());
+      } else {
+        String agentOptions = existing.getValue() == null ? "" : existing.getValue().strip();
+        env.set(i, new EnvVarBuilder().withName("JAVA_TOOL_OPTIONS")
+            .withValue(agentOptions.isEmpty() ? JAVA_TRUST_OPTIONS : agentOptions + " " + JAVA_TRUST_OPTIONS).build());
+      }
+      return;
+    }
+    env.add(new EnvVarBuilder().withName("JAVA_TOOL_OPTIONS").withValue(JAVA_TRUST_OPTIONS).build());
+  }
+
+  private Container initContainer() {
+    return new ContainerBuilder()
+        .withName(INIT_CONTAINER)
+        .withImage(settings.image())
+        .withImagePullPolicy(settings.imagePullPolicy())
+        .withArgs(INIT_ARG)
+        .withEnv(portEnv())
+        .withResources(resources())
+        // Root with exactly the two capabilities iptables needs, only for the few milliseconds the
+        // rules take; runAsNonRoot false overrides a pod-level runAsNonRoot that would forbid uid 0.
+        .withSecurityContext(new SecurityContextBuilder()
+            .withRunAsUser(0L)
+            .withRunAsNonRoot(false)
+            .withPrivileged(false)
+            .withAllowPrivilegeEscalation(false)
+            .withCapabilities(new Capabilities(List.of("NET_ADMIN", "NET_RAW"), List.of("ALL")))
+            .build())
+        .build();
+  }
+
+  private Container proxyContainer(InjectionPlan plan) {
+    List<EnvVar> env = new ArrayList<>();
+    env.add(new EnvVarBuilder().withName(ENV_SESSION_NAMESPACE).withValue(plan.namespace()).build());
+    env.add(new EnvVarBuilder().withName(ENV_SESSION_NAME).withValue(plan.session()).build());
+    env.add(new EnvVarBuilder().withName(ENV_POD_NAME).withNewValueFrom().withNewFieldRef()
+        .withFieldPath("metadata.name").endFieldRef().endValueFrom().build());
+    env.add(new EnvVarBuilder().withName(ENV_POD_UID).withNewValueFrom().withNewFieldRef()
+        .withFieldPath("metadata.uid").endFieldRef().endValueFrom().build());
+    if (settings.vaultAddress() != null) {
+      env.add(new EnvVarBuilder().withName(ENV_VAULT_ADDR).withValue(settings.vaultAddress()).build());
+    }
+    if (plan.vaultRole() != null) {
+      env.add(new EnvVarBuilder().withName(ENV_VAULT_ROLE).withValue(plan.vaultRole()).build());
+    }
+    if (plan.vaultAuthMount() != null) {
+      env.add(new EnvVarBuilder().withName(ENV_VAULT_AUTH_MOUNT).withValue(plan.vaultAuthMount()).build());
+    }
+    env.add(new EnvVarBuilder().withName(ENV_VAULT_TOKEN_FILE).withValue(TOKEN_FILE).build());
+    env.add(new EnvVarBuilder().withName(ENV_CA_DIR).withValue(CA_DIR).build());
+    env.add(new EnvVarBuilder().withName(ENV_LEASE_CONFIGMAP).withValue(plan.leaseConfigMap()).build());
+    env.addAll(portEnv());
+    return new ContainerBuilder()
+        .withName(PROXY_CONTAINER)
+        .withImage(settings.image())
+        .withImagePullPolicy(settings.imagePullPolicy())
+        .withArgs(PROXY_ARG)
+        // A native sidecar: started before the agent's containers, stopped after them.
+        .withRestartPolicy("Always")
+        .withEnv(env)
+        .withResources(resources())
+        // The startup probe holds back the next containers until the proxy listens: the agent's
+        // first connection must not meet an empty port.
+        .withStartupProbe(readyz(1, 120))
+        .withReadinessProbe(readyz(2, 3))
+        .withSecurityContext(new SecurityContextBuilder()
+            .withRunAsUser(PROXY_UID)
+            .withRunAsGroup(PROXY_UID)
+            .withRunAsNonRoot(true)
+            .withPrivileged(false)
+            .withReadOnlyRootFilesystem(true)
+            .withAllowPrivilegeEscalation(false)
+            .withCapabilities(new Capabilities(List.of(), List.of("ALL")))
+            .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
+            .build())
+        .withVolumeMounts(
+            new VolumeMountBuilder().withName(CA_VOLUME).withMountPath(CA_DIR).withReadOnly(true).build(),
+            new VolumeMountBuilder().withName(TOKEN_VOLUME).withMountPath(TOKEN_DIR).withReadOnly(true).build(),
+            new VolumeMountBuilder().withName(TMP_VOLUME).withMountPath("/tmp").build())
+        .build();
+  }
+
+  private static Probe readyz(int periodSeconds, int failureThreshold) {
+    return new ProbeBuilder().withNewHttpGet().withPath(READINESS_PATH)
+        .withNewPort(ADMIN_PORT).endHttpGet()
+        .withPeriodSeconds(periodSeconds).withFailureThreshold(failureThreshold).build();
+  }
+
+  private static List<EnvVar> portEnv() {
+    return List.of(
+        new EnvVarBuilder().withName(ENV_PROXY_UID).withValue(Long.toString(PROXY_UID)).build(),
+        new EnvVarBuilder().withName(ENV_PROXY_PORT).withValue(Integer.toString(PROXY_PORT)).build(),
+        new EnvVarBuilder().withName(ENV_DNS_PORT).withValue(Integer.toString(DNS_PORT)).build(),
+        new EnvVarBuilder().withName(ENV_ADMIN_PORT).withValue(Integer.toString(ADMIN_PORT)).build());
+  }
+
+  private io.fabric8.kubernetes.api.model.ResourceRequirements resources() {
+    return new ResourceRequirementsBuilder().withRequests(quantities(settings.requests()))
+        .withLimits(quantities(settings.limits())).build();
+  }
+
+  private static Map<String, Quantity> quantities(Map<String, String> values) {
+    Map<String, Quantity> out = new TreeMap<>();
+    values.forEach((k, v) -> out.put(k, new Quantity(v)));
+    return out;
+  }
+
+  private List<Volume> volumes(InjectionPlan plan) {
+    return List.of(
+        new VolumeBuilder().withName(CA_VOLUME).withNewSecret().withSecretName(plan.caName()).endSecret().build(),
+        new VolumeBuilder().withName(TOKEN_VOLUME).withNewProjected().addNewSource().withNewServiceAccountToken()
+            .withAudience(settings.vaultAudience()).withExpirationSeconds(settings.tokenExpirationSeconds())
+            .withPath(TOKEN_PATH).endServiceAccountToken().endSource().endProjected().build(),
+        new VolumeBuilder().withName(TRUST_VOLUME).withNewConfigMap().withName(plan.caName()).endConfigMap().build(),
+        new VolumeBuilder().withName(TMP_VOLUME).withNewEmptyDir().withSizeLimit(new Quantity("64Mi")).endEmptyDir().build());
+  }
+
+  private static Map<String, String> trustEnv() {
+    Map<String, String> env = new LinkedHashMap<>();
+    env.put("SSL_CERT_FILE", BUNDLE_FILE);        // OpenSSL, Go, Ruby, uv, many CLIs
+    env.put("REQUESTS_CA_BUNDLE", BUNDLE_FILE);   // Python requests
+    env.put("CURL_CA_BUNDLE", BUNDLE_FILE);       // curl
+    env.put("GIT_SSL_CAINFO", BUNDLE_FILE);       // git over HTTPS
+    env.put("NODE_EXTRA_CA_CERTS", POD_CA_FILE);  // Node adds this to its built-in roots
+    return java.util.Collections.unmodifiableMap(env);
+  }
+
+  private static <K, V> Map<K, V> nullToEmpty(Map<K, V> map) {
+    return map == null ? Map.of() : map;
+  }
+}

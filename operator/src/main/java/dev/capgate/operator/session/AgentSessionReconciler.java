@@ -1,0 +1,234 @@
+package dev.capgate.operator.session;
+
+import dev.capgate.api.v1alpha1.AgentSession;
+import dev.capgate.api.v1alpha1.AgentSessionStatus;
+import dev.capgate.api.v1alpha1.OnRevoke;
+import dev.capgate.api.v1alpha1.Phase;
+import dev.capgate.operator.KubernetesEvents;
+import dev.capgate.operator.injection.PodMarkers;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.api.reconciler.Workflow;
+import io.javaoperatorsdk.operator.api.reconciler.dependent.Dependent;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.SecondaryToPrimaryMapper;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.TransformingItemStore;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * The one reconciler of {@code AgentSession}: status (phase, conditions, expiry, bound pods), the
+ * sidecars' RBAC and lease ledger (dependent resources), custody of the pods' CAs, expiry at
+ * creation + ttl (a scheduled reconcile, no polling), and revocation when the session is deleted.
+ */
+@Workflow(dependents = {
+    @Dependent(type = SidecarRoleDependentResource.class),
+    @Dependent(type = SidecarRoleBindingDependentResource.class),
+    @Dependent(type = LeaseLedgerDependentResource.class)})
+@ControllerConfiguration(name = "agentsession", finalizerName = AgentSessionReconciler.FINALIZER)
+public class AgentSessionReconciler implements Reconciler<AgentSession>, Cleaner<AgentSession> {
+  private static final Logger LOG = LoggerFactory.getLogger(AgentSessionReconciler.class);
+  public static final String FINALIZER = "capgate.dev/revocation";
+  static final String BOUND_PODS = "bound-pods";
+  static final String CA_SECRETS = "pod-ca-secrets";
+  /** How long to wait before trying Vault again when revocation failed. */
+  static final Duration REVOCATION_RETRY = Duration.ofSeconds(10);
+
+  private final Clock clock;
+  private final PodCaCustody custody;
+  private final SessionRevocation revocation;
+  private final KubernetesEvents events;
+  private final KubernetesClient client;
+
+  public AgentSessionReconciler(KubernetesClient client, Clock clock, Duration orphanGrace,
+      SessionRevocation revocation, KubernetesEvents events) {
+    this.client = client;
+    this.clock = clock;
+    this.custody = new PodCaCustody(client, orphanGrace);
+    this.revocation = revocation;
+    this.events = events;
+  }
+
+  @Override
+  public List<EventSource<?, AgentSession>> prepareEventSources(EventSourceContext<AgentSession> context) {
+    SecondaryToPrimaryMapper<Pod> podToSession = bySessionLabel();
+    var pods = new InformerEventSource<>(InformerEventSourceConfiguration.from(Pod.class, AgentSession.class)
+        .withName(BOUND_PODS)
+        .withLabelSelector(PodMarkers.SESSION)
+        .withSecondaryToPrimaryMapper(podToSession)
+        .build(), context);
+    SecondaryToPrimaryMapper<Secret> secretToSession = bySessionLabel();
+    var caSecrets = new InformerEventSource<>(InformerEventSourceConfiguration.from(Secret.class, AgentSession.class)
+        .withName(CA_SECRETS)
+        .withLabelSelector(SessionLabels.POD_CA_SELECTOR)
+        .withSecondaryToPrimaryMapper(secretToSession)
+        // Metadata is all custody needs: CA keys never sit in the operator's cache.
+        .withItemStore(new TransformingItemStore<>(AgentSessionReconciler::metadataOnly))
+        .build(), context);
+    return List.of(pods, caSecrets);
+  }
+
+  @Override
+  public UpdateControl<AgentSession> reconcile(AgentSession session, Context<AgentSession> context) {
+    try (var ignored = MDC.putCloseable("session", session.getMetadata().getName());
+        var ignored2 = MDC.putCloseable("namespace", session.getMetadata().getNamespace())) {
+      Instant now = clock.instant();
+      Set<Pod> pods = context.getSecondaryResources(Pod.class);
+      Set<Secret> caSecrets = context.getSecondaryResources(Secret.class);
+      Optional<Instant> custodyRecheck = custody.reconcile(session, pods, caSecrets, now);
+      int bound = (int) pods.stream().filter(BoundPods::isBound).count();
+
+      StatusCalculator.Outcome outcome = StatusCalculator.compute(session, bound, now);
+      AgentSessionStatus previous = session.getStatus();
+      AgentSessionStatus next = outcome.status();
+      Optional<Instant> retry = Optional.empty();
+      if (next.phase() == Phase.Expired) {
+        retry = revokeExpired(session, pods);
+      }
+      announce(session, previous, next);
+
+      final UpdateControl<AgentSession> control;
+      if (Objects.equals(previous, next)) {
+        control = UpdateControl.noUpdate();
+      } else {
+        session.setStatus(next);
+        control = UpdateControl.patchStatus(session);
+      }
+      Stream.of(outcome.nextChange(), custodyRecheck, retry).flatMap(Optional::stream).min(Instant::compareTo)
+          .ifPresent(at -> control.rescheduleAfter(Duration.between(now, at).plusMillis(50).toMillis()));
+      return control;
+    }
+  }
+
+  /** Expiry revokes like deletion does, except that the session object and the CAs stay. */
+  private Optional<Instant> revokeExpired(AgentSession session, Set<Pod> pods) {
+    if (session.getSpec().onRevokeOrDefault() == OnRevoke.DeletePods && !pods.isEmpty()) {
+      int deleted = revocation.deletePods(session);
+      if (deleted > 0) {
+        events.normal(session, "PodsDeleted", "deleted " + deleted + " pod(s) of the expired session (onRevoke: DeletePods)");
+      }
+    }
+    try {
+      SessionRevocation.Revoked revoked = revocation.revokeLeases(session);
+      if (revoked.leases() + revoked.accessors() > 0) {
+        events.normal(session, "LeasesRevoked", "revoked " + revoked.leases() + " Vault lease(s) and "
+            + revoked.accessors() + " token accessor(s) of the expired session");
+      }
+      return Optional.empty();
+    } catch (VaultRevoker.VaultUnavailableException e) {
+      events.warning(session, "RevocationFailed", e.getMessage());
+      LOG.warn("revocation of expired session failed, retrying in {}", REVOCATION_RETRY, e);
+      return Optional.of(clock.instant().plus(REVOCATION_RETRY));
+    }
+  }
+
+  private void announce(AgentSession session, AgentSessionStatus previous, AgentSessionStatus next) {
+    Phase before = previous == null ? null : previous.phase();
+    String readyBefore = previous == null || previous.conditions() == null ? null
+        : previous.conditions().stream().filter(c -> StatusCalculator.READY.equals(c.getType()))
+            .map(c -> c.getReason() + ":" + c.getMessage()).findFirst().orElse(null);
+    var ready = next.conditions().getFirst();
+    if (StatusCalculator.REASON_INVALID.equals(ready.getReason())) {
+      if (!Objects.equals(readyBefore, ready.getReason() + ":" + ready.getMessage())) {
+        events.warning(session, "InvalidSpec", "the session is invalid, its sidecars deny every request: " + ready.getMessage());
+        LOG.warn("session is invalid: {}", ready.getMessage());
+      }
+      return;
+    }
+    if (before != next.phase()) {
+      switch (next.phase()) {
+        case Active -> events.normal(session, "Active", "the session is active, " + ready.getMessage());
+        case Expired -> events.normal(session, "Expired", ready.getMessage());
+        default -> {
+        }
+      }
+      LOG.info("session phase {} -> {}", before, next.phase());
+    }
+  }
+
+  /**
+   * Revocation. Sidecars watching the session deny from the moment it is marked for deletion;
+   * here: Vault leases and tokens first (the finalizer stays until Vault confirms), then the pod
+   * CAs, then, with {@code onRevoke: DeletePods}, the pods.
+   */
+  @Override
+  public DeleteControl cleanup(AgentSession session, Context<AgentSession> context) {
+    try (var ignored = MDC.putCloseable("session", session.getMetadata().getName());
+        var ignored2 = MDC.putCloseable("namespace", session.getMetadata().getNamespace())) {
+      SessionRevocation.Revoked revoked;
+      try {
+        revoked = revocation.revokeLeases(session);
+      } catch (VaultRevoker.VaultUnavailableException e) {
+        // A deleted session must not leave live leases behind: keep the finalizer and retry.
+        events.warning(session, "RevocationFailed", e.getMessage() + "; retrying in " + REVOCATION_RETRY.toSeconds() + "s");
+        LOG.warn("revocation failed, keeping the finalizer", e);
+        markRevoked(session);
+        return DeleteControl.noFinalizerRemoval().rescheduleAfter(REVOCATION_RETRY.toMillis());
+      }
+      int cas = revocation.destroyPodCas(session);
+      int pods = 0;
+      if (session.getSpec() != null && session.getSpec().onRevokeOrDefault() == OnRevoke.DeletePods) {
+        pods = revocation.deletePods(session);
+      }
+      String message = "revoked: " + revoked.leases() + " Vault lease(s), " + revoked.accessors()
+          + " token accessor(s), " + cas + " pod CA(s) destroyed"
+          + (pods > 0 ? ", " + pods + " pod(s) deleted" : "");
+      events.normal(session, "Revoked", message);
+      LOG.info("session {}", message);
+      return DeleteControl.defaultDelete();
+    }
+  }
+
+  /**
+   * Shows the state of a session whose revocation waits for Vault ({@code kubectl get}). Only
+   * then: a status write while the finalizer is being removed would make that removal conflict.
+   */
+  private void markRevoked(AgentSession session) {
+    if (session.getStatus() != null && session.getStatus().phase() == Phase.Revoked) {
+      return;
+    }
+    try {
+      AgentSession copy = new AgentSession();
+      copy.getMetadata().setName(session.getMetadata().getName());
+      copy.getMetadata().setNamespace(session.getMetadata().getNamespace());
+      copy.setStatus(StatusCalculator.revoked(session, clock.instant()));
+      client.resource(copy).patchStatus();
+    } catch (RuntimeException e) {
+      LOG.debug("could not mark the session revoked: {}", e.getMessage());
+    }
+  }
+
+  private static <R extends io.fabric8.kubernetes.api.model.HasMetadata> SecondaryToPrimaryMapper<R> bySessionLabel() {
+    return resource -> {
+      var labels = resource.getMetadata().getLabels();
+      String session = labels == null ? null : labels.get(PodMarkers.SESSION);
+      return session == null ? Set.of() : Set.of(new ResourceID(session, resource.getMetadata().getNamespace()));
+    };
+  }
+
+  private static Secret metadataOnly(Secret secret) {
+    secret.setData(null);
+    secret.setStringData(null);
+    return secret;
+  }
+}

@@ -1,0 +1,41 @@
+package dev.capgate.operator.session;
+
+import dev.capgate.api.v1alpha1.AgentSession;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
+
+/**
+ * What a session's sidecars may do with their own service-account identity: read this session
+ * (get/list/watch, this name only) and record Vault leases in the session's ledger ConfigMap.
+ * Nothing else: not other sessions, not secrets, not pods.
+ */
+@KubernetesDependent(informer = @Informer(labelSelector = SessionLabels.SIDECAR_RBAC_SELECTOR))
+public class SidecarRoleDependentResource extends CRUDKubernetesDependentResource<Role, AgentSession> {
+
+  public SidecarRoleDependentResource() {
+    super(Role.class);
+  }
+
+  @Override
+  protected Role desired(AgentSession session, Context<AgentSession> context) {
+    String name = session.getMetadata().getName();
+    return new RoleBuilder()
+        .withNewMetadata()
+        .withName(SessionNames.sidecarRbac(name))
+        .withNamespace(session.getMetadata().getNamespace())
+        .withLabels(SessionLabels.of(SessionLabels.SIDECAR_RBAC, name))
+        .endMetadata()
+        .withRules(
+            new PolicyRuleBuilder().withApiGroups(AgentSession.GROUP).withResources("agentsessions")
+                .withResourceNames(name).withVerbs("get", "list", "watch").build(),
+            // Create cannot be limited to a name, so the operator creates the ledger itself.
+            new PolicyRuleBuilder().withApiGroups("").withResources("configmaps")
+                .withResourceNames(SessionNames.leases(name)).withVerbs("get", "update", "patch").build())
+        .build();
+  }
+}

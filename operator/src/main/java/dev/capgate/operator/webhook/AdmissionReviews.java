@@ -1,0 +1,75 @@
+package dev.capgate.operator.webhook;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.capgate.operator.injection.AdmissionDecision;
+import dev.capgate.operator.injection.PodAdmissionRequest;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+
+/** admission.k8s.io/v1 AdmissionReview in and out; nothing else. */
+final class AdmissionReviews {
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+  private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
+
+  private AdmissionReviews() {
+  }
+
+  /** @throws IllegalArgumentException when the body is not an AdmissionReview with a request */
+  static PodAdmissionRequest parse(byte[] body) {
+    JsonNode review;
+    try {
+      review = MAPPER.readTree(body);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("not JSON: " + e.getMessage());
+    }
+    JsonNode request = review == null ? null : review.get("request");
+    if (request == null || !request.hasNonNull("uid")) {
+      throw new IllegalArgumentException("not an AdmissionReview with a request");
+    }
+    JsonNode object = request.get("object");
+    Pod pod = object == null || object.isNull() || !"Pod".equals(object.path("kind").asText("Pod"))
+        ? null : SERIALIZATION.convertValue(object, Pod.class);
+    String subResource = request.path("subResource").asText("");
+    return new PodAdmissionRequest(
+        request.get("uid").asText(),
+        request.path("operation").asText(""),
+        subResource.isEmpty() ? null : subResource,
+        request.path("namespace").asText(""),
+        request.path("dryRun").asBoolean(false),
+        pod);
+  }
+
+  /** Reads the uid only, to answer even a request that could not be parsed otherwise. */
+  static String uidOf(byte[] body) {
+    try {
+      return MAPPER.readTree(body).path("request").path("uid").asText("");
+    } catch (IOException | RuntimeException e) {
+      return "";
+    }
+  }
+
+  static byte[] response(String uid, AdmissionDecision decision) {
+    ObjectNode review = MAPPER.createObjectNode();
+    review.put("apiVersion", "admission.k8s.io/v1");
+    review.put("kind", "AdmissionReview");
+    ObjectNode response = review.putObject("response");
+    response.put("uid", uid);
+    response.put("allowed", decision.allowed());
+    if (decision.patch() != null) {
+      response.put("patchType", "JSONPatch");
+      response.put("patch", Base64.getEncoder().encodeToString(decision.patch().toString().getBytes(StandardCharsets.UTF_8)));
+    }
+    if (!decision.allowed()) {
+      ObjectNode status = response.putObject("status");
+      status.put("code", 403);
+      status.put("reason", "Forbidden");
+      status.put("message", decision.message());
+    }
+    return review.toString().getBytes(StandardCharsets.UTF_8);
+  }
+}

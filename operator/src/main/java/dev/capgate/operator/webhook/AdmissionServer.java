@@ -1,0 +1,116 @@
+package dev.capgate.operator.webhook;
+
+import dev.capgate.operator.injection.AdmissionDecision;
+import dev.capgate.operator.injection.PodAdmissionRequest;
+import dev.capgate.operator.injection.PodAdmitter;
+import dev.capgate.operator.ca.ServingCertificates;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.PemKeyCertOptions;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The webhook's HTTPS server. It speaks AdmissionReview on {@code POST /mutate} and nothing else
+ * ({@code GET /healthz} for probes); every decision is {@link PodAdmitter}'s. Decisions make API
+ * calls, so they run on virtual threads, never on the event loop.
+ */
+public final class AdmissionServer implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(AdmissionServer.class);
+  public static final String PATH = "/mutate";
+  /** Pods are far smaller; the API server caps requests at 3 MiB anyway. */
+  static final int MAX_BODY = 3 * 1024 * 1024;
+
+  private final Vertx vertx;
+  private final PodAdmitter admitter;
+  private final ExecutorService decisions = Executors.newVirtualThreadPerTaskExecutor();
+  private HttpServer server;
+
+  public AdmissionServer(Vertx vertx, PodAdmitter admitter) {
+    this.vertx = vertx;
+    this.admitter = admitter;
+  }
+
+  /** Listens on {@code host:port} (port 0: any free port) with the given serving certificate. */
+  public int start(String host, int port, ServingCertificates.Issued tls) {
+    HttpServerOptions options = new HttpServerOptions()
+        .setSsl(true)
+        .setKeyCertOptions(new PemKeyCertOptions()
+            .setCertValue(Buffer.buffer(tls.certPem()))
+            .setKeyValue(Buffer.buffer(tls.keyPem())));
+    try {
+      server = vertx.createHttpServer(options).requestHandler(this::route)
+          .listen(port, host).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("the admission webhook could not listen on " + host + ":" + port, e);
+    }
+    LOG.info("admission webhook listening on https://{}:{}{}", host, server.actualPort(), PATH);
+    return server.actualPort();
+  }
+
+  private void route(HttpServerRequest request) {
+    if ("/healthz".equals(request.path())) {
+      request.response().end("ok");
+      return;
+    }
+    if (!PATH.equals(request.path()) || request.method() != io.vertx.core.http.HttpMethod.POST) {
+      request.response().setStatusCode(404).end();
+      return;
+    }
+    Context context = vertx.getOrCreateContext();
+    request.body().onSuccess(body -> {
+      if (body.length() > MAX_BODY) {
+        request.response().setStatusCode(413).end();
+        return;
+      }
+      byte[] bytes = body.getBytes();
+      decisions.execute(() -> {
+        byte[] answer;
+        int status = 200;
+        try {
+          answer = review(bytes);
+        } catch (IllegalArgumentException e) {
+          status = 400;
+          answer = e.getMessage().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        }
+        int code = status;
+        byte[] out = answer;
+        context.runOnContext(v -> request.response().setStatusCode(code)
+            .putHeader("content-type", code == 200 ? "application/json" : "text/plain")
+            .end(Buffer.buffer(out)));
+      });
+    }).onFailure(e -> request.response().setStatusCode(400).end());
+  }
+
+  private byte[] review(byte[] body) {
+    long start = System.nanoTime();
+    PodAdmissionRequest request = AdmissionReviews.parse(body);
+    AdmissionDecision decision;
+    try {
+      decision = admitter.admit(request);
+    } catch (RuntimeException e) {
+      // failurePolicy is Fail: refusing is the safe answer, and saying why helps whoever sees it.
+      LOG.error("admission {} of pod {} failed", request.uid(), request.podDescription(), e);
+      decision = AdmissionDecision.deny("capgate could not decide on pod " + request.podDescription()
+          + ": internal error (" + e.getClass().getSimpleName() + "), see the operator log");
+    }
+    LOG.debug("admission {} {} pod {} in {} µs: {}", request.uid(), request.operation(), request.podDescription(),
+        (System.nanoTime() - start) / 1000, decision.allowed() ? "allowed" : "denied");
+    return AdmissionReviews.response(request.uid(), decision);
+  }
+
+  @Override
+  public void close() {
+    if (server != null) {
+      server.close().toCompletionStage().toCompletableFuture().join();
+    }
+    decisions.close();
+  }
+}

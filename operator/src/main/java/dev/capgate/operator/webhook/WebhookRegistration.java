@@ -1,0 +1,179 @@
+package dev.capgate.operator.webhook;
+
+import dev.capgate.operator.injection.PodMarkers;
+import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhook;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookBuilder;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfigurationBuilder;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.RuleWithOperationsBuilder;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingAdmissionPolicy;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingAdmissionPolicyBinding;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingAdmissionPolicyBindingBuilder;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingAdmissionPolicyBuilder;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.WebhookClientConfig;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.WebhookClientConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps the MutatingWebhookConfiguration right at start: either the whole configuration (when the
+ * operator manages it) or only the caBundle of a configuration installed by the chart.
+ *
+ * <p>The configuration, and why:
+ * <ul>
+ *   <li>objectSelector {@code capgate.dev/inject=true}: unrelated pods never wait for the webhook
+ *       (an annotation cannot be selected on, so opt-in is the label; a ValidatingAdmissionPolicy
+ *       refuses pods that carry it as an annotation only);</li>
+ *   <li>namespaceSelector leaving out kube-system and the operator's own namespace, so the
+ *       webhook can never block the pods that would bring it back;</li>
+ *   <li>{@code failurePolicy: Fail}: an opted-in pod never starts without its sidecar;</li>
+ *   <li>{@code sideEffects: NoneOnDryRun}: the CA Secret is created, except on dry runs;</li>
+ *   <li>{@code reinvocationPolicy: IfNeeded}: if a later webhook adds containers, they get the
+ *       trust settings too (re-invocation of an injected pod changes nothing else, mints no CA);</li>
+ *   <li>CREATE of pods, and UPDATE of pods/ephemeralcontainers (kubectl debug is checked too).</li>
+ * </ul>
+ */
+public final class WebhookRegistration {
+  private static final Logger LOG = LoggerFactory.getLogger(WebhookRegistration.class);
+  public static final String WEBHOOK_NAME = "inject.capgate.dev";
+  static final int TIMEOUT_SECONDS = 5;
+
+  private final KubernetesClient client;
+
+  public WebhookRegistration(KubernetesClient client) {
+    this.client = client;
+  }
+
+  /** Where the API server reaches the webhook: a URL, or a Service of the operator's namespace. */
+  public record Target(String url, String serviceNamespace, String serviceName, int servicePort) {
+    public static Target url(String url) {
+      return new Target(url, null, null, 0);
+    }
+
+    public static Target service(String namespace, String name, int port) {
+      return new Target(null, namespace, name, port);
+    }
+  }
+
+  /**
+   * Creates or replaces the whole configuration, and the admission policy that refuses pods
+   * opting in by annotation only (see {@link #ANNOTATION_ONLY_POLICY}).
+   */
+  public MutatingWebhookConfiguration apply(String configurationName, Target target, String caBundlePem,
+      String operatorNamespace) {
+    MutatingWebhookConfiguration desired = desired(configurationName, target, caBundlePem, operatorNamespace);
+    MutatingWebhookConfiguration applied = client.admissionRegistration().v1().mutatingWebhookConfigurations()
+        .resource(desired).forceConflicts().serverSideApply();
+    client.admissionRegistration().v1().validatingAdmissionPolicies().resource(annotationOnlyPolicy())
+        .forceConflicts().serverSideApply();
+    client.admissionRegistration().v1().validatingAdmissionPolicyBindings().resource(annotationOnlyBinding())
+        .forceConflicts().serverSideApply();
+    LOG.info("mutating webhook configuration {} applied ({})", configurationName,
+        target.url() != null ? target.url() : target.serviceNamespace() + "/" + target.serviceName());
+    return applied;
+  }
+
+  /** Sets the caBundle of every webhook of an existing configuration; false if there is none. */
+  public boolean patchCaBundle(String configurationName, String caBundlePem) {
+    var resource = client.admissionRegistration().v1().mutatingWebhookConfigurations().withName(configurationName);
+    if (resource.get() == null) {
+      LOG.error("mutating webhook configuration {} does not exist: opted-in pods will be refused until it does",
+          configurationName);
+      return false;
+    }
+    String bundle = base64(caBundlePem);
+    resource.edit(config -> {
+      for (MutatingWebhook webhook : config.getWebhooks()) {
+        webhook.getClientConfig().setCaBundle(bundle);
+      }
+      return config;
+    });
+    LOG.info("caBundle of mutating webhook configuration {} updated", configurationName);
+    return true;
+  }
+
+  /**
+   * The webhook only sees pods labelled {@code capgate.dev/inject=true}. A pod carrying that key
+   * as an annotation only would start without its sidecar, silently: this policy, evaluated in
+   * the API server (CEL, no webhook call, nothing to be down), refuses it and says what to add.
+   */
+  static final String ANNOTATION_ONLY_POLICY = "capgate-inject-label-required";
+
+  static ValidatingAdmissionPolicy annotationOnlyPolicy() {
+    String annotated = "has(object.metadata.annotations) && '" + PodMarkers.INJECT + "' in object.metadata.annotations"
+        + " && object.metadata.annotations['" + PodMarkers.INJECT + "'] == 'true'";
+    String labelled = "has(object.metadata.labels) && '" + PodMarkers.INJECT + "' in object.metadata.labels"
+        + " && object.metadata.labels['" + PodMarkers.INJECT + "'] == 'true'";
+    return new ValidatingAdmissionPolicyBuilder()
+        .withNewMetadata().withName(ANNOTATION_ONLY_POLICY)
+        .withLabels(Map.of("app.kubernetes.io/managed-by", "capgate")).endMetadata()
+        .withNewSpec()
+        .withFailurePolicy("Fail")
+        .withNewMatchConstraints().addNewResourceRule().withOperations("CREATE").withApiGroups("")
+        .withApiVersions("v1").withResources("pods").endResourceRule().endMatchConstraints()
+        .addNewValidation().withExpression("!(" + annotated + ") || (" + labelled + ")")
+        .withMessage("the pod has the annotation " + PodMarkers.INJECT + "=true but not the label: capgate selects pods"
+            + " by the label " + PodMarkers.INJECT + "=true, so without it the pod would run without its sidecar")
+        .withReason("Invalid").endValidation()
+        .endSpec().build();
+  }
+
+  static ValidatingAdmissionPolicyBinding annotationOnlyBinding() {
+    return new ValidatingAdmissionPolicyBindingBuilder()
+        .withNewMetadata().withName(ANNOTATION_ONLY_POLICY)
+        .withLabels(Map.of("app.kubernetes.io/managed-by", "capgate")).endMetadata()
+        .withNewSpec().withPolicyName(ANNOTATION_ONLY_POLICY).withValidationActions("Deny").endSpec()
+        .build();
+  }
+
+  static MutatingWebhookConfiguration desired(String configurationName, Target target, String caBundlePem,
+      String operatorNamespace) {
+    WebhookClientConfigBuilder clientConfig = new WebhookClientConfigBuilder().withCaBundle(base64(caBundlePem));
+    if (target.url() != null) {
+      clientConfig.withUrl(target.url());
+    } else {
+      clientConfig.withNewService().withNamespace(target.serviceNamespace()).withName(target.serviceName())
+          .withPort(target.servicePort()).withPath(AdmissionServer.PATH).endService();
+    }
+    WebhookClientConfig config = clientConfig.build();
+    List<String> protectedNamespaces = new ArrayList<>(List.of("kube-system"));
+    if (operatorNamespace != null && !protectedNamespaces.contains(operatorNamespace)) {
+      protectedNamespaces.add(operatorNamespace);
+    }
+    MutatingWebhook webhook = new MutatingWebhookBuilder()
+        .withName(WEBHOOK_NAME)
+        .withClientConfig(config)
+        .withRules(
+            new RuleWithOperationsBuilder().withOperations("CREATE").withApiGroups("").withApiVersions("v1")
+                .withResources("pods").withScope("Namespaced").build(),
+            new RuleWithOperationsBuilder().withOperations("UPDATE").withApiGroups("").withApiVersions("v1")
+                .withResources("pods/ephemeralcontainers").withScope("Namespaced").build())
+        .withObjectSelector(new LabelSelectorBuilder().withMatchLabels(Map.of(PodMarkers.INJECT, "true")).build())
+        .withNamespaceSelector(new LabelSelectorBuilder().addNewMatchExpression()
+            .withKey("kubernetes.io/metadata.name").withOperator("NotIn").withValues(protectedNamespaces)
+            .endMatchExpression().build())
+        .withFailurePolicy("Fail")
+        .withMatchPolicy("Equivalent")
+        .withSideEffects("NoneOnDryRun")
+        .withTimeoutSeconds(TIMEOUT_SECONDS)
+        .withReinvocationPolicy("IfNeeded")
+        .withAdmissionReviewVersions("v1")
+        .build();
+    return new MutatingWebhookConfigurationBuilder()
+        .withNewMetadata().withName(configurationName)
+        .withLabels(Map.of("app.kubernetes.io/managed-by", "capgate")).endMetadata()
+        .withWebhooks(webhook)
+        .build();
+  }
+
+  private static String base64(String pem) {
+    return Base64.getEncoder().encodeToString(pem.getBytes(StandardCharsets.UTF_8));
+  }
+}

@@ -1,0 +1,44 @@
+package dev.capgate.operator.injection;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+
+/** A fixed plan and settings, so golden files do not change from run to run. */
+final class InjectionFixtures {
+  static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
+
+  static final SidecarSettings SETTINGS = new SidecarSettings(
+      "capgate/sidecar:test", "IfNotPresent", "https://vault.vault.svc:8200", "vault", 3600,
+      Map.of("cpu", "50m", "memory", "96Mi"), Map.of("cpu", "1", "memory", "256Mi"));
+
+  static final InjectionPlan PLAN = new InjectionPlan("agents", "fix-issue-42", "capgate-ca-test0test0",
+      "sha256:0000000000000000000000000000000000000000000000000000000000000000", "capgate-agent", "kubernetes",
+      "capgate-leases-fix-issue-42");
+
+  private InjectionFixtures() {
+  }
+
+  static String resource(String path) {
+    try (InputStream in = InjectionFixtures.class.getResourceAsStream(path)) {
+      if (in == null) {
+        throw new IllegalArgumentException("no test resource " + path);
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static Pod pod(String yaml) {
+    return SERIALIZATION.unmarshal(yaml, Pod.class);
+  }
+
+  static String yaml(Pod pod) {
+    return SERIALIZATION.asYaml(pod);
+  }
+}

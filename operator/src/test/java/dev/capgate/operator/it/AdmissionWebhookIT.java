@@ -1,0 +1,284 @@
+package dev.capgate.operator.it;
+
+import static dev.capgate.operator.it.OperatorUnderTest.agentPod;
+import static dev.capgate.operator.it.OperatorUnderTest.githubSession;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.capgate.api.v1alpha1.AgentSession;
+import dev.capgate.operator.injection.PodMarkers;
+import dev.capgate.testkit.ProcessResult;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EphemeralContainerBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import org.bouncycastle.asn1.ASN1OctetString;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.NameConstraints;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The admission webhook through the real API server: what gets stored, and what is refused. */
+class AdmissionWebhookIT {
+  static OperatorUnderTest stack;
+  static KubernetesClient client;
+  static String ns;
+
+  @BeforeAll
+  static void start() {
+    stack = OperatorUnderTest.shared();
+    client = stack.client;
+    ns = stack.kube.newNamespace("admission");
+    client.serviceAccounts().inNamespace(ns).resource(new ServiceAccountBuilder().withNewMetadata()
+        .withName("coding-agent").endMetadata().build()).create();
+    stack.createSession(ns, githubSession("fix-issue-42", "ttl: 2h"));
+  }
+
+  @Test
+  void injectsAnOptedInPod() throws Exception {
+    Pod pod = stack.createPod(ns, agentPod("agent-1", "fix-issue-42", "coding-agent"));
+
+    List<Container> init = pod.getSpec().getInitContainers();
+    assertThat(init).extracting(Container::getName).containsExactly("capgate-init", "capgate-proxy");
+    Container initContainer = init.get(0);
+    assertThat(initContainer.getImage()).isEqualTo(OperatorUnderTest.SIDECAR_IMAGE);
+    assertThat(initContainer.getArgs()).containsExactly("init");
+    assertThat(initContainer.getSecurityContext().getRunAsUser()).isZero();
+    assertThat(initContainer.getSecurityContext().getCapabilities().getAdd()).containsExactly("NET_ADMIN", "NET_RAW");
+    assertThat(initContainer.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
+
+    Container proxy = init.get(1);
+    assertThat(proxy.getRestartPolicy()).isEqualTo("Always");
+    assertThat(proxy.getArgs()).containsExactly("proxy");
+    assertThat(proxy.getSecurityContext().getRunAsUser()).isEqualTo(1337L);
+    assertThat(proxy.getSecurityContext().getRunAsGroup()).isEqualTo(1337L);
+    assertThat(proxy.getSecurityContext().getRunAsNonRoot()).isTrue();
+    assertThat(proxy.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+    assertThat(proxy.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
+    assertThat(proxy.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");
+    assertThat(proxy.getReadinessProbe().getHttpGet().getPort().getIntVal()).isEqualTo(15021);
+    assertThat(env(proxy)).containsEntry("CAPGATE_SESSION_NAMESPACE", ns)
+        .containsEntry("CAPGATE_SESSION_NAME", "fix-issue-42")
+        .containsEntry("CAPGATE_VAULT_ADDR", stack.bao.address())
+        .containsEntry("CAPGATE_VAULT_ROLE", "capgate-agent")
+        .containsEntry("CAPGATE_VAULT_AUTH_MOUNT", "kubernetes")
+        .containsEntry("CAPGATE_VAULT_TOKEN_FILE", "/var/run/secrets/capgate/token/token")
+        .containsEntry("CAPGATE_CA_DIR", "/var/run/secrets/capgate/ca")
+        .containsEntry("CAPGATE_PROXY_UID", "1337");
+
+    // Invariant 2: no token for the agent; the sidecar alone has one, for Vault.
+    assertThat(pod.getSpec().getAutomountServiceAccountToken()).isFalse();
+    assertThat(pod.getSpec().getVolumes()).noneMatch(v -> v.getName().startsWith("kube-api-access-"));
+    Container agent = pod.getSpec().getContainers().getFirst();
+    assertThat(agent.getVolumeMounts()).extracting(m -> m.getName()).containsExactly("capgate-trust");
+    assertThat(proxy.getVolumeMounts()).extracting(m -> m.getName()).contains("capgate-ca", "capgate-token");
+    var token = pod.getSpec().getVolumes().stream().filter(v -> v.getName().equals("capgate-token")).findFirst().orElseThrow();
+    assertThat(token.getProjected().getSources().getFirst().getServiceAccountToken().getAudience()).isEqualTo("vault");
+    assertThat(token.getProjected().getSources().getFirst().getServiceAccountToken().getExpirationSeconds()).isEqualTo(3600L);
+
+    assertThat(env(agent)).containsEntry("SSL_CERT_FILE", "/etc/capgate/trust/ca-bundle.pem")
+        .containsEntry("REQUESTS_CA_BUNDLE", "/etc/capgate/trust/ca-bundle.pem")
+        .containsEntry("CURL_CA_BUNDLE", "/etc/capgate/trust/ca-bundle.pem")
+        .containsEntry("GIT_SSL_CAINFO", "/etc/capgate/trust/ca-bundle.pem")
+        .containsEntry("NODE_EXTRA_CA_CERTS", "/etc/capgate/trust/pod-ca.crt")
+        .containsKey("JAVA_TOOL_OPTIONS");
+
+    // The pod CA: Secret (key, sidecar only) and ConfigMap (public part), named by the annotation.
+    String caName = pod.getMetadata().getAnnotations().get(PodMarkers.CA);
+    assertThat(caName).startsWith("capgate-ca-");
+    assertThat(pod.getMetadata().getAnnotations()).containsEntry(PodMarkers.STATUS, "injected");
+    assertThat(pod.getMetadata().getLabels()).containsEntry(PodMarkers.SESSION, "fix-issue-42");
+    Secret secret = client.secrets().inNamespace(ns).withName(caName).get();
+    assertThat(secret.getData()).containsKeys("ca.crt", "ca.key", "root.crt");
+    assertThat(secret.getMetadata().getLabels()).containsEntry("capgate.dev/session", "fix-issue-42");
+    X509Certificate signing = certificate(Base64.getDecoder().decode(secret.getData().get("ca.crt")));
+    NameConstraints constraints = NameConstraints.getInstance(
+        ASN1OctetString.getInstance(signing.getExtensionValue(Extension.nameConstraints.getId())).getOctets());
+    assertThat(constraints.getPermittedSubtrees()).extracting(s -> s.getBase().getName().toString())
+        .containsExactly("api.github.com", ".githubusercontent.com");
+    AgentSession session = stack.session(ns, "fix-issue-42");
+    Instant expiry = Instant.parse(session.getMetadata().getCreationTimestamp()).plus(Duration.ofHours(2));
+    assertThat(signing.getNotAfter().toInstant()).isBeforeOrEqualTo(expiry);
+
+    ConfigMap trust = client.configMaps().inNamespace(ns).withName(caName).get();
+    X509Certificate root = certificate(trust.getData().get("pod-ca.crt").getBytes(StandardCharsets.US_ASCII));
+    signing.verify(root.getPublicKey());
+    assertThat(pod.getMetadata().getAnnotations().get(PodMarkers.CA_FINGERPRINT)).startsWith("sha256:");
+    assertThat(trust.getData().get("ca-bundle.pem")).startsWith(trust.getData().get("pod-ca.crt"));
+    assertThat(trust.getBinaryData()).containsKey("truststore.p12");
+
+    // Once the pod exists, its CA belongs to it (and goes with it).
+    await("CA handed over to the pod").atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+        assertThat(client.secrets().inNamespace(ns).withName(caName).get().getMetadata().getOwnerReferences())
+            .extracting(o -> o.getUid()).containsExactly(pod.getMetadata().getUid()));
+  }
+
+  @Test
+  void aGenerateNamePodGetsACaOfItsOwn() {
+    Pod pod = client.pods().inNamespace(ns).resource(new PodBuilder().withNewMetadata().withGenerateName("job-")
+        .withLabels(Map.of("capgate.dev/inject", "true", "capgate.dev/session", "fix-issue-42")).endMetadata()
+        .withNewSpec().addNewContainer().withName("agent").withImage("registry.example/agent:1.0").endContainer()
+        .withRestartPolicy("Never").endSpec().build()).create();
+    assertThat(pod.getMetadata().getName()).startsWith("job-");
+    String caName = pod.getMetadata().getAnnotations().get(PodMarkers.CA);
+    assertThat(client.secrets().inNamespace(ns).withName(caName).get()).isNotNull();
+  }
+
+  @Test
+  void resubmittingAnInjectedPodDoublesNothing() {
+    Pod first = stack.createPod(ns, agentPod("agent-resubmit", "fix-issue-42", "default"));
+    int casBefore = caSecretCount();
+    Pod copy = new PodBuilder(first).editMetadata().withName("agent-resubmit-copy").withUid(null).withResourceVersion(null)
+        .withCreationTimestamp(null).withManagedFields(List.of()).endMetadata().withStatus(null).build();
+    Pod second = client.resource(copy).create();
+    assertThat(second.getSpec().getInitContainers()).extracting(Container::getName).containsExactly("capgate-init", "capgate-proxy");
+    assertThat(second.getSpec().getVolumes()).extracting(v -> v.getName()).doesNotHaveDuplicates();
+    assertThat(second.getSpec().getContainers().getFirst().getEnv()).extracting(EnvVar::getName).doesNotHaveDuplicates();
+    assertThat(second.getMetadata().getAnnotations().get(PodMarkers.CA)).isEqualTo(first.getMetadata().getAnnotations().get(PodMarkers.CA));
+    assertThat(caSecretCount()).isEqualTo(casBefore);
+  }
+
+  @Test
+  void aDryRunStoresNoCa() {
+    int before = caSecretCount();
+    ProcessResult result = stack.kube.kubectlWithInput(agentPod("agent-dry", "fix-issue-42", "default"),
+        "create", "-n", ns, "--dry-run=server", "-o", "yaml", "-f", "-");
+    assertThat(result.exitCode()).as(result.stderr()).isZero();
+    assertThat(result.stdout()).contains("capgate-proxy").contains("capgate.dev/status: injected");
+    assertThat(caSecretCount()).isEqualTo(before);
+  }
+
+  @Test
+  void podsWithoutTheLabelAreNotTouched() {
+    Pod plain = stack.createPod(ns, """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: plain}
+        spec:
+          containers: [{name: app, image: registry.example/app:1}]
+        """);
+    assertThat(plain.getSpec().getInitContainers()).isEmpty();
+    assertThat(plain.getSpec().getAutomountServiceAccountToken()).isNull();
+    assertThat(plain.getMetadata().getAnnotations()).doesNotContainKey(PodMarkers.STATUS);
+  }
+
+  /** Selectors see labels only: a pod opting in by annotation alone is refused, not run bare. */
+  @Test
+  void anOptInByAnnotationOnlyIsRefused() {
+    assertThatThrownBy(() -> stack.createPod(ns, """
+        apiVersion: v1
+        kind: Pod
+        metadata:
+          name: annotated-only
+          annotations: {capgate.dev/inject: "true", capgate.dev/session: fix-issue-42}
+        spec:
+          containers: [{name: app, image: registry.example/app:1}]
+        """)).isInstanceOf(KubernetesClientException.class)
+        .hasMessageContaining("has the annotation capgate.dev/inject=true but not the label");
+  }
+
+  @Test
+  void reinvocationAfterAnotherWebhookDoublesNothing() throws Exception {
+    try (ContainerAddingWebhook other = new ContainerAddingWebhook(client)) {
+      int casBefore = caSecretCount();
+      java.util.concurrent.atomic.AtomicInteger attempt = new java.util.concurrent.atomic.AtomicInteger();
+      Pod pod = await("the other webhook registered").atMost(Duration.ofSeconds(30)).ignoreExceptions()
+          .until(() -> stack.createPod(ns, agentPod("agent-reinvoked-" + attempt.incrementAndGet(), "fix-issue-42", "default")
+              .replace("capgate.dev/inject: \"true\"", "capgate.dev/inject: \"true\"\n    " + ContainerAddingWebhook.LABEL + ": \"true\"")),
+              p -> p.getSpec().getContainers().size() == 2);
+      assertThat(pod.getSpec().getInitContainers()).extracting(Container::getName).containsExactly("capgate-init", "capgate-proxy");
+      assertThat(pod.getSpec().getVolumes()).extracting(v -> v.getName()).doesNotHaveDuplicates();
+      Container late = pod.getSpec().getContainers().get(1);
+      assertThat(late.getName()).isEqualTo("late");
+      assertThat(late.getVolumeMounts()).extracting(m -> m.getName()).containsExactly("capgate-trust");
+      assertThat(env(late)).containsEntry("SSL_CERT_FILE", "/etc/capgate/trust/ca-bundle.pem");
+      assertThat(other.calls.get()).isPositive();
+      assertThat(caSecretCount()).isEqualTo(casBefore + attempt.get());
+    }
+  }
+
+  @Test
+  void rejectsAPodWithoutSession() {
+    assertRefused("""
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: no-session, labels: {capgate.dev/inject: "true"}}
+        spec:
+          containers: [{name: agent, image: registry.example/agent:1.0}]
+        """, "names no session: add the label capgate.dev/session=<AgentSession name>");
+  }
+
+  @Test
+  void rejectsAPodNamingAMissingSession() {
+    assertRefused(agentPod("orphan", "no-such-session", "default"),
+        "AgentSession \"no-such-session\" does not exist in namespace \"" + ns + "\"");
+  }
+
+  @Test
+  void rejectsAPodOfAnExpiredSession() {
+    stack.createSession(ns, githubSession("short-lived", "ttl: 1s"));
+    await("session expired").atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+        assertRefused(agentPod("too-late", "short-lived", "default"), "AgentSession \"short-lived\" expired at"));
+  }
+
+  @Test
+  void rejectsAPodOfAnInvalidSession() {
+    stack.createSession(ns, """
+        apiVersion: capgate.dev/v1alpha1
+        kind: AgentSession
+        metadata: {name: dotted}
+        spec:
+          user: alice@example.com
+          agent: coding-agent
+          egress:
+          - name: api
+            hosts: [api.github.com]
+            paths: ["/repos/../admin"]
+        """);
+    assertRefused(agentPod("invalid", "dotted", "default"), "AgentSession \"dotted\" is invalid: spec.egress[0].paths");
+  }
+
+  @Test
+  void rejectsEphemeralContainersTargetingTheSidecar() {
+    Pod pod = stack.createPod(ns, agentPod("agent-debugged", "fix-issue-42", "default"));
+    assertThatThrownBy(() -> client.pods().inNamespace(ns).withName(pod.getMetadata().getName()).ephemeralContainers()
+        .edit(p -> new PodBuilder(p).editSpec().addToEphemeralContainers(new EphemeralContainerBuilder()
+            .withName("debugger").withImage("busybox").withTargetContainerName("capgate-proxy").build()).endSpec().build()))
+        .isInstanceOf(KubernetesClientException.class)
+        .hasMessageContaining("ephemeral container \"debugger\" targets \"capgate-proxy\"");
+  }
+
+  static void assertRefused(String podYaml, String message) {
+    stack.assertRefused(ns, podYaml, message);
+  }
+
+  private static int caSecretCount() {
+    return client.secrets().inNamespace(ns).withLabel("capgate.dev/component", "pod-ca").list().getItems().size();
+  }
+
+  private static Map<String, String> env(Container c) {
+    Map<String, String> env = new java.util.LinkedHashMap<>();
+    c.getEnv().forEach(e -> env.put(e.getName(), e.getValue()));
+    return env;
+  }
+
+  private static X509Certificate certificate(byte[] pem) throws Exception {
+    return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(pem));
+  }
+}

@@ -1,0 +1,166 @@
+package dev.capgate.operator.it;
+
+import static org.awaitility.Awaitility.await;
+
+import dev.capgate.api.v1alpha1.AgentSession;
+import dev.capgate.operator.CapgateOperator;
+import dev.capgate.operator.OperatorConfig;
+import dev.capgate.testkit.KubeControlPlane;
+import dev.capgate.testkit.OpenBaoServer;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The operator (reconciler + webhook) running in the test JVM against the shared real control
+ * plane and OpenBao, registered with the real API server at https://127.0.0.1:&lt;port&gt;/mutate:
+ * every admission in these tests is the real round trip. Started once per JVM.
+ */
+final class OperatorUnderTest {
+  static final String OPERATOR_NAMESPACE = "capgate-system";
+  static final String SIDECAR_IMAGE = "capgate/sidecar:it";
+  static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
+  private static final Path CRD = Path.of("../crds/agentsessions.capgate.dev-v1.yml");
+
+  private static OperatorUnderTest shared;
+
+  final KubeControlPlane kube;
+  final OpenBaoServer bao;
+  final KubernetesClient client;
+  final CapgateOperator operator;
+
+  static synchronized OperatorUnderTest shared() {
+    if (shared == null) {
+      shared = new OperatorUnderTest();
+    }
+    return shared;
+  }
+
+  private OperatorUnderTest() {
+    kube = KubeControlPlane.shared();
+    bao = OpenBaoServer.shared();
+    client = kube.client();
+    installCrd();
+    client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(OPERATOR_NAMESPACE).endMetadata().build())
+        .createOr(NonDeletingOperation::update);
+    Map<String, String> env = new HashMap<>();
+    env.put("CAPGATE_NAMESPACE", OPERATOR_NAMESPACE);
+    env.put("CAPGATE_SIDECAR_IMAGE", SIDECAR_IMAGE);
+    env.put("CAPGATE_VAULT_ADDR", bao.address());
+    env.put("CAPGATE_OPERATOR_VAULT_TOKEN", bao.rootToken());
+    env.put("CAPGATE_WEBHOOK_HOST", "127.0.0.1");
+    env.put("CAPGATE_WEBHOOK_PORT", "0");
+    env.put("CAPGATE_WEBHOOK_URL", "https://127.0.0.1:" + CapgateOperator.PORT_PLACEHOLDER + "/mutate");
+    env.put("CAPGATE_WEBHOOK_CERT_NAMES", "127.0.0.1");
+    env.put("CAPGATE_WEBHOOK_CONFIGURATION", "capgate-injector");
+    // Long enough that no test's CA is swept while its pod is being created.
+    env.put("CAPGATE_ORPHANED_CA_GRACE", "2m");
+    operator = CapgateOperator.start(client, OperatorConfig.fromEnv(env));
+    Runtime.getRuntime().addShutdownHook(new Thread(operator::close, "operator-under-test-stop"));
+  }
+
+  private void installCrd() {
+    try (InputStream in = Files.newInputStream(CRD)) {
+      CustomResourceDefinition crd = client.apiextensions().v1().customResourceDefinitions().load(in).item();
+      client.apiextensions().v1().customResourceDefinitions().resource(crd).forceConflicts().serverSideApply();
+      await("CRD established").atMost(Duration.ofSeconds(60)).until(() -> {
+        var c = client.apiextensions().v1().customResourceDefinitions().withName(crd.getMetadata().getName()).get();
+        return c.getStatus() != null && c.getStatus().getConditions().stream()
+            .anyMatch(x -> "Established".equals(x.getType()) && "True".equals(x.getStatus()));
+      });
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  AgentSession createSession(String namespace, String yaml) {
+    AgentSession session = SERIALIZATION.unmarshal(yaml, AgentSession.class);
+    session.getMetadata().setNamespace(namespace);
+    return client.resource(session).create();
+  }
+
+  Pod createPod(String namespace, String yaml) {
+    Pod pod = SERIALIZATION.unmarshal(yaml, Pod.class);
+    pod.getMetadata().setNamespace(namespace);
+    return client.resource(pod).create();
+  }
+
+  /** Creating the pod fails, and the API server's message carries the webhook's reason. */
+  void assertRefused(String namespace, String podYaml, String message) {
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> createPod(namespace, podYaml))
+        .isInstanceOf(io.fabric8.kubernetes.client.KubernetesClientException.class)
+        .hasMessageContaining("capgate refused pod")
+        .hasMessageContaining(message);
+  }
+
+  AgentSession session(String namespace, String name) {
+    return client.resources(AgentSession.class).inNamespace(namespace).withName(name).get();
+  }
+
+  /** A session intercepting api.github.com (with a credential) and passing pypi.org through. */
+  static String githubSession(String name, String extraSpec) {
+    return """
+        apiVersion: capgate.dev/v1alpha1
+        kind: AgentSession
+        metadata:
+          name: %s
+        spec:
+          user: alice@example.com
+          agent: coding-agent
+          project: payments
+          %s
+          vault:
+            role: capgate-agent
+          credentials:
+          - name: github
+            vault: {path: "secret/data/github/{{user}}", field: token}
+            inject: {type: bearer}
+          egress:
+          - name: github-api
+            hosts: [api.github.com, "*.githubusercontent.com"]
+            methods: [GET, POST]
+            paths: ["/repos/acme/repo-a", "/repos/acme/repo-a/**"]
+            credential: github
+          - name: packages
+            hosts: [pypi.org, files.pythonhosted.org]
+            tls: passthrough
+        """.formatted(name, extraSpec == null ? "" : extraSpec);
+  }
+
+  /** An opted-in pod of the session, running as {@code serviceAccount}. */
+  static String agentPod(String name, String session, String serviceAccount) {
+    return """
+        apiVersion: v1
+        kind: Pod
+        metadata:
+          name: %s
+          labels:
+            capgate.dev/inject: "true"
+            capgate.dev/session: %s
+        spec:
+          serviceAccountName: %s
+          containers:
+          - name: agent
+            image: registry.example/agent:1.0
+        """.formatted(name, session, serviceAccount);
+  }
+
+  static String resource(String path) {
+    try (InputStream in = OperatorUnderTest.class.getResourceAsStream(path)) {
+      return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

@@ -5,7 +5,7 @@ export PATH := $(JAVA_HOME)/bin:$(PATH)
 export CAPGATE_TOOLS ?= $(HOME)/.cache/capgate/tools
 MVN := mvn -B -ntp -Dcapgate.tools=$(CAPGATE_TOOLS)
 
-.PHONY: help tools build test unit crds demo e2e bench images e2e-kind clean
+.PHONY: help tools build test unit crds demo e2e bench images cluster-up cluster-down e2e-kind clean
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -34,8 +34,14 @@ e2e: ## end-to-end scenarios on a real single-node cluster (no Docker)
 bench: ## benchmarks: print tables, write target/bench/results.json
 	@echo "make bench: not built yet (see issue 7)"; exit 2
 
-images: ## build the operator and sidecar images (docker where present, buildah here)
-	@echo "make images: not built yet (see issue 6)"; exit 2
+images: build ## build the operator, sidecar and test images (docker where present, buildah here)
+	@hack/images.sh
+
+cluster-up: ## start a real single-node cluster without Docker (state in /var/lib/capgate-e2e)
+	@e2e/cluster/cluster-up.sh
+
+cluster-down: ## stop it and clean the host
+	@e2e/cluster/cluster-down.sh
 
 e2e-kind: ## the same scenarios on a Kind cluster (needs Docker and the internet)
 	@echo "make e2e-kind: not built yet (see issue 6)"; exit 2

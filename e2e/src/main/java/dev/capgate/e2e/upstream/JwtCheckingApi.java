@@ -1,0 +1,91 @@
+package dev.capgate.e2e.upstream;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.math.BigInteger;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.security.KeyFactory;
+import java.security.PublicKey;
+import java.security.Signature;
+import java.security.spec.RSAPublicKeySpec;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * An internal API that accepts only OpenBao identity tokens: RS256 JWTs whose signature verifies
+ * against OpenBao's JWKS and which have not expired. It answers with the token's subject and
+ * audience, so a scenario can show whose identity reached it.
+ */
+final class JwtCheckingApi implements Consumer<HttpServerRequest> {
+  private final Vertx vertx;
+  private final URI jwks;
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  JwtCheckingApi(Vertx vertx, String jwksUrl) {
+    this.vertx = vertx;
+    this.jwks = URI.create(jwksUrl);
+  }
+
+  @Override
+  public void accept(HttpServerRequest request) {
+    String jwt = Responses.bearer(request);
+    if (jwt == null) {
+      Responses.json(request, 401, Map.of("error", "a bearer JWT is required"));
+      return;
+    }
+    vertx.<JsonObject>executeBlocking(() -> verify(jwt))
+        .onSuccess(claims -> Responses.json(request, 200, Map.of(
+            "sub", claims.getString("sub", ""), "aud", String.valueOf(claims.getValue("aud")), "path", request.path())))
+        .onFailure(e -> Responses.json(request, 401, Map.of("error", "invalid token: " + e.getMessage())));
+  }
+
+  /** The claims of a valid token; throws with the reason otherwise. */
+  JsonObject verify(String jwt) throws Exception {
+    String[] parts = jwt.split("\\.");
+    if (parts.length != 3) {
+      throw new IllegalArgumentException("not a JWT");
+    }
+    JsonObject header = new JsonObject(decode(parts[0]));
+    if (!"RS256".equals(header.getString("alg"))) {
+      throw new IllegalArgumentException("unexpected alg " + header.getString("alg"));
+    }
+    Signature rsa = Signature.getInstance("SHA256withRSA");
+    rsa.initVerify(key(header.getString("kid")));
+    rsa.update((parts[0] + "." + parts[1]).getBytes(StandardCharsets.US_ASCII));
+    if (!rsa.verify(Base64.getUrlDecoder().decode(parts[2]))) {
+      throw new IllegalArgumentException("bad signature");
+    }
+    JsonObject claims = new JsonObject(decode(parts[1]));
+    if (Instant.ofEpochSecond(claims.getLong("exp", 0L)).isBefore(Instant.now())) {
+      throw new IllegalArgumentException("expired");
+    }
+    return claims;
+  }
+
+  private PublicKey key(String kid) throws Exception {
+    HttpResponse<String> response = http.send(HttpRequest.newBuilder(jwks).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+    JsonArray keys = new JsonObject(response.body()).getJsonArray("keys", new JsonArray());
+    for (int i = 0; i < keys.size(); i++) {
+      JsonObject k = keys.getJsonObject(i);
+      if (kid == null || kid.equals(k.getString("kid"))) {
+        return KeyFactory.getInstance("RSA").generatePublic(new RSAPublicKeySpec(
+            new BigInteger(1, Base64.getUrlDecoder().decode(k.getString("n"))),
+            new BigInteger(1, Base64.getUrlDecoder().decode(k.getString("e")))));
+      }
+    }
+    throw new IllegalArgumentException("unknown key id " + kid);
+  }
+
+  private static String decode(String part) {
+    return new String(Base64.getUrlDecoder().decode(part), StandardCharsets.UTF_8);
+  }
+}

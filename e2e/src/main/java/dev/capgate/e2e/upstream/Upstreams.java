@@ -1,0 +1,66 @@
+package dev.capgate.e2e.upstream;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.PemKeyCertOptions;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * The private upstreams an agent reaches through Capgate in the end-to-end scenarios and the demo,
+ * on one HTTPS port, routed by Host: a Git host (real {@code git http-backend} behind a front that
+ * checks the token), a REST API in the style of GitHub's, an internal API that verifies
+ * OpenBao-issued JWTs, and a remote MCP server over HTTP. Each one checks its credential for real:
+ * a request that arrives without what Capgate injects fails here too.
+ *
+ * <pre>
+ * java -cp ... dev.capgate.e2e.upstream.Upstreams --port 8443 --cert c.pem --key k.pem \
+ *   --token &lt;github token&gt; --git-root /srv/git --jwks http://bao:8200/v1/identity/oidc/.well-known/keys \
+ *   --mcp-token &lt;token&gt;
+ * </pre>
+ */
+public final class Upstreams {
+  private final Map<String, Consumer<HttpServerRequest>> byHost = new LinkedHashMap<>();
+
+  public Upstreams host(String name, Consumer<HttpServerRequest> handler) {
+    byHost.put(name, handler);
+    return this;
+  }
+
+  public HttpServer listen(Vertx vertx, String host, int port, Path cert, Path key) {
+    HttpServerOptions options = new HttpServerOptions()
+        .setHost(host).setPort(port).setSsl(true).setUseAlpn(true)
+        .setKeyCertOptions(new PemKeyCertOptions().setCertPath(cert.toString()).setKeyPath(key.toString()));
+    return vertx.createHttpServer(options).requestHandler(this::route)
+        .listen().await();
+  }
+
+  private void route(HttpServerRequest request) {
+    String authority = request.authority() == null ? "" : request.authority().host();
+    Consumer<HttpServerRequest> handler = byHost.get(authority.toLowerCase(java.util.Locale.ROOT));
+    if (handler == null) {
+      Responses.json(request, 404, Map.of("message", "no such host here: " + authority));
+    } else {
+      handler.accept(request);
+    }
+  }
+
+  public static void main(String[] args) {
+    Map<String, String> flags = Flags.parse(args);
+    Vertx vertx = Vertx.vertx();
+    String token = flags.get("token");
+    Upstreams upstreams = new Upstreams()
+        .host("api.github.test", new GitHubStyleApi(token))
+        .host("github.test", new GitSmartHttp(vertx, Path.of(flags.get("git-root")), token))
+        .host("internal.test", new JwtCheckingApi(vertx, flags.get("jwks")))
+        .host("mcp.test", new McpServer(flags.get("mcp-token")));
+    HttpServer server = upstreams.listen(vertx, flags.getOrDefault("host", "0.0.0.0"),
+        Integer.parseInt(flags.getOrDefault("port", "8443")),
+        Path.of(flags.get("cert")), Path.of(flags.get("key")));
+    System.out.println("{\"msg\":\"upstreams listening\",\"port\":" + server.actualPort() + "}");
+  }
+}

@@ -1,0 +1,232 @@
+package dev.capgate.sidecar;
+
+import dev.capgate.sidecar.admin.AdminServer;
+import dev.capgate.sidecar.admin.Metrics;
+import dev.capgate.sidecar.audit.AuditLog;
+import dev.capgate.sidecar.audit.RequestIds;
+import dev.capgate.sidecar.credentials.CredentialResolver;
+import dev.capgate.sidecar.credentials.CredentialUnavailableException;
+import dev.capgate.sidecar.dns.DnsProxy;
+import dev.capgate.sidecar.dns.ResolvConf;
+import dev.capgate.sidecar.http.HttpServices;
+import dev.capgate.sidecar.http.HttpTermination;
+import dev.capgate.sidecar.intercept.ConnectionRouter;
+import dev.capgate.sidecar.intercept.InterceptServer;
+import dev.capgate.sidecar.intercept.UpstreamDialer;
+import dev.capgate.sidecar.policy.InvalidPolicyException;
+import dev.capgate.sidecar.policy.Policy;
+import dev.capgate.sidecar.session.SessionRuntime;
+import dev.capgate.sidecar.session.SessionSettings;
+import dev.capgate.sidecar.tls.AgentTlsContexts;
+import dev.capgate.sidecar.tls.LeafMinter;
+import dev.capgate.sidecar.tls.PodCa;
+import dev.capgate.sidecar.tls.UpstreamTls;
+import dev.capgate.sidecar.vault.TokenFile;
+import dev.capgate.sidecar.vault.VaultKvResolver;
+import io.netty.channel.epoll.Epoll;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.internal.VertxInternal;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Logger;
+
+/**
+ * {@code capgate-sidecar proxy}: wires the data plane (transparent listener, DNS proxy, admin) on
+ * one Vert.x instance with native epoll, then serves until SIGTERM.
+ */
+public final class ProxyCommand {
+  private static final Logger LOG = Logger.getLogger(ProxyCommand.class.getName());
+
+  /** Start-up cannot continue; the message says what to fix. */
+  public static final class StartupFailure extends RuntimeException {
+    public StartupFailure(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  private final SidecarConfig config;
+
+  public ProxyCommand(SidecarConfig config) {
+    this.config = config;
+  }
+
+  public void run() throws InterruptedException {
+    int proxyPort = config.getInt("proxy-port", 15001);
+    int dnsPort = config.getInt("dns-port", 15053);
+    int adminPort = config.getInt("admin-port", 15021);
+    String adminAddress = config.get("admin-address", "127.0.0.1");
+
+    Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+    if (!vertx.isNativeTransportEnabled() || !Epoll.isAvailable()) {
+      Throwable cause = vertx.unavailableNativeTransportCause() != null
+          ? vertx.unavailableNativeTransportCause() : Epoll.unavailabilityCause();
+      vertx.close();
+      throw new StartupFailure("native epoll transport unavailable (" + cause
+          + "): the sidecar needs Linux epoll to read SO_ORIGINAL_DST", cause);
+    }
+    VertxInternal internal = (VertxInternal) vertx;
+    Metrics metrics = new Metrics();
+    AuditLog audit = new AuditLog();
+    RequestIds ids = new RequestIds();
+    PolicySource policies = new PolicySource();
+    PodCa ca = loadCa();
+    AgentTlsContexts agentTls = new AgentTlsContexts(new LeafMinter(ca, Clock.systemUTC()),
+        Executors.newVirtualThreadPerTaskExecutor(), Clock.systemUTC(), config.getInt("leaf-cache-size", 1024), metrics);
+    CompletableFuture<Void> warmUp = agentTls.warmUp();
+    UpstreamTls upstreamTls = upstreamTls();
+    SessionRuntime session = null;
+    CredentialResolver credentials;
+    if (config.get("session-file").isPresent()) {
+      loadSessionFile(policies);
+      credentials = fileModeResolver();
+    } else {
+      session = startSessionRuntime(policies);
+      credentials = session.credentials();
+    }
+    UpstreamDialer dialer = new UpstreamDialer(internal.nameResolver(),
+        config.getDuration("connect-timeout", Duration.ofSeconds(10)));
+    HttpTermination http = new HttpTermination(
+        new HttpServices(policies, credentials, dialer, upstreamTls, audit, ids, metrics,
+            config.getDuration("upstream-timeout", Duration.ofSeconds(120)),
+            config.getDuration("idle-timeout", Duration.ofMinutes(10))));
+    ConnectionRouter router = new ConnectionRouter(policies, agentTls, dialer, http, audit, metrics);
+    InterceptServer intercept = new InterceptServer(internal.acceptorEventLoopGroup(), internal.nettyEventLoopGroup(),
+        proxyPort, config.getDuration("peek-timeout", Duration.ofMillis(1000)), router, ids);
+    policies.onRevocation(intercept::closeAllConnections);
+    DnsProxy dns = new DnsProxy((io.netty.channel.EventLoop) internal.nettyEventLoopGroup().next(), dnsPort,
+        dnsUpstream(), policies, audit, ids, metrics);
+
+    AtomicBoolean listening = new AtomicBoolean();
+    AdminServer admin = new AdminServer(vertx, adminAddress, adminPort, metrics, () -> {
+      if (!listening.get()) {
+        return "listeners not bound yet";
+      }
+      return policies.problem();
+    });
+
+    await("transparent listener on port " + proxyPort, intercept.start());
+    await("DNS proxy on port " + dnsPort, dns.start());
+    try {
+      admin.start().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new StartupFailure("cannot bind the admin server on " + adminAddress + ":" + adminPort + ": " + e.getMessage(), e);
+    }
+    try {
+      warmUp.get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      // Not fatal: the mint will be retried (and fail clearly) on the first intercepted connection.
+      LOG.warning("leaf warm-up failed: " + e.getMessage());
+    }
+    listening.set(true);
+    LOG.info("capgate sidecar ready: proxy :" + proxyPort + ", dns :" + dnsPort + ", admin " + adminAddress + ":" + adminPort
+        + (policies.current().isPresent() ? "" : " (NO VALID POLICY: denying everything: " + policies.problem() + ")"));
+
+    CountDownLatch stopped = new CountDownLatch(1);
+    SessionRuntime sessionToClose = session;
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      LOG.info("stopping");
+      intercept.stop();
+      dns.stop();
+      admin.stop();
+      if (sessionToClose != null) {
+        sessionToClose.close(); // revokes the sidecar's Vault token and leases: this pod is done with them
+      }
+      vertx.close().toCompletionStage().toCompletableFuture().completeOnTimeout(null, 5, TimeUnit.SECONDS).join();
+      audit.close();
+      stopped.countDown();
+    }, "capgate-shutdown"));
+    stopped.await();
+  }
+
+  /**
+   * Cluster mode (the default): the live AgentSession named by CAPGATE_SESSION_NAMESPACE/NAME,
+   * watched through the API server, with Vault reached by Kubernetes-auth login.
+   */
+  private SessionRuntime startSessionRuntime(PolicySource policies) {
+    try {
+      return SessionRuntime.start(SessionSettings.from(config), policies);
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      throw new StartupFailure("cannot start the session watch: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * File mode ({@code --session-file}): one fixed AgentSession (or spec) from YAML/JSON, for local
+   * runs and the data-plane tests. A spec that cannot be enforced leaves the sidecar up and
+   * denying everything, with the reason on /readyz.
+   */
+  private void loadSessionFile(PolicySource policies) {
+    Path file = config.getPath("session-file").orElseThrow();
+    try {
+      SessionFile.Loaded loaded = SessionFile.load(file, config.get("session-namespace", "default"),
+          config.get("session-name", "unnamed"));
+      policies.install(Policy.compile(loaded.identity(), loaded.spec()));
+      LOG.info("policy loaded from " + file + " for session " + loaded.identity().namespace() + "/"
+          + loaded.identity().name());
+    } catch (InvalidPolicyException | java.io.IOException e) {
+      LOG.severe(e.getMessage());
+      policies.revoke(e.getMessage());
+    }
+  }
+
+  /** {@code CAPGATE_CA_DIR} holds ca.crt and ca.key; each file can also be named on its own. */
+  private PodCa loadCa() {
+    Path dir = config.getPath("ca-dir").orElse(Path.of("/var/run/secrets/capgate/ca"));
+    Path cert = config.getPath("ca-cert").orElse(dir.resolve("ca.crt"));
+    Path key = config.getPath("ca-key").orElse(dir.resolve("ca.key"));
+    try {
+      return PodCa.load(cert, key);
+    } catch (java.io.IOException e) {
+      throw new StartupFailure("cannot load the pod CA: " + e.getMessage(), e);
+    }
+  }
+
+  private UpstreamTls upstreamTls() {
+    try {
+      return UpstreamTls.create(config.getPath("upstream-ca-file").orElse(null));
+    } catch (Exception e) {
+      throw new StartupFailure("cannot build upstream TLS trust: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * File mode's credentials: Vault at {@code --vault-addr} with a plain Vault token read from
+   * {@code --vault-static-token-file} (cluster mode logs in with the pod's projected token instead).
+   */
+  private CredentialResolver fileModeResolver() {
+    String address = config.get("vault-addr").or(() -> config.get("vault-address")).orElse(null);
+    Path tokenFile = config.getPath("vault-static-token-file").orElse(null);
+    if (address == null || tokenFile == null) {
+      LOG.warning("no --vault-addr and --vault-static-token-file: requests on routes with a credential will be answered 503");
+      return (credential, session) -> CompletableFuture.failedFuture(
+          new CredentialUnavailableException(credential.name(), "no Vault configured"));
+    }
+    return new VaultKvResolver(address, new TokenFile(tokenFile));
+  }
+
+  private InetSocketAddress dnsUpstream() {
+    return config.get("dns-upstream").map(ResolvConf::parseAddress).orElseGet(() -> {
+      try {
+        return ResolvConf.firstNameserver(Path.of(config.get("resolv-conf", "/etc/resolv.conf")))
+            .orElseThrow(() -> new StartupFailure("no nameserver in resolv.conf and no --dns-upstream", null));
+      } catch (java.io.IOException e) {
+        throw new StartupFailure("cannot read resolv.conf: " + e.getMessage(), e);
+      }
+    });
+  }
+
+  private static void await(String what, io.netty.util.concurrent.Future<?> future) throws InterruptedException {
+    if (!future.await(10, TimeUnit.SECONDS) || !future.isSuccess()) {
+      Throwable cause = future.cause();
+      throw new StartupFailure("cannot bind the " + what + ": " + (cause == null ? "timed out" : cause.getMessage()), cause);
+    }
+  }
+}

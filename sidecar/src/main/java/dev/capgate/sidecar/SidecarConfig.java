@@ -1,0 +1,84 @@
+package dev.capgate.sidecar;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Settings of both modes. Each flag {@code --some-name value} (or {@code --some-name=value}) can
+ * also come from the environment as {@code CAPGATE_SOME_NAME}; a flag wins over the environment,
+ * so a pod spec sets env vars and a developer overrides them on the command line.
+ */
+public final class SidecarConfig {
+  private final Map<String, String> flags;
+  private final Map<String, String> env;
+
+  private SidecarConfig(Map<String, String> flags, Map<String, String> env) {
+    this.flags = flags;
+    this.env = env;
+  }
+
+  /** @throws IllegalArgumentException for an argument that is not a {@code --flag} with a value */
+  public static SidecarConfig parse(List<String> args, Map<String, String> env) {
+    Map<String, String> flags = new HashMap<>();
+    for (int i = 0; i < args.size(); i++) {
+      String arg = args.get(i);
+      if (!arg.startsWith("--") || arg.length() < 3) {
+        throw new IllegalArgumentException("expected a --flag, got '" + arg + "'");
+      }
+      int eq = arg.indexOf('=');
+      if (eq > 0) {
+        flags.put(arg.substring(2, eq), arg.substring(eq + 1));
+      } else if (i + 1 < args.size()) {
+        flags.put(arg.substring(2), args.get(++i));
+      } else {
+        throw new IllegalArgumentException("flag " + arg + " needs a value");
+      }
+    }
+    return new SidecarConfig(flags, env);
+  }
+
+  public Optional<String> get(String name) {
+    String value = flags.get(name);
+    if (value == null) {
+      value = env.get("CAPGATE_" + name.toUpperCase(Locale.ROOT).replace('-', '_'));
+    }
+    return Optional.ofNullable(value).filter(v -> !v.isBlank());
+  }
+
+  public String get(String name, String fallback) {
+    return get(name).orElse(fallback);
+  }
+
+  public int getInt(String name, int fallback) {
+    return get(name).map(v -> parseInt(name, v)).orElse(fallback);
+  }
+
+  public Optional<Path> getPath(String name) {
+    return get(name).map(Path::of);
+  }
+
+  public Duration getDuration(String name, Duration fallback) {
+    return get(name).map(v -> {
+      try {
+        return v.chars().allMatch(Character::isDigit)
+            ? Duration.ofMillis(Long.parseLong(v))
+            : Duration.parse("PT" + v.toUpperCase(Locale.ROOT));
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException("--" + name + " must be a duration such as 30s or 500 (ms), got '" + v + "'");
+      }
+    }).orElse(fallback);
+  }
+
+  private static int parseInt(String name, String value) {
+    try {
+      return Integer.parseInt(value.strip());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("--" + name + " must be a number, got '" + value + "'");
+    }
+  }
+}

@@ -1,0 +1,21 @@
+package dev.capgate.sidecar.audit;
+
+/** The JSON body of a 403 (or 400) answer to the agent: machine-readable, naming the rule and request id. */
+public final class Denial {
+  private Denial() {
+  }
+
+  /** {@code {"error":...,"host":...,"method":...,"path":...,"rule":...,"requestId":...}}, nulls as JSON null. */
+  public static String json(String error, String host, String method, String path, String rule, String requestId) {
+    StringBuilder out = new StringBuilder(128);
+    new JsonWriter(out)
+        .fieldOrNull("error", error)
+        .fieldOrNull("host", host)
+        .fieldOrNull("method", method)
+        .fieldOrNull("path", path)
+        .fieldOrNull("rule", rule)
+        .fieldOrNull("requestId", requestId)
+        .end();
+    return out.toString();
+  }
+}

@@ -1,0 +1,99 @@
+package dev.capgate.sidecar.audit;
+
+/**
+ * A tiny JSON object writer for one-line records. Strings are escaped so that the output is valid
+ * JSON on a single line for any input: quotes, backslashes, every control character, DEL, the
+ * JavaScript line separators U+2028/U+2029, and lone surrogates (which would otherwise turn into
+ * '?' or invalid UTF-8) are written as escapes.
+ */
+final class JsonWriter {
+  private static final char[] HEX = "0123456789abcdef".toCharArray();
+
+  private final StringBuilder out;
+  private boolean first = true;
+
+  JsonWriter(StringBuilder out) {
+    this.out = out;
+    out.append('{');
+  }
+
+  /** Writes the member unless the value is null. */
+  JsonWriter field(String name, String value) {
+    if (value != null) {
+      name(name);
+      quote(out, value);
+    }
+    return this;
+  }
+
+  /** Writes the member, as JSON null when the value is null. */
+  JsonWriter fieldOrNull(String name, String value) {
+    name(name);
+    if (value == null) {
+      out.append("null");
+    } else {
+      quote(out, value);
+    }
+    return this;
+  }
+
+  JsonWriter field(String name, Long value) {
+    if (value != null) {
+      name(name);
+      out.append(value.longValue());
+    }
+    return this;
+  }
+
+  void end() {
+    out.append('}');
+  }
+
+  private void name(String name) {
+    if (!first) {
+      out.append(',');
+    }
+    first = false;
+    quote(out, name);
+    out.append(':');
+  }
+
+  static void quote(StringBuilder out, String s) {
+    out.append('"');
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '"' -> out.append("\\\"");
+        case '\\' -> out.append("\\\\");
+        case '\n' -> out.append("\\n");
+        case '\r' -> out.append("\\r");
+        case '\t' -> out.append("\\t");
+        case '\b' -> out.append("\\b");
+        case '\f' -> out.append("\\f");
+        default -> {
+          if (c < 0x20 || c == 0x7F || c == '\u2028' || c == '\u2029' || isLoneSurrogate(s, i)) {
+            unicodeEscape(out, c);
+          } else {
+            out.append(c);
+            if (Character.isHighSurrogate(c)) {
+              out.append(s.charAt(++i));
+            }
+          }
+        }
+      }
+    }
+    out.append('"');
+  }
+
+  private static boolean isLoneSurrogate(String s, int i) {
+    char c = s.charAt(i);
+    if (Character.isHighSurrogate(c)) {
+      return i + 1 >= s.length() || !Character.isLowSurrogate(s.charAt(i + 1));
+    }
+    return Character.isLowSurrogate(c);
+  }
+
+  private static void unicodeEscape(StringBuilder out, char c) {
+    out.append("\\u").append(HEX[c >> 12 & 0xF]).append(HEX[c >> 8 & 0xF]).append(HEX[c >> 4 & 0xF]).append(HEX[c & 0xF]);
+  }
+}

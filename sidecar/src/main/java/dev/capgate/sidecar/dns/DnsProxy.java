@@ -1,0 +1,136 @@
+package dev.capgate.sidecar.dns;
+
+import dev.capgate.sidecar.PolicySource;
+import dev.capgate.sidecar.admin.Metrics;
+import dev.capgate.sidecar.audit.AuditLog;
+import dev.capgate.sidecar.audit.RequestIds;
+import io.netty.bootstrap.AbstractBootstrap;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoop;
+import io.netty.channel.epoll.EpollDatagramChannel;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.handler.codec.dns.DatagramDnsQueryDecoder;
+import io.netty.handler.codec.dns.DatagramDnsResponseEncoder;
+import io.netty.handler.codec.dns.TcpDnsQueryDecoder;
+import io.netty.handler.codec.dns.TcpDnsResponseEncoder;
+import io.netty.handler.timeout.ReadTimeoutHandler;
+import io.netty.resolver.dns.DnsNameResolver;
+import io.netty.resolver.dns.DnsNameResolverBuilder;
+import io.netty.resolver.dns.NoopDnsCache;
+import io.netty.resolver.dns.SingletonDnsServerAddressStreamProvider;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import io.netty.util.concurrent.PromiseCombiner;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.logging.Logger;
+
+/**
+ * The pod's DNS, as agents see it (port 53, UDP and TCP, is redirected here): names policy allows
+ * are asked of the pod's real resolver and answered as it answers; every other name gets NXDOMAIN,
+ * so an agent cannot even learn the addresses of hosts it may not reach, nor tunnel data out
+ * through lookups of names it invents (beyond the allowed domains).
+ *
+ * <p>Netty's DNS codec on channels of a Vert.x event loop, forwarding through Netty's asynchronous
+ * {@link DnsNameResolver} (ids, timeouts, TCP fallback for truncated answers; no cache of its own:
+ * the real resolver caches).
+ */
+public final class DnsProxy {
+  private static final Logger LOG = Logger.getLogger(DnsProxy.class.getName());
+
+  private final EventLoop loop;
+  private final int port;
+  private final InetSocketAddress upstream;
+  private final PolicySource policies;
+  private final AuditLog audit;
+  private final RequestIds ids;
+  private final Metrics metrics;
+  private final List<Channel> channels = new ArrayList<>();
+  private DnsNameResolver resolver;
+
+  public DnsProxy(EventLoop loop, int port, InetSocketAddress upstream, PolicySource policies, AuditLog audit,
+      RequestIds ids, Metrics metrics) {
+    this.loop = loop;
+    this.port = port;
+    this.upstream = upstream;
+    this.policies = policies;
+    this.audit = audit;
+    this.ids = ids;
+    this.metrics = metrics;
+  }
+
+  /** Binds UDP and TCP on the DNS port. */
+  public Future<Void> start() {
+    resolver = new DnsNameResolverBuilder(loop)
+        .datagramChannelType(EpollDatagramChannel.class)
+        .socketChannelType(EpollSocketChannel.class)
+        .nameServerProvider(new SingletonDnsServerAddressStreamProvider(upstream))
+        .resolveCache(NoopDnsCache.INSTANCE)
+        .queryTimeoutMillis(3000)
+        .recursionDesired(true)
+        .maxQueriesPerResolve(2)
+        .build();
+    DnsQueryHandler handler = new DnsQueryHandler(policies, resolver, audit, ids, metrics);
+    Bootstrap udp = new Bootstrap().group(loop).channel(EpollDatagramChannel.class)
+        .handler(new ChannelInitializer<Channel>() {
+          @Override
+          protected void initChannel(Channel ch) {
+            ch.pipeline().addLast(new DatagramDnsQueryDecoder(), new DatagramDnsResponseEncoder(), handler);
+          }
+        });
+    ServerBootstrap tcp = new ServerBootstrap().group(loop).channel(EpollServerSocketChannel.class)
+        .childHandler(new ChannelInitializer<Channel>() {
+          @Override
+          protected void initChannel(Channel ch) {
+            ch.pipeline().addLast(new ReadTimeoutHandler(30), new TcpDnsQueryDecoder(), new TcpDnsResponseEncoder(),
+                handler);
+          }
+        });
+    Promise<Void> all = loop.newPromise();
+    PromiseCombiner combiner = new PromiseCombiner(loop);
+    loop.execute(() -> {
+      combiner.add(bindDualStack(udp, "udp"));
+      combiner.add(bindDualStack(tcp, "tcp"));
+      combiner.finish(all);
+    });
+    return all;
+  }
+
+  public void stop() {
+    channels.forEach(Channel::close);
+    if (resolver != null) {
+      resolver.close();
+    }
+  }
+
+  /** {@code [::]} (dual stack), or {@code 0.0.0.0} on a kernel without IPv6. */
+  private Future<Void> bindDualStack(AbstractBootstrap<?, ?> bootstrap, String protocol) {
+    Promise<Void> bound = loop.newPromise();
+    bootstrap.bind(new InetSocketAddress("::", port)).addListener((ChannelFuture v6) -> {
+      if (v6.isSuccess()) {
+        listening(v6.channel(), protocol, bound);
+        return;
+      }
+      bootstrap.bind(new InetSocketAddress("0.0.0.0", port)).addListener((ChannelFuture v4) -> {
+        if (v4.isSuccess()) {
+          listening(v4.channel(), protocol, bound);
+        } else {
+          bound.tryFailure(v4.cause());
+        }
+      });
+    });
+    return bound;
+  }
+
+  private void listening(Channel channel, String protocol, Promise<Void> bound) {
+    channels.add(channel);
+    LOG.info("DNS proxy bound on " + channel.localAddress() + " (" + protocol + "), upstream resolver " + upstream);
+    bound.trySuccess(null);
+  }
+}

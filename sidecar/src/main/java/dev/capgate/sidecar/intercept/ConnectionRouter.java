@@ -1,0 +1,180 @@
+package dev.capgate.sidecar.intercept;
+
+import dev.capgate.sidecar.PolicySource;
+import dev.capgate.sidecar.admin.Metrics;
+import dev.capgate.sidecar.audit.AuditEvent;
+import dev.capgate.sidecar.audit.AuditLog;
+import dev.capgate.sidecar.audit.Denial;
+import dev.capgate.sidecar.policy.ConnectionAction;
+import dev.capgate.sidecar.policy.ConnectionKind;
+import dev.capgate.sidecar.policy.ConnectionVerdict;
+import dev.capgate.sidecar.policy.Policy;
+import dev.capgate.sidecar.policy.SessionIdentity;
+import dev.capgate.sidecar.tls.AgentTlsContexts;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.util.concurrent.Future;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Decides what happens to an agent connection once its first bytes were seen: asks policy, then
+ * splices it (passthrough, raw TCP), terminates it (intercept) or refuses it with the clearest
+ * error the protocol allows (403 for plaintext HTTP, a TLS alert for TLS, a close otherwise).
+ */
+public final class ConnectionRouter {
+  private static final Logger LOG = Logger.getLogger(ConnectionRouter.class.getName());
+
+  private final PolicySource policies;
+  private final AgentTlsContexts agentTls;
+  private final UpstreamDialer dialer;
+  private final HttpInterceptor http;
+  private final AuditLog audit;
+  private final Metrics metrics;
+
+  public ConnectionRouter(PolicySource policies, AgentTlsContexts agentTls, UpstreamDialer dialer,
+      HttpInterceptor http, AuditLog audit, Metrics metrics) {
+    this.policies = policies;
+    this.agentTls = agentTls;
+    this.dialer = dialer;
+    this.http = http;
+    this.audit = audit;
+    this.metrics = metrics;
+  }
+
+  /** Called by the sniffer on the event loop, with reads paused. */
+  public void route(ChannelHandlerContext sniffer, String connectionId, InetSocketAddress destination, Sniffed sniffed) {
+    Channel agent = sniffer.channel();
+    Optional<Policy> policy = policies.current();
+    ConnectionVerdict verdict = policy
+        .map(p -> p.onConnection(sniffed.serverName(), destination, sniffed.kind()))
+        .orElseGet(() -> new ConnectionVerdict(ConnectionAction.DENY, null, "no valid policy: " + policies.problem()));
+    AgentConnection connection = new AgentConnection(connectionId, (InetSocketAddress) agent.remoteAddress(),
+        destination, sniffed.kind(), sniffed.serverName(), verdict.rule(), System.nanoTime());
+    metrics.increment("capgate_connections_total", "Agent connections by policy action",
+        "action", verdict.action().name().toLowerCase(), "rule", verdict.rule() == null ? "none" : verdict.rule());
+    switch (verdict.action()) {
+      case DENY -> deny(sniffer, connection, sniffed, verdict, policy.map(Policy::session).orElse(null));
+      case TCP -> splice(sniffer, connection, verdict, dialer.dialAddress(agent.eventLoop(), destination, noHandlers()));
+      case PASSTHROUGH -> {
+        if (sniffed.serverName() == null) {
+          deny(sniffer, connection, sniffed, new ConnectionVerdict(ConnectionAction.DENY, verdict.rule(),
+              "passthrough needs a server name"), policy.get().session());
+          return;
+        }
+        // The name policy approved, resolved by us, at the port the agent asked for.
+        splice(sniffer, connection, verdict,
+            dialer.dialHost(agent.eventLoop(), sniffed.serverName(), destination.getPort(), noHandlers()));
+      }
+      case INTERCEPT -> intercept(sniffer, connection, sniffed);
+    }
+  }
+
+  private void intercept(ChannelHandlerContext sniffer, AgentConnection connection, Sniffed sniffed) {
+    Channel agent = sniffer.channel();
+    if (sniffed.kind() == ConnectionKind.PLAINTEXT_HTTP) {
+      http.install(agent, connection, null);
+      resume(sniffer);
+      return;
+    }
+    if (sniffed.kind() != ConnectionKind.TLS || sniffed.serverName() == null) {
+      // Policy intercepts only what it can name; anything else reaching here is a policy bug: refuse.
+      agent.close();
+      return;
+    }
+    agentTls.forHost(sniffed.serverName()).whenComplete((context, failure) -> agent.eventLoop().execute(() -> {
+      if (!agent.isActive()) {
+        return;
+      }
+      if (failure != null) {
+        LOG.log(Level.WARNING, "no leaf for " + sniffed.serverName() + ": " + failure.getMessage());
+        agent.writeAndFlush(TlsAlerts.internalError()).addListener(ChannelFutureListener.CLOSE);
+        return;
+      }
+      http.install(agent, connection, context);
+      resume(sniffer);
+    }));
+  }
+
+  private void splice(ChannelHandlerContext sniffer, AgentConnection connection, ConnectionVerdict verdict,
+      Future<Channel> dial) {
+    Channel agent = sniffer.channel();
+    dial.addListener(f -> {
+      if (!f.isSuccess()) {
+        LOG.log(Level.INFO, "connection " + connection.id() + ": " + f.cause().getMessage());
+        record(connection, "error", verdict.rule(), "upstream unreachable: " + f.cause().getMessage());
+        agent.close();
+        return;
+      }
+      Channel upstream = (Channel) f.getNow();
+      if (!agent.isActive()) {
+        upstream.close();
+        return;
+      }
+      record(connection, "allow", verdict.rule(), verdict.action().name().toLowerCase());
+      TcpRelay.splice(agent, upstream);
+      ConnectionSniffer.handOver(sniffer);
+    });
+  }
+
+  private void deny(ChannelHandlerContext sniffer, AgentConnection connection, Sniffed sniffed,
+      ConnectionVerdict verdict, SessionIdentity session) {
+    Channel agent = sniffer.channel();
+    String path = sniffed.target() == null ? null : stripQuery(sniffed.target());
+    record(connection, "deny", verdict.rule(), verdict.reason(), sniffed.method(), path);
+    switch (sniffed.kind()) {
+      case TLS -> agent.writeAndFlush(TlsAlerts.accessDenied()).addListener(ChannelFutureListener.CLOSE);
+      case PLAINTEXT_HTTP -> {
+        String body = Denial.json(verdict.reason(), sniffed.serverName(), sniffed.method(), path, verdict.rule(),
+            connection.id());
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        String head = "HTTP/1.1 403 Forbidden\r\ncontent-type: application/json\r\ncontent-length: " + bytes.length
+            + "\r\nconnection: close\r\n\r\n";
+        agent.write(Unpooled.copiedBuffer(head, StandardCharsets.ISO_8859_1));
+        agent.writeAndFlush(Unpooled.wrappedBuffer(bytes)).addListener(ChannelFutureListener.CLOSE);
+      }
+      default -> agent.close();
+    }
+  }
+
+  private void record(AgentConnection c, String decision, String rule, String reason) {
+    record(c, decision, rule, reason, null, null);
+  }
+
+  private void record(AgentConnection c, String decision, String rule, String reason, String method, String path) {
+    Optional<Policy> policy = policies.current();
+    SessionIdentity s = policy.map(Policy::session).orElse(null);
+    String host = c.serverName() != null ? c.serverName() : c.destination().getAddress().getHostAddress();
+    audit.record(new AuditEvent(c.id(), s == null ? null : s.name(), s == null ? null : s.namespace(),
+        s == null ? null : s.user(), s == null ? null : s.agent(), host, method, path, rule, decision, null, null,
+        (System.nanoTime() - c.acceptedNanos()) / 1000, reason));
+    metrics.increment("capgate_decisions_total", "Policy decisions by rule and outcome",
+        "rule", rule == null ? "none" : rule, "outcome", decision, "level", "connection");
+  }
+
+  private static void resume(ChannelHandlerContext sniffer) {
+    Channel agent = sniffer.channel();
+    ConnectionSniffer.handOver(sniffer);
+    agent.config().setAutoRead(true);
+  }
+
+  private static String stripQuery(String target) {
+    int q = target.indexOf('?');
+    return q < 0 ? target : target.substring(0, q);
+  }
+
+  private static ChannelInitializer<Channel> noHandlers() {
+    return new ChannelInitializer<>() {
+      @Override
+      protected void initChannel(Channel ch) {
+        // the relay is added once both sides are connected
+      }
+    };
+  }
+}

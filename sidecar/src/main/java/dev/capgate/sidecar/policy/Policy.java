@@ -1,0 +1,183 @@
+package dev.capgate.sidecar.policy;
+
+import dev.capgate.api.v1alpha1.AgentSessionSpec;
+import dev.capgate.api.v1alpha1.AgentSessionValidator;
+import dev.capgate.api.v1alpha1.Credential;
+import dev.capgate.api.v1alpha1.EgressRule;
+import dev.capgate.api.v1alpha1.Violation;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Immutable compiled view of one AgentSessionSpec. Thread-safe. Built once per spec change.
+ *
+ * <p>Rules are tried in spec order and the first that matches decides; nothing matching is a
+ * deny. A connection is matched on (name, port) for host rules and (address, port) for cidrs
+ * rules. An intercepted connection's requests are then matched one by one, again in order, on
+ * host, port, method and path, among intercept rules only: a passthrough rule allows bytes it
+ * never sees, so it never allows a decrypted request. This is the same outcome as first-match over
+ * whole requests, since a passthrough rule that came first would have taken the connection.
+ * Passthrough rules apply to TLS with a SNI name only, never to plaintext HTTP, and a rule with a
+ * credential never allows a plaintext request.
+ */
+public final class Policy {
+  private final SessionIdentity session;
+  private final CompiledRule[] rules;
+  private final Map<String, Credential> credentials;
+  private final List<String> interceptedHostPatterns;
+
+  private Policy(SessionIdentity session, CompiledRule[] rules, Map<String, Credential> credentials) {
+    this.session = session;
+    this.rules = rules;
+    this.credentials = credentials;
+    Set<String> intercepted = new LinkedHashSet<>();
+    for (CompiledRule r : rules) {
+      if (r.isInterceptRule()) {
+        intercepted.addAll(r.hostPatterns());
+      }
+    }
+    this.interceptedHostPatterns = List.copyOf(intercepted);
+  }
+
+  /** @throws InvalidPolicyException listing the violations: the sidecar then denies everything. */
+  public static Policy compile(SessionIdentity session, AgentSessionSpec spec) {
+    Objects.requireNonNull(session, "session");
+    List<Violation> violations = new ArrayList<>(AgentSessionValidator.validate(spec));
+    if (!violations.isEmpty()) {
+      throw new InvalidPolicyException(violations);
+    }
+    List<EgressRule> egress = spec.egress();
+    CompiledRule[] rules = new CompiledRule[egress.size()];
+    for (int i = 0; i < rules.length; i++) {
+      try {
+        rules[i] = new CompiledRule(egress.get(i));
+      } catch (IllegalArgumentException e) {
+        violations.add(new Violation("spec.egress[" + i + "]", e.getMessage()));
+      }
+    }
+    if (!violations.isEmpty()) {
+      throw new InvalidPolicyException(violations);
+    }
+    Map<String, Credential> credentials = new HashMap<>();
+    spec.credentialsOrEmpty().forEach(c -> credentials.put(c.name(), c));
+    return new Policy(session, rules, Map.copyOf(credentials));
+  }
+
+  public SessionIdentity session() {
+    return session;
+  }
+
+  /**
+   * A new connection.
+   *
+   * @param serverName TLS SNI, or the plaintext HTTP Host (no port), or null if neither could be read
+   * @param destination SO_ORIGINAL_DST
+   * @param kind what the peek saw
+   */
+  public ConnectionVerdict onConnection(String serverName, InetSocketAddress destination, ConnectionKind kind) {
+    String name = kind == ConnectionKind.OTHER ? null : HostNames.normalize(serverName);
+    InetAddress address = destination.getAddress();
+    int port = destination.getPort();
+    String plaintextPassthrough = null;
+    for (CompiledRule rule : rules) {
+      if (!rule.matchesPort(port)) {
+        continue;
+      }
+      if (rule.isAddressRule()) {
+        if (address != null && rule.matchesAddress(address)) {
+          return rule.allowedConnection;
+        }
+      } else if (name != null && rule.matchesHost(name)) {
+        if (!rule.passthrough) {
+          return rule.interceptedConnection;
+        }
+        if (kind == ConnectionKind.TLS) {
+          return rule.allowedConnection;
+        }
+        if (plaintextPassthrough == null) {
+          plaintextPassthrough = rule.name;
+        }
+      }
+    }
+    return new ConnectionVerdict(ConnectionAction.DENY, null, connectionDenial(name, destination, kind, plaintextPassthrough));
+  }
+
+  private static String connectionDenial(String name, InetSocketAddress destination, ConnectionKind kind,
+      String plaintextPassthrough) {
+    if (plaintextPassthrough != null) {
+      return "rule '" + plaintextPassthrough + "' allows TLS passthrough only, not plaintext HTTP";
+    }
+    String where = name != null ? name + ":" + destination.getPort() : destination.getHostString() + ":" + destination.getPort();
+    if (kind == ConnectionKind.TLS && name == null) {
+      return "no egress rule allows " + where + " (TLS without a usable SNI name)";
+    }
+    return "no egress rule allows " + where;
+  }
+
+  /**
+   * One HTTP request (each keep-alive request / each h2 stream on its own), already normalized.
+   * A rule with a credential never matches a plaintext request: the value would cross the network
+   * in clear text, readable by anyone on the path.
+   */
+  public RequestVerdict onRequest(NormalizedRequest request) {
+    boolean hostAllowed = false;
+    String plaintextCredentialRule = null;
+    for (CompiledRule rule : rules) {
+      if (!rule.isInterceptRule() || !rule.matchesPort(request.port()) || !rule.matchesHost(request.host())) {
+        continue;
+      }
+      hostAllowed = true;
+      if (rule.allowsMethod(request.method()) && rule.allowsPath(request.path())) {
+        if (rule.credentials.isEmpty() || request.tls()) {
+          return rule.allowedRequest;
+        }
+        if (plaintextCredentialRule == null) {
+          plaintextCredentialRule = rule.name;
+        }
+      }
+    }
+    return new RequestVerdict(false, null, List.of(), requestDenial(request, hostAllowed, plaintextCredentialRule));
+  }
+
+  private static String requestDenial(NormalizedRequest request, boolean hostAllowed, String plaintextCredentialRule) {
+    if (plaintextCredentialRule != null) {
+      return "rule '" + plaintextCredentialRule + "' injects a credential, which is never sent over plaintext HTTP: use https";
+    }
+    if (hostAllowed) {
+      return "no egress rule for " + request.host() + " allows " + request.method() + " " + request.path();
+    }
+    return "no egress rule allows " + request.host() + ":" + request.port();
+  }
+
+  /** DNS: may this name be answered (forwarded to the real resolver)? Others get NXDOMAIN. */
+  public boolean allowsDnsName(String name) {
+    String canonical = HostNames.normalize(name);
+    if (canonical == null) {
+      return false;
+    }
+    for (CompiledRule rule : rules) {
+      if (rule.matchesHost(canonical)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Hosts (exact or *.suffix) of intercept rules, in spec order without repeats: the per-pod CA's name constraints. */
+  public List<String> interceptedHostPatterns() {
+    return interceptedHostPatterns;
+  }
+
+  /** A credential by name (for injection). */
+  public Optional<Credential> credential(String name) {
+    return Optional.ofNullable(name == null ? null : credentials.get(name));
+  }
+}

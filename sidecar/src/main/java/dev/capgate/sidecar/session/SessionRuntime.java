@@ -1,0 +1,167 @@
+package dev.capgate.sidecar.session;
+
+import dev.capgate.sidecar.PolicySource;
+import dev.capgate.sidecar.credentials.CredentialResolver;
+import dev.capgate.sidecar.credentials.CredentialUnavailableException;
+import dev.capgate.sidecar.vault.CredentialBroker;
+import dev.capgate.sidecar.vault.VaultConnection;
+import dev.capgate.sidecar.vault.VaultIdentity;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.time.Clock;
+import java.util.concurrent.CompletableFuture;
+import java.util.logging.Logger;
+
+/**
+ * The session side of the sidecar in one piece: the live AgentSession (policy in force, revocation,
+ * expiry, API outage bound), the Vault identity, the credential broker and the lease ledger.
+ *
+ * <p>How {@code ProxyCommand} wires it (instead of {@code loadSession} and {@code credentialResolver}):
+ * <pre>{@code
+ * PolicySource policies = new PolicySource();
+ * SessionRuntime session = SessionRuntime.start(SessionSettings.from(config), policies);
+ * CredentialResolver credentials = session.credentials();   // → HttpServices
+ * policies.onRevocation(intercept::closeAllConnections);    // as today
+ * // in the shutdown hook, after intercept.stop(), before vertx.close():
+ * session.close();
+ * }</pre>
+ * {@code start} returns at once: until the first answer from the API server every request is
+ * denied ("no session loaded yet"), then the session's policy applies. It throws
+ * {@link IllegalArgumentException} for missing settings and {@link IllegalStateException} when no
+ * Kubernetes client can be built (the message says why); {@code ProxyCommand} turns both into a
+ * {@code StartupFailure}. The Kubernetes client is built from the pod's ordinary service-account
+ * token ({@code /var/run/secrets/kubernetes.io/serviceaccount}); the Vault-audience token is used
+ * for Vault only.
+ *
+ * <p>What happens on its own: spec changes install a new policy for the next request; deletion,
+ * expiry, or phase Revoked/Expired revoke (the data plane's revocation listener closes open
+ * connections) and then revoke the sidecar's Vault token and with it its leases; an API server out
+ * of reach for longer than {@code apiOutageGrace} revokes until it answers again.
+ */
+public final class SessionRuntime implements AutoCloseable {
+  private static final Logger LOG = Logger.getLogger(SessionRuntime.class.getName());
+
+  private final KubernetesClient ownedClient;
+  private final SessionGate gate;
+  private final SessionWatcher watcher;
+  private final ConfigMapLeaseLedger ledger;
+  private final VaultIdentity identity;
+  private final CredentialBroker broker;
+  private final CredentialResolver credentials;
+
+  private SessionRuntime(KubernetesClient client, KubernetesClient ownedClient, SessionSettings settings,
+      PolicySource policies, Clock clock) {
+    this.ownedClient = ownedClient;
+    if (settings.vaultConfigured()) {
+      ledger = new ConfigMapLeaseLedger(client, settings.namespace(), settings.leaseConfigMap());
+      VaultConnection vault = VaultConnection.create(settings.vaultAddress(), settings.vaultCaFile(),
+          settings.vaultTimeout());
+      identity = new VaultIdentity(vault, settings.vaultAuthMount(), settings.vaultRole(), settings.vaultJwtFile(),
+          ledger, clock);
+      broker = new CredentialBroker(vault, identity, ledger, settings.kvCacheTtl(), clock);
+      credentials = broker;
+    } else {
+      ledger = null;
+      identity = null;
+      broker = null;
+      String why = settings.vaultAddress() == null ? "no Vault address configured (CAPGATE_VAULT_ADDR)"
+          : "no Vault role configured (CAPGATE_VAULT_ROLE: the session declares no spec.vault)";
+      // A session without credentials has no role, and that is normal; a missing address is not.
+      LOG.log(settings.vaultAddress() == null ? java.util.logging.Level.WARNING : java.util.logging.Level.INFO,
+          why + ": requests on routes with a credential will be answered 503");
+      credentials = (credential, session) -> CompletableFuture.failedFuture(
+          new CredentialUnavailableException(credential.name(), why));
+    }
+    gate = new SessionGate(settings.namespace(), settings.name(), policies, settings.apiOutageGrace(), clock,
+        this::sessionEnded);
+    watcher = new SessionWatcher(client, settings.namespace(), settings.name(), gate, settings.apiOutageGrace());
+  }
+
+  /** With a client built from the pod's service-account token (in-cluster configuration). */
+  public static SessionRuntime start(SessionSettings settings, PolicySource policies) {
+    KubernetesClient client = inClusterClient();
+    try {
+      return start(settings, policies, client, client, Clock.systemUTC());
+    } catch (RuntimeException e) {
+      client.close();
+      throw e;
+    }
+  }
+
+  /** With the caller's client (tests; the caller closes it). */
+  public static SessionRuntime start(SessionSettings settings, PolicySource policies, KubernetesClient client) {
+    return start(settings, policies, client, null, Clock.systemUTC());
+  }
+
+  private static SessionRuntime start(SessionSettings settings, PolicySource policies, KubernetesClient client,
+      KubernetesClient owned, Clock clock) {
+    SessionRuntime runtime = new SessionRuntime(client, owned, settings, policies, clock);
+    runtime.watcher.start();
+    if (runtime.identity != null) {
+      runtime.identity.warmUp();
+    }
+    LOG.info("watching AgentSession " + settings.namespace() + "/" + settings.name() + " (API outage grace "
+        + settings.apiOutageGrace().toSeconds() + " s)"
+        + (settings.vaultConfigured() ? ", Vault " + settings.vaultAddress() + " as role " + settings.vaultRole() : ""));
+    return runtime;
+  }
+
+  /** What the data plane resolves credentials with. Never blocks; fails closed. */
+  public CredentialResolver credentials() {
+    return credentials;
+  }
+
+  /** The sidecar's Vault identity, or null when no Vault is configured (metrics, tests). */
+  public VaultIdentity vaultIdentity() {
+    return identity;
+  }
+
+  /** The broker, or null when no Vault is configured (metrics, tests). */
+  public CredentialBroker broker() {
+    return broker;
+  }
+
+  private void sessionEnded(String reason) {
+    if (broker != null) {
+      broker.endSession(reason);
+    }
+  }
+
+  /**
+   * Stops watching and, since this pod will use none of them again, revokes the sidecar's Vault
+   * token and leases (the operator would too, with the session; this is sooner). Blocks for the
+   * few Vault and API calls that takes; call it off the event loop (a shutdown hook is fine).
+   */
+  @Override
+  public void close() {
+    watcher.close();
+    gate.close();
+    if (broker != null) {
+      broker.endSession("sidecar stopping");
+      broker.close();
+      identity.close();
+      ledger.close();
+    }
+    if (ownedClient != null) {
+      ownedClient.close();
+    }
+  }
+
+  private static KubernetesClient inClusterClient() {
+    try {
+      // Few, quick retries: the heartbeat measures the API server's absence, and long retry loops
+      // inside a call would only blur it.
+      Config config = new ConfigBuilder(Config.autoConfigure(null))
+          .withRequestRetryBackoffLimit(1)
+          .withConnectionTimeout(3_000)
+          .withRequestTimeout(10_000)
+          .build();
+      return new KubernetesClientBuilder().withConfig(config).build();
+    } catch (RuntimeException e) {
+      throw new IllegalStateException("cannot build the Kubernetes client (is kubernetes-httpclient-jdk on the class"
+          + " path, and the service-account token mounted?): " + e.getMessage(), e);
+    }
+  }
+}

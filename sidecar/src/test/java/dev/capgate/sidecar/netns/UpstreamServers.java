@@ -1,0 +1,149 @@
+package dev.capgate.sidecar.netns;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.handler.codec.dns.DatagramDnsQuery;
+import io.netty.handler.codec.dns.DatagramDnsQueryDecoder;
+import io.netty.handler.codec.dns.DatagramDnsResponse;
+import io.netty.handler.codec.dns.DatagramDnsResponseEncoder;
+import io.netty.handler.codec.dns.DefaultDnsRawRecord;
+import io.netty.handler.codec.dns.DnsQuestion;
+import io.netty.handler.codec.dns.DnsRecordType;
+import io.netty.handler.codec.dns.DnsResponseCode;
+import io.netty.handler.codec.dns.DnsSection;
+import io.netty.buffer.Unpooled;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.PemKeyCertOptions;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+
+/**
+ * The "internet" of the tests, run inside the upstream network namespace: HTTPS echo servers
+ * (HTTP/1.1 and h2, own test CA) on 443 and 8443, a plaintext echo on 80, a DNS server that
+ * answers every *.test name with the upstream address, and the TCP end of the Vault bridge.
+ * Every request is printed as one JSON line: that is what "the upstream saw".
+ *
+ * <p>Usage: {@code UpstreamServers <dir with server.crt/server.key> <vault-listen> <vault-unix-socket>}
+ */
+public final class UpstreamServers {
+  public static final String V4 = "198.18.0.2";
+  public static final String V6 = "fd00:198:18::2";
+
+  public static void main(String[] args) throws Exception {
+    Path dir = Path.of(args[0]);
+    Vertx vertx = Vertx.vertx();
+    PemKeyCertOptions cert = new PemKeyCertOptions()
+        .setCertPath(dir.resolve("server.crt").toString()).setKeyPath(dir.resolve("server.key").toString());
+    // "::" is dual-stack on Linux: one listener per port serves IPv4 and IPv6.
+    for (String host : new String[] {"::"}) {
+      for (int port : new int[] {443, 8443}) {
+        HttpServerOptions options = new HttpServerOptions().setSsl(true).setUseAlpn(true).setKeyCertOptions(cert)
+            .setHost(host).setPort(port);
+        listen(vertx, options);
+      }
+      listen(vertx, new HttpServerOptions().setHost(host).setPort(80));
+    }
+    // Raw TCP echo, for rules that allow a CIDR and port rather than a host name.
+    vertx.createNetServer().connectHandler(socket -> socket.handler(socket::write))
+        .listen(9000, "::").toCompletionStage().toCompletableFuture().get();
+    startDns();
+    if (args.length >= 3) {
+      UnixSocketBridge.start(UnixSocketBridge.parse(args[1]), UnixSocketBridge.parse(args[2]));
+    }
+    System.out.println("{\"ready\":true}");
+    System.out.flush();
+    Thread.currentThread().join();
+  }
+
+  private static void listen(Vertx vertx, HttpServerOptions options) throws Exception {
+    vertx.createHttpServer(options).requestHandler(UpstreamServers::echo)
+        .listen().toCompletionStage().toCompletableFuture().get();
+  }
+
+  private static void echo(HttpServerRequest request) {
+    if (request.path().endsWith("/download")) {
+      download(request);
+      return;
+    }
+    request.body().onComplete(body -> {
+      JsonArray headers = new JsonArray();
+      request.headers().forEach(e -> headers.add(new JsonArray().add(e.getKey().toLowerCase()).add(e.getValue())));
+      JsonObject seen = new JsonObject()
+          .put("port", request.localAddress().port())
+          .put("connection", request.connection().remoteAddress().toString())
+          .put("version", request.version().name())
+          .put("method", request.method().name())
+          .put("uri", request.uri())
+          .put("authority", request.authority() == null ? null : request.authority().toString())
+          .put("headers", headers)
+          .put("bodyLength", body.succeeded() ? body.result().length() : -1);
+      synchronized (System.out) {
+        System.out.println(new JsonObject().put("upstreamSaw", seen).encode());
+        System.out.flush();
+      }
+      request.response().putHeader("content-type", "application/json").end(seen.encodePrettily());
+    });
+  }
+
+  /** Streams {@code bytes} zero bytes in 64 KiB chunks, respecting back-pressure. */
+  private static void download(HttpServerRequest request) {
+    long total = Long.parseLong(request.getParam("bytes", "0"));
+    var response = request.response().setChunked(true).putHeader("content-type", "application/octet-stream");
+    io.vertx.core.buffer.Buffer chunk = io.vertx.core.buffer.Buffer.buffer(new byte[64 * 1024]);
+    long[] sent = {0};
+    Runnable[] pump = new Runnable[1];
+    pump[0] = () -> {
+      while (sent[0] < total && !response.writeQueueFull()) {
+        int n = (int) Math.min(chunk.length(), total - sent[0]);
+        response.write(n == chunk.length() ? chunk : chunk.getBuffer(0, n));
+        sent[0] += n;
+      }
+      if (sent[0] >= total) {
+        response.end();
+      } else {
+        response.drainHandler(v -> pump[0].run());
+      }
+    };
+    pump[0].run();
+  }
+
+  /** Answers A queries for *.test with the upstream address, AAAA with its IPv6 one, NXDOMAIN otherwise. */
+  private static void startDns() throws Exception {
+    new Bootstrap().group(new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory()))
+        .channel(NioDatagramChannel.class)
+        .handler(new ChannelInitializer<DatagramChannel>() {
+          @Override
+          protected void initChannel(DatagramChannel ch) {
+            ch.pipeline().addLast(new DatagramDnsQueryDecoder(), new DatagramDnsResponseEncoder(),
+                new SimpleChannelInboundHandler<DatagramDnsQuery>() {
+                  @Override
+                  protected void channelRead0(ChannelHandlerContext ctx, DatagramDnsQuery query) throws Exception {
+                    DnsQuestion q = query.recordAt(DnsSection.QUESTION);
+                    boolean known = q.name().endsWith(".test.");
+                    DatagramDnsResponse r = new DatagramDnsResponse(query.recipient(), query.sender(), query.id(),
+                        query.opCode(), known ? DnsResponseCode.NOERROR : DnsResponseCode.NXDOMAIN);
+                    r.setRecursionAvailable(true);
+                    r.addRecord(DnsSection.QUESTION, q);
+                    if (known && q.type() == DnsRecordType.A) {
+                      r.addRecord(DnsSection.ANSWER, new DefaultDnsRawRecord(q.name(), DnsRecordType.A, 30,
+                          Unpooled.wrappedBuffer(java.net.InetAddress.getByName(V4).getAddress())));
+                    }
+                    System.out.println(new JsonObject().put("dnsSaw", q.name()).encode());
+                    ctx.writeAndFlush(r);
+                  }
+                });
+          }
+        })
+        .bind(new InetSocketAddress(V4, 53)).sync();
+  }
+}

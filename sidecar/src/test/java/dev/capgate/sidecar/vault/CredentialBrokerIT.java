@@ -1,0 +1,281 @@
+package dev.capgate.sidecar.vault;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.capgate.api.v1alpha1.Credential;
+import dev.capgate.api.v1alpha1.VaultEngine;
+import dev.capgate.sidecar.credentials.CredentialUnavailableException;
+import dev.capgate.sidecar.credentials.SecretValue;
+import dev.capgate.sidecar.policy.SessionIdentity;
+import dev.capgate.sidecar.stack.CapturedLogs;
+import dev.capgate.sidecar.stack.Jwts;
+import dev.capgate.sidecar.stack.Sessions;
+import dev.capgate.sidecar.stack.VaultSetup;
+import dev.capgate.testkit.KubeControlPlane;
+import dev.capgate.testkit.OpenBaoServer;
+import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
+import io.github.jopenlibs.vault.json.Json;
+import io.github.jopenlibs.vault.json.JsonObject;
+import java.net.http.HttpClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Credentials at egress time from a real OpenBao, with the sidecar's own Kubernetes-auth identity:
+ * KV v2 (templated, cached), OpenBao identity tokens (JWTs verified against OpenBao's JWKS), two
+ * credentials for one request, and failing closed while OpenBao is stopped or sealed.
+ */
+class CredentialBrokerIT {
+  private static final Duration WAIT = Duration.ofSeconds(60);
+  private static final String GITHUB_TOKEN = "ghp_brokerTestValue0123456789";
+  private static final String NOT_MINE = "value-of-a-path-outside-the-policy";
+  private static final SessionIdentity SESSION =
+      new SessionIdentity("agents", "fix-issue-42", Sessions.USER, Sessions.AGENT, "payments");
+
+  private static KubeControlPlane kube;
+  private static OpenBaoServer bao;
+  private static String namespace;
+  private static String mount;
+  private static String kv;
+  private static String oidcRole;
+  private static String clientId;
+  private static CapturedLogs logs;
+  private static final Set<String> secrets = ConcurrentHashMap.newKeySet();
+
+  @TempDir
+  static Path dir;
+
+  private VaultIdentity identity;
+  private CredentialBroker broker;
+
+  @BeforeAll
+  static void stack() throws Exception {
+    logs = CapturedLogs.start();
+    kube = KubeControlPlane.shared();
+    bao = OpenBaoServer.shared();
+    namespace = kube.newNamespace("broker");
+    kube.client().serviceAccounts().inNamespace(namespace).resource(new ServiceAccountBuilder()
+        .withNewMetadata().withName("sidecar").endMetadata().build()).create();
+    mount = VaultSetup.kubernetesAuth(bao, kube);
+    kv = bao.newKvMount();
+    bao.rootClient().logical().write(kv + "/github/" + Sessions.USER, Map.of("token", GITHUB_TOKEN));
+    bao.rootClient().logical().write(kv + "/agents/coding-agent/fix-issue-42", Map.of("api-key", "k-templated-123"));
+    String forbidden = bao.newKvMount();
+    bao.rootClient().logical().write(forbidden + "/x", Map.of("token", NOT_MINE));
+    secrets.addAll(List.of(GITHUB_TOKEN, "k-templated-123", NOT_MINE));
+
+    // An identity OIDC key and role, as an admin sets them up for an internal API.
+    String key = "capgate-" + mount;
+    oidcRole = "internal-api-" + mount;
+    bao.request("POST", "identity/oidc/key/" + key, Json.object().add("algorithm", "RS256")
+        .add("allowed_client_ids", Json.array("*")).toString());
+    bao.request("POST", "identity/oidc/role/" + oidcRole, Json.object().add("key", key).add("ttl", "10s").toString());
+    clientId = VaultSetup.read(bao, "identity/oidc/role/" + oidcRole).get("data").asObject().getString("client_id", null);
+
+    VaultSetup.policy(bao, "sidecar-" + mount, """
+        path "%s/data/*" { capabilities = ["read"] }
+        path "identity/oidc/token/%s" { capabilities = ["read"] }
+        """.formatted(kv, oidcRole));
+    VaultSetup.sidecarRole(bao, mount, "capgate-agent", namespace, "sidecar", List.of("sidecar-" + mount), "1h", "2h");
+    Files.writeString(dir.resolve("jwt"), kube.serviceAccountToken(namespace, "sidecar", Duration.ofHours(1), "vault"));
+  }
+
+  @AfterAll
+  static void noSecretInAnyLogLine() {
+    try {
+      assertThat(logs.linesContainingAny(secrets)).as("log lines holding a secret").isEmpty();
+      System.out.printf("[checked] %d captured log lines, none holds any of %d secret values%n", logs.lines().size(),
+          secrets.size());
+    } finally {
+      logs.close();
+    }
+  }
+
+  @BeforeEach
+  void broker() {
+    broker(Duration.ofSeconds(2));
+  }
+
+  private void broker(Duration kvTtl) {
+    closeBroker();
+    VaultConnection vault = new VaultConnection(bao.address(),
+        HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build(), Duration.ofSeconds(5));
+    RecordingLedger ledger = new RecordingLedger();
+    identity = new VaultIdentity(vault, mount, "capgate-agent", dir.resolve("jwt"), ledger, Clock.systemUTC());
+    broker = new CredentialBroker(vault, identity, ledger, kvTtl, Clock.systemUTC());
+  }
+
+  @AfterEach
+  void closeBroker() {
+    if (broker != null) {
+      try {
+        secrets.add(identity.token());
+      } catch (RuntimeException e) {
+        // no token to remember
+      }
+      broker.endSession("test over");
+      broker.close();
+      identity.close();
+    }
+  }
+
+  private static Credential github() {
+    return Sessions.credential("github", kv + "/data/github/{{user}}", "token", VaultEngine.KV2);
+  }
+
+  private static Credential internalApi() {
+    return Sessions.credential("internal-api", "identity/oidc/token/" + oidcRole, null, VaultEngine.IDENTITY_TOKEN);
+  }
+
+  private SecretValue resolve(Credential credential) throws Exception {
+    SecretValue value = broker.resolve(credential, SESSION).toCompletableFuture().get(30, TimeUnit.SECONDS);
+    secrets.add(value.reveal());
+    return value;
+  }
+
+  private CredentialUnavailableException failure(Credential credential) throws Exception {
+    try {
+      resolve(credential);
+    } catch (ExecutionException e) {
+      assertThat(e.getCause()).isInstanceOf(CredentialUnavailableException.class);
+      CredentialUnavailableException failure = (CredentialUnavailableException) e.getCause();
+      assertThat(failure.credential()).isEqualTo(credential.name());
+      assertThat(failure.getMessage()).startsWith("credential '" + credential.name() + "' unavailable: ");
+      secrets.forEach(s -> assertThat(failure.getMessage()).doesNotContain(s));
+      return failure;
+    }
+    throw new AssertionError("resolving " + credential.name() + " should have failed");
+  }
+
+  @Test
+  void a_kv2_secret_is_read_at_first_use_with_a_templated_path_and_served_from_the_cache_for_its_ttl() throws Exception {
+    assertThat(resolve(github()).reveal()).isEqualTo(GITHUB_TOKEN);
+    assertThat(resolve(Sessions.credential("templated", kv + "/data/{{namespace}}/{{agent}}/{{session}}", "api-key",
+        VaultEngine.KV2)).reveal()).isEqualTo("k-templated-123");
+
+    bao.rootClient().logical().write(kv + "/github/" + Sessions.USER, Map.of("token", GITHUB_TOKEN + "-v2"));
+    try {
+      assertThat(resolve(github()).reveal()).as("within the 2 s cache TTL").isEqualTo(GITHUB_TOKEN);
+      long t0 = System.nanoTime();
+      await().atMost(WAIT).pollInterval(Duration.ofMillis(100)).until(() -> resolve(github()).reveal().endsWith("-v2"));
+      System.out.printf("[measured] kv2 cache ttl 2 s: new value served after %d ms%n",
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    } finally {
+      bao.rootClient().logical().write(kv + "/github/" + Sessions.USER, Map.of("token", GITHUB_TOKEN));
+    }
+  }
+
+  @Test
+  void an_identity_token_is_fetched_on_first_use_verifies_against_the_jwks_and_is_cached_until_near_expiry()
+      throws Exception {
+    SecretValue first = resolve(internalApi());
+    assertThat(resolve(internalApi()).reveal()).as("served from the cache").isEqualTo(first.reveal());
+
+    JsonObject claims = Jwts.verify(first.reveal(), bao.address());
+    String entityId = VaultSetup.read(bao, "identity/entity/id/" + claims.getString("sub", ""))
+        .get("data").asObject().getString("id", null);
+    assertThat(entityId).as("the JWT's subject is the sidecar's OpenBao entity").isEqualTo(claims.getString("sub", null));
+    JsonObject token = Json.parse(bao.request("POST", "auth/token/lookup-accessor",
+        Json.object().add("accessor", identity.accessor()).toString())).asObject().get("data").asObject();
+    assertThat(token.getString("entity_id", null)).isEqualTo(entityId);
+    assertThat(claims.getString("aud", null)).isEqualTo(clientId);
+    long exp = claims.getLong("exp", 0);
+    assertThat(exp - claims.getLong("iat", 0)).isEqualTo(10);
+    assertThat(first.expiresAt()).isBetween(Instant.ofEpochSecond(exp - 2), Instant.ofEpochSecond(exp + 2));
+
+    long t0 = System.nanoTime();
+    await().atMost(WAIT).pollInterval(Duration.ofMillis(100))
+        .until(() -> !resolve(internalApi()).reveal().equals(first.reveal()));
+    System.out.printf("[measured] identity token ttl 10 s: replaced after %d ms (served until 1/5 of its life is left)%n",
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    assertThat(Instant.now()).as("replaced before it expired").isBefore(Instant.ofEpochSecond(exp));
+  }
+
+  @Test
+  void two_credentials_for_one_request_are_both_resolved() throws Exception {
+    List<SecretValue> values = broker.resolveAll(List.of(github(), internalApi()), SESSION)
+        .toCompletableFuture().get(30, TimeUnit.SECONDS);
+    values.forEach(v -> secrets.add(v.reveal()));
+
+    assertThat(values).extracting(SecretValue::credential).containsExactly("github", "internal-api");
+    assertThat(values.get(0).reveal()).isEqualTo(GITHUB_TOKEN);
+    Jwts.verify(values.get(1).reveal(), bao.address());
+  }
+
+  @Test
+  void a_path_outside_the_policy_is_denied_without_logging_in_again() throws Exception {
+    Credential elsewhere = Sessions.credential("elsewhere", "secret/data/x", "token", VaultEngine.KV2);
+    resolve(github());
+
+    assertThat(failure(elsewhere).reason()).contains("denied").contains("HTTP 403");
+    assertThat(identity.logins()).as("a policy denial is not a dead token").isEqualTo(1);
+  }
+
+  @Test
+  void a_stopped_openbao_fails_naming_the_credential_and_service_resumes_by_itself() throws Exception {
+    broker(Duration.ZERO); // no cache: every request goes to OpenBao
+    assertThat(resolve(github()).reveal()).isEqualTo(GITHUB_TOKEN);
+
+    bao.stop();
+    try {
+      assertThat(failure(github()).reason()).contains("unreachable");
+      assertThat(failure(internalApi()).reason()).contains("unreachable");
+    } finally {
+      bao.start();
+    }
+    long t0 = System.nanoTime();
+    await().atMost(WAIT).pollInterval(Duration.ofMillis(50)).ignoreExceptions()
+        .until(() -> resolve(github()).reveal().equals(GITHUB_TOKEN));
+    System.out.printf("[measured] OpenBao started → credential served again after %d ms%n",
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    Jwts.verify(resolve(internalApi()).reveal(), bao.address());
+  }
+
+  @Test
+  void a_sealed_openbao_fails_naming_the_credential_and_service_resumes_when_unsealed() throws Exception {
+    broker(Duration.ZERO);
+    assertThat(resolve(github()).reveal()).isEqualTo(GITHUB_TOKEN);
+
+    bao.seal();
+    try {
+      assertThat(failure(github()).reason()).contains("sealed");
+    } finally {
+      bao.unseal();
+    }
+    long t0 = System.nanoTime();
+    await().atMost(WAIT).pollInterval(Duration.ofMillis(50)).ignoreExceptions()
+        .until(() -> resolve(github()).reveal().equals(GITHUB_TOKEN));
+    System.out.printf("[measured] OpenBao unsealed → credential served again after %d ms%n",
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+  }
+
+  @Test
+  void after_the_session_ends_nothing_is_served_and_the_token_is_revoked() throws Exception {
+    resolve(github());
+    String accessor = identity.accessor();
+    secrets.add(identity.token());
+
+    broker.endSession("deleted");
+
+    assertThat(failure(github()).reason()).contains("session has ended");
+    await().atMost(WAIT).untilAsserted(() -> org.assertj.core.api.Assertions.assertThatThrownBy(() ->
+        bao.request("POST", "auth/token/lookup-accessor", Json.object().add("accessor", accessor).toString()))
+        .isInstanceOf(IllegalStateException.class));
+  }
+}

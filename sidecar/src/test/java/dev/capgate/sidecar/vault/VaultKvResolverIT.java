@@ -1,0 +1,262 @@
+package dev.capgate.sidecar.vault;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.capgate.api.v1alpha1.Credential;
+import dev.capgate.api.v1alpha1.Injection;
+import dev.capgate.api.v1alpha1.InjectionType;
+import dev.capgate.api.v1alpha1.VaultSecret;
+import dev.capgate.sidecar.credentials.CredentialUnavailableException;
+import dev.capgate.sidecar.credentials.SecretValue;
+import dev.capgate.sidecar.policy.SessionIdentity;
+import dev.capgate.testkit.OpenBaoServer;
+import io.github.jopenlibs.vault.VaultException;
+import io.github.jopenlibs.vault.json.Json;
+import java.io.IOException;
+import java.net.http.HttpClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** VaultKvResolver against a real OpenBao, with least-privilege tokens read from files. */
+class VaultKvResolverIT {
+  private static final SessionIdentity SESSION =
+      new SessionIdentity("agents", "fix-issue-42", "alice@example.com", "coding-agent", "payments");
+  private static final String GITHUB_TOKEN = "ghp_aliceToken0123456789";
+  private static final String OTHER_FIELD_VALUE = "do-not-leak-this-value";
+
+  private static OpenBaoServer bao;
+  private static String mount;
+  private static String readPolicy;
+
+  @TempDir
+  Path dir;
+
+  private final List<VaultKvResolver> resolvers = new ArrayList<>();
+
+  @BeforeAll
+  static void startOpenBao() throws VaultException {
+    bao = OpenBaoServer.shared();
+    mount = bao.newKvMount();
+    readPolicy = "read-" + mount;
+    bao.request("PUT", "sys/policies/acl/" + readPolicy, Json.object()
+        .add("policy", "path \"" + mount + "/data/*\" { capabilities = [\"read\"] }").toString());
+    write("github/alice@example.com", Map.of("token", GITHUB_TOKEN, "note", OTHER_FIELD_VALUE));
+    write("agents/coding-agent/fix-issue-42", Map.of("api-key", "k-123"));
+  }
+
+  /** Writes with the root client (KV v2: the driver adds data/ after the mount). */
+  private static void write(String key, Map<String, Object> fields) throws VaultException {
+    int status = bao.rootClient().logical().write(mount + "/" + key, fields).getRestResponse().getStatus();
+    assertThat(status).isEqualTo(200);
+  }
+
+  /** A child token of root that can only read this test's mount, and nothing else. */
+  private static String readOnlyToken(Integer uses) {
+    var request = Json.object().add("policies", Json.array(readPolicy)).add("no_default_policy", true).add("ttl", "1h");
+    if (uses != null) {
+      request.add("num_uses", uses);
+    }
+    return Json.parse(bao.request("POST", "auth/token/create", request.toString()))
+        .asObject().get("auth").asObject().getString("client_token", null);
+  }
+
+  private Path tokenFile(String token) throws IOException {
+    return Files.writeString(dir.resolve("vault-token"), token + "\n");
+  }
+
+  private VaultKvResolver resolver(Path tokenFile, Duration ttl) {
+    VaultKvResolver resolver = new VaultKvResolver(bao.address(), new TokenFile(tokenFile), ttl,
+        HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build(), Clock.systemUTC());
+    resolvers.add(resolver);
+    return resolver;
+  }
+
+  private static Credential credential(String name, String path, String field) {
+    return new Credential(name, new VaultSecret(path, field, null), new Injection(InjectionType.BEARER, null, null, null), null);
+  }
+
+  private static Credential github() {
+    return credential("github", mount + "/data/github/{{user}}", "token");
+  }
+
+  private static SecretValue resolve(VaultKvResolver resolver, Credential credential) throws Exception {
+    return resolver.resolve(credential, SESSION).toCompletableFuture().get(20, TimeUnit.SECONDS);
+  }
+
+  /** The failure of a resolve, checked to name the credential and to carry no secret. */
+  private static CredentialUnavailableException failure(VaultKvResolver resolver, Credential credential) throws Exception {
+    try {
+      resolve(resolver, credential);
+    } catch (ExecutionException e) {
+      assertThat(e.getCause()).isInstanceOf(CredentialUnavailableException.class);
+      CredentialUnavailableException failure = (CredentialUnavailableException) e.getCause();
+      assertThat(failure.credential()).isEqualTo(credential.name());
+      assertThat(failure.getMessage()).contains("'" + credential.name() + "'")
+          .doesNotContain(GITHUB_TOKEN).doesNotContain(OTHER_FIELD_VALUE);
+      return failure;
+    }
+    throw new AssertionError("resolving " + credential.name() + " should have failed");
+  }
+
+  @AfterEach
+  void closeResolvers() {
+    resolvers.forEach(VaultKvResolver::close);
+  }
+
+  @Test
+  void reads_a_kv2_secret_with_a_least_privilege_token_from_a_file() throws Exception {
+    VaultKvResolver resolver = resolver(tokenFile(readOnlyToken(null)), Duration.ofSeconds(30));
+
+    Instant before = Instant.now();
+    SecretValue value = resolve(resolver, github());
+
+    assertThat(value.reveal()).isEqualTo(GITHUB_TOKEN);
+    assertThat(value.credential()).isEqualTo("github");
+    assertThat(value.expiresAt()).isBetween(before.plusSeconds(29), Instant.now().plusSeconds(31));
+  }
+
+  @Test
+  void fills_session_fields_into_the_path() throws Exception {
+    VaultKvResolver resolver = resolver(tokenFile(readOnlyToken(null)), Duration.ofSeconds(30));
+
+    SecretValue value = resolve(resolver, credential("internal", mount + "/data/{{namespace}}/{{agent}}/{{session}}", "api-key"));
+
+    assertThat(value.reveal()).isEqualTo("k-123");
+  }
+
+  @Test
+  void a_missing_field_is_a_clear_error_without_any_value() throws Exception {
+    VaultKvResolver resolver = resolver(tokenFile(readOnlyToken(null)), Duration.ofSeconds(30));
+
+    CredentialUnavailableException failure = failure(resolver, credential("github", mount + "/data/github/{{user}}", "password"));
+
+    assertThat(failure.reason()).isEqualTo("field 'password' not found at Vault path " + mount + "/data/github/alice@example.com");
+  }
+
+  @Test
+  void a_missing_secret_is_a_clear_error() throws Exception {
+    VaultKvResolver resolver = resolver(tokenFile(readOnlyToken(null)), Duration.ofSeconds(30));
+
+    CredentialUnavailableException failure = failure(resolver, credential("nobody", mount + "/data/github/nobody", "token"));
+
+    assertThat(failure.reason()).contains("HTTP 404");
+  }
+
+  @Test
+  void the_token_cannot_read_outside_its_policy() throws Exception {
+    String otherMount = bao.newKvMount();
+    int status = bao.rootClient().logical().write(otherMount + "/secret", Map.of("token", "x")).getRestResponse().getStatus();
+    assertThat(status).isEqualTo(200);
+    VaultKvResolver resolver = resolver(tokenFile(readOnlyToken(null)), Duration.ofSeconds(30));
+
+    CredentialUnavailableException failure = failure(resolver, credential("elsewhere", otherMount + "/data/secret", "token"));
+
+    assertThat(failure.reason()).contains("denied").contains("HTTP 403");
+  }
+
+  @Test
+  void a_session_field_that_would_escape_the_path_is_refused() throws Exception {
+    VaultKvResolver resolver = resolver(tokenFile(readOnlyToken(null)), Duration.ofSeconds(30));
+    SessionIdentity hostile = new SessionIdentity("agents", "s", "../../sys/policies", "coding-agent", null);
+
+    var stage = resolver.resolve(github(), hostile).toCompletableFuture();
+
+    assertThat(stage).failsWithin(Duration.ofSeconds(5)).withThrowableThat()
+        .havingCause().isInstanceOf(CredentialUnavailableException.class).withMessageContaining("{{user}}");
+  }
+
+  @Test
+  void a_cached_value_is_served_without_calling_vault_until_the_ttl_ends() throws Exception {
+    write("cache/alice@example.com", Map.of("token", "v1"));
+    Credential cached = credential("cached", mount + "/data/cache/{{user}}", "token");
+    VaultKvResolver resolver = resolver(tokenFile(readOnlyToken(null)), Duration.ofSeconds(2));
+    assertThat(resolve(resolver, cached).reveal()).isEqualTo("v1");
+
+    write("cache/alice@example.com", Map.of("token", "v2"));
+
+    assertThat(resolve(resolver, cached).reveal()).as("inside the TTL: from the cache").isEqualTo("v1");
+    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
+        .until(() -> resolve(resolver, cached).reveal(), "v2"::equals);
+  }
+
+  @Test
+  void concurrent_callers_share_one_vault_read() throws Exception {
+    // A token good for exactly one request: a second read of Vault would be refused.
+    VaultKvResolver resolver = resolver(tokenFile(readOnlyToken(1)), Duration.ofSeconds(1));
+
+    List<CompletableFuture<SecretValue>> callers = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      callers.add(resolver.resolve(github(), SESSION).toCompletableFuture());
+    }
+
+    for (CompletableFuture<SecretValue> caller : callers) {
+      assertThat(caller.get(20, TimeUnit.SECONDS).reveal()).isEqualTo(GITHUB_TOKEN);
+    }
+    // After the TTL the resolver must go back to Vault, where the used-up token is refused.
+    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200)).untilAsserted(() ->
+        assertThat(failure(resolver, github()).reason()).contains("HTTP 403"));
+  }
+
+  @Test
+  void a_changed_token_file_is_read_again() throws Exception {
+    Path file = tokenFile("not-a-valid-token");
+    VaultKvResolver resolver = resolver(file, Duration.ofSeconds(30));
+    assertThat(failure(resolver, github()).reason()).contains("HTTP 403");
+
+    Files.writeString(file, readOnlyToken(null) + "\n");
+    Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.from(Instant.now().plusSeconds(5)));
+
+    assertThat(resolve(resolver, github()).reveal()).isEqualTo(GITHUB_TOKEN);
+  }
+
+  @Test
+  void an_unreadable_token_file_is_a_clear_error() throws Exception {
+    VaultKvResolver resolver = resolver(dir.resolve("absent-token"), Duration.ofSeconds(30));
+
+    assertThat(failure(resolver, github()).reason()).startsWith("no Vault token");
+  }
+
+  @Test
+  void a_sealed_vault_fails_naming_the_credential_and_recovers_when_unsealed() throws Exception {
+    VaultKvResolver resolver = resolver(tokenFile(readOnlyToken(null)), Duration.ZERO);
+    assertThat(resolve(resolver, github()).reveal()).isEqualTo(GITHUB_TOKEN);
+
+    bao.seal();
+    try {
+      assertThat(failure(resolver, github()).reason()).contains("sealed");
+    } finally {
+      bao.unseal();
+    }
+
+    assertThat(resolve(resolver, github()).reveal()).isEqualTo(GITHUB_TOKEN);
+  }
+
+  @Test
+  void a_stopped_vault_fails_naming_the_credential_and_works_again_after_restart() throws Exception {
+    VaultKvResolver resolver = resolver(tokenFile(readOnlyToken(null)), Duration.ZERO);
+    assertThat(resolve(resolver, github()).reveal()).isEqualTo(GITHUB_TOKEN);
+
+    bao.stop();
+    try {
+      assertThat(failure(resolver, github()).reason()).isEqualTo("Vault unreachable at " + bao.address());
+    } finally {
+      bao.start();
+    }
+
+    assertThat(resolve(resolver, github()).reveal()).isEqualTo(GITHUB_TOKEN);
+  }
+}

@@ -75,7 +75,7 @@ final class Exchange {
   private RawRequest raw;
   private NormalizedRequest normalized;
   private String rule;
-  private String credentialName;
+  private List<String> credentialNames = List.of();
   private SessionIdentity session;
   private String decision = "error";
   private String reason;
@@ -155,19 +155,23 @@ final class Exchange {
     }
     decision = "allow";
     reason = verdict.reason();
-    credentialName = verdict.credential();
+    credentialNames = verdict.credentials();
     takeContentOfFullRequest();
-    if (credentialName == null) {
-      connect(null);
+    if (credentialNames.isEmpty()) {
+      connect(List.of());
       return;
     }
-    Optional<Credential> credential = policy.get().credential(credentialName);
-    if (credential.isEmpty()) {
-      credentialUnavailable(new CredentialUnavailableException(credentialName, "not declared in the session"));
-      return;
+    List<Credential> credentials = new ArrayList<>(credentialNames.size());
+    for (String name : credentialNames) {
+      Optional<Credential> credential = policy.get().credential(name);
+      if (credential.isEmpty()) {
+        credentialUnavailable(new CredentialUnavailableException(name, "not declared in the session"));
+        return;
+      }
+      credentials.add(credential.get());
     }
-    services.credentials().resolve(credential.get(), session).whenComplete((value, failure) ->
-        agent.executor().execute(() -> onCredential(credential.get(), value, failure)));
+    services.credentials().resolveAll(credentials, session).whenComplete((values, failure) ->
+        agent.executor().execute(() -> onCredentials(credentials, values, failure)));
   }
 
   /** HTTP/2 requests without body arrive whole; their (empty) content ends the request. */
@@ -186,30 +190,35 @@ final class Exchange {
         request.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING), false);
   }
 
-  private void onCredential(Credential credential, SecretValue value, Throwable failure) {
+  private void onCredentials(List<Credential> credentials, List<SecretValue> values, Throwable failure) {
     if (finished || !agent.channel().isActive()) {
       return;
     }
     if (failure != null) {
       Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
       credentialUnavailable(cause instanceof CredentialUnavailableException e ? e
-          : new CredentialUnavailableException(credential.name(), "resolver failed"));
+          : new CredentialUnavailableException(String.join(",", credentialNames), "resolver failed"));
       return;
     }
-    InjectedHeader injected;
+    List<InjectedHeader> injected = new ArrayList<>(credentials.size());
+    List<String> secrets = new ArrayList<>();
     try {
-      injected = CredentialInjector.render(credential.inject(), value);
+      for (int i = 0; i < credentials.size(); i++) {
+        InjectedHeader header = CredentialInjector.render(credentials.get(i).inject(), values.get(i));
+        injected.add(header);
+        secrets.addAll(SecretScrubber.secretsOf(values.get(i).reveal(), header.value()));
+      }
     } catch (CredentialUnavailableException e) {
       credentialUnavailable(e);
       return;
     }
-    scrubber = SecretScrubber.forInjection(value.reveal(), injected.value());
+    scrubber = new SecretScrubber(secrets);
     connect(injected);
   }
 
   // ---------------------------------------------------------------- upstream
 
-  private void connect(InjectedHeader injected) {
+  private void connect(List<InjectedHeader> injected) {
     String host = normalized.host();
     int port = normalized.port();
     boolean tls = connection.tls();
@@ -269,7 +278,7 @@ final class Exchange {
     });
   }
 
-  private void send(UpstreamLink link, InjectedHeader injected) {
+  private void send(UpstreamLink link, List<InjectedHeader> injected) {
     upstream = link;
     link.attach(this);
     Channel ch = link.channel();
@@ -288,16 +297,16 @@ final class Exchange {
   }
 
   /** Exactly the normalized request: normalized target, Host = normalized host, credential injected. */
-  private HttpRequest upstreamRequest(InjectedHeader injected) {
+  private HttpRequest upstreamRequest(List<InjectedHeader> injected) {
     HttpRequest out = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.valueOf(normalized.method()),
         normalized.target());
     HopByHop.copyEndToEnd(request.headers(), out.headers());
     int defaultPort = connection.tls() ? 443 : 80;
     out.headers().set(HttpHeaderNames.HOST,
         normalized.port() == defaultPort ? normalized.host() : normalized.host() + ":" + normalized.port());
-    if (injected != null) {
-      out.headers().remove(injected.name()); // every agent-sent header of that name, any case (invariant 6)
-      out.headers().set(injected.name(), injected.value());
+    for (InjectedHeader header : injected) {
+      out.headers().remove(header.name()); // every agent-sent header of that name, any case (invariant 6)
+      out.headers().set(header.name(), header.value());
       // So that a response echoing the credential can be scrubbed: compressed, it could not be.
       out.headers().set(HttpHeaderNames.ACCEPT_ENCODING, HttpHeaderValues.IDENTITY);
     }
@@ -570,7 +579,8 @@ final class Exchange {
         : services.policies().current().map(Policy::session).orElse(null);
     services.audit().record(new AuditEvent(id, s == null ? null : s.name(), s == null ? null : s.namespace(),
         s == null ? null : s.user(), s == null ? null : s.agent(), hostForAnswer(), request.method().name(),
-        pathForAnswer(), rule, decision, credentialName, upstreamStatus, micros, reason));
+        pathForAnswer(), rule, decision, credentialNames.isEmpty() ? null : String.join(",", credentialNames),
+        upstreamStatus, micros, reason));
     services.metrics().increment("capgate_decisions_total", "Policy decisions by rule and outcome",
         "rule", rule == null ? "none" : rule, "outcome", decision, "level", "request");
     services.metrics().observe("capgate_request_duration_seconds", "Request latency through the sidecar",

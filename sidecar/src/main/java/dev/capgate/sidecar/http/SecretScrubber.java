@@ -48,6 +48,10 @@ final class SecretScrubber {
 
   /** The secrets to hide for one injected header: its value, the part after the scheme, the raw value. */
   static SecretScrubber forInjection(String rawValue, String headerValue) {
+    return new SecretScrubber(secretsOf(rawValue, headerValue));
+  }
+
+  static List<String> secretsOf(String rawValue, String headerValue) {
     List<String> secrets = new ArrayList<>();
     secrets.add(rawValue);
     secrets.add(headerValue);
@@ -55,7 +59,7 @@ final class SecretScrubber {
     if (space > 0) {
       secrets.add(headerValue.substring(space + 1)); // "Basic <base64>" → the base64 alone
     }
-    return new SecretScrubber(secrets);
+    return secrets;
   }
 
   boolean active() {

@@ -40,10 +40,16 @@ final class SessionDecision {
   record Deny(String reason, boolean terminal) implements Verdict {
   }
 
-  /**
-   * @param boundUid the uid this sidecar first saw for its session (null before the first sighting)
-   */
   static Verdict decide(AgentSession session, String boundUid, Instant now) {
+    return decide(session, null, boundUid, now);
+  }
+
+  /**
+   * @param specProblem why the spec as stored cannot be enforced as written (a field unknown to this
+   *                    sidecar, see {@link SessionReader}), or null
+   * @param boundUid    the uid this sidecar first saw for its session (null before the first sighting)
+   */
+  static Verdict decide(AgentSession session, String specProblem, String boundUid, Instant now) {
     String where = session.getMetadata().getNamespace() + "/" + session.getMetadata().getName();
     if (boundUid != null && !boundUid.equals(session.getMetadata().getUid())) {
       return new Deny("the AgentSession " + where + " was deleted and re-created: this pod belongs to the old one", true);
@@ -64,6 +70,9 @@ final class SessionDecision {
     }
     if (expiresAt.isPresent() && !now.isBefore(expiresAt.get())) {
       return new Deny("the AgentSession " + where + " expired at " + expiresAt.get() + " (creation + spec.ttl)", true);
+    }
+    if (specProblem != null) {
+      return new Deny(specProblem, false);
     }
     Policy policy;
     try {

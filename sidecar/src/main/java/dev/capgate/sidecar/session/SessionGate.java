@@ -64,7 +64,7 @@ final class SessionGate implements AutoCloseable {
   }
 
   /** A watch event: the session as it is now. Also proof that the API server answers. */
-  void observed(AgentSession session) {
+  void observed(SessionReader.Read session) {
     onActor(() -> {
       contact();
       decide(session);
@@ -86,7 +86,7 @@ final class SessionGate implements AutoCloseable {
    *
    * @param session null when the API server answered 404
    */
-  void heartbeat(AgentSession session, boolean watchHealthy) {
+  void heartbeat(SessionReader.Read session, boolean watchHealthy) {
     onActor(() -> {
       boolean afterOutage = outage;
       contact();
@@ -130,14 +130,15 @@ final class SessionGate implements AutoCloseable {
     }
   }
 
-  private void decide(AgentSession session) {
+  private void decide(SessionReader.Read read) {
     if (ended) {
       return;
     }
+    AgentSession session = read.session();
     if (boundUid == null && session.getMetadata().getUid() != null) {
       boundUid = session.getMetadata().getUid();
     }
-    SessionDecision.Verdict verdict = SessionDecision.decide(session, boundUid, clock.instant());
+    SessionDecision.Verdict verdict = SessionDecision.decide(session, read.specProblem(), boundUid, clock.instant());
     switch (verdict) {
       case SessionDecision.Enforce enforce -> enforce(enforce);
       case SessionDecision.Deny deny when deny.terminal() -> end(deny.reason());

@@ -18,27 +18,30 @@ import java.util.logging.Logger;
  * The session side of the sidecar in one piece: the live AgentSession (policy in force, revocation,
  * expiry, API outage bound), the Vault identity, the credential broker and the lease ledger.
  *
- * <p>How {@code ProxyCommand} wires it (instead of {@code loadSession} and {@code credentialResolver}):
+ * <p>How {@code ProxyCommand} wires it, replacing {@code loadSession(policies)} and
+ * {@code credentialResolver()} (keep the {@code --session-file} path for local runs without a cluster):
  * <pre>{@code
  * PolicySource policies = new PolicySource();
- * SessionRuntime session = SessionRuntime.start(SessionSettings.from(config), policies);
- * CredentialResolver credentials = session.credentials();   // → HttpServices
- * policies.onRevocation(intercept::closeAllConnections);    // as today
- * // in the shutdown hook, after intercept.stop(), before vertx.close():
- * session.close();
+ * SessionRuntime session = SessionRuntime.start(SessionSettings.from(config), policies); // returns at once
+ * CredentialResolver credentials = session.credentials();   // → new HttpServices(policies, credentials, ...)
+ * policies.onRevocation(intercept::closeAllConnections);    // as today: revocation closes open connections
+ * // shutdown hook: after intercept.stop() and dns.stop(), before vertx.close():
+ * session.close();                                          // blocks briefly (Vault, API): not on an event loop
  * }</pre>
- * {@code start} returns at once: until the first answer from the API server every request is
- * denied ("no session loaded yet"), then the session's policy applies. It throws
- * {@link IllegalArgumentException} for missing settings and {@link IllegalStateException} when no
- * Kubernetes client can be built (the message says why); {@code ProxyCommand} turns both into a
- * {@code StartupFailure}. The Kubernetes client is built from the pod's ordinary service-account
- * token ({@code /var/run/secrets/kubernetes.io/serviceaccount}); the Vault-audience token is used
- * for Vault only.
+ * {@code start} throws {@link IllegalArgumentException} for missing settings (no
+ * {@code CAPGATE_SESSION_NAMESPACE}/{@code CAPGATE_SESSION_NAME}) and {@link IllegalStateException}
+ * when no Kubernetes client can be built; both belong in a {@code StartupFailure}. The client uses
+ * the in-cluster configuration, i.e. the pod's ordinary service-account token at
+ * {@code /var/run/secrets/kubernetes.io/serviceaccount} (the Vault-audience token is for Vault only),
+ * and needs a Fabric8 HTTP client implementation on the class path:
+ * {@code io.fabric8:kubernetes-httpclient-jdk}.
  *
- * <p>What happens on its own: spec changes install a new policy for the next request; deletion,
- * expiry, or phase Revoked/Expired revoke (the data plane's revocation listener closes open
- * connections) and then revoke the sidecar's Vault token and with it its leases; an API server out
- * of reach for longer than {@code apiOutageGrace} revokes until it answers again.
+ * <p>Until the first answer from the API server every request is denied ("no session loaded yet");
+ * then only an Active session's policy lets traffic through. Spec changes install a new policy for
+ * the next request. Deletion, expiry (a local timer at creation + spec.ttl), or phase
+ * Revoked/Expired revoke for good, and then the sidecar's Vault token is revoked and with it every
+ * lease it created. An API server out of reach for longer than {@code apiOutageGrace} revokes until
+ * it answers again. {@code /readyz} can keep using {@code policies.problem()}.
  */
 public final class SessionRuntime implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(SessionRuntime.class.getName());
@@ -123,7 +126,9 @@ public final class SessionRuntime implements AutoCloseable {
     return broker;
   }
 
+  /** Runs once, on a thread of its own, after a terminal revocation: nothing can bring the session back. */
   private void sessionEnded(String reason) {
+    watcher.close(); // the operator removes this sidecar's Role next: watching on would only fail
     if (broker != null) {
       broker.endSession(reason);
     }

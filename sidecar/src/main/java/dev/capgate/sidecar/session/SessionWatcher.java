@@ -1,6 +1,6 @@
 package dev.capgate.sidecar.session;
 
-import dev.capgate.api.v1alpha1.AgentSession;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.Resource;
@@ -19,7 +19,9 @@ import java.util.logging.Logger;
  * <ul>
  *   <li>An informer on that single object: list and watch with {@code fieldSelector=metadata.name=<name>},
  *       which a Role with {@code resourceNames: [<name>]} and verbs get/list/watch allows, and
- *       nothing wider. Changes arrive within milliseconds.
+ *       nothing wider. Changes arrive within milliseconds. The object is read as a generic
+ *       resource and checked by {@link SessionReader}, so a spec field this sidecar does not know
+ *       denies instead of being dropped.
  *   <li>A heartbeat GET every third of the grace period (0.5 s to 10 s): a watch can hang without a
  *       word on a half-open connection, so contact is proven by answers, not by silence. It also
  *       re-reads the session after an outage and while the watch is down.
@@ -28,16 +30,18 @@ import java.util.logging.Logger;
 final class SessionWatcher implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(SessionWatcher.class.getName());
 
-  private final Resource<AgentSession> session;
+  private final Resource<GenericKubernetesResource> session;
+  private final SessionReader reader;
   private final SessionGate gate;
   private final Duration heartbeatEvery;
   private final ScheduledExecutorService heartbeats =
       Executors.newSingleThreadScheduledExecutor(Thread.ofVirtual().name("capgate-session-heartbeat").factory());
   private final AtomicBoolean heartbeatInFlight = new AtomicBoolean();
-  private SharedIndexInformer<AgentSession> informer;
+  private SharedIndexInformer<GenericKubernetesResource> informer;
 
   SessionWatcher(KubernetesClient client, String namespace, String name, SessionGate gate, Duration grace) {
-    this.session = client.resources(AgentSession.class).inNamespace(namespace).withName(name);
+    this.session = client.genericKubernetesResources(SessionReader.AGENT_SESSIONS).inNamespace(namespace).withName(name);
+    this.reader = new SessionReader();
     this.gate = gate;
     long third = grace.toMillis() / 3;
     this.heartbeatEvery = Duration.ofMillis(Math.clamp(third, 500, 10_000));
@@ -46,19 +50,19 @@ final class SessionWatcher implements AutoCloseable {
   /** Starts watching; returns at once (the first list may still be under way or failing). */
   void start() {
     informer = session.runnableInformer(0);
-    informer.addEventHandler(new ResourceEventHandler<AgentSession>() {
+    informer.addEventHandler(new ResourceEventHandler<GenericKubernetesResource>() {
       @Override
-      public void onAdd(AgentSession s) {
-        gate.observed(s);
+      public void onAdd(GenericKubernetesResource s) {
+        gate.observed(reader.read(s));
       }
 
       @Override
-      public void onUpdate(AgentSession before, AgentSession after) {
-        gate.observed(after);
+      public void onUpdate(GenericKubernetesResource before, GenericKubernetesResource after) {
+        gate.observed(reader.read(after));
       }
 
       @Override
-      public void onDelete(AgentSession s, boolean finalStateUnknown) {
+      public void onDelete(GenericKubernetesResource s, boolean finalStateUnknown) {
         gate.gone();
       }
 
@@ -89,8 +93,8 @@ final class SessionWatcher implements AutoCloseable {
     // does not wait for it either).
     Thread.ofVirtual().name("capgate-session-get").start(() -> {
       try {
-        AgentSession current = session.get();
-        gate.heartbeat(current, informer.isWatching());
+        GenericKubernetesResource current = session.get();
+        gate.heartbeat(current == null ? null : reader.read(current), informer.isWatching());
       } catch (KubernetesClientException e) {
         gate.apiError(e.getCode() == 0 ? String.valueOf(e.getCause() == null ? e.getMessage() : e.getCause())
             : "HTTP " + e.getCode());

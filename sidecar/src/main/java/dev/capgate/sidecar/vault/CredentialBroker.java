@@ -17,6 +17,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.logging.Logger;
 
 /**
@@ -99,6 +100,10 @@ public final class CredentialBroker implements CredentialResolver, AutoCloseable
         throw new CredentialUnavailableException(name, cause instanceof VaultReadException
             ? cause.getMessage() : "unexpected error reading Vault path " + path);
       }
+      String endedMeanwhile = endedBecause;
+      if (endedMeanwhile != null) {
+        throw new CredentialUnavailableException(name, endedMeanwhile); // read in flight when the session ended
+      }
       String value = secret.fields.get(field);
       if (value == null) {
         throw new CredentialUnavailableException(name, "field '" + field + "' not found at Vault path " + path);
@@ -118,7 +123,11 @@ public final class CredentialBroker implements CredentialResolver, AutoCloseable
       }
       int failures = cached != null && cached.read.isCompletedExceptionally() ? cached.failuresBefore + 1 : 0;
       Entry fresh = new Entry(new CompletableFuture<>(), failures);
-      readers.execute(() -> complete(fresh, key, engine, path));
+      try {
+        readers.execute(() -> complete(fresh, key, engine, path));
+      } catch (RejectedExecutionException e) {
+        fresh.read.completeExceptionally(new VaultReadException("the sidecar is stopping"));
+      }
       return fresh;
     });
     return entry.read;

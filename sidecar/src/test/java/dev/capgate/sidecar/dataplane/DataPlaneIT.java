@@ -27,6 +27,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DataPlaneIT {
   private static final String SECRET = "ghp_" + HexFormat.of().formatHex(SecureRandom.getSeed(12));
+  private static final String SECOND_SECRET = "tk_" + HexFormat.of().formatHex(SecureRandom.getSeed(12));
   private static final String USER = "alice@example.com";
   private static PodNetns pod;
   private static String ca;
@@ -37,6 +38,8 @@ class DataPlaneIT {
     String mount = bao.newKvMount();
     bao.request("POST", mount + "/data/github/" + USER,
         new JsonObject().put("data", new JsonObject().put("token", SECRET)).encode());
+    bao.request("POST", mount + "/data/tenant",
+        new JsonObject().put("data", new JsonObject().put("key", SECOND_SECRET)).encode());
     bao.request("POST", "sys/policies/acl/capgate-sidecar-" + mount, new JsonObject().put("policy",
         "path \"" + mount + "/data/*\" { capabilities = [\"read\"] }").encode());
     String token = new JsonObject(bao.request("POST", "auth/token/create", new JsonObject()
@@ -66,7 +69,15 @@ class DataPlaneIT {
             - name: missing
               vault: {path: "%s/data/nothing/here", field: token}
               inject: {type: header, header: X-Api-Key}
+            - name: tenant
+              vault: {path: "%s/data/tenant", field: key}
+              inject: {type: header, header: X-Tenant-Key, template: "key={{value}}"}
           egress:
+            - name: two-credentials
+              hosts: [api.github.test]
+              methods: [GET]
+              paths: ["/both/**"]
+              credentials: [github, tenant]
             - name: github-api
               hosts: [api.github.test]
               methods: [GET, HEAD, POST]
@@ -87,7 +98,7 @@ class DataPlaneIT {
             - name: raw-tcp
               cidrs: [198.18.0.2/32]
               ports: [9000]
-        """.formatted(USER, mount, mount);
+        """.formatted(USER, mount, mount, mount);
   }
 
   @AfterAll
@@ -109,6 +120,17 @@ class DataPlaneIT {
     assertThat(headerValues(saw, "host")).containsExactly("api.github.test");
     // The echo carries the header back, but the agent reads it masked.
     assertThat(r.stdout()).doesNotContain(SECRET).contains("Bearer ****");
+  }
+
+  @Test
+  @Order(2)
+  void a_rule_with_two_credentials_injects_both_and_masks_both() {
+    Command.Result r = curl("-H", "X-Tenant-Key: agent-guess", "https://api.github.test/both/items");
+    assertThat(status(r)).as(r.all()).isEqualTo(200);
+    JsonObject saw = lastUpstreamRequest("/both/items");
+    assertThat(headerValues(saw, "authorization")).containsExactly("Bearer " + SECRET);
+    assertThat(headerValues(saw, "x-tenant-key")).containsExactly("key=" + SECOND_SECRET);
+    assertThat(r.stdout()).doesNotContain(SECRET).doesNotContain(SECOND_SECRET);
   }
 
   @Test
@@ -498,10 +520,11 @@ class DataPlaneIT {
       if (log.getFileName().toString().equals("upstream.log")) {
         continue; // the upstream is supposed to receive it
       }
-      assertThat(Files.readString(log)).as(log.toString()).doesNotContain(SECRET);
+      assertThat(Files.readString(log)).as(log.toString()).doesNotContain(SECRET).doesNotContain(SECOND_SECRET);
     }
     String sidecarLog = pod.log("sidecar.log");
-    assertThat(sidecarLog).contains("\"decision\":\"allow\"", "\"credential\":\"github\"")
+    assertThat(sidecarLog).contains("\"decision\":\"allow\"", "\"credential\":\"github\"",
+            "\"credential\":\"github,tenant\"")
         .doesNotContain("LEAK");
     assertThat(sidecarLog.lines().filter(l -> !l.isBlank() && !l.startsWith("{")).toList())
         .as("structured logs only").isEmpty();

@@ -12,8 +12,12 @@ import dev.capgate.operator.session.VaultRevoker;
 import dev.capgate.operator.webhook.AdmissionServer;
 import dev.capgate.operator.webhook.ServingCertificateStore;
 import dev.capgate.operator.webhook.WebhookRegistration;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfigurationBuilder;
 import io.vertx.core.Vertx;
 import java.io.IOException;
 import java.io.InputStream;
@@ -25,6 +29,7 @@ import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
 import java.time.Clock;
 import java.util.HashSet;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
@@ -35,35 +40,75 @@ import org.slf4j.LoggerFactory;
  * The operator as one object: the AgentSession reconciler (JOSDK) and the admission webhook
  * (Vert.x), wired from an {@link OperatorConfig}. {@link Main} runs it; tests start it in their
  * own JVM against a real API server.
+ *
+ * <p>Replicas: every replica serves the webhook (admission needs no leader: each decision reads
+ * the session from the API server and writes objects of its own); with leader election only the
+ * holder of the Lease processes AgentSession events. A replica that loses the Lease without being
+ * asked to stop exits (the Deployment restarts it as a follower), so two never reconcile at once;
+ * one that stops releases the Lease, so a rolling update hands over at once, not after the lease
+ * duration.
  */
 public final class CapgateOperator implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(CapgateOperator.class);
   /** In {@code CAPGATE_WEBHOOK_URL}, replaced by the port the webhook actually listens on. */
   public static final String PORT_PLACEHOLDER = "{port}";
 
+  private final KubernetesClient client;
+  private final OperatorConfig config;
   private final Operator operator;
   private final Vertx vertx;
   private final AdmissionServer webhook;
   private final KubernetesEvents events;
   private final int webhookPort;
   private final String caBundlePem;
+  private final Leadership leadership;
+  private final ReconcileCounter reconciliations;
 
-  private CapgateOperator(Operator operator, Vertx vertx, AdmissionServer webhook, KubernetesEvents events,
-      int webhookPort, String caBundlePem) {
+  private CapgateOperator(KubernetesClient client, OperatorConfig config, Operator operator, Vertx vertx,
+      AdmissionServer webhook, KubernetesEvents events, int webhookPort, String caBundlePem, Leadership leadership,
+      ReconcileCounter reconciliations) {
+    this.client = client;
+    this.config = config;
     this.operator = operator;
     this.vertx = vertx;
     this.webhook = webhook;
     this.events = events;
     this.webhookPort = webhookPort;
     this.caBundlePem = caBundlePem;
+    this.leadership = leadership;
+    this.reconciliations = reconciliations;
   }
 
+  /** Starts the operator; a replica that loses its leadership unasked exits the JVM (status 1). */
   public static CapgateOperator start(KubernetesClient client, OperatorConfig config) {
+    return start(client, config, () -> System.exit(1));
+  }
+
+  /**
+   * @param onLeadershipLost run (on a thread of its own) when this replica loses the Lease while
+   *     not stopping: it must stop this replica's reconciling for good, exiting is the simple way
+   */
+  public static CapgateOperator start(KubernetesClient client, OperatorConfig config, Runnable onLeadershipLost) {
     Clock clock = Clock.systemUTC();
-    KubernetesEvents events = new KubernetesEvents(client);
+    KubernetesEvents events = new KubernetesEvents(client, config.identity());
 
     SessionRevocation revocation = new SessionRevocation(client, vaultRevoker(config));
-    Operator operator = new Operator(o -> o.withKubernetesClient(client).withCloseClientOnStop(false));
+    Leadership leadership = new Leadership(config, onLeadershipLost);
+    ReconcileCounter reconciliations = new ReconcileCounter();
+    Operator operator = new Operator(o -> {
+      o.withKubernetesClient(client).withCloseClientOnStop(false).withMetrics(reconciliations);
+      if (config.leaderElection()) {
+        o.withLeaderElectionConfiguration(LeaderElectionConfigurationBuilder
+            .aLeaderElectionConfiguration(config.leaderElectionLease())
+            .withLeaseNamespace(config.namespace())
+            .withIdentity(config.identity())
+            // JOSDK would call System.exit from the callback, also when stop() cancels the election
+            // from a shutdown hook (a deadlock: JOSDK issues #1614, #2496): Leadership decides instead.
+            .withExitOnStopLeading(false)
+            .withLeaderCallbacks(leadership.callbacks())
+            .build());
+      }
+    });
     operator.register(new AgentSessionReconciler(client, clock, config.orphanedCaGrace(), revocation, events), c -> {
       if (!config.watchNamespaces().isEmpty()) {
         c.settingNamespaces(new HashSet<>(config.watchNamespaces()));
@@ -89,8 +134,27 @@ public final class CapgateOperator implements AutoCloseable {
     } else {
       registration.patchCaBundle(config.webhookConfigurationName(), tls.caCertPem());
     }
-    LOG.info("capgate operator started (webhook port {}, sidecar image {})", port, config.sidecar().image());
-    return new CapgateOperator(operator, vertx, webhook, events, port, tls.caCertPem());
+    LOG.info("capgate operator {} started (webhook port {}, sidecar image {}, {})", config.identity(), port,
+        config.sidecar().image(), config.leaderElection()
+            ? "leader election on Lease " + config.namespace() + "/" + config.leaderElectionLease()
+            : "no leader election: run one replica");
+    return new CapgateOperator(client, config, operator, vertx, webhook, events, port, tls.caCertPem(), leadership,
+        reconciliations);
+  }
+
+  /** This replica's name in the Lease and in events. */
+  public String identity() {
+    return config.identity();
+  }
+
+  /** True while this replica holds the Lease (always true without leader election once started). */
+  public boolean isLeader() {
+    return !config.leaderElection() || leadership.leading.get();
+  }
+
+  /** Reconciliations this replica ran (JOSDK's count; a follower's stays 0). */
+  public long reconciliations() {
+    return reconciliations.reconciliations();
   }
 
   public int webhookPort() {
@@ -104,10 +168,73 @@ public final class CapgateOperator implements AutoCloseable {
 
   @Override
   public void close() {
+    leadership.stopping.set(true);
     webhook.close();
     operator.stop();
+    if (config.leaderElection()) {
+      releaseLease();
+    }
     vertx.close().toCompletionStage().toCompletableFuture().join();
     events.close();
+  }
+
+  /**
+   * After the reconciler has stopped: if this replica still holds the Lease, give it up the way
+   * client-go's ReleaseOnCancel does (no holder, 1 s), so a follower takes over at its next try.
+   * An update, not a patch: if someone else took it meanwhile, the conflict leaves theirs alone.
+   */
+  private void releaseLease() {
+    try {
+      var resource = client.resources(Lease.class).inNamespace(config.namespace()).withName(config.leaderElectionLease());
+      Lease lease = resource.get();
+      if (lease == null || lease.getSpec() == null || !config.identity().equals(lease.getSpec().getHolderIdentity())) {
+        return;
+      }
+      lease.getSpec().setHolderIdentity("");
+      lease.getSpec().setLeaseDurationSeconds(1);
+      client.resource(lease).update();
+      LOG.info("released the leader Lease {}/{}", config.namespace(), config.leaderElectionLease());
+    } catch (KubernetesClientException e) {
+      LOG.warn("could not release the leader Lease {}/{}: {} (a follower takes over when it expires)",
+          config.namespace(), config.leaderElectionLease(), e.getMessage());
+    }
+  }
+
+  /** Who leads, and what to do when the Lease is lost. */
+  private static final class Leadership {
+    final AtomicBoolean leading = new AtomicBoolean();
+    final AtomicBoolean stopping = new AtomicBoolean();
+    private final OperatorConfig config;
+    private final Runnable onLost;
+
+    Leadership(OperatorConfig config, Runnable onLost) {
+      this.config = config;
+      this.onLost = onLost;
+    }
+
+    LeaderCallbacks callbacks() {
+      return new LeaderCallbacks(this::started, this::stopped,
+          leader -> LOG.info("the AgentSession reconciler's leader is now {}", leader));
+    }
+
+    private void started() {
+      leading.set(true);
+      LOG.info("{} leads: it reconciles AgentSessions", config.identity());
+    }
+
+    private void stopped() {
+      leading.set(false);
+      if (stopping.get()) {
+        LOG.info("{} stopped leading (shutting down)", config.identity());
+        return;
+      }
+      // Lost the Lease (API server unreachable past the renew deadline, or a long pause): another
+      // replica may be reconciling already. Not from this callback's thread, which holds the
+      // elector's lock that the shutdown path needs.
+      LOG.error("{} lost the leader Lease {}/{} without being asked to stop: stopping, so that only one replica"
+          + " reconciles", config.identity(), config.namespace(), config.leaderElectionLease());
+      Thread.ofPlatform().name("capgate-leadership-lost").start(onLost);
+    }
   }
 
   private static VaultRevoker vaultRevoker(OperatorConfig config) {

@@ -24,10 +24,10 @@ public final class KubernetesEvents implements AutoCloseable {
   private final ExecutorService background = Executors.newVirtualThreadPerTaskExecutor();
   private final String instance;
 
-  public KubernetesEvents(KubernetesClient client) {
+  /** @param instance this replica (the events' reportingInstance) */
+  public KubernetesEvents(KubernetesClient client, String instance) {
     this.client = client;
-    String host = System.getenv("HOSTNAME");
-    this.instance = host == null ? COMPONENT : host;
+    this.instance = instance == null || instance.isBlank() ? COMPONENT : instance;
   }
 
   public void normal(HasMetadata about, String reason, String message) {

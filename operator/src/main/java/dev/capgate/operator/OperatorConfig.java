@@ -30,6 +30,11 @@ import java.util.Map;
  * @param webhookCertificateSecret   Secret keeping the serving certificate
  * @param webhookCertificateNames    extra DNS names / IPs of the serving certificate
  * @param orphanedCaGrace            how long a CA may wait for its pod before it is deleted
+ * @param leaderElection             true: replicas elect the one that reconciles (a Lease in
+ *                                   {@code namespace}); every replica serves the webhook
+ * @param leaderElectionLease        the Lease's name
+ * @param identity                   this replica: pod name (or host name) plus a random suffix;
+ *                                   the Lease holder and the events' reporting instance
  */
 public record OperatorConfig(
     String namespace,
@@ -49,7 +54,10 @@ public record OperatorConfig(
     int webhookServicePort,
     String webhookCertificateSecret,
     List<String> webhookCertificateNames,
-    Duration orphanedCaGrace) {
+    Duration orphanedCaGrace,
+    boolean leaderElection,
+    String leaderElectionLease,
+    String identity) {
 
   public static OperatorConfig fromEnv(Map<String, String> env) {
     Map<String, String> requests = new LinkedHashMap<>();
@@ -65,7 +73,8 @@ public record OperatorConfig(
         env.getOrDefault("CAPGATE_VAULT_AUDIENCE", "vault"),
         Long.parseLong(env.getOrDefault("CAPGATE_VAULT_TOKEN_EXPIRATION_SECONDS", "3600")),
         Map.copyOf(requests),
-        Map.copyOf(limits));
+        Map.copyOf(limits),
+        blankToNull(env.get("CAPGATE_SIDECAR_UPSTREAM_CA_CONFIGMAP")));
     String namespace = env.getOrDefault("CAPGATE_NAMESPACE", "capgate-system");
     return new OperatorConfig(
         namespace,
@@ -85,7 +94,20 @@ public record OperatorConfig(
         Integer.parseInt(env.getOrDefault("CAPGATE_WEBHOOK_SERVICE_PORT", "443")),
         env.getOrDefault("CAPGATE_WEBHOOK_CERT_SECRET", "capgate-webhook-tls"),
         list(env.get("CAPGATE_WEBHOOK_CERT_NAMES")),
-        duration(env.getOrDefault("CAPGATE_ORPHANED_CA_GRACE", "2m")));
+        duration(env.getOrDefault("CAPGATE_ORPHANED_CA_GRACE", "2m")),
+        Boolean.parseBoolean(env.getOrDefault("CAPGATE_LEADER_ELECTION", "true")),
+        env.getOrDefault("CAPGATE_LEADER_ELECTION_LEASE", "capgate-operator-leader"),
+        identity(env));
+  }
+
+  /** {@code <pod name>_<8 random hex>}: unique even for two operators with one host name. */
+  private static String identity(Map<String, String> env) {
+    String base = blankToNull(env.get("CAPGATE_POD_NAME"));
+    if (base == null) {
+      base = blankToNull(env.get("HOSTNAME"));
+    }
+    String suffix = java.util.HexFormat.of().toHexDigits(new java.security.SecureRandom().nextInt());
+    return (base == null ? "capgate-operator" : base) + "_" + suffix;
   }
 
   /** Names the serving certificate must carry: the Service's DNS names, then the extra ones. */

@@ -15,7 +15,8 @@ import java.util.Map;
  * name is not known at admission) and labelled with the session:
  * <ul>
  *   <li>a Secret with {@code ca.crt} and {@code ca.key} (the signing CA, which the sidecar sends
- *       after each leaf) and {@code root.crt}, mounted into the sidecar only;</li>
+ *       after each leaf), {@code root.crt} and {@code placeholders.json} (the pod's credential
+ *       placeholders, for the sidecar to swap), mounted into the sidecar only;</li>
  *   <li>a ConfigMap with the public part, mounted read-only into agent containers:
  *       {@code pod-ca.crt} (the root), {@code ca-bundle.pem} (root + system roots) and
  *       {@code truststore.p12} (the same, for Java).</li>
@@ -33,6 +34,7 @@ public final class PodCaObjects {
   public static final String CA_CERT_KEY = "ca.crt";
   public static final String CA_KEY_KEY = "ca.key";
   public static final String ROOT_KEY = "root.crt";
+  public static final String PLACEHOLDERS_KEY = "placeholders.json";
   public static final String POD_CA_KEY = "pod-ca.crt";
   public static final String BUNDLE_KEY = "ca-bundle.pem";
   public static final String TRUSTSTORE_KEY = "truststore.p12";
@@ -57,7 +59,9 @@ public final class PodCaObjects {
     return Map.of(SESSION_LABEL, session, COMPONENT_LABEL, COMPONENT);
   }
 
-  public static Secret secret(String namespace, String name, String session, OwnerReference owner, MintedCa ca) {
+  /** @param placeholdersJson {@code {"<credential>": "<placeholder>"}} ({@code {}} for none) */
+  public static Secret secret(String namespace, String name, String session, OwnerReference owner, MintedCa ca,
+      String placeholdersJson) {
     return new SecretBuilder()
         .withNewMetadata().withNamespace(namespace).withName(name).withLabels(labels(session))
         .withOwnerReferences(owner).endMetadata()
@@ -66,7 +70,8 @@ public final class PodCaObjects {
         .withData(Map.of(
             CA_CERT_KEY, base64(ca.certificatePem()),
             CA_KEY_KEY, base64(ca.privateKeyPem()),
-            ROOT_KEY, base64(ca.rootPem())))
+            ROOT_KEY, base64(ca.rootPem()),
+            PLACEHOLDERS_KEY, base64(placeholdersJson)))
         .build();
   }
 

@@ -70,6 +70,89 @@ public final class AdmissionHardening {
     return found;
   }
 
+  /** Labels and annotations that only the webhook sets, at creation: no update may touch them. */
+  static final List<String> PROTECTED_LABELS = List.of(PodMarkers.INJECT, PodMarkers.SESSION);
+  static final List<String> PROTECTED_ANNOTATIONS =
+      List.of(PodMarkers.SESSION, PodMarkers.STATUS, PodMarkers.CA, PodMarkers.CA_FINGERPRINT);
+
+  /**
+   * Violations of an UPDATE of a pod. A running pod's container images can be changed, and its
+   * labels and annotations freely: neither may touch what Capgate put there.
+   * <ul>
+   *   <li>{@code capgate-init} / {@code capgate-proxy} of an injected pod: changed (e.g. a proxy
+   *       image that lets everything through) or removed;</li>
+   *   <li>the sidecar's volumes (immutable today; checked anyway, it costs nothing);</li>
+   *   <li>Capgate's labels and annotations, on any pod the webhook sees, added, changed or
+   *       removed: the operator finds a session's pods by the session label (revocation,
+   *       {@code DeletePods}, the sidecars' RoleBinding) and their CAs by the CA annotation; without
+   *       the opt-in label the webhook's objectSelector no longer matches, so the next UPDATE would
+   *       not be checked; and a running pod cannot opt in (its containers cannot be added).</li>
+   * </ul>
+   */
+  public static List<String> updateViolations(Pod before, Pod after) {
+    List<String> found = new ArrayList<>();
+    for (String name : List.of(SidecarContract.INIT_CONTAINER, SidecarContract.PROXY_CONTAINER)) {
+      Container old = initContainer(before, name);
+      Container now = initContainer(after, name);
+      if (old == null) {
+        continue;
+      }
+      if (now == null) {
+        found.add("container \"" + name + "\" cannot be removed from an injected pod");
+      } else if (!Objects.equals(old.getImage(), now.getImage())) {
+        found.add("the image of container \"" + name + "\" cannot be changed (" + old.getImage() + " -> " + now.getImage()
+            + "): capgate's containers keep what the webhook gave them");
+      } else if (!old.equals(now)) {
+        found.add("container \"" + name + "\" of an injected pod cannot be changed: capgate's containers keep what"
+            + " the webhook gave them");
+      }
+    }
+    for (String name : PodInjector.RESERVED_VOLUMES) {
+      Volume old = volume(before.getSpec(), name);
+      if (old != null && !old.equals(volume(after.getSpec(), name))) {
+        found.add("volume \"" + name + "\" of an injected pod cannot be changed or removed");
+      }
+    }
+    for (String key : PROTECTED_LABELS) {
+      String old = PodMarkers.label(before, key);
+      String now = PodMarkers.label(after, key);
+      if (!Objects.equals(old, now)) {
+        found.add("label " + key + " " + change(old, now) + " (" + why(key, old) + ")");
+      }
+    }
+    for (String key : PROTECTED_ANNOTATIONS) {
+      String old = PodMarkers.annotation(before, key);
+      String now = PodMarkers.annotation(after, key);
+      if (!Objects.equals(old, now)) {
+        found.add("annotation " + key + " " + change(old, now) + " (" + why(key, old) + ")");
+      }
+    }
+    return found;
+  }
+
+  private static String change(String old, String now) {
+    String what = old == null ? "added to" : now == null ? "removed from" : "changed on";
+    return "cannot be " + what + " a running pod";
+  }
+
+  private static String why(String key, String old) {
+    if (old == null) {
+      return "a pod opts in to capgate when it is created: recreate it with the label " + PodMarkers.INJECT + "=true";
+    }
+    return switch (key) {
+      case PodMarkers.INJECT -> "without it capgate no longer sees this pod's updates";
+      case PodMarkers.SESSION -> "capgate finds a session's pods by it, to revoke them";
+      default -> "only the webhook sets it; capgate tracks the pod's CA by it";
+    };
+  }
+
+  private static Container initContainer(Pod pod, String name) {
+    if (pod.getSpec() == null || pod.getSpec().getInitContainers() == null) {
+      return null;
+    }
+    return pod.getSpec().getInitContainers().stream().filter(c -> name.equals(c.getName())).findFirst().orElse(null);
+  }
+
   /** Names the injection owns, in a pod that is not injected yet. */
   public static List<String> reservedNameViolations(Pod pod) {
     PodSpec spec = pod.getSpec();
@@ -146,7 +229,8 @@ public final class AdmissionHardening {
       return "which holds the pod CA key: only the capgate sidecar may mount it";
     }
     if (projectsServiceAccountToken(volume)) {
-      return "which holds a service-account token: agent containers get none, the sidecar alone talks to Vault";
+      return "which holds a service-account token: agent containers get none, the sidecar alone talks to Vault"
+          + " and the Kubernetes API";
     }
     if (PodInjector.SIDECAR_ONLY_VOLUMES.contains(volume.getName())) {
       return "which belongs to the capgate sidecar";
@@ -215,7 +299,7 @@ public final class AdmissionHardening {
   }
 
   private static Volume volume(PodSpec spec, String name) {
-    if (spec.getVolumes() == null) {
+    if (spec == null || spec.getVolumes() == null) {
       return null;
     }
     return spec.getVolumes().stream().filter(v -> v.getName().equals(name)).findFirst().orElse(null);

@@ -11,6 +11,7 @@ package dev.capgate.operator.injection;
  * @param vaultRole      spec.vault.role, or null when the session declares no credentials
  * @param vaultAuthMount spec.vault.authMount (default kubernetes), or null without spec.vault
  * @param leaseConfigMap where the sidecars record Vault leases ({@code capgate-leases-<session>})
+ * @param placeholders   the credential placeholders set in agent containers (may be empty)
  */
 public record InjectionPlan(
     String namespace,
@@ -19,5 +20,10 @@ public record InjectionPlan(
     String caFingerprint,
     String vaultRole,
     String vaultAuthMount,
-    String leaseConfigMap) {
+    String leaseConfigMap,
+    java.util.List<CredentialPlaceholder> placeholders) {
+
+  public InjectionPlan {
+    placeholders = placeholders == null ? java.util.List.of() : java.util.List.copyOf(placeholders);
+  }
 }

@@ -11,9 +11,14 @@ import io.fabric8.kubernetes.api.model.Pod;
  * @param namespace   the request namespace (a pod's own namespace may still be empty at CREATE)
  * @param dryRun      true for {@code --dry-run=server}: no side effects (no CA Secret is created)
  * @param pod         the pod as submitted
+ * @param oldPod      on UPDATE, the pod as stored before it; else null
  */
 public record PodAdmissionRequest(String uid, String operation, String subResource, String namespace,
-    boolean dryRun, Pod pod) {
+    boolean dryRun, Pod pod, Pod oldPod) {
+
+  public PodAdmissionRequest(String uid, String operation, String subResource, String namespace, boolean dryRun, Pod pod) {
+    this(uid, operation, subResource, namespace, dryRun, pod, null);
+  }
 
   /** The pod's name, or its generateName with a {@code *} when the name is not known yet. */
   public String podDescription() {

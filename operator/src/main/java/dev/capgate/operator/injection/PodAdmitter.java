@@ -47,6 +47,9 @@ public final class PodAdmitter {
 
   public AdmissionDecision admit(PodAdmissionRequest request) {
     Pod pod = request.pod();
+    if ("UPDATE".equals(request.operation()) && request.subResource() == null) {
+      return checkUpdate(request);
+    }
     if (pod == null || pod.getSpec() == null || !PodMarkers.wantsInjection(pod)) {
       return AdmissionDecision.allow();
     }
@@ -85,6 +88,25 @@ public final class PodAdmitter {
     }
   }
 
+  /**
+   * An UPDATE of a pod (not a subresource): the webhook sees it when the old or the new pod has
+   * the opt-in label. Capgate's containers and markers must stay as they are; nothing is mutated.
+   */
+  private AdmissionDecision checkUpdate(PodAdmissionRequest request) {
+    Pod before = request.oldPod();
+    if (before == null || request.pod() == null) {
+      return AdmissionDecision.allow();
+    }
+    List<String> violations = AdmissionHardening.updateViolations(before, request.pod());
+    if (violations.isEmpty()) {
+      return AdmissionDecision.allow();
+    }
+    String session = PodMarkers.isInjected(before) ? PodMarkers.session(before).orElse(null) : null;
+    try (var ignored = MDC.putCloseable("session", session); var ignored2 = MDC.putCloseable("admission", request.uid())) {
+      return refuseIfAny(request, session == null ? null : sessions.find(request.namespace(), session), violations);
+    }
+  }
+
   private AdmissionDecision reinvoke(PodAdmissionRequest request, AgentSession session) {
     Pod completed = injector.inject(request.pod(), null);
     List<String> violations = AdmissionHardening.violations(completed);
@@ -96,19 +118,26 @@ public final class PodAdmitter {
 
   private AdmissionDecision inject(PodAdmissionRequest request, SessionResolver.Usable usable) {
     AgentSession session = usable.session();
+    List<CredentialPlaceholder> placeholders = Placeholders.generate(session.getSpec());
+    List<String> clashes = placeholders.stream().map(CredentialPlaceholder::env)
+        .filter(PodInjector::isCapgateAgentVariable).toList();
+    if (!clashes.isEmpty()) {
+      return refuse(request, session, "AgentSession \"" + session.getMetadata().getName() + "\" declares a placeholder"
+          + " variable that capgate sets itself for the trust settings: " + String.join(", ", clashes));
+    }
     String caName = PodCaObjects.newName();
     MintedCa ca = minter.mint(caName, HostConstraints.interceptedHosts(session.getSpec()), usable.expiresAt());
     var vault = session.getSpec().vault();
     InjectionPlan plan = new InjectionPlan(request.namespace(), session.getMetadata().getName(), caName,
         ca.fingerprint(), vault == null ? null : vault.role(), vault == null ? null : vault.authMountOrDefault(),
-        SessionNames.leases(session.getMetadata().getName()));
+        SessionNames.leases(session.getMetadata().getName()), placeholders);
     Pod injected = injector.inject(request.pod(), plan);
     List<String> violations = AdmissionHardening.violations(injected);
     if (!violations.isEmpty()) {
       return refuseIfAny(request, session, violations);
     }
     if (!request.dryRun()) {
-      storeCa(request.namespace(), caName, session, ca);
+      storeCa(request.namespace(), caName, session, ca, placeholders);
       events.normal(session, "CaMinted", "minted pod CA " + caName + " (" + ca.fingerprint() + ", valid until "
           + ca.certificate().getNotAfter().toInstant() + ") for pod " + request.podDescription());
     }
@@ -121,14 +150,16 @@ public final class PodAdmitter {
    * The CA objects belong to the session until the pod exists (its uid is not known yet); the
    * reconciler then hands them to the pod, so they go with it.
    */
-  private void storeCa(String namespace, String caName, AgentSession session, MintedCa ca) {
+  private void storeCa(String namespace, String caName, AgentSession session, MintedCa ca,
+      List<CredentialPlaceholder> placeholders) {
     OwnerReference owner = new OwnerReferenceBuilder()
         .withApiVersion(session.getApiVersion()).withKind(session.getKind())
         .withName(session.getMetadata().getName()).withUid(session.getMetadata().getUid())
         .build();
     String sessionName = session.getMetadata().getName();
     client.configMaps().resource(PodCaObjects.configMap(namespace, caName, sessionName, owner, ca, trust)).create();
-    client.secrets().resource(PodCaObjects.secret(namespace, caName, sessionName, owner, ca)).create();
+    client.secrets().resource(PodCaObjects.secret(namespace, caName, sessionName, owner, ca,
+        Placeholders.json(placeholders))).create();
   }
 
   private AdmissionDecision refuseIfAny(PodAdmissionRequest request, AgentSession session, List<String> violations) {

@@ -33,8 +33,9 @@ import java.util.TreeMap;
  * <p>What it does: the init container {@code capgate-init} (iptables, NET_ADMIN/NET_RAW, root,
  * nothing else) and the native sidecar {@code capgate-proxy} go first; the pod-level token
  * automount is turned off and the token volume the ServiceAccount admission plugin already added
- * is removed, so only the sidecar holds a (projected, Vault-audience) token; agent containers get
- * the public trust material and the usual trust variables.
+ * is removed, so only the sidecar holds tokens: a projected one with the Vault audience (for
+ * Vault) and an ordinary one at the standard path (for the Kubernetes API). Agent containers get
+ * the public trust material, the usual trust variables and the credential placeholders.
  */
 public final class PodInjector {
   /** Volumes the injection owns; a pod bringing its own of these names is refused. */
@@ -42,8 +43,15 @@ public final class PodInjector {
   public static final String TOKEN_VOLUME = "capgate-token";
   public static final String TRUST_VOLUME = "capgate-trust";
   public static final String TMP_VOLUME = "capgate-tmp";
-  public static final Set<String> SIDECAR_ONLY_VOLUMES = Set.of(CA_VOLUME, TOKEN_VOLUME, TMP_VOLUME);
-  public static final Set<String> RESERVED_VOLUMES = Set.of(CA_VOLUME, TOKEN_VOLUME, TRUST_VOLUME, TMP_VOLUME);
+  /** The sidecar's Kubernetes API token (default audience), CA and namespace. */
+  public static final String KUBE_API_VOLUME = "capgate-kube-api";
+  /** Extra upstream CAs of the sidecar (operator setting; public certificates). */
+  public static final String UPSTREAM_CA_VOLUME = "capgate-upstream-ca";
+  public static final Set<String> SIDECAR_ONLY_VOLUMES = Set.of(CA_VOLUME, TOKEN_VOLUME, TMP_VOLUME, KUBE_API_VOLUME);
+  public static final Set<String> RESERVED_VOLUMES =
+      Set.of(CA_VOLUME, TOKEN_VOLUME, TRUST_VOLUME, TMP_VOLUME, KUBE_API_VOLUME, UPSTREAM_CA_VOLUME);
+  /** The cluster CA, published in every namespace by kube-controller-manager. */
+  static final String ROOT_CA_CONFIGMAP = "kube-root-ca.crt";
   public static final Set<String> CAPGATE_CONTAINERS = Set.of(INIT_CONTAINER, PROXY_CONTAINER);
   /** Prefix of the token volume the ServiceAccount admission plugin adds before webhooks run. */
   static final String AUTO_TOKEN_VOLUME_PREFIX = "kube-api-access-";
@@ -70,10 +78,12 @@ public final class PodInjector {
   public Pod inject(Pod pod, InjectionPlan plan) {
     Pod out = SERIALIZATION.clone(pod);
     if (PodMarkers.isInjected(out)) {
-      // Re-invocation: only containers another webhook added since then need the trust settings.
+      // Re-invocation: only containers another webhook added since then need the agent settings,
+      // with the placeholders the pod's other agent containers already got.
+      Map<String, String> placeholders = placeholdersInUse(out.getSpec());
       for (Container agent : agentContainers(out.getSpec())) {
-        if (agent.getVolumeMounts() == null || agent.getVolumeMounts().stream().noneMatch(m -> TRUST_VOLUME.equals(m.getName()))) {
-          addTrust(agent);
+        if (!hasTrustMount(agent)) {
+          addAgentSettings(agent, placeholders);
         }
       }
       return out;
@@ -82,8 +92,10 @@ public final class PodInjector {
     PodSpec spec = out.getSpec();
     spec.setAutomountServiceAccountToken(false);
     removeAutomountedToken(spec);
+    Map<String, String> placeholders = new LinkedHashMap<>();
+    plan.placeholders().forEach(p -> placeholders.put(p.env(), p.value()));
     for (Container agent : agentContainers(spec)) {
-      addTrust(agent);
+      addAgentSettings(agent, placeholders);
     }
     List<Container> initContainers = new ArrayList<>();
     initContainers.add(initContainer());
@@ -94,6 +106,11 @@ public final class PodInjector {
     volumes.addAll(volumes(plan));
     spec.setVolumes(volumes);
     return out;
+  }
+
+  /** A variable the injection sets in agent containers: a placeholder may not take its name. */
+  public static boolean isCapgateAgentVariable(String name) {
+    return TRUST_ENV.containsKey(name) || "JAVA_TOOL_OPTIONS".equals(name) || AGENT_JAVA_TOOL_OPTIONS.equals(name);
   }
 
   /** The containers that are not Capgate's: regular ones and init containers the pod brought. */
@@ -142,7 +159,12 @@ public final class PodInjector {
     }
   }
 
-  private static void addTrust(Container agent) {
+  /**
+   * The trust material and variables, then the placeholders. A placeholder replaces whatever the
+   * container set under that name, a {@code valueFrom} included: a real credential there would be
+   * exactly what Capgate exists to keep out of pods ({@code env} also wins over {@code envFrom}).
+   */
+  private static void addAgentSettings(Container agent, Map<String, String> placeholders) {
     List<VolumeMount> mounts = new ArrayList<>(agent.getVolumeMounts() == null ? List.of() : agent.getVolumeMounts());
     mounts.add(new VolumeMountBuilder().withName(TRUST_VOLUME).withMountPath(TRUST_DIR).withReadOnly(true).build());
     agent.setVolumeMounts(mounts);
@@ -150,7 +172,30 @@ public final class PodInjector {
     List<EnvVar> env = new ArrayList<>(agent.getEnv() == null ? List.of() : agent.getEnv());
     TRUST_ENV.forEach((name, value) -> setEnv(env, name, value));
     extendJavaToolOptions(env);
+    placeholders.forEach((name, value) -> setEnv(env, name, value));
     agent.setEnv(env);
+  }
+
+  private static boolean hasTrustMount(Container c) {
+    return c.getVolumeMounts() != null && c.getVolumeMounts().stream().anyMatch(m -> TRUST_VOLUME.equals(m.getName()));
+  }
+
+  /**
+   * The placeholders of an injected pod, read back from the agent containers that were injected:
+   * the webhook has no other memory of them (the values are in the sidecar's Secret only).
+   */
+  static Map<String, String> placeholdersInUse(PodSpec spec) {
+    Map<String, String> found = new LinkedHashMap<>();
+    for (Container c : agentContainers(spec)) {
+      if (hasTrustMount(c) && c.getEnv() != null) {
+        for (EnvVar e : c.getEnv()) {
+          if (e.getValue() != null && e.getValue().startsWith(Placeholders.PREFIX)) {
+            found.putIfAbsent(e.getName(), e.getValue());
+          }
+        }
+      }
+    }
+    return found;
   }
 
   /** Ours wins over an agent-supplied value of the same name: intercepted TLS must verify. */
@@ -231,6 +276,15 @@ public final class PodInjector {
     env.add(new EnvVarBuilder().withName(ENV_CA_DIR).withValue(CA_DIR).build());
     env.add(new EnvVarBuilder().withName(ENV_LEASE_CONFIGMAP).withValue(plan.leaseConfigMap()).build());
     env.addAll(portEnv());
+    List<VolumeMount> mounts = new ArrayList<>(List.of(
+        new VolumeMountBuilder().withName(CA_VOLUME).withMountPath(CA_DIR).withReadOnly(true).build(),
+        new VolumeMountBuilder().withName(TOKEN_VOLUME).withMountPath(TOKEN_DIR).withReadOnly(true).build(),
+        new VolumeMountBuilder().withName(KUBE_API_VOLUME).withMountPath(KUBE_API_DIR).withReadOnly(true).build(),
+        new VolumeMountBuilder().withName(TMP_VOLUME).withMountPath("/tmp").build()));
+    if (settings.upstreamCaConfigMap() != null) {
+      env.add(new EnvVarBuilder().withName(ENV_UPSTREAM_CA_FILE).withValue(UPSTREAM_CA_DIR + "/" + UPSTREAM_CA_KEY).build());
+      mounts.add(new VolumeMountBuilder().withName(UPSTREAM_CA_VOLUME).withMountPath(UPSTREAM_CA_DIR).withReadOnly(true).build());
+    }
     return new ContainerBuilder()
         .withName(PROXY_CONTAINER)
         .withImage(settings.image())
@@ -254,10 +308,7 @@ public final class PodInjector {
             .withCapabilities(new Capabilities(List.of(), List.of("ALL")))
             .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
             .build())
-        .withVolumeMounts(
-            new VolumeMountBuilder().withName(CA_VOLUME).withMountPath(CA_DIR).withReadOnly(true).build(),
-            new VolumeMountBuilder().withName(TOKEN_VOLUME).withMountPath(TOKEN_DIR).withReadOnly(true).build(),
-            new VolumeMountBuilder().withName(TMP_VOLUME).withMountPath("/tmp").build())
+        .withVolumeMounts(mounts)
         .build();
   }
 
@@ -287,13 +338,34 @@ public final class PodInjector {
   }
 
   private List<Volume> volumes(InjectionPlan plan) {
-    return List.of(
+    List<Volume> volumes = new ArrayList<>(List.of(
         new VolumeBuilder().withName(CA_VOLUME).withNewSecret().withSecretName(plan.caName()).endSecret().build(),
         new VolumeBuilder().withName(TOKEN_VOLUME).withNewProjected().addNewSource().withNewServiceAccountToken()
             .withAudience(settings.vaultAudience()).withExpirationSeconds(settings.tokenExpirationSeconds())
             .withPath(TOKEN_PATH).endServiceAccountToken().endSource().endProjected().build(),
         new VolumeBuilder().withName(TRUST_VOLUME).withNewConfigMap().withName(plan.caName()).endConfigMap().build(),
-        new VolumeBuilder().withName(TMP_VOLUME).withNewEmptyDir().withSizeLimit(new Quantity("64Mi")).endEmptyDir().build());
+        new VolumeBuilder().withName(TMP_VOLUME).withNewEmptyDir().withSizeLimit(new Quantity("64Mi")).endEmptyDir().build(),
+        kubeApiVolume()));
+    if (settings.upstreamCaConfigMap() != null) {
+      // Not optional: a sidecar that cannot verify its upstreams would only fail later, per request.
+      volumes.add(new VolumeBuilder().withName(UPSTREAM_CA_VOLUME).withNewConfigMap()
+          .withName(settings.upstreamCaConfigMap()).addNewItem().withKey(UPSTREAM_CA_KEY).withPath(UPSTREAM_CA_KEY).endItem()
+          .endConfigMap().build());
+    }
+    return volumes;
+  }
+
+  /** The same three sources as the ServiceAccount plugin's kube-api-access-* volume. */
+  private static Volume kubeApiVolume() {
+    return new VolumeBuilder().withName(KUBE_API_VOLUME).withNewProjected()
+        .addNewSource().withNewServiceAccountToken()
+        .withExpirationSeconds(KUBE_API_TOKEN_EXPIRATION_SECONDS).withPath("token").endServiceAccountToken().endSource()
+        .addNewSource().withNewConfigMap().withName(ROOT_CA_CONFIGMAP)
+        .addNewItem().withKey("ca.crt").withPath("ca.crt").endItem().endConfigMap().endSource()
+        .addNewSource().withNewDownwardAPI().addNewItem().withPath("namespace")
+        .withNewFieldRef().withApiVersion("v1").withFieldPath("metadata.namespace").endFieldRef()
+        .endItem().endDownwardAPI().endSource()
+        .endProjected().build();
   }
 
   private static Map<String, String> trustEnv() {

@@ -37,8 +37,13 @@ public final class SessionResolver {
   public record Unusable(AgentSession session, String reason) implements Resolution {
   }
 
+  /** The session as stored, or null. */
+  public AgentSession find(String namespace, String name) {
+    return client.resources(AgentSession.class).inNamespace(namespace).withName(name).get();
+  }
+
   public Resolution resolve(String namespace, String name) {
-    AgentSession session = client.resources(AgentSession.class).inNamespace(namespace).withName(name).get();
+    AgentSession session = find(namespace, name);
     String quoted = "AgentSession \"" + name + "\"";
     if (session == null) {
       return new Unusable(null, quoted + " does not exist in namespace \"" + namespace + "\"");

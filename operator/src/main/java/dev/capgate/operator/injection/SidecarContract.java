@@ -29,6 +29,10 @@ public final class SidecarContract {
   public static final String ENV_PROXY_PORT = "CAPGATE_PROXY_PORT";
   public static final String ENV_DNS_PORT = "CAPGATE_DNS_PORT";
   public static final String ENV_ADMIN_PORT = "CAPGATE_ADMIN_PORT";
+  /** PEM CAs the sidecar trusts for upstreams besides the JDK's roots (when configured). */
+  public static final String ENV_UPSTREAM_CA_FILE = "CAPGATE_UPSTREAM_CA_FILE";
+  public static final String UPSTREAM_CA_DIR = "/etc/capgate/upstream-ca";
+  public static final String UPSTREAM_CA_KEY = "ca.crt";
   /** The ConfigMap where sidecars record Vault lease ids and token accessors for revocation. */
   public static final String ENV_LEASE_CONFIGMAP = "CAPGATE_LEASE_CONFIGMAP";
 
@@ -38,6 +42,21 @@ public final class SidecarContract {
   public static final String TOKEN_FILE = TOKEN_DIR + "/" + TOKEN_PATH;
   /** Per-pod CA, {@code ca.crt} + {@code ca.key}: in the sidecar only. */
   public static final String CA_DIR = "/var/run/secrets/capgate/ca";
+  /**
+   * In the CA Secret (so in {@link #CA_DIR}): {@code {"<credential>": "<placeholder>"}} for the
+   * session's credentials that declare {@code placeholder.env}; {@code {}} when none do.
+   */
+  public static final String PLACEHOLDERS_FILE = dev.capgate.operator.ca.PodCaObjects.PLACEHOLDERS_KEY;
+
+  /**
+   * An ordinary projected service-account token (the API server's own audience) with the cluster
+   * CA and the namespace, where Fabric8 and client-go look by default: the sidecar watches its
+   * AgentSession with it. In the sidecar only; the Vault-audience token is refused by the API
+   * server, and this one is useless to Vault (wrong audience).
+   */
+  public static final String KUBE_API_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
+  /** What the ServiceAccount admission plugin uses for kube-api-access-* (1 h + 7 s). */
+  public static final long KUBE_API_TOKEN_EXPIRATION_SECONDS = 3607;
 
   /** Public trust material in agent containers. */
   public static final String TRUST_DIR = "/etc/capgate/trust";

@@ -1,5 +1,6 @@
 package dev.capgate.operator.session;
 
+import dev.capgate.operator.injection.PodMarkers;
 import io.fabric8.kubernetes.api.model.Pod;
 
 /** Which of a session's pods count, and as whom their sidecars act. */
@@ -12,10 +13,14 @@ final class BoundPods {
     return holdsSidecar(pod) && pod.getMetadata().getDeletionTimestamp() == null;
   }
 
-  /** A sidecar may still run (also during a deletion's grace period): it needs its Role. */
+  /**
+   * A sidecar may still run (also during a deletion's grace period): it needs its Role. Only
+   * injected pods: a pod merely labelled with the session (it cannot be, past the admission
+   * policy, but the label is all the informer selects on) gets no RBAC and does not count.
+   */
   static boolean holdsSidecar(Pod pod) {
     String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
-    return !"Succeeded".equals(phase) && !"Failed".equals(phase);
+    return PodMarkers.isInjected(pod) && !"Succeeded".equals(phase) && !"Failed".equals(phase);
   }
 
   static String serviceAccount(Pod pod) {

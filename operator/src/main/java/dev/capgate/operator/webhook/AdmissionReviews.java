@@ -31,9 +31,6 @@ final class AdmissionReviews {
     if (request == null || !request.hasNonNull("uid")) {
       throw new IllegalArgumentException("not an AdmissionReview with a request");
     }
-    JsonNode object = request.get("object");
-    Pod pod = object == null || object.isNull() || !"Pod".equals(object.path("kind").asText("Pod"))
-        ? null : SERIALIZATION.convertValue(object, Pod.class);
     String subResource = request.path("subResource").asText("");
     return new PodAdmissionRequest(
         request.get("uid").asText(),
@@ -41,7 +38,13 @@ final class AdmissionReviews {
         subResource.isEmpty() ? null : subResource,
         request.path("namespace").asText(""),
         request.path("dryRun").asBoolean(false),
-        pod);
+        pod(request.get("object")),
+        pod(request.get("oldObject")));
+  }
+
+  private static Pod pod(JsonNode object) {
+    return object == null || object.isNull() || !"Pod".equals(object.path("kind").asText("Pod"))
+        ? null : SERIALIZATION.convertValue(object, Pod.class);
   }
 
   /** Reads the uid only, to answer even a request that could not be parsed otherwise. */

@@ -37,13 +37,16 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code sideEffects: NoneOnDryRun}: the CA Secret is created, except on dry runs;</li>
  *   <li>{@code reinvocationPolicy: IfNeeded}: if a later webhook adds containers, they get the
  *       trust settings too (re-invocation of an injected pod changes nothing else, mints no CA);</li>
- *   <li>CREATE of pods, and UPDATE of pods/ephemeralcontainers (kubectl debug is checked too).</li>
+ *   <li>CREATE of pods; UPDATE of pods (an injected pod's capgate containers, opt-in label, session
+ *       and CA markers cannot be changed afterwards: container images are mutable on a running
+ *       pod; on UPDATE the objectSelector matches when the old <em>or</em> the new pod carries the
+ *       label, so removing it is seen too); UPDATE of pods/ephemeralcontainers (kubectl debug).</li>
  * </ul>
  */
 public final class WebhookRegistration {
   private static final Logger LOG = LoggerFactory.getLogger(WebhookRegistration.class);
   public static final String WEBHOOK_NAME = "inject.capgate.dev";
-  static final int TIMEOUT_SECONDS = 5;
+  public static final int TIMEOUT_SECONDS = 5;
 
   private final KubernetesClient client;
 
@@ -100,32 +103,47 @@ public final class WebhookRegistration {
   }
 
   /**
-   * The webhook only sees pods labelled {@code capgate.dev/inject=true}. A pod carrying that key
-   * as an annotation only would start without its sidecar, silently: this policy, evaluated in
-   * the API server (CEL, no webhook call, nothing to be down), refuses it and says what to add.
+   * The webhook only sees pods labelled {@code capgate.dev/inject=true}; this policy, evaluated in
+   * the API server (CEL, no webhook call, nothing to be down), covers the pods it cannot see:
+   * <ul>
+   *   <li>a pod created with that key as an annotation only would start without its sidecar,
+   *       silently: refused, saying what to add;</li>
+   *   <li>a pod carrying Capgate's markers (the session label, the injected status) without the
+   *       label was never admitted by the webhook, or is dropping the label to escape it: the
+   *       operator would count it as the session's and bind its service account to the sidecars'
+   *       Role. Refused, at creation and on every update.</li>
+   * </ul>
    */
-  static final String ANNOTATION_ONLY_POLICY = "capgate-inject-label-required";
+  public static final String ANNOTATION_ONLY_POLICY = "capgate-inject-label-required";
 
-  static ValidatingAdmissionPolicy annotationOnlyPolicy() {
+  public static ValidatingAdmissionPolicy annotationOnlyPolicy() {
     String annotated = "has(object.metadata.annotations) && '" + PodMarkers.INJECT + "' in object.metadata.annotations"
         + " && object.metadata.annotations['" + PodMarkers.INJECT + "'] == 'true'";
     String labelled = "has(object.metadata.labels) && '" + PodMarkers.INJECT + "' in object.metadata.labels"
         + " && object.metadata.labels['" + PodMarkers.INJECT + "'] == 'true'";
+    String marked = "(has(object.metadata.labels) && '" + PodMarkers.SESSION + "' in object.metadata.labels)"
+        + " || (has(object.metadata.annotations) && '" + PodMarkers.STATUS + "' in object.metadata.annotations)";
     return new ValidatingAdmissionPolicyBuilder()
         .withNewMetadata().withName(ANNOTATION_ONLY_POLICY)
         .withLabels(Map.of("app.kubernetes.io/managed-by", "capgate")).endMetadata()
         .withNewSpec()
         .withFailurePolicy("Fail")
-        .withNewMatchConstraints().addNewResourceRule().withOperations("CREATE").withApiGroups("")
+        .withNewMatchConstraints().addNewResourceRule().withOperations("CREATE", "UPDATE").withApiGroups("")
         .withApiVersions("v1").withResources("pods").endResourceRule().endMatchConstraints()
-        .addNewValidation().withExpression("!(" + annotated + ") || (" + labelled + ")")
+        .addNewValidation()
+        .withExpression("request.operation != 'CREATE' || !(" + annotated + ") || (" + labelled + ")")
         .withMessage("the pod has the annotation " + PodMarkers.INJECT + "=true but not the label: capgate selects pods"
             + " by the label " + PodMarkers.INJECT + "=true, so without it the pod would run without its sidecar")
+        .withReason("Invalid").endValidation()
+        .addNewValidation()
+        .withExpression("!(" + marked + ") || (" + labelled + ")")
+        .withMessage("the pod carries the label " + PodMarkers.SESSION + " or the annotation " + PodMarkers.STATUS
+            + " but not the label " + PodMarkers.INJECT + "=true: only pods the capgate webhook admits may carry them")
         .withReason("Invalid").endValidation()
         .endSpec().build();
   }
 
-  static ValidatingAdmissionPolicyBinding annotationOnlyBinding() {
+  public static ValidatingAdmissionPolicyBinding annotationOnlyBinding() {
     return new ValidatingAdmissionPolicyBindingBuilder()
         .withNewMetadata().withName(ANNOTATION_ONLY_POLICY)
         .withLabels(Map.of("app.kubernetes.io/managed-by", "capgate")).endMetadata()
@@ -133,7 +151,8 @@ public final class WebhookRegistration {
         .build();
   }
 
-  static MutatingWebhookConfiguration desired(String configurationName, Target target, String caBundlePem,
+  /** The whole configuration; also what the Helm chart renders (HelmChartIT compares them). */
+  public static MutatingWebhookConfiguration desired(String configurationName, Target target, String caBundlePem,
       String operatorNamespace) {
     WebhookClientConfigBuilder clientConfig = new WebhookClientConfigBuilder().withCaBundle(base64(caBundlePem));
     if (target.url() != null) {
@@ -151,7 +170,7 @@ public final class WebhookRegistration {
         .withName(WEBHOOK_NAME)
         .withClientConfig(config)
         .withRules(
-            new RuleWithOperationsBuilder().withOperations("CREATE").withApiGroups("").withApiVersions("v1")
+            new RuleWithOperationsBuilder().withOperations("CREATE", "UPDATE").withApiGroups("").withApiVersions("v1")
                 .withResources("pods").withScope("Namespaced").build(),
             new RuleWithOperationsBuilder().withOperations("UPDATE").withApiGroups("").withApiVersions("v1")
                 .withResources("pods/ephemeralcontainers").withScope("Namespaced").build())

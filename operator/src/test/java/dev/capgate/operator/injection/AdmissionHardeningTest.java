@@ -61,6 +61,8 @@ class AdmissionHardeningTest {
             p -> withAgentMount(p, PodInjector.CA_VOLUME), "mounts volume \"capgate-ca\", which holds the pod CA key"),
         refused("rejects agent containers mounting the sidecar's token",
             p -> withAgentMount(p, PodInjector.TOKEN_VOLUME), "which holds a service-account token"),
+        refused("rejects agent containers mounting the sidecar's Kubernetes API token",
+            p -> withAgentMount(p, PodInjector.KUBE_API_VOLUME), "mounts volume \"capgate-kube-api\", which holds a service-account token"),
         refused("rejects agent containers mounting their own service-account token",
             p -> withAgentVolume(p, new VolumeBuilder().withName("my-token").withNewProjected().addNewSource()
                 .withNewServiceAccountToken().withPath("token").endServiceAccountToken().endSource().endProjected().build()),
@@ -88,7 +90,8 @@ class AdmissionHardeningTest {
 
   @Test
   void acceptsTheGoldenPods() {
-    for (String name : List.of("pod", "pod-with-init-containers", "pod-with-java-tool-options", "pod-generate-name")) {
+    for (String name : List.of("pod", "pod-with-init-containers", "pod-with-java-tool-options", "pod-generate-name",
+        "pod-with-placeholders")) {
       Pod injected = InjectionFixtures.pod(InjectionFixtures.resource("/golden/" + name + ".injected.yaml"));
       assertThat(AdmissionHardening.violations(injected)).as(name).isEmpty();
     }
@@ -137,6 +140,73 @@ class AdmissionHardeningTest {
     Pod debugged = edit(injected).editSpec().addToEphemeralContainers(new EphemeralContainerBuilder()
         .withName("debugger").withImage("busybox").withTargetContainerName("agent").build()).endSpec().build();
     assertThat(AdmissionHardening.ephemeralViolations(debugged)).isEmpty();
+  }
+
+  static Stream<Arguments> refusedUpdates() {
+    return Stream.of(
+        refused("refuses changing the sidecar's image",
+            p -> edit(p).editSpec().editMatchingInitContainer(c -> c.getName().equals("capgate-proxy"))
+                .withImage("evil/proxy:allow-all").endInitContainer().endSpec().build(),
+            "the image of container \"capgate-proxy\" cannot be changed (capgate/sidecar:test -> evil/proxy:allow-all)"),
+        refused("refuses changing the init container's image",
+            p -> edit(p).editSpec().editMatchingInitContainer(c -> c.getName().equals("capgate-init"))
+                .withImage("evil/init:no-rules").endInitContainer().endSpec().build(),
+            "the image of container \"capgate-init\" cannot be changed"),
+        refused("refuses changing anything else of the sidecar",
+            p -> edit(p).editSpec().editMatchingInitContainer(c -> c.getName().equals("capgate-proxy"))
+                .withArgs("proxy", "--allow-all").endInitContainer().endSpec().build(),
+            "container \"capgate-proxy\" of an injected pod cannot be changed"),
+        refused("refuses removing the sidecar",
+            p -> edit(p).editSpec().removeMatchingFromInitContainers(c -> c.getName().equals("capgate-proxy")).endSpec().build(),
+            "container \"capgate-proxy\" cannot be removed from an injected pod"),
+        refused("refuses removing the sidecar's CA volume",
+            p -> edit(p).editSpec().removeMatchingFromVolumes(v -> v.getName().equals("capgate-ca")).endSpec().build(),
+            "volume \"capgate-ca\" of an injected pod cannot be changed or removed"),
+        refused("refuses changing the session label",
+            p -> edit(p).editMetadata().addToLabels(PodMarkers.SESSION, "another-session").endMetadata().build(),
+            "label capgate.dev/session cannot be changed on a running pod (capgate finds a session's pods by it"),
+        refused("refuses removing the session label",
+            p -> edit(p).editMetadata().removeFromLabels(PodMarkers.SESSION).endMetadata().build(),
+            "label capgate.dev/session cannot be removed from a running pod"),
+        refused("refuses removing the opt-in label",
+            p -> edit(p).editMetadata().removeFromLabels(PodMarkers.INJECT).endMetadata().build(),
+            "label capgate.dev/inject cannot be removed from a running pod (without it capgate no longer sees"),
+        refused("refuses changing the CA annotation",
+            p -> edit(p).editMetadata().addToAnnotations(PodMarkers.CA, "capgate-ca-other00000").endMetadata().build(),
+            "annotation capgate.dev/ca cannot be changed on a running pod"),
+        refused("refuses removing the status annotation",
+            p -> edit(p).editMetadata().removeFromAnnotations(PodMarkers.STATUS).endMetadata().build(),
+            "annotation capgate.dev/status cannot be removed from a running pod"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("refusedUpdates")
+  void refusesUpdates(String rule, UnaryOperator<Pod> change, String message) {
+    Pod injected = injector.inject(plainPod(), PLAN);
+    assertThat(AdmissionHardening.updateViolations(injected, change.apply(injected)))
+        .anySatisfy(v -> assertThat(v).contains(message));
+  }
+
+  @Test
+  void refusesOptingInARunningPod() {
+    Pod plain = new PodBuilder().withNewMetadata().withName("running").endMetadata().withNewSpec()
+        .addNewContainer().withName("app").withImage("app:1").endContainer().endSpec().build();
+    Pod optedIn = edit(plain).editMetadata().addToLabels(PodMarkers.INJECT, "true").addToLabels(PodMarkers.SESSION, "s")
+        .endMetadata().build();
+    assertThat(AdmissionHardening.updateViolations(plain, optedIn)).containsExactly(
+        "label capgate.dev/inject cannot be added to a running pod (a pod opts in to capgate when it is created:"
+            + " recreate it with the label capgate.dev/inject=true)",
+        "label capgate.dev/session cannot be added to a running pod (a pod opts in to capgate when it is created:"
+            + " recreate it with the label capgate.dev/inject=true)");
+  }
+
+  @Test
+  void acceptsUpdatesThatLeaveCapgateAlone() {
+    Pod injected = injector.inject(plainPod(), PLAN);
+    Pod updated = edit(injected).editMetadata().addToLabels("team", "payments").addToAnnotations("note", "x").endMetadata()
+        .editSpec().editFirstContainer().withImage("registry.example/agent:1.1").endContainer()
+        .withActiveDeadlineSeconds(600L).endSpec().build();
+    assertThat(AdmissionHardening.updateViolations(injected, updated)).isEmpty();
   }
 
   private static Arguments refused(String rule, UnaryOperator<Pod> shape, String message) {

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 
 /** A fixed plan and settings, so golden files do not change from run to run. */
@@ -18,7 +19,19 @@ final class InjectionFixtures {
 
   static final InjectionPlan PLAN = new InjectionPlan("agents", "fix-issue-42", "capgate-ca-test0test0",
       "sha256:0000000000000000000000000000000000000000000000000000000000000000", "capgate-agent", "kubernetes",
-      "capgate-leases-fix-issue-42");
+      "capgate-leases-fix-issue-42", List.of());
+
+  /** The same with two credential placeholders (fixed values: real ones are random per pod). */
+  static final InjectionPlan PLAN_WITH_PLACEHOLDERS = new InjectionPlan("agents", "fix-issue-42", "capgate-ca-test0test0",
+      "sha256:0000000000000000000000000000000000000000000000000000000000000000", "capgate-agent", "kubernetes",
+      "capgate-leases-fix-issue-42", List.of(
+          new CredentialPlaceholder("github", "GH_TOKEN", "capgate-ph-github-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+          new CredentialPlaceholder("openai", "OPENAI_API_KEY", "capgate-ph-openai-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb")));
+
+  /** Golden files whose name contains "placeholders" are injected with {@link #PLAN_WITH_PLACEHOLDERS}. */
+  static InjectionPlan planFor(String goldenName) {
+    return goldenName.contains("placeholders") ? PLAN_WITH_PLACEHOLDERS : PLAN;
+  }
 
   private InjectionFixtures() {
   }

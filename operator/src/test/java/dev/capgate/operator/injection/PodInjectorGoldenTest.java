@@ -1,6 +1,6 @@
 package dev.capgate.operator.injection;
 
-import static dev.capgate.operator.injection.InjectionFixtures.PLAN;
+import static dev.capgate.operator.injection.InjectionFixtures.planFor;
 import static dev.capgate.operator.injection.InjectionFixtures.SETTINGS;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -26,10 +26,10 @@ class PodInjectorGoldenTest {
   private final PodInjector injector = new PodInjector(SETTINGS);
 
   @ParameterizedTest(name = "{0}")
-  @ValueSource(strings = {"pod", "pod-with-init-containers", "pod-with-java-tool-options", "pod-generate-name"})
+  @ValueSource(strings = {"pod", "pod-with-init-containers", "pod-with-java-tool-options", "pod-generate-name", "pod-with-placeholders"})
   void injectsAsTheGoldenFileSays(String name) throws IOException {
     Pod input = InjectionFixtures.pod(InjectionFixtures.resource("/golden/" + name + ".yaml"));
-    String actual = InjectionFixtures.yaml(injector.inject(input, PLAN));
+    String actual = InjectionFixtures.yaml(injector.inject(input, planFor(name)));
     if (Boolean.getBoolean("capgate.golden.update")) {
       Files.writeString(GOLDEN_SOURCES.resolve(name + ".injected.yaml"), actual);
     }
@@ -37,7 +37,7 @@ class PodInjectorGoldenTest {
   }
 
   @ParameterizedTest(name = "{0}: injecting the injected pod changes nothing")
-  @ValueSource(strings = {"pod", "pod-with-init-containers", "pod-with-java-tool-options", "pod-generate-name"})
+  @ValueSource(strings = {"pod", "pod-with-init-containers", "pod-with-java-tool-options", "pod-generate-name", "pod-with-placeholders"})
   void reinjectionIsANoOp(String name) {
     Pod injected = InjectionFixtures.pod(InjectionFixtures.resource("/golden/" + name + ".injected.yaml"));
     Pod again = injector.inject(injected, null);
@@ -46,10 +46,10 @@ class PodInjectorGoldenTest {
   }
 
   @ParameterizedTest(name = "{0}: the patch turns the input into the injected pod")
-  @ValueSource(strings = {"pod", "pod-with-init-containers", "pod-with-java-tool-options", "pod-generate-name"})
+  @ValueSource(strings = {"pod", "pod-with-init-containers", "pod-with-java-tool-options", "pod-generate-name", "pod-with-placeholders"})
   void patchIsTheDiff(String name) {
     Pod input = InjectionFixtures.pod(InjectionFixtures.resource("/golden/" + name + ".yaml"));
-    Pod injected = injector.inject(input, PLAN);
+    Pod injected = injector.inject(input, planFor(name));
     JsonNode patch = PodPatch.diff(input, injected);
     JsonNode patched = JsonPatch.apply(patch, PodPatch.tree(input));
     assertThat(patched).isEqualTo(PodPatch.tree(injected));
@@ -62,7 +62,7 @@ class PodInjectorGoldenTest {
     String yaml = InjectionFixtures.resource("/golden/" + name + ".yaml");
     Pod input = InjectionFixtures.pod(yaml);
     String before = InjectionFixtures.yaml(input);
-    injector.inject(input, PLAN);
+    injector.inject(input, planFor(name));
     assertThat(InjectionFixtures.yaml(input)).isEqualTo(before);
   }
 }

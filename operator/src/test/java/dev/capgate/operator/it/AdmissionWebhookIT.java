@@ -7,7 +7,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.capgate.api.v1alpha1.AgentSession;
+import dev.capgate.operator.injection.PodInjector;
 import dev.capgate.operator.injection.PodMarkers;
+import dev.capgate.operator.session.SessionNames;
 import dev.capgate.testkit.ProcessResult;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
@@ -17,6 +19,8 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
+import io.fabric8.kubernetes.api.model.authentication.TokenRequest;
+import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.io.ByteArrayInputStream;
@@ -91,6 +95,24 @@ class AdmissionWebhookIT {
     var token = pod.getSpec().getVolumes().stream().filter(v -> v.getName().equals("capgate-token")).findFirst().orElseThrow();
     assertThat(token.getProjected().getSources().getFirst().getServiceAccountToken().getAudience()).isEqualTo("vault");
     assertThat(token.getProjected().getSources().getFirst().getServiceAccountToken().getExpirationSeconds()).isEqualTo(3600L);
+    // ...and one for the Kubernetes API (default audience), where Fabric8 and client-go look,
+    // in the sidecar only: the API server refuses the Vault audience (see below).
+    var kubeApi = pod.getSpec().getVolumes().stream().filter(v -> v.getName().equals("capgate-kube-api")).findFirst().orElseThrow();
+    var sources = kubeApi.getProjected().getSources();
+    assertThat(sources).hasSize(3);
+    assertThat(sources.get(0).getServiceAccountToken().getAudience()).isNull();
+    assertThat(sources.get(0).getServiceAccountToken().getExpirationSeconds()).isEqualTo(3607L);
+    assertThat(sources.get(0).getServiceAccountToken().getPath()).isEqualTo("token");
+    assertThat(sources.get(1).getConfigMap().getName()).isEqualTo("kube-root-ca.crt");
+    assertThat(sources.get(1).getConfigMap().getItems()).extracting(i -> i.getKey() + "->" + i.getPath()).containsExactly("ca.crt->ca.crt");
+    assertThat(sources.get(2).getDownwardAPI().getItems()).extracting(i -> i.getPath() + "<-" + i.getFieldRef().getFieldPath())
+        .containsExactly("namespace<-metadata.namespace");
+    assertThat(proxy.getVolumeMounts()).filteredOn(m -> m.getName().equals("capgate-kube-api")).singleElement()
+        .satisfies(m -> {
+          assertThat(m.getMountPath()).isEqualTo("/var/run/secrets/kubernetes.io/serviceaccount");
+          assertThat(m.getReadOnly()).isTrue();
+        });
+    assertThat(pod.getSpec().getInitContainers().getFirst().getVolumeMounts()).isNullOrEmpty();
 
     assertThat(env(agent)).containsEntry("SSL_CERT_FILE", "/etc/capgate/trust/ca-bundle.pem")
         .containsEntry("REQUESTS_CA_BUNDLE", "/etc/capgate/trust/ca-bundle.pem")
@@ -127,6 +149,102 @@ class AdmissionWebhookIT {
     await("CA handed over to the pod").atMost(Duration.ofSeconds(30)).untilAsserted(() ->
         assertThat(client.secrets().inNamespace(ns).withName(caName).get().getMetadata().getOwnerReferences())
             .extracting(o -> o.getUid()).containsExactly(pod.getMetadata().getUid()));
+  }
+
+  /**
+   * The sidecar's two tokens, minted as the kubelet mints them (TokenRequest bound to the pod):
+   * the default-audience one reads the session through the API server, the Vault-audience one is
+   * not accepted by the API server at all.
+   */
+  @Test
+  void theSidecarsApiTokenReadsItsSessionWhileTheVaultTokenIsRefused() {
+    Pod pod = stack.createPod(ns, agentPod("agent-api-token", "fix-issue-42", "coding-agent"));
+    await("the session's sidecar RoleBinding names the pod's service account").atMost(Duration.ofSeconds(30))
+        .untilAsserted(() -> assertThat(client.rbac().roleBindings().inNamespace(ns)
+            .withName(SessionNames.sidecarRbac("fix-issue-42")).get().getSubjects())
+            .extracting(s -> s.getName()).contains("coding-agent"));
+
+    try (KubernetesClient sidecar = stack.kube.clientWithToken(podBoundToken(pod, null))) {
+      AgentSession session = sidecar.resources(AgentSession.class).inNamespace(ns).withName("fix-issue-42").get();
+      assertThat(session.getSpec().user()).isEqualTo("alice@example.com");
+      // This session only.
+      assertThatThrownBy(() -> sidecar.resources(AgentSession.class).inNamespace(ns).withName("short-lived").get())
+          .isInstanceOfSatisfying(KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(403));
+    }
+    try (KubernetesClient vaultToken = stack.kube.clientWithToken(podBoundToken(pod, "vault"))) {
+      assertThatThrownBy(() -> vaultToken.resources(AgentSession.class).inNamespace(ns).withName("fix-issue-42").get())
+          .isInstanceOfSatisfying(KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(401));
+    }
+  }
+
+  /** Like the kubelet for a projected serviceAccountToken source: bound to the pod, 3607 s. */
+  private static String podBoundToken(Pod pod, String audience) {
+    TokenRequest request = new TokenRequestBuilder().withNewSpec()
+        .withAudiences(audience == null ? List.of() : List.of(audience))
+        .withExpirationSeconds(3607L)
+        .withNewBoundObjectRef().withApiVersion("v1").withKind("Pod")
+        .withName(pod.getMetadata().getName()).withUid(pod.getMetadata().getUid()).endBoundObjectRef()
+        .endSpec().build();
+    return client.serviceAccounts().inNamespace(ns).withName(pod.getSpec().getServiceAccountName())
+        .tokenRequest(request).getStatus().getToken();
+  }
+
+  /**
+   * Placeholders: every agent container gets its opaque per-pod value (an agent's own GH_TOKEN
+   * from a Secret is replaced), and the sidecar's Secret maps the credential to the same value.
+   */
+  @Test
+  void credentialPlaceholdersReachTheAgentsAndTheSidecarsSecret() throws Exception {
+    stack.createSession(ns, githubSession("with-placeholder", "ttl: 1h").replace(
+        "inject: {type: bearer}", "inject: {type: bearer}\n    placeholder: {env: GH_TOKEN}"));
+    String podYaml = """
+        apiVersion: v1
+        kind: Pod
+        metadata:
+          name: %s
+          labels: {capgate.dev/inject: "true", capgate.dev/session: with-placeholder}
+        spec:
+          initContainers:
+          - name: setup
+            image: registry.example/gh:2
+          containers:
+          - name: agent
+            image: registry.example/agent:1.0
+            env:
+            - name: GH_TOKEN
+              valueFrom: {secretKeyRef: {name: github-token, key: token}}
+          - name: helper
+            image: registry.example/helper:1.0
+        """;
+    Pod first = stack.createPod(ns, podYaml.formatted("agent-placeholder-1"));
+    Pod second = stack.createPod(ns, podYaml.formatted("agent-placeholder-2"));
+
+    String value = placeholderOf(first);
+    assertThat(value).matches("capgate-ph-github-[a-z2-7]{32}");
+    assertThat(placeholderOf(second)).as("a new placeholder for each pod").matches("capgate-ph-github-[a-z2-7]{32}")
+        .isNotEqualTo(value);
+    for (Container c : PodInjector.agentContainers(first.getSpec())) {
+      assertThat(c.getEnv()).as(c.getName()).filteredOn(e -> e.getName().equals("GH_TOKEN")).singleElement()
+          .satisfies(e -> {
+            assertThat(e.getValue()).isEqualTo(value);
+            assertThat(e.getValueFrom()).as("the agent's secretKeyRef is gone").isNull();
+          });
+    }
+    assertThat(env(first.getSpec().getInitContainers().get(1))).doesNotContainKey("GH_TOKEN");
+
+    Secret ca = client.secrets().inNamespace(ns).withName(first.getMetadata().getAnnotations().get(PodMarkers.CA)).get();
+    String json = new String(Base64.getDecoder().decode(ca.getData().get("placeholders.json")), StandardCharsets.UTF_8);
+    assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(json))
+        .isEqualTo(new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode().put("github", value));
+    // A session without placeholders: the key is there, empty.
+    Pod plain = stack.createPod(ns, agentPod("agent-no-placeholder", "fix-issue-42", "default"));
+    Secret plainCa = client.secrets().inNamespace(ns).withName(plain.getMetadata().getAnnotations().get(PodMarkers.CA)).get();
+    assertThat(new String(Base64.getDecoder().decode(plainCa.getData().get("placeholders.json")), StandardCharsets.UTF_8))
+        .isEqualTo("{}");
+  }
+
+  private static String placeholderOf(Pod pod) {
+    return env(pod.getSpec().getContainers().getFirst()).get("GH_TOKEN");
   }
 
   @Test

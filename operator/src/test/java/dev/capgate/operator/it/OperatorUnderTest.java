@@ -66,7 +66,10 @@ final class OperatorUnderTest {
     env.put("CAPGATE_WEBHOOK_CONFIGURATION", "capgate-injector");
     // Long enough that no test's CA is swept while its pod is being created.
     env.put("CAPGATE_ORPHANED_CA_GRACE", "2m");
-    operator = CapgateOperator.start(client, OperatorConfig.fromEnv(env));
+    // Leader election on, as deployed; losing the Lease (an API server outage in some test) must
+    // not end the test JVM the way it ends a replica.
+    operator = CapgateOperator.start(client, OperatorConfig.fromEnv(env),
+        () -> org.slf4j.LoggerFactory.getLogger(OperatorUnderTest.class).error("the shared operator lost its Lease"));
     Runtime.getRuntime().addShutdownHook(new Thread(operator::close, "operator-under-test-stop"));
   }
 

@@ -1,0 +1,87 @@
+package dev.capgate.operator.injection;
+
+import static dev.capgate.operator.injection.InjectionFixtures.PLAN_WITH_PLACEHOLDERS;
+import static dev.capgate.operator.injection.InjectionFixtures.SETTINGS;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.capgate.api.v1alpha1.AgentSessionSpec;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class PlaceholdersTest {
+  private static final String SPEC = """
+      user: alice@example.com
+      agent: coding-agent
+      vault: {role: capgate-agent}
+      credentials:
+      - name: github
+        vault: {path: "secret/data/github/{{user}}", field: token}
+        inject: {type: bearer}
+        placeholder: {env: GH_TOKEN}
+      - name: internal
+        vault: {path: "secret/data/internal", field: token}
+        inject: {type: bearer}
+      - name: openai
+        vault: {path: "secret/data/openai", field: key}
+        inject: {type: bearer}
+        placeholder: {env: OPENAI_API_KEY}
+      egress:
+      - {name: api, hosts: [api.github.com], credential: github}
+      """;
+
+  @Test
+  void oneOpaquePlaceholderPerCredentialThatAsksForOne() {
+    AgentSessionSpec spec = InjectionFixtures.SERIALIZATION.unmarshal(SPEC, AgentSessionSpec.class);
+    List<CredentialPlaceholder> placeholders = Placeholders.generate(spec);
+    assertThat(placeholders).extracting(CredentialPlaceholder::credential).containsExactly("github", "openai");
+    assertThat(placeholders).extracting(CredentialPlaceholder::env).containsExactly("GH_TOKEN", "OPENAI_API_KEY");
+    assertThat(placeholders.get(0).value()).matches("capgate-ph-github-[a-z2-7]{32}");
+    assertThat(placeholders.get(1).value()).matches("capgate-ph-openai-[a-z2-7]{32}");
+    // New for every pod.
+    assertThat(Placeholders.generate(spec).get(0).value()).isNotEqualTo(placeholders.get(0).value());
+    assertThat(placeholders.get(0).toString()).doesNotContain(placeholders.get(0).value());
+  }
+
+  @Test
+  void theSidecarGetsThemByCredentialName() {
+    assertThat(Placeholders.json(PLAN_WITH_PLACEHOLDERS.placeholders())).isEqualTo(
+        "{\"github\":\"capgate-ph-github-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\","
+            + "\"openai\":\"capgate-ph-openai-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\"}");
+    assertThat(Placeholders.json(List.of())).isEqualTo("{}");
+  }
+
+  @Test
+  void aContainerAddedByALaterWebhookGetsThePodsPlaceholders() {
+    PodInjector injector = new PodInjector(SETTINGS);
+    Pod injected = injector.inject(InjectionFixtures.pod(InjectionFixtures.resource("/golden/pod-with-placeholders.yaml")),
+        PLAN_WITH_PLACEHOLDERS);
+    Pod extended = new PodBuilder(injected).editSpec().addNewContainer().withName("late").withImage("late:1")
+        .addNewEnv().withName("GH_TOKEN").withValue("ghp_a-real-token").endEnv().endContainer().endSpec().build();
+    Pod again = injector.inject(extended, null);
+    Container late = again.getSpec().getContainers().getLast();
+    assertThat(env(late)).containsEntry("GH_TOKEN", "capgate-ph-github-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
+        .containsEntry("OPENAI_API_KEY", "capgate-ph-openai-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb")
+        .containsEntry("SSL_CERT_FILE", "/etc/capgate/trust/ca-bundle.pem");
+    assertThat(late.getEnv()).extracting(EnvVar::getName).doesNotHaveDuplicates();
+  }
+
+  @Test
+  void placeholdersMayNotTakeTheTrustVariables() {
+    assertThat(PodInjector.isCapgateAgentVariable("SSL_CERT_FILE")).isTrue();
+    assertThat(PodInjector.isCapgateAgentVariable("JAVA_TOOL_OPTIONS")).isTrue();
+    assertThat(PodInjector.isCapgateAgentVariable("CAPGATE_AGENT_JAVA_TOOL_OPTIONS")).isTrue();
+    assertThat(PodInjector.isCapgateAgentVariable("GH_TOKEN")).isFalse();
+  }
+
+  private static Map<String, String> env(Container c) {
+    Map<String, String> env = new LinkedHashMap<>();
+    c.getEnv().forEach(e -> env.put(e.getName(), e.getValue()));
+    return env;
+  }
+}

@@ -1,0 +1,77 @@
+package dev.capgate.operator.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.api.model.Pod;
+import java.io.ByteArrayInputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.UUID;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+
+/**
+ * Talks to one operator replica's webhook directly, as the API server would: an AdmissionReview
+ * over HTTPS, verified against the webhook's CA. For tests that need to know which replica
+ * answered (the API server picks any behind a Service).
+ */
+final class AdmissionClient {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final HttpClient http;
+  private final URI uri;
+
+  AdmissionClient(int port, String caPem) {
+    this.uri = URI.create("https://127.0.0.1:" + port + "/mutate");
+    this.http = HttpClient.newBuilder().sslContext(trusting(caPem)).connectTimeout(Duration.ofSeconds(5)).build();
+  }
+
+  /** A CREATE of {@code pod} in {@code namespace}; returns the AdmissionReview's response. */
+  JsonNode create(String namespace, Pod pod) throws Exception {
+    ObjectNode review = JSON.createObjectNode().put("apiVersion", "admission.k8s.io/v1").put("kind", "AdmissionReview");
+    ObjectNode request = review.putObject("request");
+    request.put("uid", UUID.randomUUID().toString());
+    request.putObject("kind").put("group", "").put("version", "v1").put("kind", "Pod");
+    request.putObject("resource").put("group", "").put("version", "v1").put("resource", "pods");
+    request.put("namespace", namespace);
+    request.put("operation", "CREATE");
+    request.put("dryRun", false);
+    request.set("object", JSON.readTree(OperatorUnderTest.SERIALIZATION.asJson(pod)));
+    HttpResponse<String> response = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10))
+            .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(review.toString())).build(),
+        HttpResponse.BodyHandlers.ofString());
+    if (response.statusCode() != 200) {
+      throw new IllegalStateException("webhook answered " + response.statusCode() + ": " + response.body());
+    }
+    return JSON.readTree(response.body()).get("response");
+  }
+
+  /** The decoded JSON patch of a response. */
+  static JsonNode patch(JsonNode response) throws Exception {
+    return JSON.readTree(Base64.getDecoder().decode(response.get("patch").asText()));
+  }
+
+  private static SSLContext trusting(String caPem) {
+    try {
+      KeyStore trust = KeyStore.getInstance("PKCS12");
+      trust.load(null, null);
+      trust.setCertificateEntry("webhook-ca", CertificateFactory.getInstance("X.509")
+          .generateCertificate(new ByteArrayInputStream(caPem.getBytes(StandardCharsets.US_ASCII))));
+      TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      factory.init(trust);
+      SSLContext context = SSLContext.getInstance("TLS");
+      context.init(null, factory.getTrustManagers(), null);
+      return context;
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,434 @@
+package dev.capgate.operator.it;
+
+import static dev.capgate.operator.it.OperatorUnderTest.agentPod;
+import static dev.capgate.operator.it.OperatorUnderTest.githubSession;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.capgate.api.v1alpha1.AgentSession;
+import dev.capgate.api.v1alpha1.Phase;
+import dev.capgate.operator.CapgateOperator;
+import dev.capgate.operator.OperatorConfig;
+import dev.capgate.operator.session.SessionNames;
+import dev.capgate.operator.webhook.WebhookRegistration;
+import dev.capgate.testkit.ProcessResult;
+import dev.capgate.testkit.Tools;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhook;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookBuilder;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingAdmissionPolicy;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingAdmissionPolicyBinding;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.http.AsyncBody;
+import io.fabric8.kubernetes.client.http.BasicBuilder;
+import io.fabric8.kubernetes.client.http.HttpRequest;
+import io.fabric8.kubernetes.client.http.HttpResponse;
+import io.fabric8.kubernetes.client.http.Interceptor;
+import io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Helm chart: lint, render, apply to the real API server (all but the Deployment, which
+ * needs a node), then check that what it grants is what the operator needs and no more — by
+ * {@code kubectl auth can-i} for every verb, and by running the operator itself with the chart's
+ * ServiceAccount token and the Deployment's environment and watching for a single 403.
+ */
+class HelmChartIT {
+  static final Path CHART = Path.of("../charts/capgate");
+  static final String VAULT = "https://vault.vault.svc:8200";
+
+  static OperatorUnderTest stack;
+  static KubernetesClient admin;
+
+  @BeforeAll
+  static void start() {
+    stack = OperatorUnderTest.shared();
+    admin = stack.client;
+  }
+
+  @Test
+  void lintPassesAndTheSchemaRejectsBadValues() {
+    helm("lint", "--strict", CHART.toString(), "--set", "vault.address=" + VAULT).orThrow();
+    helm("lint", "--strict", CHART.toString(), "--set", "vault.address=" + VAULT, "--set", "replicaCount=3",
+        "--set", "webhook.manageConfiguration=true", "--set", "watchNamespaces={agents,ci}",
+        "--set", "vault.operatorToken.secretName=capgate-vault", "--set", "vault.caCert.configMap=vault-ca").orThrow();
+
+    ProcessResult missing = helm("lint", "--strict", CHART.toString());
+    assertThat(missing.exitCode()).isNotZero();
+    assertThat(missing.stdout() + missing.stderr()).contains("/vault/address");
+    assertThat(template("capgate", "capgate-system", "--set", "vault.address=vault:8200").stderr())
+        .contains("/vault/address");
+    assertThat(template("capgate", "capgate-system", "--set", "vault.address=" + VAULT, "--set", "logLevel=LOUD")
+        .stderr()).contains("/logLevel");
+    assertThat(template("capgate", "capgate-system", "--set", "vault.address=" + VAULT, "--set", "image.pullPolicy=Sometimes")
+        .stderr()).contains("/image/pullPolicy");
+    assertThat(template("capgate", "capgate-system", "--set", "vault.address=" + VAULT, "--set", "replicaCount=0")
+        .stderr()).contains("/replicaCount");
+  }
+
+  /** NOTES.txt renders (an error there fails `helm install`) and says what to do next. */
+  @Test
+  void theNotesShowTheNextCommands() {
+    // Not "capgate": this cluster's shared operator owns a configuration of that name already (and
+    // even a client-side dry run refuses to adopt it).
+    ProcessResult install = helm("install", "capgate-notes", CHART.toString(), "--namespace", "capgate-notes",
+        "--dry-run=client", "--kubeconfig", stack.kube.kubeconfig().toString(), "--set", "vault.address=" + VAULT);
+    assertThat(install.exitCode()).as(install.stderr()).isZero();
+    String notes = install.stdout().substring(install.stdout().indexOf("NOTES:"));
+    assertThat(notes).contains("kubectl -n capgate-notes rollout status deployment/capgate-notes-operator")
+        .contains("kind: AgentSession").contains("secret/data/github/{{user}}")
+        .contains("capgate.dev/inject: \"true\"").contains("capgate.dev/session: fix-issue-42")
+        .contains("kubectl get agentsessions -n agents")
+        .contains("vault.operatorToken.secretName");
+  }
+
+  @Test
+  void oneReplicaHasNoDisruptionBudgetAndTheOperatorManagedModeRendersNoWebhookConfiguration() {
+    List<HasMetadata> single = parse(template("capgate", "capgate-system", "--set", "vault.address=" + VAULT).orThrow().stdout());
+    assertThat(single).extracting(HasMetadata::getKind).doesNotContain("PodDisruptionBudget")
+        .contains("MutatingWebhookConfiguration", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding");
+
+    String managed = template("capgate", "capgate-system", "--set", "vault.address=" + VAULT,
+        "--set", "webhook.manageConfiguration=true").orThrow().stdout();
+    assertThat(parse(managed)).extracting(HasMetadata::getKind)
+        .doesNotContain("MutatingWebhookConfiguration", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding");
+    assertThat(managed).contains("validatingadmissionpolicies").contains("name: CAPGATE_WEBHOOK_MANAGE_CONFIGURATION\n              value: \"true\"");
+  }
+
+  @Test
+  void theRenderedChartIsAcceptedAndGrantsExactlyWhatTheOperatorUses() throws Exception {
+    String namespace = stack.kube.newNamespace("capgate-helm");
+    String release = "capgate-" + namespace.substring(namespace.lastIndexOf('-') + 1);
+    String operatorName = release + "-operator";
+    String serviceAccount = "system:serviceaccount:" + namespace + ":" + operatorName;
+    String rendered = template(release, namespace, "--set", "vault.address=" + VAULT, "--set", "replicaCount=2",
+        // The webhook must reach no pod here: nothing serves it behind the Service in this cluster.
+        "--set-json", "webhook.namespaceSelector={\"matchLabels\":{\"capgate.dev/helm-it\":\"never\"}}").orThrow().stdout();
+
+    List<String> documents = documents(rendered);
+    String deploymentYaml = documents.stream().filter(d -> d.contains("\nkind: Deployment")).findFirst().orElseThrow();
+    String everythingElse = String.join("\n---\n", documents.stream().filter(d -> d != deploymentYaml).toList());
+    List<HasMetadata> objects = parse(rendered);
+    assertThat(objects).extracting(HasMetadata::getKind).containsExactlyInAnyOrder("PodDisruptionBudget",
+        "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Service", "Deployment",
+        "MutatingWebhookConfiguration", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding");
+
+    try {
+      // The API server takes all of it (the Deployment only in a server-side dry run: no node here).
+      ProcessResult applied = stack.kube.kubectlWithInput(everythingElse, "apply", "-f", "-");
+      assertThat(applied.exitCode()).as(applied.stderr()).isZero();
+      ProcessResult dryRun = stack.kube.kubectlWithInput(deploymentYaml, "apply", "--dry-run=server", "-f", "-");
+      assertThat(dryRun.exitCode()).as(dryRun.stderr()).isZero();
+
+      assertWebhookConfigurationIsTheOperators(objects, release, namespace);
+      assertCanAndCannot(serviceAccount, namespace, release);
+      runTheOperatorAsTheChartsServiceAccount(namespace, release, (Deployment) kind(objects, "Deployment"));
+    } finally {
+      stack.kube.kubectlWithInput(everythingElse, "delete", "--ignore-not-found", "--wait=false", "-f", "-");
+    }
+  }
+
+  /** The chart renders what WebhookRegistration builds (manage=false must not drift from manage=true). */
+  private static void assertWebhookConfigurationIsTheOperators(List<HasMetadata> objects, String release, String namespace) {
+    MutatingWebhookConfiguration chart = (MutatingWebhookConfiguration) kind(objects, "MutatingWebhookConfiguration");
+    assertThat(chart.getMetadata().getName()).isEqualTo(release + "-injector");
+    MutatingWebhookConfiguration code = WebhookRegistration.desired(release + "-injector",
+        WebhookRegistration.Target.service(namespace, release + "-webhook", 443), "unused", namespace);
+    MutatingWebhook rendered = chart.getWebhooks().getFirst();
+    MutatingWebhook built = code.getWebhooks().getFirst();
+    assertThat(chart.getWebhooks()).hasSize(1);
+    assertThat(rendered.getClientConfig().getService()).isEqualTo(built.getClientConfig().getService());
+    assertThat(rendered.getClientConfig().getCaBundle()).as("the operator sets the caBundle, not the chart").isNull();
+    assertThat(rendered.getNamespaceSelector().getMatchExpressions())
+        .isEqualTo(built.getNamespaceSelector().getMatchExpressions());
+    assertThat(rendered.getNamespaceSelector().getMatchLabels()).containsExactly(Map.entry("capgate.dev/helm-it", "never"));
+    assertThat(new MutatingWebhookBuilder(rendered).withClientConfig(null).withNamespaceSelector(null).build())
+        .isEqualTo(new MutatingWebhookBuilder(built).withClientConfig(null).withNamespaceSelector(null).build());
+
+    ValidatingAdmissionPolicy policy = (ValidatingAdmissionPolicy) kind(objects, "ValidatingAdmissionPolicy");
+    assertThat(policy.getSpec()).isEqualTo(WebhookRegistration.annotationOnlyPolicy().getSpec());
+    ValidatingAdmissionPolicyBinding binding = (ValidatingAdmissionPolicyBinding) kind(objects, "ValidatingAdmissionPolicyBinding");
+    assertThat(binding.getSpec().getPolicyName()).isEqualTo(policy.getMetadata().getName());
+    assertThat(binding.getSpec().getValidationActions())
+        .isEqualTo(WebhookRegistration.annotationOnlyBinding().getSpec().getValidationActions());
+  }
+
+  private static void assertCanAndCannot(String as, String namespace, String release) {
+    String anyNamespace = "agents-anywhere";
+    List<String> can = new ArrayList<>();
+    for (String verb : List.of("get", "list", "watch", "patch", "update")) {
+      can.add(verb + " agentsessions.capgate.dev -A");
+    }
+    can.addAll(List.of("patch agentsessions.capgate.dev --subresource=status -n " + anyNamespace,
+        "update agentsessions.capgate.dev --subresource=status -n " + anyNamespace,
+        "update agentsessions.capgate.dev --subresource=finalizers -n " + anyNamespace));
+    for (String verb : List.of("get", "list", "watch", "delete", "deletecollection")) {
+      can.add(verb + " pods -n " + anyNamespace);
+    }
+    for (String verb : List.of("create", "get", "list", "watch", "patch", "delete", "deletecollection")) {
+      can.add(verb + " secrets -n " + anyNamespace);
+    }
+    for (String verb : List.of("create", "get", "list", "watch", "patch", "update", "delete", "deletecollection")) {
+      can.add(verb + " configmaps -n " + anyNamespace);
+    }
+    for (String verb : List.of("create", "get", "list", "watch", "patch", "update", "delete")) {
+      can.add(verb + " roles.rbac.authorization.k8s.io -n " + anyNamespace);
+      can.add(verb + " rolebindings.rbac.authorization.k8s.io -n " + anyNamespace);
+    }
+    can.add("create events -n " + anyNamespace);
+    can.add("get mutatingwebhookconfigurations.admissionregistration.k8s.io/" + release + "-injector");
+    can.add("patch mutatingwebhookconfigurations.admissionregistration.k8s.io/" + release + "-injector");
+    can.add("create leases.coordination.k8s.io -n " + namespace);
+    can.add("get leases.coordination.k8s.io/" + release + "-operator-leader -n " + namespace);
+    can.add("update leases.coordination.k8s.io/" + release + "-operator-leader -n " + namespace);
+    can.add("patch leases.coordination.k8s.io/" + release + "-operator-leader -n " + namespace);
+    can.add("get secrets/" + release + "-webhook-tls -n " + namespace);
+    can.add("update secrets/" + release + "-webhook-tls -n " + namespace);
+
+    List<String> cannot = List.of(
+        // No way to widen its own rights or act as someone else.
+        "escalate roles.rbac.authorization.k8s.io -n " + anyNamespace,
+        "escalate clusterroles.rbac.authorization.k8s.io",
+        "bind roles.rbac.authorization.k8s.io -n " + anyNamespace,
+        "bind clusterroles.rbac.authorization.k8s.io",
+        "create clusterroles.rbac.authorization.k8s.io",
+        "create clusterrolebindings.rbac.authorization.k8s.io",
+        "impersonate users",
+        "impersonate groups",
+        "impersonate serviceaccounts -n " + anyNamespace,
+        "create serviceaccounts --subresource=token -n " + anyNamespace,
+        "create tokenreviews.authentication.k8s.io",
+        // Nodes and workloads are none of its business.
+        "get nodes",
+        "list nodes",
+        "patch nodes --subresource=status",
+        "create pods -n " + anyNamespace,
+        "patch pods -n " + anyNamespace,
+        "create pods --subresource=exec -n " + anyNamespace,
+        "update pods --subresource=ephemeralcontainers -n " + anyNamespace,
+        "delete namespaces",
+        // Pod CAs are immutable: never rewritten.
+        "update secrets -n " + anyNamespace,
+        // Only its own webhook configuration; the policy is the chart's in this mode.
+        "patch mutatingwebhookconfigurations.admissionregistration.k8s.io/someone-elses-webhook",
+        "create mutatingwebhookconfigurations.admissionregistration.k8s.io",
+        "delete mutatingwebhookconfigurations.admissionregistration.k8s.io/" + release + "-injector",
+        "create validatingwebhookconfigurations.admissionregistration.k8s.io",
+        "patch validatingadmissionpolicies.admissionregistration.k8s.io/" + release + "-inject-label-required",
+        "create customresourcedefinitions.apiextensions.k8s.io",
+        // Leases of others (e.g. the control plane's).
+        "update leases.coordination.k8s.io/kube-controller-manager -n kube-system",
+        "update leases.coordination.k8s.io/another-lease -n " + namespace);
+
+    List<String> wrong = new ArrayList<>();
+    for (String check : can) {
+      if (!canI(as, check)) {
+        wrong.add("cannot " + check);
+      }
+    }
+    for (String check : cannot) {
+      if (canI(as, check)) {
+        wrong.add("can " + check);
+      }
+    }
+    assertThat(wrong).as("RBAC of " + as).isEmpty();
+  }
+
+  private static boolean canI(String as, String check) {
+    List<String> args = new ArrayList<>(List.of("auth", "can-i", "--as=" + as));
+    args.addAll(List.of(check.split(" ")));
+    ProcessResult result = stack.kube.kubectl(args.toArray(String[]::new));
+    String answer = result.stdout().strip();
+    if (!answer.equals("yes") && !answer.equals("no")) {
+      throw new IllegalStateException("kubectl auth can-i " + check + ": " + result.stdout() + result.stderr());
+    }
+    return answer.equals("yes");
+  }
+
+  /**
+   * The proof that counts: the operator, with the chart's ServiceAccount token and the
+   * environment of the chart's Deployment, starts (leader election checks its Lease rights),
+   * patches the chart's webhook configuration, reconciles a session, injects a pod, revokes — and
+   * the API server never answers it 403.
+   */
+  private static void runTheOperatorAsTheChartsServiceAccount(String namespace, String release, Deployment deployment)
+      throws Exception {
+    String agents = stack.kube.newNamespace("helm-agents");
+    String token = admin.serviceAccounts().inNamespace(namespace).withName(release + "-operator")
+        .tokenRequest(new TokenRequestBuilder().withNewSpec().withExpirationSeconds(3600L).endSpec().build())
+        .getStatus().getToken();
+    Set<String> forbidden = ConcurrentHashMap.newKeySet();
+    Interceptor recorder = new Interceptor() {
+      @Override
+      public void after(HttpRequest request, HttpResponse<?> response, AsyncBody.Consumer<List<ByteBuffer>> consumer) {
+        if (response.code() == 403) {
+          forbidden.add(request.method() + " " + request.uri());
+        }
+      }
+
+      @Override
+      public CompletableFuture<Boolean> afterFailure(BasicBuilder builder, HttpResponse<?> response, RequestTags tags) {
+        if (response.code() == 403) {
+          forbidden.add(response.request().method() + " " + response.request().uri());
+        }
+        return CompletableFuture.completedFuture(false);
+      }
+    };
+    KubernetesClient asOperator = new KubernetesClientBuilder()
+        .withConfig(new ConfigBuilder(io.fabric8.kubernetes.client.Config.empty()).withMasterUrl(stack.kube.url())
+            .withCaCertData(Base64.getEncoder().encodeToString(stack.kube.caCertPem().getBytes(StandardCharsets.US_ASCII))).withOauthToken(token)
+            .withRequestRetryBackoffLimit(2).withRequestRetryBackoffInterval(200).build())
+        .withHttpClientFactory(new JdkHttpClientFactory())
+        .withHttpClientBuilderConsumer(b -> b.addOrReplaceInterceptor("forbidden-recorder", recorder))
+        .build();
+
+    Map<String, String> env = new HashMap<>();
+    for (EnvVar var : deployment.getSpec().getTemplate().getSpec().getContainers().getFirst().getEnv()) {
+      if (var.getValue() != null) {
+        env.put(var.getName(), var.getValue());
+      } else if ("metadata.namespace".equals(var.getValueFrom().getFieldRef().getFieldPath())) {
+        env.put(var.getName(), namespace);
+      } else if ("metadata.name".equals(var.getValueFrom().getFieldRef().getFieldPath())) {
+        env.put(var.getName(), release + "-operator-5f7c9d-x2x8q");
+      }
+    }
+    assertThat(env).containsEntry("CAPGATE_WEBHOOK_MANAGE_CONFIGURATION", "false")
+        .containsEntry("CAPGATE_NAMESPACE", namespace).containsKey("CAPGATE_VAULT_ADDR");
+    // Reachable from this JVM instead of through the Service; only its own namespace to watch (the
+    // JVM's shared operator handles the rest of the cluster).
+    env.put("CAPGATE_WEBHOOK_HOST", "127.0.0.1");
+    env.put("CAPGATE_WEBHOOK_PORT", "0");
+    env.put("CAPGATE_WEBHOOK_CERT_NAMES", "127.0.0.1");
+    env.put("CAPGATE_WATCH_NAMESPACES", agents);
+    OperatorConfig config = OperatorConfig.fromEnv(env);
+    assertThat(config.webhookConfigurationName()).isEqualTo(release + "-injector");
+
+    CapgateOperator operator = CapgateOperator.start(asOperator, config, () -> { });
+    try {
+      await("the chart's operator leads").atMost(Duration.ofSeconds(30)).until(operator::isLeader);
+      Lease lease = admin.resources(Lease.class).inNamespace(namespace).withName(release + "-operator-leader").get();
+      assertThat(lease.getSpec().getHolderIdentity()).isEqualTo(operator.identity());
+      String caBundle = admin.admissionRegistration().v1().mutatingWebhookConfigurations().withName(release + "-injector")
+          .get().getWebhooks().getFirst().getClientConfig().getCaBundle();
+      assertThat(new String(Base64.getDecoder().decode(caBundle), StandardCharsets.UTF_8)).isEqualTo(operator.caBundlePem());
+      assertThat(admin.secrets().inNamespace(namespace).withName(release + "-webhook-tls").get()).isNotNull();
+
+      // Reconcile: status, finalizer, the sidecars' Role/RoleBinding and lease ledger, events.
+      stack.createSession(agents, githubSession("chart-session", "ttl: 1h\n  onRevoke: DeletePods"));
+      await("the session is active").atMost(Duration.ofSeconds(60)).until(() -> {
+        AgentSession s = admin.resources(AgentSession.class).inNamespace(agents).withName("chart-session").get();
+        return operator.reconciliations() > 0 && s.getStatus() != null && s.getStatus().phase() == Phase.Active;
+      });
+      assertThat(admin.rbac().roles().inNamespace(agents).withName(SessionNames.sidecarRbac("chart-session")).get()).isNotNull();
+      assertThat(admin.configMaps().inNamespace(agents).withName(SessionNames.leases("chart-session")).get()).isNotNull();
+
+      // Admission: this replica mints the CA and stores its Secret and ConfigMap.
+      Pod pod = OperatorUnderTest.SERIALIZATION.unmarshal(agentPod("chart-agent", "chart-session", "default"), Pod.class);
+      pod.getMetadata().setNamespace(agents);
+      JsonNode response = new AdmissionClient(operator.webhookPort(), operator.caBundlePem()).create(agents, pod);
+      assertThat(response.get("allowed").asBoolean()).as(response.toString()).isTrue();
+      assertThat(admin.secrets().inNamespace(agents).withLabel("capgate.dev/component", "pod-ca").list().getItems()).hasSize(1);
+
+      // A real pod of the session (injected through the API server by the JVM's shared operator):
+      // this replica binds its service account and takes custody of its CA.
+      stack.createPod(agents, agentPod("chart-agent-stored", "chart-session", "default"));
+      await("the pod's service account is bound").atMost(Duration.ofSeconds(30)).until(() ->
+          admin.rbac().roleBindings().inNamespace(agents).withName(SessionNames.sidecarRbac("chart-session")).get()
+              .getSubjects().stream().anyMatch(s -> s.getName().equals("default")));
+
+      // Revocation: CAs and (DeletePods) pods go, the finalizer comes off.
+      admin.resources(AgentSession.class).inNamespace(agents).withName("chart-session").delete();
+      await("the session is revoked and gone").atMost(Duration.ofSeconds(60)).until(() ->
+          admin.resources(AgentSession.class).inNamespace(agents).withName("chart-session").get() == null);
+      await("its pods are deleted").atMost(Duration.ofSeconds(30)).until(() ->
+          admin.pods().inNamespace(agents).withLabel("capgate.dev/session", "chart-session").list().getItems().isEmpty());
+    } finally {
+      operator.close();
+      asOperator.close();
+    }
+    assertThat(forbidden).as("requests the chart's RBAC refused the operator").isEmpty();
+  }
+
+  private static HasMetadata kind(List<HasMetadata> objects, String kind) {
+    return objects.stream().filter(o -> kind.equals(o.getKind())).findFirst()
+        .orElseThrow(() -> new AssertionError("the chart renders no " + kind));
+  }
+
+  /** The YAML documents of a rendering that hold an object (helm also emits comment-only ones). */
+  private static List<String> documents(String rendered) {
+    List<String> out = new ArrayList<>();
+    for (String doc : rendered.split("(?m)^---\\s*$")) {
+      if (doc.lines().anyMatch(l -> l.startsWith("kind:"))) {
+        out.add(doc.strip() + "\n");
+      }
+    }
+    return out;
+  }
+
+  private static List<HasMetadata> parse(String rendered) {
+    return documents(rendered).stream()
+        .map(d -> (HasMetadata) OperatorUnderTest.SERIALIZATION.unmarshal(d)).toList();
+  }
+
+  private static ProcessResult template(String release, String namespace, String... args) {
+    List<String> all = new ArrayList<>(List.of("template", release, CHART.toString(), "--namespace", namespace,
+        "--kube-version", "1.34.0"));
+    all.addAll(List.of(args));
+    return helm(all.toArray(String[]::new));
+  }
+
+  /** The helm `make tools` built, with its homes under target/ (nothing read from or written to ~). */
+  static ProcessResult helm(String... args) {
+    List<String> command = new ArrayList<>();
+    command.add(Tools.bin("helm").toString());
+    command.addAll(List.of(args));
+    try {
+      Path home = Files.createDirectories(Path.of("target", "helm-home")).toAbsolutePath();
+      Path out = Files.createTempFile(home, "helm", ".out");
+      Path err = Files.createTempFile(home, "helm", ".err");
+      ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
+      builder.environment().put("HELM_CACHE_HOME", home.resolve("cache").toString());
+      builder.environment().put("HELM_CONFIG_HOME", home.resolve("config").toString());
+      builder.environment().put("HELM_DATA_HOME", home.resolve("data").toString());
+      builder.environment().remove("KUBECONFIG");
+      Process process = builder.start();
+      if (!process.waitFor(2, TimeUnit.MINUTES)) {
+        process.destroyForcibly();
+        throw new IllegalStateException("helm " + String.join(" ", args) + " did not finish within 2 minutes");
+      }
+      ProcessResult result = new ProcessResult(process.exitValue(), Files.readString(out), Files.readString(err));
+      Files.delete(out);
+      Files.delete(err);
+      return result;
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+}

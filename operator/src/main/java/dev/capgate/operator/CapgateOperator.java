@@ -92,7 +92,7 @@ public final class CapgateOperator implements AutoCloseable {
     Clock clock = Clock.systemUTC();
     KubernetesEvents events = new KubernetesEvents(client, config.identity());
 
-    SessionRevocation revocation = new SessionRevocation(client, vaultRevoker(config));
+    SessionRevocation revocation = new SessionRevocation(client, vaultRevoker(config), events);
     Leadership leadership = new Leadership(config, onLeadershipLost);
     ReconcileCounter reconciliations = new ReconcileCounter();
     Operator operator = new Operator(o -> {

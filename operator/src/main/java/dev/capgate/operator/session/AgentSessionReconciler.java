@@ -192,7 +192,9 @@ public class AgentSessionReconciler implements Reconciler<AgentSession>, Cleaner
       }
       String message = "revoked: " + revoked.leases() + " Vault lease(s), " + revoked.accessors()
           + " token accessor(s), " + cas + " pod CA(s) destroyed"
-          + (pods > 0 ? ", " + pods + " pod(s) deleted" : "");
+          + (pods > 0 ? ", " + pods + " pod(s) deleted" : "")
+          + (revoked.refused() > 0 ? "; " + revoked.refused() + " ledger entr" + (revoked.refused() == 1 ? "y" : "ies")
+              + " refused (see " + SessionRevocation.REASON_REFUSED + ")" : "");
       events.normal(session, "Revoked", message);
       LOG.info("session {}", message);
       return DeleteControl.defaultDelete();

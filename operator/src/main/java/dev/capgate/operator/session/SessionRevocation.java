@@ -1,6 +1,7 @@
 package dev.capgate.operator.session;
 
 import dev.capgate.api.v1alpha1.AgentSession;
+import dev.capgate.operator.KubernetesEvents;
 import dev.capgate.operator.ca.PodCaObjects;
 import dev.capgate.operator.injection.PodMarkers;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -8,50 +9,76 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The parts of revoking a session: Vault leases and tokens recorded in its ledger, its pods'
  * CAs, and (with {@code onRevoke: DeletePods}) its pods. Each step can run again safely.
+ *
+ * <p>The ledger is written by the session's sidecars, and so by any pod bound to the session: an
+ * entry is revoked only if it is the session's ({@link LedgerScope}); anything else is refused —
+ * left alone in Vault, removed from the ledger, logged and reported in a Warning event.
  */
 public final class SessionRevocation {
   private static final Logger LOG = LoggerFactory.getLogger(SessionRevocation.class);
   static final String LEASE_KEY_PREFIX = "lease.";
   static final String ACCESSOR_KEY_PREFIX = "accessor.";
+  static final String REASON_REFUSED = "LedgerEntryRefused";
+  /** Events are cut at 1024 characters: what does not fit is counted, and is in the log. */
+  private static final int EVENT_MESSAGE_BUDGET = 1000;
 
   private final KubernetesClient client;
   private final VaultRevoker vault;
+  private final KubernetesEvents events;
 
-  /** @param vault null when no Vault is configured: a ledger with entries is then an error */
-  public SessionRevocation(KubernetesClient client, VaultRevoker vault) {
+  /**
+   * @param vault null when no Vault is configured: a ledger with entries is then an error
+   * @param events where refused ledger entries are reported (Warning {@value #REASON_REFUSED})
+   */
+  public SessionRevocation(KubernetesClient client, VaultRevoker vault, KubernetesEvents events) {
     this.client = client;
     this.vault = vault;
+    this.events = events;
   }
 
   /** What one revocation pass did, for the event. */
-  public record Revoked(int leases, int accessors) {
+  public record Revoked(int leases, int accessors, int refused) {
+  }
+
+  /** A ledger entry that was not the session's: not revoked. Lease ids and accessors are not secrets. */
+  record Refusal(String key, String value, String reason) {
+    @Override
+    public String toString() {
+      return key + "=" + printable(value) + " (" + reason + ")";
+    }
   }
 
   /**
-   * Revokes every lease and accessor in the session's ledger and removes them from it.
+   * Revokes every lease and accessor in the session's ledger that is the session's, refuses the
+   * others, and removes both from the ledger.
    *
-   * @throws VaultRevoker.VaultUnavailableException if Vault could not revoke one (the rest stay
-   *     in the ledger for the next attempt)
+   * @throws VaultRevoker.VaultUnavailableException if Vault could not revoke or look up one (it
+   *     and the rest stay in the ledger for the next attempt; refusals so far are reported)
    */
   public Revoked revokeLeases(AgentSession session) {
     String namespace = session.getMetadata().getNamespace();
     String ledgerName = SessionNames.leases(session.getMetadata().getName());
     ConfigMap ledger = client.configMaps().inNamespace(namespace).withName(ledgerName).get();
     Map<String, String> data = ledger == null || ledger.getData() == null ? Map.of() : ledger.getData();
+    LedgerScope scope = LedgerScope.of(session);
     List<String> done = new ArrayList<>();
+    List<Refusal> refused = new ArrayList<>();
     int leases = 0;
     int accessors = 0;
     try {
-      for (var entry : data.entrySet()) {
+      for (var entry : new TreeMap<>(data).entrySet()) {
+        String key = entry.getKey();
         String value = entry.getValue() == null ? "" : entry.getValue().strip();
-        boolean lease = entry.getKey().startsWith(LEASE_KEY_PREFIX);
-        boolean accessor = entry.getKey().startsWith(ACCESSOR_KEY_PREFIX);
+        boolean lease = key.startsWith(LEASE_KEY_PREFIX);
+        boolean accessor = key.startsWith(ACCESSOR_KEY_PREFIX);
         if ((!lease && !accessor) || value.isEmpty()) {
           continue;
         }
@@ -59,23 +86,76 @@ public final class SessionRevocation {
           throw new VaultRevoker.VaultUnavailableException(
               "the ledger " + ledgerName + " lists Vault leases but the operator has no Vault address configured", null);
         }
-        if (lease) {
-          vault.revokeLease(value);
+        LedgerScope.Verdict verdict = lease ? scope.lease(value) : checkToken(scope, value);
+        if (!verdict.allowed()) {
+          refused.add(new Refusal(key, value, verdict.reason()));
+          LOG.warn("refused ledger entry {}={} of session {}/{}, not revoked (possible tampering with {}): {}",
+              key, printable(value), namespace, session.getMetadata().getName(), ledgerName, verdict.reason());
+        } else if (lease) {
+          vault.revokeLease(verdict.value());
           leases++;
         } else {
-          vault.revokeAccessor(value);
+          if (verdict.value() != null) {
+            vault.revokeAccessor(verdict.value());
+          }
           accessors++;
         }
-        done.add(entry.getKey());
+        done.add(key);
       }
     } finally {
-      forget(namespace, ledgerName, done);
+      try {
+        forget(namespace, ledgerName, done);
+      } finally {
+        report(session, ledgerName, scope, refused);
+      }
     }
     if (leases + accessors > 0) {
       LOG.info("revoked {} Vault lease(s) and {} token accessor(s) of session {}/{}", leases, accessors, namespace,
           session.getMetadata().getName());
     }
-    return new Revoked(leases, accessors);
+    return new Revoked(leases, accessors, refused.size());
+  }
+
+  /** A token the session's sidecars got from Vault; {@code value} null: already gone, nothing to revoke. */
+  private LedgerScope.Verdict checkToken(LedgerScope scope, String accessor) {
+    var malformed = scope.malformedAccessor(accessor);
+    if (malformed.isPresent()) {
+      return LedgerScope.Verdict.refuse(malformed.get());
+    }
+    return vault.lookupAccessor(accessor)
+        .map(origin -> scope.token(accessor, origin))
+        .orElse(LedgerScope.Verdict.revoke(null));
+  }
+
+  private void report(AgentSession session, String ledgerName, LedgerScope scope, List<Refusal> refused) {
+    if (refused.isEmpty() || events == null) {
+      return;
+    }
+    StringBuilder message = new StringBuilder("refused ").append(refused.size())
+        .append(refused.size() == 1 ? " entry" : " entries").append(" of the lease ledger ").append(ledgerName)
+        .append(" (not revoked, removed; possible tampering by a pod of the session; revoked are only ")
+        .append(scope.describe()).append("): ");
+    for (int i = 0; i < refused.size(); i++) {
+      String item = (i == 0 ? "" : "; ") + refused.get(i);
+      String more = "; and " + (refused.size() - i) + " more (see the operator's log)";
+      if (message.length() + item.length() > EVENT_MESSAGE_BUDGET - more.length()) {
+        message.append(more);
+        break;
+      }
+      message.append(item);
+    }
+    events.warning(session, REASON_REFUSED, message.toString());
+  }
+
+  /** For logs and events: what a pod wrote may be anything; show it bounded and on one line. */
+  static String printable(String value) {
+    StringBuilder out = new StringBuilder();
+    int limit = Math.min(value.length(), 200);
+    for (int i = 0; i < limit; i++) {
+      char c = value.charAt(i);
+      out.append(c < 0x20 || c == 0x7f ? '?' : c);
+    }
+    return value.length() > limit ? out.append("...").toString() : out.toString();
   }
 
   private void forget(String namespace, String ledgerName, List<String> keys) {

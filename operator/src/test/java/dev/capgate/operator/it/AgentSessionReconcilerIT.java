@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.capgate.api.v1alpha1.AgentSession;
 import dev.capgate.api.v1alpha1.Phase;
 import dev.capgate.operator.injection.PodMarkers;
+import dev.capgate.operator.session.VaultRevoker;
 import dev.capgate.testkit.ProcessResult;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Event;
@@ -34,14 +35,27 @@ class AgentSessionReconcilerIT {
   static OperatorUnderTest stack;
   static KubernetesClient client;
   static String ns;
+  /** Another namespace with a coding-agent service account that may log in with the same role. */
+  static String otherNs;
+  static String authMount;
+  static String pkiMount;
 
   @BeforeAll
   static void start() {
     stack = OperatorUnderTest.shared();
     client = stack.client;
     ns = stack.kube.newNamespace("sessions");
-    client.serviceAccounts().inNamespace(ns).resource(new ServiceAccountBuilder().withNewMetadata()
-        .withName("coding-agent").endMetadata().build()).create();
+    otherNs = stack.kube.newNamespace("elsewhere");
+    for (String namespace : List.of(ns, otherNs)) {
+      client.serviceAccounts().inNamespace(namespace).resource(new ServiceAccountBuilder().withNewMetadata()
+          .withName("coding-agent").endMetadata().build()).create();
+    }
+    authMount = "kubernetes-" + UUID.randomUUID().toString().substring(0, 8);
+    stack.bao.enableKubernetesAuth(stack.kube, authMount);
+    stack.bao.request("POST", "auth/" + authMount + "/role/capgate-agent", """
+        {"bound_service_account_names": ["coding-agent"], "bound_service_account_namespaces": ["%s", "%s"],
+         "audience": "vault", "token_policies": ["default"], "token_ttl": "1h"}""".formatted(ns, otherNs));
+    pkiMount = newPkiMount();
   }
 
   @Test
@@ -144,23 +158,18 @@ class AgentSessionReconcilerIT {
 
   @Test
   void deletingTheSessionRevokesEverything() throws Exception {
-    stack.createSession(ns, githubSession("revoke-me", "onRevoke: DeletePods"));
+    stack.createSession(ns, vaultSession("revoke-me", "onRevoke: DeletePods"));
     Pod pod = stack.createPod(ns, agentPod("revoke-1", "revoke-me", "coding-agent"));
     String ca = pod.getMetadata().getAnnotations().get(PodMarkers.CA);
-    String lease = newVaultLease();
-    String accessor = newVaultTokenAccessor();
+    // The session's own: a lease of its dynamic credential path (pki/issue/{{agent}}), and the
+    // token of a Kubernetes-auth login of its pod's service account, as its sidecar would hold.
+    String lease = newVaultLease("coding-agent");
+    String accessor = sidecarLogin(ns);
     assertThat(leaseExists(lease)).isTrue();
     assertThat(accessorExists(accessor)).isTrue();
 
-    // As the sidecar would: record them in the ledger, with the pod's own service-account identity.
-    KubernetesClient sidecar = stack.kube.clientWithToken(
-        stack.kube.serviceAccountToken(ns, "coding-agent", Duration.ofMinutes(10)));
-    await("ledger writable by the sidecar").atMost(WAIT).ignoreExceptions().untilAsserted(() ->
-        sidecar.configMaps().inNamespace(ns).withName("capgate-leases-revoke-me").edit(cm -> {
-          cm.setData(new java.util.HashMap<>(java.util.Map.of("lease.0", lease, "accessor.0", accessor,
-              "accessor.1", "gone-already-" + UUID.randomUUID())));
-          return cm;
-        }));
+    recordInLedger("revoke-me", java.util.Map.of("lease.0", lease, "accessor.0", accessor,
+        "accessor.1", "gone-already-" + UUID.randomUUID()));
 
     client.resources(AgentSession.class).inNamespace(ns).withName("revoke-me").delete();
     await("finalizer done").atMost(WAIT).until(() -> stack.session(ns, "revoke-me") == null);
@@ -173,9 +182,106 @@ class AgentSessionReconcilerIT {
         client.pods().inNamespace(ns).withLabel(PodMarkers.SESSION, "revoke-me").list().getItems().isEmpty());
     await("events recorded").atMost(WAIT).untilAsserted(() -> assertThat(reasons("revoke-me"))
         .contains("Active", "CaMinted", "Revoked"));
+    assertThat(reasons("revoke-me")).doesNotContain("LedgerEntryRefused");
     assertThat(events("revoke-me")).filteredOn(e -> e.getReason().equals("Revoked")).singleElement()
         .satisfies(e -> assertThat(e.getMessage()).contains("1 Vault lease(s)").contains("2 token accessor(s)")
-            .contains("1 pod CA(s) destroyed").contains("1 pod(s) deleted"));
+            .contains("1 pod CA(s) destroyed").contains("1 pod(s) deleted").doesNotContain("refused"));
+  }
+
+  /**
+   * A pod bound to a session can write anything into its ledger: the operator must not become its
+   * deputy for revoking other workloads' leases and tokens.
+   */
+  @Test
+  void foreignLedgerEntriesAreRefusedNotRevoked() throws Exception {
+    stack.createSession(ns, vaultSession("tampered", null));
+    stack.createPod(ns, agentPod("tampered-1", "tampered", "coding-agent"));
+    String lease = newVaultLease("coding-agent");
+    String accessor = sidecarLogin(ns);
+    // Foreign: a lease of a path that merely starts like the session's, the same lease reached
+    // with a dot segment, a login of the same role by another namespace's service account, a
+    // token with forged Kubernetes-auth metadata from auth/token/create.
+    String foreignLease = newVaultLease("coding-agent-evil");
+    String climbing = lease.substring(0, lease.lastIndexOf('/')) + "/../coding-agent-evil"
+        + foreignLease.substring(foreignLease.lastIndexOf('/'));
+    String otherNamespacesToken = sidecarLogin(otherNs);
+    JsonNode forged = JSON.readTree(stack.bao.request("POST", "auth/token/create", JSON.writeValueAsString(
+        java.util.Map.of("policies", List.of("default"), "ttl", "1h",
+            "meta", java.util.Map.of("role", "capgate-agent", "service_account_namespace", ns)))));
+    String forgedToken = forged.path("auth").path("accessor").asText();
+    String rootToken = newRootTokenAccessor();
+
+    recordInLedger("tampered", java.util.Map.of("lease.0", lease, "accessor.0", accessor,
+        "lease.1", foreignLease, "lease.2", climbing,
+        "accessor.1", otherNamespacesToken, "accessor.2", forgedToken, "accessor.3", rootToken,
+        "accessor.4", "not an accessor"));
+
+    client.resources(AgentSession.class).inNamespace(ns).withName("tampered").delete();
+    await("finalizer done").atMost(WAIT).until(() -> stack.session(ns, "tampered") == null);
+
+    assertThat(leaseExists(lease)).as("the session's lease revoked").isFalse();
+    assertThat(accessorExists(accessor)).as("the session's token revoked").isFalse();
+    assertThat(leaseExists(foreignLease)).as("a foreign lease stays valid").isTrue();
+    assertThat(accessorExists(otherNamespacesToken)).as("another namespace's token stays valid").isTrue();
+    assertThat(accessorExists(forgedToken)).as("a token-create token with forged metadata stays valid").isTrue();
+    assertThat(accessorExists(rootToken)).as("a root-created token stays valid").isTrue();
+
+    await("refusal reported").atMost(WAIT).untilAsserted(() -> assertThat(events("tampered"))
+        .filteredOn(e -> e.getReason().equals("LedgerEntryRefused")).singleElement()
+        .satisfies(e -> {
+          assertThat(e.getType()).isEqualTo("Warning");
+          assertThat(e.getMessage()).contains("refused 6 entries").contains("capgate-leases-tampered")
+              .contains("lease.1=" + foreignLease).contains("lease.2=" + climbing)
+              .contains("accessor.1=" + otherNamespacesToken + " (a service account of another namespace)")
+              .contains("accessor.2=" + forgedToken).contains("not issued by auth/" + authMount + "/login")
+              .contains("accessor.3=" + rootToken).contains("accessor.4=not an accessor")
+              .doesNotContain("lease.0=").doesNotContain("accessor.0=").doesNotContain(otherNs);
+        }));
+    assertThat(events("tampered")).filteredOn(e -> e.getReason().equals("Revoked")).singleElement()
+        .satisfies(e -> assertThat(e.getMessage()).contains("1 Vault lease(s)").contains("1 token accessor(s)")
+            .contains("6 ledger entries refused"));
+  }
+
+  /** What OpenBao's Kubernetes auth puts in a token: the operator's accessor check relies on it. */
+  @Test
+  void aKubernetesLoginTokenNamesItsRoleNamespaceAndMount() throws Exception {
+    String accessor = sidecarLogin(ns);
+    JsonNode data = JSON.readTree(stack.bao.request("POST", "auth/token/lookup-accessor",
+        JSON.writeValueAsString(java.util.Map.of("accessor", accessor)))).path("data");
+    assertThat(data.path("path").asText()).isEqualTo("auth/" + authMount + "/login");
+    assertThat(data.path("meta").path("role").asText()).isEqualTo("capgate-agent");
+    assertThat(data.path("meta").path("service_account_namespace").asText()).isEqualTo(ns);
+    assertThat(data.path("meta").path("service_account_name").asText()).isEqualTo("coding-agent");
+    stack.bao.request("POST", "auth/token/revoke-accessor", JSON.writeValueAsString(java.util.Map.of("accessor", accessor)));
+  }
+
+  /** The policy the chart documents for the operator's token is all revocation needs. */
+  @Test
+  void theDocumentedOperatorPolicyIsEnough() throws Exception {
+    String hcl = java.nio.file.Files.readString(java.nio.file.Path.of("../charts/capgate/files/operator-vault-policy.hcl"));
+    String policy = "capgate-operator-" + UUID.randomUUID().toString().substring(0, 8);
+    stack.bao.request("PUT", "sys/policies/acl/" + policy, JSON.writeValueAsString(java.util.Map.of("policy", hcl)));
+    String token = JSON.readTree(stack.bao.request("POST", "auth/token/create", JSON.writeValueAsString(
+        java.util.Map.of("policies", List.of(policy), "no_default_policy", true, "ttl", "10m"))))
+        .path("auth").path("client_token").asText();
+    VaultRevoker revoker = new VaultRevoker(stack.bao.address(), () -> token, null);
+    String lease = newVaultLease("coding-agent");
+    String accessor = sidecarLogin(ns);
+
+    VaultRevoker.TokenOrigin origin = revoker.lookupAccessor(accessor).orElseThrow();
+    assertThat(origin.path()).isEqualTo("auth/" + authMount + "/login");
+    assertThat(origin.meta()).containsEntry("role", "capgate-agent").containsEntry("service_account_namespace", ns);
+    revoker.revokeAccessor(accessor);
+    revoker.revokeLease(lease);
+    assertThat(accessorExists(accessor)).isFalse();
+    assertThat(leaseExists(lease)).isFalse();
+    assertThat(revoker.lookupAccessor(accessor)).as("gone").isEmpty();
+
+    String withoutLookup = JSON.readTree(stack.bao.request("POST", "auth/token/create", JSON.writeValueAsString(
+        java.util.Map.of("policies", List.of("default"), "ttl", "10m")))).path("auth").path("client_token").asText();
+    assertThatThrownBy(() -> new VaultRevoker(stack.bao.address(), () -> withoutLookup, null).lookupAccessor(sidecarLogin(ns)))
+        .isInstanceOf(VaultRevoker.VaultUnavailableException.class)
+        .hasMessageContaining("auth/token/lookup-accessor");
   }
 
   @Test
@@ -216,19 +322,74 @@ class AgentSessionReconcilerIT {
         e -> assertThat(e.getCode()).isEqualTo(403));
   }
 
-  /** A real lease: a PKI certificate issued with generate_lease. */
-  private static String newVaultLease() throws Exception {
+  /** A session whose sidecars log in at the test's Kubernetes auth mount and read a dynamic PKI credential. */
+  private static String vaultSession(String name, String extraSpec) {
+    return """
+        apiVersion: capgate.dev/v1alpha1
+        kind: AgentSession
+        metadata:
+          name: %s
+        spec:
+          user: alice@example.com
+          agent: coding-agent
+          %s
+          vault:
+            role: capgate-agent
+            authMount: %s
+          credentials:
+          - name: cert
+            vault: {path: "%s/issue/{{agent}}", field: certificate, engine: dynamic}
+            inject: {type: bearer}
+          egress:
+          - name: api
+            hosts: [api.example.com]
+            credential: cert
+        """.formatted(name, extraSpec == null ? "" : extraSpec, authMount, pkiMount);
+  }
+
+  /** As the sidecar would: write the ledger with the pod's own service-account identity. */
+  private static void recordInLedger(String session, java.util.Map<String, String> entries) {
+    KubernetesClient sidecar = stack.kube.clientWithToken(
+        stack.kube.serviceAccountToken(ns, "coding-agent", Duration.ofMinutes(10)));
+    await("ledger writable by the sidecar").atMost(WAIT).ignoreExceptions().untilAsserted(() ->
+        sidecar.configMaps().inNamespace(ns).withName("capgate-leases-" + session).edit(cm -> {
+          cm.setData(new java.util.HashMap<>(entries));
+          return cm;
+        }));
+  }
+
+  /** A PKI mount with a role per name, issuing certificates with generate_lease (real leases). */
+  private static String newPkiMount() {
     String mount = "pki-" + UUID.randomUUID().toString().substring(0, 8);
     stack.bao.request("POST", "sys/mounts/" + mount, "{\"type\":\"pki\",\"config\":{\"max_lease_ttl\":\"2h\"}}");
-    stack.bao.request("POST", mount + "/root/generate/internal", "{\"common_name\":\"capgate-it\",\"ttl\":\"2h\"}");
-    stack.bao.request("POST", mount + "/roles/agent", "{\"allow_any_name\":true,\"generate_lease\":true,\"ttl\":\"1h\"}");
-    JsonNode issued = JSON.readTree(stack.bao.request("POST", mount + "/issue/agent", "{\"common_name\":\"x.example.com\"}"));
+    stack.bao.request("POST", mount + "/root/generate/internal",
+        "{\"common_name\":\"capgate-it\",\"ttl\":\"2h\",\"key_type\":\"ec\",\"key_bits\":256}");
+    for (String role : List.of("coding-agent", "coding-agent-evil")) {
+      stack.bao.request("POST", mount + "/roles/" + role,
+          "{\"allow_any_name\":true,\"generate_lease\":true,\"ttl\":\"1h\",\"key_type\":\"ec\",\"key_bits\":256}");
+    }
+    return mount;
+  }
+
+  /** A real lease: a PKI certificate of the role issued with generate_lease ({@code <mount>/issue/<role>/<id>}). */
+  private static String newVaultLease(String role) throws Exception {
+    JsonNode issued = JSON.readTree(stack.bao.request("POST", pkiMount + "/issue/" + role, "{\"common_name\":\"x.example.com\"}"));
     String lease = issued.path("lease_id").asText();
-    assertThat(lease).isNotEmpty();
+    assertThat(lease).startsWith(pkiMount + "/issue/" + role + "/");
     return lease;
   }
 
-  private static String newVaultTokenAccessor() throws Exception {
+  /** A Kubernetes-auth login with a TokenRequest-minted (audience vault) token of the namespace's coding-agent. */
+  private static String sidecarLogin(String namespace) throws Exception {
+    String jwt = stack.kube.serviceAccountToken(namespace, "coding-agent", Duration.ofMinutes(10), "vault");
+    JsonNode login = JSON.readTree(stack.bao.request("POST", "auth/" + authMount + "/login",
+        JSON.writeValueAsString(java.util.Map.of("role", "capgate-agent", "jwt", jwt))));
+    String accessor = login.path("auth").path("accessor").asText();
+    assertThat(accessor).isNotEmpty();
+    return accessor;
+  }
+
+  private static String newRootTokenAccessor() throws Exception {
     JsonNode created = JSON.readTree(stack.bao.request("POST", "auth/token/create", "{\"policies\":[\"default\"],\"ttl\":\"1h\"}"));
     return created.path("auth").path("accessor").asText();
   }
@@ -244,10 +405,12 @@ class AgentSessionReconcilerIT {
 
   private static boolean accessorExists(String accessor) {
     try {
-      stack.bao.request("POST", "auth/token/lookup-accessor", "{\"accessor\":\"" + accessor + "\"}");
+      stack.bao.request("POST", "auth/token/lookup-accessor", JSON.writeValueAsString(java.util.Map.of("accessor", accessor)));
       return true;
     } catch (IllegalStateException e) {
       return false;
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalArgumentException(e);
     }
   }
 

@@ -103,7 +103,8 @@ class HelmChartIT {
         .contains("kind: AgentSession").contains("secret/data/github/{{user}}")
         .contains("capgate.dev/inject: \"true\"").contains("capgate.dev/session: fix-issue-42")
         .contains("kubectl get agentsessions -n agents")
-        .contains("vault.operatorToken.secretName");
+        .contains("vault.operatorToken.secretName")
+        .contains("vault policy write capgate-operator").contains("path \"auth/token/lookup-accessor\"");
   }
 
   @Test

@@ -1,11 +1,15 @@
 # Capgate — the front door. Each target is a line or two over mvn, helm, kubectl, go.
 SHELL := /bin/bash
-export JAVA_HOME ?= $(firstword $(wildcard /usr/lib/jvm/temurin-25-jdk-amd64) $(JAVA_HOME))
+# Java 25: Temurin's where it is installed, else whatever JAVA_HOME says.
+JAVA25 := /usr/lib/jvm/temurin-25-jdk-amd64
+ifneq ($(wildcard $(JAVA25)/bin/java),)
+export JAVA_HOME := $(JAVA25)
+endif
 export PATH := $(JAVA_HOME)/bin:$(PATH)
 export CAPGATE_TOOLS ?= $(HOME)/.cache/capgate/tools
 MVN := mvn -B -ntp -Dcapgate.tools=$(CAPGATE_TOOLS)
 
-.PHONY: help tools build test unit crds demo e2e bench images cluster-up cluster-down e2e-kind clean
+.PHONY: help tools build test unit crds demo e2e e2e-up e2e-down bench images cluster-up cluster-down e2e-kind clean
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -25,11 +29,17 @@ test: ## all tests: unit (*Test) and on real components (*IT: etcd, kube-apiserv
 crds: ## regenerate the CRD YAML (crds/ and charts/capgate/crds/) from the Java types
 	$(MVN) -q install -pl crds -am -DskipITs -Dcapgate.crds.update=true
 
-demo: ## the story on the local stack: apply a session, admit a pod, allowed/denied calls, revoke
+demo: images ## the story on a real local cluster: apply a session, admit a pod, allowed/denied calls, revoke
 	@hack/demo.sh
 
-e2e: ## end-to-end scenarios on a real single-node cluster (no Docker)
-	@echo "make e2e: the end-to-end suite on a local single-node cluster is not built yet (see issue 6)"; exit 2
+e2e: images ## end-to-end scenarios (*E2E) on a real single-node cluster: stack up, suite, stack down
+	@e2e/stack/run-e2e.sh
+
+e2e-up: images ## the e2e stack: cluster, images, OpenBao, upstreams, helm install capgate (KUBECONFIG printed)
+	@e2e/stack/stack-up.sh
+
+e2e-down: ## stop the e2e stack and clean the host
+	@e2e/stack/stack-down.sh
 
 bench: ## benchmarks: print tables, write target/bench/results.json
 	@echo "make bench: not built yet (see issue 7)"; exit 2
@@ -43,8 +53,8 @@ cluster-up: ## start a real single-node cluster without Docker (state in /var/li
 cluster-down: ## stop it and clean the host
 	@e2e/cluster/cluster-down.sh
 
-e2e-kind: ## the same scenarios on a Kind cluster (needs Docker and the internet)
-	@echo "make e2e-kind: not built yet (see issue 6)"; exit 2
+e2e-kind: build ## the same scenarios on a Kind cluster (needs Docker, kind and the internet; not run here)
+	@e2e/kind/run.sh
 
 clean: ## remove build output
 	$(MVN) -q clean

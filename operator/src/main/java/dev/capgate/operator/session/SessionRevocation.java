@@ -27,6 +27,7 @@ public final class SessionRevocation {
   static final String LEASE_KEY_PREFIX = "lease.";
   static final String ACCESSOR_KEY_PREFIX = "accessor.";
   static final String REASON_REFUSED = "LedgerEntryRefused";
+  static final String REASON_NOT_REVOKED = "LedgerNotRevoked";
   /** Events are cut at 1024 characters: what does not fit is counted, and is in the log. */
   private static final int EVENT_MESSAGE_BUDGET = 1000;
 
@@ -35,7 +36,8 @@ public final class SessionRevocation {
   private final KubernetesEvents events;
 
   /**
-   * @param vault null when no Vault is configured: a ledger with entries is then an error
+   * @param vault null when the operator has no Vault token: the ledger is then reported, not
+   *     revoked (sidecars revoke their own token, and with it its leases, when the session ends)
    * @param events where refused ledger entries are reported (Warning {@value #REASON_REFUSED})
    */
   public SessionRevocation(KubernetesClient client, VaultRevoker vault, KubernetesEvents events) {
@@ -71,6 +73,7 @@ public final class SessionRevocation {
     LedgerScope scope = LedgerScope.of(session);
     List<String> done = new ArrayList<>();
     List<Refusal> refused = new ArrayList<>();
+    List<String> unrevocable = new ArrayList<>();
     int leases = 0;
     int accessors = 0;
     try {
@@ -83,8 +86,10 @@ public final class SessionRevocation {
           continue;
         }
         if (vault == null) {
-          throw new VaultRevoker.VaultUnavailableException(
-              "the ledger " + ledgerName + " lists Vault leases but the operator has no Vault address configured", null);
+          // Blocking deletion here would let any pod of the session (which may write the ledger)
+          // hold the session hostage; the sidecars' own revocation and lease TTLs still apply.
+          unrevocable.add(key);
+          continue;
         }
         LedgerScope.Verdict verdict = lease ? scope.lease(value) : checkToken(scope, value);
         if (!verdict.allowed()) {
@@ -107,6 +112,15 @@ public final class SessionRevocation {
         forget(namespace, ledgerName, done);
       } finally {
         report(session, ledgerName, scope, refused);
+      }
+    }
+    if (!unrevocable.isEmpty()) {
+      String message = "the operator has no Vault token (CAPGATE_OPERATOR_VAULT_TOKEN[_FILE]), so the "
+          + unrevocable.size() + " entries of " + ledgerName + " were not revoked by it; the sidecars revoke "
+          + "their own Vault token and leases when the session ends, and leases expire with their TTL";
+      LOG.warn("session {}/{}: {}", namespace, session.getMetadata().getName(), message);
+      if (events != null) {
+        events.warning(session, REASON_NOT_REVOKED, message);
       }
     }
     if (leases + accessors > 0) {

@@ -6,6 +6,7 @@ import dev.capgate.sidecar.audit.AuditLog;
 import dev.capgate.sidecar.audit.RequestIds;
 import dev.capgate.sidecar.credentials.CredentialResolver;
 import dev.capgate.sidecar.credentials.CredentialUnavailableException;
+import dev.capgate.sidecar.credentials.Placeholders;
 import dev.capgate.sidecar.dns.DnsProxy;
 import dev.capgate.sidecar.dns.ResolvConf;
 import dev.capgate.sidecar.http.HttpServices;
@@ -13,6 +14,7 @@ import dev.capgate.sidecar.http.HttpTermination;
 import dev.capgate.sidecar.intercept.ConnectionRouter;
 import dev.capgate.sidecar.intercept.InterceptServer;
 import dev.capgate.sidecar.intercept.UpstreamDialer;
+import dev.capgate.sidecar.intercept.UpstreamProxy;
 import dev.capgate.sidecar.policy.InvalidPolicyException;
 import dev.capgate.sidecar.policy.Policy;
 import dev.capgate.sidecar.session.SessionRuntime;
@@ -31,6 +33,9 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -52,6 +57,13 @@ public final class ProxyCommand {
     }
   }
 
+  /**
+   * All addresses: the kubelet's startup and readiness probes (httpGet /readyz on the admin port,
+   * set by the webhook) come to the pod IP, not to loopback; on 127.0.0.1 the pod never gets Ready.
+   * The admin server only answers /healthz, /readyz and /metrics.
+   */
+  public static final String DEFAULT_ADMIN_ADDRESS = "0.0.0.0";
+
   private final SidecarConfig config;
 
   public ProxyCommand(SidecarConfig config) {
@@ -62,7 +74,7 @@ public final class ProxyCommand {
     int proxyPort = config.getInt("proxy-port", 15001);
     int dnsPort = config.getInt("dns-port", 15053);
     int adminPort = config.getInt("admin-port", 15021);
-    String adminAddress = config.get("admin-address", "127.0.0.1");
+    String adminAddress = config.get("admin-address", DEFAULT_ADMIN_ADDRESS);
 
     Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
     if (!vertx.isNativeTransportEnabled() || !Epoll.isAvailable()) {
@@ -91,18 +103,19 @@ public final class ProxyCommand {
       session = startSessionRuntime(policies);
       credentials = session.credentials();
     }
+    Placeholders placeholders = loadPlaceholders();
     UpstreamDialer dialer = new UpstreamDialer(internal.nameResolver(),
-        config.getDuration("connect-timeout", Duration.ofSeconds(10)));
+        config.getDuration("connect-timeout", Duration.ofSeconds(10)), upstreamProxy());
     HttpTermination http = new HttpTermination(
         new HttpServices(policies, credentials, dialer, upstreamTls, audit, ids, metrics,
             config.getDuration("upstream-timeout", Duration.ofSeconds(120)),
-            config.getDuration("idle-timeout", Duration.ofMinutes(10))));
-    ConnectionRouter router = new ConnectionRouter(policies, agentTls, dialer, http, audit, metrics);
+            config.getDuration("idle-timeout", Duration.ofMinutes(10)), placeholders));
+    ConnectionRouter router = new ConnectionRouter(policies, agentTls, dialer, http, audit, metrics, placeholders);
     InterceptServer intercept = new InterceptServer(internal.acceptorEventLoopGroup(), internal.nettyEventLoopGroup(),
         proxyPort, config.getDuration("peek-timeout", Duration.ofMillis(1000)), router, ids);
     policies.onRevocation(intercept::closeAllConnections);
     DnsProxy dns = new DnsProxy((io.netty.channel.EventLoop) internal.nettyEventLoopGroup().next(), dnsPort,
-        dnsUpstream(), policies, audit, ids, metrics);
+        dnsUpstream(), policies, audit, ids, metrics, placeholders);
 
     AtomicBoolean listening = new AtomicBoolean();
     AdminServer admin = new AdminServer(vertx, adminAddress, adminPort, metrics, () -> {
@@ -190,11 +203,52 @@ public final class ProxyCommand {
   }
 
   private UpstreamTls upstreamTls() {
+    List<Path> bundles = new ArrayList<>();
+    config.getPath("upstream-ca-file").ifPresent(bundles::add);
+    // A TLS-inspecting egress proxy re-signs origin certificates with its own CA.
+    config.getPath("upstream-proxy-ca-file").ifPresent(bundles::add);
     try {
-      return UpstreamTls.create(config.getPath("upstream-ca-file").orElse(null));
+      return UpstreamTls.create(bundles);
     } catch (Exception e) {
       throw new StartupFailure("cannot build upstream TLS trust: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * {@code CAPGATE_UPSTREAM_PROXY} (host:port): the HTTP CONNECT proxy the sidecar's outbound
+   * connections go through (corporate egress), with {@code CAPGATE_UPSTREAM_PROXY_AUTH_FILE}
+   * (user:password) when it wants Basic proxy credentials.
+   */
+  private UpstreamProxy upstreamProxy() {
+    Optional<String> spec = config.get("upstream-proxy");
+    if (spec.isEmpty()) {
+      return null;
+    }
+    try {
+      UpstreamProxy proxy = UpstreamProxy.parse(spec.get(), config.getPath("upstream-proxy-auth-file").orElse(null));
+      LOG.info("outbound connections go through the HTTP CONNECT proxy " + proxy);
+      return proxy;
+    } catch (IllegalArgumentException e) {
+      throw new StartupFailure("bad upstream proxy settings: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * {@code placeholders.json} of the CA directory (or {@code --placeholders-file}): absent means no
+   * placeholders; unreadable means every request that carries something like a placeholder is
+   * refused (fail closed), while the rest of the traffic goes on.
+   */
+  private Placeholders loadPlaceholders() {
+    Path file = config.getPath("placeholders-file").orElseGet(() ->
+        config.getPath("ca-dir").orElse(Path.of("/var/run/secrets/capgate/ca")).resolve(Placeholders.FILE_NAME));
+    Placeholders placeholders = Placeholders.load(file);
+    if (placeholders.problem().isPresent()) {
+      LOG.severe("placeholder credentials unusable: " + placeholders.problem().get()
+          + ": requests carrying anything that looks like a placeholder (capgate-ph-...) are refused");
+    } else if (!placeholders.isEmpty()) {
+      LOG.info("placeholder credentials for " + placeholders.credentials());
+    }
+    return placeholders;
   }
 
   /**

@@ -18,4 +18,20 @@ public final class Denial {
         .end();
     return out.toString();
   }
+
+  /** As above, plus {@code "detail"}: what the agent (or its operator) can do about it. */
+  public static String json(String error, String host, String method, String path, String rule, String requestId,
+      String detail) {
+    StringBuilder out = new StringBuilder(256);
+    new JsonWriter(out)
+        .fieldOrNull("error", error)
+        .fieldOrNull("host", host)
+        .fieldOrNull("method", method)
+        .fieldOrNull("path", path)
+        .fieldOrNull("rule", rule)
+        .fieldOrNull("requestId", requestId)
+        .field("detail", detail)
+        .end();
+    return out.toString();
+  }
 }

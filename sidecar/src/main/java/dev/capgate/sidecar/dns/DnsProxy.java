@@ -4,6 +4,7 @@ import dev.capgate.sidecar.PolicySource;
 import dev.capgate.sidecar.admin.Metrics;
 import dev.capgate.sidecar.audit.AuditLog;
 import dev.capgate.sidecar.audit.RequestIds;
+import dev.capgate.sidecar.credentials.Placeholders;
 import io.netty.bootstrap.AbstractBootstrap;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
@@ -51,11 +52,19 @@ public final class DnsProxy {
   private final AuditLog audit;
   private final RequestIds ids;
   private final Metrics metrics;
+  private final Placeholders placeholders;
   private final List<Channel> channels = new ArrayList<>();
   private DnsNameResolver resolver;
 
   public DnsProxy(EventLoop loop, int port, InetSocketAddress upstream, PolicySource policies, AuditLog audit,
       RequestIds ids, Metrics metrics) {
+    this(loop, port, upstream, policies, audit, ids, metrics, Placeholders.none());
+  }
+
+  /** @param placeholders the pod's placeholder credentials: a query name carrying one is refused and audited */
+  public DnsProxy(EventLoop loop, int port, InetSocketAddress upstream, PolicySource policies, AuditLog audit,
+      RequestIds ids, Metrics metrics, Placeholders placeholders) {
+    this.placeholders = placeholders;
     this.loop = loop;
     this.port = port;
     this.upstream = upstream;
@@ -76,7 +85,7 @@ public final class DnsProxy {
         .recursionDesired(true)
         .maxQueriesPerResolve(2)
         .build();
-    DnsQueryHandler handler = new DnsQueryHandler(policies, resolver, audit, ids, metrics);
+    DnsQueryHandler handler = new DnsQueryHandler(policies, resolver, audit, ids, metrics, placeholders);
     Bootstrap udp = new Bootstrap().group(loop).channel(EpollDatagramChannel.class)
         .handler(new ChannelInitializer<Channel>() {
           @Override
@@ -95,7 +104,7 @@ public final class DnsProxy {
     Promise<Void> all = loop.newPromise();
     PromiseCombiner combiner = new PromiseCombiner(loop);
     loop.execute(() -> {
-      combiner.add(bindDualStack(udp, "udp"));
+      combiner.add(bindLoopback(udp, "udp"));
       combiner.add(bindDualStack(tcp, "tcp"));
       combiner.finish(all);
     });
@@ -107,6 +116,38 @@ public final class DnsProxy {
     if (resolver != null) {
       resolver.close();
     }
+  }
+
+  /**
+   * UDP on {@code 127.0.0.1} and {@code [::1]} (when the kernel has IPv6): iptables REDIRECT sends
+   * an agent's queries to the loopback address of their family, and a reply must leave from exactly
+   * that address, or conntrack cannot map it back to the resolver the agent asked and the agent
+   * drops it (a socket on {@code [::]} answers from the pod IP: every query then times out
+   * instead of getting its NXDOMAIN, found on a real pod). TCP has no such problem.
+   */
+  private Future<Void> bindLoopback(Bootstrap bootstrap, String protocol) {
+    Promise<Void> bound = loop.newPromise();
+    bootstrap.bind(new InetSocketAddress("127.0.0.1", port)).addListener((ChannelFuture v4) -> {
+      if (!v4.isSuccess()) {
+        bound.tryFailure(v4.cause());
+        return;
+      }
+      listening(v4.channel(), protocol, loop.newPromise());
+      bootstrap.bind(new InetSocketAddress("::1", port)).addListener((ChannelFuture v6) -> {
+        if (v6.isSuccess()) {
+          listening(v6.channel(), protocol, bound);
+        } else {
+          LOG.info("no IPv6 loopback for the DNS proxy (" + v6.cause().getMessage() + "): IPv4 only");
+          bound.trySuccess(null);
+        }
+      });
+    });
+    return bound;
+  }
+
+  /** Where the proxy listens (for tests and diagnostics). */
+  public List<java.net.SocketAddress> boundAddresses() {
+    return channels.stream().map(Channel::localAddress).toList();
   }
 
   /** {@code [::]} (dual stack), or {@code 0.0.0.0} on a kernel without IPv6. */

@@ -5,6 +5,8 @@ import dev.capgate.sidecar.admin.Metrics;
 import dev.capgate.sidecar.audit.AuditEvent;
 import dev.capgate.sidecar.audit.AuditLog;
 import dev.capgate.sidecar.audit.RequestIds;
+import dev.capgate.sidecar.credentials.PlaceholderLeak;
+import dev.capgate.sidecar.credentials.Placeholders;
 import dev.capgate.sidecar.policy.Policy;
 import dev.capgate.sidecar.policy.SessionIdentity;
 import io.netty.channel.AddressedEnvelope;
@@ -42,8 +44,15 @@ final class DnsQueryHandler extends SimpleChannelInboundHandler<DnsQuery> {
   private final AuditLog audit;
   private final RequestIds ids;
   private final Metrics metrics;
+  private final Placeholders placeholders;
 
   DnsQueryHandler(PolicySource policies, DnsNameResolver resolver, AuditLog audit, RequestIds ids, Metrics metrics) {
+    this(policies, resolver, audit, ids, metrics, Placeholders.none());
+  }
+
+  DnsQueryHandler(PolicySource policies, DnsNameResolver resolver, AuditLog audit, RequestIds ids, Metrics metrics,
+      Placeholders placeholders) {
+    this.placeholders = placeholders;
     this.policies = policies;
     this.resolver = resolver;
     this.audit = audit;
@@ -61,6 +70,17 @@ final class DnsQueryHandler extends SimpleChannelInboundHandler<DnsQuery> {
     }
     String name = normalize(question.name());
     Optional<Policy> policy = policies.current();
+    PlaceholderLeak leak = placeholderIn(name);
+    if (leak != null) {
+      // Even under an allowed domain (*.example.com): a lookup is a message to that domain's servers.
+      count("placeholder");
+      metrics.increment("capgate_placeholder_leaks_total",
+          "Requests refused for carrying a placeholder where it may not go (likely exfiltration attempts)",
+          "credential", leak.credential() == null ? "unknown" : leak.credential());
+      record(policy, placeholders.redact(name), question.type(), leak.auditReason(null));
+      ctx.writeAndFlush(answer(query, question, DnsResponseCode.NXDOMAIN));
+      return;
+    }
     if (policy.isEmpty() || !policy.get().allowsDnsName(name)) {
       count("nxdomain");
       record(policy, name, question.type(), policy.isEmpty() ? "no valid policy" : "name not allowed");
@@ -87,6 +107,18 @@ final class DnsQueryHandler extends SimpleChannelInboundHandler<DnsQuery> {
         query.release();
       }
     });
+  }
+
+  /** A placeholder in the name, also when split across labels ("capgate-ph-gh.abc...."). */
+  private PlaceholderLeak placeholderIn(String name) {
+    if (placeholders.isEmpty()) {
+      return null;
+    }
+    Placeholders.Match m = placeholders.find(name);
+    if (m == null && name.indexOf('.') >= 0) {
+      m = placeholders.find(name.replace(".", ""));
+    }
+    return m == null ? null : new PlaceholderLeak(m.credential(), "a DNS query name");
   }
 
   private void count(String outcome) {

@@ -6,6 +6,7 @@ import dev.capgate.sidecar.audit.Denial;
 import dev.capgate.sidecar.credentials.CredentialInjector;
 import dev.capgate.sidecar.credentials.CredentialUnavailableException;
 import dev.capgate.sidecar.credentials.InjectedHeader;
+import dev.capgate.sidecar.credentials.PlaceholderLeak;
 import dev.capgate.sidecar.credentials.SecretValue;
 import dev.capgate.sidecar.intercept.AgentConnection;
 import dev.capgate.sidecar.intercept.UpstreamDialer;
@@ -16,6 +17,7 @@ import dev.capgate.sidecar.policy.RejectedRequestException;
 import dev.capgate.sidecar.policy.RequestNormalizer;
 import dev.capgate.sidecar.policy.RequestVerdict;
 import dev.capgate.sidecar.policy.SessionIdentity;
+import dev.capgate.sidecar.tls.TlsFailures;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -47,7 +49,9 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import java.util.logging.Level;
@@ -59,6 +63,11 @@ import java.util.logging.Logger;
  * (502 if unreachable), forward exactly the normalized request with the credential injected, then
  * stream the response back with the credential masked out of it. Bodies stream both ways with
  * back-pressure; nothing is buffered whole.
+ *
+ * <p>Placeholder credentials (issue 8): the head is checked before policy's answer is acted on, and
+ * the body chunk by chunk as it streams ({@link PlaceholderGuard}); a placeholder where it may not
+ * go is a 403 {@code placeholder-exfiltration}. A WebSocket upgrade request is an ordinary request
+ * to policy; when the upstream answers 101 the connection becomes a byte splice both ways.
  */
 final class Exchange {
   private static final Logger LOG = Logger.getLogger(Exchange.class.getName());
@@ -94,6 +103,12 @@ final class Exchange {
   private UpstreamLink upstream;
   private SecretScrubber scrubber;
   private ChannelFuture lastWrite;
+  private final PlaceholderGuard placeholders;
+  private StreamMatcher bodyScanner;
+  /** Credential name → real value, for the placeholders of the rule's credentials (empty: none). */
+  private Map<String, String> placeholderValues = Map.of();
+  /** A WebSocket upgrade request (HTTP/1.1 only); its connection ends unless the upstream switches. */
+  private boolean upgrade;
 
   Exchange(ExchangeHandler owner, ChannelHandlerContext agent, HttpServices services, AgentConnection connection,
       HttpRequest request) {
@@ -104,6 +119,8 @@ final class Exchange {
     this.request = request;
     this.http2 = owner.http2();
     this.id = services.requestIds().next();
+    this.placeholders = services.placeholders().isEmpty() ? PlaceholderGuard.inactive()
+        : new PlaceholderGuard(services.placeholders());
   }
 
   boolean requestComplete() {
@@ -112,6 +129,9 @@ final class Exchange {
 
   /** Whether agent body bytes can be taken now (see {@link ExchangeHandler#updateReads}). */
   boolean readyForBody() {
+    if (upgrade && !finished) {
+      return false; // nothing is read after an upgrade request until the connection is switched (or closed)
+    }
     return requestComplete || respondedLocally || (upstream != null && upstream.channel().isWritable());
   }
 
@@ -129,13 +149,23 @@ final class Exchange {
       return;
     }
     raw = http2 ? agent.channel().attr(H2RequestCapture.RAW).get() : rawOf(request);
+    upgrade = !http2 && WebSocketUpgrade.isRequest(request);
+    if (upgrade) {
+      closeAfter = true; // unless the upstream switches protocols, the connection ends with this exchange
+    }
     requestHasBody = http2 ? !(request instanceof FullHttpRequest) || ((FullHttpRequest) request).content().isReadable()
         : HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
     try {
       normalized = RequestNormalizer.normalize(raw, connection.tls() ? connection.serverName() : null,
           connection.destination().getPort());
     } catch (RejectedRequestException e) {
-      reject(e.reason());
+      if (http2 && agent.channel().attr(H2RequestCapture.PROTOCOL).get() != null) {
+        reject("websocket-over-http2-not-supported", "WebSocket over HTTP/2 (RFC 8441 extended CONNECT) is not"
+            + " supported by the sidecar; use WebSocket over HTTP/1.1 (ALPN http/1.1), which it upgrades and polices"
+            + " at the upgrade request");
+      } else {
+        reject(e.reason());
+      }
       takeContentOfFullRequest();
       return;
     }
@@ -148,6 +178,16 @@ final class Exchange {
     session = policy.get().session();
     RequestVerdict verdict = policy.get().onRequest(normalized);
     rule = verdict.rule();
+    if (placeholders.active()) {
+      PlaceholderLeak leak = placeholders.inspect(request.headers(), normalized,
+          verdict.allowed() ? verdict.credentials() : List.of());
+      if (leak != null) {
+        placeholderLeak(leak);
+        takeContentOfFullRequest();
+        return;
+      }
+      bodyScanner = requestHasBody ? placeholders.newBodyScanner() : null;
+    }
     if (!verdict.allowed()) {
       deny(verdict.rule(), verdict.reason());
       takeContentOfFullRequest();
@@ -207,6 +247,12 @@ final class Exchange {
         InjectedHeader header = CredentialInjector.render(credentials.get(i).inject(), values.get(i));
         injected.add(header);
         secrets.addAll(SecretScrubber.secretsOf(values.get(i).reveal(), header.value()));
+        if (placeholders.active() && services.placeholders().placeholderOf(credentials.get(i).name()).isPresent()) {
+          if (placeholderValues.isEmpty()) {
+            placeholderValues = new HashMap<>(2);
+          }
+          placeholderValues.put(credentials.get(i).name(), values.get(i).reveal());
+        }
       }
     } catch (CredentialUnavailableException e) {
       credentialUnavailable(e);
@@ -268,7 +314,7 @@ final class Exchange {
       tlsHandler.handshakeFuture().addListener(h -> {
         if (!h.isSuccess()) {
           ch.close();
-          upstreamFailed("upstream-tls-failed", h.cause());
+          upstreamTlsFailed(h.cause());
         } else if (finished || !agent.channel().isActive()) {
           ch.close();
         } else {
@@ -301,6 +347,24 @@ final class Exchange {
     HttpRequest out = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.valueOf(normalized.method()),
         normalized.target());
     HopByHop.copyEndToEnd(request.headers(), out.headers());
+    if (!placeholderValues.isEmpty()) {
+      // gh's "Authorization: token <placeholder>", an SDK's X-Api-Key, git's Basic x-access-token:<placeholder>
+      List<String> rewritten = placeholders.substitute(out.headers(), placeholderValues);
+      if (!rewritten.isEmpty() && scrubber != null) {
+        List<String> more = new ArrayList<>();
+        for (String value : rewritten) {
+          more.addAll(SecretScrubber.secretsOf(value, value));
+        }
+        scrubber = scrubber.with(more);
+      }
+    }
+    if (upgrade) {
+      WebSocketUpgrade.setUpgradeHeaders(out.headers());
+      if (!injected.isEmpty()) {
+        // Compressed frames would hide an echoed credential from the scrubber, as compressed bodies would.
+        out.headers().remove(HttpHeaderNames.SEC_WEBSOCKET_EXTENSIONS);
+      }
+    }
     int defaultPort = connection.tls() ? 443 : 80;
     out.headers().set(HttpHeaderNames.HOST,
         normalized.port() == defaultPort ? normalized.host() : normalized.host() + ":" + normalized.port());
@@ -323,6 +387,15 @@ final class Exchange {
 
   void onRequestContent(HttpContent content) {
     boolean last = content instanceof LastHttpContent;
+    if (bodyScanner != null && !respondedLocally && !finished) {
+      int found = bodyScanner.scan(content.content());
+      PlaceholderLeak leak = found >= 0 ? placeholders.bodyLeak(found)
+          : last ? placeholders.inspectTrailers(((LastHttpContent) content).trailingHeaders()) : null;
+      if (leak != null) {
+        // This chunk (which completes the placeholder) is not forwarded; the upstream request is cut.
+        placeholderLeak(leak);
+      }
+    }
     if (respondedLocally || finished) {
       content.release(); // the body of a request we refused: read and dropped
     } else if (upstream == null) {
@@ -352,6 +425,11 @@ final class Exchange {
       return;
     }
     if (msg instanceof HttpResponse response) {
+      if (upgrade && WebSocketUpgrade.isAcceptance(response)) {
+        ReferenceCountUtil.release(msg);
+        switchToWebSocket(response);
+        return;
+      }
       if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
         skippingInformational = true; // 100/103 from upstream: the agent already got its "continue" from us
       } else {
@@ -452,6 +530,10 @@ final class Exchange {
       return;
     }
     if (!responseStarted) {
+      if (cause != null && TlsFailures.isTls(cause)) {
+        upstreamTlsFailed(cause); // TLS 1.3: a server that wants a client certificate says so after our Finished
+        return;
+      }
       upstreamFailed(cause instanceof ReadTimeoutException ? "upstream-timeout" : "upstream-closed", cause);
       return;
     }
@@ -477,11 +559,58 @@ final class Exchange {
   // ---------------------------------------------------------------- local answers
 
   private void reject(String why) {
+    reject(why, null);
+  }
+
+  private void reject(String why, String detail) {
     decision = "deny";
     reason = why;
     closeAfter = true; // framing or host may be ambiguous: nothing after this request can be trusted
     respond(HttpResponseStatus.BAD_REQUEST, Denial.json(why, hostForAnswer(), request.method().name(),
-        pathForAnswer(), null, id));
+        pathForAnswer(), null, id, detail));
+  }
+
+  /**
+   * A placeholder where it may not go: 403 {@code placeholder-exfiltration}, audited as a likely
+   * exfiltration attempt naming the credential. Mid-body, the upstream request is cut; if the
+   * upstream already started answering, both connections are closed (the agent sees a broken response).
+   */
+  private void placeholderLeak(PlaceholderLeak leak) {
+    if (finished || respondedLocally) {
+      return;
+    }
+    decision = "deny";
+    reason = leak.auditReason(hostForAnswer());
+    credentialNames = leak.credential() == null ? List.of() : List.of(leak.credential());
+    services.metrics().increment("capgate_placeholder_leaks_total",
+        "Requests refused for carrying a placeholder where it may not go (likely exfiltration attempts)",
+        "credential", leak.credential() == null ? "unknown" : leak.credential());
+    LOG.warning("request " + id + ": " + reason);
+    if (responseStarted) {
+      closeAfter = true;
+      if (upstream != null) {
+        upstream.close();
+        upstream = null;
+      }
+      finish();
+      return;
+    }
+    respond(HttpResponseStatus.FORBIDDEN, Denial.json(leak.error(), hostForAnswer(), request.method().name(),
+        pathForAnswer(), rule, id, leak.detail()));
+  }
+
+  /** The sidecar's own TLS to the upstream failed: a 502 saying plainly why, and what the way out is. */
+  private void upstreamTlsFailed(Throwable cause) {
+    if (finished || respondedLocally || responseStarted) {
+      return;
+    }
+    String why = TlsFailures.describeUpstream(cause);
+    String where = normalized.host() + ":" + normalized.port();
+    LOG.log(Level.INFO, "request " + id + " to " + where + ": upstream TLS handshake failed: " + why);
+    decision = "error";
+    reason = "upstream-tls-handshake-failed: " + why;
+    respond(HttpResponseStatus.BAD_GATEWAY, Denial.json("upstream-tls-handshake-failed", hostForAnswer(),
+        request.method().name(), pathForAnswer(), rule, id, TlsFailures.upstreamAdvice(where, why)));
   }
 
   private void deny(String denyingRule, String why) {
@@ -505,10 +634,12 @@ final class Exchange {
     LOG.log(Level.INFO, "request " + id + " to " + normalized.host() + ": " + why
         + (cause == null ? "" : " (" + cause.getMessage() + ")"));
     decision = "error";
-    reason = why;
+    // A dial failure's message is written by the dialer (host, port, proxy answer): safe to show.
+    String detail = cause instanceof UpstreamDialer.DialFailure ? cause.getMessage() : null;
+    reason = detail == null ? why : why + ": " + detail;
     HttpResponseStatus status = "upstream-timeout".equals(why)
         ? HttpResponseStatus.GATEWAY_TIMEOUT : HttpResponseStatus.BAD_GATEWAY;
-    respond(status, Denial.json(why, hostForAnswer(), request.method().name(), pathForAnswer(), rule, id));
+    respond(status, Denial.json(why, hostForAnswer(), request.method().name(), pathForAnswer(), rule, id, detail));
   }
 
   private void respond(HttpResponseStatus status, String json) {
@@ -544,6 +675,29 @@ final class Exchange {
     String uri = request.uri();
     int q = uri.indexOf('?');
     return q < 0 ? uri : uri.substring(0, q);
+  }
+
+  // ---------------------------------------------------------------- WebSocket
+
+  /**
+   * The upstream accepted the WebSocket upgrade: the agent gets the 101 (credential masked out of
+   * its headers), this exchange ends (audited once, with status 101), and both connections become
+   * a byte splice. Upstream-to-agent bytes still pass the scrubber when a credential was injected.
+   * Runs while the upstream's HTTP decoder is delivering the 101: its remaining output (frames the
+   * upstream sent right behind the 101) reaches the splice, in order.
+   */
+  private void switchToWebSocket(HttpResponse response) {
+    upstreamStatus = response.status().code();
+    responseStarted = true;
+    responseComplete = true;
+    lastWrite = agent.writeAndFlush(WebSocketUpgrade.responseForAgent(response, scrubber));
+    UpstreamLink link = upstream;
+    upstream = null;
+    link.detach();
+    finished = true;
+    reason = (reason == null ? "" : reason + "; ") + "upgraded to websocket";
+    audit((System.nanoTime() - startNanos) / 1000);
+    owner.switchToSplice(link.channel(), scrubber == null ? null : WebSocketUpgrade.masking(scrubber));
   }
 
   // ---------------------------------------------------------------- the end

@@ -1,9 +1,12 @@
 package dev.capgate.sidecar.http;
 
 import dev.capgate.sidecar.intercept.AgentConnection;
+import dev.capgate.sidecar.intercept.TcpRelay;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
@@ -26,14 +29,16 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
   private final ArrayDeque<HttpObject> queued = new ArrayDeque<>();
   private ChannelHandlerContext ctx;
   private Exchange current;
-  private UpstreamLink idleUpstream;
+  private final IdleUpstreams idleUpstreams; // of the agent connection (HTTP/2: shared by its streams)
   private boolean closing;
   private boolean draining;
 
-  ExchangeHandler(HttpServices services, AgentConnection connection, AgentHttp1Codec codec) {
+  ExchangeHandler(HttpServices services, AgentConnection connection, AgentHttp1Codec codec,
+      IdleUpstreams idleUpstreams) {
     this.services = services;
     this.connection = connection;
     this.codec = codec;
+    this.idleUpstreams = idleUpstreams;
   }
 
   boolean http2() {
@@ -111,15 +116,7 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
 
   /** Hands over a kept-alive upstream connection for the next request, if it serves that target. */
   UpstreamLink takeIdleUpstream(String host, int port, boolean tls) {
-    UpstreamLink link = idleUpstream;
-    idleUpstream = null;
-    if (link != null && link.serves(host, port, tls)) {
-      return link;
-    }
-    if (link != null) {
-      link.close();
-    }
-    return null;
+    return idleUpstreams.take(host, port, tls);
   }
 
   /** Called by the exchange once request and response are both complete (or abandoned). */
@@ -129,11 +126,7 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     }
     current = null;
     if (reusable != null) {
-      reusable.detach();
-      if (idleUpstream != null) {
-        idleUpstream.close();
-      }
-      idleUpstream = reusable;
+      idleUpstreams.put(reusable);
     }
     if (!keepAgentConnection || http2()) {
       // HTTP/2: one exchange per stream; the stream ends with the response (or is reset here).
@@ -146,6 +139,34 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     }
     drain();
     updateReads();
+  }
+
+  /**
+   * The current exchange was a WebSocket upgrade the upstream accepted (its 101 is written): this
+   * connection stops being HTTP. The order matters: the splice handlers go in first, then the
+   * upstream's HTTP handlers leave (frames the upstream sent behind its 101 flow on into the
+   * splice), then the agent's (bytes the agent sent early, held by the paused decoder, flow on
+   * into the splice, and its encoder is gone before the first frame is written).
+   *
+   * @param toAgent rewrites upstream-to-agent bytes (the credential scrubber), or null
+   */
+  void switchToSplice(Channel upstream, TcpRelay.Transform toAgent) {
+    closing = true;
+    releaseQueued();
+    current = null;
+    idleUpstreams.closeAll(); // HTTP/1.1 only: nothing else will use this connection's pool
+    ChannelPipeline agentPipeline = ctx.pipeline();
+    agentPipeline.remove(this);
+    TcpRelay.splice(ctx.channel(), upstream, toAgent);
+    ChannelPipeline upstreamPipeline = upstream.pipeline();
+    for (String name : new String[] {"link", "timeout", "http"}) {
+      if (upstreamPipeline.get(name) != null) {
+        upstreamPipeline.remove(name);
+      }
+    }
+    if (codec != null && agentPipeline.context(codec) != null) {
+      agentPipeline.remove(codec);
+    }
   }
 
   @Override
@@ -172,9 +193,8 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
       current.onAgentClosed();
       current = null;
     }
-    if (idleUpstream != null) {
-      idleUpstream.close();
-      idleUpstream = null;
+    if (!http2()) {
+      idleUpstreams.closeAll(); // HTTP/2: a stream ends, its connection's pool stays (closed with the connection)
     }
     ctx.fireChannelInactive();
   }

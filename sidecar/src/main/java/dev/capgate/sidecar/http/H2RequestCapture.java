@@ -15,6 +15,8 @@ import java.util.List;
  */
 final class H2RequestCapture extends ChannelInboundHandlerAdapter {
   static final AttributeKey<RawRequest> RAW = AttributeKey.valueOf("capgate.h2.raw");
+  /** {@code :protocol} of an RFC 8441 extended CONNECT (WebSocket over HTTP/2), which is refused. */
+  static final AttributeKey<String> PROTOCOL = AttributeKey.valueOf("capgate.h2.protocol");
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -24,6 +26,10 @@ final class H2RequestCapture extends ChannelInboundHandlerAdapter {
           str(h.method()), str(h.path()), str(h.authority()),
           strings(h.getAll("host")), strings(h.getAll("content-length")), strings(h.getAll("transfer-encoding")),
           true));
+      CharSequence protocol = h.get(":protocol");
+      if (protocol != null) {
+        ctx.channel().attr(PROTOCOL).set(protocol.toString());
+      }
     }
     ctx.fireChannelRead(msg);
   }

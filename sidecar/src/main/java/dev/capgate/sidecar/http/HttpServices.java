@@ -5,6 +5,7 @@ import dev.capgate.sidecar.admin.Metrics;
 import dev.capgate.sidecar.audit.AuditLog;
 import dev.capgate.sidecar.audit.RequestIds;
 import dev.capgate.sidecar.credentials.CredentialResolver;
+import dev.capgate.sidecar.credentials.Placeholders;
 import dev.capgate.sidecar.intercept.UpstreamDialer;
 import dev.capgate.sidecar.tls.UpstreamTls;
 import java.time.Duration;
@@ -14,8 +15,21 @@ import java.time.Duration;
  *
  * @param upstreamTimeout how long an upstream may stay silent (504 if no response started by then)
  * @param agentIdleTimeout how long an agent HTTP connection may stay idle before it is closed
+ * @param placeholders the pod's placeholder credentials (none: no placeholder checks at all)
  */
 public record HttpServices(PolicySource policies, CredentialResolver credentials, UpstreamDialer dialer,
     UpstreamTls upstreamTls, AuditLog audit, RequestIds requestIds, Metrics metrics, Duration upstreamTimeout,
-    Duration agentIdleTimeout) {
+    Duration agentIdleTimeout, Placeholders placeholders) {
+
+  public HttpServices {
+    placeholders = placeholders == null ? Placeholders.none() : placeholders;
+  }
+
+  /** Without placeholder credentials. */
+  public HttpServices(PolicySource policies, CredentialResolver credentials, UpstreamDialer dialer,
+      UpstreamTls upstreamTls, AuditLog audit, RequestIds requestIds, Metrics metrics, Duration upstreamTimeout,
+      Duration agentIdleTimeout) {
+    this(policies, credentials, dialer, upstreamTls, audit, requestIds, metrics, upstreamTimeout, agentIdleTimeout,
+        Placeholders.none());
+  }
 }

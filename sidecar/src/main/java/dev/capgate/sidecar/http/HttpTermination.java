@@ -1,7 +1,11 @@
 package dev.capgate.sidecar.http;
 
+import dev.capgate.sidecar.audit.AuditEvent;
 import dev.capgate.sidecar.intercept.AgentConnection;
 import dev.capgate.sidecar.intercept.HttpInterceptor;
+import dev.capgate.sidecar.policy.Policy;
+import dev.capgate.sidecar.policy.SessionIdentity;
+import dev.capgate.sidecar.tls.TlsFailures;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -15,6 +19,7 @@ import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
@@ -56,6 +61,19 @@ public final class HttpTermination implements HttpInterceptor {
     SslHandler tls = agentTls.newHandler(agent.alloc());
     tls.setHandshakeTimeout(TLS_HANDSHAKE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
     agent.pipeline().addLast("tls", tls);
+    // Sees every outcome of the handshake (the ALPN handler below does not report a peer that hangs up).
+    agent.pipeline().addLast("tls-outcome", new ChannelInboundHandlerAdapter() {
+      @Override
+      public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+        if (event instanceof SslHandshakeCompletionEvent done) {
+          if (!done.isSuccess()) {
+            auditAgentHandshakeFailure(connection, done.cause());
+          }
+          ctx.pipeline().remove(this);
+        }
+        ctx.fireUserEventTriggered(event);
+      }
+    });
     agent.pipeline().addLast("alpn", new ApplicationProtocolNegotiationHandler(ApplicationProtocolNames.HTTP_1_1) {
       @Override
       protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
@@ -68,20 +86,58 @@ public final class HttpTermination implements HttpInterceptor {
 
       @Override
       protected void handshakeFailure(ChannelHandlerContext ctx, Throwable cause) {
-        // Typically an agent that does not trust the pod CA: its problem to report, not ours.
-        LOG.fine("TLS handshake with agent failed for " + connection.serverName() + ": " + cause.getMessage());
-        ctx.close();
+        ctx.close(); // audited by "tls-outcome"
       }
     });
   }
 
+  /**
+   * The agent gave up on the TLS handshake with the pod CA's leaf: an agent that does not trust the
+   * pod CA (trust variables not used) or that pins the host's certificate. Audited as
+   * {@code agent-rejected-pod-ca} with the host, so that an operator sees which host needs
+   * {@code tls: passthrough} (or which client ignores the CA bundle).
+   */
+  private void auditAgentHandshakeFailure(AgentConnection connection, Throwable cause) {
+    String alert = TlsFailures.receivedAlert(cause);
+    String host = connection.serverName();
+    String reason;
+    if (alert != null && REJECTION_ALERTS.contains(alert)) {
+      reason = "agent-rejected-pod-ca: the agent refused the certificate the sidecar presented for " + host
+          + " (alert " + alert + "): it does not trust the pod CA, or it pins the host's own certificate;"
+          + " a pinning client needs tls: passthrough for this host";
+    } else if (alert == null && TlsFailures.closedDuringHandshake(cause)) {
+      reason = "agent-rejected-pod-ca: the agent closed the connection during the handshake, after the sidecar"
+          + " presented its certificate for " + host + " (typical of certificate pinning); a pinning client needs"
+          + " tls: passthrough for this host";
+    } else if (cause instanceof io.netty.handler.ssl.SslHandshakeTimeoutException) {
+      reason = "agent-tls-handshake-timeout: the agent did not complete the TLS handshake for " + host;
+    } else {
+      reason = "agent-tls-handshake-failed: " + (alert != null ? "alert " + alert : TlsFailures.chain(cause));
+    }
+    LOG.info("connection " + connection.id() + ": " + reason);
+    SessionIdentity s = services.policies().current().map(Policy::session).orElse(null);
+    services.audit().record(new AuditEvent(connection.id(), s == null ? null : s.name(),
+        s == null ? null : s.namespace(), s == null ? null : s.user(), s == null ? null : s.agent(), host, null, null,
+        connection.rule(), "error", null, null, (System.nanoTime() - connection.acceptedNanos()) / 1000, reason));
+    services.metrics().increment("capgate_agent_tls_failures_total", "Agent TLS handshakes that failed, by kind",
+        "kind", reason.substring(0, reason.indexOf(':')));
+  }
+
+  private static final java.util.Set<String> REJECTION_ALERTS = java.util.Set.of("unknown_ca", "bad_certificate",
+      "certificate_unknown", "unsupported_certificate", "certificate_revoked", "certificate_expired", "access_denied",
+      "decrypt_error");
+
   private void installHttp1(Channel agent, AgentConnection connection) {
     AgentHttp1Codec codec = new AgentHttp1Codec();
     agent.pipeline().addLast("http1", codec);
-    agent.pipeline().addLast("exchanges", new ExchangeHandler(services, connection, codec));
+    agent.pipeline().addLast("exchanges", new ExchangeHandler(services, connection, codec, new IdleUpstreams(1)));
   }
 
-  private void installHttp2(Channel agent, AgentConnection connection) {
+  /** Package-private for the in-memory HTTP/2 tests. */
+  void installHttp2(Channel agent, AgentConnection connection) {
+    // One pool for all streams of this connection: a stream reuses what an earlier one left idle.
+    IdleUpstreams idleUpstreams = new IdleUpstreams(IdleUpstreams.HTTP2_CAPACITY);
+    agent.closeFuture().addListener(f -> idleUpstreams.closeAll());
     agent.pipeline().addLast("h2", Http2FrameCodecBuilder.forServer()
         .initialSettings(Http2Settings.defaultSettings().maxConcurrentStreams(128).maxHeaderListSize(32 * 1024))
         .validateHeaders(true)
@@ -91,7 +147,7 @@ public final class HttpTermination implements HttpInterceptor {
       protected void initChannel(Http2StreamChannel stream) {
         stream.pipeline().addLast("capture", new H2RequestCapture());
         stream.pipeline().addLast("h2-to-http1", new Http2StreamFrameToHttpObjectCodec(true));
-        stream.pipeline().addLast("exchange", new ExchangeHandler(services, connection, null));
+        stream.pipeline().addLast("exchange", new ExchangeHandler(services, connection, null, idleUpstreams));
       }
     }));
   }

@@ -17,16 +17,26 @@ import java.util.Set;
  *
  * <p>Each occurrence is overwritten by as many {@code *}: the body keeps its length, so a
  * Content-Length stays right and bodies still stream. Occurrences split across chunks are caught
- * by holding back the last {@code longest - 1} bytes of every chunk until the next one arrives.
+ * by holding back the end of a chunk only when it is the beginning of a secret (at most
+ * {@code longest - 1} bytes) until the next chunk shows whether it goes on: a chunk that ends in
+ * anything else is sent whole and at once, so server-sent events, long polls and WebSocket frames
+ * are not delayed. A chunk with nothing to mask is passed on as it is (no copy).
  * What it cannot see: compressed bodies (the sidecar asks for identity encoding when it injects)
  * and re-encoded forms of the value (escaped, percent-encoded).
  */
 final class SecretScrubber {
   private static final byte MASK = '*';
 
+  private static final byte[] NOTHING = new byte[0];
+
   private final List<byte[]> patterns;
+  /**
+   * Finds the patterns that contain no other pattern: enough to tell whether a chunk needs masking,
+   * and which end of a chunk could be the beginning of a secret.
+   */
+  private final StreamMatcher needles;
   private final int holdBack;
-  private byte[] held = new byte[0];
+  private byte[] held = NOTHING;
 
   /** @param secrets the raw value and the rendered header value (and its token after the scheme) */
   SecretScrubber(List<String> secrets) {
@@ -44,6 +54,29 @@ final class SecretScrubber {
       longest = Math.max(longest, bytes.length);
     }
     this.holdBack = Math.max(0, longest - 1);
+    List<byte[]> minimal = new ArrayList<>();
+    for (byte[] p : patterns) {
+      boolean containsAnother = false;
+      for (byte[] q : patterns) {
+        if (q != p && q.length < p.length && indexOf(p, q) >= 0) {
+          containsAnother = true;
+        }
+      }
+      if (!containsAnother) {
+        minimal.add(p);
+      }
+    }
+    this.needles = minimal.isEmpty() ? null : new StreamMatcher(minimal, false);
+  }
+
+  /** A scrubber for these secrets and {@code more} (a new one: call before the first chunk). */
+  SecretScrubber with(List<String> more) {
+    List<String> all = new ArrayList<>();
+    for (byte[] p : patterns) {
+      all.add(new String(p, StandardCharsets.UTF_8));
+    }
+    all.addAll(more);
+    return new SecretScrubber(all);
   }
 
   /** The secrets to hide for one injected header: its value, the part after the scheme, the raw value. */
@@ -94,14 +127,56 @@ final class SecretScrubber {
     if (!active()) {
       return chunk;
     }
+    if (held.length == 0 && !containsNeedle(chunk)) {
+      // The common case: nothing to mask, nothing pending. Only a tail that starts a secret waits.
+      int keep = last ? 0 : Math.min(needles.partial(), chunk.readableBytes());
+      if (keep == 0) {
+        return chunk;
+      }
+      int emit = chunk.readableBytes() - keep;
+      held = new byte[keep];
+      chunk.getBytes(chunk.readerIndex() + emit, held);
+      ByteBuf out = chunk.retainedSlice(chunk.readerIndex(), emit);
+      chunk.release();
+      return out;
+    }
     byte[] data = new byte[held.length + chunk.readableBytes()];
     System.arraycopy(held, 0, data, 0, held.length);
     chunk.getBytes(chunk.readerIndex(), data, held.length, chunk.readableBytes());
     chunk.release();
     mask(data);
-    int emit = last ? data.length : Math.max(0, data.length - holdBack);
-    held = java.util.Arrays.copyOfRange(data, emit, data.length);
+    int emit = last ? data.length : data.length - partialSecretAtEnd(data);
+    held = emit == data.length ? NOTHING : java.util.Arrays.copyOfRange(data, emit, data.length);
     return emit == 0 ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(data, 0, emit);
+  }
+
+  /** Whether {@code chunk} holds a secret; leaves {@link #needles} knowing how the chunk ends. */
+  private boolean containsNeedle(ByteBuf chunk) {
+    needles.reset();
+    return needles.scan(chunk) >= 0;
+  }
+
+  /** The length of the longest end of {@code data} that is the beginning of a secret (0 if none). */
+  private int partialSecretAtEnd(byte[] data) {
+    int best = 0;
+    for (byte[] p : patterns) {
+      for (int k = Math.min(p.length - 1, data.length); k > best; k--) {
+        if (java.util.Arrays.equals(data, data.length - k, data.length, p, 0, k)) {
+          best = k;
+          break;
+        }
+      }
+    }
+    return best;
+  }
+
+  private static int indexOf(byte[] data, byte[] p) {
+    for (int i = 0; i + p.length <= data.length; i++) {
+      if (regionMatches(data, i, p)) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   private String maskString(String value) {

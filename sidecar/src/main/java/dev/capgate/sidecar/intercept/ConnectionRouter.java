@@ -5,6 +5,8 @@ import dev.capgate.sidecar.admin.Metrics;
 import dev.capgate.sidecar.audit.AuditEvent;
 import dev.capgate.sidecar.audit.AuditLog;
 import dev.capgate.sidecar.audit.Denial;
+import dev.capgate.sidecar.credentials.PlaceholderLeak;
+import dev.capgate.sidecar.credentials.Placeholders;
 import dev.capgate.sidecar.policy.ConnectionAction;
 import dev.capgate.sidecar.policy.ConnectionKind;
 import dev.capgate.sidecar.policy.ConnectionVerdict;
@@ -37,15 +39,23 @@ public final class ConnectionRouter {
   private final HttpInterceptor http;
   private final AuditLog audit;
   private final Metrics metrics;
+  private final Placeholders placeholders;
 
   public ConnectionRouter(PolicySource policies, AgentTlsContexts agentTls, UpstreamDialer dialer,
       HttpInterceptor http, AuditLog audit, Metrics metrics) {
+    this(policies, agentTls, dialer, http, audit, metrics, Placeholders.none());
+  }
+
+  /** @param placeholders the pod's placeholder credentials: never accepted in a server name */
+  public ConnectionRouter(PolicySource policies, AgentTlsContexts agentTls, UpstreamDialer dialer,
+      HttpInterceptor http, AuditLog audit, Metrics metrics, Placeholders placeholders) {
     this.policies = policies;
     this.agentTls = agentTls;
     this.dialer = dialer;
     this.http = http;
     this.audit = audit;
     this.metrics = metrics;
+    this.placeholders = placeholders;
   }
 
   /** Called by the sniffer on the event loop, with reads paused. */
@@ -55,17 +65,27 @@ public final class ConnectionRouter {
     ConnectionVerdict verdict = policy
         .map(p -> p.onConnection(sniffed.serverName(), destination, sniffed.kind()))
         .orElseGet(() -> new ConnectionVerdict(ConnectionAction.DENY, null, "no valid policy: " + policies.problem()));
+    PlaceholderLeak leak = placeholders.isEmpty() ? null : placeholderLeak(sniffer, sniffed, verdict);
+    if (leak != null) {
+      verdict = new ConnectionVerdict(ConnectionAction.DENY, verdict.rule(),
+          leak.auditReason(placeholders.redact(sniffed.serverName())));
+      metrics.increment("capgate_placeholder_leaks_total",
+          "Requests refused for carrying a placeholder where it may not go (likely exfiltration attempts)",
+          "credential", leak.credential() == null ? "unknown" : leak.credential());
+      LOG.warning("connection " + connectionId + ": " + verdict.reason());
+    }
     AgentConnection connection = new AgentConnection(connectionId, (InetSocketAddress) agent.remoteAddress(),
-        destination, sniffed.kind(), sniffed.serverName(), verdict.rule(), System.nanoTime());
+        destination, sniffed.kind(), leak == null ? sniffed.serverName() : placeholders.redact(sniffed.serverName()),
+        verdict.rule(), System.nanoTime());
     metrics.increment("capgate_connections_total", "Agent connections by policy action",
         "action", verdict.action().name().toLowerCase(), "rule", verdict.rule() == null ? "none" : verdict.rule());
     switch (verdict.action()) {
-      case DENY -> deny(sniffer, connection, sniffed, verdict, policy.map(Policy::session).orElse(null));
+      case DENY -> deny(sniffer, connection, sniffed, verdict, leak);
       case TCP -> splice(sniffer, connection, verdict, dialer.dialAddress(agent.eventLoop(), destination, noHandlers()));
       case PASSTHROUGH -> {
         if (sniffed.serverName() == null) {
           deny(sniffer, connection, sniffed, new ConnectionVerdict(ConnectionAction.DENY, verdict.rule(),
-              "passthrough needs a server name"), policy.get().session());
+              "passthrough needs a server name"), null);
           return;
         }
         // The name policy approved, resolved by us, at the port the agent asked for.
@@ -123,16 +143,40 @@ public final class ConnectionRouter {
     });
   }
 
+  /**
+   * A placeholder in the server name (TLS SNI, plaintext Host) is never allowed; in a plaintext
+   * request that policy refuses anyway, it turns the refusal into a likely exfiltration attempt.
+   */
+  private PlaceholderLeak placeholderLeak(ChannelHandlerContext sniffer, Sniffed sniffed, ConnectionVerdict verdict) {
+    if (sniffed.serverName() != null) {
+      Placeholders.Match m = placeholders.find(sniffed.serverName());
+      if (m != null) {
+        return new PlaceholderLeak(m.credential(),
+            sniffed.kind() == ConnectionKind.TLS ? "the TLS server name (SNI)" : "the Host header");
+      }
+    }
+    if (verdict.action() == ConnectionAction.DENY && sniffed.kind() == ConnectionKind.PLAINTEXT_HTTP) {
+      Placeholders.Match m = placeholders.find(ConnectionSniffer.bufferedText(sniffer));
+      if (m != null) {
+        return new PlaceholderLeak(m.credential(), "a plaintext request to a host no rule allows");
+      }
+    }
+    return null;
+  }
+
   private void deny(ChannelHandlerContext sniffer, AgentConnection connection, Sniffed sniffed,
-      ConnectionVerdict verdict, SessionIdentity session) {
+      ConnectionVerdict verdict, PlaceholderLeak leak) {
     Channel agent = sniffer.channel();
     String path = sniffed.target() == null ? null : stripQuery(sniffed.target());
     record(connection, "deny", verdict.rule(), verdict.reason(), sniffed.method(), path);
     switch (sniffed.kind()) {
       case TLS -> agent.writeAndFlush(TlsAlerts.accessDenied()).addListener(ChannelFutureListener.CLOSE);
       case PLAINTEXT_HTTP -> {
-        String body = Denial.json(verdict.reason(), sniffed.serverName(), sniffed.method(), path, verdict.rule(),
-            connection.id());
+        String body = leak != null
+            ? Denial.json(leak.error(), connection.serverName(), sniffed.method(), path, verdict.rule(), connection.id(),
+                leak.detail())
+            : Denial.json(verdict.reason(), sniffed.serverName(), sniffed.method(), path, verdict.rule(),
+                connection.id());
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         String head = "HTTP/1.1 403 Forbidden\r\ncontent-type: application/json\r\ncontent-length: " + bytes.length
             + "\r\nconnection: close\r\n\r\n";

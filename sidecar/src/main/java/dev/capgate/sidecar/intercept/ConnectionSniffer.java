@@ -94,6 +94,15 @@ public final class ConnectionSniffer extends ChannelInboundHandlerAdapter {
     }
   }
 
+  /** The bytes seen so far as ISO-8859-1 text (at most an HTTP head's worth), for checks on a refusal. */
+  public static String bufferedText(ChannelHandlerContext ctx) {
+    ByteBuf bytes = ((ConnectionSniffer) ctx.handler()).buffer;
+    if (bytes == null || !bytes.isReadable()) {
+      return "";
+    }
+    return bytes.toString(bytes.readerIndex(), Math.min(bytes.readableBytes(), MAX_HTTP_HEAD), StandardCharsets.ISO_8859_1);
+  }
+
   private void finish(ChannelHandlerContext ctx, Sniffed result) {
     if (done || result == null) {
       return;

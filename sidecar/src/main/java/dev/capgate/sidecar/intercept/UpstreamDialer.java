@@ -4,9 +4,12 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.handler.proxy.HttpProxyHandler;
+import io.netty.resolver.NoopAddressResolverGroup;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.vertx.core.internal.resolver.NameResolver;
@@ -21,10 +24,16 @@ import java.time.Duration;
  * serve (no cross-thread hand-off per byte). Host names are resolved by the sidecar itself through
  * Vert.x's asynchronous resolver (hosts file + the pod's resolv.conf), never taken from the agent:
  * an agent must not reach any IP it likes by sending an allowed SNI.
+ *
+ * <p>With an {@link UpstreamProxy} (corporate egress), every connection is a {@code CONNECT host:port}
+ * tunnel through it instead (Netty's {@link HttpProxyHandler}, first in the pipeline, so TLS to the
+ * origin runs inside the tunnel); the proxy resolves the name. A dial completes once the tunnel is
+ * open, so callers see the same ready channel either way.
  */
 public final class UpstreamDialer {
   private final NameResolver resolver;
   private final int connectTimeoutMillis;
+  private final UpstreamProxy proxy;
 
   /** The upstream cannot be reached; the message is safe for logs and error bodies. */
   public static final class DialFailure extends Exception {
@@ -34,13 +43,23 @@ public final class UpstreamDialer {
   }
 
   public UpstreamDialer(NameResolver resolver, Duration connectTimeout) {
+    this(resolver, connectTimeout, null);
+  }
+
+  /** @param proxy the HTTP CONNECT proxy every connection goes through, or null for direct connections */
+  public UpstreamDialer(NameResolver resolver, Duration connectTimeout, UpstreamProxy proxy) {
     this.resolver = resolver;
     this.connectTimeoutMillis = (int) connectTimeout.toMillis();
+    this.proxy = proxy;
   }
 
   /** Resolves {@code host}, refuses local targets, then connects to {@code host}'s address. */
   public Future<Channel> dialHost(EventLoop loop, String host, int port, ChannelHandler initializer) {
     Promise<Channel> promise = loop.newPromise();
+    if (proxy != null) {
+      viaProxy(loop, InetSocketAddress.createUnresolved(host, port), initializer, promise, host + ":" + port);
+      return promise;
+    }
     resolver.resolve(loop, host).addListener(resolved -> {
       if (!resolved.isSuccess()) {
         promise.tryFailure(new DialFailure("cannot resolve " + host, resolved.cause()));
@@ -65,6 +84,10 @@ public final class UpstreamDialer {
       promise.tryFailure(new DialFailure("refusing a local address", null));
       return promise;
     }
+    if (proxy != null) {
+      viaProxy(loop, address, initializer, promise, address.getAddress().getHostAddress() + ":" + address.getPort());
+      return promise;
+    }
     connect(loop, address, initializer, promise, address.getAddress().getHostAddress());
     return promise;
   }
@@ -87,6 +110,65 @@ public final class UpstreamDialer {
         promise.tryFailure(new DialFailure("cannot connect to " + name + ":" + address.getPort(), f.cause()));
       }
     });
+  }
+
+  /**
+   * Connects to the proxy (its name resolved now: it may move), asks it for a tunnel to
+   * {@code destination} (unresolved: the proxy resolves it), and completes {@code promise} once the
+   * tunnel is open. Reads stay manual: the proxy handler reads its own answer.
+   */
+  private void viaProxy(EventLoop loop, InetSocketAddress destination, ChannelHandler initializer,
+      Promise<Channel> promise, String name) {
+    resolver.resolve(loop, proxy.host()).addListener(resolved -> {
+      if (!resolved.isSuccess()) {
+        promise.tryFailure(new DialFailure("cannot resolve the upstream proxy " + proxy.host(), resolved.cause()));
+        return;
+      }
+      InetSocketAddress proxyAddress =
+          new InetSocketAddress(((InetSocketAddress) resolved.getNow()).getAddress(), proxy.port());
+      HttpProxyHandler tunnel = proxy.authenticates()
+          ? new HttpProxyHandler(proxyAddress, proxy.username(), proxy.password())
+          : new HttpProxyHandler(proxyAddress);
+      tunnel.setConnectTimeoutMillis(connectTimeoutMillis);
+      ChannelFuture connect = new Bootstrap()
+          .group(loop)
+          .channel(EpollSocketChannel.class)
+          .resolver(NoopAddressResolverGroup.INSTANCE) // the name goes to the proxy as it is
+          .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
+          .option(ChannelOption.TCP_NODELAY, true)
+          .option(ChannelOption.AUTO_READ, false)
+          .handler(new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) {
+              ch.pipeline().addLast("proxy", tunnel);
+              ch.pipeline().addLast(initializer);
+            }
+          })
+          .connect(destination);
+      connect.addListener((ChannelFuture f) -> {
+        if (!f.isSuccess()) {
+          promise.tryFailure(new DialFailure("cannot connect to the upstream proxy " + proxy, f.cause()));
+          return;
+        }
+        tunnel.connectFuture().addListener(t -> {
+          if (t.isSuccess()) {
+            promise.trySuccess(f.channel());
+          } else {
+            f.channel().close();
+            promise.tryFailure(new DialFailure("the upstream proxy " + proxy + " did not open a tunnel to " + name
+                + ": " + proxyAnswer(t.cause()), t.cause()));
+          }
+        });
+      });
+    });
+  }
+
+  /** The proxy's answer ("status: 403 Forbidden", "timeout", "disconnected") without Netty's preamble. */
+  private static String proxyAnswer(Throwable cause) {
+    String m = cause == null || cause.getMessage() == null ? "failed" : cause.getMessage();
+    int arrow = m.indexOf(" => ");
+    int comma = arrow < 0 ? -1 : m.indexOf(", ", arrow);
+    return comma < 0 ? m : m.substring(comma + 2);
   }
 
   static boolean isLocal(InetAddress ip) {

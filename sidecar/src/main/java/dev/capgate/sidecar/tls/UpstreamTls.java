@@ -17,6 +17,7 @@ import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.util.Collection;
+import java.util.List;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509TrustManager;
 
@@ -40,6 +41,15 @@ public final class UpstreamTls {
 
   /** @param extraCaBundle PEM certificates trusted in addition to the system store, or null */
   public static UpstreamTls create(Path extraCaBundle) throws IOException, GeneralSecurityException {
+    return create(extraCaBundle == null ? List.of() : List.of(extraCaBundle));
+  }
+
+  /**
+   * @param extraCaBundles PEM bundles trusted in addition to the system store: private upstream
+   *     CAs ({@code --upstream-ca-file}) and the CA a TLS-inspecting egress proxy re-signs origin
+   *     certificates with ({@code --upstream-proxy-ca-file})
+   */
+  public static UpstreamTls create(List<Path> extraCaBundles) throws IOException, GeneralSecurityException {
     KeyStore trust = KeyStore.getInstance("PKCS12");
     trust.load(null, null);
     TrustManagerFactory system = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
@@ -52,7 +62,7 @@ public final class UpstreamTls {
         }
       }
     }
-    if (extraCaBundle != null) {
+    for (Path extraCaBundle : extraCaBundles) {
       try (InputStream in = Files.newInputStream(extraCaBundle)) {
         Collection<? extends Certificate> extra = CertificateFactory.getInstance("X.509").generateCertificates(in);
         if (extra.isEmpty()) {

@@ -37,6 +37,31 @@ class SecretScrubberTest {
   }
 
   @Test
+  void a_chunk_with_nothing_to_mask_goes_on_whole_and_uncopied() {
+    SecretScrubber scrubber = SecretScrubber.forInjection(SECRET, "Bearer " + SECRET);
+    ByteBuf event = Unpooled.copiedBuffer("data: {\"n\":1}\n\n", StandardCharsets.UTF_8);
+    ByteBuf out = scrubber.scrub(event, false);
+    // Server-sent events and long polls must not wait for the next chunk.
+    assertThat(out).isSameAs(event);
+    assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("data: {\"n\":1}\n\n");
+    out.release();
+  }
+
+  @Test
+  void only_the_beginning_of_a_secret_at_the_end_of_a_chunk_waits() {
+    SecretScrubber scrubber = SecretScrubber.forInjection(SECRET, "Bearer " + SECRET);
+    ByteBuf first = scrubber.scrub(Unpooled.copiedBuffer("token: ghp_s3c", StandardCharsets.UTF_8), false);
+    assertThat(first.toString(StandardCharsets.UTF_8)).isEqualTo("token: ");
+    ByteBuf second = scrubber.scrub(Unpooled.copiedBuffer("r3tV4lue!", StandardCharsets.UTF_8), false);
+    assertThat(second.toString(StandardCharsets.UTF_8)).isEqualTo("***************!");
+    ByteBuf third = scrubber.scrub(Unpooled.copiedBuffer("ghp_ is not it", StandardCharsets.UTF_8), false);
+    assertThat(third.toString(StandardCharsets.UTF_8)).isEqualTo("ghp_ is not it");
+    first.release();
+    second.release();
+    third.release();
+  }
+
+  @Test
   void bodies_without_the_secret_pass_unchanged() {
     SecretScrubber scrubber = SecretScrubber.forInjection(SECRET, "Bearer " + SECRET);
     ByteBuf a = scrubber.scrub(Unpooled.copiedBuffer("hello ", StandardCharsets.UTF_8), false);

@@ -31,7 +31,8 @@ public final class PodNetns implements AutoCloseable {
   public static final int AGENT_UID = 1000;
   public static final int SIDECAR_UID = 1337;
   /** Test names the pod resolves (through /etc/netns/<pod>/hosts) to the upstream namespace. */
-  public static final List<String> TEST_HOSTS = List.of("api.github.test", "evil.test", "pypi.test", "plain.test");
+  public static final List<String> TEST_HOSTS = List.of("api.github.test", "evil.test", "pypi.test", "plain.test",
+      "selfsigned.test", "mtls.test", "mtls-pass.test");
 
   private static final String JAVA = Path.of(System.getProperty("java.home"), "bin", "java").toString();
 
@@ -42,6 +43,11 @@ public final class PodNetns implements AutoCloseable {
   private final Path dir;
   private final Pki podCa = new Pki("capgate pod CA (test)");
   private final Pki upstreamCa = new Pki("upstream test CA");
+  /** Issues the certificate of a hard host (port 8444) that neither the sidecar nor the agent trusts. */
+  private final Pki untrustedCa = new Pki("a CA nobody in the pod trusts");
+  /** Issues the agent's client certificate for the mutual-TLS host (port 8445). */
+  private final Pki clientCa = new Pki("client certificates of the mTLS host");
+  private String leakDetection = System.getProperty("capgate.it.leakDetection", "paranoid");
   private final List<Process> processes = new ArrayList<>();
   private final List<AutoCloseable> closeables = new ArrayList<>();
   private final Path agentLog;
@@ -128,6 +134,38 @@ public final class PodNetns implements AutoCloseable {
     return dir.resolve("upstream-ca.crt");
   }
 
+  /** The agent's client certificate and key for the mutual-TLS host (readable by the agent). */
+  public Path agentClientCert() {
+    return dir.resolve("agent-client.crt");
+  }
+
+  public Path agentClientKey() {
+    return dir.resolve("agent-client.key");
+  }
+
+  /**
+   * Netty's leak detection level in the sidecar (default paranoid: any lost ByteBuf is reported).
+   * Paranoid tracks every buffer access, which a 1 GiB transfer cannot afford.
+   */
+  public PodNetns sidecarLeakDetection(String level) {
+    this.leakDetection = level;
+    return this;
+  }
+
+  /** Writes a file into the sidecar's own directory, readable by the sidecar's uid only (as the CA dir is). */
+  public Path writeSidecarFile(String name, String content) {
+    try {
+      Path sidecarDir = dir.resolve("sidecar");
+      Files.createDirectories(sidecarDir);
+      Path file = sidecarDir.resolve(name);
+      Files.writeString(file, content);
+      owned(file, SIDECAR_UID, "r--------");
+      return file;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** Runs the real {@code init} in the pod namespace. */
   public Command.Result runInit() {
     return Command.run(List.of("ip", "netns", "exec", pod, JAVA, "-jar", sidecarJar().toString(), "init"));
@@ -149,6 +187,12 @@ public final class PodNetns implements AutoCloseable {
       Path upDir = dir.resolve("upstream");
       Files.createDirectories(upDir);
       server.writeTo(upDir, "server");
+      untrustedCa.issueServer("selfsigned.test", List.of("selfsigned.test"), List.of()).writeTo(upDir, "untrusted-server");
+      Files.writeString(upDir.resolve("client-ca.crt"), clientCa.caCertPem());
+      Pki.Issued client = clientCa.issueClient("agent");
+      Files.writeString(agentClientCert(), client.certPem());
+      Files.writeString(agentClientKey(), client.keyPem());
+      Files.setPosixFilePermissions(agentClientKey(), PosixFilePermissions.fromString("rw-r--r--"));
       Files.writeString(upstreamCaCert(), upstreamCa.caCertPem());
       List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", up, JAVA, "-cp", testClassPath(),
           UpstreamServers.class.getName(), upDir.toString()));
@@ -193,7 +237,7 @@ public final class PodNetns implements AutoCloseable {
           "setpriv", "--reuid", String.valueOf(SIDECAR_UID), "--regid", String.valueOf(SIDECAR_UID), "--clear-groups", "--",
           // A small heap proves bodies stream; paranoid leak detection reports any ByteBuf we lose.
           JAVA, "-XX:+UseSerialGC", "-Xmx96m", "-XX:-UsePerfData",
-          "-Dio.netty.leakDetection.level=" + System.getProperty("capgate.it.leakDetection", "paranoid"),
+          "-Dio.netty.leakDetection.level=" + leakDetection,
           "-jar", sidecarJar().toString(), "proxy",
           "--session-file", sidecarDir.resolve("session.yaml").toString(),
           "--ca-cert", sidecarDir.resolve("ca.crt").toString(),
@@ -230,11 +274,20 @@ public final class PodNetns implements AutoCloseable {
 
   /** Runs {@code command} in the pod as the agent (uid 1000), with an empty environment. */
   public Command.Result asAgent(String... command) {
+    return asAgent(Map.of(), Duration.ofSeconds(30), command);
+  }
+
+  /**
+   * Runs {@code command} in the pod as the agent (uid 1000), with only {@code env} (plus PATH and
+   * HOME) in its environment (what the webhook would set, e.g. a placeholder), within {@code timeout}.
+   */
+  public Command.Result asAgent(Map<String, String> env, Duration timeout, String... command) {
     List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", pod,
         "setpriv", "--reuid", String.valueOf(AGENT_UID), "--regid", String.valueOf(AGENT_UID), "--clear-groups", "--",
         "env", "-i", "PATH=/usr/bin:/bin", "HOME=/tmp"));
+    env.forEach((k, v) -> full.add(k + "=" + v));
     full.addAll(List.of(command));
-    Command.Result r = Command.run(full, Duration.ofSeconds(30), Map.of(), null);
+    Command.Result r = Command.run(full, timeout, Map.of(), null);
     try {
       Files.writeString(agentLog, "$ " + String.join(" ", command) + "\n[exit " + r.exitCode() + "]\n"
           + r.stdout() + "\n" + r.stderr() + "\n", java.nio.file.StandardOpenOption.APPEND);

@@ -33,15 +33,22 @@ import java.nio.file.Path;
  * answers every *.test name with the upstream address, and the TCP end of the Vault bridge.
  * Every request is printed as one JSON line: that is what "the upstream saw".
  *
+ * <p>Also, for the issue-8 tests: server-sent events ({@code .../events}), a streaming byte counter
+ * for uploads ({@code .../count}), a WebSocket echo ({@code .../ws}), two hard hosts (8444: a
+ * certificate from a CA nobody trusts; 8445: mutual TLS required) when their certificates are in the
+ * directory, and an HTTP CONNECT proxy on 3128 ({@link ConnectProxy}).
+ *
  * <p>Usage: {@code UpstreamServers <dir with server.crt/server.key> <vault-listen> <vault-unix-socket>}
  */
 public final class UpstreamServers {
   public static final String V4 = "198.18.0.2";
   public static final String V6 = "fd00:198:18::2";
 
+  private static Vertx vertx;
+
   public static void main(String[] args) throws Exception {
     Path dir = Path.of(args[0]);
-    Vertx vertx = Vertx.vertx();
+    vertx = Vertx.vertx();
     PemKeyCertOptions cert = new PemKeyCertOptions()
         .setCertPath(dir.resolve("server.crt").toString()).setKeyPath(dir.resolve("server.key").toString());
     // "::" is dual-stack on Linux: one listener per port serves IPv4 and IPv6.
@@ -53,6 +60,19 @@ public final class UpstreamServers {
       }
       listen(vertx, new HttpServerOptions().setHost(host).setPort(80));
     }
+    if (java.nio.file.Files.exists(dir.resolve("untrusted-server.crt"))) {
+      // A host whose certificate the sidecar cannot verify (think: a pinned private CA).
+      listen(vertx, new HttpServerOptions().setSsl(true).setHost("::").setPort(8444).setKeyCertOptions(
+          new PemKeyCertOptions().setCertPath(dir.resolve("untrusted-server.crt").toString())
+              .setKeyPath(dir.resolve("untrusted-server.key").toString())));
+    }
+    if (java.nio.file.Files.exists(dir.resolve("client-ca.crt"))) {
+      // A host that wants a client certificate (mutual TLS): re-originated TLS cannot give it one.
+      listen(vertx, new HttpServerOptions().setSsl(true).setUseAlpn(true).setHost("::").setPort(8445)
+          .setKeyCertOptions(cert).setClientAuth(io.vertx.core.http.ClientAuth.REQUIRED)
+          .setTrustOptions(new io.vertx.core.net.PemTrustOptions().addCertPath(dir.resolve("client-ca.crt").toString())));
+    }
+    ConnectProxy.start("::");
     // Raw TCP echo, for rules that allow a CIDR and port rather than a host name.
     vertx.createNetServer().connectHandler(socket -> socket.handler(socket::write))
         .listen(9000, "::").toCompletionStage().toCompletableFuture().get();
@@ -75,6 +95,18 @@ public final class UpstreamServers {
       download(request);
       return;
     }
+    if (request.path().endsWith("/events")) {
+      events(request);
+      return;
+    }
+    if (request.path().endsWith("/count")) {
+      count(request);
+      return;
+    }
+    if (request.path().endsWith("/ws") && request.canUpgradeToWebSocket()) {
+      webSocket(request);
+      return;
+    }
     request.body().onComplete(body -> {
       JsonArray headers = new JsonArray();
       request.headers().forEach(e -> headers.add(new JsonArray().add(e.getKey().toLowerCase()).add(e.getValue())));
@@ -93,6 +125,69 @@ public final class UpstreamServers {
       }
       request.response().putHeader("content-type", "application/json").end(seen.encodePrettily());
     });
+  }
+
+  private static JsonObject seen(HttpServerRequest request) {
+    JsonArray headers = new JsonArray();
+    request.headers().forEach(e -> headers.add(new JsonArray().add(e.getKey().toLowerCase()).add(e.getValue())));
+    return new JsonObject()
+        .put("port", request.localAddress().port())
+        .put("connection", request.connection().remoteAddress().toString())
+        .put("version", request.version().name())
+        .put("method", request.method().name())
+        .put("uri", request.uri())
+        .put("headers", headers);
+  }
+
+  private static void print(JsonObject line) {
+    synchronized (System.out) {
+      System.out.println(line.encode());
+      System.out.flush();
+    }
+  }
+
+  /** Server-sent events: one every 200 ms for 2 s (10 in all), each flushed as it is written. */
+  private static void events(HttpServerRequest request) {
+    print(new JsonObject().put("upstreamSaw", seen(request)));
+    var response = request.response().setChunked(true)
+        .putHeader("content-type", "text/event-stream").putHeader("cache-control", "no-cache");
+    response.write(": stream open\n\n");
+    int[] n = {0};
+    vertx.setPeriodic(200, 200, timer -> {
+      n[0]++;
+      response.write("id: " + n[0] + "\ndata: {\"event\":" + n[0] + "}\n\n");
+      if (n[0] == 10) {
+        vertx.cancelTimer(timer);
+        response.end();
+      }
+    });
+  }
+
+  /** Counts an upload as it streams (the echo would hold it whole); answers with the count. */
+  private static void count(HttpServerRequest request) {
+    JsonObject seen = seen(request);
+    long[] total = {0};
+    request.handler(buffer -> total[0] += buffer.length());
+    request.endHandler(v -> {
+      seen.put("bodyLength", total[0]);
+      print(new JsonObject().put("upstreamSaw", seen));
+      request.response().putHeader("content-type", "application/json").end(seen.encode());
+    });
+  }
+
+  /**
+   * A WebSocket echo. Its first message repeats the upgrade request's Authorization header (an
+   * upstream that echoes the credential: the agent must read it masked), then every text message
+   * comes back as "echo: ...".
+   */
+  private static void webSocket(HttpServerRequest request) {
+    JsonObject seen = seen(request);
+    String authorization = request.getHeader("authorization");
+    request.toWebSocket().onSuccess(ws -> {
+      print(new JsonObject().put("upstreamSaw", seen.put("websocket", true)));
+      ws.writeTextMessage("authorization=" + authorization);
+      ws.textMessageHandler(text -> ws.writeTextMessage("echo: " + text));
+    }).onFailure(e -> print(new JsonObject().put("websocketFailed", String.valueOf(e.getMessage()))));
   }
 
   /** Streams {@code bytes} zero bytes in 64 KiB chunks, respecting back-pressure. */

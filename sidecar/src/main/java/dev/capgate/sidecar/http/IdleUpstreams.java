@@ -1,0 +1,62 @@
+package dev.capgate.sidecar.http;
+
+import java.util.ArrayDeque;
+
+/**
+ * The kept-alive upstream connections of ONE agent connection, for its next requests: the next
+ * keep-alive request on HTTP/1.1, the next streams on HTTP/2. Each HTTP/2 stream is an exchange of
+ * its own; without a pool per agent connection every stream dialed and TLS-handshook a new upstream
+ * connection (about 250 requests/s where HTTP/1.1 keep-alive did thousands). Never shared between
+ * agent connections, so what one connection's requests opened serves only that connection, as
+ * with HTTP/1.1 keep-alive. Only the agent connection's event loop touches it (HTTP/2 stream
+ * channels run on their parent's loop, and the upstream channels are dialed on it): no locking.
+ */
+final class IdleUpstreams {
+  /** Idle upstream connections kept per HTTP/2 agent connection (streams beyond that dial anew). */
+  static final int HTTP2_CAPACITY = 16;
+
+  private final int capacity;
+  private final ArrayDeque<UpstreamLink> idle = new ArrayDeque<>();
+  private boolean closed;
+
+  IdleUpstreams(int capacity) {
+    this.capacity = capacity;
+  }
+
+  /**
+   * A kept-alive link to that target (most recently used first), or null. Links that went away or
+   * serve another target are closed on the way.
+   */
+  UpstreamLink take(String host, int port, boolean tls) {
+    UpstreamLink link;
+    while ((link = idle.pollFirst()) != null) {
+      if (link.serves(host, port, tls)) {
+        return link;
+      }
+      link.close();
+    }
+    return null;
+  }
+
+  /** Keeps {@code link} for a later request; the least recently used beyond capacity is closed. */
+  void put(UpstreamLink link) {
+    link.detach();
+    if (closed) {
+      link.close();
+      return;
+    }
+    idle.addFirst(link);
+    while (idle.size() > capacity) {
+      idle.pollLast().close();
+    }
+  }
+
+  /** The agent connection is gone: so are its upstream connections. */
+  void closeAll() {
+    closed = true;
+    UpstreamLink link;
+    while ((link = idle.poll()) != null) {
+      link.close();
+    }
+  }
+}

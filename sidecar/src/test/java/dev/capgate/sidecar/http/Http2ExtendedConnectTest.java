@@ -1,0 +1,90 @@
+package dev.capgate.sidecar.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.capgate.sidecar.PolicySource;
+import dev.capgate.sidecar.admin.Metrics;
+import dev.capgate.sidecar.audit.AuditLog;
+import dev.capgate.sidecar.audit.RequestIds;
+import dev.capgate.sidecar.intercept.AgentConnection;
+import dev.capgate.sidecar.policy.ConnectionKind;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
+import io.netty.util.ReferenceCountUtil;
+import java.io.ByteArrayOutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * WebSocket over HTTP/2 (RFC 8441) is not offered: a client that sends an extended CONNECT anyway
+ * gets a clear, machine-readable refusal on its stream. Both HTTP/2 ends run in memory.
+ */
+class Http2ExtendedConnectTest {
+  @Test
+  void an_extended_connect_is_refused_with_a_clear_error() {
+    PolicySource policies = new PolicySource();
+    AuditLog audit = new AuditLog(new ByteArrayOutputStream(), Clock.systemUTC());
+    HttpServices services = new HttpServices(policies, null, null, null, audit, new RequestIds(), new Metrics(),
+        Duration.ofSeconds(5), Duration.ofMinutes(1));
+    AgentConnection connection = new AgentConnection("c1", new InetSocketAddress("198.18.0.1", 40000),
+        new InetSocketAddress("198.18.0.2", 443), ConnectionKind.TLS, "api.github.test", "github-api", System.nanoTime());
+
+    EmbeddedChannel server = new EmbeddedChannel();
+    new HttpTermination(services).installHttp2(server, connection);
+    EmbeddedChannel client = new EmbeddedChannel(Http2FrameCodecBuilder.forClient()
+        .initialSettings(Http2Settings.defaultSettings()).build(), new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
+
+    List<Object> answer = new ArrayList<>();
+    Http2StreamChannel stream = new Http2StreamChannelBootstrap(client).handler(new ChannelInboundHandlerAdapter() {
+      @Override
+      public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        answer.add(msg);
+      }
+    }).open().syncUninterruptibly().getNow();
+    Http2Headers headers = new DefaultHttp2Headers().method("CONNECT").scheme("https").authority("api.github.test")
+        .path("/chat");
+    headers.set(":protocol", "websocket");
+    stream.writeAndFlush(new DefaultHttp2HeadersFrame(headers, false));
+    for (int i = 0; i < 10; i++) {
+      shuttle(client, server);
+      shuttle(server, client);
+    }
+
+    assertThat(answer).isNotEmpty();
+    Http2HeadersFrame response = (Http2HeadersFrame) answer.getFirst();
+    assertThat(response.headers().status().toString()).isEqualTo("400");
+    String body = answer.stream().filter(Http2DataFrame.class::isInstance).map(Http2DataFrame.class::cast)
+        .map(f -> f.content().toString(StandardCharsets.UTF_8)).reduce("", String::concat);
+    assertThat(body).contains("\"error\":\"websocket-over-http2-not-supported\"", "HTTP/1.1");
+    answer.forEach(ReferenceCountUtil::release);
+    audit.close();
+    client.finishAndReleaseAll();
+    server.finishAndReleaseAll();
+  }
+
+  private static void shuttle(EmbeddedChannel from, EmbeddedChannel to) {
+    from.runPendingTasks();
+    Object out;
+    while ((out = from.readOutbound()) != null) {
+      to.writeInbound((ByteBuf) out);
+    }
+    to.runPendingTasks();
+  }
+}

@@ -12,7 +12,7 @@ MVN := mvn -B -ntp -Dcapgate.tools=$(CAPGATE_TOOLS)
 .PHONY: help tools build test unit crds demo e2e e2e-up e2e-down bench images cluster-up cluster-down e2e-kind clean
 
 help: ## this list
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 tools: ## build/install etcd, Kubernetes 1.34, OpenBao, helm into $(CAPGATE_TOOLS) (cached)
 	@hack/tools.sh
@@ -41,8 +41,9 @@ e2e-up: images ## the e2e stack: cluster, images, OpenBao, upstreams, helm insta
 e2e-down: ## stop the e2e stack and clean the host
 	@e2e/stack/stack-down.sh
 
-bench: ## benchmarks: print tables, write target/bench/results.json
-	@echo "make bench: not built yet (see issue 7)"; exit 2
+bench: ## benchmarks (root; ~20 min): Capgate vs direct/Squid/mitmproxy, admission, revocation, start-up, memory; prints tables, writes bench/target/bench/results.json (BENCH_ARGS=--quick for a smoke run)
+	@bench/bench-tools.sh && $(MVN) -q install -DskipTests
+	cd bench && java -Dcapgate.tools=$(CAPGATE_TOOLS) -cp 'target/capgate-bench.jar:target/lib/*' dev.capgate.bench.Bench $(BENCH_ARGS)
 
 images: build ## build the operator, sidecar and test images (docker where present, buildah here)
 	@hack/images.sh

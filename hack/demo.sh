@@ -1,18 +1,211 @@
 #!/usr/bin/env bash
-# `make demo`: until the end-to-end stack lands (issue 6) this tells the story it will show.
+# `make demo`: the Capgate story on a real single-node cluster (no Docker), told as it happens.
+#   make demo                       (builds what is missing, brings the stack up, tells, tears down)
+#   CAPGATE_DEMO_KEEP=1 make demo   leave the stack up afterwards (make e2e-down stops it)
+# Needs `make tools` once; `make demo` itself runs `make build images` (cached: seconds when
+# nothing changed). Everything real: kube-apiserver + kubelet + containerd, the operator as a pod
+# installed by the Helm chart, OpenBao, a Git host running `git http-backend`, a GitHub-style API.
 set -euo pipefail
-cat <<'TXT'
-Capgate demo — what `make demo` will show once the local single-node cluster lands:
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+source "$ROOT/e2e/stack/env.sh"
+export KUBECONFIG=$KUBECONFIG_ADMIN PATH=$TOOLS_BIN:$PATH
+NS=agents
+POD=coding-agent
+SESSION=fix-issue-42
+WORK=$(mktemp -d /tmp/capgate-demo.XXXXXX)
+DEMO_T0=$(date +%s.%N)
 
-  1. kubectl apply -f crds/examples/fix-issue-42.yaml      (an AgentSession for alice's coding agent)
-  2. kubectl apply an agent pod annotated capgate.dev/inject=true, capgate.dev/session=fix-issue-42
-     → the webhook adds capgate-init (iptables) and the capgate-proxy native sidecar, a per-pod CA,
-       and no service-account token for the agent
-  3. the agent clones acme/repo-a and calls the GitHub-style API: 200, with a token it never saw
-     (its environment and files hold none)
-  4. the agent calls a host or path outside the session: 403 with a JSON error naming the rule
-  5. kubectl delete agentsession fix-issue-42 → the next call is denied within a second
+if [ -t 1 ] || [ -n "${FORCE_COLOR:-}" ]; then
+  B=$'\e[1m' DIM=$'\e[2m' CYAN=$'\e[1;36m' GREEN=$'\e[1;32m' RED=$'\e[1;31m' YELLOW=$'\e[33m' R=$'\e[0m'
+else
+  B='' DIM='' CYAN='' GREEN='' RED='' YELLOW='' R=''
+fi
+clock() { awk -v a="$DEMO_T0" -v b="$(date +%s.%N)" 'BEGIN { printf "%5.1fs", b - a }'; }
+step() { printf '\n%s━━ %s  %s%s\n' "$CYAN" "$(clock)" "$*" "$R"; }
+note() { printf '%s   %s%s\n' "$YELLOW" "$*" "$R"; }
+ok() { printf '%s   ✔ %s%s\n' "$GREEN" "$*" "$R"; }
+bad() { printf '%s   ✘ %s%s\n' "$RED" "$*" "$R"; FAILED=1; }
+# Shows the command, runs it, indents its real output. Returns the command's status.
+run() {
+  printf '%s   $ %s%s\n' "$B" "$*" "$R"
+  local rc=0
+  "$@" > "$WORK/out" 2>&1 || rc=$?
+  sed 's/^/     /' "$WORK/out"
+  return $rc
+}
+# The same inside the agent container (as the agent: uid 1000, no credentials).
+agent() {
+  printf '%s   agent$ %s%s\n' "$B" "$*" "$R"
+  local rc=0
+  kubectl -n "$NS" exec "$POD" -c agent -- sh -c "$*" > "$WORK/out" 2>&1 || rc=$?
+  sed 's/^/     /' "$WORK/out"
+  return $rc
+}
+FAILED=0
+cleanup() {
+  local rc=$?
+  rm -rf "$WORK"
+  if [ "${CAPGATE_DEMO_KEEP:-0}" = 1 ]; then
+    printf '\n%sThe stack stays up (CAPGATE_DEMO_KEEP=1): export KUBECONFIG=%s; make e2e-down stops it.%s\n' "$DIM" "$KUBECONFIG" "$R"
+  else
+    step "Shutting everything down (make e2e-down)"
+    "$ROOT/e2e/stack/stack-down.sh" 2>&1 | grep -E 'stack down|WARNING|ERROR' | sed 's/^/     /' || true
+  fi
+  printf '\n%sdemo finished in %s%s\n' "$B" "$(clock)" "$R"
+  exit $rc
+}
+trap cleanup EXIT
 
-Today: `make test` runs the API, sidecar and operator tests on a real kube-apiserver, OpenBao and
-iptables in network namespaces.
-TXT
+printf '%sCapgate demo%s — an AI agent in a pod calls private GitHub-style services with a credential it never holds.\n' "$B" "$R"
+
+# --- 0. the stack -------------------------------------------------------------------------------
+step "0. The stack: a real node (kubelet + containerd), OpenBao, the upstreams, the Helm chart"
+note "make e2e-up: e2e/cluster/cluster-up.sh, hack/images.sh, OpenBao (raft, Kubernetes auth), upstreams, helm install capgate charts/capgate"
+"$ROOT/e2e/stack/stack-up.sh" > "$WORK/stack-up.log" 2>&1 || { tail -30 "$WORK/stack-up.log"; exit 1; }
+grep -E '^\[stack' "$WORK/stack-up.log" | sed 's/^/     /'
+source "$STACK_ENV"
+GITHUB_TOKEN_FILE=$STACK_DIR/secrets/github-token
+run kubectl get nodes -o wide
+run kubectl -n "$SYSTEM_NAMESPACE" get pods,svc
+run helm --kubeconfig "$KUBECONFIG" -n "$SYSTEM_NAMESPACE" list
+note "Vault holds alice's GitHub token at secret/data/github/alice@example.com (random for this run; the demo never prints it)."
+
+# Platform setup for the agents' namespace: a service account (the Vault role is bound to it) and
+# the upstreams' test CA for the sidecar (sidecar.upstreamCA.configMap in the chart).
+kubectl delete namespace "$NS" --ignore-not-found --wait=true >/dev/null
+kubectl create namespace "$NS" >/dev/null
+kubectl -n "$NS" create serviceaccount "$AGENT_SERVICE_ACCOUNT" >/dev/null
+kubectl -n "$NS" create configmap "$UPSTREAM_CA_CONFIGMAP" --from-file=ca.crt="$CAPGATE_E2E_UPSTREAM_CA" >/dev/null
+
+# --- 1. the session -----------------------------------------------------------------------------
+step "1. Alice delegates: an AgentSession for her coding agent, issue 42 of acme/repo-a"
+cat > "$WORK/session.yaml" <<'EOF'
+apiVersion: capgate.dev/v1alpha1
+kind: AgentSession
+metadata: {name: fix-issue-42, namespace: agents}
+spec:
+  user: alice@example.com
+  agent: coding-agent
+  project: payments
+  ttl: 2h
+  vault: {role: capgate-agent}
+  credentials:
+    - name: github                  # the same token, two ways of presenting it
+      vault: {path: "secret/data/github/{{user}}", field: token}
+      inject: {type: bearer}
+    - name: github-git
+      vault: {path: "secret/data/github/{{user}}", field: token}
+      inject: {type: basic, username: x-access-token}
+  egress:                           # first match wins; no match = deny
+    - name: github-api
+      hosts: [api.github.test]
+      methods: [GET, POST]
+      paths: ["/repos/acme/repo-a", "/repos/acme/repo-a/**"]
+      credential: github
+    - name: git-fetch               # clone and fetch; no git-receive-pack, so no push
+      hosts: [github.test]
+      methods: [GET, POST]
+      paths: ["/acme/repo-a.git/info/refs", "/acme/repo-a.git/git-upload-pack"]
+      credential: github-git
+EOF
+sed 's/^/     /' "$WORK/session.yaml"
+run kubectl apply -f "$WORK/session.yaml"
+for _ in $(seq 1 60); do
+  [ "$(kubectl -n "$NS" get agentsession "$SESSION" -o jsonpath='{.status.phase}')" = Active ] && break; sleep 0.5
+done
+run kubectl -n "$NS" get agentsessions
+
+# --- 2. admission ---------------------------------------------------------------------------------
+step "2. The agent's pod asks for Capgate (label capgate.dev/inject) and the webhook injects it"
+cat > "$WORK/pod.yaml" <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: $POD
+  namespace: $NS
+  labels: {capgate.dev/inject: "true", capgate.dev/session: $SESSION}
+spec:
+  serviceAccountName: $AGENT_SERVICE_ACCOUNT
+  terminationGracePeriodSeconds: 2
+  # No cluster DNS on this node: the names resolve to the upstreams' Service, as DNS would.
+  hostAliases: [{ip: "$CAPGATE_E2E_UPSTREAM_IP", hostnames: [github.test, api.github.test, internal.test, mcp.test]}]
+  containers:
+    - name: agent                   # git, curl, python3; no credentials at all
+      image: capgate.local/agent:dev
+      imagePullPolicy: Never
+      securityContext: {runAsUser: 1000, runAsNonRoot: true, allowPrivilegeEscalation: false}
+EOF
+sed 's/^/     /' "$WORK/pod.yaml"
+t_pod=$(date +%s.%N)
+run kubectl create -f "$WORK/pod.yaml"
+run kubectl -n "$NS" wait --for=condition=Ready "pod/$POD" --timeout=120s
+note "Ready $(awk -v a="$t_pod" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s after apply (init ran iptables, the sidecar started before the agent)"
+run kubectl -n "$NS" get pod "$POD" -o jsonpath='{range .spec.initContainers[*]}init container {.name}: {.image} {.args} restartPolicy={.restartPolicy} user={.securityContext.runAsUser} caps={.securityContext.capabilities.add}{"\n"}{end}{range .spec.containers[*]}container {.name}: {.image}{"\n"}{end}'
+run kubectl -n "$NS" get pod "$POD" -o jsonpath='automountServiceAccountToken: {.spec.automountServiceAccountToken}{"\n"}agent mounts: {range .spec.containers[0].volumeMounts[*]}{.mountPath} {end}{"\n"}sidecar mounts: {range .spec.initContainers[1].volumeMounts[*]}{.mountPath} {end}{"\n"}'
+run kubectl -n "$NS" get pod "$POD" -o jsonpath='{.metadata.annotations}{"\n"}'
+
+# --- 3. inside the agent ----------------------------------------------------------------------------
+step "3. Inside the agent: nothing to steal"
+agent 'id; env | sort'
+agent 'ls -l /var/run/secrets/kubernetes.io/serviceaccount/ 2>&1; ls /var/run/secrets/ 2>&1' || true
+note "every file the agent can read (plus its processes' environments), streamed out and searched for the token on the host:"
+printf '%s   $ kubectl exec %s -c agent -- tar -c / (readable files, no /proc /sys) | grep -c <github token>%s\n' "$B" "$POD" "$R"
+kubectl -n "$NS" exec "$POD" -c agent -- sh -c 'tar -c --exclude=/proc --exclude=/sys --exclude=/dev / 2>/dev/null; cat /proc/[0-9]*/environ 2>/dev/null; env' \
+  > "$WORK/agent-files" 2>/dev/null || true
+hits=$(grep -c -aF -f "$GITHUB_TOKEN_FILE" "$WORK/agent-files" || true)
+printf '     %s bytes searched, %s matches\n' "$(wc -c < "$WORK/agent-files")" "$hits"
+[ "$hits" = 0 ] && ok "the agent holds no credential" || bad "the token is readable in the agent container"
+
+# --- 4. allowed calls ---------------------------------------------------------------------------------
+step "4. Allowed calls succeed, with a credential the agent never saw"
+agent 'git clone https://github.test/acme/repo-a.git /tmp/repo-a && git -C /tmp/repo-a log --oneline && head -3 /tmp/repo-a/README.md' \
+  && ok "git clone through the sidecar (Basic auth injected)" || bad "clone failed"
+agent 'curl -sS -w "\nHTTP %{http_code}\n" https://api.github.test/repos/acme/repo-a' || true
+grep -q 'HTTP 200' "$WORK/out" && ok "GET /repos/acme/repo-a: 200 (Bearer injected)" || bad "GET repo-a was not 200"
+agent 'curl -sS -w "\nHTTP %{http_code}\n" -X POST -d "{\"title\":\"Fix issue 42\",\"head\":\"fix-42\",\"base\":\"main\"}" https://api.github.test/repos/acme/repo-a/pulls' || true
+grep -q 'HTTP 201' "$WORK/out" && ok "pull request opened: 201" || bad "POST pulls was not 201"
+note "what the upstreams saw (their access log) and what the sidecar recorded (audit, no secret):"
+tail -3 "$STACK_LOGS/upstreams.log" | sed 's/^/     /'
+kubectl -n "$NS" logs "$POD" -c capgate-proxy | grep '"decision":"allow"' | tail -2 | cut -c1-330 | sed 's/^/     /'
+
+# --- 5. denied calls ----------------------------------------------------------------------------------
+step "5. Anything else is denied, with a machine-readable error"
+agent 'curl -sS -w "\nHTTP %{http_code}\n" -X DELETE https://api.github.test/repos/acme/repo-a' || true
+grep -q 'HTTP 403' "$WORK/out" && ok "deleting the repo (admin operation): 403" || bad "DELETE was not denied"
+agent 'curl -sS -w "\nHTTP %{http_code}\n" https://api.github.test/repos/acme/repo-b' || true
+grep -q 'HTTP 403' "$WORK/out" && ok "another repository: 403" || bad "repo-b was not denied"
+agent 'cd /tmp/repo-a && echo fix >> README.md && git -c user.name=agent -c user.email=agent@acme.test commit -qam "fix issue 42" && git push origin HEAD:main' || true
+grep -q '403' "$WORK/out" && ok "git push: refused (git-receive-pack is not in the session)" || bad "push was not denied"
+agent 'curl -sS -m 5 http://'"$NODE_IP:$BAO_PORT"'/v1/secret/data/github/alice@example.com; echo; getent hosts exfil.attacker.example || echo "DNS: NXDOMAIN"' || true
+grep -q '"error"' "$WORK/out" && grep -q NXDOMAIN "$WORK/out" && ok "Vault directly: 403 from the sidecar; DNS outside the session: NXDOMAIN" || bad "Vault or DNS not blocked"
+
+# --- 6. revocation ------------------------------------------------------------------------------------
+step "6. Alice revokes: kubectl delete agentsession — the very next call is denied"
+# The agent calls in a loop; the loop stops at the first answer that is not 200 and says when.
+kubectl -n "$NS" exec "$POD" -c agent -- sh -c 'while [ "$(curl -s -o /dev/null -w "%{http_code}" https://api.github.test/repos/acme/repo-a)" = 200 ]; do :; done; date +%s.%N' \
+  > "$WORK/denied-at" 2>&1 &
+poller=$!
+sleep 1.5
+t_delete=$(date +%s.%N)
+run kubectl -n "$NS" delete agentsession "$SESSION" --wait=false
+t_accepted=$(date +%s.%N)
+wait "$poller" || true
+denied_at=$(tail -1 "$WORK/denied-at")
+delay=$(awk -v a="$t_delete" -v b="$denied_at" 'BEGIN { printf "%.0f", (b - a) * 1000 }')
+delay_api=$(awk -v a="$t_accepted" -v b="$denied_at" 'BEGIN { printf "%.0f", (b - a) * 1000 }')
+agent 'curl -sS -w "\nHTTP %{http_code}\n" https://api.github.test/repos/acme/repo-a' || true
+# With no session left the sidecar intercepts nothing: the TLS handshake itself is refused.
+grep -qE 'HTTP 403|access denied' "$WORK/out" && ok "first denied request ${delay} ms after kubectl delete started ($([ "$delay_api" -ge 0 ] && echo "${delay_api} ms after it returned" || echo "before kubectl had even returned"))" || bad "still allowed after revocation"
+kubectl -n "$NS" logs "$POD" -c capgate-proxy | grep -iE 'denying all traffic|revoked' | tail -2 | cut -c1-300 | sed 's/^/     /'
+gate_ts=$(kubectl -n "$NS" logs "$POD" -c capgate-proxy | grep -m1 'denying all traffic' | sed -n 's/.*"ts":"\([^"]*\)".*/\1/p')
+if [ -n "$gate_ts" ]; then
+  note "the sidecar switched to deny $(awk -v a="$t_delete" -v b="$(date -d "$gate_ts" +%s.%N)" 'BEGIN { printf "%.0f", (b - a) * 1000 }') ms after kubectl delete started (its own log); the agent's loop saw it at ${delay} ms"
+fi
+run kubectl -n "$NS" get agentsessions,secrets,configmaps
+
+if [ "$FAILED" = 0 ]; then
+  printf '\n%sEverything happened as it should: allowed with an injected credential, denied otherwise, revoked in %s ms.%s\n' "$GREEN" "$delay" "$R"
+else
+  printf '\n%sSome step did not go as expected (see ✘ above).%s\n' "$RED" "$R"
+  exit 1
+fi

@@ -256,7 +256,7 @@ if [ "$IMPORT" = yes ] || { [ "$IMPORT" = auto ] && ctr_live; }; then
     # Already there with the same inputs? Then importing again would only cost time.
     marker="$E2E_DIR/containerd/imported/$name"
     if [ "$(cat "$marker" 2>/dev/null)" = "$(cat "$CACHE/archives/$name.tar.inputs")" ] \
-       && ctr --address "$CONTAINERD_SOCK" -n k8s.io images ls -q | grep -qx "$i"; then
+       && ctr --address "$CONTAINERD_SOCK" -n k8s.io images ls -q | grep -x "$i" >/dev/null; then  # not -q: an early exit would SIGPIPE ctr and fail the pipeline (pipefail)
       log "$i already in containerd"; continue
     fi
     ctr --address "$CONTAINERD_SOCK" -n k8s.io images import "$CACHE/archives/$name.tar" >/dev/null

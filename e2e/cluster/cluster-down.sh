@@ -106,7 +106,10 @@ if [ -s "$RUN/sysctl.saved" ]; then
 fi
 
 # 8. Check: nothing of ours runs, nothing is mounted.
-left=$(pids_with_arg "$E2E_DIR/")
+# (e2e/stack's OpenBao and upstreams also live under $E2E_DIR/stack/: not the cluster's, not stopped here.)
+left=$(for p in $(pids_with_arg "$E2E_DIR/"); do
+  tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | grep -qF "$E2E_DIR/stack/" || echo "$p"
+done)
 [ -z "$(pod_pids)" ] || left="$left $(pod_pids)"
 mounted=$(awk -v d="$E2E_DIR/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo)
 if [ -n "$(echo $left)" ] || [ -n "$mounted" ]; then

@@ -19,7 +19,8 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @AdditionalPrinterColumn(name = "Agent", jsonPath = ".spec.agent", type = Type.STRING)
 @AdditionalPrinterColumn(name = "Phase", jsonPath = ".status.phase", type = Type.STRING)
 @AdditionalPrinterColumn(name = "Pods", jsonPath = ".status.pods", type = Type.INTEGER)
-@AdditionalPrinterColumn(name = "Expires", jsonPath = ".status.expiresAt", type = Type.DATE)
+// A string, not a date: kubectl prints future dates as <invalid>.
+@AdditionalPrinterColumn(name = "Expires", jsonPath = ".status.expiresAt", type = Type.STRING)
 @AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = Type.DATE)
 public class AgentSession extends CustomResource<AgentSessionSpec, AgentSessionStatus> implements Namespaced {
   public static final String GROUP = "capgate.dev";

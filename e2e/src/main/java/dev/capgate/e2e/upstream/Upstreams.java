@@ -19,12 +19,19 @@ import java.util.function.Consumer;
  *
  * <pre>
  * java -cp ... dev.capgate.e2e.upstream.Upstreams --port 8443 --cert c.pem --key k.pem \
- *   --token &lt;github token&gt; --git-root /srv/git --jwks http://bao:8200/v1/identity/oidc/.well-known/keys \
- *   --mcp-token &lt;token&gt;
+ *   --token &lt;github token&gt; (or --token-file f) --git-root /srv/git --jwks http://bao:8200/v1/identity/oidc/.well-known/keys \
+ *   --mcp-token &lt;token&gt; (or --mcp-token-file f)
  * </pre>
  */
 public final class Upstreams {
   private final Map<String, Consumer<HttpServerRequest>> byHost = new LinkedHashMap<>();
+  private boolean accessLog;
+
+  /** One JSON line per request on stdout: host, method, path, status, whether it was authorized. */
+  public Upstreams withAccessLog() {
+    accessLog = true;
+    return this;
+  }
 
   public Upstreams host(String name, Consumer<HttpServerRequest> handler) {
     byHost.put(name, handler);
@@ -41,6 +48,13 @@ public final class Upstreams {
 
   private void route(HttpServerRequest request) {
     String authority = request.authority() == null ? "" : request.authority().host();
+    if (accessLog) {
+      // What arrived, never a header value: the suite greps this log for the secrets too.
+      request.response().endHandler(v -> System.out.println(new io.vertx.core.json.JsonObject()
+          .put("host", authority).put("method", request.method().name()).put("path", request.path())
+          .put("status", request.response().getStatusCode())
+          .put("authorization", request.getHeader("authorization") == null ? "absent" : "present").encode()));
+    }
     Consumer<HttpServerRequest> handler = byHost.get(authority.toLowerCase(java.util.Locale.ROOT));
     if (handler == null) {
       Responses.json(request, 404, Map.of("message", "no such host here: " + authority));
@@ -52,15 +66,27 @@ public final class Upstreams {
   public static void main(String[] args) {
     Map<String, String> flags = Flags.parse(args);
     Vertx vertx = Vertx.vertx();
-    String token = flags.get("token");
-    Upstreams upstreams = new Upstreams()
+    String token = secret(flags, "token");
+    Upstreams upstreams = new Upstreams().withAccessLog()
         .host("api.github.test", new GitHubStyleApi(token))
         .host("github.test", new GitSmartHttp(vertx, Path.of(flags.get("git-root")), token))
         .host("internal.test", new JwtCheckingApi(vertx, flags.get("jwks")))
-        .host("mcp.test", new McpServer(flags.get("mcp-token")));
+        .host("mcp.test", new McpServer(secret(flags, "mcp-token")));
     HttpServer server = upstreams.listen(vertx, flags.getOrDefault("host", "0.0.0.0"),
         Integer.parseInt(flags.getOrDefault("port", "8443")),
         Path.of(flags.get("cert")), Path.of(flags.get("key")));
     System.out.println("{\"msg\":\"upstreams listening\",\"port\":" + server.actualPort() + "}");
+  }
+
+  /** {@code --NAME value}, or {@code --NAME-file path} (keeps the value off the command line). */
+  private static String secret(Map<String, String> flags, String name) {
+    if (flags.containsKey(name + "-file")) {
+      try {
+        return java.nio.file.Files.readString(Path.of(flags.get(name + "-file"))).strip();
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+    return flags.get(name);
   }
 }

@@ -1,0 +1,151 @@
+package dev.capgate.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.capgate.testkit.ProcessResult;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Duration;
+
+/**
+ * One namespace {@code e2e-<random>} with what a platform team prepares for agents there (the
+ * service account the Vault role is bound to, the upstreams' CA for the sidecar), an AgentSession,
+ * and an agent pod that opts in with the label {@code capgate.dev/inject}. Closing it saves the
+ * pod's logs (sidecar audit included) under target/e2e-logs and deletes the namespace.
+ */
+public final class AgentSandbox implements AutoCloseable {
+  public static final String POD = "agent";
+  private final Stack stack;
+  private final Kubectl kubectl;
+  private final String namespace;
+  private final String session;
+
+  private AgentSandbox(Stack stack, String namespace, String session) {
+    this.stack = stack;
+    this.kubectl = new Kubectl(stack);
+    this.namespace = namespace;
+    this.session = session;
+  }
+
+  /**
+   * @param sessionYaml an AgentSession without metadata.namespace; {@code NAME} is replaced by the
+   *                    session's name
+   */
+  public static AgentSandbox start(String label, String sessionName, String sessionYaml) {
+    Stack stack = Stack.get();
+    String namespace = "e2e-" + label + "-" + random(5);
+    AgentSandbox box = new AgentSandbox(stack, namespace, sessionName);
+    box.prepare(sessionYaml.replace("NAME", sessionName));
+    return box;
+  }
+
+  private void prepare(String sessionYaml) {
+    long t0 = System.nanoTime();
+    kubectl.run("create", "namespace", namespace).orThrow();
+    kubectl.run("-n", namespace, "create", "serviceaccount", stack.agentServiceAccount()).orThrow();
+    kubectl.apply("""
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: %s, namespace: %s}
+        data:
+          ca.crt: |
+        %s""".formatted(stack.upstreamCaConfigMap(), namespace, stack.upstreamCaPem().strip().indent(4)));
+    kubectl.run(sessionYaml.getBytes(StandardCharsets.UTF_8), Duration.ofSeconds(60), "-n", namespace, "apply", "-f", "-").orThrow();
+    awaitPhase("Active", Duration.ofSeconds(60));
+    kubectl.create(podYaml());
+    ProcessResult ready = kubectl.run(null, Duration.ofSeconds(200), "-n", namespace, "wait", "--for=condition=Ready",
+        "pod/" + POD, "--timeout=180s");
+    if (!ready.success()) {
+      kubectl.run("-n", namespace, "describe", "pod", POD);
+      kubectl.run("-n", namespace, "logs", POD, "-c", "capgate-proxy");
+    }
+    assertThat(ready.exitCode()).as("agent pod Ready: %s", ready.stderr()).isZero();
+    Transcript.note(namespace + ": session " + session + " Active, agent pod Ready in "
+        + Duration.ofNanos(System.nanoTime() - t0).toMillis() + " ms");
+  }
+
+  private String podYaml() {
+    return """
+        apiVersion: v1
+        kind: Pod
+        metadata:
+          name: %s
+          namespace: %s
+          labels: {capgate.dev/inject: "true", capgate.dev/session: %s}
+        spec:
+          serviceAccountName: %s
+          terminationGracePeriodSeconds: 2
+          hostAliases: [{ip: "%s", hostnames: [github.test, api.github.test, internal.test, mcp.test]}]
+          containers:
+            - name: agent
+              image: capgate.local/agent:dev
+              imagePullPolicy: IfNotPresent
+              securityContext: {runAsUser: 1000, runAsNonRoot: true, allowPrivilegeEscalation: false}
+        """.formatted(POD, namespace, session, stack.agentServiceAccount(), stack.upstreamIp());
+  }
+
+  public void awaitPhase(String phase, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    String seen = "";
+    while (System.nanoTime() < deadline) {
+      seen = kubectl.run("-n", namespace, "get", "agentsession", session, "-o", "jsonpath={.status.phase}").stdout();
+      if (phase.equals(seen)) {
+        return;
+      }
+      sleep(300);
+    }
+    throw new AssertionError("session " + namespace + "/" + session + " not " + phase + " after " + timeout + " (phase " + seen + ")");
+  }
+
+  public ProcessResult sh(String script) {
+    return kubectl.sh(namespace, POD, script);
+  }
+
+  public Kubectl kubectl() {
+    return kubectl;
+  }
+
+  public String namespace() {
+    return namespace;
+  }
+
+  public String session() {
+    return session;
+  }
+
+  public String sidecarLog() {
+    return kubectl.run("-n", namespace, "logs", POD, "-c", "capgate-proxy").stdout();
+  }
+
+  @Override
+  public void close() {
+    for (String container : new String[] {"capgate-proxy", "capgate-init", "agent"}) {
+      ProcessResult logs = kubectl.run("-n", namespace, "logs", POD, "-c", container);
+      Transcript.save(namespace + "-" + container + ".log", (logs.stdout() + logs.stderr()).getBytes(StandardCharsets.UTF_8));
+    }
+    kubectl.run("-n", namespace, "get", "events", "--sort-by=.lastTimestamp");
+    kubectl.run("delete", "namespace", namespace, "--wait=false");
+    // Every output and log so far (this class's pod logs are saved above), for every secret value.
+    java.util.List<String> leaks = SecretSweep.findings(stack, kubectl);
+    assertThat(leaks).as("secret values found in outputs or logs").isEmpty();
+  }
+
+  static String random(int n) {
+    String alphabet = "bcdfghjklmnpqrstvwxz2456789";
+    SecureRandom r = new SecureRandom();
+    StringBuilder s = new StringBuilder();
+    for (int i = 0; i < n; i++) {
+      s.append(alphabet.charAt(r.nextInt(alphabet.length())));
+    }
+    return s.toString();
+  }
+
+  static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,26 @@
+package dev.capgate.e2e;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+/** The commit {@code main} points to in a bare repository of the local Git host. */
+final class GitHead {
+  private GitHead() {
+  }
+
+  static String of(Path bareRepo) {
+    try {
+      Process p = new ProcessBuilder("git", "--git-dir", bareRepo.toString(), "rev-parse", "refs/heads/main")
+          .redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+      p.waitFor();
+      return out;
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+}

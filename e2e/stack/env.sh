@@ -1,0 +1,41 @@
+# shellcheck shell=bash disable=SC2034
+# Settings of the end-to-end stack (cluster + OpenBao + upstreams + the chart); sourced by
+# stack-up.sh, stack-down.sh and hack/demo.sh. Builds on e2e/cluster/env.sh (the node, its
+# ranges, $E2E_DIR). Everything the stack writes lives under $STACK_DIR.
+source "$(dirname "${BASH_SOURCE[0]}")/../cluster/env.sh"
+
+STACK_DIR=$E2E_DIR/stack
+STACK_LOGS=$STACK_DIR/logs
+STACK_RUN=$STACK_DIR/run
+# What the JUnit suite (and anyone else) reads to find the stack: KEY=VALUE lines.
+STACK_ENV=$STACK_DIR/stack.env
+
+# OpenBao: a host process on the node address, plain HTTP (a test stack on one machine; pods
+# reach it at the node IP, agents are stopped by their sidecar's iptables before they do).
+BAO_PORT=${CAPGATE_BAO_PORT:-18200}
+BAO_CLUSTER_PORT=$((BAO_PORT + 1))
+BAO_ADDR=http://$NODE_IP:$BAO_PORT
+BAO_DIR=$STACK_DIR/openbao
+# The upstreams (Git host, GitHub-style API, JWT API, MCP): one HTTPS host process on the node
+# address, behind the selector-less Service upstreams/upstreams:443.
+UPSTREAM_PORT=${CAPGATE_UPSTREAM_PORT:-18443}
+UPSTREAM_NAMESPACE=capgate-upstreams
+UPSTREAM_HOSTS=(github.test api.github.test internal.test mcp.test)
+# The chart's release, its namespace, and the objects the stack makes for it.
+RELEASE=capgate
+SYSTEM_NAMESPACE=capgate-system
+OPERATOR_VAULT_SECRET=capgate-operator-vault
+UPSTREAM_CA_CONFIGMAP=capgate-upstream-ca
+# Vault side: the Kubernetes-auth role the sessions name, the service account agent pods run as,
+# and the namespaces that role accepts (the demo's, and the suite's e2e-<random> ones).
+VAULT_ROLE=capgate-agent
+AGENT_SERVICE_ACCOUNT=agent
+AGENT_NAMESPACES=${CAPGATE_AGENT_NAMESPACES:-agents,e2e-*}
+OIDC_ROLE=internal-api
+
+JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
+[ -x "$JAVA_HOME/bin/java" ] || JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
+HELM=$TOOLS_BIN/helm
+
+ssay() { printf '[stack %6ss] %s\n' "$(elapsed "${T0:-$(date +%s.%N)}")" "$*" >&2; }
+sdie() { printf '[stack] ERROR: %s\n' "$*" >&2; exit 1; }

@@ -1,0 +1,309 @@
+#!/usr/bin/env bash
+# Brings up the whole end-to-end stack on this machine (root, no Docker), in this order:
+#   1. OpenBao as a host process on $NODE_IP:$BAO_PORT — raft storage, initialized and unsealed,
+#      a file audit log, the Kubernetes auth method pointed at the cluster's apiserver (reviewer
+#      token by TokenRequest for an SA bound to system:auth-delegator), KV v2 `secret/` with the
+#      GitHub and MCP tokens, an identity OIDC role for the internal API, the role `capgate-agent`
+#      (audience vault) for agent pods' service account, a token for the operator (revocation);
+#   2. the upstreams (e2e/src/main/java/dev/capgate/e2e/upstream) as a host process on
+#      $NODE_IP:$UPSTREAM_PORT with their own test CA, behind the selector-less Service
+#      upstreams.capgate-upstreams:443 (no cluster DNS here: pods map the names to its ClusterIP
+#      with hostAliases, as a cluster's DNS would);
+#   3. meanwhile the single-node cluster (e2e/cluster/cluster-up.sh) and the images on its node
+#      (hack/images.sh: sidecar, operator, agent, pause, java-base); then OpenBao's Kubernetes auth;
+#   4. `helm upgrade --install capgate charts/capgate`: the operator as a pod from its image, the
+#      webhook through its Service.
+# Writes $STACK_ENV (what the JUnit suite and the demo read). Idempotent: what is up and healthy
+# stays; OpenBao and the upstreams are started fresh (new secrets) when either is not healthy.
+#   e2e/stack/stack-up.sh            (make e2e-up)     e2e/stack/stack-down.sh   (make e2e-down)
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+T0=$(date +%s.%N)
+export KUBECONFIG=$KUBECONFIG_ADMIN
+[ "$(id -u)" = 0 ] || sdie "run as root"
+for b in bao helm kubectl; do [ -x "$TOOLS_BIN/$b" ] || sdie "$TOOLS_BIN/$b missing: run 'make tools' first"; done
+for f in sidecar/target/capgate-sidecar.jar operator/target/capgate-operator.jar e2e/target/classes/dev/capgate/e2e/upstream/Upstreams.class; do
+  [ -e "$REPO_ROOT/$f" ] || sdie "$f missing: run 'make build' first"
+done
+[ -d "$REPO_ROOT/e2e/target/lib" ] || sdie "e2e/target/lib missing: run 'make build' first"
+mkdir -p "$STACK_DIR" "$STACK_LOGS" "$STACK_RUN"
+chmod 0700 "$STACK_DIR"
+
+# --- helpers ------------------------------------------------------------------------------------
+stack_pid() {  # NAME: the pid of our process NAME (pid file + command line naming $STACK_DIR)
+  local f=$STACK_RUN/$1.pid pid
+  [ -s "$f" ] || return 1
+  pid=$(cat "$f")
+  [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF -- "$STACK_DIR" || return 1
+  echo "$pid"
+}
+start_daemon() {  # NAME CMD...
+  local name=$1; shift
+  setsid "$@" > "$STACK_LOGS/$name.log" 2>&1 < /dev/null &
+  echo $! > "$STACK_RUN/$name.pid"
+}
+stop_daemon() {
+  local pid
+  if pid=$(stack_pid "$1"); then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$STACK_RUN/$1.pid"
+}
+bao_root() { cat "$BAO_DIR/root-token"; }
+# One OpenBao API call with the root token; fails (with the answer) on anything but 2xx.
+bao_api() {  # METHOD PATH [JSON]
+  local out code
+  out=$(curl -sS --max-time 30 -X "$1" -H "X-Vault-Token: $(bao_root)" ${3:+-H 'Content-Type: application/json' --data "$3"} \
+    -w '\n%{http_code}' "$BAO_ADDR/v1/$2") || sdie "OpenBao $1 $2: $out"
+  code=${out##*$'\n'}; out=${out%$'\n'*}
+  [[ $code == 2* ]] || sdie "OpenBao $1 /v1/$2 answered $code: $out"
+  printf '%s' "$out"
+}
+json_get() { python3 -c 'import json,sys; d=json.load(sys.stdin)
+for k in sys.argv[1].split("."): d=d[k]
+print(d)' "$1"; }
+json_str() { python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$1"; }
+bao_healthy() { curl -sf --max-time 2 "$BAO_ADDR/v1/sys/health" >/dev/null 2>&1; }
+upstreams_healthy() {
+  curl -s --max-time 2 -o /dev/null -w '%{http_code}' --cacert "$STACK_DIR/pki/ca.crt" \
+    --resolve "api.github.test:$UPSTREAM_PORT:$NODE_IP" "https://api.github.test:$UPSTREAM_PORT/repos/acme/repo-a" 2>/dev/null | grep -qx 401
+}
+
+# --- 1 + 2: OpenBao and the upstreams, fresh unless both are healthy ------------------------------
+fresh=0
+if stack_pid openbao >/dev/null && bao_healthy && [ -s "$BAO_DIR/root-token" ] && stack_pid upstreams >/dev/null && upstreams_healthy; then
+  ssay "OpenBao and upstreams already up"
+else
+  fresh=1
+  stop_daemon upstreams; stop_daemon openbao
+  rm -rf "$BAO_DIR" "$STACK_DIR/secrets" "$STACK_DIR/git" "$STACK_DIR/pki"
+  mkdir -p "$BAO_DIR/data" "$STACK_DIR/secrets" "$STACK_DIR/pki"
+  chmod 0700 "$BAO_DIR" "$STACK_DIR/secrets"
+
+  # Secret values of this stack: random, never printed; the suite greps every output and log for them.
+  printf 'ghp_%s' "$(openssl rand -hex 18)" > "$STACK_DIR/secrets/github-token"
+  printf 'mcp_%s' "$(openssl rand -hex 18)" > "$STACK_DIR/secrets/mcp-token"
+
+  # The upstreams' own CA (EC P-256) and one server certificate for all their names.
+  pki=$STACK_DIR/pki
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj "/CN=capgate e2e upstream CA" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+    -keyout "$pki/ca.key" -out "$pki/ca.crt" 2>/dev/null
+  sans=$(printf 'DNS:%s,' "${UPSTREAM_HOSTS[@]}"); sans=${sans%,}
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=github.test" \
+    -keyout "$pki/upstream.key" -out "$pki/upstream.csr" 2>/dev/null
+  openssl x509 -req -in "$pki/upstream.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial -days 30 \
+    -extfile <(printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' "$sans") \
+    -out "$pki/upstream.crt" 2>/dev/null
+
+  # The Git host's repositories: acme/repo-a (the agent's) and acme/repo-b (not the agent's).
+  git_root=$STACK_DIR/git; work=$(mktemp -d)
+  for repo in repo-a repo-b; do
+    git init -q --bare -b main "$git_root/acme/$repo.git"
+    git -C "$git_root/acme/$repo.git" config http.receivepack true
+    git init -q -b main "$work/$repo"
+    printf '# acme/%s\n\nIssue 42: the parser drops the last line.\n' "$repo" > "$work/$repo/README.md"
+    git -C "$work/$repo" add . && git -C "$work/$repo" -c user.name=acme -c user.email=dev@acme.test commit -qm "initial commit"
+    git -C "$work/$repo" push -q "$git_root/acme/$repo.git" main
+  done
+  rm -rf "$work"
+
+  # OpenBao: raft storage (not dev mode), one unseal key, audit log, listening on the node address.
+  cat > "$BAO_DIR/config.hcl" <<EOF
+storage "raft" {
+  path                   = "$BAO_DIR/data"
+  node_id                = "capgate-e2e"
+  performance_multiplier = 1
+}
+listener "tcp" {
+  address         = "$NODE_IP:$BAO_PORT"
+  cluster_address = "127.0.0.1:$BAO_CLUSTER_PORT"
+  tls_disable     = true
+}
+api_addr     = "$BAO_ADDR"
+cluster_addr = "http://127.0.0.1:$BAO_CLUSTER_PORT"
+ui           = false
+log_level    = "info"
+# Every request and response, secrets HMAC'd (the suite greps this file for the secret values too).
+audit "file" "file" {
+  options {
+    file_path = "$STACK_LOGS/openbao-audit.log"
+  }
+}
+EOF
+  start_daemon openbao "$TOOLS_BIN/bao" server -config="$BAO_DIR/config.hcl"
+  for _ in $(seq 1 120); do curl -s --max-time 1 "$BAO_ADDR/v1/sys/init" >/dev/null 2>&1 && break; sleep 0.25; done
+  init=$(curl -sS -X PUT --data '{"secret_shares":1,"secret_threshold":1}' "$BAO_ADDR/v1/sys/init") \
+    || { tail -20 "$STACK_LOGS/openbao.log" >&2; sdie "OpenBao did not start"; }
+  umask 077
+  echo "$init" | json_get root_token > "$BAO_DIR/root-token"
+  echo "$init" | python3 -c 'import json,sys; print(json.load(sys.stdin)["keys_base64"][0])' > "$BAO_DIR/unseal-key"
+  umask 022
+  curl -sS -X PUT --data "{\"key\":\"$(cat "$BAO_DIR/unseal-key")\"}" "$BAO_ADDR/v1/sys/unseal" >/dev/null
+  for _ in $(seq 1 120); do bao_healthy && break; sleep 0.25; done
+  bao_healthy || { tail -20 "$STACK_LOGS/openbao.log" >&2; sdie "OpenBao not active after unseal"; }
+  ssay "OpenBao initialized and unsealed at $BAO_ADDR"
+
+  # Secrets engines and their contents.
+  bao_api POST sys/mounts/secret '{"type":"kv","options":{"version":"2"}}' >/dev/null
+  for _ in $(seq 1 40); do curl -sf -H "X-Vault-Token: $(bao_root)" "$BAO_ADDR/v1/secret/config" >/dev/null && break; sleep 0.25; done
+  bao_api POST "secret/data/github/alice@example.com" "{\"data\":{\"token\":$(json_str "$(cat "$STACK_DIR/secrets/github-token")")}}" >/dev/null
+  bao_api POST "secret/data/mcp/alice@example.com" "{\"data\":{\"token\":$(json_str "$(cat "$STACK_DIR/secrets/mcp-token")")}}" >/dev/null
+  # Identity tokens for the internal API: RS256 (what it verifies), 5 minutes.
+  bao_api POST identity/oidc/key/capgate '{"algorithm":"RS256","allowed_client_ids":["*"],"verification_ttl":"1h","rotation_period":"24h"}' >/dev/null
+  bao_api POST "identity/oidc/role/$OIDC_ROLE" '{"key":"capgate","ttl":"5m","client_id":"internal.test"}' >/dev/null
+
+  # Policies: the agents' sidecars read their credentials; the operator revokes leases and tokens.
+  bao_api PUT "sys/policies/acl/$VAULT_ROLE" "$(python3 -c 'import json,sys; print(json.dumps({"policy": sys.argv[1]}))' "
+path \"secret/data/github/*\" { capabilities = [\"read\"] }
+path \"secret/data/mcp/*\" { capabilities = [\"read\"] }
+path \"identity/oidc/token/$OIDC_ROLE\" { capabilities = [\"read\"] }
+")" >/dev/null
+  # The operator's policy is the chart's: one source of truth for what it needs.
+  bao_api PUT sys/policies/acl/capgate-operator "$(python3 -c 'import json,sys; print(json.dumps({"policy": open(sys.argv[1]).read()}))' \
+    "$REPO_ROOT/charts/capgate/files/operator-vault-policy.hcl")" >/dev/null
+  bao_api POST auth/token/create-orphan '{"policies":["capgate-operator"],"ttl":"168h","display_name":"capgate-operator"}' \
+    | json_get auth.client_token > "$BAO_DIR/operator-token"
+  chmod 0600 "$BAO_DIR/operator-token"
+  ssay "OpenBao configured: kv2 secret/, identity OIDC role $OIDC_ROLE, audit log, operator token"
+
+  # The upstreams, host process: the e2e module's classes and their dependencies.
+  start_daemon upstreams "$JAVA_HOME/bin/java" -XX:+UseSerialGC -Xmx192m \
+    -cp "$REPO_ROOT/e2e/target/classes:$REPO_ROOT/e2e/target/lib/*" dev.capgate.e2e.upstream.Upstreams \
+    --host "$NODE_IP" --port "$UPSTREAM_PORT" --cert "$pki/upstream.crt" --key "$pki/upstream.key" \
+    --token-file "$STACK_DIR/secrets/github-token" --mcp-token-file "$STACK_DIR/secrets/mcp-token" \
+    --git-root "$git_root" --jwks "$BAO_ADDR/v1/identity/oidc/.well-known/keys"
+  ssay "upstreams starting (host process, pid $(cat "$STACK_RUN/upstreams.pid"))"
+fi
+
+# --- 3. cluster + images (the upstreams' JVM starts meanwhile) -----------------------------------
+"$REPO_ROOT/e2e/cluster/cluster-up.sh" 2>&1 | grep -v '^export KUBECONFIG' | sed 's/^/  /' >&2
+"$REPO_ROOT/hack/images.sh" --import sidecar operator agent > "$STACK_LOGS/images.log" 2>&1 \
+  || { cat "$STACK_LOGS/images.log" >&2; sdie "building or importing the images failed"; }
+grep -E '  (build|import) ' "$STACK_LOGS/images.log" | sed 's/^/  /' >&2 || true
+ssay "cluster and images ready"
+
+
+# --- Kubernetes auth: against this cluster (its tokens change with every fresh cluster) -----------
+kc apply -f - >/dev/null <<EOF
+apiVersion: v1
+kind: Namespace
+metadata: {name: capgate-openbao}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: token-reviewer, namespace: capgate-openbao}
+automountServiceAccountToken: false
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: capgate-openbao-token-reviewer}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: system:auth-delegator}
+subjects: [{kind: ServiceAccount, name: token-reviewer, namespace: capgate-openbao}]
+EOF
+reviewer_jwt=$(kc -n capgate-openbao create token token-reviewer --duration=720h)
+if ! bao_api GET sys/auth | python3 -c 'import json,sys; sys.exit(0 if "kubernetes/" in json.load(sys.stdin)["data"] else 1)'; then
+  bao_api POST sys/auth/kubernetes '{"type":"kubernetes"}' >/dev/null
+fi
+bao_api POST auth/kubernetes/config "$(python3 -c 'import json,sys; print(json.dumps({
+  "kubernetes_host": sys.argv[1], "kubernetes_ca_cert": open(sys.argv[2]).read(),
+  "token_reviewer_jwt": sys.argv[3], "disable_local_ca_jwt": True}))' \
+  "https://$NODE_IP:$APISERVER_PORT" "$PKI/ca.crt" "$reviewer_jwt")" >/dev/null
+bao_api POST "auth/kubernetes/role/$VAULT_ROLE" "$(python3 -c 'import json,sys; print(json.dumps({
+  "bound_service_account_names": [sys.argv[1]], "bound_service_account_namespaces": sys.argv[2].split(","),
+  "audience": "vault", "token_policies": [sys.argv[3]], "token_ttl": "1h", "token_max_ttl": "4h"}))' \
+  "$AGENT_SERVICE_ACCOUNT" "$AGENT_NAMESPACES" "$VAULT_ROLE")" >/dev/null
+ssay "OpenBao Kubernetes auth: role $VAULT_ROLE for serviceaccount $AGENT_SERVICE_ACCOUNT in $AGENT_NAMESPACES (audience vault)"
+
+# --- Kubernetes objects around the chart ---------------------------------------------------------
+# The upstreams' Service: no selector, one EndpointSlice pointing at the host process.
+kc apply -f - >/dev/null <<EOF
+apiVersion: v1
+kind: Namespace
+metadata: {name: $UPSTREAM_NAMESPACE}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: upstreams, namespace: $UPSTREAM_NAMESPACE}
+spec:
+  ports: [{name: https, port: 443, targetPort: $UPSTREAM_PORT, protocol: TCP}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: upstreams-host
+  namespace: $UPSTREAM_NAMESPACE
+  labels: {kubernetes.io/service-name: upstreams}
+addressType: IPv4
+ports: [{name: https, port: $UPSTREAM_PORT, protocol: TCP}]
+endpoints: [{addresses: ["$NODE_IP"], conditions: {ready: true}}]
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: $SYSTEM_NAMESPACE}
+EOF
+upstream_ip=$(kc -n "$UPSTREAM_NAMESPACE" get svc upstreams -o jsonpath='{.spec.clusterIP}')
+kc -n "$SYSTEM_NAMESPACE" create secret generic "$OPERATOR_VAULT_SECRET" --from-file=token="$BAO_DIR/operator-token" \
+  --dry-run=client -o yaml | kc apply -f - >/dev/null
+
+# --- 4. the chart ---------------------------------------------------------------------------------
+t_helm=$(date +%s.%N)
+"$HELM" upgrade --install "$RELEASE" "$REPO_ROOT/charts/capgate" --kubeconfig "$KUBECONFIG_ADMIN" \
+  -n "$SYSTEM_NAMESPACE" --wait --timeout 180s \
+  --set vault.address="$BAO_ADDR" \
+  --set vault.operatorToken.secretName="$OPERATOR_VAULT_SECRET" \
+  --set image.repository=capgate.local/operator --set image.tag=dev --set image.pullPolicy=Never \
+  --set sidecar.image.repository=capgate.local/sidecar --set sidecar.image.tag=dev --set sidecar.image.pullPolicy=Never \
+  --set sidecar.upstreamCA.configMap="$UPSTREAM_CA_CONFIGMAP" \
+  --set replicaCount=1 > "$STACK_LOGS/helm.log" 2>&1 \
+  || { cat "$STACK_LOGS/helm.log" >&2; kc -n "$SYSTEM_NAMESPACE" get pods -o wide >&2; kc -n "$SYSTEM_NAMESPACE" logs deploy/"$RELEASE"-operator --tail=40 >&2 || true; sdie "helm install failed"; }
+# A new operator image with the same tag: the Deployment does not change, the pod must.
+operator_image_id=$(ctr --address "$CONTAINERD_SOCK" -n k8s.io images ls 2>/dev/null | awk '$1=="capgate.local/operator:dev" {print $3}')
+# The marker lives in the cluster's run directory: a fresh cluster starts without it (no restart).
+if [ -n "$operator_image_id" ] && [ -s "$RUN/capgate-operator-image" ] && [ "$(cat "$RUN/capgate-operator-image")" != "$operator_image_id" ]; then
+  kc -n "$SYSTEM_NAMESPACE" rollout restart deploy -l app.kubernetes.io/instance="$RELEASE" >/dev/null
+  kc -n "$SYSTEM_NAMESPACE" rollout status deploy -l app.kubernetes.io/instance="$RELEASE" --timeout=180s >/dev/null
+fi
+echo "$operator_image_id" > "$RUN/capgate-operator-image"
+# Ready means the webhook answers through its Service and its caBundle is in place.
+webhook=$(kc get mutatingwebhookconfiguration -l app.kubernetes.io/instance="$RELEASE" -o name | head -1)
+[ -n "$webhook" ] || sdie "the chart made no MutatingWebhookConfiguration"
+for _ in $(seq 1 120); do
+  [ -n "$(kc get "$webhook" -o jsonpath='{.webhooks[0].clientConfig.caBundle}')" ] && break; sleep 0.5
+done
+[ -n "$(kc get "$webhook" -o jsonpath='{.webhooks[0].clientConfig.caBundle}')" ] || sdie "the operator did not set the webhook's caBundle"
+ssay "chart installed in $(elapsed "$t_helm")s: operator pod Ready, $webhook has its caBundle"
+
+for _ in $(seq 1 240); do upstreams_healthy && break; sleep 0.25; done
+upstreams_healthy || { tail -20 "$STACK_LOGS/upstreams.log" >&2; sdie "upstreams did not start"; }
+ssay "upstreams listening on $NODE_IP:$UPSTREAM_PORT (${UPSTREAM_HOSTS[*]})"
+
+cat > "$STACK_ENV.tmp" <<EOF
+# Written by e2e/stack/stack-up.sh: where the end-to-end stack is. Read by the JUnit suite
+# (dev.capgate.e2e.Stack) and hack/demo.sh; shell syntax (source it). Secret values are in files
+# named here, never inline.
+KUBECONFIG=$KUBECONFIG_ADMIN
+CAPGATE_E2E_KUBECTL=$TOOLS_BIN/kubectl
+CAPGATE_E2E_NODE_IP=$NODE_IP
+CAPGATE_E2E_APISERVER_PORT=$APISERVER_PORT
+CAPGATE_E2E_CANARY_HOST=$NODE_IP
+CAPGATE_E2E_CANARY_HOST6=$([ "$POD_IPV6" = 1 ] && echo "${POD_CIDR6%%::/*}::1")
+CAPGATE_E2E_GIT_ROOT=$STACK_DIR/git
+CAPGATE_E2E_UPSTREAM_IP=$upstream_ip
+CAPGATE_E2E_UPSTREAM_HOSTS="${UPSTREAM_HOSTS[*]}"
+CAPGATE_E2E_UPSTREAM_CA=$STACK_DIR/pki/ca.crt
+CAPGATE_E2E_UPSTREAM_CA_CONFIGMAP=$UPSTREAM_CA_CONFIGMAP
+CAPGATE_E2E_VAULT_ADDR=$BAO_ADDR
+CAPGATE_E2E_VAULT_ROOT_TOKEN_FILE=$BAO_DIR/root-token
+CAPGATE_E2E_VAULT_ROLE=$VAULT_ROLE
+CAPGATE_E2E_AGENT_SERVICE_ACCOUNT=$AGENT_SERVICE_ACCOUNT
+CAPGATE_E2E_OIDC_ROLE=$OIDC_ROLE
+CAPGATE_E2E_SYSTEM_NAMESPACE=$SYSTEM_NAMESPACE
+CAPGATE_E2E_SECRET_FILES="$STACK_DIR/secrets/github-token $STACK_DIR/secrets/mcp-token $BAO_DIR/root-token $BAO_DIR/unseal-key $BAO_DIR/operator-token"
+CAPGATE_E2E_LOG_DIRS="$STACK_LOGS $LOGS $E2E_DIR/pod-logs"
+EOF
+mv "$STACK_ENV.tmp" "$STACK_ENV"
+ssay "stack up in $(elapsed "$T0")s$([ "$fresh" = 1 ] && echo " (fresh OpenBao and upstreams)"): $STACK_ENV"
+echo "export KUBECONFIG=$KUBECONFIG_ADMIN"

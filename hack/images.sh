@@ -9,7 +9,9 @@
 #                               (nft + legacy) + jlink'd Java 25 in /opt/java + user 1337. No curl.
 #   capgate.local/sidecar:dev   sidecar/Dockerfile  FROM java-base (init + proxy modes, uid 1337)
 #   capgate.local/operator:dev  operator/Dockerfile FROM java-base (uid 1337)
-#   capgate.local/agent:dev     test agent: minbase + curl + git + python3, `sleep infinity`, uid 1000
+#   capgate.local/agent:dev     test agent: minbase + curl + git + python3 (requests, httpx, h2, pip),
+#                               nodejs + npm, a jlink'd Java 25 (HttpClient, source launcher), a static
+#                               Go net/http client (e2e/images/agent/clients), `sleep infinity`, uid 1000
 #   capgate.local/pause:3.10    the sandbox image: a static C binary (e2e/images/pause/pause.c)
 #
 # Without Docker: buildah with the vfs storage driver and chroot isolation (no daemon, no overlay
@@ -35,7 +37,12 @@ PAUSE_IMAGE=capgate.local/pause:3.10
 AGENT_IMAGE=capgate.local/agent:dev
 SIDECAR_IMAGE=capgate.local/sidecar:dev
 OPERATOR_IMAGE=capgate.local/operator:dev
-AGENT_PACKAGES="ca-certificates curl git python3"
+# The client matrix (e2e ClientMatrixE2E): Python requests/httpx (+h2), pip, Node (fetch, https), npm.
+AGENT_PACKAGES="ca-certificates curl git python3 python3-requests python3-httpx python3-h2 python3-pip nodejs"
+# apt-get, not debootstrap: npm depends on a virtual package (e2e/images/rootfs.sh).
+AGENT_APT_PACKAGES="npm"
+# The agent's Java: HttpClient, and jdk.compiler for single-file `java Fetch.java` runs.
+AGENT_JAVA_MODULES="java.base,java.net.http,jdk.compiler,jdk.crypto.ec,jdk.zipfs"
 BASE_PACKAGES="ca-certificates iptables"
 LABEL=dev.capgate.inputs
 
@@ -185,15 +192,26 @@ build_agent() {
     docker build -q --label "$LABEL=docker" -t "$AGENT_IMAGE" "$ROOT/e2e/images/agent" >/dev/null
     lap "agent (docker)"; return
   fi
-  local rootfs inputs
-  rootfs=$("$ROOT/e2e/images/rootfs.sh" agent "$AGENT_PACKAGES"); lap "rootfs agent ($(du -h "$rootfs" | cut -f1))"
-  inputs=$(printf '%s\n' "$(basename "$rootfs")" "$(sed -n '/^build_agent()/,/^}/p' "$0")" | sha256sum | cut -c1-16)
+  local rootfs inputs jre clients="$ROOT/e2e/images/agent/clients"
+  rootfs=$("$ROOT/e2e/images/rootfs.sh" agent "$AGENT_PACKAGES" "$AGENT_APT_PACKAGES"); lap "rootfs agent ($(du -h "$rootfs" | cut -f1))"
+  jre=$(jre_tarball "$AGENT_JAVA_MODULES"); lap "agent jlink runtime ($(du -h "$jre" | cut -f1))"
+  inputs=$(printf '%s\n' "$(basename "$rootfs")" "$(basename "$jre")" "$(hash_files "$clients"/Fetch.java "$clients"/gofetch/*)" \
+    "$(sed -n '/^build_agent()/,/^}/p' "$0")" | sha256sum | cut -c1-16)
   if up_to_date "$AGENT_IMAGE" "$inputs"; then log "$AGENT_IMAGE up to date"; return; fi
+  # The Go client: static, built here (no Go toolchain in the image).
+  local gobin; gobin=$(mktemp -d)
+  (cd "$clients/gofetch" && CGO_ENABLED=0 GOFLAGS=-trimpath go build -ldflags='-s -w' -o "$gobin/gofetch" .)
+  lap "go build gofetch"
   local c; c=$("${BUILDAH[@]}" from --pull=never scratch); WORKING+=("$c")
   "${BUILDAH[@]}" add "$c" "$rootfs" / >/dev/null
+  "${BUILDAH[@]}" add "$c" "$jre" / >/dev/null
+  "${BUILDAH[@]}" add --chmod 0755 "$c" "$gobin/gofetch" /usr/local/bin/gofetch >/dev/null
+  "${BUILDAH[@]}" add --chmod 0644 "$c" "$clients/Fetch.java" /opt/clients/Fetch.java >/dev/null
+  rm -rf "$gobin"
   "${BUILDAH[@]}" run "$c" -- sh -c 'groupadd -g 1000 agent && useradd -u 1000 -g 1000 -m -d /home/agent -s /bin/bash agent'
+  "${BUILDAH[@]}" run "$c" -- sh -c '/opt/java/bin/java -version && node --version && npm --version && pip --version && python3 -c "import requests, httpx, h2"' >/dev/null
   "${BUILDAH[@]}" config --user 1000:1000 --workingdir /home/agent --env HOME=/home/agent --env LANG=C.UTF-8 \
-    --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    --env JAVA_HOME=/opt/java --env PATH=/opt/java/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     --label "$LABEL=$inputs" --cmd '["sleep","infinity"]' "$c"
   "${BUILDAH[@]}" commit -q --rm "$c" "$AGENT_IMAGE" >/dev/null; WORKING=()
   lap "commit $AGENT_IMAGE"

@@ -3,7 +3,11 @@
 # packages, and caches it as a tarball outside the repo. A base image made this way needs no
 # registry and no Docker: buildah adds the tarball to an empty ("scratch") image.
 #
-#   e2e/images/rootfs.sh NAME "PKG PKG ..."   -> prints the path of the cached tarball
+#   e2e/images/rootfs.sh NAME "PKG PKG ..." ["APT-PKG ..."]   -> prints the path of the cached tarball
+#
+# APT-PKG: installed afterwards with apt-get inside the new root. For packages whose dependencies
+# debootstrap's simple resolver cannot follow (virtual packages: `npm` needs
+# node-npm-normalize-package-bin, which only another package provides); their .debs are cached too.
 #
 # The cache key is the name, the package list and this script's own content, so changing either
 # rebuilds; the .deb files are cached as well (debootstrap --cache-dir), so a rebuild downloads
@@ -12,12 +16,13 @@ set -euo pipefail
 
 NAME=$1
 PACKAGES=${2:-}
+APT_PACKAGES=${3:-}
 SUITE=${DEBIAN_SUITE:-bookworm}
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 CACHE=${CAPGATE_IMAGE_CACHE:-$HOME/.cache/capgate/images}
 mkdir -p "$CACHE/debs" "$CACHE/rootfs"
 
-key=$(printf '%s\n' "$NAME" "$SUITE" "$PACKAGES" "$(cat "$0")" | sha256sum | cut -c1-16)
+key=$(printf '%s\n' "$NAME" "$SUITE" "$PACKAGES" "$APT_PACKAGES" "$(cat "$0")" | sha256sum | cut -c1-16)
 out="$CACHE/rootfs/$NAME-$SUITE-$key.tar"
 if [ -s "$out" ]; then echo "$out"; exit 0; fi
 
@@ -26,7 +31,7 @@ work=$(mktemp -d "$CACHE/rootfs/.work-$NAME.XXXXXX")
 # debootstrap mounts proc/sys inside the target; an interrupted run must not leave them behind,
 # or the rm below would walk into the host's /proc and /sys.
 cleanup() {
-  for m in proc sys dev/pts dev; do umount -l "$work/root/$m" 2>/dev/null || true; done
+  for m in var/cache/apt/archives proc sys dev/pts dev; do umount -l "$work/root/$m" 2>/dev/null || true; done
   rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT
@@ -38,6 +43,16 @@ debootstrap --variant=minbase ${include:+--include="$include"} --cache-dir="$CAC
   || { tail -30 "$work/debootstrap.log" >&2; exit 1; }
 
 r=$work/root
+if [ -n "$APT_PACKAGES" ]; then
+  echo "[rootfs] apt-get install $APT_PACKAGES" >&2
+  mkdir -p "$CACHE/apt-archives/partial"
+  mount --bind "$CACHE/apt-archives" "$r/var/cache/apt/archives"
+  cp /etc/resolv.conf "$r/etc/resolv.conf"
+  # shellcheck disable=SC2086
+  chroot "$r" sh -c "apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $APT_PACKAGES" \
+    >> "$work/debootstrap.log" 2>&1 || { umount -l "$r/var/cache/apt/archives"; tail -30 "$work/debootstrap.log" >&2; exit 1; }
+  umount -l "$r/var/cache/apt/archives"
+fi
 # Images carry what runs, not what documents it: docs, man pages, locales and apt's indexes go
 # (copyright files stay, Debian's licences ask for them).
 find "$r/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete 2>/dev/null || true

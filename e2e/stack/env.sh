@@ -16,11 +16,11 @@ BAO_PORT=${CAPGATE_BAO_PORT:-18200}
 BAO_CLUSTER_PORT=$((BAO_PORT + 1))
 BAO_ADDR=http://$NODE_IP:$BAO_PORT
 BAO_DIR=$STACK_DIR/openbao
-# The upstreams (Git host, GitHub-style API, JWT API, MCP): one HTTPS host process on the node
+# The upstreams (Git host, GitHub-style API, JWT API, MCP, package sources): one HTTPS host process on the node
 # address, behind the selector-less Service upstreams/upstreams:443.
 UPSTREAM_PORT=${CAPGATE_UPSTREAM_PORT:-18443}
 UPSTREAM_NAMESPACE=capgate-upstreams
-UPSTREAM_HOSTS=(github.test api.github.test internal.test mcp.test)
+UPSTREAM_HOSTS=(github.test api.github.test internal.test mcp.test pypi.test pypi-direct.test registry.npm.test)
 # The chart's release, its namespace, and the objects the stack makes for it.
 RELEASE=capgate
 SYSTEM_NAMESPACE=capgate-system

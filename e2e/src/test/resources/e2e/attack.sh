@@ -19,8 +19,10 @@ expect() {  # NAME CONDITION-STATUS DETAIL: ok when the condition (a command run
 }
 section() { printf '\n=== %s\n' "$*"; }
 # GitHub and MCP tokens of this stack, Vault/OpenBao service tokens (hvs.*, s.* of 24 characters
-# with digits), private keys.
-TOKEN_PATTERN='ghp_[A-Za-z0-9]{8,}|mcp_[a-f0-9]{8,}|hvs\.[A-Za-z0-9_-]{20,}|(^|[^A-Za-z0-9_.])s\.[A-Za-z0-9]*[0-9][A-Za-z0-9]*|-----BEGIN [A-Z ]*PRIVATE KEY-----'
+# with digits), private keys: a PEM header that ends its line (a key file) or is followed by key
+# material (a key pasted into JSON/ini with "\n" escapes) — not a documentation example such as
+# npm's `key="-----BEGIN PRIVATE KEY-----\\nXXXX\\n..."` (the agent image carries npm).
+TOKEN_PATTERN='ghp_[A-Za-z0-9]{8,}|mcp_[a-f0-9]{8,}|hvs\.[A-Za-z0-9_-]{20,}|(^|[^A-Za-z0-9_.])s\.[A-Za-z0-9]*[0-9][A-Za-z0-9]*|-----BEGIN [A-Z ]*PRIVATE KEY-----($|\\*n?[A-Za-z0-9+/]{16})'
 
 section "1. loot: environment, files, processes, tokens"
 env | sort

@@ -75,13 +75,14 @@ public final class AgentSandbox implements AutoCloseable {
         spec:
           serviceAccountName: %s
           terminationGracePeriodSeconds: 2
-          hostAliases: [{ip: "%s", hostnames: [github.test, api.github.test, internal.test, mcp.test]}]
+          hostAliases: [{ip: "%s", hostnames: [%s]}]
           containers:
             - name: agent
               image: capgate.local/agent:dev
               imagePullPolicy: IfNotPresent
               securityContext: {runAsUser: 1000, runAsNonRoot: true, allowPrivilegeEscalation: false}
-        """.formatted(POD, namespace, session, stack.agentServiceAccount(), stack.upstreamIp());
+        """.formatted(POD, namespace, session, stack.agentServiceAccount(), stack.upstreamIp(),
+            String.join(", ", stack.valueOr("CAPGATE_E2E_UPSTREAM_HOSTS", "github.test api.github.test internal.test mcp.test").split(" ")));
   }
 
   public void awaitPhase(String phase, Duration timeout) {

@@ -14,7 +14,8 @@ import java.util.function.Consumer;
  * The private upstreams an agent reaches through Capgate in the end-to-end scenarios and the demo,
  * on one HTTPS port, routed by Host: a Git host (real {@code git http-backend} behind a front that
  * checks the token), a REST API in the style of GitHub's, an internal API that verifies
- * OpenBao-issued JWTs, and a remote MCP server over HTTP. Each one checks its credential for real:
+ * OpenBao-issued JWTs, a remote MCP server over HTTP, and package sources (a PEP 503 index, an npm
+ * registry: {@link PackageIndexes}). Each one checks its credential for real:
  * a request that arrives without what Capgate injects fails here too.
  *
  * <pre>
@@ -52,7 +53,7 @@ public final class Upstreams {
       // What arrived, never a header value: the suite greps this log for the secrets too.
       request.response().endHandler(v -> System.out.println(new io.vertx.core.json.JsonObject()
           .put("host", authority).put("method", request.method().name()).put("path", request.path())
-          .put("status", request.response().getStatusCode())
+          .put("status", request.response().getStatusCode()).put("version", request.version().alpnName())
           .put("authorization", request.getHeader("authorization") == null ? "absent" : "present").encode()));
     }
     Consumer<HttpServerRequest> handler = byHost.get(authority.toLowerCase(java.util.Locale.ROOT));
@@ -71,7 +72,12 @@ public final class Upstreams {
         .host("api.github.test", new GitHubStyleApi(token))
         .host("github.test", new GitSmartHttp(vertx, Path.of(flags.get("git-root")), token))
         .host("internal.test", new JwtCheckingApi(vertx, flags.get("jwks")))
-        .host("mcp.test", new McpServer(secret(flags, "mcp-token")));
+        .host("mcp.test", new McpServer(secret(flags, "mcp-token")))
+        // Package sources of the client matrix: a PEP 503 index that checks the injected token,
+        // the same index open (for a tls: passthrough rule: nothing can be injected there), npm.
+        .host("pypi.test", PackageIndexes.pypi(token))
+        .host("pypi-direct.test", PackageIndexes.pypi(null))
+        .host("registry.npm.test", PackageIndexes.npm(token));
     HttpServer server = upstreams.listen(vertx, flags.getOrDefault("host", "0.0.0.0"),
         Integer.parseInt(flags.getOrDefault("port", "8443")),
         Path.of(flags.get("cert")), Path.of(flags.get("key")));

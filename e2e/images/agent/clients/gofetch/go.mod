@@ -1,0 +1,3 @@
+module capgate.dev/e2e/gofetch
+
+go 1.24

@@ -288,6 +288,13 @@ class PlaceholderIT {
   }
 
   private static void assertExfiltrationAudited(String host, String credential, String where) {
+    // The audit line is written when the exchange ends (for a body, after the upstream request is
+    // cut), by the audit writer thread: it may land a moment after the agent saw its 403.
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(100))
+        .untilAsserted(() -> assertExfiltrationAuditedNow(host, credential, where));
+  }
+
+  private static void assertExfiltrationAuditedNow(String host, String credential, String where) {
     List<JsonObject> lines = new ArrayList<>();
     for (String line : pod.log("sidecar.log").lines().toList()) {
       if (line.startsWith("{") && line.contains("\"decision\":\"deny\"")) {

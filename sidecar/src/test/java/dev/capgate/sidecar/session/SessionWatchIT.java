@@ -163,6 +163,7 @@ class SessionWatchIT {
     await().atMost(WAIT).pollInterval(Duration.ofMillis(5)).until(sidecar::denying);
     long seen = System.nanoTime();
 
+    await().atMost(WAIT).until(() -> !sidecar.revocationNanos().isEmpty());
     assertThat(sidecar.revocationNanos()).as("the data plane's listener (closes open connections) ran").hasSize(1);
     System.out.printf("[measured] delete → revoked (listener ran) after %d ms; observed by the test after %d ms%n",
         millisSince(t0, sidecar.revocationNanos().getFirst()), millisSince(t0, seen));
@@ -182,6 +183,8 @@ class SessionWatchIT {
     long t0 = System.nanoTime();
     Sessions.setPhase(admin, namespace, "revoked", Phase.Revoked);
     await().atMost(WAIT).pollInterval(Duration.ofMillis(5)).until(sidecar::denying);
+    // Denying starts as the policy is swapped; the listeners (closing connections) run just after.
+    await().atMost(WAIT).until(() -> !sidecar.revocationNanos().isEmpty());
     System.out.printf("[measured] phase Revoked → revoked after %d ms%n",
         millisSince(t0, sidecar.revocationNanos().getFirst()));
     assertThat(sidecar.policies().problem()).contains("is Revoked");
@@ -218,6 +221,7 @@ class SessionWatchIT {
       long stopped = System.nanoTime();
       boolean heldAfterStop = sidecar.allows("/a/x");
       await().atMost(WAIT).pollInterval(Duration.ofMillis(20)).until(sidecar::denying);
+      await().atMost(WAIT).until(() -> !sidecar.revocationNanos().isEmpty());
       long revoked = sidecar.revocationNanos().getFirst();
       System.out.printf("[measured] API server stop began at 0 ms, finished at %d ms (policy still in force: %s);"
               + " policy revoked at %d ms (grace 3 s)%n",

@@ -137,6 +137,9 @@ class HardHostsIT {
   }
 
   private static JsonObject auditLine(String host, String reasonPrefix) {
+    // Audit lines are written by a writer thread when the connection ends: wait for them.
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+        .until(() -> !auditLines(host, reasonPrefix).isEmpty());
     List<JsonObject> lines = auditLines(host, reasonPrefix);
     assertThat(lines).as(pod.log("sidecar.log")).isNotEmpty();
     return lines.getLast();

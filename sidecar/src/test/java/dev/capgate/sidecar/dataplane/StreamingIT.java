@@ -190,7 +190,8 @@ class StreamingIT {
     assertThat(headerValues(saw, "authorization")).containsExactly("Bearer " + SECRET);
     // A credential went in: no compression, or the scrubber could not see an echoed value.
     assertThat(headerValues(saw, "sec-websocket-extensions")).isEmpty();
-    assertThat(pod.log("sidecar.log")).contains("\"upstreamStatus\":101", "upgraded to websocket");
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() ->
+        assertThat(pod.log("sidecar.log")).contains("\"upstreamStatus\":101", "upgraded to websocket"));
   }
 
   @Test

@@ -145,7 +145,8 @@ class UpstreamProxyIT {
         assertThat(Files.readString(log)).as(log.toString()).doesNotContain(SECRET).doesNotContain(ConnectProxy.PASSWORD);
       }
     }
-    assertThat(pod.log("sidecar.log")).contains("through the HTTP CONNECT proxy 198.18.0.2:3128 (as capgate-svc)");
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
+        pod.log("sidecar.log")).contains("through the HTTP CONNECT proxy 198.18.0.2:3128 (as capgate-svc)"));
   }
 
   // ------------------------------------------------------------------ helpers

@@ -1,0 +1,197 @@
+package dev.capgate.bench;
+
+import dev.capgate.sidecar.netns.Command;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * {@code make bench}: runs the sections, prints their tables, writes
+ * {@code target/bench/results.json} (and {@code results.md}) in the bench module's directory.
+ *
+ * <pre>
+ *   Bench [--sections dataplane,controlplane,memory] [--duration 10] [--warm-up 5] [--pods 200]
+ *         [--trials 20] [--sidecars 3] [--starts 10] [--sessions 1000] [--no-peers] [--quick]
+ * </pre>
+ * Needs root (network namespaces, iptables), h2load, squid-openssl, a mitmproxy venv
+ * ({@code bench/bench-tools.sh} installs them) and the tools of {@code make tools}.
+ */
+public final class Bench {
+  static final List<String> IMAGE_JVM_FLAGS = List.of("-XX:+UseSerialGC", "-XX:MaxRAMPercentage=75",
+      "-XX:+ExitOnOutOfMemoryError");
+
+  private Bench() {
+  }
+
+  static void say(String line) {
+    System.out.println("[bench " + Instant.now().toString().substring(11, 19) + "] " + line);
+    System.out.flush();
+  }
+
+  public static void main(String[] args) throws Exception {
+    Options o = Options.parse(args);
+    Path out = Path.of("target", "bench").toAbsolutePath();
+    Files.createDirectories(out);
+    JsonObject results = new JsonObject();
+    results.put("machine", machine());
+    say("Capgate benchmarks — " + results.getJsonObject("machine").getString("summary"));
+    List<Section> sections = new ArrayList<>();
+    DataPlaneBench data = null;
+    ControlPlaneBench control = null;
+    try {
+      if (o.sections.contains("dataplane")) {
+        Section s = new Section("data plane");
+        sections.add(s);
+        try {
+          data = new DataPlaneBench(new DataPlaneBench.Options(o.duration, o.warmUp, o.sidecarJar, o.mitmVenv,
+              sidecarFlags(), o.peers), s);
+          data.run();
+        } catch (Exception e) {
+          failed(s, e);
+        }
+        s.end();
+      }
+      if (o.sections.contains("controlplane") || o.sections.contains("memory")) {
+        control = new ControlPlaneBench(new ControlPlaneBench.Options(o.pods, o.trials, o.sidecars, o.starts,
+            o.sessions, o.sidecarJar, o.operatorJar, sidecarFlags(), o.sections.contains("controlplane"),
+            o.sections.contains("memory")), sections);
+        control.run();
+      }
+    } finally {
+      Section targets = new Section("targets");
+      sections.add(targets);
+      Targets.print(targets, data, control);
+      targets.end();
+      JsonObject bySection = new JsonObject();
+      for (Section s : sections) {
+        bySection.put(s.name.replace(' ', '-'), s.json);
+      }
+      results.put("sections", bySection);
+      results.put("finishedAt", Instant.now().toString());
+      results.put("loadAverageAtEnd", Proc.loadAverage());
+      Files.writeString(out.resolve("results.json"), results.encodePrettily());
+      StringBuilder md = new StringBuilder();
+      for (Section s : sections) {
+        for (Table t : s.tables) {
+          md.append("**").append(t.title()).append("**\n\n").append(t.markdown()).append('\n');
+        }
+      }
+      Files.writeString(out.resolve("results.md"), md);
+      say("wrote " + out.resolve("results.json") + " and results.md");
+    }
+    System.exit(0);
+  }
+
+  /** The sidecar image's JVM flags, with the pod's 256 MiB memory limit as the JVM's RAM. */
+  static List<String> sidecarFlags() {
+    List<String> flags = new ArrayList<>(IMAGE_JVM_FLAGS);
+    flags.add("-XX:MaxRAM=256m");
+    return flags;
+  }
+
+  private static void failed(Section s, Exception e) {
+    say(s.name + " FAILED: " + e);
+    e.printStackTrace(System.out);
+    s.json.put("error", String.valueOf(e));
+  }
+
+  private static JsonObject machine() {
+    String cpu = Command.run(List.of("sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2")).stdout().strip();
+    int cores = Runtime.getRuntime().availableProcessors();
+    String mem = Command.run(List.of("sh", "-c", "grep MemTotal /proc/meminfo | awk '{print int($2/1024)}'")).stdout()
+        .strip();
+    String kernel = Command.run(List.of("uname", "-r")).stdout().strip();
+    String java = System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version");
+    return new JsonObject()
+        .put("summary", cores + " cores (" + cpu + "), " + mem + " MiB, Linux " + kernel + ", " + java
+            + "; load average " + Proc.loadAverage())
+        .put("cores", cores).put("cpu", cpu).put("memoryMiB", mem).put("kernel", kernel).put("java", java)
+        .put("loadAverageAtStart", Proc.loadAverage()).put("startedAt", Instant.now().toString())
+        .put("note", "shared machine: other work may run at the same time; see the load averages per section");
+  }
+
+  /** Command-line options. */
+  static final class Options {
+    Set<String> sections = Set.of("dataplane", "controlplane", "memory");
+    Duration duration = Duration.ofSeconds(10);
+    Duration warmUp = Duration.ofSeconds(20);
+    int pods = 200;
+    int trials = 20;
+    int sidecars = 3;
+    int starts = 10;
+    int sessions = 1000;
+    boolean peers = true;
+    Path sidecarJar = Path.of(System.getProperty("capgate.bench.sidecarJar", "../sidecar/target/capgate-sidecar.jar"))
+        .toAbsolutePath().normalize();
+    Path operatorJar = Path.of(System.getProperty("capgate.bench.operatorJar",
+        "../operator/target/capgate-operator.jar")).toAbsolutePath().normalize();
+    Path mitmVenv = Path.of(System.getenv().getOrDefault("CAPGATE_BENCH_CACHE", "/var/cache/capgate/bench"),
+        "mitmproxy-venv");
+
+    static Options parse(String[] args) {
+      Options o = new Options();
+      for (int i = 0; i < args.length; i++) {
+        String a = args[i];
+        switch (a) {
+          case "--sections" -> o.sections = Set.copyOf(Arrays.asList(args[++i].split(",")));
+          case "--duration" -> o.duration = Duration.ofSeconds(Long.parseLong(args[++i]));
+          case "--warm-up" -> o.warmUp = Duration.ofSeconds(Long.parseLong(args[++i]));
+          case "--pods" -> o.pods = Integer.parseInt(args[++i]);
+          case "--trials" -> o.trials = Integer.parseInt(args[++i]);
+          case "--sidecars" -> o.sidecars = Integer.parseInt(args[++i]);
+          case "--starts" -> o.starts = Integer.parseInt(args[++i]);
+          case "--sessions" -> o.sessions = Integer.parseInt(args[++i]);
+          case "--no-peers" -> o.peers = false;
+          case "--quick" -> {
+            o.duration = Duration.ofSeconds(3);
+            o.warmUp = Duration.ofSeconds(2);
+            o.pods = 20;
+            o.trials = 3;
+            o.starts = 2;
+            o.sessions = 50;
+          }
+          default -> throw new IllegalArgumentException("unknown option " + a + " (see Bench's javadoc)");
+        }
+      }
+      for (Path p : List.of(o.sidecarJar, o.operatorJar)) {
+        if (!Files.exists(p)) {
+          throw new IllegalStateException(p + " is missing: build first (make build)");
+        }
+      }
+      // Run copies: a build in another shell must not swap a jar under a running process.
+      o.sidecarJar = snapshot(o.sidecarJar, "sidecar");
+      o.operatorJar = snapshot(o.operatorJar, "operator");
+      return o;
+    }
+  }
+
+  /** Copies {@code jar} and the lib/ beside it to target/bench/jars/{@code name}/; returns the copy. */
+  static Path snapshot(Path jar, String name) {
+    try {
+      Path dir = Path.of("target", "bench", "jars", name).toAbsolutePath();
+      if (Files.exists(dir)) {
+        try (var walk = Files.walk(dir)) {
+          walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+      }
+      Files.createDirectories(dir.resolve("lib"));
+      try (var libs = Files.list(jar.resolveSibling("lib"))) {
+        for (Path lib : libs.toList()) {
+          Files.copy(lib, dir.resolve("lib").resolve(lib.getFileName()));
+        }
+      }
+      Path copy = Files.copy(jar, dir.resolve(jar.getFileName()));
+      // Readable by the proxy's uid on the way down (target/ is root's).
+      Command.run(List.of("chmod", "-R", "a+rX", Path.of("target").toAbsolutePath().toString())).requireSuccess();
+      return copy;
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+}

@@ -1,0 +1,115 @@
+package dev.capgate.bench;
+
+import dev.capgate.testkit.KubeControlPlane;
+import dev.capgate.testkit.OpenBaoServer;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The operator jar in a process of its own (its RSS is what the memory section reports), with the
+ * image's JVM flags and the chart's 512 MiB memory limit as the JVM's RAM, against the bench's
+ * real API server and OpenBao, its webhook registered at https://127.0.0.1:&lt;port&gt;/mutate.
+ */
+final class OperatorProcess implements AutoCloseable {
+  static final String NAMESPACE = "capgate-system";
+  static final String WEBHOOK_CONFIGURATION = "capgate-injector-bench";
+
+  private final Process process;
+  private final Path log;
+
+  private OperatorProcess(Process process, Path log) {
+    this.process = process;
+    this.log = log;
+  }
+
+  static OperatorProcess start(KubeControlPlane kube, OpenBaoServer bao, Path jar, Path dir) {
+    KubernetesClient client = kube.client();
+    client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NAMESPACE).endMetadata().build())
+        .createOr(NonDeletingOperation::update);
+    int port = freePort();
+    Map<String, String> env = new HashMap<>();
+    env.put("KUBECONFIG", kube.kubeconfig().toString());
+    env.put("CAPGATE_NAMESPACE", NAMESPACE);
+    env.put("CAPGATE_SIDECAR_IMAGE", "capgate/sidecar:bench");
+    env.put("CAPGATE_VAULT_ADDR", bao.address());
+    env.put("CAPGATE_OPERATOR_VAULT_TOKEN", bao.rootToken());
+    env.put("CAPGATE_WEBHOOK_HOST", "127.0.0.1");
+    env.put("CAPGATE_WEBHOOK_PORT", Integer.toString(port));
+    env.put("CAPGATE_WEBHOOK_URL", "https://127.0.0.1:" + port + "/mutate");
+    env.put("CAPGATE_WEBHOOK_CERT_NAMES", "127.0.0.1");
+    env.put("CAPGATE_WEBHOOK_CONFIGURATION", WEBHOOK_CONFIGURATION);
+    env.put("CAPGATE_LEADER_ELECTION", "false");
+    env.put("CAPGATE_ORPHANED_CA_GRACE", "10m");
+    List<String> cmd = new ArrayList<>(List.of(BenchPod.JAVA));
+    cmd.addAll(Bench.IMAGE_JVM_FLAGS);
+    cmd.add("-XX:MaxRAM=512m");
+    // Extra diagnostics flags (e.g. -XX:NativeMemoryTracking=summary), none by default.
+    String extra = System.getProperty("capgate.bench.operatorJvmFlags", "").strip();
+    if (!extra.isEmpty()) {
+      cmd.addAll(List.of(extra.split("\\s+")));
+    }
+    cmd.addAll(List.of("-jar", jar.toString()));
+    Path log = dir.resolve("operator.log");
+    try {
+      ProcessBuilder b = new ProcessBuilder(cmd).redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+      b.environment().putAll(env);
+      OperatorProcess operator = new OperatorProcess(b.start(), log);
+      operator.awaitWebhook(client);
+      return operator;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  long pid() {
+    return process.pid();
+  }
+
+  private void awaitWebhook(KubernetesClient client) {
+    Instant deadline = Instant.now().plus(Duration.ofSeconds(120));
+    while (Instant.now().isBefore(deadline)) {
+      if (!process.isAlive()) {
+        throw new IllegalStateException("operator exited with " + process.exitValue() + ":\n" + BenchPod.tail(log));
+      }
+      if (client.admissionRegistration().v1().mutatingWebhookConfigurations().withName(WEBHOOK_CONFIGURATION)
+          .get() != null) {
+        return;
+      }
+      sleep(200);
+    }
+    throw new IllegalStateException("operator registered no webhook within 120 s:\n" + BenchPod.tail(log));
+  }
+
+  private static int freePort() {
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public void close() {
+    BenchPod.stop(process);
+  }
+}

@@ -79,8 +79,10 @@ class LeaderElectionIT {
     long start = System.nanoTime();
     first.close();
     replicas.remove(first);
+    // Released, not expired: the bound is well under the 15 s lease duration.
     await("the second replica leads").atMost(Duration.ofSeconds(10)).until(second::isLeader);
-    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+    System.out.printf("[measured] leadership moved %d ms after the leader stopped%n",
+        Duration.ofNanos(System.nanoTime() - start).toMillis());
     assertThat(holder()).isEqualTo(second.identity());
     await("the new leader reconciles").atMost(Duration.ofSeconds(30)).until(() -> second.reconciliations() > 0);
     assertInjects(second, "capgate/sidecar:replica-2", "via-second-again");

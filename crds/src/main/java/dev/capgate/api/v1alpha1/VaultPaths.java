@@ -7,8 +7,7 @@ import java.util.List;
  * A credential's Vault path as the sidecar reads it: {@code {{user}}}, {@code {{agent}}},
  * {@code {{session}}} (the AgentSession's name) and {@code {{namespace}}} filled in. Shared by the
  * operator, which must know which lease ids a session's sidecars can have created (it revokes only
- * those), and the sidecar, whose {@code dev.capgate.sidecar.vault.VaultPathTemplate} implements the
- * same rules and should delegate here.
+ * those), and the sidecar, which reads them.
  *
  * <p>A value must be one safe path segment ({@code A-Z a-z 0-9 . _ @ + -}, not "." or "..",
  * nothing containing ".."), so that no session field can steer a read to another secret

@@ -80,10 +80,6 @@ final class SecretScrubber {
   }
 
   /** The secrets to hide for one injected header: its value, the part after the scheme, the raw value. */
-  static SecretScrubber forInjection(String rawValue, String headerValue) {
-    return new SecretScrubber(secretsOf(rawValue, headerValue));
-  }
-
   static List<String> secretsOf(String rawValue, String headerValue) {
     List<String> secrets = new ArrayList<>();
     secrets.add(rawValue);

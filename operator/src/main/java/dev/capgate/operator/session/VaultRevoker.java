@@ -61,7 +61,7 @@ public final class VaultRevoker {
   /** Who the token of this accessor was issued to; empty when Vault knows no such accessor (gone). */
   public Optional<TokenOrigin> lookupAccessor(String accessor) {
     HttpResponse<String> response = send("POST", "/v1/auth/token/lookup-accessor",
-        "{\"accessor\":" + json(accessor) + "}", "look up token accessor " + accessor);
+        json("accessor", accessor), "look up token accessor " + accessor);
     int status = response.statusCode();
     if (status / 100 == 2) {
       return Optional.of(origin(response.body(), accessor));
@@ -94,12 +94,12 @@ public final class VaultRevoker {
   }
 
   public void revokeLease(String leaseId) {
-    call("PUT", "/v1/sys/leases/revoke", "{\"lease_id\":" + json(leaseId) + "}", "lease " + leaseId);
+    call("PUT", "/v1/sys/leases/revoke", json("lease_id", leaseId), "lease " + leaseId);
   }
 
   public void revokeAccessor(String accessor) {
     // The accessor identifies the token without being it; it is safe to log.
-    call("POST", "/v1/auth/token/revoke-accessor", "{\"accessor\":" + json(accessor) + "}", "token accessor " + accessor);
+    call("POST", "/v1/auth/token/revoke-accessor", json("accessor", accessor), "token accessor " + accessor);
   }
 
   private void call(String method, String path, String body, String what) {
@@ -139,21 +139,9 @@ public final class VaultRevoker {
     return body == null ? "" : body.length() > 300 ? body.substring(0, 300) + "..." : body;
   }
 
-  private static String json(String value) {
-    StringBuilder out = new StringBuilder("\"");
-    for (char c : value.toCharArray()) {
-      switch (c) {
-        case '"' -> out.append("\\\"");
-        case '\\' -> out.append("\\\\");
-        default -> {
-          if (c < 0x20) {
-            out.append(String.format("\\u%04x", (int) c));
-          } else {
-            out.append(c);
-          }
-        }
-      }
-    }
-    return out.append('"').toString();
+  /** A one-field JSON body, written by the Kubernetes client's serializer (whatever the value holds). */
+  private static String json(String field, String value) {
+    return io.fabric8.kubernetes.client.utils.Serialization.asJson(java.util.Map.of(field, value));
   }
+
 }

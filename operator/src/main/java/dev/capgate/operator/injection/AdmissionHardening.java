@@ -1,6 +1,7 @@
 package dev.capgate.operator.injection;
 
 import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.EphemeralContainer;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodSecurityContext;
@@ -11,7 +12,6 @@ import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.VolumeProjection;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
 
@@ -24,8 +24,6 @@ import java.util.Set;
  * containers are all containers and init containers except Capgate's own two.
  */
 public final class AdmissionHardening {
-  /** Capabilities that reach the pod's network stack or everything: iptables could be rewritten. */
-  static final Set<String> FORBIDDEN_CAPABILITIES = Set.of("NET_ADMIN", "NET_RAW", "SYS_ADMIN", "ALL");
   static final String CA_SECRET_PREFIX = "capgate-ca-";
 
   private AdmissionHardening() {
@@ -44,28 +42,63 @@ public final class AdmissionHardening {
     if (Boolean.TRUE.equals(spec.getShareProcessNamespace())) {
       found.add("spec.shareProcessNamespace is true: agent containers could read the sidecar's files and memory through /proc");
     }
-    if (PodMarkers.isInjected(pod)) {
-      found.addAll(capgateContainersIntact(spec));
+    if (Boolean.TRUE.equals(spec.getHostIPC())) {
+      found.add("spec.hostIPC is true: agent containers would share the node's IPC namespace (shared memory of"
+          + " processes outside the pod)");
     }
+    found.addAll(podGroupViolations(spec.getSecurityContext()));
     for (Container c : PodInjector.agentContainers(spec)) {
-      found.addAll(containerViolations(new View("container", c.getName(), c.getSecurityContext(), c.getVolumeMounts()), spec));
+      found.addAll(containerViolations(new View("container", c.getName(), c.getSecurityContext(), c.getVolumeMounts(),
+          c.getPorts()), spec));
     }
     return found;
   }
 
-  /** Violations of ephemeral containers added to a running injected pod (kubectl debug). */
+  /** The pod-level groups: the sidecar's uid is its gid too; no agent process shares it. */
+  private static List<String> podGroupViolations(PodSecurityContext sc) {
+    List<String> found = new ArrayList<>();
+    if (sc == null) {
+      return found;
+    }
+    if (Objects.equals(sc.getFsGroup(), SidecarContract.PROXY_UID)) {
+      found.add("spec.securityContext.fsGroup is " + SidecarContract.PROXY_UID + ", the capgate sidecar's group: use another gid");
+    }
+    if (sc.getSupplementalGroups() != null && sc.getSupplementalGroups().contains(SidecarContract.PROXY_UID)) {
+      found.add("spec.securityContext.supplementalGroups contains " + SidecarContract.PROXY_UID
+          + ", the capgate sidecar's group: use another gid");
+    }
+    return found;
+  }
+
+  /** Violations of the ephemeral containers of a running injected pod (kubectl debug). */
   public static List<String> ephemeralViolations(Pod pod) {
+    return ephemeralViolations(pod, null);
+  }
+
+  /**
+   * Violations of the ephemeral containers added to a running injected pod (kubectl debug): those
+   * not in {@code before} (may be null: all). Ephemeral containers, once added, cannot change.
+   */
+  public static List<String> ephemeralViolations(Pod pod, Pod before) {
     PodSpec spec = pod.getSpec();
     List<String> found = new ArrayList<>();
     if (spec.getEphemeralContainers() == null) {
       return found;
     }
+    Set<String> existing = new java.util.HashSet<>();
+    if (before != null && before.getSpec() != null && before.getSpec().getEphemeralContainers() != null) {
+      before.getSpec().getEphemeralContainers().forEach(e -> existing.add(e.getName()));
+    }
     for (EphemeralContainer e : spec.getEphemeralContainers()) {
+      if (existing.contains(e.getName())) {
+        continue;
+      }
       if (e.getTargetContainerName() != null && PodInjector.CAPGATE_CONTAINERS.contains(e.getTargetContainerName())) {
         found.add("ephemeral container \"" + e.getName() + "\" targets \"" + e.getTargetContainerName()
             + "\": it would share the sidecar's processes and read its CA key");
       }
-      found.addAll(containerViolations(new View("ephemeral container", e.getName(), e.getSecurityContext(), e.getVolumeMounts()), spec));
+      found.addAll(containerViolations(new View("ephemeral container", e.getName(), e.getSecurityContext(), e.getVolumeMounts(),
+          e.getPorts()), spec));
     }
     return found;
   }
@@ -185,7 +218,8 @@ public final class AdmissionHardening {
   }
 
   /** A container of any kind, as far as the checks care. */
-  private record View(String kind, String name, SecurityContext securityContext, List<VolumeMount> mounts) {
+  private record View(String kind, String name, SecurityContext securityContext, List<VolumeMount> mounts,
+      List<ContainerPort> ports) {
     String describe() {
       return kind + " \"" + name + "\"";
     }
@@ -197,20 +231,51 @@ public final class AdmissionHardening {
     if (sc != null && Boolean.TRUE.equals(sc.getPrivileged())) {
       found.add(c.describe() + " is privileged: it could rewrite the pod's iptables rules and bypass the sidecar");
     }
+    if (sc != null && Boolean.TRUE.equals(sc.getAllowPrivilegeEscalation())) {
+      found.add(c.describe() + " sets allowPrivilegeEscalation: true: a setuid binary or file capability could give it"
+          + " the capgate sidecar's uid; remove the field (capgate sets it to false)");
+    }
+    if (sc != null && "Unmasked".equals(sc.getProcMount())) {
+      found.add(c.describe() + " sets procMount: Unmasked: /proc would expose the node's kernel settings; remove the field");
+    }
     if (sc != null && sc.getCapabilities() != null && sc.getCapabilities().getAdd() != null) {
       for (String cap : sc.getCapabilities().getAdd()) {
         String normalized = normalizeCapability(cap);
-        if (FORBIDDEN_CAPABILITIES.contains(normalized)) {
-          found.add(c.describe() + " adds capability " + normalized
-              + ": it could rewrite the pod's iptables rules and bypass the sidecar");
+        if (!AgentHardening.ADDABLE.contains(normalized)) {
+          found.add(c.describe() + " adds capability " + normalized + ", which would let it change its uid, the pod's"
+              + " network rules or the node: agent containers may add only " + String.join(", ", new java.util.TreeSet<>(AgentHardening.ADDABLE)));
         }
       }
     }
+    List<String> dropped = sc == null || sc.getCapabilities() == null || sc.getCapabilities().getDrop() == null
+        ? List.of() : sc.getCapabilities().getDrop().stream().map(AdmissionHardening::normalizeCapability).toList();
+    if (!dropped.contains("ALL") && !dropped.containsAll(AgentHardening.DROPPED)) {
+      found.add(c.describe() + " does not drop " + String.join(", ", AgentHardening.DROPPED)
+          + ": capgate drops them from every agent container");
+    }
     Long uid = effectiveRunAsUser(sc, spec.getSecurityContext());
-    if (uid != null && uid == SidecarContract.PROXY_UID) {
+    if (uid == null) {
+      found.add(c.describe() + " sets no runAsUser: set securityContext.runAsUser (any uid but " + SidecarContract.PROXY_UID
+          + "; 0 is allowed) on the container or the pod. The uid an image's USER gives is invisible at admission"
+          + " and changes with the image; capgate needs the uid fixed, since the sidecar's uid " + SidecarContract.PROXY_UID
+          + " is not intercepted");
+    } else if (uid == SidecarContract.PROXY_UID) {
       boolean fromPod = sc == null || sc.getRunAsUser() == null;
       found.add(c.describe() + " runs as uid " + uid + (fromPod ? " (from the pod's securityContext)" : "")
           + ", the capgate sidecar's uid, whose traffic is not intercepted");
+    }
+    Long gid = sc != null && sc.getRunAsGroup() != null ? sc.getRunAsGroup()
+        : spec.getSecurityContext() == null ? null : spec.getSecurityContext().getRunAsGroup();
+    if (Objects.equals(gid, SidecarContract.PROXY_UID)) {
+      found.add(c.describe() + " runs as group " + gid + ", the capgate sidecar's group: use another gid");
+    }
+    if (c.ports() != null) {
+      for (ContainerPort port : c.ports()) {
+        if (port.getHostPort() != null && port.getHostPort() != 0) {
+          found.add(c.describe() + " sets hostPort " + port.getHostPort() + ": connections from the node's address would"
+              + " reach the agent without the sidecar; remove hostPort (use a Service)");
+        }
+      }
     }
     if (c.mounts() != null) {
       for (VolumeMount mount : c.mounts()) {
@@ -259,38 +324,6 @@ public final class AdmissionHardening {
     return name != null && name.startsWith(CA_SECRET_PREFIX);
   }
 
-  /**
-   * The injected pod must carry Capgate's containers where the injection put them, in the shape
-   * it gave them: otherwise a pod could claim "injected" and skip the sidecar.
-   */
-  private static List<String> capgateContainersIntact(PodSpec spec) {
-    List<Container> init = spec.getInitContainers() == null ? List.of() : spec.getInitContainers();
-    boolean intact = init.size() >= 2
-        && SidecarContract.INIT_CONTAINER.equals(init.get(0).getName())
-        && SidecarContract.PROXY_CONTAINER.equals(init.get(1).getName())
-        && "Always".equals(init.get(1).getRestartPolicy())
-        && initContainerIsNarrow(init.get(0).getSecurityContext())
-        && proxyIsUnprivileged(init.get(1).getSecurityContext())
-        && Boolean.FALSE.equals(spec.getAutomountServiceAccountToken());
-    return intact ? List.of() : List.of("the pod is marked " + PodMarkers.STATUS + "=" + PodMarkers.STATUS_INJECTED
-        + " but its capgate containers are missing or altered: remove the annotation and let the webhook inject");
-  }
-
-  private static boolean initContainerIsNarrow(SecurityContext sc) {
-    if (sc == null || Boolean.TRUE.equals(sc.getPrivileged())) {
-      return false;
-    }
-    List<String> added = sc.getCapabilities() == null || sc.getCapabilities().getAdd() == null
-        ? List.of() : sc.getCapabilities().getAdd();
-    return added.stream().map(AdmissionHardening::normalizeCapability).allMatch(Set.of("NET_ADMIN", "NET_RAW")::contains);
-  }
-
-  private static boolean proxyIsUnprivileged(SecurityContext sc) {
-    return sc != null && !Boolean.TRUE.equals(sc.getPrivileged())
-        && Objects.equals(sc.getRunAsUser(), SidecarContract.PROXY_UID)
-        && (sc.getCapabilities() == null || sc.getCapabilities().getAdd() == null || sc.getCapabilities().getAdd().isEmpty());
-  }
-
   private static Long effectiveRunAsUser(SecurityContext container, PodSecurityContext pod) {
     if (container != null && container.getRunAsUser() != null) {
       return container.getRunAsUser();
@@ -307,7 +340,6 @@ public final class AdmissionHardening {
 
   /** Kubernetes accepts NET_ADMIN and CAP_NET_ADMIN, in any case. */
   static String normalizeCapability(String cap) {
-    String upper = cap == null ? "" : cap.trim().toUpperCase(Locale.ROOT);
-    return upper.startsWith("CAP_") ? upper.substring(4) : upper;
+    return AgentHardening.normalize(cap);
   }
 }

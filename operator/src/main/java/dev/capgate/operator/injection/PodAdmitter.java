@@ -56,7 +56,7 @@ public final class PodAdmitter {
     String session = PodMarkers.session(pod).orElse(null);
     try (var ignored = MDC.putCloseable("session", session); var ignored2 = MDC.putCloseable("admission", request.uid())) {
       if ("ephemeralcontainers".equals(request.subResource())) {
-        return refuseIfAny(request, null, AdmissionHardening.ephemeralViolations(pod));
+        return hardenEphemeral(request);
       }
       if (!"CREATE".equals(request.operation()) || request.subResource() != null) {
         return AdmissionDecision.allow();
@@ -107,7 +107,41 @@ public final class PodAdmitter {
     }
   }
 
+  /**
+   * kubectl debug: the new ephemeral containers get the agent hardening (the patch is a diff of
+   * the whole pod, applied by the API server to the pod it is updating), then the same checks.
+   */
+  private AdmissionDecision hardenEphemeral(PodAdmissionRequest request) {
+    Pod hardened = PodInjector.hardenNewEphemeralContainers(request.pod(), request.oldPod());
+    List<String> violations = AdmissionHardening.ephemeralViolations(hardened, request.oldPod());
+    if (!violations.isEmpty()) {
+      return refuseIfAny(request, null, violations);
+    }
+    return AdmissionDecision.allow(PodPatch.diff(request.pod(), hardened));
+  }
+
+  /**
+   * A pod that arrives marked injected: the webhook re-invoked on its own output (another
+   * webhook may have added containers since), or an injected pod submitted again. It must be
+   * exactly what the webhook makes with the plan it names, with a CA minted for its session and
+   * not yet any pod's ({@link InjectionClaim}); else it is refused, never trusted.
+   */
   private AdmissionDecision reinvoke(PodAdmissionRequest request, AgentSession session) {
+    List<String> problems = new ArrayList<>();
+    InjectionPlan claimed = InjectionClaim.claimedPlan(request.pod(), request.namespace(), session, problems);
+    java.util.Optional<String> difference = claimed == null ? java.util.Optional.of(problems.getFirst())
+        : InjectionClaim.difference(request.pod(), claimed, injector);
+    if (difference.isEmpty() && !request.dryRun()) {
+      // A dry run stores nothing, and its first pass did not store the CA either.
+      difference = InjectionClaim.caDifference(client.secrets().inNamespace(request.namespace())
+          .withName(claimed.caName()).get(), claimed.caName(), claimed.session(), claimed.caFingerprint(),
+          Placeholders.json(claimed.placeholders()));
+    }
+    if (difference.isPresent()) {
+      return refuse(request, session, "the pod is marked " + PodMarkers.STATUS + "=" + PodMarkers.STATUS_INJECTED
+          + " but differs from what the capgate webhook injects (" + difference.get() + "): remove capgate's"
+          + " containers, volumes and annotations and let the webhook inject");
+    }
     Pod completed = injector.inject(request.pod(), null);
     List<String> violations = AdmissionHardening.violations(completed);
     if (!violations.isEmpty()) {
@@ -127,10 +161,7 @@ public final class PodAdmitter {
     }
     String caName = PodCaObjects.newName();
     MintedCa ca = minter.mint(caName, HostConstraints.interceptedHosts(session.getSpec()), usable.expiresAt());
-    var vault = session.getSpec().vault();
-    InjectionPlan plan = new InjectionPlan(request.namespace(), session.getMetadata().getName(), caName,
-        ca.fingerprint(), vault == null ? null : vault.role(), vault == null ? null : vault.authMountOrDefault(),
-        SessionNames.leases(session.getMetadata().getName()), placeholders);
+    InjectionPlan plan = plan(request.namespace(), session, caName, ca.fingerprint(), placeholders);
     Pod injected = injector.inject(request.pod(), plan);
     List<String> violations = AdmissionHardening.violations(injected);
     if (!violations.isEmpty()) {
@@ -144,6 +175,15 @@ public final class PodAdmitter {
     LOG.info("injected pod {} (CA {}, {}{})", request.podDescription(), caName, ca.fingerprint(),
         request.dryRun() ? ", dry run: nothing stored" : "");
     return AdmissionDecision.allow(PodPatch.diff(request.pod(), injected));
+  }
+
+  /** The plan of a pod of {@code session} with the given CA: at injection, and to check a claim of one. */
+  static InjectionPlan plan(String namespace, AgentSession session, String caName, String caFingerprint,
+      List<CredentialPlaceholder> placeholders) {
+    var vault = session.getSpec().vault();
+    return new InjectionPlan(namespace, session.getMetadata().getName(), caName, caFingerprint,
+        vault == null ? null : vault.role(), vault == null ? null : vault.authMountOrDefault(),
+        SessionNames.leases(session.getMetadata().getName()), placeholders);
   }
 
   /**

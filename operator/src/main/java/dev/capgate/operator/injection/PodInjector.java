@@ -85,6 +85,7 @@ public final class PodInjector {
         if (!hasTrustMount(agent)) {
           addAgentSettings(agent, placeholders);
         }
+        agent.setSecurityContext(AgentHardening.harden(agent.getSecurityContext()));
       }
       return out;
     }
@@ -96,6 +97,7 @@ public final class PodInjector {
     plan.placeholders().forEach(p -> placeholders.put(p.env(), p.value()));
     for (Container agent : agentContainers(spec)) {
       addAgentSettings(agent, placeholders);
+      agent.setSecurityContext(AgentHardening.harden(agent.getSecurityContext()));
     }
     List<Container> initContainers = new ArrayList<>();
     initContainers.add(initContainer());
@@ -105,6 +107,23 @@ public final class PodInjector {
     List<Volume> volumes = new ArrayList<>(spec.getVolumes() == null ? List.of() : spec.getVolumes());
     volumes.addAll(volumes(plan));
     spec.setVolumes(volumes);
+    return out;
+  }
+
+  /**
+   * A new pod: {@code pod} with the ephemeral containers not in {@code before} (kubectl debug)
+   * hardened like agent containers. Ephemeral containers already there cannot be changed.
+   */
+  public static Pod hardenNewEphemeralContainers(Pod pod, Pod before) {
+    Pod out = SERIALIZATION.clone(pod);
+    Set<String> existing = new java.util.HashSet<>();
+    if (before != null && before.getSpec() != null && before.getSpec().getEphemeralContainers() != null) {
+      before.getSpec().getEphemeralContainers().forEach(e -> existing.add(e.getName()));
+    }
+    if (out.getSpec().getEphemeralContainers() != null) {
+      out.getSpec().getEphemeralContainers().stream().filter(e -> !existing.contains(e.getName()))
+          .forEach(e -> e.setSecurityContext(AgentHardening.harden(e.getSecurityContext())));
+    }
     return out;
   }
 

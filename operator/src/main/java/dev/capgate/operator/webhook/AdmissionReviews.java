@@ -19,7 +19,10 @@ final class AdmissionReviews {
   private AdmissionReviews() {
   }
 
-  /** @throws IllegalArgumentException when the body is not an AdmissionReview with a request */
+  /**
+   * @throws IllegalArgumentException when the body is not an AdmissionReview the API server would
+   *     send for a pod admission ({@link PodReviewShape})
+   */
   static PodAdmissionRequest parse(byte[] body) {
     JsonNode review;
     try {
@@ -27,10 +30,11 @@ final class AdmissionReviews {
     } catch (IOException e) {
       throw new IllegalArgumentException("not JSON: " + e.getMessage());
     }
-    JsonNode request = review == null ? null : review.get("request");
-    if (request == null || !request.hasNonNull("uid")) {
-      throw new IllegalArgumentException("not an AdmissionReview with a request");
+    if (review == null || !review.isObject()) {
+      throw new IllegalArgumentException("not an AdmissionReview");
     }
+    PodReviewShape.check(review);
+    JsonNode request = review.get("request");
     String subResource = request.path("subResource").asText("");
     return new PodAdmissionRequest(
         request.get("uid").asText(),

@@ -71,12 +71,15 @@ public final class AdmissionServer implements AutoCloseable {
         return;
       }
       byte[] bytes = body.getBytes();
+      String remote = String.valueOf(request.remoteAddress());
       decisions.execute(() -> {
         byte[] answer;
         int status = 200;
         try {
           answer = review(bytes);
         } catch (IllegalArgumentException e) {
+          // Nothing was decided or written. Worth a line: the API server never sends these.
+          LOG.warn("refused a request from {}: {}", remote, e.getMessage());
           status = 400;
           answer = e.getMessage().getBytes(java.nio.charset.StandardCharsets.UTF_8);
         }

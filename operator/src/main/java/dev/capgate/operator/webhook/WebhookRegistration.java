@@ -78,6 +78,7 @@ public final class WebhookRegistration {
         .forceConflicts().serverSideApply();
     client.admissionRegistration().v1().validatingAdmissionPolicyBindings().resource(annotationOnlyBinding())
         .forceConflicts().serverSideApply();
+    DelegationPolicy.apply(client);
     LOG.info("mutating webhook configuration {} applied ({})", configurationName,
         target.url() != null ? target.url() : target.serviceNamespace() + "/" + target.serviceName());
     return applied;

@@ -36,22 +36,43 @@ final class AdmissionClient {
 
   /** A CREATE of {@code pod} in {@code namespace}; returns the AdmissionReview's response. */
   JsonNode create(String namespace, Pod pod) throws Exception {
+    HttpResponse<String> response = post(createReview(namespace, pod).toString());
+    if (response.statusCode() != 200) {
+      throw new IllegalStateException("webhook answered " + response.statusCode() + ": " + response.body());
+    }
+    return JSON.readTree(response.body()).get("response");
+  }
+
+  /** The AdmissionReview the API server sends for a CREATE of {@code pod} in {@code namespace}. */
+  static ObjectNode createReview(String namespace, Pod pod) {
     ObjectNode review = JSON.createObjectNode().put("apiVersion", "admission.k8s.io/v1").put("kind", "AdmissionReview");
     ObjectNode request = review.putObject("request");
     request.put("uid", UUID.randomUUID().toString());
     request.putObject("kind").put("group", "").put("version", "v1").put("kind", "Pod");
     request.putObject("resource").put("group", "").put("version", "v1").put("resource", "pods");
+    request.put("name", pod.getMetadata().getName());
     request.put("namespace", namespace);
     request.put("operation", "CREATE");
+    request.putObject("userInfo").put("username", "system:admin");
+    request.set("object", readTree(OperatorUnderTest.SERIALIZATION.asJson(pod)));
+    request.putObject("options").put("kind", "CreateOptions").put("apiVersion", "meta.k8s.io/v1");
     request.put("dryRun", false);
-    request.set("object", JSON.readTree(OperatorUnderTest.SERIALIZATION.asJson(pod)));
-    HttpResponse<String> response = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10))
-            .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(review.toString())).build(),
+    return review;
+  }
+
+  /** Posts {@code body} as it is; the raw answer (status and body). */
+  HttpResponse<String> post(String body) throws Exception {
+    return http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10))
+            .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
         HttpResponse.BodyHandlers.ofString());
-    if (response.statusCode() != 200) {
-      throw new IllegalStateException("webhook answered " + response.statusCode() + ": " + response.body());
+  }
+
+  private static JsonNode readTree(String json) {
+    try {
+      return JSON.readTree(json);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
-    return JSON.readTree(response.body()).get("response");
   }
 
   /** The decoded JSON patch of a response. */

@@ -11,6 +11,7 @@ import dev.capgate.api.v1alpha1.Phase;
 import dev.capgate.operator.CapgateOperator;
 import dev.capgate.operator.OperatorConfig;
 import dev.capgate.operator.session.SessionNames;
+import dev.capgate.operator.webhook.DelegationPolicy;
 import dev.capgate.operator.webhook.WebhookRegistration;
 import dev.capgate.testkit.ProcessResult;
 import dev.capgate.testkit.Tools;
@@ -24,6 +25,8 @@ import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookC
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingAdmissionPolicy;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingAdmissionPolicyBinding;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRule;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -117,7 +120,58 @@ class HelmChartIT {
         "--set", "webhook.manageConfiguration=true").orThrow().stdout();
     assertThat(parse(managed)).extracting(HasMetadata::getKind)
         .doesNotContain("MutatingWebhookConfiguration", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding");
-    assertThat(managed).contains("validatingadmissionpolicies").contains("name: CAPGATE_WEBHOOK_MANAGE_CONFIGURATION\n              value: \"true\"");
+    assertThat(managed).contains("validatingadmissionpolicies").contains("name: CAPGATE_WEBHOOK_MANAGE_CONFIGURATION\n              value: \"true\"")
+        .contains("resourceNames: [capgate-inject-label-required, " + DelegationPolicy.NAME + "]");
+  }
+
+  /**
+   * The webhook's port admits what the admin lists, by default every address outside the pod
+   * CIDRs (API servers are not pods). Enforcement is the CNI's; this cluster has none, so what is
+   * checked is the policy itself (and, below, that the API server accepts it).
+   */
+  @Test
+  void theNetworkPolicyAdmitsTheWebhookPortFromOutsideThePodNetworkOnly() {
+    List<HasMetadata> defaults = parse(template("capgate", "capgate-system", "--set", "vault.address=" + VAULT).orThrow().stdout());
+    NetworkPolicy policy = (NetworkPolicy) kind(defaults, "NetworkPolicy");
+    Deployment deployment = (Deployment) kind(defaults, "Deployment");
+    assertThat(policy.getMetadata().getNamespace()).isEqualTo("capgate-system");
+    assertThat(deployment.getSpec().getTemplate().getMetadata().getLabels())
+        .containsAllEntriesOf(policy.getSpec().getPodSelector().getMatchLabels());
+    assertThat(policy.getSpec().getPolicyTypes()).containsExactly("Ingress");
+    assertThat(policy.getSpec().getIngress()).hasSize(1);
+    NetworkPolicyIngressRule rule = policy.getSpec().getIngress().getFirst();
+    assertThat(rule.getPorts()).singleElement().satisfies(p -> {
+      assertThat(p.getPort().getStrVal()).isEqualTo("webhook");
+      assertThat(p.getProtocol()).isEqualTo("TCP");
+    });
+    assertThat(deployment.getSpec().getTemplate().getSpec().getContainers().getFirst().getPorts())
+        .extracting(io.fabric8.kubernetes.api.model.ContainerPort::getName).containsExactly("webhook");
+    assertThat(rule.getFrom()).extracting(peer -> peer.getIpBlock().getCidr()).containsExactly("0.0.0.0/0", "::/0");
+    assertThat(rule.getFrom()).allSatisfy(peer -> assertThat(peer.getIpBlock().getExcept()).isNullOrEmpty());
+
+    NetworkPolicy withPods = (NetworkPolicy) kind(parse(template("capgate", "capgate-system", "--set", "vault.address=" + VAULT,
+        "--set-json", "networkPolicy.podCIDRs=[\"10.244.0.0/16\",\"fd00:10:244::/56\",\"10.245.0.0/16\"]")
+        .orThrow().stdout()), "NetworkPolicy");
+    List<io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer> from = withPods.getSpec().getIngress().getFirst().getFrom();
+    assertThat(from.get(0).getIpBlock().getExcept()).containsExactly("10.244.0.0/16", "10.245.0.0/16");
+    assertThat(from.get(1).getIpBlock().getExcept()).containsExactly("fd00:10:244::/56");
+
+    NetworkPolicy listed = (NetworkPolicy) kind(parse(template("capgate", "capgate-system", "--set", "vault.address=" + VAULT,
+        "--set-json", "networkPolicy.webhookFrom=[{\"ipBlock\":{\"cidr\":\"172.18.0.2/32\"}},"
+            + "{\"namespaceSelector\":{\"matchLabels\":{\"kubernetes.io/metadata.name\":\"kube-system\"}},"
+            + "\"podSelector\":{\"matchLabels\":{\"k8s-app\":\"konnectivity-agent\"}}}]").orThrow().stdout()), "NetworkPolicy");
+    from = listed.getSpec().getIngress().getFirst().getFrom();
+    assertThat(from).hasSize(2);
+    assertThat(from.get(0).getIpBlock().getCidr()).isEqualTo("172.18.0.2/32");
+    assertThat(from.get(1).getPodSelector().getMatchLabels()).containsEntry("k8s-app", "konnectivity-agent");
+
+    assertThat(parse(template("capgate", "capgate-system", "--set", "vault.address=" + VAULT,
+        "--set", "networkPolicy.enabled=false").orThrow().stdout())).extracting(HasMetadata::getKind)
+        .doesNotContain("NetworkPolicy");
+    assertThat(template("capgate", "capgate-system", "--set", "vault.address=" + VAULT,
+        "--set-json", "networkPolicy.podCIDRs=[\"10.244.0.0\"]").stderr()).contains("/networkPolicy/podCIDRs/0");
+    assertThat(template("capgate", "capgate-system", "--set", "vault.address=" + VAULT,
+        "--set-json", "networkPolicy.webhookFrom=[{\"ports\":[443]}]").stderr()).contains("/networkPolicy/webhookFrom/0");
   }
 
   @Test
@@ -136,7 +190,10 @@ class HelmChartIT {
     List<HasMetadata> objects = parse(rendered);
     assertThat(objects).extracting(HasMetadata::getKind).containsExactlyInAnyOrder("PodDisruptionBudget",
         "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Service", "Deployment",
-        "MutatingWebhookConfiguration", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding");
+        "MutatingWebhookConfiguration", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding",
+        // Delegation (invariant 10): the session-delegation policy and the delegator ClusterRole; the
+        // webhook's NetworkPolicy.
+        "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "ClusterRole", "NetworkPolicy");
 
     try {
       // The API server takes all of it (the Deployment only in a server-side dry run: no node here).
@@ -170,12 +227,23 @@ class HelmChartIT {
     assertThat(new MutatingWebhookBuilder(rendered).withClientConfig(null).withNamespaceSelector(null).build())
         .isEqualTo(new MutatingWebhookBuilder(built).withClientConfig(null).withNamespaceSelector(null).build());
 
-    ValidatingAdmissionPolicy policy = (ValidatingAdmissionPolicy) kind(objects, "ValidatingAdmissionPolicy");
+    ValidatingAdmissionPolicy policy = (ValidatingAdmissionPolicy) named(objects, "ValidatingAdmissionPolicy",
+        release + "-inject-label-required");
     assertThat(policy.getSpec()).isEqualTo(WebhookRegistration.annotationOnlyPolicy().getSpec());
-    ValidatingAdmissionPolicyBinding binding = (ValidatingAdmissionPolicyBinding) kind(objects, "ValidatingAdmissionPolicyBinding");
+    ValidatingAdmissionPolicyBinding binding = (ValidatingAdmissionPolicyBinding) named(objects,
+        "ValidatingAdmissionPolicyBinding", release + "-inject-label-required");
     assertThat(binding.getSpec().getPolicyName()).isEqualTo(policy.getMetadata().getName());
     assertThat(binding.getSpec().getValidationActions())
         .isEqualTo(WebhookRegistration.annotationOnlyBinding().getSpec().getValidationActions());
+
+    ValidatingAdmissionPolicy delegation = (ValidatingAdmissionPolicy) named(objects, "ValidatingAdmissionPolicy",
+        release + "-session-delegation");
+    assertThat(delegation.getSpec()).isEqualTo(DelegationPolicy.policy().getSpec());
+    ValidatingAdmissionPolicyBinding delegationBinding = (ValidatingAdmissionPolicyBinding) named(objects,
+        "ValidatingAdmissionPolicyBinding", release + "-session-delegation");
+    assertThat(delegationBinding.getSpec().getPolicyName()).isEqualTo(delegation.getMetadata().getName());
+    assertThat(delegationBinding.getSpec().getValidationActions())
+        .isEqualTo(DelegationPolicy.binding().getSpec().getValidationActions());
   }
 
   private static void assertCanAndCannot(String as, String namespace, String release) {
@@ -223,6 +291,9 @@ class HelmChartIT {
         "impersonate serviceaccounts -n " + anyNamespace,
         "create serviceaccounts --subresource=token -n " + anyNamespace,
         "create tokenreviews.authentication.k8s.io",
+        // It never starts sessions: no delegation for anyone (the chart's delegator role is bound to nobody).
+        "delegate agentsessions.capgate.dev -n " + anyNamespace,
+        "delegate agentsessions.capgate.dev/alice@example.com -n " + anyNamespace,
         // Nodes and workloads are none of its business.
         "get nodes",
         "list nodes",
@@ -372,6 +443,11 @@ class HelmChartIT {
       asOperator.close();
     }
     assertThat(forbidden).as("requests the chart's RBAC refused the operator").isEmpty();
+  }
+
+  private static HasMetadata named(List<HasMetadata> objects, String kind, String name) {
+    return objects.stream().filter(o -> kind.equals(o.getKind()) && name.equals(o.getMetadata().getName())).findFirst()
+        .orElseThrow(() -> new AssertionError("the chart renders no " + kind + " " + name));
   }
 
   private static HasMetadata kind(List<HasMetadata> objects, String kind) {

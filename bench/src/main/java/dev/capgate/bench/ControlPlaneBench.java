@@ -243,7 +243,9 @@ final class ControlPlaneBench {
 
   private static Pod pod(String name, boolean optIn) {
     PodBuilder b = new PodBuilder().withNewMetadata().withName(name).endMetadata()
-        .withNewSpec().withServiceAccountName("coding-agent").addNewContainer().withName("agent")
+        // An explicit uid, as capgate requires of agent containers (both kinds of pod alike).
+        .withNewSpec().withServiceAccountName("coding-agent").withNewSecurityContext().withRunAsUser(1000L).endSecurityContext()
+        .addNewContainer().withName("agent")
         .withImage("registry.example/agent:1.0").endContainer().endSpec();
     if (optIn) {
       b.editMetadata().addToLabels("capgate.dev/inject", "true").addToLabels("capgate.dev/session", "bench-admission")

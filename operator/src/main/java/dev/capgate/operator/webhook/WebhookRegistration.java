@@ -130,7 +130,7 @@ public final class WebhookRegistration {
         .withNewSpec()
         .withFailurePolicy("Fail")
         .withNewMatchConstraints().addNewResourceRule().withOperations("CREATE", "UPDATE").withApiGroups("")
-        .withApiVersions("v1").withResources("pods").endResourceRule().endMatchConstraints()
+        .withApiVersions("v1").withResources(POLICY_RESOURCES).endResourceRule().endMatchConstraints()
         .addNewValidation()
         .withExpression("request.operation != 'CREATE' || !(" + annotated + ") || (" + labelled + ")")
         .withMessage("the pod has the annotation " + PodMarkers.INJECT + "=true but not the label: capgate selects pods"
@@ -141,7 +141,50 @@ public final class WebhookRegistration {
         .withMessage("the pod carries the label " + PodMarkers.SESSION + " or the annotation " + PodMarkers.STATUS
             + " but not the label " + PodMarkers.INJECT + "=true: only pods the capgate webhook admits may carry them")
         .withReason("Invalid").endValidation()
+        .addAllToValidations(unchangedMarkers())
         .endSpec().build();
+  }
+
+  /**
+   * The pod and every subresource through which its metadata can change: the status update
+   * (kubelet's path) keeps whatever labels and annotations it is sent, and the webhook never
+   * sees subresources but ephemeralcontainers. A binding (the scheduler's) copies its
+   * annotations onto the pod.
+   */
+  static final List<String> POLICY_RESOURCES =
+      List.of("pods", "pods/status", "pods/ephemeralcontainers", "pods/resize", "pods/binding");
+
+  /**
+   * Capgate's markers cannot be added, changed or removed by any UPDATE, of the pod or of a
+   * subresource, nor brought in by a binding: the operator finds a session's pods and their CAs
+   * by them, and the webhook's objectSelector is the opt-in label.
+   */
+  static List<io.fabric8.kubernetes.api.model.admissionregistration.v1.Validation> unchangedMarkers() {
+    List<io.fabric8.kubernetes.api.model.admissionregistration.v1.Validation> out = new ArrayList<>();
+    for (String label : List.of(PodMarkers.INJECT, PodMarkers.SESSION)) {
+      out.add(unchanged("labels", "label", label));
+    }
+    for (String annotation : List.of(PodMarkers.SESSION, PodMarkers.STATUS, PodMarkers.CA, PodMarkers.CA_FINGERPRINT)) {
+      out.add(unchanged("annotations", "annotation", annotation));
+    }
+    out.add(new io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidationBuilder()
+        .withExpression("!(has(request.subResource) && request.subResource == 'binding') || !has(object.metadata.annotations)"
+            + " || !object.metadata.annotations.exists(k, k.startsWith('capgate.dev/'))")
+        .withMessage("a binding cannot set capgate.dev/ annotations on a pod: only the capgate webhook sets them")
+        .withReason("Invalid").build());
+    return out;
+  }
+
+  private static io.fabric8.kubernetes.api.model.admissionregistration.v1.Validation unchanged(String field, String noun,
+      String key) {
+    String had = "(has(oldObject.metadata." + field + ") && '" + key + "' in oldObject.metadata." + field + ")";
+    String has = "(has(object.metadata." + field + ") && '" + key + "' in object.metadata." + field + ")";
+    return new io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidationBuilder()
+        .withExpression("request.operation != 'UPDATE' || (" + had + " == " + has + " && (!" + had
+            + " || object.metadata." + field + "['" + key + "'] == oldObject.metadata." + field + "['" + key + "']))")
+        .withMessage("the " + noun + " " + key + " of a pod cannot be added, changed or removed after its creation, through"
+            + " the pod or any of its subresources: only the capgate webhook sets it")
+        .withReason("Invalid").build();
   }
 
   public static ValidatingAdmissionPolicyBinding annotationOnlyBinding() {

@@ -3,10 +3,16 @@ package dev.capgate.operator.it;
 import static dev.capgate.operator.it.OperatorUnderTest.githubSession;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
+import dev.capgate.testkit.ProcessResult;
+import io.fabric8.kubernetes.api.model.EphemeralContainerBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.SecurityContext;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.time.Duration;
+import java.util.List;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
@@ -64,12 +70,34 @@ class AdmissionHardeningIT {
             "volumes: [{name: node, hostPath: {path: /}}]", "volumeMounts: [{name: node, mountPath: /node}]",
             "mounts volume \"node\", a hostPath volume", "agent"),
         Arguments.of("rejects containers named like the sidecar", "", "",
-            "container name \"capgate-proxy\" is reserved", "capgate-proxy"));
+            "container name \"capgate-proxy\" is reserved", "capgate-proxy"),
+        Arguments.of("image USER cannot matter: runAsUser required", "", "securityContext: {}",
+            "container \"agent\" sets no runAsUser: set securityContext.runAsUser (any uid but 1337; 0 is allowed)", "agent"),
+        Arguments.of("a root init container of the agent's without runAsUser → refused",
+            "initContainers: [{name: setup, image: 'python:3'}]", "securityContext: {runAsUser: 0}",
+            "container \"setup\" sets no runAsUser", "agent"),
+        Arguments.of("adds SYS_PTRACE → refused", "", "securityContext: {runAsUser: 0, capabilities: {add: [SYS_PTRACE]}}",
+            "container \"agent\" adds capability SYS_PTRACE, which would let it change its uid", "agent"),
+        Arguments.of("adds SETUID → refused", "", "securityContext: {runAsUser: 0, capabilities: {add: [CAP_SETUID]}}",
+            "container \"agent\" adds capability SETUID", "agent"),
+        Arguments.of("allowPrivilegeEscalation true → refused", "",
+            "securityContext: {runAsUser: 1000, allowPrivilegeEscalation: true}",
+            "container \"agent\" sets allowPrivilegeEscalation: true", "agent"),
+        Arguments.of("hostIPC → refused", "hostIPC: true", "", "spec.hostIPC is true", "agent"),
+        Arguments.of("hostPort → refused", "", "ports: [{containerPort: 8080, hostPort: 8080}]",
+            "container \"agent\" sets hostPort 8080", "agent"),
+        Arguments.of("runAsGroup 1337 → refused", "", "securityContext: {runAsUser: 1000, runAsGroup: 1337}",
+            "container \"agent\" runs as group 1337", "agent"));
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("refusedPods")
   void refuses(String rule, String podSpec, String containerSpec, String message, String containerName) {
+    if (!podSpec.contains("securityContext") && !containerSpec.contains("securityContext")) {
+      // Each case shows one problem: the uid capgate requires is set unless the case is about it.
+      containerSpec = containerSpec.isEmpty() ? "securityContext: {runAsUser: 1000}"
+          : containerSpec + "\n    securityContext: {runAsUser: 1000}";
+    }
     String pod = """
         apiVersion: v1
         kind: Pod
@@ -174,6 +202,145 @@ class AdmissionHardeningIT {
           containers: [{name: app, image: registry.example/app:1}]
         """)).isInstanceOf(KubernetesClientException.class)
         .hasMessageContaining("only pods the capgate webhook admits may carry them");
+  }
+
+  /** Bypass 1: root agents are stored without SETUID/SETGID and with no_new_privs; setuid(1337) cannot work. */
+  @Test
+  void rootAgentWithoutSetuidDropGetsItDropped() {
+    Pod stored = stack.createPod(ns, OperatorUnderTest.agentPod("root-" + PODS.incrementAndGet(), "s", "default")
+        .replace("securityContext: {runAsUser: 1000}", "securityContext: {runAsUser: 0}"));
+    SecurityContext sc = stored.getSpec().getContainers().getFirst().getSecurityContext();
+    assertThat(stored.getSpec().getSecurityContext().getRunAsUser()).isZero();
+    assertThat(sc.getCapabilities().getDrop()).containsExactly("SETUID", "SETGID", "NET_ADMIN", "NET_RAW");
+    assertThat(sc.getAllowPrivilegeEscalation()).isFalse();
+  }
+
+  /**
+   * Bypass 2: swapping a running agent's image (to one whose USER is 1337) is allowed, and cannot
+   * matter: the uid is explicit, and the API server itself refuses to change a running pod's
+   * securityContext.
+   */
+  @Test
+  void anImageSwapKeepsTheExplicitUidAndTheUidCannotBeChanged() {
+    Pod stored = injectedPod();
+    var pods = stack.client.pods().inNamespace(ns).withName(stored.getMetadata().getName());
+    Pod swapped = pods.edit(p -> new PodBuilder(p).editSpec().editFirstContainer()
+        .withImage("registry.example/user-1337:1").endContainer().endSpec().build());
+    assertThat(swapped.getSpec().getContainers().getFirst().getImage()).isEqualTo("registry.example/user-1337:1");
+    assertThat(swapped.getSpec().getSecurityContext().getRunAsUser()).isEqualTo(1000L);
+    assertThatThrownBy(() -> pods.edit(p -> new PodBuilder(p).editSpec().editFirstContainer()
+        .editSecurityContext().withRunAsUser(1337L).withAllowPrivilegeEscalation(true).endSecurityContext()
+        .endContainer().endSpec().build()))
+        .isInstanceOf(KubernetesClientException.class)
+        .hasMessageContaining("pod updates may not change fields other than");
+    assertThatThrownBy(() -> pods.edit(p -> new PodBuilder(p).editSpec().editSecurityContext().withRunAsUser(1337L)
+        .endSecurityContext().endSpec().build()))
+        .isInstanceOf(KubernetesClientException.class)
+        .hasMessageContaining("pod updates may not change fields other than");
+  }
+
+  /** pods/status keeps the labels it is sent, and the webhook never sees it: the policy refuses. */
+  @Test
+  void aStatusUpdateCannotMoveThePodToAnotherSession() {
+    Pod stored = injectedPod();
+    var pods = stack.client.pods().inNamespace(ns).withName(stored.getMetadata().getName());
+    assertThatThrownBy(() -> pods.editStatus(p -> new PodBuilder(p).editMetadata()
+        .addToLabels("capgate.dev/session", "other").endMetadata().build()))
+        .isInstanceOf(KubernetesClientException.class)
+        .hasMessageContaining("the label capgate.dev/session of a pod cannot be added, changed or removed");
+    assertThatThrownBy(() -> pods.editStatus(p -> new PodBuilder(p).editMetadata()
+        .removeFromAnnotations("capgate.dev/ca").endMetadata().build()))
+        .isInstanceOf(KubernetesClientException.class)
+        .hasMessageContaining("the annotation capgate.dev/ca of a pod cannot be added, changed or removed");
+    assertThat(pods.get().getMetadata().getLabels()).containsEntry("capgate.dev/session", "s");
+    // A status update that leaves them alone goes through.
+    pods.editStatus(p -> new PodBuilder(p).editMetadata().addToLabels("phase-note", "x").endMetadata().build());
+  }
+
+  /** kubectl debug: the webhook's patch of the pods/ephemeralcontainers update hardens the new container. */
+  @Test
+  void aRootEphemeralContainerIsStoredHardened() {
+    Pod stored = injectedPod();
+    Pod debugged = stack.client.pods().inNamespace(ns).withName(stored.getMetadata().getName()).ephemeralContainers()
+        .edit(p -> new PodBuilder(p).editSpec().addToEphemeralContainers(new EphemeralContainerBuilder()
+            .withName("debugger").withImage("busybox").withTargetContainerName("agent")
+            .withNewSecurityContext().withRunAsUser(0L).endSecurityContext().build()).endSpec().build());
+    SecurityContext sc = debugged.getSpec().getEphemeralContainers().getFirst().getSecurityContext();
+    assertThat(sc.getRunAsUser()).isZero();
+    assertThat(sc.getCapabilities().getDrop()).containsExactly("SETUID", "SETGID", "NET_ADMIN", "NET_RAW");
+    assertThat(sc.getAllowPrivilegeEscalation()).isFalse();
+  }
+
+  @Test
+  void kubectlDebugIsHardenedOrRefused() {
+    Pod stored = injectedPod();
+    String name = stored.getMetadata().getName();
+    ProcessResult restricted = stack.kube.kubectl("debug", "-n", ns, name, "--image=busybox", "--target=agent",
+        "--container=dbg-restricted", "--profile=restricted", "--", "sleep", "1");
+    assertThat(restricted.exitCode()).as(restricted.stderr()).isZero();
+    SecurityContext sc = stack.client.pods().inNamespace(ns).withName(name).get().getSpec().getEphemeralContainers()
+        .stream().filter(e -> e.getName().equals("dbg-restricted")).findFirst().orElseThrow().getSecurityContext();
+    assertThat(sc.getAllowPrivilegeEscalation()).isFalse();
+    assertThat(sc.getCapabilities().getDrop()).contains("ALL");
+    ProcessResult sysadmin = stack.kube.kubectl("debug", "-n", ns, name, "--image=busybox", "--target=agent",
+        "--container=dbg-sysadmin", "--profile=sysadmin", "--", "sleep", "1");
+    assertThat(sysadmin.exitCode()).isNotZero();
+    assertThat(sysadmin.stderr()).contains("ephemeral container \"dbg-sysadmin\" is privileged");
+  }
+
+  @Test
+  void anEphemeralContainerAddingSysPtraceIsRefused() {
+    Pod stored = injectedPod();
+    assertThatThrownBy(() -> stack.client.pods().inNamespace(ns).withName(stored.getMetadata().getName()).ephemeralContainers()
+        .edit(p -> new PodBuilder(p).editSpec().addToEphemeralContainers(new EphemeralContainerBuilder()
+            .withName("tracer").withImage("busybox").withTargetContainerName("agent")
+            .withNewSecurityContext().withRunAsUser(0L).withNewCapabilities().withAdd("SYS_PTRACE").endCapabilities()
+            .endSecurityContext().build()).endSpec().build()))
+        .isInstanceOf(KubernetesClientException.class)
+        .hasMessageContaining("ephemeral container \"tracer\" adds capability SYS_PTRACE");
+  }
+
+  /**
+   * Bypass 3: what the webhook injects, as a dry run returns it, with capgate-proxy made to
+   * sleep: refused, and nothing stored.
+   */
+  @Test
+  void aForgedCapgateProxyRunningSleepIsRefused() {
+    Pod template = OperatorUnderTest.SERIALIZATION.unmarshal(
+        OperatorUnderTest.agentPod("forged-" + PODS.incrementAndGet(), "s", "default"), Pod.class);
+    template.getMetadata().setNamespace(ns);
+    Pod injected = stack.client.resource(template).dryRun().create();
+    Pod forged = new PodBuilder(injected).editMetadata().withUid(null).withResourceVersion(null).withCreationTimestamp(null)
+        .withManagedFields(List.of()).endMetadata().withStatus(null).editSpec()
+        .editMatchingInitContainer(c -> c.getName().equals("capgate-proxy")).withCommand("sleep", "infinity")
+        .endInitContainer().endSpec().build();
+    assertThatThrownBy(() -> stack.client.resource(forged).create())
+        .isInstanceOf(KubernetesClientException.class)
+        .hasMessageContaining("is marked capgate.dev/status=injected but differs from what the capgate webhook injects"
+            + " (capgate-proxy.command is not set by capgate)");
+    // The same pod unforged names a CA that was never stored (dry run): refused too.
+    Pod unforged = new PodBuilder(forged).editSpec().editMatchingInitContainer(c -> c.getName().equals("capgate-proxy"))
+        .withCommand(List.of()).endInitContainer().endSpec().build();
+    assertThatThrownBy(() -> stack.client.resource(unforged).create())
+        .isInstanceOf(KubernetesClientException.class)
+        .hasMessageContaining("(its CA Secret " + injected.getMetadata().getAnnotations().get("capgate.dev/ca") + " does not exist)");
+    assertThat(stack.client.pods().inNamespace(ns).withName(template.getMetadata().getName()).get()).isNull();
+  }
+
+  /** A copy of a running injected pod would share its CA key: refused once the CA is the pod's. */
+  @Test
+  void claimsACaOfAnotherPodIsRefused() {
+    Pod first = injectedPod();
+    String caName = first.getMetadata().getAnnotations().get("capgate.dev/ca");
+    await("CA handed over to the pod").atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+        assertThat(stack.client.secrets().inNamespace(ns).withName(caName).get().getMetadata().getOwnerReferences())
+            .extracting(o -> o.getKind()).containsExactly("Pod"));
+    Pod copy = new PodBuilder(first).editMetadata().withName(first.getMetadata().getName() + "-copy").withUid(null)
+        .withResourceVersion(null).withCreationTimestamp(null).withManagedFields(List.of()).endMetadata()
+        .withStatus(null).build();
+    assertThatThrownBy(() -> stack.client.resource(copy).create())
+        .isInstanceOf(KubernetesClientException.class)
+        .hasMessageContaining("(its CA " + caName + " belongs to another pod)");
   }
 
   private static final java.util.concurrent.atomic.AtomicInteger PODS = new java.util.concurrent.atomic.AtomicInteger();

@@ -141,7 +141,7 @@ final class OperatorUnderTest {
         """.formatted(name, extraSpec == null ? "" : extraSpec);
   }
 
-  /** An opted-in pod of the session, running as {@code serviceAccount}. */
+  /** An opted-in pod of the session, running as {@code serviceAccount} and uid 1000 (capgate wants a uid set). */
   static String agentPod(String name, String session, String serviceAccount) {
     return """
         apiVersion: v1
@@ -153,6 +153,7 @@ final class OperatorUnderTest {
             capgate.dev/session: %s
         spec:
           serviceAccountName: %s
+          securityContext: {runAsUser: 1000}
           containers:
           - name: agent
             image: registry.example/agent:1.0

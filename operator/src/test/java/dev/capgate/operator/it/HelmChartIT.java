@@ -106,6 +106,7 @@ class HelmChartIT {
         .contains("kind: AgentSession").contains("secret/data/github/{{user}}")
         .contains("capgate.dev/inject: \"true\"").contains("capgate.dev/session: fix-issue-42")
         .contains("kubectl get agentsessions -n agents")
+        .contains("needs the verb delegate").contains("ClusterRole\n   capgate-notes-session-delegator")
         .contains("vault.operatorToken.secretName")
         .contains("vault policy write capgate-operator").contains("path \"auth/token/lookup-accessor\"");
   }

@@ -22,6 +22,12 @@ import java.util.Set;
  * <p>Checks run on the pod as it would be stored (after injection), so a mount the pod asks for
  * of a volume the injection adds (the CA key, the sidecar's token) is caught too. Agent
  * containers are all containers and init containers except Capgate's own two.
+ *
+ * <p>The central rule: no agent process may run as, or become, the sidecar's uid, which the
+ * iptables rules exempt. So every agent container (ephemeral ones too) must have an explicit
+ * runAsUser other than 1337 (an image's USER is invisible here and changes with the image), may
+ * not allow privilege escalation or add a capability outside {@link AgentHardening#ADDABLE}, and
+ * must drop {@link AgentHardening#DROPPED} (which {@link AgentHardening} adds before the checks).
  */
 public final class AdmissionHardening {
   static final String CA_SECRET_PREFIX = "capgate-ca-";

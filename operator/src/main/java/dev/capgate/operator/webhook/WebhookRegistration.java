@@ -148,11 +148,11 @@ public final class WebhookRegistration {
   /**
    * The pod and every subresource through which its metadata can change: the status update
    * (kubelet's path) keeps whatever labels and annotations it is sent, and the webhook never
-   * sees subresources but ephemeralcontainers. A binding (the scheduler's) copies its
-   * annotations onto the pod.
+   * sees subresources but ephemeralcontainers. A binding (the scheduler's; {@code pods/binding}
+   * or the older {@code bindings}) copies its annotations onto the pod.
    */
   static final List<String> POLICY_RESOURCES =
-      List.of("pods", "pods/status", "pods/ephemeralcontainers", "pods/resize", "pods/binding");
+      List.of("pods", "pods/status", "pods/ephemeralcontainers", "pods/resize", "pods/binding", "bindings");
 
   /**
    * Capgate's markers cannot be added, changed or removed by any UPDATE, of the pod or of a
@@ -168,7 +168,7 @@ public final class WebhookRegistration {
       out.add(unchanged("annotations", "annotation", annotation));
     }
     out.add(new io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidationBuilder()
-        .withExpression("!(has(request.subResource) && request.subResource == 'binding') || !has(object.metadata.annotations)"
+        .withExpression("request.kind.kind != 'Binding' || !has(object.metadata.annotations)"
             + " || !object.metadata.annotations.exists(k, k.startsWith('capgate.dev/'))")
         .withMessage("a binding cannot set capgate.dev/ annotations on a pod: only the capgate webhook sets them")
         .withReason("Invalid").build());

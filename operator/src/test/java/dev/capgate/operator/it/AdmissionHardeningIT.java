@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.capgate.testkit.ProcessResult;
+import io.fabric8.kubernetes.api.model.Binding;
+import io.fabric8.kubernetes.api.model.BindingBuilder;
 import io.fabric8.kubernetes.api.model.EphemeralContainerBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.SecurityContext;
@@ -255,6 +257,25 @@ class AdmissionHardeningIT {
     assertThat(pods.get().getMetadata().getLabels()).containsEntry("capgate.dev/session", "s");
     // A status update that leaves them alone goes through.
     pods.editStatus(p -> new PodBuilder(p).editMetadata().addToLabels("phase-note", "x").endMetadata().build());
+  }
+
+  /** A binding copies its annotations onto the pod: none of capgate's, by either endpoint. */
+  @Test
+  void aBindingCannotBringCapgateAnnotations() {
+    Pod stored = injectedPod();
+    String name = stored.getMetadata().getName();
+    Binding binding = new BindingBuilder().withNewMetadata().withName(name)
+        .addToAnnotations("capgate.dev/ca", "capgate-ca-bcdfghjklm").endMetadata()
+        .withNewTarget().withApiVersion("v1").withKind("Node").withName("node-1").endTarget().build();
+    assertThatThrownBy(() -> stack.client.bindings().inNamespace(ns).resource(binding).create())
+        .isInstanceOf(KubernetesClientException.class)
+        .hasMessageContaining("a binding cannot set capgate.dev/ annotations on a pod");
+    ProcessResult subresource = stack.kube.kubectlWithInput(OperatorUnderTest.SERIALIZATION.asJson(binding), "create",
+        "--raw", "/api/v1/namespaces/" + ns + "/pods/" + name + "/binding", "-f", "-");
+    assertThat(subresource.exitCode()).isNotZero();
+    assertThat(subresource.stderr()).contains("a binding cannot set capgate.dev/ annotations on a pod");
+    assertThat(stack.client.pods().inNamespace(ns).withName(name).get().getMetadata().getAnnotations())
+        .containsEntry("capgate.dev/ca", stored.getMetadata().getAnnotations().get("capgate.dev/ca"));
   }
 
   /** kubectl debug: the webhook's patch of the pods/ephemeralcontainers update hardens the new container. */

@@ -13,6 +13,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.time.Clock;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
 
 /**
@@ -105,10 +106,18 @@ public final class SessionRuntime implements AutoCloseable {
   private static SessionRuntime start(SessionSettings settings, PolicySource policies, KubernetesClient client,
       KubernetesClient owned, Clock clock) {
     SessionRuntime runtime = new SessionRuntime(client, owned, settings, policies, clock);
-    runtime.watcher.start();
     if (runtime.identity != null) {
-      runtime.identity.warmUp();
+      // Log in once the session is in force and names a credential, not at start: the operator
+      // hands out a token only for an Active session with spec.vault, so an earlier attempt would
+      // only be refused (and delay the first request by the login backoff).
+      AtomicBoolean warmedUp = new AtomicBoolean();
+      policies.onInstall(policy -> {
+        if (policy.usesCredentials() && warmedUp.compareAndSet(false, true)) {
+          runtime.identity.warmUp(); // schedules on the identity's virtual thread
+        }
+      });
     }
+    runtime.watcher.start();
     LOG.info("watching AgentSession " + settings.namespace() + "/" + settings.name() + " (API outage grace "
         + settings.apiOutageGrace().toSeconds() + " s)"
         + (settings.vaultConfigured() ? ", Vault " + settings.vaultAddress() + " through the operator at " + settings.operatorUrl() : ""));

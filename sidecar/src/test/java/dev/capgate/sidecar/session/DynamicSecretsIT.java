@@ -142,6 +142,9 @@ class DynamicSecretsIT {
     try (issuer; account; SessionRuntime runtime = SessionRuntime.start(settings, policies, account.client())) {
       await().atMost(WAIT).until(() -> policies.current().isPresent());
       Policy policy = policies.current().orElseThrow();
+      // The session is in force and names credentials: the sidecar logs in before the first request.
+      await().atMost(WAIT).until(() -> runtime.vaultIdentity().logins() == 1);
+      assertThat(issuer.requests()).as("one operator request for the warm-up login").isEqualTo(1);
 
       // First use: one read of the path serves both fields, from one lease.
       List<SecretValue> pair = runtime.credentials().resolveAll(List.of(username, password), policy.session())

@@ -104,7 +104,8 @@ class HelmChartIT {
         .contains("capgate.dev/inject: \"true\"").contains("capgate.dev/session: fix-issue-42")
         .contains("kubectl get agentsessions -n agents")
         .contains("vault.operatorToken.secretName")
-        .contains("vault policy write capgate-operator").contains("path \"auth/token/lookup-accessor\"");
+        .contains("vault policy write capgate-operator").contains("path \"auth/token/lookup-accessor\"")
+        .contains("capgate-jwt").doesNotContain("bound_service_account_names");
   }
 
   @Test
@@ -208,6 +209,9 @@ class HelmChartIT {
     can.add("update leases.coordination.k8s.io/" + release + "-operator-leader -n " + namespace);
     can.add("patch leases.coordination.k8s.io/" + release + "-operator-leader -n " + namespace);
     can.add("get secrets/" + release + "-webhook-tls -n " + namespace);
+    can.add("get secrets/" + release + "-session-signer -n " + namespace);
+    can.add("get services/" + release + "-webhook -n " + namespace);
+    can.add("create tokenreviews.authentication.k8s.io");
     can.add("update secrets/" + release + "-webhook-tls -n " + namespace);
 
     List<String> cannot = List.of(
@@ -222,7 +226,9 @@ class HelmChartIT {
         "impersonate groups",
         "impersonate serviceaccounts -n " + anyNamespace,
         "create serviceaccounts --subresource=token -n " + anyNamespace,
-        "create tokenreviews.authentication.k8s.io",
+        "get services/someone-elses -n " + namespace,
+        "list services -n " + namespace,
+        "update secrets/" + release + "-session-signer -n " + namespace,
         // Nodes and workloads are none of its business.
         "get nodes",
         "list nodes",
@@ -337,6 +343,8 @@ class HelmChartIT {
           .get().getWebhooks().getFirst().getClientConfig().getCaBundle();
       assertThat(new String(Base64.getDecoder().decode(caBundle), StandardCharsets.UTF_8)).isEqualTo(operator.caBundlePem());
       assertThat(admin.secrets().inNamespace(namespace).withName(release + "-webhook-tls").get()).isNotNull();
+      assertThat(admin.secrets().inNamespace(namespace).withName(release + "-session-signer").get().getData())
+          .containsKeys("tls.key", "public.pem");
 
       // Reconcile: status, finalizer, the sidecars' Role/RoleBinding and lease ledger, events.
       stack.createSession(agents, githubSession("chart-session", "ttl: 1h\n  onRevoke: DeletePods"));
@@ -360,6 +368,18 @@ class HelmChartIT {
       await("the pod's service account is bound").atMost(Duration.ofSeconds(30)).until(() ->
           admin.rbac().roleBindings().inNamespace(agents).withName(SessionNames.sidecarRbac("chart-session")).get()
               .getSubjects().stream().anyMatch(s -> s.getName().equals("default")));
+
+      // /v1/vault-token as the chart's ServiceAccount: TokenReview and the pod look-up are allowed
+      // (no 403 recorded); the pod was injected by the JVM's shared operator, whose sidecar image
+      // is not this release's, so attestation refuses it.
+      Pod stored = admin.pods().inNamespace(agents).withName("chart-agent-stored").get();
+      String podToken = admin.serviceAccounts().inNamespace(agents).withName("default").tokenRequest(
+          new TokenRequestBuilder().withNewSpec().withAudiences("capgate").withExpirationSeconds(3600L)
+              .withNewBoundObjectRef().withApiVersion("v1").withKind("Pod").withName("chart-agent-stored")
+              .withUid(stored.getMetadata().getUid()).endBoundObjectRef().endSpec().build()).getStatus().getToken();
+      var answer = VaultTokenClient.ask("https://127.0.0.1:" + operator.webhookPort(), operator.caBundlePem(), podToken, "{}");
+      assertThat(answer.statusCode()).as(answer.body()).isEqualTo(403);
+      assertThat(answer.body()).contains("does not run the configured sidecar image");
 
       // Revocation: CAs and (DeletePods) pods go, the finalizer comes off.
       admin.resources(AgentSession.class).inNamespace(agents).withName("chart-session").delete();

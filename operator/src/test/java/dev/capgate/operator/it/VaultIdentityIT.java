@@ -292,6 +292,46 @@ class VaultIdentityIT {
     assertThat(error(late)).contains("expired");
   }
 
+  @Test
+  void aLoginVaultRefusesIs503AndReportedOnTheSession() {
+    stack.createSession(ns, session("no-such-role", "alice@example.com", null).replace(
+        "role: " + CapgateJwtAuth.ROLE, "role: not-configured-in-vault"));
+    awaitActive("no-such-role");
+    Pod pod = stack.createPod(ns, agentPod("no-such-role-agent", "no-such-role", SA));
+    HttpResponse<String> answer = askOperator(podToken(pod, "capgate"), "{}");
+    evidence("a session whose spec.vault.role Vault does not know", answer);
+    assertThat(answer.statusCode()).isEqualTo(503);
+    assertThat(error(answer)).contains("Vault refused the login").contains("not-configured-in-vault");
+    assertThat(client.configMaps().inNamespace(ns).withName(SessionNames.tokens("no-such-role")).get())
+        .as("nothing issued, nothing recorded").isNull();
+    await("refusal reported on the session").atMost(WAIT).untilAsserted(() -> assertThat(events("no-such-role"))
+        .filteredOn(e -> e.getReason().equals("VaultTokenRefused")).singleElement()
+        .satisfies(e -> {
+          assertThat(e.getType()).isEqualTo("Warning");
+          assertThat(e.getMessage()).contains("no-such-role-agent").contains("Vault refused the login");
+        }));
+  }
+
+  /** The key is created once and kept: Vault trusts its public half. A broken Secret is an error, not replaced. */
+  @Test
+  void theSigningKeyIsKeptAcrossRestartsAndABrokenSecretIsNotReplaced() {
+    var store = new dev.capgate.operator.identity.SigningKeyStore(client);
+    var first = store.loadOrCreate(OperatorUnderTest.OPERATOR_NAMESPACE, "capgate-session-signer");
+    assertThat(dev.capgate.api.identity.SessionJwt.keyId(first.getPublic()))
+        .isEqualTo(dev.capgate.api.identity.SessionJwt.keyId(CapgateJwtAuth.operatorKeys(stack).getPublic()));
+    assertThat(dev.capgate.api.identity.SigningKeys.publicKeyPem(first.getPublic())).isEqualTo(vault.publicPem);
+
+    String other = "signer-" + UUID.randomUUID().toString().substring(0, 8);
+    var created = store.loadOrCreate(ns, other);
+    assertThat(store.loadOrCreate(ns, other).getPublic()).isEqualTo(created.getPublic());
+    client.secrets().inNamespace(ns).withName(other).edit(secret -> {
+      secret.getData().put("tls.key", java.util.Base64.getEncoder().encodeToString("not a key".getBytes()));
+      return secret;
+    });
+    assertThatThrownBy(() -> store.loadOrCreate(ns, other)).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining(ns + "/" + other).hasMessageContaining("EC key pair");
+  }
+
   // --- helpers -------------------------------------------------------------------------------
 
   private static String session(String name, String user, String extra) {

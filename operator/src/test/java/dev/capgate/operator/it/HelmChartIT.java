@@ -361,6 +361,14 @@ class HelmChartIT {
       JsonNode response = new AdmissionClient(operator.webhookPort(), operator.caBundlePem()).create(agents, pod);
       assertThat(response.get("allowed").asBoolean()).as(response.toString()).isTrue();
       assertThat(admin.secrets().inNamespace(agents).withLabel("capgate.dev/component", "pod-ca").list().getItems()).hasSize(1);
+      // Sidecars reach this operator at the Service's cluster IP (no cluster DNS needed), which its
+      // serving certificate carries, and trust only its CA.
+      String clusterIp = admin.services().inNamespace(namespace).withName(release + "-webhook").get().getSpec().getClusterIP();
+      String patch = AdmissionClient.patch(response).toString();
+      assertThat(patch).contains("\"CAPGATE_OPERATOR_URL\",\"value\":\"https://" + clusterIp + ":443\"")
+          .contains("\"CAPGATE_IDENTITY_TOKEN_FILE\"").contains("\"audience\":\"capgate\"");
+      assertThat(admin.secrets().inNamespace(namespace).withName(release + "-webhook-tls").get().getMetadata()
+          .getAnnotations().get("capgate.dev/serving-names")).contains(clusterIp);
 
       // A real pod of the session (injected through the API server by the JVM's shared operator):
       // this replica binds its service account and takes custody of its CA.

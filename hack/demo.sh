@@ -60,7 +60,7 @@ printf '%sCapgate demo%s — an AI agent in a pod calls private GitHub-style ser
 
 # --- 0. the stack -------------------------------------------------------------------------------
 step "0. The stack: a real node (kubelet + containerd), OpenBao, the upstreams, the Helm chart"
-note "make e2e-up: e2e/cluster/cluster-up.sh, hack/images.sh, OpenBao (raft, Kubernetes auth), upstreams, helm install capgate charts/capgate"
+note "make e2e-up: e2e/cluster/cluster-up.sh, hack/images.sh, OpenBao (raft, JWT auth trusting the operator's session key), upstreams, helm install capgate charts/capgate"
 "$ROOT/e2e/stack/stack-up.sh" > "$WORK/stack-up.log" 2>&1 || { tail -30 "$WORK/stack-up.log"; exit 1; }
 grep -E '^\[stack' "$WORK/stack-up.log" | sed 's/^/     /'
 source "$STACK_ENV"

@@ -7,5 +7,5 @@ command -v docker >/dev/null && docker info >/dev/null 2>&1 || { echo "make e2e-
 command -v kind >/dev/null || { echo "make e2e-kind needs kind on the PATH: see e2e/kind/README.md" >&2; exit 2; }
 [ "${KIND_KEEP:-0}" = 1 ] || trap '"$HERE/down.sh"' EXIT
 "$HERE/up.sh" || exit 1
-cd "$ROOT"
+cd "$ROOT" || exit
 mvn -B -ntp -pl e2e -Pe2e verify -Dcapgate.e2e.stack="$HERE/.state/stack.env" -Dkubeconfig="$HERE/.state/kubeconfig"

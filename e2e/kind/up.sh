@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The end-to-end stack on Kind (needs docker, kind, kubectl, helm and the internet):
 #   a Kind cluster; the images built with Docker (hack/images.sh, same Dockerfiles) and loaded
-#   with `kind load`; OpenBao in dev mode as a pod (Kubernetes auth with its own service account);
-#   the upstreams as a pod behind a Service; `helm install capgate charts/capgate`.
+#   with `kind load`; OpenBao in dev mode as a pod; the upstreams as a pod behind a Service;
+#   `helm install capgate charts/capgate`; then OpenBao's JWT auth trusting the operator's session
+#   key, the role `capgate-agent` and the policy templated on the session's user (issue 11: no
+#   Kubernetes auth, the pods' service account has no Vault login; only the operator vouches).
 # Writes e2e/kind/.state/stack.env, the file the JUnit suite reads (dev.capgate.e2e.Stack).
 # NOT RUN on the project's machines (no Docker there): see README.md.
 set -euo pipefail
@@ -35,16 +37,6 @@ for i in agent:dev sidecar:dev operator:dev upstreams:dev; do kind load docker-i
 kubectl create namespace openbao --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 kubectl -n openbao create secret generic openbao-root --from-file=token="$STATE/secrets/root-token" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 kubectl apply -f - >/dev/null <<YAML
-apiVersion: v1
-kind: ServiceAccount
-metadata: {name: openbao, namespace: openbao}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: openbao-token-reviewer}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: system:auth-delegator}
-subjects: [{kind: ServiceAccount, name: openbao, namespace: openbao}]
----
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: openbao, namespace: openbao}
@@ -53,7 +45,7 @@ spec:
   template:
     metadata: {labels: {app: openbao}}
     spec:
-      serviceAccountName: openbao
+      automountServiceAccountToken: false   # no Kubernetes auth: OpenBao reviews no tokens
       containers:
         - name: openbao
           image: $OPENBAO_IMAGE
@@ -85,15 +77,9 @@ api POST "secret/data/github/alice@example.com" "{\"data\":{\"token\":$(json "$(
 api POST "secret/data/mcp/alice@example.com" "{\"data\":{\"token\":$(json "$(cat "$STATE/secrets/mcp-token")")}}" >/dev/null
 api POST identity/oidc/key/capgate '{"algorithm":"RS256","allowed_client_ids":["*"]}' >/dev/null
 api POST identity/oidc/role/internal-api '{"key":"capgate","ttl":"5m","client_id":"internal.test"}' >/dev/null
-api PUT sys/policies/acl/capgate-agent "{\"policy\":$(json 'path "secret/data/github/*" { capabilities = ["read"] }
-path "secret/data/mcp/*" { capabilities = ["read"] }
-path "identity/oidc/token/internal-api" { capabilities = ["read"] }')}" >/dev/null
-api PUT sys/policies/acl/capgate-operator "{\"policy\":$(json 'path "sys/leases/revoke" { capabilities = ["update"] }
-path "auth/token/revoke-accessor" { capabilities = ["update"] }')}" >/dev/null
-api POST sys/auth/kubernetes '{"type":"kubernetes"}' >/dev/null 2>&1 || true
-# In a pod, OpenBao reviews tokens with its own service account (bound to system:auth-delegator).
-api POST auth/kubernetes/config '{"kubernetes_host":"https://kubernetes.default.svc"}' >/dev/null
-api POST auth/kubernetes/role/capgate-agent '{"bound_service_account_names":["agent"],"bound_service_account_namespaces":["agents","e2e-*"],"audience":"vault","token_policies":["capgate-agent"],"token_ttl":"1h"}' >/dev/null
+# The operator's policy is the chart's (one source of truth); the sessions' policy comes with the
+# JWT auth method, after the chart, since it names that mount's accessor.
+api PUT sys/policies/acl/capgate-operator "{\"policy\":$(json "$(cat "$ROOT/charts/capgate/files/operator-vault-policy.hcl")")}" >/dev/null
 api POST auth/token/create-orphan '{"policies":["capgate-operator"],"ttl":"168h"}' \
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["auth"]["client_token"], end="")' > "$STATE/secrets/operator-token"
 say "OpenBao (dev) at $BAO_ADDR configured"
@@ -154,6 +140,28 @@ helm upgrade --install capgate "$ROOT/charts/capgate" -n capgate-system --wait -
   --set image.repository=capgate.local/operator --set image.tag=dev --set image.pullPolicy=Never \
   --set sidecar.image.repository=capgate.local/sidecar --set sidecar.image.tag=dev --set sidecar.image.pullPolicy=Never \
   --set sidecar.upstreamCA.configMap=capgate-upstream-ca > "$STATE/logs/helm.log"
+
+# --- Vault trusts the operator's session JWTs (issue 11) ------------------------------------------
+# public.pem of the Secret the operator creates at its first start (<fullname>-session-signer).
+public_pem=
+for _ in $(seq 1 120); do
+  public_pem=$(kubectl -n capgate-system get secret capgate-session-signer -o jsonpath='{.data.public\.pem}' 2>/dev/null \
+    | base64 -d 2>/dev/null) || true
+  [ -n "$public_pem" ] && break
+  sleep 0.5
+done
+[ -n "$public_pem" ] || { echo "up.sh: no public.pem in Secret capgate-system/capgate-session-signer" >&2; exit 1; }
+api GET sys/auth | python3 -c 'import json,sys; sys.exit(0 if "capgate-jwt/" in json.load(sys.stdin)["data"] else 1)' \
+  || api POST sys/auth/capgate-jwt '{"type":"jwt"}' >/dev/null
+api POST auth/capgate-jwt/config "$(python3 -c 'import json,sys; print(json.dumps({
+  "jwt_validation_pubkeys": [sys.argv[1]], "bound_issuer": "capgate"}))' "$public_pem")" >/dev/null
+accessor=$(api GET sys/auth | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["capgate-jwt/"]["accessor"])')
+user="{{identity.entity.aliases.$accessor.name}}"
+api PUT sys/policies/acl/capgate-agent "{\"policy\":$(json "path \"secret/data/github/$user\" { capabilities = [\"read\"] }
+path \"secret/data/mcp/$user\" { capabilities = [\"read\"] }
+path \"identity/oidc/token/internal-api\" { capabilities = [\"read\"] }")}" >/dev/null
+api POST auth/capgate-jwt/role/capgate-agent '{"role_type":"jwt","bound_audiences":["vault"],"user_claim":"user","claim_mappings":{"namespace":"namespace","session":"session","agent":"agent","pod":"pod"},"token_policies":["capgate-agent"],"token_ttl":"1h","token_max_ttl":"4h"}' >/dev/null
+say "OpenBao JWT auth at auth/capgate-jwt: the operator's session key, role capgate-agent, policy templated on the user"
 
 node_ip=$(kubectl get node -o jsonpath='{.items[0].status.addresses[?(@.type=="InternalIP")].address}')
 gateway=$(docker network inspect kind -f '{{range .IPAM.Config}}{{.Gateway}} {{end}}' | tr ' ' '\n' | grep -v : | head -1)

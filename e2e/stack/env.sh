@@ -26,11 +26,16 @@ RELEASE=capgate
 SYSTEM_NAMESPACE=capgate-system
 OPERATOR_VAULT_SECRET=capgate-operator-vault
 UPSTREAM_CA_CONFIGMAP=capgate-upstream-ca
-# Vault side: the Kubernetes-auth role the sessions name, the service account agent pods run as,
-# and the namespaces that role accepts (the demo's, and the suite's e2e-<random> ones).
+# Vault side (issue 11): no Kubernetes auth. The JWT auth method at $VAULT_JWT_MOUNT trusts the
+# operator's session signing key (public.pem of the Secret $SESSION_SIGNER_SECRET, which the operator
+# creates at its first start; <chart fullname>-session-signer, the fullname of release "capgate" is
+# "capgate"); $VAULT_ROLE is the JWT role the sessions name (spec.vault.role). The service account
+# agent pods run as has no Vault login of its own.
 VAULT_ROLE=capgate-agent
+VAULT_JWT_MOUNT=capgate-jwt
+SESSION_ISSUER=capgate
+SESSION_SIGNER_SECRET=$RELEASE-session-signer
 AGENT_SERVICE_ACCOUNT=agent
-AGENT_NAMESPACES=${CAPGATE_AGENT_NAMESPACES:-agents,e2e-*}
 OIDC_ROLE=internal-api
 
 JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}

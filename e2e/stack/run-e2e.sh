@@ -19,7 +19,7 @@ trap down EXIT
 "$REPO_ROOT/e2e/stack/stack-up.sh" || exit 1
 t_up=$(elapsed "$T0")
 rm -rf "$REPO_ROOT/e2e/target/e2e-logs" "$REPO_ROOT/e2e/target/e2e-reports"
-cd "$REPO_ROOT"
+cd "$REPO_ROOT" || exit
 t_suite=$(date +%s.%N)
 mvn -B -ntp -Dcapgate.tools="${CAPGATE_TOOLS:-$HOME/.cache/capgate/tools}" -pl e2e -Pe2e verify \
   -Dcapgate.e2e.stack="$STACK_ENV" ${E2E_TEST:+-Dit.test=$E2E_TEST}

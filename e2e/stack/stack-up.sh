@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Brings up the whole end-to-end stack on this machine (root, no Docker), in this order:
 #   1. OpenBao as a host process on $NODE_IP:$BAO_PORT — raft storage, initialized and unsealed,
-#      a file audit log, the Kubernetes auth method pointed at the cluster's apiserver (reviewer
-#      token by TokenRequest for an SA bound to system:auth-delegator), KV v2 `secret/` with the
-#      GitHub and MCP tokens, an identity OIDC role for the internal API, the role `capgate-agent`
-#      (audience vault) for agent pods' service account, a token for the operator (revocation);
+#      a file audit log, KV v2 `secret/` with the GitHub and MCP tokens, an identity OIDC role for
+#      the internal API, a token for the operator (revocation); no Kubernetes auth method at all;
 #   2. the upstreams (e2e/src/main/java/dev/capgate/e2e/upstream) as a host process on
 #      $NODE_IP:$UPSTREAM_PORT with their own test CA, behind the selector-less Service
 #      upstreams.capgate-upstreams:443 (no cluster DNS here: pods map the names to its ClusterIP
 #      with hostAliases, as a cluster's DNS would);
 #   3. meanwhile the single-node cluster (e2e/cluster/cluster-up.sh) and the images on its node
-#      (hack/images.sh: sidecar, operator, agent, pause, java-base); then OpenBao's Kubernetes auth;
+#      (hack/images.sh: sidecar, operator, agent, pause, java-base);
 #   4. `helm upgrade --install capgate charts/capgate`: the operator as a pod from its image, the
-#      webhook through its Service.
+#      webhook through its Service;
+#   5. OpenBao's JWT auth method trusting the operator's session signing key (public.pem of the
+#      Secret the operator created at its start), the role `capgate-agent` and the policy templated
+#      on the session's user: a sidecar gets its Vault token only from the operator, for its own
+#      session (issue 11), and that token reads only the session's user's secrets.
 # Writes $STACK_ENV (what the JUnit suite and the demo read). Idempotent: what is up and healthy
 # stays; OpenBao and the upstreams are started fresh (new secrets) when either is not healthy.
 #   e2e/stack/stack-up.sh            (make e2e-up)     e2e/stack/stack-down.sh   (make e2e-down)
@@ -155,12 +157,8 @@ EOF
   bao_api POST identity/oidc/key/capgate '{"algorithm":"RS256","allowed_client_ids":["*"],"verification_ttl":"1h","rotation_period":"24h"}' >/dev/null
   bao_api POST "identity/oidc/role/$OIDC_ROLE" '{"key":"capgate","ttl":"5m","client_id":"internal.test"}' >/dev/null
 
-  # Policies: the agents' sidecars read their credentials; the operator revokes leases and tokens.
-  bao_api PUT "sys/policies/acl/$VAULT_ROLE" "$(python3 -c 'import json,sys; print(json.dumps({"policy": sys.argv[1]}))' "
-path \"secret/data/github/*\" { capabilities = [\"read\"] }
-path \"secret/data/mcp/*\" { capabilities = [\"read\"] }
-path \"identity/oidc/token/$OIDC_ROLE\" { capabilities = [\"read\"] }
-")" >/dev/null
+  # Policies: the operator revokes leases and tokens (the sessions' policy, templated on the JWT
+  # mount's accessor, is written with that mount after the chart is installed).
   # The operator's policy is the chart's: one source of truth for what it needs.
   bao_api PUT sys/policies/acl/capgate-operator "$(python3 -c 'import json,sys; print(json.dumps({"policy": open(sys.argv[1]).read()}))' \
     "$REPO_ROOT/charts/capgate/files/operator-vault-policy.hcl")" >/dev/null
@@ -186,36 +184,14 @@ grep -E '  (build|import) ' "$STACK_LOGS/images.log" | sed 's/^/  /' >&2 || true
 ssay "cluster and images ready"
 
 
-# --- Kubernetes auth: against this cluster (its tokens change with every fresh cluster) -----------
-kc apply -f - >/dev/null <<EOF
-apiVersion: v1
-kind: Namespace
-metadata: {name: capgate-openbao}
----
-apiVersion: v1
-kind: ServiceAccount
-metadata: {name: token-reviewer, namespace: capgate-openbao}
-automountServiceAccountToken: false
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: capgate-openbao-token-reviewer}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: system:auth-delegator}
-subjects: [{kind: ServiceAccount, name: token-reviewer, namespace: capgate-openbao}]
-EOF
-reviewer_jwt=$(kc -n capgate-openbao create token token-reviewer --duration=720h)
-if ! bao_api GET sys/auth | python3 -c 'import json,sys; sys.exit(0 if "kubernetes/" in json.load(sys.stdin)["data"] else 1)'; then
-  bao_api POST sys/auth/kubernetes '{"type":"kubernetes"}' >/dev/null
+# --- No Kubernetes auth (issue 11): remove what an older stack set up -----------------------------
+# The pods' service account must not log in to Vault; only the operator vouches for sidecars.
+if bao_api GET sys/auth | python3 -c 'import json,sys; sys.exit(0 if "kubernetes/" in json.load(sys.stdin)["data"] else 1)'; then
+  bao_api DELETE sys/auth/kubernetes >/dev/null
+  ssay "OpenBao: removed the Kubernetes auth method of an older stack"
 fi
-bao_api POST auth/kubernetes/config "$(python3 -c 'import json,sys; print(json.dumps({
-  "kubernetes_host": sys.argv[1], "kubernetes_ca_cert": open(sys.argv[2]).read(),
-  "token_reviewer_jwt": sys.argv[3], "disable_local_ca_jwt": True}))' \
-  "https://$NODE_IP:$APISERVER_PORT" "$PKI/ca.crt" "$reviewer_jwt")" >/dev/null
-bao_api POST "auth/kubernetes/role/$VAULT_ROLE" "$(python3 -c 'import json,sys; print(json.dumps({
-  "bound_service_account_names": [sys.argv[1]], "bound_service_account_namespaces": sys.argv[2].split(","),
-  "audience": "vault", "token_policies": [sys.argv[3]], "token_ttl": "1h", "token_max_ttl": "4h"}))' \
-  "$AGENT_SERVICE_ACCOUNT" "$AGENT_NAMESPACES" "$VAULT_ROLE")" >/dev/null
-ssay "OpenBao Kubernetes auth: role $VAULT_ROLE for serviceaccount $AGENT_SERVICE_ACCOUNT in $AGENT_NAMESPACES (audience vault)"
+kc delete clusterrolebinding capgate-openbao-token-reviewer --ignore-not-found >/dev/null
+kc delete namespace capgate-openbao --ignore-not-found --wait=false >/dev/null
 
 # --- Kubernetes objects around the chart ---------------------------------------------------------
 # The upstreams' Service: no selector, one EndpointSlice pointing at the host process.
@@ -276,6 +252,38 @@ done
 [ -n "$(kc get "$webhook" -o jsonpath='{.webhooks[0].clientConfig.caBundle}')" ] || sdie "the operator did not set the webhook's caBundle"
 ssay "chart installed in $(elapsed "$t_helm")s: operator pod Ready, $webhook has its caBundle"
 
+# --- 5. Vault trusts the operator's session JWTs (issue 11) ---------------------------------------
+# The operator created its signing key at its first start; Vault gets the public half. A fresh
+# cluster means a new key, so this runs at every `up` (each call is idempotent).
+public_pem=
+for _ in $(seq 1 120); do
+  public_pem=$(kc -n "$SYSTEM_NAMESPACE" get secret "$SESSION_SIGNER_SECRET" -o jsonpath='{.data.public\.pem}' 2>/dev/null \
+    | base64 -d 2>/dev/null) || true
+  [ -n "$public_pem" ] && break
+  sleep 0.5
+done
+[ -n "$public_pem" ] || { kc -n "$SYSTEM_NAMESPACE" logs deploy/"$RELEASE"-operator --tail=40 >&2 || true
+  sdie "no public.pem in Secret $SYSTEM_NAMESPACE/$SESSION_SIGNER_SECRET: the operator did not create its session signing key"; }
+if ! bao_api GET sys/auth | python3 -c 'import json,sys; sys.exit(0 if sys.argv[1] + "/" in json.load(sys.stdin)["data"] else 1)' "$VAULT_JWT_MOUNT"; then
+  bao_api POST "sys/auth/$VAULT_JWT_MOUNT" '{"type":"jwt"}' >/dev/null
+fi
+bao_api POST "auth/$VAULT_JWT_MOUNT/config" "$(python3 -c 'import json,sys; print(json.dumps({
+  "jwt_validation_pubkeys": [sys.argv[1]], "bound_issuer": sys.argv[2]}))' "$public_pem" "$SESSION_ISSUER")" >/dev/null
+jwt_accessor=$(bao_api GET sys/auth | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][sys.argv[1] + "/"]["accessor"])' "$VAULT_JWT_MOUNT")
+# The user of the session, as Vault knows it: the name of the entity alias the JWT mount made from
+# the JWT's `user` claim. Alice's session token reads secret/data/github/alice@example.com only.
+user="{{identity.entity.aliases.$jwt_accessor.name}}"
+bao_api PUT "sys/policies/acl/$VAULT_ROLE" "$(python3 -c 'import json,sys; print(json.dumps({"policy": sys.argv[1]}))' "
+path \"secret/data/github/$user\" { capabilities = [\"read\"] }
+path \"secret/data/mcp/$user\" { capabilities = [\"read\"] }
+path \"identity/oidc/token/$OIDC_ROLE\" { capabilities = [\"read\"] }
+")" >/dev/null
+bao_api POST "auth/$VAULT_JWT_MOUNT/role/$VAULT_ROLE" "$(python3 -c 'import json,sys; print(json.dumps({
+  "role_type": "jwt", "bound_audiences": ["vault"], "user_claim": "user",
+  "claim_mappings": {"namespace": "namespace", "session": "session", "agent": "agent", "pod": "pod"},
+  "token_policies": [sys.argv[1]], "token_ttl": "1h", "token_max_ttl": "4h"}))' "$VAULT_ROLE")" >/dev/null
+ssay "OpenBao JWT auth at auth/$VAULT_JWT_MOUNT (accessor $jwt_accessor): the operator's session key, role $VAULT_ROLE, policy templated on the session's user"
+
 for _ in $(seq 1 240); do upstreams_healthy && break; sleep 0.25; done
 upstreams_healthy || { tail -20 "$STACK_LOGS/upstreams.log" >&2; sdie "upstreams did not start"; }
 ssay "upstreams listening on $NODE_IP:$UPSTREAM_PORT (${UPSTREAM_HOSTS[*]})"
@@ -298,6 +306,7 @@ CAPGATE_E2E_UPSTREAM_CA_CONFIGMAP=$UPSTREAM_CA_CONFIGMAP
 CAPGATE_E2E_VAULT_ADDR=$BAO_ADDR
 CAPGATE_E2E_VAULT_ROOT_TOKEN_FILE=$BAO_DIR/root-token
 CAPGATE_E2E_VAULT_ROLE=$VAULT_ROLE
+CAPGATE_E2E_VAULT_JWT_MOUNT=$VAULT_JWT_MOUNT
 CAPGATE_E2E_AGENT_SERVICE_ACCOUNT=$AGENT_SERVICE_ACCOUNT
 CAPGATE_E2E_OIDC_ROLE=$OIDC_ROLE
 CAPGATE_E2E_SYSTEM_NAMESPACE=$SYSTEM_NAMESPACE

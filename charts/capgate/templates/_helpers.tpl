@@ -41,6 +41,10 @@
 {{- default (printf "%s-webhook-tls" (include "capgate.fullname" .)) .Values.webhook.certificateSecret -}}
 {{- end -}}
 
+{{- define "capgate.sessionSignerSecret" -}}
+{{- default (printf "%s-session-signer" (include "capgate.fullname" .)) .Values.identity.signerSecret -}}
+{{- end -}}
+
 {{- define "capgate.leaseName" -}}
 {{- default (printf "%s-operator-leader" (include "capgate.fullname" .)) .Values.leaderElection.leaseName -}}
 {{- end -}}

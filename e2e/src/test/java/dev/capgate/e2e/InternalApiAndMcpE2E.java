@@ -8,9 +8,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The other credential kinds: a dynamic OpenBao identity token (a JWT minted at egress time for
- * the sidecar's own identity) to an internal API that verifies it against OpenBao's JWKS, and a
- * bearer token from KV for a remote MCP server.
+ * The other credential kinds: a dynamic OpenBao identity token (a JWT minted at egress time with
+ * the session's Vault token, so its {@code sub} is the OpenBao entity of the session's user, which
+ * the JWT auth method keys on the session JWT's {@code user} claim) to an internal API that
+ * verifies it against OpenBao's JWKS, and a bearer token from KV for a remote MCP server.
  */
 class InternalApiAndMcpE2E {
   static AgentSandbox agent;

@@ -3,9 +3,18 @@ package dev.capgate.operator;
 import dev.capgate.operator.ca.PodCaMinter;
 import dev.capgate.operator.ca.ServingCertificates;
 import dev.capgate.operator.ca.TrustBundle;
+import dev.capgate.api.identity.VaultTokenExchange;
+import dev.capgate.operator.identity.OperatorEndpoint;
+import dev.capgate.operator.identity.SessionSigner;
+import dev.capgate.operator.identity.SidecarAttestation;
+import dev.capgate.operator.identity.SigningKeyStore;
+import dev.capgate.operator.identity.TokenLedger;
+import dev.capgate.operator.identity.VaultJwtLogin;
+import dev.capgate.operator.identity.VaultTokenIssuer;
 import dev.capgate.operator.injection.PodAdmitter;
 import dev.capgate.operator.injection.PodInjector;
 import dev.capgate.operator.injection.SessionResolver;
+import dev.capgate.operator.injection.SidecarSettings;
 import dev.capgate.operator.session.AgentSessionReconciler;
 import dev.capgate.operator.session.SessionRevocation;
 import dev.capgate.operator.session.VaultRevoker;
@@ -28,7 +37,9 @@ import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLContext;
@@ -92,7 +103,8 @@ public final class CapgateOperator implements AutoCloseable {
     Clock clock = Clock.systemUTC();
     KubernetesEvents events = new KubernetesEvents(client, config.identity());
 
-    SessionRevocation revocation = new SessionRevocation(client, vaultRevoker(config), events);
+    VaultRevoker revoker = vaultRevoker(config);
+    SessionRevocation revocation = new SessionRevocation(client, revoker, events);
     Leadership leadership = new Leadership(config, onLeadershipLost);
     ReconcileCounter reconciliations = new ReconcileCounter();
     Operator operator = new Operator(o -> {
@@ -116,14 +128,36 @@ public final class CapgateOperator implements AutoCloseable {
     });
     operator.start();
 
-    PodAdmitter admitter = new PodAdmitter(client, new SessionResolver(client, clock),
-        new PodCaMinter(clock, config.caMaxValidity()), TrustBundle.systemRoots(config.systemRootsFile()),
-        new PodInjector(config.sidecar()), events);
+    // The signing key first: without it no sidecar can get a Vault token, so fail at start.
+    SessionSigner signer = new SessionSigner(new SigningKeyStore(client)
+        .loadOrCreate(config.namespace(), config.vaultIdentity().signerSecret()),
+        config.vaultIdentity().sessionIssuer(), config.vaultIdentity().jwtAudience(), clock);
+    OperatorEndpoint endpoint = OperatorEndpoint.resolve(client, config);
+    List<String> certificateNames = new ArrayList<>(config.servingCertificateNames());
+    endpoint.certificateNames().stream().filter(n -> !certificateNames.contains(n)).forEach(certificateNames::add);
     ServingCertificates.Issued tls = new ServingCertificateStore(client)
-        .loadOrIssue(config.namespace(), config.webhookCertificateSecret(), config.servingCertificateNames());
+        .loadOrIssue(config.namespace(), config.webhookCertificateSecret(), certificateNames);
     Vertx vertx = Vertx.vertx();
-    AdmissionServer webhook = new AdmissionServer(vertx, admitter);
+    AdmissionServer webhook = new AdmissionServer(vertx, null);
     int port = webhook.start(config.webhookHost(), config.webhookPort(), tls);
+
+    // Injected sidecars get the operator's address (known now: the port may have been 0) and the
+    // CA of its serving certificate.
+    SessionResolver sessions = new SessionResolver(client, clock);
+    SidecarSettings sidecar = config.sidecar().withOperator(endpoint.url(port), tls.caCertPem());
+    PodAdmitter admitter = new PodAdmitter(client, sessions,
+        new PodCaMinter(clock, config.caMaxValidity()), TrustBundle.systemRoots(config.systemRootsFile()),
+        new PodInjector(sidecar), events);
+    String vaultAddress = config.sidecar().vaultAddress();
+    SSLContext vaultTls = config.vaultCaCertFile() == null ? null : tls(config.vaultCaCertFile());
+    VaultTokenIssuer issuer = new VaultTokenIssuer(
+        new SidecarAttestation(client, sessions, config.sidecar().identityAudience(), config.sidecar().image()),
+        signer, vaultAddress == null ? null : new VaultJwtLogin(vaultAddress, vaultTls), new TokenLedger(client),
+        revoker, sessions, events);
+    webhook.serve(admitter, issuer);
+    LOG.info("sidecars ask {}{} for their Vault token; session JWTs signed with key {} (secret {}/{})",
+        endpoint.url(port), VaultTokenExchange.PATH, signer.keyId(), config.namespace(),
+        config.vaultIdentity().signerSecret());
 
     WebhookRegistration registration = new WebhookRegistration(client);
     if (config.manageWebhookConfiguration()) {

@@ -1,5 +1,6 @@
 package dev.capgate.operator;
 
+import dev.capgate.api.identity.VaultTokenExchange;
 import dev.capgate.operator.injection.SidecarSettings;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -14,7 +15,7 @@ import java.util.Map;
  *
  * @param namespace                  the operator's own namespace (serving certificate, webhook exclusion)
  * @param watchNamespaces            namespaces whose sessions are reconciled; empty = all
- * @param sidecar                    what is injected (image, Vault address/audience, resources)
+ * @param sidecar                    what is injected (image, Vault address, identity audience, resources)
  * @param operatorVaultToken         the operator's Vault token (revocation), or null
  * @param operatorVaultTokenFile     a file holding it, read at each use, or null
  * @param vaultCaCertFile            PEM CA for Vault's TLS, or null for the JDK's roots
@@ -35,6 +36,7 @@ import java.util.Map;
  * @param leaderElectionLease        the Lease's name
  * @param identity                   this replica: pod name (or host name) plus a random suffix;
  *                                   the Lease holder and the events' reporting instance
+ * @param vaultIdentity              session JWTs and the {@code /v1/vault-token} endpoint
  */
 public record OperatorConfig(
     String namespace,
@@ -57,7 +59,8 @@ public record OperatorConfig(
     Duration orphanedCaGrace,
     boolean leaderElection,
     String leaderElectionLease,
-    String identity) {
+    String identity,
+    VaultIdentity vaultIdentity) {
 
   public static OperatorConfig fromEnv(Map<String, String> env) {
     Map<String, String> requests = new LinkedHashMap<>();
@@ -70,8 +73,9 @@ public record OperatorConfig(
         env.getOrDefault("CAPGATE_SIDECAR_IMAGE", "capgate/sidecar:0.1.0"),
         env.getOrDefault("CAPGATE_SIDECAR_IMAGE_PULL_POLICY", "IfNotPresent"),
         blankToNull(env.get("CAPGATE_VAULT_ADDR")),
-        env.getOrDefault("CAPGATE_VAULT_AUDIENCE", "vault"),
-        Long.parseLong(env.getOrDefault("CAPGATE_VAULT_TOKEN_EXPIRATION_SECONDS", "3600")),
+        env.getOrDefault("CAPGATE_IDENTITY_AUDIENCE", VaultTokenExchange.IDENTITY_AUDIENCE),
+        Long.parseLong(env.getOrDefault("CAPGATE_IDENTITY_TOKEN_EXPIRATION_SECONDS",
+            env.getOrDefault("CAPGATE_VAULT_TOKEN_EXPIRATION_SECONDS", "3600"))),
         Map.copyOf(requests),
         Map.copyOf(limits),
         blankToNull(env.get("CAPGATE_SIDECAR_UPSTREAM_CA_CONFIGMAP")));
@@ -97,7 +101,26 @@ public record OperatorConfig(
         duration(env.getOrDefault("CAPGATE_ORPHANED_CA_GRACE", "2m")),
         Boolean.parseBoolean(env.getOrDefault("CAPGATE_LEADER_ELECTION", "true")),
         env.getOrDefault("CAPGATE_LEADER_ELECTION_LEASE", "capgate-operator-leader"),
-        identity(env));
+        identity(env),
+        new VaultIdentity(
+            env.getOrDefault("CAPGATE_SESSION_ISSUER", "capgate"),
+            env.getOrDefault("CAPGATE_VAULT_JWT_AUDIENCE", "vault"),
+            env.getOrDefault("CAPGATE_SESSION_SIGNER_SECRET", "capgate-session-signer"),
+            blankToNull(env.get("CAPGATE_OPERATOR_URL"))));
+  }
+
+  /**
+   * How the operator vouches for sidecars at Vault (issue 11): it signs session JWTs for Vault's JWT
+   * auth method and hands each attested sidecar a response-wrapped token.
+   *
+   * @param sessionIssuer  {@code iss} of session JWTs (Vault: {@code bound_issuer})
+   * @param jwtAudience    {@code aud} of session JWTs (Vault: the role's {@code bound_audiences})
+   * @param signerSecret   Secret (operator namespace) with the signing key: {@code tls.key}, {@code public.pem}
+   * @param operatorUrl    where sidecars reach the operator; {@code {port}} is replaced by the
+   *                       webhook's port. Null: from {@code webhookUrl} (its scheme, host and
+   *                       port), else the webhook Service's cluster IP and port
+   */
+  public record VaultIdentity(String sessionIssuer, String jwtAudience, String signerSecret, String operatorUrl) {
   }
 
   /** {@code <pod name>_<8 random hex>}: unique even for two operators with one host name. */

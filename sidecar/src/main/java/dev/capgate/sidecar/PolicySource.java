@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 
 /**
  * The policy in force, swappable at any time: today loaded once from a file, later replaced by the
@@ -20,6 +21,7 @@ public final class PolicySource {
   private final AtomicReference<State> state =
       new AtomicReference<>(new State(null, "no session loaded yet"));
   private final List<Runnable> revocationListeners = new CopyOnWriteArrayList<>();
+  private final List<Consumer<Policy>> installListeners = new CopyOnWriteArrayList<>();
 
   public Optional<Policy> current() {
     return Optional.ofNullable(state.get().policy());
@@ -33,6 +35,12 @@ public final class PolicySource {
 
   public void install(Policy policy) {
     state.set(new State(policy, null));
+    installListeners.forEach(listener -> listener.accept(policy));
+  }
+
+  /** Runs {@code listener} with every policy installed, on the installing thread: it must not block. */
+  public void onInstall(Consumer<Policy> listener) {
+    installListeners.add(listener);
   }
 
   /**

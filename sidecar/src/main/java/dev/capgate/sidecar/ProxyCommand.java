@@ -161,7 +161,8 @@ public final class ProxyCommand {
 
   /**
    * Cluster mode (the default): the live AgentSession named by CAPGATE_SESSION_NAMESPACE/NAME,
-   * watched through the API server, with Vault reached by Kubernetes-auth login.
+   * watched through the API server, with a Vault token for this session alone obtained through the
+   * operator (CAPGATE_OPERATOR_URL, see {@code OperatorLogin}).
    */
   private SessionRuntime startSessionRuntime(PolicySource policies) {
     try {

@@ -8,8 +8,9 @@ package dev.capgate.operator.injection;
  * @param session        the AgentSession name
  * @param caName         name of the CA Secret and ConfigMap ({@code capgate-ca-<random>})
  * @param caFingerprint  {@code sha256:<hex>} of the CA certificate
- * @param vaultRole      spec.vault.role, or null when the session declares no credentials
- * @param vaultAuthMount spec.vault.authMount (default kubernetes), or null without spec.vault
+ * @param vaultRole      spec.vault.role, or null when the session declares no credentials (not in
+ *                       the pod since issue 11: the operator logs in for the sidecar)
+ * @param vaultAuthMount spec.vault.authMount (default capgate-jwt), or null without spec.vault (ditto)
  * @param leaseConfigMap where the sidecars record Vault leases ({@code capgate-leases-<session>})
  * @param placeholders   the credential placeholders set in agent containers (may be empty)
  */

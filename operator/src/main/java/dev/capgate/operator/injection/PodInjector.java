@@ -33,8 +33,8 @@ import java.util.TreeMap;
  * <p>What it does: the init container {@code capgate-init} (iptables, NET_ADMIN/NET_RAW, root,
  * nothing else) and the native sidecar {@code capgate-proxy} go first; the pod-level token
  * automount is turned off and the token volume the ServiceAccount admission plugin already added
- * is removed, so only the sidecar holds tokens: a projected one with the Vault audience (for
- * Vault) and an ordinary one at the standard path (for the Kubernetes API). Agent containers get
+ * is removed, so only the sidecar holds tokens: a projected one with the identity audience (for
+ * the operator's {@code /v1/vault-token}) and an ordinary one at the standard path (for the Kubernetes API). Agent containers get
  * the public trust material, the usual trust variables and the credential placeholders.
  */
 public final class PodInjector {
@@ -285,13 +285,15 @@ public final class PodInjector {
     if (settings.vaultAddress() != null) {
       env.add(new EnvVarBuilder().withName(ENV_VAULT_ADDR).withValue(settings.vaultAddress()).build());
     }
-    if (plan.vaultRole() != null) {
-      env.add(new EnvVarBuilder().withName(ENV_VAULT_ROLE).withValue(plan.vaultRole()).build());
+    // The Vault token comes from the operator, which attests this pod with the identity token
+    // (issue 11): the sidecar needs where to ask, the CA to verify the answer, and the token file.
+    if (settings.operatorUrl() != null) {
+      env.add(new EnvVarBuilder().withName(ENV_OPERATOR_URL).withValue(settings.operatorUrl()).build());
     }
-    if (plan.vaultAuthMount() != null) {
-      env.add(new EnvVarBuilder().withName(ENV_VAULT_AUTH_MOUNT).withValue(plan.vaultAuthMount()).build());
+    if (settings.operatorCaPem() != null) {
+      env.add(new EnvVarBuilder().withName(ENV_OPERATOR_CA).withValue(settings.operatorCaPem()).build());
     }
-    env.add(new EnvVarBuilder().withName(ENV_VAULT_TOKEN_FILE).withValue(TOKEN_FILE).build());
+    env.add(new EnvVarBuilder().withName(ENV_IDENTITY_TOKEN_FILE).withValue(TOKEN_FILE).build());
     env.add(new EnvVarBuilder().withName(ENV_CA_DIR).withValue(CA_DIR).build());
     env.add(new EnvVarBuilder().withName(ENV_LEASE_CONFIGMAP).withValue(plan.leaseConfigMap()).build());
     env.addAll(portEnv());
@@ -360,7 +362,7 @@ public final class PodInjector {
     List<Volume> volumes = new ArrayList<>(List.of(
         new VolumeBuilder().withName(CA_VOLUME).withNewSecret().withSecretName(plan.caName()).endSecret().build(),
         new VolumeBuilder().withName(TOKEN_VOLUME).withNewProjected().addNewSource().withNewServiceAccountToken()
-            .withAudience(settings.vaultAudience()).withExpirationSeconds(settings.tokenExpirationSeconds())
+            .withAudience(settings.identityAudience()).withExpirationSeconds(settings.tokenExpirationSeconds())
             .withPath(TOKEN_PATH).endServiceAccountToken().endSource().endProjected().build(),
         new VolumeBuilder().withName(TRUST_VOLUME).withNewConfigMap().withName(plan.caName()).endConfigMap().build(),
         new VolumeBuilder().withName(TMP_VOLUME).withNewEmptyDir().withSizeLimit(new Quantity("64Mi")).endEmptyDir().build(),

@@ -21,9 +21,12 @@ public final class SidecarContract {
   public static final String ENV_POD_NAME = "CAPGATE_POD_NAME";
   public static final String ENV_POD_UID = "CAPGATE_POD_UID";
   public static final String ENV_VAULT_ADDR = "CAPGATE_VAULT_ADDR";
-  public static final String ENV_VAULT_ROLE = "CAPGATE_VAULT_ROLE";
-  public static final String ENV_VAULT_AUTH_MOUNT = "CAPGATE_VAULT_AUTH_MOUNT";
-  public static final String ENV_VAULT_TOKEN_FILE = "CAPGATE_VAULT_TOKEN_FILE";
+  /** Where the sidecar asks for its Vault token ({@code POST <url>/v1/vault-token}). */
+  public static final String ENV_OPERATOR_URL = dev.capgate.api.identity.VaultTokenExchange.ENV_OPERATOR_URL;
+  /** PEM of the CA of the operator's serving certificate (public). */
+  public static final String ENV_OPERATOR_CA = dev.capgate.api.identity.VaultTokenExchange.ENV_OPERATOR_CA;
+  /** The projected identity token ({@link #TOKEN_FILE}), the sidecar's bearer token at the operator. */
+  public static final String ENV_IDENTITY_TOKEN_FILE = dev.capgate.api.identity.VaultTokenExchange.ENV_IDENTITY_TOKEN_FILE;
   public static final String ENV_CA_DIR = "CAPGATE_CA_DIR";
   public static final String ENV_PROXY_UID = "CAPGATE_PROXY_UID";
   public static final String ENV_PROXY_PORT = "CAPGATE_PROXY_PORT";
@@ -36,7 +39,11 @@ public final class SidecarContract {
   /** The ConfigMap where sidecars record Vault lease ids and token accessors for revocation. */
   public static final String ENV_LEASE_CONFIGMAP = "CAPGATE_LEASE_CONFIGMAP";
 
-  /** Projected service-account token with the Vault audience: in the sidecar only. */
+  /**
+   * Projected service-account token with the identity audience ({@code capgate} by default), bound
+   * to the pod by the API server: in the sidecar only. The operator accepts it (TokenReview) to
+   * attest the sidecar; the API server and Vault do not.
+   */
   public static final String TOKEN_DIR = "/var/run/secrets/capgate/token";
   public static final String TOKEN_PATH = "token";
   public static final String TOKEN_FILE = TOKEN_DIR + "/" + TOKEN_PATH;

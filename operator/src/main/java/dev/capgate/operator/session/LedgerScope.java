@@ -17,24 +17,31 @@ import java.util.Optional;
  *   <li>A lease: Vault names a lease {@code <request path>/<random id>}, and the sidecar reads a
  *       {@code dynamic} credential with one GET of its resolved path. So a lease id is the
  *       session's when it is one of those paths plus one more segment.
- *   <li>A token: issued by the Kubernetes auth method at {@code spec.vault.authMount} (its
- *       {@code path} is {@code auth/<mount>/login}: a token from {@code auth/token/create} may carry
- *       any metadata its creator chose) for {@code spec.vault.role}, to a service account of the
- *       session's namespace.
+ *   <li>A token: issued by the JWT auth method at {@code spec.vault.authMount} (its {@code path}
+ *       is {@code auth/<mount>/login}: a token from {@code auth/token/create} may carry any
+ *       metadata its creator chose) for {@code spec.vault.role}, from a session JWT of this
+ *       session: the role's {@code claim_mappings} copy the JWT's {@code namespace} and
+ *       {@code session} claims into the token's metadata, and only the operator signs those.
  * </ul>
  */
 final class LedgerScope {
   /** Longest value considered (Vault's ids are far shorter); keeps logs and events bounded. */
   static final int MAX_VALUE_LENGTH = 512;
+  /** Token metadata of a JWT login: the role (set by Vault) and the mapped claims. */
+  static final String META_ROLE = "role";
+  static final String META_NAMESPACE = dev.capgate.api.identity.SessionJwt.CLAIM_NAMESPACE;
+  static final String META_SESSION = dev.capgate.api.identity.SessionJwt.CLAIM_SESSION;
 
   private final List<String> dynamicPaths;
   private final String namespace;
+  private final String session;
   private final String role;
   private final String loginPath;
 
-  LedgerScope(List<String> dynamicPaths, String namespace, String role, String authMount) {
+  LedgerScope(List<String> dynamicPaths, String namespace, String session, String role, String authMount) {
     this.dynamicPaths = List.copyOf(dynamicPaths);
     this.namespace = namespace;
+    this.session = session;
     this.role = role;
     String mount = authMount == null ? null : collapseSlashes(authMount);
     this.loginPath = mount == null || mount.isEmpty() ? null : "auth/" + mount + "/login";
@@ -42,14 +49,15 @@ final class LedgerScope {
 
   static LedgerScope of(AgentSession session) {
     String namespace = session.getMetadata().getNamespace();
+    String name = session.getMetadata().getName();
     AgentSessionSpec spec = session.getSpec();
     if (spec == null) {
-      return new LedgerScope(List.of(), namespace, null, null);
+      return new LedgerScope(List.of(), namespace, name, null, null);
     }
-    List<String> paths = VaultPaths.dynamicPaths(spec, namespace, session.getMetadata().getName());
+    List<String> paths = VaultPaths.dynamicPaths(spec, namespace, name);
     return spec.vault() == null
-        ? new LedgerScope(paths, namespace, null, null)
-        : new LedgerScope(paths, namespace, spec.vault().role(), spec.vault().authMountOrDefault());
+        ? new LedgerScope(paths, namespace, name, null, null)
+        : new LedgerScope(paths, namespace, name, spec.vault().role(), spec.vault().authMountOrDefault());
   }
 
   /** The outcome for one entry: revoke {@code value} (normalized), or refuse for {@code reason}. */
@@ -112,10 +120,13 @@ final class LedgerScope {
       return Verdict.refuse("not issued by " + loginPath);
     }
     Map<String, String> meta = origin.meta();
-    if (!namespace.equals(meta.get("service_account_namespace"))) {
-      return Verdict.refuse("a service account of another namespace");
+    if (!namespace.equals(meta.get(META_NAMESPACE))) {
+      return Verdict.refuse("a session of another namespace");
     }
-    if (!role.equals(meta.get("role"))) {
+    if (!session.equals(meta.get(META_SESSION))) {
+      return Verdict.refuse("another session");
+    }
+    if (!role.equals(meta.get(META_ROLE))) {
       return Verdict.refuse("another Vault role");
     }
     return Verdict.revoke(accessor);
@@ -125,7 +136,7 @@ final class LedgerScope {
   String describe() {
     return "leases under " + (dynamicPaths.isEmpty() ? "(no dynamic credential path)" : String.join(", ", dynamicPaths))
         + "; tokens from " + (loginPath == null ? "(no spec.vault)"
-            : loginPath + " with role " + role + " for a service account of namespace " + namespace);
+            : loginPath + " with role " + role + " for session " + session + " of namespace " + namespace);
   }
 
   /**

@@ -13,6 +13,7 @@ public final class SessionNames {
   static final int MAX_NAME = 253;
   public static final String SIDECAR_RBAC_PREFIX = "capgate-sidecar-";
   public static final String LEASES_PREFIX = "capgate-leases-";
+  public static final String TOKENS_PREFIX = "capgate-tokens-";
 
   private SessionNames() {
   }
@@ -25,6 +26,11 @@ public final class SessionNames {
   /** ConfigMap where sidecars record Vault lease ids and token accessors. */
   public static String leases(String session) {
     return derived(LEASES_PREFIX, session);
+  }
+
+  /** ConfigMap where the operator records the accessors of the Vault tokens it issued (operator only). */
+  public static String tokens(String session) {
+    return derived(TOKENS_PREFIX, session);
   }
 
   static String derived(String prefix, String session) {

@@ -66,8 +66,17 @@ public final class SessionRevocation {
    *     and the rest stay in the ledger for the next attempt; refusals so far are reported)
    */
   public Revoked revokeLeases(AgentSession session) {
+    // The operator's own record of the tokens it issued first (sidecars cannot write it), then
+    // what the sidecars recorded. Both are checked against the session's scope all the same: a
+    // namespace admin could write either ConfigMap.
+    Revoked issued = revokeLedger(session, SessionNames.tokens(session.getMetadata().getName()));
+    Revoked recorded = revokeLedger(session, SessionNames.leases(session.getMetadata().getName()));
+    return new Revoked(issued.leases() + recorded.leases(), issued.accessors() + recorded.accessors(),
+        issued.refused() + recorded.refused());
+  }
+
+  private Revoked revokeLedger(AgentSession session, String ledgerName) {
     String namespace = session.getMetadata().getNamespace();
-    String ledgerName = SessionNames.leases(session.getMetadata().getName());
     ConfigMap ledger = client.configMaps().inNamespace(namespace).withName(ledgerName).get();
     Map<String, String> data = ledger == null || ledger.getData() == null ? Map.of() : ledger.getData();
     LedgerScope scope = LedgerScope.of(session);
@@ -146,7 +155,7 @@ public final class SessionRevocation {
       return;
     }
     StringBuilder message = new StringBuilder("refused ").append(refused.size())
-        .append(refused.size() == 1 ? " entry" : " entries").append(" of the lease ledger ").append(ledgerName)
+        .append(refused.size() == 1 ? " entry" : " entries").append(" of the ledger ").append(ledgerName)
         .append(" (not revoked, removed; possible tampering by a pod of the session; revoked are only ")
         .append(scope.describe()).append("): ");
     for (int i = 0; i < refused.size(); i++) {

@@ -3,7 +3,9 @@ package dev.capgate.operator.webhook;
 import dev.capgate.operator.injection.AdmissionDecision;
 import dev.capgate.operator.injection.PodAdmissionRequest;
 import dev.capgate.operator.injection.PodAdmitter;
+import dev.capgate.api.identity.VaultTokenExchange;
 import dev.capgate.operator.ca.ServingCertificates;
+import dev.capgate.operator.identity.VaultTokenIssuer;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -18,7 +20,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The webhook's HTTPS server. It speaks AdmissionReview on {@code POST /mutate} and nothing else
+ * The operator's HTTPS server. It speaks AdmissionReview on {@code POST /mutate}, hands sidecars
+ * their Vault token on {@code POST /v1/vault-token} ({@link VaultTokenIssuer}), and nothing else
  * ({@code GET /healthz} for probes); every decision is {@link PodAdmitter}'s. Decisions make API
  * calls, so they run on virtual threads, never on the event loop.
  */
@@ -27,15 +30,29 @@ public final class AdmissionServer implements AutoCloseable {
   public static final String PATH = "/mutate";
   /** Pods are far smaller; the API server caps requests at 3 MiB anyway. */
   static final int MAX_BODY = 3 * 1024 * 1024;
+  /** {@code /v1/vault-token} takes {@code {}}: anything large is not a sidecar's request. */
+  static final int MAX_TOKEN_REQUEST_BODY = 4096;
 
   private final Vertx vertx;
-  private final PodAdmitter admitter;
+  /** Set at construction or by {@link #serve}: the operator's URL in injected pods needs the port first. */
+  private volatile PodAdmitter admitter;
+  private volatile VaultTokenIssuer tokens;
   private final ExecutorService decisions = Executors.newVirtualThreadPerTaskExecutor();
   private HttpServer server;
 
+  /** @param admitter null until {@link #serve}: {@code /mutate} answers 503 until then */
   public AdmissionServer(Vertx vertx, PodAdmitter admitter) {
     this.vertx = vertx;
     this.admitter = admitter;
+  }
+
+  /**
+   * What to answer with once listening: admission, and {@code POST /v1/vault-token} (sidecars
+   * asking for their session's Vault token; 404 when {@code tokens} is null).
+   */
+  public void serve(PodAdmitter admitter, VaultTokenIssuer tokens) {
+    this.admitter = admitter;
+    this.tokens = tokens;
   }
 
   /** Listens on {@code host:port} (port 0: any free port) with the given serving certificate. */
@@ -58,6 +75,10 @@ public final class AdmissionServer implements AutoCloseable {
   private void route(HttpServerRequest request) {
     if ("/healthz".equals(request.path())) {
       request.response().end("ok");
+      return;
+    }
+    if (VaultTokenExchange.PATH.equals(request.path()) && tokens != null) {
+      vaultToken(request, tokens);
       return;
     }
     if (!PATH.equals(request.path()) || request.method() != io.vertx.core.http.HttpMethod.POST) {
@@ -92,11 +113,56 @@ public final class AdmissionServer implements AutoCloseable {
     }).onFailure(e -> request.response().setStatusCode(400).end());
   }
 
+  /**
+   * The sidecar's identity token is in the header; the body is {@code {}} (ignored, bounded). The
+   * issuer calls the API server and Vault, so it runs on a virtual thread.
+   */
+  private void vaultToken(HttpServerRequest request, VaultTokenIssuer issuer) {
+    if (request.method() != io.vertx.core.http.HttpMethod.POST) {
+      request.response().setStatusCode(405).putHeader("allow", "POST").putHeader("content-type", "application/json")
+          .end("{\"error\":\"POST only\"}");
+      return;
+    }
+    String length = request.getHeader("content-length");
+    if (length != null && (!length.matches("[0-9]{1,9}") || Integer.parseInt(length) > MAX_TOKEN_REQUEST_BODY)) {
+      request.response().setStatusCode(413).putHeader("content-type", "application/json")
+          .end("{\"error\":\"the body must be {}\"}");
+      return;
+    }
+    String authorization = request.getHeader("authorization");
+    Context context = vertx.getOrCreateContext();
+    request.body().onSuccess(body -> {
+      if (body.length() > MAX_TOKEN_REQUEST_BODY) {
+        request.response().setStatusCode(413).putHeader("content-type", "application/json")
+            .end("{\"error\":\"the body must be {}\"}");
+        return;
+      }
+      decisions.execute(() -> {
+        VaultTokenIssuer.Answer answer;
+        try {
+          answer = issuer.issue(authorization);
+        } catch (RuntimeException e) {
+          LOG.error("vault-token request failed", e);
+          answer = new VaultTokenIssuer.Answer(500,
+              "{\"error\":\"internal error (" + e.getClass().getSimpleName() + "), see the operator log\"}");
+        }
+        VaultTokenIssuer.Answer out = answer;
+        context.runOnContext(v -> request.response().setStatusCode(out.status())
+            .putHeader("content-type", "application/json").putHeader("cache-control", "no-store")
+            .end(out.json()));
+      });
+    }).onFailure(e -> request.response().setStatusCode(400).end());
+  }
+
   private byte[] review(byte[] body) {
     long start = System.nanoTime();
     PodAdmissionRequest request = AdmissionReviews.parse(body);
     AdmissionDecision decision;
+    PodAdmitter admitter = this.admitter;
     try {
+      if (admitter == null) {
+        throw new IllegalStateException("the webhook is starting");
+      }
       decision = admitter.admit(request);
     } catch (RuntimeException e) {
       // failurePolicy is Fail: refusing is the safe answer, and saying why helps whoever sees it.

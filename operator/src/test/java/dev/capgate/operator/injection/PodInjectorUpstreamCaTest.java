@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
  */
 class PodInjectorUpstreamCaTest {
   private static final SidecarSettings WITH_CA = new SidecarSettings(
-      "capgate/sidecar:test", "IfNotPresent", "https://vault.vault.svc:8200", "vault", 3600,
+      "capgate/sidecar:test", "IfNotPresent", "https://vault.vault.svc:8200", "capgate", 3600,
       Map.of("cpu", "50m", "memory", "96Mi"), Map.of("cpu", "1", "memory", "256Mi"), "internal-cas");
 
   @Test

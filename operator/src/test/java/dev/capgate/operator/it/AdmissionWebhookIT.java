@@ -77,26 +77,28 @@ class AdmissionWebhookIT {
     assertThat(proxy.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
     assertThat(proxy.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");
     assertThat(proxy.getReadinessProbe().getHttpGet().getPort().getIntVal()).isEqualTo(15021);
+    // The sidecar logs in nowhere itself: the operator hands it its Vault token (issue 11).
+    assertThat(env(proxy)).doesNotContainKeys("CAPGATE_VAULT_ROLE", "CAPGATE_VAULT_AUTH_MOUNT", "CAPGATE_VAULT_TOKEN_FILE");
     assertThat(env(proxy)).containsEntry("CAPGATE_SESSION_NAMESPACE", ns)
         .containsEntry("CAPGATE_SESSION_NAME", "fix-issue-42")
         .containsEntry("CAPGATE_VAULT_ADDR", stack.bao.address())
-        .containsEntry("CAPGATE_VAULT_ROLE", "capgate-agent")
-        .containsEntry("CAPGATE_VAULT_AUTH_MOUNT", "kubernetes")
-        .containsEntry("CAPGATE_VAULT_TOKEN_FILE", "/var/run/secrets/capgate/token/token")
+        .containsEntry("CAPGATE_OPERATOR_URL", "https://127.0.0.1:" + stack.operator.webhookPort())
+        .containsEntry("CAPGATE_OPERATOR_CA", stack.operator.caBundlePem())
+        .containsEntry("CAPGATE_IDENTITY_TOKEN_FILE", "/var/run/secrets/capgate/token/token")
         .containsEntry("CAPGATE_CA_DIR", "/var/run/secrets/capgate/ca")
         .containsEntry("CAPGATE_PROXY_UID", "1337");
 
-    // Invariant 2: no token for the agent; the sidecar alone has one, for Vault.
+    // Invariant 2: no token for the agent; the sidecar alone has one, for the operator.
     assertThat(pod.getSpec().getAutomountServiceAccountToken()).isFalse();
     assertThat(pod.getSpec().getVolumes()).noneMatch(v -> v.getName().startsWith("kube-api-access-"));
     Container agent = pod.getSpec().getContainers().getFirst();
     assertThat(agent.getVolumeMounts()).extracting(m -> m.getName()).containsExactly("capgate-trust");
     assertThat(proxy.getVolumeMounts()).extracting(m -> m.getName()).contains("capgate-ca", "capgate-token");
     var token = pod.getSpec().getVolumes().stream().filter(v -> v.getName().equals("capgate-token")).findFirst().orElseThrow();
-    assertThat(token.getProjected().getSources().getFirst().getServiceAccountToken().getAudience()).isEqualTo("vault");
+    assertThat(token.getProjected().getSources().getFirst().getServiceAccountToken().getAudience()).isEqualTo("capgate");
     assertThat(token.getProjected().getSources().getFirst().getServiceAccountToken().getExpirationSeconds()).isEqualTo(3600L);
     // ...and one for the Kubernetes API (default audience), where Fabric8 and client-go look,
-    // in the sidecar only: the API server refuses the Vault audience (see below).
+    // in the sidecar only: the API server refuses the identity audience (see below).
     var kubeApi = pod.getSpec().getVolumes().stream().filter(v -> v.getName().equals("capgate-kube-api")).findFirst().orElseThrow();
     var sources = kubeApi.getProjected().getSources();
     assertThat(sources).hasSize(3);
@@ -153,8 +155,8 @@ class AdmissionWebhookIT {
 
   /**
    * The sidecar's two tokens, minted as the kubelet mints them (TokenRequest bound to the pod):
-   * the default-audience one reads the session through the API server, the Vault-audience one is
-   * not accepted by the API server at all.
+   * the default-audience one reads the session through the API server, the identity-audience one
+   * ({@code capgate}, for the operator's /v1/vault-token) is not accepted by the API server at all.
    */
   @Test
   void theSidecarsApiTokenReadsItsSessionWhileTheVaultTokenIsRefused() {
@@ -171,7 +173,7 @@ class AdmissionWebhookIT {
       assertThatThrownBy(() -> sidecar.resources(AgentSession.class).inNamespace(ns).withName("short-lived").get())
           .isInstanceOfSatisfying(KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(403));
     }
-    try (KubernetesClient vaultToken = stack.kube.clientWithToken(podBoundToken(pod, "vault"))) {
+    try (KubernetesClient vaultToken = stack.kube.clientWithToken(podBoundToken(pod, "capgate"))) {
       assertThatThrownBy(() -> vaultToken.resources(AgentSession.class).inNamespace(ns).withName("fix-issue-42").get())
           .isInstanceOfSatisfying(KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(401));
     }

@@ -35,8 +35,9 @@ class AgentSessionReconcilerIT {
   static OperatorUnderTest stack;
   static KubernetesClient client;
   static String ns;
-  /** Another namespace with a coding-agent service account that may log in with the same role. */
+  /** Another namespace, whose sessions' tokens come from the same JWT auth role. */
   static String otherNs;
+  static CapgateJwtAuth jwt;
   static String authMount;
   static String pkiMount;
 
@@ -50,11 +51,9 @@ class AgentSessionReconcilerIT {
       client.serviceAccounts().inNamespace(namespace).resource(new ServiceAccountBuilder().withNewMetadata()
           .withName("coding-agent").endMetadata().build()).create();
     }
-    authMount = "kubernetes-" + UUID.randomUUID().toString().substring(0, 8);
-    stack.bao.enableKubernetesAuth(stack.kube, authMount);
-    stack.bao.request("POST", "auth/" + authMount + "/role/capgate-agent", """
-        {"bound_service_account_names": ["coding-agent"], "bound_service_account_namespaces": ["%s", "%s"],
-         "audience": "vault", "token_policies": ["default"], "token_ttl": "1h"}""".formatted(ns, otherNs));
+    // As documented for admins: JWT auth trusting the operator's key (no Kubernetes auth).
+    jwt = CapgateJwtAuth.enable(stack);
+    authMount = jwt.mount;
     pkiMount = newPkiMount();
   }
 
@@ -162,9 +161,9 @@ class AgentSessionReconcilerIT {
     Pod pod = stack.createPod(ns, agentPod("revoke-1", "revoke-me", "coding-agent"));
     String ca = pod.getMetadata().getAnnotations().get(PodMarkers.CA);
     // The session's own: a lease of its dynamic credential path (pki/issue/{{agent}}), and the
-    // token of a Kubernetes-auth login of its pod's service account, as its sidecar would hold.
+    // token of a JWT login for the session, as its sidecar would hold.
     String lease = newVaultLease("coding-agent");
-    String accessor = sidecarLogin(ns);
+    String accessor = sidecarLogin(ns, "revoke-me");
     assertThat(leaseExists(lease)).isTrue();
     assertThat(accessorExists(accessor)).isTrue();
 
@@ -197,24 +196,26 @@ class AgentSessionReconcilerIT {
     stack.createSession(ns, vaultSession("tampered", null));
     stack.createPod(ns, agentPod("tampered-1", "tampered", "coding-agent"));
     String lease = newVaultLease("coding-agent");
-    String accessor = sidecarLogin(ns);
+    String accessor = sidecarLogin(ns, "tampered");
     // Foreign: a lease of a path that merely starts like the session's, the same lease reached
-    // with a dot segment, a login of the same role by another namespace's service account, a
-    // token with forged Kubernetes-auth metadata from auth/token/create.
+    // with a dot segment, a login of the same role for another namespace's session of that name
+    // and for another session of this namespace, a token with forged JWT-login metadata from
+    // auth/token/create.
     String foreignLease = newVaultLease("coding-agent-evil");
     String climbing = lease.substring(0, lease.lastIndexOf('/')) + "/../coding-agent-evil"
         + foreignLease.substring(foreignLease.lastIndexOf('/'));
-    String otherNamespacesToken = sidecarLogin(otherNs);
+    String otherNamespacesToken = sidecarLogin(otherNs, "tampered");
+    String otherSessionsToken = sidecarLogin(ns, "someone-else");
     JsonNode forged = JSON.readTree(stack.bao.request("POST", "auth/token/create", JSON.writeValueAsString(
         java.util.Map.of("policies", List.of("default"), "ttl", "1h",
-            "meta", java.util.Map.of("role", "capgate-agent", "service_account_namespace", ns)))));
+            "meta", java.util.Map.of("role", "capgate-agent", "namespace", ns, "session", "tampered")))));
     String forgedToken = forged.path("auth").path("accessor").asText();
     String rootToken = newRootTokenAccessor();
 
     recordInLedger("tampered", java.util.Map.of("lease.0", lease, "accessor.0", accessor,
         "lease.1", foreignLease, "lease.2", climbing,
         "accessor.1", otherNamespacesToken, "accessor.2", forgedToken, "accessor.3", rootToken,
-        "accessor.4", "not an accessor"));
+        "accessor.4", "not an accessor", "accessor.5", otherSessionsToken));
 
     client.resources(AgentSession.class).inNamespace(ns).withName("tampered").delete();
     await("finalizer done").atMost(WAIT).until(() -> stack.session(ns, "tampered") == null);
@@ -223,6 +224,7 @@ class AgentSessionReconcilerIT {
     assertThat(accessorExists(accessor)).as("the session's token revoked").isFalse();
     assertThat(leaseExists(foreignLease)).as("a foreign lease stays valid").isTrue();
     assertThat(accessorExists(otherNamespacesToken)).as("another namespace's token stays valid").isTrue();
+    assertThat(accessorExists(otherSessionsToken)).as("another session's token stays valid").isTrue();
     assertThat(accessorExists(forgedToken)).as("a token-create token with forged metadata stays valid").isTrue();
     assertThat(accessorExists(rootToken)).as("a root-created token stays valid").isTrue();
 
@@ -230,28 +232,33 @@ class AgentSessionReconcilerIT {
         .filteredOn(e -> e.getReason().equals("LedgerEntryRefused")).singleElement()
         .satisfies(e -> {
           assertThat(e.getType()).isEqualTo("Warning");
-          assertThat(e.getMessage()).contains("refused 6 entries").contains("capgate-leases-tampered")
+          assertThat(e.getMessage()).contains("refused 7 entries").contains("capgate-leases-tampered")
               .contains("lease.1=" + foreignLease).contains("lease.2=" + climbing)
-              .contains("accessor.1=" + otherNamespacesToken + " (a service account of another namespace)")
+              .contains("accessor.1=" + otherNamespacesToken + " (a session of another namespace)")
+              .contains("accessor.5=" + otherSessionsToken + " (another session)")
               .contains("accessor.2=" + forgedToken).contains("not issued by auth/" + authMount + "/login")
               .contains("accessor.3=" + rootToken).contains("accessor.4=not an accessor")
               .doesNotContain("lease.0=").doesNotContain("accessor.0=").doesNotContain(otherNs);
         }));
     assertThat(events("tampered")).filteredOn(e -> e.getReason().equals("Revoked")).singleElement()
         .satisfies(e -> assertThat(e.getMessage()).contains("1 Vault lease(s)").contains("1 token accessor(s)")
-            .contains("6 ledger entries refused"));
+            .contains("7 ledger entries refused"));
   }
 
-  /** What OpenBao's Kubernetes auth puts in a token: the operator's accessor check relies on it. */
+  /**
+   * What OpenBao's JWT auth puts in a token with the documented claim_mappings: the operator's
+   * accessor check relies on it.
+   */
   @Test
-  void aKubernetesLoginTokenNamesItsRoleNamespaceAndMount() throws Exception {
-    String accessor = sidecarLogin(ns);
+  void aJwtLoginTokenNamesItsRoleNamespaceAndSession() throws Exception {
+    String accessor = sidecarLogin(ns, "fix-7");
     JsonNode data = JSON.readTree(stack.bao.request("POST", "auth/token/lookup-accessor",
         JSON.writeValueAsString(java.util.Map.of("accessor", accessor)))).path("data");
     assertThat(data.path("path").asText()).isEqualTo("auth/" + authMount + "/login");
     assertThat(data.path("meta").path("role").asText()).isEqualTo("capgate-agent");
-    assertThat(data.path("meta").path("service_account_namespace").asText()).isEqualTo(ns);
-    assertThat(data.path("meta").path("service_account_name").asText()).isEqualTo("coding-agent");
+    assertThat(data.path("meta").path("namespace").asText()).isEqualTo(ns);
+    assertThat(data.path("meta").path("session").asText()).isEqualTo("fix-7");
+    assertThat(data.path("meta").path("agent").asText()).isEqualTo("coding-agent");
     stack.bao.request("POST", "auth/token/revoke-accessor", JSON.writeValueAsString(java.util.Map.of("accessor", accessor)));
   }
 
@@ -266,11 +273,12 @@ class AgentSessionReconcilerIT {
         .path("auth").path("client_token").asText();
     VaultRevoker revoker = new VaultRevoker(stack.bao.address(), () -> token, null);
     String lease = newVaultLease("coding-agent");
-    String accessor = sidecarLogin(ns);
+    String accessor = sidecarLogin(ns, "policy-check");
 
     VaultRevoker.TokenOrigin origin = revoker.lookupAccessor(accessor).orElseThrow();
     assertThat(origin.path()).isEqualTo("auth/" + authMount + "/login");
-    assertThat(origin.meta()).containsEntry("role", "capgate-agent").containsEntry("service_account_namespace", ns);
+    assertThat(origin.meta()).containsEntry("role", "capgate-agent").containsEntry("namespace", ns)
+        .containsEntry("session", "policy-check");
     revoker.revokeAccessor(accessor);
     revoker.revokeLease(lease);
     assertThat(accessorExists(accessor)).isFalse();
@@ -279,7 +287,7 @@ class AgentSessionReconcilerIT {
 
     String withoutLookup = JSON.readTree(stack.bao.request("POST", "auth/token/create", JSON.writeValueAsString(
         java.util.Map.of("policies", List.of("default"), "ttl", "10m")))).path("auth").path("client_token").asText();
-    assertThatThrownBy(() -> new VaultRevoker(stack.bao.address(), () -> withoutLookup, null).lookupAccessor(sidecarLogin(ns)))
+    assertThatThrownBy(() -> new VaultRevoker(stack.bao.address(), () -> withoutLookup, null).lookupAccessor(sidecarLogin(ns, "policy-check")))
         .isInstanceOf(VaultRevoker.VaultUnavailableException.class)
         .hasMessageContaining("auth/token/lookup-accessor");
   }
@@ -322,7 +330,7 @@ class AgentSessionReconcilerIT {
         e -> assertThat(e.getCode()).isEqualTo(403));
   }
 
-  /** A session whose sidecars log in at the test's Kubernetes auth mount and read a dynamic PKI credential. */
+  /** A session whose tokens come from the test's JWT auth mount and read a dynamic PKI credential. */
   private static String vaultSession(String name, String extraSpec) {
     return """
         apiVersion: capgate.dev/v1alpha1
@@ -379,12 +387,9 @@ class AgentSessionReconcilerIT {
     return lease;
   }
 
-  /** A Kubernetes-auth login with a TokenRequest-minted (audience vault) token of the namespace's coding-agent. */
-  private static String sidecarLogin(String namespace) throws Exception {
-    String jwt = stack.kube.serviceAccountToken(namespace, "coding-agent", Duration.ofMinutes(10), "vault");
-    JsonNode login = JSON.readTree(stack.bao.request("POST", "auth/" + authMount + "/login",
-        JSON.writeValueAsString(java.util.Map.of("role", "capgate-agent", "jwt", jwt))));
-    String accessor = login.path("auth").path("accessor").asText();
+  /** A JWT login with a session JWT signed by the operator's key, as the operator logs in for a sidecar. */
+  private static String sidecarLogin(String namespace, String session) {
+    String accessor = jwt.login("alice@example.com", namespace, session).path("accessor").asText();
     assertThat(accessor).isNotEmpty();
     return accessor;
   }

@@ -108,7 +108,8 @@ class HelmChartIT {
         .contains("kubectl get agentsessions -n agents")
         .contains("needs the verb delegate").contains("ClusterRole\n   capgate-notes-session-delegator")
         .contains("vault.operatorToken.secretName")
-        .contains("vault policy write capgate-operator").contains("path \"auth/token/lookup-accessor\"");
+        .contains("vault policy write capgate-operator").contains("path \"auth/token/lookup-accessor\"")
+        .contains("capgate-jwt").doesNotContain("bound_service_account_names");
   }
 
   @Test
@@ -277,6 +278,9 @@ class HelmChartIT {
     can.add("update leases.coordination.k8s.io/" + release + "-operator-leader -n " + namespace);
     can.add("patch leases.coordination.k8s.io/" + release + "-operator-leader -n " + namespace);
     can.add("get secrets/" + release + "-webhook-tls -n " + namespace);
+    can.add("get secrets/" + release + "-session-signer -n " + namespace);
+    can.add("get services/" + release + "-webhook -n " + namespace);
+    can.add("create tokenreviews.authentication.k8s.io");
     can.add("update secrets/" + release + "-webhook-tls -n " + namespace);
 
     List<String> cannot = List.of(
@@ -291,10 +295,12 @@ class HelmChartIT {
         "impersonate groups",
         "impersonate serviceaccounts -n " + anyNamespace,
         "create serviceaccounts --subresource=token -n " + anyNamespace,
-        "create tokenreviews.authentication.k8s.io",
         // It never starts sessions: no delegation for anyone (the chart's delegator role is bound to nobody).
         "delegate agentsessions.capgate.dev -n " + anyNamespace,
         "delegate agentsessions.capgate.dev/alice@example.com -n " + anyNamespace,
+        "get services/someone-elses -n " + namespace,
+        "list services -n " + namespace,
+        "update secrets/" + release + "-session-signer -n " + namespace,
         // Nodes and workloads are none of its business.
         "get nodes",
         "list nodes",
@@ -409,6 +415,8 @@ class HelmChartIT {
           .get().getWebhooks().getFirst().getClientConfig().getCaBundle();
       assertThat(new String(Base64.getDecoder().decode(caBundle), StandardCharsets.UTF_8)).isEqualTo(operator.caBundlePem());
       assertThat(admin.secrets().inNamespace(namespace).withName(release + "-webhook-tls").get()).isNotNull();
+      assertThat(admin.secrets().inNamespace(namespace).withName(release + "-session-signer").get().getData())
+          .containsKeys("tls.key", "public.pem");
 
       // Reconcile: status, finalizer, the sidecars' Role/RoleBinding and lease ledger, events.
       stack.createSession(agents, githubSession("chart-session", "ttl: 1h\n  onRevoke: DeletePods"));
@@ -425,6 +433,14 @@ class HelmChartIT {
       JsonNode response = new AdmissionClient(operator.webhookPort(), operator.caBundlePem()).create(agents, pod);
       assertThat(response.get("allowed").asBoolean()).as(response.toString()).isTrue();
       assertThat(admin.secrets().inNamespace(agents).withLabel("capgate.dev/component", "pod-ca").list().getItems()).hasSize(1);
+      // Sidecars reach this operator at the Service's cluster IP (no cluster DNS needed), which its
+      // serving certificate carries, and trust only its CA.
+      String clusterIp = admin.services().inNamespace(namespace).withName(release + "-webhook").get().getSpec().getClusterIP();
+      String patch = AdmissionClient.patch(response).toString();
+      assertThat(patch).contains("\"CAPGATE_OPERATOR_URL\",\"value\":\"https://" + clusterIp + ":443\"")
+          .contains("\"CAPGATE_IDENTITY_TOKEN_FILE\"").contains("\"audience\":\"capgate\"");
+      assertThat(admin.secrets().inNamespace(namespace).withName(release + "-webhook-tls").get().getMetadata()
+          .getAnnotations().get("capgate.dev/serving-names")).contains(clusterIp);
 
       // A real pod of the session (injected through the API server by the JVM's shared operator):
       // this replica binds its service account and takes custody of its CA.
@@ -432,6 +448,18 @@ class HelmChartIT {
       await("the pod's service account is bound").atMost(Duration.ofSeconds(30)).until(() ->
           admin.rbac().roleBindings().inNamespace(agents).withName(SessionNames.sidecarRbac("chart-session")).get()
               .getSubjects().stream().anyMatch(s -> s.getName().equals("default")));
+
+      // /v1/vault-token as the chart's ServiceAccount: TokenReview and the pod look-up are allowed
+      // (no 403 recorded); the pod was injected by the JVM's shared operator, whose sidecar image
+      // is not this release's, so attestation refuses it.
+      Pod stored = admin.pods().inNamespace(agents).withName("chart-agent-stored").get();
+      String podToken = admin.serviceAccounts().inNamespace(agents).withName("default").tokenRequest(
+          new TokenRequestBuilder().withNewSpec().withAudiences("capgate").withExpirationSeconds(3600L)
+              .withNewBoundObjectRef().withApiVersion("v1").withKind("Pod").withName("chart-agent-stored")
+              .withUid(stored.getMetadata().getUid()).endBoundObjectRef().endSpec().build()).getStatus().getToken();
+      var answer = VaultTokenClient.ask("https://127.0.0.1:" + operator.webhookPort(), operator.caBundlePem(), podToken, "{}");
+      assertThat(answer.statusCode()).as(answer.body()).isEqualTo(403);
+      assertThat(answer.body()).contains("does not run the configured sidecar image");
 
       // Revocation: CAs and (DeletePods) pods go, the finalizer comes off.
       admin.resources(AgentSession.class).inNamespace(agents).withName("chart-session").delete();

@@ -13,7 +13,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** Which ledger entries the operator revokes with its own Vault token, and which it refuses. */
 class LedgerScopeTest {
   private static final List<String> PATHS = List.of("database/creds/app", "aws/creds/agents-fix-42");
-  private static final LedgerScope SCOPE = new LedgerScope(PATHS, "agents", "capgate-agent", "kubernetes");
+  private static final LedgerScope SCOPE = new LedgerScope(PATHS, "agents", "fix-42", "capgate-agent", "capgate-jwt");
 
   @ParameterizedTest(name = "{0} is the session''s")
   @CsvSource({
@@ -61,7 +61,7 @@ class LedgerScopeTest {
 
   @Test
   void withoutDynamicCredentialsNoLeaseIsTheSessions() {
-    LedgerScope none = new LedgerScope(List.of(), "agents", "capgate-agent", "kubernetes");
+    LedgerScope none = new LedgerScope(List.of(), "agents", "fix-42", "capgate-agent", "capgate-jwt");
     assertThat(none.lease("database/creds/app/abc").reason()).contains("no dynamic credential");
   }
 
@@ -91,7 +91,7 @@ class LedgerScopeTest {
     assertThat(scope.lease("database/creds/{{agent}}-{{namespace}}/abc").allowed()).isFalse();
     assertThat(scope.lease("secret/data/alice@example.com/abc").allowed()).as("kv2 paths hold no lease").isFalse();
     assertThat(scope.token("acc", new VaultRevoker.TokenOrigin("auth/k8s/prod/login",
-        Map.of("role", "capgate-agent", "service_account_namespace", "agents"))).allowed()).isTrue();
+        Map.of("role", "capgate-agent", "namespace", "agents", "session", "fix-42"))).allowed()).isTrue();
   }
 
   @Test
@@ -120,6 +120,22 @@ class LedgerScopeTest {
   }
 
   @Test
+  void aTokenOfAnotherSessionOfTheNamespaceIsRefused() {
+    LedgerScope.Verdict verdict = SCOPE.token("acc1", new VaultRevoker.TokenOrigin("auth/capgate-jwt/login",
+        Map.of("role", "capgate-agent", "namespace", "agents", "session", "fix-43")));
+    assertThat(verdict.allowed()).isFalse();
+    assertThat(verdict.reason()).isEqualTo("another session").doesNotContain("fix-43");
+  }
+
+  @Test
+  void aKubernetesAuthLoginIsNoSessionsToken() {
+    // What the old model's tokens carried: a service account, no session.
+    var kubernetes = new VaultRevoker.TokenOrigin("auth/capgate-jwt/login", Map.of("role", "capgate-agent",
+        "service_account_namespace", "agents", "service_account_name", "coding-agent"));
+    assertThat(SCOPE.token("acc1", kubernetes).allowed()).isFalse();
+  }
+
+  @Test
   void aTokenOfAnotherRoleIsRefused() {
     LedgerScope.Verdict verdict = SCOPE.token("acc1", sidecarLogin("agents", "admin"));
     assertThat(verdict.allowed()).isFalse();
@@ -128,23 +144,23 @@ class LedgerScopeTest {
 
   @Test
   void aTokenWithForgedMetadataFromTokenCreateIsRefused() {
-    // auth/token/create takes any "meta": only the path tells a Kubernetes login apart.
+    // auth/token/create takes any "meta": only the path tells a JWT login apart.
     var forged = new VaultRevoker.TokenOrigin("auth/token/create",
-        Map.of("role", "capgate-agent", "service_account_namespace", "agents"));
-    assertThat(SCOPE.token("acc1", forged).reason()).contains("not issued by auth/kubernetes/login");
+        Map.of("role", "capgate-agent", "namespace", "agents", "session", "fix-42"));
+    assertThat(SCOPE.token("acc1", forged).reason()).contains("not issued by auth/capgate-jwt/login");
   }
 
   @Test
-  void aTokenOfAnotherKubernetesAuthMountIsRefused() {
-    var other = new VaultRevoker.TokenOrigin("auth/kubernetes-other/login",
-        Map.of("role", "capgate-agent", "service_account_namespace", "agents"));
+  void aTokenOfAnotherAuthMountIsRefused() {
+    var other = new VaultRevoker.TokenOrigin("auth/capgate-jwt-other/login",
+        Map.of("role", "capgate-agent", "namespace", "agents", "session", "fix-42"));
     assertThat(SCOPE.token("acc1", other).allowed()).isFalse();
     assertThat(SCOPE.token("acc1", new VaultRevoker.TokenOrigin("", Map.of())).allowed()).isFalse();
   }
 
   @Test
   void withoutSpecVaultNoTokenIsTheSessions() {
-    LedgerScope none = new LedgerScope(PATHS, "agents", null, null);
+    LedgerScope none = new LedgerScope(PATHS, "agents", "fix-42", null, null);
     assertThat(none.token("acc1", sidecarLogin("agents", "capgate-agent")).allowed()).isFalse();
   }
 
@@ -174,8 +190,9 @@ class LedgerScopeTest {
     assertThat(LedgerScope.normalizeLeaseId("a/./b")).isEqualTo(Optional.empty());
   }
 
+  /** What a JWT login with the documented claim_mappings carries: the role and the mapped claims. */
   private static VaultRevoker.TokenOrigin sidecarLogin(String namespace, String role) {
-    return new VaultRevoker.TokenOrigin("auth/kubernetes/login", Map.of("role", role, "service_account_namespace",
-        namespace, "service_account_name", "coding-agent", "service_account_uid", "u-1"));
+    return new VaultRevoker.TokenOrigin("auth/capgate-jwt/login", Map.of("role", role, "namespace", namespace,
+        "session", "fix-42", "agent", "coding-agent", "pod", "agent-0"));
   }
 }

@@ -176,6 +176,11 @@ public final class Policy {
     return interceptedHostPatterns;
   }
 
+  /** Whether any rule can need a credential (a session without credentials never asks Vault). */
+  public boolean usesCredentials() {
+    return !credentials.isEmpty();
+  }
+
   /** A credential by name (for injection). */
   public Optional<Credential> credential(String name) {
     return Optional.ofNullable(name == null ? null : credentials.get(name));

@@ -4,6 +4,7 @@ import dev.capgate.sidecar.PolicySource;
 import dev.capgate.sidecar.credentials.CredentialResolver;
 import dev.capgate.sidecar.credentials.CredentialUnavailableException;
 import dev.capgate.sidecar.vault.CredentialBroker;
+import dev.capgate.sidecar.vault.OperatorLogin;
 import dev.capgate.sidecar.vault.VaultConnection;
 import dev.capgate.sidecar.vault.VaultIdentity;
 import io.fabric8.kubernetes.client.Config;
@@ -12,6 +13,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.time.Clock;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
 
 /**
@@ -32,7 +34,8 @@ import java.util.logging.Logger;
  * {@code CAPGATE_SESSION_NAMESPACE}/{@code CAPGATE_SESSION_NAME}) and {@link IllegalStateException}
  * when no Kubernetes client can be built; both belong in a {@code StartupFailure}. The client uses
  * the in-cluster configuration, i.e. the pod's ordinary service-account token at
- * {@code /var/run/secrets/kubernetes.io/serviceaccount} (the Vault-audience token is for Vault only),
+ * {@code /var/run/secrets/kubernetes.io/serviceaccount} (the {@code capgate}-audience identity token is
+ * for the operator only),
  * and needs a Fabric8 HTTP client implementation on the class path:
  * {@code io.fabric8:kubernetes-httpclient-jdk}.
  *
@@ -61,8 +64,10 @@ public final class SessionRuntime implements AutoCloseable {
       ledger = new ConfigMapLeaseLedger(client, settings.namespace(), settings.leaseConfigMap());
       VaultConnection vault = VaultConnection.create(settings.vaultAddress(), settings.vaultCaFile(),
           settings.vaultTimeout());
-      identity = new VaultIdentity(vault, settings.vaultAuthMount(), settings.vaultRole(), settings.vaultJwtFile(),
-          ledger, clock);
+      OperatorLogin login = OperatorLogin.create(settings.operatorUrl(), settings.operatorCa(),
+          settings.identityTokenFile(), vault, settings.namespace(), settings.name(),
+          settings.vaultTimeout().multipliedBy(2));
+      identity = new VaultIdentity(vault, login, ledger, clock);
       broker = new CredentialBroker(vault, identity, ledger, settings.kvCacheTtl(), clock);
       credentials = broker;
     } else {
@@ -70,8 +75,8 @@ public final class SessionRuntime implements AutoCloseable {
       identity = null;
       broker = null;
       String why = settings.vaultAddress() == null ? "no Vault address configured (CAPGATE_VAULT_ADDR)"
-          : "no Vault role configured (CAPGATE_VAULT_ROLE: the session declares no spec.vault)";
-      // A session without credentials has no role, and that is normal; a missing address is not.
+          : "no operator to ask for the session's Vault token (CAPGATE_OPERATOR_URL: the session declares no spec.vault)";
+      // A session without credentials gets no operator URL, and that is normal; a missing address is not.
       LOG.log(settings.vaultAddress() == null ? java.util.logging.Level.WARNING : java.util.logging.Level.INFO,
           why + ": requests on routes with a credential will be answered 503");
       credentials = (credential, session) -> CompletableFuture.failedFuture(
@@ -101,13 +106,21 @@ public final class SessionRuntime implements AutoCloseable {
   private static SessionRuntime start(SessionSettings settings, PolicySource policies, KubernetesClient client,
       KubernetesClient owned, Clock clock) {
     SessionRuntime runtime = new SessionRuntime(client, owned, settings, policies, clock);
-    runtime.watcher.start();
     if (runtime.identity != null) {
-      runtime.identity.warmUp();
+      // Log in once the session is in force and names a credential, not at start: the operator
+      // hands out a token only for an Active session with spec.vault, so an earlier attempt would
+      // only be refused (and delay the first request by the login backoff).
+      AtomicBoolean warmedUp = new AtomicBoolean();
+      policies.onInstall(policy -> {
+        if (policy.usesCredentials() && warmedUp.compareAndSet(false, true)) {
+          runtime.identity.warmUp(); // schedules on the identity's virtual thread
+        }
+      });
     }
+    runtime.watcher.start();
     LOG.info("watching AgentSession " + settings.namespace() + "/" + settings.name() + " (API outage grace "
         + settings.apiOutageGrace().toSeconds() + " s)"
-        + (settings.vaultConfigured() ? ", Vault " + settings.vaultAddress() + " as role " + settings.vaultRole() : ""));
+        + (settings.vaultConfigured() ? ", Vault " + settings.vaultAddress() + " through the operator at " + settings.operatorUrl() : ""));
     return runtime;
   }
 

@@ -5,21 +5,15 @@ import io.github.jopenlibs.vault.json.JsonObject;
 import io.github.jopenlibs.vault.json.JsonValue;
 import io.github.jopenlibs.vault.json.ParseException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
-import java.security.cert.Certificate;
-import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.Objects;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 
 /**
  * Vault's HTTP API, the few calls the sidecar makes, as plain JSON over the JDK client. Not the
@@ -111,22 +105,9 @@ public final class VaultConnection {
   }
 
   private static SSLContext trusting(Path caFile) {
-    try (InputStream in = Files.newInputStream(caFile)) {
-      KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
-      store.load(null, null);
-      int i = 0;
-      for (Certificate certificate : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-        store.setCertificateEntry("vault-ca-" + i++, certificate);
-      }
-      if (i == 0) {
-        throw new IllegalArgumentException("no certificate in the Vault CA file " + caFile);
-      }
-      TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      trust.init(store);
-      SSLContext context = SSLContext.getInstance("TLS");
-      context.init(null, trust.getTrustManagers(), null);
-      return context;
-    } catch (IOException | GeneralSecurityException e) {
+    try {
+      return PemTrust.sslContext(Files.newInputStream(caFile), "the Vault CA file " + caFile);
+    } catch (IOException e) {
       throw new IllegalArgumentException("cannot read the Vault CA file " + caFile + ": " + e.getMessage(), e);
     }
   }

@@ -1,7 +1,6 @@
 package dev.capgate.sidecar.vault;
 
 import io.github.jopenlibs.vault.json.JsonObject;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -19,8 +18,9 @@ import java.util.function.Consumer;
 import java.util.logging.Logger;
 
 /**
- * The sidecar's own Vault identity: a token obtained with the Kubernetes auth method and kept
- * alive. Renewed ({@code renew-self}) at two thirds of its TTL; when Vault stops extending it
+ * The sidecar's own Vault identity: a token for this session alone, obtained through the operator
+ * ({@link OperatorLogin}: the operator attests the pod and hands over a response-wrapped token
+ * that Vault's JWT auth method issued for the session's user) and kept alive. Renewed ({@code renew-self}) at two thirds of its TTL; when Vault stops extending it
  * (the role's max TTL), a fresh login replaces it at two thirds of what is left and the old token
  * is revoked, which also revokes the leases created with it. A token found revoked behind the
  * sidecar's back is dropped and the next caller logs in again. Failed logins back off (250 ms
@@ -34,7 +34,7 @@ public final class VaultIdentity implements VaultTokenSource, AutoCloseable {
   /** A token this close to its expiry is not handed out: the request would race the expiry. */
   private static final Duration EXPIRY_SLACK = Duration.ofSeconds(1);
 
-  private final KubernetesLogin login;
+  private final OperatorLogin login;
   private final VaultConnection vault;
   private final LeaseRecorder ledger;
   private final Clock clock;
@@ -65,14 +65,10 @@ public final class VaultIdentity implements VaultTokenSource, AutoCloseable {
     }
   }
 
-  /**
-   * @param authMount where the Kubernetes auth method is enabled, e.g. {@code kubernetes}
-   * @param jwtFile   the projected service-account token with the Vault audience
-   */
-  public VaultIdentity(VaultConnection vault, String authMount, String role, Path jwtFile, LeaseRecorder ledger,
-      Clock clock) {
+  /** @param login one login = one request to the operator + one unwrap at {@code vault} */
+  public VaultIdentity(VaultConnection vault, OperatorLogin login, LeaseRecorder ledger, Clock clock) {
     this.vault = Objects.requireNonNull(vault, "vault");
-    this.login = new KubernetesLogin(vault, authMount, role, jwtFile);
+    this.login = Objects.requireNonNull(login, "login");
     this.ledger = Objects.requireNonNull(ledger, "ledger");
     this.clock = Objects.requireNonNull(clock, "clock");
   }
@@ -105,7 +101,7 @@ public final class VaultIdentity implements VaultTokenSource, AutoCloseable {
       try {
         current();
       } catch (VaultReadException e) {
-        LOG.warning("Vault login failed (will retry on first use): " + e.getMessage());
+        // already logged by loginLocked; the first request tries again
       }
     });
   }
@@ -195,8 +191,12 @@ public final class VaultIdentity implements VaultTokenSource, AutoCloseable {
     try {
       fresh = login.login();
     } catch (VaultReadException e) {
-      loginBlockedUntil = now.plus(loginBackoff.failed());
+      Duration wait = loginBackoff.failed();
+      loginBlockedUntil = now.plus(wait);
       lastLoginFailure = e.getMessage();
+      // The operator's reason (pod not attested, session not active...) is what an admin needs.
+      LOG.warning("Vault login as " + login.describe() + " failed: " + e.getMessage() + " (next attempt in "
+          + wait.toMillis() + " ms at the earliest)");
       throw e;
     }
     loginBackoff.succeeded();
@@ -281,8 +281,7 @@ public final class VaultIdentity implements VaultTokenSource, AutoCloseable {
       }
       loginLocked();
     } catch (VaultReadException e) {
-      Duration wait = Duration.between(clock.instant(), loginBlockedUntil);
-      LOG.warning("Vault login failed: " + e.getMessage());
+      Duration wait = Duration.between(clock.instant(), loginBlockedUntil); // loginLocked logged why
       nextStep = timer.schedule(() -> refresh(held), Math.max(wait.toMillis(), 50), TimeUnit.MILLISECONDS);
     } finally {
       lock.unlock();

@@ -15,6 +15,7 @@ import dev.capgate.sidecar.policy.Policy;
 import dev.capgate.sidecar.stack.AgentSessionCrd;
 import dev.capgate.sidecar.stack.CapturedLogs;
 import dev.capgate.sidecar.stack.Postgres;
+import dev.capgate.sidecar.stack.SessionIssuer;
 import dev.capgate.sidecar.stack.Sessions;
 import dev.capgate.sidecar.stack.SidecarAccount;
 import dev.capgate.sidecar.stack.VaultSetup;
@@ -39,7 +40,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The whole session runtime with a dynamic secret: a real AgentSession watched with the sidecar's
- * narrow Role, the Kubernetes-auth identity, OpenBao's database secrets engine against a real
+ * narrow Role, the session's Vault identity (through {@link SessionIssuer}, a stand-in for the
+ * operator's endpoint, from OpenBao's JWT auth), OpenBao's database secrets engine against a real
  * PostgreSQL, and the lease ledger ConfigMap. The lease is created at first use, recorded,
  * renewed while used, and revoked when the session is deleted (the database role is dropped).
  */
@@ -118,11 +120,11 @@ class DynamicSecretsIT {
   @Test
   void a_database_lease_lives_while_used_and_dies_with_the_session() throws Exception {
     String namespace = kube.newNamespace("dynamic");
-    String mount = VaultSetup.kubernetesAuth(bao, kube);
+    VaultSetup.SessionJwtAuth jwt = VaultSetup.sessionJwtAuth(bao);
+    String mount = jwt.mount();
     VaultSetup.policy(bao, "db-" + mount, "path \"" + database + "/creds/app\" { capabilities = [\"read\"] }");
     SidecarAccount account = SidecarAccount.create(kube, namespace, SESSION);
-    VaultSetup.sidecarRole(bao, mount, "capgate-agent", namespace, account.serviceAccount(), List.of("db-" + mount),
-        "1h", "2h");
+    VaultSetup.sessionRole(bao, jwt, "capgate-agent", List.of("db-" + mount), "1h", "2h");
     Credential password = Sessions.credential("db-password", database + "/creds/app", "password", VaultEngine.DYNAMIC);
     Credential username = Sessions.credential("db-user", database + "/creds/app", "username", VaultEngine.DYNAMIC);
     Sessions.create(kube.client(), namespace, SESSION, Sessions.spec(null, List.of(password, username),
@@ -130,12 +132,19 @@ class DynamicSecretsIT {
     Sessions.setPhase(kube.client(), namespace, SESSION, Phase.Active);
 
     PolicySource policies = new PolicySource();
-    SessionSettings settings = SessionSettings.of(namespace, SESSION, bao.address(), "capgate-agent")
-        .withVault(mount, account.writeVaultToken(kube, dir), Duration.ofSeconds(30));
+    Path identityToken = account.writeIdentityToken(kube, dir);
+    SessionIssuer issuer = SessionIssuer.start(bao, jwt);
+    issuer.grant(java.nio.file.Files.readString(identityToken), new SessionIssuer.Grant("capgate-agent",
+        Sessions.USER, Sessions.AGENT, namespace, SESSION, "db-agent-pod"));
+    SessionSettings settings = SessionSettings.of(namespace, SESSION)
+        .withVault(bao.address(), issuer.url(), issuer.caPem(), identityToken, Duration.ofSeconds(30));
     Set<String> secrets = new HashSet<>();
-    try (account; SessionRuntime runtime = SessionRuntime.start(settings, policies, account.client())) {
+    try (issuer; account; SessionRuntime runtime = SessionRuntime.start(settings, policies, account.client())) {
       await().atMost(WAIT).until(() -> policies.current().isPresent());
       Policy policy = policies.current().orElseThrow();
+      // The session is in force and names credentials: the sidecar logs in before the first request.
+      await().atMost(WAIT).until(() -> runtime.vaultIdentity().logins() == 1);
+      assertThat(issuer.requests()).as("one operator request for the warm-up login").isEqualTo(1);
 
       // First use: one read of the path serves both fields, from one lease.
       List<SecretValue> pair = runtime.credentials().resolveAll(List.of(username, password), policy.session())

@@ -86,7 +86,7 @@ class SessionWatchIT {
     List<Long> revocations = new CopyOnWriteArrayList<>();
     policies.onRevocation(() -> revocations.add(System.nanoTime()));
     SessionRuntime runtime = SessionRuntime.start(
-        SessionSettings.of(namespace, session, null, null).withApiOutageGrace(grace), policies, account.client());
+        SessionSettings.of(namespace, session).withApiOutageGrace(grace), policies, account.client());
     toClose.add(runtime);
     return new Sidecar(session, policies, revocations, runtime);
   }

@@ -48,11 +48,14 @@ public record SidecarAccount(String namespace, String serviceAccount, String ses
     return new SidecarAccount(namespace, account, session, ledger, kube.clientWithToken(apiToken));
   }
 
-  /** A projected-style token with the Vault audience, written where the sidecar reads it. */
-  public Path writeVaultToken(KubeControlPlane kube, Path dir) {
+  /**
+   * A projected-style identity token (audience {@code capgate}) written where the sidecar reads it:
+   * what the sidecar presents to the operator, who alone may exchange it for a Vault token.
+   */
+  public Path writeIdentityToken(KubeControlPlane kube, Path dir) {
     try {
-      return Files.writeString(dir.resolve("vault-token-" + serviceAccount),
-          kube.serviceAccountToken(namespace, serviceAccount, Duration.ofHours(1), "vault"));
+      return Files.writeString(dir.resolve("identity-token-" + serviceAccount),
+          kube.serviceAccountToken(namespace, serviceAccount, Duration.ofHours(1), "capgate"));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -10,6 +10,7 @@ import dev.capgate.sidecar.credentials.SecretValue;
 import dev.capgate.sidecar.policy.SessionIdentity;
 import dev.capgate.sidecar.stack.CapturedLogs;
 import dev.capgate.sidecar.stack.Jwts;
+import dev.capgate.sidecar.stack.SessionIssuer;
 import dev.capgate.sidecar.stack.Sessions;
 import dev.capgate.sidecar.stack.VaultSetup;
 import dev.capgate.testkit.KubeControlPlane;
@@ -37,7 +38,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Credentials at egress time from a real OpenBao, with the sidecar's own Kubernetes-auth identity:
+ * Credentials at egress time from a real OpenBao, with the session's own Vault identity (obtained
+ * through {@link SessionIssuer}, a stand-in for the operator's endpoint, from OpenBao's JWT auth):
  * KV v2 (templated, cached), OpenBao identity tokens (JWTs verified against OpenBao's JWKS), two
  * credentials for one request, and failing closed while OpenBao is stopped or sealed.
  */
@@ -51,7 +53,9 @@ class CredentialBrokerIT {
   private static KubeControlPlane kube;
   private static OpenBaoServer bao;
   private static String namespace;
+  private static VaultSetup.SessionJwtAuth jwt;
   private static String mount;
+  private static SessionIssuer issuer;
   private static String kv;
   private static String oidcRole;
   private static String clientId;
@@ -72,7 +76,8 @@ class CredentialBrokerIT {
     namespace = kube.newNamespace("broker");
     kube.client().serviceAccounts().inNamespace(namespace).resource(new ServiceAccountBuilder()
         .withNewMetadata().withName("sidecar").endMetadata().build()).create();
-    mount = VaultSetup.kubernetesAuth(bao, kube);
+    jwt = VaultSetup.sessionJwtAuth(bao);
+    mount = jwt.mount();
     kv = bao.newKvMount();
     bao.rootClient().logical().write(kv + "/github/" + Sessions.USER, Map.of("token", GITHUB_TOKEN));
     bao.rootClient().logical().write(kv + "/agents/coding-agent/fix-issue-42", Map.of("api-key", "k-templated-123"));
@@ -92,8 +97,13 @@ class CredentialBrokerIT {
         path "%s/data/*" { capabilities = ["read"] }
         path "identity/oidc/token/%s" { capabilities = ["read"] }
         """.formatted(kv, oidcRole));
-    VaultSetup.sidecarRole(bao, mount, "capgate-agent", namespace, "sidecar", List.of("sidecar-" + mount), "1h", "2h");
-    Files.writeString(dir.resolve("jwt"), kube.serviceAccountToken(namespace, "sidecar", Duration.ofHours(1), "vault"));
+    VaultSetup.sessionRole(bao, jwt, "capgate-agent", List.of("sidecar-" + mount), "1h", "2h");
+    issuer = SessionIssuer.start(bao, jwt);
+    String identityToken = kube.serviceAccountToken(namespace, "sidecar", Duration.ofHours(1), "capgate");
+    secrets.add(identityToken);
+    issuer.grant(identityToken, new SessionIssuer.Grant("capgate-agent", Sessions.USER, Sessions.AGENT,
+        SESSION.namespace(), SESSION.name(), "agent-pod"));
+    Files.writeString(dir.resolve("identity-token"), identityToken);
   }
 
   @AfterAll
@@ -104,6 +114,7 @@ class CredentialBrokerIT {
           secrets.size());
     } finally {
       logs.close();
+      issuer.close();
     }
   }
 
@@ -117,7 +128,8 @@ class CredentialBrokerIT {
     VaultConnection vault = new VaultConnection(bao.address(),
         HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build(), Duration.ofSeconds(5));
     RecordingLedger ledger = new RecordingLedger();
-    identity = new VaultIdentity(vault, mount, "capgate-agent", dir.resolve("jwt"), ledger, Clock.systemUTC());
+    identity = new VaultIdentity(vault, OperatorLogin.create(issuer.url(), issuer.caPem(), dir.resolve("identity-token"),
+        vault, SESSION.namespace(), SESSION.name(), Duration.ofSeconds(10)), ledger, Clock.systemUTC());
     broker = new CredentialBroker(vault, identity, ledger, kvTtl, Clock.systemUTC());
   }
 
@@ -188,9 +200,13 @@ class CredentialBrokerIT {
     assertThat(resolve(internalApi()).reveal()).as("served from the cache").isEqualTo(first.reveal());
 
     JsonObject claims = Jwts.verify(first.reveal(), bao.address());
-    String entityId = VaultSetup.read(bao, "identity/entity/id/" + claims.getString("sub", ""))
-        .get("data").asObject().getString("id", null);
-    assertThat(entityId).as("the JWT's subject is the sidecar's OpenBao entity").isEqualTo(claims.getString("sub", null));
+    JsonObject entity = VaultSetup.read(bao, "identity/entity/id/" + claims.getString("sub", "")).get("data").asObject();
+    String entityId = entity.getString("id", null);
+    assertThat(entityId).as("the JWT's subject is an OpenBao entity").isEqualTo(claims.getString("sub", null));
+    assertThat(entity.get("aliases").asArray().values()).extracting(v -> v.asObject().getString("name", null)
+        + " at " + v.asObject().getString("mount_accessor", null))
+        .as("that entity is the session's user (JWT auth alias), not a service account")
+        .containsExactly(Sessions.USER + " at " + jwt.accessor());
     JsonObject token = Json.parse(bao.request("POST", "auth/token/lookup-accessor",
         Json.object().add("accessor", identity.accessor()).toString())).asObject().get("data").asObject();
     assertThat(token.getString("entity_id", null)).isEqualTo(entityId);

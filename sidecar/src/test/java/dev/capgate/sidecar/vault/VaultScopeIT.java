@@ -1,0 +1,207 @@
+package dev.capgate.sidecar.vault;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.capgate.api.v1alpha1.Credential;
+import dev.capgate.api.v1alpha1.VaultEngine;
+import dev.capgate.sidecar.credentials.CredentialUnavailableException;
+import dev.capgate.sidecar.policy.SessionIdentity;
+import dev.capgate.sidecar.stack.CapturedLogs;
+import dev.capgate.sidecar.stack.SessionIssuer;
+import dev.capgate.sidecar.stack.Sessions;
+import dev.capgate.sidecar.stack.VaultSetup;
+import dev.capgate.testkit.KubeControlPlane;
+import dev.capgate.testkit.OpenBaoServer;
+import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
+import io.github.jopenlibs.vault.json.Json;
+import io.github.jopenlibs.vault.json.JsonObject;
+import io.github.jopenlibs.vault.json.JsonValue;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Vault itself enforces each session's scope (issue 11, bypass 4). OpenBao is set up as
+ * e2e/stack/stack-up.sh sets it up: the JWT auth method trusting the operator's session key, one
+ * role, a policy templated on the session's user ({@code identity.entity.aliases.<accessor>.name}),
+ * and no Kubernetes auth at all. Alice's session token reads Alice's secret and gets 403 from
+ * OpenBao on Bob's, whatever the sidecar asks for; Bob's the other way round; the pods' service
+ * account cannot log in to OpenBao at all.
+ */
+class VaultScopeIT {
+  private static final String ALICE = "alice@example.com";
+  private static final String BOB = "bob@example.com";
+  private static final String ALICE_TOKEN = "ghp_aliceOnly0123456789abcdef";
+  private static final String BOB_TOKEN = "ghp_bobOnly0123456789abcdefgh";
+
+  private static KubeControlPlane kube;
+  private static OpenBaoServer bao;
+  private static String namespace;
+  private static VaultSetup.SessionJwtAuth jwt;
+  private static String kv;
+  private static SessionIssuer issuer;
+  private static CapturedLogs logs;
+  private static final Set<String> secrets = ConcurrentHashMap.newKeySet();
+
+  @TempDir
+  static Path dir;
+
+  private final List<AutoCloseable> toClose = new ArrayList<>();
+
+  @BeforeAll
+  static void stack() throws Exception {
+    logs = CapturedLogs.start();
+    kube = KubeControlPlane.shared();
+    bao = OpenBaoServer.shared();
+    namespace = kube.newNamespace("scope");
+    kube.client().serviceAccounts().inNamespace(namespace).resource(new ServiceAccountBuilder()
+        .withNewMetadata().withName("agents").endMetadata().build()).create();
+    jwt = VaultSetup.sessionJwtAuth(bao);
+    kv = bao.newKvMount();
+    bao.rootClient().logical().write(kv + "/github/" + ALICE, Map.of("token", ALICE_TOKEN));
+    bao.rootClient().logical().write(kv + "/github/" + BOB, Map.of("token", BOB_TOKEN));
+    secrets.addAll(List.of(ALICE_TOKEN, BOB_TOKEN));
+    VaultSetup.policy(bao, "capgate-agent-" + jwt.mount(),
+        "path \"" + kv + "/data/github/" + jwt.userTemplate() + "\" { capabilities = [\"read\"] }");
+    VaultSetup.sessionRole(bao, jwt, "capgate-agent", List.of("capgate-agent-" + jwt.mount()), "1h", "2h");
+    issuer = SessionIssuer.start(bao, jwt);
+  }
+
+  @AfterAll
+  static void noSecretInAnyLogLine() {
+    issuer.close();
+    try {
+      assertThat(logs.linesContainingAny(secrets)).as("log lines holding a secret").isEmpty();
+    } finally {
+      logs.close();
+    }
+  }
+
+  @AfterEach
+  void closeAll() throws Exception {
+    for (AutoCloseable c : toClose.reversed()) {
+      c.close();
+    }
+  }
+
+  /** A sidecar of {@code user}'s session, with its own pod-bound identity token granted by the issuer. */
+  private CredentialBroker sidecarOf(String user, String session) throws Exception {
+    String identityToken = kube.serviceAccountToken(namespace, "agents", Duration.ofHours(1), "capgate");
+    secrets.add(identityToken);
+    issuer.grant(identityToken, new SessionIssuer.Grant("capgate-agent", user, Sessions.AGENT, namespace, session,
+        "pod-of-" + session));
+    Path file = Files.writeString(dir.resolve("identity-" + session), identityToken);
+    VaultConnection vault = new VaultConnection(bao.address(),
+        HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build(), Duration.ofSeconds(5));
+    RecordingLedger ledger = new RecordingLedger();
+    VaultIdentity identity = new VaultIdentity(vault, OperatorLogin.create(issuer.url(), issuer.caPem(), file, vault,
+        namespace, session, Duration.ofSeconds(10)), ledger, Clock.systemUTC());
+    CredentialBroker broker = new CredentialBroker(vault, identity, ledger, Duration.ZERO, Clock.systemUTC());
+    toClose.add(identity);
+    toClose.add(broker);
+    secrets.add(identity.token());
+    return broker;
+  }
+
+  private static Credential github(String path) {
+    return Sessions.credential("github", path, "token", VaultEngine.KV2);
+  }
+
+  private static String read(CredentialBroker broker, String user, String session, String path) throws Exception {
+    String value = broker.resolve(github(path), new SessionIdentity(namespace, session, user, Sessions.AGENT, null))
+        .toCompletableFuture().get(30, TimeUnit.SECONDS).reveal();
+    secrets.add(value);
+    return value;
+  }
+
+  private static String refusal(CredentialBroker broker, String user, String session, String path) throws Exception {
+    try {
+      read(broker, user, session, path);
+    } catch (ExecutionException e) {
+      assertThat(e.getCause()).isInstanceOf(CredentialUnavailableException.class);
+      return e.getCause().getMessage();
+    }
+    throw new AssertionError("reading " + path + " should have been refused");
+  }
+
+  private static HttpResponse<String> get(String path, String token) throws Exception {
+    return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(bao.address() + "/v1/" + path))
+        .header("X-Vault-Token", token).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void alice_s_session_token_reads_alice_s_secret_and_openbao_refuses_bob_s() throws Exception {
+    CredentialBroker alice = sidecarOf(ALICE, "alice-session");
+    assertThat(read(alice, ALICE, "alice-session", kv + "/data/github/{{user}}")).isEqualTo(ALICE_TOKEN);
+
+    // A sidecar that asks for Bob's path (a compromised sidecar, a forged spec) gets Vault's 403.
+    String why = refusal(alice, ALICE, "alice-session", kv + "/data/github/" + BOB);
+    assertThat(why).contains("Vault denied access to " + kv + "/data/github/" + BOB + " (HTTP 403)");
+
+    // The same with the raw token, no sidecar code in between: OpenBao's own answer.
+    String aliceToken = ((VaultIdentity) toClose.get(0)).token();
+    HttpResponse<String> raw = get(kv + "/data/github/" + BOB, aliceToken);
+    System.out.printf("[observed] alice's session token on bob's path: HTTP %d %s%n", raw.statusCode(), raw.body());
+    assertThat(raw.statusCode()).isEqualTo(403);
+    assertThat(raw.body()).doesNotContain(BOB_TOKEN);
+    assertThat(get(kv + "/data/github/" + ALICE, aliceToken).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void bob_s_session_token_cannot_read_alice_s_secret() throws Exception {
+    CredentialBroker bob = sidecarOf(BOB, "bob-session");
+    assertThat(read(bob, BOB, "bob-session", kv + "/data/github/{{user}}")).isEqualTo(BOB_TOKEN);
+    assertThat(refusal(bob, BOB, "bob-session", kv + "/data/github/" + ALICE)).contains("(HTTP 403)");
+  }
+
+  @Test
+  void the_pods_service_account_has_no_vault_login() throws Exception {
+    JsonObject methods = VaultSetup.read(bao, "sys/auth").get("data").asObject();
+    List<String> types = new ArrayList<>();
+    for (String mount : methods.names()) {
+      JsonValue type = methods.get(mount).asObject().get("type");
+      types.add(mount + type);
+    }
+    System.out.printf("[observed] OpenBao auth methods: %s%n", types);
+    assertThat(types).as("no Kubernetes auth method anywhere").noneMatch(t -> t.endsWith("\"kubernetes\""));
+
+    // The attack of issue 11: the agents' service account's own token with the Vault audience.
+    String saToken = kube.serviceAccountToken(namespace, "agents", Duration.ofMinutes(10), "vault");
+    secrets.add(saToken);
+    HttpResponse<String> login = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+            URI.create(bao.address() + "/v1/auth/kubernetes/login"))
+        .POST(HttpRequest.BodyPublishers.ofString(Json.object().add("role", "capgate-agent").add("jwt", saToken)
+            .toString())).build(), HttpResponse.BodyHandlers.ofString());
+    System.out.printf("[observed] Kubernetes login as the agents' service account: HTTP %d %s%n", login.statusCode(),
+        login.body());
+    assertThat(login.statusCode() / 100).isNotEqualTo(2);
+    assertThat(login.body()).doesNotContain("client_token");
+
+    // Nor can it log in at the JWT mount: only the operator's key signs what that mount accepts.
+    HttpResponse<String> jwtLogin = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+            URI.create(bao.address() + "/v1/auth/" + jwt.mount() + "/login"))
+        .POST(HttpRequest.BodyPublishers.ofString(Json.object().add("role", "capgate-agent").add("jwt", saToken)
+            .toString())).build(), HttpResponse.BodyHandlers.ofString());
+    System.out.printf("[observed] JWT login with the service-account token: HTTP %d %s%n", jwtLogin.statusCode(),
+        jwtLogin.body());
+    assertThat(jwtLogin.statusCode()).isEqualTo(400);
+    assertThat(jwtLogin.body()).doesNotContain("client_token");
+  }
+}

@@ -128,6 +128,21 @@ final class BypassLab {
     return kubectl.run("-n", ns(), "get", "pod", pod, "-o", "jsonpath={.status.podIP}").stdout().strip();
   }
 
+  /**
+   * The operator's HTTPS server as the cluster reaches it, {@code https://<cluster IP>:<port>}: the
+   * webhook's Service (the MutatingWebhookConfiguration's clientConfig), which also serves the
+   * sidecars' Vault-token exchange. Plus the webhook's path.
+   */
+  String[] operatorBaseAndWebhookPath() {
+    String service = kubectl.run("get", "mutatingwebhookconfiguration", "-o",
+        "jsonpath={.items[0].webhooks[0].clientConfig.service.namespace}/{.items[0].webhooks[0].clientConfig.service.name}"
+            + "/{.items[0].webhooks[0].clientConfig.service.port}/{.items[0].webhooks[0].clientConfig.service.path}").stdout();
+    String[] parts = service.split("/", 4);
+    String ip = kubectl.run("-n", parts[0], "get", "svc", parts[1], "-o", "jsonpath={.spec.clusterIP}").stdout().strip();
+    String path = parts[3].startsWith("/") ? parts[3] : "/" + parts[3];
+    return new String[] {"https://" + ip + ":" + (parts[2].isBlank() ? "443" : parts[2]), path};
+  }
+
   /** The admission webhook's refusal, or the API server's, as kubectl printed it. */
   static String refusal(ProcessResult r) {
     return (r.stderr() + r.stdout()).strip();

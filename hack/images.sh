@@ -12,6 +12,10 @@
 #   capgate.local/agent:dev     test agent: minbase + curl + git + python3 (requests, httpx, h2, pip),
 #                               nodejs + npm, a jlink'd Java 25 (HttpClient, source launcher), a static
 #                               Go net/http client (e2e/images/agent/clients), `sleep infinity`, uid 1000
+#   capgate.local/agent-root:dev  the agent image without USER (runs as root unless the pod says
+#   capgate.local/agent-1337:dev  otherwise) and with USER 1337: the same layers, another config
+#                               (e2e/images/derive-user.py), made and imported with `agent`; for
+#                               AdmissionBypassE2E. Only in containerd (no buildah image).
 #   capgate.local/pause:3.10    the sandbox image: a static C binary (e2e/images/pause/pause.c)
 #
 # Without Docker: buildah with the vfs storage driver and chroot isolation (no daemon, no overlay
@@ -35,6 +39,8 @@ OPERATOR_CONTEXT=${CAPGATE_OPERATOR_CONTEXT:-$ROOT/operator}
 BASE_IMAGE=capgate.local/java-base:25
 PAUSE_IMAGE=capgate.local/pause:3.10
 AGENT_IMAGE=capgate.local/agent:dev
+# Derived from the agent image (same layers, another USER): image=user, "" = no USER (root).
+AGENT_VARIANTS=("capgate.local/agent-root:dev=" "capgate.local/agent-1337:dev=1337")
 SIDECAR_IMAGE=capgate.local/sidecar:dev
 OPERATOR_IMAGE=capgate.local/operator:dev
 # The client matrix (e2e ClientMatrixE2E): Python requests/httpx (+h2), pip, Node (fetch, https), npm.
@@ -53,7 +59,7 @@ for a in "$@"; do
     --no-import) IMPORT=no ;;
     --import) IMPORT=yes ;;
     java-base|pause|agent|sidecar|operator) TARGETS+=("$a") ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "images.sh: unknown argument $a" >&2; exit 2 ;;
   esac
 done
@@ -217,6 +223,24 @@ build_agent() {
   lap "commit $AGENT_IMAGE"
 }
 
+# --- capgate.local/agent-root, capgate.local/agent-1337 -----------------------------------------
+# Test images for AdmissionBypassE2E: a root agent (most images' default) and one whose USER is
+# the sidecar's uid. Not built: the agent's docker-archive rewritten with two more configs
+# (derive-user.py), so they cost one copy of the archive, share every layer with the agent image
+# in containerd, and exist only there (the only place a pod can use them).
+agent_variants_archive() {  # prints the archive's path (made when the agent image changed)
+  archive "$AGENT_IMAGE"
+  local base="$CACHE/archives/agent_dev.tar" out="$CACHE/archives/agent-variants.tar" inputs
+  inputs=$(printf '%s\n' "$(cat "$base.inputs")" "${AGENT_VARIANTS[@]}" "$(hash_files "$ROOT/e2e/images/derive-user.py")" | sha256sum | cut -c1-16)
+  if ! [ -s "$out" ] || [ "$(cat "$out.inputs" 2>/dev/null)" != "$inputs" ]; then
+    rm -f "$out"
+    python3 "$ROOT/e2e/images/derive-user.py" "$base" "$out.part" "${AGENT_VARIANTS[@]}"
+    mv "$out.part" "$out"; echo "$inputs" > "$out.inputs"
+    lap "derive ${AGENT_VARIANTS[*]%%=*} ($(du -h "$out" | cut -f1))"
+  fi
+  echo "$out"
+}
+
 # --- capgate.local/sidecar, capgate.local/operator (the Dockerfiles users build) ---------------
 build_app() {  # name context jar image
   local name=$1 ctx=$2 jar=$3 image=$4
@@ -281,6 +305,19 @@ if [ "$IMPORT" = yes ] || { [ "$IMPORT" = auto ] && ctr_live; }; then
     mkdir -p "$E2E_DIR/containerd/imported"; cp "$CACHE/archives/$name.tar.inputs" "$marker"
     lap "import $i into containerd (k8s.io)"
   done
+  if want agent && [ -n "$(image_inputs "$AGENT_IMAGE")" ]; then
+    variants=$(agent_variants_archive)
+    marker="$E2E_DIR/containerd/imported/agent-variants"
+    present=$(ctr --address "$CONTAINERD_SOCK" -n k8s.io images ls -q)
+    missing=0; for v in "${AGENT_VARIANTS[@]}"; do grep -qx "${v%%=*}" <<<"$present" || missing=1; done
+    if [ "$missing" = 0 ] && [ "$(cat "$marker" 2>/dev/null)" = "$(cat "$variants.inputs")" ]; then
+      log "${AGENT_VARIANTS[*]%%=*} already in containerd"
+    else
+      ctr --address "$CONTAINERD_SOCK" -n k8s.io images import "$variants" >/dev/null
+      cp "$variants.inputs" "$marker"
+      lap "import ${AGENT_VARIANTS[*]%%=*} into containerd (k8s.io, layers shared with $AGENT_IMAGE)"
+    fi
+  fi
 elif [ "$IMPORT" = no ]; then
   log "not importing (--no-import)"
 else

@@ -70,4 +70,38 @@ final class Sessions {
             paths: ["/mcp"]
             credential: mcp
       """;
+
+  /**
+   * Bob's session (VaultScopeE2E): his own repo B through the API with his own {@code {{user}}}
+   * credential, and — the attack — a credential whose path names alice's secret literally, on a
+   * Git route to repo A. Vault must refuse bob's sidecar that path: its token is bob's.
+   */
+  static final String BOB_BORROWING_ALICES_PATH = """
+      apiVersion: capgate.dev/v1alpha1
+      kind: AgentSession
+      metadata:
+        name: NAME
+      spec:
+        user: bob@example.com
+        agent: coding-agent
+        vault: {role: capgate-agent}
+        credentials:
+          - name: github
+            vault: {path: "secret/data/github/{{user}}", field: token}
+            inject: {type: bearer}
+          - name: alices-github
+            vault: {path: "secret/data/github/alice@example.com", field: token}
+            inject: {type: basic, username: x-access-token}
+        egress:
+          - name: github-api
+            hosts: [api.github.test]
+            methods: [GET]
+            paths: ["/repos/acme/repo-b", "/repos/acme/repo-b/**"]
+            credential: github
+          - name: borrowed
+            hosts: [github.test]
+            methods: [GET, POST]
+            paths: ["/acme/repo-a.git/info/refs", "/acme/repo-a.git/git-upload-pack"]
+            credential: alices-github
+      """;
 }

@@ -1,5 +1,6 @@
 package dev.capgate.sidecar;
 
+import dev.capgate.sidecar.admin.AdminAccess;
 import dev.capgate.sidecar.admin.AdminServer;
 import dev.capgate.sidecar.admin.Metrics;
 import dev.capgate.sidecar.audit.AuditLog;
@@ -60,7 +61,8 @@ public final class ProxyCommand {
   /**
    * All addresses: the kubelet's startup and readiness probes (httpGet /readyz on the admin port,
    * set by the webhook) come to the pod IP, not to loopback; on 127.0.0.1 the pod never gets Ready.
-   * The admin server only answers /healthz, /readyz and /metrics.
+   * Callers from outside the pod get /healthz and /readyz status codes only; /metrics and the
+   * reasons are for loopback (the pod itself), unless --admin-expose-metrics true.
    */
   public static final String DEFAULT_ADMIN_ADDRESS = "0.0.0.0";
 
@@ -75,6 +77,9 @@ public final class ProxyCommand {
     int dnsPort = config.getInt("dns-port", 15053);
     int adminPort = config.getInt("admin-port", 15021);
     String adminAddress = config.get("admin-address", DEFAULT_ADMIN_ADDRESS);
+    // Off by default: the metrics name the session's rules and credentials. Prometheus scraping
+    // from outside the pod needs it on (issue 14 brings a proper metrics story).
+    boolean exposeMetrics = config.getBoolean("admin-expose-metrics", false);
 
     Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
     if (!vertx.isNativeTransportEnabled() || !Epoll.isAvailable()) {
@@ -123,7 +128,7 @@ public final class ProxyCommand {
         return "listeners not bound yet";
       }
       return policies.problem();
-    });
+    }, new AdminAccess(exposeMetrics));
 
     await("transparent listener on port " + proxyPort, intercept.start());
     await("DNS proxy on port " + dnsPort, dns.start());

@@ -48,9 +48,17 @@ final class ScrubPatterns {
 
   /** The secrets (raw values, rendered header values, ...) and all their encoded forms. */
   static ScrubPatterns of(Collection<String> secrets) {
-    Set<String> forms = new LinkedHashSet<>();
+    Set<String> distinct = new LinkedHashSet<>();
     for (String s : secrets) {
       if (s != null && s.length() >= SHORTEST_SECRET) {
+        distinct.add(s);
+      }
+    }
+    Set<String> forms = new LinkedHashSet<>();
+    for (String s : distinct) {
+      // "Bearer <value>", "key=<value>": masking the value masks them, and the agent still sees which
+      // header it was ("Bearer ****"). Their encoded forms contain the value's encoded forms.
+      if (!containsAnother(s, distinct)) {
         forms.addAll(SecretForms.of(s));
       }
     }
@@ -63,6 +71,15 @@ final class ScrubPatterns {
     }
     bytes.sort((a, b) -> Integer.compare(b.length, a.length));
     return new ScrubPatterns(List.copyOf(bytes));
+  }
+
+  private static boolean containsAnother(String s, Set<String> secrets) {
+    for (String other : secrets) {
+      if (other.length() < s.length() && s.contains(other)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   boolean isEmpty() {

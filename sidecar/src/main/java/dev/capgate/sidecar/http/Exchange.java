@@ -482,6 +482,10 @@ final class Exchange {
         skippingInformational = true; // 100/103 from upstream: the agent already got its "continue" from us
       } else {
         startResponse(response);
+        if (respondedLocally) {
+          ReferenceCountUtil.release(msg); // refused (a coding the scrubber cannot read): none of its body goes on
+          return;
+        }
       }
     }
     if (msg instanceof HttpContent content) {

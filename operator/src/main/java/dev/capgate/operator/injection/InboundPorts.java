@@ -27,6 +27,8 @@ public final class InboundPorts {
   public static final String ANNOTATION = "capgate.dev/inbound-ports";
   /** The capgate-init flag; the sidecar reads it as {@code CAPGATE_INBOUND_PORTS} too. */
   public static final String INIT_FLAG = "--inbound-ports";
+  /** Never opened to peers: they act for the pod's agents (the admin port is always open). */
+  static final java.util.Set<Integer> SIDECAR_PORTS = java.util.Set.of(SidecarContract.PROXY_PORT, SidecarContract.DNS_PORT);
 
   private InboundPorts() {
   }
@@ -38,12 +40,16 @@ public final class InboundPorts {
       return List.of();
     }
     List<String> bad = new ArrayList<>();
-    parse(value, bad);
+    SortedSet<Integer> ports = parse(value, bad);
+    List<String> violations = new ArrayList<>();
+    ports.stream().filter(SIDECAR_PORTS::contains).forEach(p -> violations.add("annotation " + ANNOTATION
+        + " may not open port " + p + ": it is the sidecar's own (15001 transparent listener, 15053 DNS)"));
     if (bad.isEmpty()) {
-      return List.of();
+      return violations;
     }
-    return List.of("annotation " + ANNOTATION + " must be comma-separated TCP port numbers 1-65535 (e.g. \"8080,9090\"),"
+    violations.add("annotation " + ANNOTATION + " must be comma-separated TCP port numbers 1-65535 (e.g. \"8080,9090\"),"
         + " got " + String.join(", ", bad) + " in \"" + value + "\"");
+    return violations;
   }
 
   /** The ports to open: the annotation's valid entries and the agent containers' probe ports. */
@@ -72,6 +78,8 @@ public final class InboundPorts {
         }
       }
     }
+    // A probe on a sidecar port would be odd; it must not open that port to peers either.
+    ports.removeAll(SIDECAR_PORTS);
     return ports;
   }
 

@@ -64,6 +64,14 @@ class InboundPortsTest {
   }
 
   @Test
+  void the_sidecars_own_ports_are_never_opened() {
+    Pod pod = InjectionFixtures.pod(PROBED.replace("\" 9090 ,8080\"", "\"8080,15001\"")
+        .replace("grpc: {port: 9500}", "grpc: {port: 15053}"));
+    assertThat(InboundPorts.violations(pod)).singleElement().asString().contains("may not open port 15001");
+    assertThat(InboundPorts.of(pod)).doesNotContain(15001, 15053).contains(8080);
+  }
+
+  @Test
   void the_webhook_passes_the_ports_to_init_and_the_host_aliases_to_the_sidecar() {
     Pod injected = new PodInjector(InjectionFixtures.SETTINGS).inject(InjectionFixtures.pod(PROBED), InjectionFixtures.PLAN);
     Container init = injected.getSpec().getInitContainers().get(0);

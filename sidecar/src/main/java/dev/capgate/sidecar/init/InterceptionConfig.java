@@ -27,6 +27,12 @@ public record InterceptionConfig(int proxyUid, int proxyPort, int dnsPort, int a
     checkPort("dns port", dnsPort);
     checkPort("admin port", adminPort);
     inboundPorts.forEach(p -> checkPort("inbound port", p));
+    // A peer must never reach the transparent listener or the DNS proxy directly: both act for
+    // the pod's agents, and a connection that nat did not redirect has no original destination.
+    if (inboundPorts.contains(proxyPort) || inboundPorts.contains(dnsPort)) {
+      throw new IllegalArgumentException("--inbound-ports may not open the sidecar's own proxy port " + proxyPort
+          + " or DNS port " + dnsPort);
+    }
     inboundPorts = java.util.Collections.unmodifiableSortedSet(new TreeSet<>(inboundPorts));
   }
 

@@ -48,6 +48,14 @@ class InterceptionRulesTest {
   }
 
   @Test
+  void the_sidecars_own_listeners_cannot_be_opened_to_peers() {
+    assertThatThrownBy(() -> new InterceptionConfig(1337, 15001, 15053, 15021, InterceptionConfig.parsePorts("8080,15001")))
+        .hasMessageContaining("may not open the sidecar's own proxy port 15001");
+    assertThatThrownBy(() -> new InterceptionConfig(1337, 15001, 15053, 15021, InterceptionConfig.parsePorts("15053")))
+        .hasMessageContaining("DNS port 15053");
+  }
+
+  @Test
   void bad_inbound_port_lists_are_refused_with_the_offending_entries() {
     assertThat(InterceptionConfig.parsePorts("")).isEmpty();
     assertThat(InterceptionConfig.parsePorts("443,80,443")).containsExactly(80, 443);

@@ -40,7 +40,9 @@ public final class Main {
     InterceptionConfig rules = new InterceptionConfig(
         config.getInt("proxy-uid", InterceptionConfig.DEFAULTS.proxyUid()),
         config.getInt("proxy-port", InterceptionConfig.DEFAULTS.proxyPort()),
-        config.getInt("dns-port", InterceptionConfig.DEFAULTS.dnsPort()));
+        config.getInt("dns-port", InterceptionConfig.DEFAULTS.dnsPort()),
+        config.getInt("admin-port", InterceptionConfig.DEFAULTS.adminPort()),
+        InterceptionConfig.parsePorts(config.get("inbound-ports", "")));
     try {
       new InitCommand(rules, new RulesApplier(), System.out).run();
       System.out.flush();

@@ -1,5 +1,6 @@
 package dev.capgate.sidecar;
 
+import dev.capgate.sidecar.admin.AdminAccess;
 import dev.capgate.sidecar.admin.AdminServer;
 import dev.capgate.sidecar.admin.Metrics;
 import dev.capgate.sidecar.audit.AuditLog;
@@ -8,6 +9,8 @@ import dev.capgate.sidecar.credentials.CredentialResolver;
 import dev.capgate.sidecar.credentials.CredentialUnavailableException;
 import dev.capgate.sidecar.credentials.Placeholders;
 import dev.capgate.sidecar.dns.DnsProxy;
+import dev.capgate.sidecar.dns.HostAliases;
+import dev.capgate.sidecar.dns.SidecarResolver;
 import dev.capgate.sidecar.dns.ResolvConf;
 import dev.capgate.sidecar.http.HttpServices;
 import dev.capgate.sidecar.http.HttpTermination;
@@ -60,7 +63,8 @@ public final class ProxyCommand {
   /**
    * All addresses: the kubelet's startup and readiness probes (httpGet /readyz on the admin port,
    * set by the webhook) come to the pod IP, not to loopback; on 127.0.0.1 the pod never gets Ready.
-   * The admin server only answers /healthz, /readyz and /metrics.
+   * Callers from outside the pod get /healthz and /readyz status codes only; /metrics and the
+   * reasons are for loopback (the pod itself), unless --admin-expose-metrics true.
    */
   public static final String DEFAULT_ADMIN_ADDRESS = "0.0.0.0";
 
@@ -75,6 +79,9 @@ public final class ProxyCommand {
     int dnsPort = config.getInt("dns-port", 15053);
     int adminPort = config.getInt("admin-port", 15021);
     String adminAddress = config.get("admin-address", DEFAULT_ADMIN_ADDRESS);
+    // Off by default: the metrics name the session's rules and credentials. Prometheus scraping
+    // from outside the pod needs it on (issue 14 brings a proper metrics story).
+    boolean exposeMetrics = config.getBoolean("admin-expose-metrics", false);
 
     Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
     if (!vertx.isNativeTransportEnabled() || !Epoll.isAvailable()) {
@@ -104,7 +111,9 @@ public final class ProxyCommand {
       credentials = session.credentials();
     }
     Placeholders placeholders = loadPlaceholders();
-    UpstreamDialer dialer = new UpstreamDialer(internal.nameResolver(),
+    InetSocketAddress dnsUpstream = dnsUpstream();
+    SidecarResolver resolver = sidecarResolver(dnsUpstream);
+    UpstreamDialer dialer = new UpstreamDialer(resolver,
         config.getDuration("connect-timeout", Duration.ofSeconds(10)), upstreamProxy());
     HttpTermination http = new HttpTermination(
         new HttpServices(policies, credentials, dialer, upstreamTls, audit, ids, metrics,
@@ -115,7 +124,7 @@ public final class ProxyCommand {
         proxyPort, config.getDuration("peek-timeout", Duration.ofMillis(1000)), router, ids);
     policies.onRevocation(intercept::closeAllConnections);
     DnsProxy dns = new DnsProxy((io.netty.channel.EventLoop) internal.nettyEventLoopGroup().next(), dnsPort,
-        dnsUpstream(), policies, audit, ids, metrics, placeholders);
+        dnsUpstream, policies, audit, ids, metrics, placeholders);
 
     AtomicBoolean listening = new AtomicBoolean();
     AdminServer admin = new AdminServer(vertx, adminAddress, adminPort, metrics, () -> {
@@ -123,7 +132,7 @@ public final class ProxyCommand {
         return "listeners not bound yet";
       }
       return policies.problem();
-    });
+    }, new AdminAccess(exposeMetrics));
 
     await("transparent listener on port " + proxyPort, intercept.start());
     await("DNS proxy on port " + dnsPort, dns.start());
@@ -148,6 +157,7 @@ public final class ProxyCommand {
       LOG.info("stopping");
       intercept.stop();
       dns.stop();
+      resolver.close();
       admin.stop();
       if (sessionToClose != null) {
         sessionToClose.close(); // revokes the sidecar's Vault token and leases: this pod is done with them
@@ -265,6 +275,35 @@ public final class ProxyCommand {
           new CredentialUnavailableException(credential.name(), "no Vault configured"));
     }
     return new VaultKvResolver(address, new TokenFile(tokenFile));
+  }
+
+  /**
+   * The resolver of every name the sidecar dials: {@code CAPGATE_HOST_ALIASES} (the pod spec's
+   * hostAliases, passed by the webhook), then DNS at {@code dnsUpstream} with the search list
+   * and ndots of resolv.conf. The pod's /etc/hosts is never read: agents share that file.
+   */
+  private SidecarResolver sidecarResolver(InetSocketAddress dnsUpstream) {
+    HostAliases aliases;
+    try {
+      aliases = HostAliases.parse(config.get("host-aliases", ""));
+    } catch (IllegalArgumentException e) {
+      throw new StartupFailure("bad CAPGATE_HOST_ALIASES: " + e.getMessage(), e);
+    }
+    Path resolvConf = Path.of(config.get("resolv-conf", "/etc/resolv.conf"));
+    List<String> search = List.of();
+    int ndots = 1;
+    if (java.nio.file.Files.isReadable(resolvConf)) {
+      try {
+        search = ResolvConf.searchDomains(resolvConf);
+        ndots = ResolvConf.ndots(resolvConf);
+      } catch (java.io.IOException e) {
+        throw new StartupFailure("cannot read resolv.conf: " + e.getMessage(), e);
+      }
+    }
+    if (!aliases.isEmpty()) {
+      LOG.info("host aliases of the pod spec apply to the sidecar's own lookups");
+    }
+    return new SidecarResolver(aliases, dnsUpstream, search, ndots);
   }
 
   private InetSocketAddress dnsUpstream() {

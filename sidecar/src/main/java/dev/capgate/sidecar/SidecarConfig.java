@@ -58,6 +58,15 @@ public final class SidecarConfig {
     return get(name).map(v -> parseInt(name, v)).orElse(fallback);
   }
 
+  /** {@code true}/{@code false} (any case); anything else is refused. */
+  public boolean getBoolean(String name, boolean fallback) {
+    return get(name).map(v -> switch (v.strip().toLowerCase(Locale.ROOT)) {
+      case "true" -> true;
+      case "false" -> false;
+      default -> throw new IllegalArgumentException("--" + name + " must be true or false, got '" + v + "'");
+    }).orElse(fallback);
+  }
+
   public Optional<Path> getPath(String name) {
     return get(name).map(Path::of);
   }

@@ -27,6 +27,17 @@ class SidecarConfigTest {
   }
 
   @Test
+  void booleans_are_true_or_false_and_nothing_else() {
+    assertThat(SidecarConfig.parse(List.of("--admin-expose-metrics", "TRUE"), Map.of()).getBoolean("admin-expose-metrics", false))
+        .isTrue();
+    assertThat(SidecarConfig.parse(List.of(), Map.of("CAPGATE_ADMIN_EXPOSE_METRICS", "false"))
+        .getBoolean("admin-expose-metrics", true)).isFalse();
+    assertThat(SidecarConfig.parse(List.of(), Map.of()).getBoolean("admin-expose-metrics", false)).isFalse();
+    assertThatThrownBy(() -> SidecarConfig.parse(List.of("--admin-expose-metrics", "yes"), Map.of())
+        .getBoolean("admin-expose-metrics", false)).hasMessageContaining("--admin-expose-metrics must be true or false");
+  }
+
+  @Test
   void bad_input_is_named() {
     assertThatThrownBy(() -> SidecarConfig.parse(List.of("proxy"), Map.of())).hasMessageContaining("'proxy'");
     assertThatThrownBy(() -> SidecarConfig.parse(List.of("--proxy-port"), Map.of())).hasMessageContaining("needs a value");

@@ -77,6 +77,10 @@ public final class PodAdmitter {
       if (!reserved.isEmpty()) {
         return refuseIfAny(request, null, reserved);
       }
+      List<String> inbound = InboundPorts.violations(pod);
+      if (!inbound.isEmpty()) {
+        return refuseIfAny(request, null, inbound);
+      }
       if (session.length() > MAX_LABEL_VALUE) {
         return refuse(request, null, "AgentSession \"" + session + "\" has a name longer than " + MAX_LABEL_VALUE
             + " characters, which cannot be a label value: use a shorter session name");

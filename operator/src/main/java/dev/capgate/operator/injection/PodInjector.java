@@ -100,8 +100,8 @@ public final class PodInjector {
       agent.setSecurityContext(AgentHardening.harden(agent.getSecurityContext()));
     }
     List<Container> initContainers = new ArrayList<>();
-    initContainers.add(initContainer());
-    initContainers.add(proxyContainer(plan));
+    initContainers.add(initContainer(InboundPorts.of(pod)));
+    initContainers.add(proxyContainer(plan, spec.getHostAliases()));
     initContainers.addAll(spec.getInitContainers() == null ? List.of() : spec.getInitContainers());
     spec.setInitContainers(initContainers);
     List<Volume> volumes = new ArrayList<>(spec.getVolumes() == null ? List.of() : spec.getVolumes());
@@ -254,12 +254,17 @@ public final class PodInjector {
     env.add(new EnvVarBuilder().withName("JAVA_TOOL_OPTIONS").withValue(JAVA_TRUST_OPTIONS).build());
   }
 
-  private Container initContainer() {
+  /** @param inboundPorts what peers may connect to (annotation + agent probes); all else is dropped */
+  private Container initContainer(java.util.SortedSet<Integer> inboundPorts) {
+    List<String> args = new ArrayList<>(List.of(INIT_ARG));
+    if (!inboundPorts.isEmpty()) {
+      args.addAll(List.of(InboundPorts.INIT_FLAG, InboundPorts.flagValue(inboundPorts)));
+    }
     return new ContainerBuilder()
         .withName(INIT_CONTAINER)
         .withImage(settings.image())
         .withImagePullPolicy(settings.imagePullPolicy())
-        .withArgs(INIT_ARG)
+        .withArgs(args)
         .withEnv(portEnv())
         .withResources(resources())
         // Root with exactly the two capabilities iptables needs, only for the few milliseconds the
@@ -274,7 +279,11 @@ public final class PodInjector {
         .build();
   }
 
-  private Container proxyContainer(InjectionPlan plan) {
+  /**
+   * @param hostAliases the pod spec's, fixed at admission: the sidecar resolves the names it dials
+   *                    from these and DNS, never from the pod's /etc/hosts (agents share that file)
+   */
+  private Container proxyContainer(InjectionPlan plan, List<io.fabric8.kubernetes.api.model.HostAlias> hostAliases) {
     List<EnvVar> env = new ArrayList<>();
     env.add(new EnvVarBuilder().withName(ENV_SESSION_NAMESPACE).withValue(plan.namespace()).build());
     env.add(new EnvVarBuilder().withName(ENV_SESSION_NAME).withValue(plan.session()).build());
@@ -297,6 +306,9 @@ public final class PodInjector {
     env.add(new EnvVarBuilder().withName(ENV_CA_DIR).withValue(CA_DIR).build());
     env.add(new EnvVarBuilder().withName(ENV_LEASE_CONFIGMAP).withValue(plan.leaseConfigMap()).build());
     env.addAll(portEnv());
+    if (hostAliases != null && !hostAliases.isEmpty()) {
+      env.add(new EnvVarBuilder().withName(ENV_HOST_ALIASES).withValue(SERIALIZATION.asJson(hostAliases)).build());
+    }
     List<VolumeMount> mounts = new ArrayList<>(List.of(
         new VolumeMountBuilder().withName(CA_VOLUME).withMountPath(CA_DIR).withReadOnly(true).build(),
         new VolumeMountBuilder().withName(TOKEN_VOLUME).withMountPath(TOKEN_DIR).withReadOnly(true).build(),

@@ -36,6 +36,8 @@ public final class SidecarContract {
   public static final String ENV_UPSTREAM_CA_FILE = "CAPGATE_UPSTREAM_CA_FILE";
   public static final String UPSTREAM_CA_DIR = "/etc/capgate/upstream-ca";
   public static final String UPSTREAM_CA_KEY = "ca.crt";
+  /** The pod spec's hostAliases as JSON: the sidecar's own name resolution uses these, not /etc/hosts. */
+  public static final String ENV_HOST_ALIASES = "CAPGATE_HOST_ALIASES";
   /** The ConfigMap where sidecars record Vault lease ids and token accessors for revocation. */
   public static final String ENV_LEASE_CONFIGMAP = "CAPGATE_LEASE_CONFIGMAP";
 

@@ -7,9 +7,10 @@ import io.vertx.core.http.HttpServerRequest;
 import java.util.function.Supplier;
 
 /**
- * Health and metrics on their own port (default loopback:15021), away from agent traffic:
- * {@code /healthz} (the process serves), {@code /readyz} (listeners bound and a valid policy in
- * force), {@code /metrics} (Prometheus text). Nothing here reveals session details or secrets.
+ * Health and metrics on their own port (default 0.0.0.0:15021, the kubelet probes it), away from
+ * agent traffic: {@code /healthz} (the process serves), {@code /readyz} (listeners bound and a
+ * valid policy in force), {@code /metrics} (Prometheus text). Callers outside the pod get the
+ * health status codes only (see {@link AdminAccess}); nothing here reveals secrets.
  */
 public final class AdminServer {
   private final Vertx vertx;
@@ -17,15 +18,22 @@ public final class AdminServer {
   private final int port;
   private final Metrics metrics;
   private final Supplier<String> notReadyReason;
+  private final AdminAccess access;
   private HttpServer server;
 
-  /** @param notReadyReason empty when ready, else why not (shown by /readyz) */
+  /** @param notReadyReason empty when ready, else why not (shown by /readyz to loopback callers) */
   public AdminServer(Vertx vertx, String host, int port, Metrics metrics, Supplier<String> notReadyReason) {
+    this(vertx, host, port, metrics, notReadyReason, new AdminAccess(false));
+  }
+
+  public AdminServer(Vertx vertx, String host, int port, Metrics metrics, Supplier<String> notReadyReason,
+      AdminAccess access) {
     this.vertx = vertx;
     this.host = host;
     this.port = port;
     this.metrics = metrics;
     this.notReadyReason = notReadyReason;
+    this.access = access;
   }
 
   public Future<HttpServer> start() {
@@ -38,7 +46,24 @@ public final class AdminServer {
   }
 
   private void handle(HttpServerRequest request) {
-    switch (request.path()) {
+    String path = request.path();
+    var remote = request.remoteAddress();
+    boolean loopback = remote != null && remote.isInetSocket() && AdminAccess.isLoopback(remote.hostAddress());
+    switch (access.answer(path, loopback)) {
+      case NOT_FOUND -> {
+        request.response().setStatusCode(404).end();
+        return;
+      }
+      case STATUS_ONLY -> {
+        int status = "/readyz".equals(path) && !notReadyReason.get().isEmpty() ? 503 : 200;
+        request.response().setStatusCode(status).end();
+        return;
+      }
+      case FULL -> {
+        // below
+      }
+    }
+    switch (path) {
       case "/healthz" -> request.response().putHeader("content-type", "text/plain").end("ok\n");
       case "/readyz" -> {
         String why = notReadyReason.get();

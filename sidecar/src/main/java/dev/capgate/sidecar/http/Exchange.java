@@ -34,6 +34,7 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
@@ -109,6 +110,16 @@ final class Exchange {
   private Map<String, String> placeholderValues = Map.of();
   /** A WebSocket upgrade request (HTTP/1.1 only); its connection ends unless the upstream switches. */
   private boolean upgrade;
+  /** The headers the rule injects: never accepted from the agent, in headers or trailers. */
+  private List<InjectedHeader> injectedHeaders = List.of();
+  /** Names of request trailer fields that were not forwarded (for the audit line). */
+  private List<String> droppedTrailers;
+  /** When the values injected here must be fetched again (for values derived from them). */
+  private java.time.Instant valuesExpireAt;
+  /** Decodes a body the upstream compressed although asked not to (null: not encoded). */
+  private ResponseDecoding decoding;
+  /** The upstream's trailers, once its compressed body has ended (null until then). */
+  private HttpHeaders decodedTrailers;
 
   Exchange(ExchangeHandler owner, ChannelHandlerContext agent, HttpServices services, AgentConnection connection,
       HttpRequest request) {
@@ -171,6 +182,7 @@ final class Exchange {
     }
     Optional<Policy> policy = services.policies().current();
     if (policy.isEmpty()) {
+      services.knownSecrets().forget(); // the session is over (or unknown): hold no value of it
       deny(null, "no valid policy: " + services.policies().problem());
       takeContentOfFullRequest();
       return;
@@ -193,11 +205,21 @@ final class Exchange {
       takeContentOfFullRequest();
       return;
     }
+    String override = RequestNormalizer.overrideHeader(request.headers());
+    if (override != null) {
+      // The upstream might act on a method or path policy never judged.
+      deny(verdict.rule(), RequestNormalizer.OVERRIDE_HEADER, RequestNormalizer.OVERRIDE_HEADER + ": " + override,
+          "the " + override + " header asks the upstream for another method or URL than the one policy judged;"
+              + " send the request with that method and URL instead");
+      takeContentOfFullRequest();
+      return;
+    }
     decision = "allow";
     reason = verdict.reason();
     credentialNames = verdict.credentials();
     takeContentOfFullRequest();
     if (credentialNames.isEmpty()) {
+      scrubber = services.knownSecrets().newScrubber(); // values held from other exchanges (issue 11)
       connect(List.of());
       return;
     }
@@ -241,12 +263,15 @@ final class Exchange {
       return;
     }
     List<InjectedHeader> injected = new ArrayList<>(credentials.size());
-    List<String> secrets = new ArrayList<>();
     try {
       for (int i = 0; i < credentials.size(); i++) {
         InjectedHeader header = CredentialInjector.render(credentials.get(i).inject(), values.get(i));
         injected.add(header);
-        secrets.addAll(SecretScrubber.secretsOf(values.get(i).reveal(), header.value()));
+        java.time.Instant expiresAt = values.get(i).expiresAt();
+        valuesExpireAt = valuesExpireAt == null || expiresAt.isBefore(valuesExpireAt) ? expiresAt : valuesExpireAt;
+        // Every exchange from now on masks this value too, whatever its rule injects.
+        services.knownSecrets().remember(credentials.get(i).name(),
+            SecretScrubber.secretsOf(values.get(i).reveal(), header.value()), expiresAt);
         if (placeholders.active() && services.placeholders().placeholderOf(credentials.get(i).name()).isPresent()) {
           if (placeholderValues.isEmpty()) {
             placeholderValues = new HashMap<>(2);
@@ -258,7 +283,7 @@ final class Exchange {
       credentialUnavailable(e);
       return;
     }
-    scrubber = new SecretScrubber(secrets);
+    scrubber = services.knownSecrets().newScrubber();
     connect(injected);
   }
 
@@ -327,6 +352,7 @@ final class Exchange {
   private void send(UpstreamLink link, List<InjectedHeader> injected) {
     upstream = link;
     link.attach(this);
+    injectedHeaders = injected;
     Channel ch = link.channel();
     ch.write(upstreamRequest(injected));
     if (!http2 && HttpUtil.is100ContinueExpected(request) && !requestComplete) {
@@ -334,7 +360,7 @@ final class Exchange {
       agent.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
     }
     for (HttpContent content : pendingBody) {
-      ch.write(content);
+      ch.write(withoutForbiddenTrailers(content));
     }
     pendingBody.clear();
     ch.flush();
@@ -346,21 +372,23 @@ final class Exchange {
   private HttpRequest upstreamRequest(List<InjectedHeader> injected) {
     HttpRequest out = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.valueOf(normalized.method()),
         normalized.target());
-    HopByHop.copyEndToEnd(request.headers(), out.headers());
+    HopByHop.copyRequestHeaders(request.headers(), out.headers());
     if (!placeholderValues.isEmpty()) {
       // gh's "Authorization: token <placeholder>", an SDK's X-Api-Key, git's Basic x-access-token:<placeholder>
       List<String> rewritten = placeholders.substitute(out.headers(), placeholderValues);
-      if (!rewritten.isEmpty() && scrubber != null) {
+      if (!rewritten.isEmpty() && valuesExpireAt != null) {
         List<String> more = new ArrayList<>();
         for (String value : rewritten) {
           more.addAll(SecretScrubber.secretsOf(value, value));
         }
-        scrubber = scrubber.with(more);
+        services.knownSecrets().remember("placeholder-rewrites:" + String.join(",", credentialNames), more,
+            valuesExpireAt);
+        scrubber = services.knownSecrets().newScrubber();
       }
     }
     if (upgrade) {
       WebSocketUpgrade.setUpgradeHeaders(out.headers());
-      if (!injected.isEmpty()) {
+      if (scrubber != null) {
         // Compressed frames would hide an echoed credential from the scrubber, as compressed bodies would.
         out.headers().remove(HttpHeaderNames.SEC_WEBSOCKET_EXTENSIONS);
       }
@@ -371,7 +399,10 @@ final class Exchange {
     for (InjectedHeader header : injected) {
       out.headers().remove(header.name()); // every agent-sent header of that name, any case (invariant 6)
       out.headers().set(header.name(), header.value());
-      // So that a response echoing the credential can be scrubbed: compressed, it could not be.
+    }
+    if (scrubber != null) {
+      // So that a response echoing a credential can be scrubbed as it streams; one compressed anyway
+      // is decoded first (ResponseDecoding).
       out.headers().set(HttpHeaderNames.ACCEPT_ENCODING, HttpHeaderValues.IDENTITY);
     }
     List<String> contentLength = raw.contentLength() == null ? List.of() : raw.contentLength();
@@ -402,7 +433,7 @@ final class Exchange {
       pendingBody.add(content);
     } else {
       // Flushed once per agent read burst (flushUpstream), not per chunk: fewer syscalls and TLS records.
-      upstream.channel().write(content);
+      upstream.channel().write(withoutForbiddenTrailers(content));
       if (last) {
         upstream.channel().flush();
       }
@@ -411,6 +442,23 @@ final class Exchange {
       requestComplete = true;
       maybeFinish();
     }
+  }
+
+  /** The last chunk of the request body without the trailer fields that may not follow a body. */
+  private HttpContent withoutForbiddenTrailers(HttpContent content) {
+    if (!(content instanceof LastHttpContent last) || last.trailingHeaders().isEmpty()) {
+      return content;
+    }
+    List<String> dropped = droppedTrailers == null ? new ArrayList<>(1) : droppedTrailers;
+    HttpHeaders kept = RequestTrailers.filter(last.trailingHeaders(), injectedHeaders, dropped);
+    if (kept == last.trailingHeaders()) {
+      return content;
+    }
+    droppedTrailers = dropped;
+    reason = (reason == null ? "" : reason + "; ") + "request-trailer-dropped: " + String.join(",", dropped);
+    LastHttpContent out = new DefaultLastHttpContent(last.content().retain(), kept);
+    last.release();
+    return out;
   }
 
   void onUpstreamWritabilityChanged(boolean writable) {
@@ -434,6 +482,10 @@ final class Exchange {
         skippingInformational = true; // 100/103 from upstream: the agent already got its "continue" from us
       } else {
         startResponse(response);
+        if (respondedLocally) {
+          ReferenceCountUtil.release(msg); // refused (a coding the scrubber cannot read): none of its body goes on
+          return;
+        }
       }
     }
     if (msg instanceof HttpContent content) {
@@ -451,10 +503,36 @@ final class Exchange {
   private void startResponse(HttpResponse response) {
     upstreamStatus = response.status().code();
     upstreamKeepAlive = HttpUtil.isKeepAlive(response);
-    HttpResponse out = new DefaultHttpResponse(HttpVersion.HTTP_1_1, response.status());
-    HopByHop.copyEndToEnd(response.headers(), out.headers());
     String length = response.headers().get(HttpHeaderNames.CONTENT_LENGTH);
-    if (length != null) {
+    HttpResponseStatus status = response.status();
+    if (scrubber != null) {
+      if (mayHaveBody(response) && !"0".equals(length)) {
+        try {
+          decoding = ResponseDecoding.forCodings(response.headers().getAll(HttpHeaderNames.CONTENT_ENCODING));
+          if (decoding != null && status.code() == HttpResponseStatus.PARTIAL_CONTENT.code()) {
+            throw new ResponseDecoding.Unscannable("a range of a compressed body"); // not decodable on its own
+          }
+        } catch (ResponseDecoding.Unscannable e) {
+          unscannableResponse(e.getMessage());
+          return;
+        }
+      }
+      // The reason phrase is the upstream's text too (HTTP/1.1 upstreams; h2 agents never see it).
+      String phrase = scrubber.scrub(status.reasonPhrase());
+      if (phrase != status.reasonPhrase()) {
+        status = new HttpResponseStatus(status.code(), phrase);
+      }
+    }
+    HttpResponse out = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status);
+    HopByHop.copyEndToEnd(response.headers(), out.headers());
+    if (decoding != null) {
+      // The agent gets the decoded body: its length is unknown until the end.
+      out.headers().remove(HttpHeaderNames.CONTENT_ENCODING);
+      out.headers().remove(HttpHeaderNames.CONTENT_LENGTH);
+      if (!http2) {
+        HttpUtil.setTransferEncodingChunked(out, true);
+      }
+    } else if (length != null) {
       out.headers().set(HttpHeaderNames.CONTENT_LENGTH, length);
     } else if (!http2 && mayHaveBody(response)) {
       HttpUtil.setTransferEncodingChunked(out, true);
@@ -476,18 +554,38 @@ final class Exchange {
 
   private void relayContent(HttpContent content) {
     boolean last = content instanceof LastHttpContent;
+    if (decoding != null) {
+      decoding.offer(content.content().retain());
+      if (last) {
+        decodedTrailers = ((LastHttpContent) content).trailingHeaders().copy();
+      }
+      content.release();
+      pumpDecoded();
+      return;
+    }
     HttpContent out;
     if (scrubber != null) {
-      ByteBuf masked = scrubber.scrub(content.content().retain(), last);
-      out = last ? new DefaultLastHttpContent(masked, ((LastHttpContent) content).trailingHeaders().copy())
-          : new DefaultHttpContent(masked);
-      if (last) {
-        scrubber.scrub(((LastHttpContent) out).trailingHeaders());
-      }
+      out = scrubbed(content.content().retain(), last ? ((LastHttpContent) content).trailingHeaders() : null);
       content.release();
     } else {
       out = content;
     }
+    writeToAgent(out, last);
+  }
+
+  /** A body chunk with the secrets masked; the last one (with {@code trailers}) too. */
+  private HttpContent scrubbed(ByteBuf body, HttpHeaders trailers) {
+    boolean last = trailers != null;
+    ByteBuf masked = scrubber.scrub(body, last);
+    if (!last) {
+      return new DefaultHttpContent(masked);
+    }
+    LastHttpContent out = new DefaultLastHttpContent(masked, trailers.copy());
+    scrubber.scrub(out.trailingHeaders());
+    return out;
+  }
+
+  private void writeToAgent(HttpContent out, boolean last) {
     // Flushed once per upstream read burst (flushAgent) or at the end, not per chunk.
     lastWrite = last ? agent.writeAndFlush(out) : agent.write(out);
     if (!agent.channel().isWritable() && upstream != null) {
@@ -497,6 +595,75 @@ final class Exchange {
       responseComplete = true;
       maybeFinish();
     }
+  }
+
+  /**
+   * Decodes, scrubs and writes as much of a compressed body as the agent takes now, a slice at a
+   * time; the rest waits (upstream reads paused) until the agent is writable again.
+   */
+  private void pumpDecoded() {
+    boolean wrote = false;
+    try {
+      while (decoding.pending() && agent.channel().isWritable() && !finished) {
+        ByteBuf piece = decoding.decodeSlice();
+        if (piece.isReadable()) {
+          writeToAgent(scrubbed(piece, null), false);
+          wrote = true;
+        } else {
+          piece.release();
+        }
+      }
+    } catch (RuntimeException e) {
+      brokenResponse("upstream-bad-encoding: the upstream's compressed body does not decode ("
+          + e.getClass().getSimpleName() + ")");
+      return;
+    }
+    if (finished) {
+      return;
+    }
+    if (!decoding.pending() && decodedTrailers != null) {
+      if (!decoding.complete()) {
+        brokenResponse("upstream-bad-encoding: the upstream's compressed body ended early");
+        return;
+      }
+      HttpHeaders trailers = decodedTrailers;
+      decodedTrailers = null;
+      writeToAgent(scrubbed(io.netty.buffer.Unpooled.EMPTY_BUFFER, trailers), true);
+      return;
+    }
+    if (wrote) {
+      agent.flush();
+    }
+    if (decoding.pending() && upstream != null) {
+      upstream.channel().config().setAutoRead(false); // resumed once the pending input is decoded
+    }
+  }
+
+  /** Mid-response failure: the agent must see a broken response, never a silently truncated one. */
+  private void brokenResponse(String why) {
+    decision = "error";
+    reason = (reason == null ? "" : reason + "; ") + why;
+    closeAfter = true;
+    if (upstream != null) {
+      upstream.close();
+      upstream = null;
+    }
+    finish();
+  }
+
+  /**
+   * The upstream compressed its body in a way the sidecar cannot scan (brotli, zstd, a chain of
+   * codings, a range of a compressed body): a 502 rather than a body that could hide a credential.
+   */
+  private void unscannableResponse(String coding) {
+    // The coding is the upstream's text: masked, and cut short for the answer and the audit line.
+    String shown = scrubber.scrub(coding.length() > 64 ? coding.substring(0, 64) + "..." : coding);
+    decision = "error";
+    reason = "unscannable-response-encoding: Content-Encoding " + shown;
+    respond(HttpResponseStatus.BAD_GATEWAY, Denial.json("unscannable-response-encoding", hostForAnswer(),
+        request.method().name(), pathForAnswer(), rule, id, "the upstream answered with Content-Encoding " + shown
+            + " although the sidecar asked for identity; the sidecar cannot scan that body for credentials"
+            + " (it decodes gzip and deflate only)"));
   }
 
   /** The upstream delivered what it had for now: send it on to the agent. */
@@ -514,8 +681,11 @@ final class Exchange {
   }
 
   void onAgentWritabilityChanged(boolean writable) {
+    if (writable && decoding != null && decoding.pending() && !finished && !respondedLocally) {
+      pumpDecoded();
+    }
     if (upstream != null && responseStarted && !responseComplete) {
-      upstream.channel().config().setAutoRead(writable);
+      upstream.channel().config().setAutoRead(writable && (decoding == null || !decoding.pending()));
     }
     owner.updateReads();
   }
@@ -620,6 +790,14 @@ final class Exchange {
         pathForAnswer(), denyingRule, id));
   }
 
+  /** A 403 with a stable error token, an audit reason and a detail for the agent. */
+  private void deny(String denyingRule, String error, String why, String detail) {
+    decision = "deny";
+    reason = why;
+    respond(HttpResponseStatus.FORBIDDEN, Denial.json(error, hostForAnswer(), request.method().name(),
+        pathForAnswer(), denyingRule, id, detail));
+  }
+
   private void credentialUnavailable(CredentialUnavailableException e) {
     decision = "error";
     reason = e.getMessage(); // names the credential, never the value
@@ -714,6 +892,9 @@ final class Exchange {
     }
     finished = true;
     releasePendingBody();
+    if (decoding != null) {
+      decoding.close();
+    }
     long micros = (System.nanoTime() - startNanos) / 1000;
     audit(micros);
     UpstreamLink reusable = null;

@@ -1,5 +1,6 @@
 package dev.capgate.sidecar.http;
 
+import dev.capgate.sidecar.policy.RequestNormalizer;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
@@ -28,12 +29,25 @@ final class HopByHop {
 
   /** Copies {@code from} into {@code to} without hop-by-hop headers and those named by Connection. */
   static void copyEndToEnd(HttpHeaders from, HttpHeaders to) {
+    copy(from, to, false);
+  }
+
+  /**
+   * As {@link #copyEndToEnd}, for a request the sidecar forwards: also without the fields that
+   * describe the agent's hop ({@code Forwarded}, {@code X-Forwarded-*}, {@code X-Real-IP}), which
+   * the sidecar, as the edge, does not vouch for.
+   */
+  static void copyRequestHeaders(HttpHeaders from, HttpHeaders to) {
+    copy(from, to, true);
+  }
+
+  private static void copy(HttpHeaders from, HttpHeaders to, boolean request) {
     Set<String> named = connectionNamed(from);
     from.forEach(entry -> {
       String name = entry.getKey();
       String lower = name.toLowerCase(Locale.ROOT);
       if (ALWAYS.contains(AsciiString.of(lower)) || named.contains(lower) || lower.startsWith(HTTP2_EXTENSION_PREFIX)
-          || lower.startsWith(":")) {
+          || lower.startsWith(":") || (request && RequestNormalizer.isEdgeHeader(lower))) {
         return;
       }
       to.add(name, entry.getValue());

@@ -171,8 +171,22 @@ final class PlaceholderGuard {
 
   /** A scanner for the request body, or null when there is nothing to look for. */
   StreamMatcher newBodyScanner() {
-    return active() ? new StreamMatcher(placeholders.patterns(), true) : null;
+    if (!active()) {
+      return null;
+    }
+    // The pod's placeholders are loaded once: their automaton is compiled once, not per request.
+    CompiledPlaceholders compiled = lastCompiled;
+    if (compiled == null || compiled.placeholders() != placeholders) {
+      compiled = new CompiledPlaceholders(placeholders, new PatternAutomaton(placeholders.patterns(), true));
+      lastCompiled = compiled;
+    }
+    return new StreamMatcher(compiled.automaton());
   }
+
+  private record CompiledPlaceholders(Placeholders placeholders, PatternAutomaton automaton) {
+  }
+
+  private static volatile CompiledPlaceholders lastCompiled;
 
   /** The credential of a scanner's pattern (null when the placeholders file was unreadable). */
   PlaceholderLeak bodyLeak(int pattern) {

@@ -1,14 +1,23 @@
 package dev.capgate.sidecar.init;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SortedSet;
+import java.util.TreeSet;
+
 /**
- * What the init container needs to know to send a pod's egress through the sidecar.
+ * What the init container needs to know to send a pod's egress through the sidecar and to keep
+ * peers from connecting in.
  *
- * @param proxyUid  the sidecar's uid: the only one whose traffic leaves the pod untouched
- * @param proxyPort the sidecar's transparent TCP listener
- * @param dnsPort   the sidecar's DNS listener (UDP)
+ * @param proxyUid     the sidecar's uid: the only one whose traffic leaves the pod untouched
+ * @param proxyPort    the sidecar's transparent TCP listener
+ * @param dnsPort      the sidecar's DNS listener (UDP)
+ * @param adminPort    the sidecar's admin port (kubelet probes of the sidecar): open to inbound TCP
+ * @param inboundPorts TCP ports the pod declared as served to peers (annotation, agent probes);
+ *                     every other inbound connection is dropped
  */
-public record InterceptionConfig(int proxyUid, int proxyPort, int dnsPort) {
-  public static final InterceptionConfig DEFAULTS = new InterceptionConfig(1337, 15001, 15053);
+public record InterceptionConfig(int proxyUid, int proxyPort, int dnsPort, int adminPort, SortedSet<Integer> inboundPorts) {
+  public static final InterceptionConfig DEFAULTS = new InterceptionConfig(1337, 15001, 15053, 15021, new TreeSet<>());
 
   public InterceptionConfig {
     if (proxyUid <= 0) {
@@ -16,6 +25,45 @@ public record InterceptionConfig(int proxyUid, int proxyPort, int dnsPort) {
     }
     checkPort("proxy port", proxyPort);
     checkPort("dns port", dnsPort);
+    checkPort("admin port", adminPort);
+    inboundPorts.forEach(p -> checkPort("inbound port", p));
+    // A peer must never reach the transparent listener or the DNS proxy directly: both act for
+    // the pod's agents, and a connection that nat did not redirect has no original destination.
+    if (inboundPorts.contains(proxyPort) || inboundPorts.contains(dnsPort)) {
+      throw new IllegalArgumentException("--inbound-ports may not open the sidecar's own proxy port " + proxyPort
+          + " or DNS port " + dnsPort);
+    }
+    inboundPorts = java.util.Collections.unmodifiableSortedSet(new TreeSet<>(inboundPorts));
+  }
+
+  public InterceptionConfig(int proxyUid, int proxyPort, int dnsPort) {
+    this(proxyUid, proxyPort, dnsPort, DEFAULTS.adminPort(), new TreeSet<>());
+  }
+
+  /**
+   * {@code --inbound-ports}: comma-separated TCP port numbers, 1..65535 (blank: none).
+   *
+   * @throws IllegalArgumentException naming the offending entry
+   */
+  public static SortedSet<Integer> parsePorts(String list) {
+    SortedSet<Integer> ports = new TreeSet<>();
+    if (list == null || list.isBlank()) {
+      return ports;
+    }
+    List<String> bad = new ArrayList<>();
+    for (String entry : list.split(",", -1)) {
+      String e = entry.strip();
+      if (!e.matches("[0-9]{1,5}") || Integer.parseInt(e) < 1 || Integer.parseInt(e) > 65535) {
+        bad.add("'" + e + "'");
+      } else {
+        ports.add(Integer.parseInt(e));
+      }
+    }
+    if (!bad.isEmpty()) {
+      throw new IllegalArgumentException("--inbound-ports must be comma-separated port numbers 1..65535, got "
+          + String.join(", ", bad) + " in '" + list + "'");
+    }
+    return ports;
   }
 
   private static void checkPort(String what, int port) {

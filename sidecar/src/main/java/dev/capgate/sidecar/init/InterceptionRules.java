@@ -8,11 +8,17 @@ import java.util.List;
  * function so that the text can be compared with a golden file and the code that runs it stays
  * trivial (the istio-iptables / linkerd2-proxy-init way).
  *
+ * <p>Egress: agent TCP is redirected to the sidecar, DNS to its DNS proxy, everything else an agent
+ * socket sends is dropped. Inbound: dropped unless it belongs to a connection the pod opened, stays
+ * on loopback, or reaches the sidecar's admin port or a port the pod declared (replies to an
+ * inbound connection are never redirected, so an open port would be a channel out that no policy
+ * sees).
+ *
  * <p>Idempotence: every rule lives in a chain of our own; declaring such a chain in
  * {@code iptables-restore --noflush} input flushes it, so a rerun rewrites the chains instead of
  * appending duplicates. The only rules outside our chains are the jumps from the built-in OUTPUT
- * chains, and those are emitted only when {@link #render(IpFamily, String)} does not find them in
- * the current {@code iptables-save} output.
+ * and INPUT chains, and those are emitted only when {@link #render(IpFamily, String)} does not find
+ * them in the current {@code iptables-save} output.
  */
 public final class InterceptionRules {
   /** nat: decides what is redirected where. */
@@ -21,6 +27,13 @@ public final class InterceptionRules {
   public static final String REDIRECT_CHAIN = "CAPGATE_REDIRECT";
   /** filter: drops what cannot be redirected (UDP other than DNS, ICMP, raw sockets). */
   public static final String FILTER_CHAIN = "CAPGATE_EGRESS";
+  /** filter: what may connect in to the pod. */
+  public static final String INBOUND_CHAIN = "CAPGATE_INBOUND";
+  /**
+   * ICMPv6 router solicitation/advertisement and neighbour solicitation/advertisement: IPv6's ARP.
+   * Conntrack does not track them (they match state INVALID), so they need a rule of their own.
+   */
+  static final List<Integer> NEIGHBOUR_DISCOVERY = List.of(133, 134, 135, 136);
 
   private final InterceptionConfig config;
 
@@ -40,15 +53,20 @@ public final class InterceptionRules {
     out.append(':').append(NAT_CHAIN).append(" - [0:0]\n");
     out.append(':').append(REDIRECT_CHAIN).append(" - [0:0]\n");
     natRules().forEach(rule -> out.append(rule).append('\n'));
-    if (!hasJump(currentSave, "nat", NAT_CHAIN)) {
-      out.append(jump(NAT_CHAIN, "capgate: send pod egress through the sidecar")).append('\n');
+    if (!hasJump(currentSave, "nat", "OUTPUT", NAT_CHAIN)) {
+      out.append(jump("OUTPUT", NAT_CHAIN, "capgate: send pod egress through the sidecar")).append('\n');
     }
     out.append("COMMIT\n");
     out.append("*filter\n");
     out.append(':').append(FILTER_CHAIN).append(" - [0:0]\n");
+    out.append(':').append(INBOUND_CHAIN).append(" - [0:0]\n");
     filterRules(family).forEach(rule -> out.append(rule).append('\n'));
-    if (!hasJump(currentSave, "filter", FILTER_CHAIN)) {
-      out.append(jump(FILTER_CHAIN, "capgate: drop egress the sidecar cannot see")).append('\n');
+    inboundRules(family).forEach(rule -> out.append(rule).append('\n'));
+    if (!hasJump(currentSave, "filter", "OUTPUT", FILTER_CHAIN)) {
+      out.append(jump("OUTPUT", FILTER_CHAIN, "capgate: drop egress the sidecar cannot see")).append('\n');
+    }
+    if (!hasJump(currentSave, "filter", "INPUT", INBOUND_CHAIN)) {
+      out.append(jump("INPUT", INBOUND_CHAIN, "capgate: drop inbound the pod did not declare")).append('\n');
     }
     out.append("COMMIT\n");
     return out.toString();
@@ -73,6 +91,11 @@ public final class InterceptionRules {
 
   private List<String> filterRules(IpFamily family) {
     List<String> rules = new ArrayList<>();
+    // Istio's defence: a TCP packet conntrack cannot place (e.g. a stale segment of a closed
+    // connection whose port was reused) must not go out unredirected or be taken for a new
+    // connection. TCP only: IPv6 neighbour discovery is INVALID to conntrack too and must pass.
+    rules.add(rule(FILTER_CHAIN, "-p tcp -m conntrack --ctstate INVALID", "DROP",
+        "capgate: drop TCP that conntrack cannot place"));
     rules.add(rule(FILTER_CHAIN, "-o lo", "RETURN", "capgate: loopback stays inside the pod"));
     rules.add(rule(FILTER_CHAIN, "-m owner --uid-owner " + config.proxyUid(), "RETURN",
         "capgate: the sidecar's own traffic is exempt"));
@@ -83,30 +106,61 @@ public final class InterceptionRules {
     String loopback = family == IpFamily.IPV4 ? "127.0.0.1/32" : "::1/128";
     rules.add(rule(FILTER_CHAIN, "-d " + loopback + " -p udp -m udp --dport " + config.dnsPort(), "RETURN",
         "capgate: DNS redirected to the sidecar's DNS proxy"));
-    // --socket-exists: packets the kernel sends on its own (IPv6 neighbour discovery, ICMP errors)
-    // have no socket and must pass; everything an agent socket sends here (UDP, ICMP, raw) must not.
+    if (family == IpFamily.IPV6) {
+      // The kernel sends neighbour discovery from a socket of its own, so --socket-exists below
+      // would drop it: without these, the pod could neither resolve its peers nor answer them.
+      // Hop limit 255 is what ND requires (RFC 4861); such packets never leave the link.
+      for (int type : NEIGHBOUR_DISCOVERY) {
+        rules.add(rule(FILTER_CHAIN, "-p ipv6-icmp -m icmp6 --icmpv6-type " + type + " -m hl --hl-eq 255", "RETURN",
+            "capgate: IPv6 neighbour discovery"));
+      }
+    }
+    // --socket-exists: packets the kernel sends on its own (ICMP errors, TCP resets) have no
+    // socket and must pass; everything an agent socket sends here (UDP, ICMP, raw) must not.
     rules.add(rule(FILTER_CHAIN, "-m owner --socket-exists", "DROP",
         "capgate: no UDP, ICMP or raw egress from agents"));
     return rules;
   }
 
+  private List<String> inboundRules(IpFamily family) {
+    List<String> rules = new ArrayList<>();
+    rules.add(rule(INBOUND_CHAIN, "-i lo", "RETURN", "capgate: loopback stays inside the pod"));
+    if (family == IpFamily.IPV6) {
+      for (int type : NEIGHBOUR_DISCOVERY) {
+        rules.add(rule(INBOUND_CHAIN, "-p ipv6-icmp -m icmp6 --icmpv6-type " + type, "RETURN",
+            "capgate: IPv6 neighbour discovery"));
+      }
+    }
+    // Replies to what the pod opened (the sidecar's upstreams, DNS answers) and ICMP errors about it.
+    rules.add(rule(INBOUND_CHAIN, "-m conntrack --ctstate RELATED,ESTABLISHED", "RETURN",
+        "capgate: replies to connections the pod opened"));
+    rules.add(rule(INBOUND_CHAIN, "-p tcp -m tcp --dport " + config.adminPort() + " -m conntrack --ctstate NEW",
+        "RETURN", "capgate: the sidecar's admin port (kubelet probes)"));
+    for (int port : config.inboundPorts()) {
+      rules.add(rule(INBOUND_CHAIN, "-p tcp -m tcp --dport " + port + " -m conntrack --ctstate NEW", "RETURN",
+          "capgate: inbound port the pod declared"));
+    }
+    rules.add(rule(INBOUND_CHAIN, "", "DROP", "capgate: no other inbound traffic"));
+    return rules;
+  }
+
   private static String rule(String chain, String match, String target, String comment) {
-    return "-A " + chain + " " + match + " -m comment --comment \"" + comment + "\" -j " + target;
+    return "-A " + chain + (match.isEmpty() ? "" : " " + match) + " -m comment --comment \"" + comment + "\" -j " + target;
   }
 
-  /** Inserted first in OUTPUT: rules other tools add later must not run before ours. */
-  private static String jump(String chain, String comment) {
-    return "-I OUTPUT 1 -m comment --comment \"" + comment + "\" -j " + chain;
+  /** Inserted first in the built-in chain: rules other tools add later must not run before ours. */
+  private static String jump(String builtIn, String chain, String comment) {
+    return "-I " + builtIn + " 1 -m comment --comment \"" + comment + "\" -j " + chain;
   }
 
-  /** Whether the save output already has {@code -A OUTPUT ... -j <chain>} in {@code table}. */
-  static boolean hasJump(String save, String table, String chain) {
+  /** Whether the save output already has {@code -A <builtIn> ... -j <chain>} in {@code table}. */
+  static boolean hasJump(String save, String table, String builtIn, String chain) {
     boolean inTable = false;
     for (String line : save.split("\n")) {
       String l = line.strip();
       if (l.startsWith("*")) {
         inTable = l.equals("*" + table);
-      } else if (inTable && l.startsWith("-A OUTPUT ") && l.endsWith("-j " + chain)) {
+      } else if (inTable && l.startsWith("-A " + builtIn + " ") && l.endsWith("-j " + chain)) {
         return true;
       }
     }

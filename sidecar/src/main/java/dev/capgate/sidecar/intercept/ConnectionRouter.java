@@ -88,9 +88,10 @@ public final class ConnectionRouter {
               "passthrough needs a server name"), null);
           return;
         }
-        // The name policy approved, resolved by us, at the port the agent asked for.
-        splice(sniffer, connection, verdict,
-            dialer.dialHost(agent.eventLoop(), sniffed.serverName(), destination.getPort(), noHandlers()));
+        // The name policy approved, resolved by us (hostAliases + DNS, never the pod's /etc/hosts),
+        // at the port the agent asked for; the agent's address only if we resolved it too.
+        splice(sniffer, connection, verdict, dialer.dialHost(agent.eventLoop(), sniffed.serverName(),
+            destination.getPort(), destination.getAddress(), noHandlers()));
       }
       case INTERCEPT -> intercept(sniffer, connection, sniffed);
     }
@@ -137,10 +138,31 @@ public final class ConnectionRouter {
         upstream.close();
         return;
       }
-      record(connection, "allow", verdict.rule(), verdict.action().name().toLowerCase());
+      record(connection, "allow", verdict.rule(), allowReason(connection, verdict, upstream));
       TcpRelay.splice(agent, upstream);
       ConnectionSniffer.handOver(sniffer);
     });
+  }
+
+  /**
+   * {@code passthrough}, {@code tcp}; for a passthrough whose agent dialled an address the sidecar
+   * did not resolve the name to (a rewritten /etc/hosts, curl --resolve, a hard-coded IP),
+   * {@code passthrough-destination-mismatch: ...} with both addresses: the splice went where the
+   * sidecar resolved, and the attempt is on record.
+   */
+  private String allowReason(AgentConnection connection, ConnectionVerdict verdict, Channel upstream) {
+    String action = verdict.action().name().toLowerCase();
+    if (verdict.action() != ConnectionAction.PASSTHROUGH || dialer.viaProxy()
+        || !(upstream.remoteAddress() instanceof InetSocketAddress dialled)) {
+      return action;
+    }
+    java.net.InetAddress asked = UpstreamDialer.unmapped(connection.destination().getAddress());
+    java.net.InetAddress went = UpstreamDialer.unmapped(dialled.getAddress());
+    if (asked.equals(went)) {
+      return action;
+    }
+    return "passthrough-destination-mismatch: the agent dialled " + asked.getHostAddress() + ", the sidecar resolved "
+        + connection.serverName() + " to " + went.getHostAddress() + " and spliced there";
   }
 
   /**

@@ -12,18 +12,19 @@ import io.netty.handler.proxy.HttpProxyHandler;
 import io.netty.resolver.NoopAddressResolverGroup;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
-import io.vertx.core.internal.resolver.NameResolver;
+import dev.capgate.sidecar.dns.SidecarResolver;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * Opens the sidecar's own connections to upstreams, on the event loop of the agent connection they
- * serve (no cross-thread hand-off per byte). Host names are resolved by the sidecar itself through
- * Vert.x's asynchronous resolver (hosts file + the pod's resolv.conf), never taken from the agent:
- * an agent must not reach any IP it likes by sending an allowed SNI.
+ * serve (no cross-thread hand-off per byte). Host names are resolved by the sidecar itself
+ * ({@link SidecarResolver}: the pod spec's hostAliases, then DNS; never the pod's /etc/hosts),
+ * never taken from the agent: an agent must not reach any IP it likes by sending an allowed SNI.
  *
  * <p>With an {@link UpstreamProxy} (corporate egress), every connection is a {@code CONNECT host:port}
  * tunnel through it instead (Netty's {@link HttpProxyHandler}, first in the pipeline, so TLS to the
@@ -31,7 +32,7 @@ import java.time.Duration;
  * open, so callers see the same ready channel either way.
  */
 public final class UpstreamDialer {
-  private final NameResolver resolver;
+  private final SidecarResolver resolver;
   private final int connectTimeoutMillis;
   private final UpstreamProxy proxy;
 
@@ -42,12 +43,12 @@ public final class UpstreamDialer {
     }
   }
 
-  public UpstreamDialer(NameResolver resolver, Duration connectTimeout) {
+  public UpstreamDialer(SidecarResolver resolver, Duration connectTimeout) {
     this(resolver, connectTimeout, null);
   }
 
   /** @param proxy the HTTP CONNECT proxy every connection goes through, or null for direct connections */
-  public UpstreamDialer(NameResolver resolver, Duration connectTimeout, UpstreamProxy proxy) {
+  public UpstreamDialer(SidecarResolver resolver, Duration connectTimeout, UpstreamProxy proxy) {
     this.resolver = resolver;
     this.connectTimeoutMillis = (int) connectTimeout.toMillis();
     this.proxy = proxy;
@@ -55,26 +56,42 @@ public final class UpstreamDialer {
 
   /** Resolves {@code host}, refuses local targets, then connects to {@code host}'s address. */
   public Future<Channel> dialHost(EventLoop loop, String host, int port, ChannelHandler initializer) {
+    return dialHost(loop, host, port, null, initializer);
+  }
+
+  /**
+   * As above; among the addresses the sidecar resolved, {@code preferred} (the agent's original
+   * destination) is taken when it is one of them, so a name with several addresses does not move
+   * the connection for nothing. An address the sidecar did not resolve is never dialled.
+   */
+  public Future<Channel> dialHost(EventLoop loop, String host, int port, InetAddress preferred,
+      ChannelHandler initializer) {
     Promise<Channel> promise = loop.newPromise();
     if (proxy != null) {
       viaProxy(loop, InetSocketAddress.createUnresolved(host, port), initializer, promise, host + ":" + port);
       return promise;
     }
-    resolver.resolve(loop, host).addListener(resolved -> {
+    resolver.resolveAll(loop, host).addListener(resolved -> {
       if (!resolved.isSuccess()) {
         promise.tryFailure(new DialFailure("cannot resolve " + host, resolved.cause()));
         return;
       }
-      InetSocketAddress address = (InetSocketAddress) resolved.getNow();
-      InetAddress ip = address.getAddress();
-      if (isLocal(ip)) {
+      @SuppressWarnings("unchecked")
+      List<InetAddress> addresses = (List<InetAddress>) resolved.getNow();
+      if (addresses.isEmpty() || addresses.stream().anyMatch(UpstreamDialer::isLocal)) {
         // The sidecar's own ports (admin, listener) live on loopback: no allowed name may lead there.
         promise.tryFailure(new DialFailure(host + " resolves to a local address", null));
         return;
       }
+      InetAddress ip = preferred != null && addresses.contains(unmapped(preferred)) ? unmapped(preferred) : addresses.getFirst();
       connect(loop, new InetSocketAddress(ip, port), initializer, promise, host);
     });
     return promise;
+  }
+
+  /** Whether connections go through an upstream proxy (then the proxy resolves names). */
+  public boolean viaProxy() {
+    return proxy != null;
   }
 
   /** Connects to an address policy approved as such (raw TCP rules by CIDR). */
@@ -119,13 +136,13 @@ public final class UpstreamDialer {
    */
   private void viaProxy(EventLoop loop, InetSocketAddress destination, ChannelHandler initializer,
       Promise<Channel> promise, String name) {
-    resolver.resolve(loop, proxy.host()).addListener(resolved -> {
-      if (!resolved.isSuccess()) {
+    resolver.resolveAll(loop, proxy.host()).addListener(resolved -> {
+      if (!resolved.isSuccess() || ((List<?>) resolved.getNow()).isEmpty()) {
         promise.tryFailure(new DialFailure("cannot resolve the upstream proxy " + proxy.host(), resolved.cause()));
         return;
       }
       InetSocketAddress proxyAddress =
-          new InetSocketAddress(((InetSocketAddress) resolved.getNow()).getAddress(), proxy.port());
+          new InetSocketAddress((InetAddress) ((List<?>) resolved.getNow()).getFirst(), proxy.port());
       HttpProxyHandler tunnel = proxy.authenticates()
           ? new HttpProxyHandler(proxyAddress, proxy.username(), proxy.password())
           : new HttpProxyHandler(proxyAddress);
@@ -184,6 +201,19 @@ public final class UpstreamDialer {
       }
     }
     return false;
+  }
+
+  /** An IPv4-mapped IPv6 address as the IPv4 address it is (what the agent dialled over IPv6). */
+  public static InetAddress unmapped(InetAddress ip) {
+    byte[] b = ip.getAddress();
+    if (b.length == 16 && isV4Mapped(b)) {
+      try {
+        return Inet4Address.getByAddress(java.util.Arrays.copyOfRange(b, 12, 16));
+      } catch (UnknownHostException e) {
+        return ip;
+      }
+    }
+    return ip;
   }
 
   private static boolean isV4Mapped(byte[] b) {

@@ -1,6 +1,9 @@
 package dev.capgate.sidecar.policy;
 
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * Invariant 5: policy judges the request in one canonical form, and exactly that form is forwarded.
@@ -18,6 +21,12 @@ import java.util.List;
  *   <li>{@code bad-path}, {@code bad-characters}: see {@link PathNormalizer}; also {@code OPTIONS *}, any
  *       target that is neither origin- nor absolute-form, and a {@code #} anywhere</li>
  * </ul>
+ *
+ * <p>Header fields that ask the upstream to act on another method or path than the request line's
+ * ({@link #overrideHeader}) make policy's judgement meaningless: such requests are refused
+ * ({@code override-header}, a 403). Fields that describe the client's network hop
+ * ({@link #isEdgeHeader}) are not forwarded: the sidecar is the edge, and anything the agent wrote
+ * there is a claim nobody checked.
  */
 public final class RequestNormalizer {
   static final String BAD_METHOD = "bad-method";
@@ -28,6 +37,16 @@ public final class RequestNormalizer {
   static final String HOST_PORT_MISMATCH = "host-port-mismatch";
   static final String HOST_SNI_MISMATCH = "host-sni-mismatch";
   static final String ABSOLUTE_FORM_MISMATCH = "absolute-form-mismatch";
+
+  /** The reason (and error) for a request carrying a method or URL override. */
+  public static final String OVERRIDE_HEADER = "override-header";
+
+  /**
+   * Fields frameworks and gateways honour to change the method or the target (Rails, Laravel,
+   * Symfony, ASP.NET, Express method-override, Google APIs; IIS and Zend for the URL ones).
+   */
+  private static final Set<String> OVERRIDE_HEADERS = Set.of("x-http-method-override", "x-http-method",
+      "x-method-override", "x-original-url", "x-original-uri", "x-rewrite-url", "x-original-method");
 
   private static final int HTTPS_PORT = 443;
   private static final int HTTP_PORT = 80;
@@ -79,6 +98,31 @@ public final class RequestNormalizer {
     }
     String forwarded = query == null ? path.target() : path.target() + "?" + query;
     return new NormalizedRequest(method, authority.host(), destinationPort, path.path(), forwarded, query, tls);
+  }
+
+  /**
+   * The first header field (lower-case name) that overrides the request's method or target, or
+   * null: such a request is refused with {@link #OVERRIDE_HEADER}. Allocation-free unless found.
+   */
+  public static String overrideHeader(Iterable<Map.Entry<String, String>> headers) {
+    for (Map.Entry<String, String> h : headers) {
+      String name = h.getKey();
+      if (name.length() >= 13 && (name.charAt(0) == 'x' || name.charAt(0) == 'X')) {
+        String lower = name.toLowerCase(Locale.ROOT);
+        if (OVERRIDE_HEADERS.contains(lower)) {
+          return lower;
+        }
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Whether a field (lower-case name) describes the client's hop: {@code Forwarded},
+   * {@code X-Forwarded-*}, {@code X-Real-IP}. The sidecar strips them from every request it forwards.
+   */
+  public static boolean isEdgeHeader(String lowerName) {
+    return lowerName.equals("forwarded") || lowerName.startsWith("x-forwarded-") || lowerName.equals("x-real-ip");
   }
 
   private static String method(String method) {

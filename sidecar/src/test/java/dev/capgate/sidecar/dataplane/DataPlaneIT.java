@@ -530,6 +530,27 @@ class DataPlaneIT {
   }
 
   @Test
+  @Order(92)
+  void another_pod_gets_health_status_codes_from_the_admin_port_and_nothing_else() {
+    // The admin server listens on 0.0.0.0 (IPv4), where the kubelet probes it.
+    for (String admin : new String[] {PodNetns.POD_V4 + ":15021"}) {
+      Command.Result metrics = pod.inPeer("curl", "-s", "-m", "10", "-w", "\n%{http_code}", "http://" + admin + "/metrics");
+      System.out.println("peer GET " + admin + "/metrics -> " + metrics.stdout().replace("\n", " | "));
+      assertThat(status(metrics)).as(metrics.all()).isEqualTo(404);
+      assertThat(metrics.stdout()).doesNotContain("capgate_", "github-api", "github", "rule=");
+      Command.Result ready = pod.inPeer("curl", "-s", "-m", "10", "-w", "\n%{http_code}", "http://" + admin + "/readyz");
+      assertThat(status(ready)).as(ready.all()).isEqualTo(200);
+      assertThat(body(ready)).isEmpty();
+      Command.Result health = pod.inPeer("curl", "-s", "-m", "10", "-w", "\n%{http_code}", "http://" + admin + "/healthz");
+      assertThat(status(health)).as(health.all()).isEqualTo(200);
+    }
+    // The pod itself (loopback) still reads everything.
+    Command.Result local = pod.inPod("curl", "-s", "-w", "\n%{http_code}", "http://127.0.0.1:15021/metrics");
+    assertThat(status(local)).isEqualTo(200);
+    assertThat(local.stdout()).contains("capgate_decisions_total{", "rule=\"github-api\"");
+  }
+
+  @Test
   @Order(99)
   void no_log_line_of_the_run_contains_the_secret() throws Exception {
     for (Path log : pod.logFiles()) {

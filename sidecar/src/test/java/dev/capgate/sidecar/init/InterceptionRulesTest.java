@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class InterceptionRulesTest {
@@ -17,9 +18,50 @@ class InterceptionRulesTest {
   }
 
   @Test
-  void ipv6_gets_the_same_rules_with_its_own_loopback() {
-    assertThat(rules.render(IpFamily.IPV6, ""))
-        .isEqualTo(rules.render(IpFamily.IPV4, "").replace("-d 127.0.0.1/32", "-d ::1/128"));
+  void ipv6_gets_the_same_rules_with_its_own_loopback_and_neighbour_discovery() {
+    String v6 = rules.render(IpFamily.IPV6, "");
+    String withoutNd = v6.lines().filter(l -> !l.contains("--icmpv6-type"))
+        .collect(java.util.stream.Collectors.joining("\n", "", "\n"));
+    assertThat(withoutNd).isEqualTo(rules.render(IpFamily.IPV4, "").replace("-d 127.0.0.1/32", "-d ::1/128"));
+    // Neighbour discovery before the final drop, or IPv6 stops working at all.
+    assertThat(v6.indexOf("--icmpv6-type 135")).isPositive().isLessThan(v6.indexOf("capgate: no other inbound traffic"));
+  }
+
+  @Test
+  void inbound_is_dropped_except_replies_loopback_admin_and_declared_ports() throws IOException {
+    InterceptionRules declared = new InterceptionRules(new InterceptionConfig(1337, 15001, 15053, 15021,
+        InterceptionConfig.parsePorts("9090, 8080")));
+    String text = declared.render(IpFamily.IPV4, "");
+    assertThat(text).isEqualTo(golden("inbound-ports.rules", text));
+    List<String> inbound = text.lines().filter(l -> l.startsWith("-A CAPGATE_INBOUND")).toList();
+    assertThat(inbound.getLast()).endsWith("-j DROP").doesNotContain("--dport", "-p ");
+    assertThat(inbound).filteredOn(l -> l.contains("--dport"))
+        .extracting(l -> l.replaceAll(".*--dport (\\d+).*", "$1")).containsExactly("15021", "8080", "9090");
+    assertThat(text).contains("-I INPUT 1 -m comment --comment \"capgate: drop inbound the pod did not declare\" -j CAPGATE_INBOUND");
+  }
+
+  @Test
+  void invalid_tcp_is_dropped_before_any_egress_exception() {
+    String first = rules.render(IpFamily.IPV4, "").lines().filter(l -> l.startsWith("-A CAPGATE_EGRESS")).findFirst()
+        .orElseThrow();
+    assertThat(first).contains("-p tcp -m conntrack --ctstate INVALID").endsWith("-j DROP");
+  }
+
+  @Test
+  void the_sidecars_own_listeners_cannot_be_opened_to_peers() {
+    assertThatThrownBy(() -> new InterceptionConfig(1337, 15001, 15053, 15021, InterceptionConfig.parsePorts("8080,15001")))
+        .hasMessageContaining("may not open the sidecar's own proxy port 15001");
+    assertThatThrownBy(() -> new InterceptionConfig(1337, 15001, 15053, 15021, InterceptionConfig.parsePorts("15053")))
+        .hasMessageContaining("DNS port 15053");
+  }
+
+  @Test
+  void bad_inbound_port_lists_are_refused_with_the_offending_entries() {
+    assertThat(InterceptionConfig.parsePorts("")).isEmpty();
+    assertThat(InterceptionConfig.parsePorts("443,80,443")).containsExactly(80, 443);
+    assertThatThrownBy(() -> InterceptionConfig.parsePorts("80,http,70000,,0"))
+        .hasMessageContaining("'http'").hasMessageContaining("'70000'").hasMessageContaining("''")
+        .hasMessageContaining("'0'").hasMessageNotContaining("'80'");
   }
 
   @Test
@@ -33,6 +75,7 @@ class InterceptionRulesTest {
         *filter
         :OUTPUT ACCEPT [0:0]
         -A OUTPUT -m comment --comment "capgate: drop egress the sidecar cannot see" -j CAPGATE_EGRESS
+        -A INPUT -m comment --comment "capgate: drop inbound the pod did not declare" -j CAPGATE_INBOUND
         COMMIT
         """;
     assertThat(rules.render(IpFamily.IPV4, save)).isEqualTo(golden("rerun.rules", rules.render(IpFamily.IPV4, save)));

@@ -166,9 +166,61 @@ public final class PodNetns implements AutoCloseable {
     }
   }
 
-  /** Runs the real {@code init} in the pod namespace. */
-  public Command.Result runInit() {
-    return Command.run(List.of("ip", "netns", "exec", pod, JAVA, "-jar", sidecarJar().toString(), "init"));
+  /** Runs the real {@code init} in the pod namespace, with {@code flags} (e.g. --inbound-ports 8080). */
+  public Command.Result runInit(String... flags) {
+    List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", pod, JAVA, "-jar", sidecarJar().toString(), "init"));
+    command.addAll(List.of(flags));
+    return Command.run(command);
+  }
+
+  /**
+   * Runs {@code command} in the upstream namespace: another pod of the cluster, as far as the pod
+   * can tell (it reaches the pod at {@link #POD_V4} / {@link #POD_V6}).
+   */
+  public Command.Result inPeer(String... command) {
+    List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", up));
+    full.addAll(List.of(command));
+    return Command.run(full, Duration.ofSeconds(60), Map.of(), null);
+  }
+
+  /** Adds an address to the upstream side of the veth (a second "host" of the internet). */
+  public void addUpstreamAddress(String v4) {
+    inNs(up, "ip", "addr", "add", v4 + "/24", "dev", vethUp);
+  }
+
+  /** Starts a long-running {@code command} in the upstream namespace; output in {@code logName}. */
+  public Process startInPeer(String logName, String readyLine, String... command) {
+    List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", up));
+    full.addAll(List.of(command));
+    return startAndWait(full, logName, readyLine);
+  }
+
+  /** Starts a long-running {@code command} in the pod as the agent (uid 1000); output in {@code logName}. */
+  public Process startAsAgent(String logName, String readyLine, String... command) {
+    List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", pod,
+        "setpriv", "--reuid", String.valueOf(AGENT_UID), "--regid", String.valueOf(AGENT_UID), "--clear-groups", "--",
+        "env", "-i", "PATH=/usr/bin:/bin", "HOME=/tmp"));
+    full.addAll(List.of(command));
+    return startAndWait(full, logName, readyLine);
+  }
+
+  private Process startAndWait(List<String> command, String logName, String readyLine) {
+    Process p = start(command, dir.resolve(logName));
+    try {
+      waitForLine(p, dir.resolve(logName), readyLine, Duration.ofSeconds(30));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return p;
+  }
+
+  /** Replaces the pod's hosts file (the one every container of a pod shares, as kubelet mounts it). */
+  public void writePodHosts(String content) {
+    try {
+      Files.writeString(Path.of("/etc/netns", pod, "hosts"), content);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   public Command.Result inPod(String... command) {

@@ -73,6 +73,7 @@ public final class UpstreamServers {
           .setTrustOptions(new io.vertx.core.net.PemTrustOptions().addCertPath(dir.resolve("client-ca.crt").toString())));
     }
     ConnectProxy.start("::");
+    RawRequestRecorder.start(vertx, cert); // request trailers as they arrive (issue 11)
     // Raw TCP echo, for rules that allow a CIDR and port rather than a host name.
     vertx.createNetServer().connectHandler(socket -> socket.handler(socket::write))
         .listen(9000, "::").toCompletionStage().toCompletableFuture().get();
@@ -91,6 +92,10 @@ public final class UpstreamServers {
   }
 
   private static void echo(HttpServerRequest request) {
+    if (EchoForms.handles(request)) {
+      EchoForms.handle(request);
+      return;
+    }
     if (request.path().endsWith("/download")) {
       download(request);
       return;
@@ -127,7 +132,7 @@ public final class UpstreamServers {
     });
   }
 
-  private static JsonObject seen(HttpServerRequest request) {
+  static JsonObject seen(HttpServerRequest request) {
     JsonArray headers = new JsonArray();
     request.headers().forEach(e -> headers.add(new JsonArray().add(e.getKey().toLowerCase()).add(e.getValue())));
     return new JsonObject()
@@ -139,7 +144,7 @@ public final class UpstreamServers {
         .put("headers", headers);
   }
 
-  private static void print(JsonObject line) {
+  static void print(JsonObject line) {
     synchronized (System.out) {
       System.out.println(line.encode());
       System.out.flush();

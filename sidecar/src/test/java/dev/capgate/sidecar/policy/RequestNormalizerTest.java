@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -249,5 +251,25 @@ class RequestNormalizerTest {
 
     assertThat(request.query()).isEqualTo("x=%41");
     assertThat(RequestNormalizer.normalize(h1("/a"), SNI, 443).query()).isNull();
+  }
+
+  // ------------------------------------------------------------------ issue 11: overrides and edge fields
+
+  @Test
+  void method_and_url_overrides_are_found_in_any_letter_case() {
+    for (String name : List.of("X-HTTP-Method-Override", "x-http-method", "X-Method-Override", "X-Original-URL",
+        "x-rewrite-url", "X-Original-Method", "X-Original-URI")) {
+      assertThat(RequestNormalizer.overrideHeader(List.of(Map.entry("Accept", "*/*"), Map.entry(name, "DELETE"))))
+          .as(name).isEqualTo(name.toLowerCase(java.util.Locale.ROOT));
+    }
+    assertThat(RequestNormalizer.overrideHeader(List.of(Map.entry("X-Request-Id", "1"),
+        Map.entry("X-Http-Methods", "x"), Map.entry("Accept", "*/*")))).isNull();
+  }
+
+  @Test
+  void forwarding_fields_are_edge_fields() {
+    assertThat(List.of("forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-real-ip"))
+        .allMatch(RequestNormalizer::isEdgeHeader);
+    assertThat(List.of("x-forwarded", "accept", "x-request-id")).noneMatch(RequestNormalizer::isEdgeHeader);
   }
 }

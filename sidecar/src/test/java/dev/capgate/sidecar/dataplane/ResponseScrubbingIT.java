@@ -1,0 +1,243 @@
+package dev.capgate.sidecar.dataplane;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.capgate.sidecar.netns.Command;
+import dev.capgate.sidecar.netns.PodNetns;
+import dev.capgate.testkit.OpenBaoServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * Issue 11, response scrubbing gaps, on real components: the upstream (see {@code EchoForms})
+ * hands the injected credential back compressed although asked not to, percent-encoded,
+ * JSON-escaped, in unpadded URL-safe base64, in the reason phrase, and on a route whose rule
+ * injects nothing. Every byte the agent receives is searched for the value and all those forms.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ResponseScrubbingIT {
+  /** With the characters URL and JSON encoders rewrite, so that each form differs from the value. */
+  private static final String SECRET = "ghp_" + HexFormat.of().formatHex(SecureRandom.getSeed(12)) + "/Ab+Cd=e";
+  private static final String USER = "alice@example.com";
+  private static PodNetns pod;
+  private static String ca;
+
+  @BeforeAll
+  static void startPod() {
+    OpenBaoServer bao = OpenBaoServer.shared();
+    String mount = bao.newKvMount();
+    bao.request("POST", mount + "/data/github/" + USER,
+        new JsonObject().put("data", new JsonObject().put("token", SECRET)).encode());
+    bao.request("POST", "sys/policies/acl/capgate-sidecar-" + mount, new JsonObject().put("policy",
+        "path \"" + mount + "/data/*\" { capabilities = [\"read\"] }").encode());
+    String token = new JsonObject(bao.request("POST", "auth/token/create", new JsonObject()
+            .put("policies", new JsonArray().add("capgate-sidecar-" + mount)).put("ttl", "1h").encode()))
+        .getJsonObject("auth").getString("client_token");
+    pod = PodNetns.create("ResponseScrubbingIT");
+    assertThat(pod.runInit().requireSuccess().exitCode()).isZero();
+    pod.startUpstreams(bao.address());
+    pod.startSidecar("""
+        apiVersion: capgate.dev/v1alpha1
+        kind: AgentSession
+        metadata: {name: scrubbing, namespace: agents}
+        spec:
+          user: %s
+          agent: coding-agent
+          vault: {role: capgate-agent}
+          credentials:
+            - name: github
+              vault: {path: "%s/data/github/{{user}}", field: token}
+              inject: {type: bearer}
+          egress:
+            - name: echo-with-credential
+              hosts: [api.github.test]
+              methods: [GET]
+              paths: ["/inject/**"]
+              credential: github
+            - name: public
+              hosts: [api.github.test]
+              methods: [GET]
+              paths: ["/public/**"]
+        """.formatted(USER, mount), token, List.of());
+    ca = pod.podCaCert().toString();
+  }
+
+  @AfterAll
+  static void stopPod() {
+    if (pod != null) {
+      pod.close();
+    }
+  }
+
+  @Test
+  @Order(1)
+  void a_gzip_echo_sent_despite_accept_encoding_identity_is_decoded_and_masked() {
+    for (String http : List.of("--http1.1", "--http2")) {
+      // No --compressed: the bytes printed are the bytes the sidecar sent.
+      Command.Result r = curl(http, "-D", "-", "-H", "Accept-Encoding: gzip, br", "https://api.github.test/inject/forms/gzip");
+      assertThat(r.stdout()).as(r.all()).contains("Bearer *****").doesNotContainIgnoringCase("content-encoding");
+      assertNoForm(r);
+    }
+    JsonObject saw = lastUpstreamRequest("/inject/forms/gzip");
+    assertThat(headerValues(saw, "accept-encoding")).containsExactly("identity");
+  }
+
+  @Test
+  @Order(2)
+  void a_deflate_echo_is_decoded_and_masked() {
+    Command.Result r = curl("https://api.github.test/inject/forms/deflate");
+    assertThat(status(r)).as(r.all()).isEqualTo(200);
+    assertThat(r.stdout()).contains("Bearer *****");
+    assertNoForm(r);
+  }
+
+  @Test
+  @Order(3)
+  void a_brotli_body_the_sidecar_cannot_scan_is_a_502_not_passed_on() {
+    Command.Result r = curl("https://api.github.test/inject/forms/br");
+    assertThat(status(r)).as(r.all()).isEqualTo(502);
+    assertThat(new JsonObject(body(r)).getString("error")).isEqualTo("unscannable-response-encoding");
+    assertNoForm(r);
+    assertThat(pod.log("sidecar.log")).contains("unscannable-response-encoding: Content-Encoding br");
+  }
+
+  @Test
+  @Order(4)
+  void percent_encoded_forms_in_body_and_headers_are_masked() {
+    Command.Result r = curl("-D", "-", "https://api.github.test/inject/forms/url");
+    assertThat(status(r)).as(r.all()).isEqualTo(200);
+    assertThat(r.stdout()).contains("token=*****", "t=*****");
+    assertNoForm(r);
+  }
+
+  @Test
+  @Order(5)
+  void json_escaped_forms_are_masked() {
+    Command.Result r = curl("https://api.github.test/inject/forms/json");
+    assertThat(status(r)).as(r.all()).isEqualTo(200);
+    assertThat(new JsonObject(body(r)).getString("slashes")).matches("\\*+");
+    assertNoForm(r);
+  }
+
+  @Test
+  @Order(6)
+  void unpadded_url_safe_base64_alone_and_inside_a_longer_text_is_masked() {
+    Command.Result r = curl("https://api.github.test/inject/forms/base64");
+    assertThat(status(r)).as(r.all()).isEqualTo(200);
+    JsonObject echoed = new JsonObject(body(r));
+    assertThat(echoed.getString("token")).matches("\\*+");
+    String request = echoed.getString("request");
+    assertThat(request).contains("*****");
+    assertNoForm(r);
+  }
+
+  @Test
+  @Order(7)
+  void the_reason_phrase_is_masked() {
+    Command.Result r = curl("--http1.1", "-D", "-", "https://api.github.test/inject/forms/reason");
+    assertThat(status(r)).as(r.all()).isEqualTo(401);
+    assertThat(r.stdout().lines().findFirst().orElseThrow()).startsWith("HTTP/1.1 401 Token ****").endsWith(" rejected");
+    assertNoForm(r);
+  }
+
+  @Test
+  @Order(8)
+  void an_exchange_whose_rule_injects_nothing_is_scrubbed_for_the_values_the_sidecar_holds() {
+    assertThat(status(curl("https://api.github.test/inject/forms/json"))).isEqualTo(200); // the upstream stores it
+    Command.Result r = curl("-D", "-", "https://api.github.test/public/forms/stored");
+    assertThat(status(r)).as(r.all()).isEqualTo(200);
+    assertThat(headerValues(lastUpstreamRequest("/public/forms/stored"), "authorization")).isEmpty();
+    assertThat(r.stdout()).contains("Bearer *****");
+    assertNoForm(r);
+  }
+
+  @Test
+  @Order(99)
+  void no_log_line_of_the_run_contains_the_secret() throws Exception {
+    for (Path log : pod.logFiles()) {
+      if (!log.getFileName().toString().equals("upstream.log")) {
+        String text = Files.readString(log);
+        for (String form : forms()) {
+          assertThat(text).as(log + " holds " + form).doesNotContain(form);
+        }
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  /** The value and the forms the upstream writes it in (and a few more common ones). */
+  private static List<String> forms() {
+    List<String> forms = new ArrayList<>();
+    for (String s : List.of(SECRET, "Bearer " + SECRET)) {
+      byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
+      forms.addAll(List.of(s, URLEncoder.encode(s, StandardCharsets.UTF_8), s.replace("/", "\\/"),
+          Base64.getEncoder().encodeToString(utf8), Base64.getUrlEncoder().encodeToString(utf8),
+          Base64.getUrlEncoder().withoutPadding().encodeToString(utf8)));
+      StringBuilder escaped = new StringBuilder();
+      for (char c : s.toCharArray()) {
+        escaped.append(Character.isLetterOrDigit(c) ? String.valueOf(c) : String.format("\\u%04x", (int) c));
+      }
+      forms.add(escaped.toString());
+    }
+    forms.add(SECRET.substring(0, SECRET.indexOf('/'))); // even the part before the first special character
+    return forms;
+  }
+
+  private static void assertNoForm(Command.Result r) {
+    for (String form : forms()) {
+      assertThat(r.stdout()).as("the agent received " + form + "\n" + r.all()).doesNotContain(form);
+    }
+  }
+
+  private static Command.Result curl(String... args) {
+    List<String> command = new ArrayList<>(List.of("curl", "-s", "-m", "15", "--cacert", ca, "-w", "\n%{http_code}"));
+    command.addAll(List.of(args));
+    return pod.asAgent(command.toArray(String[]::new));
+  }
+
+  private static int status(Command.Result r) {
+    List<String> lines = r.stdout().lines().toList();
+    return lines.isEmpty() ? -1 : Integer.parseInt(lines.getLast().strip());
+  }
+
+  private static String body(Command.Result r) {
+    String out = r.stdout();
+    int last = out.lastIndexOf('\n');
+    return last < 0 ? "" : out.substring(0, last);
+  }
+
+  private static JsonObject lastUpstreamRequest(String uri) {
+    JsonObject found = null;
+    for (String line : pod.log("upstream.log").lines().toList()) {
+      if (line.startsWith("{\"upstreamSaw\"")) {
+        JsonObject saw = new JsonObject(line).getJsonObject("upstreamSaw");
+        if (uri.equals(saw.getString("uri"))) {
+          found = saw;
+        }
+      }
+    }
+    assertThat(found).as("the upstream saw " + uri + "\n" + pod.log("upstream.log")).isNotNull();
+    return found;
+  }
+
+  private static List<String> headerValues(JsonObject saw, String name) {
+    return saw.getJsonArray("headers").stream().map(JsonArray.class::cast).filter(h -> h.getString(0).equals(name))
+        .map(h -> h.getString(1)).toList();
+  }
+}

@@ -336,9 +336,9 @@ class AdmissionHardeningTest {
             "capgate-proxy.securityContext.runAsUser is 1000, capgate sets 1337"),
         refused("capgate-proxy without its startup probe → refused",
             p -> editInit(p, "capgate-proxy", c -> c.withStartupProbe(null)), "capgate-proxy.startupProbe is missing"),
-        refused("capgate-proxy with another Vault role → refused",
-            p -> editInit(p, "capgate-proxy", c -> c.editMatchingEnv(e -> e.getName().equals("CAPGATE_VAULT_ROLE"))
-                .withValue("admin").endEnv()),
+        refused("capgate-proxy sent to another operator for its Vault token → refused",
+            p -> editInit(p, "capgate-proxy", c -> c.editMatchingEnv(e -> e.getName().equals("CAPGATE_OPERATOR_URL"))
+                .withValue("https://attacker.example:443").endEnv()),
             "capgate-proxy.env"),
         refused("capgate-proxy as a plain sidecar container (no restartPolicy) → refused",
             p -> editInit(p, "capgate-proxy", c -> c.withRestartPolicy(null)), "capgate-proxy.restartPolicy is missing"),

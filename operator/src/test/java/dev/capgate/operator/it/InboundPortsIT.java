@@ -39,6 +39,7 @@ class InboundPortsIT {
           annotations: {capgate.dev/inbound-ports: "8080"}
         spec:
           serviceAccountName: coding-agent
+          securityContext: {runAsUser: 1000}
           hostAliases: [{ip: 10.1.2.3, hostnames: [registry.internal]}]
           containers:
           - name: agent
@@ -65,6 +66,7 @@ class InboundPortsIT {
           annotations: {capgate.dev/inbound-ports: "8080,http"}
         spec:
           serviceAccountName: coding-agent
+          securityContext: {runAsUser: 1000}
           containers: [{name: agent, image: registry.example/agent:1.0}]
         """, "annotation capgate.dev/inbound-ports must be comma-separated TCP port numbers 1-65535");
   }

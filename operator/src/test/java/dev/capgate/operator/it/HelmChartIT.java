@@ -401,6 +401,7 @@ class HelmChartIT {
     // JVM's shared operator handles the rest of the cluster).
     env.put("CAPGATE_WEBHOOK_HOST", "127.0.0.1");
     env.put("CAPGATE_WEBHOOK_PORT", "0");
+    env.put("CAPGATE_IDENTITY_PORT", "0");
     env.put("CAPGATE_WEBHOOK_CERT_NAMES", "127.0.0.1");
     env.put("CAPGATE_WATCH_NAMESPACES", agents);
     OperatorConfig config = OperatorConfig.fromEnv(env);
@@ -437,7 +438,7 @@ class HelmChartIT {
       // serving certificate carries, and trust only its CA.
       String clusterIp = admin.services().inNamespace(namespace).withName(release + "-webhook").get().getSpec().getClusterIP();
       String patch = AdmissionClient.patch(response).toString();
-      assertThat(patch).contains("\"CAPGATE_OPERATOR_URL\",\"value\":\"https://" + clusterIp + ":443\"")
+      assertThat(patch).contains("\"CAPGATE_OPERATOR_URL\",\"value\":\"https://" + clusterIp + ":8443\"")
           .contains("\"CAPGATE_IDENTITY_TOKEN_FILE\"").contains("\"audience\":\"capgate\"");
       assertThat(admin.secrets().inNamespace(namespace).withName(release + "-webhook-tls").get().getMetadata()
           .getAnnotations().get("capgate.dev/serving-names")).contains(clusterIp);
@@ -457,7 +458,7 @@ class HelmChartIT {
           new TokenRequestBuilder().withNewSpec().withAudiences("capgate").withExpirationSeconds(3600L)
               .withNewBoundObjectRef().withApiVersion("v1").withKind("Pod").withName("chart-agent-stored")
               .withUid(stored.getMetadata().getUid()).endBoundObjectRef().endSpec().build()).getStatus().getToken();
-      var answer = VaultTokenClient.ask("https://127.0.0.1:" + operator.webhookPort(), operator.caBundlePem(), podToken, "{}");
+      var answer = VaultTokenClient.ask("https://127.0.0.1:" + operator.identityPort(), operator.caBundlePem(), podToken, "{}");
       assertThat(answer.statusCode()).as(answer.body()).isEqualTo(403);
       assertThat(answer.body()).contains("does not run the configured sidecar image");
 

@@ -46,6 +46,8 @@ final class OperatorProcess implements AutoCloseable {
     env.put("CAPGATE_OPERATOR_VAULT_TOKEN", bao.rootToken());
     env.put("CAPGATE_WEBHOOK_HOST", "127.0.0.1");
     env.put("CAPGATE_WEBHOOK_PORT", Integer.toString(port));
+    // Any free port: injected sidecars get the host of CAPGATE_WEBHOOK_URL with the port chosen.
+    env.put("CAPGATE_IDENTITY_PORT", "0");
     env.put("CAPGATE_WEBHOOK_URL", "https://127.0.0.1:" + port + "/mutate");
     env.put("CAPGATE_WEBHOOK_CERT_NAMES", "127.0.0.1");
     env.put("CAPGATE_WEBHOOK_CONFIGURATION", WEBHOOK_CONFIGURATION);

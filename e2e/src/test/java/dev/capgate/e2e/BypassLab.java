@@ -129,18 +129,37 @@ final class BypassLab {
   }
 
   /**
-   * The operator's HTTPS server as the cluster reaches it, {@code https://<cluster IP>:<port>}: the
-   * webhook's Service (the MutatingWebhookConfiguration's clientConfig), which also serves the
-   * sidecars' Vault-token exchange. Plus the webhook's path.
+   * The operator's webhook as the cluster reaches it, {@code https://<cluster IP>:<port>}: the
+   * webhook's Service (the MutatingWebhookConfiguration's clientConfig). Plus the webhook's path.
    */
   String[] operatorBaseAndWebhookPath() {
-    String service = kubectl.run("get", "mutatingwebhookconfiguration", "-o",
-        "jsonpath={.items[0].webhooks[0].clientConfig.service.namespace}/{.items[0].webhooks[0].clientConfig.service.name}"
-            + "/{.items[0].webhooks[0].clientConfig.service.port}/{.items[0].webhooks[0].clientConfig.service.path}").stdout();
-    String[] parts = service.split("/", 4);
+    String[] parts = webhookService();
     String ip = kubectl.run("-n", parts[0], "get", "svc", parts[1], "-o", "jsonpath={.spec.clusterIP}").stdout().strip();
     String path = parts[3].startsWith("/") ? parts[3] : "/" + parts[3];
     return new String[] {"https://" + ip + ":" + (parts[2].isBlank() ? "443" : parts[2]), path};
+  }
+
+  /**
+   * Where sidecars ask for their Vault token, {@code https://<cluster IP>:<port>}: the same
+   * Service's port named {@code identity} (the webhook's port does not serve {@code /v1/vault-token}).
+   */
+  String operatorIdentityBase() {
+    String[] parts = webhookService();
+    String found = kubectl.run("-n", parts[0], "get", "svc", parts[1], "-o",
+        "jsonpath={.spec.clusterIP} {.spec.ports[?(@.name==\"identity\")].port}").stdout().strip();
+    String[] ipAndPort = found.split(" ");
+    if (ipAndPort.length != 2) {
+      throw new IllegalStateException("the Service " + parts[0] + "/" + parts[1] + " has no port named identity: " + found);
+    }
+    return "https://" + ipAndPort[0] + ":" + ipAndPort[1];
+  }
+
+  /** namespace, name, port and path of the webhook's Service, from the MutatingWebhookConfiguration. */
+  private String[] webhookService() {
+    String service = kubectl.run("get", "mutatingwebhookconfiguration", "-o",
+        "jsonpath={.items[0].webhooks[0].clientConfig.service.namespace}/{.items[0].webhooks[0].clientConfig.service.name}"
+            + "/{.items[0].webhooks[0].clientConfig.service.port}/{.items[0].webhooks[0].clientConfig.service.path}").stdout();
+    return service.split("/", 4);
   }
 
   /** The admission webhook's refusal, or the API server's, as kubectl printed it. */

@@ -4,6 +4,8 @@ import dev.capgate.operator.ca.PodCaMinter;
 import dev.capgate.operator.ca.ServingCertificates;
 import dev.capgate.operator.ca.TrustBundle;
 import dev.capgate.api.identity.VaultTokenExchange;
+import dev.capgate.operator.https.HttpsListener;
+import dev.capgate.operator.identity.IdentityServer;
 import dev.capgate.operator.identity.OperatorEndpoint;
 import dev.capgate.operator.identity.SessionSigner;
 import dev.capgate.operator.identity.SidecarAttestation;
@@ -61,30 +63,33 @@ import org.slf4j.LoggerFactory;
  */
 public final class CapgateOperator implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(CapgateOperator.class);
-  /** In {@code CAPGATE_WEBHOOK_URL}, replaced by the port the webhook actually listens on. */
+  /**
+   * In {@code CAPGATE_WEBHOOK_URL}, replaced by the port the webhook actually listens on; in
+   * {@code CAPGATE_OPERATOR_URL}, by the identity listener's.
+   */
   public static final String PORT_PLACEHOLDER = "{port}";
 
   private final KubernetesClient client;
   private final OperatorConfig config;
   private final Operator operator;
   private final Vertx vertx;
-  private final AdmissionServer webhook;
+  private final HttpsListener webhook;
+  private final HttpsListener identity;
   private final KubernetesEvents events;
-  private final int webhookPort;
   private final String caBundlePem;
   private final Leadership leadership;
   private final ReconcileCounter reconciliations;
 
   private CapgateOperator(KubernetesClient client, OperatorConfig config, Operator operator, Vertx vertx,
-      AdmissionServer webhook, KubernetesEvents events, int webhookPort, String caBundlePem, Leadership leadership,
+      HttpsListener webhook, HttpsListener identity, KubernetesEvents events, String caBundlePem, Leadership leadership,
       ReconcileCounter reconciliations) {
     this.client = client;
     this.config = config;
     this.operator = operator;
     this.vertx = vertx;
     this.webhook = webhook;
+    this.identity = identity;
     this.events = events;
-    this.webhookPort = webhookPort;
     this.caBundlePem = caBundlePem;
     this.leadership = leadership;
     this.reconciliations = reconciliations;
@@ -138,26 +143,27 @@ public final class CapgateOperator implements AutoCloseable {
     ServingCertificates.Issued tls = new ServingCertificateStore(client)
         .loadOrIssue(config.namespace(), config.webhookCertificateSecret(), certificateNames);
     Vertx vertx = Vertx.vertx();
-    AdmissionServer webhook = new AdmissionServer(vertx, null);
-    int port = webhook.start(config.webhookHost(), config.webhookPort(), tls);
 
-    // Injected sidecars get the operator's address (known now: the port may have been 0) and the
-    // CA of its serving certificate.
+    // The identity listener first: injected sidecars get its address (the port may have been 0),
+    // and the CA of its serving certificate. Then the webhook listener, with that in its admitter.
     SessionResolver sessions = new SessionResolver(client, clock);
-    SidecarSettings sidecar = config.sidecar().withOperator(endpoint.url(port), tls.caCertPem());
-    PodAdmitter admitter = new PodAdmitter(client, sessions,
-        new PodCaMinter(clock, config.caMaxValidity()), TrustBundle.systemRoots(config.systemRootsFile()),
-        new PodInjector(sidecar), events);
     String vaultAddress = config.sidecar().vaultAddress();
     SSLContext vaultTls = config.vaultCaCertFile() == null ? null : tls(config.vaultCaCertFile());
     VaultTokenIssuer issuer = new VaultTokenIssuer(
         new SidecarAttestation(client, sessions, config.sidecar().identityAudience(), config.sidecar().image()),
         signer, vaultAddress == null ? null : new VaultJwtLogin(vaultAddress, vaultTls), new TokenLedger(client),
         revoker, sessions, events);
-    webhook.serve(admitter, issuer);
+    HttpsListener identity = IdentityServer.start(vertx, config.webhookHost(), config.vaultIdentity().port(), tls, issuer);
+    int identityPort = identity.port();
+    SidecarSettings sidecar = config.sidecar().withOperator(endpoint.url(identityPort), tls.caCertPem());
+    PodAdmitter admitter = new PodAdmitter(client, sessions,
+        new PodCaMinter(clock, config.caMaxValidity()), TrustBundle.systemRoots(config.systemRootsFile()),
+        new PodInjector(sidecar), events);
     LOG.info("sidecars ask {}{} for their Vault token; session JWTs signed with key {} (secret {}/{})",
-        endpoint.url(port), VaultTokenExchange.PATH, signer.keyId(), config.namespace(),
+        endpoint.url(identityPort), VaultTokenExchange.PATH, signer.keyId(), config.namespace(),
         config.vaultIdentity().signerSecret());
+    HttpsListener webhook = AdmissionServer.start(vertx, config.webhookHost(), config.webhookPort(), tls, admitter);
+    int port = webhook.port();
 
     WebhookRegistration registration = new WebhookRegistration(client);
     if (config.manageWebhookConfiguration()) {
@@ -168,11 +174,11 @@ public final class CapgateOperator implements AutoCloseable {
     } else {
       registration.patchCaBundle(config.webhookConfigurationName(), tls.caCertPem());
     }
-    LOG.info("capgate operator {} started (webhook port {}, sidecar image {}, {})", config.identity(), port,
-        config.sidecar().image(), config.leaderElection()
+    LOG.info("capgate operator {} started (webhook port {}, identity port {}, sidecar image {}, {})", config.identity(),
+        port, identityPort, config.sidecar().image(), config.leaderElection()
             ? "leader election on Lease " + config.namespace() + "/" + config.leaderElectionLease()
             : "no leader election: run one replica");
-    return new CapgateOperator(client, config, operator, vertx, webhook, events, port, tls.caCertPem(), leadership,
+    return new CapgateOperator(client, config, operator, vertx, webhook, identity, events, tls.caCertPem(), leadership,
         reconciliations);
   }
 
@@ -191,11 +197,17 @@ public final class CapgateOperator implements AutoCloseable {
     return reconciliations.reconciliations();
   }
 
+  /** The webhook listener's port: {@code /mutate}. */
   public int webhookPort() {
-    return webhookPort;
+    return webhook.port();
   }
 
-  /** The CA the API server uses to verify the webhook. */
+  /** The identity listener's port: {@code /v1/vault-token}. */
+  public int identityPort() {
+    return identity.port();
+  }
+
+  /** The CA the API server uses to verify the webhook (and sidecars the identity listener). */
   public String caBundlePem() {
     return caBundlePem;
   }
@@ -204,6 +216,7 @@ public final class CapgateOperator implements AutoCloseable {
   public void close() {
     leadership.stopping.set(true);
     webhook.close();
+    identity.close();
     operator.stop();
     if (config.leaderElection()) {
       releaseLease();

@@ -106,7 +106,9 @@ public record OperatorConfig(
             env.getOrDefault("CAPGATE_SESSION_ISSUER", "capgate"),
             env.getOrDefault("CAPGATE_VAULT_JWT_AUDIENCE", "vault"),
             env.getOrDefault("CAPGATE_SESSION_SIGNER_SECRET", "capgate-session-signer"),
-            blankToNull(env.get("CAPGATE_OPERATOR_URL"))));
+            blankToNull(env.get("CAPGATE_OPERATOR_URL")),
+            Integer.parseInt(env.getOrDefault("CAPGATE_IDENTITY_PORT", "9444")),
+            Integer.parseInt(env.getOrDefault("CAPGATE_IDENTITY_SERVICE_PORT", "8443"))));
   }
 
   /**
@@ -117,10 +119,15 @@ public record OperatorConfig(
    * @param jwtAudience    {@code aud} of session JWTs (Vault: the role's {@code bound_audiences})
    * @param signerSecret   Secret (operator namespace) with the signing key: {@code tls.key}, {@code public.pem}
    * @param operatorUrl    where sidecars reach the operator; {@code {port}} is replaced by the
-   *                       webhook's port. Null: from {@code webhookUrl} (its scheme, host and
-   *                       port), else the webhook Service's cluster IP and port
+   *                       identity listener's port. Null: the scheme and host of {@code webhookUrl}
+   *                       with that port, else the webhook Service's cluster IP and {@code servicePort}
+   * @param port           the identity listener's port ({@code /v1/vault-token} only; 0: any free
+   *                       port), on {@code webhookHost}, apart from the webhook's so that a
+   *                       NetworkPolicy can let pods reach it and not admission
+   * @param servicePort    the webhook Service's port in front of {@code port}
    */
-  public record VaultIdentity(String sessionIssuer, String jwtAudience, String signerSecret, String operatorUrl) {
+  public record VaultIdentity(String sessionIssuer, String jwtAudience, String signerSecret, String operatorUrl,
+      int port, int servicePort) {
   }
 
   /** {@code <pod name>_<8 random hex>}: unique even for two operators with one host name. */

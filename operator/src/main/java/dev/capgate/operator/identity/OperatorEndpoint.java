@@ -9,13 +9,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Where injected sidecars reach the operator's {@code /v1/vault-token}: {@code CAPGATE_OPERATOR_URL}
- * if set; else the scheme and authority of {@code CAPGATE_WEBHOOK_URL} (where the API server calls
- * the webhook); else {@code https://<cluster IP>:<port>} of the webhook Service — an address, not
- * the Service's DNS name, because a cluster may have no cluster DNS (the local test cluster has
- * none), and then the serving certificate carries that IP too.
+ * Where injected sidecars reach the operator's {@code /v1/vault-token}, on the identity listener
+ * (not the webhook's port, which pods may be kept off): {@code CAPGATE_OPERATOR_URL} if set; else
+ * the scheme and host of {@code CAPGATE_WEBHOOK_URL} (where the API server calls the webhook, out
+ * of cluster and in tests) with the identity listener's port; else {@code https://<cluster IP>:<identity
+ * service port>} of the webhook Service — an address, not the Service's DNS name, because a cluster
+ * may have no cluster DNS (the local test cluster has none), and then the serving certificate
+ * carries that IP too.
  *
- * @param urlTemplate       the URL, {@code {port}} standing for the port the server listens on; null
+ * @param urlTemplate       the URL, {@code {port}} standing for the port the identity listener listens on; null
  *                          when none could be found (sidecars then get no Vault token: logged)
  * @param certificateNames  extra names (IPs) the serving certificate must carry for it
  */
@@ -27,7 +29,7 @@ public record OperatorEndpoint(String urlTemplate, List<String> certificateNames
       return new OperatorEndpoint(stripSlash(config.vaultIdentity().operatorUrl()), List.of());
     }
     if (config.webhookUrl() != null) {
-      return new OperatorEndpoint(origin(config.webhookUrl()), List.of());
+      return new OperatorEndpoint(withPortPlaceholder(config.webhookUrl()), List.of());
     }
     String service = config.webhookServiceName();
     try {
@@ -39,7 +41,7 @@ public record OperatorEndpoint(String urlTemplate, List<String> certificateNames
         return new OperatorEndpoint(null, List.of());
       }
       String host = ip.contains(":") ? "[" + ip + "]" : ip;
-      return new OperatorEndpoint("https://" + host + ":" + config.webhookServicePort(), List.of(ip));
+      return new OperatorEndpoint("https://" + host + ":" + config.vaultIdentity().servicePort(), List.of(ip));
     } catch (KubernetesClientException e) {
       LOG.warn("could not read the webhook Service {}/{} ({}): set CAPGATE_OPERATOR_URL, or sidecars get no Vault"
           + " token", config.namespace(), service, e.getCode());
@@ -47,10 +49,24 @@ public record OperatorEndpoint(String urlTemplate, List<String> certificateNames
     }
   }
 
-  /** The URL with the port the server actually listens on. */
+  /** The URL with the port the identity listener actually listens on. */
   public String url(int port) {
     return urlTemplate == null ? null
         : urlTemplate.replace(dev.capgate.operator.CapgateOperator.PORT_PLACEHOLDER, Integer.toString(port));
+  }
+
+  /**
+   * {@code https://host:port/path} → {@code https://host:{port}}: the webhook's host, the identity
+   * listener's port (also for an IPv6 {@code [::1]} and a URL with no port or a {@code {port}}).
+   */
+  static String withPortPlaceholder(String url) {
+    String origin = origin(url);
+    int scheme = origin.indexOf("://");
+    int hostStart = scheme < 0 ? 0 : scheme + 3;
+    int ipv6End = origin.indexOf(']', hostStart);
+    int colon = origin.indexOf(':', ipv6End < 0 ? hostStart : ipv6End);
+    String host = colon < 0 ? origin : origin.substring(0, colon);
+    return host + ":" + dev.capgate.operator.CapgateOperator.PORT_PLACEHOLDER;
   }
 
   /** {@code https://host:port/path} → {@code https://host:port} (works with a {@code {port}} placeholder). */

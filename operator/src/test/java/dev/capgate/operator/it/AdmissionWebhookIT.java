@@ -82,7 +82,7 @@ class AdmissionWebhookIT {
     assertThat(env(proxy)).containsEntry("CAPGATE_SESSION_NAMESPACE", ns)
         .containsEntry("CAPGATE_SESSION_NAME", "fix-issue-42")
         .containsEntry("CAPGATE_VAULT_ADDR", stack.bao.address())
-        .containsEntry("CAPGATE_OPERATOR_URL", "https://127.0.0.1:" + stack.operator.webhookPort())
+        .containsEntry("CAPGATE_OPERATOR_URL", "https://127.0.0.1:" + stack.operator.identityPort())
         .containsEntry("CAPGATE_OPERATOR_CA", stack.operator.caBundlePem())
         .containsEntry("CAPGATE_IDENTITY_TOKEN_FILE", "/var/run/secrets/capgate/token/token")
         .containsEntry("CAPGATE_CA_DIR", "/var/run/secrets/capgate/ca")

@@ -3,6 +3,7 @@ package dev.capgate.operator.it;
 import static dev.capgate.operator.it.OperatorUnderTest.agentPod;
 import static dev.capgate.operator.it.OperatorUnderTest.githubSession;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -140,23 +141,37 @@ class HelmChartIT {
     assertThat(deployment.getSpec().getTemplate().getMetadata().getLabels())
         .containsAllEntriesOf(policy.getSpec().getPodSelector().getMatchLabels());
     assertThat(policy.getSpec().getPolicyTypes()).containsExactly("Ingress");
-    assertThat(policy.getSpec().getIngress()).hasSize(1);
+    assertThat(policy.getSpec().getIngress()).hasSize(2);
     NetworkPolicyIngressRule rule = policy.getSpec().getIngress().getFirst();
     assertThat(rule.getPorts()).singleElement().satisfies(p -> {
       assertThat(p.getPort().getStrVal()).isEqualTo("webhook");
       assertThat(p.getProtocol()).isEqualTo("TCP");
     });
     assertThat(deployment.getSpec().getTemplate().getSpec().getContainers().getFirst().getPorts())
-        .extracting(io.fabric8.kubernetes.api.model.ContainerPort::getName).containsExactly("webhook");
+        .extracting(io.fabric8.kubernetes.api.model.ContainerPort::getName, io.fabric8.kubernetes.api.model.ContainerPort::getContainerPort)
+        .containsExactly(tuple("webhook", 9443), tuple("identity", 9444));
     assertThat(rule.getFrom()).extracting(peer -> peer.getIpBlock().getCidr()).containsExactly("0.0.0.0/0", "::/0");
     assertThat(rule.getFrom()).allSatisfy(peer -> assertThat(peer.getIpBlock().getExcept()).isNullOrEmpty());
+    assertIdentityPortIsOpenToAll(policy);
+    // The Service: the API server on 443, sidecars on 8443 (the operator's default for it).
+    io.fabric8.kubernetes.api.model.Service service = (io.fabric8.kubernetes.api.model.Service) kind(defaults, "Service");
+    assertThat(service.getSpec().getPorts()).extracting(p -> p.getName(), p -> p.getPort(), p -> p.getTargetPort().getStrVal())
+        .containsExactly(tuple("https", 443, "webhook"), tuple("identity", 8443, "identity"));
+    assertThat(deployment.getSpec().getTemplate().getSpec().getContainers().getFirst().getEnv())
+        .extracting(EnvVar::getName, EnvVar::getValue)
+        .contains(tuple("CAPGATE_IDENTITY_PORT", "9444"), tuple("CAPGATE_IDENTITY_SERVICE_PORT", "8443"));
 
+    // With the pod CIDRs: pods are kept off the webhook port, and still reach the identity port.
     NetworkPolicy withPods = (NetworkPolicy) kind(parse(template("capgate", "capgate-system", "--set", "vault.address=" + VAULT,
         "--set-json", "networkPolicy.podCIDRs=[\"10.244.0.0/16\",\"fd00:10:244::/56\",\"10.245.0.0/16\"]")
         .orThrow().stdout()), "NetworkPolicy");
+    assertThat(withPods.getSpec().getIngress()).hasSize(2);
+    assertThat(withPods.getSpec().getIngress().getFirst().getPorts()).extracting(p -> p.getPort().getStrVal())
+        .containsExactly("webhook");
     List<io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer> from = withPods.getSpec().getIngress().getFirst().getFrom();
     assertThat(from.get(0).getIpBlock().getExcept()).containsExactly("10.244.0.0/16", "10.245.0.0/16");
     assertThat(from.get(1).getIpBlock().getExcept()).containsExactly("fd00:10:244::/56");
+    assertIdentityPortIsOpenToAll(withPods);
 
     NetworkPolicy listed = (NetworkPolicy) kind(parse(template("capgate", "capgate-system", "--set", "vault.address=" + VAULT,
         "--set-json", "networkPolicy.webhookFrom=[{\"ipBlock\":{\"cidr\":\"172.18.0.2/32\"}},"
@@ -164,6 +179,7 @@ class HelmChartIT {
             + "\"podSelector\":{\"matchLabels\":{\"k8s-app\":\"konnectivity-agent\"}}}]").orThrow().stdout()), "NetworkPolicy");
     from = listed.getSpec().getIngress().getFirst().getFrom();
     assertThat(from).hasSize(2);
+    assertIdentityPortIsOpenToAll(listed);
     assertThat(from.get(0).getIpBlock().getCidr()).isEqualTo("172.18.0.2/32");
     assertThat(from.get(1).getPodSelector().getMatchLabels()).containsEntry("k8s-app", "konnectivity-agent");
 
@@ -174,6 +190,21 @@ class HelmChartIT {
         "--set-json", "networkPolicy.podCIDRs=[\"10.244.0.0\"]").stderr()).contains("/networkPolicy/podCIDRs/0");
     assertThat(template("capgate", "capgate-system", "--set", "vault.address=" + VAULT,
         "--set-json", "networkPolicy.webhookFrom=[{\"ports\":[443]}]").stderr()).contains("/networkPolicy/webhookFrom/0");
+    assertThat(template("capgate", "capgate-system", "--set", "vault.address=" + VAULT, "--set", "identity.port=9443")
+        .stderr()).contains("identity.port must differ from webhook.port");
+  }
+
+  /**
+   * The second rule: the identity port (only /v1/vault-token, every caller attested by TokenReview)
+   * from any source, pods included, whatever the webhook rule admits.
+   */
+  private static void assertIdentityPortIsOpenToAll(NetworkPolicy policy) {
+    NetworkPolicyIngressRule identity = policy.getSpec().getIngress().get(1);
+    assertThat(identity.getPorts()).singleElement().satisfies(p -> {
+      assertThat(p.getPort().getStrVal()).isEqualTo("identity");
+      assertThat(p.getProtocol()).isEqualTo("TCP");
+    });
+    assertThat(identity.getFrom()).isNullOrEmpty();
   }
 
   @Test
@@ -401,6 +432,7 @@ class HelmChartIT {
     // JVM's shared operator handles the rest of the cluster).
     env.put("CAPGATE_WEBHOOK_HOST", "127.0.0.1");
     env.put("CAPGATE_WEBHOOK_PORT", "0");
+    env.put("CAPGATE_IDENTITY_PORT", "0");
     env.put("CAPGATE_WEBHOOK_CERT_NAMES", "127.0.0.1");
     env.put("CAPGATE_WATCH_NAMESPACES", agents);
     OperatorConfig config = OperatorConfig.fromEnv(env);
@@ -437,7 +469,7 @@ class HelmChartIT {
       // serving certificate carries, and trust only its CA.
       String clusterIp = admin.services().inNamespace(namespace).withName(release + "-webhook").get().getSpec().getClusterIP();
       String patch = AdmissionClient.patch(response).toString();
-      assertThat(patch).contains("\"CAPGATE_OPERATOR_URL\",\"value\":\"https://" + clusterIp + ":443\"")
+      assertThat(patch).contains("\"CAPGATE_OPERATOR_URL\",\"value\":\"https://" + clusterIp + ":8443\"")
           .contains("\"CAPGATE_IDENTITY_TOKEN_FILE\"").contains("\"audience\":\"capgate\"");
       assertThat(admin.secrets().inNamespace(namespace).withName(release + "-webhook-tls").get().getMetadata()
           .getAnnotations().get("capgate.dev/serving-names")).contains(clusterIp);
@@ -457,7 +489,7 @@ class HelmChartIT {
           new TokenRequestBuilder().withNewSpec().withAudiences("capgate").withExpirationSeconds(3600L)
               .withNewBoundObjectRef().withApiVersion("v1").withKind("Pod").withName("chart-agent-stored")
               .withUid(stored.getMetadata().getUid()).endBoundObjectRef().endSpec().build()).getStatus().getToken();
-      var answer = VaultTokenClient.ask("https://127.0.0.1:" + operator.webhookPort(), operator.caBundlePem(), podToken, "{}");
+      var answer = VaultTokenClient.ask("https://127.0.0.1:" + operator.identityPort(), operator.caBundlePem(), podToken, "{}");
       assertThat(answer.statusCode()).as(answer.body()).isEqualTo(403);
       assertThat(answer.body()).contains("does not run the configured sidecar image");
 

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.capgate.api.identity.VaultTokenExchange;
 import dev.capgate.api.v1alpha1.AgentSession;
 import dev.capgate.api.v1alpha1.Phase;
+import dev.capgate.operator.ca.PodCaObjects;
 import dev.capgate.operator.injection.SidecarContract;
 import dev.capgate.operator.session.SessionNames;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -178,6 +179,41 @@ class VaultIdentityIT {
     HttpResponse<String> alices = vault.as(bobs, "GET", vault.kvMount + "/data/github/alice@example.com", null);
     evidence("bob's token GET alice's path", alices);
     assertThat(alices.statusCode()).isEqualTo(403);
+  }
+
+  /**
+   * Each port serves its own path only, so that the chart's NetworkPolicy can let pods reach the
+   * identity port and keep them off admission: a valid pod-bound token gets nothing on the webhook
+   * port, and an AdmissionReview gets no decision on the identity port.
+   */
+  @Test
+  void theWebhookPortServesNoVaultTokenAndTheIdentityPortNoAdmission() throws Exception {
+    assertThat(stack.operator.identityPort()).isNotEqualTo(stack.operator.webhookPort());
+    assertThat(proxyEnv(alicePod).get(SidecarContract.ENV_OPERATOR_URL))
+        .isEqualTo("https://127.0.0.1:" + stack.operator.identityPort());
+
+    HttpResponse<String> onWebhook = VaultTokenClient.ask("https://127.0.0.1:" + stack.operator.webhookPort(),
+        stack.operator.caBundlePem(), podToken(alicePod, "capgate"), "{}");
+    evidence("alice's sidecar asking on the webhook port", onWebhook);
+    assertThat(onWebhook.statusCode()).isEqualTo(404);
+    assertThat(onWebhook.body()).doesNotContain("wrappingToken");
+
+    Pod pod = OperatorUnderTest.SERIALIZATION.unmarshal(agentPod("identity-port-agent", "alice-session", SA), Pod.class);
+    pod.getMetadata().setNamespace(ns);
+    int podCas = podCaSecrets();
+    HttpResponse<String> onIdentity = new AdmissionClient(stack.operator.identityPort(), stack.operator.caBundlePem())
+        .post(AdmissionClient.createReview(ns, pod).toString());
+    System.out.println("[evidence] an AdmissionReview on the identity port -> " + onIdentity.statusCode() + " "
+        + onIdentity.body());
+    assertThat(onIdentity.statusCode()).isEqualTo(404);
+    assertThat(onIdentity.body()).doesNotContain("allowed");
+    // No decision means no pod CA minted for it either.
+    assertThat(podCaSecrets()).isEqualTo(podCas);
+  }
+
+  private static int podCaSecrets() {
+    return client.secrets().inNamespace(ns).withLabel(PodCaObjects.COMPONENT_LABEL, PodCaObjects.COMPONENT).list()
+        .getItems().size();
   }
 
   @Test

@@ -1,0 +1,151 @@
+package dev.capgate.operator.https;
+
+import dev.capgate.operator.ca.ServingCertificates;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.PemKeyCertOptions;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One HTTPS port of the operator, with its serving certificate: {@code GET /healthz} for probes,
+ * the POST routes it was started with, and 404 for every other path. The operator runs two, each
+ * with one route (admission; the sidecars' Vault tokens), so that a NetworkPolicy can admit each
+ * port from its own callers. Routes make API calls, so they run on virtual threads, never on the
+ * event loop.
+ */
+public final class HttpsListener implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(HttpsListener.class);
+
+  /** What a route answers. */
+  public record Answer(int status, String contentType, byte[] body) {
+    public static Answer json(int status, String json) {
+      return new Answer(status, "application/json", json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    public static Answer text(int status, String text) {
+      return new Answer(status, "text/plain", text.getBytes(StandardCharsets.UTF_8));
+    }
+  }
+
+  /** The parts of a request a route reads; the body is at most the route's {@code maxBody}. */
+  public record Call(byte[] body, String authorization, String remote) {
+  }
+
+  /**
+   * @param path     the only path it answers, POST only (others: 405)
+   * @param maxBody  a larger body (declared or sent) is answered with {@code tooLarge}
+   * @param handler  runs on a virtual thread; an exception is a 500 that names only its class
+   */
+  public record Route(String path, int maxBody, Answer tooLarge, Function<Call, Answer> handler) {
+  }
+
+  private final String name;
+  private final Vertx vertx;
+  private final Map<String, Route> routes;
+  private final ExecutorService work = Executors.newVirtualThreadPerTaskExecutor();
+  private HttpServer server;
+
+  private HttpsListener(String name, Vertx vertx, List<Route> routes) {
+    this.name = name;
+    this.vertx = vertx;
+    this.routes = routes.stream().collect(Collectors.toUnmodifiableMap(Route::path, r -> r));
+  }
+
+  /**
+   * Listens on {@code host:port} (port 0: any free port).
+   *
+   * @param name what it serves, for the log and errors (e.g. "admission webhook")
+   */
+  public static HttpsListener start(Vertx vertx, String name, String host, int port, ServingCertificates.Issued tls,
+      List<Route> routes) {
+    HttpsListener listener = new HttpsListener(name, vertx, routes);
+    HttpServerOptions options = new HttpServerOptions()
+        .setSsl(true)
+        .setKeyCertOptions(new PemKeyCertOptions()
+            .setCertValue(Buffer.buffer(tls.certPem()))
+            .setKeyValue(Buffer.buffer(tls.keyPem())));
+    try {
+      listener.server = vertx.createHttpServer(options).requestHandler(listener::handle)
+          .listen(port, host).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      listener.work.close();
+      throw new IllegalStateException("the " + name + " could not listen on " + host + ":" + port, e);
+    }
+    LOG.info("{} listening on https://{}:{} ({})", name, host, listener.port(), String.join(", ", listener.routes.keySet()));
+    return listener;
+  }
+
+  /** The port it listens on (the free one chosen for port 0). */
+  public int port() {
+    return server.actualPort();
+  }
+
+  private void handle(HttpServerRequest request) {
+    if ("/healthz".equals(request.path())) {
+      request.response().end("ok");
+      return;
+    }
+    Route route = routes.get(request.path());
+    if (route == null) {
+      request.response().setStatusCode(404).end();
+      return;
+    }
+    if (request.method() != HttpMethod.POST) {
+      request.response().setStatusCode(405).putHeader("allow", "POST").end();
+      return;
+    }
+    String length = request.getHeader("content-length");
+    if (length != null && (!length.matches("[0-9]{1,9}") || Integer.parseInt(length) > route.maxBody())) {
+      send(request, route.tooLarge());
+      return;
+    }
+    Context context = vertx.getOrCreateContext();
+    request.body().onSuccess(body -> {
+      if (body.length() > route.maxBody()) {
+        send(request, route.tooLarge());
+        return;
+      }
+      Call call = new Call(body.getBytes(), request.getHeader("authorization"), String.valueOf(request.remoteAddress()));
+      work.execute(() -> {
+        Answer answer;
+        try {
+          answer = route.handler().apply(call);
+        } catch (RuntimeException e) {
+          LOG.error("{} {} failed", name, route.path(), e);
+          answer = Answer.json(500,
+              "{\"error\":\"internal error (" + e.getClass().getSimpleName() + "), see the operator log\"}");
+        }
+        Answer out = answer;
+        context.runOnContext(v -> send(request, out));
+      });
+    }).onFailure(e -> request.response().setStatusCode(400).end());
+  }
+
+  /** No answer is worth caching: admission decisions and Vault tokens alike. */
+  private static void send(HttpServerRequest request, Answer answer) {
+    request.response().setStatusCode(answer.status()).putHeader("content-type", answer.contentType())
+        .putHeader("cache-control", "no-store").end(Buffer.buffer(answer.body()));
+  }
+
+  @Override
+  public void close() {
+    if (server != null) {
+      server.close().toCompletionStage().toCompletableFuture().join();
+    }
+    work.close();
+  }
+}

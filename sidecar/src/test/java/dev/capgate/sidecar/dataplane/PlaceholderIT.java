@@ -1,11 +1,12 @@
 package dev.capgate.sidecar.dataplane;
 
+import static dev.capgate.sidecar.dataplane.AgentCurl.body;
+import static dev.capgate.sidecar.dataplane.AgentCurl.status;
+import static dev.capgate.sidecar.dataplane.UpstreamLog.headerValues;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.capgate.sidecar.netns.Command;
 import dev.capgate.sidecar.netns.PodNetns;
-import dev.capgate.testkit.OpenBaoServer;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -55,19 +56,15 @@ class PlaceholderIT {
 
   @BeforeAll
   static void startPod() {
-    OpenBaoServer bao = OpenBaoServer.shared();
-    String mount = bao.newKvMount();
-    bao.request("POST", mount + "/data/github", new JsonObject().put("data", new JsonObject().put("token", REAL_GH)).encode());
-    bao.request("POST", mount + "/data/apikey", new JsonObject().put("data", new JsonObject().put("key", REAL_KEY)).encode());
-    bao.request("POST", "sys/policies/acl/capgate-ph-" + mount, new JsonObject().put("policy",
-        "path \"" + mount + "/data/*\" { capabilities = [\"read\"] }").encode());
-    String token = new JsonObject(bao.request("POST", "auth/token/create", new JsonObject()
-            .put("policies", new JsonArray().add("capgate-ph-" + mount)).put("ttl", "1h").encode()))
-        .getJsonObject("auth").getString("client_token");
+    VaultKv vault = new VaultKv()
+        .put("github", "token", REAL_GH)
+        .put("apikey", "key", REAL_KEY);
+    String mount = vault.mount();
+    String token = vault.readerToken();
 
     pod = PodNetns.create("PlaceholderIT");
     pod.runInit().requireSuccess();
-    pod.startUpstreams(bao.address());
+    pod.startUpstreams(vault.address());
     // As the operator writes it into the pod's CA Secret (sidecar only).
     Path placeholders = pod.writeSidecarFile("placeholders.json",
         new JsonObject().put("github", GH_PH).put("apikey", KEY_PH).encode());
@@ -123,7 +120,7 @@ class PlaceholderIT {
         + " -H \"Authorization: token $GH_TOKEN\" -H \"X-GitHub-Token: $GH_TOKEN\""
         + " https://api.github.test/repos/acme/repo-a/issues");
     assertThat(status(r)).as(r.all()).isEqualTo(200);
-    JsonObject saw = lastUpstreamRequest("/repos/acme/repo-a/issues");
+    JsonObject saw = UpstreamLog.lastRequest(pod, "/repos/acme/repo-a/issues");
     // The rule injects "Bearer": the agent's Authorization is replaced (invariant 6), and the
     // placeholder in a header of its own is swapped for the real value.
     assertThat(headerValues(saw, "authorization")).containsExactly("Bearer " + REAL_GH);
@@ -139,7 +136,7 @@ class PlaceholderIT {
     Command.Result r = agentShell("curl -s -m 15 --cacert " + ca + " -w '\\n%{http_code}'"
         + " -u \"x-access-token:$API_KEY\" https://api.github.test/v1/things");
     assertThat(status(r)).as(r.all()).isEqualTo(200);
-    JsonObject saw = lastUpstreamRequest("/v1/things");
+    JsonObject saw = UpstreamLog.lastRequest(pod, "/v1/things");
     String expectedBasic = "Basic " + Base64.getEncoder().encodeToString(
         ("x-access-token:" + REAL_KEY).getBytes(StandardCharsets.UTF_8));
     assertThat(headerValues(saw, "authorization")).containsExactly(expectedBasic);
@@ -318,35 +315,5 @@ class PlaceholderIT {
             .as("the upstream never received the whole body").isEqualTo(-1);
       }
     }
-  }
-
-  private static int status(Command.Result r) {
-    List<String> lines = r.stdout().lines().toList();
-    return lines.isEmpty() ? -1 : Integer.parseInt(lines.getLast().strip());
-  }
-
-  private static String body(Command.Result r) {
-    String out = r.stdout();
-    int last = out.lastIndexOf('\n');
-    return last < 0 ? "" : out.substring(0, last);
-  }
-
-  private static JsonObject lastUpstreamRequest(String uri) {
-    JsonObject found = null;
-    for (String line : pod.log("upstream.log").lines().toList()) {
-      if (line.startsWith("{\"upstreamSaw\"")) {
-        JsonObject saw = new JsonObject(line).getJsonObject("upstreamSaw");
-        if (uri.equals(saw.getString("uri"))) {
-          found = saw;
-        }
-      }
-    }
-    assertThat(found).as("the upstream saw " + uri + "\n" + pod.log("upstream.log")).isNotNull();
-    return found;
-  }
-
-  private static List<String> headerValues(JsonObject saw, String name) {
-    return saw.getJsonArray("headers").stream().map(JsonArray.class::cast).filter(h -> h.getString(0).equals(name))
-        .map(h -> h.getString(1)).toList();
   }
 }

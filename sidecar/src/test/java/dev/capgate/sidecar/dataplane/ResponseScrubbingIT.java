@@ -1,11 +1,12 @@
 package dev.capgate.sidecar.dataplane;
 
+import static dev.capgate.sidecar.dataplane.AgentCurl.body;
+import static dev.capgate.sidecar.dataplane.AgentCurl.status;
+import static dev.capgate.sidecar.dataplane.UpstreamLog.headerValues;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.capgate.sidecar.netns.Command;
 import dev.capgate.sidecar.netns.PodNetns;
-import dev.capgate.testkit.OpenBaoServer;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -39,18 +40,13 @@ class ResponseScrubbingIT {
 
   @BeforeAll
   static void startPod() {
-    OpenBaoServer bao = OpenBaoServer.shared();
-    String mount = bao.newKvMount();
-    bao.request("POST", mount + "/data/github/" + USER,
-        new JsonObject().put("data", new JsonObject().put("token", SECRET)).encode());
-    bao.request("POST", "sys/policies/acl/capgate-sidecar-" + mount, new JsonObject().put("policy",
-        "path \"" + mount + "/data/*\" { capabilities = [\"read\"] }").encode());
-    String token = new JsonObject(bao.request("POST", "auth/token/create", new JsonObject()
-            .put("policies", new JsonArray().add("capgate-sidecar-" + mount)).put("ttl", "1h").encode()))
-        .getJsonObject("auth").getString("client_token");
+    VaultKv vault = new VaultKv()
+        .put("github/" + USER, "token", SECRET);
+    String mount = vault.mount();
+    String token = vault.readerToken();
     pod = PodNetns.create("ResponseScrubbingIT");
     assertThat(pod.runInit().requireSuccess().exitCode()).isZero();
-    pod.startUpstreams(bao.address());
+    pod.startUpstreams(vault.address());
     pod.startSidecar("""
         apiVersion: capgate.dev/v1alpha1
         kind: AgentSession
@@ -93,7 +89,7 @@ class ResponseScrubbingIT {
       assertThat(r.stdout()).as(r.all()).contains("Bearer *****").doesNotContainIgnoringCase("content-encoding");
       assertNoForm(r);
     }
-    JsonObject saw = lastUpstreamRequest("/inject/forms/gzip");
+    JsonObject saw = UpstreamLog.lastRequest(pod, "/inject/forms/gzip");
     assertThat(headerValues(saw, "accept-encoding")).containsExactly("identity");
   }
 
@@ -161,7 +157,7 @@ class ResponseScrubbingIT {
     assertThat(status(curl("https://api.github.test/inject/forms/json"))).isEqualTo(200); // the upstream stores it
     Command.Result r = curl("-D", "-", "https://api.github.test/public/forms/stored");
     assertThat(status(r)).as(r.all()).isEqualTo(200);
-    assertThat(headerValues(lastUpstreamRequest("/public/forms/stored"), "authorization")).isEmpty();
+    assertThat(headerValues(UpstreamLog.lastRequest(pod, "/public/forms/stored"), "authorization")).isEmpty();
     assertThat(r.stdout()).contains("Bearer *****");
     assertNoForm(r);
   }
@@ -180,6 +176,10 @@ class ResponseScrubbingIT {
   }
 
   // ------------------------------------------------------------------ helpers
+
+  private static Command.Result curl(String... args) {
+    return AgentCurl.trusting(pod, ca, args);
+  }
 
   /** The value and the forms the upstream writes it in (and a few more common ones). */
   private static List<String> forms() {
@@ -203,41 +203,5 @@ class ResponseScrubbingIT {
     for (String form : forms()) {
       assertThat(r.stdout()).as("the agent received " + form + "\n" + r.all()).doesNotContain(form);
     }
-  }
-
-  private static Command.Result curl(String... args) {
-    List<String> command = new ArrayList<>(List.of("curl", "-s", "-m", "15", "--cacert", ca, "-w", "\n%{http_code}"));
-    command.addAll(List.of(args));
-    return pod.asAgent(command.toArray(String[]::new));
-  }
-
-  private static int status(Command.Result r) {
-    List<String> lines = r.stdout().lines().toList();
-    return lines.isEmpty() ? -1 : Integer.parseInt(lines.getLast().strip());
-  }
-
-  private static String body(Command.Result r) {
-    String out = r.stdout();
-    int last = out.lastIndexOf('\n');
-    return last < 0 ? "" : out.substring(0, last);
-  }
-
-  private static JsonObject lastUpstreamRequest(String uri) {
-    JsonObject found = null;
-    for (String line : pod.log("upstream.log").lines().toList()) {
-      if (line.startsWith("{\"upstreamSaw\"")) {
-        JsonObject saw = new JsonObject(line).getJsonObject("upstreamSaw");
-        if (uri.equals(saw.getString("uri"))) {
-          found = saw;
-        }
-      }
-    }
-    assertThat(found).as("the upstream saw " + uri + "\n" + pod.log("upstream.log")).isNotNull();
-    return found;
-  }
-
-  private static List<String> headerValues(JsonObject saw, String name) {
-    return saw.getJsonArray("headers").stream().map(JsonArray.class::cast).filter(h -> h.getString(0).equals(name))
-        .map(h -> h.getString(1)).toList();
   }
 }

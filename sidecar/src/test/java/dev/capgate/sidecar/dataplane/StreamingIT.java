@@ -1,11 +1,10 @@
 package dev.capgate.sidecar.dataplane;
 
+import static dev.capgate.sidecar.dataplane.UpstreamLog.headerValues;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.capgate.sidecar.netns.Command;
 import dev.capgate.sidecar.netns.PodNetns;
-import dev.capgate.testkit.OpenBaoServer;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -41,17 +40,13 @@ class StreamingIT {
 
   @BeforeAll
   static void startPod() {
-    OpenBaoServer bao = OpenBaoServer.shared();
-    String mount = bao.newKvMount();
-    bao.request("POST", mount + "/data/github", new JsonObject().put("data", new JsonObject().put("token", SECRET)).encode());
-    bao.request("POST", "sys/policies/acl/capgate-stream-" + mount, new JsonObject().put("policy",
-        "path \"" + mount + "/data/*\" { capabilities = [\"read\"] }").encode());
-    String token = new JsonObject(bao.request("POST", "auth/token/create", new JsonObject()
-            .put("policies", new JsonArray().add("capgate-stream-" + mount)).put("ttl", "1h").encode()))
-        .getJsonObject("auth").getString("client_token");
+    VaultKv vault = new VaultKv()
+        .put("github", "token", SECRET);
+    String mount = vault.mount();
+    String token = vault.readerToken();
     pod = PodNetns.create("StreamingIT");
     pod.runInit().requireSuccess();
-    pod.startUpstreams(bao.address());
+    pod.startUpstreams(vault.address());
     // Paranoid leak tracking records every buffer access: unaffordable for a gibibyte. The heap stays at 96 MiB.
     pod.sidecarLeakDetection("disabled");
     sidecar = pod.startSidecar("""
@@ -185,7 +180,7 @@ class StreamingIT {
     assertThat(lines.get(2)).startsWith("authorization=Bearer ****").doesNotContain(SECRET);
     assertThat(lines.subList(3, lines.size())).containsExactly("echo: ping 1", "echo: " + "x".repeat(60000),
         "echo: ping 3");
-    JsonObject saw = lastUpstreamRequest("/repos/acme/repo-a/ws");
+    JsonObject saw = UpstreamLog.lastRequest(pod, "/repos/acme/repo-a/ws");
     assertThat(saw.getBoolean("websocket")).isTrue();
     assertThat(headerValues(saw, "authorization")).containsExactly("Bearer " + SECRET);
     // A credential went in: no compression, or the scrubber could not see an echoed value.
@@ -214,26 +209,6 @@ class StreamingIT {
         assertThat(Files.readString(log)).as(log.toString()).doesNotContain(SECRET);
       }
     }
-  }
-
-
-  private static JsonObject lastUpstreamRequest(String uri) {
-    JsonObject found = null;
-    for (String line : pod.log("upstream.log").lines().toList()) {
-      if (line.startsWith("{\"upstreamSaw\"")) {
-        JsonObject saw = new JsonObject(line).getJsonObject("upstreamSaw");
-        if (uri.equals(saw.getString("uri"))) {
-          found = saw;
-        }
-      }
-    }
-    assertThat(found).as("the upstream saw " + uri + "\n" + pod.log("upstream.log")).isNotNull();
-    return found;
-  }
-
-  private static List<String> headerValues(JsonObject saw, String name) {
-    return saw.getJsonArray("headers").stream().map(JsonArray.class::cast).filter(h -> h.getString(0).equals(name))
-        .map(h -> h.getString(1)).toList();
   }
 
   /** Samples a process's resident set size (VmRSS, KiB) from /proc every 100 ms until closed. */

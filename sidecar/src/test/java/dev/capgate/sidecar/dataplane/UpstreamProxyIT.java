@@ -1,13 +1,14 @@
 package dev.capgate.sidecar.dataplane;
 
+import static dev.capgate.sidecar.dataplane.AgentCurl.body;
+import static dev.capgate.sidecar.dataplane.AgentCurl.status;
+import static dev.capgate.sidecar.dataplane.UpstreamLog.headerValues;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.capgate.sidecar.netns.Command;
 import dev.capgate.sidecar.netns.ConnectProxy;
 import dev.capgate.sidecar.netns.PodNetns;
 import dev.capgate.sidecar.netns.UpstreamServers;
-import dev.capgate.testkit.OpenBaoServer;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,21 +38,17 @@ class UpstreamProxyIT {
 
   @BeforeAll
   static void startPod() {
-    OpenBaoServer bao = OpenBaoServer.shared();
-    String mount = bao.newKvMount();
-    bao.request("POST", mount + "/data/github", new JsonObject().put("data", new JsonObject().put("token", SECRET)).encode());
-    bao.request("POST", "sys/policies/acl/capgate-proxy-" + mount, new JsonObject().put("policy",
-        "path \"" + mount + "/data/*\" { capabilities = [\"read\"] }").encode());
-    String token = new JsonObject(bao.request("POST", "auth/token/create", new JsonObject()
-            .put("policies", new JsonArray().add("capgate-proxy-" + mount)).put("ttl", "1h").encode()))
-        .getJsonObject("auth").getString("client_token");
+    VaultKv vault = new VaultKv()
+        .put("github", "token", SECRET);
+    String mount = vault.mount();
+    String token = vault.readerToken();
     pod = PodNetns.create("UpstreamProxyIT");
     pod.runInit().requireSuccess();
     // The corporate network: the sidecar (uid 1337) may reach the upstreams only through the proxy.
     pod.inPod("iptables", "-A", "OUTPUT", "-m", "owner", "--uid-owner", String.valueOf(PodNetns.SIDECAR_UID),
         "-p", "tcp", "-d", UpstreamServers.V4, "-m", "multiport", "--dports", "80,443,8443,9000",
         "-j", "REJECT", "--reject-with", "tcp-reset").requireSuccess();
-    pod.startUpstreams(bao.address());
+    pod.startUpstreams(vault.address());
     Path auth = pod.writeSidecarFile("proxy-auth", ConnectProxy.USER + ":" + ConnectProxy.PASSWORD);
     pod.startSidecar("""
         spec:
@@ -92,7 +89,7 @@ class UpstreamProxyIT {
   void an_intercepted_request_goes_through_the_proxy_with_the_credential_injected() {
     Command.Result r = curl("--cacert", ca, "https://api.github.test/repos/acme/repo-a/via-proxy");
     assertThat(status(r)).as(r.all()).isEqualTo(200);
-    JsonObject saw = lastUpstreamRequest("/repos/acme/repo-a/via-proxy");
+    JsonObject saw = UpstreamLog.lastRequest(pod, "/repos/acme/repo-a/via-proxy");
     assertThat(headerValues(saw, "authorization")).containsExactly("Bearer " + SECRET);
     assertThat(proxied()).contains("api.github.test:443 authorized 200");
     assertThat(r.stdout()).doesNotContain(SECRET);
@@ -151,6 +148,10 @@ class UpstreamProxyIT {
 
   // ------------------------------------------------------------------ helpers
 
+  private static Command.Result curl(String... args) {
+    return AgentCurl.run(pod, args);
+  }
+
   /** What went through the proxy: "target authorized|anonymous status" per CONNECT. */
   private static List<String> proxied() {
     List<String> out = new ArrayList<>();
@@ -161,41 +162,5 @@ class UpstreamProxyIT {
       }
     }
     return out;
-  }
-
-  private static Command.Result curl(String... args) {
-    List<String> command = new ArrayList<>(List.of("curl", "-s", "-m", "15", "-w", "\n%{http_code}"));
-    command.addAll(List.of(args));
-    return pod.asAgent(command.toArray(String[]::new));
-  }
-
-  private static int status(Command.Result r) {
-    List<String> lines = r.stdout().lines().toList();
-    return lines.isEmpty() ? -1 : Integer.parseInt(lines.getLast().strip());
-  }
-
-  private static String body(Command.Result r) {
-    String out = r.stdout();
-    int last = out.lastIndexOf('\n');
-    return last < 0 ? "" : out.substring(0, last);
-  }
-
-  private static JsonObject lastUpstreamRequest(String uri) {
-    JsonObject found = null;
-    for (String line : pod.log("upstream.log").lines().toList()) {
-      if (line.startsWith("{\"upstreamSaw\"")) {
-        JsonObject saw = new JsonObject(line).getJsonObject("upstreamSaw");
-        if (uri.equals(saw.getString("uri"))) {
-          found = saw;
-        }
-      }
-    }
-    assertThat(found).as("the upstream saw " + uri + "\n" + pod.log("upstream.log")).isNotNull();
-    return found;
-  }
-
-  private static List<String> headerValues(JsonObject saw, String name) {
-    return saw.getJsonArray("headers").stream().map(JsonArray.class::cast).filter(h -> h.getString(0).equals(name))
-        .map(h -> h.getString(1)).toList();
   }
 }

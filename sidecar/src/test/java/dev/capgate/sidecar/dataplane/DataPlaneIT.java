@@ -1,7 +1,13 @@
 package dev.capgate.sidecar.dataplane;
 
+import static dev.capgate.api.v1alpha1.HttpMethod.GET;
+import static dev.capgate.api.v1alpha1.HttpMethod.HEAD;
+import static dev.capgate.api.v1alpha1.HttpMethod.POST;
 import static dev.capgate.sidecar.dataplane.AgentCurl.body;
 import static dev.capgate.sidecar.dataplane.AgentCurl.status;
+import static dev.capgate.sidecar.dataplane.SessionSpecs.bearer;
+import static dev.capgate.sidecar.dataplane.SessionSpecs.header;
+import static dev.capgate.sidecar.dataplane.SessionSpecs.rule;
 import static dev.capgate.sidecar.dataplane.UpstreamLog.headerValues;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -13,7 +19,7 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -30,6 +36,8 @@ class DataPlaneIT {
   private static final String SECRET = "ghp_" + HexFormat.of().formatHex(SecureRandom.getSeed(12));
   private static final String SECOND_SECRET = "tk_" + HexFormat.of().formatHex(SecureRandom.getSeed(12));
   private static final String USER = "alice@example.com";
+  /** Closed by JUnit after the last test, whichever test failed. */
+  @AutoClose
   private static PodNetns pod;
   private static String ca;
 
@@ -49,58 +57,19 @@ class DataPlaneIT {
   }
 
   static String session(String mount) {
-    return """
-        apiVersion: capgate.dev/v1alpha1
-        kind: AgentSession
-        metadata: {name: fix-issue-42, namespace: agents}
-        spec:
-          user: %s
-          agent: coding-agent
-          vault: {role: capgate-agent}
-          credentials:
-            - name: github
-              vault: {path: "%s/data/github/{{user}}", field: token}
-              inject: {type: bearer}
-            - name: missing
-              vault: {path: "%s/data/nothing/here", field: token}
-              inject: {type: header, header: X-Api-Key}
-            - name: tenant
-              vault: {path: "%s/data/tenant", field: key}
-              inject: {type: header, header: X-Tenant-Key, template: "key={{value}}"}
-          egress:
-            - name: two-credentials
-              hosts: [api.github.test]
-              methods: [GET]
-              paths: ["/both/**"]
-              credentials: [github, tenant]
-            - name: github-api
-              hosts: [api.github.test]
-              methods: [GET, HEAD, POST]
-              paths: ["/repos/acme/repo-a", "/repos/acme/repo-a/**"]
-              credential: github
-            - name: vaultless
-              hosts: [api.github.test]
-              paths: ["/vaultless/**"]
-              credential: missing
-            - name: packages
-              hosts: [pypi.test]
-              tls: passthrough
-            - name: plain-http
-              hosts: [plain.test]
-              ports: [80]
-              methods: [GET]
-              paths: ["/allowed/**"]
-            - name: raw-tcp
-              cidrs: [198.18.0.2/32]
-              ports: [9000]
-        """.formatted(USER, mount, mount, mount);
-  }
-
-  @AfterAll
-  static void stopPod() {
-    if (pod != null) {
-      pod.close();
-    }
+    return SessionSpecs.session("fix-issue-42").user(USER)
+        .credential(bearer("github", mount + "/data/github/{{user}}", "token"))
+        .credential(header("missing", mount + "/data/nothing/here", "token", "X-Api-Key", null))
+        .credential(header("tenant", mount + "/data/tenant", "key", "X-Tenant-Key", "key={{value}}"))
+        .egress(
+            rule("two-credentials").hosts("api.github.test").methods(GET).paths("/both/**").credentials("github", "tenant"),
+            rule("github-api").hosts("api.github.test").methods(GET, HEAD, POST)
+                .paths("/repos/acme/repo-a", "/repos/acme/repo-a/**").credential("github"),
+            rule("vaultless").hosts("api.github.test").paths("/vaultless/**").credential("missing"),
+            rule("packages").hosts("pypi.test").passthrough(),
+            rule("plain-http").hosts("plain.test").ports(80).methods(GET).paths("/allowed/**"),
+            rule("raw-tcp").cidrs("198.18.0.2/32").ports(9000))
+        .yaml();
   }
 
   // ------------------------------------------------------------------ allowed traffic

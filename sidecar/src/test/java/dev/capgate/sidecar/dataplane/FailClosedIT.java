@@ -6,12 +6,14 @@ import dev.capgate.sidecar.netns.Command;
 import dev.capgate.sidecar.netns.PodNetns;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Invariant 4: a sidecar whose session cannot be enforced denies everything, and says why. */
 class FailClosedIT {
+  /** Closed by JUnit after the last test, whichever test failed. */
+  @AutoClose
   private static PodNetns pod;
 
   @BeforeAll
@@ -30,13 +32,6 @@ class FailClosedIT {
               credential: undeclared
         """;
     pod.startSidecar(invalid, null, List.of(), "/healthz", "ok");
-  }
-
-  @AfterAll
-  static void stopPod() {
-    if (pod != null) {
-      pod.close();
-    }
   }
 
   @Test

@@ -2,13 +2,14 @@ package dev.capgate.sidecar.dataplane;
 
 import static dev.capgate.sidecar.dataplane.AgentCurl.body;
 import static dev.capgate.sidecar.dataplane.AgentCurl.status;
+import static dev.capgate.sidecar.dataplane.SessionSpecs.rule;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.capgate.sidecar.netns.Command;
 import dev.capgate.sidecar.netns.PodNetns;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -19,6 +20,8 @@ import org.junit.jupiter.api.Test;
  * {@code tls: passthrough} as the way out, and passthrough is shown to work for the mTLS host.
  */
 class HardHostsIT {
+  /** Closed by JUnit after the last test, whichever test failed. */
+  @AutoClose
   private static PodNetns pod;
   private static String ca;
 
@@ -27,32 +30,14 @@ class HardHostsIT {
     pod = PodNetns.create("HardHostsIT");
     pod.runInit().requireSuccess();
     pod.startUpstreams(null);
-    pod.startSidecar("""
-        spec:
-          user: alice@example.com
-          agent: coding-agent
-          egress:
-            - name: private-ca-host
-              hosts: [selfsigned.test]
-              ports: [8444]
-            - name: mtls-intercepted
-              hosts: [mtls.test]
-              ports: [8445]
-            - name: mtls-passthrough
-              hosts: [mtls-pass.test]
-              ports: [8445]
-              tls: passthrough
-            - name: github-api
-              hosts: [api.github.test]
-        """, null, List.of());
+    pod.startSidecar(SessionSpecs.specOnly()
+        .egress(
+            rule("private-ca-host").hosts("selfsigned.test").ports(8444),
+            rule("mtls-intercepted").hosts("mtls.test").ports(8445),
+            rule("mtls-passthrough").hosts("mtls-pass.test").ports(8445).passthrough(),
+            rule("github-api").hosts("api.github.test"))
+        .yaml(), null, List.of());
     ca = pod.podCaCert().toString();
-  }
-
-  @AfterAll
-  static void stopPod() {
-    if (pod != null) {
-      pod.close();
-    }
   }
 
   @Test

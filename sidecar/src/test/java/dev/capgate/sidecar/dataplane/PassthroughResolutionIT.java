@@ -1,6 +1,7 @@
 package dev.capgate.sidecar.dataplane;
 
 import static dev.capgate.sidecar.dataplane.AgentCurl.status;
+import static dev.capgate.sidecar.dataplane.SessionSpecs.rule;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.capgate.sidecar.netns.Command;
@@ -11,7 +12,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -37,6 +38,8 @@ class PassthroughResolutionIT {
           c.close()
       """.formatted(CANARY, CANARY_PORT);
 
+  /** Closed by JUnit after the last test, whichever test failed. */
+  @AutoClose
   private static PodNetns pod;
 
   @BeforeAll
@@ -55,27 +58,12 @@ class PassthroughResolutionIT {
     // spec's hostAliases entry below.
     pod.writePodHosts("127.0.0.1 localhost\n::1 localhost\n" + CANARY + " pypi.test\n"
         + UpstreamServers.V6 + " plain.test\n");
-    pod.startSidecar("""
-        spec:
-          user: alice@example.com
-          agent: coding-agent
-          egress:
-            - name: packages
-              hosts: [pypi.test]
-              tls: passthrough
-            - name: aliased
-              hosts: [plain.test]
-              ports: [443]
-              tls: passthrough
-        """, null, List.of("--host-aliases",
+    pod.startSidecar(SessionSpecs.specOnly()
+        .egress(
+            rule("packages").hosts("pypi.test").passthrough(),
+            rule("aliased").hosts("plain.test").ports(443).passthrough())
+        .yaml(), null, List.of("--host-aliases",
         "[{\"ip\":\"" + UpstreamServers.V6 + "\",\"hostnames\":[\"plain.test\"]}]"));
-  }
-
-  @AfterAll
-  static void stopPod() {
-    if (pod != null) {
-      pod.close();
-    }
   }
 
   @Test

@@ -1,7 +1,13 @@
 package dev.capgate.sidecar.dataplane;
 
+import static dev.capgate.api.v1alpha1.HttpMethod.GET;
+import static dev.capgate.api.v1alpha1.HttpMethod.POST;
 import static dev.capgate.sidecar.dataplane.AgentCurl.body;
 import static dev.capgate.sidecar.dataplane.AgentCurl.status;
+import static dev.capgate.sidecar.dataplane.SessionSpecs.bearer;
+import static dev.capgate.sidecar.dataplane.SessionSpecs.header;
+import static dev.capgate.sidecar.dataplane.SessionSpecs.rule;
+import static dev.capgate.sidecar.dataplane.SessionSpecs.withPlaceholder;
 import static dev.capgate.sidecar.dataplane.UpstreamLog.headerValues;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -18,7 +24,7 @@ import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -41,6 +47,8 @@ class PlaceholderIT {
   private static final String KEY_PH = placeholder("apikey");
   /** What the webhook puts in every agent container. */
   private static final Map<String, String> AGENT_ENV = Map.of("GH_TOKEN", GH_PH, "API_KEY", KEY_PH);
+  /** Closed by JUnit after the last test, whichever test failed. */
+  @AutoClose
   private static PodNetns pod;
   private static String ca;
 
@@ -68,47 +76,16 @@ class PlaceholderIT {
     // As the operator writes it into the pod's CA Secret (sidecar only).
     Path placeholders = pod.writeSidecarFile("placeholders.json",
         new JsonObject().put("github", GH_PH).put("apikey", KEY_PH).encode());
-    pod.startSidecar("""
-        apiVersion: capgate.dev/v1alpha1
-        kind: AgentSession
-        metadata: {name: placeholders, namespace: agents}
-        spec:
-          user: alice@example.com
-          agent: coding-agent
-          vault: {role: capgate-agent}
-          credentials:
-            - name: github
-              vault: {path: "%s/data/github", field: token}
-              inject: {type: bearer}
-              placeholder: {env: GH_TOKEN}
-            - name: apikey
-              vault: {path: "%s/data/apikey", field: key}
-              inject: {type: header, header: X-Api-Key}
-              placeholder: {env: API_KEY}
-          egress:
-            - name: github-api
-              hosts: [api.github.test]
-              methods: [GET, POST]
-              paths: ["/repos/acme/**"]
-              credential: github
-            - name: keyed-api
-              hosts: [api.github.test]
-              paths: ["/v1/**"]
-              credential: apikey
-            - name: open-web
-              hosts: [evil.test]
-            - name: packages
-              hosts: ["*.pypi.test"]
-              tls: passthrough
-        """.formatted(mount, mount), token, List.of("--placeholders-file", placeholders.toString()));
+    pod.startSidecar(SessionSpecs.session("placeholders")
+        .credential(withPlaceholder(bearer("github", mount + "/data/github", "token"), "GH_TOKEN"))
+        .credential(withPlaceholder(header("apikey", mount + "/data/apikey", "key", "X-Api-Key", null), "API_KEY"))
+        .egress(
+            rule("github-api").hosts("api.github.test").methods(GET, POST).paths("/repos/acme/**").credential("github"),
+            rule("keyed-api").hosts("api.github.test").paths("/v1/**").credential("apikey"),
+            rule("open-web").hosts("evil.test"),
+            rule("packages").hosts("*.pypi.test").passthrough())
+        .yaml(), token, List.of("--placeholders-file", placeholders.toString()));
     ca = pod.podCaCert().toString();
-  }
-
-  @AfterAll
-  static void stopPod() {
-    if (pod != null) {
-      pod.close();
-    }
   }
 
   // ------------------------------------------------------------------ swapped on the credential's routes

@@ -1,7 +1,11 @@
 package dev.capgate.sidecar.dataplane;
 
+import static dev.capgate.api.v1alpha1.HttpMethod.GET;
+import static dev.capgate.api.v1alpha1.HttpMethod.POST;
 import static dev.capgate.sidecar.dataplane.AgentCurl.body;
 import static dev.capgate.sidecar.dataplane.AgentCurl.status;
+import static dev.capgate.sidecar.dataplane.SessionSpecs.bearer;
+import static dev.capgate.sidecar.dataplane.SessionSpecs.rule;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.capgate.sidecar.netns.Command;
@@ -13,7 +17,7 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -26,6 +30,8 @@ import org.junit.jupiter.api.Test;
 class RequestFieldsIT {
   private static final String SECRET = "ghp_" + HexFormat.of().formatHex(SecureRandom.getSeed(12));
   private static final String USER = "alice@example.com";
+  /** Closed by JUnit after the last test, whichever test failed. */
+  @AutoClose
   private static PodNetns pod;
   private static String ca;
 
@@ -38,39 +44,13 @@ class RequestFieldsIT {
     pod = PodNetns.create("RequestFieldsIT");
     assertThat(pod.runInit().requireSuccess().exitCode()).isZero();
     pod.startUpstreams(vault.address());
-    pod.startSidecar("""
-        apiVersion: capgate.dev/v1alpha1
-        kind: AgentSession
-        metadata: {name: request-fields, namespace: agents}
-        spec:
-          user: %s
-          agent: coding-agent
-          vault: {role: capgate-agent}
-          credentials:
-            - name: github
-              vault: {path: "%s/data/github/{{user}}", field: token}
-              inject: {type: bearer}
-          egress:
-            - name: github-api
-              hosts: [api.github.test]
-              methods: [GET, POST]
-              paths: ["/repos/**"]
-              credential: github
-            - name: raw-recorder
-              hosts: [api.github.test]
-              ports: [8446]
-              methods: [POST]
-              paths: ["/upload/**"]
-              credential: github
-        """.formatted(USER, mount), token, List.of());
+    pod.startSidecar(SessionSpecs.session("request-fields").user(USER)
+        .credential(bearer("github", mount + "/data/github/{{user}}", "token"))
+        .egress(
+            rule("github-api").hosts("api.github.test").methods(GET, POST).paths("/repos/**").credential("github"),
+            rule("raw-recorder").hosts("api.github.test").ports(8446).methods(POST).paths("/upload/**").credential("github"))
+        .yaml(), token, List.of());
     ca = pod.podCaCert().toString();
-  }
-
-  @AfterAll
-  static void stopPod() {
-    if (pod != null) {
-      pod.close();
-    }
   }
 
   // ------------------------------------------------------------------ trailers

@@ -1,7 +1,10 @@
 package dev.capgate.sidecar.dataplane;
 
+import static dev.capgate.api.v1alpha1.HttpMethod.GET;
 import static dev.capgate.sidecar.dataplane.AgentCurl.body;
 import static dev.capgate.sidecar.dataplane.AgentCurl.status;
+import static dev.capgate.sidecar.dataplane.SessionSpecs.bearer;
+import static dev.capgate.sidecar.dataplane.SessionSpecs.rule;
 import static dev.capgate.sidecar.dataplane.UpstreamLog.headerValues;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -17,7 +20,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -35,6 +38,8 @@ class ResponseScrubbingIT {
   /** With the characters URL and JSON encoders rewrite, so that each form differs from the value. */
   private static final String SECRET = "ghp_" + HexFormat.of().formatHex(SecureRandom.getSeed(12)) + "/Ab+Cd=e";
   private static final String USER = "alice@example.com";
+  /** Closed by JUnit after the last test, whichever test failed. */
+  @AutoClose
   private static PodNetns pod;
   private static String ca;
 
@@ -47,37 +52,13 @@ class ResponseScrubbingIT {
     pod = PodNetns.create("ResponseScrubbingIT");
     assertThat(pod.runInit().requireSuccess().exitCode()).isZero();
     pod.startUpstreams(vault.address());
-    pod.startSidecar("""
-        apiVersion: capgate.dev/v1alpha1
-        kind: AgentSession
-        metadata: {name: scrubbing, namespace: agents}
-        spec:
-          user: %s
-          agent: coding-agent
-          vault: {role: capgate-agent}
-          credentials:
-            - name: github
-              vault: {path: "%s/data/github/{{user}}", field: token}
-              inject: {type: bearer}
-          egress:
-            - name: echo-with-credential
-              hosts: [api.github.test]
-              methods: [GET]
-              paths: ["/inject/**"]
-              credential: github
-            - name: public
-              hosts: [api.github.test]
-              methods: [GET]
-              paths: ["/public/**"]
-        """.formatted(USER, mount), token, List.of());
+    pod.startSidecar(SessionSpecs.session("scrubbing").user(USER)
+        .credential(bearer("github", mount + "/data/github/{{user}}", "token"))
+        .egress(
+            rule("echo-with-credential").hosts("api.github.test").methods(GET).paths("/inject/**").credential("github"),
+            rule("public").hosts("api.github.test").methods(GET).paths("/public/**"))
+        .yaml(), token, List.of());
     ca = pod.podCaCert().toString();
-  }
-
-  @AfterAll
-  static void stopPod() {
-    if (pod != null) {
-      pod.close();
-    }
   }
 
   @Test

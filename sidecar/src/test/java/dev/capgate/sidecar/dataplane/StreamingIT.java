@@ -1,5 +1,9 @@
 package dev.capgate.sidecar.dataplane;
 
+import static dev.capgate.api.v1alpha1.HttpMethod.GET;
+import static dev.capgate.api.v1alpha1.HttpMethod.POST;
+import static dev.capgate.sidecar.dataplane.SessionSpecs.bearer;
+import static dev.capgate.sidecar.dataplane.SessionSpecs.rule;
 import static dev.capgate.sidecar.dataplane.UpstreamLog.headerValues;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -16,7 +20,7 @@ import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -34,6 +38,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 class StreamingIT {
   private static final String SECRET = "ghp_" + HexFormat.of().formatHex(SecureRandom.getSeed(12));
   private static final long GIB = 1L << 30;
+  /** Closed by JUnit after the last test, whichever test failed. */
+  @AutoClose
   private static PodNetns pod;
   private static Process sidecar;
   private static String ca;
@@ -49,33 +55,12 @@ class StreamingIT {
     pod.startUpstreams(vault.address());
     // Paranoid leak tracking records every buffer access: unaffordable for a gibibyte. The heap stays at 96 MiB.
     pod.sidecarLeakDetection("disabled");
-    sidecar = pod.startSidecar("""
-        apiVersion: capgate.dev/v1alpha1
-        kind: AgentSession
-        metadata: {name: streaming, namespace: agents}
-        spec:
-          user: alice@example.com
-          agent: coding-agent
-          vault: {role: capgate-agent}
-          credentials:
-            - name: github
-              vault: {path: "%s/data/github", field: token}
-              inject: {type: bearer}
-          egress:
-            - name: github-api
-              hosts: [api.github.test]
-              methods: [GET, POST]
-              paths: ["/repos/acme/repo-a/**"]
-              credential: github
-        """.formatted(mount), token, List.of());
+    sidecar = pod.startSidecar(SessionSpecs.session("streaming")
+        .credential(bearer("github", mount + "/data/github", "token"))
+        .egress(rule("github-api").hosts("api.github.test").methods(GET, POST).paths("/repos/acme/repo-a/**")
+            .credential("github"))
+        .yaml(), token, List.of());
     ca = pod.podCaCert().toString();
-  }
-
-  @AfterAll
-  static void stopPod() {
-    if (pod != null) {
-      pod.close();
-    }
   }
 
   @Test

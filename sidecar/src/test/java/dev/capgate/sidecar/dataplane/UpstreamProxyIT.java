@@ -1,7 +1,10 @@
 package dev.capgate.sidecar.dataplane;
 
+import static dev.capgate.api.v1alpha1.HttpMethod.GET;
 import static dev.capgate.sidecar.dataplane.AgentCurl.body;
 import static dev.capgate.sidecar.dataplane.AgentCurl.status;
+import static dev.capgate.sidecar.dataplane.SessionSpecs.bearer;
+import static dev.capgate.sidecar.dataplane.SessionSpecs.rule;
 import static dev.capgate.sidecar.dataplane.UpstreamLog.headerValues;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -16,7 +19,7 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -33,6 +36,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class UpstreamProxyIT {
   private static final String SECRET = "ghp_" + HexFormat.of().formatHex(SecureRandom.getSeed(12));
+  /** Closed by JUnit after the last test, whichever test failed. */
+  @AutoClose
   private static PodNetns pod;
   private static String ca;
 
@@ -50,38 +55,16 @@ class UpstreamProxyIT {
         "-j", "REJECT", "--reject-with", "tcp-reset").requireSuccess();
     pod.startUpstreams(vault.address());
     Path auth = pod.writeSidecarFile("proxy-auth", ConnectProxy.USER + ":" + ConnectProxy.PASSWORD);
-    pod.startSidecar("""
-        spec:
-          user: alice@example.com
-          agent: coding-agent
-          vault: {role: capgate-agent}
-          credentials:
-            - name: github
-              vault: {path: "%s/data/github", field: token}
-              inject: {type: bearer}
-          egress:
-            - name: github-api
-              hosts: [api.github.test]
-              ports: [443, 8443]
-              methods: [GET]
-              paths: ["/repos/acme/repo-a/**"]
-              credential: github
-            - name: packages
-              hosts: [pypi.test]
-              tls: passthrough
-            - name: raw-tcp
-              cidrs: [198.18.0.2/32]
-              ports: [9000]
-        """.formatted(mount), token, List.of("--upstream-proxy", UpstreamServers.V4 + ":" + ConnectProxy.PORT,
+    pod.startSidecar(SessionSpecs.specOnly()
+        .credential(bearer("github", mount + "/data/github", "token"))
+        .egress(
+            rule("github-api").hosts("api.github.test").ports(443, 8443).methods(GET).paths("/repos/acme/repo-a/**")
+                .credential("github"),
+            rule("packages").hosts("pypi.test").passthrough(),
+            rule("raw-tcp").cidrs("198.18.0.2/32").ports(9000))
+        .yaml(), token, List.of("--upstream-proxy", UpstreamServers.V4 + ":" + ConnectProxy.PORT,
         "--upstream-proxy-auth-file", auth.toString()));
     ca = pod.podCaCert().toString();
-  }
-
-  @AfterAll
-  static void stopPod() {
-    if (pod != null) {
-      pod.close();
-    }
   }
 
   @Test

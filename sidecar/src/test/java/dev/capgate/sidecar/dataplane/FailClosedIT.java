@@ -18,9 +18,7 @@ class FailClosedIT {
 
   @BeforeAll
   static void startPodWithAnInvalidSession() {
-    pod = PodNetns.create("FailClosedIT");
-    pod.runInit().requireSuccess();
-    pod.startUpstreams(null);
+    pod = DataPlanePod.start("FailClosedIT", null);
     // The rule names a credential the session does not declare: not enforceable as written.
     String invalid = """
         spec:

@@ -27,9 +27,7 @@ class HardHostsIT {
 
   @BeforeAll
   static void startPod() {
-    pod = PodNetns.create("HardHostsIT");
-    pod.runInit().requireSuccess();
-    pod.startUpstreams(null);
+    pod = DataPlanePod.start("HardHostsIT", null);
     pod.startSidecar(SessionSpecs.specOnly()
         .egress(
             rule("private-ca-host").hosts("selfsigned.test").ports(8444),

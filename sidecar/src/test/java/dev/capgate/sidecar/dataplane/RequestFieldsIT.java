@@ -41,9 +41,7 @@ class RequestFieldsIT {
         .put("github/" + USER, "token", SECRET);
     String mount = vault.mount();
     String token = vault.readerToken();
-    pod = PodNetns.create("RequestFieldsIT");
-    assertThat(pod.runInit().requireSuccess().exitCode()).isZero();
-    pod.startUpstreams(vault.address());
+    pod = DataPlanePod.start("RequestFieldsIT", vault.address());
     pod.startSidecar(SessionSpecs.session("request-fields").user(USER)
         .credential(bearer("github", mount + "/data/github/{{user}}", "token"))
         .egress(

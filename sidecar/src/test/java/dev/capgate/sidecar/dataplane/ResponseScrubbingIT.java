@@ -13,8 +13,6 @@ import dev.capgate.sidecar.netns.PodNetns;
 import io.vertx.core.json.JsonObject;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -49,9 +47,7 @@ class ResponseScrubbingIT {
         .put("github/" + USER, "token", SECRET);
     String mount = vault.mount();
     String token = vault.readerToken();
-    pod = PodNetns.create("ResponseScrubbingIT");
-    assertThat(pod.runInit().requireSuccess().exitCode()).isZero();
-    pod.startUpstreams(vault.address());
+    pod = DataPlanePod.start("ResponseScrubbingIT", vault.address());
     pod.startSidecar(SessionSpecs.session("scrubbing").user(USER)
         .credential(bearer("github", mount + "/data/github/{{user}}", "token"))
         .egress(
@@ -146,14 +142,7 @@ class ResponseScrubbingIT {
   @Test
   @Order(99)
   void no_log_line_of_the_run_contains_the_secret() throws Exception {
-    for (Path log : pod.logFiles()) {
-      if (!log.getFileName().toString().equals("upstream.log")) {
-        String text = Files.readString(log);
-        for (String form : forms()) {
-          assertThat(text).as(log + " holds " + form).doesNotContain(form);
-        }
-      }
-    }
+    PodLogs.assertNoneHolds(pod, forms());
   }
 
   // ------------------------------------------------------------------ helpers

@@ -2,8 +2,10 @@ package dev.capgate.sidecar.dataplane;
 
 import dev.capgate.sidecar.netns.Command;
 import dev.capgate.sidecar.netns.PodNetns;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * curl as the agent (uid 1000) with the flags every data-plane test uses: silent, at most 15
@@ -18,6 +20,11 @@ final class AgentCurl {
     List<String> command = new ArrayList<>(List.of("curl", "-s", "-m", "15", "-w", "\n%{http_code}"));
     command.addAll(List.of(args));
     return pod.asAgent(command.toArray(String[]::new));
+  }
+
+  /** {@link #run} through {@code sh -c}, so that {@code $VARIABLES} in {@code args} expand from {@code env}. */
+  static Command.Result inShell(PodNetns pod, Map<String, String> env, String args) {
+    return pod.asAgent(env, Duration.ofSeconds(30), "sh", "-c", "curl -s -m 15 -w '\\n%{http_code}' " + args);
   }
 
   /** {@link #run} trusting {@code caFile} (usually the pod CA the sidecar mints leaves from). */

@@ -46,19 +46,17 @@ class DataPlaneIT {
     VaultKv vault = new VaultKv()
         .put("github/" + USER, "token", SECRET)
         .put("tenant", "key", SECOND_SECRET);
-    String mount = vault.mount();
-    String token = vault.readerToken();
 
     pod = DataPlanePod.start("DataPlaneIT", vault.address());
-    pod.startSidecar(session(mount), token, List.of());
+    pod.startSidecar(session(vault), vault.readerToken(), List.of());
     ca = pod.podCaCert().toString();
   }
 
-  static String session(String mount) {
+  static String session(VaultKv vault) {
     return SessionSpecs.session("fix-issue-42").user(USER)
-        .credential(bearer("github", mount + "/data/github/{{user}}", "token"))
-        .credential(header("missing", mount + "/data/nothing/here", "token", "X-Api-Key", null))
-        .credential(header("tenant", mount + "/data/tenant", "key", "X-Tenant-Key", "key={{value}}"))
+        .credential(bearer("github", vault.path("github/{{user}}"), "token"))
+        .credential(header("missing", vault.path("nothing/here"), "token", "X-Api-Key", null))
+        .credential(header("tenant", vault.path("tenant"), "key", "X-Tenant-Key", "key={{value}}"))
         .egress(
             rule("two-credentials").hosts("api.github.test").methods(GET).paths("/both/**").credentials("github", "tenant"),
             rule("github-api").hosts("api.github.test").methods(GET, HEAD, POST)

@@ -66,22 +66,20 @@ class PlaceholderIT {
     VaultKv vault = new VaultKv()
         .put("github", "token", REAL_GH)
         .put("apikey", "key", REAL_KEY);
-    String mount = vault.mount();
-    String token = vault.readerToken();
 
     pod = DataPlanePod.start("PlaceholderIT", vault.address());
     // As the operator writes it into the pod's CA Secret (sidecar only).
     Path placeholders = pod.writeSidecarFile("placeholders.json",
         new JsonObject().put("github", GH_PH).put("apikey", KEY_PH).encode());
     pod.startSidecar(SessionSpecs.session("placeholders")
-        .credential(withPlaceholder(bearer("github", mount + "/data/github", "token"), "GH_TOKEN"))
-        .credential(withPlaceholder(header("apikey", mount + "/data/apikey", "key", "X-Api-Key", null), "API_KEY"))
+        .credential(withPlaceholder(bearer("github", vault.path("github"), "token"), "GH_TOKEN"))
+        .credential(withPlaceholder(header("apikey", vault.path("apikey"), "key", "X-Api-Key", null), "API_KEY"))
         .egress(
             rule("github-api").hosts("api.github.test").methods(GET, POST).paths("/repos/acme/**").credential("github"),
             rule("keyed-api").hosts("api.github.test").paths("/v1/**").credential("apikey"),
             rule("open-web").hosts("evil.test"),
             rule("packages").hosts("*.pypi.test").passthrough())
-        .yaml(), token, List.of("--placeholders-file", placeholders.toString()));
+        .yaml(), vault.readerToken(), List.of("--placeholders-file", placeholders.toString()));
     ca = pod.podCaCert().toString();
   }
 

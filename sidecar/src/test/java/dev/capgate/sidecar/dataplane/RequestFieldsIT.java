@@ -37,17 +37,14 @@ class RequestFieldsIT {
 
   @BeforeAll
   static void startPod() {
-    VaultKv vault = new VaultKv()
-        .put("github/" + USER, "token", SECRET);
-    String mount = vault.mount();
-    String token = vault.readerToken();
+    VaultKv vault = new VaultKv().put("github/" + USER, "token", SECRET);
     pod = DataPlanePod.start("RequestFieldsIT", vault.address());
     pod.startSidecar(SessionSpecs.session("request-fields").user(USER)
-        .credential(bearer("github", mount + "/data/github/{{user}}", "token"))
+        .credential(bearer("github", vault.path("github/{{user}}"), "token"))
         .egress(
             rule("github-api").hosts("api.github.test").methods(GET, POST).paths("/repos/**").credential("github"),
             rule("raw-recorder").hosts("api.github.test").ports(8446).methods(POST).paths("/upload/**").credential("github"))
-        .yaml(), token, List.of());
+        .yaml(), vault.readerToken(), List.of());
     ca = pod.podCaCert().toString();
   }
 

@@ -43,17 +43,14 @@ class ResponseScrubbingIT {
 
   @BeforeAll
   static void startPod() {
-    VaultKv vault = new VaultKv()
-        .put("github/" + USER, "token", SECRET);
-    String mount = vault.mount();
-    String token = vault.readerToken();
+    VaultKv vault = new VaultKv().put("github/" + USER, "token", SECRET);
     pod = DataPlanePod.start("ResponseScrubbingIT", vault.address());
     pod.startSidecar(SessionSpecs.session("scrubbing").user(USER)
-        .credential(bearer("github", mount + "/data/github/{{user}}", "token"))
+        .credential(bearer("github", vault.path("github/{{user}}"), "token"))
         .egress(
             rule("echo-with-credential").hosts("api.github.test").methods(GET).paths("/inject/**").credential("github"),
             rule("public").hosts("api.github.test").methods(GET).paths("/public/**"))
-        .yaml(), token, List.of());
+        .yaml(), vault.readerToken(), List.of());
     ca = pod.podCaCert().toString();
   }
 

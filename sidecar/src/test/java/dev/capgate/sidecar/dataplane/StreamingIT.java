@@ -46,18 +46,15 @@ class StreamingIT {
 
   @BeforeAll
   static void startPod() {
-    VaultKv vault = new VaultKv()
-        .put("github", "token", SECRET);
-    String mount = vault.mount();
-    String token = vault.readerToken();
+    VaultKv vault = new VaultKv().put("github", "token", SECRET);
     pod = DataPlanePod.start("StreamingIT", vault.address());
     // Paranoid leak tracking records every buffer access: unaffordable for a gibibyte. The heap stays at 96 MiB.
     pod.sidecarLeakDetection("disabled");
     sidecar = pod.startSidecar(SessionSpecs.session("streaming")
-        .credential(bearer("github", mount + "/data/github", "token"))
+        .credential(bearer("github", vault.path("github"), "token"))
         .egress(rule("github-api").hosts("api.github.test").methods(GET, POST).paths("/repos/acme/repo-a/**")
             .credential("github"))
-        .yaml(), token, List.of());
+        .yaml(), vault.readerToken(), List.of());
     ca = pod.podCaCert().toString();
   }
 

@@ -42,10 +42,7 @@ class UpstreamProxyIT {
 
   @BeforeAll
   static void startPod() {
-    VaultKv vault = new VaultKv()
-        .put("github", "token", SECRET);
-    String mount = vault.mount();
-    String token = vault.readerToken();
+    VaultKv vault = new VaultKv().put("github", "token", SECRET);
     pod = PodNetns.create("UpstreamProxyIT");
     pod.runInit().requireSuccess();
     // The corporate network: the sidecar (uid 1337) may reach the upstreams only through the proxy.
@@ -55,13 +52,13 @@ class UpstreamProxyIT {
     pod.startUpstreams(vault.address());
     Path auth = pod.writeSidecarFile("proxy-auth", ConnectProxy.USER + ":" + ConnectProxy.PASSWORD);
     pod.startSidecar(SessionSpecs.specOnly()
-        .credential(bearer("github", mount + "/data/github", "token"))
+        .credential(bearer("github", vault.path("github"), "token"))
         .egress(
             rule("github-api").hosts("api.github.test").ports(443, 8443).methods(GET).paths("/repos/acme/repo-a/**")
                 .credential("github"),
             rule("packages").hosts("pypi.test").passthrough(),
             rule("raw-tcp").cidrs("198.18.0.2/32").ports(9000))
-        .yaml(), token, List.of("--upstream-proxy", UpstreamServers.V4 + ":" + ConnectProxy.PORT,
+        .yaml(), vault.readerToken(), List.of("--upstream-proxy", UpstreamServers.V4 + ":" + ConnectProxy.PORT,
         "--upstream-proxy-auth-file", auth.toString()));
     ca = pod.podCaCert().toString();
   }

@@ -12,8 +12,9 @@ final class VaultKv {
   private final OpenBaoServer bao = OpenBaoServer.shared();
   private final String mount = bao.newKvMount();
 
-  String mount() {
-    return mount;
+  /** The API path of secret {@code name} in this mount, as a credential's vault.path names it. */
+  String path(String name) {
+    return mount + "/data/" + name;
   }
 
   /** The address the test upstreams forward Vault traffic to. */
@@ -21,9 +22,9 @@ final class VaultKv {
     return bao.address();
   }
 
-  /** Writes {@code field: value} at {@code <mount>/data/<path>}. */
-  VaultKv put(String path, String field, String value) {
-    bao.request("POST", mount + "/data/" + path,
+  /** Writes {@code field: value} into secret {@code name}. */
+  VaultKv put(String name, String field, String value) {
+    bao.request("POST", path(name),
         new JsonObject().put("data", new JsonObject().put(field, value)).encode());
     return this;
   }

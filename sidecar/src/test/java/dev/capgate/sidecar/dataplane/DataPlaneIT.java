@@ -1,18 +1,25 @@
 package dev.capgate.sidecar.dataplane;
 
+import static dev.capgate.api.v1alpha1.HttpMethod.GET;
+import static dev.capgate.api.v1alpha1.HttpMethod.HEAD;
+import static dev.capgate.api.v1alpha1.HttpMethod.POST;
+import static dev.capgate.sidecar.dataplane.AgentCurl.body;
+import static dev.capgate.sidecar.dataplane.AgentCurl.status;
+import static dev.capgate.sidecar.dataplane.SessionSpecs.bearer;
+import static dev.capgate.sidecar.dataplane.SessionSpecs.header;
+import static dev.capgate.sidecar.dataplane.SessionSpecs.rule;
+import static dev.capgate.sidecar.dataplane.UpstreamLog.headerValues;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.capgate.sidecar.netns.Command;
 import dev.capgate.sidecar.netns.PodNetns;
-import dev.capgate.testkit.OpenBaoServer;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -29,83 +36,36 @@ class DataPlaneIT {
   private static final String SECRET = "ghp_" + HexFormat.of().formatHex(SecureRandom.getSeed(12));
   private static final String SECOND_SECRET = "tk_" + HexFormat.of().formatHex(SecureRandom.getSeed(12));
   private static final String USER = "alice@example.com";
+  /** Closed by JUnit after the last test, whichever test failed. */
+  @AutoClose
   private static PodNetns pod;
   private static String ca;
 
   @BeforeAll
   static void startPod() {
-    OpenBaoServer bao = OpenBaoServer.shared();
-    String mount = bao.newKvMount();
-    bao.request("POST", mount + "/data/github/" + USER,
-        new JsonObject().put("data", new JsonObject().put("token", SECRET)).encode());
-    bao.request("POST", mount + "/data/tenant",
-        new JsonObject().put("data", new JsonObject().put("key", SECOND_SECRET)).encode());
-    bao.request("POST", "sys/policies/acl/capgate-sidecar-" + mount, new JsonObject().put("policy",
-        "path \"" + mount + "/data/*\" { capabilities = [\"read\"] }").encode());
-    String token = new JsonObject(bao.request("POST", "auth/token/create", new JsonObject()
-            .put("policies", new JsonArray().add("capgate-sidecar-" + mount)).put("ttl", "1h").encode()))
-        .getJsonObject("auth").getString("client_token");
+    VaultKv vault = new VaultKv()
+        .put("github/" + USER, "token", SECRET)
+        .put("tenant", "key", SECOND_SECRET);
 
-    pod = PodNetns.create("DataPlaneIT");
-    assertThat(pod.runInit().requireSuccess().exitCode()).isZero();
-    pod.startUpstreams(bao.address());
-    pod.startSidecar(session(mount), token, List.of());
+    pod = DataPlanePod.start("DataPlaneIT", vault.address());
+    pod.startSidecar(session(vault), vault.readerToken(), List.of());
     ca = pod.podCaCert().toString();
   }
 
-  static String session(String mount) {
-    return """
-        apiVersion: capgate.dev/v1alpha1
-        kind: AgentSession
-        metadata: {name: fix-issue-42, namespace: agents}
-        spec:
-          user: %s
-          agent: coding-agent
-          vault: {role: capgate-agent}
-          credentials:
-            - name: github
-              vault: {path: "%s/data/github/{{user}}", field: token}
-              inject: {type: bearer}
-            - name: missing
-              vault: {path: "%s/data/nothing/here", field: token}
-              inject: {type: header, header: X-Api-Key}
-            - name: tenant
-              vault: {path: "%s/data/tenant", field: key}
-              inject: {type: header, header: X-Tenant-Key, template: "key={{value}}"}
-          egress:
-            - name: two-credentials
-              hosts: [api.github.test]
-              methods: [GET]
-              paths: ["/both/**"]
-              credentials: [github, tenant]
-            - name: github-api
-              hosts: [api.github.test]
-              methods: [GET, HEAD, POST]
-              paths: ["/repos/acme/repo-a", "/repos/acme/repo-a/**"]
-              credential: github
-            - name: vaultless
-              hosts: [api.github.test]
-              paths: ["/vaultless/**"]
-              credential: missing
-            - name: packages
-              hosts: [pypi.test]
-              tls: passthrough
-            - name: plain-http
-              hosts: [plain.test]
-              ports: [80]
-              methods: [GET]
-              paths: ["/allowed/**"]
-            - name: raw-tcp
-              cidrs: [198.18.0.2/32]
-              ports: [9000]
-        """.formatted(USER, mount, mount, mount);
-  }
-
-  @AfterAll
-  static void stopPod() {
-    if (pod != null) {
-      pod.close();
-    }
+  static String session(VaultKv vault) {
+    return SessionSpecs.session("fix-issue-42").user(USER)
+        .credential(bearer("github", vault.path("github/{{user}}"), "token"))
+        .credential(header("missing", vault.path("nothing/here"), "token", "X-Api-Key", null))
+        .credential(header("tenant", vault.path("tenant"), "key", "X-Tenant-Key", "key={{value}}"))
+        .egress(
+            rule("two-credentials").hosts("api.github.test").methods(GET).paths("/both/**").credentials("github", "tenant"),
+            rule("github-api").hosts("api.github.test").methods(GET, HEAD, POST)
+                .paths("/repos/acme/repo-a", "/repos/acme/repo-a/**").credential("github"),
+            rule("vaultless").hosts("api.github.test").paths("/vaultless/**").credential("missing"),
+            rule("packages").hosts("pypi.test").passthrough(),
+            rule("plain-http").hosts("plain.test").ports(80).methods(GET).paths("/allowed/**"),
+            rule("raw-tcp").cidrs("198.18.0.2/32").ports(9000))
+        .yaml();
   }
 
   // ------------------------------------------------------------------ allowed traffic
@@ -115,7 +75,7 @@ class DataPlaneIT {
   void allowed_route_reaches_the_upstream_with_the_injected_credential() {
     Command.Result r = curl("https://api.github.test/repos/acme/repo-a/issues?state=open");
     assertThat(status(r)).as(r.all()).isEqualTo(200);
-    JsonObject saw = lastUpstreamRequest("/repos/acme/repo-a/issues?state=open");
+    JsonObject saw = UpstreamLog.lastRequest(pod, "/repos/acme/repo-a/issues?state=open");
     assertThat(headerValues(saw, "authorization")).containsExactly("Bearer " + SECRET);
     assertThat(headerValues(saw, "host")).containsExactly("api.github.test");
     // The echo carries the header back, but the agent reads it masked.
@@ -127,7 +87,7 @@ class DataPlaneIT {
   void a_rule_with_two_credentials_injects_both_and_masks_both() {
     Command.Result r = curl("-H", "X-Tenant-Key: agent-guess", "https://api.github.test/both/items");
     assertThat(status(r)).as(r.all()).isEqualTo(200);
-    JsonObject saw = lastUpstreamRequest("/both/items");
+    JsonObject saw = UpstreamLog.lastRequest(pod, "/both/items");
     assertThat(headerValues(saw, "authorization")).containsExactly("Bearer " + SECRET);
     assertThat(headerValues(saw, "x-tenant-key")).containsExactly("key=" + SECOND_SECRET);
     assertThat(r.stdout()).doesNotContain(SECRET).doesNotContain(SECOND_SECRET);
@@ -139,7 +99,7 @@ class DataPlaneIT {
     Command.Result r = curl("-H", "Authorization: Bearer agent-made-this-up", "-H", "authorization: Basic Zm9vOmJhcg==",
         "https://api.github.test/repos/acme/repo-a?replaced=1");
     assertThat(status(r)).as(r.all()).isEqualTo(200);
-    JsonObject saw = lastUpstreamRequest("/repos/acme/repo-a?replaced=1");
+    JsonObject saw = UpstreamLog.lastRequest(pod, "/repos/acme/repo-a?replaced=1");
     assertThat(headerValues(saw, "authorization")).containsExactly("Bearer " + SECRET);
   }
 
@@ -172,7 +132,7 @@ class DataPlaneIT {
     Command.Result r = pod.asAgent("curl", "-s", "-w", "\n%{http_code}", "--cacert", pod.upstreamCaCert().toString(),
         "--resolve", "pypi.test:443:198.18.0.77", "https://pypi.test/simple/");
     assertThat(status(r)).as(r.all()).isEqualTo(200);
-    assertThat(headerValues(lastUpstreamRequest("/simple/"), "authorization")).isEmpty();
+    assertThat(headerValues(UpstreamLog.lastRequest(pod, "/simple/"), "authorization")).isEmpty();
   }
 
   @Test
@@ -259,18 +219,18 @@ class DataPlaneIT {
   void head_expect_continue_and_h2_bodies_are_forwarded_faithfully() {
     Command.Result head = curl("-I", "--http1.1", "https://api.github.test/repos/acme/repo-a/head");
     assertThat(head.stdout()).as(head.all()).startsWith("HTTP/1.1 200");
-    assertThat(lastUpstreamRequest("/repos/acme/repo-a/head").getString("method")).isEqualTo("HEAD");
+    assertThat(UpstreamLog.lastRequest(pod, "/repos/acme/repo-a/head").getString("method")).isEqualTo("HEAD");
 
     Command.Result expect = curl("--http1.1", "-H", "Expect: 100-continue", "--data-binary", "hello upstream",
         "https://api.github.test/repos/acme/repo-a/expect");
     assertThat(status(expect)).as(expect.all()).isEqualTo(200);
-    JsonObject sawExpect = lastUpstreamRequest("/repos/acme/repo-a/expect");
+    JsonObject sawExpect = UpstreamLog.lastRequest(pod, "/repos/acme/repo-a/expect");
     assertThat(sawExpect.getInteger("bodyLength")).isEqualTo(14);
     assertThat(headerValues(sawExpect, "expect")).isEmpty();
 
     Command.Result h2 = curl("--http2", "--data-binary", "body over h2", "https://api.github.test/repos/acme/repo-a/h2-post");
     assertThat(status(h2)).as(h2.all()).isEqualTo(200);
-    assertThat(lastUpstreamRequest("/repos/acme/repo-a/h2-post").getInteger("bodyLength")).isEqualTo(12);
+    assertThat(UpstreamLog.lastRequest(pod, "/repos/acme/repo-a/h2-post").getInteger("bodyLength")).isEqualTo(12);
   }
 
   // ------------------------------------------------------------------ denials
@@ -312,8 +272,8 @@ class DataPlaneIT {
         "-o", "/dev/null", "https://api.github.test/repos/acme/repo-a?ka=2");
     assertThat(r.stdout().lines().toList()).as(r.all()).containsExactly("200 1", "403 0", "200 0");
     // The sidecar kept its upstream connection alive across the agent's requests, too.
-    assertThat(lastUpstreamRequest("/repos/acme/repo-a?ka=2").getString("connection"))
-        .isEqualTo(lastUpstreamRequest("/repos/acme/repo-a?ka=1").getString("connection"));
+    assertThat(UpstreamLog.lastRequest(pod, "/repos/acme/repo-a?ka=2").getString("connection"))
+        .isEqualTo(UpstreamLog.lastRequest(pod, "/repos/acme/repo-a?ka=1").getString("connection"));
   }
 
   @Test
@@ -328,7 +288,7 @@ class DataPlaneIT {
         "2 200 https://api.github.test/repos/acme/repo-a/h2",
         "2 200 https://api.github.test/repos/acme/repo-a/h2-again",
         "2 403 https://api.github.test/admin/h2");
-    assertThat(headerValues(lastUpstreamRequest("/repos/acme/repo-a/h2"), "authorization"))
+    assertThat(headerValues(UpstreamLog.lastRequest(pod, "/repos/acme/repo-a/h2"), "authorization"))
         .containsExactly("Bearer " + SECRET);
   }
 
@@ -349,7 +309,7 @@ class DataPlaneIT {
     assertThat(r.stdout().lines().toList()).as(r.all()).containsExactly("HTTP/1.1 101 Switching Protocols",
         "accept ok", "authorization=Bearer " + "*".repeat(SECRET.length()), "echo: ping 1",
         "echo: " + "x".repeat(60000), "echo: ping 3");
-    assertThat(headerValues(lastUpstreamRequest("/repos/acme/repo-a/ws"), "authorization"))
+    assertThat(headerValues(UpstreamLog.lastRequest(pod, "/repos/acme/repo-a/ws"), "authorization"))
         .containsExactly("Bearer " + SECRET);
   }
 
@@ -373,7 +333,7 @@ class DataPlaneIT {
     Command.Result allowed = curl("--resolve", "api.github.test:443:[fd00:198:18::2]",
         "https://api.github.test/repos/acme/repo-a?v6=1");
     assertThat(status(allowed)).as(allowed.all()).isEqualTo(200);
-    assertThat(headerValues(lastUpstreamRequest("/repos/acme/repo-a?v6=1"), "authorization"))
+    assertThat(headerValues(UpstreamLog.lastRequest(pod, "/repos/acme/repo-a?v6=1"), "authorization"))
         .containsExactly("Bearer " + SECRET);
   }
 
@@ -553,12 +513,7 @@ class DataPlaneIT {
   @Test
   @Order(99)
   void no_log_line_of_the_run_contains_the_secret() throws Exception {
-    for (Path log : pod.logFiles()) {
-      if (log.getFileName().toString().equals("upstream.log")) {
-        continue; // the upstream is supposed to receive it
-      }
-      assertThat(Files.readString(log)).as(log.toString()).doesNotContain(SECRET).doesNotContain(SECOND_SECRET);
-    }
+    PodLogs.assertNoneHolds(pod, SECRET, SECOND_SECRET);
     String sidecarLog = pod.log("sidecar.log");
     assertThat(sidecarLog).contains("\"decision\":\"allow\"", "\"credential\":\"github\"",
             "\"credential\":\"github,tenant\"")
@@ -570,21 +525,7 @@ class DataPlaneIT {
   // ------------------------------------------------------------------ helpers
 
   private static Command.Result curl(String... args) {
-    List<String> command = new java.util.ArrayList<>(List.of("curl", "-s", "-m", "15", "--cacert", ca,
-        "-w", "\n%{http_code}"));
-    command.addAll(List.of(args));
-    return pod.asAgent(command.toArray(String[]::new));
-  }
-
-  private static int status(Command.Result r) {
-    List<String> lines = r.stdout().lines().toList();
-    return lines.isEmpty() ? -1 : Integer.parseInt(lines.getLast().strip());
-  }
-
-  private static String body(Command.Result r) {
-    String out = r.stdout();
-    int last = out.lastIndexOf('\n');
-    return last < 0 ? "" : out.substring(0, last);
+    return AgentCurl.trusting(pod, ca, args);
   }
 
   private static JsonObject assertDenialJson(String body) {
@@ -593,26 +534,5 @@ class DataPlaneIT {
     assertThat(denial.getString("requestId")).isNotBlank();
     assertThat(denial.containsKey("rule")).isTrue();
     return denial;
-  }
-
-  /** The last request the upstream logged for {@code uri}. */
-  private static JsonObject lastUpstreamRequest(String uri) {
-    JsonObject found = null;
-    for (String line : pod.log("upstream.log").lines().toList()) {
-      if (line.startsWith("{\"upstreamSaw\"")) {
-        JsonObject saw = new JsonObject(line).getJsonObject("upstreamSaw");
-        if (uri.equals(saw.getString("uri"))) {
-          found = saw;
-        }
-      }
-    }
-    assertThat(found).as("the upstream saw " + uri + "\n" + pod.log("upstream.log")).isNotNull();
-    return found;
-  }
-
-  private static List<String> headerValues(JsonObject saw, String name) {
-    JsonArray headers = saw.getJsonArray("headers");
-    return headers.stream().map(JsonArray.class::cast).filter(h -> h.getString(0).equals(name))
-        .map(h -> h.getString(1)).toList();
   }
 }

@@ -6,19 +6,19 @@ import dev.capgate.sidecar.netns.Command;
 import dev.capgate.sidecar.netns.PodNetns;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Invariant 4: a sidecar whose session cannot be enforced denies everything, and says why. */
 class FailClosedIT {
+  /** Closed by JUnit after the last test, whichever test failed. */
+  @AutoClose
   private static PodNetns pod;
 
   @BeforeAll
   static void startPodWithAnInvalidSession() {
-    pod = PodNetns.create("FailClosedIT");
-    pod.runInit().requireSuccess();
-    pod.startUpstreams(null);
+    pod = DataPlanePod.start("FailClosedIT", null);
     // The rule names a credential the session does not declare: not enforceable as written.
     String invalid = """
         spec:
@@ -30,13 +30,6 @@ class FailClosedIT {
               credential: undeclared
         """;
     pod.startSidecar(invalid, null, List.of(), "/healthz", "ok");
-  }
-
-  @AfterAll
-  static void stopPod() {
-    if (pod != null) {
-      pod.close();
-    }
   }
 
   @Test

@@ -1,13 +1,15 @@
 package dev.capgate.sidecar.dataplane;
 
+import static dev.capgate.sidecar.dataplane.AgentCurl.body;
+import static dev.capgate.sidecar.dataplane.AgentCurl.status;
+import static dev.capgate.sidecar.dataplane.SessionSpecs.rule;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.capgate.sidecar.netns.Command;
 import dev.capgate.sidecar.netns.PodNetns;
 import io.vertx.core.json.JsonObject;
-import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -18,40 +20,22 @@ import org.junit.jupiter.api.Test;
  * {@code tls: passthrough} as the way out, and passthrough is shown to work for the mTLS host.
  */
 class HardHostsIT {
+  /** Closed by JUnit after the last test, whichever test failed. */
+  @AutoClose
   private static PodNetns pod;
   private static String ca;
 
   @BeforeAll
   static void startPod() {
-    pod = PodNetns.create("HardHostsIT");
-    pod.runInit().requireSuccess();
-    pod.startUpstreams(null);
-    pod.startSidecar("""
-        spec:
-          user: alice@example.com
-          agent: coding-agent
-          egress:
-            - name: private-ca-host
-              hosts: [selfsigned.test]
-              ports: [8444]
-            - name: mtls-intercepted
-              hosts: [mtls.test]
-              ports: [8445]
-            - name: mtls-passthrough
-              hosts: [mtls-pass.test]
-              ports: [8445]
-              tls: passthrough
-            - name: github-api
-              hosts: [api.github.test]
-        """, null, List.of());
+    pod = DataPlanePod.start("HardHostsIT", null);
+    pod.startSidecar(SessionSpecs.specOnly()
+        .egress(
+            rule("private-ca-host").hosts("selfsigned.test").ports(8444),
+            rule("mtls-intercepted").hosts("mtls.test").ports(8445),
+            rule("mtls-passthrough").hosts("mtls-pass.test").ports(8445).passthrough(),
+            rule("github-api").hosts("api.github.test"))
+        .yaml(), null, List.of());
     ca = pod.podCaCert().toString();
-  }
-
-  @AfterAll
-  static void stopPod() {
-    if (pod != null) {
-      pod.close();
-    }
   }
 
   @Test
@@ -61,7 +45,7 @@ class HardHostsIT {
     JsonObject error = new JsonObject(body(r));
     assertThat(error.getString("error")).isEqualTo("upstream-tls-handshake-failed");
     assertThat(error.getString("detail")).contains("certificate verify failed", "tls: passthrough");
-    JsonObject audit = auditLine("selfsigned.test", "upstream-tls-handshake-failed");
+    JsonObject audit = AuditLines.awaitLast(pod, "selfsigned.test", "upstream-tls-handshake-failed");
     assertThat(audit.getString("reason")).startsWith("upstream-tls-handshake-failed: certificate verify failed");
     assertThat(audit.getString("decision")).isEqualTo("error");
     System.out.println("audit: " + audit.encode());
@@ -72,7 +56,7 @@ class HardHostsIT {
     Command.Result r = curl("--cacert", ca, "https://mtls.test:8445/x");
     assertThat(status(r)).as(r.all()).isEqualTo(502);
     assertThat(new JsonObject(body(r)).getString("detail")).contains("mutual TLS", "tls: passthrough");
-    JsonObject audit = auditLine("mtls.test", "upstream-tls-handshake-failed");
+    JsonObject audit = AuditLines.awaitLast(pod, "mtls.test", "upstream-tls-handshake-failed");
     assertThat(audit.getString("reason")).contains("client certificate");
     System.out.println("audit: " + audit.encode());
   }
@@ -119,9 +103,9 @@ class HardHostsIT {
         """);
     assertThat(hangUp.stdout().strip()).as(hangUp.all()).isEqualTo("got True");
     org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).until(() ->
-        auditLines("api.github.test", "agent-rejected-pod-ca").stream()
+        AuditLines.matching(pod, "api.github.test", "agent-rejected-pod-ca").stream()
             .anyMatch(a -> a.getString("reason").contains("closed the connection during the handshake")));
-    List<JsonObject> lines = auditLines("api.github.test", "agent-rejected-pod-ca");
+    List<JsonObject> lines = AuditLines.matching(pod, "api.github.test", "agent-rejected-pod-ca");
     assertThat(lines).as(pod.log("sidecar.log")).hasSizeGreaterThanOrEqualTo(3);
     assertThat(lines.getFirst().getString("reason")).contains("alert", "tls: passthrough");
     assertThat(pod.log("upstream.log")).doesNotContain("/pinned");
@@ -131,41 +115,6 @@ class HardHostsIT {
   // ------------------------------------------------------------------ helpers
 
   private static Command.Result curl(String... args) {
-    List<String> command = new ArrayList<>(List.of("curl", "-s", "-m", "15", "-w", "\n%{http_code}"));
-    command.addAll(List.of(args));
-    return pod.asAgent(command.toArray(String[]::new));
-  }
-
-  private static JsonObject auditLine(String host, String reasonPrefix) {
-    // Audit lines are written by a writer thread when the connection ends: wait for them.
-    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
-        .until(() -> !auditLines(host, reasonPrefix).isEmpty());
-    List<JsonObject> lines = auditLines(host, reasonPrefix);
-    assertThat(lines).as(pod.log("sidecar.log")).isNotEmpty();
-    return lines.getLast();
-  }
-
-  private static List<JsonObject> auditLines(String host, String reasonPrefix) {
-    List<JsonObject> found = new ArrayList<>();
-    for (String line : pod.log("sidecar.log").lines().toList()) {
-      if (line.startsWith("{\"ts\"") && line.contains("\"requestId\"")) {
-        JsonObject audit = new JsonObject(line);
-        if (host.equals(audit.getString("host")) && audit.getString("reason", "").startsWith(reasonPrefix)) {
-          found.add(audit);
-        }
-      }
-    }
-    return found;
-  }
-
-  private static int status(Command.Result r) {
-    List<String> lines = r.stdout().lines().toList();
-    return lines.isEmpty() ? -1 : Integer.parseInt(lines.getLast().strip());
-  }
-
-  private static String body(Command.Result r) {
-    String out = r.stdout();
-    int last = out.lastIndexOf('\n');
-    return last < 0 ? "" : out.substring(0, last);
+    return AgentCurl.run(pod, args);
   }
 }

@@ -1,5 +1,7 @@
 package dev.capgate.sidecar.dataplane;
 
+import static dev.capgate.sidecar.dataplane.AgentCurl.status;
+import static dev.capgate.sidecar.dataplane.SessionSpecs.rule;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.capgate.sidecar.netns.Command;
@@ -9,11 +11,8 @@ import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -39,6 +38,8 @@ class PassthroughResolutionIT {
           c.close()
       """.formatted(CANARY, CANARY_PORT);
 
+  /** Closed by JUnit after the last test, whichever test failed. */
+  @AutoClose
   private static PodNetns pod;
 
   @BeforeAll
@@ -57,27 +58,12 @@ class PassthroughResolutionIT {
     // spec's hostAliases entry below.
     pod.writePodHosts("127.0.0.1 localhost\n::1 localhost\n" + CANARY + " pypi.test\n"
         + UpstreamServers.V6 + " plain.test\n");
-    pod.startSidecar("""
-        spec:
-          user: alice@example.com
-          agent: coding-agent
-          egress:
-            - name: packages
-              hosts: [pypi.test]
-              tls: passthrough
-            - name: aliased
-              hosts: [plain.test]
-              ports: [443]
-              tls: passthrough
-        """, null, List.of("--host-aliases",
+    pod.startSidecar(SessionSpecs.specOnly()
+        .egress(
+            rule("packages").hosts("pypi.test").passthrough(),
+            rule("aliased").hosts("plain.test").ports(443).passthrough())
+        .yaml(), null, List.of("--host-aliases",
         "[{\"ip\":\"" + UpstreamServers.V6 + "\",\"hostnames\":[\"plain.test\"]}]"));
-  }
-
-  @AfterAll
-  static void stopPod() {
-    if (pod != null) {
-      pod.close();
-    }
   }
 
   @Test
@@ -85,8 +71,8 @@ class PassthroughResolutionIT {
     Command.Result r = curl("https://pypi.test/simple/hosts-file-attack");
     // The agent's libc followed /etc/hosts to the canary; the sidecar spliced to the real pypi.test.
     assertThat(status(r)).as(r.all()).isEqualTo(200);
-    assertThat(upstreamSaw("/simple/hosts-file-attack")).isNotNull();
-    JsonObject audit = auditLine("pypi.test", "passthrough-destination-mismatch");
+    assertThat(UpstreamLog.lastRequest(pod, "/simple/hosts-file-attack")).isNotNull();
+    JsonObject audit = AuditLines.awaitLast(pod, "pypi.test", "passthrough-destination-mismatch");
     System.out.println("audit: " + audit.encode());
     assertThat(audit.getString("reason")).contains("dialled " + CANARY, "to " + UpstreamServers.V4);
     assertThat(audit.getString("decision")).isEqualTo("allow");
@@ -100,53 +86,16 @@ class PassthroughResolutionIT {
     // DNS answers plain.test with the upstream's IPv4 address only; the alias says IPv6.
     Command.Result r = curl("https://plain.test/aliased");
     assertThat(status(r)).as(r.all()).isEqualTo(200);
-    JsonObject saw = upstreamSaw("/aliased");
+    JsonObject saw = UpstreamLog.lastRequest(pod, "/aliased");
     assertThat(saw).as(pod.log("upstream.log")).isNotNull();
     // Vert.x prints the peer uncompressed: fd00:198:18:0:0:0:0:1:<port>, the pod's IPv6 address.
     assertThat(saw.getString("connection")).as("the sidecar dialled the alias (IPv6)").startsWith("fd00:198:18:0:0:0:0:1:");
-    assertThat(auditLines("plain.test", "passthrough")).extracting(a -> a.getString("reason")).contains("passthrough");
+    assertThat(AuditLines.matching(pod, "plain.test", "passthrough")).extracting(a -> a.getString("reason")).contains("passthrough");
   }
 
   // ------------------------------------------------------------------ helpers
 
   private static Command.Result curl(String url) {
-    return pod.asAgent("curl", "-s", "-m", "15", "-w", "\n%{http_code}", "--cacert", pod.upstreamCaCert().toString(), url);
-  }
-
-  private static JsonObject upstreamSaw(String uri) {
-    JsonObject found = null;
-    for (String line : pod.log("upstream.log").lines().toList()) {
-      if (line.startsWith("{\"upstreamSaw\"")) {
-        JsonObject saw = new JsonObject(line).getJsonObject("upstreamSaw");
-        if (uri.equals(saw.getString("uri"))) {
-          found = saw;
-        }
-      }
-    }
-    return found;
-  }
-
-  private static JsonObject auditLine(String host, String reasonPrefix) {
-    // Audit lines are written by a writer thread when the connection ends: wait for them.
-    Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !auditLines(host, reasonPrefix).isEmpty());
-    return auditLines(host, reasonPrefix).getLast();
-  }
-
-  private static List<JsonObject> auditLines(String host, String reasonPrefix) {
-    List<JsonObject> found = new ArrayList<>();
-    for (String line : pod.log("sidecar.log").lines().toList()) {
-      if (line.startsWith("{\"ts\"") && line.contains("\"requestId\"")) {
-        JsonObject audit = new JsonObject(line);
-        if (host.equals(audit.getString("host")) && audit.getString("reason", "").startsWith(reasonPrefix)) {
-          found.add(audit);
-        }
-      }
-    }
-    return found;
-  }
-
-  private static int status(Command.Result r) {
-    List<String> lines = r.stdout().lines().toList();
-    return lines.isEmpty() ? -1 : Integer.parseInt(lines.getLast().strip());
+    return AgentCurl.trusting(pod, pod.upstreamCaCert().toString(), url);
   }
 }

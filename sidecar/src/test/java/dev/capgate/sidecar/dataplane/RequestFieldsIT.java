@@ -1,19 +1,23 @@
 package dev.capgate.sidecar.dataplane;
 
+import static dev.capgate.api.v1alpha1.HttpMethod.GET;
+import static dev.capgate.api.v1alpha1.HttpMethod.POST;
+import static dev.capgate.sidecar.dataplane.AgentCurl.body;
+import static dev.capgate.sidecar.dataplane.AgentCurl.status;
+import static dev.capgate.sidecar.dataplane.SessionSpecs.bearer;
+import static dev.capgate.sidecar.dataplane.SessionSpecs.rule;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.capgate.sidecar.netns.Command;
 import dev.capgate.sidecar.netns.PodNetns;
-import dev.capgate.testkit.OpenBaoServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -26,56 +30,22 @@ import org.junit.jupiter.api.Test;
 class RequestFieldsIT {
   private static final String SECRET = "ghp_" + HexFormat.of().formatHex(SecureRandom.getSeed(12));
   private static final String USER = "alice@example.com";
+  /** Closed by JUnit after the last test, whichever test failed. */
+  @AutoClose
   private static PodNetns pod;
   private static String ca;
 
   @BeforeAll
   static void startPod() {
-    OpenBaoServer bao = OpenBaoServer.shared();
-    String mount = bao.newKvMount();
-    bao.request("POST", mount + "/data/github/" + USER,
-        new JsonObject().put("data", new JsonObject().put("token", SECRET)).encode());
-    bao.request("POST", "sys/policies/acl/capgate-sidecar-" + mount, new JsonObject().put("policy",
-        "path \"" + mount + "/data/*\" { capabilities = [\"read\"] }").encode());
-    String token = new JsonObject(bao.request("POST", "auth/token/create", new JsonObject()
-            .put("policies", new JsonArray().add("capgate-sidecar-" + mount)).put("ttl", "1h").encode()))
-        .getJsonObject("auth").getString("client_token");
-    pod = PodNetns.create("RequestFieldsIT");
-    assertThat(pod.runInit().requireSuccess().exitCode()).isZero();
-    pod.startUpstreams(bao.address());
-    pod.startSidecar("""
-        apiVersion: capgate.dev/v1alpha1
-        kind: AgentSession
-        metadata: {name: request-fields, namespace: agents}
-        spec:
-          user: %s
-          agent: coding-agent
-          vault: {role: capgate-agent}
-          credentials:
-            - name: github
-              vault: {path: "%s/data/github/{{user}}", field: token}
-              inject: {type: bearer}
-          egress:
-            - name: github-api
-              hosts: [api.github.test]
-              methods: [GET, POST]
-              paths: ["/repos/**"]
-              credential: github
-            - name: raw-recorder
-              hosts: [api.github.test]
-              ports: [8446]
-              methods: [POST]
-              paths: ["/upload/**"]
-              credential: github
-        """.formatted(USER, mount), token, List.of());
+    VaultKv vault = new VaultKv().put("github/" + USER, "token", SECRET);
+    pod = DataPlanePod.start("RequestFieldsIT", vault.address());
+    pod.startSidecar(SessionSpecs.session("request-fields").user(USER)
+        .credential(bearer("github", vault.path("github/{{user}}"), "token"))
+        .egress(
+            rule("github-api").hosts("api.github.test").methods(GET, POST).paths("/repos/**").credential("github"),
+            rule("raw-recorder").hosts("api.github.test").ports(8446).methods(POST).paths("/upload/**").credential("github"))
+        .yaml(), vault.readerToken(), List.of());
     ca = pod.podCaCert().toString();
-  }
-
-  @AfterAll
-  static void stopPod() {
-    if (pod != null) {
-      pod.close();
-    }
   }
 
   // ------------------------------------------------------------------ trailers
@@ -100,7 +70,7 @@ class RequestFieldsIT {
         print(buf.split(b'\\r\\n')[0].decode())
         """.formatted(ca));
     assertThat(r.stdout()).as(r.all()).startsWith("HTTP/1.1 200");
-    JsonObject raw = lastRawRequest("POST /upload/h1 HTTP/1.1");
+    JsonObject raw = UpstreamLog.lastRawRequest(pod, "POST /upload/h1 HTTP/1.1");
     assertThat(pairs(raw.getJsonArray("trailers"))).containsExactly("x-checksum: sha256-h1");
     assertThat(pairs(raw.getJsonArray("headers"))).contains("authorization: Bearer " + SECRET);
     assertThat(raw.encode()).doesNotContain("agent-trailer-h1").doesNotContain("evil.test");
@@ -118,7 +88,7 @@ class RequestFieldsIT {
         "--trailer", "authorization: Bearer agent-trailer-h2", "--trailer", "cookie: session=agent-trailer-h2",
         "--trailer", "x-checksum: sha256-h2", "https://api.github.test:8446/upload/h2");
     assertThat(r.exitCode()).as(r.all()).isZero();
-    JsonObject raw = lastRawRequest("POST /upload/h2 HTTP/1.1");
+    JsonObject raw = UpstreamLog.lastRawRequest(pod, "POST /upload/h2 HTTP/1.1");
     assertThat(pairs(raw.getJsonArray("trailers"))).containsExactly("x-checksum: sha256-h2");
     assertThat(pairs(raw.getJsonArray("headers"))).contains("authorization: Bearer " + SECRET);
     assertThat(raw.encode()).doesNotContain("agent-trailer-h2");
@@ -153,7 +123,7 @@ class RequestFieldsIT {
         "-H", "Forwarded: for=10.9.9.9;host=evil.test", "-H", "X-Real-IP: 10.9.9.9", "-H", "X-Request-Id: kept",
         "https://api.github.test/repos/acme/forwarded");
     assertThat(status(r)).as(r.all()).isEqualTo(200);
-    JsonObject saw = lastUpstreamRequest("/repos/acme/forwarded");
+    JsonObject saw = UpstreamLog.lastRequest(pod, "/repos/acme/forwarded");
     List<String> names = saw.getJsonArray("headers").stream().map(JsonArray.class::cast).map(h -> h.getString(0))
         .toList();
     assertThat(names).contains("x-request-id").doesNotContain("x-forwarded-for", "x-forwarded-host", "forwarded",
@@ -163,51 +133,10 @@ class RequestFieldsIT {
   // ------------------------------------------------------------------ helpers
 
   private static Command.Result curl(String... args) {
-    List<String> command = new ArrayList<>(List.of("curl", "-s", "-m", "15", "--cacert", ca, "-w", "\n%{http_code}"));
-    command.addAll(List.of(args));
-    return pod.asAgent(command.toArray(String[]::new));
-  }
-
-  private static int status(Command.Result r) {
-    List<String> lines = r.stdout().lines().toList();
-    return lines.isEmpty() ? -1 : Integer.parseInt(lines.getLast().strip());
-  }
-
-  private static String body(Command.Result r) {
-    String out = r.stdout();
-    int last = out.lastIndexOf('\n');
-    return last < 0 ? "" : out.substring(0, last);
+    return AgentCurl.trusting(pod, ca, args);
   }
 
   private static List<String> pairs(JsonArray fields) {
     return fields.stream().map(JsonArray.class::cast).map(f -> f.getString(0) + ": " + f.getString(1)).toList();
-  }
-
-  private static JsonObject lastRawRequest(String requestLine) {
-    JsonObject found = null;
-    for (String line : pod.log("upstream.log").lines().toList()) {
-      if (line.startsWith("{\"upstreamRaw\"")) {
-        JsonObject raw = new JsonObject(line).getJsonObject("upstreamRaw");
-        if (requestLine.equals(raw.getString("requestLine"))) {
-          found = raw;
-        }
-      }
-    }
-    assertThat(found).as("the upstream received " + requestLine + "\n" + pod.log("upstream.log")).isNotNull();
-    return found;
-  }
-
-  private static JsonObject lastUpstreamRequest(String uri) {
-    JsonObject found = null;
-    for (String line : pod.log("upstream.log").lines().toList()) {
-      if (line.startsWith("{\"upstreamSaw\"")) {
-        JsonObject saw = new JsonObject(line).getJsonObject("upstreamSaw");
-        if (uri.equals(saw.getString("uri"))) {
-          found = saw;
-        }
-      }
-    }
-    assertThat(found).as("the upstream saw " + uri + "\n" + pod.log("upstream.log")).isNotNull();
-    return found;
   }
 }

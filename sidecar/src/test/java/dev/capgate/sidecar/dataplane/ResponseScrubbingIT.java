@@ -1,22 +1,24 @@
 package dev.capgate.sidecar.dataplane;
 
+import static dev.capgate.api.v1alpha1.HttpMethod.GET;
+import static dev.capgate.sidecar.dataplane.AgentCurl.body;
+import static dev.capgate.sidecar.dataplane.AgentCurl.status;
+import static dev.capgate.sidecar.dataplane.SessionSpecs.bearer;
+import static dev.capgate.sidecar.dataplane.SessionSpecs.rule;
+import static dev.capgate.sidecar.dataplane.UpstreamLog.headerValues;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.capgate.sidecar.netns.Command;
 import dev.capgate.sidecar.netns.PodNetns;
-import dev.capgate.testkit.OpenBaoServer;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -34,54 +36,22 @@ class ResponseScrubbingIT {
   /** With the characters URL and JSON encoders rewrite, so that each form differs from the value. */
   private static final String SECRET = "ghp_" + HexFormat.of().formatHex(SecureRandom.getSeed(12)) + "/Ab+Cd=e";
   private static final String USER = "alice@example.com";
+  /** Closed by JUnit after the last test, whichever test failed. */
+  @AutoClose
   private static PodNetns pod;
   private static String ca;
 
   @BeforeAll
   static void startPod() {
-    OpenBaoServer bao = OpenBaoServer.shared();
-    String mount = bao.newKvMount();
-    bao.request("POST", mount + "/data/github/" + USER,
-        new JsonObject().put("data", new JsonObject().put("token", SECRET)).encode());
-    bao.request("POST", "sys/policies/acl/capgate-sidecar-" + mount, new JsonObject().put("policy",
-        "path \"" + mount + "/data/*\" { capabilities = [\"read\"] }").encode());
-    String token = new JsonObject(bao.request("POST", "auth/token/create", new JsonObject()
-            .put("policies", new JsonArray().add("capgate-sidecar-" + mount)).put("ttl", "1h").encode()))
-        .getJsonObject("auth").getString("client_token");
-    pod = PodNetns.create("ResponseScrubbingIT");
-    assertThat(pod.runInit().requireSuccess().exitCode()).isZero();
-    pod.startUpstreams(bao.address());
-    pod.startSidecar("""
-        apiVersion: capgate.dev/v1alpha1
-        kind: AgentSession
-        metadata: {name: scrubbing, namespace: agents}
-        spec:
-          user: %s
-          agent: coding-agent
-          vault: {role: capgate-agent}
-          credentials:
-            - name: github
-              vault: {path: "%s/data/github/{{user}}", field: token}
-              inject: {type: bearer}
-          egress:
-            - name: echo-with-credential
-              hosts: [api.github.test]
-              methods: [GET]
-              paths: ["/inject/**"]
-              credential: github
-            - name: public
-              hosts: [api.github.test]
-              methods: [GET]
-              paths: ["/public/**"]
-        """.formatted(USER, mount), token, List.of());
+    VaultKv vault = new VaultKv().put("github/" + USER, "token", SECRET);
+    pod = DataPlanePod.start("ResponseScrubbingIT", vault.address());
+    pod.startSidecar(SessionSpecs.session("scrubbing").user(USER)
+        .credential(bearer("github", vault.path("github/{{user}}"), "token"))
+        .egress(
+            rule("echo-with-credential").hosts("api.github.test").methods(GET).paths("/inject/**").credential("github"),
+            rule("public").hosts("api.github.test").methods(GET).paths("/public/**"))
+        .yaml(), vault.readerToken(), List.of());
     ca = pod.podCaCert().toString();
-  }
-
-  @AfterAll
-  static void stopPod() {
-    if (pod != null) {
-      pod.close();
-    }
   }
 
   @Test
@@ -93,7 +63,7 @@ class ResponseScrubbingIT {
       assertThat(r.stdout()).as(r.all()).contains("Bearer *****").doesNotContainIgnoringCase("content-encoding");
       assertNoForm(r);
     }
-    JsonObject saw = lastUpstreamRequest("/inject/forms/gzip");
+    JsonObject saw = UpstreamLog.lastRequest(pod, "/inject/forms/gzip");
     assertThat(headerValues(saw, "accept-encoding")).containsExactly("identity");
   }
 
@@ -161,7 +131,7 @@ class ResponseScrubbingIT {
     assertThat(status(curl("https://api.github.test/inject/forms/json"))).isEqualTo(200); // the upstream stores it
     Command.Result r = curl("-D", "-", "https://api.github.test/public/forms/stored");
     assertThat(status(r)).as(r.all()).isEqualTo(200);
-    assertThat(headerValues(lastUpstreamRequest("/public/forms/stored"), "authorization")).isEmpty();
+    assertThat(headerValues(UpstreamLog.lastRequest(pod, "/public/forms/stored"), "authorization")).isEmpty();
     assertThat(r.stdout()).contains("Bearer *****");
     assertNoForm(r);
   }
@@ -169,17 +139,14 @@ class ResponseScrubbingIT {
   @Test
   @Order(99)
   void no_log_line_of_the_run_contains_the_secret() throws Exception {
-    for (Path log : pod.logFiles()) {
-      if (!log.getFileName().toString().equals("upstream.log")) {
-        String text = Files.readString(log);
-        for (String form : forms()) {
-          assertThat(text).as(log + " holds " + form).doesNotContain(form);
-        }
-      }
-    }
+    PodLogs.assertNoneHolds(pod, forms());
   }
 
   // ------------------------------------------------------------------ helpers
+
+  private static Command.Result curl(String... args) {
+    return AgentCurl.trusting(pod, ca, args);
+  }
 
   /** The value and the forms the upstream writes it in (and a few more common ones). */
   private static List<String> forms() {
@@ -203,41 +170,5 @@ class ResponseScrubbingIT {
     for (String form : forms()) {
       assertThat(r.stdout()).as("the agent received " + form + "\n" + r.all()).doesNotContain(form);
     }
-  }
-
-  private static Command.Result curl(String... args) {
-    List<String> command = new ArrayList<>(List.of("curl", "-s", "-m", "15", "--cacert", ca, "-w", "\n%{http_code}"));
-    command.addAll(List.of(args));
-    return pod.asAgent(command.toArray(String[]::new));
-  }
-
-  private static int status(Command.Result r) {
-    List<String> lines = r.stdout().lines().toList();
-    return lines.isEmpty() ? -1 : Integer.parseInt(lines.getLast().strip());
-  }
-
-  private static String body(Command.Result r) {
-    String out = r.stdout();
-    int last = out.lastIndexOf('\n');
-    return last < 0 ? "" : out.substring(0, last);
-  }
-
-  private static JsonObject lastUpstreamRequest(String uri) {
-    JsonObject found = null;
-    for (String line : pod.log("upstream.log").lines().toList()) {
-      if (line.startsWith("{\"upstreamSaw\"")) {
-        JsonObject saw = new JsonObject(line).getJsonObject("upstreamSaw");
-        if (uri.equals(saw.getString("uri"))) {
-          found = saw;
-        }
-      }
-    }
-    assertThat(found).as("the upstream saw " + uri + "\n" + pod.log("upstream.log")).isNotNull();
-    return found;
-  }
-
-  private static List<String> headerValues(JsonObject saw, String name) {
-    return saw.getJsonArray("headers").stream().map(JsonArray.class::cast).filter(h -> h.getString(0).equals(name))
-        .map(h -> h.getString(1)).toList();
   }
 }

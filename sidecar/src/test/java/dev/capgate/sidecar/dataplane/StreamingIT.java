@@ -1,11 +1,14 @@
 package dev.capgate.sidecar.dataplane;
 
+import static dev.capgate.api.v1alpha1.HttpMethod.GET;
+import static dev.capgate.api.v1alpha1.HttpMethod.POST;
+import static dev.capgate.sidecar.dataplane.SessionSpecs.bearer;
+import static dev.capgate.sidecar.dataplane.SessionSpecs.rule;
+import static dev.capgate.sidecar.dataplane.UpstreamLog.headerValues;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.capgate.sidecar.netns.Command;
 import dev.capgate.sidecar.netns.PodNetns;
-import dev.capgate.testkit.OpenBaoServer;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -17,7 +20,7 @@ import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -35,52 +38,24 @@ import org.junit.jupiter.api.TestMethodOrder;
 class StreamingIT {
   private static final String SECRET = "ghp_" + HexFormat.of().formatHex(SecureRandom.getSeed(12));
   private static final long GIB = 1L << 30;
+  /** Closed by JUnit after the last test, whichever test failed. */
+  @AutoClose
   private static PodNetns pod;
   private static Process sidecar;
   private static String ca;
 
   @BeforeAll
   static void startPod() {
-    OpenBaoServer bao = OpenBaoServer.shared();
-    String mount = bao.newKvMount();
-    bao.request("POST", mount + "/data/github", new JsonObject().put("data", new JsonObject().put("token", SECRET)).encode());
-    bao.request("POST", "sys/policies/acl/capgate-stream-" + mount, new JsonObject().put("policy",
-        "path \"" + mount + "/data/*\" { capabilities = [\"read\"] }").encode());
-    String token = new JsonObject(bao.request("POST", "auth/token/create", new JsonObject()
-            .put("policies", new JsonArray().add("capgate-stream-" + mount)).put("ttl", "1h").encode()))
-        .getJsonObject("auth").getString("client_token");
-    pod = PodNetns.create("StreamingIT");
-    pod.runInit().requireSuccess();
-    pod.startUpstreams(bao.address());
+    VaultKv vault = new VaultKv().put("github", "token", SECRET);
+    pod = DataPlanePod.start("StreamingIT", vault.address());
     // Paranoid leak tracking records every buffer access: unaffordable for a gibibyte. The heap stays at 96 MiB.
     pod.sidecarLeakDetection("disabled");
-    sidecar = pod.startSidecar("""
-        apiVersion: capgate.dev/v1alpha1
-        kind: AgentSession
-        metadata: {name: streaming, namespace: agents}
-        spec:
-          user: alice@example.com
-          agent: coding-agent
-          vault: {role: capgate-agent}
-          credentials:
-            - name: github
-              vault: {path: "%s/data/github", field: token}
-              inject: {type: bearer}
-          egress:
-            - name: github-api
-              hosts: [api.github.test]
-              methods: [GET, POST]
-              paths: ["/repos/acme/repo-a/**"]
-              credential: github
-        """.formatted(mount), token, List.of());
+    sidecar = pod.startSidecar(SessionSpecs.session("streaming")
+        .credential(bearer("github", vault.path("github"), "token"))
+        .egress(rule("github-api").hosts("api.github.test").methods(GET, POST).paths("/repos/acme/repo-a/**")
+            .credential("github"))
+        .yaml(), vault.readerToken(), List.of());
     ca = pod.podCaCert().toString();
-  }
-
-  @AfterAll
-  static void stopPod() {
-    if (pod != null) {
-      pod.close();
-    }
   }
 
   @Test
@@ -185,7 +160,7 @@ class StreamingIT {
     assertThat(lines.get(2)).startsWith("authorization=Bearer ****").doesNotContain(SECRET);
     assertThat(lines.subList(3, lines.size())).containsExactly("echo: ping 1", "echo: " + "x".repeat(60000),
         "echo: ping 3");
-    JsonObject saw = lastUpstreamRequest("/repos/acme/repo-a/ws");
+    JsonObject saw = UpstreamLog.lastRequest(pod, "/repos/acme/repo-a/ws");
     assertThat(saw.getBoolean("websocket")).isTrue();
     assertThat(headerValues(saw, "authorization")).containsExactly("Bearer " + SECRET);
     // A credential went in: no compression, or the scrubber could not see an echoed value.
@@ -209,31 +184,7 @@ class StreamingIT {
   @Test
   @Order(90)
   void no_log_line_of_the_run_contains_the_secret() throws IOException {
-    for (Path log : pod.logFiles()) {
-      if (!log.getFileName().toString().equals("upstream.log")) {
-        assertThat(Files.readString(log)).as(log.toString()).doesNotContain(SECRET);
-      }
-    }
-  }
-
-
-  private static JsonObject lastUpstreamRequest(String uri) {
-    JsonObject found = null;
-    for (String line : pod.log("upstream.log").lines().toList()) {
-      if (line.startsWith("{\"upstreamSaw\"")) {
-        JsonObject saw = new JsonObject(line).getJsonObject("upstreamSaw");
-        if (uri.equals(saw.getString("uri"))) {
-          found = saw;
-        }
-      }
-    }
-    assertThat(found).as("the upstream saw " + uri + "\n" + pod.log("upstream.log")).isNotNull();
-    return found;
-  }
-
-  private static List<String> headerValues(JsonObject saw, String name) {
-    return saw.getJsonArray("headers").stream().map(JsonArray.class::cast).filter(h -> h.getString(0).equals(name))
-        .map(h -> h.getString(1)).toList();
+    PodLogs.assertNoneHolds(pod, SECRET);
   }
 
   /** Samples a process's resident set size (VmRSS, KiB) from /proc every 100 ms until closed. */

@@ -9,7 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -86,19 +86,14 @@ class InitRulesIT {
           print('failed', type(e).__name__)
       """;
 
+  /** Closed by JUnit after the last test, whichever test failed. */
+  @AutoClose
   private static PodNetns pod;
 
   @BeforeAll
   static void createPod() {
     pod = PodNetns.create("InitRulesIT");
     assertThat(pod.runInit(INIT_FLAGS).requireSuccess().exitCode()).isZero();
-  }
-
-  @AfterAll
-  static void deletePod() {
-    if (pod != null) {
-      pod.close();
-    }
   }
 
   @Test

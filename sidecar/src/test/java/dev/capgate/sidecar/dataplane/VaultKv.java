@@ -1,0 +1,41 @@
+package dev.capgate.sidecar.dataplane;
+
+import dev.capgate.testkit.OpenBaoServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * A fresh KV v2 mount in the shared OpenBao for one test class, so that classes never see each
+ * other's secrets, and the short-lived token the sidecar reads it with (file mode).
+ */
+final class VaultKv {
+  private final OpenBaoServer bao = OpenBaoServer.shared();
+  private final String mount = bao.newKvMount();
+
+  /** The API path of secret {@code name} in this mount, as a credential's vault.path names it. */
+  String path(String name) {
+    return mount + "/data/" + name;
+  }
+
+  /** The address the test upstreams forward Vault traffic to. */
+  String address() {
+    return bao.address();
+  }
+
+  /** Writes {@code field: value} into secret {@code name}. */
+  VaultKv put(String name, String field, String value) {
+    bao.request("POST", path(name),
+        new JsonObject().put("data", new JsonObject().put(field, value)).encode());
+    return this;
+  }
+
+  /** A one-hour token whose only policy is to read everything under this mount. */
+  String readerToken() {
+    String policy = "capgate-sidecar-" + mount;
+    bao.request("POST", "sys/policies/acl/" + policy, new JsonObject().put("policy",
+        "path \"" + mount + "/data/*\" { capabilities = [\"read\"] }").encode());
+    return new JsonObject(bao.request("POST", "auth/token/create", new JsonObject()
+            .put("policies", new JsonArray().add(policy)).put("ttl", "1h").encode()))
+        .getJsonObject("auth").getString("client_token");
+  }
+}

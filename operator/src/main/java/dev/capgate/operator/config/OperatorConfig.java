@@ -1,4 +1,4 @@
-package dev.capgate.operator;
+package dev.capgate.operator.config;
 
 import dev.capgate.api.identity.VaultTokenExchange;
 import dev.capgate.operator.injection.SidecarSettings;
@@ -61,6 +61,8 @@ public record OperatorConfig(
     String leaderElectionLease,
     String identity,
     VaultIdentity vaultIdentity) {
+  /** In {@code CAPGATE_WEBHOOK_URL}, replaced by the port the webhook actually listens on. */
+  public static final String PORT_PLACEHOLDER = "{port}";
 
   public static OperatorConfig fromEnv(Map<String, String> env) {
     Map<String, String> requests = new LinkedHashMap<>();

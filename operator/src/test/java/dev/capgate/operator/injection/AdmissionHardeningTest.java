@@ -337,9 +337,9 @@ class AdmissionHardeningTest {
             "capgate-proxy.securityContext.runAsUser is 1000, capgate sets 1337"),
         refused("capgate-proxy without its startup probe → refused",
             p -> editInit(p, "capgate-proxy", c -> c.withStartupProbe(null)), "capgate-proxy.startupProbe is missing"),
-        refused("capgate-proxy with another Vault role → refused",
-            p -> editInit(p, "capgate-proxy", c -> c.editMatchingEnv(e -> e.getName().equals("CAPGATE_VAULT_ROLE"))
-                .withValue("admin").endEnv()),
+        refused("capgate-proxy with another Vault address → refused",
+            p -> editInit(p, "capgate-proxy", c -> c.editMatchingEnv(e -> e.getName().equals(SidecarContract.ENV_VAULT_ADDR))
+                .withValue("http://vault.attacker.example:8200").endEnv()),
             "capgate-proxy.env"),
         refused("capgate-proxy as a plain sidecar container (no restartPolicy) → refused",
             p -> editInit(p, "capgate-proxy", c -> c.withRestartPolicy(null)), "capgate-proxy.restartPolicy is missing"),

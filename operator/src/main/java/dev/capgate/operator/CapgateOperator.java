@@ -1,9 +1,9 @@
 package dev.capgate.operator;
 
-import dev.capgate.api.identity.VaultTokenExchange;
 import dev.capgate.operator.ca.PodCaMinter;
 import dev.capgate.operator.ca.ServingCertificates;
 import dev.capgate.operator.ca.TrustBundle;
+import dev.capgate.api.identity.VaultTokenExchange;
 import dev.capgate.operator.config.OperatorConfig;
 import dev.capgate.operator.events.KubernetesEvents;
 import dev.capgate.operator.identity.OperatorEndpoint;

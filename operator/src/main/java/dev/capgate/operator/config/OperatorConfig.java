@@ -61,9 +61,6 @@ public record OperatorConfig(
     String leaderElectionLease,
     String identity,
     VaultIdentity vaultIdentity) {
-  /** In {@code CAPGATE_WEBHOOK_URL}, replaced by the port the webhook actually listens on. */
-  public static final String PORT_PLACEHOLDER = "{port}";
-
   public static OperatorConfig fromEnv(Map<String, String> env) {
     Map<String, String> requests = new LinkedHashMap<>();
     requests.put("cpu", env.getOrDefault("CAPGATE_SIDECAR_CPU_REQUEST", "50m"));
@@ -160,4 +157,7 @@ public record OperatorConfig(
   private static Duration duration(String value) {
     return dev.capgate.api.v1alpha1.Durations.parse(value);
   }
+
+  /** In {@code CAPGATE_WEBHOOK_URL} (and {@code CAPGATE_OPERATOR_URL}), replaced by the port the webhook actually listens on. */
+  public static final String PORT_PLACEHOLDER = "{port}";
 }

@@ -39,6 +39,7 @@ class InboundPortsIT {
           annotations: {capgate.dev/inbound-ports: "8080"}
         spec:
           serviceAccountName: coding-agent
+          securityContext: {runAsUser: 1000}
           hostAliases: [{ip: 10.1.2.3, hostnames: [registry.internal]}]
           containers:
           - name: agent

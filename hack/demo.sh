@@ -63,6 +63,7 @@ step "0. The stack: a real node (kubelet + containerd), OpenBao, the upstreams, 
 note "make e2e-up: e2e/cluster/cluster-up.sh, hack/images.sh, OpenBao (raft, JWT auth trusting the operator's session key), upstreams, helm install capgate charts/capgate"
 "$ROOT/e2e/stack/stack-up.sh" > "$WORK/stack-up.log" 2>&1 || { tail -30 "$WORK/stack-up.log"; exit 1; }
 grep -E '^\[stack' "$WORK/stack-up.log" | sed 's/^/     /'
+# shellcheck source=/dev/null  # stack.env is written by stack-up.sh at run time
 source "$STACK_ENV"
 GITHUB_TOKEN_FILE=$STACK_DIR/secrets/github-token
 run kubectl get nodes -o wide
@@ -154,16 +155,19 @@ kubectl -n "$NS" exec "$POD" -c agent -- sh -c 'tar -c --exclude=/proc --exclude
   > "$WORK/agent-files" 2>/dev/null || true
 hits=$(grep -c -aF -f "$GITHUB_TOKEN_FILE" "$WORK/agent-files" || true)
 printf '     %s bytes searched, %s matches\n' "$(wc -c < "$WORK/agent-files")" "$hits"
-[ "$hits" = 0 ] && ok "the agent holds no credential" || bad "the token is readable in the agent container"
+if [ "$hits" = 0 ]; then ok "the agent holds no credential"; else bad "the token is readable in the agent container"; fi
 
 # --- 4. allowed calls ---------------------------------------------------------------------------------
 step "4. Allowed calls succeed, with a credential the agent never saw"
-agent 'git clone https://github.test/acme/repo-a.git /tmp/repo-a && git -C /tmp/repo-a log --oneline && head -3 /tmp/repo-a/README.md' \
-  && ok "git clone through the sidecar (Basic auth injected)" || bad "clone failed"
+if agent 'git clone https://github.test/acme/repo-a.git /tmp/repo-a && git -C /tmp/repo-a log --oneline && head -3 /tmp/repo-a/README.md'; then
+  ok "git clone through the sidecar (Basic auth injected)"
+else
+  bad "clone failed"
+fi
 agent 'curl -sS -w "\nHTTP %{http_code}\n" https://api.github.test/repos/acme/repo-a' || true
-grep -q 'HTTP 200' "$WORK/out" && ok "GET /repos/acme/repo-a: 200 (Bearer injected)" || bad "GET repo-a was not 200"
+if grep -q 'HTTP 200' "$WORK/out"; then ok "GET /repos/acme/repo-a: 200 (Bearer injected)"; else bad "GET repo-a was not 200"; fi
 agent 'curl -sS -w "\nHTTP %{http_code}\n" -X POST -d "{\"title\":\"Fix issue 42\",\"head\":\"fix-42\",\"base\":\"main\"}" https://api.github.test/repos/acme/repo-a/pulls' || true
-grep -q 'HTTP 201' "$WORK/out" && ok "pull request opened: 201" || bad "POST pulls was not 201"
+if grep -q 'HTTP 201' "$WORK/out"; then ok "pull request opened: 201"; else bad "POST pulls was not 201"; fi
 note "what the upstreams saw (their access log) and what the sidecar recorded (audit, no secret):"
 tail -3 "$STACK_LOGS/upstreams.log" | sed 's/^/     /'
 kubectl -n "$NS" logs "$POD" -c capgate-proxy | grep '"decision":"allow"' | tail -2 | cut -c1-330 | sed 's/^/     /'
@@ -171,17 +175,18 @@ kubectl -n "$NS" logs "$POD" -c capgate-proxy | grep '"decision":"allow"' | tail
 # --- 5. denied calls ----------------------------------------------------------------------------------
 step "5. Anything else is denied, with a machine-readable error"
 agent 'curl -sS -w "\nHTTP %{http_code}\n" -X DELETE https://api.github.test/repos/acme/repo-a' || true
-grep -q 'HTTP 403' "$WORK/out" && ok "deleting the repo (admin operation): 403" || bad "DELETE was not denied"
+if grep -q 'HTTP 403' "$WORK/out"; then ok "deleting the repo (admin operation): 403"; else bad "DELETE was not denied"; fi
 agent 'curl -sS -w "\nHTTP %{http_code}\n" https://api.github.test/repos/acme/repo-b' || true
-grep -q 'HTTP 403' "$WORK/out" && ok "another repository: 403" || bad "repo-b was not denied"
+if grep -q 'HTTP 403' "$WORK/out"; then ok "another repository: 403"; else bad "repo-b was not denied"; fi
 agent 'cd /tmp/repo-a && echo fix >> README.md && git -c user.name=agent -c user.email=agent@acme.test commit -qam "fix issue 42" && git push origin HEAD:main' || true
-grep -q '403' "$WORK/out" && ok "git push: refused (git-receive-pack is not in the session)" || bad "push was not denied"
+if grep -q '403' "$WORK/out"; then ok "git push: refused (git-receive-pack is not in the session)"; else bad "push was not denied"; fi
 agent 'curl -sS -m 5 http://'"$NODE_IP:$BAO_PORT"'/v1/secret/data/github/alice@example.com; echo; getent hosts exfil.attacker.example || echo "DNS: NXDOMAIN"' || true
-grep -q '"error"' "$WORK/out" && grep -q NXDOMAIN "$WORK/out" && ok "Vault directly: 403 from the sidecar; DNS outside the session: NXDOMAIN" || bad "Vault or DNS not blocked"
+if grep -q '"error"' "$WORK/out" && grep -q NXDOMAIN "$WORK/out"; then ok "Vault directly: 403 from the sidecar; DNS outside the session: NXDOMAIN"; else bad "Vault or DNS not blocked"; fi
 
 # --- 6. revocation ------------------------------------------------------------------------------------
 step "6. Alice revokes: kubectl delete agentsession — the very next call is denied"
 # The agent calls in a loop; the loop stops at the first answer that is not 200 and says when.
+# shellcheck disable=SC2016  # the agent's shell expands $(curl ...), not this one
 kubectl -n "$NS" exec "$POD" -c agent -- sh -c 'while [ "$(curl -s -o /dev/null -w "%{http_code}" https://api.github.test/repos/acme/repo-a)" = 200 ]; do :; done; date +%s.%N' \
   > "$WORK/denied-at" 2>&1 &
 poller=$!
@@ -195,7 +200,12 @@ delay=$(awk -v a="$t_delete" -v b="$denied_at" 'BEGIN { printf "%.0f", (b - a) *
 delay_api=$(awk -v a="$t_accepted" -v b="$denied_at" 'BEGIN { printf "%.0f", (b - a) * 1000 }')
 agent 'curl -sS -w "\nHTTP %{http_code}\n" https://api.github.test/repos/acme/repo-a' || true
 # With no session left the sidecar intercepts nothing: the TLS handshake itself is refused.
-grep -qE 'HTTP 403|access denied' "$WORK/out" && ok "first denied request ${delay} ms after kubectl delete started ($([ "$delay_api" -ge 0 ] && echo "${delay_api} ms after it returned" || echo "before kubectl had even returned"))" || bad "still allowed after revocation"
+if [ "$delay_api" -ge 0 ]; then after_return="${delay_api} ms after it returned"; else after_return="before kubectl had even returned"; fi
+if grep -qE 'HTTP 403|access denied' "$WORK/out"; then
+  ok "first denied request ${delay} ms after kubectl delete started ($after_return)"
+else
+  bad "still allowed after revocation"
+fi
 kubectl -n "$NS" logs "$POD" -c capgate-proxy | grep -iE 'denying all traffic|revoked' | tail -2 | cut -c1-300 | sed 's/^/     /'
 gate_ts=$(kubectl -n "$NS" logs "$POD" -c capgate-proxy | grep -m1 'denying all traffic' | sed -n 's/.*"ts":"\([^"]*\)".*/\1/p')
 if [ -n "$gate_ts" ]; then

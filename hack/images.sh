@@ -89,7 +89,7 @@ BUILDAH=(buildah --root "$CACHE/buildah/storage" --runroot "$CACHE/buildah/run" 
 export BUILDAH_ISOLATION=chroot
 # Working containers of an interrupted run would pin vfs copies of whole images; remove ours.
 WORKING=()
-cleanup() { local c; for c in "${WORKING[@]:-}"; do [ -n "$c" ] && "${BUILDAH[@]}" rm "$c" >/dev/null 2>&1 || true; done; }
+cleanup() { local c; for c in "${WORKING[@]:-}"; do if [ -n "$c" ]; then "${BUILDAH[@]}" rm "$c" >/dev/null 2>&1 || true; fi; done; }
 trap cleanup EXIT
 
 # The input hash an existing image was built from ("" if there is no such image).

@@ -64,10 +64,16 @@ pod_pids() {
   done | sort -un
 }
 leftover=$(pod_pids)
-if [ -n "$leftover" ]; then say "killing $(echo "$leftover" | wc -l) leftover pod processes"; kill -KILL $leftover 2>/dev/null || true; sleep 0.5; fi
+if [ -n "$leftover" ]; then
+  mapfile -t pids <<<"$leftover"
+  say "killing ${#pids[@]} leftover pod processes"; kill -KILL "${pids[@]}" 2>/dev/null || true; sleep 0.5
+fi
 stop 20 containerd
 shims=$(pids_with_arg "$CONTAINERD_SOCK")
-if [ -n "$shims" ]; then say "stopping containerd shims: $(echo $shims)"; kill -KILL $shims 2>/dev/null || true; sleep 0.3; fi
+if [ -n "$shims" ]; then
+  mapfile -t pids <<<"$shims"
+  say "stopping containerd shims: ${pids[*]}"; kill -KILL "${pids[@]}" 2>/dev/null || true; sleep 0.3
+fi
 
 # 4. Mounts under our directory (container root file systems, network namespaces, volumes),
 #    innermost first.
@@ -112,7 +118,7 @@ left=$(for p in $(pids_with_arg "$E2E_DIR/"); do
 done)
 [ -z "$(pod_pids)" ] || left="$left $(pod_pids)"
 mounted=$(awk -v d="$E2E_DIR/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo)
-if [ -n "$(echo $left)" ] || [ -n "$mounted" ]; then
+if [ -n "${left//[[:space:]]/}" ] || [ -n "$mounted" ]; then
   say "WARNING: still running: ${left:-none}; still mounted: ${mounted:-none}"
   exit 1
 fi

@@ -23,7 +23,7 @@ done
 for b in containerd containerd-shim-runc-v2 runc ctr iptables conntrack openssl; do
   command -v "$b" >/dev/null || die "$b missing (apt-get install -y containerd runc iptables conntrack openssl)"
 done
-[ -x "$CNI_BIN_DIR/bridge" ] && [ -x "$CNI_BIN_DIR/host-local" ] && [ -x "$CNI_BIN_DIR/portmap" ] \
+{ [ -x "$CNI_BIN_DIR/bridge" ] && [ -x "$CNI_BIN_DIR/host-local" ] && [ -x "$CNI_BIN_DIR/portmap" ]; } \
   || die "CNI plugins missing in $CNI_BIN_DIR (apt-get install -y containernetworking-plugins)"
 [ -n "$NODE_IP" ] || die "could not determine the node IP; set CAPGATE_NODE_IP"
 

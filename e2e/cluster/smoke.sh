@@ -42,7 +42,7 @@ t=$(date +%s.%N)
 show kc -n "$NS" run agent --image="$AGENT" --image-pull-policy=Never
 show kc -n "$NS" run web --image="$AGENT" --image-pull-policy=Never --port=8080 -- python3 -m http.server 8080 --bind ::
 show kc -n "$NS" wait --for=condition=Ready pod/agent pod/web --timeout=120s
-printf '  two pods Ready %ss after `kubectl run`\n' "$(elapsed "$t")" >&2
+printf '  two pods Ready %ss after "kubectl run"\n' "$(elapsed "$t")" >&2
 show kc -n "$NS" expose pod web --name=web --port=80 --target-port=8080
 show kc -n "$NS" get pods,svc -o wide
 web_ip=$(kc -n "$NS" get svc web -o jsonpath='{.spec.clusterIP}')

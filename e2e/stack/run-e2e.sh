@@ -8,6 +8,7 @@
 set -uo pipefail
 source "$(dirname "$0")/env.sh"
 T0=$(date +%s.%N)
+# shellcheck disable=SC2317  # reachable: the EXIT trap runs it (shellcheck 0.9 does not see that)
 down() {
   if [ "${CAPGATE_E2E_KEEP:-0}" = 1 ]; then
     ssay "stack left up (CAPGATE_E2E_KEEP=1): make e2e-down stops it"

@@ -8,6 +8,9 @@
 # Inputs (environment): UPSTREAM_IP NODE_IP VAULT_HOST VAULT_PORT APISERVER_PORT CANARY_HOST CANARY_HOST6
 #                       CANARY_TCP_PORT CANARY_UDP_PORT
 set -u
+# The inputs, named once: a missing one stops the script here (and shellcheck knows them).
+: "${UPSTREAM_IP?} ${NODE_IP?} ${VAULT_HOST?} ${VAULT_PORT?} ${APISERVER_PORT?} ${CANARY_HOST?}"
+: "${CANARY_TCP_PORT?} ${CANARY_UDP_PORT?}"
 OK=0; FAIL=0
 check() {  # NAME ok|FAIL DETAIL...
   local name=$1 verdict=$2; shift 2
@@ -33,8 +36,12 @@ loot=$(grep -rIEoh --exclude-dir=proc --exclude-dir=sys --exclude-dir=dev "$TOKE
 echo "token-like strings in readable files: ${loot:-none}"
 [ -z "$loot" ]; expect files_hold_no_tokens $? "$(find / -xdev -type f -readable 2>/dev/null | wc -l) readable files searched"
 environs=$(cat /proc/[0-9]*/environ 2>/dev/null | tr '\0' '\n' | sort -u)
-echo "$environs" | grep -E "$TOKEN_PATTERN" && check process_environments_clean FAIL "token in /proc/*/environ" \
-  || check process_environments_clean ok "$(ls -d /proc/[0-9]* | wc -l) processes visible (own pod only)"
+if echo "$environs" | grep -E "$TOKEN_PATTERN"; then
+  check process_environments_clean FAIL "token in /proc/*/environ"
+else
+  processes=(/proc/[0-9]*)
+  check process_environments_clean ok "${#processes[@]} processes visible (own pod only)"
+fi
 ls -la /var/run/secrets/kubernetes.io/serviceaccount/ 2>&1
 [ ! -e /var/run/secrets/kubernetes.io/serviceaccount/token ]; expect no_service_account_token $? "no token at the standard path"
 found_tokens=$(find / -xdev \( -name token -o -name '*.jwt' -o -name 'ca.key' -o -name 'placeholders.json' \) -readable 2>/dev/null | grep -v '^/proc' | head)

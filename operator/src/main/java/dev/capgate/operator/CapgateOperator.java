@@ -6,6 +6,8 @@ import dev.capgate.operator.ca.TrustBundle;
 import dev.capgate.api.identity.VaultTokenExchange;
 import dev.capgate.operator.https.HttpsListener;
 import dev.capgate.operator.identity.IdentityServer;
+import dev.capgate.operator.config.OperatorConfig;
+import dev.capgate.operator.events.KubernetesEvents;
 import dev.capgate.operator.identity.OperatorEndpoint;
 import dev.capgate.operator.identity.SessionSigner;
 import dev.capgate.operator.identity.SidecarAttestation;
@@ -63,11 +65,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class CapgateOperator implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(CapgateOperator.class);
-  /**
-   * In {@code CAPGATE_WEBHOOK_URL}, replaced by the port the webhook actually listens on; in
-   * {@code CAPGATE_OPERATOR_URL}, by the identity listener's.
-   */
-  public static final String PORT_PLACEHOLDER = "{port}";
 
   private final KubernetesClient client;
   private final OperatorConfig config;
@@ -168,7 +165,7 @@ public final class CapgateOperator implements AutoCloseable {
     WebhookRegistration registration = new WebhookRegistration(client);
     if (config.manageWebhookConfiguration()) {
       WebhookRegistration.Target target = config.webhookUrl() != null
-          ? WebhookRegistration.Target.url(config.webhookUrl().replace(PORT_PLACEHOLDER, Integer.toString(port)))
+          ? WebhookRegistration.Target.url(config.webhookUrl().replace(OperatorConfig.PORT_PLACEHOLDER, Integer.toString(port)))
           : WebhookRegistration.Target.service(config.namespace(), config.webhookServiceName(), config.webhookServicePort());
       registration.apply(config.webhookConfigurationName(), target, tls.caCertPem(), config.namespace());
     } else {

@@ -1,5 +1,6 @@
 package dev.capgate.sidecar;
 
+import dev.capgate.sidecar.config.SidecarConfig;
 import dev.capgate.sidecar.init.InitCommand;
 import dev.capgate.sidecar.init.InterceptionConfig;
 import dev.capgate.sidecar.init.RulesApplier;

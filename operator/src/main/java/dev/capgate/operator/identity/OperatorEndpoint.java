@@ -1,6 +1,6 @@
 package dev.capgate.operator.identity;
 
-import dev.capgate.operator.OperatorConfig;
+import dev.capgate.operator.config.OperatorConfig;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -52,7 +52,7 @@ public record OperatorEndpoint(String urlTemplate, List<String> certificateNames
   /** The URL with the port the identity listener actually listens on. */
   public String url(int port) {
     return urlTemplate == null ? null
-        : urlTemplate.replace(dev.capgate.operator.CapgateOperator.PORT_PLACEHOLDER, Integer.toString(port));
+        : urlTemplate.replace(OperatorConfig.PORT_PLACEHOLDER, Integer.toString(port));
   }
 
   /**
@@ -66,7 +66,7 @@ public record OperatorEndpoint(String urlTemplate, List<String> certificateNames
     int ipv6End = origin.indexOf(']', hostStart);
     int colon = origin.indexOf(':', ipv6End < 0 ? hostStart : ipv6End);
     String host = colon < 0 ? origin : origin.substring(0, colon);
-    return host + ":" + dev.capgate.operator.CapgateOperator.PORT_PLACEHOLDER;
+    return host + ":" + OperatorConfig.PORT_PLACEHOLDER;
   }
 
   /** {@code https://host:port/path} → {@code https://host:port} (works with a {@code {port}} placeholder). */

@@ -3,9 +3,9 @@ package dev.capgate.operator.identity;
 import dev.capgate.api.v1alpha1.AgentSession;
 import dev.capgate.api.v1alpha1.Phase;
 import dev.capgate.operator.injection.PodInjector;
-import dev.capgate.operator.injection.PodMarkers;
 import dev.capgate.operator.injection.SessionResolver;
 import dev.capgate.operator.injection.SidecarContract;
+import dev.capgate.operator.naming.PodMarkers;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.VolumeMount;
@@ -14,9 +14,9 @@ import io.fabric8.kubernetes.api.model.authentication.TokenReviewBuilder;
 import io.fabric8.kubernetes.api.model.authentication.UserInfo;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.ArrayList;
 import java.util.stream.Stream;
 
 /**

@@ -1,7 +1,7 @@
 package dev.capgate.operator.identity;
 
 import dev.capgate.api.v1alpha1.AgentSession;
-import dev.capgate.operator.session.SessionNames;
+import dev.capgate.operator.naming.SessionNames;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;

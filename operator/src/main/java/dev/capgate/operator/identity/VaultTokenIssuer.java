@@ -2,7 +2,7 @@ package dev.capgate.operator.identity;
 
 import dev.capgate.api.identity.VaultTokenExchange;
 import dev.capgate.api.v1alpha1.AgentSession;
-import dev.capgate.operator.KubernetesEvents;
+import dev.capgate.operator.events.KubernetesEvents;
 import dev.capgate.operator.injection.SessionResolver;
 import dev.capgate.operator.session.VaultRevoker;
 import io.fabric8.kubernetes.client.KubernetesClientException;

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.TextNode;
 import dev.capgate.api.v1alpha1.AgentSession;
 import dev.capgate.operator.ca.Pem;
 import dev.capgate.operator.ca.PodCaObjects;
+import dev.capgate.operator.naming.PodMarkers;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Pod;

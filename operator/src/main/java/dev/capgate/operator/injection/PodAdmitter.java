@@ -1,13 +1,14 @@
 package dev.capgate.operator.injection;
 
 import dev.capgate.api.v1alpha1.AgentSession;
-import dev.capgate.operator.KubernetesEvents;
 import dev.capgate.operator.ca.HostConstraints;
 import dev.capgate.operator.ca.MintedCa;
 import dev.capgate.operator.ca.PodCaMinter;
 import dev.capgate.operator.ca.PodCaObjects;
 import dev.capgate.operator.ca.TrustBundle;
-import dev.capgate.operator.session.SessionNames;
+import dev.capgate.operator.events.KubernetesEvents;
+import dev.capgate.operator.naming.PodMarkers;
+import dev.capgate.operator.naming.SessionNames;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;

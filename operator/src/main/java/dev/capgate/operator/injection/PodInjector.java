@@ -2,6 +2,7 @@ package dev.capgate.operator.injection;
 
 import static dev.capgate.operator.injection.SidecarContract.*;
 
+import dev.capgate.operator.naming.PodMarkers;
 import io.fabric8.kubernetes.api.model.Capabilities;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;

@@ -1,6 +1,6 @@
 package dev.capgate.operator.session;
 
-import dev.capgate.operator.injection.PodMarkers;
+import dev.capgate.operator.naming.PodMarkers;
 import io.fabric8.kubernetes.api.model.Pod;
 
 /** Which of a session's pods count, and as whom their sidecars act. */

@@ -1,7 +1,7 @@
 package dev.capgate.operator.session;
 
 import dev.capgate.api.v1alpha1.AgentSession;
-import dev.capgate.operator.injection.PodMarkers;
+import dev.capgate.operator.naming.PodMarkers;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;

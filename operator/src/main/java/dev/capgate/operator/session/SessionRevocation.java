@@ -1,9 +1,10 @@
 package dev.capgate.operator.session;
 
 import dev.capgate.api.v1alpha1.AgentSession;
-import dev.capgate.operator.KubernetesEvents;
 import dev.capgate.operator.ca.PodCaObjects;
-import dev.capgate.operator.injection.PodMarkers;
+import dev.capgate.operator.events.KubernetesEvents;
+import dev.capgate.operator.naming.PodMarkers;
+import dev.capgate.operator.naming.SessionNames;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.util.ArrayList;

@@ -1,6 +1,7 @@
 package dev.capgate.operator.session;
 
 import dev.capgate.api.v1alpha1.AgentSession;
+import dev.capgate.operator.naming.SessionNames;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;

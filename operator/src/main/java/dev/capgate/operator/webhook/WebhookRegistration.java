@@ -1,6 +1,6 @@
 package dev.capgate.operator.webhook;
 
-import dev.capgate.operator.injection.PodMarkers;
+import dev.capgate.operator.naming.PodMarkers;
 import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhook;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookBuilder;

@@ -4,18 +4,19 @@ import static dev.capgate.operator.injection.InjectionFixtures.PLAN;
 import static dev.capgate.operator.injection.InjectionFixtures.SETTINGS;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.capgate.operator.ca.MintedCa;
+import dev.capgate.operator.ca.PodCaMinter;
+import dev.capgate.operator.ca.PodCaObjects;
+import dev.capgate.operator.naming.PodMarkers;
 import io.fabric8.kubernetes.api.model.Capabilities;
 import io.fabric8.kubernetes.api.model.EphemeralContainerBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodSecurityContextBuilder;
-import io.fabric8.kubernetes.api.model.SecurityContextBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.SecurityContextBuilder;
 import io.fabric8.kubernetes.api.model.VolumeBuilder;
-import dev.capgate.operator.ca.MintedCa;
-import dev.capgate.operator.ca.PodCaMinter;
-import dev.capgate.operator.ca.PodCaObjects;
 import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import java.util.List;
 import java.util.function.UnaryOperator;
@@ -339,6 +340,10 @@ class AdmissionHardeningTest {
         refused("capgate-proxy sent to another operator for its Vault token → refused",
             p -> editInit(p, "capgate-proxy", c -> c.editMatchingEnv(e -> e.getName().equals("CAPGATE_OPERATOR_URL"))
                 .withValue("https://attacker.example:443").endEnv()),
+            "capgate-proxy.env"),
+        refused("capgate-proxy with another Vault address → refused",
+            p -> editInit(p, "capgate-proxy", c -> c.editMatchingEnv(e -> e.getName().equals(SidecarContract.ENV_VAULT_ADDR))
+                .withValue("http://vault.attacker.example:8200").endEnv()),
             "capgate-proxy.env"),
         refused("capgate-proxy as a plain sidecar container (no restartPolicy) → refused",
             p -> editInit(p, "capgate-proxy", c -> c.withRestartPolicy(null)), "capgate-proxy.restartPolicy is missing"),

@@ -8,8 +8,8 @@ import static org.awaitility.Awaitility.await;
 
 import dev.capgate.api.v1alpha1.AgentSession;
 import dev.capgate.operator.injection.PodInjector;
-import dev.capgate.operator.injection.PodMarkers;
-import dev.capgate.operator.session.SessionNames;
+import dev.capgate.operator.naming.PodMarkers;
+import dev.capgate.operator.naming.SessionNames;
 import dev.capgate.testkit.ProcessResult;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;

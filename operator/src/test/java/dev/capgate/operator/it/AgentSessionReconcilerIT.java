@@ -10,7 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.capgate.api.v1alpha1.AgentSession;
 import dev.capgate.api.v1alpha1.Phase;
-import dev.capgate.operator.injection.PodMarkers;
+import dev.capgate.operator.naming.PodMarkers;
 import dev.capgate.operator.session.VaultRevoker;
 import dev.capgate.testkit.ProcessResult;
 import io.fabric8.kubernetes.api.model.Condition;

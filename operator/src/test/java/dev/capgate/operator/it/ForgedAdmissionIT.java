@@ -10,7 +10,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.capgate.api.v1alpha1.AgentSession;
 import dev.capgate.api.v1alpha1.Phase;
 import dev.capgate.operator.CapgateOperator;
-import dev.capgate.operator.OperatorConfig;
+import dev.capgate.operator.config.OperatorConfig;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.net.http.HttpResponse;

@@ -8,7 +8,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.capgate.api.v1alpha1.AgentSession;
 import dev.capgate.operator.CapgateOperator;
-import dev.capgate.operator.OperatorConfig;
+import dev.capgate.operator.config.OperatorConfig;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;

@@ -4,7 +4,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.capgate.api.v1alpha1.AgentSession;
 import dev.capgate.operator.CapgateOperator;
-import dev.capgate.operator.OperatorConfig;
+import dev.capgate.operator.config.OperatorConfig;
 import dev.capgate.testkit.KubeControlPlane;
 import dev.capgate.testkit.OpenBaoServer;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
@@ -62,7 +62,7 @@ final class OperatorUnderTest {
     env.put("CAPGATE_WEBHOOK_HOST", "127.0.0.1");
     env.put("CAPGATE_WEBHOOK_PORT", "0");
     env.put("CAPGATE_IDENTITY_PORT", "0");
-    env.put("CAPGATE_WEBHOOK_URL", "https://127.0.0.1:" + CapgateOperator.PORT_PLACEHOLDER + "/mutate");
+    env.put("CAPGATE_WEBHOOK_URL", "https://127.0.0.1:" + OperatorConfig.PORT_PLACEHOLDER + "/mutate");
     env.put("CAPGATE_WEBHOOK_CERT_NAMES", "127.0.0.1");
     env.put("CAPGATE_WEBHOOK_CONFIGURATION", "capgate-injector");
     // Long enough that no test's CA is swept while its pod is being created.

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.capgate.api.v1alpha1.AgentSession;
-import dev.capgate.operator.KubernetesEvents;
-import dev.capgate.operator.session.SessionNames;
+import dev.capgate.operator.events.KubernetesEvents;
+import dev.capgate.operator.naming.SessionNames;
 import dev.capgate.operator.session.SessionRevocation;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Event;

@@ -11,7 +11,7 @@ import dev.capgate.api.v1alpha1.AgentSession;
 import dev.capgate.api.v1alpha1.Phase;
 import dev.capgate.operator.ca.PodCaObjects;
 import dev.capgate.operator.injection.SidecarContract;
-import dev.capgate.operator.session.SessionNames;
+import dev.capgate.operator.naming.SessionNames;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;

@@ -1,10 +1,10 @@
 package dev.capgate.sidecar.dns;
 
-import dev.capgate.sidecar.PolicySource;
 import dev.capgate.sidecar.admin.Metrics;
 import dev.capgate.sidecar.audit.AuditLog;
 import dev.capgate.sidecar.audit.RequestIds;
 import dev.capgate.sidecar.credentials.Placeholders;
+import dev.capgate.sidecar.policy.PolicySource;
 import io.netty.bootstrap.AbstractBootstrap;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;

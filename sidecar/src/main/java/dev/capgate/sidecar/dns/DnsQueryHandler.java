@@ -1,6 +1,5 @@
 package dev.capgate.sidecar.dns;
 
-import dev.capgate.sidecar.PolicySource;
 import dev.capgate.sidecar.admin.Metrics;
 import dev.capgate.sidecar.audit.AuditEvent;
 import dev.capgate.sidecar.audit.AuditLog;
@@ -8,6 +7,7 @@ import dev.capgate.sidecar.audit.RequestIds;
 import dev.capgate.sidecar.credentials.PlaceholderLeak;
 import dev.capgate.sidecar.credentials.Placeholders;
 import dev.capgate.sidecar.policy.Policy;
+import dev.capgate.sidecar.policy.PolicySource;
 import dev.capgate.sidecar.policy.SessionIdentity;
 import io.netty.channel.AddressedEnvelope;
 import io.netty.channel.ChannelHandler;

@@ -1,12 +1,12 @@
 package dev.capgate.sidecar.http;
 
-import dev.capgate.sidecar.PolicySource;
 import dev.capgate.sidecar.admin.Metrics;
 import dev.capgate.sidecar.audit.AuditLog;
 import dev.capgate.sidecar.audit.RequestIds;
 import dev.capgate.sidecar.credentials.CredentialResolver;
 import dev.capgate.sidecar.credentials.Placeholders;
 import dev.capgate.sidecar.intercept.UpstreamDialer;
+import dev.capgate.sidecar.policy.PolicySource;
 import dev.capgate.sidecar.tls.UpstreamTls;
 import java.time.Duration;
 

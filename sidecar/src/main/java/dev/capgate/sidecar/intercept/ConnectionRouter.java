@@ -1,6 +1,5 @@
 package dev.capgate.sidecar.intercept;
 
-import dev.capgate.sidecar.PolicySource;
 import dev.capgate.sidecar.admin.Metrics;
 import dev.capgate.sidecar.audit.AuditEvent;
 import dev.capgate.sidecar.audit.AuditLog;
@@ -11,6 +10,7 @@ import dev.capgate.sidecar.policy.ConnectionAction;
 import dev.capgate.sidecar.policy.ConnectionKind;
 import dev.capgate.sidecar.policy.ConnectionVerdict;
 import dev.capgate.sidecar.policy.Policy;
+import dev.capgate.sidecar.policy.PolicySource;
 import dev.capgate.sidecar.policy.SessionIdentity;
 import dev.capgate.sidecar.tls.AgentTlsContexts;
 import io.netty.buffer.Unpooled;

@@ -1,7 +1,7 @@
 package dev.capgate.sidecar.session;
 
 import dev.capgate.api.v1alpha1.AgentSession;
-import dev.capgate.sidecar.PolicySource;
+import dev.capgate.sidecar.policy.PolicySource;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;

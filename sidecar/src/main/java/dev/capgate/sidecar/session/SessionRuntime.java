@@ -1,8 +1,8 @@
 package dev.capgate.sidecar.session;
 
-import dev.capgate.sidecar.PolicySource;
 import dev.capgate.sidecar.credentials.CredentialResolver;
 import dev.capgate.sidecar.credentials.CredentialUnavailableException;
+import dev.capgate.sidecar.policy.PolicySource;
 import dev.capgate.sidecar.vault.CredentialBroker;
 import dev.capgate.sidecar.vault.OperatorLogin;
 import dev.capgate.sidecar.vault.VaultConnection;

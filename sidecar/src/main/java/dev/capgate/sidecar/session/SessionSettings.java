@@ -1,6 +1,6 @@
 package dev.capgate.sidecar.session;
 
-import dev.capgate.sidecar.SidecarConfig;
+import dev.capgate.sidecar.config.SidecarConfig;
 import dev.capgate.sidecar.vault.CredentialBroker;
 import java.nio.file.Path;
 import java.time.Duration;

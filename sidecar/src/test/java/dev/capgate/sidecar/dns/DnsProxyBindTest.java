@@ -2,10 +2,10 @@ package dev.capgate.sidecar.dns;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.capgate.sidecar.PolicySource;
 import dev.capgate.sidecar.admin.Metrics;
 import dev.capgate.sidecar.audit.AuditLog;
 import dev.capgate.sidecar.audit.RequestIds;
+import dev.capgate.sidecar.policy.PolicySource;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;

@@ -3,7 +3,7 @@ package dev.capgate.sidecar.session;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.capgate.sidecar.SidecarConfig;
+import dev.capgate.sidecar.config.SidecarConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

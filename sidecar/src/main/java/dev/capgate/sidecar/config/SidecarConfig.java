@@ -1,4 +1,4 @@
-package dev.capgate.sidecar;
+package dev.capgate.sidecar.config;
 
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package dev.capgate.sidecar;
+package dev.capgate.sidecar.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

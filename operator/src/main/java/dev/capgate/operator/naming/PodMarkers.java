@@ -1,4 +1,4 @@
-package dev.capgate.operator.injection;
+package dev.capgate.operator.naming;
 
 import io.fabric8.kubernetes.api.model.Pod;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package dev.capgate.operator;
+package dev.capgate.operator.events;
 
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;

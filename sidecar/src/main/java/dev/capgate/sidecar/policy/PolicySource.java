@@ -1,6 +1,5 @@
-package dev.capgate.sidecar;
+package dev.capgate.sidecar.policy;
 
-import dev.capgate.sidecar.policy.Policy;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;

@@ -1,4 +1,4 @@
-package dev.capgate.operator;
+package dev.capgate.operator.config;
 
 import dev.capgate.api.identity.VaultTokenExchange;
 import dev.capgate.operator.injection.SidecarSettings;
@@ -61,7 +61,6 @@ public record OperatorConfig(
     String leaderElectionLease,
     String identity,
     VaultIdentity vaultIdentity) {
-
   public static OperatorConfig fromEnv(Map<String, String> env) {
     Map<String, String> requests = new LinkedHashMap<>();
     requests.put("cpu", env.getOrDefault("CAPGATE_SIDECAR_CPU_REQUEST", "50m"));
@@ -165,4 +164,7 @@ public record OperatorConfig(
   private static Duration duration(String value) {
     return dev.capgate.api.v1alpha1.Durations.parse(value);
   }
+
+  /** In {@code CAPGATE_WEBHOOK_URL}, replaced by the port the webhook listens on; in {@code CAPGATE_OPERATOR_URL}, by the identity listener's. */
+  public static final String PORT_PLACEHOLDER = "{port}";
 }

@@ -1,4 +1,4 @@
-package dev.capgate.operator.session;
+package dev.capgate.operator.naming;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package dev.capgate.operator.session;
+package dev.capgate.operator.naming;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

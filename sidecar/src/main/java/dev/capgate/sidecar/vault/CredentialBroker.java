@@ -21,8 +21,10 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.logging.Logger;
 
 /**
- * Credentials at egress time, read from Vault with the sidecar's own identity
- * ({@link VaultIdentity}) when a request first needs them.
+ * Credentials at egress time, read from Vault when a request first needs them, with the token of a
+ * {@link VaultTokenSource}: the sidecar's own identity ({@link VaultIdentity}) in a cluster, a
+ * static token read from a file ({@link TokenFile}) in file mode. One path for both, so the
+ * data-plane tests and the bench exercise what production runs.
  *
  * <ul>
  *   <li>{@code kv2}: a static secret, served from the cache for the configured TTL (default 30 s).
@@ -35,7 +37,7 @@ import java.util.logging.Logger;
  * <p>Paths are templated ({@code {{user}}}, ...; see {@link VaultPathTemplate}). One read per path
  * at a time: concurrent requests, and several credentials reading fields of the same path (a
  * database username and password, which must come from one lease), share it. A failed read is
- * remembered for a short, growing time (250 ms doubling to 5 s) so an outage does not turn every
+ * remembered for a short, growing time ({@link Backoff#standard()}: 250 ms doubling to 5 s) so an outage does not turn every
  * request into a Vault call, and service resumes by itself once Vault answers again.
  *
  * <p>Every failure is a {@link CredentialUnavailableException} naming the credential with a
@@ -45,11 +47,9 @@ import java.util.logging.Logger;
 public final class CredentialBroker implements CredentialResolver, AutoCloseable {
   public static final Duration DEFAULT_KV_CACHE_TTL = Duration.ofSeconds(30);
   private static final Logger LOG = Logger.getLogger(CredentialBroker.class.getName());
-  private static final Duration FIRST_RETRY = Duration.ofMillis(250);
-  private static final Duration LAST_RETRY = Duration.ofSeconds(5);
 
   private final VaultConnection vault;
-  private final VaultIdentity identity;
+  private final VaultTokenSource tokens;
   private final Duration kvCacheTtl;
   private final Clock clock;
   private final LeaseKeeper leases;
@@ -57,26 +57,30 @@ public final class CredentialBroker implements CredentialResolver, AutoCloseable
   private final ConcurrentHashMap<String, Entry> cache = new ConcurrentHashMap<>();
   private volatile String endedBecause;
 
-  /** A read of one path: in flight, done, or failed (and then not retried before {@code retryAfter}). */
+  /**
+   * A read of one path: in flight, done, or failed (and then not retried before {@code retryAfter}).
+   * Consecutive failed reads of a path share one {@link Backoff}, so the wait grows.
+   */
   private static final class Entry {
     final CompletableFuture<FetchedSecret> read;
-    final int failuresBefore;
+    final Backoff backoff;
     volatile Instant retryAfter;
 
-    Entry(CompletableFuture<FetchedSecret> read, int failuresBefore) {
+    Entry(CompletableFuture<FetchedSecret> read, Backoff backoff) {
       this.read = read;
-      this.failuresBefore = failuresBefore;
+      this.backoff = backoff;
     }
   }
 
-  public CredentialBroker(VaultConnection vault, VaultIdentity identity, LeaseRecorder ledger, Duration kvCacheTtl,
+  /** @param tokens the sidecar's Vault identity (cluster mode) or a {@link TokenFile} (file mode) */
+  public CredentialBroker(VaultConnection vault, VaultTokenSource tokens, LeaseRecorder ledger, Duration kvCacheTtl,
       Clock clock) {
     this.vault = Objects.requireNonNull(vault, "vault");
-    this.identity = Objects.requireNonNull(identity, "identity");
+    this.tokens = Objects.requireNonNull(tokens, "tokens");
     this.kvCacheTtl = Objects.requireNonNull(kvCacheTtl, "kvCacheTtl");
     this.clock = Objects.requireNonNull(clock, "clock");
-    this.leases = new LeaseKeeper(vault, identity, ledger, clock);
-    identity.onTokenRetired(this::forgetLeasesOf);
+    this.leases = new LeaseKeeper(vault, tokens, ledger, clock);
+    tokens.onTokenRetired(this::forgetLeasesOf);
   }
 
   @Override
@@ -121,8 +125,8 @@ public final class CredentialBroker implements CredentialResolver, AutoCloseable
       if (cached != null && servable(cached, now)) {
         return cached;
       }
-      int failures = cached != null && cached.read.isCompletedExceptionally() ? cached.failuresBefore + 1 : 0;
-      Entry fresh = new Entry(new CompletableFuture<>(), failures);
+      Backoff backoff = cached != null && cached.read.isCompletedExceptionally() ? cached.backoff : Backoff.standard();
+      Entry fresh = new Entry(new CompletableFuture<>(), backoff);
       try {
         readers.execute(() -> complete(fresh, key, engine, path));
       } catch (RejectedExecutionException e) {
@@ -154,8 +158,7 @@ public final class CredentialBroker implements CredentialResolver, AutoCloseable
       }
       entry.read.complete(secret);
     } catch (RuntimeException e) {
-      long millis = Math.min(LAST_RETRY.toMillis(), FIRST_RETRY.toMillis() << Math.min(entry.failuresBefore, 10));
-      entry.retryAfter = clock.instant().plusMillis(millis);
+      entry.retryAfter = clock.instant().plus(entry.backoff.failed());
       entry.read.completeExceptionally(e);
     }
   }
@@ -163,9 +166,9 @@ public final class CredentialBroker implements CredentialResolver, AutoCloseable
   /** One read with the current token; a token found dead is replaced once by a new login. */
   private FetchedSecret fetch(VaultEngine engine, String path) {
     for (int attempt = 0; ; attempt++) {
-      VaultToken token = identity.current();
+      VaultToken token = tokens.current();
       VaultConnection.Reply reply = vault.call("GET", path, token.token(), null);
-      if (reply.status() == 403 && attempt == 0 && identity.dropIfDead(token.token())) {
+      if (reply.status() == 403 && attempt == 0 && tokens.dropIfDead(token.token())) {
         continue;
       }
       if (!reply.ok()) {
@@ -199,7 +202,7 @@ public final class CredentialBroker implements CredentialResolver, AutoCloseable
     cache.clear();
     leases.close();
     int live = leases.live().size();
-    if (identity.revoke()) {
+    if (tokens.revoke()) {
       LOG.info("session ended (" + reason + "): cached credentials dropped; Vault token revoked, and with it "
           + live + " lease(s)");
     } else {

@@ -25,7 +25,7 @@ final class LeaseKeeper implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(LeaseKeeper.class.getName());
 
   private final VaultConnection vault;
-  private final VaultIdentity identity;
+  private final VaultTokenSource tokens;
   private final LeaseRecorder ledger;
   private final Clock clock;
   private final ScheduledExecutorService timer =
@@ -33,9 +33,9 @@ final class LeaseKeeper implements AutoCloseable {
   private final Map<String, Lease> live = new ConcurrentHashMap<>();
   private final AtomicLong renewals = new AtomicLong();
 
-  LeaseKeeper(VaultConnection vault, VaultIdentity identity, LeaseRecorder ledger, Clock clock) {
+  LeaseKeeper(VaultConnection vault, VaultTokenSource tokens, LeaseRecorder ledger, Clock clock) {
     this.vault = vault;
-    this.identity = identity;
+    this.tokens = tokens;
     this.ledger = ledger;
     this.clock = clock;
   }
@@ -86,7 +86,7 @@ final class LeaseKeeper implements AutoCloseable {
     }
     VaultConnection.Reply reply;
     try {
-      reply = vault.call("PUT", "sys/leases/renew", identity.token(),
+      reply = vault.call("PUT", "sys/leases/renew", tokens.current().token(),
           new JsonObject().add("lease_id", lease.id).add("increment", lease.duration.toSeconds()));
     } catch (VaultReadException e) {
       reply = VaultConnection.Reply.NO_ANSWER;
@@ -124,7 +124,7 @@ final class LeaseKeeper implements AutoCloseable {
   private void revokeIdle(Lease lease) {
     VaultConnection.Reply reply;
     try {
-      reply = vault.call("PUT", "sys/leases/revoke", identity.token(), new JsonObject().add("lease_id", lease.id));
+      reply = vault.call("PUT", "sys/leases/revoke", tokens.current().token(), new JsonObject().add("lease_id", lease.id));
     } catch (VaultReadException e) {
       reply = VaultConnection.Reply.NO_ANSWER;
     }

@@ -79,8 +79,9 @@ public final class VaultIdentity implements VaultTokenSource, AutoCloseable {
     return current().token();
   }
 
-  /** The token in force with its accessor (leases are tied to the token that created them). */
-  VaultToken current() {
+  /** The token in force with its accessor, logging in first if there is none. */
+  @Override
+  public VaultToken current() {
     lock.lock();
     try {
       if (revoked) {
@@ -113,7 +114,8 @@ public final class VaultIdentity implements VaultTokenSource, AutoCloseable {
    *
    * @return true if the token was dead and a retry with a new login makes sense
    */
-  boolean dropIfDead(String token) {
+  @Override
+  public boolean dropIfDead(String token) {
     VaultConnection.Reply lookup = vault.call("GET", "auth/token/lookup-self", token, null);
     if (lookup.status() != 403 && lookup.status() != 401) {
       return false;
@@ -136,6 +138,7 @@ public final class VaultIdentity implements VaultTokenSource, AutoCloseable {
   }
 
   /** Called with the accessor of every token that is replaced or dropped (the broker forgets its leases). */
+  @Override
   public void onTokenRetired(Consumer<String> listener) {
     retirementListeners.add(listener);
   }
@@ -146,6 +149,7 @@ public final class VaultIdentity implements VaultTokenSource, AutoCloseable {
    *
    * @return false if Vault could not be told (down, sealed): the token then stays in the ledger
    */
+  @Override
   public boolean revoke() {
     Held last;
     lock.lock();

@@ -28,8 +28,10 @@ import dev.capgate.sidecar.tls.AgentTlsContexts;
 import dev.capgate.sidecar.tls.LeafMinter;
 import dev.capgate.sidecar.tls.PodCa;
 import dev.capgate.sidecar.tls.UpstreamTls;
+import dev.capgate.sidecar.vault.CredentialBroker;
+import dev.capgate.sidecar.vault.LeaseRecorder;
 import dev.capgate.sidecar.vault.TokenFile;
-import dev.capgate.sidecar.vault.VaultKvResolver;
+import dev.capgate.sidecar.vault.VaultConnection;
 import io.netty.channel.epoll.Epoll;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -265,8 +267,10 @@ public final class ProxyCommand {
   }
 
   /**
-   * File mode's credentials: Vault at {@code --vault-addr} with a plain Vault token read from
-   * {@code --vault-static-token-file} (cluster mode logs in with the pod's projected token instead).
+   * File mode's credentials: the same {@link CredentialBroker} as cluster mode, on Vault at
+   * {@code --vault-addr} (trusting {@code --vault-ca-file} when given) with a static token read
+   * from {@code --vault-static-token-file} instead of the session's own identity obtained through
+   * the operator. No lease ledger: there is no session object to write it to.
    */
   private CredentialResolver fileModeResolver() {
     String address = config.get("vault-addr").or(() -> config.get("vault-address")).orElse(null);
@@ -276,7 +280,10 @@ public final class ProxyCommand {
       return (credential, session) -> CompletableFuture.failedFuture(
           new CredentialUnavailableException(credential.name(), "no Vault configured"));
     }
-    return new VaultKvResolver(address, new TokenFile(tokenFile));
+    Duration timeout = config.getDuration("vault-timeout", Duration.ofSeconds(5));
+    VaultConnection vault = VaultConnection.create(address, config.getPath("vault-ca-file").orElse(null), timeout);
+    return new CredentialBroker(vault, new TokenFile(tokenFile), LeaseRecorder.NONE,
+        config.getDuration("kv-cache-ttl", CredentialBroker.DEFAULT_KV_CACHE_TTL), Clock.systemUTC());
   }
 
   /**

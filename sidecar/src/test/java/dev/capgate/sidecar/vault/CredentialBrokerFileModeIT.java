@@ -31,8 +31,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** VaultKvResolver against a real OpenBao, with least-privilege tokens read from files. */
-class VaultKvResolverIT {
+/**
+ * File mode: the production {@link CredentialBroker} on a static token read from a file
+ * ({@link TokenFile}), against a real OpenBao with least-privilege tokens. What the data-plane ITs
+ * and the bench run; the cluster-mode identity, cache TTL, outages and leases are in
+ * {@link CredentialBrokerIT}.
+ */
+class CredentialBrokerFileModeIT {
   private static final SessionIdentity SESSION =
       new SessionIdentity("agents", "fix-issue-42", "alice@example.com", "coding-agent", "payments");
   private static final String GITHUB_TOKEN = "ghp_aliceToken0123456789";
@@ -45,7 +50,7 @@ class VaultKvResolverIT {
   @TempDir
   Path dir;
 
-  private final List<VaultKvResolver> resolvers = new ArrayList<>();
+  private final List<CredentialBroker> brokers = new ArrayList<>();
 
   @BeforeAll
   static void startOpenBao() throws VaultException {
@@ -78,11 +83,13 @@ class VaultKvResolverIT {
     return Files.writeString(dir.resolve("vault-token"), token + "\n");
   }
 
-  private VaultKvResolver resolver(Path tokenFile, Duration ttl) {
-    VaultKvResolver resolver = new VaultKvResolver(bao.address(), new TokenFile(tokenFile), ttl,
-        HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build(), Clock.systemUTC());
-    resolvers.add(resolver);
-    return resolver;
+  private CredentialBroker resolver(Path tokenFile, Duration ttl) {
+    VaultConnection vault = new VaultConnection(bao.address(),
+        HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build(), Duration.ofSeconds(5));
+    CredentialBroker broker = new CredentialBroker(vault, new TokenFile(tokenFile), LeaseRecorder.NONE, ttl,
+        Clock.systemUTC());
+    brokers.add(broker);
+    return broker;
   }
 
   private static Credential credential(String name, String path, String field) {
@@ -93,12 +100,12 @@ class VaultKvResolverIT {
     return credential("github", mount + "/data/github/{{user}}", "token");
   }
 
-  private static SecretValue resolve(VaultKvResolver resolver, Credential credential) throws Exception {
+  private static SecretValue resolve(CredentialBroker resolver, Credential credential) throws Exception {
     return resolver.resolve(credential, SESSION).toCompletableFuture().get(20, TimeUnit.SECONDS);
   }
 
   /** The failure of a resolve, checked to name the credential and to carry no secret. */
-  private static CredentialUnavailableException failure(VaultKvResolver resolver, Credential credential) throws Exception {
+  private static CredentialUnavailableException failure(CredentialBroker resolver, Credential credential) throws Exception {
     try {
       resolve(resolver, credential);
     } catch (ExecutionException e) {
@@ -114,12 +121,12 @@ class VaultKvResolverIT {
 
   @AfterEach
   void closeResolvers() {
-    resolvers.forEach(VaultKvResolver::close);
+    brokers.forEach(CredentialBroker::close);
   }
 
   @Test
   void reads_a_kv2_secret_with_a_least_privilege_token_from_a_file() throws Exception {
-    VaultKvResolver resolver = resolver(tokenFile(readOnlyToken(null)), Duration.ofSeconds(30));
+    CredentialBroker resolver = resolver(tokenFile(readOnlyToken(null)), Duration.ofSeconds(30));
 
     Instant before = Instant.now();
     SecretValue value = resolve(resolver, github());
@@ -131,7 +138,7 @@ class VaultKvResolverIT {
 
   @Test
   void fills_session_fields_into_the_path() throws Exception {
-    VaultKvResolver resolver = resolver(tokenFile(readOnlyToken(null)), Duration.ofSeconds(30));
+    CredentialBroker resolver = resolver(tokenFile(readOnlyToken(null)), Duration.ofSeconds(30));
 
     SecretValue value = resolve(resolver, credential("internal", mount + "/data/{{namespace}}/{{agent}}/{{session}}", "api-key"));
 
@@ -140,7 +147,7 @@ class VaultKvResolverIT {
 
   @Test
   void a_missing_field_is_a_clear_error_without_any_value() throws Exception {
-    VaultKvResolver resolver = resolver(tokenFile(readOnlyToken(null)), Duration.ofSeconds(30));
+    CredentialBroker resolver = resolver(tokenFile(readOnlyToken(null)), Duration.ofSeconds(30));
 
     CredentialUnavailableException failure = failure(resolver, credential("github", mount + "/data/github/{{user}}", "password"));
 
@@ -149,7 +156,7 @@ class VaultKvResolverIT {
 
   @Test
   void a_missing_secret_is_a_clear_error() throws Exception {
-    VaultKvResolver resolver = resolver(tokenFile(readOnlyToken(null)), Duration.ofSeconds(30));
+    CredentialBroker resolver = resolver(tokenFile(readOnlyToken(null)), Duration.ofSeconds(30));
 
     CredentialUnavailableException failure = failure(resolver, credential("nobody", mount + "/data/github/nobody", "token"));
 
@@ -161,7 +168,7 @@ class VaultKvResolverIT {
     String otherMount = bao.newKvMount();
     int status = bao.rootClient().logical().write(otherMount + "/secret", Map.of("token", "x")).getRestResponse().getStatus();
     assertThat(status).isEqualTo(200);
-    VaultKvResolver resolver = resolver(tokenFile(readOnlyToken(null)), Duration.ofSeconds(30));
+    CredentialBroker resolver = resolver(tokenFile(readOnlyToken(null)), Duration.ofSeconds(30));
 
     CredentialUnavailableException failure = failure(resolver, credential("elsewhere", otherMount + "/data/secret", "token"));
 
@@ -170,7 +177,7 @@ class VaultKvResolverIT {
 
   @Test
   void a_session_field_that_would_escape_the_path_is_refused() throws Exception {
-    VaultKvResolver resolver = resolver(tokenFile(readOnlyToken(null)), Duration.ofSeconds(30));
+    CredentialBroker resolver = resolver(tokenFile(readOnlyToken(null)), Duration.ofSeconds(30));
     SessionIdentity hostile = new SessionIdentity("agents", "s", "../../sys/policies", "coding-agent", null);
 
     var stage = resolver.resolve(github(), hostile).toCompletableFuture();
@@ -183,7 +190,7 @@ class VaultKvResolverIT {
   void a_cached_value_is_served_without_calling_vault_until_the_ttl_ends() throws Exception {
     write("cache/alice@example.com", Map.of("token", "v1"));
     Credential cached = credential("cached", mount + "/data/cache/{{user}}", "token");
-    VaultKvResolver resolver = resolver(tokenFile(readOnlyToken(null)), Duration.ofSeconds(2));
+    CredentialBroker resolver = resolver(tokenFile(readOnlyToken(null)), Duration.ofSeconds(2));
     assertThat(resolve(resolver, cached).reveal()).isEqualTo("v1");
 
     write("cache/alice@example.com", Map.of("token", "v2"));
@@ -196,7 +203,7 @@ class VaultKvResolverIT {
   @Test
   void concurrent_callers_share_one_vault_read() throws Exception {
     // A token good for exactly one request: a second read of Vault would be refused.
-    VaultKvResolver resolver = resolver(tokenFile(readOnlyToken(1)), Duration.ofSeconds(1));
+    CredentialBroker resolver = resolver(tokenFile(readOnlyToken(1)), Duration.ofSeconds(1));
 
     List<CompletableFuture<SecretValue>> callers = new ArrayList<>();
     for (int i = 0; i < 50; i++) {
@@ -212,51 +219,23 @@ class VaultKvResolverIT {
   }
 
   @Test
-  void a_changed_token_file_is_read_again() throws Exception {
+  void a_changed_token_file_is_read_again_once_the_failed_read_has_backed_off() throws Exception {
     Path file = tokenFile("not-a-valid-token");
-    VaultKvResolver resolver = resolver(file, Duration.ofSeconds(30));
+    CredentialBroker resolver = resolver(file, Duration.ofSeconds(30));
     assertThat(failure(resolver, github()).reason()).contains("HTTP 403");
 
     Files.writeString(file, readOnlyToken(null) + "\n");
     Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.from(Instant.now().plusSeconds(5)));
 
-    assertThat(resolve(resolver, github()).reveal()).isEqualTo(GITHUB_TOKEN);
+    // The failure is remembered for a short back-off (Backoff.standard()), then Vault is asked again.
+    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).ignoreExceptions()
+        .until(() -> resolve(resolver, github()).reveal(), GITHUB_TOKEN::equals);
   }
 
   @Test
   void an_unreadable_token_file_is_a_clear_error() throws Exception {
-    VaultKvResolver resolver = resolver(dir.resolve("absent-token"), Duration.ofSeconds(30));
+    CredentialBroker resolver = resolver(dir.resolve("absent-token"), Duration.ofSeconds(30));
 
     assertThat(failure(resolver, github()).reason()).startsWith("no Vault token");
-  }
-
-  @Test
-  void a_sealed_vault_fails_naming_the_credential_and_recovers_when_unsealed() throws Exception {
-    VaultKvResolver resolver = resolver(tokenFile(readOnlyToken(null)), Duration.ZERO);
-    assertThat(resolve(resolver, github()).reveal()).isEqualTo(GITHUB_TOKEN);
-
-    bao.seal();
-    try {
-      assertThat(failure(resolver, github()).reason()).contains("sealed");
-    } finally {
-      bao.unseal();
-    }
-
-    assertThat(resolve(resolver, github()).reveal()).isEqualTo(GITHUB_TOKEN);
-  }
-
-  @Test
-  void a_stopped_vault_fails_naming_the_credential_and_works_again_after_restart() throws Exception {
-    VaultKvResolver resolver = resolver(tokenFile(readOnlyToken(null)), Duration.ZERO);
-    assertThat(resolve(resolver, github()).reveal()).isEqualTo(GITHUB_TOKEN);
-
-    bao.stop();
-    try {
-      assertThat(failure(resolver, github()).reason()).isEqualTo("Vault unreachable at " + bao.address());
-    } finally {
-      bao.start();
-    }
-
-    assertThat(resolve(resolver, github()).reveal()).isEqualTo(GITHUB_TOKEN);
   }
 }

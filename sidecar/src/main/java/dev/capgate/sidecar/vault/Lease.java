@@ -15,6 +15,8 @@ final class Lease {
   volatile Instant expiresAt;
   volatile Instant renewedAt;
   volatile boolean over;
+  /** Failed renewals wait longer each time, like every other Vault retry in the sidecar. */
+  final Backoff renewBackoff = Backoff.standard();
 
   Lease(String id, Duration duration, boolean renewable, String tokenAccessor, Instant obtainedAt) {
     this.id = id;

@@ -97,6 +97,7 @@ final class LeaseKeeper implements AutoCloseable {
     }
     Duration granted = Duration.ofSeconds(reply.body().getLong("lease_duration", 0));
     lease.renewedAt = now;
+    lease.renewBackoff.succeeded();
     lease.expiresAt = now.plus(granted);
     secret.expiresAt = lease.expiresAt;
     secret.freshUntil = lease.expiresAt.minus(FetchedSecret.margin(lease.duration));
@@ -111,7 +112,7 @@ final class LeaseKeeper implements AutoCloseable {
 
   private void retryOrGiveUp(FetchedSecret secret, Runnable evict, int status, Instant now) {
     Lease lease = secret.lease;
-    Duration wait = Duration.ofSeconds(1);
+    Duration wait = lease.renewBackoff.failed();
     LOG.warning("cannot renew Vault lease " + lease.id + ": " + VaultStatus.describe(status, "sys/leases/renew"));
     if (status == 400 || status == 403 || now.plus(wait).isAfter(lease.expiresAt)) {
       evict.run(); // gone or about to be: the next request reads a new one

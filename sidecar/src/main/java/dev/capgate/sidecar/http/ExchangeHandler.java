@@ -10,6 +10,9 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
 import java.util.logging.Level;
@@ -202,7 +205,24 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     LOG.log(Level.FINE, "agent connection " + connection.id() + " failed: " + cause.getMessage());
+    Http2Error error = http2() ? streamError(cause) : null;
+    if (error != null) {
+      // The stream broke the protocol: reset it with the code the spec requires before closing it
+      // (closing alone would reset it with CANCEL).
+      ctx.writeAndFlush(new DefaultHttp2ResetFrame(error)).addListener(ChannelFutureListener.CLOSE);
+      return;
+    }
     ctx.close();
+  }
+
+  /** The HTTP/2 error code of a protocol error on this stream, or null for any other failure. */
+  private static Http2Error streamError(Throwable cause) {
+    for (Throwable t = cause; t != null; t = t.getCause()) {
+      if (t instanceof Http2Exception e) {
+        return e.error();
+      }
+    }
+    return null;
   }
 
   private void releaseQueued() {

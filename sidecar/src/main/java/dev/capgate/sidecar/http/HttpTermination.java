@@ -10,6 +10,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
+import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
@@ -145,10 +146,22 @@ public final class HttpTermination implements HttpInterceptor {
     agent.pipeline().addLast("h2-streams", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
       @Override
       protected void initChannel(Http2StreamChannel stream) {
-        stream.pipeline().addLast("capture", new H2RequestCapture());
+        stream.pipeline().addLast("capture", new H2RequestCapture(services, connection));
         stream.pipeline().addLast("h2-to-http1", new Http2StreamFrameToHttpObjectCodec(true));
         stream.pipeline().addLast("exchange", new ExchangeHandler(services, connection, null, idleUpstreams));
       }
     }));
+    // Protocol errors are answered by the codec (GOAWAY or RST_STREAM with the spec's code) and then
+    // passed on: ending them here keeps an agent from flooding the log with Netty's
+    // "reached the tail of the pipeline" warnings.
+    agent.pipeline().addLast("h2-errors", new ChannelInboundHandlerAdapter() {
+      @Override
+      public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.fine("connection " + connection.id() + ": HTTP/2 error: " + cause);
+        if (!(cause instanceof Http2Exception)) {
+          ctx.close();
+        }
+      }
+    });
   }
 }

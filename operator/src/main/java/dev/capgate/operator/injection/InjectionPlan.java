@@ -8,9 +8,6 @@ package dev.capgate.operator.injection;
  * @param session        the AgentSession name
  * @param caName         name of the CA Secret and ConfigMap ({@code capgate-ca-<random>})
  * @param caFingerprint  {@code sha256:<hex>} of the CA certificate
- * @param vaultRole      spec.vault.role, or null when the session declares no credentials (not in
- *                       the pod since issue 11: the operator logs in for the sidecar)
- * @param vaultAuthMount spec.vault.authMount (default capgate-jwt), or null without spec.vault (ditto)
  * @param leaseConfigMap where the sidecars record Vault leases ({@code capgate-leases-<session>})
  * @param placeholders   the credential placeholders set in agent containers (may be empty)
  */
@@ -19,8 +16,6 @@ public record InjectionPlan(
     String session,
     String caName,
     String caFingerprint,
-    String vaultRole,
-    String vaultAuthMount,
     String leaseConfigMap,
     java.util.List<CredentialPlaceholder> placeholders) {
 

@@ -185,9 +185,7 @@ public final class PodAdmitter {
   /** The plan of a pod of {@code session} with the given CA: at injection, and to check a claim of one. */
   static InjectionPlan plan(String namespace, AgentSession session, String caName, String caFingerprint,
       List<CredentialPlaceholder> placeholders) {
-    var vault = session.getSpec().vault();
     return new InjectionPlan(namespace, session.getMetadata().getName(), caName, caFingerprint,
-        vault == null ? null : vault.role(), vault == null ? null : vault.authMountOrDefault(),
         SessionNames.leases(session.getMetadata().getName()), placeholders);
   }
 

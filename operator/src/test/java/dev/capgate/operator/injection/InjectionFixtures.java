@@ -22,12 +22,12 @@ final class InjectionFixtures {
       .withOperator("https://10.96.0.20:443", OPERATOR_CA);
 
   static final InjectionPlan PLAN = new InjectionPlan("agents", "fix-issue-42", "capgate-ca-test0test0",
-      "sha256:0000000000000000000000000000000000000000000000000000000000000000", "capgate-agent", "capgate-jwt",
+      "sha256:0000000000000000000000000000000000000000000000000000000000000000",
       "capgate-leases-fix-issue-42", List.of());
 
   /** The same with two credential placeholders (fixed values: real ones are random per pod). */
   static final InjectionPlan PLAN_WITH_PLACEHOLDERS = new InjectionPlan("agents", "fix-issue-42", "capgate-ca-test0test0",
-      "sha256:0000000000000000000000000000000000000000000000000000000000000000", "capgate-agent", "capgate-jwt",
+      "sha256:0000000000000000000000000000000000000000000000000000000000000000",
       "capgate-leases-fix-issue-42", List.of(
           new CredentialPlaceholder("github", "GH_TOKEN", "capgate-ph-github-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
           new CredentialPlaceholder("openai", "OPENAI_API_KEY", "capgate-ph-openai-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb")));

@@ -88,7 +88,7 @@ class VaultScopeIT {
   static void noSecretInAnyLogLine() {
     issuer.close();
     try {
-      assertThat(logs.linesContainingAny(secrets)).as("log lines holding a secret").isEmpty();
+      logs.assertNoLineHolds(secrets);
     } finally {
       logs.close();
     }

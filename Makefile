@@ -9,7 +9,7 @@ export PATH := $(JAVA_HOME)/bin:$(PATH)
 export CAPGATE_TOOLS ?= $(HOME)/.cache/capgate/tools
 MVN := mvn -B -ntp -Dcapgate.tools=$(CAPGATE_TOOLS)
 
-.PHONY: help tools build test unit crds demo e2e e2e-up e2e-down bench images cluster-up cluster-down e2e-kind clean
+.PHONY: help tools build fmt test unit crds demo e2e e2e-up e2e-down bench images cluster-up cluster-down e2e-kind clean
 
 help: ## this list
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -19,6 +19,9 @@ tools: ## build/install etcd, Kubernetes 1.34, OpenBao, helm, h2spec into $(CAPG
 
 build: ## compile and package every module, no tests
 	$(MVN) -q install -DskipTests
+
+fmt: ## format every Java file (google-java-format via Spotless; every build checks it)
+	$(MVN) -q spotless:apply
 
 unit: ## unit tests only (*Test)
 	$(MVN) test

@@ -12,22 +12,22 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * {@code make bench}: runs the sections, prints their tables, writes
- * {@code target/bench/results.json} (and {@code results.md}) in the bench module's directory.
+ * {@code make bench}: runs the sections, prints their tables, writes {@code
+ * target/bench/results.json} (and {@code results.md}) in the bench module's directory.
  *
  * <pre>
  *   Bench [--sections dataplane,controlplane,memory] [--duration 10] [--warm-up 5] [--pods 200]
  *         [--trials 20] [--sidecars 3] [--starts 10] [--sessions 1000] [--no-peers] [--quick]
  * </pre>
- * Needs root (network namespaces, iptables), h2load, squid-openssl, a mitmproxy venv
- * ({@code bench/bench-tools.sh} installs them) and the tools of {@code make tools}.
+ *
+ * Needs root (network namespaces, iptables), h2load, squid-openssl, a mitmproxy venv ({@code
+ * bench/bench-tools.sh} installs them) and the tools of {@code make tools}.
  */
 public final class Bench {
-  static final List<String> IMAGE_JVM_FLAGS = List.of("-XX:+UseSerialGC", "-XX:MaxRAMPercentage=75",
-      "-XX:+ExitOnOutOfMemoryError");
+  static final List<String> IMAGE_JVM_FLAGS =
+      List.of("-XX:+UseSerialGC", "-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError");
 
-  private Bench() {
-  }
+  private Bench() {}
 
   static void say(String line) {
     System.out.println("[bench " + Instant.now().toString().substring(11, 19) + "] " + line);
@@ -49,8 +49,11 @@ public final class Bench {
         Section s = new Section("data plane");
         sections.add(s);
         try {
-          data = new DataPlaneBench(new DataPlaneBench.Options(o.duration, o.warmUp, o.sidecarJar, o.mitmVenv,
-              sidecarFlags(), o.peers), s);
+          data =
+              new DataPlaneBench(
+                  new DataPlaneBench.Options(
+                      o.duration, o.warmUp, o.sidecarJar, o.mitmVenv, sidecarFlags(), o.peers),
+                  s);
           data.run();
         } catch (Exception e) {
           failed(s, e);
@@ -58,9 +61,20 @@ public final class Bench {
         s.end();
       }
       if (o.sections.contains("controlplane") || o.sections.contains("memory")) {
-        control = new ControlPlaneBench(new ControlPlaneBench.Options(o.pods, o.trials, o.sidecars, o.starts,
-            o.sessions, o.sidecarJar, o.operatorJar, sidecarFlags(), o.sections.contains("controlplane"),
-            o.sections.contains("memory")), sections);
+        control =
+            new ControlPlaneBench(
+                new ControlPlaneBench.Options(
+                    o.pods,
+                    o.trials,
+                    o.sidecars,
+                    o.starts,
+                    o.sessions,
+                    o.sidecarJar,
+                    o.operatorJar,
+                    sidecarFlags(),
+                    o.sections.contains("controlplane"),
+                    o.sections.contains("memory")),
+                sections);
         control.run();
       }
     } finally {
@@ -102,18 +116,42 @@ public final class Bench {
   }
 
   private static JsonObject machine() {
-    String cpu = Command.run(List.of("sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2")).stdout().strip();
+    String cpu =
+        Command.run(List.of("sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"))
+            .stdout()
+            .strip();
     int cores = Runtime.getRuntime().availableProcessors();
-    String mem = Command.run(List.of("sh", "-c", "grep MemTotal /proc/meminfo | awk '{print int($2/1024)}'")).stdout()
-        .strip();
+    String mem =
+        Command.run(List.of("sh", "-c", "grep MemTotal /proc/meminfo | awk '{print int($2/1024)}'"))
+            .stdout()
+            .strip();
     String kernel = Command.run(List.of("uname", "-r")).stdout().strip();
-    String java = System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version");
+    String java =
+        System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version");
     return new JsonObject()
-        .put("summary", cores + " cores (" + cpu + "), " + mem + " MiB, Linux " + kernel + ", " + java
-            + "; load average " + Proc.loadAverage())
-        .put("cores", cores).put("cpu", cpu).put("memoryMiB", mem).put("kernel", kernel).put("java", java)
-        .put("loadAverageAtStart", Proc.loadAverage()).put("startedAt", Instant.now().toString())
-        .put("note", "shared machine: other work may run at the same time; see the load averages per section");
+        .put(
+            "summary",
+            cores
+                + " cores ("
+                + cpu
+                + "), "
+                + mem
+                + " MiB, Linux "
+                + kernel
+                + ", "
+                + java
+                + "; load average "
+                + Proc.loadAverage())
+        .put("cores", cores)
+        .put("cpu", cpu)
+        .put("memoryMiB", mem)
+        .put("kernel", kernel)
+        .put("java", java)
+        .put("loadAverageAtStart", Proc.loadAverage())
+        .put("startedAt", Instant.now().toString())
+        .put(
+            "note",
+            "shared machine: other work may run at the same time; see the load averages per section");
   }
 
   /** Command-line options. */
@@ -127,12 +165,22 @@ public final class Bench {
     int starts = 10;
     int sessions = 1000;
     boolean peers = true;
-    Path sidecarJar = Path.of(System.getProperty("capgate.bench.sidecarJar", "../sidecar/target/capgate-sidecar.jar"))
-        .toAbsolutePath().normalize();
-    Path operatorJar = Path.of(System.getProperty("capgate.bench.operatorJar",
-        "../operator/target/capgate-operator.jar")).toAbsolutePath().normalize();
-    Path mitmVenv = Path.of(System.getenv().getOrDefault("CAPGATE_BENCH_CACHE", "/var/cache/capgate/bench"),
-        "mitmproxy-venv");
+    Path sidecarJar =
+        Path.of(
+                System.getProperty(
+                    "capgate.bench.sidecarJar", "../sidecar/target/capgate-sidecar.jar"))
+            .toAbsolutePath()
+            .normalize();
+    Path operatorJar =
+        Path.of(
+                System.getProperty(
+                    "capgate.bench.operatorJar", "../operator/target/capgate-operator.jar"))
+            .toAbsolutePath()
+            .normalize();
+    Path mitmVenv =
+        Path.of(
+            System.getenv().getOrDefault("CAPGATE_BENCH_CACHE", "/var/cache/capgate/bench"),
+            "mitmproxy-venv");
 
     static Options parse(String[] args) {
       Options o = new Options();
@@ -156,7 +204,8 @@ public final class Bench {
             o.starts = 2;
             o.sessions = 50;
           }
-          default -> throw new IllegalArgumentException("unknown option " + a + " (see Bench's javadoc)");
+          default ->
+              throw new IllegalArgumentException("unknown option " + a + " (see Bench's javadoc)");
         }
       }
       for (Path p : List.of(o.sidecarJar, o.operatorJar)) {
@@ -171,7 +220,9 @@ public final class Bench {
     }
   }
 
-  /** Copies {@code jar} and the lib/ beside it to target/bench/jars/{@code name}/; returns the copy. */
+  /**
+   * Copies {@code jar} and the lib/ beside it to target/bench/jars/{@code name}/; returns the copy.
+   */
   static Path snapshot(Path jar, String name) {
     try {
       Path dir = Path.of("target", "bench", "jars", name).toAbsolutePath();
@@ -188,7 +239,8 @@ public final class Bench {
       }
       Path copy = Files.copy(jar, dir.resolve(jar.getFileName()));
       // Readable by the proxy's uid on the way down (target/ is root's).
-      Command.run(List.of("chmod", "-R", "a+rX", Path.of("target").toAbsolutePath().toString())).requireSuccess();
+      Command.run(List.of("chmod", "-R", "a+rX", Path.of("target").toAbsolutePath().toString()))
+          .requireSuccess();
       return copy;
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);

@@ -16,10 +16,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A pod for the benchmarks, on the sidecar's own test harness ({@link PodNetns}: a pod network
- * namespace and an upstream one joined by a veth, 198.18.0.1 ↔ 198.18.0.2, the pod resolving
- * {@code api.github.test} to the upstream) with the REAL init rules applied, plus what a bench
- * needs on top: processes started as a given uid in either namespace and stopped by us, and a
- * scratch directory every uid may write (h2load logs, the AOT cache, Squid's certificate db).
+ * namespace and an upstream one joined by a veth, 198.18.0.1 ↔ 198.18.0.2, the pod resolving {@code
+ * api.github.test} to the upstream) with the REAL init rules applied, plus what a bench needs on
+ * top: processes started as a given uid in either namespace and stopped by us, and a scratch
+ * directory every uid may write (h2load logs, the AOT cache, Squid's certificate db).
  */
 final class BenchPod implements AutoCloseable {
   static final String UPSTREAM_HOST = "api.github.test";
@@ -44,12 +44,15 @@ final class BenchPod implements AutoCloseable {
     BenchPod pod = new BenchPod(PodNetns.create(name));
     try {
       if (!Command.run(List.of("ip", "netns", "list")).stdout().contains(pod.upstreamNs)) {
-        throw new IllegalStateException("no upstream namespace " + pod.upstreamNs + " next to " + pod.pod());
+        throw new IllegalStateException(
+            "no upstream namespace " + pod.upstreamNs + " next to " + pod.pod());
       }
       Files.createDirectories(pod.scratch);
       Files.setPosixFilePermissions(pod.scratch, PosixFilePermissions.fromString("rwxrwxrwx"));
       Command.run(List.of("chmod", "1777", pod.scratch.toString())).requireSuccess();
-      Command.run(List.of("ip", "netns", "exec", pod.pod(), JAVA, "-jar", sidecarJar.toString(), "init"))
+      Command.run(
+              List.of(
+                  "ip", "netns", "exec", pod.pod(), JAVA, "-jar", sidecarJar.toString(), "init"))
           .requireSuccess();
     } catch (IOException e) {
       pod.close();
@@ -82,8 +85,18 @@ final class BenchPod implements AutoCloseable {
   List<String> inPod(Integer uid, List<String> command) {
     List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", pod()));
     if (uid != null) {
-      full.addAll(List.of("setpriv", "--reuid", uid.toString(), "--regid", uid.toString(), "--clear-groups", "--",
-          "env", "HOME=/tmp", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"));
+      full.addAll(
+          List.of(
+              "setpriv",
+              "--reuid",
+              uid.toString(),
+              "--regid",
+              uid.toString(),
+              "--clear-groups",
+              "--",
+              "env",
+              "HOME=/tmp",
+              "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"));
     }
     full.addAll(command);
     return full;
@@ -110,8 +123,10 @@ final class BenchPod implements AutoCloseable {
    */
   Process start(List<String> fullCommand, Path log, Map<String, String> env) {
     try {
-      ProcessBuilder b = new ProcessBuilder(fullCommand).redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+      ProcessBuilder b =
+          new ProcessBuilder(fullCommand)
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
       b.environment().putAll(env);
       Process p = b.start();
       synchronized (processes) {

@@ -9,8 +9,7 @@ import dev.capgate.sidecar.netns.UnixSocketBridge;
  * socket that the bench serves.
  */
 public final class Bridge {
-  private Bridge() {
-  }
+  private Bridge() {}
 
   public static void main(String[] args) throws Exception {
     UnixSocketBridge.start(UnixSocketBridge.parse(args[0]), UnixSocketBridge.parse(args[1]));

@@ -8,8 +8,8 @@ import dev.capgate.sidecar.netns.UnixSocketBridge;
 import dev.capgate.sidecar.netns.UpstreamServers;
 import dev.capgate.sidecar.stack.AgentSessionCrd;
 import dev.capgate.sidecar.stack.Sessions;
-import dev.capgate.testkit.Kubeconfig;
 import dev.capgate.testkit.KubeControlPlane;
+import dev.capgate.testkit.Kubeconfig;
 import dev.capgate.testkit.OpenBaoServer;
 import dev.capgate.testkit.Pki;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -45,22 +45,31 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Section 2 (control plane) and the operator half of section 3 (memory), on the real API server
- * and OpenBao of the test kit, with the operator jar running in a process of its own:
+ * Section 2 (control plane) and the operator half of section 3 (memory), on the real API server and
+ * OpenBao of the test kit, with the operator jar running in a process of its own:
+ *
  * <ul>
  *   <li>admission: client-side pod create latency through the API server round trip, with the
  *       webhook (opted-in pods: CA mint included) and without (pods that do not opt in, which the
- *       webhook's objectSelector lets through untouched), interleaved;</li>
- *   <li>sidecar start-to-ready, with and without a JDK 25 AOT cache made by a training run;</li>
+ *       webhook's objectSelector lets through untouched), interleaved;
+ *   <li>sidecar start-to-ready, with and without a JDK 25 AOT cache made by a training run;
  *   <li>revocation: several sidecars in pod namespaces, in cluster mode against the API server,
- *       agents polling through them; delete the AgentSession, time to the first refusal;</li>
- *   <li>operator RSS with many AgentSessions.</li>
+ *       agents polling through them; delete the AgentSession, time to the first refusal;
+ *   <li>operator RSS with many AgentSessions.
  * </ul>
  */
 final class ControlPlaneBench {
-  record Options(int pods, int trials, int sidecars, int starts, int sessions, Path sidecarJar, Path operatorJar,
-      List<String> sidecarJvmFlags, boolean controlPlane, boolean memory) {
-  }
+  record Options(
+      int pods,
+      int trials,
+      int sidecars,
+      int starts,
+      int sessions,
+      Path sidecarJar,
+      Path operatorJar,
+      List<String> sidecarJvmFlags,
+      boolean controlPlane,
+      boolean memory) {}
 
   private static final KubernetesSerialization YAML = new KubernetesSerialization();
 
@@ -114,12 +123,14 @@ final class ControlPlaneBench {
         Section mem = new Section("memory");
         sections.add(mem);
         if (cp != null) {
-          // What admissions and revocations left in the operator's JVM; then a fresh operator, so that
+          // What admissions and revocations left in the operator's JVM; then a fresh operator, so
+          // that
           // the sessions' figure is about sessions only.
           operatorRssAfterControlPlane = settledRss(operator.pid());
           operatorLiveHeapAfterControlPlane = liveHeapMiB(operator.pid());
           operator.close();
-          operator = OperatorProcess.start(kube, OpenBaoServer.shared(), options.operatorJar(), work);
+          operator =
+              OperatorProcess.start(kube, OpenBaoServer.shared(), options.operatorJar(), work);
           operatorRssIdle = settledRss(operator.pid());
         }
         step(mem, "operator", this::operatorMemory);
@@ -150,9 +161,19 @@ final class ControlPlaneBench {
 
   private void admission(Section s) {
     String ns = kube.newNamespace("bench-admission");
-    admin.serviceAccounts().inNamespace(ns).resource(new ServiceAccountBuilder().withNewMetadata()
-        .withName("coding-agent").endMetadata().build()).create();
-    AgentSession session = YAML.unmarshal("""
+    admin
+        .serviceAccounts()
+        .inNamespace(ns)
+        .resource(
+            new ServiceAccountBuilder()
+                .withNewMetadata()
+                .withName("coding-agent")
+                .endMetadata()
+                .build())
+        .create();
+    AgentSession session =
+        YAML.unmarshal(
+            """
         apiVersion: capgate.dev/v1alpha1
         kind: AgentSession
         metadata: {name: bench-admission}
@@ -171,12 +192,17 @@ final class ControlPlaneBench {
             methods: [GET, POST]
             paths: ["/repos/acme/repo-a", "/repos/acme/repo-a/**"]
             credential: github
-        """, AgentSession.class);
+        """,
+            AgentSession.class);
     session.getMetadata().setNamespace(ns);
     admin.resource(session).create();
     awaitPhase(ns, "bench-admission", Phase.Active, Duration.ofSeconds(60));
-    Bench.say("admission: " + options.pods() + " pods with the webhook, " + options.pods()
-        + " without, interleaved (+10 of each to warm up)");
+    Bench.say(
+        "admission: "
+            + options.pods()
+            + " pods with the webhook, "
+            + options.pods()
+            + " without, interleaved (+10 of each to warm up)");
     List<Double> with = new ArrayList<>();
     List<Double> without = new ArrayList<>();
     int injected = 0;
@@ -192,8 +218,11 @@ final class ControlPlaneBench {
         }
         if (opted) {
           with.add(ms);
-          if ("injected".equals(stored.getMetadata().getAnnotations() == null ? null
-              : stored.getMetadata().getAnnotations().get("capgate.dev/status"))) {
+          if ("injected"
+              .equals(
+                  stored.getMetadata().getAnnotations() == null
+                      ? null
+                      : stored.getMetadata().getAnnotations().get("capgate.dev/status"))) {
             injected++;
           }
         } else {
@@ -205,8 +234,10 @@ final class ControlPlaneBench {
     admissionWithout = Stats.of(without);
     // What each admission writes besides the pod: the per-pod CA's ConfigMap and Secret.
     Pod sample = admin.pods().inNamespace(ns).withName("agent-10").get();
-    String caName = sample == null || sample.getMetadata().getAnnotations() == null ? null
-        : sample.getMetadata().getAnnotations().get("capgate.dev/ca");
+    String caName =
+        sample == null || sample.getMetadata().getAnnotations() == null
+            ? null
+            : sample.getMetadata().getAnnotations().get("capgate.dev/ca");
     double cmKiB = Double.NaN;
     double secretKiB = Double.NaN;
     if (caName != null) {
@@ -215,40 +246,92 @@ final class ControlPlaneBench {
       cmKiB = cm == null ? Double.NaN : YAML.asJson(cm).length() / 1024.0;
       secretKiB = secret == null ? Double.NaN : YAML.asJson(secret).length() / 1024.0;
     }
-    JsonObject j = new JsonObject().put("pods", options.pods()).put("injected", injected)
-        .put("caConfigMapKiB", Double.isNaN(cmKiB) ? null : cmKiB).put("caSecretKiB", Double.isNaN(secretKiB) ? null : secretKiB)
-        .put("withWebhook", stats(admissionWith)).put("withoutWebhook", stats(admissionWithout))
-        .put("method", "client-side fabric8 create() (JDK HTTP client, keep-alive) of a Pod, sequential;"
-            + " opted-in pods go through the MutatingWebhook (session lookup, per-pod CA mint: EC P-256 key,"
-            + " Secret + ConfigMap writes), the others are not sent to it (objectSelector)");
+    JsonObject j =
+        new JsonObject()
+            .put("pods", options.pods())
+            .put("injected", injected)
+            .put("caConfigMapKiB", Double.isNaN(cmKiB) ? null : cmKiB)
+            .put("caSecretKiB", Double.isNaN(secretKiB) ? null : secretKiB)
+            .put("withWebhook", stats(admissionWith))
+            .put("withoutWebhook", stats(admissionWithout))
+            .put(
+                "method",
+                "client-side fabric8 create() (JDK HTTP client, keep-alive) of a Pod, sequential;"
+                    + " opted-in pods go through the MutatingWebhook (session lookup, per-pod CA mint: EC P-256 key,"
+                    + " Secret + ConfigMap writes), the others are not sent to it (objectSelector)");
     s.json.put("admission", j);
-    Table t = new Table("Control plane — pod admission through the real API server (" + options.pods()
-        + " pods each, ms, client-side create latency)", "pods", "n", "p50", "p90", "p99", "max", "p50 × without",
-        "p99 × without");
-    t.row("with the webhook (injected: " + injected + ")", admissionWith.count(), f2(admissionWith.percentile(50)),
-        f2(admissionWith.percentile(90)), f2(admissionWith.percentile(99)), f2(admissionWith.max()),
+    Table t =
+        new Table(
+            "Control plane — pod admission through the real API server ("
+                + options.pods()
+                + " pods each, ms, client-side create latency)",
+            "pods",
+            "n",
+            "p50",
+            "p90",
+            "p99",
+            "max",
+            "p50 × without",
+            "p99 × without");
+    t.row(
+        "with the webhook (injected: " + injected + ")",
+        admissionWith.count(),
+        f2(admissionWith.percentile(50)),
+        f2(admissionWith.percentile(90)),
+        f2(admissionWith.percentile(99)),
+        f2(admissionWith.max()),
         f2(admissionWith.percentile(50) / admissionWithout.percentile(50)) + "×",
         f2(admissionWith.percentile(99) / admissionWithout.percentile(99)) + "×");
-    t.row("without (not opted in)", admissionWithout.count(), f2(admissionWithout.percentile(50)),
-        f2(admissionWithout.percentile(90)), f2(admissionWithout.percentile(99)), f2(admissionWithout.max()), "1.00×",
+    t.row(
+        "without (not opted in)",
+        admissionWithout.count(),
+        f2(admissionWithout.percentile(50)),
+        f2(admissionWithout.percentile(90)),
+        f2(admissionWithout.percentile(99)),
+        f2(admissionWithout.max()),
+        "1.00×",
         "1.00×");
-    t.row("added by the webhook", null, signed(admissionWith.percentile(50) - admissionWithout.percentile(50)),
+    t.row(
+        "added by the webhook",
+        null,
+        signed(admissionWith.percentile(50) - admissionWithout.percentile(50)),
         signed(admissionWith.percentile(90) - admissionWithout.percentile(90)),
-        signed(admissionWith.percentile(99) - admissionWithout.percentile(99)), null, null, null);
-    t.note("Each admitted pod also writes its CA: a ConfigMap of " + f1(cmKiB) + " KiB (pod CA + the system roots as PEM"
-        + " and PKCS#12) and a Secret of " + f1(secretKiB) + " KiB, from inside the webhook call.");
+        signed(admissionWith.percentile(99) - admissionWithout.percentile(99)),
+        null,
+        null,
+        null);
+    t.note(
+        "Each admitted pod also writes its CA: a ConfigMap of "
+            + f1(cmKiB)
+            + " KiB (pod CA + the system roots as PEM"
+            + " and PKCS#12) and a Secret of "
+            + f1(secretKiB)
+            + " KiB, from inside the webhook call.");
     s.add(t);
     admin.namespaces().withName(ns).delete();
   }
 
   private static Pod pod(String name, boolean optIn) {
-    PodBuilder b = new PodBuilder().withNewMetadata().withName(name).endMetadata()
-        // An explicit uid, as capgate requires of agent containers (both kinds of pod alike).
-        .withNewSpec().withServiceAccountName("coding-agent").withNewSecurityContext().withRunAsUser(1000L).endSecurityContext()
-        .addNewContainer().withName("agent")
-        .withImage("registry.example/agent:1.0").endContainer().endSpec();
+    PodBuilder b =
+        new PodBuilder()
+            .withNewMetadata()
+            .withName(name)
+            .endMetadata()
+            // An explicit uid, as capgate requires of agent containers (both kinds of pod alike).
+            .withNewSpec()
+            .withServiceAccountName("coding-agent")
+            .withNewSecurityContext()
+            .withRunAsUser(1000L)
+            .endSecurityContext()
+            .addNewContainer()
+            .withName("agent")
+            .withImage("registry.example/agent:1.0")
+            .endContainer()
+            .endSpec();
     if (optIn) {
-      b.editMetadata().addToLabels("capgate.dev/inject", "true").addToLabels("capgate.dev/session", "bench-admission")
+      b.editMetadata()
+          .addToLabels("capgate.dev/inject", "true")
+          .addToLabels("capgate.dev/session", "bench-admission")
           .endMetadata();
     }
     return b.build();
@@ -263,7 +346,10 @@ final class ControlPlaneBench {
       Path cert = Files.writeString(dir.resolve("pod-ca.crt"), ca.caCertPem());
       Path key = Files.writeString(dir.resolve("pod-ca.key"), ca.caKeyPem());
       DataPlaneBench.owned(key, BenchPod.PROXY_UID, "400");
-      Path session = Files.writeString(dir.resolve("session.yaml"), """
+      Path session =
+          Files.writeString(
+              dir.resolve("session.yaml"),
+              """
           apiVersion: capgate.dev/v1alpha1
           kind: AgentSession
           metadata: {name: bench, namespace: agents}
@@ -277,8 +363,17 @@ final class ControlPlaneBench {
                 paths: ["/repos/acme/repo-a/**"]
           """);
       Path poller = resource(dir, "readyz_poller.py");
-      List<String> sidecarArgs = List.of("-jar", options.sidecarJar().toString(), "proxy", "--session-file",
-          session.toString(), "--ca-cert", cert.toString(), "--ca-key", key.toString());
+      List<String> sidecarArgs =
+          List.of(
+              "-jar",
+              options.sidecarJar().toString(),
+              "proxy",
+              "--session-file",
+              session.toString(),
+              "--ca-cert",
+              cert.toString(),
+              "--ca-key",
+              key.toString());
 
       // Training run: start, become ready, serve a few requests (allowed, denied), stop; the JVM
       // writes the cache as it exits. Same flags as the runs that use it.
@@ -293,26 +388,60 @@ final class ControlPlaneBench {
       String ready = awaitPoller(pod, poller);
       for (String path : List.of("/repos/acme/repo-a/issues", "/other")) {
         for (int i = 0; i < 3; i++) {
-          pod.runInPod(BenchPod.AGENT_UID, Duration.ofSeconds(10), List.of("curl", "-s", "-o", "/dev/null", "-m", "3",
-              "--cacert", cert.toString(), "https://api.github.test" + path));
-          pod.runInPod(BenchPod.AGENT_UID, Duration.ofSeconds(10), List.of("curl", "-s", "-o", "/dev/null", "-m", "3",
-              "--http2", "--cacert", cert.toString(), "https://api.github.test" + path));
+          pod.runInPod(
+              BenchPod.AGENT_UID,
+              Duration.ofSeconds(10),
+              List.of(
+                  "curl",
+                  "-s",
+                  "-o",
+                  "/dev/null",
+                  "-m",
+                  "3",
+                  "--cacert",
+                  cert.toString(),
+                  "https://api.github.test" + path));
+          pod.runInPod(
+              BenchPod.AGENT_UID,
+              Duration.ofSeconds(10),
+              List.of(
+                  "curl",
+                  "-s",
+                  "-o",
+                  "/dev/null",
+                  "-m",
+                  "3",
+                  "--http2",
+                  "--cacert",
+                  cert.toString(),
+                  "https://api.github.test" + path));
         }
       }
       BenchPod.stop(p);
       double trainingSeconds = (System.nanoTime() - t0) / 1e9;
       boolean haveAot = Files.exists(aot) && Files.size(aot) > 0;
-      // What the Dockerfile does today: `java -XX:AOTCacheOutput=... -jar capgate-sidecar.jar aot-train`.
+      // What the Dockerfile does today: `java -XX:AOTCacheOutput=... -jar capgate-sidecar.jar
+      // aot-train`.
       Path imageAot = dir.resolve("image-style.aot");
       List<String> imageTraining = new ArrayList<>(List.of(BenchPod.JAVA));
       imageTraining.addAll(options.sidecarJvmFlags());
-      imageTraining.addAll(List.of("-XX:AOTCacheOutput=" + imageAot, "-jar", options.sidecarJar().toString(),
-          "aot-train"));
-      Command.Result imageRun = pod.runInPod(BenchPod.PROXY_UID, Duration.ofSeconds(180), imageTraining);
+      imageTraining.addAll(
+          List.of(
+              "-XX:AOTCacheOutput=" + imageAot,
+              "-jar",
+              options.sidecarJar().toString(),
+              "aot-train"));
+      Command.Result imageRun =
+          pod.runInPod(BenchPod.PROXY_UID, Duration.ofSeconds(180), imageTraining);
       boolean haveImageAot = Files.exists(imageAot) && Files.size(imageAot) > 0;
       imageTrainingExit = imageRun.exitCode();
-      Bench.say("start-to-ready: AOT training run " + (ready == null ? "never got ready" : "ready") + ", cache "
-          + (haveAot ? Files.size(aot) / (1024 * 1024) + " MiB" : "NOT written: " + BenchPod.tail(trainLog)));
+      Bench.say(
+          "start-to-ready: AOT training run "
+              + (ready == null ? "never got ready" : "ready")
+              + ", cache "
+              + (haveAot
+                  ? Files.size(aot) / (1024 * 1024) + " MiB"
+                  : "NOT written: " + BenchPod.tail(trainLog)));
 
       List<Double> plain = new ArrayList<>();
       List<Double> withAot = new ArrayList<>();
@@ -329,41 +458,77 @@ final class ControlPlaneBench {
             cmd.add("-XX:AOTCache=" + cache);
           }
           cmd.addAll(sidecarArgs);
-          double ms = timeToReady(pod, poller, cmd, dir.resolve("start-" + i + "-" + variant + ".log"));
+          double ms =
+              timeToReady(pod, poller, cmd, dir.resolve("start-" + i + "-" + variant + ".log"));
           (variant == 0 ? plain : variant == 1 ? withAot : withImageAot).add(ms);
         }
       }
       startPlain = Stats.of(plain);
       startAot = haveAot ? Stats.of(withAot) : null;
       startImageAot = haveImageAot ? Stats.of(withImageAot) : null;
-      s.json.put("startToReady", new JsonObject().put("plain", stats(startPlain))
-          .put("aotCache", startAot == null ? null : stats(startAot))
-          .put("aotCacheMiB", haveAot ? Files.size(aot) / (1024.0 * 1024) : null)
-          .put("imageStyleAotCache", startImageAot == null ? null : stats(startImageAot))
-          .put("imageStyleAotCacheMiB", haveImageAot ? Files.size(imageAot) / (1024.0 * 1024) : null)
-          .put("imageStyleTrainingExit", imageTrainingExit)
-          .put("trainingSeconds", trainingSeconds)
-          .put("method", "wall clock from just before the process is spawned (ip netns exec → setpriv → java) to the"
-              + " first 200 from /readyz, polled every 2 ms on the pod's loopback; file mode (session file, pod CA);"
-              + " JVM flags " + String.join(" ", options.sidecarJvmFlags())));
-      Table t = new Table("Control plane — sidecar start-to-ready (process spawn → /readyz 200; " + options.starts()
-          + " starts each, interleaved; ms)", "JVM", "n", "p50", "p90", "max", "p50 × plain");
-      t.row("plain", startPlain.count(), f0(startPlain.percentile(50)), f0(startPlain.percentile(90)),
-          f0(startPlain.max()), "1.00×");
+      s.json.put(
+          "startToReady",
+          new JsonObject()
+              .put("plain", stats(startPlain))
+              .put("aotCache", startAot == null ? null : stats(startAot))
+              .put("aotCacheMiB", haveAot ? Files.size(aot) / (1024.0 * 1024) : null)
+              .put("imageStyleAotCache", startImageAot == null ? null : stats(startImageAot))
+              .put(
+                  "imageStyleAotCacheMiB",
+                  haveImageAot ? Files.size(imageAot) / (1024.0 * 1024) : null)
+              .put("imageStyleTrainingExit", imageTrainingExit)
+              .put("trainingSeconds", trainingSeconds)
+              .put(
+                  "method",
+                  "wall clock from just before the process is spawned (ip netns exec → setpriv → java) to the"
+                      + " first 200 from /readyz, polled every 2 ms on the pod's loopback; file mode (session file, pod CA);"
+                      + " JVM flags "
+                      + String.join(" ", options.sidecarJvmFlags())));
+      Table t =
+          new Table(
+              "Control plane — sidecar start-to-ready (process spawn → /readyz 200; "
+                  + options.starts()
+                  + " starts each, interleaved; ms)",
+              "JVM",
+              "n",
+              "p50",
+              "p90",
+              "max",
+              "p50 × plain");
+      t.row(
+          "plain",
+          startPlain.count(),
+          f0(startPlain.percentile(50)),
+          f0(startPlain.percentile(90)),
+          f0(startPlain.max()),
+          "1.00×");
       if (startAot != null) {
-        t.row("AOT cache (-XX:AOTCache, " + Proc.fmt(Files.size(aot) / (1024.0 * 1024), 0) + " MiB)", startAot.count(),
-            f0(startAot.percentile(50)), f0(startAot.percentile(90)), f0(startAot.max()),
+        t.row(
+            "AOT cache (-XX:AOTCache, " + Proc.fmt(Files.size(aot) / (1024.0 * 1024), 0) + " MiB)",
+            startAot.count(),
+            f0(startAot.percentile(50)),
+            f0(startAot.percentile(90)),
+            f0(startAot.max()),
             f2(startAot.percentile(50) / startPlain.percentile(50)) + "×");
       }
       if (startImageAot != null) {
-        t.row("AOT cache as sidecar/Dockerfile trains it (`aot-train`, " + Proc.fmt(Files.size(imageAot) / (1024.0 * 1024), 0)
-            + " MiB)", startImageAot.count(), f0(startImageAot.percentile(50)), f0(startImageAot.percentile(90)),
-            f0(startImageAot.max()), f2(startImageAot.percentile(50) / startPlain.percentile(50)) + "×");
+        t.row(
+            "AOT cache as sidecar/Dockerfile trains it (`aot-train`, "
+                + Proc.fmt(Files.size(imageAot) / (1024.0 * 1024), 0)
+                + " MiB)",
+            startImageAot.count(),
+            f0(startImageAot.percentile(50)),
+            f0(startImageAot.percentile(90)),
+            f0(startImageAot.max()),
+            f2(startImageAot.percentile(50) / startPlain.percentile(50)) + "×");
       }
-      t.note("AOT cache: a training run (-XX:AOTCacheOutput) that starts the proxy, gets ready, serves 12 requests and"
-          + " is stopped with SIGTERM.");
-      t.note("The Dockerfile's training runs `capgate-sidecar.jar aot-train`, a mode the jar does not have: it exits "
-          + imageTrainingExit + " (usage) and the cache holds little beyond the JVM's own start.");
+      t.note(
+          "AOT cache: a training run (-XX:AOTCacheOutput) that starts the proxy, gets ready, serves 12 requests and"
+              + " is stopped with SIGTERM.");
+      t.note(
+          "The Dockerfile's training runs `capgate-sidecar.jar aot-train`, a mode the jar does not have: it exits "
+              + imageTrainingExit
+              + " (usage) and the cache holds little beyond the JVM's own start.");
       s.add(t);
     }
   }
@@ -387,7 +552,8 @@ final class ControlPlaneBench {
   /** Starts the poller and waits until it polls; returns its process (stdout: "ready <ns>"). */
   private Process startPoller(BenchPod pod, Path poller) {
     try {
-      Process probe = new ProcessBuilder(pod.inPod(null, List.of("python3", "-u", poller.toString()))).start();
+      Process probe =
+          new ProcessBuilder(pod.inPod(null, List.of("python3", "-u", poller.toString()))).start();
       String first = readLine(probe, Duration.ofSeconds(30));
       if (!"polling".equals(first)) {
         throw new IllegalStateException("poller did not start: " + first);
@@ -419,12 +585,15 @@ final class ControlPlaneBench {
     JsonArray trials = new JsonArray();
     Pki ca = new Pki("capgate pod CA (bench revocation)");
     Pki upstreamCa = new Pki("bench upstream CA (revocation)");
-    try (UnixSocketBridge kubeBridge = UnixSocketBridge.start(UnixDomainSocketAddress.of(sock),
-        new InetSocketAddress(api.getHost(), api.getPort()))) {
+    try (UnixSocketBridge kubeBridge =
+        UnixSocketBridge.start(
+            UnixDomainSocketAddress.of(sock),
+            new InetSocketAddress(api.getHost(), api.getPort()))) {
       for (int i = 0; i < options.sidecars(); i++) {
         pods.add(revocationPod(i, ca, upstreamCa, api.getPort(), sock));
       }
-      Bench.say("revocation: " + options.trials() + " trials × " + options.sidecars() + " sidecars");
+      Bench.say(
+          "revocation: " + options.trials() + " trials × " + options.sidecars() + " sidecars");
       for (int t = 0; t < options.trials(); t++) {
         JsonObject trial = revocationTrial(ns, "rev-" + t, pods);
         trials.add(trial);
@@ -442,43 +611,102 @@ final class ControlPlaneBench {
     }
     revocationPerSidecar = Stats.of(perSidecar);
     revocationAll = Stats.of(all);
-    s.json.put("revocation", new JsonObject().put("trials", options.trials()).put("sidecars", options.sidecars())
-        .put("perSidecar", stats(revocationPerSidecar)).put("allSidecarsOfTheSession", stats(revocationAll))
-        .put("detail", trials)
-        .put("method", "sidecar jar in cluster mode in " + options.sidecars() + " pod namespaces (real init rules),"
-            + " watching the AgentSession through the real API server (bridged to the pod's 127.0.0.1), RBAC like the"
-            + " operator's; an agent (python, uid 1000) polls through each every 5 ms on keep-alive; t0 = just before"
-            + " the DELETE; latency = first 403 (or TLS refusal) after t0; the operator runs (finalizer)"));
-    Table t = new Table("Control plane — revocation: delete the AgentSession → first refused request ("
-        + options.trials() + " trials × " + options.sidecars() + " sidecars; ms)", "measured", "n", "p50", "p90", "p99",
-        "max");
-    t.row("each sidecar", revocationPerSidecar.count(), f0(revocationPerSidecar.percentile(50)),
-        f0(revocationPerSidecar.percentile(90)), f0(revocationPerSidecar.percentile(99)), f0(revocationPerSidecar.max()));
-    t.row("all sidecars of the session", revocationAll.count(), f0(revocationAll.percentile(50)),
-        f0(revocationAll.percentile(90)), f0(revocationAll.percentile(99)), f0(revocationAll.max()));
+    s.json.put(
+        "revocation",
+        new JsonObject()
+            .put("trials", options.trials())
+            .put("sidecars", options.sidecars())
+            .put("perSidecar", stats(revocationPerSidecar))
+            .put("allSidecarsOfTheSession", stats(revocationAll))
+            .put("detail", trials)
+            .put(
+                "method",
+                "sidecar jar in cluster mode in "
+                    + options.sidecars()
+                    + " pod namespaces (real init rules),"
+                    + " watching the AgentSession through the real API server (bridged to the pod's 127.0.0.1), RBAC like the"
+                    + " operator's; an agent (python, uid 1000) polls through each every 5 ms on keep-alive; t0 = just before"
+                    + " the DELETE; latency = first 403 (or TLS refusal) after t0; the operator runs (finalizer)"));
+    Table t =
+        new Table(
+            "Control plane — revocation: delete the AgentSession → first refused request ("
+                + options.trials()
+                + " trials × "
+                + options.sidecars()
+                + " sidecars; ms)",
+            "measured",
+            "n",
+            "p50",
+            "p90",
+            "p99",
+            "max");
+    t.row(
+        "each sidecar",
+        revocationPerSidecar.count(),
+        f0(revocationPerSidecar.percentile(50)),
+        f0(revocationPerSidecar.percentile(90)),
+        f0(revocationPerSidecar.percentile(99)),
+        f0(revocationPerSidecar.max()));
+    t.row(
+        "all sidecars of the session",
+        revocationAll.count(),
+        f0(revocationAll.percentile(50)),
+        f0(revocationAll.percentile(90)),
+        f0(revocationAll.percentile(99)),
+        f0(revocationAll.max()));
     t.note("Resolution: the agents poll every 5 ms (plus one request's time).");
     s.add(t);
     admin.namespaces().withName(ns).delete();
   }
 
-  private BenchPod revocationPod(int i, Pki ca, Pki upstreamCa, int apiPort, Path sock) throws IOException {
+  private BenchPod revocationPod(int i, Pki ca, Pki upstreamCa, int apiPort, Path sock)
+      throws IOException {
     BenchPod pod = BenchPod.create("bench-revocation-" + i, options.sidecarJar());
     try {
       Path dir = pod.scratch();
       Files.writeString(dir.resolve("pod-ca.crt"), ca.caCertPem());
-      DataPlaneBench.owned(Files.writeString(dir.resolve("pod-ca.key"), ca.caKeyPem()), BenchPod.PROXY_UID, "400");
+      DataPlaneBench.owned(
+          Files.writeString(dir.resolve("pod-ca.key"), ca.caKeyPem()), BenchPod.PROXY_UID, "400");
       Files.writeString(dir.resolve("upstream-ca.crt"), upstreamCa.caCertPem());
-      upstreamCa.issueServer("upstream", List.of(BenchPod.UPSTREAM_HOST), List.of(UpstreamServers.V4))
+      upstreamCa
+          .issueServer("upstream", List.of(BenchPod.UPSTREAM_HOST), List.of(UpstreamServers.V4))
           .writeTo(dir, "server");
       Path upLog = dir.resolve("upstream.log");
-      Process up = pod.start(pod.inUpstream(List.of(BenchPod.JAVA, "--enable-native-access=ALL-UNNAMED",
-          "-XX:+UseSerialGC", "-Xmx64m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
-          BenchUpstream.class.getName(), dir.resolve("server.crt").toString(), dir.resolve("server.key").toString(),
-          ProxyUnderTest.HEADER, "1")), upLog, Map.of());
+      Process up =
+          pod.start(
+              pod.inUpstream(
+                  List.of(
+                      BenchPod.JAVA,
+                      "--enable-native-access=ALL-UNNAMED",
+                      "-XX:+UseSerialGC",
+                      "-Xmx64m",
+                      "-XX:TieredStopAtLevel=1",
+                      "-cp",
+                      System.getProperty("java.class.path"),
+                      BenchUpstream.class.getName(),
+                      dir.resolve("server.crt").toString(),
+                      dir.resolve("server.key").toString(),
+                      ProxyUnderTest.HEADER,
+                      "1")),
+              upLog,
+              Map.of());
       Path bridgeLog = dir.resolve("bridge.log");
-      Process bridge = pod.start(pod.inPod(null, List.of(BenchPod.JAVA, "-XX:+UseSerialGC", "-Xmx32m",
-          "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), Bridge.class.getName(),
-          "127.0.0.1:" + apiPort, sock.toString())), bridgeLog, Map.of());
+      Process bridge =
+          pod.start(
+              pod.inPod(
+                  null,
+                  List.of(
+                      BenchPod.JAVA,
+                      "-XX:+UseSerialGC",
+                      "-Xmx32m",
+                      "-XX:TieredStopAtLevel=1",
+                      "-cp",
+                      System.getProperty("java.class.path"),
+                      Bridge.class.getName(),
+                      "127.0.0.1:" + apiPort,
+                      sock.toString())),
+              bridgeLog,
+              Map.of());
       BenchPod.awaitLine(up, upLog, "{\"ready\":true}", Duration.ofSeconds(60));
       BenchPod.awaitLine(bridge, bridgeLog, "{\"ready\":true}", Duration.ofSeconds(60));
       resource(dir, "revocation_probe.py");
@@ -490,18 +718,58 @@ final class ControlPlaneBench {
   }
 
   private JsonObject revocationTrial(String ns, String name, List<BenchPod> pods) throws Exception {
-    AgentSessionSpec spec = Sessions.spec(null, List.of(), Sessions.rule("github-api", BenchPod.UPSTREAM_HOST,
-        "/repos/acme/repo-a", "/repos/acme/repo-a/**"));
+    AgentSessionSpec spec =
+        Sessions.spec(
+            null,
+            List.of(),
+            Sessions.rule(
+                "github-api",
+                BenchPod.UPSTREAM_HOST,
+                "/repos/acme/repo-a",
+                "/repos/acme/repo-a/**"));
     Sessions.create(admin, ns, name, spec);
     String account = "sidecar-" + name;
-    admin.serviceAccounts().inNamespace(ns).resource(new ServiceAccountBuilder().withNewMetadata().withName(account)
-        .endMetadata().build()).create();
-    admin.rbac().roles().inNamespace(ns).resource(new RoleBuilder().withNewMetadata().withName(account).endMetadata()
-        .withRules(new PolicyRuleBuilder().withApiGroups(AgentSession.GROUP).withResources("agentsessions")
-            .withResourceNames(name).withVerbs("get", "list", "watch").build()).build()).create();
-    admin.rbac().roleBindings().inNamespace(ns).resource(new RoleBindingBuilder().withNewMetadata().withName(account)
-        .endMetadata().withNewRoleRef("rbac.authorization.k8s.io", "Role", account).addNewSubject()
-        .withKind("ServiceAccount").withName(account).withNamespace(ns).endSubject().build()).create();
+    admin
+        .serviceAccounts()
+        .inNamespace(ns)
+        .resource(
+            new ServiceAccountBuilder().withNewMetadata().withName(account).endMetadata().build())
+        .create();
+    admin
+        .rbac()
+        .roles()
+        .inNamespace(ns)
+        .resource(
+            new RoleBuilder()
+                .withNewMetadata()
+                .withName(account)
+                .endMetadata()
+                .withRules(
+                    new PolicyRuleBuilder()
+                        .withApiGroups(AgentSession.GROUP)
+                        .withResources("agentsessions")
+                        .withResourceNames(name)
+                        .withVerbs("get", "list", "watch")
+                        .build())
+                .build())
+        .create();
+    admin
+        .rbac()
+        .roleBindings()
+        .inNamespace(ns)
+        .resource(
+            new RoleBindingBuilder()
+                .withNewMetadata()
+                .withName(account)
+                .endMetadata()
+                .withNewRoleRef("rbac.authorization.k8s.io", "Role", account)
+                .addNewSubject()
+                .withKind("ServiceAccount")
+                .withName(account)
+                .withNamespace(ns)
+                .endSubject()
+                .build())
+        .create();
     awaitPhase(ns, name, Phase.Active, Duration.ofSeconds(60));
     String token = kube.serviceAccountToken(ns, account, Duration.ofHours(1));
 
@@ -510,14 +778,27 @@ final class ControlPlaneBench {
     try {
       for (BenchPod pod : pods) {
         Path dir = pod.scratch();
-        Path kubeconfig = Kubeconfig.writeWithToken(dir.resolve("kubeconfig-" + name), kube.url(), kube.caCertPem(),
-            account, token);
+        Path kubeconfig =
+            Kubeconfig.writeWithToken(
+                dir.resolve("kubeconfig-" + name), kube.url(), kube.caCertPem(), account, token);
         DataPlaneBench.owned(kubeconfig, BenchPod.PROXY_UID, "400");
         List<String> cmd = new ArrayList<>(List.of(BenchPod.JAVA));
         cmd.addAll(options.sidecarJvmFlags());
-        cmd.addAll(List.of("-jar", options.sidecarJar().toString(), "proxy", "--session-namespace", ns,
-            "--session-name", name, "--ca-cert", dir.resolve("pod-ca.crt").toString(), "--ca-key",
-            dir.resolve("pod-ca.key").toString(), "--upstream-ca-file", dir.resolve("upstream-ca.crt").toString()));
+        cmd.addAll(
+            List.of(
+                "-jar",
+                options.sidecarJar().toString(),
+                "proxy",
+                "--session-namespace",
+                ns,
+                "--session-name",
+                name,
+                "--ca-cert",
+                dir.resolve("pod-ca.crt").toString(),
+                "--ca-key",
+                dir.resolve("pod-ca.key").toString(),
+                "--upstream-ca-file",
+                dir.resolve("upstream-ca.crt").toString()));
         List<String> full = new ArrayList<>(pod.inPod(BenchPod.PROXY_UID, cmd));
         // KUBECONFIG through env(1): setpriv's environment is the one we pass to env.
         int at = full.indexOf("HOME=/tmp");
@@ -526,15 +807,30 @@ final class ControlPlaneBench {
       }
       for (BenchPod pod : pods) {
         Path dir = pod.scratch();
-        probes.add(new ProcessBuilder(pod.inPod(BenchPod.AGENT_UID, List.of("python3", "-u",
-            dir.resolve("revocation_probe.py").toString(), dir.resolve("pod-ca.crt").toString(), BenchPod.UPSTREAM_HOST,
-            "/repos/acme/repo-a/issues"))).redirectError(ProcessBuilder.Redirect.DISCARD).start());
+        probes.add(
+            new ProcessBuilder(
+                    pod.inPod(
+                        BenchPod.AGENT_UID,
+                        List.of(
+                            "python3",
+                            "-u",
+                            dir.resolve("revocation_probe.py").toString(),
+                            dir.resolve("pod-ca.crt").toString(),
+                            BenchPod.UPSTREAM_HOST,
+                            "/repos/acme/repo-a/issues")))
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start());
       }
       for (int i = 0; i < probes.size(); i++) {
         String line = readLine(probes.get(i), Duration.ofSeconds(90));
         if (line == null || !line.contains("ready")) {
-          throw new IllegalStateException("probe " + i + " never got a 200: " + line + "\n"
-              + BenchPod.tail(pods.get(i).scratch().resolve("sidecar-" + name + ".log")));
+          throw new IllegalStateException(
+              "probe "
+                  + i
+                  + " never got a 200: "
+                  + line
+                  + "\n"
+                  + BenchPod.tail(pods.get(i).scratch().resolve("sidecar-" + name + ".log")));
         }
       }
       OperatorProcess.sleep(200);
@@ -547,12 +843,16 @@ final class ControlPlaneBench {
         String line = readLine(probes.get(i), Duration.ofSeconds(60));
         JsonObject o = line == null ? new JsonObject() : new JsonObject(line);
         if (!o.containsKey("denied")) {
-          throw new IllegalStateException("sidecar " + i + " never refused after the delete: " + line);
+          throw new IllegalStateException(
+              "sidecar " + i + " never refused after the delete: " + line);
         }
         ms.add((o.getLong("denied") - t0) / 1e6);
         how.add(String.valueOf(o.getValue("status")));
       }
-      return new JsonObject().put("session", name).put("deleteCallMs", deleteMs).put("sidecarMs", ms)
+      return new JsonObject()
+          .put("session", name)
+          .put("deleteCallMs", deleteMs)
+          .put("sidecarMs", ms)
           .put("refusal", how);
     } finally {
       sidecars.forEach(BenchPod::stop);
@@ -573,11 +873,18 @@ final class ControlPlaneBench {
     List<CompletableFuture<Void>> futures = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       String name = "session-" + i;
-      futures.add(CompletableFuture.runAsync(() -> {
-        Sessions.create(admin, ns, name, Sessions.spec("8h", List.of(), Sessions.rule("api", "api.example.com",
-            "/v1/**")));
-        created.incrementAndGet();
-      }, writers));
+      futures.add(
+          CompletableFuture.runAsync(
+              () -> {
+                Sessions.create(
+                    admin,
+                    ns,
+                    name,
+                    Sessions.spec(
+                        "8h", List.of(), Sessions.rule("api", "api.example.com", "/v1/**")));
+                created.incrementAndGet();
+              },
+              writers));
     }
     CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).get(10, TimeUnit.MINUTES);
     writers.shutdown();
@@ -587,8 +894,11 @@ final class ControlPlaneBench {
     double peak = 0;
     while (Instant.now().isBefore(deadline)) {
       peak = Math.max(peak, Proc.rssMiB(operator.pid()));
-      active = (int) admin.resources(AgentSession.class).inNamespace(ns).list().getItems().stream()
-          .filter(x -> x.getStatus() != null && x.getStatus().phase() == Phase.Active).count();
+      active =
+          (int)
+              admin.resources(AgentSession.class).inNamespace(ns).list().getItems().stream()
+                  .filter(x -> x.getStatus() != null && x.getStatus().phase() == Phase.Active)
+                  .count();
       if (active >= n) {
         break;
       }
@@ -600,23 +910,56 @@ final class ControlPlaneBench {
     operatorRssSessions = settledRss(operator.pid());
     peak = Math.max(peak, operatorRssSessions);
     double sessionsLiveHeap = liveHeapMiB(operator.pid());
-    s.json.put("operator", new JsonObject().put("sessions", n).put("active", active)
-        .put("rssIdleAtStartMiB", operatorRssIdle).put("liveHeapIdleMiB", nan(idleLiveHeap))
-        .put("rssAfterControlPlaneTestsMiB", nan(operatorRssAfterControlPlane))
-        .put("liveHeapAfterControlPlaneTestsMiB", nan(operatorLiveHeapAfterControlPlane))
-        .put("rssWithSessionsMiB", operatorRssSessions).put("liveHeapWithSessionsMiB", nan(sessionsLiveHeap))
-        .put("rssPeakWhileReconcilingMiB", peak)
-        .put("applySeconds", applySeconds).put("allActiveAfterSeconds", reconcileSeconds)
-        .put("jvmFlags", String.join(" ", Bench.IMAGE_JVM_FLAGS) + " -XX:MaxRAM=512m (the chart's memory limit)"));
-    Table t = new Table("Memory — operator process (its own JVM: " + String.join(" ", Bench.IMAGE_JVM_FLAGS)
-        + " -XX:MaxRAM=512m, the chart's limit; MiB)", "operator", "VmRSS", "live heap (after a full GC)", "note");
+    s.json.put(
+        "operator",
+        new JsonObject()
+            .put("sessions", n)
+            .put("active", active)
+            .put("rssIdleAtStartMiB", operatorRssIdle)
+            .put("liveHeapIdleMiB", nan(idleLiveHeap))
+            .put("rssAfterControlPlaneTestsMiB", nan(operatorRssAfterControlPlane))
+            .put("liveHeapAfterControlPlaneTestsMiB", nan(operatorLiveHeapAfterControlPlane))
+            .put("rssWithSessionsMiB", operatorRssSessions)
+            .put("liveHeapWithSessionsMiB", nan(sessionsLiveHeap))
+            .put("rssPeakWhileReconcilingMiB", peak)
+            .put("applySeconds", applySeconds)
+            .put("allActiveAfterSeconds", reconcileSeconds)
+            .put(
+                "jvmFlags",
+                String.join(" ", Bench.IMAGE_JVM_FLAGS)
+                    + " -XX:MaxRAM=512m (the chart's memory limit)"));
+    Table t =
+        new Table(
+            "Memory — operator process (its own JVM: "
+                + String.join(" ", Bench.IMAGE_JVM_FLAGS)
+                + " -XX:MaxRAM=512m, the chart's limit; MiB)",
+            "operator",
+            "VmRSS",
+            "live heap (after a full GC)",
+            "note");
     if (!Double.isNaN(operatorRssAfterControlPlane)) {
-      t.row("after the control-plane runs", f1(operatorRssAfterControlPlane), f1(operatorLiveHeapAfterControlPlane),
-          options.pods() + " admissions, revocation trials (then a fresh operator for the rows below)");
+      t.row(
+          "after the control-plane runs",
+          f1(operatorRssAfterControlPlane),
+          f1(operatorLiveHeapAfterControlPlane),
+          options.pods()
+              + " admissions, revocation trials (then a fresh operator for the rows below)");
     }
-    t.row("idle, just started", f1(operatorRssIdle), f1(idleLiveHeap), "webhook registered, no sessions");
-    t.row("with " + n + " AgentSessions", f1(operatorRssSessions), f1(sessionsLiveHeap), active + " Active after "
-        + f1(reconcileSeconds) + " s (applied in " + f1(applySeconds) + " s)");
+    t.row(
+        "idle, just started",
+        f1(operatorRssIdle),
+        f1(idleLiveHeap),
+        "webhook registered, no sessions");
+    t.row(
+        "with " + n + " AgentSessions",
+        f1(operatorRssSessions),
+        f1(sessionsLiveHeap),
+        active
+            + " Active after "
+            + f1(reconcileSeconds)
+            + " s (applied in "
+            + f1(applySeconds)
+            + " s)");
     t.row("peak while reconciling them", f1(peak), null, "sampled every second");
     s.add(t);
     admin.namespaces().withName(ns).delete();
@@ -633,7 +976,8 @@ final class ControlPlaneBench {
       }
       OperatorProcess.sleep(50);
     }
-    throw new IllegalStateException("session " + ns + "/" + name + " not " + phase + " within " + timeout);
+    throw new IllegalStateException(
+        "session " + ns + "/" + name + " not " + phase + " within " + timeout);
   }
 
   private static long epochNanos() {
@@ -643,15 +987,22 @@ final class ControlPlaneBench {
 
   /** One line of the process's stdout, or null at EOF or after the timeout. */
   private static String readLine(Process p, Duration timeout) {
-    CompletableFuture<String> line = CompletableFuture.supplyAsync(() -> {
-      try {
-        BufferedReader r = readers.computeIfAbsent(p, x -> new BufferedReader(new InputStreamReader(x.getInputStream(),
-            StandardCharsets.UTF_8)));
-        return r.readLine();
-      } catch (IOException e) {
-        return null;
-      }
-    }, Executors.newVirtualThreadPerTaskExecutor());
+    CompletableFuture<String> line =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                BufferedReader r =
+                    readers.computeIfAbsent(
+                        p,
+                        x ->
+                            new BufferedReader(
+                                new InputStreamReader(x.getInputStream(), StandardCharsets.UTF_8)));
+                return r.readLine();
+              } catch (IOException e) {
+                return null;
+              }
+            },
+            Executors.newVirtualThreadPerTaskExecutor());
     try {
       return line.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (Exception e) {
@@ -659,7 +1010,8 @@ final class ControlPlaneBench {
     }
   }
 
-  private static final Map<Process, BufferedReader> readers = new java.util.concurrent.ConcurrentHashMap<>();
+  private static final Map<Process, BufferedReader> readers =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   private static Path resource(Path dir, String name) {
     try (InputStream in = ControlPlaneBench.class.getResourceAsStream(name)) {
@@ -672,12 +1024,16 @@ final class ControlPlaneBench {
     }
   }
 
-  /** Heap in use right after a full GC ({@code jcmd GC.run}, then {@code GC.heap_info}): the live data. */
+  /**
+   * Heap in use right after a full GC ({@code jcmd GC.run}, then {@code GC.heap_info}): the live
+   * data.
+   */
   static double liveHeapMiB(long pid) {
     String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
     Command.run(List.of(jcmd, Long.toString(pid), "GC.run"));
     String info = Command.run(List.of(jcmd, Long.toString(pid), "GC.heap_info")).stdout();
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("total \\d+K, used (\\d+)K").matcher(info);
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("total \\d+K, used (\\d+)K").matcher(info);
     long kib = 0;
     boolean any = false;
     while (m.find()) {
@@ -708,8 +1064,13 @@ final class ControlPlaneBench {
     if (s == null || s.count() == 0) {
       return null;
     }
-    return new JsonObject().put("n", s.count()).put("p50", s.percentile(50)).put("p90", s.percentile(90))
-        .put("p99", s.percentile(99)).put("max", s.max()).put("unit", "ms");
+    return new JsonObject()
+        .put("n", s.count())
+        .put("p50", s.percentile(50))
+        .put("p90", s.percentile(90))
+        .put("p99", s.percentile(99))
+        .put("max", s.max())
+        .put("unit", "ms");
   }
 
   static String f0(double v) {

@@ -8,7 +8,6 @@ import dev.capgate.testkit.Pki;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.UnixDomainSocketAddress;
@@ -38,9 +37,13 @@ final class DataPlaneBench {
   static final int NEW_CONN_PER_SECOND = 100;
   static final String PATH = "/repos/acme/repo-a/issues?state=open";
 
-  record Options(Duration duration, Duration warmUp, Path sidecarJar, Path mitmVenv, List<String> sidecarJvmFlags,
-      boolean peers) {
-  }
+  record Options(
+      Duration duration,
+      Duration warmUp,
+      Path sidecarJar,
+      Path mitmVenv,
+      List<String> sidecarJvmFlags,
+      boolean peers) {}
 
   /** One target × protocol: every figure of the tables. */
   static final class Row {
@@ -72,11 +75,15 @@ final class DataPlaneBench {
     }
 
     double cpuPer10k() {
-      return !proxied || keepAlive == null || keepAlive.done() == 0 ? Double.NaN : keepAliveCpu / keepAlive.done() * 10_000;
+      return !proxied || keepAlive == null || keepAlive.done() == 0
+          ? Double.NaN
+          : keepAliveCpu / keepAlive.done() * 10_000;
     }
 
     double newConnCpuPer10k() {
-      return !proxied || newConn == null || newConn.done() == 0 ? Double.NaN : newConnCpu / newConn.done() * 10_000;
+      return !proxied || newConn == null || newConn.done() == 0
+          ? Double.NaN
+          : newConnCpu / newConn.done() * 10_000;
     }
 
     /** CPU cores used at the fixed rate, per 1,000 rps actually achieved. */
@@ -88,35 +95,66 @@ final class DataPlaneBench {
     }
 
     JsonObject json() {
-      JsonObject o = new JsonObject().put("target", target).put("protocol", protocol).put("proxied", proxied)
-          .put("negotiatedProtocol", actualProtocol);
+      JsonObject o =
+          new JsonObject()
+              .put("target", target)
+              .put("protocol", protocol)
+              .put("proxied", proxied)
+              .put("negotiatedProtocol", actualProtocol);
       if (keepAlive != null) {
-        o.put("keepAlive", new JsonObject().put("concurrency", CONCURRENCY).put("seconds", keepAlive.seconds())
-            .put("rps", keepAlive.rps()).put("requests", keepAlive.done()).put("problems", keepAlive.problems())
-            .put("proxyCpuSeconds", nan(keepAliveCpu)).put("proxyCpuSecondsPer10kRequests", nan(cpuPer10k()))
-            .put("proxyRssUnderLoadMiB", nan(rssLoad)));
+        o.put(
+            "keepAlive",
+            new JsonObject()
+                .put("concurrency", CONCURRENCY)
+                .put("seconds", keepAlive.seconds())
+                .put("rps", keepAlive.rps())
+                .put("requests", keepAlive.done())
+                .put("problems", keepAlive.problems())
+                .put("proxyCpuSeconds", nan(keepAliveCpu))
+                .put("proxyCpuSecondsPer10kRequests", nan(cpuPer10k()))
+                .put("proxyRssUnderLoadMiB", nan(rssLoad)));
       }
       if (paced != null) {
-        o.put("keepAliveAt1000rps", new JsonObject().put("clients", RATE_CLIENTS).put("rpsPerClient", RATE_PER_CLIENT)
-            .put("achievedRps", paced.rps()).put("requests", paced.done()).put("problems", paced.problems())
-            .put("p50ms", paced.latencyMs().percentile(50)).put("p90ms", paced.latencyMs().percentile(90))
-            .put("p99ms", paced.latencyMs().percentile(99)).put("maxMs", paced.latencyMs().max())
-            .put("proxyCpuSeconds", nan(pacedCpu)).put("proxyCoresPer1000rps", nan(coresPer1000Rps())));
+        o.put(
+            "keepAliveAt1000rps",
+            new JsonObject()
+                .put("clients", RATE_CLIENTS)
+                .put("rpsPerClient", RATE_PER_CLIENT)
+                .put("achievedRps", paced.rps())
+                .put("requests", paced.done())
+                .put("problems", paced.problems())
+                .put("p50ms", paced.latencyMs().percentile(50))
+                .put("p90ms", paced.latencyMs().percentile(90))
+                .put("p99ms", paced.latencyMs().percentile(99))
+                .put("maxMs", paced.latencyMs().max())
+                .put("proxyCpuSeconds", nan(pacedCpu))
+                .put("proxyCoresPer1000rps", nan(coresPer1000Rps())));
       }
       if (newConn != null) {
-        o.put("newConnection", new JsonObject().put("concurrency", CONCURRENCY).put("rps", newConn.rps())
-            .put("requests", newConn.done()).put("problems", newConn.problems())
-            .put("proxyCpuSecondsPer10kRequests", nan(newConnCpuPer10k())));
+        o.put(
+            "newConnection",
+            new JsonObject()
+                .put("concurrency", CONCURRENCY)
+                .put("rps", newConn.rps())
+                .put("requests", newConn.done())
+                .put("problems", newConn.problems())
+                .put("proxyCpuSecondsPer10kRequests", nan(newConnCpuPer10k())));
       }
       if (newConnPaced != null) {
-        o.put("newConnectionAt100PerSecond", new JsonObject().put("achievedRps", newConnPaced.rps())
-            .put("requests", newConnPaced.done()).put("problems", newConnPaced.problems())
-            .put("p50ms", newConnPaced.latencyMs().percentile(50)).put("p90ms", newConnPaced.latencyMs().percentile(90))
-            .put("p99ms", newConnPaced.latencyMs().percentile(99)));
+        o.put(
+            "newConnectionAt100PerSecond",
+            new JsonObject()
+                .put("achievedRps", newConnPaced.rps())
+                .put("requests", newConnPaced.done())
+                .put("problems", newConnPaced.problems())
+                .put("p50ms", newConnPaced.latencyMs().percentile(50))
+                .put("p90ms", newConnPaced.latencyMs().percentile(90))
+                .put("p99ms", newConnPaced.latencyMs().percentile(99)));
       }
       o.put("proxyRssIdleMiB", nan(rssIdle)).put("proxyRssIdleAfterLoadMiB", nan(rssAfter));
       if (proxied) {
-        o.put("upstreamRequests", upstreamRequests).put("upstreamRequestsWithHeader", upstreamWithHeader);
+        o.put("upstreamRequests", upstreamRequests)
+            .put("upstreamRequestsWithHeader", upstreamWithHeader);
       }
       return o;
     }
@@ -146,13 +184,27 @@ final class DataPlaneBench {
     String secret = "ghp_bench" + HexFormat.of().formatHex(SecureRandom.getSeed(10));
     OpenBaoServer bao = OpenBaoServer.shared();
     String mount = bao.newKvMount();
-    bao.request("POST", mount + "/data/github/alice@example.com",
+    bao.request(
+        "POST",
+        mount + "/data/github/alice@example.com",
         new JsonObject().put("data", new JsonObject().put("token", secret)).encode());
-    bao.request("POST", "sys/policies/acl/capgate-bench-" + mount, new JsonObject().put("policy",
-        "path \"" + mount + "/data/*\" { capabilities = [\"read\"] }").encode());
-    String token = new JsonObject(bao.request("POST", "auth/token/create", new JsonObject()
-            .put("policies", new JsonArray().add("capgate-bench-" + mount)).put("ttl", "2h").encode()))
-        .getJsonObject("auth").getString("client_token");
+    bao.request(
+        "POST",
+        "sys/policies/acl/capgate-bench-" + mount,
+        new JsonObject()
+            .put("policy", "path \"" + mount + "/data/*\" { capabilities = [\"read\"] }")
+            .encode());
+    String token =
+        new JsonObject(
+                bao.request(
+                    "POST",
+                    "auth/token/create",
+                    new JsonObject()
+                        .put("policies", new JsonArray().add("capgate-bench-" + mount))
+                        .put("ttl", "2h")
+                        .encode()))
+            .getJsonObject("auth")
+            .getString("client_token");
 
     pod = BenchPod.create("bench-dataplane", options.sidecarJar());
     try (UnixSocketBridge vaultBridge = startVaultBridge(bao)) {
@@ -168,7 +220,8 @@ final class DataPlaneBench {
 
   private UnixSocketBridge startVaultBridge(OpenBaoServer bao) throws IOException {
     URI uri = URI.create(bao.address());
-    return UnixSocketBridge.start(UnixDomainSocketAddress.of(pod.scratch().resolve("vault.sock")),
+    return UnixSocketBridge.start(
+        UnixDomainSocketAddress.of(pod.scratch().resolve("vault.sock")),
         new InetSocketAddress(uri.getHost(), uri.getPort()));
   }
 
@@ -176,15 +229,22 @@ final class DataPlaneBench {
     Path dir = pod.scratch().resolve("pki");
     Files.createDirectories(dir);
     Pki upstreamCa = new Pki("bench upstream CA");
-    upstreamCa.issueServer("upstream", List.of(BenchPod.UPSTREAM_HOST),
-        List.of(UpstreamServers.V4, UpstreamServers.V6)).writeTo(dir, "server");
+    upstreamCa
+        .issueServer(
+            "upstream",
+            List.of(BenchPod.UPSTREAM_HOST),
+            List.of(UpstreamServers.V4, UpstreamServers.V6))
+        .writeTo(dir, "server");
     Pki podCa = new Pki("capgate pod CA (bench)");
     Path caCert = Files.writeString(dir.resolve("pod-ca.crt"), podCa.caCertPem());
     Path caKey = Files.writeString(dir.resolve("pod-ca.key"), podCa.caKeyPem());
     Path upCa = Files.writeString(dir.resolve("upstream-ca.crt"), upstreamCa.caCertPem());
     owned(caKey, BenchPod.PROXY_UID, "400");
     files = new ProxyUnderTest.PodFiles(caCert, caKey, upCa, secret);
-    sessionFile = Files.writeString(pod.scratch().resolve("session.yaml"), """
+    sessionFile =
+        Files.writeString(
+            pod.scratch().resolve("session.yaml"),
+            """
         apiVersion: capgate.dev/v1alpha1
         kind: AgentSession
         metadata: {name: bench, namespace: agents}
@@ -202,7 +262,8 @@ final class DataPlaneBench {
               methods: [GET, POST]
               paths: ["/repos/acme/repo-a", "/repos/acme/repo-a/**"]
               credential: github
-        """.formatted(mount, BenchPod.UPSTREAM_HOST));
+        """
+                .formatted(mount, BenchPod.UPSTREAM_HOST));
     vaultToken = Files.writeString(pod.scratch().resolve("vault-token"), token);
     owned(vaultToken, BenchPod.PROXY_UID, "400");
   }
@@ -215,23 +276,50 @@ final class DataPlaneBench {
   private void startUpstream() {
     Path dir = pod.scratch().resolve("pki");
     Path log = pod.scratch().resolve("upstream.log");
-    Process p = pod.start(pod.inUpstream(List.of(BenchPod.JAVA, "--enable-native-access=ALL-UNNAMED",
-        "-XX:+UseSerialGC", "-Xmx256m", "-cp", System.getProperty("java.class.path"), BenchUpstream.class.getName(),
-        dir.resolve("server.crt").toString(), dir.resolve("server.key").toString(), ProxyUnderTest.HEADER, "2",
-        UpstreamServers.V4 + ":8200", pod.scratch().resolve("vault.sock").toString())), log, Map.of());
+    Process p =
+        pod.start(
+            pod.inUpstream(
+                List.of(
+                    BenchPod.JAVA,
+                    "--enable-native-access=ALL-UNNAMED",
+                    "-XX:+UseSerialGC",
+                    "-Xmx256m",
+                    "-cp",
+                    System.getProperty("java.class.path"),
+                    BenchUpstream.class.getName(),
+                    dir.resolve("server.crt").toString(),
+                    dir.resolve("server.key").toString(),
+                    ProxyUnderTest.HEADER,
+                    "2",
+                    UpstreamServers.V4 + ":8200",
+                    pod.scratch().resolve("vault.sock").toString())),
+            log,
+            Map.of());
     BenchPod.awaitLine(p, log, "{\"ready\":true}", Duration.ofSeconds(60));
-    setups.put("upstream", "Vert.x 5 HTTPS (JDK TLS), 2 event loops, h2 + http/1.1, 1 KiB body, in the upstream netns");
+    setups.put(
+        "upstream",
+        "Vert.x 5 HTTPS (JDK TLS), 2 event loops, h2 + http/1.1, 1 KiB body, in the upstream netns");
   }
 
   // ------------------------------------------------------------------ measuring
 
   private void measureAll() {
     measureTarget("direct", null);
-    measureTarget("Capgate", () -> ProxyUnderTest.capgate(pod, options.sidecarJar(), options.sidecarJvmFlags(),
-        sessionFile, files, vaultToken, url));
+    measureTarget(
+        "Capgate",
+        () ->
+            ProxyUnderTest.capgate(
+                pod,
+                options.sidecarJar(),
+                options.sidecarJvmFlags(),
+                sessionFile,
+                files,
+                vaultToken,
+                url));
     if (options.peers()) {
       measureTarget("Squid", () -> ProxyUnderTest.squid(pod, files, url));
-      measureTarget("mitmproxy", () -> ProxyUnderTest.mitmproxy(pod, options.mitmVenv(), files, url));
+      measureTarget(
+          "mitmproxy", () -> ProxyUnderTest.mitmproxy(pod, options.mitmVenv(), files, url));
     }
     measureTarget("direct (again)", null);
   }
@@ -283,18 +371,31 @@ final class DataPlaneBench {
   private void measure(Row row, long pid, int uid) {
     boolean h1 = row.h1();
     String d = options.duration().toSeconds() + "s";
-    Bench.say("  " + row.target + " " + row.protocol + ": keep-alive, " + CONCURRENCY + " connections, " + d);
+    Bench.say(
+        "  "
+            + row.target
+            + " "
+            + row.protocol
+            + ": keep-alive, "
+            + CONCURRENCY
+            + " connections, "
+            + d);
     long[] up0 = upstreamStats();
     double cpu0 = cpu(pid);
     DoubleAccumulator rssMax = new DoubleAccumulator(Math::max, 0);
     AtomicBoolean sampling = new AtomicBoolean(pid >= 0);
-    Thread sampler = Thread.ofVirtual().start(() -> {
-      while (sampling.get()) {
-        rssMax.accumulate(Proc.rssMiB(pid));
-        sleep(200);
-      }
-    });
-    row.keepAlive = h2load.run(uid, h1, List.of("-c", "" + CONCURRENCY, "-D", d), false, timeout(options.duration()));
+    Thread sampler =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  while (sampling.get()) {
+                    rssMax.accumulate(Proc.rssMiB(pid));
+                    sleep(200);
+                  }
+                });
+    row.keepAlive =
+        h2load.run(
+            uid, h1, List.of("-c", "" + CONCURRENCY, "-D", d), false, timeout(options.duration()));
     row.keepAliveCpu = cpu(pid) - cpu0;
     sampling.set(false);
     join(sampler);
@@ -304,36 +405,92 @@ final class DataPlaneBench {
     row.actualProtocol = row.keepAlive.protocol();
     row.rssLoad = pid >= 0 ? rssMax.get() : Double.NaN;
 
-    Bench.say("  " + row.target + " " + row.protocol + ": keep-alive at " + RATE_CLIENTS * RATE_PER_CLIENT + " rps, " + d);
+    Bench.say(
+        "  "
+            + row.target
+            + " "
+            + row.protocol
+            + ": keep-alive at "
+            + RATE_CLIENTS * RATE_PER_CLIENT
+            + " rps, "
+            + d);
     cpu0 = cpu(pid);
-    row.paced = h2load.run(uid, h1, List.of("-c", "" + RATE_CLIENTS, "--rps", "" + RATE_PER_CLIENT, "-D", d), true,
-        timeout(options.duration()));
+    row.paced =
+        h2load.run(
+            uid,
+            h1,
+            List.of("-c", "" + RATE_CLIENTS, "--rps", "" + RATE_PER_CLIENT, "-D", d),
+            true,
+            timeout(options.duration()));
     row.pacedCpu = cpu(pid) - cpu0;
 
     if (h1) {
       // h2load reconnects after "Connection: close" (HTTP/1.1 only; with -D it hangs, so -n,
       // sized from a short calibration run to last about the same time).
-      Bench.say("  " + row.target + " " + row.protocol + ": new connection per request, " + CONCURRENCY + " connections");
-      H2load.Result calibration = h2load.run(uid, true, List.of("-c", "" + CONCURRENCY, "-n", "" + CONCURRENCY * 20,
-          "-H", "Connection: close"), false, Duration.ofSeconds(120));
-      long n = Math.max(CONCURRENCY * 20L, Math.min(40_000L,
-          Math.round(calibration.rps() * options.duration().toSeconds() / CONCURRENCY) * CONCURRENCY));
+      Bench.say(
+          "  "
+              + row.target
+              + " "
+              + row.protocol
+              + ": new connection per request, "
+              + CONCURRENCY
+              + " connections");
+      H2load.Result calibration =
+          h2load.run(
+              uid,
+              true,
+              List.of(
+                  "-c", "" + CONCURRENCY, "-n", "" + CONCURRENCY * 20, "-H", "Connection: close"),
+              false,
+              Duration.ofSeconds(120));
+      long n =
+          Math.max(
+              CONCURRENCY * 20L,
+              Math.min(
+                  40_000L,
+                  Math.round(calibration.rps() * options.duration().toSeconds() / CONCURRENCY)
+                      * CONCURRENCY));
       cpu0 = cpu(pid);
-      row.newConn = h2load.run(uid, true, List.of("-c", "" + CONCURRENCY, "-n", "" + n, "-H", "Connection: close"),
-          false, timeout(options.duration().multipliedBy(4)));
+      row.newConn =
+          h2load.run(
+              uid,
+              true,
+              List.of("-c", "" + CONCURRENCY, "-n", "" + n, "-H", "Connection: close"),
+              false,
+              timeout(options.duration().multipliedBy(4)));
       row.newConnCpu = cpu(pid) - cpu0;
     }
 
     long conns = NEW_CONN_PER_SECOND * options.duration().toSeconds();
-    Bench.say("  " + row.target + " " + row.protocol + ": new connection per request at " + NEW_CONN_PER_SECOND + "/s");
-    row.newConnPaced = h2load.run(uid, h1, List.of("-r", "1", "--rate-period", (1000 / NEW_CONN_PER_SECOND) + "ms",
-        "-c", "" + conns, "-n", "" + conns), true, timeout(options.duration().multipliedBy(3)));
+    Bench.say(
+        "  "
+            + row.target
+            + " "
+            + row.protocol
+            + ": new connection per request at "
+            + NEW_CONN_PER_SECOND
+            + "/s");
+    row.newConnPaced =
+        h2load.run(
+            uid,
+            h1,
+            List.of(
+                "-r",
+                "1",
+                "--rate-period",
+                (1000 / NEW_CONN_PER_SECOND) + "ms",
+                "-c",
+                "" + conns,
+                "-n",
+                "" + conns),
+            true,
+            timeout(options.duration().multipliedBy(3)));
   }
 
   /**
    * The same for every row: keep-alive rounds of a fixed request count (count-bound runs never
-   * hang; h2load's -D sometimes does when it stops clients that are still handshaking) until
-   * the last three rounds agree within 10 % on the rate, at least {@code warmUp} and at most 6 × that;
+   * hang; h2load's -D sometimes does when it stops clients that are still handshaking) until the
+   * last three rounds agree within 10 % on the rate, at least {@code warmUp} and at most 6 × that;
    * HTTP/1.1 then three rounds of new connections.
    */
   private void warmUp(String target, int uid, boolean h1) {
@@ -344,7 +501,13 @@ final class DataPlaneBench {
     List<Double> seen = new ArrayList<>();
     List<String> rates = new ArrayList<>();
     while (true) {
-      H2load.Result r = h2load.run(uid, h1, List.of("-c", "" + CONCURRENCY, "-n", "" + n), false, Duration.ofSeconds(120));
+      H2load.Result r =
+          h2load.run(
+              uid,
+              h1,
+              List.of("-c", "" + CONCURRENCY, "-n", "" + n),
+              false,
+              Duration.ofSeconds(120));
       rates.add(f0(r.rps()));
       seen.add(r.rps());
       long elapsed = System.nanoTime() - started;
@@ -352,17 +515,31 @@ final class DataPlaneBench {
         break;
       }
       // About 2 s per round at the current rate.
-      n = Math.max(CONCURRENCY * 20L, Math.min(200_000L, Math.round(r.rps() * 2 / CONCURRENCY) * CONCURRENCY));
+      n =
+          Math.max(
+              CONCURRENCY * 20L,
+              Math.min(200_000L, Math.round(r.rps() * 2 / CONCURRENCY) * CONCURRENCY));
     }
     if (h1) {
       // The new-connection path too (TLS handshakes on both sides of the proxy).
       for (int i = 0; i < 3; i++) {
-        H2load.Result r = h2load.run(uid, true, List.of("-c", "" + CONCURRENCY, "-n", "" + CONCURRENCY * 50, "-H",
-            "Connection: close"), false, Duration.ofSeconds(120));
+        H2load.Result r =
+            h2load.run(
+                uid,
+                true,
+                List.of(
+                    "-c", "" + CONCURRENCY, "-n", "" + CONCURRENCY * 50, "-H", "Connection: close"),
+                false,
+                Duration.ofSeconds(120));
         rates.add("close " + f0(r.rps()));
       }
     }
-    Bench.say("  " + target + (h1 ? " HTTP/1.1" : " HTTP/2") + " warm-up rounds (rps): " + String.join(", ", rates));
+    Bench.say(
+        "  "
+            + target
+            + (h1 ? " HTTP/1.1" : " HTTP/2")
+            + " warm-up rounds (rps): "
+            + String.join(", ", rates));
   }
 
   /** The last three rounds within 10 % of each other (a JIT still ramping up is not stable). */
@@ -400,8 +577,10 @@ final class DataPlaneBench {
 
   /** [requests, requests carrying the header] as the upstream counted them. */
   private long[] upstreamStats() {
-    Command.Result r = pod.runInUpstream(Duration.ofSeconds(10),
-        List.of("curl", "-s", "-m", "5", "http://127.0.0.1:8080/stats"));
+    Command.Result r =
+        pod.runInUpstream(
+            Duration.ofSeconds(10),
+            List.of("curl", "-s", "-m", "5", "http://127.0.0.1:8080/stats"));
     try {
       JsonObject o = new JsonObject(r.stdout());
       return new long[] {o.getLong("requests"), o.getLong("withHeader")};
@@ -433,7 +612,10 @@ final class DataPlaneBench {
   // ------------------------------------------------------------------ tables
 
   Row direct(String protocol) {
-    return rows.stream().filter(r -> r.target.equals("direct") && r.protocol.equals(protocol)).findFirst().orElse(null);
+    return rows.stream()
+        .filter(r -> r.target.equals("direct") && r.protocol.equals(protocol))
+        .findFirst()
+        .orElse(null);
   }
 
   private void print() {
@@ -441,47 +623,114 @@ final class DataPlaneBench {
     rows.forEach(r -> all.add(r.json()));
     section.json.put("rows", all);
     section.json.put("setup", new JsonObject(new LinkedHashMap<>(setups)));
-    section.json.put("method", new JsonObject()
-        .put("loadGenerator", Command.run(List.of("h2load", "--version")).stdout().strip())
-        .put("url", url)
-        .put("keepAlive", "h2load -t 1 -m 1 -c " + CONCURRENCY + " -D " + options.duration().toSeconds() + "s")
-        .put("fixedRate", "h2load -c " + RATE_CLIENTS + " --rps " + RATE_PER_CLIENT + " (= 1,000 rps) -D "
-            + options.duration().toSeconds() + "s --log-file (per-request latency)")
-        .put("newConnection", "HTTP/1.1: h2load -c " + CONCURRENCY + " -n N -H 'Connection: close' (h2load reconnects);"
-            + " HTTP/2: h2load cannot reconnect per stream, so no throughput figure")
-        .put("newConnectionLatency", "h2load -r 1 --rate-period " + (1000 / NEW_CONN_PER_SECOND)
-            + "ms -c N -n N: one request per connection, " + NEW_CONN_PER_SECOND + " new connections/s")
-        .put("cpu", "utime+stime of the proxy process tree from /proc/<pid>/stat, delta over the run")
-        .put("rss", "VmRSS of the proxy process tree from /proc/<pid>/status: idle = started and one request served,"
-            + " settled; under load = max of 200 ms samples during the keep-alive run; after = settled after all runs"));
+    section.json.put(
+        "method",
+        new JsonObject()
+            .put("loadGenerator", Command.run(List.of("h2load", "--version")).stdout().strip())
+            .put("url", url)
+            .put(
+                "keepAlive",
+                "h2load -t 1 -m 1 -c "
+                    + CONCURRENCY
+                    + " -D "
+                    + options.duration().toSeconds()
+                    + "s")
+            .put(
+                "fixedRate",
+                "h2load -c "
+                    + RATE_CLIENTS
+                    + " --rps "
+                    + RATE_PER_CLIENT
+                    + " (= 1,000 rps) -D "
+                    + options.duration().toSeconds()
+                    + "s --log-file (per-request latency)")
+            .put(
+                "newConnection",
+                "HTTP/1.1: h2load -c "
+                    + CONCURRENCY
+                    + " -n N -H 'Connection: close' (h2load reconnects);"
+                    + " HTTP/2: h2load cannot reconnect per stream, so no throughput figure")
+            .put(
+                "newConnectionLatency",
+                "h2load -r 1 --rate-period "
+                    + (1000 / NEW_CONN_PER_SECOND)
+                    + "ms -c N -n N: one request per connection, "
+                    + NEW_CONN_PER_SECOND
+                    + " new connections/s")
+            .put(
+                "cpu",
+                "utime+stime of the proxy process tree from /proc/<pid>/stat, delta over the run")
+            .put(
+                "rss",
+                "VmRSS of the proxy process tree from /proc/<pid>/status: idle = started and one request served,"
+                    + " settled; under load = max of 200 ms samples during the keep-alive run; after = settled after all runs"));
 
-    Table t = new Table("Data plane — throughput at concurrency " + CONCURRENCY + " (" + options.duration().toSeconds()
-        + " s; ratios against direct measured in this run)",
-        "target", "protocol", "keep-alive rps", "× direct", "CPU s/10k req", "new-conn rps", "× direct",
-        "CPU s/10k req (new conn)", "header on every request");
+    Table t =
+        new Table(
+            "Data plane — throughput at concurrency "
+                + CONCURRENCY
+                + " ("
+                + options.duration().toSeconds()
+                + " s; ratios against direct measured in this run)",
+            "target",
+            "protocol",
+            "keep-alive rps",
+            "× direct",
+            "CPU s/10k req",
+            "new-conn rps",
+            "× direct",
+            "CPU s/10k req (new conn)",
+            "header on every request");
     for (Row r : rows) {
       Row d = direct(r.protocol);
       if (r.keepAlive == null) {
         t.row(r.target, r.protocol, r.actualProtocol, null, null, null, null, null, null);
         continue;
       }
-      t.row(r.target, r.protocol,
-          f0(r.keepAlive.rps()) + flag(r.keepAlive), ratio(r.keepAlive.rps(), d == null ? null : d.keepAlive),
+      t.row(
+          r.target,
+          r.protocol,
+          f0(r.keepAlive.rps()) + flag(r.keepAlive),
+          ratio(r.keepAlive.rps(), d == null ? null : d.keepAlive),
           f2(r.cpuPer10k()),
           r.newConn == null ? "n/a" : f0(r.newConn.rps()) + flag(r.newConn),
-          r.newConn == null || d == null || d.newConn == null ? null : ratio(r.newConn.rps(), d.newConn),
+          r.newConn == null || d == null || d.newConn == null
+              ? null
+              : ratio(r.newConn.rps(), d.newConn),
           f2(r.newConnCpuPer10k()),
-          !r.proxied ? "—" : (r.upstreamRequests > 0 && r.upstreamRequests == r.upstreamWithHeader ? "✓ " : "✗ ")
-              + r.upstreamWithHeader + "/" + r.upstreamRequests);
+          !r.proxied
+              ? "—"
+              : (r.upstreamRequests > 0 && r.upstreamRequests == r.upstreamWithHeader ? "✓ " : "✗ ")
+                  + r.upstreamWithHeader
+                  + "/"
+                  + r.upstreamRequests);
     }
-    t.note("HTTP/2 new-connection throughput: n/a — h2load reconnects only on HTTP/1.1 'Connection: close'.");
+    t.note(
+        "HTTP/2 new-connection throughput: n/a — h2load reconnects only on HTTP/1.1 'Connection: close'.");
     t.note("Squid offers HTTP/1.1 only to the agent (no h2 row).");
     section.add(t);
 
-    Table l = new Table("Data plane — latency at a fixed 1,000 rps, keep-alive (" + RATE_CLIENTS + " connections × "
-        + RATE_PER_CLIENT + " rps, " + options.duration().toSeconds() + " s; ms)",
-        "target", "protocol", "achieved rps", "p50", "p90", "p99", "added p50", "added p90", "added p99",
-        "p50 × direct", "p99 × direct", "proxy cores per 1,000 rps");
+    Table l =
+        new Table(
+            "Data plane — latency at a fixed 1,000 rps, keep-alive ("
+                + RATE_CLIENTS
+                + " connections × "
+                + RATE_PER_CLIENT
+                + " rps, "
+                + options.duration().toSeconds()
+                + " s; ms)",
+            "target",
+            "protocol",
+            "achieved rps",
+            "p50",
+            "p90",
+            "p99",
+            "added p50",
+            "added p90",
+            "added p99",
+            "p50 × direct",
+            "p99 × direct",
+            "proxy cores per 1,000 rps");
     for (Row r : rows) {
       if (r.paced == null) {
         continue;
@@ -489,7 +738,12 @@ final class DataPlaneBench {
       Row d = direct(r.protocol);
       Stats s = r.paced.latencyMs();
       Stats ds = d == null || d.paced == null ? null : d.paced.latencyMs();
-      l.row(r.target, r.protocol, f0(r.paced.rps()) + flag(r.paced), f3(s.percentile(50)), f3(s.percentile(90)),
+      l.row(
+          r.target,
+          r.protocol,
+          f0(r.paced.rps()) + flag(r.paced),
+          f3(s.percentile(50)),
+          f3(s.percentile(90)),
           f3(s.percentile(99)),
           ds == null ? null : signed(s.percentile(50) - ds.percentile(50)),
           ds == null ? null : signed(s.percentile(90) - ds.percentile(90)),
@@ -500,9 +754,22 @@ final class DataPlaneBench {
     }
     section.add(l);
 
-    Table n = new Table("Data plane — new connection per request at " + NEW_CONN_PER_SECOND + " connections/s ("
-        + options.duration().toSeconds() + " s; ms; TLS handshake(s) included)",
-        "target", "protocol", "achieved rps", "p50", "p90", "p99", "added p50", "added p99", "p50 × direct");
+    Table n =
+        new Table(
+            "Data plane — new connection per request at "
+                + NEW_CONN_PER_SECOND
+                + " connections/s ("
+                + options.duration().toSeconds()
+                + " s; ms; TLS handshake(s) included)",
+            "target",
+            "protocol",
+            "achieved rps",
+            "p50",
+            "p90",
+            "p99",
+            "added p50",
+            "added p99",
+            "p50 × direct");
     for (Row r : rows) {
       if (r.newConnPaced == null) {
         continue;
@@ -510,22 +777,43 @@ final class DataPlaneBench {
       Row d = direct(r.protocol);
       Stats s = r.newConnPaced.latencyMs();
       Stats ds = d == null || d.newConnPaced == null ? null : d.newConnPaced.latencyMs();
-      n.row(r.target, r.protocol, f0(r.newConnPaced.rps()) + flag(r.newConnPaced), f3(s.percentile(50)),
-          f3(s.percentile(90)), f3(s.percentile(99)),
+      n.row(
+          r.target,
+          r.protocol,
+          f0(r.newConnPaced.rps()) + flag(r.newConnPaced),
+          f3(s.percentile(50)),
+          f3(s.percentile(90)),
+          f3(s.percentile(99)),
           ds == null ? null : signed(s.percentile(50) - ds.percentile(50)),
           ds == null ? null : signed(s.percentile(99) - ds.percentile(99)),
           ds == null ? null : f2(s.percentile(50) / ds.percentile(50)) + "×");
     }
-    n.note("1,000 new TLS connections/s is more than the direct path itself sustains on this machine (JDK TLS"
-        + " upstream + h2load on 2 shared cores), so the new-connection rate is " + NEW_CONN_PER_SECOND + "/s.");
+    n.note(
+        "1,000 new TLS connections/s is more than the direct path itself sustains on this machine (JDK TLS"
+            + " upstream + h2load on 2 shared cores), so the new-connection rate is "
+            + NEW_CONN_PER_SECOND
+            + "/s.");
     section.add(n);
 
-    Table m = new Table("Data plane — proxy memory (VmRSS, MiB)", "proxy", "idle (started, 1 request)",
-        "under load (max)", "idle after the runs");
+    Table m =
+        new Table(
+            "Data plane — proxy memory (VmRSS, MiB)",
+            "proxy",
+            "idle (started, 1 request)",
+            "under load (max)",
+            "idle after the runs");
     for (Row r : rows) {
       if (r.proxied && r.protocol.equals("HTTP/1.1") && r.keepAlive != null) {
-        m.row(r.target, f1(r.rssIdle), f1(rows.stream().filter(x -> x.target.equals(r.target))
-            .mapToDouble(x -> Double.isNaN(x.rssLoad) ? 0 : x.rssLoad).max().orElse(Double.NaN)), f1(r.rssAfter));
+        m.row(
+            r.target,
+            f1(r.rssIdle),
+            f1(
+                rows.stream()
+                    .filter(x -> x.target.equals(r.target))
+                    .mapToDouble(x -> Double.isNaN(x.rssLoad) ? 0 : x.rssLoad)
+                    .max()
+                    .orElse(Double.NaN)),
+            f1(r.rssAfter));
       }
     }
     section.add(m);

@@ -19,15 +19,27 @@ import java.util.regex.Pattern;
  * min/mean/max.
  */
 final class H2load {
-  private static final Pattern FINISHED = Pattern.compile("finished in ([\\d.]+)(ms|s), ([\\d.]+) req/s");
-  private static final Pattern REQUESTS = Pattern.compile(
-      "requests: (\\d+) total, (\\d+) started, (\\d+) done, (\\d+) succeeded, (\\d+) failed, (\\d+) errored, (\\d+) timeout");
-  private static final Pattern STATUS = Pattern.compile("status codes: (\\d+) 2xx, (\\d+) 3xx, (\\d+) 4xx, (\\d+) 5xx");
+  private static final Pattern FINISHED =
+      Pattern.compile("finished in ([\\d.]+)(ms|s), ([\\d.]+) req/s");
+  private static final Pattern REQUESTS =
+      Pattern.compile(
+          "requests: (\\d+) total, (\\d+) started, (\\d+) done, (\\d+) succeeded, (\\d+) failed, (\\d+) errored, (\\d+) timeout");
+  private static final Pattern STATUS =
+      Pattern.compile("status codes: (\\d+) 2xx, (\\d+) 3xx, (\\d+) 4xx, (\\d+) 5xx");
   private static final Pattern PROTOCOL = Pattern.compile("Application protocol: (\\S+)");
 
   /** What one run did. Latencies in milliseconds; null when no log was asked for. */
-  record Result(double seconds, double rps, long done, long succeeded, long failed, long errored, long non2xx,
-      String protocol, Stats latencyMs, String output) {
+  record Result(
+      double seconds,
+      double rps,
+      long done,
+      long succeeded,
+      long failed,
+      long errored,
+      long non2xx,
+      String protocol,
+      Stats latencyMs,
+      String output) {
     boolean clean() {
       return done > 0 && failed == 0 && errored == 0 && non2xx == 0;
     }
@@ -46,8 +58,9 @@ final class H2load {
   }
 
   /**
-   * @param uid  who sends: {@link BenchPod#AGENT_UID} (intercepted) or {@link BenchPod#PROXY_UID} (direct)
-   * @param h1   HTTP/1.1 ({@code --h1}) or HTTP/2 (ALPN h2)
+   * @param uid who sends: {@link BenchPod#AGENT_UID} (intercepted) or {@link BenchPod#PROXY_UID}
+   *     (direct)
+   * @param h1 HTTP/1.1 ({@code --h1}) or HTTP/2 (ALPN h2)
    * @param args the rest: -c, -D, --rps, -r ...
    * @param withLatencies whether to keep and read a per-request log
    */
@@ -94,10 +107,22 @@ final class H2load {
     }
     double seconds = Double.parseDouble(f.group(1)) / (f.group(2).equals("ms") ? 1000 : 1);
     Matcher s = STATUS.matcher(out);
-    long non2xx = s.find() ? Long.parseLong(s.group(2)) + Long.parseLong(s.group(3)) + Long.parseLong(s.group(4)) : 0;
+    long non2xx =
+        s.find()
+            ? Long.parseLong(s.group(2)) + Long.parseLong(s.group(3)) + Long.parseLong(s.group(4))
+            : 0;
     Matcher p = PROTOCOL.matcher(out);
-    return new Result(seconds, Double.parseDouble(f.group(3)), Long.parseLong(q.group(3)), Long.parseLong(q.group(4)),
-        Long.parseLong(q.group(5)), Long.parseLong(q.group(6)), non2xx, p.find() ? p.group(1) : "?", latencies, out);
+    return new Result(
+        seconds,
+        Double.parseDouble(f.group(3)),
+        Long.parseLong(q.group(3)),
+        Long.parseLong(q.group(4)),
+        Long.parseLong(q.group(5)),
+        Long.parseLong(q.group(6)),
+        non2xx,
+        p.find() ? p.group(1) : "?",
+        latencies,
+        out);
   }
 
   /** Third column of h2load's log: microseconds until the end of the response. */

@@ -18,8 +18,8 @@ import java.util.Map;
 
 /**
  * The operator jar in a process of its own (its RSS is what the memory section reports), with the
- * image's JVM flags and the chart's 512 MiB memory limit as the JVM's RAM, against the bench's
- * real API server and OpenBao, its webhook registered at https://127.0.0.1:&lt;port&gt;/mutate.
+ * image's JVM flags and the chart's 512 MiB memory limit as the JVM's RAM, against the bench's real
+ * API server and OpenBao, its webhook registered at https://127.0.0.1:&lt;port&gt;/mutate.
  */
 final class OperatorProcess implements AutoCloseable {
   static final String NAMESPACE = "capgate-system";
@@ -35,7 +35,10 @@ final class OperatorProcess implements AutoCloseable {
 
   static OperatorProcess start(KubeControlPlane kube, OpenBaoServer bao, Path jar, Path dir) {
     KubernetesClient client = kube.client();
-    client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NAMESPACE).endMetadata().build())
+    client
+        .namespaces()
+        .resource(
+            new NamespaceBuilder().withNewMetadata().withName(NAMESPACE).endMetadata().build())
         .createOr(NonDeletingOperation::update);
     int port = freePort();
     Map<String, String> env = new HashMap<>();
@@ -64,8 +67,10 @@ final class OperatorProcess implements AutoCloseable {
     cmd.addAll(List.of("-jar", jar.toString()));
     Path log = dir.resolve("operator.log");
     try {
-      ProcessBuilder b = new ProcessBuilder(cmd).redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+      ProcessBuilder b =
+          new ProcessBuilder(cmd)
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
       b.environment().putAll(env);
       OperatorProcess operator = new OperatorProcess(b.start(), log);
       operator.awaitWebhook(client);
@@ -83,15 +88,22 @@ final class OperatorProcess implements AutoCloseable {
     Instant deadline = Instant.now().plus(Duration.ofSeconds(120));
     while (Instant.now().isBefore(deadline)) {
       if (!process.isAlive()) {
-        throw new IllegalStateException("operator exited with " + process.exitValue() + ":\n" + BenchPod.tail(log));
+        throw new IllegalStateException(
+            "operator exited with " + process.exitValue() + ":\n" + BenchPod.tail(log));
       }
-      if (client.admissionRegistration().v1().mutatingWebhookConfigurations().withName(WEBHOOK_CONFIGURATION)
-          .get() != null) {
+      if (client
+              .admissionRegistration()
+              .v1()
+              .mutatingWebhookConfigurations()
+              .withName(WEBHOOK_CONFIGURATION)
+              .get()
+          != null) {
         return;
       }
       sleep(200);
     }
-    throw new IllegalStateException("operator registered no webhook within 120 s:\n" + BenchPod.tail(log));
+    throw new IllegalStateException(
+        "operator registered no webhook within 120 s:\n" + BenchPod.tail(log));
   }
 
   private static int freePort() {

@@ -9,15 +9,14 @@ import java.util.Locale;
 
 /**
  * What /proc says about a process (and its descendants: Squid's certificate helpers count as
- * Squid): CPU time from {@code /proc/<pid>/stat} utime+stime, resident memory from
- * {@code /proc/<pid>/status} VmRSS, and the machine's load average.
+ * Squid): CPU time from {@code /proc/<pid>/stat} utime+stime, resident memory from {@code
+ * /proc/<pid>/status} VmRSS, and the machine's load average.
  */
 final class Proc {
   /** USER_HZ: the unit of utime and stime; 100 on every Linux this runs on. */
   private static final double TICKS_PER_SECOND = 100.0;
 
-  private Proc() {
-  }
+  private Proc() {}
 
   /** utime + stime of {@code pid} and its live descendants, in seconds. */
   static double cpuSeconds(long pid) {

@@ -57,30 +57,53 @@ final class ProxyUnderTest implements AutoCloseable {
   }
 
   /** The files all proxies share. */
-  record PodFiles(Path podCaCert, Path podCaKey, Path upstreamCaCert, String credential) {
-  }
+  record PodFiles(Path podCaCert, Path podCaKey, Path upstreamCaCert, String credential) {}
 
   // ------------------------------------------------------------------ Capgate
 
   /**
    * The sidecar jar in file mode ({@code --session-file}) with the image's JVM flags, the pod's
-   * memory limit given to the JVM as {@code -XX:MaxRAM} (no cgroup here), credentials read from
-   * the real OpenBao (KV v2, cached by the sidecar) through the Vault bridge at 198.18.0.2:8200.
+   * memory limit given to the JVM as {@code -XX:MaxRAM} (no cgroup here), credentials read from the
+   * real OpenBao (KV v2, cached by the sidecar) through the Vault bridge at 198.18.0.2:8200.
    */
-  static ProxyUnderTest capgate(BenchPod pod, Path sidecarJar, List<String> jvmFlags, Path sessionFile, PodFiles f,
-      Path vaultTokenFile, String url) {
+  static ProxyUnderTest capgate(
+      BenchPod pod,
+      Path sidecarJar,
+      List<String> jvmFlags,
+      Path sessionFile,
+      PodFiles f,
+      Path vaultTokenFile,
+      String url) {
     Path log = pod.scratch().resolve("capgate-sidecar.log");
     List<String> cmd = new ArrayList<>(List.of(BenchPod.JAVA));
     cmd.addAll(jvmFlags);
-    cmd.addAll(List.of("-jar", sidecarJar.toString(), "proxy",
-        "--session-file", sessionFile.toString(),
-        "--ca-cert", f.podCaCert().toString(), "--ca-key", f.podCaKey().toString(),
-        "--upstream-ca-file", f.upstreamCaCert().toString(),
-        "--vault-addr", "http://" + dev.capgate.sidecar.netns.UpstreamServers.V4 + ":8200",
-        "--vault-static-token-file", vaultTokenFile.toString()));
+    cmd.addAll(
+        List.of(
+            "-jar",
+            sidecarJar.toString(),
+            "proxy",
+            "--session-file",
+            sessionFile.toString(),
+            "--ca-cert",
+            f.podCaCert().toString(),
+            "--ca-key",
+            f.podCaKey().toString(),
+            "--upstream-ca-file",
+            f.upstreamCaCert().toString(),
+            "--vault-addr",
+            "http://" + dev.capgate.sidecar.netns.UpstreamServers.V4 + ":8200",
+            "--vault-static-token-file",
+            vaultTokenFile.toString()));
     Process p = pod.start(pod.inPod(BenchPod.PROXY_UID, cmd), log, Map.of());
-    ProxyUnderTest proxy = new ProxyUnderTest("Capgate", true,
-        "sidecar jar, file mode, " + String.join(" ", jvmFlags) + "; credential: OpenBao KV v2 (cached 30 s)", p, log);
+    ProxyUnderTest proxy =
+        new ProxyUnderTest(
+            "Capgate",
+            true,
+            "sidecar jar, file mode, "
+                + String.join(" ", jvmFlags)
+                + "; credential: OpenBao KV v2 (cached 30 s)",
+            p,
+            log);
     proxy.awaitServing(pod, f, url);
     return proxy;
   }
@@ -90,8 +113,8 @@ final class ProxyUnderTest implements AutoCloseable {
   /**
    * Squid (Debian squid-openssl) as an intercepting ssl-bump proxy on 15001: peek at step 1, bump
    * all, leaf certificates minted by security_file_certgen with the pod CA and cached in memory,
-   * upstream verified against the upstream CA, the header added with request_header_add, no
-   * cache, no access log. Squid speaks HTTP/1.1 to the agent only.
+   * upstream verified against the upstream CA, the header added with request_header_add, no cache,
+   * no access log. Squid speaks HTTP/1.1 to the agent only.
    */
   static ProxyUnderTest squid(BenchPod pod, PodFiles f, String url) {
     try {
@@ -100,7 +123,9 @@ final class ProxyUnderTest implements AutoCloseable {
       Path caPem = dir.resolve("ca.pem");
       Files.writeString(caPem, Files.readString(f.podCaKey()) + Files.readString(f.podCaCert()));
       Path conf = dir.resolve("squid.conf");
-      Files.writeString(conf, """
+      Files.writeString(
+          conf,
+          """
           http_port 127.0.0.1:3128
           https_port 15001 intercept ssl-bump tls-cert=%1$s/ca.pem generate-host-certificates=on dynamic_cert_mem_cache_size=16MB
           sslcrtd_program /usr/lib/squid/security_file_certgen -s %1$s/ssl_db -M 16MB
@@ -120,16 +145,37 @@ final class ProxyUnderTest implements AutoCloseable {
           visible_hostname capgate-bench
           pinger_enable off
           shutdown_lifetime 1 seconds
-          """.formatted(dir, f.upstreamCaCert(), f.credential()));
-      Command.run(List.of("chown", "-R", BenchPod.PROXY_UID + ":" + BenchPod.PROXY_UID, dir.toString())).requireSuccess();
+          """
+              .formatted(dir, f.upstreamCaCert(), f.credential()));
+      Command.run(
+              List.of("chown", "-R", BenchPod.PROXY_UID + ":" + BenchPod.PROXY_UID, dir.toString()))
+          .requireSuccess();
       Command.run(List.of("chmod", "600", caPem.toString())).requireSuccess();
-      pod.runInPod(BenchPod.PROXY_UID, Duration.ofSeconds(30), List.of("/usr/lib/squid/security_file_certgen", "-c",
-          "-s", dir.resolve("ssl_db").toString(), "-M", "16MB")).requireSuccess();
+      pod.runInPod(
+              BenchPod.PROXY_UID,
+              Duration.ofSeconds(30),
+              List.of(
+                  "/usr/lib/squid/security_file_certgen",
+                  "-c",
+                  "-s",
+                  dir.resolve("ssl_db").toString(),
+                  "-M",
+                  "16MB"))
+          .requireSuccess();
       Path log = dir.resolve("squid.out");
-      Process p = pod.start(pod.inPod(BenchPod.PROXY_UID, List.of("squid", "-N", "-f", conf.toString())), log, Map.of());
-      ProxyUnderTest proxy = new ProxyUnderTest("Squid", false,
-          Command.run(List.of("squid", "-v")).stdout().lines().findFirst().orElse("squid")
-              + ", https_port intercept ssl-bump, certgen + 16 MB leaf cache, no cache, no access log", p, log);
+      Process p =
+          pod.start(
+              pod.inPod(BenchPod.PROXY_UID, List.of("squid", "-N", "-f", conf.toString())),
+              log,
+              Map.of());
+      ProxyUnderTest proxy =
+          new ProxyUnderTest(
+              "Squid",
+              false,
+              Command.run(List.of("squid", "-v")).stdout().lines().findFirst().orElse("squid")
+                  + ", https_port intercept ssl-bump, certgen + 16 MB leaf cache, no cache, no access log",
+              p,
+              log);
       proxy.awaitServing(pod, f, url);
       return proxy;
     } catch (IOException e) {
@@ -140,17 +186,21 @@ final class ProxyUnderTest implements AutoCloseable {
   // ------------------------------------------------------------------ mitmproxy
 
   /**
-   * mitmdump (PyPI mitmproxy in a venv) in transparent mode on 15001, quiet, with the pod CA as
-   * its CA, the upstream CA trusted, and an addon that sets the header on every request.
+   * mitmdump (PyPI mitmproxy in a venv) in transparent mode on 15001, quiet, with the pod CA as its
+   * CA, the upstream CA trusted, and an addon that sets the header on every request.
    */
   static ProxyUnderTest mitmproxy(BenchPod pod, Path venv, PodFiles f, String url) {
     try {
       Path dir = pod.scratch().resolve("mitmproxy");
       Files.createDirectories(dir);
-      Files.writeString(dir.resolve("mitmproxy-ca.pem"), Files.readString(f.podCaKey()) + Files.readString(f.podCaCert()));
+      Files.writeString(
+          dir.resolve("mitmproxy-ca.pem"),
+          Files.readString(f.podCaKey()) + Files.readString(f.podCaCert()));
       Files.writeString(dir.resolve("mitmproxy-ca-cert.pem"), Files.readString(f.podCaCert()));
       Path addon = dir.resolve("add_header.py");
-      Files.writeString(addon, """
+      Files.writeString(
+          addon,
+          """
           from mitmproxy import http
 
           class AddHeader:
@@ -158,16 +208,46 @@ final class ProxyUnderTest implements AutoCloseable {
                   flow.request.headers["authorization"] = "Bearer %s"
 
           addons = [AddHeader()]
-          """.formatted(f.credential()));
-      Command.run(List.of("chown", "-R", BenchPod.PROXY_UID + ":" + BenchPod.PROXY_UID, dir.toString())).requireSuccess();
+          """
+              .formatted(f.credential()));
+      Command.run(
+              List.of("chown", "-R", BenchPod.PROXY_UID + ":" + BenchPod.PROXY_UID, dir.toString()))
+          .requireSuccess();
       Path log = dir.resolve("mitmdump.out");
       String mitmdump = venv.resolve("bin/mitmdump").toString();
-      Process p = pod.start(pod.inPod(BenchPod.PROXY_UID, List.of(mitmdump, "--mode", "transparent",
-          "--listen-port", "15001", "--set", "confdir=" + dir, "--set",
-          "ssl_verify_upstream_trusted_ca=" + f.upstreamCaCert(), "-s", addon.toString(), "-q")), log, Map.of());
-      String version = Command.run(List.of(mitmdump, "--version")).stdout().lines().findFirst().orElse("mitmproxy");
-      ProxyUnderTest proxy = new ProxyUnderTest("mitmproxy", true,
-          version.replace("Mitmproxy: ", "mitmproxy ") + ", mitmdump --mode transparent -q, addon sets the header", p, log);
+      Process p =
+          pod.start(
+              pod.inPod(
+                  BenchPod.PROXY_UID,
+                  List.of(
+                      mitmdump,
+                      "--mode",
+                      "transparent",
+                      "--listen-port",
+                      "15001",
+                      "--set",
+                      "confdir=" + dir,
+                      "--set",
+                      "ssl_verify_upstream_trusted_ca=" + f.upstreamCaCert(),
+                      "-s",
+                      addon.toString(),
+                      "-q")),
+              log,
+              Map.of());
+      String version =
+          Command.run(List.of(mitmdump, "--version"))
+              .stdout()
+              .lines()
+              .findFirst()
+              .orElse("mitmproxy");
+      ProxyUnderTest proxy =
+          new ProxyUnderTest(
+              "mitmproxy",
+              true,
+              version.replace("Mitmproxy: ", "mitmproxy ")
+                  + ", mitmdump --mode transparent -q, addon sets the header",
+              p,
+              log);
       proxy.awaitServing(pod, f, url);
       return proxy;
     } catch (IOException e) {
@@ -181,10 +261,25 @@ final class ProxyUnderTest implements AutoCloseable {
     String last = "";
     while (Instant.now().isBefore(deadline)) {
       if (!process.isAlive()) {
-        throw new IllegalStateException(name + " exited with " + process.exitValue() + ":\n" + BenchPod.tail(log));
+        throw new IllegalStateException(
+            name + " exited with " + process.exitValue() + ":\n" + BenchPod.tail(log));
       }
-      Command.Result r = pod.runInPod(BenchPod.AGENT_UID, Duration.ofSeconds(10), List.of("curl", "-s", "-o",
-          "/dev/null", "-w", "%{http_code}", "-m", "5", "--cacert", f.podCaCert().toString(), url));
+      Command.Result r =
+          pod.runInPod(
+              BenchPod.AGENT_UID,
+              Duration.ofSeconds(10),
+              List.of(
+                  "curl",
+                  "-s",
+                  "-o",
+                  "/dev/null",
+                  "-w",
+                  "%{http_code}",
+                  "-m",
+                  "5",
+                  "--cacert",
+                  f.podCaCert().toString(),
+                  url));
       last = r.stdout() + r.stderr();
       if (r.stdout().strip().equals("200")) {
         return;
@@ -196,7 +291,8 @@ final class ProxyUnderTest implements AutoCloseable {
         return;
       }
     }
-    throw new IllegalStateException(name + " did not serve within 60 s (last: " + last + "):\n" + BenchPod.tail(log));
+    throw new IllegalStateException(
+        name + " did not serve within 60 s (last: " + last + "):\n" + BenchPod.tail(log));
   }
 
   @Override

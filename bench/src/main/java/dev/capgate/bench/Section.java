@@ -35,7 +35,13 @@ final class Section {
     String load = Proc.loadAverage();
     json.put("loadAverageAtEnd", load);
     json.put("seconds", Duration.between(started, Instant.now()).toMillis() / 1000.0);
-    Bench.say("== " + name + " done in " + Duration.between(started, Instant.now()).toSeconds() + " s == (load average at end: "
-        + load + ")");
+    Bench.say(
+        "== "
+            + name
+            + " done in "
+            + Duration.between(started, Instant.now()).toSeconds()
+            + " s == (load average at end: "
+            + load
+            + ")");
   }
 }

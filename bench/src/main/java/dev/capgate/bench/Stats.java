@@ -20,7 +20,9 @@ final class Stats {
     return sorted.length;
   }
 
-  /** @param p in [0, 100] */
+  /**
+   * @param p in [0, 100]
+   */
   double percentile(double p) {
     if (sorted.length == 0) {
       return Double.NaN;

@@ -3,7 +3,9 @@ package dev.capgate.bench;
 import java.util.ArrayList;
 import java.util.List;
 
-/** A plain-text table: a title, a header row, rows of cells, columns as wide as their widest cell. */
+/**
+ * A plain-text table: a title, a header row, rows of cells, columns as wide as their widest cell.
+ */
 final class Table {
   private final String title;
   private final List<String> header;
@@ -79,8 +81,10 @@ final class Table {
         out.append(" | ");
       }
       // Numbers right-aligned, text left-aligned.
-      boolean numeric = !c.isEmpty() && (Character.isDigit(c.charAt(0)) || c.charAt(0) == '+' || c.charAt(0) == '-')
-          && i > 0;
+      boolean numeric =
+          !c.isEmpty()
+              && (Character.isDigit(c.charAt(0)) || c.charAt(0) == '+' || c.charAt(0) == '-')
+              && i > 0;
       out.append(numeric ? " ".repeat(pad) + c : c + " ".repeat(pad));
     }
     out.append('\n');

@@ -31,12 +31,24 @@ class AgentSessionApiIT {
   @BeforeAll
   static void installCrd() throws IOException {
     client = kube.client();
-    CustomResourceDefinition crd = Serialization.unmarshal(
-        Files.readString(Path.of(CrdYamlInSyncTest.FILE)), CustomResourceDefinition.class);
+    CustomResourceDefinition crd =
+        Serialization.unmarshal(
+            Files.readString(Path.of(CrdYamlInSyncTest.FILE)), CustomResourceDefinition.class);
     client.resource(crd).serverSideApply();
-    client.apiextensions().v1().customResourceDefinitions().withName(crd.getMetadata().getName())
-        .waitUntilCondition(c -> c != null && c.getStatus() != null && c.getStatus().getConditions().stream()
-            .anyMatch(x -> "Established".equals(x.getType()) && "True".equals(x.getStatus())), 30, TimeUnit.SECONDS);
+    client
+        .apiextensions()
+        .v1()
+        .customResourceDefinitions()
+        .withName(crd.getMetadata().getName())
+        .waitUntilCondition(
+            c ->
+                c != null
+                    && c.getStatus() != null
+                    && c.getStatus().getConditions().stream()
+                        .anyMatch(
+                            x -> "Established".equals(x.getType()) && "True".equals(x.getStatus())),
+            30,
+            TimeUnit.SECONDS);
     namespace = kube.newNamespace("crd");
   }
 
@@ -70,48 +82,94 @@ class AgentSessionApiIT {
 
   @Test
   void userAndAgentAreImmutable() throws IOException {
-    String yaml = AgentSessionValidatorTest.example().replace("name: fix-issue-42", "name: immutable");
+    String yaml =
+        AgentSessionValidatorTest.example().replace("name: fix-issue-42", "name: immutable");
     client.resource(session(yaml)).create();
-    assertThatThrownBy(() -> client.resources(AgentSession.class).inNamespace(namespace).withName("immutable")
-        .edit(s -> session(yaml.replace("user: alice@example.com", "user: mallory@example.com"))))
+    assertThatThrownBy(
+            () ->
+                client
+                    .resources(AgentSession.class)
+                    .inNamespace(namespace)
+                    .withName("immutable")
+                    .edit(
+                        s ->
+                            session(
+                                yaml.replace(
+                                    "user: alice@example.com", "user: mallory@example.com"))))
         .isInstanceOf(KubernetesClientException.class)
-        .hasMessageContaining("spec.user").hasMessageContaining("spec.user is immutable");
+        .hasMessageContaining("spec.user")
+        .hasMessageContaining("spec.user is immutable");
   }
 
   /** Each case: one mistake, the field the API server must name, and words of its message. */
   static Stream<Arguments> rejected() {
     return Stream.of(
-        Arguments.of("a rule referencing an unknown credential", edit("credential: github\n", "credential: gitlab\n"),
-            "spec.egress", "must name an entry of spec.credentials"),
-        Arguments.of("credentials naming an unknown credential", edit("credential: github\n", "credentials: [github, gitlab]\n"),
-            "spec.egress", "must name an entry of spec.credentials"),
-        Arguments.of("a bad host pattern", edit("[api.github.com]", "[\"api.*.com\"]"),
-            "spec.egress[0].hosts[0]", "should match"),
+        Arguments.of(
+            "a rule referencing an unknown credential",
+            edit("credential: github\n", "credential: gitlab\n"),
+            "spec.egress",
+            "must name an entry of spec.credentials"),
+        Arguments.of(
+            "credentials naming an unknown credential",
+            edit("credential: github\n", "credentials: [github, gitlab]\n"),
+            "spec.egress",
+            "must name an entry of spec.credentials"),
+        Arguments.of(
+            "a bad host pattern",
+            edit("[api.github.com]", "[\"api.*.com\"]"),
+            "spec.egress[0].hosts[0]",
+            "should match"),
         Arguments.of("a ttl in days", edit("ttl: 2h", "ttl: 3d"), "spec.ttl", "should match"),
-        Arguments.of("a ttl over 720h", edit("ttl: 2h", "ttl: 721h"), "spec.ttl", "between 1s and 720h"),
-        Arguments.of("empty egress", truncate("  egress:", "  egress: []\n"), "spec.egress", "at least 1 items"),
-        Arguments.of("no user", edit("  user: alice@example.com\n", ""), "spec.user", "Required value"),
-        Arguments.of("credentials without vault", edit("  vault:\n    role: capgate-agent\n", ""),
-            "spec.vault", "spec.vault is required"),
-        Arguments.of("a passthrough rule with a credential",
+        Arguments.of(
+            "a ttl over 720h", edit("ttl: 2h", "ttl: 721h"), "spec.ttl", "between 1s and 720h"),
+        Arguments.of(
+            "empty egress",
+            truncate("  egress:", "  egress: []\n"),
+            "spec.egress",
+            "at least 1 items"),
+        Arguments.of(
+            "no user", edit("  user: alice@example.com\n", ""), "spec.user", "Required value"),
+        Arguments.of(
+            "credentials without vault",
+            edit("  vault:\n    role: capgate-agent\n", ""),
+            "spec.vault",
+            "spec.vault is required"),
+        Arguments.of(
+            "a passthrough rule with a credential",
             edit("      tls: passthrough\n", "      tls: passthrough\n      credential: github\n"),
-            "spec.egress[2].tls", "not decrypted"),
-        Arguments.of("a header injection without header", edit("inject: {type: bearer}", "inject: {type: header}"),
-            "spec.credentials[0].inject.header", "header is required"),
-        Arguments.of("an unknown injection type", edit("inject: {type: bearer}", "inject: {type: cookie}"),
-            "spec.credentials[0].inject.type", "Unsupported value"),
-        Arguments.of("a rule with neither hosts nor cidrs", edit("      hosts: [github.com]\n", ""),
-            "spec.egress[1]", "either hosts"),
-        Arguments.of("an unknown method", edit("methods: [GET, POST]\n      paths: [\"/repos", "methods: [GET, TRACE]\n      paths: [\"/repos"),
-            "spec.egress[0].methods[1]", "Unsupported value"));
+            "spec.egress[2].tls",
+            "not decrypted"),
+        Arguments.of(
+            "a header injection without header",
+            edit("inject: {type: bearer}", "inject: {type: header}"),
+            "spec.credentials[0].inject.header",
+            "header is required"),
+        Arguments.of(
+            "an unknown injection type",
+            edit("inject: {type: bearer}", "inject: {type: cookie}"),
+            "spec.credentials[0].inject.type",
+            "Unsupported value"),
+        Arguments.of(
+            "a rule with neither hosts nor cidrs",
+            edit("      hosts: [github.com]\n", ""),
+            "spec.egress[1]",
+            "either hosts"),
+        Arguments.of(
+            "an unknown method",
+            edit(
+                "methods: [GET, POST]\n      paths: [\"/repos",
+                "methods: [GET, TRACE]\n      paths: [\"/repos"),
+            "spec.egress[0].methods[1]",
+            "Unsupported value"));
   }
 
   /** Applied as a user would, with kubectl: the typed model cannot even hold some of these. */
   @ParameterizedTest(name = "the API server rejects {0}")
   @MethodSource("rejected")
-  void theApiServerRejectsInvalidSessions(String mistake, UnaryOperator<String> edit, String field, String words)
-      throws IOException {
-    String yaml = edit.apply(AgentSessionValidatorTest.example()).replace("name: fix-issue-42", "name: bad");
+  void theApiServerRejectsInvalidSessions(
+      String mistake, UnaryOperator<String> edit, String field, String words) throws IOException {
+    String yaml =
+        edit.apply(AgentSessionValidatorTest.example()).replace("name: fix-issue-42", "name: bad");
     ProcessResult create = kube.kubectlWithInput(yaml, "create", "-n", namespace, "-f", "-");
     assertThat(create.exitCode()).as(mistake + " was accepted: " + create.stdout()).isNotZero();
     assertThat(create.stderr()).as(mistake).contains(field).contains(words);

@@ -13,10 +13,10 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.junit.jupiter.api.Test;
 
 class AgentSessionValidatorTest {
   static final Path EXAMPLE = Path.of("examples/fix-issue-42.yaml");
@@ -36,44 +36,121 @@ class AgentSessionValidatorTest {
 
   @Test
   void aMissingSpecIsInvalid() {
-    assertThat(AgentSessionValidator.validate(null)).extracting(Violation::field).containsExactly("spec");
+    assertThat(AgentSessionValidator.validate(null))
+        .extracting(Violation::field)
+        .containsExactly("spec");
   }
 
   /** Each case edits the valid example into one mistake and names the field that must be blamed. */
   static Stream<Arguments> mistakes() {
     return Stream.of(
-        Arguments.of("a rule referencing an unknown credential", edit("credential: github\n", "credential: gitlab\n"), "spec.egress[0].credential"),
-        Arguments.of("an upper-case host", edit("[api.github.com]", "[API.github.com]"), "spec.egress[0].hosts"),
-        Arguments.of("a wildcard in the middle of a host", edit("[api.github.com]", "[api.*.com]"), "spec.egress[0].hosts"),
-        Arguments.of("a host with a scheme", edit("[api.github.com]", "[\"https://api.github.com\"]"), "spec.egress[0].hosts"),
+        Arguments.of(
+            "a rule referencing an unknown credential",
+            edit("credential: github\n", "credential: gitlab\n"),
+            "spec.egress[0].credential"),
+        Arguments.of(
+            "an upper-case host",
+            edit("[api.github.com]", "[API.github.com]"),
+            "spec.egress[0].hosts"),
+        Arguments.of(
+            "a wildcard in the middle of a host",
+            edit("[api.github.com]", "[api.*.com]"),
+            "spec.egress[0].hosts"),
+        Arguments.of(
+            "a host with a scheme",
+            edit("[api.github.com]", "[\"https://api.github.com\"]"),
+            "spec.egress[0].hosts"),
         Arguments.of("a ttl without unit", edit("ttl: 2h", "ttl: \"120\""), "spec.ttl"),
         Arguments.of("a ttl of days", edit("ttl: 2h", "ttl: 3d"), "spec.ttl"),
         Arguments.of("a ttl over 720h", edit("ttl: 2h", "ttl: 721h"), "spec.ttl"),
         Arguments.of("a zero ttl", edit("ttl: 2h", "ttl: 0s"), "spec.ttl"),
         Arguments.of("no egress rules", truncateFrom("  egress:", "  egress: []\n"), "spec.egress"),
-        Arguments.of("credentials without vault", edit("  vault:\n    role: capgate-agent\n", ""), "spec.vault.role"),
-        Arguments.of("a passthrough rule with a credential", edit("      tls: passthrough\n", "      tls: passthrough\n      credential: github\n"), "spec.egress[2].tls"),
-        Arguments.of("a path with a dot-segment", edit("\"/repos/acme/repo-a/**\"", "\"/repos/acme/../**\""), "spec.egress[0].paths"),
-        Arguments.of("a path with a partial wildcard", edit("\"/repos/acme/repo-a/**\"", "\"/repos/acme/repo-*\""), "spec.egress[0].paths"),
-        Arguments.of("a relative path", edit("\"/repos/acme/repo-a\",", "\"repos/acme/repo-a\","), "spec.egress[0].paths"),
-        Arguments.of("a duplicate rule name", edit("- name: packages", "- name: github-api"), "spec.egress[2].name"),
-        Arguments.of("a duplicate credential name", edit("- name: github-git", "- name: github"), "spec.credentials[1].name"),
-        Arguments.of("a header injection without header name", edit("inject: {type: bearer}", "inject: {type: header}"), "spec.credentials[0].inject.header"),
-        Arguments.of("a header template without {{value}}", edit("inject: {type: bearer}", "inject: {type: header, header: X-Key, template: \"Token\"}"), "spec.credentials[0].inject.template"),
-        Arguments.of("a kv2 secret without field", edit("field: token}\n      inject: {type: bearer}", "}\n      inject: {type: bearer}"), "spec.credentials[0].vault.field"),
-        Arguments.of("a rule with hosts and cidrs", edit("hosts: [github.com]", "hosts: [github.com]\n      cidrs: [10.0.0.1/32]"), "spec.egress[1]"),
-        Arguments.of("a cidr rule without ports", edit("hosts: [pypi.org, files.pythonhosted.org]\n      tls: passthrough", "cidrs: [10.1.2.3/32]"), "spec.egress[2].ports"),
-        Arguments.of("a malformed cidr", edit("hosts: [pypi.org, files.pythonhosted.org]\n      tls: passthrough", "cidrs: [10.1.2.300/32]\n      ports: [5432]"), "spec.egress[2].cidrs"),
-        Arguments.of("a cidr prefix too long", edit("hosts: [pypi.org, files.pythonhosted.org]\n      tls: passthrough", "cidrs: [10.1.2.3/33]\n      ports: [5432]"), "spec.egress[2].cidrs"),
-        Arguments.of("a port out of range", edit("tls: passthrough", "tls: passthrough\n      ports: [70000]"), "spec.egress[2].ports"),
-        Arguments.of("a rule naming credential and credentials", edit("credential: github\n", "credential: github\n      credentials: [github]\n"), "spec.egress[0].credentials"),
-        Arguments.of("a rule with an unknown credential in credentials", edit("credential: github\n", "credentials: [github, gitlab]\n"), "spec.egress[0].credentials"),
-        Arguments.of("an agent name with capitals", edit("agent: coding-agent", "agent: Coding-Agent"), "spec.agent"));
+        Arguments.of(
+            "credentials without vault",
+            edit("  vault:\n    role: capgate-agent\n", ""),
+            "spec.vault.role"),
+        Arguments.of(
+            "a passthrough rule with a credential",
+            edit("      tls: passthrough\n", "      tls: passthrough\n      credential: github\n"),
+            "spec.egress[2].tls"),
+        Arguments.of(
+            "a path with a dot-segment",
+            edit("\"/repos/acme/repo-a/**\"", "\"/repos/acme/../**\""),
+            "spec.egress[0].paths"),
+        Arguments.of(
+            "a path with a partial wildcard",
+            edit("\"/repos/acme/repo-a/**\"", "\"/repos/acme/repo-*\""),
+            "spec.egress[0].paths"),
+        Arguments.of(
+            "a relative path",
+            edit("\"/repos/acme/repo-a\",", "\"repos/acme/repo-a\","),
+            "spec.egress[0].paths"),
+        Arguments.of(
+            "a duplicate rule name",
+            edit("- name: packages", "- name: github-api"),
+            "spec.egress[2].name"),
+        Arguments.of(
+            "a duplicate credential name",
+            edit("- name: github-git", "- name: github"),
+            "spec.credentials[1].name"),
+        Arguments.of(
+            "a header injection without header name",
+            edit("inject: {type: bearer}", "inject: {type: header}"),
+            "spec.credentials[0].inject.header"),
+        Arguments.of(
+            "a header template without {{value}}",
+            edit(
+                "inject: {type: bearer}",
+                "inject: {type: header, header: X-Key, template: \"Token\"}"),
+            "spec.credentials[0].inject.template"),
+        Arguments.of(
+            "a kv2 secret without field",
+            edit("field: token}\n      inject: {type: bearer}", "}\n      inject: {type: bearer}"),
+            "spec.credentials[0].vault.field"),
+        Arguments.of(
+            "a rule with hosts and cidrs",
+            edit("hosts: [github.com]", "hosts: [github.com]\n      cidrs: [10.0.0.1/32]"),
+            "spec.egress[1]"),
+        Arguments.of(
+            "a cidr rule without ports",
+            edit(
+                "hosts: [pypi.org, files.pythonhosted.org]\n      tls: passthrough",
+                "cidrs: [10.1.2.3/32]"),
+            "spec.egress[2].ports"),
+        Arguments.of(
+            "a malformed cidr",
+            edit(
+                "hosts: [pypi.org, files.pythonhosted.org]\n      tls: passthrough",
+                "cidrs: [10.1.2.300/32]\n      ports: [5432]"),
+            "spec.egress[2].cidrs"),
+        Arguments.of(
+            "a cidr prefix too long",
+            edit(
+                "hosts: [pypi.org, files.pythonhosted.org]\n      tls: passthrough",
+                "cidrs: [10.1.2.3/33]\n      ports: [5432]"),
+            "spec.egress[2].cidrs"),
+        Arguments.of(
+            "a port out of range",
+            edit("tls: passthrough", "tls: passthrough\n      ports: [70000]"),
+            "spec.egress[2].ports"),
+        Arguments.of(
+            "a rule naming credential and credentials",
+            edit("credential: github\n", "credential: github\n      credentials: [github]\n"),
+            "spec.egress[0].credentials"),
+        Arguments.of(
+            "a rule with an unknown credential in credentials",
+            edit("credential: github\n", "credentials: [github, gitlab]\n"),
+            "spec.egress[0].credentials"),
+        Arguments.of(
+            "an agent name with capitals",
+            edit("agent: coding-agent", "agent: Coding-Agent"),
+            "spec.agent"));
   }
 
   @ParameterizedTest(name = "rejects {0}")
   @MethodSource("mistakes")
-  void rejectsEachMistakeNamingItsField(String mistake, UnaryOperator<String> edit, String field) throws IOException {
+  void rejectsEachMistakeNamingItsField(String mistake, UnaryOperator<String> edit, String field)
+      throws IOException {
     String yaml = edit.apply(example());
     List<Violation> violations = AgentSessionValidator.validate(spec(yaml));
     assertThat(violations).as(mistake).extracting(Violation::field).contains(field);

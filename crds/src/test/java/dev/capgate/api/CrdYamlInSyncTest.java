@@ -19,13 +19,14 @@ import org.junit.jupiter.api.Test;
 /**
  * The CRD YAML is generated from the Java types (crd-generator-maven-plugin, at build time) and
  * committed twice: {@code crds/} for users and {@code charts/capgate/crds/} for Helm. This test
- * fails when a committed copy differs from what the types generate; {@code make crds} rewrites both.
+ * fails when a committed copy differs from what the types generate; {@code make crds} rewrites
+ * both.
  */
 class CrdYamlInSyncTest {
   static final String FILE = "agentsessions.capgate.dev-v1.yml";
   static final Path MODULE = Path.of("").toAbsolutePath();
-  static final List<Path> COPIES = List.of(
-      MODULE.resolve(FILE), MODULE.resolveSibling("charts/capgate/crds/" + FILE));
+  static final List<Path> COPIES =
+      List.of(MODULE.resolve(FILE), MODULE.resolveSibling("charts/capgate/crds/" + FILE));
 
   @Test
   void committedCrdYamlMatchesTheJavaTypes() throws IOException {
@@ -39,7 +40,9 @@ class CrdYamlInSyncTest {
     for (Path copy : COPIES) {
       assertThat(copy).as("%s is missing: run `make crds`", copy).exists();
       assertThat(Files.readString(copy))
-          .as("%s is out of date with the Java types in dev.capgate.api.v1alpha1: run `make crds`", copy)
+          .as(
+              "%s is out of date with the Java types in dev.capgate.api.v1alpha1: run `make crds`",
+              copy)
           .isEqualTo(expected);
     }
   }
@@ -48,13 +51,23 @@ class CrdYamlInSyncTest {
   static String render() throws IOException {
     CustomResourceDefinition crd;
     try (InputStream in = AgentSession.class.getResourceAsStream("/META-INF/fabric8/" + FILE)) {
-      assertThat(in).as("generated CRD missing: build with mvn (crd-generator-maven-plugin)").isNotNull();
+      assertThat(in)
+          .as("generated CRD missing: build with mvn (crd-generator-maven-plugin)")
+          .isNotNull();
       crd = Serialization.unmarshal(in, CustomResourceDefinition.class);
     }
-    List<String> order = Arrays.stream(AgentSession.class.getAnnotationsByType(AdditionalPrinterColumn.class))
-        .map(AdditionalPrinterColumn::name).toList();
-    crd.getSpec().getVersions().forEach(v -> v.getAdditionalPrinterColumns()
-        .sort(Comparator.comparingInt((CustomResourceColumnDefinition c) -> order.indexOf(c.getName()))));
+    List<String> order =
+        Arrays.stream(AgentSession.class.getAnnotationsByType(AdditionalPrinterColumn.class))
+            .map(AdditionalPrinterColumn::name)
+            .toList();
+    crd.getSpec()
+        .getVersions()
+        .forEach(
+            v ->
+                v.getAdditionalPrinterColumns()
+                    .sort(
+                        Comparator.comparingInt(
+                            (CustomResourceColumnDefinition c) -> order.indexOf(c.getName()))));
     return "# Generated from dev.capgate.api.v1alpha1 by `make crds`: do not edit by hand.\n"
         + Serialization.asYaml(crd);
   }

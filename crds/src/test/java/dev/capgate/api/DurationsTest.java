@@ -17,7 +17,9 @@ class DurationsTest {
   @Test
   void refusesWhatTheApiServerWouldRefuse() {
     for (String bad : new String[] {"", "2", "2d", "h", "1.5h", "-1h", " 2h", "2h "}) {
-      assertThatThrownBy(() -> Durations.parse(bad)).as(bad).isInstanceOf(IllegalArgumentException.class)
+      assertThatThrownBy(() -> Durations.parse(bad))
+          .as(bad)
+          .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("'" + bad + "'");
     }
   }

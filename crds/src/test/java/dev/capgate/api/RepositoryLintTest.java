@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
  *
  * <p>Every shell script of the repository ({@code *.sh} anywhere, and {@code .ci/run}) is
  * shellcheck-clean at the default severity. A finding is fixed, or disabled on its line with a
- * {@code # shellcheck disable=SCxxxx  # why} comment; {@code .shellcheckrc} at the root lets
+ * {@code # shellcheck disable=SCxxxx # why} comment; {@code .shellcheckrc} at the root lets
  * shellcheck follow the {@code env.sh} files the scripts source.
  */
 class RepositoryLintTest {
@@ -26,7 +26,8 @@ class RepositoryLintTest {
   @Test
   void shellScriptsAreShellcheckClean() throws Exception {
     List<Path> scripts = shellScripts();
-    assertThat(scripts).as("shell scripts under %s", ROOT)
+    assertThat(scripts)
+        .as("shell scripts under %s", ROOT)
         .contains(ROOT.resolve(".ci/run"), ROOT.resolve("hack/tools.sh"));
     List<String> command = new ArrayList<>(List.of(shellcheck(), "--color=never"));
     scripts.forEach(script -> command.add(ROOT.relativize(script).toString()));
@@ -36,7 +37,9 @@ class RepositoryLintTest {
         .isZero();
   }
 
-  /** Guards the guard: a finding in a script under the repository (so .shellcheckrc applies) fails. */
+  /**
+   * Guards the guard: a finding in a script under the repository (so .shellcheckrc applies) fails.
+   */
   @Test
   void shellcheckReportsAFindingUnderThisRepository() throws Exception {
     Path probe = ROOT.resolve("crds/target/lint-probe/probe.sh");
@@ -52,8 +55,11 @@ class RepositoryLintTest {
       return files
           .filter(p -> !ROOT.relativize(p).toString().isEmpty())
           .filter(p -> !generatedOrHidden(ROOT.relativize(p)))
-          .filter(p -> Files.isRegularFile(p)
-              && (p.getFileName().toString().endsWith(".sh") || p.equals(ROOT.resolve(".ci/run"))))
+          .filter(
+              p ->
+                  Files.isRegularFile(p)
+                      && (p.getFileName().toString().endsWith(".sh")
+                          || p.equals(ROOT.resolve(".ci/run"))))
           .sorted()
           .toList();
     }
@@ -63,7 +69,9 @@ class RepositoryLintTest {
   private static boolean generatedOrHidden(Path relative) {
     for (Path part : relative) {
       String name = part.toString();
-      if (name.equals("target") || name.equals("node_modules") || (name.startsWith(".") && !name.equals(".ci"))) {
+      if (name.equals("target")
+          || name.equals("node_modules")
+          || (name.startsWith(".") && !name.equals(".ci"))) {
         return true;
       }
     }
@@ -81,13 +89,15 @@ class RepositoryLintTest {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    return fail("shellcheck is not installed: apt-get install shellcheck (CI installs it in .ci/run)");
+    return fail(
+        "shellcheck is not installed: apt-get install shellcheck (CI installs it in .ci/run)");
   }
 
   private record Result(int exitCode, String output) {}
 
   private static Result run(List<String> command) throws IOException, InterruptedException {
-    Process process = new ProcessBuilder(command).directory(ROOT.toFile()).redirectErrorStream(true).start();
+    Process process =
+        new ProcessBuilder(command).directory(ROOT.toFile()).redirectErrorStream(true).start();
     process.getOutputStream().close();
     String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     return new Result(process.waitFor(), output);

@@ -20,17 +20,33 @@ class VaultPathsTest {
 
   @ParameterizedTest(name = "{0} -> {1}")
   @CsvSource({
-      "secret/data/github/{{user}}, secret/data/github/alice@example.com",
-      "secret/data/{{namespace}}/{{session}}/{{agent}}, secret/data/agents/fix-issue-42/coding-agent",
-      "secret/data/{{user}}/{{user}}, secret/data/alice@example.com/alice@example.com",
-      "secret/data/static, secret/data/static"})
+    "secret/data/github/{{user}}, secret/data/github/alice@example.com",
+    "secret/data/{{namespace}}/{{session}}/{{agent}}, secret/data/agents/fix-issue-42/coding-agent",
+    "secret/data/{{user}}/{{user}}, secret/data/alice@example.com/alice@example.com",
+    "secret/data/static, secret/data/static"
+  })
   void fillsThePlaceholders(String template, String path) {
     assertThat(render(template, "alice@example.com")).isEqualTo(path);
   }
 
   @ParameterizedTest(name = "user ''{0}'' is refused")
-  @ValueSource(strings = {"../admin", "..", ".", "a/b", "alice/../../admin", "a..b", "alice bob", "alice%2fbob",
-      "alice{{agent}}", "", "al\nice", "alice?x", "alice#x", "\u00e9lise"})
+  @ValueSource(
+      strings = {
+        "../admin",
+        "..",
+        ".",
+        "a/b",
+        "alice/../../admin",
+        "a..b",
+        "alice bob",
+        "alice%2fbob",
+        "alice{{agent}}",
+        "",
+        "al\nice",
+        "alice?x",
+        "alice#x",
+        "\u00e9lise"
+      })
   void refusesValuesThatAreNotOneSafeSegment(String value) {
     assertThatThrownBy(() -> render("secret/data/github/{{user}}", value))
         .isInstanceOf(IllegalArgumentException.class)
@@ -39,24 +55,37 @@ class VaultPathsTest {
 
   @Test
   void refusesAMissingValue() {
-    assertThatThrownBy(() -> render("secret/data/github/{{user}}", null)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> render("secret/data/github/{{user}}", null))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @ParameterizedTest(name = "template ''{0}'' is refused")
-  @ValueSource(strings = {"secret/data/{{project}}", "secret/data/{{ user }}", "secret/../sys/raw", "secret/./data",
-      "secret//data", "/secret/data", "secret/data/"})
+  @ValueSource(
+      strings = {
+        "secret/data/{{project}}",
+        "secret/data/{{ user }}",
+        "secret/../sys/raw",
+        "secret/./data",
+        "secret//data",
+        "/secret/data",
+        "secret/data/"
+      })
   void refusesUnknownPlaceholdersAndDotOrEmptySegments(String template) {
-    assertThatThrownBy(() -> render(template, "alice")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> render(template, "alice"))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
   void aValueIsUsedOnlyWhereItsPlaceholderIs() {
-    assertThat(VaultPaths.render("secret/data/{{user}}", "alice", "../x", "s", "agents")).isEqualTo("secret/data/alice");
+    assertThat(VaultPaths.render("secret/data/{{user}}", "alice", "../x", "s", "agents"))
+        .isEqualTo("secret/data/alice");
   }
 
   @Test
   void dynamicPathsAreTheResolvedPathsOfDynamicCredentialsOnly() {
-    AgentSessionSpec spec = Serialization.unmarshal("""
+    AgentSessionSpec spec =
+        Serialization.unmarshal(
+                """
         apiVersion: capgate.dev/v1alpha1
         kind: AgentSession
         metadata: {name: fix-issue-42}
@@ -85,7 +114,9 @@ class VaultPathsTest {
             inject: {type: bearer}
           egress:
           - {name: api, hosts: [api.example.com]}
-        """, AgentSession.class).getSpec();
+        """,
+                AgentSession.class)
+            .getSpec();
 
     assertThat(VaultPaths.dynamicPaths(spec, "agents", "fix-issue-42"))
         .containsExactly("database/creds/coding-agent", "aws/creds/agents-fix-issue-42");

@@ -29,7 +29,7 @@ public final class AgentSandbox implements AutoCloseable {
 
   /**
    * @param sessionYaml an AgentSession without metadata.namespace; {@code NAME} is replaced by the
-   *                    session's name
+   *     session's name
    */
   public static AgentSandbox start(String label, String sessionName, String sessionYaml) {
     Stack stack = Stack.get();
@@ -43,25 +43,50 @@ public final class AgentSandbox implements AutoCloseable {
     long t0 = System.nanoTime();
     kubectl.run("create", "namespace", namespace).orThrow();
     kubectl.run("-n", namespace, "create", "serviceaccount", stack.agentServiceAccount()).orThrow();
-    kubectl.apply("""
+    kubectl.apply(
+        """
         apiVersion: v1
         kind: ConfigMap
         metadata: {name: %s, namespace: %s}
         data:
           ca.crt: |
-        %s""".formatted(stack.upstreamCaConfigMap(), namespace, stack.upstreamCaPem().strip().indent(4)));
-    kubectl.run(sessionYaml.getBytes(StandardCharsets.UTF_8), Duration.ofSeconds(60), "-n", namespace, "apply", "-f", "-").orThrow();
+        %s"""
+            .formatted(
+                stack.upstreamCaConfigMap(), namespace, stack.upstreamCaPem().strip().indent(4)));
+    kubectl
+        .run(
+            sessionYaml.getBytes(StandardCharsets.UTF_8),
+            Duration.ofSeconds(60),
+            "-n",
+            namespace,
+            "apply",
+            "-f",
+            "-")
+        .orThrow();
     awaitPhase("Active", Duration.ofSeconds(60));
     kubectl.create(podYaml());
-    ProcessResult ready = kubectl.run(null, Duration.ofSeconds(200), "-n", namespace, "wait", "--for=condition=Ready",
-        "pod/" + POD, "--timeout=180s");
+    ProcessResult ready =
+        kubectl.run(
+            null,
+            Duration.ofSeconds(200),
+            "-n",
+            namespace,
+            "wait",
+            "--for=condition=Ready",
+            "pod/" + POD,
+            "--timeout=180s");
     if (!ready.success()) {
       kubectl.run("-n", namespace, "describe", "pod", POD);
       kubectl.run("-n", namespace, "logs", POD, "-c", "capgate-proxy");
     }
     assertThat(ready.exitCode()).as("agent pod Ready: %s", ready.stderr()).isZero();
-    Transcript.note(namespace + ": session " + session + " Active, agent pod Ready in "
-        + Duration.ofNanos(System.nanoTime() - t0).toMillis() + " ms");
+    Transcript.note(
+        namespace
+            + ": session "
+            + session
+            + " Active, agent pod Ready in "
+            + Duration.ofNanos(System.nanoTime() - t0).toMillis()
+            + " ms");
   }
 
   private String podYaml() {
@@ -81,21 +106,48 @@ public final class AgentSandbox implements AutoCloseable {
               image: capgate.local/agent:dev
               imagePullPolicy: IfNotPresent
               securityContext: {runAsUser: 1000, runAsNonRoot: true, allowPrivilegeEscalation: false}
-        """.formatted(POD, namespace, session, stack.agentServiceAccount(), stack.upstreamIp(),
-            String.join(", ", stack.valueOr("CAPGATE_E2E_UPSTREAM_HOSTS", "github.test api.github.test internal.test mcp.test").split(" ")));
+        """
+        .formatted(
+            POD,
+            namespace,
+            session,
+            stack.agentServiceAccount(),
+            stack.upstreamIp(),
+            String.join(
+                ", ",
+                stack
+                    .valueOr(
+                        "CAPGATE_E2E_UPSTREAM_HOSTS",
+                        "github.test api.github.test internal.test mcp.test")
+                    .split(" ")));
   }
 
   public void awaitPhase(String phase, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     String seen = "";
     while (System.nanoTime() < deadline) {
-      seen = kubectl.run("-n", namespace, "get", "agentsession", session, "-o", "jsonpath={.status.phase}").stdout();
+      seen =
+          kubectl
+              .run(
+                  "-n", namespace, "get", "agentsession", session, "-o", "jsonpath={.status.phase}")
+              .stdout();
       if (phase.equals(seen)) {
         return;
       }
       sleep(300);
     }
-    throw new AssertionError("session " + namespace + "/" + session + " not " + phase + " after " + timeout + " (phase " + seen + ")");
+    throw new AssertionError(
+        "session "
+            + namespace
+            + "/"
+            + session
+            + " not "
+            + phase
+            + " after "
+            + timeout
+            + " (phase "
+            + seen
+            + ")");
   }
 
   public ProcessResult sh(String script) {
@@ -122,7 +174,9 @@ public final class AgentSandbox implements AutoCloseable {
   public void close() {
     for (String container : new String[] {"capgate-proxy", "capgate-init", "agent"}) {
       ProcessResult logs = kubectl.run("-n", namespace, "logs", POD, "-c", container);
-      Transcript.save(namespace + "-" + container + ".log", (logs.stdout() + logs.stderr()).getBytes(StandardCharsets.UTF_8));
+      Transcript.save(
+          namespace + "-" + container + ".log",
+          (logs.stdout() + logs.stderr()).getBytes(StandardCharsets.UTF_8));
     }
     kubectl.run("-n", namespace, "get", "events", "--sort-by=.lastTimestamp");
     kubectl.run("delete", "namespace", namespace, "--wait=false");

@@ -13,8 +13,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * The article's scenario, with the real {@code git} client and curl in the agent pod: clone and
- * fetch of repo A allowed, a pull request on repo A allowed, push denied, admin operations
- * denied, repo B denied, calls outside the Git host blocked — and the agent never holds the token.
+ * fetch of repo A allowed, a pull request on repo A allowed, push denied, admin operations denied,
+ * repo B denied, calls outside the Git host blocked — and the agent never holds the token.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ArticleScenarioE2E {
@@ -35,7 +35,9 @@ class ArticleScenarioE2E {
   @Test
   @Order(1)
   void cloneOfRepoAIsAllowed() {
-    ProcessResult clone = agent.sh("git clone https://github.test/acme/repo-a.git /tmp/repo-a && cat /tmp/repo-a/README.md");
+    ProcessResult clone =
+        agent.sh(
+            "git clone https://github.test/acme/repo-a.git /tmp/repo-a && cat /tmp/repo-a/README.md");
     assertThat(clone.exitCode()).as(clone.stderr()).isZero();
     assertThat(clone.stdout()).contains("# acme/repo-a");
   }
@@ -43,7 +45,8 @@ class ArticleScenarioE2E {
   @Test
   @Order(2)
   void fetchOfRepoAIsAllowed() {
-    ProcessResult fetch = agent.sh("cd /tmp/repo-a && git fetch -v origin 2>&1 && git ls-remote origin");
+    ProcessResult fetch =
+        agent.sh("cd /tmp/repo-a && git fetch -v origin 2>&1 && git ls-remote origin");
     assertThat(fetch.exitCode()).as(fetch.stdout() + fetch.stderr()).isZero();
     assertThat(fetch.stdout()).contains("refs/heads/main");
   }
@@ -51,53 +54,73 @@ class ArticleScenarioE2E {
   @Test
   @Order(3)
   void pullRequestOnRepoAIsAllowed() {
-    ProcessResult pr = agent.sh("curl -sS -w '\\nHTTP %{http_code}' -X POST -H 'content-type: application/json' "
-        + "-d '{\"title\":\"Fix issue 42\",\"head\":\"fix-42\",\"base\":\"main\"}' https://api.github.test/repos/acme/repo-a/pulls");
-    assertThat(pr.stdout()).contains("HTTP 201").contains("\"number\":43").contains("\"base\":\"acme/repo-a\"");
+    ProcessResult pr =
+        agent.sh(
+            "curl -sS -w '\\nHTTP %{http_code}' -X POST -H 'content-type: application/json' "
+                + "-d '{\"title\":\"Fix issue 42\",\"head\":\"fix-42\",\"base\":\"main\"}' https://api.github.test/repos/acme/repo-a/pulls");
+    assertThat(pr.stdout())
+        .contains("HTTP 201")
+        .contains("\"number\":43")
+        .contains("\"base\":\"acme/repo-a\"");
   }
 
   @Test
   @Order(4)
   void readingRepoAThroughTheApiIsAllowedAndTheAgentsOwnHeaderIsReplaced() {
     // The agent's own Authorization (a guess, a stolen value...) is replaced by the injected one.
-    ProcessResult get = agent.sh("curl -sS -w '\\nHTTP %{http_code}' -H 'Authorization: Bearer not-the-token' "
-        + "https://api.github.test/repos/acme/repo-a");
+    ProcessResult get =
+        agent.sh(
+            "curl -sS -w '\\nHTTP %{http_code}' -H 'Authorization: Bearer not-the-token' "
+                + "https://api.github.test/repos/acme/repo-a");
     assertThat(get.stdout()).contains("HTTP 200").contains("\"full_name\":\"acme/repo-a\"");
   }
 
   @Test
   @Order(5)
   void pushIsDenied() {
-    Path repo = Stack.get().gitRoot() == null ? null : Stack.get().gitRoot().resolve("acme/repo-a.git");
+    Path repo =
+        Stack.get().gitRoot() == null ? null : Stack.get().gitRoot().resolve("acme/repo-a.git");
     String before = repo == null ? null : GitHead.of(repo);
-    ProcessResult push = agent.sh("cd /tmp/repo-a && echo fix >> README.md && git -c user.name=agent -c user.email=a@acme.test "
-        + "commit -qam 'fix issue 42' && git push origin HEAD:main 2>&1");
+    ProcessResult push =
+        agent.sh(
+            "cd /tmp/repo-a && echo fix >> README.md && git -c user.name=agent -c user.email=a@acme.test "
+                + "commit -qam 'fix issue 42' && git push origin HEAD:main 2>&1");
     assertThat(push.exitCode()).as("git push must fail").isNotZero();
     assertThat(push.stdout()).contains("403");
     if (repo != null) {
       assertThat(GitHead.of(repo)).as("repo A's main on the Git host").isEqualTo(before);
     }
-    ProcessResult branch = agent.sh("cd /tmp/repo-a && git push origin HEAD:refs/heads/agent-branch 2>&1");
+    ProcessResult branch =
+        agent.sh("cd /tmp/repo-a && git push origin HEAD:refs/heads/agent-branch 2>&1");
     assertThat(branch.exitCode()).as("pushing a new branch must fail too").isNotZero();
   }
 
   @Test
   @Order(6)
   void adminOperationsAreDenied() {
-    ProcessResult delete = agent.sh("curl -sS -w '\\nHTTP %{http_code}' -X DELETE https://api.github.test/repos/acme/repo-a");
-    assertThat(delete.stdout()).contains("HTTP 403")
-        .contains("\"error\":").contains("\"method\":\"DELETE\"").contains("\"path\":\"/repos/acme/repo-a\"")
+    ProcessResult delete =
+        agent.sh(
+            "curl -sS -w '\\nHTTP %{http_code}' -X DELETE https://api.github.test/repos/acme/repo-a");
+    assertThat(delete.stdout())
+        .contains("HTTP 403")
+        .contains("\"error\":")
+        .contains("\"method\":\"DELETE\"")
+        .contains("\"path\":\"/repos/acme/repo-a\"")
         .contains("\"requestId\":");
-    ProcessResult patch = agent.sh("curl -sS -w '\\nHTTP %{http_code}' -X PATCH -d '{\"private\":false}' https://api.github.test/repos/acme/repo-a");
+    ProcessResult patch =
+        agent.sh(
+            "curl -sS -w '\\nHTTP %{http_code}' -X PATCH -d '{\"private\":false}' https://api.github.test/repos/acme/repo-a");
     assertThat(patch.stdout()).contains("HTTP 403");
   }
 
   @Test
   @Order(7)
   void repoBIsDenied() {
-    ProcessResult api = agent.sh("curl -sS -w '\\nHTTP %{http_code}' https://api.github.test/repos/acme/repo-b");
+    ProcessResult api =
+        agent.sh("curl -sS -w '\\nHTTP %{http_code}' https://api.github.test/repos/acme/repo-b");
     assertThat(api.stdout()).contains("HTTP 403").doesNotContain("\"full_name\"");
-    ProcessResult clone = agent.sh("git clone https://github.test/acme/repo-b.git /tmp/repo-b 2>&1");
+    ProcessResult clone =
+        agent.sh("git clone https://github.test/acme/repo-b.git /tmp/repo-b 2>&1");
     assertThat(clone.exitCode()).isNotZero();
     assertThat(clone.stdout()).contains("403");
   }
@@ -106,15 +129,25 @@ class ArticleScenarioE2E {
   @Order(8)
   void callsOutsideTheGitHostAreBlocked() {
     // A host the session does not name, on the same upstream server: refused before any HTTP.
-    ProcessResult mcp = agent.sh("curl -sS -m 10 -w '\\nHTTP %{http_code}' -X POST -d '{}' https://mcp.test/mcp 2>&1");
-    assertThat(mcp.stdout()).doesNotContain("HTTP 200").doesNotContain("HTTP 401").doesNotContain("jsonrpc");
+    ProcessResult mcp =
+        agent.sh(
+            "curl -sS -m 10 -w '\\nHTTP %{http_code}' -X POST -d '{}' https://mcp.test/mcp 2>&1");
+    assertThat(mcp.stdout())
+        .doesNotContain("HTTP 200")
+        .doesNotContain("HTTP 401")
+        .doesNotContain("jsonrpc");
     // Plain HTTP anywhere: the sidecar's JSON error; an unknown name: NXDOMAIN.
-    ProcessResult http = agent.sh("curl -sS -m 10 -w '\\nHTTP %{http_code}' http://" + Stack.get().upstreamIp() + "/ 2>&1");
+    ProcessResult http =
+        agent.sh(
+            "curl -sS -m 10 -w '\\nHTTP %{http_code}' http://"
+                + Stack.get().upstreamIp()
+                + "/ 2>&1");
     assertThat(http.stdout()).contains("HTTP 403").contains("\"requestId\"");
     ProcessResult dns = agent.sh("getent hosts pypi.org || echo NXDOMAIN");
     assertThat(dns.stdout()).contains("NXDOMAIN");
     // The API host, but a path outside repo A.
-    ProcessResult user = agent.sh("curl -sS -w '\\nHTTP %{http_code}' https://api.github.test/user");
+    ProcessResult user =
+        agent.sh("curl -sS -w '\\nHTTP %{http_code}' https://api.github.test/user");
     assertThat(user.stdout()).contains("HTTP 403");
   }
 
@@ -122,8 +155,17 @@ class ArticleScenarioE2E {
   @Order(9)
   void theSidecarAuditsEveryDecisionWithoutTheSecret() {
     String log = agent.sidecarLog();
-    assertThat(log).contains("\"decision\":\"allow\"").contains("\"rule\":\"github-api\"").contains("\"rule\":\"git-fetch\"")
-        .contains("\"decision\":\"deny\"").contains("\"user\":\"alice@example.com\"");
-    assertThat(SecretSweep.findingsIn(Stack.get(), "the sidecar log", log.getBytes(java.nio.charset.StandardCharsets.UTF_8))).isEmpty();
+    assertThat(log)
+        .contains("\"decision\":\"allow\"")
+        .contains("\"rule\":\"github-api\"")
+        .contains("\"rule\":\"git-fetch\"")
+        .contains("\"decision\":\"deny\"")
+        .contains("\"user\":\"alice@example.com\"");
+    assertThat(
+            SecretSweep.findingsIn(
+                Stack.get(),
+                "the sidecar log",
+                log.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+        .isEmpty();
   }
 }

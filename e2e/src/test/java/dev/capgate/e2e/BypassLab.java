@@ -12,9 +12,9 @@ import java.util.Map;
 /**
  * The attacker's workbench in one {@link AgentSandbox} namespace: pods from YAML (their admission
  * result kept, not thrown), waits, the escape probe run in any container, and the canary's record
- * per case. Pod specs name the session's service account and the test images of
- * {@code hack/images.sh}: {@code agent:dev} (USER 1000), {@code agent-root:dev} (no USER),
- * {@code agent-1337:dev} (USER 1337).
+ * per case. Pod specs name the session's service account and the test images of {@code
+ * hack/images.sh}: {@code agent:dev} (USER 1000), {@code agent-root:dev} (no USER), {@code
+ * agent-1337:dev} (USER 1337).
  */
 final class BypassLab {
   static final String AGENT = "capgate.local/agent:dev";
@@ -36,8 +36,17 @@ final class BypassLab {
     this.canary = canary;
     this.evidence = evidence;
     // The probe as a file for containers nobody can exec into (init containers).
-    kubectl.run(EscapeProbe.script(), Duration.ofSeconds(60), "-n", ns(), "create", "configmap", PROBE_CONFIGMAP,
-        "--from-file=escape-probe.py=/dev/stdin").orThrow();
+    kubectl
+        .run(
+            EscapeProbe.script(),
+            Duration.ofSeconds(60),
+            "-n",
+            ns(),
+            "create",
+            "configmap",
+            PROBE_CONFIGMAP,
+            "--from-file=escape-probe.py=/dev/stdin")
+        .orThrow();
   }
 
   String ns() {
@@ -62,13 +71,29 @@ final class BypassLab {
         spec:
           serviceAccountName: %s
           terminationGracePeriodSeconds: 1
-        %s""".formatted(name, ns(), labels, annotations, stack.agentServiceAccount(), specRest.stripTrailing().indent(2));
+        %s"""
+        .formatted(
+            name,
+            ns(),
+            labels,
+            annotations,
+            stack.agentServiceAccount(),
+            specRest.stripTrailing().indent(2));
   }
 
   /** kubectl create; the result as it is (a refusal is evidence, not an error). */
   ProcessResult create(String label, String yaml) {
-    ProcessResult r = kubectl.run(yaml.getBytes(StandardCharsets.UTF_8), Duration.ofSeconds(60), "-n", ns(), "create", "-f", "-");
-    evidence.command(label, "kubectl -n " + ns() + " create -f - <<EOF\n" + yaml.strip() + "\nEOF", r);
+    ProcessResult r =
+        kubectl.run(
+            yaml.getBytes(StandardCharsets.UTF_8),
+            Duration.ofSeconds(60),
+            "-n",
+            ns(),
+            "create",
+            "-f",
+            "-");
+    evidence.command(
+        label, "kubectl -n " + ns() + " create -f - <<EOF\n" + yaml.strip() + "\nEOF", r);
     return r;
   }
 
@@ -79,8 +104,16 @@ final class BypassLab {
   }
 
   void awaitReady(String pod) {
-    ProcessResult ready = kubectl.run(null, Duration.ofSeconds(200), "-n", ns(), "wait", "--for=condition=Ready", "pod/" + pod,
-        "--timeout=180s");
+    ProcessResult ready =
+        kubectl.run(
+            null,
+            Duration.ofSeconds(200),
+            "-n",
+            ns(),
+            "wait",
+            "--for=condition=Ready",
+            "pod/" + pod,
+            "--timeout=180s");
     if (!ready.success()) {
       kubectl.run("-n", ns(), "describe", "pod", pod);
     }
@@ -99,15 +132,28 @@ final class BypassLab {
       AgentSandbox.sleep(500);
     }
     kubectl.run("-n", ns(), "describe", "pod", pod);
-    throw new AssertionError("pod " + pod + ": " + jsonPath + " = '" + seen + "', waited for '" + expected + "' for " + timeout);
+    throw new AssertionError(
+        "pod "
+            + pod
+            + ": "
+            + jsonPath
+            + " = '"
+            + seen
+            + "', waited for '"
+            + expected
+            + "' for "
+            + timeout);
   }
 
   /** Runs the escape probe in {@code container} of {@code pod}; returns its findings. */
   Map<String, String> probe(String label, String pod, String container) {
-    List<String> args = new ArrayList<>(List.of("-n", ns(), "exec", "-i", pod, "-c", container, "--", "python3", "-"));
+    List<String> args =
+        new ArrayList<>(
+            List.of("-n", ns(), "exec", "-i", pod, "-c", container, "--", "python3", "-"));
     args.addAll(EscapeProbe.args(stack, canary));
     int before = canary.hits().size();
-    ProcessResult r = kubectl.run(EscapeProbe.script(), Duration.ofSeconds(60), args.toArray(String[]::new));
+    ProcessResult r =
+        kubectl.run(EscapeProbe.script(), Duration.ofSeconds(60), args.toArray(String[]::new));
     evidence.command(label, "kubectl " + String.join(" ", args) + " < escape-probe.py", r);
     evidence.canary(label, canary.hits().subList(before, canary.hits().size()));
     return EscapeProbe.parse(r.stdout());
@@ -115,8 +161,10 @@ final class BypassLab {
 
   /** Container spec lines that run the probe from the ConfigMap (for init containers). */
   String probeCommand() {
-    return "command: [python3, /probe/escape-probe.py, " + String.join(", ", EscapeProbe.args(stack, canary).stream()
-        .map(a -> "\"" + a + "\"").toList()) + "]";
+    return "command: [python3, /probe/escape-probe.py, "
+        + String.join(
+            ", ", EscapeProbe.args(stack, canary).stream().map(a -> "\"" + a + "\"").toList())
+        + "]";
   }
 
   List<String> hitsSince(int before) {
@@ -125,7 +173,10 @@ final class BypassLab {
   }
 
   String podIp(String pod) {
-    return kubectl.run("-n", ns(), "get", "pod", pod, "-o", "jsonpath={.status.podIP}").stdout().strip();
+    return kubectl
+        .run("-n", ns(), "get", "pod", pod, "-o", "jsonpath={.status.podIP}")
+        .stdout()
+        .strip();
   }
 
   /**
@@ -134,31 +185,55 @@ final class BypassLab {
    */
   String[] operatorBaseAndWebhookPath() {
     String[] parts = webhookService();
-    String ip = kubectl.run("-n", parts[0], "get", "svc", parts[1], "-o", "jsonpath={.spec.clusterIP}").stdout().strip();
+    String ip =
+        kubectl
+            .run("-n", parts[0], "get", "svc", parts[1], "-o", "jsonpath={.spec.clusterIP}")
+            .stdout()
+            .strip();
     String path = parts[3].startsWith("/") ? parts[3] : "/" + parts[3];
     return new String[] {"https://" + ip + ":" + (parts[2].isBlank() ? "443" : parts[2]), path};
   }
 
   /**
    * Where sidecars ask for their Vault token, {@code https://<cluster IP>:<port>}: the same
-   * Service's port named {@code identity} (the webhook's port does not serve {@code /v1/vault-token}).
+   * Service's port named {@code identity} (the webhook's port does not serve {@code
+   * /v1/vault-token}).
    */
   String operatorIdentityBase() {
     String[] parts = webhookService();
-    String found = kubectl.run("-n", parts[0], "get", "svc", parts[1], "-o",
-        "jsonpath={.spec.clusterIP} {.spec.ports[?(@.name==\"identity\")].port}").stdout().strip();
+    String found =
+        kubectl
+            .run(
+                "-n",
+                parts[0],
+                "get",
+                "svc",
+                parts[1],
+                "-o",
+                "jsonpath={.spec.clusterIP} {.spec.ports[?(@.name==\"identity\")].port}")
+            .stdout()
+            .strip();
     String[] ipAndPort = found.split(" ");
     if (ipAndPort.length != 2) {
-      throw new IllegalStateException("the Service " + parts[0] + "/" + parts[1] + " has no port named identity: " + found);
+      throw new IllegalStateException(
+          "the Service " + parts[0] + "/" + parts[1] + " has no port named identity: " + found);
     }
     return "https://" + ipAndPort[0] + ":" + ipAndPort[1];
   }
 
-  /** namespace, name, port and path of the webhook's Service, from the MutatingWebhookConfiguration. */
+  /**
+   * namespace, name, port and path of the webhook's Service, from the MutatingWebhookConfiguration.
+   */
   private String[] webhookService() {
-    String service = kubectl.run("get", "mutatingwebhookconfiguration", "-o",
-        "jsonpath={.items[0].webhooks[0].clientConfig.service.namespace}/{.items[0].webhooks[0].clientConfig.service.name}"
-            + "/{.items[0].webhooks[0].clientConfig.service.port}/{.items[0].webhooks[0].clientConfig.service.path}").stdout();
+    String service =
+        kubectl
+            .run(
+                "get",
+                "mutatingwebhookconfiguration",
+                "-o",
+                "jsonpath={.items[0].webhooks[0].clientConfig.service.namespace}/{.items[0].webhooks[0].clientConfig.service.name}"
+                    + "/{.items[0].webhooks[0].clientConfig.service.port}/{.items[0].webhooks[0].clientConfig.service.path}")
+            .stdout();
     return service.split("/", 4);
   }
 

@@ -14,8 +14,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A TCP and a UDP listener on this host, outside the pod ({@code [::]}: IPv4 and IPv6), that an
- * agent tries to reach around its sidecar. Anything that arrives is a bypass; a TCP connection
- * that arrives gets {@code CANARY-ACK} so the agent side can see it too.
+ * agent tries to reach around its sidecar. Anything that arrives is a bypass; a TCP connection that
+ * arrives gets {@code CANARY-ACK} so the agent side can see it too.
  */
 final class Canary implements AutoCloseable {
   private final ServerSocket tcp;
@@ -30,28 +30,31 @@ final class Canary implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    Thread.startVirtualThread(() -> {
-      while (!tcp.isClosed()) {
-        try (Socket s = tcp.accept(); OutputStream out = s.getOutputStream()) {
-          hits.add("tcp from " + s.getRemoteSocketAddress());
-          out.write("CANARY-ACK\n".getBytes(StandardCharsets.US_ASCII));
-        } catch (IOException ignored) {
-          // closed
-        }
-      }
-    });
-    Thread.startVirtualThread(() -> {
-      byte[] buffer = new byte[512];
-      while (!udp.isClosed()) {
-        try {
-          DatagramPacket p = new DatagramPacket(buffer, buffer.length);
-          udp.receive(p);
-          hits.add("udp from " + p.getSocketAddress());
-        } catch (IOException ignored) {
-          // closed
-        }
-      }
-    });
+    Thread.startVirtualThread(
+        () -> {
+          while (!tcp.isClosed()) {
+            try (Socket s = tcp.accept();
+                OutputStream out = s.getOutputStream()) {
+              hits.add("tcp from " + s.getRemoteSocketAddress());
+              out.write("CANARY-ACK\n".getBytes(StandardCharsets.US_ASCII));
+            } catch (IOException ignored) {
+              // closed
+            }
+          }
+        });
+    Thread.startVirtualThread(
+        () -> {
+          byte[] buffer = new byte[512];
+          while (!udp.isClosed()) {
+            try {
+              DatagramPacket p = new DatagramPacket(buffer, buffer.length);
+              udp.receive(p);
+              hits.add("udp from " + p.getSocketAddress());
+            } catch (IOException ignored) {
+              // closed
+            }
+          }
+        });
   }
 
   int tcpPort() {

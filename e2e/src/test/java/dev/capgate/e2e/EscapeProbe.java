@@ -19,8 +19,7 @@ final class EscapeProbe {
   static final String RESOURCE = "/e2e/escape-probe.py";
   private static final Pattern LINE = Pattern.compile("^PROBE (\\w+)=(.*)$", Pattern.MULTILINE);
 
-  private EscapeProbe() {
-  }
+  private EscapeProbe() {}
 
   static byte[] script() {
     try (InputStream in = EscapeProbe.class.getResourceAsStream(RESOURCE)) {
@@ -32,7 +31,11 @@ final class EscapeProbe {
 
   static List<String> args(Stack stack, Canary canary) {
     URI vault = URI.create(stack.vaultAddress());
-    return List.of(stack.canaryHost(), String.valueOf(canary.tcpPort()), vault.getHost(), String.valueOf(vault.getPort()));
+    return List.of(
+        stack.canaryHost(),
+        String.valueOf(canary.tcpPort()),
+        vault.getHost(),
+        String.valueOf(vault.getPort()));
   }
 
   static Map<String, String> parse(String output) {

@@ -21,12 +21,24 @@ final class Evidence {
   }
 
   void command(String label, String command, ProcessResult result) {
-    write(label, "$ " + command + "   [exit " + result.exitCode() + "]\n" + indent(result.stdout())
-        + (result.stderr().isBlank() ? "" : "  -- stderr:\n" + indent(result.stderr())));
+    write(
+        label,
+        "$ "
+            + command
+            + "   [exit "
+            + result.exitCode()
+            + "]\n"
+            + indent(result.stdout())
+            + (result.stderr().isBlank() ? "" : "  -- stderr:\n" + indent(result.stderr())));
   }
 
   void canary(String label, List<String> hits) {
-    write(label, "canary outside the pod: " + hits.size() + " connection(s)" + (hits.isEmpty() ? "" : " " + hits));
+    write(
+        label,
+        "canary outside the pod: "
+            + hits.size()
+            + " connection(s)"
+            + (hits.isEmpty() ? "" : " " + hits));
   }
 
   void note(String label, String text) {
@@ -34,11 +46,16 @@ final class Evidence {
   }
 
   private synchronized void write(String label, String text) {
-    String block = ("[" + label + "] " + text).stripTrailing().replace("\n", "\n[" + label + "] ") + "\n";
+    String block =
+        ("[" + label + "] " + text).stripTrailing().replace("\n", "\n[" + label + "] ") + "\n";
     System.out.print(block);
     try {
       Files.createDirectories(Transcript.DIR);
-      Files.writeString(Transcript.DIR.resolve(file), block, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+      Files.writeString(
+          Transcript.DIR.resolve(file),
+          block,
+          StandardCharsets.UTF_8,
+          StandardOpenOption.CREATE,
           StandardOpenOption.APPEND);
     } catch (IOException e) {
       throw new UncheckedIOException(e);

@@ -6,13 +6,15 @@ import java.nio.file.Path;
 
 /** The commit {@code main} points to in a bare repository of the local Git host. */
 final class GitHead {
-  private GitHead() {
-  }
+  private GitHead() {}
 
   static String of(Path bareRepo) {
     try {
-      Process p = new ProcessBuilder("git", "--git-dir", bareRepo.toString(), "rev-parse", "refs/heads/main")
-          .redirectErrorStream(true).start();
+      Process p =
+          new ProcessBuilder(
+                  "git", "--git-dir", bareRepo.toString(), "rev-parse", "refs/heads/main")
+              .redirectErrorStream(true)
+              .start();
       String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
       p.waitFor();
       return out;

@@ -14,8 +14,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * kubectl with the stack's kubeconfig. Every command and everything it printed goes to the
- * {@link Transcript}, which the suite greps for secrets at the end (and saves under target/).
+ * kubectl with the stack's kubeconfig. Every command and everything it printed goes to the {@link
+ * Transcript}, which the suite greps for secrets at the end (and saves under target/).
  */
 public final class Kubectl {
   private final Stack stack;
@@ -29,25 +29,43 @@ public final class Kubectl {
   }
 
   public ProcessResult apply(String yaml) {
-    return run(yaml.getBytes(StandardCharsets.UTF_8), Duration.ofSeconds(60), "apply", "-f", "-").orThrow();
+    return run(yaml.getBytes(StandardCharsets.UTF_8), Duration.ofSeconds(60), "apply", "-f", "-")
+        .orThrow();
   }
 
   public ProcessResult create(String yaml) {
-    return run(yaml.getBytes(StandardCharsets.UTF_8), Duration.ofSeconds(60), "create", "-f", "-").orThrow();
+    return run(yaml.getBytes(StandardCharsets.UTF_8), Duration.ofSeconds(60), "create", "-f", "-")
+        .orThrow();
   }
 
   /** {@code sh -c script} in the agent container (as the agent: uid 1000, no credentials). */
   public ProcessResult sh(String namespace, String pod, String script) {
-    return run(null, Duration.ofSeconds(180), "-n", namespace, "exec", pod, "-c", "agent", "--", "sh", "-c", script);
+    return run(
+        null,
+        Duration.ofSeconds(180),
+        "-n",
+        namespace,
+        "exec",
+        pod,
+        "-c",
+        "agent",
+        "--",
+        "sh",
+        "-c",
+        script);
   }
 
   /** Like {@link #sh} with {@code stdin} fed to the command. */
-  public ProcessResult shWithInput(String namespace, String pod, byte[] stdin, Duration timeout, String script) {
-    return run(stdin, timeout, "-n", namespace, "exec", "-i", pod, "-c", "agent", "--", "sh", "-c", script);
+  public ProcessResult shWithInput(
+      String namespace, String pod, byte[] stdin, Duration timeout, String script) {
+    return run(
+        stdin, timeout, "-n", namespace, "exec", "-i", pod, "-c", "agent", "--", "sh", "-c",
+        script);
   }
 
   public ProcessResult run(byte[] stdin, Duration timeout, String... args) {
-    List<String> command = new ArrayList<>(List.of(stack.kubectl(), "--kubeconfig", stack.kubeconfig()));
+    List<String> command =
+        new ArrayList<>(List.of(stack.kubectl(), "--kubeconfig", stack.kubeconfig()));
     command.addAll(List.of(args));
     long t0 = System.nanoTime();
     try {
@@ -65,9 +83,13 @@ public final class Kubectl {
         p.destroyForcibly();
         p.waitFor(5, TimeUnit.SECONDS);
       }
-      ProcessResult result = new ProcessResult(p.isAlive() ? -1 : p.exitValue(),
-          new String(out.join(), StandardCharsets.UTF_8), new String(err.join(), StandardCharsets.UTF_8));
-      Transcript.record("kubectl " + String.join(" ", args), result, Duration.ofNanos(System.nanoTime() - t0));
+      ProcessResult result =
+          new ProcessResult(
+              p.isAlive() ? -1 : p.exitValue(),
+              new String(out.join(), StandardCharsets.UTF_8),
+              new String(err.join(), StandardCharsets.UTF_8));
+      Transcript.record(
+          "kubectl " + String.join(" ", args), result, Duration.ofNanos(System.nanoTime() - t0));
       return result;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -77,12 +99,16 @@ public final class Kubectl {
     }
   }
 
-  /** Raw bytes of a command's stdout (large outputs, e.g. a tar stream), also kept for the sweep. */
+  /**
+   * Raw bytes of a command's stdout (large outputs, e.g. a tar stream), also kept for the sweep.
+   */
   public byte[] bytes(Duration timeout, String... args) {
-    List<String> command = new ArrayList<>(List.of(stack.kubectl(), "--kubeconfig", stack.kubeconfig()));
+    List<String> command =
+        new ArrayList<>(List.of(stack.kubectl(), "--kubeconfig", stack.kubeconfig()));
     command.addAll(List.of(args));
     try {
-      Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+      Process p =
+          new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
       p.getOutputStream().close();
       CompletableFuture<byte[]> out = drain(p.getInputStream());
       if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -98,13 +124,16 @@ public final class Kubectl {
   }
 
   private static CompletableFuture<byte[]> drain(InputStream in) {
-    return CompletableFuture.supplyAsync(() -> {
-      try (in; ByteArrayOutputStream buffer = new ByteArrayOutputStream()) {
-        in.transferTo(buffer);
-        return buffer.toByteArray();
-      } catch (IOException e) {
-        return new byte[0];
-      }
-    }, Thread::startVirtualThread);
+    return CompletableFuture.supplyAsync(
+        () -> {
+          try (in;
+              ByteArrayOutputStream buffer = new ByteArrayOutputStream()) {
+            in.transferTo(buffer);
+            return buffer.toByteArray();
+          } catch (IOException e) {
+            return new byte[0];
+          }
+        },
+        Thread::startVirtualThread);
   }
 }

@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
  * denial is measured and printed (not asserted: it depends on the machine).
  */
 class RevocationE2E {
-  private static final String POLLER = """
+  private static final String POLLER =
+      """
       import socket, ssl, sys, time
       def now(): return "%.3f" % time.time()
       ctx = ssl.create_default_context()
@@ -69,16 +70,39 @@ class RevocationE2E {
 
   @Test
   void deletingTheSessionCutsOpenConnectionsAndDeniesTheNextRequest() {
-    String ca = agent.kubectl().run("-n", agent.namespace(), "get", "pod", AgentSandbox.POD, "-o",
-        "jsonpath={.metadata.annotations.capgate\\.dev/ca}").stdout();
-    assertThat(agent.kubectl().run("-n", agent.namespace(), "get", "secret", ca).exitCode()).as("pod CA %s exists", ca).isZero();
+    String ca =
+        agent
+            .kubectl()
+            .run(
+                "-n",
+                agent.namespace(),
+                "get",
+                "pod",
+                AgentSandbox.POD,
+                "-o",
+                "jsonpath={.metadata.annotations.capgate\\.dev/ca}")
+            .stdout();
+    assertThat(agent.kubectl().run("-n", agent.namespace(), "get", "secret", ca).exitCode())
+        .as("pod CA %s exists", ca)
+        .isZero();
 
-    CompletableFuture<ProcessResult> poller = CompletableFuture.supplyAsync(() -> agent.kubectl().shWithInput(
-        agent.namespace(), AgentSandbox.POD, POLLER.getBytes(java.nio.charset.StandardCharsets.UTF_8), Duration.ofSeconds(90),
-        "python3 -u -"));
+    CompletableFuture<ProcessResult> poller =
+        CompletableFuture.supplyAsync(
+            () ->
+                agent
+                    .kubectl()
+                    .shWithInput(
+                        agent.namespace(),
+                        AgentSandbox.POD,
+                        POLLER.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                        Duration.ofSeconds(90),
+                        "python3 -u -"));
     AgentSandbox.sleep(3000); // the poller is connected and getting 200s
     long deletedAt = System.currentTimeMillis();
-    agent.kubectl().run("-n", agent.namespace(), "delete", "agentsession", agent.session(), "--wait=false").orThrow();
+    agent
+        .kubectl()
+        .run("-n", agent.namespace(), "delete", "agentsession", agent.session(), "--wait=false")
+        .orThrow();
     long acceptedAt = System.currentTimeMillis(); // the API server has marked the session deleted
     ProcessResult result = poller.join();
     List<String> events = result.stdout().lines().toList();
@@ -100,16 +124,31 @@ class RevocationE2E {
         after.add(e);
       }
     }
-    String delay = firstDenial < 0 ? "no denial seen"
-        : (firstDenial - deletedAt) + " ms after `kubectl delete` started, " + (firstDenial - acceptedAt)
-          + " ms after it returned (kubectl itself took " + (acceptedAt - deletedAt) + " ms)";
-    Transcript.note("revocation: " + allowedBefore + " requests allowed before the delete; first denial " + delay
-        + "; then: " + String.join(" | ", after.stream().filter(e -> !e.contains(" 200 ")).limit(4).toList()));
+    String delay =
+        firstDenial < 0
+            ? "no denial seen"
+            : (firstDenial - deletedAt)
+                + " ms after `kubectl delete` started, "
+                + (firstDenial - acceptedAt)
+                + " ms after it returned (kubectl itself took "
+                + (acceptedAt - deletedAt)
+                + " ms)";
+    Transcript.note(
+        "revocation: "
+            + allowedBefore
+            + " requests allowed before the delete; first denial "
+            + delay
+            + "; then: "
+            + String.join(
+                " | ", after.stream().filter(e -> !e.contains(" 200 ")).limit(4).toList()));
     System.out.println("[e2e] REVOCATION DELAY: " + delay);
 
-    assertThat(allowedBefore).as("the keep-alive connection worked before the delete").isGreaterThan(10);
+    assertThat(allowedBefore)
+        .as("the keep-alive connection worked before the delete")
+        .isGreaterThan(10);
     assertThat(firstDenial).as("a denial after the delete: %s", after).isGreaterThan(0);
-    assertThat(after).as("the open connection was cut or answered 403")
+    assertThat(after)
+        .as("the open connection was cut or answered 403")
         .anyMatch(e -> e.contains("keepalive-ended") || e.contains("keepalive HTTP/1.1 403"));
     int lastAllowed = -1;
     for (int i = 0; i < after.size(); i++) {
@@ -124,28 +163,52 @@ class RevocationE2E {
         break;
       }
     }
-    assertThat(lastAllowed).as("nothing allowed once the first denial came: %s", after).isLessThan(firstDeniedIndex);
+    assertThat(lastAllowed)
+        .as("nothing allowed once the first denial came: %s", after)
+        .isLessThan(firstDeniedIndex);
 
-    ProcessResult next = agent.sh("curl -sS -m 10 -w ' HTTP %{http_code}' https://api.github.test/repos/acme/repo-a 2>&1");
+    ProcessResult next =
+        agent.sh(
+            "curl -sS -m 10 -w ' HTTP %{http_code}' https://api.github.test/repos/acme/repo-a 2>&1");
     assertThat(next.stdout()).doesNotContain("HTTP 200").doesNotContain("full_name");
 
     String log = agent.sidecarLog();
-    log.lines().filter(l -> l.contains("denying all traffic")).findFirst().ifPresent(l -> {
-      java.util.regex.Matcher ts = java.util.regex.Pattern.compile("\"ts\":\"([^\"]+)\"").matcher(l);
-      if (ts.find()) {
-        long gate = java.time.Instant.parse(ts.group(1)).toEpochMilli();
-        Transcript.note("REVOCATION: the sidecar switched to deny " + (gate - deletedAt) + " ms after `kubectl delete` started ("
-            + (gate - acceptedAt) + " ms after it returned), by its own log");
-      }
-    });
+    log.lines()
+        .filter(l -> l.contains("denying all traffic"))
+        .findFirst()
+        .ifPresent(
+            l -> {
+              java.util.regex.Matcher ts =
+                  java.util.regex.Pattern.compile("\"ts\":\"([^\"]+)\"").matcher(l);
+              if (ts.find()) {
+                long gate = java.time.Instant.parse(ts.group(1)).toEpochMilli();
+                Transcript.note(
+                    "REVOCATION: the sidecar switched to deny "
+                        + (gate - deletedAt)
+                        + " ms after `kubectl delete` started ("
+                        + (gate - acceptedAt)
+                        + " ms after it returned), by its own log");
+              }
+            });
     assertThat(log).contains("revoked the sidecar's Vault token");
     long deadline = System.currentTimeMillis() + 30_000;
     while (System.currentTimeMillis() < deadline
-        && agent.kubectl().run("-n", agent.namespace(), "get", "agentsession", agent.session()).exitCode() == 0) {
+        && agent
+                .kubectl()
+                .run("-n", agent.namespace(), "get", "agentsession", agent.session())
+                .exitCode()
+            == 0) {
       AgentSandbox.sleep(500);
     }
-    assertThat(agent.kubectl().run("-n", agent.namespace(), "get", "agentsession", agent.session()).exitCode())
-        .as("the session is gone (finalizer done)").isNotZero();
-    assertThat(agent.kubectl().run("-n", agent.namespace(), "get", "secret", ca).exitCode()).as("pod CA %s destroyed", ca).isNotZero();
+    assertThat(
+            agent
+                .kubectl()
+                .run("-n", agent.namespace(), "get", "agentsession", agent.session())
+                .exitCode())
+        .as("the session is gone (finalizer done)")
+        .isNotZero();
+    assertThat(agent.kubectl().run("-n", agent.namespace(), "get", "secret", ca).exitCode())
+        .as("pod CA %s destroyed", ca)
+        .isNotZero();
   }
 }

@@ -16,20 +16,30 @@ import java.util.stream.Stream;
  * operator's current log. Reports where a value was found, never the value.
  */
 public final class SecretSweep {
-  private SecretSweep() {
-  }
+  private SecretSweep() {}
 
   public static List<String> findings(Stack stack, Kubectl kubectl) {
     // The operator's log as the API server serves it (also in the pod log directory on this node).
-    var operator = kubectl.run("-n", stack.systemNamespace(), "logs", "-l", "app.kubernetes.io/component=operator",
-        "--tail=-1", "--all-containers");
-    Transcript.save("operator.log", (operator.stdout() + operator.stderr()).getBytes(StandardCharsets.UTF_8));
-    // Components that run as pods elsewhere (Kind: OpenBao, the upstreams): "<namespace>/<selector>".
+    var operator =
+        kubectl.run(
+            "-n",
+            stack.systemNamespace(),
+            "logs",
+            "-l",
+            "app.kubernetes.io/component=operator",
+            "--tail=-1",
+            "--all-containers");
+    Transcript.save(
+        "operator.log", (operator.stdout() + operator.stderr()).getBytes(StandardCharsets.UTF_8));
+    // Components that run as pods elsewhere (Kind: OpenBao, the upstreams):
+    // "<namespace>/<selector>".
     for (String pods : stack.valueOr("CAPGATE_E2E_LOG_PODS", "").split("\\s+")) {
       if (pods.contains("/")) {
         String[] ns = pods.split("/", 2);
         var logs = kubectl.run("-n", ns[0], "logs", "-l", ns[1], "--tail=-1", "--all-containers");
-        Transcript.save("pods-" + ns[0] + ".log", (logs.stdout() + logs.stderr()).getBytes(StandardCharsets.UTF_8));
+        Transcript.save(
+            "pods-" + ns[0] + ".log",
+            (logs.stdout() + logs.stderr()).getBytes(StandardCharsets.UTF_8));
       }
     }
     List<Path> files = new ArrayList<>();
@@ -45,7 +55,8 @@ public final class SecretSweep {
         throw new UncheckedIOException(e);
       }
     }
-    List<byte[]> secrets = stack.secretValues().stream().map(s -> s.getBytes(StandardCharsets.UTF_8)).toList();
+    List<byte[]> secrets =
+        stack.secretValues().stream().map(s -> s.getBytes(StandardCharsets.UTF_8)).toList();
     List<String> found = new ArrayList<>();
     long bytes = 0;
     for (Path f : files) {
@@ -58,12 +69,26 @@ public final class SecretSweep {
       bytes += content.length;
       for (int i = 0; i < secrets.size(); i++) {
         if (indexOf(content, secrets.get(i)) >= 0) {
-          found.add("secret #" + i + " (of " + stack.value("CAPGATE_E2E_SECRET_FILES").split("\\s+")[i] + ") in " + f);
+          found.add(
+              "secret #"
+                  + i
+                  + " (of "
+                  + stack.value("CAPGATE_E2E_SECRET_FILES").split("\\s+")[i]
+                  + ") in "
+                  + f);
         }
       }
     }
-    Transcript.note("secret sweep: " + secrets.size() + " secret values, " + files.size() + " files, "
-        + bytes / 1024 + " KiB searched, " + found.size() + " findings");
+    Transcript.note(
+        "secret sweep: "
+            + secrets.size()
+            + " secret values, "
+            + files.size()
+            + " files, "
+            + bytes / 1024
+            + " KiB searched, "
+            + found.size()
+            + " findings");
     return found;
   }
 

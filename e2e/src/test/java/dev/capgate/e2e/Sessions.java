@@ -2,15 +2,15 @@ package dev.capgate.e2e;
 
 /** The sessions of the scenarios (NAME is replaced by the session's name). */
 final class Sessions {
-  private Sessions() {
-  }
+  private Sessions() {}
 
   /**
    * The article's example: a coding agent on issue 42 of acme/repo-a may read the repo and open
-   * pull requests through the API, clone and fetch it over Git; nothing else. Push is absent
-   * (no git-receive-pack), admin operations (DELETE) are absent, repo B is absent.
+   * pull requests through the API, clone and fetch it over Git; nothing else. Push is absent (no
+   * git-receive-pack), admin operations (DELETE) are absent, repo B is absent.
    */
-  static final String ARTICLE = """
+  static final String ARTICLE =
+      """
       apiVersion: capgate.dev/v1alpha1
       kind: AgentSession
       metadata:
@@ -41,8 +41,11 @@ final class Sessions {
             credential: github-git
       """;
 
-  /** An internal API that takes OpenBao identity JWTs, and a remote MCP server with a bearer token. */
-  static final String INTERNAL_AND_MCP = """
+  /**
+   * An internal API that takes OpenBao identity JWTs, and a remote MCP server with a bearer token.
+   */
+  static final String INTERNAL_AND_MCP =
+      """
       apiVersion: capgate.dev/v1alpha1
       kind: AgentSession
       metadata:
@@ -73,10 +76,11 @@ final class Sessions {
 
   /**
    * Bob's session (VaultScopeE2E): his own repo B through the API with his own {@code {{user}}}
-   * credential, and — the attack — a credential whose path names alice's secret literally, on a
-   * Git route to repo A. Vault must refuse bob's sidecar that path: its token is bob's.
+   * credential, and — the attack — a credential whose path names alice's secret literally, on a Git
+   * route to repo A. Vault must refuse bob's sidecar that path: its token is bob's.
    */
-  static final String BOB_BORROWING_ALICES_PATH = """
+  static final String BOB_BORROWING_ALICES_PATH =
+      """
       apiVersion: capgate.dev/v1alpha1
       kind: AgentSession
       metadata:

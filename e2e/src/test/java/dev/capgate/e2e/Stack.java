@@ -11,12 +11,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Where the end-to-end stack is: the {@code stack.env} file that {@code e2e/stack/stack-up.sh}
- * (or {@code e2e/kind/up.sh}) writes. Its path comes from the system property
- * {@code capgate.e2e.stack} or the variable {@code CAPGATE_E2E_STACK} (default
- * {@code /var/lib/capgate-e2e/stack/stack.env}); the kubeconfig from the system property
- * {@code kubeconfig}, else {@code KUBECONFIG} in the environment, else the file's. So one suite
- * serves the local node and a Kind cluster.
+ * Where the end-to-end stack is: the {@code stack.env} file that {@code e2e/stack/stack-up.sh} (or
+ * {@code e2e/kind/up.sh}) writes. Its path comes from the system property {@code capgate.e2e.stack}
+ * or the variable {@code CAPGATE_E2E_STACK} (default {@code /var/lib/capgate-e2e/stack/stack.env});
+ * the kubeconfig from the system property {@code kubeconfig}, else {@code KUBECONFIG} in the
+ * environment, else the file's. So one suite serves the local node and a Kind cluster.
  */
 public final class Stack {
   private static Stack instance;
@@ -28,11 +27,15 @@ public final class Stack {
 
   public static synchronized Stack get() {
     if (instance == null) {
-      String file = System.getProperty("capgate.e2e.stack", System.getenv().getOrDefault("CAPGATE_E2E_STACK",
-          "/var/lib/capgate-e2e/stack/stack.env"));
+      String file =
+          System.getProperty(
+              "capgate.e2e.stack",
+              System.getenv()
+                  .getOrDefault("CAPGATE_E2E_STACK", "/var/lib/capgate-e2e/stack/stack.env"));
       Path path = Path.of(file);
       if (!Files.isReadable(path)) {
-        throw new IllegalStateException(path + " not found: the end-to-end stack is not up (make e2e-up, or make e2e)");
+        throw new IllegalStateException(
+            path + " not found: the end-to-end stack is not up (make e2e-up, or make e2e)");
       }
       instance = new Stack(parse(path));
     }
@@ -86,7 +89,10 @@ public final class Stack {
     return valueOr("CAPGATE_E2E_KUBECTL", "kubectl");
   }
 
-  /** The ClusterIP (or address) that github.test, api.github.test, internal.test, mcp.test resolve to. */
+  /**
+   * The ClusterIP (or address) that github.test, api.github.test, internal.test, mcp.test resolve
+   * to.
+   */
   public String upstreamIp() {
     return value("CAPGATE_E2E_UPSTREAM_IP");
   }
@@ -153,7 +159,10 @@ public final class Stack {
   }
 
   public List<Path> logDirs() {
-    return Arrays.stream(valueOr("CAPGATE_E2E_LOG_DIRS", "").split("\\s+")).filter(s -> !s.isBlank()).map(Path::of).toList();
+    return Arrays.stream(valueOr("CAPGATE_E2E_LOG_DIRS", "").split("\\s+"))
+        .filter(s -> !s.isBlank())
+        .map(Path::of)
+        .toList();
   }
 
   private static String read(Path p) {

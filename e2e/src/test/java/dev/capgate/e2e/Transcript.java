@@ -17,12 +17,20 @@ public final class Transcript {
   static final Path DIR = Path.of("target", "e2e-logs");
   static final Path FILE = DIR.resolve("transcript.log");
 
-  private Transcript() {
-  }
+  private Transcript() {}
 
   public static synchronized void record(String command, ProcessResult result, Duration took) {
-    write("$ " + command + "   [exit " + result.exitCode() + ", " + took.toMillis() + " ms]\n"
-        + indent(result.stdout()) + (result.stderr().isBlank() ? "" : "  -- stderr:\n" + indent(result.stderr())) + "\n");
+    write(
+        "$ "
+            + command
+            + "   [exit "
+            + result.exitCode()
+            + ", "
+            + took.toMillis()
+            + " ms]\n"
+            + indent(result.stdout())
+            + (result.stderr().isBlank() ? "" : "  -- stderr:\n" + indent(result.stderr()))
+            + "\n");
   }
 
   public static synchronized void note(String text) {
@@ -45,7 +53,8 @@ public final class Transcript {
   private static void write(String text) {
     try {
       Files.createDirectories(DIR);
-      Files.writeString(FILE, text, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+      Files.writeString(
+          FILE, text, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

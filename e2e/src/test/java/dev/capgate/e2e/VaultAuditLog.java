@@ -12,10 +12,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * OpenBao's file audit device of the stack ({@code openbao-audit.log} in the stack's log
- * directory, see e2e/stack/stack-up.sh): what Vault itself answered, read from an offset on.
- * Tokens and secret values are HMAC'd there by Vault; paths, errors, policies and auth metadata
- * are plain.
+ * OpenBao's file audit device of the stack ({@code openbao-audit.log} in the stack's log directory,
+ * see e2e/stack/stack-up.sh): what Vault itself answered, read from an offset on. Tokens and secret
+ * values are HMAC'd there by Vault; paths, errors, policies and auth metadata are plain.
  */
 final class VaultAuditLog {
   private final Path file;
@@ -25,9 +24,17 @@ final class VaultAuditLog {
   }
 
   static VaultAuditLog ofStack(Stack stack) {
-    Path file = stack.logDirs().stream().map(d -> d.resolve("openbao-audit.log")).filter(Files::isReadable).findFirst()
-        .orElseThrow(() -> new AssertionError("no openbao-audit.log in the stack's log directories " + stack.logDirs()
-            + " (e2e/stack/stack-up.sh writes it): Vault's own answers cannot be shown"));
+    Path file =
+        stack.logDirs().stream()
+            .map(d -> d.resolve("openbao-audit.log"))
+            .filter(Files::isReadable)
+            .findFirst()
+            .orElseThrow(
+                () ->
+                    new AssertionError(
+                        "no openbao-audit.log in the stack's log directories "
+                            + stack.logDirs()
+                            + " (e2e/stack/stack-up.sh writes it): Vault's own answers cannot be shown"));
     return new VaultAuditLog(file);
   }
 
@@ -50,7 +57,8 @@ final class VaultAuditLog {
         try {
           JsonObject entry = new JsonObject(line);
           JsonObject request = entry.getJsonObject("request", new JsonObject());
-          if ("response".equals(entry.getString("type")) && path.equals(request.getString("path"))) {
+          if ("response".equals(entry.getString("type"))
+              && path.equals(request.getString("path"))) {
             found.add(entry);
           }
         } catch (DecodeException | ClassCastException ignored) {
@@ -63,13 +71,25 @@ final class VaultAuditLog {
     return found;
   }
 
-  /** One entry as evidence: who asked (auth metadata and policies, no token) and what Vault said. */
+  /**
+   * One entry as evidence: who asked (auth metadata and policies, no token) and what Vault said.
+   */
   static String describe(JsonObject entry) {
     JsonObject auth = entry.getJsonObject("auth", new JsonObject());
     JsonObject request = entry.getJsonObject("request", new JsonObject());
-    return "time=" + entry.getString("time") + " " + request.getString("operation") + " " + request.getString("path")
-        + " error=" + entry.getString("error", "(none)")
-        + " auth.display_name=" + auth.getString("display_name") + " auth.policies=" + auth.getValue("policies")
-        + " auth.metadata=" + auth.getValue("metadata");
+    return "time="
+        + entry.getString("time")
+        + " "
+        + request.getString("operation")
+        + " "
+        + request.getString("path")
+        + " error="
+        + entry.getString("error", "(none)")
+        + " auth.display_name="
+        + auth.getString("display_name")
+        + " auth.policies="
+        + auth.getValue("policies")
+        + " auth.metadata="
+        + auth.getValue("metadata");
   }
 }

@@ -16,12 +16,11 @@ import org.junit.jupiter.api.TestMethodOrder;
 /**
  * Vault itself enforces each session's scope (issue 11): two sessions of two users, alice and bob,
  * each with an injected agent pod. Bob's policy has no route to alice's repo (the sidecar's 403),
- * and — the real point — when bob's session names alice's secret literally
- * ({@code vault.path: secret/data/github/alice@example.com}, not templated), bob's sidecar's Vault
- * token cannot read it: Vault answers 403 (permission denied), shown from Vault's own audit log,
- * while alice's session reads it. The plain pod with the agents' service account is
- * AdmissionBypassE2E (g). Evidence: {@code [vault-scope]} lines and
- * {@code target/e2e-logs/vault-scope.txt}.
+ * and — the real point — when bob's session names alice's secret literally ({@code vault.path:
+ * secret/data/github/alice@example.com}, not templated), bob's sidecar's Vault token cannot read
+ * it: Vault answers 403 (permission denied), shown from Vault's own audit log, while alice's
+ * session reads it. The plain pod with the agents' service account is AdmissionBypassE2E (g).
+ * Evidence: {@code [vault-scope]} lines and {@code target/e2e-logs/vault-scope.txt}.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class VaultScopeE2E {
@@ -48,7 +47,10 @@ class VaultScopeE2E {
   private static ProcessResult curl(String who, AgentSandbox box, String url) {
     String script = "curl -s --max-time 20 -w '\\nHTTP %{http_code}\\n' '" + url + "'";
     ProcessResult r = box.sh(script);
-    EVIDENCE.command("vault-scope " + who, "kubectl -n " + box.namespace() + " exec agent -c agent -- sh -c \"" + script + "\"", r);
+    EVIDENCE.command(
+        "vault-scope " + who,
+        "kubectl -n " + box.namespace() + " exec agent -c agent -- sh -c \"" + script + "\"",
+        r);
     return r;
   }
 
@@ -63,8 +65,10 @@ class VaultScopeE2E {
   @Order(2)
   void bobsSidecarHasNoRouteToAlicesRepo() {
     ProcessResult r = curl("bob", bob, "https://api.github.test/repos/acme/repo-a");
-    assertThat(r.stdout()).as("bob's agent asks for alice's repo through the API")
-        .contains("HTTP 403").contains("no egress rule for api.github.test allows GET /repos/acme/repo-a");
+    assertThat(r.stdout())
+        .as("bob's agent asks for alice's repo through the API")
+        .contains("HTTP 403")
+        .contains("no egress rule for api.github.test allows GET /repos/acme/repo-a");
   }
 
   @Test
@@ -72,24 +76,39 @@ class VaultScopeE2E {
   void bobsSidecarsVaultTokenCannotReadAlicesSecret() {
     VaultAuditLog audit = VaultAuditLog.ofStack(Stack.get());
     long mark = audit.end();
-    ProcessResult r = curl("bob", bob, "https://github.test/acme/repo-a.git/info/refs?service=git-upload-pack");
+    ProcessResult r =
+        curl("bob", bob, "https://github.test/acme/repo-a.git/info/refs?service=git-upload-pack");
     // The audit device writes after the answer; give it the moment the sidecar's retries take.
     List<JsonObject> entries = List.of();
     for (int i = 0; i < 20 && entries.isEmpty(); i++) {
       AgentSandbox.sleep(500);
       entries = audit.responsesSince(mark, ALICE_PATH);
     }
-    EVIDENCE.note("vault-scope bob", "Vault's audit log, responses for " + ALICE_PATH + " during bob's request: "
-        + (entries.isEmpty() ? "none" : ""));
+    EVIDENCE.note(
+        "vault-scope bob",
+        "Vault's audit log, responses for "
+            + ALICE_PATH
+            + " during bob's request: "
+            + (entries.isEmpty() ? "none" : ""));
     entries.forEach(e -> EVIDENCE.note("vault-scope bob", "  " + VaultAuditLog.describe(e)));
-    List<String> sidecar = bob.sidecarLog().lines().filter(l -> l.contains("alices-github")).toList();
-    EVIDENCE.note("vault-scope bob", "bob's sidecar on the credential alices-github:\n" + String.join("\n", sidecar));
+    List<String> sidecar =
+        bob.sidecarLog().lines().filter(l -> l.contains("alices-github")).toList();
+    EVIDENCE.note(
+        "vault-scope bob",
+        "bob's sidecar on the credential alices-github:\n" + String.join("\n", sidecar));
     SoftAssertions soft = new SoftAssertions();
-    soft.assertThat(r.stdout()).as("bob's agent on the route whose credential names alice's secret")
-        .doesNotContain("HTTP 200").contains("credential unavailable: alices-github");
-    soft.assertThat(entries).as("Vault's answers to bob's sidecar for alice's path").isNotEmpty()
-        .allMatch(e -> e.getString("error", "").contains("permission denied"), "permission denied (403) from Vault itself");
-    soft.assertThat(sidecar).as("bob's sidecar reports Vault's refusal")
+    soft.assertThat(r.stdout())
+        .as("bob's agent on the route whose credential names alice's secret")
+        .doesNotContain("HTTP 200")
+        .contains("credential unavailable: alices-github");
+    soft.assertThat(entries)
+        .as("Vault's answers to bob's sidecar for alice's path")
+        .isNotEmpty()
+        .allMatch(
+            e -> e.getString("error", "").contains("permission denied"),
+            "permission denied (403) from Vault itself");
+    soft.assertThat(sidecar)
+        .as("bob's sidecar reports Vault's refusal")
         .anyMatch(l -> l.contains("Vault denied access to " + ALICE_PATH + " (HTTP 403)"));
     soft.assertAll();
   }
@@ -97,7 +116,13 @@ class VaultScopeE2E {
   @Test
   @Order(4)
   void alicesSessionStillWorks() {
-    ProcessResult r = curl("alice", alice, "https://github.test/acme/repo-a.git/info/refs?service=git-upload-pack");
-    assertThat(r.stdout()).as("alice's git fetch of her repo, with her secret").contains("HTTP 200");
+    ProcessResult r =
+        curl(
+            "alice",
+            alice,
+            "https://github.test/acme/repo-a.git/info/refs?service=git-upload-pack");
+    assertThat(r.stdout())
+        .as("alice's git fetch of her repo, with her secret")
+        .contains("HTTP 200");
   }
 }

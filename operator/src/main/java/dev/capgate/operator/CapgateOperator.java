@@ -1,13 +1,13 @@
 package dev.capgate.operator;
 
+import dev.capgate.api.identity.VaultTokenExchange;
 import dev.capgate.operator.ca.PodCaMinter;
 import dev.capgate.operator.ca.ServingCertificates;
 import dev.capgate.operator.ca.TrustBundle;
-import dev.capgate.api.identity.VaultTokenExchange;
-import dev.capgate.operator.https.HttpsListener;
-import dev.capgate.operator.identity.IdentityServer;
 import dev.capgate.operator.config.OperatorConfig;
 import dev.capgate.operator.events.KubernetesEvents;
+import dev.capgate.operator.https.HttpsListener;
+import dev.capgate.operator.identity.IdentityServer;
 import dev.capgate.operator.identity.OperatorEndpoint;
 import dev.capgate.operator.identity.SessionSigner;
 import dev.capgate.operator.identity.SidecarAttestation;
@@ -53,15 +53,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The operator as one object: the AgentSession reconciler (JOSDK) and the admission webhook
- * (Vert.x), wired from an {@link OperatorConfig}. {@link Main} runs it; tests start it in their
- * own JVM against a real API server.
+ * (Vert.x), wired from an {@link OperatorConfig}. {@link Main} runs it; tests start it in their own
+ * JVM against a real API server.
  *
- * <p>Replicas: every replica serves the webhook (admission needs no leader: each decision reads
- * the session from the API server and writes objects of its own); with leader election only the
- * holder of the Lease processes AgentSession events. A replica that loses the Lease without being
- * asked to stop exits (the Deployment restarts it as a follower), so two never reconcile at once;
- * one that stops releases the Lease, so a rolling update hands over at once, not after the lease
- * duration.
+ * <p>Replicas: every replica serves the webhook (admission needs no leader: each decision reads the
+ * session from the API server and writes objects of its own); with leader election only the holder
+ * of the Lease processes AgentSession events. A replica that loses the Lease without being asked to
+ * stop exits (the Deployment restarts it as a follower), so two never reconcile at once; one that
+ * stops releases the Lease, so a rolling update hands over at once, not after the lease duration.
  */
 public final class CapgateOperator implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(CapgateOperator.class);
@@ -77,8 +76,16 @@ public final class CapgateOperator implements AutoCloseable {
   private final Leadership leadership;
   private final ReconcileCounter reconciliations;
 
-  private CapgateOperator(KubernetesClient client, OperatorConfig config, Operator operator, Vertx vertx,
-      HttpsListener webhook, HttpsListener identity, KubernetesEvents events, String caBundlePem, Leadership leadership,
+  private CapgateOperator(
+      KubernetesClient client,
+      OperatorConfig config,
+      Operator operator,
+      Vertx vertx,
+      HttpsListener webhook,
+      HttpsListener identity,
+      KubernetesEvents events,
+      String caBundlePem,
+      Leadership leadership,
       ReconcileCounter reconciliations) {
     this.client = client;
     this.config = config;
@@ -101,7 +108,8 @@ public final class CapgateOperator implements AutoCloseable {
    * @param onLeadershipLost run (on a thread of its own) when this replica loses the Lease while
    *     not stopping: it must stop this replica's reconciling for good, exiting is the simple way
    */
-  public static CapgateOperator start(KubernetesClient client, OperatorConfig config, Runnable onLeadershipLost) {
+  public static CapgateOperator start(
+      KubernetesClient client, OperatorConfig config, Runnable onLeadershipLost) {
     Clock clock = Clock.systemUTC();
     KubernetesEvents events = new KubernetesEvents(client, config.identity());
 
@@ -109,36 +117,52 @@ public final class CapgateOperator implements AutoCloseable {
     SessionRevocation revocation = new SessionRevocation(client, revoker, events);
     Leadership leadership = new Leadership(config, onLeadershipLost);
     ReconcileCounter reconciliations = new ReconcileCounter();
-    Operator operator = new Operator(o -> {
-      o.withKubernetesClient(client).withCloseClientOnStop(false).withMetrics(reconciliations);
-      if (config.leaderElection()) {
-        o.withLeaderElectionConfiguration(LeaderElectionConfigurationBuilder
-            .aLeaderElectionConfiguration(config.leaderElectionLease())
-            .withLeaseNamespace(config.namespace())
-            .withIdentity(config.identity())
-            // JOSDK would call System.exit from the callback, also when stop() cancels the election
-            // from a shutdown hook (a deadlock: JOSDK issues #1614, #2496): Leadership decides instead.
-            .withExitOnStopLeading(false)
-            .withLeaderCallbacks(leadership.callbacks())
-            .build());
-      }
-    });
-    operator.register(new AgentSessionReconciler(client, clock, config.orphanedCaGrace(), revocation, events), c -> {
-      if (!config.watchNamespaces().isEmpty()) {
-        c.settingNamespaces(new HashSet<>(config.watchNamespaces()));
-      }
-    });
+    Operator operator =
+        new Operator(
+            o -> {
+              o.withKubernetesClient(client)
+                  .withCloseClientOnStop(false)
+                  .withMetrics(reconciliations);
+              if (config.leaderElection()) {
+                o.withLeaderElectionConfiguration(
+                    LeaderElectionConfigurationBuilder.aLeaderElectionConfiguration(
+                            config.leaderElectionLease())
+                        .withLeaseNamespace(config.namespace())
+                        .withIdentity(config.identity())
+                        // JOSDK would call System.exit from the callback, also when stop() cancels
+                        // the election
+                        // from a shutdown hook (a deadlock: JOSDK issues #1614, #2496): Leadership
+                        // decides instead.
+                        .withExitOnStopLeading(false)
+                        .withLeaderCallbacks(leadership.callbacks())
+                        .build());
+              }
+            });
+    operator.register(
+        new AgentSessionReconciler(client, clock, config.orphanedCaGrace(), revocation, events),
+        c -> {
+          if (!config.watchNamespaces().isEmpty()) {
+            c.settingNamespaces(new HashSet<>(config.watchNamespaces()));
+          }
+        });
     operator.start();
 
     // The signing key first: without it no sidecar can get a Vault token, so fail at start.
-    SessionSigner signer = new SessionSigner(new SigningKeyStore(client)
-        .loadOrCreate(config.namespace(), config.vaultIdentity().signerSecret()),
-        config.vaultIdentity().sessionIssuer(), config.vaultIdentity().jwtAudience(), clock);
+    SessionSigner signer =
+        new SessionSigner(
+            new SigningKeyStore(client)
+                .loadOrCreate(config.namespace(), config.vaultIdentity().signerSecret()),
+            config.vaultIdentity().sessionIssuer(),
+            config.vaultIdentity().jwtAudience(),
+            clock);
     OperatorEndpoint endpoint = OperatorEndpoint.resolve(client, config);
     List<String> certificateNames = new ArrayList<>(config.servingCertificateNames());
-    endpoint.certificateNames().stream().filter(n -> !certificateNames.contains(n)).forEach(certificateNames::add);
-    ServingCertificates.Issued tls = new ServingCertificateStore(client)
-        .loadOrIssue(config.namespace(), config.webhookCertificateSecret(), certificateNames);
+    endpoint.certificateNames().stream()
+        .filter(n -> !certificateNames.contains(n))
+        .forEach(certificateNames::add);
+    ServingCertificates.Issued tls =
+        new ServingCertificateStore(client)
+            .loadOrIssue(config.namespace(), config.webhookCertificateSecret(), certificateNames);
     Vertx vertx = Vertx.vertx();
 
     // The identity listener first: injected sidecars get its address (the port may have been 0),
@@ -146,36 +170,75 @@ public final class CapgateOperator implements AutoCloseable {
     SessionResolver sessions = new SessionResolver(client, clock);
     String vaultAddress = config.sidecar().vaultAddress();
     SSLContext vaultTls = config.vaultCaCertFile() == null ? null : tls(config.vaultCaCertFile());
-    VaultTokenIssuer issuer = new VaultTokenIssuer(
-        new SidecarAttestation(client, sessions, config.sidecar().identityAudience(), config.sidecar().image()),
-        signer, vaultAddress == null ? null : new VaultJwtLogin(vaultAddress, vaultTls), new TokenLedger(client),
-        revoker, sessions, events);
-    HttpsListener identity = IdentityServer.start(vertx, config.webhookHost(), config.vaultIdentity().port(), tls, issuer);
+    VaultTokenIssuer issuer =
+        new VaultTokenIssuer(
+            new SidecarAttestation(
+                client, sessions, config.sidecar().identityAudience(), config.sidecar().image()),
+            signer,
+            vaultAddress == null ? null : new VaultJwtLogin(vaultAddress, vaultTls),
+            new TokenLedger(client),
+            revoker,
+            sessions,
+            events);
+    HttpsListener identity =
+        IdentityServer.start(
+            vertx, config.webhookHost(), config.vaultIdentity().port(), tls, issuer);
     int identityPort = identity.port();
-    SidecarSettings sidecar = config.sidecar().withOperator(endpoint.url(identityPort), tls.caCertPem());
-    PodAdmitter admitter = new PodAdmitter(client, sessions,
-        new PodCaMinter(clock, config.caMaxValidity()), TrustBundle.systemRoots(config.systemRootsFile()),
-        new PodInjector(sidecar), events);
-    LOG.info("sidecars ask {}{} for their Vault token; session JWTs signed with key {} (secret {}/{})",
-        endpoint.url(identityPort), VaultTokenExchange.PATH, signer.keyId(), config.namespace(),
+    SidecarSettings sidecar =
+        config.sidecar().withOperator(endpoint.url(identityPort), tls.caCertPem());
+    PodAdmitter admitter =
+        new PodAdmitter(
+            client,
+            sessions,
+            new PodCaMinter(clock, config.caMaxValidity()),
+            TrustBundle.systemRoots(config.systemRootsFile()),
+            new PodInjector(sidecar),
+            events);
+    LOG.info(
+        "sidecars ask {}{} for their Vault token; session JWTs signed with key {} (secret {}/{})",
+        endpoint.url(identityPort),
+        VaultTokenExchange.PATH,
+        signer.keyId(),
+        config.namespace(),
         config.vaultIdentity().signerSecret());
-    HttpsListener webhook = AdmissionServer.start(vertx, config.webhookHost(), config.webhookPort(), tls, admitter);
+    HttpsListener webhook =
+        AdmissionServer.start(vertx, config.webhookHost(), config.webhookPort(), tls, admitter);
     int port = webhook.port();
 
     WebhookRegistration registration = new WebhookRegistration(client);
     if (config.manageWebhookConfiguration()) {
-      WebhookRegistration.Target target = config.webhookUrl() != null
-          ? WebhookRegistration.Target.url(config.webhookUrl().replace(OperatorConfig.PORT_PLACEHOLDER, Integer.toString(port)))
-          : WebhookRegistration.Target.service(config.namespace(), config.webhookServiceName(), config.webhookServicePort());
-      registration.apply(config.webhookConfigurationName(), target, tls.caCertPem(), config.namespace());
+      WebhookRegistration.Target target =
+          config.webhookUrl() != null
+              ? WebhookRegistration.Target.url(
+                  config
+                      .webhookUrl()
+                      .replace(OperatorConfig.PORT_PLACEHOLDER, Integer.toString(port)))
+              : WebhookRegistration.Target.service(
+                  config.namespace(), config.webhookServiceName(), config.webhookServicePort());
+      registration.apply(
+          config.webhookConfigurationName(), target, tls.caCertPem(), config.namespace());
     } else {
       registration.patchCaBundle(config.webhookConfigurationName(), tls.caCertPem());
     }
-    LOG.info("capgate operator {} started (webhook port {}, identity port {}, sidecar image {}, {})", config.identity(),
-        port, identityPort, config.sidecar().image(), config.leaderElection()
+    LOG.info(
+        "capgate operator {} started (webhook port {}, identity port {}, sidecar image {}, {})",
+        config.identity(),
+        port,
+        identityPort,
+        config.sidecar().image(),
+        config.leaderElection()
             ? "leader election on Lease " + config.namespace() + "/" + config.leaderElectionLease()
             : "no leader election: run one replica");
-    return new CapgateOperator(client, config, operator, vertx, webhook, identity, events, tls.caCertPem(), leadership,
+    return new CapgateOperator(
+        client,
+        config,
+        operator,
+        vertx,
+        webhook,
+        identity,
+        events,
+        tls.caCertPem(),
+        leadership,
         reconciliations);
   }
 
@@ -224,14 +287,20 @@ public final class CapgateOperator implements AutoCloseable {
 
   /**
    * After the reconciler has stopped: if this replica still holds the Lease, give it up the way
-   * client-go's ReleaseOnCancel does (no holder, 1 s), so a follower takes over at its next try.
-   * An update, not a patch: if someone else took it meanwhile, the conflict leaves theirs alone.
+   * client-go's ReleaseOnCancel does (no holder, 1 s), so a follower takes over at its next try. An
+   * update, not a patch: if someone else took it meanwhile, the conflict leaves theirs alone.
    */
   private void releaseLease() {
     try {
-      var resource = client.resources(Lease.class).inNamespace(config.namespace()).withName(config.leaderElectionLease());
+      var resource =
+          client
+              .resources(Lease.class)
+              .inNamespace(config.namespace())
+              .withName(config.leaderElectionLease());
       Lease lease = resource.get();
-      if (lease == null || lease.getSpec() == null || !config.identity().equals(lease.getSpec().getHolderIdentity())) {
+      if (lease == null
+          || lease.getSpec() == null
+          || !config.identity().equals(lease.getSpec().getHolderIdentity())) {
         return;
       }
       lease.getSpec().setHolderIdentity("");
@@ -239,8 +308,11 @@ public final class CapgateOperator implements AutoCloseable {
       client.resource(lease).update();
       LOG.info("released the leader Lease {}/{}", config.namespace(), config.leaderElectionLease());
     } catch (KubernetesClientException e) {
-      LOG.warn("could not release the leader Lease {}/{}: {} (a follower takes over when it expires)",
-          config.namespace(), config.leaderElectionLease(), e.getMessage());
+      LOG.warn(
+          "could not release the leader Lease {}/{}: {} (a follower takes over when it expires)",
+          config.namespace(),
+          config.leaderElectionLease(),
+          e.getMessage());
     }
   }
 
@@ -257,7 +329,9 @@ public final class CapgateOperator implements AutoCloseable {
     }
 
     LeaderCallbacks callbacks() {
-      return new LeaderCallbacks(this::started, this::stopped,
+      return new LeaderCallbacks(
+          this::started,
+          this::stopped,
           leader -> LOG.info("the AgentSession reconciler's leader is now {}", leader));
     }
 
@@ -275,8 +349,12 @@ public final class CapgateOperator implements AutoCloseable {
       // Lost the Lease (API server unreachable past the renew deadline, or a long pause): another
       // replica may be reconciling already. Not from this callback's thread, which holds the
       // elector's lock that the shutdown path needs.
-      LOG.error("{} lost the leader Lease {}/{} without being asked to stop: stopping, so that only one replica"
-          + " reconciles", config.identity(), config.namespace(), config.leaderElectionLease());
+      LOG.error(
+          "{} lost the leader Lease {}/{} without being asked to stop: stopping, so that only one replica"
+              + " reconciles",
+          config.identity(),
+          config.namespace(),
+          config.leaderElectionLease());
       Thread.ofPlatform().name("capgate-leadership-lost").start(onLost);
     }
   }
@@ -298,14 +376,16 @@ public final class CapgateOperator implements AutoCloseable {
       LOG.warn("no Vault token for the operator: leases recorded by sidecars cannot be revoked");
       return null;
     }
-    return new VaultRevoker(address, token, config.vaultCaCertFile() == null ? null : tls(config.vaultCaCertFile()));
+    return new VaultRevoker(
+        address, token, config.vaultCaCertFile() == null ? null : tls(config.vaultCaCertFile()));
   }
 
   private static String read(Path file) {
     try {
       return Files.readString(file).strip();
     } catch (IOException e) {
-      throw new VaultRevoker.VaultUnavailableException("cannot read the operator's Vault token from " + file, e);
+      throw new VaultRevoker.VaultUnavailableException(
+          "cannot read the operator's Vault token from " + file, e);
     }
   }
 
@@ -317,7 +397,8 @@ public final class CapgateOperator implements AutoCloseable {
       for (var cert : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
         trust.setCertificateEntry("vault-ca-" + i++, cert);
       }
-      TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      TrustManagerFactory factory =
+          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
       factory.init(trust);
       SSLContext context = SSLContext.getInstance("TLS");
       context.init(null, factory.getTrustManagers(), null);

@@ -51,7 +51,9 @@ public final class JsonLogFormatter extends Formatter {
 
   private static String level(Level level) {
     int v = level.intValue();
-    return v >= 1000 ? "ERROR" : v >= 900 ? "WARN" : v >= 800 ? "INFO" : v >= 500 ? "DEBUG" : "TRACE";
+    return v >= 1000
+        ? "ERROR"
+        : v >= 900 ? "WARN" : v >= 800 ? "INFO" : v >= 500 ? "DEBUG" : "TRACE";
   }
 
   private static void field(StringBuilder out, String name, String value) {

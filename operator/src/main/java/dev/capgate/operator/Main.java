@@ -9,21 +9,27 @@ import java.util.logging.Level;
 
 /** Runs the operator with settings from the environment (see {@link OperatorConfig#fromEnv}). */
 public final class Main {
-  private Main() {
-  }
+  private Main() {}
 
   public static void main(String[] args) throws InterruptedException {
-    JsonLogFormatter.install(Level.parse(System.getenv().getOrDefault("CAPGATE_LOG_LEVEL", "INFO")));
+    JsonLogFormatter.install(
+        Level.parse(System.getenv().getOrDefault("CAPGATE_LOG_LEVEL", "INFO")));
     OperatorConfig config = OperatorConfig.fromEnv(System.getenv());
-    // In-cluster service account or KUBECONFIG, as Fabric8 finds them; the JDK HTTP client (see pom).
-    KubernetesClient client = new KubernetesClientBuilder().withHttpClientFactory(new JdkHttpClientFactory()).build();
+    // In-cluster service account or KUBECONFIG, as Fabric8 finds them; the JDK HTTP client (see
+    // pom).
+    KubernetesClient client =
+        new KubernetesClientBuilder().withHttpClientFactory(new JdkHttpClientFactory()).build();
     CapgateOperator operator = CapgateOperator.start(client, config);
     CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      operator.close();
-      client.close();
-      stopped.countDown();
-    }, "capgate-shutdown"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  operator.close();
+                  client.close();
+                  stopped.countDown();
+                },
+                "capgate-shutdown"));
     stopped.await();
   }
 }

@@ -7,14 +7,15 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * How many reconciliations this replica ran (JOSDK's metrics hook). With leader election only
- * the leader's count grows: the followers keep warm informers but process no events.
+ * How many reconciliations this replica ran (JOSDK's metrics hook). With leader election only the
+ * leader's count grows: the followers keep warm informers but process no events.
  */
 final class ReconcileCounter implements Metrics {
   private final AtomicLong reconciliations = new AtomicLong();
 
   @Override
-  public void reconcileCustomResource(HasMetadata resource, RetryInfo retryInfo, Map<String, Object> metadata) {
+  public void reconcileCustomResource(
+      HasMetadata resource, RetryInfo retryInfo, Map<String, Object> metadata) {
     reconciliations.incrementAndGet();
   }
 

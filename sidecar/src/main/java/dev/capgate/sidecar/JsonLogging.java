@@ -16,17 +16,16 @@ import java.util.logging.Logger;
 
 /**
  * Structured logs only: every library (Netty and Vert.x through SLF4J → JUL, the JDK itself) ends
- * in one JUL root handler that prints one JSON object per line on stderr. Audit lines are the
- * audit package's and go to stdout, so the two streams never interleave mid-line.
+ * in one JUL root handler that prints one JSON object per line on stderr. Audit lines are the audit
+ * package's and go to stdout, so the two streams never interleave mid-line.
  *
- * <p>Exceptions are logged by class and message only (no stack-trace dump): a message is ours or
- * a library's, and none of ours ever carries a credential value.
+ * <p>Exceptions are logged by class and message only (no stack-trace dump): a message is ours or a
+ * library's, and none of ours ever carries a credential value.
  */
 public final class JsonLogging {
   private static final JsonFactory JSON = new JsonFactory();
 
-  private JsonLogging() {
-  }
+  private JsonLogging() {}
 
   public static void install(Level level) {
     LogManager.getLogManager().reset();

@@ -10,19 +10,19 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * {@code java -jar capgate-sidecar.jar init|proxy [--flag value ...]}: one jar, two modes. The
- * init container writes the interception rules and exits; the sidecar container runs the proxy.
+ * {@code java -jar capgate-sidecar.jar init|proxy [--flag value ...]}: one jar, two modes. The init
+ * container writes the interception rules and exits; the sidecar container runs the proxy.
  */
 public final class Main {
   private static final Logger LOG = Logger.getLogger(Main.class.getName());
 
-  private Main() {
-  }
+  private Main() {}
 
   public static void main(String[] args) {
     JsonLogging.install(Level.INFO);
     if (args.length == 0 || !(args[0].equals("init") || args[0].equals("proxy"))) {
-      LOG.severe("usage: capgate-sidecar init|proxy [--flag value ...] (flags also from CAPGATE_* env vars)");
+      LOG.severe(
+          "usage: capgate-sidecar init|proxy [--flag value ...] (flags also from CAPGATE_* env vars)");
       System.exit(64);
     }
     List<String> flags = Arrays.asList(args).subList(1, args.length);
@@ -38,12 +38,13 @@ public final class Main {
   }
 
   private static int init(SidecarConfig config) {
-    InterceptionConfig rules = new InterceptionConfig(
-        config.getInt("proxy-uid", InterceptionConfig.DEFAULTS.proxyUid()),
-        config.getInt("proxy-port", InterceptionConfig.DEFAULTS.proxyPort()),
-        config.getInt("dns-port", InterceptionConfig.DEFAULTS.dnsPort()),
-        config.getInt("admin-port", InterceptionConfig.DEFAULTS.adminPort()),
-        InterceptionConfig.parsePorts(config.get("inbound-ports", "")));
+    InterceptionConfig rules =
+        new InterceptionConfig(
+            config.getInt("proxy-uid", InterceptionConfig.DEFAULTS.proxyUid()),
+            config.getInt("proxy-port", InterceptionConfig.DEFAULTS.proxyPort()),
+            config.getInt("dns-port", InterceptionConfig.DEFAULTS.dnsPort()),
+            config.getInt("admin-port", InterceptionConfig.DEFAULTS.adminPort()),
+            InterceptionConfig.parsePorts(config.get("inbound-ports", "")));
     try {
       new InitCommand(rules, new RulesApplier(), System.out).run();
       System.out.flush();

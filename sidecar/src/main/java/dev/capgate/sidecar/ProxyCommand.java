@@ -89,11 +89,16 @@ public final class ProxyCommand {
 
     Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
     if (!vertx.isNativeTransportEnabled() || !Epoll.isAvailable()) {
-      Throwable cause = vertx.unavailableNativeTransportCause() != null
-          ? vertx.unavailableNativeTransportCause() : Epoll.unavailabilityCause();
+      Throwable cause =
+          vertx.unavailableNativeTransportCause() != null
+              ? vertx.unavailableNativeTransportCause()
+              : Epoll.unavailabilityCause();
       vertx.close();
-      throw new StartupFailure("native epoll transport unavailable (" + cause
-          + "): the sidecar needs Linux epoll to read SO_ORIGINAL_DST", cause);
+      throw new StartupFailure(
+          "native epoll transport unavailable ("
+              + cause
+              + "): the sidecar needs Linux epoll to read SO_ORIGINAL_DST",
+          cause);
     }
     VertxInternal internal = (VertxInternal) vertx;
     Metrics metrics = new Metrics();
@@ -101,8 +106,13 @@ public final class ProxyCommand {
     RequestIds ids = new RequestIds();
     PolicySource policies = new PolicySource();
     PodCa ca = loadCa();
-    AgentTlsContexts agentTls = new AgentTlsContexts(new LeafMinter(ca, Clock.systemUTC()),
-        Executors.newVirtualThreadPerTaskExecutor(), Clock.systemUTC(), config.getInt("leaf-cache-size", 1024), metrics);
+    AgentTlsContexts agentTls =
+        new AgentTlsContexts(
+            new LeafMinter(ca, Clock.systemUTC()),
+            Executors.newVirtualThreadPerTaskExecutor(),
+            Clock.systemUTC(),
+            config.getInt("leaf-cache-size", 1024),
+            metrics);
     CompletableFuture<Void> warmUp = agentTls.warmUp();
     UpstreamTls upstreamTls = upstreamTls();
     SessionRuntime session = null;
@@ -117,33 +127,74 @@ public final class ProxyCommand {
     Placeholders placeholders = loadPlaceholders();
     InetSocketAddress dnsUpstream = dnsUpstream();
     SidecarResolver resolver = sidecarResolver(dnsUpstream);
-    UpstreamDialer dialer = new UpstreamDialer(resolver,
-        config.getDuration("connect-timeout", Duration.ofSeconds(10)), upstreamProxy());
-    HttpTermination http = new HttpTermination(
-        new HttpServices(policies, credentials, dialer, upstreamTls, audit, ids, metrics,
-            config.getDuration("upstream-timeout", Duration.ofSeconds(120)),
-            config.getDuration("idle-timeout", Duration.ofMinutes(10)), placeholders));
-    ConnectionRouter router = new ConnectionRouter(policies, agentTls, dialer, http, audit, metrics, placeholders);
-    InterceptServer intercept = new InterceptServer(internal.acceptorEventLoopGroup(), internal.nettyEventLoopGroup(),
-        proxyPort, config.getDuration("peek-timeout", Duration.ofMillis(1000)), router, ids);
+    UpstreamDialer dialer =
+        new UpstreamDialer(
+            resolver,
+            config.getDuration("connect-timeout", Duration.ofSeconds(10)),
+            upstreamProxy());
+    HttpTermination http =
+        new HttpTermination(
+            new HttpServices(
+                policies,
+                credentials,
+                dialer,
+                upstreamTls,
+                audit,
+                ids,
+                metrics,
+                config.getDuration("upstream-timeout", Duration.ofSeconds(120)),
+                config.getDuration("idle-timeout", Duration.ofMinutes(10)),
+                placeholders));
+    ConnectionRouter router =
+        new ConnectionRouter(policies, agentTls, dialer, http, audit, metrics, placeholders);
+    InterceptServer intercept =
+        new InterceptServer(
+            internal.acceptorEventLoopGroup(),
+            internal.nettyEventLoopGroup(),
+            proxyPort,
+            config.getDuration("peek-timeout", Duration.ofMillis(1000)),
+            router,
+            ids);
     policies.onRevocation(intercept::closeAllConnections);
-    DnsProxy dns = new DnsProxy((io.netty.channel.EventLoop) internal.nettyEventLoopGroup().next(), dnsPort,
-        dnsUpstream, policies, audit, ids, metrics, placeholders);
+    DnsProxy dns =
+        new DnsProxy(
+            (io.netty.channel.EventLoop) internal.nettyEventLoopGroup().next(),
+            dnsPort,
+            dnsUpstream,
+            policies,
+            audit,
+            ids,
+            metrics,
+            placeholders);
 
     AtomicBoolean listening = new AtomicBoolean();
-    AdminServer admin = new AdminServer(vertx, adminAddress, adminPort, metrics, () -> {
-      if (!listening.get()) {
-        return "listeners not bound yet";
-      }
-      return policies.problem();
-    }, new AdminAccess(exposeMetrics));
+    AdminServer admin =
+        new AdminServer(
+            vertx,
+            adminAddress,
+            adminPort,
+            metrics,
+            () -> {
+              if (!listening.get()) {
+                return "listeners not bound yet";
+              }
+              return policies.problem();
+            },
+            new AdminAccess(exposeMetrics));
 
     await("transparent listener on port " + proxyPort, intercept.start());
     await("DNS proxy on port " + dnsPort, dns.start());
     try {
       admin.start().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     } catch (Exception e) {
-      throw new StartupFailure("cannot bind the admin server on " + adminAddress + ":" + adminPort + ": " + e.getMessage(), e);
+      throw new StartupFailure(
+          "cannot bind the admin server on "
+              + adminAddress
+              + ":"
+              + adminPort
+              + ": "
+              + e.getMessage(),
+          e);
     }
     try {
       warmUp.get(30, TimeUnit.SECONDS);
@@ -152,24 +203,45 @@ public final class ProxyCommand {
       LOG.warning("leaf warm-up failed: " + e.getMessage());
     }
     listening.set(true);
-    LOG.info("capgate sidecar ready: proxy :" + proxyPort + ", dns :" + dnsPort + ", admin " + adminAddress + ":" + adminPort
-        + (policies.current().isPresent() ? "" : " (NO VALID POLICY: denying everything: " + policies.problem() + ")"));
+    LOG.info(
+        "capgate sidecar ready: proxy :"
+            + proxyPort
+            + ", dns :"
+            + dnsPort
+            + ", admin "
+            + adminAddress
+            + ":"
+            + adminPort
+            + (policies.current().isPresent()
+                ? ""
+                : " (NO VALID POLICY: denying everything: " + policies.problem() + ")"));
 
     CountDownLatch stopped = new CountDownLatch(1);
     SessionRuntime sessionToClose = session;
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      LOG.info("stopping");
-      intercept.stop();
-      dns.stop();
-      resolver.close();
-      admin.stop();
-      if (sessionToClose != null) {
-        sessionToClose.close(); // revokes the sidecar's Vault token and leases: this pod is done with them
-      }
-      vertx.close().toCompletionStage().toCompletableFuture().completeOnTimeout(null, 5, TimeUnit.SECONDS).join();
-      audit.close();
-      stopped.countDown();
-    }, "capgate-shutdown"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  LOG.info("stopping");
+                  intercept.stop();
+                  dns.stop();
+                  resolver.close();
+                  admin.stop();
+                  if (sessionToClose != null) {
+                    sessionToClose
+                        .close(); // revokes the sidecar's Vault token and leases: this pod is done
+                    // with them
+                  }
+                  vertx
+                      .close()
+                      .toCompletionStage()
+                      .toCompletableFuture()
+                      .completeOnTimeout(null, 5, TimeUnit.SECONDS)
+                      .join();
+                  audit.close();
+                  stopped.countDown();
+                },
+                "capgate-shutdown"));
     stopped.await();
   }
 
@@ -188,17 +260,25 @@ public final class ProxyCommand {
 
   /**
    * File mode ({@code --session-file}): one fixed AgentSession (or spec) from YAML/JSON, for local
-   * runs and the data-plane tests. A spec that cannot be enforced leaves the sidecar up and
-   * denying everything, with the reason on /readyz.
+   * runs and the data-plane tests. A spec that cannot be enforced leaves the sidecar up and denying
+   * everything, with the reason on /readyz.
    */
   private void loadSessionFile(PolicySource policies) {
     Path file = config.getPath("session-file").orElseThrow();
     try {
-      SessionFile.Loaded loaded = SessionFile.load(file, config.get("session-namespace", "default"),
-          config.get("session-name", "unnamed"));
+      SessionFile.Loaded loaded =
+          SessionFile.load(
+              file,
+              config.get("session-namespace", "default"),
+              config.get("session-name", "unnamed"));
       policies.install(Policy.compile(loaded.identity(), loaded.spec()));
-      LOG.info("policy loaded from " + file + " for session " + loaded.identity().namespace() + "/"
-          + loaded.identity().name());
+      LOG.info(
+          "policy loaded from "
+              + file
+              + " for session "
+              + loaded.identity().namespace()
+              + "/"
+              + loaded.identity().name());
     } catch (InvalidPolicyException | java.io.IOException e) {
       LOG.severe(e.getMessage());
       policies.revoke(e.getMessage());
@@ -240,7 +320,8 @@ public final class ProxyCommand {
       return null;
     }
     try {
-      UpstreamProxy proxy = UpstreamProxy.parse(spec.get(), config.getPath("upstream-proxy-auth-file").orElse(null));
+      UpstreamProxy proxy =
+          UpstreamProxy.parse(spec.get(), config.getPath("upstream-proxy-auth-file").orElse(null));
       LOG.info("outbound connections go through the HTTP CONNECT proxy " + proxy);
       return proxy;
     } catch (IllegalArgumentException e) {
@@ -254,12 +335,21 @@ public final class ProxyCommand {
    * refused (fail closed), while the rest of the traffic goes on.
    */
   private Placeholders loadPlaceholders() {
-    Path file = config.getPath("placeholders-file").orElseGet(() ->
-        config.getPath("ca-dir").orElse(Path.of("/var/run/secrets/capgate/ca")).resolve(Placeholders.FILE_NAME));
+    Path file =
+        config
+            .getPath("placeholders-file")
+            .orElseGet(
+                () ->
+                    config
+                        .getPath("ca-dir")
+                        .orElse(Path.of("/var/run/secrets/capgate/ca"))
+                        .resolve(Placeholders.FILE_NAME));
     Placeholders placeholders = Placeholders.load(file);
     if (placeholders.problem().isPresent()) {
-      LOG.severe("placeholder credentials unusable: " + placeholders.problem().get()
-          + ": requests carrying anything that looks like a placeholder (capgate-ph-...) are refused");
+      LOG.severe(
+          "placeholder credentials unusable: "
+              + placeholders.problem().get()
+              + ": requests carrying anything that looks like a placeholder (capgate-ph-...) are refused");
     } else if (!placeholders.isEmpty()) {
       LOG.info("placeholder credentials for " + placeholders.credentials());
     }
@@ -267,29 +357,36 @@ public final class ProxyCommand {
   }
 
   /**
-   * File mode's credentials: the same {@link CredentialBroker} as cluster mode, on Vault at
-   * {@code --vault-addr} (trusting {@code --vault-ca-file} when given) with a static token read
-   * from {@code --vault-static-token-file} instead of the session's own identity obtained through
-   * the operator. No lease ledger: there is no session object to write it to.
+   * File mode's credentials: the same {@link CredentialBroker} as cluster mode, on Vault at {@code
+   * --vault-addr} (trusting {@code --vault-ca-file} when given) with a static token read from
+   * {@code --vault-static-token-file} instead of the session's own identity obtained through the
+   * operator. No lease ledger: there is no session object to write it to.
    */
   private CredentialResolver fileModeResolver() {
     String address = config.get("vault-addr").or(() -> config.get("vault-address")).orElse(null);
     Path tokenFile = config.getPath("vault-static-token-file").orElse(null);
     if (address == null || tokenFile == null) {
-      LOG.warning("no --vault-addr and --vault-static-token-file: requests on routes with a credential will be answered 503");
-      return (credential, session) -> CompletableFuture.failedFuture(
-          new CredentialUnavailableException(credential.name(), "no Vault configured"));
+      LOG.warning(
+          "no --vault-addr and --vault-static-token-file: requests on routes with a credential will be answered 503");
+      return (credential, session) ->
+          CompletableFuture.failedFuture(
+              new CredentialUnavailableException(credential.name(), "no Vault configured"));
     }
     Duration timeout = config.getDuration("vault-timeout", Duration.ofSeconds(5));
-    VaultConnection vault = VaultConnection.create(address, config.getPath("vault-ca-file").orElse(null), timeout);
-    return new CredentialBroker(vault, new TokenFile(tokenFile), LeaseRecorder.NONE,
-        config.getDuration("kv-cache-ttl", CredentialBroker.DEFAULT_KV_CACHE_TTL), Clock.systemUTC());
+    VaultConnection vault =
+        VaultConnection.create(address, config.getPath("vault-ca-file").orElse(null), timeout);
+    return new CredentialBroker(
+        vault,
+        new TokenFile(tokenFile),
+        LeaseRecorder.NONE,
+        config.getDuration("kv-cache-ttl", CredentialBroker.DEFAULT_KV_CACHE_TTL),
+        Clock.systemUTC());
   }
 
   /**
    * The resolver of every name the sidecar dials: {@code CAPGATE_HOST_ALIASES} (the pod spec's
-   * hostAliases, passed by the webhook), then DNS at {@code dnsUpstream} with the search list
-   * and ndots of resolv.conf. The pod's /etc/hosts is never read: agents share that file.
+   * hostAliases, passed by the webhook), then DNS at {@code dnsUpstream} with the search list and
+   * ndots of resolv.conf. The pod's /etc/hosts is never read: agents share that file.
    */
   private SidecarResolver sidecarResolver(InetSocketAddress dnsUpstream) {
     HostAliases aliases;
@@ -316,20 +413,31 @@ public final class ProxyCommand {
   }
 
   private InetSocketAddress dnsUpstream() {
-    return config.get("dns-upstream").map(ResolvConf::parseAddress).orElseGet(() -> {
-      try {
-        return ResolvConf.firstNameserver(Path.of(config.get("resolv-conf", "/etc/resolv.conf")))
-            .orElseThrow(() -> new StartupFailure("no nameserver in resolv.conf and no --dns-upstream", null));
-      } catch (java.io.IOException e) {
-        throw new StartupFailure("cannot read resolv.conf: " + e.getMessage(), e);
-      }
-    });
+    return config
+        .get("dns-upstream")
+        .map(ResolvConf::parseAddress)
+        .orElseGet(
+            () -> {
+              try {
+                return ResolvConf.firstNameserver(
+                        Path.of(config.get("resolv-conf", "/etc/resolv.conf")))
+                    .orElseThrow(
+                        () ->
+                            new StartupFailure(
+                                "no nameserver in resolv.conf and no --dns-upstream", null));
+              } catch (java.io.IOException e) {
+                throw new StartupFailure("cannot read resolv.conf: " + e.getMessage(), e);
+              }
+            });
   }
 
-  private static void await(String what, io.netty.util.concurrent.Future<?> future) throws InterruptedException {
+  private static void await(String what, io.netty.util.concurrent.Future<?> future)
+      throws InterruptedException {
     if (!future.await(10, TimeUnit.SECONDS) || !future.isSuccess()) {
       Throwable cause = future.cause();
-      throw new StartupFailure("cannot bind the " + what + ": " + (cause == null ? "timed out" : cause.getMessage()), cause);
+      throw new StartupFailure(
+          "cannot bind the " + what + ": " + (cause == null ? "timed out" : cause.getMessage()),
+          cause);
     }
   }
 }

@@ -18,18 +18,18 @@ public final class SessionFile {
   /** The spec and the identity it is enforced under. */
   public record Loaded(SessionIdentity identity, AgentSessionSpec spec) {}
 
-  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
-      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+  private static final ObjectMapper YAML =
+      new ObjectMapper(new YAMLFactory()).enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
-  private SessionFile() {
-  }
+  private SessionFile() {}
 
   /**
    * @param fallbackNamespace used when the file has no metadata.namespace (only a spec)
-   * @param fallbackName      used when the file has no metadata.name
+   * @param fallbackName used when the file has no metadata.name
    * @throws IOException with the file name when it cannot be read or parsed
    */
-  public static Loaded load(Path file, String fallbackNamespace, String fallbackName) throws IOException {
+  public static Loaded load(Path file, String fallbackNamespace, String fallbackName)
+      throws IOException {
     JsonNode root;
     try {
       root = YAML.readTree(file.toFile());
@@ -45,10 +45,12 @@ public final class SessionFile {
     try {
       spec = YAML.treeToValue(specNode, AgentSessionSpec.class);
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new IOException("session file " + file + " has an invalid spec: " + e.getOriginalMessage(), e);
+      throw new IOException(
+          "session file " + file + " has an invalid spec: " + e.getOriginalMessage(), e);
     }
     String namespace = metadata.path("namespace").asText(fallbackNamespace);
     String name = metadata.path("name").asText(fallbackName);
-    return new Loaded(new SessionIdentity(namespace, name, spec.user(), spec.agent(), spec.project()), spec);
+    return new Loaded(
+        new SessionIdentity(namespace, name, spec.user(), spec.agent(), spec.project()), spec);
   }
 }

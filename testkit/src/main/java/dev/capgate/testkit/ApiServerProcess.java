@@ -17,58 +17,62 @@ import javax.net.ssl.SSLContext;
  */
 public final class ApiServerProcess extends ManagedProcess {
 
-    /**
-     * What differs between a test control plane and a real node later: the advertise address (must
-     * be reachable from pods once there are any) and extra flags (kubelet client certificates...).
-     */
-    public record Settings(
-            Path pkiDir,
-            String etcdServers,
-            String advertiseAddress,
-            String serviceAccountIssuer,
-            List<String> apiAudiences,
-            String serviceClusterIpRange,
-            List<String> extraFlags) {
+  /**
+   * What differs between a test control plane and a real node later: the advertise address (must be
+   * reachable from pods once there are any) and extra flags (kubelet client certificates...).
+   */
+  public record Settings(
+      Path pkiDir,
+      String etcdServers,
+      String advertiseAddress,
+      String serviceAccountIssuer,
+      List<String> apiAudiences,
+      String serviceClusterIpRange,
+      List<String> extraFlags) {
 
-        public static Settings defaults(Path pkiDir, String etcdServers) {
-            String issuer = "https://kubernetes.default.svc.cluster.local";
-            // Only the issuer: a token minted for Vault (audience "vault") must not work against
-            // the Kubernetes API. OpenBao's TokenReview names its audience explicitly, so Vault
-            // logins do not need the API server to accept it (invariant 2).
-            return new Settings(pkiDir, etcdServers, "127.0.0.1", issuer, List.of(issuer),
-                    "10.96.0.0/16", List.of());
-        }
+    public static Settings defaults(Path pkiDir, String etcdServers) {
+      String issuer = "https://kubernetes.default.svc.cluster.local";
+      // Only the issuer: a token minted for Vault (audience "vault") must not work against
+      // the Kubernetes API. OpenBao's TokenReview names its audience explicitly, so Vault
+      // logins do not need the API server to accept it (invariant 2).
+      return new Settings(
+          pkiDir, etcdServers, "127.0.0.1", issuer, List.of(issuer), "10.96.0.0/16", List.of());
     }
+  }
 
-    private final Settings settings;
-    private final int port = Ports.free();
-    private final HttpClient http;
-    private String lastReadyz = "";
+  private final Settings settings;
+  private final int port = Ports.free();
+  private final HttpClient http;
+  private String lastReadyz = "";
 
-    /** {@code probeTls} must present a client certificate that may read /readyz (system:masters). */
-    public ApiServerProcess(Settings settings, SSLContext probeTls) {
-        // The first start bootstraps RBAC, priority levels and CRD machinery: tens of seconds on 2 busy cores.
-        super("kube-apiserver", Duration.ofSeconds(180));
-        this.settings = settings;
-        this.http = HttpClient.newBuilder().sslContext(probeTls).connectTimeout(Duration.ofSeconds(2)).build();
-    }
+  /** {@code probeTls} must present a client certificate that may read /readyz (system:masters). */
+  public ApiServerProcess(Settings settings, SSLContext probeTls) {
+    // The first start bootstraps RBAC, priority levels and CRD machinery: tens of seconds on 2 busy
+    // cores.
+    super("kube-apiserver", Duration.ofSeconds(180));
+    this.settings = settings;
+    this.http =
+        HttpClient.newBuilder().sslContext(probeTls).connectTimeout(Duration.ofSeconds(2)).build();
+  }
 
-    public String url() {
-        return "https://127.0.0.1:" + port;
-    }
+  public String url() {
+    return "https://127.0.0.1:" + port;
+  }
 
-    public int port() {
-        return port;
-    }
+  public int port() {
+    return port;
+  }
 
-    public Settings settings() {
-        return settings;
-    }
+  public Settings settings() {
+    return settings;
+  }
 
-    @Override
-    protected List<String> command() {
-        Path pki = settings.pkiDir();
-        List<String> cmd = new ArrayList<>(List.of(
+  @Override
+  protected List<String> command() {
+    Path pki = settings.pkiDir();
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
                 Tools.bin("kube-apiserver").toString(),
                 "--etcd-servers=" + settings.etcdServers(),
                 "--bind-address=127.0.0.1",
@@ -86,30 +90,33 @@ public final class ApiServerProcess extends ManagedProcess {
                 "--allow-privileged=true",
                 // Nothing in a test run profiles; fewer endpoints, less to go wrong.
                 "--profiling=false"));
-        if (settings.advertiseAddress().startsWith("127.")) {
-            // The "kubernetes" Service cannot point at loopback (Endpoints validation rejects it), and
-            // nothing without a node needs that Service: skip the reconciler instead of logging an
-            // error every 10 s. A real node advertises a routable address and keeps the default.
-            cmd.add("--endpoint-reconciler-type=none");
-        }
-        // Without it a SIGTERM waits for open watches (the controller-manager's) to end and the
-        // apiserver needs SIGKILL after ~60 s; with it, stop() takes about a second, exit code 0.
-        cmd.add("--shutdown-watch-termination-grace-period=1s");
-        cmd.addAll(settings.extraFlags());
-        return cmd;
+    if (settings.advertiseAddress().startsWith("127.")) {
+      // The "kubernetes" Service cannot point at loopback (Endpoints validation rejects it), and
+      // nothing without a node needs that Service: skip the reconciler instead of logging an
+      // error every 10 s. A real node advertises a routable address and keeps the default.
+      cmd.add("--endpoint-reconciler-type=none");
     }
+    // Without it a SIGTERM waits for open watches (the controller-manager's) to end and the
+    // apiserver needs SIGKILL after ~60 s; with it, stop() takes about a second, exit code 0.
+    cmd.add("--shutdown-watch-termination-grace-period=1s");
+    cmd.addAll(settings.extraFlags());
+    return cmd;
+  }
 
-    @Override
-    protected boolean ready() throws Exception {
-        HttpResponse<String> response = http.send(
-                HttpRequest.newBuilder(URI.create(url() + "/readyz")).timeout(Duration.ofSeconds(5)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        lastReadyz = response.statusCode() + " " + response.body();
-        return response.statusCode() == 200;
-    }
+  @Override
+  protected boolean ready() throws Exception {
+    HttpResponse<String> response =
+        http.send(
+            HttpRequest.newBuilder(URI.create(url() + "/readyz"))
+                .timeout(Duration.ofSeconds(5))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    lastReadyz = response.statusCode() + " " + response.body();
+    return response.statusCode() == 200;
+  }
 
-    @Override
-    protected String readinessDetail() {
-        return lastReadyz.isEmpty() ? "" : "last /readyz: " + lastReadyz;
-    }
+  @Override
+  protected String readinessDetail() {
+    return lastReadyz.isEmpty() ? "" : "last /readyz: " + lastReadyz;
+  }
 }

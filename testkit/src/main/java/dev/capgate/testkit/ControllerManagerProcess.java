@@ -13,28 +13,32 @@ import javax.net.ssl.SSLContext;
 /**
  * kube-controller-manager: what makes the API behave like a cluster without nodes — namespace
  * deletion, garbage collection, service accounts and their tokens, the root CA config map, CSR
- * signing. Reads from a {@link Pki} directory: {@code ca.crt/.key}, {@code sa.key},
- * {@code controller-manager.crt/.key} (its serving certificate) and a kubeconfig.
+ * signing. Reads from a {@link Pki} directory: {@code ca.crt/.key}, {@code sa.key}, {@code
+ * controller-manager.crt/.key} (its serving certificate) and a kubeconfig.
  */
 public final class ControllerManagerProcess extends ManagedProcess {
-    private final Path pkiDir;
-    private final Path kubeconfig;
-    private final List<String> extraFlags;
-    private final int port = Ports.free();
-    private final HttpClient http;
-    private String lastHealthz = "";
+  private final Path pkiDir;
+  private final Path kubeconfig;
+  private final List<String> extraFlags;
+  private final int port = Ports.free();
+  private final HttpClient http;
+  private String lastHealthz = "";
 
-    public ControllerManagerProcess(Path pkiDir, Path kubeconfig, SSLContext probeTls, List<String> extraFlags) {
-        super("kube-controller-manager", Duration.ofSeconds(90));
-        this.pkiDir = pkiDir;
-        this.kubeconfig = kubeconfig;
-        this.extraFlags = List.copyOf(extraFlags);
-        this.http = HttpClient.newBuilder().sslContext(probeTls).connectTimeout(Duration.ofSeconds(2)).build();
-    }
+  public ControllerManagerProcess(
+      Path pkiDir, Path kubeconfig, SSLContext probeTls, List<String> extraFlags) {
+    super("kube-controller-manager", Duration.ofSeconds(90));
+    this.pkiDir = pkiDir;
+    this.kubeconfig = kubeconfig;
+    this.extraFlags = List.copyOf(extraFlags);
+    this.http =
+        HttpClient.newBuilder().sslContext(probeTls).connectTimeout(Duration.ofSeconds(2)).build();
+  }
 
-    @Override
-    protected List<String> command() {
-        List<String> cmd = new ArrayList<>(List.of(
+  @Override
+  protected List<String> command() {
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
                 Tools.bin("kube-controller-manager").toString(),
                 "--kubeconfig=" + kubeconfig,
                 // No --authentication/authorization-kubeconfig: /healthz is always allowed, nothing
@@ -48,32 +52,37 @@ public final class ControllerManagerProcess extends ManagedProcess {
                 "--root-ca-file=" + pkiDir.resolve("ca.crt"),
                 "--cluster-signing-cert-file=" + pkiDir.resolve("ca.crt"),
                 "--cluster-signing-key-file=" + pkiDir.resolve("ca.key"),
-                // Each controller acts as its own service account, so RBAC is exercised as in a real cluster.
+                // Each controller acts as its own service account, so RBAC is exercised as in a
+                // real cluster.
                 "--use-service-account-credentials=true",
                 "--leader-elect=false",
-                // Client-side rate limits (default 20 qps) make each of ~40 controllers wait for its
-                // service account and token in turn: ~5 s of start-up on a local apiserver for nothing.
+                // Client-side rate limits (default 20 qps) make each of ~40 controllers wait for
+                // its
+                // service account and token in turn: ~5 s of start-up on a local apiserver for
+                // nothing.
                 "--kube-api-qps=200",
                 "--kube-api-burst=400",
                 // The default set: none of it needs a node, and a later real node needs all of it.
                 "--controllers=*",
                 "--profiling=false"));
-        cmd.addAll(extraFlags);
-        return cmd;
-    }
+    cmd.addAll(extraFlags);
+    return cmd;
+  }
 
-    @Override
-    protected boolean ready() throws Exception {
-        HttpResponse<String> response = http.send(
-                HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + "/healthz"))
-                        .timeout(Duration.ofSeconds(5)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        lastHealthz = response.statusCode() + " " + response.body();
-        return response.statusCode() == 200;
-    }
+  @Override
+  protected boolean ready() throws Exception {
+    HttpResponse<String> response =
+        http.send(
+            HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + "/healthz"))
+                .timeout(Duration.ofSeconds(5))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    lastHealthz = response.statusCode() + " " + response.body();
+    return response.statusCode() == 200;
+  }
 
-    @Override
-    protected String readinessDetail() {
-        return lastHealthz.isEmpty() ? "" : "last /healthz: " + lastHealthz;
-    }
+  @Override
+  protected String readinessDetail() {
+    return lastHealthz.isEmpty() ? "" : "last /healthz: " + lastHealthz;
+  }
 }

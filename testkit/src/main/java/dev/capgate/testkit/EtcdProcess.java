@@ -14,49 +14,53 @@ import java.util.List;
  * slow disks; a clean stop/start still keeps every write.
  */
 public final class EtcdProcess extends ManagedProcess {
-    private final Path dataDir;
-    private final int clientPort = Ports.free();
-    private final int peerPort = Ports.free();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-    private String lastHealth = "";
+  private final Path dataDir;
+  private final int clientPort = Ports.free();
+  private final int peerPort = Ports.free();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private String lastHealth = "";
 
-    public EtcdProcess(Path dataDir) {
-        super("etcd", Duration.ofSeconds(60));
-        this.dataDir = dataDir;
-    }
+  public EtcdProcess(Path dataDir) {
+    super("etcd", Duration.ofSeconds(60));
+    this.dataDir = dataDir;
+  }
 
-    public String clientUrl() {
-        return "http://127.0.0.1:" + clientPort;
-    }
+  public String clientUrl() {
+    return "http://127.0.0.1:" + clientPort;
+  }
 
-    @Override
-    protected List<String> command() {
-        String peerUrl = "http://127.0.0.1:" + peerPort;
-        return List.of(
-                Tools.bin("etcd").toString(),
-                "--name=capgate-testkit",
-                "--data-dir=" + dataDir,
-                "--listen-client-urls=" + clientUrl(),
-                "--advertise-client-urls=" + clientUrl(),
-                "--listen-peer-urls=" + peerUrl,
-                "--initial-advertise-peer-urls=" + peerUrl,
-                "--initial-cluster=capgate-testkit=" + peerUrl,
-                "--initial-cluster-state=new",
-                "--unsafe-no-fsync=true",
-                "--log-level=warn");
-    }
+  @Override
+  protected List<String> command() {
+    String peerUrl = "http://127.0.0.1:" + peerPort;
+    return List.of(
+        Tools.bin("etcd").toString(),
+        "--name=capgate-testkit",
+        "--data-dir=" + dataDir,
+        "--listen-client-urls=" + clientUrl(),
+        "--advertise-client-urls=" + clientUrl(),
+        "--listen-peer-urls=" + peerUrl,
+        "--initial-advertise-peer-urls=" + peerUrl,
+        "--initial-cluster=capgate-testkit=" + peerUrl,
+        "--initial-cluster-state=new",
+        "--unsafe-no-fsync=true",
+        "--log-level=warn");
+  }
 
-    @Override
-    protected boolean ready() throws Exception {
-        HttpResponse<String> response = http.send(
-                HttpRequest.newBuilder(URI.create(clientUrl() + "/health")).timeout(Duration.ofSeconds(2)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        lastHealth = response.statusCode() + " " + response.body();
-        return response.statusCode() == 200 && response.body().contains("\"health\":\"true\"");
-    }
+  @Override
+  protected boolean ready() throws Exception {
+    HttpResponse<String> response =
+        http.send(
+            HttpRequest.newBuilder(URI.create(clientUrl() + "/health"))
+                .timeout(Duration.ofSeconds(2))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    lastHealth = response.statusCode() + " " + response.body();
+    return response.statusCode() == 200 && response.body().contains("\"health\":\"true\"");
+  }
 
-    @Override
-    protected String readinessDetail() {
-        return lastHealth.isEmpty() ? "" : "last /health: " + lastHealth;
-    }
+  @Override
+  protected String readinessDetail() {
+    return lastHealth.isEmpty() ? "" : "last /health: " + lastHealth;
+  }
 }

@@ -30,257 +30,322 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A real Kubernetes control plane — etcd, kube-apiserver, kube-controller-manager — started once
- * per JVM and shared by every test; each test isolates itself in a namespace of its own
- * ({@link #newNamespace(String)}). There is no node: pods are stored and admitted (webhooks,
- * RBAC, TokenRequest, TokenReview, garbage collection all real) but never run.
+ * per JVM and shared by every test; each test isolates itself in a namespace of its own ({@link
+ * #newNamespace(String)}). There is no node: pods are stored and admitted (webhooks, RBAC,
+ * TokenRequest, TokenReview, garbage collection all real) but never run.
  */
 public final class KubeControlPlane {
-    private static final Logger LOG = LoggerFactory.getLogger(KubeControlPlane.class);
-    private static final Duration KUBECTL_TIMEOUT = Duration.ofMinutes(2);
-    private static final ExecutorService PIPE_READERS = Executors.newVirtualThreadPerTaskExecutor();
+  private static final Logger LOG = LoggerFactory.getLogger(KubeControlPlane.class);
+  private static final Duration KUBECTL_TIMEOUT = Duration.ofMinutes(2);
+  private static final ExecutorService PIPE_READERS = Executors.newVirtualThreadPerTaskExecutor();
 
-    private static KubeControlPlane shared;
-    private static RuntimeException sharedFailure;
+  private static KubeControlPlane shared;
+  private static RuntimeException sharedFailure;
 
-    private final Path workDir;
-    private final Path pkiDir;
-    private final Pki pki;
-    private final EtcdProcess etcd;
-    private final ApiServerProcess apiServer;
-    private final ControllerManagerProcess controllerManager;
-    private final Path adminKubeconfig;
-    private final KubernetesClient client;
+  private final Path workDir;
+  private final Path pkiDir;
+  private final Pki pki;
+  private final EtcdProcess etcd;
+  private final ApiServerProcess apiServer;
+  private final ControllerManagerProcess controllerManager;
+  private final Path adminKubeconfig;
+  private final KubernetesClient client;
 
-    /**
-     * The control plane of this JVM, started on first use (≈ 5 s on this 2-core machine) and stopped by a shutdown
-     * hook. If the start failed, every later call fails at once with the same cause instead of
-     * paying the start-up timeout again.
-     */
-    public static synchronized KubeControlPlane shared() {
-        if (sharedFailure != null) {
-            throw new IllegalStateException("the shared control plane failed to start earlier in this JVM",
-                    sharedFailure);
+  /**
+   * The control plane of this JVM, started on first use (≈ 5 s on this 2-core machine) and stopped
+   * by a shutdown hook. If the start failed, every later call fails at once with the same cause
+   * instead of paying the start-up timeout again.
+   */
+  public static synchronized KubeControlPlane shared() {
+    if (sharedFailure != null) {
+      throw new IllegalStateException(
+          "the shared control plane failed to start earlier in this JVM", sharedFailure);
+    }
+    if (shared == null) {
+      try {
+        shared = new KubeControlPlane();
+      } catch (RuntimeException e) {
+        sharedFailure = e;
+        throw e;
+      }
+    }
+    return shared;
+  }
+
+  private KubeControlPlane() {
+    long t0 = System.nanoTime();
+    // Fail before starting anything if a binary is missing, with the message that says how to fix
+    // it.
+    List.of("etcd", "kube-apiserver", "kube-controller-manager", "kubectl").forEach(Tools::bin);
+    workDir = StackJanitor.newWorkDir("kube");
+    StackJanitor.atExit(() -> StackJanitor.deleteTree(workDir));
+    pkiDir = workDir.resolve("pki");
+    createDirectory(pkiDir);
+    pki = new Pki("capgate-testkit-ca");
+    pki.writeCaAndServiceAccountKeys(pkiDir);
+    pki.issueServer(
+            "kube-apiserver",
+            List.of(
+                "localhost",
+                "kubernetes",
+                "kubernetes.default",
+                "kubernetes.default.svc",
+                "kubernetes.default.svc.cluster.local"),
+            List.of("127.0.0.1", "::1", "10.96.0.1"))
+        .writeTo(pkiDir, "apiserver");
+    pki.issueServer("kube-controller-manager", List.of("localhost"), List.of("127.0.0.1", "::1"))
+        .writeTo(pkiDir, "controller-manager");
+    Pki.Issued admin = pki.issueClient("capgate-testkit-admin", "system:masters");
+    SSLContext adminTls = pki.sslContext(admin);
+
+    etcd = new EtcdProcess(workDir.resolve("etcd"));
+    apiServer =
+        new ApiServerProcess(
+            ApiServerProcess.Settings.defaults(pkiDir, etcd.clientUrl()), adminTls);
+    adminKubeconfig =
+        Kubeconfig.writeWithCertificate(
+            workDir.resolve("admin.kubeconfig"),
+            apiServer.url(),
+            pki.caCertPem(),
+            "capgate-testkit-admin",
+            admin);
+    Path kcmKubeconfig =
+        Kubeconfig.writeWithCertificate(
+            workDir.resolve("controller-manager.kubeconfig"),
+            apiServer.url(),
+            pki.caCertPem(),
+            "system:kube-controller-manager",
+            pki.issueClient("system:kube-controller-manager"));
+    controllerManager =
+        new ControllerManagerProcess(pkiDir, kcmKubeconfig, pki.sslContext(null), List.of());
+
+    try {
+      etcd.start();
+      apiServer.start();
+      controllerManager.start();
+      client =
+          buildClient(
+              new ConfigBuilder(baseConfig())
+                  .withClientCertData(Kubeconfig.b64(admin.certPem()))
+                  .withClientKeyData(Kubeconfig.b64(admin.keyPem()))
+                  .withClientKeyAlgo("EC")
+                  .build());
+      // The service-account controller works once "default" has its account; tests need it
+      // (pods are rejected until their namespace's account exists).
+      awaitDefaultServiceAccount("default");
+    } catch (RuntimeException e) {
+      stopAll();
+      throw e;
+    }
+    StackJanitor.atExit(client::close);
+    LOG.info(
+        "Kubernetes control plane ready at {} in {} ms (logs in {})",
+        apiServer.url(),
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0),
+        logDir());
+  }
+
+  /** Cluster-admin client (O=system:masters), Fabric8 on the JDK HTTP client. */
+  public KubernetesClient client() {
+    return client;
+  }
+
+  /** Admin kubeconfig with everything embedded; for kubectl, helm, or a component under test. */
+  public Path kubeconfig() {
+    return adminKubeconfig;
+  }
+
+  public String url() {
+    return apiServer.url();
+  }
+
+  /** The cluster CA: it signed the apiserver's serving certificate and every client certificate. */
+  public String caCertPem() {
+    return pki.caCertPem();
+  }
+
+  /** The {@code iss} of service-account tokens, e.g. for a Vault role's bound issuer. */
+  public String serviceAccountIssuer() {
+    return apiServer.settings().serviceAccountIssuer();
+  }
+
+  /** The certificate authority, to issue more certificates (webhook serving certs, components). */
+  public Pki pki() {
+    return pki;
+  }
+
+  /** Creates {@code prefix-<random>} and waits until its {@code default} service account exists. */
+  public String newNamespace(String prefix) {
+    String name = Names.withRandomSuffix(prefix, 6);
+    client
+        .namespaces()
+        .resource(
+            new NamespaceBuilder()
+                .withNewMetadata()
+                .withName(name)
+                .withLabels(Map.of("capgate.dev/testkit", "true"))
+                .endMetadata()
+                .build())
+        .create();
+    awaitDefaultServiceAccount(name);
+    return name;
+  }
+
+  /**
+   * Mints a token for an existing service account with the TokenRequest API (as the kubelet does
+   * for projected volumes). No audiences means the apiserver's own.
+   */
+  public String serviceAccountToken(
+      String namespace, String serviceAccount, Duration lifetime, String... audiences) {
+    TokenRequest request =
+        new TokenRequestBuilder()
+            .withNewSpec()
+            .withAudiences(List.of(audiences))
+            .withExpirationSeconds(lifetime.toSeconds())
+            .endSpec()
+            .build();
+    return client
+        .serviceAccounts()
+        .inNamespace(namespace)
+        .withName(serviceAccount)
+        .tokenRequest(request)
+        .getStatus()
+        .getToken();
+  }
+
+  /**
+   * A client that authenticates with {@code bearerToken} only (no client certificate, no
+   * kubeconfig).
+   */
+  public KubernetesClient clientWithToken(String bearerToken) {
+    return buildClient(new ConfigBuilder(baseConfig()).withOauthToken(bearerToken).build());
+  }
+
+  /** Runs the built kubectl against this cluster as admin. */
+  public ProcessResult kubectl(String... args) {
+    return kubectlWithInput(null, args);
+  }
+
+  /**
+   * Like {@link #kubectl(String...)} with {@code stdin} fed to the command (e.g. {@code apply -f
+   * -}).
+   */
+  public ProcessResult kubectlWithInput(String stdin, String... args) {
+    List<String> command = new ArrayList<>();
+    command.add(Tools.bin("kubectl").toString());
+    command.add("--kubeconfig=" + adminKubeconfig);
+    command.addAll(List.of(args));
+    ProcessBuilder builder = new ProcessBuilder(command);
+    builder.environment().remove("KUBECONFIG");
+    try {
+      Process process = builder.start();
+      CompletableFuture<String> out = drain(process.getInputStream());
+      CompletableFuture<String> err = drain(process.getErrorStream());
+      try (OutputStream in = process.getOutputStream()) {
+        if (stdin != null) {
+          in.write(stdin.getBytes(StandardCharsets.UTF_8));
         }
-        if (shared == null) {
-            try {
-                shared = new KubeControlPlane();
-            } catch (RuntimeException e) {
-                sharedFailure = e;
-                throw e;
-            }
-        }
-        return shared;
+      }
+      if (!process.waitFor(KUBECTL_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        throw new IllegalStateException(
+            "kubectl "
+                + String.join(" ", args)
+                + " did not finish within "
+                + KUBECTL_TIMEOUT.toSeconds()
+                + " s; stderr so far: "
+                + err.getNow(""));
+      }
+      return new ProcessResult(process.exitValue(), out.join(), err.join());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while running kubectl", e);
     }
+  }
 
-    private KubeControlPlane() {
-        long t0 = System.nanoTime();
-        // Fail before starting anything if a binary is missing, with the message that says how to fix it.
-        List.of("etcd", "kube-apiserver", "kube-controller-manager", "kubectl").forEach(Tools::bin);
-        workDir = StackJanitor.newWorkDir("kube");
-        StackJanitor.atExit(() -> StackJanitor.deleteTree(workDir));
-        pkiDir = workDir.resolve("pki");
-        createDirectory(pkiDir);
-        pki = new Pki("capgate-testkit-ca");
-        pki.writeCaAndServiceAccountKeys(pkiDir);
-        pki.issueServer("kube-apiserver",
-                List.of("localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
-                        "kubernetes.default.svc.cluster.local"),
-                List.of("127.0.0.1", "::1", "10.96.0.1")).writeTo(pkiDir, "apiserver");
-        pki.issueServer("kube-controller-manager", List.of("localhost"), List.of("127.0.0.1", "::1"))
-                .writeTo(pkiDir, "controller-manager");
-        Pki.Issued admin = pki.issueClient("capgate-testkit-admin", "system:masters");
-        SSLContext adminTls = pki.sslContext(admin);
+  /** Stops kube-apiserver only (etcd and the controller-manager keep running), for outage tests. */
+  public void stopApiServer() {
+    apiServer.stop();
+  }
 
-        etcd = new EtcdProcess(workDir.resolve("etcd"));
-        apiServer = new ApiServerProcess(ApiServerProcess.Settings.defaults(pkiDir, etcd.clientUrl()), adminTls);
-        adminKubeconfig = Kubeconfig.writeWithCertificate(workDir.resolve("admin.kubeconfig"), apiServer.url(),
-                pki.caCertPem(), "capgate-testkit-admin", admin);
-        Path kcmKubeconfig = Kubeconfig.writeWithCertificate(workDir.resolve("controller-manager.kubeconfig"),
-                apiServer.url(), pki.caCertPem(), "system:kube-controller-manager",
-                pki.issueClient("system:kube-controller-manager"));
-        controllerManager = new ControllerManagerProcess(pkiDir, kcmKubeconfig, pki.sslContext(null), List.of());
+  /**
+   * Starts kube-apiserver again on the same port with the same etcd; returns once /readyz is ok.
+   */
+  public void startApiServer() {
+    apiServer.start();
+  }
 
-        try {
-            etcd.start();
-            apiServer.start();
-            controllerManager.start();
-            client = buildClient(new ConfigBuilder(baseConfig())
-                    .withClientCertData(Kubeconfig.b64(admin.certPem()))
-                    .withClientKeyData(Kubeconfig.b64(admin.keyPem()))
-                    .withClientKeyAlgo("EC")
-                    .build());
-            // The service-account controller works once "default" has its account; tests need it
-            // (pods are rejected until their namespace's account exists).
-            awaitDefaultServiceAccount("default");
-        } catch (RuntimeException e) {
-            stopAll();
-            throw e;
-        }
-        StackJanitor.atExit(client::close);
-        LOG.info("Kubernetes control plane ready at {} in {} ms (logs in {})", apiServer.url(),
-                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), logDir());
-    }
+  public boolean isApiServerRunning() {
+    return apiServer.isRunning();
+  }
 
-    /** Cluster-admin client (O=system:masters), Fabric8 on the JDK HTTP client. */
-    public KubernetesClient client() {
-        return client;
-    }
+  /** Where etcd.log, kube-apiserver.log and kube-controller-manager.log are written. */
+  public Path logDir() {
+    return ManagedProcess.logDir();
+  }
 
-    /** Admin kubeconfig with everything embedded; for kubectl, helm, or a component under test. */
-    public Path kubeconfig() {
-        return adminKubeconfig;
-    }
+  private Config baseConfig() {
+    return new ConfigBuilder(Config.empty())
+        .withMasterUrl(apiServer.url())
+        .withCaCertData(Kubeconfig.b64(pki.caCertPem()))
+        // Few, quick retries: a local apiserver either answers or is down on purpose
+        // (outage tests), and the default back-off would hide that for minutes.
+        .withRequestRetryBackoffLimit(2)
+        .withRequestRetryBackoffInterval(200)
+        .withConnectionTimeout(5_000)
+        .withRequestTimeout(30_000)
+        .build();
+  }
 
-    public String url() {
-        return apiServer.url();
-    }
+  private static KubernetesClient buildClient(Config config) {
+    return new KubernetesClientBuilder()
+        .withConfig(config)
+        .withHttpClientFactory(new JdkHttpClientFactory())
+        .build();
+  }
 
-    /** The cluster CA: it signed the apiserver's serving certificate and every client certificate. */
-    public String caCertPem() {
-        return pki.caCertPem();
-    }
+  private void awaitDefaultServiceAccount(String namespace) {
+    Wait.until(
+        "service account default/"
+            + namespace
+            + " (kube-controller-manager's serviceaccount controller)",
+        Duration.ofSeconds(60),
+        () -> client.serviceAccounts().inNamespace(namespace).withName("default").get() != null,
+        () ->
+            "--- last 20 lines of "
+                + controllerManager.logFile()
+                + " ---\n"
+                + controllerManager.logTail(20));
+  }
 
-    /** The {@code iss} of service-account tokens, e.g. for a Vault role's bound issuer. */
-    public String serviceAccountIssuer() {
-        return apiServer.settings().serviceAccountIssuer();
-    }
+  private void stopAll() {
+    controllerManager.stop();
+    apiServer.stop();
+    etcd.stop();
+  }
 
-    /** The certificate authority, to issue more certificates (webhook serving certs, components). */
-    public Pki pki() {
-        return pki;
-    }
-
-    /** Creates {@code prefix-<random>} and waits until its {@code default} service account exists. */
-    public String newNamespace(String prefix) {
-        String name = Names.withRandomSuffix(prefix, 6);
-        client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(name)
-                .withLabels(Map.of("capgate.dev/testkit", "true")).endMetadata().build()).create();
-        awaitDefaultServiceAccount(name);
-        return name;
-    }
-
-    /**
-     * Mints a token for an existing service account with the TokenRequest API (as the kubelet does
-     * for projected volumes). No audiences means the apiserver's own.
-     */
-    public String serviceAccountToken(String namespace, String serviceAccount, Duration lifetime, String... audiences) {
-        TokenRequest request = new TokenRequestBuilder().withNewSpec()
-                .withAudiences(List.of(audiences))
-                .withExpirationSeconds(lifetime.toSeconds())
-                .endSpec().build();
-        return client.serviceAccounts().inNamespace(namespace).withName(serviceAccount).tokenRequest(request)
-                .getStatus().getToken();
-    }
-
-    /** A client that authenticates with {@code bearerToken} only (no client certificate, no kubeconfig). */
-    public KubernetesClient clientWithToken(String bearerToken) {
-        return buildClient(new ConfigBuilder(baseConfig()).withOauthToken(bearerToken).build());
-    }
-
-    /** Runs the built kubectl against this cluster as admin. */
-    public ProcessResult kubectl(String... args) {
-        return kubectlWithInput(null, args);
-    }
-
-    /** Like {@link #kubectl(String...)} with {@code stdin} fed to the command (e.g. {@code apply -f -}). */
-    public ProcessResult kubectlWithInput(String stdin, String... args) {
-        List<String> command = new ArrayList<>();
-        command.add(Tools.bin("kubectl").toString());
-        command.add("--kubeconfig=" + adminKubeconfig);
-        command.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(command);
-        builder.environment().remove("KUBECONFIG");
-        try {
-            Process process = builder.start();
-            CompletableFuture<String> out = drain(process.getInputStream());
-            CompletableFuture<String> err = drain(process.getErrorStream());
-            try (OutputStream in = process.getOutputStream()) {
-                if (stdin != null) {
-                    in.write(stdin.getBytes(StandardCharsets.UTF_8));
-                }
-            }
-            if (!process.waitFor(KUBECTL_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                throw new IllegalStateException("kubectl " + String.join(" ", args) + " did not finish within "
-                        + KUBECTL_TIMEOUT.toSeconds() + " s; stderr so far: " + err.getNow(""));
-            }
-            return new ProcessResult(process.exitValue(), out.join(), err.join());
-        } catch (IOException e) {
+  /** On a thread of its own: with two pipes, reading one after the other can deadlock. */
+  private static CompletableFuture<String> drain(InputStream stream) {
+    return CompletableFuture.supplyAsync(
+        () -> {
+          try (stream) {
+            ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+            stream.transferTo(buffer);
+            return buffer.toString(StandardCharsets.UTF_8);
+          } catch (IOException e) {
             throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while running kubectl", e);
-        }
-    }
+          }
+        },
+        PIPE_READERS);
+  }
 
-    /** Stops kube-apiserver only (etcd and the controller-manager keep running), for outage tests. */
-    public void stopApiServer() {
-        apiServer.stop();
+  private static void createDirectory(Path dir) {
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
-
-    /** Starts kube-apiserver again on the same port with the same etcd; returns once /readyz is ok. */
-    public void startApiServer() {
-        apiServer.start();
-    }
-
-    public boolean isApiServerRunning() {
-        return apiServer.isRunning();
-    }
-
-    /** Where etcd.log, kube-apiserver.log and kube-controller-manager.log are written. */
-    public Path logDir() {
-        return ManagedProcess.logDir();
-    }
-
-    private Config baseConfig() {
-        return new ConfigBuilder(Config.empty())
-                .withMasterUrl(apiServer.url())
-                .withCaCertData(Kubeconfig.b64(pki.caCertPem()))
-                // Few, quick retries: a local apiserver either answers or is down on purpose
-                // (outage tests), and the default back-off would hide that for minutes.
-                .withRequestRetryBackoffLimit(2)
-                .withRequestRetryBackoffInterval(200)
-                .withConnectionTimeout(5_000)
-                .withRequestTimeout(30_000)
-                .build();
-    }
-
-    private static KubernetesClient buildClient(Config config) {
-        return new KubernetesClientBuilder().withConfig(config).withHttpClientFactory(new JdkHttpClientFactory())
-                .build();
-    }
-
-    private void awaitDefaultServiceAccount(String namespace) {
-        Wait.until("service account default/" + namespace + " (kube-controller-manager's serviceaccount controller)",
-                Duration.ofSeconds(60),
-                () -> client.serviceAccounts().inNamespace(namespace).withName("default").get() != null,
-                () -> "--- last 20 lines of " + controllerManager.logFile() + " ---\n" + controllerManager.logTail(20));
-    }
-
-    private void stopAll() {
-        controllerManager.stop();
-        apiServer.stop();
-        etcd.stop();
-    }
-
-    /** On a thread of its own: with two pipes, reading one after the other can deadlock. */
-    private static CompletableFuture<String> drain(InputStream stream) {
-        return CompletableFuture.supplyAsync(() -> {
-            try (stream) {
-                ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-                stream.transferTo(buffer);
-                return buffer.toString(StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }, PIPE_READERS);
-    }
-
-    private static void createDirectory(Path dir) {
-        try {
-            Files.createDirectories(dir);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
+  }
 }

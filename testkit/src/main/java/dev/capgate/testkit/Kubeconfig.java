@@ -9,20 +9,32 @@ import java.util.Base64;
  * stays valid when copied and works for kubectl, client-go components and Fabric8 alike.
  */
 public final class Kubeconfig {
-    private Kubeconfig() {}
+  private Kubeconfig() {}
 
-    public static Path writeWithCertificate(Path file, String serverUrl, String caPem, String user, Pki.Issued cert) {
-        return write(file, serverUrl, caPem, user,
-                "    client-certificate-data: " + b64(cert.certPem()) + "\n"
-                        + "    client-key-data: " + b64(cert.keyPem()) + "\n");
-    }
+  public static Path writeWithCertificate(
+      Path file, String serverUrl, String caPem, String user, Pki.Issued cert) {
+    return write(
+        file,
+        serverUrl,
+        caPem,
+        user,
+        "    client-certificate-data: "
+            + b64(cert.certPem())
+            + "\n"
+            + "    client-key-data: "
+            + b64(cert.keyPem())
+            + "\n");
+  }
 
-    public static Path writeWithToken(Path file, String serverUrl, String caPem, String user, String token) {
-        return write(file, serverUrl, caPem, user, "    token: " + token + "\n");
-    }
+  public static Path writeWithToken(
+      Path file, String serverUrl, String caPem, String user, String token) {
+    return write(file, serverUrl, caPem, user, "    token: " + token + "\n");
+  }
 
-    private static Path write(Path file, String serverUrl, String caPem, String user, String credentials) {
-        String yaml = """
+  private static Path write(
+      Path file, String serverUrl, String caPem, String user, String credentials) {
+    String yaml =
+        """
                 apiVersion: v1
                 kind: Config
                 clusters:
@@ -39,12 +51,13 @@ public final class Kubeconfig {
                     cluster: capgate-testkit
                     user: "%s"
                 current-context: capgate-testkit
-                """.formatted(serverUrl, b64(caPem), user, credentials, user);
-        Pki.write(file, yaml);
-        return file;
-    }
+                """
+            .formatted(serverUrl, b64(caPem), user, credentials, user);
+    Pki.write(file, yaml);
+    return file;
+  }
 
-    static String b64(String pem) {
-        return Base64.getEncoder().encodeToString(pem.getBytes(StandardCharsets.UTF_8));
-    }
+  static String b64(String pem) {
+    return Base64.getEncoder().encodeToString(pem.getBytes(StandardCharsets.UTF_8));
+  }
 }

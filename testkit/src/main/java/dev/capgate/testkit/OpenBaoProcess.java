@@ -14,32 +14,36 @@ import java.util.List;
  * unsealing are {@link OpenBaoServer}'s business.
  */
 public final class OpenBaoProcess extends ManagedProcess {
-    private final Path configFile;
-    private final String address;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private final Path configFile;
+  private final String address;
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-    public OpenBaoProcess(Path configFile, String address) {
-        super("openbao", Duration.ofSeconds(60));
-        this.configFile = configFile;
-        this.address = address;
-    }
+  public OpenBaoProcess(Path configFile, String address) {
+    super("openbao", Duration.ofSeconds(60));
+    this.configFile = configFile;
+    this.address = address;
+  }
 
-    @Override
-    protected List<String> command() {
-        return List.of(Tools.bin("bao").toString(), "server", "-config=" + configFile);
-    }
+  @Override
+  protected List<String> command() {
+    return List.of(Tools.bin("bao").toString(), "server", "-config=" + configFile);
+  }
 
-    @Override
-    protected void customize(ProcessBuilder builder) {
-        // A developer's BAO_ADDR / VAULT_TOKEN etc. must not leak into the server under test.
-        builder.environment().keySet().removeIf(k -> k.startsWith("BAO_") || k.startsWith("VAULT_"));
-    }
+  @Override
+  protected void customize(ProcessBuilder builder) {
+    // A developer's BAO_ADDR / VAULT_TOKEN etc. must not leak into the server under test.
+    builder.environment().keySet().removeIf(k -> k.startsWith("BAO_") || k.startsWith("VAULT_"));
+  }
 
-    @Override
-    protected boolean ready() throws Exception {
-        HttpResponse<Void> response = http.send(
-                HttpRequest.newBuilder(URI.create(address + "/v1/sys/health")).timeout(Duration.ofSeconds(2)).build(),
-                HttpResponse.BodyHandlers.discarding());
-        return response.statusCode() > 0;
-    }
+  @Override
+  protected boolean ready() throws Exception {
+    HttpResponse<Void> response =
+        http.send(
+            HttpRequest.newBuilder(URI.create(address + "/v1/sys/health"))
+                .timeout(Duration.ofSeconds(2))
+                .build(),
+            HttpResponse.BodyHandlers.discarding());
+    return response.statusCode() > 0;
+  }
 }

@@ -28,8 +28,10 @@ import java.util.Objects;
  */
 public final class SessionJwt {
   public static final String ALGORITHM = "ES256";
+
   /** The JDK's name for ECDSA over SHA-256 with the fixed-length (JWS) signature encoding. */
   public static final String JDK_SIGNATURE = "SHA256withECDSAinP1363Format";
+
   /** How long a session JWT is valid: it is exchanged for a Vault token at once. */
   public static final Duration LIFETIME = Duration.ofSeconds(120);
 
@@ -46,19 +48,28 @@ public final class SessionJwt {
   private static final Base64.Decoder B64D = Base64.getUrlDecoder();
   private static final SecureRandom RANDOM = new SecureRandom();
 
-  private SessionJwt() {
-  }
+  private SessionJwt() {}
 
   /**
    * What a session JWT says. Every field is required ({@code agent} may be empty, not null).
    *
-   * @param issuer     {@code iss} (Vault: {@code bound_issuer})
-   * @param audience   {@code aud} (Vault: the role's {@code bound_audiences})
-   * @param user       {@code sub} and {@code user}: spec.user (Vault: {@code user_claim})
-   * @param issuedAt   {@code iat} and {@code nbf}; {@code exp} is {@code issuedAt + lifetime}
+   * @param issuer {@code iss} (Vault: {@code bound_issuer})
+   * @param audience {@code aud} (Vault: the role's {@code bound_audiences})
+   * @param user {@code sub} and {@code user}: spec.user (Vault: {@code user_claim})
+   * @param issuedAt {@code iat} and {@code nbf}; {@code exp} is {@code issuedAt + lifetime}
    */
-  public record Claims(String issuer, String audience, String user, String agent, String namespace,
-      String session, String sessionUid, String pod, String podUid, Instant issuedAt, Duration lifetime) {
+  public record Claims(
+      String issuer,
+      String audience,
+      String user,
+      String agent,
+      String namespace,
+      String session,
+      String sessionUid,
+      String pod,
+      String podUid,
+      Instant issuedAt,
+      Duration lifetime) {
     public Claims {
       Objects.requireNonNull(issuer, "issuer");
       Objects.requireNonNull(audience, "audience");
@@ -152,8 +163,8 @@ public final class SessionJwt {
 
   private static Map<String, Object> parse(String part) {
     try {
-      return JSON.readValue(B64D.decode(part), new TypeReference<LinkedHashMap<String, Object>>() {
-      });
+      return JSON.readValue(
+          B64D.decode(part), new TypeReference<LinkedHashMap<String, Object>>() {});
     } catch (java.io.IOException | IllegalArgumentException e) {
       throw new IllegalArgumentException("a JWT part is not base64url JSON", e);
     }

@@ -13,12 +13,11 @@ import java.security.spec.X509EncodedKeySpec;
 import java.util.Base64;
 
 /**
- * The session signing key (EC P-256) and its PEM forms: {@code PRIVATE KEY} (PKCS#8) and
- * {@code PUBLIC KEY} (SubjectPublicKeyInfo, what Vault's {@code jwt_validation_pubkeys} takes).
+ * The session signing key (EC P-256) and its PEM forms: {@code PRIVATE KEY} (PKCS#8) and {@code
+ * PUBLIC KEY} (SubjectPublicKeyInfo, what Vault's {@code jwt_validation_pubkeys} takes).
  */
 public final class SigningKeys {
-  private SigningKeys() {
-  }
+  private SigningKeys() {}
 
   public static KeyPair generate() {
     try {
@@ -38,12 +37,16 @@ public final class SigningKeys {
     return pem("PUBLIC KEY", key.getEncoded());
   }
 
-  /** @throws IllegalArgumentException when either PEM is not an EC key of that kind */
+  /**
+   * @throws IllegalArgumentException when either PEM is not an EC key of that kind
+   */
   public static KeyPair fromPem(String privateKeyPem, String publicKeyPem) {
     try {
       KeyFactory factory = KeyFactory.getInstance("EC");
-      PrivateKey privateKey = factory.generatePrivate(new PKCS8EncodedKeySpec(der(privateKeyPem, "PRIVATE KEY")));
-      PublicKey publicKey = factory.generatePublic(new X509EncodedKeySpec(der(publicKeyPem, "PUBLIC KEY")));
+      PrivateKey privateKey =
+          factory.generatePrivate(new PKCS8EncodedKeySpec(der(privateKeyPem, "PRIVATE KEY")));
+      PublicKey publicKey =
+          factory.generatePublic(new X509EncodedKeySpec(der(publicKeyPem, "PUBLIC KEY")));
       return new KeyPair(publicKey, privateKey);
     } catch (GeneralSecurityException e) {
       throw new IllegalArgumentException("not an EC key pair in PEM: " + e.getMessage(), e);
@@ -52,16 +55,21 @@ public final class SigningKeys {
 
   public static PublicKey publicKeyFromPem(String publicKeyPem) {
     try {
-      return KeyFactory.getInstance("EC").generatePublic(new X509EncodedKeySpec(der(publicKeyPem, "PUBLIC KEY")));
+      return KeyFactory.getInstance("EC")
+          .generatePublic(new X509EncodedKeySpec(der(publicKeyPem, "PUBLIC KEY")));
     } catch (GeneralSecurityException e) {
       throw new IllegalArgumentException("not an EC public key in PEM: " + e.getMessage(), e);
     }
   }
 
   private static String pem(String type, byte[] der) {
-    return "-----BEGIN " + type + "-----\n"
+    return "-----BEGIN "
+        + type
+        + "-----\n"
         + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(der)
-        + "\n-----END " + type + "-----\n";
+        + "\n-----END "
+        + type
+        + "-----\n";
   }
 
   private static byte[] der(String pem, String type) {

@@ -12,53 +12,69 @@ import java.util.List;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @ValidationRule(
     value = "!has(self.credentials) || size(self.credentials) == 0 || has(self.vault)",
-    fieldPath = ".vault", reason = "FieldValueRequired",
+    fieldPath = ".vault",
+    reason = "FieldValueRequired",
     message = "spec.vault is required when spec.credentials are declared")
 @ValidationRule(
-    value = "self.egress.all(r, (!has(r.credential) || (has(self.credentials) && self.credentials.exists(c, c.name == r.credential))) && (!has(r.credentials) || r.credentials.all(n, has(self.credentials) && self.credentials.exists(c, c.name == n))))",
-    fieldPath = ".egress", reason = "FieldValueInvalid",
+    value =
+        "self.egress.all(r, (!has(r.credential) || (has(self.credentials) && self.credentials.exists(c, c.name == r.credential))) && (!has(r.credentials) || r.credentials.all(n, has(self.credentials) && self.credentials.exists(c, c.name == n))))",
+    fieldPath = ".egress",
+    reason = "FieldValueInvalid",
     message = "every spec.egress[].credential(s) must name an entry of spec.credentials")
 // Record components carry their annotations to both field and accessor, which the generator would
 // emit twice: field-level CEL rules therefore live here, on the object, with a fieldPath.
-@ValidationRule(value = "self.user == oldSelf.user", fieldPath = ".user", reason = "FieldValueForbidden",
+@ValidationRule(
+    value = "self.user == oldSelf.user",
+    fieldPath = ".user",
+    reason = "FieldValueForbidden",
     message = "spec.user is immutable")
-@ValidationRule(value = "self.agent == oldSelf.agent", fieldPath = ".agent", reason = "FieldValueForbidden",
+@ValidationRule(
+    value = "self.agent == oldSelf.agent",
+    fieldPath = ".agent",
+    reason = "FieldValueForbidden",
     message = "spec.agent is immutable")
 @ValidationRule(
-    value = "!has(self.ttl) || (duration(self.ttl) >= duration('1s') && duration(self.ttl) <= duration('720h'))",
-    fieldPath = ".ttl", reason = "FieldValueInvalid",
+    value =
+        "!has(self.ttl) || (duration(self.ttl) >= duration('1s') && duration(self.ttl) <= duration('720h'))",
+    fieldPath = ".ttl",
+    reason = "FieldValueInvalid",
     message = "spec.ttl must be a duration between 1s and 720h, e.g. 2h or 90m")
 public record AgentSessionSpec(
-    @Required @Size(min = 1, max = 253)
-    @JsonPropertyDescription("Who delegated to the agent (attribution, audit, {{user}} in Vault paths). Immutable.")
-    String user,
-
-    @Required @Size(min = 1, max = 63) @Pattern(Patterns.NAME)
-    @JsonPropertyDescription("Which agent acts ({{agent}} in Vault paths). Immutable.")
-    String agent,
-
-    @Size(max = 63) @Pattern(Patterns.NAME)
-    @JsonPropertyDescription("Optional grouping (team, project, workspace) for audit and attribution.")
-    String project,
-
+    @Required
+        @Size(min = 1, max = 253)
+        @JsonPropertyDescription(
+            "Who delegated to the agent (attribution, audit, {{user}} in Vault paths). Immutable.")
+        String user,
+    @Required
+        @Size(min = 1, max = 63)
+        @Pattern(Patterns.NAME)
+        @JsonPropertyDescription("Which agent acts ({{agent}} in Vault paths). Immutable.")
+        String agent,
+    @Size(max = 63)
+        @Pattern(Patterns.NAME)
+        @JsonPropertyDescription(
+            "Optional grouping (team, project, workspace) for audit and attribution.")
+        String project,
     @Pattern(Patterns.DURATION)
-    @JsonPropertyDescription("Lifetime of the session from its creation, e.g. 2h or 30m. Absent means until deleted. At creation + ttl the session expires and every request is denied.")
-    String ttl,
-
+        @JsonPropertyDescription(
+            "Lifetime of the session from its creation, e.g. 2h or 30m. Absent means until deleted. At creation + ttl the session expires and every request is denied.")
+        String ttl,
     @Default("Deny")
-    @JsonPropertyDescription("What revocation (deletion or expiry) does to running pods: Deny (sidecars deny everything and close connections) or DeletePods (also delete the session's pods).")
-    OnRevoke onRevoke,
-
-    @JsonPropertyDescription("How sidecars of this session authenticate to Vault. Required when credentials are declared.")
-    VaultAuth vault,
-
+        @JsonPropertyDescription(
+            "What revocation (deletion or expiry) does to running pods: Deny (sidecars deny everything and close connections) or DeletePods (also delete the session's pods).")
+        OnRevoke onRevoke,
+    @JsonPropertyDescription(
+            "How sidecars of this session authenticate to Vault. Required when credentials are declared.")
+        VaultAuth vault,
     @Size(max = 32)
-    @JsonPropertyDescription("Credentials the sidecar reads from Vault at egress time and injects on the routes that name them. The agent never sees them.")
-    List<Credential> credentials,
-
-    @Required @Size(min = 1, max = 64)
-    @JsonPropertyDescription("Allowed egress, checked in order: the first matching rule decides; no match is a deny.")
-    List<EgressRule> egress) {
+        @JsonPropertyDescription(
+            "Credentials the sidecar reads from Vault at egress time and injects on the routes that name them. The agent never sees them.")
+        List<Credential> credentials,
+    @Required
+        @Size(min = 1, max = 64)
+        @JsonPropertyDescription(
+            "Allowed egress, checked in order: the first matching rule decides; no match is a deny.")
+        List<EgressRule> egress) {
 
   public List<Credential> credentialsOrEmpty() {
     return credentials == null ? List.of() : credentials;

@@ -7,18 +7,14 @@ import java.util.List;
 
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record AgentSessionStatus(
-    @JsonPropertyDescription("Pending, Active, Expired or Revoked. Sidecars let traffic through only while Active.")
-    Phase phase,
-
-    @JsonPropertyDescription("Kubernetes-style conditions: Ready (with a reason when not), Expired, Revoked.")
-    List<Condition> conditions,
-
+    @JsonPropertyDescription(
+            "Pending, Active, Expired or Revoked. Sidecars let traffic through only while Active.")
+        Phase phase,
+    @JsonPropertyDescription(
+            "Kubernetes-style conditions: Ready (with a reason when not), Expired, Revoked.")
+        List<Condition> conditions,
     @JsonPropertyDescription("When the session expires (creation + ttl), RFC 3339.")
-    String expiresAt,
-
-    @JsonPropertyDescription("Number of running pods bound to this session.")
-    Integer pods,
-
+        String expiresAt,
+    @JsonPropertyDescription("Number of running pods bound to this session.") Integer pods,
     @JsonPropertyDescription("The metadata.generation this status describes.")
-    Long observedGeneration) {
-}
+        Long observedGeneration) {}

@@ -8,18 +8,17 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The whole validation of a session spec, for the operator (status) and the sidecar (which
- * refuses to enforce a policy it cannot trust: fail closed). The CRD's CEL rules reject most of
- * this at apply time already; this also covers what CEL cannot check (CIDR syntax, path-pattern
- * shape, duplicate names) and specs written before a rule existed.
+ * The whole validation of a session spec, for the operator (status) and the sidecar (which refuses
+ * to enforce a policy it cannot trust: fail closed). The CRD's CEL rules reject most of this at
+ * apply time already; this also covers what CEL cannot check (CIDR syntax, path-pattern shape,
+ * duplicate names) and specs written before a rule existed.
  */
 public final class AgentSessionValidator {
   static final Duration MAX_TTL = Duration.ofHours(720);
 
   private final List<Violation> violations = new ArrayList<>();
 
-  private AgentSessionValidator() {
-  }
+  private AgentSessionValidator() {}
 
   public static List<Violation> validate(AgentSessionSpec spec) {
     AgentSessionValidator v = new AgentSessionValidator();
@@ -45,7 +44,8 @@ public final class AgentSessionValidator {
       checkTtl(spec.ttl());
     }
     Set<String> credentials = checkCredentials(spec);
-    if (!spec.credentialsOrEmpty().isEmpty() && (spec.vault() == null || blank(spec.vault().role()))) {
+    if (!spec.credentialsOrEmpty().isEmpty()
+        && (spec.vault() == null || blank(spec.vault().role()))) {
       add("spec.vault.role", "is required when spec.credentials are declared");
     }
     checkEgress(spec.egress(), credentials);
@@ -106,7 +106,8 @@ public final class AgentSessionValidator {
       add(at + ".type", "is required (bearer, basic or header)");
       return;
     }
-    if (in.type() == InjectionType.HEADER && (in.header() == null || !in.header().matches(Patterns.HEADER))) {
+    if (in.type() == InjectionType.HEADER
+        && (in.header() == null || !in.header().matches(Patterns.HEADER))) {
       add(at + ".header", "is required when type is header and must be a header name");
     }
     if (in.template() != null) {
@@ -143,37 +144,49 @@ public final class AgentSessionValidator {
       add(at, "a rule names either hosts or cidrs, not both and not neither");
     }
     if (byHost) {
-      r.hosts().forEach(h -> {
-        if (h == null || !h.matches(Patterns.HOST) || h.length() > 253) {
-          add(at + ".hosts", "'" + h + "' is not a lower-case host name or *.domain pattern");
-        }
-      });
+      r.hosts()
+          .forEach(
+              h -> {
+                if (h == null || !h.matches(Patterns.HOST) || h.length() > 253) {
+                  add(
+                      at + ".hosts",
+                      "'" + h + "' is not a lower-case host name or *.domain pattern");
+                }
+              });
     }
     if (byAddress) {
       r.cidrs().forEach(c -> checkCidr(at + ".cidrs", c));
       if (r.ports() == null || r.ports().isEmpty()) {
         add(at + ".ports", "are required for cidrs rules");
       }
-      if (!r.credentialNames().isEmpty() || r.methods() != null || r.paths() != null || r.tls() != null) {
+      if (!r.credentialNames().isEmpty()
+          || r.methods() != null
+          || r.paths() != null
+          || r.tls() != null) {
         add(at + ".cidrs", "cidrs rules allow raw TCP only: no credential, methods, paths or tls");
       }
     }
     if (r.ports() != null) {
-      r.ports().forEach(p -> {
-        if (p == null || p < 1 || p > 65535) {
-          add(at + ".ports", "'" + p + "' is not a port");
-        }
-      });
+      r.ports()
+          .forEach(
+              p -> {
+                if (p == null || p < 1 || p > 65535) {
+                  add(at + ".ports", "'" + p + "' is not a port");
+                }
+              });
     }
     if (r.paths() != null) {
       r.paths().forEach(p -> checkPathPattern(at + ".paths", p));
     }
     if (r.credential() != null && r.credentials() != null) {
-      add(at + ".credentials", "name one credential with credential, or several with credentials, not both");
+      add(
+          at + ".credentials",
+          "name one credential with credential, or several with credentials, not both");
     }
     String field = r.credentials() != null ? ".credentials" : ".credential";
-    r.credentialNames().stream().filter(name -> !credentials.contains(name)).forEach(name ->
-        add(at + field, "'" + name + "' is not declared in spec.credentials"));
+    r.credentialNames().stream()
+        .filter(name -> !credentials.contains(name))
+        .forEach(name -> add(at + field, "'" + name + "' is not declared in spec.credentials"));
     if (r.credentials() != null && r.credentials().size() != Set.copyOf(r.credentials()).size()) {
       add(at + ".credentials", "names a credential twice");
     }
@@ -190,7 +203,9 @@ public final class AgentSessionValidator {
     }
     for (String segment : p.substring(1).split("/", -1)) {
       if (segment.equals(".") || segment.equals("..")) {
-        add(at, "'" + p + "' must not contain dot-segments (requests are matched after normalization)");
+        add(
+            at,
+            "'" + p + "' must not contain dot-segments (requests are matched after normalization)");
       } else if (segment.contains("*") && !segment.equals("*") && !segment.equals("**")) {
         add(at, "'" + p + "': * and ** must stand for a whole segment");
       }

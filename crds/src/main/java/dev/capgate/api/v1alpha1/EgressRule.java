@@ -11,56 +11,68 @@ import io.fabric8.generator.annotation.ValidationRule;
 import java.util.List;
 
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@ValidationRule(value = "has(self.hosts) != has(self.cidrs)",
+@ValidationRule(
+    value = "has(self.hosts) != has(self.cidrs)",
     reason = "FieldValueInvalid",
-    message = "a rule names either hosts (HTTP/TLS by name) or cidrs (raw TCP by address), not both and not neither")
-@ValidationRule(value = "!has(self.cidrs) || has(self.ports)",
-    fieldPath = ".ports", reason = "FieldValueRequired",
+    message =
+        "a rule names either hosts (HTTP/TLS by name) or cidrs (raw TCP by address), not both and not neither")
+@ValidationRule(
+    value = "!has(self.cidrs) || has(self.ports)",
+    fieldPath = ".ports",
+    reason = "FieldValueRequired",
     message = "ports are required for cidrs rules")
-@ValidationRule(value = "!(has(self.credential) && has(self.credentials))",
-    fieldPath = ".credentials", reason = "FieldValueForbidden",
+@ValidationRule(
+    value = "!(has(self.credential) && has(self.credentials))",
+    fieldPath = ".credentials",
+    reason = "FieldValueForbidden",
     message = "name one credential with credential, or several with credentials, not both")
-@ValidationRule(value = "!has(self.cidrs) || (!has(self.credential) && !has(self.credentials) && !has(self.methods) && !has(self.paths) && !has(self.tls))",
-    fieldPath = ".cidrs", reason = "FieldValueForbidden",
+@ValidationRule(
+    value =
+        "!has(self.cidrs) || (!has(self.credential) && !has(self.credentials) && !has(self.methods) && !has(self.paths) && !has(self.tls))",
+    fieldPath = ".cidrs",
+    reason = "FieldValueForbidden",
     message = "cidrs rules allow raw TCP only: no credential, methods, paths or tls")
-@ValidationRule(value = "!has(self.tls) || self.tls != 'passthrough' || (!has(self.credential) && !has(self.credentials) && !has(self.methods) && !has(self.paths))",
-    fieldPath = ".tls", reason = "FieldValueForbidden",
-    message = "tls: passthrough traffic is not decrypted, so the rule cannot inject a credential or match methods or paths")
+@ValidationRule(
+    value =
+        "!has(self.tls) || self.tls != 'passthrough' || (!has(self.credential) && !has(self.credentials) && !has(self.methods) && !has(self.paths))",
+    fieldPath = ".tls",
+    reason = "FieldValueForbidden",
+    message =
+        "tls: passthrough traffic is not decrypted, so the rule cannot inject a credential or match methods or paths")
 public record EgressRule(
-    @Required @Size(min = 1, max = 63) @Pattern(Patterns.NAME)
-    @JsonPropertyDescription("Rule name, reported in audit lines and denial errors.")
-    String name,
-
+    @Required
+        @Size(min = 1, max = 63)
+        @Pattern(Patterns.NAME)
+        @JsonPropertyDescription("Rule name, reported in audit lines and denial errors.")
+        String name,
     @Size(min = 1, max = 32)
-    @JsonPropertyDescription("Host names (lower case), optionally *.example.com for any subdomain. Matched against TLS SNI and the HTTP Host, which must agree.")
-    List<@Pattern(Patterns.HOST) @Size(max = 253) String> hosts,
-
+        @JsonPropertyDescription(
+            "Host names (lower case), optionally *.example.com for any subdomain. Matched against TLS SNI and the HTTP Host, which must agree.")
+        List<@Pattern(Patterns.HOST) @Size(max = 253) String> hosts,
     @Size(min = 1, max = 32)
-    @JsonPropertyDescription("Destination address ranges for raw TCP (no HTTP, no TLS inspection), e.g. 10.0.0.5/32.")
-    List<@Pattern(Patterns.CIDR) @Size(max = 43) String> cidrs,
-
+        @JsonPropertyDescription(
+            "Destination address ranges for raw TCP (no HTTP, no TLS inspection), e.g. 10.0.0.5/32.")
+        List<@Pattern(Patterns.CIDR) @Size(max = 43) String> cidrs,
     @Size(min = 1, max = 16)
-    @JsonPropertyDescription("Destination ports. Default for hosts rules: 443 and 80.")
-    List<@Min(1) @Max(65535) Integer> ports,
-
-    @Size(min = 1, max = 7)
-    @JsonPropertyDescription("Allowed HTTP methods. Absent means any.")
-    List<HttpMethod> methods,
-
+        @JsonPropertyDescription("Destination ports. Default for hosts rules: 443 and 80.")
+        List<@Min(1) @Max(65535) Integer> ports,
+    @Size(min = 1, max = 7) @JsonPropertyDescription("Allowed HTTP methods. Absent means any.")
+        List<HttpMethod> methods,
     @Size(min = 1, max = 64)
-    @JsonPropertyDescription("Allowed paths, matched on the normalized path (decoded, dot-segments removed, no query). * matches one segment, ** any number. Absent means any.")
-    List<@Pattern(Patterns.PATH) @Size(max = 512) String> paths,
-
-    @Size(min = 1, max = 63) @Pattern(Patterns.NAME)
-    @JsonPropertyDescription("Name of the credential to inject on requests this rule allows.")
-    String credential,
-
+        @JsonPropertyDescription(
+            "Allowed paths, matched on the normalized path (decoded, dot-segments removed, no query). * matches one segment, ** any number. Absent means any.")
+        List<@Pattern(Patterns.PATH) @Size(max = 512) String> paths,
+    @Size(min = 1, max = 63)
+        @Pattern(Patterns.NAME)
+        @JsonPropertyDescription("Name of the credential to inject on requests this rule allows.")
+        String credential,
     @Size(min = 1, max = 4)
-    @JsonPropertyDescription("Several credentials injected together (each into its own header), instead of credential.")
-    List<@Pattern(Patterns.NAME) String> credentials,
-
-    @JsonPropertyDescription("intercept (default): TLS is terminated with the pod CA so method, path and credential apply; passthrough: SNI allowlist only, bytes spliced untouched.")
-    TlsMode tls) {
+        @JsonPropertyDescription(
+            "Several credentials injected together (each into its own header), instead of credential.")
+        List<@Pattern(Patterns.NAME) String> credentials,
+    @JsonPropertyDescription(
+            "intercept (default): TLS is terminated with the pod CA so method, path and credential apply; passthrough: SNI allowlist only, bytes spliced untouched.")
+        TlsMode tls) {
 
   /** The credentials this rule injects, whichever field names them. */
   public List<String> credentialNames() {

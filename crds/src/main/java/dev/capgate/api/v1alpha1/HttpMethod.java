@@ -1,5 +1,11 @@
 package dev.capgate.api.v1alpha1;
 
 public enum HttpMethod {
-  GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS
+  GET,
+  HEAD,
+  POST,
+  PUT,
+  PATCH,
+  DELETE,
+  OPTIONS
 }

@@ -4,24 +4,31 @@ package dev.capgate.api.v1alpha1;
 public final class Patterns {
   /** A DNS-1123 label: names of sessions' agents, credentials and rules. */
   public static final String NAME = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
+
   /** A lower-case host name, optionally with one leading wildcard label: {@code *.example.com}. */
   public static final String HOST =
       "^(\\*\\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?\\.)*[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
+
   /** An IPv4 or IPv6 CIDR, checked in depth by the validator. */
   public static final String CIDR = "^[0-9a-fA-F:.]+/[0-9]{1,3}$";
+
   /** An absolute path pattern: {@code *} matches one segment, {@code **} any number of segments. */
   public static final String PATH = "^/[A-Za-z0-9\\-._~!$&'()*+,;=:@/%]*$";
+
   /** A Go-style duration built from hours, minutes and seconds: 2h, 90m, 1h30m. */
   public static final String DURATION = "^([0-9]+(h|m|s))+$";
+
   /** An HTTP header name (RFC 9110 token). */
   public static final String HEADER = "^[A-Za-z0-9!#$%&'*+\\-.^_`|~]+$";
+
   /** An environment variable name. */
   public static final String ENV = "^[A-Za-z_][A-Za-z0-9_]*$";
+
   /** A Vault role or mount name. */
   public static final String VAULT_NAME = "^[A-Za-z0-9][A-Za-z0-9_.-]*$";
+
   /** A Vault API path, possibly templated with {{user}}, {{agent}}, {{session}}, {{namespace}}. */
   public static final String VAULT_PATH = "^[A-Za-z0-9_.{}@+-]+(/[A-Za-z0-9_.{}@+-]+)*$";
 
-  private Patterns() {
-  }
+  private Patterns() {}
 }

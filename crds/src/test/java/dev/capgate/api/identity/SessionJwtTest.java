@@ -16,8 +16,18 @@ class SessionJwtTest {
   private static final Instant NOW = Instant.parse("2026-12-06T12:00:00Z");
 
   private static SessionJwt.Claims claims() {
-    return new SessionJwt.Claims("capgate", "vault", "alice@example.com", "claude", "team-a",
-        "fix-42", "uid-s", "agent-pod", "uid-p", NOW, null);
+    return new SessionJwt.Claims(
+        "capgate",
+        "vault",
+        "alice@example.com",
+        "claude",
+        "team-a",
+        "fix-42",
+        "uid-s",
+        "agent-pod",
+        "uid-p",
+        NOW,
+        null);
   }
 
   @Test
@@ -42,16 +52,25 @@ class SessionJwtTest {
     KeyPair keys = SigningKeys.generate();
     String jwt = SessionJwt.sign(claims(), keys);
 
-    assertThat(SessionJwt.header(jwt)).containsExactly(
-        Map.entry("alg", "ES256"), Map.entry("typ", "JWT"), Map.entry("kid", SessionJwt.keyId(keys.getPublic())));
+    assertThat(SessionJwt.header(jwt))
+        .containsExactly(
+            Map.entry("alg", "ES256"),
+            Map.entry("typ", "JWT"),
+            Map.entry("kid", SessionJwt.keyId(keys.getPublic())));
     assertThat(SessionJwt.keyId(keys.getPublic())).hasSize(16).matches("[0-9a-f]{16}");
 
     Map<String, Object> c = SessionJwt.verify(jwt, keys.getPublic());
-    assertThat(c).containsEntry("iss", "capgate").containsEntry("aud", "vault")
-        .containsEntry("sub", "alice@example.com").containsEntry("user", "alice@example.com")
-        .containsEntry("agent", "claude").containsEntry("namespace", "team-a")
-        .containsEntry("session", "fix-42").containsEntry("session_uid", "uid-s")
-        .containsEntry("pod", "agent-pod").containsEntry("pod_uid", "uid-p");
+    assertThat(c)
+        .containsEntry("iss", "capgate")
+        .containsEntry("aud", "vault")
+        .containsEntry("sub", "alice@example.com")
+        .containsEntry("user", "alice@example.com")
+        .containsEntry("agent", "claude")
+        .containsEntry("namespace", "team-a")
+        .containsEntry("session", "fix-42")
+        .containsEntry("session_uid", "uid-s")
+        .containsEntry("pod", "agent-pod")
+        .containsEntry("pod_uid", "uid-p");
     long iat = NOW.getEpochSecond();
     assertThat(((Number) c.get("iat")).longValue()).isEqualTo(iat);
     assertThat(((Number) c.get("nbf")).longValue()).isEqualTo(iat);
@@ -66,15 +85,22 @@ class SessionJwtTest {
     KeyPair keys = SigningKeys.generate();
     String jwt = SessionJwt.sign(claims(), keys);
     assertThatThrownBy(() -> SessionJwt.verify(jwt, SigningKeys.generate().getPublic()))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("does not verify");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("does not verify");
 
     String[] parts = jwt.split("\\.");
-    String forgedBody = Base64.getUrlEncoder().withoutPadding().encodeToString(
-        new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8)
-            .replace("alice@example.com", "bob@example.com").getBytes(StandardCharsets.UTF_8));
-    assertThatThrownBy(() -> SessionJwt.verify(parts[0] + "." + forgedBody + "." + parts[2], keys.getPublic()))
+    String forgedBody =
+        Base64.getUrlEncoder()
+            .withoutPadding()
+            .encodeToString(
+                new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8)
+                    .replace("alice@example.com", "bob@example.com")
+                    .getBytes(StandardCharsets.UTF_8));
+    assertThatThrownBy(
+            () -> SessionJwt.verify(parts[0] + "." + forgedBody + "." + parts[2], keys.getPublic()))
         .isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> SessionJwt.verify("a.b", keys.getPublic())).hasMessageContaining("three parts");
+    assertThatThrownBy(() -> SessionJwt.verify("a.b", keys.getPublic()))
+        .hasMessageContaining("three parts");
   }
 
   @Test
@@ -86,9 +112,14 @@ class SessionJwtTest {
     assertThat(publicPem).startsWith("-----BEGIN PUBLIC KEY-----\n");
 
     KeyPair back = SigningKeys.fromPem(privatePem, publicPem);
-    String jwt = SessionJwt.sign(new SessionJwt.Claims("i", "a", "u", null, "n", "s", "su", "p", "pu",
-        NOW, Duration.ofSeconds(30)), back);
-    assertThat(SessionJwt.verify(jwt, SigningKeys.publicKeyFromPem(publicPem))).containsEntry("agent", "");
-    assertThatThrownBy(() -> SigningKeys.fromPem(publicPem, publicPem)).isInstanceOf(IllegalArgumentException.class);
+    String jwt =
+        SessionJwt.sign(
+            new SessionJwt.Claims(
+                "i", "a", "u", null, "n", "s", "su", "p", "pu", NOW, Duration.ofSeconds(30)),
+            back);
+    assertThat(SessionJwt.verify(jwt, SigningKeys.publicKeyFromPem(publicPem)))
+        .containsEntry("agent", "");
+    assertThatThrownBy(() -> SigningKeys.fromPem(publicPem, publicPem))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 }

@@ -1,7 +1,6 @@
 package dev.capgate.e2e.upstream;
 
 import java.util.HashMap;
-import java.util.Map;
 
 /** {@code --name value} pairs; a missing required one is a clear error, not a null later. */
 final class Flags extends HashMap<String, String> {

@@ -25,8 +25,12 @@ final class GitHubStyleApi implements Consumer<HttpServerRequest> {
   public void accept(HttpServerRequest request) {
     if (request.path().equals("/echo")) {
       JsonObject headers = new JsonObject();
-      request.headers().forEach(h -> headers.put(h.getKey().toLowerCase(java.util.Locale.ROOT), h.getValue()));
-      request.response().putHeader("content-type", "application/json")
+      request
+          .headers()
+          .forEach(h -> headers.put(h.getKey().toLowerCase(java.util.Locale.ROOT), h.getValue()));
+      request
+          .response()
+          .putHeader("content-type", "application/json")
           .putHeader("x-echo-authorization", String.valueOf(request.getHeader("authorization")))
           .end(new JsonObject().put("headers", headers).encode());
       return;
@@ -46,8 +50,22 @@ final class GitHubStyleApi implements Consumer<HttpServerRequest> {
     if (!pulls && method.equals(HttpMethod.GET)) {
       Responses.json(request, 200, Map.of("full_name", fullName, "private", true));
     } else if (pulls && method.equals(HttpMethod.POST)) {
-      request.body().onSuccess(body -> Responses.json(request, 201,
-          Map.of("number", 43, "state", "open", "base", fullName, "request", body.toString())));
+      request
+          .body()
+          .onSuccess(
+              body ->
+                  Responses.json(
+                      request,
+                      201,
+                      Map.of(
+                          "number",
+                          43,
+                          "state",
+                          "open",
+                          "base",
+                          fullName,
+                          "request",
+                          body.toString())));
     } else if (!pulls && method.equals(HttpMethod.DELETE)) {
       Responses.json(request, 204, Map.of());
     } else {

@@ -17,8 +17,8 @@ import java.util.function.Consumer;
 /**
  * A Git host: Debian git's real {@code git http-backend} (CGI) behind a front that accepts only
  * HTTP Basic auth whose password is the token — the way Git hosts take a token over HTTPS. The
- * repositories under {@code root} are bare; pushes are served too (policy, not this server, is
- * what stops an agent from pushing).
+ * repositories under {@code root} are bare; pushes are served too (policy, not this server, is what
+ * stops an agent from pushing).
  */
 final class GitSmartHttp implements Consumer<HttpServerRequest> {
   private final Vertx vertx;
@@ -35,13 +35,26 @@ final class GitSmartHttp implements Consumer<HttpServerRequest> {
   public void accept(HttpServerRequest request) {
     String user = basicUserWithToken(request.getHeader("authorization"));
     if (user == null) {
-      request.response().setStatusCode(401).putHeader("www-authenticate", "Basic realm=\"git\"")
+      request
+          .response()
+          .setStatusCode(401)
+          .putHeader("www-authenticate", "Basic realm=\"git\"")
           .end("authentication required\n");
       return;
     }
-    request.body().onSuccess(body -> vertx.<CgiResponse>executeBlocking(() -> runBackend(request, user, body))
-        .onSuccess(cgi -> cgi.writeTo(request.response()))
-        .onFailure(e -> request.response().setStatusCode(500).end("git http-backend failed: " + e.getMessage())));
+    request
+        .body()
+        .onSuccess(
+            body ->
+                vertx
+                    .<CgiResponse>executeBlocking(() -> runBackend(request, user, body))
+                    .onSuccess(cgi -> cgi.writeTo(request.response()))
+                    .onFailure(
+                        e ->
+                            request
+                                .response()
+                                .setStatusCode(500)
+                                .end("git http-backend failed: " + e.getMessage())));
   }
 
   /** The user name when the Basic credentials carry the expected token as password, else null. */
@@ -49,12 +62,17 @@ final class GitSmartHttp implements Consumer<HttpServerRequest> {
     if (authorization == null || !authorization.regionMatches(true, 0, "Basic ", 0, 6)) {
       return null;
     }
-    String decoded = new String(Base64.getDecoder().decode(authorization.substring(6).trim()), StandardCharsets.UTF_8);
+    String decoded =
+        new String(
+            Base64.getDecoder().decode(authorization.substring(6).trim()), StandardCharsets.UTF_8);
     int colon = decoded.indexOf(':');
-    return colon > 0 && decoded.substring(colon + 1).equals(token) ? decoded.substring(0, colon) : null;
+    return colon > 0 && decoded.substring(colon + 1).equals(token)
+        ? decoded.substring(0, colon)
+        : null;
   }
 
-  private CgiResponse runBackend(HttpServerRequest request, String user, Buffer body) throws IOException, InterruptedException {
+  private CgiResponse runBackend(HttpServerRequest request, String user, Buffer body)
+      throws IOException, InterruptedException {
     ProcessBuilder pb = new ProcessBuilder("git", "http-backend");
     Map<String, String> env = pb.environment();
     env.put("GIT_PROJECT_ROOT", root.toString());

@@ -41,10 +41,22 @@ final class JwtCheckingApi implements Consumer<HttpServerRequest> {
       Responses.json(request, 401, Map.of("error", "a bearer JWT is required"));
       return;
     }
-    vertx.<JsonObject>executeBlocking(() -> verify(jwt))
-        .onSuccess(claims -> Responses.json(request, 200, Map.of(
-            "sub", claims.getString("sub", ""), "aud", String.valueOf(claims.getValue("aud")), "path", request.path())))
-        .onFailure(e -> Responses.json(request, 401, Map.of("error", "invalid token: " + e.getMessage())));
+    vertx
+        .<JsonObject>executeBlocking(() -> verify(jwt))
+        .onSuccess(
+            claims ->
+                Responses.json(
+                    request,
+                    200,
+                    Map.of(
+                        "sub",
+                        claims.getString("sub", ""),
+                        "aud",
+                        String.valueOf(claims.getValue("aud")),
+                        "path",
+                        request.path())))
+        .onFailure(
+            e -> Responses.json(request, 401, Map.of("error", "invalid token: " + e.getMessage())));
   }
 
   /** The claims of a valid token; throws with the reason otherwise. */
@@ -71,15 +83,17 @@ final class JwtCheckingApi implements Consumer<HttpServerRequest> {
   }
 
   private PublicKey key(String kid) throws Exception {
-    HttpResponse<String> response = http.send(HttpRequest.newBuilder(jwks).GET().build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> response =
+        http.send(HttpRequest.newBuilder(jwks).GET().build(), HttpResponse.BodyHandlers.ofString());
     JsonArray keys = new JsonObject(response.body()).getJsonArray("keys", new JsonArray());
     for (int i = 0; i < keys.size(); i++) {
       JsonObject k = keys.getJsonObject(i);
       if (kid == null || kid.equals(k.getString("kid"))) {
-        return KeyFactory.getInstance("RSA").generatePublic(new RSAPublicKeySpec(
-            new BigInteger(1, Base64.getUrlDecoder().decode(k.getString("n"))),
-            new BigInteger(1, Base64.getUrlDecoder().decode(k.getString("e")))));
+        return KeyFactory.getInstance("RSA")
+            .generatePublic(
+                new RSAPublicKeySpec(
+                    new BigInteger(1, Base64.getUrlDecoder().decode(k.getString("n"))),
+                    new BigInteger(1, Base64.getUrlDecoder().decode(k.getString("e")))));
       }
     }
     throw new IllegalArgumentException("unknown key id " + kid);

@@ -27,35 +27,71 @@ final class McpServer implements Consumer<HttpServerRequest> {
       return;
     }
     if (!token.equals(Responses.bearer(request))) {
-      request.response().putHeader("www-authenticate", "Bearer resource_metadata=\"https://mcp.test/.well-known/oauth-protected-resource\"");
+      request
+          .response()
+          .putHeader(
+              "www-authenticate",
+              "Bearer resource_metadata=\"https://mcp.test/.well-known/oauth-protected-resource\"");
       Responses.json(request, 401, Map.of("error", "invalid_token"));
       return;
     }
-    request.body().onSuccess(body -> {
-      JsonObject call = body.toJsonObject();
-      Object id = call.getValue("id");
-      if (id == null) {
-        request.response().setStatusCode(202).end();
-        return;
-      }
-      JsonObject result = switch (call.getString("method", "")) {
-        case "initialize" -> new JsonObject().put("protocolVersion", PROTOCOL_VERSION)
-            .put("capabilities", new JsonObject().put("tools", new JsonObject()))
-            .put("serverInfo", new JsonObject().put("name", "capgate-e2e-mcp").put("version", "1.0.0"));
-        case "tools/list" -> new JsonObject().put("tools", new JsonArray().add(new JsonObject()
-            .put("name", "whoami").put("description", "Says which credential reached the server")
-            .put("inputSchema", new JsonObject().put("type", "object"))));
-        case "tools/call" -> new JsonObject().put("content", new JsonArray().add(new JsonObject()
-            .put("type", "text").put("text", "authenticated by Capgate-injected token")));
-        default -> null;
-      };
-      JsonObject reply = new JsonObject().put("jsonrpc", "2.0").put("id", id);
-      if (result == null) {
-        reply.put("error", new JsonObject().put("code", -32601).put("message", "method not found"));
-      } else {
-        reply.put("result", result);
-      }
-      request.response().putHeader("content-type", "application/json").end(reply.encode());
-    });
+    request
+        .body()
+        .onSuccess(
+            body -> {
+              JsonObject call = body.toJsonObject();
+              Object id = call.getValue("id");
+              if (id == null) {
+                request.response().setStatusCode(202).end();
+                return;
+              }
+              JsonObject result =
+                  switch (call.getString("method", "")) {
+                    case "initialize" ->
+                        new JsonObject()
+                            .put("protocolVersion", PROTOCOL_VERSION)
+                            .put("capabilities", new JsonObject().put("tools", new JsonObject()))
+                            .put(
+                                "serverInfo",
+                                new JsonObject()
+                                    .put("name", "capgate-e2e-mcp")
+                                    .put("version", "1.0.0"));
+                    case "tools/list" ->
+                        new JsonObject()
+                            .put(
+                                "tools",
+                                new JsonArray()
+                                    .add(
+                                        new JsonObject()
+                                            .put("name", "whoami")
+                                            .put(
+                                                "description",
+                                                "Says which credential reached the server")
+                                            .put(
+                                                "inputSchema",
+                                                new JsonObject().put("type", "object"))));
+                    case "tools/call" ->
+                        new JsonObject()
+                            .put(
+                                "content",
+                                new JsonArray()
+                                    .add(
+                                        new JsonObject()
+                                            .put("type", "text")
+                                            .put(
+                                                "text",
+                                                "authenticated by Capgate-injected token")));
+                    default -> null;
+                  };
+              JsonObject reply = new JsonObject().put("jsonrpc", "2.0").put("id", id);
+              if (result == null) {
+                reply.put(
+                    "error",
+                    new JsonObject().put("code", -32601).put("message", "method not found"));
+              } else {
+                reply.put("result", result);
+              }
+              request.response().putHeader("content-type", "application/json").end(reply.encode());
+            });
   }
 }

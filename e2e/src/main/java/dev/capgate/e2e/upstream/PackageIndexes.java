@@ -31,8 +31,7 @@ final class PackageIndexes {
   private static final String WHEEL = "capgate_hello-" + VERSION + "-py3-none-any.whl";
   private static final String TARBALL = NAME + "-" + VERSION + ".tgz";
 
-  private PackageIndexes() {
-  }
+  private PackageIndexes() {}
 
   /** PEP 503: /simple/ and /simple/capgate-hello/ (HTML), the wheel under /packages/. */
   static Consumer<HttpServerRequest> pypi(String token) {
@@ -47,9 +46,13 @@ final class PackageIndexes {
       if (path.equals("/simple/") || path.equals("/simple")) {
         html(request, "<a href=\"/simple/" + NAME + "/\">" + NAME + "</a>");
       } else if (path.equals("/simple/" + NAME + "/") || path.equals("/simple/" + NAME)) {
-        html(request, "<a href=\"/packages/" + WHEEL + "#sha256=" + sha256 + "\">" + WHEEL + "</a>");
+        html(
+            request, "<a href=\"/packages/" + WHEEL + "#sha256=" + sha256 + "\">" + WHEEL + "</a>");
       } else if (path.equals("/packages/" + WHEEL)) {
-        request.response().putHeader("content-type", "application/octet-stream").end(Buffer.buffer(wheel));
+        request
+            .response()
+            .putHeader("content-type", "application/octet-stream")
+            .end(Buffer.buffer(wheel));
       } else {
         Responses.json(request, 404, Map.of("message", "Not Found"));
       }
@@ -69,16 +72,28 @@ final class PackageIndexes {
       String path = request.path();
       String authority = request.authority().host();
       if (path.equals("/" + NAME)) {
-        JsonObject dist = new JsonObject().put("tarball", "https://" + authority + "/" + NAME + "/-/" + TARBALL)
-            .put("shasum", shasum).put("integrity", integrity);
-        JsonObject version = new JsonObject().put("name", NAME).put("version", VERSION).put("main", "index.js")
-            .put("dist", dist);
-        JsonObject packument = new JsonObject().put("name", NAME)
-            .put("dist-tags", new JsonObject().put("latest", VERSION))
-            .put("versions", new JsonObject().put(VERSION, version));
+        JsonObject dist =
+            new JsonObject()
+                .put("tarball", "https://" + authority + "/" + NAME + "/-/" + TARBALL)
+                .put("shasum", shasum)
+                .put("integrity", integrity);
+        JsonObject version =
+            new JsonObject()
+                .put("name", NAME)
+                .put("version", VERSION)
+                .put("main", "index.js")
+                .put("dist", dist);
+        JsonObject packument =
+            new JsonObject()
+                .put("name", NAME)
+                .put("dist-tags", new JsonObject().put("latest", VERSION))
+                .put("versions", new JsonObject().put(VERSION, version));
         request.response().putHeader("content-type", "application/json").end(packument.encode());
       } else if (path.equals("/" + NAME + "/-/" + TARBALL)) {
-        request.response().putHeader("content-type", "application/octet-stream").end(Buffer.buffer(tgz));
+        request
+            .response()
+            .putHeader("content-type", "application/octet-stream")
+            .end(Buffer.buffer(tgz));
       } else {
         Responses.json(request, 404, Map.of("error", "Not found"));
       }
@@ -86,7 +101,9 @@ final class PackageIndexes {
   }
 
   private static void html(HttpServerRequest request, String links) {
-    request.response().putHeader("content-type", "text/html")
+    request
+        .response()
+        .putHeader("content-type", "text/html")
         .end("<!DOCTYPE html><html><body>" + links + "</body></html>");
   }
 
@@ -94,15 +111,34 @@ final class PackageIndexes {
   static byte[] wheel() {
     String dist = "capgate_hello-" + VERSION + ".dist-info/";
     Map<String, byte[]> files = new LinkedHashMap<>();
-    files.put("capgate_hello/__init__.py", "GREETING = \"hello from pypi.test\"\n".getBytes(StandardCharsets.UTF_8));
-    files.put(dist + "METADATA", ("Metadata-Version: 2.1\nName: " + NAME + "\nVersion: " + VERSION
-        + "\nSummary: Capgate client matrix test package\n").getBytes(StandardCharsets.UTF_8));
-    files.put(dist + "WHEEL", "Wheel-Version: 1.0\nGenerator: capgate-e2e\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
-        .getBytes(StandardCharsets.UTF_8));
+    files.put(
+        "capgate_hello/__init__.py",
+        "GREETING = \"hello from pypi.test\"\n".getBytes(StandardCharsets.UTF_8));
+    files.put(
+        dist + "METADATA",
+        ("Metadata-Version: 2.1\nName: "
+                + NAME
+                + "\nVersion: "
+                + VERSION
+                + "\nSummary: Capgate client matrix test package\n")
+            .getBytes(StandardCharsets.UTF_8));
+    files.put(
+        dist + "WHEEL",
+        "Wheel-Version: 1.0\nGenerator: capgate-e2e\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+            .getBytes(StandardCharsets.UTF_8));
     StringBuilder record = new StringBuilder();
-    files.forEach((name, bytes) -> record.append(name).append(",sha256=")
-        .append(Base64.getUrlEncoder().withoutPadding().encodeToString(digest("SHA-256", bytes)))
-        .append(',').append(bytes.length).append('\n'));
+    files.forEach(
+        (name, bytes) ->
+            record
+                .append(name)
+                .append(",sha256=")
+                .append(
+                    Base64.getUrlEncoder()
+                        .withoutPadding()
+                        .encodeToString(digest("SHA-256", bytes)))
+                .append(',')
+                .append(bytes.length)
+                .append('\n'));
     record.append(dist).append("RECORD,,\n");
     files.put(dist + "RECORD", record.toString().getBytes(StandardCharsets.UTF_8));
     ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -121,9 +157,17 @@ final class PackageIndexes {
   /** An npm package tarball: gzip'd ustar with package/package.json and package/index.js. */
   static byte[] tarball() {
     Map<String, byte[]> files = new LinkedHashMap<>();
-    files.put("package/package.json", new JsonObject().put("name", NAME).put("version", VERSION)
-        .put("main", "index.js").encodePrettily().getBytes(StandardCharsets.UTF_8));
-    files.put("package/index.js", "module.exports = 'hello from registry.npm.test';\n".getBytes(StandardCharsets.UTF_8));
+    files.put(
+        "package/package.json",
+        new JsonObject()
+            .put("name", NAME)
+            .put("version", VERSION)
+            .put("main", "index.js")
+            .encodePrettily()
+            .getBytes(StandardCharsets.UTF_8));
+    files.put(
+        "package/index.js",
+        "module.exports = 'hello from registry.npm.test';\n".getBytes(StandardCharsets.UTF_8));
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try (GZIPOutputStream gz = new GZIPOutputStream(out)) {
       for (Map.Entry<String, byte[]> f : files.entrySet()) {

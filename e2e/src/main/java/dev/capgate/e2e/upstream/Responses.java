@@ -5,11 +5,13 @@ import io.vertx.core.json.JsonObject;
 import java.util.Map;
 
 final class Responses {
-  private Responses() {
-  }
+  private Responses() {}
 
   static void json(HttpServerRequest request, int status, Map<String, ?> body) {
-    request.response().setStatusCode(status).putHeader("content-type", "application/json")
+    request
+        .response()
+        .setStatusCode(status)
+        .putHeader("content-type", "application/json")
         .end(new JsonObject(Map.copyOf(body)).encode());
   }
 

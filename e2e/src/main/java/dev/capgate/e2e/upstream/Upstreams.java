@@ -15,8 +15,8 @@ import java.util.function.Consumer;
  * on one HTTPS port, routed by Host: a Git host (real {@code git http-backend} behind a front that
  * checks the token), a REST API in the style of GitHub's, an internal API that verifies
  * OpenBao-issued JWTs, a remote MCP server over HTTP, and package sources (a PEP 503 index, an npm
- * registry: {@link PackageIndexes}). Each one checks its credential for real:
- * a request that arrives without what Capgate injects fails here too.
+ * registry: {@link PackageIndexes}). Each one checks its credential for real: a request that
+ * arrives without what Capgate injects fails here too.
  *
  * <pre>
  * java -cp ... dev.capgate.e2e.upstream.Upstreams --port 8443 --cert c.pem --key k.pem \
@@ -40,21 +40,36 @@ public final class Upstreams {
   }
 
   public HttpServer listen(Vertx vertx, String host, int port, Path cert, Path key) {
-    HttpServerOptions options = new HttpServerOptions()
-        .setHost(host).setPort(port).setSsl(true).setUseAlpn(true)
-        .setKeyCertOptions(new PemKeyCertOptions().setCertPath(cert.toString()).setKeyPath(key.toString()));
-    return vertx.createHttpServer(options).requestHandler(this::route)
-        .listen().await();
+    HttpServerOptions options =
+        new HttpServerOptions()
+            .setHost(host)
+            .setPort(port)
+            .setSsl(true)
+            .setUseAlpn(true)
+            .setKeyCertOptions(
+                new PemKeyCertOptions().setCertPath(cert.toString()).setKeyPath(key.toString()));
+    return vertx.createHttpServer(options).requestHandler(this::route).listen().await();
   }
 
   private void route(HttpServerRequest request) {
     String authority = request.authority() == null ? "" : request.authority().host();
     if (accessLog) {
       // What arrived, never a header value: the suite greps this log for the secrets too.
-      request.response().endHandler(v -> System.out.println(new io.vertx.core.json.JsonObject()
-          .put("host", authority).put("method", request.method().name()).put("path", request.path())
-          .put("status", request.response().getStatusCode()).put("version", request.version().alpnName())
-          .put("authorization", request.getHeader("authorization") == null ? "absent" : "present").encode()));
+      request
+          .response()
+          .endHandler(
+              v ->
+                  System.out.println(
+                      new io.vertx.core.json.JsonObject()
+                          .put("host", authority)
+                          .put("method", request.method().name())
+                          .put("path", request.path())
+                          .put("status", request.response().getStatusCode())
+                          .put("version", request.version().alpnName())
+                          .put(
+                              "authorization",
+                              request.getHeader("authorization") == null ? "absent" : "present")
+                          .encode()));
     }
     Consumer<HttpServerRequest> handler = byHost.get(authority.toLowerCase(java.util.Locale.ROOT));
     if (handler == null) {
@@ -68,19 +83,26 @@ public final class Upstreams {
     Map<String, String> flags = Flags.parse(args);
     Vertx vertx = Vertx.vertx();
     String token = secret(flags, "token");
-    Upstreams upstreams = new Upstreams().withAccessLog()
-        .host("api.github.test", new GitHubStyleApi(token))
-        .host("github.test", new GitSmartHttp(vertx, Path.of(flags.get("git-root")), token))
-        .host("internal.test", new JwtCheckingApi(vertx, flags.get("jwks")))
-        .host("mcp.test", new McpServer(secret(flags, "mcp-token")))
-        // Package sources of the client matrix: a PEP 503 index that checks the injected token,
-        // the same index open (for a tls: passthrough rule: nothing can be injected there), npm.
-        .host("pypi.test", PackageIndexes.pypi(token))
-        .host("pypi-direct.test", PackageIndexes.pypi(null))
-        .host("registry.npm.test", PackageIndexes.npm(token));
-    HttpServer server = upstreams.listen(vertx, flags.getOrDefault("host", "0.0.0.0"),
-        Integer.parseInt(flags.getOrDefault("port", "8443")),
-        Path.of(flags.get("cert")), Path.of(flags.get("key")));
+    Upstreams upstreams =
+        new Upstreams()
+            .withAccessLog()
+            .host("api.github.test", new GitHubStyleApi(token))
+            .host("github.test", new GitSmartHttp(vertx, Path.of(flags.get("git-root")), token))
+            .host("internal.test", new JwtCheckingApi(vertx, flags.get("jwks")))
+            .host("mcp.test", new McpServer(secret(flags, "mcp-token")))
+            // Package sources of the client matrix: a PEP 503 index that checks the injected token,
+            // the same index open (for a tls: passthrough rule: nothing can be injected there),
+            // npm.
+            .host("pypi.test", PackageIndexes.pypi(token))
+            .host("pypi-direct.test", PackageIndexes.pypi(null))
+            .host("registry.npm.test", PackageIndexes.npm(token));
+    HttpServer server =
+        upstreams.listen(
+            vertx,
+            flags.getOrDefault("host", "0.0.0.0"),
+            Integer.parseInt(flags.getOrDefault("port", "8443")),
+            Path.of(flags.get("cert")),
+            Path.of(flags.get("key")));
     System.out.println("{\"msg\":\"upstreams listening\",\"port\":" + server.actualPort() + "}");
   }
 

@@ -17,20 +17,22 @@ import org.bouncycastle.asn1.x509.NameConstraints;
  *
  * <p>dNSName subtrees (RFC 5280 4.2.1.10): an exact host {@code api.x.com} becomes the subtree
  * {@code api.x.com} (which RFC 5280 extends to its subdomains too; X.509 has no exact match), a
- * wildcard {@code *.x.com} becomes {@code .x.com}, which OpenSSL, Go, BoringSSL and the JDK read
- * as "subdomains of x.com only". IP addresses are excluded outright ({@code 0.0.0.0/0},
- * {@code ::/0}): intercepted traffic is matched by name, a leaf with an IP SAN is never needed.
- * A session that intercepts nothing gets the reserved name {@code invalid} (RFC 6761), so its CA
- * can sign for no real host at all.
+ * wildcard {@code *.x.com} becomes {@code .x.com}, which OpenSSL, Go, BoringSSL and the JDK read as
+ * "subdomains of x.com only". IP addresses are excluded outright ({@code 0.0.0.0/0}, {@code ::/0}):
+ * intercepted traffic is matched by name, a leaf with an IP SAN is never needed. A session that
+ * intercepts nothing gets the reserved name {@code invalid} (RFC 6761), so its CA can sign for no
+ * real host at all.
  */
 public final class HostConstraints {
   /** RFC 6761 reserves {@code .invalid}: no real host is under it. */
   static final String NOTHING = "invalid";
 
-  private HostConstraints() {
-  }
+  private HostConstraints() {}
 
-  /** Host patterns ({@code api.x.com}, {@code *.x.com}) of the session's intercepting rules, in order. */
+  /**
+   * Host patterns ({@code api.x.com}, {@code *.x.com}) of the session's intercepting rules, in
+   * order.
+   */
   public static List<String> interceptedHosts(AgentSessionSpec spec) {
     Set<String> hosts = new LinkedHashSet<>();
     if (spec != null && spec.egress() != null) {
@@ -59,9 +61,13 @@ public final class HostConstraints {
       permitted.add(new GeneralSubtree(new GeneralName(GeneralName.dNSName, subtree)));
     }
     GeneralSubtree[] excluded = {
-        // address + mask, all zero: every IPv4 / IPv6 address
-        new GeneralSubtree(new GeneralName(GeneralName.iPAddress, new org.bouncycastle.asn1.DEROctetString(new byte[8]))),
-        new GeneralSubtree(new GeneralName(GeneralName.iPAddress, new org.bouncycastle.asn1.DEROctetString(new byte[32])))
+      // address + mask, all zero: every IPv4 / IPv6 address
+      new GeneralSubtree(
+          new GeneralName(
+              GeneralName.iPAddress, new org.bouncycastle.asn1.DEROctetString(new byte[8]))),
+      new GeneralSubtree(
+          new GeneralName(
+              GeneralName.iPAddress, new org.bouncycastle.asn1.DEROctetString(new byte[32])))
     };
     return new NameConstraints(permitted.toArray(GeneralSubtree[]::new), excluded);
   }

@@ -7,9 +7,9 @@ import java.security.cert.X509Certificate;
  * A freshly minted per-pod CA: the root agents trust, and the signing CA under it whose key the
  * sidecar holds (see {@link PodCaMinter}). {@link #toString()} never shows the key.
  *
- * @param root        trusted by agent containers; its key no longer exists
+ * @param root trusted by agent containers; its key no longer exists
  * @param certificate the signing CA (issued by root), sent by the sidecar after each leaf
- * @param privateKey  the signing CA's key
+ * @param privateKey the signing CA's key
  */
 public record MintedCa(X509Certificate root, X509Certificate certificate, PrivateKey privateKey) {
 
@@ -34,6 +34,10 @@ public record MintedCa(X509Certificate root, X509Certificate certificate, Privat
 
   @Override
   public String toString() {
-    return "MintedCa[" + certificate.getSubjectX500Principal().getName() + ", " + fingerprint() + "]";
+    return "MintedCa["
+        + certificate.getSubjectX500Principal().getName()
+        + ", "
+        + fingerprint()
+        + "]";
   }
 }

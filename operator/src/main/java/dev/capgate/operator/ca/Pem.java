@@ -12,15 +12,15 @@ import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 
 /** PEM text and fingerprints of certificates and keys. */
 public final class Pem {
-  private Pem() {
-  }
+  private Pem() {}
 
   /** A certificate, or a private key as PKCS#8 ("PRIVATE KEY"), as PEM text. */
   public static String encode(Object certificateOrKey) {
     StringWriter out = new StringWriter();
     try (JcaPEMWriter pem = new JcaPEMWriter(out)) {
       if (certificateOrKey instanceof java.security.PrivateKey key) {
-        pem.writeObject(new org.bouncycastle.util.io.pem.PemObject("PRIVATE KEY", key.getEncoded()));
+        pem.writeObject(
+            new org.bouncycastle.util.io.pem.PemObject("PRIVATE KEY", key.getEncoded()));
       } else {
         pem.writeObject(certificateOrKey);
       }

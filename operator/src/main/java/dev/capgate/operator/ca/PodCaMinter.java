@@ -33,13 +33,14 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  * not apply a trust anchor's own extensions, and the JDK (whose default trust manager builds its
  * anchors without constraints) ignores name constraints and validity of a trusted root. So agents
  * trust a <em>root</em> whose key signs one <em>signing CA</em> ({@code pathLen 0}, the same name
- * constraints and validity) and is then thrown away: no one can sign anything else under that
- * root. The sidecar holds the signing CA's key and sends the signing certificate after each leaf;
- * every client — OpenSSL, Go, the JDK — then enforces the constraints and the expiry.
+ * constraints and validity) and is then thrown away: no one can sign anything else under that root.
+ * The sidecar holds the signing CA's key and sends the signing certificate after each leaf; every
+ * client — OpenSSL, Go, the JDK — then enforces the constraints and the expiry.
  */
 public final class PodCaMinter {
   /** Tolerates a node clock slightly behind the operator's. */
   static final Duration BACKDATE = Duration.ofMinutes(1);
+
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private final Clock clock;
@@ -51,8 +52,8 @@ public final class PodCaMinter {
   }
 
   /**
-   * @param commonName    the subject CN (the name of the Secret that holds the key: findable)
-   * @param hostPatterns  intercepted hosts ({@code api.x.com}, {@code *.x.com})
+   * @param commonName the subject CN (the name of the Secret that holds the key: findable)
+   * @param hostPatterns intercepted hosts ({@code api.x.com}, {@code *.x.com})
    * @param sessionExpiry when the session expires, or null for a session without ttl
    * @throws IllegalArgumentException if the session has already expired
    */
@@ -63,7 +64,8 @@ public final class PodCaMinter {
       notAfter = sessionExpiry;
     }
     if (!notAfter.isAfter(now)) {
-      throw new IllegalArgumentException("the session expired at " + sessionExpiry + ": no CA is minted for it");
+      throw new IllegalArgumentException(
+          "the session expired at " + sessionExpiry + ": no CA is minted for it");
     }
     try {
       Date from = Date.from(now.minus(BACKDATE));
@@ -74,24 +76,35 @@ public final class PodCaMinter {
       // The root: what agents trust. Its key signs the signing CA below and is then dropped.
       KeyPair rootKeys = ecKeys();
       X500Name rootName = name(commonName + " root");
-      X509v3CertificateBuilder root = new JcaX509v3CertificateBuilder(rootName, serialNumber(), from, until, rootName,
-          rootKeys.getPublic());
+      X509v3CertificateBuilder root =
+          new JcaX509v3CertificateBuilder(
+              rootName, serialNumber(), from, until, rootName, rootKeys.getPublic());
       root.addExtension(Extension.basicConstraints, true, new BasicConstraints(1));
-      root.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
+      root.addExtension(
+          Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
       root.addExtension(Extension.nameConstraints, true, constraints);
-      root.addExtension(Extension.subjectKeyIdentifier, false, utils.createSubjectKeyIdentifier(rootKeys.getPublic()));
+      root.addExtension(
+          Extension.subjectKeyIdentifier,
+          false,
+          utils.createSubjectKeyIdentifier(rootKeys.getPublic()));
       X509Certificate rootCert = sign(root, rootKeys);
 
       // The signing CA: its key goes to the sidecar. Being an intermediate, its constraints and
       // validity are checked by every client, the JDK included.
       KeyPair signingKeys = ecKeys();
-      X509v3CertificateBuilder signing = new JcaX509v3CertificateBuilder(rootCert, serialNumber(), from, until,
-          name(commonName), signingKeys.getPublic());
+      X509v3CertificateBuilder signing =
+          new JcaX509v3CertificateBuilder(
+              rootCert, serialNumber(), from, until, name(commonName), signingKeys.getPublic());
       signing.addExtension(Extension.basicConstraints, true, new BasicConstraints(0));
-      signing.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
+      signing.addExtension(
+          Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
       signing.addExtension(Extension.nameConstraints, true, constraints);
-      signing.addExtension(Extension.subjectKeyIdentifier, false, utils.createSubjectKeyIdentifier(signingKeys.getPublic()));
-      signing.addExtension(Extension.authorityKeyIdentifier, false, utils.createAuthorityKeyIdentifier(rootCert));
+      signing.addExtension(
+          Extension.subjectKeyIdentifier,
+          false,
+          utils.createSubjectKeyIdentifier(signingKeys.getPublic()));
+      signing.addExtension(
+          Extension.authorityKeyIdentifier, false, utils.createAuthorityKeyIdentifier(rootCert));
       X509Certificate signingCert = sign(signing, rootKeys);
       return new MintedCa(rootCert, signingCert, signingKeys.getPrivate());
     } catch (GeneralSecurityException | OperatorCreationException | java.io.IOException e) {
@@ -106,13 +119,18 @@ public final class PodCaMinter {
   }
 
   private static X500Name name(String commonName) {
-    return new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.O, "capgate.dev").addRDN(BCStyle.CN, commonName).build();
+    return new X500NameBuilder(BCStyle.INSTANCE)
+        .addRDN(BCStyle.O, "capgate.dev")
+        .addRDN(BCStyle.CN, commonName)
+        .build();
   }
 
   private static X509Certificate sign(X509v3CertificateBuilder builder, KeyPair issuer)
       throws GeneralSecurityException, OperatorCreationException {
-    return new JcaX509CertificateConverter().getCertificate(
-        builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(issuer.getPrivate())));
+    return new JcaX509CertificateConverter()
+        .getCertificate(
+            builder.build(
+                new JcaContentSignerBuilder("SHA256withECDSA").build(issuer.getPrivate())));
   }
 
   /** 128 random bits, positive: unique without coordination (RFC 5280 allows up to 20 octets). */

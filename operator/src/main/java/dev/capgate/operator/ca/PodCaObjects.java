@@ -13,14 +13,16 @@ import java.util.Map;
 /**
  * The Kubernetes objects that hold one pod's CA, both named {@code capgate-ca-<random>} (the pod
  * name is not known at admission) and labelled with the session:
+ *
  * <ul>
  *   <li>a Secret with {@code ca.crt} and {@code ca.key} (the signing CA, which the sidecar sends
  *       after each leaf), {@code root.crt} and {@code placeholders.json} (the pod's credential
- *       placeholders, for the sidecar to swap), mounted into the sidecar only;</li>
- *   <li>a ConfigMap with the public part, mounted read-only into agent containers:
- *       {@code pod-ca.crt} (the root), {@code ca-bundle.pem} (root + system roots) and
- *       {@code truststore.p12} (the same, for Java).</li>
+ *       placeholders, for the sidecar to swap), mounted into the sidecar only;
+ *   <li>a ConfigMap with the public part, mounted read-only into agent containers: {@code
+ *       pod-ca.crt} (the root), {@code ca-bundle.pem} (root + system roots) and {@code
+ *       truststore.p12} (the same, for Java).
  * </ul>
+ *
  * Both are immutable: the key never changes, and kubelets need not watch them.
  */
 public final class PodCaObjects {
@@ -42,8 +44,7 @@ public final class PodCaObjects {
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final String ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
 
-  private PodCaObjects() {
-  }
+  private PodCaObjects() {}
 
   /** {@code capgate-ca-} and 10 random characters (≈ 47 bits): collisions are not a concern. */
   public static String newName() {
@@ -59,32 +60,55 @@ public final class PodCaObjects {
     return Map.of(SESSION_LABEL, session, COMPONENT_LABEL, COMPONENT);
   }
 
-  /** @param placeholdersJson {@code {"<credential>": "<placeholder>"}} ({@code {}} for none) */
-  public static Secret secret(String namespace, String name, String session, OwnerReference owner, MintedCa ca,
+  /**
+   * @param placeholdersJson {@code {"<credential>": "<placeholder>"}} ({@code {}} for none)
+   */
+  public static Secret secret(
+      String namespace,
+      String name,
+      String session,
+      OwnerReference owner,
+      MintedCa ca,
       String placeholdersJson) {
     return new SecretBuilder()
-        .withNewMetadata().withNamespace(namespace).withName(name).withLabels(labels(session))
-        .withOwnerReferences(owner).endMetadata()
+        .withNewMetadata()
+        .withNamespace(namespace)
+        .withName(name)
+        .withLabels(labels(session))
+        .withOwnerReferences(owner)
+        .endMetadata()
         .withType("Opaque")
         .withImmutable(true)
-        .withData(Map.of(
-            CA_CERT_KEY, base64(ca.certificatePem()),
-            CA_KEY_KEY, base64(ca.privateKeyPem()),
-            ROOT_KEY, base64(ca.rootPem()),
-            PLACEHOLDERS_KEY, base64(placeholdersJson)))
+        .withData(
+            Map.of(
+                CA_CERT_KEY, base64(ca.certificatePem()),
+                CA_KEY_KEY, base64(ca.privateKeyPem()),
+                ROOT_KEY, base64(ca.rootPem()),
+                PLACEHOLDERS_KEY, base64(placeholdersJson)))
         .build();
   }
 
-  public static ConfigMap configMap(String namespace, String name, String session, OwnerReference owner,
-      MintedCa ca, TrustBundle trust) {
+  public static ConfigMap configMap(
+      String namespace,
+      String name,
+      String session,
+      OwnerReference owner,
+      MintedCa ca,
+      TrustBundle trust) {
     return new ConfigMapBuilder()
-        .withNewMetadata().withNamespace(namespace).withName(name).withLabels(labels(session))
-        .withOwnerReferences(owner).endMetadata()
+        .withNewMetadata()
+        .withNamespace(namespace)
+        .withName(name)
+        .withLabels(labels(session))
+        .withOwnerReferences(owner)
+        .endMetadata()
         .withImmutable(true)
-        .withData(Map.of(
-            POD_CA_KEY, ca.rootPem(),
-            BUNDLE_KEY, trust.pem(ca.root())))
-        .withBinaryData(Map.of(TRUSTSTORE_KEY, Base64.getEncoder().encodeToString(trust.pkcs12(ca.root()))))
+        .withData(
+            Map.of(
+                POD_CA_KEY, ca.rootPem(),
+                BUNDLE_KEY, trust.pem(ca.root())))
+        .withBinaryData(
+            Map.of(TRUSTSTORE_KEY, Base64.getEncoder().encodeToString(trust.pkcs12(ca.root()))))
         .build();
   }
 

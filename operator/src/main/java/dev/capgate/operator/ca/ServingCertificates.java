@@ -31,8 +31,7 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  * and a serving certificate it signs. Both EC P-256.
  */
 public final class ServingCertificates {
-  private ServingCertificates() {
-  }
+  private ServingCertificates() {}
 
   /** A serving certificate and the CA that signed it, as PEM. */
   public record Issued(String caCertPem, String certPem, String keyPem, Instant notAfter) {
@@ -42,42 +41,68 @@ public final class ServingCertificates {
     }
   }
 
-  /** @param names DNS names and IP literals the server answers on */
+  /**
+   * @param names DNS names and IP literals the server answers on
+   */
   public static Issued issue(List<String> names, Duration validity) {
     try {
       Instant now = Instant.now();
       Instant notAfter = now.plus(validity);
       KeyPair caKeys = ecKeys();
       X500Name caName = new X500Name("O=capgate.dev,CN=capgate webhook CA");
-      X509v3CertificateBuilder ca = new JcaX509v3CertificateBuilder(caName, PodCaMinter.serialNumber(),
-          Date.from(now.minus(PodCaMinter.BACKDATE)), Date.from(notAfter), caName, caKeys.getPublic());
+      X509v3CertificateBuilder ca =
+          new JcaX509v3CertificateBuilder(
+              caName,
+              PodCaMinter.serialNumber(),
+              Date.from(now.minus(PodCaMinter.BACKDATE)),
+              Date.from(notAfter),
+              caName,
+              caKeys.getPublic());
       ca.addExtension(Extension.basicConstraints, true, new BasicConstraints(0));
-      ca.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
-      ca.addExtension(Extension.subjectKeyIdentifier, false,
+      ca.addExtension(
+          Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
+      ca.addExtension(
+          Extension.subjectKeyIdentifier,
+          false,
           new JcaX509ExtensionUtils().createSubjectKeyIdentifier(caKeys.getPublic()));
       X509Certificate caCert = sign(ca, caKeys.getPrivate());
 
       KeyPair serverKeys = ecKeys();
-      X509v3CertificateBuilder server = new JcaX509v3CertificateBuilder(caCert, PodCaMinter.serialNumber(),
-          Date.from(now.minus(PodCaMinter.BACKDATE)), Date.from(notAfter),
-          new X500Name("O=capgate.dev,CN=" + names.getFirst()), serverKeys.getPublic());
+      X509v3CertificateBuilder server =
+          new JcaX509v3CertificateBuilder(
+              caCert,
+              PodCaMinter.serialNumber(),
+              Date.from(now.minus(PodCaMinter.BACKDATE)),
+              Date.from(notAfter),
+              new X500Name("O=capgate.dev,CN=" + names.getFirst()),
+              serverKeys.getPublic());
       server.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
       server.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
-      server.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth));
+      server.addExtension(
+          Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth));
       server.addExtension(Extension.subjectAlternativeName, false, subjectAltNames(names));
       X509Certificate serverCert = sign(server, caKeys.getPrivate());
-      return new Issued(Pem.encode(caCert), Pem.encode(serverCert), Pem.encode(serverKeys.getPrivate()), notAfter);
-    } catch (GeneralSecurityException | java.io.IOException | org.bouncycastle.operator.OperatorCreationException e) {
+      return new Issued(
+          Pem.encode(caCert),
+          Pem.encode(serverCert),
+          Pem.encode(serverKeys.getPrivate()),
+          notAfter);
+    } catch (GeneralSecurityException
+        | java.io.IOException
+        | org.bouncycastle.operator.OperatorCreationException e) {
       throw new IllegalStateException("could not issue the webhook serving certificate", e);
     }
   }
 
-  private static GeneralNames subjectAltNames(List<String> names) throws java.net.UnknownHostException {
+  private static GeneralNames subjectAltNames(List<String> names)
+      throws java.net.UnknownHostException {
     List<GeneralName> sans = new ArrayList<>();
     for (String name : names) {
       boolean ip = name.matches("[0-9.]+") || name.contains(":");
-      sans.add(ip ? new GeneralName(GeneralName.iPAddress, InetAddress.ofLiteral(name).getHostAddress())
-          : new GeneralName(GeneralName.dNSName, name));
+      sans.add(
+          ip
+              ? new GeneralName(GeneralName.iPAddress, InetAddress.ofLiteral(name).getHostAddress())
+              : new GeneralName(GeneralName.dNSName, name));
     }
     return new GeneralNames(sans.toArray(GeneralName[]::new));
   }
@@ -90,7 +115,7 @@ public final class ServingCertificates {
 
   private static X509Certificate sign(X509v3CertificateBuilder builder, PrivateKey key)
       throws GeneralSecurityException, org.bouncycastle.operator.OperatorCreationException {
-    return new JcaX509CertificateConverter().getCertificate(
-        builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(key)));
+    return new JcaX509CertificateConverter()
+        .getCertificate(builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(key)));
   }
 }

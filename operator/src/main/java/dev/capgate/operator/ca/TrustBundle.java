@@ -24,23 +24,28 @@ import org.bouncycastle.pkcs.PKCS12SafeBag;
 import org.bouncycastle.pkcs.jcajce.JcaPKCS12SafeBagBuilder;
 
 /**
- * What agent containers trust: the system roots (so passthrough hosts keep working) plus the pod
- * CA (so intercepted hosts verify), as PEM for OpenSSL/Python/Go/curl/git and as a password-less
+ * What agent containers trust: the system roots (so passthrough hosts keep working) plus the pod CA
+ * (so intercepted hosts verify), as PEM for OpenSSL/Python/Go/curl/git and as a password-less
  * PKCS#12 truststore for Java.
  *
  * <p>Java reads a PKCS#12 file without MAC and encryption (what JDK 18+ itself writes for a null
- * store password) with {@code -Djavax.net.ssl.trustStoreType=PKCS12} and no
- * {@code trustStorePassword}.
+ * store password) with {@code -Djavax.net.ssl.trustStoreType=PKCS12} and no {@code
+ * trustStorePassword}.
  */
 public final class TrustBundle {
   /** Debian/Ubuntu/Alpine's bundle; elsewhere the JDK's own cacerts are used. */
   public static final Path DEBIAN_BUNDLE = Path.of("/etc/ssl/certs/ca-certificates.crt");
 
-  /** Oracle's "trusted for any purpose" bag attribute: how the JDK tells a trusted certificate entry. */
-  private static final ASN1ObjectIdentifier JDK_TRUSTED_KEY_USAGE = new ASN1ObjectIdentifier("2.16.840.1.113894.746875.1.1");
+  /**
+   * Oracle's "trusted for any purpose" bag attribute: how the JDK tells a trusted certificate
+   * entry.
+   */
+  private static final ASN1ObjectIdentifier JDK_TRUSTED_KEY_USAGE =
+      new ASN1ObjectIdentifier("2.16.840.1.113894.746875.1.1");
 
   private final List<X509Certificate> roots;
   private final String rootsPem;
+
   /** The roots' PKCS#12 bags, built once: per pod only the pod CA's bag is new. */
   private final List<PKCS12SafeBag> rootBags;
 
@@ -68,10 +73,15 @@ public final class TrustBundle {
       }
     }
     try {
-      TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      TrustManagerFactory factory =
+          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
       factory.init((KeyStore) null);
-      X509TrustManager jdk = (X509TrustManager) Arrays.stream(factory.getTrustManagers())
-          .filter(X509TrustManager.class::isInstance).findFirst().orElseThrow();
+      X509TrustManager jdk =
+          (X509TrustManager)
+              Arrays.stream(factory.getTrustManagers())
+                  .filter(X509TrustManager.class::isInstance)
+                  .findFirst()
+                  .orElseThrow();
       return new TrustBundle(List.of(jdk.getAcceptedIssuers()));
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("cannot read the JDK's trusted roots", e);
@@ -102,7 +112,8 @@ public final class TrustBundle {
    */
   public byte[] pkcs12(X509Certificate podCa) {
     try {
-      PKCS12PfxPduBuilder pfx = new PKCS12PfxPduBuilder().addData(trustedBag(podCa, "capgate-pod-ca"));
+      PKCS12PfxPduBuilder pfx =
+          new PKCS12PfxPduBuilder().addData(trustedBag(podCa, "capgate-pod-ca"));
       for (PKCS12SafeBag bag : rootBags) {
         pfx.addData(bag);
       }

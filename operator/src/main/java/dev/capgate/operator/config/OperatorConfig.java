@@ -13,30 +13,31 @@ import java.util.Map;
  * The operator's settings, from environment variables (the chart sets them). Each has a default
  * that works in a standard install; see {@link #fromEnv(Map)} for the names.
  *
- * @param namespace                  the operator's own namespace (serving certificate, webhook exclusion)
- * @param watchNamespaces            namespaces whose sessions are reconciled; empty = all
- * @param sidecar                    what is injected (image, Vault address, identity audience, resources)
- * @param operatorVaultToken         the operator's Vault token (revocation), or null
- * @param operatorVaultTokenFile     a file holding it, read at each use, or null
- * @param vaultCaCertFile            PEM CA for Vault's TLS, or null for the JDK's roots
- * @param caMaxValidity              longest life of a pod CA (a session without ttl)
- * @param systemRootsFile            PEM bundle of the roots agents trust besides the pod CA
- * @param webhookHost                address the webhook listens on
- * @param webhookPort                port it listens on (0: any free port)
- * @param webhookConfigurationName   the MutatingWebhookConfiguration's name
- * @param manageWebhookConfiguration true: create/replace the whole configuration; false: caBundle only
- * @param webhookUrl                 URL the API server calls (instead of a Service), or null
- * @param webhookServiceName         Service in front of the operator (when no URL)
- * @param webhookServicePort         that Service's port
- * @param webhookCertificateSecret   Secret keeping the serving certificate
- * @param webhookCertificateNames    extra DNS names / IPs of the serving certificate
- * @param orphanedCaGrace            how long a CA may wait for its pod before it is deleted
- * @param leaderElection             true: replicas elect the one that reconciles (a Lease in
- *                                   {@code namespace}); every replica serves the webhook
- * @param leaderElectionLease        the Lease's name
- * @param identity                   this replica: pod name (or host name) plus a random suffix;
- *                                   the Lease holder and the events' reporting instance
- * @param vaultIdentity              session JWTs and the {@code /v1/vault-token} endpoint
+ * @param namespace the operator's own namespace (serving certificate, webhook exclusion)
+ * @param watchNamespaces namespaces whose sessions are reconciled; empty = all
+ * @param sidecar what is injected (image, Vault address, identity audience, resources)
+ * @param operatorVaultToken the operator's Vault token (revocation), or null
+ * @param operatorVaultTokenFile a file holding it, read at each use, or null
+ * @param vaultCaCertFile PEM CA for Vault's TLS, or null for the JDK's roots
+ * @param caMaxValidity longest life of a pod CA (a session without ttl)
+ * @param systemRootsFile PEM bundle of the roots agents trust besides the pod CA
+ * @param webhookHost address the webhook listens on
+ * @param webhookPort port it listens on (0: any free port)
+ * @param webhookConfigurationName the MutatingWebhookConfiguration's name
+ * @param manageWebhookConfiguration true: create/replace the whole configuration; false: caBundle
+ *     only
+ * @param webhookUrl URL the API server calls (instead of a Service), or null
+ * @param webhookServiceName Service in front of the operator (when no URL)
+ * @param webhookServicePort that Service's port
+ * @param webhookCertificateSecret Secret keeping the serving certificate
+ * @param webhookCertificateNames extra DNS names / IPs of the serving certificate
+ * @param orphanedCaGrace how long a CA may wait for its pod before it is deleted
+ * @param leaderElection true: replicas elect the one that reconciles (a Lease in {@code
+ *     namespace}); every replica serves the webhook
+ * @param leaderElectionLease the Lease's name
+ * @param identity this replica: pod name (or host name) plus a random suffix; the Lease holder and
+ *     the events' reporting instance
+ * @param vaultIdentity session JWTs and the {@code /v1/vault-token} endpoint
  */
 public record OperatorConfig(
     String namespace,
@@ -68,16 +69,19 @@ public record OperatorConfig(
     Map<String, String> limits = new LinkedHashMap<>();
     limits.put("cpu", env.getOrDefault("CAPGATE_SIDECAR_CPU_LIMIT", "1"));
     limits.put("memory", env.getOrDefault("CAPGATE_SIDECAR_MEMORY_LIMIT", "256Mi"));
-    SidecarSettings sidecar = new SidecarSettings(
-        env.getOrDefault("CAPGATE_SIDECAR_IMAGE", "capgate/sidecar:0.1.0"),
-        env.getOrDefault("CAPGATE_SIDECAR_IMAGE_PULL_POLICY", "IfNotPresent"),
-        blankToNull(env.get("CAPGATE_VAULT_ADDR")),
-        env.getOrDefault("CAPGATE_IDENTITY_AUDIENCE", VaultTokenExchange.IDENTITY_AUDIENCE),
-        Long.parseLong(env.getOrDefault("CAPGATE_IDENTITY_TOKEN_EXPIRATION_SECONDS",
-            env.getOrDefault("CAPGATE_VAULT_TOKEN_EXPIRATION_SECONDS", "3600"))),
-        Map.copyOf(requests),
-        Map.copyOf(limits),
-        blankToNull(env.get("CAPGATE_SIDECAR_UPSTREAM_CA_CONFIGMAP")));
+    SidecarSettings sidecar =
+        new SidecarSettings(
+            env.getOrDefault("CAPGATE_SIDECAR_IMAGE", "capgate/sidecar:0.1.0"),
+            env.getOrDefault("CAPGATE_SIDECAR_IMAGE_PULL_POLICY", "IfNotPresent"),
+            blankToNull(env.get("CAPGATE_VAULT_ADDR")),
+            env.getOrDefault("CAPGATE_IDENTITY_AUDIENCE", VaultTokenExchange.IDENTITY_AUDIENCE),
+            Long.parseLong(
+                env.getOrDefault(
+                    "CAPGATE_IDENTITY_TOKEN_EXPIRATION_SECONDS",
+                    env.getOrDefault("CAPGATE_VAULT_TOKEN_EXPIRATION_SECONDS", "3600"))),
+            Map.copyOf(requests),
+            Map.copyOf(limits),
+            blankToNull(env.get("CAPGATE_SIDECAR_UPSTREAM_CA_CONFIGMAP")));
     String namespace = env.getOrDefault("CAPGATE_NAMESPACE", "capgate-system");
     return new OperatorConfig(
         namespace,
@@ -111,23 +115,28 @@ public record OperatorConfig(
   }
 
   /**
-   * How the operator vouches for sidecars at Vault (issue 11): it signs session JWTs for Vault's JWT
-   * auth method and hands each attested sidecar a response-wrapped token.
+   * How the operator vouches for sidecars at Vault (issue 11): it signs session JWTs for Vault's
+   * JWT auth method and hands each attested sidecar a response-wrapped token.
    *
-   * @param sessionIssuer  {@code iss} of session JWTs (Vault: {@code bound_issuer})
-   * @param jwtAudience    {@code aud} of session JWTs (Vault: the role's {@code bound_audiences})
-   * @param signerSecret   Secret (operator namespace) with the signing key: {@code tls.key}, {@code public.pem}
-   * @param operatorUrl    where sidecars reach the operator; {@code {port}} is replaced by the
-   *                       identity listener's port. Null: the scheme and host of {@code webhookUrl}
-   *                       with that port, else the webhook Service's cluster IP and {@code servicePort}
-   * @param port           the identity listener's port ({@code /v1/vault-token} only; 0: any free
-   *                       port), on {@code webhookHost}, apart from the webhook's so that a
-   *                       NetworkPolicy can let pods reach it and not admission
-   * @param servicePort    the webhook Service's port in front of {@code port}
+   * @param sessionIssuer {@code iss} of session JWTs (Vault: {@code bound_issuer})
+   * @param jwtAudience {@code aud} of session JWTs (Vault: the role's {@code bound_audiences})
+   * @param signerSecret Secret (operator namespace) with the signing key: {@code tls.key}, {@code
+   *     public.pem}
+   * @param operatorUrl where sidecars reach the operator; {@code {port}} is replaced by the
+   *     identity listener's port. Null: the scheme and host of {@code webhookUrl} with that port,
+   *     else the webhook Service's cluster IP and {@code servicePort}
+   * @param port the identity listener's port ({@code /v1/vault-token} only; 0: any free port), on
+   *     {@code webhookHost}, apart from the webhook's so that a NetworkPolicy can let pods reach it
+   *     and not admission
+   * @param servicePort the webhook Service's port in front of {@code port}
    */
-  public record VaultIdentity(String sessionIssuer, String jwtAudience, String signerSecret, String operatorUrl,
-      int port, int servicePort) {
-  }
+  public record VaultIdentity(
+      String sessionIssuer,
+      String jwtAudience,
+      String signerSecret,
+      String operatorUrl,
+      int port,
+      int servicePort) {}
 
   /** {@code <pod name>_<8 random hex>}: unique even for two operators with one host name. */
   private static String identity(Map<String, String> env) {
@@ -135,7 +144,8 @@ public record OperatorConfig(
     if (base == null) {
       base = blankToNull(env.get("HOSTNAME"));
     }
-    String suffix = java.util.HexFormat.of().toHexDigits(new java.security.SecureRandom().nextInt());
+    String suffix =
+        java.util.HexFormat.of().toHexDigits(new java.security.SecureRandom().nextInt());
     return (base == null ? "capgate-operator" : base) + "_" + suffix;
   }
 
@@ -149,7 +159,8 @@ public record OperatorConfig(
   }
 
   private static List<String> list(String value) {
-    return value == null || value.isBlank() ? List.of()
+    return value == null || value.isBlank()
+        ? List.of()
         : Arrays.stream(value.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
   }
 
@@ -165,6 +176,9 @@ public record OperatorConfig(
     return dev.capgate.api.v1alpha1.Durations.parse(value);
   }
 
-  /** In {@code CAPGATE_WEBHOOK_URL}, replaced by the port the webhook listens on; in {@code CAPGATE_OPERATOR_URL}, by the identity listener's. */
+  /**
+   * In {@code CAPGATE_WEBHOOK_URL}, replaced by the port the webhook listens on; in {@code
+   * CAPGATE_OPERATOR_URL}, by the identity listener's.
+   */
   public static final String PORT_PLACEHOLDER = "{port}";
 }

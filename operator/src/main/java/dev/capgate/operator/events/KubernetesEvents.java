@@ -24,7 +24,9 @@ public final class KubernetesEvents implements AutoCloseable {
   private final ExecutorService background = Executors.newVirtualThreadPerTaskExecutor();
   private final String instance;
 
-  /** @param instance this replica (the events' reportingInstance) */
+  /**
+   * @param instance this replica (the events' reportingInstance)
+   */
   public KubernetesEvents(KubernetesClient client, String instance) {
     this.client = client;
     this.instance = instance == null || instance.isBlank() ? COMPONENT : instance;
@@ -40,31 +42,48 @@ public final class KubernetesEvents implements AutoCloseable {
 
   private void record(HasMetadata about, String type, String reason, String message) {
     String now = Instant.now().toString();
-    var event = new EventBuilder()
-        .withNewMetadata()
-        .withNamespace(about.getMetadata().getNamespace())
-        .withName(about.getMetadata().getName() + "." + UUID.randomUUID().toString().substring(0, 13).replace("-", ""))
-        .endMetadata()
-        .withInvolvedObject(new ObjectReferenceBuilder()
-            .withApiVersion(about.getApiVersion()).withKind(about.getKind())
-            .withNamespace(about.getMetadata().getNamespace()).withName(about.getMetadata().getName())
-            .withUid(about.getMetadata().getUid()).build())
-        .withType(type)
-        .withReason(reason)
-        .withMessage(message.length() > 1024 ? message.substring(0, 1021) + "..." : message)
-        .withNewSource().withComponent(COMPONENT).endSource()
-        .withReportingComponent("capgate.dev/operator")
-        .withReportingInstance(instance)
-        .withFirstTimestamp(now).withLastTimestamp(now).withCount(1)
-        .build();
-    background.execute(() -> {
-      try {
-        client.v1().events().resource(event).create();
-      } catch (RuntimeException e) {
-        LOG.warn("could not record event {} on {}/{}: {}", reason, about.getMetadata().getNamespace(),
-            about.getMetadata().getName(), e.getMessage());
-      }
-    });
+    var event =
+        new EventBuilder()
+            .withNewMetadata()
+            .withNamespace(about.getMetadata().getNamespace())
+            .withName(
+                about.getMetadata().getName()
+                    + "."
+                    + UUID.randomUUID().toString().substring(0, 13).replace("-", ""))
+            .endMetadata()
+            .withInvolvedObject(
+                new ObjectReferenceBuilder()
+                    .withApiVersion(about.getApiVersion())
+                    .withKind(about.getKind())
+                    .withNamespace(about.getMetadata().getNamespace())
+                    .withName(about.getMetadata().getName())
+                    .withUid(about.getMetadata().getUid())
+                    .build())
+            .withType(type)
+            .withReason(reason)
+            .withMessage(message.length() > 1024 ? message.substring(0, 1021) + "..." : message)
+            .withNewSource()
+            .withComponent(COMPONENT)
+            .endSource()
+            .withReportingComponent("capgate.dev/operator")
+            .withReportingInstance(instance)
+            .withFirstTimestamp(now)
+            .withLastTimestamp(now)
+            .withCount(1)
+            .build();
+    background.execute(
+        () -> {
+          try {
+            client.v1().events().resource(event).create();
+          } catch (RuntimeException e) {
+            LOG.warn(
+                "could not record event {} on {}/{}: {}",
+                reason,
+                about.getMetadata().getNamespace(),
+                about.getMetadata().getName(),
+                e.getMessage());
+          }
+        });
   }
 
   @Override

@@ -42,16 +42,14 @@ public final class HttpsListener implements AutoCloseable {
   }
 
   /** The parts of a request a route reads; the body is at most the route's {@code maxBody}. */
-  public record Call(byte[] body, String authorization, String remote) {
-  }
+  public record Call(byte[] body, String authorization, String remote) {}
 
   /**
-   * @param path     the only path it answers, POST only (others: 405)
-   * @param maxBody  a larger body (declared or sent) is answered with {@code tooLarge}
-   * @param handler  runs on a virtual thread; an exception is a 500 that names only its class
+   * @param path the only path it answers, POST only (others: 405)
+   * @param maxBody a larger body (declared or sent) is answered with {@code tooLarge}
+   * @param handler runs on a virtual thread; an exception is a 500 that names only its class
    */
-  public record Route(String path, int maxBody, Answer tooLarge, Function<Call, Answer> handler) {
-  }
+  public record Route(String path, int maxBody, Answer tooLarge, Function<Call, Answer> handler) {}
 
   private final String name;
   private final Vertx vertx;
@@ -70,22 +68,41 @@ public final class HttpsListener implements AutoCloseable {
    *
    * @param name what it serves, for the log and errors (e.g. "admission webhook")
    */
-  public static HttpsListener start(Vertx vertx, String name, String host, int port, ServingCertificates.Issued tls,
+  public static HttpsListener start(
+      Vertx vertx,
+      String name,
+      String host,
+      int port,
+      ServingCertificates.Issued tls,
       List<Route> routes) {
     HttpsListener listener = new HttpsListener(name, vertx, routes);
-    HttpServerOptions options = new HttpServerOptions()
-        .setSsl(true)
-        .setKeyCertOptions(new PemKeyCertOptions()
-            .setCertValue(Buffer.buffer(tls.certPem()))
-            .setKeyValue(Buffer.buffer(tls.keyPem())));
+    HttpServerOptions options =
+        new HttpServerOptions()
+            .setSsl(true)
+            .setKeyCertOptions(
+                new PemKeyCertOptions()
+                    .setCertValue(Buffer.buffer(tls.certPem()))
+                    .setKeyValue(Buffer.buffer(tls.keyPem())));
     try {
-      listener.server = vertx.createHttpServer(options).requestHandler(listener::handle)
-          .listen(port, host).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      listener.server =
+          vertx
+              .createHttpServer(options)
+              .requestHandler(listener::handle)
+              .listen(port, host)
+              .toCompletionStage()
+              .toCompletableFuture()
+              .get(30, TimeUnit.SECONDS);
     } catch (Exception e) {
       listener.work.close();
-      throw new IllegalStateException("the " + name + " could not listen on " + host + ":" + port, e);
+      throw new IllegalStateException(
+          "the " + name + " could not listen on " + host + ":" + port, e);
     }
-    LOG.info("{} listening on https://{}:{} ({})", name, host, listener.port(), String.join(", ", listener.routes.keySet()));
+    LOG.info(
+        "{} listening on https://{}:{} ({})",
+        name,
+        host,
+        listener.port(),
+        String.join(", ", listener.routes.keySet()));
     return listener;
   }
 
@@ -109,36 +126,54 @@ public final class HttpsListener implements AutoCloseable {
       return;
     }
     String length = request.getHeader("content-length");
-    if (length != null && (!length.matches("[0-9]{1,9}") || Integer.parseInt(length) > route.maxBody())) {
+    if (length != null
+        && (!length.matches("[0-9]{1,9}") || Integer.parseInt(length) > route.maxBody())) {
       send(request, route.tooLarge());
       return;
     }
     Context context = vertx.getOrCreateContext();
-    request.body().onSuccess(body -> {
-      if (body.length() > route.maxBody()) {
-        send(request, route.tooLarge());
-        return;
-      }
-      Call call = new Call(body.getBytes(), request.getHeader("authorization"), String.valueOf(request.remoteAddress()));
-      work.execute(() -> {
-        Answer answer;
-        try {
-          answer = route.handler().apply(call);
-        } catch (RuntimeException e) {
-          LOG.error("{} {} failed", name, route.path(), e);
-          answer = Answer.json(500,
-              "{\"error\":\"internal error (" + e.getClass().getSimpleName() + "), see the operator log\"}");
-        }
-        Answer out = answer;
-        context.runOnContext(v -> send(request, out));
-      });
-    }).onFailure(e -> request.response().setStatusCode(400).end());
+    request
+        .body()
+        .onSuccess(
+            body -> {
+              if (body.length() > route.maxBody()) {
+                send(request, route.tooLarge());
+                return;
+              }
+              Call call =
+                  new Call(
+                      body.getBytes(),
+                      request.getHeader("authorization"),
+                      String.valueOf(request.remoteAddress()));
+              work.execute(
+                  () -> {
+                    Answer answer;
+                    try {
+                      answer = route.handler().apply(call);
+                    } catch (RuntimeException e) {
+                      LOG.error("{} {} failed", name, route.path(), e);
+                      answer =
+                          Answer.json(
+                              500,
+                              "{\"error\":\"internal error ("
+                                  + e.getClass().getSimpleName()
+                                  + "), see the operator log\"}");
+                    }
+                    Answer out = answer;
+                    context.runOnContext(v -> send(request, out));
+                  });
+            })
+        .onFailure(e -> request.response().setStatusCode(400).end());
   }
 
   /** No answer is worth caching: admission decisions and Vault tokens alike. */
   private static void send(HttpServerRequest request, Answer answer) {
-    request.response().setStatusCode(answer.status()).putHeader("content-type", answer.contentType())
-        .putHeader("cache-control", "no-store").end(Buffer.buffer(answer.body()));
+    request
+        .response()
+        .setStatusCode(answer.status())
+        .putHeader("content-type", answer.contentType())
+        .putHeader("cache-control", "no-store")
+        .end(Buffer.buffer(answer.body()));
   }
 
   @Override

@@ -8,9 +8,9 @@ import java.security.KeyPair;
 import java.time.Clock;
 
 /**
- * Signs the session JWT for one attested pod: Vault's JWT auth verifies it with the public key
- * and maps {@code user}, {@code namespace}, {@code session}, {@code agent}, {@code pod} into the
- * token (alias name and metadata), on which its templated policy is written.
+ * Signs the session JWT for one attested pod: Vault's JWT auth verifies it with the public key and
+ * maps {@code user}, {@code namespace}, {@code session}, {@code agent}, {@code pod} into the token
+ * (alias name and metadata), on which its templated policy is written.
  */
 public final class SessionSigner {
   private final KeyPair keys;
@@ -26,9 +26,20 @@ public final class SessionSigner {
   }
 
   public String sign(AgentSession session, Pod pod) {
-    return SessionJwt.sign(new SessionJwt.Claims(issuer, audience, session.getSpec().user(), session.getSpec().agent(),
-        session.getMetadata().getNamespace(), session.getMetadata().getName(), session.getMetadata().getUid(),
-        pod.getMetadata().getName(), pod.getMetadata().getUid(), clock.instant(), SessionJwt.LIFETIME), keys);
+    return SessionJwt.sign(
+        new SessionJwt.Claims(
+            issuer,
+            audience,
+            session.getSpec().user(),
+            session.getSpec().agent(),
+            session.getMetadata().getNamespace(),
+            session.getMetadata().getName(),
+            session.getMetadata().getUid(),
+            pod.getMetadata().getName(),
+            pod.getMetadata().getUid(),
+            clock.instant(),
+            SessionJwt.LIFETIME),
+        keys);
   }
 
   public String keyId() {

@@ -20,13 +20,13 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * Decides whether the caller of {@code /v1/vault-token} is the injected sidecar of a pod bound to
- * a live session, from its projected identity token alone:
+ * Decides whether the caller of {@code /v1/vault-token} is the injected sidecar of a pod bound to a
+ * live session, from its projected identity token alone:
  *
  * <ol>
  *   <li>TokenReview with the identity audience: the API server says the token is valid, for whom
- *       ({@code system:serviceaccount:<ns>:<sa>}), and — for a projected token — to which pod it
- *       is bound ({@code authentication.kubernetes.io/pod-name}, {@code .../pod-uid}); it refuses
+ *       ({@code system:serviceaccount:<ns>:<sa>}), and — for a projected token — to which pod it is
+ *       bound ({@code authentication.kubernetes.io/pod-name}, {@code .../pod-uid}); it refuses
  *       tokens of deleted pods. A token not bound to a pod (a TokenRequest without a pod, a legacy
  *       Secret token) is refused: the service account alone says nothing about which session.
  *   <li>The pod, read from the API server: same uid, not being deleted, opted in (label), marked
@@ -37,8 +37,8 @@ import java.util.stream.Stream;
  *       deleted, not expired, valid), Active, with {@code spec.vault}.
  * </ol>
  *
- * The pod cannot have been forged past the webhook: an opted-in pod always goes through it, and
- * it refuses pods claiming an injection that is not its own (admission hardening).
+ * The pod cannot have been forged past the webhook: an opted-in pod always goes through it, and it
+ * refuses pods claiming an injection that is not its own (admission hardening).
  */
 public final class SidecarAttestation {
   static final String EXTRA_POD_NAME = "authentication.kubernetes.io/pod-name";
@@ -50,7 +50,8 @@ public final class SidecarAttestation {
   private final String audience;
   private final String sidecarImage;
 
-  public SidecarAttestation(KubernetesClient client, SessionResolver sessions, String audience, String sidecarImage) {
+  public SidecarAttestation(
+      KubernetesClient client, SessionResolver sessions, String audience, String sidecarImage) {
     this.client = client;
     this.sessions = sessions;
     this.audience = audience;
@@ -100,22 +101,48 @@ public final class SidecarAttestation {
    */
   public Attested attest(String identityToken) {
     if (identityToken == null || identityToken.isBlank()) {
-      throw new Refused(401, "no identity token (Authorization: Bearer <projected service-account token>)", null, null);
+      throw new Refused(
+          401,
+          "no identity token (Authorization: Bearer <projected service-account token>)",
+          null,
+          null);
     }
-    TokenReview review = client.authentication().v1().tokenReviews().create(new TokenReviewBuilder()
-        .withNewSpec().withToken(identityToken.strip()).withAudiences(audience).endSpec().build());
+    TokenReview review =
+        client
+            .authentication()
+            .v1()
+            .tokenReviews()
+            .create(
+                new TokenReviewBuilder()
+                    .withNewSpec()
+                    .withToken(identityToken.strip())
+                    .withAudiences(audience)
+                    .endSpec()
+                    .build());
     var status = review.getStatus();
     if (status == null || !Boolean.TRUE.equals(status.getAuthenticated())) {
-      throw new Refused(401, "the identity token is not valid for audience \"" + audience + "\""
-          + (status != null && status.getError() != null ? " (the API server: " + bounded(status.getError()) + ")" : ""),
-          null, null);
+      throw new Refused(
+          401,
+          "the identity token is not valid for audience \""
+              + audience
+              + "\""
+              + (status != null && status.getError() != null
+                  ? " (the API server: " + bounded(status.getError()) + ")"
+                  : ""),
+          null,
+          null);
     }
-    if (status.getAudiences() != null && !status.getAudiences().isEmpty() && !status.getAudiences().contains(audience)) {
-      throw new Refused(401, "the identity token is not for audience \"" + audience + "\"", null, null);
+    if (status.getAudiences() != null
+        && !status.getAudiences().isEmpty()
+        && !status.getAudiences().contains(audience)) {
+      throw new Refused(
+          401, "the identity token is not for audience \"" + audience + "\"", null, null);
     }
     UserInfo user = status.getUser();
     String username = user == null ? null : user.getUsername();
-    if (username == null || !username.startsWith(SA_PREFIX) || username.substring(SA_PREFIX.length()).split(":").length != 2) {
+    if (username == null
+        || !username.startsWith(SA_PREFIX)
+        || username.substring(SA_PREFIX.length()).split(":").length != 2) {
       throw new Refused(403, "the identity token is not a service account's", null, null);
     }
     String[] nsAndSa = username.substring(SA_PREFIX.length()).split(":");
@@ -124,14 +151,22 @@ public final class SidecarAttestation {
     String podName = extra(user, EXTRA_POD_NAME);
     String podUid = extra(user, EXTRA_POD_UID);
     if (podName == null || podUid == null) {
-      throw new Refused(403, "the identity token of service account " + namespace + "/" + serviceAccount
-          + " is not bound to a pod (a projected token of the injected sidecar is)", null, null);
+      throw new Refused(
+          403,
+          "the identity token of service account "
+              + namespace
+              + "/"
+              + serviceAccount
+              + " is not bound to a pod (a projected token of the injected sidecar is)",
+          null,
+          null);
     }
     String podRef = namespace + "/" + podName;
 
     Pod pod = client.pods().inNamespace(namespace).withName(podName).get();
     if (pod == null || !podUid.equals(pod.getMetadata().getUid())) {
-      throw new Refused(403, "pod " + podRef + " (uid " + podUid + ") no longer exists", null, podRef);
+      throw new Refused(
+          403, "pod " + podRef + " (uid " + podUid + ") no longer exists", null, podRef);
     }
     if (pod.getMetadata().getDeletionTimestamp() != null) {
       throw new Refused(403, "pod " + podRef + " is being deleted", null, podRef);
@@ -140,7 +175,11 @@ public final class SidecarAttestation {
 
     String sessionName = label(pod, PodMarkers.SESSION);
     if (sessionName == null) {
-      throw new Refused(403, "pod " + podRef + " names no session (label " + PodMarkers.SESSION + ")", null, podRef);
+      throw new Refused(
+          403,
+          "pod " + podRef + " names no session (label " + PodMarkers.SESSION + ")",
+          null,
+          podRef);
     }
     SessionResolver.Resolution resolution = sessions.resolve(namespace, sessionName);
     if (resolution instanceof SessionResolver.Unusable unusable) {
@@ -148,53 +187,113 @@ public final class SidecarAttestation {
     }
     AgentSession session = ((SessionResolver.Usable) resolution).session();
     if (session.getStatus() == null || session.getStatus().phase() != Phase.Active) {
-      throw new Refused(403, "AgentSession \"" + sessionName + "\" is not Active yet (phase "
-          + (session.getStatus() == null ? "none" : session.getStatus().phase()) + ")", session, podRef);
+      throw new Refused(
+          403,
+          "AgentSession \""
+              + sessionName
+              + "\" is not Active yet (phase "
+              + (session.getStatus() == null ? "none" : session.getStatus().phase())
+              + ")",
+          session,
+          podRef);
     }
     if (session.getSpec().vault() == null) {
-      throw new Refused(403, "AgentSession \"" + sessionName + "\" has no spec.vault", session, podRef);
+      throw new Refused(
+          403, "AgentSession \"" + sessionName + "\" has no spec.vault", session, podRef);
     }
     return new Attested(pod, session, serviceAccount);
   }
 
   private void checkInjected(Pod pod, String podRef, String serviceAccount) {
     if (!"true".equals(label(pod, PodMarkers.INJECT))) {
-      throw new Refused(403, "pod " + podRef + " is not opted in (label " + PodMarkers.INJECT + "=true)", null, podRef);
+      throw new Refused(
+          403,
+          "pod " + podRef + " is not opted in (label " + PodMarkers.INJECT + "=true)",
+          null,
+          podRef);
     }
     Map<String, String> annotations = pod.getMetadata().getAnnotations();
-    if (annotations == null || !PodMarkers.STATUS_INJECTED.equals(annotations.get(PodMarkers.STATUS))) {
-      throw new Refused(403, "pod " + podRef + " is not injected (annotation " + PodMarkers.STATUS + ")", null, podRef);
+    if (annotations == null
+        || !PodMarkers.STATUS_INJECTED.equals(annotations.get(PodMarkers.STATUS))) {
+      throw new Refused(
+          403,
+          "pod " + podRef + " is not injected (annotation " + PodMarkers.STATUS + ")",
+          null,
+          podRef);
     }
-    List<Container> inits = pod.getSpec().getInitContainers() == null ? List.of() : pod.getSpec().getInitContainers();
-    Container proxy = inits.stream().filter(c -> SidecarContract.PROXY_CONTAINER.equals(c.getName())).findFirst()
-        .orElseThrow(() -> new Refused(403, "pod " + podRef + " has no " + SidecarContract.PROXY_CONTAINER
-            + " init container", null, podRef));
+    List<Container> inits =
+        pod.getSpec().getInitContainers() == null ? List.of() : pod.getSpec().getInitContainers();
+    Container proxy =
+        inits.stream()
+            .filter(c -> SidecarContract.PROXY_CONTAINER.equals(c.getName()))
+            .findFirst()
+            .orElseThrow(
+                () ->
+                    new Refused(
+                        403,
+                        "pod "
+                            + podRef
+                            + " has no "
+                            + SidecarContract.PROXY_CONTAINER
+                            + " init container",
+                        null,
+                        podRef));
     if (!sidecarImage.equals(proxy.getImage())) {
-      throw new Refused(403, "pod " + podRef + ": " + SidecarContract.PROXY_CONTAINER
-          + " does not run the configured sidecar image", null, podRef);
+      throw new Refused(
+          403,
+          "pod "
+              + podRef
+              + ": "
+              + SidecarContract.PROXY_CONTAINER
+              + " does not run the configured sidecar image",
+          null,
+          podRef);
     }
     if (!List.of(SidecarContract.PROXY_ARG).equals(proxy.getArgs())
         || (proxy.getCommand() != null && !proxy.getCommand().isEmpty())) {
-      throw new Refused(403, "pod " + podRef + ": " + SidecarContract.PROXY_CONTAINER + " does not run \""
-          + SidecarContract.PROXY_ARG + "\" of the sidecar image", null, podRef);
+      throw new Refused(
+          403,
+          "pod "
+              + podRef
+              + ": "
+              + SidecarContract.PROXY_CONTAINER
+              + " does not run \""
+              + SidecarContract.PROXY_ARG
+              + "\" of the sidecar image",
+          null,
+          podRef);
     }
     // Admission hardening refuses this already; checked again because the token is the identity.
     List<VolumeMount> others = new ArrayList<>();
     Stream.concat(pod.getSpec().getContainers().stream(), inits.stream())
-        .filter(c -> !SidecarContract.PROXY_CONTAINER.equals(c.getName()) && c.getVolumeMounts() != null)
+        .filter(
+            c ->
+                !SidecarContract.PROXY_CONTAINER.equals(c.getName()) && c.getVolumeMounts() != null)
         .forEach(c -> others.addAll(c.getVolumeMounts()));
     if (pod.getSpec().getEphemeralContainers() != null) {
-      pod.getSpec().getEphemeralContainers().stream().filter(c -> c.getVolumeMounts() != null)
+      pod.getSpec().getEphemeralContainers().stream()
+          .filter(c -> c.getVolumeMounts() != null)
           .forEach(c -> others.addAll(c.getVolumeMounts()));
     }
     boolean elsewhere = others.stream().anyMatch(m -> PodInjector.TOKEN_VOLUME.equals(m.getName()));
     if (elsewhere) {
-      throw new Refused(403, "pod " + podRef + ": a container other than " + SidecarContract.PROXY_CONTAINER
-          + " mounts the identity token", null, podRef);
+      throw new Refused(
+          403,
+          "pod "
+              + podRef
+              + ": a container other than "
+              + SidecarContract.PROXY_CONTAINER
+              + " mounts the identity token",
+          null,
+          podRef);
     }
-    String podAccount = pod.getSpec().getServiceAccountName() == null ? "default" : pod.getSpec().getServiceAccountName();
+    String podAccount =
+        pod.getSpec().getServiceAccountName() == null
+            ? "default"
+            : pod.getSpec().getServiceAccountName();
     if (!podAccount.equals(serviceAccount)) {
-      throw new Refused(403, "pod " + podRef + " does not run as the token's service account", null, podRef);
+      throw new Refused(
+          403, "pod " + podRef + " does not run as the token's service account", null, podRef);
     }
   }
 
@@ -203,7 +302,9 @@ public final class SidecarAttestation {
       return null;
     }
     List<String> values = user.getExtra().get(key);
-    return values == null || values.size() != 1 || values.getFirst().isBlank() ? null : values.getFirst();
+    return values == null || values.size() != 1 || values.getFirst().isBlank()
+        ? null
+        : values.getFirst();
   }
 
   private static String label(Pod pod, String key) {

@@ -30,24 +30,42 @@ public final class SigningKeyStore {
     this.client = client;
   }
 
-  /** @throws IllegalStateException when the Secret exists but does not hold a usable key pair */
+  /**
+   * @throws IllegalStateException when the Secret exists but does not hold a usable key pair
+   */
   public KeyPair loadOrCreate(String namespace, String secretName) {
     Secret existing = client.secrets().inNamespace(namespace).withName(secretName).get();
     if (existing != null) {
       KeyPair keys = parse(existing, namespace, secretName);
-      LOG.info("session signing key {} from secret {}/{}", SessionJwt.keyId(keys.getPublic()), namespace, secretName);
+      LOG.info(
+          "session signing key {} from secret {}/{}",
+          SessionJwt.keyId(keys.getPublic()),
+          namespace,
+          secretName);
       return keys;
     }
     KeyPair keys = SigningKeys.generate();
-    Secret secret = new SecretBuilder()
-        .withNewMetadata().withNamespace(namespace).withName(secretName)
-        .withLabels(Map.of("app.kubernetes.io/managed-by", "capgate", "capgate.dev/component", "session-signer"))
-        .withAnnotations(Map.of("capgate.dev/key-id", SessionJwt.keyId(keys.getPublic())))
-        .endMetadata()
-        .withType("Opaque")
-        .withData(Map.of(PRIVATE_KEY, b64(SigningKeys.privateKeyPem(keys.getPrivate())),
-            PUBLIC_KEY, b64(SigningKeys.publicKeyPem(keys.getPublic()))))
-        .build();
+    Secret secret =
+        new SecretBuilder()
+            .withNewMetadata()
+            .withNamespace(namespace)
+            .withName(secretName)
+            .withLabels(
+                Map.of(
+                    "app.kubernetes.io/managed-by",
+                    "capgate",
+                    "capgate.dev/component",
+                    "session-signer"))
+            .withAnnotations(Map.of("capgate.dev/key-id", SessionJwt.keyId(keys.getPublic())))
+            .endMetadata()
+            .withType("Opaque")
+            .withData(
+                Map.of(
+                    PRIVATE_KEY,
+                    b64(SigningKeys.privateKeyPem(keys.getPrivate())),
+                    PUBLIC_KEY,
+                    b64(SigningKeys.publicKeyPem(keys.getPublic()))))
+            .build();
     try {
       client.secrets().resource(secret).create();
     } catch (KubernetesClientException e) {
@@ -57,23 +75,42 @@ public final class SigningKeyStore {
       }
       throw e;
     }
-    LOG.info("created the session signing key {} in secret {}/{}: configure Vault's JWT auth with its {}",
-        SessionJwt.keyId(keys.getPublic()), namespace, secretName, PUBLIC_KEY);
+    LOG.info(
+        "created the session signing key {} in secret {}/{}: configure Vault's JWT auth with its {}",
+        SessionJwt.keyId(keys.getPublic()),
+        namespace,
+        secretName,
+        PUBLIC_KEY);
     return keys;
   }
 
   private static KeyPair parse(Secret secret, String namespace, String name) {
     Map<String, String> data = secret.getData() == null ? Map.of() : secret.getData();
     if (!data.containsKey(PRIVATE_KEY) || !data.containsKey(PUBLIC_KEY)) {
-      throw new IllegalStateException("secret " + namespace + "/" + name + " must hold " + PRIVATE_KEY + " and "
-          + PUBLIC_KEY + " (the session signing key); delete it to have the operator create a new one"
-          + " (and give Vault the new public.pem)");
+      throw new IllegalStateException(
+          "secret "
+              + namespace
+              + "/"
+              + name
+              + " must hold "
+              + PRIVATE_KEY
+              + " and "
+              + PUBLIC_KEY
+              + " (the session signing key); delete it to have the operator create a new one"
+              + " (and give Vault the new public.pem)");
     }
     try {
       return SigningKeys.fromPem(text(data.get(PRIVATE_KEY)), text(data.get(PUBLIC_KEY)));
     } catch (IllegalArgumentException e) {
-      throw new IllegalStateException("secret " + namespace + "/" + name + " does not hold an EC key pair in PEM ("
-          + e.getMessage() + ")", e);
+      throw new IllegalStateException(
+          "secret "
+              + namespace
+              + "/"
+              + name
+              + " does not hold an EC key pair in PEM ("
+              + e.getMessage()
+              + ")",
+          e);
     }
   }
 

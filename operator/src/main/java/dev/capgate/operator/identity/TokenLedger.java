@@ -16,11 +16,11 @@ import java.util.HexFormat;
 import java.util.Map;
 
 /**
- * The accessors of the Vault tokens the operator issued for a session, in ConfigMap
- * {@code capgate-tokens-<session>} (owned by the session, so it goes with it). Only the operator
- * writes it — the sidecars' Role grants the lease ledger, not this — so revocation does not depend
- * on what a pod of the session chose to record. Keys are {@code accessor.<16 hex of sha256>}: each
- * issuance adds its own key with a JSON merge patch, so concurrent issuances never conflict.
+ * The accessors of the Vault tokens the operator issued for a session, in ConfigMap {@code
+ * capgate-tokens-<session>} (owned by the session, so it goes with it). Only the operator writes it
+ * — the sidecars' Role grants the lease ledger, not this — so revocation does not depend on what a
+ * pod of the session chose to record. Keys are {@code accessor.<16 hex of sha256>}: each issuance
+ * adds its own key with a JSON merge patch, so concurrent issuances never conflict.
  */
 public final class TokenLedger {
   public static final String KEY_PREFIX = "accessor.";
@@ -38,7 +38,8 @@ public final class TokenLedger {
 
   public static String key(String accessor) {
     try {
-      byte[] digest = MessageDigest.getInstance("SHA-256").digest(accessor.getBytes(StandardCharsets.UTF_8));
+      byte[] digest =
+          MessageDigest.getInstance("SHA-256").digest(accessor.getBytes(StandardCharsets.UTF_8));
       return KEY_PREFIX + HexFormat.of().formatHex(digest).substring(0, 16);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
@@ -49,19 +50,35 @@ public final class TokenLedger {
   public void record(AgentSession session, String accessor) {
     String namespace = session.getMetadata().getNamespace();
     String name = name(session.getMetadata().getName());
-    String patch = io.fabric8.kubernetes.client.utils.Serialization.asJson(Map.of("data", Map.of(key(accessor), accessor)));
+    String patch =
+        io.fabric8.kubernetes.client.utils.Serialization.asJson(
+            Map.of("data", Map.of(key(accessor), accessor)));
     var resource = client.configMaps().inNamespace(namespace).withName(name);
     if (resource.get() == null) {
-      ConfigMap created = new ConfigMapBuilder()
-          .withNewMetadata().withNamespace(namespace).withName(name)
-          .withLabels(Map.of("capgate.dev/component", COMPONENT, "capgate.dev/session", session.getMetadata().getName(),
-              "app.kubernetes.io/managed-by", "capgate"))
-          .withOwnerReferences(new OwnerReferenceBuilder().withApiVersion(session.getApiVersion())
-              .withKind(session.getKind()).withName(session.getMetadata().getName())
-              .withUid(session.getMetadata().getUid()).withController(false).build())
-          .endMetadata()
-          .withData(Map.of(key(accessor), accessor))
-          .build();
+      ConfigMap created =
+          new ConfigMapBuilder()
+              .withNewMetadata()
+              .withNamespace(namespace)
+              .withName(name)
+              .withLabels(
+                  Map.of(
+                      "capgate.dev/component",
+                      COMPONENT,
+                      "capgate.dev/session",
+                      session.getMetadata().getName(),
+                      "app.kubernetes.io/managed-by",
+                      "capgate"))
+              .withOwnerReferences(
+                  new OwnerReferenceBuilder()
+                      .withApiVersion(session.getApiVersion())
+                      .withKind(session.getKind())
+                      .withName(session.getMetadata().getName())
+                      .withUid(session.getMetadata().getUid())
+                      .withController(false)
+                      .build())
+              .endMetadata()
+              .withData(Map.of(key(accessor), accessor))
+              .build();
       try {
         client.configMaps().resource(created).create();
         return;

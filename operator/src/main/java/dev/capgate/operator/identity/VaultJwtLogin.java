@@ -54,32 +54,45 @@ public final class VaultJwtLogin {
 
   public Wrapped login(String authMount, String role, String jwt, int wrapTtlSeconds) {
     String path = "/v1/auth/" + authMount + "/login";
-    HttpRequest request = HttpRequest.newBuilder(URI.create(address + path))
-        .timeout(TIMEOUT)
-        .header("Content-Type", "application/json")
-        .header("X-Vault-Wrap-TTL", wrapTtlSeconds + "s")
-        .POST(HttpRequest.BodyPublishers.ofString(
-            io.fabric8.kubernetes.client.utils.Serialization.asJson(Map.of("role", role, "jwt", jwt))))
-        .build();
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create(address + path))
+            .timeout(TIMEOUT)
+            .header("Content-Type", "application/json")
+            .header("X-Vault-Wrap-TTL", wrapTtlSeconds + "s")
+            .POST(
+                HttpRequest.BodyPublishers.ofString(
+                    io.fabric8.kubernetes.client.utils.Serialization.asJson(
+                        Map.of("role", role, "jwt", jwt))))
+            .build();
     HttpResponse<String> response;
     try {
       response = http.send(request, HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
-      throw new LoginFailedException("Vault is unreachable at " + address + " (" + e.getClass().getSimpleName() + ")", e);
+      throw new LoginFailedException(
+          "Vault is unreachable at " + address + " (" + e.getClass().getSimpleName() + ")", e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new LoginFailedException("interrupted while logging in at Vault", e);
     }
     if (response.statusCode() / 100 != 2) {
-      throw new LoginFailedException("Vault refused the login at auth/" + authMount + "/login with role " + role
-          + " (" + response.statusCode() + errors(response.body()) + ")", null);
+      throw new LoginFailedException(
+          "Vault refused the login at auth/"
+              + authMount
+              + "/login with role "
+              + role
+              + " ("
+              + response.statusCode()
+              + errors(response.body())
+              + ")",
+          null);
     }
     try {
       JsonNode wrap = JSON.readTree(response.body()).path("wrap_info");
       String token = wrap.path("token").asText("");
       String accessor = wrap.path("wrapped_accessor").asText("");
       if (token.isEmpty() || accessor.isEmpty()) {
-        throw new LoginFailedException("Vault's answer to the login has no wrap_info (is X-Vault-Wrap-TTL allowed?)", null);
+        throw new LoginFailedException(
+            "Vault's answer to the login has no wrap_info (is X-Vault-Wrap-TTL allowed?)", null);
       }
       return new Wrapped(token, accessor, wrap.path("ttl").asLong(wrapTtlSeconds));
     } catch (IOException e) {
@@ -93,7 +106,9 @@ public final class VaultJwtLogin {
       List<String> out = new ArrayList<>();
       JSON.readTree(body).path("errors").forEach(e -> out.add(e.asText()));
       String joined = String.join("; ", out);
-      return joined.isEmpty() ? "" : ": " + (joined.length() > 300 ? joined.substring(0, 300) + "..." : joined);
+      return joined.isEmpty()
+          ? ""
+          : ": " + (joined.length() > 300 ? joined.substring(0, 300) + "..." : joined);
     } catch (IOException | RuntimeException e) {
       return "";
     }

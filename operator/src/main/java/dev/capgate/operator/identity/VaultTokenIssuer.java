@@ -19,8 +19,8 @@ import org.slf4j.MDC;
  * a response-wrapped answer ({@link VaultJwtLogin}), records the token's accessor for revocation
  * ({@link TokenLedger}) and returns the wrapping token. Blocking: call it off the event loop.
  *
- * <p>Every issuance and refusal is logged (never a token) and, where the session is known, an
- * event on it: {@value #ISSUED} (Normal) or {@value #REFUSED} (Warning).
+ * <p>Every issuance and refusal is logged (never a token) and, where the session is known, an event
+ * on it: {@value #ISSUED} (Normal) or {@value #REFUSED} (Warning).
  */
 public final class VaultTokenIssuer {
   private static final Logger LOG = LoggerFactory.getLogger(VaultTokenIssuer.class);
@@ -36,12 +36,18 @@ public final class VaultTokenIssuer {
   private final KubernetesEvents events;
 
   /**
-   * @param vault   null without a Vault address: every request gets 503
+   * @param vault null without a Vault address: every request gets 503
    * @param revoker the operator's Vault token, or null; revokes a token issued while its session
-   *                was being deleted (it is not handed out either way)
+   *     was being deleted (it is not handed out either way)
    */
-  public VaultTokenIssuer(SidecarAttestation attestation, SessionSigner signer, VaultJwtLogin vault, TokenLedger ledger,
-      VaultRevoker revoker, SessionResolver sessions, KubernetesEvents events) {
+  public VaultTokenIssuer(
+      SidecarAttestation attestation,
+      SessionSigner signer,
+      VaultJwtLogin vault,
+      TokenLedger ledger,
+      VaultRevoker revoker,
+      SessionResolver sessions,
+      KubernetesEvents events) {
     this.attestation = attestation;
     this.signer = signer;
     this.vault = vault;
@@ -58,7 +64,9 @@ public final class VaultTokenIssuer {
     }
   }
 
-  /** @param authorization the request's {@code Authorization} header, or null */
+  /**
+   * @param authorization the request's {@code Authorization} header, or null
+   */
   public Answer issue(String authorization) {
     SidecarAttestation.Attested attested;
     try {
@@ -66,15 +74,22 @@ public final class VaultTokenIssuer {
     } catch (SidecarAttestation.Refused refused) {
       return refuse(refused.status(), refused.getMessage(), refused.session(), refused.pod());
     } catch (KubernetesClientException e) {
-      LOG.warn("vault-token request not answered: the Kubernetes API could not be asked ({} {})", e.getCode(),
+      LOG.warn(
+          "vault-token request not answered: the Kubernetes API could not be asked ({} {})",
+          e.getCode(),
           e.getClass().getSimpleName());
-      return Answer.error(503, "the operator could not ask the Kubernetes API to attest the caller (" + e.getCode() + ")");
+      return Answer.error(
+          503,
+          "the operator could not ask the Kubernetes API to attest the caller ("
+              + e.getCode()
+              + ")");
     }
     AgentSession session = attested.session();
     String namespace = attested.namespace();
     String sessionName = session.getMetadata().getName();
     String pod = namespace + "/" + attested.pod().getMetadata().getName();
-    try (var a = MDC.putCloseable("session", sessionName); var b = MDC.putCloseable("namespace", namespace)) {
+    try (var a = MDC.putCloseable("session", sessionName);
+        var b = MDC.putCloseable("namespace", namespace)) {
       if (vault == null) {
         return refuse(503, "the operator has no Vault address (CAPGATE_VAULT_ADDR)", session, pod);
       }
@@ -82,7 +97,12 @@ public final class VaultTokenIssuer {
       String role = session.getSpec().vault().role();
       VaultJwtLogin.Wrapped wrapped;
       try {
-        wrapped = vault.login(mount, role, signer.sign(session, attested.pod()), VaultTokenExchange.WRAP_TTL_SECONDS);
+        wrapped =
+            vault.login(
+                mount,
+                role,
+                signer.sign(session, attested.pod()),
+                VaultTokenExchange.WRAP_TTL_SECONDS);
       } catch (VaultJwtLogin.LoginFailedException e) {
         return refuse(503, e.getMessage(), session, pod);
       }
@@ -90,19 +110,42 @@ public final class VaultTokenIssuer {
         ledger.record(session, wrapped.wrappedAccessor());
       } catch (KubernetesClientException e) {
         revokeUnhanded(wrapped, "it could not be recorded for revocation");
-        return refuse(503, "the operator could not record the token for revocation (" + e.getCode() + "); not issued",
-            session, pod);
+        return refuse(
+            503,
+            "the operator could not record the token for revocation ("
+                + e.getCode()
+                + "); not issued",
+            session,
+            pod);
       }
       // Deleted meanwhile? Its revocation may have read the ledger before this token was recorded.
       AgentSession now = sessions.find(namespace, sessionName);
-      if (now == null || now.getMetadata().getDeletionTimestamp() != null
+      if (now == null
+          || now.getMetadata().getDeletionTimestamp() != null
           || !session.getMetadata().getUid().equals(now.getMetadata().getUid())) {
         revokeUnhanded(wrapped, "its session was revoked meanwhile");
-        return refuse(403, "AgentSession \"" + sessionName + "\" was revoked while its token was issued", null, pod);
+        return refuse(
+            403,
+            "AgentSession \"" + sessionName + "\" was revoked while its token was issued",
+            null,
+            pod);
       }
-      String message = "issued a Vault token (accessor " + wrapped.wrappedAccessor() + ", auth/" + mount
-          + "/login, role " + role + ", user " + session.getSpec().user() + ") to the sidecar of pod " + pod
-          + " (service account " + attested.serviceAccount() + "), response-wrapped for " + wrapped.ttlSeconds() + "s";
+      String message =
+          "issued a Vault token (accessor "
+              + wrapped.wrappedAccessor()
+              + ", auth/"
+              + mount
+              + "/login, role "
+              + role
+              + ", user "
+              + session.getSpec().user()
+              + ") to the sidecar of pod "
+              + pod
+              + " (service account "
+              + attested.serviceAccount()
+              + "), response-wrapped for "
+              + wrapped.ttlSeconds()
+              + "s";
       LOG.info("{}", message);
       events.normal(session, ISSUED, message);
       Map<String, Object> body = new LinkedHashMap<>();
@@ -117,23 +160,35 @@ public final class VaultTokenIssuer {
   private Answer refuse(int status, String why, AgentSession session, String pod) {
     LOG.warn("vault-token refused ({}){}: {}", status, pod == null ? "" : " for pod " + pod, why);
     if (session != null) {
-      events.warning(session, REFUSED, "refused a Vault token" + (pod == null ? "" : " to pod " + pod) + ": " + why);
+      events.warning(
+          session,
+          REFUSED,
+          "refused a Vault token" + (pod == null ? "" : " to pod " + pod) + ": " + why);
     }
     return Answer.error(status, why);
   }
 
   private void revokeUnhanded(VaultJwtLogin.Wrapped wrapped, String why) {
     if (revoker == null) {
-      LOG.warn("Vault token (accessor {}) not handed out because {}; without an operator Vault token it lives until"
-          + " its TTL, unwrapped by no one", wrapped.wrappedAccessor(), why);
+      LOG.warn(
+          "Vault token (accessor {}) not handed out because {}; without an operator Vault token it lives until"
+              + " its TTL, unwrapped by no one",
+          wrapped.wrappedAccessor(),
+          why);
       return;
     }
     try {
       revoker.revokeAccessor(wrapped.wrappedAccessor());
-      LOG.info("revoked Vault token (accessor {}) not handed out because {}", wrapped.wrappedAccessor(), why);
+      LOG.info(
+          "revoked Vault token (accessor {}) not handed out because {}",
+          wrapped.wrappedAccessor(),
+          why);
     } catch (RuntimeException e) {
-      LOG.warn("could not revoke Vault token (accessor {}) not handed out because {}: {}", wrapped.wrappedAccessor(),
-          why, e.getMessage());
+      LOG.warn(
+          "could not revoke Vault token (accessor {}) not handed out because {}: {}",
+          wrapped.wrappedAccessor(),
+          why,
+          e.getMessage());
     }
   }
 

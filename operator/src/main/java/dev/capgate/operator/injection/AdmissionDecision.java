@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
  *
  * @param allowed whether the pod may be stored
  * @param message why not (shown to whoever created the pod), or null
- * @param patch   a JSON patch (RFC 6902) to apply, or null for none
+ * @param patch a JSON patch (RFC 6902) to apply, or null for none
  */
 public record AdmissionDecision(boolean allowed, String message, JsonNode patch) {
 

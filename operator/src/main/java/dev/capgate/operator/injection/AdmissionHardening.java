@@ -17,46 +17,56 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * Admission hardening (invariant 7): pods whose shape would let an agent container get around
- * the sidecar are refused, each with a message that names the field and says why.
+ * Admission hardening (invariant 7): pods whose shape would let an agent container get around the
+ * sidecar are refused, each with a message that names the field and says why.
  *
- * <p>Checks run on the pod as it would be stored (after injection), so a mount the pod asks for
- * of a volume the injection adds (the CA key, the sidecar's token) is caught too. Agent
- * containers are all containers and init containers except Capgate's own two.
+ * <p>Checks run on the pod as it would be stored (after injection), so a mount the pod asks for of
+ * a volume the injection adds (the CA key, the sidecar's token) is caught too. Agent containers are
+ * all containers and init containers except Capgate's own two.
  *
  * <p>The central rule: no agent process may run as, or become, the sidecar's uid, which the
  * iptables rules exempt. So every agent container (ephemeral ones too) must have an explicit
- * runAsUser other than 1337 (an image's USER is invisible here and changes with the image), may
- * not allow privilege escalation or add a capability outside {@link AgentHardening#ADDABLE}, and
- * must drop {@link AgentHardening#DROPPED} (which {@link AgentHardening} adds before the checks).
+ * runAsUser other than 1337 (an image's USER is invisible here and changes with the image), may not
+ * allow privilege escalation or add a capability outside {@link AgentHardening#ADDABLE}, and must
+ * drop {@link AgentHardening#DROPPED} (which {@link AgentHardening} adds before the checks).
  */
 public final class AdmissionHardening {
   static final String CA_SECRET_PREFIX = "capgate-ca-";
 
-  private AdmissionHardening() {
-  }
+  private AdmissionHardening() {}
 
   /** Violations of a pod about to be created (already injected); empty when it may be admitted. */
   public static List<String> violations(Pod pod) {
     PodSpec spec = pod.getSpec();
     List<String> found = new ArrayList<>();
     if (Boolean.TRUE.equals(spec.getHostNetwork())) {
-      found.add("spec.hostNetwork is true: the agent would share the node's network and bypass the sidecar's iptables rules");
+      found.add(
+          "spec.hostNetwork is true: the agent would share the node's network and bypass the sidecar's iptables rules");
     }
     if (Boolean.TRUE.equals(spec.getHostPID())) {
-      found.add("spec.hostPID is true: agent containers could read the sidecar's files and memory through /proc");
+      found.add(
+          "spec.hostPID is true: agent containers could read the sidecar's files and memory through /proc");
     }
     if (Boolean.TRUE.equals(spec.getShareProcessNamespace())) {
-      found.add("spec.shareProcessNamespace is true: agent containers could read the sidecar's files and memory through /proc");
+      found.add(
+          "spec.shareProcessNamespace is true: agent containers could read the sidecar's files and memory through /proc");
     }
     if (Boolean.TRUE.equals(spec.getHostIPC())) {
-      found.add("spec.hostIPC is true: agent containers would share the node's IPC namespace (shared memory of"
-          + " processes outside the pod)");
+      found.add(
+          "spec.hostIPC is true: agent containers would share the node's IPC namespace (shared memory of"
+              + " processes outside the pod)");
     }
     found.addAll(podGroupViolations(spec.getSecurityContext()));
     for (Container c : PodInjector.agentContainers(spec)) {
-      found.addAll(containerViolations(new View("container", c.getName(), c.getSecurityContext(), c.getVolumeMounts(),
-          c.getPorts()), spec));
+      found.addAll(
+          containerViolations(
+              new View(
+                  "container",
+                  c.getName(),
+                  c.getSecurityContext(),
+                  c.getVolumeMounts(),
+                  c.getPorts()),
+              spec));
     }
     return found;
   }
@@ -68,11 +78,17 @@ public final class AdmissionHardening {
       return found;
     }
     if (Objects.equals(sc.getFsGroup(), SidecarContract.PROXY_UID)) {
-      found.add("spec.securityContext.fsGroup is " + SidecarContract.PROXY_UID + ", the capgate sidecar's group: use another gid");
+      found.add(
+          "spec.securityContext.fsGroup is "
+              + SidecarContract.PROXY_UID
+              + ", the capgate sidecar's group: use another gid");
     }
-    if (sc.getSupplementalGroups() != null && sc.getSupplementalGroups().contains(SidecarContract.PROXY_UID)) {
-      found.add("spec.securityContext.supplementalGroups contains " + SidecarContract.PROXY_UID
-          + ", the capgate sidecar's group: use another gid");
+    if (sc.getSupplementalGroups() != null
+        && sc.getSupplementalGroups().contains(SidecarContract.PROXY_UID)) {
+      found.add(
+          "spec.securityContext.supplementalGroups contains "
+              + SidecarContract.PROXY_UID
+              + ", the capgate sidecar's group: use another gid");
     }
     return found;
   }
@@ -93,40 +109,56 @@ public final class AdmissionHardening {
       return found;
     }
     Set<String> existing = new java.util.HashSet<>();
-    if (before != null && before.getSpec() != null && before.getSpec().getEphemeralContainers() != null) {
+    if (before != null
+        && before.getSpec() != null
+        && before.getSpec().getEphemeralContainers() != null) {
       before.getSpec().getEphemeralContainers().forEach(e -> existing.add(e.getName()));
     }
     for (EphemeralContainer e : spec.getEphemeralContainers()) {
       if (existing.contains(e.getName())) {
         continue;
       }
-      if (e.getTargetContainerName() != null && PodInjector.CAPGATE_CONTAINERS.contains(e.getTargetContainerName())) {
-        found.add("ephemeral container \"" + e.getName() + "\" targets \"" + e.getTargetContainerName()
-            + "\": it would share the sidecar's processes and read its CA key");
+      if (e.getTargetContainerName() != null
+          && PodInjector.CAPGATE_CONTAINERS.contains(e.getTargetContainerName())) {
+        found.add(
+            "ephemeral container \""
+                + e.getName()
+                + "\" targets \""
+                + e.getTargetContainerName()
+                + "\": it would share the sidecar's processes and read its CA key");
       }
-      found.addAll(containerViolations(new View("ephemeral container", e.getName(), e.getSecurityContext(), e.getVolumeMounts(),
-          e.getPorts()), spec));
+      found.addAll(
+          containerViolations(
+              new View(
+                  "ephemeral container",
+                  e.getName(),
+                  e.getSecurityContext(),
+                  e.getVolumeMounts(),
+                  e.getPorts()),
+              spec));
     }
     return found;
   }
 
   /** Labels and annotations that only the webhook sets, at creation: no update may touch them. */
   static final List<String> PROTECTED_LABELS = List.of(PodMarkers.INJECT, PodMarkers.SESSION);
+
   static final List<String> PROTECTED_ANNOTATIONS =
       List.of(PodMarkers.SESSION, PodMarkers.STATUS, PodMarkers.CA, PodMarkers.CA_FINGERPRINT);
 
   /**
    * Violations of an UPDATE of a pod. A running pod's container images can be changed, and its
    * labels and annotations freely: neither may touch what Capgate put there.
+   *
    * <ul>
    *   <li>{@code capgate-init} / {@code capgate-proxy} of an injected pod: changed (e.g. a proxy
-   *       image that lets everything through) or removed;</li>
-   *   <li>the sidecar's volumes (immutable today; checked anyway, it costs nothing);</li>
-   *   <li>Capgate's labels and annotations, on any pod the webhook sees, added, changed or
-   *       removed: the operator finds a session's pods by the session label (revocation,
-   *       {@code DeletePods}, the sidecars' RoleBinding) and their CAs by the CA annotation; without
-   *       the opt-in label the webhook's objectSelector no longer matches, so the next UPDATE would
-   *       not be checked; and a running pod cannot opt in (its containers cannot be added).</li>
+   *       image that lets everything through) or removed;
+   *   <li>the sidecar's volumes (immutable today; checked anyway, it costs nothing);
+   *   <li>Capgate's labels and annotations, on any pod the webhook sees, added, changed or removed:
+   *       the operator finds a session's pods by the session label (revocation, {@code DeletePods},
+   *       the sidecars' RoleBinding) and their CAs by the CA annotation; without the opt-in label
+   *       the webhook's objectSelector no longer matches, so the next UPDATE would not be checked;
+   *       and a running pod cannot opt in (its containers cannot be added).
    * </ul>
    */
   public static List<String> updateViolations(Pod before, Pod after) {
@@ -140,11 +172,20 @@ public final class AdmissionHardening {
       if (now == null) {
         found.add("container \"" + name + "\" cannot be removed from an injected pod");
       } else if (!Objects.equals(old.getImage(), now.getImage())) {
-        found.add("the image of container \"" + name + "\" cannot be changed (" + old.getImage() + " -> " + now.getImage()
-            + "): capgate's containers keep what the webhook gave them");
+        found.add(
+            "the image of container \""
+                + name
+                + "\" cannot be changed ("
+                + old.getImage()
+                + " -> "
+                + now.getImage()
+                + "): capgate's containers keep what the webhook gave them");
       } else if (!old.equals(now)) {
-        found.add("container \"" + name + "\" of an injected pod cannot be changed: capgate's containers keep what"
-            + " the webhook gave them");
+        found.add(
+            "container \""
+                + name
+                + "\" of an injected pod cannot be changed: capgate's containers keep what"
+                + " the webhook gave them");
       }
     }
     for (String name : PodInjector.RESERVED_VOLUMES) {
@@ -177,7 +218,9 @@ public final class AdmissionHardening {
 
   private static String why(String key, String old) {
     if (old == null) {
-      return "a pod opts in to capgate when it is created: recreate it with the label " + PodMarkers.INJECT + "=true";
+      return "a pod opts in to capgate when it is created: recreate it with the label "
+          + PodMarkers.INJECT
+          + "=true";
     }
     return switch (key) {
       case PodMarkers.INJECT -> "without it capgate no longer sees this pod's updates";
@@ -190,7 +233,10 @@ public final class AdmissionHardening {
     if (pod.getSpec() == null || pod.getSpec().getInitContainers() == null) {
       return null;
     }
-    return pod.getSpec().getInitContainers().stream().filter(c -> name.equals(c.getName())).findFirst().orElse(null);
+    return pod.getSpec().getInitContainers().stream()
+        .filter(c -> name.equals(c.getName()))
+        .findFirst()
+        .orElse(null);
   }
 
   /** Names the injection owns, in a pod that is not injected yet. */
@@ -220,12 +266,18 @@ public final class AdmissionHardening {
   }
 
   public static boolean projectsServiceAccountToken(Volume volume) {
-    return volume.getProjected() != null && volume.getProjected().getSources() != null
-        && volume.getProjected().getSources().stream().anyMatch(s -> s.getServiceAccountToken() != null);
+    return volume.getProjected() != null
+        && volume.getProjected().getSources() != null
+        && volume.getProjected().getSources().stream()
+            .anyMatch(s -> s.getServiceAccountToken() != null);
   }
 
   /** A container of any kind, as far as the checks care. */
-  private record View(String kind, String name, SecurityContext securityContext, List<VolumeMount> mounts,
+  private record View(
+      String kind,
+      String name,
+      SecurityContext securityContext,
+      List<VolumeMount> mounts,
       List<ContainerPort> ports) {
     String describe() {
       return kind + " \"" + name + "\"";
@@ -236,51 +288,87 @@ public final class AdmissionHardening {
     List<String> found = new ArrayList<>();
     SecurityContext sc = c.securityContext();
     if (sc != null && Boolean.TRUE.equals(sc.getPrivileged())) {
-      found.add(c.describe() + " is privileged: it could rewrite the pod's iptables rules and bypass the sidecar");
+      found.add(
+          c.describe()
+              + " is privileged: it could rewrite the pod's iptables rules and bypass the sidecar");
     }
     if (sc != null && Boolean.TRUE.equals(sc.getAllowPrivilegeEscalation())) {
-      found.add(c.describe() + " sets allowPrivilegeEscalation: true: a setuid binary or file capability could give it"
-          + " the capgate sidecar's uid; remove the field (capgate sets it to false)");
+      found.add(
+          c.describe()
+              + " sets allowPrivilegeEscalation: true: a setuid binary or file capability could give it"
+              + " the capgate sidecar's uid; remove the field (capgate sets it to false)");
     }
     if (sc != null && "Unmasked".equals(sc.getProcMount())) {
-      found.add(c.describe() + " sets procMount: Unmasked: /proc would expose the node's kernel settings; remove the field");
+      found.add(
+          c.describe()
+              + " sets procMount: Unmasked: /proc would expose the node's kernel settings; remove the field");
     }
     if (sc != null && sc.getCapabilities() != null && sc.getCapabilities().getAdd() != null) {
       for (String cap : sc.getCapabilities().getAdd()) {
         String normalized = normalizeCapability(cap);
         if (!AgentHardening.ADDABLE.contains(normalized)) {
-          found.add(c.describe() + " adds capability " + normalized + ", which would let it change its uid, the pod's"
-              + " network rules or the node: agent containers may add only " + String.join(", ", new java.util.TreeSet<>(AgentHardening.ADDABLE)));
+          found.add(
+              c.describe()
+                  + " adds capability "
+                  + normalized
+                  + ", which would let it change its uid, the pod's"
+                  + " network rules or the node: agent containers may add only "
+                  + String.join(", ", new java.util.TreeSet<>(AgentHardening.ADDABLE)));
         }
       }
     }
-    List<String> dropped = sc == null || sc.getCapabilities() == null || sc.getCapabilities().getDrop() == null
-        ? List.of() : sc.getCapabilities().getDrop().stream().map(AdmissionHardening::normalizeCapability).toList();
+    List<String> dropped =
+        sc == null || sc.getCapabilities() == null || sc.getCapabilities().getDrop() == null
+            ? List.of()
+            : sc.getCapabilities().getDrop().stream()
+                .map(AdmissionHardening::normalizeCapability)
+                .toList();
     if (!dropped.contains("ALL") && !dropped.containsAll(AgentHardening.DROPPED)) {
-      found.add(c.describe() + " does not drop " + String.join(", ", AgentHardening.DROPPED)
-          + ": capgate drops them from every agent container");
+      found.add(
+          c.describe()
+              + " does not drop "
+              + String.join(", ", AgentHardening.DROPPED)
+              + ": capgate drops them from every agent container");
     }
     Long uid = effectiveRunAsUser(sc, spec.getSecurityContext());
     if (uid == null) {
-      found.add(c.describe() + " sets no runAsUser: set securityContext.runAsUser (any uid but " + SidecarContract.PROXY_UID
-          + "; 0 is allowed) on the container or the pod. The uid an image's USER gives is invisible at admission"
-          + " and changes with the image; capgate needs the uid fixed, since the sidecar's uid " + SidecarContract.PROXY_UID
-          + " is not intercepted");
+      found.add(
+          c.describe()
+              + " sets no runAsUser: set securityContext.runAsUser (any uid but "
+              + SidecarContract.PROXY_UID
+              + "; 0 is allowed) on the container or the pod. The uid an image's USER gives is invisible at admission"
+              + " and changes with the image; capgate needs the uid fixed, since the sidecar's uid "
+              + SidecarContract.PROXY_UID
+              + " is not intercepted");
     } else if (uid == SidecarContract.PROXY_UID) {
       boolean fromPod = sc == null || sc.getRunAsUser() == null;
-      found.add(c.describe() + " runs as uid " + uid + (fromPod ? " (from the pod's securityContext)" : "")
-          + ", the capgate sidecar's uid, whose traffic is not intercepted");
+      found.add(
+          c.describe()
+              + " runs as uid "
+              + uid
+              + (fromPod ? " (from the pod's securityContext)" : "")
+              + ", the capgate sidecar's uid, whose traffic is not intercepted");
     }
-    Long gid = sc != null && sc.getRunAsGroup() != null ? sc.getRunAsGroup()
-        : spec.getSecurityContext() == null ? null : spec.getSecurityContext().getRunAsGroup();
+    Long gid =
+        sc != null && sc.getRunAsGroup() != null
+            ? sc.getRunAsGroup()
+            : spec.getSecurityContext() == null ? null : spec.getSecurityContext().getRunAsGroup();
     if (Objects.equals(gid, SidecarContract.PROXY_UID)) {
-      found.add(c.describe() + " runs as group " + gid + ", the capgate sidecar's group: use another gid");
+      found.add(
+          c.describe()
+              + " runs as group "
+              + gid
+              + ", the capgate sidecar's group: use another gid");
     }
     if (c.ports() != null) {
       for (ContainerPort port : c.ports()) {
         if (port.getHostPort() != null && port.getHostPort() != 0) {
-          found.add(c.describe() + " sets hostPort " + port.getHostPort() + ": connections from the node's address would"
-              + " reach the agent without the sidecar; remove hostPort (use a Service)");
+          found.add(
+              c.describe()
+                  + " sets hostPort "
+                  + port.getHostPort()
+                  + ": connections from the node's address would"
+                  + " reach the agent without the sidecar; remove hostPort (use a Service)");
         }
       }
     }
@@ -342,7 +430,10 @@ public final class AdmissionHardening {
     if (spec == null || spec.getVolumes() == null) {
       return null;
     }
-    return spec.getVolumes().stream().filter(v -> v.getName().equals(name)).findFirst().orElse(null);
+    return spec.getVolumes().stream()
+        .filter(v -> v.getName().equals(name))
+        .findFirst()
+        .orElse(null);
   }
 
   /** Kubernetes accepts NET_ADMIN and CAP_NET_ADMIN, in any case. */

@@ -5,8 +5,8 @@ package dev.capgate.operator.injection;
  * swaps {@code value} for the real credential on that credential's routes only.
  *
  * @param credential the credential's name in the session
- * @param env        the environment variable set in every agent container
- * @param value      {@code capgate-ph-<credential>-<32 random base32 characters>}, new for each pod
+ * @param env the environment variable set in every agent container
+ * @param value {@code capgate-ph-<credential>-<32 random base32 characters>}, new for each pod
  */
 public record CredentialPlaceholder(String credential, String env, String value) {
   @Override

@@ -18,20 +18,22 @@ import java.util.stream.Collectors;
 /**
  * The TCP ports peers may connect to in an injected pod ({@code capgate-init --inbound-ports});
  * every other inbound connection is dropped, because replies to inbound traffic never pass the
- * sidecar. Two sources, both fixed at admission: the annotation
- * {@code capgate.dev/inbound-ports: "8080,9090"} (ports the agent serves on purpose) and the ports
- * of the agent containers' own probes and lifecycle hooks (httpGet, tcpSocket, grpc), which the
- * kubelet calls from the node: without them every probed agent would never become ready.
+ * sidecar. Two sources, both fixed at admission: the annotation {@code capgate.dev/inbound-ports:
+ * "8080,9090"} (ports the agent serves on purpose) and the ports of the agent containers' own
+ * probes and lifecycle hooks (httpGet, tcpSocket, grpc), which the kubelet calls from the node:
+ * without them every probed agent would never become ready.
  */
 public final class InboundPorts {
   public static final String ANNOTATION = "capgate.dev/inbound-ports";
+
   /** The capgate-init flag; the sidecar reads it as {@code CAPGATE_INBOUND_PORTS} too. */
   public static final String INIT_FLAG = "--inbound-ports";
-  /** Never opened to peers: they act for the pod's agents (the admin port is always open). */
-  static final java.util.Set<Integer> SIDECAR_PORTS = java.util.Set.of(SidecarContract.PROXY_PORT, SidecarContract.DNS_PORT);
 
-  private InboundPorts() {
-  }
+  /** Never opened to peers: they act for the pod's agents (the admin port is always open). */
+  static final java.util.Set<Integer> SIDECAR_PORTS =
+      java.util.Set.of(SidecarContract.PROXY_PORT, SidecarContract.DNS_PORT);
+
+  private InboundPorts() {}
 
   /** What is wrong with the annotation, in words a pod author can act on; empty when fine. */
   public static List<String> violations(Pod pod) {
@@ -42,13 +44,28 @@ public final class InboundPorts {
     List<String> bad = new ArrayList<>();
     SortedSet<Integer> ports = parse(value, bad);
     List<String> violations = new ArrayList<>();
-    ports.stream().filter(SIDECAR_PORTS::contains).forEach(p -> violations.add("annotation " + ANNOTATION
-        + " may not open port " + p + ": it is the sidecar's own (15001 transparent listener, 15053 DNS)"));
+    ports.stream()
+        .filter(SIDECAR_PORTS::contains)
+        .forEach(
+            p ->
+                violations.add(
+                    "annotation "
+                        + ANNOTATION
+                        + " may not open port "
+                        + p
+                        + ": it is the sidecar's own (15001 transparent listener, 15053 DNS)"));
     if (bad.isEmpty()) {
       return violations;
     }
-    violations.add("annotation " + ANNOTATION + " must be comma-separated TCP port numbers 1-65535 (e.g. \"8080,9090\"),"
-        + " got " + String.join(", ", bad) + " in \"" + value + "\"");
+    violations.add(
+        "annotation "
+            + ANNOTATION
+            + " must be comma-separated TCP port numbers 1-65535 (e.g. \"8080,9090\"),"
+            + " got "
+            + String.join(", ", bad)
+            + " in \""
+            + value
+            + "\"");
     return violations;
   }
 
@@ -61,7 +78,9 @@ public final class InboundPorts {
     }
     if (pod.getSpec() != null) {
       for (Container c : PodInjector.agentContainers(pod.getSpec())) {
-        for (Probe probe : java.util.Arrays.asList(c.getLivenessProbe(), c.getReadinessProbe(), c.getStartupProbe())) {
+        for (Probe probe :
+            java.util.Arrays.asList(
+                c.getLivenessProbe(), c.getReadinessProbe(), c.getStartupProbe())) {
           if (probe != null) {
             add(ports, c, probe.getHttpGet(), probe.getTcpSocket());
             if (probe.getGrpc() != null && probe.getGrpc().getPort() != null) {
@@ -70,7 +89,9 @@ public final class InboundPorts {
           }
         }
         if (c.getLifecycle() != null) {
-          for (LifecycleHandler hook : java.util.Arrays.asList(c.getLifecycle().getPostStart(), c.getLifecycle().getPreStop())) {
+          for (LifecycleHandler hook :
+              java.util.Arrays.asList(
+                  c.getLifecycle().getPostStart(), c.getLifecycle().getPreStop())) {
             if (hook != null) {
               add(ports, c, hook.getHttpGet(), hook.getTcpSocket());
             }
@@ -101,7 +122,8 @@ public final class InboundPorts {
     return ports;
   }
 
-  private static void add(SortedSet<Integer> ports, Container c, HTTPGetAction http, TCPSocketAction tcp) {
+  private static void add(
+      SortedSet<Integer> ports, Container c, HTTPGetAction http, TCPSocketAction tcp) {
     if (http != null) {
       resolve(c, http.getPort(), ports);
     }
@@ -127,9 +149,14 @@ public final class InboundPorts {
       addPort(ports, Integer.parseInt(name));
       return;
     }
-    Map<String, Integer> named = c.getPorts() == null ? Map.of() : c.getPorts().stream()
-        .filter(p -> p.getName() != null && p.getContainerPort() != null)
-        .collect(Collectors.toMap(ContainerPort::getName, ContainerPort::getContainerPort, (a, b) -> a));
+    Map<String, Integer> named =
+        c.getPorts() == null
+            ? Map.of()
+            : c.getPorts().stream()
+                .filter(p -> p.getName() != null && p.getContainerPort() != null)
+                .collect(
+                    Collectors.toMap(
+                        ContainerPort::getName, ContainerPort::getContainerPort, (a, b) -> a));
     Integer number = named.get(name);
     if (number != null) {
       addPort(ports, number);

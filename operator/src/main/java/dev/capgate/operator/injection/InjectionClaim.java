@@ -34,47 +34,55 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * A pod that arrives already marked {@code capgate.dev/status: injected} claims to be the
- * webhook's own output: legitimately when the webhook is re-invoked on it in the same admission
+ * A pod that arrives already marked {@code capgate.dev/status: injected} claims to be the webhook's
+ * own output: legitimately when the webhook is re-invoked on it in the same admission
  * (reinvocationPolicy IfNeeded, maybe with containers another webhook added since), or when an
- * injected pod is submitted again. Anyone can write those annotations, so the claim is checked
- * by rebuilding what the webhook would have injected from the plan the pod names (its CA and
- * fingerprint, its session's Vault settings and lease ConfigMap, the placeholders it carries),
- * with the same {@link PodInjector}, and comparing: Capgate's two containers (first two init
- * containers), the reserved volumes, the token settings and every agent container's trust
- * settings. A no-op {@code capgate-init} or a {@code sleep} named {@code capgate-proxy} differs.
+ * injected pod is submitted again. Anyone can write those annotations, so the claim is checked by
+ * rebuilding what the webhook would have injected from the plan the pod names (its CA and
+ * fingerprint, its session's Vault settings and lease ConfigMap, the placeholders it carries), with
+ * the same {@link PodInjector}, and comparing: Capgate's two containers (first two init
+ * containers), the reserved volumes, the token settings and every agent container's trust settings.
+ * A no-op {@code capgate-init} or a {@code sleep} named {@code capgate-proxy} differs.
  *
- * <p>The API server defaults fields of the webhook's output before a re-invocation (e.g.
- * {@code terminationMessagePath}); {@link #SERVER_DEFAULTS} are the only fields the pod may have
- * beyond the injected ones, and only with their default values.
+ * <p>The API server defaults fields of the webhook's output before a re-invocation (e.g. {@code
+ * terminationMessagePath}); {@link #SERVER_DEFAULTS} are the only fields the pod may have beyond
+ * the injected ones, and only with their default values.
  */
 public final class InjectionClaim {
   /** Fields the API server adds to what the webhook injects, with the only value they may have. */
-  static final Map<String, JsonNode> SERVER_DEFAULTS = Map.of(
-      "terminationMessagePath", TextNode.valueOf("/dev/termination-log"),
-      "terminationMessagePolicy", TextNode.valueOf("File"),
-      "timeoutSeconds", IntNode.valueOf(1),
-      "successThreshold", IntNode.valueOf(1),
-      "scheme", TextNode.valueOf("HTTP"),
-      "defaultMode", IntNode.valueOf(420),
-      "apiVersion", TextNode.valueOf("v1"));
+  static final Map<String, JsonNode> SERVER_DEFAULTS =
+      Map.of(
+          "terminationMessagePath", TextNode.valueOf("/dev/termination-log"),
+          "terminationMessagePolicy", TextNode.valueOf("File"),
+          "timeoutSeconds", IntNode.valueOf(1),
+          "successThreshold", IntNode.valueOf(1),
+          "scheme", TextNode.valueOf("HTTP"),
+          "defaultMode", IntNode.valueOf(420),
+          "apiVersion", TextNode.valueOf("v1"));
+
   /** Quantities the API server may write in another canonical form ("1000m" for "1"). */
   private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
+
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final Set<String> QUANTITY_PARENTS = Set.of("requests", "limits", "emptyDir");
 
-  private InjectionClaim() {
-  }
+  private InjectionClaim() {}
 
   /**
    * The plan the pod claims: its CA from the annotations, the rest from its session, the
    * placeholder values from its agent containers; empty with the reason when it names none.
    */
-  static InjectionPlan claimedPlan(Pod pod, String namespace, AgentSession session, List<String> problems) {
+  static InjectionPlan claimedPlan(
+      Pod pod, String namespace, AgentSession session, List<String> problems) {
     String caName = PodMarkers.annotation(pod, PodMarkers.CA);
     String fingerprint = PodMarkers.annotation(pod, PodMarkers.CA_FINGERPRINT);
     if (caName == null || !caName.startsWith(PodCaObjects.NAME_PREFIX) || fingerprint == null) {
-      problems.add("annotations " + PodMarkers.CA + " / " + PodMarkers.CA_FINGERPRINT + " missing or not a capgate CA");
+      problems.add(
+          "annotations "
+              + PodMarkers.CA
+              + " / "
+              + PodMarkers.CA_FINGERPRINT
+              + " missing or not a capgate CA");
       return null;
     }
     Map<String, String> carried = PodInjector.placeholdersInUse(pod.getSpec());
@@ -91,15 +99,17 @@ public final class InjectionClaim {
   }
 
   /**
-   * The first difference between {@code pod} and what {@code injector} makes of a pod with
-   * {@code plan}; empty when there is none.
+   * The first difference between {@code pod} and what {@code injector} makes of a pod with {@code
+   * plan}; empty when there is none.
    */
   public static Optional<String> difference(Pod pod, InjectionPlan plan, PodInjector injector) {
     PodSpec spec = pod.getSpec();
     if (!Objects.equals(PodMarkers.label(pod, PodMarkers.SESSION), plan.session())) {
       return Optional.of("label " + PodMarkers.SESSION + " is not the session's name");
     }
-    Pod expected = injector.inject(new PodBuilder().withNewMetadata().endMetadata().withNewSpec().endSpec().build(), plan);
+    Pod expected =
+        injector.inject(
+            new PodBuilder().withNewMetadata().endMetadata().withNewSpec().endSpec().build(), plan);
     List<Container> expectedInit = expected.getSpec().getInitContainers();
     List<Container> init = spec.getInitContainers() == null ? List.of() : spec.getInitContainers();
     for (int i = 0; i < expectedInit.size(); i++) {
@@ -126,7 +136,8 @@ public final class InjectionClaim {
       return Optional.of("automountServiceAccountToken is not false");
     }
     Map<String, Volume> volumes = new LinkedHashMap<>();
-    (spec.getVolumes() == null ? List.<Volume>of() : spec.getVolumes()).forEach(v -> volumes.put(v.getName(), v));
+    (spec.getVolumes() == null ? List.<Volume>of() : spec.getVolumes())
+        .forEach(v -> volumes.put(v.getName(), v));
     for (Volume want : expected.getSpec().getVolumes()) {
       Volume have = volumes.get(want.getName());
       if (have == null) {
@@ -147,7 +158,8 @@ public final class InjectionClaim {
         return Optional.of("volume " + v.getName() + " is not one capgate injects here");
       }
       if (AdmissionHardening.projectsServiceAccountToken(v)) {
-        return Optional.of("volume " + v.getName() + " holds a service-account token besides the sidecar's");
+        return Optional.of(
+            "volume " + v.getName() + " holds a service-account token besides the sidecar's");
       }
     }
     return agentDifference(injector.inject(pod, null), plan);
@@ -159,11 +171,16 @@ public final class InjectionClaim {
    */
   private static Optional<String> agentDifference(Pod completed, InjectionPlan plan) {
     for (Container agent : PodInjector.agentContainers(completed.getSpec())) {
-      List<VolumeMount> trust = agent.getVolumeMounts().stream()
-          .filter(m -> PodInjector.TRUST_VOLUME.equals(m.getName())).toList();
-      if (trust.size() != 1 || !SidecarContract.TRUST_DIR.equals(trust.getFirst().getMountPath())
-          || !Boolean.TRUE.equals(trust.getFirst().getReadOnly()) || trust.getFirst().getSubPath() != null) {
-        return Optional.of("container " + agent.getName() + " mounts " + PodInjector.TRUST_VOLUME + " otherwise");
+      List<VolumeMount> trust =
+          agent.getVolumeMounts().stream()
+              .filter(m -> PodInjector.TRUST_VOLUME.equals(m.getName()))
+              .toList();
+      if (trust.size() != 1
+          || !SidecarContract.TRUST_DIR.equals(trust.getFirst().getMountPath())
+          || !Boolean.TRUE.equals(trust.getFirst().getReadOnly())
+          || trust.getFirst().getSubPath() != null) {
+        return Optional.of(
+            "container " + agent.getName() + " mounts " + PodInjector.TRUST_VOLUME + " otherwise");
       }
       Map<String, EnvVar> env = new LinkedHashMap<>();
       agent.getEnv().forEach(e -> env.put(e.getName(), e));
@@ -176,7 +193,9 @@ public final class InjectionClaim {
         }
       }
       EnvVar java = env.get("JAVA_TOOL_OPTIONS");
-      if (java == null || java.getValue() == null || !java.getValue().endsWith(PodInjector.JAVA_TRUST_OPTIONS)) {
+      if (java == null
+          || java.getValue() == null
+          || !java.getValue().endsWith(PodInjector.JAVA_TRUST_OPTIONS)) {
         return Optional.of("container " + agent.getName() + " has another JAVA_TOOL_OPTIONS");
       }
     }
@@ -184,22 +203,24 @@ public final class InjectionClaim {
   }
 
   /**
-   * The pod's CA Secret must be one the webhook minted for this session and not yet handed to a
-   * pod (a pod cannot take another's CA, whose key its sidecar would then share), with the
-   * certificate the fingerprint names. Empty when it is.
+   * The pod's CA Secret must be one the webhook minted for this session and not yet handed to a pod
+   * (a pod cannot take another's CA, whose key its sidecar would then share), with the certificate
+   * the fingerprint names. Empty when it is.
    */
-  public static Optional<String> caDifference(Secret secret, String caName, String session, String fingerprint,
-      String placeholdersJson) {
+  public static Optional<String> caDifference(
+      Secret secret, String caName, String session, String fingerprint, String placeholdersJson) {
     if (secret == null) {
       return Optional.of("its CA Secret " + caName + " does not exist");
     }
-    Map<String, String> labels = secret.getMetadata().getLabels() == null ? Map.of() : secret.getMetadata().getLabels();
+    Map<String, String> labels =
+        secret.getMetadata().getLabels() == null ? Map.of() : secret.getMetadata().getLabels();
     if (!session.equals(labels.get(PodCaObjects.SESSION_LABEL))
         || !PodCaObjects.COMPONENT.equals(labels.get(PodCaObjects.COMPONENT_LABEL))) {
       return Optional.of("its CA Secret " + caName + " is not a CA of session " + session);
     }
     if (secret.getMetadata().getOwnerReferences() != null
-        && secret.getMetadata().getOwnerReferences().stream().anyMatch(o -> "Pod".equals(o.getKind()))) {
+        && secret.getMetadata().getOwnerReferences().stream()
+            .anyMatch(o -> "Pod".equals(o.getKind()))) {
       return Optional.of("its CA " + caName + " belongs to another pod");
     }
     String root = secret.getData() == null ? null : secret.getData().get(PodCaObjects.ROOT_KEY);
@@ -207,8 +228,9 @@ public final class InjectionClaim {
       return Optional.of("the fingerprint annotation is not that of CA " + caName);
     }
     String stored = secret.getData().get(PodCaObjects.PLACEHOLDERS_KEY);
-    if (stored == null || !json(new String(Base64.getDecoder().decode(stored), StandardCharsets.UTF_8))
-        .equals(json(placeholdersJson))) {
+    if (stored == null
+        || !json(new String(Base64.getDecoder().decode(stored), StandardCharsets.UTF_8))
+            .equals(json(placeholdersJson))) {
       return Optional.of("its placeholders are not those of CA " + caName);
     }
     return Optional.empty();
@@ -216,8 +238,11 @@ public final class InjectionClaim {
 
   private static String fingerprintOf(String base64Pem) {
     try {
-      X509Certificate certificate = (X509Certificate) CertificateFactory.getInstance("X.509")
-          .generateCertificate(new ByteArrayInputStream(Base64.getDecoder().decode(base64Pem)));
+      X509Certificate certificate =
+          (X509Certificate)
+              CertificateFactory.getInstance("X.509")
+                  .generateCertificate(
+                      new ByteArrayInputStream(Base64.getDecoder().decode(base64Pem)));
       return Pem.fingerprint(certificate);
     } catch (CertificateException | IllegalArgumentException e) {
       return null;
@@ -225,9 +250,9 @@ public final class InjectionClaim {
   }
 
   /**
-   * Compares the webhook's output with what the pod carries: everything expected must be there
-   * and equal; anything else only as an API server default. Empty lists and objects the webhook
-   * writes may be missing (the API server drops them).
+   * Compares the webhook's output with what the pod carries: everything expected must be there and
+   * equal; anything else only as an API server default. Empty lists and objects the webhook writes
+   * may be missing (the API server drops them).
    */
   static Optional<String> compare(String where, JsonNode expected, JsonNode actual) {
     if (expected.isObject() && actual.isObject()) {
@@ -240,8 +265,10 @@ public final class InjectionClaim {
           }
           return Optional.of(where + "." + field.getKey() + " is missing");
         }
-        Optional<String> diff = quantity(where, field.getKey(), field.getValue(), have)
-            ? Optional.empty() : compare(where + "." + field.getKey(), field.getValue(), have);
+        Optional<String> diff =
+            quantity(where, field.getKey(), field.getValue(), have)
+                ? Optional.empty()
+                : compare(where + "." + field.getKey(), field.getValue(), have);
         if (diff.isPresent()) {
           return diff;
         }
@@ -258,7 +285,8 @@ public final class InjectionClaim {
     }
     if (expected.isArray() && actual.isArray()) {
       if (expected.size() != actual.size()) {
-        return Optional.of(where + " has " + actual.size() + " entries, capgate sets " + expected.size());
+        return Optional.of(
+            where + " has " + actual.size() + " entries, capgate sets " + expected.size());
       }
       for (int i = 0; i < expected.size(); i++) {
         Optional<String> diff = compare(where + "[" + i + "]", expected.get(i), actual.get(i));
@@ -268,17 +296,25 @@ public final class InjectionClaim {
       }
       return Optional.empty();
     }
-    return expected.equals(actual) ? Optional.empty() : Optional.of(where + " is " + actual + ", capgate sets " + expected);
+    return expected.equals(actual)
+        ? Optional.empty()
+        : Optional.of(where + " is " + actual + ", capgate sets " + expected);
   }
 
-  /** True when both are the same quantity written differently (only under resources and emptyDir). */
+  /**
+   * True when both are the same quantity written differently (only under resources and emptyDir).
+   */
   private static boolean quantity(String where, String key, JsonNode expected, JsonNode actual) {
-    boolean underQuantities = QUANTITY_PARENTS.stream().anyMatch(p -> where.endsWith("." + p)) || "sizeLimit".equals(key);
+    boolean underQuantities =
+        QUANTITY_PARENTS.stream().anyMatch(p -> where.endsWith("." + p)) || "sizeLimit".equals(key);
     if (!underQuantities || !expected.isTextual() || !actual.isTextual()) {
       return false;
     }
     try {
-      return new Quantity(expected.asText()).getNumericalAmount().compareTo(new Quantity(actual.asText()).getNumericalAmount()) == 0;
+      return new Quantity(expected.asText())
+              .getNumericalAmount()
+              .compareTo(new Quantity(actual.asText()).getNumericalAmount())
+          == 0;
     } catch (IllegalArgumentException | ArithmeticException e) {
       return false;
     }

@@ -11,22 +11,23 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Placeholders for tools that refuse to start without a token ({@code gh} wants
- * {@code GH_TOKEN}, SDKs want an API key): the agent gets an opaque value, unique to the pod and
- * worthless anywhere else, and the sidecar replaces it with the real credential on the routes of
- * that credential. The values reach the sidecar through the pod's CA Secret
- * ({@link SidecarContract#PLACEHOLDERS_FILE}), which agent containers cannot mount.
+ * Placeholders for tools that refuse to start without a token ({@code gh} wants {@code GH_TOKEN},
+ * SDKs want an API key): the agent gets an opaque value, unique to the pod and worthless anywhere
+ * else, and the sidecar replaces it with the real credential on the routes of that credential. The
+ * values reach the sidecar through the pod's CA Secret ({@link SidecarContract#PLACEHOLDERS_FILE}),
+ * which agent containers cannot mount.
  */
 public final class Placeholders {
   public static final String PREFIX = "capgate-ph-";
+
   /** RFC 4648 base32, lower case: 32 characters carry 160 random bits. */
   private static final String BASE32 = "abcdefghijklmnopqrstuvwxyz234567";
+
   private static final int RANDOM_CHARS = 32;
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private Placeholders() {
-  }
+  private Placeholders() {}
 
   /** A fresh placeholder for each credential of the session that declares one, in spec order. */
   public static List<CredentialPlaceholder> generate(AgentSessionSpec spec) {

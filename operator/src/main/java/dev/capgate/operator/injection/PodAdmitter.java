@@ -26,6 +26,7 @@ import org.slf4j.MDC;
 public final class PodAdmitter {
   private static final Logger LOG = LoggerFactory.getLogger(PodAdmitter.class);
   static final String REFUSED = "capgate refused pod ";
+
   /** Label values are at most 63 characters; the operator finds a session's pods by label. */
   static final int MAX_LABEL_VALUE = 63;
 
@@ -36,8 +37,13 @@ public final class PodAdmitter {
   private final PodInjector injector;
   private final KubernetesEvents events;
 
-  public PodAdmitter(KubernetesClient client, SessionResolver sessions, PodCaMinter minter, TrustBundle trust,
-      PodInjector injector, KubernetesEvents events) {
+  public PodAdmitter(
+      KubernetesClient client,
+      SessionResolver sessions,
+      PodCaMinter minter,
+      TrustBundle trust,
+      PodInjector injector,
+      KubernetesEvents events) {
     this.client = client;
     this.sessions = sessions;
     this.minter = minter;
@@ -55,7 +61,8 @@ public final class PodAdmitter {
       return AdmissionDecision.allow();
     }
     String session = PodMarkers.session(pod).orElse(null);
-    try (var ignored = MDC.putCloseable("session", session); var ignored2 = MDC.putCloseable("admission", request.uid())) {
+    try (var ignored = MDC.putCloseable("session", session);
+        var ignored2 = MDC.putCloseable("admission", request.uid())) {
       if ("ephemeralcontainers".equals(request.subResource())) {
         return hardenEphemeral(request);
       }
@@ -63,14 +70,21 @@ public final class PodAdmitter {
         return AdmissionDecision.allow();
       }
       if (session == null) {
-        return refuse(request, null, "it sets " + PodMarkers.INJECT + "=true but names no session: add the label "
-            + PodMarkers.SESSION + "=<AgentSession name>");
+        return refuse(
+            request,
+            null,
+            "it sets "
+                + PodMarkers.INJECT
+                + "=true but names no session: add the label "
+                + PodMarkers.SESSION
+                + "=<AgentSession name>");
       }
       if (PodMarkers.isInjected(pod)) {
         // Re-invocation or re-submission of an injected pod: nothing to add (no second CA), but
         // still checked, and its session must still be usable.
         return switch (sessions.resolve(request.namespace(), session)) {
-          case SessionResolver.Unusable unusable -> refuse(request, unusable.session(), unusable.reason());
+          case SessionResolver.Unusable unusable ->
+              refuse(request, unusable.session(), unusable.reason());
           case SessionResolver.Usable usable -> reinvoke(request, usable.session());
         };
       }
@@ -83,19 +97,26 @@ public final class PodAdmitter {
         return refuseIfAny(request, null, inbound);
       }
       if (session.length() > MAX_LABEL_VALUE) {
-        return refuse(request, null, "AgentSession \"" + session + "\" has a name longer than " + MAX_LABEL_VALUE
-            + " characters, which cannot be a label value: use a shorter session name");
+        return refuse(
+            request,
+            null,
+            "AgentSession \""
+                + session
+                + "\" has a name longer than "
+                + MAX_LABEL_VALUE
+                + " characters, which cannot be a label value: use a shorter session name");
       }
       return switch (sessions.resolve(request.namespace(), session)) {
-        case SessionResolver.Unusable unusable -> refuse(request, unusable.session(), unusable.reason());
+        case SessionResolver.Unusable unusable ->
+            refuse(request, unusable.session(), unusable.reason());
         case SessionResolver.Usable usable -> inject(request, usable);
       };
     }
   }
 
   /**
-   * An UPDATE of a pod (not a subresource): the webhook sees it when the old or the new pod has
-   * the opt-in label. Capgate's containers and markers must stay as they are; nothing is mutated.
+   * An UPDATE of a pod (not a subresource): the webhook sees it when the old or the new pod has the
+   * opt-in label. Capgate's containers and markers must stay as they are; nothing is mutated.
    */
   private AdmissionDecision checkUpdate(PodAdmissionRequest request) {
     Pod before = request.oldPod();
@@ -107,14 +128,18 @@ public final class PodAdmitter {
       return AdmissionDecision.allow();
     }
     String session = PodMarkers.isInjected(before) ? PodMarkers.session(before).orElse(null) : null;
-    try (var ignored = MDC.putCloseable("session", session); var ignored2 = MDC.putCloseable("admission", request.uid())) {
-      return refuseIfAny(request, session == null ? null : sessions.find(request.namespace(), session), violations);
+    try (var ignored = MDC.putCloseable("session", session);
+        var ignored2 = MDC.putCloseable("admission", request.uid())) {
+      return refuseIfAny(
+          request,
+          session == null ? null : sessions.find(request.namespace(), session),
+          violations);
     }
   }
 
   /**
-   * kubectl debug: the new ephemeral containers get the agent hardening (the patch is a diff of
-   * the whole pod, applied by the API server to the pod it is updating), then the same checks.
+   * kubectl debug: the new ephemeral containers get the agent hardening (the patch is a diff of the
+   * whole pod, applied by the API server to the pod it is updating), then the same checks.
    */
   private AdmissionDecision hardenEphemeral(PodAdmissionRequest request) {
     Pod hardened = PodInjector.hardenNewEphemeralContainers(request.pod(), request.oldPod());
@@ -126,26 +151,41 @@ public final class PodAdmitter {
   }
 
   /**
-   * A pod that arrives marked injected: the webhook re-invoked on its own output (another
-   * webhook may have added containers since), or an injected pod submitted again. It must be
-   * exactly what the webhook makes with the plan it names, with a CA minted for its session and
-   * not yet any pod's ({@link InjectionClaim}); else it is refused, never trusted.
+   * A pod that arrives marked injected: the webhook re-invoked on its own output (another webhook
+   * may have added containers since), or an injected pod submitted again. It must be exactly what
+   * the webhook makes with the plan it names, with a CA minted for its session and not yet any
+   * pod's ({@link InjectionClaim}); else it is refused, never trusted.
    */
   private AdmissionDecision reinvoke(PodAdmissionRequest request, AgentSession session) {
     List<String> problems = new ArrayList<>();
-    InjectionPlan claimed = InjectionClaim.claimedPlan(request.pod(), request.namespace(), session, problems);
-    java.util.Optional<String> difference = claimed == null ? java.util.Optional.of(problems.getFirst())
-        : InjectionClaim.difference(request.pod(), claimed, injector);
+    InjectionPlan claimed =
+        InjectionClaim.claimedPlan(request.pod(), request.namespace(), session, problems);
+    java.util.Optional<String> difference =
+        claimed == null
+            ? java.util.Optional.of(problems.getFirst())
+            : InjectionClaim.difference(request.pod(), claimed, injector);
     if (difference.isEmpty() && !request.dryRun()) {
       // A dry run stores nothing, and its first pass did not store the CA either.
-      difference = InjectionClaim.caDifference(client.secrets().inNamespace(request.namespace())
-          .withName(claimed.caName()).get(), claimed.caName(), claimed.session(), claimed.caFingerprint(),
-          Placeholders.json(claimed.placeholders()));
+      difference =
+          InjectionClaim.caDifference(
+              client.secrets().inNamespace(request.namespace()).withName(claimed.caName()).get(),
+              claimed.caName(),
+              claimed.session(),
+              claimed.caFingerprint(),
+              Placeholders.json(claimed.placeholders()));
     }
     if (difference.isPresent()) {
-      return refuse(request, session, "the pod is marked " + PodMarkers.STATUS + "=" + PodMarkers.STATUS_INJECTED
-          + " but differs from what the capgate webhook injects (" + difference.get() + "): remove capgate's"
-          + " containers, volumes and annotations and let the webhook inject");
+      return refuse(
+          request,
+          session,
+          "the pod is marked "
+              + PodMarkers.STATUS
+              + "="
+              + PodMarkers.STATUS_INJECTED
+              + " but differs from what the capgate webhook injects ("
+              + difference.get()
+              + "): remove capgate's"
+              + " containers, volumes and annotations and let the webhook inject");
     }
     Pod completed = injector.inject(request.pod(), null);
     List<String> violations = AdmissionHardening.violations(completed);
@@ -158,14 +198,25 @@ public final class PodAdmitter {
   private AdmissionDecision inject(PodAdmissionRequest request, SessionResolver.Usable usable) {
     AgentSession session = usable.session();
     List<CredentialPlaceholder> placeholders = Placeholders.generate(session.getSpec());
-    List<String> clashes = placeholders.stream().map(CredentialPlaceholder::env)
-        .filter(PodInjector::isCapgateAgentVariable).toList();
+    List<String> clashes =
+        placeholders.stream()
+            .map(CredentialPlaceholder::env)
+            .filter(PodInjector::isCapgateAgentVariable)
+            .toList();
     if (!clashes.isEmpty()) {
-      return refuse(request, session, "AgentSession \"" + session.getMetadata().getName() + "\" declares a placeholder"
-          + " variable that capgate sets itself for the trust settings: " + String.join(", ", clashes));
+      return refuse(
+          request,
+          session,
+          "AgentSession \""
+              + session.getMetadata().getName()
+              + "\" declares a placeholder"
+              + " variable that capgate sets itself for the trust settings: "
+              + String.join(", ", clashes));
     }
     String caName = PodCaObjects.newName();
-    MintedCa ca = minter.mint(caName, HostConstraints.interceptedHosts(session.getSpec()), usable.expiresAt());
+    MintedCa ca =
+        minter.mint(
+            caName, HostConstraints.interceptedHosts(session.getSpec()), usable.expiresAt());
     InjectionPlan plan = plan(request.namespace(), session, caName, ca.fingerprint(), placeholders);
     Pod injected = injector.inject(request.pod(), plan);
     List<String> violations = AdmissionHardening.violations(injected);
@@ -174,45 +225,86 @@ public final class PodAdmitter {
     }
     if (!request.dryRun()) {
       storeCa(request.namespace(), caName, session, ca, placeholders);
-      events.normal(session, "CaMinted", "minted pod CA " + caName + " (" + ca.fingerprint() + ", valid until "
-          + ca.certificate().getNotAfter().toInstant() + ") for pod " + request.podDescription());
+      events.normal(
+          session,
+          "CaMinted",
+          "minted pod CA "
+              + caName
+              + " ("
+              + ca.fingerprint()
+              + ", valid until "
+              + ca.certificate().getNotAfter().toInstant()
+              + ") for pod "
+              + request.podDescription());
     }
-    LOG.info("injected pod {} (CA {}, {}{})", request.podDescription(), caName, ca.fingerprint(),
+    LOG.info(
+        "injected pod {} (CA {}, {}{})",
+        request.podDescription(),
+        caName,
+        ca.fingerprint(),
         request.dryRun() ? ", dry run: nothing stored" : "");
     return AdmissionDecision.allow(PodPatch.diff(request.pod(), injected));
   }
 
-  /** The plan of a pod of {@code session} with the given CA: at injection, and to check a claim of one. */
-  static InjectionPlan plan(String namespace, AgentSession session, String caName, String caFingerprint,
+  /**
+   * The plan of a pod of {@code session} with the given CA: at injection, and to check a claim of
+   * one.
+   */
+  static InjectionPlan plan(
+      String namespace,
+      AgentSession session,
+      String caName,
+      String caFingerprint,
       List<CredentialPlaceholder> placeholders) {
-    return new InjectionPlan(namespace, session.getMetadata().getName(), caName, caFingerprint,
-        SessionNames.leases(session.getMetadata().getName()), placeholders);
+    return new InjectionPlan(
+        namespace,
+        session.getMetadata().getName(),
+        caName,
+        caFingerprint,
+        SessionNames.leases(session.getMetadata().getName()),
+        placeholders);
   }
 
   /**
    * The CA objects belong to the session until the pod exists (its uid is not known yet); the
    * reconciler then hands them to the pod, so they go with it.
    */
-  private void storeCa(String namespace, String caName, AgentSession session, MintedCa ca,
+  private void storeCa(
+      String namespace,
+      String caName,
+      AgentSession session,
+      MintedCa ca,
       List<CredentialPlaceholder> placeholders) {
-    OwnerReference owner = new OwnerReferenceBuilder()
-        .withApiVersion(session.getApiVersion()).withKind(session.getKind())
-        .withName(session.getMetadata().getName()).withUid(session.getMetadata().getUid())
-        .build();
+    OwnerReference owner =
+        new OwnerReferenceBuilder()
+            .withApiVersion(session.getApiVersion())
+            .withKind(session.getKind())
+            .withName(session.getMetadata().getName())
+            .withUid(session.getMetadata().getUid())
+            .build();
     String sessionName = session.getMetadata().getName();
-    client.configMaps().resource(PodCaObjects.configMap(namespace, caName, sessionName, owner, ca, trust)).create();
-    client.secrets().resource(PodCaObjects.secret(namespace, caName, sessionName, owner, ca,
-        Placeholders.json(placeholders))).create();
+    client
+        .configMaps()
+        .resource(PodCaObjects.configMap(namespace, caName, sessionName, owner, ca, trust))
+        .create();
+    client
+        .secrets()
+        .resource(
+            PodCaObjects.secret(
+                namespace, caName, sessionName, owner, ca, Placeholders.json(placeholders)))
+        .create();
   }
 
-  private AdmissionDecision refuseIfAny(PodAdmissionRequest request, AgentSession session, List<String> violations) {
+  private AdmissionDecision refuseIfAny(
+      PodAdmissionRequest request, AgentSession session, List<String> violations) {
     if (violations.isEmpty()) {
       return AdmissionDecision.allow();
     }
     return refuse(request, session, String.join("; ", new ArrayList<>(violations)));
   }
 
-  private AdmissionDecision refuse(PodAdmissionRequest request, AgentSession session, String reason) {
+  private AdmissionDecision refuse(
+      PodAdmissionRequest request, AgentSession session, String reason) {
     String message = REFUSED + request.podDescription() + ": " + reason;
     LOG.info(message);
     if (session != null && !request.dryRun()) {

@@ -33,31 +33,43 @@ import java.util.TreeMap;
  *
  * <p>What it does: the init container {@code capgate-init} (iptables, NET_ADMIN/NET_RAW, root,
  * nothing else) and the native sidecar {@code capgate-proxy} go first; the pod-level token
- * automount is turned off and the token volume the ServiceAccount admission plugin already added
- * is removed, so only the sidecar holds tokens: a projected one with the identity audience (for
- * the operator's {@code /v1/vault-token}) and an ordinary one at the standard path (for the Kubernetes API). Agent containers get
- * the public trust material, the usual trust variables and the credential placeholders.
+ * automount is turned off and the token volume the ServiceAccount admission plugin already added is
+ * removed, so only the sidecar holds tokens: a projected one with the identity audience (for the
+ * operator's {@code /v1/vault-token}) and an ordinary one at the standard path (for the Kubernetes
+ * API). Agent containers get the public trust material, the usual trust variables and the
+ * credential placeholders.
  */
 public final class PodInjector {
   /** Volumes the injection owns; a pod bringing its own of these names is refused. */
   public static final String CA_VOLUME = "capgate-ca";
+
   public static final String TOKEN_VOLUME = "capgate-token";
   public static final String TRUST_VOLUME = "capgate-trust";
   public static final String TMP_VOLUME = "capgate-tmp";
+
   /** The sidecar's Kubernetes API token (default audience), CA and namespace. */
   public static final String KUBE_API_VOLUME = "capgate-kube-api";
+
   /** Extra upstream CAs of the sidecar (operator setting; public certificates). */
   public static final String UPSTREAM_CA_VOLUME = "capgate-upstream-ca";
-  public static final Set<String> SIDECAR_ONLY_VOLUMES = Set.of(CA_VOLUME, TOKEN_VOLUME, TMP_VOLUME, KUBE_API_VOLUME);
+
+  public static final Set<String> SIDECAR_ONLY_VOLUMES =
+      Set.of(CA_VOLUME, TOKEN_VOLUME, TMP_VOLUME, KUBE_API_VOLUME);
   public static final Set<String> RESERVED_VOLUMES =
-      Set.of(CA_VOLUME, TOKEN_VOLUME, TRUST_VOLUME, TMP_VOLUME, KUBE_API_VOLUME, UPSTREAM_CA_VOLUME);
+      Set.of(
+          CA_VOLUME, TOKEN_VOLUME, TRUST_VOLUME, TMP_VOLUME, KUBE_API_VOLUME, UPSTREAM_CA_VOLUME);
+
   /** The cluster CA, published in every namespace by kube-controller-manager. */
   static final String ROOT_CA_CONFIGMAP = "kube-root-ca.crt";
+
   public static final Set<String> CAPGATE_CONTAINERS = Set.of(INIT_CONTAINER, PROXY_CONTAINER);
+
   /** Prefix of the token volume the ServiceAccount admission plugin adds before webhooks run. */
   static final String AUTO_TOKEN_VOLUME_PREFIX = "kube-api-access-";
+
   /** Holds an agent-supplied JAVA_TOOL_OPTIONS that comes from valueFrom, so ours can extend it. */
   static final String AGENT_JAVA_TOOL_OPTIONS = "CAPGATE_AGENT_JAVA_TOOL_OPTIONS";
+
   static final String JAVA_TRUST_OPTIONS =
       "-Djavax.net.ssl.trustStore=" + TRUSTSTORE_FILE + " -Djavax.net.ssl.trustStoreType=PKCS12";
 
@@ -105,7 +117,8 @@ public final class PodInjector {
     initContainers.add(proxyContainer(plan, spec.getHostAliases()));
     initContainers.addAll(spec.getInitContainers() == null ? List.of() : spec.getInitContainers());
     spec.setInitContainers(initContainers);
-    List<Volume> volumes = new ArrayList<>(spec.getVolumes() == null ? List.of() : spec.getVolumes());
+    List<Volume> volumes =
+        new ArrayList<>(spec.getVolumes() == null ? List.of() : spec.getVolumes());
     volumes.addAll(volumes(plan));
     spec.setVolumes(volumes);
     return out;
@@ -118,11 +131,14 @@ public final class PodInjector {
   public static Pod hardenNewEphemeralContainers(Pod pod, Pod before) {
     Pod out = SERIALIZATION.clone(pod);
     Set<String> existing = new java.util.HashSet<>();
-    if (before != null && before.getSpec() != null && before.getSpec().getEphemeralContainers() != null) {
+    if (before != null
+        && before.getSpec() != null
+        && before.getSpec().getEphemeralContainers() != null) {
       before.getSpec().getEphemeralContainers().forEach(e -> existing.add(e.getName()));
     }
     if (out.getSpec().getEphemeralContainers() != null) {
-      out.getSpec().getEphemeralContainers().stream().filter(e -> !existing.contains(e.getName()))
+      out.getSpec().getEphemeralContainers().stream()
+          .filter(e -> !existing.contains(e.getName()))
           .forEach(e -> e.setSecurityContext(AgentHardening.harden(e.getSecurityContext())));
     }
     return out;
@@ -130,14 +146,18 @@ public final class PodInjector {
 
   /** A variable the injection sets in agent containers: a placeholder may not take its name. */
   public static boolean isCapgateAgentVariable(String name) {
-    return TRUST_ENV.containsKey(name) || "JAVA_TOOL_OPTIONS".equals(name) || AGENT_JAVA_TOOL_OPTIONS.equals(name);
+    return TRUST_ENV.containsKey(name)
+        || "JAVA_TOOL_OPTIONS".equals(name)
+        || AGENT_JAVA_TOOL_OPTIONS.equals(name);
   }
 
   /** The containers that are not Capgate's: regular ones and init containers the pod brought. */
   public static List<Container> agentContainers(PodSpec spec) {
     List<Container> agents = new ArrayList<>();
     if (spec.getInitContainers() != null) {
-      spec.getInitContainers().stream().filter(c -> !CAPGATE_CONTAINERS.contains(c.getName())).forEach(agents::add);
+      spec.getInitContainers().stream()
+          .filter(c -> !CAPGATE_CONTAINERS.contains(c.getName()))
+          .forEach(agents::add);
     }
     if (spec.getContainers() != null) {
       agents.addAll(spec.getContainers());
@@ -149,7 +169,8 @@ public final class PodInjector {
     Map<String, String> labels = new LinkedHashMap<>(nullToEmpty(pod.getMetadata().getLabels()));
     labels.put(PodMarkers.SESSION, plan.session());
     pod.getMetadata().setLabels(labels);
-    Map<String, String> annotations = new LinkedHashMap<>(nullToEmpty(pod.getMetadata().getAnnotations()));
+    Map<String, String> annotations =
+        new LinkedHashMap<>(nullToEmpty(pod.getMetadata().getAnnotations()));
     annotations.put(PodMarkers.STATUS, PodMarkers.STATUS_INJECTED);
     annotations.put(PodMarkers.CA, plan.caName());
     annotations.put(PodMarkers.CA_FINGERPRINT, plan.caFingerprint());
@@ -158,23 +179,32 @@ public final class PodInjector {
 
   /**
    * The ServiceAccount admission plugin runs before webhooks and has already mounted the token
-   * ({@code kube-api-access-*}) into every container: turning automount off now is too late on
-   * its own, so the volume and its mounts go.
+   * ({@code kube-api-access-*}) into every container: turning automount off now is too late on its
+   * own, so the volume and its mounts go.
    */
   private static void removeAutomountedToken(PodSpec spec) {
     if (spec.getVolumes() == null) {
       return;
     }
-    List<String> removed = spec.getVolumes().stream()
-        .filter(v -> v.getName().startsWith(AUTO_TOKEN_VOLUME_PREFIX) && AdmissionHardening.projectsServiceAccountToken(v))
-        .map(Volume::getName).toList();
+    List<String> removed =
+        spec.getVolumes().stream()
+            .filter(
+                v ->
+                    v.getName().startsWith(AUTO_TOKEN_VOLUME_PREFIX)
+                        && AdmissionHardening.projectsServiceAccountToken(v))
+            .map(Volume::getName)
+            .toList();
     if (removed.isEmpty()) {
       return;
     }
-    spec.setVolumes(new ArrayList<>(spec.getVolumes().stream().filter(v -> !removed.contains(v.getName())).toList()));
+    spec.setVolumes(
+        new ArrayList<>(
+            spec.getVolumes().stream().filter(v -> !removed.contains(v.getName())).toList()));
     for (Container c : agentContainers(spec)) {
       if (c.getVolumeMounts() != null) {
-        c.setVolumeMounts(new ArrayList<>(c.getVolumeMounts().stream().filter(m -> !removed.contains(m.getName())).toList()));
+        c.setVolumeMounts(
+            new ArrayList<>(
+                c.getVolumeMounts().stream().filter(m -> !removed.contains(m.getName())).toList()));
       }
     }
   }
@@ -185,8 +215,14 @@ public final class PodInjector {
    * exactly what Capgate exists to keep out of pods ({@code env} also wins over {@code envFrom}).
    */
   private static void addAgentSettings(Container agent, Map<String, String> placeholders) {
-    List<VolumeMount> mounts = new ArrayList<>(agent.getVolumeMounts() == null ? List.of() : agent.getVolumeMounts());
-    mounts.add(new VolumeMountBuilder().withName(TRUST_VOLUME).withMountPath(TRUST_DIR).withReadOnly(true).build());
+    List<VolumeMount> mounts =
+        new ArrayList<>(agent.getVolumeMounts() == null ? List.of() : agent.getVolumeMounts());
+    mounts.add(
+        new VolumeMountBuilder()
+            .withName(TRUST_VOLUME)
+            .withMountPath(TRUST_DIR)
+            .withReadOnly(true)
+            .build());
     agent.setVolumeMounts(mounts);
 
     List<EnvVar> env = new ArrayList<>(agent.getEnv() == null ? List.of() : agent.getEnv());
@@ -197,7 +233,8 @@ public final class PodInjector {
   }
 
   private static boolean hasTrustMount(Container c) {
-    return c.getVolumeMounts() != null && c.getVolumeMounts().stream().anyMatch(m -> TRUST_VOLUME.equals(m.getName()));
+    return c.getVolumeMounts() != null
+        && c.getVolumeMounts().stream().anyMatch(m -> TRUST_VOLUME.equals(m.getName()));
   }
 
   /**
@@ -231,9 +268,9 @@ public final class PodInjector {
   }
 
   /**
-   * Keeps what the agent put in JAVA_TOOL_OPTIONS and appends the truststore options after it
-   * (the last -D of a property wins). A value from valueFrom cannot be concatenated here, so it
-   * moves to CAPGATE_AGENT_JAVA_TOOL_OPTIONS and JAVA_TOOL_OPTIONS refers to it with $(...).
+   * Keeps what the agent put in JAVA_TOOL_OPTIONS and appends the truststore options after it (the
+   * last -D of a property wins). A value from valueFrom cannot be concatenated here, so it moves to
+   * CAPGATE_AGENT_JAVA_TOOL_OPTIONS and JAVA_TOOL_OPTIONS refers to it with $(...).
    */
   private static void extendJavaToolOptions(List<EnvVar> env) {
     for (int i = 0; i < env.size(); i++) {
@@ -242,20 +279,39 @@ public final class PodInjector {
         continue;
       }
       if (existing.getValueFrom() != null) {
-        env.set(i, new EnvVarBuilder().withName("JAVA_TOOL_OPTIONS")
-            .withValue("$(" + AGENT_JAVA_TOOL_OPTIONS + ") " + JAVA_TRUST_OPTIONS).build());
-        env.add(i, new EnvVarBuilder().withName(AGENT_JAVA_TOOL_OPTIONS).withValueFrom(existing.getValueFrom()).build());
+        env.set(
+            i,
+            new EnvVarBuilder()
+                .withName("JAVA_TOOL_OPTIONS")
+                .withValue("$(" + AGENT_JAVA_TOOL_OPTIONS + ") " + JAVA_TRUST_OPTIONS)
+                .build());
+        env.add(
+            i,
+            new EnvVarBuilder()
+                .withName(AGENT_JAVA_TOOL_OPTIONS)
+                .withValueFrom(existing.getValueFrom())
+                .build());
       } else {
         String agentOptions = existing.getValue() == null ? "" : existing.getValue().strip();
-        env.set(i, new EnvVarBuilder().withName("JAVA_TOOL_OPTIONS")
-            .withValue(agentOptions.isEmpty() ? JAVA_TRUST_OPTIONS : agentOptions + " " + JAVA_TRUST_OPTIONS).build());
+        env.set(
+            i,
+            new EnvVarBuilder()
+                .withName("JAVA_TOOL_OPTIONS")
+                .withValue(
+                    agentOptions.isEmpty()
+                        ? JAVA_TRUST_OPTIONS
+                        : agentOptions + " " + JAVA_TRUST_OPTIONS)
+                .build());
       }
       return;
     }
-    env.add(new EnvVarBuilder().withName("JAVA_TOOL_OPTIONS").withValue(JAVA_TRUST_OPTIONS).build());
+    env.add(
+        new EnvVarBuilder().withName("JAVA_TOOL_OPTIONS").withValue(JAVA_TRUST_OPTIONS).build());
   }
 
-  /** @param inboundPorts what peers may connect to (annotation + agent probes); all else is dropped */
+  /**
+   * @param inboundPorts what peers may connect to (annotation + agent probes); all else is dropped
+   */
   private Container initContainer(java.util.SortedSet<Integer> inboundPorts) {
     List<String> args = new ArrayList<>(List.of(INIT_ARG));
     if (!inboundPorts.isEmpty()) {
@@ -269,55 +325,107 @@ public final class PodInjector {
         .withEnv(portEnv())
         .withResources(resources())
         // Root with exactly the two capabilities iptables needs, only for the few milliseconds the
-        // rules take; runAsNonRoot false overrides a pod-level runAsNonRoot that would forbid uid 0.
-        .withSecurityContext(new SecurityContextBuilder()
-            .withRunAsUser(0L)
-            .withRunAsNonRoot(false)
-            .withPrivileged(false)
-            .withAllowPrivilegeEscalation(false)
-            .withCapabilities(new Capabilities(List.of("NET_ADMIN", "NET_RAW"), List.of("ALL")))
-            .build())
+        // rules take; runAsNonRoot false overrides a pod-level runAsNonRoot that would forbid uid
+        // 0.
+        .withSecurityContext(
+            new SecurityContextBuilder()
+                .withRunAsUser(0L)
+                .withRunAsNonRoot(false)
+                .withPrivileged(false)
+                .withAllowPrivilegeEscalation(false)
+                .withCapabilities(new Capabilities(List.of("NET_ADMIN", "NET_RAW"), List.of("ALL")))
+                .build())
         .build();
   }
 
   /**
    * @param hostAliases the pod spec's, fixed at admission: the sidecar resolves the names it dials
-   *                    from these and DNS, never from the pod's /etc/hosts (agents share that file)
+   *     from these and DNS, never from the pod's /etc/hosts (agents share that file)
    */
-  private Container proxyContainer(InjectionPlan plan, List<io.fabric8.kubernetes.api.model.HostAlias> hostAliases) {
+  private Container proxyContainer(
+      InjectionPlan plan, List<io.fabric8.kubernetes.api.model.HostAlias> hostAliases) {
     List<EnvVar> env = new ArrayList<>();
-    env.add(new EnvVarBuilder().withName(ENV_SESSION_NAMESPACE).withValue(plan.namespace()).build());
+    env.add(
+        new EnvVarBuilder().withName(ENV_SESSION_NAMESPACE).withValue(plan.namespace()).build());
     env.add(new EnvVarBuilder().withName(ENV_SESSION_NAME).withValue(plan.session()).build());
-    env.add(new EnvVarBuilder().withName(ENV_POD_NAME).withNewValueFrom().withNewFieldRef()
-        .withFieldPath("metadata.name").endFieldRef().endValueFrom().build());
-    env.add(new EnvVarBuilder().withName(ENV_POD_UID).withNewValueFrom().withNewFieldRef()
-        .withFieldPath("metadata.uid").endFieldRef().endValueFrom().build());
+    env.add(
+        new EnvVarBuilder()
+            .withName(ENV_POD_NAME)
+            .withNewValueFrom()
+            .withNewFieldRef()
+            .withFieldPath("metadata.name")
+            .endFieldRef()
+            .endValueFrom()
+            .build());
+    env.add(
+        new EnvVarBuilder()
+            .withName(ENV_POD_UID)
+            .withNewValueFrom()
+            .withNewFieldRef()
+            .withFieldPath("metadata.uid")
+            .endFieldRef()
+            .endValueFrom()
+            .build());
     if (settings.vaultAddress() != null) {
-      env.add(new EnvVarBuilder().withName(ENV_VAULT_ADDR).withValue(settings.vaultAddress()).build());
+      env.add(
+          new EnvVarBuilder().withName(ENV_VAULT_ADDR).withValue(settings.vaultAddress()).build());
     }
     // The Vault token comes from the operator, which attests this pod with the identity token
     // (issue 11): the sidecar needs where to ask, the CA to verify the answer, and the token file.
     if (settings.operatorUrl() != null) {
-      env.add(new EnvVarBuilder().withName(ENV_OPERATOR_URL).withValue(settings.operatorUrl()).build());
+      env.add(
+          new EnvVarBuilder().withName(ENV_OPERATOR_URL).withValue(settings.operatorUrl()).build());
     }
     if (settings.operatorCaPem() != null) {
-      env.add(new EnvVarBuilder().withName(ENV_OPERATOR_CA).withValue(settings.operatorCaPem()).build());
+      env.add(
+          new EnvVarBuilder()
+              .withName(ENV_OPERATOR_CA)
+              .withValue(settings.operatorCaPem())
+              .build());
     }
     env.add(new EnvVarBuilder().withName(ENV_IDENTITY_TOKEN_FILE).withValue(TOKEN_FILE).build());
     env.add(new EnvVarBuilder().withName(ENV_CA_DIR).withValue(CA_DIR).build());
-    env.add(new EnvVarBuilder().withName(ENV_LEASE_CONFIGMAP).withValue(plan.leaseConfigMap()).build());
+    env.add(
+        new EnvVarBuilder().withName(ENV_LEASE_CONFIGMAP).withValue(plan.leaseConfigMap()).build());
     env.addAll(portEnv());
     if (hostAliases != null && !hostAliases.isEmpty()) {
-      env.add(new EnvVarBuilder().withName(ENV_HOST_ALIASES).withValue(SERIALIZATION.asJson(hostAliases)).build());
+      env.add(
+          new EnvVarBuilder()
+              .withName(ENV_HOST_ALIASES)
+              .withValue(SERIALIZATION.asJson(hostAliases))
+              .build());
     }
-    List<VolumeMount> mounts = new ArrayList<>(List.of(
-        new VolumeMountBuilder().withName(CA_VOLUME).withMountPath(CA_DIR).withReadOnly(true).build(),
-        new VolumeMountBuilder().withName(TOKEN_VOLUME).withMountPath(TOKEN_DIR).withReadOnly(true).build(),
-        new VolumeMountBuilder().withName(KUBE_API_VOLUME).withMountPath(KUBE_API_DIR).withReadOnly(true).build(),
-        new VolumeMountBuilder().withName(TMP_VOLUME).withMountPath("/tmp").build()));
+    List<VolumeMount> mounts =
+        new ArrayList<>(
+            List.of(
+                new VolumeMountBuilder()
+                    .withName(CA_VOLUME)
+                    .withMountPath(CA_DIR)
+                    .withReadOnly(true)
+                    .build(),
+                new VolumeMountBuilder()
+                    .withName(TOKEN_VOLUME)
+                    .withMountPath(TOKEN_DIR)
+                    .withReadOnly(true)
+                    .build(),
+                new VolumeMountBuilder()
+                    .withName(KUBE_API_VOLUME)
+                    .withMountPath(KUBE_API_DIR)
+                    .withReadOnly(true)
+                    .build(),
+                new VolumeMountBuilder().withName(TMP_VOLUME).withMountPath("/tmp").build()));
     if (settings.upstreamCaConfigMap() != null) {
-      env.add(new EnvVarBuilder().withName(ENV_UPSTREAM_CA_FILE).withValue(UPSTREAM_CA_DIR + "/" + UPSTREAM_CA_KEY).build());
-      mounts.add(new VolumeMountBuilder().withName(UPSTREAM_CA_VOLUME).withMountPath(UPSTREAM_CA_DIR).withReadOnly(true).build());
+      env.add(
+          new EnvVarBuilder()
+              .withName(ENV_UPSTREAM_CA_FILE)
+              .withValue(UPSTREAM_CA_DIR + "/" + UPSTREAM_CA_KEY)
+              .build());
+      mounts.add(
+          new VolumeMountBuilder()
+              .withName(UPSTREAM_CA_VOLUME)
+              .withMountPath(UPSTREAM_CA_DIR)
+              .withReadOnly(true)
+              .build());
     }
     return new ContainerBuilder()
         .withName(PROXY_CONTAINER)
@@ -332,37 +440,53 @@ public final class PodInjector {
         // first connection must not meet an empty port.
         .withStartupProbe(readyz(1, 120))
         .withReadinessProbe(readyz(2, 3))
-        .withSecurityContext(new SecurityContextBuilder()
-            .withRunAsUser(PROXY_UID)
-            .withRunAsGroup(PROXY_UID)
-            .withRunAsNonRoot(true)
-            .withPrivileged(false)
-            .withReadOnlyRootFilesystem(true)
-            .withAllowPrivilegeEscalation(false)
-            .withCapabilities(new Capabilities(List.of(), List.of("ALL")))
-            .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
-            .build())
+        .withSecurityContext(
+            new SecurityContextBuilder()
+                .withRunAsUser(PROXY_UID)
+                .withRunAsGroup(PROXY_UID)
+                .withRunAsNonRoot(true)
+                .withPrivileged(false)
+                .withReadOnlyRootFilesystem(true)
+                .withAllowPrivilegeEscalation(false)
+                .withCapabilities(new Capabilities(List.of(), List.of("ALL")))
+                .withNewSeccompProfile()
+                .withType("RuntimeDefault")
+                .endSeccompProfile()
+                .build())
         .withVolumeMounts(mounts)
         .build();
   }
 
   private static Probe readyz(int periodSeconds, int failureThreshold) {
-    return new ProbeBuilder().withNewHttpGet().withPath(READINESS_PATH)
-        .withNewPort(ADMIN_PORT).endHttpGet()
-        .withPeriodSeconds(periodSeconds).withFailureThreshold(failureThreshold).build();
+    return new ProbeBuilder()
+        .withNewHttpGet()
+        .withPath(READINESS_PATH)
+        .withNewPort(ADMIN_PORT)
+        .endHttpGet()
+        .withPeriodSeconds(periodSeconds)
+        .withFailureThreshold(failureThreshold)
+        .build();
   }
 
   private static List<EnvVar> portEnv() {
     return List.of(
         new EnvVarBuilder().withName(ENV_PROXY_UID).withValue(Long.toString(PROXY_UID)).build(),
-        new EnvVarBuilder().withName(ENV_PROXY_PORT).withValue(Integer.toString(PROXY_PORT)).build(),
+        new EnvVarBuilder()
+            .withName(ENV_PROXY_PORT)
+            .withValue(Integer.toString(PROXY_PORT))
+            .build(),
         new EnvVarBuilder().withName(ENV_DNS_PORT).withValue(Integer.toString(DNS_PORT)).build(),
-        new EnvVarBuilder().withName(ENV_ADMIN_PORT).withValue(Integer.toString(ADMIN_PORT)).build());
+        new EnvVarBuilder()
+            .withName(ENV_ADMIN_PORT)
+            .withValue(Integer.toString(ADMIN_PORT))
+            .build());
   }
 
   private io.fabric8.kubernetes.api.model.ResourceRequirements resources() {
-    return new ResourceRequirementsBuilder().withRequests(quantities(settings.requests()))
-        .withLimits(quantities(settings.limits())).build();
+    return new ResourceRequirementsBuilder()
+        .withRequests(quantities(settings.requests()))
+        .withLimits(quantities(settings.limits()))
+        .build();
   }
 
   private static Map<String, Quantity> quantities(Map<String, String> values) {
@@ -372,43 +496,100 @@ public final class PodInjector {
   }
 
   private List<Volume> volumes(InjectionPlan plan) {
-    List<Volume> volumes = new ArrayList<>(List.of(
-        new VolumeBuilder().withName(CA_VOLUME).withNewSecret().withSecretName(plan.caName()).endSecret().build(),
-        new VolumeBuilder().withName(TOKEN_VOLUME).withNewProjected().addNewSource().withNewServiceAccountToken()
-            .withAudience(settings.identityAudience()).withExpirationSeconds(settings.tokenExpirationSeconds())
-            .withPath(TOKEN_PATH).endServiceAccountToken().endSource().endProjected().build(),
-        new VolumeBuilder().withName(TRUST_VOLUME).withNewConfigMap().withName(plan.caName()).endConfigMap().build(),
-        new VolumeBuilder().withName(TMP_VOLUME).withNewEmptyDir().withSizeLimit(new Quantity("64Mi")).endEmptyDir().build(),
-        kubeApiVolume()));
+    List<Volume> volumes =
+        new ArrayList<>(
+            List.of(
+                new VolumeBuilder()
+                    .withName(CA_VOLUME)
+                    .withNewSecret()
+                    .withSecretName(plan.caName())
+                    .endSecret()
+                    .build(),
+                new VolumeBuilder()
+                    .withName(TOKEN_VOLUME)
+                    .withNewProjected()
+                    .addNewSource()
+                    .withNewServiceAccountToken()
+                    .withAudience(settings.identityAudience())
+                    .withExpirationSeconds(settings.tokenExpirationSeconds())
+                    .withPath(TOKEN_PATH)
+                    .endServiceAccountToken()
+                    .endSource()
+                    .endProjected()
+                    .build(),
+                new VolumeBuilder()
+                    .withName(TRUST_VOLUME)
+                    .withNewConfigMap()
+                    .withName(plan.caName())
+                    .endConfigMap()
+                    .build(),
+                new VolumeBuilder()
+                    .withName(TMP_VOLUME)
+                    .withNewEmptyDir()
+                    .withSizeLimit(new Quantity("64Mi"))
+                    .endEmptyDir()
+                    .build(),
+                kubeApiVolume()));
     if (settings.upstreamCaConfigMap() != null) {
-      // Not optional: a sidecar that cannot verify its upstreams would only fail later, per request.
-      volumes.add(new VolumeBuilder().withName(UPSTREAM_CA_VOLUME).withNewConfigMap()
-          .withName(settings.upstreamCaConfigMap()).addNewItem().withKey(UPSTREAM_CA_KEY).withPath(UPSTREAM_CA_KEY).endItem()
-          .endConfigMap().build());
+      // Not optional: a sidecar that cannot verify its upstreams would only fail later, per
+      // request.
+      volumes.add(
+          new VolumeBuilder()
+              .withName(UPSTREAM_CA_VOLUME)
+              .withNewConfigMap()
+              .withName(settings.upstreamCaConfigMap())
+              .addNewItem()
+              .withKey(UPSTREAM_CA_KEY)
+              .withPath(UPSTREAM_CA_KEY)
+              .endItem()
+              .endConfigMap()
+              .build());
     }
     return volumes;
   }
 
   /** The same three sources as the ServiceAccount plugin's kube-api-access-* volume. */
   private static Volume kubeApiVolume() {
-    return new VolumeBuilder().withName(KUBE_API_VOLUME).withNewProjected()
-        .addNewSource().withNewServiceAccountToken()
-        .withExpirationSeconds(KUBE_API_TOKEN_EXPIRATION_SECONDS).withPath("token").endServiceAccountToken().endSource()
-        .addNewSource().withNewConfigMap().withName(ROOT_CA_CONFIGMAP)
-        .addNewItem().withKey("ca.crt").withPath("ca.crt").endItem().endConfigMap().endSource()
-        .addNewSource().withNewDownwardAPI().addNewItem().withPath("namespace")
-        .withNewFieldRef().withApiVersion("v1").withFieldPath("metadata.namespace").endFieldRef()
-        .endItem().endDownwardAPI().endSource()
-        .endProjected().build();
+    return new VolumeBuilder()
+        .withName(KUBE_API_VOLUME)
+        .withNewProjected()
+        .addNewSource()
+        .withNewServiceAccountToken()
+        .withExpirationSeconds(KUBE_API_TOKEN_EXPIRATION_SECONDS)
+        .withPath("token")
+        .endServiceAccountToken()
+        .endSource()
+        .addNewSource()
+        .withNewConfigMap()
+        .withName(ROOT_CA_CONFIGMAP)
+        .addNewItem()
+        .withKey("ca.crt")
+        .withPath("ca.crt")
+        .endItem()
+        .endConfigMap()
+        .endSource()
+        .addNewSource()
+        .withNewDownwardAPI()
+        .addNewItem()
+        .withPath("namespace")
+        .withNewFieldRef()
+        .withApiVersion("v1")
+        .withFieldPath("metadata.namespace")
+        .endFieldRef()
+        .endItem()
+        .endDownwardAPI()
+        .endSource()
+        .endProjected()
+        .build();
   }
 
   private static Map<String, String> trustEnv() {
     Map<String, String> env = new LinkedHashMap<>();
-    env.put("SSL_CERT_FILE", BUNDLE_FILE);        // OpenSSL, Go, Ruby, uv, many CLIs
-    env.put("REQUESTS_CA_BUNDLE", BUNDLE_FILE);   // Python requests
-    env.put("CURL_CA_BUNDLE", BUNDLE_FILE);       // curl
-    env.put("GIT_SSL_CAINFO", BUNDLE_FILE);       // git over HTTPS
-    env.put("NODE_EXTRA_CA_CERTS", POD_CA_FILE);  // Node adds this to its built-in roots
+    env.put("SSL_CERT_FILE", BUNDLE_FILE); // OpenSSL, Go, Ruby, uv, many CLIs
+    env.put("REQUESTS_CA_BUNDLE", BUNDLE_FILE); // Python requests
+    env.put("CURL_CA_BUNDLE", BUNDLE_FILE); // curl
+    env.put("GIT_SSL_CAINFO", BUNDLE_FILE); // git over HTTPS
+    env.put("NODE_EXTRA_CA_CERTS", POD_CA_FILE); // Node adds this to its built-in roots
     return java.util.Collections.unmodifiableMap(env);
   }
 

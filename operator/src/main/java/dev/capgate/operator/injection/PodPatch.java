@@ -9,18 +9,20 @@ import io.fabric8.zjsonpatch.JsonDiff;
 import java.util.EnumSet;
 
 /**
- * The admission patch: the JSON diff (RFC 6902) of the pod before and after injection, never
- * built by hand. Both sides go through the same serializer, so only the injection's changes
- * show. Plain add/remove/replace operations (no move/copy) keep the patch readable in audit logs.
+ * The admission patch: the JSON diff (RFC 6902) of the pod before and after injection, never built
+ * by hand. Both sides go through the same serializer, so only the injection's changes show. Plain
+ * add/remove/replace operations (no move/copy) keep the patch readable in audit logs.
  */
 public final class PodPatch {
   private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final EnumSet<DiffFlags> FLAGS =
-      EnumSet.of(DiffFlags.OMIT_MOVE_OPERATION, DiffFlags.OMIT_COPY_OPERATION, DiffFlags.OMIT_VALUE_ON_REMOVE);
+      EnumSet.of(
+          DiffFlags.OMIT_MOVE_OPERATION,
+          DiffFlags.OMIT_COPY_OPERATION,
+          DiffFlags.OMIT_VALUE_ON_REMOVE);
 
-  private PodPatch() {
-  }
+  private PodPatch() {}
 
   public static JsonNode diff(Pod before, Pod after) {
     return JsonDiff.asJson(tree(before), tree(after), FLAGS);

@@ -12,10 +12,10 @@ import java.util.List;
 import java.util.stream.Collectors;
 
 /**
- * Finds the session a pod names and says whether a pod may be bound to it now. Read straight
- * from the API server: a session created a moment ago must be found, one deleted a moment ago
- * must not be. Expiry and validity are computed here rather than read from a status the
- * reconciler may not have written yet.
+ * Finds the session a pod names and says whether a pod may be bound to it now. Read straight from
+ * the API server: a session created a moment ago must be found, one deleted a moment ago must not
+ * be. Expiry and validity are computed here rather than read from a status the reconciler may not
+ * have written yet.
  */
 public final class SessionResolver {
   private final KubernetesClient client;
@@ -26,16 +26,17 @@ public final class SessionResolver {
     this.clock = clock;
   }
 
-  public sealed interface Resolution permits Usable, Unusable {
-  }
+  public sealed interface Resolution permits Usable, Unusable {}
 
-  /** @param expiresAt null for a session without ttl */
-  public record Usable(AgentSession session, Instant expiresAt) implements Resolution {
-  }
+  /**
+   * @param expiresAt null for a session without ttl
+   */
+  public record Usable(AgentSession session, Instant expiresAt) implements Resolution {}
 
-  /** @param session null when there is none */
-  public record Unusable(AgentSession session, String reason) implements Resolution {
-  }
+  /**
+   * @param session null when there is none
+   */
+  public record Unusable(AgentSession session, String reason) implements Resolution {}
 
   /** The session as stored, or null. */
   public AgentSession find(String namespace, String name) {
@@ -63,8 +64,11 @@ public final class SessionResolver {
     }
     List<Violation> violations = AgentSessionValidator.validate(session.getSpec());
     if (!violations.isEmpty()) {
-      return new Unusable(session, quoted + " is invalid: "
-          + violations.stream().map(Violation::toString).collect(Collectors.joining("; ")));
+      return new Unusable(
+          session,
+          quoted
+              + " is invalid: "
+              + violations.stream().map(Violation::toString).collect(Collectors.joining("; ")));
     }
     return new Usable(session, expiresAt);
   }

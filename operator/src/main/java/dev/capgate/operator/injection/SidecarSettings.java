@@ -5,20 +5,20 @@ import java.util.Map;
 /**
  * The operator-wide part of what is injected (from the operator's configuration).
  *
- * @param image                    the sidecar image (both modes: init and proxy)
- * @param imagePullPolicy          e.g. IfNotPresent
- * @param vaultAddress             Vault address handed to the sidecar, or null
- * @param identityAudience         audience of the sidecar's projected identity token: the one the
- *                                 operator's {@code /v1/vault-token} accepts ({@code capgate})
- * @param tokenExpirationSeconds   lifetime of that token (the kubelet refreshes it)
- * @param requests                 resource requests of both capgate containers
- * @param limits                   resource limits of both capgate containers
- * @param upstreamCaConfigMap      a ConfigMap (in the pod's namespace, key {@code ca.crt}) with PEM
- *                                 CAs the sidecar trusts for upstreams besides the JDK's roots
- *                                 (private Git hosts, internal APIs), or null
- * @param operatorUrl              where the sidecar reaches the operator ({@code https://host:port}),
- *                                 or null when unknown (the sidecar then gets no Vault token)
- * @param operatorCaPem            the CA of the operator's serving certificate (public), or null
+ * @param image the sidecar image (both modes: init and proxy)
+ * @param imagePullPolicy e.g. IfNotPresent
+ * @param vaultAddress Vault address handed to the sidecar, or null
+ * @param identityAudience audience of the sidecar's projected identity token: the one the
+ *     operator's {@code /v1/vault-token} accepts ({@code capgate})
+ * @param tokenExpirationSeconds lifetime of that token (the kubelet refreshes it)
+ * @param requests resource requests of both capgate containers
+ * @param limits resource limits of both capgate containers
+ * @param upstreamCaConfigMap a ConfigMap (in the pod's namespace, key {@code ca.crt}) with PEM CAs
+ *     the sidecar trusts for upstreams besides the JDK's roots (private Git hosts, internal APIs),
+ *     or null
+ * @param operatorUrl where the sidecar reaches the operator ({@code https://host:port}), or null
+ *     when unknown (the sidecar then gets no Vault token)
+ * @param operatorCaPem the CA of the operator's serving certificate (public), or null
  */
 public record SidecarSettings(
     String image,
@@ -33,22 +33,60 @@ public record SidecarSettings(
     String operatorCaPem) {
 
   /** Without extra upstream CAs, before the operator's address is known. */
-  public SidecarSettings(String image, String imagePullPolicy, String vaultAddress, String identityAudience,
-      long tokenExpirationSeconds, Map<String, String> requests, Map<String, String> limits) {
-    this(image, imagePullPolicy, vaultAddress, identityAudience, tokenExpirationSeconds, requests, limits, null);
+  public SidecarSettings(
+      String image,
+      String imagePullPolicy,
+      String vaultAddress,
+      String identityAudience,
+      long tokenExpirationSeconds,
+      Map<String, String> requests,
+      Map<String, String> limits) {
+    this(
+        image,
+        imagePullPolicy,
+        vaultAddress,
+        identityAudience,
+        tokenExpirationSeconds,
+        requests,
+        limits,
+        null);
   }
 
   /** Before the operator's address is known. */
-  public SidecarSettings(String image, String imagePullPolicy, String vaultAddress, String identityAudience,
-      long tokenExpirationSeconds, Map<String, String> requests, Map<String, String> limits,
+  public SidecarSettings(
+      String image,
+      String imagePullPolicy,
+      String vaultAddress,
+      String identityAudience,
+      long tokenExpirationSeconds,
+      Map<String, String> requests,
+      Map<String, String> limits,
       String upstreamCaConfigMap) {
-    this(image, imagePullPolicy, vaultAddress, identityAudience, tokenExpirationSeconds, requests, limits,
-        upstreamCaConfigMap, null, null);
+    this(
+        image,
+        imagePullPolicy,
+        vaultAddress,
+        identityAudience,
+        tokenExpirationSeconds,
+        requests,
+        limits,
+        upstreamCaConfigMap,
+        null,
+        null);
   }
 
   /** The same, with where and how the sidecar reaches the operator (known once it serves). */
   public SidecarSettings withOperator(String url, String caPem) {
-    return new SidecarSettings(image, imagePullPolicy, vaultAddress, identityAudience, tokenExpirationSeconds,
-        requests, limits, upstreamCaConfigMap, url, caPem);
+    return new SidecarSettings(
+        image,
+        imagePullPolicy,
+        vaultAddress,
+        identityAudience,
+        tokenExpirationSeconds,
+        requests,
+        limits,
+        upstreamCaConfigMap,
+        url,
+        caPem);
   }
 }

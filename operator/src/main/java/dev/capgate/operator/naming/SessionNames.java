@@ -6,8 +6,8 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * Names of the per-session objects. A session name may be 253 characters long, so a prefixed
- * name is shortened with a hash suffix when it would not fit: still unique, still stable.
+ * Names of the per-session objects. A session name may be 253 characters long, so a prefixed name
+ * is shortened with a hash suffix when it would not fit: still unique, still stable.
  */
 public final class SessionNames {
   static final int MAX_NAME = 253;
@@ -15,8 +15,7 @@ public final class SessionNames {
   public static final String LEASES_PREFIX = "capgate-leases-";
   public static final String TOKENS_PREFIX = "capgate-tokens-";
 
-  private SessionNames() {
-  }
+  private SessionNames() {}
 
   /** Role and RoleBinding that let the session's sidecars read this session only. */
   public static String sidecarRbac(String session) {
@@ -28,7 +27,10 @@ public final class SessionNames {
     return derived(LEASES_PREFIX, session);
   }
 
-  /** ConfigMap where the operator records the accessors of the Vault tokens it issued (operator only). */
+  /**
+   * ConfigMap where the operator records the accessors of the Vault tokens it issued (operator
+   * only).
+   */
   public static String tokens(String session) {
     return derived(TOKENS_PREFIX, session);
   }
@@ -40,13 +42,18 @@ public final class SessionNames {
     }
     String hash = sha256(session).substring(0, 10);
     String head = name.substring(0, MAX_NAME - hash.length() - 1);
-    head = head.endsWith(".") || head.endsWith("-") ? head.substring(0, head.length() - 1) + "x" : head;
+    head =
+        head.endsWith(".") || head.endsWith("-")
+            ? head.substring(0, head.length() - 1) + "x"
+            : head;
     return head + "-" + hash;
   }
 
   private static String sha256(String text) {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }

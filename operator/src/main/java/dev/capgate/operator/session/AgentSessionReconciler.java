@@ -41,16 +41,19 @@ import org.slf4j.MDC;
  * sidecars' RBAC and lease ledger (dependent resources), custody of the pods' CAs, expiry at
  * creation + ttl (a scheduled reconcile, no polling), and revocation when the session is deleted.
  */
-@Workflow(dependents = {
-    @Dependent(type = SidecarRoleDependentResource.class),
-    @Dependent(type = SidecarRoleBindingDependentResource.class),
-    @Dependent(type = LeaseLedgerDependentResource.class)})
+@Workflow(
+    dependents = {
+      @Dependent(type = SidecarRoleDependentResource.class),
+      @Dependent(type = SidecarRoleBindingDependentResource.class),
+      @Dependent(type = LeaseLedgerDependentResource.class)
+    })
 @ControllerConfiguration(name = "agentsession", finalizerName = AgentSessionReconciler.FINALIZER)
 public class AgentSessionReconciler implements Reconciler<AgentSession>, Cleaner<AgentSession> {
   private static final Logger LOG = LoggerFactory.getLogger(AgentSessionReconciler.class);
   public static final String FINALIZER = "capgate.dev/revocation";
   static final String BOUND_PODS = "bound-pods";
   static final String CA_SECRETS = "pod-ca-secrets";
+
   /** How long to wait before trying Vault again when revocation failed. */
   static final Duration REVOCATION_RETRY = Duration.ofSeconds(10);
 
@@ -60,8 +63,12 @@ public class AgentSessionReconciler implements Reconciler<AgentSession>, Cleaner
   private final KubernetesEvents events;
   private final KubernetesClient client;
 
-  public AgentSessionReconciler(KubernetesClient client, Clock clock, Duration orphanGrace,
-      SessionRevocation revocation, KubernetesEvents events) {
+  public AgentSessionReconciler(
+      KubernetesClient client,
+      Clock clock,
+      Duration orphanGrace,
+      SessionRevocation revocation,
+      KubernetesEvents events) {
     this.client = client;
     this.clock = clock;
     this.custody = new PodCaCustody(client, orphanGrace);
@@ -70,26 +77,34 @@ public class AgentSessionReconciler implements Reconciler<AgentSession>, Cleaner
   }
 
   @Override
-  public List<EventSource<?, AgentSession>> prepareEventSources(EventSourceContext<AgentSession> context) {
+  public List<EventSource<?, AgentSession>> prepareEventSources(
+      EventSourceContext<AgentSession> context) {
     SecondaryToPrimaryMapper<Pod> podToSession = bySessionLabel();
-    var pods = new InformerEventSource<>(InformerEventSourceConfiguration.from(Pod.class, AgentSession.class)
-        .withName(BOUND_PODS)
-        .withLabelSelector(PodMarkers.SESSION)
-        .withSecondaryToPrimaryMapper(podToSession)
-        .build(), context);
+    var pods =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(Pod.class, AgentSession.class)
+                .withName(BOUND_PODS)
+                .withLabelSelector(PodMarkers.SESSION)
+                .withSecondaryToPrimaryMapper(podToSession)
+                .build(),
+            context);
     SecondaryToPrimaryMapper<Secret> secretToSession = bySessionLabel();
-    var caSecrets = new InformerEventSource<>(InformerEventSourceConfiguration.from(Secret.class, AgentSession.class)
-        .withName(CA_SECRETS)
-        .withLabelSelector(SessionLabels.POD_CA_SELECTOR)
-        .withSecondaryToPrimaryMapper(secretToSession)
-        // Metadata is all custody needs: CA keys never sit in the operator's cache.
-        .withItemStore(new TransformingItemStore<>(AgentSessionReconciler::metadataOnly))
-        .build(), context);
+    var caSecrets =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(Secret.class, AgentSession.class)
+                .withName(CA_SECRETS)
+                .withLabelSelector(SessionLabels.POD_CA_SELECTOR)
+                .withSecondaryToPrimaryMapper(secretToSession)
+                // Metadata is all custody needs: CA keys never sit in the operator's cache.
+                .withItemStore(new TransformingItemStore<>(AgentSessionReconciler::metadataOnly))
+                .build(),
+            context);
     return List.of(pods, caSecrets);
   }
 
   @Override
-  public UpdateControl<AgentSession> reconcile(AgentSession session, Context<AgentSession> context) {
+  public UpdateControl<AgentSession> reconcile(
+      AgentSession session, Context<AgentSession> context) {
     try (var ignored = MDC.putCloseable("session", session.getMetadata().getName());
         var ignored2 = MDC.putCloseable("namespace", session.getMetadata().getNamespace())) {
       Instant now = clock.instant();
@@ -114,8 +129,11 @@ public class AgentSessionReconciler implements Reconciler<AgentSession>, Cleaner
         session.setStatus(next);
         control = UpdateControl.patchStatus(session);
       }
-      Stream.of(outcome.nextChange(), custodyRecheck, retry).flatMap(Optional::stream).min(Instant::compareTo)
-          .ifPresent(at -> control.rescheduleAfter(Duration.between(now, at).plusMillis(50).toMillis()));
+      Stream.of(outcome.nextChange(), custodyRecheck, retry)
+          .flatMap(Optional::stream)
+          .min(Instant::compareTo)
+          .ifPresent(
+              at -> control.rescheduleAfter(Duration.between(now, at).plusMillis(50).toMillis()));
       return control;
     }
   }
@@ -125,14 +143,23 @@ public class AgentSessionReconciler implements Reconciler<AgentSession>, Cleaner
     if (session.getSpec().onRevokeOrDefault() == OnRevoke.DeletePods && !pods.isEmpty()) {
       int deleted = revocation.deletePods(session);
       if (deleted > 0) {
-        events.normal(session, "PodsDeleted", "deleted " + deleted + " pod(s) of the expired session (onRevoke: DeletePods)");
+        events.normal(
+            session,
+            "PodsDeleted",
+            "deleted " + deleted + " pod(s) of the expired session (onRevoke: DeletePods)");
       }
     }
     try {
       SessionRevocation.Revoked revoked = revocation.revokeLeases(session);
       if (revoked.leases() + revoked.accessors() > 0) {
-        events.normal(session, "LeasesRevoked", "revoked " + revoked.leases() + " Vault lease(s) and "
-            + revoked.accessors() + " token accessor(s) of the expired session");
+        events.normal(
+            session,
+            "LeasesRevoked",
+            "revoked "
+                + revoked.leases()
+                + " Vault lease(s) and "
+                + revoked.accessors()
+                + " token accessor(s) of the expired session");
       }
       return Optional.empty();
     } catch (VaultRevoker.VaultUnavailableException e) {
@@ -142,34 +169,43 @@ public class AgentSessionReconciler implements Reconciler<AgentSession>, Cleaner
     }
   }
 
-  private void announce(AgentSession session, AgentSessionStatus previous, AgentSessionStatus next) {
+  private void announce(
+      AgentSession session, AgentSessionStatus previous, AgentSessionStatus next) {
     Phase before = previous == null ? null : previous.phase();
-    String readyBefore = previous == null || previous.conditions() == null ? null
-        : previous.conditions().stream().filter(c -> StatusCalculator.READY.equals(c.getType()))
-            .map(c -> c.getReason() + ":" + c.getMessage()).findFirst().orElse(null);
+    String readyBefore =
+        previous == null || previous.conditions() == null
+            ? null
+            : previous.conditions().stream()
+                .filter(c -> StatusCalculator.READY.equals(c.getType()))
+                .map(c -> c.getReason() + ":" + c.getMessage())
+                .findFirst()
+                .orElse(null);
     var ready = next.conditions().getFirst();
     if (StatusCalculator.REASON_INVALID.equals(ready.getReason())) {
       if (!Objects.equals(readyBefore, ready.getReason() + ":" + ready.getMessage())) {
-        events.warning(session, "InvalidSpec", "the session is invalid, its sidecars deny every request: " + ready.getMessage());
+        events.warning(
+            session,
+            "InvalidSpec",
+            "the session is invalid, its sidecars deny every request: " + ready.getMessage());
         LOG.warn("session is invalid: {}", ready.getMessage());
       }
       return;
     }
     if (before != next.phase()) {
       switch (next.phase()) {
-        case Active -> events.normal(session, "Active", "the session is active, " + ready.getMessage());
+        case Active ->
+            events.normal(session, "Active", "the session is active, " + ready.getMessage());
         case Expired -> events.normal(session, "Expired", ready.getMessage());
-        default -> {
-        }
+        default -> {}
       }
       LOG.info("session phase {} -> {}", before, next.phase());
     }
   }
 
   /**
-   * Revocation. Sidecars watching the session deny from the moment it is marked for deletion;
-   * here: Vault leases and tokens first (the finalizer stays until Vault confirms), then the pod
-   * CAs, then, with {@code onRevoke: DeletePods}, the pods.
+   * Revocation. Sidecars watching the session deny from the moment it is marked for deletion; here:
+   * Vault leases and tokens first (the finalizer stays until Vault confirms), then the pod CAs,
+   * then, with {@code onRevoke: DeletePods}, the pods.
    */
   @Override
   public DeleteControl cleanup(AgentSession session, Context<AgentSession> context) {
@@ -180,21 +216,38 @@ public class AgentSessionReconciler implements Reconciler<AgentSession>, Cleaner
         revoked = revocation.revokeLeases(session);
       } catch (VaultRevoker.VaultUnavailableException e) {
         // A deleted session must not leave live leases behind: keep the finalizer and retry.
-        events.warning(session, "RevocationFailed", e.getMessage() + "; retrying in " + REVOCATION_RETRY.toSeconds() + "s");
+        events.warning(
+            session,
+            "RevocationFailed",
+            e.getMessage() + "; retrying in " + REVOCATION_RETRY.toSeconds() + "s");
         LOG.warn("revocation failed, keeping the finalizer", e);
         markRevoked(session);
         return DeleteControl.noFinalizerRemoval().rescheduleAfter(REVOCATION_RETRY.toMillis());
       }
       int cas = revocation.destroyPodCas(session);
       int pods = 0;
-      if (session.getSpec() != null && session.getSpec().onRevokeOrDefault() == OnRevoke.DeletePods) {
+      if (session.getSpec() != null
+          && session.getSpec().onRevokeOrDefault() == OnRevoke.DeletePods) {
         pods = revocation.deletePods(session);
       }
-      String message = "revoked: " + revoked.leases() + " Vault lease(s), " + revoked.accessors()
-          + " token accessor(s), " + cas + " pod CA(s) destroyed"
-          + (pods > 0 ? ", " + pods + " pod(s) deleted" : "")
-          + (revoked.refused() > 0 ? "; " + revoked.refused() + " ledger entr" + (revoked.refused() == 1 ? "y" : "ies")
-              + " refused (see " + SessionRevocation.REASON_REFUSED + ")" : "");
+      String message =
+          "revoked: "
+              + revoked.leases()
+              + " Vault lease(s), "
+              + revoked.accessors()
+              + " token accessor(s), "
+              + cas
+              + " pod CA(s) destroyed"
+              + (pods > 0 ? ", " + pods + " pod(s) deleted" : "")
+              + (revoked.refused() > 0
+                  ? "; "
+                      + revoked.refused()
+                      + " ledger entr"
+                      + (revoked.refused() == 1 ? "y" : "ies")
+                      + " refused (see "
+                      + SessionRevocation.REASON_REFUSED
+                      + ")"
+                  : "");
       events.normal(session, "Revoked", message);
       LOG.info("session {}", message);
       return DeleteControl.defaultDelete();
@@ -202,8 +255,8 @@ public class AgentSessionReconciler implements Reconciler<AgentSession>, Cleaner
   }
 
   /**
-   * Shows the state of a session whose revocation waits for Vault ({@code kubectl get}). Only
-   * then: a status write while the finalizer is being removed would make that removal conflict.
+   * Shows the state of a session whose revocation waits for Vault ({@code kubectl get}). Only then:
+   * a status write while the finalizer is being removed would make that removal conflict.
    */
   private void markRevoked(AgentSession session) {
     if (session.getStatus() != null && session.getStatus().phase() == Phase.Revoked) {
@@ -220,11 +273,14 @@ public class AgentSessionReconciler implements Reconciler<AgentSession>, Cleaner
     }
   }
 
-  private static <R extends io.fabric8.kubernetes.api.model.HasMetadata> SecondaryToPrimaryMapper<R> bySessionLabel() {
+  private static <R extends io.fabric8.kubernetes.api.model.HasMetadata>
+      SecondaryToPrimaryMapper<R> bySessionLabel() {
     return resource -> {
       var labels = resource.getMetadata().getLabels();
       String session = labels == null ? null : labels.get(PodMarkers.SESSION);
-      return session == null ? Set.of() : Set.of(new ResourceID(session, resource.getMetadata().getNamespace()));
+      return session == null
+          ? Set.of()
+          : Set.of(new ResourceID(session, resource.getMetadata().getNamespace()));
     };
   }
 

@@ -5,8 +5,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 
 /** Which of a session's pods count, and as whom their sidecars act. */
 final class BoundPods {
-  private BoundPods() {
-  }
+  private BoundPods() {}
 
   /** Not finished and not being deleted: counted in {@code status.pods}. */
   static boolean isBound(Pod pod) {
@@ -15,8 +14,8 @@ final class BoundPods {
 
   /**
    * A sidecar may still run (also during a deletion's grace period): it needs its Role. Only
-   * injected pods: a pod merely labelled with the session (it cannot be, past the admission
-   * policy, but the label is all the informer selects on) gets no RBAC and does not count.
+   * injected pods: a pod merely labelled with the session (it cannot be, past the admission policy,
+   * but the label is all the informer selects on) gets no RBAC and does not count.
    */
   static boolean holdsSidecar(Pod pod) {
     String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();

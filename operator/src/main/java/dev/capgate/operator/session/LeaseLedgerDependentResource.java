@@ -18,7 +18,8 @@ import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDep
  * except that revocation removes what it revoked.
  */
 @KubernetesDependent(informer = @Informer(labelSelector = SessionLabels.LEASE_LEDGER_SELECTOR))
-public class LeaseLedgerDependentResource extends KubernetesDependentResource<ConfigMap, AgentSession>
+public class LeaseLedgerDependentResource
+    extends KubernetesDependentResource<ConfigMap, AgentSession>
     implements Creator<ConfigMap, AgentSession>, GarbageCollected<AgentSession> {
 
   public LeaseLedgerDependentResource() {

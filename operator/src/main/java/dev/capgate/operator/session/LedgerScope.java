@@ -17,18 +17,20 @@ import java.util.Optional;
  *   <li>A lease: Vault names a lease {@code <request path>/<random id>}, and the sidecar reads a
  *       {@code dynamic} credential with one GET of its resolved path. So a lease id is the
  *       session's when it is one of those paths plus one more segment.
- *   <li>A token: issued by the JWT auth method at {@code spec.vault.authMount} (its {@code path}
- *       is {@code auth/<mount>/login}: a token from {@code auth/token/create} may carry any
- *       metadata its creator chose) for {@code spec.vault.role}, from a session JWT of this
- *       session: the role's {@code claim_mappings} copy the JWT's {@code namespace} and
- *       {@code session} claims into the token's metadata, and only the operator signs those.
+ *   <li>A token: issued by the JWT auth method at {@code spec.vault.authMount} (its {@code path} is
+ *       {@code auth/<mount>/login}: a token from {@code auth/token/create} may carry any metadata
+ *       its creator chose) for {@code spec.vault.role}, from a session JWT of this session: the
+ *       role's {@code claim_mappings} copy the JWT's {@code namespace} and {@code session} claims
+ *       into the token's metadata, and only the operator signs those.
  * </ul>
  */
 final class LedgerScope {
   /** Longest value considered (Vault's ids are far shorter); keeps logs and events bounded. */
   static final int MAX_VALUE_LENGTH = 512;
+
   /** Token metadata of a JWT login: the role (set by Vault) and the mapped claims. */
   static final String META_ROLE = "role";
+
   static final String META_NAMESPACE = dev.capgate.api.identity.SessionJwt.CLAIM_NAMESPACE;
   static final String META_SESSION = dev.capgate.api.identity.SessionJwt.CLAIM_SESSION;
 
@@ -38,7 +40,8 @@ final class LedgerScope {
   private final String role;
   private final String loginPath;
 
-  LedgerScope(List<String> dynamicPaths, String namespace, String session, String role, String authMount) {
+  LedgerScope(
+      List<String> dynamicPaths, String namespace, String session, String role, String authMount) {
     this.dynamicPaths = List.copyOf(dynamicPaths);
     this.namespace = namespace;
     this.session = session;
@@ -57,7 +60,8 @@ final class LedgerScope {
     List<String> paths = VaultPaths.dynamicPaths(spec, namespace, name);
     return spec.vault() == null
         ? new LedgerScope(paths, namespace, name, null, null)
-        : new LedgerScope(paths, namespace, name, spec.vault().role(), spec.vault().authMountOrDefault());
+        : new LedgerScope(
+            paths, namespace, name, spec.vault().role(), spec.vault().authMountOrDefault());
   }
 
   /** The outcome for one entry: revoke {@code value} (normalized), or refuse for {@code reason}. */
@@ -88,8 +92,9 @@ final class LedgerScope {
       return Verdict.refuse("not a well-formed lease id");
     }
     Optional<String> under = leaseUnder(normalized.get(), dynamicPaths);
-    return under.map(Verdict::revoke).orElseGet(() ->
-        Verdict.refuse("not under a dynamic credential path of the session"));
+    return under
+        .map(Verdict::revoke)
+        .orElseGet(() -> Verdict.refuse("not under a dynamic credential path of the session"));
   }
 
   /** Checked before asking Vault about it: an accessor is a short id, nothing else. */
@@ -99,7 +104,11 @@ final class LedgerScope {
     }
     for (int i = 0; i < accessor.length(); i++) {
       char c = accessor.charAt(i);
-      if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_'
+      if (!((c >= 'a' && c <= 'z')
+          || (c >= 'A' && c <= 'Z')
+          || (c >= '0' && c <= '9')
+          || c == '.'
+          || c == '_'
           || c == '-')) {
         return Optional.of("not a token accessor");
       }
@@ -109,8 +118,8 @@ final class LedgerScope {
 
   /**
    * Whether Vault's description of a token makes it one of this session's sidecars'. The reason
-   * says which check failed, not the token's actual namespace or role: those belong to whoever
-   * owns the token, and the reason goes into an Event of this namespace.
+   * says which check failed, not the token's actual namespace or role: those belong to whoever owns
+   * the token, and the reason goes into an Event of this namespace.
    */
   Verdict token(String accessor, VaultRevoker.TokenOrigin origin) {
     if (role == null || loginPath == null) {
@@ -134,9 +143,20 @@ final class LedgerScope {
 
   /** What is revoked, for the report of what was not. */
   String describe() {
-    return "leases under " + (dynamicPaths.isEmpty() ? "(no dynamic credential path)" : String.join(", ", dynamicPaths))
-        + "; tokens from " + (loginPath == null ? "(no spec.vault)"
-            : loginPath + " with role " + role + " for session " + session + " of namespace " + namespace);
+    return "leases under "
+        + (dynamicPaths.isEmpty()
+            ? "(no dynamic credential path)"
+            : String.join(", ", dynamicPaths))
+        + "; tokens from "
+        + (loginPath == null
+            ? "(no spec.vault)"
+            : loginPath
+                + " with role "
+                + role
+                + " for session "
+                + session
+                + " of namespace "
+                + namespace);
   }
 
   /**
@@ -157,8 +177,14 @@ final class LedgerScope {
       }
       for (int i = 0; i < segment.length(); i++) {
         char c = segment.charAt(i);
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_'
-            || c == '@' || c == '+' || c == '-')) {
+        if (!((c >= 'a' && c <= 'z')
+            || (c >= 'A' && c <= 'Z')
+            || (c >= '0' && c <= '9')
+            || c == '.'
+            || c == '_'
+            || c == '@'
+            || c == '+'
+            || c == '-')) {
           return Optional.empty();
         }
       }

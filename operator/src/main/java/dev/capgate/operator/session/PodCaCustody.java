@@ -21,9 +21,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Who owns a pod's CA objects. At admission the pod has no uid yet, so the webhook makes the
- * session their owner; once the pod exists they are handed to the pod, so Kubernetes deletes
- * them with it. A CA whose pod never appeared (a later admission step refused it) is deleted
- * after a grace period.
+ * session their owner; once the pod exists they are handed to the pod, so Kubernetes deletes them
+ * with it. A CA whose pod never appeared (a later admission step refused it) is deleted after a
+ * grace period.
  */
 final class PodCaCustody {
   private static final Logger LOG = LoggerFactory.getLogger(PodCaCustody.class);
@@ -40,7 +40,8 @@ final class PodCaCustody {
    * @param caSecrets the session's CA Secrets (metadata only is enough)
    * @return when to look again for a CA that may still turn out orphaned
    */
-  Optional<Instant> reconcile(AgentSession session, Collection<Pod> pods, Collection<Secret> caSecrets, Instant now) {
+  Optional<Instant> reconcile(
+      AgentSession session, Collection<Pod> pods, Collection<Secret> caSecrets, Instant now) {
     Map<String, Pod> podByCa = new HashMap<>();
     for (Pod pod : pods) {
       String ca = PodMarkers.annotation(pod, PodMarkers.CA);
@@ -60,7 +61,11 @@ final class PodCaCustody {
         Instant created = Instant.parse(secret.getMetadata().getCreationTimestamp());
         Instant orphanedAt = created.plus(orphanGrace);
         if (!orphanedAt.isAfter(now)) {
-          LOG.info("deleting CA {} of session {}: no pod took it within {}", name, session.getMetadata().getName(), orphanGrace);
+          LOG.info(
+              "deleting CA {} of session {}: no pod took it within {}",
+              name,
+              session.getMetadata().getName(),
+              orphanGrace);
           delete(secret.getMetadata().getNamespace(), name);
         } else if (recheck == null || orphanedAt.isBefore(recheck)) {
           recheck = orphanedAt;
@@ -71,8 +76,13 @@ final class PodCaCustody {
   }
 
   private void handOver(String namespace, String name, Pod pod) {
-    OwnerReference owner = new OwnerReferenceBuilder().withApiVersion("v1").withKind("Pod")
-        .withName(pod.getMetadata().getName()).withUid(pod.getMetadata().getUid()).build();
+    OwnerReference owner =
+        new OwnerReferenceBuilder()
+            .withApiVersion("v1")
+            .withKind("Pod")
+            .withName(pod.getMetadata().getName())
+            .withUid(pod.getMetadata().getUid())
+            .build();
     try {
       // The public part first: the Secret's owner is what marks the hand-over as done.
       client.configMaps().inNamespace(namespace).withName(name).edit(cm -> withOwner(cm, owner));

@@ -7,8 +7,7 @@ import java.util.Optional;
 
 /** When a session expires: its creation plus {@code spec.ttl}; never without a ttl. */
 public final class SessionExpiry {
-  private SessionExpiry() {
-  }
+  private SessionExpiry() {}
 
   /** Empty without a ttl (or with one that does not parse: validation reports that). */
   public static Optional<Instant> of(AgentSession session) {

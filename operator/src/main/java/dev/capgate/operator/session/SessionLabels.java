@@ -12,11 +12,12 @@ final class SessionLabels {
 
   /** Informer selectors (annotation values must be constants). */
   static final String SIDECAR_RBAC_SELECTOR = COMPONENT + "=" + SIDECAR_RBAC;
-  static final String LEASE_LEDGER_SELECTOR = COMPONENT + "=" + LEASE_LEDGER;
-  static final String POD_CA_SELECTOR = COMPONENT + "=" + dev.capgate.operator.ca.PodCaObjects.COMPONENT;
 
-  private SessionLabels() {
-  }
+  static final String LEASE_LEDGER_SELECTOR = COMPONENT + "=" + LEASE_LEDGER;
+  static final String POD_CA_SELECTOR =
+      COMPONENT + "=" + dev.capgate.operator.ca.PodCaObjects.COMPONENT;
+
+  private SessionLabels() {}
 
   static java.util.Map<String, String> of(String component, String session) {
     return java.util.Map.of(COMPONENT, component, SESSION, session, MANAGED_BY, CAPGATE);

@@ -11,13 +11,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The parts of revoking a session: Vault leases and tokens recorded in its ledger, its pods'
- * CAs, and (with {@code onRevoke: DeletePods}) its pods. Each step can run again safely.
+ * The parts of revoking a session: Vault leases and tokens recorded in its ledger, its pods' CAs,
+ * and (with {@code onRevoke: DeletePods}) its pods. Each step can run again safely.
  *
  * <p>The ledger is written by the session's sidecars, and so by any pod bound to the session: an
  * entry is revoked only if it is the session's ({@link LedgerScope}); anything else is refused —
@@ -29,6 +28,7 @@ public final class SessionRevocation {
   static final String ACCESSOR_KEY_PREFIX = "accessor.";
   static final String REASON_REFUSED = "LedgerEntryRefused";
   static final String REASON_NOT_REVOKED = "LedgerNotRevoked";
+
   /** Events are cut at 1024 characters: what does not fit is counted, and is in the log. */
   private static final int EVENT_MESSAGE_BUDGET = 1000;
 
@@ -48,10 +48,12 @@ public final class SessionRevocation {
   }
 
   /** What one revocation pass did, for the event. */
-  public record Revoked(int leases, int accessors, int refused) {
-  }
+  public record Revoked(int leases, int accessors, int refused) {}
 
-  /** A ledger entry that was not the session's: not revoked. Lease ids and accessors are not secrets. */
+  /**
+   * A ledger entry that was not the session's: not revoked. Lease ids and accessors are not
+   * secrets.
+   */
   record Refusal(String key, String value, String reason) {
     @Override
     public String toString() {
@@ -63,8 +65,8 @@ public final class SessionRevocation {
    * Revokes every lease and accessor in the session's ledger that is the session's, refuses the
    * others, and removes both from the ledger.
    *
-   * @throws VaultRevoker.VaultUnavailableException if Vault could not revoke or look up one (it
-   *     and the rest stay in the ledger for the next attempt; refusals so far are reported)
+   * @throws VaultRevoker.VaultUnavailableException if Vault could not revoke or look up one (it and
+   *     the rest stay in the ledger for the next attempt; refusals so far are reported)
    */
   public Revoked revokeLeases(AgentSession session) {
     // The operator's own record of the tokens it issued first (sidecars cannot write it), then
@@ -72,14 +74,17 @@ public final class SessionRevocation {
     // namespace admin could write either ConfigMap.
     Revoked issued = revokeLedger(session, SessionNames.tokens(session.getMetadata().getName()));
     Revoked recorded = revokeLedger(session, SessionNames.leases(session.getMetadata().getName()));
-    return new Revoked(issued.leases() + recorded.leases(), issued.accessors() + recorded.accessors(),
+    return new Revoked(
+        issued.leases() + recorded.leases(),
+        issued.accessors() + recorded.accessors(),
         issued.refused() + recorded.refused());
   }
 
   private Revoked revokeLedger(AgentSession session, String ledgerName) {
     String namespace = session.getMetadata().getNamespace();
     ConfigMap ledger = client.configMaps().inNamespace(namespace).withName(ledgerName).get();
-    Map<String, String> data = ledger == null || ledger.getData() == null ? Map.of() : ledger.getData();
+    Map<String, String> data =
+        ledger == null || ledger.getData() == null ? Map.of() : ledger.getData();
     LedgerScope scope = LedgerScope.of(session);
     List<String> done = new ArrayList<>();
     List<Refusal> refused = new ArrayList<>();
@@ -104,8 +109,14 @@ public final class SessionRevocation {
         LedgerScope.Verdict verdict = lease ? scope.lease(value) : checkToken(scope, value);
         if (!verdict.allowed()) {
           refused.add(new Refusal(key, value, verdict.reason()));
-          LOG.warn("refused ledger entry {}={} of session {}/{}, not revoked (possible tampering with {}): {}",
-              key, printable(value), namespace, session.getMetadata().getName(), ledgerName, verdict.reason());
+          LOG.warn(
+              "refused ledger entry {}={} of session {}/{}, not revoked (possible tampering with {}): {}",
+              key,
+              printable(value),
+              namespace,
+              session.getMetadata().getName(),
+              ledgerName,
+              verdict.reason());
         } else if (lease) {
           vault.revokeLease(verdict.value());
           leases++;
@@ -125,40 +136,59 @@ public final class SessionRevocation {
       }
     }
     if (!unrevocable.isEmpty()) {
-      String message = "the operator has no Vault token (CAPGATE_OPERATOR_VAULT_TOKEN[_FILE]), so the "
-          + unrevocable.size() + " entries of " + ledgerName + " were not revoked by it; the sidecars revoke "
-          + "their own Vault token and leases when the session ends, and leases expire with their TTL";
+      String message =
+          "the operator has no Vault token (CAPGATE_OPERATOR_VAULT_TOKEN[_FILE]), so the "
+              + unrevocable.size()
+              + " entries of "
+              + ledgerName
+              + " were not revoked by it; the sidecars revoke "
+              + "their own Vault token and leases when the session ends, and leases expire with their TTL";
       LOG.warn("session {}/{}: {}", namespace, session.getMetadata().getName(), message);
       if (events != null) {
         events.warning(session, REASON_NOT_REVOKED, message);
       }
     }
     if (leases + accessors > 0) {
-      LOG.info("revoked {} Vault lease(s) and {} token accessor(s) of session {}/{}", leases, accessors, namespace,
+      LOG.info(
+          "revoked {} Vault lease(s) and {} token accessor(s) of session {}/{}",
+          leases,
+          accessors,
+          namespace,
           session.getMetadata().getName());
     }
     return new Revoked(leases, accessors, refused.size());
   }
 
-  /** A token the session's sidecars got from Vault; {@code value} null: already gone, nothing to revoke. */
+  /**
+   * A token the session's sidecars got from Vault; {@code value} null: already gone, nothing to
+   * revoke.
+   */
   private LedgerScope.Verdict checkToken(LedgerScope scope, String accessor) {
     var malformed = scope.malformedAccessor(accessor);
     if (malformed.isPresent()) {
       return LedgerScope.Verdict.refuse(malformed.get());
     }
-    return vault.lookupAccessor(accessor)
+    return vault
+        .lookupAccessor(accessor)
         .map(origin -> scope.token(accessor, origin))
         .orElse(LedgerScope.Verdict.revoke(null));
   }
 
-  private void report(AgentSession session, String ledgerName, LedgerScope scope, List<Refusal> refused) {
+  private void report(
+      AgentSession session, String ledgerName, LedgerScope scope, List<Refusal> refused) {
     if (refused.isEmpty() || events == null) {
       return;
     }
-    StringBuilder message = new StringBuilder("refused ").append(refused.size())
-        .append(refused.size() == 1 ? " entry" : " entries").append(" of the ledger ").append(ledgerName)
-        .append(" (not revoked, removed; possible tampering by a pod of the session; revoked are only ")
-        .append(scope.describe()).append("): ");
+    StringBuilder message =
+        new StringBuilder("refused ")
+            .append(refused.size())
+            .append(refused.size() == 1 ? " entry" : " entries")
+            .append(" of the ledger ")
+            .append(ledgerName)
+            .append(
+                " (not revoked, removed; possible tampering by a pod of the session; revoked are only ")
+            .append(scope.describe())
+            .append("): ");
     for (int i = 0; i < refused.size(); i++) {
       String item = (i == 0 ? "" : "; ") + refused.get(i);
       String more = "; and " + (refused.size() - i) + " more (see the operator's log)";
@@ -186,19 +216,25 @@ public final class SessionRevocation {
     if (keys.isEmpty()) {
       return;
     }
-    client.configMaps().inNamespace(namespace).withName(ledgerName).edit(cm -> {
-      if (cm.getData() != null) {
-        keys.forEach(cm.getData()::remove);
-      }
-      return cm;
-    });
+    client
+        .configMaps()
+        .inNamespace(namespace)
+        .withName(ledgerName)
+        .edit(
+            cm -> {
+              if (cm.getData() != null) {
+                keys.forEach(cm.getData()::remove);
+              }
+              return cm;
+            });
   }
 
   /** Deletes the CA Secrets and ConfigMaps of all the session's pods; returns how many CAs. */
   public int destroyPodCas(AgentSession session) {
     String namespace = session.getMetadata().getNamespace();
     Map<String, String> selector = PodCaObjects.selector(session.getMetadata().getName());
-    int secrets = client.secrets().inNamespace(namespace).withLabels(selector).list().getItems().size();
+    int secrets =
+        client.secrets().inNamespace(namespace).withLabels(selector).list().getItems().size();
     client.secrets().inNamespace(namespace).withLabels(selector).delete();
     client.configMaps().inNamespace(namespace).withLabels(selector).delete();
     return secrets;
@@ -206,8 +242,11 @@ public final class SessionRevocation {
 
   /** Deletes the session's pods (onRevoke: DeletePods); returns how many. */
   public int deletePods(AgentSession session) {
-    var pods = client.pods().inNamespace(session.getMetadata().getNamespace())
-        .withLabel(PodMarkers.SESSION, session.getMetadata().getName());
+    var pods =
+        client
+            .pods()
+            .inNamespace(session.getMetadata().getNamespace())
+            .withLabel(PodMarkers.SESSION, session.getMetadata().getName());
     int count = pods.list().getItems().size();
     if (count > 0) {
       pods.delete();

@@ -15,12 +15,13 @@ import java.util.List;
 import java.util.TreeSet;
 
 /**
- * Binds the sidecar Role to the service accounts the session's pods run as (distinct, sorted):
- * a service account gains the Role when its first pod binds to the session and loses it when its
- * last one is gone.
+ * Binds the sidecar Role to the service accounts the session's pods run as (distinct, sorted): a
+ * service account gains the Role when its first pod binds to the session and loses it when its last
+ * one is gone.
  */
 @KubernetesDependent(informer = @Informer(labelSelector = SessionLabels.SIDECAR_RBAC_SELECTOR))
-public class SidecarRoleBindingDependentResource extends CRUDKubernetesDependentResource<RoleBinding, AgentSession> {
+public class SidecarRoleBindingDependentResource
+    extends CRUDKubernetesDependentResource<RoleBinding, AgentSession> {
 
   public SidecarRoleBindingDependentResource() {
     super(RoleBinding.class);
@@ -36,8 +37,11 @@ public class SidecarRoleBindingDependentResource extends CRUDKubernetesDependent
         .withNamespace(namespace)
         .withLabels(SessionLabels.of(SessionLabels.SIDECAR_RBAC, name))
         .endMetadata()
-        .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("Role")
-        .withName(SessionNames.sidecarRbac(name)).endRoleRef()
+        .withNewRoleRef()
+        .withApiGroup("rbac.authorization.k8s.io")
+        .withKind("Role")
+        .withName(SessionNames.sidecarRbac(name))
+        .endRoleRef()
         .withSubjects(subjects(namespace, context.getSecondaryResources(Pod.class)))
         .build();
   }
@@ -50,7 +54,13 @@ public class SidecarRoleBindingDependentResource extends CRUDKubernetesDependent
       }
     }
     return accounts.stream()
-        .map(sa -> new SubjectBuilder().withKind("ServiceAccount").withName(sa).withNamespace(namespace).build())
+        .map(
+            sa ->
+                new SubjectBuilder()
+                    .withKind("ServiceAccount")
+                    .withName(sa)
+                    .withNamespace(namespace)
+                    .build())
         .toList();
   }
 }

@@ -16,7 +16,8 @@ import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDep
  * Nothing else: not other sessions, not secrets, not pods.
  */
 @KubernetesDependent(informer = @Informer(labelSelector = SessionLabels.SIDECAR_RBAC_SELECTOR))
-public class SidecarRoleDependentResource extends CRUDKubernetesDependentResource<Role, AgentSession> {
+public class SidecarRoleDependentResource
+    extends CRUDKubernetesDependentResource<Role, AgentSession> {
 
   public SidecarRoleDependentResource() {
     super(Role.class);
@@ -32,11 +33,19 @@ public class SidecarRoleDependentResource extends CRUDKubernetesDependentResourc
         .withLabels(SessionLabels.of(SessionLabels.SIDECAR_RBAC, name))
         .endMetadata()
         .withRules(
-            new PolicyRuleBuilder().withApiGroups(AgentSession.GROUP).withResources("agentsessions")
-                .withResourceNames(name).withVerbs("get", "list", "watch").build(),
+            new PolicyRuleBuilder()
+                .withApiGroups(AgentSession.GROUP)
+                .withResources("agentsessions")
+                .withResourceNames(name)
+                .withVerbs("get", "list", "watch")
+                .build(),
             // Create cannot be limited to a name, so the operator creates the ledger itself.
-            new PolicyRuleBuilder().withApiGroups("").withResources("configmaps")
-                .withResourceNames(SessionNames.leases(name)).withVerbs("get", "update", "patch").build())
+            new PolicyRuleBuilder()
+                .withApiGroups("")
+                .withResources("configmaps")
+                .withResourceNames(SessionNames.leases(name))
+                .withVerbs("get", "update", "patch")
+                .build())
         .build();
   }
 }

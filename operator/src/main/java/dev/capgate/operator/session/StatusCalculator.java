@@ -19,8 +19,8 @@ import java.util.stream.Collectors;
  *
  * <p>An invalid spec stays {@code Pending} with {@code Ready=False, reason InvalidSpec} and the
  * violations in the message: the sidecars deny anything but {@code Active}, and fixing the spec
- * makes it Active without recreating it. Past creation + ttl it is {@code Expired}
- * ({@code Ready=False, reason Expired}) for good.
+ * makes it Active without recreating it. Past creation + ttl it is {@code Expired} ({@code
+ * Ready=False, reason Expired}) for good.
  */
 public final class StatusCalculator {
   public static final String READY = "Ready";
@@ -31,64 +31,132 @@ public final class StatusCalculator {
   public static final String REASON_EXPIRED = "Expired";
   public static final String REASON_REVOKED = "Revoked";
 
-  private StatusCalculator() {
-  }
+  private StatusCalculator() {}
 
-  /** @param nextChange when this status changes by itself (the expiry), if ever */
-  public record Outcome(AgentSessionStatus status, Optional<Instant> nextChange) {
-  }
+  /**
+   * @param nextChange when this status changes by itself (the expiry), if ever
+   */
+  public record Outcome(AgentSessionStatus status, Optional<Instant> nextChange) {}
 
   public static Outcome compute(AgentSession session, int boundPods, Instant now) {
     Optional<Instant> expiresAt = SessionExpiry.of(session);
     List<Violation> violations = AgentSessionValidator.validate(session.getSpec());
     Long generation = session.getMetadata().getGeneration();
-    List<Condition> previous = session.getStatus() == null || session.getStatus().conditions() == null
-        ? List.of() : session.getStatus().conditions();
+    List<Condition> previous =
+        session.getStatus() == null || session.getStatus().conditions() == null
+            ? List.of()
+            : session.getStatus().conditions();
     boolean expired = expiresAt.isPresent() && !expiresAt.get().isAfter(now);
 
     Phase phase;
     List<Condition> conditions = new ArrayList<>();
     if (expired) {
       phase = Phase.Expired;
-      conditions.add(condition(previous, READY, false, REASON_EXPIRED,
-          "the session expired at " + expiresAt.get() + " (creation + spec.ttl): sidecars deny every request", generation, now));
-      conditions.add(condition(previous, EXPIRED, true, REASON_EXPIRED, "expired at " + expiresAt.get(), generation, now));
+      conditions.add(
+          condition(
+              previous,
+              READY,
+              false,
+              REASON_EXPIRED,
+              "the session expired at "
+                  + expiresAt.get()
+                  + " (creation + spec.ttl): sidecars deny every request",
+              generation,
+              now));
+      conditions.add(
+          condition(
+              previous,
+              EXPIRED,
+              true,
+              REASON_EXPIRED,
+              "expired at " + expiresAt.get(),
+              generation,
+              now));
     } else if (!violations.isEmpty()) {
       phase = Phase.Pending;
-      conditions.add(condition(previous, READY, false, REASON_INVALID,
-          violations.stream().map(Violation::toString).collect(Collectors.joining("; ")), generation, now));
+      conditions.add(
+          condition(
+              previous,
+              READY,
+              false,
+              REASON_INVALID,
+              violations.stream().map(Violation::toString).collect(Collectors.joining("; ")),
+              generation,
+              now));
     } else {
       phase = Phase.Active;
-      conditions.add(condition(previous, READY, true, REASON_ACTIVE,
-          expiresAt.map(e -> "active until " + e).orElse("active until deleted"), generation, now));
+      conditions.add(
+          condition(
+              previous,
+              READY,
+              true,
+              REASON_ACTIVE,
+              expiresAt.map(e -> "active until " + e).orElse("active until deleted"),
+              generation,
+              now));
     }
-    AgentSessionStatus status = new AgentSessionStatus(phase, conditions, expiresAt.map(Instant::toString).orElse(null),
-        boundPods, generation);
+    AgentSessionStatus status =
+        new AgentSessionStatus(
+            phase,
+            conditions,
+            expiresAt.map(Instant::toString).orElse(null),
+            boundPods,
+            generation);
     return new Outcome(status, expired ? Optional.empty() : expiresAt);
   }
 
   /** The status of a session being deleted: its sidecars deny from now on. */
   public static AgentSessionStatus revoked(AgentSession session, Instant now) {
-    List<Condition> previous = session.getStatus() == null || session.getStatus().conditions() == null
-        ? List.of() : session.getStatus().conditions();
+    List<Condition> previous =
+        session.getStatus() == null || session.getStatus().conditions() == null
+            ? List.of()
+            : session.getStatus().conditions();
     Long generation = session.getMetadata().getGeneration();
-    List<Condition> conditions = List.of(
-        condition(previous, READY, false, REASON_REVOKED, "the session was deleted: sidecars deny every request", generation, now),
-        condition(previous, REVOKED, true, REASON_REVOKED, "revoked by deletion", generation, now));
+    List<Condition> conditions =
+        List.of(
+            condition(
+                previous,
+                READY,
+                false,
+                REASON_REVOKED,
+                "the session was deleted: sidecars deny every request",
+                generation,
+                now),
+            condition(
+                previous, REVOKED, true, REASON_REVOKED, "revoked by deletion", generation, now));
     AgentSessionStatus old = session.getStatus();
-    return new AgentSessionStatus(Phase.Revoked, conditions, old == null ? null : old.expiresAt(),
-        old == null ? null : old.pods(), generation);
+    return new AgentSessionStatus(
+        Phase.Revoked,
+        conditions,
+        old == null ? null : old.expiresAt(),
+        old == null ? null : old.pods(),
+        generation);
   }
 
   /** Keeps lastTransitionTime when the condition's status did not change. */
-  private static Condition condition(List<Condition> previous, String type, boolean value, String reason, String message,
-      Long generation, Instant now) {
+  private static Condition condition(
+      List<Condition> previous,
+      String type,
+      boolean value,
+      String reason,
+      String message,
+      Long generation,
+      Instant now) {
     String status = value ? "True" : "False";
-    String since = previous.stream()
-        .filter(c -> type.equals(c.getType()) && status.equals(c.getStatus()))
-        .map(Condition::getLastTransitionTime).filter(Objects::nonNull).findFirst()
-        .orElse(now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
-    return new ConditionBuilder().withType(type).withStatus(status).withReason(reason).withMessage(message)
-        .withObservedGeneration(generation).withLastTransitionTime(since).build();
+    String since =
+        previous.stream()
+            .filter(c -> type.equals(c.getType()) && status.equals(c.getStatus()))
+            .map(Condition::getLastTransitionTime)
+            .filter(Objects::nonNull)
+            .findFirst()
+            .orElse(now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
+    return new ConditionBuilder()
+        .withType(type)
+        .withStatus(status)
+        .withReason(reason)
+        .withMessage(message)
+        .withObservedGeneration(generation)
+        .withLastTransitionTime(since)
+        .build();
   }
 }

@@ -27,7 +27,9 @@ public final class VaultRevoker {
   private final Supplier<String> token;
   private final HttpClient http;
 
-  /** @param token read again for every call (a mounted token file may rotate) */
+  /**
+   * @param token read again for every call (a mounted token file may rotate)
+   */
   public VaultRevoker(String address, Supplier<String> token, javax.net.ssl.SSLContext tls) {
     this.address = address.endsWith("/") ? address.substring(0, address.length() - 1) : address;
     this.token = token;
@@ -47,9 +49,10 @@ public final class VaultRevoker {
 
   /**
    * How a token came to be, from {@code auth/token/lookup-accessor}: {@code path} is where it was
-   * issued ({@code auth/kubernetes/login}, {@code auth/token/create}, ...), {@code meta} its metadata
-   * (the Kubernetes auth method sets {@code role}, {@code service_account_namespace},
-   * {@code service_account_name}, {@code service_account_uid}, {@code service_account_secret_name}).
+   * issued ({@code auth/kubernetes/login}, {@code auth/token/create}, ...), {@code meta} its
+   * metadata (the Kubernetes auth method sets {@code role}, {@code service_account_namespace},
+   * {@code service_account_name}, {@code service_account_uid}, {@code
+   * service_account_secret_name}).
    */
   public record TokenOrigin(String path, Map<String, String> meta) {
     public TokenOrigin {
@@ -58,10 +61,16 @@ public final class VaultRevoker {
     }
   }
 
-  /** Who the token of this accessor was issued to; empty when Vault knows no such accessor (gone). */
+  /**
+   * Who the token of this accessor was issued to; empty when Vault knows no such accessor (gone).
+   */
   public Optional<TokenOrigin> lookupAccessor(String accessor) {
-    HttpResponse<String> response = send("POST", "/v1/auth/token/lookup-accessor",
-        json("accessor", accessor), "look up token accessor " + accessor);
+    HttpResponse<String> response =
+        send(
+            "POST",
+            "/v1/auth/token/lookup-accessor",
+            json("accessor", accessor),
+            "look up token accessor " + accessor);
     int status = response.statusCode();
     if (status / 100 == 2) {
       return Optional.of(origin(response.body(), accessor));
@@ -70,26 +79,38 @@ public final class VaultRevoker {
       return Optional.empty();
     }
     if (status == 403) {
-      throw new VaultUnavailableException("Vault refused to look up token accessor " + accessor
-          + " (403): the operator's Vault policy needs update on auth/token/lookup-accessor", null);
+      throw new VaultUnavailableException(
+          "Vault refused to look up token accessor "
+              + accessor
+              + " (403): the operator's Vault policy needs update on auth/token/lookup-accessor",
+          null);
     }
-    throw new VaultUnavailableException("Vault answered " + status + " to the look-up of token accessor " + accessor
-        + ": " + abbreviate(response.body()), null);
+    throw new VaultUnavailableException(
+        "Vault answered "
+            + status
+            + " to the look-up of token accessor "
+            + accessor
+            + ": "
+            + abbreviate(response.body()),
+        null);
   }
 
   private static TokenOrigin origin(String body, String accessor) {
     try {
       JsonNode data = JSON.readTree(body).path("data");
       Map<String, String> meta = new HashMap<>();
-      data.path("meta").properties().forEach(e -> {
-        if (e.getValue().isTextual()) {
-          meta.put(e.getKey(), e.getValue().asText());
-        }
-      });
+      data.path("meta")
+          .properties()
+          .forEach(
+              e -> {
+                if (e.getValue().isTextual()) {
+                  meta.put(e.getKey(), e.getValue().asText());
+                }
+              });
       return new TokenOrigin(data.path("path").asText(""), meta);
     } catch (IOException e) {
-      throw new VaultUnavailableException("Vault's answer to the look-up of token accessor " + accessor
-          + " is not JSON", e);
+      throw new VaultUnavailableException(
+          "Vault's answer to the look-up of token accessor " + accessor + " is not JSON", e);
     }
   }
 
@@ -99,7 +120,11 @@ public final class VaultRevoker {
 
   public void revokeAccessor(String accessor) {
     // The accessor identifies the token without being it; it is safe to log.
-    call("POST", "/v1/auth/token/revoke-accessor", json("accessor", accessor), "token accessor " + accessor);
+    call(
+        "POST",
+        "/v1/auth/token/revoke-accessor",
+        json("accessor", accessor),
+        "token accessor " + accessor);
   }
 
   private void call(String method, String path, String body, String what) {
@@ -108,17 +133,24 @@ public final class VaultRevoker {
     if (status / 100 == 2 || alreadyGone(status, response.body())) {
       return;
     }
-    throw new VaultUnavailableException("Vault answered " + status + " to the revocation of " + what + ": "
-        + abbreviate(response.body()), null);
+    throw new VaultUnavailableException(
+        "Vault answered "
+            + status
+            + " to the revocation of "
+            + what
+            + ": "
+            + abbreviate(response.body()),
+        null);
   }
 
   private HttpResponse<String> send(String method, String path, String body, String what) {
-    HttpRequest request = HttpRequest.newBuilder(URI.create(address + path))
-        .timeout(TIMEOUT)
-        .header("X-Vault-Token", token.get().strip())
-        .header("Content-Type", "application/json")
-        .method(method, HttpRequest.BodyPublishers.ofString(body))
-        .build();
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create(address + path))
+            .timeout(TIMEOUT)
+            .header("X-Vault-Token", token.get().strip())
+            .header("Content-Type", "application/json")
+            .method(method, HttpRequest.BodyPublishers.ofString(body))
+            .build();
     try {
       return http.send(request, HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
@@ -139,9 +171,11 @@ public final class VaultRevoker {
     return body == null ? "" : body.length() > 300 ? body.substring(0, 300) + "..." : body;
   }
 
-  /** A one-field JSON body, written by the Kubernetes client's serializer (whatever the value holds). */
+  /**
+   * A one-field JSON body, written by the Kubernetes client's serializer (whatever the value
+   * holds).
+   */
   private static String json(String field, String value) {
     return io.fabric8.kubernetes.client.utils.Serialization.asJson(java.util.Map.of(field, value));
   }
-
 }

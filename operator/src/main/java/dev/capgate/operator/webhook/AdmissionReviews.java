@@ -16,8 +16,7 @@ final class AdmissionReviews {
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
 
-  private AdmissionReviews() {
-  }
+  private AdmissionReviews() {}
 
   /**
    * @throws IllegalArgumentException when the body is not an AdmissionReview the API server would
@@ -48,7 +47,8 @@ final class AdmissionReviews {
 
   private static Pod pod(JsonNode object) {
     return object == null || object.isNull() || !"Pod".equals(object.path("kind").asText("Pod"))
-        ? null : SERIALIZATION.convertValue(object, Pod.class);
+        ? null
+        : SERIALIZATION.convertValue(object, Pod.class);
   }
 
   /** Reads the uid only, to answer even a request that could not be parsed otherwise. */
@@ -69,7 +69,10 @@ final class AdmissionReviews {
     response.put("allowed", decision.allowed());
     if (decision.patch() != null) {
       response.put("patchType", "JSONPatch");
-      response.put("patch", Base64.getEncoder().encodeToString(decision.patch().toString().getBytes(StandardCharsets.UTF_8)));
+      response.put(
+          "patch",
+          Base64.getEncoder()
+              .encodeToString(decision.patch().toString().getBytes(StandardCharsets.UTF_8)));
     }
     if (!decision.allowed()) {
       ObjectNode status = response.putObject("status");

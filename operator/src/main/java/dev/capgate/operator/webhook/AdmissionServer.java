@@ -18,6 +18,7 @@ import org.slf4j.LoggerFactory;
 public final class AdmissionServer {
   private static final Logger LOG = LoggerFactory.getLogger(AdmissionServer.class);
   public static final String PATH = "/mutate";
+
   /** Pods are far smaller; the API server caps requests at 3 MiB anyway. */
   static final int MAX_BODY = 3 * 1024 * 1024;
 
@@ -28,11 +29,18 @@ public final class AdmissionServer {
   }
 
   /** Listens on {@code host:port} (port 0: any free port) with the given serving certificate. */
-  public static HttpsListener start(Vertx vertx, String host, int port, ServingCertificates.Issued tls,
-      PodAdmitter admitter) {
+  public static HttpsListener start(
+      Vertx vertx, String host, int port, ServingCertificates.Issued tls, PodAdmitter admitter) {
     AdmissionServer server = new AdmissionServer(admitter);
-    return HttpsListener.start(vertx, "admission webhook", host, port, tls, List.of(
-        new HttpsListener.Route(PATH, MAX_BODY, HttpsListener.Answer.text(413, ""), server::mutate)));
+    return HttpsListener.start(
+        vertx,
+        "admission webhook",
+        host,
+        port,
+        tls,
+        List.of(
+            new HttpsListener.Route(
+                PATH, MAX_BODY, HttpsListener.Answer.text(413, ""), server::mutate)));
   }
 
   private HttpsListener.Answer mutate(HttpsListener.Call call) {
@@ -54,11 +62,21 @@ public final class AdmissionServer {
     } catch (RuntimeException e) {
       // failurePolicy is Fail: refusing is the safe answer, and saying why helps whoever sees it.
       LOG.error("admission {} of pod {} failed", request.uid(), request.podDescription(), e);
-      decision = AdmissionDecision.deny("capgate could not decide on pod " + request.podDescription()
-          + ": internal error (" + e.getClass().getSimpleName() + "), see the operator log");
+      decision =
+          AdmissionDecision.deny(
+              "capgate could not decide on pod "
+                  + request.podDescription()
+                  + ": internal error ("
+                  + e.getClass().getSimpleName()
+                  + "), see the operator log");
     }
-    LOG.debug("admission {} {} pod {} in {} µs: {}", request.uid(), request.operation(), request.podDescription(),
-        (System.nanoTime() - start) / 1000, decision.allowed() ? "allowed" : "denied");
+    LOG.debug(
+        "admission {} {} pod {} in {} µs: {}",
+        request.uid(),
+        request.operation(),
+        request.podDescription(),
+        (System.nanoTime() - start) / 1000,
+        decision.allowed() ? "allowed" : "denied");
     return AdmissionReviews.response(request.uid(), decision);
   }
 }

@@ -15,9 +15,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Keeps the webhook's serving certificate in a Secret of the operator's namespace, so restarts
- * and replicas share one CA (and the caBundle does not churn). A missing certificate, one that
- * expires within {@link #RENEW_BEFORE}, or one issued for other names is replaced.
+ * Keeps the webhook's serving certificate in a Secret of the operator's namespace, so restarts and
+ * replicas share one CA (and the caBundle does not churn). A missing certificate, one that expires
+ * within {@link #RENEW_BEFORE}, or one issued for other names is replaced.
  */
 public final class ServingCertificateStore {
   private static final Logger LOG = LoggerFactory.getLogger(ServingCertificateStore.class);
@@ -32,23 +32,47 @@ public final class ServingCertificateStore {
     this.client = client;
   }
 
-  public ServingCertificates.Issued loadOrIssue(String namespace, String secretName, List<String> names) {
+  public ServingCertificates.Issued loadOrIssue(
+      String namespace, String secretName, List<String> names) {
     String wantedNames = String.join(",", names);
     Secret existing = client.secrets().inNamespace(namespace).withName(secretName).get();
     if (existing != null && usable(existing, wantedNames)) {
       LOG.info("webhook serving certificate from secret {}/{}", namespace, secretName);
-      return new ServingCertificates.Issued(text(existing, "ca.crt"), text(existing, "tls.crt"), text(existing, "tls.key"),
+      return new ServingCertificates.Issued(
+          text(existing, "ca.crt"),
+          text(existing, "tls.crt"),
+          text(existing, "tls.key"),
           Instant.parse(existing.getMetadata().getAnnotations().get(NOT_AFTER_ANNOTATION)));
     }
     ServingCertificates.Issued issued = ServingCertificates.issue(names, VALIDITY);
-    Secret secret = new SecretBuilder()
-        .withNewMetadata().withNamespace(namespace).withName(secretName)
-        .withLabels(Map.of("app.kubernetes.io/managed-by", "capgate", "capgate.dev/component", "webhook-tls"))
-        .withAnnotations(Map.of(NAMES_ANNOTATION, wantedNames, NOT_AFTER_ANNOTATION, issued.notAfter().toString()))
-        .endMetadata()
-        .withType("kubernetes.io/tls")
-        .withData(Map.of("ca.crt", b64(issued.caCertPem()), "tls.crt", b64(issued.certPem()), "tls.key", b64(issued.keyPem())))
-        .build();
+    Secret secret =
+        new SecretBuilder()
+            .withNewMetadata()
+            .withNamespace(namespace)
+            .withName(secretName)
+            .withLabels(
+                Map.of(
+                    "app.kubernetes.io/managed-by",
+                    "capgate",
+                    "capgate.dev/component",
+                    "webhook-tls"))
+            .withAnnotations(
+                Map.of(
+                    NAMES_ANNOTATION,
+                    wantedNames,
+                    NOT_AFTER_ANNOTATION,
+                    issued.notAfter().toString()))
+            .endMetadata()
+            .withType("kubernetes.io/tls")
+            .withData(
+                Map.of(
+                    "ca.crt",
+                    b64(issued.caCertPem()),
+                    "tls.crt",
+                    b64(issued.certPem()),
+                    "tls.key",
+                    b64(issued.keyPem())))
+            .build();
     try {
       if (existing == null) {
         client.secrets().resource(secret).create();
@@ -62,25 +86,33 @@ public final class ServingCertificateStore {
       }
       throw e;
     }
-    LOG.info("issued a new webhook serving certificate for {} into secret {}/{}", wantedNames, namespace, secretName);
+    LOG.info(
+        "issued a new webhook serving certificate for {} into secret {}/{}",
+        wantedNames,
+        namespace,
+        secretName);
     return issued;
   }
 
   private static boolean usable(Secret secret, String wantedNames) {
     Map<String, String> annotations = secret.getMetadata().getAnnotations();
-    if (annotations == null || !wantedNames.equals(annotations.get(NAMES_ANNOTATION))
-        || secret.getData() == null || !secret.getData().keySet().containsAll(List.of("ca.crt", "tls.crt", "tls.key"))) {
+    if (annotations == null
+        || !wantedNames.equals(annotations.get(NAMES_ANNOTATION))
+        || secret.getData() == null
+        || !secret.getData().keySet().containsAll(List.of("ca.crt", "tls.crt", "tls.key"))) {
       return false;
     }
     try {
-      return Instant.parse(annotations.get(NOT_AFTER_ANNOTATION)).isAfter(Instant.now().plus(RENEW_BEFORE));
+      return Instant.parse(annotations.get(NOT_AFTER_ANNOTATION))
+          .isAfter(Instant.now().plus(RENEW_BEFORE));
     } catch (RuntimeException e) {
       return false;
     }
   }
 
   private static String text(Secret secret, String key) {
-    return new String(Base64.getDecoder().decode(secret.getData().get(key)), StandardCharsets.UTF_8);
+    return new String(
+        Base64.getDecoder().decode(secret.getData().get(key)), StandardCharsets.UTF_8);
   }
 
   private static String b64(String text) {

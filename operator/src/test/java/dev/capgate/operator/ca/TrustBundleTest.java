@@ -15,17 +15,22 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Agents trust the pod CA and the system roots; Java does so with the injected JAVA_TOOL_OPTIONS. */
+/**
+ * Agents trust the pod CA and the system roots; Java does so with the injected JAVA_TOOL_OPTIONS.
+ */
 class TrustBundleTest {
-  private final MintedCa podCa = new PodCaMinter(java.time.Clock.systemUTC(), Duration.ofHours(1))
-      .mint("capgate-ca-test", List.of("api.github.com"), null);
+  private final MintedCa podCa =
+      new PodCaMinter(java.time.Clock.systemUTC(), Duration.ofHours(1))
+          .mint("capgate-ca-test", List.of("api.github.com"), null);
   private final TrustBundle systemRoots = TrustBundle.systemRoots(TrustBundle.DEBIAN_BUNDLE);
 
   @Test
   void pemBundleHoldsThePodCaAndTheSystemRoots() throws Exception {
     String pem = systemRoots.pem(podCa.root());
-    var certs = CertificateFactory.getInstance("X.509")
-        .generateCertificates(new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)));
+    var certs =
+        CertificateFactory.getInstance("X.509")
+            .generateCertificates(
+                new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)));
     assertThat(certs).hasSize(systemRoots.size() + 1).first().isEqualTo(podCa.root());
     assertThat(systemRoots.size()).isGreaterThan(10);
   }
@@ -41,11 +46,14 @@ class TrustBundleTest {
 
   /** A real JVM started with the injected JAVA_TOOL_OPTIONS trusts the pod CA by default. */
   @Test
-  void aJvmWithTheInjectedJavaToolOptionsTrustsThePodCa(@TempDir Path dir) throws IOException, InterruptedException {
+  void aJvmWithTheInjectedJavaToolOptionsTrustsThePodCa(@TempDir Path dir)
+      throws IOException, InterruptedException {
     Path truststore = dir.resolve("truststore.p12");
     Files.write(truststore, TrustBundle.of(List.of()).pkcs12(podCa.root()));
     Path program = dir.resolve("PrintTrust.java");
-    Files.writeString(program, """
+    Files.writeString(
+        program,
+        """
         import javax.net.ssl.*;
         public class PrintTrust {
           public static void main(String[] a) throws Exception {
@@ -57,10 +65,18 @@ class TrustBundleTest {
           }
         }
         """);
-    ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        program.toString()).redirectErrorStream(true);
-    builder.environment().put("JAVA_TOOL_OPTIONS", "-Xshare:auto -Djavax.net.ssl.trustStore=" + truststore
-        + " -Djavax.net.ssl.trustStoreType=PKCS12");
+    ProcessBuilder builder =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                program.toString())
+            .redirectErrorStream(true);
+    builder
+        .environment()
+        .put(
+            "JAVA_TOOL_OPTIONS",
+            "-Xshare:auto -Djavax.net.ssl.trustStore="
+                + truststore
+                + " -Djavax.net.ssl.trustStoreType=PKCS12");
     Process process = builder.start();
     String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();

@@ -18,20 +18,28 @@ class VaultTokenRequestTest {
 
   @Test
   void theOperatorUrlIsTheWebhookUrlsHostWithTheIdentityListenersPort() {
-    assertThat(OperatorEndpoint.withPortPlaceholder("https://127.0.0.1:{port}/mutate")).isEqualTo("https://127.0.0.1:{port}");
-    assertThat(OperatorEndpoint.withPortPlaceholder("https://capgate.example:9443/a/b")).isEqualTo("https://capgate.example:{port}");
-    assertThat(OperatorEndpoint.withPortPlaceholder("https://capgate.example/mutate")).isEqualTo("https://capgate.example:{port}");
-    assertThat(OperatorEndpoint.withPortPlaceholder("https://[fd00::1]:9443/mutate")).isEqualTo("https://[fd00::1]:{port}");
-    assertThat(OperatorEndpoint.withPortPlaceholder("https://[fd00::1]")).isEqualTo("https://[fd00::1]:{port}");
+    assertThat(OperatorEndpoint.withPortPlaceholder("https://127.0.0.1:{port}/mutate"))
+        .isEqualTo("https://127.0.0.1:{port}");
+    assertThat(OperatorEndpoint.withPortPlaceholder("https://capgate.example:9443/a/b"))
+        .isEqualTo("https://capgate.example:{port}");
+    assertThat(OperatorEndpoint.withPortPlaceholder("https://capgate.example/mutate"))
+        .isEqualTo("https://capgate.example:{port}");
+    assertThat(OperatorEndpoint.withPortPlaceholder("https://[fd00::1]:9443/mutate"))
+        .isEqualTo("https://[fd00::1]:{port}");
+    assertThat(OperatorEndpoint.withPortPlaceholder("https://[fd00::1]"))
+        .isEqualTo("https://[fd00::1]:{port}");
     assertThat(new OperatorEndpoint("https://127.0.0.1:{port}", java.util.List.of()).url(9444))
         .isEqualTo("https://127.0.0.1:9444");
   }
 
   @Test
   void theOperatorUrlIsTheWebhookUrlsOrigin() {
-    assertThat(OperatorEndpoint.origin("https://127.0.0.1:{port}/mutate")).isEqualTo("https://127.0.0.1:{port}");
-    assertThat(OperatorEndpoint.origin("https://capgate.example:8443/a/b")).isEqualTo("https://capgate.example:8443");
-    assertThat(OperatorEndpoint.origin("https://capgate.example")).isEqualTo("https://capgate.example");
+    assertThat(OperatorEndpoint.origin("https://127.0.0.1:{port}/mutate"))
+        .isEqualTo("https://127.0.0.1:{port}");
+    assertThat(OperatorEndpoint.origin("https://capgate.example:8443/a/b"))
+        .isEqualTo("https://capgate.example:8443");
+    assertThat(OperatorEndpoint.origin("https://capgate.example"))
+        .isEqualTo("https://capgate.example");
     assertThat(new OperatorEndpoint("https://127.0.0.1:{port}", java.util.List.of()).url(9443))
         .isEqualTo("https://127.0.0.1:9443");
     assertThat(new OperatorEndpoint(null, java.util.List.of()).url(9443)).isNull();

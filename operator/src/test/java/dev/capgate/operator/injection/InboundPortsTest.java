@@ -8,9 +8,12 @@ import io.fabric8.kubernetes.api.model.Pod;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The inbound ports a pod declares, and what the webhook passes to capgate-init and the sidecar. */
+/**
+ * The inbound ports a pod declares, and what the webhook passes to capgate-init and the sidecar.
+ */
 class InboundPortsTest {
-  private static final String PROBED = """
+  private static final String PROBED =
+      """
       apiVersion: v1
       kind: Pod
       metadata:
@@ -56,47 +59,76 @@ class InboundPortsTest {
   void a_bad_annotation_is_refused_naming_every_bad_entry() {
     for (String bad : List.of("http", "8080;9090", "0", "65536", "8080,", "-1", "8080 9090")) {
       Pod pod = InjectionFixtures.pod(PROBED.replace("\" 9090 ,8080\"", "\"" + bad + "\""));
-      assertThat(InboundPorts.violations(pod)).as(bad).singleElement().asString()
-          .contains("annotation capgate.dev/inbound-ports must be comma-separated TCP port numbers 1-65535", bad);
+      assertThat(InboundPorts.violations(pod))
+          .as(bad)
+          .singleElement()
+          .asString()
+          .contains(
+              "annotation capgate.dev/inbound-ports must be comma-separated TCP port numbers 1-65535",
+              bad);
     }
     Pod pod = InjectionFixtures.pod(PROBED.replace("\" 9090 ,8080\"", "\"80,http,70000\""));
-    assertThat(InboundPorts.violations(pod).getFirst()).contains("'http', '70000'").doesNotContain("'80'");
+    assertThat(InboundPorts.violations(pod).getFirst())
+        .contains("'http', '70000'")
+        .doesNotContain("'80'");
   }
 
   @Test
   void the_sidecars_own_ports_are_never_opened() {
-    Pod pod = InjectionFixtures.pod(PROBED.replace("\" 9090 ,8080\"", "\"8080,15001\"")
-        .replace("grpc: {port: 9500}", "grpc: {port: 15053}"));
-    assertThat(InboundPorts.violations(pod)).singleElement().asString().contains("may not open port 15001");
+    Pod pod =
+        InjectionFixtures.pod(
+            PROBED
+                .replace("\" 9090 ,8080\"", "\"8080,15001\"")
+                .replace("grpc: {port: 9500}", "grpc: {port: 15053}"));
+    assertThat(InboundPorts.violations(pod))
+        .singleElement()
+        .asString()
+        .contains("may not open port 15001");
     assertThat(InboundPorts.of(pod)).doesNotContain(15001, 15053).contains(8080);
   }
 
   @Test
   void the_webhook_passes_the_ports_to_init_and_the_host_aliases_to_the_sidecar() {
-    Pod injected = new PodInjector(InjectionFixtures.SETTINGS).inject(InjectionFixtures.pod(PROBED), InjectionFixtures.PLAN);
+    Pod injected =
+        new PodInjector(InjectionFixtures.SETTINGS)
+            .inject(InjectionFixtures.pod(PROBED), InjectionFixtures.PLAN);
     Container init = injected.getSpec().getInitContainers().get(0);
     assertThat(init.getName()).isEqualTo(SidecarContract.INIT_CONTAINER);
-    assertThat(init.getArgs()).containsExactly("init", "--inbound-ports", "7000,8080,8081,8083,8084,9090,9500");
+    assertThat(init.getArgs())
+        .containsExactly("init", "--inbound-ports", "7000,8080,8081,8083,8084,9090,9500");
     Container proxy = injected.getSpec().getInitContainers().get(1);
-    String aliases = proxy.getEnv().stream().filter(e -> e.getName().equals(SidecarContract.ENV_HOST_ALIASES))
-        .map(EnvVar::getValue).findFirst().orElseThrow();
+    String aliases =
+        proxy.getEnv().stream()
+            .filter(e -> e.getName().equals(SidecarContract.ENV_HOST_ALIASES))
+            .map(EnvVar::getValue)
+            .findFirst()
+            .orElseThrow();
     assertThat(new io.vertx.core.json.JsonArray(aliases).encode())
-        .isEqualTo("[{\"hostnames\":[\"registry.internal\",\"mirror.internal\"],\"ip\":\"10.1.2.3\"}]");
+        .isEqualTo(
+            "[{\"hostnames\":[\"registry.internal\",\"mirror.internal\"],\"ip\":\"10.1.2.3\"}]");
     // Agent containers get neither.
     for (Container agent : PodInjector.agentContainers(injected.getSpec())) {
-      assertThat(agent.getEnv()).extracting(EnvVar::getName).doesNotContain(SidecarContract.ENV_HOST_ALIASES);
+      assertThat(agent.getEnv())
+          .extracting(EnvVar::getName)
+          .doesNotContain(SidecarContract.ENV_HOST_ALIASES);
     }
     // Injecting the injected pod changes nothing.
-    assertThat(InjectionFixtures.yaml(new PodInjector(InjectionFixtures.SETTINGS).inject(injected, null)))
+    assertThat(
+            InjectionFixtures.yaml(
+                new PodInjector(InjectionFixtures.SETTINGS).inject(injected, null)))
         .isEqualTo(InjectionFixtures.yaml(injected));
   }
 
   @Test
   void without_ports_or_aliases_the_containers_are_as_before() {
-    Pod injected = new PodInjector(InjectionFixtures.SETTINGS)
-        .inject(InjectionFixtures.pod(InjectionFixtures.resource("/golden/pod.yaml")), InjectionFixtures.PLAN);
+    Pod injected =
+        new PodInjector(InjectionFixtures.SETTINGS)
+            .inject(
+                InjectionFixtures.pod(InjectionFixtures.resource("/golden/pod.yaml")),
+                InjectionFixtures.PLAN);
     assertThat(injected.getSpec().getInitContainers().get(0).getArgs()).containsExactly("init");
-    assertThat(injected.getSpec().getInitContainers().get(1).getEnv()).extracting(EnvVar::getName)
+    assertThat(injected.getSpec().getInitContainers().get(1).getEnv())
+        .extracting(EnvVar::getName)
         .doesNotContain(SidecarContract.ENV_HOST_ALIASES);
   }
 }

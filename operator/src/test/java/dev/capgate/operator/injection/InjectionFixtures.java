@@ -14,31 +14,54 @@ final class InjectionFixtures {
   static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
 
   /** Stands for the PEM of the operator's serving CA (public); its content does not matter here. */
-  static final String OPERATOR_CA = "-----BEGIN CERTIFICATE-----\nTUlJQnRlc3Q=\n-----END CERTIFICATE-----\n";
+  static final String OPERATOR_CA =
+      "-----BEGIN CERTIFICATE-----\nTUlJQnRlc3Q=\n-----END CERTIFICATE-----\n";
 
-  static final SidecarSettings SETTINGS = new SidecarSettings(
-      "capgate/sidecar:test", "IfNotPresent", "https://vault.vault.svc:8200", "capgate", 3600,
-      Map.of("cpu", "50m", "memory", "96Mi"), Map.of("cpu", "1", "memory", "256Mi"))
-      .withOperator("https://10.96.0.20:443", OPERATOR_CA);
+  static final SidecarSettings SETTINGS =
+      new SidecarSettings(
+              "capgate/sidecar:test",
+              "IfNotPresent",
+              "https://vault.vault.svc:8200",
+              "capgate",
+              3600,
+              Map.of("cpu", "50m", "memory", "96Mi"),
+              Map.of("cpu", "1", "memory", "256Mi"))
+          .withOperator("https://10.96.0.20:443", OPERATOR_CA);
 
-  static final InjectionPlan PLAN = new InjectionPlan("agents", "fix-issue-42", "capgate-ca-test0test0",
-      "sha256:0000000000000000000000000000000000000000000000000000000000000000",
-      "capgate-leases-fix-issue-42", List.of());
+  static final InjectionPlan PLAN =
+      new InjectionPlan(
+          "agents",
+          "fix-issue-42",
+          "capgate-ca-test0test0",
+          "sha256:0000000000000000000000000000000000000000000000000000000000000000",
+          "capgate-leases-fix-issue-42",
+          List.of());
 
   /** The same with two credential placeholders (fixed values: real ones are random per pod). */
-  static final InjectionPlan PLAN_WITH_PLACEHOLDERS = new InjectionPlan("agents", "fix-issue-42", "capgate-ca-test0test0",
-      "sha256:0000000000000000000000000000000000000000000000000000000000000000",
-      "capgate-leases-fix-issue-42", List.of(
-          new CredentialPlaceholder("github", "GH_TOKEN", "capgate-ph-github-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
-          new CredentialPlaceholder("openai", "OPENAI_API_KEY", "capgate-ph-openai-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb")));
+  static final InjectionPlan PLAN_WITH_PLACEHOLDERS =
+      new InjectionPlan(
+          "agents",
+          "fix-issue-42",
+          "capgate-ca-test0test0",
+          "sha256:0000000000000000000000000000000000000000000000000000000000000000",
+          "capgate-leases-fix-issue-42",
+          List.of(
+              new CredentialPlaceholder(
+                  "github", "GH_TOKEN", "capgate-ph-github-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+              new CredentialPlaceholder(
+                  "openai",
+                  "OPENAI_API_KEY",
+                  "capgate-ph-openai-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb")));
 
-  /** Golden files whose name contains "placeholders" are injected with {@link #PLAN_WITH_PLACEHOLDERS}. */
+  /**
+   * Golden files whose name contains "placeholders" are injected with {@link
+   * #PLAN_WITH_PLACEHOLDERS}.
+   */
   static InjectionPlan planFor(String goldenName) {
     return goldenName.contains("placeholders") ? PLAN_WITH_PLACEHOLDERS : PLAN;
   }
 
-  private InjectionFixtures() {
-  }
+  private InjectionFixtures() {}
 
   static String resource(String path) {
     try (InputStream in = InjectionFixtures.class.getResourceAsStream(path)) {

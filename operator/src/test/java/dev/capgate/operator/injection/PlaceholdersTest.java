@@ -15,7 +15,8 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class PlaceholdersTest {
-  private static final String SPEC = """
+  private static final String SPEC =
+      """
       user: alice@example.com
       agent: coding-agent
       vault: {role: capgate-agent}
@@ -39,33 +40,53 @@ class PlaceholdersTest {
   void oneOpaquePlaceholderPerCredentialThatAsksForOne() {
     AgentSessionSpec spec = InjectionFixtures.SERIALIZATION.unmarshal(SPEC, AgentSessionSpec.class);
     List<CredentialPlaceholder> placeholders = Placeholders.generate(spec);
-    assertThat(placeholders).extracting(CredentialPlaceholder::credential).containsExactly("github", "openai");
-    assertThat(placeholders).extracting(CredentialPlaceholder::env).containsExactly("GH_TOKEN", "OPENAI_API_KEY");
+    assertThat(placeholders)
+        .extracting(CredentialPlaceholder::credential)
+        .containsExactly("github", "openai");
+    assertThat(placeholders)
+        .extracting(CredentialPlaceholder::env)
+        .containsExactly("GH_TOKEN", "OPENAI_API_KEY");
     assertThat(placeholders.get(0).value()).matches("capgate-ph-github-[a-z2-7]{32}");
     assertThat(placeholders.get(1).value()).matches("capgate-ph-openai-[a-z2-7]{32}");
     // New for every pod.
-    assertThat(Placeholders.generate(spec).get(0).value()).isNotEqualTo(placeholders.get(0).value());
+    assertThat(Placeholders.generate(spec).get(0).value())
+        .isNotEqualTo(placeholders.get(0).value());
     assertThat(placeholders.get(0).toString()).doesNotContain(placeholders.get(0).value());
   }
 
   @Test
   void theSidecarGetsThemByCredentialName() {
-    assertThat(Placeholders.json(PLAN_WITH_PLACEHOLDERS.placeholders())).isEqualTo(
-        "{\"github\":\"capgate-ph-github-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\","
-            + "\"openai\":\"capgate-ph-openai-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\"}");
+    assertThat(Placeholders.json(PLAN_WITH_PLACEHOLDERS.placeholders()))
+        .isEqualTo(
+            "{\"github\":\"capgate-ph-github-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\","
+                + "\"openai\":\"capgate-ph-openai-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\"}");
     assertThat(Placeholders.json(List.of())).isEqualTo("{}");
   }
 
   @Test
   void aContainerAddedByALaterWebhookGetsThePodsPlaceholders() {
     PodInjector injector = new PodInjector(SETTINGS);
-    Pod injected = injector.inject(InjectionFixtures.pod(InjectionFixtures.resource("/golden/pod-with-placeholders.yaml")),
-        PLAN_WITH_PLACEHOLDERS);
-    Pod extended = new PodBuilder(injected).editSpec().addNewContainer().withName("late").withImage("late:1")
-        .addNewEnv().withName("GH_TOKEN").withValue("ghp_a-real-token").endEnv().endContainer().endSpec().build();
+    Pod injected =
+        injector.inject(
+            InjectionFixtures.pod(InjectionFixtures.resource("/golden/pod-with-placeholders.yaml")),
+            PLAN_WITH_PLACEHOLDERS);
+    Pod extended =
+        new PodBuilder(injected)
+            .editSpec()
+            .addNewContainer()
+            .withName("late")
+            .withImage("late:1")
+            .addNewEnv()
+            .withName("GH_TOKEN")
+            .withValue("ghp_a-real-token")
+            .endEnv()
+            .endContainer()
+            .endSpec()
+            .build();
     Pod again = injector.inject(extended, null);
     Container late = again.getSpec().getContainers().getLast();
-    assertThat(env(late)).containsEntry("GH_TOKEN", "capgate-ph-github-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
+    assertThat(env(late))
+        .containsEntry("GH_TOKEN", "capgate-ph-github-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
         .containsEntry("OPENAI_API_KEY", "capgate-ph-openai-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb")
         .containsEntry("SSL_CERT_FILE", "/etc/capgate/trust/ca-bundle.pem");
     assertThat(late.getEnv()).extracting(EnvVar::getName).doesNotHaveDuplicates();

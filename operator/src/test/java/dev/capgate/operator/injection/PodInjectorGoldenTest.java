@@ -1,7 +1,7 @@
 package dev.capgate.operator.injection;
 
-import static dev.capgate.operator.injection.InjectionFixtures.planFor;
 import static dev.capgate.operator.injection.InjectionFixtures.SETTINGS;
+import static dev.capgate.operator.injection.InjectionFixtures.planFor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -14,9 +14,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Golden files (Istio's model): {@code golden/<name>.yaml} injected gives
- * {@code golden/<name>.injected.yaml}; injecting that gives it back unchanged; and the admission
- * patch (the diff) turns the input into the same pod.
+ * Golden files (Istio's model): {@code golden/<name>.yaml} injected gives {@code
+ * golden/<name>.injected.yaml}; injecting that gives it back unchanged; and the admission patch
+ * (the diff) turns the input into the same pod.
  *
  * <p>After an intended change: {@code mvn -pl operator test -Dtest=PodInjectorGoldenTest
  * -Dcapgate.golden.update=true}, then read the diff of the golden files.
@@ -26,7 +26,14 @@ class PodInjectorGoldenTest {
   private final PodInjector injector = new PodInjector(SETTINGS);
 
   @ParameterizedTest(name = "{0}")
-  @ValueSource(strings = {"pod", "pod-with-init-containers", "pod-with-java-tool-options", "pod-generate-name", "pod-with-placeholders"})
+  @ValueSource(
+      strings = {
+        "pod",
+        "pod-with-init-containers",
+        "pod-with-java-tool-options",
+        "pod-generate-name",
+        "pod-with-placeholders"
+      })
   void injectsAsTheGoldenFileSays(String name) throws IOException {
     Pod input = InjectionFixtures.pod(InjectionFixtures.resource("/golden/" + name + ".yaml"));
     String actual = InjectionFixtures.yaml(injector.inject(input, planFor(name)));
@@ -37,16 +44,31 @@ class PodInjectorGoldenTest {
   }
 
   @ParameterizedTest(name = "{0}: injecting the injected pod changes nothing")
-  @ValueSource(strings = {"pod", "pod-with-init-containers", "pod-with-java-tool-options", "pod-generate-name", "pod-with-placeholders"})
+  @ValueSource(
+      strings = {
+        "pod",
+        "pod-with-init-containers",
+        "pod-with-java-tool-options",
+        "pod-generate-name",
+        "pod-with-placeholders"
+      })
   void reinjectionIsANoOp(String name) {
-    Pod injected = InjectionFixtures.pod(InjectionFixtures.resource("/golden/" + name + ".injected.yaml"));
+    Pod injected =
+        InjectionFixtures.pod(InjectionFixtures.resource("/golden/" + name + ".injected.yaml"));
     Pod again = injector.inject(injected, null);
     assertThat(InjectionFixtures.yaml(again)).isEqualTo(InjectionFixtures.yaml(injected));
     assertThat(PodPatch.diff(injected, again)).isEmpty();
   }
 
   @ParameterizedTest(name = "{0}: the patch turns the input into the injected pod")
-  @ValueSource(strings = {"pod", "pod-with-init-containers", "pod-with-java-tool-options", "pod-generate-name", "pod-with-placeholders"})
+  @ValueSource(
+      strings = {
+        "pod",
+        "pod-with-init-containers",
+        "pod-with-java-tool-options",
+        "pod-generate-name",
+        "pod-with-placeholders"
+      })
   void patchIsTheDiff(String name) {
     Pod input = InjectionFixtures.pod(InjectionFixtures.resource("/golden/" + name + ".yaml"));
     Pod injected = injector.inject(input, planFor(name));

@@ -11,38 +11,60 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code CAPGATE_SIDECAR_UPSTREAM_CA_CONFIGMAP}: the sidecar (and only the sidecar) trusts the
- * CAs of private upstreams from a ConfigMap; without the setting nothing changes (golden files).
+ * {@code CAPGATE_SIDECAR_UPSTREAM_CA_CONFIGMAP}: the sidecar (and only the sidecar) trusts the CAs
+ * of private upstreams from a ConfigMap; without the setting nothing changes (golden files).
  */
 class PodInjectorUpstreamCaTest {
-  private static final SidecarSettings WITH_CA = new SidecarSettings(
-      "capgate/sidecar:test", "IfNotPresent", "https://vault.vault.svc:8200", "capgate", 3600,
-      Map.of("cpu", "50m", "memory", "96Mi"), Map.of("cpu", "1", "memory", "256Mi"), "internal-cas");
+  private static final SidecarSettings WITH_CA =
+      new SidecarSettings(
+          "capgate/sidecar:test",
+          "IfNotPresent",
+          "https://vault.vault.svc:8200",
+          "capgate",
+          3600,
+          Map.of("cpu", "50m", "memory", "96Mi"),
+          Map.of("cpu", "1", "memory", "256Mi"),
+          "internal-cas");
 
   @Test
   void theSidecarGetsTheConfigMapAndTheVariableNamingIt() {
     Pod injected = new PodInjector(WITH_CA).inject(input(), InjectionFixtures.PLAN);
 
-    Volume volume = injected.getSpec().getVolumes().stream()
-        .filter(v -> v.getName().equals(PodInjector.UPSTREAM_CA_VOLUME)).findFirst().orElseThrow();
+    Volume volume =
+        injected.getSpec().getVolumes().stream()
+            .filter(v -> v.getName().equals(PodInjector.UPSTREAM_CA_VOLUME))
+            .findFirst()
+            .orElseThrow();
     assertThat(volume.getConfigMap().getName()).isEqualTo("internal-cas");
     assertThat(volume.getConfigMap().getOptional()).isNull();
 
     Container proxy = container(injected, SidecarContract.PROXY_CONTAINER);
-    assertThat(proxy.getEnv()).extracting(EnvVar::getName, EnvVar::getValue)
-        .contains(org.assertj.core.groups.Tuple.tuple("CAPGATE_UPSTREAM_CA_FILE", "/etc/capgate/upstream-ca/ca.crt"));
-    assertThat(proxy.getVolumeMounts()).extracting(VolumeMount::getName, VolumeMount::getMountPath, VolumeMount::getReadOnly)
-        .contains(org.assertj.core.groups.Tuple.tuple(PodInjector.UPSTREAM_CA_VOLUME, "/etc/capgate/upstream-ca", true));
+    assertThat(proxy.getEnv())
+        .extracting(EnvVar::getName, EnvVar::getValue)
+        .contains(
+            org.assertj.core.groups.Tuple.tuple(
+                "CAPGATE_UPSTREAM_CA_FILE", "/etc/capgate/upstream-ca/ca.crt"));
+    assertThat(proxy.getVolumeMounts())
+        .extracting(VolumeMount::getName, VolumeMount::getMountPath, VolumeMount::getReadOnly)
+        .contains(
+            org.assertj.core.groups.Tuple.tuple(
+                PodInjector.UPSTREAM_CA_VOLUME, "/etc/capgate/upstream-ca", true));
     for (Container agent : PodInjector.agentContainers(injected.getSpec())) {
-      assertThat(agent.getVolumeMounts()).extracting(VolumeMount::getName).doesNotContain(PodInjector.UPSTREAM_CA_VOLUME);
+      assertThat(agent.getVolumeMounts())
+          .extracting(VolumeMount::getName)
+          .doesNotContain(PodInjector.UPSTREAM_CA_VOLUME);
     }
   }
 
   @Test
   void withoutTheSettingNothingIsAdded() {
-    Pod injected = new PodInjector(InjectionFixtures.SETTINGS).inject(input(), InjectionFixtures.PLAN);
-    assertThat(injected.getSpec().getVolumes()).extracting(Volume::getName).doesNotContain(PodInjector.UPSTREAM_CA_VOLUME);
-    assertThat(container(injected, SidecarContract.PROXY_CONTAINER).getEnv()).extracting(EnvVar::getName)
+    Pod injected =
+        new PodInjector(InjectionFixtures.SETTINGS).inject(input(), InjectionFixtures.PLAN);
+    assertThat(injected.getSpec().getVolumes())
+        .extracting(Volume::getName)
+        .doesNotContain(PodInjector.UPSTREAM_CA_VOLUME);
+    assertThat(container(injected, SidecarContract.PROXY_CONTAINER).getEnv())
+        .extracting(EnvVar::getName)
         .doesNotContain("CAPGATE_UPSTREAM_CA_FILE");
   }
 
@@ -56,7 +78,9 @@ class PodInjectorUpstreamCaTest {
   }
 
   private static Container container(Pod pod, String name) {
-    return pod.getSpec().getInitContainers().stream().filter(c -> c.getName().equals(name)).findFirst().orElseThrow();
+    return pod.getSpec().getInitContainers().stream()
+        .filter(c -> c.getName().equals(name))
+        .findFirst()
+        .orElseThrow();
   }
-
 }

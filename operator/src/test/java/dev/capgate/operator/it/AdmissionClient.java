@@ -20,8 +20,8 @@ import javax.net.ssl.TrustManagerFactory;
 
 /**
  * Talks to one operator replica's webhook directly, as the API server would: an AdmissionReview
- * over HTTPS, verified against the webhook's CA. For tests that need to know which replica
- * answered (the API server picks any behind a Service).
+ * over HTTPS, verified against the webhook's CA. For tests that need to know which replica answered
+ * (the API server picks any behind a Service).
  */
 final class AdmissionClient {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -31,21 +31,29 @@ final class AdmissionClient {
 
   AdmissionClient(int port, String caPem) {
     this.uri = URI.create("https://127.0.0.1:" + port + "/mutate");
-    this.http = HttpClient.newBuilder().sslContext(trusting(caPem)).connectTimeout(Duration.ofSeconds(5)).build();
+    this.http =
+        HttpClient.newBuilder()
+            .sslContext(trusting(caPem))
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
   }
 
   /** A CREATE of {@code pod} in {@code namespace}; returns the AdmissionReview's response. */
   JsonNode create(String namespace, Pod pod) throws Exception {
     HttpResponse<String> response = post(createReview(namespace, pod).toString());
     if (response.statusCode() != 200) {
-      throw new IllegalStateException("webhook answered " + response.statusCode() + ": " + response.body());
+      throw new IllegalStateException(
+          "webhook answered " + response.statusCode() + ": " + response.body());
     }
     return JSON.readTree(response.body()).get("response");
   }
 
   /** The AdmissionReview the API server sends for a CREATE of {@code pod} in {@code namespace}. */
   static ObjectNode createReview(String namespace, Pod pod) {
-    ObjectNode review = JSON.createObjectNode().put("apiVersion", "admission.k8s.io/v1").put("kind", "AdmissionReview");
+    ObjectNode review =
+        JSON.createObjectNode()
+            .put("apiVersion", "admission.k8s.io/v1")
+            .put("kind", "AdmissionReview");
     ObjectNode request = review.putObject("request");
     request.put("uid", UUID.randomUUID().toString());
     request.putObject("kind").put("group", "").put("version", "v1").put("kind", "Pod");
@@ -62,8 +70,12 @@ final class AdmissionClient {
 
   /** Posts {@code body} as it is; the raw answer (status and body). */
   HttpResponse<String> post(String body) throws Exception {
-    return http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10))
-            .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+    return http.send(
+        HttpRequest.newBuilder(uri)
+            .timeout(Duration.ofSeconds(10))
+            .header("content-type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build(),
         HttpResponse.BodyHandlers.ofString());
   }
 
@@ -84,9 +96,13 @@ final class AdmissionClient {
     try {
       KeyStore trust = KeyStore.getInstance("PKCS12");
       trust.load(null, null);
-      trust.setCertificateEntry("webhook-ca", CertificateFactory.getInstance("X.509")
-          .generateCertificate(new ByteArrayInputStream(caPem.getBytes(StandardCharsets.US_ASCII))));
-      TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      trust.setCertificateEntry(
+          "webhook-ca",
+          CertificateFactory.getInstance("X.509")
+              .generateCertificate(
+                  new ByteArrayInputStream(caPem.getBytes(StandardCharsets.US_ASCII))));
+      TrustManagerFactory factory =
+          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
       factory.init(trust);
       SSLContext context = SSLContext.getInstance("TLS");
       context.init(null, factory.getTrustManagers(), null);

@@ -13,7 +13,6 @@ import dev.capgate.operator.naming.SessionNames;
 import dev.capgate.testkit.ProcessResult;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
-import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EphemeralContainerBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
@@ -49,8 +48,16 @@ class AdmissionWebhookIT {
     stack = OperatorUnderTest.shared();
     client = stack.client;
     ns = stack.kube.newNamespace("admission");
-    client.serviceAccounts().inNamespace(ns).resource(new ServiceAccountBuilder().withNewMetadata()
-        .withName("coding-agent").endMetadata().build()).create();
+    client
+        .serviceAccounts()
+        .inNamespace(ns)
+        .resource(
+            new ServiceAccountBuilder()
+                .withNewMetadata()
+                .withName("coding-agent")
+                .endMetadata()
+                .build())
+        .create();
     stack.createSession(ns, githubSession("fix-issue-42", "ttl: 2h"));
   }
 
@@ -59,13 +66,17 @@ class AdmissionWebhookIT {
     Pod pod = stack.createPod(ns, agentPod("agent-1", "fix-issue-42", "coding-agent"));
 
     List<Container> init = pod.getSpec().getInitContainers();
-    assertThat(init).extracting(Container::getName).containsExactly("capgate-init", "capgate-proxy");
+    assertThat(init)
+        .extracting(Container::getName)
+        .containsExactly("capgate-init", "capgate-proxy");
     Container initContainer = init.get(0);
     assertThat(initContainer.getImage()).isEqualTo(OperatorUnderTest.SIDECAR_IMAGE);
     assertThat(initContainer.getArgs()).containsExactly("init");
     assertThat(initContainer.getSecurityContext().getRunAsUser()).isZero();
-    assertThat(initContainer.getSecurityContext().getCapabilities().getAdd()).containsExactly("NET_ADMIN", "NET_RAW");
-    assertThat(initContainer.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
+    assertThat(initContainer.getSecurityContext().getCapabilities().getAdd())
+        .containsExactly("NET_ADMIN", "NET_RAW");
+    assertThat(initContainer.getSecurityContext().getCapabilities().getDrop())
+        .containsExactly("ALL");
 
     Container proxy = init.get(1);
     assertThat(proxy.getRestartPolicy()).isEqualTo("Always");
@@ -78,8 +89,11 @@ class AdmissionWebhookIT {
     assertThat(proxy.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");
     assertThat(proxy.getReadinessProbe().getHttpGet().getPort().getIntVal()).isEqualTo(15021);
     // The sidecar logs in nowhere itself: the operator hands it its Vault token (issue 11).
-    assertThat(env(proxy)).doesNotContainKeys("CAPGATE_VAULT_ROLE", "CAPGATE_VAULT_AUTH_MOUNT", "CAPGATE_VAULT_TOKEN_FILE");
-    assertThat(env(proxy)).containsEntry("CAPGATE_SESSION_NAMESPACE", ns)
+    assertThat(env(proxy))
+        .doesNotContainKeys(
+            "CAPGATE_VAULT_ROLE", "CAPGATE_VAULT_AUTH_MOUNT", "CAPGATE_VAULT_TOKEN_FILE");
+    assertThat(env(proxy))
+        .containsEntry("CAPGATE_SESSION_NAMESPACE", ns)
         .containsEntry("CAPGATE_SESSION_NAME", "fix-issue-42")
         .containsEntry("CAPGATE_VAULT_ADDR", stack.bao.address())
         .containsEntry("CAPGATE_OPERATOR_URL", "https://127.0.0.1:" + stack.operator.identityPort())
@@ -90,33 +104,62 @@ class AdmissionWebhookIT {
 
     // Invariant 2: no token for the agent; the sidecar alone has one, for the operator.
     assertThat(pod.getSpec().getAutomountServiceAccountToken()).isFalse();
-    assertThat(pod.getSpec().getVolumes()).noneMatch(v -> v.getName().startsWith("kube-api-access-"));
+    assertThat(pod.getSpec().getVolumes())
+        .noneMatch(v -> v.getName().startsWith("kube-api-access-"));
     Container agent = pod.getSpec().getContainers().getFirst();
-    assertThat(agent.getVolumeMounts()).extracting(m -> m.getName()).containsExactly("capgate-trust");
-    assertThat(proxy.getVolumeMounts()).extracting(m -> m.getName()).contains("capgate-ca", "capgate-token");
-    var token = pod.getSpec().getVolumes().stream().filter(v -> v.getName().equals("capgate-token")).findFirst().orElseThrow();
-    assertThat(token.getProjected().getSources().getFirst().getServiceAccountToken().getAudience()).isEqualTo("capgate");
-    assertThat(token.getProjected().getSources().getFirst().getServiceAccountToken().getExpirationSeconds()).isEqualTo(3600L);
+    assertThat(agent.getVolumeMounts())
+        .extracting(m -> m.getName())
+        .containsExactly("capgate-trust");
+    assertThat(proxy.getVolumeMounts())
+        .extracting(m -> m.getName())
+        .contains("capgate-ca", "capgate-token");
+    var token =
+        pod.getSpec().getVolumes().stream()
+            .filter(v -> v.getName().equals("capgate-token"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(token.getProjected().getSources().getFirst().getServiceAccountToken().getAudience())
+        .isEqualTo("capgate");
+    assertThat(
+            token
+                .getProjected()
+                .getSources()
+                .getFirst()
+                .getServiceAccountToken()
+                .getExpirationSeconds())
+        .isEqualTo(3600L);
     // ...and one for the Kubernetes API (default audience), where Fabric8 and client-go look,
     // in the sidecar only: the API server refuses the identity audience (see below).
-    var kubeApi = pod.getSpec().getVolumes().stream().filter(v -> v.getName().equals("capgate-kube-api")).findFirst().orElseThrow();
+    var kubeApi =
+        pod.getSpec().getVolumes().stream()
+            .filter(v -> v.getName().equals("capgate-kube-api"))
+            .findFirst()
+            .orElseThrow();
     var sources = kubeApi.getProjected().getSources();
     assertThat(sources).hasSize(3);
     assertThat(sources.get(0).getServiceAccountToken().getAudience()).isNull();
     assertThat(sources.get(0).getServiceAccountToken().getExpirationSeconds()).isEqualTo(3607L);
     assertThat(sources.get(0).getServiceAccountToken().getPath()).isEqualTo("token");
     assertThat(sources.get(1).getConfigMap().getName()).isEqualTo("kube-root-ca.crt");
-    assertThat(sources.get(1).getConfigMap().getItems()).extracting(i -> i.getKey() + "->" + i.getPath()).containsExactly("ca.crt->ca.crt");
-    assertThat(sources.get(2).getDownwardAPI().getItems()).extracting(i -> i.getPath() + "<-" + i.getFieldRef().getFieldPath())
+    assertThat(sources.get(1).getConfigMap().getItems())
+        .extracting(i -> i.getKey() + "->" + i.getPath())
+        .containsExactly("ca.crt->ca.crt");
+    assertThat(sources.get(2).getDownwardAPI().getItems())
+        .extracting(i -> i.getPath() + "<-" + i.getFieldRef().getFieldPath())
         .containsExactly("namespace<-metadata.namespace");
-    assertThat(proxy.getVolumeMounts()).filteredOn(m -> m.getName().equals("capgate-kube-api")).singleElement()
-        .satisfies(m -> {
-          assertThat(m.getMountPath()).isEqualTo("/var/run/secrets/kubernetes.io/serviceaccount");
-          assertThat(m.getReadOnly()).isTrue();
-        });
+    assertThat(proxy.getVolumeMounts())
+        .filteredOn(m -> m.getName().equals("capgate-kube-api"))
+        .singleElement()
+        .satisfies(
+            m -> {
+              assertThat(m.getMountPath())
+                  .isEqualTo("/var/run/secrets/kubernetes.io/serviceaccount");
+              assertThat(m.getReadOnly()).isTrue();
+            });
     assertThat(pod.getSpec().getInitContainers().getFirst().getVolumeMounts()).isNullOrEmpty();
 
-    assertThat(env(agent)).containsEntry("SSL_CERT_FILE", "/etc/capgate/trust/ca-bundle.pem")
+    assertThat(env(agent))
+        .containsEntry("SSL_CERT_FILE", "/etc/capgate/trust/ca-bundle.pem")
         .containsEntry("REQUESTS_CA_BUNDLE", "/etc/capgate/trust/ca-bundle.pem")
         .containsEntry("CURL_CA_BUNDLE", "/etc/capgate/trust/ca-bundle.pem")
         .containsEntry("GIT_SSL_CAINFO", "/etc/capgate/trust/ca-bundle.pem")
@@ -130,76 +173,138 @@ class AdmissionWebhookIT {
     assertThat(pod.getMetadata().getLabels()).containsEntry(PodMarkers.SESSION, "fix-issue-42");
     Secret secret = client.secrets().inNamespace(ns).withName(caName).get();
     assertThat(secret.getData()).containsKeys("ca.crt", "ca.key", "root.crt");
-    assertThat(secret.getMetadata().getLabels()).containsEntry("capgate.dev/session", "fix-issue-42");
-    X509Certificate signing = certificate(Base64.getDecoder().decode(secret.getData().get("ca.crt")));
-    NameConstraints constraints = NameConstraints.getInstance(
-        ASN1OctetString.getInstance(signing.getExtensionValue(Extension.nameConstraints.getId())).getOctets());
-    assertThat(constraints.getPermittedSubtrees()).extracting(s -> s.getBase().getName().toString())
+    assertThat(secret.getMetadata().getLabels())
+        .containsEntry("capgate.dev/session", "fix-issue-42");
+    X509Certificate signing =
+        certificate(Base64.getDecoder().decode(secret.getData().get("ca.crt")));
+    NameConstraints constraints =
+        NameConstraints.getInstance(
+            ASN1OctetString.getInstance(
+                    signing.getExtensionValue(Extension.nameConstraints.getId()))
+                .getOctets());
+    assertThat(constraints.getPermittedSubtrees())
+        .extracting(s -> s.getBase().getName().toString())
         .containsExactly("api.github.com", ".githubusercontent.com");
     AgentSession session = stack.session(ns, "fix-issue-42");
-    Instant expiry = Instant.parse(session.getMetadata().getCreationTimestamp()).plus(Duration.ofHours(2));
+    Instant expiry =
+        Instant.parse(session.getMetadata().getCreationTimestamp()).plus(Duration.ofHours(2));
     assertThat(signing.getNotAfter().toInstant()).isBeforeOrEqualTo(expiry);
 
     ConfigMap trust = client.configMaps().inNamespace(ns).withName(caName).get();
-    X509Certificate root = certificate(trust.getData().get("pod-ca.crt").getBytes(StandardCharsets.US_ASCII));
+    X509Certificate root =
+        certificate(trust.getData().get("pod-ca.crt").getBytes(StandardCharsets.US_ASCII));
     signing.verify(root.getPublicKey());
-    assertThat(pod.getMetadata().getAnnotations().get(PodMarkers.CA_FINGERPRINT)).startsWith("sha256:");
+    assertThat(pod.getMetadata().getAnnotations().get(PodMarkers.CA_FINGERPRINT))
+        .startsWith("sha256:");
     assertThat(trust.getData().get("ca-bundle.pem")).startsWith(trust.getData().get("pod-ca.crt"));
     assertThat(trust.getBinaryData()).containsKey("truststore.p12");
 
     // Once the pod exists, its CA belongs to it (and goes with it).
-    await("CA handed over to the pod").atMost(Duration.ofSeconds(30)).untilAsserted(() ->
-        assertThat(client.secrets().inNamespace(ns).withName(caName).get().getMetadata().getOwnerReferences())
-            .extracting(o -> o.getUid()).containsExactly(pod.getMetadata().getUid()));
+    await("CA handed over to the pod")
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () ->
+                assertThat(
+                        client
+                            .secrets()
+                            .inNamespace(ns)
+                            .withName(caName)
+                            .get()
+                            .getMetadata()
+                            .getOwnerReferences())
+                    .extracting(o -> o.getUid())
+                    .containsExactly(pod.getMetadata().getUid()));
   }
 
   /**
-   * The sidecar's two tokens, minted as the kubelet mints them (TokenRequest bound to the pod):
-   * the default-audience one reads the session through the API server, the identity-audience one
+   * The sidecar's two tokens, minted as the kubelet mints them (TokenRequest bound to the pod): the
+   * default-audience one reads the session through the API server, the identity-audience one
    * ({@code capgate}, for the operator's /v1/vault-token) is not accepted by the API server at all.
    */
   @Test
   void theSidecarsApiTokenReadsItsSessionWhileTheVaultTokenIsRefused() {
     Pod pod = stack.createPod(ns, agentPod("agent-api-token", "fix-issue-42", "coding-agent"));
-    await("the session's sidecar RoleBinding names the pod's service account").atMost(Duration.ofSeconds(30))
-        .untilAsserted(() -> assertThat(client.rbac().roleBindings().inNamespace(ns)
-            .withName(SessionNames.sidecarRbac("fix-issue-42")).get().getSubjects())
-            .extracting(s -> s.getName()).contains("coding-agent"));
+    await("the session's sidecar RoleBinding names the pod's service account")
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () ->
+                assertThat(
+                        client
+                            .rbac()
+                            .roleBindings()
+                            .inNamespace(ns)
+                            .withName(SessionNames.sidecarRbac("fix-issue-42"))
+                            .get()
+                            .getSubjects())
+                    .extracting(s -> s.getName())
+                    .contains("coding-agent"));
 
     try (KubernetesClient sidecar = stack.kube.clientWithToken(podBoundToken(pod, null))) {
-      AgentSession session = sidecar.resources(AgentSession.class).inNamespace(ns).withName("fix-issue-42").get();
+      AgentSession session =
+          sidecar.resources(AgentSession.class).inNamespace(ns).withName("fix-issue-42").get();
       assertThat(session.getSpec().user()).isEqualTo("alice@example.com");
       // This session only.
-      assertThatThrownBy(() -> sidecar.resources(AgentSession.class).inNamespace(ns).withName("short-lived").get())
-          .isInstanceOfSatisfying(KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(403));
+      assertThatThrownBy(
+              () ->
+                  sidecar
+                      .resources(AgentSession.class)
+                      .inNamespace(ns)
+                      .withName("short-lived")
+                      .get())
+          .isInstanceOfSatisfying(
+              KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(403));
     }
     try (KubernetesClient vaultToken = stack.kube.clientWithToken(podBoundToken(pod, "capgate"))) {
-      assertThatThrownBy(() -> vaultToken.resources(AgentSession.class).inNamespace(ns).withName("fix-issue-42").get())
-          .isInstanceOfSatisfying(KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(401));
+      assertThatThrownBy(
+              () ->
+                  vaultToken
+                      .resources(AgentSession.class)
+                      .inNamespace(ns)
+                      .withName("fix-issue-42")
+                      .get())
+          .isInstanceOfSatisfying(
+              KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(401));
     }
   }
 
   /** Like the kubelet for a projected serviceAccountToken source: bound to the pod, 3607 s. */
   private static String podBoundToken(Pod pod, String audience) {
-    TokenRequest request = new TokenRequestBuilder().withNewSpec()
-        .withAudiences(audience == null ? List.of() : List.of(audience))
-        .withExpirationSeconds(3607L)
-        .withNewBoundObjectRef().withApiVersion("v1").withKind("Pod")
-        .withName(pod.getMetadata().getName()).withUid(pod.getMetadata().getUid()).endBoundObjectRef()
-        .endSpec().build();
-    return client.serviceAccounts().inNamespace(ns).withName(pod.getSpec().getServiceAccountName())
-        .tokenRequest(request).getStatus().getToken();
+    TokenRequest request =
+        new TokenRequestBuilder()
+            .withNewSpec()
+            .withAudiences(audience == null ? List.of() : List.of(audience))
+            .withExpirationSeconds(3607L)
+            .withNewBoundObjectRef()
+            .withApiVersion("v1")
+            .withKind("Pod")
+            .withName(pod.getMetadata().getName())
+            .withUid(pod.getMetadata().getUid())
+            .endBoundObjectRef()
+            .endSpec()
+            .build();
+    return client
+        .serviceAccounts()
+        .inNamespace(ns)
+        .withName(pod.getSpec().getServiceAccountName())
+        .tokenRequest(request)
+        .getStatus()
+        .getToken();
   }
 
   /**
-   * Placeholders: every agent container gets its opaque per-pod value (an agent's own GH_TOKEN
-   * from a Secret is replaced), and the sidecar's Secret maps the credential to the same value.
+   * Placeholders: every agent container gets its opaque per-pod value (an agent's own GH_TOKEN from
+   * a Secret is replaced), and the sidecar's Secret maps the credential to the same value.
    */
   @Test
   void credentialPlaceholdersReachTheAgentsAndTheSidecarsSecret() throws Exception {
-    stack.createSession(ns, githubSession("with-placeholder", "ttl: 1h").replace(
-        "inject: {type: bearer}", "inject: {type: bearer}\n    placeholder: {env: GH_TOKEN}"));
-    String podYaml = """
+    stack.createSession(
+        ns,
+        githubSession("with-placeholder", "ttl: 1h")
+            .replace(
+                "inject: {type: bearer}",
+                "inject: {type: bearer}\n    placeholder: {env: GH_TOKEN}"));
+    String podYaml =
+        """
         apiVersion: v1
         kind: Pod
         metadata:
@@ -224,25 +329,50 @@ class AdmissionWebhookIT {
 
     String value = placeholderOf(first);
     assertThat(value).matches("capgate-ph-github-[a-z2-7]{32}");
-    assertThat(placeholderOf(second)).as("a new placeholder for each pod").matches("capgate-ph-github-[a-z2-7]{32}")
+    assertThat(placeholderOf(second))
+        .as("a new placeholder for each pod")
+        .matches("capgate-ph-github-[a-z2-7]{32}")
         .isNotEqualTo(value);
     for (Container c : PodInjector.agentContainers(first.getSpec())) {
-      assertThat(c.getEnv()).as(c.getName()).filteredOn(e -> e.getName().equals("GH_TOKEN")).singleElement()
-          .satisfies(e -> {
-            assertThat(e.getValue()).isEqualTo(value);
-            assertThat(e.getValueFrom()).as("the agent's secretKeyRef is gone").isNull();
-          });
+      assertThat(c.getEnv())
+          .as(c.getName())
+          .filteredOn(e -> e.getName().equals("GH_TOKEN"))
+          .singleElement()
+          .satisfies(
+              e -> {
+                assertThat(e.getValue()).isEqualTo(value);
+                assertThat(e.getValueFrom()).as("the agent's secretKeyRef is gone").isNull();
+              });
     }
     assertThat(env(first.getSpec().getInitContainers().get(1))).doesNotContainKey("GH_TOKEN");
 
-    Secret ca = client.secrets().inNamespace(ns).withName(first.getMetadata().getAnnotations().get(PodMarkers.CA)).get();
-    String json = new String(Base64.getDecoder().decode(ca.getData().get("placeholders.json")), StandardCharsets.UTF_8);
+    Secret ca =
+        client
+            .secrets()
+            .inNamespace(ns)
+            .withName(first.getMetadata().getAnnotations().get(PodMarkers.CA))
+            .get();
+    String json =
+        new String(
+            Base64.getDecoder().decode(ca.getData().get("placeholders.json")),
+            StandardCharsets.UTF_8);
     assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(json))
-        .isEqualTo(new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode().put("github", value));
+        .isEqualTo(
+            new com.fasterxml.jackson.databind.ObjectMapper()
+                .createObjectNode()
+                .put("github", value));
     // A session without placeholders: the key is there, empty.
     Pod plain = stack.createPod(ns, agentPod("agent-no-placeholder", "fix-issue-42", "default"));
-    Secret plainCa = client.secrets().inNamespace(ns).withName(plain.getMetadata().getAnnotations().get(PodMarkers.CA)).get();
-    assertThat(new String(Base64.getDecoder().decode(plainCa.getData().get("placeholders.json")), StandardCharsets.UTF_8))
+    Secret plainCa =
+        client
+            .secrets()
+            .inNamespace(ns)
+            .withName(plain.getMetadata().getAnnotations().get(PodMarkers.CA))
+            .get();
+    assertThat(
+            new String(
+                Base64.getDecoder().decode(plainCa.getData().get("placeholders.json")),
+                StandardCharsets.UTF_8))
         .isEqualTo("{}");
   }
 
@@ -252,11 +382,29 @@ class AdmissionWebhookIT {
 
   @Test
   void aGenerateNamePodGetsACaOfItsOwn() {
-    Pod pod = client.pods().inNamespace(ns).resource(new PodBuilder().withNewMetadata().withGenerateName("job-")
-        .withLabels(Map.of("capgate.dev/inject", "true", "capgate.dev/session", "fix-issue-42")).endMetadata()
-        .withNewSpec().withNewSecurityContext().withRunAsUser(1000L).endSecurityContext()
-        .addNewContainer().withName("agent").withImage("registry.example/agent:1.0").endContainer()
-        .withRestartPolicy("Never").endSpec().build()).create();
+    Pod pod =
+        client
+            .pods()
+            .inNamespace(ns)
+            .resource(
+                new PodBuilder()
+                    .withNewMetadata()
+                    .withGenerateName("job-")
+                    .withLabels(
+                        Map.of("capgate.dev/inject", "true", "capgate.dev/session", "fix-issue-42"))
+                    .endMetadata()
+                    .withNewSpec()
+                    .withNewSecurityContext()
+                    .withRunAsUser(1000L)
+                    .endSecurityContext()
+                    .addNewContainer()
+                    .withName("agent")
+                    .withImage("registry.example/agent:1.0")
+                    .endContainer()
+                    .withRestartPolicy("Never")
+                    .endSpec()
+                    .build())
+            .create();
     assertThat(pod.getMetadata().getName()).startsWith("job-");
     String caName = pod.getMetadata().getAnnotations().get(PodMarkers.CA);
     assertThat(client.secrets().inNamespace(ns).withName(caName).get()).isNotNull();
@@ -270,23 +418,56 @@ class AdmissionWebhookIT {
   void resubmittingAnInjectedPodIsRefusedAndDoublesNothing() {
     Pod first = stack.createPod(ns, agentPod("agent-resubmit", "fix-issue-42", "default"));
     String caName = first.getMetadata().getAnnotations().get(PodMarkers.CA);
-    await("CA handed over to the pod").atMost(Duration.ofSeconds(30)).untilAsserted(() ->
-        assertThat(client.secrets().inNamespace(ns).withName(caName).get().getMetadata().getOwnerReferences())
-            .extracting(o -> o.getKind()).containsExactly("Pod"));
+    await("CA handed over to the pod")
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () ->
+                assertThat(
+                        client
+                            .secrets()
+                            .inNamespace(ns)
+                            .withName(caName)
+                            .get()
+                            .getMetadata()
+                            .getOwnerReferences())
+                    .extracting(o -> o.getKind())
+                    .containsExactly("Pod"));
     int casBefore = caSecretCount();
-    Pod copy = new PodBuilder(first).editMetadata().withName("agent-resubmit-copy").withUid(null).withResourceVersion(null)
-        .withCreationTimestamp(null).withManagedFields(List.of()).endMetadata().withStatus(null).build();
-    assertThatThrownBy(() -> client.resource(copy).create()).isInstanceOf(KubernetesClientException.class)
-        .hasMessageContaining("is marked capgate.dev/status=injected but differs from what the capgate webhook injects"
-            + " (its CA " + caName + " belongs to another pod)");
+    Pod copy =
+        new PodBuilder(first)
+            .editMetadata()
+            .withName("agent-resubmit-copy")
+            .withUid(null)
+            .withResourceVersion(null)
+            .withCreationTimestamp(null)
+            .withManagedFields(List.of())
+            .endMetadata()
+            .withStatus(null)
+            .build();
+    assertThatThrownBy(() -> client.resource(copy).create())
+        .isInstanceOf(KubernetesClientException.class)
+        .hasMessageContaining(
+            "is marked capgate.dev/status=injected but differs from what the capgate webhook injects"
+                + " (its CA "
+                + caName
+                + " belongs to another pod)");
     assertThat(caSecretCount()).isEqualTo(casBefore);
   }
 
   @Test
   void aDryRunStoresNoCa() {
     int before = caSecretCount();
-    ProcessResult result = stack.kube.kubectlWithInput(agentPod("agent-dry", "fix-issue-42", "default"),
-        "create", "-n", ns, "--dry-run=server", "-o", "yaml", "-f", "-");
+    ProcessResult result =
+        stack.kube.kubectlWithInput(
+            agentPod("agent-dry", "fix-issue-42", "default"),
+            "create",
+            "-n",
+            ns,
+            "--dry-run=server",
+            "-o",
+            "yaml",
+            "-f",
+            "-");
     assertThat(result.exitCode()).as(result.stderr()).isZero();
     assertThat(result.stdout()).contains("capgate-proxy").contains("capgate.dev/status: injected");
     assertThat(caSecretCount()).isEqualTo(before);
@@ -294,7 +475,10 @@ class AdmissionWebhookIT {
 
   @Test
   void podsWithoutTheLabelAreNotTouched() {
-    Pod plain = stack.createPod(ns, """
+    Pod plain =
+        stack.createPod(
+            ns,
+            """
         apiVersion: v1
         kind: Pod
         metadata: {name: plain}
@@ -309,7 +493,11 @@ class AdmissionWebhookIT {
   /** Selectors see labels only: a pod opting in by annotation alone is refused, not run bare. */
   @Test
   void anOptInByAnnotationOnlyIsRefused() {
-    assertThatThrownBy(() -> stack.createPod(ns, """
+    assertThatThrownBy(
+            () ->
+                stack.createPod(
+                    ns,
+                    """
         apiVersion: v1
         kind: Pod
         metadata:
@@ -317,7 +505,8 @@ class AdmissionWebhookIT {
           annotations: {capgate.dev/inject: "true", capgate.dev/session: fix-issue-42}
         spec:
           containers: [{name: app, image: registry.example/app:1}]
-        """)).isInstanceOf(KubernetesClientException.class)
+        """))
+        .isInstanceOf(KubernetesClientException.class)
         .hasMessageContaining("has the annotation capgate.dev/inject=true but not the label");
   }
 
@@ -325,16 +514,35 @@ class AdmissionWebhookIT {
   void reinvocationAfterAnotherWebhookDoublesNothing() throws Exception {
     try (ContainerAddingWebhook other = new ContainerAddingWebhook(client)) {
       int casBefore = caSecretCount();
-      java.util.concurrent.atomic.AtomicInteger attempt = new java.util.concurrent.atomic.AtomicInteger();
-      Pod pod = await("the other webhook registered").atMost(Duration.ofSeconds(30)).ignoreExceptions()
-          .until(() -> stack.createPod(ns, agentPod("agent-reinvoked-" + attempt.incrementAndGet(), "fix-issue-42", "default")
-              .replace("capgate.dev/inject: \"true\"", "capgate.dev/inject: \"true\"\n    " + ContainerAddingWebhook.LABEL + ": \"true\"")),
-              p -> p.getSpec().getContainers().size() == 2);
-      assertThat(pod.getSpec().getInitContainers()).extracting(Container::getName).containsExactly("capgate-init", "capgate-proxy");
+      java.util.concurrent.atomic.AtomicInteger attempt =
+          new java.util.concurrent.atomic.AtomicInteger();
+      Pod pod =
+          await("the other webhook registered")
+              .atMost(Duration.ofSeconds(30))
+              .ignoreExceptions()
+              .until(
+                  () ->
+                      stack.createPod(
+                          ns,
+                          agentPod(
+                                  "agent-reinvoked-" + attempt.incrementAndGet(),
+                                  "fix-issue-42",
+                                  "default")
+                              .replace(
+                                  "capgate.dev/inject: \"true\"",
+                                  "capgate.dev/inject: \"true\"\n    "
+                                      + ContainerAddingWebhook.LABEL
+                                      + ": \"true\"")),
+                  p -> p.getSpec().getContainers().size() == 2);
+      assertThat(pod.getSpec().getInitContainers())
+          .extracting(Container::getName)
+          .containsExactly("capgate-init", "capgate-proxy");
       assertThat(pod.getSpec().getVolumes()).extracting(v -> v.getName()).doesNotHaveDuplicates();
       Container late = pod.getSpec().getContainers().get(1);
       assertThat(late.getName()).isEqualTo("late");
-      assertThat(late.getVolumeMounts()).extracting(m -> m.getName()).containsExactly("capgate-trust");
+      assertThat(late.getVolumeMounts())
+          .extracting(m -> m.getName())
+          .containsExactly("capgate-trust");
       assertThat(env(late)).containsEntry("SSL_CERT_FILE", "/etc/capgate/trust/ca-bundle.pem");
       assertThat(other.calls.get()).isPositive();
       assertThat(caSecretCount()).isEqualTo(casBefore + attempt.get());
@@ -343,31 +551,41 @@ class AdmissionWebhookIT {
 
   @Test
   void rejectsAPodWithoutSession() {
-    assertRefused("""
+    assertRefused(
+        """
         apiVersion: v1
         kind: Pod
         metadata: {name: no-session, labels: {capgate.dev/inject: "true"}}
         spec:
           containers: [{name: agent, image: registry.example/agent:1.0}]
-        """, "names no session: add the label capgate.dev/session=<AgentSession name>");
+        """,
+        "names no session: add the label capgate.dev/session=<AgentSession name>");
   }
 
   @Test
   void rejectsAPodNamingAMissingSession() {
-    assertRefused(agentPod("orphan", "no-such-session", "default"),
+    assertRefused(
+        agentPod("orphan", "no-such-session", "default"),
         "AgentSession \"no-such-session\" does not exist in namespace \"" + ns + "\"");
   }
 
   @Test
   void rejectsAPodOfAnExpiredSession() {
     stack.createSession(ns, githubSession("short-lived", "ttl: 1s"));
-    await("session expired").atMost(Duration.ofSeconds(30)).untilAsserted(() ->
-        assertRefused(agentPod("too-late", "short-lived", "default"), "AgentSession \"short-lived\" expired at"));
+    await("session expired")
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () ->
+                assertRefused(
+                    agentPod("too-late", "short-lived", "default"),
+                    "AgentSession \"short-lived\" expired at"));
   }
 
   @Test
   void rejectsAPodOfAnInvalidSession() {
-    stack.createSession(ns, """
+    stack.createSession(
+        ns,
+        """
         apiVersion: capgate.dev/v1alpha1
         kind: AgentSession
         metadata: {name: dotted}
@@ -379,15 +597,33 @@ class AdmissionWebhookIT {
             hosts: [api.github.com]
             paths: ["/repos/../admin"]
         """);
-    assertRefused(agentPod("invalid", "dotted", "default"), "AgentSession \"dotted\" is invalid: spec.egress[0].paths");
+    assertRefused(
+        agentPod("invalid", "dotted", "default"),
+        "AgentSession \"dotted\" is invalid: spec.egress[0].paths");
   }
 
   @Test
   void rejectsEphemeralContainersTargetingTheSidecar() {
     Pod pod = stack.createPod(ns, agentPod("agent-debugged", "fix-issue-42", "default"));
-    assertThatThrownBy(() -> client.pods().inNamespace(ns).withName(pod.getMetadata().getName()).ephemeralContainers()
-        .edit(p -> new PodBuilder(p).editSpec().addToEphemeralContainers(new EphemeralContainerBuilder()
-            .withName("debugger").withImage("busybox").withTargetContainerName("capgate-proxy").build()).endSpec().build()))
+    assertThatThrownBy(
+            () ->
+                client
+                    .pods()
+                    .inNamespace(ns)
+                    .withName(pod.getMetadata().getName())
+                    .ephemeralContainers()
+                    .edit(
+                        p ->
+                            new PodBuilder(p)
+                                .editSpec()
+                                .addToEphemeralContainers(
+                                    new EphemeralContainerBuilder()
+                                        .withName("debugger")
+                                        .withImage("busybox")
+                                        .withTargetContainerName("capgate-proxy")
+                                        .build())
+                                .endSpec()
+                                .build()))
         .isInstanceOf(KubernetesClientException.class)
         .hasMessageContaining("ephemeral container \"debugger\" targets \"capgate-proxy\"");
   }
@@ -397,7 +633,13 @@ class AdmissionWebhookIT {
   }
 
   private static int caSecretCount() {
-    return client.secrets().inNamespace(ns).withLabel("capgate.dev/component", "pod-ca").list().getItems().size();
+    return client
+        .secrets()
+        .inNamespace(ns)
+        .withLabel("capgate.dev/component", "pod-ca")
+        .list()
+        .getItems()
+        .size();
   }
 
   private static Map<String, String> env(Container c) {
@@ -407,6 +649,7 @@ class AdmissionWebhookIT {
   }
 
   private static X509Certificate certificate(byte[] pem) throws Exception {
-    return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(pem));
+    return (X509Certificate)
+        CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(pem));
   }
 }

@@ -39,7 +39,12 @@ final class CapgateJwtAuth {
   final String mountAccessor;
   final String publicPem;
 
-  private CapgateJwtAuth(OperatorUnderTest stack, String mount, String kvMount, String policy, String mountAccessor,
+  private CapgateJwtAuth(
+      OperatorUnderTest stack,
+      String mount,
+      String kvMount,
+      String policy,
+      String mountAccessor,
       String publicPem) {
     this.stack = stack;
     this.mount = mount;
@@ -56,48 +61,100 @@ final class CapgateJwtAuth {
     // bao auth enable -path=capgate-jwt jwt
     stack.bao.request("POST", "sys/auth/" + mount, json(Map.of("type", "jwt")));
     // bao write auth/capgate-jwt/config jwt_validation_pubkeys=@public.pem bound_issuer=capgate
-    stack.bao.request("POST", "auth/" + mount + "/config", json(Map.of(
-        "jwt_validation_pubkeys", List.of(publicPem), "bound_issuer", "capgate")));
-    String accessor = read(stack.bao.request("GET", "sys/auth", null)).path("data").path(mount + "/").path("accessor").asText();
+    stack.bao.request(
+        "POST",
+        "auth/" + mount + "/config",
+        json(Map.of("jwt_validation_pubkeys", List.of(publicPem), "bound_issuer", "capgate")));
+    String accessor =
+        read(stack.bao.request("GET", "sys/auth", null))
+            .path("data")
+            .path(mount + "/")
+            .path("accessor")
+            .asText();
     String kvMount = stack.bao.newKvMount();
     String policy = "capgate-agent-" + suffix;
     // The documented policy, on this test's KV mount.
-    stack.bao.request("PUT", "sys/policies/acl/" + policy, json(Map.of("policy",
-        "path \"" + kvMount + "/data/github/{{identity.entity.aliases." + accessor + ".name}}\" {\n"
-            + "  capabilities = [\"read\"]\n}\n")));
-    stack.bao.request("POST", "auth/" + mount + "/role/" + ROLE, json(Map.of(
-        "role_type", "jwt",
-        "bound_audiences", List.of("vault"),
-        "user_claim", "user",
-        "claim_mappings", Map.of("namespace", "namespace", "session", "session", "agent", "agent", "pod", "pod"),
-        "token_policies", List.of(policy),
-        "token_ttl", "1h",
-        "token_max_ttl", "4h")));
+    stack.bao.request(
+        "PUT",
+        "sys/policies/acl/" + policy,
+        json(
+            Map.of(
+                "policy",
+                "path \""
+                    + kvMount
+                    + "/data/github/{{identity.entity.aliases."
+                    + accessor
+                    + ".name}}\" {\n"
+                    + "  capabilities = [\"read\"]\n}\n")));
+    stack.bao.request(
+        "POST",
+        "auth/" + mount + "/role/" + ROLE,
+        json(
+            Map.of(
+                "role_type", "jwt",
+                "bound_audiences", List.of("vault"),
+                "user_claim", "user",
+                "claim_mappings",
+                    Map.of(
+                        "namespace",
+                        "namespace",
+                        "session",
+                        "session",
+                        "agent",
+                        "agent",
+                        "pod",
+                        "pod"),
+                "token_policies", List.of(policy),
+                "token_ttl", "1h",
+                "token_max_ttl", "4h")));
     return new CapgateJwtAuth(stack, mount, kvMount, policy, accessor, publicPem);
   }
 
-  /** The operator's key pair, from its Secret (for tests that need a login the operator did not make). */
+  /**
+   * The operator's key pair, from its Secret (for tests that need a login the operator did not
+   * make).
+   */
   static KeyPair operatorKeys(OperatorUnderTest stack) {
     return SigningKeys.fromPem(secretText(stack, "tls.key"), secretText(stack, "public.pem"));
   }
 
   /** A login as the operator makes it for a session (unwrapped): returns the auth block. */
   JsonNode login(String user, String namespace, String session) {
-    String jwt = SessionJwt.sign(new SessionJwt.Claims("capgate", "vault", user, "coding-agent", namespace, session,
-        UUID.randomUUID().toString(), "pod-" + session, UUID.randomUUID().toString(), Instant.now(), null),
-        operatorKeys(stack));
-    return read(stack.bao.request("POST", "auth/" + mount + "/login", json(Map.of("role", ROLE, "jwt", jwt)))).path("auth");
+    String jwt =
+        SessionJwt.sign(
+            new SessionJwt.Claims(
+                "capgate",
+                "vault",
+                user,
+                "coding-agent",
+                namespace,
+                session,
+                UUID.randomUUID().toString(),
+                "pod-" + session,
+                UUID.randomUUID().toString(),
+                Instant.now(),
+                null),
+            operatorKeys(stack));
+    return read(stack.bao.request(
+            "POST", "auth/" + mount + "/login", json(Map.of("role", ROLE, "jwt", jwt))))
+        .path("auth");
   }
 
   void putSecret(String user, String token) {
-    stack.bao.request("POST", kvMount + "/data/github/" + user, json(Map.of("data", Map.of("token", token))));
+    stack.bao.request(
+        "POST", kvMount + "/data/github/" + user, json(Map.of("data", Map.of("token", token))));
   }
 
   /** One OpenBao call with {@code token} (null: none): status and body, whatever they are. */
   HttpResponse<String> as(String token, String method, String path, String body) {
-    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(stack.bao.address() + "/v1/" + path))
-        .timeout(Duration.ofSeconds(30))
-        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(URI.create(stack.bao.address() + "/v1/" + path))
+            .timeout(Duration.ofSeconds(30))
+            .method(
+                method,
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body));
     if (token != null) {
       request.header("X-Vault-Token", token);
     }
@@ -128,8 +185,14 @@ final class CapgateJwtAuth {
   }
 
   private static String secretText(OperatorUnderTest stack, String key) {
-    Secret secret = stack.client.secrets().inNamespace(OperatorUnderTest.OPERATOR_NAMESPACE)
-        .withName("capgate-session-signer").get();
-    return new String(Base64.getDecoder().decode(secret.getData().get(key)), StandardCharsets.UTF_8);
+    Secret secret =
+        stack
+            .client
+            .secrets()
+            .inNamespace(OperatorUnderTest.OPERATOR_NAMESPACE)
+            .withName("capgate-session-signer")
+            .get();
+    return new String(
+        Base64.getDecoder().decode(secret.getData().get(key)), StandardCharsets.UTF_8);
   }
 }

@@ -58,14 +58,17 @@ class ForgedAdmissionIT {
     env.put("CAPGATE_WEBHOOK_MANAGE_CONFIGURATION", "false");
     env.put("CAPGATE_WEBHOOK_CONFIGURATION", "capgate-forged-it-absent");
     env.put("CAPGATE_LEADER_ELECTION", "false");
-    operator = CapgateOperator.start(admin, OperatorConfig.fromEnv(env), () -> { });
+    operator = CapgateOperator.start(admin, OperatorConfig.fromEnv(env), () -> {});
     attacker = new AdmissionClient(operator.webhookPort(), operator.caBundlePem());
 
     stack.createSession(agents, githubSession("target", "ttl: 1h"));
-    await("the session is active").atMost(Duration.ofSeconds(60)).until(() -> {
-      AgentSession s = stack.session(agents, "target");
-      return s.getStatus() != null && s.getStatus().phase() == Phase.Active;
-    });
+    await("the session is active")
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () -> {
+              AgentSession s = stack.session(agents, "target");
+              return s.getStatus() != null && s.getStatus().phase() == Phase.Active;
+            });
   }
 
   @AfterAll
@@ -78,39 +81,73 @@ class ForgedAdmissionIT {
   @Test
   void aForgeryForAPodThatNeverComesLeavesNothingBehindAfterTheGrace() throws Exception {
     JsonNode response = attacker.create(agents, pod("never-created"));
-    assertThat(response.get("allowed").asBoolean()).as("a well-formed forgery is answered").isTrue();
-    String ca = AdmissionClient.patch(response).findValues("value").stream()
-        .filter(v -> v.has("capgate.dev/ca")).map(v -> v.get("capgate.dev/ca").asText()).findFirst().orElseThrow();
-    assertThat(admin.secrets().inNamespace(agents).withName(ca).get()).as("CA Secret written").isNotNull();
-    assertThat(admin.configMaps().inNamespace(agents).withName(ca).get()).as("trust ConfigMap written").isNotNull();
+    assertThat(response.get("allowed").asBoolean())
+        .as("a well-formed forgery is answered")
+        .isTrue();
+    String ca =
+        AdmissionClient.patch(response).findValues("value").stream()
+            .filter(v -> v.has("capgate.dev/ca"))
+            .map(v -> v.get("capgate.dev/ca").asText())
+            .findFirst()
+            .orElseThrow();
+    assertThat(admin.secrets().inNamespace(agents).withName(ca).get())
+        .as("CA Secret written")
+        .isNotNull();
+    assertThat(admin.configMaps().inNamespace(agents).withName(ca).get())
+        .as("trust ConfigMap written")
+        .isNotNull();
     long start = System.nanoTime();
 
-    await("the orphaned CA Secret and ConfigMap are deleted").atMost(GRACE.plusSeconds(60))
-        .until(() -> admin.secrets().inNamespace(agents).withName(ca).get() == null
-            && admin.configMaps().inNamespace(agents).withName(ca).get() == null);
-    System.out.printf("[measured] CA %s of a forged admission deleted %d ms after it was written (grace %s)%n", ca,
-        Duration.ofNanos(System.nanoTime() - start).toMillis(), GRACE);
+    await("the orphaned CA Secret and ConfigMap are deleted")
+        .atMost(GRACE.plusSeconds(60))
+        .until(
+            () ->
+                admin.secrets().inNamespace(agents).withName(ca).get() == null
+                    && admin.configMaps().inNamespace(agents).withName(ca).get() == null);
+    System.out.printf(
+        "[measured] CA %s of a forged admission deleted %d ms after it was written (grace %s)%n",
+        ca, Duration.ofNanos(System.nanoTime() - start).toMillis(), GRACE);
     assertThat(stack.session(agents, "target").getStatus().phase()).isEqualTo(Phase.Active);
   }
 
   @Test
   void reviewsNoApiServerWouldSendAreRefusedAndWriteNothing() throws Exception {
     Map<String, Consumer<ObjectNode>> forgeries = new LinkedHashMap<>();
-    forgeries.put("not a Pod (a ConfigMap's kind)", r -> request(r).putObject("kind").put("group", "").put("version", "v1")
-        .put("kind", "ConfigMap"));
-    forgeries.put("not pods", r -> request(r).putObject("resource").put("group", "").put("version", "v1")
-        .put("resource", "configmaps"));
+    forgeries.put(
+        "not a Pod (a ConfigMap's kind)",
+        r ->
+            request(r)
+                .putObject("kind")
+                .put("group", "")
+                .put("version", "v1")
+                .put("kind", "ConfigMap"));
+    forgeries.put(
+        "not pods",
+        r ->
+            request(r)
+                .putObject("resource")
+                .put("group", "")
+                .put("version", "v1")
+                .put("resource", "configmaps"));
     forgeries.put("no uid", r -> request(r).remove("uid"));
     forgeries.put("an empty uid", r -> request(r).put("uid", ""));
-    forgeries.put("the pod in another namespace",
-        r -> ((ObjectNode) request(r).get("object").get("metadata")).put("namespace", "kube-system"));
+    forgeries.put(
+        "the pod in another namespace",
+        r ->
+            ((ObjectNode) request(r).get("object").get("metadata"))
+                .put("namespace", "kube-system"));
     forgeries.put("no namespace", r -> request(r).remove("namespace"));
-    forgeries.put("dryRun contradicting options.dryRun",
+    forgeries.put(
+        "dryRun contradicting options.dryRun",
         r -> ((ObjectNode) request(r).get("options")).putArray("dryRun").add("All"));
     forgeries.put("a DELETE", r -> request(r).put("operation", "DELETE"));
-    forgeries.put("a CONNECT of pods/exec", r -> request(r).put("operation", "CONNECT").put("subResource", "exec"));
+    forgeries.put(
+        "a CONNECT of pods/exec",
+        r -> request(r).put("operation", "CONNECT").put("subResource", "exec"));
     forgeries.put("a CREATE of a subresource", r -> request(r).put("subResource", "binding"));
-    forgeries.put("a CREATE with an oldObject", r -> request(r).set("oldObject", request(r).get("object").deepCopy()));
+    forgeries.put(
+        "a CREATE with an oldObject",
+        r -> request(r).set("oldObject", request(r).get("object").deepCopy()));
     forgeries.put("an UPDATE without oldObject", r -> request(r).put("operation", "UPDATE"));
     forgeries.put("no userInfo", r -> request(r).remove("userInfo"));
     forgeries.put("admission.k8s.io/v1beta1", r -> r.put("apiVersion", "admission.k8s.io/v1beta1"));
@@ -127,17 +164,40 @@ class ForgedAdmissionIT {
     answers.put("not JSON", notJson.statusCode() + " " + notJson.body());
     answers.forEach((what, answer) -> System.out.println("[evidence] " + what + ": " + answer));
 
-    assertThat(answers).allSatisfy((what, answer) -> assertThat(answer).as(what).startsWith("400 "));
-    assertThat(answers.get("the pod in another namespace")).contains("the pod's namespace differs from request.namespace");
-    assertThat(answers.get("not a Pod (a ConfigMap's kind)")).contains("request.kind is not core/v1 Pod");
+    assertThat(answers)
+        .allSatisfy((what, answer) -> assertThat(answer).as(what).startsWith("400 "));
+    assertThat(answers.get("the pod in another namespace"))
+        .contains("the pod's namespace differs from request.namespace");
+    assertThat(answers.get("not a Pod (a ConfigMap's kind)"))
+        .contains("request.kind is not core/v1 Pod");
     assertThat(answers.get("dryRun contradicting options.dryRun")).contains("contradicts");
     // Nothing was minted for any of them: no CA objects with the forged pods' names, none at all
     // in kube-system.
-    assertThat(admin.secrets().inNamespace(agents).withLabel("capgate.dev/component", "pod-ca").list().getItems())
-        .as("CA Secrets").isEmpty();
-    assertThat(admin.configMaps().inNamespace(agents).withLabel("capgate.dev/component", "pod-ca").list().getItems())
-        .as("trust ConfigMaps").isEmpty();
-    assertThat(admin.secrets().inNamespace("kube-system").withLabel("capgate.dev/component", "pod-ca").list().getItems())
+    assertThat(
+            admin
+                .secrets()
+                .inNamespace(agents)
+                .withLabel("capgate.dev/component", "pod-ca")
+                .list()
+                .getItems())
+        .as("CA Secrets")
+        .isEmpty();
+    assertThat(
+            admin
+                .configMaps()
+                .inNamespace(agents)
+                .withLabel("capgate.dev/component", "pod-ca")
+                .list()
+                .getItems())
+        .as("trust ConfigMaps")
+        .isEmpty();
+    assertThat(
+            admin
+                .secrets()
+                .inNamespace("kube-system")
+                .withLabel("capgate.dev/component", "pod-ca")
+                .list()
+                .getItems())
         .isEmpty();
 
     // The shape the API server sends still works (and is then collected like any orphan).
@@ -149,11 +209,15 @@ class ForgedAdmissionIT {
   }
 
   private static Pod pod(String name) {
-    Pod pod = OperatorUnderTest.SERIALIZATION.unmarshal(agentPod(name, "target", "default"), Pod.class);
+    Pod pod =
+        OperatorUnderTest.SERIALIZATION.unmarshal(agentPod(name, "target", "default"), Pod.class);
     pod.getMetadata().setNamespace(agents);
     // An agent uid of its own, which admission hardening asks for.
-    pod.getSpec().setSecurityContext(new io.fabric8.kubernetes.api.model.PodSecurityContextBuilder()
-        .withRunAsUser(1000L).build());
+    pod.getSpec()
+        .setSecurityContext(
+            new io.fabric8.kubernetes.api.model.PodSecurityContextBuilder()
+                .withRunAsUser(1000L)
+                .build());
     return pod;
   }
 }

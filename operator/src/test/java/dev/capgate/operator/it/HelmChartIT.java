@@ -56,10 +56,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The Helm chart: lint, render, apply to the real API server (all but the Deployment, which
- * needs a node), then check that what it grants is what the operator needs and no more — by
- * {@code kubectl auth can-i} for every verb, and by running the operator itself with the chart's
- * ServiceAccount token and the Deployment's environment and watching for a single 403.
+ * The Helm chart: lint, render, apply to the real API server (all but the Deployment, which needs a
+ * node), then check that what it grants is what the operator needs and no more — by {@code kubectl
+ * auth can-i} for every verb, and by running the operator itself with the chart's ServiceAccount
+ * token and the Deployment's environment and watching for a single 403.
  */
 class HelmChartIT {
   static final Path CHART = Path.of("../charts/capgate");
@@ -77,21 +77,59 @@ class HelmChartIT {
   @Test
   void lintPassesAndTheSchemaRejectsBadValues() {
     helm("lint", "--strict", CHART.toString(), "--set", "vault.address=" + VAULT).orThrow();
-    helm("lint", "--strict", CHART.toString(), "--set", "vault.address=" + VAULT, "--set", "replicaCount=3",
-        "--set", "webhook.manageConfiguration=true", "--set", "watchNamespaces={agents,ci}",
-        "--set", "vault.operatorToken.secretName=capgate-vault", "--set", "vault.caCert.configMap=vault-ca").orThrow();
+    helm(
+            "lint",
+            "--strict",
+            CHART.toString(),
+            "--set",
+            "vault.address=" + VAULT,
+            "--set",
+            "replicaCount=3",
+            "--set",
+            "webhook.manageConfiguration=true",
+            "--set",
+            "watchNamespaces={agents,ci}",
+            "--set",
+            "vault.operatorToken.secretName=capgate-vault",
+            "--set",
+            "vault.caCert.configMap=vault-ca")
+        .orThrow();
 
     ProcessResult missing = helm("lint", "--strict", CHART.toString());
     assertThat(missing.exitCode()).isNotZero();
     assertThat(missing.stdout() + missing.stderr()).contains("/vault/address");
     assertThat(template("capgate", "capgate-system", "--set", "vault.address=vault:8200").stderr())
         .contains("/vault/address");
-    assertThat(template("capgate", "capgate-system", "--set", "vault.address=" + VAULT, "--set", "logLevel=LOUD")
-        .stderr()).contains("/logLevel");
-    assertThat(template("capgate", "capgate-system", "--set", "vault.address=" + VAULT, "--set", "image.pullPolicy=Sometimes")
-        .stderr()).contains("/image/pullPolicy");
-    assertThat(template("capgate", "capgate-system", "--set", "vault.address=" + VAULT, "--set", "replicaCount=0")
-        .stderr()).contains("/replicaCount");
+    assertThat(
+            template(
+                    "capgate",
+                    "capgate-system",
+                    "--set",
+                    "vault.address=" + VAULT,
+                    "--set",
+                    "logLevel=LOUD")
+                .stderr())
+        .contains("/logLevel");
+    assertThat(
+            template(
+                    "capgate",
+                    "capgate-system",
+                    "--set",
+                    "vault.address=" + VAULT,
+                    "--set",
+                    "image.pullPolicy=Sometimes")
+                .stderr())
+        .contains("/image/pullPolicy");
+    assertThat(
+            template(
+                    "capgate",
+                    "capgate-system",
+                    "--set",
+                    "vault.address=" + VAULT,
+                    "--set",
+                    "replicaCount=0")
+                .stderr())
+        .contains("/replicaCount");
   }
 
   /** NOTES.txt renders (an error there fails `helm install`) and says what to do next. */
@@ -99,42 +137,85 @@ class HelmChartIT {
   void theNotesShowTheNextCommands() {
     // Not "capgate": this cluster's shared operator owns a configuration of that name already (and
     // even a client-side dry run refuses to adopt it).
-    ProcessResult install = helm("install", "capgate-notes", CHART.toString(), "--namespace", "capgate-notes",
-        "--dry-run=client", "--kubeconfig", stack.kube.kubeconfig().toString(), "--set", "vault.address=" + VAULT);
+    ProcessResult install =
+        helm(
+            "install",
+            "capgate-notes",
+            CHART.toString(),
+            "--namespace",
+            "capgate-notes",
+            "--dry-run=client",
+            "--kubeconfig",
+            stack.kube.kubeconfig().toString(),
+            "--set",
+            "vault.address=" + VAULT);
     assertThat(install.exitCode()).as(install.stderr()).isZero();
     String notes = install.stdout().substring(install.stdout().indexOf("NOTES:"));
-    assertThat(notes).contains("kubectl -n capgate-notes rollout status deployment/capgate-notes-operator")
-        .contains("kind: AgentSession").contains("secret/data/github/{{user}}")
-        .contains("capgate.dev/inject: \"true\"").contains("capgate.dev/session: fix-issue-42")
+    assertThat(notes)
+        .contains("kubectl -n capgate-notes rollout status deployment/capgate-notes-operator")
+        .contains("kind: AgentSession")
+        .contains("secret/data/github/{{user}}")
+        .contains("capgate.dev/inject: \"true\"")
+        .contains("capgate.dev/session: fix-issue-42")
         .contains("kubectl get agentsessions -n agents")
-        .contains("needs the verb delegate").contains("ClusterRole\n   capgate-notes-session-delegator")
+        .contains("needs the verb delegate")
+        .contains("ClusterRole\n   capgate-notes-session-delegator")
         .contains("vault.operatorToken.secretName")
-        .contains("vault policy write capgate-operator").contains("path \"auth/token/lookup-accessor\"")
-        .contains("capgate-jwt").doesNotContain("bound_service_account_names");
+        .contains("vault policy write capgate-operator")
+        .contains("path \"auth/token/lookup-accessor\"")
+        .contains("capgate-jwt")
+        .doesNotContain("bound_service_account_names");
   }
 
   @Test
   void oneReplicaHasNoDisruptionBudgetAndTheOperatorManagedModeRendersNoWebhookConfiguration() {
-    List<HasMetadata> single = parse(template("capgate", "capgate-system", "--set", "vault.address=" + VAULT).orThrow().stdout());
-    assertThat(single).extracting(HasMetadata::getKind).doesNotContain("PodDisruptionBudget")
-        .contains("MutatingWebhookConfiguration", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding");
+    List<HasMetadata> single =
+        parse(
+            template("capgate", "capgate-system", "--set", "vault.address=" + VAULT)
+                .orThrow()
+                .stdout());
+    assertThat(single)
+        .extracting(HasMetadata::getKind)
+        .doesNotContain("PodDisruptionBudget")
+        .contains(
+            "MutatingWebhookConfiguration",
+            "ValidatingAdmissionPolicy",
+            "ValidatingAdmissionPolicyBinding");
 
-    String managed = template("capgate", "capgate-system", "--set", "vault.address=" + VAULT,
-        "--set", "webhook.manageConfiguration=true").orThrow().stdout();
-    assertThat(parse(managed)).extracting(HasMetadata::getKind)
-        .doesNotContain("MutatingWebhookConfiguration", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding");
-    assertThat(managed).contains("validatingadmissionpolicies").contains("name: CAPGATE_WEBHOOK_MANAGE_CONFIGURATION\n              value: \"true\"")
+    String managed =
+        template(
+                "capgate",
+                "capgate-system",
+                "--set",
+                "vault.address=" + VAULT,
+                "--set",
+                "webhook.manageConfiguration=true")
+            .orThrow()
+            .stdout();
+    assertThat(parse(managed))
+        .extracting(HasMetadata::getKind)
+        .doesNotContain(
+            "MutatingWebhookConfiguration",
+            "ValidatingAdmissionPolicy",
+            "ValidatingAdmissionPolicyBinding");
+    assertThat(managed)
+        .contains("validatingadmissionpolicies")
+        .contains("name: CAPGATE_WEBHOOK_MANAGE_CONFIGURATION\n              value: \"true\"")
         .contains("resourceNames: [capgate-inject-label-required, " + DelegationPolicy.NAME + "]");
   }
 
   /**
-   * The webhook's port admits what the admin lists, by default every address outside the pod
-   * CIDRs (API servers are not pods). Enforcement is the CNI's; this cluster has none, so what is
-   * checked is the policy itself (and, below, that the API server accepts it).
+   * The webhook's port admits what the admin lists, by default every address outside the pod CIDRs
+   * (API servers are not pods). Enforcement is the CNI's; this cluster has none, so what is checked
+   * is the policy itself (and, below, that the API server accepts it).
    */
   @Test
   void theNetworkPolicyAdmitsTheWebhookPortFromOutsideThePodNetworkOnly() {
-    List<HasMetadata> defaults = parse(template("capgate", "capgate-system", "--set", "vault.address=" + VAULT).orThrow().stdout());
+    List<HasMetadata> defaults =
+        parse(
+            template("capgate", "capgate-system", "--set", "vault.address=" + VAULT)
+                .orThrow()
+                .stdout());
     NetworkPolicy policy = (NetworkPolicy) kind(defaults, "NetworkPolicy");
     Deployment deployment = (Deployment) kind(defaults, "Deployment");
     assertThat(policy.getMetadata().getNamespace()).isEqualTo("capgate-system");
@@ -143,55 +224,127 @@ class HelmChartIT {
     assertThat(policy.getSpec().getPolicyTypes()).containsExactly("Ingress");
     assertThat(policy.getSpec().getIngress()).hasSize(2);
     NetworkPolicyIngressRule rule = policy.getSpec().getIngress().getFirst();
-    assertThat(rule.getPorts()).singleElement().satisfies(p -> {
-      assertThat(p.getPort().getStrVal()).isEqualTo("webhook");
-      assertThat(p.getProtocol()).isEqualTo("TCP");
-    });
+    assertThat(rule.getPorts())
+        .singleElement()
+        .satisfies(
+            p -> {
+              assertThat(p.getPort().getStrVal()).isEqualTo("webhook");
+              assertThat(p.getProtocol()).isEqualTo("TCP");
+            });
     assertThat(deployment.getSpec().getTemplate().getSpec().getContainers().getFirst().getPorts())
-        .extracting(io.fabric8.kubernetes.api.model.ContainerPort::getName, io.fabric8.kubernetes.api.model.ContainerPort::getContainerPort)
+        .extracting(
+            io.fabric8.kubernetes.api.model.ContainerPort::getName,
+            io.fabric8.kubernetes.api.model.ContainerPort::getContainerPort)
         .containsExactly(tuple("webhook", 9443), tuple("identity", 9444));
-    assertThat(rule.getFrom()).extracting(peer -> peer.getIpBlock().getCidr()).containsExactly("0.0.0.0/0", "::/0");
-    assertThat(rule.getFrom()).allSatisfy(peer -> assertThat(peer.getIpBlock().getExcept()).isNullOrEmpty());
+    assertThat(rule.getFrom())
+        .extracting(peer -> peer.getIpBlock().getCidr())
+        .containsExactly("0.0.0.0/0", "::/0");
+    assertThat(rule.getFrom())
+        .allSatisfy(peer -> assertThat(peer.getIpBlock().getExcept()).isNullOrEmpty());
     assertIdentityPortIsOpenToAll(policy);
     // The Service: the API server on 443, sidecars on 8443 (the operator's default for it).
-    io.fabric8.kubernetes.api.model.Service service = (io.fabric8.kubernetes.api.model.Service) kind(defaults, "Service");
-    assertThat(service.getSpec().getPorts()).extracting(p -> p.getName(), p -> p.getPort(), p -> p.getTargetPort().getStrVal())
+    io.fabric8.kubernetes.api.model.Service service =
+        (io.fabric8.kubernetes.api.model.Service) kind(defaults, "Service");
+    assertThat(service.getSpec().getPorts())
+        .extracting(p -> p.getName(), p -> p.getPort(), p -> p.getTargetPort().getStrVal())
         .containsExactly(tuple("https", 443, "webhook"), tuple("identity", 8443, "identity"));
     assertThat(deployment.getSpec().getTemplate().getSpec().getContainers().getFirst().getEnv())
         .extracting(EnvVar::getName, EnvVar::getValue)
-        .contains(tuple("CAPGATE_IDENTITY_PORT", "9444"), tuple("CAPGATE_IDENTITY_SERVICE_PORT", "8443"));
+        .contains(
+            tuple("CAPGATE_IDENTITY_PORT", "9444"), tuple("CAPGATE_IDENTITY_SERVICE_PORT", "8443"));
 
     // With the pod CIDRs: pods are kept off the webhook port, and still reach the identity port.
-    NetworkPolicy withPods = (NetworkPolicy) kind(parse(template("capgate", "capgate-system", "--set", "vault.address=" + VAULT,
-        "--set-json", "networkPolicy.podCIDRs=[\"10.244.0.0/16\",\"fd00:10:244::/56\",\"10.245.0.0/16\"]")
-        .orThrow().stdout()), "NetworkPolicy");
+    NetworkPolicy withPods =
+        (NetworkPolicy)
+            kind(
+                parse(
+                    template(
+                            "capgate",
+                            "capgate-system",
+                            "--set",
+                            "vault.address=" + VAULT,
+                            "--set-json",
+                            "networkPolicy.podCIDRs=[\"10.244.0.0/16\",\"fd00:10:244::/56\",\"10.245.0.0/16\"]")
+                        .orThrow()
+                        .stdout()),
+                "NetworkPolicy");
     assertThat(withPods.getSpec().getIngress()).hasSize(2);
-    assertThat(withPods.getSpec().getIngress().getFirst().getPorts()).extracting(p -> p.getPort().getStrVal())
+    assertThat(withPods.getSpec().getIngress().getFirst().getPorts())
+        .extracting(p -> p.getPort().getStrVal())
         .containsExactly("webhook");
-    List<io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer> from = withPods.getSpec().getIngress().getFirst().getFrom();
-    assertThat(from.get(0).getIpBlock().getExcept()).containsExactly("10.244.0.0/16", "10.245.0.0/16");
+    List<io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer> from =
+        withPods.getSpec().getIngress().getFirst().getFrom();
+    assertThat(from.get(0).getIpBlock().getExcept())
+        .containsExactly("10.244.0.0/16", "10.245.0.0/16");
     assertThat(from.get(1).getIpBlock().getExcept()).containsExactly("fd00:10:244::/56");
     assertIdentityPortIsOpenToAll(withPods);
 
-    NetworkPolicy listed = (NetworkPolicy) kind(parse(template("capgate", "capgate-system", "--set", "vault.address=" + VAULT,
-        "--set-json", "networkPolicy.webhookFrom=[{\"ipBlock\":{\"cidr\":\"172.18.0.2/32\"}},"
-            + "{\"namespaceSelector\":{\"matchLabels\":{\"kubernetes.io/metadata.name\":\"kube-system\"}},"
-            + "\"podSelector\":{\"matchLabels\":{\"k8s-app\":\"konnectivity-agent\"}}}]").orThrow().stdout()), "NetworkPolicy");
+    NetworkPolicy listed =
+        (NetworkPolicy)
+            kind(
+                parse(
+                    template(
+                            "capgate",
+                            "capgate-system",
+                            "--set",
+                            "vault.address=" + VAULT,
+                            "--set-json",
+                            "networkPolicy.webhookFrom=[{\"ipBlock\":{\"cidr\":\"172.18.0.2/32\"}},"
+                                + "{\"namespaceSelector\":{\"matchLabels\":{\"kubernetes.io/metadata.name\":\"kube-system\"}},"
+                                + "\"podSelector\":{\"matchLabels\":{\"k8s-app\":\"konnectivity-agent\"}}}]")
+                        .orThrow()
+                        .stdout()),
+                "NetworkPolicy");
     from = listed.getSpec().getIngress().getFirst().getFrom();
     assertThat(from).hasSize(2);
     assertIdentityPortIsOpenToAll(listed);
     assertThat(from.get(0).getIpBlock().getCidr()).isEqualTo("172.18.0.2/32");
-    assertThat(from.get(1).getPodSelector().getMatchLabels()).containsEntry("k8s-app", "konnectivity-agent");
+    assertThat(from.get(1).getPodSelector().getMatchLabels())
+        .containsEntry("k8s-app", "konnectivity-agent");
 
-    assertThat(parse(template("capgate", "capgate-system", "--set", "vault.address=" + VAULT,
-        "--set", "networkPolicy.enabled=false").orThrow().stdout())).extracting(HasMetadata::getKind)
+    assertThat(
+            parse(
+                template(
+                        "capgate",
+                        "capgate-system",
+                        "--set",
+                        "vault.address=" + VAULT,
+                        "--set",
+                        "networkPolicy.enabled=false")
+                    .orThrow()
+                    .stdout()))
+        .extracting(HasMetadata::getKind)
         .doesNotContain("NetworkPolicy");
-    assertThat(template("capgate", "capgate-system", "--set", "vault.address=" + VAULT,
-        "--set-json", "networkPolicy.podCIDRs=[\"10.244.0.0\"]").stderr()).contains("/networkPolicy/podCIDRs/0");
-    assertThat(template("capgate", "capgate-system", "--set", "vault.address=" + VAULT,
-        "--set-json", "networkPolicy.webhookFrom=[{\"ports\":[443]}]").stderr()).contains("/networkPolicy/webhookFrom/0");
-    assertThat(template("capgate", "capgate-system", "--set", "vault.address=" + VAULT, "--set", "identity.port=9443")
-        .stderr()).contains("identity.port must differ from webhook.port");
+    assertThat(
+            template(
+                    "capgate",
+                    "capgate-system",
+                    "--set",
+                    "vault.address=" + VAULT,
+                    "--set-json",
+                    "networkPolicy.podCIDRs=[\"10.244.0.0\"]")
+                .stderr())
+        .contains("/networkPolicy/podCIDRs/0");
+    assertThat(
+            template(
+                    "capgate",
+                    "capgate-system",
+                    "--set",
+                    "vault.address=" + VAULT,
+                    "--set-json",
+                    "networkPolicy.webhookFrom=[{\"ports\":[443]}]")
+                .stderr())
+        .contains("/networkPolicy/webhookFrom/0");
+    assertThat(
+            template(
+                    "capgate",
+                    "capgate-system",
+                    "--set",
+                    "vault.address=" + VAULT,
+                    "--set",
+                    "identity.port=9443")
+                .stderr())
+        .contains("identity.port must differ from webhook.port");
   }
 
   /**
@@ -200,10 +353,13 @@ class HelmChartIT {
    */
   private static void assertIdentityPortIsOpenToAll(NetworkPolicy policy) {
     NetworkPolicyIngressRule identity = policy.getSpec().getIngress().get(1);
-    assertThat(identity.getPorts()).singleElement().satisfies(p -> {
-      assertThat(p.getPort().getStrVal()).isEqualTo("identity");
-      assertThat(p.getProtocol()).isEqualTo("TCP");
-    });
+    assertThat(identity.getPorts())
+        .singleElement()
+        .satisfies(
+            p -> {
+              assertThat(p.getPort().getStrVal()).isEqualTo("identity");
+              assertThat(p.getProtocol()).isEqualTo("TCP");
+            });
     assertThat(identity.getFrom()).isNullOrEmpty();
   }
 
@@ -213,68 +369,126 @@ class HelmChartIT {
     String release = "capgate-" + namespace.substring(namespace.lastIndexOf('-') + 1);
     String operatorName = release + "-operator";
     String serviceAccount = "system:serviceaccount:" + namespace + ":" + operatorName;
-    String rendered = template(release, namespace, "--set", "vault.address=" + VAULT, "--set", "replicaCount=2",
-        // The webhook must reach no pod here: nothing serves it behind the Service in this cluster.
-        "--set-json", "webhook.namespaceSelector={\"matchLabels\":{\"capgate.dev/helm-it\":\"never\"}}").orThrow().stdout();
+    String rendered =
+        template(
+                release,
+                namespace,
+                "--set",
+                "vault.address=" + VAULT,
+                "--set",
+                "replicaCount=2",
+                // The webhook must reach no pod here: nothing serves it behind the Service in this
+                // cluster.
+                "--set-json",
+                "webhook.namespaceSelector={\"matchLabels\":{\"capgate.dev/helm-it\":\"never\"}}")
+            .orThrow()
+            .stdout();
 
     List<String> documents = documents(rendered);
-    String deploymentYaml = documents.stream().filter(d -> d.contains("\nkind: Deployment")).findFirst().orElseThrow();
-    String everythingElse = String.join("\n---\n", documents.stream().filter(d -> d != deploymentYaml).toList());
+    String deploymentYaml =
+        documents.stream().filter(d -> d.contains("\nkind: Deployment")).findFirst().orElseThrow();
+    String everythingElse =
+        String.join("\n---\n", documents.stream().filter(d -> d != deploymentYaml).toList());
     List<HasMetadata> objects = parse(rendered);
-    assertThat(objects).extracting(HasMetadata::getKind).containsExactlyInAnyOrder("PodDisruptionBudget",
-        "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Service", "Deployment",
-        "MutatingWebhookConfiguration", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding",
-        // Delegation (invariant 10): the session-delegation policy and the delegator ClusterRole; the
-        // webhook's NetworkPolicy.
-        "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "ClusterRole", "NetworkPolicy");
+    assertThat(objects)
+        .extracting(HasMetadata::getKind)
+        .containsExactlyInAnyOrder(
+            "PodDisruptionBudget",
+            "ServiceAccount",
+            "ClusterRole",
+            "ClusterRoleBinding",
+            "Role",
+            "RoleBinding",
+            "Service",
+            "Deployment",
+            "MutatingWebhookConfiguration",
+            "ValidatingAdmissionPolicy",
+            "ValidatingAdmissionPolicyBinding",
+            // Delegation (invariant 10): the session-delegation policy and the delegator
+            // ClusterRole; the
+            // webhook's NetworkPolicy.
+            "ValidatingAdmissionPolicy",
+            "ValidatingAdmissionPolicyBinding",
+            "ClusterRole",
+            "NetworkPolicy");
 
     try {
-      // The API server takes all of it (the Deployment only in a server-side dry run: no node here).
+      // The API server takes all of it (the Deployment only in a server-side dry run: no node
+      // here).
       ProcessResult applied = stack.kube.kubectlWithInput(everythingElse, "apply", "-f", "-");
       assertThat(applied.exitCode()).as(applied.stderr()).isZero();
-      ProcessResult dryRun = stack.kube.kubectlWithInput(deploymentYaml, "apply", "--dry-run=server", "-f", "-");
+      ProcessResult dryRun =
+          stack.kube.kubectlWithInput(deploymentYaml, "apply", "--dry-run=server", "-f", "-");
       assertThat(dryRun.exitCode()).as(dryRun.stderr()).isZero();
 
       assertWebhookConfigurationIsTheOperators(objects, release, namespace);
       assertCanAndCannot(serviceAccount, namespace, release);
-      runTheOperatorAsTheChartsServiceAccount(namespace, release, (Deployment) kind(objects, "Deployment"));
+      runTheOperatorAsTheChartsServiceAccount(
+          namespace, release, (Deployment) kind(objects, "Deployment"));
     } finally {
-      stack.kube.kubectlWithInput(everythingElse, "delete", "--ignore-not-found", "--wait=false", "-f", "-");
+      stack.kube.kubectlWithInput(
+          everythingElse, "delete", "--ignore-not-found", "--wait=false", "-f", "-");
     }
   }
 
-  /** The chart renders what WebhookRegistration builds (manage=false must not drift from manage=true). */
-  private static void assertWebhookConfigurationIsTheOperators(List<HasMetadata> objects, String release, String namespace) {
-    MutatingWebhookConfiguration chart = (MutatingWebhookConfiguration) kind(objects, "MutatingWebhookConfiguration");
+  /**
+   * The chart renders what WebhookRegistration builds (manage=false must not drift from
+   * manage=true).
+   */
+  private static void assertWebhookConfigurationIsTheOperators(
+      List<HasMetadata> objects, String release, String namespace) {
+    MutatingWebhookConfiguration chart =
+        (MutatingWebhookConfiguration) kind(objects, "MutatingWebhookConfiguration");
     assertThat(chart.getMetadata().getName()).isEqualTo(release + "-injector");
-    MutatingWebhookConfiguration code = WebhookRegistration.desired(release + "-injector",
-        WebhookRegistration.Target.service(namespace, release + "-webhook", 443), "unused", namespace);
+    MutatingWebhookConfiguration code =
+        WebhookRegistration.desired(
+            release + "-injector",
+            WebhookRegistration.Target.service(namespace, release + "-webhook", 443),
+            "unused",
+            namespace);
     MutatingWebhook rendered = chart.getWebhooks().getFirst();
     MutatingWebhook built = code.getWebhooks().getFirst();
     assertThat(chart.getWebhooks()).hasSize(1);
-    assertThat(rendered.getClientConfig().getService()).isEqualTo(built.getClientConfig().getService());
-    assertThat(rendered.getClientConfig().getCaBundle()).as("the operator sets the caBundle, not the chart").isNull();
+    assertThat(rendered.getClientConfig().getService())
+        .isEqualTo(built.getClientConfig().getService());
+    assertThat(rendered.getClientConfig().getCaBundle())
+        .as("the operator sets the caBundle, not the chart")
+        .isNull();
     assertThat(rendered.getNamespaceSelector().getMatchExpressions())
         .isEqualTo(built.getNamespaceSelector().getMatchExpressions());
-    assertThat(rendered.getNamespaceSelector().getMatchLabels()).containsExactly(Map.entry("capgate.dev/helm-it", "never"));
-    assertThat(new MutatingWebhookBuilder(rendered).withClientConfig(null).withNamespaceSelector(null).build())
-        .isEqualTo(new MutatingWebhookBuilder(built).withClientConfig(null).withNamespaceSelector(null).build());
+    assertThat(rendered.getNamespaceSelector().getMatchLabels())
+        .containsExactly(Map.entry("capgate.dev/helm-it", "never"));
+    assertThat(
+            new MutatingWebhookBuilder(rendered)
+                .withClientConfig(null)
+                .withNamespaceSelector(null)
+                .build())
+        .isEqualTo(
+            new MutatingWebhookBuilder(built)
+                .withClientConfig(null)
+                .withNamespaceSelector(null)
+                .build());
 
-    ValidatingAdmissionPolicy policy = (ValidatingAdmissionPolicy) named(objects, "ValidatingAdmissionPolicy",
-        release + "-inject-label-required");
+    ValidatingAdmissionPolicy policy =
+        (ValidatingAdmissionPolicy)
+            named(objects, "ValidatingAdmissionPolicy", release + "-inject-label-required");
     assertThat(policy.getSpec()).isEqualTo(WebhookRegistration.annotationOnlyPolicy().getSpec());
-    ValidatingAdmissionPolicyBinding binding = (ValidatingAdmissionPolicyBinding) named(objects,
-        "ValidatingAdmissionPolicyBinding", release + "-inject-label-required");
+    ValidatingAdmissionPolicyBinding binding =
+        (ValidatingAdmissionPolicyBinding)
+            named(objects, "ValidatingAdmissionPolicyBinding", release + "-inject-label-required");
     assertThat(binding.getSpec().getPolicyName()).isEqualTo(policy.getMetadata().getName());
     assertThat(binding.getSpec().getValidationActions())
         .isEqualTo(WebhookRegistration.annotationOnlyBinding().getSpec().getValidationActions());
 
-    ValidatingAdmissionPolicy delegation = (ValidatingAdmissionPolicy) named(objects, "ValidatingAdmissionPolicy",
-        release + "-session-delegation");
+    ValidatingAdmissionPolicy delegation =
+        (ValidatingAdmissionPolicy)
+            named(objects, "ValidatingAdmissionPolicy", release + "-session-delegation");
     assertThat(delegation.getSpec()).isEqualTo(DelegationPolicy.policy().getSpec());
-    ValidatingAdmissionPolicyBinding delegationBinding = (ValidatingAdmissionPolicyBinding) named(objects,
-        "ValidatingAdmissionPolicyBinding", release + "-session-delegation");
-    assertThat(delegationBinding.getSpec().getPolicyName()).isEqualTo(delegation.getMetadata().getName());
+    ValidatingAdmissionPolicyBinding delegationBinding =
+        (ValidatingAdmissionPolicyBinding)
+            named(objects, "ValidatingAdmissionPolicyBinding", release + "-session-delegation");
+    assertThat(delegationBinding.getSpec().getPolicyName())
+        .isEqualTo(delegation.getMetadata().getName());
     assertThat(delegationBinding.getSpec().getValidationActions())
         .isEqualTo(DelegationPolicy.binding().getSpec().getValidationActions());
   }
@@ -285,16 +499,21 @@ class HelmChartIT {
     for (String verb : List.of("get", "list", "watch", "patch", "update")) {
       can.add(verb + " agentsessions.capgate.dev -A");
     }
-    can.addAll(List.of("patch agentsessions.capgate.dev --subresource=status -n " + anyNamespace,
-        "update agentsessions.capgate.dev --subresource=status -n " + anyNamespace,
-        "update agentsessions.capgate.dev --subresource=finalizers -n " + anyNamespace));
+    can.addAll(
+        List.of(
+            "patch agentsessions.capgate.dev --subresource=status -n " + anyNamespace,
+            "update agentsessions.capgate.dev --subresource=status -n " + anyNamespace,
+            "update agentsessions.capgate.dev --subresource=finalizers -n " + anyNamespace));
     for (String verb : List.of("get", "list", "watch", "delete", "deletecollection")) {
       can.add(verb + " pods -n " + anyNamespace);
     }
-    for (String verb : List.of("create", "get", "list", "watch", "patch", "delete", "deletecollection")) {
+    for (String verb :
+        List.of("create", "get", "list", "watch", "patch", "delete", "deletecollection")) {
       can.add(verb + " secrets -n " + anyNamespace);
     }
-    for (String verb : List.of("create", "get", "list", "watch", "patch", "update", "delete", "deletecollection")) {
+    for (String verb :
+        List.of(
+            "create", "get", "list", "watch", "patch", "update", "delete", "deletecollection")) {
       can.add(verb + " configmaps -n " + anyNamespace);
     }
     for (String verb : List.of("create", "get", "list", "watch", "patch", "update", "delete")) {
@@ -302,8 +521,12 @@ class HelmChartIT {
       can.add(verb + " rolebindings.rbac.authorization.k8s.io -n " + anyNamespace);
     }
     can.add("create events -n " + anyNamespace);
-    can.add("get mutatingwebhookconfigurations.admissionregistration.k8s.io/" + release + "-injector");
-    can.add("patch mutatingwebhookconfigurations.admissionregistration.k8s.io/" + release + "-injector");
+    can.add(
+        "get mutatingwebhookconfigurations.admissionregistration.k8s.io/" + release + "-injector");
+    can.add(
+        "patch mutatingwebhookconfigurations.admissionregistration.k8s.io/"
+            + release
+            + "-injector");
     can.add("create leases.coordination.k8s.io -n " + namespace);
     can.add("get leases.coordination.k8s.io/" + release + "-operator-leader -n " + namespace);
     can.add("update leases.coordination.k8s.io/" + release + "-operator-leader -n " + namespace);
@@ -314,45 +537,51 @@ class HelmChartIT {
     can.add("create tokenreviews.authentication.k8s.io");
     can.add("update secrets/" + release + "-webhook-tls -n " + namespace);
 
-    List<String> cannot = List.of(
-        // No way to widen its own rights or act as someone else.
-        "escalate roles.rbac.authorization.k8s.io -n " + anyNamespace,
-        "escalate clusterroles.rbac.authorization.k8s.io",
-        "bind roles.rbac.authorization.k8s.io -n " + anyNamespace,
-        "bind clusterroles.rbac.authorization.k8s.io",
-        "create clusterroles.rbac.authorization.k8s.io",
-        "create clusterrolebindings.rbac.authorization.k8s.io",
-        "impersonate users",
-        "impersonate groups",
-        "impersonate serviceaccounts -n " + anyNamespace,
-        "create serviceaccounts --subresource=token -n " + anyNamespace,
-        // It never starts sessions: no delegation for anyone (the chart's delegator role is bound to nobody).
-        "delegate agentsessions.capgate.dev -n " + anyNamespace,
-        "delegate agentsessions.capgate.dev/alice@example.com -n " + anyNamespace,
-        "get services/someone-elses -n " + namespace,
-        "list services -n " + namespace,
-        "update secrets/" + release + "-session-signer -n " + namespace,
-        // Nodes and workloads are none of its business.
-        "get nodes",
-        "list nodes",
-        "patch nodes --subresource=status",
-        "create pods -n " + anyNamespace,
-        "patch pods -n " + anyNamespace,
-        "create pods --subresource=exec -n " + anyNamespace,
-        "update pods --subresource=ephemeralcontainers -n " + anyNamespace,
-        "delete namespaces",
-        // Pod CAs are immutable: never rewritten.
-        "update secrets -n " + anyNamespace,
-        // Only its own webhook configuration; the policy is the chart's in this mode.
-        "patch mutatingwebhookconfigurations.admissionregistration.k8s.io/someone-elses-webhook",
-        "create mutatingwebhookconfigurations.admissionregistration.k8s.io",
-        "delete mutatingwebhookconfigurations.admissionregistration.k8s.io/" + release + "-injector",
-        "create validatingwebhookconfigurations.admissionregistration.k8s.io",
-        "patch validatingadmissionpolicies.admissionregistration.k8s.io/" + release + "-inject-label-required",
-        "create customresourcedefinitions.apiextensions.k8s.io",
-        // Leases of others (e.g. the control plane's).
-        "update leases.coordination.k8s.io/kube-controller-manager -n kube-system",
-        "update leases.coordination.k8s.io/another-lease -n " + namespace);
+    List<String> cannot =
+        List.of(
+            // No way to widen its own rights or act as someone else.
+            "escalate roles.rbac.authorization.k8s.io -n " + anyNamespace,
+            "escalate clusterroles.rbac.authorization.k8s.io",
+            "bind roles.rbac.authorization.k8s.io -n " + anyNamespace,
+            "bind clusterroles.rbac.authorization.k8s.io",
+            "create clusterroles.rbac.authorization.k8s.io",
+            "create clusterrolebindings.rbac.authorization.k8s.io",
+            "impersonate users",
+            "impersonate groups",
+            "impersonate serviceaccounts -n " + anyNamespace,
+            "create serviceaccounts --subresource=token -n " + anyNamespace,
+            // It never starts sessions: no delegation for anyone (the chart's delegator role is
+            // bound to nobody).
+            "delegate agentsessions.capgate.dev -n " + anyNamespace,
+            "delegate agentsessions.capgate.dev/alice@example.com -n " + anyNamespace,
+            "get services/someone-elses -n " + namespace,
+            "list services -n " + namespace,
+            "update secrets/" + release + "-session-signer -n " + namespace,
+            // Nodes and workloads are none of its business.
+            "get nodes",
+            "list nodes",
+            "patch nodes --subresource=status",
+            "create pods -n " + anyNamespace,
+            "patch pods -n " + anyNamespace,
+            "create pods --subresource=exec -n " + anyNamespace,
+            "update pods --subresource=ephemeralcontainers -n " + anyNamespace,
+            "delete namespaces",
+            // Pod CAs are immutable: never rewritten.
+            "update secrets -n " + anyNamespace,
+            // Only its own webhook configuration; the policy is the chart's in this mode.
+            "patch mutatingwebhookconfigurations.admissionregistration.k8s.io/someone-elses-webhook",
+            "create mutatingwebhookconfigurations.admissionregistration.k8s.io",
+            "delete mutatingwebhookconfigurations.admissionregistration.k8s.io/"
+                + release
+                + "-injector",
+            "create validatingwebhookconfigurations.admissionregistration.k8s.io",
+            "patch validatingadmissionpolicies.admissionregistration.k8s.io/"
+                + release
+                + "-inject-label-required",
+            "create customresourcedefinitions.apiextensions.k8s.io",
+            // Leases of others (e.g. the control plane's).
+            "update leases.coordination.k8s.io/kube-controller-manager -n kube-system",
+            "update leases.coordination.k8s.io/another-lease -n " + namespace);
 
     List<String> wrong = new ArrayList<>();
     for (String check : can) {
@@ -374,50 +603,77 @@ class HelmChartIT {
     ProcessResult result = stack.kube.kubectl(args.toArray(String[]::new));
     String answer = result.stdout().strip();
     if (!answer.equals("yes") && !answer.equals("no")) {
-      throw new IllegalStateException("kubectl auth can-i " + check + ": " + result.stdout() + result.stderr());
+      throw new IllegalStateException(
+          "kubectl auth can-i " + check + ": " + result.stdout() + result.stderr());
     }
     return answer.equals("yes");
   }
 
   /**
-   * The proof that counts: the operator, with the chart's ServiceAccount token and the
-   * environment of the chart's Deployment, starts (leader election checks its Lease rights),
-   * patches the chart's webhook configuration, reconciles a session, injects a pod, revokes — and
-   * the API server never answers it 403.
+   * The proof that counts: the operator, with the chart's ServiceAccount token and the environment
+   * of the chart's Deployment, starts (leader election checks its Lease rights), patches the
+   * chart's webhook configuration, reconciles a session, injects a pod, revokes — and the API
+   * server never answers it 403.
    */
-  private static void runTheOperatorAsTheChartsServiceAccount(String namespace, String release, Deployment deployment)
-      throws Exception {
+  private static void runTheOperatorAsTheChartsServiceAccount(
+      String namespace, String release, Deployment deployment) throws Exception {
     String agents = stack.kube.newNamespace("helm-agents");
-    String token = admin.serviceAccounts().inNamespace(namespace).withName(release + "-operator")
-        .tokenRequest(new TokenRequestBuilder().withNewSpec().withExpirationSeconds(3600L).endSpec().build())
-        .getStatus().getToken();
+    String token =
+        admin
+            .serviceAccounts()
+            .inNamespace(namespace)
+            .withName(release + "-operator")
+            .tokenRequest(
+                new TokenRequestBuilder()
+                    .withNewSpec()
+                    .withExpirationSeconds(3600L)
+                    .endSpec()
+                    .build())
+            .getStatus()
+            .getToken();
     Set<String> forbidden = ConcurrentHashMap.newKeySet();
-    Interceptor recorder = new Interceptor() {
-      @Override
-      public void after(HttpRequest request, HttpResponse<?> response, AsyncBody.Consumer<List<ByteBuffer>> consumer) {
-        if (response.code() == 403) {
-          forbidden.add(request.method() + " " + request.uri());
-        }
-      }
+    Interceptor recorder =
+        new Interceptor() {
+          @Override
+          public void after(
+              HttpRequest request,
+              HttpResponse<?> response,
+              AsyncBody.Consumer<List<ByteBuffer>> consumer) {
+            if (response.code() == 403) {
+              forbidden.add(request.method() + " " + request.uri());
+            }
+          }
 
-      @Override
-      public CompletableFuture<Boolean> afterFailure(BasicBuilder builder, HttpResponse<?> response, RequestTags tags) {
-        if (response.code() == 403) {
-          forbidden.add(response.request().method() + " " + response.request().uri());
-        }
-        return CompletableFuture.completedFuture(false);
-      }
-    };
-    KubernetesClient asOperator = new KubernetesClientBuilder()
-        .withConfig(new ConfigBuilder(io.fabric8.kubernetes.client.Config.empty()).withMasterUrl(stack.kube.url())
-            .withCaCertData(Base64.getEncoder().encodeToString(stack.kube.caCertPem().getBytes(StandardCharsets.US_ASCII))).withOauthToken(token)
-            .withRequestRetryBackoffLimit(2).withRequestRetryBackoffInterval(200).build())
-        .withHttpClientFactory(new JdkHttpClientFactory())
-        .withHttpClientBuilderConsumer(b -> b.addOrReplaceInterceptor("forbidden-recorder", recorder))
-        .build();
+          @Override
+          public CompletableFuture<Boolean> afterFailure(
+              BasicBuilder builder, HttpResponse<?> response, RequestTags tags) {
+            if (response.code() == 403) {
+              forbidden.add(response.request().method() + " " + response.request().uri());
+            }
+            return CompletableFuture.completedFuture(false);
+          }
+        };
+    KubernetesClient asOperator =
+        new KubernetesClientBuilder()
+            .withConfig(
+                new ConfigBuilder(io.fabric8.kubernetes.client.Config.empty())
+                    .withMasterUrl(stack.kube.url())
+                    .withCaCertData(
+                        Base64.getEncoder()
+                            .encodeToString(
+                                stack.kube.caCertPem().getBytes(StandardCharsets.US_ASCII)))
+                    .withOauthToken(token)
+                    .withRequestRetryBackoffLimit(2)
+                    .withRequestRetryBackoffInterval(200)
+                    .build())
+            .withHttpClientFactory(new JdkHttpClientFactory())
+            .withHttpClientBuilderConsumer(
+                b -> b.addOrReplaceInterceptor("forbidden-recorder", recorder))
+            .build();
 
     Map<String, String> env = new HashMap<>();
-    for (EnvVar var : deployment.getSpec().getTemplate().getSpec().getContainers().getFirst().getEnv()) {
+    for (EnvVar var :
+        deployment.getSpec().getTemplate().getSpec().getContainers().getFirst().getEnv()) {
       if (var.getValue() != null) {
         env.put(var.getName(), var.getValue());
       } else if ("metadata.namespace".equals(var.getValueFrom().getFieldRef().getFieldPath())) {
@@ -426,8 +682,10 @@ class HelmChartIT {
         env.put(var.getName(), release + "-operator-5f7c9d-x2x8q");
       }
     }
-    assertThat(env).containsEntry("CAPGATE_WEBHOOK_MANAGE_CONFIGURATION", "false")
-        .containsEntry("CAPGATE_NAMESPACE", namespace).containsKey("CAPGATE_VAULT_ADDR");
+    assertThat(env)
+        .containsEntry("CAPGATE_WEBHOOK_MANAGE_CONFIGURATION", "false")
+        .containsEntry("CAPGATE_NAMESPACE", namespace)
+        .containsKey("CAPGATE_VAULT_ADDR");
     // Reachable from this JVM instead of through the Service; only its own namespace to watch (the
     // JVM's shared operator handles the rest of the cluster).
     env.put("CAPGATE_WEBHOOK_HOST", "127.0.0.1");
@@ -438,67 +696,188 @@ class HelmChartIT {
     OperatorConfig config = OperatorConfig.fromEnv(env);
     assertThat(config.webhookConfigurationName()).isEqualTo(release + "-injector");
 
-    CapgateOperator operator = CapgateOperator.start(asOperator, config, () -> { });
+    CapgateOperator operator = CapgateOperator.start(asOperator, config, () -> {});
     try {
       await("the chart's operator leads").atMost(Duration.ofSeconds(30)).until(operator::isLeader);
-      Lease lease = admin.resources(Lease.class).inNamespace(namespace).withName(release + "-operator-leader").get();
+      Lease lease =
+          admin
+              .resources(Lease.class)
+              .inNamespace(namespace)
+              .withName(release + "-operator-leader")
+              .get();
       assertThat(lease.getSpec().getHolderIdentity()).isEqualTo(operator.identity());
-      String caBundle = admin.admissionRegistration().v1().mutatingWebhookConfigurations().withName(release + "-injector")
-          .get().getWebhooks().getFirst().getClientConfig().getCaBundle();
-      assertThat(new String(Base64.getDecoder().decode(caBundle), StandardCharsets.UTF_8)).isEqualTo(operator.caBundlePem());
-      assertThat(admin.secrets().inNamespace(namespace).withName(release + "-webhook-tls").get()).isNotNull();
-      assertThat(admin.secrets().inNamespace(namespace).withName(release + "-session-signer").get().getData())
+      String caBundle =
+          admin
+              .admissionRegistration()
+              .v1()
+              .mutatingWebhookConfigurations()
+              .withName(release + "-injector")
+              .get()
+              .getWebhooks()
+              .getFirst()
+              .getClientConfig()
+              .getCaBundle();
+      assertThat(new String(Base64.getDecoder().decode(caBundle), StandardCharsets.UTF_8))
+          .isEqualTo(operator.caBundlePem());
+      assertThat(admin.secrets().inNamespace(namespace).withName(release + "-webhook-tls").get())
+          .isNotNull();
+      assertThat(
+              admin
+                  .secrets()
+                  .inNamespace(namespace)
+                  .withName(release + "-session-signer")
+                  .get()
+                  .getData())
           .containsKeys("tls.key", "public.pem");
 
       // Reconcile: status, finalizer, the sidecars' Role/RoleBinding and lease ledger, events.
-      stack.createSession(agents, githubSession("chart-session", "ttl: 1h\n  onRevoke: DeletePods"));
-      await("the session is active").atMost(Duration.ofSeconds(60)).until(() -> {
-        AgentSession s = admin.resources(AgentSession.class).inNamespace(agents).withName("chart-session").get();
-        return operator.reconciliations() > 0 && s.getStatus() != null && s.getStatus().phase() == Phase.Active;
-      });
-      assertThat(admin.rbac().roles().inNamespace(agents).withName(SessionNames.sidecarRbac("chart-session")).get()).isNotNull();
-      assertThat(admin.configMaps().inNamespace(agents).withName(SessionNames.leases("chart-session")).get()).isNotNull();
+      stack.createSession(
+          agents, githubSession("chart-session", "ttl: 1h\n  onRevoke: DeletePods"));
+      await("the session is active")
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () -> {
+                AgentSession s =
+                    admin
+                        .resources(AgentSession.class)
+                        .inNamespace(agents)
+                        .withName("chart-session")
+                        .get();
+                return operator.reconciliations() > 0
+                    && s.getStatus() != null
+                    && s.getStatus().phase() == Phase.Active;
+              });
+      assertThat(
+              admin
+                  .rbac()
+                  .roles()
+                  .inNamespace(agents)
+                  .withName(SessionNames.sidecarRbac("chart-session"))
+                  .get())
+          .isNotNull();
+      assertThat(
+              admin
+                  .configMaps()
+                  .inNamespace(agents)
+                  .withName(SessionNames.leases("chart-session"))
+                  .get())
+          .isNotNull();
 
       // Admission: this replica mints the CA and stores its Secret and ConfigMap.
-      Pod pod = OperatorUnderTest.SERIALIZATION.unmarshal(agentPod("chart-agent", "chart-session", "default"), Pod.class);
+      Pod pod =
+          OperatorUnderTest.SERIALIZATION.unmarshal(
+              agentPod("chart-agent", "chart-session", "default"), Pod.class);
       pod.getMetadata().setNamespace(agents);
-      JsonNode response = new AdmissionClient(operator.webhookPort(), operator.caBundlePem()).create(agents, pod);
+      JsonNode response =
+          new AdmissionClient(operator.webhookPort(), operator.caBundlePem()).create(agents, pod);
       assertThat(response.get("allowed").asBoolean()).as(response.toString()).isTrue();
-      assertThat(admin.secrets().inNamespace(agents).withLabel("capgate.dev/component", "pod-ca").list().getItems()).hasSize(1);
+      assertThat(
+              admin
+                  .secrets()
+                  .inNamespace(agents)
+                  .withLabel("capgate.dev/component", "pod-ca")
+                  .list()
+                  .getItems())
+          .hasSize(1);
       // Sidecars reach this operator at the Service's cluster IP (no cluster DNS needed), which its
       // serving certificate carries, and trust only its CA.
-      String clusterIp = admin.services().inNamespace(namespace).withName(release + "-webhook").get().getSpec().getClusterIP();
+      String clusterIp =
+          admin
+              .services()
+              .inNamespace(namespace)
+              .withName(release + "-webhook")
+              .get()
+              .getSpec()
+              .getClusterIP();
       String patch = AdmissionClient.patch(response).toString();
-      assertThat(patch).contains("\"CAPGATE_OPERATOR_URL\",\"value\":\"https://" + clusterIp + ":8443\"")
-          .contains("\"CAPGATE_IDENTITY_TOKEN_FILE\"").contains("\"audience\":\"capgate\"");
-      assertThat(admin.secrets().inNamespace(namespace).withName(release + "-webhook-tls").get().getMetadata()
-          .getAnnotations().get("capgate.dev/serving-names")).contains(clusterIp);
+      assertThat(patch)
+          .contains("\"CAPGATE_OPERATOR_URL\",\"value\":\"https://" + clusterIp + ":8443\"")
+          .contains("\"CAPGATE_IDENTITY_TOKEN_FILE\"")
+          .contains("\"audience\":\"capgate\"");
+      assertThat(
+              admin
+                  .secrets()
+                  .inNamespace(namespace)
+                  .withName(release + "-webhook-tls")
+                  .get()
+                  .getMetadata()
+                  .getAnnotations()
+                  .get("capgate.dev/serving-names"))
+          .contains(clusterIp);
 
       // A real pod of the session (injected through the API server by the JVM's shared operator):
       // this replica binds its service account and takes custody of its CA.
       stack.createPod(agents, agentPod("chart-agent-stored", "chart-session", "default"));
-      await("the pod's service account is bound").atMost(Duration.ofSeconds(30)).until(() ->
-          admin.rbac().roleBindings().inNamespace(agents).withName(SessionNames.sidecarRbac("chart-session")).get()
-              .getSubjects().stream().anyMatch(s -> s.getName().equals("default")));
+      await("the pod's service account is bound")
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () ->
+                  admin
+                      .rbac()
+                      .roleBindings()
+                      .inNamespace(agents)
+                      .withName(SessionNames.sidecarRbac("chart-session"))
+                      .get()
+                      .getSubjects()
+                      .stream()
+                      .anyMatch(s -> s.getName().equals("default")));
 
       // /v1/vault-token as the chart's ServiceAccount: TokenReview and the pod look-up are allowed
       // (no 403 recorded); the pod was injected by the JVM's shared operator, whose sidecar image
       // is not this release's, so attestation refuses it.
       Pod stored = admin.pods().inNamespace(agents).withName("chart-agent-stored").get();
-      String podToken = admin.serviceAccounts().inNamespace(agents).withName("default").tokenRequest(
-          new TokenRequestBuilder().withNewSpec().withAudiences("capgate").withExpirationSeconds(3600L)
-              .withNewBoundObjectRef().withApiVersion("v1").withKind("Pod").withName("chart-agent-stored")
-              .withUid(stored.getMetadata().getUid()).endBoundObjectRef().endSpec().build()).getStatus().getToken();
-      var answer = VaultTokenClient.ask("https://127.0.0.1:" + operator.identityPort(), operator.caBundlePem(), podToken, "{}");
+      String podToken =
+          admin
+              .serviceAccounts()
+              .inNamespace(agents)
+              .withName("default")
+              .tokenRequest(
+                  new TokenRequestBuilder()
+                      .withNewSpec()
+                      .withAudiences("capgate")
+                      .withExpirationSeconds(3600L)
+                      .withNewBoundObjectRef()
+                      .withApiVersion("v1")
+                      .withKind("Pod")
+                      .withName("chart-agent-stored")
+                      .withUid(stored.getMetadata().getUid())
+                      .endBoundObjectRef()
+                      .endSpec()
+                      .build())
+              .getStatus()
+              .getToken();
+      var answer =
+          VaultTokenClient.ask(
+              "https://127.0.0.1:" + operator.identityPort(),
+              operator.caBundlePem(),
+              podToken,
+              "{}");
       assertThat(answer.statusCode()).as(answer.body()).isEqualTo(403);
       assertThat(answer.body()).contains("does not run the configured sidecar image");
 
       // Revocation: CAs and (DeletePods) pods go, the finalizer comes off.
       admin.resources(AgentSession.class).inNamespace(agents).withName("chart-session").delete();
-      await("the session is revoked and gone").atMost(Duration.ofSeconds(60)).until(() ->
-          admin.resources(AgentSession.class).inNamespace(agents).withName("chart-session").get() == null);
-      await("its pods are deleted").atMost(Duration.ofSeconds(30)).until(() ->
-          admin.pods().inNamespace(agents).withLabel("capgate.dev/session", "chart-session").list().getItems().isEmpty());
+      await("the session is revoked and gone")
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () ->
+                  admin
+                          .resources(AgentSession.class)
+                          .inNamespace(agents)
+                          .withName("chart-session")
+                          .get()
+                      == null);
+      await("its pods are deleted")
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () ->
+                  admin
+                      .pods()
+                      .inNamespace(agents)
+                      .withLabel("capgate.dev/session", "chart-session")
+                      .list()
+                      .getItems()
+                      .isEmpty());
     } finally {
       operator.close();
       asOperator.close();
@@ -507,12 +886,16 @@ class HelmChartIT {
   }
 
   private static HasMetadata named(List<HasMetadata> objects, String kind, String name) {
-    return objects.stream().filter(o -> kind.equals(o.getKind()) && name.equals(o.getMetadata().getName())).findFirst()
+    return objects.stream()
+        .filter(o -> kind.equals(o.getKind()) && name.equals(o.getMetadata().getName()))
+        .findFirst()
         .orElseThrow(() -> new AssertionError("the chart renders no " + kind + " " + name));
   }
 
   private static HasMetadata kind(List<HasMetadata> objects, String kind) {
-    return objects.stream().filter(o -> kind.equals(o.getKind())).findFirst()
+    return objects.stream()
+        .filter(o -> kind.equals(o.getKind()))
+        .findFirst()
         .orElseThrow(() -> new AssertionError("the chart renders no " + kind));
   }
 
@@ -529,17 +912,28 @@ class HelmChartIT {
 
   private static List<HasMetadata> parse(String rendered) {
     return documents(rendered).stream()
-        .map(d -> (HasMetadata) OperatorUnderTest.SERIALIZATION.unmarshal(d)).toList();
+        .map(d -> (HasMetadata) OperatorUnderTest.SERIALIZATION.unmarshal(d))
+        .toList();
   }
 
   private static ProcessResult template(String release, String namespace, String... args) {
-    List<String> all = new ArrayList<>(List.of("template", release, CHART.toString(), "--namespace", namespace,
-        "--kube-version", "1.34.0"));
+    List<String> all =
+        new ArrayList<>(
+            List.of(
+                "template",
+                release,
+                CHART.toString(),
+                "--namespace",
+                namespace,
+                "--kube-version",
+                "1.34.0"));
     all.addAll(List.of(args));
     return helm(all.toArray(String[]::new));
   }
 
-  /** The helm `make tools` built, with its homes under target/ (nothing read from or written to ~). */
+  /**
+   * The helm `make tools` built, with its homes under target/ (nothing read from or written to ~).
+   */
   static ProcessResult helm(String... args) {
     List<String> command = new ArrayList<>();
     command.add(Tools.bin("helm").toString());
@@ -548,7 +942,8 @@ class HelmChartIT {
       Path home = Files.createDirectories(Path.of("target", "helm-home")).toAbsolutePath();
       Path out = Files.createTempFile(home, "helm", ".out");
       Path err = Files.createTempFile(home, "helm", ".err");
-      ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
+      ProcessBuilder builder =
+          new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
       builder.environment().put("HELM_CACHE_HOME", home.resolve("cache").toString());
       builder.environment().put("HELM_CONFIG_HOME", home.resolve("config").toString());
       builder.environment().put("HELM_DATA_HOME", home.resolve("data").toString());
@@ -556,9 +951,11 @@ class HelmChartIT {
       Process process = builder.start();
       if (!process.waitFor(2, TimeUnit.MINUTES)) {
         process.destroyForcibly();
-        throw new IllegalStateException("helm " + String.join(" ", args) + " did not finish within 2 minutes");
+        throw new IllegalStateException(
+            "helm " + String.join(" ", args) + " did not finish within 2 minutes");
       }
-      ProcessResult result = new ProcessResult(process.exitValue(), Files.readString(out), Files.readString(err));
+      ProcessResult result =
+          new ProcessResult(process.exitValue(), Files.readString(out), Files.readString(err));
       Files.delete(out);
       Files.delete(err);
       return result;

@@ -12,8 +12,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Through the real API server: the ports a pod declares (annotation, agent probes) reach
- * capgate-init as {@code --inbound-ports}, its hostAliases reach the sidecar as
- * {@code CAPGATE_HOST_ALIASES}, and a malformed annotation is refused with what to fix.
+ * capgate-init as {@code --inbound-ports}, its hostAliases reach the sidecar as {@code
+ * CAPGATE_HOST_ALIASES}, and a malformed annotation is refused with what to fix.
  */
 class InboundPortsIT {
   static OperatorUnderTest stack;
@@ -23,14 +23,26 @@ class InboundPortsIT {
   static void start() {
     stack = OperatorUnderTest.shared();
     ns = stack.kube.newNamespace("inbound");
-    stack.client.serviceAccounts().inNamespace(ns).resource(new ServiceAccountBuilder().withNewMetadata()
-        .withName("coding-agent").endMetadata().build()).create();
+    stack
+        .client
+        .serviceAccounts()
+        .inNamespace(ns)
+        .resource(
+            new ServiceAccountBuilder()
+                .withNewMetadata()
+                .withName("coding-agent")
+                .endMetadata()
+                .build())
+        .create();
     stack.createSession(ns, githubSession("serve-8080", "ttl: 2h"));
   }
 
   @Test
   void declaredAndProbedPortsReachInitAndHostAliasesReachTheSidecar() {
-    Pod pod = stack.createPod(ns, """
+    Pod pod =
+        stack.createPod(
+            ns,
+            """
         apiVersion: v1
         kind: Pod
         metadata:
@@ -51,13 +63,19 @@ class InboundPortsIT {
     assertThat(init.getName()).isEqualTo("capgate-init");
     assertThat(init.getArgs()).containsExactly("init", "--inbound-ports", "8080,8086");
     Container proxy = pod.getSpec().getInitContainers().get(1);
-    assertThat(proxy.getEnv()).filteredOn(e -> e.getName().equals("CAPGATE_HOST_ALIASES")).singleElement()
-        .extracting(EnvVar::getValue).asString().contains("\"ip\":\"10.1.2.3\"", "registry.internal");
+    assertThat(proxy.getEnv())
+        .filteredOn(e -> e.getName().equals("CAPGATE_HOST_ALIASES"))
+        .singleElement()
+        .extracting(EnvVar::getValue)
+        .asString()
+        .contains("\"ip\":\"10.1.2.3\"", "registry.internal");
   }
 
   @Test
   void aMalformedAnnotationIsRefusedWithWhatToFix() {
-    stack.assertRefused(ns, """
+    stack.assertRefused(
+        ns,
+        """
         apiVersion: v1
         kind: Pod
         metadata:
@@ -68,6 +86,7 @@ class InboundPortsIT {
           serviceAccountName: coding-agent
           securityContext: {runAsUser: 1000}
           containers: [{name: agent, image: registry.example/agent:1.0}]
-        """, "annotation capgate.dev/inbound-ports must be comma-separated TCP port numbers 1-65535");
+        """,
+        "annotation capgate.dev/inbound-ports must be comma-separated TCP port numbers 1-65535");
   }
 }

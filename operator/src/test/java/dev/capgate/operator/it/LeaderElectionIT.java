@@ -62,7 +62,8 @@ class LeaderElectionIT {
     assertThat(holder()).isEqualTo(first.identity());
 
     stack.createSession(agents, githubSession("ha-session", "ttl: 1h"));
-    await("the leader reconciled the session").atMost(Duration.ofSeconds(30))
+    await("the leader reconciled the session")
+        .atMost(Duration.ofSeconds(30))
         .until(() -> first.reconciliations() > 0 && phase("ha-session") != null);
     // Some more events (a status patch, dependents) have come and gone by now.
     Thread.sleep(2_000);
@@ -81,24 +82,36 @@ class LeaderElectionIT {
     replicas.remove(first);
     // Released, not expired: the bound is well under the 15 s lease duration.
     await("the second replica leads").atMost(Duration.ofSeconds(10)).until(second::isLeader);
-    System.out.printf("[measured] leadership moved %d ms after the leader stopped%n",
+    System.out.printf(
+        "[measured] leadership moved %d ms after the leader stopped%n",
         Duration.ofNanos(System.nanoTime() - start).toMillis());
     assertThat(holder()).isEqualTo(second.identity());
-    await("the new leader reconciles").atMost(Duration.ofSeconds(30)).until(() -> second.reconciliations() > 0);
+    await("the new leader reconciles")
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> second.reconciliations() > 0);
     assertInjects(second, "capgate/sidecar:replica-2", "via-second-again");
   }
 
-  private void assertInjects(CapgateOperator replica, String sidecarImage, String podName) throws Exception {
-    Pod pod = OperatorUnderTest.SERIALIZATION.unmarshal(agentPod(podName, "ha-session", "default"), Pod.class);
+  private void assertInjects(CapgateOperator replica, String sidecarImage, String podName)
+      throws Exception {
+    Pod pod =
+        OperatorUnderTest.SERIALIZATION.unmarshal(
+            agentPod(podName, "ha-session", "default"), Pod.class);
     pod.getMetadata().setNamespace(agents);
-    JsonNode response = new AdmissionClient(replica.webhookPort(), replica.caBundlePem()).create(agents, pod);
+    JsonNode response =
+        new AdmissionClient(replica.webhookPort(), replica.caBundlePem()).create(agents, pod);
     assertThat(response.get("allowed").asBoolean()).as(response.toString()).isTrue();
     String patch = AdmissionClient.patch(response).toString();
     assertThat(patch).contains("capgate-proxy").contains(sidecarImage);
-    String caName = AdmissionClient.patch(response).findValues("value").stream()
-        .filter(v -> v.has("capgate.dev/ca")).map(v -> v.get("capgate.dev/ca").asText()).findFirst()
-        .orElseThrow(() -> new AssertionError("no capgate.dev/ca annotation in " + patch));
-    assertThat(client.secrets().inNamespace(agents).withName(caName).get()).as("CA Secret " + caName).isNotNull();
+    String caName =
+        AdmissionClient.patch(response).findValues("value").stream()
+            .filter(v -> v.has("capgate.dev/ca"))
+            .map(v -> v.get("capgate.dev/ca").asText())
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("no capgate.dev/ca annotation in " + patch));
+    assertThat(client.secrets().inNamespace(agents).withName(caName).get())
+        .as("CA Secret " + caName)
+        .isNotNull();
   }
 
   private CapgateOperator replica(String sidecarImage) {
@@ -116,18 +129,22 @@ class LeaderElectionIT {
     env.put("CAPGATE_WEBHOOK_CONFIGURATION", "capgate-ha-it-absent");
     env.put("CAPGATE_LEADER_ELECTION_LEASE", LEASE);
     env.put("HOSTNAME", "capgate-operator-7d4b9");
-    CapgateOperator replica = CapgateOperator.start(client, OperatorConfig.fromEnv(env), unexpectedLosses::incrementAndGet);
+    CapgateOperator replica =
+        CapgateOperator.start(
+            client, OperatorConfig.fromEnv(env), unexpectedLosses::incrementAndGet);
     replicas.add(replica);
     return replica;
   }
 
   private String holder() {
-    Lease lease = client.resources(Lease.class).inNamespace(operatorNamespace).withName(LEASE).get();
+    Lease lease =
+        client.resources(Lease.class).inNamespace(operatorNamespace).withName(LEASE).get();
     return lease == null ? null : lease.getSpec().getHolderIdentity();
   }
 
   private Object phase(String name) {
-    AgentSession session = client.resources(AgentSession.class).inNamespace(agents).withName(name).get();
+    AgentSession session =
+        client.resources(AgentSession.class).inNamespace(agents).withName(name).get();
     return session == null || session.getStatus() == null ? null : session.getStatus().phase();
   }
 }

@@ -23,9 +23,9 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * The operator (reconciler + webhook) running in the test JVM against the shared real control
- * plane and OpenBao, registered with the real API server at https://127.0.0.1:&lt;port&gt;/mutate:
- * every admission in these tests is the real round trip. Started once per JVM.
+ * The operator (reconciler + webhook) running in the test JVM against the shared real control plane
+ * and OpenBao, registered with the real API server at https://127.0.0.1:&lt;port&gt;/mutate: every
+ * admission in these tests is the real round trip. Started once per JVM.
  */
 final class OperatorUnderTest {
   static final String OPERATOR_NAMESPACE = "capgate-system";
@@ -52,7 +52,14 @@ final class OperatorUnderTest {
     bao = OpenBaoServer.shared();
     client = kube.client();
     installCrd();
-    client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(OPERATOR_NAMESPACE).endMetadata().build())
+    client
+        .namespaces()
+        .resource(
+            new NamespaceBuilder()
+                .withNewMetadata()
+                .withName(OPERATOR_NAMESPACE)
+                .endMetadata()
+                .build())
         .createOr(NonDeletingOperation::update);
     Map<String, String> env = new HashMap<>();
     env.put("CAPGATE_NAMESPACE", OPERATOR_NAMESPACE);
@@ -62,27 +69,51 @@ final class OperatorUnderTest {
     env.put("CAPGATE_WEBHOOK_HOST", "127.0.0.1");
     env.put("CAPGATE_WEBHOOK_PORT", "0");
     env.put("CAPGATE_IDENTITY_PORT", "0");
-    env.put("CAPGATE_WEBHOOK_URL", "https://127.0.0.1:" + OperatorConfig.PORT_PLACEHOLDER + "/mutate");
+    env.put(
+        "CAPGATE_WEBHOOK_URL", "https://127.0.0.1:" + OperatorConfig.PORT_PLACEHOLDER + "/mutate");
     env.put("CAPGATE_WEBHOOK_CERT_NAMES", "127.0.0.1");
     env.put("CAPGATE_WEBHOOK_CONFIGURATION", "capgate-injector");
     // Long enough that no test's CA is swept while its pod is being created.
     env.put("CAPGATE_ORPHANED_CA_GRACE", "2m");
     // Leader election on, as deployed; losing the Lease (an API server outage in some test) must
     // not end the test JVM the way it ends a replica.
-    operator = CapgateOperator.start(client, OperatorConfig.fromEnv(env),
-        () -> org.slf4j.LoggerFactory.getLogger(OperatorUnderTest.class).error("the shared operator lost its Lease"));
+    operator =
+        CapgateOperator.start(
+            client,
+            OperatorConfig.fromEnv(env),
+            () ->
+                org.slf4j.LoggerFactory.getLogger(OperatorUnderTest.class)
+                    .error("the shared operator lost its Lease"));
     Runtime.getRuntime().addShutdownHook(new Thread(operator::close, "operator-under-test-stop"));
   }
 
   private void installCrd() {
     try (InputStream in = Files.newInputStream(CRD)) {
-      CustomResourceDefinition crd = client.apiextensions().v1().customResourceDefinitions().load(in).item();
-      client.apiextensions().v1().customResourceDefinitions().resource(crd).forceConflicts().serverSideApply();
-      await("CRD established").atMost(Duration.ofSeconds(60)).until(() -> {
-        var c = client.apiextensions().v1().customResourceDefinitions().withName(crd.getMetadata().getName()).get();
-        return c.getStatus() != null && c.getStatus().getConditions().stream()
-            .anyMatch(x -> "Established".equals(x.getType()) && "True".equals(x.getStatus()));
-      });
+      CustomResourceDefinition crd =
+          client.apiextensions().v1().customResourceDefinitions().load(in).item();
+      client
+          .apiextensions()
+          .v1()
+          .customResourceDefinitions()
+          .resource(crd)
+          .forceConflicts()
+          .serverSideApply();
+      await("CRD established")
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () -> {
+                var c =
+                    client
+                        .apiextensions()
+                        .v1()
+                        .customResourceDefinitions()
+                        .withName(crd.getMetadata().getName())
+                        .get();
+                return c.getStatus() != null
+                    && c.getStatus().getConditions().stream()
+                        .anyMatch(
+                            x -> "Established".equals(x.getType()) && "True".equals(x.getStatus()));
+              });
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -139,10 +170,14 @@ final class OperatorUnderTest {
           - name: packages
             hosts: [pypi.org, files.pythonhosted.org]
             tls: passthrough
-        """.formatted(name, extraSpec == null ? "" : extraSpec);
+        """
+        .formatted(name, extraSpec == null ? "" : extraSpec);
   }
 
-  /** An opted-in pod of the session, running as {@code serviceAccount} and uid 1000 (capgate wants a uid set). */
+  /**
+   * An opted-in pod of the session, running as {@code serviceAccount} and uid 1000 (capgate wants a
+   * uid set).
+   */
   static String agentPod(String name, String session, String serviceAccount) {
     return """
         apiVersion: v1
@@ -158,7 +193,8 @@ final class OperatorUnderTest {
           containers:
           - name: agent
             image: registry.example/agent:1.0
-        """.formatted(name, session, serviceAccount);
+        """
+        .formatted(name, session, serviceAccount);
   }
 
   static String resource(String path) {

@@ -24,19 +24,31 @@ class RevocationWithoutVaultIT {
   void aLedgerTheOperatorCannotRevokeIsReportedNotBlocking() {
     String namespace = it.kube.newNamespace("novault");
     AgentSession session = it.createSession(namespace, OperatorUnderTest.githubSession("s", null));
-    it.client.configMaps().inNamespace(namespace).resource(new ConfigMapBuilder()
-            .withNewMetadata().withName(SessionNames.leases("s")).endMetadata()
-            .addToData("lease.1", "database/creds/app/abc").addToData("accessor.1", "hmac-accessor").build())
+    it.client
+        .configMaps()
+        .inNamespace(namespace)
+        .resource(
+            new ConfigMapBuilder()
+                .withNewMetadata()
+                .withName(SessionNames.leases("s"))
+                .endMetadata()
+                .addToData("lease.1", "database/creds/app/abc")
+                .addToData("accessor.1", "hmac-accessor")
+                .build())
         .createOr(c -> c.update());
 
     try (KubernetesEvents events = new KubernetesEvents(it.client, "it")) {
-      SessionRevocation.Revoked revoked = new SessionRevocation(it.client, null, events).revokeLeases(session);
+      SessionRevocation.Revoked revoked =
+          new SessionRevocation(it.client, null, events).revokeLeases(session);
       assertThat(revoked.leases() + revoked.accessors()).isZero();
     }
 
-    await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(
-            it.client.v1().events().inNamespace(namespace).list().getItems())
-        .extracting(Event::getReason, Event::getType)
-        .contains(org.assertj.core.groups.Tuple.tuple("LedgerNotRevoked", "Warning")));
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .untilAsserted(
+            () ->
+                assertThat(it.client.v1().events().inNamespace(namespace).list().getItems())
+                    .extracting(Event::getReason, Event::getType)
+                    .contains(org.assertj.core.groups.Tuple.tuple("LedgerNotRevoked", "Warning")));
   }
 }

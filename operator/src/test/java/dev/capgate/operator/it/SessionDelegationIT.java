@@ -1,7 +1,6 @@
 package dev.capgate.operator.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.capgate.api.v1alpha1.AgentSession;
@@ -52,63 +51,180 @@ class SessionDelegationIT {
   static void start() {
     stack = OperatorUnderTest.shared();
     admin = stack.client;
-    assertThat(admin.admissionRegistration().v1().validatingAdmissionPolicies().withName(DelegationPolicy.NAME).get())
-        .as("the operator (manageConfiguration) applied the delegation policy").isNotNull();
+    assertThat(
+            admin
+                .admissionRegistration()
+                .v1()
+                .validatingAdmissionPolicies()
+                .withName(DelegationPolicy.NAME)
+                .get())
+        .as("the operator (manageConfiguration) applied the delegation policy")
+        .isNotNull();
     namespace = stack.kube.newNamespace("delegation");
     otherNamespace = stack.kube.newNamespace("delegation-other");
 
     // Who may write sessions at all (the ordinary verbs), in both namespaces: bob, and two
     // platform service accounts.
     for (String ns : List.of(namespace, otherNamespace)) {
-      admin.rbac().roles().inNamespace(ns).resource(new RoleBuilder().withNewMetadata().withName("session-author")
-          .endMetadata().addNewRule().withApiGroups("capgate.dev").withResources("agentsessions")
-          .withVerbs("create", "get", "list", "update", "patch", "delete").endRule().build()).create();
-      admin.rbac().roleBindings().inNamespace(ns).resource(new RoleBindingBuilder().withNewMetadata()
-          .withName("session-authors").endMetadata()
-          .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("Role").withName("session-author").endRoleRef()
-          .addNewSubject().withApiGroup("rbac.authorization.k8s.io").withKind("User").withName(BOB).endSubject()
-          .addNewSubject().withKind("ServiceAccount").withName("platform").withNamespace(namespace).endSubject()
-          .addNewSubject().withKind("ServiceAccount").withName("anyones-platform").withNamespace(namespace).endSubject()
-          .build()).create();
+      admin
+          .rbac()
+          .roles()
+          .inNamespace(ns)
+          .resource(
+              new RoleBuilder()
+                  .withNewMetadata()
+                  .withName("session-author")
+                  .endMetadata()
+                  .addNewRule()
+                  .withApiGroups("capgate.dev")
+                  .withResources("agentsessions")
+                  .withVerbs("create", "get", "list", "update", "patch", "delete")
+                  .endRule()
+                  .build())
+          .create();
+      admin
+          .rbac()
+          .roleBindings()
+          .inNamespace(ns)
+          .resource(
+              new RoleBindingBuilder()
+                  .withNewMetadata()
+                  .withName("session-authors")
+                  .endMetadata()
+                  .withNewRoleRef()
+                  .withApiGroup("rbac.authorization.k8s.io")
+                  .withKind("Role")
+                  .withName("session-author")
+                  .endRoleRef()
+                  .addNewSubject()
+                  .withApiGroup("rbac.authorization.k8s.io")
+                  .withKind("User")
+                  .withName(BOB)
+                  .endSubject()
+                  .addNewSubject()
+                  .withKind("ServiceAccount")
+                  .withName("platform")
+                  .withNamespace(namespace)
+                  .endSubject()
+                  .addNewSubject()
+                  .withKind("ServiceAccount")
+                  .withName("anyones-platform")
+                  .withNamespace(namespace)
+                  .endSubject()
+                  .build())
+          .create();
     }
     for (String account : List.of("platform", "anyones-platform")) {
-      admin.serviceAccounts().inNamespace(namespace).resource(new ServiceAccountBuilder().withNewMetadata()
-          .withName(account).endMetadata().build()).create();
+      admin
+          .serviceAccounts()
+          .inNamespace(namespace)
+          .resource(
+              new ServiceAccountBuilder().withNewMetadata().withName(account).endMetadata().build())
+          .create();
     }
 
-    // "platform" delegates for alice only: a Role with resourceNames, as charts/capgate/README.md shows.
-    admin.rbac().roles().inNamespace(namespace).resource(new RoleBuilder().withNewMetadata().withName("delegate-for-alice")
-        .endMetadata().addNewRule().withApiGroups("capgate.dev").withResources("agentsessions")
-        .withResourceNames(ALICE).withVerbs(DelegationPolicy.VERB).endRule().build()).create();
-    admin.rbac().roleBindings().inNamespace(namespace).resource(new RoleBindingBuilder().withNewMetadata()
-        .withName("platform-delegates-for-alice").endMetadata()
-        .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("Role").withName("delegate-for-alice").endRoleRef()
-        .addNewSubject().withKind("ServiceAccount").withName("platform").withNamespace(namespace).endSubject()
-        .build()).create();
+    // "platform" delegates for alice only: a Role with resourceNames, as charts/capgate/README.md
+    // shows.
+    admin
+        .rbac()
+        .roles()
+        .inNamespace(namespace)
+        .resource(
+            new RoleBuilder()
+                .withNewMetadata()
+                .withName("delegate-for-alice")
+                .endMetadata()
+                .addNewRule()
+                .withApiGroups("capgate.dev")
+                .withResources("agentsessions")
+                .withResourceNames(ALICE)
+                .withVerbs(DelegationPolicy.VERB)
+                .endRule()
+                .build())
+        .create();
+    admin
+        .rbac()
+        .roleBindings()
+        .inNamespace(namespace)
+        .resource(
+            new RoleBindingBuilder()
+                .withNewMetadata()
+                .withName("platform-delegates-for-alice")
+                .endMetadata()
+                .withNewRoleRef()
+                .withApiGroup("rbac.authorization.k8s.io")
+                .withKind("Role")
+                .withName("delegate-for-alice")
+                .endRoleRef()
+                .addNewSubject()
+                .withKind("ServiceAccount")
+                .withName("platform")
+                .withNamespace(namespace)
+                .endSubject()
+                .build())
+        .create();
 
-    // "anyones-platform" gets the chart's own ClusterRole, as rendered, by a RoleBinding in one namespace.
-    ClusterRole delegator = (ClusterRole) OperatorUnderTest.SERIALIZATION.unmarshal(HelmChartIT.helm("template",
-        "capgate", HelmChartIT.CHART.toString(), "--kube-version", "1.34.0", "--set", "vault.address=" + HelmChartIT.VAULT,
-        "--set", "fullnameOverride=" + namespace, "--show-only", "templates/session-delegator-clusterrole.yaml")
-        .orThrow().stdout());
+    // "anyones-platform" gets the chart's own ClusterRole, as rendered, by a RoleBinding in one
+    // namespace.
+    ClusterRole delegator =
+        (ClusterRole)
+            OperatorUnderTest.SERIALIZATION.unmarshal(
+                HelmChartIT.helm(
+                        "template",
+                        "capgate",
+                        HelmChartIT.CHART.toString(),
+                        "--kube-version",
+                        "1.34.0",
+                        "--set",
+                        "vault.address=" + HelmChartIT.VAULT,
+                        "--set",
+                        "fullnameOverride=" + namespace,
+                        "--show-only",
+                        "templates/session-delegator-clusterrole.yaml")
+                    .orThrow()
+                    .stdout());
     chartRole = delegator.getMetadata().getName();
     assertThat(chartRole).isEqualTo(namespace + "-session-delegator");
     admin.rbac().clusterRoles().resource(delegator).create();
-    admin.rbac().roleBindings().inNamespace(namespace).resource(new RoleBindingBuilder().withNewMetadata()
-        .withName("anyones-platform-delegates").endMetadata()
-        .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("ClusterRole").withName(chartRole).endRoleRef()
-        .addNewSubject().withKind("ServiceAccount").withName("anyones-platform").withNamespace(namespace).endSubject()
-        .build()).create();
+    admin
+        .rbac()
+        .roleBindings()
+        .inNamespace(namespace)
+        .resource(
+            new RoleBindingBuilder()
+                .withNewMetadata()
+                .withName("anyones-platform-delegates")
+                .endMetadata()
+                .withNewRoleRef()
+                .withApiGroup("rbac.authorization.k8s.io")
+                .withKind("ClusterRole")
+                .withName(chartRole)
+                .endRoleRef()
+                .addNewSubject()
+                .withKind("ServiceAccount")
+                .withName("anyones-platform")
+                .withNamespace(namespace)
+                .endSubject()
+                .build())
+        .create();
 
     bob = asUser(BOB);
-    platform = stack.kube.clientWithToken(stack.kube.serviceAccountToken(namespace, "platform", Duration.ofHours(1)));
-    anyonesPlatform = stack.kube.clientWithToken(
-        stack.kube.serviceAccountToken(namespace, "anyones-platform", Duration.ofHours(1)));
+    platform =
+        stack.kube.clientWithToken(
+            stack.kube.serviceAccountToken(namespace, "platform", Duration.ofHours(1)));
+    anyonesPlatform =
+        stack.kube.clientWithToken(
+            stack.kube.serviceAccountToken(namespace, "anyones-platform", Duration.ofHours(1)));
 
     // A new policy takes effect in the API server shortly after it is stored (an informer); the
     // operator applied it at start, so this is normally true at once.
-    await("the delegation policy is enforced").atMost(Duration.ofSeconds(30)).ignoreExceptions()
-        .until(() -> refusal(() -> bob.resource(session("probe", ALICE, namespace)).dryRun().create()) != null);
+    await("the delegation policy is enforced")
+        .atMost(Duration.ofSeconds(30))
+        .ignoreExceptions()
+        .until(
+            () ->
+                refusal(() -> bob.resource(session("probe", ALICE, namespace)).dryRun().create())
+                    != null);
   }
 
   @AfterAll
@@ -125,13 +241,29 @@ class SessionDelegationIT {
 
   @Test
   void bobCannotNameAliceButMayNameHimself() {
-    String refusal = refusal(() -> bob.resource(session("bob-for-alice", ALICE, namespace)).create());
+    String refusal =
+        refusal(() -> bob.resource(session("bob-for-alice", ALICE, namespace)).create());
     System.out.println("[evidence] bob creating a session for alice: " + refusal);
-    assertThat(refusal).contains("ValidatingAdmissionPolicy '" + DelegationPolicy.NAME + "'")
-        .contains("user '" + BOB + "' may not name '" + ALICE + "' as the spec.user of an AgentSession in namespace "
-            + namespace)
-        .contains("you need the verb delegate on agentsessions.capgate.dev with resourceName '" + ALICE + "'");
-    assertThat(admin.resources(AgentSession.class).inNamespace(namespace).withName("bob-for-alice").get()).isNull();
+    assertThat(refusal)
+        .contains("ValidatingAdmissionPolicy '" + DelegationPolicy.NAME + "'")
+        .contains(
+            "user '"
+                + BOB
+                + "' may not name '"
+                + ALICE
+                + "' as the spec.user of an AgentSession in namespace "
+                + namespace)
+        .contains(
+            "you need the verb delegate on agentsessions.capgate.dev with resourceName '"
+                + ALICE
+                + "'");
+    assertThat(
+            admin
+                .resources(AgentSession.class)
+                .inNamespace(namespace)
+                .withName("bob-for-alice")
+                .get())
+        .isNull();
 
     AgentSession own = bob.resource(session("bob-for-bob", BOB, namespace)).create();
     assertThat(own.getSpec().user()).isEqualTo(BOB);
@@ -139,36 +271,83 @@ class SessionDelegationIT {
 
   @Test
   void aPlatformWithResourceNamesDelegatesForThoseUsersOnly() {
-    AgentSession forAlice = platform.resource(session("platform-for-alice", ALICE, namespace)).create();
+    AgentSession forAlice =
+        platform.resource(session("platform-for-alice", ALICE, namespace)).create();
     assertThat(forAlice.getSpec().user()).isEqualTo(ALICE);
 
-    String refusal = refusal(() -> platform.resource(session("platform-for-carol", CAROL, namespace)).create());
-    System.out.println("[evidence] a platform allowed to delegate for alice only, creating for carol: " + refusal);
-    assertThat(refusal).contains("user 'system:serviceaccount:" + namespace + ":platform' may not name '" + CAROL + "'");
+    String refusal =
+        refusal(() -> platform.resource(session("platform-for-carol", CAROL, namespace)).create());
+    System.out.println(
+        "[evidence] a platform allowed to delegate for alice only, creating for carol: " + refusal);
+    assertThat(refusal)
+        .contains(
+            "user 'system:serviceaccount:" + namespace + ":platform' may not name '" + CAROL + "'");
 
     // Its own name is never a delegation (the policy's first clause), whatever its roles say.
     String self = "system:serviceaccount:" + namespace + ":platform";
-    assertThat(platform.resource(session("platform-itself", self, namespace)).create().getSpec().user()).isEqualTo(self);
+    assertThat(
+            platform
+                .resource(session("platform-itself", self, namespace))
+                .create()
+                .getSpec()
+                .user())
+        .isEqualTo(self);
   }
 
   @Test
   void theChartsDelegatorRoleDelegatesForAnyoneWhereItIsBoundOnly() {
-    assertThat(anyonesPlatform.resource(session("for-carol", CAROL, namespace)).create().getSpec().user()).isEqualTo(CAROL);
-    assertThat(anyonesPlatform.resource(session("for-alice", ALICE, namespace)).create().getSpec().user()).isEqualTo(ALICE);
+    assertThat(
+            anyonesPlatform
+                .resource(session("for-carol", CAROL, namespace))
+                .create()
+                .getSpec()
+                .user())
+        .isEqualTo(CAROL);
+    assertThat(
+            anyonesPlatform
+                .resource(session("for-alice", ALICE, namespace))
+                .create()
+                .getSpec()
+                .user())
+        .isEqualTo(ALICE);
 
     // Bound in one namespace: the ordinary verbs hold in the other one, delegation does not.
-    String refusal = refusal(() -> anyonesPlatform.resource(session("elsewhere", CAROL, otherNamespace)).create());
-    assertThat(refusal).contains("may not name '" + CAROL + "'").contains("in namespace " + otherNamespace);
+    String refusal =
+        refusal(
+            () -> anyonesPlatform.resource(session("elsewhere", CAROL, otherNamespace)).create());
+    assertThat(refusal)
+        .contains("may not name '" + CAROL + "'")
+        .contains("in namespace " + otherNamespace);
 
     // Bound cluster-wide, it holds in the other namespace too.
-    admin.rbac().clusterRoleBindings().resource(new ClusterRoleBindingBuilder().withNewMetadata()
-        .withName(chartRole).endMetadata()
-        .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("ClusterRole").withName(chartRole).endRoleRef()
-        .addNewSubject().withKind("ServiceAccount").withName("anyones-platform").withNamespace(namespace).endSubject()
-        .build()).create();
+    admin
+        .rbac()
+        .clusterRoleBindings()
+        .resource(
+            new ClusterRoleBindingBuilder()
+                .withNewMetadata()
+                .withName(chartRole)
+                .endMetadata()
+                .withNewRoleRef()
+                .withApiGroup("rbac.authorization.k8s.io")
+                .withKind("ClusterRole")
+                .withName(chartRole)
+                .endRoleRef()
+                .addNewSubject()
+                .withKind("ServiceAccount")
+                .withName("anyones-platform")
+                .withNamespace(namespace)
+                .endSubject()
+                .build())
+        .create();
     try {
-      await("the ClusterRoleBinding is in the authorizer's cache").atMost(Duration.ofSeconds(30)).ignoreExceptions()
-          .until(() -> anyonesPlatform.resource(session("elsewhere", CAROL, otherNamespace)).create() != null);
+      await("the ClusterRoleBinding is in the authorizer's cache")
+          .atMost(Duration.ofSeconds(30))
+          .ignoreExceptions()
+          .until(
+              () ->
+                  anyonesPlatform.resource(session("elsewhere", CAROL, otherNamespace)).create()
+                      != null);
     } finally {
       admin.rbac().clusterRoleBindings().withName(chartRole).delete();
     }
@@ -180,17 +359,37 @@ class SessionDelegationIT {
 
     // bob may update sessions (his Role), and one for alice too as long as spec.user stays:
     // that is no delegation (the operator's finalizer and status updates are such updates).
-    AgentSession labelled = bob.resources(AgentSession.class).inNamespace(namespace).withName("kept")
-        .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"metadata\":{\"labels\":{\"team\":\"payments\"}}}");
+    AgentSession labelled =
+        bob.resources(AgentSession.class)
+            .inNamespace(namespace)
+            .withName("kept")
+            .patch(
+                PatchContext.of(PatchType.JSON_MERGE),
+                "{\"metadata\":{\"labels\":{\"team\":\"payments\"}}}");
     assertThat(labelled.getMetadata().getLabels()).containsEntry("team", "payments");
 
     // Changing spec.user is refused, even for someone who may delegate for the new user.
     bob.resource(session("bobs", BOB, namespace)).create();
-    String changed = refusal(() -> anyonesPlatform.resources(AgentSession.class).inNamespace(namespace).withName("bobs")
-        .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"user\":\"" + CAROL + "\"}}"));
+    String changed =
+        refusal(
+            () ->
+                anyonesPlatform
+                    .resources(AgentSession.class)
+                    .inNamespace(namespace)
+                    .withName("bobs")
+                    .patch(
+                        PatchContext.of(PatchType.JSON_MERGE),
+                        "{\"spec\":{\"user\":\"" + CAROL + "\"}}"));
     System.out.println("[evidence] changing spec.user: " + changed);
     assertThat(changed).contains("spec.user is immutable");
-    assertThat(admin.resources(AgentSession.class).inNamespace(namespace).withName("bobs").get().getSpec().user())
+    assertThat(
+            admin
+                .resources(AgentSession.class)
+                .inNamespace(namespace)
+                .withName("bobs")
+                .get()
+                .getSpec()
+                .user())
         .isEqualTo(BOB);
   }
 
@@ -206,7 +405,9 @@ class SessionDelegationIT {
   }
 
   private static AgentSession session(String name, String user, String ns) {
-    AgentSession session = OperatorUnderTest.SERIALIZATION.unmarshal("""
+    AgentSession session =
+        OperatorUnderTest.SERIALIZATION.unmarshal(
+            """
         apiVersion: capgate.dev/v1alpha1
         kind: AgentSession
         metadata:
@@ -218,19 +419,30 @@ class SessionDelegationIT {
           - name: packages
             hosts: [pypi.org]
             tls: passthrough
-        """.formatted(name, user), AgentSession.class);
+        """
+                .formatted(name, user),
+            AgentSession.class);
     session.getMetadata().setNamespace(ns);
     return session;
   }
 
-  /** A client authenticated as {@code user} by a client certificate the cluster CA signed (CN = user). */
+  /**
+   * A client authenticated as {@code user} by a client certificate the cluster CA signed (CN =
+   * user).
+   */
   private static KubernetesClient asUser(String user) {
     Pki.Issued cert = stack.kube.pki().issueClient(user);
     return new KubernetesClientBuilder()
-        .withConfig(new ConfigBuilder(io.fabric8.kubernetes.client.Config.empty()).withMasterUrl(stack.kube.url())
-            .withCaCertData(b64(stack.kube.caCertPem())).withClientCertData(b64(cert.certPem()))
-            .withClientKeyData(b64(cert.keyPem())).withClientKeyAlgo("EC")
-            .withRequestRetryBackoffLimit(2).withRequestRetryBackoffInterval(200).build())
+        .withConfig(
+            new ConfigBuilder(io.fabric8.kubernetes.client.Config.empty())
+                .withMasterUrl(stack.kube.url())
+                .withCaCertData(b64(stack.kube.caCertPem()))
+                .withClientCertData(b64(cert.certPem()))
+                .withClientKeyData(b64(cert.keyPem()))
+                .withClientKeyAlgo("EC")
+                .withRequestRetryBackoffLimit(2)
+                .withRequestRetryBackoffInterval(200)
+                .build())
         .withHttpClientFactory(new JdkHttpClientFactory())
         .build();
   }

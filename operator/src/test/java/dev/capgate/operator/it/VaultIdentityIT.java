@@ -47,6 +47,7 @@ class VaultIdentityIT {
   static String bobSecret;
   static Pod alicePod;
   static Pod bobPod;
+
   /** Everything the operator logs during this class (JUL, which its SLF4J binding writes to). */
   static final java.util.Queue<String> LOGS = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
@@ -54,23 +55,26 @@ class VaultIdentityIT {
   static void start() {
     stack = OperatorUnderTest.shared();
     client = stack.client;
-    java.util.logging.Logger.getLogger("").addHandler(new java.util.logging.Handler() {
-      @Override
-      public void publish(java.util.logging.LogRecord record) {
-        LOGS.add(new dev.capgate.operator.JsonLogFormatter().format(record));
-      }
+    java.util.logging.Logger.getLogger("")
+        .addHandler(
+            new java.util.logging.Handler() {
+              @Override
+              public void publish(java.util.logging.LogRecord record) {
+                LOGS.add(new dev.capgate.operator.JsonLogFormatter().format(record));
+              }
 
-      @Override
-      public void flush() {
-      }
+              @Override
+              public void flush() {}
 
-      @Override
-      public void close() {
-      }
-    });
+              @Override
+              public void close() {}
+            });
     ns = stack.kube.newNamespace("identity");
-    client.serviceAccounts().inNamespace(ns).resource(new ServiceAccountBuilder().withNewMetadata().withName(SA)
-        .endMetadata().build()).create();
+    client
+        .serviceAccounts()
+        .inNamespace(ns)
+        .resource(new ServiceAccountBuilder().withNewMetadata().withName(SA).endMetadata().build())
+        .create();
     vault = CapgateJwtAuth.enable(stack);
     aliceSecret = "ghp-alice-" + UUID.randomUUID();
     bobSecret = "ghp-bob-" + UUID.randomUUID();
@@ -101,8 +105,11 @@ class VaultIdentityIT {
     assertThat(unwrapped.statusCode()).isEqualTo(200);
     JsonNode auth = CapgateJwtAuth.read(unwrapped.body()).path("auth");
     String token = auth.path("client_token").asText();
-    System.out.println("[evidence] unwrap at OpenBao -> 200, policies " + auth.path("token_policies")
-        + ", metadata " + auth.path("metadata"));
+    System.out.println(
+        "[evidence] unwrap at OpenBao -> 200, policies "
+            + auth.path("token_policies")
+            + ", metadata "
+            + auth.path("metadata"));
     assertThat(auth.path("metadata").path("namespace").asText()).isEqualTo(ns);
     assertThat(auth.path("metadata").path("session").asText()).isEqualTo("alice-session");
     assertThat(auth.path("metadata").path("role").asText()).isEqualTo(CapgateJwtAuth.ROLE);
@@ -111,13 +118,20 @@ class VaultIdentityIT {
     evidence("the same wrapping token unwrapped a second time", again);
     assertThat(again.statusCode()).as("single use").isNotEqualTo(200);
 
-    HttpResponse<String> own = vault.as(token, "GET", vault.kvMount + "/data/github/alice@example.com", null);
-    System.out.println("[evidence] alice's token GET " + vault.kvMount + "/data/github/alice@example.com -> "
-        + own.statusCode() + (own.body().contains(aliceSecret) ? " (alice's secret)" : ""));
+    HttpResponse<String> own =
+        vault.as(token, "GET", vault.kvMount + "/data/github/alice@example.com", null);
+    System.out.println(
+        "[evidence] alice's token GET "
+            + vault.kvMount
+            + "/data/github/alice@example.com -> "
+            + own.statusCode()
+            + (own.body().contains(aliceSecret) ? " (alice's secret)" : ""));
     assertThat(own.statusCode()).isEqualTo(200);
-    assertThat(CapgateJwtAuth.read(own.body()).path("data").path("data").path("token").asText()).isEqualTo(aliceSecret);
+    assertThat(CapgateJwtAuth.read(own.body()).path("data").path("data").path("token").asText())
+        .isEqualTo(aliceSecret);
 
-    HttpResponse<String> other = vault.as(token, "GET", vault.kvMount + "/data/github/bob@example.com", null);
+    HttpResponse<String> other =
+        vault.as(token, "GET", vault.kvMount + "/data/github/bob@example.com", null);
     evidence("alice's token GET " + vault.kvMount + "/data/github/bob@example.com", other);
     assertThat(other.statusCode()).as("OpenBao itself refuses bob's path").isEqualTo(403);
     assertThat(other.body()).doesNotContain(bobSecret);
@@ -126,57 +140,103 @@ class VaultIdentityIT {
     String ledger = SessionNames.tokens("alice-session");
     ConfigMap tokens = client.configMaps().inNamespace(ns).withName(ledger).get();
     assertThat(tokens.getData().values()).contains(auth.path("accessor").asText());
-    assertThat(tokens.getMetadata().getOwnerReferences()).extracting(o -> o.getName()).containsExactly("alice-session");
+    assertThat(tokens.getMetadata().getOwnerReferences())
+        .extracting(o -> o.getName())
+        .containsExactly("alice-session");
     try (KubernetesClient pod = stack.kube.clientWithToken(podToken(alicePod, null))) {
-      await("the sidecar's RBAC is in force").atMost(WAIT).ignoreExceptions().until(() ->
-          pod.resources(AgentSession.class).inNamespace(ns).withName("alice-session").get() != null);
+      await("the sidecar's RBAC is in force")
+          .atMost(WAIT)
+          .ignoreExceptions()
+          .until(
+              () ->
+                  pod.resources(AgentSession.class).inNamespace(ns).withName("alice-session").get()
+                      != null);
       assertThatThrownBy(() -> pod.configMaps().inNamespace(ns).withName(ledger).get())
-          .isInstanceOfSatisfying(KubernetesClientException.class, e -> {
-            System.out.println("[evidence] alice's pod (API token) GET configmap " + ledger + " -> " + e.getCode());
-            assertThat(e.getCode()).isEqualTo(403);
-          });
+          .isInstanceOfSatisfying(
+              KubernetesClientException.class,
+              e -> {
+                System.out.println(
+                    "[evidence] alice's pod (API token) GET configmap "
+                        + ledger
+                        + " -> "
+                        + e.getCode());
+                assertThat(e.getCode()).isEqualTo(403);
+              });
     }
 
     String accessor = auth.path("accessor").asText();
-    await("issuance reported on the session").atMost(WAIT).untilAsserted(() -> assertThat(events("alice-session"))
-        .filteredOn(e -> e.getReason().equals("VaultTokenIssued"))
-        .anySatisfy(e -> assertThat(e.getMessage()).contains("alice-agent").contains(accessor))
-        .allSatisfy(e -> assertThat(e.getMessage()).doesNotContain(wrapping).doesNotContain(token)));
+    await("issuance reported on the session")
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(events("alice-session"))
+                    .filteredOn(e -> e.getReason().equals("VaultTokenIssued"))
+                    .anySatisfy(
+                        e -> assertThat(e.getMessage()).contains("alice-agent").contains(accessor))
+                    .allSatisfy(
+                        e ->
+                            assertThat(e.getMessage())
+                                .doesNotContain(wrapping)
+                                .doesNotContain(token)));
     assertThat(stack.bao.logFile()).content().doesNotContain(aliceSecret);
-    assertThat(LOGS).as("the operator logged the issuance").anyMatch(l -> l.contains("issued a Vault token")
-        && l.contains(accessor));
-    assertThat(LOGS).as("but never a token or the secret").noneMatch(l -> l.contains(wrapping) || l.contains(token)
-        || l.contains(aliceSecret));
+    assertThat(LOGS)
+        .as("the operator logged the issuance")
+        .anyMatch(l -> l.contains("issued a Vault token") && l.contains(accessor));
+    assertThat(LOGS)
+        .as("but never a token or the secret")
+        .noneMatch(l -> l.contains(wrapping) || l.contains(token) || l.contains(aliceSecret));
   }
 
   @Test
   void alicesPodCannotObtainBobsSession() {
     // The body is not where the session comes from: the pod's own label is.
-    HttpResponse<String> answer = askOperator(podToken(alicePod, "capgate"),
-        "{\"namespace\":\"" + ns + "\",\"session\":\"bob-session\"}");
+    HttpResponse<String> answer =
+        askOperator(
+            podToken(alicePod, "capgate"),
+            "{\"namespace\":\"" + ns + "\",\"session\":\"bob-session\"}");
     evidence("alice's sidecar asking for bob-session in the body", answer);
     assertThat(answer.statusCode()).isEqualTo(200);
     JsonNode body = CapgateJwtAuth.read(answer.body());
     assertThat(body.path("session").asText()).isEqualTo("alice-session");
     String token = unwrap(body.path("wrappingToken").asText());
-    HttpResponse<String> other = vault.as(token, "GET", vault.kvMount + "/data/github/bob@example.com", null);
+    HttpResponse<String> other =
+        vault.as(token, "GET", vault.kvMount + "/data/github/bob@example.com", null);
     evidence("that token GET bob's path", other);
     assertThat(other.statusCode()).isEqualTo(403);
 
     // Re-labelling the running pod to bob's session is refused at admission.
-    assertThatThrownBy(() -> client.pods().inNamespace(ns).withName("alice-agent").edit(p -> {
-      p.getMetadata().getLabels().put("capgate.dev/session", "bob-session");
-      return p;
-    })).isInstanceOfSatisfying(KubernetesClientException.class, e -> {
-      System.out.println("[evidence] relabel alice-agent to bob-session -> " + e.getCode() + " " + firstLine(e.getMessage()));
-      assertThat(e.getCode()).isIn(400, 403, 422);
-    });
+    assertThatThrownBy(
+            () ->
+                client
+                    .pods()
+                    .inNamespace(ns)
+                    .withName("alice-agent")
+                    .edit(
+                        p -> {
+                          p.getMetadata().getLabels().put("capgate.dev/session", "bob-session");
+                          return p;
+                        }))
+        .isInstanceOfSatisfying(
+            KubernetesClientException.class,
+            e -> {
+              System.out.println(
+                  "[evidence] relabel alice-agent to bob-session -> "
+                      + e.getCode()
+                      + " "
+                      + firstLine(e.getMessage()));
+              assertThat(e.getCode()).isIn(400, 403, 422);
+            });
 
     // And bob's own sidecar gets bob's token, which reads bob's secret and not alice's.
-    String bobs = unwrap(CapgateJwtAuth.read(askOperator(podToken(bobPod, "capgate"), "{}").body())
-        .path("wrappingToken").asText());
-    assertThat(vault.as(bobs, "GET", vault.kvMount + "/data/github/bob@example.com", null).body()).contains(bobSecret);
-    HttpResponse<String> alices = vault.as(bobs, "GET", vault.kvMount + "/data/github/alice@example.com", null);
+    String bobs =
+        unwrap(
+            CapgateJwtAuth.read(askOperator(podToken(bobPod, "capgate"), "{}").body())
+                .path("wrappingToken")
+                .asText());
+    assertThat(vault.as(bobs, "GET", vault.kvMount + "/data/github/bob@example.com", null).body())
+        .contains(bobSecret);
+    HttpResponse<String> alices =
+        vault.as(bobs, "GET", vault.kvMount + "/data/github/alice@example.com", null);
     evidence("bob's token GET alice's path", alices);
     assertThat(alices.statusCode()).isEqualTo(403);
   }
@@ -192,19 +252,29 @@ class VaultIdentityIT {
     assertThat(proxyEnv(alicePod).get(SidecarContract.ENV_OPERATOR_URL))
         .isEqualTo("https://127.0.0.1:" + stack.operator.identityPort());
 
-    HttpResponse<String> onWebhook = VaultTokenClient.ask("https://127.0.0.1:" + stack.operator.webhookPort(),
-        stack.operator.caBundlePem(), podToken(alicePod, "capgate"), "{}");
+    HttpResponse<String> onWebhook =
+        VaultTokenClient.ask(
+            "https://127.0.0.1:" + stack.operator.webhookPort(),
+            stack.operator.caBundlePem(),
+            podToken(alicePod, "capgate"),
+            "{}");
     evidence("alice's sidecar asking on the webhook port", onWebhook);
     assertThat(onWebhook.statusCode()).isEqualTo(404);
     assertThat(onWebhook.body()).doesNotContain("wrappingToken");
 
-    Pod pod = OperatorUnderTest.SERIALIZATION.unmarshal(agentPod("identity-port-agent", "alice-session", SA), Pod.class);
+    Pod pod =
+        OperatorUnderTest.SERIALIZATION.unmarshal(
+            agentPod("identity-port-agent", "alice-session", SA), Pod.class);
     pod.getMetadata().setNamespace(ns);
     int podCas = podCaSecrets();
-    HttpResponse<String> onIdentity = new AdmissionClient(stack.operator.identityPort(), stack.operator.caBundlePem())
-        .post(AdmissionClient.createReview(ns, pod).toString());
-    System.out.println("[evidence] an AdmissionReview on the identity port -> " + onIdentity.statusCode() + " "
-        + onIdentity.body());
+    HttpResponse<String> onIdentity =
+        new AdmissionClient(stack.operator.identityPort(), stack.operator.caBundlePem())
+            .post(AdmissionClient.createReview(ns, pod).toString());
+    System.out.println(
+        "[evidence] an AdmissionReview on the identity port -> "
+            + onIdentity.statusCode()
+            + " "
+            + onIdentity.body());
     assertThat(onIdentity.statusCode()).isEqualTo(404);
     assertThat(onIdentity.body()).doesNotContain("allowed");
     // No decision means no pod CA minted for it either.
@@ -212,13 +282,21 @@ class VaultIdentityIT {
   }
 
   private static int podCaSecrets() {
-    return client.secrets().inNamespace(ns).withLabel(PodCaObjects.COMPONENT_LABEL, PodCaObjects.COMPONENT).list()
-        .getItems().size();
+    return client
+        .secrets()
+        .inNamespace(ns)
+        .withLabel(PodCaObjects.COMPONENT_LABEL, PodCaObjects.COMPONENT)
+        .list()
+        .getItems()
+        .size();
   }
 
   @Test
   void aPodThatIsNotInjectedIsRefused() {
-    Pod plain = stack.createPod(ns, """
+    Pod plain =
+        stack.createPod(
+            ns,
+            """
         apiVersion: v1
         kind: Pod
         metadata:
@@ -249,10 +327,13 @@ class VaultIdentityIT {
 
   @Test
   void otherAudiencesAndNoTokenAre401() {
-    for (var attempt : Map.of(
-        "alice's pod-bound token with the old audience vault", podToken(alicePod, "vault"),
-        "alice's pod-bound token for the API server (default audience)", podToken(alicePod, null),
-        "no token", "").entrySet()) {
+    for (var attempt :
+        Map.of(
+                "alice's pod-bound token with the old audience vault", podToken(alicePod, "vault"),
+                "alice's pod-bound token for the API server (default audience)",
+                    podToken(alicePod, null),
+                "no token", "")
+            .entrySet()) {
       HttpResponse<String> answer = askOperator(attempt.getValue(), "{}");
       evidence(attempt.getKey(), answer);
       assertThat(answer.statusCode()).as(attempt.getKey()).isEqualTo(401);
@@ -264,7 +345,9 @@ class VaultIdentityIT {
   void thePodsServiceAccountHasNoVaultLoginAtAll() {
     JsonNode mounts = CapgateJwtAuth.read(stack.bao.request("GET", "sys/auth", null)).path("data");
     List<String> types = new java.util.ArrayList<>();
-    mounts.properties().forEach(m -> types.add(m.getKey() + "=" + m.getValue().path("type").asText()));
+    mounts
+        .properties()
+        .forEach(m -> types.add(m.getKey() + "=" + m.getValue().path("type").asText()));
     System.out.println("[evidence] OpenBao auth methods: " + types);
     assertThat(types).noneMatch(t -> t.endsWith("=kubernetes"));
 
@@ -286,10 +369,16 @@ class VaultIdentityIT {
     stack.createSession(ns, session("alice-doomed", "alice@example.com", null));
     awaitActive("alice-doomed");
     Pod pod = stack.createPod(ns, agentPod("alice-doomed-agent", "alice-doomed", SA));
-    String token = unwrap(CapgateJwtAuth.read(askOperator(podToken(pod, "capgate"), "{}").body())
-        .path("wrappingToken").asText());
-    String bobs = unwrap(CapgateJwtAuth.read(askOperator(podToken(bobPod, "capgate"), "{}").body())
-        .path("wrappingToken").asText());
+    String token =
+        unwrap(
+            CapgateJwtAuth.read(askOperator(podToken(pod, "capgate"), "{}").body())
+                .path("wrappingToken")
+                .asText());
+    String bobs =
+        unwrap(
+            CapgateJwtAuth.read(askOperator(podToken(bobPod, "capgate"), "{}").body())
+                .path("wrappingToken")
+                .asText());
     assertThat(vault.as(token, "GET", "auth/token/lookup-self", null).statusCode()).isEqualTo(200);
 
     client.resources(AgentSession.class).inNamespace(ns).withName("alice-doomed").delete();
@@ -298,11 +387,13 @@ class VaultIdentityIT {
     HttpResponse<String> lookup = vault.as(token, "GET", "auth/token/lookup-self", null);
     evidence("after deleting alice-doomed: its token's lookup-self", lookup);
     assertThat(lookup.statusCode()).isEqualTo(403);
-    HttpResponse<String> read = vault.as(token, "GET", vault.kvMount + "/data/github/alice@example.com", null);
+    HttpResponse<String> read =
+        vault.as(token, "GET", vault.kvMount + "/data/github/alice@example.com", null);
     evidence("after deleting alice-doomed: its token reads alice's path", read);
     assertThat(read.statusCode()).isEqualTo(403);
     assertThat(vault.as(bobs, "GET", "auth/token/lookup-self", null).statusCode())
-        .as("another session's token is left alone").isEqualTo(200);
+        .as("another session's token is left alone")
+        .isEqualTo(200);
 
     HttpResponse<String> late = askOperator(podToken(pod, "capgate"), "{}");
     evidence("the deleted session's pod asking again", late);
@@ -314,14 +405,22 @@ class VaultIdentityIT {
     stack.createSession(ns, session("alice-brief", "alice@example.com", "ttl: 20s"));
     awaitActive("alice-brief");
     Pod pod = stack.createPod(ns, agentPod("alice-brief-agent", "alice-brief", SA));
-    String token = unwrap(CapgateJwtAuth.read(askOperator(podToken(pod, "capgate"), "{}").body())
-        .path("wrappingToken").asText());
+    String token =
+        unwrap(
+            CapgateJwtAuth.read(askOperator(podToken(pod, "capgate"), "{}").body())
+                .path("wrappingToken")
+                .asText());
     assertThat(vault.as(token, "GET", "auth/token/lookup-self", null).statusCode()).isEqualTo(200);
 
-    await("Expired").atMost(WAIT).until(() -> stack.session(ns, "alice-brief").getStatus().phase() == Phase.Expired);
-    await("revoked in OpenBao").atMost(WAIT).until(() ->
-        vault.as(token, "GET", "auth/token/lookup-self", null).statusCode() == 403);
-    evidence("after alice-brief expired: its token's lookup-self", vault.as(token, "GET", "auth/token/lookup-self", null));
+    await("Expired")
+        .atMost(WAIT)
+        .until(() -> stack.session(ns, "alice-brief").getStatus().phase() == Phase.Expired);
+    await("revoked in OpenBao")
+        .atMost(WAIT)
+        .until(() -> vault.as(token, "GET", "auth/token/lookup-self", null).statusCode() == 403);
+    evidence(
+        "after alice-brief expired: its token's lookup-self",
+        vault.as(token, "GET", "auth/token/lookup-self", null));
     HttpResponse<String> late = askOperator(podToken(pod, "capgate"), "{}");
     evidence("the expired session's pod asking again", late);
     assertThat(late.statusCode()).isEqualTo(403);
@@ -330,42 +429,73 @@ class VaultIdentityIT {
 
   @Test
   void aLoginVaultRefusesIs503AndReportedOnTheSession() {
-    stack.createSession(ns, session("no-such-role", "alice@example.com", null).replace(
-        "role: " + CapgateJwtAuth.ROLE, "role: not-configured-in-vault"));
+    stack.createSession(
+        ns,
+        session("no-such-role", "alice@example.com", null)
+            .replace("role: " + CapgateJwtAuth.ROLE, "role: not-configured-in-vault"));
     awaitActive("no-such-role");
     Pod pod = stack.createPod(ns, agentPod("no-such-role-agent", "no-such-role", SA));
     HttpResponse<String> answer = askOperator(podToken(pod, "capgate"), "{}");
     evidence("a session whose spec.vault.role Vault does not know", answer);
     assertThat(answer.statusCode()).isEqualTo(503);
-    assertThat(error(answer)).contains("Vault refused the login").contains("not-configured-in-vault");
-    assertThat(client.configMaps().inNamespace(ns).withName(SessionNames.tokens("no-such-role")).get())
-        .as("nothing issued, nothing recorded").isNull();
-    await("refusal reported on the session").atMost(WAIT).untilAsserted(() -> assertThat(events("no-such-role"))
-        .filteredOn(e -> e.getReason().equals("VaultTokenRefused")).singleElement()
-        .satisfies(e -> {
-          assertThat(e.getType()).isEqualTo("Warning");
-          assertThat(e.getMessage()).contains("no-such-role-agent").contains("Vault refused the login");
-        }));
+    assertThat(error(answer))
+        .contains("Vault refused the login")
+        .contains("not-configured-in-vault");
+    assertThat(
+            client.configMaps().inNamespace(ns).withName(SessionNames.tokens("no-such-role")).get())
+        .as("nothing issued, nothing recorded")
+        .isNull();
+    await("refusal reported on the session")
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(events("no-such-role"))
+                    .filteredOn(e -> e.getReason().equals("VaultTokenRefused"))
+                    .singleElement()
+                    .satisfies(
+                        e -> {
+                          assertThat(e.getType()).isEqualTo("Warning");
+                          assertThat(e.getMessage())
+                              .contains("no-such-role-agent")
+                              .contains("Vault refused the login");
+                        }));
   }
 
-  /** The key is created once and kept: Vault trusts its public half. A broken Secret is an error, not replaced. */
+  /**
+   * The key is created once and kept: Vault trusts its public half. A broken Secret is an error,
+   * not replaced.
+   */
   @Test
   void theSigningKeyIsKeptAcrossRestartsAndABrokenSecretIsNotReplaced() {
     var store = new dev.capgate.operator.identity.SigningKeyStore(client);
     var first = store.loadOrCreate(OperatorUnderTest.OPERATOR_NAMESPACE, "capgate-session-signer");
     assertThat(dev.capgate.api.identity.SessionJwt.keyId(first.getPublic()))
-        .isEqualTo(dev.capgate.api.identity.SessionJwt.keyId(CapgateJwtAuth.operatorKeys(stack).getPublic()));
-    assertThat(dev.capgate.api.identity.SigningKeys.publicKeyPem(first.getPublic())).isEqualTo(vault.publicPem);
+        .isEqualTo(
+            dev.capgate.api.identity.SessionJwt.keyId(
+                CapgateJwtAuth.operatorKeys(stack).getPublic()));
+    assertThat(dev.capgate.api.identity.SigningKeys.publicKeyPem(first.getPublic()))
+        .isEqualTo(vault.publicPem);
 
     String other = "signer-" + UUID.randomUUID().toString().substring(0, 8);
     var created = store.loadOrCreate(ns, other);
     assertThat(store.loadOrCreate(ns, other).getPublic()).isEqualTo(created.getPublic());
-    client.secrets().inNamespace(ns).withName(other).edit(secret -> {
-      secret.getData().put("tls.key", java.util.Base64.getEncoder().encodeToString("not a key".getBytes()));
-      return secret;
-    });
-    assertThatThrownBy(() -> store.loadOrCreate(ns, other)).isInstanceOf(IllegalStateException.class)
-        .hasMessageContaining(ns + "/" + other).hasMessageContaining("EC key pair");
+    client
+        .secrets()
+        .inNamespace(ns)
+        .withName(other)
+        .edit(
+            secret -> {
+              secret
+                  .getData()
+                  .put(
+                      "tls.key",
+                      java.util.Base64.getEncoder().encodeToString("not a key".getBytes()));
+              return secret;
+            });
+    assertThatThrownBy(() -> store.loadOrCreate(ns, other))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining(ns + "/" + other)
+        .hasMessageContaining("EC key pair");
   }
 
   // --- helpers -------------------------------------------------------------------------------
@@ -391,38 +521,71 @@ class VaultIdentityIT {
           - name: github-api
             hosts: [api.github.com]
             credential: github
-        """.formatted(name, user, extra == null ? "" : extra, CapgateJwtAuth.ROLE, vault.mount, vault.kvMount);
+        """
+        .formatted(
+            name,
+            user,
+            extra == null ? "" : extra,
+            CapgateJwtAuth.ROLE,
+            vault.mount,
+            vault.kvMount);
   }
 
   private static void awaitActive(String name) {
-    await(name + " Active").atMost(WAIT).until(() -> {
-      AgentSession s = stack.session(ns, name);
-      return s != null && s.getStatus() != null && s.getStatus().phase() == Phase.Active;
-    });
+    await(name + " Active")
+        .atMost(WAIT)
+        .until(
+            () -> {
+              AgentSession s = stack.session(ns, name);
+              return s != null && s.getStatus() != null && s.getStatus().phase() == Phase.Active;
+            });
   }
 
-  /** As the kubelet mints a projected serviceAccountToken: bound to the pod (audience null: the API server's). */
+  /**
+   * As the kubelet mints a projected serviceAccountToken: bound to the pod (audience null: the API
+   * server's).
+   */
   private static String podToken(Pod pod, String audience) {
-    return client.serviceAccounts().inNamespace(ns).withName(pod.getSpec().getServiceAccountName())
-        .tokenRequest(new TokenRequestBuilder().withNewSpec()
-            .withAudiences(audience == null ? List.of() : List.of(audience))
-            .withExpirationSeconds(3600L)
-            .withNewBoundObjectRef().withApiVersion("v1").withKind("Pod")
-            .withName(pod.getMetadata().getName()).withUid(pod.getMetadata().getUid()).endBoundObjectRef()
-            .endSpec().build())
-        .getStatus().getToken();
+    return client
+        .serviceAccounts()
+        .inNamespace(ns)
+        .withName(pod.getSpec().getServiceAccountName())
+        .tokenRequest(
+            new TokenRequestBuilder()
+                .withNewSpec()
+                .withAudiences(audience == null ? List.of() : List.of(audience))
+                .withExpirationSeconds(3600L)
+                .withNewBoundObjectRef()
+                .withApiVersion("v1")
+                .withKind("Pod")
+                .withName(pod.getMetadata().getName())
+                .withUid(pod.getMetadata().getUid())
+                .endBoundObjectRef()
+                .endSpec()
+                .build())
+        .getStatus()
+        .getToken();
   }
 
-  /** POST /v1/vault-token where and as alice's sidecar would: its injected URL, trusting only its injected CA. */
+  /**
+   * POST /v1/vault-token where and as alice's sidecar would: its injected URL, trusting only its
+   * injected CA.
+   */
   private static HttpResponse<String> askOperator(String bearer, String body) {
     Map<String, String> env = proxyEnv(alicePod);
-    return VaultTokenClient.ask(env.get(SidecarContract.ENV_OPERATOR_URL), env.get(SidecarContract.ENV_OPERATOR_CA),
-        bearer, body);
+    return VaultTokenClient.ask(
+        env.get(SidecarContract.ENV_OPERATOR_URL),
+        env.get(SidecarContract.ENV_OPERATOR_CA),
+        bearer,
+        body);
   }
 
   private static Map<String, String> proxyEnv(Pod pod) {
-    Container proxy = pod.getSpec().getInitContainers().stream()
-        .filter(c -> c.getName().equals(SidecarContract.PROXY_CONTAINER)).findFirst().orElseThrow();
+    Container proxy =
+        pod.getSpec().getInitContainers().stream()
+            .filter(c -> c.getName().equals(SidecarContract.PROXY_CONTAINER))
+            .findFirst()
+            .orElseThrow();
     Map<String, String> env = new java.util.HashMap<>();
     for (EnvVar e : proxy.getEnv()) {
       if (e.getValue() != null) {
@@ -444,9 +607,16 @@ class VaultIdentityIT {
 
   /** What was tried and what came back; a wrapping token is shown by its length only. */
   private static void evidence(String attempt, HttpResponse<String> answer) {
-    String body = answer.body() == null ? "" : answer.body().replaceAll(
-        "\"wrappingToken\"\\s*:\\s*\"([^\"]*)\"", "\"wrappingToken\":\"<redacted>\"").strip();
-    System.out.println("[evidence] " + attempt + " -> " + answer.statusCode() + " " + firstLine(body));
+    String body =
+        answer.body() == null
+            ? ""
+            : answer
+                .body()
+                .replaceAll(
+                    "\"wrappingToken\"\\s*:\\s*\"([^\"]*)\"", "\"wrappingToken\":\"<redacted>\"")
+                .strip();
+    System.out.println(
+        "[evidence] " + attempt + " -> " + answer.statusCode() + " " + firstLine(body));
   }
 
   private static String firstLine(String text) {
@@ -456,6 +626,7 @@ class VaultIdentityIT {
 
   private static List<Event> events(String session) {
     return client.v1().events().inNamespace(ns).list().getItems().stream()
-        .filter(e -> session.equals(e.getInvolvedObject().getName())).toList();
+        .filter(e -> session.equals(e.getInvolvedObject().getName()))
+        .toList();
   }
 }

@@ -13,26 +13,35 @@ import java.time.Duration;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
-/** A sidecar's request for its Vault token: {@code POST <operator>/v1/vault-token}, trusting only the operator's CA. */
+/**
+ * A sidecar's request for its Vault token: {@code POST <operator>/v1/vault-token}, trusting only
+ * the operator's CA.
+ */
 final class VaultTokenClient {
-  private VaultTokenClient() {
-  }
+  private VaultTokenClient() {}
 
-  /** @param bearer the identity token; empty: no Authorization header */
+  /**
+   * @param bearer the identity token; empty: no Authorization header
+   */
   static HttpResponse<String> ask(String operatorUrl, String caPem, String bearer, String body) {
     try {
       KeyStore trust = KeyStore.getInstance("PKCS12");
       trust.load(null, null);
-      trust.setCertificateEntry("operator-ca", CertificateFactory.getInstance("X.509")
-          .generateCertificate(new ByteArrayInputStream(caPem.getBytes(StandardCharsets.US_ASCII))));
-      TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      trust.setCertificateEntry(
+          "operator-ca",
+          CertificateFactory.getInstance("X.509")
+              .generateCertificate(
+                  new ByteArrayInputStream(caPem.getBytes(StandardCharsets.US_ASCII))));
+      TrustManagerFactory tmf =
+          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
       tmf.init(trust);
       SSLContext tls = SSLContext.getInstance("TLS");
       tls.init(null, tmf.getTrustManagers(), null);
-      HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(operatorUrl + VaultTokenExchange.PATH))
-          .timeout(Duration.ofSeconds(30))
-          .header("Content-Type", "application/json")
-          .POST(HttpRequest.BodyPublishers.ofString(body));
+      HttpRequest.Builder request =
+          HttpRequest.newBuilder(URI.create(operatorUrl + VaultTokenExchange.PATH))
+              .timeout(Duration.ofSeconds(30))
+              .header("Content-Type", "application/json")
+              .POST(HttpRequest.BodyPublishers.ofString(body));
       if (!bearer.isEmpty()) {
         request.header("Authorization", "Bearer " + bearer);
       }

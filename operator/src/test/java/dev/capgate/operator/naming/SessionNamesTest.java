@@ -15,7 +15,10 @@ class SessionNamesTest {
   void longNamesAreShortenedStablyAndUniquely() {
     String a = "a".repeat(250);
     String b = "a".repeat(249) + "b";
-    assertThat(SessionNames.leases(a)).hasSizeLessThanOrEqualTo(253).isEqualTo(SessionNames.leases(a))
-        .isNotEqualTo(SessionNames.leases(b)).matches("[a-z0-9]([-a-z0-9.]*[a-z0-9])?");
+    assertThat(SessionNames.leases(a))
+        .hasSizeLessThanOrEqualTo(253)
+        .isEqualTo(SessionNames.leases(a))
+        .isNotEqualTo(SessionNames.leases(b))
+        .matches("[a-z0-9]([-a-z0-9.]*[a-z0-9])?");
   }
 }

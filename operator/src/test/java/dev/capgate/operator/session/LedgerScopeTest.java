@@ -12,16 +12,19 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /** Which ledger entries the operator revokes with its own Vault token, and which it refuses. */
 class LedgerScopeTest {
-  private static final List<String> PATHS = List.of("database/creds/app", "aws/creds/agents-fix-42");
-  private static final LedgerScope SCOPE = new LedgerScope(PATHS, "agents", "fix-42", "capgate-agent", "capgate-jwt");
+  private static final List<String> PATHS =
+      List.of("database/creds/app", "aws/creds/agents-fix-42");
+  private static final LedgerScope SCOPE =
+      new LedgerScope(PATHS, "agents", "fix-42", "capgate-agent", "capgate-jwt");
 
   @ParameterizedTest(name = "{0} is the session''s")
   @CsvSource({
-      "database/creds/app/AbCdEf0123456789xyzQWErt, database/creds/app/AbCdEf0123456789xyzQWErt",
-      "aws/creds/agents-fix-42/abc.ns1, aws/creds/agents-fix-42/abc.ns1",
-      "database//creds/app/abc, database/creds/app/abc",
-      "/database/creds/app/abc/, database/creds/app/abc",
-      "'  database/creds/app/abc  ', database/creds/app/abc"})
+    "database/creds/app/AbCdEf0123456789xyzQWErt, database/creds/app/AbCdEf0123456789xyzQWErt",
+    "aws/creds/agents-fix-42/abc.ns1, aws/creds/agents-fix-42/abc.ns1",
+    "database//creds/app/abc, database/creds/app/abc",
+    "/database/creds/app/abc/, database/creds/app/abc",
+    "'  database/creds/app/abc  ', database/creds/app/abc"
+  })
   void aLeaseOfADynamicCredentialPathIsRevoked(String lease, String normalized) {
     LedgerScope.Verdict verdict = SCOPE.lease(lease);
     assertThat(verdict.allowed()).as(verdict.reason()).isTrue();
@@ -29,25 +32,27 @@ class LedgerScopeTest {
   }
 
   @ParameterizedTest(name = "{0} is refused")
-  @ValueSource(strings = {
-      "database/creds/app-evil/abc", // a longer name with the same prefix
-      "database/creds/appx/abc",
-      "database/creds/app", // the path itself, no lease part
-      "database/creds/app/", // nothing after the slash
-      "database/creds/app/x/abc", // a deeper path: not what one read of the path creates
-      "database/creds/app/../admin/abc", // dot segments climb out of the path
-      "database/creds/app/../../../sys/abc",
-      "database/creds/app/./abc",
-      "database/creds/app/..",
-      "database/creds/ap/abc",
-      "Database/creds/app/abc", // Vault paths are case-sensitive
-      "pki/issue/agent/abc", // another engine altogether
-      "database/creds/app/ab c",
-      "database/creds/app/a\nbc",
-      "database/creds/app/abc%2f..",
-      "database/creds/app\\abc",
-      "aws/creds/agents-fix-42-other/abc",
-      ""})
+  @ValueSource(
+      strings = {
+        "database/creds/app-evil/abc", // a longer name with the same prefix
+        "database/creds/appx/abc",
+        "database/creds/app", // the path itself, no lease part
+        "database/creds/app/", // nothing after the slash
+        "database/creds/app/x/abc", // a deeper path: not what one read of the path creates
+        "database/creds/app/../admin/abc", // dot segments climb out of the path
+        "database/creds/app/../../../sys/abc",
+        "database/creds/app/./abc",
+        "database/creds/app/..",
+        "database/creds/ap/abc",
+        "Database/creds/app/abc", // Vault paths are case-sensitive
+        "pki/issue/agent/abc", // another engine altogether
+        "database/creds/app/ab c",
+        "database/creds/app/a\nbc",
+        "database/creds/app/abc%2f..",
+        "database/creds/app\\abc",
+        "aws/creds/agents-fix-42-other/abc",
+        ""
+      })
   void anythingElseIsRefused(String lease) {
     LedgerScope.Verdict verdict = SCOPE.lease(lease);
     assertThat(verdict.allowed()).isFalse();
@@ -61,7 +66,8 @@ class LedgerScopeTest {
 
   @Test
   void withoutDynamicCredentialsNoLeaseIsTheSessions() {
-    LedgerScope none = new LedgerScope(List.of(), "agents", "fix-42", "capgate-agent", "capgate-jwt");
+    LedgerScope none =
+        new LedgerScope(List.of(), "agents", "fix-42", "capgate-agent", "capgate-jwt");
     assertThat(none.lease("database/creds/app/abc").reason()).contains("no dynamic credential");
   }
 
@@ -70,7 +76,9 @@ class LedgerScopeTest {
     var session = new dev.capgate.api.v1alpha1.AgentSession();
     session.getMetadata().setName("fix-42");
     session.getMetadata().setNamespace("agents");
-    session.setSpec(io.fabric8.kubernetes.client.utils.Serialization.unmarshal("""
+    session.setSpec(
+        io.fabric8.kubernetes.client.utils.Serialization.unmarshal(
+            """
         user: alice@example.com
         agent: coding-agent
         vault: {role: capgate-agent, authMount: k8s/prod}
@@ -83,15 +91,26 @@ class LedgerScopeTest {
           inject: {type: bearer}
         egress:
         - {name: api, hosts: [api.example.com]}
-        """, dev.capgate.api.v1alpha1.AgentSessionSpec.class));
+        """,
+            dev.capgate.api.v1alpha1.AgentSessionSpec.class));
     LedgerScope scope = LedgerScope.of(session);
 
     assertThat(scope.dynamicPaths()).containsExactly("database/creds/coding-agent-agents");
     assertThat(scope.lease("database/creds/coding-agent-agents/abc").allowed()).isTrue();
     assertThat(scope.lease("database/creds/{{agent}}-{{namespace}}/abc").allowed()).isFalse();
-    assertThat(scope.lease("secret/data/alice@example.com/abc").allowed()).as("kv2 paths hold no lease").isFalse();
-    assertThat(scope.token("acc", new VaultRevoker.TokenOrigin("auth/k8s/prod/login",
-        Map.of("role", "capgate-agent", "namespace", "agents", "session", "fix-42"))).allowed()).isTrue();
+    assertThat(scope.lease("secret/data/alice@example.com/abc").allowed())
+        .as("kv2 paths hold no lease")
+        .isFalse();
+    assertThat(
+            scope
+                .token(
+                    "acc",
+                    new VaultRevoker.TokenOrigin(
+                        "auth/k8s/prod/login",
+                        Map.of(
+                            "role", "capgate-agent", "namespace", "agents", "session", "fix-42")))
+                .allowed())
+        .isTrue();
   }
 
   @Test
@@ -100,7 +119,8 @@ class LedgerScopeTest {
         .contains("database/creds/app/abc");
     assertThat(LedgerScope.leaseUnder("database/creds/app/abc", List.of("database//creds/app")))
         .contains("database/creds/app/abc");
-    assertThat(LedgerScope.leaseUnder("database/creds/app-evil/abc", List.of("database/creds/app"))).isEmpty();
+    assertThat(LedgerScope.leaseUnder("database/creds/app-evil/abc", List.of("database/creds/app")))
+        .isEmpty();
     assertThat(LedgerScope.leaseUnder("database/creds/app/abc", List.of("/", ""))).isEmpty();
     assertThat(LedgerScope.leaseUnder("database/creds/app/abc", List.of())).isEmpty();
   }
@@ -121,8 +141,12 @@ class LedgerScopeTest {
 
   @Test
   void aTokenOfAnotherSessionOfTheNamespaceIsRefused() {
-    LedgerScope.Verdict verdict = SCOPE.token("acc1", new VaultRevoker.TokenOrigin("auth/capgate-jwt/login",
-        Map.of("role", "capgate-agent", "namespace", "agents", "session", "fix-43")));
+    LedgerScope.Verdict verdict =
+        SCOPE.token(
+            "acc1",
+            new VaultRevoker.TokenOrigin(
+                "auth/capgate-jwt/login",
+                Map.of("role", "capgate-agent", "namespace", "agents", "session", "fix-43")));
     assertThat(verdict.allowed()).isFalse();
     assertThat(verdict.reason()).isEqualTo("another session").doesNotContain("fix-43");
   }
@@ -130,8 +154,16 @@ class LedgerScopeTest {
   @Test
   void aKubernetesAuthLoginIsNoSessionsToken() {
     // What the old model's tokens carried: a service account, no session.
-    var kubernetes = new VaultRevoker.TokenOrigin("auth/capgate-jwt/login", Map.of("role", "capgate-agent",
-        "service_account_namespace", "agents", "service_account_name", "coding-agent"));
+    var kubernetes =
+        new VaultRevoker.TokenOrigin(
+            "auth/capgate-jwt/login",
+            Map.of(
+                "role",
+                "capgate-agent",
+                "service_account_namespace",
+                "agents",
+                "service_account_name",
+                "coding-agent"));
     assertThat(SCOPE.token("acc1", kubernetes).allowed()).isFalse();
   }
 
@@ -145,15 +177,20 @@ class LedgerScopeTest {
   @Test
   void aTokenWithForgedMetadataFromTokenCreateIsRefused() {
     // auth/token/create takes any "meta": only the path tells a JWT login apart.
-    var forged = new VaultRevoker.TokenOrigin("auth/token/create",
-        Map.of("role", "capgate-agent", "namespace", "agents", "session", "fix-42"));
-    assertThat(SCOPE.token("acc1", forged).reason()).contains("not issued by auth/capgate-jwt/login");
+    var forged =
+        new VaultRevoker.TokenOrigin(
+            "auth/token/create",
+            Map.of("role", "capgate-agent", "namespace", "agents", "session", "fix-42"));
+    assertThat(SCOPE.token("acc1", forged).reason())
+        .contains("not issued by auth/capgate-jwt/login");
   }
 
   @Test
   void aTokenOfAnotherAuthMountIsRefused() {
-    var other = new VaultRevoker.TokenOrigin("auth/capgate-jwt-other/login",
-        Map.of("role", "capgate-agent", "namespace", "agents", "session", "fix-42"));
+    var other =
+        new VaultRevoker.TokenOrigin(
+            "auth/capgate-jwt-other/login",
+            Map.of("role", "capgate-agent", "namespace", "agents", "session", "fix-42"));
     assertThat(SCOPE.token("acc1", other).allowed()).isFalse();
     assertThat(SCOPE.token("acc1", new VaultRevoker.TokenOrigin("", Map.of())).allowed()).isFalse();
   }
@@ -190,9 +227,22 @@ class LedgerScopeTest {
     assertThat(LedgerScope.normalizeLeaseId("a/./b")).isEqualTo(Optional.empty());
   }
 
-  /** What a JWT login with the documented claim_mappings carries: the role and the mapped claims. */
+  /**
+   * What a JWT login with the documented claim_mappings carries: the role and the mapped claims.
+   */
   private static VaultRevoker.TokenOrigin sidecarLogin(String namespace, String role) {
-    return new VaultRevoker.TokenOrigin("auth/capgate-jwt/login", Map.of("role", role, "namespace", namespace,
-        "session", "fix-42", "agent", "coding-agent", "pod", "agent-0"));
+    return new VaultRevoker.TokenOrigin(
+        "auth/capgate-jwt/login",
+        Map.of(
+            "role",
+            role,
+            "namespace",
+            namespace,
+            "session",
+            "fix-42",
+            "agent",
+            "coding-agent",
+            "pod",
+            "agent-0"));
   }
 }

@@ -25,9 +25,11 @@ class StatusCalculatorTest {
 
   @Test
   void atCreationPlusTtlItExpiresForGood() {
-    var outcome = StatusCalculator.compute(session("2h", "/x"), 0, Instant.parse("2025-06-01T14:00:00Z"));
+    var outcome =
+        StatusCalculator.compute(session("2h", "/x"), 0, Instant.parse("2025-06-01T14:00:00Z"));
     assertThat(outcome.status().phase()).isEqualTo(Phase.Expired);
-    assertThat(outcome.status().conditions()).extracting(c -> c.getType() + "=" + c.getStatus() + "/" + c.getReason())
+    assertThat(outcome.status().conditions())
+        .extracting(c -> c.getType() + "=" + c.getStatus() + "/" + c.getReason())
         .containsExactly("Ready=False/Expired", "Expired=True/Expired");
     assertThat(outcome.nextChange()).isEmpty();
   }
@@ -52,7 +54,10 @@ class StatusCalculatorTest {
 
   /** From YAML, as users write it: the API records grow fields, YAML stays readable. */
   private static AgentSession session(String ttl, String path) {
-    AgentSession session = new KubernetesSerialization().unmarshal("""
+    AgentSession session =
+        new KubernetesSerialization()
+            .unmarshal(
+                """
         apiVersion: capgate.dev/v1alpha1
         kind: AgentSession
         metadata: {name: fix-42, namespace: agents, generation: 4, creationTimestamp: "%s"}
@@ -62,7 +67,9 @@ class StatusCalculatorTest {
           %s
           egress:
           - {name: api, hosts: [api.github.com], paths: ["%s"]}
-        """.formatted(CREATED, ttl == null ? "" : "ttl: " + ttl, path), AgentSession.class);
+        """
+                    .formatted(CREATED, ttl == null ? "" : "ttl: " + ttl, path),
+                AgentSession.class);
     return session;
   }
 }

@@ -5,10 +5,10 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 
 /**
- * Who may read what on the admin port. The port is open to the whole cluster (the kubelet probes
- * it from the node), but the metrics name the session's rules and credentials and count what the
- * agent did: callers from outside the pod get health status codes only, nothing else, unless
- * {@code --admin-expose-metrics} says Prometheus may scrape.
+ * Who may read what on the admin port. The port is open to the whole cluster (the kubelet probes it
+ * from the node), but the metrics name the session's rules and credentials and count what the agent
+ * did: callers from outside the pod get health status codes only, nothing else, unless {@code
+ * --admin-expose-metrics} says Prometheus may scrape.
  */
 public final class AdminAccess {
   /** What a caller gets for a path. */

@@ -21,12 +21,20 @@ public final class AdminServer {
   private final AdminAccess access;
   private HttpServer server;
 
-  /** @param notReadyReason empty when ready, else why not (shown by /readyz to loopback callers) */
-  public AdminServer(Vertx vertx, String host, int port, Metrics metrics, Supplier<String> notReadyReason) {
+  /**
+   * @param notReadyReason empty when ready, else why not (shown by /readyz to loopback callers)
+   */
+  public AdminServer(
+      Vertx vertx, String host, int port, Metrics metrics, Supplier<String> notReadyReason) {
     this(vertx, host, port, metrics, notReadyReason, new AdminAccess(false));
   }
 
-  public AdminServer(Vertx vertx, String host, int port, Metrics metrics, Supplier<String> notReadyReason,
+  public AdminServer(
+      Vertx vertx,
+      String host,
+      int port,
+      Metrics metrics,
+      Supplier<String> notReadyReason,
       AdminAccess access) {
     this.vertx = vertx;
     this.host = host;
@@ -48,7 +56,8 @@ public final class AdminServer {
   private void handle(HttpServerRequest request) {
     String path = request.path();
     var remote = request.remoteAddress();
-    boolean loopback = remote != null && remote.isInetSocket() && AdminAccess.isLoopback(remote.hostAddress());
+    boolean loopback =
+        remote != null && remote.isInetSocket() && AdminAccess.isLoopback(remote.hostAddress());
     switch (access.answer(path, loopback)) {
       case NOT_FOUND -> {
         request.response().setStatusCode(404).end();
@@ -70,12 +79,18 @@ public final class AdminServer {
         if (why.isEmpty()) {
           request.response().putHeader("content-type", "text/plain").end("ready\n");
         } else {
-          request.response().setStatusCode(503).putHeader("content-type", "text/plain").end("not ready: " + why + "\n");
+          request
+              .response()
+              .setStatusCode(503)
+              .putHeader("content-type", "text/plain")
+              .end("not ready: " + why + "\n");
         }
       }
-      case "/metrics" -> request.response()
-          .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
-          .end(metrics.render());
+      case "/metrics" ->
+          request
+              .response()
+              .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
+              .end(metrics.render());
       default -> request.response().setStatusCode(404).end();
     }
   }

@@ -10,12 +10,14 @@ import java.util.function.Supplier;
 
 /**
  * A deliberately tiny Prometheus registry: counters, gauges and fixed-bucket histograms, lock-free
- * on the hot path (LongAdder), rendered in the text exposition format. Label values are rule
- * names, outcomes and actions, never request data and never secret material.
+ * on the hot path (LongAdder), rendered in the text exposition format. Label values are rule names,
+ * outcomes and actions, never request data and never secret material.
  */
 public final class Metrics {
   /** Seconds: from sub-millisecond local denials to slow upstreams. */
-  private static final double[] BUCKETS = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+  private static final double[] BUCKETS = {
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
+  };
 
   private final Map<String, Family> families = new ConcurrentHashMap<>();
 
@@ -56,14 +58,16 @@ public final class Metrics {
 
   /** Adds one to {@code name{labels}}; labels as alternating name, value. */
   public void increment(String name, String help, String... labels) {
-    Family family = families.computeIfAbsent(name, n -> new Counters(help, new ConcurrentHashMap<>()));
+    Family family =
+        families.computeIfAbsent(name, n -> new Counters(help, new ConcurrentHashMap<>()));
     if (family instanceof Counters counters) {
       counters.series().computeIfAbsent(labels(labels), l -> new LongAdder()).increment();
     }
   }
 
   public void observe(String name, String help, double seconds, String... labels) {
-    Family family = families.computeIfAbsent(name, n -> new Histograms(help, new ConcurrentHashMap<>()));
+    Family family =
+        families.computeIfAbsent(name, n -> new Histograms(help, new ConcurrentHashMap<>()));
     if (family instanceof Histograms histograms) {
       histograms.series().computeIfAbsent(labels(labels), l -> new Histogram()).observe(seconds);
     }
@@ -80,24 +84,45 @@ public final class Metrics {
   /** The Prometheus text format (version 0.0.4), families sorted by name. */
   public String render() {
     StringBuilder out = new StringBuilder(2048);
-    new TreeMap<>(families).forEach((name, family) -> {
-      out.append("# HELP ").append(name).append(' ').append(family.help()).append('\n');
-      switch (family) {
-        case Counters c -> {
-          out.append("# TYPE ").append(name).append(" counter\n");
-          new TreeMap<>(c.series()).forEach((labels, v) ->
-              out.append(name).append(labels).append(' ').append(v.sum()).append('\n'));
-        }
-        case CounterFunction c -> out.append("# TYPE ").append(name).append(" counter\n")
-            .append(name).append(' ').append(c.value().getAsLong()).append('\n');
-        case Gauge g -> out.append("# TYPE ").append(name).append(" gauge\n")
-            .append(name).append(' ').append(g.value().get()).append('\n');
-        case Histograms h -> {
-          out.append("# TYPE ").append(name).append(" histogram\n");
-          new TreeMap<>(h.series()).forEach((labels, hist) -> renderHistogram(out, name, labels, hist));
-        }
-      }
-    });
+    new TreeMap<>(families)
+        .forEach(
+            (name, family) -> {
+              out.append("# HELP ").append(name).append(' ').append(family.help()).append('\n');
+              switch (family) {
+                case Counters c -> {
+                  out.append("# TYPE ").append(name).append(" counter\n");
+                  new TreeMap<>(c.series())
+                      .forEach(
+                          (labels, v) ->
+                              out.append(name)
+                                  .append(labels)
+                                  .append(' ')
+                                  .append(v.sum())
+                                  .append('\n'));
+                }
+                case CounterFunction c ->
+                    out.append("# TYPE ")
+                        .append(name)
+                        .append(" counter\n")
+                        .append(name)
+                        .append(' ')
+                        .append(c.value().getAsLong())
+                        .append('\n');
+                case Gauge g ->
+                    out.append("# TYPE ")
+                        .append(name)
+                        .append(" gauge\n")
+                        .append(name)
+                        .append(' ')
+                        .append(g.value().get())
+                        .append('\n');
+                case Histograms h -> {
+                  out.append("# TYPE ").append(name).append(" histogram\n");
+                  new TreeMap<>(h.series())
+                      .forEach((labels, hist) -> renderHistogram(out, name, labels, hist));
+                }
+              }
+            });
     return out.toString();
   }
 
@@ -106,10 +131,21 @@ public final class Metrics {
     long cumulated = 0;
     for (int i = 0; i < BUCKETS.length; i++) {
       cumulated += h.buckets[i].sum();
-      out.append(name).append("_bucket{").append(inner).append("le=\"").append(BUCKETS[i]).append("\"} ")
-          .append(cumulated).append('\n');
+      out.append(name)
+          .append("_bucket{")
+          .append(inner)
+          .append("le=\"")
+          .append(BUCKETS[i])
+          .append("\"} ")
+          .append(cumulated)
+          .append('\n');
     }
-    out.append(name).append("_bucket{").append(inner).append("le=\"+Inf\"} ").append(h.count.sum()).append('\n');
+    out.append(name)
+        .append("_bucket{")
+        .append(inner)
+        .append("le=\"+Inf\"} ")
+        .append(h.count.sum())
+        .append('\n');
     out.append(name).append("_sum").append(labels).append(' ').append(h.sum.sum()).append('\n');
     out.append(name).append("_count").append(labels).append(' ').append(h.count.sum()).append('\n');
   }

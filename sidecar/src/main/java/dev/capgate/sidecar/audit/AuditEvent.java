@@ -7,7 +7,18 @@ package dev.capgate.sidecar.audit;
  * @param decision allow, deny or error
  * @param upstreamStatus the upstream's HTTP status, null when nothing was forwarded
  */
-public record AuditEvent(String requestId, String session, String namespace, String user, String agent,
-    String host, String method, String path, String rule, String decision,
-    String credential, Integer upstreamStatus, long latencyMicros, String reason) {
-}
+public record AuditEvent(
+    String requestId,
+    String session,
+    String namespace,
+    String user,
+    String agent,
+    String host,
+    String method,
+    String path,
+    String rule,
+    String decision,
+    String credential,
+    Integer upstreamStatus,
+    long latencyMicros,
+    String reason) {}

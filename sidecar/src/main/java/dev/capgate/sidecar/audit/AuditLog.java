@@ -15,11 +15,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * Writes one JSON line per {@link AuditEvent} to stdout (or a given stream), with the time it was
  * recorded in {@code ts}. {@link #record} runs on event loops, so it only formats and enqueues; one
  * writer thread does the blocking writes. If the stream stalls long enough to fill the queue,
- * events are counted rather than blocking traffic, and the count is written as an
- * {@code audit-dropped} line once the stream moves again.
+ * events are counted rather than blocking traffic, and the count is written as an {@code
+ * audit-dropped} line once the stream moves again.
  */
 public final class AuditLog implements AutoCloseable {
   static final int CAPACITY = 65_536;
+
   /** Tells the writer to stop; never a JSON line. */
   private static final String STOP = "";
 
@@ -74,7 +75,8 @@ public final class AuditLog implements AutoCloseable {
         .field("path", e.path())
         .field("rule", e.rule())
         .field("credential", e.credential())
-        .field("upstreamStatus", e.upstreamStatus() == null ? null : Long.valueOf(e.upstreamStatus()))
+        .field(
+            "upstreamStatus", e.upstreamStatus() == null ? null : Long.valueOf(e.upstreamStatus()))
         .field("latencyMicros", e.latencyMicros())
         .field("reason", e.reason())
         .end();
@@ -107,8 +109,11 @@ public final class AuditLog implements AutoCloseable {
     long lost = dropped.getAndSet(0);
     if (lost > 0) {
       StringBuilder note = new StringBuilder();
-      new JsonWriter(note).field("ts", clock.instant().toString()).field("event", "audit-dropped")
-          .field("count", lost).end();
+      new JsonWriter(note)
+          .field("ts", clock.instant().toString())
+          .field("event", "audit-dropped")
+          .field("count", lost)
+          .end();
       text.append(note).append('\n');
     }
     try {

@@ -1,12 +1,18 @@
 package dev.capgate.sidecar.audit;
 
-/** The JSON body of a 403 (or 400) answer to the agent: machine-readable, naming the rule and request id. */
+/**
+ * The JSON body of a 403 (or 400) answer to the agent: machine-readable, naming the rule and
+ * request id.
+ */
 public final class Denial {
-  private Denial() {
-  }
+  private Denial() {}
 
-  /** {@code {"error":...,"host":...,"method":...,"path":...,"rule":...,"requestId":...}}, nulls as JSON null. */
-  public static String json(String error, String host, String method, String path, String rule, String requestId) {
+  /**
+   * {@code {"error":...,"host":...,"method":...,"path":...,"rule":...,"requestId":...}}, nulls as
+   * JSON null.
+   */
+  public static String json(
+      String error, String host, String method, String path, String rule, String requestId) {
     StringBuilder out = new StringBuilder(128);
     new JsonWriter(out)
         .fieldOrNull("error", error)
@@ -20,7 +26,13 @@ public final class Denial {
   }
 
   /** As above, plus {@code "detail"}: what the agent (or its operator) can do about it. */
-  public static String json(String error, String host, String method, String path, String rule, String requestId,
+  public static String json(
+      String error,
+      String host,
+      String method,
+      String path,
+      String rule,
+      String requestId,
       String detail) {
     StringBuilder out = new StringBuilder(256);
     new JsonWriter(out)

@@ -94,6 +94,10 @@ final class JsonWriter {
   }
 
   private static void unicodeEscape(StringBuilder out, char c) {
-    out.append("\\u").append(HEX[c >> 12 & 0xF]).append(HEX[c >> 8 & 0xF]).append(HEX[c >> 4 & 0xF]).append(HEX[c & 0xF]);
+    out.append("\\u")
+        .append(HEX[c >> 12 & 0xF])
+        .append(HEX[c >> 8 & 0xF])
+        .append(HEX[c >> 4 & 0xF])
+        .append(HEX[c & 0xF]);
   }
 }

@@ -6,8 +6,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Request ids that are short, unique and cheap: a random 8-character prefix drawn once per
  * generator (40 bits, so two sidecars practically never share one) followed by a counter, both in
- * lower-case Crockford base32 (no i, l, o, u: easy to read aloud from an error message).
- * For example {@code 7gk2m9qa-1c}.
+ * lower-case Crockford base32 (no i, l, o, u: easy to read aloud from an error message). For
+ * example {@code 7gk2m9qa-1c}.
  */
 public final class RequestIds {
   private static final char[] ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz".toCharArray();

@@ -10,8 +10,8 @@ import java.util.Optional;
 
 /**
  * Settings of both modes. Each flag {@code --some-name value} (or {@code --some-name=value}) can
- * also come from the environment as {@code CAPGATE_SOME_NAME}; a flag wins over the environment,
- * so a pod spec sets env vars and a developer overrides them on the command line.
+ * also come from the environment as {@code CAPGATE_SOME_NAME}; a flag wins over the environment, so
+ * a pod spec sets env vars and a developer overrides them on the command line.
  */
 public final class SidecarConfig {
   private final Map<String, String> flags;
@@ -22,7 +22,9 @@ public final class SidecarConfig {
     this.env = env;
   }
 
-  /** @throws IllegalArgumentException for an argument that is not a {@code --flag} with a value */
+  /**
+   * @throws IllegalArgumentException for an argument that is not a {@code --flag} with a value
+   */
   public static SidecarConfig parse(List<String> args, Map<String, String> env) {
     Map<String, String> flags = new HashMap<>();
     for (int i = 0; i < args.size(); i++) {
@@ -60,11 +62,17 @@ public final class SidecarConfig {
 
   /** {@code true}/{@code false} (any case); anything else is refused. */
   public boolean getBoolean(String name, boolean fallback) {
-    return get(name).map(v -> switch (v.strip().toLowerCase(Locale.ROOT)) {
-      case "true" -> true;
-      case "false" -> false;
-      default -> throw new IllegalArgumentException("--" + name + " must be true or false, got '" + v + "'");
-    }).orElse(fallback);
+    return get(name)
+        .map(
+            v ->
+                switch (v.strip().toLowerCase(Locale.ROOT)) {
+                  case "true" -> true;
+                  case "false" -> false;
+                  default ->
+                      throw new IllegalArgumentException(
+                          "--" + name + " must be true or false, got '" + v + "'");
+                })
+        .orElse(fallback);
   }
 
   public Optional<Path> getPath(String name) {
@@ -72,15 +80,19 @@ public final class SidecarConfig {
   }
 
   public Duration getDuration(String name, Duration fallback) {
-    return get(name).map(v -> {
-      try {
-        return v.chars().allMatch(Character::isDigit)
-            ? Duration.ofMillis(Long.parseLong(v))
-            : Duration.parse("PT" + v.toUpperCase(Locale.ROOT));
-      } catch (RuntimeException e) {
-        throw new IllegalArgumentException("--" + name + " must be a duration such as 30s or 500 (ms), got '" + v + "'");
-      }
-    }).orElse(fallback);
+    return get(name)
+        .map(
+            v -> {
+              try {
+                return v.chars().allMatch(Character::isDigit)
+                    ? Duration.ofMillis(Long.parseLong(v))
+                    : Duration.parse("PT" + v.toUpperCase(Locale.ROOT));
+              } catch (RuntimeException e) {
+                throw new IllegalArgumentException(
+                    "--" + name + " must be a duration such as 30s or 500 (ms), got '" + v + "'");
+              }
+            })
+        .orElse(fallback);
   }
 
   private static int parseInt(String name, String value) {

@@ -14,12 +14,12 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The pod's placeholder credentials (issue 8): for a credential declared with
- * {@code placeholder: {env: NAME}}, the webhook sets {@code NAME=capgate-ph-<credential>-<random>} in
- * agent containers and writes {@code {"<credential>": "<placeholder>"}} into
- * {@code placeholders.json} of the sidecar-only CA directory. The data plane swaps a placeholder
- * for the real value in request headers on the routes of its credential, and treats it anywhere
- * else as a likely exfiltration attempt.
+ * The pod's placeholder credentials (issue 8): for a credential declared with {@code placeholder:
+ * {env: NAME}}, the webhook sets {@code NAME=capgate-ph-<credential>-<random>} in agent containers
+ * and writes {@code {"<credential>": "<placeholder>"}} into {@code placeholders.json} of the
+ * sidecar-only CA directory. The data plane swaps a placeholder for the real value in request
+ * headers on the routes of its credential, and treats it anywhere else as a likely exfiltration
+ * attempt.
  *
  * <p>Three states: none (no file, or {@code {}}): nothing to look for, no cost; loaded; or
  * unreadable (fail closed): then anything that looks like a placeholder ({@code capgate-ph-…}) is
@@ -31,6 +31,7 @@ import java.util.Optional;
 public final class Placeholders {
   /** What every placeholder starts with (operator: {@code Placeholders.PREFIX}). */
   public static final String PREFIX = "capgate-ph-";
+
   /** The file name in the CA directory (operator: {@code SidecarContract.PLACEHOLDERS_FILE}). */
   public static final String FILE_NAME = "placeholders.json";
 
@@ -39,6 +40,7 @@ public final class Placeholders {
 
   /** Credential name → placeholder, in file order. */
   private final Map<String, String> byCredential;
+
   private final String problem;
   private final String[] credentials;
   private final String[] values;
@@ -51,27 +53,41 @@ public final class Placeholders {
   }
 
   /** A placeholder occurrence: whose it is, and where it sits in the text searched. */
-  public record Match(String credential /* null when the file was unreadable */, int start, int end, boolean exact) {}
+  public record Match(
+      String credential /* null when the file was unreadable */,
+      int start,
+      int end,
+      boolean exact) {}
 
   public static Placeholders none() {
     return NONE;
   }
 
-  /** @param byCredential credential name → placeholder value */
+  /**
+   * @param byCredential credential name → placeholder value
+   */
   public static Placeholders of(Map<String, String> byCredential) {
     if (byCredential.isEmpty()) {
       return NONE;
     }
     for (Map.Entry<String, String> e : byCredential.entrySet()) {
       String value = e.getValue();
-      if (value == null || !value.startsWith(PREFIX) || value.length() < PREFIX.length() + 8
-          || !value.chars().allMatch(c -> c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-')) {
-        // Never echo the value: not a secret, but the rule is simple when nothing from the file is printed.
-        throw new IllegalArgumentException("the placeholder of credential '" + e.getKey()
-            + "' is not of the form capgate-ph-<credential>-<random>");
+      if (value == null
+          || !value.startsWith(PREFIX)
+          || value.length() < PREFIX.length() + 8
+          || !value
+              .chars()
+              .allMatch(c -> c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-')) {
+        // Never echo the value: not a secret, but the rule is simple when nothing from the file is
+        // printed.
+        throw new IllegalArgumentException(
+            "the placeholder of credential '"
+                + e.getKey()
+                + "' is not of the form capgate-ph-<credential>-<random>");
       }
     }
-    return new Placeholders(java.util.Collections.unmodifiableMap(new LinkedHashMap<>(byCredential)), null);
+    return new Placeholders(
+        java.util.Collections.unmodifiableMap(new LinkedHashMap<>(byCredential)), null);
   }
 
   /** Everything that looks like a placeholder is refused: the file could not be read. */
@@ -101,7 +117,8 @@ public final class Placeholders {
       for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
         Map.Entry<String, JsonNode> e = it.next();
         if (!e.getValue().isTextual()) {
-          return unreadable(file + ": the placeholder of credential '" + e.getKey() + "' is not a string");
+          return unreadable(
+              file + ": the placeholder of credential '" + e.getKey() + "' is not a string");
         }
         map.put(e.getKey(), e.getValue().asText());
       }
@@ -134,8 +151,8 @@ public final class Placeholders {
   }
 
   /**
-   * The byte patterns a body scanner looks for, lower-case: every placeholder, or only the
-   * prefix when the file was unreadable. Index {@code i} belongs to {@link #patternCredential(int)}.
+   * The byte patterns a body scanner looks for, lower-case: every placeholder, or only the prefix
+   * when the file was unreadable. Index {@code i} belongs to {@link #patternCredential(int)}.
    */
   public List<byte[]> patterns() {
     if (problem != null) {
@@ -182,8 +199,9 @@ public final class Placeholders {
 
   /**
    * {@code text} with every placeholder replaced by {@code [placeholder:<credential>]}: for a host
-   * name that carries one (SNI, DNS) in audit lines and error bodies. Not for secrecy (a placeholder
-   * is worthless outside its pod) but for readable logs that never repeat what the agent smuggled.
+   * name that carries one (SNI, DNS) in audit lines and error bodies. Not for secrecy (a
+   * placeholder is worthless outside its pod) but for readable logs that never repeat what the
+   * agent smuggled.
    */
   public String redact(String text) {
     Match m = find(text);
@@ -193,8 +211,10 @@ public final class Placeholders {
     StringBuilder out = new StringBuilder(text.length());
     int copied = 0;
     while (m != null) {
-      out.append(text, copied, m.start()).append("[placeholder:")
-          .append(m.credential() == null ? "unknown" : m.credential()).append(']');
+      out.append(text, copied, m.start())
+          .append("[placeholder:")
+          .append(m.credential() == null ? "unknown" : m.credential())
+          .append(']');
       copied = m.end();
       m = find(text, copied);
     }
@@ -237,7 +257,8 @@ public final class Placeholders {
   /** Names only, never placeholder values. */
   @Override
   public String toString() {
-    return problem != null ? "Placeholders[unreadable: " + problem + "]"
+    return problem != null
+        ? "Placeholders[unreadable: " + problem + "]"
         : "Placeholders" + byCredential.keySet();
   }
 }

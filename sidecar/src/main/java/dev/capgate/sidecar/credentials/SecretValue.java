@@ -38,6 +38,10 @@ public final class SecretValue {
 
   @Override
   public String toString() {
-    return "SecretValue[credential=" + credential + ", value=redacted, expiresAt=" + expiresAt + "]";
+    return "SecretValue[credential="
+        + credential
+        + ", value=redacted, expiresAt="
+        + expiresAt
+        + "]";
   }
 }

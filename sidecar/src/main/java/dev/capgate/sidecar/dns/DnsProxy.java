@@ -56,14 +56,30 @@ public final class DnsProxy {
   private final List<Channel> channels = new ArrayList<>();
   private DnsNameResolver resolver;
 
-  public DnsProxy(EventLoop loop, int port, InetSocketAddress upstream, PolicySource policies, AuditLog audit,
-      RequestIds ids, Metrics metrics) {
+  public DnsProxy(
+      EventLoop loop,
+      int port,
+      InetSocketAddress upstream,
+      PolicySource policies,
+      AuditLog audit,
+      RequestIds ids,
+      Metrics metrics) {
     this(loop, port, upstream, policies, audit, ids, metrics, Placeholders.none());
   }
 
-  /** @param placeholders the pod's placeholder credentials: a query name carrying one is refused and audited */
-  public DnsProxy(EventLoop loop, int port, InetSocketAddress upstream, PolicySource policies, AuditLog audit,
-      RequestIds ids, Metrics metrics, Placeholders placeholders) {
+  /**
+   * @param placeholders the pod's placeholder credentials: a query name carrying one is refused and
+   *     audited
+   */
+  public DnsProxy(
+      EventLoop loop,
+      int port,
+      InetSocketAddress upstream,
+      PolicySource policies,
+      AuditLog audit,
+      RequestIds ids,
+      Metrics metrics,
+      Placeholders placeholders) {
     this.placeholders = placeholders;
     this.loop = loop;
     this.port = port;
@@ -76,38 +92,57 @@ public final class DnsProxy {
 
   /** Binds UDP and TCP on the DNS port. */
   public Future<Void> start() {
-    resolver = new DnsNameResolverBuilder(loop)
-        .datagramChannelType(EpollDatagramChannel.class)
-        .socketChannelType(EpollSocketChannel.class)
-        .nameServerProvider(new SingletonDnsServerAddressStreamProvider(upstream))
-        .resolveCache(NoopDnsCache.INSTANCE)
-        .queryTimeoutMillis(3000)
-        .recursionDesired(true)
-        .maxQueriesPerResolve(2)
-        .build();
-    DnsQueryHandler handler = new DnsQueryHandler(policies, resolver, audit, ids, metrics, placeholders);
-    Bootstrap udp = new Bootstrap().group(loop).channel(EpollDatagramChannel.class)
-        .handler(new ChannelInitializer<Channel>() {
-          @Override
-          protected void initChannel(Channel ch) {
-            ch.pipeline().addLast(new DatagramDnsQueryDecoder(), new DatagramDnsResponseEncoder(), handler);
-          }
-        });
-    ServerBootstrap tcp = new ServerBootstrap().group(loop).channel(EpollServerSocketChannel.class)
-        .childHandler(new ChannelInitializer<Channel>() {
-          @Override
-          protected void initChannel(Channel ch) {
-            ch.pipeline().addLast(new ReadTimeoutHandler(30), new TcpDnsQueryDecoder(), new TcpDnsResponseEncoder(),
-                handler);
-          }
-        });
+    resolver =
+        new DnsNameResolverBuilder(loop)
+            .datagramChannelType(EpollDatagramChannel.class)
+            .socketChannelType(EpollSocketChannel.class)
+            .nameServerProvider(new SingletonDnsServerAddressStreamProvider(upstream))
+            .resolveCache(NoopDnsCache.INSTANCE)
+            .queryTimeoutMillis(3000)
+            .recursionDesired(true)
+            .maxQueriesPerResolve(2)
+            .build();
+    DnsQueryHandler handler =
+        new DnsQueryHandler(policies, resolver, audit, ids, metrics, placeholders);
+    Bootstrap udp =
+        new Bootstrap()
+            .group(loop)
+            .channel(EpollDatagramChannel.class)
+            .handler(
+                new ChannelInitializer<Channel>() {
+                  @Override
+                  protected void initChannel(Channel ch) {
+                    ch.pipeline()
+                        .addLast(
+                            new DatagramDnsQueryDecoder(),
+                            new DatagramDnsResponseEncoder(),
+                            handler);
+                  }
+                });
+    ServerBootstrap tcp =
+        new ServerBootstrap()
+            .group(loop)
+            .channel(EpollServerSocketChannel.class)
+            .childHandler(
+                new ChannelInitializer<Channel>() {
+                  @Override
+                  protected void initChannel(Channel ch) {
+                    ch.pipeline()
+                        .addLast(
+                            new ReadTimeoutHandler(30),
+                            new TcpDnsQueryDecoder(),
+                            new TcpDnsResponseEncoder(),
+                            handler);
+                  }
+                });
     Promise<Void> all = loop.newPromise();
     PromiseCombiner combiner = new PromiseCombiner(loop);
-    loop.execute(() -> {
-      combiner.add(bindLoopback(udp, "udp"));
-      combiner.add(bindDualStack(tcp, "tcp"));
-      combiner.finish(all);
-    });
+    loop.execute(
+        () -> {
+          combiner.add(bindLoopback(udp, "udp"));
+          combiner.add(bindDualStack(tcp, "tcp"));
+          combiner.finish(all);
+        });
     return all;
   }
 
@@ -122,26 +157,35 @@ public final class DnsProxy {
    * UDP on {@code 127.0.0.1} and {@code [::1]} (when the kernel has IPv6): iptables REDIRECT sends
    * an agent's queries to the loopback address of their family, and a reply must leave from exactly
    * that address, or conntrack cannot map it back to the resolver the agent asked and the agent
-   * drops it (a socket on {@code [::]} answers from the pod IP: every query then times out
-   * instead of getting its NXDOMAIN, found on a real pod). TCP has no such problem.
+   * drops it (a socket on {@code [::]} answers from the pod IP: every query then times out instead
+   * of getting its NXDOMAIN, found on a real pod). TCP has no such problem.
    */
   private Future<Void> bindLoopback(Bootstrap bootstrap, String protocol) {
     Promise<Void> bound = loop.newPromise();
-    bootstrap.bind(new InetSocketAddress("127.0.0.1", port)).addListener((ChannelFuture v4) -> {
-      if (!v4.isSuccess()) {
-        bound.tryFailure(v4.cause());
-        return;
-      }
-      listening(v4.channel(), protocol, loop.newPromise());
-      bootstrap.bind(new InetSocketAddress("::1", port)).addListener((ChannelFuture v6) -> {
-        if (v6.isSuccess()) {
-          listening(v6.channel(), protocol, bound);
-        } else {
-          LOG.info("no IPv6 loopback for the DNS proxy (" + v6.cause().getMessage() + "): IPv4 only");
-          bound.trySuccess(null);
-        }
-      });
-    });
+    bootstrap
+        .bind(new InetSocketAddress("127.0.0.1", port))
+        .addListener(
+            (ChannelFuture v4) -> {
+              if (!v4.isSuccess()) {
+                bound.tryFailure(v4.cause());
+                return;
+              }
+              listening(v4.channel(), protocol, loop.newPromise());
+              bootstrap
+                  .bind(new InetSocketAddress("::1", port))
+                  .addListener(
+                      (ChannelFuture v6) -> {
+                        if (v6.isSuccess()) {
+                          listening(v6.channel(), protocol, bound);
+                        } else {
+                          LOG.info(
+                              "no IPv6 loopback for the DNS proxy ("
+                                  + v6.cause().getMessage()
+                                  + "): IPv4 only");
+                          bound.trySuccess(null);
+                        }
+                      });
+            });
     return bound;
   }
 
@@ -153,25 +197,37 @@ public final class DnsProxy {
   /** {@code [::]} (dual stack), or {@code 0.0.0.0} on a kernel without IPv6. */
   private Future<Void> bindDualStack(AbstractBootstrap<?, ?> bootstrap, String protocol) {
     Promise<Void> bound = loop.newPromise();
-    bootstrap.bind(new InetSocketAddress("::", port)).addListener((ChannelFuture v6) -> {
-      if (v6.isSuccess()) {
-        listening(v6.channel(), protocol, bound);
-        return;
-      }
-      bootstrap.bind(new InetSocketAddress("0.0.0.0", port)).addListener((ChannelFuture v4) -> {
-        if (v4.isSuccess()) {
-          listening(v4.channel(), protocol, bound);
-        } else {
-          bound.tryFailure(v4.cause());
-        }
-      });
-    });
+    bootstrap
+        .bind(new InetSocketAddress("::", port))
+        .addListener(
+            (ChannelFuture v6) -> {
+              if (v6.isSuccess()) {
+                listening(v6.channel(), protocol, bound);
+                return;
+              }
+              bootstrap
+                  .bind(new InetSocketAddress("0.0.0.0", port))
+                  .addListener(
+                      (ChannelFuture v4) -> {
+                        if (v4.isSuccess()) {
+                          listening(v4.channel(), protocol, bound);
+                        } else {
+                          bound.tryFailure(v4.cause());
+                        }
+                      });
+            });
     return bound;
   }
 
   private void listening(Channel channel, String protocol, Promise<Void> bound) {
     channels.add(channel);
-    LOG.info("DNS proxy bound on " + channel.localAddress() + " (" + protocol + "), upstream resolver " + upstream);
+    LOG.info(
+        "DNS proxy bound on "
+            + channel.localAddress()
+            + " ("
+            + protocol
+            + "), upstream resolver "
+            + upstream);
     bound.trySuccess(null);
   }
 }

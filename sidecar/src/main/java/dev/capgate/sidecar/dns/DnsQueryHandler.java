@@ -34,8 +34,8 @@ import java.util.Optional;
 
 /**
  * One DNS query, over UDP or TCP: refused unless it is one standard question; NXDOMAIN unless
- * policy allows the name; otherwise asked of the real resolver and answered as it answered.
- * Shared by all channels of the DNS proxy (stateless).
+ * policy allows the name; otherwise asked of the real resolver and answered as it answered. Shared
+ * by all channels of the DNS proxy (stateless).
  */
 @ChannelHandler.Sharable
 final class DnsQueryHandler extends SimpleChannelInboundHandler<DnsQuery> {
@@ -46,11 +46,21 @@ final class DnsQueryHandler extends SimpleChannelInboundHandler<DnsQuery> {
   private final Metrics metrics;
   private final Placeholders placeholders;
 
-  DnsQueryHandler(PolicySource policies, DnsNameResolver resolver, AuditLog audit, RequestIds ids, Metrics metrics) {
+  DnsQueryHandler(
+      PolicySource policies,
+      DnsNameResolver resolver,
+      AuditLog audit,
+      RequestIds ids,
+      Metrics metrics) {
     this(policies, resolver, audit, ids, metrics, Placeholders.none());
   }
 
-  DnsQueryHandler(PolicySource policies, DnsNameResolver resolver, AuditLog audit, RequestIds ids, Metrics metrics,
+  DnsQueryHandler(
+      PolicySource policies,
+      DnsNameResolver resolver,
+      AuditLog audit,
+      RequestIds ids,
+      Metrics metrics,
       Placeholders placeholders) {
     this.placeholders = placeholders;
     this.policies = policies;
@@ -62,7 +72,8 @@ final class DnsQueryHandler extends SimpleChannelInboundHandler<DnsQuery> {
 
   @Override
   protected void channelRead0(ChannelHandlerContext ctx, DnsQuery query) {
-    DnsQuestion question = query.count(DnsSection.QUESTION) == 1 ? query.recordAt(DnsSection.QUESTION) : null;
+    DnsQuestion question =
+        query.count(DnsSection.QUESTION) == 1 ? query.recordAt(DnsSection.QUESTION) : null;
     if (question == null || query.opCode() != DnsOpCode.QUERY) {
       count("refused");
       ctx.writeAndFlush(answer(query, question, DnsResponseCode.REFUSED));
@@ -72,41 +83,49 @@ final class DnsQueryHandler extends SimpleChannelInboundHandler<DnsQuery> {
     Optional<Policy> policy = policies.current();
     PlaceholderLeak leak = placeholderIn(name);
     if (leak != null) {
-      // Even under an allowed domain (*.example.com): a lookup is a message to that domain's servers.
+      // Even under an allowed domain (*.example.com): a lookup is a message to that domain's
+      // servers.
       count("placeholder");
-      metrics.increment("capgate_placeholder_leaks_total",
+      metrics.increment(
+          "capgate_placeholder_leaks_total",
           "Requests refused for carrying a placeholder where it may not go (likely exfiltration attempts)",
-          "credential", leak.credential() == null ? "unknown" : leak.credential());
+          "credential",
+          leak.credential() == null ? "unknown" : leak.credential());
       record(policy, placeholders.redact(name), question.type(), leak.auditReason(null));
       ctx.writeAndFlush(answer(query, question, DnsResponseCode.NXDOMAIN));
       return;
     }
     if (policy.isEmpty() || !policy.get().allowsDnsName(name)) {
       count("nxdomain");
-      record(policy, name, question.type(), policy.isEmpty() ? "no valid policy" : "name not allowed");
+      record(
+          policy, name, question.type(), policy.isEmpty() ? "no valid policy" : "name not allowed");
       ctx.writeAndFlush(answer(query, question, DnsResponseCode.NXDOMAIN));
       return;
     }
     query.retain();
-    DnsQuestion forwarded = new DefaultDnsQuestion(question.name(), question.type(), question.dnsClass());
-    resolver.query(forwarded).addListener((Future<AddressedEnvelope<DnsResponse, InetSocketAddress>> f) -> {
-      try {
-        if (!f.isSuccess()) {
-          count("error");
-          ctx.writeAndFlush(answer(query, question, DnsResponseCode.SERVFAIL));
-          return;
-        }
-        AddressedEnvelope<DnsResponse, InetSocketAddress> envelope = f.getNow();
-        try {
-          count("forwarded");
-          ctx.writeAndFlush(copyAnswer(query, question, envelope.content()));
-        } finally {
-          envelope.release();
-        }
-      } finally {
-        query.release();
-      }
-    });
+    DnsQuestion forwarded =
+        new DefaultDnsQuestion(question.name(), question.type(), question.dnsClass());
+    resolver
+        .query(forwarded)
+        .addListener(
+            (Future<AddressedEnvelope<DnsResponse, InetSocketAddress>> f) -> {
+              try {
+                if (!f.isSuccess()) {
+                  count("error");
+                  ctx.writeAndFlush(answer(query, question, DnsResponseCode.SERVFAIL));
+                  return;
+                }
+                AddressedEnvelope<DnsResponse, InetSocketAddress> envelope = f.getNow();
+                try {
+                  count("forwarded");
+                  ctx.writeAndFlush(copyAnswer(query, question, envelope.content()));
+                } finally {
+                  envelope.release();
+                }
+              } finally {
+                query.release();
+              }
+            });
   }
 
   /** A placeholder in the name, also when split across labels ("capgate-ph-gh.abc...."). */
@@ -127,9 +146,22 @@ final class DnsQueryHandler extends SimpleChannelInboundHandler<DnsQuery> {
 
   private void record(Optional<Policy> policy, String name, DnsRecordType type, String reason) {
     SessionIdentity s = policy.map(Policy::session).orElse(null);
-    audit.record(new AuditEvent(ids.next(), s == null ? null : s.name(), s == null ? null : s.namespace(),
-        s == null ? null : s.user(), s == null ? null : s.agent(), name, "DNS " + type.name(), null, null, "deny",
-        null, null, 0, reason));
+    audit.record(
+        new AuditEvent(
+            ids.next(),
+            s == null ? null : s.name(),
+            s == null ? null : s.namespace(),
+            s == null ? null : s.user(),
+            s == null ? null : s.agent(),
+            name,
+            "DNS " + type.name(),
+            null,
+            null,
+            "deny",
+            null,
+            null,
+            0,
+            reason));
   }
 
   static String normalize(String name) {
@@ -139,13 +171,17 @@ final class DnsQueryHandler extends SimpleChannelInboundHandler<DnsQuery> {
 
   /** An empty answer of the query's transport: a datagram back to its sender, or a TCP message. */
   private static DnsResponse answer(DnsQuery query, DnsQuestion question, DnsResponseCode code) {
-    DnsResponse response = query instanceof DatagramDnsQuery datagram
-        ? new DatagramDnsResponse(datagram.recipient(), datagram.sender(), query.id(), query.opCode(), code)
-        : new DefaultDnsResponse(query.id(), query.opCode(), code);
+    DnsResponse response =
+        query instanceof DatagramDnsQuery datagram
+            ? new DatagramDnsResponse(
+                datagram.recipient(), datagram.sender(), query.id(), query.opCode(), code)
+            : new DefaultDnsResponse(query.id(), query.opCode(), code);
     response.setRecursionDesired(query.isRecursionDesired());
     response.setRecursionAvailable(true);
     if (question != null) {
-      response.addRecord(DnsSection.QUESTION, new DefaultDnsQuestion(question.name(), question.type(), question.dnsClass()));
+      response.addRecord(
+          DnsSection.QUESTION,
+          new DefaultDnsQuestion(question.name(), question.type(), question.dnsClass()));
     }
     return response;
   }
@@ -154,7 +190,8 @@ final class DnsQueryHandler extends SimpleChannelInboundHandler<DnsQuery> {
     DnsResponse response = answer(query, question, from.code());
     response.setAuthoritativeAnswer(from.isAuthoritativeAnswer());
     response.setTruncated(from.isTruncated());
-    for (DnsSection section : new DnsSection[] {DnsSection.ANSWER, DnsSection.AUTHORITY, DnsSection.ADDITIONAL}) {
+    for (DnsSection section :
+        new DnsSection[] {DnsSection.ANSWER, DnsSection.AUTHORITY, DnsSection.ADDITIONAL}) {
       for (int i = 0; i < from.count(section); i++) {
         DnsRecord record = from.recordAt(section, i);
         if (record.type() == DnsRecordType.OPT) {

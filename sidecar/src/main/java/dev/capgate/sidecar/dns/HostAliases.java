@@ -17,11 +17,11 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The pod spec's {@code hostAliases}, as the webhook saw them at admission
- * ({@code CAPGATE_HOST_ALIASES}, the Kubernetes JSON: {@code [{"ip": "...", "hostnames": [...]}]}).
- * Kubelet writes the same entries into the pod's {@code /etc/hosts}, but that file is shared with
- * (and writable by a root) agent; this copy is fixed at admission, so the sidecar takes its
- * aliases from here and never reads {@code /etc/hosts}.
+ * The pod spec's {@code hostAliases}, as the webhook saw them at admission ({@code
+ * CAPGATE_HOST_ALIASES}, the Kubernetes JSON: {@code [{"ip": "...", "hostnames": [...]}]}). Kubelet
+ * writes the same entries into the pod's {@code /etc/hosts}, but that file is shared with (and
+ * writable by a root) agent; this copy is fixed at admission, so the sidecar takes its aliases from
+ * here and never reads {@code /etc/hosts}.
  */
 public final class HostAliases implements HostsFileEntriesResolver {
   public static final HostAliases NONE = new HostAliases(Map.of());
@@ -32,7 +32,9 @@ public final class HostAliases implements HostsFileEntriesResolver {
     this.byName = byName;
   }
 
-  /** @throws IllegalArgumentException naming what is wrong (not JSON, an entry without ip, ...) */
+  /**
+   * @throws IllegalArgumentException naming what is wrong (not JSON, an entry without ip, ...)
+   */
   public static HostAliases parse(String json) {
     if (json == null || json.isBlank()) {
       return NONE;
@@ -41,8 +43,9 @@ public final class HostAliases implements HostsFileEntriesResolver {
     try {
       entries = new JsonArray(json);
     } catch (DecodeException | ClassCastException e) {
-      throw new IllegalArgumentException("host aliases must be a JSON array of {\"ip\", \"hostnames\"} objects: "
-          + e.getMessage());
+      throw new IllegalArgumentException(
+          "host aliases must be a JSON array of {\"ip\", \"hostnames\"} objects: "
+              + e.getMessage());
     }
     Map<String, List<InetAddress>> byName = new LinkedHashMap<>();
     for (int i = 0; i < entries.size(); i++) {
@@ -51,11 +54,13 @@ public final class HostAliases implements HostsFileEntriesResolver {
       }
       InetAddress ip = literal(entry.getValue("ip"), i);
       if (!(entry.getValue("hostnames") instanceof JsonArray names) || names.isEmpty()) {
-        throw new IllegalArgumentException("host alias " + i + " (" + ip.getHostAddress() + ") has no hostnames");
+        throw new IllegalArgumentException(
+            "host alias " + i + " (" + ip.getHostAddress() + ") has no hostnames");
       }
       for (Object name : names) {
         if (!(name instanceof String n) || n.isBlank()) {
-          throw new IllegalArgumentException("host alias " + i + " has a hostname that is not a name: " + name);
+          throw new IllegalArgumentException(
+              "host alias " + i + " has a hostname that is not a name: " + name);
         }
         byName.computeIfAbsent(normalize(n), k -> new ArrayList<>()).add(ip);
       }
@@ -85,14 +90,17 @@ public final class HostAliases implements HostsFileEntriesResolver {
   }
 
   private static InetAddress literal(Object ip, int index) {
-    byte[] bytes = ip instanceof String s ? NetUtil.createByteArrayFromIpAddressString(s.strip()) : null;
+    byte[] bytes =
+        ip instanceof String s ? NetUtil.createByteArrayFromIpAddressString(s.strip()) : null;
     if (bytes == null) {
-      throw new IllegalArgumentException("host alias " + index + " has no valid \"ip\" (got " + ip + ")");
+      throw new IllegalArgumentException(
+          "host alias " + index + " has no valid \"ip\" (got " + ip + ")");
     }
     try {
       return InetAddress.getByAddress(bytes);
     } catch (UnknownHostException e) {
-      throw new IllegalArgumentException("host alias " + index + " has no valid \"ip\" (got " + ip + ")");
+      throw new IllegalArgumentException(
+          "host alias " + index + " has no valid \"ip\" (got " + ip + ")");
     }
   }
 

@@ -8,10 +8,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
-/** The pod's real resolver: the first {@code nameserver} of resolv.conf, its search list and ndots. */
+/**
+ * The pod's real resolver: the first {@code nameserver} of resolv.conf, its search list and ndots.
+ */
 public final class ResolvConf {
-  private ResolvConf() {
-  }
+  private ResolvConf() {}
 
   public static Optional<InetSocketAddress> firstNameserver(Path file) throws IOException {
     for (String line : Files.readAllLines(file)) {
@@ -19,7 +20,8 @@ public final class ResolvConf {
       if (words.length >= 2 && words[0].equals("nameserver")) {
         String address = words[1];
         int zone = address.indexOf('%');
-        return Optional.of(new InetSocketAddress(zone < 0 ? address : address.substring(0, zone), 53));
+        return Optional.of(
+            new InetSocketAddress(zone < 0 ? address : address.substring(0, zone), 53));
       }
     }
     return Optional.empty();

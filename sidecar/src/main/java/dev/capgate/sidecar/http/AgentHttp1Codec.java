@@ -15,23 +15,26 @@ import java.util.List;
  * HTTP/1.1 toward the agent: Netty's decoder and encoder, with two changes that matter here.
  *
  * <p>Netty's decoder quietly drops Content-Length when Transfer-Encoding is also present (RFC 9112
- * lets a server do that); this one keeps both, so the request normalizer sees the ambiguity and
- * the sidecar rejects the request (invariant 5: CL+TE is a smuggling vector, refuse, don't repair).
+ * lets a server do that); this one keeps both, so the request normalizer sees the ambiguity and the
+ * sidecar rejects the request (invariant 5: CL+TE is a smuggling vector, refuse, don't repair).
  *
  * <p>The encoder is told when the current request is a HEAD, whose response has no body even when
  * its headers announce one (what HttpServerCodec tracks internally).
  *
  * <p>The decoder stops at a WebSocket upgrade request (see {@link WebSocketUpgrade}).
  */
-final class AgentHttp1Codec extends CombinedChannelDuplexHandler<HttpRequestDecoder, HttpResponseEncoder> {
-  private static final HttpDecoderConfig CONFIG = new HttpDecoderConfig()
-      .setMaxInitialLineLength(8192)
-      .setMaxHeaderSize(16384)
-      .setMaxChunkSize(65536)
-      .setValidateHeaders(true)
-      .setStrictLineParsing(true);
+final class AgentHttp1Codec
+    extends CombinedChannelDuplexHandler<HttpRequestDecoder, HttpResponseEncoder> {
+  private static final HttpDecoderConfig CONFIG =
+      new HttpDecoderConfig()
+          .setMaxInitialLineLength(8192)
+          .setMaxHeaderSize(16384)
+          .setMaxChunkSize(65536)
+          .setValidateHeaders(true)
+          .setStrictLineParsing(true);
 
   private boolean headRequest;
+
   /**
    * After a WebSocket upgrade request nothing more is parsed as HTTP: what follows is either
    * WebSocket frames (once the upstream switched; the decoder is then removed and hands its
@@ -40,31 +43,35 @@ final class AgentHttp1Codec extends CombinedChannelDuplexHandler<HttpRequestDeco
   private boolean upgradeRequested;
 
   AgentHttp1Codec() {
-    init(new HttpRequestDecoder(CONFIG) {
-      @Override
-      protected void handleTransferEncodingChunkedWithContentLength(HttpMessage message) {
-        // keep both headers: the normalizer refuses the request
-      }
-
-      @Override
-      protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
-        if (upgradeRequested) {
-          return; // see below: the bytes stay in the cumulation buffer
-        }
-        int before = out.size();
-        super.decode(ctx, buffer, out);
-        for (int i = before; i < out.size(); i++) {
-          if (out.get(i) instanceof HttpRequest request && WebSocketUpgrade.isRequest(request)) {
-            upgradeRequested = true;
+    init(
+        new HttpRequestDecoder(CONFIG) {
+          @Override
+          protected void handleTransferEncodingChunkedWithContentLength(HttpMessage message) {
+            // keep both headers: the normalizer refuses the request
           }
-        }
-      }
-    }, new HttpResponseEncoder() {
-      @Override
-      protected boolean isContentAlwaysEmpty(HttpResponse msg) {
-        return headRequest || super.isContentAlwaysEmpty(msg);
-      }
-    });
+
+          @Override
+          protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out)
+              throws Exception {
+            if (upgradeRequested) {
+              return; // see below: the bytes stay in the cumulation buffer
+            }
+            int before = out.size();
+            super.decode(ctx, buffer, out);
+            for (int i = before; i < out.size(); i++) {
+              if (out.get(i) instanceof HttpRequest request
+                  && WebSocketUpgrade.isRequest(request)) {
+                upgradeRequested = true;
+              }
+            }
+          }
+        },
+        new HttpResponseEncoder() {
+          @Override
+          protected boolean isContentAlwaysEmpty(HttpResponse msg) {
+            return headRequest || super.isContentAlwaysEmpty(msg);
+          }
+        });
   }
 
   void currentRequestIsHead(boolean head) {

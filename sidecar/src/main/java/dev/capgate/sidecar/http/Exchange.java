@@ -44,9 +44,9 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.ssl.SslHandler;
-import io.netty.handler.timeout.ReadTimeoutException;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.handler.timeout.ReadTimeoutException;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import java.util.ArrayList;
@@ -59,10 +59,10 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * One request and its response. Order of business: normalize (400 if ambiguous), ask policy
- * (403 if denied), resolve the credential (503 if unavailable), connect to the approved host
- * (502 if unreachable), forward exactly the normalized request with the credential injected, then
- * stream the response back with the credential masked out of it. Bodies stream both ways with
+ * One request and its response. Order of business: normalize (400 if ambiguous), ask policy (403 if
+ * denied), resolve the credential (503 if unavailable), connect to the approved host (502 if
+ * unreachable), forward exactly the normalized request with the credential injected, then stream
+ * the response back with the credential masked out of it. Bodies stream both ways with
  * back-pressure; nothing is buffered whole.
  *
  * <p>Placeholder credentials (issue 8): the head is checked before policy's answer is acted on, and
@@ -106,22 +106,35 @@ final class Exchange {
   private ChannelFuture lastWrite;
   private final PlaceholderGuard placeholders;
   private StreamMatcher bodyScanner;
+
   /** Credential name → real value, for the placeholders of the rule's credentials (empty: none). */
   private Map<String, String> placeholderValues = Map.of();
-  /** A WebSocket upgrade request (HTTP/1.1 only); its connection ends unless the upstream switches. */
+
+  /**
+   * A WebSocket upgrade request (HTTP/1.1 only); its connection ends unless the upstream switches.
+   */
   private boolean upgrade;
+
   /** The headers the rule injects: never accepted from the agent, in headers or trailers. */
   private List<InjectedHeader> injectedHeaders = List.of();
+
   /** Names of request trailer fields that were not forwarded (for the audit line). */
   private List<String> droppedTrailers;
+
   /** When the values injected here must be fetched again (for values derived from them). */
   private java.time.Instant valuesExpireAt;
+
   /** Decodes a body the upstream compressed although asked not to (null: not encoded). */
   private ResponseDecoding decoding;
+
   /** The upstream's trailers, once its compressed body has ended (null until then). */
   private HttpHeaders decodedTrailers;
 
-  Exchange(ExchangeHandler owner, ChannelHandlerContext agent, HttpServices services, AgentConnection connection,
+  Exchange(
+      ExchangeHandler owner,
+      ChannelHandlerContext agent,
+      HttpServices services,
+      AgentConnection connection,
       HttpRequest request) {
     this.owner = owner;
     this.agent = agent;
@@ -130,8 +143,10 @@ final class Exchange {
     this.request = request;
     this.http2 = owner.http2();
     this.id = services.requestIds().next();
-    this.placeholders = services.placeholders().isEmpty() ? PlaceholderGuard.inactive()
-        : new PlaceholderGuard(services.placeholders());
+    this.placeholders =
+        services.placeholders().isEmpty()
+            ? PlaceholderGuard.inactive()
+            : new PlaceholderGuard(services.placeholders());
   }
 
   boolean requestComplete() {
@@ -141,9 +156,12 @@ final class Exchange {
   /** Whether agent body bytes can be taken now (see {@link ExchangeHandler#updateReads}). */
   boolean readyForBody() {
     if (upgrade && !finished) {
-      return false; // nothing is read after an upgrade request until the connection is switched (or closed)
+      return false; // nothing is read after an upgrade request until the connection is switched (or
+      // closed)
     }
-    return requestComplete || respondedLocally || (upstream != null && upstream.channel().isWritable());
+    return requestComplete
+        || respondedLocally
+        || (upstream != null && upstream.channel().isWritable());
   }
 
   ChannelFuture lastWrite() {
@@ -162,18 +180,28 @@ final class Exchange {
     raw = http2 ? agent.channel().attr(H2RequestCapture.RAW).get() : rawOf(request);
     upgrade = !http2 && WebSocketUpgrade.isRequest(request);
     if (upgrade) {
-      closeAfter = true; // unless the upstream switches protocols, the connection ends with this exchange
+      closeAfter =
+          true; // unless the upstream switches protocols, the connection ends with this exchange
     }
-    requestHasBody = http2 ? !(request instanceof FullHttpRequest) || ((FullHttpRequest) request).content().isReadable()
-        : HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
+    requestHasBody =
+        http2
+            ? !(request instanceof FullHttpRequest)
+                || ((FullHttpRequest) request).content().isReadable()
+            : HttpUtil.isTransferEncodingChunked(request)
+                || HttpUtil.getContentLength(request, 0L) > 0;
     try {
-      normalized = RequestNormalizer.normalize(raw, connection.tls() ? connection.serverName() : null,
-          connection.destination().getPort());
+      normalized =
+          RequestNormalizer.normalize(
+              raw,
+              connection.tls() ? connection.serverName() : null,
+              connection.destination().getPort());
     } catch (RejectedRequestException e) {
       if (http2 && agent.channel().attr(H2RequestCapture.PROTOCOL).get() != null) {
-        reject("websocket-over-http2-not-supported", "WebSocket over HTTP/2 (RFC 8441 extended CONNECT) is not"
-            + " supported by the sidecar; use WebSocket over HTTP/1.1 (ALPN http/1.1), which it upgrades and polices"
-            + " at the upgrade request");
+        reject(
+            "websocket-over-http2-not-supported",
+            "WebSocket over HTTP/2 (RFC 8441 extended CONNECT) is not"
+                + " supported by the sidecar; use WebSocket over HTTP/1.1 (ALPN http/1.1), which it upgrades and polices"
+                + " at the upgrade request");
       } else {
         reject(e.reason());
       }
@@ -191,8 +219,9 @@ final class Exchange {
     RequestVerdict verdict = policy.get().onRequest(normalized);
     rule = verdict.rule();
     if (placeholders.active()) {
-      PlaceholderLeak leak = placeholders.inspect(request.headers(), normalized,
-          verdict.allowed() ? verdict.credentials() : List.of());
+      PlaceholderLeak leak =
+          placeholders.inspect(
+              request.headers(), normalized, verdict.allowed() ? verdict.credentials() : List.of());
       if (leak != null) {
         placeholderLeak(leak);
         takeContentOfFullRequest();
@@ -208,8 +237,13 @@ final class Exchange {
     String override = RequestNormalizer.overrideHeader(request.headers());
     if (override != null) {
       // The upstream might act on a method or path policy never judged.
-      deny(verdict.rule(), RequestNormalizer.OVERRIDE_HEADER, RequestNormalizer.OVERRIDE_HEADER + ": " + override,
-          "the " + override + " header asks the upstream for another method or URL than the one policy judged;"
+      deny(
+          verdict.rule(),
+          RequestNormalizer.OVERRIDE_HEADER,
+          RequestNormalizer.OVERRIDE_HEADER + ": " + override,
+          "the "
+              + override
+              + " header asks the upstream for another method or URL than the one policy judged;"
               + " send the request with that method and URL instead");
       takeContentOfFullRequest();
       return;
@@ -219,7 +253,8 @@ final class Exchange {
     credentialNames = verdict.credentials();
     takeContentOfFullRequest();
     if (credentialNames.isEmpty()) {
-      scrubber = services.knownSecrets().newScrubber(); // values held from other exchanges (issue 11)
+      scrubber =
+          services.knownSecrets().newScrubber(); // values held from other exchanges (issue 11)
       connect(List.of());
       return;
     }
@@ -227,52 +262,78 @@ final class Exchange {
     for (String name : credentialNames) {
       Optional<Credential> credential = policy.get().credential(name);
       if (credential.isEmpty()) {
-        credentialUnavailable(new CredentialUnavailableException(name, "not declared in the session"));
+        credentialUnavailable(
+            new CredentialUnavailableException(name, "not declared in the session"));
         return;
       }
       credentials.add(credential.get());
     }
-    services.credentials().resolveAll(credentials, session).whenComplete((values, failure) ->
-        agent.executor().execute(() -> onCredentials(credentials, values, failure)));
+    services
+        .credentials()
+        .resolveAll(credentials, session)
+        .whenComplete(
+            (values, failure) ->
+                agent.executor().execute(() -> onCredentials(credentials, values, failure)));
   }
 
   /** HTTP/2 requests without body arrive whole; their (empty) content ends the request. */
   private void takeContentOfFullRequest() {
     if (request instanceof FullHttpRequest full) {
-      HttpContent body = new DefaultLastHttpContent(full.content().retain(), full.trailingHeaders());
+      HttpContent body =
+          new DefaultLastHttpContent(full.content().retain(), full.trailingHeaders());
       ReferenceCountUtil.release(full);
       onRequestContent(body);
     }
   }
 
   private static RawRequest rawOf(HttpRequest request) {
-    return new RawRequest(request.method().name(), request.uri(), null,
+    return new RawRequest(
+        request.method().name(),
+        request.uri(),
+        null,
         request.headers().getAll(HttpHeaderNames.HOST),
         request.headers().getAll(HttpHeaderNames.CONTENT_LENGTH),
-        request.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING), false);
+        request.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING),
+        false);
   }
 
-  private void onCredentials(List<Credential> credentials, List<SecretValue> values, Throwable failure) {
+  private void onCredentials(
+      List<Credential> credentials, List<SecretValue> values, Throwable failure) {
     if (finished || !agent.channel().isActive()) {
       return;
     }
     if (failure != null) {
-      Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-      credentialUnavailable(cause instanceof CredentialUnavailableException e ? e
-          : new CredentialUnavailableException(String.join(",", credentialNames), "resolver failed"));
+      Throwable cause =
+          failure instanceof CompletionException && failure.getCause() != null
+              ? failure.getCause()
+              : failure;
+      credentialUnavailable(
+          cause instanceof CredentialUnavailableException e
+              ? e
+              : new CredentialUnavailableException(
+                  String.join(",", credentialNames), "resolver failed"));
       return;
     }
     List<InjectedHeader> injected = new ArrayList<>(credentials.size());
     try {
       for (int i = 0; i < credentials.size(); i++) {
-        InjectedHeader header = CredentialInjector.render(credentials.get(i).inject(), values.get(i));
+        InjectedHeader header =
+            CredentialInjector.render(credentials.get(i).inject(), values.get(i));
         injected.add(header);
         java.time.Instant expiresAt = values.get(i).expiresAt();
-        valuesExpireAt = valuesExpireAt == null || expiresAt.isBefore(valuesExpireAt) ? expiresAt : valuesExpireAt;
+        valuesExpireAt =
+            valuesExpireAt == null || expiresAt.isBefore(valuesExpireAt)
+                ? expiresAt
+                : valuesExpireAt;
         // Every exchange from now on masks this value too, whatever its rule injects.
-        services.knownSecrets().remember(credentials.get(i).name(),
-            SecretScrubber.secretsOf(values.get(i).reveal(), header.value()), expiresAt);
-        if (placeholders.active() && services.placeholders().placeholderOf(credentials.get(i).name()).isPresent()) {
+        services
+            .knownSecrets()
+            .remember(
+                credentials.get(i).name(),
+                SecretScrubber.secretsOf(values.get(i).reveal(), header.value()),
+                expiresAt);
+        if (placeholders.active()
+            && services.placeholders().placeholderOf(credentials.get(i).name()).isPresent()) {
           if (placeholderValues.isEmpty()) {
             placeholderValues = new HashMap<>(2);
           }
@@ -299,54 +360,79 @@ final class Exchange {
       return;
     }
     UpstreamLink link = new UpstreamLink(host, port, tls);
-    Future<Channel> dial = services.dialer().dialHost(agent.channel().eventLoop(), host, port,
-        new ChannelInitializer<Channel>() {
-          @Override
-          protected void initChannel(Channel ch) {
-            if (tls) {
-              ch.pipeline().addLast("tls", services.upstreamTls().newHandler(ch.alloc(), host, port));
-            }
-            // Neither read nor written for this long: a long upload or a slow but streaming answer
-            // keeps it alive; silence does not (504 before the response, a cut after).
-            ch.pipeline().addLast("timeout", new IdleStateHandler(0, 0, services.upstreamTimeout().toSeconds(),
-                java.util.concurrent.TimeUnit.SECONDS) {
-              @Override
-              protected void channelIdle(ChannelHandlerContext ctx, IdleStateEvent event) {
-                ctx.fireExceptionCaught(ReadTimeoutException.INSTANCE);
-              }
-            });
-            ch.pipeline().addLast("http", new HttpClientCodec(new HttpDecoderConfig().setMaxChunkSize(64 * 1024),
-                HttpClientCodec.DEFAULT_PARSE_HTTP_AFTER_CONNECT_REQUEST, HttpClientCodec.DEFAULT_FAIL_ON_MISSING_RESPONSE));
-            ch.pipeline().addLast("link", link);
+    Future<Channel> dial =
+        services
+            .dialer()
+            .dialHost(
+                agent.channel().eventLoop(),
+                host,
+                port,
+                new ChannelInitializer<Channel>() {
+                  @Override
+                  protected void initChannel(Channel ch) {
+                    if (tls) {
+                      ch.pipeline()
+                          .addLast(
+                              "tls", services.upstreamTls().newHandler(ch.alloc(), host, port));
+                    }
+                    // Neither read nor written for this long: a long upload or a slow but streaming
+                    // answer
+                    // keeps it alive; silence does not (504 before the response, a cut after).
+                    ch.pipeline()
+                        .addLast(
+                            "timeout",
+                            new IdleStateHandler(
+                                0,
+                                0,
+                                services.upstreamTimeout().toSeconds(),
+                                java.util.concurrent.TimeUnit.SECONDS) {
+                              @Override
+                              protected void channelIdle(
+                                  ChannelHandlerContext ctx, IdleStateEvent event) {
+                                ctx.fireExceptionCaught(ReadTimeoutException.INSTANCE);
+                              }
+                            });
+                    ch.pipeline()
+                        .addLast(
+                            "http",
+                            new HttpClientCodec(
+                                new HttpDecoderConfig().setMaxChunkSize(64 * 1024),
+                                HttpClientCodec.DEFAULT_PARSE_HTTP_AFTER_CONNECT_REQUEST,
+                                HttpClientCodec.DEFAULT_FAIL_ON_MISSING_RESPONSE));
+                    ch.pipeline().addLast("link", link);
+                  }
+                });
+    dial.addListener(
+        f -> {
+          if (!f.isSuccess()) {
+            upstreamFailed("upstream-unreachable", f.cause());
+            return;
           }
+          Channel ch = (Channel) f.getNow();
+          if (finished || !agent.channel().isActive()) {
+            ch.close();
+            return;
+          }
+          SslHandler tlsHandler = ch.pipeline().get(SslHandler.class);
+          if (tlsHandler == null) {
+            send(link, injected);
+            return;
+          }
+          ch.config().setAutoRead(true); // the handshake needs reads
+          tlsHandler
+              .handshakeFuture()
+              .addListener(
+                  h -> {
+                    if (!h.isSuccess()) {
+                      ch.close();
+                      upstreamTlsFailed(h.cause());
+                    } else if (finished || !agent.channel().isActive()) {
+                      ch.close();
+                    } else {
+                      send(link, injected);
+                    }
+                  });
         });
-    dial.addListener(f -> {
-      if (!f.isSuccess()) {
-        upstreamFailed("upstream-unreachable", f.cause());
-        return;
-      }
-      Channel ch = (Channel) f.getNow();
-      if (finished || !agent.channel().isActive()) {
-        ch.close();
-        return;
-      }
-      SslHandler tlsHandler = ch.pipeline().get(SslHandler.class);
-      if (tlsHandler == null) {
-        send(link, injected);
-        return;
-      }
-      ch.config().setAutoRead(true); // the handshake needs reads
-      tlsHandler.handshakeFuture().addListener(h -> {
-        if (!h.isSuccess()) {
-          ch.close();
-          upstreamTlsFailed(h.cause());
-        } else if (finished || !agent.channel().isActive()) {
-          ch.close();
-        } else {
-          send(link, injected);
-        }
-      });
-    });
   }
 
   private void send(UpstreamLink link, List<InjectedHeader> injected) {
@@ -357,7 +443,8 @@ final class Exchange {
     ch.write(upstreamRequest(injected));
     if (!http2 && HttpUtil.is100ContinueExpected(request) && !requestComplete) {
       // Expect is not forwarded: the agent hears "continue" from us once the request is allowed.
-      agent.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
+      agent.writeAndFlush(
+          new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
     }
     for (HttpContent content : pendingBody) {
       ch.write(withoutForbiddenTrailers(content));
@@ -368,40 +455,53 @@ final class Exchange {
     owner.updateReads();
   }
 
-  /** Exactly the normalized request: normalized target, Host = normalized host, credential injected. */
+  /**
+   * Exactly the normalized request: normalized target, Host = normalized host, credential injected.
+   */
   private HttpRequest upstreamRequest(List<InjectedHeader> injected) {
-    HttpRequest out = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.valueOf(normalized.method()),
-        normalized.target());
+    HttpRequest out =
+        new DefaultHttpRequest(
+            HttpVersion.HTTP_1_1, HttpMethod.valueOf(normalized.method()), normalized.target());
     HopByHop.copyRequestHeaders(request.headers(), out.headers());
     if (!placeholderValues.isEmpty()) {
-      // gh's "Authorization: token <placeholder>", an SDK's X-Api-Key, git's Basic x-access-token:<placeholder>
+      // gh's "Authorization: token <placeholder>", an SDK's X-Api-Key, git's Basic
+      // x-access-token:<placeholder>
       List<String> rewritten = placeholders.substitute(out.headers(), placeholderValues);
       if (!rewritten.isEmpty() && valuesExpireAt != null) {
         List<String> more = new ArrayList<>();
         for (String value : rewritten) {
           more.addAll(SecretScrubber.secretsOf(value, value));
         }
-        services.knownSecrets().remember("placeholder-rewrites:" + String.join(",", credentialNames), more,
-            valuesExpireAt);
+        services
+            .knownSecrets()
+            .remember(
+                "placeholder-rewrites:" + String.join(",", credentialNames), more, valuesExpireAt);
         scrubber = services.knownSecrets().newScrubber();
       }
     }
     if (upgrade) {
       WebSocketUpgrade.setUpgradeHeaders(out.headers());
       if (scrubber != null) {
-        // Compressed frames would hide an echoed credential from the scrubber, as compressed bodies would.
+        // Compressed frames would hide an echoed credential from the scrubber, as compressed bodies
+        // would.
         out.headers().remove(HttpHeaderNames.SEC_WEBSOCKET_EXTENSIONS);
       }
     }
     int defaultPort = connection.tls() ? 443 : 80;
-    out.headers().set(HttpHeaderNames.HOST,
-        normalized.port() == defaultPort ? normalized.host() : normalized.host() + ":" + normalized.port());
+    out.headers()
+        .set(
+            HttpHeaderNames.HOST,
+            normalized.port() == defaultPort
+                ? normalized.host()
+                : normalized.host() + ":" + normalized.port());
     for (InjectedHeader header : injected) {
-      out.headers().remove(header.name()); // every agent-sent header of that name, any case (invariant 6)
+      out.headers()
+          .remove(header.name()); // every agent-sent header of that name, any case (invariant 6)
       out.headers().set(header.name(), header.value());
     }
     if (scrubber != null) {
-      // So that a response echoing a credential can be scrubbed as it streams; one compressed anyway
+      // So that a response echoing a credential can be scrubbed as it streams; one compressed
+      // anyway
       // is decoded first (ResponseDecoding).
       out.headers().set(HttpHeaderNames.ACCEPT_ENCODING, HttpHeaderValues.IDENTITY);
     }
@@ -420,10 +520,15 @@ final class Exchange {
     boolean last = content instanceof LastHttpContent;
     if (bodyScanner != null && !respondedLocally && !finished) {
       int found = bodyScanner.scan(content.content());
-      PlaceholderLeak leak = found >= 0 ? placeholders.bodyLeak(found)
-          : last ? placeholders.inspectTrailers(((LastHttpContent) content).trailingHeaders()) : null;
+      PlaceholderLeak leak =
+          found >= 0
+              ? placeholders.bodyLeak(found)
+              : last
+                  ? placeholders.inspectTrailers(((LastHttpContent) content).trailingHeaders())
+                  : null;
       if (leak != null) {
-        // This chunk (which completes the placeholder) is not forwarded; the upstream request is cut.
+        // This chunk (which completes the placeholder) is not forwarded; the upstream request is
+        // cut.
         placeholderLeak(leak);
       }
     }
@@ -432,7 +537,8 @@ final class Exchange {
     } else if (upstream == null) {
       pendingBody.add(content);
     } else {
-      // Flushed once per agent read burst (flushUpstream), not per chunk: fewer syscalls and TLS records.
+      // Flushed once per agent read burst (flushUpstream), not per chunk: fewer syscalls and TLS
+      // records.
       upstream.channel().write(withoutForbiddenTrailers(content));
       if (last) {
         upstream.channel().flush();
@@ -455,7 +561,10 @@ final class Exchange {
       return content;
     }
     droppedTrailers = dropped;
-    reason = (reason == null ? "" : reason + "; ") + "request-trailer-dropped: " + String.join(",", dropped);
+    reason =
+        (reason == null ? "" : reason + "; ")
+            + "request-trailer-dropped: "
+            + String.join(",", dropped);
     LastHttpContent out = new DefaultLastHttpContent(last.content().retain(), kept);
     last.release();
     return out;
@@ -479,11 +588,13 @@ final class Exchange {
         return;
       }
       if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
-        skippingInformational = true; // 100/103 from upstream: the agent already got its "continue" from us
+        skippingInformational =
+            true; // 100/103 from upstream: the agent already got its "continue" from us
       } else {
         startResponse(response);
         if (respondedLocally) {
-          ReferenceCountUtil.release(msg); // refused (a coding the scrubber cannot read): none of its body goes on
+          ReferenceCountUtil.release(
+              msg); // refused (a coding the scrubber cannot read): none of its body goes on
           return;
         }
       }
@@ -508,9 +619,12 @@ final class Exchange {
     if (scrubber != null) {
       if (mayHaveBody(response) && !"0".equals(length)) {
         try {
-          decoding = ResponseDecoding.forCodings(response.headers().getAll(HttpHeaderNames.CONTENT_ENCODING));
+          decoding =
+              ResponseDecoding.forCodings(
+                  response.headers().getAll(HttpHeaderNames.CONTENT_ENCODING));
           if (decoding != null && status.code() == HttpResponseStatus.PARTIAL_CONTENT.code()) {
-            throw new ResponseDecoding.Unscannable("a range of a compressed body"); // not decodable on its own
+            throw new ResponseDecoding.Unscannable(
+                "a range of a compressed body"); // not decodable on its own
           }
         } catch (ResponseDecoding.Unscannable e) {
           unscannableResponse(e.getMessage());
@@ -565,7 +679,10 @@ final class Exchange {
     }
     HttpContent out;
     if (scrubber != null) {
-      out = scrubbed(content.content().retain(), last ? ((LastHttpContent) content).trailingHeaders() : null);
+      out =
+          scrubbed(
+              content.content().retain(),
+              last ? ((LastHttpContent) content).trailingHeaders() : null);
       content.release();
     } else {
       out = content;
@@ -614,8 +731,10 @@ final class Exchange {
         }
       }
     } catch (RuntimeException e) {
-      brokenResponse("upstream-bad-encoding: the upstream's compressed body does not decode ("
-          + e.getClass().getSimpleName() + ")");
+      brokenResponse(
+          "upstream-bad-encoding: the upstream's compressed body does not decode ("
+              + e.getClass().getSimpleName()
+              + ")");
       return;
     }
     if (finished) {
@@ -660,10 +779,19 @@ final class Exchange {
     String shown = scrubber.scrub(coding.length() > 64 ? coding.substring(0, 64) + "..." : coding);
     decision = "error";
     reason = "unscannable-response-encoding: Content-Encoding " + shown;
-    respond(HttpResponseStatus.BAD_GATEWAY, Denial.json("unscannable-response-encoding", hostForAnswer(),
-        request.method().name(), pathForAnswer(), rule, id, "the upstream answered with Content-Encoding " + shown
-            + " although the sidecar asked for identity; the sidecar cannot scan that body for credentials"
-            + " (it decodes gzip and deflate only)"));
+    respond(
+        HttpResponseStatus.BAD_GATEWAY,
+        Denial.json(
+            "unscannable-response-encoding",
+            hostForAnswer(),
+            request.method().name(),
+            pathForAnswer(),
+            rule,
+            id,
+            "the upstream answered with Content-Encoding "
+                + shown
+                + " although the sidecar asked for identity; the sidecar cannot scan that body for credentials"
+                + " (it decodes gzip and deflate only)"));
   }
 
   /** The upstream delivered what it had for now: send it on to the agent. */
@@ -685,7 +813,10 @@ final class Exchange {
       pumpDecoded();
     }
     if (upstream != null && responseStarted && !responseComplete) {
-      upstream.channel().config().setAutoRead(writable && (decoding == null || !decoding.pending()));
+      upstream
+          .channel()
+          .config()
+          .setAutoRead(writable && (decoding == null || !decoding.pending()));
     }
     owner.updateReads();
   }
@@ -701,10 +832,12 @@ final class Exchange {
     }
     if (!responseStarted) {
       if (cause != null && TlsFailures.isTls(cause)) {
-        upstreamTlsFailed(cause); // TLS 1.3: a server that wants a client certificate says so after our Finished
+        upstreamTlsFailed(
+            cause); // TLS 1.3: a server that wants a client certificate says so after our Finished
         return;
       }
-      upstreamFailed(cause instanceof ReadTimeoutException ? "upstream-timeout" : "upstream-closed", cause);
+      upstreamFailed(
+          cause instanceof ReadTimeoutException ? "upstream-timeout" : "upstream-closed", cause);
       return;
     }
     // Mid-response: the agent must see a broken response, never a silently truncated one.
@@ -735,15 +868,19 @@ final class Exchange {
   private void reject(String why, String detail) {
     decision = "deny";
     reason = why;
-    closeAfter = true; // framing or host may be ambiguous: nothing after this request can be trusted
-    respond(HttpResponseStatus.BAD_REQUEST, Denial.json(why, hostForAnswer(), request.method().name(),
-        pathForAnswer(), null, id, detail));
+    closeAfter =
+        true; // framing or host may be ambiguous: nothing after this request can be trusted
+    respond(
+        HttpResponseStatus.BAD_REQUEST,
+        Denial.json(
+            why, hostForAnswer(), request.method().name(), pathForAnswer(), null, id, detail));
   }
 
   /**
    * A placeholder where it may not go: 403 {@code placeholder-exfiltration}, audited as a likely
    * exfiltration attempt naming the credential. Mid-body, the upstream request is cut; if the
-   * upstream already started answering, both connections are closed (the agent sees a broken response).
+   * upstream already started answering, both connections are closed (the agent sees a broken
+   * response).
    */
   private void placeholderLeak(PlaceholderLeak leak) {
     if (finished || respondedLocally) {
@@ -752,9 +889,13 @@ final class Exchange {
     decision = "deny";
     reason = leak.auditReason(hostForAnswer());
     credentialNames = leak.credential() == null ? List.of() : List.of(leak.credential());
-    services.metrics().increment("capgate_placeholder_leaks_total",
-        "Requests refused for carrying a placeholder where it may not go (likely exfiltration attempts)",
-        "credential", leak.credential() == null ? "unknown" : leak.credential());
+    services
+        .metrics()
+        .increment(
+            "capgate_placeholder_leaks_total",
+            "Requests refused for carrying a placeholder where it may not go (likely exfiltration attempts)",
+            "credential",
+            leak.credential() == null ? "unknown" : leak.credential());
     LOG.warning("request " + id + ": " + reason);
     if (responseStarted) {
       closeAfter = true;
@@ -765,59 +906,108 @@ final class Exchange {
       finish();
       return;
     }
-    respond(HttpResponseStatus.FORBIDDEN, Denial.json(leak.error(), hostForAnswer(), request.method().name(),
-        pathForAnswer(), rule, id, leak.detail()));
+    respond(
+        HttpResponseStatus.FORBIDDEN,
+        Denial.json(
+            leak.error(),
+            hostForAnswer(),
+            request.method().name(),
+            pathForAnswer(),
+            rule,
+            id,
+            leak.detail()));
   }
 
-  /** The sidecar's own TLS to the upstream failed: a 502 saying plainly why, and what the way out is. */
+  /**
+   * The sidecar's own TLS to the upstream failed: a 502 saying plainly why, and what the way out
+   * is.
+   */
   private void upstreamTlsFailed(Throwable cause) {
     if (finished || respondedLocally || responseStarted) {
       return;
     }
     String why = TlsFailures.describeUpstream(cause);
     String where = normalized.host() + ":" + normalized.port();
-    LOG.log(Level.INFO, "request " + id + " to " + where + ": upstream TLS handshake failed: " + why);
+    LOG.log(
+        Level.INFO, "request " + id + " to " + where + ": upstream TLS handshake failed: " + why);
     decision = "error";
     reason = "upstream-tls-handshake-failed: " + why;
-    respond(HttpResponseStatus.BAD_GATEWAY, Denial.json("upstream-tls-handshake-failed", hostForAnswer(),
-        request.method().name(), pathForAnswer(), rule, id, TlsFailures.upstreamAdvice(where, why)));
+    respond(
+        HttpResponseStatus.BAD_GATEWAY,
+        Denial.json(
+            "upstream-tls-handshake-failed",
+            hostForAnswer(),
+            request.method().name(),
+            pathForAnswer(),
+            rule,
+            id,
+            TlsFailures.upstreamAdvice(where, why)));
   }
 
   private void deny(String denyingRule, String why) {
     decision = "deny";
     reason = why;
-    respond(HttpResponseStatus.FORBIDDEN, Denial.json(why, hostForAnswer(), request.method().name(),
-        pathForAnswer(), denyingRule, id));
+    respond(
+        HttpResponseStatus.FORBIDDEN,
+        Denial.json(
+            why, hostForAnswer(), request.method().name(), pathForAnswer(), denyingRule, id));
   }
 
   /** A 403 with a stable error token, an audit reason and a detail for the agent. */
   private void deny(String denyingRule, String error, String why, String detail) {
     decision = "deny";
     reason = why;
-    respond(HttpResponseStatus.FORBIDDEN, Denial.json(error, hostForAnswer(), request.method().name(),
-        pathForAnswer(), denyingRule, id, detail));
+    respond(
+        HttpResponseStatus.FORBIDDEN,
+        Denial.json(
+            error,
+            hostForAnswer(),
+            request.method().name(),
+            pathForAnswer(),
+            denyingRule,
+            id,
+            detail));
   }
 
   private void credentialUnavailable(CredentialUnavailableException e) {
     decision = "error";
     reason = e.getMessage(); // names the credential, never the value
-    respond(HttpResponseStatus.SERVICE_UNAVAILABLE, Denial.json("credential unavailable: " + e.credential(),
-        hostForAnswer(), request.method().name(), pathForAnswer(), rule, id));
+    respond(
+        HttpResponseStatus.SERVICE_UNAVAILABLE,
+        Denial.json(
+            "credential unavailable: " + e.credential(),
+            hostForAnswer(),
+            request.method().name(),
+            pathForAnswer(),
+            rule,
+            id));
   }
 
   private void upstreamFailed(String why, Throwable cause) {
     if (finished || respondedLocally || responseStarted) {
       return;
     }
-    LOG.log(Level.INFO, "request " + id + " to " + normalized.host() + ": " + why
-        + (cause == null ? "" : " (" + cause.getMessage() + ")"));
+    LOG.log(
+        Level.INFO,
+        "request "
+            + id
+            + " to "
+            + normalized.host()
+            + ": "
+            + why
+            + (cause == null ? "" : " (" + cause.getMessage() + ")"));
     decision = "error";
     // A dial failure's message is written by the dialer (host, port, proxy answer): safe to show.
     String detail = cause instanceof UpstreamDialer.DialFailure ? cause.getMessage() : null;
     reason = detail == null ? why : why + ": " + detail;
-    HttpResponseStatus status = "upstream-timeout".equals(why)
-        ? HttpResponseStatus.GATEWAY_TIMEOUT : HttpResponseStatus.BAD_GATEWAY;
-    respond(status, Denial.json(why, hostForAnswer(), request.method().name(), pathForAnswer(), rule, id, detail));
+    HttpResponseStatus status =
+        "upstream-timeout".equals(why)
+            ? HttpResponseStatus.GATEWAY_TIMEOUT
+            : HttpResponseStatus.BAD_GATEWAY;
+    respond(
+        status,
+        Denial.json(
+            why, hostForAnswer(), request.method().name(), pathForAnswer(), rule, id, detail));
   }
 
   private void respond(HttpResponseStatus status, String json) {
@@ -859,8 +1049,8 @@ final class Exchange {
 
   /**
    * The upstream accepted the WebSocket upgrade: the agent gets the 101 (credential masked out of
-   * its headers), this exchange ends (audited once, with status 101), and both connections become
-   * a byte splice. Upstream-to-agent bytes still pass the scrubber when a credential was injected.
+   * its headers), this exchange ends (audited once, with status 101), and both connections become a
+   * byte splice. Upstream-to-agent bytes still pass the scrubber when a credential was injected.
    * Runs while the upstream's HTTP decoder is delivering the 101: its remaining output (frames the
    * upstream sent right behind the 101) reaches the splice, in order.
    */
@@ -875,7 +1065,8 @@ final class Exchange {
     finished = true;
     reason = (reason == null ? "" : reason + "; ") + "upgraded to websocket";
     audit((System.nanoTime() - startNanos) / 1000);
-    owner.switchToSplice(link.channel(), scrubber == null ? null : WebSocketUpgrade.masking(scrubber));
+    owner.switchToSplice(
+        link.channel(), scrubber == null ? null : WebSocketUpgrade.masking(scrubber));
   }
 
   // ---------------------------------------------------------------- the end
@@ -910,16 +1101,45 @@ final class Exchange {
   }
 
   private void audit(long micros) {
-    SessionIdentity s = session != null ? session
-        : services.policies().current().map(Policy::session).orElse(null);
-    services.audit().record(new AuditEvent(id, s == null ? null : s.name(), s == null ? null : s.namespace(),
-        s == null ? null : s.user(), s == null ? null : s.agent(), hostForAnswer(), request.method().name(),
-        pathForAnswer(), rule, decision, credentialNames.isEmpty() ? null : String.join(",", credentialNames),
-        upstreamStatus, micros, reason));
-    services.metrics().increment("capgate_decisions_total", "Policy decisions by rule and outcome",
-        "rule", rule == null ? "none" : rule, "outcome", decision, "level", "request");
-    services.metrics().observe("capgate_request_duration_seconds", "Request latency through the sidecar",
-        micros / 1e6, "outcome", decision);
+    SessionIdentity s =
+        session != null ? session : services.policies().current().map(Policy::session).orElse(null);
+    services
+        .audit()
+        .record(
+            new AuditEvent(
+                id,
+                s == null ? null : s.name(),
+                s == null ? null : s.namespace(),
+                s == null ? null : s.user(),
+                s == null ? null : s.agent(),
+                hostForAnswer(),
+                request.method().name(),
+                pathForAnswer(),
+                rule,
+                decision,
+                credentialNames.isEmpty() ? null : String.join(",", credentialNames),
+                upstreamStatus,
+                micros,
+                reason));
+    services
+        .metrics()
+        .increment(
+            "capgate_decisions_total",
+            "Policy decisions by rule and outcome",
+            "rule",
+            rule == null ? "none" : rule,
+            "outcome",
+            decision,
+            "level",
+            "request");
+    services
+        .metrics()
+        .observe(
+            "capgate_request_duration_seconds",
+            "Request latency through the sidecar",
+            micros / 1e6,
+            "outcome",
+            decision);
   }
 
   private void releasePendingBody() {

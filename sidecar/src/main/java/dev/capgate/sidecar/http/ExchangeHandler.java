@@ -19,9 +19,9 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * The requests of one HTTP/1.1 agent connection (or of one HTTP/2 stream), one {@link Exchange}
- * at a time: every keep-alive request is normalized and checked on its own (invariant 5).
- * Pipelined requests wait here, with reads paused, until the exchange before them is done.
+ * The requests of one HTTP/1.1 agent connection (or of one HTTP/2 stream), one {@link Exchange} at
+ * a time: every keep-alive request is normalized and checked on its own (invariant 5). Pipelined
+ * requests wait here, with reads paused, until the exchange before them is done.
  */
 final class ExchangeHandler extends ChannelInboundHandlerAdapter {
   private static final Logger LOG = Logger.getLogger(ExchangeHandler.class.getName());
@@ -32,11 +32,15 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
   private final ArrayDeque<HttpObject> queued = new ArrayDeque<>();
   private ChannelHandlerContext ctx;
   private Exchange current;
-  private final IdleUpstreams idleUpstreams; // of the agent connection (HTTP/2: shared by its streams)
+  private final IdleUpstreams
+      idleUpstreams; // of the agent connection (HTTP/2: shared by its streams)
   private boolean closing;
   private boolean draining;
 
-  ExchangeHandler(HttpServices services, AgentConnection connection, AgentHttp1Codec codec,
+  ExchangeHandler(
+      HttpServices services,
+      AgentConnection connection,
+      AgentHttp1Codec codec,
       IdleUpstreams idleUpstreams) {
     this.services = services;
     this.connection = connection;
@@ -65,9 +69,9 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
   }
 
   /**
-   * Reads from the agent only while the bytes have somewhere to go: no queued request waiting,
-   * and the current exchange (if any) able to take body bytes (upstream connected and writable).
-   * A pipelined request therefore costs at most one read's worth of memory.
+   * Reads from the agent only while the bytes have somewhere to go: no queued request waiting, and
+   * the current exchange (if any) able to take body bytes (upstream connected and writable). A
+   * pipelined request therefore costs at most one read's worth of memory.
    */
   void updateReads() {
     if (closing) {
@@ -92,7 +96,8 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
           if (object instanceof HttpContent content && !(object instanceof HttpRequest)) {
             current.onRequestContent(content);
           } else {
-            ReferenceCountUtil.release(object); // a new request before the body of the last one ended
+            ReferenceCountUtil.release(
+                object); // a new request before the body of the last one ended
             ctx.close();
             return;
           }
@@ -148,8 +153,8 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
    * The current exchange was a WebSocket upgrade the upstream accepted (its 101 is written): this
    * connection stops being HTTP. The order matters: the splice handlers go in first, then the
    * upstream's HTTP handlers leave (frames the upstream sent behind its 101 flow on into the
-   * splice), then the agent's (bytes the agent sent early, held by the paused decoder, flow on
-   * into the splice, and its encoder is gone before the first frame is written).
+   * splice), then the agent's (bytes the agent sent early, held by the paused decoder, flow on into
+   * the splice, and its encoder is gone before the first frame is written).
    *
    * @param toAgent rewrites upstream-to-agent bytes (the credential scrubber), or null
    */
@@ -197,7 +202,9 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
       current = null;
     }
     if (!http2()) {
-      idleUpstreams.closeAll(); // HTTP/2: a stream ends, its connection's pool stays (closed with the connection)
+      idleUpstreams
+          .closeAll(); // HTTP/2: a stream ends, its connection's pool stays (closed with the
+      // connection)
     }
     ctx.fireChannelInactive();
   }

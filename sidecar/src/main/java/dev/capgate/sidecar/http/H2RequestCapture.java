@@ -19,18 +19,21 @@ import java.util.logging.Logger;
 
 /**
  * Records an HTTP/2 request's header fields as they arrived, before Netty's HTTP/2 → HTTP/1
- * conversion folds {@code :authority} into Host: the normalizer must see {@code :authority} and
- * any Host header apart to refuse a mismatch (invariant 5).
+ * conversion folds {@code :authority} into Host: the normalizer must see {@code :authority} and any
+ * Host header apart to refuse a mismatch (invariant 5).
  *
- * <p>Also refuses a malformed request head (RFC 9113 §8.3.1: a missing {@code :method},
- * {@code :scheme} or {@code :path}, or a CONNECT with {@code :scheme}/{@code :path}) the way the
- * spec requires, a stream error PROTOCOL_ERROR, with an audit line: the conversion to HTTP/1 would
+ * <p>Also refuses a malformed request head (RFC 9113 §8.3.1: a missing {@code :method}, {@code
+ * :scheme} or {@code :path}, or a CONNECT with {@code :scheme}/{@code :path}) the way the spec
+ * requires, a stream error PROTOCOL_ERROR, with an audit line: the conversion to HTTP/1 would
  * otherwise fail without either (or, for a missing {@code :scheme}, pass the request on).
  */
 final class H2RequestCapture extends ChannelInboundHandlerAdapter {
   private static final Logger LOG = Logger.getLogger(H2RequestCapture.class.getName());
   static final AttributeKey<RawRequest> RAW = AttributeKey.valueOf("capgate.h2.raw");
-  /** {@code :protocol} of an RFC 8441 extended CONNECT (WebSocket over HTTP/2), which is refused. */
+
+  /**
+   * {@code :protocol} of an RFC 8441 extended CONNECT (WebSocket over HTTP/2), which is refused.
+   */
   static final AttributeKey<String> PROTOCOL = AttributeKey.valueOf("capgate.h2.protocol");
 
   private final HttpServices services;
@@ -56,10 +59,17 @@ final class H2RequestCapture extends ChannelInboundHandlerAdapter {
         ReferenceCountUtil.release(msg);
         return;
       }
-      ctx.channel().attr(RAW).set(new RawRequest(
-          str(h.method()), str(h.path()), str(h.authority()),
-          strings(h.getAll("host")), strings(h.getAll("content-length")), strings(h.getAll("transfer-encoding")),
-          true));
+      ctx.channel()
+          .attr(RAW)
+          .set(
+              new RawRequest(
+                  str(h.method()),
+                  str(h.path()),
+                  str(h.authority()),
+                  strings(h.getAll("host")),
+                  strings(h.getAll("content-length")),
+                  strings(h.getAll("transfer-encoding")),
+                  true));
       CharSequence protocol = h.get(":protocol");
       if (protocol != null) {
         ctx.channel().attr(PROTOCOL).set(protocol.toString());
@@ -92,14 +102,38 @@ final class H2RequestCapture extends ChannelInboundHandlerAdapter {
     String reason = "malformed-request: " + why;
     LOG.fine("connection " + connection.id() + ": HTTP/2 stream reset, " + reason);
     SessionIdentity s = services.policies().current().map(Policy::session).orElse(null);
-    services.audit().record(new AuditEvent(services.requestIds().next(), s == null ? null : s.name(),
-        s == null ? null : s.namespace(), s == null ? null : s.user(), s == null ? null : s.agent(),
-        connection.serverName(), str(h.method()), str(h.path()),
-        connection.rule(), "deny", null, null, 0, reason));
-    services.metrics().increment("capgate_decisions_total", "Policy decisions by rule and outcome",
-        "rule", "none", "outcome", "deny", "level", "request");
+    services
+        .audit()
+        .record(
+            new AuditEvent(
+                services.requestIds().next(),
+                s == null ? null : s.name(),
+                s == null ? null : s.namespace(),
+                s == null ? null : s.user(),
+                s == null ? null : s.agent(),
+                connection.serverName(),
+                str(h.method()),
+                str(h.path()),
+                connection.rule(),
+                "deny",
+                null,
+                null,
+                0,
+                reason));
+    services
+        .metrics()
+        .increment(
+            "capgate_decisions_total",
+            "Policy decisions by rule and outcome",
+            "rule",
+            "none",
+            "outcome",
+            "deny",
+            "level",
+            "request");
     // The reset goes out before the close, so the stream ends with PROTOCOL_ERROR, not CANCEL.
-    ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.PROTOCOL_ERROR)).addListener(ChannelFutureListener.CLOSE);
+    ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.PROTOCOL_ERROR))
+        .addListener(ChannelFutureListener.CLOSE);
   }
 
   private static String str(CharSequence s) {

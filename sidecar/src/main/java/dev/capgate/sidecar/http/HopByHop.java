@@ -14,20 +14,30 @@ import java.util.Set;
  * sidecar always sets itself (Host, framing). Copying is done by exclusion of these names.
  */
 final class HopByHop {
-  private static final Set<AsciiString> ALWAYS = Set.of(
-      HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE, AsciiString.cached("proxy-connection"),
-      HttpHeaderNames.TE, HttpHeaderNames.TRAILER, HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.UPGRADE,
-      HttpHeaderNames.PROXY_AUTHORIZATION, HttpHeaderNames.PROXY_AUTHENTICATE,
-      // Set by the sidecar from what it forwards, never copied from the agent:
-      HttpHeaderNames.HOST, HttpHeaderNames.CONTENT_LENGTH, HttpHeaderNames.EXPECT);
+  private static final Set<AsciiString> ALWAYS =
+      Set.of(
+          HttpHeaderNames.CONNECTION,
+          HttpHeaderNames.KEEP_ALIVE,
+          AsciiString.cached("proxy-connection"),
+          HttpHeaderNames.TE,
+          HttpHeaderNames.TRAILER,
+          HttpHeaderNames.TRANSFER_ENCODING,
+          HttpHeaderNames.UPGRADE,
+          HttpHeaderNames.PROXY_AUTHORIZATION,
+          HttpHeaderNames.PROXY_AUTHENTICATE,
+          // Set by the sidecar from what it forwards, never copied from the agent:
+          HttpHeaderNames.HOST,
+          HttpHeaderNames.CONTENT_LENGTH,
+          HttpHeaderNames.EXPECT);
 
   /** Netty's HTTP/2 ⇄ HTTP/1 conversion adds these; they describe the agent's hop. */
   private static final String HTTP2_EXTENSION_PREFIX = "x-http2-";
 
-  private HopByHop() {
-  }
+  private HopByHop() {}
 
-  /** Copies {@code from} into {@code to} without hop-by-hop headers and those named by Connection. */
+  /**
+   * Copies {@code from} into {@code to} without hop-by-hop headers and those named by Connection.
+   */
   static void copyEndToEnd(HttpHeaders from, HttpHeaders to) {
     copy(from, to, false);
   }
@@ -43,15 +53,19 @@ final class HopByHop {
 
   private static void copy(HttpHeaders from, HttpHeaders to, boolean request) {
     Set<String> named = connectionNamed(from);
-    from.forEach(entry -> {
-      String name = entry.getKey();
-      String lower = name.toLowerCase(Locale.ROOT);
-      if (ALWAYS.contains(AsciiString.of(lower)) || named.contains(lower) || lower.startsWith(HTTP2_EXTENSION_PREFIX)
-          || lower.startsWith(":") || (request && RequestNormalizer.isEdgeHeader(lower))) {
-        return;
-      }
-      to.add(name, entry.getValue());
-    });
+    from.forEach(
+        entry -> {
+          String name = entry.getKey();
+          String lower = name.toLowerCase(Locale.ROOT);
+          if (ALWAYS.contains(AsciiString.of(lower))
+              || named.contains(lower)
+              || lower.startsWith(HTTP2_EXTENSION_PREFIX)
+              || lower.startsWith(":")
+              || (request && RequestNormalizer.isEdgeHeader(lower))) {
+            return;
+          }
+          to.add(name, entry.getValue());
+        });
   }
 
   private static Set<String> connectionNamed(HttpHeaders headers) {

@@ -16,29 +16,73 @@ import java.time.Duration;
  * @param upstreamTimeout how long an upstream may stay silent (504 if no response started by then)
  * @param agentIdleTimeout how long an agent HTTP connection may stay idle before it is closed
  * @param placeholders the pod's placeholder credentials (none: no placeholder checks at all)
- * @param knownSecrets the credential values resolved so far, masked in every response (one per sidecar)
+ * @param knownSecrets the credential values resolved so far, masked in every response (one per
+ *     sidecar)
  */
-public record HttpServices(PolicySource policies, CredentialResolver credentials, UpstreamDialer dialer,
-    UpstreamTls upstreamTls, AuditLog audit, RequestIds requestIds, Metrics metrics, Duration upstreamTimeout,
-    Duration agentIdleTimeout, Placeholders placeholders, KnownSecrets knownSecrets) {
+public record HttpServices(
+    PolicySource policies,
+    CredentialResolver credentials,
+    UpstreamDialer dialer,
+    UpstreamTls upstreamTls,
+    AuditLog audit,
+    RequestIds requestIds,
+    Metrics metrics,
+    Duration upstreamTimeout,
+    Duration agentIdleTimeout,
+    Placeholders placeholders,
+    KnownSecrets knownSecrets) {
 
   public HttpServices {
     placeholders = placeholders == null ? Placeholders.none() : placeholders;
     knownSecrets = knownSecrets == null ? new KnownSecrets() : knownSecrets;
   }
 
-  public HttpServices(PolicySource policies, CredentialResolver credentials, UpstreamDialer dialer,
-      UpstreamTls upstreamTls, AuditLog audit, RequestIds requestIds, Metrics metrics, Duration upstreamTimeout,
-      Duration agentIdleTimeout, Placeholders placeholders) {
-    this(policies, credentials, dialer, upstreamTls, audit, requestIds, metrics, upstreamTimeout, agentIdleTimeout,
-        placeholders, null);
+  public HttpServices(
+      PolicySource policies,
+      CredentialResolver credentials,
+      UpstreamDialer dialer,
+      UpstreamTls upstreamTls,
+      AuditLog audit,
+      RequestIds requestIds,
+      Metrics metrics,
+      Duration upstreamTimeout,
+      Duration agentIdleTimeout,
+      Placeholders placeholders) {
+    this(
+        policies,
+        credentials,
+        dialer,
+        upstreamTls,
+        audit,
+        requestIds,
+        metrics,
+        upstreamTimeout,
+        agentIdleTimeout,
+        placeholders,
+        null);
   }
 
   /** Without placeholder credentials. */
-  public HttpServices(PolicySource policies, CredentialResolver credentials, UpstreamDialer dialer,
-      UpstreamTls upstreamTls, AuditLog audit, RequestIds requestIds, Metrics metrics, Duration upstreamTimeout,
+  public HttpServices(
+      PolicySource policies,
+      CredentialResolver credentials,
+      UpstreamDialer dialer,
+      UpstreamTls upstreamTls,
+      AuditLog audit,
+      RequestIds requestIds,
+      Metrics metrics,
+      Duration upstreamTimeout,
       Duration agentIdleTimeout) {
-    this(policies, credentials, dialer, upstreamTls, audit, requestIds, metrics, upstreamTimeout, agentIdleTimeout,
+    this(
+        policies,
+        credentials,
+        dialer,
+        upstreamTls,
+        audit,
+        requestIds,
+        metrics,
+        upstreamTimeout,
+        agentIdleTimeout,
         Placeholders.none());
   }
 }

@@ -45,16 +45,20 @@ public final class HttpTermination implements HttpInterceptor {
   public void install(Channel agent, AgentConnection connection, SslContext agentTls) {
     long idle = services.agentIdleTimeout().toSeconds();
     agent.pipeline().addLast("idle", new IdleStateHandler(0, 0, idle, TimeUnit.SECONDS));
-    agent.pipeline().addLast("close-when-idle", new ChannelInboundHandlerAdapter() {
-      @Override
-      public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
-        if (event instanceof IdleStateEvent) {
-          ctx.close();
-        } else {
-          ctx.fireUserEventTriggered(event);
-        }
-      }
-    });
+    agent
+        .pipeline()
+        .addLast(
+            "close-when-idle",
+            new ChannelInboundHandlerAdapter() {
+              @Override
+              public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+                if (event instanceof IdleStateEvent) {
+                  ctx.close();
+                } else {
+                  ctx.fireUserEventTriggered(event);
+                }
+              }
+            });
     if (agentTls == null) {
       installHttp1(agent, connection);
       return;
@@ -62,76 +66,125 @@ public final class HttpTermination implements HttpInterceptor {
     SslHandler tls = agentTls.newHandler(agent.alloc());
     tls.setHandshakeTimeout(TLS_HANDSHAKE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
     agent.pipeline().addLast("tls", tls);
-    // Sees every outcome of the handshake (the ALPN handler below does not report a peer that hangs up).
-    agent.pipeline().addLast("tls-outcome", new ChannelInboundHandlerAdapter() {
-      @Override
-      public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
-        if (event instanceof SslHandshakeCompletionEvent done) {
-          if (!done.isSuccess()) {
-            auditAgentHandshakeFailure(connection, done.cause());
-          }
-          ctx.pipeline().remove(this);
-        }
-        ctx.fireUserEventTriggered(event);
-      }
-    });
-    agent.pipeline().addLast("alpn", new ApplicationProtocolNegotiationHandler(ApplicationProtocolNames.HTTP_1_1) {
-      @Override
-      protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
-        if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
-          installHttp2(ctx.channel(), connection);
-        } else {
-          installHttp1(ctx.channel(), connection);
-        }
-      }
+    // Sees every outcome of the handshake (the ALPN handler below does not report a peer that hangs
+    // up).
+    agent
+        .pipeline()
+        .addLast(
+            "tls-outcome",
+            new ChannelInboundHandlerAdapter() {
+              @Override
+              public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+                if (event instanceof SslHandshakeCompletionEvent done) {
+                  if (!done.isSuccess()) {
+                    auditAgentHandshakeFailure(connection, done.cause());
+                  }
+                  ctx.pipeline().remove(this);
+                }
+                ctx.fireUserEventTriggered(event);
+              }
+            });
+    agent
+        .pipeline()
+        .addLast(
+            "alpn",
+            new ApplicationProtocolNegotiationHandler(ApplicationProtocolNames.HTTP_1_1) {
+              @Override
+              protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
+                if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
+                  installHttp2(ctx.channel(), connection);
+                } else {
+                  installHttp1(ctx.channel(), connection);
+                }
+              }
 
-      @Override
-      protected void handshakeFailure(ChannelHandlerContext ctx, Throwable cause) {
-        ctx.close(); // audited by "tls-outcome"
-      }
-    });
+              @Override
+              protected void handshakeFailure(ChannelHandlerContext ctx, Throwable cause) {
+                ctx.close(); // audited by "tls-outcome"
+              }
+            });
   }
 
   /**
    * The agent gave up on the TLS handshake with the pod CA's leaf: an agent that does not trust the
-   * pod CA (trust variables not used) or that pins the host's certificate. Audited as
-   * {@code agent-rejected-pod-ca} with the host, so that an operator sees which host needs
-   * {@code tls: passthrough} (or which client ignores the CA bundle).
+   * pod CA (trust variables not used) or that pins the host's certificate. Audited as {@code
+   * agent-rejected-pod-ca} with the host, so that an operator sees which host needs {@code tls:
+   * passthrough} (or which client ignores the CA bundle).
    */
   private void auditAgentHandshakeFailure(AgentConnection connection, Throwable cause) {
     String alert = TlsFailures.receivedAlert(cause);
     String host = connection.serverName();
     String reason;
     if (alert != null && REJECTION_ALERTS.contains(alert)) {
-      reason = "agent-rejected-pod-ca: the agent refused the certificate the sidecar presented for " + host
-          + " (alert " + alert + "): it does not trust the pod CA, or it pins the host's own certificate;"
-          + " a pinning client needs tls: passthrough for this host";
+      reason =
+          "agent-rejected-pod-ca: the agent refused the certificate the sidecar presented for "
+              + host
+              + " (alert "
+              + alert
+              + "): it does not trust the pod CA, or it pins the host's own certificate;"
+              + " a pinning client needs tls: passthrough for this host";
     } else if (alert == null && TlsFailures.closedDuringHandshake(cause)) {
-      reason = "agent-rejected-pod-ca: the agent closed the connection during the handshake, after the sidecar"
-          + " presented its certificate for " + host + " (typical of certificate pinning); a pinning client needs"
-          + " tls: passthrough for this host";
+      reason =
+          "agent-rejected-pod-ca: the agent closed the connection during the handshake, after the sidecar"
+              + " presented its certificate for "
+              + host
+              + " (typical of certificate pinning); a pinning client needs"
+              + " tls: passthrough for this host";
     } else if (cause instanceof io.netty.handler.ssl.SslHandshakeTimeoutException) {
-      reason = "agent-tls-handshake-timeout: the agent did not complete the TLS handshake for " + host;
+      reason =
+          "agent-tls-handshake-timeout: the agent did not complete the TLS handshake for " + host;
     } else {
-      reason = "agent-tls-handshake-failed: " + (alert != null ? "alert " + alert : TlsFailures.chain(cause));
+      reason =
+          "agent-tls-handshake-failed: "
+              + (alert != null ? "alert " + alert : TlsFailures.chain(cause));
     }
     LOG.info("connection " + connection.id() + ": " + reason);
     SessionIdentity s = services.policies().current().map(Policy::session).orElse(null);
-    services.audit().record(new AuditEvent(connection.id(), s == null ? null : s.name(),
-        s == null ? null : s.namespace(), s == null ? null : s.user(), s == null ? null : s.agent(), host, null, null,
-        connection.rule(), "error", null, null, (System.nanoTime() - connection.acceptedNanos()) / 1000, reason));
-    services.metrics().increment("capgate_agent_tls_failures_total", "Agent TLS handshakes that failed, by kind",
-        "kind", reason.substring(0, reason.indexOf(':')));
+    services
+        .audit()
+        .record(
+            new AuditEvent(
+                connection.id(),
+                s == null ? null : s.name(),
+                s == null ? null : s.namespace(),
+                s == null ? null : s.user(),
+                s == null ? null : s.agent(),
+                host,
+                null,
+                null,
+                connection.rule(),
+                "error",
+                null,
+                null,
+                (System.nanoTime() - connection.acceptedNanos()) / 1000,
+                reason));
+    services
+        .metrics()
+        .increment(
+            "capgate_agent_tls_failures_total",
+            "Agent TLS handshakes that failed, by kind",
+            "kind",
+            reason.substring(0, reason.indexOf(':')));
   }
 
-  private static final java.util.Set<String> REJECTION_ALERTS = java.util.Set.of("unknown_ca", "bad_certificate",
-      "certificate_unknown", "unsupported_certificate", "certificate_revoked", "certificate_expired", "access_denied",
-      "decrypt_error");
+  private static final java.util.Set<String> REJECTION_ALERTS =
+      java.util.Set.of(
+          "unknown_ca",
+          "bad_certificate",
+          "certificate_unknown",
+          "unsupported_certificate",
+          "certificate_revoked",
+          "certificate_expired",
+          "access_denied",
+          "decrypt_error");
 
   private void installHttp1(Channel agent, AgentConnection connection) {
     AgentHttp1Codec codec = new AgentHttp1Codec();
     agent.pipeline().addLast("http1", codec);
-    agent.pipeline().addLast("exchanges", new ExchangeHandler(services, connection, codec, new IdleUpstreams(1)));
+    agent
+        .pipeline()
+        .addLast(
+            "exchanges", new ExchangeHandler(services, connection, codec, new IdleUpstreams(1)));
   }
 
   /** Package-private for the in-memory HTTP/2 tests. */
@@ -139,29 +192,54 @@ public final class HttpTermination implements HttpInterceptor {
     // One pool for all streams of this connection: a stream reuses what an earlier one left idle.
     IdleUpstreams idleUpstreams = new IdleUpstreams(IdleUpstreams.HTTP2_CAPACITY);
     agent.closeFuture().addListener(f -> idleUpstreams.closeAll());
-    agent.pipeline().addLast("h2", Http2FrameCodecBuilder.forServer()
-        .initialSettings(Http2Settings.defaultSettings().maxConcurrentStreams(128).maxHeaderListSize(32 * 1024))
-        .validateHeaders(true)
-        .build());
-    agent.pipeline().addLast("h2-streams", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
-      @Override
-      protected void initChannel(Http2StreamChannel stream) {
-        stream.pipeline().addLast("capture", new H2RequestCapture(services, connection));
-        stream.pipeline().addLast("h2-to-http1", new Http2StreamFrameToHttpObjectCodec(true));
-        stream.pipeline().addLast("exchange", new ExchangeHandler(services, connection, null, idleUpstreams));
-      }
-    }));
-    // Protocol errors are answered by the codec (GOAWAY or RST_STREAM with the spec's code) and then
+    agent
+        .pipeline()
+        .addLast(
+            "h2",
+            Http2FrameCodecBuilder.forServer()
+                .initialSettings(
+                    Http2Settings.defaultSettings()
+                        .maxConcurrentStreams(128)
+                        .maxHeaderListSize(32 * 1024))
+                .validateHeaders(true)
+                .build());
+    agent
+        .pipeline()
+        .addLast(
+            "h2-streams",
+            new Http2MultiplexHandler(
+                new ChannelInitializer<Http2StreamChannel>() {
+                  @Override
+                  protected void initChannel(Http2StreamChannel stream) {
+                    stream
+                        .pipeline()
+                        .addLast("capture", new H2RequestCapture(services, connection));
+                    stream
+                        .pipeline()
+                        .addLast("h2-to-http1", new Http2StreamFrameToHttpObjectCodec(true));
+                    stream
+                        .pipeline()
+                        .addLast(
+                            "exchange",
+                            new ExchangeHandler(services, connection, null, idleUpstreams));
+                  }
+                }));
+    // Protocol errors are answered by the codec (GOAWAY or RST_STREAM with the spec's code) and
+    // then
     // passed on: ending them here keeps an agent from flooding the log with Netty's
     // "reached the tail of the pipeline" warnings.
-    agent.pipeline().addLast("h2-errors", new ChannelInboundHandlerAdapter() {
-      @Override
-      public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        LOG.fine("connection " + connection.id() + ": HTTP/2 error: " + cause);
-        if (!(cause instanceof Http2Exception)) {
-          ctx.close();
-        }
-      }
-    });
+    agent
+        .pipeline()
+        .addLast(
+            "h2-errors",
+            new ChannelInboundHandlerAdapter() {
+              @Override
+              public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                LOG.fine("connection " + connection.id() + ": HTTP/2 error: " + cause);
+                if (!(cause instanceof Http2Exception)) {
+                  ctx.close();
+                }
+              }
+            });
   }
 }

@@ -7,9 +7,9 @@ import java.util.ArrayDeque;
  * keep-alive request on HTTP/1.1, the next streams on HTTP/2. Each HTTP/2 stream is an exchange of
  * its own; without a pool per agent connection every stream dialed and TLS-handshook a new upstream
  * connection (about 250 requests/s where HTTP/1.1 keep-alive did thousands). Never shared between
- * agent connections, so what one connection's requests opened serves only that connection, as
- * with HTTP/1.1 keep-alive. Only the agent connection's event loop touches it (HTTP/2 stream
- * channels run on their parent's loop, and the upstream channels are dialed on it): no locking.
+ * agent connections, so what one connection's requests opened serves only that connection, as with
+ * HTTP/1.1 keep-alive. Only the agent connection's event loop touches it (HTTP/2 stream channels
+ * run on their parent's loop, and the upstream channels are dialed on it): no locking.
  */
 final class IdleUpstreams {
   /** Idle upstream connections kept per HTTP/2 agent connection (streams beyond that dial anew). */

@@ -11,13 +11,14 @@ import java.nio.charset.StandardCharsets;
 
 /** The sidecar's own answers: small JSON bodies the agent (a program) can act on. */
 final class JsonResponses {
-  private JsonResponses() {
-  }
+  private JsonResponses() {}
 
   static FullHttpResponse of(HttpResponseStatus status, String json, boolean close) {
     byte[] body = json.getBytes(StandardCharsets.UTF_8);
-    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
-    response.headers()
+    FullHttpResponse response =
+        new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
+    response
+        .headers()
         .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
         .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)
         .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);

@@ -23,8 +23,7 @@ import java.util.Map;
  * a value is new. Thread-safe: exchanges of every event loop share it.
  */
 public final class KnownSecrets {
-  private record Held(List<String> secrets, Instant expiresAt) {
-  }
+  private record Held(List<String> secrets, Instant expiresAt) {}
 
   private final Map<String, Held> latest = new HashMap<>();
   private final List<Held> replaced = new ArrayList<>();
@@ -56,7 +55,9 @@ public final class KnownSecrets {
     }
   }
 
-  /** The patterns of every value held now (shared, immutable; {@link ScrubPatterns#NONE} when none). */
+  /**
+   * The patterns of every value held now (shared, immutable; {@link ScrubPatterns#NONE} when none).
+   */
   ScrubPatterns patterns() {
     if (nextExpiryMillis != Long.MAX_VALUE) {
       long now = System.currentTimeMillis();

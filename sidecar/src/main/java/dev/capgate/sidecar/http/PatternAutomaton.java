@@ -12,17 +12,22 @@ import java.util.List;
  *
  * <p>Dense transition table over byte classes: the bytes that occur in no pattern share one class,
  * so the table is {@code states × (distinct pattern bytes + 1)}. With {@code ignoreCase}, ASCII
- * upper-case letters fall into the class of their lower-case letter (patterns are given lower-case).
+ * upper-case letters fall into the class of their lower-case letter (patterns are given
+ * lower-case).
  */
 final class PatternAutomaton {
   private final int[] byteClass = new int[256];
   private final int classes;
+
   /** {@code next[state * classes + class]}: the state after reading a byte of that class. */
   private final int[] next;
+
   /** Length of the pattern prefix each state stands for. */
   private final int[] depth;
+
   /** Index of a pattern that ends in this state (directly or as a suffix), else -1. */
   private final int[] output;
+
   private final int patternCount;
 
   PatternAutomaton(List<byte[]> patterns, boolean ignoreCase) {
@@ -52,7 +57,8 @@ final class PatternAutomaton {
     }
     this.classes = n;
 
-    // The trie: states numbered in creation order, -1 for "no edge" until the failure pass fills it.
+    // The trie: states numbered in creation order, -1 for "no edge" until the failure pass fills
+    // it.
     int capacity = totalLength + 1;
     int[] table = new int[capacity * classes];
     Arrays.fill(table, -1);

@@ -16,8 +16,8 @@ import java.util.Map;
  * <p>Allowed: an exact copy of the placeholder of a credential the matched rule injects, in a
  * request header value (also inside {@code Basic base64(user:placeholder)}). Everything else is a
  * {@link PlaceholderLeak}: any placeholder in the host, path or query, a placeholder of another
- * credential in any header, a placeholder on a route without that credential, and (see
- * {@link #newBodyScanner()}) any placeholder in the body or trailers.
+ * credential in any header, a placeholder on a route without that credential, and (see {@link
+ * #newBodyScanner()}) any placeholder in the body or trailers.
  */
 final class PlaceholderGuard {
   private static final PlaceholderGuard INACTIVE = new PlaceholderGuard(Placeholders.none());
@@ -39,11 +39,12 @@ final class PlaceholderGuard {
   /**
    * The request head, before anything is forwarded.
    *
-   * @param routeCredentials the credentials the matching rule injects (empty when it injects none or
-   *     the request is denied anyway): only their placeholders may stay, in header values
+   * @param routeCredentials the credentials the matching rule injects (empty when it injects none
+   *     or the request is denied anyway): only their placeholders may stay, in header values
    * @return the first leak, or null when the request may go on
    */
-  PlaceholderLeak inspect(HttpHeaders headers, NormalizedRequest request, List<String> routeCredentials) {
+  PlaceholderLeak inspect(
+      HttpHeaders headers, NormalizedRequest request, List<String> routeCredentials) {
     if (!active()) {
       return null;
     }
@@ -132,8 +133,9 @@ final class PlaceholderGuard {
       if (basic != null) {
         String inner = replace(basic, values);
         if (!inner.equals(basic)) {
-          replaced = replaced.substring(0, replaced.indexOf(' ') + 1)
-              + Base64.getEncoder().encodeToString(inner.getBytes(StandardCharsets.ISO_8859_1));
+          replaced =
+              replaced.substring(0, replaced.indexOf(' ') + 1)
+                  + Base64.getEncoder().encodeToString(inner.getBytes(StandardCharsets.ISO_8859_1));
         }
       }
       if (!replaced.equals(value)) {
@@ -148,7 +150,10 @@ final class PlaceholderGuard {
     return rewrittenValues;
   }
 
-  /** Exact placeholders of {@code values}' credentials replaced by the values (as ISO-8859-1 text of their UTF-8). */
+  /**
+   * Exact placeholders of {@code values}' credentials replaced by the values (as ISO-8859-1 text of
+   * their UTF-8).
+   */
   private String replace(String text, Map<String, String> values) {
     StringBuilder out = null;
     int copied = 0;
@@ -160,8 +165,8 @@ final class PlaceholderGuard {
         if (out == null) {
           out = new StringBuilder(text.length() + real.length());
         }
-        out.append(text, copied, m.start()).append(new String(real.getBytes(StandardCharsets.UTF_8),
-            StandardCharsets.ISO_8859_1));
+        out.append(text, copied, m.start())
+            .append(new String(real.getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1));
         copied = m.end();
       }
       from = m.end();
@@ -177,14 +182,15 @@ final class PlaceholderGuard {
     // The pod's placeholders are loaded once: their automaton is compiled once, not per request.
     CompiledPlaceholders compiled = lastCompiled;
     if (compiled == null || compiled.placeholders() != placeholders) {
-      compiled = new CompiledPlaceholders(placeholders, new PatternAutomaton(placeholders.patterns(), true));
+      compiled =
+          new CompiledPlaceholders(
+              placeholders, new PatternAutomaton(placeholders.patterns(), true));
       lastCompiled = compiled;
     }
     return new StreamMatcher(compiled.automaton());
   }
 
-  private record CompiledPlaceholders(Placeholders placeholders, PatternAutomaton automaton) {
-  }
+  private record CompiledPlaceholders(Placeholders placeholders, PatternAutomaton automaton) {}
 
   private static volatile CompiledPlaceholders lastCompiled;
 
@@ -214,8 +220,10 @@ final class PlaceholderGuard {
     StringBuilder out = new StringBuilder(text.length());
     for (int i = 0; i < text.length(); i++) {
       char c = text.charAt(i);
-      if (c == '%' && i + 2 < text.length()
-          && Character.digit(text.charAt(i + 1), 16) >= 0 && Character.digit(text.charAt(i + 2), 16) >= 0) {
+      if (c == '%'
+          && i + 2 < text.length()
+          && Character.digit(text.charAt(i + 1), 16) >= 0
+          && Character.digit(text.charAt(i + 2), 16) >= 0) {
         out.append((char) Integer.parseInt(text, i + 1, i + 3, 16));
         i += 2;
       } else {

@@ -17,14 +17,17 @@ import java.util.Locale;
  * compress anyway, and a compressed echo of a credential is invisible to byte matching.
  *
  * <p>gzip and deflate are decoded with Netty's zlib decoder; anything else (br, zstd, compress, a
- * chain of codings) cannot be scanned and is refused by the caller with a 502 rather than passed on.
+ * chain of codings) cannot be scanned and is refused by the caller with a 502 rather than passed
+ * on.
  *
  * <p>Bounded memory: compressed input is decoded a slice at a time ({@link #SLICE} bytes, which
  * inflate to at most about a MiB), so the caller can stop between slices while the agent is not
  * writable and go on when it is, as it does for ordinary bodies (a small gzip bomb stays small).
  */
 final class ResponseDecoding {
-  /** Compressed bytes decoded in one step: deflate's 1032:1 worst case keeps one step near 1 MiB. */
+  /**
+   * Compressed bytes decoded in one step: deflate's 1032:1 worst case keeps one step near 1 MiB.
+   */
   static final int SLICE = 1024;
 
   /** The response's coding cannot be scanned by the sidecar. */
@@ -66,7 +69,8 @@ final class ResponseDecoding {
     }
     return switch (coding) {
       case "gzip", "x-gzip" -> new ResponseDecoding(ZlibWrapper.GZIP);
-      case "deflate", "x-deflate" -> new ResponseDecoding(ZlibWrapper.ZLIB_OR_NONE); // servers send raw deflate too
+      case "deflate", "x-deflate" ->
+          new ResponseDecoding(ZlibWrapper.ZLIB_OR_NONE); // servers send raw deflate too
       default -> throw new Unscannable(coding);
     };
   }

@@ -16,10 +16,12 @@ import java.util.Set;
 final class ScrubPatterns {
   /** Shorter secrets would mask ordinary text everywhere. */
   static final int SHORTEST_SECRET = 4;
+
   static final ScrubPatterns NONE = new ScrubPatterns(List.of());
 
   /** Longest first: where occurrences overlap, the longer one is masked whole. */
   final List<byte[]> all;
+
   final PatternAutomaton needles;
   final int longest;
 
@@ -56,7 +58,8 @@ final class ScrubPatterns {
     }
     Set<String> forms = new LinkedHashSet<>();
     for (String s : distinct) {
-      // "Bearer <value>", "key=<value>": masking the value masks them, and the agent still sees which
+      // "Bearer <value>", "key=<value>": masking the value masks them, and the agent still sees
+      // which
       // header it was ("Bearer ****"). Their encoded forms contain the value's encoded forms.
       if (!containsAnother(s, distinct)) {
         forms.addAll(SecretForms.of(s));

@@ -7,36 +7,38 @@ import java.util.LinkedHashSet;
 import java.util.Set;
 
 /**
- * The spellings under which an echoing upstream hands a credential back: the value itself, and
- * the value as common encoders write it when they put it in a URL, a JSON string or base64.
- * The scrubber masks every one of them (issue 11).
+ * The spellings under which an echoing upstream hands a credential back: the value itself, and the
+ * value as common encoders write it when they put it in a URL, a JSON string or base64. The
+ * scrubber masks every one of them (issue 11).
  *
  * <ul>
  *   <li>percent-encoding: RFC 3986 (everything but unreserved escaped; upper- and lower-case hex),
- *       {@code encodeURIComponent}, HTML forms ({@code application/x-www-form-urlencoded},
- *       space as {@code +});</li>
+ *       {@code encodeURIComponent}, HTML forms ({@code application/x-www-form-urlencoded}, space as
+ *       {@code +});
  *   <li>JSON strings: {@code \/} for {@code /} (PHP and some Java), Go's {@code \\u003c}-style
- *       HTML-safe escapes, .NET's default escaper ({@code +}, {@code '}, {@code `} ... as
- *       {@code \\u002B}), ASCII-only output ({@code \\u00e9}), and everything but letters and
- *       digits as {@code \\u00xx} (lower and upper hex);</li>
+ *       HTML-safe escapes, .NET's default escaper ({@code +}, {@code '}, {@code `} ... as {@code
+ *       \\u002B}), ASCII-only output ({@code \\u00e9}), and everything but letters and digits as
+ *       {@code \\u00xx} (lower and upper hex);
  *   <li>base64, standard and URL-safe alphabets, padded and unpadded, as a token of its own; and
- *       for each of the three alignments the value can have inside a longer base64 text (an echo
- *       of the whole request, {@code user:secret} of Basic), the characters that depend on the
- *       value's bytes alone. The one or two characters at either end that mix in neighbouring
- *       bytes carry at most a few bits of the value.</li>
+ *       for each of the three alignments the value can have inside a longer base64 text (an echo of
+ *       the whole request, {@code user:secret} of Basic), the characters that depend on the value's
+ *       bytes alone. The one or two characters at either end that mix in neighbouring bytes carry
+ *       at most a few bits of the value.
  * </ul>
  *
  * <p>What is not covered: a deliberately transformed value (reversed, split, hex, encrypted). An
  * upstream that holds the credential could always do that; the scrubber is against echoes.
  */
 final class SecretForms {
-  /** Below this many bytes, a form would mask ordinary text (a base64 fragment of a short value). */
+  /**
+   * Below this many bytes, a form would mask ordinary text (a base64 fragment of a short value).
+   */
   static final int SHORTEST_DERIVED_FORM = 8;
+
   private static final HexFormat LOWER = HexFormat.of();
   private static final HexFormat UPPER = HexFormat.of().withUpperCase();
 
-  private SecretForms() {
-  }
+  private SecretForms() {}
 
   /** The value and its encoded forms, each once, the value first. */
   static Set<String> of(String value) {
@@ -50,11 +52,13 @@ final class SecretForms {
     addDerived(forms, json(value, "/", LOWER, false));
     addDerived(forms, json(value, "<>&\u2028\u2029", LOWER, false)); // Go
     addDerived(forms, json(value, "<>&'\"+`", UPPER, true)); // .NET System.Text.Json
-    addDerived(forms, json(value, "", LOWER, true)); // Python ensure_ascii, Jackson ESCAPE_NON_ASCII
+    addDerived(
+        forms, json(value, "", LOWER, true)); // Python ensure_ascii, Jackson ESCAPE_NON_ASCII
     addDerived(forms, json(value, "", UPPER, true));
     addDerived(forms, jsonEverything(value, LOWER));
     addDerived(forms, jsonEverything(value, UPPER));
-    for (Base64.Encoder encoder : new Base64.Encoder[] {Base64.getEncoder(), Base64.getUrlEncoder()}) {
+    for (Base64.Encoder encoder :
+        new Base64.Encoder[] {Base64.getEncoder(), Base64.getUrlEncoder()}) {
       String padded = encoder.encodeToString(utf8);
       addDerived(forms, padded);
       addDerived(forms, stripPadding(padded));
@@ -71,12 +75,19 @@ final class SecretForms {
     }
   }
 
-  /** Percent-encoding: letters, digits and {@code unreserved} stay; the rest is {@code %XX} per UTF-8 byte. */
-  private static String percent(byte[] utf8, String unreserved, boolean spaceAsPlus, HexFormat hex) {
+  /**
+   * Percent-encoding: letters, digits and {@code unreserved} stay; the rest is {@code %XX} per
+   * UTF-8 byte.
+   */
+  private static String percent(
+      byte[] utf8, String unreserved, boolean spaceAsPlus, HexFormat hex) {
     StringBuilder out = new StringBuilder(utf8.length * 3);
     for (byte b : utf8) {
       int c = b & 0xff;
-      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || unreserved.indexOf(c) >= 0) {
+      if ((c >= 'a' && c <= 'z')
+          || (c >= 'A' && c <= 'Z')
+          || (c >= '0' && c <= '9')
+          || unreserved.indexOf(c) >= 0) {
         out.append((char) c);
       } else if (c == ' ' && spaceAsPlus) {
         out.append('+');
@@ -138,8 +149,8 @@ final class SecretForms {
   }
 
   /**
-   * The base64 characters that depend on the value alone when it starts {@code offset} bytes into
-   * a 3-byte group of a longer text: the characters before and after, which mix in unknown
+   * The base64 characters that depend on the value alone when it starts {@code offset} bytes into a
+   * 3-byte group of a longer text: the characters before and after, which mix in unknown
    * neighbouring bits, are left out.
    */
   private static String base64Core(Base64.Encoder encoder, byte[] utf8, int offset) {

@@ -10,21 +10,21 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Keeps credentials out of what the agent reads back (invariant 1): an upstream that echoes
- * request headers (httpbin-style, error pages, debug endpoints) would otherwise hand the agent the
- * very secret it must not possess. It masks every form of every secret ({@link SecretForms}: the
- * value, percent-encoded, JSON-escaped, base64) in the status line's reason phrase, in header
- * names and values, in trailers and in the body.
+ * Keeps credentials out of what the agent reads back (invariant 1): an upstream that echoes request
+ * headers (httpbin-style, error pages, debug endpoints) would otherwise hand the agent the very
+ * secret it must not possess. It masks every form of every secret ({@link SecretForms}: the value,
+ * percent-encoded, JSON-escaped, base64) in the status line's reason phrase, in header names and
+ * values, in trailers and in the body.
  *
  * <p>Each occurrence is overwritten by as many {@code *}: the body keeps its length, so a
- * Content-Length stays right and bodies still stream. Occurrences split across chunks are caught
- * by holding back the end of a chunk only when it is the beginning of a form (at most
- * {@code longest form - 1} bytes) until the next chunk shows whether it goes on: a chunk that ends
- * in anything else is sent at once, so server-sent events, long polls and WebSocket frames are not
- * delayed. A chunk with nothing to mask goes on uncopied (behind the held bytes, if any).
+ * Content-Length stays right and bodies still stream. Occurrences split across chunks are caught by
+ * holding back the end of a chunk only when it is the beginning of a form (at most {@code longest
+ * form - 1} bytes) until the next chunk shows whether it goes on: a chunk that ends in anything
+ * else is sent at once, so server-sent events, long polls and WebSocket frames are not delayed. A
+ * chunk with nothing to mask goes on uncopied (behind the held bytes, if any).
  *
- * <p>One per exchange (it carries the state of the stream); the compiled {@link ScrubPatterns}
- * are shared. Compressed bodies are decoded before they get here ({@link ResponseDecoding}).
+ * <p>One per exchange (it carries the state of the stream); the compiled {@link ScrubPatterns} are
+ * shared. Compressed bodies are decoded before they get here ({@link ResponseDecoding}).
  */
 final class SecretScrubber {
   private static final byte MASK = '*';
@@ -39,12 +39,18 @@ final class SecretScrubber {
     this.needles = patterns.isEmpty() ? null : new StreamMatcher(patterns.needles);
   }
 
-  /** @param secrets the raw values and the rendered header values (and their tokens after the scheme) */
+  /**
+   * @param secrets the raw values and the rendered header values (and their tokens after the
+   *     scheme)
+   */
   SecretScrubber(List<String> secrets) {
     this(ScrubPatterns.of(secrets));
   }
 
-  /** The secrets to hide for one injected header: its value, the part after the scheme, the raw value. */
+  /**
+   * The secrets to hide for one injected header: its value, the part after the scheme, the raw
+   * value.
+   */
   static List<String> secretsOf(String rawValue, String headerValue) {
     List<String> secrets = new ArrayList<>(3);
     secrets.add(rawValue);
@@ -60,7 +66,10 @@ final class SecretScrubber {
     return needles != null;
   }
 
-  /** Masks secrets in header names and values, in place (header text is the wire's bytes, ISO-8859-1). */
+  /**
+   * Masks secrets in header names and values, in place (header text is the wire's bytes,
+   * ISO-8859-1).
+   */
   void scrub(HttpHeaders headers) {
     if (!active() || !anyHeaderHolds(headers)) {
       return;
@@ -84,7 +93,8 @@ final class SecretScrubber {
   }
 
   private boolean anyHeaderHolds(HttpHeaders headers) {
-    for (Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence(); it.hasNext(); ) {
+    for (Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence();
+        it.hasNext(); ) {
       Map.Entry<CharSequence, CharSequence> e = it.next();
       if (holds(e.getKey()) || holds(e.getValue())) {
         return true;
@@ -93,7 +103,9 @@ final class SecretScrubber {
     return false;
   }
 
-  /** Whether {@code text} (one char per wire byte) holds a secret; leaves the stream state alone. */
+  /**
+   * Whether {@code text} (one char per wire byte) holds a secret; leaves the stream state alone.
+   */
   private boolean holds(CharSequence text) {
     PatternAutomaton automaton = patterns.needles;
     int state = 0;
@@ -128,7 +140,8 @@ final class SecretScrubber {
     chunk.getBytes(chunk.readerIndex(), data, held.length, size);
     chunk.release();
     patterns.mask(data, MASK);
-    // Where the masked stream stands now: the held bytes were all that could still be part of a secret.
+    // Where the masked stream stands now: the held bytes were all that could still be part of a
+    // secret.
     needles.reset();
     needles.scan(Unpooled.wrappedBuffer(data));
     int keep = last ? 0 : Math.min(needles.partial(), data.length);
@@ -147,11 +160,13 @@ final class SecretScrubber {
       chunk.getBytes(chunk.readerIndex() + size - keep, newHeld);
       ByteBuf body = chunk.retainedSlice(chunk.readerIndex(), size - keep);
       chunk.release();
-      ByteBuf out = held.length == 0 ? body : Unpooled.wrappedBuffer(Unpooled.wrappedBuffer(held), body);
+      ByteBuf out =
+          held.length == 0 ? body : Unpooled.wrappedBuffer(Unpooled.wrappedBuffer(held), body);
       held = newHeld;
       return out;
     }
-    // The chunk is shorter than what must wait: part of the old held bytes goes, the rest waits with it.
+    // The chunk is shorter than what must wait: part of the old held bytes goes, the rest waits
+    // with it.
     byte[] data = new byte[held.length + size];
     System.arraycopy(held, 0, data, 0, held.length);
     chunk.getBytes(chunk.readerIndex(), data, held.length, size);

@@ -5,8 +5,8 @@ import io.netty.util.ByteProcessor;
 import java.util.List;
 
 /**
- * Finds any of a few byte patterns in a stream of chunks without copying or holding back bytes:
- * a {@link PatternAutomaton} whose state carries over from one chunk to the next, so an occurrence
+ * Finds any of a few byte patterns in a stream of chunks without copying or holding back bytes: a
+ * {@link PatternAutomaton} whose state carries over from one chunk to the next, so an occurrence
  * split across chunks is found in the chunk that completes it. Used for placeholders in request
  * bodies (ASCII case ignored) and for secrets in responses (exact).
  *
@@ -18,7 +18,9 @@ final class StreamMatcher implements ByteProcessor {
   private int state;
   private int found = -1;
 
-  /** @param patterns the patterns, lower-case when {@code ignoreCase} */
+  /**
+   * @param patterns the patterns, lower-case when {@code ignoreCase}
+   */
   StreamMatcher(List<byte[]> patterns, boolean ignoreCase) {
     this(PatternAutomaton.of(patterns, ignoreCase));
   }
@@ -31,7 +33,8 @@ final class StreamMatcher implements ByteProcessor {
    * Scans the readable bytes of {@code chunk} (not moving its indexes), stopping at the first
    * completed occurrence.
    *
-   * @return the index of the pattern an occurrence completed (in this chunk or an earlier one), or -1
+   * @return the index of the pattern an occurrence completed (in this chunk or an earlier one), or
+   *     -1
    */
   int scan(ByteBuf chunk) {
     if (found < 0 && chunk.isReadable()) {

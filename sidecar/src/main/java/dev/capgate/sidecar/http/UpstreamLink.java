@@ -31,7 +31,11 @@ final class UpstreamLink extends ChannelInboundHandlerAdapter {
   }
 
   boolean serves(String host, int port, boolean tls) {
-    return channel != null && channel.isActive() && this.host.equals(host) && this.port == port && this.tls == tls;
+    return channel != null
+        && channel.isActive()
+        && this.host.equals(host)
+        && this.port == port
+        && this.tls == tls;
   }
 
   void attach(Exchange exchange) {
@@ -57,7 +61,8 @@ final class UpstreamLink extends ChannelInboundHandlerAdapter {
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     if (exchange == null) {
-      // Nobody asked: an idle upstream that speaks out of turn is not to be trusted with the next request.
+      // Nobody asked: an idle upstream that speaks out of turn is not to be trusted with the next
+      // request.
       ReferenceCountUtil.release(msg);
       ctx.close();
       return;

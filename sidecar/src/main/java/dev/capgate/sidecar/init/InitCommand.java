@@ -3,8 +3,8 @@ package dev.capgate.sidecar.init;
 import java.io.PrintStream;
 
 /**
- * {@code capgate-sidecar init}: writes the interception rules for both address families and
- * prints what it applied. Safe to rerun: a second run leaves {@code iptables-save} unchanged.
+ * {@code capgate-sidecar init}: writes the interception rules for both address families and prints
+ * what it applied. Safe to rerun: a second run leaves {@code iptables-save} unchanged.
  */
 public final class InitCommand {
   private final InterceptionRules rules;
@@ -17,7 +17,9 @@ public final class InitCommand {
     this.out = out;
   }
 
-  /** @throws RulesApplier.InitFailure with the reason; the caller exits non-zero */
+  /**
+   * @throws RulesApplier.InitFailure with the reason; the caller exits non-zero
+   */
   public void run() {
     apply(IpFamily.IPV4);
     if (applier.ipv6Enabled()) {

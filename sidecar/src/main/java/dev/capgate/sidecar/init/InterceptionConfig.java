@@ -9,15 +9,17 @@ import java.util.TreeSet;
  * What the init container needs to know to send a pod's egress through the sidecar and to keep
  * peers from connecting in.
  *
- * @param proxyUid     the sidecar's uid: the only one whose traffic leaves the pod untouched
- * @param proxyPort    the sidecar's transparent TCP listener
- * @param dnsPort      the sidecar's DNS listener (UDP)
- * @param adminPort    the sidecar's admin port (kubelet probes of the sidecar): open to inbound TCP
+ * @param proxyUid the sidecar's uid: the only one whose traffic leaves the pod untouched
+ * @param proxyPort the sidecar's transparent TCP listener
+ * @param dnsPort the sidecar's DNS listener (UDP)
+ * @param adminPort the sidecar's admin port (kubelet probes of the sidecar): open to inbound TCP
  * @param inboundPorts TCP ports the pod declared as served to peers (annotation, agent probes);
- *                     every other inbound connection is dropped
+ *     every other inbound connection is dropped
  */
-public record InterceptionConfig(int proxyUid, int proxyPort, int dnsPort, int adminPort, SortedSet<Integer> inboundPorts) {
-  public static final InterceptionConfig DEFAULTS = new InterceptionConfig(1337, 15001, 15053, 15021, new TreeSet<>());
+public record InterceptionConfig(
+    int proxyUid, int proxyPort, int dnsPort, int adminPort, SortedSet<Integer> inboundPorts) {
+  public static final InterceptionConfig DEFAULTS =
+      new InterceptionConfig(1337, 15001, 15053, 15021, new TreeSet<>());
 
   public InterceptionConfig {
     if (proxyUid <= 0) {
@@ -30,8 +32,11 @@ public record InterceptionConfig(int proxyUid, int proxyPort, int dnsPort, int a
     // A peer must never reach the transparent listener or the DNS proxy directly: both act for
     // the pod's agents, and a connection that nat did not redirect has no original destination.
     if (inboundPorts.contains(proxyPort) || inboundPorts.contains(dnsPort)) {
-      throw new IllegalArgumentException("--inbound-ports may not open the sidecar's own proxy port " + proxyPort
-          + " or DNS port " + dnsPort);
+      throw new IllegalArgumentException(
+          "--inbound-ports may not open the sidecar's own proxy port "
+              + proxyPort
+              + " or DNS port "
+              + dnsPort);
     }
     inboundPorts = java.util.Collections.unmodifiableSortedSet(new TreeSet<>(inboundPorts));
   }
@@ -60,8 +65,12 @@ public record InterceptionConfig(int proxyUid, int proxyPort, int dnsPort, int a
       }
     }
     if (!bad.isEmpty()) {
-      throw new IllegalArgumentException("--inbound-ports must be comma-separated port numbers 1..65535, got "
-          + String.join(", ", bad) + " in '" + list + "'");
+      throw new IllegalArgumentException(
+          "--inbound-ports must be comma-separated port numbers 1..65535, got "
+              + String.join(", ", bad)
+              + " in '"
+              + list
+              + "'");
     }
     return ports;
   }

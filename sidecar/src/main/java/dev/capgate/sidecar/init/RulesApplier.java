@@ -9,7 +9,9 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-/** Runs {@code iptables-save} / {@code iptables-restore --noflush}: the only impure part of init. */
+/**
+ * Runs {@code iptables-save} / {@code iptables-restore --noflush}: the only impure part of init.
+ */
 public final class RulesApplier {
   private static final long TIMEOUT_SECONDS = 30;
 
@@ -46,10 +48,16 @@ public final class RulesApplier {
   private static InitFailure failure(String command, Result r) {
     String err = (r.stderr + r.stdout).strip();
     String lower = err.toLowerCase();
-    if (lower.contains("permission denied") || lower.contains("operation not permitted")
+    if (lower.contains("permission denied")
+        || lower.contains("operation not permitted")
         || lower.contains("you must be root")) {
-      return new InitFailure(command + " was refused: the init container needs the NET_ADMIN capability"
-          + " (and NET_RAW) to write interception rules. " + command + " said: " + err);
+      return new InitFailure(
+          command
+              + " was refused: the init container needs the NET_ADMIN capability"
+              + " (and NET_RAW) to write interception rules. "
+              + command
+              + " said: "
+              + err);
     }
     return new InitFailure(command + " failed with exit code " + r.exitCode + ": " + err);
   }
@@ -61,12 +69,19 @@ public final class RulesApplier {
     try {
       process = new ProcessBuilder(command).start();
     } catch (IOException e) {
-      throw new InitFailure(command.getFirst() + " could not be run (" + e.getMessage()
-          + "): the init image needs iptables (nft or legacy) with " + command.getFirst() + " on PATH");
+      throw new InitFailure(
+          command.getFirst()
+              + " could not be run ("
+              + e.getMessage()
+              + "): the init image needs iptables (nft or legacy) with "
+              + command.getFirst()
+              + " on PATH");
     }
     // Both pipes drained concurrently, so a chatty child never blocks on a full pipe.
-    CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(process.getInputStream()));
-    CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(process.getErrorStream()));
+    CompletableFuture<String> out =
+        CompletableFuture.supplyAsync(() -> read(process.getInputStream()));
+    CompletableFuture<String> err =
+        CompletableFuture.supplyAsync(() -> read(process.getErrorStream()));
     try (var in = process.getOutputStream()) {
       if (stdin != null) {
         in.write(stdin.getBytes(StandardCharsets.UTF_8));
@@ -77,7 +92,8 @@ public final class RulesApplier {
     try {
       if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
         process.destroyForcibly();
-        throw new InitFailure(command.getFirst() + " did not finish within " + TIMEOUT_SECONDS + " s");
+        throw new InitFailure(
+            command.getFirst() + " did not finish within " + TIMEOUT_SECONDS + " s");
       }
       return new Result(process.exitValue(), out.join(), err.join());
     } catch (InterruptedException e) {

@@ -41,14 +41,27 @@ public final class ConnectionRouter {
   private final Metrics metrics;
   private final Placeholders placeholders;
 
-  public ConnectionRouter(PolicySource policies, AgentTlsContexts agentTls, UpstreamDialer dialer,
-      HttpInterceptor http, AuditLog audit, Metrics metrics) {
+  public ConnectionRouter(
+      PolicySource policies,
+      AgentTlsContexts agentTls,
+      UpstreamDialer dialer,
+      HttpInterceptor http,
+      AuditLog audit,
+      Metrics metrics) {
     this(policies, agentTls, dialer, http, audit, metrics, Placeholders.none());
   }
 
-  /** @param placeholders the pod's placeholder credentials: never accepted in a server name */
-  public ConnectionRouter(PolicySource policies, AgentTlsContexts agentTls, UpstreamDialer dialer,
-      HttpInterceptor http, AuditLog audit, Metrics metrics, Placeholders placeholders) {
+  /**
+   * @param placeholders the pod's placeholder credentials: never accepted in a server name
+   */
+  public ConnectionRouter(
+      PolicySource policies,
+      AgentTlsContexts agentTls,
+      UpstreamDialer dialer,
+      HttpInterceptor http,
+      AuditLog audit,
+      Metrics metrics,
+      Placeholders placeholders) {
     this.policies = policies;
     this.agentTls = agentTls;
     this.dialer = dialer;
@@ -59,45 +72,89 @@ public final class ConnectionRouter {
   }
 
   /** Called by the sniffer on the event loop, with reads paused. */
-  public void route(ChannelHandlerContext sniffer, String connectionId, InetSocketAddress destination, Sniffed sniffed) {
+  public void route(
+      ChannelHandlerContext sniffer,
+      String connectionId,
+      InetSocketAddress destination,
+      Sniffed sniffed) {
     Channel agent = sniffer.channel();
     Optional<Policy> policy = policies.current();
-    ConnectionVerdict verdict = policy
-        .map(p -> p.onConnection(sniffed.serverName(), destination, sniffed.kind()))
-        .orElseGet(() -> new ConnectionVerdict(ConnectionAction.DENY, null, "no valid policy: " + policies.problem()));
-    PlaceholderLeak leak = placeholders.isEmpty() ? null : placeholderLeak(sniffer, sniffed, verdict);
+    ConnectionVerdict verdict =
+        policy
+            .map(p -> p.onConnection(sniffed.serverName(), destination, sniffed.kind()))
+            .orElseGet(
+                () ->
+                    new ConnectionVerdict(
+                        ConnectionAction.DENY, null, "no valid policy: " + policies.problem()));
+    PlaceholderLeak leak =
+        placeholders.isEmpty() ? null : placeholderLeak(sniffer, sniffed, verdict);
     if (leak != null) {
-      verdict = new ConnectionVerdict(ConnectionAction.DENY, verdict.rule(),
-          leak.auditReason(placeholders.redact(sniffed.serverName())));
-      metrics.increment("capgate_placeholder_leaks_total",
+      verdict =
+          new ConnectionVerdict(
+              ConnectionAction.DENY,
+              verdict.rule(),
+              leak.auditReason(placeholders.redact(sniffed.serverName())));
+      metrics.increment(
+          "capgate_placeholder_leaks_total",
           "Requests refused for carrying a placeholder where it may not go (likely exfiltration attempts)",
-          "credential", leak.credential() == null ? "unknown" : leak.credential());
+          "credential",
+          leak.credential() == null ? "unknown" : leak.credential());
       LOG.warning("connection " + connectionId + ": " + verdict.reason());
     }
-    AgentConnection connection = new AgentConnection(connectionId, (InetSocketAddress) agent.remoteAddress(),
-        destination, sniffed.kind(), leak == null ? sniffed.serverName() : placeholders.redact(sniffed.serverName()),
-        verdict.rule(), System.nanoTime());
-    metrics.increment("capgate_connections_total", "Agent connections by policy action",
-        "action", verdict.action().name().toLowerCase(), "rule", verdict.rule() == null ? "none" : verdict.rule());
+    AgentConnection connection =
+        new AgentConnection(
+            connectionId,
+            (InetSocketAddress) agent.remoteAddress(),
+            destination,
+            sniffed.kind(),
+            leak == null ? sniffed.serverName() : placeholders.redact(sniffed.serverName()),
+            verdict.rule(),
+            System.nanoTime());
+    metrics.increment(
+        "capgate_connections_total",
+        "Agent connections by policy action",
+        "action",
+        verdict.action().name().toLowerCase(),
+        "rule",
+        verdict.rule() == null ? "none" : verdict.rule());
     switch (verdict.action()) {
       case DENY -> deny(sniffer, connection, sniffed, verdict, leak);
-      case TCP -> splice(sniffer, connection, verdict, dialer.dialAddress(agent.eventLoop(), destination, noHandlers()));
+      case TCP ->
+          splice(
+              sniffer,
+              connection,
+              verdict,
+              dialer.dialAddress(agent.eventLoop(), destination, noHandlers()));
       case PASSTHROUGH -> {
         if (sniffed.serverName() == null) {
-          deny(sniffer, connection, sniffed, new ConnectionVerdict(ConnectionAction.DENY, verdict.rule(),
-              "passthrough needs a server name"), null);
+          deny(
+              sniffer,
+              connection,
+              sniffed,
+              new ConnectionVerdict(
+                  ConnectionAction.DENY, verdict.rule(), "passthrough needs a server name"),
+              null);
           return;
         }
         // The name policy approved, resolved by us (hostAliases + DNS, never the pod's /etc/hosts),
         // at the port the agent asked for; the agent's address only if we resolved it too.
-        splice(sniffer, connection, verdict, dialer.dialHost(agent.eventLoop(), sniffed.serverName(),
-            destination.getPort(), destination.getAddress(), noHandlers()));
+        splice(
+            sniffer,
+            connection,
+            verdict,
+            dialer.dialHost(
+                agent.eventLoop(),
+                sniffed.serverName(),
+                destination.getPort(),
+                destination.getAddress(),
+                noHandlers()));
       }
       case INTERCEPT -> intercept(sniffer, connection, sniffed);
     }
   }
 
-  private void intercept(ChannelHandlerContext sniffer, AgentConnection connection, Sniffed sniffed) {
+  private void intercept(
+      ChannelHandlerContext sniffer, AgentConnection connection, Sniffed sniffed) {
     Channel agent = sniffer.channel();
     if (sniffed.kind() == ConnectionKind.PLAINTEXT_HTTP) {
       http.install(agent, connection, null);
@@ -105,54 +162,79 @@ public final class ConnectionRouter {
       return;
     }
     if (sniffed.kind() != ConnectionKind.TLS || sniffed.serverName() == null) {
-      // Policy intercepts only what it can name; anything else reaching here is a policy bug: refuse.
+      // Policy intercepts only what it can name; anything else reaching here is a policy bug:
+      // refuse.
       agent.close();
       return;
     }
-    agentTls.forHost(sniffed.serverName()).whenComplete((context, failure) -> agent.eventLoop().execute(() -> {
-      if (!agent.isActive()) {
-        return;
-      }
-      if (failure != null) {
-        LOG.log(Level.WARNING, "no leaf for " + sniffed.serverName() + ": " + failure.getMessage());
-        agent.writeAndFlush(TlsAlerts.internalError()).addListener(ChannelFutureListener.CLOSE);
-        return;
-      }
-      http.install(agent, connection, context);
-      resume(sniffer);
-    }));
+    agentTls
+        .forHost(sniffed.serverName())
+        .whenComplete(
+            (context, failure) ->
+                agent
+                    .eventLoop()
+                    .execute(
+                        () -> {
+                          if (!agent.isActive()) {
+                            return;
+                          }
+                          if (failure != null) {
+                            LOG.log(
+                                Level.WARNING,
+                                "no leaf for "
+                                    + sniffed.serverName()
+                                    + ": "
+                                    + failure.getMessage());
+                            agent
+                                .writeAndFlush(TlsAlerts.internalError())
+                                .addListener(ChannelFutureListener.CLOSE);
+                            return;
+                          }
+                          http.install(agent, connection, context);
+                          resume(sniffer);
+                        }));
   }
 
-  private void splice(ChannelHandlerContext sniffer, AgentConnection connection, ConnectionVerdict verdict,
+  private void splice(
+      ChannelHandlerContext sniffer,
+      AgentConnection connection,
+      ConnectionVerdict verdict,
       Future<Channel> dial) {
     Channel agent = sniffer.channel();
-    dial.addListener(f -> {
-      if (!f.isSuccess()) {
-        LOG.log(Level.INFO, "connection " + connection.id() + ": " + f.cause().getMessage());
-        record(connection, "error", verdict.rule(), "upstream unreachable: " + f.cause().getMessage());
-        agent.close();
-        return;
-      }
-      Channel upstream = (Channel) f.getNow();
-      if (!agent.isActive()) {
-        upstream.close();
-        return;
-      }
-      record(connection, "allow", verdict.rule(), allowReason(connection, verdict, upstream));
-      TcpRelay.splice(agent, upstream);
-      ConnectionSniffer.handOver(sniffer);
-    });
+    dial.addListener(
+        f -> {
+          if (!f.isSuccess()) {
+            LOG.log(Level.INFO, "connection " + connection.id() + ": " + f.cause().getMessage());
+            record(
+                connection,
+                "error",
+                verdict.rule(),
+                "upstream unreachable: " + f.cause().getMessage());
+            agent.close();
+            return;
+          }
+          Channel upstream = (Channel) f.getNow();
+          if (!agent.isActive()) {
+            upstream.close();
+            return;
+          }
+          record(connection, "allow", verdict.rule(), allowReason(connection, verdict, upstream));
+          TcpRelay.splice(agent, upstream);
+          ConnectionSniffer.handOver(sniffer);
+        });
   }
 
   /**
    * {@code passthrough}, {@code tcp}; for a passthrough whose agent dialled an address the sidecar
-   * did not resolve the name to (a rewritten /etc/hosts, curl --resolve, a hard-coded IP),
-   * {@code passthrough-destination-mismatch: ...} with both addresses: the splice went where the
-   * sidecar resolved, and the attempt is on record.
+   * did not resolve the name to (a rewritten /etc/hosts, curl --resolve, a hard-coded IP), {@code
+   * passthrough-destination-mismatch: ...} with both addresses: the splice went where the sidecar
+   * resolved, and the attempt is on record.
    */
-  private String allowReason(AgentConnection connection, ConnectionVerdict verdict, Channel upstream) {
+  private String allowReason(
+      AgentConnection connection, ConnectionVerdict verdict, Channel upstream) {
     String action = verdict.action().name().toLowerCase();
-    if (verdict.action() != ConnectionAction.PASSTHROUGH || dialer.viaProxy()
+    if (verdict.action() != ConnectionAction.PASSTHROUGH
+        || dialer.viaProxy()
         || !(upstream.remoteAddress() instanceof InetSocketAddress dialled)) {
       return action;
     }
@@ -161,23 +243,31 @@ public final class ConnectionRouter {
     if (asked.equals(went)) {
       return action;
     }
-    return "passthrough-destination-mismatch: the agent dialled " + asked.getHostAddress() + ", the sidecar resolved "
-        + connection.serverName() + " to " + went.getHostAddress() + " and spliced there";
+    return "passthrough-destination-mismatch: the agent dialled "
+        + asked.getHostAddress()
+        + ", the sidecar resolved "
+        + connection.serverName()
+        + " to "
+        + went.getHostAddress()
+        + " and spliced there";
   }
 
   /**
    * A placeholder in the server name (TLS SNI, plaintext Host) is never allowed; in a plaintext
    * request that policy refuses anyway, it turns the refusal into a likely exfiltration attempt.
    */
-  private PlaceholderLeak placeholderLeak(ChannelHandlerContext sniffer, Sniffed sniffed, ConnectionVerdict verdict) {
+  private PlaceholderLeak placeholderLeak(
+      ChannelHandlerContext sniffer, Sniffed sniffed, ConnectionVerdict verdict) {
     if (sniffed.serverName() != null) {
       Placeholders.Match m = placeholders.find(sniffed.serverName());
       if (m != null) {
-        return new PlaceholderLeak(m.credential(),
+        return new PlaceholderLeak(
+            m.credential(),
             sniffed.kind() == ConnectionKind.TLS ? "the TLS server name (SNI)" : "the Host header");
       }
     }
-    if (verdict.action() == ConnectionAction.DENY && sniffed.kind() == ConnectionKind.PLAINTEXT_HTTP) {
+    if (verdict.action() == ConnectionAction.DENY
+        && sniffed.kind() == ConnectionKind.PLAINTEXT_HTTP) {
       Placeholders.Match m = placeholders.find(ConnectionSniffer.bufferedText(sniffer));
       if (m != null) {
         return new PlaceholderLeak(m.credential(), "a plaintext request to a host no rule allows");
@@ -186,22 +276,41 @@ public final class ConnectionRouter {
     return null;
   }
 
-  private void deny(ChannelHandlerContext sniffer, AgentConnection connection, Sniffed sniffed,
-      ConnectionVerdict verdict, PlaceholderLeak leak) {
+  private void deny(
+      ChannelHandlerContext sniffer,
+      AgentConnection connection,
+      Sniffed sniffed,
+      ConnectionVerdict verdict,
+      PlaceholderLeak leak) {
     Channel agent = sniffer.channel();
     String path = sniffed.target() == null ? null : stripQuery(sniffed.target());
     record(connection, "deny", verdict.rule(), verdict.reason(), sniffed.method(), path);
     switch (sniffed.kind()) {
-      case TLS -> agent.writeAndFlush(TlsAlerts.accessDenied()).addListener(ChannelFutureListener.CLOSE);
+      case TLS ->
+          agent.writeAndFlush(TlsAlerts.accessDenied()).addListener(ChannelFutureListener.CLOSE);
       case PLAINTEXT_HTTP -> {
-        String body = leak != null
-            ? Denial.json(leak.error(), connection.serverName(), sniffed.method(), path, verdict.rule(), connection.id(),
-                leak.detail())
-            : Denial.json(verdict.reason(), sniffed.serverName(), sniffed.method(), path, verdict.rule(),
-                connection.id());
+        String body =
+            leak != null
+                ? Denial.json(
+                    leak.error(),
+                    connection.serverName(),
+                    sniffed.method(),
+                    path,
+                    verdict.rule(),
+                    connection.id(),
+                    leak.detail())
+                : Denial.json(
+                    verdict.reason(),
+                    sniffed.serverName(),
+                    sniffed.method(),
+                    path,
+                    verdict.rule(),
+                    connection.id());
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        String head = "HTTP/1.1 403 Forbidden\r\ncontent-type: application/json\r\ncontent-length: " + bytes.length
-            + "\r\nconnection: close\r\n\r\n";
+        String head =
+            "HTTP/1.1 403 Forbidden\r\ncontent-type: application/json\r\ncontent-length: "
+                + bytes.length
+                + "\r\nconnection: close\r\n\r\n";
         agent.write(Unpooled.copiedBuffer(head, StandardCharsets.ISO_8859_1));
         agent.writeAndFlush(Unpooled.wrappedBuffer(bytes)).addListener(ChannelFutureListener.CLOSE);
       }
@@ -213,15 +322,37 @@ public final class ConnectionRouter {
     record(c, decision, rule, reason, null, null);
   }
 
-  private void record(AgentConnection c, String decision, String rule, String reason, String method, String path) {
+  private void record(
+      AgentConnection c, String decision, String rule, String reason, String method, String path) {
     Optional<Policy> policy = policies.current();
     SessionIdentity s = policy.map(Policy::session).orElse(null);
-    String host = c.serverName() != null ? c.serverName() : c.destination().getAddress().getHostAddress();
-    audit.record(new AuditEvent(c.id(), s == null ? null : s.name(), s == null ? null : s.namespace(),
-        s == null ? null : s.user(), s == null ? null : s.agent(), host, method, path, rule, decision, null, null,
-        (System.nanoTime() - c.acceptedNanos()) / 1000, reason));
-    metrics.increment("capgate_decisions_total", "Policy decisions by rule and outcome",
-        "rule", rule == null ? "none" : rule, "outcome", decision, "level", "connection");
+    String host =
+        c.serverName() != null ? c.serverName() : c.destination().getAddress().getHostAddress();
+    audit.record(
+        new AuditEvent(
+            c.id(),
+            s == null ? null : s.name(),
+            s == null ? null : s.namespace(),
+            s == null ? null : s.user(),
+            s == null ? null : s.agent(),
+            host,
+            method,
+            path,
+            rule,
+            decision,
+            null,
+            null,
+            (System.nanoTime() - c.acceptedNanos()) / 1000,
+            reason));
+    metrics.increment(
+        "capgate_decisions_total",
+        "Policy decisions by rule and outcome",
+        "rule",
+        rule == null ? "none" : rule,
+        "outcome",
+        decision,
+        "level",
+        "connection");
   }
 
   private static void resume(ChannelHandlerContext sniffer) {

@@ -14,14 +14,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 
 /**
- * Peeks at the first bytes of an agent connection without consuming them: a TLS ClientHello
- * (→ SNI), a plaintext HTTP request head (→ Host), or anything else. Gives up waiting after a
- * timeout, so protocols where the server speaks first are classified as "other".
+ * Peeks at the first bytes of an agent connection without consuming them: a TLS ClientHello (→
+ * SNI), a plaintext HTTP request head (→ Host), or anything else. Gives up waiting after a timeout,
+ * so protocols where the server speaks first are classified as "other".
  *
  * <p>The bytes stay here until {@link #handOver} replays them into whatever pipeline policy chose.
  */
 public final class ConnectionSniffer extends ChannelInboundHandlerAdapter {
-  /** An HTTP request head larger than this is not worth waiting for (Netty's default limit is 8 KB). */
+  /**
+   * An HTTP request head larger than this is not worth waiting for (Netty's default limit is 8 KB).
+   */
   static final int MAX_HTTP_HEAD = 16 * 1024;
 
   private final Duration timeout;
@@ -38,7 +40,9 @@ public final class ConnectionSniffer extends ChannelInboundHandlerAdapter {
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     buffer = ctx.alloc().buffer(1024);
-    timer = ctx.executor().schedule(() -> finish(ctx, classify(true)), timeout.toMillis(), TimeUnit.MILLISECONDS);
+    timer =
+        ctx.executor()
+            .schedule(() -> finish(ctx, classify(true)), timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   @Override
@@ -76,8 +80,8 @@ public final class ConnectionSniffer extends ChannelInboundHandlerAdapter {
   }
 
   /**
-   * Replays the buffered bytes to the handlers after this one and removes this handler. Call on
-   * the channel's event loop once the pipeline behind is ready.
+   * Replays the buffered bytes to the handlers after this one and removes this handler. Call on the
+   * channel's event loop once the pipeline behind is ready.
    */
   public static void handOver(ChannelHandlerContext ctx) {
     ConnectionSniffer self = (ConnectionSniffer) ctx.handler();
@@ -94,13 +98,19 @@ public final class ConnectionSniffer extends ChannelInboundHandlerAdapter {
     }
   }
 
-  /** The bytes seen so far as ISO-8859-1 text (at most an HTTP head's worth), for checks on a refusal. */
+  /**
+   * The bytes seen so far as ISO-8859-1 text (at most an HTTP head's worth), for checks on a
+   * refusal.
+   */
   public static String bufferedText(ChannelHandlerContext ctx) {
     ByteBuf bytes = ((ConnectionSniffer) ctx.handler()).buffer;
     if (bytes == null || !bytes.isReadable()) {
       return "";
     }
-    return bytes.toString(bytes.readerIndex(), Math.min(bytes.readableBytes(), MAX_HTTP_HEAD), StandardCharsets.ISO_8859_1);
+    return bytes.toString(
+        bytes.readerIndex(),
+        Math.min(bytes.readableBytes(), MAX_HTTP_HEAD),
+        StandardCharsets.ISO_8859_1);
   }
 
   private void finish(ChannelHandlerContext ctx, Sniffed result) {
@@ -122,9 +132,12 @@ public final class ConnectionSniffer extends ChannelInboundHandlerAdapter {
     if (ClientHelloParser.looksLikeTls(buffer)) {
       ClientHelloParser.Result r = ClientHelloParser.parse(buffer);
       return switch (r) {
-        case ClientHelloParser.Result.ClientHello hello -> new Sniffed(ConnectionKind.TLS, hello.serverName(), null, null);
-        case ClientHelloParser.Result.NotTls notTls -> new Sniffed(ConnectionKind.OTHER, null, null, null);
-        case ClientHelloParser.Result.NeedMore more -> timedOut ? new Sniffed(ConnectionKind.OTHER, null, null, null) : null;
+        case ClientHelloParser.Result.ClientHello hello ->
+            new Sniffed(ConnectionKind.TLS, hello.serverName(), null, null);
+        case ClientHelloParser.Result.NotTls notTls ->
+            new Sniffed(ConnectionKind.OTHER, null, null, null);
+        case ClientHelloParser.Result.NeedMore more ->
+            timedOut ? new Sniffed(ConnectionKind.OTHER, null, null, null) : null;
       };
     }
     return classifyHttp(timedOut);
@@ -154,7 +167,9 @@ public final class ConnectionSniffer extends ChannelInboundHandlerAdapter {
     if (headEnd < 0 && !timedOut && n < MAX_HTTP_HEAD) {
       return null;
     }
-    String head = buffer.toString(start, headEnd < 0 ? Math.min(n, MAX_HTTP_HEAD) : headEnd, StandardCharsets.ISO_8859_1);
+    String head =
+        buffer.toString(
+            start, headEnd < 0 ? Math.min(n, MAX_HTTP_HEAD) : headEnd, StandardCharsets.ISO_8859_1);
     String[] lines = head.split("\r\n");
     String[] requestLine = lines[0].split(" ");
     String method = requestLine[0];

@@ -12,8 +12,8 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import io.netty.util.concurrent.Promise;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
@@ -27,13 +27,13 @@ import java.util.logging.Logger;
 /**
  * The transparent listener every agent TCP connection is redirected to.
  *
- * <p>Why a plain Netty {@link ServerBootstrap} on Vert.x's event loops rather than a Vert.x
- * {@code NetServer}: every connection is re-plumbed at the pipeline level (peek, then a TLS
- * terminator with a per-host context, an HTTP/2 multiplexer or a byte splice), which Vert.x's
- * own handlers (message conversion, idle handling, its SSL helper) would only stand in the way of.
- * Running on {@code VertxInternal#nettyEventLoopGroup()} keeps a single set of event-loop threads
- * for the listener, the upstream connections (dialed on the same loop as their agent connection),
- * the DNS proxy and the admin server.
+ * <p>Why a plain Netty {@link ServerBootstrap} on Vert.x's event loops rather than a Vert.x {@code
+ * NetServer}: every connection is re-plumbed at the pipeline level (peek, then a TLS terminator
+ * with a per-host context, an HTTP/2 multiplexer or a byte splice), which Vert.x's own handlers
+ * (message conversion, idle handling, its SSL helper) would only stand in the way of. Running on
+ * {@code VertxInternal#nettyEventLoopGroup()} keeps a single set of event-loop threads for the
+ * listener, the upstream connections (dialed on the same loop as their agent connection), the DNS
+ * proxy and the admin server.
  */
 public final class InterceptServer {
   private static final Logger LOG = Logger.getLogger(InterceptServer.class.getName());
@@ -44,12 +44,18 @@ public final class InterceptServer {
   private final Duration peekTimeout;
   private final ConnectionRouter router;
   private final RequestIds ids;
-  private final ChannelGroup agentConnections = new DefaultChannelGroup("agents", GlobalEventExecutor.INSTANCE);
+  private final ChannelGroup agentConnections =
+      new DefaultChannelGroup("agents", GlobalEventExecutor.INSTANCE);
   private Channel listener;
   private Set<InetAddress> localAddresses = Set.of();
 
-  public InterceptServer(EventLoopGroup acceptors, EventLoopGroup workers, int port, Duration peekTimeout,
-      ConnectionRouter router, RequestIds ids) {
+  public InterceptServer(
+      EventLoopGroup acceptors,
+      EventLoopGroup workers,
+      int port,
+      Duration peekTimeout,
+      ConnectionRouter router,
+      RequestIds ids) {
     this.acceptors = acceptors;
     this.workers = workers;
     this.port = port;
@@ -59,37 +65,45 @@ public final class InterceptServer {
   }
 
   /**
-   * Binds {@code [::]:port} (dual stack: IPv4 agents arrive as v4-mapped addresses), or
-   * {@code 0.0.0.0:port} on a kernel booted without IPv6.
+   * Binds {@code [::]:port} (dual stack: IPv4 agents arrive as v4-mapped addresses), or {@code
+   * 0.0.0.0:port} on a kernel booted without IPv6.
    */
   public Future<Void> start() {
     localAddresses = localAddresses();
-    ServerBootstrap bootstrap = new ServerBootstrap()
-        .group(acceptors, workers)
-        .channel(EpollServerSocketChannel.class)
-        .option(ChannelOption.SO_BACKLOG, 1024)
-        .option(ChannelOption.SO_REUSEADDR, true)
-        .childOption(ChannelOption.TCP_NODELAY, true)
-        .childHandler(new ChannelInitializer<SocketChannel>() {
-          @Override
-          protected void initChannel(SocketChannel ch) {
-            accept(ch);
-          }
-        });
+    ServerBootstrap bootstrap =
+        new ServerBootstrap()
+            .group(acceptors, workers)
+            .channel(EpollServerSocketChannel.class)
+            .option(ChannelOption.SO_BACKLOG, 1024)
+            .option(ChannelOption.SO_REUSEADDR, true)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childHandler(
+                new ChannelInitializer<SocketChannel>() {
+                  @Override
+                  protected void initChannel(SocketChannel ch) {
+                    accept(ch);
+                  }
+                });
     Promise<Void> bound = workers.next().newPromise();
-    bootstrap.bind(new InetSocketAddress("::", port)).addListener((ChannelFuture v6) -> {
-      if (v6.isSuccess()) {
-        listening(v6.channel(), "[::]", bound);
-        return;
-      }
-      bootstrap.bind(new InetSocketAddress("0.0.0.0", port)).addListener((ChannelFuture v4) -> {
-        if (v4.isSuccess()) {
-          listening(v4.channel(), "0.0.0.0", bound);
-        } else {
-          bound.tryFailure(v4.cause());
-        }
-      });
-    });
+    bootstrap
+        .bind(new InetSocketAddress("::", port))
+        .addListener(
+            (ChannelFuture v6) -> {
+              if (v6.isSuccess()) {
+                listening(v6.channel(), "[::]", bound);
+                return;
+              }
+              bootstrap
+                  .bind(new InetSocketAddress("0.0.0.0", port))
+                  .addListener(
+                      (ChannelFuture v4) -> {
+                        if (v4.isSuccess()) {
+                          listening(v4.channel(), "0.0.0.0", bound);
+                        } else {
+                          bound.tryFailure(v4.cause());
+                        }
+                      });
+            });
     return bound;
   }
 
@@ -119,14 +133,19 @@ public final class InterceptServer {
     agentConnections.add(ch); // removed by the group itself when the channel closes
     String connectionId = ids.next();
     InetSocketAddress dst = destination.get();
-    ch.pipeline().addLast("sniffer", new ConnectionSniffer(peekTimeout,
-        (ctx, sniffed) -> router.route(ctx, connectionId, dst, sniffed)));
+    ch.pipeline()
+        .addLast(
+            "sniffer",
+            new ConnectionSniffer(
+                peekTimeout, (ctx, sniffed) -> router.route(ctx, connectionId, dst, sniffed)));
   }
 
   private boolean isListenerItself(InetSocketAddress destination) {
     InetAddress address = destination.getAddress();
     return destination.getPort() == port
-        && (address.isLoopbackAddress() || address.isAnyLocalAddress() || localAddresses.contains(address));
+        && (address.isLoopbackAddress()
+            || address.isAnyLocalAddress()
+            || localAddresses.contains(address));
   }
 
   /** The pod's own addresses, taken once at start (a pod's addresses do not change). */

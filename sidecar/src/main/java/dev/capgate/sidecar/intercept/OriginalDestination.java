@@ -11,25 +11,26 @@ import java.nio.ByteOrder;
 import java.util.Optional;
 
 /**
- * Where the agent meant to go before {@code iptables -j REDIRECT} sent it to us: the
- * {@code SO_ORIGINAL_DST} socket option (option 80 at level SOL_IP, or SOL_IPV6 for IPv6), read
- * through Netty's generic raw option on the accepted epoll channel: no JNI or FFM of our own.
+ * Where the agent meant to go before {@code iptables -j REDIRECT} sent it to us: the {@code
+ * SO_ORIGINAL_DST} socket option (option 80 at level SOL_IP, or SOL_IPV6 for IPv6), read through
+ * Netty's generic raw option on the accepted epoll channel: no JNI or FFM of our own.
  */
 public final class OriginalDestination {
   private static final int SO_ORIGINAL_DST = 80;
   private static final int SOL_IP = 0;
   private static final int SOL_IPV6 = 41;
-  private static final RawUnixChannelOption IPV4 = new RawUnixChannelOption("SO_ORIGINAL_DST", SOL_IP, SO_ORIGINAL_DST, 16);
-  private static final RawUnixChannelOption IPV6 = new RawUnixChannelOption("IP6T_SO_ORIGINAL_DST", SOL_IPV6, SO_ORIGINAL_DST, 28);
+  private static final RawUnixChannelOption IPV4 =
+      new RawUnixChannelOption("SO_ORIGINAL_DST", SOL_IP, SO_ORIGINAL_DST, 16);
+  private static final RawUnixChannelOption IPV6 =
+      new RawUnixChannelOption("IP6T_SO_ORIGINAL_DST", SOL_IPV6, SO_ORIGINAL_DST, 28);
   private static final int AF_INET = 2;
   private static final int AF_INET6 = 10;
 
-  private OriginalDestination() {
-  }
+  private OriginalDestination() {}
 
   /**
-   * The original destination, or empty when the kernel has none (no NAT happened: a connection
-   * made straight to the listener; or conntrack is missing).
+   * The original destination, or empty when the kernel has none (no NAT happened: a connection made
+   * straight to the listener; or conntrack is missing).
    */
   public static Optional<InetSocketAddress> of(Channel channel) {
     // The listener is dual-stack: an IPv4 client arrives on an IPv6 socket, but its conntrack

@@ -10,10 +10,10 @@ import io.netty.util.ReferenceCountUtil;
 
 /**
  * Splices bytes between two channels (TLS passthrough, raw TCP, an upgraded WebSocket connection).
- * Back-pressure both ways: a side stops reading while the other cannot take more (writability),
- * and reads again once it drained. When either side closes, the other is flushed and closed.
- * Unchanged bytes, except one way through an optional {@link Transform} (the WebSocket splice
- * masks an injected credential echoed by the upstream).
+ * Back-pressure both ways: a side stops reading while the other cannot take more (writability), and
+ * reads again once it drained. When either side closes, the other is flushed and closed. Unchanged
+ * bytes, except one way through an optional {@link Transform} (the WebSocket splice masks an
+ * injected credential echoed by the upstream).
  */
 public final class TcpRelay extends ChannelInboundHandlerAdapter {
   /** Rewrites the bytes of one direction, chunk by chunk; may hold some back until {@link #end}. */
@@ -52,7 +52,8 @@ public final class TcpRelay extends ChannelInboundHandlerAdapter {
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     if (!(msg instanceof ByteBuf bytes)) {
-      ReferenceCountUtil.release(msg); // e.g. the empty end of an HTTP message a removed decoder still delivers
+      ReferenceCountUtil.release(
+          msg); // e.g. the empty end of an HTTP message a removed decoder still delivers
       return;
     }
     peer.write(transform == null ? bytes : transform.apply(bytes), peer.voidPromise());

@@ -4,15 +4,14 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 
 /**
- * Fatal TLS alerts for connections refused before any handshake: where HTTP 403 is impossible
- * (no certificate the agent would trust for a name policy refuses), the alert is the clear error.
+ * Fatal TLS alerts for connections refused before any handshake: where HTTP 403 is impossible (no
+ * certificate the agent would trust for a name policy refuses), the alert is the clear error.
  */
 final class TlsAlerts {
   private static final int ACCESS_DENIED = 49;
   private static final int INTERNAL_ERROR = 80;
 
-  private TlsAlerts() {
-  }
+  private TlsAlerts() {}
 
   static ByteBuf accessDenied() {
     return alert(ACCESS_DENIED);

@@ -24,8 +24,11 @@ public record UpstreamProxy(String host, int port, String username, String passw
     if (s.regionMatches(true, 0, "http://", 0, 7)) {
       s = s.substring(7);
     } else if (s.contains("://")) {
-      throw new IllegalArgumentException("--upstream-proxy must be host:port or http://host:port (an HTTP CONNECT"
-          + " proxy), got '" + spec + "'");
+      throw new IllegalArgumentException(
+          "--upstream-proxy must be host:port or http://host:port (an HTTP CONNECT"
+              + " proxy), got '"
+              + spec
+              + "'");
     }
     if (s.endsWith("/")) {
       s = s.substring(0, s.length() - 1);
@@ -42,8 +45,11 @@ public record UpstreamProxy(String host, int port, String username, String passw
     } else {
       int colon = s.lastIndexOf(':');
       if (colon <= 0 || s.indexOf(':') != colon || s.indexOf('@') >= 0) {
-        throw new IllegalArgumentException("--upstream-proxy must be host:port (credentials go in"
-            + " --upstream-proxy-auth-file), got '" + spec.replaceAll("//[^@/]*@", "//***@") + "'");
+        throw new IllegalArgumentException(
+            "--upstream-proxy must be host:port (credentials go in"
+                + " --upstream-proxy-auth-file), got '"
+                + spec.replaceAll("//[^@/]*@", "//***@")
+                + "'");
       }
       host = s.substring(0, colon);
       portText = s.substring(colon + 1);
@@ -52,10 +58,12 @@ public record UpstreamProxy(String host, int port, String username, String passw
     try {
       port = Integer.parseInt(portText);
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("--upstream-proxy port must be a number, got '" + spec + "'");
+      throw new IllegalArgumentException(
+          "--upstream-proxy port must be a number, got '" + spec + "'");
     }
     if (port < 1 || port > 65535 || host.isBlank()) {
-      throw new IllegalArgumentException("--upstream-proxy must be host:port with a port 1-65535, got '" + spec + "'");
+      throw new IllegalArgumentException(
+          "--upstream-proxy must be host:port with a port 1-65535, got '" + spec + "'");
     }
     String user = null;
     String password = null;
@@ -64,12 +72,16 @@ public record UpstreamProxy(String host, int port, String username, String passw
       try {
         text = Files.readString(authFile, StandardCharsets.UTF_8).strip();
       } catch (IOException e) {
-        throw new IllegalArgumentException("cannot read --upstream-proxy-auth-file " + authFile + ": "
-            + e.getClass().getSimpleName());
+        throw new IllegalArgumentException(
+            "cannot read --upstream-proxy-auth-file "
+                + authFile
+                + ": "
+                + e.getClass().getSimpleName());
       }
       int colon = text.indexOf(':');
       if (colon <= 0) {
-        throw new IllegalArgumentException("--upstream-proxy-auth-file " + authFile + " must hold user:password");
+        throw new IllegalArgumentException(
+            "--upstream-proxy-auth-file " + authFile + " must hold user:password");
       }
       user = text.substring(0, colon);
       password = text.substring(colon + 1);

@@ -14,7 +14,9 @@ final class AddressRange {
     this.prefix = prefix;
   }
 
-  /** @param cidr already checked by the validator, e.g. {@code 10.0.0.0/8} or {@code fd00::/8} */
+  /**
+   * @param cidr already checked by the validator, e.g. {@code 10.0.0.0/8} or {@code fd00::/8}
+   */
   static AddressRange parse(String cidr) {
     int slash = cidr.indexOf('/');
     byte[] address = InetAddress.ofLiteral(cidr.substring(0, slash)).getAddress();

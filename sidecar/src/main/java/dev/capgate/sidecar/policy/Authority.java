@@ -12,7 +12,9 @@ record Authority(String host, int port) {
   static final String BAD_HOST = "bad-host";
   static final String USERINFO = "userinfo";
 
-  /** @throws RejectedRequestException userinfo, or bad-host for anything that is not host[:port] */
+  /**
+   * @throws RejectedRequestException userinfo, or bad-host for anything that is not host[:port]
+   */
   static Authority parse(String text) {
     if (text == null || text.isEmpty()) {
       throw new RejectedRequestException(BAD_HOST);

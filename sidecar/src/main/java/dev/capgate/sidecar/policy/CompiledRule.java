@@ -8,17 +8,21 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * One egress rule in the shape the hot path wants: arrays, precompiled patterns, and null for
- * "any" (methods, paths). Either a host rule (hosts, intercept or passthrough) or an address rule
- * (cidrs, raw TCP).
+ * One egress rule in the shape the hot path wants: arrays, precompiled patterns, and null for "any"
+ * (methods, paths). Either a host rule (hosts, intercept or passthrough) or an address rule (cidrs,
+ * raw TCP).
  */
 final class CompiledRule {
   final String name;
+
   /** Names of the credentials this rule injects, in spec order; empty for none. */
   final List<String> credentials;
+
   final boolean passthrough;
+
   /** Verdicts are immutable: made once here, so that an allowed request allocates none. */
   final RequestVerdict allowedRequest;
+
   final ConnectionVerdict allowedConnection;
   final ConnectionVerdict interceptedConnection;
   private final HostPattern[] hosts;
@@ -27,25 +31,43 @@ final class CompiledRule {
   private final String[] methods;
   private final PathPattern[] paths;
 
-  /** @throws IllegalArgumentException naming what cannot be compiled */
+  /**
+   * @throws IllegalArgumentException naming what cannot be compiled
+   */
   CompiledRule(EgressRule rule) {
     this.name = rule.name();
     this.credentials = List.copyOf(rule.credentialNames());
     this.passthrough = rule.tlsOrDefault() == TlsMode.PASSTHROUGH;
-    this.hosts = rule.hosts() == null ? null
-        : rule.hosts().stream().map(HostPattern::compile).toArray(HostPattern[]::new);
-    this.ranges = rule.cidrs() == null ? null
-        : rule.cidrs().stream().map(AddressRange::parse).toArray(AddressRange[]::new);
+    this.hosts =
+        rule.hosts() == null
+            ? null
+            : rule.hosts().stream().map(HostPattern::compile).toArray(HostPattern[]::new);
+    this.ranges =
+        rule.cidrs() == null
+            ? null
+            : rule.cidrs().stream().map(AddressRange::parse).toArray(AddressRange[]::new);
     this.ports = rule.portsOrDefault().stream().mapToInt(Integer::intValue).toArray();
-    this.methods = rule.methods() == null ? null
-        : rule.methods().stream().map(HttpMethod::name).toArray(String[]::new);
-    this.paths = rule.paths() == null ? null
-        : rule.paths().stream().map(PathPattern::compile).toArray(PathPattern[]::new);
-    this.allowedRequest = new RequestVerdict(true, name, credentials, "allowed by rule '" + name + "'");
-    this.allowedConnection = ranges != null
-        ? new ConnectionVerdict(ConnectionAction.TCP, name, "raw TCP allowed by rule '" + name + "'")
-        : new ConnectionVerdict(ConnectionAction.PASSTHROUGH, name, "TLS passthrough allowed by rule '" + name + "'");
-    this.interceptedConnection = new ConnectionVerdict(ConnectionAction.INTERCEPT, name, "intercepted for rule '" + name + "'");
+    this.methods =
+        rule.methods() == null
+            ? null
+            : rule.methods().stream().map(HttpMethod::name).toArray(String[]::new);
+    this.paths =
+        rule.paths() == null
+            ? null
+            : rule.paths().stream().map(PathPattern::compile).toArray(PathPattern[]::new);
+    this.allowedRequest =
+        new RequestVerdict(true, name, credentials, "allowed by rule '" + name + "'");
+    this.allowedConnection =
+        ranges != null
+            ? new ConnectionVerdict(
+                ConnectionAction.TCP, name, "raw TCP allowed by rule '" + name + "'")
+            : new ConnectionVerdict(
+                ConnectionAction.PASSTHROUGH,
+                name,
+                "TLS passthrough allowed by rule '" + name + "'");
+    this.interceptedConnection =
+        new ConnectionVerdict(
+            ConnectionAction.INTERCEPT, name, "intercepted for rule '" + name + "'");
   }
 
   boolean isAddressRule() {
@@ -70,7 +92,9 @@ final class CompiledRule {
     return false;
   }
 
-  /** @param host canonical host name */
+  /**
+   * @param host canonical host name
+   */
   boolean matchesHost(String host) {
     if (hosts == null) {
       return false;
@@ -107,7 +131,9 @@ final class CompiledRule {
     return false;
   }
 
-  /** @param path normalized path */
+  /**
+   * @param path normalized path
+   */
   boolean allowsPath(String path) {
     if (paths == null) {
       return true;

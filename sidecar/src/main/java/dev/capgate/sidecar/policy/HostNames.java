@@ -9,10 +9,12 @@ final class HostNames {
   private static final int MAX_NAME = 253;
   private static final int MAX_LABEL = 63;
 
-  private HostNames() {
-  }
+  private HostNames() {}
 
-  /** @return the canonical name (the same instance when already canonical), or null when not a DNS name */
+  /**
+   * @return the canonical name (the same instance when already canonical), or null when not a DNS
+   *     name
+   */
   static String normalize(String name) {
     if (name == null) {
       return null;

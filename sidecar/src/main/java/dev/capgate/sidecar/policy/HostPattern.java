@@ -4,8 +4,8 @@ package dev.capgate.sidecar.policy;
  * A rule's host: an exact name, or {@code *.suffix}. The wildcard stands for <b>one or more</b>
  * labels ({@code *.example.com} matches {@code a.example.com} and {@code a.b.example.com}), as an
  * X.509 name constraint for {@code .example.com} does, and never the bare {@code example.com}.
- * Names given to {@link #matches} are already canonical ({@link HostNames#normalize}), so a
- * suffix test is exact and allocation-free.
+ * Names given to {@link #matches} are already canonical ({@link HostNames#normalize}), so a suffix
+ * test is exact and allocation-free.
  */
 final class HostPattern {
   private final String pattern;
@@ -18,7 +18,9 @@ final class HostPattern {
     this.dotSuffix = dotSuffix;
   }
 
-  /** @param pattern a host of spec.egress[].hosts, already checked against Patterns.HOST */
+  /**
+   * @param pattern a host of spec.egress[].hosts, already checked against Patterns.HOST
+   */
   static HostPattern compile(String pattern) {
     if (pattern.startsWith("*.")) {
       return new HostPattern(pattern, null, pattern.substring(1));
@@ -26,7 +28,9 @@ final class HostPattern {
     return new HostPattern(pattern, pattern, null);
   }
 
-  /** @param name a canonical host name */
+  /**
+   * @param name a canonical host name
+   */
   boolean matches(String name) {
     if (exact != null) {
       return exact.equals(name);

@@ -14,8 +14,7 @@ final class MessageFraming {
   /** 18 digits always fit a long. */
   private static final int MAX_DIGITS = 18;
 
-  private MessageFraming() {
-  }
+  private MessageFraming() {}
 
   static void check(List<String> contentLength, List<String> transferEncoding, boolean http2) {
     boolean hasLength = contentLength != null && !contentLength.isEmpty();

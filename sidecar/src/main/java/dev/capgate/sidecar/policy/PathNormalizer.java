@@ -7,24 +7,24 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Turns the path of a request target into the decoded path that rules match and the canonical
- * path that is forwarded, so that both describe the same resource (invariant 5).
+ * Turns the path of a request target into the decoded path that rules match and the canonical path
+ * that is forwarded, so that both describe the same resource (invariant 5).
  *
  * <ul>
  *   <li>Only RFC 3986 {@code pchar}s may appear raw; anything else ({@code \}, space, controls,
- *       non-ASCII, {@code "<>[]{}|^`}) is {@code bad-characters}.</li>
- *   <li>Percent-escapes must be well formed and decode to strict UTF-8 (no overlong {@code %C0%AF});
- *       escaped {@code /} and {@code \} are refused, since servers disagree on whether they split
- *       segments; escaped controls are {@code bad-characters}; a decoded segment that still looks
- *       percent-encoded (double encoding) is refused.</li>
+ *       non-ASCII, {@code "<>[]{}|^`}) is {@code bad-characters}.
+ *   <li>Percent-escapes must be well formed and decode to strict UTF-8 (no overlong {@code
+ *       %C0%AF}); escaped {@code /} and {@code \} are refused, since servers disagree on whether
+ *       they split segments; escaped controls are {@code bad-characters}; a decoded segment that
+ *       still looks percent-encoded (double encoding) is refused.
  *   <li>Dot-segments, also escaped ({@code %2e%2E}), are resolved per RFC 3986 §5.2.4; climbing
- *       above the root is refused rather than silently clamped. So is a dot-segment carrying a
- *       path parameter ({@code ..;x}), which Tomcat-style servers would resolve after us.</li>
- *   <li>Empty segments ({@code //}) are refused except a trailing slash: some servers merge
- *       slashes and some do not, so the path would be ambiguous.</li>
- *   <li>The forwarded form decodes escaped unreserved characters and upper-cases the other
- *       escapes (RFC 3986 §6.2.2); a reserved character keeps the form it had, so an escaped
- *       {@code ;} stays data and a raw one stays a delimiter for the server.</li>
+ *       above the root is refused rather than silently clamped. So is a dot-segment carrying a path
+ *       parameter ({@code ..;x}), which Tomcat-style servers would resolve after us.
+ *   <li>Empty segments ({@code //}) are refused except a trailing slash: some servers merge slashes
+ *       and some do not, so the path would be ambiguous.
+ *   <li>The forwarded form decodes escaped unreserved characters and upper-cases the other escapes
+ *       (RFC 3986 §6.2.2); a reserved character keeps the form it had, so an escaped {@code ;}
+ *       stays data and a raw one stays a delimiter for the server.
  * </ul>
  */
 final class PathNormalizer {
@@ -33,14 +33,16 @@ final class PathNormalizer {
 
   private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
-  /** @param path decoded, for matching; @param target canonical encoding, for forwarding */
-  record Result(String path, String target) {
-  }
+  /**
+   * @param path decoded, for matching; @param target canonical encoding, for forwarding
+   */
+  record Result(String path, String target) {}
 
-  private PathNormalizer() {
-  }
+  private PathNormalizer() {}
 
-  /** @param raw an origin-form path: starts with '/', holds no '?' */
+  /**
+   * @param raw an origin-form path: starts with '/', holds no '?'
+   */
   static Result normalize(String raw) {
     if (isAlreadyCanonical(raw)) {
       return new Result(raw, raw);
@@ -98,9 +100,9 @@ final class PathNormalizer {
   }
 
   /**
-   * The common case, checked without allocating: only raw pchars, no escape, no empty segment
-   * but a trailing one, and no segment that starts like a dot-segment ("." alone, "..", ".;").
-   * Such a path is already its decoded and its canonical form.
+   * The common case, checked without allocating: only raw pchars, no escape, no empty segment but a
+   * trailing one, and no segment that starts like a dot-segment ("." alone, "..", ".;"). Such a
+   * path is already its decoded and its canonical form.
    */
   private static boolean isAlreadyCanonical(String raw) {
     int length = raw.length();
@@ -111,7 +113,8 @@ final class PathNormalizer {
         if (segment == 0 && i < length) {
           return false;
         }
-        if (segment > 0 && raw.charAt(start) == '.'
+        if (segment > 0
+            && raw.charAt(start) == '.'
             && (segment == 1 || raw.charAt(start + 1) == '.' || raw.charAt(start + 1) == ';')) {
           return false;
         }
@@ -124,8 +127,8 @@ final class PathNormalizer {
   }
 
   /**
-   * Decodes {@code raw[start, end)}, one segment, appending its canonical encoding to
-   * {@code canonical}.
+   * Decodes {@code raw[start, end)}, one segment, appending its canonical encoding to {@code
+   * canonical}.
    *
    * @return the decoded segment
    * @throws RejectedRequestException bad-path or bad-characters
@@ -179,9 +182,11 @@ final class PathNormalizer {
   }
 
   private static String strictUtf8(byte[] bytes, int count) {
-    CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
-        .onMalformedInput(CodingErrorAction.REPORT)
-        .onUnmappableCharacter(CodingErrorAction.REPORT);
+    CharsetDecoder decoder =
+        StandardCharsets.UTF_8
+            .newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT);
     try {
       return decoder.decode(ByteBuffer.wrap(bytes, 0, count)).toString();
     } catch (CharacterCodingException e) {
@@ -196,8 +201,10 @@ final class PathNormalizer {
       if (c >= 0x80 && c <= 0x9F) {
         throw new RejectedRequestException(BAD_CHARACTERS);
       }
-      if (c == '%' && i + 2 < decoded.length()
-          && isHex(decoded.charAt(i + 1)) && isHex(decoded.charAt(i + 2))) {
+      if (c == '%'
+          && i + 2 < decoded.length()
+          && isHex(decoded.charAt(i + 1))
+          && isHex(decoded.charAt(i + 2))) {
         throw new RejectedRequestException(BAD_PATH);
       }
     }
@@ -210,8 +217,10 @@ final class PathNormalizer {
   private static int dotSegment(String segment) {
     int n = segment.indexOf(';');
     int stem = n < 0 ? segment.length() : n;
-    int dots = stem == 1 && segment.charAt(0) == '.' ? 1
-        : stem == 2 && segment.charAt(0) == '.' && segment.charAt(1) == '.' ? 2 : 0;
+    int dots =
+        stem == 1 && segment.charAt(0) == '.'
+            ? 1
+            : stem == 2 && segment.charAt(0) == '.' && segment.charAt(1) == '.' ? 2 : 0;
     if (dots > 0 && n >= 0) {
       throw new RejectedRequestException(BAD_PATH);
     }
@@ -219,8 +228,13 @@ final class PathNormalizer {
   }
 
   static boolean isUnreserved(int c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-        || c == '-' || c == '.' || c == '_' || c == '~';
+    return (c >= 'a' && c <= 'z')
+        || (c >= 'A' && c <= 'Z')
+        || (c >= '0' && c <= '9')
+        || c == '-'
+        || c == '.'
+        || c == '_'
+        || c == '~';
   }
 
   static boolean isSubDelim(int c) {

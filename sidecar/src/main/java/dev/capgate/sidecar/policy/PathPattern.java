@@ -14,6 +14,7 @@ final class PathPattern {
   private static final String ANY = new String("**");
 
   private final String pattern;
+
   /** Literal segments, or the {@link #ONE} / {@link #ANY} sentinels compared by identity. */
   private final String[] segments;
 
@@ -47,8 +48,12 @@ final class PathPattern {
         try {
           segments.add(PathNormalizer.decodeSegment(pattern, start, end, new StringBuilder()));
         } catch (RejectedRequestException e) {
-          throw new IllegalArgumentException("'" + pattern + "' has a segment that is not valid percent-encoding ("
-              + e.reason() + ")");
+          throw new IllegalArgumentException(
+              "'"
+                  + pattern
+                  + "' has a segment that is not valid percent-encoding ("
+                  + e.reason()
+                  + ")");
         }
       }
       if (last) {
@@ -58,7 +63,9 @@ final class PathPattern {
     }
   }
 
-  /** @param path a normalized path (starts with '/') */
+  /**
+   * @param path a normalized path (starts with '/')
+   */
   boolean matches(String path) {
     int length = path.length();
     int p = 0;

@@ -19,14 +19,14 @@ import java.util.Set;
 /**
  * Immutable compiled view of one AgentSessionSpec. Thread-safe. Built once per spec change.
  *
- * <p>Rules are tried in spec order and the first that matches decides; nothing matching is a
- * deny. A connection is matched on (name, port) for host rules and (address, port) for cidrs
- * rules. An intercepted connection's requests are then matched one by one, again in order, on
- * host, port, method and path, among intercept rules only: a passthrough rule allows bytes it
- * never sees, so it never allows a decrypted request. This is the same outcome as first-match over
- * whole requests, since a passthrough rule that came first would have taken the connection.
- * Passthrough rules apply to TLS with a SNI name only, never to plaintext HTTP, and a rule with a
- * credential never allows a plaintext request.
+ * <p>Rules are tried in spec order and the first that matches decides; nothing matching is a deny.
+ * A connection is matched on (name, port) for host rules and (address, port) for cidrs rules. An
+ * intercepted connection's requests are then matched one by one, again in order, on host, port,
+ * method and path, among intercept rules only: a passthrough rule allows bytes it never sees, so it
+ * never allows a decrypted request. This is the same outcome as first-match over whole requests,
+ * since a passthrough rule that came first would have taken the connection. Passthrough rules apply
+ * to TLS with a SNI name only, never to plaintext HTTP, and a rule with a credential never allows a
+ * plaintext request.
  */
 public final class Policy {
   private final SessionIdentity session;
@@ -34,7 +34,8 @@ public final class Policy {
   private final Map<String, Credential> credentials;
   private final List<String> interceptedHostPatterns;
 
-  private Policy(SessionIdentity session, CompiledRule[] rules, Map<String, Credential> credentials) {
+  private Policy(
+      SessionIdentity session, CompiledRule[] rules, Map<String, Credential> credentials) {
     this.session = session;
     this.rules = rules;
     this.credentials = credentials;
@@ -47,7 +48,9 @@ public final class Policy {
     this.interceptedHostPatterns = List.copyOf(intercepted);
   }
 
-  /** @throws InvalidPolicyException listing the violations: the sidecar then denies everything. */
+  /**
+   * @throws InvalidPolicyException listing the violations: the sidecar then denies everything.
+   */
   public static Policy compile(SessionIdentity session, AgentSessionSpec spec) {
     Objects.requireNonNull(session, "session");
     List<Violation> violations = new ArrayList<>(AgentSessionValidator.validate(spec));
@@ -78,11 +81,13 @@ public final class Policy {
   /**
    * A new connection.
    *
-   * @param serverName TLS SNI, or the plaintext HTTP Host (no port), or null if neither could be read
+   * @param serverName TLS SNI, or the plaintext HTTP Host (no port), or null if neither could be
+   *     read
    * @param destination SO_ORIGINAL_DST
    * @param kind what the peek saw
    */
-  public ConnectionVerdict onConnection(String serverName, InetSocketAddress destination, ConnectionKind kind) {
+  public ConnectionVerdict onConnection(
+      String serverName, InetSocketAddress destination, ConnectionKind kind) {
     String name = kind == ConnectionKind.OTHER ? null : HostNames.normalize(serverName);
     InetAddress address = destination.getAddress();
     int port = destination.getPort();
@@ -107,15 +112,24 @@ public final class Policy {
         }
       }
     }
-    return new ConnectionVerdict(ConnectionAction.DENY, null, connectionDenial(name, destination, kind, plaintextPassthrough));
+    return new ConnectionVerdict(
+        ConnectionAction.DENY,
+        null,
+        connectionDenial(name, destination, kind, plaintextPassthrough));
   }
 
-  private static String connectionDenial(String name, InetSocketAddress destination, ConnectionKind kind,
+  private static String connectionDenial(
+      String name,
+      InetSocketAddress destination,
+      ConnectionKind kind,
       String plaintextPassthrough) {
     if (plaintextPassthrough != null) {
       return "rule '" + plaintextPassthrough + "' allows TLS passthrough only, not plaintext HTTP";
     }
-    String where = name != null ? name + ":" + destination.getPort() : destination.getHostString() + ":" + destination.getPort();
+    String where =
+        name != null
+            ? name + ":" + destination.getPort()
+            : destination.getHostString() + ":" + destination.getPort();
     if (kind == ConnectionKind.TLS && name == null) {
       return "no egress rule allows " + where + " (TLS without a usable SNI name)";
     }
@@ -123,15 +137,17 @@ public final class Policy {
   }
 
   /**
-   * One HTTP request (each keep-alive request / each h2 stream on its own), already normalized.
-   * A rule with a credential never matches a plaintext request: the value would cross the network
-   * in clear text, readable by anyone on the path.
+   * One HTTP request (each keep-alive request / each h2 stream on its own), already normalized. A
+   * rule with a credential never matches a plaintext request: the value would cross the network in
+   * clear text, readable by anyone on the path.
    */
   public RequestVerdict onRequest(NormalizedRequest request) {
     boolean hostAllowed = false;
     String plaintextCredentialRule = null;
     for (CompiledRule rule : rules) {
-      if (!rule.isInterceptRule() || !rule.matchesPort(request.port()) || !rule.matchesHost(request.host())) {
+      if (!rule.isInterceptRule()
+          || !rule.matchesPort(request.port())
+          || !rule.matchesHost(request.host())) {
         continue;
       }
       hostAllowed = true;
@@ -144,15 +160,24 @@ public final class Policy {
         }
       }
     }
-    return new RequestVerdict(false, null, List.of(), requestDenial(request, hostAllowed, plaintextCredentialRule));
+    return new RequestVerdict(
+        false, null, List.of(), requestDenial(request, hostAllowed, plaintextCredentialRule));
   }
 
-  private static String requestDenial(NormalizedRequest request, boolean hostAllowed, String plaintextCredentialRule) {
+  private static String requestDenial(
+      NormalizedRequest request, boolean hostAllowed, String plaintextCredentialRule) {
     if (plaintextCredentialRule != null) {
-      return "rule '" + plaintextCredentialRule + "' injects a credential, which is never sent over plaintext HTTP: use https";
+      return "rule '"
+          + plaintextCredentialRule
+          + "' injects a credential, which is never sent over plaintext HTTP: use https";
     }
     if (hostAllowed) {
-      return "no egress rule for " + request.host() + " allows " + request.method() + " " + request.path();
+      return "no egress rule for "
+          + request.host()
+          + " allows "
+          + request.method()
+          + " "
+          + request.path();
     }
     return "no egress rule allows " + request.host() + ":" + request.port();
   }
@@ -171,7 +196,10 @@ public final class Policy {
     return false;
   }
 
-  /** Hosts (exact or *.suffix) of intercept rules, in spec order without repeats: the per-pod CA's name constraints. */
+  /**
+   * Hosts (exact or *.suffix) of intercept rules, in spec order without repeats: the per-pod CA's
+   * name constraints.
+   */
   public List<String> interceptedHostPatterns() {
     return interceptedHostPatterns;
   }

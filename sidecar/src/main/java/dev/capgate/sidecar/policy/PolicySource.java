@@ -37,14 +37,17 @@ public final class PolicySource {
     installListeners.forEach(listener -> listener.accept(policy));
   }
 
-  /** Runs {@code listener} with every policy installed, on the installing thread: it must not block. */
+  /**
+   * Runs {@code listener} with every policy installed, on the installing thread: it must not block.
+   */
   public void onInstall(Consumer<Policy> listener) {
     installListeners.add(listener);
   }
 
   /**
    * Deny everything from now on, saying why (invalid spec, deleted or expired session), and tell
-   * the listeners, which close what is open: a splice decided under the old policy must not live on.
+   * the listeners, which close what is open: a splice decided under the old policy must not live
+   * on.
    */
   public void revoke(String reason) {
     State previous = state.getAndSet(new State(null, reason));

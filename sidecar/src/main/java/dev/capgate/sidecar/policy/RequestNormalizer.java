@@ -10,23 +10,26 @@ import java.util.Set;
  * Whatever two HTTP implementations could read differently is refused rather than guessed at.
  *
  * <p>Reasons (the message of {@link RejectedRequestException}):
+ *
  * <ul>
- *   <li>{@code bad-method}: not an upper-case RFC 9110 token; {@code connect-not-allowed}: CONNECT (no tunnels)</li>
- *   <li>{@code cl-and-te}, {@code bad-content-length}, {@code bad-transfer-encoding}: see {@link MessageFraming}</li>
- *   <li>{@code missing-host}; {@code duplicate-host}: several Host lines; {@code ambiguous-host}: Host and
- *       {@code :authority} disagree; {@code bad-host}; {@code userinfo}: {@code user@} in an authority;
- *       {@code host-port-mismatch}: the Host port (or the scheme's default) is not the destination port;
- *       {@code host-sni-mismatch}: the Host name is not the TLS SNI name</li>
- *   <li>{@code absolute-form-mismatch}: an absolute-form target naming another authority or scheme</li>
- *   <li>{@code bad-path}, {@code bad-characters}: see {@link PathNormalizer}; also {@code OPTIONS *}, any
- *       target that is neither origin- nor absolute-form, and a {@code #} anywhere</li>
+ *   <li>{@code bad-method}: not an upper-case RFC 9110 token; {@code connect-not-allowed}: CONNECT
+ *       (no tunnels)
+ *   <li>{@code cl-and-te}, {@code bad-content-length}, {@code bad-transfer-encoding}: see {@link
+ *       MessageFraming}
+ *   <li>{@code missing-host}; {@code duplicate-host}: several Host lines; {@code ambiguous-host}:
+ *       Host and {@code :authority} disagree; {@code bad-host}; {@code userinfo}: {@code user@} in
+ *       an authority; {@code host-port-mismatch}: the Host port (or the scheme's default) is not
+ *       the destination port; {@code host-sni-mismatch}: the Host name is not the TLS SNI name
+ *   <li>{@code absolute-form-mismatch}: an absolute-form target naming another authority or scheme
+ *   <li>{@code bad-path}, {@code bad-characters}: see {@link PathNormalizer}; also {@code OPTIONS
+ *       *}, any target that is neither origin- nor absolute-form, and a {@code #} anywhere
  * </ul>
  *
  * <p>Header fields that ask the upstream to act on another method or path than the request line's
- * ({@link #overrideHeader}) make policy's judgement meaningless: such requests are refused
- * ({@code override-header}, a 403). Fields that describe the client's network hop
- * ({@link #isEdgeHeader}) are not forwarded: the sidecar is the edge, and anything the agent wrote
- * there is a claim nobody checked.
+ * ({@link #overrideHeader}) make policy's judgement meaningless: such requests are refused ({@code
+ * override-header}, a 403). Fields that describe the client's network hop ({@link #isEdgeHeader})
+ * are not forwarded: the sidecar is the edge, and anything the agent wrote there is a claim nobody
+ * checked.
  */
 public final class RequestNormalizer {
   static final String BAD_METHOD = "bad-method";
@@ -45,21 +48,28 @@ public final class RequestNormalizer {
    * Fields frameworks and gateways honour to change the method or the target (Rails, Laravel,
    * Symfony, ASP.NET, Express method-override, Google APIs; IIS and Zend for the URL ones).
    */
-  private static final Set<String> OVERRIDE_HEADERS = Set.of("x-http-method-override", "x-http-method",
-      "x-method-override", "x-original-url", "x-original-uri", "x-rewrite-url", "x-original-method");
+  private static final Set<String> OVERRIDE_HEADERS =
+      Set.of(
+          "x-http-method-override",
+          "x-http-method",
+          "x-method-override",
+          "x-original-url",
+          "x-original-uri",
+          "x-rewrite-url",
+          "x-original-method");
 
   private static final int HTTPS_PORT = 443;
   private static final int HTTP_PORT = 80;
 
-  private RequestNormalizer() {
-  }
+  private RequestNormalizer() {}
 
   /**
    * @param tlsServerName the SNI when the request came over intercepted TLS, else null
    * @param destinationPort the connection's original destination port
    * @throws RejectedRequestException with a short machine-readable reason (ambiguous request)
    */
-  public static NormalizedRequest normalize(RawRequest raw, String tlsServerName, int destinationPort) {
+  public static NormalizedRequest normalize(
+      RawRequest raw, String tlsServerName, int destinationPort) {
     String method = method(raw.method());
     MessageFraming.check(raw.contentLength(), raw.transferEncoding(), raw.http2());
     boolean tls = tlsServerName != null;
@@ -97,7 +107,8 @@ public final class RequestNormalizer {
       checkQuery(query);
     }
     String forwarded = query == null ? path.target() : path.target() + "?" + query;
-    return new NormalizedRequest(method, authority.host(), destinationPort, path.path(), forwarded, query, tls);
+    return new NormalizedRequest(
+        method, authority.host(), destinationPort, path.path(), forwarded, query, tls);
   }
 
   /**
@@ -118,11 +129,13 @@ public final class RequestNormalizer {
   }
 
   /**
-   * Whether a field (lower-case name) describes the client's hop: {@code Forwarded},
-   * {@code X-Forwarded-*}, {@code X-Real-IP}. The sidecar strips them from every request it forwards.
+   * Whether a field (lower-case name) describes the client's hop: {@code Forwarded}, {@code
+   * X-Forwarded-*}, {@code X-Real-IP}. The sidecar strips them from every request it forwards.
    */
   public static boolean isEdgeHeader(String lowerName) {
-    return lowerName.equals("forwarded") || lowerName.startsWith("x-forwarded-") || lowerName.equals("x-real-ip");
+    return lowerName.equals("forwarded")
+        || lowerName.startsWith("x-forwarded-")
+        || lowerName.equals("x-real-ip");
   }
 
   private static String method(String method) {
@@ -141,7 +154,10 @@ public final class RequestNormalizer {
     return method;
   }
 
-  /** The one authority of the request: Host and :authority must name the same host and port when both are present. */
+  /**
+   * The one authority of the request: Host and :authority must name the same host and port when
+   * both are present.
+   */
   private static Authority authority(RawRequest raw, int defaultPort) {
     List<String> hosts = raw.hostHeaders() == null ? List.of() : raw.hostHeaders();
     if (hosts.size() > 1) {
@@ -149,8 +165,10 @@ public final class RequestNormalizer {
     }
     Authority host = hosts.isEmpty() ? null : Authority.parse(hosts.getFirst());
     Authority pseudo = raw.authority() == null ? null : Authority.parse(raw.authority());
-    if (host != null && pseudo != null
-        && (!host.host().equals(pseudo.host()) || host.portOr(defaultPort) != pseudo.portOr(defaultPort))) {
+    if (host != null
+        && pseudo != null
+        && (!host.host().equals(pseudo.host())
+            || host.portOr(defaultPort) != pseudo.portOr(defaultPort))) {
       throw new RejectedRequestException(AMBIGUOUS_HOST);
     }
     if (pseudo != null) {
@@ -163,7 +181,8 @@ public final class RequestNormalizer {
   }
 
   private static boolean hasHttpScheme(String target) {
-    return target.regionMatches(true, 0, "http://", 0, 7) || target.regionMatches(true, 0, "https://", 0, 8);
+    return target.regionMatches(true, 0, "http://", 0, 7)
+        || target.regionMatches(true, 0, "https://", 0, 8);
   }
 
   /**
@@ -181,7 +200,8 @@ public final class RequestNormalizer {
     }
     Authority named = Authority.parse(target.substring(start, end));
     int defaultPort = https ? HTTPS_PORT : HTTP_PORT;
-    if (https != tls || !named.host().equals(authority.host())
+    if (https != tls
+        || !named.host().equals(authority.host())
         || named.portOr(defaultPort) != authority.portOr(defaultPort)) {
       throw new RejectedRequestException(ABSOLUTE_FORM_MISMATCH);
     }
@@ -199,7 +219,8 @@ public final class RequestNormalizer {
     for (int i = 0; i < query.length(); i++) {
       char c = query.charAt(i);
       if (c == '%') {
-        if (i + 2 >= query.length() || !PathNormalizer.isHex(query.charAt(i + 1))
+        if (i + 2 >= query.length()
+            || !PathNormalizer.isHex(query.charAt(i + 1))
             || !PathNormalizer.isHex(query.charAt(i + 2))) {
           throw new RejectedRequestException(PathNormalizer.BAD_CHARACTERS);
         }
@@ -211,7 +232,9 @@ public final class RequestNormalizer {
   }
 
   private static boolean isTchar(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+    return (c >= 'a' && c <= 'z')
+        || (c >= 'A' && c <= 'Z')
+        || (c >= '0' && c <= '9')
         || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
   }
 }

@@ -27,10 +27,10 @@ import java.util.logging.Logger;
  *
  * <p>Keys are derived from the id (a hash: lease ids hold '/' which a key may not), so every pod of
  * the session writes its own keys without a counter to agree on, and writing twice is harmless.
- * Writes are JSON merge patches (no read-modify-write, no conflicts between pods), queued and
- * sent off the caller's thread, retried with back-off while the API server is away. The operator
- * creates the ConfigMap (a Role cannot grant {@code create} for one name); if it is missing, writes
- * wait for it: the sidecar revokes its leases itself too.
+ * Writes are JSON merge patches (no read-modify-write, no conflicts between pods), queued and sent
+ * off the caller's thread, retried with back-off while the API server is away. The operator creates
+ * the ConfigMap (a Role cannot grant {@code create} for one name); if it is missing, writes wait
+ * for it: the sidecar revokes its leases itself too.
  */
 final class ConfigMapLeaseLedger implements LeaseRecorder, AutoCloseable {
   private static final Logger LOG = Logger.getLogger(ConfigMapLeaseLedger.class.getName());
@@ -41,9 +41,12 @@ final class ConfigMapLeaseLedger implements LeaseRecorder, AutoCloseable {
   private final String namespace;
   private final String name;
   private final ScheduledExecutorService writer =
-      Executors.newSingleThreadScheduledExecutor(Thread.ofVirtual().name("capgate-lease-ledger").factory());
+      Executors.newSingleThreadScheduledExecutor(
+          Thread.ofVirtual().name("capgate-lease-ledger").factory());
+
   /** Key → value to set, or empty to remove. Guarded by this. */
   private final Map<String, Optional<String>> pending = new LinkedHashMap<>();
+
   private boolean flushScheduled;
   private int failures;
   private boolean warnedMissing;
@@ -56,7 +59,8 @@ final class ConfigMapLeaseLedger implements LeaseRecorder, AutoCloseable {
 
   static String key(String prefix, String id) {
     try {
-      byte[] digest = MessageDigest.getInstance("SHA-256").digest(id.getBytes(StandardCharsets.UTF_8));
+      byte[] digest =
+          MessageDigest.getInstance("SHA-256").digest(id.getBytes(StandardCharsets.UTF_8));
       return prefix + HexFormat.of().formatHex(digest, 0, 10);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
@@ -129,11 +133,24 @@ final class ConfigMapLeaseLedger implements LeaseRecorder, AutoCloseable {
       }
       if (e.getCode() == 404 && !warnedMissing) {
         warnedMissing = true;
-        LOG.warning("the lease ledger ConfigMap " + namespace + "/" + name + " does not exist (the operator creates it):"
-            + " retrying; until then only this sidecar can revoke its Vault leases");
+        LOG.warning(
+            "the lease ledger ConfigMap "
+                + namespace
+                + "/"
+                + name
+                + " does not exist (the operator creates it):"
+                + " retrying; until then only this sidecar can revoke its Vault leases");
       } else if (e.getCode() != 404) {
-        LOG.warning("cannot write the lease ledger " + namespace + "/" + name + " (HTTP " + e.getCode() + "): retrying in "
-            + wait + " ms");
+        LOG.warning(
+            "cannot write the lease ledger "
+                + namespace
+                + "/"
+                + name
+                + " (HTTP "
+                + e.getCode()
+                + "): retrying in "
+                + wait
+                + " ms");
       }
       if (!writer.isShutdown()) {
         writer.schedule(this::flush, wait, TimeUnit.MILLISECONDS);
@@ -144,14 +161,18 @@ final class ConfigMapLeaseLedger implements LeaseRecorder, AutoCloseable {
   private void patch(Map<String, Optional<String>> batch) {
     ObjectNode root = JSON.createObjectNode();
     ObjectNode data = root.putObject("data");
-    batch.forEach((k, v) -> {
-      if (v.isPresent()) {
-        data.put(k, v.get());
-      } else {
-        data.putNull(k); // merge patch: null removes the key
-      }
-    });
-    client.configMaps().inNamespace(namespace).withName(name)
+    batch.forEach(
+        (k, v) -> {
+          if (v.isPresent()) {
+            data.put(k, v.get());
+          } else {
+            data.putNull(k); // merge patch: null removes the key
+          }
+        });
+    client
+        .configMaps()
+        .inNamespace(namespace)
+        .withName(name)
         .patch(PatchContext.of(PatchType.JSON_MERGE), root.toString());
   }
 

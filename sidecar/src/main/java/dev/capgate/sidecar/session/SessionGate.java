@@ -24,8 +24,8 @@ import java.util.logging.Logger;
  *   <li>A denying state revokes (the data plane closes open connections).
  *   <li>A terminal state (deleted, expired, phase Revoked/Expired, re-created) revokes for good and
  *       runs {@code onEnded} once, off this thread: it revokes Vault leases and the token.
- *   <li>No word from the API server for longer than the grace period revokes with the reason
- *       "api server unreachable for …"; the first answer after that re-decides from what it says.
+ *   <li>No word from the API server for longer than the grace period revokes with the reason "api
+ *       server unreachable for …"; the first answer after that re-decides from what it says.
  * </ul>
  */
 final class SessionGate implements AutoCloseable {
@@ -38,7 +38,8 @@ final class SessionGate implements AutoCloseable {
   private final Clock clock;
   private final Consumer<String> onEnded;
   private final ScheduledExecutorService actor =
-      Executors.newSingleThreadScheduledExecutor(Thread.ofVirtual().name("capgate-session").factory());
+      Executors.newSingleThreadScheduledExecutor(
+          Thread.ofVirtual().name("capgate-session").factory());
 
   // Confined to the actor thread.
   private String boundUid;
@@ -51,7 +52,12 @@ final class SessionGate implements AutoCloseable {
   private ScheduledFuture<?> expiryTimer;
   private Instant expiryTimerAt;
 
-  SessionGate(String namespace, String name, PolicySource policies, Duration grace, Clock clock,
+  SessionGate(
+      String namespace,
+      String name,
+      PolicySource policies,
+      Duration grace,
+      Clock clock,
       Consumer<String> onEnded) {
     this.where = namespace + "/" + name;
     this.policies = Objects.requireNonNull(policies, "policies");
@@ -59,24 +65,26 @@ final class SessionGate implements AutoCloseable {
     this.clock = Objects.requireNonNull(clock, "clock");
     this.onEnded = Objects.requireNonNull(onEnded, "onEnded");
     this.lastContact = clock.instant(); // the start-up gets the same grace as an outage
-    actor.scheduleWithFixedDelay(this::checkOutage, OUTAGE_CHECK.toMillis(), OUTAGE_CHECK.toMillis(),
-        TimeUnit.MILLISECONDS);
+    actor.scheduleWithFixedDelay(
+        this::checkOutage, OUTAGE_CHECK.toMillis(), OUTAGE_CHECK.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /** A watch event: the session as it is now. Also proof that the API server answers. */
   void observed(SessionReader.Read session) {
-    onActor(() -> {
-      contact();
-      decide(session);
-    });
+    onActor(
+        () -> {
+          contact();
+          decide(session);
+        });
   }
 
   /** The watch says the session is gone (or a heartbeat got 404). */
   void gone() {
-    onActor(() -> {
-      contact();
-      decideGone();
-    });
+    onActor(
+        () -> {
+          contact();
+          decideGone();
+        });
   }
 
   /**
@@ -87,17 +95,18 @@ final class SessionGate implements AutoCloseable {
    * @param session null when the API server answered 404
    */
   void heartbeat(SessionReader.Read session, boolean watchHealthy) {
-    onActor(() -> {
-      boolean afterOutage = outage;
-      contact();
-      if (afterOutage || !watchHealthy) {
-        if (session == null) {
-          decideGone();
-        } else {
-          decide(session);
-        }
-      }
-    });
+    onActor(
+        () -> {
+          boolean afterOutage = outage;
+          contact();
+          if (afterOutage || !watchHealthy) {
+            if (session == null) {
+              decideGone();
+            } else {
+              decide(session);
+            }
+          }
+        });
   }
 
   /** A heartbeat failed: remembered for the reason given when the grace period runs out. */
@@ -138,7 +147,8 @@ final class SessionGate implements AutoCloseable {
     if (boundUid == null && session.getMetadata().getUid() != null) {
       boundUid = session.getMetadata().getUid();
     }
-    SessionDecision.Verdict verdict = SessionDecision.decide(session, read.specProblem(), boundUid, clock.instant());
+    SessionDecision.Verdict verdict =
+        SessionDecision.decide(session, read.specProblem(), boundUid, clock.instant());
     switch (verdict) {
       case SessionDecision.Enforce enforce -> enforce(enforce);
       case SessionDecision.Deny deny when deny.terminal() -> end(deny.reason());
@@ -149,8 +159,13 @@ final class SessionGate implements AutoCloseable {
   private void enforce(SessionDecision.Enforce enforce) {
     policies.install(enforce.policy());
     if (!enforcing || enforce.generation() != enforcedGeneration) {
-      LOG.info("policy of session " + where + " (generation " + enforce.generation() + ") in force"
-          + (enforce.expiresAt() == null ? "" : " until " + enforce.expiresAt()));
+      LOG.info(
+          "policy of session "
+              + where
+              + " (generation "
+              + enforce.generation()
+              + ") in force"
+              + (enforce.expiresAt() == null ? "" : " until " + enforce.expiresAt()));
     }
     enforcing = true;
     enforcedGeneration = enforce.generation();
@@ -172,16 +187,22 @@ final class SessionGate implements AutoCloseable {
     ended = true;
     deny(reason);
     cancelExpiry();
-    Thread.ofVirtual().name("capgate-session-end").start(() -> {
-      try {
-        onEnded.accept(reason);
-      } catch (RuntimeException e) {
-        LOG.warning("cleaning up after the end of session " + where + " failed: " + e);
-      }
-    });
+    Thread.ofVirtual()
+        .name("capgate-session-end")
+        .start(
+            () -> {
+              try {
+                onEnded.accept(reason);
+              } catch (RuntimeException e) {
+                LOG.warning("cleaning up after the end of session " + where + " failed: " + e);
+              }
+            });
   }
 
-  /** The local timer: expiry holds even when the operator (or the API server) is not there to say so. */
+  /**
+   * The local timer: expiry holds even when the operator (or the API server) is not there to say
+   * so.
+   */
   private void armExpiry(Instant at) {
     if (Objects.equals(at, expiryTimerAt)) {
       return;
@@ -192,11 +213,15 @@ final class SessionGate implements AutoCloseable {
     }
     expiryTimerAt = at;
     long delay = Math.max(0, Duration.between(clock.instant(), at).toMillis());
-    expiryTimer = actor.schedule(() -> {
-      if (at.equals(expiryTimerAt)) {
-        end("the AgentSession " + where + " expired at " + at + " (creation + spec.ttl)");
-      }
-    }, delay, TimeUnit.MILLISECONDS);
+    expiryTimer =
+        actor.schedule(
+            () -> {
+              if (at.equals(expiryTimerAt)) {
+                end("the AgentSession " + where + " expired at " + at + " (creation + spec.ttl)");
+              }
+            },
+            delay,
+            TimeUnit.MILLISECONDS);
   }
 
   private void cancelExpiry() {
@@ -215,8 +240,14 @@ final class SessionGate implements AutoCloseable {
     if (silent.compareTo(grace) > 0) {
       outage = true;
       // The expiry timer keeps running: an outage never extends a session.
-      deny("api server unreachable for " + silent.toMillis() / 1000.0 + " s (grace " + grace.toSeconds()
-          + " s; last error: " + lastApiError + "): denying until it answers again");
+      deny(
+          "api server unreachable for "
+              + silent.toMillis() / 1000.0
+              + " s (grace "
+              + grace.toSeconds()
+              + " s; last error: "
+              + lastApiError
+              + "): denying until it answers again");
     }
   }
 

@@ -14,23 +14,33 @@ import java.util.stream.Collectors;
  * Reads the AgentSession as the API server sent it, spec strictly. The sidecar watches it as a
  * generic resource because a typed read would silently drop a spec field this sidecar does not
  * know: after an upgrade of the CRD (a newer operator, an older sidecar image still running), that
- * field may be a restriction, and ignoring it would make the policy wider than written. Such a
- * spec is reported, and the session denied, rather than enforced in part.
+ * field may be a restriction, and ignoring it would make the policy wider than written. Such a spec
+ * is reported, and the session denied, rather than enforced in part.
  */
 final class SessionReader {
-  /** The AgentSession resource, spelled out so that no API discovery call is needed (the Role allows none). */
-  static final ResourceDefinitionContext AGENT_SESSIONS = new ResourceDefinitionContext.Builder()
-      .withGroup(AgentSession.GROUP).withVersion(AgentSession.VERSION).withKind("AgentSession")
-      .withPlural("agentsessions").withNamespaced(true).build();
+  /**
+   * The AgentSession resource, spelled out so that no API discovery call is needed (the Role allows
+   * none).
+   */
+  static final ResourceDefinitionContext AGENT_SESSIONS =
+      new ResourceDefinitionContext.Builder()
+          .withGroup(AgentSession.GROUP)
+          .withVersion(AgentSession.VERSION)
+          .withKind("AgentSession")
+          .withPlural("agentsessions")
+          .withNamespaced(true)
+          .build();
 
-  private static final ObjectMapper STRICT = new ObjectMapper()
-      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
-  private static final ObjectMapper LENIENT = new ObjectMapper()
-      .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+  private static final ObjectMapper STRICT =
+      new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+  private static final ObjectMapper LENIENT =
+      new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
-  /** The typed session and, when its spec has fields this sidecar does not know, which ones (else null). */
-  record Read(AgentSession session, String specProblem) {
-  }
+  /**
+   * The typed session and, when its spec has fields this sidecar does not know, which ones (else
+   * null).
+   */
+  record Read(AgentSession session, String specProblem) {}
 
   Read read(GenericKubernetesResource resource) {
     AgentSession session = new AgentSession();
@@ -64,10 +74,16 @@ final class SessionReader {
 
   private static String describe(IllegalArgumentException e) {
     if (e.getCause() instanceof UnrecognizedPropertyException unknown) {
-      String where = unknown.getPath().stream()
-          .map(ref -> ref.getFieldName() != null ? "." + ref.getFieldName() : "[" + ref.getIndex() + "]")
-          .collect(Collectors.joining());
-      return "the AgentSession spec has a field this sidecar does not know (spec" + where
+      String where =
+          unknown.getPath().stream()
+              .map(
+                  ref ->
+                      ref.getFieldName() != null
+                          ? "." + ref.getFieldName()
+                          : "[" + ref.getIndex() + "]")
+              .collect(Collectors.joining());
+      return "the AgentSession spec has a field this sidecar does not know (spec"
+          + where
           + "): denying rather than enforcing the policy in part; run a sidecar image that matches the CRD";
     }
     return "the AgentSession spec cannot be read by this sidecar: denying rather than guessing";

@@ -20,8 +20,9 @@ import java.util.logging.Logger;
  * The session side of the sidecar in one piece: the live AgentSession (policy in force, revocation,
  * expiry, API outage bound), the Vault identity, the credential broker and the lease ledger.
  *
- * <p>How {@code ProxyCommand} wires it, replacing {@code loadSession(policies)} and
- * {@code credentialResolver()} (keep the {@code --session-file} path for local runs without a cluster):
+ * <p>How {@code ProxyCommand} wires it, replacing {@code loadSession(policies)} and {@code
+ * credentialResolver()} (keep the {@code --session-file} path for local runs without a cluster):
+ *
  * <pre>{@code
  * PolicySource policies = new PolicySource();
  * SessionRuntime session = SessionRuntime.start(SessionSettings.from(config), policies); // returns at once
@@ -30,14 +31,14 @@ import java.util.logging.Logger;
  * // shutdown hook: after intercept.stop() and dns.stop(), before vertx.close():
  * session.close();                                          // blocks briefly (Vault, API): not on an event loop
  * }</pre>
- * {@code start} throws {@link IllegalArgumentException} for missing settings (no
- * {@code CAPGATE_SESSION_NAMESPACE}/{@code CAPGATE_SESSION_NAME}) and {@link IllegalStateException}
- * when no Kubernetes client can be built; both belong in a {@code StartupFailure}. The client uses
- * the in-cluster configuration, i.e. the pod's ordinary service-account token at
- * {@code /var/run/secrets/kubernetes.io/serviceaccount} (the {@code capgate}-audience identity token is
- * for the operator only),
- * and needs a Fabric8 HTTP client implementation on the class path:
- * {@code io.fabric8:kubernetes-httpclient-jdk}.
+ *
+ * {@code start} throws {@link IllegalArgumentException} for missing settings (no {@code
+ * CAPGATE_SESSION_NAMESPACE}/{@code CAPGATE_SESSION_NAME}) and {@link IllegalStateException} when
+ * no Kubernetes client can be built; both belong in a {@code StartupFailure}. The client uses the
+ * in-cluster configuration, i.e. the pod's ordinary service-account token at {@code
+ * /var/run/secrets/kubernetes.io/serviceaccount} (the {@code capgate}-audience identity token is
+ * for the operator only), and needs a Fabric8 HTTP client implementation on the class path: {@code
+ * io.fabric8:kubernetes-httpclient-jdk}.
  *
  * <p>Until the first answer from the API server every request is denied ("no session loaded yet");
  * then only an Active session's policy lets traffic through. Spec changes install a new policy for
@@ -57,16 +58,27 @@ public final class SessionRuntime implements AutoCloseable {
   private final CredentialBroker broker;
   private final CredentialResolver credentials;
 
-  private SessionRuntime(KubernetesClient client, KubernetesClient ownedClient, SessionSettings settings,
-      PolicySource policies, Clock clock) {
+  private SessionRuntime(
+      KubernetesClient client,
+      KubernetesClient ownedClient,
+      SessionSettings settings,
+      PolicySource policies,
+      Clock clock) {
     this.ownedClient = ownedClient;
     if (settings.vaultConfigured()) {
       ledger = new ConfigMapLeaseLedger(client, settings.namespace(), settings.leaseConfigMap());
-      VaultConnection vault = VaultConnection.create(settings.vaultAddress(), settings.vaultCaFile(),
-          settings.vaultTimeout());
-      OperatorLogin login = OperatorLogin.create(settings.operatorUrl(), settings.operatorCa(),
-          settings.identityTokenFile(), vault, settings.namespace(), settings.name(),
-          settings.vaultTimeout().multipliedBy(2));
+      VaultConnection vault =
+          VaultConnection.create(
+              settings.vaultAddress(), settings.vaultCaFile(), settings.vaultTimeout());
+      OperatorLogin login =
+          OperatorLogin.create(
+              settings.operatorUrl(),
+              settings.operatorCa(),
+              settings.identityTokenFile(),
+              vault,
+              settings.namespace(),
+              settings.name(),
+              settings.vaultTimeout().multipliedBy(2));
       identity = new VaultIdentity(vault, login, ledger, clock);
       broker = new CredentialBroker(vault, identity, ledger, settings.kvCacheTtl(), clock);
       credentials = broker;
@@ -74,17 +86,33 @@ public final class SessionRuntime implements AutoCloseable {
       ledger = null;
       identity = null;
       broker = null;
-      String why = settings.vaultAddress() == null ? "no Vault address configured (CAPGATE_VAULT_ADDR)"
-          : "no operator to ask for the session's Vault token (CAPGATE_OPERATOR_URL: the session declares no spec.vault)";
-      // A session without credentials gets no operator URL, and that is normal; a missing address is not.
-      LOG.log(settings.vaultAddress() == null ? java.util.logging.Level.WARNING : java.util.logging.Level.INFO,
+      String why =
+          settings.vaultAddress() == null
+              ? "no Vault address configured (CAPGATE_VAULT_ADDR)"
+              : "no operator to ask for the session's Vault token (CAPGATE_OPERATOR_URL: the session declares no spec.vault)";
+      // A session without credentials gets no operator URL, and that is normal; a missing address
+      // is not.
+      LOG.log(
+          settings.vaultAddress() == null
+              ? java.util.logging.Level.WARNING
+              : java.util.logging.Level.INFO,
           why + ": requests on routes with a credential will be answered 503");
-      credentials = (credential, session) -> CompletableFuture.failedFuture(
-          new CredentialUnavailableException(credential.name(), why));
+      credentials =
+          (credential, session) ->
+              CompletableFuture.failedFuture(
+                  new CredentialUnavailableException(credential.name(), why));
     }
-    gate = new SessionGate(settings.namespace(), settings.name(), policies, settings.apiOutageGrace(), clock,
-        this::sessionEnded);
-    watcher = new SessionWatcher(client, settings.namespace(), settings.name(), gate, settings.apiOutageGrace());
+    gate =
+        new SessionGate(
+            settings.namespace(),
+            settings.name(),
+            policies,
+            settings.apiOutageGrace(),
+            clock,
+            this::sessionEnded);
+    watcher =
+        new SessionWatcher(
+            client, settings.namespace(), settings.name(), gate, settings.apiOutageGrace());
   }
 
   /** With a client built from the pod's service-account token (in-cluster configuration). */
@@ -99,28 +127,45 @@ public final class SessionRuntime implements AutoCloseable {
   }
 
   /** With the caller's client (tests; the caller closes it). */
-  public static SessionRuntime start(SessionSettings settings, PolicySource policies, KubernetesClient client) {
+  public static SessionRuntime start(
+      SessionSettings settings, PolicySource policies, KubernetesClient client) {
     return start(settings, policies, client, null, Clock.systemUTC());
   }
 
-  private static SessionRuntime start(SessionSettings settings, PolicySource policies, KubernetesClient client,
-      KubernetesClient owned, Clock clock) {
+  private static SessionRuntime start(
+      SessionSettings settings,
+      PolicySource policies,
+      KubernetesClient client,
+      KubernetesClient owned,
+      Clock clock) {
     SessionRuntime runtime = new SessionRuntime(client, owned, settings, policies, clock);
     if (runtime.identity != null) {
       // Log in once the session is in force and names a credential, not at start: the operator
       // hands out a token only for an Active session with spec.vault, so an earlier attempt would
       // only be refused (and delay the first request by the login backoff).
       AtomicBoolean warmedUp = new AtomicBoolean();
-      policies.onInstall(policy -> {
-        if (policy.usesCredentials() && warmedUp.compareAndSet(false, true)) {
-          runtime.identity.warmUp(); // schedules on the identity's virtual thread
-        }
-      });
+      policies.onInstall(
+          policy -> {
+            if (policy.usesCredentials() && warmedUp.compareAndSet(false, true)) {
+              runtime.identity.warmUp(); // schedules on the identity's virtual thread
+            }
+          });
     }
     runtime.watcher.start();
-    LOG.info("watching AgentSession " + settings.namespace() + "/" + settings.name() + " (API outage grace "
-        + settings.apiOutageGrace().toSeconds() + " s)"
-        + (settings.vaultConfigured() ? ", Vault " + settings.vaultAddress() + " through the operator at " + settings.operatorUrl() : ""));
+    LOG.info(
+        "watching AgentSession "
+            + settings.namespace()
+            + "/"
+            + settings.name()
+            + " (API outage grace "
+            + settings.apiOutageGrace().toSeconds()
+            + " s)"
+            + (settings.vaultConfigured()
+                ? ", Vault "
+                    + settings.vaultAddress()
+                    + " through the operator at "
+                    + settings.operatorUrl()
+                : ""));
     return runtime;
   }
 
@@ -139,7 +184,10 @@ public final class SessionRuntime implements AutoCloseable {
     return broker;
   }
 
-  /** Runs once, on a thread of its own, after a terminal revocation: nothing can bring the session back. */
+  /**
+   * Runs once, on a thread of its own, after a terminal revocation: nothing can bring the session
+   * back.
+   */
   private void sessionEnded(String reason) {
     watcher.close(); // the operator removes this sidecar's Role next: watching on would only fail
     if (broker != null) {
@@ -149,8 +197,8 @@ public final class SessionRuntime implements AutoCloseable {
 
   /**
    * Stops watching and, since this pod will use none of them again, revokes the sidecar's Vault
-   * token and leases (the operator would too, with the session; this is sooner). Blocks for the
-   * few Vault and API calls that takes; call it off the event loop (a shutdown hook is fine).
+   * token and leases (the operator would too, with the session; this is sooner). Blocks for the few
+   * Vault and API calls that takes; call it off the event loop (a shutdown hook is fine).
    */
   @Override
   public void close() {
@@ -171,15 +219,19 @@ public final class SessionRuntime implements AutoCloseable {
     try {
       // Few, quick retries: the heartbeat measures the API server's absence, and long retry loops
       // inside a call would only blur it.
-      Config config = new ConfigBuilder(Config.autoConfigure(null))
-          .withRequestRetryBackoffLimit(1)
-          .withConnectionTimeout(3_000)
-          .withRequestTimeout(10_000)
-          .build();
+      Config config =
+          new ConfigBuilder(Config.autoConfigure(null))
+              .withRequestRetryBackoffLimit(1)
+              .withConnectionTimeout(3_000)
+              .withRequestTimeout(10_000)
+              .build();
       return new KubernetesClientBuilder().withConfig(config).build();
     } catch (RuntimeException e) {
-      throw new IllegalStateException("cannot build the Kubernetes client (is kubernetes-httpclient-jdk on the class"
-          + " path, and the service-account token mounted?): " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "cannot build the Kubernetes client (is kubernetes-httpclient-jdk on the class"
+              + " path, and the service-account token mounted?): "
+              + e.getMessage(),
+          e);
     }
   }
 }

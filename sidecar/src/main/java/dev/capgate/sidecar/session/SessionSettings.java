@@ -10,28 +10,38 @@ import java.util.Objects;
  * What the session runtime needs, as the webhook hands it to the sidecar (environment names in
  * notes/sidecar-contract.md; each also a {@code --flag}, see {@link SidecarConfig}).
  *
- * @param namespace         {@code CAPGATE_SESSION_NAMESPACE}
- * @param name              {@code CAPGATE_SESSION_NAME}
- * @param vaultAddress      {@code CAPGATE_VAULT_ADDR}; null: no Vault, every credential is unavailable
- * @param vaultCaFile       {@code CAPGATE_VAULT_CA_FILE}: PEM trust for an https Vault; null: the JDK's
- * @param operatorUrl       {@code CAPGATE_OPERATOR_URL}: where the sidecar asks for its session's
- *                          Vault token ({@code https://...}); null: no Vault login, as without an address
- * @param operatorCa        {@code CAPGATE_OPERATOR_CA}: PEM text of the CA of the operator's serving
- *                          certificate, the only CA trusted for that connection (a public certificate)
- * @param identityTokenFile {@code CAPGATE_IDENTITY_TOKEN_FILE}: the projected, pod-bound service-account
- *                          token with the audience {@code capgate}, presented to the operator
- * @param leaseConfigMap    {@code CAPGATE_LEASE_CONFIGMAP}, default {@code capgate-leases-<name>}
- * @param apiOutageGrace    {@code CAPGATE_API_OUTAGE_GRACE}: how long the last policy holds while the
- *                          API server cannot be reached (default 30 s)
- * @param kvCacheTtl        {@code CAPGATE_KV_CACHE_TTL}: how long a KV v2 value is served (default 30 s)
- * @param vaultTimeout      {@code CAPGATE_VAULT_TIMEOUT}: per Vault request (default 5 s; twice that for
- *                          the operator, which reviews the token and logs in at Vault in one call)
+ * @param namespace {@code CAPGATE_SESSION_NAMESPACE}
+ * @param name {@code CAPGATE_SESSION_NAME}
+ * @param vaultAddress {@code CAPGATE_VAULT_ADDR}; null: no Vault, every credential is unavailable
+ * @param vaultCaFile {@code CAPGATE_VAULT_CA_FILE}: PEM trust for an https Vault; null: the JDK's
+ * @param operatorUrl {@code CAPGATE_OPERATOR_URL}: where the sidecar asks for its session's Vault
+ *     token ({@code https://...}); null: no Vault login, as without an address
+ * @param operatorCa {@code CAPGATE_OPERATOR_CA}: PEM text of the CA of the operator's serving
+ *     certificate, the only CA trusted for that connection (a public certificate)
+ * @param identityTokenFile {@code CAPGATE_IDENTITY_TOKEN_FILE}: the projected, pod-bound
+ *     service-account token with the audience {@code capgate}, presented to the operator
+ * @param leaseConfigMap {@code CAPGATE_LEASE_CONFIGMAP}, default {@code capgate-leases-<name>}
+ * @param apiOutageGrace {@code CAPGATE_API_OUTAGE_GRACE}: how long the last policy holds while the
+ *     API server cannot be reached (default 30 s)
+ * @param kvCacheTtl {@code CAPGATE_KV_CACHE_TTL}: how long a KV v2 value is served (default 30 s)
+ * @param vaultTimeout {@code CAPGATE_VAULT_TIMEOUT}: per Vault request (default 5 s; twice that for
+ *     the operator, which reviews the token and logs in at Vault in one call)
  */
-public record SessionSettings(String namespace, String name, String vaultAddress, Path vaultCaFile,
-    String operatorUrl, String operatorCa, Path identityTokenFile, String leaseConfigMap, Duration apiOutageGrace,
-    Duration kvCacheTtl, Duration vaultTimeout) {
+public record SessionSettings(
+    String namespace,
+    String name,
+    String vaultAddress,
+    Path vaultCaFile,
+    String operatorUrl,
+    String operatorCa,
+    Path identityTokenFile,
+    String leaseConfigMap,
+    Duration apiOutageGrace,
+    Duration kvCacheTtl,
+    Duration vaultTimeout) {
   public static final Duration DEFAULT_API_OUTAGE_GRACE = Duration.ofSeconds(30);
-  public static final Path DEFAULT_IDENTITY_TOKEN_FILE = Path.of("/var/run/secrets/capgate/token/token");
+  public static final Path DEFAULT_IDENTITY_TOKEN_FILE =
+      Path.of("/var/run/secrets/capgate/token/token");
   public static final String LEASE_CONFIGMAP_PREFIX = "capgate-leases-";
 
   public SessionSettings {
@@ -45,25 +55,49 @@ public record SessionSettings(String namespace, String name, String vaultAddress
     if (operatorUrl != null && (operatorCa == null || operatorCa.isBlank())) {
       // Without it the JDK's public CAs would do, and the identity token could go to anyone with a
       // public certificate for that name.
-      throw new IllegalArgumentException("CAPGATE_OPERATOR_CA (--operator-ca) is required with CAPGATE_OPERATOR_URL:"
-          + " the PEM of the CA that issued the operator's serving certificate");
+      throw new IllegalArgumentException(
+          "CAPGATE_OPERATOR_CA (--operator-ca) is required with CAPGATE_OPERATOR_URL:"
+              + " the PEM of the CA that issued the operator's serving certificate");
     }
   }
 
   /** A session without Vault; defaults for everything else. */
   public static SessionSettings of(String namespace, String name) {
-    return new SessionSettings(namespace, name, null, null, null, null, DEFAULT_IDENTITY_TOKEN_FILE,
-        LEASE_CONFIGMAP_PREFIX + name, DEFAULT_API_OUTAGE_GRACE, CredentialBroker.DEFAULT_KV_CACHE_TTL,
+    return new SessionSettings(
+        namespace,
+        name,
+        null,
+        null,
+        null,
+        null,
+        DEFAULT_IDENTITY_TOKEN_FILE,
+        LEASE_CONFIGMAP_PREFIX + name,
+        DEFAULT_API_OUTAGE_GRACE,
+        CredentialBroker.DEFAULT_KV_CACHE_TTL,
         Duration.ofSeconds(5));
   }
 
-  /** @throws IllegalArgumentException when the session's namespace or name is missing */
+  /**
+   * @throws IllegalArgumentException when the session's namespace or name is missing
+   */
   public static SessionSettings from(SidecarConfig config) {
-    String namespace = config.get("session-namespace")
-        .orElseThrow(() -> new IllegalArgumentException("CAPGATE_SESSION_NAMESPACE (--session-namespace) is required"));
-    String name = config.get("session-name")
-        .orElseThrow(() -> new IllegalArgumentException("CAPGATE_SESSION_NAME (--session-name) is required"));
-    return new SessionSettings(namespace, name,
+    String namespace =
+        config
+            .get("session-namespace")
+            .orElseThrow(
+                () ->
+                    new IllegalArgumentException(
+                        "CAPGATE_SESSION_NAMESPACE (--session-namespace) is required"));
+    String name =
+        config
+            .get("session-name")
+            .orElseThrow(
+                () ->
+                    new IllegalArgumentException(
+                        "CAPGATE_SESSION_NAME (--session-name) is required"));
+    return new SessionSettings(
+        namespace,
+        name,
         config.get("vault-addr").or(() -> config.get("vault-address")).orElse(null),
         config.getPath("vault-ca-file").orElse(null),
         config.get("operator-url").orElse(null),
@@ -75,25 +109,61 @@ public record SessionSettings(String namespace, String name, String vaultAddress
         config.getDuration("vault-timeout", Duration.ofSeconds(5)));
   }
 
-  /** Vault's address and the operator that hands out the session's token: credentials can be fetched. */
+  /**
+   * Vault's address and the operator that hands out the session's token: credentials can be
+   * fetched.
+   */
   public boolean vaultConfigured() {
     return vaultAddress != null && operatorUrl != null;
   }
 
   public SessionSettings withApiOutageGrace(Duration grace) {
-    return new SessionSettings(namespace, name, vaultAddress, vaultCaFile, operatorUrl, operatorCa, identityTokenFile,
-        leaseConfigMap, grace, kvCacheTtl, vaultTimeout);
+    return new SessionSettings(
+        namespace,
+        name,
+        vaultAddress,
+        vaultCaFile,
+        operatorUrl,
+        operatorCa,
+        identityTokenFile,
+        leaseConfigMap,
+        grace,
+        kvCacheTtl,
+        vaultTimeout);
   }
 
-  public SessionSettings withVault(String vaultAddress, String operatorUrl, String operatorCa, Path identityTokenFile,
+  public SessionSettings withVault(
+      String vaultAddress,
+      String operatorUrl,
+      String operatorCa,
+      Path identityTokenFile,
       Duration kvCacheTtl) {
-    return new SessionSettings(namespace, name, vaultAddress, vaultCaFile, operatorUrl, operatorCa, identityTokenFile,
-        leaseConfigMap, apiOutageGrace, kvCacheTtl, vaultTimeout);
+    return new SessionSettings(
+        namespace,
+        name,
+        vaultAddress,
+        vaultCaFile,
+        operatorUrl,
+        operatorCa,
+        identityTokenFile,
+        leaseConfigMap,
+        apiOutageGrace,
+        kvCacheTtl,
+        vaultTimeout);
   }
 
   @Override
   public String toString() {
-    return "SessionSettings[" + namespace + "/" + name + ", vault=" + vaultAddress + ", operator=" + operatorUrl
-        + ", identityTokenFile=" + identityTokenFile + "]";
+    return "SessionSettings["
+        + namespace
+        + "/"
+        + name
+        + ", vault="
+        + vaultAddress
+        + ", operator="
+        + operatorUrl
+        + ", identityTokenFile="
+        + identityTokenFile
+        + "]";
   }
 }

@@ -22,12 +22,15 @@ import javax.net.ssl.SSLException;
  * hop to another thread costs microseconds, so the rule is simply "always off the loop".
  */
 public final class AgentTlsContexts {
-  private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(AgentTlsContexts.class.getName());
-  private static final ApplicationProtocolConfig ALPN = new ApplicationProtocolConfig(
-      ApplicationProtocolConfig.Protocol.ALPN,
-      ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-      ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-      ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1);
+  private static final java.util.logging.Logger LOG =
+      java.util.logging.Logger.getLogger(AgentTlsContexts.class.getName());
+  private static final ApplicationProtocolConfig ALPN =
+      new ApplicationProtocolConfig(
+          ApplicationProtocolConfig.Protocol.ALPN,
+          ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+          ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+          ApplicationProtocolNames.HTTP_2,
+          ApplicationProtocolNames.HTTP_1_1);
 
   private final LeafMinter minter;
   private final Executor mintExecutor;
@@ -42,14 +45,18 @@ public final class AgentTlsContexts {
     }
   }
 
-  public AgentTlsContexts(LeafMinter minter, Executor mintExecutor, Clock clock, int maxCached, Metrics metrics) {
+  public AgentTlsContexts(
+      LeafMinter minter, Executor mintExecutor, Clock clock, int maxCached, Metrics metrics) {
     this.minter = minter;
     this.mintExecutor = mintExecutor;
     this.metrics = metrics;
-    this.cache = new SingleFlightCache<>(this::mint, Minted::staleAt, mintExecutor, clock, maxCached);
+    this.cache =
+        new SingleFlightCache<>(this::mint, Minted::staleAt, mintExecutor, clock, maxCached);
     metrics.gauge("capgate_cert_cache_size", "Leaf certificates cached", cache::size);
-    metrics.counterFunction("capgate_cert_cache_hits_total", "Leaf lookups served from the cache", cache::hits);
-    metrics.counterFunction("capgate_cert_cache_misses_total", "Leaf lookups that minted", cache::misses);
+    metrics.counterFunction(
+        "capgate_cert_cache_hits_total", "Leaf lookups served from the cache", cache::hits);
+    metrics.counterFunction(
+        "capgate_cert_cache_misses_total", "Leaf lookups that minted", cache::misses);
   }
 
   /** The context for {@code host}; completes off the event loop on a miss. */
@@ -70,18 +77,23 @@ public final class AgentTlsContexts {
     Leaf leaf = minter.mint(host);
     long minted = System.nanoTime();
     try {
-      SslContext context = SslContextBuilder.forServer(leaf.key(), leaf.certificate(), leaf.issuer())
-          .sslProvider(SslProvider.JDK)
-          .protocols("TLSv1.3", "TLSv1.2")
-          .applicationProtocolConfig(ALPN)
-          .build();
+      SslContext context =
+          SslContextBuilder.forServer(leaf.key(), leaf.certificate(), leaf.issuer())
+              .sslProvider(SslProvider.JDK)
+              .protocols("TLSv1.3", "TLSv1.2")
+              .applicationProtocolConfig(ALPN)
+              .build();
       double seconds = (System.nanoTime() - t0) / 1e9;
-      metrics.observe("capgate_leaf_mint_seconds", "Time to mint a leaf and build its TLS context", seconds);
-      LOG.info(String.format("leaf for %s minted in %.2f ms (certificate %.2f ms)", host, seconds * 1e3,
-          (minted - t0) / 1e6));
+      metrics.observe(
+          "capgate_leaf_mint_seconds", "Time to mint a leaf and build its TLS context", seconds);
+      LOG.info(
+          String.format(
+              "leaf for %s minted in %.2f ms (certificate %.2f ms)",
+              host, seconds * 1e3, (minted - t0) / 1e6));
       return new Minted(context, leaf.certificate().getNotBefore().toInstant(), leaf.notAfter());
     } catch (SSLException e) {
-      throw new IllegalStateException("could not build a TLS context for " + host + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "could not build a TLS context for " + host + ": " + e.getMessage(), e);
     }
   }
 }

@@ -13,7 +13,9 @@ import java.util.Locale;
  * parser that guesses is a parser an attacker can steer.
  */
 public final class ClientHelloParser {
-  /** A ClientHello larger than this (post-quantum key shares are ~1.5 KB) is not worth waiting for. */
+  /**
+   * A ClientHello larger than this (post-quantum key shares are ~1.5 KB) is not worth waiting for.
+   */
   public static final int MAX_CLIENT_HELLO = 64 * 1024;
 
   private static final int RECORD_HANDSHAKE = 22;
@@ -35,8 +37,7 @@ public final class ClientHelloParser {
 
   private static final Result NEED_MORE = new Result.NeedMore();
 
-  private ClientHelloParser() {
-  }
+  private ClientHelloParser() {}
 
   /** Whether the first byte could start a TLS handshake record. */
   public static boolean looksLikeTls(ByteBuf in) {
@@ -86,10 +87,10 @@ public final class ClientHelloParser {
   private static Result parseClientHello(byte[] h, int end) {
     Reader r = new Reader(h, 4, end);
     try {
-      r.skip(2 + 32);              // legacy_version, random
-      r.skip(r.u8());              // legacy_session_id
-      r.skip(r.u16());             // cipher_suites
-      r.skip(r.u8());              // legacy_compression_methods
+      r.skip(2 + 32); // legacy_version, random
+      r.skip(r.u8()); // legacy_session_id
+      r.skip(r.u16()); // cipher_suites
+      r.skip(r.u8()); // legacy_compression_methods
       if (r.remaining() == 0) {
         return new Result.ClientHello(null); // no extensions at all (SSLv3-era hello)
       }
@@ -134,7 +135,11 @@ public final class ClientHelloParser {
         StringBuilder name = new StringBuilder(length);
         for (int i = 0; i < length; i++) {
           char c = (char) (r.data[r.pos + i] & 0xff);
-          if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.')) {
+          if (!(c >= 'a' && c <= 'z'
+              || c >= 'A' && c <= 'Z'
+              || c >= '0' && c <= '9'
+              || c == '-'
+              || c == '.')) {
             return null; // no NUL, no '_', no non-ASCII: a host name or nothing
           }
           name.append(c);

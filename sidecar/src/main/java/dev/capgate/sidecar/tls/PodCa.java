@@ -28,10 +28,13 @@ public final class PodCa {
     this.key = key;
   }
 
-  /** @throws IOException naming the file that is missing, unreadable or not the expected PEM */
+  /**
+   * @throws IOException naming the file that is missing, unreadable or not the expected PEM
+   */
   public static PodCa load(Path certFile, Path keyFile) throws IOException {
     X509Certificate cert;
-    try (Reader reader = Files.newBufferedReader(certFile); PEMParser pem = new PEMParser(reader)) {
+    try (Reader reader = Files.newBufferedReader(certFile);
+        PEMParser pem = new PEMParser(reader)) {
       Object first = pem.readObject();
       if (!(first instanceof X509CertificateHolder holder)) {
         throw new IOException(certFile + " does not start with a PEM CERTIFICATE");
@@ -41,10 +44,11 @@ public final class PodCa {
       throw new IOException(certFile + " holds an unreadable certificate: " + e.getMessage(), e);
     }
     PrivateKey key;
-    try (Reader reader = Files.newBufferedReader(keyFile); PEMParser pem = new PEMParser(reader)) {
+    try (Reader reader = Files.newBufferedReader(keyFile);
+        PEMParser pem = new PEMParser(reader)) {
       Object object = pem.readObject();
       JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
-      if (object instanceof PEMKeyPair pair) {          // SEC1 "EC PRIVATE KEY" / PKCS#1
+      if (object instanceof PEMKeyPair pair) { // SEC1 "EC PRIVATE KEY" / PKCS#1
         key = converter.getKeyPair(pair).getPrivate();
       } else if (object instanceof PrivateKeyInfo info) { // PKCS#8 "PRIVATE KEY"
         key = converter.getPrivateKey(info);

@@ -10,10 +10,10 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 
 /**
- * A bounded cache whose values are built off the caller's thread, with at most one build in
- * flight per key: a burst of connections to a new host waits on one leaf mint, not a hundred.
- * A value is rebuilt once stale ({@code staleAt}); a failed build is forgotten so the next caller
- * retries. When full, the entry that goes stale first is evicted (Envoy keeps 1024 mimic certs).
+ * A bounded cache whose values are built off the caller's thread, with at most one build in flight
+ * per key: a burst of connections to a new host waits on one leaf mint, not a hundred. A value is
+ * rebuilt once stale ({@code staleAt}); a failed build is forgotten so the next caller retries.
+ * When full, the entry that goes stale first is evicted (Envoy keeps 1024 mimic certs).
  */
 public final class SingleFlightCache<V> {
   private final Map<String, CompletableFuture<V>> entries = new ConcurrentHashMap<>();
@@ -25,8 +25,12 @@ public final class SingleFlightCache<V> {
   private final LongAdder hits = new LongAdder();
   private final LongAdder misses = new LongAdder();
 
-  public SingleFlightCache(Function<String, V> loader, Function<V, Instant> staleAt, Executor executor,
-      Clock clock, int maxSize) {
+  public SingleFlightCache(
+      Function<String, V> loader,
+      Function<V, Instant> staleAt,
+      Executor executor,
+      Clock clock,
+      int maxSize) {
     this.loader = loader;
     this.staleAt = staleAt;
     this.executor = executor;
@@ -42,26 +46,30 @@ public final class SingleFlightCache<V> {
       return current;
     }
     boolean[] created = {false};
-    CompletableFuture<V> future = entries.compute(key, (k, existing) -> {
-      if (existing != null && !stale(existing)) {
-        return existing;
-      }
-      created[0] = true;
-      return new CompletableFuture<>();
-    });
+    CompletableFuture<V> future =
+        entries.compute(
+            key,
+            (k, existing) -> {
+              if (existing != null && !stale(existing)) {
+                return existing;
+              }
+              created[0] = true;
+              return new CompletableFuture<>();
+            });
     if (!created[0]) {
       hits.increment();
       return future;
     }
     misses.increment();
-    executor.execute(() -> {
-      try {
-        future.complete(loader.apply(key));
-      } catch (Throwable t) {
-        entries.remove(key, future);
-        future.completeExceptionally(t);
-      }
-    });
+    executor.execute(
+        () -> {
+          try {
+            future.complete(loader.apply(key));
+          } catch (Throwable t) {
+            entries.remove(key, future);
+            future.completeExceptionally(t);
+          }
+        });
     evictIfFull();
     return future;
   }

@@ -16,8 +16,7 @@ import javax.net.ssl.SSLException;
  * carries secret material (they name hosts, alerts and certificate problems).
  */
 public final class TlsFailures {
-  private TlsFailures() {
-  }
+  private TlsFailures() {}
 
   /** Whether {@code cause} (or what it wraps) is a TLS failure. */
   public static boolean isTls(Throwable cause) {
@@ -32,18 +31,21 @@ public final class TlsFailures {
   /**
    * The alert the peer sent ("unknown_ca", "certificate_required", ...), or null. The JDK says
    * "Received fatal alert: x", or, for an alert a TLS 1.3 client sends before it has keys (OpenSSL
-   * refusing the server's certificate), "Unexpected plaintext alert received: Level: fatal; Alert: x".
+   * refusing the server's certificate), "Unexpected plaintext alert received: Level: fatal; Alert:
+   * x".
    */
   public static String receivedAlert(Throwable cause) {
     for (Throwable t = cause; t != null; t = t.getCause()) {
       String m = t.getMessage();
       if (m != null) {
-        for (String marker : new String[] {"Received fatal alert: ", "alert received: Level: fatal; Alert: "}) {
+        for (String marker :
+            new String[] {"Received fatal alert: ", "alert received: Level: fatal; Alert: "}) {
           int at = m.indexOf(marker);
           if (at >= 0) {
             String alert = m.substring(at + marker.length()).strip();
             int end = 0;
-            while (end < alert.length() && (Character.isLetterOrDigit(alert.charAt(end)) || alert.charAt(end) == '_')) {
+            while (end < alert.length()
+                && (Character.isLetterOrDigit(alert.charAt(end)) || alert.charAt(end) == '_')) {
               end++;
             }
             return alert.substring(0, end);
@@ -61,7 +63,9 @@ public final class TlsFailures {
         return true;
       }
       String m = t.getMessage() == null ? "" : t.getMessage().toLowerCase(Locale.ROOT);
-      if (m.contains("connection closed") || m.contains("connection reset") || m.contains("closed while")
+      if (m.contains("connection closed")
+          || m.contains("connection reset")
+          || m.contains("closed while")
           || m.contains("remote host terminated")) {
         return true;
       }
@@ -75,15 +79,18 @@ public final class TlsFailures {
       if (t instanceof SslHandshakeTimeoutException) {
         return "the handshake timed out";
       }
-      if (t instanceof CertificateExpiredException || t instanceof CertificateNotYetValidException) {
+      if (t instanceof CertificateExpiredException
+          || t instanceof CertificateNotYetValidException) {
         return "certificate verify failed: the upstream's certificate is expired or not yet valid";
       }
       if (t instanceof CertPathValidatorException) {
         return "certificate verify failed: the upstream's certificate chain does not validate ("
-            + firstLine(t.getMessage()) + ")";
+            + firstLine(t.getMessage())
+            + ")";
       }
       String m = t.getMessage() == null ? "" : t.getMessage();
-      if (m.contains("unable to find valid certification path") || m.contains("PKIX path building failed")) {
+      if (m.contains("unable to find valid certification path")
+          || m.contains("PKIX path building failed")) {
         return "certificate verify failed: the upstream's certificate is not issued by a CA the sidecar trusts";
       }
       if (m.contains("No subject alternative") || m.contains("No name matching")) {
@@ -93,11 +100,15 @@ public final class TlsFailures {
     String alert = receivedAlert(cause);
     if (alert != null) {
       return switch (alert) {
-        case "certificate_required" -> "the upstream requires a client certificate (mutual TLS): alert certificate_required";
-        case "bad_certificate" -> "the upstream rejected the client certificate (mutual TLS?): alert bad_certificate";
-        case "handshake_failure" -> "the upstream refused the handshake (alert handshake_failure): it may require a"
-            + " client certificate or TLS parameters the sidecar does not offer";
-        case "protocol_version" -> "no TLS version in common with the upstream (alert protocol_version)";
+        case "certificate_required" ->
+            "the upstream requires a client certificate (mutual TLS): alert certificate_required";
+        case "bad_certificate" ->
+            "the upstream rejected the client certificate (mutual TLS?): alert bad_certificate";
+        case "handshake_failure" ->
+            "the upstream refused the handshake (alert handshake_failure): it may require a"
+                + " client certificate or TLS parameters the sidecar does not offer";
+        case "protocol_version" ->
+            "no TLS version in common with the upstream (alert protocol_version)";
         default -> "the upstream sent alert " + alert;
       };
     }
@@ -107,7 +118,10 @@ public final class TlsFailures {
     return "TLS error: " + firstLine(rootMessage(cause));
   }
 
-  /** "Type: message <- Type: message" for up to three causes, for failures none of the cases above names. */
+  /**
+   * "Type: message <- Type: message" for up to three causes, for failures none of the cases above
+   * names.
+   */
   public static String chain(Throwable cause) {
     StringBuilder out = new StringBuilder();
     int n = 0;
@@ -125,7 +139,11 @@ public final class TlsFailures {
 
   /** What the agent reads when the sidecar's TLS to {@code where} failed: why, and the way out. */
   public static String upstreamAdvice(String where, String why) {
-    return "The sidecar re-originates TLS to " + where + " and that handshake failed: " + why + ". A host that pins"
+    return "The sidecar re-originates TLS to "
+        + where
+        + " and that handshake failed: "
+        + why
+        + ". A host that pins"
         + " its certificate or requires a client certificate (mutual TLS) cannot be intercepted: give it an egress"
         + " rule with tls: passthrough (the agent's own TLS then reaches the host; no credential injection, SNI"
         + " allowlist only). An upstream with a private CA needs that CA in the sidecar's --upstream-ca-file.";

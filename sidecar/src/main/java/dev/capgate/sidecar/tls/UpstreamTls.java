@@ -23,15 +23,16 @@ import javax.net.ssl.X509TrustManager;
 
 /**
  * TLS from the sidecar to the real server: the server must prove it is the approved host name
- * (hostname verification on, SNI = that name) against the system trust store plus an optional
- * extra bundle for private upstreams. The sidecar speaks HTTP/1.1 upstream.
+ * (hostname verification on, SNI = that name) against the system trust store plus an optional extra
+ * bundle for private upstreams. The sidecar speaks HTTP/1.1 upstream.
  */
 public final class UpstreamTls {
-  private static final ApplicationProtocolConfig HTTP_1_1 = new ApplicationProtocolConfig(
-      ApplicationProtocolConfig.Protocol.ALPN,
-      ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-      ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-      ApplicationProtocolNames.HTTP_1_1);
+  private static final ApplicationProtocolConfig HTTP_1_1 =
+      new ApplicationProtocolConfig(
+          ApplicationProtocolConfig.Protocol.ALPN,
+          ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+          ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+          ApplicationProtocolNames.HTTP_1_1);
 
   private final SslContext context;
 
@@ -39,20 +40,25 @@ public final class UpstreamTls {
     this.context = context;
   }
 
-  /** @param extraCaBundle PEM certificates trusted in addition to the system store, or null */
-  public static UpstreamTls create(Path extraCaBundle) throws IOException, GeneralSecurityException {
+  /**
+   * @param extraCaBundle PEM certificates trusted in addition to the system store, or null
+   */
+  public static UpstreamTls create(Path extraCaBundle)
+      throws IOException, GeneralSecurityException {
     return create(extraCaBundle == null ? List.of() : List.of(extraCaBundle));
   }
 
   /**
-   * @param extraCaBundles PEM bundles trusted in addition to the system store: private upstream
-   *     CAs ({@code --upstream-ca-file}) and the CA a TLS-inspecting egress proxy re-signs origin
+   * @param extraCaBundles PEM bundles trusted in addition to the system store: private upstream CAs
+   *     ({@code --upstream-ca-file}) and the CA a TLS-inspecting egress proxy re-signs origin
    *     certificates with ({@code --upstream-proxy-ca-file})
    */
-  public static UpstreamTls create(List<Path> extraCaBundles) throws IOException, GeneralSecurityException {
+  public static UpstreamTls create(List<Path> extraCaBundles)
+      throws IOException, GeneralSecurityException {
     KeyStore trust = KeyStore.getInstance("PKCS12");
     trust.load(null, null);
-    TrustManagerFactory system = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    TrustManagerFactory system =
+        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
     system.init((KeyStore) null);
     int n = 0;
     for (var tm : system.getTrustManagers()) {
@@ -64,7 +70,8 @@ public final class UpstreamTls {
     }
     for (Path extraCaBundle : extraCaBundles) {
       try (InputStream in = Files.newInputStream(extraCaBundle)) {
-        Collection<? extends Certificate> extra = CertificateFactory.getInstance("X.509").generateCertificates(in);
+        Collection<? extends Certificate> extra =
+            CertificateFactory.getInstance("X.509").generateCertificates(in);
         if (extra.isEmpty()) {
           throw new IOException("extra CA bundle " + extraCaBundle + " holds no PEM certificate");
         }
@@ -73,15 +80,17 @@ public final class UpstreamTls {
         }
       }
     }
-    TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    TrustManagerFactory tmf =
+        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
     tmf.init(trust);
-    SslContext context = SslContextBuilder.forClient()
-        .sslProvider(SslProvider.JDK)
-        .trustManager(tmf)
-        .endpointIdentificationAlgorithm("HTTPS")
-        .protocols("TLSv1.3", "TLSv1.2")
-        .applicationProtocolConfig(HTTP_1_1)
-        .build();
+    SslContext context =
+        SslContextBuilder.forClient()
+            .sslProvider(SslProvider.JDK)
+            .trustManager(tmf)
+            .endpointIdentificationAlgorithm("HTTPS")
+            .protocols("TLSv1.3", "TLSv1.2")
+            .applicationProtocolConfig(HTTP_1_1)
+            .build();
     return new UpstreamTls(context);
   }
 

@@ -30,19 +30,20 @@ import java.util.logging.Logger;
  *   <li>{@code kv2}: a static secret, served from the cache for the configured TTL (default 30 s).
  *   <li>{@code dynamic}: a leased secret, served for its lease, renewed while requests use it,
  *       recorded in the session's lease ledger, revoked with the session.
- *   <li>{@code identity-token}: an OpenBao identity JWT ({@code identity/oidc/token/<role>}), served
- *       until shortly before it expires.
+ *   <li>{@code identity-token}: an OpenBao identity JWT ({@code identity/oidc/token/<role>}),
+ *       served until shortly before it expires.
  * </ul>
  *
  * <p>Paths are templated ({@code {{user}}}, ...; see {@link VaultPathTemplate}). One read per path
  * at a time: concurrent requests, and several credentials reading fields of the same path (a
  * database username and password, which must come from one lease), share it. A failed read is
- * remembered for a short, growing time ({@link Backoff#standard()}: 250 ms doubling to 5 s) so an outage does not turn every
- * request into a Vault call, and service resumes by itself once Vault answers again.
+ * remembered for a short, growing time ({@link Backoff#standard()}: 250 ms doubling to 5 s) so an
+ * outage does not turn every request into a Vault call, and service resumes by itself once Vault
+ * answers again.
  *
- * <p>Every failure is a {@link CredentialUnavailableException} naming the credential with a
- * reason written here: never the value, never Vault's answer. Reads run on virtual threads; the
- * returned stage completes on one of them, never on the caller's event loop.
+ * <p>Every failure is a {@link CredentialUnavailableException} naming the credential with a reason
+ * written here: never the value, never Vault's answer. Reads run on virtual threads; the returned
+ * stage completes on one of them, never on the caller's event loop.
  */
 public final class CredentialBroker implements CredentialResolver, AutoCloseable {
   public static final Duration DEFAULT_KV_CACHE_TTL = Duration.ofSeconds(30);
@@ -58,8 +59,8 @@ public final class CredentialBroker implements CredentialResolver, AutoCloseable
   private volatile String endedBecause;
 
   /**
-   * A read of one path: in flight, done, or failed (and then not retried before {@code retryAfter}).
-   * Consecutive failed reads of a path share one {@link Backoff}, so the wait grows.
+   * A read of one path: in flight, done, or failed (and then not retried before {@code
+   * retryAfter}). Consecutive failed reads of a path share one {@link Backoff}, so the wait grows.
    */
   private static final class Entry {
     final CompletableFuture<FetchedSecret> read;
@@ -72,8 +73,14 @@ public final class CredentialBroker implements CredentialResolver, AutoCloseable
     }
   }
 
-  /** @param tokens the sidecar's Vault identity (cluster mode) or a {@link TokenFile} (file mode) */
-  public CredentialBroker(VaultConnection vault, VaultTokenSource tokens, LeaseRecorder ledger, Duration kvCacheTtl,
+  /**
+   * @param tokens the sidecar's Vault identity (cluster mode) or a {@link TokenFile} (file mode)
+   */
+  public CredentialBroker(
+      VaultConnection vault,
+      VaultTokenSource tokens,
+      LeaseRecorder ledger,
+      Duration kvCacheTtl,
       Clock clock) {
     this.vault = Objects.requireNonNull(vault, "vault");
     this.tokens = Objects.requireNonNull(tokens, "tokens");
@@ -95,45 +102,62 @@ public final class CredentialBroker implements CredentialResolver, AutoCloseable
     try {
       path = VaultPathTemplate.render(credential.vault().path(), session);
     } catch (IllegalArgumentException e) {
-      return CompletableFuture.failedFuture(new CredentialUnavailableException(name, e.getMessage()));
+      return CompletableFuture.failedFuture(
+          new CredentialUnavailableException(name, e.getMessage()));
     }
     String field = credential.vault().fieldOrDefault();
-    return secret(engine, path).handle((secret, error) -> {
-      if (error != null) {
-        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-        throw new CredentialUnavailableException(name, cause instanceof VaultReadException
-            ? cause.getMessage() : "unexpected error reading Vault path " + path);
-      }
-      String endedMeanwhile = endedBecause;
-      if (endedMeanwhile != null) {
-        throw new CredentialUnavailableException(name, endedMeanwhile); // read in flight when the session ended
-      }
-      String value = secret.fields.get(field);
-      if (value == null) {
-        throw new CredentialUnavailableException(name, "field '" + field + "' not found at Vault path " + path);
-      }
-      secret.lastUsed = clock.instant();
-      return new SecretValue(name, value, secret.expiresAt);
-    });
+    return secret(engine, path)
+        .handle(
+            (secret, error) -> {
+              if (error != null) {
+                Throwable cause =
+                    error instanceof CompletionException && error.getCause() != null
+                        ? error.getCause()
+                        : error;
+                throw new CredentialUnavailableException(
+                    name,
+                    cause instanceof VaultReadException
+                        ? cause.getMessage()
+                        : "unexpected error reading Vault path " + path);
+              }
+              String endedMeanwhile = endedBecause;
+              if (endedMeanwhile != null) {
+                throw new CredentialUnavailableException(
+                    name, endedMeanwhile); // read in flight when the session ended
+              }
+              String value = secret.fields.get(field);
+              if (value == null) {
+                throw new CredentialUnavailableException(
+                    name, "field '" + field + "' not found at Vault path " + path);
+              }
+              secret.lastUsed = clock.instant();
+              return new SecretValue(name, value, secret.expiresAt);
+            });
   }
 
   /** The cached secret of this path, or the read in flight, or a recent failure, or a new read. */
   private CompletableFuture<FetchedSecret> secret(VaultEngine engine, String path) {
     String key = engine.name() + " " + path;
-    Entry entry = cache.compute(key, (k, cached) -> {
-      Instant now = clock.instant();
-      if (cached != null && servable(cached, now)) {
-        return cached;
-      }
-      Backoff backoff = cached != null && cached.read.isCompletedExceptionally() ? cached.backoff : Backoff.standard();
-      Entry fresh = new Entry(new CompletableFuture<>(), backoff);
-      try {
-        readers.execute(() -> complete(fresh, key, engine, path));
-      } catch (RejectedExecutionException e) {
-        fresh.read.completeExceptionally(new VaultReadException("the sidecar is stopping"));
-      }
-      return fresh;
-    });
+    Entry entry =
+        cache.compute(
+            key,
+            (k, cached) -> {
+              Instant now = clock.instant();
+              if (cached != null && servable(cached, now)) {
+                return cached;
+              }
+              Backoff backoff =
+                  cached != null && cached.read.isCompletedExceptionally()
+                      ? cached.backoff
+                      : Backoff.standard();
+              Entry fresh = new Entry(new CompletableFuture<>(), backoff);
+              try {
+                readers.execute(() -> complete(fresh, key, engine, path));
+              } catch (RejectedExecutionException e) {
+                fresh.read.completeExceptionally(new VaultReadException("the sidecar is stopping"));
+              }
+              return fresh;
+            });
     return entry.read;
   }
 
@@ -153,8 +177,11 @@ public final class CredentialBroker implements CredentialResolver, AutoCloseable
     try {
       FetchedSecret secret = fetch(engine, path);
       if (secret.lease != null) {
-        leases.track(secret, () -> cache.computeIfPresent(key,
-            (k, cached) -> cached.read.getNow(null) == secret ? null : cached));
+        leases.track(
+            secret,
+            () ->
+                cache.computeIfPresent(
+                    key, (k, cached) -> cached.read.getNow(null) == secret ? null : cached));
       }
       entry.read.complete(secret);
     } catch (RuntimeException e) {
@@ -185,17 +212,22 @@ public final class CredentialBroker implements CredentialResolver, AutoCloseable
 
   /** Vault revoked the leases of a retired token with it: serve none of them any more. */
   private void forgetLeasesOf(String tokenAccessor) {
-    cache.values().removeIf(entry -> {
-      FetchedSecret secret = entry.read.getNow(null);
-      return secret != null && secret.lease != null && secret.lease.tokenAccessor.equals(tokenAccessor);
-    });
+    cache
+        .values()
+        .removeIf(
+            entry -> {
+              FetchedSecret secret = entry.read.getNow(null);
+              return secret != null
+                  && secret.lease != null
+                  && secret.lease.tokenAccessor.equals(tokenAccessor);
+            });
     leases.forgetLeasesOf(tokenAccessor);
   }
 
   /**
    * The session is over (deleted, expired, revoked): serve nothing more, forget every cached value,
-   * and revoke the sidecar's Vault token, which makes Vault revoke every lease created with it.
-   * The ledger keeps what could not be revoked, for the operator.
+   * and revoke the sidecar's Vault token, which makes Vault revoke every lease created with it. The
+   * ledger keeps what could not be revoked, for the operator.
    */
   public void endSession(String reason) {
     endedBecause = "the session has ended (" + reason + ")";
@@ -203,11 +235,18 @@ public final class CredentialBroker implements CredentialResolver, AutoCloseable
     leases.close();
     int live = leases.live().size();
     if (tokens.revoke()) {
-      LOG.info("session ended (" + reason + "): cached credentials dropped; Vault token revoked, and with it "
-          + live + " lease(s)");
+      LOG.info(
+          "session ended ("
+              + reason
+              + "): cached credentials dropped; Vault token revoked, and with it "
+              + live
+              + " lease(s)");
     } else {
-      LOG.warning("session ended (" + reason + "): cached credentials dropped; the Vault token could not be revoked"
-          + " now: it stays in the lease ledger for the operator");
+      LOG.warning(
+          "session ended ("
+              + reason
+              + "): cached credentials dropped; the Vault token could not be revoked"
+              + " now: it stays in the lease ledger for the operator");
     }
   }
 

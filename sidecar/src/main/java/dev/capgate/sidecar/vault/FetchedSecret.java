@@ -6,9 +6,9 @@ import java.util.Map;
 
 /**
  * One Vault read as cached: the secret's string fields, when they stop working ({@code expiresAt}:
- * lease end, JWT expiry, or the cache TTL for static secrets), until when they are served
- * ({@code freshUntil}, a little earlier so an upstream never receives an expiring value), and the
- * lease if there is one. {@code toString()} shows field names only.
+ * lease end, JWT expiry, or the cache TTL for static secrets), until when they are served ({@code
+ * freshUntil}, a little earlier so an upstream never receives an expiring value), and the lease if
+ * there is one. {@code toString()} shows field names only.
  */
 final class FetchedSecret {
   /** How long before expiry a value stops being served: a fifth of its life, at most a minute. */
@@ -32,7 +32,11 @@ final class FetchedSecret {
 
   @Override
   public String toString() {
-    return "FetchedSecret[fields=" + fields.keySet() + ", freshUntil=" + freshUntil
-        + (lease == null ? "" : ", " + lease) + "]";
+    return "FetchedSecret[fields="
+        + fields.keySet()
+        + ", freshUntil="
+        + freshUntil
+        + (lease == null ? "" : ", " + lease)
+        + "]";
   }
 }

@@ -15,6 +15,7 @@ final class Lease {
   volatile Instant expiresAt;
   volatile Instant renewedAt;
   volatile boolean over;
+
   /** Failed renewals wait longer each time, like every other Vault retry in the sidecar. */
   final Backoff renewBackoff = Backoff.standard();
 

@@ -16,9 +16,9 @@ import java.util.logging.Logger;
 /**
  * Keeps the leases of dynamic secrets alive while they are in use, and no longer. At two thirds of
  * a lease's time it looks at whether a request used the secret since the last renewal: if so the
- * lease is renewed ({@code sys/leases/renew}, in Vault's default policy) and stays in the cache;
- * if not, it leaves the cache and is revoked when the policy allows {@code sys/leases/revoke},
- * else left to expire. A lease Vault will not extend any further (max TTL) is served until shortly
+ * lease is renewed ({@code sys/leases/renew}, in Vault's default policy) and stays in the cache; if
+ * not, it leaves the cache and is revoked when the policy allows {@code sys/leases/revoke}, else
+ * left to expire. A lease Vault will not extend any further (max TTL) is served until shortly
  * before its end, then the next request reads a new one.
  */
 final class LeaseKeeper implements AutoCloseable {
@@ -29,7 +29,8 @@ final class LeaseKeeper implements AutoCloseable {
   private final LeaseRecorder ledger;
   private final Clock clock;
   private final ScheduledExecutorService timer =
-      Executors.newSingleThreadScheduledExecutor(Thread.ofVirtual().name("capgate-vault-leases").factory());
+      Executors.newSingleThreadScheduledExecutor(
+          Thread.ofVirtual().name("capgate-vault-leases").factory());
   private final Map<String, Lease> live = new ConcurrentHashMap<>();
   private final AtomicLong renewals = new AtomicLong();
 
@@ -86,8 +87,14 @@ final class LeaseKeeper implements AutoCloseable {
     }
     VaultConnection.Reply reply;
     try {
-      reply = vault.call("PUT", "sys/leases/renew", tokens.current().token(),
-          new JsonObject().add("lease_id", lease.id).add("increment", lease.duration.toSeconds()));
+      reply =
+          vault.call(
+              "PUT",
+              "sys/leases/renew",
+              tokens.current().token(),
+              new JsonObject()
+                  .add("lease_id", lease.id)
+                  .add("increment", lease.duration.toSeconds()));
     } catch (VaultReadException e) {
       reply = VaultConnection.Reply.NO_ANSWER;
     }
@@ -106,14 +113,19 @@ final class LeaseKeeper implements AutoCloseable {
     if (granted.compareTo(lease.duration.minusSeconds(1)) >= 0) {
       scheduleCheck(secret, evict, granted);
     } else {
-      forgetAt(lease, lease.expiresAt); // capped by the max TTL: served until freshUntil, then replaced
+      forgetAt(
+          lease, lease.expiresAt); // capped by the max TTL: served until freshUntil, then replaced
     }
   }
 
   private void retryOrGiveUp(FetchedSecret secret, Runnable evict, int status, Instant now) {
     Lease lease = secret.lease;
     Duration wait = lease.renewBackoff.failed();
-    LOG.warning("cannot renew Vault lease " + lease.id + ": " + VaultStatus.describe(status, "sys/leases/renew"));
+    LOG.warning(
+        "cannot renew Vault lease "
+            + lease.id
+            + ": "
+            + VaultStatus.describe(status, "sys/leases/renew"));
     if (status == 400 || status == 403 || now.plus(wait).isAfter(lease.expiresAt)) {
       evict.run(); // gone or about to be: the next request reads a new one
       over(lease);
@@ -125,7 +137,12 @@ final class LeaseKeeper implements AutoCloseable {
   private void revokeIdle(Lease lease) {
     VaultConnection.Reply reply;
     try {
-      reply = vault.call("PUT", "sys/leases/revoke", tokens.current().token(), new JsonObject().add("lease_id", lease.id));
+      reply =
+          vault.call(
+              "PUT",
+              "sys/leases/revoke",
+              tokens.current().token(),
+              new JsonObject().add("lease_id", lease.id));
     } catch (VaultReadException e) {
       reply = VaultConnection.Reply.NO_ANSWER;
     }
@@ -133,7 +150,9 @@ final class LeaseKeeper implements AutoCloseable {
       LOG.fine("revoked idle Vault lease " + lease.id);
       over(lease);
     } else {
-      forgetAt(lease, lease.expiresAt); // no right to revoke (not in the default policy): it expires unused
+      forgetAt(
+          lease,
+          lease.expiresAt); // no right to revoke (not in the default policy): it expires unused
     }
   }
 

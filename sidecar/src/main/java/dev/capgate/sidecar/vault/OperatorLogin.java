@@ -26,16 +26,17 @@ import java.util.logging.Logger;
  *
  * <p>Why wrapping: the token crosses the operator's answer only inside a single-use wrapper that
  * lives a minute. If the wrapper was already unwrapped when the sidecar tries, someone else holds
- * the session's token: that is logged as a security warning (the operator also recorded the
- * token's accessor, so the session's deletion revokes it) and a new token is requested.
+ * the session's token: that is logged as a security warning (the operator also recorded the token's
+ * accessor, so the session's deletion revokes it) and a new token is requested.
  *
  * <p>The identity token is read from its file at every login, never kept: the kubelet rotates it.
- * It is sent only to the operator, over TLS that trusts only the operator's CA
- * ({@code CAPGATE_OPERATOR_CA}) and checks the operator's host name or IP address. Neither it nor
- * any Vault token reaches a log line or an exception message. Blocking: virtual threads only.
+ * It is sent only to the operator, over TLS that trusts only the operator's CA ({@code
+ * CAPGATE_OPERATOR_CA}) and checks the operator's host name or IP address. Neither it nor any Vault
+ * token reaches a log line or an exception message. Blocking: virtual threads only.
  */
 public final class OperatorLogin {
   private static final Logger LOG = Logger.getLogger(OperatorLogin.class.getName());
+
   /** One retry after a wrapper found already unwrapped; more would hide an ongoing interception. */
   static final int ATTEMPTS = 2;
 
@@ -47,8 +48,14 @@ public final class OperatorLogin {
   private final String namespace;
   private final String session;
 
-  OperatorLogin(URI endpoint, HttpClient http, Duration timeout, Path identityTokenFile, VaultConnection vault,
-      String namespace, String session) {
+  OperatorLogin(
+      URI endpoint,
+      HttpClient http,
+      Duration timeout,
+      Path identityTokenFile,
+      VaultConnection vault,
+      String namespace,
+      String session) {
     this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
     this.http = Objects.requireNonNull(http, "http");
     this.timeout = Objects.requireNonNull(timeout, "timeout");
@@ -59,45 +66,68 @@ public final class OperatorLogin {
   }
 
   /**
-   * @param operatorUrl       {@code CAPGATE_OPERATOR_URL}, e.g. {@code https://10.96.0.12:443}
-   * @param operatorCaPem     {@code CAPGATE_OPERATOR_CA}: the only CA trusted for the operator
+   * @param operatorUrl {@code CAPGATE_OPERATOR_URL}, e.g. {@code https://10.96.0.12:443}
+   * @param operatorCaPem {@code CAPGATE_OPERATOR_CA}: the only CA trusted for the operator
    * @param identityTokenFile {@code CAPGATE_IDENTITY_TOKEN_FILE}
-   * @param namespace         the session's namespace: the operator's answer must name it
-   * @param session           the session's name: likewise
+   * @param namespace the session's namespace: the operator's answer must name it
+   * @param session the session's name: likewise
    * @throws IllegalArgumentException for a URL that is not https or a CA that is not PEM
    */
-  public static OperatorLogin create(String operatorUrl, String operatorCaPem, Path identityTokenFile,
-      VaultConnection vault, String namespace, String session, Duration timeout) {
-    HttpClient http = HttpClient.newBuilder()
-        .connectTimeout(timeout)
-        .sslContext(PemTrust.sslContext(operatorCaPem, VaultTokenExchange.ENV_OPERATOR_CA))
-        .followRedirects(HttpClient.Redirect.NEVER) // the bearer token goes to the operator only
-        .build();
-    return new OperatorLogin(endpoint(operatorUrl), http, timeout, identityTokenFile, vault, namespace, session);
+  public static OperatorLogin create(
+      String operatorUrl,
+      String operatorCaPem,
+      Path identityTokenFile,
+      VaultConnection vault,
+      String namespace,
+      String session,
+      Duration timeout) {
+    HttpClient http =
+        HttpClient.newBuilder()
+            .connectTimeout(timeout)
+            .sslContext(PemTrust.sslContext(operatorCaPem, VaultTokenExchange.ENV_OPERATOR_CA))
+            .followRedirects(
+                HttpClient.Redirect.NEVER) // the bearer token goes to the operator only
+            .build();
+    return new OperatorLogin(
+        endpoint(operatorUrl), http, timeout, identityTokenFile, vault, namespace, session);
   }
 
-  /** {@code <operatorUrl>/v1/vault-token}; https only, since the request carries the identity token. */
+  /**
+   * {@code <operatorUrl>/v1/vault-token}; https only, since the request carries the identity token.
+   */
   static URI endpoint(String operatorUrl) {
     String base = Objects.requireNonNull(operatorUrl, "operatorUrl").strip().replaceAll("/+$", "");
     try {
       URI uri = new URI(base);
-      if (!"https".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null || uri.getRawQuery() != null
-          || uri.getRawFragment() != null || uri.getRawUserInfo() != null) {
-        throw new IllegalArgumentException(VaultTokenExchange.ENV_OPERATOR_URL
-            + " must be an https:// URL with a host (and no user, query or fragment), got '" + operatorUrl + "'");
+      if (!"https".equalsIgnoreCase(uri.getScheme())
+          || uri.getHost() == null
+          || uri.getRawQuery() != null
+          || uri.getRawFragment() != null
+          || uri.getRawUserInfo() != null) {
+        throw new IllegalArgumentException(
+            VaultTokenExchange.ENV_OPERATOR_URL
+                + " must be an https:// URL with a host (and no user, query or fragment), got '"
+                + operatorUrl
+                + "'");
       }
       return new URI(base + VaultTokenExchange.PATH);
     } catch (URISyntaxException e) {
-      throw new IllegalArgumentException(VaultTokenExchange.ENV_OPERATOR_URL
-          + " must be an https:// URL with a host, got '" + operatorUrl + "'");
+      throw new IllegalArgumentException(
+          VaultTokenExchange.ENV_OPERATOR_URL
+              + " must be an https:// URL with a host, got '"
+              + operatorUrl
+              + "'");
     }
   }
 
-  /** @throws VaultReadException saying why, without any token */
+  /**
+   * @throws VaultReadException saying why, without any token
+   */
   VaultToken login() {
     for (int attempt = 1; ; attempt++) {
       WrappedGrant grant = requestGrant();
-      VaultConnection.Reply reply = vault.call("POST", "sys/wrapping/unwrap", grant.wrappingToken(), null);
+      VaultConnection.Reply reply =
+          vault.call("POST", "sys/wrapping/unwrap", grant.wrappingToken(), null);
       if (reply.ok()) {
         return tokenOf(reply);
       }
@@ -105,33 +135,49 @@ public final class OperatorLogin {
         throw new VaultReadException(VaultStatus.describe(reply.status(), "sys/wrapping/unwrap"));
       }
       // 400/403: the wrapper is unknown to Vault. It lived a minute and was handed over just now,
-      // so the likely cause is that someone else unwrapped it first: they hold this session's token.
-      LOG.warning("SECURITY: Vault refused to unwrap the wrapping token the operator issued for session " + namespace
-          + "/" + session + " (HTTP " + reply.status() + "): it was already unwrapped (intercepted) or has expired; "
-          + (attempt < ATTEMPTS ? "requesting a new one" : "giving up for now"));
+      // so the likely cause is that someone else unwrapped it first: they hold this session's
+      // token.
+      LOG.warning(
+          "SECURITY: Vault refused to unwrap the wrapping token the operator issued for session "
+              + namespace
+              + "/"
+              + session
+              + " (HTTP "
+              + reply.status()
+              + "): it was already unwrapped (intercepted) or has expired; "
+              + (attempt < ATTEMPTS ? "requesting a new one" : "giving up for now"));
       if (attempt >= ATTEMPTS) {
-        throw new VaultReadException("Vault refused to unwrap the operator's wrapping token " + ATTEMPTS
-            + " times (HTTP " + reply.status() + "): already unwrapped (intercepted?) or expired");
+        throw new VaultReadException(
+            "Vault refused to unwrap the operator's wrapping token "
+                + ATTEMPTS
+                + " times (HTTP "
+                + reply.status()
+                + "): already unwrapped (intercepted?) or expired");
       }
     }
   }
 
   private WrappedGrant requestGrant() {
-    HttpRequest request = HttpRequest.newBuilder(endpoint)
-        .timeout(timeout)
-        .header("Authorization", "Bearer " + readIdentityToken())
-        .header("Content-Type", "application/json")
-        .header("Accept", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString("{}"))
-        .build();
+    HttpRequest request =
+        HttpRequest.newBuilder(endpoint)
+            .timeout(timeout)
+            .header("Authorization", "Bearer " + readIdentityToken())
+            .header("Content-Type", "application/json")
+            .header("Accept", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString("{}"))
+            .build();
     HttpResponse<String> response;
     try {
       response = http.send(request, HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
       // The JDK's messages name the TLS or connection problem (e.g. "PKIX path building failed",
       // "No subject alternative names matching IP address"), never the request's header.
-      throw new VaultReadException("cannot reach the operator at " + endpoint + ": " + e.getClass().getSimpleName()
-          + (e.getMessage() == null ? "" : " " + e.getMessage()));
+      throw new VaultReadException(
+          "cannot reach the operator at "
+              + endpoint
+              + ": "
+              + e.getClass().getSimpleName()
+              + (e.getMessage() == null ? "" : " " + e.getMessage()));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new VaultReadException("interrupted while asking the operator for a Vault token");
@@ -139,8 +185,16 @@ public final class OperatorLogin {
     WrappedGrant grant = WrappedGrant.parse(response.statusCode(), response.body());
     if (!namespace.equals(grant.namespace()) || !session.equals(grant.session())) {
       // Not ours: unwrapping it would give this pod another session's access.
-      throw new VaultReadException("the operator answered with a token for session " + grant.namespace() + "/"
-          + grant.session() + ", not " + namespace + "/" + session + ": not used");
+      throw new VaultReadException(
+          "the operator answered with a token for session "
+              + grant.namespace()
+              + "/"
+              + grant.session()
+              + ", not "
+              + namespace
+              + "/"
+              + session
+              + ": not used");
     }
     return grant;
   }
@@ -149,17 +203,22 @@ public final class OperatorLogin {
     JsonObject auth = reply.object("auth");
     String token = auth.getString("client_token", null);
     if (token == null || token.isEmpty()) {
-      throw new VaultReadException("the unwrapped answer holds no Vault token (the operator wrapped something else)");
+      throw new VaultReadException(
+          "the unwrapped answer holds no Vault token (the operator wrapped something else)");
     }
-    return new VaultToken(token, auth.getString("accessor", ""),
-        Duration.ofSeconds(auth.getLong("lease_duration", 0)), auth.getBoolean("renewable", false));
+    return new VaultToken(
+        token,
+        auth.getString("accessor", ""),
+        Duration.ofSeconds(auth.getLong("lease_duration", 0)),
+        auth.getBoolean("renewable", false));
   }
 
   private String readIdentityToken() {
     try {
       String jwt = Files.readString(identityTokenFile, StandardCharsets.UTF_8).strip();
       if (jwt.isEmpty() || !jwt.chars().allMatch(c -> c > 0x20 && c < 0x7F)) {
-        throw new VaultReadException("the identity token file " + identityTokenFile + " does not hold a single token");
+        throw new VaultReadException(
+            "the identity token file " + identityTokenFile + " does not hold a single token");
       }
       return jwt;
     } catch (IOException e) {

@@ -12,33 +12,37 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
 /**
- * TLS that trusts only the given PEM certificates (one or more CAs), not the JDK's default set:
- * a server inside the cluster (Vault, the operator) must prove it holds a certificate from that
- * CA, and the JDK client then also checks the host name or IP address against it.
+ * TLS that trusts only the given PEM certificates (one or more CAs), not the JDK's default set: a
+ * server inside the cluster (Vault, the operator) must prove it holds a certificate from that CA,
+ * and the JDK client then also checks the host name or IP address against it.
  */
 final class PemTrust {
-  private PemTrust() {
-  }
+  private PemTrust() {}
 
-  /** @param what names the source in errors, e.g. "the Vault CA file /x" or "CAPGATE_OPERATOR_CA" */
+  /**
+   * @param what names the source in errors, e.g. "the Vault CA file /x" or "CAPGATE_OPERATOR_CA"
+   */
   static SSLContext sslContext(InputStream pem, String what) {
     try (pem) {
       KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
       store.load(null, null);
       int i = 0;
-      for (Certificate certificate : CertificateFactory.getInstance("X.509").generateCertificates(pem)) {
+      for (Certificate certificate :
+          CertificateFactory.getInstance("X.509").generateCertificates(pem)) {
         store.setCertificateEntry("ca-" + i++, certificate);
       }
       if (i == 0) {
         throw new IllegalArgumentException("no certificate in " + what);
       }
-      TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      TrustManagerFactory trust =
+          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
       trust.init(store);
       SSLContext context = SSLContext.getInstance("TLS");
       context.init(null, trust.getTrustManagers(), null);
       return context;
     } catch (IOException | GeneralSecurityException e) {
-      throw new IllegalArgumentException("cannot read a PEM certificate from " + what + ": " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "cannot read a PEM certificate from " + what + ": " + e.getMessage(), e);
     }
   }
 

@@ -18,8 +18,7 @@ public final class TokenFile implements VaultTokenSource {
   private Stamp stamp;
   private String token;
 
-  private record Stamp(Object fileKey, FileTime modified, long size) {
-  }
+  private record Stamp(Object fileKey, FileTime modified, long size) {}
 
   public TokenFile(Path file) {
     this.file = Objects.requireNonNull(file, "file");
@@ -28,7 +27,8 @@ public final class TokenFile implements VaultTokenSource {
   @Override
   public synchronized String token() throws IOException {
     BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
-    Stamp current = new Stamp(attributes.fileKey(), attributes.lastModifiedTime(), attributes.size());
+    Stamp current =
+        new Stamp(attributes.fileKey(), attributes.lastModifiedTime(), attributes.size());
     if (!current.equals(stamp)) {
       String read = Files.readString(file, StandardCharsets.UTF_8).strip();
       if (read.isEmpty() || !read.chars().allMatch(c -> c > 0x20 && c < 0x7F)) {

@@ -45,7 +45,9 @@ public final class VaultConnection {
   private final HttpClient http;
   private final Duration timeout;
 
-  /** @param address e.g. {@code https://vault:8200}; @param timeout per request */
+  /**
+   * @param address e.g. {@code https://vault:8200}; @param timeout per request
+   */
   public VaultConnection(String address, HttpClient http, Duration timeout) {
     this.address = Objects.requireNonNull(address, "address").replaceAll("/+$", "");
     this.http = Objects.requireNonNull(http, "http");
@@ -70,10 +72,14 @@ public final class VaultConnection {
 
   /** One call; {@code path} is relative to {@code /v1/}, {@code token} may be null (login). */
   Reply call(String method, String path, String token, JsonObject body) {
-    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(address + "/v1/" + path))
-        .timeout(timeout)
-        .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-            : HttpRequest.BodyPublishers.ofString(body.toString()));
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(URI.create(address + "/v1/" + path))
+            .timeout(timeout)
+            .method(
+                method,
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body.toString()));
     if (token != null) {
       request.header("X-Vault-Token", token);
     }
@@ -108,7 +114,8 @@ public final class VaultConnection {
     try {
       return PemTrust.sslContext(Files.newInputStream(caFile), "the Vault CA file " + caFile);
     } catch (IOException e) {
-      throw new IllegalArgumentException("cannot read the Vault CA file " + caFile + ": " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "cannot read the Vault CA file " + caFile + ": " + e.getMessage(), e);
     }
   }
 }

@@ -19,18 +19,20 @@ import java.util.logging.Logger;
 
 /**
  * The sidecar's own Vault identity: a token for this session alone, obtained through the operator
- * ({@link OperatorLogin}: the operator attests the pod and hands over a response-wrapped token
- * that Vault's JWT auth method issued for the session's user) and kept alive. Renewed ({@code renew-self}) at two thirds of its TTL; when Vault stops extending it
- * (the role's max TTL), a fresh login replaces it at two thirds of what is left and the old token
- * is revoked, which also revokes the leases created with it. A token found revoked behind the
- * sidecar's back is dropped and the next caller logs in again. Failed logins back off (250 ms
- * doubling to 5 s), so an outage costs Vault little and service resumes by itself.
+ * ({@link OperatorLogin}: the operator attests the pod and hands over a response-wrapped token that
+ * Vault's JWT auth method issued for the session's user) and kept alive. Renewed ({@code
+ * renew-self}) at two thirds of its TTL; when Vault stops extending it (the role's max TTL), a
+ * fresh login replaces it at two thirds of what is left and the old token is revoked, which also
+ * revokes the leases created with it. A token found revoked behind the sidecar's back is dropped
+ * and the next caller logs in again. Failed logins back off (250 ms doubling to 5 s), so an outage
+ * costs Vault little and service resumes by itself.
  *
  * <p>Blocking calls, made from virtual threads only (the broker's readers and this class's timer);
  * the token never reaches a log line, an exception message or {@code toString()}.
  */
 public final class VaultIdentity implements VaultTokenSource, AutoCloseable {
   private static final Logger LOG = Logger.getLogger(VaultIdentity.class.getName());
+
   /** A token this close to its expiry is not handed out: the request would race the expiry. */
   private static final Duration EXPIRY_SLACK = Duration.ofSeconds(1);
 
@@ -39,7 +41,8 @@ public final class VaultIdentity implements VaultTokenSource, AutoCloseable {
   private final LeaseRecorder ledger;
   private final Clock clock;
   private final ScheduledExecutorService timer =
-      Executors.newSingleThreadScheduledExecutor(Thread.ofVirtual().name("capgate-vault-identity").factory());
+      Executors.newSingleThreadScheduledExecutor(
+          Thread.ofVirtual().name("capgate-vault-identity").factory());
   private final ReentrantLock lock = new ReentrantLock();
   private final Backoff loginBackoff = Backoff.standard();
   private final Backoff renewBackoff = Backoff.standard();
@@ -65,8 +68,11 @@ public final class VaultIdentity implements VaultTokenSource, AutoCloseable {
     }
   }
 
-  /** @param login one login = one request to the operator + one unwrap at {@code vault} */
-  public VaultIdentity(VaultConnection vault, OperatorLogin login, LeaseRecorder ledger, Clock clock) {
+  /**
+   * @param login one login = one request to the operator + one unwrap at {@code vault}
+   */
+  public VaultIdentity(
+      VaultConnection vault, OperatorLogin login, LeaseRecorder ledger, Clock clock) {
     this.vault = Objects.requireNonNull(vault, "vault");
     this.login = Objects.requireNonNull(login, "login");
     this.ledger = Objects.requireNonNull(ledger, "ledger");
@@ -85,7 +91,8 @@ public final class VaultIdentity implements VaultTokenSource, AutoCloseable {
     lock.lock();
     try {
       if (revoked) {
-        throw new VaultReadException("the sidecar's Vault token was revoked: the session has ended");
+        throw new VaultReadException(
+            "the sidecar's Vault token was revoked: the session has ended");
       }
       if (held != null && clock.instant().isBefore(held.expiresAt.minus(EXPIRY_SLACK))) {
         return held.token;
@@ -96,15 +103,19 @@ public final class VaultIdentity implements VaultTokenSource, AutoCloseable {
     }
   }
 
-  /** Logs in ahead of the first request, on a virtual thread; a failure is logged and retried on use. */
+  /**
+   * Logs in ahead of the first request, on a virtual thread; a failure is logged and retried on
+   * use.
+   */
   public void warmUp() {
-    later(() -> {
-      try {
-        current();
-      } catch (VaultReadException e) {
-        // already logged by loginLocked; the first request tries again
-      }
-    });
+    later(
+        () -> {
+          try {
+            current();
+          } catch (VaultReadException e) {
+            // already logged by loginLocked; the first request tries again
+          }
+        });
   }
 
   /**
@@ -132,12 +143,18 @@ public final class VaultIdentity implements VaultTokenSource, AutoCloseable {
     } finally {
       lock.unlock();
     }
-    LOG.warning("the sidecar's Vault token (accessor " + dead.token.accessor() + ") was revoked or expired: logging in again");
+    LOG.warning(
+        "the sidecar's Vault token (accessor "
+            + dead.token.accessor()
+            + ") was revoked or expired: logging in again");
     later(() -> retire(dead.token, false));
     return true;
   }
 
-  /** Called with the accessor of every token that is replaced or dropped (the broker forgets its leases). */
+  /**
+   * Called with the accessor of every token that is replaced or dropped (the broker forgets its
+   * leases).
+   */
   @Override
   public void onTokenRetired(Consumer<String> listener) {
     retirementListeners.add(listener);
@@ -188,8 +205,11 @@ public final class VaultIdentity implements VaultTokenSource, AutoCloseable {
   private VaultToken loginLocked() {
     Instant now = clock.instant();
     if (now.isBefore(loginBlockedUntil)) {
-      throw new VaultReadException(lastLoginFailure + " (retrying in "
-          + Duration.between(now, loginBlockedUntil).toMillis() + " ms)");
+      throw new VaultReadException(
+          lastLoginFailure
+              + " (retrying in "
+              + Duration.between(now, loginBlockedUntil).toMillis()
+              + " ms)");
     }
     VaultToken fresh;
     try {
@@ -199,8 +219,14 @@ public final class VaultIdentity implements VaultTokenSource, AutoCloseable {
       loginBlockedUntil = now.plus(wait);
       lastLoginFailure = e.getMessage();
       // The operator's reason (pod not attested, session not active...) is what an admin needs.
-      LOG.warning("Vault login as " + login.describe() + " failed: " + e.getMessage() + " (next attempt in "
-          + wait.toMillis() + " ms at the earliest)");
+      LOG.warning(
+          "Vault login as "
+              + login.describe()
+              + " failed: "
+              + e.getMessage()
+              + " (next attempt in "
+              + wait.toMillis()
+              + " ms at the earliest)");
       throw e;
     }
     loginBackoff.succeeded();
@@ -209,8 +235,15 @@ public final class VaultIdentity implements VaultTokenSource, AutoCloseable {
     held = new Held(fresh, fresh.ttl().isZero() ? Instant.MAX : clock.instant().plus(fresh.ttl()));
     ledger.recordAccessor(fresh.accessor());
     planLocked(held, fresh.ttl(), fresh.renewable());
-    LOG.info("logged in to Vault as " + login.describe() + ": token accessor " + fresh.accessor() + ", ttl "
-        + fresh.ttl().toSeconds() + " s" + (fresh.renewable() ? ", renewable" : ""));
+    LOG.info(
+        "logged in to Vault as "
+            + login.describe()
+            + ": token accessor "
+            + fresh.accessor()
+            + ", ttl "
+            + fresh.ttl().toSeconds()
+            + " s"
+            + (fresh.renewable() ? ", renewable" : ""));
     if (previous != null) {
       later(() -> retire(previous.token, true));
     }
@@ -233,8 +266,12 @@ public final class VaultIdentity implements VaultTokenSource, AutoCloseable {
       return;
     }
     Duration wanted = h.token.ttl();
-    VaultConnection.Reply reply = vault.call("POST", "auth/token/renew-self", h.token.token(),
-        new JsonObject().add("increment", wanted.toSeconds() + "s"));
+    VaultConnection.Reply reply =
+        vault.call(
+            "POST",
+            "auth/token/renew-self",
+            h.token.token(),
+            new JsonObject().add("increment", wanted.toSeconds() + "s"));
     lock.lock();
     try {
       if (held != h || revoked) {
@@ -252,16 +289,24 @@ public final class VaultIdentity implements VaultTokenSource, AutoCloseable {
         return;
       }
       if (reply.status() == 403 || reply.status() == 400 || reply.status() == 401) {
-        LOG.warning("Vault refused to renew the sidecar's token (accessor " + h.token.accessor()
-            + ", HTTP " + reply.status() + "): logging in again");
+        LOG.warning(
+            "Vault refused to renew the sidecar's token (accessor "
+                + h.token.accessor()
+                + ", HTTP "
+                + reply.status()
+                + "): logging in again");
         held = null;
         later(() -> retire(h.token, false));
         later(() -> refresh(null));
         return;
       }
       Duration wait = renewBackoff.failed();
-      LOG.warning("cannot renew the sidecar's Vault token: " + VaultStatus.describe(reply.status(), "renew-self")
-          + "; retrying in " + wait.toMillis() + " ms");
+      LOG.warning(
+          "cannot renew the sidecar's Vault token: "
+              + VaultStatus.describe(reply.status(), "renew-self")
+              + "; retrying in "
+              + wait.toMillis()
+              + " ms");
       if (now.plus(wait).isBefore(h.expiresAt)) {
         nextStep = timer.schedule(() -> renew(h), wait.toMillis(), TimeUnit.MILLISECONDS);
       } else {
@@ -285,8 +330,10 @@ public final class VaultIdentity implements VaultTokenSource, AutoCloseable {
       }
       loginLocked();
     } catch (VaultReadException e) {
-      Duration wait = Duration.between(clock.instant(), loginBlockedUntil); // loginLocked logged why
-      nextStep = timer.schedule(() -> refresh(held), Math.max(wait.toMillis(), 50), TimeUnit.MILLISECONDS);
+      Duration wait =
+          Duration.between(clock.instant(), loginBlockedUntil); // loginLocked logged why
+      nextStep =
+          timer.schedule(() -> refresh(held), Math.max(wait.toMillis(), 50), TimeUnit.MILLISECONDS);
     } finally {
       lock.unlock();
     }
@@ -296,13 +343,17 @@ public final class VaultIdentity implements VaultTokenSource, AutoCloseable {
   private boolean retire(VaultToken token, boolean revoke) {
     retirementListeners.forEach(listener -> listener.accept(token.accessor()));
     if (revoke) {
-      VaultConnection.Reply reply = vault.call("POST", "auth/token/revoke-self", token.token(), null);
+      VaultConnection.Reply reply =
+          vault.call("POST", "auth/token/revoke-self", token.token(), null);
       if (reply.ok() || reply.status() == 403) {
         LOG.info("revoked the sidecar's Vault token (accessor " + token.accessor() + ")");
       } else {
         // The token stays in the ledger: the operator revokes it with the session.
-        LOG.warning("cannot revoke the sidecar's Vault token (accessor " + token.accessor() + "): "
-            + VaultStatus.describe(reply.status(), "revoke-self"));
+        LOG.warning(
+            "cannot revoke the sidecar's Vault token (accessor "
+                + token.accessor()
+                + "): "
+                + VaultStatus.describe(reply.status(), "revoke-self"));
         return false;
       }
     }

@@ -2,8 +2,8 @@ package dev.capgate.sidecar.vault;
 
 /**
  * Why a Vault path could not be read, in words written here: never Vault's response body, never a
- * value. The cache is per path and shared by credentials, so each caller turns this into a
- * {@code CredentialUnavailableException} naming its own credential.
+ * value. The cache is per path and shared by credentials, so each caller turns this into a {@code
+ * CredentialUnavailableException} naming its own credential.
  */
 final class VaultReadException extends RuntimeException {
   VaultReadException(String reason) {

@@ -1,11 +1,14 @@
 package dev.capgate.sidecar.vault;
 
-/** Vault's HTTP status in words for errors and logs: written here, never copied from Vault's body. */
+/**
+ * Vault's HTTP status in words for errors and logs: written here, never copied from Vault's body.
+ */
 final class VaultStatus {
-  private VaultStatus() {
-  }
+  private VaultStatus() {}
 
-  /** @param what the path or action, e.g. "secret/data/github/alice" or "login" */
+  /**
+   * @param what the path or action, e.g. "secret/data/github/alice" or "login"
+   */
   static String describe(int status, String what) {
     return switch (status) {
       case 0 -> "Vault unreachable (" + what + ")";

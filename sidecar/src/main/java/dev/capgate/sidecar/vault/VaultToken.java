@@ -9,6 +9,12 @@ import java.time.Duration;
 public record VaultToken(String token, String accessor, Duration ttl, boolean renewable) {
   @Override
   public String toString() {
-    return "VaultToken[token=redacted, accessor=" + accessor + ", ttl=" + ttl + ", renewable=" + renewable + "]";
+    return "VaultToken[token=redacted, accessor="
+        + accessor
+        + ", ttl="
+        + ttl
+        + ", renewable="
+        + renewable
+        + "]";
   }
 }

@@ -6,9 +6,9 @@ import java.util.function.Consumer;
 
 /**
  * Where the {@link CredentialBroker}'s Vault token comes from: the session's own token obtained
- * through the operator and kept alive ({@link VaultIdentity}, cluster mode), or a static token
- * read from a file ({@link TokenFile}, file mode: local runs, the data-plane tests and the bench).
- * Both feed the same broker, so file mode exercises the production credential path.
+ * through the operator and kept alive ({@link VaultIdentity}, cluster mode), or a static token read
+ * from a file ({@link TokenFile}, file mode: local runs, the data-plane tests and the bench). Both
+ * feed the same broker, so file mode exercises the production credential path.
  *
  * <p>The defaults describe a static token: nobody here logs it in, renews it or revokes it; it
  * changes only when whoever owns the file rewrites it.
@@ -34,8 +34,8 @@ public interface VaultTokenSource {
   }
 
   /**
-   * A request made with {@code token} was denied: drops the token if it is dead (not merely
-   * lacking the path's policy), so that the next {@link #current()} gets a new one.
+   * A request made with {@code token} was denied: drops the token if it is dead (not merely lacking
+   * the path's policy), so that the next {@link #current()} gets a new one.
    *
    * @return true if a retry with a new token makes sense; never for a static token
    */
@@ -43,9 +43,10 @@ public interface VaultTokenSource {
     return false;
   }
 
-  /** Called with the accessor of every token that is replaced or dropped; a static token never is. */
-  default void onTokenRetired(Consumer<String> listener) {
-  }
+  /**
+   * Called with the accessor of every token that is replaced or dropped; a static token never is.
+   */
+  default void onTokenRetired(Consumer<String> listener) {}
 
   /**
    * The session has ended: revoke the token (and with it the leases created with it) and hand out

@@ -29,7 +29,7 @@ record WrappedGrant(String wrappingToken, Duration wrapTtl, String namespace, St
 
   /**
    * @param status the operator's HTTP status
-   * @param body   its body, JSON or anything else
+   * @param body its body, JSON or anything else
    * @throws VaultReadException for anything but a 200 with a usable wrapping token
    */
   static WrappedGrant parse(int status, String body) {
@@ -37,23 +37,33 @@ record WrappedGrant(String wrappingToken, Duration wrapTtl, String namespace, St
     if (status != 200) {
       String why = errorText(json);
       String said = why == null ? "" : ": " + why;
-      throw new VaultReadException(switch (status) {
-        case 401 -> "the operator did not accept the sidecar's identity token (HTTP 401)" + said;
-        case 403 -> "the operator refused a Vault token for this pod's session (HTTP 403)" + said;
-        case 503 -> "the operator cannot issue a Vault token now (HTTP 503)" + said;
-        default -> "the operator answered HTTP " + status + " to the Vault token request" + said;
-      });
+      throw new VaultReadException(
+          switch (status) {
+            case 401 ->
+                "the operator did not accept the sidecar's identity token (HTTP 401)" + said;
+            case 403 ->
+                "the operator refused a Vault token for this pod's session (HTTP 403)" + said;
+            case 503 -> "the operator cannot issue a Vault token now (HTTP 503)" + said;
+            default ->
+                "the operator answered HTTP " + status + " to the Vault token request" + said;
+          });
     }
     String token = string(json, FIELD_WRAPPING_TOKEN);
     if (token == null || token.isEmpty() || !token.chars().allMatch(c -> c > 0x20 && c < 0x7F)) {
-      throw new VaultReadException("the operator's answer holds no wrapping token (field '" + FIELD_WRAPPING_TOKEN + "')");
+      throw new VaultReadException(
+          "the operator's answer holds no wrapping token (field '" + FIELD_WRAPPING_TOKEN + "')");
     }
     JsonValue ttl = json.get(FIELD_WRAP_TTL_SECONDS);
-    Duration wrapTtl = ttl != null && ttl.isNumber() ? Duration.ofSeconds(ttl.asLong()) : Duration.ZERO;
-    return new WrappedGrant(token, wrapTtl, string(json, FIELD_NAMESPACE), string(json, FIELD_SESSION));
+    Duration wrapTtl =
+        ttl != null && ttl.isNumber() ? Duration.ofSeconds(ttl.asLong()) : Duration.ZERO;
+    return new WrappedGrant(
+        token, wrapTtl, string(json, FIELD_NAMESPACE), string(json, FIELD_SESSION));
   }
 
-  /** The operator's {@code error} text, one line, printable, at most {@link #MAX_ERROR_LENGTH} characters. */
+  /**
+   * The operator's {@code error} text, one line, printable, at most {@link #MAX_ERROR_LENGTH}
+   * characters.
+   */
   private static String errorText(JsonObject json) {
     String error = string(json, FIELD_ERROR);
     if (error == null || error.isBlank()) {
@@ -61,9 +71,16 @@ record WrappedGrant(String wrappingToken, Duration wrapTtl, String namespace, St
     }
     // No control characters: the text goes into a log line and an HTTP reason, where a newline
     // could forge a second entry.
-    String clean = error.codePoints().map(c -> Character.isISOControl(c) ? ' ' : c)
-        .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString().strip();
-    return clean.length() <= MAX_ERROR_LENGTH ? clean : clean.substring(0, MAX_ERROR_LENGTH) + "...";
+    String clean =
+        error
+            .codePoints()
+            .map(c -> Character.isISOControl(c) ? ' ' : c)
+            .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append)
+            .toString()
+            .strip();
+    return clean.length() <= MAX_ERROR_LENGTH
+        ? clean
+        : clean.substring(0, MAX_ERROR_LENGTH) + "...";
   }
 
   private static JsonObject parseObject(String body) {
@@ -85,7 +102,12 @@ record WrappedGrant(String wrappingToken, Duration wrapTtl, String namespace, St
 
   @Override
   public String toString() {
-    return "WrappedGrant[wrappingToken=redacted, wrapTtl=" + wrapTtl + ", namespace=" + namespace + ", session="
-        + session + "]";
+    return "WrappedGrant[wrappingToken=redacted, wrapTtl="
+        + wrapTtl
+        + ", namespace="
+        + namespace
+        + ", session="
+        + session
+        + "]";
   }
 }

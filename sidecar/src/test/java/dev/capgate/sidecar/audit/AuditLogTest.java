@@ -24,11 +24,25 @@ import org.junit.jupiter.api.Test;
 
 class AuditLogTest {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Clock CLOCK = Clock.fixed(Instant.parse("2025-06-01T12:00:00.123456Z"), ZoneOffset.UTC);
+  private static final Clock CLOCK =
+      Clock.fixed(Instant.parse("2025-06-01T12:00:00.123456Z"), ZoneOffset.UTC);
 
   private static AuditEvent event(String requestId, String path, String reason) {
-    return new AuditEvent(requestId, "fix-issue-42", "agents", "alice@example.com", "coding-agent",
-        "api.github.com", "GET", path, "github-api", "allow", "github", 200, 1234L, reason);
+    return new AuditEvent(
+        requestId,
+        "fix-issue-42",
+        "agents",
+        "alice@example.com",
+        "coding-agent",
+        "api.github.com",
+        "GET",
+        path,
+        "github-api",
+        "allow",
+        "github",
+        200,
+        1234L,
+        reason);
   }
 
   private static List<String> lines(ByteArrayOutputStream out) {
@@ -40,8 +54,22 @@ class AuditLogTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try (AuditLog log = new AuditLog(out, CLOCK)) {
       log.record(event("r-1", "/repos/acme/repo-a", "allowed by rule 'github-api'"));
-      log.record(new AuditEvent("r-2", "fix-issue-42", "agents", "alice@example.com", "coding-agent",
-          "evil.com", "POST", "/x", null, "deny", null, null, 12L, "no egress rule allows evil.com:443"));
+      log.record(
+          new AuditEvent(
+              "r-2",
+              "fix-issue-42",
+              "agents",
+              "alice@example.com",
+              "coding-agent",
+              "evil.com",
+              "POST",
+              "/x",
+              null,
+              "deny",
+              null,
+              null,
+              12L,
+              "no egress rule allows evil.com:443"));
     }
 
     List<String> lines = lines(out);
@@ -75,20 +103,52 @@ class AuditLogTest {
   void an_event_about_an_injected_credential_carries_its_name_only() throws Exception {
     String secret = "ghp_7Hx9LiveToken0000000000000000000";
     SecretValue value = new SecretValue("github", secret, Instant.parse("2030-01-01T00:00:00Z"));
-    InjectedHeader header = CredentialInjector.render(new Injection(InjectionType.BEARER, null, null, null), value);
+    InjectedHeader header =
+        CredentialInjector.render(new Injection(InjectionType.BEARER, null, null, null), value);
     // Fields that look like secrets, as a careless caller might fill them from objects at hand.
-    AuditEvent event = new AuditEvent("r-1", "fix-issue-42", "agents", "alice@example.com", "coding-agent",
-        "api.github.com", "GET", "/user", "github-api", "allow", value.credential(), 200, 10L,
-        "injected " + header + " from " + value);
+    AuditEvent event =
+        new AuditEvent(
+            "r-1",
+            "fix-issue-42",
+            "agents",
+            "alice@example.com",
+            "coding-agent",
+            "api.github.com",
+            "GET",
+            "/user",
+            "github-api",
+            "allow",
+            value.credential(),
+            200,
+            10L,
+            "injected " + header + " from " + value);
 
     String line = AuditLog.line(event, CLOCK.instant());
 
-    assertThat(line).contains("\"credential\":\"github\"").doesNotContain(secret).doesNotContain("Bearer");
+    assertThat(line)
+        .contains("\"credential\":\"github\"")
+        .doesNotContain(secret)
+        .doesNotContain("Bearer");
     List<String> names = new ArrayList<>();
     Iterator<String> it = JSON.readTree(line).fieldNames();
     it.forEachRemaining(names::add);
-    assertThat(names).containsExactly("ts", "requestId", "session", "namespace", "user", "agent", "decision",
-        "host", "method", "path", "rule", "credential", "upstreamStatus", "latencyMicros", "reason");
+    assertThat(names)
+        .containsExactly(
+            "ts",
+            "requestId",
+            "session",
+            "namespace",
+            "user",
+            "agent",
+            "decision",
+            "host",
+            "method",
+            "path",
+            "rule",
+            "credential",
+            "upstreamStatus",
+            "latencyMicros",
+            "reason");
   }
 
   @Test
@@ -96,17 +156,19 @@ class AuditLogTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     int threads = 8;
     int perThread = 2_000;
-    try (AuditLog log = new AuditLog(out, CLOCK); ExecutorService pool = Executors.newFixedThreadPool(threads)) {
+    try (AuditLog log = new AuditLog(out, CLOCK);
+        ExecutorService pool = Executors.newFixedThreadPool(threads)) {
       CountDownLatch start = new CountDownLatch(1);
       for (int t = 0; t < threads; t++) {
         int thread = t;
-        pool.submit(() -> {
-          start.await();
-          for (int i = 0; i < perThread; i++) {
-            log.record(event(thread + "-" + i, "/p", "r"));
-          }
-          return null;
-        });
+        pool.submit(
+            () -> {
+              start.await();
+              for (int i = 0; i < perThread; i++) {
+                log.record(event(thread + "-" + i, "/p", "r"));
+              }
+              return null;
+            });
       }
       start.countDown();
       pool.shutdown();
@@ -115,12 +177,18 @@ class AuditLogTest {
 
     List<String> lines = lines(out);
     assertThat(lines).hasSize(threads * perThread);
-    assertThat(lines.stream().map(l -> {
-      try {
-        return JSON.readTree(l).get("requestId").asText();
-      } catch (Exception e) {
-        throw new AssertionError(l, e);
-      }
-    }).distinct().count()).isEqualTo(threads * perThread);
+    assertThat(
+            lines.stream()
+                .map(
+                    l -> {
+                      try {
+                        return JSON.readTree(l).get("requestId").asText();
+                      } catch (Exception e) {
+                        throw new AssertionError(l, e);
+                      }
+                    })
+                .distinct()
+                .count())
+        .isEqualTo(threads * perThread);
   }
 }

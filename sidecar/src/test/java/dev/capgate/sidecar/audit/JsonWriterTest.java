@@ -33,7 +33,10 @@ class JsonWriterTest {
         Arguments.of("DEL", "\u007f", "{\"v\":\"\\u007f\"}"),
         Arguments.of("line separator U+2028", "a\u2028b", "{\"v\":\"a\\u2028b\"}"),
         Arguments.of("accented letters stay as they are", "café", "{\"v\":\"café\"}"),
-        Arguments.of("an emoji (surrogate pair) stays as it is", "ok \uD83D\uDC4D", "{\"v\":\"ok \uD83D\uDC4D\"}"),
+        Arguments.of(
+            "an emoji (surrogate pair) stays as it is",
+            "ok \uD83D\uDC4D",
+            "{\"v\":\"ok \uD83D\uDC4D\"}"),
         Arguments.of("a lone high surrogate", "a\uD83Db", "{\"v\":\"a\\ud83db\"}"),
         Arguments.of("a lone low surrogate", "a\uDC4Db", "{\"v\":\"a\\udc4db\"}"),
         Arguments.of("a high surrogate at the end", "a\uD83D", "{\"v\":\"a\\ud83d\"}"),
@@ -56,12 +59,13 @@ class JsonWriterTest {
       char[] chars = new char[random.nextInt(40)];
       for (int i = 0; i < chars.length; i++) {
         // Bias towards the interesting ranges: controls, ASCII, surrogates.
-        chars[i] = switch (random.nextInt(4)) {
-          case 0 -> (char) random.nextInt(0x80);
-          case 1 -> (char) (0xD800 + random.nextInt(0x800));
-          case 2 -> (char) random.nextInt(0x20);
-          default -> (char) random.nextInt(0x10000);
-        };
+        chars[i] =
+            switch (random.nextInt(4)) {
+              case 0 -> (char) random.nextInt(0x80);
+              case 1 -> (char) (0xD800 + random.nextInt(0x800));
+              case 2 -> (char) random.nextInt(0x20);
+              default -> (char) random.nextInt(0x10000);
+            };
       }
       String value = new String(chars);
       String written = object(value);
@@ -75,7 +79,12 @@ class JsonWriterTest {
   @Test
   void null_members_are_left_out_or_written_as_null() {
     StringBuilder out = new StringBuilder();
-    new JsonWriter(out).field("a", (String) null).fieldOrNull("b", null).field("c", 7L).field("d", (Long) null).end();
+    new JsonWriter(out)
+        .field("a", (String) null)
+        .fieldOrNull("b", null)
+        .field("c", 7L)
+        .field("d", (Long) null)
+        .end();
 
     assertThat(out).hasToString("{\"b\":null,\"c\":7}");
   }

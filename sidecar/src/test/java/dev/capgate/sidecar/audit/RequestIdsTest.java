@@ -15,9 +15,11 @@ class RequestIdsTest {
       String id = ids.next();
       assertThat(seen.add(id)).as("unique: %s", id).isTrue();
     }
-    assertThat(seen).allSatisfy(id -> {
-      assertThat(id).matches("[0-9a-hjkmnp-tv-z]{8}-[0-9a-hjkmnp-tv-z]{1,4}");
-    });
+    assertThat(seen)
+        .allSatisfy(
+            id -> {
+              assertThat(id).matches("[0-9a-hjkmnp-tv-z]{8}-[0-9a-hjkmnp-tv-z]{1,4}");
+            });
   }
 
   @Test

@@ -29,18 +29,36 @@ class CredentialInjectorTest {
 
   static Stream<Arguments> renderings() {
     return Stream.of(
-        Arguments.of("bearer", new Injection(InjectionType.BEARER, null, null, null),
-            "Authorization", "Bearer " + SECRET),
-        Arguments.of("basic with a user name", new Injection(InjectionType.BASIC, null, null, "x-access-token"),
-            "Authorization", "Basic " + base64("x-access-token:" + SECRET)),
-        Arguments.of("basic without a user name", new Injection(InjectionType.BASIC, null, null, null),
-            "Authorization", "Basic " + base64(SECRET)),
-        Arguments.of("header with the default template", new Injection(InjectionType.HEADER, "X-Api-Key", null, null),
-            "X-Api-Key", SECRET),
-        Arguments.of("header with a template", new Injection(InjectionType.HEADER, "PRIVATE-TOKEN", "token {{value}}", null),
-            "PRIVATE-TOKEN", "token " + SECRET),
-        Arguments.of("header with the value twice", new Injection(InjectionType.HEADER, "X-Pair", "{{value}}:{{value}}", null),
-            "X-Pair", SECRET + ":" + SECRET));
+        Arguments.of(
+            "bearer",
+            new Injection(InjectionType.BEARER, null, null, null),
+            "Authorization",
+            "Bearer " + SECRET),
+        Arguments.of(
+            "basic with a user name",
+            new Injection(InjectionType.BASIC, null, null, "x-access-token"),
+            "Authorization",
+            "Basic " + base64("x-access-token:" + SECRET)),
+        Arguments.of(
+            "basic without a user name",
+            new Injection(InjectionType.BASIC, null, null, null),
+            "Authorization",
+            "Basic " + base64(SECRET)),
+        Arguments.of(
+            "header with the default template",
+            new Injection(InjectionType.HEADER, "X-Api-Key", null, null),
+            "X-Api-Key",
+            SECRET),
+        Arguments.of(
+            "header with a template",
+            new Injection(InjectionType.HEADER, "PRIVATE-TOKEN", "token {{value}}", null),
+            "PRIVATE-TOKEN",
+            "token " + SECRET),
+        Arguments.of(
+            "header with the value twice",
+            new Injection(InjectionType.HEADER, "X-Pair", "{{value}}:{{value}}", null),
+            "X-Pair",
+            SECRET + ":" + SECRET));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -68,24 +86,31 @@ class CredentialInjectorTest {
   @MethodSource("unsafeValues")
   void refuses_unsafe_values(String description, String value) {
     for (InjectionType type : InjectionType.values()) {
-      Injection injection = new Injection(type, type == InjectionType.HEADER ? "X-Api-Key" : null, null, null);
+      Injection injection =
+          new Injection(type, type == InjectionType.HEADER ? "X-Api-Key" : null, null, null);
       assertThatThrownBy(() -> CredentialInjector.render(injection, secret(value)))
-          .isInstanceOfSatisfying(CredentialUnavailableException.class, e -> {
-            assertThat(e.credential()).isEqualTo("github");
-            assertThat(e.getMessage()).contains("github").doesNotContain(SECRET);
-          });
+          .isInstanceOfSatisfying(
+              CredentialUnavailableException.class,
+              e -> {
+                assertThat(e.credential()).isEqualTo("github");
+                assertThat(e.getMessage()).contains("github").doesNotContain(SECRET);
+              });
     }
   }
 
   @Test
   void a_tab_inside_a_value_is_a_legal_header_character() {
-    assertThat(CredentialInjector.render(new Injection(InjectionType.BEARER, null, null, null), secret("a\tb")).value())
+    assertThat(
+            CredentialInjector.render(
+                    new Injection(InjectionType.BEARER, null, null, null), secret("a\tb"))
+                .value())
         .isEqualTo("Bearer a\tb");
   }
 
   @Test
   void a_template_with_a_line_break_is_refused() {
-    Injection injection = new Injection(InjectionType.HEADER, "X-Api-Key", "{{value}}\r\nX-Evil: 1", null);
+    Injection injection =
+        new Injection(InjectionType.HEADER, "X-Api-Key", "{{value}}\r\nX-Evil: 1", null);
 
     assertThatThrownBy(() -> CredentialInjector.render(injection, secret(SECRET)))
         .isInstanceOf(CredentialUnavailableException.class)
@@ -94,12 +119,14 @@ class CredentialInjectorTest {
 
   @Test
   void the_agents_own_header_is_replaced_not_merged() {
-    HttpHeaders headers = new DefaultHttpHeaders()
-        .add("authorization", "Bearer agent-made-this-up")
-        .add("AUTHORIZATION", "Basic YWdlbnQ6cHc=")
-        .add("Accept", "application/json");
+    HttpHeaders headers =
+        new DefaultHttpHeaders()
+            .add("authorization", "Bearer agent-made-this-up")
+            .add("AUTHORIZATION", "Basic YWdlbnQ6cHc=")
+            .add("Accept", "application/json");
 
-    CredentialInjector.render(new Injection(InjectionType.BEARER, null, null, null), secret(SECRET)).replaceIn(headers);
+    CredentialInjector.render(new Injection(InjectionType.BEARER, null, null, null), secret(SECRET))
+        .replaceIn(headers);
 
     assertThat(headers.getAll("Authorization")).containsExactly("Bearer " + SECRET);
     assertThat(headers.names()).containsExactlyInAnyOrder("Authorization", "Accept");
@@ -108,9 +135,12 @@ class CredentialInjectorTest {
 
   @Test
   void a_custom_header_replaces_the_agents_in_any_case() {
-    HttpHeaders headers = new DefaultHttpHeaders().add("x-api-key", "guess").add("X-API-KEY", "guess2");
+    HttpHeaders headers =
+        new DefaultHttpHeaders().add("x-api-key", "guess").add("X-API-KEY", "guess2");
 
-    CredentialInjector.render(new Injection(InjectionType.HEADER, "X-Api-Key", null, null), secret(SECRET)).replaceIn(headers);
+    CredentialInjector.render(
+            new Injection(InjectionType.HEADER, "X-Api-Key", null, null), secret(SECRET))
+        .replaceIn(headers);
 
     assertThat(headers.getAll("X-Api-Key")).containsExactly(SECRET);
   }
@@ -118,7 +148,8 @@ class CredentialInjectorTest {
   @Test
   void secrets_do_not_print_themselves() {
     SecretValue value = secret(SECRET);
-    InjectedHeader header = CredentialInjector.render(new Injection(InjectionType.BEARER, null, null, null), value);
+    InjectedHeader header =
+        CredentialInjector.render(new Injection(InjectionType.BEARER, null, null, null), value);
 
     assertThat(value.toString()).contains("github").doesNotContain(SECRET);
     assertThat(header.toString()).contains("Authorization").doesNotContain(SECRET);
@@ -127,7 +158,8 @@ class CredentialInjectorTest {
 
   @Test
   void unavailable_credentials_name_the_credential_and_the_reason() {
-    CredentialUnavailableException e = new CredentialUnavailableException("github", "Vault unreachable");
+    CredentialUnavailableException e =
+        new CredentialUnavailableException("github", "Vault unreachable");
 
     assertThat(e.getMessage()).isEqualTo("credential 'github' unavailable: Vault unreachable");
     assertThat(e.reason()).isEqualTo("Vault unreachable");

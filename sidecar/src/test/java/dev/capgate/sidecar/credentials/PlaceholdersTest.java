@@ -13,8 +13,7 @@ class PlaceholdersTest {
   static final String GH = "capgate-ph-github-abcdefghijklmnopqrstuvwxyz234567";
   static final String KEY = "capgate-ph-apikey-2222abcdefghijklmnopqrstuvwxyz77";
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void no_file_means_no_placeholders_and_no_checks() {
@@ -32,7 +31,8 @@ class PlaceholdersTest {
 
   @Test
   void the_operators_file_is_read_by_credential() throws Exception {
-    Files.writeString(dir.resolve("placeholders.json"), "{\"github\":\"" + GH + "\",\"apikey\":\"" + KEY + "\"}");
+    Files.writeString(
+        dir.resolve("placeholders.json"), "{\"github\":\"" + GH + "\",\"apikey\":\"" + KEY + "\"}");
     Placeholders p = Placeholders.load(dir.resolve("placeholders.json"));
     assertThat(p.isEmpty()).isFalse();
     assertThat(p.credentials()).containsExactly("github", "apikey");
@@ -54,9 +54,14 @@ class PlaceholdersTest {
 
   @Test
   void a_file_with_a_value_of_the_wrong_shape_fails_closed() throws Exception {
-    Files.writeString(dir.resolve("placeholders.json"), "{\"github\":\"ghp_real_token_by_mistake\"}");
+    Files.writeString(
+        dir.resolve("placeholders.json"), "{\"github\":\"ghp_real_token_by_mistake\"}");
     Placeholders p = Placeholders.load(dir.resolve("placeholders.json"));
-    assertThat(p.problem()).get().asString().contains("github").doesNotContain("ghp_real_token_by_mistake");
+    assertThat(p.problem())
+        .get()
+        .asString()
+        .contains("github")
+        .doesNotContain("ghp_real_token_by_mistake");
     assertThatThrownBy(() -> Placeholders.of(Map.of("x", "capgate-ph-UPPER-abcdefgh")))
         .isInstanceOf(IllegalArgumentException.class);
   }
@@ -73,6 +78,7 @@ class PlaceholdersTest {
     assertThat(upper.credential()).isEqualTo("github");
     assertThat(upper.exact()).isFalse();
     assertThat(p.find("capgate-ph-github-someoneelse")).isNull();
-    assertThat(p.find("capgate-ph-capgate-ph-github-abcdefghijklmnopqrstuvwxyz234567x").start()).isEqualTo(11);
+    assertThat(p.find("capgate-ph-capgate-ph-github-abcdefghijklmnopqrstuvwxyz234567x").start())
+        .isEqualTo(11);
   }
 }

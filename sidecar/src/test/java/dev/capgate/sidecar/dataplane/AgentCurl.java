@@ -9,22 +9,26 @@ import java.util.Map;
 
 /**
  * curl as the agent (uid 1000) with the flags every data-plane test uses: silent, at most 15
- * seconds, and the status code printed on a last line of its own, which {@link #status} and
- * {@link #body} split off again.
+ * seconds, and the status code printed on a last line of its own, which {@link #status} and {@link
+ * #body} split off again.
  */
 final class AgentCurl {
-  private AgentCurl() {
-  }
+  private AgentCurl() {}
 
   static Command.Result run(PodNetns pod, String... args) {
-    List<String> command = new ArrayList<>(List.of("curl", "-s", "-m", "15", "-w", "\n%{http_code}"));
+    List<String> command =
+        new ArrayList<>(List.of("curl", "-s", "-m", "15", "-w", "\n%{http_code}"));
     command.addAll(List.of(args));
     return pod.asAgent(command.toArray(String[]::new));
   }
 
-  /** {@link #run} through {@code sh -c}, so that {@code $VARIABLES} in {@code args} expand from {@code env}. */
+  /**
+   * {@link #run} through {@code sh -c}, so that {@code $VARIABLES} in {@code args} expand from
+   * {@code env}.
+   */
   static Command.Result inShell(PodNetns pod, Map<String, String> env, String args) {
-    return pod.asAgent(env, Duration.ofSeconds(30), "sh", "-c", "curl -s -m 15 -w '\\n%{http_code}' " + args);
+    return pod.asAgent(
+        env, Duration.ofSeconds(30), "sh", "-c", "curl -s -m 15 -w '\\n%{http_code}' " + args);
   }
 
   /** {@link #run} trusting {@code caFile} (usually the pod CA the sidecar mints leaves from). */

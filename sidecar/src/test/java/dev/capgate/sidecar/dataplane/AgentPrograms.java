@@ -2,15 +2,15 @@ package dev.capgate.sidecar.dataplane;
 
 /** Agent programs (Python, standard library only) shared by the data-plane tests. */
 final class AgentPrograms {
-  private AgentPrograms() {
-  }
+  private AgentPrograms() {}
 
   /**
    * Arguments: the CA file, the path. Prints the status line; on 101 "accept ok" (the
-   * Sec-WebSocket-Accept checks out), the server's first message, then the echo of three
-   * messages ("ping 1", 60000 x's, "ping 3"); otherwise "closed" once the sidecar closed.
+   * Sec-WebSocket-Accept checks out), the server's first message, then the echo of three messages
+   * ("ping 1", 60000 x's, "ping 3"); otherwise "closed" once the sidecar closed.
    */
-  static final String WEBSOCKET_CLIENT = """
+  static final String WEBSOCKET_CLIENT =
+      """
       import base64, hashlib, os, socket, ssl, struct
       ctx = ssl.create_default_context(cafile='%s')
       ctx.set_alpn_protocols(['http/1.1'])

@@ -11,27 +11,31 @@ import org.awaitility.Awaitility;
 
 /** The sidecar's audit lines (in sidecar.log) for a host and a reason. */
 final class AuditLines {
-  private AuditLines() {
-  }
+  private AuditLines() {}
 
   /**
    * The last audit line for {@code host} whose reason starts with {@code reasonPrefix}. Audit lines
    * are written by a writer thread when the connection ends: this waits up to 10 s for one.
    */
   static JsonObject awaitLast(PodNetns pod, String host, String reasonPrefix) {
-    Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !matching(pod, host, reasonPrefix).isEmpty());
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> !matching(pod, host, reasonPrefix).isEmpty());
     List<JsonObject> lines = matching(pod, host, reasonPrefix);
     assertThat(lines).as(pod.log("sidecar.log")).isNotEmpty();
     return lines.getLast();
   }
 
-  /** The audit lines written so far for {@code host} whose reason starts with {@code reasonPrefix}. */
+  /**
+   * The audit lines written so far for {@code host} whose reason starts with {@code reasonPrefix}.
+   */
   static List<JsonObject> matching(PodNetns pod, String host, String reasonPrefix) {
     List<JsonObject> found = new ArrayList<>();
     for (String line : pod.log("sidecar.log").lines().toList()) {
       if (line.startsWith("{\"ts\"") && line.contains("\"requestId\"")) {
         JsonObject audit = new JsonObject(line);
-        if (host.equals(audit.getString("host")) && audit.getString("reason", "").startsWith(reasonPrefix)) {
+        if (host.equals(audit.getString("host"))
+            && audit.getString("reason", "").startsWith(reasonPrefix)) {
           found.add(audit);
         }
       }

@@ -27,25 +27,26 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * The data plane on real components: the init rules in a network namespace, the sidecar jar as
- * uid 1337, HTTPS upstreams with their own CA, the real OpenBao behind a Vault KV credential, and
- * agent programs (curl, python3) as uid 1000 that try the allowed route and every bypass.
+ * The data plane on real components: the init rules in a network namespace, the sidecar jar as uid
+ * 1337, HTTPS upstreams with their own CA, the real OpenBao behind a Vault KV credential, and agent
+ * programs (curl, python3) as uid 1000 that try the allowed route and every bypass.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DataPlaneIT {
   private static final String SECRET = "ghp_" + HexFormat.of().formatHex(SecureRandom.getSeed(12));
-  private static final String SECOND_SECRET = "tk_" + HexFormat.of().formatHex(SecureRandom.getSeed(12));
+  private static final String SECOND_SECRET =
+      "tk_" + HexFormat.of().formatHex(SecureRandom.getSeed(12));
   private static final String USER = "alice@example.com";
+
   /** Closed by JUnit after the last test, whichever test failed. */
-  @AutoClose
-  private static PodNetns pod;
+  @AutoClose private static PodNetns pod;
+
   private static String ca;
 
   @BeforeAll
   static void startPod() {
-    VaultKv vault = new VaultKv()
-        .put("github/" + USER, "token", SECRET)
-        .put("tenant", "key", SECOND_SECRET);
+    VaultKv vault =
+        new VaultKv().put("github/" + USER, "token", SECRET).put("tenant", "key", SECOND_SECRET);
 
     pod = DataPlanePod.start("DataPlaneIT", vault.address());
     pod.startSidecar(session(vault), vault.readerToken(), List.of());
@@ -53,14 +54,22 @@ class DataPlaneIT {
   }
 
   static String session(VaultKv vault) {
-    return SessionSpecs.session("fix-issue-42").user(USER)
+    return SessionSpecs.session("fix-issue-42")
+        .user(USER)
         .credential(bearer("github", vault.path("github/{{user}}"), "token"))
         .credential(header("missing", vault.path("nothing/here"), "token", "X-Api-Key", null))
         .credential(header("tenant", vault.path("tenant"), "key", "X-Tenant-Key", "key={{value}}"))
         .egress(
-            rule("two-credentials").hosts("api.github.test").methods(GET).paths("/both/**").credentials("github", "tenant"),
-            rule("github-api").hosts("api.github.test").methods(GET, HEAD, POST)
-                .paths("/repos/acme/repo-a", "/repos/acme/repo-a/**").credential("github"),
+            rule("two-credentials")
+                .hosts("api.github.test")
+                .methods(GET)
+                .paths("/both/**")
+                .credentials("github", "tenant"),
+            rule("github-api")
+                .hosts("api.github.test")
+                .methods(GET, HEAD, POST)
+                .paths("/repos/acme/repo-a", "/repos/acme/repo-a/**")
+                .credential("github"),
             rule("vaultless").hosts("api.github.test").paths("/vaultless/**").credential("missing"),
             rule("packages").hosts("pypi.test").passthrough(),
             rule("plain-http").hosts("plain.test").ports(80).methods(GET).paths("/allowed/**"),
@@ -85,7 +94,8 @@ class DataPlaneIT {
   @Test
   @Order(2)
   void a_rule_with_two_credentials_injects_both_and_masks_both() {
-    Command.Result r = curl("-H", "X-Tenant-Key: agent-guess", "https://api.github.test/both/items");
+    Command.Result r =
+        curl("-H", "X-Tenant-Key: agent-guess", "https://api.github.test/both/items");
     assertThat(status(r)).as(r.all()).isEqualTo(200);
     JsonObject saw = UpstreamLog.lastRequest(pod, "/both/items");
     assertThat(headerValues(saw, "authorization")).containsExactly("Bearer " + SECRET);
@@ -96,8 +106,13 @@ class DataPlaneIT {
   @Test
   @Order(2)
   void the_agent_supplied_authorization_is_replaced_not_merged() {
-    Command.Result r = curl("-H", "Authorization: Bearer agent-made-this-up", "-H", "authorization: Basic Zm9vOmJhcg==",
-        "https://api.github.test/repos/acme/repo-a?replaced=1");
+    Command.Result r =
+        curl(
+            "-H",
+            "Authorization: Bearer agent-made-this-up",
+            "-H",
+            "authorization: Basic Zm9vOmJhcg==",
+            "https://api.github.test/repos/acme/repo-a?replaced=1");
     assertThat(status(r)).as(r.all()).isEqualTo(200);
     JsonObject saw = UpstreamLog.lastRequest(pod, "/repos/acme/repo-a?replaced=1");
     assertThat(headerValues(saw, "authorization")).containsExactly("Bearer " + SECRET);
@@ -106,21 +121,28 @@ class DataPlaneIT {
   @Test
   @Order(3)
   void python_urllib_works_through_the_sidecar() {
-    Command.Result r = pod.asAgent("python3", "-c", """
+    Command.Result r =
+        pod.asAgent(
+            "python3",
+            "-c",
+            """
         import ssl, urllib.request
         ctx = ssl.create_default_context(cafile='%s')
         with urllib.request.urlopen('https://api.github.test/repos/acme/repo-a/pulls', context=ctx) as resp:
             print(resp.status)
-        """.formatted(ca));
+        """
+                .formatted(ca));
     assertThat(r.stdout().strip()).as(r.all()).isEqualTo("200");
   }
 
   @Test
   @Order(4)
   void plaintext_http_is_checked_per_request_too() {
-    Command.Result ok = pod.asAgent("curl", "-s", "-w", "\n%{http_code}", "http://plain.test/allowed/x");
+    Command.Result ok =
+        pod.asAgent("curl", "-s", "-w", "\n%{http_code}", "http://plain.test/allowed/x");
     assertThat(status(ok)).as(ok.all()).isEqualTo(200);
-    Command.Result denied = pod.asAgent("curl", "-s", "-w", "\n%{http_code}", "http://plain.test/other");
+    Command.Result denied =
+        pod.asAgent("curl", "-s", "-w", "\n%{http_code}", "http://plain.test/other");
     assertThat(status(denied)).as(denied.all()).isEqualTo(403);
     assertDenialJson(body(denied));
   }
@@ -129,8 +151,17 @@ class DataPlaneIT {
   @Order(5)
   void passthrough_splices_to_the_host_name_whatever_ip_the_agent_chose() {
     // The agent dials a bogus address with an allowed SNI: the sidecar resolves pypi.test itself.
-    Command.Result r = pod.asAgent("curl", "-s", "-w", "\n%{http_code}", "--cacert", pod.upstreamCaCert().toString(),
-        "--resolve", "pypi.test:443:198.18.0.77", "https://pypi.test/simple/");
+    Command.Result r =
+        pod.asAgent(
+            "curl",
+            "-s",
+            "-w",
+            "\n%{http_code}",
+            "--cacert",
+            pod.upstreamCaCert().toString(),
+            "--resolve",
+            "pypi.test:443:198.18.0.77",
+            "https://pypi.test/simple/");
     assertThat(status(r)).as(r.all()).isEqualTo(200);
     assertThat(headerValues(UpstreamLog.lastRequest(pod, "/simple/"), "authorization")).isEmpty();
   }
@@ -139,7 +170,9 @@ class DataPlaneIT {
   @Order(6)
   void a_java_http_client_speaks_h2_through_the_sidecar() throws Exception {
     Path program = pod.dir().resolve("AgentClient.java");
-    Files.writeString(program, """
+    Files.writeString(
+        program,
+        """
         import java.io.FileInputStream;
         import java.net.URI;
         import java.net.http.*;
@@ -165,16 +198,25 @@ class DataPlaneIT {
           }
         }
         """);
-    Command.Result r = pod.asAgent(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-XX:TieredStopAtLevel=1", program.toString(), ca,
-        "https://api.github.test/repos/acme/repo-a/java", "https://api.github.test/orgs/acme/java");
+    Command.Result r =
+        pod.asAgent(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-XX:TieredStopAtLevel=1",
+            program.toString(),
+            ca,
+            "https://api.github.test/repos/acme/repo-a/java",
+            "https://api.github.test/orgs/acme/java");
     assertThat(r.stdout().lines().toList()).as(r.all()).containsExactly("HTTP_2 200", "HTTP_2 403");
   }
 
   @Test
   @Order(7)
   void request_bodies_stream_upstream_and_python_keep_alive_is_checked_per_request() {
-    Command.Result r = pod.asAgent("python3", "-c", """
+    Command.Result r =
+        pod.asAgent(
+            "python3",
+            "-c",
+            """
         import http.client, json, ssl
         ctx = ssl.create_default_context(cafile='%s')
         c = http.client.HTTPSConnection('api.github.test', context=ctx, timeout=60)
@@ -187,17 +229,31 @@ class DataPlaneIT {
         c.request('GET', '/repos/acme/not-this-one')
         r = c.getresponse()
         print(r.status, json.loads(r.read())['rule'])
-        """.formatted(ca));
+        """
+                .formatted(ca));
     assertThat(r.stdout().lines().toList()).as(r.all()).containsExactly("200 20971520", "403 None");
   }
 
   @Test
   @Order(8)
   void response_bodies_stream_back_with_back_pressure() {
-    // Bounded generously: paranoid leak tracking is slow, and the two cores are shared with other builds.
-    Command.Result r = pod.asAgent(java.util.Map.of(), java.time.Duration.ofSeconds(150), "curl", "-s", "-m", "140",
-        "--cacert", ca, "-o", "/dev/null", "-w", "%{http_code} %{size_download} %{time_total}",
-        "https://api.github.test/repos/acme/repo-a/download?bytes=100000000");
+    // Bounded generously: paranoid leak tracking is slow, and the two cores are shared with other
+    // builds.
+    Command.Result r =
+        pod.asAgent(
+            java.util.Map.of(),
+            java.time.Duration.ofSeconds(150),
+            "curl",
+            "-s",
+            "-m",
+            "140",
+            "--cacert",
+            ca,
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code} %{size_download} %{time_total}",
+            "https://api.github.test/repos/acme/repo-a/download?bytes=100000000");
     System.out.println("100 MB download (h2, paranoid leak detection): " + r.stdout());
     assertThat(r.stdout()).as(r.all()).startsWith("200 100000000 ");
   }
@@ -205,7 +261,11 @@ class DataPlaneIT {
   @Test
   @Order(9)
   void raw_tcp_to_an_allowed_cidr_is_spliced() {
-    Command.Result r = pod.asAgent("python3", "-c", """
+    Command.Result r =
+        pod.asAgent(
+            "python3",
+            "-c",
+            """
         import socket
         s = socket.create_connection(('198.18.0.2', 9000), timeout=5)
         s.sendall(b'ping over raw tcp')
@@ -219,18 +279,31 @@ class DataPlaneIT {
   void head_expect_continue_and_h2_bodies_are_forwarded_faithfully() {
     Command.Result head = curl("-I", "--http1.1", "https://api.github.test/repos/acme/repo-a/head");
     assertThat(head.stdout()).as(head.all()).startsWith("HTTP/1.1 200");
-    assertThat(UpstreamLog.lastRequest(pod, "/repos/acme/repo-a/head").getString("method")).isEqualTo("HEAD");
+    assertThat(UpstreamLog.lastRequest(pod, "/repos/acme/repo-a/head").getString("method"))
+        .isEqualTo("HEAD");
 
-    Command.Result expect = curl("--http1.1", "-H", "Expect: 100-continue", "--data-binary", "hello upstream",
-        "https://api.github.test/repos/acme/repo-a/expect");
+    Command.Result expect =
+        curl(
+            "--http1.1",
+            "-H",
+            "Expect: 100-continue",
+            "--data-binary",
+            "hello upstream",
+            "https://api.github.test/repos/acme/repo-a/expect");
     assertThat(status(expect)).as(expect.all()).isEqualTo(200);
     JsonObject sawExpect = UpstreamLog.lastRequest(pod, "/repos/acme/repo-a/expect");
     assertThat(sawExpect.getInteger("bodyLength")).isEqualTo(14);
     assertThat(headerValues(sawExpect, "expect")).isEmpty();
 
-    Command.Result h2 = curl("--http2", "--data-binary", "body over h2", "https://api.github.test/repos/acme/repo-a/h2-post");
+    Command.Result h2 =
+        curl(
+            "--http2",
+            "--data-binary",
+            "body over h2",
+            "https://api.github.test/repos/acme/repo-a/h2-post");
     assertThat(status(h2)).as(h2.all()).isEqualTo(200);
-    assertThat(UpstreamLog.lastRequest(pod, "/repos/acme/repo-a/h2-post").getInteger("bodyLength")).isEqualTo(12);
+    assertThat(UpstreamLog.lastRequest(pod, "/repos/acme/repo-a/h2-post").getInteger("bodyLength"))
+        .isEqualTo(12);
   }
 
   // ------------------------------------------------------------------ denials
@@ -257,7 +330,9 @@ class DataPlaneIT {
   @Order(12)
   void a_disallowed_host_gets_a_tls_alert_or_a_json_403_in_plaintext() {
     Command.Result tls = curl("https://evil.test/");
-    assertThat(tls.exitCode()).as(tls.all()).isEqualTo(35); // TLS handshake failed: alert access denied
+    assertThat(tls.exitCode())
+        .as(tls.all())
+        .isEqualTo(35); // TLS handshake failed: alert access denied
     Command.Result plain = pod.asAgent("curl", "-s", "-w", "\n%{http_code}", "http://evil.test/");
     assertThat(status(plain)).as(plain.all()).isEqualTo(403);
     assertDenialJson(body(plain));
@@ -266,10 +341,24 @@ class DataPlaneIT {
   @Test
   @Order(13)
   void the_second_keep_alive_request_is_checked_on_its_own() {
-    Command.Result r = pod.asAgent("curl", "-s", "--cacert", ca, "--http1.1",
-        "-w", "%{http_code} %{num_connects}\n", "-o", "/dev/null", "https://api.github.test/repos/acme/repo-a?ka=1",
-        "-o", "/dev/null", "https://api.github.test/repos/acme/other",
-        "-o", "/dev/null", "https://api.github.test/repos/acme/repo-a?ka=2");
+    Command.Result r =
+        pod.asAgent(
+            "curl",
+            "-s",
+            "--cacert",
+            ca,
+            "--http1.1",
+            "-w",
+            "%{http_code} %{num_connects}\n",
+            "-o",
+            "/dev/null",
+            "https://api.github.test/repos/acme/repo-a?ka=1",
+            "-o",
+            "/dev/null",
+            "https://api.github.test/repos/acme/other",
+            "-o",
+            "/dev/null",
+            "https://api.github.test/repos/acme/repo-a?ka=2");
     assertThat(r.stdout().lines().toList()).as(r.all()).containsExactly("200 1", "403 0", "200 0");
     // The sidecar kept its upstream connection alive across the agent's requests, too.
     assertThat(UpstreamLog.lastRequest(pod, "/repos/acme/repo-a?ka=2").getString("connection"))
@@ -279,15 +368,31 @@ class DataPlaneIT {
   @Test
   @Order(14)
   void an_http2_stream_to_a_disallowed_path_is_refused_alone() {
-    Command.Result r = pod.asAgent("curl", "-s", "--cacert", ca, "--http2", "-Z",
-        "-w", "%{http_version} %{http_code} %{url_effective}\n",
-        "-o", "/dev/null", "https://api.github.test/repos/acme/repo-a/h2",
-        "-o", "/dev/null", "https://api.github.test/admin/h2",
-        "-o", "/dev/null", "https://api.github.test/repos/acme/repo-a/h2-again");
-    assertThat(r.stdout().lines().sorted().toList()).as(r.all()).containsExactly(
-        "2 200 https://api.github.test/repos/acme/repo-a/h2",
-        "2 200 https://api.github.test/repos/acme/repo-a/h2-again",
-        "2 403 https://api.github.test/admin/h2");
+    Command.Result r =
+        pod.asAgent(
+            "curl",
+            "-s",
+            "--cacert",
+            ca,
+            "--http2",
+            "-Z",
+            "-w",
+            "%{http_version} %{http_code} %{url_effective}\n",
+            "-o",
+            "/dev/null",
+            "https://api.github.test/repos/acme/repo-a/h2",
+            "-o",
+            "/dev/null",
+            "https://api.github.test/admin/h2",
+            "-o",
+            "/dev/null",
+            "https://api.github.test/repos/acme/repo-a/h2-again");
+    assertThat(r.stdout().lines().sorted().toList())
+        .as(r.all())
+        .containsExactly(
+            "2 200 https://api.github.test/repos/acme/repo-a/h2",
+            "2 200 https://api.github.test/repos/acme/repo-a/h2-again",
+            "2 403 https://api.github.test/admin/h2");
     assertThat(headerValues(UpstreamLog.lastRequest(pod, "/repos/acme/repo-a/h2"), "authorization"))
         .containsExactly("Bearer " + SECRET);
   }
@@ -304,11 +409,18 @@ class DataPlaneIT {
   @Order(16)
   void a_websocket_upgrade_on_an_allowed_route_becomes_a_splice_with_the_credential_masked() {
     // Here under paranoid leak detection: the switch from HTTP to a splice loses no buffer.
-    Command.Result r = pod.asAgent("python3", "-c",
-        AgentPrograms.WEBSOCKET_CLIENT.formatted(ca, "/repos/acme/repo-a/ws"));
-    assertThat(r.stdout().lines().toList()).as(r.all()).containsExactly("HTTP/1.1 101 Switching Protocols",
-        "accept ok", "authorization=Bearer " + "*".repeat(SECRET.length()), "echo: ping 1",
-        "echo: " + "x".repeat(60000), "echo: ping 3");
+    Command.Result r =
+        pod.asAgent(
+            "python3", "-c", AgentPrograms.WEBSOCKET_CLIENT.formatted(ca, "/repos/acme/repo-a/ws"));
+    assertThat(r.stdout().lines().toList())
+        .as(r.all())
+        .containsExactly(
+            "HTTP/1.1 101 Switching Protocols",
+            "accept ok",
+            "authorization=Bearer " + "*".repeat(SECRET.length()),
+            "echo: ping 1",
+            "echo: " + "x".repeat(60000),
+            "echo: ping 3");
     assertThat(headerValues(UpstreamLog.lastRequest(pod, "/repos/acme/repo-a/ws"), "authorization"))
         .containsExactly("Bearer " + SECRET);
   }
@@ -320,27 +432,38 @@ class DataPlaneIT {
   void a_direct_ip_connect_without_sni_fails() {
     Command.Result tls = pod.asAgent("curl", "-s", "-k", "-m", "10", "https://198.18.0.2/");
     assertThat(tls.exitCode()).as(tls.all()).isNotZero();
-    Command.Result plain = pod.asAgent("curl", "-s", "-w", "\n%{http_code}", "-m", "10", "http://198.18.0.2/");
+    Command.Result plain =
+        pod.asAgent("curl", "-s", "-w", "\n%{http_code}", "-m", "10", "http://198.18.0.2/");
     assertThat(status(plain)).as(plain.all()).isEqualTo(403);
   }
 
   @Test
   @Order(21)
   void ipv6_goes_through_the_sidecar_too() {
-    Command.Result direct = pod.asAgent("curl", "-s", "-k", "-m", "10", "https://[fd00:198:18::2]/");
+    Command.Result direct =
+        pod.asAgent("curl", "-s", "-k", "-m", "10", "https://[fd00:198:18::2]/");
     assertThat(direct.exitCode()).as(direct.all()).isNotZero();
-    // An allowed name over IPv6: intercepted like IPv4 (the pod CA's leaf, the credential injected).
-    Command.Result allowed = curl("--resolve", "api.github.test:443:[fd00:198:18::2]",
-        "https://api.github.test/repos/acme/repo-a?v6=1");
+    // An allowed name over IPv6: intercepted like IPv4 (the pod CA's leaf, the credential
+    // injected).
+    Command.Result allowed =
+        curl(
+            "--resolve",
+            "api.github.test:443:[fd00:198:18::2]",
+            "https://api.github.test/repos/acme/repo-a?v6=1");
     assertThat(status(allowed)).as(allowed.all()).isEqualTo(200);
-    assertThat(headerValues(UpstreamLog.lastRequest(pod, "/repos/acme/repo-a?v6=1"), "authorization"))
+    assertThat(
+            headerValues(UpstreamLog.lastRequest(pod, "/repos/acme/repo-a?v6=1"), "authorization"))
         .containsExactly("Bearer " + SECRET);
   }
 
   @Test
   @Order(22)
   void udp_other_than_dns_is_dropped() {
-    Command.Result r = pod.asAgent("python3", "-c", """
+    Command.Result r =
+        pod.asAgent(
+            "python3",
+            "-c",
+            """
         import socket
         for family, host in ((socket.AF_INET, '198.18.0.2'), (socket.AF_INET6, 'fd00:198:18::2')):
             s = socket.socket(family, socket.SOCK_DGRAM)
@@ -363,7 +486,8 @@ class DataPlaneIT {
   @Test
   @Order(24)
   void dns_answers_allowed_names_only() {
-    String query = """
+    String query =
+        """
         import socket, struct, sys
         def ask(name):
             q = struct.pack('>HHHHHH', 0x1234, 0x0100, 1, 0, 0, 0)
@@ -388,27 +512,39 @@ class DataPlaneIT {
         ask_tcp('api.github.test')
         """;
     Command.Result r = pod.asAgent("python3", "-c", query);
-    assertThat(r.stdout().lines().toList()).as(r.all()).containsExactly(
-        "evil.test 3 0", "api.github.test 0 1", "exfil-data.attacker.example 3 0",
-        "tcp evil.test 3 0", "tcp api.github.test 0 1");
-    assertThat(pod.log("upstream.log")).contains("\"dnsSaw\":\"api.github.test.\"")
+    assertThat(r.stdout().lines().toList())
+        .as(r.all())
+        .containsExactly(
+            "evil.test 3 0",
+            "api.github.test 0 1",
+            "exfil-data.attacker.example 3 0",
+            "tcp evil.test 3 0",
+            "tcp api.github.test 0 1");
+    assertThat(pod.log("upstream.log"))
+        .contains("\"dnsSaw\":\"api.github.test.\"")
         .doesNotContain("evil.test.\"", "attacker");
   }
 
   @Test
   @Order(25)
   void a_host_header_that_differs_from_sni_is_rejected() {
-    Command.Result h1 = curl("--http1.1", "-H", "Host: evil.test", "https://api.github.test/repos/acme/repo-a");
+    Command.Result h1 =
+        curl("--http1.1", "-H", "Host: evil.test", "https://api.github.test/repos/acme/repo-a");
     assertThat(status(h1)).as(h1.all()).isEqualTo(400);
-    Command.Result h2 = curl("--http2", "-H", "Host: evil.test", "https://api.github.test/repos/acme/repo-a");
+    Command.Result h2 =
+        curl("--http2", "-H", "Host: evil.test", "https://api.github.test/repos/acme/repo-a");
     assertThat(status(h2)).as(h2.all()).isEqualTo(400);
   }
 
   @Test
   @Order(26)
   void dot_segments_are_normalized_before_policy() {
-    for (String path : List.of("/repos/acme/repo-a/../../other", "/repos/acme/repo-a/%2e%2e/%2e%2e/other",
-        "/repos/acme/repo-a/%2E%2E/secret", "/repos/acme/repo-a/..%2f..%2fother")) {
+    for (String path :
+        List.of(
+            "/repos/acme/repo-a/../../other",
+            "/repos/acme/repo-a/%2e%2e/%2e%2e/other",
+            "/repos/acme/repo-a/%2E%2E/secret",
+            "/repos/acme/repo-a/..%2f..%2fother")) {
       Command.Result r = curl("--path-as-is", "https://api.github.test" + path);
       assertThat(status(r)).as(path + ": " + r.all()).isIn(400, 403);
     }
@@ -418,7 +554,11 @@ class DataPlaneIT {
   @Test
   @Order(27)
   void content_length_with_transfer_encoding_is_rejected() {
-    Command.Result r = pod.asAgent("python3", "-c", """
+    Command.Result r =
+        pod.asAgent(
+            "python3",
+            "-c",
+            """
         import socket, ssl
         ctx = ssl.create_default_context(cafile='%s')
         s = ctx.wrap_socket(socket.create_connection(('api.github.test', 443)), server_hostname='api.github.test')
@@ -436,16 +576,22 @@ class DataPlaneIT {
             pass
         print(data.decode('latin-1').split('\\r\\n')[0])
         print('responses', data.count(b'HTTP/1.1 '))
-        """.formatted(ca));
-    assertThat(r.stdout().lines().toList()).as(r.all()).containsExactly("HTTP/1.1 400 Bad Request", "responses 1");
+        """
+                .formatted(ca));
+    assertThat(r.stdout().lines().toList())
+        .as(r.all())
+        .containsExactly("HTTP/1.1 400 Bad Request", "responses 1");
     assertThat(pod.log("upstream.log")).doesNotContain("smuggled");
   }
 
   @Test
   @Order(28)
   void the_leaf_validates_only_for_agents_that_trust_the_pod_ca() {
-    Command.Result untrusted = pod.asAgent("curl", "-s", "https://api.github.test/repos/acme/repo-a");
-    assertThat(untrusted.exitCode()).as(untrusted.all()).isEqualTo(60); // peer certificate cannot be authenticated
+    Command.Result untrusted =
+        pod.asAgent("curl", "-s", "https://api.github.test/repos/acme/repo-a");
+    assertThat(untrusted.exitCode())
+        .as(untrusted.all())
+        .isEqualTo(60); // peer certificate cannot be authenticated
     Command.Result trusted = curl("https://api.github.test/repos/acme/repo-a");
     assertThat(status(trusted)).isEqualTo(200);
   }
@@ -453,7 +599,11 @@ class DataPlaneIT {
   @Test
   @Order(29)
   void a_connection_straight_to_the_listener_is_closed_not_looped() {
-    Command.Result r = pod.asAgent("python3", "-c", """
+    Command.Result r =
+        pod.asAgent(
+            "python3",
+            "-c",
+            """
         import socket
         for host in ('127.0.0.1', '198.18.0.1', '::1'):
             s = socket.create_connection((host, 15001), timeout=5)
@@ -464,7 +614,9 @@ class DataPlaneIT {
             except ConnectionResetError:
                 print(host, 'closed')
         """);
-    assertThat(r.stdout().lines().toList()).as(r.all()).containsExactly("127.0.0.1 closed", "198.18.0.1 closed", "::1 closed");
+    assertThat(r.stdout().lines().toList())
+        .as(r.all())
+        .containsExactly("127.0.0.1 closed", "198.18.0.1 closed", "::1 closed");
   }
 
   // ------------------------------------------------------------------ no possession
@@ -482,11 +634,23 @@ class DataPlaneIT {
   @Order(91)
   void metrics_count_decisions_without_secret_material() {
     Command.Result m = pod.inPod("curl", "-s", "http://127.0.0.1:15021/metrics");
-    assertThat(m.stdout()).contains("capgate_decisions_total{", "outcome=\"allow\"", "outcome=\"deny\"",
-        "capgate_cert_cache_misses_total", "capgate_request_duration_seconds_bucket").doesNotContain(SECRET);
+    assertThat(m.stdout())
+        .contains(
+            "capgate_decisions_total{",
+            "outcome=\"allow\"",
+            "outcome=\"deny\"",
+            "capgate_cert_cache_misses_total",
+            "capgate_request_duration_seconds_bucket")
+        .doesNotContain(SECRET);
     // For the record: what minting cost in this run (the sidecar mints off its event loops).
-    m.stdout().lines().filter(l -> l.startsWith("capgate_leaf_mint_seconds_sum") || l.startsWith("capgate_leaf_mint_seconds_count")
-        || l.startsWith("capgate_cert_cache")).forEach(System.out::println);
+    m.stdout()
+        .lines()
+        .filter(
+            l ->
+                l.startsWith("capgate_leaf_mint_seconds_sum")
+                    || l.startsWith("capgate_leaf_mint_seconds_count")
+                    || l.startsWith("capgate_cert_cache"))
+        .forEach(System.out::println);
   }
 
   @Test
@@ -494,18 +658,26 @@ class DataPlaneIT {
   void another_pod_gets_health_status_codes_from_the_admin_port_and_nothing_else() {
     // The admin server listens on 0.0.0.0 (IPv4), where the kubelet probes it.
     for (String admin : new String[] {PodNetns.POD_V4 + ":15021"}) {
-      Command.Result metrics = pod.inPeer("curl", "-s", "-m", "10", "-w", "\n%{http_code}", "http://" + admin + "/metrics");
-      System.out.println("peer GET " + admin + "/metrics -> " + metrics.stdout().replace("\n", " | "));
+      Command.Result metrics =
+          pod.inPeer(
+              "curl", "-s", "-m", "10", "-w", "\n%{http_code}", "http://" + admin + "/metrics");
+      System.out.println(
+          "peer GET " + admin + "/metrics -> " + metrics.stdout().replace("\n", " | "));
       assertThat(status(metrics)).as(metrics.all()).isEqualTo(404);
       assertThat(metrics.stdout()).doesNotContain("capgate_", "github-api", "github", "rule=");
-      Command.Result ready = pod.inPeer("curl", "-s", "-m", "10", "-w", "\n%{http_code}", "http://" + admin + "/readyz");
+      Command.Result ready =
+          pod.inPeer(
+              "curl", "-s", "-m", "10", "-w", "\n%{http_code}", "http://" + admin + "/readyz");
       assertThat(status(ready)).as(ready.all()).isEqualTo(200);
       assertThat(body(ready)).isEmpty();
-      Command.Result health = pod.inPeer("curl", "-s", "-m", "10", "-w", "\n%{http_code}", "http://" + admin + "/healthz");
+      Command.Result health =
+          pod.inPeer(
+              "curl", "-s", "-m", "10", "-w", "\n%{http_code}", "http://" + admin + "/healthz");
       assertThat(status(health)).as(health.all()).isEqualTo(200);
     }
     // The pod itself (loopback) still reads everything.
-    Command.Result local = pod.inPod("curl", "-s", "-w", "\n%{http_code}", "http://127.0.0.1:15021/metrics");
+    Command.Result local =
+        pod.inPod("curl", "-s", "-w", "\n%{http_code}", "http://127.0.0.1:15021/metrics");
     assertThat(status(local)).isEqualTo(200);
     assertThat(local.stdout()).contains("capgate_decisions_total{", "rule=\"github-api\"");
   }
@@ -515,11 +687,15 @@ class DataPlaneIT {
   void no_log_line_of_the_run_contains_the_secret() throws Exception {
     PodLogs.assertNoneHolds(pod, SECRET, SECOND_SECRET);
     String sidecarLog = pod.log("sidecar.log");
-    assertThat(sidecarLog).contains("\"decision\":\"allow\"", "\"credential\":\"github\"",
+    assertThat(sidecarLog)
+        .contains(
+            "\"decision\":\"allow\"",
+            "\"credential\":\"github\"",
             "\"credential\":\"github,tenant\"")
         .doesNotContain("LEAK");
     assertThat(sidecarLog.lines().filter(l -> !l.isBlank() && !l.startsWith("{")).toList())
-        .as("structured logs only").isEmpty();
+        .as("structured logs only")
+        .isEmpty();
   }
 
   // ------------------------------------------------------------------ helpers

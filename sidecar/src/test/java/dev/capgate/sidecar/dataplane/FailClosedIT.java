@@ -13,14 +13,14 @@ import org.junit.jupiter.api.Test;
 /** Invariant 4: a sidecar whose session cannot be enforced denies everything, and says why. */
 class FailClosedIT {
   /** Closed by JUnit after the last test, whichever test failed. */
-  @AutoClose
-  private static PodNetns pod;
+  @AutoClose private static PodNetns pod;
 
   @BeforeAll
   static void startPodWithAnInvalidSession() {
     pod = DataPlanePod.start("FailClosedIT", null);
     // The rule names a credential the session does not declare: not enforceable as written.
-    String invalid = """
+    String invalid =
+        """
         spec:
           user: alice@example.com
           agent: coding-agent
@@ -34,7 +34,8 @@ class FailClosedIT {
 
   @Test
   void readyz_reports_the_invalid_policy() {
-    Command.Result r = pod.inPod("curl", "-s", "-w", "\n%{http_code}", "http://127.0.0.1:15021/readyz");
+    Command.Result r =
+        pod.inPod("curl", "-s", "-w", "\n%{http_code}", "http://127.0.0.1:15021/readyz");
     assertThat(r.stdout()).contains("not ready", "invalid AgentSession spec").endsWith("503");
   }
 
@@ -48,13 +49,19 @@ class FailClosedIT {
 
   @Test
   void tls_connections_are_refused() {
-    Command.Result r = pod.asAgent("curl", "-s", "--cacert", pod.podCaCert().toString(), "https://api.github.test/");
+    Command.Result r =
+        pod.asAgent(
+            "curl", "-s", "--cacert", pod.podCaCert().toString(), "https://api.github.test/");
     assertThat(r.exitCode()).as(r.all()).isEqualTo(35);
   }
 
   @Test
   void dns_answers_nothing() {
-    Command.Result r = pod.asAgent("python3", "-c", """
+    Command.Result r =
+        pod.asAgent(
+            "python3",
+            "-c",
+            """
         import socket, struct
         q = struct.pack('>HHHHHH', 7, 0x0100, 1, 0, 0, 0) + b'\\x03api\\x06github\\x04test\\x00' + struct.pack('>HH', 1, 1)
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

@@ -26,24 +26,26 @@ import org.w3c.dom.Element;
 import org.w3c.dom.NodeList;
 
 /**
- * HTTP/2 by the book: the public h2spec conformance suite run against the test upstream alone
- * (from the upstream's namespace) and through the sidecar (the agent's connection to an allowed
- * host, intercepted and terminated with the pod CA's leaf). Every case the upstream passes must
- * pass through the sidecar too: the sidecar may not be the one that breaks the protocol, and an
- * agent's protocol errors may not flood the sidecar's log.
+ * HTTP/2 by the book: the public h2spec conformance suite run against the test upstream alone (from
+ * the upstream's namespace) and through the sidecar (the agent's connection to an allowed host,
+ * intercepted and terminated with the pod CA's leaf). Every case the upstream passes must pass
+ * through the sidecar too: the sidecar may not be the one that breaks the protocol, and an agent's
+ * protocol errors may not flood the sidecar's log.
  */
 class H2ConformanceIT {
   private static final String HOST = "api.github.test";
-  @AutoClose
-  private static PodNetns pod;
+  @AutoClose private static PodNetns pod;
   private static Path h2spec;
 
   @BeforeAll
   static void startPod() throws Exception {
     pod = DataPlanePod.start("H2ConformanceIT", null);
-    pod.startSidecar(SessionSpecs.specOnly()
-        .egress(rule("conformance").hosts(HOST).ports(443).paths("/", "/**"))
-        .yaml(), null, List.of());
+    pod.startSidecar(
+        SessionSpecs.specOnly()
+            .egress(rule("conformance").hosts(HOST).ports(443).paths("/", "/**"))
+            .yaml(),
+        null,
+        List.of());
     // The agent (uid 1000) cannot read the tools cache under root's home: it runs a copy.
     h2spec = pod.dir().resolve("h2spec");
     Files.copy(Tools.bin("h2spec"), h2spec, StandardCopyOption.REPLACE_EXISTING);
@@ -57,27 +59,71 @@ class H2ConformanceIT {
     Files.setPosixFilePermissions(reports, PosixFilePermissions.fromString("rwxrwxrwx"));
     Path direct = reports.resolve("upstream.xml");
     Path proxied = reports.resolve("sidecar.xml");
-    // The direct run: from the upstream's own namespace to its address (the agent's namespace has no
+    // The direct run: from the upstream's own namespace to its address (the agent's namespace has
+    // no
     // route around the sidecar, by design). A local address is reached over loopback.
     pod.inPeer("ip", "link", "set", "lo", "up").requireSuccess();
-    // Warm both ends first: h2spec gives each case a few seconds, a cold JVM's first handshake can take longer.
-    Command.Result warmUp = pod.inPeer("curl", "-sk", "--http2", "-o", "/dev/null", "-w", "%{http_code}",
-        "https://" + UpstreamServers.V4 + "/");
+    // Warm both ends first: h2spec gives each case a few seconds, a cold JVM's first handshake can
+    // take longer.
+    Command.Result warmUp =
+        pod.inPeer(
+            "curl",
+            "-sk",
+            "--http2",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "https://" + UpstreamServers.V4 + "/");
     assertThat(warmUp.stdout()).as(warmUp.all()).isNotBlank();
     pod.asAgent("curl", "-sk", "--http2", "-o", "/dev/null", "https://" + HOST + "/");
-    Command.Result upstream = pod.inPeer(h2spec.toString(), "-h", UpstreamServers.V4, "-p", "443", "-t", "-k", "-o", "5",
-        "-j", direct.toString());
+    Command.Result upstream =
+        pod.inPeer(
+            h2spec.toString(),
+            "-h",
+            UpstreamServers.V4,
+            "-p",
+            "443",
+            "-t",
+            "-k",
+            "-o",
+            "5",
+            "-j",
+            direct.toString());
     assertThat(direct).as(upstream.all()).exists();
-    Command.Result sidecar = pod.asAgent(Map.of(), Duration.ofMinutes(3), h2spec.toString(), "-h", HOST, "-p", "443",
-        "-t", "-k", "-o", "10", "-j", proxied.toString());
+    Command.Result sidecar =
+        pod.asAgent(
+            Map.of(),
+            Duration.ofMinutes(3),
+            h2spec.toString(),
+            "-h",
+            HOST,
+            "-p",
+            "443",
+            "-t",
+            "-k",
+            "-o",
+            "10",
+            "-j",
+            proxied.toString());
     assertThat(proxied).as(sidecar.all()).exists();
 
     Report alone = Report.read(direct);
     Report through = Report.read(proxied);
-    System.out.println("h2spec, upstream alone: " + alone.passed().size() + " of " + alone.cases() + " passed; failed: "
-        + alone.failed());
-    System.out.println("h2spec, through the sidecar: " + through.passed().size() + " of " + through.cases()
-        + " passed; failed: " + through.failed());
+    System.out.println(
+        "h2spec, upstream alone: "
+            + alone.passed().size()
+            + " of "
+            + alone.cases()
+            + " passed; failed: "
+            + alone.failed());
+    System.out.println(
+        "h2spec, through the sidecar: "
+            + through.passed().size()
+            + " of "
+            + through.cases()
+            + " passed; failed: "
+            + through.failed());
     Set<String> brokenBySidecar = new TreeSet<>(alone.passed());
     brokenBySidecar.removeAll(through.passed());
     assertThat(alone.passed()).as(upstream.all()).isNotEmpty();
@@ -101,13 +147,15 @@ class H2ConformanceIT {
     static Report read(Path junit) throws Exception {
       var factory = DocumentBuilderFactory.newInstance();
       factory.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
-      NodeList cases = factory.newDocumentBuilder().parse(junit.toFile()).getElementsByTagName("testcase");
+      NodeList cases =
+          factory.newDocumentBuilder().parse(junit.toFile()).getElementsByTagName("testcase");
       Set<String> passed = new TreeSet<>();
       Set<String> failed = new TreeSet<>();
       for (int i = 0; i < cases.getLength(); i++) {
         Element c = (Element) cases.item(i);
         String name = c.getAttribute("package") + " " + c.getAttribute("classname");
-        if (c.getElementsByTagName("failure").getLength() > 0 || c.getElementsByTagName("error").getLength() > 0) {
+        if (c.getElementsByTagName("failure").getLength() > 0
+            || c.getElementsByTagName("error").getLength() > 0) {
           failed.add(name);
         } else if (c.getElementsByTagName("skipped").getLength() == 0) {
           passed.add(name);

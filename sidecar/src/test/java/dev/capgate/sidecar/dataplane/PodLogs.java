@@ -12,12 +12,11 @@ import java.util.List;
 
 /** Checks over every log a pod's processes wrote. */
 final class PodLogs {
-  private PodLogs() {
-  }
+  private PodLogs() {}
 
   /**
-   * Fails when any log but upstream.log (the upstream is supposed to receive the credentials)
-   * holds one of {@code values}.
+   * Fails when any log but upstream.log (the upstream is supposed to receive the credentials) holds
+   * one of {@code values}.
    */
   static void assertNoneHolds(PodNetns pod, String... values) {
     assertNoneHolds(pod, List.of(values));

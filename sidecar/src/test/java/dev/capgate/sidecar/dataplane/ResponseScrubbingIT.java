@@ -26,31 +26,44 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * Issue 11, response scrubbing gaps, on real components: the upstream (see {@code EchoForms})
- * hands the injected credential back compressed although asked not to, percent-encoded,
- * JSON-escaped, in unpadded URL-safe base64, in the reason phrase, and on a route whose rule
- * injects nothing. Every byte the agent receives is searched for the value and all those forms.
+ * Issue 11, response scrubbing gaps, on real components: the upstream (see {@code EchoForms}) hands
+ * the injected credential back compressed although asked not to, percent-encoded, JSON-escaped, in
+ * unpadded URL-safe base64, in the reason phrase, and on a route whose rule injects nothing. Every
+ * byte the agent receives is searched for the value and all those forms.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ResponseScrubbingIT {
-  /** With the characters URL and JSON encoders rewrite, so that each form differs from the value. */
-  private static final String SECRET = "ghp_" + HexFormat.of().formatHex(SecureRandom.getSeed(12)) + "/Ab+Cd=e";
+  /**
+   * With the characters URL and JSON encoders rewrite, so that each form differs from the value.
+   */
+  private static final String SECRET =
+      "ghp_" + HexFormat.of().formatHex(SecureRandom.getSeed(12)) + "/Ab+Cd=e";
+
   private static final String USER = "alice@example.com";
+
   /** Closed by JUnit after the last test, whichever test failed. */
-  @AutoClose
-  private static PodNetns pod;
+  @AutoClose private static PodNetns pod;
+
   private static String ca;
 
   @BeforeAll
   static void startPod() {
     VaultKv vault = new VaultKv().put("github/" + USER, "token", SECRET);
     pod = DataPlanePod.start("ResponseScrubbingIT", vault.address());
-    pod.startSidecar(SessionSpecs.session("scrubbing").user(USER)
-        .credential(bearer("github", vault.path("github/{{user}}"), "token"))
-        .egress(
-            rule("echo-with-credential").hosts("api.github.test").methods(GET).paths("/inject/**").credential("github"),
-            rule("public").hosts("api.github.test").methods(GET).paths("/public/**"))
-        .yaml(), vault.readerToken(), List.of());
+    pod.startSidecar(
+        SessionSpecs.session("scrubbing")
+            .user(USER)
+            .credential(bearer("github", vault.path("github/{{user}}"), "token"))
+            .egress(
+                rule("echo-with-credential")
+                    .hosts("api.github.test")
+                    .methods(GET)
+                    .paths("/inject/**")
+                    .credential("github"),
+                rule("public").hosts("api.github.test").methods(GET).paths("/public/**"))
+            .yaml(),
+        vault.readerToken(),
+        List.of());
     ca = pod.podCaCert().toString();
   }
 
@@ -59,8 +72,18 @@ class ResponseScrubbingIT {
   void a_gzip_echo_sent_despite_accept_encoding_identity_is_decoded_and_masked() {
     for (String http : List.of("--http1.1", "--http2")) {
       // No --compressed: the bytes printed are the bytes the sidecar sent.
-      Command.Result r = curl(http, "-D", "-", "-H", "Accept-Encoding: gzip, br", "https://api.github.test/inject/forms/gzip");
-      assertThat(r.stdout()).as(r.all()).contains("Bearer *****").doesNotContainIgnoringCase("content-encoding");
+      Command.Result r =
+          curl(
+              http,
+              "-D",
+              "-",
+              "-H",
+              "Accept-Encoding: gzip, br",
+              "https://api.github.test/inject/forms/gzip");
+      assertThat(r.stdout())
+          .as(r.all())
+          .contains("Bearer *****")
+          .doesNotContainIgnoringCase("content-encoding");
       assertNoForm(r);
     }
     JsonObject saw = UpstreamLog.lastRequest(pod, "/inject/forms/gzip");
@@ -81,9 +104,11 @@ class ResponseScrubbingIT {
   void a_brotli_body_the_sidecar_cannot_scan_is_a_502_not_passed_on() {
     Command.Result r = curl("https://api.github.test/inject/forms/br");
     assertThat(status(r)).as(r.all()).isEqualTo(502);
-    assertThat(new JsonObject(body(r)).getString("error")).isEqualTo("unscannable-response-encoding");
+    assertThat(new JsonObject(body(r)).getString("error"))
+        .isEqualTo("unscannable-response-encoding");
     assertNoForm(r);
-    assertThat(pod.log("sidecar.log")).contains("unscannable-response-encoding: Content-Encoding br");
+    assertThat(pod.log("sidecar.log"))
+        .contains("unscannable-response-encoding: Content-Encoding br");
   }
 
   @Test
@@ -121,17 +146,21 @@ class ResponseScrubbingIT {
   void the_reason_phrase_is_masked() {
     Command.Result r = curl("--http1.1", "-D", "-", "https://api.github.test/inject/forms/reason");
     assertThat(status(r)).as(r.all()).isEqualTo(401);
-    assertThat(r.stdout().lines().findFirst().orElseThrow()).startsWith("HTTP/1.1 401 Token ****").endsWith(" rejected");
+    assertThat(r.stdout().lines().findFirst().orElseThrow())
+        .startsWith("HTTP/1.1 401 Token ****")
+        .endsWith(" rejected");
     assertNoForm(r);
   }
 
   @Test
   @Order(8)
   void an_exchange_whose_rule_injects_nothing_is_scrubbed_for_the_values_the_sidecar_holds() {
-    assertThat(status(curl("https://api.github.test/inject/forms/json"))).isEqualTo(200); // the upstream stores it
+    assertThat(status(curl("https://api.github.test/inject/forms/json")))
+        .isEqualTo(200); // the upstream stores it
     Command.Result r = curl("-D", "-", "https://api.github.test/public/forms/stored");
     assertThat(status(r)).as(r.all()).isEqualTo(200);
-    assertThat(headerValues(UpstreamLog.lastRequest(pod, "/public/forms/stored"), "authorization")).isEmpty();
+    assertThat(headerValues(UpstreamLog.lastRequest(pod, "/public/forms/stored"), "authorization"))
+        .isEmpty();
     assertThat(r.stdout()).contains("Bearer *****");
     assertNoForm(r);
   }
@@ -153,16 +182,24 @@ class ResponseScrubbingIT {
     List<String> forms = new ArrayList<>();
     for (String s : List.of(SECRET, "Bearer " + SECRET)) {
       byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
-      forms.addAll(List.of(s, URLEncoder.encode(s, StandardCharsets.UTF_8), s.replace("/", "\\/"),
-          Base64.getEncoder().encodeToString(utf8), Base64.getUrlEncoder().encodeToString(utf8),
-          Base64.getUrlEncoder().withoutPadding().encodeToString(utf8)));
+      forms.addAll(
+          List.of(
+              s,
+              URLEncoder.encode(s, StandardCharsets.UTF_8),
+              s.replace("/", "\\/"),
+              Base64.getEncoder().encodeToString(utf8),
+              Base64.getUrlEncoder().encodeToString(utf8),
+              Base64.getUrlEncoder().withoutPadding().encodeToString(utf8)));
       StringBuilder escaped = new StringBuilder();
       for (char c : s.toCharArray()) {
-        escaped.append(Character.isLetterOrDigit(c) ? String.valueOf(c) : String.format("\\u%04x", (int) c));
+        escaped.append(
+            Character.isLetterOrDigit(c) ? String.valueOf(c) : String.format("\\u%04x", (int) c));
       }
       forms.add(escaped.toString());
     }
-    forms.add(SECRET.substring(0, SECRET.indexOf('/'))); // even the part before the first special character
+    forms.add(
+        SECRET.substring(
+            0, SECRET.indexOf('/'))); // even the part before the first special character
     return forms;
   }
 

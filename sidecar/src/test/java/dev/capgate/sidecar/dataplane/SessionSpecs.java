@@ -65,9 +65,16 @@ final class SessionSpecs {
   }
 
   String yaml() {
-    AgentSessionSpec spec = new AgentSessionSpec(user, "coding-agent", null, null, null,
-        credentials.isEmpty() ? null : new VaultAuth("capgate-agent", null),
-        credentials.isEmpty() ? null : List.copyOf(credentials), List.copyOf(egress));
+    AgentSessionSpec spec =
+        new AgentSessionSpec(
+            user,
+            "coding-agent",
+            null,
+            null,
+            null,
+            credentials.isEmpty() ? null : new VaultAuth("capgate-agent", null),
+            credentials.isEmpty() ? null : List.copyOf(credentials),
+            List.copyOf(egress));
     Map<String, Object> document = new LinkedHashMap<>();
     if (name != null) {
       document.put("apiVersion", AgentSession.GROUP + "/" + AgentSession.VERSION);
@@ -84,19 +91,29 @@ final class SessionSpecs {
 
   /** A KV v2 credential injected as {@code Authorization: Bearer <value>}. */
   static Credential bearer(String name, String vaultPath, String field) {
-    return new Credential(name, new VaultSecret(vaultPath, field, null),
-        new Injection(InjectionType.BEARER, null, null, null), null);
+    return new Credential(
+        name,
+        new VaultSecret(vaultPath, field, null),
+        new Injection(InjectionType.BEARER, null, null, null),
+        null);
   }
 
-  /** A KV v2 credential injected as {@code <header>: <template>} (template null: the value itself). */
-  static Credential header(String name, String vaultPath, String field, String header, String template) {
-    return new Credential(name, new VaultSecret(vaultPath, field, null),
-        new Injection(InjectionType.HEADER, header, template, null), null);
+  /**
+   * A KV v2 credential injected as {@code <header>: <template>} (template null: the value itself).
+   */
+  static Credential header(
+      String name, String vaultPath, String field, String header, String template) {
+    return new Credential(
+        name,
+        new VaultSecret(vaultPath, field, null),
+        new Injection(InjectionType.HEADER, header, template, null),
+        null);
   }
 
   /** {@code credential} with a placeholder the agent finds in environment variable {@code env}. */
   static Credential withPlaceholder(Credential credential, String env) {
-    return new Credential(credential.name(), credential.vault(), credential.inject(), new Placeholder(env));
+    return new Credential(
+        credential.name(), credential.vault(), credential.inject(), new Placeholder(env));
   }
 
   static Rule rule(String name) {
@@ -104,8 +121,16 @@ final class SessionSpecs {
   }
 
   /** A fluent copy of EgressRule: what is not set stays absent, as in hand-written YAML. */
-  record Rule(String name, List<String> hosts, List<String> cidrs, List<Integer> ports, List<HttpMethod> methods,
-      List<String> paths, String credential, List<String> credentials, TlsMode tls) {
+  record Rule(
+      String name,
+      List<String> hosts,
+      List<String> cidrs,
+      List<Integer> ports,
+      List<HttpMethod> methods,
+      List<String> paths,
+      String credential,
+      List<String> credentials,
+      TlsMode tls) {
     Rule hosts(String... h) {
       return new Rule(name, List.of(h), cidrs, ports, methods, paths, credential, credentials, tls);
     }
@@ -135,11 +160,13 @@ final class SessionSpecs {
     }
 
     Rule passthrough() {
-      return new Rule(name, hosts, cidrs, ports, methods, paths, credential, credentials, TlsMode.PASSTHROUGH);
+      return new Rule(
+          name, hosts, cidrs, ports, methods, paths, credential, credentials, TlsMode.PASSTHROUGH);
     }
 
     EgressRule build() {
-      return new EgressRule(name, hosts, cidrs, ports, methods, paths, credential, credentials, tls);
+      return new EgressRule(
+          name, hosts, cidrs, ports, methods, paths, credential, credentials, tls);
     }
   }
 }

@@ -31,16 +31,18 @@ import org.junit.jupiter.api.TestMethodOrder;
  * Streaming and upgrades (issue 8) through the real sidecar, run with a 96 MiB heap: a 1 GiB
  * download and a 256 MiB upload with the sidecar's resident memory sampled from /proc while they
  * run, server-sent events that reach the agent as they are sent, and a WebSocket upgrade that
- * policy checks at the upgrade request (credential injected) before the connection becomes a splice.
- * Every route here injects a credential, so the response scrubber is in the path throughout.
+ * policy checks at the upgrade request (credential injected) before the connection becomes a
+ * splice. Every route here injects a credential, so the response scrubber is in the path
+ * throughout.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class StreamingIT {
   private static final String SECRET = "ghp_" + HexFormat.of().formatHex(SecureRandom.getSeed(12));
   private static final long GIB = 1L << 30;
+
   /** Closed by JUnit after the last test, whichever test failed. */
-  @AutoClose
-  private static PodNetns pod;
+  @AutoClose private static PodNetns pod;
+
   private static Process sidecar;
   private static String ca;
 
@@ -48,13 +50,22 @@ class StreamingIT {
   static void startPod() {
     VaultKv vault = new VaultKv().put("github", "token", SECRET);
     pod = DataPlanePod.start("StreamingIT", vault.address());
-    // Paranoid leak tracking records every buffer access: unaffordable for a gibibyte. The heap stays at 96 MiB.
+    // Paranoid leak tracking records every buffer access: unaffordable for a gibibyte. The heap
+    // stays at 96 MiB.
     pod.sidecarLeakDetection("disabled");
-    sidecar = pod.startSidecar(SessionSpecs.session("streaming")
-        .credential(bearer("github", vault.path("github"), "token"))
-        .egress(rule("github-api").hosts("api.github.test").methods(GET, POST).paths("/repos/acme/repo-a/**")
-            .credential("github"))
-        .yaml(), vault.readerToken(), List.of());
+    sidecar =
+        pod.startSidecar(
+            SessionSpecs.session("streaming")
+                .credential(bearer("github", vault.path("github"), "token"))
+                .egress(
+                    rule("github-api")
+                        .hosts("api.github.test")
+                        .methods(GET, POST)
+                        .paths("/repos/acme/repo-a/**")
+                        .credential("github"))
+                .yaml(),
+            vault.readerToken(),
+            List.of());
     ca = pod.podCaCert().toString();
   }
 
@@ -64,19 +75,41 @@ class StreamingIT {
     Command.Result r;
     RssSampler rss = new RssSampler(sidecar.pid());
     try (rss) {
-      r = pod.asAgent(Map.of(), Duration.ofSeconds(300), "curl", "-s", "-m", "280", "--http1.1", "--cacert", ca,
-          "-o", "/dev/null", "-w", "%{http_code} %{size_download} %{time_total} %{speed_download}",
-          "https://api.github.test/repos/acme/repo-a/download?bytes=" + GIB);
+      r =
+          pod.asAgent(
+              Map.of(),
+              Duration.ofSeconds(300),
+              "curl",
+              "-s",
+              "-m",
+              "280",
+              "--http1.1",
+              "--cacert",
+              ca,
+              "-o",
+              "/dev/null",
+              "-w",
+              "%{http_code} %{size_download} %{time_total} %{speed_download}",
+              "https://api.github.test/repos/acme/repo-a/download?bytes=" + GIB);
     }
     String[] out = r.stdout().strip().split(" ");
     assertThat(out[0] + " " + out[1]).as(r.all()).isEqualTo("200 " + GIB);
-    System.out.printf("1 GiB download through the sidecar (-Xmx96m, TLS both sides, scrubber on): %.1f s, %.0f MiB/s;"
+    System.out.printf(
+        "1 GiB download through the sidecar (-Xmx96m, TLS both sides, scrubber on): %.1f s, %.0f MiB/s;"
             + " sidecar RSS before %d MiB, max during %d MiB, max in the first quarter %d MiB, in the last quarter %d MiB"
-            + " (%d samples)%n", Double.parseDouble(out[2]), Double.parseDouble(out[3]) / (1 << 20), rss.first() / 1024,
-        rss.max() / 1024, rss.maxInQuarter(0) / 1024, rss.maxInQuarter(3) / 1024, rss.count());
-    System.out.println("sidecar RSS (MiB), max of each tenth of the download: " + rss.maxPerTenth());
+            + " (%d samples)%n",
+        Double.parseDouble(out[2]),
+        Double.parseDouble(out[3]) / (1 << 20),
+        rss.first() / 1024,
+        rss.max() / 1024,
+        rss.maxInQuarter(0) / 1024,
+        rss.maxInQuarter(3) / 1024,
+        rss.count());
+    System.out.println(
+        "sidecar RSS (MiB), max of each tenth of the download: " + rss.maxPerTenth());
     // Flat: what the sidecar holds does not grow with the bytes that went through it.
-    assertThat(rss.maxInQuarter(3) - rss.maxInQuarter(0)).as("RSS growth from the first to the last quarter (KiB)")
+    assertThat(rss.maxInQuarter(3) - rss.maxInQuarter(0))
+        .as("RSS growth from the first to the last quarter (KiB)")
         .isLessThan(48 * 1024);
     assertThat(rss.max()).as("max RSS (KiB)").isLessThan(512 * 1024);
   }
@@ -87,7 +120,13 @@ class StreamingIT {
     Command.Result r;
     RssSampler rss = new RssSampler(sidecar.pid());
     try (rss) {
-      r = pod.asAgent(Map.of(), Duration.ofSeconds(240), "python3", "-c", """
+      r =
+          pod.asAgent(
+              Map.of(),
+              Duration.ofSeconds(240),
+              "python3",
+              "-c",
+              """
           import http.client, json, ssl, time
           ctx = ssl.create_default_context(cafile='%s')
           c = http.client.HTTPSConnection('api.github.test', context=ctx, timeout=120)
@@ -99,20 +138,34 @@ class StreamingIT {
           c.request('POST', '/repos/acme/repo-a/count', body=body(), encode_chunked=True)
           r = c.getresponse()
           print(r.status, json.loads(r.read())['bodyLength'], '%%.1f' %% (time.monotonic() - t0))
-          """.formatted(ca));
+          """
+                  .formatted(ca));
     }
     String[] out = r.stdout().strip().split(" ");
     assertThat(out[0] + " " + out[1]).as(r.all()).isEqualTo("200 " + (256L << 20));
-    System.out.printf("256 MiB chunked upload through the sidecar: %s s; sidecar RSS before %d MiB, max during %d MiB,"
-        + " max in the first quarter %d MiB, in the last quarter %d MiB%n", out[2], rss.first() / 1024, rss.max() / 1024,
-        rss.maxInQuarter(0) / 1024, rss.maxInQuarter(3) / 1024);
-    assertThat(rss.maxInQuarter(3) - rss.maxInQuarter(0)).as("RSS growth (KiB)").isLessThan(48 * 1024);
+    System.out.printf(
+        "256 MiB chunked upload through the sidecar: %s s; sidecar RSS before %d MiB, max during %d MiB,"
+            + " max in the first quarter %d MiB, in the last quarter %d MiB%n",
+        out[2],
+        rss.first() / 1024,
+        rss.max() / 1024,
+        rss.maxInQuarter(0) / 1024,
+        rss.maxInQuarter(3) / 1024);
+    assertThat(rss.maxInQuarter(3) - rss.maxInQuarter(0))
+        .as("RSS growth (KiB)")
+        .isLessThan(48 * 1024);
   }
 
   @Test
   @Order(3)
   void server_sent_events_reach_the_agent_as_they_are_sent() {
-    Command.Result r = pod.asAgent(Map.of(), Duration.ofSeconds(60), "python3", "-c", """
+    Command.Result r =
+        pod.asAgent(
+            Map.of(),
+            Duration.ofSeconds(60),
+            "python3",
+            "-c",
+            """
         import subprocess, time
         for proto in ('--http1.1', '--http2'):
             t0 = time.monotonic()
@@ -125,7 +178,8 @@ class StreamingIT {
             p.wait()
             end = time.monotonic() - t0
             print(proto, 'end=%%.3f' %% end, ' '.join('%%.3f' %% t for t, _ in events), '|', ' '.join(d[5:].strip() for _, d in events))
-        """.formatted(ca));
+        """
+                .formatted(ca));
     List<String> lines = r.stdout().lines().toList();
     assertThat(lines).as(r.all()).hasSize(2);
     for (String line : lines) {
@@ -137,9 +191,19 @@ class StreamingIT {
       for (int i = 2; i < timing.length; i++) {
         arrivals.add(Double.parseDouble(timing[i]));
       }
-      assertThat(halves[1].split(" ")).as(line).containsExactly("{\"event\":1}", "{\"event\":2}", "{\"event\":3}",
-          "{\"event\":4}", "{\"event\":5}", "{\"event\":6}", "{\"event\":7}", "{\"event\":8}", "{\"event\":9}",
-          "{\"event\":10}");
+      assertThat(halves[1].split(" "))
+          .as(line)
+          .containsExactly(
+              "{\"event\":1}",
+              "{\"event\":2}",
+              "{\"event\":3}",
+              "{\"event\":4}",
+              "{\"event\":5}",
+              "{\"event\":6}",
+              "{\"event\":7}",
+              "{\"event\":8}",
+              "{\"event\":9}",
+              "{\"event\":10}");
       assertThat(arrivals).as(line).isSorted();
       // Not buffered until the end: the first event is there while the stream still runs.
       assertThat(arrivals.getFirst()).as(line).isLessThan(arrivals.getLast());
@@ -150,30 +214,44 @@ class StreamingIT {
   @Test
   @Order(4)
   void a_websocket_upgrade_is_policed_at_the_upgrade_then_spliced_both_ways() {
-    Command.Result r = pod.asAgent(Map.of(), Duration.ofSeconds(30), "python3", "-c",
-        AgentPrograms.WEBSOCKET_CLIENT.formatted(ca, "/repos/acme/repo-a/ws"));
+    Command.Result r =
+        pod.asAgent(
+            Map.of(),
+            Duration.ofSeconds(30),
+            "python3",
+            "-c",
+            AgentPrograms.WEBSOCKET_CLIENT.formatted(ca, "/repos/acme/repo-a/ws"));
     List<String> lines = r.stdout().lines().toList();
     assertThat(lines).as(r.all()).hasSizeGreaterThanOrEqualTo(5);
     assertThat(lines.get(0)).isEqualTo("HTTP/1.1 101 Switching Protocols");
     assertThat(lines.get(1)).isEqualTo("accept ok");
     // The upstream echoes the injected credential in its first message: the agent reads it masked.
     assertThat(lines.get(2)).startsWith("authorization=Bearer ****").doesNotContain(SECRET);
-    assertThat(lines.subList(3, lines.size())).containsExactly("echo: ping 1", "echo: " + "x".repeat(60000),
-        "echo: ping 3");
+    assertThat(lines.subList(3, lines.size()))
+        .containsExactly("echo: ping 1", "echo: " + "x".repeat(60000), "echo: ping 3");
     JsonObject saw = UpstreamLog.lastRequest(pod, "/repos/acme/repo-a/ws");
     assertThat(saw.getBoolean("websocket")).isTrue();
     assertThat(headerValues(saw, "authorization")).containsExactly("Bearer " + SECRET);
     // A credential went in: no compression, or the scrubber could not see an echoed value.
     assertThat(headerValues(saw, "sec-websocket-extensions")).isEmpty();
-    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() ->
-        assertThat(pod.log("sidecar.log")).contains("\"upstreamStatus\":101", "upgraded to websocket"));
+    org.awaitility.Awaitility.await()
+        .atMost(java.time.Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertThat(pod.log("sidecar.log"))
+                    .contains("\"upstreamStatus\":101", "upgraded to websocket"));
   }
 
   @Test
   @Order(5)
   void a_denied_upgrade_gets_a_json_403_and_the_connection_ends() {
-    Command.Result r = pod.asAgent(Map.of(), Duration.ofSeconds(30), "python3", "-c",
-        AgentPrograms.WEBSOCKET_CLIENT.formatted(ca, "/repos/acme/other/ws"));
+    Command.Result r =
+        pod.asAgent(
+            Map.of(),
+            Duration.ofSeconds(30),
+            "python3",
+            "-c",
+            AgentPrograms.WEBSOCKET_CLIENT.formatted(ca, "/repos/acme/other/ws"));
     List<String> lines = r.stdout().lines().toList();
     assertThat(lines).as(r.all()).isNotEmpty();
     assertThat(lines.get(0)).isEqualTo("HTTP/1.1 403 Forbidden");
@@ -197,19 +275,24 @@ class StreamingIT {
     RssSampler(long pid) {
       this.status = Path.of("/proc", Long.toString(pid), "status");
       samples.add(read());
-      thread = Thread.ofPlatform().daemon().name("rss-sampler").start(() -> {
-        while (!stop) {
-          long kb = read();
-          if (kb > 0) {
-            samples.add(kb);
-          }
-          try {
-            Thread.sleep(100);
-          } catch (InterruptedException e) {
-            return;
-          }
-        }
-      });
+      thread =
+          Thread.ofPlatform()
+              .daemon()
+              .name("rss-sampler")
+              .start(
+                  () -> {
+                    while (!stop) {
+                      long kb = read();
+                      if (kb > 0) {
+                        samples.add(kb);
+                      }
+                      try {
+                        Thread.sleep(100);
+                      } catch (InterruptedException e) {
+                        return;
+                      }
+                    }
+                  });
     }
 
     private long read() {
@@ -247,7 +330,12 @@ class StreamingIT {
         for (int t = 0; t < 10; t++) {
           int from = n * t / 10;
           int to = Math.max(from + 1, n * (t + 1) / 10);
-          out.add(samples.subList(from, Math.min(to, n)).stream().mapToLong(Long::longValue).max().orElse(-1) / 1024);
+          out.add(
+              samples.subList(from, Math.min(to, n)).stream()
+                      .mapToLong(Long::longValue)
+                      .max()
+                      .orElse(-1)
+                  / 1024);
         }
         return out;
       }
@@ -259,7 +347,10 @@ class StreamingIT {
         int n = samples.size();
         int from = n * quarter / 4;
         int to = Math.max(from + 1, n * (quarter + 1) / 4);
-        return samples.subList(from, Math.min(to, n)).stream().mapToLong(Long::longValue).max().orElse(-1);
+        return samples.subList(from, Math.min(to, n)).stream()
+            .mapToLong(Long::longValue)
+            .max()
+            .orElse(-1);
       }
     }
 

@@ -12,8 +12,7 @@ import java.util.List;
  * HTTP server parsed it, one {@code upstreamRaw} line per request as its bytes arrived.
  */
 final class UpstreamLog {
-  private UpstreamLog() {
-  }
+  private UpstreamLog() {}
 
   /** The last request the upstream saw for {@code uri}; fails the test when there is none. */
   static JsonObject lastRequest(PodNetns pod, String uri) {
@@ -22,17 +21,25 @@ final class UpstreamLog {
     return found;
   }
 
-  /** The last request whose raw request line was {@code requestLine}; fails the test when there is none. */
+  /**
+   * The last request whose raw request line was {@code requestLine}; fails the test when there is
+   * none.
+   */
   static JsonObject lastRawRequest(PodNetns pod, String requestLine) {
     JsonObject found = last(pod, "upstreamRaw", "requestLine", requestLine);
-    assertThat(found).as("the upstream received " + requestLine + "\n" + pod.log("upstream.log")).isNotNull();
+    assertThat(found)
+        .as("the upstream received " + requestLine + "\n" + pod.log("upstream.log"))
+        .isNotNull();
     return found;
   }
 
   /** The values of header {@code name} (lower case) in a request the upstream saw, in order. */
   static List<String> headerValues(JsonObject saw, String name) {
-    return saw.getJsonArray("headers").stream().map(JsonArray.class::cast).filter(h -> h.getString(0).equals(name))
-        .map(h -> h.getString(1)).toList();
+    return saw.getJsonArray("headers").stream()
+        .map(JsonArray.class::cast)
+        .filter(h -> h.getString(0).equals(name))
+        .map(h -> h.getString(1))
+        .toList();
   }
 
   private static JsonObject last(PodNetns pod, String kind, String key, String value) {

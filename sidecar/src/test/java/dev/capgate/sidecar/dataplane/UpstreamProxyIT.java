@@ -35,9 +35,10 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class UpstreamProxyIT {
   private static final String SECRET = "ghp_" + HexFormat.of().formatHex(SecureRandom.getSeed(12));
+
   /** Closed by JUnit after the last test, whichever test failed. */
-  @AutoClose
-  private static PodNetns pod;
+  @AutoClose private static PodNetns pod;
+
   private static String ca;
 
   @BeforeAll
@@ -46,20 +47,48 @@ class UpstreamProxyIT {
     pod = PodNetns.create("UpstreamProxyIT");
     pod.runInit().requireSuccess();
     // The corporate network: the sidecar (uid 1337) may reach the upstreams only through the proxy.
-    pod.inPod("iptables", "-A", "OUTPUT", "-m", "owner", "--uid-owner", String.valueOf(PodNetns.SIDECAR_UID),
-        "-p", "tcp", "-d", UpstreamServers.V4, "-m", "multiport", "--dports", "80,443,8443,9000",
-        "-j", "REJECT", "--reject-with", "tcp-reset").requireSuccess();
+    pod.inPod(
+            "iptables",
+            "-A",
+            "OUTPUT",
+            "-m",
+            "owner",
+            "--uid-owner",
+            String.valueOf(PodNetns.SIDECAR_UID),
+            "-p",
+            "tcp",
+            "-d",
+            UpstreamServers.V4,
+            "-m",
+            "multiport",
+            "--dports",
+            "80,443,8443,9000",
+            "-j",
+            "REJECT",
+            "--reject-with",
+            "tcp-reset")
+        .requireSuccess();
     pod.startUpstreams(vault.address());
     Path auth = pod.writeSidecarFile("proxy-auth", ConnectProxy.USER + ":" + ConnectProxy.PASSWORD);
-    pod.startSidecar(SessionSpecs.specOnly()
-        .credential(bearer("github", vault.path("github"), "token"))
-        .egress(
-            rule("github-api").hosts("api.github.test").ports(443, 8443).methods(GET).paths("/repos/acme/repo-a/**")
-                .credential("github"),
-            rule("packages").hosts("pypi.test").passthrough(),
-            rule("raw-tcp").cidrs("198.18.0.2/32").ports(9000))
-        .yaml(), vault.readerToken(), List.of("--upstream-proxy", UpstreamServers.V4 + ":" + ConnectProxy.PORT,
-        "--upstream-proxy-auth-file", auth.toString()));
+    pod.startSidecar(
+        SessionSpecs.specOnly()
+            .credential(bearer("github", vault.path("github"), "token"))
+            .egress(
+                rule("github-api")
+                    .hosts("api.github.test")
+                    .ports(443, 8443)
+                    .methods(GET)
+                    .paths("/repos/acme/repo-a/**")
+                    .credential("github"),
+                rule("packages").hosts("pypi.test").passthrough(),
+                rule("raw-tcp").cidrs("198.18.0.2/32").ports(9000))
+            .yaml(),
+        vault.readerToken(),
+        List.of(
+            "--upstream-proxy",
+            UpstreamServers.V4 + ":" + ConnectProxy.PORT,
+            "--upstream-proxy-auth-file",
+            auth.toString()));
     ca = pod.podCaCert().toString();
   }
 
@@ -77,10 +106,15 @@ class UpstreamProxyIT {
   @Test
   @Order(2)
   void passthrough_and_raw_tcp_go_through_the_proxy_too() {
-    Command.Result tls = curl("--cacert", pod.upstreamCaCert().toString(), "https://pypi.test/simple/");
+    Command.Result tls =
+        curl("--cacert", pod.upstreamCaCert().toString(), "https://pypi.test/simple/");
     assertThat(status(tls)).as(tls.all()).isEqualTo(200);
     assertThat(proxied()).contains("pypi.test:443 authorized 200");
-    Command.Result tcp = pod.asAgent("python3", "-c", """
+    Command.Result tcp =
+        pod.asAgent(
+            "python3",
+            "-c",
+            """
         import socket
         s = socket.create_connection(('198.18.0.2', 9000), timeout=5)
         s.sendall(b'raw bytes through the tunnel')
@@ -105,7 +139,8 @@ class UpstreamProxyIT {
   @Test
   @Order(4)
   void a_tunnel_the_proxy_refuses_is_a_502_saying_so() {
-    Command.Result r = curl("--cacert", ca, "https://api.github.test:8443/repos/acme/repo-a/refused");
+    Command.Result r =
+        curl("--cacert", ca, "https://api.github.test:8443/repos/acme/repo-a/refused");
     assertThat(status(r)).as(r.all()).isEqualTo(502);
     JsonObject error = new JsonObject(body(r));
     assertThat(error.getString("error")).isEqualTo("upstream-unreachable");
@@ -117,8 +152,12 @@ class UpstreamProxyIT {
   @Order(90)
   void the_proxy_password_and_the_secret_stay_out_of_the_logs() throws Exception {
     PodLogs.assertNoneHolds(pod, SECRET, ConnectProxy.PASSWORD);
-    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
-        pod.log("sidecar.log")).contains("through the HTTP CONNECT proxy 198.18.0.2:3128 (as capgate-svc)"));
+    org.awaitility.Awaitility.await()
+        .atMost(java.time.Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertThat(pod.log("sidecar.log"))
+                    .contains("through the HTTP CONNECT proxy 198.18.0.2:3128 (as capgate-svc)"));
   }
 
   // ------------------------------------------------------------------ helpers
@@ -133,7 +172,10 @@ class UpstreamProxyIT {
     for (String line : pod.log("upstream.log").lines().toList()) {
       if (line.startsWith("{\"proxySaw\"")) {
         JsonObject p = new JsonObject(line).getJsonObject("proxySaw");
-        out.add(p.getString("target") + (p.getBoolean("authorized") ? " authorized " : " anonymous ") + p.getInteger("status"));
+        out.add(
+            p.getString("target")
+                + (p.getBoolean("authorized") ? " authorized " : " anonymous ")
+                + p.getInteger("status"));
       }
     }
     return out;

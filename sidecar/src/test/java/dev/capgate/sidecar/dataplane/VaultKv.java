@@ -24,7 +24,9 @@ final class VaultKv {
 
   /** Writes {@code field: value} into secret {@code name}. */
   VaultKv put(String name, String field, String value) {
-    bao.request("POST", path(name),
+    bao.request(
+        "POST",
+        path(name),
         new JsonObject().put("data", new JsonObject().put(field, value)).encode());
     return this;
   }
@@ -32,10 +34,21 @@ final class VaultKv {
   /** A one-hour token whose only policy is to read everything under this mount. */
   String readerToken() {
     String policy = "capgate-sidecar-" + mount;
-    bao.request("POST", "sys/policies/acl/" + policy, new JsonObject().put("policy",
-        "path \"" + mount + "/data/*\" { capabilities = [\"read\"] }").encode());
-    return new JsonObject(bao.request("POST", "auth/token/create", new JsonObject()
-            .put("policies", new JsonArray().add(policy)).put("ttl", "1h").encode()))
-        .getJsonObject("auth").getString("client_token");
+    bao.request(
+        "POST",
+        "sys/policies/acl/" + policy,
+        new JsonObject()
+            .put("policy", "path \"" + mount + "/data/*\" { capabilities = [\"read\"] }")
+            .encode());
+    return new JsonObject(
+            bao.request(
+                "POST",
+                "auth/token/create",
+                new JsonObject()
+                    .put("policies", new JsonArray().add(policy))
+                    .put("ttl", "1h")
+                    .encode()))
+        .getJsonObject("auth")
+        .getString("client_token");
   }
 }

@@ -17,8 +17,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * The UDP side must answer from the loopback address iptables REDIRECT delivered the query to:
- * on a real pod a socket on [::] answered from the pod IP and every agent query timed out.
+ * The UDP side must answer from the loopback address iptables REDIRECT delivered the query to: on a
+ * real pod a socket on [::] answered from the pod IP and every agent query timed out.
  */
 class DnsProxyBindTest {
   @Test
@@ -28,14 +28,24 @@ class DnsProxyBindTest {
       port = s.getLocalPort();
     }
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
-    DnsProxy proxy = new DnsProxy((io.netty.channel.EventLoop) group.next(), port, new InetSocketAddress("127.0.0.1", 53),
-        new PolicySource(), new AuditLog(), new RequestIds(), new Metrics());
+    DnsProxy proxy =
+        new DnsProxy(
+            (io.netty.channel.EventLoop) group.next(),
+            port,
+            new InetSocketAddress("127.0.0.1", 53),
+            new PolicySource(),
+            new AuditLog(),
+            new RequestIds(),
+            new Metrics());
     try {
       assertThat(proxy.start().await(10, TimeUnit.SECONDS)).isTrue();
       List<SocketAddress> bound = proxy.boundAddresses();
       // udp: 127.0.0.1 (+ ::1 where the kernel has IPv6); tcp: one dual-stack socket
-      List<InetSocketAddress> loopback = bound.stream().map(a -> (InetSocketAddress) a)
-          .filter(a -> a.getAddress().isLoopbackAddress()).toList();
+      List<InetSocketAddress> loopback =
+          bound.stream()
+              .map(a -> (InetSocketAddress) a)
+              .filter(a -> a.getAddress().isLoopbackAddress())
+              .toList();
       assertThat(loopback).isNotEmpty().allMatch(a -> a.getPort() == port);
       assertThat(loopback).anyMatch(a -> a.getAddress().getHostAddress().equals("127.0.0.1"));
       assertThat(bound.size() - loopback.size()).as("the TCP listener").isEqualTo(1);

@@ -41,25 +41,55 @@ class Http2ExtendedConnectTest {
   void an_extended_connect_is_refused_with_a_clear_error() {
     PolicySource policies = new PolicySource();
     AuditLog audit = new AuditLog(new ByteArrayOutputStream(), Clock.systemUTC());
-    HttpServices services = new HttpServices(policies, null, null, null, audit, new RequestIds(), new Metrics(),
-        Duration.ofSeconds(5), Duration.ofMinutes(1));
-    AgentConnection connection = new AgentConnection("c1", new InetSocketAddress("198.18.0.1", 40000),
-        new InetSocketAddress("198.18.0.2", 443), ConnectionKind.TLS, "api.github.test", "github-api", System.nanoTime());
+    HttpServices services =
+        new HttpServices(
+            policies,
+            null,
+            null,
+            null,
+            audit,
+            new RequestIds(),
+            new Metrics(),
+            Duration.ofSeconds(5),
+            Duration.ofMinutes(1));
+    AgentConnection connection =
+        new AgentConnection(
+            "c1",
+            new InetSocketAddress("198.18.0.1", 40000),
+            new InetSocketAddress("198.18.0.2", 443),
+            ConnectionKind.TLS,
+            "api.github.test",
+            "github-api",
+            System.nanoTime());
 
     EmbeddedChannel server = new EmbeddedChannel();
     new HttpTermination(services).installHttp2(server, connection);
-    EmbeddedChannel client = new EmbeddedChannel(Http2FrameCodecBuilder.forClient()
-        .initialSettings(Http2Settings.defaultSettings()).build(), new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
+    EmbeddedChannel client =
+        new EmbeddedChannel(
+            Http2FrameCodecBuilder.forClient()
+                .initialSettings(Http2Settings.defaultSettings())
+                .build(),
+            new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
 
     List<Object> answer = new ArrayList<>();
-    Http2StreamChannel stream = new Http2StreamChannelBootstrap(client).handler(new ChannelInboundHandlerAdapter() {
-      @Override
-      public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        answer.add(msg);
-      }
-    }).open().syncUninterruptibly().getNow();
-    Http2Headers headers = new DefaultHttp2Headers().method("CONNECT").scheme("https").authority("api.github.test")
-        .path("/chat");
+    Http2StreamChannel stream =
+        new Http2StreamChannelBootstrap(client)
+            .handler(
+                new ChannelInboundHandlerAdapter() {
+                  @Override
+                  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                    answer.add(msg);
+                  }
+                })
+            .open()
+            .syncUninterruptibly()
+            .getNow();
+    Http2Headers headers =
+        new DefaultHttp2Headers()
+            .method("CONNECT")
+            .scheme("https")
+            .authority("api.github.test")
+            .path("/chat");
     headers.set(":protocol", "websocket");
     stream.writeAndFlush(new DefaultHttp2HeadersFrame(headers, false));
     for (int i = 0; i < 10; i++) {
@@ -70,8 +100,12 @@ class Http2ExtendedConnectTest {
     assertThat(answer).isNotEmpty();
     Http2HeadersFrame response = (Http2HeadersFrame) answer.getFirst();
     assertThat(response.headers().status().toString()).isEqualTo("400");
-    String body = answer.stream().filter(Http2DataFrame.class::isInstance).map(Http2DataFrame.class::cast)
-        .map(f -> f.content().toString(StandardCharsets.UTF_8)).reduce("", String::concat);
+    String body =
+        answer.stream()
+            .filter(Http2DataFrame.class::isInstance)
+            .map(Http2DataFrame.class::cast)
+            .map(f -> f.content().toString(StandardCharsets.UTF_8))
+            .reduce("", String::concat);
     assertThat(body).contains("\"error\":\"websocket-over-http2-not-supported\"", "HTTP/1.1");
     answer.forEach(ReferenceCountUtil::release);
     audit.close();

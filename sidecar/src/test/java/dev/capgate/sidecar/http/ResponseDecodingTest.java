@@ -63,7 +63,9 @@ class ResponseDecodingTest {
     assertThat(ResponseDecoding.forCodings(List.of("identity"))).isNull();
     assertThatThrownBy(() -> ResponseDecoding.forCodings(List.of("br"))).hasMessage("br");
     assertThatThrownBy(() -> ResponseDecoding.forCodings(List.of("zstd"))).hasMessage("zstd");
-    assertThatThrownBy(() -> ResponseDecoding.forCodings(List.of("gzip, gzip"))).hasMessage("gzip, gzip");
-    assertThatThrownBy(() -> ResponseDecoding.forCodings(List.of("gzip", "br"))).hasMessage("gzip, br");
+    assertThatThrownBy(() -> ResponseDecoding.forCodings(List.of("gzip, gzip")))
+        .hasMessage("gzip, gzip");
+    assertThatThrownBy(() -> ResponseDecoding.forCodings(List.of("gzip", "br")))
+        .hasMessage("gzip, br");
   }
 }

@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 class StreamMatcherTest {
   private static final String GH = "capgate-ph-github-abcdefghijklmnopqrstuvwxyz234567";
   private static final String KEY = "capgate-ph-apikey-2222abcdefghijklmnopqrstuvwxyz77";
-  private static final Placeholders PLACEHOLDERS = Placeholders.of(Map.of("github", GH, "apikey", KEY));
+  private static final Placeholders PLACEHOLDERS =
+      Placeholders.of(Map.of("github", GH, "apikey", KEY));
 
   private static ByteBuf bytes(String s) {
     return Unpooled.copiedBuffer(s, StandardCharsets.UTF_8);
@@ -41,20 +42,24 @@ class StreamMatcherTest {
   @Test
   void letter_case_does_not_hide_a_placeholder() {
     StreamMatcher scanner = new StreamMatcher(PLACEHOLDERS.patterns(), true);
-    assertThat(PLACEHOLDERS.patternCredential(scanner.scan(bytes("key=" + KEY.toUpperCase())))).isEqualTo("apikey");
+    assertThat(PLACEHOLDERS.patternCredential(scanner.scan(bytes("key=" + KEY.toUpperCase()))))
+        .isEqualTo("apikey");
   }
 
   @Test
   void near_misses_and_restarts_are_handled() {
     StreamMatcher scanner = new StreamMatcher(PLACEHOLDERS.patterns(), true);
     // A false start ("capgate-ph-gith" then something else) right before the real one.
-    assertThat(scanner.scan(bytes("capgate-ph-githcapgate-ph-github-abcdefghijklmnopqrstuvwxyz23456"))).isEqualTo(-1);
+    assertThat(
+            scanner.scan(bytes("capgate-ph-githcapgate-ph-github-abcdefghijklmnopqrstuvwxyz23456")))
+        .isEqualTo(-1);
     assertThat(scanner.scan(bytes("7 trailing"))).isGreaterThanOrEqualTo(0);
   }
 
   @Test
   void exact_matching_reports_the_beginning_of_a_pattern_left_at_the_end() {
-    StreamMatcher matcher = new StreamMatcher(List.of("ghp_secret".getBytes(StandardCharsets.US_ASCII)), false);
+    StreamMatcher matcher =
+        new StreamMatcher(List.of("ghp_secret".getBytes(StandardCharsets.US_ASCII)), false);
     assertThat(matcher.scan(bytes("token GHP_SECRET ghp_se"))).isEqualTo(-1);
     assertThat(matcher.partial()).isEqualTo(6);
     matcher.reset();

@@ -15,9 +15,10 @@ import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 class WebSocketUpgradeTest {
-  private static final String UPGRADE = "GET /chat HTTP/1.1\r\nHost: api.github.test\r\nUpgrade: websocket\r\n"
-      + "Connection: keep-alive, Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-      + "Sec-WebSocket-Version: 13\r\n\r\n";
+  private static final String UPGRADE =
+      "GET /chat HTTP/1.1\r\nHost: api.github.test\r\nUpgrade: websocket\r\n"
+          + "Connection: keep-alive, Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+          + "Sec-WebSocket-Version: 13\r\n\r\n";
 
   @Test
   void a_websocket_upgrade_is_a_get_with_both_headers_and_no_body() {
@@ -35,14 +36,19 @@ class WebSocketUpgradeTest {
   void the_agent_decoder_stops_after_an_upgrade_request_and_hands_early_bytes_on_when_removed() {
     AgentHttp1Codec codec = new AgentHttp1Codec();
     EmbeddedChannel ch = new EmbeddedChannel(codec);
-    byte[] frame = {(byte) 0x81, (byte) 0x85, 1, 2, 3, 4, 'h' ^ 1, 'e' ^ 2, 'l' ^ 3, 'l' ^ 4, 'o' ^ 1};
-    ByteBuf in = Unpooled.buffer().writeBytes(UPGRADE.getBytes(StandardCharsets.US_ASCII)).writeBytes(frame);
+    byte[] frame = {
+      (byte) 0x81, (byte) 0x85, 1, 2, 3, 4, 'h' ^ 1, 'e' ^ 2, 'l' ^ 3, 'l' ^ 4, 'o' ^ 1
+    };
+    ByteBuf in =
+        Unpooled.buffer().writeBytes(UPGRADE.getBytes(StandardCharsets.US_ASCII)).writeBytes(frame);
     ch.writeInbound(in);
     HttpRequest request = ch.readInbound();
     assertThat(request.uri()).isEqualTo("/chat");
     Object end = ch.readInbound();
     assertThat(end).isInstanceOf(LastHttpContent.class);
-    assertThat((Object) ch.readInbound()).as("no second 'request' parsed out of the frame").isNull();
+    assertThat((Object) ch.readInbound())
+        .as("no second 'request' parsed out of the frame")
+        .isNull();
     ch.pipeline().remove(codec);
     ByteBuf early = ch.readInbound();
     assertThat(early.readableBytes()).isEqualTo(frame.length);

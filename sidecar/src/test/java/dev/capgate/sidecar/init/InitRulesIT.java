@@ -20,17 +20,20 @@ import org.junit.jupiter.api.Test;
 class InitRulesIT {
   /** The port the pod declares (as the webhook would pass it from the annotation or a probe). */
   private static final int DECLARED = 8080;
+
   /** Served by the agent but not declared: a peer must not reach it. */
   private static final int UNDECLARED = 7000;
+
   private static final int UDP_PORT = 7001;
   private static final String[] INIT_FLAGS = {"--inbound-ports", String.valueOf(DECLARED)};
 
   /**
    * The agent's servers: on TCP {@code DECLARED} and {@code UNDECLARED} (dual stack) each accepted
-   * connection gets "agent-data" and whatever the peer sends is logged; UDP datagrams on
-   * {@code UDP_PORT} are logged too. A line "saw ..." means the peer got in.
+   * connection gets "agent-data" and whatever the peer sends is logged; UDP datagrams on {@code
+   * UDP_PORT} are logged too. A line "saw ..." means the peer got in.
    */
-  private static final String CANARY = """
+  private static final String CANARY =
+      """
       import socket, threading, sys
       def tcp(port):
           s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
@@ -60,10 +63,12 @@ class InitRulesIT {
       threading.Thread(target=udp, args=(%d,), daemon=True).start()
       print('listening', flush=True)
       threading.Event().wait()
-      """.formatted(DECLARED, UNDECLARED, UDP_PORT);
+      """
+          .formatted(DECLARED, UNDECLARED, UDP_PORT);
 
   /** The peer: connects, sends "exfil-probe", prints what came back or the error. */
-  private static final String PEER = """
+  private static final String PEER =
+      """
       import socket, sys
       host, port = sys.argv[1], int(sys.argv[2])
       try:
@@ -74,7 +79,8 @@ class InitRulesIT {
           print('failed', type(e).__name__)
       """;
 
-  private static final String PEER_UDP = """
+  private static final String PEER_UDP =
+      """
       import socket, sys
       host, port = sys.argv[1], int(sys.argv[2])
       s = socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET, socket.SOCK_DGRAM)
@@ -87,8 +93,7 @@ class InitRulesIT {
       """;
 
   /** Closed by JUnit after the last test, whichever test failed. */
-  @AutoClose
-  private static PodNetns pod;
+  @AutoClose private static PodNetns pod;
 
   @BeforeAll
   static void createPod() {
@@ -105,16 +110,29 @@ class InitRulesIT {
     Command.Result third = pod.runInit(INIT_FLAGS);
     assertThat(third.exitCode()).as(third.all()).isZero();
     assertThat(rules()).isEqualTo(before);
-    assertThat(before.lines().filter(l -> l.endsWith("-j CAPGATE_OUTPUT")).count()).as(before).isEqualTo(2);
-    assertThat(before.lines().filter(l -> l.endsWith("-j CAPGATE_EGRESS")).count()).as(before).isEqualTo(2);
-    assertThat(before.lines().filter(l -> l.endsWith("-j CAPGATE_INBOUND")).count()).as(before).isEqualTo(2);
-    assertThat(before.lines().filter(l -> l.contains("--dport " + DECLARED)).count()).as(before).isEqualTo(2);
-    assertThat(again.stdout()).contains("# iptables-restore --noflush", "# ip6tables-restore --noflush",
-        "REDIRECT --to-ports 15001", "REDIRECT --to-ports 15053");
+    assertThat(before.lines().filter(l -> l.endsWith("-j CAPGATE_OUTPUT")).count())
+        .as(before)
+        .isEqualTo(2);
+    assertThat(before.lines().filter(l -> l.endsWith("-j CAPGATE_EGRESS")).count())
+        .as(before)
+        .isEqualTo(2);
+    assertThat(before.lines().filter(l -> l.endsWith("-j CAPGATE_INBOUND")).count())
+        .as(before)
+        .isEqualTo(2);
+    assertThat(before.lines().filter(l -> l.contains("--dport " + DECLARED)).count())
+        .as(before)
+        .isEqualTo(2);
+    assertThat(again.stdout())
+        .contains(
+            "# iptables-restore --noflush",
+            "# ip6tables-restore --noflush",
+            "REDIRECT --to-ports 15001",
+            "REDIRECT --to-ports 15053");
   }
 
   @Test
-  void a_peer_reaches_only_the_declared_port_and_the_agent_never_sees_the_rest() throws IOException {
+  void a_peer_reaches_only_the_declared_port_and_the_agent_never_sees_the_rest()
+      throws IOException {
     Path canary = pod.dir().resolve("canary.py");
     Files.writeString(canary, CANARY);
     Path peer = pod.dir().resolve("peer.py");
@@ -124,26 +142,44 @@ class InitRulesIT {
     pod.startAsAgent("canary.log", "listening", "python3", canary.toString());
 
     for (String address : new String[] {PodNetns.POD_V4, PodNetns.POD_V6}) {
-      Command.Result udp = pod.inPeer("python3", peerUdp.toString(), address, String.valueOf(UDP_PORT));
+      Command.Result udp =
+          pod.inPeer("python3", peerUdp.toString(), address, String.valueOf(UDP_PORT));
       assertThat(udp.stdout()).as(udp.all()).startsWith("failed");
 
-      Command.Result undeclared = pod.inPeer("python3", peer.toString(), address, String.valueOf(UNDECLARED));
-      System.out.println("peer -> " + address + ":" + UNDECLARED + " (undeclared): " + undeclared.stdout().strip());
-      assertThat(undeclared.stdout()).as(undeclared.all()).startsWith("failed").doesNotContain("agent-data");
+      Command.Result undeclared =
+          pod.inPeer("python3", peer.toString(), address, String.valueOf(UNDECLARED));
+      System.out.println(
+          "peer -> "
+              + address
+              + ":"
+              + UNDECLARED
+              + " (undeclared): "
+              + undeclared.stdout().strip());
+      assertThat(undeclared.stdout())
+          .as(undeclared.all())
+          .startsWith("failed")
+          .doesNotContain("agent-data");
 
-      Command.Result declared = pod.inPeer("python3", peer.toString(), address, String.valueOf(DECLARED));
-      System.out.println("peer -> " + address + ":" + DECLARED + " (declared): " + declared.stdout().strip());
+      Command.Result declared =
+          pod.inPeer("python3", peer.toString(), address, String.valueOf(DECLARED));
+      System.out.println(
+          "peer -> " + address + ":" + DECLARED + " (declared): " + declared.stdout().strip());
       assertThat(declared.stdout()).as(declared.all()).contains("received b'agent-data\\n'");
     }
     String seen = pod.log("canary.log");
     System.out.println("the agent's canary saw:\n" + seen);
-    assertThat(seen).contains("saw tcp " + DECLARED).doesNotContain("saw tcp " + UNDECLARED).doesNotContain("saw udp");
+    assertThat(seen)
+        .contains("saw tcp " + DECLARED)
+        .doesNotContain("saw tcp " + UNDECLARED)
+        .doesNotContain("saw udp");
   }
 
   @Test
   void the_pod_itself_still_reaches_its_own_servers_over_loopback() throws IOException {
     Path probe = pod.dir().resolve("loopback-probe.py");
-    Files.writeString(probe, """
+    Files.writeString(
+        probe,
+        """
         import socket
         s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(1)
         c = socket.create_connection(('127.0.0.1', s.getsockname()[1]), timeout=3)
@@ -162,17 +198,33 @@ class InitRulesIT {
 
   @Test
   void without_net_admin_init_fails_with_a_clear_message() {
-    Command.Result r = pod.inPod("setpriv", "--reuid", "1000", "--regid", "1000", "--clear-groups", "--",
-        System.getProperty("java.home") + "/bin/java", "-jar",
-        System.getProperty("user.dir") + "/target/capgate-sidecar.jar", "init");
+    Command.Result r =
+        pod.inPod(
+            "setpriv",
+            "--reuid",
+            "1000",
+            "--regid",
+            "1000",
+            "--clear-groups",
+            "--",
+            System.getProperty("java.home") + "/bin/java",
+            "-jar",
+            System.getProperty("user.dir") + "/target/capgate-sidecar.jar",
+            "init");
     assertThat(r.exitCode()).isNotZero();
     assertThat(r.all()).contains("NET_ADMIN");
   }
 
   @Test
   void without_iptables_init_fails_with_a_clear_message() {
-    Command.Result r = pod.inPod("env", "PATH=/nonexistent", System.getProperty("java.home") + "/bin/java", "-jar",
-        System.getProperty("user.dir") + "/target/capgate-sidecar.jar", "init");
+    Command.Result r =
+        pod.inPod(
+            "env",
+            "PATH=/nonexistent",
+            System.getProperty("java.home") + "/bin/java",
+            "-jar",
+            System.getProperty("user.dir") + "/target/capgate-sidecar.jar",
+            "init");
     assertThat(r.exitCode()).isNotZero();
     assertThat(r.all()).contains("iptables-save could not be run", "needs iptables");
   }
@@ -181,7 +233,9 @@ class InitRulesIT {
   private static String rules() {
     String v4 = pod.inPod("iptables-save").requireSuccess().stdout();
     String v6 = pod.inPod("ip6tables-save").requireSuccess().stdout();
-    return Arrays.stream((v4 + v6).split("\n")).filter(l -> !l.startsWith("#"))
-        .map(l -> l.replaceAll("\\[\\d+:\\d+\\]", "[0:0]")).collect(Collectors.joining("\n"));
+    return Arrays.stream((v4 + v6).split("\n"))
+        .filter(l -> !l.startsWith("#"))
+        .map(l -> l.replaceAll("\\[\\d+:\\d+\\]", "[0:0]"))
+        .collect(Collectors.joining("\n"));
   }
 }

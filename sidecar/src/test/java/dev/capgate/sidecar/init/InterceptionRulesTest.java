@@ -14,44 +14,67 @@ class InterceptionRulesTest {
 
   @Test
   void first_run_matches_the_golden_file() throws IOException {
-    assertThat(rules.render(IpFamily.IPV4, "")).isEqualTo(golden("first-run.rules", rules.render(IpFamily.IPV4, "")));
+    assertThat(rules.render(IpFamily.IPV4, ""))
+        .isEqualTo(golden("first-run.rules", rules.render(IpFamily.IPV4, "")));
   }
 
   @Test
   void ipv6_gets_the_same_rules_with_its_own_loopback_and_neighbour_discovery() {
     String v6 = rules.render(IpFamily.IPV6, "");
-    String withoutNd = v6.lines().filter(l -> !l.contains("--icmpv6-type"))
-        .collect(java.util.stream.Collectors.joining("\n", "", "\n"));
-    assertThat(withoutNd).isEqualTo(rules.render(IpFamily.IPV4, "").replace("-d 127.0.0.1/32", "-d ::1/128"));
+    String withoutNd =
+        v6.lines()
+            .filter(l -> !l.contains("--icmpv6-type"))
+            .collect(java.util.stream.Collectors.joining("\n", "", "\n"));
+    assertThat(withoutNd)
+        .isEqualTo(rules.render(IpFamily.IPV4, "").replace("-d 127.0.0.1/32", "-d ::1/128"));
     // Neighbour discovery before the final drop, or IPv6 stops working at all.
-    assertThat(v6.indexOf("--icmpv6-type 135")).isPositive().isLessThan(v6.indexOf("capgate: no other inbound traffic"));
+    assertThat(v6.indexOf("--icmpv6-type 135"))
+        .isPositive()
+        .isLessThan(v6.indexOf("capgate: no other inbound traffic"));
   }
 
   @Test
   void inbound_is_dropped_except_replies_loopback_admin_and_declared_ports() throws IOException {
-    InterceptionRules declared = new InterceptionRules(new InterceptionConfig(1337, 15001, 15053, 15021,
-        InterceptionConfig.parsePorts("9090, 8080")));
+    InterceptionRules declared =
+        new InterceptionRules(
+            new InterceptionConfig(
+                1337, 15001, 15053, 15021, InterceptionConfig.parsePorts("9090, 8080")));
     String text = declared.render(IpFamily.IPV4, "");
     assertThat(text).isEqualTo(golden("inbound-ports.rules", text));
     List<String> inbound = text.lines().filter(l -> l.startsWith("-A CAPGATE_INBOUND")).toList();
     assertThat(inbound.getLast()).endsWith("-j DROP").doesNotContain("--dport", "-p ");
-    assertThat(inbound).filteredOn(l -> l.contains("--dport"))
-        .extracting(l -> l.replaceAll(".*--dport (\\d+).*", "$1")).containsExactly("15021", "8080", "9090");
-    assertThat(text).contains("-I INPUT 1 -m comment --comment \"capgate: drop inbound the pod did not declare\" -j CAPGATE_INBOUND");
+    assertThat(inbound)
+        .filteredOn(l -> l.contains("--dport"))
+        .extracting(l -> l.replaceAll(".*--dport (\\d+).*", "$1"))
+        .containsExactly("15021", "8080", "9090");
+    assertThat(text)
+        .contains(
+            "-I INPUT 1 -m comment --comment \"capgate: drop inbound the pod did not declare\" -j CAPGATE_INBOUND");
   }
 
   @Test
   void invalid_tcp_is_dropped_before_any_egress_exception() {
-    String first = rules.render(IpFamily.IPV4, "").lines().filter(l -> l.startsWith("-A CAPGATE_EGRESS")).findFirst()
-        .orElseThrow();
+    String first =
+        rules
+            .render(IpFamily.IPV4, "")
+            .lines()
+            .filter(l -> l.startsWith("-A CAPGATE_EGRESS"))
+            .findFirst()
+            .orElseThrow();
     assertThat(first).contains("-p tcp -m conntrack --ctstate INVALID").endsWith("-j DROP");
   }
 
   @Test
   void the_sidecars_own_listeners_cannot_be_opened_to_peers() {
-    assertThatThrownBy(() -> new InterceptionConfig(1337, 15001, 15053, 15021, InterceptionConfig.parsePorts("8080,15001")))
+    assertThatThrownBy(
+            () ->
+                new InterceptionConfig(
+                    1337, 15001, 15053, 15021, InterceptionConfig.parsePorts("8080,15001")))
         .hasMessageContaining("may not open the sidecar's own proxy port 15001");
-    assertThatThrownBy(() -> new InterceptionConfig(1337, 15001, 15053, 15021, InterceptionConfig.parsePorts("15053")))
+    assertThatThrownBy(
+            () ->
+                new InterceptionConfig(
+                    1337, 15001, 15053, 15021, InterceptionConfig.parsePorts("15053")))
         .hasMessageContaining("DNS port 15053");
   }
 
@@ -60,13 +83,17 @@ class InterceptionRulesTest {
     assertThat(InterceptionConfig.parsePorts("")).isEmpty();
     assertThat(InterceptionConfig.parsePorts("443,80,443")).containsExactly(80, 443);
     assertThatThrownBy(() -> InterceptionConfig.parsePorts("80,http,70000,,0"))
-        .hasMessageContaining("'http'").hasMessageContaining("'70000'").hasMessageContaining("''")
-        .hasMessageContaining("'0'").hasMessageNotContaining("'80'");
+        .hasMessageContaining("'http'")
+        .hasMessageContaining("'70000'")
+        .hasMessageContaining("''")
+        .hasMessageContaining("'0'")
+        .hasMessageNotContaining("'80'");
   }
 
   @Test
   void jumps_already_in_place_are_not_inserted_again() throws IOException {
-    String save = """
+    String save =
+        """
         *nat
         :OUTPUT ACCEPT [0:0]
         :CAPGATE_OUTPUT - [0:0]
@@ -78,13 +105,16 @@ class InterceptionRulesTest {
         -A INPUT -m comment --comment "capgate: drop inbound the pod did not declare" -j CAPGATE_INBOUND
         COMMIT
         """;
-    assertThat(rules.render(IpFamily.IPV4, save)).isEqualTo(golden("rerun.rules", rules.render(IpFamily.IPV4, save)));
+    assertThat(rules.render(IpFamily.IPV4, save))
+        .isEqualTo(golden("rerun.rules", rules.render(IpFamily.IPV4, save)));
   }
 
   @Test
   void a_jump_in_another_table_does_not_count() {
     String save = "*filter\n-A OUTPUT -j CAPGATE_OUTPUT\nCOMMIT\n";
-    assertThat(rules.render(IpFamily.IPV4, save)).contains("-I OUTPUT 1 -m comment --comment \"capgate: send pod egress through the sidecar\" -j CAPGATE_OUTPUT");
+    assertThat(rules.render(IpFamily.IPV4, save))
+        .contains(
+            "-I OUTPUT 1 -m comment --comment \"capgate: send pod egress through the sidecar\" -j CAPGATE_OUTPUT");
   }
 
   @Test
@@ -98,14 +128,17 @@ class InterceptionRulesTest {
 
   @Test
   void ports_and_uid_come_from_the_config() {
-    String text = new InterceptionRules(new InterceptionConfig(2000, 16001, 16053)).render(IpFamily.IPV4, "");
-    assertThat(text).contains("--uid-owner 2000", "--to-ports 16001", "--to-ports 16053")
+    String text =
+        new InterceptionRules(new InterceptionConfig(2000, 16001, 16053)).render(IpFamily.IPV4, "");
+    assertThat(text)
+        .contains("--uid-owner 2000", "--to-ports 16001", "--to-ports 16053")
         .doesNotContain("1337", "15001", "15053");
   }
 
   @Test
   void root_as_proxy_uid_is_refused() {
-    assertThatThrownBy(() -> new InterceptionConfig(0, 15001, 15053)).hasMessageContaining("non-root");
+    assertThatThrownBy(() -> new InterceptionConfig(0, 15001, 15053))
+        .hasMessageContaining("non-root");
   }
 
   /**
@@ -114,7 +147,8 @@ class InterceptionRulesTest {
    */
   private static String golden(String name, String actual) throws IOException {
     if (Boolean.getBoolean("golden.update")) {
-      java.nio.file.Files.writeString(java.nio.file.Path.of("src/test/resources/init", name), actual);
+      java.nio.file.Files.writeString(
+          java.nio.file.Path.of("src/test/resources/init", name), actual);
       return actual;
     }
     try (InputStream in = InterceptionRulesTest.class.getResourceAsStream("/init/" + name)) {

@@ -16,8 +16,15 @@ public final class Command {
   public record Result(List<String> command, int exitCode, String stdout, String stderr) {
     public Result requireSuccess() {
       if (exitCode != 0) {
-        throw new IllegalStateException("command failed (" + exitCode + "): " + String.join(" ", command)
-            + "\nstdout: " + stdout + "\nstderr: " + stderr);
+        throw new IllegalStateException(
+            "command failed ("
+                + exitCode
+                + "): "
+                + String.join(" ", command)
+                + "\nstdout: "
+                + stdout
+                + "\nstderr: "
+                + stderr);
       }
       return this;
     }
@@ -27,14 +34,14 @@ public final class Command {
     }
   }
 
-  private Command() {
-  }
+  private Command() {}
 
   public static Result run(List<String> command) {
     return run(command, Duration.ofSeconds(60), Map.of(), null);
   }
 
-  public static Result run(List<String> command, Duration timeout, Map<String, String> env, String stdin) {
+  public static Result run(
+      List<String> command, Duration timeout, Map<String, String> env, String stdin) {
     try {
       ProcessBuilder builder = new ProcessBuilder(command);
       builder.environment().putAll(env);

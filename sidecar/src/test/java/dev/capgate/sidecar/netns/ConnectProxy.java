@@ -23,22 +23,24 @@ public final class ConnectProxy {
   public static final String USER = "capgate-svc";
   public static final String PASSWORD = "proxy-pass-7d1e";
 
-  private ConnectProxy() {
-  }
+  private ConnectProxy() {}
 
   public static void start(String listenHost) throws IOException {
     ServerSocket server = new ServerSocket();
     server.bind(new InetSocketAddress(listenHost, PORT), 64);
-    Thread.ofVirtual().name("connect-proxy").start(() -> {
-      while (!server.isClosed()) {
-        try {
-          Socket client = server.accept();
-          Thread.ofVirtual().start(() -> serve(client));
-        } catch (IOException e) {
-          return;
-        }
-      }
-    });
+    Thread.ofVirtual()
+        .name("connect-proxy")
+        .start(
+            () -> {
+              while (!server.isClosed()) {
+                try {
+                  Socket client = server.accept();
+                  Thread.ofVirtual().start(() -> serve(client));
+                } catch (IOException e) {
+                  return;
+                }
+              }
+            });
   }
 
   private static void serve(Socket client) {
@@ -47,11 +49,15 @@ public final class ConnectProxy {
       String head = readHead(client.getInputStream());
       String[] lines = head.split("\r\n");
       String[] requestLine = lines[0].split(" ");
-      String expected = "Basic " + Base64.getEncoder().encodeToString((USER + ":" + PASSWORD).getBytes(StandardCharsets.UTF_8));
+      String expected =
+          "Basic "
+              + Base64.getEncoder()
+                  .encodeToString((USER + ":" + PASSWORD).getBytes(StandardCharsets.UTF_8));
       boolean authorized = false;
       for (int i = 1; i < lines.length; i++) {
         int colon = lines[i].indexOf(':');
-        if (colon > 0 && lines[i].substring(0, colon).equalsIgnoreCase("proxy-authorization")
+        if (colon > 0
+            && lines[i].substring(0, colon).equalsIgnoreCase("proxy-authorization")
             && lines[i].substring(colon + 1).strip().equals(expected)) {
           authorized = true;
         }
@@ -70,23 +76,34 @@ public final class ConnectProxy {
       log(target, authorized, status);
       OutputStream toClient = client.getOutputStream();
       if (status != 200) {
-        String reason = switch (status) {
-          case 407 -> "Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"corp\"";
-          case 403 -> "Forbidden";
-          default -> "Method Not Allowed";
-        };
-        toClient.write(("HTTP/1.1 " + status + " " + reason + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-            .getBytes(StandardCharsets.ISO_8859_1));
+        String reason =
+            switch (status) {
+              case 407 ->
+                  "Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"corp\"";
+              case 403 -> "Forbidden";
+              default -> "Method Not Allowed";
+            };
+        toClient.write(
+            ("HTTP/1.1 "
+                    + status
+                    + " "
+                    + reason
+                    + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                .getBytes(StandardCharsets.ISO_8859_1));
         toClient.flush();
         return;
       }
       int colon = target.lastIndexOf(':');
       String host = target.substring(0, colon).replace("[", "").replace("]", "");
       int port = Integer.parseInt(target.substring(colon + 1));
-      InetAddress address = host.endsWith(".test") ? InetAddress.getByName(UpstreamServers.V4) : InetAddress.getByName(host);
+      InetAddress address =
+          host.endsWith(".test")
+              ? InetAddress.getByName(UpstreamServers.V4)
+              : InetAddress.getByName(host);
       try (Socket origin = new Socket(address, port)) {
         client.setSoTimeout(0);
-        toClient.write("HTTP/1.1 200 Connection established\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+        toClient.write(
+            "HTTP/1.1 200 Connection established\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
         toClient.flush();
         Thread up = Thread.ofVirtual().start(() -> pipe(client, origin));
         pipe(origin, client);
@@ -132,8 +149,15 @@ public final class ConnectProxy {
 
   private static void log(String target, boolean authorized, int status) {
     synchronized (System.out) {
-      System.out.println(new JsonObject().put("proxySaw",
-          new JsonObject().put("target", target).put("authorized", authorized).put("status", status)).encode());
+      System.out.println(
+          new JsonObject()
+              .put(
+                  "proxySaw",
+                  new JsonObject()
+                      .put("target", target)
+                      .put("authorized", authorized)
+                      .put("status", status))
+              .encode());
       System.out.flush();
     }
   }

@@ -3,8 +3,8 @@ package dev.capgate.sidecar.netns;
 import dev.capgate.testkit.Pki;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.UnixDomainSocketAddress;
 import java.net.InetSocketAddress;
+import java.net.UnixDomainSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -18,23 +18,32 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A pod, as far as the data plane can tell, without Kubernetes: a network namespace for the pod
- * and one for "the internet" (upstreams), joined by a veth pair (198.18.0.1 ↔ 198.18.0.2,
- * fd00:198:18::1 ↔ ::2; test addresses only), the REAL init rules in the pod namespace, the
- * sidecar jar running there as uid 1337, upstream servers in the other namespace, and agent
- * commands run as uid 1000. Everything is torn down by {@link #close()}; logs stay under
- * {@code target/netns-it/<name>/}.
+ * A pod, as far as the data plane can tell, without Kubernetes: a network namespace for the pod and
+ * one for "the internet" (upstreams), joined by a veth pair (198.18.0.1 ↔ 198.18.0.2,
+ * fd00:198:18::1 ↔ ::2; test addresses only), the REAL init rules in the pod namespace, the sidecar
+ * jar running there as uid 1337, upstream servers in the other namespace, and agent commands run as
+ * uid 1000. Everything is torn down by {@link #close()}; logs stay under {@code
+ * target/netns-it/<name>/}.
  */
 public final class PodNetns implements AutoCloseable {
   public static final String POD_V4 = "198.18.0.1";
   public static final String POD_V6 = "fd00:198:18::1";
   public static final int AGENT_UID = 1000;
   public static final int SIDECAR_UID = 1337;
-  /** Test names the pod resolves (through /etc/netns/<pod>/hosts) to the upstream namespace. */
-  public static final List<String> TEST_HOSTS = List.of("api.github.test", "evil.test", "pypi.test", "plain.test",
-      "selfsigned.test", "mtls.test", "mtls-pass.test");
 
-  private static final String JAVA = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  /** Test names the pod resolves (through /etc/netns/<pod>/hosts) to the upstream namespace. */
+  public static final List<String> TEST_HOSTS =
+      List.of(
+          "api.github.test",
+          "evil.test",
+          "pypi.test",
+          "plain.test",
+          "selfsigned.test",
+          "mtls.test",
+          "mtls-pass.test");
+
+  private static final String JAVA =
+      Path.of(System.getProperty("java.home"), "bin", "java").toString();
 
   private final String pod;
   private final String up;
@@ -43,17 +52,24 @@ public final class PodNetns implements AutoCloseable {
   private final Path dir;
   private final Pki podCa = new Pki("capgate pod CA (test)");
   private final Pki upstreamCa = new Pki("upstream test CA");
-  /** Issues the certificate of a hard host (port 8444) that neither the sidecar nor the agent trusts. */
+
+  /**
+   * Issues the certificate of a hard host (port 8444) that neither the sidecar nor the agent
+   * trusts.
+   */
   private final Pki untrustedCa = new Pki("a CA nobody in the pod trusts");
+
   /** Issues the agent's client certificate for the mutual-TLS host (port 8445). */
   private final Pki clientCa = new Pki("client certificates of the mTLS host");
+
   private String leakDetection = System.getProperty("capgate.it.leakDetection", "paranoid");
   private final List<Process> processes = new ArrayList<>();
   private final List<AutoCloseable> closeables = new ArrayList<>();
   private final Path agentLog;
 
   private PodNetns(String name) {
-    String suffix = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()).substring(0, 5);
+    String suffix =
+        HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()).substring(0, 5);
     this.pod = "cgt-pod-" + suffix;
     this.up = "cgt-up-" + suffix;
     this.vethPod = "cgtp" + suffix;
@@ -152,7 +168,10 @@ public final class PodNetns implements AutoCloseable {
     return this;
   }
 
-  /** Writes a file into the sidecar's own directory, readable by the sidecar's uid only (as the CA dir is). */
+  /**
+   * Writes a file into the sidecar's own directory, readable by the sidecar's uid only (as the CA
+   * dir is).
+   */
   public Path writeSidecarFile(String name, String content) {
     try {
       Path sidecarDir = dir.resolve("sidecar");
@@ -166,9 +185,14 @@ public final class PodNetns implements AutoCloseable {
     }
   }
 
-  /** Runs the real {@code init} in the pod namespace, with {@code flags} (e.g. --inbound-ports 8080). */
+  /**
+   * Runs the real {@code init} in the pod namespace, with {@code flags} (e.g. --inbound-ports
+   * 8080).
+   */
   public Command.Result runInit(String... flags) {
-    List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", pod, JAVA, "-jar", sidecarJar().toString(), "init"));
+    List<String> command =
+        new ArrayList<>(
+            List.of("ip", "netns", "exec", pod, JAVA, "-jar", sidecarJar().toString(), "init"));
     command.addAll(List.of(flags));
     return Command.run(command);
   }
@@ -195,11 +219,29 @@ public final class PodNetns implements AutoCloseable {
     return startAndWait(full, logName, readyLine);
   }
 
-  /** Starts a long-running {@code command} in the pod as the agent (uid 1000); output in {@code logName}. */
+  /**
+   * Starts a long-running {@code command} in the pod as the agent (uid 1000); output in {@code
+   * logName}.
+   */
   public Process startAsAgent(String logName, String readyLine, String... command) {
-    List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", pod,
-        "setpriv", "--reuid", String.valueOf(AGENT_UID), "--regid", String.valueOf(AGENT_UID), "--clear-groups", "--",
-        "env", "-i", "PATH=/usr/bin:/bin", "HOME=/tmp"));
+    List<String> full =
+        new ArrayList<>(
+            List.of(
+                "ip",
+                "netns",
+                "exec",
+                pod,
+                "setpriv",
+                "--reuid",
+                String.valueOf(AGENT_UID),
+                "--regid",
+                String.valueOf(AGENT_UID),
+                "--clear-groups",
+                "--",
+                "env",
+                "-i",
+                "PATH=/usr/bin:/bin",
+                "HOME=/tmp"));
     full.addAll(List.of(command));
     return startAndWait(full, logName, readyLine);
   }
@@ -214,7 +256,9 @@ public final class PodNetns implements AutoCloseable {
     return p;
   }
 
-  /** Replaces the pod's hosts file (the one every container of a pod shares, as kubelet mounts it). */
+  /**
+   * Replaces the pod's hosts file (the one every container of a pod shares, as kubelet mounts it).
+   */
   public void writePodHosts(String content) {
     try {
       Files.writeString(Path.of("/etc/netns", pod, "hosts"), content);
@@ -230,29 +274,45 @@ public final class PodNetns implements AutoCloseable {
   }
 
   /**
-   * Starts the upstream servers (and the Vault bridge when {@code vault} is given: the sidecar
-   * then reaches it at {@code http://198.18.0.2:8200}).
+   * Starts the upstream servers (and the Vault bridge when {@code vault} is given: the sidecar then
+   * reaches it at {@code http://198.18.0.2:8200}).
    */
   public void startUpstreams(String vaultAddress) {
     try {
-      Pki.Issued server = upstreamCa.issueServer("upstream", TEST_HOSTS, List.of(UpstreamServers.V4, UpstreamServers.V6));
+      Pki.Issued server =
+          upstreamCa.issueServer(
+              "upstream", TEST_HOSTS, List.of(UpstreamServers.V4, UpstreamServers.V6));
       Path upDir = dir.resolve("upstream");
       Files.createDirectories(upDir);
       server.writeTo(upDir, "server");
-      untrustedCa.issueServer("selfsigned.test", List.of("selfsigned.test"), List.of()).writeTo(upDir, "untrusted-server");
+      untrustedCa
+          .issueServer("selfsigned.test", List.of("selfsigned.test"), List.of())
+          .writeTo(upDir, "untrusted-server");
       Files.writeString(upDir.resolve("client-ca.crt"), clientCa.caCertPem());
       Pki.Issued client = clientCa.issueClient("agent");
       Files.writeString(agentClientCert(), client.certPem());
       Files.writeString(agentClientKey(), client.keyPem());
       Files.setPosixFilePermissions(agentClientKey(), PosixFilePermissions.fromString("rw-r--r--"));
       Files.writeString(upstreamCaCert(), upstreamCa.caCertPem());
-      List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", up, JAVA, "-cp", testClassPath(),
-          UpstreamServers.class.getName(), upDir.toString()));
+      List<String> command =
+          new ArrayList<>(
+              List.of(
+                  "ip",
+                  "netns",
+                  "exec",
+                  up,
+                  JAVA,
+                  "-cp",
+                  testClassPath(),
+                  UpstreamServers.class.getName(),
+                  upDir.toString()));
       if (vaultAddress != null) {
         Path socket = dir.resolve("vault.sock");
         java.net.URI uri = java.net.URI.create(vaultAddress);
-        closeables.add(UnixSocketBridge.start(UnixDomainSocketAddress.of(socket),
-            new InetSocketAddress(uri.getHost(), uri.getPort())));
+        closeables.add(
+            UnixSocketBridge.start(
+                UnixDomainSocketAddress.of(socket),
+                new InetSocketAddress(uri.getHost(), uri.getPort())));
         command.add(UpstreamServers.V4 + ":8200");
         command.add(socket.toString());
       }
@@ -267,14 +327,18 @@ public final class PodNetns implements AutoCloseable {
    * Starts the sidecar jar in the pod namespace as uid 1337 and waits for /readyz.
    *
    * @param sessionYaml the AgentSession (or spec) the sidecar enforces
-   * @param extraFlags  more {@code --flag value} pairs
+   * @param extraFlags more {@code --flag value} pairs
    */
   public Process startSidecar(String sessionYaml, String vaultToken, List<String> extraFlags) {
     return startSidecar(sessionYaml, vaultToken, extraFlags, "/readyz", "ready");
   }
 
   /** As above, waiting until {@code probe} on the admin port answers with {@code expected}. */
-  public Process startSidecar(String sessionYaml, String vaultToken, List<String> extraFlags, String probe,
+  public Process startSidecar(
+      String sessionYaml,
+      String vaultToken,
+      List<String> extraFlags,
+      String probe,
       String expected) {
     try {
       Path sidecarDir = dir.resolve("sidecar");
@@ -285,29 +349,56 @@ public final class PodNetns implements AutoCloseable {
       Path key = sidecarDir.resolve("ca.key");
       Files.writeString(key, podCa.caKeyPem());
       owned(key, SIDECAR_UID, "r--------");
-      List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", pod,
-          "setpriv", "--reuid", String.valueOf(SIDECAR_UID), "--regid", String.valueOf(SIDECAR_UID), "--clear-groups", "--",
-          // A small heap proves bodies stream; paranoid leak detection reports any ByteBuf we lose.
-          JAVA, "-XX:+UseSerialGC", "-Xmx96m", "-XX:-UsePerfData",
-          "-Dio.netty.leakDetection.level=" + leakDetection,
-          "-jar", sidecarJar().toString(), "proxy",
-          "--session-file", sidecarDir.resolve("session.yaml").toString(),
-          "--ca-cert", sidecarDir.resolve("ca.crt").toString(),
-          "--ca-key", key.toString(),
-          "--upstream-ca-file", upstreamCaCert().toString()));
+      List<String> command =
+          new ArrayList<>(
+              List.of(
+                  "ip",
+                  "netns",
+                  "exec",
+                  pod,
+                  "setpriv",
+                  "--reuid",
+                  String.valueOf(SIDECAR_UID),
+                  "--regid",
+                  String.valueOf(SIDECAR_UID),
+                  "--clear-groups",
+                  "--",
+                  // A small heap proves bodies stream; paranoid leak detection reports any ByteBuf
+                  // we lose.
+                  JAVA,
+                  "-XX:+UseSerialGC",
+                  "-Xmx96m",
+                  "-XX:-UsePerfData",
+                  "-Dio.netty.leakDetection.level=" + leakDetection,
+                  "-jar",
+                  sidecarJar().toString(),
+                  "proxy",
+                  "--session-file",
+                  sidecarDir.resolve("session.yaml").toString(),
+                  "--ca-cert",
+                  sidecarDir.resolve("ca.crt").toString(),
+                  "--ca-key",
+                  key.toString(),
+                  "--upstream-ca-file",
+                  upstreamCaCert().toString()));
       if (vaultToken != null) {
         Path token = sidecarDir.resolve("vault-token");
         Files.writeString(token, vaultToken);
         owned(token, SIDECAR_UID, "r--------");
-        command.addAll(List.of("--vault-addr", "http://" + UpstreamServers.V4 + ":8200",
-            "--vault-static-token-file", token.toString()));
+        command.addAll(
+            List.of(
+                "--vault-addr",
+                "http://" + UpstreamServers.V4 + ":8200",
+                "--vault-static-token-file",
+                token.toString()));
       }
       command.addAll(extraFlags);
       Process p = start(command, dir.resolve("sidecar.log"), Map.of("HOME", "/tmp"));
       Instant deadline = Instant.now().plus(Duration.ofSeconds(40));
       while (Instant.now().isBefore(deadline)) {
         if (!p.isAlive()) {
-          throw new IllegalStateException("sidecar exited with " + p.exitValue() + ":\n" + log("sidecar.log"));
+          throw new IllegalStateException(
+              "sidecar exited with " + p.exitValue() + ":\n" + log("sidecar.log"));
         }
         Command.Result ready = inPod("curl", "-s", "-m", "2", "http://127.0.0.1:15021" + probe);
         if (ready.exitCode() == 0 && ready.stdout().startsWith(expected)) {
@@ -331,18 +422,44 @@ public final class PodNetns implements AutoCloseable {
 
   /**
    * Runs {@code command} in the pod as the agent (uid 1000), with only {@code env} (plus PATH and
-   * HOME) in its environment (what the webhook would set, e.g. a placeholder), within {@code timeout}.
+   * HOME) in its environment (what the webhook would set, e.g. a placeholder), within {@code
+   * timeout}.
    */
   public Command.Result asAgent(Map<String, String> env, Duration timeout, String... command) {
-    List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", pod,
-        "setpriv", "--reuid", String.valueOf(AGENT_UID), "--regid", String.valueOf(AGENT_UID), "--clear-groups", "--",
-        "env", "-i", "PATH=/usr/bin:/bin", "HOME=/tmp"));
+    List<String> full =
+        new ArrayList<>(
+            List.of(
+                "ip",
+                "netns",
+                "exec",
+                pod,
+                "setpriv",
+                "--reuid",
+                String.valueOf(AGENT_UID),
+                "--regid",
+                String.valueOf(AGENT_UID),
+                "--clear-groups",
+                "--",
+                "env",
+                "-i",
+                "PATH=/usr/bin:/bin",
+                "HOME=/tmp"));
     env.forEach((k, v) -> full.add(k + "=" + v));
     full.addAll(List.of(command));
     Command.Result r = Command.run(full, timeout, Map.of(), null);
     try {
-      Files.writeString(agentLog, "$ " + String.join(" ", command) + "\n[exit " + r.exitCode() + "]\n"
-          + r.stdout() + "\n" + r.stderr() + "\n", java.nio.file.StandardOpenOption.APPEND);
+      Files.writeString(
+          agentLog,
+          "$ "
+              + String.join(" ", command)
+              + "\n[exit "
+              + r.exitCode()
+              + "]\n"
+              + r.stdout()
+              + "\n"
+              + r.stderr()
+              + "\n",
+          java.nio.file.StandardOpenOption.APPEND);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -399,7 +516,8 @@ public final class PodNetns implements AutoCloseable {
   static Path sidecarJar() {
     Path jar = Path.of(System.getProperty("user.dir"), "target", "capgate-sidecar.jar");
     if (!Files.exists(jar)) {
-      throw new IllegalStateException(jar + " is missing: run the package phase first (mvn verify does)");
+      throw new IllegalStateException(
+          jar + " is missing: run the package phase first (mvn verify does)");
     }
     return jar;
   }
@@ -415,8 +533,10 @@ public final class PodNetns implements AutoCloseable {
 
   private Process start(List<String> command, Path log, Map<String, String> env) {
     try {
-      ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+      ProcessBuilder builder =
+          new ProcessBuilder(command)
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
       builder.environment().putAll(env);
       Process p = builder.start();
       processes.add(p);
@@ -426,14 +546,16 @@ public final class PodNetns implements AutoCloseable {
     }
   }
 
-  private static void waitForLine(Process p, Path log, String line, Duration timeout) throws IOException {
+  private static void waitForLine(Process p, Path log, String line, Duration timeout)
+      throws IOException {
     Instant deadline = Instant.now().plus(timeout);
     while (Instant.now().isBefore(deadline)) {
       if (Files.exists(log) && Files.readString(log).contains(line)) {
         return;
       }
       if (!p.isAlive()) {
-        throw new IllegalStateException("process exited with " + p.exitValue() + ":\n" + Files.readString(log));
+        throw new IllegalStateException(
+            "process exited with " + p.exitValue() + ":\n" + Files.readString(log));
       }
       try {
         Thread.sleep(100);
@@ -442,7 +564,8 @@ public final class PodNetns implements AutoCloseable {
         return;
       }
     }
-    throw new IllegalStateException("no '" + line + "' within " + timeout + " in " + log + ":\n" + Files.readString(log));
+    throw new IllegalStateException(
+        "no '" + line + "' within " + timeout + " in " + log + ":\n" + Files.readString(log));
   }
 
   private static void owned(Path file, int uid, String perms) {

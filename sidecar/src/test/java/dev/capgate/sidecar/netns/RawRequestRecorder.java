@@ -19,36 +19,47 @@ import java.util.Locale;
 final class RawRequestRecorder {
   static final int PORT = 8446;
 
-  private RawRequestRecorder() {
-  }
+  private RawRequestRecorder() {}
 
   static void start(Vertx vertx, PemKeyCertOptions cert) throws Exception {
-    vertx.createNetServer(new NetServerOptions().setSsl(true).setKeyCertOptions(cert).setHost("::").setPort(PORT))
+    vertx
+        .createNetServer(
+            new NetServerOptions().setSsl(true).setKeyCertOptions(cert).setHost("::").setPort(PORT))
         .connectHandler(RawRequestRecorder::serve)
-        .listen().toCompletionStage().toCompletableFuture().get();
+        .listen()
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get();
   }
 
   private static void serve(NetSocket socket) {
     Buffer received = Buffer.buffer();
     boolean[] done = {false};
-    socket.handler(data -> {
-      if (done[0]) {
-        return;
-      }
-      received.appendBuffer(data);
-      JsonObject parsed = parse(received.toString(StandardCharsets.ISO_8859_1));
-      if (parsed != null) {
-        done[0] = true;
-        UpstreamServers.print(new JsonObject().put("upstreamRaw", parsed));
-        String body = parsed.encode();
-        socket.write("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
-            + body.getBytes(StandardCharsets.UTF_8).length + "\r\nconnection: close\r\n\r\n" + body)
-            .onComplete(v -> socket.close());
-      }
-    });
+    socket.handler(
+        data -> {
+          if (done[0]) {
+            return;
+          }
+          received.appendBuffer(data);
+          JsonObject parsed = parse(received.toString(StandardCharsets.ISO_8859_1));
+          if (parsed != null) {
+            done[0] = true;
+            UpstreamServers.print(new JsonObject().put("upstreamRaw", parsed));
+            String body = parsed.encode();
+            socket
+                .write(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
+                        + body.getBytes(StandardCharsets.UTF_8).length
+                        + "\r\nconnection: close\r\n\r\n"
+                        + body)
+                .onComplete(v -> socket.close());
+          }
+        });
   }
 
-  /** The request once complete: request line, header fields, body length, trailer fields; else null. */
+  /**
+   * The request once complete: request line, header fields, body length, trailer fields; else null.
+   */
   private static JsonObject parse(String raw) {
     int headEnd = raw.indexOf("\r\n\r\n");
     if (headEnd < 0) {
@@ -63,13 +74,16 @@ final class RawRequestRecorder {
       String name = lines[i].substring(0, colon).strip().toLowerCase(Locale.ROOT);
       String value = lines[i].substring(colon + 1).strip();
       headers.add(new JsonArray().add(name).add(value));
-      chunked |= name.equals("transfer-encoding") && value.toLowerCase(Locale.ROOT).contains("chunked");
+      chunked |=
+          name.equals("transfer-encoding") && value.toLowerCase(Locale.ROOT).contains("chunked");
       length = name.equals("content-length") ? Long.parseLong(value) : length;
     }
     JsonObject out = new JsonObject().put("requestLine", lines[0]).put("headers", headers);
     int at = headEnd + 4;
     if (!chunked) {
-      return raw.length() - at >= length ? out.put("bodyLength", length).put("trailers", new JsonArray()) : null;
+      return raw.length() - at >= length
+          ? out.put("bodyLength", length).put("trailers", new JsonArray())
+          : null;
     }
     long body = 0;
     while (true) {
@@ -79,7 +93,8 @@ final class RawRequestRecorder {
       }
       String sizeText = raw.substring(at, lineEnd);
       int semicolon = sizeText.indexOf(';');
-      long size = Long.parseLong((semicolon < 0 ? sizeText : sizeText.substring(0, semicolon)).strip(), 16);
+      long size =
+          Long.parseLong((semicolon < 0 ? sizeText : sizeText.substring(0, semicolon)).strip(), 16);
       at = lineEnd + 2;
       if (size == 0) {
         break;
@@ -102,8 +117,10 @@ final class RawRequestRecorder {
         return out.put("bodyLength", body).put("trailers", trailers);
       }
       int colon = line.indexOf(':');
-      trailers.add(new JsonArray().add(line.substring(0, colon).strip().toLowerCase(Locale.ROOT))
-          .add(line.substring(colon + 1).strip()));
+      trailers.add(
+          new JsonArray()
+              .add(line.substring(0, colon).strip().toLowerCase(Locale.ROOT))
+              .add(line.substring(colon + 1).strip()));
     }
   }
 }

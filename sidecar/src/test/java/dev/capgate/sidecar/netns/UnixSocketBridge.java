@@ -15,7 +15,8 @@ import java.nio.file.Path;
  * Carries TCP between network namespaces through a Unix socket, which belongs to the file system
  * and not to any namespace: the test JVM (root namespace) serves a Unix socket that connects to
  * OpenBao on its loopback, and the upstream helper (upstream namespace) listens on TCP there and
- * connects to that socket. So the sidecar reaches the real Vault the way a pod reaches a remote one.
+ * connects to that socket. So the sidecar reaches the real Vault the way a pod reaches a remote
+ * one.
  */
 public final class UnixSocketBridge implements AutoCloseable {
   private final ServerSocketChannel server;
@@ -25,7 +26,8 @@ public final class UnixSocketBridge implements AutoCloseable {
   }
 
   /** Listens on {@code listen} (TCP or Unix) and connects each client to {@code target}. */
-  public static UnixSocketBridge start(SocketAddress listen, SocketAddress target) throws IOException {
+  public static UnixSocketBridge start(SocketAddress listen, SocketAddress target)
+      throws IOException {
     ServerSocketChannel server;
     if (listen instanceof UnixDomainSocketAddress unix) {
       Files.deleteIfExists(unix.getPath());
@@ -44,15 +46,18 @@ public final class UnixSocketBridge implements AutoCloseable {
       return UnixDomainSocketAddress.of(Path.of(text));
     }
     int colon = text.lastIndexOf(':');
-    return new InetSocketAddress(text.substring(0, colon), Integer.parseInt(text.substring(colon + 1)));
+    return new InetSocketAddress(
+        text.substring(0, colon), Integer.parseInt(text.substring(colon + 1)));
   }
 
   private void acceptLoop(SocketAddress target) {
     while (server.isOpen()) {
       try {
         SocketChannel client = server.accept();
-        SocketChannel upstream = target instanceof UnixDomainSocketAddress
-            ? SocketChannel.open(StandardProtocolFamily.UNIX) : SocketChannel.open();
+        SocketChannel upstream =
+            target instanceof UnixDomainSocketAddress
+                ? SocketChannel.open(StandardProtocolFamily.UNIX)
+                : SocketChannel.open();
         upstream.connect(target);
         Thread.ofVirtual().start(() -> pump(client, upstream));
         Thread.ofVirtual().start(() -> pump(upstream, client));

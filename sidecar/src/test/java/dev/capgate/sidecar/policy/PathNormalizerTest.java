@@ -7,8 +7,29 @@ import org.junit.jupiter.api.Test;
 
 /** Properties of path normalization over many generated paths. */
 class PathNormalizerTest {
-  private static final String[] SEGMENTS = {"a", "repos", "acme", "", ".", "..", "...", "%2e", "%2E%2e", ".%2e",
-      "a;b", "%3B", "caf%C3%A9", "~x", "%7E", "a%20b", "A", "%41", "x:y@z", "%25", "1"};
+  private static final String[] SEGMENTS = {
+    "a",
+    "repos",
+    "acme",
+    "",
+    ".",
+    "..",
+    "...",
+    "%2e",
+    "%2E%2e",
+    ".%2e",
+    "a;b",
+    "%3B",
+    "caf%C3%A9",
+    "~x",
+    "%7E",
+    "a%20b",
+    "A",
+    "%41",
+    "x:y@z",
+    "%25",
+    "1"
+  };
 
   private static String randomPath(Random random) {
     StringBuilder path = new StringBuilder();
@@ -37,7 +58,9 @@ class PathNormalizerTest {
         continue;
       }
       PathNormalizer.Result twice = PathNormalizer.normalize(once.target());
-      assertThat(twice).as("normalizing %s again", once.target()).isEqualTo(new PathNormalizer.Result(once.path(), once.target()));
+      assertThat(twice)
+          .as("normalizing %s again", once.target())
+          .isEqualTo(new PathNormalizer.Result(once.path(), once.target()));
       checked++;
     }
     assertThat(checked).isGreaterThan(1_000);
@@ -54,7 +77,9 @@ class PathNormalizerTest {
         continue;
       }
       String escaped = raw.substring(0, a) + "%61" + raw.substring(a + 1);
-      assertThat(normalizeOrNull(escaped)).as("%s vs %s", raw, escaped).isEqualTo(normalizeOrNull(raw));
+      assertThat(normalizeOrNull(escaped))
+          .as("%s vs %s", raw, escaped)
+          .isEqualTo(normalizeOrNull(raw));
       checked++;
     }
     assertThat(checked).isGreaterThan(1_000);

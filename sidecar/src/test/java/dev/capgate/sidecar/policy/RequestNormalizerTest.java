@@ -11,7 +11,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** The request normalization table: what an agent may try, and what policy then sees and forwards. */
+/**
+ * The request normalization table: what an agent may try, and what policy then sees and forwards.
+ */
 class RequestNormalizerTest {
   private static final String SNI = "api.github.com";
 
@@ -28,9 +30,16 @@ class RequestNormalizerTest {
     return new RawRequest("GET", "/", null, List.of(hosts), null, null, false);
   }
 
-  private static RawRequest framing(List<String> contentLength, List<String> transferEncoding, boolean http2) {
-    return new RawRequest("POST", "/", http2 ? SNI : null, http2 ? List.of() : List.of(SNI), contentLength,
-        transferEncoding, http2);
+  private static RawRequest framing(
+      List<String> contentLength, List<String> transferEncoding, boolean http2) {
+    return new RawRequest(
+        "POST",
+        "/",
+        http2 ? SNI : null,
+        http2 ? List.of() : List.of(SNI),
+        contentLength,
+        transferEncoding,
+        http2);
   }
 
   private static RawRequest h2(String authority, List<String> hosts, String path) {
@@ -42,7 +51,8 @@ class RequestNormalizerTest {
         // Dot-segments that climb above the root
         Arguments.of("'..' above the root", h1("/../etc/passwd"), "bad-path"),
         Arguments.of("'%2e%2e' above the root", h1("/%2e%2e/etc/passwd"), "bad-path"),
-        Arguments.of("'%2E%2e/' above the root after a descent", h1("/a/%2E%2e/%2E%2e/x"), "bad-path"),
+        Arguments.of(
+            "'%2E%2e/' above the root after a descent", h1("/a/%2E%2e/%2E%2e/x"), "bad-path"),
         Arguments.of("'..' climbing out in the last segment", h1("/a/../.."), "bad-path"),
         // Ambiguous or encoded separators
         Arguments.of("empty segment '//'", h1("/repos//acme"), "bad-path"),
@@ -51,8 +61,13 @@ class RequestNormalizerTest {
         Arguments.of("encoded slash %2f", h1("/repos/acme%2frepo-b"), "bad-path"),
         Arguments.of("encoded backslash %5C", h1("/repos/acme%5Crepo-b"), "bad-path"),
         Arguments.of("raw backslash", h1("/repos/acme\\..\\repo-b"), "bad-characters"),
-        Arguments.of("dot-segment with a path parameter '..;'", h1("/repos/acme/repo-a/..;/repo-b"), "bad-path"),
-        Arguments.of("encoded dot-segment with a parameter '%2e%2e%3b'", h1("/repos/acme/repo-a/%2e%2e%3bx/repo-b"), "bad-path"),
+        Arguments.of(
+            "dot-segment with a path parameter '..;'",
+            h1("/repos/acme/repo-a/..;/repo-b"),
+            "bad-path"),
+        Arguments.of(
+            "encoded dot-segment with a parameter '%2e%2e%3b'",
+            h1("/repos/acme/repo-a/%2e%2e%3bx/repo-b"), "bad-path"),
         Arguments.of("'.;' segment", h1("/a/.;x/b"), "bad-path"),
         // Broken or hostile percent-encoding
         Arguments.of("bad escape %zz", h1("/a%zz"), "bad-path"),
@@ -88,12 +103,26 @@ class RequestNormalizerTest {
         Arguments.of("relative target", h1("repos/acme"), "bad-path"),
         Arguments.of("empty target", h1(""), "bad-path"),
         Arguments.of("authority-form without CONNECT", h1("api.github.com:443"), "bad-path"),
-        Arguments.of("absolute-form for another host", h1("https://evil.com/x"), "absolute-form-mismatch"),
-        Arguments.of("absolute-form for another port", h1("https://api.github.com:8443/x"), "absolute-form-mismatch"),
-        Arguments.of("absolute-form with http over TLS", h1("http://api.github.com/x"), "absolute-form-mismatch"),
-        Arguments.of("absolute-form with userinfo", h1("https://user:pw@api.github.com/x"), "userinfo"),
-        Arguments.of("absolute-form hiding the host behind userinfo", h1("https://api.github.com@evil.com/x"), "userinfo"),
-        Arguments.of("absolute-form in an HTTP/2 :path", h2(SNI, List.of(), "https://api.github.com/x"), "bad-path"),
+        Arguments.of(
+            "absolute-form for another host", h1("https://evil.com/x"), "absolute-form-mismatch"),
+        Arguments.of(
+            "absolute-form for another port",
+            h1("https://api.github.com:8443/x"),
+            "absolute-form-mismatch"),
+        Arguments.of(
+            "absolute-form with http over TLS",
+            h1("http://api.github.com/x"),
+            "absolute-form-mismatch"),
+        Arguments.of(
+            "absolute-form with userinfo", h1("https://user:pw@api.github.com/x"), "userinfo"),
+        Arguments.of(
+            "absolute-form hiding the host behind userinfo",
+            h1("https://api.github.com@evil.com/x"),
+            "userinfo"),
+        Arguments.of(
+            "absolute-form in an HTTP/2 :path",
+            h2(SNI, List.of(), "https://api.github.com/x"),
+            "bad-path"),
         // Methods
         Arguments.of("CONNECT (no tunnels)", h1("CONNECT", "/"), "connect-not-allowed"),
         Arguments.of("lower-case method", h1("get", "/"), "bad-method"),
@@ -104,9 +133,11 @@ class RequestNormalizerTest {
         // Host, :authority and SNI
         Arguments.of("Host different from SNI", withHosts("evil.com"), "host-sni-mismatch"),
         Arguments.of("Host a subdomain of SNI", withHosts("x.api.github.com"), "host-sni-mismatch"),
-        Arguments.of("Host with another port", withHosts("api.github.com:8443"), "host-port-mismatch"),
+        Arguments.of(
+            "Host with another port", withHosts("api.github.com:8443"), "host-port-mismatch"),
         Arguments.of("duplicate Host, same value", withHosts(SNI, SNI), "duplicate-host"),
-        Arguments.of("duplicate Host, different values", withHosts(SNI, "evil.com"), "duplicate-host"),
+        Arguments.of(
+            "duplicate Host, different values", withHosts(SNI, "evil.com"), "duplicate-host"),
         Arguments.of("no Host at all", withHosts(), "missing-host"),
         Arguments.of("Host with userinfo", withHosts("user@api.github.com"), "userinfo"),
         Arguments.of("Host with a leading space", withHosts(" api.github.com"), "bad-host"),
@@ -114,47 +145,103 @@ class RequestNormalizerTest {
         Arguments.of("Host percent-encoded", withHosts("api%2egithub.com"), "bad-host"),
         Arguments.of("Host with an empty port", withHosts("api.github.com:"), "bad-host"),
         Arguments.of("Host with a signed port", withHosts("api.github.com:+443"), "bad-host"),
-        Arguments.of("Host with a port out of range", withHosts("api.github.com:65536"), "bad-host"),
+        Arguments.of(
+            "Host with a port out of range", withHosts("api.github.com:65536"), "bad-host"),
         Arguments.of("Host with a comma list", withHosts("api.github.com,evil.com"), "bad-host"),
         Arguments.of("empty Host", withHosts(""), "bad-host"),
         Arguments.of("IPv6 Host with a zone id", withHosts("[fe80::1%25eth0]"), "bad-host"),
         Arguments.of("IPv6 Host that is not an address", withHosts("[fe80::1::2::3]"), "bad-host"),
-        Arguments.of(":authority and Host disagree", h2(SNI, List.of("evil.com"), "/"), "ambiguous-host"),
-        Arguments.of(":authority differs from SNI", h2("evil.com", List.of(), "/"), "host-sni-mismatch"),
+        Arguments.of(
+            ":authority and Host disagree", h2(SNI, List.of("evil.com"), "/"), "ambiguous-host"),
+        Arguments.of(
+            ":authority differs from SNI", h2("evil.com", List.of(), "/"), "host-sni-mismatch"),
         Arguments.of("HTTP/2 without :authority or Host", h2(null, List.of(), "/"), "missing-host"),
         // Message framing (smuggling)
-        Arguments.of("Content-Length with Transfer-Encoding", framing(List.of("5"), List.of("chunked"), false), "cl-and-te"),
-        Arguments.of("Transfer-Encoding: chunked, identity", framing(null, List.of("chunked, identity"), false), "bad-transfer-encoding"),
-        Arguments.of("Transfer-Encoding with a leading space", framing(null, List.of(" chunked"), false), "bad-transfer-encoding"),
-        Arguments.of("Transfer-Encoding upper-case", framing(null, List.of("Chunked"), false), "bad-transfer-encoding"),
-        Arguments.of("Transfer-Encoding with a tab suffix", framing(null, List.of("chunked\t"), false), "bad-transfer-encoding"),
-        Arguments.of("Transfer-Encoding: xchunked", framing(null, List.of("xchunked"), false), "bad-transfer-encoding"),
-        Arguments.of("Transfer-Encoding twice", framing(null, List.of("chunked", "chunked"), false), "bad-transfer-encoding"),
-        Arguments.of("Transfer-Encoding: identity", framing(null, List.of("identity"), false), "bad-transfer-encoding"),
-        Arguments.of("Transfer-Encoding in HTTP/2", framing(null, List.of("chunked"), true), "bad-transfer-encoding"),
-        Arguments.of("two different Content-Length headers", framing(List.of("5", "6"), null, false), "bad-content-length"),
-        Arguments.of("a Content-Length list that disagrees", framing(List.of("5, 6"), null, false), "bad-content-length"),
-        Arguments.of("negative Content-Length", framing(List.of("-1"), null, false), "bad-content-length"),
-        Arguments.of("signed Content-Length", framing(List.of("+5"), null, false), "bad-content-length"),
-        Arguments.of("hexadecimal Content-Length", framing(List.of("0x10"), null, false), "bad-content-length"),
-        Arguments.of("empty Content-Length", framing(List.of(""), null, false), "bad-content-length"),
-        Arguments.of("empty element in a Content-Length list", framing(List.of("5,"), null, false), "bad-content-length"),
-        Arguments.of("Content-Length too large for a long", framing(List.of("99999999999999999999"), null, false), "bad-content-length"));
+        Arguments.of(
+            "Content-Length with Transfer-Encoding",
+            framing(List.of("5"), List.of("chunked"), false),
+            "cl-and-te"),
+        Arguments.of(
+            "Transfer-Encoding: chunked, identity",
+            framing(null, List.of("chunked, identity"), false),
+            "bad-transfer-encoding"),
+        Arguments.of(
+            "Transfer-Encoding with a leading space",
+            framing(null, List.of(" chunked"), false),
+            "bad-transfer-encoding"),
+        Arguments.of(
+            "Transfer-Encoding upper-case",
+            framing(null, List.of("Chunked"), false),
+            "bad-transfer-encoding"),
+        Arguments.of(
+            "Transfer-Encoding with a tab suffix",
+            framing(null, List.of("chunked\t"), false),
+            "bad-transfer-encoding"),
+        Arguments.of(
+            "Transfer-Encoding: xchunked",
+            framing(null, List.of("xchunked"), false),
+            "bad-transfer-encoding"),
+        Arguments.of(
+            "Transfer-Encoding twice",
+            framing(null, List.of("chunked", "chunked"), false),
+            "bad-transfer-encoding"),
+        Arguments.of(
+            "Transfer-Encoding: identity",
+            framing(null, List.of("identity"), false),
+            "bad-transfer-encoding"),
+        Arguments.of(
+            "Transfer-Encoding in HTTP/2",
+            framing(null, List.of("chunked"), true),
+            "bad-transfer-encoding"),
+        Arguments.of(
+            "two different Content-Length headers",
+            framing(List.of("5", "6"), null, false),
+            "bad-content-length"),
+        Arguments.of(
+            "a Content-Length list that disagrees",
+            framing(List.of("5, 6"), null, false),
+            "bad-content-length"),
+        Arguments.of(
+            "negative Content-Length", framing(List.of("-1"), null, false), "bad-content-length"),
+        Arguments.of(
+            "signed Content-Length", framing(List.of("+5"), null, false), "bad-content-length"),
+        Arguments.of(
+            "hexadecimal Content-Length",
+            framing(List.of("0x10"), null, false),
+            "bad-content-length"),
+        Arguments.of(
+            "empty Content-Length", framing(List.of(""), null, false), "bad-content-length"),
+        Arguments.of(
+            "empty element in a Content-Length list",
+            framing(List.of("5,"), null, false),
+            "bad-content-length"),
+        Arguments.of(
+            "Content-Length too large for a long",
+            framing(List.of("99999999999999999999"), null, false),
+            "bad-content-length"));
   }
 
   @ParameterizedTest(name = "{0} -> {2}")
   @MethodSource("rejected")
   void refuses(String description, RawRequest raw, String reason) {
     assertThatThrownBy(() -> RequestNormalizer.normalize(raw, SNI, 443))
-        .isInstanceOfSatisfying(RejectedRequestException.class, e -> assertThat(e.reason()).isEqualTo(reason));
+        .isInstanceOfSatisfying(
+            RejectedRequestException.class, e -> assertThat(e.reason()).isEqualTo(reason));
   }
 
   static Stream<Arguments> normalized() {
     return Stream.of(
-        Arguments.of("plain path", h1("/repos/acme/repo-a"), "/repos/acme/repo-a", "/repos/acme/repo-a"),
+        Arguments.of(
+            "plain path", h1("/repos/acme/repo-a"), "/repos/acme/repo-a", "/repos/acme/repo-a"),
         Arguments.of("root", h1("/"), "/", "/"),
-        Arguments.of("'..' is resolved and forwarded resolved", h1("/repos/acme/repo-a/../repo-b"), "/repos/acme/repo-b", "/repos/acme/repo-b"),
-        Arguments.of("'%2e%2e' is resolved", h1("/repos/acme/repo-a/%2e%2e/repo-b"), "/repos/acme/repo-b", "/repos/acme/repo-b"),
+        Arguments.of(
+            "'..' is resolved and forwarded resolved",
+            h1("/repos/acme/repo-a/../repo-b"),
+            "/repos/acme/repo-b",
+            "/repos/acme/repo-b"),
+        Arguments.of(
+            "'%2e%2e' is resolved",
+            h1("/repos/acme/repo-a/%2e%2e/repo-b"), "/repos/acme/repo-b", "/repos/acme/repo-b"),
         Arguments.of("'%2E%2e/' is resolved", h1("/a/b/%2E%2e/c"), "/a/c", "/a/c"),
         Arguments.of("half-encoded '%2E.' is resolved", h1("/a/b/%2E./c"), "/a/c", "/a/c"),
         Arguments.of("half-encoded '.%2e' is resolved", h1("/a/b/.%2e/c"), "/a/c", "/a/c"),
@@ -162,19 +249,46 @@ class RequestNormalizerTest {
         Arguments.of("a trailing '..' leaves a trailing slash", h1("/a/b/.."), "/a/", "/a/"),
         Arguments.of("a trailing '.' leaves a trailing slash", h1("/a/b/."), "/a/b/", "/a/b/"),
         Arguments.of("'..' back to the root", h1("/a/.."), "/", "/"),
-        Arguments.of("three dots are a name, not a dot-segment", h1("/a/.../b"), "/a/.../b", "/a/.../b"),
+        Arguments.of(
+            "three dots are a name, not a dot-segment", h1("/a/.../b"), "/a/.../b", "/a/.../b"),
         Arguments.of("a trailing slash is kept", h1("/repos/"), "/repos/", "/repos/"),
-        Arguments.of("escaped unreserved characters are decoded", h1("/%61pi/%7Euser"), "/api/~user", "/api/~user"),
-        Arguments.of("escaped reserved characters stay escaped, upper-cased", h1("/a%3bb"), "/a;b", "/a%3Bb"),
+        Arguments.of(
+            "escaped unreserved characters are decoded",
+            h1("/%61pi/%7Euser"),
+            "/api/~user",
+            "/api/~user"),
+        Arguments.of(
+            "escaped reserved characters stay escaped, upper-cased",
+            h1("/a%3bb"),
+            "/a;b",
+            "/a%3Bb"),
         Arguments.of("a raw reserved character stays raw", h1("/a;b=c"), "/a;b=c", "/a;b=c"),
-        Arguments.of("UTF-8 is decoded for matching and kept escaped", h1("/caf%c3%a9"), "/café", "/caf%C3%A9"),
-        Arguments.of("an escaped percent sign is one literal '%'", h1("/100%25"), "/100%", "/100%25"),
-        Arguments.of("the raw query is forwarded as sent", h1("/search?q=a%20b&x=[1]&y=/?z"), "/search", "/search?q=a%20b&x=[1]&y=/?z"),
+        Arguments.of(
+            "UTF-8 is decoded for matching and kept escaped",
+            h1("/caf%c3%a9"),
+            "/café",
+            "/caf%C3%A9"),
+        Arguments.of(
+            "an escaped percent sign is one literal '%'", h1("/100%25"), "/100%", "/100%25"),
+        Arguments.of(
+            "the raw query is forwarded as sent",
+            h1("/search?q=a%20b&x=[1]&y=/?z"),
+            "/search",
+            "/search?q=a%20b&x=[1]&y=/?z"),
         Arguments.of("an empty query is kept", h1("/a?"), "/a", "/a?"),
-        Arguments.of("absolute-form becomes origin-form", h1("https://api.github.com/repos?x=1"), "/repos", "/repos?x=1"),
-        Arguments.of("absolute-form with a capital scheme and host", h1("HTTPS://API.GITHUB.COM:443/repos"), "/repos", "/repos"),
+        Arguments.of(
+            "absolute-form becomes origin-form",
+            h1("https://api.github.com/repos?x=1"),
+            "/repos",
+            "/repos?x=1"),
+        Arguments.of(
+            "absolute-form with a capital scheme and host",
+            h1("HTTPS://API.GITHUB.COM:443/repos"),
+            "/repos",
+            "/repos"),
         Arguments.of("absolute-form without a path", h1("https://api.github.com"), "/", "/"),
-        Arguments.of("absolute-form with only a query", h1("https://api.github.com?x=1"), "/", "/?x=1"));
+        Arguments.of(
+            "absolute-form with only a query", h1("https://api.github.com?x=1"), "/", "/?x=1"));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -190,17 +304,64 @@ class RequestNormalizerTest {
 
   static Stream<Arguments> hosts() {
     return Stream.of(
-        Arguments.of("upper-case Host is lower-cased", withHosts("API.GitHub.COM"), "api.github.com", 443, SNI),
-        Arguments.of("trailing-dot Host loses the dot", withHosts("api.github.com."), "api.github.com", 443, SNI),
-        Arguments.of("upper-case trailing-dot SNI matches", withHosts("api.github.com"), "api.github.com", 443, "API.GITHUB.COM."),
-        Arguments.of("Host with the default port", withHosts("api.github.com:443"), "api.github.com", 443, SNI),
-        Arguments.of("Host with the destination's non-default port", withHosts("api.github.com:8443"), "api.github.com", 8443, SNI),
-        Arguments.of("plaintext Host without port on 80", withHosts("example.org"), "example.org", 80, null),
-        Arguments.of("plaintext Host with :80", withHosts("example.org:80"), "example.org", 80, null),
-        Arguments.of("IPv6 literal Host over plaintext", withHosts("[FD00::1]:8080"), "[fd00::1]", 8080, null),
-        Arguments.of("HTTP/2 :authority alone", h2("api.github.com", List.of(), "/"), "api.github.com", 443, SNI),
-        Arguments.of("HTTP/2 :authority and an equal Host", h2("api.github.com", List.of("API.github.com:443"), "/"), "api.github.com", 443, SNI),
-        Arguments.of("HTTP/2 Host without :authority", h2(null, List.of("api.github.com"), "/"), "api.github.com", 443, SNI));
+        Arguments.of(
+            "upper-case Host is lower-cased",
+            withHosts("API.GitHub.COM"),
+            "api.github.com",
+            443,
+            SNI),
+        Arguments.of(
+            "trailing-dot Host loses the dot",
+            withHosts("api.github.com."),
+            "api.github.com",
+            443,
+            SNI),
+        Arguments.of(
+            "upper-case trailing-dot SNI matches",
+            withHosts("api.github.com"),
+            "api.github.com",
+            443,
+            "API.GITHUB.COM."),
+        Arguments.of(
+            "Host with the default port",
+            withHosts("api.github.com:443"),
+            "api.github.com",
+            443,
+            SNI),
+        Arguments.of(
+            "Host with the destination's non-default port",
+            withHosts("api.github.com:8443"),
+            "api.github.com",
+            8443,
+            SNI),
+        Arguments.of(
+            "plaintext Host without port on 80", withHosts("example.org"), "example.org", 80, null),
+        Arguments.of(
+            "plaintext Host with :80", withHosts("example.org:80"), "example.org", 80, null),
+        Arguments.of(
+            "IPv6 literal Host over plaintext",
+            withHosts("[FD00::1]:8080"),
+            "[fd00::1]",
+            8080,
+            null),
+        Arguments.of(
+            "HTTP/2 :authority alone",
+            h2("api.github.com", List.of(), "/"),
+            "api.github.com",
+            443,
+            SNI),
+        Arguments.of(
+            "HTTP/2 :authority and an equal Host",
+            h2("api.github.com", List.of("API.github.com:443"), "/"),
+            "api.github.com",
+            443,
+            SNI),
+        Arguments.of(
+            "HTTP/2 Host without :authority",
+            h2(null, List.of("api.github.com"), "/"),
+            "api.github.com",
+            443,
+            SNI));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -215,23 +376,37 @@ class RequestNormalizerTest {
 
   static Stream<Arguments> plaintextRejected() {
     return Stream.of(
-        Arguments.of("plaintext Host without port on 8080", withHosts("example.org"), 8080, "host-port-mismatch"),
-        Arguments.of("plaintext Host with :443 on 80", withHosts("example.org:443"), 80, "host-port-mismatch"),
-        Arguments.of("absolute-form https on a plaintext connection",
-            new RawRequest("GET", "https://example.org/", null, List.of("example.org"), null, null, false), 80, "absolute-form-mismatch"));
+        Arguments.of(
+            "plaintext Host without port on 8080",
+            withHosts("example.org"),
+            8080,
+            "host-port-mismatch"),
+        Arguments.of(
+            "plaintext Host with :443 on 80",
+            withHosts("example.org:443"),
+            80,
+            "host-port-mismatch"),
+        Arguments.of(
+            "absolute-form https on a plaintext connection",
+            new RawRequest(
+                "GET", "https://example.org/", null, List.of("example.org"), null, null, false),
+            80,
+            "absolute-form-mismatch"));
   }
 
   @ParameterizedTest(name = "{0} -> {3}")
   @MethodSource("plaintextRejected")
   void refuses_plaintext(String description, RawRequest raw, int port, String reason) {
     assertThatThrownBy(() -> RequestNormalizer.normalize(raw, null, port))
-        .isInstanceOfSatisfying(RejectedRequestException.class, e -> assertThat(e.reason()).isEqualTo(reason));
+        .isInstanceOfSatisfying(
+            RejectedRequestException.class, e -> assertThat(e.reason()).isEqualTo(reason));
   }
 
   static Stream<Arguments> accepted_framing() {
     return Stream.of(
         Arguments.of("one Content-Length", framing(List.of("5"), null, false)),
-        Arguments.of("identical duplicate Content-Length headers", framing(List.of("5", "5"), null, false)),
+        Arguments.of(
+            "identical duplicate Content-Length headers", framing(List.of("5", "5"), null, false)),
         Arguments.of("an identical Content-Length list", framing(List.of("5, 5"), null, false)),
         Arguments.of("Content-Length with leading zeros", framing(List.of("007"), null, false)),
         Arguments.of("Transfer-Encoding: chunked", framing(null, List.of("chunked"), false)),
@@ -253,23 +428,46 @@ class RequestNormalizerTest {
     assertThat(RequestNormalizer.normalize(h1("/a"), SNI, 443).query()).isNull();
   }
 
-  // ------------------------------------------------------------------ issue 11: overrides and edge fields
+  // ------------------------------------------------------------------ issue 11: overrides and edge
+  // fields
 
   @Test
   void method_and_url_overrides_are_found_in_any_letter_case() {
-    for (String name : List.of("X-HTTP-Method-Override", "x-http-method", "X-Method-Override", "X-Original-URL",
-        "x-rewrite-url", "X-Original-Method", "X-Original-URI")) {
-      assertThat(RequestNormalizer.overrideHeader(List.of(Map.entry("Accept", "*/*"), Map.entry(name, "DELETE"))))
-          .as(name).isEqualTo(name.toLowerCase(java.util.Locale.ROOT));
+    for (String name :
+        List.of(
+            "X-HTTP-Method-Override",
+            "x-http-method",
+            "X-Method-Override",
+            "X-Original-URL",
+            "x-rewrite-url",
+            "X-Original-Method",
+            "X-Original-URI")) {
+      assertThat(
+              RequestNormalizer.overrideHeader(
+                  List.of(Map.entry("Accept", "*/*"), Map.entry(name, "DELETE"))))
+          .as(name)
+          .isEqualTo(name.toLowerCase(java.util.Locale.ROOT));
     }
-    assertThat(RequestNormalizer.overrideHeader(List.of(Map.entry("X-Request-Id", "1"),
-        Map.entry("X-Http-Methods", "x"), Map.entry("Accept", "*/*")))).isNull();
+    assertThat(
+            RequestNormalizer.overrideHeader(
+                List.of(
+                    Map.entry("X-Request-Id", "1"),
+                    Map.entry("X-Http-Methods", "x"),
+                    Map.entry("Accept", "*/*"))))
+        .isNull();
   }
 
   @Test
   void forwarding_fields_are_edge_fields() {
-    assertThat(List.of("forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-real-ip"))
+    assertThat(
+            List.of(
+                "forwarded",
+                "x-forwarded-for",
+                "x-forwarded-host",
+                "x-forwarded-proto",
+                "x-real-ip"))
         .allMatch(RequestNormalizer::isEdgeHeader);
-    assertThat(List.of("x-forwarded", "accept", "x-request-id")).noneMatch(RequestNormalizer::isEdgeHeader);
+    assertThat(List.of("x-forwarded", "accept", "x-request-id"))
+        .noneMatch(RequestNormalizer::isEdgeHeader);
   }
 }

@@ -14,20 +14,31 @@ import java.util.List;
 
 /** Small builders for session specs in tests. */
 final class Specs {
-  static final SessionIdentity SESSION = new SessionIdentity("agents", "fix-issue-42", "alice@example.com", "coding-agent", "payments");
+  static final SessionIdentity SESSION =
+      new SessionIdentity(
+          "agents", "fix-issue-42", "alice@example.com", "coding-agent", "payments");
 
-  private Specs() {
-  }
+  private Specs() {}
 
   static AgentSessionSpec spec(EgressRule... rules) {
     List<Credential> credentials = List.of(credential("github"), credential("other"));
-    return new AgentSessionSpec("alice@example.com", "coding-agent", null, null, null,
-        new VaultAuth("capgate-agent", null), credentials, List.of(rules));
+    return new AgentSessionSpec(
+        "alice@example.com",
+        "coding-agent",
+        null,
+        null,
+        null,
+        new VaultAuth("capgate-agent", null),
+        credentials,
+        List.of(rules));
   }
 
   static Credential credential(String name) {
-    return new Credential(name, new VaultSecret("secret/data/" + name + "/{{user}}", "token", null),
-        new Injection(InjectionType.BEARER, null, null, null), null);
+    return new Credential(
+        name,
+        new VaultSecret("secret/data/" + name + "/{{user}}", "token", null),
+        new Injection(InjectionType.BEARER, null, null, null),
+        null);
   }
 
   static Policy policy(EgressRule... rules) {
@@ -39,8 +50,15 @@ final class Specs {
   }
 
   /** A fluent copy of EgressRule. */
-  record Rule(String name, List<String> hosts, List<String> cidrs, List<Integer> ports, List<HttpMethod> methods,
-      List<String> paths, String credential, TlsMode tls) {
+  record Rule(
+      String name,
+      List<String> hosts,
+      List<String> cidrs,
+      List<Integer> ports,
+      List<HttpMethod> methods,
+      List<String> paths,
+      String credential,
+      TlsMode tls) {
     Rule hosts(String... h) {
       return new Rule(name, List.of(h), cidrs, ports, methods, paths, credential, tls);
     }

@@ -42,8 +42,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The whole session runtime with a dynamic secret: a real AgentSession watched with the sidecar's
  * narrow Role, the session's Vault identity (through {@link SessionIssuer}, a stand-in for the
  * operator's endpoint, from OpenBao's JWT auth), OpenBao's database secrets engine against a real
- * PostgreSQL, and the lease ledger ConfigMap. The lease is created at first use, recorded,
- * renewed while used, and revoked when the session is deleted (the database role is dropped).
+ * PostgreSQL, and the lease ledger ConfigMap. The lease is created at first use, recorded, renewed
+ * while used, and revoked when the session is deleted (the database role is dropped).
  */
 class DynamicSecretsIT {
   private static final Duration WAIT = Duration.ofSeconds(60);
@@ -55,8 +55,7 @@ class DynamicSecretsIT {
   private static CapturedLogs logs;
   private static String database;
 
-  @TempDir
-  static Path dir;
+  @TempDir static Path dir;
 
   @BeforeAll
   static void stack() {
@@ -68,20 +67,28 @@ class DynamicSecretsIT {
 
     database = "database-" + Long.toHexString(System.nanoTime());
     bao.request("POST", "sys/mounts/" + database, Json.object().add("type", "database").toString());
-    bao.request("POST", database + "/config/pg", Json.object()
-        .add("plugin_name", "postgresql-database-plugin")
-        .add("connection_url", postgres.vaultConnectionUrl())
-        .add("username", postgres.superuser())
-        .add("password", postgres.superPassword())
-        .add("allowed_roles", Json.array("app"))
-        .toString());
-    bao.request("POST", database + "/roles/app", Json.object()
-        .add("db_name", "pg")
-        .add("creation_statements", Json.array(
-            "CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';"))
-        .add("default_ttl", "6s")
-        .add("max_ttl", "10m")
-        .toString());
+    bao.request(
+        "POST",
+        database + "/config/pg",
+        Json.object()
+            .add("plugin_name", "postgresql-database-plugin")
+            .add("connection_url", postgres.vaultConnectionUrl())
+            .add("username", postgres.superuser())
+            .add("password", postgres.superPassword())
+            .add("allowed_roles", Json.array("app"))
+            .toString());
+    bao.request(
+        "POST",
+        database + "/roles/app",
+        Json.object()
+            .add("db_name", "pg")
+            .add(
+                "creation_statements",
+                Json.array(
+                    "CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';"))
+            .add("default_ttl", "6s")
+            .add("max_ttl", "10m")
+            .toString());
   }
 
   @AfterAll
@@ -94,8 +101,12 @@ class DynamicSecretsIT {
   }
 
   private static JsonObject leaseLookup(String leaseId) {
-    return Json.parse(bao.request("PUT", "sys/leases/lookup", Json.object().add("lease_id", leaseId).toString()))
-        .asObject().get("data").asObject();
+    return Json.parse(
+            bao.request(
+                "PUT", "sys/leases/lookup", Json.object().add("lease_id", leaseId).toString()))
+        .asObject()
+        .get("data")
+        .asObject();
   }
 
   private static boolean leaseExists(String leaseId) {
@@ -108,13 +119,21 @@ class DynamicSecretsIT {
   }
 
   private static Map<String, String> ledger(String namespace) {
-    ConfigMap cm = kube.client().configMaps().inNamespace(namespace).withName("capgate-leases-" + SESSION).get();
+    ConfigMap cm =
+        kube.client()
+            .configMaps()
+            .inNamespace(namespace)
+            .withName("capgate-leases-" + SESSION)
+            .get();
     return cm.getData() == null ? Map.of() : cm.getData();
   }
 
   private static String value(Map<String, String> data, String keyPrefix) {
-    return data.entrySet().stream().filter(e -> e.getKey().startsWith(keyPrefix)).map(Map.Entry::getValue)
-        .findFirst().orElse(null);
+    return data.entrySet().stream()
+        .filter(e -> e.getKey().startsWith(keyPrefix))
+        .map(Map.Entry::getValue)
+        .findFirst()
+        .orElse(null);
   }
 
   @Test
@@ -122,77 +141,136 @@ class DynamicSecretsIT {
     String namespace = kube.newNamespace("dynamic");
     VaultSetup.SessionJwtAuth jwt = VaultSetup.sessionJwtAuth(bao);
     String mount = jwt.mount();
-    VaultSetup.policy(bao, "db-" + mount, "path \"" + database + "/creds/app\" { capabilities = [\"read\"] }");
+    VaultSetup.policy(
+        bao, "db-" + mount, "path \"" + database + "/creds/app\" { capabilities = [\"read\"] }");
     SidecarAccount account = SidecarAccount.create(kube, namespace, SESSION);
     VaultSetup.sessionRole(bao, jwt, "capgate-agent", List.of("db-" + mount), "1h", "2h");
-    Credential password = Sessions.credential("db-password", database + "/creds/app", "password", VaultEngine.DYNAMIC);
-    Credential username = Sessions.credential("db-user", database + "/creds/app", "username", VaultEngine.DYNAMIC);
-    Sessions.create(kube.client(), namespace, SESSION, Sessions.spec(null, List.of(password, username),
-        ruleWithCredentials("reporting", "reports.example.com", List.of("db-user", "db-password"))));
+    Credential password =
+        Sessions.credential(
+            "db-password", database + "/creds/app", "password", VaultEngine.DYNAMIC);
+    Credential username =
+        Sessions.credential("db-user", database + "/creds/app", "username", VaultEngine.DYNAMIC);
+    Sessions.create(
+        kube.client(),
+        namespace,
+        SESSION,
+        Sessions.spec(
+            null,
+            List.of(password, username),
+            ruleWithCredentials(
+                "reporting", "reports.example.com", List.of("db-user", "db-password"))));
     Sessions.setPhase(kube.client(), namespace, SESSION, Phase.Active);
 
     PolicySource policies = new PolicySource();
     Path identityToken = account.writeIdentityToken(kube, dir);
     SessionIssuer issuer = SessionIssuer.start(bao, jwt);
-    issuer.grant(java.nio.file.Files.readString(identityToken), new SessionIssuer.Grant("capgate-agent",
-        Sessions.USER, Sessions.AGENT, namespace, SESSION, "db-agent-pod"));
-    SessionSettings settings = SessionSettings.of(namespace, SESSION)
-        .withVault(bao.address(), issuer.url(), issuer.caPem(), identityToken, Duration.ofSeconds(30));
+    issuer.grant(
+        java.nio.file.Files.readString(identityToken),
+        new SessionIssuer.Grant(
+            "capgate-agent", Sessions.USER, Sessions.AGENT, namespace, SESSION, "db-agent-pod"));
+    SessionSettings settings =
+        SessionSettings.of(namespace, SESSION)
+            .withVault(
+                bao.address(), issuer.url(), issuer.caPem(), identityToken, Duration.ofSeconds(30));
     Set<String> secrets = new HashSet<>();
-    try (issuer; account; SessionRuntime runtime = SessionRuntime.start(settings, policies, account.client())) {
+    try (issuer;
+        account;
+        SessionRuntime runtime = SessionRuntime.start(settings, policies, account.client())) {
       await().atMost(WAIT).until(() -> policies.current().isPresent());
       Policy policy = policies.current().orElseThrow();
-      // The session is in force and names credentials: the sidecar logs in before the first request.
+      // The session is in force and names credentials: the sidecar logs in before the first
+      // request.
       await().atMost(WAIT).until(() -> runtime.vaultIdentity().logins() == 1);
       assertThat(issuer.requests()).as("one operator request for the warm-up login").isEqualTo(1);
 
       // First use: one read of the path serves both fields, from one lease.
-      List<SecretValue> pair = runtime.credentials().resolveAll(List.of(username, password), policy.session())
-          .toCompletableFuture().get(30, TimeUnit.SECONDS);
+      List<SecretValue> pair =
+          runtime
+              .credentials()
+              .resolveAll(List.of(username, password), policy.session())
+              .toCompletableFuture()
+              .get(30, TimeUnit.SECONDS);
       String user = pair.get(0).reveal();
       String pass = pair.get(1).reveal();
       secrets.add(pass);
       secrets.add(runtime.vaultIdentity().token());
-      assertThat(postgres.canLogIn(user, pass)).as("username and password come from the same lease").isTrue();
+      assertThat(postgres.canLogIn(user, pass))
+          .as("username and password come from the same lease")
+          .isTrue();
 
-      await().atMost(WAIT).until(() -> value(ledger(namespace), "lease.") != null
-          && value(ledger(namespace), "accessor.") != null);
+      await()
+          .atMost(WAIT)
+          .until(
+              () ->
+                  value(ledger(namespace), "lease.") != null
+                      && value(ledger(namespace), "accessor.") != null);
       String leaseId = value(ledger(namespace), "lease.");
       assertThat(leaseId).startsWith(database + "/creds/app/");
-      assertThat(value(ledger(namespace), "accessor.")).isEqualTo(runtime.vaultIdentity().accessor());
+      assertThat(value(ledger(namespace), "accessor."))
+          .isEqualTo(runtime.vaultIdentity().accessor());
       Instant firstExpiry = Instant.parse(leaseLookup(leaseId).getString("expire_time", null));
-      System.out.printf("[observed] lease %s, expires %s (default_ttl 6 s)%n", leaseId, firstExpiry);
+      System.out.printf(
+          "[observed] lease %s, expires %s (default_ttl 6 s)%n", leaseId, firstExpiry);
 
       // In use: requests keep coming, so the lease is renewed, and the same credential is served.
       long t0 = System.nanoTime();
-      await().atMost(WAIT).pollInterval(Duration.ofMillis(500)).until(() -> {
-        assertThat(runtime.credentials().resolve(password, policy.session()).toCompletableFuture()
-            .get(30, TimeUnit.SECONDS).reveal()).isEqualTo(pass);
-        return runtime.broker().leaseRenewals() >= 2;
-      });
+      await()
+          .atMost(WAIT)
+          .pollInterval(Duration.ofMillis(500))
+          .until(
+              () -> {
+                assertThat(
+                        runtime
+                            .credentials()
+                            .resolve(password, policy.session())
+                            .toCompletableFuture()
+                            .get(30, TimeUnit.SECONDS)
+                            .reveal())
+                    .isEqualTo(pass);
+                return runtime.broker().leaseRenewals() >= 2;
+              });
       Instant renewedExpiry = Instant.parse(leaseLookup(leaseId).getString("expire_time", null));
-      System.out.printf("[measured] %d renewals in %d ms; expiry moved from %s to %s%n", runtime.broker().leaseRenewals(),
-          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), firstExpiry, renewedExpiry);
+      System.out.printf(
+          "[measured] %d renewals in %d ms; expiry moved from %s to %s%n",
+          runtime.broker().leaseRenewals(),
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0),
+          firstExpiry,
+          renewedExpiry);
       assertThat(renewedExpiry).isAfter(firstExpiry.plusSeconds(1));
       assertThat(postgres.roleExists(user)).isTrue();
 
-      // The session is deleted: the sidecar revokes its token, and with it the lease: the role is dropped.
+      // The session is deleted: the sidecar revokes its token, and with it the lease: the role is
+      // dropped.
       long deleted = System.nanoTime();
       kube.client().resources(AgentSession.class).inNamespace(namespace).withName(SESSION).delete();
       await().atMost(WAIT).pollInterval(Duration.ofMillis(20)).until(() -> !leaseExists(leaseId));
       long leaseGone = System.nanoTime();
-      await().atMost(WAIT).pollInterval(Duration.ofMillis(20)).until(() -> !postgres.roleExists(user));
-      System.out.printf("[measured] session deleted → lease revoked after %d ms, database role dropped after %d ms%n",
-          TimeUnit.NANOSECONDS.toMillis(leaseGone - deleted), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - deleted));
+      await()
+          .atMost(WAIT)
+          .pollInterval(Duration.ofMillis(20))
+          .until(() -> !postgres.roleExists(user));
+      System.out.printf(
+          "[measured] session deleted → lease revoked after %d ms, database role dropped after %d ms%n",
+          TimeUnit.NANOSECONDS.toMillis(leaseGone - deleted),
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - deleted));
       assertThat(policies.current()).isEmpty();
-      await().atMost(WAIT).until(() -> value(ledger(namespace), "lease.") == null
-          && value(ledger(namespace), "accessor.") == null);
+      await()
+          .atMost(WAIT)
+          .until(
+              () ->
+                  value(ledger(namespace), "lease.") == null
+                      && value(ledger(namespace), "accessor.") == null);
 
       try {
-        runtime.credentials().resolve(password, policy.session()).toCompletableFuture().get(30, TimeUnit.SECONDS);
+        runtime
+            .credentials()
+            .resolve(password, policy.session())
+            .toCompletableFuture()
+            .get(30, TimeUnit.SECONDS);
         throw new AssertionError("resolved after the session ended");
       } catch (ExecutionException e) {
-        assertThat(e.getCause()).isInstanceOf(CredentialUnavailableException.class)
+        assertThat(e.getCause())
+            .isInstanceOf(CredentialUnavailableException.class)
             .hasMessageContaining("session has ended");
       }
     }

@@ -21,8 +21,12 @@ class SessionDecisionTest {
   private static final String UID = "uid-1";
 
   private static AgentSession session(String ttl, Phase phase, List<EgressRule> egress) {
-    AgentSession s = new AgentSession("agents", "fix-42",
-        new AgentSessionSpec("alice@example.com", "coding-agent", null, ttl, null, null, null, egress));
+    AgentSession s =
+        new AgentSession(
+            "agents",
+            "fix-42",
+            new AgentSessionSpec(
+                "alice@example.com", "coding-agent", null, ttl, null, null, null, egress));
     s.getMetadata().setUid(UID);
     s.getMetadata().setGeneration(3L);
     s.getMetadata().setCreationTimestamp(CREATED.toString());
@@ -33,32 +37,50 @@ class SessionDecisionTest {
   }
 
   private static AgentSession session(String ttl, Phase phase) {
-    return session(ttl, phase, List.of(new EgressRule("api", List.of("api.example.com"), null, null, null, null,
-        null, null, null)));
+    return session(
+        ttl,
+        phase,
+        List.of(
+            new EgressRule(
+                "api", List.of("api.example.com"), null, null, null, null, null, null, null)));
   }
 
   @Test
   void an_active_session_is_enforced_until_creation_plus_ttl() {
-    Verdict verdict = SessionDecision.decide(session("2h", Phase.Active), UID, CREATED.plusSeconds(60));
+    Verdict verdict =
+        SessionDecision.decide(session("2h", Phase.Active), UID, CREATED.plusSeconds(60));
 
-    assertThat(verdict).isInstanceOfSatisfying(Enforce.class, e -> {
-      assertThat(e.expiresAt()).isEqualTo(CREATED.plusSeconds(7200));
-      assertThat(e.generation()).isEqualTo(3);
-      assertThat(e.policy().onRequest(new NormalizedRequest("GET", "api.example.com", 443, "/", "/", null, true))
-          .allowed()).isTrue();
-    });
+    assertThat(verdict)
+        .isInstanceOfSatisfying(
+            Enforce.class,
+            e -> {
+              assertThat(e.expiresAt()).isEqualTo(CREATED.plusSeconds(7200));
+              assertThat(e.generation()).isEqualTo(3);
+              assertThat(
+                      e.policy()
+                          .onRequest(
+                              new NormalizedRequest(
+                                  "GET", "api.example.com", 443, "/", "/", null, true))
+                          .allowed())
+                  .isTrue();
+            });
   }
 
   @Test
   void an_active_session_without_ttl_never_expires_by_itself() {
-    assertThat(SessionDecision.decide(session(null, Phase.Active), UID, CREATED.plusSeconds(86_400 * 365)))
+    assertThat(
+            SessionDecision.decide(
+                session(null, Phase.Active), UID, CREATED.plusSeconds(86_400 * 365)))
         .isInstanceOfSatisfying(Enforce.class, e -> assertThat(e.expiresAt()).isNull());
   }
 
   @Test
   void a_session_the_operator_has_not_reconciled_yet_is_denied_but_not_ended() {
     assertThat(SessionDecision.decide(session(null, null), null, CREATED))
-        .isEqualTo(new Deny("the AgentSession agents/fix-42 is not yet reconciled: waiting for the operator to mark it Active", false));
+        .isEqualTo(
+            new Deny(
+                "the AgentSession agents/fix-42 is not yet reconciled: waiting for the operator to mark it Active",
+                false));
     assertThat(SessionDecision.decide(session(null, Phase.Pending), UID, CREATED))
         .isInstanceOfSatisfying(Deny.class, d -> assertThat(d.terminal()).isFalse());
   }
@@ -74,7 +96,10 @@ class SessionDecisionTest {
   @Test
   void past_creation_plus_ttl_the_session_ends_even_if_the_phase_still_says_active() {
     assertThat(SessionDecision.decide(session("30m", Phase.Active), UID, CREATED.plusSeconds(1800)))
-        .isEqualTo(new Deny("the AgentSession agents/fix-42 expired at 2026-01-01T10:30:00Z (creation + spec.ttl)", true));
+        .isEqualTo(
+            new Deny(
+                "the AgentSession agents/fix-42 expired at 2026-01-01T10:30:00Z (creation + spec.ttl)",
+                true));
   }
 
   @Test
@@ -88,21 +113,34 @@ class SessionDecisionTest {
 
   @Test
   void a_re_created_session_of_the_same_name_is_another_session() {
-    assertThat(SessionDecision.decide(session(null, Phase.Active), "uid-of-the-deleted-one", CREATED))
-        .isInstanceOfSatisfying(Deny.class, d -> {
-          assertThat(d.terminal()).isTrue();
-          assertThat(d.reason()).contains("re-created");
-        });
+    assertThat(
+            SessionDecision.decide(session(null, Phase.Active), "uid-of-the-deleted-one", CREATED))
+        .isInstanceOfSatisfying(
+            Deny.class,
+            d -> {
+              assertThat(d.terminal()).isTrue();
+              assertThat(d.reason()).contains("re-created");
+            });
   }
 
   @Test
   void an_invalid_spec_is_denied_with_its_violations_and_can_be_fixed() {
-    AgentSession invalid = session(null, Phase.Active, List.of(new EgressRule("api", List.of("API.example.com"), null,
-        null, null, null, null, null, null)));
+    AgentSession invalid =
+        session(
+            null,
+            Phase.Active,
+            List.of(
+                new EgressRule(
+                    "api", List.of("API.example.com"), null, null, null, null, null, null, null)));
 
-    assertThat(SessionDecision.decide(invalid, UID, CREATED)).isInstanceOfSatisfying(Deny.class, d -> {
-      assertThat(d.terminal()).isFalse();
-      assertThat(d.reason()).startsWith("invalid AgentSession spec: ").contains("spec.egress[0].hosts");
-    });
+    assertThat(SessionDecision.decide(invalid, UID, CREATED))
+        .isInstanceOfSatisfying(
+            Deny.class,
+            d -> {
+              assertThat(d.terminal()).isFalse();
+              assertThat(d.reason())
+                  .startsWith("invalid AgentSession spec: ")
+                  .contains("spec.egress[0].hosts");
+            });
   }
 }

@@ -13,7 +13,8 @@ class SessionReaderTest {
   private static final SessionReader READER = new SessionReader();
 
   private static GenericKubernetesResource resource(String ruleExtra) {
-    return SERIALIZATION.unmarshal("""
+    return SERIALIZATION.unmarshal(
+        """
         apiVersion: capgate.dev/v1alpha1
         kind: AgentSession
         metadata: {name: fix-42, namespace: agents, uid: u-1, creationTimestamp: "2026-01-01T10:00:00Z"}
@@ -24,7 +25,9 @@ class SessionReaderTest {
             - name: api
               hosts: [api.example.com]%s
         status: {phase: Active, pods: 1, addedByANewerOperator: true}
-        """.formatted(ruleExtra), GenericKubernetesResource.class);
+        """
+            .formatted(ruleExtra),
+        GenericKubernetesResource.class);
   }
 
   @Test
@@ -32,7 +35,8 @@ class SessionReaderTest {
     SessionReader.Read read = READER.read(resource(""));
 
     assertThat(read.specProblem()).isNull();
-    assertThat(read.session().getSpec().egress().getFirst().hosts()).containsExactly("api.example.com");
+    assertThat(read.session().getSpec().egress().getFirst().hosts())
+        .containsExactly("api.example.com");
     assertThat(read.session().getStatus().phase()).isEqualTo(Phase.Active);
     assertThat(read.session().getMetadata().getUid()).isEqualTo("u-1");
   }
@@ -42,9 +46,15 @@ class SessionReaderTest {
     SessionReader.Read read = READER.read(resource("\n      deniedPaths: [\"/admin/**\"]"));
 
     assertThat(read.specProblem()).contains("spec.egress[0].deniedPaths").contains("denying");
-    assertThat(read.session().getSpec().egress()).as("read leniently for ttl and attribution").hasSize(1);
-    assertThat(SessionDecision.decide(read.session(), read.specProblem(), "u-1",
-        java.time.Instant.parse("2026-01-01T10:00:01Z")))
+    assertThat(read.session().getSpec().egress())
+        .as("read leniently for ttl and attribution")
+        .hasSize(1);
+    assertThat(
+            SessionDecision.decide(
+                read.session(),
+                read.specProblem(),
+                "u-1",
+                java.time.Instant.parse("2026-01-01T10:00:01Z")))
         .isEqualTo(new SessionDecision.Deny(read.specProblem(), false));
   }
 }

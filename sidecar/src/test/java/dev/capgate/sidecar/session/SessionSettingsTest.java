@@ -10,32 +10,51 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The environment the webhook gives the sidecar (notes/sidecar-contract.md) becomes these settings. */
+/**
+ * The environment the webhook gives the sidecar (notes/sidecar-contract.md) becomes these settings.
+ */
 class SessionSettingsTest {
   private static final String CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 
   @Test
   void reads_the_webhook_s_environment() {
-    SessionSettings settings = SessionSettings.from(SidecarConfig.parse(List.of(), Map.of(
-        "CAPGATE_SESSION_NAMESPACE", "agents",
-        "CAPGATE_SESSION_NAME", "fix-42",
-        "CAPGATE_VAULT_ADDR", "https://vault:8200",
-        "CAPGATE_OPERATOR_URL", "https://10.96.0.12:443",
-        "CAPGATE_OPERATOR_CA", CA,
-        "CAPGATE_IDENTITY_TOKEN_FILE", "/var/run/secrets/capgate/token/token",
-        "CAPGATE_LEASE_CONFIGMAP", "capgate-leases-fix-42")));
+    SessionSettings settings =
+        SessionSettings.from(
+            SidecarConfig.parse(
+                List.of(),
+                Map.of(
+                    "CAPGATE_SESSION_NAMESPACE", "agents",
+                    "CAPGATE_SESSION_NAME", "fix-42",
+                    "CAPGATE_VAULT_ADDR", "https://vault:8200",
+                    "CAPGATE_OPERATOR_URL", "https://10.96.0.12:443",
+                    "CAPGATE_OPERATOR_CA", CA,
+                    "CAPGATE_IDENTITY_TOKEN_FILE", "/var/run/secrets/capgate/token/token",
+                    "CAPGATE_LEASE_CONFIGMAP", "capgate-leases-fix-42")));
 
-    assertThat(settings).isEqualTo(new SessionSettings("agents", "fix-42", "https://vault:8200", null,
-        "https://10.96.0.12:443", CA, Path.of("/var/run/secrets/capgate/token/token"), "capgate-leases-fix-42",
-        Duration.ofSeconds(30), Duration.ofSeconds(30), Duration.ofSeconds(5)));
+    assertThat(settings)
+        .isEqualTo(
+            new SessionSettings(
+                "agents",
+                "fix-42",
+                "https://vault:8200",
+                null,
+                "https://10.96.0.12:443",
+                CA,
+                Path.of("/var/run/secrets/capgate/token/token"),
+                "capgate-leases-fix-42",
+                Duration.ofSeconds(30),
+                Duration.ofSeconds(30),
+                Duration.ofSeconds(5)));
     assertThat(settings.vaultConfigured()).isTrue();
   }
 
   @Test
   void defaults_and_overrides() {
-    SessionSettings settings = SessionSettings.from(SidecarConfig.parse(
-        List.of("--api-outage-grace", "5s", "--kv-cache-ttl", "1m"),
-        Map.of("CAPGATE_SESSION_NAMESPACE", "agents", "CAPGATE_SESSION_NAME", "fix-42")));
+    SessionSettings settings =
+        SessionSettings.from(
+            SidecarConfig.parse(
+                List.of("--api-outage-grace", "5s", "--kv-cache-ttl", "1m"),
+                Map.of("CAPGATE_SESSION_NAMESPACE", "agents", "CAPGATE_SESSION_NAME", "fix-42")));
 
     assertThat(settings.identityTokenFile()).isEqualTo(SessionSettings.DEFAULT_IDENTITY_TOKEN_FILE);
     assertThat(settings.leaseConfigMap()).isEqualTo("capgate-leases-fix-42");
@@ -46,34 +65,67 @@ class SessionSettingsTest {
 
   @Test
   void without_an_operator_url_there_is_no_vault_login() {
-    SessionSettings settings = SessionSettings.from(SidecarConfig.parse(List.of(), Map.of(
-        "CAPGATE_SESSION_NAMESPACE", "agents", "CAPGATE_SESSION_NAME", "fix-42",
-        "CAPGATE_VAULT_ADDR", "https://vault:8200",
-        // What the Kubernetes-auth sidecar was given: no longer read, and no login path left for it.
-        "CAPGATE_VAULT_ROLE", "capgate-agent", "CAPGATE_VAULT_TOKEN_FILE", "/var/run/secrets/capgate/token/token")));
+    SessionSettings settings =
+        SessionSettings.from(
+            SidecarConfig.parse(
+                List.of(),
+                Map.of(
+                    "CAPGATE_SESSION_NAMESPACE",
+                    "agents",
+                    "CAPGATE_SESSION_NAME",
+                    "fix-42",
+                    "CAPGATE_VAULT_ADDR",
+                    "https://vault:8200",
+                    // What the Kubernetes-auth sidecar was given: no longer read, and no login path
+                    // left for it.
+                    "CAPGATE_VAULT_ROLE",
+                    "capgate-agent",
+                    "CAPGATE_VAULT_TOKEN_FILE",
+                    "/var/run/secrets/capgate/token/token")));
 
     assertThat(settings.vaultConfigured()).isFalse();
   }
 
   @Test
   void an_operator_url_needs_the_operator_ca() {
-    assertThatThrownBy(() -> SessionSettings.from(SidecarConfig.parse(List.of(), Map.of(
-        "CAPGATE_SESSION_NAMESPACE", "agents", "CAPGATE_SESSION_NAME", "fix-42",
-        "CAPGATE_OPERATOR_URL", "https://10.96.0.12:443"))))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("CAPGATE_OPERATOR_CA");
+    assertThatThrownBy(
+            () ->
+                SessionSettings.from(
+                    SidecarConfig.parse(
+                        List.of(),
+                        Map.of(
+                            "CAPGATE_SESSION_NAMESPACE",
+                            "agents",
+                            "CAPGATE_SESSION_NAME",
+                            "fix-42",
+                            "CAPGATE_OPERATOR_URL",
+                            "https://10.96.0.12:443"))))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("CAPGATE_OPERATOR_CA");
   }
 
   @Test
   void to_string_names_the_session_and_endpoints() {
-    SessionSettings settings = SessionSettings.of("agents", "fix-42")
-        .withVault("https://vault:8200", "https://10.96.0.12:443", CA, Path.of("/t"), Duration.ofSeconds(1));
-    assertThat(settings.toString()).contains("agents/fix-42", "https://vault:8200", "https://10.96.0.12:443")
+    SessionSettings settings =
+        SessionSettings.of("agents", "fix-42")
+            .withVault(
+                "https://vault:8200",
+                "https://10.96.0.12:443",
+                CA,
+                Path.of("/t"),
+                Duration.ofSeconds(1));
+    assertThat(settings.toString())
+        .contains("agents/fix-42", "https://vault:8200", "https://10.96.0.12:443")
         .doesNotContain("BEGIN CERTIFICATE");
   }
 
   @Test
   void the_session_is_required() {
-    assertThatThrownBy(() -> SessionSettings.from(SidecarConfig.parse(List.of(), Map.of("CAPGATE_SESSION_NAME", "x"))))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("CAPGATE_SESSION_NAMESPACE");
+    assertThatThrownBy(
+            () ->
+                SessionSettings.from(
+                    SidecarConfig.parse(List.of(), Map.of("CAPGATE_SESSION_NAME", "x"))))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("CAPGATE_SESSION_NAMESPACE");
   }
 }

@@ -29,10 +29,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The live session on a real kube-apiserver: the sidecar's client authenticates with a
- * TokenRequest token of a service account whose Role allows this one AgentSession and nothing
- * else. No operator runs here: the test writes status.phase as the operator would, so what is
- * observed is the sidecar's own doing (the local expiry timer in particular).
+ * The live session on a real kube-apiserver: the sidecar's client authenticates with a TokenRequest
+ * token of a service account whose Role allows this one AgentSession and nothing else. No operator
+ * runs here: the test writes status.phase as the operator would, so what is observed is the
+ * sidecar's own doing (the local expiry timer in particular).
  */
 class SessionWatchIT {
   private static final Duration WAIT = Duration.ofSeconds(30);
@@ -65,7 +65,8 @@ class SessionWatchIT {
   }
 
   /** A sidecar's session runtime for a new session, and when its policy was revoked. */
-  private record Sidecar(String session, PolicySource policies, List<Long> revocationNanos, SessionRuntime runtime) {
+  private record Sidecar(
+      String session, PolicySource policies, List<Long> revocationNanos, SessionRuntime runtime) {
     boolean allows(String path) {
       return policies.current().map(p -> p.onRequest(request(path)).allowed()).orElse(false);
     }
@@ -85,8 +86,11 @@ class SessionWatchIT {
     PolicySource policies = new PolicySource();
     List<Long> revocations = new CopyOnWriteArrayList<>();
     policies.onRevocation(() -> revocations.add(System.nanoTime()));
-    SessionRuntime runtime = SessionRuntime.start(
-        SessionSettings.of(namespace, session).withApiOutageGrace(grace), policies, account.client());
+    SessionRuntime runtime =
+        SessionRuntime.start(
+            SessionSettings.of(namespace, session).withApiOutageGrace(grace),
+            policies,
+            account.client());
     toClose.add(runtime);
     return new Sidecar(session, policies, revocations, runtime);
   }
@@ -105,17 +109,28 @@ class SessionWatchIT {
 
   @Test
   void the_role_lets_the_sidecar_read_its_own_session_and_nothing_else() {
-    Sidecar sidecar = sidecar("own-only", spec(null, "/a/**"), Phase.Active, Duration.ofSeconds(30));
+    Sidecar sidecar =
+        sidecar("own-only", spec(null, "/a/**"), Phase.Active, Duration.ofSeconds(30));
     Sessions.create(admin, namespace, "someone-else", spec(null, "/**"));
     KubernetesClient client = ((SidecarAccount) toClose.getFirst()).client();
 
     await().atMost(WAIT).until(() -> sidecar.allows("/a/x"));
 
-    assertThat(client.resources(AgentSession.class).inNamespace(namespace).withName("own-only").get()).isNotNull();
-    assertThatThrownBy(() -> client.resources(AgentSession.class).inNamespace(namespace).withName("someone-else").get())
-        .isInstanceOfSatisfying(KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(403));
+    assertThat(
+            client.resources(AgentSession.class).inNamespace(namespace).withName("own-only").get())
+        .isNotNull();
+    assertThatThrownBy(
+            () ->
+                client
+                    .resources(AgentSession.class)
+                    .inNamespace(namespace)
+                    .withName("someone-else")
+                    .get())
+        .isInstanceOfSatisfying(
+            KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(403));
     assertThatThrownBy(() -> client.resources(AgentSession.class).inNamespace(namespace).list())
-        .isInstanceOfSatisfying(KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(403));
+        .isInstanceOfSatisfying(
+            KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(403));
   }
 
   @Test
@@ -126,17 +141,25 @@ class SessionWatchIT {
     Policy before = sidecar.policies().current().orElseThrow();
 
     long t0 = System.nanoTime();
-    admin.resources(AgentSession.class).inNamespace(namespace).withName("edited")
-        .edit(s -> {
-          s.setSpec(spec(null, "/b/**"));
-          return s;
-        });
+    admin
+        .resources(AgentSession.class)
+        .inNamespace(namespace)
+        .withName("edited")
+        .edit(
+            s -> {
+              s.setSpec(spec(null, "/b/**"));
+              return s;
+            });
     await().atMost(WAIT).pollInterval(Duration.ofMillis(10)).until(() -> sidecar.allows("/b/x"));
-    System.out.printf("[measured] spec edit → new policy in force after %d ms%n", millisSince(t0, System.nanoTime()));
+    System.out.printf(
+        "[measured] spec edit → new policy in force after %d ms%n",
+        millisSince(t0, System.nanoTime()));
 
     assertThat(sidecar.allows("/a/x")).isFalse();
     assertThat(sidecar.policies().current().orElseThrow()).isNotSameAs(before);
-    assertThat(sidecar.revocationNanos()).as("an edit swaps the policy, it does not cut connections").isEmpty();
+    assertThat(sidecar.revocationNanos())
+        .as("an edit swaps the policy, it does not cut connections")
+        .isEmpty();
   }
 
   @Test
@@ -164,8 +187,11 @@ class SessionWatchIT {
     long seen = System.nanoTime();
 
     await().atMost(WAIT).until(() -> !sidecar.revocationNanos().isEmpty());
-    assertThat(sidecar.revocationNanos()).as("the data plane's listener (closes open connections) ran").hasSize(1);
-    System.out.printf("[measured] delete → revoked (listener ran) after %d ms; observed by the test after %d ms%n",
+    assertThat(sidecar.revocationNanos())
+        .as("the data plane's listener (closes open connections) ran")
+        .hasSize(1);
+    System.out.printf(
+        "[measured] delete → revoked (listener ran) after %d ms; observed by the test after %d ms%n",
         millisSince(t0, sidecar.revocationNanos().getFirst()), millisSince(t0, seen));
     assertThat(sidecar.policies().problem()).contains("deleted");
 
@@ -185,7 +211,8 @@ class SessionWatchIT {
     await().atMost(WAIT).pollInterval(Duration.ofMillis(5)).until(sidecar::denying);
     // Denying starts as the policy is swapped; the listeners (closing connections) run just after.
     await().atMost(WAIT).until(() -> !sidecar.revocationNanos().isEmpty());
-    System.out.printf("[measured] phase Revoked → revoked after %d ms%n",
+    System.out.printf(
+        "[measured] phase Revoked → revoked after %d ms%n",
         millisSince(t0, sidecar.revocationNanos().getFirst()));
     assertThat(sidecar.policies().problem()).contains("is Revoked");
 
@@ -195,23 +222,35 @@ class SessionWatchIT {
 
   @Test
   void a_short_ttl_is_enforced_by_the_sidecar_s_own_timer() {
-    Sidecar sidecar = sidecar("short-lived", spec("3s", "/a/**"), Phase.Active, Duration.ofSeconds(30));
-    AgentSession stored = admin.resources(AgentSession.class).inNamespace(namespace).withName("short-lived").get();
+    Sidecar sidecar =
+        sidecar("short-lived", spec("3s", "/a/**"), Phase.Active, Duration.ofSeconds(30));
+    AgentSession stored =
+        admin.resources(AgentSession.class).inNamespace(namespace).withName("short-lived").get();
     Instant expiresAt = Instant.parse(stored.getMetadata().getCreationTimestamp()).plusSeconds(3);
     await().atMost(WAIT).until(() -> sidecar.allows("/a/x"));
 
     await().atMost(WAIT).pollInterval(Duration.ofMillis(5)).until(sidecar::denying);
     Instant revokedAt = Instant.now();
-    System.out.printf("[measured] ttl 3s: revoked %d ms after creation + ttl (creationTimestamp has 1 s resolution)%n",
+    System.out.printf(
+        "[measured] ttl 3s: revoked %d ms after creation + ttl (creationTimestamp has 1 s resolution)%n",
         Duration.between(expiresAt, revokedAt).toMillis());
 
     assertThat(sidecar.policies().problem()).contains("expired");
-    assertThat(admin.resources(AgentSession.class).inNamespace(namespace).withName("short-lived").get().getStatus().phase())
-        .as("no operator here: the phase still says Active, the sidecar expired it alone").isEqualTo(Phase.Active);
+    assertThat(
+            admin
+                .resources(AgentSession.class)
+                .inNamespace(namespace)
+                .withName("short-lived")
+                .get()
+                .getStatus()
+                .phase())
+        .as("no operator here: the phase still says Active, the sidecar expired it alone")
+        .isEqualTo(Phase.Active);
   }
 
   @Test
-  void an_unreachable_api_server_keeps_the_policy_for_the_grace_period_then_denies_until_it_is_back() {
+  void
+      an_unreachable_api_server_keeps_the_policy_for_the_grace_period_then_denies_until_it_is_back() {
     Sidecar sidecar = sidecar("outage", spec(null, "/a/**"), Phase.Active, Duration.ofSeconds(3));
     await().atMost(WAIT).until(() -> sidecar.allows("/a/x"));
 
@@ -223,18 +262,24 @@ class SessionWatchIT {
       await().atMost(WAIT).pollInterval(Duration.ofMillis(20)).until(sidecar::denying);
       await().atMost(WAIT).until(() -> !sidecar.revocationNanos().isEmpty());
       long revoked = sidecar.revocationNanos().getFirst();
-      System.out.printf("[measured] API server stop began at 0 ms, finished at %d ms (policy still in force: %s);"
+      System.out.printf(
+          "[measured] API server stop began at 0 ms, finished at %d ms (policy still in force: %s);"
               + " policy revoked at %d ms (grace 3 s)%n",
           millisSince(t0, stopped), heldAfterStop, millisSince(t0, revoked));
-      assertThat(sidecar.policies().problem()).contains("api server unreachable for").contains("grace 3 s");
+      assertThat(sidecar.policies().problem())
+          .contains("api server unreachable for")
+          .contains("grace 3 s");
     } finally {
       long restart = System.nanoTime();
       kube.startApiServer();
-      System.out.printf("[measured] API server restarted in %d ms%n", millisSince(restart, System.nanoTime()));
+      System.out.printf(
+          "[measured] API server restarted in %d ms%n", millisSince(restart, System.nanoTime()));
     }
 
     long back = System.nanoTime();
     await().atMost(WAIT).pollInterval(Duration.ofMillis(20)).until(() -> sidecar.allows("/a/x"));
-    System.out.printf("[measured] API server ready → policy reinstated after %d ms%n", millisSince(back, System.nanoTime()));
+    System.out.printf(
+        "[measured] API server ready → policy reinstated after %d ms%n",
+        millisSince(back, System.nanoTime()));
   }
 }

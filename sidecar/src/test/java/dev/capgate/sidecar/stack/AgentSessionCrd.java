@@ -14,8 +14,7 @@ public final class AgentSessionCrd {
   private static final Path FILE = Path.of("../crds/agentsessions.capgate.dev-v1.yml");
   private static boolean installed;
 
-  private AgentSessionCrd() {
-  }
+  private AgentSessionCrd() {}
 
   public static synchronized void install(KubeControlPlane kube) {
     if (installed) {
@@ -28,9 +27,20 @@ public final class AgentSessionCrd {
       throw new UncheckedIOException(e);
     }
     kube.client().resource(crd).serverSideApply();
-    kube.client().apiextensions().v1().customResourceDefinitions().withName(crd.getMetadata().getName())
-        .waitUntilCondition(c -> c != null && c.getStatus() != null && c.getStatus().getConditions().stream()
-            .anyMatch(x -> "Established".equals(x.getType()) && "True".equals(x.getStatus())), 30, TimeUnit.SECONDS);
+    kube.client()
+        .apiextensions()
+        .v1()
+        .customResourceDefinitions()
+        .withName(crd.getMetadata().getName())
+        .waitUntilCondition(
+            c ->
+                c != null
+                    && c.getStatus() != null
+                    && c.getStatus().getConditions().stream()
+                        .anyMatch(
+                            x -> "Established".equals(x.getType()) && "True".equals(x.getStatus())),
+            30,
+            TimeUnit.SECONDS);
     installed = true;
   }
 }

@@ -41,23 +41,28 @@ public final class CapturedLogs extends Handler implements AutoCloseable {
 
   /** The lines that contain any of {@code secrets}. */
   public List<String> linesContainingAny(Collection<String> secrets) {
-    return lines().stream().filter(line -> secrets.stream().anyMatch(s -> !s.isEmpty() && line.contains(s))).toList();
+    return lines().stream()
+        .filter(line -> secrets.stream().anyMatch(s -> !s.isEmpty() && line.contains(s)))
+        .toList();
   }
 
-  /** Fails if any line holds one of {@code secrets} (saying how many, not which); else prints what was checked. */
+  /**
+   * Fails if any line holds one of {@code secrets} (saying how many, not which); else prints what
+   * was checked.
+   */
   public void assertNoLineHolds(Collection<String> secrets) {
     List<String> holding = linesContainingAny(secrets);
     if (!holding.isEmpty()) {
       // The lines themselves are not shown: the failure report must not spread the secret further.
       throw new AssertionError(holding.size() + " captured log line(s) hold a secret value");
     }
-    System.out.printf("[checked] %d captured log lines, none holds any of %d secret values%n", lines().size(),
-        secrets.size());
+    System.out.printf(
+        "[checked] %d captured log lines, none holds any of %d secret values%n",
+        lines().size(), secrets.size());
   }
 
   @Override
-  public void flush() {
-  }
+  public void flush() {}
 
   @Override
   public void close() {

@@ -16,14 +16,15 @@ import java.security.spec.RSAPublicKeySpec;
 import java.util.Base64;
 
 /**
- * Verifies a JWT the way an internal API would: the signing key from OpenBao's public JWKS
- * ({@code /v1/identity/oidc/.well-known/keys}, no token needed), RS256 with the JDK's crypto.
+ * Verifies a JWT the way an internal API would: the signing key from OpenBao's public JWKS ({@code
+ * /v1/identity/oidc/.well-known/keys}, no token needed), RS256 with the JDK's crypto.
  */
 public final class Jwts {
-  private Jwts() {
-  }
+  private Jwts() {}
 
-  /** @return the verified claims; throws if the signature does not verify against the JWKS */
+  /**
+   * @return the verified claims; throws if the signature does not verify against the JWKS
+   */
   public static JsonObject verify(String jwt, String baoAddress) throws Exception {
     String[] parts = jwt.split("\\.");
     if (parts.length != 3) {
@@ -44,8 +45,13 @@ public final class Jwts {
   }
 
   private static PublicKey keyFor(String kid, String baoAddress) throws Exception {
-    HttpResponse<String> jwks = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-        URI.create(baoAddress + "/v1/identity/oidc/.well-known/keys")).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> jwks =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(
+                        URI.create(baoAddress + "/v1/identity/oidc/.well-known/keys"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
     for (JsonValue k : Json.parse(jwks.body()).asObject().get("keys").asArray()) {
       JsonObject jwk = k.asObject();
       if (kid.equals(jwk.getString("kid", null))) {

@@ -66,27 +66,71 @@ public final class Postgres implements AutoCloseable {
     Path data = dir.resolve("data");
     Path pwfile = Files.writeString(dir.resolve("pw"), superPassword + "\n");
     run(List.of("chown", "-R", "postgres:postgres", dir.toString()), Map.of());
-    asPostgres(List.of(bin.resolve("initdb").toString(), "-D", data.toString(), "--username=postgres",
-        "--pwfile=" + pwfile, "--auth-host=scram-sha-256", "--auth-local=trust", "--no-sync"));
-    asPostgres(List.of(bin.resolve("pg_ctl").toString(), "-D", data.toString(), "-l", dir.resolve("postgres.log").toString(),
-        "-w", "-t", "60", "-o", "-p " + port + " -k " + dir + " -c listen_addresses=127.0.0.1 -c fsync=off", "start"));
+    asPostgres(
+        List.of(
+            bin.resolve("initdb").toString(),
+            "-D",
+            data.toString(),
+            "--username=postgres",
+            "--pwfile=" + pwfile,
+            "--auth-host=scram-sha-256",
+            "--auth-local=trust",
+            "--no-sync"));
+    asPostgres(
+        List.of(
+            bin.resolve("pg_ctl").toString(),
+            "-D",
+            data.toString(),
+            "-l",
+            dir.resolve("postgres.log").toString(),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            "-p " + port + " -k " + dir + " -c listen_addresses=127.0.0.1 -c fsync=off",
+            "start"));
   }
 
   /** Runs SQL as the superuser over the Unix socket; returns the unaligned, tuples-only output. */
   public String sql(String statement) {
-    return asPostgres(List.of(bin.resolve("psql").toString(), "-h", dir.toString(), "-p", String.valueOf(port),
-        "-U", "postgres", "-d", "postgres", "-Atc", statement)).strip();
+    return asPostgres(
+            List.of(
+                bin.resolve("psql").toString(),
+                "-h",
+                dir.toString(),
+                "-p",
+                String.valueOf(port),
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+                "-Atc",
+                statement))
+        .strip();
   }
 
   /** Whether {@code user}/{@code password} can log in over TCP (password authentication). */
   public boolean canLogIn(String user, String password) {
-    List<String> cmd = List.of(bin.resolve("psql").toString(), "-h", "127.0.0.1", "-p", String.valueOf(port),
-        "-U", user, "-d", "postgres", "-w", "-Atc", "select 1");
+    List<String> cmd =
+        List.of(
+            bin.resolve("psql").toString(),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            String.valueOf(port),
+            "-U",
+            user,
+            "-d",
+            "postgres",
+            "-w",
+            "-Atc",
+            "select 1");
     return exec(cmd, Map.of("PGPASSWORD", password)).exit == 0;
   }
 
   public boolean roleExists(String role) {
-    return sql("select count(*) from pg_roles where rolname = '" + role.replace("'", "''") + "'").equals("1");
+    return sql("select count(*) from pg_roles where rolname = '" + role.replace("'", "''") + "'")
+        .equals("1");
   }
 
   private String asPostgres(List<String> cmd) {
@@ -98,13 +142,13 @@ public final class Postgres implements AutoCloseable {
   private static String run(List<String> cmd, Map<String, String> env) {
     Result r = exec(cmd, env);
     if (r.exit != 0) {
-      throw new IllegalStateException(String.join(" ", cmd) + " failed (" + r.exit + "): " + r.output);
+      throw new IllegalStateException(
+          String.join(" ", cmd) + " failed (" + r.exit + "): " + r.output);
     }
     return r.output;
   }
 
-  private record Result(int exit, String output) {
-  }
+  private record Result(int exit, String output) {}
 
   private static Result exec(List<String> cmd, Map<String, String> env) {
     try {
@@ -128,11 +172,18 @@ public final class Postgres implements AutoCloseable {
   /** The newest installed PostgreSQL's binaries. */
   private static Path binDir() {
     try (Stream<Path> versions = Files.list(Path.of("/usr/lib/postgresql"))) {
-      return versions.map(v -> v.resolve("bin")).filter(b -> Files.isExecutable(b.resolve("initdb")))
-          .max(Comparator.comparing(b -> Integer.parseInt(b.getParent().getFileName().toString().replaceAll("\\D", "0"))))
+      return versions
+          .map(v -> v.resolve("bin"))
+          .filter(b -> Files.isExecutable(b.resolve("initdb")))
+          .max(
+              Comparator.comparing(
+                  b ->
+                      Integer.parseInt(
+                          b.getParent().getFileName().toString().replaceAll("\\D", "0"))))
           .orElseThrow();
     } catch (IOException | RuntimeException e) {
-      throw new IllegalStateException("PostgreSQL is not installed: apt-get install -y postgresql", e);
+      throw new IllegalStateException(
+          "PostgreSQL is not installed: apt-get install -y postgresql", e);
     }
   }
 
@@ -146,8 +197,15 @@ public final class Postgres implements AutoCloseable {
   @Override
   public void close() {
     try {
-      asPostgres(List.of(bin.resolve("pg_ctl").toString(), "-D", dir.resolve("data").toString(), "-m", "immediate",
-          "-w", "stop"));
+      asPostgres(
+          List.of(
+              bin.resolve("pg_ctl").toString(),
+              "-D",
+              dir.resolve("data").toString(),
+              "-m",
+              "immediate",
+              "-w",
+              "stop"));
     } finally {
       try (Stream<Path> files = Files.walk(dir)) {
         files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());

@@ -34,17 +34,18 @@ import java.util.concurrent.atomic.AtomicReference;
  * that the sidecar's side of the exchange runs against the real OpenBao: it looks the presented
  * identity token up in the grants a test made, signs a real {@link SessionJwt} with the test key,
  * logs in at OpenBao's JWT auth method with {@code X-Vault-Wrap-TTL} and answers with the wrapping
- * token. It does not attest anything (no TokenReview, no pod or session check): the operator's
- * real endpoint is tested by the operator's own ITs, and end to end on the real cluster (make e2e).
+ * token. It does not attest anything (no TokenReview, no pod or session check): the operator's real
+ * endpoint is tested by the operator's own ITs, and end to end on the real cluster (make e2e).
  */
 public final class SessionIssuer implements AutoCloseable {
-  /** Who a presented identity token stands for, and which Vault role its session JWT logs in with. */
-  public record Grant(String role, String user, String agent, String namespace, String session, String pod) {
-  }
+  /**
+   * Who a presented identity token stands for, and which Vault role its session JWT logs in with.
+   */
+  public record Grant(
+      String role, String user, String agent, String namespace, String session, String pod) {}
 
   /** What a failure injected with {@link #refuseNext} answers. */
-  private record Refusal(int status, String error) {
-  }
+  private record Refusal(int status, String error) {}
 
   private final OpenBaoServer bao;
   private final VaultSetup.SessionJwtAuth auth;
@@ -57,11 +58,16 @@ public final class SessionIssuer implements AutoCloseable {
   private final AtomicInteger interceptions = new AtomicInteger();
   private final AtomicReference<String> answerForSession = new AtomicReference<>();
   private final AtomicInteger requests = new AtomicInteger();
+
   /** Tokens taken out of wrappers by {@link #interceptNext}: what a thief would hold. */
   public final List<String> stolenTokens = new CopyOnWriteArrayList<>();
 
-  private SessionIssuer(OpenBaoServer bao, VaultSetup.SessionJwtAuth auth, List<String> dnsNames,
-      List<String> ipAddresses) throws IOException {
+  private SessionIssuer(
+      OpenBaoServer bao,
+      VaultSetup.SessionJwtAuth auth,
+      List<String> dnsNames,
+      List<String> ipAddresses)
+      throws IOException {
     this.bao = bao;
     this.auth = auth;
     this.pki = new Pki("capgate-operator-test-ca-" + UUID.randomUUID().toString().substring(0, 8));
@@ -74,13 +80,18 @@ public final class SessionIssuer implements AutoCloseable {
   }
 
   /** With a serving certificate for 127.0.0.1 and localhost. */
-  public static SessionIssuer start(OpenBaoServer bao, VaultSetup.SessionJwtAuth auth) throws IOException {
+  public static SessionIssuer start(OpenBaoServer bao, VaultSetup.SessionJwtAuth auth)
+      throws IOException {
     return new SessionIssuer(bao, auth, List.of("localhost"), List.of("127.0.0.1"));
   }
 
   /** With a serving certificate for other names only (host name verification must refuse it). */
-  public static SessionIssuer startWithCertificateFor(OpenBaoServer bao, VaultSetup.SessionJwtAuth auth,
-      List<String> dnsNames, List<String> ipAddresses) throws IOException {
+  public static SessionIssuer startWithCertificateFor(
+      OpenBaoServer bao,
+      VaultSetup.SessionJwtAuth auth,
+      List<String> dnsNames,
+      List<String> ipAddresses)
+      throws IOException {
     return new SessionIssuer(bao, auth, dnsNames, ipAddresses);
   }
 
@@ -103,7 +114,10 @@ public final class SessionIssuer implements AutoCloseable {
     refusal.set(new Refusal(status, error));
   }
 
-  /** The next {@code times} wrapping tokens are unwrapped here before they are handed over, as by a thief. */
+  /**
+   * The next {@code times} wrapping tokens are unwrapped here before they are handed over, as by a
+   * thief.
+   */
   public void interceptNext(int times) {
     interceptions.set(times);
   }
@@ -132,45 +146,80 @@ public final class SessionIssuer implements AutoCloseable {
         return;
       }
       String authorization = exchange.getRequestHeaders().getFirst("Authorization");
-      Grant grant = authorization == null || !authorization.startsWith("Bearer ") ? null
-          : grants.get(authorization.substring("Bearer ".length()));
+      Grant grant =
+          authorization == null || !authorization.startsWith("Bearer ")
+              ? null
+              : grants.get(authorization.substring("Bearer ".length()));
       if (grant == null) {
         answer(exchange, 401, Json.object().add("error", "the identity token is not valid"));
         return;
       }
-      String jwt = SessionJwt.sign(new SessionJwt.Claims("capgate", "vault", grant.user(), grant.agent(),
-          grant.namespace(), grant.session(), UUID.randomUUID().toString(), grant.pod(), UUID.randomUUID().toString(),
-          Instant.now(), null), auth.signer());
-      HttpResponse<String> login = http.send(HttpRequest.newBuilder(
-              URI.create(bao.address() + "/v1/auth/" + auth.mount() + "/login"))
-          .header("X-Vault-Wrap-TTL", VaultTokenExchange.WRAP_TTL_SECONDS + "s")
-          .POST(HttpRequest.BodyPublishers.ofString(Json.object().add("role", grant.role()).add("jwt", jwt).toString()))
-          .build(), HttpResponse.BodyHandlers.ofString());
+      String jwt =
+          SessionJwt.sign(
+              new SessionJwt.Claims(
+                  "capgate",
+                  "vault",
+                  grant.user(),
+                  grant.agent(),
+                  grant.namespace(),
+                  grant.session(),
+                  UUID.randomUUID().toString(),
+                  grant.pod(),
+                  UUID.randomUUID().toString(),
+                  Instant.now(),
+                  null),
+              auth.signer());
+      HttpResponse<String> login =
+          http.send(
+              HttpRequest.newBuilder(
+                      URI.create(bao.address() + "/v1/auth/" + auth.mount() + "/login"))
+                  .header("X-Vault-Wrap-TTL", VaultTokenExchange.WRAP_TTL_SECONDS + "s")
+                  .POST(
+                      HttpRequest.BodyPublishers.ofString(
+                          Json.object().add("role", grant.role()).add("jwt", jwt).toString()))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       if (login.statusCode() != 200) {
-        answer(exchange, 503, Json.object().add("error", "Vault refused the session login (HTTP "
-            + login.statusCode() + ")"));
+        answer(
+            exchange,
+            503,
+            Json.object()
+                .add("error", "Vault refused the session login (HTTP " + login.statusCode() + ")"));
         return;
       }
-      String wrapping = Json.parse(login.body()).asObject().get("wrap_info").asObject().getString("token", null);
+      String wrapping =
+          Json.parse(login.body()).asObject().get("wrap_info").asObject().getString("token", null);
       if (interceptions.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-        HttpResponse<String> stolen = http.send(HttpRequest.newBuilder(
-                URI.create(bao.address() + "/v1/sys/wrapping/unwrap"))
-            .header("X-Vault-Token", wrapping).POST(HttpRequest.BodyPublishers.noBody()).build(),
-            HttpResponse.BodyHandlers.ofString());
-        stolenTokens.add(Json.parse(stolen.body()).asObject().get("auth").asObject().getString("client_token", null));
+        HttpResponse<String> stolen =
+            http.send(
+                HttpRequest.newBuilder(URI.create(bao.address() + "/v1/sys/wrapping/unwrap"))
+                    .header("X-Vault-Token", wrapping)
+                    .POST(HttpRequest.BodyPublishers.noBody())
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+        stolenTokens.add(
+            Json.parse(stolen.body())
+                .asObject()
+                .get("auth")
+                .asObject()
+                .getString("client_token", null));
       }
       String session = answerForSession.getAndSet(null);
-      answer(exchange, 200, Json.object()
-          .add(VaultTokenExchange.FIELD_WRAPPING_TOKEN, wrapping)
-          .add(VaultTokenExchange.FIELD_WRAP_TTL_SECONDS, VaultTokenExchange.WRAP_TTL_SECONDS)
-          .add(VaultTokenExchange.FIELD_NAMESPACE, grant.namespace())
-          .add(VaultTokenExchange.FIELD_SESSION, session == null ? grant.session() : session));
+      answer(
+          exchange,
+          200,
+          Json.object()
+              .add(VaultTokenExchange.FIELD_WRAPPING_TOKEN, wrapping)
+              .add(VaultTokenExchange.FIELD_WRAP_TTL_SECONDS, VaultTokenExchange.WRAP_TTL_SECONDS)
+              .add(VaultTokenExchange.FIELD_NAMESPACE, grant.namespace())
+              .add(VaultTokenExchange.FIELD_SESSION, session == null ? grant.session() : session));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
   }
 
-  private static void answer(HttpExchange exchange, int status, JsonObject body) throws IOException {
+  private static void answer(HttpExchange exchange, int status, JsonObject body)
+      throws IOException {
     byte[] bytes = body.toString().getBytes(UTF_8);
     exchange.getResponseHeaders().set("Content-Type", "application/json");
     exchange.sendResponseHeaders(status, bytes.length);

@@ -19,12 +19,19 @@ public final class Sessions {
   public static final String USER = "alice@example.com";
   public static final String AGENT = "coding-agent";
 
-  private Sessions() {
-  }
+  private Sessions() {}
 
   public static EgressRule rule(String name, String host, String... paths) {
-    return new EgressRule(name, List.of(host), null, null, null, paths.length == 0 ? null : List.of(paths), null,
-        null, null);
+    return new EgressRule(
+        name,
+        List.of(host),
+        null,
+        null,
+        null,
+        paths.length == 0 ? null : List.of(paths),
+        null,
+        null,
+        null);
   }
 
   public static EgressRule ruleWithCredentials(String name, String host, List<String> credentials) {
@@ -32,24 +39,37 @@ public final class Sessions {
   }
 
   public static Credential credential(String name, String path, String field, VaultEngine engine) {
-    return new Credential(name, new VaultSecret(path, field, engine), new Injection(InjectionType.BEARER, null, null, null),
+    return new Credential(
+        name,
+        new VaultSecret(path, field, engine),
+        new Injection(InjectionType.BEARER, null, null, null),
         null);
   }
 
-  public static AgentSessionSpec spec(String ttl, List<Credential> credentials, EgressRule... egress) {
-    return new AgentSessionSpec(USER, AGENT, "payments", ttl, null,
-        credentials.isEmpty() ? null : new VaultAuth("capgate-agent", null), credentials.isEmpty() ? null : credentials,
+  public static AgentSessionSpec spec(
+      String ttl, List<Credential> credentials, EgressRule... egress) {
+    return new AgentSessionSpec(
+        USER,
+        AGENT,
+        "payments",
+        ttl,
+        null,
+        credentials.isEmpty() ? null : new VaultAuth("capgate-agent", null),
+        credentials.isEmpty() ? null : credentials,
         List.of(egress));
   }
 
-  public static AgentSession create(KubernetesClient admin, String namespace, String name, AgentSessionSpec spec) {
+  public static AgentSession create(
+      KubernetesClient admin, String namespace, String name, AgentSessionSpec spec) {
     return admin.resource(new AgentSession(namespace, name, spec)).create();
   }
 
   /** Writes status.phase as the operator would (status subresource). */
   public static void setPhase(KubernetesClient admin, String namespace, String name, Phase phase) {
-    AgentSession current = admin.resources(AgentSession.class).inNamespace(namespace).withName(name).get();
-    current.setStatus(new AgentSessionStatus(phase, null, null, 0, current.getMetadata().getGeneration()));
+    AgentSession current =
+        admin.resources(AgentSession.class).inNamespace(namespace).withName(name).get();
+    current.setStatus(
+        new AgentSessionStatus(phase, null, null, 0, current.getMetadata().getGeneration()));
     admin.resource(current).updateStatus();
   }
 }

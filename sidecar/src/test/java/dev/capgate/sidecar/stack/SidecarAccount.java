@@ -15,35 +15,71 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 /**
- * A sidecar's Kubernetes identity for one session, as the operator sets it up: a service account,
- * a Role that may read this one AgentSession (get/list/watch, {@code resourceNames: [session]}) and
+ * A sidecar's Kubernetes identity for one session, as the operator sets it up: a service account, a
+ * Role that may read this one AgentSession (get/list/watch, {@code resourceNames: [session]}) and
  * get/update/patch its lease ledger ConfigMap, nothing else; the ledger itself. The client
  * authenticates with a TokenRequest token of that account (default audience), so RBAC is real.
  */
-public record SidecarAccount(String namespace, String serviceAccount, String session, String ledger,
-    KubernetesClient client) implements AutoCloseable {
+public record SidecarAccount(
+    String namespace, String serviceAccount, String session, String ledger, KubernetesClient client)
+    implements AutoCloseable {
 
   public static SidecarAccount create(KubeControlPlane kube, String namespace, String session) {
     String account = "sidecar-" + session;
     String ledger = "capgate-leases-" + session;
     KubernetesClient admin = kube.client();
-    admin.serviceAccounts().inNamespace(namespace).resource(new ServiceAccountBuilder()
-        .withNewMetadata().withName(account).endMetadata().build()).create();
-    admin.rbac().roles().inNamespace(namespace).resource(new RoleBuilder()
-        .withNewMetadata().withName(account).endMetadata()
-        .withRules(
-            new PolicyRuleBuilder().withApiGroups(AgentSession.GROUP).withResources("agentsessions")
-                .withResourceNames(session).withVerbs("get", "list", "watch").build(),
-            new PolicyRuleBuilder().withApiGroups("").withResources("configmaps")
-                .withResourceNames(ledger).withVerbs("get", "update", "patch").build())
-        .build()).create();
-    admin.rbac().roleBindings().inNamespace(namespace).resource(new RoleBindingBuilder()
-        .withNewMetadata().withName(account).endMetadata()
-        .withNewRoleRef("rbac.authorization.k8s.io", "Role", account)
-        .addNewSubject().withKind("ServiceAccount").withName(account).withNamespace(namespace).endSubject()
-        .build()).create();
-    admin.configMaps().inNamespace(namespace).resource(new ConfigMapBuilder()
-        .withNewMetadata().withName(ledger).endMetadata().build()).create();
+    admin
+        .serviceAccounts()
+        .inNamespace(namespace)
+        .resource(
+            new ServiceAccountBuilder().withNewMetadata().withName(account).endMetadata().build())
+        .create();
+    admin
+        .rbac()
+        .roles()
+        .inNamespace(namespace)
+        .resource(
+            new RoleBuilder()
+                .withNewMetadata()
+                .withName(account)
+                .endMetadata()
+                .withRules(
+                    new PolicyRuleBuilder()
+                        .withApiGroups(AgentSession.GROUP)
+                        .withResources("agentsessions")
+                        .withResourceNames(session)
+                        .withVerbs("get", "list", "watch")
+                        .build(),
+                    new PolicyRuleBuilder()
+                        .withApiGroups("")
+                        .withResources("configmaps")
+                        .withResourceNames(ledger)
+                        .withVerbs("get", "update", "patch")
+                        .build())
+                .build())
+        .create();
+    admin
+        .rbac()
+        .roleBindings()
+        .inNamespace(namespace)
+        .resource(
+            new RoleBindingBuilder()
+                .withNewMetadata()
+                .withName(account)
+                .endMetadata()
+                .withNewRoleRef("rbac.authorization.k8s.io", "Role", account)
+                .addNewSubject()
+                .withKind("ServiceAccount")
+                .withName(account)
+                .withNamespace(namespace)
+                .endSubject()
+                .build())
+        .create();
+    admin
+        .configMaps()
+        .inNamespace(namespace)
+        .resource(new ConfigMapBuilder().withNewMetadata().withName(ledger).endMetadata().build())
+        .create();
     String apiToken = kube.serviceAccountToken(namespace, account, Duration.ofHours(1));
     return new SidecarAccount(namespace, account, session, ledger, kube.clientWithToken(apiToken));
   }
@@ -54,7 +90,8 @@ public record SidecarAccount(String namespace, String serviceAccount, String ses
    */
   public Path writeIdentityToken(KubeControlPlane kube, Path dir) {
     try {
-      return Files.writeString(dir.resolve("identity-token-" + serviceAccount),
+      return Files.writeString(
+          dir.resolve("identity-token-" + serviceAccount),
           kube.serviceAccountToken(namespace, serviceAccount, Duration.ofHours(1), "capgate"));
     } catch (IOException e) {
       throw new UncheckedIOException(e);

@@ -18,7 +18,8 @@ public class ClientHelloParserTest {
   void reads_the_server_name_of_a_real_client_hello() throws Exception {
     ByteBuf hello = Unpooled.wrappedBuffer(clientHello("API.GitHub.test"));
     int before = hello.readerIndex();
-    assertThat(ClientHelloParser.parse(hello)).isEqualTo(new ClientHelloParser.Result.ClientHello("api.github.test"));
+    assertThat(ClientHelloParser.parse(hello))
+        .isEqualTo(new ClientHelloParser.Result.ClientHello("api.github.test"));
     assertThat(hello.readerIndex()).as("peek only").isEqualTo(before);
   }
 
@@ -48,23 +49,29 @@ public class ClientHelloParserTest {
     int second = bodyLength - first;
     two.writeBytes(new byte[] {22, 3, 1, (byte) (second >> 8), (byte) second});
     two.writeBytes(hello, 5 + first, second);
-    assertThat(ClientHelloParser.parse(two)).isEqualTo(new ClientHelloParser.Result.ClientHello("split.example.test"));
+    assertThat(ClientHelloParser.parse(two))
+        .isEqualTo(new ClientHelloParser.Result.ClientHello("split.example.test"));
   }
 
   @Test
   void plaintext_and_garbage_are_not_tls() {
-    assertThat(ClientHelloParser.looksLikeTls(Unpooled.copiedBuffer("GET / HTTP/1.1\r\n".getBytes()))).isFalse();
+    assertThat(
+            ClientHelloParser.looksLikeTls(Unpooled.copiedBuffer("GET / HTTP/1.1\r\n".getBytes())))
+        .isFalse();
     ByteBuf garbage = Unpooled.wrappedBuffer(new byte[] {22, 9, 9, 0, 5, 1, 2, 3, 4, 5});
-    assertThat(ClientHelloParser.parse(garbage)).isInstanceOf(ClientHelloParser.Result.NotTls.class);
+    assertThat(ClientHelloParser.parse(garbage))
+        .isInstanceOf(ClientHelloParser.Result.NotTls.class);
   }
 
   @Test
   void a_lying_length_inside_the_hello_is_refused() throws Exception {
     byte[] hello = clientHello("example.test");
-    // Session-id length (after 5 record + 4 handshake + 2 version + 32 random bytes) claims 255 bytes.
+    // Session-id length (after 5 record + 4 handshake + 2 version + 32 random bytes) claims 255
+    // bytes.
     hello[5 + 4 + 2 + 32] = (byte) 0xff;
     assertThat(ClientHelloParser.parse(Unpooled.wrappedBuffer(hello)))
-        .isInstanceOfAny(ClientHelloParser.Result.NotTls.class, ClientHelloParser.Result.ClientHello.class);
+        .isInstanceOfAny(
+            ClientHelloParser.Result.NotTls.class, ClientHelloParser.Result.ClientHello.class);
   }
 
   /** The first flight of a real JDK TLS client. */

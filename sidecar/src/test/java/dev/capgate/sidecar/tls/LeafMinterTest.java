@@ -17,8 +17,9 @@ class LeafMinterTest {
   private static final Pki PKI = new Pki("capgate pod CA (test)");
 
   static PodCa testCa() throws Exception {
-    var key = java.security.KeyFactory.getInstance("EC").generatePrivate(
-        new java.security.spec.PKCS8EncodedKeySpec(pemBody(PKI.caKeyPem())));
+    var key =
+        java.security.KeyFactory.getInstance("EC")
+            .generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(pemBody(PKI.caKeyPem())));
     return new PodCa(PKI.caCertificate(), key);
   }
 
@@ -40,7 +41,8 @@ class LeafMinterTest {
     cert.verify(ca.certificate().getPublicKey());
     assertThat(cert.getSubjectAlternativeNames()).containsExactly(List.of(2, "api.github.test"));
     assertThat(cert.getPublicKey()).isInstanceOf(ECPublicKey.class);
-    assertThat(((ECPublicKey) cert.getPublicKey()).getParams().getCurve().getField().getFieldSize()).isEqualTo(256);
+    assertThat(((ECPublicKey) cert.getPublicKey()).getParams().getCurve().getField().getFieldSize())
+        .isEqualTo(256);
     assertThat(cert.getBasicConstraints()).isEqualTo(-1);
     assertThat(cert.getExtendedKeyUsage()).containsExactly("1.3.6.1.5.5.7.3.1");
     assertThat(Duration.between(cert.getNotBefore().toInstant(), cert.getNotAfter().toInstant()))
@@ -52,15 +54,17 @@ class LeafMinterTest {
     PodCa ca = testCa();
     Instant almostExpired = ca.notAfter().minus(Duration.ofMinutes(10));
     Leaf leaf = new LeafMinter(ca, Clock.fixed(almostExpired, ZoneOffset.UTC)).mint("a.test");
-    assertThat(leaf.notAfter()).isEqualTo(ca.notAfter().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
-    assertThat(leaf.certificate().getNotBefore().toInstant()).isAfterOrEqualTo(
-        ca.notBefore().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+    assertThat(leaf.notAfter())
+        .isEqualTo(ca.notAfter().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+    assertThat(leaf.certificate().getNotBefore().toInstant())
+        .isAfterOrEqualTo(ca.notBefore().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
   }
 
   @Test
   void an_expired_ca_mints_nothing() throws Exception {
     PodCa ca = testCa();
-    LeafMinter minter = new LeafMinter(ca, Clock.fixed(ca.notAfter().plusSeconds(1), ZoneOffset.UTC));
+    LeafMinter minter =
+        new LeafMinter(ca, Clock.fixed(ca.notAfter().plusSeconds(1), ZoneOffset.UTC));
     assertThatThrownBy(() -> minter.mint("a.test")).hasMessageContaining("expired");
   }
 

@@ -32,14 +32,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * File mode: the production {@link CredentialBroker} on a static token read from a file
- * ({@link TokenFile}), against a real OpenBao with least-privilege tokens. What the data-plane ITs
- * and the bench run; the cluster-mode identity, cache TTL, outages and leases are in
- * {@link CredentialBrokerIT}.
+ * File mode: the production {@link CredentialBroker} on a static token read from a file ({@link
+ * TokenFile}), against a real OpenBao with least-privilege tokens. What the data-plane ITs and the
+ * bench run; the cluster-mode identity, cache TTL, outages and leases are in {@link
+ * CredentialBrokerIT}.
  */
 class CredentialBrokerFileModeIT {
   private static final SessionIdentity SESSION =
-      new SessionIdentity("agents", "fix-issue-42", "alice@example.com", "coding-agent", "payments");
+      new SessionIdentity(
+          "agents", "fix-issue-42", "alice@example.com", "coding-agent", "payments");
   private static final String GITHUB_TOKEN = "ghp_aliceToken0123456789";
   private static final String OTHER_FIELD_VALUE = "do-not-leak-this-value";
 
@@ -47,8 +48,7 @@ class CredentialBrokerFileModeIT {
   private static String mount;
   private static String readPolicy;
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private final List<CredentialBroker> brokers = new ArrayList<>();
 
@@ -57,26 +57,38 @@ class CredentialBrokerFileModeIT {
     bao = OpenBaoServer.shared();
     mount = bao.newKvMount();
     readPolicy = "read-" + mount;
-    bao.request("PUT", "sys/policies/acl/" + readPolicy, Json.object()
-        .add("policy", "path \"" + mount + "/data/*\" { capabilities = [\"read\"] }").toString());
+    bao.request(
+        "PUT",
+        "sys/policies/acl/" + readPolicy,
+        Json.object()
+            .add("policy", "path \"" + mount + "/data/*\" { capabilities = [\"read\"] }")
+            .toString());
     write("github/alice@example.com", Map.of("token", GITHUB_TOKEN, "note", OTHER_FIELD_VALUE));
     write("agents/coding-agent/fix-issue-42", Map.of("api-key", "k-123"));
   }
 
   /** Writes with the root client (KV v2: the driver adds data/ after the mount). */
   private static void write(String key, Map<String, Object> fields) throws VaultException {
-    int status = bao.rootClient().logical().write(mount + "/" + key, fields).getRestResponse().getStatus();
+    int status =
+        bao.rootClient().logical().write(mount + "/" + key, fields).getRestResponse().getStatus();
     assertThat(status).isEqualTo(200);
   }
 
   /** A child token of root that can only read this test's mount, and nothing else. */
   private static String readOnlyToken(Integer uses) {
-    var request = Json.object().add("policies", Json.array(readPolicy)).add("no_default_policy", true).add("ttl", "1h");
+    var request =
+        Json.object()
+            .add("policies", Json.array(readPolicy))
+            .add("no_default_policy", true)
+            .add("ttl", "1h");
     if (uses != null) {
       request.add("num_uses", uses);
     }
     return Json.parse(bao.request("POST", "auth/token/create", request.toString()))
-        .asObject().get("auth").asObject().getString("client_token", null);
+        .asObject()
+        .get("auth")
+        .asObject()
+        .getString("client_token", null);
   }
 
   private Path tokenFile(String token) throws IOException {
@@ -84,36 +96,48 @@ class CredentialBrokerFileModeIT {
   }
 
   private CredentialBroker resolver(Path tokenFile, Duration ttl) {
-    VaultConnection vault = new VaultConnection(bao.address(),
-        HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build(), Duration.ofSeconds(5));
-    CredentialBroker broker = new CredentialBroker(vault, new TokenFile(tokenFile), LeaseRecorder.NONE, ttl,
-        Clock.systemUTC());
+    VaultConnection vault =
+        new VaultConnection(
+            bao.address(),
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build(),
+            Duration.ofSeconds(5));
+    CredentialBroker broker =
+        new CredentialBroker(
+            vault, new TokenFile(tokenFile), LeaseRecorder.NONE, ttl, Clock.systemUTC());
     brokers.add(broker);
     return broker;
   }
 
   private static Credential credential(String name, String path, String field) {
-    return new Credential(name, new VaultSecret(path, field, null), new Injection(InjectionType.BEARER, null, null, null), null);
+    return new Credential(
+        name,
+        new VaultSecret(path, field, null),
+        new Injection(InjectionType.BEARER, null, null, null),
+        null);
   }
 
   private static Credential github() {
     return credential("github", mount + "/data/github/{{user}}", "token");
   }
 
-  private static SecretValue resolve(CredentialBroker resolver, Credential credential) throws Exception {
+  private static SecretValue resolve(CredentialBroker resolver, Credential credential)
+      throws Exception {
     return resolver.resolve(credential, SESSION).toCompletableFuture().get(20, TimeUnit.SECONDS);
   }
 
   /** The failure of a resolve, checked to name the credential and to carry no secret. */
-  private static CredentialUnavailableException failure(CredentialBroker resolver, Credential credential) throws Exception {
+  private static CredentialUnavailableException failure(
+      CredentialBroker resolver, Credential credential) throws Exception {
     try {
       resolve(resolver, credential);
     } catch (ExecutionException e) {
       assertThat(e.getCause()).isInstanceOf(CredentialUnavailableException.class);
       CredentialUnavailableException failure = (CredentialUnavailableException) e.getCause();
       assertThat(failure.credential()).isEqualTo(credential.name());
-      assertThat(failure.getMessage()).contains("'" + credential.name() + "'")
-          .doesNotContain(GITHUB_TOKEN).doesNotContain(OTHER_FIELD_VALUE);
+      assertThat(failure.getMessage())
+          .contains("'" + credential.name() + "'")
+          .doesNotContain(GITHUB_TOKEN)
+          .doesNotContain(OTHER_FIELD_VALUE);
       return failure;
     }
     throw new AssertionError("resolving " + credential.name() + " should have failed");
@@ -140,7 +164,10 @@ class CredentialBrokerFileModeIT {
   void fills_session_fields_into_the_path() throws Exception {
     CredentialBroker resolver = resolver(tokenFile(readOnlyToken(null)), Duration.ofSeconds(30));
 
-    SecretValue value = resolve(resolver, credential("internal", mount + "/data/{{namespace}}/{{agent}}/{{session}}", "api-key"));
+    SecretValue value =
+        resolve(
+            resolver,
+            credential("internal", mount + "/data/{{namespace}}/{{agent}}/{{session}}", "api-key"));
 
     assertThat(value.reveal()).isEqualTo("k-123");
   }
@@ -149,16 +176,20 @@ class CredentialBrokerFileModeIT {
   void a_missing_field_is_a_clear_error_without_any_value() throws Exception {
     CredentialBroker resolver = resolver(tokenFile(readOnlyToken(null)), Duration.ofSeconds(30));
 
-    CredentialUnavailableException failure = failure(resolver, credential("github", mount + "/data/github/{{user}}", "password"));
+    CredentialUnavailableException failure =
+        failure(resolver, credential("github", mount + "/data/github/{{user}}", "password"));
 
-    assertThat(failure.reason()).isEqualTo("field 'password' not found at Vault path " + mount + "/data/github/alice@example.com");
+    assertThat(failure.reason())
+        .isEqualTo(
+            "field 'password' not found at Vault path " + mount + "/data/github/alice@example.com");
   }
 
   @Test
   void a_missing_secret_is_a_clear_error() throws Exception {
     CredentialBroker resolver = resolver(tokenFile(readOnlyToken(null)), Duration.ofSeconds(30));
 
-    CredentialUnavailableException failure = failure(resolver, credential("nobody", mount + "/data/github/nobody", "token"));
+    CredentialUnavailableException failure =
+        failure(resolver, credential("nobody", mount + "/data/github/nobody", "token"));
 
     assertThat(failure.reason()).contains("HTTP 404");
   }
@@ -166,11 +197,17 @@ class CredentialBrokerFileModeIT {
   @Test
   void the_token_cannot_read_outside_its_policy() throws Exception {
     String otherMount = bao.newKvMount();
-    int status = bao.rootClient().logical().write(otherMount + "/secret", Map.of("token", "x")).getRestResponse().getStatus();
+    int status =
+        bao.rootClient()
+            .logical()
+            .write(otherMount + "/secret", Map.of("token", "x"))
+            .getRestResponse()
+            .getStatus();
     assertThat(status).isEqualTo(200);
     CredentialBroker resolver = resolver(tokenFile(readOnlyToken(null)), Duration.ofSeconds(30));
 
-    CredentialUnavailableException failure = failure(resolver, credential("elsewhere", otherMount + "/data/secret", "token"));
+    CredentialUnavailableException failure =
+        failure(resolver, credential("elsewhere", otherMount + "/data/secret", "token"));
 
     assertThat(failure.reason()).contains("denied").contains("HTTP 403");
   }
@@ -178,12 +215,17 @@ class CredentialBrokerFileModeIT {
   @Test
   void a_session_field_that_would_escape_the_path_is_refused() throws Exception {
     CredentialBroker resolver = resolver(tokenFile(readOnlyToken(null)), Duration.ofSeconds(30));
-    SessionIdentity hostile = new SessionIdentity("agents", "s", "../../sys/policies", "coding-agent", null);
+    SessionIdentity hostile =
+        new SessionIdentity("agents", "s", "../../sys/policies", "coding-agent", null);
 
     var stage = resolver.resolve(github(), hostile).toCompletableFuture();
 
-    assertThat(stage).failsWithin(Duration.ofSeconds(5)).withThrowableThat()
-        .havingCause().isInstanceOf(CredentialUnavailableException.class).withMessageContaining("{{user}}");
+    assertThat(stage)
+        .failsWithin(Duration.ofSeconds(5))
+        .withThrowableThat()
+        .havingCause()
+        .isInstanceOf(CredentialUnavailableException.class)
+        .withMessageContaining("{{user}}");
   }
 
   @Test
@@ -195,8 +237,12 @@ class CredentialBrokerFileModeIT {
 
     write("cache/alice@example.com", Map.of("token", "v2"));
 
-    assertThat(resolve(resolver, cached).reveal()).as("inside the TTL: from the cache").isEqualTo("v1");
-    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
+    assertThat(resolve(resolver, cached).reveal())
+        .as("inside the TTL: from the cache")
+        .isEqualTo("v1");
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .pollInterval(Duration.ofMillis(200))
         .until(() -> resolve(resolver, cached).reveal(), "v2"::equals);
   }
 
@@ -214,8 +260,10 @@ class CredentialBrokerFileModeIT {
       assertThat(caller.get(20, TimeUnit.SECONDS).reveal()).isEqualTo(GITHUB_TOKEN);
     }
     // After the TTL the resolver must go back to Vault, where the used-up token is refused.
-    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200)).untilAsserted(() ->
-        assertThat(failure(resolver, github()).reason()).contains("HTTP 403"));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .pollInterval(Duration.ofMillis(200))
+        .untilAsserted(() -> assertThat(failure(resolver, github()).reason()).contains("HTTP 403"));
   }
 
   @Test
@@ -225,10 +273,15 @@ class CredentialBrokerFileModeIT {
     assertThat(failure(resolver, github()).reason()).contains("HTTP 403");
 
     Files.writeString(file, readOnlyToken(null) + "\n");
-    Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.from(Instant.now().plusSeconds(5)));
+    Files.setLastModifiedTime(
+        file, java.nio.file.attribute.FileTime.from(Instant.now().plusSeconds(5)));
 
-    // The failure is remembered for a short back-off (Backoff.standard()), then Vault is asked again.
-    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).ignoreExceptions()
+    // The failure is remembered for a short back-off (Backoff.standard()), then Vault is asked
+    // again.
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .pollInterval(Duration.ofMillis(100))
+        .ignoreExceptions()
         .until(() -> resolve(resolver, github()).reveal(), GITHUB_TOKEN::equals);
   }
 

@@ -62,8 +62,7 @@ class CredentialBrokerIT {
   private static CapturedLogs logs;
   private static final Set<String> secrets = ConcurrentHashMap.newKeySet();
 
-  @TempDir
-  static Path dir;
+  @TempDir static Path dir;
 
   private VaultIdentity identity;
   private CredentialBroker broker;
@@ -74,13 +73,21 @@ class CredentialBrokerIT {
     kube = KubeControlPlane.shared();
     bao = OpenBaoServer.shared();
     namespace = kube.newNamespace("broker");
-    kube.client().serviceAccounts().inNamespace(namespace).resource(new ServiceAccountBuilder()
-        .withNewMetadata().withName("sidecar").endMetadata().build()).create();
+    kube.client()
+        .serviceAccounts()
+        .inNamespace(namespace)
+        .resource(
+            new ServiceAccountBuilder().withNewMetadata().withName("sidecar").endMetadata().build())
+        .create();
     jwt = VaultSetup.sessionJwtAuth(bao);
     mount = jwt.mount();
     kv = bao.newKvMount();
-    bao.rootClient().logical().write(kv + "/github/" + Sessions.USER, Map.of("token", GITHUB_TOKEN));
-    bao.rootClient().logical().write(kv + "/agents/coding-agent/fix-issue-42", Map.of("api-key", "k-templated-123"));
+    bao.rootClient()
+        .logical()
+        .write(kv + "/github/" + Sessions.USER, Map.of("token", GITHUB_TOKEN));
+    bao.rootClient()
+        .logical()
+        .write(kv + "/agents/coding-agent/fix-issue-42", Map.of("api-key", "k-templated-123"));
     String forbidden = bao.newKvMount();
     bao.rootClient().logical().write(forbidden + "/x", Map.of("token", NOT_MINE));
     secrets.addAll(List.of(GITHUB_TOKEN, "k-templated-123", NOT_MINE));
@@ -88,21 +95,45 @@ class CredentialBrokerIT {
     // An identity OIDC key and role, as an admin sets them up for an internal API.
     String key = "capgate-" + mount;
     oidcRole = "internal-api-" + mount;
-    bao.request("POST", "identity/oidc/key/" + key, Json.object().add("algorithm", "RS256")
-        .add("allowed_client_ids", Json.array("*")).toString());
-    bao.request("POST", "identity/oidc/role/" + oidcRole, Json.object().add("key", key).add("ttl", "10s").toString());
-    clientId = VaultSetup.read(bao, "identity/oidc/role/" + oidcRole).get("data").asObject().getString("client_id", null);
+    bao.request(
+        "POST",
+        "identity/oidc/key/" + key,
+        Json.object()
+            .add("algorithm", "RS256")
+            .add("allowed_client_ids", Json.array("*"))
+            .toString());
+    bao.request(
+        "POST",
+        "identity/oidc/role/" + oidcRole,
+        Json.object().add("key", key).add("ttl", "10s").toString());
+    clientId =
+        VaultSetup.read(bao, "identity/oidc/role/" + oidcRole)
+            .get("data")
+            .asObject()
+            .getString("client_id", null);
 
-    VaultSetup.policy(bao, "sidecar-" + mount, """
+    VaultSetup.policy(
+        bao,
+        "sidecar-" + mount,
+        """
         path "%s/data/*" { capabilities = ["read"] }
         path "identity/oidc/token/%s" { capabilities = ["read"] }
-        """.formatted(kv, oidcRole));
+        """
+            .formatted(kv, oidcRole));
     VaultSetup.sessionRole(bao, jwt, "capgate-agent", List.of("sidecar-" + mount), "1h", "2h");
     issuer = SessionIssuer.start(bao, jwt);
-    String identityToken = kube.serviceAccountToken(namespace, "sidecar", Duration.ofHours(1), "capgate");
+    String identityToken =
+        kube.serviceAccountToken(namespace, "sidecar", Duration.ofHours(1), "capgate");
     secrets.add(identityToken);
-    issuer.grant(identityToken, new SessionIssuer.Grant("capgate-agent", Sessions.USER, Sessions.AGENT,
-        SESSION.namespace(), SESSION.name(), "agent-pod"));
+    issuer.grant(
+        identityToken,
+        new SessionIssuer.Grant(
+            "capgate-agent",
+            Sessions.USER,
+            Sessions.AGENT,
+            SESSION.namespace(),
+            SESSION.name(),
+            "agent-pod"));
     Files.writeString(dir.resolve("identity-token"), identityToken);
   }
 
@@ -123,11 +154,25 @@ class CredentialBrokerIT {
 
   private void broker(Duration kvTtl) {
     closeBroker();
-    VaultConnection vault = new VaultConnection(bao.address(),
-        HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build(), Duration.ofSeconds(5));
+    VaultConnection vault =
+        new VaultConnection(
+            bao.address(),
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build(),
+            Duration.ofSeconds(5));
     RecordingLedger ledger = new RecordingLedger();
-    identity = new VaultIdentity(vault, OperatorLogin.create(issuer.url(), issuer.caPem(), dir.resolve("identity-token"),
-        vault, SESSION.namespace(), SESSION.name(), Duration.ofSeconds(10)), ledger, Clock.systemUTC());
+    identity =
+        new VaultIdentity(
+            vault,
+            OperatorLogin.create(
+                issuer.url(),
+                issuer.caPem(),
+                dir.resolve("identity-token"),
+                vault,
+                SESSION.namespace(),
+                SESSION.name(),
+                Duration.ofSeconds(10)),
+            ledger,
+            Clock.systemUTC());
     broker = new CredentialBroker(vault, identity, ledger, kvTtl, Clock.systemUTC());
   }
 
@@ -150,11 +195,13 @@ class CredentialBrokerIT {
   }
 
   private static Credential internalApi() {
-    return Sessions.credential("internal-api", "identity/oidc/token/" + oidcRole, null, VaultEngine.IDENTITY_TOKEN);
+    return Sessions.credential(
+        "internal-api", "identity/oidc/token/" + oidcRole, null, VaultEngine.IDENTITY_TOKEN);
   }
 
   private SecretValue resolve(Credential credential) throws Exception {
-    SecretValue value = broker.resolve(credential, SESSION).toCompletableFuture().get(30, TimeUnit.SECONDS);
+    SecretValue value =
+        broker.resolve(credential, SESSION).toCompletableFuture().get(30, TimeUnit.SECONDS);
     secrets.add(value.reveal());
     return value;
   }
@@ -166,7 +213,8 @@ class CredentialBrokerIT {
       assertThat(e.getCause()).isInstanceOf(CredentialUnavailableException.class);
       CredentialUnavailableException failure = (CredentialUnavailableException) e.getCause();
       assertThat(failure.credential()).isEqualTo(credential.name());
-      assertThat(failure.getMessage()).startsWith("credential '" + credential.name() + "' unavailable: ");
+      assertThat(failure.getMessage())
+          .startsWith("credential '" + credential.name() + "' unavailable: ");
       secrets.forEach(s -> assertThat(failure.getMessage()).doesNotContain(s));
       return failure;
     }
@@ -174,67 +222,113 @@ class CredentialBrokerIT {
   }
 
   @Test
-  void a_kv2_secret_is_read_at_first_use_with_a_templated_path_and_served_from_the_cache_for_its_ttl() throws Exception {
+  void
+      a_kv2_secret_is_read_at_first_use_with_a_templated_path_and_served_from_the_cache_for_its_ttl()
+          throws Exception {
     assertThat(resolve(github()).reveal()).isEqualTo(GITHUB_TOKEN);
-    assertThat(resolve(Sessions.credential("templated", kv + "/data/{{namespace}}/{{agent}}/{{session}}", "api-key",
-        VaultEngine.KV2)).reveal()).isEqualTo("k-templated-123");
+    assertThat(
+            resolve(
+                    Sessions.credential(
+                        "templated",
+                        kv + "/data/{{namespace}}/{{agent}}/{{session}}",
+                        "api-key",
+                        VaultEngine.KV2))
+                .reveal())
+        .isEqualTo("k-templated-123");
 
-    bao.rootClient().logical().write(kv + "/github/" + Sessions.USER, Map.of("token", GITHUB_TOKEN + "-v2"));
+    bao.rootClient()
+        .logical()
+        .write(kv + "/github/" + Sessions.USER, Map.of("token", GITHUB_TOKEN + "-v2"));
     try {
       assertThat(resolve(github()).reveal()).as("within the 2 s cache TTL").isEqualTo(GITHUB_TOKEN);
       long t0 = System.nanoTime();
-      await().atMost(WAIT).pollInterval(Duration.ofMillis(100)).until(() -> resolve(github()).reveal().endsWith("-v2"));
-      System.out.printf("[measured] kv2 cache ttl 2 s: new value served after %d ms%n",
+      await()
+          .atMost(WAIT)
+          .pollInterval(Duration.ofMillis(100))
+          .until(() -> resolve(github()).reveal().endsWith("-v2"));
+      System.out.printf(
+          "[measured] kv2 cache ttl 2 s: new value served after %d ms%n",
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
     } finally {
-      bao.rootClient().logical().write(kv + "/github/" + Sessions.USER, Map.of("token", GITHUB_TOKEN));
+      bao.rootClient()
+          .logical()
+          .write(kv + "/github/" + Sessions.USER, Map.of("token", GITHUB_TOKEN));
     }
   }
 
   @Test
-  void an_identity_token_is_fetched_on_first_use_verifies_against_the_jwks_and_is_cached_until_near_expiry()
-      throws Exception {
+  void
+      an_identity_token_is_fetched_on_first_use_verifies_against_the_jwks_and_is_cached_until_near_expiry()
+          throws Exception {
     SecretValue first = resolve(internalApi());
-    assertThat(resolve(internalApi()).reveal()).as("served from the cache").isEqualTo(first.reveal());
+    assertThat(resolve(internalApi()).reveal())
+        .as("served from the cache")
+        .isEqualTo(first.reveal());
 
     JsonObject claims = Jwts.verify(first.reveal(), bao.address());
-    JsonObject entity = VaultSetup.read(bao, "identity/entity/id/" + claims.getString("sub", "")).get("data").asObject();
+    JsonObject entity =
+        VaultSetup.read(bao, "identity/entity/id/" + claims.getString("sub", ""))
+            .get("data")
+            .asObject();
     String entityId = entity.getString("id", null);
-    assertThat(entityId).as("the JWT's subject is an OpenBao entity").isEqualTo(claims.getString("sub", null));
-    assertThat(entity.get("aliases").asArray().values()).extracting(v -> v.asObject().getString("name", null)
-        + " at " + v.asObject().getString("mount_accessor", null))
+    assertThat(entityId)
+        .as("the JWT's subject is an OpenBao entity")
+        .isEqualTo(claims.getString("sub", null));
+    assertThat(entity.get("aliases").asArray().values())
+        .extracting(
+            v ->
+                v.asObject().getString("name", null)
+                    + " at "
+                    + v.asObject().getString("mount_accessor", null))
         .as("that entity is the session's user (JWT auth alias), not a service account")
         .containsExactly(Sessions.USER + " at " + jwt.accessor());
-    JsonObject token = Json.parse(bao.request("POST", "auth/token/lookup-accessor",
-        Json.object().add("accessor", identity.accessor()).toString())).asObject().get("data").asObject();
+    JsonObject token =
+        Json.parse(
+                bao.request(
+                    "POST",
+                    "auth/token/lookup-accessor",
+                    Json.object().add("accessor", identity.accessor()).toString()))
+            .asObject()
+            .get("data")
+            .asObject();
     assertThat(token.getString("entity_id", null)).isEqualTo(entityId);
     assertThat(claims.getString("aud", null)).isEqualTo(clientId);
     long exp = claims.getLong("exp", 0);
     assertThat(exp - claims.getLong("iat", 0)).isEqualTo(10);
-    assertThat(first.expiresAt()).isBetween(Instant.ofEpochSecond(exp - 2), Instant.ofEpochSecond(exp + 2));
+    assertThat(first.expiresAt())
+        .isBetween(Instant.ofEpochSecond(exp - 2), Instant.ofEpochSecond(exp + 2));
 
     long t0 = System.nanoTime();
-    await().atMost(WAIT).pollInterval(Duration.ofMillis(100))
+    await()
+        .atMost(WAIT)
+        .pollInterval(Duration.ofMillis(100))
         .until(() -> !resolve(internalApi()).reveal().equals(first.reveal()));
-    System.out.printf("[measured] identity token ttl 10 s: replaced after %d ms (served until 1/5 of its life is left)%n",
+    System.out.printf(
+        "[measured] identity token ttl 10 s: replaced after %d ms (served until 1/5 of its life is left)%n",
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
     assertThat(Instant.now()).as("replaced before it expired").isBefore(Instant.ofEpochSecond(exp));
   }
 
   @Test
   void two_credentials_for_one_request_are_both_resolved() throws Exception {
-    List<SecretValue> values = broker.resolveAll(List.of(github(), internalApi()), SESSION)
-        .toCompletableFuture().get(30, TimeUnit.SECONDS);
+    List<SecretValue> values =
+        broker
+            .resolveAll(List.of(github(), internalApi()), SESSION)
+            .toCompletableFuture()
+            .get(30, TimeUnit.SECONDS);
     values.forEach(v -> secrets.add(v.reveal()));
 
-    assertThat(values).extracting(SecretValue::credential).containsExactly("github", "internal-api");
+    assertThat(values)
+        .extracting(SecretValue::credential)
+        .containsExactly("github", "internal-api");
     assertThat(values.get(0).reveal()).isEqualTo(GITHUB_TOKEN);
     Jwts.verify(values.get(1).reveal(), bao.address());
   }
 
   @Test
   void a_path_outside_the_policy_is_denied_without_logging_in_again() throws Exception {
-    Credential elsewhere = Sessions.credential("elsewhere", "secret/data/x", "token", VaultEngine.KV2);
+    Credential elsewhere =
+        Sessions.credential("elsewhere", "secret/data/x", "token", VaultEngine.KV2);
     resolve(github());
 
     assertThat(failure(elsewhere).reason()).contains("denied").contains("HTTP 403");
@@ -242,7 +336,8 @@ class CredentialBrokerIT {
   }
 
   @Test
-  void a_stopped_openbao_fails_naming_the_credential_and_service_resumes_by_itself() throws Exception {
+  void a_stopped_openbao_fails_naming_the_credential_and_service_resumes_by_itself()
+      throws Exception {
     broker(Duration.ZERO); // no cache: every request goes to OpenBao
     assertThat(resolve(github()).reveal()).isEqualTo(GITHUB_TOKEN);
 
@@ -254,15 +349,20 @@ class CredentialBrokerIT {
       bao.start();
     }
     long t0 = System.nanoTime();
-    await().atMost(WAIT).pollInterval(Duration.ofMillis(50)).ignoreExceptions()
+    await()
+        .atMost(WAIT)
+        .pollInterval(Duration.ofMillis(50))
+        .ignoreExceptions()
         .until(() -> resolve(github()).reveal().equals(GITHUB_TOKEN));
-    System.out.printf("[measured] OpenBao started → credential served again after %d ms%n",
+    System.out.printf(
+        "[measured] OpenBao started → credential served again after %d ms%n",
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
     Jwts.verify(resolve(internalApi()).reveal(), bao.address());
   }
 
   @Test
-  void a_sealed_openbao_fails_naming_the_credential_and_service_resumes_when_unsealed() throws Exception {
+  void a_sealed_openbao_fails_naming_the_credential_and_service_resumes_when_unsealed()
+      throws Exception {
     broker(Duration.ZERO);
     assertThat(resolve(github()).reveal()).isEqualTo(GITHUB_TOKEN);
 
@@ -273,9 +373,13 @@ class CredentialBrokerIT {
       bao.unseal();
     }
     long t0 = System.nanoTime();
-    await().atMost(WAIT).pollInterval(Duration.ofMillis(50)).ignoreExceptions()
+    await()
+        .atMost(WAIT)
+        .pollInterval(Duration.ofMillis(50))
+        .ignoreExceptions()
         .until(() -> resolve(github()).reveal().equals(GITHUB_TOKEN));
-    System.out.printf("[measured] OpenBao unsealed → credential served again after %d ms%n",
+    System.out.printf(
+        "[measured] OpenBao unsealed → credential served again after %d ms%n",
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
   }
 
@@ -288,8 +392,16 @@ class CredentialBrokerIT {
     broker.endSession("deleted");
 
     assertThat(failure(github()).reason()).contains("session has ended");
-    await().atMost(WAIT).untilAsserted(() -> org.assertj.core.api.Assertions.assertThatThrownBy(() ->
-        bao.request("POST", "auth/token/lookup-accessor", Json.object().add("accessor", accessor).toString()))
-        .isInstanceOf(IllegalStateException.class));
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () ->
+                            bao.request(
+                                "POST",
+                                "auth/token/lookup-accessor",
+                                Json.object().add("accessor", accessor).toString()))
+                    .isInstanceOf(IllegalStateException.class));
   }
 }

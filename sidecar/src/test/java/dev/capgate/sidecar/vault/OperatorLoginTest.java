@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 class OperatorLoginTest {
   @Test
   void the_endpoint_is_the_operator_url_with_the_contract_s_path() {
-    assertThat(OperatorLogin.endpoint("https://10.96.0.12:443")).isEqualTo(URI.create("https://10.96.0.12:443/v1/vault-token"));
+    assertThat(OperatorLogin.endpoint("https://10.96.0.12:443"))
+        .isEqualTo(URI.create("https://10.96.0.12:443/v1/vault-token"));
     assertThat(OperatorLogin.endpoint("https://capgate.capgate-system.svc/"))
         .isEqualTo(URI.create("https://capgate.capgate-system.svc/v1/vault-token"));
   }
@@ -20,9 +21,11 @@ class OperatorLoginTest {
   @Test
   void only_https_carries_the_identity_token() {
     assertThatThrownBy(() -> OperatorLogin.endpoint("http://10.96.0.12:80"))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("CAPGATE_OPERATOR_URL must be an https:// URL");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("CAPGATE_OPERATOR_URL must be an https:// URL");
     assertThatThrownBy(() -> OperatorLogin.endpoint("10.96.0.12:443"))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("https://");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("https://");
     assertThatThrownBy(() -> OperatorLogin.endpoint("https://user@10.96.0.12"))
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> OperatorLogin.endpoint("https://10.96.0.12/?x=1"))
@@ -31,12 +34,31 @@ class OperatorLoginTest {
 
   @Test
   void the_operator_ca_must_hold_a_certificate() {
-    VaultConnection vault = VaultConnection.create("http://127.0.0.1:1", null, Duration.ofSeconds(1));
-    assertThatThrownBy(() -> OperatorLogin.create("https://10.96.0.12", "not a certificate", Path.of("/t"), vault,
-        "agents", "s", Duration.ofSeconds(1)))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("CAPGATE_OPERATOR_CA");
-    assertThatThrownBy(() -> OperatorLogin.create("https://10.96.0.12", " ", Path.of("/t"), vault,
-        "agents", "s", Duration.ofSeconds(1)))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no certificate in CAPGATE_OPERATOR_CA");
+    VaultConnection vault =
+        VaultConnection.create("http://127.0.0.1:1", null, Duration.ofSeconds(1));
+    assertThatThrownBy(
+            () ->
+                OperatorLogin.create(
+                    "https://10.96.0.12",
+                    "not a certificate",
+                    Path.of("/t"),
+                    vault,
+                    "agents",
+                    "s",
+                    Duration.ofSeconds(1)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("CAPGATE_OPERATOR_CA");
+    assertThatThrownBy(
+            () ->
+                OperatorLogin.create(
+                    "https://10.96.0.12",
+                    " ",
+                    Path.of("/t"),
+                    vault,
+                    "agents",
+                    "s",
+                    Duration.ofSeconds(1)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("no certificate in CAPGATE_OPERATOR_CA");
   }
 }

@@ -13,8 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class TokenFileTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void reads_the_token_without_surrounding_whitespace() throws IOException {
@@ -66,6 +65,7 @@ class TokenFileTest {
 
   @Test
   void a_missing_file_is_an_error() {
-    assertThatThrownBy(() -> new TokenFile(dir.resolve("absent")).token()).isInstanceOf(IOException.class);
+    assertThatThrownBy(() -> new TokenFile(dir.resolve("absent")).token())
+        .isInstanceOf(IOException.class);
   }
 }

@@ -16,17 +16,33 @@ class VaultPathTemplateTest {
 
   @ParameterizedTest(name = "{0} -> {1}")
   @CsvSource({
-      "secret/data/github/{{user}}, secret/data/github/alice@example.com",
-      "secret/data/{{namespace}}/{{session}}/{{agent}}, secret/data/agents/fix-issue-42/coding-agent",
-      "secret/data/{{user}}/{{user}}, secret/data/alice@example.com/alice@example.com",
-      "secret/data/static, secret/data/static"})
+    "secret/data/github/{{user}}, secret/data/github/alice@example.com",
+    "secret/data/{{namespace}}/{{session}}/{{agent}}, secret/data/agents/fix-issue-42/coding-agent",
+    "secret/data/{{user}}/{{user}}, secret/data/alice@example.com/alice@example.com",
+    "secret/data/static, secret/data/static"
+  })
   void fills_the_placeholders(String template, String path) {
     assertThat(VaultPathTemplate.render(template, user("alice@example.com"))).isEqualTo(path);
   }
 
   @ParameterizedTest(name = "user ''{0}'' is refused")
-  @ValueSource(strings = {"../admin", "..", ".", "a/b", "alice/../../admin", "a..b", "alice bob", "alice%2fbob",
-      "alice{{agent}}", "", "al\nice", "alice?x", "alice#x", "\u00e9lise"})
+  @ValueSource(
+      strings = {
+        "../admin",
+        "..",
+        ".",
+        "a/b",
+        "alice/../../admin",
+        "a..b",
+        "alice bob",
+        "alice%2fbob",
+        "alice{{agent}}",
+        "",
+        "al\nice",
+        "alice?x",
+        "alice#x",
+        "\u00e9lise"
+      })
   void refuses_values_that_are_not_one_safe_segment(String value) {
     assertThatThrownBy(() -> VaultPathTemplate.render("secret/data/github/{{user}}", user(value)))
         .isInstanceOf(IllegalArgumentException.class)
@@ -40,8 +56,16 @@ class VaultPathTemplateTest {
   }
 
   @ParameterizedTest(name = "template ''{0}'' is refused")
-  @ValueSource(strings = {"secret/data/{{project}}", "secret/data/{{ user }}", "secret/../sys/raw", "secret/./data",
-      "secret//data", "/secret/data", "secret/data/"})
+  @ValueSource(
+      strings = {
+        "secret/data/{{project}}",
+        "secret/data/{{ user }}",
+        "secret/../sys/raw",
+        "secret/./data",
+        "secret//data",
+        "/secret/data",
+        "secret/data/"
+      })
   void refuses_unknown_placeholders_and_dot_or_empty_segments(String template) {
     assertThatThrownBy(() -> VaultPathTemplate.render(template, user("alice")))
         .isInstanceOf(IllegalArgumentException.class);
@@ -52,6 +76,7 @@ class VaultPathTemplateTest {
     // The agent field may not be path-safe, yet a template that does not use it still works.
     SessionIdentity session = new SessionIdentity("agents", "s", "alice", "../x", null);
 
-    assertThat(VaultPathTemplate.render("secret/data/{{user}}", session)).isEqualTo("secret/data/alice");
+    assertThat(VaultPathTemplate.render("secret/data/{{user}}", session))
+        .isEqualTo("secret/data/alice");
   }
 }

@@ -60,8 +60,7 @@ class VaultScopeIT {
   private static CapturedLogs logs;
   private static final Set<String> secrets = ConcurrentHashMap.newKeySet();
 
-  @TempDir
-  static Path dir;
+  @TempDir static Path dir;
 
   private final List<AutoCloseable> toClose = new ArrayList<>();
 
@@ -71,16 +70,23 @@ class VaultScopeIT {
     kube = KubeControlPlane.shared();
     bao = OpenBaoServer.shared();
     namespace = kube.newNamespace("scope");
-    kube.client().serviceAccounts().inNamespace(namespace).resource(new ServiceAccountBuilder()
-        .withNewMetadata().withName("agents").endMetadata().build()).create();
+    kube.client()
+        .serviceAccounts()
+        .inNamespace(namespace)
+        .resource(
+            new ServiceAccountBuilder().withNewMetadata().withName("agents").endMetadata().build())
+        .create();
     jwt = VaultSetup.sessionJwtAuth(bao);
     kv = bao.newKvMount();
     bao.rootClient().logical().write(kv + "/github/" + ALICE, Map.of("token", ALICE_TOKEN));
     bao.rootClient().logical().write(kv + "/github/" + BOB, Map.of("token", BOB_TOKEN));
     secrets.addAll(List.of(ALICE_TOKEN, BOB_TOKEN));
-    VaultSetup.policy(bao, "capgate-agent-" + jwt.mount(),
+    VaultSetup.policy(
+        bao,
+        "capgate-agent-" + jwt.mount(),
         "path \"" + kv + "/data/github/" + jwt.userTemplate() + "\" { capabilities = [\"read\"] }");
-    VaultSetup.sessionRole(bao, jwt, "capgate-agent", List.of("capgate-agent-" + jwt.mount()), "1h", "2h");
+    VaultSetup.sessionRole(
+        bao, jwt, "capgate-agent", List.of("capgate-agent-" + jwt.mount()), "1h", "2h");
     issuer = SessionIssuer.start(bao, jwt);
   }
 
@@ -101,19 +107,40 @@ class VaultScopeIT {
     }
   }
 
-  /** A sidecar of {@code user}'s session, with its own pod-bound identity token granted by the issuer. */
+  /**
+   * A sidecar of {@code user}'s session, with its own pod-bound identity token granted by the
+   * issuer.
+   */
   private CredentialBroker sidecarOf(String user, String session) throws Exception {
-    String identityToken = kube.serviceAccountToken(namespace, "agents", Duration.ofHours(1), "capgate");
+    String identityToken =
+        kube.serviceAccountToken(namespace, "agents", Duration.ofHours(1), "capgate");
     secrets.add(identityToken);
-    issuer.grant(identityToken, new SessionIssuer.Grant("capgate-agent", user, Sessions.AGENT, namespace, session,
-        "pod-of-" + session));
+    issuer.grant(
+        identityToken,
+        new SessionIssuer.Grant(
+            "capgate-agent", user, Sessions.AGENT, namespace, session, "pod-of-" + session));
     Path file = Files.writeString(dir.resolve("identity-" + session), identityToken);
-    VaultConnection vault = new VaultConnection(bao.address(),
-        HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build(), Duration.ofSeconds(5));
+    VaultConnection vault =
+        new VaultConnection(
+            bao.address(),
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build(),
+            Duration.ofSeconds(5));
     RecordingLedger ledger = new RecordingLedger();
-    VaultIdentity identity = new VaultIdentity(vault, OperatorLogin.create(issuer.url(), issuer.caPem(), file, vault,
-        namespace, session, Duration.ofSeconds(10)), ledger, Clock.systemUTC());
-    CredentialBroker broker = new CredentialBroker(vault, identity, ledger, Duration.ZERO, Clock.systemUTC());
+    VaultIdentity identity =
+        new VaultIdentity(
+            vault,
+            OperatorLogin.create(
+                issuer.url(),
+                issuer.caPem(),
+                file,
+                vault,
+                namespace,
+                session,
+                Duration.ofSeconds(10)),
+            ledger,
+            Clock.systemUTC());
+    CredentialBroker broker =
+        new CredentialBroker(vault, identity, ledger, Duration.ZERO, Clock.systemUTC());
     toClose.add(identity);
     toClose.add(broker);
     secrets.add(identity.token());
@@ -124,14 +151,21 @@ class VaultScopeIT {
     return Sessions.credential("github", path, "token", VaultEngine.KV2);
   }
 
-  private static String read(CredentialBroker broker, String user, String session, String path) throws Exception {
-    String value = broker.resolve(github(path), new SessionIdentity(namespace, session, user, Sessions.AGENT, null))
-        .toCompletableFuture().get(30, TimeUnit.SECONDS).reveal();
+  private static String read(CredentialBroker broker, String user, String session, String path)
+      throws Exception {
+    String value =
+        broker
+            .resolve(
+                github(path), new SessionIdentity(namespace, session, user, Sessions.AGENT, null))
+            .toCompletableFuture()
+            .get(30, TimeUnit.SECONDS)
+            .reveal();
     secrets.add(value);
     return value;
   }
 
-  private static String refusal(CredentialBroker broker, String user, String session, String path) throws Exception {
+  private static String refusal(CredentialBroker broker, String user, String session, String path)
+      throws Exception {
     try {
       read(broker, user, session, path);
     } catch (ExecutionException e) {
@@ -142,23 +176,31 @@ class VaultScopeIT {
   }
 
   private static HttpResponse<String> get(String path, String token) throws Exception {
-    return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(bao.address() + "/v1/" + path))
-        .header("X-Vault-Token", token).build(), HttpResponse.BodyHandlers.ofString());
+    return HttpClient.newHttpClient()
+        .send(
+            HttpRequest.newBuilder(URI.create(bao.address() + "/v1/" + path))
+                .header("X-Vault-Token", token)
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
   }
 
   @Test
   void alice_s_session_token_reads_alice_s_secret_and_openbao_refuses_bob_s() throws Exception {
     CredentialBroker alice = sidecarOf(ALICE, "alice-session");
-    assertThat(read(alice, ALICE, "alice-session", kv + "/data/github/{{user}}")).isEqualTo(ALICE_TOKEN);
+    assertThat(read(alice, ALICE, "alice-session", kv + "/data/github/{{user}}"))
+        .isEqualTo(ALICE_TOKEN);
 
     // A sidecar that asks for Bob's path (a compromised sidecar, a forged spec) gets Vault's 403.
     String why = refusal(alice, ALICE, "alice-session", kv + "/data/github/" + BOB);
-    assertThat(why).contains("Vault denied access to " + kv + "/data/github/" + BOB + " (HTTP 403)");
+    assertThat(why)
+        .contains("Vault denied access to " + kv + "/data/github/" + BOB + " (HTTP 403)");
 
     // The same with the raw token, no sidecar code in between: OpenBao's own answer.
     String aliceToken = ((VaultIdentity) toClose.get(0)).token();
     HttpResponse<String> raw = get(kv + "/data/github/" + BOB, aliceToken);
-    System.out.printf("[observed] alice's session token on bob's path: HTTP %d %s%n", raw.statusCode(), raw.body());
+    System.out.printf(
+        "[observed] alice's session token on bob's path: HTTP %d %s%n",
+        raw.statusCode(), raw.body());
     assertThat(raw.statusCode()).isEqualTo(403);
     assertThat(raw.body()).doesNotContain(BOB_TOKEN);
     assertThat(get(kv + "/data/github/" + ALICE, aliceToken).statusCode()).isEqualTo(200);
@@ -168,7 +210,8 @@ class VaultScopeIT {
   void bob_s_session_token_cannot_read_alice_s_secret() throws Exception {
     CredentialBroker bob = sidecarOf(BOB, "bob-session");
     assertThat(read(bob, BOB, "bob-session", kv + "/data/github/{{user}}")).isEqualTo(BOB_TOKEN);
-    assertThat(refusal(bob, BOB, "bob-session", kv + "/data/github/" + ALICE)).contains("(HTTP 403)");
+    assertThat(refusal(bob, BOB, "bob-session", kv + "/data/github/" + ALICE))
+        .contains("(HTTP 403)");
   }
 
   @Test
@@ -180,27 +223,48 @@ class VaultScopeIT {
       types.add(mount + type);
     }
     System.out.printf("[observed] OpenBao auth methods: %s%n", types);
-    assertThat(types).as("no Kubernetes auth method anywhere").noneMatch(t -> t.endsWith("\"kubernetes\""));
+    assertThat(types)
+        .as("no Kubernetes auth method anywhere")
+        .noneMatch(t -> t.endsWith("\"kubernetes\""));
 
     // The attack of issue 11: the agents' service account's own token with the Vault audience.
     String saToken = kube.serviceAccountToken(namespace, "agents", Duration.ofMinutes(10), "vault");
     secrets.add(saToken);
-    HttpResponse<String> login = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-            URI.create(bao.address() + "/v1/auth/kubernetes/login"))
-        .POST(HttpRequest.BodyPublishers.ofString(Json.object().add("role", "capgate-agent").add("jwt", saToken)
-            .toString())).build(), HttpResponse.BodyHandlers.ofString());
-    System.out.printf("[observed] Kubernetes login as the agents' service account: HTTP %d %s%n", login.statusCode(),
-        login.body());
+    HttpResponse<String> login =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(bao.address() + "/v1/auth/kubernetes/login"))
+                    .POST(
+                        HttpRequest.BodyPublishers.ofString(
+                            Json.object()
+                                .add("role", "capgate-agent")
+                                .add("jwt", saToken)
+                                .toString()))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+    System.out.printf(
+        "[observed] Kubernetes login as the agents' service account: HTTP %d %s%n",
+        login.statusCode(), login.body());
     assertThat(login.statusCode() / 100).isNotEqualTo(2);
     assertThat(login.body()).doesNotContain("client_token");
 
     // Nor can it log in at the JWT mount: only the operator's key signs what that mount accepts.
-    HttpResponse<String> jwtLogin = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-            URI.create(bao.address() + "/v1/auth/" + jwt.mount() + "/login"))
-        .POST(HttpRequest.BodyPublishers.ofString(Json.object().add("role", "capgate-agent").add("jwt", saToken)
-            .toString())).build(), HttpResponse.BodyHandlers.ofString());
-    System.out.printf("[observed] JWT login with the service-account token: HTTP %d %s%n", jwtLogin.statusCode(),
-        jwtLogin.body());
+    HttpResponse<String> jwtLogin =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(
+                        URI.create(bao.address() + "/v1/auth/" + jwt.mount() + "/login"))
+                    .POST(
+                        HttpRequest.BodyPublishers.ofString(
+                            Json.object()
+                                .add("role", "capgate-agent")
+                                .add("jwt", saToken)
+                                .toString()))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+    System.out.printf(
+        "[observed] JWT login with the service-account token: HTTP %d %s%n",
+        jwtLogin.statusCode(), jwtLogin.body());
     assertThat(jwtLogin.statusCode()).isEqualTo(400);
     assertThat(jwtLogin.body()).doesNotContain("client_token");
   }

@@ -4,6 +4,7 @@ import dev.capgate.sidecar.admin.AdminAccess;
 import dev.capgate.sidecar.admin.AdminServer;
 import dev.capgate.sidecar.admin.Metrics;
 import dev.capgate.sidecar.audit.AuditLog;
+import dev.capgate.sidecar.audit.AuditRecorder;
 import dev.capgate.sidecar.audit.RequestIds;
 import dev.capgate.sidecar.config.SidecarConfig;
 import dev.capgate.sidecar.credentials.CredentialResolver;
@@ -103,6 +104,7 @@ public final class ProxyCommand {
     VertxInternal internal = (VertxInternal) vertx;
     Metrics metrics = new Metrics();
     AuditLog audit = new AuditLog();
+    AuditRecorder recorder = new AuditRecorder(audit, metrics);
     RequestIds ids = new RequestIds();
     PolicySource policies = new PolicySource();
     PodCa ca = loadCa();
@@ -139,14 +141,14 @@ public final class ProxyCommand {
                 credentials,
                 dialer,
                 upstreamTls,
-                audit,
+                recorder,
                 ids,
                 metrics,
                 config.getDuration("upstream-timeout", Duration.ofSeconds(120)),
                 config.getDuration("idle-timeout", Duration.ofMinutes(10)),
                 placeholders));
     ConnectionRouter router =
-        new ConnectionRouter(policies, agentTls, dialer, http, audit, metrics, placeholders);
+        new ConnectionRouter(policies, agentTls, dialer, http, recorder, placeholders);
     InterceptServer intercept =
         new InterceptServer(
             internal.acceptorEventLoopGroup(),
@@ -162,9 +164,8 @@ public final class ProxyCommand {
             dnsPort,
             dnsUpstream,
             policies,
-            audit,
+            recorder,
             ids,
-            metrics,
             placeholders);
 
     AtomicBoolean listening = new AtomicBoolean();

@@ -1,5 +1,6 @@
 package dev.capgate.sidecar.audit;
 
+import dev.capgate.sidecar.policy.SessionIdentity;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -42,7 +43,8 @@ public final class AuditLog implements AutoCloseable {
     this.writer = Thread.ofPlatform().daemon().name("capgate-audit").start(this::writeLoop);
   }
 
-  public void record(AuditEvent e) {
+  /** Package-private: paths record through {@link AuditRecorder}, which also counts the event. */
+  void record(AuditEvent e) {
     if (closed || !lines.offer(line(e, clock.instant()))) {
       dropped.incrementAndGet();
     }
@@ -60,16 +62,21 @@ public final class AuditLog implements AutoCloseable {
     }
   }
 
+  /**
+   * The fields in the order they have always had (people grep for {@code "host":..,"rule":..}),
+   * {@code kind} last; absent values are left out.
+   */
   static String line(AuditEvent e, Instant ts) {
     StringBuilder out = new StringBuilder(256);
+    SessionIdentity s = e.session();
     new JsonWriter(out)
         .field("ts", ts.toString())
         .field("requestId", e.requestId())
-        .field("session", e.session())
-        .field("namespace", e.namespace())
-        .field("user", e.user())
-        .field("agent", e.agent())
-        .field("decision", e.decision())
+        .field("session", s == null ? null : s.name())
+        .field("namespace", s == null ? null : s.namespace())
+        .field("user", s == null ? null : s.user())
+        .field("agent", s == null ? null : s.agent())
+        .field("decision", e.decision().label())
         .field("host", e.host())
         .field("method", e.method())
         .field("path", e.path())
@@ -79,6 +86,7 @@ public final class AuditLog implements AutoCloseable {
             "upstreamStatus", e.upstreamStatus() == null ? null : Long.valueOf(e.upstreamStatus()))
         .field("latencyMicros", e.latencyMicros())
         .field("reason", e.reason())
+        .field("kind", e.kind().label())
         .end();
     return out.toString();
   }

@@ -1,7 +1,6 @@
 package dev.capgate.sidecar.dns;
 
-import dev.capgate.sidecar.admin.Metrics;
-import dev.capgate.sidecar.audit.AuditLog;
+import dev.capgate.sidecar.audit.AuditRecorder;
 import dev.capgate.sidecar.audit.RequestIds;
 import dev.capgate.sidecar.credentials.Placeholders;
 import dev.capgate.sidecar.policy.PolicySource;
@@ -49,9 +48,8 @@ public final class DnsProxy {
   private final int port;
   private final InetSocketAddress upstream;
   private final PolicySource policies;
-  private final AuditLog audit;
+  private final AuditRecorder audit;
   private final RequestIds ids;
-  private final Metrics metrics;
   private final Placeholders placeholders;
   private final List<Channel> channels = new ArrayList<>();
   private DnsNameResolver resolver;
@@ -61,10 +59,9 @@ public final class DnsProxy {
       int port,
       InetSocketAddress upstream,
       PolicySource policies,
-      AuditLog audit,
-      RequestIds ids,
-      Metrics metrics) {
-    this(loop, port, upstream, policies, audit, ids, metrics, Placeholders.none());
+      AuditRecorder audit,
+      RequestIds ids) {
+    this(loop, port, upstream, policies, audit, ids, Placeholders.none());
   }
 
   /**
@@ -76,9 +73,8 @@ public final class DnsProxy {
       int port,
       InetSocketAddress upstream,
       PolicySource policies,
-      AuditLog audit,
+      AuditRecorder audit,
       RequestIds ids,
-      Metrics metrics,
       Placeholders placeholders) {
     this.placeholders = placeholders;
     this.loop = loop;
@@ -87,7 +83,6 @@ public final class DnsProxy {
     this.policies = policies;
     this.audit = audit;
     this.ids = ids;
-    this.metrics = metrics;
   }
 
   /** Binds UDP and TCP on the DNS port. */
@@ -102,8 +97,7 @@ public final class DnsProxy {
             .recursionDesired(true)
             .maxQueriesPerResolve(2)
             .build();
-    DnsQueryHandler handler =
-        new DnsQueryHandler(policies, resolver, audit, ids, metrics, placeholders);
+    DnsQueryHandler handler = new DnsQueryHandler(policies, resolver, audit, ids, placeholders);
     Bootstrap udp =
         new Bootstrap()
             .group(loop)

@@ -1,14 +1,13 @@
 package dev.capgate.sidecar.dns;
 
-import dev.capgate.sidecar.admin.Metrics;
 import dev.capgate.sidecar.audit.AuditEvent;
-import dev.capgate.sidecar.audit.AuditLog;
+import dev.capgate.sidecar.audit.AuditRecorder;
+import dev.capgate.sidecar.audit.DnsOutcome;
 import dev.capgate.sidecar.audit.RequestIds;
 import dev.capgate.sidecar.credentials.PlaceholderLeak;
 import dev.capgate.sidecar.credentials.Placeholders;
 import dev.capgate.sidecar.policy.Policy;
 import dev.capgate.sidecar.policy.PolicySource;
-import dev.capgate.sidecar.policy.SessionIdentity;
 import io.netty.channel.AddressedEnvelope;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -41,33 +40,26 @@ import java.util.Optional;
 final class DnsQueryHandler extends SimpleChannelInboundHandler<DnsQuery> {
   private final PolicySource policies;
   private final DnsNameResolver resolver;
-  private final AuditLog audit;
+  private final AuditRecorder audit;
   private final RequestIds ids;
-  private final Metrics metrics;
   private final Placeholders placeholders;
 
   DnsQueryHandler(
-      PolicySource policies,
-      DnsNameResolver resolver,
-      AuditLog audit,
-      RequestIds ids,
-      Metrics metrics) {
-    this(policies, resolver, audit, ids, metrics, Placeholders.none());
+      PolicySource policies, DnsNameResolver resolver, AuditRecorder audit, RequestIds ids) {
+    this(policies, resolver, audit, ids, Placeholders.none());
   }
 
   DnsQueryHandler(
       PolicySource policies,
       DnsNameResolver resolver,
-      AuditLog audit,
+      AuditRecorder audit,
       RequestIds ids,
-      Metrics metrics,
       Placeholders placeholders) {
     this.placeholders = placeholders;
     this.policies = policies;
     this.resolver = resolver;
     this.audit = audit;
     this.ids = ids;
-    this.metrics = metrics;
   }
 
   @Override
@@ -75,7 +67,7 @@ final class DnsQueryHandler extends SimpleChannelInboundHandler<DnsQuery> {
     DnsQuestion question =
         query.count(DnsSection.QUESTION) == 1 ? query.recordAt(DnsSection.QUESTION) : null;
     if (question == null || query.opCode() != DnsOpCode.QUERY) {
-      count("refused");
+      record(policies.current(), null, null, DnsOutcome.REFUSED, null);
       ctx.writeAndFlush(answer(query, question, DnsResponseCode.REFUSED));
       return;
     }
@@ -85,20 +77,23 @@ final class DnsQueryHandler extends SimpleChannelInboundHandler<DnsQuery> {
     if (leak != null) {
       // Even under an allowed domain (*.example.com): a lookup is a message to that domain's
       // servers.
-      count("placeholder");
-      metrics.increment(
-          "capgate_placeholder_leaks_total",
-          "Requests refused for carrying a placeholder where it may not go (likely exfiltration attempts)",
-          "credential",
-          leak.credential() == null ? "unknown" : leak.credential());
-      record(policy, placeholders.redact(name), question.type(), leak.auditReason(null));
+      audit.placeholderLeak(leak.credential());
+      record(
+          policy,
+          placeholders.redact(name),
+          question.type(),
+          DnsOutcome.PLACEHOLDER,
+          leak.auditReason(null));
       ctx.writeAndFlush(answer(query, question, DnsResponseCode.NXDOMAIN));
       return;
     }
     if (policy.isEmpty() || !policy.get().allowsDnsName(name)) {
-      count("nxdomain");
       record(
-          policy, name, question.type(), policy.isEmpty() ? "no valid policy" : "name not allowed");
+          policy,
+          name,
+          question.type(),
+          DnsOutcome.NXDOMAIN,
+          policy.isEmpty() ? "no valid policy" : "name not allowed");
       ctx.writeAndFlush(answer(query, question, DnsResponseCode.NXDOMAIN));
       return;
     }
@@ -111,13 +106,13 @@ final class DnsQueryHandler extends SimpleChannelInboundHandler<DnsQuery> {
             (Future<AddressedEnvelope<DnsResponse, InetSocketAddress>> f) -> {
               try {
                 if (!f.isSuccess()) {
-                  count("error");
+                  record(policy, name, question.type(), DnsOutcome.ERROR, null);
                   ctx.writeAndFlush(answer(query, question, DnsResponseCode.SERVFAIL));
                   return;
                 }
                 AddressedEnvelope<DnsResponse, InetSocketAddress> envelope = f.getNow();
                 try {
-                  count("forwarded");
+                  record(policy, name, question.type(), DnsOutcome.FORWARDED, null);
                   ctx.writeAndFlush(copyAnswer(query, question, envelope.content()));
                 } finally {
                   envelope.release();
@@ -140,27 +135,16 @@ final class DnsQueryHandler extends SimpleChannelInboundHandler<DnsQuery> {
     return m == null ? null : new PlaceholderLeak(m.credential(), "a DNS query name");
   }
 
-  private void count(String outcome) {
-    metrics.increment("capgate_dns_queries_total", "DNS queries by outcome", "outcome", outcome);
-  }
-
-  private void record(Optional<Policy> policy, String name, DnsRecordType type, String reason) {
-    SessionIdentity s = policy.map(Policy::session).orElse(null);
+  /** Counts the query, and writes its audit line when the outcome is audited. */
+  private void record(
+      Optional<Policy> policy, String name, DnsRecordType type, DnsOutcome outcome, String reason) {
     audit.record(
-        new AuditEvent(
-            ids.next(),
-            s == null ? null : s.name(),
-            s == null ? null : s.namespace(),
-            s == null ? null : s.user(),
-            s == null ? null : s.agent(),
+        AuditEvent.dns(
+            outcome.audited() ? ids.next() : null, // an id only for a line that shows it
+            policy.map(Policy::session).orElse(null),
             name,
-            "DNS " + type.name(),
-            null,
-            null,
-            "deny",
-            null,
-            null,
-            0,
+            type == null ? null : type.name(),
+            outcome,
             reason));
   }
 

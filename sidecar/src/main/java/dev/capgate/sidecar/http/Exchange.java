@@ -2,6 +2,7 @@ package dev.capgate.sidecar.http;
 
 import dev.capgate.api.v1alpha1.Credential;
 import dev.capgate.sidecar.audit.AuditEvent;
+import dev.capgate.sidecar.audit.Decision;
 import dev.capgate.sidecar.audit.Denial;
 import dev.capgate.sidecar.credentials.CredentialInjector;
 import dev.capgate.sidecar.credentials.CredentialUnavailableException;
@@ -1106,40 +1107,18 @@ final class Exchange {
     services
         .audit()
         .record(
-            new AuditEvent(
+            AuditEvent.request(
                 id,
-                s == null ? null : s.name(),
-                s == null ? null : s.namespace(),
-                s == null ? null : s.user(),
-                s == null ? null : s.agent(),
+                s,
                 hostForAnswer(),
                 request.method().name(),
                 pathForAnswer(),
                 rule,
-                decision,
+                Decision.ofLabel(decision),
                 credentialNames.isEmpty() ? null : String.join(",", credentialNames),
                 upstreamStatus,
                 micros,
                 reason));
-    services
-        .metrics()
-        .increment(
-            "capgate_decisions_total",
-            "Policy decisions by rule and outcome",
-            "rule",
-            rule == null ? "none" : rule,
-            "outcome",
-            decision,
-            "level",
-            "request");
-    services
-        .metrics()
-        .observe(
-            "capgate_request_duration_seconds",
-            "Request latency through the sidecar",
-            micros / 1e6,
-            "outcome",
-            decision);
   }
 
   private void releasePendingBody() {

@@ -1,6 +1,7 @@
 package dev.capgate.sidecar.http;
 
 import dev.capgate.sidecar.audit.AuditEvent;
+import dev.capgate.sidecar.audit.Decision;
 import dev.capgate.sidecar.intercept.AgentConnection;
 import dev.capgate.sidecar.policy.Policy;
 import dev.capgate.sidecar.policy.RawRequest;
@@ -105,32 +106,18 @@ final class H2RequestCapture extends ChannelInboundHandlerAdapter {
     services
         .audit()
         .record(
-            new AuditEvent(
+            AuditEvent.request(
                 services.requestIds().next(),
-                s == null ? null : s.name(),
-                s == null ? null : s.namespace(),
-                s == null ? null : s.user(),
-                s == null ? null : s.agent(),
+                s,
                 connection.serverName(),
                 str(h.method()),
                 str(h.path()),
                 connection.rule(),
-                "deny",
+                Decision.DENY,
                 null,
                 null,
                 0,
                 reason));
-    services
-        .metrics()
-        .increment(
-            "capgate_decisions_total",
-            "Policy decisions by rule and outcome",
-            "rule",
-            "none",
-            "outcome",
-            "deny",
-            "level",
-            "request");
     // The reset goes out before the close, so the stream ends with PROTOCOL_ERROR, not CANCEL.
     ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.PROTOCOL_ERROR))
         .addListener(ChannelFutureListener.CLOSE);

@@ -1,7 +1,7 @@
 package dev.capgate.sidecar.http;
 
 import dev.capgate.sidecar.admin.Metrics;
-import dev.capgate.sidecar.audit.AuditLog;
+import dev.capgate.sidecar.audit.AuditRecorder;
 import dev.capgate.sidecar.audit.RequestIds;
 import dev.capgate.sidecar.credentials.CredentialResolver;
 import dev.capgate.sidecar.credentials.Placeholders;
@@ -13,6 +13,7 @@ import java.time.Duration;
 /**
  * What every exchange needs, shared by all connections of the sidecar.
  *
+ * @param audit records every decision: the audit line and its metric
  * @param upstreamTimeout how long an upstream may stay silent (504 if no response started by then)
  * @param agentIdleTimeout how long an agent HTTP connection may stay idle before it is closed
  * @param placeholders the pod's placeholder credentials (none: no placeholder checks at all)
@@ -24,7 +25,7 @@ public record HttpServices(
     CredentialResolver credentials,
     UpstreamDialer dialer,
     UpstreamTls upstreamTls,
-    AuditLog audit,
+    AuditRecorder audit,
     RequestIds requestIds,
     Metrics metrics,
     Duration upstreamTimeout,
@@ -42,7 +43,7 @@ public record HttpServices(
       CredentialResolver credentials,
       UpstreamDialer dialer,
       UpstreamTls upstreamTls,
-      AuditLog audit,
+      AuditRecorder audit,
       RequestIds requestIds,
       Metrics metrics,
       Duration upstreamTimeout,
@@ -68,7 +69,7 @@ public record HttpServices(
       CredentialResolver credentials,
       UpstreamDialer dialer,
       UpstreamTls upstreamTls,
-      AuditLog audit,
+      AuditRecorder audit,
       RequestIds requestIds,
       Metrics metrics,
       Duration upstreamTimeout,

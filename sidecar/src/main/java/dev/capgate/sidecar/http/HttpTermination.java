@@ -143,28 +143,13 @@ public final class HttpTermination implements HttpInterceptor {
     services
         .audit()
         .record(
-            new AuditEvent(
+            AuditEvent.tlsFailure(
                 connection.id(),
-                s == null ? null : s.name(),
-                s == null ? null : s.namespace(),
-                s == null ? null : s.user(),
-                s == null ? null : s.agent(),
+                s,
                 host,
-                null,
-                null,
                 connection.rule(),
-                "error",
-                null,
-                null,
                 (System.nanoTime() - connection.acceptedNanos()) / 1000,
                 reason));
-    services
-        .metrics()
-        .increment(
-            "capgate_agent_tls_failures_total",
-            "Agent TLS handshakes that failed, by kind",
-            "kind",
-            reason.substring(0, reason.indexOf(':')));
   }
 
   private static final java.util.Set<String> REJECTION_ALERTS =

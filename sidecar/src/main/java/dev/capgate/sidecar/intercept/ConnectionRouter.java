@@ -1,8 +1,8 @@
 package dev.capgate.sidecar.intercept;
 
-import dev.capgate.sidecar.admin.Metrics;
 import dev.capgate.sidecar.audit.AuditEvent;
-import dev.capgate.sidecar.audit.AuditLog;
+import dev.capgate.sidecar.audit.AuditRecorder;
+import dev.capgate.sidecar.audit.Decision;
 import dev.capgate.sidecar.audit.Denial;
 import dev.capgate.sidecar.credentials.PlaceholderLeak;
 import dev.capgate.sidecar.credentials.Placeholders;
@@ -11,7 +11,6 @@ import dev.capgate.sidecar.policy.ConnectionKind;
 import dev.capgate.sidecar.policy.ConnectionVerdict;
 import dev.capgate.sidecar.policy.Policy;
 import dev.capgate.sidecar.policy.PolicySource;
-import dev.capgate.sidecar.policy.SessionIdentity;
 import dev.capgate.sidecar.tls.AgentTlsContexts;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -37,8 +36,7 @@ public final class ConnectionRouter {
   private final AgentTlsContexts agentTls;
   private final UpstreamDialer dialer;
   private final HttpInterceptor http;
-  private final AuditLog audit;
-  private final Metrics metrics;
+  private final AuditRecorder audit;
   private final Placeholders placeholders;
 
   public ConnectionRouter(
@@ -46,9 +44,8 @@ public final class ConnectionRouter {
       AgentTlsContexts agentTls,
       UpstreamDialer dialer,
       HttpInterceptor http,
-      AuditLog audit,
-      Metrics metrics) {
-    this(policies, agentTls, dialer, http, audit, metrics, Placeholders.none());
+      AuditRecorder audit) {
+    this(policies, agentTls, dialer, http, audit, Placeholders.none());
   }
 
   /**
@@ -59,15 +56,13 @@ public final class ConnectionRouter {
       AgentTlsContexts agentTls,
       UpstreamDialer dialer,
       HttpInterceptor http,
-      AuditLog audit,
-      Metrics metrics,
+      AuditRecorder audit,
       Placeholders placeholders) {
     this.policies = policies;
     this.agentTls = agentTls;
     this.dialer = dialer;
     this.http = http;
     this.audit = audit;
-    this.metrics = metrics;
     this.placeholders = placeholders;
   }
 
@@ -94,11 +89,7 @@ public final class ConnectionRouter {
               ConnectionAction.DENY,
               verdict.rule(),
               leak.auditReason(placeholders.redact(sniffed.serverName())));
-      metrics.increment(
-          "capgate_placeholder_leaks_total",
-          "Requests refused for carrying a placeholder where it may not go (likely exfiltration attempts)",
-          "credential",
-          leak.credential() == null ? "unknown" : leak.credential());
+      audit.placeholderLeak(leak.credential());
       LOG.warning("connection " + connectionId + ": " + verdict.reason());
     }
     AgentConnection connection =
@@ -110,13 +101,7 @@ public final class ConnectionRouter {
             leak == null ? sniffed.serverName() : placeholders.redact(sniffed.serverName()),
             verdict.rule(),
             System.nanoTime());
-    metrics.increment(
-        "capgate_connections_total",
-        "Agent connections by policy action",
-        "action",
-        verdict.action().name().toLowerCase(),
-        "rule",
-        verdict.rule() == null ? "none" : verdict.rule());
+    audit.connectionRouted(verdict.action(), verdict.rule());
     switch (verdict.action()) {
       case DENY -> deny(sniffer, connection, sniffed, verdict, leak);
       case TCP ->
@@ -207,7 +192,7 @@ public final class ConnectionRouter {
             LOG.log(Level.INFO, "connection " + connection.id() + ": " + f.cause().getMessage());
             record(
                 connection,
-                "error",
+                Decision.ERROR,
                 verdict.rule(),
                 "upstream unreachable: " + f.cause().getMessage());
             agent.close();
@@ -218,7 +203,11 @@ public final class ConnectionRouter {
             upstream.close();
             return;
           }
-          record(connection, "allow", verdict.rule(), allowReason(connection, verdict, upstream));
+          record(
+              connection,
+              Decision.ALLOW,
+              verdict.rule(),
+              allowReason(connection, verdict, upstream));
           TcpRelay.splice(agent, upstream);
           ConnectionSniffer.handOver(sniffer);
         });
@@ -284,7 +273,7 @@ public final class ConnectionRouter {
       PlaceholderLeak leak) {
     Channel agent = sniffer.channel();
     String path = sniffed.target() == null ? null : stripQuery(sniffed.target());
-    record(connection, "deny", verdict.rule(), verdict.reason(), sniffed.method(), path);
+    record(connection, Decision.DENY, verdict.rule(), verdict.reason(), sniffed.method(), path);
     switch (sniffed.kind()) {
       case TLS ->
           agent.writeAndFlush(TlsAlerts.accessDenied()).addListener(ChannelFutureListener.CLOSE);
@@ -318,41 +307,30 @@ public final class ConnectionRouter {
     }
   }
 
-  private void record(AgentConnection c, String decision, String rule, String reason) {
+  private void record(AgentConnection c, Decision decision, String rule, String reason) {
     record(c, decision, rule, reason, null, null);
   }
 
   private void record(
-      AgentConnection c, String decision, String rule, String reason, String method, String path) {
-    Optional<Policy> policy = policies.current();
-    SessionIdentity s = policy.map(Policy::session).orElse(null);
+      AgentConnection c,
+      Decision decision,
+      String rule,
+      String reason,
+      String method,
+      String path) {
     String host =
         c.serverName() != null ? c.serverName() : c.destination().getAddress().getHostAddress();
     audit.record(
-        new AuditEvent(
+        AuditEvent.connection(
             c.id(),
-            s == null ? null : s.name(),
-            s == null ? null : s.namespace(),
-            s == null ? null : s.user(),
-            s == null ? null : s.agent(),
+            policies.current().map(Policy::session).orElse(null),
             host,
             method,
             path,
             rule,
             decision,
-            null,
-            null,
             (System.nanoTime() - c.acceptedNanos()) / 1000,
             reason));
-    metrics.increment(
-        "capgate_decisions_total",
-        "Policy decisions by rule and outcome",
-        "rule",
-        rule == null ? "none" : rule,
-        "outcome",
-        decision,
-        "level",
-        "connection");
   }
 
   private static void resume(ChannelHandlerContext sniffer) {

@@ -9,6 +9,7 @@ import dev.capgate.api.v1alpha1.InjectionType;
 import dev.capgate.sidecar.credentials.CredentialInjector;
 import dev.capgate.sidecar.credentials.InjectedHeader;
 import dev.capgate.sidecar.credentials.SecretValue;
+import dev.capgate.sidecar.policy.SessionIdentity;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -26,19 +27,18 @@ class AuditLogTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Clock CLOCK =
       Clock.fixed(Instant.parse("2025-06-01T12:00:00.123456Z"), ZoneOffset.UTC);
+  private static final SessionIdentity SESSION =
+      new SessionIdentity("agents", "fix-issue-42", "alice@example.com", "coding-agent", null);
 
   private static AuditEvent event(String requestId, String path, String reason) {
-    return new AuditEvent(
+    return AuditEvent.request(
         requestId,
-        "fix-issue-42",
-        "agents",
-        "alice@example.com",
-        "coding-agent",
+        SESSION,
         "api.github.com",
         "GET",
         path,
         "github-api",
-        "allow",
+        Decision.ALLOW,
         "github",
         200,
         1234L,
@@ -55,17 +55,14 @@ class AuditLogTest {
     try (AuditLog log = new AuditLog(out, CLOCK)) {
       log.record(event("r-1", "/repos/acme/repo-a", "allowed by rule 'github-api'"));
       log.record(
-          new AuditEvent(
+          AuditEvent.request(
               "r-2",
-              "fix-issue-42",
-              "agents",
-              "alice@example.com",
-              "coding-agent",
+              SESSION,
               "evil.com",
               "POST",
               "/x",
               null,
-              "deny",
+              Decision.DENY,
               null,
               null,
               12L,
@@ -84,6 +81,23 @@ class AuditLogTest {
     assertThat(second.get("decision").asText()).isEqualTo("deny");
     assertThat(second.has("rule")).isFalse();
     assertThat(second.has("upstreamStatus")).isFalse();
+  }
+
+  /**
+   * The line users and tests grep, byte for byte: the fields of before the decision became a type,
+   * in the same order, with {@code kind} added last.
+   */
+  @Test
+  void a_request_line_keeps_its_fields_and_their_order() {
+    assertThat(AuditLog.line(event("r-1", "/repos/acme/repo-a", "allowed"), CLOCK.instant()))
+        .isEqualTo(
+            "{\"ts\":\"2025-06-01T12:00:00.123456Z\",\"requestId\":\"r-1\","
+                + "\"session\":\"fix-issue-42\",\"namespace\":\"agents\","
+                + "\"user\":\"alice@example.com\",\"agent\":\"coding-agent\","
+                + "\"decision\":\"allow\",\"host\":\"api.github.com\",\"method\":\"GET\","
+                + "\"path\":\"/repos/acme/repo-a\",\"rule\":\"github-api\","
+                + "\"credential\":\"github\",\"upstreamStatus\":200,\"latencyMicros\":1234,"
+                + "\"reason\":\"allowed\",\"kind\":\"request\"}");
   }
 
   @Test
@@ -107,17 +121,14 @@ class AuditLogTest {
         CredentialInjector.render(new Injection(InjectionType.BEARER, null, null, null), value);
     // Fields that look like secrets, as a careless caller might fill them from objects at hand.
     AuditEvent event =
-        new AuditEvent(
+        AuditEvent.request(
             "r-1",
-            "fix-issue-42",
-            "agents",
-            "alice@example.com",
-            "coding-agent",
+            SESSION,
             "api.github.com",
             "GET",
             "/user",
             "github-api",
-            "allow",
+            Decision.ALLOW,
             value.credential(),
             200,
             10L,
@@ -148,7 +159,8 @@ class AuditLogTest {
             "credential",
             "upstreamStatus",
             "latencyMicros",
-            "reason");
+            "reason",
+            "kind");
   }
 
   @Test

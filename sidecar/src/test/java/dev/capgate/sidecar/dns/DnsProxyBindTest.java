@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.capgate.sidecar.admin.Metrics;
 import dev.capgate.sidecar.audit.AuditLog;
+import dev.capgate.sidecar.audit.AuditRecorder;
 import dev.capgate.sidecar.audit.RequestIds;
 import dev.capgate.sidecar.policy.PolicySource;
 import io.netty.channel.EventLoopGroup;
@@ -34,9 +35,8 @@ class DnsProxyBindTest {
             port,
             new InetSocketAddress("127.0.0.1", 53),
             new PolicySource(),
-            new AuditLog(),
-            new RequestIds(),
-            new Metrics());
+            new AuditRecorder(new AuditLog(), new Metrics()),
+            new RequestIds());
     try {
       assertThat(proxy.start().await(10, TimeUnit.SECONDS)).isTrue();
       List<SocketAddress> bound = proxy.boundAddresses();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.capgate.sidecar.admin.Metrics;
 import dev.capgate.sidecar.audit.AuditLog;
+import dev.capgate.sidecar.audit.AuditRecorder;
 import dev.capgate.sidecar.audit.RequestIds;
 import dev.capgate.sidecar.intercept.AgentConnection;
 import dev.capgate.sidecar.policy.ConnectionKind;
@@ -40,7 +41,9 @@ class Http2ExtendedConnectTest {
   @Test
   void an_extended_connect_is_refused_with_a_clear_error() {
     PolicySource policies = new PolicySource();
-    AuditLog audit = new AuditLog(new ByteArrayOutputStream(), Clock.systemUTC());
+    Metrics metrics = new Metrics();
+    AuditLog log = new AuditLog(new ByteArrayOutputStream(), Clock.systemUTC());
+    AuditRecorder audit = new AuditRecorder(log, metrics);
     HttpServices services =
         new HttpServices(
             policies,
@@ -49,7 +52,7 @@ class Http2ExtendedConnectTest {
             null,
             audit,
             new RequestIds(),
-            new Metrics(),
+            metrics,
             Duration.ofSeconds(5),
             Duration.ofMinutes(1));
     AgentConnection connection =
@@ -108,7 +111,7 @@ class Http2ExtendedConnectTest {
             .reduce("", String::concat);
     assertThat(body).contains("\"error\":\"websocket-over-http2-not-supported\"", "HTTP/1.1");
     answer.forEach(ReferenceCountUtil::release);
-    audit.close();
+    log.close();
     client.finishAndReleaseAll();
     server.finishAndReleaseAll();
   }

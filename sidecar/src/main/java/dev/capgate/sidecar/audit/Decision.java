@@ -1,0 +1,39 @@
+package dev.capgate.sidecar.audit;
+
+import java.util.Locale;
+
+/**
+ * What the sidecar decided about a connection, request, DNS query or TLS handshake. Written as
+ * {@code "decision":"allow"} (or deny, error) in audit lines and as the {@code outcome} label of
+ * the decision metrics: both are {@link #label()}, so the two never disagree.
+ */
+public enum Decision {
+  /** Let through (forwarded, spliced, answered by the real resolver). */
+  ALLOW,
+  /** Refused by policy or by a defence (403, TLS alert, close, NXDOMAIN). */
+  DENY,
+  /** Could not be carried out (upstream unreachable, credentials unavailable, TLS failure). */
+  ERROR;
+
+  private final String label = name().toLowerCase(Locale.ROOT);
+
+  /** {@code allow}, {@code deny} or {@code error}: the audit line's value and the metric label. */
+  public String label() {
+    return label;
+  }
+
+  /**
+   * The decision a label names, for code that still carries it as text ({@code http.Exchange} until
+   * its state machine holds a {@code Decision}).
+   *
+   * @throws IllegalArgumentException for anything but allow, deny and error
+   */
+  public static Decision ofLabel(String label) {
+    for (Decision d : values()) {
+      if (d.label.equals(label)) {
+        return d;
+      }
+    }
+    throw new IllegalArgumentException("not a decision: " + label);
+  }
+}

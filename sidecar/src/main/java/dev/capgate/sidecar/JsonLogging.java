@@ -1,10 +1,6 @@
 package dev.capgate.sidecar;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
-import java.io.IOException;
-import java.io.StringWriter;
-import java.io.UncheckedIOException;
+import dev.capgate.sidecar.audit.JsonWriter;
 import java.time.Instant;
 import java.util.logging.ConsoleHandler;
 import java.util.logging.Formatter;
@@ -19,12 +15,14 @@ import java.util.logging.Logger;
  * in one JUL root handler that prints one JSON object per line on stderr. Audit lines are the audit
  * package's and go to stdout, so the two streams never interleave mid-line.
  *
+ * <p>The lines are written by the audit package's {@link JsonWriter}, the sidecar's one JSON
+ * writer: a message holding a control character, U+2028 or a lone surrogate still makes one valid
+ * line.
+ *
  * <p>Exceptions are logged by class and message only (no stack-trace dump): a message is ours or a
  * library's, and none of ours ever carries a credential value.
  */
 public final class JsonLogging {
-  private static final JsonFactory JSON = new JsonFactory();
-
   private JsonLogging() {}
 
   public static void install(Level level) {
@@ -43,26 +41,23 @@ public final class JsonLogging {
   static final class JsonFormatter extends Formatter {
     @Override
     public String format(LogRecord record) {
-      StringWriter out = new StringWriter(256);
-      try (JsonGenerator json = JSON.createGenerator(out)) {
-        json.writeStartObject();
-        json.writeStringField("ts", Instant.ofEpochMilli(record.getMillis()).toString());
-        json.writeStringField("level", record.getLevel().getName());
-        json.writeStringField("logger", record.getLoggerName());
-        json.writeStringField("msg", formatMessage(record));
-        Throwable thrown = record.getThrown();
-        if (thrown != null) {
-          json.writeStringField("error", thrown.getClass().getName());
-          json.writeStringField("errorMessage", String.valueOf(thrown.getMessage()));
-          StackTraceElement[] trace = thrown.getStackTrace();
-          if (trace.length > 0) {
-            json.writeStringField("at", trace[0].toString());
-          }
+      StringBuilder out = new StringBuilder(256);
+      JsonWriter json =
+          new JsonWriter(out)
+              .field("ts", Instant.ofEpochMilli(record.getMillis()).toString())
+              .field("level", record.getLevel().getName())
+              .fieldOrNull("logger", record.getLoggerName())
+              .fieldOrNull("msg", formatMessage(record));
+      Throwable thrown = record.getThrown();
+      if (thrown != null) {
+        json.field("error", thrown.getClass().getName())
+            .field("errorMessage", String.valueOf(thrown.getMessage()));
+        StackTraceElement[] trace = thrown.getStackTrace();
+        if (trace.length > 0) {
+          json.field("at", trace[0].toString());
         }
-        json.writeEndObject();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
       }
+      json.end();
       return out.append('\n').toString();
     }
   }

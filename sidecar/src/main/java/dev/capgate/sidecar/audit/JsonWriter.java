@@ -1,24 +1,28 @@
 package dev.capgate.sidecar.audit;
 
 /**
- * A tiny JSON object writer for one-line records. Strings are escaped so that the output is valid
- * JSON on a single line for any input: quotes, backslashes, every control character, DEL, the
- * JavaScript line separators U+2028/U+2029, and lone surrogates (which would otherwise turn into
- * '?' or invalid UTF-8) are written as escapes.
+ * The sidecar's one JSON writer: audit lines, the agent's error bodies ({@link Denial}) and the log
+ * lines ({@code JsonLogging}) all go through it, so they escape alike. A tiny JSON object writer
+ * for one-line records, appending to a caller's {@link StringBuilder} without any intermediate
+ * buffer or generator (it runs on event loops for every request). Strings are escaped so that the
+ * output is valid JSON on a single line for any input: quotes, backslashes, every control
+ * character, DEL, the JavaScript line separators U+2028/U+2029, and lone surrogates (which would
+ * otherwise turn into '?' or invalid UTF-8) are written as escapes.
  */
-final class JsonWriter {
+public final class JsonWriter {
   private static final char[] HEX = "0123456789abcdef".toCharArray();
 
   private final StringBuilder out;
   private boolean first = true;
 
-  JsonWriter(StringBuilder out) {
+  /** Starts an object in {@code out}; {@link #end()} closes it. */
+  public JsonWriter(StringBuilder out) {
     this.out = out;
     out.append('{');
   }
 
   /** Writes the member unless the value is null. */
-  JsonWriter field(String name, String value) {
+  public JsonWriter field(String name, String value) {
     if (value != null) {
       name(name);
       quote(out, value);
@@ -27,7 +31,7 @@ final class JsonWriter {
   }
 
   /** Writes the member, as JSON null when the value is null. */
-  JsonWriter fieldOrNull(String name, String value) {
+  public JsonWriter fieldOrNull(String name, String value) {
     name(name);
     if (value == null) {
       out.append("null");
@@ -37,7 +41,8 @@ final class JsonWriter {
     return this;
   }
 
-  JsonWriter field(String name, Long value) {
+  /** Writes the member unless the value is null. */
+  public JsonWriter field(String name, Long value) {
     if (value != null) {
       name(name);
       out.append(value.longValue());
@@ -45,7 +50,7 @@ final class JsonWriter {
     return this;
   }
 
-  void end() {
+  public void end() {
     out.append('}');
   }
 

@@ -67,7 +67,8 @@ public final class AuditLog implements AutoCloseable {
    * {@code kind} last; absent values are left out.
    */
   static String line(AuditEvent e, Instant ts) {
-    StringBuilder out = new StringBuilder(256);
+    // A request line is 300-450 characters: sized so that it is never copied to grow.
+    StringBuilder out = new StringBuilder(512);
     SessionIdentity s = e.session();
     new JsonWriter(out)
         .field("ts", ts.toString())

@@ -642,6 +642,17 @@ class DataPlaneIT {
             "capgate_cert_cache_misses_total",
             "capgate_request_duration_seconds_bucket")
         .doesNotContain(SECRET);
+    // One recorder counts every path's decisions, under the names the README documents: the
+    // splices and refusals above, the requests, the DNS queries of order 24 and the agent that
+    // refused the pod CA in order 28.
+    assertThat(m.stdout())
+        .contains(
+            "level=\"connection\"",
+            "level=\"request\"",
+            "capgate_connections_total{action=\"passthrough\"",
+            "capgate_dns_queries_total{outcome=\"forwarded\"}",
+            "capgate_dns_queries_total{outcome=\"nxdomain\"}",
+            "capgate_agent_tls_failures_total{kind=\"agent-rejected-pod-ca\"}");
     // For the record: what minting cost in this run (the sidecar mints off its event loops).
     m.stdout()
         .lines()
@@ -691,7 +702,11 @@ class DataPlaneIT {
         .contains(
             "\"decision\":\"allow\"",
             "\"credential\":\"github\"",
-            "\"credential\":\"github,tenant\"")
+            "\"credential\":\"github,tenant\"",
+            "\"kind\":\"connection\"}",
+            "\"kind\":\"request\"}",
+            "\"kind\":\"dns\"}",
+            "\"kind\":\"tls\"}")
         .doesNotContain("LEAK");
     assertThat(sidecarLog.lines().filter(l -> !l.isBlank() && !l.startsWith("{")).toList())
         .as("structured logs only")

@@ -29,6 +29,16 @@ public record AuditEvent(
   public AuditEvent {
     Objects.requireNonNull(kind, "kind");
     Objects.requireNonNull(decision, "decision");
+    if (kind instanceof AuditKind.Dns(DnsOutcome outcome) && outcome.decision() != decision) {
+      // the line and the metric would disagree: the outcome is the decision
+      throw new IllegalArgumentException(
+          "a DNS "
+              + outcome.label()
+              + " is a "
+              + outcome.decision().label()
+              + ", not "
+              + decision.label());
+    }
   }
 
   /**

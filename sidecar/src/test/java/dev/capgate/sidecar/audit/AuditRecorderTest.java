@@ -176,6 +176,27 @@ class AuditRecorderTest {
   }
 
   @Test
+  void a_dns_event_cannot_say_another_decision_than_its_outcome() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                new AuditEvent(
+                    AuditKind.dns(DnsOutcome.NXDOMAIN),
+                    "d-1",
+                    null,
+                    "evil.test",
+                    "DNS A",
+                    null,
+                    null,
+                    Decision.ALLOW,
+                    null,
+                    null,
+                    0,
+                    null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("a DNS nxdomain is a deny, not allow");
+  }
+
+  @Test
   void a_decision_label_is_what_the_line_and_the_metric_say() {
     assertThat(Decision.ALLOW.label()).isEqualTo("allow");
     assertThat(Decision.ofLabel("deny")).isEqualTo(Decision.DENY);

@@ -8,8 +8,6 @@ import dev.capgate.sidecar.credentials.CredentialUnavailableException;
 import dev.capgate.sidecar.credentials.InjectedHeader;
 import dev.capgate.sidecar.credentials.PlaceholderLeak;
 import dev.capgate.sidecar.credentials.SecretValue;
-import dev.capgate.sidecar.intercept.AgentConnection;
-import dev.capgate.sidecar.intercept.UpstreamDialer;
 import dev.capgate.sidecar.policy.NormalizedRequest;
 import dev.capgate.sidecar.policy.Policy;
 import dev.capgate.sidecar.policy.RawRequest;
@@ -18,20 +16,20 @@ import dev.capgate.sidecar.policy.RequestNormalizer;
 import dev.capgate.sidecar.policy.RequestVerdict;
 import dev.capgate.sidecar.policy.SessionIdentity;
 import dev.capgate.sidecar.tls.TlsFailures;
+import dev.capgate.sidecar.upstream.UpstreamConnector;
+import dev.capgate.sidecar.upstream.UpstreamDialer;
+import dev.capgate.sidecar.upstream.UpstreamLink;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -43,12 +41,8 @@ import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.ssl.SslHandler;
-import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.handler.timeout.ReadTimeoutException;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.Future;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -70,7 +64,7 @@ import java.util.logging.Logger;
  * go is a 403 {@code placeholder-exfiltration}. A WebSocket upgrade request is an ordinary request
  * to policy; when the upstream answers 101 the connection becomes a byte splice both ways.
  */
-final class Exchange {
+final class Exchange implements UpstreamLink.Listener {
   private static final Logger LOG = Logger.getLogger(Exchange.class.getName());
 
   private final ExchangeHandler owner;
@@ -359,80 +353,26 @@ final class Exchange {
       send(reused, injected);
       return;
     }
-    UpstreamLink link = new UpstreamLink(host, port, tls);
-    Future<Channel> dial =
-        services
-            .dialer()
-            .dialHost(
-                agent.channel().eventLoop(),
-                host,
-                port,
-                new ChannelInitializer<Channel>() {
-                  @Override
-                  protected void initChannel(Channel ch) {
-                    if (tls) {
-                      ch.pipeline()
-                          .addLast(
-                              "tls", services.upstreamTls().newHandler(ch.alloc(), host, port));
-                    }
-                    // Neither read nor written for this long: a long upload or a slow but streaming
-                    // answer
-                    // keeps it alive; silence does not (504 before the response, a cut after).
-                    ch.pipeline()
-                        .addLast(
-                            "timeout",
-                            new IdleStateHandler(
-                                0,
-                                0,
-                                services.upstreamTimeout().toSeconds(),
-                                java.util.concurrent.TimeUnit.SECONDS) {
-                              @Override
-                              protected void channelIdle(
-                                  ChannelHandlerContext ctx, IdleStateEvent event) {
-                                ctx.fireExceptionCaught(ReadTimeoutException.INSTANCE);
-                              }
-                            });
-                    ch.pipeline()
-                        .addLast(
-                            "http",
-                            new HttpClientCodec(
-                                new HttpDecoderConfig().setMaxChunkSize(64 * 1024),
-                                HttpClientCodec.DEFAULT_PARSE_HTTP_AFTER_CONNECT_REQUEST,
-                                HttpClientCodec.DEFAULT_FAIL_ON_MISSING_RESPONSE));
-                    ch.pipeline().addLast("link", link);
-                  }
-                });
-    dial.addListener(
-        f -> {
-          if (!f.isSuccess()) {
-            upstreamFailed("upstream-unreachable", f.cause());
-            return;
-          }
-          Channel ch = (Channel) f.getNow();
-          if (finished || !agent.channel().isActive()) {
-            ch.close();
-            return;
-          }
-          SslHandler tlsHandler = ch.pipeline().get(SslHandler.class);
-          if (tlsHandler == null) {
-            send(link, injected);
-            return;
-          }
-          ch.config().setAutoRead(true); // the handshake needs reads
-          tlsHandler
-              .handshakeFuture()
-              .addListener(
-                  h -> {
-                    if (!h.isSuccess()) {
-                      ch.close();
-                      upstreamTlsFailed(h.cause());
-                    } else if (finished || !agent.channel().isActive()) {
-                      ch.close();
-                    } else {
-                      send(link, injected);
-                    }
-                  });
-        });
+    owner
+        .upstreams()
+        .connect(agent.channel().eventLoop(), host, port, tls)
+        .addListener(
+            f -> {
+              if (!f.isSuccess()) {
+                if (f.cause() instanceof UpstreamConnector.HandshakeFailure h) {
+                  upstreamTlsFailed(h.getCause());
+                } else {
+                  upstreamFailed("upstream-unreachable", f.cause());
+                }
+                return;
+              }
+              UpstreamLink link = (UpstreamLink) f.getNow();
+              if (finished || !agent.channel().isActive()) {
+                link.close();
+                return;
+              }
+              send(link, injected);
+            });
   }
 
   private void send(UpstreamLink link, List<InjectedHeader> injected) {
@@ -570,13 +510,15 @@ final class Exchange {
     return out;
   }
 
-  void onUpstreamWritabilityChanged(boolean writable) {
+  @Override
+  public void onUpstreamWritabilityChanged(boolean writable) {
     owner.updateReads();
   }
 
   // ---------------------------------------------------------------- response
 
-  void onUpstreamMessage(Object msg) {
+  @Override
+  public void onUpstreamMessage(Object msg) {
     if (finished || respondedLocally) {
       ReferenceCountUtil.release(msg);
       return;
@@ -795,7 +737,8 @@ final class Exchange {
   }
 
   /** The upstream delivered what it had for now: send it on to the agent. */
-  void flushAgent() {
+  @Override
+  public void onUpstreamReadComplete() {
     if (responseStarted && !respondedLocally) {
       agent.flush();
     }
@@ -821,7 +764,8 @@ final class Exchange {
     owner.updateReads();
   }
 
-  void onUpstreamClosed(Throwable cause) {
+  @Override
+  public void onUpstreamClosed(Throwable cause) {
     UpstreamLink link = upstream;
     upstream = null;
     if (link != null) {
@@ -1065,8 +1009,7 @@ final class Exchange {
     finished = true;
     reason = (reason == null ? "" : reason + "; ") + "upgraded to websocket";
     audit((System.nanoTime() - startNanos) / 1000);
-    owner.switchToSplice(
-        link.channel(), scrubber == null ? null : WebSocketUpgrade.masking(scrubber));
+    owner.switchToSplice(link, scrubber == null ? null : WebSocketUpgrade.masking(scrubber));
   }
 
   // ---------------------------------------------------------------- the end

@@ -1,8 +1,9 @@
 package dev.capgate.sidecar.http;
 
-import dev.capgate.sidecar.intercept.AgentConnection;
-import dev.capgate.sidecar.intercept.TcpRelay;
-import io.netty.channel.Channel;
+import dev.capgate.sidecar.upstream.IdleUpstreams;
+import dev.capgate.sidecar.upstream.TcpRelay;
+import dev.capgate.sidecar.upstream.UpstreamConnector;
+import dev.capgate.sidecar.upstream.UpstreamLink;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -34,6 +35,7 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
   private Exchange current;
   private final IdleUpstreams
       idleUpstreams; // of the agent connection (HTTP/2: shared by its streams)
+  private final UpstreamConnector upstreams;
   private boolean closing;
   private boolean draining;
 
@@ -41,8 +43,10 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
       HttpServices services,
       AgentConnection connection,
       AgentHttp1Codec codec,
-      IdleUpstreams idleUpstreams) {
+      IdleUpstreams idleUpstreams,
+      UpstreamConnector upstreams) {
     this.services = services;
+    this.upstreams = upstreams;
     this.connection = connection;
     this.codec = codec;
     this.idleUpstreams = idleUpstreams;
@@ -122,6 +126,11 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     current.start();
   }
 
+  /** Opens new upstream links for this connection's exchanges. */
+  UpstreamConnector upstreams() {
+    return upstreams;
+  }
+
   /** Hands over a kept-alive upstream connection for the next request, if it serves that target. */
   UpstreamLink takeIdleUpstream(String host, int port, boolean tls) {
     return idleUpstreams.take(host, port, tls);
@@ -158,20 +167,15 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
    *
    * @param toAgent rewrites upstream-to-agent bytes (the credential scrubber), or null
    */
-  void switchToSplice(Channel upstream, TcpRelay.Transform toAgent) {
+  void switchToSplice(UpstreamLink upstream, TcpRelay.Transform toAgent) {
     closing = true;
     releaseQueued();
     current = null;
     idleUpstreams.closeAll(); // HTTP/1.1 only: nothing else will use this connection's pool
     ChannelPipeline agentPipeline = ctx.pipeline();
     agentPipeline.remove(this);
-    TcpRelay.splice(ctx.channel(), upstream, toAgent);
-    ChannelPipeline upstreamPipeline = upstream.pipeline();
-    for (String name : new String[] {"link", "timeout", "http"}) {
-      if (upstreamPipeline.get(name) != null) {
-        upstreamPipeline.remove(name);
-      }
-    }
+    TcpRelay.splice(ctx.channel(), upstream.channel(), toAgent);
+    upstream.stripHttp();
     if (codec != null && agentPipeline.context(codec) != null) {
       agentPipeline.remove(codec);
     }

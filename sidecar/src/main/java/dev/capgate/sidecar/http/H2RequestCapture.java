@@ -1,7 +1,6 @@
 package dev.capgate.sidecar.http;
 
 import dev.capgate.sidecar.audit.AuditEvent;
-import dev.capgate.sidecar.intercept.AgentConnection;
 import dev.capgate.sidecar.policy.Policy;
 import dev.capgate.sidecar.policy.RawRequest;
 import dev.capgate.sidecar.policy.SessionIdentity;

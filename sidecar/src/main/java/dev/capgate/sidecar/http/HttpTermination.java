@@ -1,11 +1,11 @@
 package dev.capgate.sidecar.http;
 
 import dev.capgate.sidecar.audit.AuditEvent;
-import dev.capgate.sidecar.intercept.AgentConnection;
-import dev.capgate.sidecar.intercept.HttpInterceptor;
 import dev.capgate.sidecar.policy.Policy;
 import dev.capgate.sidecar.policy.SessionIdentity;
 import dev.capgate.sidecar.tls.TlsFailures;
+import dev.capgate.sidecar.upstream.IdleUpstreams;
+import dev.capgate.sidecar.upstream.UpstreamConnector;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -36,9 +36,13 @@ public final class HttpTermination implements HttpInterceptor {
   private static final long TLS_HANDSHAKE_TIMEOUT_SECONDS = 10;
 
   private final HttpServices services;
+  private final UpstreamConnector upstreams;
 
   public HttpTermination(HttpServices services) {
     this.services = services;
+    this.upstreams =
+        new UpstreamConnector(
+            services.dialer(), services.upstreamTls(), services.upstreamTimeout());
   }
 
   @Override
@@ -184,7 +188,8 @@ public final class HttpTermination implements HttpInterceptor {
     agent
         .pipeline()
         .addLast(
-            "exchanges", new ExchangeHandler(services, connection, codec, new IdleUpstreams(1)));
+            "exchanges",
+            new ExchangeHandler(services, connection, codec, new IdleUpstreams(1), upstreams));
   }
 
   /** Package-private for the in-memory HTTP/2 tests. */
@@ -221,7 +226,8 @@ public final class HttpTermination implements HttpInterceptor {
                         .pipeline()
                         .addLast(
                             "exchange",
-                            new ExchangeHandler(services, connection, null, idleUpstreams));
+                            new ExchangeHandler(
+                                services, connection, null, idleUpstreams, upstreams));
                   }
                 }));
     // Protocol errors are answered by the codec (GOAWAY or RST_STREAM with the spec's code) and

@@ -1,19 +1,12 @@
 package dev.capgate.sidecar.http;
 
-import dev.capgate.api.v1alpha1.Credential;
 import dev.capgate.sidecar.audit.AuditEvent;
 import dev.capgate.sidecar.audit.Denial;
-import dev.capgate.sidecar.credentials.CredentialInjector;
-import dev.capgate.sidecar.credentials.CredentialUnavailableException;
 import dev.capgate.sidecar.credentials.InjectedHeader;
 import dev.capgate.sidecar.credentials.PlaceholderLeak;
-import dev.capgate.sidecar.credentials.SecretValue;
 import dev.capgate.sidecar.policy.NormalizedRequest;
 import dev.capgate.sidecar.policy.Policy;
 import dev.capgate.sidecar.policy.RawRequest;
-import dev.capgate.sidecar.policy.RejectedRequestException;
-import dev.capgate.sidecar.policy.RequestNormalizer;
-import dev.capgate.sidecar.policy.RequestVerdict;
 import dev.capgate.sidecar.policy.SessionIdentity;
 import dev.capgate.sidecar.tls.TlsFailures;
 import dev.capgate.sidecar.upstream.UpstreamConnector;
@@ -44,11 +37,8 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.ReadTimeoutException;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.CompletionException;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -67,16 +57,85 @@ import java.util.logging.Logger;
 final class Exchange implements UpstreamLink.Listener {
   private static final Logger LOG = Logger.getLogger(Exchange.class.getName());
 
+  /**
+   * Where the answer to the agent stands. Every change goes through {@link #to(Response)}; the
+   * allowed moves are listed in {@link #canMoveTo} and nowhere else.
+   */
+  enum Response {
+    /** Nothing sent to the agent yet (admission, connecting, or waiting for the upstream). */
+    PENDING,
+    /** The upstream sent a 1xx: its (empty) body is skipped, the final response follows. */
+    SKIPPING_INFORMATIONAL,
+    /** The upstream's response head went to the agent; its body streams. */
+    RELAYING,
+    /** The upstream's response went to the agent whole (or its 101, before a WebSocket splice). */
+    RELAYED,
+    /** The sidecar answered (a local answer); nothing of the upstream's reaches the agent. */
+    LOCAL;
+
+    boolean canMoveTo(Response next) {
+      return switch (this) {
+        case PENDING -> next != PENDING;
+        case SKIPPING_INFORMATIONAL -> next == PENDING || next == LOCAL;
+        case RELAYING -> next == RELAYED;
+        case RELAYED, LOCAL -> false;
+      };
+    }
+
+    boolean started() {
+      return this == RELAYING || this == RELAYED || this == LOCAL;
+    }
+
+    boolean complete() {
+      return this == RELAYED || this == LOCAL;
+    }
+  }
+
+  /** Where the exchange as a whole stands; it only moves forward ({@link #to(Stage)}). */
+  enum Stage {
+    /** Normalize, policy, placeholders, credentials ({@link Admission}): nothing sent upstream. */
+    ADMITTING,
+    /** Allowed: waiting for an upstream link (idle one, or dial and TLS handshake). */
+    CONNECTING,
+    /** The request head went upstream over {@link #upstream}; body and response stream. */
+    FORWARDED,
+    /** Request and response are done (or abandoned): audited, connections handed back or closed. */
+    FINISHED
+  }
+
   private final ExchangeHandler owner;
   private final ChannelHandlerContext agent;
   private final HttpServices services;
-  private final AgentConnection connection;
+  private final Admission admission;
   private final HttpRequest request;
   private final boolean http2;
   private final String id;
   private final long startNanos = System.nanoTime();
+  private final Admission.Head head;
 
-  private RawRequest raw;
+  /** A body follows the head. */
+  private final boolean requestHasBody;
+
+  /**
+   * A WebSocket upgrade request (HTTP/1.1 only); its connection ends unless the upstream switches.
+   */
+  private final boolean upgrade;
+
+  private Stage stage = Stage.ADMITTING;
+  private Response response = Response.PENDING;
+
+  /** The agent sent the whole request (the last body chunk, or the head of a request without). */
+  private boolean requestComplete;
+
+  /** The agent connection ends with this exchange (sticky: once set, never cleared). */
+  private boolean closeAfter;
+
+  /** The upstream said its connection may serve another request. */
+  private boolean upstreamKeepAlive;
+
+  /** Admission's answer, once the request is allowed (null until then, and for local answers). */
+  private Admission.Allowed allowed;
+
   private NormalizedRequest normalized;
   private String rule;
   private List<String> credentialNames = List.of();
@@ -85,29 +144,14 @@ final class Exchange implements UpstreamLink.Listener {
   private String reason;
   private Integer upstreamStatus;
 
-  private boolean requestComplete;
-  private boolean requestHasBody;
-  private boolean respondedLocally;
-  private boolean responseStarted;
-  private boolean responseComplete;
-  private boolean skippingInformational;
-  private boolean closeAfter;
-  private boolean upstreamKeepAlive;
-  private boolean finished;
   private final List<HttpContent> pendingBody = new ArrayList<>(2);
   private UpstreamLink upstream;
   private SecretScrubber scrubber;
   private ChannelFuture lastWrite;
-  private final PlaceholderGuard placeholders;
   private StreamMatcher bodyScanner;
 
   /** Credential name → real value, for the placeholders of the rule's credentials (empty: none). */
   private Map<String, String> placeholderValues = Map.of();
-
-  /**
-   * A WebSocket upgrade request (HTTP/1.1 only); its connection ends unless the upstream switches.
-   */
-  private boolean upgrade;
 
   /** The headers the rule injects: never accepted from the agent, in headers or trailers. */
   private List<InjectedHeader> injectedHeaders = List.of();
@@ -128,19 +172,51 @@ final class Exchange implements UpstreamLink.Listener {
       ExchangeHandler owner,
       ChannelHandlerContext agent,
       HttpServices services,
+      Admission admission,
       AgentConnection connection,
       HttpRequest request) {
     this.owner = owner;
     this.agent = agent;
     this.services = services;
-    this.connection = connection;
+    this.admission = admission;
     this.request = request;
     this.http2 = owner.http2();
     this.id = services.requestIds().next();
-    this.placeholders =
-        services.placeholders().isEmpty()
-            ? PlaceholderGuard.inactive()
-            : new PlaceholderGuard(services.placeholders());
+    boolean malformed = request.decoderResult().isFailure();
+    this.upgrade = !http2 && !malformed && WebSocketUpgrade.isRequest(request);
+    this.requestHasBody =
+        http2
+            ? !(request instanceof FullHttpRequest)
+                || ((FullHttpRequest) request).content().isReadable()
+            : HttpUtil.isTransferEncodingChunked(request)
+                || HttpUtil.getContentLength(request, 0L) > 0;
+    this.head =
+        new Admission.Head(
+            id,
+            connection,
+            request.method().name(),
+            request.uri(),
+            malformed
+                ? null
+                : http2 ? agent.channel().attr(H2RequestCapture.RAW).get() : rawOf(request),
+            request.headers(),
+            malformed,
+            http2 ? agent.channel().attr(H2RequestCapture.PROTOCOL).get() : null,
+            requestHasBody);
+  }
+
+  private void to(Response next) {
+    assert response.canMoveTo(next) : response + " -> " + next;
+    response = next;
+  }
+
+  private void to(Stage next) {
+    assert next.compareTo(stage) > 0 : stage + " -> " + next;
+    stage = next;
+  }
+
+  private boolean finished() {
+    return stage == Stage.FINISHED;
   }
 
   boolean requestComplete() {
@@ -149,12 +225,12 @@ final class Exchange implements UpstreamLink.Listener {
 
   /** Whether agent body bytes can be taken now (see {@link ExchangeHandler#updateReads}). */
   boolean readyForBody() {
-    if (upgrade && !finished) {
+    if (upgrade && !finished()) {
       return false; // nothing is read after an upgrade request until the connection is switched (or
       // closed)
     }
     return requestComplete
-        || respondedLocally
+        || response == Response.LOCAL
         || (upstream != null && upstream.channel().isWritable());
   }
 
@@ -164,110 +240,63 @@ final class Exchange implements UpstreamLink.Listener {
 
   // ---------------------------------------------------------------- request head: decide
 
+  /** The head arrived: admission decides; an allowed request then waits for its credentials. */
   void start() {
     closeAfter = !http2 && !HttpUtil.isKeepAlive(request);
-    if (request.decoderResult().isFailure()) {
-      reject("malformed-request");
-      takeContentOfFullRequest();
-      return;
-    }
-    raw = http2 ? agent.channel().attr(H2RequestCapture.RAW).get() : rawOf(request);
-    upgrade = !http2 && WebSocketUpgrade.isRequest(request);
     if (upgrade) {
-      closeAfter =
-          true; // unless the upstream switches protocols, the connection ends with this exchange
+      closeAfter = true; // unless the upstream switches protocols, the connection ends with it
     }
-    requestHasBody =
-        http2
-            ? !(request instanceof FullHttpRequest)
-                || ((FullHttpRequest) request).content().isReadable()
-            : HttpUtil.isTransferEncodingChunked(request)
-                || HttpUtil.getContentLength(request, 0L) > 0;
-    try {
-      normalized =
-          RequestNormalizer.normalize(
-              raw,
-              connection.tls() ? connection.serverName() : null,
-              connection.destination().getPort());
-    } catch (RejectedRequestException e) {
-      if (http2 && agent.channel().attr(H2RequestCapture.PROTOCOL).get() != null) {
-        reject(
-            "websocket-over-http2-not-supported",
-            "WebSocket over HTTP/2 (RFC 8441 extended CONNECT) is not"
-                + " supported by the sidecar; use WebSocket over HTTP/1.1 (ALPN http/1.1), which it upgrades and polices"
-                + " at the upgrade request");
-      } else {
-        reject(e.reason());
-      }
+    Admission.Outcome outcome = admission.decide(head);
+    if (outcome instanceof Admission.LocalAnswer answer) {
+      answer(answer);
       takeContentOfFullRequest();
       return;
     }
-    Optional<Policy> policy = services.policies().current();
-    if (policy.isEmpty()) {
-      services.knownSecrets().forget(); // the session is over (or unknown): hold no value of it
-      deny(null, "no valid policy: " + services.policies().problem());
-      takeContentOfFullRequest();
-      return;
-    }
-    session = policy.get().session();
-    RequestVerdict verdict = policy.get().onRequest(normalized);
-    rule = verdict.rule();
-    if (placeholders.active()) {
-      PlaceholderLeak leak =
-          placeholders.inspect(
-              request.headers(), normalized, verdict.allowed() ? verdict.credentials() : List.of());
-      if (leak != null) {
-        placeholderLeak(leak);
-        takeContentOfFullRequest();
-        return;
-      }
-      bodyScanner = requestHasBody ? placeholders.newBodyScanner() : null;
-    }
-    if (!verdict.allowed()) {
-      deny(verdict.rule(), verdict.reason());
-      takeContentOfFullRequest();
-      return;
-    }
-    String override = RequestNormalizer.overrideHeader(request.headers());
-    if (override != null) {
-      // The upstream might act on a method or path policy never judged.
-      deny(
-          verdict.rule(),
-          RequestNormalizer.OVERRIDE_HEADER,
-          RequestNormalizer.OVERRIDE_HEADER + ": " + override,
-          "the "
-              + override
-              + " header asks the upstream for another method or URL than the one policy judged;"
-              + " send the request with that method and URL instead");
-      takeContentOfFullRequest();
-      return;
-    }
+    allowed = (Admission.Allowed) outcome;
+    session = allowed.session();
+    normalized = allowed.request();
+    rule = allowed.rule();
     decision = "allow";
-    reason = verdict.reason();
-    credentialNames = verdict.credentials();
+    reason = allowed.reason();
+    credentialNames = allowed.credentialNames();
+    bodyScanner = allowed.scanBody() ? admission.placeholders().newBodyScanner() : null;
     takeContentOfFullRequest();
+    if (response != Response.PENDING) {
+      return; // answered already: a placeholder in the body
+    }
     if (credentialNames.isEmpty()) {
-      scrubber =
-          services.knownSecrets().newScrubber(); // values held from other exchanges (issue 11)
-      connect(List.of());
+      admitted(admission.inject(head, allowed, List.of(), null));
       return;
     }
-    List<Credential> credentials = new ArrayList<>(credentialNames.size());
-    for (String name : credentialNames) {
-      Optional<Credential> credential = policy.get().credential(name);
-      if (credential.isEmpty()) {
-        credentialUnavailable(
-            new CredentialUnavailableException(name, "not declared in the session"));
-        return;
-      }
-      credentials.add(credential.get());
-    }
-    services
-        .credentials()
-        .resolveAll(credentials, session)
+    admission
+        .resolve(allowed)
         .whenComplete(
             (values, failure) ->
-                agent.executor().execute(() -> onCredentials(credentials, values, failure)));
+                agent
+                    .executor()
+                    .execute(
+                        () -> {
+                          if (stage == Stage.ADMITTING
+                              && response == Response.PENDING
+                              && agent.channel().isActive()) {
+                            admitted(admission.inject(head, allowed, values, failure));
+                          }
+                        }));
+  }
+
+  /** Admission's final answer: forward the plan, or answer here. */
+  private void admitted(Admission.Outcome outcome) {
+    if (outcome instanceof Admission.LocalAnswer answer) {
+      answer(answer);
+      return;
+    }
+    Admission.Forward plan = (Admission.Forward) outcome;
+    placeholderValues = plan.placeholderValues();
+    valuesExpireAt = plan.valuesExpireAt();
+    // Every value resolved so far, this request's included (issue 11).
+    scrubber = services.knownSecrets().newScrubber();
+    to(Stage.CONNECTING);
+    connect(plan.inject());
   }
 
   /** HTTP/2 requests without body arrive whole; their (empty) content ends the request. */
@@ -291,63 +320,12 @@ final class Exchange implements UpstreamLink.Listener {
         false);
   }
 
-  private void onCredentials(
-      List<Credential> credentials, List<SecretValue> values, Throwable failure) {
-    if (finished || !agent.channel().isActive()) {
-      return;
-    }
-    if (failure != null) {
-      Throwable cause =
-          failure instanceof CompletionException && failure.getCause() != null
-              ? failure.getCause()
-              : failure;
-      credentialUnavailable(
-          cause instanceof CredentialUnavailableException e
-              ? e
-              : new CredentialUnavailableException(
-                  String.join(",", credentialNames), "resolver failed"));
-      return;
-    }
-    List<InjectedHeader> injected = new ArrayList<>(credentials.size());
-    try {
-      for (int i = 0; i < credentials.size(); i++) {
-        InjectedHeader header =
-            CredentialInjector.render(credentials.get(i).inject(), values.get(i));
-        injected.add(header);
-        java.time.Instant expiresAt = values.get(i).expiresAt();
-        valuesExpireAt =
-            valuesExpireAt == null || expiresAt.isBefore(valuesExpireAt)
-                ? expiresAt
-                : valuesExpireAt;
-        // Every exchange from now on masks this value too, whatever its rule injects.
-        services
-            .knownSecrets()
-            .remember(
-                credentials.get(i).name(),
-                SecretScrubber.secretsOf(values.get(i).reveal(), header.value()),
-                expiresAt);
-        if (placeholders.active()
-            && services.placeholders().placeholderOf(credentials.get(i).name()).isPresent()) {
-          if (placeholderValues.isEmpty()) {
-            placeholderValues = new HashMap<>(2);
-          }
-          placeholderValues.put(credentials.get(i).name(), values.get(i).reveal());
-        }
-      }
-    } catch (CredentialUnavailableException e) {
-      credentialUnavailable(e);
-      return;
-    }
-    scrubber = services.knownSecrets().newScrubber();
-    connect(injected);
-  }
-
   // ---------------------------------------------------------------- upstream
 
   private void connect(List<InjectedHeader> injected) {
     String host = normalized.host();
     int port = normalized.port();
-    boolean tls = connection.tls();
+    boolean tls = head.connection().tls();
     UpstreamLink reused = owner.takeIdleUpstream(host, port, tls);
     if (reused != null) {
       send(reused, injected);
@@ -367,7 +345,7 @@ final class Exchange implements UpstreamLink.Listener {
                 return;
               }
               UpstreamLink link = (UpstreamLink) f.getNow();
-              if (finished || !agent.channel().isActive()) {
+              if (stage != Stage.CONNECTING || !agent.channel().isActive()) {
                 link.close();
                 return;
               }
@@ -376,6 +354,7 @@ final class Exchange implements UpstreamLink.Listener {
   }
 
   private void send(UpstreamLink link, List<InjectedHeader> injected) {
+    to(Stage.FORWARDED);
     upstream = link;
     link.attach(this);
     injectedHeaders = injected;
@@ -406,7 +385,8 @@ final class Exchange implements UpstreamLink.Listener {
     if (!placeholderValues.isEmpty()) {
       // gh's "Authorization: token <placeholder>", an SDK's X-Api-Key, git's Basic
       // x-access-token:<placeholder>
-      List<String> rewritten = placeholders.substitute(out.headers(), placeholderValues);
+      List<String> rewritten =
+          admission.placeholders().substitute(out.headers(), placeholderValues);
       if (!rewritten.isEmpty() && valuesExpireAt != null) {
         List<String> more = new ArrayList<>();
         for (String value : rewritten) {
@@ -427,7 +407,7 @@ final class Exchange implements UpstreamLink.Listener {
         out.headers().remove(HttpHeaderNames.SEC_WEBSOCKET_EXTENSIONS);
       }
     }
-    int defaultPort = connection.tls() ? 443 : 80;
+    int defaultPort = head.connection().tls() ? 443 : 80;
     out.headers()
         .set(
             HttpHeaderNames.HOST,
@@ -445,7 +425,8 @@ final class Exchange implements UpstreamLink.Listener {
       // is decoded first (ResponseDecoding).
       out.headers().set(HttpHeaderNames.ACCEPT_ENCODING, HttpHeaderValues.IDENTITY);
     }
-    List<String> contentLength = raw.contentLength() == null ? List.of() : raw.contentLength();
+    List<String> contentLength =
+        head.raw().contentLength() == null ? List.of() : head.raw().contentLength();
     if (!contentLength.isEmpty()) {
       out.headers().set(HttpHeaderNames.CONTENT_LENGTH, contentLength.getFirst().strip());
     } else if (requestHasBody) {
@@ -458,13 +439,15 @@ final class Exchange implements UpstreamLink.Listener {
 
   void onRequestContent(HttpContent content) {
     boolean last = content instanceof LastHttpContent;
-    if (bodyScanner != null && !respondedLocally && !finished) {
+    if (bodyScanner != null && response != Response.LOCAL && !finished()) {
       int found = bodyScanner.scan(content.content());
       PlaceholderLeak leak =
           found >= 0
-              ? placeholders.bodyLeak(found)
+              ? admission.placeholders().bodyLeak(found)
               : last
-                  ? placeholders.inspectTrailers(((LastHttpContent) content).trailingHeaders())
+                  ? admission
+                      .placeholders()
+                      .inspectTrailers(((LastHttpContent) content).trailingHeaders())
                   : null;
       if (leak != null) {
         // This chunk (which completes the placeholder) is not forwarded; the upstream request is
@@ -472,7 +455,7 @@ final class Exchange implements UpstreamLink.Listener {
         placeholderLeak(leak);
       }
     }
-    if (respondedLocally || finished) {
+    if (response == Response.LOCAL || finished()) {
       content.release(); // the body of a request we refused: read and dropped
     } else if (upstream == null) {
       pendingBody.add(content);
@@ -519,22 +502,22 @@ final class Exchange implements UpstreamLink.Listener {
 
   @Override
   public void onUpstreamMessage(Object msg) {
-    if (finished || respondedLocally) {
+    if (finished() || response == Response.LOCAL) {
       ReferenceCountUtil.release(msg);
       return;
     }
-    if (msg instanceof HttpResponse response) {
-      if (upgrade && WebSocketUpgrade.isAcceptance(response)) {
+    if (msg instanceof HttpResponse upstreamHead) {
+      if (upgrade && WebSocketUpgrade.isAcceptance(upstreamHead)) {
         ReferenceCountUtil.release(msg);
-        switchToWebSocket(response);
+        switchToWebSocket(upstreamHead);
         return;
       }
-      if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
-        skippingInformational =
-            true; // 100/103 from upstream: the agent already got its "continue" from us
+      if (upstreamHead.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
+        // 100/103 from upstream: the agent already got its "continue" from us
+        to(Response.SKIPPING_INFORMATIONAL);
       } else {
-        startResponse(response);
-        if (respondedLocally) {
+        startResponse(upstreamHead);
+        if (response == Response.LOCAL) {
           ReferenceCountUtil.release(
               msg); // refused (a coding the scrubber cannot read): none of its body goes on
           return;
@@ -542,8 +525,10 @@ final class Exchange implements UpstreamLink.Listener {
       }
     }
     if (msg instanceof HttpContent content) {
-      if (skippingInformational) {
-        skippingInformational = !(content instanceof LastHttpContent);
+      if (response == Response.SKIPPING_INFORMATIONAL) {
+        if (content instanceof LastHttpContent) {
+          to(Response.PENDING);
+        }
         content.release();
         return;
       }
@@ -599,7 +584,7 @@ final class Exchange implements UpstreamLink.Listener {
     if (closeAfter && !http2) {
       out.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
     }
-    responseStarted = true;
+    to(Response.RELAYING);
     lastWrite = agent.write(out);
   }
 
@@ -651,7 +636,7 @@ final class Exchange implements UpstreamLink.Listener {
       upstream.channel().config().setAutoRead(false); // resumed by onAgentWritabilityChanged
     }
     if (last) {
-      responseComplete = true;
+      to(Response.RELAYED);
       maybeFinish();
     }
   }
@@ -663,7 +648,7 @@ final class Exchange implements UpstreamLink.Listener {
   private void pumpDecoded() {
     boolean wrote = false;
     try {
-      while (decoding.pending() && agent.channel().isWritable() && !finished) {
+      while (decoding.pending() && agent.channel().isWritable() && !finished()) {
         ByteBuf piece = decoding.decodeSlice();
         if (piece.isReadable()) {
           writeToAgent(scrubbed(piece, null), false);
@@ -679,7 +664,7 @@ final class Exchange implements UpstreamLink.Listener {
               + ")");
       return;
     }
-    if (finished) {
+    if (finished()) {
       return;
     }
     if (!decoding.pending() && decodedTrailers != null) {
@@ -725,9 +710,9 @@ final class Exchange implements UpstreamLink.Listener {
         HttpResponseStatus.BAD_GATEWAY,
         Denial.json(
             "unscannable-response-encoding",
-            hostForAnswer(),
-            request.method().name(),
-            pathForAnswer(),
+            head.host(normalized),
+            head.method(),
+            head.path(normalized),
             rule,
             id,
             "the upstream answered with Content-Encoding "
@@ -739,7 +724,7 @@ final class Exchange implements UpstreamLink.Listener {
   /** The upstream delivered what it had for now: send it on to the agent. */
   @Override
   public void onUpstreamReadComplete() {
-    if (responseStarted && !respondedLocally) {
+    if (response.started() && response != Response.LOCAL) {
       agent.flush();
     }
   }
@@ -752,10 +737,14 @@ final class Exchange implements UpstreamLink.Listener {
   }
 
   void onAgentWritabilityChanged(boolean writable) {
-    if (writable && decoding != null && decoding.pending() && !finished && !respondedLocally) {
+    if (writable
+        && decoding != null
+        && decoding.pending()
+        && !finished()
+        && response != Response.LOCAL) {
       pumpDecoded();
     }
-    if (upstream != null && responseStarted && !responseComplete) {
+    if (upstream != null && response == Response.RELAYING) {
       upstream
           .channel()
           .config()
@@ -771,10 +760,10 @@ final class Exchange implements UpstreamLink.Listener {
     if (link != null) {
       link.detach();
     }
-    if (finished || responseComplete || respondedLocally) {
+    if (finished() || response.complete()) {
       return;
     }
-    if (!responseStarted) {
+    if (!response.started()) {
       if (cause != null && TlsFailures.isTls(cause)) {
         upstreamTlsFailed(
             cause); // TLS 1.3: a server that wants a client certificate says so after our Finished
@@ -792,10 +781,10 @@ final class Exchange implements UpstreamLink.Listener {
   }
 
   void onAgentClosed() {
-    if (finished) {
+    if (finished()) {
       return;
     }
-    if (!responseComplete) {
+    if (!response.complete()) {
       decision = "error";
       reason = "agent closed the connection";
     }
@@ -805,19 +794,33 @@ final class Exchange implements UpstreamLink.Listener {
 
   // ---------------------------------------------------------------- local answers
 
-  private void reject(String why) {
-    reject(why, null);
+  /** Admission's local answer: written, audited as admission said. */
+  private void answer(Admission.LocalAnswer answer) {
+    session = answer.session();
+    normalized = answer.request();
+    rule = answer.rule();
+    credentialNames = answer.credentialNames();
+    decision = answer.decision();
+    reason = answer.reason();
+    if (answer.leak() != null) {
+      countLeak(answer.leak());
+    }
+    if (answer.closeConnection()) {
+      closeAfter = true; // framing or host may be ambiguous: nothing after this can be trusted
+    }
+    respond(HttpResponseStatus.valueOf(answer.status()), answer.body());
   }
 
-  private void reject(String why, String detail) {
-    decision = "deny";
-    reason = why;
-    closeAfter =
-        true; // framing or host may be ambiguous: nothing after this request can be trusted
-    respond(
-        HttpResponseStatus.BAD_REQUEST,
-        Denial.json(
-            why, hostForAnswer(), request.method().name(), pathForAnswer(), null, id, detail));
+  /** A likely exfiltration attempt: counted and logged (the credential's name, never a value). */
+  private void countLeak(PlaceholderLeak leak) {
+    services
+        .metrics()
+        .increment(
+            "capgate_placeholder_leaks_total",
+            "Requests refused for carrying a placeholder where it may not go (likely exfiltration attempts)",
+            "credential",
+            leak.credential() == null ? "unknown" : leak.credential());
+    LOG.warning("request " + id + ": " + reason);
   }
 
   /**
@@ -827,21 +830,14 @@ final class Exchange implements UpstreamLink.Listener {
    * response).
    */
   private void placeholderLeak(PlaceholderLeak leak) {
-    if (finished || respondedLocally) {
+    if (finished() || response == Response.LOCAL) {
       return;
     }
     decision = "deny";
-    reason = leak.auditReason(hostForAnswer());
+    reason = leak.auditReason(head.host(normalized));
     credentialNames = leak.credential() == null ? List.of() : List.of(leak.credential());
-    services
-        .metrics()
-        .increment(
-            "capgate_placeholder_leaks_total",
-            "Requests refused for carrying a placeholder where it may not go (likely exfiltration attempts)",
-            "credential",
-            leak.credential() == null ? "unknown" : leak.credential());
-    LOG.warning("request " + id + ": " + reason);
-    if (responseStarted) {
+    countLeak(leak);
+    if (response.started()) {
       closeAfter = true;
       if (upstream != null) {
         upstream.close();
@@ -854,9 +850,9 @@ final class Exchange implements UpstreamLink.Listener {
         HttpResponseStatus.FORBIDDEN,
         Denial.json(
             leak.error(),
-            hostForAnswer(),
-            request.method().name(),
-            pathForAnswer(),
+            head.host(normalized),
+            head.method(),
+            head.path(normalized),
             rule,
             id,
             leak.detail()));
@@ -867,7 +863,7 @@ final class Exchange implements UpstreamLink.Listener {
    * is.
    */
   private void upstreamTlsFailed(Throwable cause) {
-    if (finished || respondedLocally || responseStarted) {
+    if (finished() || response.started()) {
       return;
     }
     String why = TlsFailures.describeUpstream(cause);
@@ -880,55 +876,16 @@ final class Exchange implements UpstreamLink.Listener {
         HttpResponseStatus.BAD_GATEWAY,
         Denial.json(
             "upstream-tls-handshake-failed",
-            hostForAnswer(),
-            request.method().name(),
-            pathForAnswer(),
+            head.host(normalized),
+            head.method(),
+            head.path(normalized),
             rule,
             id,
             TlsFailures.upstreamAdvice(where, why)));
   }
 
-  private void deny(String denyingRule, String why) {
-    decision = "deny";
-    reason = why;
-    respond(
-        HttpResponseStatus.FORBIDDEN,
-        Denial.json(
-            why, hostForAnswer(), request.method().name(), pathForAnswer(), denyingRule, id));
-  }
-
-  /** A 403 with a stable error token, an audit reason and a detail for the agent. */
-  private void deny(String denyingRule, String error, String why, String detail) {
-    decision = "deny";
-    reason = why;
-    respond(
-        HttpResponseStatus.FORBIDDEN,
-        Denial.json(
-            error,
-            hostForAnswer(),
-            request.method().name(),
-            pathForAnswer(),
-            denyingRule,
-            id,
-            detail));
-  }
-
-  private void credentialUnavailable(CredentialUnavailableException e) {
-    decision = "error";
-    reason = e.getMessage(); // names the credential, never the value
-    respond(
-        HttpResponseStatus.SERVICE_UNAVAILABLE,
-        Denial.json(
-            "credential unavailable: " + e.credential(),
-            hostForAnswer(),
-            request.method().name(),
-            pathForAnswer(),
-            rule,
-            id));
-  }
-
   private void upstreamFailed(String why, Throwable cause) {
-    if (finished || respondedLocally || responseStarted) {
+    if (finished() || response.started()) {
       return;
     }
     LOG.log(
@@ -951,11 +908,11 @@ final class Exchange implements UpstreamLink.Listener {
     respond(
         status,
         Denial.json(
-            why, hostForAnswer(), request.method().name(), pathForAnswer(), rule, id, detail));
+            why, head.host(normalized), head.method(), head.path(normalized), rule, id, detail));
   }
 
   private void respond(HttpResponseStatus status, String json) {
-    respondedLocally = true;
+    to(Response.LOCAL);
     releasePendingBody();
     if (upstream != null) {
       upstream.close();
@@ -966,27 +923,12 @@ final class Exchange implements UpstreamLink.Listener {
       // the stream) after the answer.
       closeAfter = true;
     }
-    responseStarted = true;
-    responseComplete = true;
     lastWrite = agent.writeAndFlush(JsonResponses.of(status, json, closeAfter && !http2));
     if (closeAfter) {
       finish();
     } else {
       maybeFinish();
     }
-  }
-
-  private String hostForAnswer() {
-    return normalized != null ? normalized.host() : connection.serverName();
-  }
-
-  private String pathForAnswer() {
-    if (normalized != null) {
-      return normalized.path();
-    }
-    String uri = request.uri();
-    int q = uri.indexOf('?');
-    return q < 0 ? uri : uri.substring(0, q);
   }
 
   // ---------------------------------------------------------------- WebSocket
@@ -1000,40 +942,39 @@ final class Exchange implements UpstreamLink.Listener {
    */
   private void switchToWebSocket(HttpResponse response) {
     upstreamStatus = response.status().code();
-    responseStarted = true;
-    responseComplete = true;
+    to(Response.RELAYED);
     lastWrite = agent.writeAndFlush(WebSocketUpgrade.responseForAgent(response, scrubber));
     UpstreamLink link = upstream;
     upstream = null;
     link.detach();
-    finished = true;
+    to(Stage.FINISHED);
     reason = (reason == null ? "" : reason + "; ") + "upgraded to websocket";
-    audit((System.nanoTime() - startNanos) / 1000);
+    recordOutcome((System.nanoTime() - startNanos) / 1000);
     owner.switchToSplice(link, scrubber == null ? null : WebSocketUpgrade.masking(scrubber));
   }
 
   // ---------------------------------------------------------------- the end
 
   private void maybeFinish() {
-    if (requestComplete && responseComplete) {
+    if (requestComplete && response.complete()) {
       finish();
     }
   }
 
   private void finish() {
-    if (finished) {
+    if (finished()) {
       return;
     }
-    finished = true;
+    to(Stage.FINISHED);
     releasePendingBody();
     if (decoding != null) {
       decoding.close();
     }
     long micros = (System.nanoTime() - startNanos) / 1000;
-    audit(micros);
+    recordOutcome(micros);
     UpstreamLink reusable = null;
     if (upstream != null) {
-      if (responseComplete && requestComplete && upstreamKeepAlive && !closeAfter) {
+      if (response == Response.RELAYED && requestComplete && upstreamKeepAlive && !closeAfter) {
         reusable = upstream;
       } else {
         upstream.close();
@@ -1043,7 +984,8 @@ final class Exchange implements UpstreamLink.Listener {
     owner.exchangeFinished(this, !closeAfter, reusable);
   }
 
-  private void audit(long micros) {
+  /** The one audit line and decision metric of this request (every path ends here, once). */
+  private void recordOutcome(long micros) {
     SessionIdentity s =
         session != null ? session : services.policies().current().map(Policy::session).orElse(null);
     services
@@ -1055,9 +997,9 @@ final class Exchange implements UpstreamLink.Listener {
                 s == null ? null : s.namespace(),
                 s == null ? null : s.user(),
                 s == null ? null : s.agent(),
-                hostForAnswer(),
-                request.method().name(),
-                pathForAnswer(),
+                head.host(normalized),
+                head.method(),
+                head.path(normalized),
                 rule,
                 decision,
                 credentialNames.isEmpty() ? null : String.join(",", credentialNames),

@@ -36,6 +36,7 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
   private final IdleUpstreams
       idleUpstreams; // of the agent connection (HTTP/2: shared by its streams)
   private final UpstreamConnector upstreams;
+  private final Admission admission;
   private boolean closing;
   private boolean draining;
 
@@ -44,8 +45,10 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
       AgentConnection connection,
       AgentHttp1Codec codec,
       IdleUpstreams idleUpstreams,
-      UpstreamConnector upstreams) {
+      UpstreamConnector upstreams,
+      Admission admission) {
     this.services = services;
+    this.admission = admission;
     this.upstreams = upstreams;
     this.connection = connection;
     this.codec = codec;
@@ -122,7 +125,7 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     if (codec != null) {
       codec.currentRequestIsHead("HEAD".equals(request.method().name()));
     }
-    current = new Exchange(this, ctx, services, connection, request);
+    current = new Exchange(this, ctx, services, admission, connection, request);
     current.start();
   }
 

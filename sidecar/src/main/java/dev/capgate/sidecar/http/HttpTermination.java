@@ -37,9 +37,11 @@ public final class HttpTermination implements HttpInterceptor {
 
   private final HttpServices services;
   private final UpstreamConnector upstreams;
+  private final Admission admission;
 
   public HttpTermination(HttpServices services) {
     this.services = services;
+    this.admission = new Admission(services);
     this.upstreams =
         new UpstreamConnector(
             services.dialer(), services.upstreamTls(), services.upstreamTimeout());
@@ -189,7 +191,8 @@ public final class HttpTermination implements HttpInterceptor {
         .pipeline()
         .addLast(
             "exchanges",
-            new ExchangeHandler(services, connection, codec, new IdleUpstreams(1), upstreams));
+            new ExchangeHandler(
+                services, connection, codec, new IdleUpstreams(1), upstreams, admission));
   }
 
   /** Package-private for the in-memory HTTP/2 tests. */
@@ -227,7 +230,7 @@ public final class HttpTermination implements HttpInterceptor {
                         .addLast(
                             "exchange",
                             new ExchangeHandler(
-                                services, connection, null, idleUpstreams, upstreams));
+                                services, connection, null, idleUpstreams, upstreams, admission));
                   }
                 }));
     // Protocol errors are answered by the codec (GOAWAY or RST_STREAM with the spec's code) and

@@ -34,6 +34,7 @@ import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.timeout.ReadTimeoutException;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayList;
@@ -776,6 +777,24 @@ final class Exchange implements UpstreamLink.Listener {
     // Mid-response: the agent must see a broken response, never a silently truncated one.
     reason = "upstream closed mid-response";
     decision = "error";
+    closeAfter = true;
+    finish();
+  }
+
+  /**
+   * The agent broke the HTTP/2 protocol on this stream (the stream is being reset with {@code
+   * error}): the exchange ends here, its audit line naming the error code.
+   */
+  void onStreamError(Http2Error error) {
+    if (finished()) {
+      return;
+    }
+    decision = "error";
+    reason =
+        (reason == null ? "" : reason + "; ")
+            + "h2-stream-error: "
+            + error
+            + " (the agent broke RFC 9113 on this stream; reset)";
     closeAfter = true;
     finish();
   }

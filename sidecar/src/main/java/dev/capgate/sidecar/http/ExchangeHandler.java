@@ -224,6 +224,9 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
       // The stream broke the protocol: reset it with the code the spec requires before closing it
       // (closing alone would reset it with CANCEL).
       ctx.writeAndFlush(new DefaultHttp2ResetFrame(error)).addListener(ChannelFutureListener.CLOSE);
+      if (current != null) {
+        current.onStreamError(error); // its audit line says why, not "agent closed"
+      }
       return;
     }
     ctx.close();

@@ -11,7 +11,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http2.Http2Exception;
-import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
@@ -199,18 +198,17 @@ public final class HttpTermination implements HttpInterceptor {
   void installHttp2(Channel agent, AgentConnection connection) {
     // One pool for all streams of this connection: a stream reuses what an earlier one left idle.
     IdleUpstreams idleUpstreams = new IdleUpstreams(IdleUpstreams.HTTP2_CAPACITY);
+    RefusedStreams refusals = new RefusedStreams(services, connection);
     agent.closeFuture().addListener(f -> idleUpstreams.closeAll());
     agent
         .pipeline()
         .addLast(
             "h2",
-            Http2FrameCodecBuilder.forServer()
-                .initialSettings(
-                    Http2Settings.defaultSettings()
-                        .maxConcurrentStreams(128)
-                        .maxHeaderListSize(32 * 1024))
-                .validateHeaders(true)
-                .build());
+            H2ServerCodec.create(
+                Http2Settings.defaultSettings()
+                    .maxConcurrentStreams(128)
+                    .maxHeaderListSize(32 * 1024),
+                refusals));
     agent
         .pipeline()
         .addLast(
@@ -219,9 +217,7 @@ public final class HttpTermination implements HttpInterceptor {
                 new ChannelInitializer<Http2StreamChannel>() {
                   @Override
                   protected void initChannel(Http2StreamChannel stream) {
-                    stream
-                        .pipeline()
-                        .addLast("capture", new H2RequestCapture(services, connection));
+                    stream.pipeline().addLast("capture", new H2RequestCapture(refusals));
                     stream
                         .pipeline()
                         .addLast("h2-to-http1", new Http2StreamFrameToHttpObjectCodec(true));

@@ -44,16 +44,19 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * One request and its response. Order of business: normalize (400 if ambiguous), ask policy (403 if
- * denied), resolve the credential (503 if unavailable), connect to the approved host (502 if
- * unreachable), forward exactly the normalized request with the credential injected, then stream
- * the response back with the credential masked out of it. Bodies stream both ways with
- * back-pressure; nothing is buffered whole.
+ * One request and its response: the streaming relay. {@link Admission} decides on the head
+ * (normalize, policy, placeholders, credentials, inject); this class acts on its answer. A local
+ * answer is written and the request body dropped. A forward plan gets an upstream link (an idle one
+ * of the agent connection, or a new one from {@link UpstreamConnector}; 502/504 if that fails), the
+ * normalized request with the credential injected goes out, and the response streams back with
+ * every known credential value masked out of it. Bodies stream both ways with back-pressure;
+ * nothing is buffered whole. {@link Stage} and {@link Response} say where it stands; {@link
+ * #recordOutcome} writes its one audit line when it ends.
  *
- * <p>Placeholder credentials (issue 8): the head is checked before policy's answer is acted on, and
- * the body chunk by chunk as it streams ({@link PlaceholderGuard}); a placeholder where it may not
- * go is a 403 {@code placeholder-exfiltration}. A WebSocket upgrade request is an ordinary request
- * to policy; when the upstream answers 101 the connection becomes a byte splice both ways.
+ * <p>Placeholder credentials (issue 8): the head is checked by admission, the body chunk by chunk
+ * as it streams ({@link PlaceholderGuard}); a placeholder where it may not go is a 403 {@code
+ * placeholder-exfiltration}. A WebSocket upgrade request is an ordinary request to policy; when the
+ * upstream answers 101 the connection becomes a byte splice both ways.
  */
 final class Exchange implements UpstreamLink.Listener {
   private static final Logger LOG = Logger.getLogger(Exchange.class.getName());
@@ -133,9 +136,6 @@ final class Exchange implements UpstreamLink.Listener {
 
   /** The upstream said its connection may serve another request. */
   private boolean upstreamKeepAlive;
-
-  /** Admission's answer, once the request is allowed (null until then, and for local answers). */
-  private Admission.Allowed allowed;
 
   private NormalizedRequest normalized;
   private String rule;
@@ -253,7 +253,7 @@ final class Exchange implements UpstreamLink.Listener {
       takeContentOfFullRequest();
       return;
     }
-    allowed = (Admission.Allowed) outcome;
+    Admission.Allowed allowed = (Admission.Allowed) outcome;
     session = allowed.session();
     normalized = allowed.request();
     rule = allowed.rule();

@@ -14,9 +14,9 @@ import java.util.logging.Logger;
 /**
  * Netty's HTTP/2 server codec, plus an audit line for each stream it refuses on its own: a request
  * head that breaks RFC 9113 in a way the codec checks (an upper-case or connection-specific field
- * name, an unknown, repeated or misplaced pseudo-header, TE other than trailers) is reset with the
- * spec's code before any stream channel, and so any {@link Exchange}, exists. Without this such a
- * stream left no trace but the reset.
+ * name, an unknown, repeated or misplaced pseudo-header, TE other than trailers), or a stream
+ * beyond the concurrency limit, is reset with the spec's code before any stream channel, and so any
+ * {@link Exchange}, exists. Without this such a stream left no trace but the reset.
  *
  * <p>One line per refused stream, not per frame: only a stream newer than every stream the codec
  * created and every stream already audited here counts (frames on a stream that had an exchange are
@@ -59,7 +59,7 @@ final class H2ServerCodec extends Http2FrameCodec {
           null,
           "h2-stream-refused: "
               + e.error()
-              + " (the request head broke RFC 9113; reset before it reached policy)");
+              + " (reset by the HTTP/2 codec before it reached policy)");
     }
     super.onError(ctx, outbound, cause);
   }

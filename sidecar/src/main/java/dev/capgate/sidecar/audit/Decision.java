@@ -21,19 +21,4 @@ public enum Decision {
   public String label() {
     return label;
   }
-
-  /**
-   * The decision a label names, for code that still carries it as text ({@code http.Exchange} until
-   * its state machine holds a {@code Decision}).
-   *
-   * @throws IllegalArgumentException for anything but allow, deny and error
-   */
-  public static Decision ofLabel(String label) {
-    for (Decision d : values()) {
-      if (d.label.equals(label)) {
-        return d;
-      }
-    }
-    throw new IllegalArgumentException("not a decision: " + label);
-  }
 }

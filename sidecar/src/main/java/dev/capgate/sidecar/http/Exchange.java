@@ -1,38 +1,29 @@
 package dev.capgate.sidecar.http;
 
-import dev.capgate.api.v1alpha1.Credential;
 import dev.capgate.sidecar.audit.AuditEvent;
 import dev.capgate.sidecar.audit.Decision;
 import dev.capgate.sidecar.audit.Denial;
-import dev.capgate.sidecar.credentials.CredentialInjector;
-import dev.capgate.sidecar.credentials.CredentialUnavailableException;
 import dev.capgate.sidecar.credentials.InjectedHeader;
 import dev.capgate.sidecar.credentials.PlaceholderLeak;
-import dev.capgate.sidecar.credentials.SecretValue;
-import dev.capgate.sidecar.intercept.AgentConnection;
-import dev.capgate.sidecar.intercept.UpstreamDialer;
 import dev.capgate.sidecar.policy.NormalizedRequest;
 import dev.capgate.sidecar.policy.Policy;
 import dev.capgate.sidecar.policy.RawRequest;
-import dev.capgate.sidecar.policy.RejectedRequestException;
-import dev.capgate.sidecar.policy.RequestNormalizer;
-import dev.capgate.sidecar.policy.RequestVerdict;
 import dev.capgate.sidecar.policy.SessionIdentity;
 import dev.capgate.sidecar.tls.TlsFailures;
+import dev.capgate.sidecar.upstream.UpstreamConnector;
+import dev.capgate.sidecar.upstream.UpstreamDialer;
+import dev.capgate.sidecar.upstream.UpstreamLink;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -44,77 +35,125 @@ import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.ssl.SslHandler;
-import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.timeout.ReadTimeoutException;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.Future;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.CompletionException;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * One request and its response. Order of business: normalize (400 if ambiguous), ask policy (403 if
- * denied), resolve the credential (503 if unavailable), connect to the approved host (502 if
- * unreachable), forward exactly the normalized request with the credential injected, then stream
- * the response back with the credential masked out of it. Bodies stream both ways with
- * back-pressure; nothing is buffered whole.
+ * One request and its response: the streaming relay. {@link Admission} decides on the head
+ * (normalize, policy, placeholders, credentials, inject); this class acts on its answer. A local
+ * answer is written and the request body dropped. A forward plan gets an upstream link (an idle one
+ * of the agent connection, or a new one from {@link UpstreamConnector}; 502/504 if that fails), the
+ * normalized request with the credential injected goes out, and the response streams back with
+ * every known credential value masked out of it. Bodies stream both ways with back-pressure;
+ * nothing is buffered whole. {@link Stage} and {@link Response} say where it stands; {@link
+ * #recordOutcome} writes its one audit line when it ends.
  *
- * <p>Placeholder credentials (issue 8): the head is checked before policy's answer is acted on, and
- * the body chunk by chunk as it streams ({@link PlaceholderGuard}); a placeholder where it may not
- * go is a 403 {@code placeholder-exfiltration}. A WebSocket upgrade request is an ordinary request
- * to policy; when the upstream answers 101 the connection becomes a byte splice both ways.
+ * <p>Placeholder credentials (issue 8): the head is checked by admission, the body chunk by chunk
+ * as it streams ({@link PlaceholderGuard}); a placeholder where it may not go is a 403 {@code
+ * placeholder-exfiltration}. A WebSocket upgrade request is an ordinary request to policy; when the
+ * upstream answers 101 the connection becomes a byte splice both ways.
  */
-final class Exchange {
+final class Exchange implements UpstreamLink.Listener {
   private static final Logger LOG = Logger.getLogger(Exchange.class.getName());
+
+  /**
+   * Where the answer to the agent stands. Every change goes through {@link #to(Response)}; the
+   * allowed moves are listed in {@link #canMoveTo} and nowhere else.
+   */
+  enum Response {
+    /** Nothing sent to the agent yet (admission, connecting, or waiting for the upstream). */
+    PENDING,
+    /** The upstream sent a 1xx: its (empty) body is skipped, the final response follows. */
+    SKIPPING_INFORMATIONAL,
+    /** The upstream's response head went to the agent; its body streams. */
+    RELAYING,
+    /** The upstream's response went to the agent whole (or its 101, before a WebSocket splice). */
+    RELAYED,
+    /** The sidecar answered (a local answer); nothing of the upstream's reaches the agent. */
+    LOCAL;
+
+    boolean canMoveTo(Response next) {
+      return switch (this) {
+        case PENDING -> next != PENDING;
+        case SKIPPING_INFORMATIONAL -> next == PENDING || next == LOCAL;
+        case RELAYING -> next == RELAYED;
+        case RELAYED, LOCAL -> false;
+      };
+    }
+
+    boolean started() {
+      return this == RELAYING || this == RELAYED || this == LOCAL;
+    }
+
+    boolean complete() {
+      return this == RELAYED || this == LOCAL;
+    }
+  }
+
+  /** Where the exchange as a whole stands; it only moves forward ({@link #to(Stage)}). */
+  enum Stage {
+    /** Normalize, policy, placeholders, credentials ({@link Admission}): nothing sent upstream. */
+    ADMITTING,
+    /** Allowed: waiting for an upstream link (idle one, or dial and TLS handshake). */
+    CONNECTING,
+    /** The request head went upstream over {@link #upstream}; body and response stream. */
+    FORWARDED,
+    /** Request and response are done (or abandoned): audited, connections handed back or closed. */
+    FINISHED
+  }
 
   private final ExchangeHandler owner;
   private final ChannelHandlerContext agent;
   private final HttpServices services;
-  private final AgentConnection connection;
+  private final Admission admission;
   private final HttpRequest request;
   private final boolean http2;
   private final String id;
   private final long startNanos = System.nanoTime();
+  private final Admission.Head head;
 
-  private RawRequest raw;
-  private NormalizedRequest normalized;
-  private String rule;
-  private List<String> credentialNames = List.of();
-  private SessionIdentity session;
-  private String decision = "error";
-  private String reason;
-  private Integer upstreamStatus;
-
-  private boolean requestComplete;
-  private boolean requestHasBody;
-  private boolean respondedLocally;
-  private boolean responseStarted;
-  private boolean responseComplete;
-  private boolean skippingInformational;
-  private boolean closeAfter;
-  private boolean upstreamKeepAlive;
-  private boolean finished;
-  private final List<HttpContent> pendingBody = new ArrayList<>(2);
-  private UpstreamLink upstream;
-  private SecretScrubber scrubber;
-  private ChannelFuture lastWrite;
-  private final PlaceholderGuard placeholders;
-  private StreamMatcher bodyScanner;
-
-  /** Credential name → real value, for the placeholders of the rule's credentials (empty: none). */
-  private Map<String, String> placeholderValues = Map.of();
+  /** A body follows the head. */
+  private final boolean requestHasBody;
 
   /**
    * A WebSocket upgrade request (HTTP/1.1 only); its connection ends unless the upstream switches.
    */
-  private boolean upgrade;
+  private final boolean upgrade;
+
+  private Stage stage = Stage.ADMITTING;
+  private Response response = Response.PENDING;
+
+  /** The agent sent the whole request (the last body chunk, or the head of a request without). */
+  private boolean requestComplete;
+
+  /** The agent connection ends with this exchange (sticky: once set, never cleared). */
+  private boolean closeAfter;
+
+  /** The upstream said its connection may serve another request. */
+  private boolean upstreamKeepAlive;
+
+  private NormalizedRequest normalized;
+  private String rule;
+  private List<String> credentialNames = List.of();
+  private SessionIdentity session;
+  private Decision decision = Decision.ERROR;
+  private String reason;
+  private Integer upstreamStatus;
+
+  private final List<HttpContent> pendingBody = new ArrayList<>(2);
+  private UpstreamLink upstream;
+  private SecretScrubber scrubber;
+  private ChannelFuture lastWrite;
+  private StreamMatcher bodyScanner;
+
+  /** Credential name → real value, for the placeholders of the rule's credentials (empty: none). */
+  private Map<String, String> placeholderValues = Map.of();
 
   /** The headers the rule injects: never accepted from the agent, in headers or trailers. */
   private List<InjectedHeader> injectedHeaders = List.of();
@@ -135,19 +174,51 @@ final class Exchange {
       ExchangeHandler owner,
       ChannelHandlerContext agent,
       HttpServices services,
+      Admission admission,
       AgentConnection connection,
       HttpRequest request) {
     this.owner = owner;
     this.agent = agent;
     this.services = services;
-    this.connection = connection;
+    this.admission = admission;
     this.request = request;
     this.http2 = owner.http2();
     this.id = services.requestIds().next();
-    this.placeholders =
-        services.placeholders().isEmpty()
-            ? PlaceholderGuard.inactive()
-            : new PlaceholderGuard(services.placeholders());
+    boolean malformed = request.decoderResult().isFailure();
+    this.upgrade = !http2 && !malformed && WebSocketUpgrade.isRequest(request);
+    this.requestHasBody =
+        http2
+            ? !(request instanceof FullHttpRequest)
+                || ((FullHttpRequest) request).content().isReadable()
+            : HttpUtil.isTransferEncodingChunked(request)
+                || HttpUtil.getContentLength(request, 0L) > 0;
+    this.head =
+        new Admission.Head(
+            id,
+            connection,
+            request.method().name(),
+            request.uri(),
+            malformed
+                ? null
+                : http2 ? agent.channel().attr(H2RequestCapture.RAW).get() : rawOf(request),
+            request.headers(),
+            malformed,
+            http2 ? agent.channel().attr(H2RequestCapture.PROTOCOL).get() : null,
+            requestHasBody);
+  }
+
+  private void to(Response next) {
+    assert response.canMoveTo(next) : response + " -> " + next;
+    response = next;
+  }
+
+  private void to(Stage next) {
+    assert next.compareTo(stage) > 0 : stage + " -> " + next;
+    stage = next;
+  }
+
+  private boolean finished() {
+    return stage == Stage.FINISHED;
   }
 
   boolean requestComplete() {
@@ -156,12 +227,12 @@ final class Exchange {
 
   /** Whether agent body bytes can be taken now (see {@link ExchangeHandler#updateReads}). */
   boolean readyForBody() {
-    if (upgrade && !finished) {
+    if (upgrade && !finished()) {
       return false; // nothing is read after an upgrade request until the connection is switched (or
       // closed)
     }
     return requestComplete
-        || respondedLocally
+        || response == Response.LOCAL
         || (upstream != null && upstream.channel().isWritable());
   }
 
@@ -171,110 +242,63 @@ final class Exchange {
 
   // ---------------------------------------------------------------- request head: decide
 
+  /** The head arrived: admission decides; an allowed request then waits for its credentials. */
   void start() {
     closeAfter = !http2 && !HttpUtil.isKeepAlive(request);
-    if (request.decoderResult().isFailure()) {
-      reject("malformed-request");
-      takeContentOfFullRequest();
-      return;
-    }
-    raw = http2 ? agent.channel().attr(H2RequestCapture.RAW).get() : rawOf(request);
-    upgrade = !http2 && WebSocketUpgrade.isRequest(request);
     if (upgrade) {
-      closeAfter =
-          true; // unless the upstream switches protocols, the connection ends with this exchange
+      closeAfter = true; // unless the upstream switches protocols, the connection ends with it
     }
-    requestHasBody =
-        http2
-            ? !(request instanceof FullHttpRequest)
-                || ((FullHttpRequest) request).content().isReadable()
-            : HttpUtil.isTransferEncodingChunked(request)
-                || HttpUtil.getContentLength(request, 0L) > 0;
-    try {
-      normalized =
-          RequestNormalizer.normalize(
-              raw,
-              connection.tls() ? connection.serverName() : null,
-              connection.destination().getPort());
-    } catch (RejectedRequestException e) {
-      if (http2 && agent.channel().attr(H2RequestCapture.PROTOCOL).get() != null) {
-        reject(
-            "websocket-over-http2-not-supported",
-            "WebSocket over HTTP/2 (RFC 8441 extended CONNECT) is not"
-                + " supported by the sidecar; use WebSocket over HTTP/1.1 (ALPN http/1.1), which it upgrades and polices"
-                + " at the upgrade request");
-      } else {
-        reject(e.reason());
-      }
+    Admission.Outcome outcome = admission.decide(head);
+    if (outcome instanceof Admission.LocalAnswer answer) {
+      answer(answer);
       takeContentOfFullRequest();
       return;
     }
-    Optional<Policy> policy = services.policies().current();
-    if (policy.isEmpty()) {
-      services.knownSecrets().forget(); // the session is over (or unknown): hold no value of it
-      deny(null, "no valid policy: " + services.policies().problem());
-      takeContentOfFullRequest();
-      return;
-    }
-    session = policy.get().session();
-    RequestVerdict verdict = policy.get().onRequest(normalized);
-    rule = verdict.rule();
-    if (placeholders.active()) {
-      PlaceholderLeak leak =
-          placeholders.inspect(
-              request.headers(), normalized, verdict.allowed() ? verdict.credentials() : List.of());
-      if (leak != null) {
-        placeholderLeak(leak);
-        takeContentOfFullRequest();
-        return;
-      }
-      bodyScanner = requestHasBody ? placeholders.newBodyScanner() : null;
-    }
-    if (!verdict.allowed()) {
-      deny(verdict.rule(), verdict.reason());
-      takeContentOfFullRequest();
-      return;
-    }
-    String override = RequestNormalizer.overrideHeader(request.headers());
-    if (override != null) {
-      // The upstream might act on a method or path policy never judged.
-      deny(
-          verdict.rule(),
-          RequestNormalizer.OVERRIDE_HEADER,
-          RequestNormalizer.OVERRIDE_HEADER + ": " + override,
-          "the "
-              + override
-              + " header asks the upstream for another method or URL than the one policy judged;"
-              + " send the request with that method and URL instead");
-      takeContentOfFullRequest();
-      return;
-    }
-    decision = "allow";
-    reason = verdict.reason();
-    credentialNames = verdict.credentials();
+    Admission.Allowed allowed = (Admission.Allowed) outcome;
+    session = allowed.session();
+    normalized = allowed.request();
+    rule = allowed.rule();
+    decision = Decision.ALLOW;
+    reason = allowed.reason();
+    credentialNames = allowed.credentialNames();
+    bodyScanner = allowed.scanBody() ? admission.placeholders().newBodyScanner() : null;
     takeContentOfFullRequest();
+    if (response != Response.PENDING) {
+      return; // answered already: a placeholder in the body
+    }
     if (credentialNames.isEmpty()) {
-      scrubber =
-          services.knownSecrets().newScrubber(); // values held from other exchanges (issue 11)
-      connect(List.of());
+      admitted(admission.inject(head, allowed, List.of(), null));
       return;
     }
-    List<Credential> credentials = new ArrayList<>(credentialNames.size());
-    for (String name : credentialNames) {
-      Optional<Credential> credential = policy.get().credential(name);
-      if (credential.isEmpty()) {
-        credentialUnavailable(
-            new CredentialUnavailableException(name, "not declared in the session"));
-        return;
-      }
-      credentials.add(credential.get());
-    }
-    services
-        .credentials()
-        .resolveAll(credentials, session)
+    admission
+        .resolve(allowed)
         .whenComplete(
             (values, failure) ->
-                agent.executor().execute(() -> onCredentials(credentials, values, failure)));
+                agent
+                    .executor()
+                    .execute(
+                        () -> {
+                          if (stage == Stage.ADMITTING
+                              && response == Response.PENDING
+                              && agent.channel().isActive()) {
+                            admitted(admission.inject(head, allowed, values, failure));
+                          }
+                        }));
+  }
+
+  /** Admission's final answer: forward the plan, or answer here. */
+  private void admitted(Admission.Outcome outcome) {
+    if (outcome instanceof Admission.LocalAnswer answer) {
+      answer(answer);
+      return;
+    }
+    Admission.Forward plan = (Admission.Forward) outcome;
+    placeholderValues = plan.placeholderValues();
+    valuesExpireAt = plan.valuesExpireAt();
+    // Every value resolved so far, this request's included (issue 11).
+    scrubber = services.knownSecrets().newScrubber();
+    to(Stage.CONNECTING);
+    connect(plan.inject());
   }
 
   /** HTTP/2 requests without body arrive whole; their (empty) content ends the request. */
@@ -298,145 +322,41 @@ final class Exchange {
         false);
   }
 
-  private void onCredentials(
-      List<Credential> credentials, List<SecretValue> values, Throwable failure) {
-    if (finished || !agent.channel().isActive()) {
-      return;
-    }
-    if (failure != null) {
-      Throwable cause =
-          failure instanceof CompletionException && failure.getCause() != null
-              ? failure.getCause()
-              : failure;
-      credentialUnavailable(
-          cause instanceof CredentialUnavailableException e
-              ? e
-              : new CredentialUnavailableException(
-                  String.join(",", credentialNames), "resolver failed"));
-      return;
-    }
-    List<InjectedHeader> injected = new ArrayList<>(credentials.size());
-    try {
-      for (int i = 0; i < credentials.size(); i++) {
-        InjectedHeader header =
-            CredentialInjector.render(credentials.get(i).inject(), values.get(i));
-        injected.add(header);
-        java.time.Instant expiresAt = values.get(i).expiresAt();
-        valuesExpireAt =
-            valuesExpireAt == null || expiresAt.isBefore(valuesExpireAt)
-                ? expiresAt
-                : valuesExpireAt;
-        // Every exchange from now on masks this value too, whatever its rule injects.
-        services
-            .knownSecrets()
-            .remember(
-                credentials.get(i).name(),
-                SecretScrubber.secretsOf(values.get(i).reveal(), header.value()),
-                expiresAt);
-        if (placeholders.active()
-            && services.placeholders().placeholderOf(credentials.get(i).name()).isPresent()) {
-          if (placeholderValues.isEmpty()) {
-            placeholderValues = new HashMap<>(2);
-          }
-          placeholderValues.put(credentials.get(i).name(), values.get(i).reveal());
-        }
-      }
-    } catch (CredentialUnavailableException e) {
-      credentialUnavailable(e);
-      return;
-    }
-    scrubber = services.knownSecrets().newScrubber();
-    connect(injected);
-  }
-
   // ---------------------------------------------------------------- upstream
 
   private void connect(List<InjectedHeader> injected) {
     String host = normalized.host();
     int port = normalized.port();
-    boolean tls = connection.tls();
+    boolean tls = head.connection().tls();
     UpstreamLink reused = owner.takeIdleUpstream(host, port, tls);
     if (reused != null) {
       send(reused, injected);
       return;
     }
-    UpstreamLink link = new UpstreamLink(host, port, tls);
-    Future<Channel> dial =
-        services
-            .dialer()
-            .dialHost(
-                agent.channel().eventLoop(),
-                host,
-                port,
-                new ChannelInitializer<Channel>() {
-                  @Override
-                  protected void initChannel(Channel ch) {
-                    if (tls) {
-                      ch.pipeline()
-                          .addLast(
-                              "tls", services.upstreamTls().newHandler(ch.alloc(), host, port));
-                    }
-                    // Neither read nor written for this long: a long upload or a slow but streaming
-                    // answer
-                    // keeps it alive; silence does not (504 before the response, a cut after).
-                    ch.pipeline()
-                        .addLast(
-                            "timeout",
-                            new IdleStateHandler(
-                                0,
-                                0,
-                                services.upstreamTimeout().toSeconds(),
-                                java.util.concurrent.TimeUnit.SECONDS) {
-                              @Override
-                              protected void channelIdle(
-                                  ChannelHandlerContext ctx, IdleStateEvent event) {
-                                ctx.fireExceptionCaught(ReadTimeoutException.INSTANCE);
-                              }
-                            });
-                    ch.pipeline()
-                        .addLast(
-                            "http",
-                            new HttpClientCodec(
-                                new HttpDecoderConfig().setMaxChunkSize(64 * 1024),
-                                HttpClientCodec.DEFAULT_PARSE_HTTP_AFTER_CONNECT_REQUEST,
-                                HttpClientCodec.DEFAULT_FAIL_ON_MISSING_RESPONSE));
-                    ch.pipeline().addLast("link", link);
-                  }
-                });
-    dial.addListener(
-        f -> {
-          if (!f.isSuccess()) {
-            upstreamFailed("upstream-unreachable", f.cause());
-            return;
-          }
-          Channel ch = (Channel) f.getNow();
-          if (finished || !agent.channel().isActive()) {
-            ch.close();
-            return;
-          }
-          SslHandler tlsHandler = ch.pipeline().get(SslHandler.class);
-          if (tlsHandler == null) {
-            send(link, injected);
-            return;
-          }
-          ch.config().setAutoRead(true); // the handshake needs reads
-          tlsHandler
-              .handshakeFuture()
-              .addListener(
-                  h -> {
-                    if (!h.isSuccess()) {
-                      ch.close();
-                      upstreamTlsFailed(h.cause());
-                    } else if (finished || !agent.channel().isActive()) {
-                      ch.close();
-                    } else {
-                      send(link, injected);
-                    }
-                  });
-        });
+    owner
+        .upstreams()
+        .connect(agent.channel().eventLoop(), host, port, tls)
+        .addListener(
+            f -> {
+              if (!f.isSuccess()) {
+                if (f.cause() instanceof UpstreamConnector.HandshakeFailure h) {
+                  upstreamTlsFailed(h.getCause());
+                } else {
+                  upstreamFailed("upstream-unreachable", f.cause());
+                }
+                return;
+              }
+              UpstreamLink link = (UpstreamLink) f.getNow();
+              if (stage != Stage.CONNECTING || !agent.channel().isActive()) {
+                link.close();
+                return;
+              }
+              send(link, injected);
+            });
   }
 
   private void send(UpstreamLink link, List<InjectedHeader> injected) {
+    to(Stage.FORWARDED);
     upstream = link;
     link.attach(this);
     injectedHeaders = injected;
@@ -467,7 +387,8 @@ final class Exchange {
     if (!placeholderValues.isEmpty()) {
       // gh's "Authorization: token <placeholder>", an SDK's X-Api-Key, git's Basic
       // x-access-token:<placeholder>
-      List<String> rewritten = placeholders.substitute(out.headers(), placeholderValues);
+      List<String> rewritten =
+          admission.placeholders().substitute(out.headers(), placeholderValues);
       if (!rewritten.isEmpty() && valuesExpireAt != null) {
         List<String> more = new ArrayList<>();
         for (String value : rewritten) {
@@ -488,7 +409,7 @@ final class Exchange {
         out.headers().remove(HttpHeaderNames.SEC_WEBSOCKET_EXTENSIONS);
       }
     }
-    int defaultPort = connection.tls() ? 443 : 80;
+    int defaultPort = head.connection().tls() ? 443 : 80;
     out.headers()
         .set(
             HttpHeaderNames.HOST,
@@ -506,7 +427,8 @@ final class Exchange {
       // is decoded first (ResponseDecoding).
       out.headers().set(HttpHeaderNames.ACCEPT_ENCODING, HttpHeaderValues.IDENTITY);
     }
-    List<String> contentLength = raw.contentLength() == null ? List.of() : raw.contentLength();
+    List<String> contentLength =
+        head.raw().contentLength() == null ? List.of() : head.raw().contentLength();
     if (!contentLength.isEmpty()) {
       out.headers().set(HttpHeaderNames.CONTENT_LENGTH, contentLength.getFirst().strip());
     } else if (requestHasBody) {
@@ -519,13 +441,15 @@ final class Exchange {
 
   void onRequestContent(HttpContent content) {
     boolean last = content instanceof LastHttpContent;
-    if (bodyScanner != null && !respondedLocally && !finished) {
+    if (bodyScanner != null && response != Response.LOCAL && !finished()) {
       int found = bodyScanner.scan(content.content());
       PlaceholderLeak leak =
           found >= 0
-              ? placeholders.bodyLeak(found)
+              ? admission.placeholders().bodyLeak(found)
               : last
-                  ? placeholders.inspectTrailers(((LastHttpContent) content).trailingHeaders())
+                  ? admission
+                      .placeholders()
+                      .inspectTrailers(((LastHttpContent) content).trailingHeaders())
                   : null;
       if (leak != null) {
         // This chunk (which completes the placeholder) is not forwarded; the upstream request is
@@ -533,7 +457,7 @@ final class Exchange {
         placeholderLeak(leak);
       }
     }
-    if (respondedLocally || finished) {
+    if (response == Response.LOCAL || finished()) {
       content.release(); // the body of a request we refused: read and dropped
     } else if (upstream == null) {
       pendingBody.add(content);
@@ -571,29 +495,31 @@ final class Exchange {
     return out;
   }
 
-  void onUpstreamWritabilityChanged(boolean writable) {
+  @Override
+  public void onUpstreamWritabilityChanged(boolean writable) {
     owner.updateReads();
   }
 
   // ---------------------------------------------------------------- response
 
-  void onUpstreamMessage(Object msg) {
-    if (finished || respondedLocally) {
+  @Override
+  public void onUpstreamMessage(Object msg) {
+    if (finished() || response == Response.LOCAL) {
       ReferenceCountUtil.release(msg);
       return;
     }
-    if (msg instanceof HttpResponse response) {
-      if (upgrade && WebSocketUpgrade.isAcceptance(response)) {
+    if (msg instanceof HttpResponse upstreamHead) {
+      if (upgrade && WebSocketUpgrade.isAcceptance(upstreamHead)) {
         ReferenceCountUtil.release(msg);
-        switchToWebSocket(response);
+        switchToWebSocket(upstreamHead);
         return;
       }
-      if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
-        skippingInformational =
-            true; // 100/103 from upstream: the agent already got its "continue" from us
+      if (upstreamHead.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
+        // 100/103 from upstream: the agent already got its "continue" from us
+        to(Response.SKIPPING_INFORMATIONAL);
       } else {
-        startResponse(response);
-        if (respondedLocally) {
+        startResponse(upstreamHead);
+        if (response == Response.LOCAL) {
           ReferenceCountUtil.release(
               msg); // refused (a coding the scrubber cannot read): none of its body goes on
           return;
@@ -601,8 +527,10 @@ final class Exchange {
       }
     }
     if (msg instanceof HttpContent content) {
-      if (skippingInformational) {
-        skippingInformational = !(content instanceof LastHttpContent);
+      if (response == Response.SKIPPING_INFORMATIONAL) {
+        if (content instanceof LastHttpContent) {
+          to(Response.PENDING);
+        }
         content.release();
         return;
       }
@@ -658,7 +586,7 @@ final class Exchange {
     if (closeAfter && !http2) {
       out.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
     }
-    responseStarted = true;
+    to(Response.RELAYING);
     lastWrite = agent.write(out);
   }
 
@@ -710,7 +638,7 @@ final class Exchange {
       upstream.channel().config().setAutoRead(false); // resumed by onAgentWritabilityChanged
     }
     if (last) {
-      responseComplete = true;
+      to(Response.RELAYED);
       maybeFinish();
     }
   }
@@ -722,7 +650,7 @@ final class Exchange {
   private void pumpDecoded() {
     boolean wrote = false;
     try {
-      while (decoding.pending() && agent.channel().isWritable() && !finished) {
+      while (decoding.pending() && agent.channel().isWritable() && !finished()) {
         ByteBuf piece = decoding.decodeSlice();
         if (piece.isReadable()) {
           writeToAgent(scrubbed(piece, null), false);
@@ -738,7 +666,7 @@ final class Exchange {
               + ")");
       return;
     }
-    if (finished) {
+    if (finished()) {
       return;
     }
     if (!decoding.pending() && decodedTrailers != null) {
@@ -761,7 +689,7 @@ final class Exchange {
 
   /** Mid-response failure: the agent must see a broken response, never a silently truncated one. */
   private void brokenResponse(String why) {
-    decision = "error";
+    decision = Decision.ERROR;
     reason = (reason == null ? "" : reason + "; ") + why;
     closeAfter = true;
     if (upstream != null) {
@@ -778,15 +706,15 @@ final class Exchange {
   private void unscannableResponse(String coding) {
     // The coding is the upstream's text: masked, and cut short for the answer and the audit line.
     String shown = scrubber.scrub(coding.length() > 64 ? coding.substring(0, 64) + "..." : coding);
-    decision = "error";
+    decision = Decision.ERROR;
     reason = "unscannable-response-encoding: Content-Encoding " + shown;
     respond(
         HttpResponseStatus.BAD_GATEWAY,
         Denial.json(
             "unscannable-response-encoding",
-            hostForAnswer(),
-            request.method().name(),
-            pathForAnswer(),
+            head.host(normalized),
+            head.method(),
+            head.path(normalized),
             rule,
             id,
             "the upstream answered with Content-Encoding "
@@ -796,8 +724,9 @@ final class Exchange {
   }
 
   /** The upstream delivered what it had for now: send it on to the agent. */
-  void flushAgent() {
-    if (responseStarted && !respondedLocally) {
+  @Override
+  public void onUpstreamReadComplete() {
+    if (response.started() && response != Response.LOCAL) {
       agent.flush();
     }
   }
@@ -810,10 +739,14 @@ final class Exchange {
   }
 
   void onAgentWritabilityChanged(boolean writable) {
-    if (writable && decoding != null && decoding.pending() && !finished && !respondedLocally) {
+    if (writable
+        && decoding != null
+        && decoding.pending()
+        && !finished()
+        && response != Response.LOCAL) {
       pumpDecoded();
     }
-    if (upstream != null && responseStarted && !responseComplete) {
+    if (upstream != null && response == Response.RELAYING) {
       upstream
           .channel()
           .config()
@@ -822,16 +755,17 @@ final class Exchange {
     owner.updateReads();
   }
 
-  void onUpstreamClosed(Throwable cause) {
+  @Override
+  public void onUpstreamClosed(Throwable cause) {
     UpstreamLink link = upstream;
     upstream = null;
     if (link != null) {
       link.detach();
     }
-    if (finished || responseComplete || respondedLocally) {
+    if (finished() || response.complete()) {
       return;
     }
-    if (!responseStarted) {
+    if (!response.started()) {
       if (cause != null && TlsFailures.isTls(cause)) {
         upstreamTlsFailed(
             cause); // TLS 1.3: a server that wants a client certificate says so after our Finished
@@ -843,17 +777,35 @@ final class Exchange {
     }
     // Mid-response: the agent must see a broken response, never a silently truncated one.
     reason = "upstream closed mid-response";
-    decision = "error";
+    decision = Decision.ERROR;
+    closeAfter = true;
+    finish();
+  }
+
+  /**
+   * The agent broke the HTTP/2 protocol on this stream (the stream is being reset with {@code
+   * error}): the exchange ends here, its audit line naming the error code.
+   */
+  void onStreamError(Http2Error error) {
+    if (finished()) {
+      return;
+    }
+    decision = Decision.ERROR;
+    reason =
+        (reason == null ? "" : reason + "; ")
+            + "h2-stream-error: "
+            + error
+            + " (the agent broke RFC 9113 on this stream; reset)";
     closeAfter = true;
     finish();
   }
 
   void onAgentClosed() {
-    if (finished) {
+    if (finished()) {
       return;
     }
-    if (!responseComplete) {
-      decision = "error";
+    if (!response.complete()) {
+      decision = Decision.ERROR;
       reason = "agent closed the connection";
     }
     closeAfter = true;
@@ -862,19 +814,27 @@ final class Exchange {
 
   // ---------------------------------------------------------------- local answers
 
-  private void reject(String why) {
-    reject(why, null);
+  /** Admission's local answer: written, audited as admission said. */
+  private void answer(Admission.LocalAnswer answer) {
+    session = answer.session();
+    normalized = answer.request();
+    rule = answer.rule();
+    credentialNames = answer.credentialNames();
+    decision = answer.decision();
+    reason = answer.reason();
+    if (answer.leak() != null) {
+      countLeak(answer.leak());
+    }
+    if (answer.closeConnection()) {
+      closeAfter = true; // framing or host may be ambiguous: nothing after this can be trusted
+    }
+    respond(HttpResponseStatus.valueOf(answer.status()), answer.body());
   }
 
-  private void reject(String why, String detail) {
-    decision = "deny";
-    reason = why;
-    closeAfter =
-        true; // framing or host may be ambiguous: nothing after this request can be trusted
-    respond(
-        HttpResponseStatus.BAD_REQUEST,
-        Denial.json(
-            why, hostForAnswer(), request.method().name(), pathForAnswer(), null, id, detail));
+  /** A likely exfiltration attempt: counted and logged (the credential's name, never a value). */
+  private void countLeak(PlaceholderLeak leak) {
+    services.audit().placeholderLeak(leak.credential());
+    LOG.warning("request " + id + ": " + reason);
   }
 
   /**
@@ -884,21 +844,14 @@ final class Exchange {
    * response).
    */
   private void placeholderLeak(PlaceholderLeak leak) {
-    if (finished || respondedLocally) {
+    if (finished() || response == Response.LOCAL) {
       return;
     }
-    decision = "deny";
-    reason = leak.auditReason(hostForAnswer());
+    decision = Decision.DENY;
+    reason = leak.auditReason(head.host(normalized));
     credentialNames = leak.credential() == null ? List.of() : List.of(leak.credential());
-    services
-        .metrics()
-        .increment(
-            "capgate_placeholder_leaks_total",
-            "Requests refused for carrying a placeholder where it may not go (likely exfiltration attempts)",
-            "credential",
-            leak.credential() == null ? "unknown" : leak.credential());
-    LOG.warning("request " + id + ": " + reason);
-    if (responseStarted) {
+    countLeak(leak);
+    if (response.started()) {
       closeAfter = true;
       if (upstream != null) {
         upstream.close();
@@ -911,9 +864,9 @@ final class Exchange {
         HttpResponseStatus.FORBIDDEN,
         Denial.json(
             leak.error(),
-            hostForAnswer(),
-            request.method().name(),
-            pathForAnswer(),
+            head.host(normalized),
+            head.method(),
+            head.path(normalized),
             rule,
             id,
             leak.detail()));
@@ -924,68 +877,29 @@ final class Exchange {
    * is.
    */
   private void upstreamTlsFailed(Throwable cause) {
-    if (finished || respondedLocally || responseStarted) {
+    if (finished() || response.started()) {
       return;
     }
     String why = TlsFailures.describeUpstream(cause);
     String where = normalized.host() + ":" + normalized.port();
     LOG.log(
         Level.INFO, "request " + id + " to " + where + ": upstream TLS handshake failed: " + why);
-    decision = "error";
+    decision = Decision.ERROR;
     reason = "upstream-tls-handshake-failed: " + why;
     respond(
         HttpResponseStatus.BAD_GATEWAY,
         Denial.json(
             "upstream-tls-handshake-failed",
-            hostForAnswer(),
-            request.method().name(),
-            pathForAnswer(),
+            head.host(normalized),
+            head.method(),
+            head.path(normalized),
             rule,
             id,
             TlsFailures.upstreamAdvice(where, why)));
   }
 
-  private void deny(String denyingRule, String why) {
-    decision = "deny";
-    reason = why;
-    respond(
-        HttpResponseStatus.FORBIDDEN,
-        Denial.json(
-            why, hostForAnswer(), request.method().name(), pathForAnswer(), denyingRule, id));
-  }
-
-  /** A 403 with a stable error token, an audit reason and a detail for the agent. */
-  private void deny(String denyingRule, String error, String why, String detail) {
-    decision = "deny";
-    reason = why;
-    respond(
-        HttpResponseStatus.FORBIDDEN,
-        Denial.json(
-            error,
-            hostForAnswer(),
-            request.method().name(),
-            pathForAnswer(),
-            denyingRule,
-            id,
-            detail));
-  }
-
-  private void credentialUnavailable(CredentialUnavailableException e) {
-    decision = "error";
-    reason = e.getMessage(); // names the credential, never the value
-    respond(
-        HttpResponseStatus.SERVICE_UNAVAILABLE,
-        Denial.json(
-            "credential unavailable: " + e.credential(),
-            hostForAnswer(),
-            request.method().name(),
-            pathForAnswer(),
-            rule,
-            id));
-  }
-
   private void upstreamFailed(String why, Throwable cause) {
-    if (finished || respondedLocally || responseStarted) {
+    if (finished() || response.started()) {
       return;
     }
     LOG.log(
@@ -997,7 +911,7 @@ final class Exchange {
             + ": "
             + why
             + (cause == null ? "" : " (" + cause.getMessage() + ")"));
-    decision = "error";
+    decision = Decision.ERROR;
     // A dial failure's message is written by the dialer (host, port, proxy answer): safe to show.
     String detail = cause instanceof UpstreamDialer.DialFailure ? cause.getMessage() : null;
     reason = detail == null ? why : why + ": " + detail;
@@ -1008,11 +922,11 @@ final class Exchange {
     respond(
         status,
         Denial.json(
-            why, hostForAnswer(), request.method().name(), pathForAnswer(), rule, id, detail));
+            why, head.host(normalized), head.method(), head.path(normalized), rule, id, detail));
   }
 
   private void respond(HttpResponseStatus status, String json) {
-    respondedLocally = true;
+    to(Response.LOCAL);
     releasePendingBody();
     if (upstream != null) {
       upstream.close();
@@ -1023,27 +937,12 @@ final class Exchange {
       // the stream) after the answer.
       closeAfter = true;
     }
-    responseStarted = true;
-    responseComplete = true;
     lastWrite = agent.writeAndFlush(JsonResponses.of(status, json, closeAfter && !http2));
     if (closeAfter) {
       finish();
     } else {
       maybeFinish();
     }
-  }
-
-  private String hostForAnswer() {
-    return normalized != null ? normalized.host() : connection.serverName();
-  }
-
-  private String pathForAnswer() {
-    if (normalized != null) {
-      return normalized.path();
-    }
-    String uri = request.uri();
-    int q = uri.indexOf('?');
-    return q < 0 ? uri : uri.substring(0, q);
   }
 
   // ---------------------------------------------------------------- WebSocket
@@ -1057,41 +956,39 @@ final class Exchange {
    */
   private void switchToWebSocket(HttpResponse response) {
     upstreamStatus = response.status().code();
-    responseStarted = true;
-    responseComplete = true;
+    to(Response.RELAYED);
     lastWrite = agent.writeAndFlush(WebSocketUpgrade.responseForAgent(response, scrubber));
     UpstreamLink link = upstream;
     upstream = null;
     link.detach();
-    finished = true;
+    to(Stage.FINISHED);
     reason = (reason == null ? "" : reason + "; ") + "upgraded to websocket";
-    audit((System.nanoTime() - startNanos) / 1000);
-    owner.switchToSplice(
-        link.channel(), scrubber == null ? null : WebSocketUpgrade.masking(scrubber));
+    recordOutcome((System.nanoTime() - startNanos) / 1000);
+    owner.switchToSplice(link, scrubber == null ? null : WebSocketUpgrade.masking(scrubber));
   }
 
   // ---------------------------------------------------------------- the end
 
   private void maybeFinish() {
-    if (requestComplete && responseComplete) {
+    if (requestComplete && response.complete()) {
       finish();
     }
   }
 
   private void finish() {
-    if (finished) {
+    if (finished()) {
       return;
     }
-    finished = true;
+    to(Stage.FINISHED);
     releasePendingBody();
     if (decoding != null) {
       decoding.close();
     }
     long micros = (System.nanoTime() - startNanos) / 1000;
-    audit(micros);
+    recordOutcome(micros);
     UpstreamLink reusable = null;
     if (upstream != null) {
-      if (responseComplete && requestComplete && upstreamKeepAlive && !closeAfter) {
+      if (response == Response.RELAYED && requestComplete && upstreamKeepAlive && !closeAfter) {
         reusable = upstream;
       } else {
         upstream.close();
@@ -1101,7 +998,8 @@ final class Exchange {
     owner.exchangeFinished(this, !closeAfter, reusable);
   }
 
-  private void audit(long micros) {
+  /** The one audit line and decision metric of this request (every path ends here, once). */
+  private void recordOutcome(long micros) {
     SessionIdentity s =
         session != null ? session : services.policies().current().map(Policy::session).orElse(null);
     services
@@ -1110,11 +1008,11 @@ final class Exchange {
             AuditEvent.request(
                 id,
                 s,
-                hostForAnswer(),
-                request.method().name(),
-                pathForAnswer(),
+                head.host(normalized),
+                head.method(),
+                head.path(normalized),
                 rule,
-                Decision.ofLabel(decision),
+                decision,
                 credentialNames.isEmpty() ? null : String.join(",", credentialNames),
                 upstreamStatus,
                 micros,

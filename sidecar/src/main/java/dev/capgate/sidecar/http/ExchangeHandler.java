@@ -1,8 +1,9 @@
 package dev.capgate.sidecar.http;
 
-import dev.capgate.sidecar.intercept.AgentConnection;
-import dev.capgate.sidecar.intercept.TcpRelay;
-import io.netty.channel.Channel;
+import dev.capgate.sidecar.upstream.IdleUpstreams;
+import dev.capgate.sidecar.upstream.TcpRelay;
+import dev.capgate.sidecar.upstream.UpstreamConnector;
+import dev.capgate.sidecar.upstream.UpstreamLink;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -34,6 +35,8 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
   private Exchange current;
   private final IdleUpstreams
       idleUpstreams; // of the agent connection (HTTP/2: shared by its streams)
+  private final UpstreamConnector upstreams;
+  private final Admission admission;
   private boolean closing;
   private boolean draining;
 
@@ -41,8 +44,12 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
       HttpServices services,
       AgentConnection connection,
       AgentHttp1Codec codec,
-      IdleUpstreams idleUpstreams) {
+      IdleUpstreams idleUpstreams,
+      UpstreamConnector upstreams,
+      Admission admission) {
     this.services = services;
+    this.admission = admission;
+    this.upstreams = upstreams;
     this.connection = connection;
     this.codec = codec;
     this.idleUpstreams = idleUpstreams;
@@ -118,8 +125,13 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     if (codec != null) {
       codec.currentRequestIsHead("HEAD".equals(request.method().name()));
     }
-    current = new Exchange(this, ctx, services, connection, request);
+    current = new Exchange(this, ctx, services, admission, connection, request);
     current.start();
+  }
+
+  /** Opens new upstream links for this connection's exchanges. */
+  UpstreamConnector upstreams() {
+    return upstreams;
   }
 
   /** Hands over a kept-alive upstream connection for the next request, if it serves that target. */
@@ -158,20 +170,15 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
    *
    * @param toAgent rewrites upstream-to-agent bytes (the credential scrubber), or null
    */
-  void switchToSplice(Channel upstream, TcpRelay.Transform toAgent) {
+  void switchToSplice(UpstreamLink upstream, TcpRelay.Transform toAgent) {
     closing = true;
     releaseQueued();
     current = null;
     idleUpstreams.closeAll(); // HTTP/1.1 only: nothing else will use this connection's pool
     ChannelPipeline agentPipeline = ctx.pipeline();
     agentPipeline.remove(this);
-    TcpRelay.splice(ctx.channel(), upstream, toAgent);
-    ChannelPipeline upstreamPipeline = upstream.pipeline();
-    for (String name : new String[] {"link", "timeout", "http"}) {
-      if (upstreamPipeline.get(name) != null) {
-        upstreamPipeline.remove(name);
-      }
-    }
+    TcpRelay.splice(ctx.channel(), upstream.channel(), toAgent);
+    upstream.stripHttp();
     if (codec != null && agentPipeline.context(codec) != null) {
       agentPipeline.remove(codec);
     }
@@ -217,6 +224,9 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
       // The stream broke the protocol: reset it with the code the spec requires before closing it
       // (closing alone would reset it with CANCEL).
       ctx.writeAndFlush(new DefaultHttp2ResetFrame(error)).addListener(ChannelFutureListener.CLOSE);
+      if (current != null) {
+        current.onStreamError(error); // its audit line says why, not "agent closed"
+      }
       return;
     }
     ctx.close();

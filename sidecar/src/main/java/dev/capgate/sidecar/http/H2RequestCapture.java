@@ -1,11 +1,6 @@
 package dev.capgate.sidecar.http;
 
-import dev.capgate.sidecar.audit.AuditEvent;
-import dev.capgate.sidecar.audit.Decision;
-import dev.capgate.sidecar.intercept.AgentConnection;
-import dev.capgate.sidecar.policy.Policy;
 import dev.capgate.sidecar.policy.RawRequest;
-import dev.capgate.sidecar.policy.SessionIdentity;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -37,13 +32,11 @@ final class H2RequestCapture extends ChannelInboundHandlerAdapter {
    */
   static final AttributeKey<String> PROTOCOL = AttributeKey.valueOf("capgate.h2.protocol");
 
-  private final HttpServices services;
-  private final AgentConnection connection;
+  private final RefusedStreams refusals;
   private boolean refused;
 
-  H2RequestCapture(HttpServices services, AgentConnection connection) {
-    this.services = services;
-    this.connection = connection;
+  H2RequestCapture(RefusedStreams refusals) {
+    this.refusals = refusals;
   }
 
   @Override
@@ -101,23 +94,8 @@ final class H2RequestCapture extends ChannelInboundHandlerAdapter {
   private void refuse(ChannelHandlerContext ctx, Http2Headers h, String why) {
     refused = true;
     String reason = "malformed-request: " + why;
-    LOG.fine("connection " + connection.id() + ": HTTP/2 stream reset, " + reason);
-    SessionIdentity s = services.policies().current().map(Policy::session).orElse(null);
-    services
-        .audit()
-        .record(
-            AuditEvent.request(
-                services.requestIds().next(),
-                s,
-                connection.serverName(),
-                str(h.method()),
-                str(h.path()),
-                connection.rule(),
-                Decision.DENY,
-                null,
-                null,
-                0,
-                reason));
+    LOG.fine("HTTP/2 stream reset, " + reason);
+    refusals.recordOutcome(str(h.method()), str(h.path()), reason);
     // The reset goes out before the close, so the stream ends with PROTOCOL_ERROR, not CANCEL.
     ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.PROTOCOL_ERROR))
         .addListener(ChannelFutureListener.CLOSE);

@@ -5,9 +5,9 @@ import dev.capgate.sidecar.audit.AuditRecorder;
 import dev.capgate.sidecar.audit.RequestIds;
 import dev.capgate.sidecar.credentials.CredentialResolver;
 import dev.capgate.sidecar.credentials.Placeholders;
-import dev.capgate.sidecar.intercept.UpstreamDialer;
 import dev.capgate.sidecar.policy.PolicySource;
 import dev.capgate.sidecar.tls.UpstreamTls;
+import dev.capgate.sidecar.upstream.UpstreamDialer;
 import java.time.Duration;
 
 /**

@@ -1,17 +1,16 @@
 package dev.capgate.sidecar.http;
 
 import dev.capgate.sidecar.audit.AuditEvent;
-import dev.capgate.sidecar.intercept.AgentConnection;
-import dev.capgate.sidecar.intercept.HttpInterceptor;
 import dev.capgate.sidecar.policy.Policy;
 import dev.capgate.sidecar.policy.SessionIdentity;
 import dev.capgate.sidecar.tls.TlsFailures;
+import dev.capgate.sidecar.upstream.IdleUpstreams;
+import dev.capgate.sidecar.upstream.UpstreamConnector;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http2.Http2Exception;
-import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
@@ -36,9 +35,15 @@ public final class HttpTermination implements HttpInterceptor {
   private static final long TLS_HANDSHAKE_TIMEOUT_SECONDS = 10;
 
   private final HttpServices services;
+  private final UpstreamConnector upstreams;
+  private final Admission admission;
 
   public HttpTermination(HttpServices services) {
     this.services = services;
+    this.admission = new Admission(services);
+    this.upstreams =
+        new UpstreamConnector(
+            services.dialer(), services.upstreamTls(), services.upstreamTimeout());
   }
 
   @Override
@@ -169,25 +174,26 @@ public final class HttpTermination implements HttpInterceptor {
     agent
         .pipeline()
         .addLast(
-            "exchanges", new ExchangeHandler(services, connection, codec, new IdleUpstreams(1)));
+            "exchanges",
+            new ExchangeHandler(
+                services, connection, codec, new IdleUpstreams(1), upstreams, admission));
   }
 
   /** Package-private for the in-memory HTTP/2 tests. */
   void installHttp2(Channel agent, AgentConnection connection) {
     // One pool for all streams of this connection: a stream reuses what an earlier one left idle.
     IdleUpstreams idleUpstreams = new IdleUpstreams(IdleUpstreams.HTTP2_CAPACITY);
+    RefusedStreams refusals = new RefusedStreams(services, connection);
     agent.closeFuture().addListener(f -> idleUpstreams.closeAll());
     agent
         .pipeline()
         .addLast(
             "h2",
-            Http2FrameCodecBuilder.forServer()
-                .initialSettings(
-                    Http2Settings.defaultSettings()
-                        .maxConcurrentStreams(128)
-                        .maxHeaderListSize(32 * 1024))
-                .validateHeaders(true)
-                .build());
+            H2ServerCodec.create(
+                Http2Settings.defaultSettings()
+                    .maxConcurrentStreams(128)
+                    .maxHeaderListSize(32 * 1024),
+                refusals));
     agent
         .pipeline()
         .addLast(
@@ -196,9 +202,7 @@ public final class HttpTermination implements HttpInterceptor {
                 new ChannelInitializer<Http2StreamChannel>() {
                   @Override
                   protected void initChannel(Http2StreamChannel stream) {
-                    stream
-                        .pipeline()
-                        .addLast("capture", new H2RequestCapture(services, connection));
+                    stream.pipeline().addLast("capture", new H2RequestCapture(refusals));
                     stream
                         .pipeline()
                         .addLast("h2-to-http1", new Http2StreamFrameToHttpObjectCodec(true));
@@ -206,7 +210,8 @@ public final class HttpTermination implements HttpInterceptor {
                         .pipeline()
                         .addLast(
                             "exchange",
-                            new ExchangeHandler(services, connection, null, idleUpstreams));
+                            new ExchangeHandler(
+                                services, connection, null, idleUpstreams, upstreams, admission));
                   }
                 }));
     // Protocol errors are answered by the codec (GOAWAY or RST_STREAM with the spec's code) and

@@ -44,7 +44,9 @@ final class PlaceholderGuard {
    * @return the first leak, or null when the request may go on
    */
   PlaceholderLeak inspect(
-      HttpHeaders headers, NormalizedRequest request, List<String> routeCredentials) {
+      Iterable<Map.Entry<String, String>> headers,
+      NormalizedRequest request,
+      List<String> routeCredentials) {
     if (!active()) {
       return null;
     }
@@ -73,7 +75,8 @@ final class PlaceholderGuard {
     return active() && !trailers.isEmpty() ? inspectHeaders(trailers, List.of(), " trailer") : null;
   }
 
-  private PlaceholderLeak inspectHeaders(HttpHeaders headers, List<String> allowed, String kind) {
+  private PlaceholderLeak inspectHeaders(
+      Iterable<Map.Entry<String, String>> headers, List<String> allowed, String kind) {
     for (Map.Entry<String, String> h : headers) {
       String name = h.getKey();
       Placeholders.Match m = placeholders.find(name);

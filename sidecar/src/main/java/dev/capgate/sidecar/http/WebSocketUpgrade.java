@@ -1,6 +1,6 @@
 package dev.capgate.sidecar.http;
 
-import dev.capgate.sidecar.intercept.TcpRelay;
+import dev.capgate.sidecar.upstream.TcpRelay;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;

@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import javax.xml.parsers.DocumentBuilderFactory;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -140,6 +141,44 @@ class H2ConformanceIT {
       refused.add(why);
     }
     assertThat(refused).hasSize(3);
+
+    // The heads Netty's codec refuses itself are reset before any exchange exists; each still has
+    // its audit line (one per stream, the error code only).
+    List<String> codecRefusedCases =
+        through.passed().stream().filter(H2ConformanceIT::refusedByTheCodec).toList();
+    assertThat(codecRefusedCases).hasSize(CODEC_REFUSED.size());
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () ->
+                AuditLines.matching(pod, HOST, "h2-stream-refused: PROTOCOL_ERROR").size()
+                    >= codecRefusedCases.size());
+    // A stream broken mid-request (8.1.2.6: DATA that does not add up to its content-length) ends
+    // its exchange with the error code as the audit reason, not "agent closed the connection".
+    assertThat(AuditLines.matching(pod, HOST, ""))
+        .filteredOn(line -> line.getString("reason").contains("; h2-stream-error: PROTOCOL_ERROR"))
+        .as(log)
+        .hasSizeGreaterThanOrEqualTo(2);
+  }
+
+  /**
+   * The h2spec cases whose request head Netty's HTTP/2 codec refuses before a stream exists (RFC
+   * 9113 §8.2.1, §8.2.2, §8.3.1: header field names and pseudo-headers).
+   */
+  private static final List<String> CODEC_REFUSED =
+      List.of(
+          "http2/8.1.2 Sends a HEADERS frame that contains the header field name in uppercase",
+          "http2/8.1.2.1 Sends a HEADERS frame that contains a unknown pseudo-header field",
+          "http2/8.1.2.1 Sends a HEADERS frame that contains the pseudo-header field defined for",
+          "http2/8.1.2.1 Sends a HEADERS frame that contains a pseudo-header field that appears",
+          "http2/8.1.2.2 Sends a HEADERS frame that contains the connection-specific header field",
+          "http2/8.1.2.2 Sends a HEADERS frame that contains the TE header field",
+          "http2/8.1.2.3 Sends a HEADERS frame with duplicated \":method\"",
+          "http2/8.1.2.3 Sends a HEADERS frame with duplicated \":scheme\"",
+          "http2/8.1.2.3 Sends a HEADERS frame with duplicated \":path\"");
+
+  private static boolean refusedByTheCodec(String h2specCase) {
+    return CODEC_REFUSED.stream().anyMatch(h2specCase::startsWith);
   }
 
   /** The outcome of one h2spec run, from its JUnit report. */

@@ -6,7 +6,6 @@ import dev.capgate.sidecar.admin.Metrics;
 import dev.capgate.sidecar.audit.AuditLog;
 import dev.capgate.sidecar.audit.AuditRecorder;
 import dev.capgate.sidecar.audit.RequestIds;
-import dev.capgate.sidecar.intercept.AgentConnection;
 import dev.capgate.sidecar.policy.ConnectionKind;
 import dev.capgate.sidecar.policy.PolicySource;
 import io.netty.buffer.ByteBuf;

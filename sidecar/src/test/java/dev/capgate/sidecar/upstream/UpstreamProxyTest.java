@@ -1,4 +1,4 @@
-package dev.capgate.sidecar.intercept;
+package dev.capgate.sidecar.upstream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,12 +1,12 @@
-package dev.capgate.sidecar.intercept;
+package dev.capgate.sidecar.http;
 
 import io.netty.channel.Channel;
 import io.netty.handler.ssl.SslContext;
 
 /**
  * What the http package offers the connection router: the pipelines that terminate an intercepted
- * connection. Kept as an interface so that intercept (bytes, addresses, policy per connection) does
- * not depend on http (requests, credentials) and the two stay separately testable.
+ * connection. The router sees only this interface and {@link AgentConnection}, never the requests,
+ * credentials or upstream links behind it; http in turn never reaches back into intercept.
  */
 public interface HttpInterceptor {
   /**

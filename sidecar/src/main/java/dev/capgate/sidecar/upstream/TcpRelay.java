@@ -1,4 +1,4 @@
-package dev.capgate.sidecar.intercept;
+package dev.capgate.sidecar.upstream;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;

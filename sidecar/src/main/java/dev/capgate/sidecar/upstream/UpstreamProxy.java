@@ -1,4 +1,4 @@
-package dev.capgate.sidecar.intercept;
+package dev.capgate.sidecar.upstream;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

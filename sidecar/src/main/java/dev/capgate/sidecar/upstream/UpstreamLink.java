@@ -1,4 +1,4 @@
-package dev.capgate.sidecar.http;
+package dev.capgate.sidecar.upstream;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -9,16 +9,39 @@ import java.util.logging.Logger;
 
 /**
  * One HTTP/1.1 connection from the sidecar to an upstream, serving one exchange at a time and
- * reused by the next request of the same agent connection when both sides keep it alive.
+ * reused by the next request of the same agent connection when both sides keep it alive. Opened by
+ * {@link UpstreamConnector}; what the upstream sends goes to the attached {@link Listener} (the
+ * exchange it serves), and an upstream that speaks while nobody listens is closed.
  */
-final class UpstreamLink extends ChannelInboundHandlerAdapter {
+public final class UpstreamLink extends ChannelInboundHandlerAdapter {
   private static final Logger LOG = Logger.getLogger(UpstreamLink.class.getName());
 
-  final String host;
-  final int port;
-  final boolean tls;
+  /** The exchange a link serves: what the upstream sends, and when it goes away. */
+  public interface Listener {
+    /** A response head, body chunk or last chunk (the listener owns {@code msg}). */
+    void onUpstreamMessage(Object msg);
+
+    /** The upstream delivered what it had for now. */
+    void onUpstreamReadComplete();
+
+    void onUpstreamWritabilityChanged(boolean writable);
+
+    /** The connection ended ({@code cause} null) or failed. */
+    void onUpstreamClosed(Throwable cause);
+  }
+
+  /** Names of the handlers {@link UpstreamConnector} installs, removed when the link is spliced. */
+  static final String TLS = "tls";
+
+  static final String TIMEOUT = "timeout";
+  static final String HTTP = "http";
+  static final String LINK = "link";
+
+  private final String host;
+  private final int port;
+  private final boolean tls;
   private Channel channel;
-  private Exchange exchange;
+  private Listener exchange;
 
   UpstreamLink(String host, int port, boolean tls) {
     this.host = host;
@@ -26,8 +49,22 @@ final class UpstreamLink extends ChannelInboundHandlerAdapter {
     this.tls = tls;
   }
 
-  Channel channel() {
+  public Channel channel() {
     return channel;
+  }
+
+  /**
+   * Ends the HTTP use of this connection (a WebSocket upgrade the upstream accepted): its HTTP
+   * handlers leave the pipeline, bytes already decoded flow on to whatever handler follows (the
+   * splice, installed before this call), and the plain channel is left.
+   */
+  public void stripHttp() {
+    exchange = null;
+    for (String name : new String[] {LINK, TIMEOUT, HTTP}) {
+      if (channel.pipeline().get(name) != null) {
+        channel.pipeline().remove(name);
+      }
+    }
   }
 
   boolean serves(String host, int port, boolean tls) {
@@ -38,15 +75,15 @@ final class UpstreamLink extends ChannelInboundHandlerAdapter {
         && this.tls == tls;
   }
 
-  void attach(Exchange exchange) {
+  public void attach(Listener exchange) {
     this.exchange = exchange;
   }
 
-  void detach() {
+  public void detach() {
     this.exchange = null;
   }
 
-  void close() {
+  public void close() {
     exchange = null;
     if (channel != null) {
       channel.close();
@@ -73,7 +110,7 @@ final class UpstreamLink extends ChannelInboundHandlerAdapter {
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
     if (exchange != null) {
-      exchange.flushAgent();
+      exchange.onUpstreamReadComplete();
     }
     ctx.fireChannelReadComplete();
   }
@@ -88,7 +125,7 @@ final class UpstreamLink extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
-    Exchange e = exchange;
+    Listener e = exchange;
     exchange = null;
     if (e != null) {
       e.onUpstreamClosed(null);
@@ -98,7 +135,7 @@ final class UpstreamLink extends ChannelInboundHandlerAdapter {
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     LOG.log(Level.FINE, "upstream " + host + ":" + port + " failed: " + cause.getMessage());
-    Exchange e = exchange;
+    Listener e = exchange;
     exchange = null;
     if (e != null) {
       e.onUpstreamClosed(cause);

@@ -1,4 +1,4 @@
-package dev.capgate.sidecar.http;
+package dev.capgate.sidecar.upstream;
 
 import java.util.ArrayDeque;
 
@@ -11,15 +11,15 @@ import java.util.ArrayDeque;
  * HTTP/1.1 keep-alive. Only the agent connection's event loop touches it (HTTP/2 stream channels
  * run on their parent's loop, and the upstream channels are dialed on it): no locking.
  */
-final class IdleUpstreams {
+public final class IdleUpstreams {
   /** Idle upstream connections kept per HTTP/2 agent connection (streams beyond that dial anew). */
-  static final int HTTP2_CAPACITY = 16;
+  public static final int HTTP2_CAPACITY = 16;
 
   private final int capacity;
   private final ArrayDeque<UpstreamLink> idle = new ArrayDeque<>();
   private boolean closed;
 
-  IdleUpstreams(int capacity) {
+  public IdleUpstreams(int capacity) {
     this.capacity = capacity;
   }
 
@@ -27,7 +27,7 @@ final class IdleUpstreams {
    * A kept-alive link to that target (most recently used first), or null. Links that went away or
    * serve another target are closed on the way.
    */
-  UpstreamLink take(String host, int port, boolean tls) {
+  public UpstreamLink take(String host, int port, boolean tls) {
     UpstreamLink link;
     while ((link = idle.pollFirst()) != null) {
       if (link.serves(host, port, tls)) {
@@ -39,7 +39,7 @@ final class IdleUpstreams {
   }
 
   /** Keeps {@code link} for a later request; the least recently used beyond capacity is closed. */
-  void put(UpstreamLink link) {
+  public void put(UpstreamLink link) {
     link.detach();
     if (closed) {
       link.close();
@@ -52,7 +52,7 @@ final class IdleUpstreams {
   }
 
   /** The agent connection is gone: so are its upstream connections. */
-  void closeAll() {
+  public void closeAll() {
     closed = true;
     UpstreamLink link;
     while ((link = idle.poll()) != null) {

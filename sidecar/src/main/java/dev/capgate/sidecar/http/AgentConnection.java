@@ -1,4 +1,4 @@
-package dev.capgate.sidecar.intercept;
+package dev.capgate.sidecar.http;
 
 import dev.capgate.sidecar.policy.ConnectionKind;
 import java.net.InetSocketAddress;

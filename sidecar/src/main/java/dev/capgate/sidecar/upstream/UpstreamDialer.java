@@ -1,4 +1,4 @@
-package dev.capgate.sidecar.intercept;
+package dev.capgate.sidecar.upstream;
 
 import dev.capgate.sidecar.dns.SidecarResolver;
 import io.netty.bootstrap.Bootstrap;

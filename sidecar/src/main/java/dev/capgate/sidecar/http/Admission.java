@@ -1,0 +1,384 @@
+package dev.capgate.sidecar.http;
+
+import dev.capgate.api.v1alpha1.Credential;
+import dev.capgate.sidecar.audit.Decision;
+import dev.capgate.sidecar.audit.Denial;
+import dev.capgate.sidecar.credentials.CredentialInjector;
+import dev.capgate.sidecar.credentials.CredentialResolver;
+import dev.capgate.sidecar.credentials.CredentialUnavailableException;
+import dev.capgate.sidecar.credentials.InjectedHeader;
+import dev.capgate.sidecar.credentials.PlaceholderLeak;
+import dev.capgate.sidecar.credentials.Placeholders;
+import dev.capgate.sidecar.credentials.SecretValue;
+import dev.capgate.sidecar.policy.NormalizedRequest;
+import dev.capgate.sidecar.policy.Policy;
+import dev.capgate.sidecar.policy.PolicySource;
+import dev.capgate.sidecar.policy.RawRequest;
+import dev.capgate.sidecar.policy.RejectedRequestException;
+import dev.capgate.sidecar.policy.RequestNormalizer;
+import dev.capgate.sidecar.policy.RequestVerdict;
+import dev.capgate.sidecar.policy.SessionIdentity;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * The decision on one request head, before a byte of it goes upstream: normalize (400 if ambiguous)
+ * → policy (403) → placeholder check (403) → credentials (503 if unavailable) → inject. The answer
+ * is a {@link Forward} plan (what exactly to send, with which headers injected) or a {@link
+ * LocalAnswer} (status, JSON body, audit reason). No Netty and no sockets: the streaming relay
+ * ({@link Exchange}) hands in the head as parsed and acts on the answer.
+ *
+ * <p>Two calls because the credentials may take a while (Vault): {@link #decide} answers at once;
+ * an {@link Allowed} request then waits for {@link #resolve} and is turned into a plan by {@link
+ * #inject}. The relay feeds the request body (and scans it for placeholders) in between.
+ */
+final class Admission {
+  private final PolicySource policies;
+  private final CredentialResolver credentials;
+  private final Placeholders placeholderSet;
+  private final PlaceholderGuard placeholders;
+  private final KnownSecrets knownSecrets;
+
+  Admission(
+      PolicySource policies,
+      CredentialResolver credentials,
+      Placeholders placeholderSet,
+      KnownSecrets knownSecrets) {
+    this.policies = policies;
+    this.credentials = credentials;
+    this.placeholderSet = placeholderSet;
+    this.placeholders =
+        placeholderSet.isEmpty()
+            ? PlaceholderGuard.inactive()
+            : new PlaceholderGuard(placeholderSet);
+    this.knownSecrets = knownSecrets;
+  }
+
+  Admission(HttpServices services) {
+    this(
+        services.policies(),
+        services.credentials(),
+        services.placeholders(),
+        services.knownSecrets());
+  }
+
+  /** Where the relay scans the body and trailers for placeholders. */
+  PlaceholderGuard placeholders() {
+    return placeholders;
+  }
+
+  /**
+   * The request head as the agent sent it.
+   *
+   * @param id the request id (audit line, answer body)
+   * @param raw the request line and framing fields as they arrived (null when {@code malformed})
+   * @param headers the agent's header fields, in order (Netty's {@code HttpHeaders} is one)
+   * @param malformed the HTTP/1.1 decoder could not parse the head
+   * @param extendedConnect {@code :protocol} of an HTTP/2 extended CONNECT, or null
+   * @param hasBody a body follows the head
+   */
+  record Head(
+      String id,
+      AgentConnection connection,
+      String method,
+      String uri,
+      RawRequest raw,
+      Iterable<Map.Entry<String, String>> headers,
+      boolean malformed,
+      String extendedConnect,
+      boolean hasBody) {
+
+    /** The host named in answers and audit lines: the normalized one once known. */
+    String host(NormalizedRequest normalized) {
+      return normalized != null ? normalized.host() : connection.serverName();
+    }
+
+    /** The path named in answers and audit lines: the normalized one once known. */
+    String path(NormalizedRequest normalized) {
+      if (normalized != null) {
+        return normalized.path();
+      }
+      int q = uri.indexOf('?');
+      return q < 0 ? uri : uri.substring(0, q);
+    }
+  }
+
+  /** What to do with a request: forward it, or answer it here. */
+  sealed interface Outcome permits Allowed, Forward, LocalAnswer {}
+
+  /**
+   * Policy allows the request; the credentials its rule injects are still to be fetched.
+   *
+   * @param scanBody the body must be scanned for placeholders as it streams
+   */
+  record Allowed(
+      SessionIdentity session,
+      NormalizedRequest request,
+      String rule,
+      String reason,
+      List<String> credentialNames,
+      Policy policy,
+      boolean scanBody)
+      implements Outcome {}
+
+  /**
+   * Forward exactly {@code request} (normalized target, Host from it) with {@code inject} set.
+   *
+   * @param placeholderValues credential name → real value, for the placeholders in the agent's
+   *     headers that the relay swaps (empty: none)
+   * @param valuesExpireAt when the injected values must be fetched again (null: none injected)
+   */
+  record Forward(
+      Allowed allowed,
+      List<InjectedHeader> inject,
+      Map<String, String> placeholderValues,
+      Instant valuesExpireAt)
+      implements Outcome {}
+
+  /**
+   * Answered by the sidecar, never forwarded.
+   *
+   * @param decision {@link Decision#DENY} or {@link Decision#ERROR} (audit line, metric)
+   * @param request the normalized request, or null when it did not normalize
+   * @param leak the placeholder that refused it (counted as a likely exfiltration attempt), or null
+   * @param closeConnection nothing after this request can be trusted (ambiguous framing or host)
+   */
+  record LocalAnswer(
+      int status,
+      String body,
+      Decision decision,
+      String reason,
+      SessionIdentity session,
+      NormalizedRequest request,
+      String rule,
+      List<String> credentialNames,
+      PlaceholderLeak leak,
+      boolean closeConnection)
+      implements Outcome {}
+
+  /**
+   * Normalize, ask policy, check placeholders in the head: a {@link LocalAnswer} or {@link
+   * Allowed}.
+   */
+  Outcome decide(Head head) {
+    if (head.malformed()) {
+      return badRequest(head, "malformed-request", null);
+    }
+    NormalizedRequest normalized;
+    try {
+      AgentConnection c = head.connection();
+      normalized =
+          RequestNormalizer.normalize(
+              head.raw(), c.tls() ? c.serverName() : null, c.destination().getPort());
+    } catch (RejectedRequestException e) {
+      if (head.extendedConnect() != null) {
+        return badRequest(
+            head,
+            "websocket-over-http2-not-supported",
+            "WebSocket over HTTP/2 (RFC 8441 extended CONNECT) is not"
+                + " supported by the sidecar; use WebSocket over HTTP/1.1 (ALPN http/1.1), which it upgrades and polices"
+                + " at the upgrade request");
+      }
+      return badRequest(head, e.reason(), null);
+    }
+    Optional<Policy> current = policies.current();
+    if (current.isEmpty()) {
+      knownSecrets.forget(); // the session is over (or unknown): hold no value of it
+      String why = "no valid policy: " + policies.problem();
+      return forbidden(head, null, normalized, null, why, why, null);
+    }
+    Policy policy = current.get();
+    SessionIdentity session = policy.session();
+    RequestVerdict verdict = policy.onRequest(normalized);
+    String rule = verdict.rule();
+    PlaceholderLeak leak =
+        placeholders.inspect(
+            head.headers(), normalized, verdict.allowed() ? verdict.credentials() : List.of());
+    if (leak != null) {
+      String host = head.host(normalized);
+      return new LocalAnswer(
+          403,
+          Denial.json(
+              leak.error(),
+              host,
+              head.method(),
+              head.path(normalized),
+              rule,
+              head.id(),
+              leak.detail()),
+          Decision.DENY,
+          leak.auditReason(host),
+          session,
+          normalized,
+          rule,
+          leak.credential() == null ? List.of() : List.of(leak.credential()),
+          leak,
+          false);
+    }
+    if (!verdict.allowed()) {
+      return forbidden(head, session, normalized, rule, verdict.reason(), verdict.reason(), null);
+    }
+    String override = RequestNormalizer.overrideHeader(head.headers());
+    if (override != null) {
+      // The upstream might act on a method or path policy never judged.
+      return forbidden(
+          head,
+          session,
+          normalized,
+          rule,
+          RequestNormalizer.OVERRIDE_HEADER,
+          RequestNormalizer.OVERRIDE_HEADER + ": " + override,
+          "the "
+              + override
+              + " header asks the upstream for another method or URL than the one policy judged;"
+              + " send the request with that method and URL instead");
+    }
+    return new Allowed(
+        session,
+        normalized,
+        rule,
+        verdict.reason(),
+        verdict.credentials(),
+        policy,
+        placeholders.active() && head.hasBody());
+  }
+
+  /**
+   * The values of the credentials the rule injects, in its order (none: an empty list at once).
+   * Fails with {@link CredentialUnavailableException} (possibly wrapped) when one is unavailable.
+   */
+  CompletionStage<List<SecretValue>> resolve(Allowed allowed) {
+    if (allowed.credentialNames().isEmpty()) {
+      return CompletableFuture.completedFuture(List.of());
+    }
+    List<Credential> declared = new ArrayList<>(allowed.credentialNames().size());
+    for (String name : allowed.credentialNames()) {
+      Optional<Credential> credential = allowed.policy().credential(name);
+      if (credential.isEmpty()) {
+        return CompletableFuture.failedFuture(
+            new CredentialUnavailableException(name, "not declared in the session"));
+      }
+      declared.add(credential.get());
+    }
+    return credentials.resolveAll(declared, allowed.session());
+  }
+
+  /**
+   * Renders the injected headers from the resolved values (or, on {@code failure}, the 503), and
+   * remembers the values so that every response from now on is scrubbed of them.
+   */
+  Outcome inject(Head head, Allowed allowed, List<SecretValue> values, Throwable failure) {
+    if (failure != null) {
+      Throwable cause =
+          failure instanceof CompletionException && failure.getCause() != null
+              ? failure.getCause()
+              : failure;
+      return credentialUnavailable(
+          head,
+          allowed,
+          cause instanceof CredentialUnavailableException e
+              ? e
+              : new CredentialUnavailableException(
+                  String.join(",", allowed.credentialNames()), "resolver failed"));
+    }
+    if (values.isEmpty()) {
+      return new Forward(allowed, List.of(), Map.of(), null);
+    }
+    List<InjectedHeader> injected = new ArrayList<>(values.size());
+    Map<String, String> placeholderValues = Map.of();
+    Instant valuesExpireAt = null;
+    try {
+      for (int i = 0; i < values.size(); i++) {
+        Credential credential = allowed.policy().credential(allowed.credentialNames().get(i)).get();
+        SecretValue value = values.get(i);
+        InjectedHeader header = CredentialInjector.render(credential.inject(), value);
+        injected.add(header);
+        Instant expiresAt = value.expiresAt();
+        valuesExpireAt =
+            valuesExpireAt == null || expiresAt.isBefore(valuesExpireAt)
+                ? expiresAt
+                : valuesExpireAt;
+        // Every exchange from now on masks this value too, whatever its rule injects.
+        knownSecrets.remember(
+            credential.name(), SecretScrubber.secretsOf(value.reveal(), header.value()), expiresAt);
+        if (placeholders.active() && placeholderSet.placeholderOf(credential.name()).isPresent()) {
+          if (placeholderValues.isEmpty()) {
+            placeholderValues = new HashMap<>(2);
+          }
+          placeholderValues.put(credential.name(), value.reveal());
+        }
+      }
+    } catch (CredentialUnavailableException e) {
+      return credentialUnavailable(head, allowed, e);
+    }
+    return new Forward(allowed, injected, placeholderValues, valuesExpireAt);
+  }
+
+  private static LocalAnswer badRequest(Head head, String why, String detail) {
+    return new LocalAnswer(
+        400,
+        Denial.json(why, head.host(null), head.method(), head.path(null), null, head.id(), detail),
+        Decision.DENY,
+        why,
+        null,
+        null,
+        null,
+        List.of(),
+        null,
+        true);
+  }
+
+  private static LocalAnswer forbidden(
+      Head head,
+      SessionIdentity session,
+      NormalizedRequest normalized,
+      String rule,
+      String error,
+      String why,
+      String detail) {
+    String host = head.host(normalized);
+    String path = head.path(normalized);
+    return new LocalAnswer(
+        403,
+        detail == null
+            ? Denial.json(why, host, head.method(), path, rule, head.id())
+            : Denial.json(error, host, head.method(), path, rule, head.id(), detail),
+        Decision.DENY,
+        why,
+        session,
+        normalized,
+        rule,
+        List.of(),
+        null,
+        false);
+  }
+
+  private static LocalAnswer credentialUnavailable(
+      Head head, Allowed allowed, CredentialUnavailableException e) {
+    NormalizedRequest normalized = allowed.request();
+    return new LocalAnswer(
+        503,
+        Denial.json(
+            "credential unavailable: " + e.credential(),
+            head.host(normalized),
+            head.method(),
+            head.path(normalized),
+            allowed.rule(),
+            head.id()),
+        Decision.ERROR,
+        e.getMessage(), // names the credential, never the value
+        allowed.session(),
+        normalized,
+        allowed.rule(),
+        allowed.credentialNames(),
+        null,
+        false);
+  }
+}

@@ -1,0 +1,117 @@
+package dev.capgate.sidecar.upstream;
+
+import dev.capgate.sidecar.tls.UpstreamTls;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.handler.timeout.ReadTimeoutException;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Opens a new HTTP/1.1 {@link UpstreamLink} for an approved request: the dial ({@link
+ * UpstreamDialer}: the sidecar's own resolution, or the corporate proxy's tunnel), the sidecar's
+ * own TLS to the upstream ({@link UpstreamTls}, verified against the upstream trust bundles), a
+ * silence timeout and the HTTP client codec. The link is handed over once it can carry the request
+ * (TLS handshake done), on the event loop it was asked for.
+ */
+public final class UpstreamConnector {
+  private final UpstreamDialer dialer;
+  private final UpstreamTls upstreamTls;
+  private final long silenceSeconds;
+
+  /** The sidecar's TLS handshake with the upstream failed (the cause says why). */
+  public static final class HandshakeFailure extends Exception {
+    HandshakeFailure(Throwable cause) {
+      super(cause.getMessage(), cause, false, false);
+    }
+  }
+
+  /**
+   * @param silence how long an upstream connection may be neither read nor written: a long upload
+   *     or a slow but streaming answer keeps it alive, silence does not
+   */
+  public UpstreamConnector(UpstreamDialer dialer, UpstreamTls upstreamTls, Duration silence) {
+    this.dialer = dialer;
+    this.upstreamTls = upstreamTls;
+    this.silenceSeconds = silence.toSeconds();
+  }
+
+  /**
+   * A ready link to {@code host:port}, or a failure: {@link UpstreamDialer.DialFailure} (cannot be
+   * reached; its message is safe to show), {@link HandshakeFailure}, or whatever else broke.
+   */
+  public Future<UpstreamLink> connect(EventLoop loop, String host, int port, boolean tls) {
+    Promise<UpstreamLink> ready = loop.newPromise();
+    UpstreamLink link = new UpstreamLink(host, port, tls);
+    Future<Channel> dial =
+        dialer.dialHost(
+            loop,
+            host,
+            port,
+            new ChannelInitializer<Channel>() {
+              @Override
+              protected void initChannel(Channel ch) {
+                if (tls) {
+                  ch.pipeline()
+                      .addLast(UpstreamLink.TLS, upstreamTls.newHandler(ch.alloc(), host, port));
+                }
+                ch.pipeline()
+                    .addLast(
+                        UpstreamLink.TIMEOUT,
+                        new IdleStateHandler(0, 0, silenceSeconds, TimeUnit.SECONDS) {
+                          @Override
+                          protected void channelIdle(
+                              ChannelHandlerContext ctx, IdleStateEvent event) {
+                            // 504 before the response, a cut after (the exchange tells them apart).
+                            ctx.fireExceptionCaught(ReadTimeoutException.INSTANCE);
+                          }
+                        });
+                ch.pipeline()
+                    .addLast(
+                        UpstreamLink.HTTP,
+                        new HttpClientCodec(
+                            new HttpDecoderConfig().setMaxChunkSize(64 * 1024),
+                            HttpClientCodec.DEFAULT_PARSE_HTTP_AFTER_CONNECT_REQUEST,
+                            HttpClientCodec.DEFAULT_FAIL_ON_MISSING_RESPONSE));
+                ch.pipeline().addLast(UpstreamLink.LINK, link);
+              }
+            });
+    dial.addListener(
+        f -> {
+          if (!f.isSuccess()) {
+            ready.tryFailure(f.cause());
+            return;
+          }
+          Channel ch = (Channel) f.getNow();
+          SslHandler tlsHandler = ch.pipeline().get(SslHandler.class);
+          if (tlsHandler == null) {
+            if (!ready.trySuccess(link)) {
+              ch.close();
+            }
+            return;
+          }
+          ch.config().setAutoRead(true); // the handshake needs reads
+          tlsHandler
+              .handshakeFuture()
+              .addListener(
+                  h -> {
+                    if (!h.isSuccess()) {
+                      ch.close();
+                      ready.tryFailure(new HandshakeFailure(h.cause()));
+                    } else if (!ready.trySuccess(link)) {
+                      ch.close();
+                    }
+                  });
+        });
+    return ready;
+  }
+}

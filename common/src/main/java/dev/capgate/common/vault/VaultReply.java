@@ -33,7 +33,7 @@ public final class VaultReply {
    *     message, which name a connection or TLS problem, never the request's headers)
    */
   public static VaultReply noAnswer(String why) {
-    return new VaultReply(Objects.requireNonNull(why, "why"));
+    return new VaultReply(why == null || why.isBlank() ? "no reason given" : why);
   }
 
   /** The HTTP status; 0 when Vault did not answer. */

@@ -72,20 +72,11 @@ BAO_ADDR=http://$bao_ip:8200
 kubectl -n openbao port-forward svc/openbao 18200:8200 > "$STATE/logs/port-forward.log" 2>&1 &
 pf=$!; trap 'kill $pf 2>/dev/null || true' EXIT
 for _ in $(seq 1 40); do curl -sf http://127.0.0.1:18200/v1/sys/health >/dev/null && break; sleep 0.5; done
-api() {  # METHOD PATH [JSON]
-  curl -sSf -X "$1" -H "X-Vault-Token: $(cat "$STATE/secrets/root-token")" ${3:+-H 'Content-Type: application/json' --data "$3"} \
-    "http://127.0.0.1:18200/v1/$2"
-}
-json() { python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$1"; }
-api POST "secret/data/github/alice@example.com" "{\"data\":{\"token\":$(json "$(cat "$STATE/secrets/github-token")")}}" >/dev/null
-api POST "secret/data/mcp/alice@example.com" "{\"data\":{\"token\":$(json "$(cat "$STATE/secrets/mcp-token")")}}" >/dev/null
-api POST identity/oidc/key/capgate '{"algorithm":"RS256","allowed_client_ids":["*"]}' >/dev/null
-api POST identity/oidc/role/internal-api '{"key":"capgate","ttl":"5m","client_id":"internal.test"}' >/dev/null
-# The operator's policy is the chart's (one source of truth); the sessions' policy comes with the
-# JWT auth method, after the chart, since it names that mount's accessor.
-api PUT sys/policies/acl/capgate-operator "{\"policy\":$(json "$(cat "$ROOT/charts/capgate/files/operator-vault-policy.hcl")")}" >/dev/null
-api POST auth/token/create-orphan '{"policies":["capgate-operator"],"ttl":"168h"}' \
-  | python3 -c 'import json,sys; print(json.load(sys.stdin)["auth"]["client_token"], end="")' > "$STATE/secrets/operator-token"
+# Secrets, the internal API's identity tokens, the operator's policy and token: the one bootstrap
+# of the stack and Kind (e2e/openbao/bootstrap.sh; the sessions' policy comes with the JWT auth
+# method, after the chart, since it names that mount's accessor).
+bootstrap() { BAO_ADDR=http://127.0.0.1:18200 BAO_TOKEN=$(cat "$STATE/secrets/root-token") "$ROOT/e2e/openbao/bootstrap.sh" "$@"; }
+bootstrap base "$STATE/secrets/github-token" "$STATE/secrets/mcp-token" internal-api "$STATE/secrets/operator-token"
 say "OpenBao (dev) at $BAO_ADDR configured"
 
 # --- upstreams as a pod --------------------------------------------------------------------------------
@@ -155,16 +146,7 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 [ -n "$public_pem" ] || { echo "up.sh: no public.pem in Secret capgate-system/capgate-session-signer" >&2; exit 1; }
-api GET sys/auth | python3 -c 'import json,sys; sys.exit(0 if "capgate-jwt/" in json.load(sys.stdin)["data"] else 1)' \
-  || api POST sys/auth/capgate-jwt '{"type":"jwt"}' >/dev/null
-api POST auth/capgate-jwt/config "$(python3 -c 'import json,sys; print(json.dumps({
-  "jwt_validation_pubkeys": [sys.argv[1]], "bound_issuer": "capgate"}))' "$public_pem")" >/dev/null
-accessor=$(api GET sys/auth | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["capgate-jwt/"]["accessor"])')
-user="{{identity.entity.aliases.$accessor.name}}"
-api PUT sys/policies/acl/capgate-agent "{\"policy\":$(json "path \"secret/data/github/$user\" { capabilities = [\"read\"] }
-path \"secret/data/mcp/$user\" { capabilities = [\"read\"] }
-path \"identity/oidc/token/internal-api\" { capabilities = [\"read\"] }")}" >/dev/null
-api POST auth/capgate-jwt/role/capgate-agent '{"role_type":"jwt","bound_audiences":["vault"],"user_claim":"user","claim_mappings":{"namespace":"namespace","session":"session","agent":"agent","pod":"pod"},"token_policies":["capgate-agent"],"token_ttl":"1h","token_max_ttl":"4h"}' >/dev/null
+bootstrap session-auth capgate-jwt capgate-agent <(printf '%s\n' "$public_pem") capgate internal-api >/dev/null
 say "OpenBao JWT auth at auth/capgate-jwt: the operator's session key, role capgate-agent, policy templated on the user"
 
 node_ip=$(kubectl get node -o jsonpath='{.items[0].status.addresses[?(@.type=="InternalIP")].address}')

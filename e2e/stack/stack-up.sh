@@ -66,7 +66,6 @@ bao_api() {  # METHOD PATH [JSON]
 json_get() { python3 -c 'import json,sys; d=json.load(sys.stdin)
 for k in sys.argv[1].split("."): d=d[k]
 print(d)' "$1"; }
-json_str() { python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$1"; }
 bao_healthy() { curl -sf --max-time 2 "$BAO_ADDR/v1/sys/health" >/dev/null 2>&1; }
 upstreams_healthy() {
   curl -s --max-time 2 -o /dev/null -w '%{http_code}' --cacert "$STACK_DIR/pki/ca.crt" \
@@ -148,23 +147,10 @@ EOF
   bao_healthy || { tail -20 "$STACK_LOGS/openbao.log" >&2; sdie "OpenBao not active after unseal"; }
   ssay "OpenBao initialized and unsealed at $BAO_ADDR"
 
-  # Secrets engines and their contents.
-  bao_api POST sys/mounts/secret '{"type":"kv","options":{"version":"2"}}' >/dev/null
-  for _ in $(seq 1 40); do curl -sf -H "X-Vault-Token: $(bao_root)" "$BAO_ADDR/v1/secret/config" >/dev/null && break; sleep 0.25; done
-  bao_api POST "secret/data/github/alice@example.com" "{\"data\":{\"token\":$(json_str "$(cat "$STACK_DIR/secrets/github-token")")}}" >/dev/null
-  bao_api POST "secret/data/mcp/alice@example.com" "{\"data\":{\"token\":$(json_str "$(cat "$STACK_DIR/secrets/mcp-token")")}}" >/dev/null
-  # Identity tokens for the internal API: RS256 (what it verifies), 5 minutes.
-  bao_api POST identity/oidc/key/capgate '{"algorithm":"RS256","allowed_client_ids":["*"],"verification_ttl":"1h","rotation_period":"24h"}' >/dev/null
-  bao_api POST "identity/oidc/role/$OIDC_ROLE" '{"key":"capgate","ttl":"5m","client_id":"internal.test"}' >/dev/null
-
-  # Policies: the operator revokes leases and tokens (the sessions' policy, templated on the JWT
-  # mount's accessor, is written with that mount after the chart is installed).
-  # The operator's policy is the chart's: one source of truth for what it needs.
-  bao_api PUT sys/policies/acl/capgate-operator "$(python3 -c 'import json,sys; print(json.dumps({"policy": open(sys.argv[1]).read()}))' \
-    "$REPO_ROOT/charts/capgate/files/operator-vault-policy.hcl")" >/dev/null
-  bao_api POST auth/token/create-orphan '{"policies":["capgate-operator"],"ttl":"168h","display_name":"capgate-operator"}' \
-    | json_get auth.client_token > "$BAO_DIR/operator-token"
-  chmod 0600 "$BAO_DIR/operator-token"
+  # Secrets, the internal API's identity tokens, the operator's policy and token: the one
+  # bootstrap of the stack and Kind (e2e/openbao/bootstrap.sh).
+  BAO_TOKEN=$(bao_root) "$REPO_ROOT/e2e/openbao/bootstrap.sh" base "$STACK_DIR/secrets/github-token" \
+    "$STACK_DIR/secrets/mcp-token" "$OIDC_ROLE" "$BAO_DIR/operator-token"
   ssay "OpenBao configured: kv2 secret/, identity OIDC role $OIDC_ROLE, audit log, operator token"
 
   # The upstreams, host process: the e2e module's classes and their dependencies.
@@ -264,24 +250,11 @@ for _ in $(seq 1 120); do
 done
 [ -n "$public_pem" ] || { kc -n "$SYSTEM_NAMESPACE" logs deploy/"$RELEASE"-operator --tail=40 >&2 || true
   sdie "no public.pem in Secret $SYSTEM_NAMESPACE/$SESSION_SIGNER_SECRET: the operator did not create its session signing key"; }
-if ! bao_api GET sys/auth | python3 -c 'import json,sys; sys.exit(0 if sys.argv[1] + "/" in json.load(sys.stdin)["data"] else 1)' "$VAULT_JWT_MOUNT"; then
-  bao_api POST "sys/auth/$VAULT_JWT_MOUNT" '{"type":"jwt"}' >/dev/null
-fi
-bao_api POST "auth/$VAULT_JWT_MOUNT/config" "$(python3 -c 'import json,sys; print(json.dumps({
-  "jwt_validation_pubkeys": [sys.argv[1]], "bound_issuer": sys.argv[2]}))' "$public_pem" "$SESSION_ISSUER")" >/dev/null
-jwt_accessor=$(bao_api GET sys/auth | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][sys.argv[1] + "/"]["accessor"])' "$VAULT_JWT_MOUNT")
-# The user of the session, as Vault knows it: the name of the entity alias the JWT mount made from
-# the JWT's `user` claim. Alice's session token reads secret/data/github/alice@example.com only.
-user="{{identity.entity.aliases.$jwt_accessor.name}}"
-bao_api PUT "sys/policies/acl/$VAULT_ROLE" "$(python3 -c 'import json,sys; print(json.dumps({"policy": sys.argv[1]}))' "
-path \"secret/data/github/$user\" { capabilities = [\"read\"] }
-path \"secret/data/mcp/$user\" { capabilities = [\"read\"] }
-path \"identity/oidc/token/$OIDC_ROLE\" { capabilities = [\"read\"] }
-")" >/dev/null
-bao_api POST "auth/$VAULT_JWT_MOUNT/role/$VAULT_ROLE" "$(python3 -c 'import json,sys; print(json.dumps({
-  "role_type": "jwt", "bound_audiences": ["vault"], "user_claim": "user",
-  "claim_mappings": {"namespace": "namespace", "session": "session", "agent": "agent", "pod": "pod"},
-  "token_policies": [sys.argv[1]], "token_ttl": "1h", "token_max_ttl": "4h"}))' "$VAULT_ROLE")" >/dev/null
+# The JWT auth method, the policy templated on the session's user (the entity alias the mount makes
+# from the JWT's `user`: Alice's session token reads secret/data/github/alice@example.com only) and
+# the role as charts/capgate/files/vault-session-role.json defines it.
+jwt_accessor=$(BAO_TOKEN=$(bao_root) "$REPO_ROOT/e2e/openbao/bootstrap.sh" session-auth "$VAULT_JWT_MOUNT" "$VAULT_ROLE" \
+  <(printf '%s\n' "$public_pem") "$SESSION_ISSUER" "$OIDC_ROLE")
 ssay "OpenBao JWT auth at auth/$VAULT_JWT_MOUNT (accessor $jwt_accessor): the operator's session key, role $VAULT_ROLE, policy templated on the session's user"
 
 for _ in $(seq 1 240); do upstreams_healthy && break; sleep 0.25; done

@@ -1,6 +1,7 @@
 package dev.capgate.operator;
 
 import dev.capgate.api.identity.VaultTokenExchange;
+import dev.capgate.common.vault.VaultClient;
 import dev.capgate.operator.ca.PodCaMinter;
 import dev.capgate.operator.ca.ServingCertificates;
 import dev.capgate.operator.ca.TrustBundle;
@@ -33,21 +34,14 @@ import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfigurationBuilder;
 import io.vertx.core.Vertx;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -113,7 +107,8 @@ public final class CapgateOperator implements AutoCloseable {
     Clock clock = Clock.systemUTC();
     KubernetesEvents events = new KubernetesEvents(client, config.identity());
 
-    VaultRevoker revoker = vaultRevoker(config);
+    VaultClient vault = vaultClient(config);
+    VaultRevoker revoker = vaultRevoker(config, vault);
     SessionRevocation revocation = new SessionRevocation(client, revoker, events);
     Leadership leadership = new Leadership(config, onLeadershipLost);
     ReconcileCounter reconciliations = new ReconcileCounter();
@@ -168,14 +163,12 @@ public final class CapgateOperator implements AutoCloseable {
     // The identity listener first: injected sidecars get its address (the port may have been 0),
     // and the CA of its serving certificate. Then the webhook listener, with that in its admitter.
     SessionResolver sessions = new SessionResolver(client, clock);
-    String vaultAddress = config.sidecar().vaultAddress();
-    SSLContext vaultTls = config.vaultCaCertFile() == null ? null : tls(config.vaultCaCertFile());
     VaultTokenIssuer issuer =
         new VaultTokenIssuer(
             new SidecarAttestation(
                 client, sessions, config.sidecar().identityAudience(), config.sidecar().image()),
             signer,
-            vaultAddress == null ? null : new VaultJwtLogin(vaultAddress, vaultTls),
+            vault == null ? null : new VaultJwtLogin(vault),
             new TokenLedger(client),
             revoker,
             sessions,
@@ -359,9 +352,19 @@ public final class CapgateOperator implements AutoCloseable {
     }
   }
 
-  private static VaultRevoker vaultRevoker(OperatorConfig config) {
+  /**
+   * The one Vault client of the operator (JWT logins, revocations), trusting {@code
+   * CAPGATE_VAULT_CACERT} alone when set; null without a Vault address.
+   */
+  private static VaultClient vaultClient(OperatorConfig config) {
     String address = config.sidecar().vaultAddress();
-    if (address == null) {
+    return address == null
+        ? null
+        : VaultClient.create(address, config.vaultCaCertFile(), VaultRevoker.TIMEOUT);
+  }
+
+  private static VaultRevoker vaultRevoker(OperatorConfig config, VaultClient vault) {
+    if (vault == null) {
       LOG.warn("no Vault address configured: leases recorded by sidecars cannot be revoked");
       return null;
     }
@@ -376,8 +379,7 @@ public final class CapgateOperator implements AutoCloseable {
       LOG.warn("no Vault token for the operator: leases recorded by sidecars cannot be revoked");
       return null;
     }
-    return new VaultRevoker(
-        address, token, config.vaultCaCertFile() == null ? null : tls(config.vaultCaCertFile()));
+    return new VaultRevoker(vault, token);
   }
 
   private static String read(Path file) {
@@ -386,27 +388,6 @@ public final class CapgateOperator implements AutoCloseable {
     } catch (IOException e) {
       throw new VaultRevoker.VaultUnavailableException(
           "cannot read the operator's Vault token from " + file, e);
-    }
-  }
-
-  private static SSLContext tls(Path caFile) {
-    try (InputStream in = Files.newInputStream(caFile)) {
-      KeyStore trust = KeyStore.getInstance("PKCS12");
-      trust.load(null, null);
-      int i = 0;
-      for (var cert : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-        trust.setCertificateEntry("vault-ca-" + i++, cert);
-      }
-      TrustManagerFactory factory =
-          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      factory.init(trust);
-      SSLContext context = SSLContext.getInstance("TLS");
-      context.init(null, factory.getTrustManagers(), null);
-      return context;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("cannot use the Vault CA " + caFile, e);
     }
   }
 }

@@ -1,5 +1,6 @@
 package dev.capgate.sidecar;
 
+import dev.capgate.common.vault.VaultClient;
 import dev.capgate.sidecar.admin.AdminAccess;
 import dev.capgate.sidecar.admin.AdminServer;
 import dev.capgate.sidecar.admin.Metrics;
@@ -32,7 +33,6 @@ import dev.capgate.sidecar.upstream.UpstreamProxy;
 import dev.capgate.sidecar.vault.CredentialBroker;
 import dev.capgate.sidecar.vault.LeaseRecorder;
 import dev.capgate.sidecar.vault.TokenFile;
-import dev.capgate.sidecar.vault.VaultConnection;
 import io.netty.channel.epoll.Epoll;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -374,8 +374,8 @@ public final class ProxyCommand {
               new CredentialUnavailableException(credential.name(), "no Vault configured"));
     }
     Duration timeout = config.getDuration("vault-timeout", Duration.ofSeconds(5));
-    VaultConnection vault =
-        VaultConnection.create(address, config.getPath("vault-ca-file").orElse(null), timeout);
+    VaultClient vault =
+        VaultClient.create(address, config.getPath("vault-ca-file").orElse(null), timeout);
     return new CredentialBroker(
         vault,
         new TokenFile(tokenFile),

@@ -1,24 +1,21 @@
 package dev.capgate.testkit;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.capgate.common.vault.VaultClient;
+import dev.capgate.common.vault.VaultReply;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBindingBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
-import io.github.jopenlibs.vault.Vault;
-import io.github.jopenlibs.vault.VaultConfig;
-import io.github.jopenlibs.vault.VaultException;
-import io.github.jopenlibs.vault.json.Json;
-import io.github.jopenlibs.vault.json.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,13 +27,15 @@ import org.slf4j.LoggerFactory;
  * <p>Not dev mode: dev mode keeps everything in memory, so a restart would lose every secret and
  * outage tests could not tell "down" from "wiped". This is persistent (raft) storage, initialized
  * once with one key share, unsealed on every start; the unseal key and root token live only in this
- * object.
+ * object. Every call goes through the one Vault client of Capgate ({@link VaultClient}), so errors
+ * name the call and the status, never OpenBao's answer.
  */
 public final class OpenBaoServer {
   private static final Logger LOG = LoggerFactory.getLogger(OpenBaoServer.class);
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
   private static final String REVIEWER_NAMESPACE = "capgate-openbao";
   private static final String REVIEWER_ACCOUNT = "token-reviewer";
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private static OpenBaoServer shared;
   private static RuntimeException sharedFailure;
@@ -44,11 +43,9 @@ public final class OpenBaoServer {
   private final Path workDir;
   private final String address;
   private final OpenBaoProcess process;
-  private final HttpClient http =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private final VaultClient client;
   private String unsealKey;
   private String rootToken;
-  private Vault rootClient;
 
   /** The server of this JVM, started on first use and stopped by a shutdown hook. */
   public static synchronized OpenBaoServer shared() {
@@ -74,6 +71,7 @@ public final class OpenBaoServer {
     int port = Ports.free();
     int clusterPort = Ports.free();
     address = "http://127.0.0.1:" + port;
+    client = VaultClient.create(address, (Path) null, Duration.ofSeconds(30));
     Path config = workDir.resolve("config.hcl");
     Pki.write(
         config,
@@ -113,28 +111,24 @@ public final class OpenBaoServer {
     return rootToken;
   }
 
-  /** vault-java-driver with the root token; KV engine version 2 for every path. */
-  public synchronized Vault rootClient() {
-    if (rootClient == null) {
-      rootClient = client(rootToken);
-    }
-    return rootClient;
+  /**
+   * The Vault client of the sidecar and the operator, pointed at this server: for calls with any
+   * token (e.g. one from a login) that look at the status themselves.
+   */
+  public VaultClient client() {
+    return client;
   }
 
-  /** vault-java-driver with any token (e.g. one from a Kubernetes login); KV engine version 2. */
-  public Vault client(String token) {
-    try {
-      return Vault.create(
-          new VaultConfig()
-              .address(address)
-              .token(token)
-              .engineVersion(2)
-              .openTimeout(5)
-              .readTimeout(30)
-              .build());
-    } catch (VaultException e) {
-      throw new IllegalStateException(e);
+  /**
+   * Writes a KV version 2 secret as root: {@code path} is {@code <mount>/<key>} (the {@code data/}
+   * after the mount is added here).
+   */
+  public void putKv(String path, Map<String, ?> fields) {
+    String[] mountAndKey = trimSlashes(path).split("/", 2);
+    if (mountAndKey.length != 2) {
+      throw new IllegalArgumentException("a KV path is <mount>/<key>, got " + path);
     }
+    request("POST", mountAndKey[0] + "/data/" + mountAndKey[1], Map.of("data", fields));
   }
 
   /** Starts (or restarts) the server on the same port and data, initializes it once, unseals it. */
@@ -172,34 +166,26 @@ public final class OpenBaoServer {
 
   /** Unseals with the key kept from initialization and waits until the server is active. */
   public void unseal() {
-    JsonObject status =
-        Json.parse(request("PUT", "sys/unseal", Json.object().add("key", unsealKey).toString()))
-            .asObject();
-    if (status.getBoolean("sealed", true)) {
-      throw new IllegalStateException("OpenBao is still sealed after the unseal key: " + status);
+    JsonNode status = call("PUT", "sys/unseal", Map.of("key", unsealKey));
+    if (status.path("sealed").asBoolean(true)) {
+      throw new IllegalStateException("OpenBao is still sealed after the unseal key");
     }
     Wait.until(
         "OpenBao to become active after unseal",
         READY_TIMEOUT,
-        () -> send("GET", "sys/health", null, null).statusCode() == 200,
+        () -> client.call("GET", "sys/health", null, null).status() == 200,
         () -> process.logTail(20));
   }
 
   /** Enables a fresh KV version 2 engine at a random path and returns that path (no slashes). */
   public String newKvMount() {
     String path = Names.withRandomSuffix("kv", 8);
-    request(
-        "POST",
-        "sys/mounts/" + path,
-        Json.object()
-            .add("type", "kv")
-            .add("options", Json.object().add("version", "2"))
-            .toString());
+    request("POST", "sys/mounts/" + path, Map.of("type", "kv", "options", Map.of("version", "2")));
     // A new KV v2 mount answers "upgrading" for a moment; its config is readable once it is usable.
     Wait.until(
         "KV v2 mount " + path + " to become usable",
         READY_TIMEOUT,
-        () -> send("GET", path + "/config", null, rootToken).statusCode() == 200,
+        () -> client.call("GET", path + "/config", rootToken, null).status() == 200,
         () -> process.logTail(20));
     return path;
   }
@@ -213,41 +199,60 @@ public final class OpenBaoServer {
   public void enableKubernetesAuth(KubeControlPlane kube, String mountPath) {
     String mount = trimSlashes(mountPath);
     String reviewerJwt = tokenReviewerJwt(kube);
-    JsonObject mounts =
-        Json.parse(request("GET", "sys/auth", null)).asObject().get("data").asObject();
-    if (mounts.get(mount + "/") == null) {
-      request("POST", "sys/auth/" + mount, Json.object().add("type", "kubernetes").toString());
+    if (call("GET", "sys/auth", null).path("data").path(mount + "/").isMissingNode()) {
+      request("POST", "sys/auth/" + mount, Map.of("type", "kubernetes"));
     }
     request(
         "POST",
         "auth/" + mount + "/config",
-        Json.object()
-            .add("kubernetes_host", kube.url())
-            .add("kubernetes_ca_cert", kube.caCertPem())
-            .add("token_reviewer_jwt", reviewerJwt)
+        Map.of(
+            "kubernetes_host",
+            kube.url(),
+            "kubernetes_ca_cert",
+            kube.caCertPem(),
+            "token_reviewer_jwt",
+            reviewerJwt,
             // Never fall back to a pod's own token file: this server does not run in a pod.
-            .add("disable_local_ca_jwt", true)
-            .toString());
+            "disable_local_ca_jwt",
+            true));
   }
 
   /**
-   * One OpenBao HTTP API call with the root token. {@code path} is relative to {@code /v1/};
-   * returns the body, throws with status and body on anything but 2xx.
+   * One OpenBao HTTP API call with the root token, for setting a test up.
+   *
+   * @param path relative to {@code /v1/}
+   * @param body null; JSON text; or what Jackson writes as JSON (a {@code Map}, a {@link JsonNode})
+   * @return the answer's JSON text ({@code ""} when there is none)
+   * @throws IllegalStateException on anything but 2xx, naming the call and the status (never
+   *     OpenBao's answer: it may hold a token)
    */
-  public String request(String method, String path, String jsonBody) {
-    HttpResponse<String> response = send(method, path, jsonBody, rootToken);
-    if (response.statusCode() / 100 != 2) {
+  public String request(String method, String path, Object body) {
+    JsonNode answer = call(method, path, body);
+    return answer.isMissingNode() ? "" : answer.toString();
+  }
+
+  private JsonNode call(String method, String path, Object body) {
+    VaultReply reply = client.call(method, trimSlashes(path), rootToken, json(body, path));
+    if (!reply.ok()) {
       throw new IllegalStateException(
           "OpenBao "
-              + method
-              + " /v1/"
-              + path
-              + " answered "
-              + response.statusCode()
-              + ": "
-              + response.body());
+              + reply.describe(method + " /v1/" + trimSlashes(path))
+              + " (OpenBao's log: "
+              + process.logFile()
+              + ")");
     }
-    return response.body();
+    return reply.body();
+  }
+
+  private static Object json(Object body, String path) {
+    if (!(body instanceof CharSequence text)) {
+      return body;
+    }
+    try {
+      return JSON.readTree(text.toString());
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("the body for /v1/" + path + " is not JSON");
+    }
   }
 
   /** Where openbao.log is written. */
@@ -256,21 +261,15 @@ public final class OpenBaoServer {
   }
 
   private boolean initialized() {
-    return Json.parse(request("GET", "sys/init", null)).asObject().getBoolean("initialized", false);
+    return call("GET", "sys/init", null).path("initialized").asBoolean(false);
   }
 
   private void initialize() {
-    JsonObject init =
-        Json.parse(
-                request(
-                    "PUT",
-                    "sys/init",
-                    Json.object().add("secret_shares", 1).add("secret_threshold", 1).toString()))
-            .asObject();
-    unsealKey = init.get("keys_base64").asArray().get(0).asString();
-    rootToken = init.getString("root_token", null);
-    if (rootToken == null) {
-      throw new IllegalStateException("OpenBao init returned no root token: " + init);
+    JsonNode init = call("PUT", "sys/init", Map.of("secret_shares", 1, "secret_threshold", 1));
+    unsealKey = init.path("keys_base64").path(0).asText(null);
+    rootToken = init.path("root_token").asText(null);
+    if (unsealKey == null || rootToken == null) {
+      throw new IllegalStateException("OpenBao init returned no unseal key or no root token");
     }
   }
 
@@ -313,31 +312,6 @@ public final class OpenBaoServer {
         .createOr(NonDeletingOperation::update);
     // Long-lived so it outlasts any test run; no audience means the apiserver's own.
     return kube.serviceAccountToken(REVIEWER_NAMESPACE, REVIEWER_ACCOUNT, Duration.ofDays(365));
-  }
-
-  private HttpResponse<String> send(String method, String path, String jsonBody, String token) {
-    HttpRequest.Builder builder =
-        HttpRequest.newBuilder(URI.create(address + "/v1/" + trimSlashes(path)))
-            .timeout(Duration.ofSeconds(30))
-            .method(
-                method,
-                jsonBody == null
-                    ? HttpRequest.BodyPublishers.noBody()
-                    : HttpRequest.BodyPublishers.ofString(jsonBody));
-    if (token != null) {
-      builder.header("X-Vault-Token", token);
-    }
-    if (jsonBody != null) {
-      builder.header("Content-Type", "application/json");
-    }
-    try {
-      return http.send(builder.build(), HttpResponse.BodyHandlers.ofString());
-    } catch (IOException e) {
-      throw new UncheckedIOException("OpenBao " + method + " /v1/" + path + " failed", e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted", e);
-    }
   }
 
   private static String trimSlashes(String path) {

@@ -1,37 +1,25 @@
 package dev.capgate.operator.identity;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import dev.capgate.common.vault.VaultClient;
+import dev.capgate.common.vault.VaultReply;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * {@code POST /v1/auth/<mount>/login {"role", "jwt"}} with {@code X-Vault-Wrap-TTL}: Vault answers
  * with a single-use wrapping token instead of the token itself, so the operator never holds a
  * session's Vault token, and the sidecar alone can unwrap it (once; an unwrap by anyone else first
- * makes the sidecar's fail, which it reports). Plain HTTP: one endpoint needs no client library.
+ * makes the sidecar's fail, which it reports). Through Capgate's one Vault client: a refusal is
+ * reported with the mount, the role and Vault's status, never Vault's answer. Blocking: called from
+ * the identity endpoint's worker threads.
  */
 public final class VaultJwtLogin {
-  static final Duration TIMEOUT = Duration.ofSeconds(10);
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private final VaultClient vault;
 
-  private final String address;
-  private final HttpClient http;
-
-  public VaultJwtLogin(String address, javax.net.ssl.SSLContext tls) {
-    this.address = address.endsWith("/") ? address.substring(0, address.length() - 1) : address;
-    HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(TIMEOUT);
-    if (tls != null) {
-      builder.sslContext(tls);
-    }
-    this.http = builder.build();
+  public VaultJwtLogin(VaultClient vault) {
+    this.vault = Objects.requireNonNull(vault, "vault");
   }
 
   /**
@@ -53,64 +41,52 @@ public final class VaultJwtLogin {
   }
 
   public Wrapped login(String authMount, String role, String jwt, int wrapTtlSeconds) {
-    String path = "/v1/auth/" + authMount + "/login";
-    HttpRequest request =
-        HttpRequest.newBuilder(URI.create(address + path))
-            .timeout(TIMEOUT)
-            .header("Content-Type", "application/json")
-            .header("X-Vault-Wrap-TTL", wrapTtlSeconds + "s")
-            .POST(
-                HttpRequest.BodyPublishers.ofString(
-                    io.fabric8.kubernetes.client.utils.Serialization.asJson(
-                        Map.of("role", role, "jwt", jwt))))
-            .build();
-    HttpResponse<String> response;
-    try {
-      response = http.send(request, HttpResponse.BodyHandlers.ofString());
-    } catch (IOException e) {
+    String path = "auth/" + authMount + "/login";
+    VaultReply reply =
+        vault.callWrapped(
+            "POST",
+            path,
+            null,
+            Map.of("role", role, "jwt", jwt),
+            Duration.ofSeconds(wrapTtlSeconds));
+    if (!reply.answered()) {
       throw new LoginFailedException(
-          "Vault is unreachable at " + address + " (" + e.getClass().getSimpleName() + ")", e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new LoginFailedException("interrupted while logging in at Vault", e);
+          "Vault is unreachable at " + vault.address() + " (" + reply.failure() + ")", null);
     }
-    if (response.statusCode() / 100 != 2) {
+    if (!reply.ok()) {
       throw new LoginFailedException(
-          "Vault refused the login at auth/"
-              + authMount
-              + "/login with role "
+          "Vault refused the login at "
+              + path
+              + " with role "
               + role
               + " ("
-              + response.statusCode()
-              + errors(response.body())
+              + reply.status()
+              + why(reply.status())
               + ")",
           null);
     }
-    try {
-      JsonNode wrap = JSON.readTree(response.body()).path("wrap_info");
-      String token = wrap.path("token").asText("");
-      String accessor = wrap.path("wrapped_accessor").asText("");
-      if (token.isEmpty() || accessor.isEmpty()) {
-        throw new LoginFailedException(
-            "Vault's answer to the login has no wrap_info (is X-Vault-Wrap-TTL allowed?)", null);
-      }
-      return new Wrapped(token, accessor, wrap.path("ttl").asLong(wrapTtlSeconds));
-    } catch (IOException e) {
-      throw new LoginFailedException("Vault's answer to the login is not JSON", e);
+    JsonNode wrap = reply.body().path("wrap_info");
+    String token = wrap.path("token").asText("");
+    String accessor = wrap.path("wrapped_accessor").asText("");
+    if (token.isEmpty() || accessor.isEmpty()) {
+      throw new LoginFailedException(
+          "Vault's answer to the login has no wrap_info (is X-Vault-Wrap-TTL allowed?)", null);
     }
+    return new Wrapped(token, accessor, wrap.path("ttl").asLong(wrapTtlSeconds));
   }
 
-  /** Vault's {@code errors} (messages like "role could not be found"; they hold no secret). */
-  private static String errors(String body) {
-    try {
-      List<String> out = new ArrayList<>();
-      JSON.readTree(body).path("errors").forEach(e -> out.add(e.asText()));
-      String joined = String.join("; ", out);
-      return joined.isEmpty()
-          ? ""
-          : ": " + (joined.length() > 300 ? joined.substring(0, 300) + "..." : joined);
-    } catch (IOException | RuntimeException e) {
-      return "";
-    }
+  /**
+   * The likely causes in words written here: Vault's own error texts stay out of messages (they
+   * reach the session's Events and the sidecar's logs).
+   */
+  private static String why(int status) {
+    return switch (status) {
+      case 400 ->
+          ": no such role at this mount, or the session JWT does not match the role"
+              + " (audience, issuer, key, bound claims)";
+      case 403 -> ": permission denied";
+      case 503 -> ": Vault is sealed or unavailable";
+      default -> "";
+    };
   }
 }

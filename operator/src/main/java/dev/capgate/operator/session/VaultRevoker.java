@@ -1,43 +1,35 @@
 package dev.capgate.operator.session;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import dev.capgate.common.vault.VaultClient;
+import dev.capgate.common.vault.VaultReply;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
  * Revokes Vault leases and tokens with the operator's own Vault token: {@code sys/leases/revoke}
  * and {@code auth/token/revoke-accessor}; asks {@code auth/token/lookup-accessor} who a token was
- * issued to before ({@link LedgerScope}). Something already gone counts as revoked. Plain HTTP
- * (three endpoints): the operator needs no Vault client library.
+ * issued to before ({@link LedgerScope}). Something already gone counts as revoked. Through
+ * Capgate's one Vault client: errors name the call and Vault's status, never its answer. Blocking:
+ * called from the reconciler's worker threads.
  */
 public final class VaultRevoker {
-  static final Duration TIMEOUT = Duration.ofSeconds(10);
-  private static final ObjectMapper JSON = new ObjectMapper();
+  /** For each call to Vault: the reconciler retries a failed revocation. */
+  public static final Duration TIMEOUT = Duration.ofSeconds(10);
 
-  private final String address;
+  private final VaultClient vault;
   private final Supplier<String> token;
-  private final HttpClient http;
 
   /**
    * @param token read again for every call (a mounted token file may rotate)
    */
-  public VaultRevoker(String address, Supplier<String> token, javax.net.ssl.SSLContext tls) {
-    this.address = address.endsWith("/") ? address.substring(0, address.length() - 1) : address;
-    this.token = token;
-    HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(TIMEOUT);
-    if (tls != null) {
-      builder.sslContext(tls);
-    }
-    this.http = builder.build();
+  public VaultRevoker(VaultClient vault, Supplier<String> token) {
+    this.vault = Objects.requireNonNull(vault, "vault");
+    this.token = Objects.requireNonNull(token, "token");
   }
 
   /** Vault could not be asked, or said no for another reason than "already gone". */
@@ -65,20 +57,16 @@ public final class VaultRevoker {
    * Who the token of this accessor was issued to; empty when Vault knows no such accessor (gone).
    */
   public Optional<TokenOrigin> lookupAccessor(String accessor) {
-    HttpResponse<String> response =
-        send(
-            "POST",
-            "/v1/auth/token/lookup-accessor",
-            json("accessor", accessor),
-            "look up token accessor " + accessor);
-    int status = response.statusCode();
-    if (status / 100 == 2) {
-      return Optional.of(origin(response.body(), accessor));
+    String what = "look up token accessor " + accessor;
+    VaultReply reply =
+        send("POST", "auth/token/lookup-accessor", Map.of("accessor", accessor), what);
+    if (reply.ok()) {
+      return Optional.of(origin(reply.data()));
     }
-    if (alreadyGone(status, response.body())) {
+    if (alreadyGone(reply)) {
       return Optional.empty();
     }
-    if (status == 403) {
+    if (reply.status() == 403) {
       throw new VaultUnavailableException(
           "Vault refused to look up token accessor "
               + accessor
@@ -86,96 +74,57 @@ public final class VaultRevoker {
           null);
     }
     throw new VaultUnavailableException(
-        "Vault answered "
-            + status
-            + " to the look-up of token accessor "
-            + accessor
-            + ": "
-            + abbreviate(response.body()),
-        null);
+        "Vault answered " + reply.status() + " to the look-up of token accessor " + accessor, null);
   }
 
-  private static TokenOrigin origin(String body, String accessor) {
-    try {
-      JsonNode data = JSON.readTree(body).path("data");
-      Map<String, String> meta = new HashMap<>();
-      data.path("meta")
-          .properties()
-          .forEach(
-              e -> {
-                if (e.getValue().isTextual()) {
-                  meta.put(e.getKey(), e.getValue().asText());
-                }
-              });
-      return new TokenOrigin(data.path("path").asText(""), meta);
-    } catch (IOException e) {
-      throw new VaultUnavailableException(
-          "Vault's answer to the look-up of token accessor " + accessor + " is not JSON", e);
-    }
+  private static TokenOrigin origin(JsonNode data) {
+    Map<String, String> meta = new HashMap<>();
+    data.path("meta")
+        .properties()
+        .forEach(
+            e -> {
+              if (e.getValue().isTextual()) {
+                meta.put(e.getKey(), e.getValue().asText());
+              }
+            });
+    return new TokenOrigin(data.path("path").asText(""), meta);
   }
 
   public void revokeLease(String leaseId) {
-    call("PUT", "/v1/sys/leases/revoke", json("lease_id", leaseId), "lease " + leaseId);
+    call("PUT", "sys/leases/revoke", Map.of("lease_id", leaseId), "lease " + leaseId);
   }
 
   public void revokeAccessor(String accessor) {
     // The accessor identifies the token without being it; it is safe to log.
     call(
         "POST",
-        "/v1/auth/token/revoke-accessor",
-        json("accessor", accessor),
+        "auth/token/revoke-accessor",
+        Map.of("accessor", accessor),
         "token accessor " + accessor);
   }
 
-  private void call(String method, String path, String body, String what) {
-    HttpResponse<String> response = send(method, path, body, "revoke " + what);
-    int status = response.statusCode();
-    if (status / 100 == 2 || alreadyGone(status, response.body())) {
+  private void call(String method, String path, Map<String, String> body, String what) {
+    VaultReply reply = send(method, path, body, "revoke " + what);
+    if (reply.ok() || alreadyGone(reply)) {
       return;
     }
     throw new VaultUnavailableException(
-        "Vault answered "
-            + status
-            + " to the revocation of "
-            + what
-            + ": "
-            + abbreviate(response.body()),
-        null);
+        "Vault answered " + reply.status() + " to the revocation of " + what, null);
   }
 
-  private HttpResponse<String> send(String method, String path, String body, String what) {
-    HttpRequest request =
-        HttpRequest.newBuilder(URI.create(address + path))
-            .timeout(TIMEOUT)
-            .header("X-Vault-Token", token.get().strip())
-            .header("Content-Type", "application/json")
-            .method(method, HttpRequest.BodyPublishers.ofString(body))
-            .build();
-    try {
-      return http.send(request, HttpResponse.BodyHandlers.ofString());
-    } catch (IOException e) {
-      throw new VaultUnavailableException("could not reach Vault at " + address + " to " + what, e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new VaultUnavailableException("interrupted while trying to " + what, e);
+  private VaultReply send(String method, String path, Map<String, String> body, String what) {
+    VaultReply reply = vault.call(method, path, token.get().strip(), body);
+    if (!reply.answered()) {
+      throw new VaultUnavailableException(
+          "could not reach Vault at " + vault.address() + " to " + what + ": " + reply.failure(),
+          null);
     }
+    return reply;
   }
 
   /** Vault answers 400 "invalid accessor" / "invalid lease" for what no longer exists. */
-  static boolean alreadyGone(int status, String body) {
-    String b = body == null ? "" : body.toLowerCase(java.util.Locale.ROOT);
-    return (status == 400 || status == 404) && (b.contains("invalid") || b.contains("not found"));
-  }
-
-  private static String abbreviate(String body) {
-    return body == null ? "" : body.length() > 300 ? body.substring(0, 300) + "..." : body;
-  }
-
-  /**
-   * A one-field JSON body, written by the Kubernetes client's serializer (whatever the value
-   * holds).
-   */
-  private static String json(String field, String value) {
-    return io.fabric8.kubernetes.client.utils.Serialization.asJson(java.util.Map.of(field, value));
+  static boolean alreadyGone(VaultReply reply) {
+    return (reply.status() == 400 || reply.status() == 404)
+        && (reply.errorsMention("invalid") || reply.errorsMention("not found"));
   }
 }

@@ -448,7 +448,7 @@ class AgentSessionReconcilerIT {
             .path("auth")
             .path("client_token")
             .asText();
-    VaultRevoker revoker = new VaultRevoker(stack.bao.address(), () -> token, null);
+    VaultRevoker revoker = new VaultRevoker(stack.bao.client(), () -> token);
     String lease = newVaultLease("coding-agent");
     String accessor = sidecarLogin(ns, "policy-check");
 
@@ -476,7 +476,7 @@ class AgentSessionReconcilerIT {
             .asText();
     assertThatThrownBy(
             () ->
-                new VaultRevoker(stack.bao.address(), () -> withoutLookup, null)
+                new VaultRevoker(stack.bao.client(), () -> withoutLookup)
                     .lookupAccessor(sidecarLogin(ns, "policy-check")))
         .isInstanceOf(VaultRevoker.VaultUnavailableException.class)
         .hasMessageContaining("auth/token/lookup-accessor");

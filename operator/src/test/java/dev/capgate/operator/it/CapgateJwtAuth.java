@@ -4,16 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.capgate.api.identity.SessionJwt;
 import dev.capgate.api.identity.SigningKeys;
+import dev.capgate.common.vault.VaultReply;
+import dev.capgate.testkit.SessionJwtAuth;
 import io.fabric8.kubernetes.api.model.Secret;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
@@ -30,7 +27,6 @@ import java.util.UUID;
 final class CapgateJwtAuth {
   static final String ROLE = "capgate-agent";
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final HttpClient HTTP = HttpClient.newHttpClient();
 
   final OperatorUnderTest stack;
   final String mount;
@@ -59,18 +55,9 @@ final class CapgateJwtAuth {
     String mount = "capgate-jwt-" + suffix;
     String publicPem = secretText(stack, "public.pem");
     // bao auth enable -path=capgate-jwt jwt
-    stack.bao.request("POST", "sys/auth/" + mount, json(Map.of("type", "jwt")));
     // bao write auth/capgate-jwt/config jwt_validation_pubkeys=@public.pem bound_issuer=capgate
-    stack.bao.request(
-        "POST",
-        "auth/" + mount + "/config",
-        json(Map.of("jwt_validation_pubkeys", List.of(publicPem), "bound_issuer", "capgate")));
-    String accessor =
-        read(stack.bao.request("GET", "sys/auth", null))
-            .path("data")
-            .path(mount + "/")
-            .path("accessor")
-            .asText();
+    SessionJwtAuth auth = SessionJwtAuth.enable(stack.bao, mount, publicPem);
+    String accessor = auth.accessor();
     String kvMount = stack.bao.newKvMount();
     String policy = "capgate-agent-" + suffix;
     // The documented policy, on this test's KV mount.
@@ -82,31 +69,12 @@ final class CapgateJwtAuth {
                 "policy",
                 "path \""
                     + kvMount
-                    + "/data/github/{{identity.entity.aliases."
-                    + accessor
-                    + ".name}}\" {\n"
+                    + "/data/github/"
+                    + auth.userTemplate()
+                    + "\" {\n"
                     + "  capabilities = [\"read\"]\n}\n")));
-    stack.bao.request(
-        "POST",
-        "auth/" + mount + "/role/" + ROLE,
-        json(
-            Map.of(
-                "role_type", "jwt",
-                "bound_audiences", List.of("vault"),
-                "user_claim", "user",
-                "claim_mappings",
-                    Map.of(
-                        "namespace",
-                        "namespace",
-                        "session",
-                        "session",
-                        "agent",
-                        "agent",
-                        "pod",
-                        "pod"),
-                "token_policies", List.of(policy),
-                "token_ttl", "1h",
-                "token_max_ttl", "4h")));
+    // bao write auth/capgate-jwt/role/capgate-agent @charts/capgate/files/vault-session-role.json
+    auth.role(stack.bao, ROLE, List.of(policy), "1h", "4h");
     return new CapgateJwtAuth(stack, mount, kvMount, policy, accessor, publicPem);
   }
 
@@ -146,26 +114,8 @@ final class CapgateJwtAuth {
   }
 
   /** One OpenBao call with {@code token} (null: none): status and body, whatever they are. */
-  HttpResponse<String> as(String token, String method, String path, String body) {
-    HttpRequest.Builder request =
-        HttpRequest.newBuilder(URI.create(stack.bao.address() + "/v1/" + path))
-            .timeout(Duration.ofSeconds(30))
-            .method(
-                method,
-                body == null
-                    ? HttpRequest.BodyPublishers.noBody()
-                    : HttpRequest.BodyPublishers.ofString(body));
-    if (token != null) {
-      request.header("X-Vault-Token", token);
-    }
-    try {
-      return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
+  VaultReply as(String token, String method, String path, Object body) {
+    return stack.bao.client().call(method, path, token, body);
   }
 
   static JsonNode read(String body) {

@@ -1,11 +1,11 @@
 package dev.capgate.sidecar.session;
 
+import dev.capgate.common.vault.VaultClient;
 import dev.capgate.sidecar.credentials.CredentialResolver;
 import dev.capgate.sidecar.credentials.CredentialUnavailableException;
 import dev.capgate.sidecar.policy.PolicySource;
 import dev.capgate.sidecar.vault.CredentialBroker;
 import dev.capgate.sidecar.vault.OperatorLogin;
-import dev.capgate.sidecar.vault.VaultConnection;
 import dev.capgate.sidecar.vault.VaultIdentity;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
@@ -67,8 +67,8 @@ public final class SessionRuntime implements AutoCloseable {
     this.ownedClient = ownedClient;
     if (settings.vaultConfigured()) {
       ledger = new ConfigMapLeaseLedger(client, settings.namespace(), settings.leaseConfigMap());
-      VaultConnection vault =
-          VaultConnection.create(
+      VaultClient vault =
+          VaultClient.create(
               settings.vaultAddress(), settings.vaultCaFile(), settings.vaultTimeout());
       OperatorLogin login =
           OperatorLogin.create(

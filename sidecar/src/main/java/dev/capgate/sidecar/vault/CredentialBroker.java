@@ -2,6 +2,9 @@ package dev.capgate.sidecar.vault;
 
 import dev.capgate.api.v1alpha1.Credential;
 import dev.capgate.api.v1alpha1.VaultEngine;
+import dev.capgate.common.vault.VaultClient;
+import dev.capgate.common.vault.VaultReply;
+import dev.capgate.common.vault.VaultStatus;
 import dev.capgate.sidecar.credentials.CredentialResolver;
 import dev.capgate.sidecar.credentials.CredentialUnavailableException;
 import dev.capgate.sidecar.credentials.SecretValue;
@@ -49,7 +52,7 @@ public final class CredentialBroker implements CredentialResolver, AutoCloseable
   public static final Duration DEFAULT_KV_CACHE_TTL = Duration.ofSeconds(30);
   private static final Logger LOG = Logger.getLogger(CredentialBroker.class.getName());
 
-  private final VaultConnection vault;
+  private final VaultClient vault;
   private final VaultTokenSource tokens;
   private final Duration kvCacheTtl;
   private final Clock clock;
@@ -77,7 +80,7 @@ public final class CredentialBroker implements CredentialResolver, AutoCloseable
    * @param tokens the sidecar's Vault identity (cluster mode) or a {@link TokenFile} (file mode)
    */
   public CredentialBroker(
-      VaultConnection vault,
+      VaultClient vault,
       VaultTokenSource tokens,
       LeaseRecorder ledger,
       Duration kvCacheTtl,
@@ -194,7 +197,7 @@ public final class CredentialBroker implements CredentialResolver, AutoCloseable
   private FetchedSecret fetch(VaultEngine engine, String path) {
     for (int attempt = 0; ; attempt++) {
       VaultToken token = tokens.current();
-      VaultConnection.Reply reply = vault.call("GET", path, token.token(), null);
+      VaultReply reply = vault.call("GET", path, token.token(), null);
       if (reply.status() == 403 && attempt == 0 && tokens.dropIfDead(token.token())) {
         continue;
       }

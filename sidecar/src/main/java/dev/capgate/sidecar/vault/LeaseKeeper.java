@@ -1,6 +1,8 @@
 package dev.capgate.sidecar.vault;
 
-import io.github.jopenlibs.vault.json.JsonObject;
+import dev.capgate.common.vault.VaultClient;
+import dev.capgate.common.vault.VaultReply;
+import dev.capgate.common.vault.VaultStatus;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -24,7 +26,7 @@ import java.util.logging.Logger;
 final class LeaseKeeper implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(LeaseKeeper.class.getName());
 
-  private final VaultConnection vault;
+  private final VaultClient vault;
   private final VaultTokenSource tokens;
   private final LeaseRecorder ledger;
   private final Clock clock;
@@ -34,7 +36,7 @@ final class LeaseKeeper implements AutoCloseable {
   private final Map<String, Lease> live = new ConcurrentHashMap<>();
   private final AtomicLong renewals = new AtomicLong();
 
-  LeaseKeeper(VaultConnection vault, VaultTokenSource tokens, LeaseRecorder ledger, Clock clock) {
+  LeaseKeeper(VaultClient vault, VaultTokenSource tokens, LeaseRecorder ledger, Clock clock) {
     this.vault = vault;
     this.tokens = tokens;
     this.ledger = ledger;
@@ -85,24 +87,22 @@ final class LeaseKeeper implements AutoCloseable {
       }
       return;
     }
-    VaultConnection.Reply reply;
+    VaultReply reply;
     try {
       reply =
           vault.call(
               "PUT",
               "sys/leases/renew",
               tokens.current().token(),
-              new JsonObject()
-                  .add("lease_id", lease.id)
-                  .add("increment", lease.duration.toSeconds()));
+              Map.of("lease_id", lease.id, "increment", lease.duration.toSeconds()));
     } catch (VaultReadException e) {
-      reply = VaultConnection.Reply.NO_ANSWER;
+      reply = VaultReply.noAnswer(e.getMessage());
     }
     if (!reply.ok()) {
       retryOrGiveUp(secret, evict, reply.status(), now);
       return;
     }
-    Duration granted = Duration.ofSeconds(reply.body().getLong("lease_duration", 0));
+    Duration granted = Duration.ofSeconds(reply.body().path("lease_duration").asLong(0));
     lease.renewedAt = now;
     lease.renewBackoff.succeeded();
     lease.expiresAt = now.plus(granted);
@@ -135,16 +135,13 @@ final class LeaseKeeper implements AutoCloseable {
   }
 
   private void revokeIdle(Lease lease) {
-    VaultConnection.Reply reply;
+    VaultReply reply;
     try {
       reply =
           vault.call(
-              "PUT",
-              "sys/leases/revoke",
-              tokens.current().token(),
-              new JsonObject().add("lease_id", lease.id));
+              "PUT", "sys/leases/revoke", tokens.current().token(), Map.of("lease_id", lease.id));
     } catch (VaultReadException e) {
-      reply = VaultConnection.Reply.NO_ANSWER;
+      reply = VaultReply.noAnswer(e.getMessage());
     }
     if (reply.ok()) {
       LOG.fine("revoked idle Vault lease " + lease.id);

@@ -1,7 +1,11 @@
 package dev.capgate.sidecar.vault;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.capgate.api.identity.VaultTokenExchange;
-import io.github.jopenlibs.vault.json.JsonObject;
+import dev.capgate.common.tls.PemTrust;
+import dev.capgate.common.vault.VaultClient;
+import dev.capgate.common.vault.VaultReply;
+import dev.capgate.common.vault.VaultStatus;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -44,7 +48,7 @@ public final class OperatorLogin {
   private final HttpClient http;
   private final Duration timeout;
   private final Path identityTokenFile;
-  private final VaultConnection vault;
+  private final VaultClient vault;
   private final String namespace;
   private final String session;
 
@@ -53,7 +57,7 @@ public final class OperatorLogin {
       HttpClient http,
       Duration timeout,
       Path identityTokenFile,
-      VaultConnection vault,
+      VaultClient vault,
       String namespace,
       String session) {
     this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
@@ -77,7 +81,7 @@ public final class OperatorLogin {
       String operatorUrl,
       String operatorCaPem,
       Path identityTokenFile,
-      VaultConnection vault,
+      VaultClient vault,
       String namespace,
       String session,
       Duration timeout) {
@@ -126,8 +130,7 @@ public final class OperatorLogin {
   VaultToken login() {
     for (int attempt = 1; ; attempt++) {
       WrappedGrant grant = requestGrant();
-      VaultConnection.Reply reply =
-          vault.call("POST", "sys/wrapping/unwrap", grant.wrappingToken(), null);
+      VaultReply reply = vault.call("POST", "sys/wrapping/unwrap", grant.wrappingToken(), null);
       if (reply.ok()) {
         return tokenOf(reply);
       }
@@ -199,18 +202,18 @@ public final class OperatorLogin {
     return grant;
   }
 
-  private static VaultToken tokenOf(VaultConnection.Reply reply) {
-    JsonObject auth = reply.object("auth");
-    String token = auth.getString("client_token", null);
-    if (token == null || token.isEmpty()) {
+  private static VaultToken tokenOf(VaultReply reply) {
+    JsonNode auth = reply.auth();
+    String token = auth.path("client_token").asText("");
+    if (token.isEmpty()) {
       throw new VaultReadException(
           "the unwrapped answer holds no Vault token (the operator wrapped something else)");
     }
     return new VaultToken(
         token,
-        auth.getString("accessor", ""),
-        Duration.ofSeconds(auth.getLong("lease_duration", 0)),
-        auth.getBoolean("renewable", false));
+        auth.path("accessor").asText(""),
+        Duration.ofSeconds(auth.path("lease_duration").asLong(0)),
+        auth.path("renewable").asBoolean(false));
   }
 
   private String readIdentityToken() {

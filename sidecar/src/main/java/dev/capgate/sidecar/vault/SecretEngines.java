@@ -1,7 +1,7 @@
 package dev.capgate.sidecar.vault;
 
-import io.github.jopenlibs.vault.json.JsonObject;
-import io.github.jopenlibs.vault.json.JsonValue;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.capgate.common.vault.VaultReply;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
@@ -15,24 +15,23 @@ final class SecretEngines {
    * KV v2: {@code {"data": {"data": {...}, "metadata": {...}}}}, served for the configured cache
    * TTL.
    */
-  static FetchedSecret kv2(
-      VaultConnection.Reply reply, String path, Instant now, Duration cacheTtl) {
-    JsonValue data = reply.object("data").get("data");
-    if (data == null || !data.isObject()) {
+  static FetchedSecret kv2(VaultReply reply, String path, Instant now, Duration cacheTtl) {
+    JsonNode data = reply.data().path("data");
+    if (!data.isObject()) {
       throw new VaultReadException("Vault path " + path + " is not a KV v2 secret (no data.data)");
     }
     Instant until = now.plus(cacheTtl);
-    return new FetchedSecret(strings(data.asObject()), until, until, null);
+    return new FetchedSecret(strings(data), until, until, null);
   }
 
   /**
    * An identity token: {@code {"data": {"token": "<jwt>", "ttl": 3600, "client_id": ...}}}, served
    * until shortly before the JWT expires.
    */
-  static FetchedSecret identityToken(VaultConnection.Reply reply, String path, Instant now) {
-    JsonObject data = reply.object("data");
-    long ttl = data.getLong("ttl", 0);
-    if (data.getString("token", "").isEmpty() || ttl <= 0) {
+  static FetchedSecret identityToken(VaultReply reply, String path, Instant now) {
+    JsonNode data = reply.data();
+    long ttl = data.path("ttl").asLong(0);
+    if (!data.path("token").isTextual() || data.path("token").asText().isEmpty() || ttl <= 0) {
       throw new VaultReadException(
           "Vault path " + path + " did not return an identity token with a ttl");
     }
@@ -48,14 +47,10 @@ final class SecretEngines {
    * it). An answer without a lease is served like a static secret.
    */
   static FetchedSecret dynamic(
-      VaultConnection.Reply reply,
-      String path,
-      Instant now,
-      Duration cacheTtl,
-      String tokenAccessor) {
-    Map<String, String> fields = strings(reply.object("data"));
-    String leaseId = reply.body().getString("lease_id", "");
-    long seconds = reply.body().getLong("lease_duration", 0);
+      VaultReply reply, String path, Instant now, Duration cacheTtl, String tokenAccessor) {
+    Map<String, String> fields = strings(reply.data());
+    String leaseId = reply.body().path("lease_id").asText("");
+    long seconds = reply.body().path("lease_duration").asLong(0);
     if (leaseId.isEmpty() || seconds <= 0) {
       Duration serve =
           seconds > 0 && Duration.ofSeconds(seconds).compareTo(cacheTtl) < 0
@@ -66,17 +61,17 @@ final class SecretEngines {
     Duration duration = Duration.ofSeconds(seconds);
     Lease lease =
         new Lease(
-            leaseId, duration, reply.body().getBoolean("renewable", false), tokenAccessor, now);
+            leaseId, duration, reply.body().path("renewable").asBoolean(false), tokenAccessor, now);
     return new FetchedSecret(
         fields, lease.expiresAt, lease.expiresAt.minus(FetchedSecret.margin(duration)), lease);
   }
 
   /** Only strings are usable as header values; other JSON types count as "not found". */
-  private static Map<String, String> strings(JsonObject object) {
+  private static Map<String, String> strings(JsonNode object) {
     Map<String, String> fields = new HashMap<>();
-    for (JsonObject.Member member : object) {
-      if (member.getValue().isString()) {
-        fields.put(member.getName(), member.getValue().asString());
+    for (Map.Entry<String, JsonNode> member : object.properties()) {
+      if (member.getValue().isTextual()) {
+        fields.put(member.getKey(), member.getValue().textValue());
       }
     }
     return fields;

@@ -1,10 +1,13 @@
 package dev.capgate.sidecar.vault;
 
-import io.github.jopenlibs.vault.json.JsonObject;
+import dev.capgate.common.vault.VaultClient;
+import dev.capgate.common.vault.VaultReply;
+import dev.capgate.common.vault.VaultStatus;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
@@ -37,7 +40,7 @@ public final class VaultIdentity implements VaultTokenSource, AutoCloseable {
   private static final Duration EXPIRY_SLACK = Duration.ofSeconds(1);
 
   private final OperatorLogin login;
-  private final VaultConnection vault;
+  private final VaultClient vault;
   private final LeaseRecorder ledger;
   private final Clock clock;
   private final ScheduledExecutorService timer =
@@ -71,8 +74,7 @@ public final class VaultIdentity implements VaultTokenSource, AutoCloseable {
   /**
    * @param login one login = one request to the operator + one unwrap at {@code vault}
    */
-  public VaultIdentity(
-      VaultConnection vault, OperatorLogin login, LeaseRecorder ledger, Clock clock) {
+  public VaultIdentity(VaultClient vault, OperatorLogin login, LeaseRecorder ledger, Clock clock) {
     this.vault = Objects.requireNonNull(vault, "vault");
     this.login = Objects.requireNonNull(login, "login");
     this.ledger = Objects.requireNonNull(ledger, "ledger");
@@ -127,7 +129,7 @@ public final class VaultIdentity implements VaultTokenSource, AutoCloseable {
    */
   @Override
   public boolean dropIfDead(String token) {
-    VaultConnection.Reply lookup = vault.call("GET", "auth/token/lookup-self", token, null);
+    VaultReply lookup = vault.call("GET", "auth/token/lookup-self", token, null);
     if (lookup.status() != 403 && lookup.status() != 401) {
       return false;
     }
@@ -266,12 +268,12 @@ public final class VaultIdentity implements VaultTokenSource, AutoCloseable {
       return;
     }
     Duration wanted = h.token.ttl();
-    VaultConnection.Reply reply =
+    VaultReply reply =
         vault.call(
             "POST",
             "auth/token/renew-self",
             h.token.token(),
-            new JsonObject().add("increment", wanted.toSeconds() + "s"));
+            Map.of("increment", wanted.toSeconds() + "s"));
     lock.lock();
     try {
       if (held != h || revoked) {
@@ -279,7 +281,7 @@ public final class VaultIdentity implements VaultTokenSource, AutoCloseable {
       }
       Instant now = clock.instant();
       if (reply.ok()) {
-        Duration granted = Duration.ofSeconds(reply.object("auth").getLong("lease_duration", 0));
+        Duration granted = Duration.ofSeconds(reply.auth().path("lease_duration").asLong(0));
         h.expiresAt = now.plus(granted);
         renewals.incrementAndGet();
         renewBackoff.succeeded();
@@ -343,8 +345,7 @@ public final class VaultIdentity implements VaultTokenSource, AutoCloseable {
   private boolean retire(VaultToken token, boolean revoke) {
     retirementListeners.forEach(listener -> listener.accept(token.accessor()));
     if (revoke) {
-      VaultConnection.Reply reply =
-          vault.call("POST", "auth/token/revoke-self", token.token(), null);
+      VaultReply reply = vault.call("POST", "auth/token/revoke-self", token.token(), null);
       if (reply.ok() || reply.status() == 403) {
         LOG.info("revoked the sidecar's Vault token (accessor " + token.accessor() + ")");
       } else {

@@ -6,10 +6,10 @@ import static dev.capgate.api.identity.VaultTokenExchange.FIELD_SESSION;
 import static dev.capgate.api.identity.VaultTokenExchange.FIELD_WRAPPING_TOKEN;
 import static dev.capgate.api.identity.VaultTokenExchange.FIELD_WRAP_TTL_SECONDS;
 
-import io.github.jopenlibs.vault.json.Json;
-import io.github.jopenlibs.vault.json.JsonObject;
-import io.github.jopenlibs.vault.json.JsonValue;
-import io.github.jopenlibs.vault.json.ParseException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.MissingNode;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -23,6 +23,8 @@ record WrappedGrant(String wrappingToken, Duration wrapTtl, String namespace, St
   /** Longer {@code error} texts are cut: a log line, not a document. */
   static final int MAX_ERROR_LENGTH = 300;
 
+  private static final ObjectMapper JSON = new ObjectMapper();
+
   WrappedGrant {
     Objects.requireNonNull(wrappingToken, "wrappingToken");
   }
@@ -33,7 +35,7 @@ record WrappedGrant(String wrappingToken, Duration wrapTtl, String namespace, St
    * @throws VaultReadException for anything but a 200 with a usable wrapping token
    */
   static WrappedGrant parse(int status, String body) {
-    JsonObject json = parseObject(body);
+    JsonNode json = parseObject(body);
     if (status != 200) {
       String why = errorText(json);
       String said = why == null ? "" : ": " + why;
@@ -53,9 +55,8 @@ record WrappedGrant(String wrappingToken, Duration wrapTtl, String namespace, St
       throw new VaultReadException(
           "the operator's answer holds no wrapping token (field '" + FIELD_WRAPPING_TOKEN + "')");
     }
-    JsonValue ttl = json.get(FIELD_WRAP_TTL_SECONDS);
-    Duration wrapTtl =
-        ttl != null && ttl.isNumber() ? Duration.ofSeconds(ttl.asLong()) : Duration.ZERO;
+    JsonNode ttl = json.path(FIELD_WRAP_TTL_SECONDS);
+    Duration wrapTtl = ttl.isNumber() ? Duration.ofSeconds(ttl.asLong()) : Duration.ZERO;
     return new WrappedGrant(
         token, wrapTtl, string(json, FIELD_NAMESPACE), string(json, FIELD_SESSION));
   }
@@ -64,7 +65,7 @@ record WrappedGrant(String wrappingToken, Duration wrapTtl, String namespace, St
    * The operator's {@code error} text, one line, printable, at most {@link #MAX_ERROR_LENGTH}
    * characters.
    */
-  private static String errorText(JsonObject json) {
+  private static String errorText(JsonNode json) {
     String error = string(json, FIELD_ERROR);
     if (error == null || error.isBlank()) {
       return null;
@@ -83,21 +84,23 @@ record WrappedGrant(String wrappingToken, Duration wrapTtl, String namespace, St
         : clean.substring(0, MAX_ERROR_LENGTH) + "...";
   }
 
-  private static JsonObject parseObject(String body) {
+  private static JsonNode parseObject(String body) {
     if (body == null || body.isBlank()) {
-      return new JsonObject();
+      return MissingNode.getInstance();
     }
     try {
-      JsonValue value = Json.parse(body);
-      return value.isObject() ? value.asObject() : new JsonObject();
-    } catch (ParseException e) {
-      return new JsonObject(); // a load balancer's HTML page, say: the status tells enough
+      JsonNode value = JSON.readTree(body);
+      return value != null && value.isObject() ? value : MissingNode.getInstance();
+    } catch (IOException e) {
+      // A load balancer's HTML page, say: the status tells enough. Not e's message: it quotes the
+      // body.
+      return MissingNode.getInstance();
     }
   }
 
-  private static String string(JsonObject json, String name) {
-    JsonValue value = json.get(name);
-    return value != null && value.isString() ? value.asString() : null;
+  private static String string(JsonNode json, String name) {
+    JsonNode value = json.path(name);
+    return value.isTextual() ? value.textValue() : null;
   }
 
   @Override

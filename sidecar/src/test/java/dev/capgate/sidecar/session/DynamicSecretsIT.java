@@ -4,6 +4,7 @@ import static dev.capgate.sidecar.stack.Sessions.ruleWithCredentials;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.capgate.api.v1alpha1.AgentSession;
 import dev.capgate.api.v1alpha1.Credential;
 import dev.capgate.api.v1alpha1.Phase;
@@ -22,8 +23,6 @@ import dev.capgate.sidecar.stack.VaultSetup;
 import dev.capgate.testkit.KubeControlPlane;
 import dev.capgate.testkit.OpenBaoServer;
 import io.fabric8.kubernetes.api.model.ConfigMap;
-import io.github.jopenlibs.vault.json.Json;
-import io.github.jopenlibs.vault.json.JsonObject;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -66,29 +65,34 @@ class DynamicSecretsIT {
     AgentSessionCrd.install(kube);
 
     database = "database-" + Long.toHexString(System.nanoTime());
-    bao.request("POST", "sys/mounts/" + database, Json.object().add("type", "database").toString());
+    bao.request("POST", "sys/mounts/" + database, Map.of("type", "database"));
     bao.request(
         "POST",
         database + "/config/pg",
-        Json.object()
-            .add("plugin_name", "postgresql-database-plugin")
-            .add("connection_url", postgres.vaultConnectionUrl())
-            .add("username", postgres.superuser())
-            .add("password", postgres.superPassword())
-            .add("allowed_roles", Json.array("app"))
-            .toString());
+        Map.of(
+            "plugin_name",
+            "postgresql-database-plugin",
+            "connection_url",
+            postgres.vaultConnectionUrl(),
+            "username",
+            postgres.superuser(),
+            "password",
+            postgres.superPassword(),
+            "allowed_roles",
+            List.of("app")));
     bao.request(
         "POST",
         database + "/roles/app",
-        Json.object()
-            .add("db_name", "pg")
-            .add(
-                "creation_statements",
-                Json.array(
-                    "CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';"))
-            .add("default_ttl", "6s")
-            .add("max_ttl", "10m")
-            .toString());
+        Map.of(
+            "db_name",
+            "pg",
+            "creation_statements",
+            List.of(
+                "CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';"),
+            "default_ttl",
+            "6s",
+            "max_ttl",
+            "10m"));
   }
 
   @AfterAll
@@ -100,13 +104,9 @@ class DynamicSecretsIT {
     }
   }
 
-  private static JsonObject leaseLookup(String leaseId) {
-    return Json.parse(
-            bao.request(
-                "PUT", "sys/leases/lookup", Json.object().add("lease_id", leaseId).toString()))
-        .asObject()
-        .get("data")
-        .asObject();
+  private static JsonNode leaseLookup(String leaseId) {
+    return VaultSetup.parse(bao.request("PUT", "sys/leases/lookup", Map.of("lease_id", leaseId)))
+        .path("data");
   }
 
   private static boolean leaseExists(String leaseId) {
@@ -208,7 +208,7 @@ class DynamicSecretsIT {
       assertThat(leaseId).startsWith(database + "/creds/app/");
       assertThat(value(ledger(namespace), "accessor."))
           .isEqualTo(runtime.vaultIdentity().accessor());
-      Instant firstExpiry = Instant.parse(leaseLookup(leaseId).getString("expire_time", null));
+      Instant firstExpiry = Instant.parse(leaseLookup(leaseId).path("expire_time").asText(null));
       System.out.printf(
           "[observed] lease %s, expires %s (default_ttl 6 s)%n", leaseId, firstExpiry);
 
@@ -229,7 +229,7 @@ class DynamicSecretsIT {
                     .isEqualTo(pass);
                 return runtime.broker().leaseRenewals() >= 2;
               });
-      Instant renewedExpiry = Instant.parse(leaseLookup(leaseId).getString("expire_time", null));
+      Instant renewedExpiry = Instant.parse(leaseLookup(leaseId).path("expire_time").asText(null));
       System.out.printf(
           "[measured] %d renewals in %d ms; expiry moved from %s to %s%n",
           runtime.broker().leaseRenewals(),

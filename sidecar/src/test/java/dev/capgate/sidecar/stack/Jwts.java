@@ -1,18 +1,16 @@
 package dev.capgate.sidecar.stack;
 
-import io.github.jopenlibs.vault.json.Json;
-import io.github.jopenlibs.vault.json.JsonObject;
-import io.github.jopenlibs.vault.json.JsonValue;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.capgate.common.vault.VaultClient;
 import java.math.BigInteger;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.KeyFactory;
 import java.security.PublicKey;
 import java.security.Signature;
 import java.security.spec.RSAPublicKeySpec;
+import java.time.Duration;
 import java.util.Base64;
 
 /**
@@ -20,43 +18,42 @@ import java.util.Base64;
  * /v1/identity/oidc/.well-known/keys}, no token needed), RS256 with the JDK's crypto.
  */
 public final class Jwts {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
   private Jwts() {}
 
   /**
    * @return the verified claims; throws if the signature does not verify against the JWKS
    */
-  public static JsonObject verify(String jwt, String baoAddress) throws Exception {
+  public static JsonNode verify(String jwt, String baoAddress) throws Exception {
     String[] parts = jwt.split("\\.");
     if (parts.length != 3) {
       throw new IllegalArgumentException("not a compact JWS");
     }
-    JsonObject header = Json.parse(decode(parts[0])).asObject();
-    if (!"RS256".equals(header.getString("alg", ""))) {
-      throw new IllegalArgumentException("expected RS256, got " + header.getString("alg", null));
+    JsonNode header = JSON.readTree(decode(parts[0]));
+    if (!"RS256".equals(header.path("alg").asText(""))) {
+      throw new IllegalArgumentException("expected RS256, got " + header.path("alg").asText(null));
     }
-    PublicKey key = keyFor(header.getString("kid", ""), baoAddress);
+    PublicKey key = keyFor(header.path("kid").asText(""), baoAddress);
     Signature rs256 = Signature.getInstance("SHA256withRSA");
     rs256.initVerify(key);
     rs256.update((parts[0] + "." + parts[1]).getBytes(StandardCharsets.US_ASCII));
     if (!rs256.verify(Base64.getUrlDecoder().decode(parts[2]))) {
       throw new SecurityException("JWT signature does not verify against OpenBao's JWKS");
     }
-    return Json.parse(decode(parts[1])).asObject();
+    return JSON.readTree(decode(parts[1]));
   }
 
   private static PublicKey keyFor(String kid, String baoAddress) throws Exception {
-    HttpResponse<String> jwks =
-        HttpClient.newHttpClient()
-            .send(
-                HttpRequest.newBuilder(
-                        URI.create(baoAddress + "/v1/identity/oidc/.well-known/keys"))
-                    .build(),
-                HttpResponse.BodyHandlers.ofString());
-    for (JsonValue k : Json.parse(jwks.body()).asObject().get("keys").asArray()) {
-      JsonObject jwk = k.asObject();
-      if (kid.equals(jwk.getString("kid", null))) {
-        BigInteger n = new BigInteger(1, Base64.getUrlDecoder().decode(jwk.getString("n", "")));
-        BigInteger e = new BigInteger(1, Base64.getUrlDecoder().decode(jwk.getString("e", "")));
+    JsonNode jwks =
+        VaultClient.create(baoAddress, (Path) null, Duration.ofSeconds(10))
+            .call("GET", "identity/oidc/.well-known/keys", null, null)
+            .orThrow("GET identity/oidc/.well-known/keys")
+            .body();
+    for (JsonNode jwk : jwks.path("keys")) {
+      if (kid.equals(jwk.path("kid").asText(null))) {
+        BigInteger n = new BigInteger(1, Base64.getUrlDecoder().decode(jwk.path("n").asText("")));
+        BigInteger e = new BigInteger(1, Base64.getUrlDecoder().decode(jwk.path("e").asText("")));
         return KeyFactory.getInstance("RSA").generatePublic(new RSAPublicKeySpec(n, e));
       }
     }

@@ -1,24 +1,20 @@
 package dev.capgate.sidecar.stack;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
-
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
 import dev.capgate.api.identity.SessionJwt;
 import dev.capgate.api.identity.VaultTokenExchange;
+import dev.capgate.common.vault.VaultReply;
 import dev.capgate.testkit.OpenBaoServer;
 import dev.capgate.testkit.Pki;
-import io.github.jopenlibs.vault.json.Json;
-import io.github.jopenlibs.vault.json.JsonObject;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -52,7 +48,7 @@ public final class SessionIssuer implements AutoCloseable {
   private final Pki pki;
   private final HttpsServer server;
   private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
-  private final HttpClient http = HttpClient.newHttpClient();
+  private static final ObjectMapper JSON = new ObjectMapper();
   private final Map<String, Grant> grants = new ConcurrentHashMap<>();
   private final AtomicReference<Refusal> refusal = new AtomicReference<>();
   private final AtomicInteger interceptions = new AtomicInteger();
@@ -137,12 +133,12 @@ public final class SessionIssuer implements AutoCloseable {
       requests.incrementAndGet();
       exchange.getRequestBody().readAllBytes();
       if (!"POST".equals(exchange.getRequestMethod())) {
-        answer(exchange, 405, Json.object().add("error", "POST only"));
+        answer(exchange, 405, Map.of("error", "POST only"));
         return;
       }
       Refusal refuse = refusal.getAndSet(null);
       if (refuse != null) {
-        answer(exchange, refuse.status(), Json.object().add("error", refuse.error()));
+        answer(exchange, refuse.status(), Map.of("error", refuse.error()));
         return;
       }
       String authorization = exchange.getRequestHeaders().getFirst("Authorization");
@@ -151,7 +147,7 @@ public final class SessionIssuer implements AutoCloseable {
               ? null
               : grants.get(authorization.substring("Bearer ".length()));
       if (grant == null) {
-        answer(exchange, 401, Json.object().add("error", "the identity token is not valid"));
+        answer(exchange, 401, Map.of("error", "the identity token is not valid"));
         return;
       }
       String jwt =
@@ -169,58 +165,39 @@ public final class SessionIssuer implements AutoCloseable {
                   Instant.now(),
                   null),
               auth.signer());
-      HttpResponse<String> login =
-          http.send(
-              HttpRequest.newBuilder(
-                      URI.create(bao.address() + "/v1/auth/" + auth.mount() + "/login"))
-                  .header("X-Vault-Wrap-TTL", VaultTokenExchange.WRAP_TTL_SECONDS + "s")
-                  .POST(
-                      HttpRequest.BodyPublishers.ofString(
-                          Json.object().add("role", grant.role()).add("jwt", jwt).toString()))
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
-      if (login.statusCode() != 200) {
+      VaultReply login =
+          bao.client()
+              .callWrapped(
+                  "POST",
+                  "auth/" + auth.mount() + "/login",
+                  null,
+                  Map.of("role", grant.role(), "jwt", jwt),
+                  Duration.ofSeconds(VaultTokenExchange.WRAP_TTL_SECONDS));
+      if (login.status() != 200) {
         answer(
             exchange,
             503,
-            Json.object()
-                .add("error", "Vault refused the session login (HTTP " + login.statusCode() + ")"));
+            Map.of("error", "Vault refused the session login (HTTP " + login.status() + ")"));
         return;
       }
-      String wrapping =
-          Json.parse(login.body()).asObject().get("wrap_info").asObject().getString("token", null);
+      String wrapping = login.body().path("wrap_info").path("token").asText(null);
       if (interceptions.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-        HttpResponse<String> stolen =
-            http.send(
-                HttpRequest.newBuilder(URI.create(bao.address() + "/v1/sys/wrapping/unwrap"))
-                    .header("X-Vault-Token", wrapping)
-                    .POST(HttpRequest.BodyPublishers.noBody())
-                    .build(),
-                HttpResponse.BodyHandlers.ofString());
-        stolenTokens.add(
-            Json.parse(stolen.body())
-                .asObject()
-                .get("auth")
-                .asObject()
-                .getString("client_token", null));
+        VaultReply stolen = bao.client().call("POST", "sys/wrapping/unwrap", wrapping, null);
+        stolenTokens.add(stolen.auth().path("client_token").asText(null));
       }
       String session = answerForSession.getAndSet(null);
-      answer(
-          exchange,
-          200,
-          Json.object()
-              .add(VaultTokenExchange.FIELD_WRAPPING_TOKEN, wrapping)
-              .add(VaultTokenExchange.FIELD_WRAP_TTL_SECONDS, VaultTokenExchange.WRAP_TTL_SECONDS)
-              .add(VaultTokenExchange.FIELD_NAMESPACE, grant.namespace())
-              .add(VaultTokenExchange.FIELD_SESSION, session == null ? grant.session() : session));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+      Map<String, Object> body = new LinkedHashMap<>();
+      body.put(VaultTokenExchange.FIELD_WRAPPING_TOKEN, wrapping);
+      body.put(VaultTokenExchange.FIELD_WRAP_TTL_SECONDS, VaultTokenExchange.WRAP_TTL_SECONDS);
+      body.put(VaultTokenExchange.FIELD_NAMESPACE, grant.namespace());
+      body.put(VaultTokenExchange.FIELD_SESSION, session == null ? grant.session() : session);
+      answer(exchange, 200, body);
     }
   }
 
-  private static void answer(HttpExchange exchange, int status, JsonObject body)
+  private static void answer(HttpExchange exchange, int status, Map<String, ?> body)
       throws IOException {
-    byte[] bytes = body.toString().getBytes(UTF_8);
+    byte[] bytes = JSON.writeValueAsBytes(body);
     exchange.getResponseHeaders().set("Content-Type", "application/json");
     exchange.sendResponseHeaders(status, bytes.length);
     exchange.getResponseBody().write(bytes);

@@ -1,20 +1,25 @@
 package dev.capgate.sidecar.stack;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.capgate.api.identity.SigningKeys;
 import dev.capgate.testkit.OpenBaoServer;
-import io.github.jopenlibs.vault.json.Json;
-import io.github.jopenlibs.vault.json.JsonArray;
-import io.github.jopenlibs.vault.json.JsonObject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.security.KeyPair;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 /**
  * OpenBao configured as an admin would for Capgate: the JWT auth method that trusts the operator's
  * session signing key (here a test key), a role for session tokens, policies templated on the
- * session's user. No Kubernetes auth: the pods' service account has no Vault login.
+ * session's user ({@link dev.capgate.testkit.SessionJwtAuth}, the test kit's and the stacks' one
+ * bootstrap). No Kubernetes auth: the pods' service account has no Vault login.
  */
 public final class VaultSetup {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
   private VaultSetup() {}
 
   /**
@@ -30,37 +35,26 @@ public final class VaultSetup {
      * {@code user}.
      */
     public String userTemplate() {
-      return "{{identity.entity.aliases." + accessor + ".name}}";
+      return auth().userTemplate();
+    }
+
+    dev.capgate.testkit.SessionJwtAuth auth() {
+      return new dev.capgate.testkit.SessionJwtAuth(mount, accessor);
     }
   }
 
-  /**
-   * {@code auth enable -path=<mount> jwt}, then {@code jwt_validation_pubkeys=[public.pem]
-   * bound_issuer=capgate}, as e2e/stack/stack-up.sh does with the operator's key.
-   */
+  /** A fresh JWT auth mount trusting a new test key, as e2e/openbao/bootstrap.sh does. */
   public static SessionJwtAuth sessionJwtAuth(OpenBaoServer bao) {
     KeyPair signer = SigningKeys.generate();
     String mount = "capgate-jwt-" + UUID.randomUUID().toString().substring(0, 8);
-    bao.request("POST", "sys/auth/" + mount, Json.object().add("type", "jwt").toString());
-    bao.request(
-        "POST",
-        "auth/" + mount + "/config",
-        Json.object()
-            .add("jwt_validation_pubkeys", Json.array(SigningKeys.publicKeyPem(signer.getPublic())))
-            .add("bound_issuer", "capgate")
-            .toString());
-    String accessor =
-        read(bao, "sys/auth")
-            .get("data")
-            .asObject()
-            .get(mount + "/")
-            .asObject()
-            .getString("accessor", null);
-    return new SessionJwtAuth(mount, accessor, signer);
+    dev.capgate.testkit.SessionJwtAuth auth =
+        dev.capgate.testkit.SessionJwtAuth.enable(
+            bao, mount, SigningKeys.publicKeyPem(signer.getPublic()));
+    return new SessionJwtAuth(auth.mount(), auth.accessor(), signer);
   }
 
   public static void policy(OpenBaoServer bao, String name, String hcl) {
-    bao.request("PUT", "sys/policies/acl/" + name, Json.object().add("policy", hcl).toString());
+    bao.request("PUT", "sys/policies/acl/" + name, Map.of("policy", hcl));
   }
 
   /**
@@ -74,28 +68,20 @@ public final class VaultSetup {
       List<String> policies,
       String ttl,
       String maxTtl) {
-    JsonArray tokenPolicies = new JsonArray();
-    policies.forEach(tokenPolicies::add);
-    JsonObject body =
-        Json.object()
-            .add("role_type", "jwt")
-            .add("bound_audiences", Json.array("vault"))
-            .add("user_claim", "user")
-            .add(
-                "claim_mappings",
-                Json.object()
-                    .add("namespace", "namespace")
-                    .add("session", "session")
-                    .add("agent", "agent")
-                    .add("pod", "pod"))
-            .add("token_policies", tokenPolicies)
-            .add("token_ttl", ttl)
-            .add("token_max_ttl", maxTtl);
-    bao.request("POST", "auth/" + auth.mount() + "/role/" + role, body.toString());
+    auth.auth().role(bao, role, policies, ttl, maxTtl);
   }
 
   /** {@code GET}s a path as root and returns the parsed answer. */
-  public static JsonObject read(OpenBaoServer bao, String path) {
-    return Json.parse(bao.request("GET", path, null)).asObject();
+  public static JsonNode read(OpenBaoServer bao, String path) {
+    return parse(bao.request("GET", path, null));
+  }
+
+  /** JSON text (an answer of {@link OpenBaoServer#request}) as a tree. */
+  public static JsonNode parse(String json) {
+    try {
+      return JSON.readTree(json);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 }

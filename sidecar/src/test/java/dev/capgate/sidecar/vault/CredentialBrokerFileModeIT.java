@@ -7,20 +7,20 @@ import dev.capgate.api.v1alpha1.Credential;
 import dev.capgate.api.v1alpha1.Injection;
 import dev.capgate.api.v1alpha1.InjectionType;
 import dev.capgate.api.v1alpha1.VaultSecret;
+import dev.capgate.common.vault.VaultClient;
 import dev.capgate.sidecar.credentials.CredentialUnavailableException;
 import dev.capgate.sidecar.credentials.SecretValue;
 import dev.capgate.sidecar.policy.SessionIdentity;
+import dev.capgate.sidecar.stack.VaultSetup;
 import dev.capgate.testkit.OpenBaoServer;
-import io.github.jopenlibs.vault.VaultException;
-import io.github.jopenlibs.vault.json.Json;
 import java.io.IOException;
-import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -53,42 +53,36 @@ class CredentialBrokerFileModeIT {
   private final List<CredentialBroker> brokers = new ArrayList<>();
 
   @BeforeAll
-  static void startOpenBao() throws VaultException {
+  static void startOpenBao() {
     bao = OpenBaoServer.shared();
     mount = bao.newKvMount();
     readPolicy = "read-" + mount;
     bao.request(
         "PUT",
         "sys/policies/acl/" + readPolicy,
-        Json.object()
-            .add("policy", "path \"" + mount + "/data/*\" { capabilities = [\"read\"] }")
-            .toString());
+        Map.of("policy", "path \"" + mount + "/data/*\" { capabilities = [\"read\"] }"));
     write("github/alice@example.com", Map.of("token", GITHUB_TOKEN, "note", OTHER_FIELD_VALUE));
     write("agents/coding-agent/fix-issue-42", Map.of("api-key", "k-123"));
   }
 
-  /** Writes with the root client (KV v2: the driver adds data/ after the mount). */
-  private static void write(String key, Map<String, Object> fields) throws VaultException {
-    int status =
-        bao.rootClient().logical().write(mount + "/" + key, fields).getRestResponse().getStatus();
-    assertThat(status).isEqualTo(200);
+  /** Writes as root (KV v2: putKv adds data/ after the mount; it throws unless 2xx). */
+  private static void write(String key, Map<String, Object> fields) {
+    bao.putKv(mount + "/" + key, fields);
   }
 
   /** A child token of root that can only read this test's mount, and nothing else. */
   private static String readOnlyToken(Integer uses) {
-    var request =
-        Json.object()
-            .add("policies", Json.array(readPolicy))
-            .add("no_default_policy", true)
-            .add("ttl", "1h");
+    Map<String, Object> request = new HashMap<>();
+    request.put("policies", List.of(readPolicy));
+    request.put("no_default_policy", true);
+    request.put("ttl", "1h");
     if (uses != null) {
-      request.add("num_uses", uses);
+      request.put("num_uses", uses);
     }
-    return Json.parse(bao.request("POST", "auth/token/create", request.toString()))
-        .asObject()
-        .get("auth")
-        .asObject()
-        .getString("client_token", null);
+    return VaultSetup.parse(bao.request("POST", "auth/token/create", request))
+        .path("auth")
+        .path("client_token")
+        .asText(null);
   }
 
   private Path tokenFile(String token) throws IOException {
@@ -96,11 +90,7 @@ class CredentialBrokerFileModeIT {
   }
 
   private CredentialBroker resolver(Path tokenFile, Duration ttl) {
-    VaultConnection vault =
-        new VaultConnection(
-            bao.address(),
-            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build(),
-            Duration.ofSeconds(5));
+    VaultClient vault = VaultClient.create(bao.address(), (Path) null, Duration.ofSeconds(5));
     CredentialBroker broker =
         new CredentialBroker(
             vault, new TokenFile(tokenFile), LeaseRecorder.NONE, ttl, Clock.systemUTC());
@@ -197,13 +187,7 @@ class CredentialBrokerFileModeIT {
   @Test
   void the_token_cannot_read_outside_its_policy() throws Exception {
     String otherMount = bao.newKvMount();
-    int status =
-        bao.rootClient()
-            .logical()
-            .write(otherMount + "/secret", Map.of("token", "x"))
-            .getRestResponse()
-            .getStatus();
-    assertThat(status).isEqualTo(200);
+    bao.putKv(otherMount + "/secret", Map.of("token", "x"));
     CredentialBroker resolver = resolver(tokenFile(readOnlyToken(null)), Duration.ofSeconds(30));
 
     CredentialUnavailableException failure =

@@ -3,8 +3,10 @@ package dev.capgate.sidecar.vault;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.capgate.api.v1alpha1.Credential;
 import dev.capgate.api.v1alpha1.VaultEngine;
+import dev.capgate.common.vault.VaultClient;
 import dev.capgate.sidecar.credentials.CredentialUnavailableException;
 import dev.capgate.sidecar.credentials.SecretValue;
 import dev.capgate.sidecar.policy.SessionIdentity;
@@ -16,9 +18,6 @@ import dev.capgate.sidecar.stack.VaultSetup;
 import dev.capgate.testkit.KubeControlPlane;
 import dev.capgate.testkit.OpenBaoServer;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
-import io.github.jopenlibs.vault.json.Json;
-import io.github.jopenlibs.vault.json.JsonObject;
-import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -82,14 +81,10 @@ class CredentialBrokerIT {
     jwt = VaultSetup.sessionJwtAuth(bao);
     mount = jwt.mount();
     kv = bao.newKvMount();
-    bao.rootClient()
-        .logical()
-        .write(kv + "/github/" + Sessions.USER, Map.of("token", GITHUB_TOKEN));
-    bao.rootClient()
-        .logical()
-        .write(kv + "/agents/coding-agent/fix-issue-42", Map.of("api-key", "k-templated-123"));
+    bao.putKv(kv + "/github/" + Sessions.USER, Map.of("token", GITHUB_TOKEN));
+    bao.putKv(kv + "/agents/coding-agent/fix-issue-42", Map.of("api-key", "k-templated-123"));
     String forbidden = bao.newKvMount();
-    bao.rootClient().logical().write(forbidden + "/x", Map.of("token", NOT_MINE));
+    bao.putKv(forbidden + "/x", Map.of("token", NOT_MINE));
     secrets.addAll(List.of(GITHUB_TOKEN, "k-templated-123", NOT_MINE));
 
     // An identity OIDC key and role, as an admin sets them up for an internal API.
@@ -98,19 +93,13 @@ class CredentialBrokerIT {
     bao.request(
         "POST",
         "identity/oidc/key/" + key,
-        Json.object()
-            .add("algorithm", "RS256")
-            .add("allowed_client_ids", Json.array("*"))
-            .toString());
-    bao.request(
-        "POST",
-        "identity/oidc/role/" + oidcRole,
-        Json.object().add("key", key).add("ttl", "10s").toString());
+        Map.of("algorithm", "RS256", "allowed_client_ids", List.of("*")));
+    bao.request("POST", "identity/oidc/role/" + oidcRole, Map.of("key", key, "ttl", "10s"));
     clientId =
         VaultSetup.read(bao, "identity/oidc/role/" + oidcRole)
-            .get("data")
-            .asObject()
-            .getString("client_id", null);
+            .path("data")
+            .path("client_id")
+            .asText(null);
 
     VaultSetup.policy(
         bao,
@@ -154,11 +143,7 @@ class CredentialBrokerIT {
 
   private void broker(Duration kvTtl) {
     closeBroker();
-    VaultConnection vault =
-        new VaultConnection(
-            bao.address(),
-            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build(),
-            Duration.ofSeconds(5));
+    VaultClient vault = VaultClient.create(bao.address(), (Path) null, Duration.ofSeconds(5));
     RecordingLedger ledger = new RecordingLedger();
     identity =
         new VaultIdentity(
@@ -236,9 +221,7 @@ class CredentialBrokerIT {
                 .reveal())
         .isEqualTo("k-templated-123");
 
-    bao.rootClient()
-        .logical()
-        .write(kv + "/github/" + Sessions.USER, Map.of("token", GITHUB_TOKEN + "-v2"));
+    bao.putKv(kv + "/github/" + Sessions.USER, Map.of("token", GITHUB_TOKEN + "-v2"));
     try {
       assertThat(resolve(github()).reveal()).as("within the 2 s cache TTL").isEqualTo(GITHUB_TOKEN);
       long t0 = System.nanoTime();
@@ -250,9 +233,7 @@ class CredentialBrokerIT {
           "[measured] kv2 cache ttl 2 s: new value served after %d ms%n",
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
     } finally {
-      bao.rootClient()
-          .logical()
-          .write(kv + "/github/" + Sessions.USER, Map.of("token", GITHUB_TOKEN));
+      bao.putKv(kv + "/github/" + Sessions.USER, Map.of("token", GITHUB_TOKEN));
     }
   }
 
@@ -265,36 +246,27 @@ class CredentialBrokerIT {
         .as("served from the cache")
         .isEqualTo(first.reveal());
 
-    JsonObject claims = Jwts.verify(first.reveal(), bao.address());
-    JsonObject entity =
-        VaultSetup.read(bao, "identity/entity/id/" + claims.getString("sub", ""))
-            .get("data")
-            .asObject();
-    String entityId = entity.getString("id", null);
+    JsonNode claims = Jwts.verify(first.reveal(), bao.address());
+    JsonNode entity =
+        VaultSetup.read(bao, "identity/entity/id/" + claims.path("sub").asText("")).path("data");
+    String entityId = entity.path("id").asText(null);
     assertThat(entityId)
         .as("the JWT's subject is an OpenBao entity")
-        .isEqualTo(claims.getString("sub", null));
-    assertThat(entity.get("aliases").asArray().values())
+        .isEqualTo(claims.path("sub").asText(null));
+    assertThat(entity.get("aliases"))
         .extracting(
-            v ->
-                v.asObject().getString("name", null)
-                    + " at "
-                    + v.asObject().getString("mount_accessor", null))
+            v -> v.path("name").asText(null) + " at " + v.path("mount_accessor").asText(null))
         .as("that entity is the session's user (JWT auth alias), not a service account")
         .containsExactly(Sessions.USER + " at " + jwt.accessor());
-    JsonObject token =
-        Json.parse(
+    JsonNode token =
+        VaultSetup.parse(
                 bao.request(
-                    "POST",
-                    "auth/token/lookup-accessor",
-                    Json.object().add("accessor", identity.accessor()).toString()))
-            .asObject()
-            .get("data")
-            .asObject();
-    assertThat(token.getString("entity_id", null)).isEqualTo(entityId);
-    assertThat(claims.getString("aud", null)).isEqualTo(clientId);
-    long exp = claims.getLong("exp", 0);
-    assertThat(exp - claims.getLong("iat", 0)).isEqualTo(10);
+                    "POST", "auth/token/lookup-accessor", Map.of("accessor", identity.accessor())))
+            .path("data");
+    assertThat(token.path("entity_id").asText(null)).isEqualTo(entityId);
+    assertThat(claims.path("aud").asText(null)).isEqualTo(clientId);
+    long exp = claims.path("exp").asLong(0);
+    assertThat(exp - claims.path("iat").asLong(0)).isEqualTo(10);
     assertThat(first.expiresAt())
         .isBetween(Instant.ofEpochSecond(exp - 2), Instant.ofEpochSecond(exp + 2));
 
@@ -399,9 +371,7 @@ class CredentialBrokerIT {
                 org.assertj.core.api.Assertions.assertThatThrownBy(
                         () ->
                             bao.request(
-                                "POST",
-                                "auth/token/lookup-accessor",
-                                Json.object().add("accessor", accessor).toString()))
+                                "POST", "auth/token/lookup-accessor", Map.of("accessor", accessor)))
                     .isInstanceOf(IllegalStateException.class));
   }
 }

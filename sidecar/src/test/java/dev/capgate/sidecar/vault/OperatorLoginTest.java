@@ -3,6 +3,7 @@ package dev.capgate.sidecar.vault;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.capgate.common.vault.VaultClient;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -34,8 +35,8 @@ class OperatorLoginTest {
 
   @Test
   void the_operator_ca_must_hold_a_certificate() {
-    VaultConnection vault =
-        VaultConnection.create("http://127.0.0.1:1", null, Duration.ofSeconds(1));
+    VaultClient vault =
+        VaultClient.create("http://127.0.0.1:1", (Path) null, Duration.ofSeconds(1));
     assertThatThrownBy(
             () ->
                 OperatorLogin.create(

@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.capgate.api.v1alpha1.VaultEngine;
+import dev.capgate.common.vault.VaultClient;
 import dev.capgate.sidecar.policy.SessionIdentity;
 import dev.capgate.sidecar.stack.CapturedLogs;
 import dev.capgate.sidecar.stack.SessionIssuer;
@@ -14,10 +16,7 @@ import dev.capgate.testkit.KubeControlPlane;
 import dev.capgate.testkit.OpenBaoServer;
 import dev.capgate.testkit.Pki;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
-import io.github.jopenlibs.vault.json.Json;
-import io.github.jopenlibs.vault.json.JsonObject;
 import java.io.IOException;
-import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -73,9 +72,7 @@ class VaultIdentityIT {
     }
     jwt = VaultSetup.sessionJwtAuth(bao);
     kv = bao.newKvMount();
-    bao.rootClient()
-        .logical()
-        .write(kv + "/github/" + Sessions.USER, Map.of("token", "ghp_identityTestToken42"));
+    bao.putKv(kv + "/github/" + Sessions.USER, Map.of("token", "ghp_identityTestToken42"));
     secrets.add("ghp_identityTestToken42");
     VaultSetup.policy(
         bao,
@@ -127,7 +124,7 @@ class VaultIdentityIT {
 
   private VaultIdentity identity(
       String operatorUrl, String operatorCa, Path identityToken, RecordingLedger ledger) {
-    VaultConnection vault = connection();
+    VaultClient vault = connection();
     VaultIdentity identity =
         new VaultIdentity(
             vault,
@@ -145,22 +142,14 @@ class VaultIdentityIT {
     return identity;
   }
 
-  private static VaultConnection connection() {
-    return new VaultConnection(
-        bao.address(),
-        HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build(),
-        Duration.ofSeconds(5));
+  private static VaultClient connection() {
+    return VaultClient.create(bao.address(), (Path) null, Duration.ofSeconds(5));
   }
 
-  private static JsonObject lookupAccessor(String accessor) {
-    return Json.parse(
-            bao.request(
-                "POST",
-                "auth/token/lookup-accessor",
-                Json.object().add("accessor", accessor).toString()))
-        .asObject()
-        .get("data")
-        .asObject();
+  private static JsonNode lookupAccessor(String accessor) {
+    return VaultSetup.parse(
+            bao.request("POST", "auth/token/lookup-accessor", Map.of("accessor", accessor)))
+        .path("data");
   }
 
   private static boolean accessorAlive(String accessor) {
@@ -181,18 +170,17 @@ class VaultIdentityIT {
 
     secrets.add(identity.token());
 
-    JsonObject token = lookupAccessor(identity.accessor());
-    JsonObject meta = token.get("meta").asObject();
-    assertThat(meta.getString("role", null)).isEqualTo("capgate-agent");
-    assertThat(meta.getString("namespace", null)).isEqualTo(namespace);
-    assertThat(meta.getString("session", null)).isEqualTo(SESSION);
-    assertThat(token.getString("path", null)).isEqualTo("auth/" + jwt.mount() + "/login");
-    JsonObject entity =
-        VaultSetup.read(bao, "identity/entity/id/" + token.getString("entity_id", ""))
-            .get("data")
-            .asObject();
-    assertThat(entity.get("aliases").asArray().values())
-        .extracting(v -> v.asObject().getString("name", null))
+    JsonNode token = lookupAccessor(identity.accessor());
+    JsonNode meta = token.path("meta");
+    assertThat(meta.path("role").asText(null)).isEqualTo("capgate-agent");
+    assertThat(meta.path("namespace").asText(null)).isEqualTo(namespace);
+    assertThat(meta.path("session").asText(null)).isEqualTo(SESSION);
+    assertThat(token.path("path").asText(null)).isEqualTo("auth/" + jwt.mount() + "/login");
+    JsonNode entity =
+        VaultSetup.read(bao, "identity/entity/id/" + token.path("entity_id").asText(""))
+            .path("data");
+    assertThat(entity.get("aliases"))
+        .extracting(v -> v.path("name").asText(null))
         .as("Vault's entity is the session's user, not a service account")
         .containsExactly(Sessions.USER);
     assertThat(ledger.accessors).containsExactly(identity.accessor());
@@ -354,13 +342,13 @@ class VaultIdentityIT {
     await().atMost(WAIT).until(() -> identity.renewals() >= 3);
     long elapsed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
 
-    JsonObject token = lookupAccessor(accessor);
+    JsonNode token = lookupAccessor(accessor);
     System.out.printf(
         "[measured] token ttl 6 s: %d renewals in %d ms, same token, ttl left %d s%n",
-        identity.renewals(), elapsed, token.getLong("ttl", -1));
+        identity.renewals(), elapsed, token.path("ttl").asLong(-1));
     assertThat(identity.accessor()).isEqualTo(accessor);
     assertThat(identity.logins()).isEqualTo(1);
-    assertThat(token.getLong("ttl", 0)).isPositive();
+    assertThat(token.path("ttl").asLong(0)).isPositive();
   }
 
   @Test
@@ -405,8 +393,7 @@ class VaultIdentityIT {
     String first = identity.accessor();
     secrets.add(identity.token());
 
-    bao.request(
-        "POST", "auth/token/revoke-accessor", Json.object().add("accessor", first).toString());
+    bao.request("POST", "auth/token/revoke-accessor", Map.of("accessor", first));
 
     assertThat(
             broker

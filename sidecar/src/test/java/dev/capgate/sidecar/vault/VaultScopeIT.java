@@ -2,8 +2,11 @@ package dev.capgate.sidecar.vault;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.capgate.api.v1alpha1.Credential;
 import dev.capgate.api.v1alpha1.VaultEngine;
+import dev.capgate.common.vault.VaultClient;
+import dev.capgate.common.vault.VaultReply;
 import dev.capgate.sidecar.credentials.CredentialUnavailableException;
 import dev.capgate.sidecar.policy.SessionIdentity;
 import dev.capgate.sidecar.stack.CapturedLogs;
@@ -13,13 +16,6 @@ import dev.capgate.sidecar.stack.VaultSetup;
 import dev.capgate.testkit.KubeControlPlane;
 import dev.capgate.testkit.OpenBaoServer;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
-import io.github.jopenlibs.vault.json.Json;
-import io.github.jopenlibs.vault.json.JsonObject;
-import io.github.jopenlibs.vault.json.JsonValue;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -78,8 +74,8 @@ class VaultScopeIT {
         .create();
     jwt = VaultSetup.sessionJwtAuth(bao);
     kv = bao.newKvMount();
-    bao.rootClient().logical().write(kv + "/github/" + ALICE, Map.of("token", ALICE_TOKEN));
-    bao.rootClient().logical().write(kv + "/github/" + BOB, Map.of("token", BOB_TOKEN));
+    bao.putKv(kv + "/github/" + ALICE, Map.of("token", ALICE_TOKEN));
+    bao.putKv(kv + "/github/" + BOB, Map.of("token", BOB_TOKEN));
     secrets.addAll(List.of(ALICE_TOKEN, BOB_TOKEN));
     VaultSetup.policy(
         bao,
@@ -120,11 +116,7 @@ class VaultScopeIT {
         new SessionIssuer.Grant(
             "capgate-agent", user, Sessions.AGENT, namespace, session, "pod-of-" + session));
     Path file = Files.writeString(dir.resolve("identity-" + session), identityToken);
-    VaultConnection vault =
-        new VaultConnection(
-            bao.address(),
-            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build(),
-            Duration.ofSeconds(5));
+    VaultClient vault = VaultClient.create(bao.address(), (Path) null, Duration.ofSeconds(5));
     RecordingLedger ledger = new RecordingLedger();
     VaultIdentity identity =
         new VaultIdentity(
@@ -175,13 +167,8 @@ class VaultScopeIT {
     throw new AssertionError("reading " + path + " should have been refused");
   }
 
-  private static HttpResponse<String> get(String path, String token) throws Exception {
-    return HttpClient.newHttpClient()
-        .send(
-            HttpRequest.newBuilder(URI.create(bao.address() + "/v1/" + path))
-                .header("X-Vault-Token", token)
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
+  private static VaultReply get(String path, String token) {
+    return bao.client().call("GET", path, token, null);
   }
 
   @Test
@@ -197,13 +184,12 @@ class VaultScopeIT {
 
     // The same with the raw token, no sidecar code in between: OpenBao's own answer.
     String aliceToken = ((VaultIdentity) toClose.get(0)).token();
-    HttpResponse<String> raw = get(kv + "/data/github/" + BOB, aliceToken);
+    VaultReply raw = get(kv + "/data/github/" + BOB, aliceToken);
     System.out.printf(
-        "[observed] alice's session token on bob's path: HTTP %d %s%n",
-        raw.statusCode(), raw.body());
-    assertThat(raw.statusCode()).isEqualTo(403);
-    assertThat(raw.body()).doesNotContain(BOB_TOKEN);
-    assertThat(get(kv + "/data/github/" + ALICE, aliceToken).statusCode()).isEqualTo(200);
+        "[observed] alice's session token on bob's path: HTTP %d %s%n", raw.status(), raw.body());
+    assertThat(raw.status()).isEqualTo(403);
+    assertThat(raw.body().toString()).doesNotContain(BOB_TOKEN);
+    assertThat(get(kv + "/data/github/" + ALICE, aliceToken).status()).isEqualTo(200);
   }
 
   @Test
@@ -216,12 +202,9 @@ class VaultScopeIT {
 
   @Test
   void the_pods_service_account_has_no_vault_login() throws Exception {
-    JsonObject methods = VaultSetup.read(bao, "sys/auth").get("data").asObject();
+    JsonNode methods = VaultSetup.read(bao, "sys/auth").path("data");
     List<String> types = new ArrayList<>();
-    for (String mount : methods.names()) {
-      JsonValue type = methods.get(mount).asObject().get("type");
-      types.add(mount + type);
-    }
+    methods.properties().forEach(m -> types.add(m.getKey() + m.getValue().get("type")));
     System.out.printf("[observed] OpenBao auth methods: %s%n", types);
     assertThat(types)
         .as("no Kubernetes auth method anywhere")
@@ -230,42 +213,31 @@ class VaultScopeIT {
     // The attack of issue 11: the agents' service account's own token with the Vault audience.
     String saToken = kube.serviceAccountToken(namespace, "agents", Duration.ofMinutes(10), "vault");
     secrets.add(saToken);
-    HttpResponse<String> login =
-        HttpClient.newHttpClient()
-            .send(
-                HttpRequest.newBuilder(URI.create(bao.address() + "/v1/auth/kubernetes/login"))
-                    .POST(
-                        HttpRequest.BodyPublishers.ofString(
-                            Json.object()
-                                .add("role", "capgate-agent")
-                                .add("jwt", saToken)
-                                .toString()))
-                    .build(),
-                HttpResponse.BodyHandlers.ofString());
+    VaultReply login =
+        bao.client()
+            .call(
+                "POST",
+                "auth/kubernetes/login",
+                null,
+                Map.of("role", "capgate-agent", "jwt", saToken));
     System.out.printf(
         "[observed] Kubernetes login as the agents' service account: HTTP %d %s%n",
-        login.statusCode(), login.body());
-    assertThat(login.statusCode() / 100).isNotEqualTo(2);
-    assertThat(login.body()).doesNotContain("client_token");
+        login.status(), login.body());
+    assertThat(login.status() / 100).isNotEqualTo(2);
+    assertThat(login.body().toString()).doesNotContain("client_token");
 
     // Nor can it log in at the JWT mount: only the operator's key signs what that mount accepts.
-    HttpResponse<String> jwtLogin =
-        HttpClient.newHttpClient()
-            .send(
-                HttpRequest.newBuilder(
-                        URI.create(bao.address() + "/v1/auth/" + jwt.mount() + "/login"))
-                    .POST(
-                        HttpRequest.BodyPublishers.ofString(
-                            Json.object()
-                                .add("role", "capgate-agent")
-                                .add("jwt", saToken)
-                                .toString()))
-                    .build(),
-                HttpResponse.BodyHandlers.ofString());
+    VaultReply jwtLogin =
+        bao.client()
+            .call(
+                "POST",
+                "auth/" + jwt.mount() + "/login",
+                null,
+                Map.of("role", "capgate-agent", "jwt", saToken));
     System.out.printf(
         "[observed] JWT login with the service-account token: HTTP %d %s%n",
-        jwtLogin.statusCode(), jwtLogin.body());
-    assertThat(jwtLogin.statusCode()).isEqualTo(400);
-    assertThat(jwtLogin.body()).doesNotContain("client_token");
+        jwtLogin.status(), jwtLogin.body());
+    assertThat(jwtLogin.status()).isEqualTo(400);
+    assertThat(jwtLogin.body().toString()).doesNotContain("client_token");
   }
 }

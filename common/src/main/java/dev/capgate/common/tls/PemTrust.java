@@ -1,9 +1,11 @@
-package dev.capgate.sidecar.vault;
+package dev.capgate.common.tls;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.Certificate;
@@ -16,13 +18,13 @@ import javax.net.ssl.TrustManagerFactory;
  * server inside the cluster (Vault, the operator) must prove it holds a certificate from that CA,
  * and the JDK client then also checks the host name or IP address against it.
  */
-final class PemTrust {
+public final class PemTrust {
   private PemTrust() {}
 
   /**
    * @param what names the source in errors, e.g. "the Vault CA file /x" or "CAPGATE_OPERATOR_CA"
    */
-  static SSLContext sslContext(InputStream pem, String what) {
+  public static SSLContext sslContext(InputStream pem, String what) {
     try (pem) {
       KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
       store.load(null, null);
@@ -46,10 +48,22 @@ final class PemTrust {
     }
   }
 
-  static SSLContext sslContext(String pemText, String what) {
+  public static SSLContext sslContext(String pemText, String what) {
     if (pemText == null || pemText.isBlank()) {
       throw new IllegalArgumentException("no certificate in " + what);
     }
     return sslContext(new ByteArrayInputStream(pemText.getBytes(StandardCharsets.US_ASCII)), what);
+  }
+
+  /**
+   * @param what names the file in errors, e.g. "the Vault CA file"
+   */
+  public static SSLContext sslContext(Path pemFile, String what) {
+    try {
+      return sslContext(Files.newInputStream(pemFile), what + " " + pemFile);
+    } catch (IOException e) {
+      throw new IllegalArgumentException(
+          "cannot read " + what + " " + pemFile + ": " + e.getMessage(), e);
+    }
   }
 }

@@ -1,15 +1,15 @@
-package dev.capgate.sidecar.vault;
+package dev.capgate.common.vault;
 
 /**
  * Vault's HTTP status in words for errors and logs: written here, never copied from Vault's body.
  */
-final class VaultStatus {
+public final class VaultStatus {
   private VaultStatus() {}
 
   /**
    * @param what the path or action, e.g. "secret/data/github/alice" or "login"
    */
-  static String describe(int status, String what) {
+  public static String describe(int status, String what) {
     return switch (status) {
       case 0 -> "Vault unreachable (" + what + ")";
       case 400 -> "Vault rejected the request for " + what + " (HTTP 400)";

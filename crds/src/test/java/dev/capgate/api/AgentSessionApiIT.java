@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.capgate.api.v1alpha1.AgentSession;
+import dev.capgate.api.v1alpha1.AgentSessionSpec;
 import dev.capgate.testkit.KubeControlPlane;
 import dev.capgate.testkit.ProcessResult;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
@@ -69,8 +70,26 @@ class AgentSessionApiIT {
         .containsExactly("NAME", "USER", "AGENT", "PHASE", "PODS", "EXPIRES", "AGE");
     assertThat(get.stdout()).contains("fix-issue-42", "alice@example.com", "coding-agent");
 
-    ProcessResult shortName = kube.kubectl("get", "ags", "-n", namespace, "-o", "name");
+    // By name: other tests of this class create sessions in the same namespace.
+    ProcessResult shortName =
+        kube.kubectl("get", "ags", "fix-issue-42", "-n", namespace, "-o", "name");
     assertThat(shortName.stdout().strip()).isEqualTo("agentsession.capgate.dev/fix-issue-42");
+  }
+
+  @Test
+  void theBuildersYamlIsAcceptedByKubectlAsWritten() {
+    ProcessResult create =
+        kube.kubectlWithInput(
+            AgentSessionBuilderTest.example("built").yaml(), "create", "-n", namespace, "-f", "-");
+    assertThat(create.exitCode()).as(create.stderr()).isZero();
+
+    AgentSession stored =
+        client.resources(AgentSession.class).inNamespace(namespace).withName("built").get();
+    // (The schema fills in defaults, onRevoke, authMount and engine, so the specs differ there.)
+    AgentSessionSpec built = AgentSessionBuilderTest.example("built").spec();
+    assertThat(stored.getSpec().egress()).isEqualTo(built.egress());
+    assertThat(stored.getSpec().user()).isEqualTo(built.user());
+    assertThat(stored.getSpec().ttl()).isEqualTo(built.ttl());
   }
 
   @Test

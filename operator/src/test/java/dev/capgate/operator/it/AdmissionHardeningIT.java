@@ -32,7 +32,7 @@ class AdmissionHardeningIT {
   static void start() {
     stack = OperatorUnderTest.shared();
     ns = stack.kube.newNamespace("hardening");
-    stack.createSession(ns, githubSession("s", null));
+    stack.createSession(ns, githubSession("s"));
   }
 
   static Stream<Arguments> refusedPods() {

@@ -1,7 +1,10 @@
 package dev.capgate.operator.it;
 
+import static dev.capgate.api.v1alpha1.AgentSessionBuilder.rule;
+import static dev.capgate.api.v1alpha1.AgentSessionBuilder.session;
 import static dev.capgate.operator.it.OperatorUnderTest.agentPod;
 import static dev.capgate.operator.it.OperatorUnderTest.githubSession;
+import static dev.capgate.operator.it.OperatorUnderTest.githubToken;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -58,7 +61,7 @@ class AdmissionWebhookIT {
                 .endMetadata()
                 .build())
         .create();
-    stack.createSession(ns, githubSession("fix-issue-42", "ttl: 2h"));
+    stack.createSession(ns, githubSession("fix-issue-42").ttl("2h"));
   }
 
   @Test
@@ -298,11 +301,7 @@ class AdmissionWebhookIT {
   @Test
   void credentialPlaceholdersReachTheAgentsAndTheSidecarsSecret() throws Exception {
     stack.createSession(
-        ns,
-        githubSession("with-placeholder", "ttl: 1h")
-            .replace(
-                "inject: {type: bearer}",
-                "inject: {type: bearer}\n    placeholder: {env: GH_TOKEN}"));
+        ns, githubSession("with-placeholder", githubToken().placeholder("GH_TOKEN")).ttl("1h"));
     String podYaml =
         """
         apiVersion: v1
@@ -571,7 +570,7 @@ class AdmissionWebhookIT {
 
   @Test
   void rejectsAPodOfAnExpiredSession() {
-    stack.createSession(ns, githubSession("short-lived", "ttl: 1s"));
+    stack.createSession(ns, githubSession("short-lived").ttl("1s"));
     await("session expired")
         .atMost(Duration.ofSeconds(30))
         .untilAsserted(
@@ -585,18 +584,10 @@ class AdmissionWebhookIT {
   void rejectsAPodOfAnInvalidSession() {
     stack.createSession(
         ns,
-        """
-        apiVersion: capgate.dev/v1alpha1
-        kind: AgentSession
-        metadata: {name: dotted}
-        spec:
-          user: alice@example.com
-          agent: coding-agent
-          egress:
-          - name: api
-            hosts: [api.github.com]
-            paths: ["/repos/../admin"]
-        """);
+        session("dotted")
+            .user("alice@example.com")
+            .agent("coding-agent")
+            .egress(rule("api").hosts("api.github.com").paths("/repos/../admin")));
     assertRefused(
         agentPod("invalid", "dotted", "default"),
         "AgentSession \"dotted\" is invalid: spec.egress[0].paths");

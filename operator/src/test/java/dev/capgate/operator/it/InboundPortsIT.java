@@ -34,7 +34,7 @@ class InboundPortsIT {
                 .endMetadata()
                 .build())
         .create();
-    stack.createSession(ns, githubSession("serve-8080", "ttl: 2h"));
+    stack.createSession(ns, githubSession("serve-8080").ttl("2h"));
   }
 
   @Test

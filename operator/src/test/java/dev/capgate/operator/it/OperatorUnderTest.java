@@ -1,8 +1,14 @@
 package dev.capgate.operator.it;
 
+import static dev.capgate.api.v1alpha1.AgentSessionBuilder.kv2;
+import static dev.capgate.api.v1alpha1.AgentSessionBuilder.rule;
+import static dev.capgate.api.v1alpha1.HttpMethod.GET;
+import static dev.capgate.api.v1alpha1.HttpMethod.POST;
 import static org.awaitility.Awaitility.await;
 
 import dev.capgate.api.v1alpha1.AgentSession;
+import dev.capgate.api.v1alpha1.AgentSessionBuilder;
+import dev.capgate.api.v1alpha1.AgentSessionBuilder.CredentialBuilder;
 import dev.capgate.operator.CapgateOperator;
 import dev.capgate.operator.config.OperatorConfig;
 import dev.capgate.testkit.KubeControlPlane;
@@ -119,10 +125,8 @@ final class OperatorUnderTest {
     }
   }
 
-  AgentSession createSession(String namespace, String yaml) {
-    AgentSession session = SERIALIZATION.unmarshal(yaml, AgentSession.class);
-    session.getMetadata().setNamespace(namespace);
-    return client.resource(session).create();
+  AgentSession createSession(String namespace, AgentSessionBuilder session) {
+    return client.resource(session.namespace(namespace).build()).create();
   }
 
   Pod createPod(String namespace, String yaml) {
@@ -144,34 +148,30 @@ final class OperatorUnderTest {
   }
 
   /** A session intercepting api.github.com (with a credential) and passing pypi.org through. */
-  static String githubSession(String name, String extraSpec) {
-    return """
-        apiVersion: capgate.dev/v1alpha1
-        kind: AgentSession
-        metadata:
-          name: %s
-        spec:
-          user: alice@example.com
-          agent: coding-agent
-          project: payments
-          %s
-          vault:
-            role: capgate-agent
-          credentials:
-          - name: github
-            vault: {path: "secret/data/github/{{user}}", field: token}
-            inject: {type: bearer}
-          egress:
-          - name: github-api
-            hosts: [api.github.com, "*.githubusercontent.com"]
-            methods: [GET, POST]
-            paths: ["/repos/acme/repo-a", "/repos/acme/repo-a/**"]
-            credential: github
-          - name: packages
-            hosts: [pypi.org, files.pythonhosted.org]
-            tls: passthrough
-        """
-        .formatted(name, extraSpec == null ? "" : extraSpec);
+  static AgentSessionBuilder githubSession(String name) {
+    return githubSession(name, githubToken());
+  }
+
+  /** The same, {@code github} being the credential the api.github.com rule injects. */
+  static AgentSessionBuilder githubSession(String name, CredentialBuilder github) {
+    return AgentSessionBuilder.session(name)
+        .user("alice@example.com")
+        .agent("coding-agent")
+        .project("payments")
+        .vaultRole("capgate-agent")
+        .credential(github)
+        .egress(
+            rule("github-api")
+                .hosts("api.github.com", "*.githubusercontent.com")
+                .methods(GET, POST)
+                .paths("/repos/acme/repo-a", "/repos/acme/repo-a/**")
+                .credential("github"),
+            rule("packages").hosts("pypi.org", "files.pythonhosted.org").passthrough());
+  }
+
+  /** Alice's GitHub token from KV, as a bearer token. */
+  static CredentialBuilder githubToken() {
+    return kv2("github", "secret/data/github/{{user}}", "token").bearer();
   }
 
   /**

@@ -1,5 +1,7 @@
 package dev.capgate.operator.it;
 
+import static dev.capgate.api.v1alpha1.AgentSessionBuilder.kv2;
+import static dev.capgate.api.v1alpha1.AgentSessionBuilder.rule;
 import static dev.capgate.operator.it.OperatorUnderTest.agentPod;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -8,7 +10,9 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.capgate.api.identity.VaultTokenExchange;
 import dev.capgate.api.v1alpha1.AgentSession;
+import dev.capgate.api.v1alpha1.AgentSessionBuilder;
 import dev.capgate.api.v1alpha1.Phase;
+import dev.capgate.api.v1alpha1.VaultAuth;
 import dev.capgate.operator.ca.PodCaObjects;
 import dev.capgate.operator.injection.SidecarContract;
 import dev.capgate.operator.naming.SessionNames;
@@ -82,8 +86,8 @@ class VaultIdentityIT {
     vault.putSecret("bob@example.com", bobSecret);
     // Two sessions of two users in ONE namespace, run by ONE service account: the service account
     // alone must say nothing about whose secrets a pod may read.
-    stack.createSession(ns, session("alice-session", "alice@example.com", null));
-    stack.createSession(ns, session("bob-session", "bob@example.com", null));
+    stack.createSession(ns, session("alice-session", "alice@example.com"));
+    stack.createSession(ns, session("bob-session", "bob@example.com"));
     awaitActive("alice-session");
     awaitActive("bob-session");
     alicePod = stack.createPod(ns, agentPod("alice-agent", "alice-session", SA));
@@ -366,7 +370,7 @@ class VaultIdentityIT {
 
   @Test
   void deletingTheSessionRevokesItsTokenInVault() {
-    stack.createSession(ns, session("alice-doomed", "alice@example.com", null));
+    stack.createSession(ns, session("alice-doomed", "alice@example.com"));
     awaitActive("alice-doomed");
     Pod pod = stack.createPod(ns, agentPod("alice-doomed-agent", "alice-doomed", SA));
     String token =
@@ -402,7 +406,7 @@ class VaultIdentityIT {
 
   @Test
   void expiryRevokesTheSessionsTokenInVault() {
-    stack.createSession(ns, session("alice-brief", "alice@example.com", "ttl: 20s"));
+    stack.createSession(ns, session("alice-brief", "alice@example.com").ttl("20s"));
     awaitActive("alice-brief");
     Pod pod = stack.createPod(ns, agentPod("alice-brief-agent", "alice-brief", SA));
     String token =
@@ -431,8 +435,8 @@ class VaultIdentityIT {
   void aLoginVaultRefusesIs503AndReportedOnTheSession() {
     stack.createSession(
         ns,
-        session("no-such-role", "alice@example.com", null)
-            .replace("role: " + CapgateJwtAuth.ROLE, "role: not-configured-in-vault"));
+        session("no-such-role", "alice@example.com")
+            .vault(new VaultAuth("not-configured-in-vault", vault.mount)));
     awaitActive("no-such-role");
     Pod pod = stack.createPod(ns, agentPod("no-such-role-agent", "no-such-role", SA));
     HttpResponse<String> answer = askOperator(podToken(pod, "capgate"), "{}");
@@ -500,35 +504,13 @@ class VaultIdentityIT {
 
   // --- helpers -------------------------------------------------------------------------------
 
-  private static String session(String name, String user, String extra) {
-    return """
-        apiVersion: capgate.dev/v1alpha1
-        kind: AgentSession
-        metadata:
-          name: %s
-        spec:
-          user: %s
-          agent: coding-agent
-          %s
-          vault:
-            role: %s
-            authMount: %s
-          credentials:
-          - name: github
-            vault: {path: "%s/data/github/{{user}}", field: token}
-            inject: {type: bearer}
-          egress:
-          - name: github-api
-            hosts: [api.github.com]
-            credential: github
-        """
-        .formatted(
-            name,
-            user,
-            extra == null ? "" : extra,
-            CapgateJwtAuth.ROLE,
-            vault.mount,
-            vault.kvMount);
+  private static AgentSessionBuilder session(String name, String user) {
+    return AgentSessionBuilder.session(name)
+        .user(user)
+        .agent("coding-agent")
+        .vault(new VaultAuth(CapgateJwtAuth.ROLE, vault.mount))
+        .credential(kv2("github", vault.kvMount + "/data/github/{{user}}", "token").bearer())
+        .egress(rule("github-api").hosts("api.github.com").credential("github"));
   }
 
   private static void awaitActive(String name) {

@@ -22,7 +22,7 @@ class ArticleScenarioE2E {
 
   @BeforeAll
   static void start() {
-    agent = AgentSandbox.start("article", "fix-issue-42", Sessions.ARTICLE);
+    agent = AgentSandbox.start("article", Sessions.article("fix-issue-42"));
   }
 
   @AfterAll

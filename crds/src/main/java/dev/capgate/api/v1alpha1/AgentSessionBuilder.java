@@ -52,6 +52,11 @@ public final class AgentSessionBuilder {
     return new AgentSessionBuilder(null);
   }
 
+  /** metadata.name; null for {@link #specOnly()}. */
+  public String name() {
+    return name;
+  }
+
   public AgentSessionBuilder namespace(String namespace) {
     this.namespace = namespace;
     return this;

@@ -20,9 +20,6 @@ import io.fabric8.kubernetes.api.model.EphemeralContainerBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
-import io.fabric8.kubernetes.api.model.authentication.TokenRequest;
-import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.io.ByteArrayInputStream;
@@ -51,16 +48,7 @@ class AdmissionWebhookIT {
     stack = OperatorUnderTest.shared();
     client = stack.client;
     ns = stack.kube.newNamespace("admission");
-    client
-        .serviceAccounts()
-        .inNamespace(ns)
-        .resource(
-            new ServiceAccountBuilder()
-                .withNewMetadata()
-                .withName("coding-agent")
-                .endMetadata()
-                .build())
-        .create();
+    stack.createServiceAccount(ns, "coding-agent");
     stack.createSession(ns, githubSession("fix-issue-42").ttl("2h"));
   }
 
@@ -242,7 +230,7 @@ class AdmissionWebhookIT {
                     .extracting(s -> s.getName())
                     .contains("coding-agent"));
 
-    try (KubernetesClient sidecar = stack.kube.clientWithToken(podBoundToken(pod, null))) {
+    try (KubernetesClient sidecar = stack.kube.clientWithToken(stack.podBoundToken(pod, null))) {
       AgentSession session =
           sidecar.resources(AgentSession.class).inNamespace(ns).withName("fix-issue-42").get();
       assertThat(session.getSpec().user()).isEqualTo("alice@example.com");
@@ -257,7 +245,8 @@ class AdmissionWebhookIT {
           .isInstanceOfSatisfying(
               KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(403));
     }
-    try (KubernetesClient vaultToken = stack.kube.clientWithToken(podBoundToken(pod, "capgate"))) {
+    try (KubernetesClient vaultToken =
+        stack.kube.clientWithToken(stack.podBoundToken(pod, "capgate"))) {
       assertThatThrownBy(
               () ->
                   vaultToken
@@ -268,30 +257,6 @@ class AdmissionWebhookIT {
           .isInstanceOfSatisfying(
               KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(401));
     }
-  }
-
-  /** Like the kubelet for a projected serviceAccountToken source: bound to the pod, 3607 s. */
-  private static String podBoundToken(Pod pod, String audience) {
-    TokenRequest request =
-        new TokenRequestBuilder()
-            .withNewSpec()
-            .withAudiences(audience == null ? List.of() : List.of(audience))
-            .withExpirationSeconds(3607L)
-            .withNewBoundObjectRef()
-            .withApiVersion("v1")
-            .withKind("Pod")
-            .withName(pod.getMetadata().getName())
-            .withUid(pod.getMetadata().getUid())
-            .endBoundObjectRef()
-            .endSpec()
-            .build();
-    return client
-        .serviceAccounts()
-        .inNamespace(ns)
-        .withName(pod.getSpec().getServiceAccountName())
-        .tokenRequest(request)
-        .getStatus()
-        .getToken();
   }
 
   /**
@@ -598,23 +563,13 @@ class AdmissionWebhookIT {
     Pod pod = stack.createPod(ns, agentPod("agent-debugged", "fix-issue-42", "default"));
     assertThatThrownBy(
             () ->
-                client
-                    .pods()
-                    .inNamespace(ns)
-                    .withName(pod.getMetadata().getName())
-                    .ephemeralContainers()
-                    .edit(
-                        p ->
-                            new PodBuilder(p)
-                                .editSpec()
-                                .addToEphemeralContainers(
-                                    new EphemeralContainerBuilder()
-                                        .withName("debugger")
-                                        .withImage("busybox")
-                                        .withTargetContainerName("capgate-proxy")
-                                        .build())
-                                .endSpec()
-                                .build()))
+                stack.addEphemeralContainer(
+                    pod,
+                    new EphemeralContainerBuilder()
+                        .withName("debugger")
+                        .withImage("busybox")
+                        .withTargetContainerName("capgate-proxy")
+                        .build()))
         .isInstanceOf(KubernetesClientException.class)
         .hasMessageContaining("ephemeral container \"debugger\" targets \"capgate-proxy\"");
   }

@@ -22,7 +22,6 @@ import dev.capgate.testkit.ProcessResult;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.Subject;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -55,18 +54,8 @@ class AgentSessionReconcilerIT {
     client = stack.client;
     ns = stack.kube.newNamespace("sessions");
     otherNs = stack.kube.newNamespace("elsewhere");
-    for (String namespace : List.of(ns, otherNs)) {
-      client
-          .serviceAccounts()
-          .inNamespace(namespace)
-          .resource(
-              new ServiceAccountBuilder()
-                  .withNewMetadata()
-                  .withName("coding-agent")
-                  .endMetadata()
-                  .build())
-          .create();
-    }
+    stack.createServiceAccount(ns, "coding-agent");
+    stack.createServiceAccount(otherNs, "coding-agent");
     // As documented for admins: JWT auth trusting the operator's key (no Kubernetes auth).
     jwt = CapgateJwtAuth.enable(stack);
     authMount = jwt.mount;

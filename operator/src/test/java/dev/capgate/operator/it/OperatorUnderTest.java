@@ -13,9 +13,13 @@ import dev.capgate.operator.CapgateOperator;
 import dev.capgate.operator.config.OperatorConfig;
 import dev.capgate.testkit.KubeControlPlane;
 import dev.capgate.testkit.OpenBaoServer;
+import io.fabric8.kubernetes.api.model.EphemeralContainer;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
@@ -26,6 +30,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -141,6 +146,57 @@ final class OperatorUnderTest {
         .isInstanceOf(io.fabric8.kubernetes.client.KubernetesClientException.class)
         .hasMessageContaining("capgate refused pod")
         .hasMessageContaining(message);
+  }
+
+  /** The ServiceAccount {@code name} in {@code namespace}, for agent pods to run as. */
+  void createServiceAccount(String namespace, String name) {
+    client
+        .serviceAccounts()
+        .inNamespace(namespace)
+        .resource(
+            new ServiceAccountBuilder().withNewMetadata().withName(name).endMetadata().build())
+        .create();
+  }
+
+  /**
+   * A token of {@code pod}'s ServiceAccount bound to the pod, as the kubelet mints one for a
+   * projected serviceAccountToken source (3607 s); {@code audience} null means the API server's.
+   */
+  String podBoundToken(Pod pod, String audience) {
+    return client
+        .serviceAccounts()
+        .inNamespace(pod.getMetadata().getNamespace())
+        .withName(pod.getSpec().getServiceAccountName())
+        .tokenRequest(
+            new TokenRequestBuilder()
+                .withNewSpec()
+                .withAudiences(audience == null ? List.of() : List.of(audience))
+                .withExpirationSeconds(3607L)
+                .withNewBoundObjectRef()
+                .withApiVersion("v1")
+                .withKind("Pod")
+                .withName(pod.getMetadata().getName())
+                .withUid(pod.getMetadata().getUid())
+                .endBoundObjectRef()
+                .endSpec()
+                .build())
+        .getStatus()
+        .getToken();
+  }
+
+  /**
+   * Adds {@code container} to the running {@code pod} through the ephemeralcontainers subresource,
+   * as {@code kubectl debug} does; the webhook sees it as an UPDATE of that subresource.
+   */
+  Pod addEphemeralContainer(Pod pod, EphemeralContainer container) {
+    return client
+        .pods()
+        .inNamespace(pod.getMetadata().getNamespace())
+        .withName(pod.getMetadata().getName())
+        .ephemeralContainers()
+        .edit(
+            p ->
+                new PodBuilder(p).editSpec().addToEphemeralContainers(container).endSpec().build());
   }
 
   AgentSession session(String namespace, String name) {

@@ -21,8 +21,6 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
-import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.net.http.HttpResponse;
@@ -74,11 +72,7 @@ class VaultIdentityIT {
               public void close() {}
             });
     ns = stack.kube.newNamespace("identity");
-    client
-        .serviceAccounts()
-        .inNamespace(ns)
-        .resource(new ServiceAccountBuilder().withNewMetadata().withName(SA).endMetadata().build())
-        .create();
+    stack.createServiceAccount(ns, SA);
     vault = CapgateJwtAuth.enable(stack);
     aliceSecret = "ghp-alice-" + UUID.randomUUID();
     bobSecret = "ghp-bob-" + UUID.randomUUID();
@@ -96,7 +90,7 @@ class VaultIdentityIT {
 
   @Test
   void aSessionsSidecarGetsATokenThatReadsItsUsersSecretAndNothingElse() {
-    HttpResponse<String> answer = askOperator(podToken(alicePod, "capgate"), "{}");
+    HttpResponse<String> answer = askOperator(stack.podBoundToken(alicePod, "capgate"), "{}");
     evidence("alice's sidecar (pod-bound token, audience capgate) POST /v1/vault-token", answer);
     assertThat(answer.statusCode()).isEqualTo(200);
     JsonNode body = CapgateJwtAuth.read(answer.body());
@@ -147,7 +141,7 @@ class VaultIdentityIT {
     assertThat(tokens.getMetadata().getOwnerReferences())
         .extracting(o -> o.getName())
         .containsExactly("alice-session");
-    try (KubernetesClient pod = stack.kube.clientWithToken(podToken(alicePod, null))) {
+    try (KubernetesClient pod = stack.kube.clientWithToken(stack.podBoundToken(alicePod, null))) {
       await("the sidecar's RBAC is in force")
           .atMost(WAIT)
           .ignoreExceptions()
@@ -196,7 +190,7 @@ class VaultIdentityIT {
     // The body is not where the session comes from: the pod's own label is.
     HttpResponse<String> answer =
         askOperator(
-            podToken(alicePod, "capgate"),
+            stack.podBoundToken(alicePod, "capgate"),
             "{\"namespace\":\"" + ns + "\",\"session\":\"bob-session\"}");
     evidence("alice's sidecar asking for bob-session in the body", answer);
     assertThat(answer.statusCode()).isEqualTo(200);
@@ -234,7 +228,7 @@ class VaultIdentityIT {
     // And bob's own sidecar gets bob's token, which reads bob's secret and not alice's.
     String bobs =
         unwrap(
-            CapgateJwtAuth.read(askOperator(podToken(bobPod, "capgate"), "{}").body())
+            CapgateJwtAuth.read(askOperator(stack.podBoundToken(bobPod, "capgate"), "{}").body())
                 .path("wrappingToken")
                 .asText());
     assertThat(vault.as(bobs, "GET", vault.kvMount + "/data/github/bob@example.com", null).body())
@@ -260,7 +254,7 @@ class VaultIdentityIT {
         VaultTokenClient.ask(
             "https://127.0.0.1:" + stack.operator.webhookPort(),
             stack.operator.caBundlePem(),
-            podToken(alicePod, "capgate"),
+            stack.podBoundToken(alicePod, "capgate"),
             "{}");
     evidence("alice's sidecar asking on the webhook port", onWebhook);
     assertThat(onWebhook.statusCode()).isEqualTo(404);
@@ -313,7 +307,7 @@ class VaultIdentityIT {
           - name: agent
             image: registry.example/agent:1.0
         """);
-    HttpResponse<String> answer = askOperator(podToken(plain, "capgate"), "{}");
+    HttpResponse<String> answer = askOperator(stack.podBoundToken(plain, "capgate"), "{}");
     // (It cannot even carry alice's session label: capgate-inject-label-required refuses that.)
     evidence("a pod with inject \"false\" (same service account), its own pod-bound token", answer);
     assertThat(answer.statusCode()).isEqualTo(403);
@@ -333,9 +327,10 @@ class VaultIdentityIT {
   void otherAudiencesAndNoTokenAre401() {
     for (var attempt :
         Map.of(
-                "alice's pod-bound token with the old audience vault", podToken(alicePod, "vault"),
+                "alice's pod-bound token with the old audience vault",
+                    stack.podBoundToken(alicePod, "vault"),
                 "alice's pod-bound token for the API server (default audience)",
-                    podToken(alicePod, null),
+                    stack.podBoundToken(alicePod, null),
                 "no token", "")
             .entrySet()) {
       HttpResponse<String> answer = askOperator(attempt.getValue(), "{}");
@@ -375,12 +370,12 @@ class VaultIdentityIT {
     Pod pod = stack.createPod(ns, agentPod("alice-doomed-agent", "alice-doomed", SA));
     String token =
         unwrap(
-            CapgateJwtAuth.read(askOperator(podToken(pod, "capgate"), "{}").body())
+            CapgateJwtAuth.read(askOperator(stack.podBoundToken(pod, "capgate"), "{}").body())
                 .path("wrappingToken")
                 .asText());
     String bobs =
         unwrap(
-            CapgateJwtAuth.read(askOperator(podToken(bobPod, "capgate"), "{}").body())
+            CapgateJwtAuth.read(askOperator(stack.podBoundToken(bobPod, "capgate"), "{}").body())
                 .path("wrappingToken")
                 .asText());
     assertThat(vault.as(token, "GET", "auth/token/lookup-self", null).statusCode()).isEqualTo(200);
@@ -399,7 +394,7 @@ class VaultIdentityIT {
         .as("another session's token is left alone")
         .isEqualTo(200);
 
-    HttpResponse<String> late = askOperator(podToken(pod, "capgate"), "{}");
+    HttpResponse<String> late = askOperator(stack.podBoundToken(pod, "capgate"), "{}");
     evidence("the deleted session's pod asking again", late);
     assertThat(late.statusCode()).isEqualTo(403);
   }
@@ -411,7 +406,7 @@ class VaultIdentityIT {
     Pod pod = stack.createPod(ns, agentPod("alice-brief-agent", "alice-brief", SA));
     String token =
         unwrap(
-            CapgateJwtAuth.read(askOperator(podToken(pod, "capgate"), "{}").body())
+            CapgateJwtAuth.read(askOperator(stack.podBoundToken(pod, "capgate"), "{}").body())
                 .path("wrappingToken")
                 .asText());
     assertThat(vault.as(token, "GET", "auth/token/lookup-self", null).statusCode()).isEqualTo(200);
@@ -425,7 +420,7 @@ class VaultIdentityIT {
     evidence(
         "after alice-brief expired: its token's lookup-self",
         vault.as(token, "GET", "auth/token/lookup-self", null));
-    HttpResponse<String> late = askOperator(podToken(pod, "capgate"), "{}");
+    HttpResponse<String> late = askOperator(stack.podBoundToken(pod, "capgate"), "{}");
     evidence("the expired session's pod asking again", late);
     assertThat(late.statusCode()).isEqualTo(403);
     assertThat(error(late)).contains("expired");
@@ -439,7 +434,7 @@ class VaultIdentityIT {
             .vault(new VaultAuth("not-configured-in-vault", vault.mount)));
     awaitActive("no-such-role");
     Pod pod = stack.createPod(ns, agentPod("no-such-role-agent", "no-such-role", SA));
-    HttpResponse<String> answer = askOperator(podToken(pod, "capgate"), "{}");
+    HttpResponse<String> answer = askOperator(stack.podBoundToken(pod, "capgate"), "{}");
     evidence("a session whose spec.vault.role Vault does not know", answer);
     assertThat(answer.statusCode()).isEqualTo(503);
     assertThat(error(answer))
@@ -521,32 +516,6 @@ class VaultIdentityIT {
               AgentSession s = stack.session(ns, name);
               return s != null && s.getStatus() != null && s.getStatus().phase() == Phase.Active;
             });
-  }
-
-  /**
-   * As the kubelet mints a projected serviceAccountToken: bound to the pod (audience null: the API
-   * server's).
-   */
-  private static String podToken(Pod pod, String audience) {
-    return client
-        .serviceAccounts()
-        .inNamespace(ns)
-        .withName(pod.getSpec().getServiceAccountName())
-        .tokenRequest(
-            new TokenRequestBuilder()
-                .withNewSpec()
-                .withAudiences(audience == null ? List.of() : List.of(audience))
-                .withExpirationSeconds(3600L)
-                .withNewBoundObjectRef()
-                .withApiVersion("v1")
-                .withKind("Pod")
-                .withName(pod.getMetadata().getName())
-                .withUid(pod.getMetadata().getUid())
-                .endBoundObjectRef()
-                .endSpec()
-                .build())
-        .getStatus()
-        .getToken();
   }
 
   /**

@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
@@ -26,6 +27,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** The committed CRD on a real kube-apiserver: schema, CEL rules, printer columns, explain. */
 class AgentSessionApiIT {
   static final KubeControlPlane kube = KubeControlPlane.shared();
+  private static final AtomicInteger REJECTED = new AtomicInteger();
   static KubernetesClient client;
   static String namespace;
 
@@ -188,7 +190,9 @@ class AgentSessionApiIT {
   void theApiServerRejectsInvalidSessions(
       String mistake, UnaryOperator<String> edit, String field, String words) throws IOException {
     String yaml =
-        edit.apply(AgentSessionValidatorTest.example()).replace("name: fix-issue-42", "name: bad");
+        edit.apply(AgentSessionValidatorTest.example())
+            // A name of its own: were one case wrongly accepted, the next would not fail on it.
+            .replace("name: fix-issue-42", "name: bad-" + REJECTED.incrementAndGet());
     ProcessResult create = kube.kubectlWithInput(yaml, "create", "-n", namespace, "-f", "-");
     assertThat(create.exitCode()).as(mistake + " was accepted: " + create.stdout()).isNotZero();
     assertThat(create.stderr()).as(mistake).contains(field).contains(words);

@@ -25,65 +25,61 @@ log() { printf '[tools] %s\n' "$*" >&2; }
 fresh() { [ "$(cat "$TOOLS/stamps/$1" 2>/dev/null)" = "$2" ]; }
 stamp() { echo "$2" > "$TOOLS/stamps/$1"; }
 
-# A throwaway module: Go refuses `go install` for modules with replace directives (Kubernetes
-# and etcd both have them), so each tool is built from a small module that requires it.
-scratch_module() {
-  local dir=$TOOLS/src/$1; rm -rf "$dir"; mkdir -p "$dir"
-  (cd "$dir" && go mod init "capgate.dev/tools/$1" >/dev/null 2>&1)
-  echo "$dir"
+# go_build TOOL VERSION MODULE LDFLAGS OUT PACKAGE...
+# Builds PACKAGEs of MODULE@VERSION into OUT (a file, or a directory ending in /), unless the stamp
+# says VERSION is built already. Go refuses `go install` for modules with replace directives
+# (Kubernetes and etcd both have them), so each tool is built from a throwaway module under
+# $TOOLS/src/TOOL that requires it; a function prepare_TOOL, if defined, runs in that module
+# before the build (Kubernetes pins its staging modules there). -s -w: no symbol tables.
+go_build() {
+  local tool=$1 version=$2 module=$3 ldflags=$4 out=$5; shift 5
+  fresh "$tool" "$version" && return
+  log "building $tool $version"
+  local dir=$TOOLS/src/$tool
+  rm -rf "$dir"; mkdir -p "$dir"
+  (
+    cd "$dir"
+    go mod init "capgate.dev/tools/$tool" >/dev/null 2>&1
+    go mod edit -require="$module@$version"
+    if declare -F "prepare_$tool" >/dev/null; then "prepare_$tool"; fi
+    go build -trimpath -ldflags "-s -w $ldflags" -o "$out" "$@"
+  )
+  stamp "$tool" "$version"
 }
 
-build_kubernetes() {
-  fresh kubernetes "$KUBE_VERSION" && return
-  log "building Kubernetes $KUBE_VERSION (apiserver, controller-manager, scheduler, kubelet, kube-proxy, kubectl)"
-  local dir minor staging
-  dir=$(scratch_module kubernetes)
-  minor=${KUBE_VERSION#v1.}; staging="v0.$minor"
-  cd "$dir"
-  go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" > kube.json
-  local gomod; gomod=$(python3 -c 'import json,sys; print(json.load(open("kube.json"))["GoMod"])')
-  # Kubernetes replaces every k8s.io staging module with ./staging/...; pin each to its tag.
-  go mod edit -require="k8s.io/kubernetes@$KUBE_VERSION"
+# Kubernetes replaces every k8s.io staging module with ./staging/...; pin each to its tag.
+prepare_kubernetes() {
+  local gomod staging="v0.${KUBE_VERSION#v1.}"
+  gomod=$(go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["GoMod"])')
   grep -oE 'k8s\.io/[a-z0-9-]+ => \./staging' "$gomod" | awk '{print $1}' | sort -u | while read -r m; do
     go mod edit -replace="$m=$m@$staging"
   done
+}
+
+build_kubernetes() {
+  local minor=${KUBE_VERSION#v1.}; minor=${minor%%.*}
   local v=k8s.io/component-base/version cv=k8s.io/client-go/pkg/version
-  local ld="-s -w -X $v.gitVersion=$KUBE_VERSION -X $v.gitMajor=1 -X $v.gitMinor=${minor%%.*} -X $v.gitTreeState=clean"
-  ld="$ld -X $cv.gitVersion=$KUBE_VERSION -X $cv.gitMajor=1 -X $cv.gitMinor=${minor%%.*}"
-  go build -trimpath -ldflags "$ld" -o "$BIN/" \
+  local ld="-X $v.gitVersion=$KUBE_VERSION -X $v.gitMajor=1 -X $v.gitMinor=$minor -X $v.gitTreeState=clean"
+  ld="$ld -X $cv.gitVersion=$KUBE_VERSION -X $cv.gitMajor=1 -X $cv.gitMinor=$minor"
+  go_build kubernetes "$KUBE_VERSION" k8s.io/kubernetes "$ld" "$BIN/" \
     k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
     k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubelet \
     k8s.io/kubernetes/cmd/kube-proxy k8s.io/kubernetes/cmd/kubectl
-  stamp kubernetes "$KUBE_VERSION"
 }
 
 build_etcd() {
-  fresh etcd "$ETCD_VERSION" && return
-  log "building etcd $ETCD_VERSION"
-  local dir; dir=$(scratch_module etcd)
-  (cd "$dir" && go mod edit -require="go.etcd.io/etcd/server/v3@$ETCD_VERSION" \
-    && go build -trimpath -ldflags "-s -w" -o "$BIN/etcd" go.etcd.io/etcd/server/v3)
-  stamp etcd "$ETCD_VERSION"
+  go_build etcd "$ETCD_VERSION" go.etcd.io/etcd/server/v3 "" "$BIN/etcd" go.etcd.io/etcd/server/v3
 }
 
 build_helm() {
-  fresh helm "$HELM_VERSION" && return
-  log "building helm $HELM_VERSION"
-  local dir; dir=$(scratch_module helm)
-  (cd "$dir" && go mod edit -require="helm.sh/helm/v3@$HELM_VERSION" \
-    && go build -trimpath -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" \
-         -o "$BIN/helm" helm.sh/helm/v3/cmd/helm)
-  stamp helm "$HELM_VERSION"
+  go_build helm "$HELM_VERSION" helm.sh/helm/v3 \
+    "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" "$BIN/helm" helm.sh/helm/v3/cmd/helm
 }
 
 build_h2spec() {
-  fresh h2spec "$H2SPEC_VERSION" && return
-  log "building h2spec $H2SPEC_VERSION"
-  local dir; dir=$(scratch_module h2spec)
-  (cd "$dir" && go mod edit -require="github.com/summerwind/h2spec@$H2SPEC_VERSION" \
-    && go build -trimpath -ldflags "-s -w -X main.VERSION=${H2SPEC_VERSION%%+*}" \
-         -o "$BIN/h2spec" github.com/summerwind/h2spec/cmd/h2spec)
-  stamp h2spec "$H2SPEC_VERSION"
+  go_build h2spec "$H2SPEC_VERSION" github.com/summerwind/h2spec \
+    "-X main.VERSION=${H2SPEC_VERSION%%+*}" "$BIN/h2spec" github.com/summerwind/h2spec/cmd/h2spec
 }
 
 install_openbao() {

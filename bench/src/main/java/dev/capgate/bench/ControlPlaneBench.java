@@ -1,6 +1,12 @@
 package dev.capgate.bench;
 
+import static dev.capgate.api.v1alpha1.AgentSessionBuilder.kv2;
+import static dev.capgate.api.v1alpha1.AgentSessionBuilder.rule;
+import static dev.capgate.api.v1alpha1.HttpMethod.GET;
+import static dev.capgate.api.v1alpha1.HttpMethod.POST;
+
 import dev.capgate.api.v1alpha1.AgentSession;
+import dev.capgate.api.v1alpha1.AgentSessionBuilder;
 import dev.capgate.api.v1alpha1.AgentSessionSpec;
 import dev.capgate.api.v1alpha1.Phase;
 import dev.capgate.sidecar.netns.Command;
@@ -172,29 +178,20 @@ final class ControlPlaneBench {
                 .build())
         .create();
     AgentSession session =
-        YAML.unmarshal(
-            """
-        apiVersion: capgate.dev/v1alpha1
-        kind: AgentSession
-        metadata: {name: bench-admission}
-        spec:
-          user: alice@example.com
-          agent: coding-agent
-          ttl: 2h
-          vault: {role: capgate-agent}
-          credentials:
-          - name: github
-            vault: {path: "secret/data/github/{{user}}", field: token}
-            inject: {type: bearer}
-          egress:
-          - name: github-api
-            hosts: [api.github.com, "*.githubusercontent.com"]
-            methods: [GET, POST]
-            paths: ["/repos/acme/repo-a", "/repos/acme/repo-a/**"]
-            credential: github
-        """,
-            AgentSession.class);
-    session.getMetadata().setNamespace(ns);
+        AgentSessionBuilder.session("bench-admission")
+            .namespace(ns)
+            .user("alice@example.com")
+            .agent("coding-agent")
+            .ttl("2h")
+            .vaultRole("capgate-agent")
+            .credential(kv2("github", "secret/data/github/{{user}}", "token").bearer())
+            .egress(
+                rule("github-api")
+                    .hosts("api.github.com", "*.githubusercontent.com")
+                    .methods(GET, POST)
+                    .paths("/repos/acme/repo-a", "/repos/acme/repo-a/**")
+                    .credential("github"))
+            .build();
     admin.resource(session).create();
     awaitPhase(ns, "bench-admission", Phase.Active, Duration.ofSeconds(60));
     Bench.say(
@@ -349,19 +346,16 @@ final class ControlPlaneBench {
       Path session =
           Files.writeString(
               dir.resolve("session.yaml"),
-              """
-          apiVersion: capgate.dev/v1alpha1
-          kind: AgentSession
-          metadata: {name: bench, namespace: agents}
-          spec:
-            user: alice@example.com
-            agent: bench-agent
-            egress:
-              - name: github-api
-                hosts: [api.github.test]
-                methods: [GET]
-                paths: ["/repos/acme/repo-a/**"]
-          """);
+              AgentSessionBuilder.session("bench")
+                  .namespace("agents")
+                  .user("alice@example.com")
+                  .agent("bench-agent")
+                  .egress(
+                      rule("github-api")
+                          .hosts("api.github.test")
+                          .methods(GET)
+                          .paths("/repos/acme/repo-a/**"))
+                  .yaml());
       Path poller = resource(dir, "readyz_poller.py");
       List<String> sidecarArgs =
           List.of(

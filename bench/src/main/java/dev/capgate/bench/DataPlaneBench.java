@@ -1,5 +1,11 @@
 package dev.capgate.bench;
 
+import static dev.capgate.api.v1alpha1.AgentSessionBuilder.kv2;
+import static dev.capgate.api.v1alpha1.AgentSessionBuilder.rule;
+import static dev.capgate.api.v1alpha1.HttpMethod.GET;
+import static dev.capgate.api.v1alpha1.HttpMethod.POST;
+
+import dev.capgate.api.v1alpha1.AgentSessionBuilder;
 import dev.capgate.sidecar.netns.Command;
 import dev.capgate.sidecar.netns.UnixSocketBridge;
 import dev.capgate.sidecar.netns.UpstreamServers;
@@ -244,26 +250,19 @@ final class DataPlaneBench {
     sessionFile =
         Files.writeString(
             pod.scratch().resolve("session.yaml"),
-            """
-        apiVersion: capgate.dev/v1alpha1
-        kind: AgentSession
-        metadata: {name: bench, namespace: agents}
-        spec:
-          user: alice@example.com
-          agent: bench-agent
-          vault: {role: capgate-agent}
-          credentials:
-            - name: github
-              vault: {path: "%s/data/github/{{user}}", field: token}
-              inject: {type: bearer}
-          egress:
-            - name: github-api
-              hosts: [%s]
-              methods: [GET, POST]
-              paths: ["/repos/acme/repo-a", "/repos/acme/repo-a/**"]
-              credential: github
-        """
-                .formatted(mount, BenchPod.UPSTREAM_HOST));
+            AgentSessionBuilder.session("bench")
+                .namespace("agents")
+                .user("alice@example.com")
+                .agent("bench-agent")
+                .vaultRole("capgate-agent")
+                .credential(kv2("github", mount + "/data/github/{{user}}", "token").bearer())
+                .egress(
+                    rule("github-api")
+                        .hosts(BenchPod.UPSTREAM_HOST)
+                        .methods(GET, POST)
+                        .paths("/repos/acme/repo-a", "/repos/acme/repo-a/**")
+                        .credential("github"))
+                .yaml());
     vaultToken = Files.writeString(pod.scratch().resolve("vault-token"), token);
     owned(vaultToken, BenchPod.PROXY_UID, "400");
   }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.capgate.api.v1alpha1.AgentSession;
+import dev.capgate.api.v1alpha1.AgentSessionSpec;
 import dev.capgate.testkit.KubeControlPlane;
 import dev.capgate.testkit.ProcessResult;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
@@ -14,6 +15,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
@@ -25,6 +27,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** The committed CRD on a real kube-apiserver: schema, CEL rules, printer columns, explain. */
 class AgentSessionApiIT {
   static final KubeControlPlane kube = KubeControlPlane.shared();
+  private static final AtomicInteger REJECTED = new AtomicInteger();
   static KubernetesClient client;
   static String namespace;
 
@@ -69,8 +72,26 @@ class AgentSessionApiIT {
         .containsExactly("NAME", "USER", "AGENT", "PHASE", "PODS", "EXPIRES", "AGE");
     assertThat(get.stdout()).contains("fix-issue-42", "alice@example.com", "coding-agent");
 
-    ProcessResult shortName = kube.kubectl("get", "ags", "-n", namespace, "-o", "name");
+    // By name: other tests of this class create sessions in the same namespace.
+    ProcessResult shortName =
+        kube.kubectl("get", "ags", "fix-issue-42", "-n", namespace, "-o", "name");
     assertThat(shortName.stdout().strip()).isEqualTo("agentsession.capgate.dev/fix-issue-42");
+  }
+
+  @Test
+  void theBuildersYamlIsAcceptedByKubectlAsWritten() {
+    ProcessResult create =
+        kube.kubectlWithInput(
+            AgentSessionBuilderTest.example("built").yaml(), "create", "-n", namespace, "-f", "-");
+    assertThat(create.exitCode()).as(create.stderr()).isZero();
+
+    AgentSession stored =
+        client.resources(AgentSession.class).inNamespace(namespace).withName("built").get();
+    // (The schema fills in defaults, onRevoke, authMount and engine, so the specs differ there.)
+    AgentSessionSpec built = AgentSessionBuilderTest.example("built").spec();
+    assertThat(stored.getSpec().egress()).isEqualTo(built.egress());
+    assertThat(stored.getSpec().user()).isEqualTo(built.user());
+    assertThat(stored.getSpec().ttl()).isEqualTo(built.ttl());
   }
 
   @Test
@@ -169,7 +190,9 @@ class AgentSessionApiIT {
   void theApiServerRejectsInvalidSessions(
       String mistake, UnaryOperator<String> edit, String field, String words) throws IOException {
     String yaml =
-        edit.apply(AgentSessionValidatorTest.example()).replace("name: fix-issue-42", "name: bad");
+        edit.apply(AgentSessionValidatorTest.example())
+            // A name of its own: were one case wrongly accepted, the next would not fail on it.
+            .replace("name: fix-issue-42", "name: bad-" + REJECTED.incrementAndGet());
     ProcessResult create = kube.kubectlWithInput(yaml, "create", "-n", namespace, "-f", "-");
     assertThat(create.exitCode()).as(mistake + " was accepted: " + create.stdout()).isNotZero();
     assertThat(create.stderr()).as(mistake).contains(field).contains(words);

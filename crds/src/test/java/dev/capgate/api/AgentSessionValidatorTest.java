@@ -41,7 +41,12 @@ class AgentSessionValidatorTest {
         .containsExactly("spec");
   }
 
-  /** Each case edits the valid example into one mistake and names the field that must be blamed. */
+  /**
+   * Each case edits the valid example into one mistake and names the field that must be blamed.
+   * Text edits of the example file, not AgentSessionBuilder: AgentSessionApiIT feeds the same
+   * edited YAML to the API server through kubectl, and some mistakes cannot be held by the typed
+   * model.
+   */
   static Stream<Arguments> mistakes() {
     return Stream.of(
         Arguments.of(

@@ -1,12 +1,15 @@
 package dev.capgate.api;
 
+import static dev.capgate.api.v1alpha1.AgentSessionBuilder.dynamic;
+import static dev.capgate.api.v1alpha1.AgentSessionBuilder.identityToken;
+import static dev.capgate.api.v1alpha1.AgentSessionBuilder.kv2;
+import static dev.capgate.api.v1alpha1.AgentSessionBuilder.rule;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.capgate.api.v1alpha1.AgentSession;
+import dev.capgate.api.v1alpha1.AgentSessionBuilder;
 import dev.capgate.api.v1alpha1.AgentSessionSpec;
 import dev.capgate.api.v1alpha1.VaultPaths;
-import io.fabric8.kubernetes.client.utils.Serialization;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -84,39 +87,20 @@ class VaultPathsTest {
   @Test
   void dynamicPathsAreTheResolvedPathsOfDynamicCredentialsOnly() {
     AgentSessionSpec spec =
-        Serialization.unmarshal(
-                """
-        apiVersion: capgate.dev/v1alpha1
-        kind: AgentSession
-        metadata: {name: fix-issue-42}
-        spec:
-          user: alice@example.com
-          agent: coding-agent
-          vault: {role: capgate-agent}
-          credentials:
-          - name: github
-            vault: {path: "secret/data/github/{{user}}", field: token}
-            inject: {type: bearer}
-          - name: db-user
-            vault: {path: "database/creds/{{agent}}", field: username, engine: dynamic}
-            inject: {type: header, header: X-User}
-          - name: db-password
-            vault: {path: "database/creds/{{agent}}", field: password, engine: dynamic}
-            inject: {type: header, header: X-Password}
-          - name: per-session
-            vault: {path: "aws/creds/{{namespace}}-{{session}}", field: access_key, engine: dynamic}
-            inject: {type: bearer}
-          - name: unusable
-            vault: {path: "database/creds/{{project}}", field: password, engine: dynamic}
-            inject: {type: bearer}
-          - name: id
-            vault: {path: "identity/oidc/token/api", engine: identity-token}
-            inject: {type: bearer}
-          egress:
-          - {name: api, hosts: [api.example.com]}
-        """,
-                AgentSession.class)
-            .getSpec();
+        AgentSessionBuilder.specOnly()
+            .user("alice@example.com")
+            .agent("coding-agent")
+            .vaultRole("capgate-agent")
+            .credential(
+                kv2("github", "secret/data/github/{{user}}", "token").bearer(),
+                dynamic("db-user", "database/creds/{{agent}}", "username").header("X-User"),
+                dynamic("db-password", "database/creds/{{agent}}", "password").header("X-Password"),
+                dynamic("per-session", "aws/creds/{{namespace}}-{{session}}", "access_key")
+                    .bearer(),
+                dynamic("unusable", "database/creds/{{project}}", "password").bearer(),
+                identityToken("id", "identity/oidc/token/api").bearer())
+            .egress(rule("api").hosts("api.example.com"))
+            .spec();
 
     assertThat(VaultPaths.dynamicPaths(spec, "agents", "fix-issue-42"))
         .containsExactly("database/creds/coding-agent", "aws/creds/agents-fix-issue-42");

@@ -58,7 +58,7 @@ class AdmissionBypassE2E {
 
   @BeforeAll
   static void start() {
-    sandbox = AgentSandbox.start("bypass", "bypass", Sessions.ARTICLE);
+    sandbox = AgentSandbox.start("bypass", Sessions.article("bypass"));
     canary = new Canary();
     lab = new BypassLab(sandbox, canary, EVIDENCE);
     // A plain pod next to the agents (no injection): the attacker's vantage point for (i), (j).
@@ -111,7 +111,7 @@ class AdmissionBypassE2E {
     Kubectl k = sandbox.kubectl();
     k.run("create", "namespace", ghostNamespace).orThrow();
     k.run(
-            Sessions.ARTICLE.replace("NAME", "ghost").getBytes(StandardCharsets.UTF_8),
+            Sessions.article("ghost").yaml().getBytes(StandardCharsets.UTF_8),
             Duration.ofSeconds(60),
             "-n",
             ghostNamespace,
@@ -731,8 +731,7 @@ class AdmissionBypassE2E {
   }
 
   private ProcessResult createSessionAs(String c, String requester, String name, String user) {
-    String yaml =
-        Sessions.ARTICLE.replace("NAME", name).replace("user: alice@example.com", "user: " + user);
+    String yaml = Sessions.article(name).user(user).yaml();
     ProcessResult r =
         sandbox
             .kubectl()

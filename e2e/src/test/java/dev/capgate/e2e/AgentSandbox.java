@@ -2,6 +2,7 @@ package dev.capgate.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.capgate.api.v1alpha1.AgentSessionBuilder;
 import dev.capgate.testkit.ProcessResult;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
@@ -27,15 +28,12 @@ public final class AgentSandbox implements AutoCloseable {
     this.session = session;
   }
 
-  /**
-   * @param sessionYaml an AgentSession without metadata.namespace; {@code NAME} is replaced by the
-   *     session's name
-   */
-  public static AgentSandbox start(String label, String sessionName, String sessionYaml) {
+  /** A sandbox whose pod runs under {@code session} (its namespace is the sandbox's own). */
+  public static AgentSandbox start(String label, AgentSessionBuilder session) {
     Stack stack = Stack.get();
     String namespace = "e2e-" + label + "-" + random(5);
-    AgentSandbox box = new AgentSandbox(stack, namespace, sessionName);
-    box.prepare(sessionYaml.replace("NAME", sessionName));
+    AgentSandbox box = new AgentSandbox(stack, namespace, session.name());
+    box.prepare(session.yaml());
     return box;
   }
 

@@ -16,13 +16,15 @@ import org.junit.jupiter.api.TestMethodOrder;
  * fetch of repo A allowed, a pull request on repo A allowed, push denied, admin operations denied,
  * repo B denied, calls outside the Git host blocked — and the agent never holds the token.
  */
+// The order makes the transcript read as the article's story; no test needs another to have run
+// (each clones its own copy of repo A, the audit test makes its own decisions to find).
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ArticleScenarioE2E {
   static AgentSandbox agent;
 
   @BeforeAll
   static void start() {
-    agent = AgentSandbox.start("article", "fix-issue-42", Sessions.ARTICLE);
+    agent = AgentSandbox.start("article", Sessions.article("fix-issue-42"));
   }
 
   @AfterAll
@@ -35,9 +37,7 @@ class ArticleScenarioE2E {
   @Test
   @Order(1)
   void cloneOfRepoAIsAllowed() {
-    ProcessResult clone =
-        agent.sh(
-            "git clone https://github.test/acme/repo-a.git /tmp/repo-a && cat /tmp/repo-a/README.md");
+    ProcessResult clone = agent.sh(cloneOfRepoA("/tmp/clone") + " && cat /tmp/clone/README.md");
     assertThat(clone.exitCode()).as(clone.stderr()).isZero();
     assertThat(clone.stdout()).contains("# acme/repo-a");
   }
@@ -46,7 +46,9 @@ class ArticleScenarioE2E {
   @Order(2)
   void fetchOfRepoAIsAllowed() {
     ProcessResult fetch =
-        agent.sh("cd /tmp/repo-a && git fetch -v origin 2>&1 && git ls-remote origin");
+        agent.sh(
+            cloneOfRepoA("/tmp/fetch")
+                + " && cd /tmp/fetch && git fetch -v origin 2>&1 && git ls-remote origin");
     assertThat(fetch.exitCode()).as(fetch.stdout() + fetch.stderr()).isZero();
     assertThat(fetch.stdout()).contains("refs/heads/main");
   }
@@ -83,7 +85,8 @@ class ArticleScenarioE2E {
     String before = repo == null ? null : GitHead.of(repo);
     ProcessResult push =
         agent.sh(
-            "cd /tmp/repo-a && echo fix >> README.md && git -c user.name=agent -c user.email=a@acme.test "
+            cloneOfRepoA("/tmp/push")
+                + " && cd /tmp/push && echo fix >> README.md && git -c user.name=agent -c user.email=a@acme.test "
                 + "commit -qam 'fix issue 42' && git push origin HEAD:main 2>&1");
     assertThat(push.exitCode()).as("git push must fail").isNotZero();
     assertThat(push.stdout()).contains("403");
@@ -91,7 +94,7 @@ class ArticleScenarioE2E {
       assertThat(GitHead.of(repo)).as("repo A's main on the Git host").isEqualTo(before);
     }
     ProcessResult branch =
-        agent.sh("cd /tmp/repo-a && git push origin HEAD:refs/heads/agent-branch 2>&1");
+        agent.sh("cd /tmp/push && git push origin HEAD:refs/heads/agent-branch 2>&1");
     assertThat(branch.exitCode()).as("pushing a new branch must fail too").isNotZero();
   }
 
@@ -154,6 +157,11 @@ class ArticleScenarioE2E {
   @Test
   @Order(9)
   void theSidecarAuditsEveryDecisionWithoutTheSecret() {
+    // Its own decisions to find (an API read, a Git read, a denied repo), whichever tests ran.
+    agent.sh(
+        "curl -s -o /dev/null https://api.github.test/repos/acme/repo-a; "
+            + "curl -s -o /dev/null https://api.github.test/repos/acme/repo-b; "
+            + "git ls-remote https://github.test/acme/repo-a.git >/dev/null 2>&1; true");
     String log = agent.sidecarLog();
     assertThat(log)
         .contains("\"decision\":\"allow\"")
@@ -167,5 +175,10 @@ class ArticleScenarioE2E {
                 "the sidecar log",
                 log.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
         .isEmpty();
+  }
+
+  /** A fresh clone of repo A in {@code dir}: each test that needs one makes its own. */
+  private static String cloneOfRepoA(String dir) {
+    return "rm -rf " + dir + " && git clone -q https://github.test/acme/repo-a.git " + dir;
   }
 }

@@ -40,7 +40,7 @@ class AttackE2E {
 
   @BeforeAll
   static void attack() throws IOException {
-    agent = AgentSandbox.start("attack", "fix-issue-42", Sessions.ARTICLE);
+    agent = AgentSandbox.start("attack", Sessions.article("fix-issue-42"));
     canary = new Canary();
     byte[] script;
     try (InputStream in = AttackE2E.class.getResourceAsStream("/e2e/attack.sh")) {

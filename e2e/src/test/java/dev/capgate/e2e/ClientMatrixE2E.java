@@ -1,7 +1,11 @@
 package dev.capgate.e2e;
 
+import static dev.capgate.api.v1alpha1.AgentSessionBuilder.kv2;
+import static dev.capgate.api.v1alpha1.AgentSessionBuilder.rule;
+import static dev.capgate.api.v1alpha1.HttpMethod.GET;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.capgate.api.v1alpha1.AgentSessionBuilder;
 import dev.capgate.testkit.ProcessResult;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -24,51 +28,32 @@ import org.junit.jupiter.api.Test;
  * README's "Clients that just work" carries it) and fails if any cell that should work doesn't.
  */
 class ClientMatrixE2E {
-  static final String SESSION =
-      """
-      apiVersion: capgate.dev/v1alpha1
-      kind: AgentSession
-      metadata:
-        name: NAME
-      spec:
-        user: alice@example.com
-        agent: coding-agent
-        vault: {role: capgate-agent}
-        credentials:
-          - name: github
-            vault: {path: "secret/data/github/{{user}}", field: token}
-            inject: {type: bearer}
-          - name: github-git
-            vault: {path: "secret/data/github/{{user}}", field: token}
-            inject: {type: basic, username: x-access-token}
-          - name: packages
-            vault: {path: "secret/data/github/{{user}}", field: token}
-            inject: {type: bearer}
-        egress:
-          - name: github-api
-            hosts: [api.github.test]
-            methods: [GET]
-            paths: ["/repos/acme/repo-a"]
-            credential: github
-          - name: git-fetch
-            hosts: [github.test]
-            methods: [GET, POST]
-            paths: ["/acme/repo-a.git/info/refs", "/acme/repo-a.git/git-upload-pack"]
-            credential: github-git
-          - name: pypi
-            hosts: [pypi.test]
-            methods: [GET]
-            paths: ["/simple/capgate-hello/", "/packages/**"]
-            credential: packages
-          - name: pypi-passthrough
-            hosts: [pypi-direct.test]
-            tls: passthrough
-          - name: npm
-            hosts: [registry.npm.test]
-            methods: [GET]
-            paths: ["/capgate-hello", "/capgate-hello/-/**"]
-            credential: packages
-      """;
+  static AgentSessionBuilder session(String name) {
+    return Sessions.alice(name)
+        .credential(
+            Sessions.github(),
+            Sessions.githubGit(),
+            kv2("packages", "secret/data/github/{{user}}", "token").bearer())
+        .egress(
+            rule("github-api")
+                .hosts("api.github.test")
+                .methods(GET)
+                .paths("/repos/acme/repo-a")
+                .credential("github"),
+            Sessions.gitFetch("git-fetch", "github-git"),
+            rule("pypi")
+                .hosts("pypi.test")
+                .methods(GET)
+                .paths("/simple/capgate-hello/", "/packages/**")
+                .credential("packages"),
+            rule("pypi-passthrough").hosts("pypi-direct.test").passthrough(),
+            rule("npm")
+                .hosts("registry.npm.test")
+                .methods(GET)
+                .paths("/capgate-hello", "/capgate-hello/-/**")
+                .credential("packages"));
+  }
+
   static final String ALLOWED = "https://api.github.test/repos/acme/repo-a";
   static final String DENIED = "https://api.github.test/repos/acme/repo-b";
   static final List<String> COLUMNS = List.of("allowed", "denied", "HTTP/1.1", "HTTP/2");
@@ -89,7 +74,7 @@ class ClientMatrixE2E {
 
   @BeforeAll
   static void start() {
-    agent = AgentSandbox.start("clients", "client-matrix", SESSION);
+    agent = AgentSandbox.start("clients", session("client-matrix"));
   }
 
   @AfterAll

@@ -18,7 +18,7 @@ class InternalApiAndMcpE2E {
 
   @BeforeAll
   static void start() {
-    agent = AgentSandbox.start("identity", "internal-and-mcp", Sessions.INTERNAL_AND_MCP);
+    agent = AgentSandbox.start("identity", Sessions.internalAndMcp("internal-and-mcp"));
   }
 
   @AfterAll

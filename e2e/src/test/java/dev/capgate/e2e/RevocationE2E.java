@@ -58,7 +58,7 @@ class RevocationE2E {
 
   @BeforeAll
   static void start() {
-    agent = AgentSandbox.start("revoke", "fix-issue-42", Sessions.ARTICLE);
+    agent = AgentSandbox.start("revoke", Sessions.article("fix-issue-42"));
   }
 
   @AfterAll

@@ -31,8 +31,8 @@ class VaultScopeE2E {
 
   @BeforeAll
   static void start() {
-    alice = AgentSandbox.start("scope-alice", "alice", Sessions.ARTICLE);
-    bob = AgentSandbox.start("scope-bob", "bob", Sessions.BOB_BORROWING_ALICES_PATH);
+    alice = AgentSandbox.start("scope-alice", Sessions.article("alice"));
+    bob = AgentSandbox.start("scope-bob", Sessions.bobBorrowingAlicesPath("bob"));
   }
 
   @AfterAll

@@ -1,9 +1,12 @@
 package dev.capgate.operator.injection;
 
+import static dev.capgate.api.v1alpha1.AgentSessionBuilder.kv2;
+import static dev.capgate.api.v1alpha1.AgentSessionBuilder.rule;
 import static dev.capgate.operator.injection.InjectionFixtures.PLAN_WITH_PLACEHOLDERS;
 import static dev.capgate.operator.injection.InjectionFixtures.SETTINGS;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.capgate.api.v1alpha1.AgentSessionBuilder;
 import dev.capgate.api.v1alpha1.AgentSessionSpec;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -15,30 +18,23 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class PlaceholdersTest {
-  private static final String SPEC =
-      """
-      user: alice@example.com
-      agent: coding-agent
-      vault: {role: capgate-agent}
-      credentials:
-      - name: github
-        vault: {path: "secret/data/github/{{user}}", field: token}
-        inject: {type: bearer}
-        placeholder: {env: GH_TOKEN}
-      - name: internal
-        vault: {path: "secret/data/internal", field: token}
-        inject: {type: bearer}
-      - name: openai
-        vault: {path: "secret/data/openai", field: key}
-        inject: {type: bearer}
-        placeholder: {env: OPENAI_API_KEY}
-      egress:
-      - {name: api, hosts: [api.github.com], credential: github}
-      """;
+  private static final AgentSessionSpec SPEC =
+      AgentSessionBuilder.specOnly()
+          .user("alice@example.com")
+          .agent("coding-agent")
+          .vaultRole("capgate-agent")
+          .credential(
+              kv2("github", "secret/data/github/{{user}}", "token")
+                  .bearer()
+                  .placeholder("GH_TOKEN"),
+              kv2("internal", "secret/data/internal", "token").bearer(),
+              kv2("openai", "secret/data/openai", "key").bearer().placeholder("OPENAI_API_KEY"))
+          .egress(rule("api").hosts("api.github.com").credential("github"))
+          .spec();
 
   @Test
   void oneOpaquePlaceholderPerCredentialThatAsksForOne() {
-    AgentSessionSpec spec = InjectionFixtures.SERIALIZATION.unmarshal(SPEC, AgentSessionSpec.class);
+    AgentSessionSpec spec = SPEC;
     List<CredentialPlaceholder> placeholders = Placeholders.generate(spec);
     assertThat(placeholders)
         .extracting(CredentialPlaceholder::credential)

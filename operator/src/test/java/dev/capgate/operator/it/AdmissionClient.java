@@ -4,19 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.Pod;
-import java.io.ByteArrayInputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.UUID;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 
 /**
  * Talks to one operator replica's webhook directly, as the API server would: an AdmissionReview
@@ -33,7 +27,7 @@ final class AdmissionClient {
     this.uri = URI.create("https://127.0.0.1:" + port + "/mutate");
     this.http =
         HttpClient.newBuilder()
-            .sslContext(trusting(caPem))
+            .sslContext(CaTrust.trustingOnly(caPem))
             .connectTimeout(Duration.ofSeconds(5))
             .build();
   }
@@ -90,25 +84,5 @@ final class AdmissionClient {
   /** The decoded JSON patch of a response. */
   static JsonNode patch(JsonNode response) throws Exception {
     return JSON.readTree(Base64.getDecoder().decode(response.get("patch").asText()));
-  }
-
-  private static SSLContext trusting(String caPem) {
-    try {
-      KeyStore trust = KeyStore.getInstance("PKCS12");
-      trust.load(null, null);
-      trust.setCertificateEntry(
-          "webhook-ca",
-          CertificateFactory.getInstance("X.509")
-              .generateCertificate(
-                  new ByteArrayInputStream(caPem.getBytes(StandardCharsets.US_ASCII))));
-      TrustManagerFactory factory =
-          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      factory.init(trust);
-      SSLContext context = SSLContext.getInstance("TLS");
-      context.init(null, factory.getTrustManagers(), null);
-      return context;
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
   }
 }

@@ -32,7 +32,7 @@ class AdmissionHardeningIT {
   static void start() {
     stack = OperatorUnderTest.shared();
     ns = stack.kube.newNamespace("hardening");
-    stack.createSession(ns, githubSession("s", null));
+    stack.createSession(ns, githubSession("s"));
   }
 
   static Stream<Arguments> refusedPods() {
@@ -541,27 +541,16 @@ class AdmissionHardeningIT {
   void aRootEphemeralContainerIsStoredHardened() {
     Pod stored = injectedPod();
     Pod debugged =
-        stack
-            .client
-            .pods()
-            .inNamespace(ns)
-            .withName(stored.getMetadata().getName())
-            .ephemeralContainers()
-            .edit(
-                p ->
-                    new PodBuilder(p)
-                        .editSpec()
-                        .addToEphemeralContainers(
-                            new EphemeralContainerBuilder()
-                                .withName("debugger")
-                                .withImage("busybox")
-                                .withTargetContainerName("agent")
-                                .withNewSecurityContext()
-                                .withRunAsUser(0L)
-                                .endSecurityContext()
-                                .build())
-                        .endSpec()
-                        .build());
+        stack.addEphemeralContainer(
+            stored,
+            new EphemeralContainerBuilder()
+                .withName("debugger")
+                .withImage("busybox")
+                .withTargetContainerName("agent")
+                .withNewSecurityContext()
+                .withRunAsUser(0L)
+                .endSecurityContext()
+                .build());
     SecurityContext sc =
         debugged.getSpec().getEphemeralContainers().getFirst().getSecurityContext();
     assertThat(sc.getRunAsUser()).isZero();
@@ -626,30 +615,19 @@ class AdmissionHardeningIT {
     Pod stored = injectedPod();
     assertThatThrownBy(
             () ->
-                stack
-                    .client
-                    .pods()
-                    .inNamespace(ns)
-                    .withName(stored.getMetadata().getName())
-                    .ephemeralContainers()
-                    .edit(
-                        p ->
-                            new PodBuilder(p)
-                                .editSpec()
-                                .addToEphemeralContainers(
-                                    new EphemeralContainerBuilder()
-                                        .withName("tracer")
-                                        .withImage("busybox")
-                                        .withTargetContainerName("agent")
-                                        .withNewSecurityContext()
-                                        .withRunAsUser(0L)
-                                        .withNewCapabilities()
-                                        .withAdd("SYS_PTRACE")
-                                        .endCapabilities()
-                                        .endSecurityContext()
-                                        .build())
-                                .endSpec()
-                                .build()))
+                stack.addEphemeralContainer(
+                    stored,
+                    new EphemeralContainerBuilder()
+                        .withName("tracer")
+                        .withImage("busybox")
+                        .withTargetContainerName("agent")
+                        .withNewSecurityContext()
+                        .withRunAsUser(0L)
+                        .withNewCapabilities()
+                        .withAdd("SYS_PTRACE")
+                        .endCapabilities()
+                        .endSecurityContext()
+                        .build()))
         .isInstanceOf(KubernetesClientException.class)
         .hasMessageContaining("ephemeral container \"tracer\" adds capability SYS_PTRACE");
   }

@@ -1,7 +1,10 @@
 package dev.capgate.operator.it;
 
+import static dev.capgate.api.v1alpha1.AgentSessionBuilder.rule;
+import static dev.capgate.api.v1alpha1.AgentSessionBuilder.session;
 import static dev.capgate.operator.it.OperatorUnderTest.agentPod;
 import static dev.capgate.operator.it.OperatorUnderTest.githubSession;
+import static dev.capgate.operator.it.OperatorUnderTest.githubToken;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -17,9 +20,6 @@ import io.fabric8.kubernetes.api.model.EphemeralContainerBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
-import io.fabric8.kubernetes.api.model.authentication.TokenRequest;
-import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.io.ByteArrayInputStream;
@@ -48,17 +48,8 @@ class AdmissionWebhookIT {
     stack = OperatorUnderTest.shared();
     client = stack.client;
     ns = stack.kube.newNamespace("admission");
-    client
-        .serviceAccounts()
-        .inNamespace(ns)
-        .resource(
-            new ServiceAccountBuilder()
-                .withNewMetadata()
-                .withName("coding-agent")
-                .endMetadata()
-                .build())
-        .create();
-    stack.createSession(ns, githubSession("fix-issue-42", "ttl: 2h"));
+    stack.createServiceAccount(ns, "coding-agent");
+    stack.createSession(ns, githubSession("fix-issue-42").ttl("2h"));
   }
 
   @Test
@@ -239,7 +230,7 @@ class AdmissionWebhookIT {
                     .extracting(s -> s.getName())
                     .contains("coding-agent"));
 
-    try (KubernetesClient sidecar = stack.kube.clientWithToken(podBoundToken(pod, null))) {
+    try (KubernetesClient sidecar = stack.kube.clientWithToken(stack.podBoundToken(pod, null))) {
       AgentSession session =
           sidecar.resources(AgentSession.class).inNamespace(ns).withName("fix-issue-42").get();
       assertThat(session.getSpec().user()).isEqualTo("alice@example.com");
@@ -254,7 +245,8 @@ class AdmissionWebhookIT {
           .isInstanceOfSatisfying(
               KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(403));
     }
-    try (KubernetesClient vaultToken = stack.kube.clientWithToken(podBoundToken(pod, "capgate"))) {
+    try (KubernetesClient vaultToken =
+        stack.kube.clientWithToken(stack.podBoundToken(pod, "capgate"))) {
       assertThatThrownBy(
               () ->
                   vaultToken
@@ -267,30 +259,6 @@ class AdmissionWebhookIT {
     }
   }
 
-  /** Like the kubelet for a projected serviceAccountToken source: bound to the pod, 3607 s. */
-  private static String podBoundToken(Pod pod, String audience) {
-    TokenRequest request =
-        new TokenRequestBuilder()
-            .withNewSpec()
-            .withAudiences(audience == null ? List.of() : List.of(audience))
-            .withExpirationSeconds(3607L)
-            .withNewBoundObjectRef()
-            .withApiVersion("v1")
-            .withKind("Pod")
-            .withName(pod.getMetadata().getName())
-            .withUid(pod.getMetadata().getUid())
-            .endBoundObjectRef()
-            .endSpec()
-            .build();
-    return client
-        .serviceAccounts()
-        .inNamespace(ns)
-        .withName(pod.getSpec().getServiceAccountName())
-        .tokenRequest(request)
-        .getStatus()
-        .getToken();
-  }
-
   /**
    * Placeholders: every agent container gets its opaque per-pod value (an agent's own GH_TOKEN from
    * a Secret is replaced), and the sidecar's Secret maps the credential to the same value.
@@ -298,11 +266,7 @@ class AdmissionWebhookIT {
   @Test
   void credentialPlaceholdersReachTheAgentsAndTheSidecarsSecret() throws Exception {
     stack.createSession(
-        ns,
-        githubSession("with-placeholder", "ttl: 1h")
-            .replace(
-                "inject: {type: bearer}",
-                "inject: {type: bearer}\n    placeholder: {env: GH_TOKEN}"));
+        ns, githubSession("with-placeholder", githubToken().placeholder("GH_TOKEN")).ttl("1h"));
     String podYaml =
         """
         apiVersion: v1
@@ -571,7 +535,7 @@ class AdmissionWebhookIT {
 
   @Test
   void rejectsAPodOfAnExpiredSession() {
-    stack.createSession(ns, githubSession("short-lived", "ttl: 1s"));
+    stack.createSession(ns, githubSession("short-lived").ttl("1s"));
     await("session expired")
         .atMost(Duration.ofSeconds(30))
         .untilAsserted(
@@ -585,18 +549,10 @@ class AdmissionWebhookIT {
   void rejectsAPodOfAnInvalidSession() {
     stack.createSession(
         ns,
-        """
-        apiVersion: capgate.dev/v1alpha1
-        kind: AgentSession
-        metadata: {name: dotted}
-        spec:
-          user: alice@example.com
-          agent: coding-agent
-          egress:
-          - name: api
-            hosts: [api.github.com]
-            paths: ["/repos/../admin"]
-        """);
+        session("dotted")
+            .user("alice@example.com")
+            .agent("coding-agent")
+            .egress(rule("api").hosts("api.github.com").paths("/repos/../admin")));
     assertRefused(
         agentPod("invalid", "dotted", "default"),
         "AgentSession \"dotted\" is invalid: spec.egress[0].paths");
@@ -607,23 +563,13 @@ class AdmissionWebhookIT {
     Pod pod = stack.createPod(ns, agentPod("agent-debugged", "fix-issue-42", "default"));
     assertThatThrownBy(
             () ->
-                client
-                    .pods()
-                    .inNamespace(ns)
-                    .withName(pod.getMetadata().getName())
-                    .ephemeralContainers()
-                    .edit(
-                        p ->
-                            new PodBuilder(p)
-                                .editSpec()
-                                .addToEphemeralContainers(
-                                    new EphemeralContainerBuilder()
-                                        .withName("debugger")
-                                        .withImage("busybox")
-                                        .withTargetContainerName("capgate-proxy")
-                                        .build())
-                                .endSpec()
-                                .build()))
+                stack.addEphemeralContainer(
+                    pod,
+                    new EphemeralContainerBuilder()
+                        .withName("debugger")
+                        .withImage("busybox")
+                        .withTargetContainerName("capgate-proxy")
+                        .build()))
         .isInstanceOf(KubernetesClientException.class)
         .hasMessageContaining("ephemeral container \"debugger\" targets \"capgate-proxy\"");
   }

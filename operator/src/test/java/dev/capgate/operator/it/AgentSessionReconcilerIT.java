@@ -1,5 +1,8 @@
 package dev.capgate.operator.it;
 
+import static dev.capgate.api.v1alpha1.AgentSessionBuilder.dynamic;
+import static dev.capgate.api.v1alpha1.AgentSessionBuilder.rule;
+import static dev.capgate.api.v1alpha1.AgentSessionBuilder.session;
 import static dev.capgate.operator.it.OperatorUnderTest.agentPod;
 import static dev.capgate.operator.it.OperatorUnderTest.githubSession;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -9,14 +12,16 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.capgate.api.v1alpha1.AgentSession;
+import dev.capgate.api.v1alpha1.AgentSessionBuilder;
+import dev.capgate.api.v1alpha1.OnRevoke;
 import dev.capgate.api.v1alpha1.Phase;
+import dev.capgate.api.v1alpha1.VaultAuth;
 import dev.capgate.operator.naming.PodMarkers;
 import dev.capgate.operator.session.VaultRevoker;
 import dev.capgate.testkit.ProcessResult;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.Subject;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -49,18 +54,8 @@ class AgentSessionReconcilerIT {
     client = stack.client;
     ns = stack.kube.newNamespace("sessions");
     otherNs = stack.kube.newNamespace("elsewhere");
-    for (String namespace : List.of(ns, otherNs)) {
-      client
-          .serviceAccounts()
-          .inNamespace(namespace)
-          .resource(
-              new ServiceAccountBuilder()
-                  .withNewMetadata()
-                  .withName("coding-agent")
-                  .endMetadata()
-                  .build())
-          .create();
-    }
+    stack.createServiceAccount(ns, "coding-agent");
+    stack.createServiceAccount(otherNs, "coding-agent");
     // As documented for admins: JWT auth trusting the operator's key (no Kubernetes auth).
     jwt = CapgateJwtAuth.enable(stack);
     authMount = jwt.mount;
@@ -69,7 +64,7 @@ class AgentSessionReconcilerIT {
 
   @Test
   void aValidSessionBecomesActiveAndShowsInKubectlGet() {
-    AgentSession created = stack.createSession(ns, githubSession("active", "ttl: 2h"));
+    AgentSession created = stack.createSession(ns, githubSession("active").ttl("2h"));
     await("Active").atMost(WAIT).until(() -> phase("active") == Phase.Active);
     AgentSession session = stack.session(ns, "active");
     Instant expected =
@@ -94,7 +89,7 @@ class AgentSessionReconcilerIT {
 
   @Test
   void aShortTtlExpires() {
-    stack.createSession(ns, githubSession("three-seconds", "ttl: 3s"));
+    stack.createSession(ns, githubSession("three-seconds").ttl("3s"));
     await("Expired").atMost(WAIT).until(() -> phase("three-seconds") == Phase.Expired);
     Condition ready = ready(stack.session(ns, "three-seconds"));
     assertThat(ready.getStatus()).isEqualTo("False");
@@ -105,16 +100,10 @@ class AgentSessionReconcilerIT {
   void anInvalidSpecStaysPendingWithTheViolations() {
     stack.createSession(
         ns,
-        """
-        apiVersion: capgate.dev/v1alpha1
-        kind: AgentSession
-        metadata: {name: invalid}
-        spec:
-          user: alice@example.com
-          agent: coding-agent
-          egress:
-          - {name: api, hosts: [api.github.com], paths: ["/a/../b"]}
-        """);
+        session("invalid")
+            .user("alice@example.com")
+            .agent("coding-agent")
+            .egress(rule("api").hosts("api.github.com").paths("/a/../b")));
     await("InvalidSpec")
         .atMost(WAIT)
         .until(
@@ -132,8 +121,8 @@ class AgentSessionReconcilerIT {
 
   @Test
   void sidecarsMayReadTheirSessionAndNothingElse() {
-    stack.createSession(ns, githubSession("rbac", null));
-    stack.createSession(ns, githubSession("someone-else", null));
+    stack.createSession(ns, githubSession("rbac"));
+    stack.createSession(ns, githubSession("someone-else"));
     stack.createPod(ns, agentPod("rbac-1", "rbac", "coding-agent"));
     Pod second = stack.createPod(ns, agentPod("rbac-2", "rbac", "default"));
 
@@ -183,7 +172,7 @@ class AgentSessionReconcilerIT {
 
   @Test
   void aPodsCaGoesWithThePod() {
-    stack.createSession(ns, githubSession("custody", null));
+    stack.createSession(ns, githubSession("custody"));
     Pod pod = stack.createPod(ns, agentPod("custody-1", "custody", "default"));
     String ca = pod.getMetadata().getAnnotations().get(PodMarkers.CA);
     await("handed over")
@@ -222,7 +211,7 @@ class AgentSessionReconcilerIT {
 
   @Test
   void deletingTheSessionRevokesEverything() throws Exception {
-    stack.createSession(ns, vaultSession("revoke-me", "onRevoke: DeletePods"));
+    stack.createSession(ns, vaultSession("revoke-me").onRevoke(OnRevoke.DeletePods));
     Pod pod = stack.createPod(ns, agentPod("revoke-1", "revoke-me", "coding-agent"));
     String ca = pod.getMetadata().getAnnotations().get(PodMarkers.CA);
     // The session's own: a lease of its dynamic credential path (pki/issue/{{agent}}), and the
@@ -291,7 +280,7 @@ class AgentSessionReconcilerIT {
    */
   @Test
   void foreignLedgerEntriesAreRefusedNotRevoked() throws Exception {
-    stack.createSession(ns, vaultSession("tampered", null));
+    stack.createSession(ns, vaultSession("tampered"));
     stack.createPod(ns, agentPod("tampered-1", "tampered", "coding-agent"));
     String lease = newVaultLease("coding-agent");
     String accessor = sidecarLogin(ns, "tampered");
@@ -484,7 +473,8 @@ class AgentSessionReconcilerIT {
 
   @Test
   void expiryDeletesPodsWhenAskedTo() {
-    stack.createSession(ns, githubSession("expire-and-delete", "ttl: 5s\n  onRevoke: DeletePods"));
+    stack.createSession(
+        ns, githubSession("expire-and-delete").ttl("5s").onRevoke(OnRevoke.DeletePods));
     stack.createPod(ns, agentPod("doomed", "expire-and-delete", "default"));
     await("Expired").atMost(WAIT).until(() -> phase("expire-and-delete") == Phase.Expired);
     await("pods deleted")
@@ -539,29 +529,13 @@ class AgentSessionReconcilerIT {
   /**
    * A session whose tokens come from the test's JWT auth mount and read a dynamic PKI credential.
    */
-  private static String vaultSession(String name, String extraSpec) {
-    return """
-        apiVersion: capgate.dev/v1alpha1
-        kind: AgentSession
-        metadata:
-          name: %s
-        spec:
-          user: alice@example.com
-          agent: coding-agent
-          %s
-          vault:
-            role: capgate-agent
-            authMount: %s
-          credentials:
-          - name: cert
-            vault: {path: "%s/issue/{{agent}}", field: certificate, engine: dynamic}
-            inject: {type: bearer}
-          egress:
-          - name: api
-            hosts: [api.example.com]
-            credential: cert
-        """
-        .formatted(name, extraSpec == null ? "" : extraSpec, authMount, pkiMount);
+  private static AgentSessionBuilder vaultSession(String name) {
+    return session(name)
+        .user("alice@example.com")
+        .agent("coding-agent")
+        .vault(new VaultAuth("capgate-agent", authMount))
+        .credential(dynamic("cert", pkiMount + "/issue/{{agent}}", "certificate").bearer())
+        .egress(rule("api").hosts("api.example.com").credential("cert"));
   }
 
   /** As the sidecar would: write the ledger with the pod's own service-account identity. */

@@ -61,7 +61,7 @@ class ForgedAdmissionIT {
     operator = CapgateOperator.start(admin, OperatorConfig.fromEnv(env), () -> {});
     attacker = new AdmissionClient(operator.webhookPort(), operator.caBundlePem());
 
-    stack.createSession(agents, githubSession("target", "ttl: 1h"));
+    stack.createSession(agents, githubSession("target").ttl("1h"));
     await("the session is active")
         .atMost(Duration.ofSeconds(60))
         .until(

@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.capgate.api.v1alpha1.AgentSession;
+import dev.capgate.api.v1alpha1.OnRevoke;
 import dev.capgate.api.v1alpha1.Phase;
 import dev.capgate.operator.CapgateOperator;
 import dev.capgate.operator.config.OperatorConfig;
@@ -732,7 +733,7 @@ class HelmChartIT {
 
       // Reconcile: status, finalizer, the sidecars' Role/RoleBinding and lease ledger, events.
       stack.createSession(
-          agents, githubSession("chart-session", "ttl: 1h\n  onRevoke: DeletePods"));
+          agents, githubSession("chart-session").ttl("1h").onRevoke(OnRevoke.DeletePods));
       await("the session is active")
           .atMost(Duration.ofSeconds(60))
           .until(

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -23,18 +22,8 @@ class InboundPortsIT {
   static void start() {
     stack = OperatorUnderTest.shared();
     ns = stack.kube.newNamespace("inbound");
-    stack
-        .client
-        .serviceAccounts()
-        .inNamespace(ns)
-        .resource(
-            new ServiceAccountBuilder()
-                .withNewMetadata()
-                .withName("coding-agent")
-                .endMetadata()
-                .build())
-        .create();
-    stack.createSession(ns, githubSession("serve-8080", "ttl: 2h"));
+    stack.createServiceAccount(ns, "coding-agent");
+    stack.createSession(ns, githubSession("serve-8080").ttl("2h"));
   }
 
   @Test

@@ -61,7 +61,7 @@ class LeaderElectionIT {
     assertThat(first.identity()).isNotEqualTo(second.identity());
     assertThat(holder()).isEqualTo(first.identity());
 
-    stack.createSession(agents, githubSession("ha-session", "ttl: 1h"));
+    stack.createSession(agents, githubSession("ha-session").ttl("1h"));
     await("the leader reconciled the session")
         .atMost(Duration.ofSeconds(30))
         .until(() -> first.reconciliations() > 0 && phase("ha-session") != null);

@@ -1,15 +1,25 @@
 package dev.capgate.operator.it;
 
+import static dev.capgate.api.v1alpha1.AgentSessionBuilder.kv2;
+import static dev.capgate.api.v1alpha1.AgentSessionBuilder.rule;
+import static dev.capgate.api.v1alpha1.HttpMethod.GET;
+import static dev.capgate.api.v1alpha1.HttpMethod.POST;
 import static org.awaitility.Awaitility.await;
 
 import dev.capgate.api.v1alpha1.AgentSession;
+import dev.capgate.api.v1alpha1.AgentSessionBuilder;
+import dev.capgate.api.v1alpha1.AgentSessionBuilder.CredentialBuilder;
 import dev.capgate.operator.CapgateOperator;
 import dev.capgate.operator.config.OperatorConfig;
 import dev.capgate.testkit.KubeControlPlane;
 import dev.capgate.testkit.OpenBaoServer;
+import io.fabric8.kubernetes.api.model.EphemeralContainer;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
@@ -20,6 +30,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -119,10 +130,8 @@ final class OperatorUnderTest {
     }
   }
 
-  AgentSession createSession(String namespace, String yaml) {
-    AgentSession session = SERIALIZATION.unmarshal(yaml, AgentSession.class);
-    session.getMetadata().setNamespace(namespace);
-    return client.resource(session).create();
+  AgentSession createSession(String namespace, AgentSessionBuilder session) {
+    return client.resource(session.namespace(namespace).build()).create();
   }
 
   Pod createPod(String namespace, String yaml) {
@@ -139,39 +148,86 @@ final class OperatorUnderTest {
         .hasMessageContaining(message);
   }
 
+  /** The ServiceAccount {@code name} in {@code namespace}, for agent pods to run as. */
+  void createServiceAccount(String namespace, String name) {
+    client
+        .serviceAccounts()
+        .inNamespace(namespace)
+        .resource(
+            new ServiceAccountBuilder().withNewMetadata().withName(name).endMetadata().build())
+        .create();
+  }
+
+  /**
+   * A token of {@code pod}'s ServiceAccount bound to the pod, as the kubelet mints one for a
+   * projected serviceAccountToken source (3607 s); {@code audience} null means the API server's.
+   */
+  String podBoundToken(Pod pod, String audience) {
+    return client
+        .serviceAccounts()
+        .inNamespace(pod.getMetadata().getNamespace())
+        .withName(pod.getSpec().getServiceAccountName())
+        .tokenRequest(
+            new TokenRequestBuilder()
+                .withNewSpec()
+                .withAudiences(audience == null ? List.of() : List.of(audience))
+                .withExpirationSeconds(3607L)
+                .withNewBoundObjectRef()
+                .withApiVersion("v1")
+                .withKind("Pod")
+                .withName(pod.getMetadata().getName())
+                .withUid(pod.getMetadata().getUid())
+                .endBoundObjectRef()
+                .endSpec()
+                .build())
+        .getStatus()
+        .getToken();
+  }
+
+  /**
+   * Adds {@code container} to the running {@code pod} through the ephemeralcontainers subresource,
+   * as {@code kubectl debug} does; the webhook sees it as an UPDATE of that subresource.
+   */
+  Pod addEphemeralContainer(Pod pod, EphemeralContainer container) {
+    return client
+        .pods()
+        .inNamespace(pod.getMetadata().getNamespace())
+        .withName(pod.getMetadata().getName())
+        .ephemeralContainers()
+        .edit(
+            p ->
+                new PodBuilder(p).editSpec().addToEphemeralContainers(container).endSpec().build());
+  }
+
   AgentSession session(String namespace, String name) {
     return client.resources(AgentSession.class).inNamespace(namespace).withName(name).get();
   }
 
   /** A session intercepting api.github.com (with a credential) and passing pypi.org through. */
-  static String githubSession(String name, String extraSpec) {
-    return """
-        apiVersion: capgate.dev/v1alpha1
-        kind: AgentSession
-        metadata:
-          name: %s
-        spec:
-          user: alice@example.com
-          agent: coding-agent
-          project: payments
-          %s
-          vault:
-            role: capgate-agent
-          credentials:
-          - name: github
-            vault: {path: "secret/data/github/{{user}}", field: token}
-            inject: {type: bearer}
-          egress:
-          - name: github-api
-            hosts: [api.github.com, "*.githubusercontent.com"]
-            methods: [GET, POST]
-            paths: ["/repos/acme/repo-a", "/repos/acme/repo-a/**"]
-            credential: github
-          - name: packages
-            hosts: [pypi.org, files.pythonhosted.org]
-            tls: passthrough
-        """
-        .formatted(name, extraSpec == null ? "" : extraSpec);
+  static AgentSessionBuilder githubSession(String name) {
+    return githubSession(name, githubToken());
+  }
+
+  /** The same, {@code github} being the credential the api.github.com rule injects. */
+  static AgentSessionBuilder githubSession(String name, CredentialBuilder github) {
+    return AgentSessionBuilder.session(name)
+        .user("alice@example.com")
+        .agent("coding-agent")
+        .project("payments")
+        .vaultRole("capgate-agent")
+        .credential(github)
+        .egress(
+            rule("github-api")
+                .hosts("api.github.com", "*.githubusercontent.com")
+                .methods(GET, POST)
+                .paths("/repos/acme/repo-a", "/repos/acme/repo-a/**")
+                .credential("github"),
+            rule("packages").hosts("pypi.org", "files.pythonhosted.org").passthrough());
+  }
+
+  /** Alice's GitHub token from KV, as a bearer token. */
+  static CredentialBuilder githubToken() {
+    return kv2("github", "secret/data/github/{{user}}", "token").bearer();
   }
 
   /**

@@ -23,7 +23,7 @@ class RevocationWithoutVaultIT {
   @Test
   void aLedgerTheOperatorCannotRevokeIsReportedNotBlocking() {
     String namespace = it.kube.newNamespace("novault");
-    AgentSession session = it.createSession(namespace, OperatorUnderTest.githubSession("s", null));
+    AgentSession session = it.createSession(namespace, OperatorUnderTest.githubSession("s"));
     it.client
         .configMaps()
         .inNamespace(namespace)

@@ -1,9 +1,11 @@
 package dev.capgate.operator.it;
 
+import static dev.capgate.api.v1alpha1.AgentSessionBuilder.rule;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.capgate.api.v1alpha1.AgentSession;
+import dev.capgate.api.v1alpha1.AgentSessionBuilder;
 import dev.capgate.operator.webhook.DelegationPolicy;
 import dev.capgate.testkit.Pki;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
@@ -405,25 +407,12 @@ class SessionDelegationIT {
   }
 
   private static AgentSession session(String name, String user, String ns) {
-    AgentSession session =
-        OperatorUnderTest.SERIALIZATION.unmarshal(
-            """
-        apiVersion: capgate.dev/v1alpha1
-        kind: AgentSession
-        metadata:
-          name: %s
-        spec:
-          user: "%s"
-          agent: coding-agent
-          egress:
-          - name: packages
-            hosts: [pypi.org]
-            tls: passthrough
-        """
-                .formatted(name, user),
-            AgentSession.class);
-    session.getMetadata().setNamespace(ns);
-    return session;
+    return AgentSessionBuilder.session(name)
+        .namespace(ns)
+        .user(user)
+        .agent("coding-agent")
+        .egress(rule("packages").hosts("pypi.org").passthrough())
+        .build();
   }
 
   /**

@@ -1,5 +1,7 @@
 package dev.capgate.operator.it;
 
+import static dev.capgate.api.v1alpha1.AgentSessionBuilder.kv2;
+import static dev.capgate.api.v1alpha1.AgentSessionBuilder.rule;
 import static dev.capgate.operator.it.OperatorUnderTest.agentPod;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -8,7 +10,9 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.capgate.api.identity.VaultTokenExchange;
 import dev.capgate.api.v1alpha1.AgentSession;
+import dev.capgate.api.v1alpha1.AgentSessionBuilder;
 import dev.capgate.api.v1alpha1.Phase;
+import dev.capgate.api.v1alpha1.VaultAuth;
 import dev.capgate.common.vault.VaultReply;
 import dev.capgate.operator.ca.PodCaObjects;
 import dev.capgate.operator.injection.SidecarContract;
@@ -18,8 +22,6 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
-import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.net.http.HttpResponse;
@@ -71,11 +73,7 @@ class VaultIdentityIT {
               public void close() {}
             });
     ns = stack.kube.newNamespace("identity");
-    client
-        .serviceAccounts()
-        .inNamespace(ns)
-        .resource(new ServiceAccountBuilder().withNewMetadata().withName(SA).endMetadata().build())
-        .create();
+    stack.createServiceAccount(ns, SA);
     vault = CapgateJwtAuth.enable(stack);
     aliceSecret = "ghp-alice-" + UUID.randomUUID();
     bobSecret = "ghp-bob-" + UUID.randomUUID();
@@ -83,8 +81,8 @@ class VaultIdentityIT {
     vault.putSecret("bob@example.com", bobSecret);
     // Two sessions of two users in ONE namespace, run by ONE service account: the service account
     // alone must say nothing about whose secrets a pod may read.
-    stack.createSession(ns, session("alice-session", "alice@example.com", null));
-    stack.createSession(ns, session("bob-session", "bob@example.com", null));
+    stack.createSession(ns, session("alice-session", "alice@example.com"));
+    stack.createSession(ns, session("bob-session", "bob@example.com"));
     awaitActive("alice-session");
     awaitActive("bob-session");
     alicePod = stack.createPod(ns, agentPod("alice-agent", "alice-session", SA));
@@ -93,7 +91,7 @@ class VaultIdentityIT {
 
   @Test
   void aSessionsSidecarGetsATokenThatReadsItsUsersSecretAndNothingElse() {
-    HttpResponse<String> answer = askOperator(podToken(alicePod, "capgate"), "{}");
+    HttpResponse<String> answer = askOperator(stack.podBoundToken(alicePod, "capgate"), "{}");
     evidence("alice's sidecar (pod-bound token, audience capgate) POST /v1/vault-token", answer);
     assertThat(answer.statusCode()).isEqualTo(200);
     JsonNode body = CapgateJwtAuth.read(answer.body());
@@ -141,7 +139,7 @@ class VaultIdentityIT {
     assertThat(tokens.getMetadata().getOwnerReferences())
         .extracting(o -> o.getName())
         .containsExactly("alice-session");
-    try (KubernetesClient pod = stack.kube.clientWithToken(podToken(alicePod, null))) {
+    try (KubernetesClient pod = stack.kube.clientWithToken(stack.podBoundToken(alicePod, null))) {
       await("the sidecar's RBAC is in force")
           .atMost(WAIT)
           .ignoreExceptions()
@@ -190,7 +188,7 @@ class VaultIdentityIT {
     // The body is not where the session comes from: the pod's own label is.
     HttpResponse<String> answer =
         askOperator(
-            podToken(alicePod, "capgate"),
+            stack.podBoundToken(alicePod, "capgate"),
             "{\"namespace\":\"" + ns + "\",\"session\":\"bob-session\"}");
     evidence("alice's sidecar asking for bob-session in the body", answer);
     assertThat(answer.statusCode()).isEqualTo(200);
@@ -227,7 +225,7 @@ class VaultIdentityIT {
     // And bob's own sidecar gets bob's token, which reads bob's secret and not alice's.
     String bobs =
         unwrap(
-            CapgateJwtAuth.read(askOperator(podToken(bobPod, "capgate"), "{}").body())
+            CapgateJwtAuth.read(askOperator(stack.podBoundToken(bobPod, "capgate"), "{}").body())
                 .path("wrappingToken")
                 .asText());
     assertThat(
@@ -257,7 +255,7 @@ class VaultIdentityIT {
         VaultTokenClient.ask(
             "https://127.0.0.1:" + stack.operator.webhookPort(),
             stack.operator.caBundlePem(),
-            podToken(alicePod, "capgate"),
+            stack.podBoundToken(alicePod, "capgate"),
             "{}");
     evidence("alice's sidecar asking on the webhook port", onWebhook);
     assertThat(onWebhook.statusCode()).isEqualTo(404);
@@ -310,7 +308,7 @@ class VaultIdentityIT {
           - name: agent
             image: registry.example/agent:1.0
         """);
-    HttpResponse<String> answer = askOperator(podToken(plain, "capgate"), "{}");
+    HttpResponse<String> answer = askOperator(stack.podBoundToken(plain, "capgate"), "{}");
     // (It cannot even carry alice's session label: capgate-inject-label-required refuses that.)
     evidence("a pod with inject \"false\" (same service account), its own pod-bound token", answer);
     assertThat(answer.statusCode()).isEqualTo(403);
@@ -330,9 +328,10 @@ class VaultIdentityIT {
   void otherAudiencesAndNoTokenAre401() {
     for (var attempt :
         Map.of(
-                "alice's pod-bound token with the old audience vault", podToken(alicePod, "vault"),
+                "alice's pod-bound token with the old audience vault",
+                    stack.podBoundToken(alicePod, "vault"),
                 "alice's pod-bound token for the API server (default audience)",
-                    podToken(alicePod, null),
+                    stack.podBoundToken(alicePod, null),
                 "no token", "")
             .entrySet()) {
       HttpResponse<String> answer = askOperator(attempt.getValue(), "{}");
@@ -367,17 +366,17 @@ class VaultIdentityIT {
 
   @Test
   void deletingTheSessionRevokesItsTokenInVault() {
-    stack.createSession(ns, session("alice-doomed", "alice@example.com", null));
+    stack.createSession(ns, session("alice-doomed", "alice@example.com"));
     awaitActive("alice-doomed");
     Pod pod = stack.createPod(ns, agentPod("alice-doomed-agent", "alice-doomed", SA));
     String token =
         unwrap(
-            CapgateJwtAuth.read(askOperator(podToken(pod, "capgate"), "{}").body())
+            CapgateJwtAuth.read(askOperator(stack.podBoundToken(pod, "capgate"), "{}").body())
                 .path("wrappingToken")
                 .asText());
     String bobs =
         unwrap(
-            CapgateJwtAuth.read(askOperator(podToken(bobPod, "capgate"), "{}").body())
+            CapgateJwtAuth.read(askOperator(stack.podBoundToken(bobPod, "capgate"), "{}").body())
                 .path("wrappingToken")
                 .asText());
     assertThat(vault.as(token, "GET", "auth/token/lookup-self", null).status()).isEqualTo(200);
@@ -396,19 +395,19 @@ class VaultIdentityIT {
         .as("another session's token is left alone")
         .isEqualTo(200);
 
-    HttpResponse<String> late = askOperator(podToken(pod, "capgate"), "{}");
+    HttpResponse<String> late = askOperator(stack.podBoundToken(pod, "capgate"), "{}");
     evidence("the deleted session's pod asking again", late);
     assertThat(late.statusCode()).isEqualTo(403);
   }
 
   @Test
   void expiryRevokesTheSessionsTokenInVault() {
-    stack.createSession(ns, session("alice-brief", "alice@example.com", "ttl: 20s"));
+    stack.createSession(ns, session("alice-brief", "alice@example.com").ttl("20s"));
     awaitActive("alice-brief");
     Pod pod = stack.createPod(ns, agentPod("alice-brief-agent", "alice-brief", SA));
     String token =
         unwrap(
-            CapgateJwtAuth.read(askOperator(podToken(pod, "capgate"), "{}").body())
+            CapgateJwtAuth.read(askOperator(stack.podBoundToken(pod, "capgate"), "{}").body())
                 .path("wrappingToken")
                 .asText());
     assertThat(vault.as(token, "GET", "auth/token/lookup-self", null).status()).isEqualTo(200);
@@ -422,7 +421,7 @@ class VaultIdentityIT {
     evidence(
         "after alice-brief expired: its token's lookup-self",
         vault.as(token, "GET", "auth/token/lookup-self", null));
-    HttpResponse<String> late = askOperator(podToken(pod, "capgate"), "{}");
+    HttpResponse<String> late = askOperator(stack.podBoundToken(pod, "capgate"), "{}");
     evidence("the expired session's pod asking again", late);
     assertThat(late.statusCode()).isEqualTo(403);
     assertThat(error(late)).contains("expired");
@@ -432,11 +431,11 @@ class VaultIdentityIT {
   void aLoginVaultRefusesIs503AndReportedOnTheSession() {
     stack.createSession(
         ns,
-        session("no-such-role", "alice@example.com", null)
-            .replace("role: " + CapgateJwtAuth.ROLE, "role: not-configured-in-vault"));
+        session("no-such-role", "alice@example.com")
+            .vault(new VaultAuth("not-configured-in-vault", vault.mount)));
     awaitActive("no-such-role");
     Pod pod = stack.createPod(ns, agentPod("no-such-role-agent", "no-such-role", SA));
-    HttpResponse<String> answer = askOperator(podToken(pod, "capgate"), "{}");
+    HttpResponse<String> answer = askOperator(stack.podBoundToken(pod, "capgate"), "{}");
     evidence("a session whose spec.vault.role Vault does not know", answer);
     assertThat(answer.statusCode()).isEqualTo(503);
     assertThat(error(answer))
@@ -501,35 +500,13 @@ class VaultIdentityIT {
 
   // --- helpers -------------------------------------------------------------------------------
 
-  private static String session(String name, String user, String extra) {
-    return """
-        apiVersion: capgate.dev/v1alpha1
-        kind: AgentSession
-        metadata:
-          name: %s
-        spec:
-          user: %s
-          agent: coding-agent
-          %s
-          vault:
-            role: %s
-            authMount: %s
-          credentials:
-          - name: github
-            vault: {path: "%s/data/github/{{user}}", field: token}
-            inject: {type: bearer}
-          egress:
-          - name: github-api
-            hosts: [api.github.com]
-            credential: github
-        """
-        .formatted(
-            name,
-            user,
-            extra == null ? "" : extra,
-            CapgateJwtAuth.ROLE,
-            vault.mount,
-            vault.kvMount);
+  private static AgentSessionBuilder session(String name, String user) {
+    return AgentSessionBuilder.session(name)
+        .user(user)
+        .agent("coding-agent")
+        .vault(new VaultAuth(CapgateJwtAuth.ROLE, vault.mount))
+        .credential(kv2("github", vault.kvMount + "/data/github/{{user}}", "token").bearer())
+        .egress(rule("github-api").hosts("api.github.com").credential("github"));
   }
 
   private static void awaitActive(String name) {
@@ -540,32 +517,6 @@ class VaultIdentityIT {
               AgentSession s = stack.session(ns, name);
               return s != null && s.getStatus() != null && s.getStatus().phase() == Phase.Active;
             });
-  }
-
-  /**
-   * As the kubelet mints a projected serviceAccountToken: bound to the pod (audience null: the API
-   * server's).
-   */
-  private static String podToken(Pod pod, String audience) {
-    return client
-        .serviceAccounts()
-        .inNamespace(ns)
-        .withName(pod.getSpec().getServiceAccountName())
-        .tokenRequest(
-            new TokenRequestBuilder()
-                .withNewSpec()
-                .withAudiences(audience == null ? List.of() : List.of(audience))
-                .withExpirationSeconds(3600L)
-                .withNewBoundObjectRef()
-                .withApiVersion("v1")
-                .withKind("Pod")
-                .withName(pod.getMetadata().getName())
-                .withUid(pod.getMetadata().getUid())
-                .endBoundObjectRef()
-                .endSpec()
-                .build())
-        .getStatus()
-        .getToken();
   }
 
   /**

@@ -1,17 +1,12 @@
 package dev.capgate.operator.it;
 
 import dev.capgate.api.identity.VaultTokenExchange;
-import java.io.ByteArrayInputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 
 /**
  * A sidecar's request for its Vault token: {@code POST <operator>/v1/vault-token}, trusting only
@@ -25,18 +20,7 @@ final class VaultTokenClient {
    */
   static HttpResponse<String> ask(String operatorUrl, String caPem, String bearer, String body) {
     try {
-      KeyStore trust = KeyStore.getInstance("PKCS12");
-      trust.load(null, null);
-      trust.setCertificateEntry(
-          "operator-ca",
-          CertificateFactory.getInstance("X.509")
-              .generateCertificate(
-                  new ByteArrayInputStream(caPem.getBytes(StandardCharsets.US_ASCII))));
-      TrustManagerFactory tmf =
-          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      tmf.init(trust);
-      SSLContext tls = SSLContext.getInstance("TLS");
-      tls.init(null, tmf.getTrustManagers(), null);
+      SSLContext tls = CaTrust.trustingOnly(caPem);
       HttpRequest.Builder request =
           HttpRequest.newBuilder(URI.create(operatorUrl + VaultTokenExchange.PATH))
               .timeout(Duration.ofSeconds(30))

@@ -1,7 +1,13 @@
 package dev.capgate.operator.session;
 
+import static dev.capgate.api.v1alpha1.AgentSessionBuilder.dynamic;
+import static dev.capgate.api.v1alpha1.AgentSessionBuilder.kv2;
+import static dev.capgate.api.v1alpha1.AgentSessionBuilder.rule;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.capgate.api.v1alpha1.AgentSession;
+import dev.capgate.api.v1alpha1.AgentSessionBuilder;
+import dev.capgate.api.v1alpha1.VaultAuth;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -73,26 +79,17 @@ class LedgerScopeTest {
 
   @Test
   void templatedPathsAreComparedResolved() {
-    var session = new dev.capgate.api.v1alpha1.AgentSession();
-    session.getMetadata().setName("fix-42");
-    session.getMetadata().setNamespace("agents");
-    session.setSpec(
-        io.fabric8.kubernetes.client.utils.Serialization.unmarshal(
-            """
-        user: alice@example.com
-        agent: coding-agent
-        vault: {role: capgate-agent, authMount: k8s/prod}
-        credentials:
-        - name: db
-          vault: {path: "database/creds/{{agent}}-{{namespace}}", field: password, engine: dynamic}
-          inject: {type: bearer}
-        - name: kv
-          vault: {path: "secret/data/{{user}}", field: token}
-          inject: {type: bearer}
-        egress:
-        - {name: api, hosts: [api.example.com]}
-        """,
-            dev.capgate.api.v1alpha1.AgentSessionSpec.class));
+    AgentSession session =
+        AgentSessionBuilder.session("fix-42")
+            .namespace("agents")
+            .user("alice@example.com")
+            .agent("coding-agent")
+            .vault(new VaultAuth("capgate-agent", "k8s/prod"))
+            .credential(
+                dynamic("db", "database/creds/{{agent}}-{{namespace}}", "password").bearer(),
+                kv2("kv", "secret/data/{{user}}", "token").bearer())
+            .egress(rule("api").hosts("api.example.com"))
+            .build();
     LedgerScope scope = LedgerScope.of(session);
 
     assertThat(scope.dynamicPaths()).containsExactly("database/creds/coding-agent-agents");

@@ -1,10 +1,11 @@
 package dev.capgate.operator.session;
 
+import static dev.capgate.api.v1alpha1.AgentSessionBuilder.rule;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.capgate.api.v1alpha1.AgentSession;
+import dev.capgate.api.v1alpha1.AgentSessionBuilder;
 import dev.capgate.api.v1alpha1.Phase;
-import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
 
@@ -52,24 +53,18 @@ class StatusCalculatorTest {
     assertThat(later.status()).isEqualTo(session.getStatus());
   }
 
-  /** From YAML, as users write it: the API records grow fields, YAML stays readable. */
+  /** The fix-42 session in agents, generation 4, created at CREATED. */
   private static AgentSession session(String ttl, String path) {
     AgentSession session =
-        new KubernetesSerialization()
-            .unmarshal(
-                """
-        apiVersion: capgate.dev/v1alpha1
-        kind: AgentSession
-        metadata: {name: fix-42, namespace: agents, generation: 4, creationTimestamp: "%s"}
-        spec:
-          user: alice@example.com
-          agent: coding-agent
-          %s
-          egress:
-          - {name: api, hosts: [api.github.com], paths: ["%s"]}
-        """
-                    .formatted(CREATED, ttl == null ? "" : "ttl: " + ttl, path),
-                AgentSession.class);
+        AgentSessionBuilder.session("fix-42")
+            .namespace("agents")
+            .user("alice@example.com")
+            .agent("coding-agent")
+            .ttl(ttl)
+            .egress(rule("api").hosts("api.github.com").paths(path))
+            .build();
+    session.getMetadata().setGeneration(4L);
+    session.getMetadata().setCreationTimestamp(CREATED.toString());
     return session;
   }
 }

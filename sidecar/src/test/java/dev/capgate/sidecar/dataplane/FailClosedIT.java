@@ -1,5 +1,6 @@
 package dev.capgate.sidecar.dataplane;
 
+import static dev.capgate.sidecar.dataplane.SessionSpecs.rule;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.capgate.sidecar.netns.Command;
@@ -20,15 +21,10 @@ class FailClosedIT {
     pod = DataPlanePod.start("FailClosedIT", null);
     // The rule names a credential the session does not declare: not enforceable as written.
     String invalid =
-        """
-        spec:
-          user: alice@example.com
-          agent: coding-agent
-          egress:
-            - name: github-api
-              hosts: [api.github.test, plain.test]
-              credential: undeclared
-        """;
+        SessionSpecs.specOnly()
+            .egress(
+                rule("github-api").hosts("api.github.test", "plain.test").credential("undeclared"))
+            .yaml();
     pod.startSidecar(invalid, null, List.of(), "/healthz", "ok");
   }
 

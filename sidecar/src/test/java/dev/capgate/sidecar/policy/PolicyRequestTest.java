@@ -6,7 +6,6 @@ import static dev.capgate.sidecar.policy.Specs.request;
 import static dev.capgate.sidecar.policy.Specs.rule;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.capgate.api.v1alpha1.EgressRule;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -307,16 +306,10 @@ class PolicyRequestTest {
         Policy.compile(
             Specs.SESSION,
             Specs.spec(
-                new EgressRule(
-                    "two-headers",
-                    List.of("api.example.com"),
-                    null,
-                    null,
-                    null,
-                    null,
-                    null,
-                    List.of("github", "other"),
-                    null)));
+                rule("two-headers")
+                    .hosts("api.example.com")
+                    .credentials("github", "other")
+                    .build()));
 
     RequestVerdict verdict = policy.onRequest(request("GET", "api.example.com", 443, "/"));
 
@@ -330,16 +323,10 @@ class PolicyRequestTest {
         Policy.compile(
             Specs.SESSION,
             Specs.spec(
-                new EgressRule(
-                    "two-headers",
-                    List.of("api.example.com"),
-                    null,
-                    null,
-                    null,
-                    null,
-                    null,
-                    List.of("github", "other"),
-                    null)));
+                rule("two-headers")
+                    .hosts("api.example.com")
+                    .credentials("github", "other")
+                    .build()));
 
     RequestVerdict verdict =
         policy.onRequest(Specs.plaintextRequest("GET", "api.example.com", 80, "/"));

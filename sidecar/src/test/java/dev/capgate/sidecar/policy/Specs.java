@@ -1,18 +1,15 @@
 package dev.capgate.sidecar.policy;
 
+import static dev.capgate.api.v1alpha1.AgentSessionBuilder.kv2;
+
+import dev.capgate.api.v1alpha1.AgentSessionBuilder;
+import dev.capgate.api.v1alpha1.AgentSessionBuilder.RuleBuilder;
 import dev.capgate.api.v1alpha1.AgentSessionSpec;
 import dev.capgate.api.v1alpha1.Credential;
 import dev.capgate.api.v1alpha1.EgressRule;
-import dev.capgate.api.v1alpha1.HttpMethod;
-import dev.capgate.api.v1alpha1.Injection;
-import dev.capgate.api.v1alpha1.InjectionType;
-import dev.capgate.api.v1alpha1.TlsMode;
-import dev.capgate.api.v1alpha1.VaultAuth;
-import dev.capgate.api.v1alpha1.VaultSecret;
 import java.util.Arrays;
-import java.util.List;
 
-/** Small builders for session specs in tests. */
+/** Session specs and requests for policy tests (sessions through the API's AgentSessionBuilder). */
 final class Specs {
   static final SessionIdentity SESSION =
       new SessionIdentity(
@@ -21,79 +18,29 @@ final class Specs {
   private Specs() {}
 
   static AgentSessionSpec spec(EgressRule... rules) {
-    List<Credential> credentials = List.of(credential("github"), credential("other"));
-    return new AgentSessionSpec(
-        "alice@example.com",
-        "coding-agent",
-        null,
-        null,
-        null,
-        new VaultAuth("capgate-agent", null),
-        credentials,
-        List.of(rules));
+    return AgentSessionBuilder.specOnly()
+        .user("alice@example.com")
+        .agent("coding-agent")
+        .vaultRole("capgate-agent")
+        .credential(credential("github"), credential("other"))
+        .egress(rules)
+        .spec();
   }
 
   static Credential credential(String name) {
-    return new Credential(
-        name,
-        new VaultSecret("secret/data/" + name + "/{{user}}", "token", null),
-        new Injection(InjectionType.BEARER, null, null, null),
-        null);
+    return kv2(name, "secret/data/" + name + "/{{user}}", "token").bearer().build();
   }
 
   static Policy policy(EgressRule... rules) {
     return Policy.compile(SESSION, spec(rules));
   }
 
-  static Rule rule(String name) {
-    return new Rule(name, null, null, null, null, null, null, null);
+  static RuleBuilder rule(String name) {
+    return AgentSessionBuilder.rule(name);
   }
 
-  /** A fluent copy of EgressRule. */
-  record Rule(
-      String name,
-      List<String> hosts,
-      List<String> cidrs,
-      List<Integer> ports,
-      List<HttpMethod> methods,
-      List<String> paths,
-      String credential,
-      TlsMode tls) {
-    Rule hosts(String... h) {
-      return new Rule(name, List.of(h), cidrs, ports, methods, paths, credential, tls);
-    }
-
-    Rule cidrs(String... c) {
-      return new Rule(name, hosts, List.of(c), ports, methods, paths, credential, tls);
-    }
-
-    Rule ports(Integer... p) {
-      return new Rule(name, hosts, cidrs, List.of(p), methods, paths, credential, tls);
-    }
-
-    Rule methods(HttpMethod... m) {
-      return new Rule(name, hosts, cidrs, ports, Arrays.asList(m), paths, credential, tls);
-    }
-
-    Rule paths(String... p) {
-      return new Rule(name, hosts, cidrs, ports, methods, List.of(p), credential, tls);
-    }
-
-    Rule credential(String c) {
-      return new Rule(name, hosts, cidrs, ports, methods, paths, c, tls);
-    }
-
-    Rule passthrough() {
-      return new Rule(name, hosts, cidrs, ports, methods, paths, credential, TlsMode.PASSTHROUGH);
-    }
-
-    EgressRule build() {
-      return new EgressRule(name, hosts, cidrs, ports, methods, paths, credential, null, tls);
-    }
-  }
-
-  static Policy policy(Rule... rules) {
-    return policy(Arrays.stream(rules).map(Rule::build).toArray(EgressRule[]::new));
+  static Policy policy(RuleBuilder... rules) {
+    return policy(Arrays.stream(rules).map(RuleBuilder::build).toArray(EgressRule[]::new));
   }
 
   /** A request over intercepted TLS. */

@@ -1,18 +1,18 @@
 package dev.capgate.sidecar.session;
 
+import static dev.capgate.api.v1alpha1.AgentSessionBuilder.rule;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.capgate.api.v1alpha1.AgentSession;
-import dev.capgate.api.v1alpha1.AgentSessionSpec;
+import dev.capgate.api.v1alpha1.AgentSessionBuilder;
+import dev.capgate.api.v1alpha1.AgentSessionBuilder.RuleBuilder;
 import dev.capgate.api.v1alpha1.AgentSessionStatus;
-import dev.capgate.api.v1alpha1.EgressRule;
 import dev.capgate.api.v1alpha1.Phase;
 import dev.capgate.sidecar.policy.NormalizedRequest;
 import dev.capgate.sidecar.session.SessionDecision.Deny;
 import dev.capgate.sidecar.session.SessionDecision.Enforce;
 import dev.capgate.sidecar.session.SessionDecision.Verdict;
 import java.time.Instant;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** What each observed state of the AgentSession means for traffic. */
@@ -20,13 +20,15 @@ class SessionDecisionTest {
   private static final Instant CREATED = Instant.parse("2026-01-01T10:00:00Z");
   private static final String UID = "uid-1";
 
-  private static AgentSession session(String ttl, Phase phase, List<EgressRule> egress) {
+  private static AgentSession session(String ttl, Phase phase, RuleBuilder egress) {
     AgentSession s =
-        new AgentSession(
-            "agents",
-            "fix-42",
-            new AgentSessionSpec(
-                "alice@example.com", "coding-agent", null, ttl, null, null, null, egress));
+        AgentSessionBuilder.session("fix-42")
+            .namespace("agents")
+            .user("alice@example.com")
+            .agent("coding-agent")
+            .ttl(ttl)
+            .egress(egress)
+            .build();
     s.getMetadata().setUid(UID);
     s.getMetadata().setGeneration(3L);
     s.getMetadata().setCreationTimestamp(CREATED.toString());
@@ -37,12 +39,7 @@ class SessionDecisionTest {
   }
 
   private static AgentSession session(String ttl, Phase phase) {
-    return session(
-        ttl,
-        phase,
-        List.of(
-            new EgressRule(
-                "api", List.of("api.example.com"), null, null, null, null, null, null, null)));
+    return session(ttl, phase, rule("api").hosts("api.example.com"));
   }
 
   @Test
@@ -125,13 +122,7 @@ class SessionDecisionTest {
 
   @Test
   void an_invalid_spec_is_denied_with_its_violations_and_can_be_fixed() {
-    AgentSession invalid =
-        session(
-            null,
-            Phase.Active,
-            List.of(
-                new EgressRule(
-                    "api", List.of("API.example.com"), null, null, null, null, null, null, null)));
+    AgentSession invalid = session(null, Phase.Active, rule("api").hosts("API.example.com"));
 
     assertThat(SessionDecision.decide(invalid, UID, CREATED))
         .isInstanceOfSatisfying(

@@ -12,6 +12,8 @@ class SessionReaderTest {
   private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
   private static final SessionReader READER = new SessionReader();
 
+  // YAML, not AgentSessionBuilder: the test is about fields the API's types do not have (an
+  // unknown spec field, a status field from a newer operator), which the builder cannot write.
   private static GenericKubernetesResource resource(String ruleExtra) {
     return SERIALIZATION.unmarshal(
         """

@@ -1,6 +1,8 @@
 package dev.capgate.sidecar.stack;
 
 import dev.capgate.api.v1alpha1.AgentSession;
+import dev.capgate.api.v1alpha1.AgentSessionBuilder;
+import dev.capgate.api.v1alpha1.AgentSessionBuilder.RuleBuilder;
 import dev.capgate.api.v1alpha1.AgentSessionSpec;
 import dev.capgate.api.v1alpha1.AgentSessionStatus;
 import dev.capgate.api.v1alpha1.Credential;
@@ -8,7 +10,6 @@ import dev.capgate.api.v1alpha1.EgressRule;
 import dev.capgate.api.v1alpha1.Injection;
 import dev.capgate.api.v1alpha1.InjectionType;
 import dev.capgate.api.v1alpha1.Phase;
-import dev.capgate.api.v1alpha1.VaultAuth;
 import dev.capgate.api.v1alpha1.VaultEngine;
 import dev.capgate.api.v1alpha1.VaultSecret;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -22,22 +23,18 @@ public final class Sessions {
   private Sessions() {}
 
   public static EgressRule rule(String name, String host, String... paths) {
-    return new EgressRule(
-        name,
-        List.of(host),
-        null,
-        null,
-        null,
-        paths.length == 0 ? null : List.of(paths),
-        null,
-        null,
-        null);
+    RuleBuilder rule = AgentSessionBuilder.rule(name).hosts(host);
+    return (paths.length == 0 ? rule : rule.paths(paths)).build();
   }
 
   public static EgressRule ruleWithCredentials(String name, String host, List<String> credentials) {
-    return new EgressRule(name, List.of(host), null, null, null, null, null, credentials, null);
+    return AgentSessionBuilder.rule(name)
+        .hosts(host)
+        .credentials(credentials.toArray(String[]::new))
+        .build();
   }
 
+  /** A bearer credential from {@code path} read by {@code engine}. */
   public static Credential credential(String name, String path, String field, VaultEngine engine) {
     return new Credential(
         name,
@@ -48,15 +45,15 @@ public final class Sessions {
 
   public static AgentSessionSpec spec(
       String ttl, List<Credential> credentials, EgressRule... egress) {
-    return new AgentSessionSpec(
-        USER,
-        AGENT,
-        "payments",
-        ttl,
-        null,
-        credentials.isEmpty() ? null : new VaultAuth("capgate-agent", null),
-        credentials.isEmpty() ? null : credentials,
-        List.of(egress));
+    AgentSessionBuilder spec =
+        AgentSessionBuilder.specOnly()
+            .user(USER)
+            .agent(AGENT)
+            .project("payments")
+            .ttl(ttl)
+            .credential(credentials.toArray(Credential[]::new))
+            .egress(egress);
+    return (credentials.isEmpty() ? spec : spec.vaultRole("capgate-agent")).spec();
   }
 
   public static AgentSession create(

@@ -1,0 +1,297 @@
+package dev.capgate.api.v1alpha1;
+
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Writes an {@link AgentSession} from the API's own types, so a program or a test cannot write a
+ * field the CRD does not have, and says it as YAML or JSON through Fabric8's serialization (what
+ * kubectl and the API server read). What is not set stays absent, as in hand-written YAML: the
+ * defaults are the API's, applied by the API server and the {@code ...OrDefault()} accessors.
+ *
+ * <pre>{@code
+ * AgentSession s =
+ *     session("fix-issue-42").user("alice@example.com").agent("coding-agent").ttl("2h")
+ *         .vaultRole("capgate-agent")
+ *         .credential(kv2("github", "secret/data/github/{{user}}", "token").bearer())
+ *         .egress(rule("github-api").hosts("api.github.com").methods(GET).credential("github"))
+ *         .build();
+ * }</pre>
+ *
+ * <p>It validates nothing: tests build invalid sessions on purpose to see them refused by the
+ * {@link AgentSessionValidator} and the CRD's CEL rules.
+ */
+public final class AgentSessionBuilder {
+  private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
+
+  private final String name;
+  private String namespace;
+  private String user;
+  private String agent;
+  private String project;
+  private String ttl;
+  private OnRevoke onRevoke;
+  private VaultAuth vault;
+  private final List<Credential> credentials = new ArrayList<>();
+  private final List<EgressRule> egress = new ArrayList<>();
+
+  private AgentSessionBuilder(String name) {
+    this.name = name;
+  }
+
+  /** A session named {@code name} (metadata.name). */
+  public static AgentSessionBuilder session(String name) {
+    return new AgentSessionBuilder(Objects.requireNonNull(name, "name"));
+  }
+
+  /** A session without metadata, for {@link #spec()} or {@link #specYaml()}. */
+  public static AgentSessionBuilder specOnly() {
+    return new AgentSessionBuilder(null);
+  }
+
+  /** metadata.name; null for {@link #specOnly()}. */
+  public String name() {
+    return name;
+  }
+
+  public AgentSessionBuilder namespace(String namespace) {
+    this.namespace = namespace;
+    return this;
+  }
+
+  public AgentSessionBuilder user(String user) {
+    this.user = user;
+    return this;
+  }
+
+  public AgentSessionBuilder agent(String agent) {
+    this.agent = agent;
+    return this;
+  }
+
+  public AgentSessionBuilder project(String project) {
+    this.project = project;
+    return this;
+  }
+
+  /** A duration in the API's grammar, e.g. {@code 2h} or {@code 90m}. */
+  public AgentSessionBuilder ttl(String ttl) {
+    this.ttl = ttl;
+    return this;
+  }
+
+  public AgentSessionBuilder onRevoke(OnRevoke onRevoke) {
+    this.onRevoke = onRevoke;
+    return this;
+  }
+
+  /** The Vault role, on the default JWT auth mount. */
+  public AgentSessionBuilder vaultRole(String role) {
+    return vault(new VaultAuth(role, null));
+  }
+
+  public AgentSessionBuilder vault(VaultAuth vault) {
+    this.vault = vault;
+    return this;
+  }
+
+  public AgentSessionBuilder credential(CredentialBuilder... credentials) {
+    for (CredentialBuilder c : credentials) {
+      this.credentials.add(c.build());
+    }
+    return this;
+  }
+
+  public AgentSessionBuilder credential(Credential... credentials) {
+    this.credentials.addAll(List.of(credentials));
+    return this;
+  }
+
+  /** Rules in order: the first that matches decides. */
+  public AgentSessionBuilder egress(RuleBuilder... rules) {
+    for (RuleBuilder r : rules) {
+      egress.add(r.build());
+    }
+    return this;
+  }
+
+  public AgentSessionBuilder egress(EgressRule... rules) {
+    egress.addAll(List.of(rules));
+    return this;
+  }
+
+  /** Whether a credential was declared (which the CRD allows only with {@code spec.vault}). */
+  public boolean declaresCredentials() {
+    return !credentials.isEmpty();
+  }
+
+  public AgentSessionSpec spec() {
+    return new AgentSessionSpec(
+        user,
+        agent,
+        project,
+        ttl,
+        onRevoke,
+        vault,
+        credentials.isEmpty() ? null : List.copyOf(credentials),
+        List.copyOf(egress));
+  }
+
+  public AgentSession build() {
+    AgentSession session = new AgentSession();
+    session.getMetadata().setName(name);
+    session.getMetadata().setNamespace(namespace);
+    session.setSpec(spec());
+    return session;
+  }
+
+  /** The whole resource (apiVersion, kind, metadata, spec) as YAML, for kubectl or a file. */
+  public String yaml() {
+    return SERIALIZATION.asYaml(build());
+  }
+
+  public String json() {
+    return SERIALIZATION.asJson(build());
+  }
+
+  /** A document holding the spec alone ({@code spec: ...}), no apiVersion, kind nor metadata. */
+  public String specYaml() {
+    return SERIALIZATION.asYaml(Map.of("spec", spec()));
+  }
+
+  /** A rule named {@code name} (reported in audit lines and denials). */
+  public static RuleBuilder rule(String name) {
+    return new RuleBuilder(name);
+  }
+
+  /** A KV v2 secret's {@code field} at {@code path}. */
+  public static CredentialBuilder kv2(String name, String path, String field) {
+    return new CredentialBuilder(name, new VaultSecret(path, field, null));
+  }
+
+  /** A leased secret (database, PKI, ...): renewed while used, revoked with the session. */
+  public static CredentialBuilder dynamic(String name, String path, String field) {
+    return new CredentialBuilder(name, new VaultSecret(path, field, VaultEngine.DYNAMIC));
+  }
+
+  /** A short-lived OpenBao identity JWT from {@code path} (e.g. identity/oidc/token/api). */
+  public static CredentialBuilder identityToken(String name, String path) {
+    return new CredentialBuilder(name, new VaultSecret(path, null, VaultEngine.IDENTITY_TOKEN));
+  }
+
+  /** A credential: where Vault keeps it, how it is put on the request, an optional placeholder. */
+  public static final class CredentialBuilder {
+    private final String name;
+    private final VaultSecret vault;
+    private Injection inject;
+    private Placeholder placeholder;
+
+    private CredentialBuilder(String name, VaultSecret vault) {
+      this.name = name;
+      this.vault = vault;
+    }
+
+    /** {@code Authorization: Bearer <value>}. */
+    public CredentialBuilder bearer() {
+      return inject(new Injection(InjectionType.BEARER, null, null, null));
+    }
+
+    /** {@code Authorization: Basic base64(<username>:<value>)}. */
+    public CredentialBuilder basic(String username) {
+      return inject(new Injection(InjectionType.BASIC, null, null, username));
+    }
+
+    /** {@code <header>: <value>}. */
+    public CredentialBuilder header(String header) {
+      return header(header, null);
+    }
+
+    /** {@code <header>: <template>}, the template holding {@code {{value}}}. */
+    public CredentialBuilder header(String header, String template) {
+      return inject(new Injection(InjectionType.HEADER, header, template, null));
+    }
+
+    public CredentialBuilder inject(Injection inject) {
+      this.inject = inject;
+      return this;
+    }
+
+    /** The agent finds an opaque placeholder in environment variable {@code env}. */
+    public CredentialBuilder placeholder(String env) {
+      this.placeholder = new Placeholder(env);
+      return this;
+    }
+
+    public Credential build() {
+      return new Credential(name, vault, inject, placeholder);
+    }
+  }
+
+  /** An egress rule; what is not set stays absent. */
+  public static final class RuleBuilder {
+    private final String name;
+    private List<String> hosts;
+    private List<String> cidrs;
+    private List<Integer> ports;
+    private List<HttpMethod> methods;
+    private List<String> paths;
+    private String credential;
+    private List<String> credentials;
+    private TlsMode tls;
+
+    private RuleBuilder(String name) {
+      this.name = name;
+    }
+
+    public RuleBuilder hosts(String... hosts) {
+      this.hosts = List.of(hosts);
+      return this;
+    }
+
+    public RuleBuilder cidrs(String... cidrs) {
+      this.cidrs = List.of(cidrs);
+      return this;
+    }
+
+    public RuleBuilder ports(Integer... ports) {
+      this.ports = List.of(ports);
+      return this;
+    }
+
+    public RuleBuilder methods(HttpMethod... methods) {
+      this.methods = List.of(methods);
+      return this;
+    }
+
+    public RuleBuilder paths(String... paths) {
+      this.paths = List.of(paths);
+      return this;
+    }
+
+    /** The one credential injected on what this rule allows. */
+    public RuleBuilder credential(String credential) {
+      this.credential = credential;
+      return this;
+    }
+
+    /** Several credentials injected together, each into its own header. */
+    public RuleBuilder credentials(String... credentials) {
+      this.credentials = List.of(credentials);
+      return this;
+    }
+
+    /** {@code tls: passthrough}: SNI allowlist only, bytes spliced untouched. */
+    public RuleBuilder passthrough() {
+      this.tls = TlsMode.PASSTHROUGH;
+      return this;
+    }
+
+    public EgressRule build() {
+      return new EgressRule(
+          name, hosts, cidrs, ports, methods, paths, credential, credentials, tls);
+    }
+  }
+}

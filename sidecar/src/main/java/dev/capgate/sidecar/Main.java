@@ -1,12 +1,13 @@
 package dev.capgate.sidecar;
 
+import dev.capgate.common.logging.JsonLogs;
+import dev.capgate.common.logging.LogLevels;
 import dev.capgate.sidecar.config.SidecarConfig;
 import dev.capgate.sidecar.init.InitCommand;
 import dev.capgate.sidecar.init.InterceptionConfig;
 import dev.capgate.sidecar.init.RulesApplier;
 import java.util.Arrays;
 import java.util.List;
-import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
@@ -19,7 +20,7 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
-    JsonLogging.install(Level.INFO);
+    JsonLogs.install("sidecar", JsonLogs.DEFAULT_LEVEL);
     if (args.length == 0 || !(args[0].equals("init") || args[0].equals("proxy"))) {
       LOG.severe(
           "usage: capgate-sidecar init|proxy [--flag value ...] (flags also from CAPGATE_* env vars)");
@@ -29,6 +30,9 @@ public final class Main {
     int code;
     try {
       SidecarConfig config = SidecarConfig.parse(flags, System.getenv());
+      // --log-level or CAPGATE_LOG_LEVEL, as for the operator.
+      JsonLogs.setLevel(
+          config.get("log-level").map(LogLevels::parse).orElse(JsonLogs.DEFAULT_LEVEL));
       code = args[0].equals("init") ? init(config) : proxy(config);
     } catch (IllegalArgumentException e) {
       LOG.severe("bad arguments: " + e.getMessage());

@@ -60,7 +60,8 @@ class VaultIdentityIT {
             new java.util.logging.Handler() {
               @Override
               public void publish(java.util.logging.LogRecord record) {
-                LOGS.add(new dev.capgate.operator.JsonLogFormatter().format(record));
+                LOGS.add(
+                    new dev.capgate.common.logging.JsonLogFormatter("operator").format(record));
               }
 
               @Override

@@ -21,6 +21,16 @@ public final class SidecarContract {
 
   public static final String PROXY_ARG = "proxy";
 
+  /**
+   * The sidecar's uid: the only one whose traffic leaves the pod untouched, so no agent container
+   * may run as it (a long, as Kubernetes' uids are). The defaults of {@link SidecarPorts}.
+   */
+  public static final long PROXY_UID = 1337;
+
+  public static final int PROXY_PORT = 15001;
+  public static final int DNS_PORT = 15053;
+  public static final int ADMIN_PORT = 15021;
+
   /** The kubelet's probes of the sidecar, on the admin port. */
   public static final String READINESS_PATH = "/readyz";
 

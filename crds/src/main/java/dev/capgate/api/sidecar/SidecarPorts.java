@@ -15,7 +15,12 @@ import java.util.function.Function;
  * @param adminPort health, readiness and metrics (the kubelet's probes)
  */
 public record SidecarPorts(int proxyUid, int proxyPort, int dnsPort, int adminPort) {
-  public static final SidecarPorts DEFAULTS = new SidecarPorts(1337, 15001, 15053, 15021);
+  public static final SidecarPorts DEFAULTS =
+      new SidecarPorts(
+          Math.toIntExact(SidecarContract.PROXY_UID),
+          SidecarContract.PROXY_PORT,
+          SidecarContract.DNS_PORT,
+          SidecarContract.ADMIN_PORT);
 
   public SidecarPorts {
     if (proxyUid <= 0) {

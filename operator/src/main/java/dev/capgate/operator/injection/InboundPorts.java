@@ -1,5 +1,6 @@
 package dev.capgate.operator.injection;
 
+import dev.capgate.api.sidecar.SidecarContract;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.HTTPGetAction;
@@ -25,9 +26,6 @@ import java.util.stream.Collectors;
  */
 public final class InboundPorts {
   public static final String ANNOTATION = "capgate.dev/inbound-ports";
-
-  /** The capgate-init flag; the sidecar reads it as {@code CAPGATE_INBOUND_PORTS} too. */
-  public static final String INIT_FLAG = "--inbound-ports";
 
   /** Never opened to peers: they act for the pod's agents (the admin port is always open). */
   static final java.util.Set<Integer> SIDECAR_PORTS =

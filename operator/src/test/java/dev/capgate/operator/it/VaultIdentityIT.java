@@ -7,10 +7,10 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.capgate.api.identity.VaultTokenExchange;
+import dev.capgate.api.sidecar.SidecarContract;
 import dev.capgate.api.v1alpha1.AgentSession;
 import dev.capgate.api.v1alpha1.Phase;
 import dev.capgate.operator.ca.PodCaObjects;
-import dev.capgate.operator.injection.SidecarContract;
 import dev.capgate.operator.naming.SessionNames;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;

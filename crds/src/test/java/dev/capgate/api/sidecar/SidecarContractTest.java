@@ -67,6 +67,17 @@ class SidecarContractTest {
   }
 
   @Test
+  void inboundPortsAreWrittenAndReadInOneFormat() {
+    java.util.SortedSet<Integer> ports = new java.util.TreeSet<>(java.util.List.of(9090, 8080));
+    assertThat(InboundPortList.format(ports)).isEqualTo("8080,9090");
+    java.util.List<String> bad = new java.util.ArrayList<>();
+    assertThat(InboundPortList.parse(InboundPortList.format(ports), bad)).isEqualTo(ports);
+    assertThat(bad).isEmpty();
+    assertThat(InboundPortList.parse("80, http,70000,,0", bad)).containsExactly(80);
+    assertThat(bad).containsExactly("'http'", "'70000'", "''", "'0'");
+  }
+
+  @Test
   void ledgerKeysDeriveFromTheIdAlone() {
     String lease = "database/creds/app/AbC123";
     assertThat(LeaseLedger.leaseKey(lease))

@@ -1,19 +1,25 @@
 package dev.capgate.operator;
 
+import dev.capgate.common.logging.JsonLogs;
+import dev.capgate.common.logging.LogLevels;
 import dev.capgate.operator.config.OperatorConfig;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory;
 import java.util.concurrent.CountDownLatch;
-import java.util.logging.Level;
+import org.slf4j.MDC;
 
 /** Runs the operator with settings from the environment (see {@link OperatorConfig#fromEnv}). */
 public final class Main {
   private Main() {}
 
   public static void main(String[] args) throws InterruptedException {
-    JsonLogFormatter.install(
-        Level.parse(System.getenv().getOrDefault("CAPGATE_LOG_LEVEL", "INFO")));
+    // The one log schema of both deployables; MDC fields (session, namespace, admission uid) ride
+    // along.
+    JsonLogs.install(
+        "operator",
+        LogLevels.parse(System.getenv().getOrDefault(JsonLogs.LEVEL_ENV, "INFO")),
+        MDC::getCopyOfContextMap);
     OperatorConfig config = OperatorConfig.fromEnv(System.getenv());
     // In-cluster service account or KUBECONFIG, as Fabric8 finds them; the JDK HTTP client (see
     // pom).

@@ -1,12 +1,15 @@
 package dev.capgate.sidecar;
 
+import dev.capgate.api.sidecar.SidecarContract;
+import dev.capgate.api.sidecar.SidecarPorts;
+import dev.capgate.common.logging.JsonLogs;
+import dev.capgate.common.logging.LogLevels;
 import dev.capgate.sidecar.config.SidecarConfig;
 import dev.capgate.sidecar.init.InitCommand;
 import dev.capgate.sidecar.init.InterceptionConfig;
 import dev.capgate.sidecar.init.RulesApplier;
 import java.util.Arrays;
 import java.util.List;
-import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
@@ -19,8 +22,10 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
-    JsonLogging.install(Level.INFO);
-    if (args.length == 0 || !(args[0].equals("init") || args[0].equals("proxy"))) {
+    JsonLogs.install("sidecar", JsonLogs.DEFAULT_LEVEL);
+    if (args.length == 0
+        || !(args[0].equals(SidecarContract.INIT_ARG)
+            || args[0].equals(SidecarContract.PROXY_ARG))) {
       LOG.severe(
           "usage: capgate-sidecar init|proxy [--flag value ...] (flags also from CAPGATE_* env vars)");
       System.exit(64);
@@ -29,7 +34,10 @@ public final class Main {
     int code;
     try {
       SidecarConfig config = SidecarConfig.parse(flags, System.getenv());
-      code = args[0].equals("init") ? init(config) : proxy(config);
+      // --log-level or CAPGATE_LOG_LEVEL, as for the operator.
+      JsonLogs.setLevel(
+          config.get("log-level").map(LogLevels::parse).orElse(JsonLogs.DEFAULT_LEVEL));
+      code = args[0].equals(SidecarContract.INIT_ARG) ? init(config) : proxy(config);
     } catch (IllegalArgumentException e) {
       LOG.severe("bad arguments: " + e.getMessage());
       code = 64;
@@ -38,13 +46,12 @@ public final class Main {
   }
 
   private static int init(SidecarConfig config) {
+    // The same uid and ports as the sidecar's listeners: the webhook gives both the same variables.
     InterceptionConfig rules =
         new InterceptionConfig(
-            config.getInt("proxy-uid", InterceptionConfig.DEFAULTS.proxyUid()),
-            config.getInt("proxy-port", InterceptionConfig.DEFAULTS.proxyPort()),
-            config.getInt("dns-port", InterceptionConfig.DEFAULTS.dnsPort()),
-            config.getInt("admin-port", InterceptionConfig.DEFAULTS.adminPort()),
-            InterceptionConfig.parsePorts(config.get("inbound-ports", "")));
+            SidecarPorts.read(config::setting),
+            InterceptionConfig.parsePorts(
+                config.get(SidecarContract.INBOUND_PORTS_FLAG.substring(2), "")));
     try {
       new InitCommand(rules, new RulesApplier(), System.out).run();
       System.out.flush();

@@ -1,5 +1,7 @@
 package dev.capgate.sidecar;
 
+import dev.capgate.api.sidecar.SidecarContract;
+import dev.capgate.api.sidecar.SidecarPorts;
 import dev.capgate.common.vault.VaultClient;
 import dev.capgate.sidecar.admin.AdminAccess;
 import dev.capgate.sidecar.admin.AdminServer;
@@ -79,10 +81,14 @@ public final class ProxyCommand {
     this.config = config;
   }
 
+  /**
+   * @throws IllegalArgumentException for a malformed setting (named)
+   */
   public void run() throws InterruptedException {
-    int proxyPort = config.getInt("proxy-port", 15001);
-    int dnsPort = config.getInt("dns-port", 15053);
-    int adminPort = config.getInt("admin-port", 15021);
+    SidecarPorts ports = SidecarPorts.read(config::setting);
+    int proxyPort = ports.proxyPort();
+    int dnsPort = ports.dnsPort();
+    int adminPort = ports.adminPort();
     String adminAddress = config.get("admin-address", DEFAULT_ADMIN_ADDRESS);
     // Off by default: the metrics name the session's rules and credentials. Prometheus scraping
     // from outside the pod needs it on (issue 14 brings a proper metrics story).
@@ -288,9 +294,9 @@ public final class ProxyCommand {
 
   /** {@code CAPGATE_CA_DIR} holds ca.crt and ca.key; each file can also be named on its own. */
   private PodCa loadCa() {
-    Path dir = config.getPath("ca-dir").orElse(Path.of("/var/run/secrets/capgate/ca"));
-    Path cert = config.getPath("ca-cert").orElse(dir.resolve("ca.crt"));
-    Path key = config.getPath("ca-key").orElse(dir.resolve("ca.key"));
+    Path dir = caDir();
+    Path cert = config.getPath("ca-cert").orElse(dir.resolve(SidecarContract.CA_CERT));
+    Path key = config.getPath("ca-key").orElse(dir.resolve(SidecarContract.CA_KEY));
     try {
       return PodCa.load(cert, key);
     } catch (java.io.IOException e) {
@@ -298,9 +304,14 @@ public final class ProxyCommand {
     }
   }
 
+  /** The pod CA's directory, where the webhook mounts it unless told otherwise. */
+  private Path caDir() {
+    return Path.of(config.setting(SidecarContract.ENV_CA_DIR).orElse(SidecarContract.CA_DIR));
+  }
+
   private UpstreamTls upstreamTls() {
     List<Path> bundles = new ArrayList<>();
-    config.getPath("upstream-ca-file").ifPresent(bundles::add);
+    config.setting(SidecarContract.ENV_UPSTREAM_CA_FILE).map(Path::of).ifPresent(bundles::add);
     // A TLS-inspecting egress proxy re-signs origin certificates with its own CA.
     config.getPath("upstream-proxy-ca-file").ifPresent(bundles::add);
     try {
@@ -339,12 +350,7 @@ public final class ProxyCommand {
     Path file =
         config
             .getPath("placeholders-file")
-            .orElseGet(
-                () ->
-                    config
-                        .getPath("ca-dir")
-                        .orElse(Path.of("/var/run/secrets/capgate/ca"))
-                        .resolve(Placeholders.FILE_NAME));
+            .orElseGet(() -> caDir().resolve(SidecarContract.PLACEHOLDERS_FILE));
     Placeholders placeholders = Placeholders.load(file);
     if (placeholders.problem().isPresent()) {
       LOG.severe(
@@ -392,9 +398,10 @@ public final class ProxyCommand {
   private SidecarResolver sidecarResolver(InetSocketAddress dnsUpstream) {
     HostAliases aliases;
     try {
-      aliases = HostAliases.parse(config.get("host-aliases", ""));
+      aliases = HostAliases.parse(config.setting(SidecarContract.ENV_HOST_ALIASES).orElse(""));
     } catch (IllegalArgumentException e) {
-      throw new StartupFailure("bad CAPGATE_HOST_ALIASES: " + e.getMessage(), e);
+      throw new StartupFailure(
+          "bad " + SidecarContract.ENV_HOST_ALIASES + ": " + e.getMessage(), e);
     }
     Path resolvConf = Path.of(config.get("resolv-conf", "/etc/resolv.conf"));
     List<String> search = List.of();

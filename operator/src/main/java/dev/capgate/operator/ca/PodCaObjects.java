@@ -33,10 +33,11 @@ public final class PodCaObjects {
   public static final String MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
   public static final String MANAGED_BY = "capgate";
 
-  public static final String CA_CERT_KEY = "ca.crt";
-  public static final String CA_KEY_KEY = "ca.key";
+  public static final String CA_CERT_KEY = dev.capgate.api.sidecar.SidecarContract.CA_CERT;
+  public static final String CA_KEY_KEY = dev.capgate.api.sidecar.SidecarContract.CA_KEY;
   public static final String ROOT_KEY = "root.crt";
-  public static final String PLACEHOLDERS_KEY = "placeholders.json";
+  public static final String PLACEHOLDERS_KEY =
+      dev.capgate.api.sidecar.SidecarContract.PLACEHOLDERS_FILE;
   public static final String POD_CA_KEY = "pod-ca.crt";
   public static final String BUNDLE_KEY = "ca-bundle.pem";
   public static final String TRUSTSTORE_KEY = "truststore.p12";

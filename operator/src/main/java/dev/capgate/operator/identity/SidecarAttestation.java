@@ -1,10 +1,10 @@
 package dev.capgate.operator.identity;
 
+import dev.capgate.api.sidecar.SidecarContract;
 import dev.capgate.api.v1alpha1.AgentSession;
 import dev.capgate.api.v1alpha1.Phase;
 import dev.capgate.operator.injection.PodInjector;
 import dev.capgate.operator.injection.SessionResolver;
-import dev.capgate.operator.injection.SidecarContract;
 import dev.capgate.operator.naming.PodMarkers;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.Pod;

@@ -1,5 +1,6 @@
 package dev.capgate.operator.identity;
 
+import dev.capgate.api.sidecar.LeaseLedger;
 import dev.capgate.api.v1alpha1.AgentSession;
 import dev.capgate.operator.naming.SessionNames;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -9,21 +10,18 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Map;
 
 /**
  * The accessors of the Vault tokens the operator issued for a session, in ConfigMap {@code
  * capgate-tokens-<session>} (owned by the session, so it goes with it). Only the operator writes it
  * — the sidecars' Role grants the lease ledger, not this — so revocation does not depend on what a
- * pod of the session chose to record. Keys are {@code accessor.<16 hex of sha256>}: each issuance
- * adds its own key with a JSON merge patch, so concurrent issuances never conflict.
+ * pod of the session chose to record. Keys are {@code accessor.<20 hex of sha256>} ({@link
+ * LeaseLedger}): each issuance adds its own key with a JSON merge patch, so concurrent issuances
+ * never conflict.
  */
 public final class TokenLedger {
-  public static final String KEY_PREFIX = "accessor.";
+  public static final String KEY_PREFIX = LeaseLedger.ACCESSOR_KEY_PREFIX;
   static final String COMPONENT = "vault-tokens";
 
   private final KubernetesClient client;
@@ -36,14 +34,9 @@ public final class TokenLedger {
     return SessionNames.tokens(session);
   }
 
+  /** The same key format as the sidecars' ledger ({@link LeaseLedger#accessorKey}). */
   public static String key(String accessor) {
-    try {
-      byte[] digest =
-          MessageDigest.getInstance("SHA-256").digest(accessor.getBytes(StandardCharsets.UTF_8));
-      return KEY_PREFIX + HexFormat.of().formatHex(digest).substring(0, 16);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return LeaseLedger.accessorKey(accessor);
   }
 
   /** Adds the accessor; creates the ConfigMap on the session's first issuance. */

@@ -1,5 +1,6 @@
 package dev.capgate.operator.injection;
 
+import dev.capgate.api.sidecar.SidecarContract;
 import dev.capgate.operator.naming.PodMarkers;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;

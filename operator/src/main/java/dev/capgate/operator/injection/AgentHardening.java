@@ -1,5 +1,6 @@
 package dev.capgate.operator.injection;
 
+import dev.capgate.api.sidecar.SidecarContract;
 import io.fabric8.kubernetes.api.model.Capabilities;
 import io.fabric8.kubernetes.api.model.SecurityContext;
 import io.fabric8.kubernetes.api.model.SecurityContextBuilder;

@@ -1,5 +1,7 @@
 package dev.capgate.operator.injection;
 
+import dev.capgate.api.sidecar.InboundPortList;
+import dev.capgate.api.sidecar.SidecarContract;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.HTTPGetAction;
@@ -26,9 +28,6 @@ import java.util.stream.Collectors;
 public final class InboundPorts {
   public static final String ANNOTATION = "capgate.dev/inbound-ports";
 
-  /** The capgate-init flag; the sidecar reads it as {@code CAPGATE_INBOUND_PORTS} too. */
-  public static final String INIT_FLAG = "--inbound-ports";
-
   /** Never opened to peers: they act for the pod's agents (the admin port is always open). */
   static final java.util.Set<Integer> SIDECAR_PORTS =
       java.util.Set.of(SidecarContract.PROXY_PORT, SidecarContract.DNS_PORT);
@@ -53,7 +52,11 @@ public final class InboundPorts {
                         + ANNOTATION
                         + " may not open port "
                         + p
-                        + ": it is the sidecar's own (15001 transparent listener, 15053 DNS)"));
+                        + ": it is the sidecar's own ("
+                        + SidecarContract.PROXY_PORT
+                        + " transparent listener, "
+                        + SidecarContract.DNS_PORT
+                        + " DNS)"));
     if (bad.isEmpty()) {
       return violations;
     }
@@ -106,20 +109,11 @@ public final class InboundPorts {
 
   /** {@code "8080,9090"}: the flag's value. */
   public static String flagValue(SortedSet<Integer> ports) {
-    return ports.stream().map(String::valueOf).collect(Collectors.joining(","));
+    return InboundPortList.format(ports);
   }
 
   private static SortedSet<Integer> parse(String value, List<String> bad) {
-    SortedSet<Integer> ports = new TreeSet<>();
-    for (String entry : value.split(",", -1)) {
-      String e = entry.strip();
-      if (e.matches("[0-9]{1,5}") && Integer.parseInt(e) >= 1 && Integer.parseInt(e) <= 65535) {
-        ports.add(Integer.parseInt(e));
-      } else {
-        bad.add("'" + e + "'");
-      }
-    }
-    return ports;
+    return InboundPortList.parse(value, bad);
   }
 
   private static void add(

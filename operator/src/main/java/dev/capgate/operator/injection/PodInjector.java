@@ -1,7 +1,10 @@
 package dev.capgate.operator.injection;
 
-import static dev.capgate.operator.injection.SidecarContract.*;
+import static dev.capgate.api.sidecar.SidecarContract.*;
 
+import dev.capgate.api.sidecar.InjectedSettings;
+import dev.capgate.api.sidecar.PlaceholderFormat;
+import dev.capgate.api.sidecar.SidecarPorts;
 import dev.capgate.operator.naming.PodMarkers;
 import io.fabric8.kubernetes.api.model.Capabilities;
 import io.fabric8.kubernetes.api.model.Container;
@@ -246,7 +249,7 @@ public final class PodInjector {
     for (Container c : agentContainers(spec)) {
       if (hasTrustMount(c) && c.getEnv() != null) {
         for (EnvVar e : c.getEnv()) {
-          if (e.getValue() != null && e.getValue().startsWith(Placeholders.PREFIX)) {
+          if (e.getValue() != null && e.getValue().startsWith(PlaceholderFormat.PREFIX)) {
             found.putIfAbsent(e.getName(), e.getValue());
           }
         }
@@ -315,7 +318,7 @@ public final class PodInjector {
   private Container initContainer(java.util.SortedSet<Integer> inboundPorts) {
     List<String> args = new ArrayList<>(List.of(INIT_ARG));
     if (!inboundPorts.isEmpty()) {
-      args.addAll(List.of(InboundPorts.INIT_FLAG, InboundPorts.flagValue(inboundPorts)));
+      args.addAll(List.of(INBOUND_PORTS_FLAG, InboundPorts.flagValue(inboundPorts)));
     }
     return new ContainerBuilder()
         .withName(INIT_CONTAINER)
@@ -344,57 +347,24 @@ public final class PodInjector {
    */
   private Container proxyContainer(
       InjectionPlan plan, List<io.fabric8.kubernetes.api.model.HostAlias> hostAliases) {
-    List<EnvVar> env = new ArrayList<>();
-    env.add(
-        new EnvVarBuilder().withName(ENV_SESSION_NAMESPACE).withValue(plan.namespace()).build());
-    env.add(new EnvVarBuilder().withName(ENV_SESSION_NAME).withValue(plan.session()).build());
-    env.add(
-        new EnvVarBuilder()
-            .withName(ENV_POD_NAME)
-            .withNewValueFrom()
-            .withNewFieldRef()
-            .withFieldPath("metadata.name")
-            .endFieldRef()
-            .endValueFrom()
-            .build());
-    env.add(
-        new EnvVarBuilder()
-            .withName(ENV_POD_UID)
-            .withNewValueFrom()
-            .withNewFieldRef()
-            .withFieldPath("metadata.uid")
-            .endFieldRef()
-            .endValueFrom()
-            .build());
-    if (settings.vaultAddress() != null) {
-      env.add(
-          new EnvVarBuilder().withName(ENV_VAULT_ADDR).withValue(settings.vaultAddress()).build());
-    }
-    // The Vault token comes from the operator, which attests this pod with the identity token
-    // (issue 11): the sidecar needs where to ask, the CA to verify the answer, and the token file.
-    if (settings.operatorUrl() != null) {
-      env.add(
-          new EnvVarBuilder().withName(ENV_OPERATOR_URL).withValue(settings.operatorUrl()).build());
-    }
-    if (settings.operatorCaPem() != null) {
-      env.add(
-          new EnvVarBuilder()
-              .withName(ENV_OPERATOR_CA)
-              .withValue(settings.operatorCaPem())
-              .build());
-    }
-    env.add(new EnvVarBuilder().withName(ENV_IDENTITY_TOKEN_FILE).withValue(TOKEN_FILE).build());
-    env.add(new EnvVarBuilder().withName(ENV_CA_DIR).withValue(CA_DIR).build());
-    env.add(
-        new EnvVarBuilder().withName(ENV_LEASE_CONFIGMAP).withValue(plan.leaseConfigMap()).build());
-    env.addAll(portEnv());
+    // What the sidecar reads back with InjectedSettings.read: one type on both sides. The Vault
+    // token comes from the operator, which attests this pod with the identity token (issue 11):
+    // the sidecar needs where to ask, the CA to verify the answer, and the token file.
+    InjectedSettings injected =
+        InjectedSettings.forSession(
+                plan.namespace(),
+                plan.session(),
+                settings.vaultAddress(),
+                settings.operatorUrl(),
+                settings.operatorCaPem())
+            .withLeaseConfigMap(plan.leaseConfigMap());
     if (hostAliases != null && !hostAliases.isEmpty()) {
-      env.add(
-          new EnvVarBuilder()
-              .withName(ENV_HOST_ALIASES)
-              .withValue(SERIALIZATION.asJson(hostAliases))
-              .build());
+      injected = injected.withHostAliases(SERIALIZATION.asJson(hostAliases));
     }
+    if (settings.upstreamCaConfigMap() != null) {
+      injected = injected.withUpstreamCaFile(UPSTREAM_CA_FILE);
+    }
+    List<EnvVar> env = envVars(injected);
     List<VolumeMount> mounts =
         new ArrayList<>(
             List.of(
@@ -415,11 +385,6 @@ public final class PodInjector {
                     .build(),
                 new VolumeMountBuilder().withName(TMP_VOLUME).withMountPath("/tmp").build()));
     if (settings.upstreamCaConfigMap() != null) {
-      env.add(
-          new EnvVarBuilder()
-              .withName(ENV_UPSTREAM_CA_FILE)
-              .withValue(UPSTREAM_CA_DIR + "/" + UPSTREAM_CA_KEY)
-              .build());
       mounts.add(
           new VolumeMountBuilder()
               .withName(UPSTREAM_CA_VOLUME)
@@ -468,18 +433,32 @@ public final class PodInjector {
         .build();
   }
 
+  /** The init container's: the same uid and ports as the sidecar's. */
   private static List<EnvVar> portEnv() {
-    return List.of(
-        new EnvVarBuilder().withName(ENV_PROXY_UID).withValue(Long.toString(PROXY_UID)).build(),
-        new EnvVarBuilder()
-            .withName(ENV_PROXY_PORT)
-            .withValue(Integer.toString(PROXY_PORT))
-            .build(),
-        new EnvVarBuilder().withName(ENV_DNS_PORT).withValue(Integer.toString(DNS_PORT)).build(),
-        new EnvVarBuilder()
-            .withName(ENV_ADMIN_PORT)
-            .withValue(Integer.toString(ADMIN_PORT))
-            .build());
+    List<EnvVar> env = new ArrayList<>();
+    SidecarPorts.DEFAULTS
+        .toEnv()
+        .forEach(
+            (name, value) -> env.add(new EnvVarBuilder().withName(name).withValue(value).build()));
+    return env;
+  }
+
+  private static List<EnvVar> envVars(InjectedSettings injected) {
+    List<EnvVar> env = new ArrayList<>();
+    for (InjectedSettings.EnvEntry e : injected.toEnv()) {
+      EnvVarBuilder var = new EnvVarBuilder().withName(e.name());
+      if (e.fieldPath() != null) {
+        var.withNewValueFrom()
+            .withNewFieldRef()
+            .withFieldPath(e.fieldPath())
+            .endFieldRef()
+            .endValueFrom();
+      } else {
+        var.withValue(e.value());
+      }
+      env.add(var.build());
+    }
+    return env;
   }
 
   private io.fabric8.kubernetes.api.model.ResourceRequirements resources() {

@@ -1,18 +1,16 @@
 package dev.capgate.operator.naming;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
+import dev.capgate.api.sidecar.LeaseLedger;
+import dev.capgate.api.sidecar.SessionObjectNames;
 
 /**
  * Names of the per-session objects. A session name may be 253 characters long, so a prefixed name
- * is shortened with a hash suffix when it would not fit: still unique, still stable.
+ * is shortened with a hash suffix when it would not fit ({@link SessionObjectNames}, shared with
+ * the sidecar): still unique, still stable.
  */
 public final class SessionNames {
-  static final int MAX_NAME = 253;
+  static final int MAX_NAME = SessionObjectNames.MAX_NAME;
   public static final String SIDECAR_RBAC_PREFIX = "capgate-sidecar-";
-  public static final String LEASES_PREFIX = "capgate-leases-";
   public static final String TOKENS_PREFIX = "capgate-tokens-";
 
   private SessionNames() {}
@@ -24,7 +22,7 @@ public final class SessionNames {
 
   /** ConfigMap where sidecars record Vault lease ids and token accessors. */
   public static String leases(String session) {
-    return derived(LEASES_PREFIX, session);
+    return LeaseLedger.configMapName(session);
   }
 
   /**
@@ -36,26 +34,6 @@ public final class SessionNames {
   }
 
   static String derived(String prefix, String session) {
-    String name = prefix + session;
-    if (name.length() <= MAX_NAME) {
-      return name;
-    }
-    String hash = sha256(session).substring(0, 10);
-    String head = name.substring(0, MAX_NAME - hash.length() - 1);
-    head =
-        head.endsWith(".") || head.endsWith("-")
-            ? head.substring(0, head.length() - 1) + "x"
-            : head;
-    return head + "-" + hash;
-  }
-
-  private static String sha256(String text) {
-    try {
-      return HexFormat.of()
-          .formatHex(
-              MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return SessionObjectNames.derived(prefix, session);
   }
 }

@@ -13,9 +13,9 @@ import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDep
 
 /**
  * The ledger where a session's sidecars record the Vault leases and token accessors they obtain
- * ({@code lease.<n>} / {@code accessor.<n>} keys), so revocation can find them. Created empty and
- * never updated by the operator (the sidecars write it; the Role lets them update this one name),
- * except that revocation removes what it revoked.
+ * (keys and name: {@link dev.capgate.api.sidecar.LeaseLedger}, shared with the sidecar), so
+ * revocation can find them. Created empty and never updated by the operator (the sidecars write it;
+ * the Role lets them update this one name), except that revocation removes what it revoked.
  */
 @KubernetesDependent(informer = @Informer(labelSelector = SessionLabels.LEASE_LEDGER_SELECTOR))
 public class LeaseLedgerDependentResource

@@ -1,5 +1,6 @@
 package dev.capgate.operator.session;
 
+import dev.capgate.api.sidecar.LeaseLedger;
 import dev.capgate.api.v1alpha1.AgentSession;
 import dev.capgate.operator.ca.PodCaObjects;
 import dev.capgate.operator.events.KubernetesEvents;
@@ -24,8 +25,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class SessionRevocation {
   private static final Logger LOG = LoggerFactory.getLogger(SessionRevocation.class);
-  static final String LEASE_KEY_PREFIX = "lease.";
-  static final String ACCESSOR_KEY_PREFIX = "accessor.";
   static final String REASON_REFUSED = "LedgerEntryRefused";
   static final String REASON_NOT_REVOKED = "LedgerNotRevoked";
 
@@ -95,8 +94,8 @@ public final class SessionRevocation {
       for (var entry : new TreeMap<>(data).entrySet()) {
         String key = entry.getKey();
         String value = entry.getValue() == null ? "" : entry.getValue().strip();
-        boolean lease = key.startsWith(LEASE_KEY_PREFIX);
-        boolean accessor = key.startsWith(ACCESSOR_KEY_PREFIX);
+        boolean lease = LeaseLedger.isLeaseKey(key);
+        boolean accessor = LeaseLedger.isAccessorKey(key);
         if ((!lease && !accessor) || value.isEmpty()) {
           continue;
         }

@@ -4,6 +4,7 @@ import static dev.capgate.operator.injection.InjectionFixtures.PLAN;
 import static dev.capgate.operator.injection.InjectionFixtures.SETTINGS;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.capgate.api.sidecar.SidecarContract;
 import dev.capgate.operator.ca.MintedCa;
 import dev.capgate.operator.ca.PodCaMinter;
 import dev.capgate.operator.ca.PodCaObjects;

@@ -2,6 +2,7 @@ package dev.capgate.operator.injection;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.capgate.api.sidecar.SidecarContract;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Pod;

@@ -9,13 +9,13 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.capgate.api.identity.VaultTokenExchange;
+import dev.capgate.api.sidecar.SidecarContract;
 import dev.capgate.api.v1alpha1.AgentSession;
 import dev.capgate.api.v1alpha1.AgentSessionBuilder;
 import dev.capgate.api.v1alpha1.Phase;
 import dev.capgate.api.v1alpha1.VaultAuth;
 import dev.capgate.common.vault.VaultReply;
 import dev.capgate.operator.ca.PodCaObjects;
-import dev.capgate.operator.injection.SidecarContract;
 import dev.capgate.operator.naming.SessionNames;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
@@ -63,7 +63,8 @@ class VaultIdentityIT {
             new java.util.logging.Handler() {
               @Override
               public void publish(java.util.logging.LogRecord record) {
-                LOGS.add(new dev.capgate.operator.JsonLogFormatter().format(record));
+                LOGS.add(
+                    new dev.capgate.common.logging.JsonLogFormatter("operator").format(record));
               }
 
               @Override

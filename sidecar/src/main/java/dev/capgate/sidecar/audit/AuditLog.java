@@ -1,5 +1,6 @@
 package dev.capgate.sidecar.audit;
 
+import dev.capgate.common.json.JsonWriter;
 import dev.capgate.sidecar.policy.SessionIdentity;
 import java.io.IOException;
 import java.io.OutputStream;

@@ -1,5 +1,7 @@
 package dev.capgate.sidecar.audit;
 
+import dev.capgate.common.json.JsonWriter;
+
 /**
  * The JSON body of a 403 (or 400) answer to the agent: machine-readable, naming the rule and
  * request id.

@@ -1,5 +1,7 @@
 package dev.capgate.sidecar.config;
 
+import dev.capgate.api.sidecar.SidecarContract;
+import dev.capgate.api.v1alpha1.Durations;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -10,8 +12,9 @@ import java.util.Optional;
 
 /**
  * Settings of both modes. Each flag {@code --some-name value} (or {@code --some-name=value}) can
- * also come from the environment as {@code CAPGATE_SOME_NAME}; a flag wins over the environment, so
- * a pod spec sets env vars and a developer overrides them on the command line.
+ * also come from the environment as {@code CAPGATE_SOME_NAME} ({@link SidecarContract#envOf}); a
+ * flag wins over the environment, so a pod spec sets env vars and a developer overrides them on the
+ * command line. The names the webhook sets are {@link SidecarContract}'s.
  */
 public final class SidecarConfig {
   private final Map<String, String> flags;
@@ -47,9 +50,17 @@ public final class SidecarConfig {
   public Optional<String> get(String name) {
     String value = flags.get(name);
     if (value == null) {
-      value = env.get("CAPGATE_" + name.toUpperCase(Locale.ROOT).replace('-', '_'));
+      value = env.get(SidecarContract.envOf(name));
     }
     return Optional.ofNullable(value).filter(v -> !v.isBlank());
+  }
+
+  /**
+   * A setting by its environment variable's name ({@code CAPGATE_PROXY_PORT}, as {@link
+   * SidecarContract} has them); the flag of that name ({@code --proxy-port}) wins.
+   */
+  public Optional<String> setting(String envName) {
+    return get(SidecarContract.flagOf(envName));
   }
 
   public String get(String name, String fallback) {
@@ -79,17 +90,27 @@ public final class SidecarConfig {
     return get(name).map(Path::of);
   }
 
+  /**
+   * A duration in the API's grammar ({@code 30s}, {@code 10m}, {@code 1h30m}: {@link
+   * Durations#parse}, as {@code spec.ttl}), or a bare number of milliseconds ({@code 250}) for the
+   * sub-second timeouts.
+   */
   public Duration getDuration(String name, Duration fallback) {
     return get(name)
         .map(
             v -> {
+              String text = v.strip();
               try {
-                return v.chars().allMatch(Character::isDigit)
-                    ? Duration.ofMillis(Long.parseLong(v))
-                    : Duration.parse("PT" + v.toUpperCase(Locale.ROOT));
+                return !text.isEmpty() && text.chars().allMatch(Character::isDigit)
+                    ? Duration.ofMillis(Long.parseLong(text))
+                    : Durations.parse(text);
               } catch (RuntimeException e) {
                 throw new IllegalArgumentException(
-                    "--" + name + " must be a duration such as 30s or 500 (ms), got '" + v + "'");
+                    "--"
+                        + name
+                        + " must be a duration such as 30s, 10m, 1h30m or 500 (ms), got '"
+                        + v
+                        + "'");
               }
             })
         .orElse(fallback);

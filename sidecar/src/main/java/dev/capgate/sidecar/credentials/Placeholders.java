@@ -1,25 +1,23 @@
 package dev.capgate.sidecar.credentials;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.capgate.api.sidecar.PlaceholderFormat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 /**
- * The pod's placeholder credentials (issue 8): for a credential declared with {@code placeholder:
- * {env: NAME}}, the webhook sets {@code NAME=capgate-ph-<credential>-<random>} in agent containers
- * and writes {@code {"<credential>": "<placeholder>"}} into {@code placeholders.json} of the
- * sidecar-only CA directory. The data plane swaps a placeholder for the real value in request
- * headers on the routes of its credential, and treats it anywhere else as a likely exfiltration
- * attempt.
+ * The pod's placeholder credentials (issue 8; format: {@link PlaceholderFormat}): for a credential
+ * declared with {@code placeholder: {env: NAME}}, the webhook sets {@code
+ * NAME=capgate-ph-<credential>-<random>} in agent containers and writes {@code {"<credential>":
+ * "<placeholder>"}} into {@code placeholders.json} of the sidecar-only CA directory. The data plane
+ * swaps a placeholder for the real value in request headers on the routes of its credential, and
+ * treats it anywhere else as a likely exfiltration attempt.
  *
  * <p>Three states: none (no file, or {@code {}}): nothing to look for, no cost; loaded; or
  * unreadable (fail closed): then anything that looks like a placeholder ({@code capgate-ph-…}) is
@@ -29,14 +27,10 @@ import java.util.Optional;
  * so an upper-cased copy is still that placeholder); only an exact copy is ever replaced.
  */
 public final class Placeholders {
-  /** What every placeholder starts with (operator: {@code Placeholders.PREFIX}). */
-  public static final String PREFIX = "capgate-ph-";
-
-  /** The file name in the CA directory (operator: {@code SidecarContract.PLACEHOLDERS_FILE}). */
-  public static final String FILE_NAME = "placeholders.json";
+  /** What every placeholder starts with ({@link PlaceholderFormat#PREFIX}). */
+  static final String PREFIX = PlaceholderFormat.PREFIX;
 
   private static final Placeholders NONE = new Placeholders(Map.of(), null);
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   /** Credential name → placeholder, in file order. */
   private final Map<String, String> byCredential;
@@ -70,22 +64,7 @@ public final class Placeholders {
     if (byCredential.isEmpty()) {
       return NONE;
     }
-    for (Map.Entry<String, String> e : byCredential.entrySet()) {
-      String value = e.getValue();
-      if (value == null
-          || !value.startsWith(PREFIX)
-          || value.length() < PREFIX.length() + 8
-          || !value
-              .chars()
-              .allMatch(c -> c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-')) {
-        // Never echo the value: not a secret, but the rule is simple when nothing from the file is
-        // printed.
-        throw new IllegalArgumentException(
-            "the placeholder of credential '"
-                + e.getKey()
-                + "' is not of the form capgate-ph-<credential>-<random>");
-      }
-    }
+    PlaceholderFormat.checkWellFormed(byCredential);
     return new Placeholders(
         java.util.Collections.unmodifiableMap(new LinkedHashMap<>(byCredential)), null);
   }
@@ -109,22 +88,7 @@ public final class Placeholders {
       return unreadable("cannot read " + file + ": " + e.getClass().getSimpleName());
     }
     try {
-      JsonNode root = JSON.readTree(text);
-      if (root == null || !root.isObject()) {
-        return unreadable(file + " is not a JSON object");
-      }
-      Map<String, String> map = new LinkedHashMap<>();
-      for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> e = it.next();
-        if (!e.getValue().isTextual()) {
-          return unreadable(
-              file + ": the placeholder of credential '" + e.getKey() + "' is not a string");
-        }
-        map.put(e.getKey(), e.getValue().asText());
-      }
-      return of(map);
-    } catch (IOException e) {
-      return unreadable(file + " is not valid JSON");
+      return of(PlaceholderFormat.parseJson(text));
     } catch (IllegalArgumentException e) {
       return unreadable(file + ": " + e.getMessage());
     }

@@ -1,5 +1,7 @@
 package dev.capgate.sidecar.init;
 
+import dev.capgate.api.sidecar.InboundPortList;
+import dev.capgate.api.sidecar.SidecarPorts;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SortedSet;
@@ -19,15 +21,10 @@ import java.util.TreeSet;
 public record InterceptionConfig(
     int proxyUid, int proxyPort, int dnsPort, int adminPort, SortedSet<Integer> inboundPorts) {
   public static final InterceptionConfig DEFAULTS =
-      new InterceptionConfig(1337, 15001, 15053, 15021, new TreeSet<>());
+      new InterceptionConfig(SidecarPorts.DEFAULTS, new TreeSet<>());
 
   public InterceptionConfig {
-    if (proxyUid <= 0) {
-      throw new IllegalArgumentException("proxy uid must be a non-root uid, got " + proxyUid);
-    }
-    checkPort("proxy port", proxyPort);
-    checkPort("dns port", dnsPort);
-    checkPort("admin port", adminPort);
+    new SidecarPorts(proxyUid, proxyPort, dnsPort, adminPort); // the same checks as the sidecar's
     inboundPorts.forEach(p -> checkPort("inbound port", p));
     // A peer must never reach the transparent listener or the DNS proxy directly: both act for
     // the pod's agents, and a connection that nat did not redirect has no original destination.
@@ -41,8 +38,12 @@ public record InterceptionConfig(
     inboundPorts = java.util.Collections.unmodifiableSortedSet(new TreeSet<>(inboundPorts));
   }
 
+  public InterceptionConfig(SidecarPorts ports, SortedSet<Integer> inboundPorts) {
+    this(ports.proxyUid(), ports.proxyPort(), ports.dnsPort(), ports.adminPort(), inboundPorts);
+  }
+
   public InterceptionConfig(int proxyUid, int proxyPort, int dnsPort) {
-    this(proxyUid, proxyPort, dnsPort, DEFAULTS.adminPort(), new TreeSet<>());
+    this(proxyUid, proxyPort, dnsPort, SidecarPorts.DEFAULTS.adminPort(), new TreeSet<>());
   }
 
   /**
@@ -56,14 +57,7 @@ public record InterceptionConfig(
       return ports;
     }
     List<String> bad = new ArrayList<>();
-    for (String entry : list.split(",", -1)) {
-      String e = entry.strip();
-      if (!e.matches("[0-9]{1,5}") || Integer.parseInt(e) < 1 || Integer.parseInt(e) > 65535) {
-        bad.add("'" + e + "'");
-      } else {
-        ports.add(Integer.parseInt(e));
-      }
-    }
+    ports.addAll(InboundPortList.parse(list, bad));
     if (!bad.isEmpty()) {
       throw new IllegalArgumentException(
           "--inbound-ports must be comma-separated port numbers 1..65535, got "

@@ -2,16 +2,13 @@ package dev.capgate.sidecar.session;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.capgate.api.sidecar.LeaseLedger;
 import dev.capgate.sidecar.vault.LeaseRecorder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -25,12 +22,13 @@ import java.util.logging.Logger;
  * and {@code accessor.<id-hash>} keys whose values are the lease ids and token accessors this
  * sidecar holds, so the operator can revoke them when the session is deleted.
  *
- * <p>Keys are derived from the id (a hash: lease ids hold '/' which a key may not), so every pod of
- * the session writes its own keys without a counter to agree on, and writing twice is harmless.
- * Writes are JSON merge patches (no read-modify-write, no conflicts between pods), queued and sent
- * off the caller's thread, retried with back-off while the API server is away. The operator creates
- * the ConfigMap (a Role cannot grant {@code create} for one name); if it is missing, writes wait
- * for it: the sidecar revokes its leases itself too.
+ * <p>Keys are derived from the id ({@link LeaseLedger}, the format the operator reads: a hash,
+ * since lease ids hold '/' which a key may not), so every pod of the session writes its own keys
+ * without a counter to agree on, and writing twice is harmless. Writes are JSON merge patches (no
+ * read-modify-write, no conflicts between pods), queued and sent off the caller's thread, retried
+ * with back-off while the API server is away. The operator creates the ConfigMap (a Role cannot
+ * grant {@code create} for one name); if it is missing, writes wait for it: the sidecar revokes its
+ * leases itself too.
  */
 final class ConfigMapLeaseLedger implements LeaseRecorder, AutoCloseable {
   private static final Logger LOG = Logger.getLogger(ConfigMapLeaseLedger.class.getName());
@@ -57,37 +55,27 @@ final class ConfigMapLeaseLedger implements LeaseRecorder, AutoCloseable {
     this.name = name;
   }
 
-  static String key(String prefix, String id) {
-    try {
-      byte[] digest =
-          MessageDigest.getInstance("SHA-256").digest(id.getBytes(StandardCharsets.UTF_8));
-      return prefix + HexFormat.of().formatHex(digest, 0, 10);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
   @Override
   public void recordLease(String leaseId) {
-    change(key("lease.", leaseId), Optional.of(leaseId));
+    change(LeaseLedger.leaseKey(leaseId), Optional.of(leaseId));
   }
 
   @Override
   public void recordAccessor(String accessor) {
     if (!accessor.isEmpty()) {
-      change(key("accessor.", accessor), Optional.of(accessor));
+      change(LeaseLedger.accessorKey(accessor), Optional.of(accessor));
     }
   }
 
   @Override
   public void forgetLease(String leaseId) {
-    change(key("lease.", leaseId), Optional.empty());
+    change(LeaseLedger.leaseKey(leaseId), Optional.empty());
   }
 
   @Override
   public void forgetAccessor(String accessor) {
     if (!accessor.isEmpty()) {
-      change(key("accessor.", accessor), Optional.empty());
+      change(LeaseLedger.accessorKey(accessor), Optional.empty());
     }
   }
 

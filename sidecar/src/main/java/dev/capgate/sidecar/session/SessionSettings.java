@@ -1,14 +1,19 @@
 package dev.capgate.sidecar.session;
 
+import dev.capgate.api.sidecar.InjectedSettings;
+import dev.capgate.api.sidecar.LeaseLedger;
+import dev.capgate.api.sidecar.SidecarContract;
 import dev.capgate.sidecar.config.SidecarConfig;
 import dev.capgate.sidecar.vault.CredentialBroker;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
- * What the session runtime needs, as the webhook hands it to the sidecar (environment names in
- * notes/sidecar-contract.md; each also a {@code --flag}, see {@link SidecarConfig}).
+ * What the session runtime needs: what the webhook hands the sidecar ({@link InjectedSettings}, the
+ * one type both sides use; each variable also a {@code --flag}, see {@link SidecarConfig}) and the
+ * sidecar's own settings.
  *
  * @param namespace {@code CAPGATE_SESSION_NAMESPACE}
  * @param name {@code CAPGATE_SESSION_NAME}
@@ -20,7 +25,7 @@ import java.util.Objects;
  *     certificate, the only CA trusted for that connection (a public certificate)
  * @param identityTokenFile {@code CAPGATE_IDENTITY_TOKEN_FILE}: the projected, pod-bound
  *     service-account token with the audience {@code capgate}, presented to the operator
- * @param leaseConfigMap {@code CAPGATE_LEASE_CONFIGMAP}, default {@code capgate-leases-<name>}
+ * @param leaseConfigMap {@code CAPGATE_LEASE_CONFIGMAP}, default {@link LeaseLedger#configMapName}
  * @param apiOutageGrace {@code CAPGATE_API_OUTAGE_GRACE}: how long the last policy holds while the
  *     API server cannot be reached (default 30 s)
  * @param kvCacheTtl {@code CAPGATE_KV_CACHE_TTL}: how long a KV v2 value is served (default 30 s)
@@ -40,9 +45,7 @@ public record SessionSettings(
     Duration kvCacheTtl,
     Duration vaultTimeout) {
   public static final Duration DEFAULT_API_OUTAGE_GRACE = Duration.ofSeconds(30);
-  public static final Path DEFAULT_IDENTITY_TOKEN_FILE =
-      Path.of("/var/run/secrets/capgate/token/token");
-  public static final String LEASE_CONFIGMAP_PREFIX = "capgate-leases-";
+  public static final Path DEFAULT_IDENTITY_TOKEN_FILE = Path.of(SidecarContract.TOKEN_FILE);
 
   public SessionSettings {
     Objects.requireNonNull(namespace, "namespace");
@@ -71,39 +74,36 @@ public record SessionSettings(
         null,
         null,
         DEFAULT_IDENTITY_TOKEN_FILE,
-        LEASE_CONFIGMAP_PREFIX + name,
+        LeaseLedger.configMapName(name),
         DEFAULT_API_OUTAGE_GRACE,
         CredentialBroker.DEFAULT_KV_CACHE_TTL,
         Duration.ofSeconds(5));
   }
 
   /**
-   * @throws IllegalArgumentException when the session's namespace or name is missing
+   * What the webhook wrote ({@link InjectedSettings#read}, a flag of the same name winning), and
+   * the sidecar's own settings.
+   *
+   * @throws IllegalArgumentException when the session's namespace or name is missing, or a setting
+   *     is malformed
    */
   public static SessionSettings from(SidecarConfig config) {
-    String namespace =
-        config
-            .get("session-namespace")
-            .orElseThrow(
-                () ->
-                    new IllegalArgumentException(
-                        "CAPGATE_SESSION_NAMESPACE (--session-namespace) is required"));
-    String name =
-        config
-            .get("session-name")
-            .orElseThrow(
-                () ->
-                    new IllegalArgumentException(
-                        "CAPGATE_SESSION_NAME (--session-name) is required"));
+    InjectedSettings injected = InjectedSettings.read(config::setting);
+    if (injected.sessionNamespace() == null) {
+      throw new IllegalArgumentException(
+          SidecarContract.ENV_SESSION_NAMESPACE + " (--session-namespace) is required");
+    }
     return new SessionSettings(
-        namespace,
-        name,
-        config.get("vault-addr").or(() -> config.get("vault-address")).orElse(null),
+        injected.sessionNamespace(),
+        injected.sessionName(),
+        Optional.ofNullable(injected.vaultAddress())
+            .or(() -> config.get("vault-address"))
+            .orElse(null),
         config.getPath("vault-ca-file").orElse(null),
-        config.get("operator-url").orElse(null),
-        config.get("operator-ca").orElse(null),
-        config.getPath("identity-token-file").orElse(DEFAULT_IDENTITY_TOKEN_FILE),
-        config.get("lease-configmap", LEASE_CONFIGMAP_PREFIX + name),
+        injected.operatorUrl(),
+        injected.operatorCaPem(),
+        Path.of(injected.identityTokenFile()),
+        injected.leaseConfigMap(),
         config.getDuration("api-outage-grace", DEFAULT_API_OUTAGE_GRACE),
         config.getDuration("kv-cache-ttl", CredentialBroker.DEFAULT_KV_CACHE_TTL),
         config.getDuration("vault-timeout", Duration.ofSeconds(5)));

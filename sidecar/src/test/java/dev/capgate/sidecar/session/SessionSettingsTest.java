@@ -3,6 +3,9 @@ package dev.capgate.sidecar.session;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.capgate.api.sidecar.InjectedSettings;
+import dev.capgate.api.sidecar.SidecarContract;
+import dev.capgate.api.sidecar.SidecarPorts;
 import dev.capgate.sidecar.config.SidecarConfig;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -117,6 +120,61 @@ class SessionSettingsTest {
     assertThat(settings.toString())
         .contains("agents/fix-42", "https://vault:8200", "https://10.96.0.12:443")
         .doesNotContain("BEGIN CERTIFICATE");
+  }
+
+  /** The operator writes with {@link InjectedSettings#toEnv}; the sidecar reads the same. */
+  @Test
+  void what_the_operator_writes_is_what_the_sidecar_reads() {
+    InjectedSettings written =
+        InjectedSettings.forSession(
+                "agents", "fix-42", "https://vault:8200", "https://10.96.0.12:443", CA)
+            .withHostAliases("[{\"ip\":\"10.0.0.7\",\"hostnames\":[\"git.corp\"]}]")
+            .withUpstreamCaFile(SidecarContract.UPSTREAM_CA_FILE);
+    SidecarConfig config = SidecarConfig.parse(List.of(), written.toEnvValues());
+
+    SessionSettings settings = SessionSettings.from(config);
+
+    assertThat(settings)
+        .isEqualTo(
+            new SessionSettings(
+                "agents",
+                "fix-42",
+                "https://vault:8200",
+                null,
+                "https://10.96.0.12:443",
+                CA,
+                Path.of(SidecarContract.TOKEN_FILE),
+                "capgate-leases-fix-42",
+                Duration.ofSeconds(30),
+                Duration.ofSeconds(30),
+                Duration.ofSeconds(5)));
+    assertThat(InjectedSettings.read(config::setting)).isEqualTo(written);
+    assertThat(SidecarPorts.read(config::setting)).isEqualTo(SidecarPorts.DEFAULTS);
+    // A flag of the same name still wins over what the webhook wrote.
+    assertThat(
+            SidecarPorts.read(
+                    SidecarConfig.parse(List.of("--proxy-port", "16001"), written.toEnvValues())
+                        ::setting)
+                .proxyPort())
+        .isEqualTo(16001);
+  }
+
+  @Test
+  void durations_follow_the_api_grammar() {
+    SessionSettings settings =
+        SessionSettings.from(
+            SidecarConfig.parse(
+                List.of("--api-outage-grace", "1m30s"),
+                Map.of("CAPGATE_SESSION_NAMESPACE", "agents", "CAPGATE_SESSION_NAME", "fix-42")));
+    assertThat(settings.apiOutageGrace()).isEqualTo(Duration.ofSeconds(90));
+    assertThatThrownBy(
+            () ->
+                SessionSettings.from(
+                    SidecarConfig.parse(
+                        List.of("--api-outage-grace", "PT30S"),
+                        Map.of(
+                            "CAPGATE_SESSION_NAMESPACE", "agents", "CAPGATE_SESSION_NAME", "x"))))
+        .hasMessageContaining("--api-outage-grace must be a duration such as 30s");
   }
 
   @Test

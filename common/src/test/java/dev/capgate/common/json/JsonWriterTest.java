@@ -1,4 +1,4 @@
-package dev.capgate.sidecar.audit;
+package dev.capgate.common.json;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

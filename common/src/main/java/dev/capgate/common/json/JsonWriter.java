@@ -1,13 +1,13 @@
-package dev.capgate.sidecar.audit;
+package dev.capgate.common.json;
 
 /**
- * The sidecar's one JSON writer: audit lines, the agent's error bodies ({@link Denial}) and the log
- * lines ({@code JsonLogging}) all go through it, so they escape alike. A tiny JSON object writer
- * for one-line records, appending to a caller's {@link StringBuilder} without any intermediate
- * buffer or generator (it runs on event loops for every request). Strings are escaped so that the
- * output is valid JSON on a single line for any input: quotes, backslashes, every control
- * character, DEL, the JavaScript line separators U+2028/U+2029, and lone surrogates (which would
- * otherwise turn into '?' or invalid UTF-8) are written as escapes.
+ * The one JSON writer for lines: the sidecar's audit lines and the agent's error bodies, and the
+ * log lines of both deployables ({@code JsonLogFormatter}) go through it, so they escape alike. A
+ * tiny JSON object writer for one-line records, appending to a caller's {@link StringBuilder}
+ * without any intermediate buffer or generator (it runs on event loops for every request). Strings
+ * are escaped so that the output is valid JSON on a single line for any input: quotes, backslashes,
+ * every control character, DEL, the JavaScript line separators U+2028/U+2029, and lone surrogates
+ * (which would otherwise turn into '?' or invalid UTF-8) are written as escapes.
  */
 public final class JsonWriter {
   private static final char[] HEX = "0123456789abcdef".toCharArray();

@@ -1,0 +1,153 @@
+package dev.capgate.api.sidecar;
+
+import dev.capgate.api.identity.VaultTokenExchange;
+import java.util.Locale;
+
+/**
+ * Names and paths shared by the webhook (which writes them into the pod) and the sidecar (which
+ * reads them): containers, arguments, environment variables and the files mounted for it. The
+ * values the webhook sets are in {@link InjectedSettings}, the ports in {@link SidecarPorts}.
+ *
+ * <p>Every sidecar setting is a flag {@code --some-name} and an environment variable {@code
+ * CAPGATE_SOME_NAME} ({@link #envOf}, {@link #flagOf}): the pod spec sets the variables, a
+ * developer overrides them on the command line.
+ */
+public final class SidecarContract {
+  public static final String INIT_CONTAINER = "capgate-init";
+  public static final String PROXY_CONTAINER = "capgate-proxy";
+
+  /** The first argument: the mode of the one sidecar image. */
+  public static final String INIT_ARG = "init";
+
+  public static final String PROXY_ARG = "proxy";
+
+  /**
+   * The sidecar's uid: the only one whose traffic leaves the pod untouched, so no agent container
+   * may run as it (a long, as Kubernetes' uids are). The defaults of {@link SidecarPorts}.
+   */
+  public static final long PROXY_UID = 1337;
+
+  public static final int PROXY_PORT = 15001;
+  public static final int DNS_PORT = 15053;
+  public static final int ADMIN_PORT = 15021;
+
+  /** The kubelet's probes of the sidecar, on the admin port. */
+  public static final String READINESS_PATH = "/readyz";
+
+  public static final String LIVENESS_PATH = "/healthz";
+
+  /** Prefix of every environment variable of the sidecar. */
+  public static final String ENV_PREFIX = "CAPGATE_";
+
+  public static final String ENV_SESSION_NAMESPACE = "CAPGATE_SESSION_NAMESPACE";
+  public static final String ENV_SESSION_NAME = "CAPGATE_SESSION_NAME";
+
+  /** Downward API ({@code metadata.name}, {@code metadata.uid}): which pod the sidecar serves. */
+  public static final String ENV_POD_NAME = "CAPGATE_POD_NAME";
+
+  public static final String ENV_POD_UID = "CAPGATE_POD_UID";
+  public static final String ENV_VAULT_ADDR = "CAPGATE_VAULT_ADDR";
+
+  /** Where the sidecar asks for its Vault token ({@code POST <url>/v1/vault-token}). */
+  public static final String ENV_OPERATOR_URL = VaultTokenExchange.ENV_OPERATOR_URL;
+
+  /** PEM of the CA of the operator's serving certificate (public). */
+  public static final String ENV_OPERATOR_CA = VaultTokenExchange.ENV_OPERATOR_CA;
+
+  /** The projected identity token ({@link #TOKEN_FILE}), the sidecar's bearer token there. */
+  public static final String ENV_IDENTITY_TOKEN_FILE = VaultTokenExchange.ENV_IDENTITY_TOKEN_FILE;
+
+  public static final String ENV_CA_DIR = "CAPGATE_CA_DIR";
+
+  /**
+   * The ConfigMap where sidecars record Vault lease ids and token accessors ({@link LeaseLedger}).
+   */
+  public static final String ENV_LEASE_CONFIGMAP = "CAPGATE_LEASE_CONFIGMAP";
+
+  public static final String ENV_PROXY_UID = "CAPGATE_PROXY_UID";
+  public static final String ENV_PROXY_PORT = "CAPGATE_PROXY_PORT";
+  public static final String ENV_DNS_PORT = "CAPGATE_DNS_PORT";
+  public static final String ENV_ADMIN_PORT = "CAPGATE_ADMIN_PORT";
+
+  /**
+   * The pod spec's hostAliases as JSON: the sidecar's own name resolution uses these, not
+   * /etc/hosts (agents share that file).
+   */
+  public static final String ENV_HOST_ALIASES = "CAPGATE_HOST_ALIASES";
+
+  /** PEM CAs the sidecar trusts for upstreams besides the JDK's roots (when configured). */
+  public static final String ENV_UPSTREAM_CA_FILE = "CAPGATE_UPSTREAM_CA_FILE";
+
+  /**
+   * Argument of {@code capgate-init}: the TCP ports peers may connect to ({@code 8080,9090}); all
+   * other inbound connections are dropped.
+   */
+  public static final String INBOUND_PORTS_FLAG = "--inbound-ports";
+
+  /**
+   * Projected service-account token with the identity audience ({@code capgate} by default), bound
+   * to the pod by the API server: in the sidecar only. The operator accepts it (TokenReview) to
+   * attest the sidecar; the API server and Vault do not.
+   */
+  public static final String TOKEN_DIR = "/var/run/secrets/capgate/token";
+
+  public static final String TOKEN_PATH = "token";
+  public static final String TOKEN_FILE = TOKEN_DIR + "/" + TOKEN_PATH;
+
+  /**
+   * Per-pod CA, {@link #CA_CERT} + {@link #CA_KEY} (+ {@link #PLACEHOLDERS_FILE}): sidecar only.
+   */
+  public static final String CA_DIR = "/var/run/secrets/capgate/ca";
+
+  public static final String CA_CERT = "ca.crt";
+  public static final String CA_KEY = "ca.key";
+
+  /**
+   * In the CA Secret (so in {@link #CA_DIR}): {@code {"<credential>": "<placeholder>"}} for the
+   * session's credentials that declare {@code placeholder.env}; {@code {}} when none do ({@link
+   * PlaceholderFormat}).
+   */
+  public static final String PLACEHOLDERS_FILE = "placeholders.json";
+
+  /**
+   * An ordinary projected service-account token (the API server's own audience) with the cluster CA
+   * and the namespace, where Fabric8 and client-go look by default: the sidecar watches its
+   * AgentSession with it. In the sidecar only.
+   */
+  public static final String KUBE_API_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+  /** What the ServiceAccount admission plugin uses for kube-api-access-* (1 h + 7 s). */
+  public static final long KUBE_API_TOKEN_EXPIRATION_SECONDS = 3607;
+
+  /** Extra upstream CAs (a ConfigMap's {@link #UPSTREAM_CA_KEY}), mounted in the sidecar. */
+  public static final String UPSTREAM_CA_DIR = "/etc/capgate/upstream-ca";
+
+  public static final String UPSTREAM_CA_KEY = "ca.crt";
+  public static final String UPSTREAM_CA_FILE = UPSTREAM_CA_DIR + "/" + UPSTREAM_CA_KEY;
+
+  /** Public trust material in agent containers. */
+  public static final String TRUST_DIR = "/etc/capgate/trust";
+
+  public static final String BUNDLE_FILE = TRUST_DIR + "/ca-bundle.pem";
+  public static final String POD_CA_FILE = TRUST_DIR + "/pod-ca.crt";
+  public static final String TRUSTSTORE_FILE = TRUST_DIR + "/truststore.p12";
+
+  private SidecarContract() {}
+
+  /** {@code some-name} (a flag without its dashes) → {@code CAPGATE_SOME_NAME}. */
+  public static String envOf(String flag) {
+    return ENV_PREFIX + flag.toUpperCase(Locale.ROOT).replace('-', '_');
+  }
+
+  /**
+   * {@code CAPGATE_SOME_NAME} → {@code some-name}.
+   *
+   * @throws IllegalArgumentException for a name without the {@code CAPGATE_} prefix
+   */
+  public static String flagOf(String env) {
+    if (!env.startsWith(ENV_PREFIX) || env.length() == ENV_PREFIX.length()) {
+      throw new IllegalArgumentException("not a sidecar variable (CAPGATE_...): " + env);
+    }
+    return env.substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '-');
+  }
+}

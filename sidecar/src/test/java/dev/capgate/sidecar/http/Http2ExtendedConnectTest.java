@@ -6,6 +6,7 @@ import dev.capgate.sidecar.admin.Metrics;
 import dev.capgate.sidecar.audit.AuditLog;
 import dev.capgate.sidecar.audit.AuditRecorder;
 import dev.capgate.sidecar.audit.RequestIds;
+import dev.capgate.sidecar.credentials.Placeholders;
 import dev.capgate.sidecar.policy.ConnectionKind;
 import dev.capgate.sidecar.policy.PolicySource;
 import io.netty.buffer.ByteBuf;
@@ -53,7 +54,8 @@ class Http2ExtendedConnectTest {
             new RequestIds(),
             metrics,
             Duration.ofSeconds(5),
-            Duration.ofMinutes(1));
+            Duration.ofMinutes(1),
+            Placeholders.none());
     AgentConnection connection =
         new AgentConnection(
             "c1",

@@ -149,7 +149,7 @@ EOF
 
   # Secrets, the internal API's identity tokens, the operator's policy and token: the one
   # bootstrap of the stack and Kind (e2e/openbao/bootstrap.sh).
-  BAO_TOKEN=$(bao_root) "$REPO_ROOT/e2e/openbao/bootstrap.sh" base "$STACK_DIR/secrets/github-token" \
+  BAO_ADDR=$BAO_ADDR BAO_TOKEN=$(bao_root) "$REPO_ROOT/e2e/openbao/bootstrap.sh" base "$STACK_DIR/secrets/github-token" \
     "$STACK_DIR/secrets/mcp-token" "$OIDC_ROLE" "$BAO_DIR/operator-token"
   ssay "OpenBao configured: kv2 secret/, identity OIDC role $OIDC_ROLE, audit log, operator token"
 
@@ -253,7 +253,7 @@ done
 # The JWT auth method, the policy templated on the session's user (the entity alias the mount makes
 # from the JWT's `user`: Alice's session token reads secret/data/github/alice@example.com only) and
 # the role as charts/capgate/files/vault-session-role.json defines it.
-jwt_accessor=$(BAO_TOKEN=$(bao_root) "$REPO_ROOT/e2e/openbao/bootstrap.sh" session-auth "$VAULT_JWT_MOUNT" "$VAULT_ROLE" \
+jwt_accessor=$(BAO_ADDR=$BAO_ADDR BAO_TOKEN=$(bao_root) "$REPO_ROOT/e2e/openbao/bootstrap.sh" session-auth "$VAULT_JWT_MOUNT" "$VAULT_ROLE" \
   <(printf '%s\n' "$public_pem") "$SESSION_ISSUER" "$OIDC_ROLE")
 ssay "OpenBao JWT auth at auth/$VAULT_JWT_MOUNT (accessor $jwt_accessor): the operator's session key, role $VAULT_ROLE, policy templated on the session's user"
 

@@ -7,6 +7,9 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.PemKeyCertOptions;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -23,6 +26,31 @@ public final class BenchUpstream {
   static final int BODY_BYTES = 1024;
 
   private BenchUpstream() {}
+
+  /**
+   * The command line that runs it on this class path, the bench's common JVM flags first.
+   *
+   * @param jvmFlags heap and JIT flags for this run
+   * @param pki the directory holding {@code server.crt} and {@code server.key}
+   * @param vault none, or the vault listen address and unix socket (see the usage above)
+   */
+  static List<String> command(List<String> jvmFlags, Path pki, int eventLoops, String... vault) {
+    List<String> command =
+        new ArrayList<>(
+            List.of(BenchPod.JAVA, "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC"));
+    command.addAll(jvmFlags);
+    command.addAll(
+        List.of(
+            "-cp",
+            System.getProperty("java.class.path"),
+            BenchUpstream.class.getName(),
+            pki.resolve("server.crt").toString(),
+            pki.resolve("server.key").toString(),
+            ProxyUnderTest.HEADER,
+            Integer.toString(eventLoops)));
+    command.addAll(List.of(vault));
+    return command;
+  }
 
   public static void main(String[] args) throws Exception {
     String cert = args[0];

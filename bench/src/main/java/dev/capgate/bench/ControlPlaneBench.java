@@ -382,33 +382,13 @@ final class ControlPlaneBench {
       String ready = awaitPoller(pod, poller);
       for (String path : List.of("/repos/acme/repo-a/issues", "/other")) {
         for (int i = 0; i < 3; i++) {
-          pod.runInPod(
-              BenchPod.AGENT_UID,
-              Duration.ofSeconds(10),
-              List.of(
-                  "curl",
-                  "-s",
-                  "-o",
-                  "/dev/null",
-                  "-m",
-                  "3",
-                  "--cacert",
-                  cert.toString(),
-                  "https://api.github.test" + path));
-          pod.runInPod(
-              BenchPod.AGENT_UID,
-              Duration.ofSeconds(10),
-              List.of(
-                  "curl",
-                  "-s",
-                  "-o",
-                  "/dev/null",
-                  "-m",
-                  "3",
-                  "--http2",
-                  "--cacert",
-                  cert.toString(),
-                  "https://api.github.test" + path));
+          for (List<String> protocol : List.of(List.<String>of(), List.of("--http2"))) {
+            List<String> curl =
+                new ArrayList<>(List.of("curl", "-s", "-o", "/dev/null", "-m", "3"));
+            curl.addAll(protocol);
+            curl.addAll(List.of("--cacert", cert.toString(), "https://api.github.test" + path));
+            pod.runInPod(BenchPod.AGENT_UID, Duration.ofSeconds(10), curl);
+          }
         }
       }
       BenchPod.stop(p);
@@ -669,19 +649,7 @@ final class ControlPlaneBench {
       Process up =
           pod.start(
               pod.inUpstream(
-                  List.of(
-                      BenchPod.JAVA,
-                      "--enable-native-access=ALL-UNNAMED",
-                      "-XX:+UseSerialGC",
-                      "-Xmx64m",
-                      "-XX:TieredStopAtLevel=1",
-                      "-cp",
-                      System.getProperty("java.class.path"),
-                      BenchUpstream.class.getName(),
-                      dir.resolve("server.crt").toString(),
-                      dir.resolve("server.key").toString(),
-                      ProxyUnderTest.HEADER,
-                      "1")),
+                  BenchUpstream.command(List.of("-Xmx64m", "-XX:TieredStopAtLevel=1"), dir, 1)),
               upLog,
               Map.of());
       Path bridgeLog = dir.resolve("bridge.log");

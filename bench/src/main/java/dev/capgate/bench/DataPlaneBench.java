@@ -278,18 +278,10 @@ final class DataPlaneBench {
     Process p =
         pod.start(
             pod.inUpstream(
-                List.of(
-                    BenchPod.JAVA,
-                    "--enable-native-access=ALL-UNNAMED",
-                    "-XX:+UseSerialGC",
-                    "-Xmx256m",
-                    "-cp",
-                    System.getProperty("java.class.path"),
-                    BenchUpstream.class.getName(),
-                    dir.resolve("server.crt").toString(),
-                    dir.resolve("server.key").toString(),
-                    ProxyUnderTest.HEADER,
-                    "2",
+                BenchUpstream.command(
+                    List.of("-Xmx256m"),
+                    dir,
+                    2,
                     UpstreamServers.V4 + ":8200",
                     pod.scratch().resolve("vault.sock").toString())),
             log,

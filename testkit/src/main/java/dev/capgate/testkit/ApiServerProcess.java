@@ -1,9 +1,6 @@
 package dev.capgate.testkit;
 
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,8 +39,7 @@ public final class ApiServerProcess extends ManagedProcess {
 
   private final Settings settings;
   private final int port = Ports.free();
-  private final HttpClient http;
-  private String lastReadyz = "";
+  private final HealthProbe readyz;
 
   /** {@code probeTls} must present a client certificate that may read /readyz (system:masters). */
   public ApiServerProcess(Settings settings, SSLContext probeTls) {
@@ -51,8 +47,7 @@ public final class ApiServerProcess extends ManagedProcess {
     // cores.
     super("kube-apiserver", Duration.ofSeconds(180));
     this.settings = settings;
-    this.http =
-        HttpClient.newBuilder().sslContext(probeTls).connectTimeout(Duration.ofSeconds(2)).build();
+    this.readyz = new HealthProbe(probeTls, URI.create(url() + "/readyz"), Duration.ofSeconds(5));
   }
 
   public String url() {
@@ -105,18 +100,11 @@ public final class ApiServerProcess extends ManagedProcess {
 
   @Override
   protected boolean ready() throws Exception {
-    HttpResponse<String> response =
-        http.send(
-            HttpRequest.newBuilder(URI.create(url() + "/readyz"))
-                .timeout(Duration.ofSeconds(5))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
-    lastReadyz = response.statusCode() + " " + response.body();
-    return response.statusCode() == 200;
+    return readyz.get().statusCode() == 200;
   }
 
   @Override
   protected String readinessDetail() {
-    return lastReadyz.isEmpty() ? "" : "last /readyz: " + lastReadyz;
+    return readyz.lastAnswer();
   }
 }

@@ -1,9 +1,6 @@
 package dev.capgate.testkit;
 
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,8 +18,7 @@ public final class ControllerManagerProcess extends ManagedProcess {
   private final Path kubeconfig;
   private final List<String> extraFlags;
   private final int port = Ports.free();
-  private final HttpClient http;
-  private String lastHealthz = "";
+  private final HealthProbe healthz;
 
   public ControllerManagerProcess(
       Path pkiDir, Path kubeconfig, SSLContext probeTls, List<String> extraFlags) {
@@ -30,8 +26,9 @@ public final class ControllerManagerProcess extends ManagedProcess {
     this.pkiDir = pkiDir;
     this.kubeconfig = kubeconfig;
     this.extraFlags = List.copyOf(extraFlags);
-    this.http =
-        HttpClient.newBuilder().sslContext(probeTls).connectTimeout(Duration.ofSeconds(2)).build();
+    this.healthz =
+        new HealthProbe(
+            probeTls, URI.create("https://127.0.0.1:" + port + "/healthz"), Duration.ofSeconds(5));
   }
 
   @Override
@@ -71,18 +68,11 @@ public final class ControllerManagerProcess extends ManagedProcess {
 
   @Override
   protected boolean ready() throws Exception {
-    HttpResponse<String> response =
-        http.send(
-            HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + "/healthz"))
-                .timeout(Duration.ofSeconds(5))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
-    lastHealthz = response.statusCode() + " " + response.body();
-    return response.statusCode() == 200;
+    return healthz.get().statusCode() == 200;
   }
 
   @Override
   protected String readinessDetail() {
-    return lastHealthz.isEmpty() ? "" : "last /healthz: " + lastHealthz;
+    return healthz.lastAnswer();
   }
 }

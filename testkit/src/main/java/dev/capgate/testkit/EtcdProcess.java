@@ -1,8 +1,6 @@
 package dev.capgate.testkit;
 
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,9 +15,8 @@ public final class EtcdProcess extends ManagedProcess {
   private final Path dataDir;
   private final int clientPort = Ports.free();
   private final int peerPort = Ports.free();
-  private final HttpClient http =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-  private String lastHealth = "";
+  private final HealthProbe health =
+      new HealthProbe(null, URI.create(clientUrl() + "/health"), Duration.ofSeconds(2));
 
   public EtcdProcess(Path dataDir) {
     super("etcd", Duration.ofSeconds(60));
@@ -49,18 +46,12 @@ public final class EtcdProcess extends ManagedProcess {
 
   @Override
   protected boolean ready() throws Exception {
-    HttpResponse<String> response =
-        http.send(
-            HttpRequest.newBuilder(URI.create(clientUrl() + "/health"))
-                .timeout(Duration.ofSeconds(2))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
-    lastHealth = response.statusCode() + " " + response.body();
+    HttpResponse<String> response = health.get();
     return response.statusCode() == 200 && response.body().contains("\"health\":\"true\"");
   }
 
   @Override
   protected String readinessDetail() {
-    return lastHealth.isEmpty() ? "" : "last /health: " + lastHealth;
+    return health.lastAnswer();
   }
 }

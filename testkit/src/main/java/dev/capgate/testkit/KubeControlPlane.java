@@ -1,6 +1,7 @@
 package dev.capgate.testkit;
 
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequest;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import io.fabric8.kubernetes.client.Config;
@@ -189,6 +190,16 @@ public final class KubeControlPlane {
         .create();
     awaitDefaultServiceAccount(name);
     return name;
+  }
+
+  /** Creates the service account {@code name} in {@code namespace} (for a token or a pod). */
+  public void newServiceAccount(String namespace, String name) {
+    client
+        .serviceAccounts()
+        .inNamespace(namespace)
+        .resource(
+            new ServiceAccountBuilder().withNewMetadata().withName(name).endMetadata().build())
+        .create();
   }
 
   /**

@@ -2,6 +2,8 @@ package dev.capgate.operator.ca;
 
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
@@ -72,12 +74,7 @@ public final class PodCaObjects {
       MintedCa ca,
       String placeholdersJson) {
     return new SecretBuilder()
-        .withNewMetadata()
-        .withNamespace(namespace)
-        .withName(name)
-        .withLabels(labels(session))
-        .withOwnerReferences(owner)
-        .endMetadata()
+        .withMetadata(metadata(namespace, name, session, owner))
         .withType("Opaque")
         .withImmutable(true)
         .withData(
@@ -97,12 +94,7 @@ public final class PodCaObjects {
       MintedCa ca,
       TrustBundle trust) {
     return new ConfigMapBuilder()
-        .withNewMetadata()
-        .withNamespace(namespace)
-        .withName(name)
-        .withLabels(labels(session))
-        .withOwnerReferences(owner)
-        .endMetadata()
+        .withMetadata(metadata(namespace, name, session, owner))
         .withImmutable(true)
         .withData(
             Map.of(
@@ -110,6 +102,17 @@ public final class PodCaObjects {
                 BUNDLE_KEY, trust.pem(ca.root())))
         .withBinaryData(
             Map.of(TRUSTSTORE_KEY, Base64.getEncoder().encodeToString(trust.pkcs12(ca.root()))))
+        .build();
+  }
+
+  /** Both objects: in the pod's namespace, labelled with the session, owned by {@code owner}. */
+  private static ObjectMeta metadata(
+      String namespace, String name, String session, OwnerReference owner) {
+    return new ObjectMetaBuilder()
+        .withNamespace(namespace)
+        .withName(name)
+        .withLabels(labels(session))
+        .withOwnerReferences(owner)
         .build();
   }
 

@@ -165,21 +165,16 @@ public final class SidecarAttestation {
 
     Pod pod = client.pods().inNamespace(namespace).withName(podName).get();
     if (pod == null || !podUid.equals(pod.getMetadata().getUid())) {
-      throw new Refused(
-          403, "pod " + podRef + " (uid " + podUid + ") no longer exists", null, podRef);
+      throw refusedPod(podRef, " (uid " + podUid + ") no longer exists");
     }
     if (pod.getMetadata().getDeletionTimestamp() != null) {
-      throw new Refused(403, "pod " + podRef + " is being deleted", null, podRef);
+      throw refusedPod(podRef, " is being deleted");
     }
     checkInjected(pod, podRef, serviceAccount);
 
     String sessionName = label(pod, PodMarkers.SESSION);
     if (sessionName == null) {
-      throw new Refused(
-          403,
-          "pod " + podRef + " names no session (label " + PodMarkers.SESSION + ")",
-          null,
-          podRef);
+      throw refusedPod(podRef, " names no session (label " + PodMarkers.SESSION + ")");
     }
     SessionResolver.Resolution resolution = sessions.resolve(namespace, sessionName);
     if (resolution instanceof SessionResolver.Unusable unusable) {
@@ -206,20 +201,12 @@ public final class SidecarAttestation {
 
   private void checkInjected(Pod pod, String podRef, String serviceAccount) {
     if (!"true".equals(label(pod, PodMarkers.INJECT))) {
-      throw new Refused(
-          403,
-          "pod " + podRef + " is not opted in (label " + PodMarkers.INJECT + "=true)",
-          null,
-          podRef);
+      throw refusedPod(podRef, " is not opted in (label " + PodMarkers.INJECT + "=true)");
     }
     Map<String, String> annotations = pod.getMetadata().getAnnotations();
     if (annotations == null
         || !PodMarkers.STATUS_INJECTED.equals(annotations.get(PodMarkers.STATUS))) {
-      throw new Refused(
-          403,
-          "pod " + podRef + " is not injected (annotation " + PodMarkers.STATUS + ")",
-          null,
-          podRef);
+      throw refusedPod(podRef, " is not injected (annotation " + PodMarkers.STATUS + ")");
     }
     List<Container> inits =
         pod.getSpec().getInitContainers() == null ? List.of() : pod.getSpec().getInitContainers();
@@ -229,39 +216,22 @@ public final class SidecarAttestation {
             .findFirst()
             .orElseThrow(
                 () ->
-                    new Refused(
-                        403,
-                        "pod "
-                            + podRef
-                            + " has no "
-                            + SidecarContract.PROXY_CONTAINER
-                            + " init container",
-                        null,
-                        podRef));
+                    refusedPod(
+                        podRef, " has no " + SidecarContract.PROXY_CONTAINER + " init container"));
     if (!sidecarImage.equals(proxy.getImage())) {
-      throw new Refused(
-          403,
-          "pod "
-              + podRef
-              + ": "
-              + SidecarContract.PROXY_CONTAINER
-              + " does not run the configured sidecar image",
-          null,
-          podRef);
+      throw refusedPod(
+          podRef,
+          ": " + SidecarContract.PROXY_CONTAINER + " does not run the configured sidecar image");
     }
     if (!List.of(SidecarContract.PROXY_ARG).equals(proxy.getArgs())
         || (proxy.getCommand() != null && !proxy.getCommand().isEmpty())) {
-      throw new Refused(
-          403,
-          "pod "
-              + podRef
-              + ": "
+      throw refusedPod(
+          podRef,
+          ": "
               + SidecarContract.PROXY_CONTAINER
               + " does not run \""
               + SidecarContract.PROXY_ARG
-              + "\" of the sidecar image",
-          null,
-          podRef);
+              + "\" of the sidecar image");
     }
     // Admission hardening refuses this already; checked again because the token is the identity.
     List<VolumeMount> others = new ArrayList<>();
@@ -277,24 +247,24 @@ public final class SidecarAttestation {
     }
     boolean elsewhere = others.stream().anyMatch(m -> PodInjector.TOKEN_VOLUME.equals(m.getName()));
     if (elsewhere) {
-      throw new Refused(
-          403,
-          "pod "
-              + podRef
-              + ": a container other than "
+      throw refusedPod(
+          podRef,
+          ": a container other than "
               + SidecarContract.PROXY_CONTAINER
-              + " mounts the identity token",
-          null,
-          podRef);
+              + " mounts the identity token");
     }
     String podAccount =
         pod.getSpec().getServiceAccountName() == null
             ? "default"
             : pod.getSpec().getServiceAccountName();
     if (!podAccount.equals(serviceAccount)) {
-      throw new Refused(
-          403, "pod " + podRef + " does not run as the token's service account", null, podRef);
+      throw refusedPod(podRef, " does not run as the token's service account");
     }
+  }
+
+  /** The pod is not what a sidecar's token may come from: {@code problem} follows its name. */
+  private static Refused refusedPod(String podRef, String problem) {
+    return new Refused(403, "pod " + podRef + problem, null, podRef);
   }
 
   private static String extra(UserInfo user, String key) {

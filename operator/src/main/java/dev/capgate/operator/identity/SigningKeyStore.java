@@ -2,13 +2,11 @@ package dev.capgate.operator.identity;
 
 import dev.capgate.api.identity.SessionJwt;
 import dev.capgate.api.identity.SigningKeys;
+import dev.capgate.operator.secrets.OperatorSecrets;
 import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
-import java.util.Base64;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,26 +44,17 @@ public final class SigningKeyStore {
     }
     KeyPair keys = SigningKeys.generate();
     Secret secret =
-        new SecretBuilder()
-            .withNewMetadata()
-            .withNamespace(namespace)
-            .withName(secretName)
-            .withLabels(
-                Map.of(
-                    "app.kubernetes.io/managed-by",
-                    "capgate",
-                    "capgate.dev/component",
-                    "session-signer"))
-            .withAnnotations(Map.of("capgate.dev/key-id", SessionJwt.keyId(keys.getPublic())))
-            .endMetadata()
-            .withType("Opaque")
-            .withData(
-                Map.of(
-                    PRIVATE_KEY,
-                    b64(SigningKeys.privateKeyPem(keys.getPrivate())),
-                    PUBLIC_KEY,
-                    b64(SigningKeys.publicKeyPem(keys.getPublic()))))
-            .build();
+        OperatorSecrets.of(
+            namespace,
+            secretName,
+            "session-signer",
+            Map.of("capgate.dev/key-id", SessionJwt.keyId(keys.getPublic())),
+            "Opaque",
+            Map.of(
+                PRIVATE_KEY,
+                SigningKeys.privateKeyPem(keys.getPrivate()),
+                PUBLIC_KEY,
+                SigningKeys.publicKeyPem(keys.getPublic())));
     try {
       client.secrets().resource(secret).create();
     } catch (KubernetesClientException e) {
@@ -100,7 +89,8 @@ public final class SigningKeyStore {
               + " (and give Vault the new public.pem)");
     }
     try {
-      return SigningKeys.fromPem(text(data.get(PRIVATE_KEY)), text(data.get(PUBLIC_KEY)));
+      return SigningKeys.fromPem(
+          OperatorSecrets.text(secret, PRIVATE_KEY), OperatorSecrets.text(secret, PUBLIC_KEY));
     } catch (IllegalArgumentException e) {
       throw new IllegalStateException(
           "secret "
@@ -112,13 +102,5 @@ public final class SigningKeyStore {
               + ")",
           e);
     }
-  }
-
-  private static String text(String base64) {
-    return new String(Base64.getDecoder().decode(base64), StandardCharsets.UTF_8);
-  }
-
-  private static String b64(String text) {
-    return Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8));
   }
 }

@@ -2,7 +2,6 @@ package dev.capgate.operator.webhook;
 
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingAdmissionPolicy;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingAdmissionPolicyBinding;
-import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingAdmissionPolicyBindingBuilder;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingAdmissionPolicyBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.util.Map;
@@ -108,15 +107,6 @@ public final class DelegationPolicy {
   }
 
   public static ValidatingAdmissionPolicyBinding binding() {
-    return new ValidatingAdmissionPolicyBindingBuilder()
-        .withNewMetadata()
-        .withName(NAME)
-        .withLabels(Map.of("app.kubernetes.io/managed-by", "capgate"))
-        .endMetadata()
-        .withNewSpec()
-        .withPolicyName(NAME)
-        .withValidationActions("Deny")
-        .endSpec()
-        .build();
+    return PolicyBindings.denying(NAME);
   }
 }

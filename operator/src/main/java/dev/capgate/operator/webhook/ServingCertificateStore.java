@@ -1,14 +1,12 @@
 package dev.capgate.operator.webhook;
 
 import dev.capgate.operator.ca.ServingCertificates;
+import dev.capgate.operator.secrets.OperatorSecrets;
 import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -39,40 +37,27 @@ public final class ServingCertificateStore {
     if (existing != null && usable(existing, wantedNames)) {
       LOG.info("webhook serving certificate from secret {}/{}", namespace, secretName);
       return new ServingCertificates.Issued(
-          text(existing, "ca.crt"),
-          text(existing, "tls.crt"),
-          text(existing, "tls.key"),
+          OperatorSecrets.text(existing, "ca.crt"),
+          OperatorSecrets.text(existing, "tls.crt"),
+          OperatorSecrets.text(existing, "tls.key"),
           Instant.parse(existing.getMetadata().getAnnotations().get(NOT_AFTER_ANNOTATION)));
     }
     ServingCertificates.Issued issued = ServingCertificates.issue(names, VALIDITY);
     Secret secret =
-        new SecretBuilder()
-            .withNewMetadata()
-            .withNamespace(namespace)
-            .withName(secretName)
-            .withLabels(
-                Map.of(
-                    "app.kubernetes.io/managed-by",
-                    "capgate",
-                    "capgate.dev/component",
-                    "webhook-tls"))
-            .withAnnotations(
-                Map.of(
-                    NAMES_ANNOTATION,
-                    wantedNames,
-                    NOT_AFTER_ANNOTATION,
-                    issued.notAfter().toString()))
-            .endMetadata()
-            .withType("kubernetes.io/tls")
-            .withData(
-                Map.of(
-                    "ca.crt",
-                    b64(issued.caCertPem()),
-                    "tls.crt",
-                    b64(issued.certPem()),
-                    "tls.key",
-                    b64(issued.keyPem())))
-            .build();
+        OperatorSecrets.of(
+            namespace,
+            secretName,
+            "webhook-tls",
+            Map.of(
+                NAMES_ANNOTATION, wantedNames, NOT_AFTER_ANNOTATION, issued.notAfter().toString()),
+            "kubernetes.io/tls",
+            Map.of(
+                "ca.crt",
+                issued.caCertPem(),
+                "tls.crt",
+                issued.certPem(),
+                "tls.key",
+                issued.keyPem()));
     try {
       if (existing == null) {
         client.secrets().resource(secret).create();
@@ -108,14 +93,5 @@ public final class ServingCertificateStore {
     } catch (RuntimeException e) {
       return false;
     }
-  }
-
-  private static String text(Secret secret, String key) {
-    return new String(
-        Base64.getDecoder().decode(secret.getData().get(key)), StandardCharsets.UTF_8);
-  }
-
-  private static String b64(String text) {
-    return Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8));
   }
 }

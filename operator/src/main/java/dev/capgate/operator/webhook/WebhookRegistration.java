@@ -9,7 +9,6 @@ import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookC
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.RuleWithOperationsBuilder;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingAdmissionPolicy;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingAdmissionPolicyBinding;
-import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingAdmissionPolicyBindingBuilder;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingAdmissionPolicyBuilder;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.WebhookClientConfig;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.WebhookClientConfigBuilder;
@@ -297,16 +296,7 @@ public final class WebhookRegistration {
   }
 
   public static ValidatingAdmissionPolicyBinding annotationOnlyBinding() {
-    return new ValidatingAdmissionPolicyBindingBuilder()
-        .withNewMetadata()
-        .withName(ANNOTATION_ONLY_POLICY)
-        .withLabels(Map.of("app.kubernetes.io/managed-by", "capgate"))
-        .endMetadata()
-        .withNewSpec()
-        .withPolicyName(ANNOTATION_ONLY_POLICY)
-        .withValidationActions("Deny")
-        .endSpec()
-        .build();
+    return PolicyBindings.denying(ANNOTATION_ONLY_POLICY);
   }
 
   /** The whole configuration; also what the Helm chart renders (HelmChartIT compares them). */

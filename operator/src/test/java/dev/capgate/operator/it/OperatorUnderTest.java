@@ -17,7 +17,6 @@ import io.fabric8.kubernetes.api.model.EphemeralContainer;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -150,12 +149,7 @@ final class OperatorUnderTest {
 
   /** The ServiceAccount {@code name} in {@code namespace}, for agent pods to run as. */
   void createServiceAccount(String namespace, String name) {
-    client
-        .serviceAccounts()
-        .inNamespace(namespace)
-        .resource(
-            new ServiceAccountBuilder().withNewMetadata().withName(name).endMetadata().build())
-        .create();
+    kube.newServiceAccount(namespace, name);
   }
 
   /**

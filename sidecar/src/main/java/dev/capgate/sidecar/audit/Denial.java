@@ -15,19 +15,13 @@ public final class Denial {
    */
   public static String json(
       String error, String host, String method, String path, String rule, String requestId) {
-    StringBuilder out = new StringBuilder(128);
-    new JsonWriter(out)
-        .fieldOrNull("error", error)
-        .fieldOrNull("host", host)
-        .fieldOrNull("method", method)
-        .fieldOrNull("path", path)
-        .fieldOrNull("rule", rule)
-        .fieldOrNull("requestId", requestId)
-        .end();
-    return out.toString();
+    return json(error, host, method, path, rule, requestId, null);
   }
 
-  /** As above, plus {@code "detail"}: what the agent (or its operator) can do about it. */
+  /**
+   * As above, plus {@code "detail"}: what the agent (or its operator) can do about it (left out
+   * when null).
+   */
   public static String json(
       String error,
       String host,

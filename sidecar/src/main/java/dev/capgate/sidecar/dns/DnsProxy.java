@@ -3,6 +3,7 @@ package dev.capgate.sidecar.dns;
 import dev.capgate.sidecar.audit.AuditRecorder;
 import dev.capgate.sidecar.audit.RequestIds;
 import dev.capgate.sidecar.credentials.Placeholders;
+import dev.capgate.sidecar.listen.DualStackBind;
 import dev.capgate.sidecar.policy.PolicySource;
 import io.netty.bootstrap.AbstractBootstrap;
 import io.netty.bootstrap.Bootstrap;
@@ -53,16 +54,6 @@ public final class DnsProxy {
   private final Placeholders placeholders;
   private final List<Channel> channels = new ArrayList<>();
   private DnsNameResolver resolver;
-
-  public DnsProxy(
-      EventLoop loop,
-      int port,
-      InetSocketAddress upstream,
-      PolicySource policies,
-      AuditRecorder audit,
-      RequestIds ids) {
-    this(loop, port, upstream, policies, audit, ids, Placeholders.none());
-  }
 
   /**
    * @param placeholders the pod's placeholder credentials: a query name carrying one is refused and
@@ -164,20 +155,20 @@ public final class DnsProxy {
                 bound.tryFailure(v4.cause());
                 return;
               }
-              listening(v4.channel(), protocol, loop.newPromise());
+              listening(v4.channel(), protocol);
               bootstrap
                   .bind(new InetSocketAddress("::1", port))
                   .addListener(
                       (ChannelFuture v6) -> {
                         if (v6.isSuccess()) {
-                          listening(v6.channel(), protocol, bound);
+                          listening(v6.channel(), protocol);
                         } else {
                           LOG.info(
                               "no IPv6 loopback for the DNS proxy ("
                                   + v6.cause().getMessage()
                                   + "): IPv4 only");
-                          bound.trySuccess(null);
                         }
+                        bound.trySuccess(null);
                       });
             });
     return bound;
@@ -191,29 +182,11 @@ public final class DnsProxy {
   /** {@code [::]} (dual stack), or {@code 0.0.0.0} on a kernel without IPv6. */
   private Future<Void> bindDualStack(AbstractBootstrap<?, ?> bootstrap, String protocol) {
     Promise<Void> bound = loop.newPromise();
-    bootstrap
-        .bind(new InetSocketAddress("::", port))
-        .addListener(
-            (ChannelFuture v6) -> {
-              if (v6.isSuccess()) {
-                listening(v6.channel(), protocol, bound);
-                return;
-              }
-              bootstrap
-                  .bind(new InetSocketAddress("0.0.0.0", port))
-                  .addListener(
-                      (ChannelFuture v4) -> {
-                        if (v4.isSuccess()) {
-                          listening(v4.channel(), protocol, bound);
-                        } else {
-                          bound.tryFailure(v4.cause());
-                        }
-                      });
-            });
+    DualStackBind.bind(bootstrap, port, bound, channel -> listening(channel, protocol));
     return bound;
   }
 
-  private void listening(Channel channel, String protocol, Promise<Void> bound) {
+  private void listening(Channel channel, String protocol) {
     channels.add(channel);
     LOG.info(
         "DNS proxy bound on "
@@ -222,6 +195,5 @@ public final class DnsProxy {
             + protocol
             + "), upstream resolver "
             + upstream);
-    bound.trySuccess(null);
   }
 }

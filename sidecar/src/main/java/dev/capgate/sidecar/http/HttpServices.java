@@ -62,28 +62,4 @@ public record HttpServices(
         placeholders,
         null);
   }
-
-  /** Without placeholder credentials. */
-  public HttpServices(
-      PolicySource policies,
-      CredentialResolver credentials,
-      UpstreamDialer dialer,
-      UpstreamTls upstreamTls,
-      AuditRecorder audit,
-      RequestIds requestIds,
-      Metrics metrics,
-      Duration upstreamTimeout,
-      Duration agentIdleTimeout) {
-    this(
-        policies,
-        credentials,
-        dialer,
-        upstreamTls,
-        audit,
-        requestIds,
-        metrics,
-        upstreamTimeout,
-        agentIdleTimeout,
-        Placeholders.none());
-  }
 }

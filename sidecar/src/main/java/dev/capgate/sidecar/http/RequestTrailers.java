@@ -1,6 +1,7 @@
 package dev.capgate.sidecar.http;
 
 import dev.capgate.sidecar.credentials.InjectedHeader;
+import dev.capgate.sidecar.policy.RequestNormalizer;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaders;
 import java.util.ArrayList;
@@ -67,15 +68,7 @@ final class RequestTrailers {
           "content-type",
           "content-encoding",
           "content-range",
-          "content-location",
-          // method and URL overrides (refused as request headers)
-          "x-http-method-override",
-          "x-http-method",
-          "x-method-override",
-          "x-original-url",
-          "x-original-uri",
-          "x-rewrite-url",
-          "x-original-method");
+          "content-location");
 
   private RequestTrailers() {}
 
@@ -119,7 +112,11 @@ final class RequestTrailers {
 
   private static boolean forbidden(String name, List<InjectedHeader> injected) {
     String lower = name.toLowerCase(Locale.ROOT);
-    if (FORBIDDEN.contains(lower) || lower.startsWith("x-forwarded-") || lower.startsWith(":")) {
+    if (FORBIDDEN.contains(lower)
+        // method and URL overrides: the fields refused as request headers
+        || RequestNormalizer.isOverrideHeader(lower)
+        || lower.startsWith("x-forwarded-")
+        || lower.startsWith(":")) {
       return true;
     }
     for (InjectedHeader h : injected) {

@@ -1,9 +1,9 @@
 package dev.capgate.sidecar.intercept;
 
 import dev.capgate.sidecar.audit.RequestIds;
+import dev.capgate.sidecar.listen.DualStackBind;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -14,6 +14,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.util.concurrent.Promise;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
@@ -85,32 +86,18 @@ public final class InterceptServer {
                   }
                 });
     Promise<Void> bound = workers.next().newPromise();
-    bootstrap
-        .bind(new InetSocketAddress("::", port))
-        .addListener(
-            (ChannelFuture v6) -> {
-              if (v6.isSuccess()) {
-                listening(v6.channel(), "[::]", bound);
-                return;
-              }
-              bootstrap
-                  .bind(new InetSocketAddress("0.0.0.0", port))
-                  .addListener(
-                      (ChannelFuture v4) -> {
-                        if (v4.isSuccess()) {
-                          listening(v4.channel(), "0.0.0.0", bound);
-                        } else {
-                          bound.tryFailure(v4.cause());
-                        }
-                      });
-            });
+    DualStackBind.bind(bootstrap, port, bound, this::listening);
     return bound;
   }
 
-  private void listening(Channel channel, String address, Promise<Void> bound) {
+  private void listening(Channel channel) {
     listener = channel;
+    String address =
+        channel.localAddress() instanceof InetSocketAddress local
+                && local.getAddress() instanceof Inet6Address
+            ? "[::]"
+            : "0.0.0.0";
     LOG.info("transparent listener bound on " + address + ":" + port);
-    bound.trySuccess(null);
   }
 
   /** Closes every open agent connection (on revocation: nothing decided earlier survives it). */

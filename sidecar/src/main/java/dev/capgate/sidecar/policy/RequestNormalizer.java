@@ -129,6 +129,14 @@ public final class RequestNormalizer {
   }
 
   /**
+   * Whether a field (lower-case name) overrides the request's method or target ({@link
+   * #overrideHeader}); request trailers drop the same fields.
+   */
+  public static boolean isOverrideHeader(String lowerName) {
+    return OVERRIDE_HEADERS.contains(lowerName);
+  }
+
+  /**
    * Whether a field (lower-case name) describes the client's hop: {@code Forwarded}, {@code
    * X-Forwarded-*}, {@code X-Real-IP}. The sidecar strips them from every request it forwards.
    */

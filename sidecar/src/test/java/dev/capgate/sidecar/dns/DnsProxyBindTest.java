@@ -6,6 +6,7 @@ import dev.capgate.sidecar.admin.Metrics;
 import dev.capgate.sidecar.audit.AuditLog;
 import dev.capgate.sidecar.audit.AuditRecorder;
 import dev.capgate.sidecar.audit.RequestIds;
+import dev.capgate.sidecar.credentials.Placeholders;
 import dev.capgate.sidecar.policy.PolicySource;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -36,7 +37,8 @@ class DnsProxyBindTest {
             new InetSocketAddress("127.0.0.1", 53),
             new PolicySource(),
             new AuditRecorder(new AuditLog(), new Metrics()),
-            new RequestIds());
+            new RequestIds(),
+            Placeholders.none());
     try {
       assertThat(proxy.start().await(10, TimeUnit.SECONDS)).isTrue();
       List<SocketAddress> bound = proxy.boundAddresses();

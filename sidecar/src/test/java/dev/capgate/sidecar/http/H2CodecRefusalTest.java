@@ -2,12 +2,6 @@ package dev.capgate.sidecar.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.capgate.sidecar.admin.Metrics;
-import dev.capgate.sidecar.audit.AuditLog;
-import dev.capgate.sidecar.audit.AuditRecorder;
-import dev.capgate.sidecar.audit.RequestIds;
-import dev.capgate.sidecar.policy.ConnectionKind;
-import dev.capgate.sidecar.policy.PolicySource;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -24,10 +18,7 @@ import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.util.ReferenceCountUtil;
 import java.io.ByteArrayOutputStream;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -41,31 +32,8 @@ class H2CodecRefusalTest {
   @Test
   void a_stream_the_codec_resets_has_its_audit_line_and_the_value_is_not_in_it() throws Exception {
     ByteArrayOutputStream auditOut = new ByteArrayOutputStream();
-    Metrics metrics = new Metrics();
-    AuditLog log = new AuditLog(auditOut, Clock.systemUTC());
-    AuditRecorder audit = new AuditRecorder(log, metrics);
-    HttpServices services =
-        new HttpServices(
-            new PolicySource(),
-            null,
-            null,
-            null,
-            audit,
-            new RequestIds(),
-            metrics,
-            Duration.ofSeconds(5),
-            Duration.ofMinutes(1));
-    AgentConnection connection =
-        new AgentConnection(
-            "c1",
-            new InetSocketAddress("198.18.0.1", 40000),
-            new InetSocketAddress("198.18.0.2", 443),
-            ConnectionKind.TLS,
-            "api.github.test",
-            "github-api",
-            System.nanoTime());
-    EmbeddedChannel server = new EmbeddedChannel();
-    new HttpTermination(services).installHttp2(server, connection);
+    EmbeddedH2Termination termination = EmbeddedH2Termination.start(auditOut);
+    EmbeddedChannel server = termination.server();
     EmbeddedChannel client =
         new EmbeddedChannel(
             Http2FrameCodecBuilder.forClient()
@@ -111,7 +79,7 @@ class H2CodecRefusalTest {
         .filteredOn(Http2ResetFrame.class::isInstance)
         .extracting(f -> ((Http2ResetFrame) f).errorCode())
         .containsExactly(Http2Error.PROTOCOL_ERROR.code(), Http2Error.PROTOCOL_ERROR.code());
-    log.close();
+    termination.auditLog().close();
     List<String> lines = auditOut.toString(StandardCharsets.UTF_8).lines().toList();
     assertThat(lines).hasSize(2);
     assertThat(lines)

@@ -2,12 +2,6 @@ package dev.capgate.sidecar.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.capgate.sidecar.admin.Metrics;
-import dev.capgate.sidecar.audit.AuditLog;
-import dev.capgate.sidecar.audit.AuditRecorder;
-import dev.capgate.sidecar.audit.RequestIds;
-import dev.capgate.sidecar.policy.ConnectionKind;
-import dev.capgate.sidecar.policy.PolicySource;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -24,10 +18,7 @@ import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.util.ReferenceCountUtil;
 import java.io.ByteArrayOutputStream;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -39,33 +30,8 @@ import org.junit.jupiter.api.Test;
 class Http2ExtendedConnectTest {
   @Test
   void an_extended_connect_is_refused_with_a_clear_error() {
-    PolicySource policies = new PolicySource();
-    Metrics metrics = new Metrics();
-    AuditLog log = new AuditLog(new ByteArrayOutputStream(), Clock.systemUTC());
-    AuditRecorder audit = new AuditRecorder(log, metrics);
-    HttpServices services =
-        new HttpServices(
-            policies,
-            null,
-            null,
-            null,
-            audit,
-            new RequestIds(),
-            metrics,
-            Duration.ofSeconds(5),
-            Duration.ofMinutes(1));
-    AgentConnection connection =
-        new AgentConnection(
-            "c1",
-            new InetSocketAddress("198.18.0.1", 40000),
-            new InetSocketAddress("198.18.0.2", 443),
-            ConnectionKind.TLS,
-            "api.github.test",
-            "github-api",
-            System.nanoTime());
-
-    EmbeddedChannel server = new EmbeddedChannel();
-    new HttpTermination(services).installHttp2(server, connection);
+    EmbeddedH2Termination termination = EmbeddedH2Termination.start(new ByteArrayOutputStream());
+    EmbeddedChannel server = termination.server();
     EmbeddedChannel client =
         new EmbeddedChannel(
             Http2FrameCodecBuilder.forClient()
@@ -110,7 +76,7 @@ class Http2ExtendedConnectTest {
             .reduce("", String::concat);
     assertThat(body).contains("\"error\":\"websocket-over-http2-not-supported\"", "HTTP/1.1");
     answer.forEach(ReferenceCountUtil::release);
-    log.close();
+    termination.auditLog().close();
     client.finishAndReleaseAll();
     server.finishAndReleaseAll();
   }

@@ -224,6 +224,14 @@ public final class PodNetns implements AutoCloseable {
    * logName}.
    */
   public Process startAsAgent(String logName, String readyLine, String... command) {
+    return startAndWait(agentCommand(Map.of(), command), logName, readyLine);
+  }
+
+  /**
+   * {@code command} in the pod as the agent (uid 1000, no groups), with only {@code env} plus PATH
+   * and HOME in its environment.
+   */
+  private List<String> agentCommand(Map<String, String> env, String... command) {
     List<String> full =
         new ArrayList<>(
             List.of(
@@ -242,8 +250,9 @@ public final class PodNetns implements AutoCloseable {
                 "-i",
                 "PATH=/usr/bin:/bin",
                 "HOME=/tmp"));
+    env.forEach((k, v) -> full.add(k + "=" + v));
     full.addAll(List.of(command));
-    return startAndWait(full, logName, readyLine);
+    return full;
   }
 
   private Process startAndWait(List<String> command, String logName, String readyLine) {
@@ -426,27 +435,7 @@ public final class PodNetns implements AutoCloseable {
    * timeout}.
    */
   public Command.Result asAgent(Map<String, String> env, Duration timeout, String... command) {
-    List<String> full =
-        new ArrayList<>(
-            List.of(
-                "ip",
-                "netns",
-                "exec",
-                pod,
-                "setpriv",
-                "--reuid",
-                String.valueOf(AGENT_UID),
-                "--regid",
-                String.valueOf(AGENT_UID),
-                "--clear-groups",
-                "--",
-                "env",
-                "-i",
-                "PATH=/usr/bin:/bin",
-                "HOME=/tmp"));
-    env.forEach((k, v) -> full.add(k + "=" + v));
-    full.addAll(List.of(command));
-    Command.Result r = Command.run(full, timeout, Map.of(), null);
+    Command.Result r = Command.run(agentCommand(env, command), timeout, Map.of(), null);
     try {
       Files.writeString(
           agentLog,

@@ -13,6 +13,7 @@ import dev.capgate.sidecar.policy.Policy;
 import dev.capgate.sidecar.policy.PolicySource;
 import dev.capgate.sidecar.stack.AgentSessionCrd;
 import dev.capgate.sidecar.stack.CapturedLogs;
+import dev.capgate.sidecar.stack.Closeables;
 import dev.capgate.sidecar.stack.Sessions;
 import dev.capgate.sidecar.stack.SidecarAccount;
 import dev.capgate.testkit.KubeControlPlane;
@@ -20,11 +21,10 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -41,7 +41,7 @@ class SessionWatchIT {
   private static String namespace;
   private static CapturedLogs logs;
 
-  private final List<AutoCloseable> toClose = new ArrayList<>();
+  @AutoClose private final Closeables toClose = new Closeables();
 
   @BeforeAll
   static void cluster() {
@@ -55,13 +55,6 @@ class SessionWatchIT {
   @AfterAll
   static void stopCapture() {
     logs.close();
-  }
-
-  @AfterEach
-  void closeAll() throws Exception {
-    for (AutoCloseable c : toClose.reversed()) {
-      c.close();
-    }
   }
 
   /** A sidecar's session runtime for a new session, and when its policy was revoked. */

@@ -46,6 +46,15 @@ public final class CapturedLogs extends Handler implements AutoCloseable {
         .toList();
   }
 
+  /** {@link #assertNoLineHolds}, then detaches, whatever the check found (a test class's end). */
+  public void assertNoLineHoldsAndClose(Collection<String> secrets) {
+    try {
+      assertNoLineHolds(secrets);
+    } finally {
+      close();
+    }
+  }
+
   /**
    * Fails if any line holds one of {@code secrets} (saying how many, not which); else prints what
    * was checked.

@@ -3,7 +3,6 @@ package dev.capgate.sidecar.stack;
 import dev.capgate.api.v1alpha1.AgentSession;
 import dev.capgate.testkit.KubeControlPlane;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
-import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
@@ -28,12 +27,7 @@ public record SidecarAccount(
     String account = "sidecar-" + session;
     String ledger = "capgate-leases-" + session;
     KubernetesClient admin = kube.client();
-    admin
-        .serviceAccounts()
-        .inNamespace(namespace)
-        .resource(
-            new ServiceAccountBuilder().withNewMetadata().withName(account).endMetadata().build())
-        .create();
+    kube.newServiceAccount(namespace, account);
     admin
         .rbac()
         .roles()

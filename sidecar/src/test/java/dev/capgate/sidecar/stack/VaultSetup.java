@@ -58,6 +58,20 @@ public final class VaultSetup {
   }
 
   /**
+   * The policy {@code <prefix>-<auth mount>}: read {@code <kv>/github/<the session's user>} (a KV
+   * v2 mount), nothing else. Returns its name.
+   */
+  public static String userGithubPolicy(
+      OpenBaoServer bao, SessionJwtAuth jwt, String kv, String prefix) {
+    String name = prefix + "-" + jwt.mount();
+    policy(
+        bao,
+        name,
+        "path \"" + kv + "/data/github/" + jwt.userTemplate() + "\" { capabilities = [\"read\"] }");
+    return name;
+  }
+
+  /**
    * The role session JWTs log in with (the chart's {@code capgate-agent}), with the given policies
    * and TTLs.
    */

@@ -17,7 +17,6 @@ import dev.capgate.sidecar.stack.Sessions;
 import dev.capgate.sidecar.stack.VaultSetup;
 import dev.capgate.testkit.KubeControlPlane;
 import dev.capgate.testkit.OpenBaoServer;
-import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -72,12 +71,7 @@ class CredentialBrokerIT {
     kube = KubeControlPlane.shared();
     bao = OpenBaoServer.shared();
     namespace = kube.newNamespace("broker");
-    kube.client()
-        .serviceAccounts()
-        .inNamespace(namespace)
-        .resource(
-            new ServiceAccountBuilder().withNewMetadata().withName("sidecar").endMetadata().build())
-        .create();
+    kube.newServiceAccount(namespace, "sidecar");
     jwt = VaultSetup.sessionJwtAuth(bao);
     mount = jwt.mount();
     kv = bao.newKvMount();
@@ -129,9 +123,8 @@ class CredentialBrokerIT {
   @AfterAll
   static void noSecretInAnyLogLine() {
     try {
-      logs.assertNoLineHolds(secrets);
+      logs.assertNoLineHoldsAndClose(secrets);
     } finally {
-      logs.close();
       issuer.close();
     }
   }
@@ -173,6 +166,22 @@ class CredentialBrokerIT {
       broker.close();
       identity.close();
     }
+  }
+
+  /**
+   * Waits until the GitHub credential is served again after {@code event} (OpenBao back), and
+   * prints how long that took.
+   */
+  private void awaitServedAgain(String event) {
+    long t0 = System.nanoTime();
+    await()
+        .atMost(WAIT)
+        .pollInterval(Duration.ofMillis(50))
+        .ignoreExceptions()
+        .until(() -> resolve(github()).reveal().equals(GITHUB_TOKEN));
+    System.out.printf(
+        "[measured] %s → credential served again after %d ms%n",
+        event, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
   }
 
   private static Credential github() {
@@ -320,15 +329,7 @@ class CredentialBrokerIT {
     } finally {
       bao.start();
     }
-    long t0 = System.nanoTime();
-    await()
-        .atMost(WAIT)
-        .pollInterval(Duration.ofMillis(50))
-        .ignoreExceptions()
-        .until(() -> resolve(github()).reveal().equals(GITHUB_TOKEN));
-    System.out.printf(
-        "[measured] OpenBao started → credential served again after %d ms%n",
-        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    awaitServedAgain("OpenBao started");
     Jwts.verify(resolve(internalApi()).reveal(), bao.address());
   }
 
@@ -344,15 +345,7 @@ class CredentialBrokerIT {
     } finally {
       bao.unseal();
     }
-    long t0 = System.nanoTime();
-    await()
-        .atMost(WAIT)
-        .pollInterval(Duration.ofMillis(50))
-        .ignoreExceptions()
-        .until(() -> resolve(github()).reveal().equals(GITHUB_TOKEN));
-    System.out.printf(
-        "[measured] OpenBao unsealed → credential served again after %d ms%n",
-        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    awaitServedAgain("OpenBao unsealed");
   }
 
   @Test

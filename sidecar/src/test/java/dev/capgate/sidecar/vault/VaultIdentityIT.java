@@ -9,26 +9,25 @@ import dev.capgate.api.v1alpha1.VaultEngine;
 import dev.capgate.common.vault.VaultClient;
 import dev.capgate.sidecar.policy.SessionIdentity;
 import dev.capgate.sidecar.stack.CapturedLogs;
+import dev.capgate.sidecar.stack.Closeables;
 import dev.capgate.sidecar.stack.SessionIssuer;
 import dev.capgate.sidecar.stack.Sessions;
 import dev.capgate.sidecar.stack.VaultSetup;
 import dev.capgate.testkit.KubeControlPlane;
 import dev.capgate.testkit.OpenBaoServer;
 import dev.capgate.testkit.Pki;
-import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -54,7 +53,7 @@ class VaultIdentityIT {
 
   @TempDir Path dir;
 
-  private final List<AutoCloseable> toClose = new ArrayList<>();
+  @AutoClose private final Closeables toClose = new Closeables();
 
   @BeforeAll
   static void stack() throws Exception {
@@ -62,23 +61,13 @@ class VaultIdentityIT {
     kube = KubeControlPlane.shared();
     bao = OpenBaoServer.shared();
     namespace = kube.newNamespace("vault-id");
-    for (String account : List.of("sidecar", "other")) {
-      kube.client()
-          .serviceAccounts()
-          .inNamespace(namespace)
-          .resource(
-              new ServiceAccountBuilder().withNewMetadata().withName(account).endMetadata().build())
-          .create();
-    }
+    kube.newServiceAccount(namespace, "sidecar");
+    kube.newServiceAccount(namespace, "other");
     jwt = VaultSetup.sessionJwtAuth(bao);
     kv = bao.newKvMount();
     bao.putKv(kv + "/github/" + Sessions.USER, Map.of("token", "ghp_identityTestToken42"));
     secrets.add("ghp_identityTestToken42");
-    VaultSetup.policy(
-        bao,
-        "read-" + jwt.mount(),
-        "path \"" + kv + "/data/github/" + jwt.userTemplate() + "\" { capabilities = [\"read\"] }");
-    List<String> policies = List.of("read-" + jwt.mount());
+    List<String> policies = List.of(VaultSetup.userGithubPolicy(bao, jwt, kv, "read"));
     VaultSetup.sessionRole(bao, jwt, "capgate-agent", policies, "1h", "2h");
     VaultSetup.sessionRole(bao, jwt, "short", policies, "6s", "1h");
     VaultSetup.sessionRole(bao, jwt, "capped", policies, "3s", "7s");
@@ -88,18 +77,7 @@ class VaultIdentityIT {
   @AfterAll
   static void noSecretInAnyLogLine() {
     issuer.close();
-    try {
-      logs.assertNoLineHolds(secrets);
-    } finally {
-      logs.close();
-    }
-  }
-
-  @AfterEach
-  void closeAll() throws Exception {
-    for (AutoCloseable c : toClose.reversed()) {
-      c.close();
-    }
+    logs.assertNoLineHoldsAndClose(secrets);
   }
 
   /**

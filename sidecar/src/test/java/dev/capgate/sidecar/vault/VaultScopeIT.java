@@ -10,12 +10,12 @@ import dev.capgate.common.vault.VaultReply;
 import dev.capgate.sidecar.credentials.CredentialUnavailableException;
 import dev.capgate.sidecar.policy.SessionIdentity;
 import dev.capgate.sidecar.stack.CapturedLogs;
+import dev.capgate.sidecar.stack.Closeables;
 import dev.capgate.sidecar.stack.SessionIssuer;
 import dev.capgate.sidecar.stack.Sessions;
 import dev.capgate.sidecar.stack.VaultSetup;
 import dev.capgate.testkit.KubeControlPlane;
 import dev.capgate.testkit.OpenBaoServer;
-import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -28,7 +28,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -58,7 +58,7 @@ class VaultScopeIT {
 
   @TempDir static Path dir;
 
-  private final List<AutoCloseable> toClose = new ArrayList<>();
+  @AutoClose private final Closeables toClose = new Closeables();
 
   @BeforeAll
   static void stack() throws Exception {
@@ -66,41 +66,21 @@ class VaultScopeIT {
     kube = KubeControlPlane.shared();
     bao = OpenBaoServer.shared();
     namespace = kube.newNamespace("scope");
-    kube.client()
-        .serviceAccounts()
-        .inNamespace(namespace)
-        .resource(
-            new ServiceAccountBuilder().withNewMetadata().withName("agents").endMetadata().build())
-        .create();
+    kube.newServiceAccount(namespace, "agents");
     jwt = VaultSetup.sessionJwtAuth(bao);
     kv = bao.newKvMount();
     bao.putKv(kv + "/github/" + ALICE, Map.of("token", ALICE_TOKEN));
     bao.putKv(kv + "/github/" + BOB, Map.of("token", BOB_TOKEN));
     secrets.addAll(List.of(ALICE_TOKEN, BOB_TOKEN));
-    VaultSetup.policy(
-        bao,
-        "capgate-agent-" + jwt.mount(),
-        "path \"" + kv + "/data/github/" + jwt.userTemplate() + "\" { capabilities = [\"read\"] }");
-    VaultSetup.sessionRole(
-        bao, jwt, "capgate-agent", List.of("capgate-agent-" + jwt.mount()), "1h", "2h");
+    String policy = VaultSetup.userGithubPolicy(bao, jwt, kv, "capgate-agent");
+    VaultSetup.sessionRole(bao, jwt, "capgate-agent", List.of(policy), "1h", "2h");
     issuer = SessionIssuer.start(bao, jwt);
   }
 
   @AfterAll
   static void noSecretInAnyLogLine() {
     issuer.close();
-    try {
-      logs.assertNoLineHolds(secrets);
-    } finally {
-      logs.close();
-    }
-  }
-
-  @AfterEach
-  void closeAll() throws Exception {
-    for (AutoCloseable c : toClose.reversed()) {
-      c.close();
-    }
+    logs.assertNoLineHoldsAndClose(secrets);
   }
 
   /**

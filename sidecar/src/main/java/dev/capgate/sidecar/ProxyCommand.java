@@ -19,6 +19,7 @@ import dev.capgate.sidecar.dns.ResolvConf;
 import dev.capgate.sidecar.dns.SidecarResolver;
 import dev.capgate.sidecar.http.HttpServices;
 import dev.capgate.sidecar.http.HttpTermination;
+import dev.capgate.sidecar.http.KnownSecrets;
 import dev.capgate.sidecar.intercept.ConnectionRouter;
 import dev.capgate.sidecar.intercept.InterceptServer;
 import dev.capgate.sidecar.policy.InvalidPolicyException;
@@ -152,7 +153,8 @@ public final class ProxyCommand {
                 metrics,
                 config.getDuration("upstream-timeout", Duration.ofSeconds(120)),
                 config.getDuration("idle-timeout", Duration.ofMinutes(10)),
-                placeholders));
+                placeholders,
+                new KnownSecrets()));
     ConnectionRouter router =
         new ConnectionRouter(policies, agentTls, dialer, http, recorder, placeholders);
     InterceptServer intercept =

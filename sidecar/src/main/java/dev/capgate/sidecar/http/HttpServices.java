@@ -37,29 +37,4 @@ public record HttpServices(
     placeholders = placeholders == null ? Placeholders.none() : placeholders;
     knownSecrets = knownSecrets == null ? new KnownSecrets() : knownSecrets;
   }
-
-  public HttpServices(
-      PolicySource policies,
-      CredentialResolver credentials,
-      UpstreamDialer dialer,
-      UpstreamTls upstreamTls,
-      AuditRecorder audit,
-      RequestIds requestIds,
-      Metrics metrics,
-      Duration upstreamTimeout,
-      Duration agentIdleTimeout,
-      Placeholders placeholders) {
-    this(
-        policies,
-        credentials,
-        dialer,
-        upstreamTls,
-        audit,
-        requestIds,
-        metrics,
-        upstreamTimeout,
-        agentIdleTimeout,
-        placeholders,
-        null);
-  }
 }

@@ -37,7 +37,8 @@ record EmbeddedH2Termination(EmbeddedChannel server, AuditLog auditLog) {
             metrics,
             Duration.ofSeconds(5),
             Duration.ofMinutes(1),
-            Placeholders.none());
+            Placeholders.none(),
+            new KnownSecrets());
     AgentConnection connection =
         new AgentConnection(
             "c1",

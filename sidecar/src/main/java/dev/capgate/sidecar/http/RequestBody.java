@@ -24,8 +24,11 @@ final class RequestBody {
   /** Scans the body for placeholders (null: the rule allows them there, or nothing to find). */
   private StreamMatcher scanner;
 
-  /** Chunks that arrived before the upstream link: sent right behind the head. */
-  private final List<HttpContent> held = new ArrayList<>(2);
+  /**
+   * Chunks that arrived before the upstream link, sent right behind the head (null until the first:
+   * a request on a kept-alive link usually has none).
+   */
+  private List<HttpContent> held;
 
   /** The agent sent the whole request (the last body chunk, or the head of a request without). */
   private boolean complete;
@@ -78,6 +81,9 @@ final class RequestBody {
     if (!exchange.forwardsRequestBody()) {
       content.release(); // the body of a request we refused: read and dropped
     } else if (upstream == null) {
+      if (held == null) {
+        held = new ArrayList<>(2);
+      }
       held.add(content);
     } else {
       // Flushed once per agent read burst (Exchange.flushUpstream), not per chunk: fewer syscalls
@@ -95,18 +101,24 @@ final class RequestBody {
 
   /** The upstream link is there: what arrived before it follows the head (not flushed here). */
   void sendHeld(Channel upstream) {
+    if (held == null) {
+      return;
+    }
     for (HttpContent content : held) {
       upstream.write(withoutForbiddenTrailers(content));
     }
-    held.clear();
+    held = null;
   }
 
   /** The body will not go upstream: what is held is dropped. */
   void releaseHeld() {
+    if (held == null) {
+      return;
+    }
     for (HttpContent content : held) {
       content.release();
     }
-    held.clear();
+    held = null;
   }
 
   /** The last chunk of the request body without the trailer fields that may not follow a body. */

@@ -10,34 +10,29 @@ import dev.capgate.sidecar.policy.Policy;
 import dev.capgate.sidecar.policy.RawRequest;
 import dev.capgate.sidecar.policy.SessionIdentity;
 import dev.capgate.sidecar.tls.TlsFailures;
+import dev.capgate.sidecar.upstream.TcpRelay;
 import dev.capgate.sidecar.upstream.UpstreamConnector;
 import dev.capgate.sidecar.upstream.UpstreamDialer;
 import dev.capgate.sidecar.upstream.UpstreamLink;
-import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpRequest;
-import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.timeout.ReadTimeoutException;
 import io.netty.util.ReferenceCountUtil;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -45,14 +40,16 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * One request and its response: the streaming relay. {@link Admission} decides on the head
- * (normalize, policy, placeholders, credentials, inject); this class acts on its answer. A local
- * answer is written and the request body dropped. A forward plan gets an upstream link (an idle one
- * of the agent connection, or a new one from {@link UpstreamConnector}; 502/504 if that fails), the
- * normalized request with the credential injected goes out, and the response streams back with
- * every known credential value masked out of it. Bodies stream both ways with back-pressure;
- * nothing is buffered whole. {@link Stage} and {@link Response} say where it stands; {@link
- * #recordOutcome} writes its one audit line when it ends.
+ * One request and its response, from the head to the audit line. {@link Admission} decides on the
+ * head (normalize, policy, placeholders, credentials, inject); this class acts on its answer. A
+ * local answer is written and the request body dropped. A forward plan gets an upstream link (an
+ * idle one of the agent connection, or a new one from {@link UpstreamConnector}; 502/504 if that
+ * fails), and the normalized request with the credential injected goes out. Two helpers carry the
+ * bodies, with back-pressure and nothing buffered whole: {@link RequestBody} the agent's (scanned
+ * for placeholders, trailers filtered) and {@link ResponseRelay} the upstream's answer (every known
+ * credential value masked, a compressed body decoded, a WebSocket 101 handed to the splice). {@link
+ * Stage} and the relay's {@link ResponseRelay.State} say where it stands; {@link #recordOutcome}
+ * writes its one audit line when it ends.
  *
  * <p>Placeholder credentials (issue 8): the head is checked by admission, the body chunk by chunk
  * as it streams ({@link PlaceholderGuard}); a placeholder where it may not go is a 403 {@code
@@ -61,40 +58,6 @@ import java.util.logging.Logger;
  */
 final class Exchange implements UpstreamLink.Listener {
   private static final Logger LOG = Logger.getLogger(Exchange.class.getName());
-
-  /**
-   * Where the answer to the agent stands. Every change goes through {@link #to(Response)}; the
-   * allowed moves are listed in {@link #canMoveTo} and nowhere else.
-   */
-  enum Response {
-    /** Nothing sent to the agent yet (admission, connecting, or waiting for the upstream). */
-    PENDING,
-    /** The upstream sent a 1xx: its (empty) body is skipped, the final response follows. */
-    SKIPPING_INFORMATIONAL,
-    /** The upstream's response head went to the agent; its body streams. */
-    RELAYING,
-    /** The upstream's response went to the agent whole (or its 101, before a WebSocket splice). */
-    RELAYED,
-    /** The sidecar answered (a local answer); nothing of the upstream's reaches the agent. */
-    LOCAL;
-
-    boolean canMoveTo(Response next) {
-      return switch (this) {
-        case PENDING -> next != PENDING;
-        case SKIPPING_INFORMATIONAL -> next == PENDING || next == LOCAL;
-        case RELAYING -> next == RELAYED;
-        case RELAYED, LOCAL -> false;
-      };
-    }
-
-    boolean started() {
-      return this == RELAYING || this == RELAYED || this == LOCAL;
-    }
-
-    boolean complete() {
-      return this == RELAYED || this == LOCAL;
-    }
-  }
 
   /** Where the exchange as a whole stands; it only moves forward ({@link #to(Stage)}). */
   enum Stage {
@@ -106,6 +69,14 @@ final class Exchange implements UpstreamLink.Listener {
     FORWARDED,
     /** Request and response are done (or abandoned): audited, connections handed back or closed. */
     FINISHED
+  }
+
+  /** What becomes of the agent's connection when this exchange ends; it only moves to CLOSE. */
+  enum AgentConnectionAfter {
+    /** HTTP/1.1 keep-alive (or an HTTP/2 stream that ends normally): the next request may come. */
+    KEEP,
+    /** Closed (HTTP/2: the stream is reset) once the last write is out. */
+    CLOSE
   }
 
   private final ExchangeHandler owner;
@@ -126,17 +97,11 @@ final class Exchange implements UpstreamLink.Listener {
    */
   private final boolean upgrade;
 
+  private final RequestBody body;
+  private final ResponseRelay response;
+
   private Stage stage = Stage.ADMITTING;
-  private Response response = Response.PENDING;
-
-  /** The agent sent the whole request (the last body chunk, or the head of a request without). */
-  private boolean requestComplete;
-
-  /** The agent connection ends with this exchange (sticky: once set, never cleared). */
-  private boolean closeAfter;
-
-  /** The upstream said its connection may serve another request. */
-  private boolean upstreamKeepAlive;
+  private AgentConnectionAfter after = AgentConnectionAfter.KEEP;
 
   private NormalizedRequest normalized;
   private String rule;
@@ -144,31 +109,14 @@ final class Exchange implements UpstreamLink.Listener {
   private SessionIdentity session;
   private Decision decision = Decision.ERROR;
   private String reason;
-  private Integer upstreamStatus;
 
-  private final List<HttpContent> pendingBody = new ArrayList<>(2);
   private UpstreamLink upstream;
-  private SecretScrubber scrubber;
-  private ChannelFuture lastWrite;
-  private StreamMatcher bodyScanner;
 
   /** Credential name → real value, for the placeholders of the rule's credentials (empty: none). */
   private Map<String, String> placeholderValues = Map.of();
 
-  /** The headers the rule injects: never accepted from the agent, in headers or trailers. */
-  private List<InjectedHeader> injectedHeaders = List.of();
-
-  /** Names of request trailer fields that were not forwarded (for the audit line). */
-  private List<String> droppedTrailers;
-
   /** When the values injected here must be fetched again (for values derived from them). */
-  private java.time.Instant valuesExpireAt;
-
-  /** Decodes a body the upstream compressed although asked not to (null: not encoded). */
-  private ResponseDecoding decoding;
-
-  /** The upstream's trailers, once its compressed body has ended (null until then). */
-  private HttpHeaders decodedTrailers;
+  private Instant valuesExpireAt;
 
   Exchange(
       ExchangeHandler owner,
@@ -205,11 +153,8 @@ final class Exchange implements UpstreamLink.Listener {
             malformed,
             http2 ? agent.channel().attr(H2RequestCapture.PROTOCOL).get() : null,
             requestHasBody);
-  }
-
-  private void to(Response next) {
-    assert response.canMoveTo(next) : response + " -> " + next;
-    response = next;
+    this.body = new RequestBody(this, admission.placeholders());
+    this.response = new ResponseRelay(this, agent, http2, "HEAD".equals(request.method().name()));
   }
 
   private void to(Stage next) {
@@ -217,12 +162,38 @@ final class Exchange implements UpstreamLink.Listener {
     stage = next;
   }
 
-  private boolean finished() {
+  boolean finished() {
     return stage == Stage.FINISHED;
   }
 
   boolean requestComplete() {
-    return requestComplete;
+    return body.complete();
+  }
+
+  /** A WebSocket upgrade request: a 101 from the upstream switches the connection to a splice. */
+  boolean upgrade() {
+    return upgrade;
+  }
+
+  /** Ends the agent's connection (HTTP/2: resets the stream) after this exchange; never undone. */
+  private void closeAgentConnectionAfter() {
+    after = AgentConnectionAfter.CLOSE;
+  }
+
+  boolean closesAgentConnection() {
+    return after == AgentConnectionAfter.CLOSE;
+  }
+
+  /** The upstream link's channel, or null before it is there and after it is gone. */
+  Channel upstreamChannel() {
+    return upstream == null ? null : upstream.channel();
+  }
+
+  /**
+   * Whether the agent's body still goes upstream (false: answered here, or over; it is dropped).
+   */
+  boolean forwardsRequestBody() {
+    return !response.local() && !finished();
   }
 
   /** Whether agent body bytes can be taken now (see {@link ExchangeHandler#updateReads}). */
@@ -231,22 +202,27 @@ final class Exchange implements UpstreamLink.Listener {
       return false; // nothing is read after an upgrade request until the connection is switched (or
       // closed)
     }
-    return requestComplete
-        || response == Response.LOCAL
+    return body.complete()
+        || response.local()
         || (upstream != null && upstream.channel().isWritable());
   }
 
   ChannelFuture lastWrite() {
-    return lastWrite != null ? lastWrite : agent.newSucceededFuture();
+    return response.lastWrite();
+  }
+
+  /** Adds to the audit line's reason (what happened besides the decision). */
+  void note(String more) {
+    reason = (reason == null ? "" : reason + "; ") + more;
   }
 
   // ---------------------------------------------------------------- request head: decide
 
   /** The head arrived: admission decides; an allowed request then waits for its credentials. */
   void start() {
-    closeAfter = !http2 && !HttpUtil.isKeepAlive(request);
-    if (upgrade) {
-      closeAfter = true; // unless the upstream switches protocols, the connection ends with it
+    if ((!http2 && !HttpUtil.isKeepAlive(request)) || upgrade) {
+      // An upgrade's connection ends with it unless the upstream switches protocols.
+      closeAgentConnectionAfter();
     }
     Admission.Outcome outcome = admission.decide(head);
     if (outcome instanceof Admission.LocalAnswer answer) {
@@ -261,9 +237,11 @@ final class Exchange implements UpstreamLink.Listener {
     decision = Decision.ALLOW;
     reason = allowed.reason();
     credentialNames = allowed.credentialNames();
-    bodyScanner = allowed.scanBody() ? admission.placeholders().newBodyScanner() : null;
+    if (allowed.scanBody()) {
+      body.scanForPlaceholders();
+    }
     takeContentOfFullRequest();
-    if (response != Response.PENDING) {
+    if (response.state() != ResponseRelay.State.PENDING) {
       return; // answered already: a placeholder in the body
     }
     if (credentialNames.isEmpty()) {
@@ -279,7 +257,7 @@ final class Exchange implements UpstreamLink.Listener {
                     .execute(
                         () -> {
                           if (stage == Stage.ADMITTING
-                              && response == Response.PENDING
+                              && response.state() == ResponseRelay.State.PENDING
                               && agent.channel().isActive()) {
                             admitted(admission.inject(head, allowed, values, failure));
                           }
@@ -296,7 +274,7 @@ final class Exchange implements UpstreamLink.Listener {
     placeholderValues = plan.placeholderValues();
     valuesExpireAt = plan.valuesExpireAt();
     // Every value resolved so far, this request's included (issue 11).
-    scrubber = services.knownSecrets().newScrubber();
+    response.scrubWith(services.knownSecrets().newScrubber());
     to(Stage.CONNECTING);
     connect(plan.inject());
   }
@@ -304,10 +282,10 @@ final class Exchange implements UpstreamLink.Listener {
   /** HTTP/2 requests without body arrive whole; their (empty) content ends the request. */
   private void takeContentOfFullRequest() {
     if (request instanceof FullHttpRequest full) {
-      HttpContent body =
+      HttpContent content =
           new DefaultLastHttpContent(full.content().retain(), full.trailingHeaders());
       ReferenceCountUtil.release(full);
-      onRequestContent(body);
+      onRequestContent(content);
     }
   }
 
@@ -359,18 +337,15 @@ final class Exchange implements UpstreamLink.Listener {
     to(Stage.FORWARDED);
     upstream = link;
     link.attach(this);
-    injectedHeaders = injected;
+    body.protect(injected);
     Channel ch = link.channel();
     ch.write(upstreamRequest(injected));
-    if (!http2 && HttpUtil.is100ContinueExpected(request) && !requestComplete) {
+    if (!http2 && HttpUtil.is100ContinueExpected(request) && !body.complete()) {
       // Expect is not forwarded: the agent hears "continue" from us once the request is allowed.
       agent.writeAndFlush(
           new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
     }
-    for (HttpContent content : pendingBody) {
-      ch.write(withoutForbiddenTrailers(content));
-    }
-    pendingBody.clear();
+    body.sendHeld(ch);
     ch.flush();
     ch.config().setAutoRead(true);
     owner.updateReads();
@@ -398,12 +373,13 @@ final class Exchange implements UpstreamLink.Listener {
             .knownSecrets()
             .remember(
                 "placeholder-rewrites:" + String.join(",", credentialNames), more, valuesExpireAt);
-        scrubber = services.knownSecrets().newScrubber();
+        response.scrubWith(services.knownSecrets().newScrubber());
       }
     }
+    boolean scrubbed = response.scrubber() != null;
     if (upgrade) {
       WebSocketUpgrade.setUpgradeHeaders(out.headers());
-      if (scrubber != null) {
+      if (scrubbed) {
         // Compressed frames would hide an echoed credential from the scrubber, as compressed bodies
         // would.
         out.headers().remove(HttpHeaderNames.SEC_WEBSOCKET_EXTENSIONS);
@@ -421,10 +397,9 @@ final class Exchange implements UpstreamLink.Listener {
           .remove(header.name()); // every agent-sent header of that name, any case (invariant 6)
       out.headers().set(header.name(), header.value());
     }
-    if (scrubber != null) {
+    if (scrubbed) {
       // So that a response echoing a credential can be scrubbed as it streams; one compressed
-      // anyway
-      // is decoded first (ResponseDecoding).
+      // anyway is decoded first (ResponseDecoding).
       out.headers().set(HttpHeaderNames.ACCEPT_ENCODING, HttpHeaderValues.IDENTITY);
     }
     List<String> contentLength =
@@ -437,298 +412,15 @@ final class Exchange implements UpstreamLink.Listener {
     return out;
   }
 
-  // ---------------------------------------------------------------- request body
+  // ---------------------------------------------------------------- bodies, both ways
 
   void onRequestContent(HttpContent content) {
-    boolean last = content instanceof LastHttpContent;
-    if (bodyScanner != null && response != Response.LOCAL && !finished()) {
-      int found = bodyScanner.scan(content.content());
-      PlaceholderLeak leak =
-          found >= 0
-              ? admission.placeholders().bodyLeak(found)
-              : last
-                  ? admission
-                      .placeholders()
-                      .inspectTrailers(((LastHttpContent) content).trailingHeaders())
-                  : null;
-      if (leak != null) {
-        // This chunk (which completes the placeholder) is not forwarded; the upstream request is
-        // cut.
-        placeholderLeak(leak);
-      }
-    }
-    if (response == Response.LOCAL || finished()) {
-      content.release(); // the body of a request we refused: read and dropped
-    } else if (upstream == null) {
-      pendingBody.add(content);
-    } else {
-      // Flushed once per agent read burst (flushUpstream), not per chunk: fewer syscalls and TLS
-      // records.
-      upstream.channel().write(withoutForbiddenTrailers(content));
-      if (last) {
-        upstream.channel().flush();
-      }
-    }
-    if (last) {
-      requestComplete = true;
-      maybeFinish();
-    }
+    body.onContent(content);
   }
 
-  /** The last chunk of the request body without the trailer fields that may not follow a body. */
-  private HttpContent withoutForbiddenTrailers(HttpContent content) {
-    if (!(content instanceof LastHttpContent last) || last.trailingHeaders().isEmpty()) {
-      return content;
-    }
-    List<String> dropped = droppedTrailers == null ? new ArrayList<>(1) : droppedTrailers;
-    HttpHeaders kept = RequestTrailers.filter(last.trailingHeaders(), injectedHeaders, dropped);
-    if (kept == last.trailingHeaders()) {
-      return content;
-    }
-    droppedTrailers = dropped;
-    reason =
-        (reason == null ? "" : reason + "; ")
-            + "request-trailer-dropped: "
-            + String.join(",", dropped);
-    LastHttpContent out = new DefaultLastHttpContent(last.content().retain(), kept);
-    last.release();
-    return out;
-  }
-
-  @Override
-  public void onUpstreamWritabilityChanged(boolean writable) {
-    owner.updateReads();
-  }
-
-  // ---------------------------------------------------------------- response
-
-  @Override
-  public void onUpstreamMessage(Object msg) {
-    if (finished() || response == Response.LOCAL) {
-      ReferenceCountUtil.release(msg);
-      return;
-    }
-    if (msg instanceof HttpResponse upstreamHead) {
-      if (upgrade && WebSocketUpgrade.isAcceptance(upstreamHead)) {
-        ReferenceCountUtil.release(msg);
-        switchToWebSocket(upstreamHead);
-        return;
-      }
-      if (upstreamHead.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
-        // 100/103 from upstream: the agent already got its "continue" from us
-        to(Response.SKIPPING_INFORMATIONAL);
-      } else {
-        startResponse(upstreamHead);
-        if (response == Response.LOCAL) {
-          ReferenceCountUtil.release(
-              msg); // refused (a coding the scrubber cannot read): none of its body goes on
-          return;
-        }
-      }
-    }
-    if (msg instanceof HttpContent content) {
-      if (response == Response.SKIPPING_INFORMATIONAL) {
-        if (content instanceof LastHttpContent) {
-          to(Response.PENDING);
-        }
-        content.release();
-        return;
-      }
-      relayContent(content);
-    } else if (!(msg instanceof HttpResponse)) {
-      ReferenceCountUtil.release(msg);
-    }
-  }
-
-  private void startResponse(HttpResponse response) {
-    upstreamStatus = response.status().code();
-    upstreamKeepAlive = HttpUtil.isKeepAlive(response);
-    String length = response.headers().get(HttpHeaderNames.CONTENT_LENGTH);
-    HttpResponseStatus status = response.status();
-    if (scrubber != null) {
-      if (mayHaveBody(response) && !"0".equals(length)) {
-        try {
-          decoding =
-              ResponseDecoding.forCodings(
-                  response.headers().getAll(HttpHeaderNames.CONTENT_ENCODING));
-          if (decoding != null && status.code() == HttpResponseStatus.PARTIAL_CONTENT.code()) {
-            throw new ResponseDecoding.Unscannable(
-                "a range of a compressed body"); // not decodable on its own
-          }
-        } catch (ResponseDecoding.Unscannable e) {
-          unscannableResponse(e.getMessage());
-          return;
-        }
-      }
-      // The reason phrase is the upstream's text too (HTTP/1.1 upstreams; h2 agents never see it).
-      String phrase = scrubber.scrub(status.reasonPhrase());
-      if (phrase != status.reasonPhrase()) {
-        status = new HttpResponseStatus(status.code(), phrase);
-      }
-    }
-    HttpResponse out = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status);
-    HopByHop.copyEndToEnd(response.headers(), out.headers());
-    if (decoding != null) {
-      // The agent gets the decoded body: its length is unknown until the end.
-      out.headers().remove(HttpHeaderNames.CONTENT_ENCODING);
-      out.headers().remove(HttpHeaderNames.CONTENT_LENGTH);
-      if (!http2) {
-        HttpUtil.setTransferEncodingChunked(out, true);
-      }
-    } else if (length != null) {
-      out.headers().set(HttpHeaderNames.CONTENT_LENGTH, length);
-    } else if (!http2 && mayHaveBody(response)) {
-      HttpUtil.setTransferEncodingChunked(out, true);
-    }
-    if (scrubber != null) {
-      scrubber.scrub(out.headers());
-    }
-    if (closeAfter && !http2) {
-      out.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-    }
-    to(Response.RELAYING);
-    lastWrite = agent.write(out);
-  }
-
-  private boolean mayHaveBody(HttpResponse response) {
-    int code = response.status().code();
-    return !"HEAD".equals(request.method().name()) && code != 204 && code != 304;
-  }
-
-  private void relayContent(HttpContent content) {
-    boolean last = content instanceof LastHttpContent;
-    if (decoding != null) {
-      decoding.offer(content.content().retain());
-      if (last) {
-        decodedTrailers = ((LastHttpContent) content).trailingHeaders().copy();
-      }
-      content.release();
-      pumpDecoded();
-      return;
-    }
-    HttpContent out;
-    if (scrubber != null) {
-      out =
-          scrubbed(
-              content.content().retain(),
-              last ? ((LastHttpContent) content).trailingHeaders() : null);
-      content.release();
-    } else {
-      out = content;
-    }
-    writeToAgent(out, last);
-  }
-
-  /** A body chunk with the secrets masked; the last one (with {@code trailers}) too. */
-  private HttpContent scrubbed(ByteBuf body, HttpHeaders trailers) {
-    boolean last = trailers != null;
-    ByteBuf masked = scrubber.scrub(body, last);
-    if (!last) {
-      return new DefaultHttpContent(masked);
-    }
-    LastHttpContent out = new DefaultLastHttpContent(masked, trailers.copy());
-    scrubber.scrub(out.trailingHeaders());
-    return out;
-  }
-
-  private void writeToAgent(HttpContent out, boolean last) {
-    // Flushed once per upstream read burst (flushAgent) or at the end, not per chunk.
-    lastWrite = last ? agent.writeAndFlush(out) : agent.write(out);
-    if (!agent.channel().isWritable() && upstream != null) {
-      upstream.channel().config().setAutoRead(false); // resumed by onAgentWritabilityChanged
-    }
-    if (last) {
-      to(Response.RELAYED);
-      maybeFinish();
-    }
-  }
-
-  /**
-   * Decodes, scrubs and writes as much of a compressed body as the agent takes now, a slice at a
-   * time; the rest waits (upstream reads paused) until the agent is writable again.
-   */
-  private void pumpDecoded() {
-    boolean wrote = false;
-    try {
-      while (decoding.pending() && agent.channel().isWritable() && !finished()) {
-        ByteBuf piece = decoding.decodeSlice();
-        if (piece.isReadable()) {
-          writeToAgent(scrubbed(piece, null), false);
-          wrote = true;
-        } else {
-          piece.release();
-        }
-      }
-    } catch (RuntimeException e) {
-      brokenResponse(
-          "upstream-bad-encoding: the upstream's compressed body does not decode ("
-              + e.getClass().getSimpleName()
-              + ")");
-      return;
-    }
-    if (finished()) {
-      return;
-    }
-    if (!decoding.pending() && decodedTrailers != null) {
-      if (!decoding.complete()) {
-        brokenResponse("upstream-bad-encoding: the upstream's compressed body ended early");
-        return;
-      }
-      HttpHeaders trailers = decodedTrailers;
-      decodedTrailers = null;
-      writeToAgent(scrubbed(io.netty.buffer.Unpooled.EMPTY_BUFFER, trailers), true);
-      return;
-    }
-    if (wrote) {
-      agent.flush();
-    }
-    if (decoding.pending() && upstream != null) {
-      upstream.channel().config().setAutoRead(false); // resumed once the pending input is decoded
-    }
-  }
-
-  /** Mid-response failure: the agent must see a broken response, never a silently truncated one. */
-  private void brokenResponse(String why) {
-    decision = Decision.ERROR;
-    reason = (reason == null ? "" : reason + "; ") + why;
-    closeAfter = true;
-    if (upstream != null) {
-      upstream.close();
-      upstream = null;
-    }
-    finish();
-  }
-
-  /**
-   * The upstream compressed its body in a way the sidecar cannot scan (brotli, zstd, a chain of
-   * codings, a range of a compressed body): a 502 rather than a body that could hide a credential.
-   */
-  private void unscannableResponse(String coding) {
-    // The coding is the upstream's text: masked, and cut short for the answer and the audit line.
-    String shown = scrubber.scrub(coding.length() > 64 ? coding.substring(0, 64) + "..." : coding);
-    decision = Decision.ERROR;
-    reason = "unscannable-response-encoding: Content-Encoding " + shown;
-    respond(
-        HttpResponseStatus.BAD_GATEWAY,
-        Denial.json(
-            "unscannable-response-encoding",
-            head.host(normalized),
-            head.method(),
-            head.path(normalized),
-            rule,
-            id,
-            "the upstream answered with Content-Encoding "
-                + shown
-                + " although the sidecar asked for identity; the sidecar cannot scan that body for credentials"
-                + " (it decodes gzip and deflate only)"));
-  }
-
-  /** The upstream delivered what it had for now: send it on to the agent. */
-  @Override
-  public void onUpstreamReadComplete() {
-    if (response.started() && response != Response.LOCAL) {
-      agent.flush();
-    }
+  /** The agent sent its last chunk (or the head of a request without body). */
+  void requestSent() {
+    maybeFinish();
   }
 
   /** The agent delivered what it had for now: send it on to the upstream. */
@@ -738,21 +430,41 @@ final class Exchange implements UpstreamLink.Listener {
     }
   }
 
-  void onAgentWritabilityChanged(boolean writable) {
-    if (writable
-        && decoding != null
-        && decoding.pending()
-        && !finished()
-        && response != Response.LOCAL) {
-      pumpDecoded();
-    }
-    if (upstream != null && response == Response.RELAYING) {
-      upstream
-          .channel()
-          .config()
-          .setAutoRead(writable && (decoding == null || !decoding.pending()));
-    }
+  @Override
+  public void onUpstreamWritabilityChanged(boolean writable) {
     owner.updateReads();
+  }
+
+  @Override
+  public void onUpstreamMessage(Object msg) {
+    response.onUpstreamMessage(msg);
+  }
+
+  /** The upstream delivered what it had for now: send it on to the agent. */
+  @Override
+  public void onUpstreamReadComplete() {
+    response.onUpstreamReadComplete();
+  }
+
+  void onAgentWritabilityChanged(boolean writable) {
+    response.onAgentWritabilityChanged(writable);
+    owner.updateReads();
+  }
+
+  /** The upstream's response went to the agent whole. */
+  void responseRelayed() {
+    maybeFinish();
+  }
+
+  // ---------------------------------------------------------------- breaks
+
+  /** Mid-response failure: the agent must see a broken response, never a silently truncated one. */
+  void brokenResponse(String why) {
+    decision = Decision.ERROR;
+    note(why);
+    closeAgentConnectionAfter();
+    closeUpstream();
+    finish();
   }
 
   @Override
@@ -778,7 +490,7 @@ final class Exchange implements UpstreamLink.Listener {
     // Mid-response: the agent must see a broken response, never a silently truncated one.
     reason = "upstream closed mid-response";
     decision = Decision.ERROR;
-    closeAfter = true;
+    closeAgentConnectionAfter();
     finish();
   }
 
@@ -791,12 +503,8 @@ final class Exchange implements UpstreamLink.Listener {
       return;
     }
     decision = Decision.ERROR;
-    reason =
-        (reason == null ? "" : reason + "; ")
-            + "h2-stream-error: "
-            + error
-            + " (the agent broke RFC 9113 on this stream; reset)";
-    closeAfter = true;
+    note("h2-stream-error: " + error + " (the agent broke RFC 9113 on this stream; reset)");
+    closeAgentConnectionAfter();
     finish();
   }
 
@@ -808,7 +516,7 @@ final class Exchange implements UpstreamLink.Listener {
       decision = Decision.ERROR;
       reason = "agent closed the connection";
     }
-    closeAfter = true;
+    closeAgentConnectionAfter();
     finish();
   }
 
@@ -826,7 +534,8 @@ final class Exchange implements UpstreamLink.Listener {
       countLeak(answer.leak());
     }
     if (answer.closeConnection()) {
-      closeAfter = true; // framing or host may be ambiguous: nothing after this can be trusted
+      // framing or host may be ambiguous: nothing after this can be trusted
+      closeAgentConnectionAfter();
     }
     respond(HttpResponseStatus.valueOf(answer.status()), answer.body());
   }
@@ -843,8 +552,8 @@ final class Exchange implements UpstreamLink.Listener {
    * upstream already started answering, both connections are closed (the agent sees a broken
    * response).
    */
-  private void placeholderLeak(PlaceholderLeak leak) {
-    if (finished() || response == Response.LOCAL) {
+  void placeholderLeak(PlaceholderLeak leak) {
+    if (finished() || response.local()) {
       return;
     }
     decision = Decision.DENY;
@@ -852,11 +561,8 @@ final class Exchange implements UpstreamLink.Listener {
     credentialNames = leak.credential() == null ? List.of() : List.of(leak.credential());
     countLeak(leak);
     if (response.started()) {
-      closeAfter = true;
-      if (upstream != null) {
-        upstream.close();
-        upstream = null;
-      }
+      closeAgentConnectionAfter();
+      closeUpstream();
       finish();
       return;
     }
@@ -870,6 +576,31 @@ final class Exchange implements UpstreamLink.Listener {
             rule,
             id,
             leak.detail()));
+  }
+
+  /**
+   * The upstream compressed its body in a way the sidecar cannot scan (brotli, zstd, a chain of
+   * codings, a range of a compressed body): a 502 rather than a body that could hide a credential.
+   */
+  void unscannableResponse(String coding) {
+    // The coding is the upstream's text: masked, and cut short for the answer and the audit line.
+    String shown =
+        response.scrubber().scrub(coding.length() > 64 ? coding.substring(0, 64) + "..." : coding);
+    decision = Decision.ERROR;
+    reason = "unscannable-response-encoding: Content-Encoding " + shown;
+    respond(
+        HttpResponseStatus.BAD_GATEWAY,
+        Denial.json(
+            "unscannable-response-encoding",
+            head.host(normalized),
+            head.method(),
+            head.path(normalized),
+            rule,
+            id,
+            "the upstream answered with Content-Encoding "
+                + shown
+                + " although the sidecar asked for identity; the sidecar cannot scan that body for credentials"
+                + " (it decodes gzip and deflate only)"));
   }
 
   /**
@@ -926,19 +657,15 @@ final class Exchange implements UpstreamLink.Listener {
   }
 
   private void respond(HttpResponseStatus status, String json) {
-    to(Response.LOCAL);
-    releasePendingBody();
-    if (upstream != null) {
-      upstream.close();
-      upstream = null;
-    }
-    if (!requestComplete && requestHasBody) {
+    body.releaseHeld();
+    closeUpstream();
+    if (!body.complete() && requestHasBody) {
       // We will not forward that body: rather than read it all, end the connection (HTTP/2: reset
       // the stream) after the answer.
-      closeAfter = true;
+      closeAgentConnectionAfter();
     }
-    lastWrite = agent.writeAndFlush(JsonResponses.of(status, json, closeAfter && !http2));
-    if (closeAfter) {
+    response.answerLocally(JsonResponses.of(status, json, closesAgentConnection() && !http2));
+    if (closesAgentConnection()) {
       finish();
     } else {
       maybeFinish();
@@ -948,29 +675,32 @@ final class Exchange implements UpstreamLink.Listener {
   // ---------------------------------------------------------------- WebSocket
 
   /**
-   * The upstream accepted the WebSocket upgrade: the agent gets the 101 (credential masked out of
-   * its headers), this exchange ends (audited once, with status 101), and both connections become a
-   * byte splice. Upstream-to-agent bytes still pass the scrubber when a credential was injected.
-   * Runs while the upstream's HTTP decoder is delivering the 101: its remaining output (frames the
-   * upstream sent right behind the 101) reaches the splice, in order.
+   * The upstream accepted the WebSocket upgrade and its 101 is on its way to the agent: this
+   * exchange ends (audited once, with status 101), and both connections become a byte splice.
+   *
+   * @param toAgent masks credential values out of the upstream's bytes, or null
    */
-  private void switchToWebSocket(HttpResponse response) {
-    upstreamStatus = response.status().code();
-    to(Response.RELAYED);
-    lastWrite = agent.writeAndFlush(WebSocketUpgrade.responseForAgent(response, scrubber));
+  void switchedToWebSocket(TcpRelay.Transform toAgent) {
     UpstreamLink link = upstream;
     upstream = null;
     link.detach();
     to(Stage.FINISHED);
-    reason = (reason == null ? "" : reason + "; ") + "upgraded to websocket";
+    note("upgraded to websocket");
     recordOutcome((System.nanoTime() - startNanos) / 1000);
-    owner.switchToSplice(link, scrubber == null ? null : WebSocketUpgrade.masking(scrubber));
+    owner.switchToSplice(link, toAgent);
   }
 
   // ---------------------------------------------------------------- the end
 
+  private void closeUpstream() {
+    if (upstream != null) {
+      upstream.close();
+      upstream = null;
+    }
+  }
+
   private void maybeFinish() {
-    if (requestComplete && response.complete()) {
+    if (body.complete() && response.complete()) {
       finish();
     }
   }
@@ -980,22 +710,20 @@ final class Exchange implements UpstreamLink.Listener {
       return;
     }
     to(Stage.FINISHED);
-    releasePendingBody();
-    if (decoding != null) {
-      decoding.close();
-    }
+    body.releaseHeld();
+    response.close();
     long micros = (System.nanoTime() - startNanos) / 1000;
     recordOutcome(micros);
     UpstreamLink reusable = null;
     if (upstream != null) {
-      if (response == Response.RELAYED && requestComplete && upstreamKeepAlive && !closeAfter) {
+      if (response.leftUpstreamReusable() && body.complete() && !closesAgentConnection()) {
         reusable = upstream;
       } else {
         upstream.close();
       }
       upstream = null;
     }
-    owner.exchangeFinished(this, !closeAfter, reusable);
+    owner.exchangeFinished(this, !closesAgentConnection(), reusable);
   }
 
   /** The one audit line and decision metric of this request (every path ends here, once). */
@@ -1014,15 +742,8 @@ final class Exchange implements UpstreamLink.Listener {
                 rule,
                 decision,
                 credentialNames.isEmpty() ? null : String.join(",", credentialNames),
-                upstreamStatus,
+                response.upstreamStatus(),
                 micros,
                 reason));
-  }
-
-  private void releasePendingBody() {
-    for (HttpContent c : pendingBody) {
-      c.release();
-    }
-    pendingBody.clear();
   }
 }

@@ -27,6 +27,27 @@ final class AuditLines {
   }
 
   /**
+   * The audit line of the request to {@code path} (the normalized path, which must be unique to the
+   * caller). Waits up to 10 s for it, as {@link #awaitLast} does.
+   */
+  static JsonObject awaitPath(PodNetns pod, String path) {
+    Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> ofPath(pod, path) != null);
+    return ofPath(pod, path);
+  }
+
+  private static JsonObject ofPath(PodNetns pod, String path) {
+    for (String line : pod.log("sidecar.log").lines().toList()) {
+      if (line.startsWith("{\"ts\"") && line.contains("\"requestId\"")) {
+        JsonObject audit = new JsonObject(line);
+        if (path.equals(audit.getString("path"))) {
+          return audit;
+        }
+      }
+    }
+    return null;
+  }
+
+  /**
    * The audit lines written so far for {@code host} whose reason starts with {@code reasonPrefix}.
    */
   static List<JsonObject> matching(PodNetns pod, String host, String reasonPrefix) {

@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.List;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -30,6 +31,11 @@ import org.junit.jupiter.api.TestMethodOrder;
  * The data plane on real components: the init rules in a network namespace, the sidecar jar as uid
  * 1337, HTTPS upstreams with their own CA, the real OpenBao behind a Vault KV credential, and agent
  * programs (curl, python3) as uid 1000 that try the allowed route and every bypass.
+ *
+ * <p>Every test makes the traffic it checks, so none depends on another having run; {@code @Order}
+ * only orders the report (allowed traffic, refusals, bypasses, then what is checked across paths).
+ * The sweep of every log for the secrets runs once after the last test, over the whole run ({@link
+ * #no_log_line_of_the_run_contains_the_secret}).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DataPlaneIT {
@@ -37,6 +43,23 @@ class DataPlaneIT {
   private static final String SECOND_SECRET =
       "tk_" + HexFormat.of().formatHex(SecureRandom.getSeed(12));
   private static final String USER = "alice@example.com";
+
+  /**
+   * Python that asks the pod's DNS (over UDP) for a name's A record and prints "name rcode
+   * answers".
+   */
+  private static final String ASK_DNS =
+      """
+      import socket, struct, sys
+      def ask(name):
+          q = struct.pack('>HHHHHH', 0x1234, 0x0100, 1, 0, 0, 0)
+          q += b''.join(bytes([len(p)]) + p.encode() for p in name.split('.')) + b'\\0' + struct.pack('>HH', 1, 1)
+          s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+          s.settimeout(5)
+          s.sendto(q, ('198.18.0.2', 53))
+          r = s.recv(512)
+          print(name, r[3] & 0x0f, struct.unpack('>H', r[6:8])[0])
+      """;
 
   /** Closed by JUnit after the last test, whichever test failed. */
   @AutoClose private static PodNetns pod;
@@ -487,16 +510,8 @@ class DataPlaneIT {
   @Order(24)
   void dns_answers_allowed_names_only() {
     String query =
-        """
-        import socket, struct, sys
-        def ask(name):
-            q = struct.pack('>HHHHHH', 0x1234, 0x0100, 1, 0, 0, 0)
-            q += b''.join(bytes([len(p)]) + p.encode() for p in name.split('.')) + b'\\0' + struct.pack('>HH', 1, 1)
-            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            s.settimeout(5)
-            s.sendto(q, ('198.18.0.2', 53))
-            r = s.recv(512)
-            print(name, r[3] & 0x0f, struct.unpack('>H', r[6:8])[0])
+        ASK_DNS
+            + """
         def ask_tcp(name):
             q = struct.pack('>HHHHHH', 0x4321, 0x0100, 1, 0, 0, 0)
             q += b''.join(bytes([len(p)]) + p.encode() for p in name.split('.')) + b'\\0' + struct.pack('>HH', 1, 1)
@@ -633,28 +648,35 @@ class DataPlaneIT {
   @Test
   @Order(91)
   void metrics_count_decisions_without_secret_material() {
-    Command.Result m = pod.inPod("curl", "-s", "http://127.0.0.1:15021/metrics");
-    assertThat(m.stdout())
-        .contains(
-            "capgate_decisions_total{",
-            "outcome=\"allow\"",
-            "outcome=\"deny\"",
-            "capgate_cert_cache_misses_total",
-            "capgate_request_duration_seconds_bucket")
-        .doesNotContain(SECRET);
-    // One recorder counts every path's decisions, under the names the README documents: the
-    // splices and refusals above, the requests, the DNS queries of order 24 and the agent that
-    // refused the pod CA in order 28.
-    assertThat(m.stdout())
-        .contains(
-            "level=\"connection\"",
-            "level=\"request\"",
-            "capgate_connections_total{action=\"passthrough\"",
-            "capgate_dns_queries_total{outcome=\"forwarded\"}",
-            "capgate_dns_queries_total{outcome=\"nxdomain\"}",
-            "capgate_agent_tls_failures_total{kind=\"agent-rejected-pod-ca\"}");
+    makeTrafficOnEveryPath();
+    // The decision is counted when the exchange or connection ends, which may be a moment after
+    // the agent saw its answer.
+    org.awaitility.Awaitility.await()
+        .atMost(java.time.Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> {
+              Command.Result m = pod.inPod("curl", "-s", "http://127.0.0.1:15021/metrics");
+              assertThat(m.stdout())
+                  .contains(
+                      "capgate_decisions_total{",
+                      "outcome=\"allow\"",
+                      "outcome=\"deny\"",
+                      "capgate_cert_cache_misses_total",
+                      "capgate_request_duration_seconds_bucket")
+                  .doesNotContain(SECRET, SECOND_SECRET);
+              // One recorder counts every path's decisions, under the names the README documents.
+              assertThat(m.stdout())
+                  .contains(
+                      "level=\"connection\"",
+                      "level=\"request\"",
+                      "capgate_connections_total{action=\"passthrough\"",
+                      "capgate_dns_queries_total{outcome=\"forwarded\"}",
+                      "capgate_dns_queries_total{outcome=\"nxdomain\"}",
+                      "capgate_agent_tls_failures_total{kind=\"agent-rejected-pod-ca\"}");
+            });
     // For the record: what minting cost in this run (the sidecar mints off its event loops).
-    m.stdout()
+    pod.inPod("curl", "-s", "http://127.0.0.1:15021/metrics")
+        .stdout()
         .lines()
         .filter(
             l ->
@@ -666,7 +688,29 @@ class DataPlaneIT {
 
   @Test
   @Order(92)
+  void every_path_writes_structured_audit_lines_of_its_kind() {
+    makeTrafficOnEveryPath();
+    org.awaitility.Awaitility.await()
+        .atMost(java.time.Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertThat(pod.log("sidecar.log"))
+                    .contains(
+                        "\"decision\":\"allow\"",
+                        "\"decision\":\"deny\"",
+                        "\"credential\":\"github\"",
+                        "\"credential\":\"github,tenant\"",
+                        "\"kind\":\"connection\"}",
+                        "\"kind\":\"request\"}",
+                        "\"kind\":\"dns\"}",
+                        "\"kind\":\"tls\"}"));
+  }
+
+  @Test
+  @Order(93)
   void another_pod_gets_health_status_codes_from_the_admin_port_and_nothing_else() {
+    // A decision of this test's own, so that the pod's own view below has a rule to show.
+    assertThat(status(curl("https://api.github.test/repos/acme/repo-a"))).isEqualTo(200);
     // The admin server listens on 0.0.0.0 (IPv4), where the kubelet probes it.
     for (String admin : new String[] {PodNetns.POD_V4 + ":15021"}) {
       Command.Result metrics =
@@ -687,30 +731,68 @@ class DataPlaneIT {
       assertThat(status(health)).as(health.all()).isEqualTo(200);
     }
     // The pod itself (loopback) still reads everything.
-    Command.Result local =
-        pod.inPod("curl", "-s", "-w", "\n%{http_code}", "http://127.0.0.1:15021/metrics");
-    assertThat(status(local)).isEqualTo(200);
-    assertThat(local.stdout()).contains("capgate_decisions_total{", "rule=\"github-api\"");
+    org.awaitility.Awaitility.await()
+        .atMost(java.time.Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> {
+              Command.Result local =
+                  pod.inPod("curl", "-s", "-w", "\n%{http_code}", "http://127.0.0.1:15021/metrics");
+              assertThat(status(local)).isEqualTo(200);
+              assertThat(local.stdout())
+                  .contains("capgate_decisions_total{", "rule=\"github-api\"");
+            });
   }
 
-  @Test
-  @Order(99)
-  void no_log_line_of_the_run_contains_the_secret() throws Exception {
-    PodLogs.assertNoneHolds(pod, SECRET, SECOND_SECRET);
+  /**
+   * The sweep over the whole run, after the last test whichever ran: no log holds a secret (after a
+   * request of its own that injects both, see {@link PodLogs#sweep}), the sidecar's log is JSON
+   * lines only, and Netty's leak detector (paranoid in these tests) reported no leaked buffer.
+   */
+  @AfterAll
+  static void no_log_line_of_the_run_contains_the_secret() {
+    PodLogs.sweep(
+        pod,
+        () -> {
+          Command.Result r = curl("https://api.github.test/both/after-all-sweep");
+          assertThat(status(r)).as(r.all()).isEqualTo(200);
+          assertThat(r.stdout()).doesNotContain(SECRET, SECOND_SECRET);
+        },
+        "/both/after-all-sweep",
+        List.of(SECRET, SECOND_SECRET));
     String sidecarLog = pod.log("sidecar.log");
-    assertThat(sidecarLog)
-        .contains(
-            "\"decision\":\"allow\"",
-            "\"credential\":\"github\"",
-            "\"credential\":\"github,tenant\"",
-            "\"kind\":\"connection\"}",
-            "\"kind\":\"request\"}",
-            "\"kind\":\"dns\"}",
-            "\"kind\":\"tls\"}")
-        .doesNotContain("LEAK");
+    assertThat(sidecarLog).doesNotContain("LEAK");
     assertThat(sidecarLog.lines().filter(l -> !l.isBlank() && !l.startsWith("{")).toList())
         .as("structured logs only")
         .isEmpty();
+  }
+
+  /**
+   * Decisions on every path the recorder counts, for the tests that check the counts and lines: a
+   * request allowed with one credential and one with two, a request denied, a passthrough splice, a
+   * DNS query answered and one refused, and an agent that refuses the pod CA.
+   */
+  private static void makeTrafficOnEveryPath() {
+    assertThat(status(curl("https://api.github.test/repos/acme/repo-a/every-path"))).isEqualTo(200);
+    assertThat(status(curl("https://api.github.test/both/every-path"))).isEqualTo(200);
+    assertThat(status(curl("https://api.github.test/not/allowed"))).isEqualTo(403);
+    Command.Result passthrough =
+        pod.asAgent(
+            "curl",
+            "-s",
+            "-w",
+            "\n%{http_code}",
+            "--cacert",
+            pod.upstreamCaCert().toString(),
+            "https://pypi.test/simple/");
+    assertThat(status(passthrough)).as(passthrough.all()).isEqualTo(200);
+    Command.Result dns =
+        pod.asAgent("python3", "-c", ASK_DNS + "ask('api.github.test')\nask('evil.test')\n");
+    assertThat(dns.stdout().lines().toList())
+        .as(dns.all())
+        .containsExactly("api.github.test 0 1", "evil.test 3 0");
+    Command.Result untrusted =
+        pod.asAgent("curl", "-s", "https://api.github.test/repos/acme/repo-a");
+    assertThat(untrusted.exitCode()).as(untrusted.all()).isEqualTo(60); // refused the pod CA
   }
 
   // ------------------------------------------------------------------ helpers

@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -30,6 +31,10 @@ import org.junit.jupiter.api.TestMethodOrder;
  * the injected credential back compressed although asked not to, percent-encoded, JSON-escaped, in
  * unpadded URL-safe base64, in the reason phrase, and on a route whose rule injects nothing. Every
  * byte the agent receives is searched for the value and all those forms.
+ *
+ * <p>Every test makes the traffic it checks; {@code @Order} only orders the report. The sweep of
+ * every log for the forms runs once after the last test, over the whole run ({@link
+ * #no_log_line_of_the_run_contains_the_secret}).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ResponseScrubbingIT {
@@ -165,10 +170,21 @@ class ResponseScrubbingIT {
     assertNoForm(r);
   }
 
-  @Test
-  @Order(99)
-  void no_log_line_of_the_run_contains_the_secret() throws Exception {
-    PodLogs.assertNoneHolds(pod, forms());
+  /**
+   * The sweep over the whole run, after the last test whichever ran: no log holds the value or any
+   * of its forms, after an echo of its own that injects the credential ({@link PodLogs#sweep}).
+   */
+  @AfterAll
+  static void no_log_line_of_the_run_contains_the_secret() {
+    PodLogs.sweep(
+        pod,
+        () -> {
+          Command.Result r = curl("https://api.github.test/inject/after-all-sweep/forms/json");
+          assertThat(status(r)).as(r.all()).isEqualTo(200);
+          assertNoForm(r);
+        },
+        "/inject/after-all-sweep/forms/json",
+        forms());
   }
 
   // ------------------------------------------------------------------ helpers

@@ -2,6 +2,7 @@ package dev.capgate.sidecar.dataplane;
 
 import static dev.capgate.api.v1alpha1.HttpMethod.GET;
 import static dev.capgate.api.v1alpha1.HttpMethod.POST;
+import static dev.capgate.sidecar.dataplane.AgentCurl.status;
 import static dev.capgate.sidecar.dataplane.SessionSpecs.bearer;
 import static dev.capgate.sidecar.dataplane.SessionSpecs.rule;
 import static dev.capgate.sidecar.dataplane.UpstreamLog.headerValues;
@@ -20,6 +21,7 @@ import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -34,6 +36,10 @@ import org.junit.jupiter.api.TestMethodOrder;
  * policy checks at the upgrade request (credential injected) before the connection becomes a
  * splice. Every route here injects a credential, so the response scrubber is in the path
  * throughout.
+ *
+ * <p>Every test makes the traffic it checks; {@code @Order} only orders the report. The sweep of
+ * every log for the secret runs once after the last test, over the whole run ({@link
+ * #no_log_line_of_the_run_contains_the_secret}).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class StreamingIT {
@@ -259,10 +265,23 @@ class StreamingIT {
     assertThat(pod.log("upstream.log")).doesNotContain("/repos/acme/other/ws");
   }
 
-  @Test
-  @Order(90)
-  void no_log_line_of_the_run_contains_the_secret() throws IOException {
-    PodLogs.assertNoneHolds(pod, SECRET);
+  /**
+   * The sweep over the whole run, after the last test whichever ran: no log holds the secret, after
+   * a request of its own that injects it ({@link PodLogs#sweep}).
+   */
+  @AfterAll
+  static void no_log_line_of_the_run_contains_the_secret() {
+    PodLogs.sweep(
+        pod,
+        () -> {
+          Command.Result r =
+              AgentCurl.trusting(
+                  pod, ca, "https://api.github.test/repos/acme/repo-a/after-all-sweep");
+          assertThat(status(r)).as(r.all()).isEqualTo(200);
+          assertThat(r.stdout()).doesNotContain(SECRET);
+        },
+        "/repos/acme/repo-a/after-all-sweep",
+        List.of(SECRET));
   }
 
   /** Samples a process's resident set size (VmRSS, KiB) from /proc every 100 ms until closed. */

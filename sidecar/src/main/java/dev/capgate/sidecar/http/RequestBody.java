@@ -1,0 +1,140 @@
+package dev.capgate.sidecar.http;
+
+import dev.capgate.sidecar.credentials.InjectedHeader;
+import dev.capgate.sidecar.credentials.PlaceholderLeak;
+import io.netty.channel.Channel;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.LastHttpContent;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The agent's request body of one {@link Exchange} on its way upstream, chunk by chunk: scanned for
+ * placeholders where the rule asks for it ({@link PlaceholderGuard}), held while the upstream link
+ * is not there yet, forwarded with the trailer fields that may not follow a body dropped ({@link
+ * RequestTrailers}), or read and dropped when the exchange answered locally or ended. Where each
+ * chunk goes is the exchange's to say; this class knows what was done with the body.
+ */
+final class RequestBody {
+  private final Exchange exchange;
+  private final PlaceholderGuard placeholders;
+
+  /** Scans the body for placeholders (null: the rule allows them there, or nothing to find). */
+  private StreamMatcher scanner;
+
+  /**
+   * Chunks that arrived before the upstream link, sent right behind the head (null until the first:
+   * a request on a kept-alive link usually has none).
+   */
+  private List<HttpContent> held;
+
+  /** The agent sent the whole request (the last body chunk, or the head of a request without). */
+  private boolean complete;
+
+  /** The headers the rule injects: never accepted from the agent, in headers or trailers. */
+  private List<InjectedHeader> injectedHeaders = List.of();
+
+  /** Names of request trailer fields that were not forwarded (for the audit line). */
+  private List<String> droppedTrailers;
+
+  RequestBody(Exchange exchange, PlaceholderGuard placeholders) {
+    this.exchange = exchange;
+    this.placeholders = placeholders;
+  }
+
+  /** The body is scanned for placeholders from now on. */
+  void scanForPlaceholders() {
+    scanner = placeholders.newBodyScanner();
+  }
+
+  /** Trailers naming one of these are dropped (set before the first chunk goes upstream). */
+  void protect(List<InjectedHeader> injected) {
+    injectedHeaders = injected;
+  }
+
+  boolean complete() {
+    return complete;
+  }
+
+  /**
+   * A chunk from the agent. A placeholder found in it (or in the trailers) is reported to the
+   * exchange before the chunk goes anywhere: that chunk, which completes the placeholder, is never
+   * forwarded.
+   */
+  void onContent(HttpContent content) {
+    boolean last = content instanceof LastHttpContent;
+    if (scanner != null && exchange.forwardsRequestBody()) {
+      int found = scanner.scan(content.content());
+      PlaceholderLeak leak =
+          found >= 0
+              ? placeholders.bodyLeak(found)
+              : last
+                  ? placeholders.inspectTrailers(((LastHttpContent) content).trailingHeaders())
+                  : null;
+      if (leak != null) {
+        exchange.placeholderLeak(leak); // the upstream request is cut
+      }
+    }
+    Channel upstream = exchange.upstreamChannel();
+    if (!exchange.forwardsRequestBody()) {
+      content.release(); // the body of a request we refused: read and dropped
+    } else if (upstream == null) {
+      if (held == null) {
+        held = new ArrayList<>(2);
+      }
+      held.add(content);
+    } else {
+      // Flushed once per agent read burst (Exchange.flushUpstream), not per chunk: fewer syscalls
+      // and TLS records.
+      upstream.write(withoutForbiddenTrailers(content));
+      if (last) {
+        upstream.flush();
+      }
+    }
+    if (last) {
+      complete = true;
+      exchange.requestSent();
+    }
+  }
+
+  /** The upstream link is there: what arrived before it follows the head (not flushed here). */
+  void sendHeld(Channel upstream) {
+    if (held == null) {
+      return;
+    }
+    for (HttpContent content : held) {
+      upstream.write(withoutForbiddenTrailers(content));
+    }
+    held = null;
+  }
+
+  /** The body will not go upstream: what is held is dropped. */
+  void releaseHeld() {
+    if (held == null) {
+      return;
+    }
+    for (HttpContent content : held) {
+      content.release();
+    }
+    held = null;
+  }
+
+  /** The last chunk of the request body without the trailer fields that may not follow a body. */
+  private HttpContent withoutForbiddenTrailers(HttpContent content) {
+    if (!(content instanceof LastHttpContent last) || last.trailingHeaders().isEmpty()) {
+      return content;
+    }
+    List<String> dropped = droppedTrailers == null ? new ArrayList<>(1) : droppedTrailers;
+    HttpHeaders kept = RequestTrailers.filter(last.trailingHeaders(), injectedHeaders, dropped);
+    if (kept == last.trailingHeaders()) {
+      return content;
+    }
+    droppedTrailers = dropped;
+    exchange.note("request-trailer-dropped: " + String.join(",", dropped));
+    LastHttpContent out = new DefaultLastHttpContent(last.content().retain(), kept);
+    last.release();
+    return out;
+  }
+}

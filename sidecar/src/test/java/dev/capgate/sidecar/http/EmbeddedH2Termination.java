@@ -7,6 +7,7 @@ import dev.capgate.sidecar.audit.RequestIds;
 import dev.capgate.sidecar.credentials.Placeholders;
 import dev.capgate.sidecar.policy.ConnectionKind;
 import dev.capgate.sidecar.policy.PolicySource;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -51,5 +52,15 @@ record EmbeddedH2Termination(EmbeddedChannel server, AuditLog auditLog) {
     EmbeddedChannel server = new EmbeddedChannel();
     new HttpTermination(services).installHttp2(server, connection);
     return new EmbeddedH2Termination(server, log);
+  }
+
+  /** Moves what {@code from} wrote to {@code to}'s inbound side, running both loops' tasks. */
+  static void shuttle(EmbeddedChannel from, EmbeddedChannel to) {
+    from.runPendingTasks();
+    Object out;
+    while ((out = from.readOutbound()) != null) {
+      to.writeInbound((ByteBuf) out);
+    }
+    to.runPendingTasks();
   }
 }

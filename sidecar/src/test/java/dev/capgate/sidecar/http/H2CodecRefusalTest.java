@@ -2,7 +2,6 @@ package dev.capgate.sidecar.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -70,8 +69,8 @@ class H2CodecRefusalTest {
       headers.add("X-Secret", "hunter2-do-not-log");
       stream.writeAndFlush(new DefaultHttp2HeadersFrame(headers, true));
       for (int j = 0; j < 10; j++) {
-        shuttle(client, server);
-        shuttle(server, client);
+        EmbeddedH2Termination.shuttle(client, server);
+        EmbeddedH2Termination.shuttle(server, client);
       }
     }
 
@@ -94,14 +93,5 @@ class H2CodecRefusalTest {
     answer.forEach(ReferenceCountUtil::release);
     client.finishAndReleaseAll();
     server.finishAndReleaseAll();
-  }
-
-  private static void shuttle(EmbeddedChannel from, EmbeddedChannel to) {
-    from.runPendingTasks();
-    Object out;
-    while ((out = from.readOutbound()) != null) {
-      to.writeInbound((ByteBuf) out);
-    }
-    to.runPendingTasks();
   }
 }

@@ -2,7 +2,6 @@ package dev.capgate.sidecar.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -61,8 +60,8 @@ class Http2ExtendedConnectTest {
     headers.set(":protocol", "websocket");
     stream.writeAndFlush(new DefaultHttp2HeadersFrame(headers, false));
     for (int i = 0; i < 10; i++) {
-      shuttle(client, server);
-      shuttle(server, client);
+      EmbeddedH2Termination.shuttle(client, server);
+      EmbeddedH2Termination.shuttle(server, client);
     }
 
     assertThat(answer).isNotEmpty();
@@ -79,14 +78,5 @@ class Http2ExtendedConnectTest {
     termination.auditLog().close();
     client.finishAndReleaseAll();
     server.finishAndReleaseAll();
-  }
-
-  private static void shuttle(EmbeddedChannel from, EmbeddedChannel to) {
-    from.runPendingTasks();
-    Object out;
-    while ((out = from.readOutbound()) != null) {
-      to.writeInbound((ByteBuf) out);
-    }
-    to.runPendingTasks();
   }
 }

@@ -180,7 +180,7 @@ agent 'curl -sS -w "\nHTTP %{http_code}\n" https://api.github.test/repos/acme/re
 if grep -q 'HTTP 403' "$WORK/out"; then ok "another repository: 403"; else bad "repo-b was not denied"; fi
 agent 'cd /tmp/repo-a && echo fix >> README.md && git -c user.name=agent -c user.email=agent@acme.test commit -qam "fix issue 42" && git push origin HEAD:main' || true
 if grep -q '403' "$WORK/out"; then ok "git push: refused (git-receive-pack is not in the session)"; else bad "push was not denied"; fi
-agent 'curl -sS -m 5 http://'"$NODE_IP:$BAO_PORT"'/v1/secret/data/github/alice@example.com; echo; getent hosts exfil.attacker.example || echo "DNS: NXDOMAIN"' || true
+agent 'curl -sS -m 5 -k '"$BAO_ADDR"'/v1/secret/data/github/alice@example.com; echo; getent hosts exfil.attacker.example || echo "DNS: NXDOMAIN"' || true
 if grep -q '"error"' "$WORK/out" && grep -q NXDOMAIN "$WORK/out"; then ok "Vault directly: 403 from the sidecar; DNS outside the session: NXDOMAIN"; else bad "Vault or DNS not blocked"; fi
 
 # --- 6. revocation ------------------------------------------------------------------------------------

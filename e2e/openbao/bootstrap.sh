@@ -4,6 +4,8 @@
 # kit's SessionJwtAuth reads the same role definition (charts/capgate/files/vault-session-role.json)
 # and the operator's policy is the chart's (charts/capgate/files/operator-vault-policy.hcl).
 #
+# BAO_CACERT (optional): the PEM CA of an https OpenBao with a private CA.
+#
 #   BAO_ADDR=... BAO_TOKEN=<root> bootstrap.sh base GITHUB_TOKEN_FILE MCP_TOKEN_FILE OIDC_ROLE OPERATOR_TOKEN_FILE
 #     KV v2 at secret/ with alice's GitHub and MCP tokens, the identity OIDC key `capgate` and role
 #     OIDC_ROLE (RS256, 5 minutes, client_id internal.test), the policy capgate-operator and an
@@ -26,7 +28,7 @@ die() { printf 'bootstrap.sh: %s\n' "$*" >&2; exit 1; }
 # One OpenBao call with the root token; prints the answer, fails with the call and status only.
 api() {  # METHOD PATH [JSON]
   local out code
-  out=$(curl -sS --max-time 30 -X "$1" -H "X-Vault-Token: $BAO_TOKEN" \
+  out=$(curl -sS --max-time 30 ${BAO_CACERT:+--cacert "$BAO_CACERT"} -X "$1" -H "X-Vault-Token: $BAO_TOKEN" \
     ${3:+-H 'Content-Type: application/json' --data "$3"} -w '\n%{http_code}' "$BAO_ADDR/v1/$2") \
     || die "OpenBao $1 /v1/$2: no answer"
   code=${out##*$'\n'}; out=${out%$'\n'*}
@@ -49,7 +51,7 @@ base() {
   fi
   # A new KV v2 mount answers "upgrading" for a moment; its config is readable once it is usable.
   for _ in $(seq 1 40); do
-    curl -sf --max-time 5 -H "X-Vault-Token: $BAO_TOKEN" "$BAO_ADDR/v1/secret/config" >/dev/null && break
+    curl -sf --max-time 5 ${BAO_CACERT:+--cacert "$BAO_CACERT"} -H "X-Vault-Token: $BAO_TOKEN" "$BAO_ADDR/v1/secret/config" >/dev/null && break
     sleep 0.25
   done
   api POST "secret/data/github/alice@example.com" "$(json '{"data": {"token": open(sys.argv[1]).read().strip()}}' "$github")" >/dev/null

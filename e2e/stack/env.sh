@@ -10,12 +10,17 @@ STACK_RUN=$STACK_DIR/run
 # What the JUnit suite (and anyone else) reads to find the stack: KEY=VALUE lines.
 STACK_ENV=$STACK_DIR/stack.env
 
-# OpenBao: a host process on the node address, plain HTTP (a test stack on one machine; pods
-# reach it at the node IP, agents are stopped by their sidecar's iptables before they do).
+# OpenBao: a host process on the node address (pods reach it at the node IP, agents are stopped by
+# their sidecar's iptables before they do), over TLS with a private CA of the stack's own, as a
+# cluster's Vault would be (issue 14): the chart's vault.caCert gives that CA to the operator and,
+# through the webhook, to every sidecar.
 BAO_PORT=${CAPGATE_BAO_PORT:-18200}
 BAO_CLUSTER_PORT=$((BAO_PORT + 1))
-BAO_ADDR=http://$NODE_IP:$BAO_PORT
+BAO_ADDR=https://$NODE_IP:$BAO_PORT
 BAO_DIR=$STACK_DIR/openbao
+# The CA of OpenBao's certificate (public): curl --cacert, the bao CLI (BAO_CACERT), the ConfigMap.
+BAO_CACERT=$BAO_DIR/tls/ca.crt
+VAULT_CA_CONFIGMAP=capgate-vault-ca
 # The upstreams (Git host, GitHub-style API, JWT API, MCP, package sources): one HTTPS host process on the node
 # address, behind the selector-less Service upstreams/upstreams:443.
 UPSTREAM_PORT=${CAPGATE_UPSTREAM_PORT:-18443}

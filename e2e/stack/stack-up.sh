@@ -57,7 +57,7 @@ bao_root() { cat "$BAO_DIR/root-token"; }
 # One OpenBao API call with the root token; fails (with the answer) on anything but 2xx.
 bao_api() {  # METHOD PATH [JSON]
   local out code
-  out=$(curl -sS --max-time 30 -X "$1" -H "X-Vault-Token: $(bao_root)" ${3:+-H 'Content-Type: application/json' --data "$3"} \
+  out=$(curl -sS --max-time 30 --cacert "$BAO_CACERT" -X "$1" -H "X-Vault-Token: $(bao_root)" ${3:+-H 'Content-Type: application/json' --data "$3"} \
     -w '\n%{http_code}' "$BAO_ADDR/v1/$2") || sdie "OpenBao $1 $2: $out"
   code=${out##*$'\n'}; out=${out%$'\n'*}
   [[ $code == 2* ]] || sdie "OpenBao $1 /v1/$2 answered $code: $out"
@@ -66,7 +66,9 @@ bao_api() {  # METHOD PATH [JSON]
 json_get() { python3 -c 'import json,sys; d=json.load(sys.stdin)
 for k in sys.argv[1].split("."): d=d[k]
 print(d)' "$1"; }
-bao_healthy() { curl -sf --max-time 2 "$BAO_ADDR/v1/sys/health" >/dev/null 2>&1; }
+# Over TLS with the stack's CA: an older plain-HTTP OpenBao (or one without that CA) is not healthy
+# and is started fresh.
+bao_healthy() { curl -sf --max-time 2 --cacert "$BAO_CACERT" "$BAO_ADDR/v1/sys/health" >/dev/null 2>&1; }
 upstreams_healthy() {
   curl -s --max-time 2 -o /dev/null -w '%{http_code}' --cacert "$STACK_DIR/pki/ca.crt" \
     --resolve "api.github.test:$UPSTREAM_PORT:$NODE_IP" "https://api.github.test:$UPSTREAM_PORT/repos/acme/repo-a" 2>/dev/null | grep -qx 401
@@ -80,8 +82,19 @@ else
   fresh=1
   stop_daemon upstreams; stop_daemon openbao
   rm -rf "$BAO_DIR" "$STACK_DIR/secrets" "$STACK_DIR/git" "$STACK_DIR/pki"
-  mkdir -p "$BAO_DIR/data" "$STACK_DIR/secrets" "$STACK_DIR/pki"
+  mkdir -p "$BAO_DIR/data" "$BAO_DIR/tls" "$STACK_DIR/secrets" "$STACK_DIR/pki"
   chmod 0700 "$BAO_DIR" "$STACK_DIR/secrets"
+
+  # OpenBao's own private CA (EC P-256) and its serving certificate for the node address: nothing
+  # trusts it unless given the CA (issue 14).
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj "/CN=capgate e2e OpenBao CA" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+    -keyout "$BAO_DIR/tls/ca.key" -out "$BAO_CACERT" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=openbao" \
+    -keyout "$BAO_DIR/tls/server.key" -out "$BAO_DIR/tls/server.csr" 2>/dev/null
+  openssl x509 -req -in "$BAO_DIR/tls/server.csr" -CA "$BAO_CACERT" -CAkey "$BAO_DIR/tls/ca.key" -CAcreateserial -days 30 \
+    -extfile <(printf 'subjectAltName=IP:%s,IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' "$NODE_IP") \
+    -out "$BAO_DIR/tls/server.crt" 2>/dev/null
 
   # Secret values of this stack: random, never printed; the suite greps every output and log for them.
   printf 'ghp_%s' "$(openssl rand -hex 18)" > "$STACK_DIR/secrets/github-token"
@@ -121,7 +134,8 @@ storage "raft" {
 listener "tcp" {
   address         = "$NODE_IP:$BAO_PORT"
   cluster_address = "127.0.0.1:$BAO_CLUSTER_PORT"
-  tls_disable     = true
+  tls_cert_file   = "$BAO_DIR/tls/server.crt"
+  tls_key_file    = "$BAO_DIR/tls/server.key"
 }
 api_addr     = "$BAO_ADDR"
 cluster_addr = "http://127.0.0.1:$BAO_CLUSTER_PORT"
@@ -135,21 +149,21 @@ audit "file" "file" {
 }
 EOF
   start_daemon openbao "$TOOLS_BIN/bao" server -config="$BAO_DIR/config.hcl"
-  for _ in $(seq 1 120); do curl -s --max-time 1 "$BAO_ADDR/v1/sys/init" >/dev/null 2>&1 && break; sleep 0.25; done
-  init=$(curl -sS -X PUT --data '{"secret_shares":1,"secret_threshold":1}' "$BAO_ADDR/v1/sys/init") \
+  for _ in $(seq 1 120); do curl -s --max-time 1 --cacert "$BAO_CACERT" "$BAO_ADDR/v1/sys/init" >/dev/null 2>&1 && break; sleep 0.25; done
+  init=$(curl -sS --cacert "$BAO_CACERT" -X PUT --data '{"secret_shares":1,"secret_threshold":1}' "$BAO_ADDR/v1/sys/init") \
     || { tail -20 "$STACK_LOGS/openbao.log" >&2; sdie "OpenBao did not start"; }
   umask 077
   echo "$init" | json_get root_token > "$BAO_DIR/root-token"
   echo "$init" | python3 -c 'import json,sys; print(json.load(sys.stdin)["keys_base64"][0])' > "$BAO_DIR/unseal-key"
   umask 022
-  curl -sS -X PUT --data "{\"key\":\"$(cat "$BAO_DIR/unseal-key")\"}" "$BAO_ADDR/v1/sys/unseal" >/dev/null
+  curl -sS --cacert "$BAO_CACERT" -X PUT --data "{\"key\":\"$(cat "$BAO_DIR/unseal-key")\"}" "$BAO_ADDR/v1/sys/unseal" >/dev/null
   for _ in $(seq 1 120); do bao_healthy && break; sleep 0.25; done
   bao_healthy || { tail -20 "$STACK_LOGS/openbao.log" >&2; sdie "OpenBao not active after unseal"; }
   ssay "OpenBao initialized and unsealed at $BAO_ADDR"
 
   # Secrets, the internal API's identity tokens, the operator's policy and token: the one
   # bootstrap of the stack and Kind (e2e/openbao/bootstrap.sh).
-  BAO_ADDR=$BAO_ADDR BAO_TOKEN=$(bao_root) "$REPO_ROOT/e2e/openbao/bootstrap.sh" base "$STACK_DIR/secrets/github-token" \
+  BAO_ADDR=$BAO_ADDR BAO_CACERT=$BAO_CACERT BAO_TOKEN=$(bao_root) "$REPO_ROOT/e2e/openbao/bootstrap.sh" base "$STACK_DIR/secrets/github-token" \
     "$STACK_DIR/secrets/mcp-token" "$OIDC_ROLE" "$BAO_DIR/operator-token"
   ssay "OpenBao configured: kv2 secret/, identity OIDC role $OIDC_ROLE, audit log, operator token"
 
@@ -158,7 +172,7 @@ EOF
     -cp "$REPO_ROOT/e2e/target/classes:$REPO_ROOT/e2e/target/lib/*" dev.capgate.e2e.upstream.Upstreams \
     --host "$NODE_IP" --port "$UPSTREAM_PORT" --cert "$pki/upstream.crt" --key "$pki/upstream.key" \
     --token-file "$STACK_DIR/secrets/github-token" --mcp-token-file "$STACK_DIR/secrets/mcp-token" \
-    --git-root "$git_root" --jwks "$BAO_ADDR/v1/identity/oidc/.well-known/keys"
+    --git-root "$git_root" --jwks "$BAO_ADDR/v1/identity/oidc/.well-known/keys" --jwks-ca "$BAO_CACERT"
   ssay "upstreams starting (host process, pid $(cat "$STACK_RUN/upstreams.pid"))"
 fi
 
@@ -209,6 +223,10 @@ EOF
 upstream_ip=$(kc -n "$UPSTREAM_NAMESPACE" get svc upstreams -o jsonpath='{.spec.clusterIP}')
 kc -n "$SYSTEM_NAMESPACE" create secret generic "$OPERATOR_VAULT_SECRET" --from-file=token="$BAO_DIR/operator-token" \
   --dry-run=client -o yaml | kc apply -f - >/dev/null
+# OpenBao's CA for the chart's vault.caCert: the operator reads it at start, the webhook hands it to
+# every sidecar (CAPGATE_VAULT_CA).
+kc -n "$SYSTEM_NAMESPACE" create configmap "$VAULT_CA_CONFIGMAP" --from-file=ca.crt="$BAO_CACERT" \
+  --dry-run=client -o yaml | kc apply -f - >/dev/null
 
 # --- 4. the chart ---------------------------------------------------------------------------------
 t_helm=$(date +%s.%N)
@@ -216,6 +234,7 @@ t_helm=$(date +%s.%N)
   -n "$SYSTEM_NAMESPACE" --wait --timeout 180s \
   --set vault.address="$BAO_ADDR" \
   --set vault.operatorToken.secretName="$OPERATOR_VAULT_SECRET" \
+  --set vault.caCert.configMap="$VAULT_CA_CONFIGMAP" \
   --set image.repository=capgate.local/operator --set image.tag=dev --set image.pullPolicy=Never \
   --set sidecar.image.repository=capgate.local/sidecar --set sidecar.image.tag=dev --set sidecar.image.pullPolicy=Never \
   --set sidecar.upstreamCA.configMap="$UPSTREAM_CA_CONFIGMAP" \
@@ -224,11 +243,15 @@ t_helm=$(date +%s.%N)
 # A new operator image with the same tag: the Deployment does not change, the pod must.
 operator_image_id=$(ctr --address "$CONTAINERD_SOCK" -n k8s.io images ls 2>/dev/null | awk '$1=="capgate.local/operator:dev" {print $3}')
 # The marker lives in the cluster's run directory: a fresh cluster starts without it (no restart).
-if [ -n "$operator_image_id" ] && [ -s "$RUN/capgate-operator-image" ] && [ "$(cat "$RUN/capgate-operator-image")" != "$operator_image_id" ]; then
+# Likewise a new OpenBao CA (a fresh OpenBao): the operator reads CAPGATE_VAULT_CACERT at start only.
+vault_ca_sum=$(sha256sum < "$BAO_CACERT" | cut -c1-64)
+if { [ -n "$operator_image_id" ] && [ -s "$RUN/capgate-operator-image" ] && [ "$(cat "$RUN/capgate-operator-image")" != "$operator_image_id" ]; } \
+  || { [ -s "$RUN/capgate-vault-ca" ] && [ "$(cat "$RUN/capgate-vault-ca")" != "$vault_ca_sum" ]; }; then
   kc -n "$SYSTEM_NAMESPACE" rollout restart deploy -l app.kubernetes.io/instance="$RELEASE" >/dev/null
   kc -n "$SYSTEM_NAMESPACE" rollout status deploy -l app.kubernetes.io/instance="$RELEASE" --timeout=180s >/dev/null
 fi
 echo "$operator_image_id" > "$RUN/capgate-operator-image"
+echo "$vault_ca_sum" > "$RUN/capgate-vault-ca"
 # Ready means the webhook answers through its Service and its caBundle is in place.
 webhook=$(kc get mutatingwebhookconfiguration -l app.kubernetes.io/instance="$RELEASE" -o name | head -1)
 [ -n "$webhook" ] || sdie "the chart made no MutatingWebhookConfiguration"
@@ -253,7 +276,7 @@ done
 # The JWT auth method, the policy templated on the session's user (the entity alias the mount makes
 # from the JWT's `user`: Alice's session token reads secret/data/github/alice@example.com only) and
 # the role as charts/capgate/files/vault-session-role.json defines it.
-jwt_accessor=$(BAO_ADDR=$BAO_ADDR BAO_TOKEN=$(bao_root) "$REPO_ROOT/e2e/openbao/bootstrap.sh" session-auth "$VAULT_JWT_MOUNT" "$VAULT_ROLE" \
+jwt_accessor=$(BAO_ADDR=$BAO_ADDR BAO_CACERT=$BAO_CACERT BAO_TOKEN=$(bao_root) "$REPO_ROOT/e2e/openbao/bootstrap.sh" session-auth "$VAULT_JWT_MOUNT" "$VAULT_ROLE" \
   <(printf '%s\n' "$public_pem") "$SESSION_ISSUER" "$OIDC_ROLE")
 ssay "OpenBao JWT auth at auth/$VAULT_JWT_MOUNT (accessor $jwt_accessor): the operator's session key, role $VAULT_ROLE, policy templated on the session's user"
 
@@ -277,6 +300,7 @@ CAPGATE_E2E_UPSTREAM_HOSTS="${UPSTREAM_HOSTS[*]}"
 CAPGATE_E2E_UPSTREAM_CA=$STACK_DIR/pki/ca.crt
 CAPGATE_E2E_UPSTREAM_CA_CONFIGMAP=$UPSTREAM_CA_CONFIGMAP
 CAPGATE_E2E_VAULT_ADDR=$BAO_ADDR
+CAPGATE_E2E_VAULT_CA=$BAO_CACERT
 CAPGATE_E2E_VAULT_ROOT_TOKEN_FILE=$BAO_DIR/root-token
 CAPGATE_E2E_VAULT_ROLE=$VAULT_ROLE
 CAPGATE_E2E_VAULT_JWT_MOUNT=$VAULT_JWT_MOUNT

@@ -109,9 +109,18 @@ public final class Stack {
     return value("CAPGATE_E2E_NODE_IP");
   }
 
-  /** Vault as the cluster's pods see it, e.g. http://192.0.2.2:18200. */
+  /** Vault as the cluster's pods see it, e.g. https://192.0.2.2:18200 (the local stack's TLS). */
   public String vaultAddress() {
     return value("CAPGATE_E2E_VAULT_ADDR");
+  }
+
+  /**
+   * PEM of the private CA of OpenBao's TLS certificate (the local stack serves https with it; the
+   * chart's vault.caCert), or null when the stack's Vault is plain http.
+   */
+  public String vaultCaPem() {
+    String file = valueOr("CAPGATE_E2E_VAULT_CA", "");
+    return file.isBlank() ? null : read(Path.of(file));
   }
 
   public String vaultRole() {

@@ -54,6 +54,35 @@ class VaultScopeE2E {
     return r;
   }
 
+  /**
+   * Issue 14: the stack's OpenBao serves https with a private CA, the chart's vault.caCert; the
+   * webhook gave the sidecar exactly that CA, so the credential reads below go over verified TLS
+   * (without it they would all be 503: VaultTlsIT).
+   */
+  @Test
+  @Order(0)
+  void vaultIsHttpsWithAPrivateCaAndTheSidecarCarriesIt() {
+    Stack stack = Stack.get();
+    assertThat(stack.vaultAddress()).startsWith("https://");
+    assertThat(stack.vaultCaPem()).as("CAPGATE_E2E_VAULT_CA").contains("BEGIN CERTIFICATE");
+    ProcessResult env =
+        alice
+            .kubectl()
+            .run(
+                "-n",
+                alice.namespace(),
+                "get",
+                "pod",
+                AgentSandbox.POD,
+                "-o",
+                "jsonpath={.spec.initContainers[?(@.name==\"capgate-proxy\")].env[?(@.name==\"CAPGATE_VAULT_CA\")].value}");
+    EVIDENCE.command(
+        "vault-scope tls",
+        "kubectl -n " + alice.namespace() + " get pod agent -o jsonpath=...CAPGATE_VAULT_CA",
+        env);
+    assertThat(env.stdout().strip()).isEqualTo(stack.vaultCaPem().strip());
+  }
+
   @Test
   @Order(1)
   void alicesSessionReadsAlicesRepo() {

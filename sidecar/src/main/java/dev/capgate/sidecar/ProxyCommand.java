@@ -36,6 +36,7 @@ import dev.capgate.sidecar.upstream.UpstreamProxy;
 import dev.capgate.sidecar.vault.CredentialBroker;
 import dev.capgate.sidecar.vault.LeaseRecorder;
 import dev.capgate.sidecar.vault.TokenFile;
+import dev.capgate.sidecar.vault.VaultTrust;
 import io.netty.channel.epoll.Epoll;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -367,9 +368,10 @@ public final class ProxyCommand {
 
   /**
    * File mode's credentials: the same {@link CredentialBroker} as cluster mode, on Vault at {@code
-   * --vault-addr} (trusting {@code --vault-ca-file} when given) with a static token read from
-   * {@code --vault-static-token-file} instead of the session's own identity obtained through the
-   * operator. No lease ledger: there is no session object to write it to.
+   * --vault-addr} (trusting {@code --vault-ca} or {@code --vault-ca-file} when given, see {@link
+   * VaultTrust}) with a static token read from {@code --vault-static-token-file} instead of the
+   * session's own identity obtained through the operator. No lease ledger: there is no session
+   * object to write it to.
    */
   private CredentialResolver fileModeResolver() {
     String address = config.get("vault-addr").or(() -> config.get("vault-address")).orElse(null);
@@ -383,7 +385,11 @@ public final class ProxyCommand {
     }
     Duration timeout = config.getDuration("vault-timeout", Duration.ofSeconds(5));
     VaultClient vault =
-        VaultClient.create(address, config.getPath("vault-ca-file").orElse(null), timeout);
+        VaultTrust.client(
+            address,
+            config.setting(SidecarContract.ENV_VAULT_CA).orElse(null),
+            config.getPath("vault-ca-file").orElse(null),
+            timeout);
     return new CredentialBroker(
         vault,
         new TokenFile(tokenFile),

@@ -37,11 +37,21 @@ public final class OpenBaoServer {
   private static final String REVIEWER_ACCOUNT = "token-reviewer";
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  /**
+   * The addresses the TLS listener's certificate is valid for: loopback, and where the sidecar's
+   * data-plane tests reach Vault from inside a pod network namespace (their upstream namespace
+   * bridges 198.18.0.2:8200 to this server).
+   */
+  public static final java.util.List<String> TLS_IP_ADDRESSES =
+      java.util.List.of("127.0.0.1", "198.18.0.2");
+
   private static OpenBaoServer shared;
   private static RuntimeException sharedFailure;
 
   private final Path workDir;
   private final String address;
+  private final String tlsAddress;
+  private final Pki tlsCa;
   private final OpenBaoProcess process;
   private final VaultClient client;
   private String unsealKey;
@@ -70,8 +80,18 @@ public final class OpenBaoServer {
     StackJanitor.atExit(() -> StackJanitor.deleteTree(workDir));
     int port = Ports.free();
     int clusterPort = Ports.free();
+    int tlsPort = Ports.free();
     address = "http://127.0.0.1:" + port;
+    tlsAddress = "https://127.0.0.1:" + tlsPort;
     client = VaultClient.create(address, (Path) null, Duration.ofSeconds(30));
+    // A second listener on the same server and storage, with a private CA: what a cluster's Vault
+    // looks like (issue 14). The plain one stays for everything that is not about TLS.
+    tlsCa = new Pki("capgate-testkit-openbao-ca");
+    Path tlsDir = workDir.resolve("tls");
+    createDirectory(tlsDir);
+    tlsCa
+        .issueServer("openbao", java.util.List.of("localhost"), TLS_IP_ADDRESSES)
+        .writeTo(tlsDir, "server");
     Path config = workDir.resolve("config.hcl");
     Pki.write(
         config,
@@ -91,12 +111,25 @@ public final class OpenBaoServer {
                   cluster_address = "127.0.0.1:%d"
                   tls_disable     = true
                 }
+                listener "tcp" {
+                  address       = "127.0.0.1:%d"
+                  tls_cert_file = "%s"
+                  tls_key_file  = "%s"
+                }
                 api_addr     = "%s"
                 cluster_addr = "http://127.0.0.1:%d"
                 ui           = false
                 log_level    = "info"
                 """
-            .formatted(workDir.resolve("data"), port, clusterPort, address, clusterPort));
+            .formatted(
+                workDir.resolve("data"),
+                port,
+                clusterPort,
+                tlsPort,
+                tlsDir.resolve("server.crt"),
+                tlsDir.resolve("server.key"),
+                address,
+                clusterPort));
     createDirectory(workDir.resolve("data"));
     process = new OpenBaoProcess(config, address);
     start();
@@ -105,6 +138,19 @@ public final class OpenBaoServer {
   /** e.g. {@code http://127.0.0.1:40123} */
   public String address() {
     return address;
+  }
+
+  /**
+   * The same server over TLS ({@code https://127.0.0.1:<port>}), its certificate issued by a
+   * private CA ({@link #tlsCaPem()}) for {@link #TLS_IP_ADDRESSES}: no client trusts it by default.
+   */
+  public String tlsAddress() {
+    return tlsAddress;
+  }
+
+  /** PEM of the private CA of {@link #tlsAddress()}'s certificate. */
+  public String tlsCaPem() {
+    return tlsCa.caCertPem();
   }
 
   public String rootToken() {

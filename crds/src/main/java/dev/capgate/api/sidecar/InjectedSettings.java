@@ -19,6 +19,7 @@ import java.util.function.Function;
  *     mode (no webhook)
  * @param sessionName likewise
  * @param vaultAddress Vault's address, or null (no Vault: every credential is unavailable)
+ * @param vaultCaPem PEM of the CA(s) of Vault's TLS certificate, or null (the JDK's roots)
  * @param operatorUrl where the sidecar asks for its Vault token ({@code https://host:port}), or
  *     null
  * @param operatorCaPem the CA of the operator's serving certificate (public), or null
@@ -34,6 +35,7 @@ public record InjectedSettings(
     String sessionNamespace,
     String sessionName,
     String vaultAddress,
+    String vaultCaPem,
     String operatorUrl,
     String operatorCaPem,
     String identityTokenFile,
@@ -72,12 +74,14 @@ public record InjectedSettings(
       String namespace,
       String name,
       String vaultAddress,
+      String vaultCaPem,
       String operatorUrl,
       String operatorCaPem) {
     return new InjectedSettings(
         Objects.requireNonNull(namespace, "namespace"),
         Objects.requireNonNull(name, "name"),
         vaultAddress,
+        vaultCaPem,
         operatorUrl,
         operatorCaPem,
         TOKEN_FILE,
@@ -93,6 +97,7 @@ public record InjectedSettings(
         sessionNamespace,
         sessionName,
         vaultAddress,
+        vaultCaPem,
         operatorUrl,
         operatorCaPem,
         identityTokenFile,
@@ -108,6 +113,7 @@ public record InjectedSettings(
         sessionNamespace,
         sessionName,
         vaultAddress,
+        vaultCaPem,
         operatorUrl,
         operatorCaPem,
         identityTokenFile,
@@ -123,6 +129,7 @@ public record InjectedSettings(
         sessionNamespace,
         sessionName,
         vaultAddress,
+        vaultCaPem,
         operatorUrl,
         operatorCaPem,
         identityTokenFile,
@@ -147,6 +154,7 @@ public record InjectedSettings(
     env.add(EnvEntry.field(ENV_POD_NAME, "metadata.name"));
     env.add(EnvEntry.field(ENV_POD_UID, "metadata.uid"));
     optional(env, ENV_VAULT_ADDR, vaultAddress);
+    optional(env, ENV_VAULT_CA, vaultCaPem);
     optional(env, ENV_OPERATOR_URL, operatorUrl);
     optional(env, ENV_OPERATOR_CA, operatorCaPem);
     env.add(EnvEntry.of(ENV_IDENTITY_TOKEN_FILE, identityTokenFile));
@@ -186,6 +194,7 @@ public record InjectedSettings(
         namespace,
         name,
         setting.apply(ENV_VAULT_ADDR).orElse(null),
+        setting.apply(ENV_VAULT_CA).orElse(null),
         setting.apply(ENV_OPERATOR_URL).orElse(null),
         setting.apply(ENV_OPERATOR_CA).orElse(null),
         setting.apply(ENV_IDENTITY_TOKEN_FILE).orElse(TOKEN_FILE),
@@ -209,7 +218,7 @@ public record InjectedSettings(
     }
   }
 
-  /** The operator's CA is public, but a full PEM makes unreadable logs. */
+  /** The operator's and Vault's CAs are public, but a full PEM makes unreadable logs. */
   @Override
   public String toString() {
     return "InjectedSettings["

@@ -48,6 +48,13 @@ public final class SidecarContract {
   public static final String ENV_POD_UID = "CAPGATE_POD_UID";
   public static final String ENV_VAULT_ADDR = "CAPGATE_VAULT_ADDR";
 
+  /**
+   * PEM text of the CA(s) of Vault's TLS certificate (public), the only ones trusted for Vault when
+   * set: an https Vault with a private CA. The webhook copies the operator's {@code
+   * CAPGATE_VAULT_CACERT} file into it (operator/README.md, "Vault over TLS").
+   */
+  public static final String ENV_VAULT_CA = "CAPGATE_VAULT_CA";
+
   /** Where the sidecar asks for its Vault token ({@code POST <url>/v1/vault-token}). */
   public static final String ENV_OPERATOR_URL = VaultTokenExchange.ENV_OPERATOR_URL;
 

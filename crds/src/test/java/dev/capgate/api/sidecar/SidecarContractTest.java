@@ -12,7 +12,12 @@ class SidecarContractTest {
   void settingsRoundTripThroughTheEnvironment() {
     InjectedSettings written =
         InjectedSettings.forSession(
-                "team-a", "fix-42", "http://vault:8200", "https://op:8443", "-----BEGIN X-----")
+                "team-a",
+                "fix-42",
+                "https://vault:8200",
+                "-----BEGIN VAULT CA-----",
+                "https://op:8443",
+                "-----BEGIN X-----")
             .withHostAliases("[{\"ip\":\"10.0.0.1\",\"hostnames\":[\"git.corp\"]}]")
             .withUpstreamCaFile(SidecarContract.UPSTREAM_CA_FILE);
 
@@ -20,7 +25,8 @@ class SidecarContractTest {
     assertThat(written.toEnvValues())
         .containsEntry("CAPGATE_LEASE_CONFIGMAP", "capgate-leases-fix-42")
         .containsEntry("CAPGATE_PROXY_PORT", "15001")
-        .containsEntry("CAPGATE_CA_DIR", "/var/run/secrets/capgate/ca");
+        .containsEntry("CAPGATE_CA_DIR", "/var/run/secrets/capgate/ca")
+        .containsEntry("CAPGATE_VAULT_CA", "-----BEGIN VAULT CA-----");
     // The pod's own name and uid come from the downward API, not from the webhook.
     assertThat(written.toEnv())
         .filteredOn(e -> e.fieldPath() != null)
@@ -30,9 +36,10 @@ class SidecarContractTest {
 
   @Test
   void absentSettingsAreLeftOutAndReadBackAsDefaults() {
-    InjectedSettings minimal = InjectedSettings.forSession("ns", "s", null, null, null);
+    InjectedSettings minimal = InjectedSettings.forSession("ns", "s", null, null, null, null);
     Map<String, String> env = minimal.toEnvValues();
-    assertThat(env).doesNotContainKeys("CAPGATE_VAULT_ADDR", "CAPGATE_HOST_ALIASES");
+    assertThat(env)
+        .doesNotContainKeys("CAPGATE_VAULT_ADDR", "CAPGATE_VAULT_CA", "CAPGATE_HOST_ALIASES");
     assertThat(InjectedSettings.read(env)).isEqualTo(minimal);
 
     Map<String, String> bare = new LinkedHashMap<>();

@@ -27,11 +27,26 @@ import java.util.function.Consumer;
 final class JwtCheckingApi implements Consumer<HttpServerRequest> {
   private final Vertx vertx;
   private final URI jwks;
-  private final HttpClient http = HttpClient.newHttpClient();
+  private final HttpClient http;
 
   JwtCheckingApi(Vertx vertx, String jwksUrl) {
+    this(vertx, jwksUrl, null);
+  }
+
+  /**
+   * @param jwksCaFile PEM CA of an https OpenBao with a private CA (the local stack's), or null for
+   *     the JDK's roots
+   */
+  JwtCheckingApi(Vertx vertx, String jwksUrl, String jwksCaFile) {
     this.vertx = vertx;
     this.jwks = URI.create(jwksUrl);
+    HttpClient.Builder builder = HttpClient.newBuilder();
+    if (jwksCaFile != null) {
+      builder.sslContext(
+          dev.capgate.common.tls.PemTrust.sslContext(
+              java.nio.file.Path.of(jwksCaFile), "the JWKS CA file"));
+    }
+    this.http = builder.build();
   }
 
   @Override

@@ -20,7 +20,7 @@ import java.util.function.Consumer;
  *
  * <pre>
  * java -cp ... dev.capgate.e2e.upstream.Upstreams --port 8443 --cert c.pem --key k.pem \
- *   --token &lt;github token&gt; (or --token-file f) --git-root /srv/git --jwks http://bao:8200/v1/identity/oidc/.well-known/keys \
+ *   --token &lt;github token&gt; (or --token-file f) --git-root /srv/git --jwks http://bao:8200/v1/identity/oidc/.well-known/keys [--jwks-ca bao-ca.crt] \
  *   --mcp-token &lt;token&gt; (or --mcp-token-file f)
  * </pre>
  */
@@ -88,7 +88,9 @@ public final class Upstreams {
             .withAccessLog()
             .host("api.github.test", new GitHubStyleApi(token))
             .host("github.test", new GitSmartHttp(vertx, Path.of(flags.get("git-root")), token))
-            .host("internal.test", new JwtCheckingApi(vertx, flags.get("jwks")))
+            .host(
+                "internal.test",
+                new JwtCheckingApi(vertx, flags.get("jwks"), flags.getOrDefault("jwks-ca", null)))
             .host("mcp.test", new McpServer(secret(flags, "mcp-token")))
             // Package sources of the client matrix: a PEP 503 index that checks the injected token,
             // the same index open (for a tls: passthrough rule: nothing can be injected there),

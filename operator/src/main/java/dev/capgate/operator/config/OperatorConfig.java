@@ -18,7 +18,8 @@ import java.util.Map;
  * @param sidecar what is injected (image, Vault address, identity audience, resources)
  * @param operatorVaultToken the operator's Vault token (revocation), or null
  * @param operatorVaultTokenFile a file holding it, read at each use, or null
- * @param vaultCaCertFile PEM CA for Vault's TLS, or null for the JDK's roots
+ * @param vaultCaCertFile PEM CA for Vault's TLS, or null for the JDK's roots; its text is in {@code
+ *     sidecar.vaultCaPem()} for the injected sidecars
  * @param caMaxValidity longest life of a pod CA (a session without ttl)
  * @param systemRootsFile PEM bundle of the roots agents trust besides the pod CA
  * @param webhookHost address the webhook listens on
@@ -82,6 +83,12 @@ public record OperatorConfig(
             Map.copyOf(requests),
             Map.copyOf(limits),
             blankToNull(env.get("CAPGATE_SIDECAR_UPSTREAM_CA_CONFIGMAP")));
+    Path vaultCaCertFile = path(env.get("CAPGATE_VAULT_CACERT"));
+    if (vaultCaCertFile != null) {
+      // Read once, at start: the sidecars get the same CA as the operator (operator/README.md,
+      // "Vault over TLS"); a changed ConfigMap reaches new pods after a restart of the operator.
+      sidecar = sidecar.withVaultCa(VaultCaPem.read(vaultCaCertFile));
+    }
     String namespace = env.getOrDefault("CAPGATE_NAMESPACE", "capgate-system");
     return new OperatorConfig(
         namespace,
@@ -89,7 +96,7 @@ public record OperatorConfig(
         sidecar,
         blankToNull(env.get("CAPGATE_OPERATOR_VAULT_TOKEN")),
         path(env.get("CAPGATE_OPERATOR_VAULT_TOKEN_FILE")),
-        path(env.get("CAPGATE_VAULT_CACERT")),
+        vaultCaCertFile,
         duration(env.getOrDefault("CAPGATE_CA_MAX_VALIDITY", "720h")),
         Path.of(env.getOrDefault("CAPGATE_SYSTEM_ROOTS", "/etc/ssl/certs/ca-certificates.crt")),
         env.getOrDefault("CAPGATE_WEBHOOK_HOST", "0.0.0.0"),

@@ -355,6 +355,7 @@ public final class PodInjector {
                 plan.namespace(),
                 plan.session(),
                 settings.vaultAddress(),
+                settings.vaultCaPem(),
                 settings.operatorUrl(),
                 settings.operatorCaPem())
             .withLeaseConfigMap(plan.leaseConfigMap());

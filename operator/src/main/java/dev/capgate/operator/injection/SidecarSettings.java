@@ -19,6 +19,8 @@ import java.util.Map;
  * @param operatorUrl where the sidecar reaches the operator ({@code https://host:port}), or null
  *     when unknown (the sidecar then gets no Vault token)
  * @param operatorCaPem the CA of the operator's serving certificate (public), or null
+ * @param vaultCaPem the CA(s) of Vault's TLS certificate (public, {@code CAPGATE_VAULT_CACERT}),
+ *     handed to the sidecar as {@code CAPGATE_VAULT_CA}; null: the sidecar trusts the JDK's roots
  */
 public record SidecarSettings(
     String image,
@@ -30,7 +32,8 @@ public record SidecarSettings(
     Map<String, String> limits,
     String upstreamCaConfigMap,
     String operatorUrl,
-    String operatorCaPem) {
+    String operatorCaPem,
+    String vaultCaPem) {
 
   /** Without extra upstream CAs, before the operator's address is known. */
   public SidecarSettings(
@@ -72,6 +75,7 @@ public record SidecarSettings(
         limits,
         upstreamCaConfigMap,
         null,
+        null,
         null);
   }
 
@@ -87,6 +91,23 @@ public record SidecarSettings(
         limits,
         upstreamCaConfigMap,
         url,
-        caPem);
+        caPem,
+        vaultCaPem);
+  }
+
+  /** The same, with the PEM of Vault's CA(s) for the sidecar (null: the JDK's roots). */
+  public SidecarSettings withVaultCa(String pem) {
+    return new SidecarSettings(
+        image,
+        imagePullPolicy,
+        vaultAddress,
+        identityAudience,
+        tokenExpirationSeconds,
+        requests,
+        limits,
+        upstreamCaConfigMap,
+        operatorUrl,
+        operatorCaPem,
+        pem);
   }
 }

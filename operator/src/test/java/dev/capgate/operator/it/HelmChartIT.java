@@ -55,6 +55,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The Helm chart: lint, render, apply to the real API server (all but the Deployment, which needs a
@@ -166,6 +167,73 @@ class HelmChartIT {
         .contains("path \"auth/token/lookup-accessor\"")
         .contains("capgate-jwt")
         .doesNotContain("bound_service_account_names");
+  }
+
+  /**
+   * {@code vault.caCert} (issue 14): the ConfigMap is mounted into the operator, the file named by
+   * {@code CAPGATE_VAULT_CACERT}; the operator reads it with the Deployment's environment and hands
+   * the PEM to every injected sidecar. Without the value neither the mount nor the variable exist.
+   */
+  @Test
+  void theVaultCaValueReachesTheOperatorAndItsSidecars(@TempDir Path kubeletDir) throws Exception {
+    Deployment deployment =
+        (Deployment)
+            kind(
+                parse(
+                    template(
+                            "capgate",
+                            "capgate-system",
+                            "--set",
+                            "vault.address=" + VAULT,
+                            "--set",
+                            "vault.caCert.configMap=vault-ca",
+                            "--set",
+                            "vault.caCert.key=bundle.pem")
+                        .orThrow()
+                        .stdout()),
+                "Deployment");
+    var pod = deployment.getSpec().getTemplate().getSpec();
+    var container = pod.getContainers().getFirst();
+    Map<String, String> env = new HashMap<>();
+    container.getEnv().stream()
+        .filter(v -> v.getValue() != null)
+        .forEach(v -> env.put(v.getName(), v.getValue()));
+    assertThat(env).containsEntry("CAPGATE_VAULT_CACERT", "/etc/capgate/vault-ca/bundle.pem");
+    var volume =
+        pod.getVolumes().stream()
+            .filter(v -> v.getName().equals("vault-ca"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(volume.getConfigMap().getName()).isEqualTo("vault-ca");
+    assertThat(volume.getConfigMap().getItems())
+        .extracting(i -> i.getKey(), i -> i.getPath())
+        .containsExactly(tuple("bundle.pem", "bundle.pem"));
+    assertThat(container.getVolumeMounts())
+        .extracting(m -> m.getName(), m -> m.getMountPath(), m -> m.getReadOnly())
+        .contains(tuple("vault-ca", "/etc/capgate/vault-ca", true));
+
+    // What the kubelet would mount, at a path of this machine: the operator reads it at start.
+    String pem = new dev.capgate.testkit.Pki("vault-private-ca").caCertPem();
+    Path file = Files.writeString(kubeletDir.resolve("bundle.pem"), pem);
+    env.put("CAPGATE_VAULT_CACERT", file.toString());
+    OperatorConfig config = OperatorConfig.fromEnv(env);
+    assertThat(config.vaultCaCertFile()).isEqualTo(file);
+    assertThat(config.sidecar().vaultCaPem()).isEqualToIgnoringWhitespace(pem);
+
+    Deployment without =
+        (Deployment)
+            kind(
+                parse(
+                    template("capgate", "capgate-system", "--set", "vault.address=" + VAULT)
+                        .orThrow()
+                        .stdout()),
+                "Deployment");
+    assertThat(without.getSpec().getTemplate().getSpec().getContainers().getFirst().getEnv())
+        .extracting(EnvVar::getName)
+        .doesNotContain("CAPGATE_VAULT_CACERT");
+    assertThat(without.getSpec().getTemplate().getSpec().getVolumes())
+        .extracting(v -> v.getName())
+        .doesNotContain("vault-ca");
   }
 
   @Test

@@ -7,6 +7,7 @@ import dev.capgate.sidecar.policy.PolicySource;
 import dev.capgate.sidecar.vault.CredentialBroker;
 import dev.capgate.sidecar.vault.OperatorLogin;
 import dev.capgate.sidecar.vault.VaultIdentity;
+import dev.capgate.sidecar.vault.VaultTrust;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -68,8 +69,11 @@ public final class SessionRuntime implements AutoCloseable {
     if (settings.vaultConfigured()) {
       ledger = new ConfigMapLeaseLedger(client, settings.namespace(), settings.leaseConfigMap());
       VaultClient vault =
-          VaultClient.create(
-              settings.vaultAddress(), settings.vaultCaFile(), settings.vaultTimeout());
+          VaultTrust.client(
+              settings.vaultAddress(),
+              settings.vaultCaPem(),
+              settings.vaultCaFile(),
+              settings.vaultTimeout());
       OperatorLogin login =
           OperatorLogin.create(
               settings.operatorUrl(),

@@ -5,6 +5,7 @@ import dev.capgate.api.sidecar.LeaseLedger;
 import dev.capgate.api.sidecar.SidecarContract;
 import dev.capgate.sidecar.config.SidecarConfig;
 import dev.capgate.sidecar.vault.CredentialBroker;
+import dev.capgate.sidecar.vault.VaultTrust;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
@@ -18,7 +19,10 @@ import java.util.Optional;
  * @param namespace {@code CAPGATE_SESSION_NAMESPACE}
  * @param name {@code CAPGATE_SESSION_NAME}
  * @param vaultAddress {@code CAPGATE_VAULT_ADDR}; null: no Vault, every credential is unavailable
- * @param vaultCaFile {@code CAPGATE_VAULT_CA_FILE}: PEM trust for an https Vault; null: the JDK's
+ * @param vaultCaPem {@code CAPGATE_VAULT_CA}: PEM text of Vault's CA(s), injected by the webhook
+ *     from the chart's {@code vault.caCert}; the only CAs trusted for Vault when set
+ * @param vaultCaFile {@code CAPGATE_VAULT_CA_FILE}: the same in a file (a developer's flag); not
+ *     together with {@code vaultCaPem}; both null: the JDK's roots
  * @param operatorUrl {@code CAPGATE_OPERATOR_URL}: where the sidecar asks for its session's Vault
  *     token ({@code https://...}); null: no Vault login, as without an address
  * @param operatorCa {@code CAPGATE_OPERATOR_CA}: PEM text of the CA of the operator's serving
@@ -36,6 +40,7 @@ public record SessionSettings(
     String namespace,
     String name,
     String vaultAddress,
+    String vaultCaPem,
     Path vaultCaFile,
     String operatorUrl,
     String operatorCa,
@@ -55,6 +60,7 @@ public record SessionSettings(
     Objects.requireNonNull(apiOutageGrace, "apiOutageGrace");
     Objects.requireNonNull(kvCacheTtl, "kvCacheTtl");
     Objects.requireNonNull(vaultTimeout, "vaultTimeout");
+    VaultTrust.requireOne(vaultCaPem, vaultCaFile);
     if (operatorUrl != null && (operatorCa == null || operatorCa.isBlank())) {
       // Without it the JDK's public CAs would do, and the identity token could go to anyone with a
       // public certificate for that name.
@@ -69,6 +75,7 @@ public record SessionSettings(
     return new SessionSettings(
         namespace,
         name,
+        null,
         null,
         null,
         null,
@@ -99,6 +106,7 @@ public record SessionSettings(
         Optional.ofNullable(injected.vaultAddress())
             .or(() -> config.get("vault-address"))
             .orElse(null),
+        injected.vaultCaPem(),
         config.getPath("vault-ca-file").orElse(null),
         injected.operatorUrl(),
         injected.operatorCaPem(),
@@ -122,6 +130,7 @@ public record SessionSettings(
         namespace,
         name,
         vaultAddress,
+        vaultCaPem,
         vaultCaFile,
         operatorUrl,
         operatorCa,
@@ -142,6 +151,7 @@ public record SessionSettings(
         namespace,
         name,
         vaultAddress,
+        vaultCaPem,
         vaultCaFile,
         operatorUrl,
         operatorCa,

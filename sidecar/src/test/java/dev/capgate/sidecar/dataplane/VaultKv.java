@@ -22,6 +22,15 @@ final class VaultKv {
     return bao.address();
   }
 
+  /** The same server over TLS, its certificate from a private CA ({@link #tlsCaPem()}). */
+  String tlsAddress() {
+    return bao.tlsAddress();
+  }
+
+  String tlsCaPem() {
+    return bao.tlsCaPem();
+  }
+
   /** Writes {@code field: value} into secret {@code name}. */
   VaultKv put(String name, String field, String value) {
     bao.request(

@@ -63,6 +63,10 @@ public final class PodNetns implements AutoCloseable {
   private final Pki clientCa = new Pki("client certificates of the mTLS host");
 
   private String leakDetection = System.getProperty("capgate.it.leakDetection", "paranoid");
+
+  /** {@code http} or {@code https}: as the Vault address given to {@link #startUpstreams}. */
+  private String vaultScheme = "http";
+
   private final List<Process> processes = new ArrayList<>();
   private final List<AutoCloseable> closeables = new ArrayList<>();
   private final Path agentLog;
@@ -284,7 +288,8 @@ public final class PodNetns implements AutoCloseable {
 
   /**
    * Starts the upstream servers (and the Vault bridge when {@code vault} is given: the sidecar then
-   * reaches it at {@code http://198.18.0.2:8200}).
+   * reaches it at {@code http://198.18.0.2:8200}, or {@code https://} when {@code vaultAddress} is
+   * an https one: the bridge passes the bytes, TLS goes end to end).
    */
   public void startUpstreams(String vaultAddress) {
     try {
@@ -318,6 +323,7 @@ public final class PodNetns implements AutoCloseable {
       if (vaultAddress != null) {
         Path socket = dir.resolve("vault.sock");
         java.net.URI uri = java.net.URI.create(vaultAddress);
+        vaultScheme = uri.getScheme();
         closeables.add(
             UnixSocketBridge.start(
                 UnixDomainSocketAddress.of(socket),
@@ -397,7 +403,7 @@ public final class PodNetns implements AutoCloseable {
         command.addAll(
             List.of(
                 "--vault-addr",
-                "http://" + UpstreamServers.V4 + ":8200",
+                vaultScheme + "://" + UpstreamServers.V4 + ":8200",
                 "--vault-static-token-file",
                 token.toString()));
       }

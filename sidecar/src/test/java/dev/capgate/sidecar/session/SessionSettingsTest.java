@@ -18,6 +18,8 @@ import org.junit.jupiter.api.Test;
  */
 class SessionSettingsTest {
   private static final String CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+  private static final String VAULT_CA =
+      "-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n";
 
   @Test
   void reads_the_webhook_s_environment() {
@@ -29,6 +31,7 @@ class SessionSettingsTest {
                     "CAPGATE_SESSION_NAMESPACE", "agents",
                     "CAPGATE_SESSION_NAME", "fix-42",
                     "CAPGATE_VAULT_ADDR", "https://vault:8200",
+                    "CAPGATE_VAULT_CA", VAULT_CA,
                     "CAPGATE_OPERATOR_URL", "https://10.96.0.12:443",
                     "CAPGATE_OPERATOR_CA", CA,
                     "CAPGATE_IDENTITY_TOKEN_FILE", "/var/run/secrets/capgate/token/token",
@@ -40,6 +43,7 @@ class SessionSettingsTest {
                 "agents",
                 "fix-42",
                 "https://vault:8200",
+                VAULT_CA,
                 null,
                 "https://10.96.0.12:443",
                 CA,
@@ -107,6 +111,25 @@ class SessionSettingsTest {
         .hasMessageContaining("CAPGATE_OPERATOR_CA");
   }
 
+  /** Two sources of trust for Vault would leave it unclear which one a connection used. */
+  @Test
+  void the_injected_vault_ca_and_a_ca_file_exclude_each_other() {
+    assertThatThrownBy(
+            () ->
+                SessionSettings.from(
+                    SidecarConfig.parse(
+                        List.of("--vault-ca-file", "/etc/vault-ca.pem"),
+                        Map.of(
+                            "CAPGATE_SESSION_NAMESPACE",
+                            "agents",
+                            "CAPGATE_SESSION_NAME",
+                            "fix-42",
+                            "CAPGATE_VAULT_CA",
+                            VAULT_CA))))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("CAPGATE_VAULT_CA (--vault-ca) and --vault-ca-file");
+  }
+
   @Test
   void to_string_names_the_session_and_endpoints() {
     SessionSettings settings =
@@ -127,7 +150,7 @@ class SessionSettingsTest {
   void what_the_operator_writes_is_what_the_sidecar_reads() {
     InjectedSettings written =
         InjectedSettings.forSession(
-                "agents", "fix-42", "https://vault:8200", "https://10.96.0.12:443", CA)
+                "agents", "fix-42", "https://vault:8200", VAULT_CA, "https://10.96.0.12:443", CA)
             .withHostAliases("[{\"ip\":\"10.0.0.7\",\"hostnames\":[\"git.corp\"]}]")
             .withUpstreamCaFile(SidecarContract.UPSTREAM_CA_FILE);
     SidecarConfig config = SidecarConfig.parse(List.of(), written.toEnvValues());
@@ -140,6 +163,7 @@ class SessionSettingsTest {
                 "agents",
                 "fix-42",
                 "https://vault:8200",
+                VAULT_CA,
                 null,
                 "https://10.96.0.12:443",
                 CA,

@@ -213,6 +213,15 @@ public final class PodAdmitter {
               + " variable that capgate sets itself for the trust settings: "
               + String.join(", ", clashes));
     }
+    // Before anything is minted: PodSecurity admission runs after this webhook and would reject
+    // the injected pod with a message that does not say what to change.
+    List<String> warnings;
+    switch (NamespacePodSecurity.of(client, request.namespace())) {
+      case NamespacePodSecurity.Verdict.Rejects rejects -> {
+        return refuse(request, session, rejects.reason());
+      }
+      case NamespacePodSecurity.Verdict.Fits fits -> warnings = fits.warnings();
+    }
     String caName = PodCaObjects.newName();
     MintedCa ca =
         minter.mint(
@@ -243,7 +252,7 @@ public final class PodAdmitter {
         caName,
         ca.fingerprint(),
         request.dryRun() ? ", dry run: nothing stored" : "");
-    return AdmissionDecision.allow(PodPatch.diff(request.pod(), injected));
+    return AdmissionDecision.allow(PodPatch.diff(request.pod(), injected), warnings);
   }
 
   /**

@@ -74,6 +74,10 @@ final class AdmissionReviews {
           Base64.getEncoder()
               .encodeToString(decision.patch().toString().getBytes(StandardCharsets.UTF_8)));
     }
+    if (!decision.warnings().isEmpty()) {
+      var warnings = response.putArray("warnings");
+      decision.warnings().forEach(warnings::add);
+    }
     if (!decision.allowed()) {
       ObjectNode status = response.putObject("status");
       status.put("code", 403);

@@ -590,6 +590,8 @@ class HelmChartIT {
       can.add(verb + " rolebindings.rbac.authorization.k8s.io -n " + anyNamespace);
     }
     can.add("create events -n " + anyNamespace);
+    // The webhook's Pod Security check reads the agent pod's namespace, and nothing more of it.
+    can.add("get namespaces/" + anyNamespace);
     can.add(
         "get mutatingwebhookconfigurations.admissionregistration.k8s.io/" + release + "-injector");
     can.add(
@@ -635,6 +637,8 @@ class HelmChartIT {
             "create pods --subresource=exec -n " + anyNamespace,
             "update pods --subresource=ephemeralcontainers -n " + anyNamespace,
             "delete namespaces",
+            "list namespaces",
+            "update namespaces/" + anyNamespace,
             // Pod CAs are immutable: never rewritten.
             "update secrets -n " + anyNamespace,
             // Only its own webhook configuration; the policy is the chart's in this mode.

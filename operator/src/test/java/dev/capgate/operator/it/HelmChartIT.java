@@ -166,6 +166,7 @@ class HelmChartIT {
         .contains("vault policy write capgate-operator")
         .contains("path \"auth/token/lookup-accessor\"")
         .contains("capgate-jwt")
+        .contains("pod-security.kubernetes.io/enforce=privileged")
         .doesNotContain("bound_service_account_names");
   }
 

@@ -181,7 +181,11 @@ if grep -q 'HTTP 403' "$WORK/out"; then ok "another repository: 403"; else bad "
 agent 'cd /tmp/repo-a && echo fix >> README.md && git -c user.name=agent -c user.email=agent@acme.test commit -qam "fix issue 42" && git push origin HEAD:main' || true
 if grep -q '403' "$WORK/out"; then ok "git push: refused (git-receive-pack is not in the session)"; else bad "push was not denied"; fi
 agent 'curl -sS -m 5 -k '"$BAO_ADDR"'/v1/secret/data/github/alice@example.com; echo; getent hosts exfil.attacker.example || echo "DNS: NXDOMAIN"' || true
-if grep -q '"error"' "$WORK/out" && grep -q NXDOMAIN "$WORK/out"; then ok "Vault directly: 403 from the sidecar; DNS outside the session: NXDOMAIN"; else bad "Vault or DNS not blocked"; fi
+# Vault is not in the session: over http the sidecar answers 403 (JSON), over https (the stack's
+# OpenBao has its own CA) it refuses the TLS handshake with an access_denied alert.
+if grep -qE '"error"|alert access denied' "$WORK/out" && grep -q NXDOMAIN "$WORK/out"; then
+  ok "Vault directly: refused by the sidecar (403, or a TLS access_denied alert over https); DNS outside the session: NXDOMAIN"
+else bad "Vault or DNS not blocked"; fi
 
 # --- 6. revocation ------------------------------------------------------------------------------------
 step "6. Alice revokes: kubectl delete agentsession — the very next call is denied"
@@ -206,8 +210,10 @@ if grep -qE 'HTTP 403|access denied' "$WORK/out"; then
 else
   bad "still allowed after revocation"
 fi
-kubectl -n "$NS" logs "$POD" -c capgate-proxy | grep -iE 'denying all traffic|revoked' | tail -2 | cut -c1-300 | sed 's/^/     /'
-gate_ts=$(kubectl -n "$NS" logs "$POD" -c capgate-proxy | grep -m1 'denying all traffic' | sed -n 's/.*"ts":"\([^"]*\)".*/\1/p')
+# The log read once, into a file: `grep -m1` on a live pipe would stop kubectl with SIGPIPE (pipefail).
+kubectl -n "$NS" logs "$POD" -c capgate-proxy > "$WORK/proxy.log"
+grep -iE 'denying all traffic|revoked' "$WORK/proxy.log" | tail -2 | cut -c1-300 | sed 's/^/     /'
+gate_ts=$(grep -m1 'denying all traffic' "$WORK/proxy.log" | sed -n 's/.*"ts":"\([^"]*\)".*/\1/p')
 if [ -n "$gate_ts" ]; then
   note "the sidecar switched to deny $(awk -v a="$t_delete" -v b="$(date -d "$gate_ts" +%s.%N)" 'BEGIN { printf "%.0f", (b - a) * 1000 }') ms after kubectl delete started (its own log); the agent's loop saw it at ${delay} ms"
 fi

@@ -1,5 +1,6 @@
 package dev.capgate.operator.config;
 
+import static dev.capgate.operator.injection.InjectedPods.proxyEnv;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -7,8 +8,6 @@ import dev.capgate.api.sidecar.SidecarContract;
 import dev.capgate.operator.injection.InjectionPlan;
 import dev.capgate.operator.injection.PodInjector;
 import dev.capgate.testkit.Pki;
-import io.fabric8.kubernetes.api.model.Container;
-import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import java.io.IOException;
@@ -127,20 +126,5 @@ class VaultCaToSidecarTest {
         "sha256:0000000000000000000000000000000000000000000000000000000000000000",
         "capgate-leases-fix-issue-42",
         java.util.List.of());
-  }
-
-  private static Map<String, String> proxyEnv(Pod pod) {
-    Container proxy =
-        pod.getSpec().getInitContainers().stream()
-            .filter(c -> c.getName().equals(SidecarContract.PROXY_CONTAINER))
-            .findFirst()
-            .orElseThrow();
-    Map<String, String> env = new java.util.LinkedHashMap<>();
-    for (EnvVar var : proxy.getEnv()) {
-      if (var.getValue() != null) {
-        env.put(var.getName(), var.getValue());
-      }
-    }
-    return env;
   }
 }

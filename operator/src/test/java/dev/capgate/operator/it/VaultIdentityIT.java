@@ -2,6 +2,7 @@ package dev.capgate.operator.it;
 
 import static dev.capgate.api.v1alpha1.AgentSessionBuilder.kv2;
 import static dev.capgate.api.v1alpha1.AgentSessionBuilder.rule;
+import static dev.capgate.operator.injection.InjectedPods.proxyEnv;
 import static dev.capgate.operator.it.OperatorUnderTest.agentPod;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -18,8 +19,6 @@ import dev.capgate.common.vault.VaultReply;
 import dev.capgate.operator.ca.PodCaObjects;
 import dev.capgate.operator.naming.SessionNames;
 import io.fabric8.kubernetes.api.model.ConfigMap;
-import io.fabric8.kubernetes.api.model.Container;
-import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -531,21 +530,6 @@ class VaultIdentityIT {
         env.get(SidecarContract.ENV_OPERATOR_CA),
         bearer,
         body);
-  }
-
-  private static Map<String, String> proxyEnv(Pod pod) {
-    Container proxy =
-        pod.getSpec().getInitContainers().stream()
-            .filter(c -> c.getName().equals(SidecarContract.PROXY_CONTAINER))
-            .findFirst()
-            .orElseThrow();
-    Map<String, String> env = new java.util.HashMap<>();
-    for (EnvVar e : proxy.getEnv()) {
-      if (e.getValue() != null) {
-        env.put(e.getName(), e.getValue());
-      }
-    }
-    return env;
   }
 
   private static String unwrap(String wrapping) {

@@ -1,7 +1,9 @@
 package dev.capgate.bench;
 
+import dev.capgate.api.sidecar.SidecarContract;
 import dev.capgate.sidecar.netns.Command;
 import dev.capgate.sidecar.netns.PodNetns;
+import dev.capgate.sidecar.netns.UpstreamServers;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -25,6 +27,17 @@ final class BenchPod implements AutoCloseable {
   static final String UPSTREAM_HOST = "api.github.test";
   static final int AGENT_UID = PodNetns.AGENT_UID;
   static final int PROXY_UID = PodNetns.SIDECAR_UID;
+
+  /**
+   * The sidecar's environment: the upstream's name as the webhook passes a pod's hostAliases. The
+   * sidecar never reads the pod's /etc/hosts (an agent could rewrite it), and the bench's upstream
+   * namespace runs no DNS server.
+   */
+  static final Map<String, String> SIDECAR_ENV =
+      Map.of(
+          SidecarContract.ENV_HOST_ALIASES,
+          "[{\"ip\":\"" + UpstreamServers.V4 + "\",\"hostnames\":[\"" + UPSTREAM_HOST + "\"]}]");
+
   static final String JAVA = Path.of(System.getProperty("java.home"), "bin", "java").toString();
 
   private final PodNetns netns;

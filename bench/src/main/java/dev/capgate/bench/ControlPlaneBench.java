@@ -765,7 +765,8 @@ final class ControlPlaneBench {
         // KUBECONFIG through env(1): setpriv's environment is the one we pass to env.
         int at = full.indexOf("HOME=/tmp");
         full.add(at, "KUBECONFIG=" + kubeconfig);
-        sidecars.add(pod.start(full, dir.resolve("sidecar-" + name + ".log"), Map.of()));
+        sidecars.add(
+            pod.start(full, dir.resolve("sidecar-" + name + ".log"), BenchPod.SIDECAR_ENV));
       }
       for (BenchPod pod : pods) {
         Path dir = pod.scratch();

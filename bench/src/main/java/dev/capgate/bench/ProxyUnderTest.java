@@ -94,7 +94,7 @@ final class ProxyUnderTest implements AutoCloseable {
             "http://" + dev.capgate.sidecar.netns.UpstreamServers.V4 + ":8200",
             "--vault-static-token-file",
             vaultTokenFile.toString()));
-    Process p = pod.start(pod.inPod(BenchPod.PROXY_UID, cmd), log, Map.of());
+    Process p = pod.start(pod.inPod(BenchPod.PROXY_UID, cmd), log, BenchPod.SIDECAR_ENV);
     ProxyUnderTest proxy =
         new ProxyUnderTest(
             "Capgate",

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 class ProxyCommandDefaultsTest {
   @Test
   void theAdminServerListensWhereTheKubeletsProbesArrive() throws Exception {
-    // The kubelet probes podIP:15021/readyz; an admin server on loopback only keeps the pod
+    // The kubelet probes podIP:14021/readyz; an admin server on loopback only keeps the pod
     // unready.
     assertThat(InetAddress.getByName(ProxyCommand.DEFAULT_ADMIN_ADDRESS).isAnyLocalAddress())
         .isTrue();

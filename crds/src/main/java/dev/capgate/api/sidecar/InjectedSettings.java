@@ -108,6 +108,23 @@ public record InjectedSettings(
         upstreamCaFile);
   }
 
+  /** The same, with another uid and ports (the operator's, chart {@code sidecar.ports}). */
+  public InjectedSettings withPorts(SidecarPorts other) {
+    return new InjectedSettings(
+        sessionNamespace,
+        sessionName,
+        vaultAddress,
+        vaultCaPem,
+        operatorUrl,
+        operatorCaPem,
+        identityTokenFile,
+        caDir,
+        leaseConfigMap,
+        Objects.requireNonNull(other, "ports"),
+        hostAliasesJson,
+        upstreamCaFile);
+  }
+
   public InjectedSettings withHostAliases(String json) {
     return new InjectedSettings(
         sessionNamespace,

@@ -22,14 +22,19 @@ public final class SidecarContract {
   public static final String PROXY_ARG = "proxy";
 
   /**
-   * The sidecar's uid: the only one whose traffic leaves the pod untouched, so no agent container
-   * may run as it (a long, as Kubernetes' uids are). The defaults of {@link SidecarPorts}.
+   * The sidecar's default uid: the only one whose traffic leaves the pod untouched, so no agent
+   * container may run as it (a long, as Kubernetes' uids are). The defaults of {@link
+   * SidecarPorts}; the operator may inject others (chart {@code sidecar.proxyUid}, {@code
+   * sidecar.ports}). Chosen apart from the meshes' own (docs/meshes.md): Istio's proxy runs as 1337
+   * and owns 15000-15090, Linkerd's as 2102 on 4140/4143/4190/4191, Kuma's as 5678, Open Service
+   * Mesh's as 1500, Consul's as 5995/5996; and apart from the uids images commonly use (0, 1000,
+   * 65532, 65534).
    */
-  public static final long PROXY_UID = 1337;
+  public static final long PROXY_UID = 1447;
 
-  public static final int PROXY_PORT = 15001;
-  public static final int DNS_PORT = 15053;
-  public static final int ADMIN_PORT = 15021;
+  public static final int PROXY_PORT = 14001;
+  public static final int DNS_PORT = 14053;
+  public static final int ADMIN_PORT = 14021;
 
   /** The kubelet's probes of the sidecar, on the admin port. */
   public static final String READINESS_PATH = "/readyz";

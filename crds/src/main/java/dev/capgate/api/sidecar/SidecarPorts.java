@@ -22,13 +22,27 @@ public record SidecarPorts(int proxyUid, int proxyPort, int dnsPort, int adminPo
           SidecarContract.DNS_PORT,
           SidecarContract.ADMIN_PORT);
 
+  /**
+   * @throws IllegalArgumentException naming the value: a uid of 0 (root is never exempt from
+   *     interception) or negative, a port outside 1..65535, or two listeners on one port
+   */
   public SidecarPorts {
     if (proxyUid <= 0) {
-      throw new IllegalArgumentException("proxy uid must be a non-root uid, got " + proxyUid);
+      throw new IllegalArgumentException(
+          "proxy uid must be a non-root uid 1.."
+              + Integer.MAX_VALUE
+              + ", got "
+              + proxyUid
+              + ": its traffic is the only traffic not intercepted");
     }
     checkPort("proxy port", proxyPort);
     checkPort("dns port", dnsPort);
     checkPort("admin port", adminPort);
+    // One network namespace for all: two listeners cannot share a port, and nat would send the
+    // agents' traffic for one to the other.
+    distinct("proxy port", proxyPort, "dns port", dnsPort);
+    distinct("proxy port", proxyPort, "admin port", adminPort);
+    distinct("dns port", dnsPort, "admin port", adminPort);
   }
 
   /** {@code CAPGATE_PROXY_UID}, {@code _PROXY_PORT}, {@code _DNS_PORT}, {@code _ADMIN_PORT}. */
@@ -70,6 +84,12 @@ public record SidecarPorts(int proxyUid, int proxyPort, int dnsPort, int adminPo
               + ") must be a number, got '"
               + value.get()
               + "'");
+    }
+  }
+
+  private static void distinct(String what, int port, String other, int otherPort) {
+    if (port == otherPort) {
+      throw new IllegalArgumentException(what + " and " + other + " must differ, both are " + port);
     }
   }
 

@@ -22,9 +22,11 @@ class SidecarContractTest {
             .withUpstreamCaFile(SidecarContract.UPSTREAM_CA_FILE);
 
     assertThat(InjectedSettings.read(written.toEnvValues())).isEqualTo(written);
+    InjectedSettings otherPorts = written.withPorts(new SidecarPorts(4242, 20001, 20053, 20021));
+    assertThat(InjectedSettings.read(otherPorts.toEnvValues())).isEqualTo(otherPorts);
     assertThat(written.toEnvValues())
         .containsEntry("CAPGATE_LEASE_CONFIGMAP", "capgate-leases-fix-42")
-        .containsEntry("CAPGATE_PROXY_PORT", "15001")
+        .containsEntry("CAPGATE_PROXY_PORT", "14001")
         .containsEntry("CAPGATE_CA_DIR", "/var/run/secrets/capgate/ca")
         .containsEntry("CAPGATE_VAULT_CA", "-----BEGIN VAULT CA-----");
     // The pod's own name and uid come from the downward API, not from the webhook.

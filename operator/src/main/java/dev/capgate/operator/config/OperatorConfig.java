@@ -1,6 +1,8 @@
 package dev.capgate.operator.config;
 
 import dev.capgate.api.identity.VaultTokenExchange;
+import dev.capgate.api.sidecar.SidecarContract;
+import dev.capgate.api.sidecar.SidecarPorts;
 import dev.capgate.operator.injection.SidecarSettings;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -83,6 +85,7 @@ public record OperatorConfig(
             Map.copyOf(requests),
             Map.copyOf(limits),
             blankToNull(env.get("CAPGATE_SIDECAR_UPSTREAM_CA_CONFIGMAP")));
+    sidecar = sidecar.withPorts(sidecarPorts(env));
     Path vaultCaCertFile = path(env.get("CAPGATE_VAULT_CACERT"));
     if (vaultCaCertFile != null) {
       // Read once, at start: the sidecars get the same CA as the operator (operator/README.md,
@@ -144,6 +147,45 @@ public record OperatorConfig(
       String operatorUrl,
       int port,
       int servicePort) {}
+
+  /** The operator's variables for the sidecar's uid and ports, by the sidecar's own variables. */
+  static final Map<String, String> SIDECAR_PORT_VARIABLES =
+      Map.of(
+          SidecarContract.ENV_PROXY_UID, "CAPGATE_SIDECAR_PROXY_UID",
+          SidecarContract.ENV_PROXY_PORT, "CAPGATE_SIDECAR_PROXY_PORT",
+          SidecarContract.ENV_DNS_PORT, "CAPGATE_SIDECAR_DNS_PORT",
+          SidecarContract.ENV_ADMIN_PORT, "CAPGATE_SIDECAR_ADMIN_PORT");
+
+  /**
+   * The uid and ports every injected pod gets (chart {@code sidecar.proxyUid}, {@code
+   * sidecar.ports}): {@code CAPGATE_SIDECAR_PROXY_UID}, {@code _PROXY_PORT}, {@code _DNS_PORT},
+   * {@code _ADMIN_PORT}; the contract's defaults for what is unset.
+   *
+   * @throws IllegalArgumentException naming the operator's variable(s) and what is wrong
+   */
+  static SidecarPorts sidecarPorts(Map<String, String> env) {
+    try {
+      return SidecarPorts.read(
+          name -> {
+            String value = env.get(SIDECAR_PORT_VARIABLES.get(name));
+            if (value != null && !value.isBlank() && !value.strip().matches("-?[0-9]{1,9}")) {
+              throw new IllegalArgumentException(
+                  SIDECAR_PORT_VARIABLES.get(name)
+                      + " must be a number (at most 9 digits), got '"
+                      + value
+                      + "'");
+            }
+            return java.util.Optional.ofNullable(blankToNull(value));
+          });
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "sidecar uid and ports (CAPGATE_SIDECAR_PROXY_UID, CAPGATE_SIDECAR_PROXY_PORT,"
+              + " CAPGATE_SIDECAR_DNS_PORT, CAPGATE_SIDECAR_ADMIN_PORT; chart sidecar.proxyUid,"
+              + " sidecar.ports): "
+              + e.getMessage(),
+          e);
+    }
+  }
 
   /** {@code <pod name>_<8 random hex>}: unique even for two operators with one host name. */
   private static String identity(Map<String, String> env) {

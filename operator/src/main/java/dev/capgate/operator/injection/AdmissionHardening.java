@@ -1,6 +1,7 @@
 package dev.capgate.operator.injection;
 
 import dev.capgate.api.sidecar.SidecarContract;
+import dev.capgate.api.sidecar.SidecarPorts;
 import dev.capgate.operator.naming.PodMarkers;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
@@ -27,9 +28,10 @@ import java.util.Set;
  *
  * <p>The central rule: no agent process may run as, or become, the sidecar's uid, which the
  * iptables rules exempt. So every agent container (ephemeral ones too) must have an explicit
- * runAsUser other than 1337 (an image's USER is invisible here and changes with the image), may not
- * allow privilege escalation or add a capability outside {@link AgentHardening#ADDABLE}, and must
- * drop {@link AgentHardening#DROPPED} (which {@link AgentHardening} adds before the checks).
+ * runAsUser other than the sidecar's (the one in the pod's {@code capgate-init} rules, {@link
+ * #exemptUid}; an image's USER is invisible here and changes with the image), may not allow
+ * privilege escalation or add a capability outside {@link AgentHardening#ADDABLE}, and must drop
+ * {@link AgentHardening#DROPPED} (which {@link AgentHardening} adds before the checks).
  */
 public final class AdmissionHardening {
   static final String CA_SECRET_PREFIX = "capgate-ca-";
@@ -57,10 +59,12 @@ public final class AdmissionHardening {
           "spec.hostIPC is true: agent containers would share the node's IPC namespace (shared memory of"
               + " processes outside the pod)");
     }
-    found.addAll(podGroupViolations(spec.getSecurityContext()));
+    long proxyUid = exemptUid(pod);
+    found.addAll(podGroupViolations(spec.getSecurityContext(), proxyUid));
     for (Container c : PodInjector.agentContainers(spec)) {
       found.addAll(
           containerViolations(
+              proxyUid,
               new View(
                   "container",
                   c.getName(),
@@ -73,22 +77,21 @@ public final class AdmissionHardening {
   }
 
   /** The pod-level groups: the sidecar's uid is its gid too; no agent process shares it. */
-  private static List<String> podGroupViolations(PodSecurityContext sc) {
+  private static List<String> podGroupViolations(PodSecurityContext sc, long proxyUid) {
     List<String> found = new ArrayList<>();
     if (sc == null) {
       return found;
     }
-    if (Objects.equals(sc.getFsGroup(), SidecarContract.PROXY_UID)) {
+    if (Objects.equals(sc.getFsGroup(), proxyUid)) {
       found.add(
           "spec.securityContext.fsGroup is "
-              + SidecarContract.PROXY_UID
+              + proxyUid
               + ", the capgate sidecar's group: use another gid");
     }
-    if (sc.getSupplementalGroups() != null
-        && sc.getSupplementalGroups().contains(SidecarContract.PROXY_UID)) {
+    if (sc.getSupplementalGroups() != null && sc.getSupplementalGroups().contains(proxyUid)) {
       found.add(
           "spec.securityContext.supplementalGroups contains "
-              + SidecarContract.PROXY_UID
+              + proxyUid
               + ", the capgate sidecar's group: use another gid");
     }
     return found;
@@ -115,6 +118,7 @@ public final class AdmissionHardening {
         && before.getSpec().getEphemeralContainers() != null) {
       before.getSpec().getEphemeralContainers().forEach(e -> existing.add(e.getName()));
     }
+    long proxyUid = exemptUid(pod);
     for (EphemeralContainer e : spec.getEphemeralContainers()) {
       if (existing.contains(e.getName())) {
         continue;
@@ -130,6 +134,7 @@ public final class AdmissionHardening {
       }
       found.addAll(
           containerViolations(
+              proxyUid,
               new View(
                   "ephemeral container",
                   e.getName(),
@@ -230,6 +235,26 @@ public final class AdmissionHardening {
     };
   }
 
+  /**
+   * The uid this pod's iptables rules exempt: what the webhook gave its {@code capgate-init}
+   * ({@code CAPGATE_PROXY_UID}), which may differ from the contract's default (chart {@code
+   * sidecar.proxyUid}) and, for a pod injected before the operator's setting changed, from the
+   * operator's current one. The pod's own is the one that matters: its rules were made from it, and
+   * Capgate's containers cannot change once admitted ({@link #updateViolations}). The default for a
+   * pod without {@code capgate-init} (no rules, nothing exempt).
+   */
+  static long exemptUid(Pod pod) {
+    Container init = initContainer(pod, SidecarContract.INIT_CONTAINER);
+    if (init == null || init.getEnv() == null) {
+      return SidecarPorts.DEFAULTS.proxyUid();
+    }
+    java.util.Map<String, String> env = new java.util.HashMap<>();
+    init.getEnv().stream()
+        .filter(v -> v.getValue() != null)
+        .forEach(v -> env.put(v.getName(), v.getValue()));
+    return SidecarPorts.read(name -> java.util.Optional.ofNullable(env.get(name))).proxyUid();
+  }
+
   private static Container initContainer(Pod pod, String name) {
     if (pod.getSpec() == null || pod.getSpec().getInitContainers() == null) {
       return null;
@@ -285,7 +310,7 @@ public final class AdmissionHardening {
     }
   }
 
-  private static List<String> containerViolations(View c, PodSpec spec) {
+  private static List<String> containerViolations(long proxyUid, View c, PodSpec spec) {
     List<String> found = new ArrayList<>();
     SecurityContext sc = c.securityContext();
     if (sc != null && Boolean.TRUE.equals(sc.getPrivileged())) {
@@ -336,12 +361,12 @@ public final class AdmissionHardening {
       found.add(
           c.describe()
               + " sets no runAsUser: set securityContext.runAsUser (any uid but "
-              + SidecarContract.PROXY_UID
+              + proxyUid
               + "; 0 is allowed) on the container or the pod. The uid an image's USER gives is invisible at admission"
               + " and changes with the image; capgate needs the uid fixed, since the sidecar's uid "
-              + SidecarContract.PROXY_UID
+              + proxyUid
               + " is not intercepted");
-    } else if (uid == SidecarContract.PROXY_UID) {
+    } else if (uid == proxyUid) {
       boolean fromPod = sc == null || sc.getRunAsUser() == null;
       found.add(
           c.describe()
@@ -354,7 +379,7 @@ public final class AdmissionHardening {
         sc != null && sc.getRunAsGroup() != null
             ? sc.getRunAsGroup()
             : spec.getSecurityContext() == null ? null : spec.getSecurityContext().getRunAsGroup();
-    if (Objects.equals(gid, SidecarContract.PROXY_UID)) {
+    if (Objects.equals(gid, proxyUid)) {
       found.add(
           c.describe()
               + " runs as group "

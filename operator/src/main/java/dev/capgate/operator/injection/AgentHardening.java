@@ -1,6 +1,5 @@
 package dev.capgate.operator.injection;
 
-import dev.capgate.api.sidecar.SidecarContract;
 import io.fabric8.kubernetes.api.model.Capabilities;
 import io.fabric8.kubernetes.api.model.SecurityContext;
 import io.fabric8.kubernetes.api.model.SecurityContextBuilder;
@@ -12,7 +11,8 @@ import java.util.Set;
 /**
  * What the webhook sets in the security context of every agent container (regular, the pod's own
  * init containers, ephemeral ones), so that no agent process can ever become the sidecar's uid: the
- * iptables rules exempt uid {@value SidecarContract#PROXY_UID} and nothing else.
+ * iptables rules exempt the sidecar's uid ({@code CAPGATE_PROXY_UID} of {@code capgate-init}) and
+ * nothing else.
  *
  * <ul>
  *   <li>{@code SETUID} and {@code SETGID} dropped: a process (root included) cannot change its uid

@@ -1,7 +1,7 @@
 package dev.capgate.operator.injection;
 
 import dev.capgate.api.sidecar.InboundPortList;
-import dev.capgate.api.sidecar.SidecarContract;
+import dev.capgate.api.sidecar.SidecarPorts;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.HTTPGetAction;
@@ -29,13 +29,18 @@ public final class InboundPorts {
   public static final String ANNOTATION = "capgate.dev/inbound-ports";
 
   /** Never opened to peers: they act for the pod's agents (the admin port is always open). */
-  static final java.util.Set<Integer> SIDECAR_PORTS =
-      java.util.Set.of(SidecarContract.PROXY_PORT, SidecarContract.DNS_PORT);
+  static java.util.Set<Integer> sidecarPorts(SidecarPorts ports) {
+    return java.util.Set.of(ports.proxyPort(), ports.dnsPort());
+  }
 
   private InboundPorts() {}
 
-  /** What is wrong with the annotation, in words a pod author can act on; empty when fine. */
-  public static List<String> violations(Pod pod) {
+  /**
+   * What is wrong with the annotation, in words a pod author can act on; empty when fine.
+   *
+   * @param sidecar the uid and ports the webhook injects (the operator's)
+   */
+  public static List<String> violations(Pod pod, SidecarPorts sidecar) {
     String value = annotation(pod);
     if (value == null) {
       return List.of();
@@ -44,7 +49,7 @@ public final class InboundPorts {
     SortedSet<Integer> ports = parse(value, bad);
     List<String> violations = new ArrayList<>();
     ports.stream()
-        .filter(SIDECAR_PORTS::contains)
+        .filter(sidecarPorts(sidecar)::contains)
         .forEach(
             p ->
                 violations.add(
@@ -53,9 +58,9 @@ public final class InboundPorts {
                         + " may not open port "
                         + p
                         + ": it is the sidecar's own ("
-                        + SidecarContract.PROXY_PORT
+                        + sidecar.proxyPort()
                         + " transparent listener, "
-                        + SidecarContract.DNS_PORT
+                        + sidecar.dnsPort()
                         + " DNS)"));
     if (bad.isEmpty()) {
       return violations;
@@ -72,8 +77,11 @@ public final class InboundPorts {
     return violations;
   }
 
-  /** The ports to open: the annotation's valid entries and the agent containers' probe ports. */
-  public static SortedSet<Integer> of(Pod pod) {
+  /**
+   * The ports to open: the annotation's valid entries and the agent containers' probe ports, never
+   * the sidecar's proxy and DNS ports.
+   */
+  public static SortedSet<Integer> of(Pod pod, SidecarPorts sidecar) {
     SortedSet<Integer> ports = new TreeSet<>();
     String value = annotation(pod);
     if (value != null) {
@@ -103,7 +111,7 @@ public final class InboundPorts {
       }
     }
     // A probe on a sidecar port would be odd; it must not open that port to peers either.
-    ports.removeAll(SIDECAR_PORTS);
+    ports.removeAll(sidecarPorts(sidecar));
     return ports;
   }
 

@@ -92,7 +92,7 @@ public final class PodAdmitter {
       if (!reserved.isEmpty()) {
         return refuseIfAny(request, null, reserved);
       }
-      List<String> inbound = InboundPorts.violations(pod);
+      List<String> inbound = InboundPorts.violations(pod, injector.ports());
       if (!inbound.isEmpty()) {
         return refuseIfAny(request, null, inbound);
       }

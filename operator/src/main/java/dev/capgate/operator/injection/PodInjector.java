@@ -87,6 +87,11 @@ public final class PodInjector {
     this.settings = settings;
   }
 
+  /** The uid and ports this injector gives the init rules and the sidecar. */
+  public SidecarPorts ports() {
+    return settings.ports();
+  }
+
   /**
    * A new pod: {@code pod} with Capgate injected; {@code pod} itself is not modified. An injected
    * pod comes back unchanged, except for agent containers added since (plan may then be null).
@@ -116,7 +121,7 @@ public final class PodInjector {
       agent.setSecurityContext(AgentHardening.harden(agent.getSecurityContext()));
     }
     List<Container> initContainers = new ArrayList<>();
-    initContainers.add(initContainer(InboundPorts.of(pod)));
+    initContainers.add(initContainer(InboundPorts.of(pod, settings.ports())));
     initContainers.add(proxyContainer(plan, spec.getHostAliases()));
     initContainers.addAll(spec.getInitContainers() == null ? List.of() : spec.getInitContainers());
     spec.setInitContainers(initContainers);
@@ -325,7 +330,7 @@ public final class PodInjector {
         .withImage(settings.image())
         .withImagePullPolicy(settings.imagePullPolicy())
         .withArgs(args)
-        .withEnv(portEnv())
+        .withEnv(portEnv(settings.ports()))
         .withResources(resources())
         // Root with exactly the two capabilities iptables needs, only for the few milliseconds the
         // rules take; runAsNonRoot false overrides a pod-level runAsNonRoot that would forbid uid
@@ -358,7 +363,8 @@ public final class PodInjector {
                 settings.vaultCaPem(),
                 settings.operatorUrl(),
                 settings.operatorCaPem())
-            .withLeaseConfigMap(plan.leaseConfigMap());
+            .withLeaseConfigMap(plan.leaseConfigMap())
+            .withPorts(settings.ports());
     if (hostAliases != null && !hostAliases.isEmpty()) {
       injected = injected.withHostAliases(SERIALIZATION.asJson(hostAliases));
     }
@@ -404,12 +410,12 @@ public final class PodInjector {
         .withResources(resources())
         // The startup probe holds back the next containers until the proxy listens: the agent's
         // first connection must not meet an empty port.
-        .withStartupProbe(readyz(1, 120))
-        .withReadinessProbe(readyz(2, 3))
+        .withStartupProbe(readyz(settings.ports(), 1, 120))
+        .withReadinessProbe(readyz(settings.ports(), 2, 3))
         .withSecurityContext(
             new SecurityContextBuilder()
-                .withRunAsUser(PROXY_UID)
-                .withRunAsGroup(PROXY_UID)
+                .withRunAsUser((long) settings.ports().proxyUid())
+                .withRunAsGroup((long) settings.ports().proxyUid())
                 .withRunAsNonRoot(true)
                 .withPrivileged(false)
                 .withReadOnlyRootFilesystem(true)
@@ -423,11 +429,11 @@ public final class PodInjector {
         .build();
   }
 
-  private static Probe readyz(int periodSeconds, int failureThreshold) {
+  private static Probe readyz(SidecarPorts ports, int periodSeconds, int failureThreshold) {
     return new ProbeBuilder()
         .withNewHttpGet()
         .withPath(READINESS_PATH)
-        .withNewPort(ADMIN_PORT)
+        .withNewPort(ports.adminPort())
         .endHttpGet()
         .withPeriodSeconds(periodSeconds)
         .withFailureThreshold(failureThreshold)
@@ -435,9 +441,9 @@ public final class PodInjector {
   }
 
   /** The init container's: the same uid and ports as the sidecar's. */
-  private static List<EnvVar> portEnv() {
+  private static List<EnvVar> portEnv(SidecarPorts ports) {
     List<EnvVar> env = new ArrayList<>();
-    SidecarPorts.DEFAULTS
+    ports
         .toEnv()
         .forEach(
             (name, value) -> env.add(new EnvVarBuilder().withName(name).withValue(value).build()));

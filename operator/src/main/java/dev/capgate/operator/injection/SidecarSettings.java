@@ -1,5 +1,6 @@
 package dev.capgate.operator.injection;
 
+import dev.capgate.api.sidecar.SidecarPorts;
 import java.util.Map;
 
 /**
@@ -21,6 +22,8 @@ import java.util.Map;
  * @param operatorCaPem the CA of the operator's serving certificate (public), or null
  * @param vaultCaPem the CA(s) of Vault's TLS certificate (public, {@code CAPGATE_VAULT_CACERT}),
  *     handed to the sidecar as {@code CAPGATE_VAULT_CA}; null: the sidecar trusts the JDK's roots
+ * @param ports the sidecar's uid and ports, the same in the init container's rules and the sidecar
+ *     (chart {@code sidecar.proxyUid}, {@code sidecar.ports}; docs/meshes.md)
  */
 public record SidecarSettings(
     String image,
@@ -33,7 +36,12 @@ public record SidecarSettings(
     String upstreamCaConfigMap,
     String operatorUrl,
     String operatorCaPem,
-    String vaultCaPem) {
+    String vaultCaPem,
+    SidecarPorts ports) {
+
+  public SidecarSettings {
+    java.util.Objects.requireNonNull(ports, "ports");
+  }
 
   /** Without extra upstream CAs, before the operator's address is known. */
   public SidecarSettings(
@@ -76,7 +84,8 @@ public record SidecarSettings(
         upstreamCaConfigMap,
         null,
         null,
-        null);
+        null,
+        SidecarPorts.DEFAULTS);
   }
 
   /** The same, with where and how the sidecar reaches the operator (known once it serves). */
@@ -92,7 +101,8 @@ public record SidecarSettings(
         upstreamCaConfigMap,
         url,
         caPem,
-        vaultCaPem);
+        vaultCaPem,
+        ports);
   }
 
   /** The same, with the PEM of Vault's CA(s) for the sidecar (null: the JDK's roots). */
@@ -108,6 +118,24 @@ public record SidecarSettings(
         upstreamCaConfigMap,
         operatorUrl,
         operatorCaPem,
-        pem);
+        pem,
+        ports);
+  }
+
+  /** The same, with another uid and ports for the init rules and the sidecar. */
+  public SidecarSettings withPorts(SidecarPorts other) {
+    return new SidecarSettings(
+        image,
+        imagePullPolicy,
+        vaultAddress,
+        identityAudience,
+        tokenExpirationSeconds,
+        requests,
+        limits,
+        upstreamCaConfigMap,
+        operatorUrl,
+        operatorCaPem,
+        vaultCaPem,
+        other);
   }
 }

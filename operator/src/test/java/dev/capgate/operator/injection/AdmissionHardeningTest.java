@@ -71,8 +71,8 @@ class AdmissionHardeningTest {
             "adds capability NET_ADMIN"),
         refused(
             "rejects agent containers running as the sidecar's uid",
-            p -> withAgentSecurity(p, new SecurityContextBuilder().withRunAsUser(1337L)),
-            "container \"agent\" runs as uid 1337, the capgate sidecar's uid"),
+            p -> withAgentSecurity(p, new SecurityContextBuilder().withRunAsUser(1447L)),
+            "container \"agent\" runs as uid 1447, the capgate sidecar's uid"),
         refused(
             "rejects a pod-level runAsUser of the sidecar's uid",
             p ->
@@ -80,11 +80,11 @@ class AdmissionHardeningTest {
                     edit(p)
                         .editSpec()
                         .withSecurityContext(
-                            new PodSecurityContextBuilder().withRunAsUser(1337L).build())
+                            new PodSecurityContextBuilder().withRunAsUser(1447L).build())
                         .endSpec()
                         .build(),
                     new SecurityContextBuilder()),
-            "container \"agent\" runs as uid 1337 (from the pod's securityContext)"),
+            "container \"agent\" runs as uid 1447 (from the pod's securityContext)"),
         refused(
             "rejects agent containers mounting a capgate-ca secret",
             p ->
@@ -170,7 +170,7 @@ class AdmissionHardeningTest {
         refused(
             "image USER cannot matter: runAsUser required",
             p -> withAgentSecurity(p, new SecurityContextBuilder()),
-            "container \"agent\" sets no runAsUser: set securityContext.runAsUser (any uid but 1337; 0 is allowed) on the"
+            "container \"agent\" sets no runAsUser: set securityContext.runAsUser (any uid but 1447; 0 is allowed) on the"
                 + " container or the pod"),
         refused(
             "an init container of the agent's without runAsUser → refused",
@@ -218,20 +218,20 @@ class AdmissionHardeningTest {
                     p, new SecurityContextBuilder().withRunAsUser(1000L).withProcMount("Unmasked")),
             "container \"agent\" sets procMount: Unmasked"),
         refused(
-            "runAsGroup 1337 → refused",
+            "runAsGroup 1447 → refused",
             p ->
                 withAgentSecurity(
-                    p, new SecurityContextBuilder().withRunAsUser(1000L).withRunAsGroup(1337L)),
-            "container \"agent\" runs as group 1337"),
+                    p, new SecurityContextBuilder().withRunAsUser(1000L).withRunAsGroup(1447L)),
+            "container \"agent\" runs as group 1447"),
         refused(
-            "fsGroup 1337 → refused",
+            "fsGroup 1447 → refused",
             p ->
                 edit(p)
                     .editSpec()
-                    .withSecurityContext(new PodSecurityContextBuilder().withFsGroup(1337L).build())
+                    .withSecurityContext(new PodSecurityContextBuilder().withFsGroup(1447L).build())
                     .endSpec()
                     .build(),
-            "spec.securityContext.fsGroup is 1337"),
+            "spec.securityContext.fsGroup is 1447"),
         refused(
             "hostIPC → refused",
             p -> edit(p).editSpec().withHostIPC(true).endSpec().build(),
@@ -280,7 +280,7 @@ class AdmissionHardeningTest {
     }
   }
 
-  /** Bypass 1: root stays possible, becoming uid 1337 does not (no CAP_SETUID, no_new_privs). */
+  /** Bypass 1: root stays possible, becoming uid 1447 does not (no CAP_SETUID, no_new_privs). */
   @Test
   void rootAgentWithoutSetuidDropGetsItDropped() {
     Pod root = withAgentSecurity(plainPod(), new SecurityContextBuilder().withRunAsUser(0L));
@@ -464,9 +464,9 @@ class AdmissionHardeningTest {
             new SecurityContextBuilder().withRunAsUser(0L).withPrivileged(true),
             "ephemeral container \"debugger\" is privileged"),
         refusedDebugger(
-            "ephemeral container as uid 1337 → refused",
-            new SecurityContextBuilder().withRunAsUser(1337L),
-            "ephemeral container \"debugger\" runs as uid 1337"));
+            "ephemeral container as uid 1447 → refused",
+            new SecurityContextBuilder().withRunAsUser(1447L),
+            "ephemeral container \"debugger\" runs as uid 1447"));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -666,7 +666,7 @@ class AdmissionHardeningTest {
                     p,
                     "capgate-proxy",
                     c -> c.editSecurityContext().withRunAsUser(1000L).endSecurityContext()),
-            "capgate-proxy.securityContext.runAsUser is 1000, capgate sets 1337"),
+            "capgate-proxy.securityContext.runAsUser is 1000, capgate sets 1447"),
         refused(
             "capgate-proxy without its startup probe → refused",
             p -> editInit(p, "capgate-proxy", c -> c.withStartupProbe(null)),

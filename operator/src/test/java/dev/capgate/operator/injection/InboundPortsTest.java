@@ -3,6 +3,7 @@ package dev.capgate.operator.injection;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.capgate.api.sidecar.SidecarContract;
+import dev.capgate.api.sidecar.SidecarPorts;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -45,22 +46,23 @@ class InboundPortsTest {
   @Test
   void annotation_and_agent_probe_ports_are_opened_and_nothing_else() {
     Pod pod = InjectionFixtures.pod(PROBED);
-    assertThat(InboundPorts.violations(pod)).isEmpty();
-    assertThat(InboundPorts.of(pod)).containsExactly(7000, 8080, 8081, 8083, 8084, 9090, 9500);
+    assertThat(InboundPorts.violations(pod, SidecarPorts.DEFAULTS)).isEmpty();
+    assertThat(InboundPorts.of(pod, SidecarPorts.DEFAULTS))
+        .containsExactly(7000, 8080, 8081, 8083, 8084, 9090, 9500);
   }
 
   @Test
   void a_pod_without_annotation_or_probes_opens_nothing() {
     Pod pod = InjectionFixtures.pod(InjectionFixtures.resource("/golden/pod.yaml"));
-    assertThat(InboundPorts.violations(pod)).isEmpty();
-    assertThat(InboundPorts.of(pod)).isEmpty();
+    assertThat(InboundPorts.violations(pod, SidecarPorts.DEFAULTS)).isEmpty();
+    assertThat(InboundPorts.of(pod, SidecarPorts.DEFAULTS)).isEmpty();
   }
 
   @Test
   void a_bad_annotation_is_refused_naming_every_bad_entry() {
     for (String bad : List.of("http", "8080;9090", "0", "65536", "8080,", "-1", "8080 9090")) {
       Pod pod = InjectionFixtures.pod(PROBED.replace("\" 9090 ,8080\"", "\"" + bad + "\""));
-      assertThat(InboundPorts.violations(pod))
+      assertThat(InboundPorts.violations(pod, SidecarPorts.DEFAULTS))
           .as(bad)
           .singleElement()
           .asString()
@@ -69,7 +71,7 @@ class InboundPortsTest {
               bad);
     }
     Pod pod = InjectionFixtures.pod(PROBED.replace("\" 9090 ,8080\"", "\"80,http,70000\""));
-    assertThat(InboundPorts.violations(pod).getFirst())
+    assertThat(InboundPorts.violations(pod, SidecarPorts.DEFAULTS).getFirst())
         .contains("'http', '70000'")
         .doesNotContain("'80'");
   }
@@ -79,13 +81,27 @@ class InboundPortsTest {
     Pod pod =
         InjectionFixtures.pod(
             PROBED
-                .replace("\" 9090 ,8080\"", "\"8080,15001\"")
-                .replace("grpc: {port: 9500}", "grpc: {port: 15053}"));
-    assertThat(InboundPorts.violations(pod))
+                .replace("\" 9090 ,8080\"", "\"8080,14001\"")
+                .replace("grpc: {port: 9500}", "grpc: {port: 14053}"));
+    assertThat(InboundPorts.violations(pod, SidecarPorts.DEFAULTS))
         .singleElement()
         .asString()
-        .contains("may not open port 15001");
-    assertThat(InboundPorts.of(pod)).doesNotContain(15001, 15053).contains(8080);
+        .contains("may not open port 14001");
+    assertThat(InboundPorts.of(pod, SidecarPorts.DEFAULTS))
+        .doesNotContain(14001, 14053)
+        .contains(8080);
+  }
+
+  @Test
+  void the_sidecars_own_ports_are_the_operators_not_the_defaults() {
+    SidecarPorts moved = new SidecarPorts(4242, 20001, 20053, 20021);
+    Pod pod = InjectionFixtures.pod(PROBED.replace("\" 9090 ,8080\"", "\"14001,20001\""));
+    assertThat(InboundPorts.violations(pod, moved))
+        .singleElement()
+        .asString()
+        .contains("may not open port 20001", "20001 transparent listener, 20053 DNS");
+    // The default proxy port is an ordinary port when the sidecar listens elsewhere.
+    assertThat(InboundPorts.of(pod, moved)).contains(14001).doesNotContain(20001);
   }
 
   @Test

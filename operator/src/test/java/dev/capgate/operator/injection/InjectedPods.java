@@ -13,13 +13,25 @@ public final class InjectedPods {
 
   /** The {@code capgate-proxy} container's literal environment, in the order the webhook wrote. */
   public static Map<String, String> proxyEnv(Pod pod) {
-    Container proxy =
-        pod.getSpec().getInitContainers().stream()
-            .filter(c -> c.getName().equals(SidecarContract.PROXY_CONTAINER))
-            .findFirst()
-            .orElseThrow(() -> new AssertionError("no " + SidecarContract.PROXY_CONTAINER));
+    return literalEnv(container(pod, SidecarContract.PROXY_CONTAINER));
+  }
+
+  /** The {@code capgate-init} container's literal environment (its uid and ports). */
+  public static Map<String, String> initEnv(Pod pod) {
+    return literalEnv(container(pod, SidecarContract.INIT_CONTAINER));
+  }
+
+  /** One of Capgate's two containers (both are init containers of the pod). */
+  public static Container container(Pod pod, String name) {
+    return pod.getSpec().getInitContainers().stream()
+        .filter(c -> c.getName().equals(name))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no " + name));
+  }
+
+  private static Map<String, String> literalEnv(Container container) {
     Map<String, String> env = new LinkedHashMap<>();
-    for (EnvVar var : proxy.getEnv()) {
+    for (EnvVar var : container.getEnv()) {
       if (var.getValue() != null) {
         env.put(var.getName(), var.getValue());
       }

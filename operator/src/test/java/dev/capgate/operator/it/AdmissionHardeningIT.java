@@ -79,14 +79,14 @@ class AdmissionHardeningIT {
         Arguments.of(
             "rejects agent containers running as the sidecar's uid",
             "",
-            "securityContext: {runAsUser: 1337}",
-            "container \"agent\" runs as uid 1337, the capgate sidecar's uid",
+            "securityContext: {runAsUser: 1447}",
+            "container \"agent\" runs as uid 1447, the capgate sidecar's uid",
             "agent"),
         Arguments.of(
             "rejects a pod-level runAsUser of the sidecar's uid",
-            "securityContext: {runAsUser: 1337}",
+            "securityContext: {runAsUser: 1447}",
             "",
-            "runs as uid 1337 (from the pod's securityContext)",
+            "runs as uid 1447 (from the pod's securityContext)",
             "agent"),
         Arguments.of(
             "rejects agent containers mounting a CA key secret",
@@ -128,7 +128,7 @@ class AdmissionHardeningIT {
             "image USER cannot matter: runAsUser required",
             "",
             "securityContext: {}",
-            "container \"agent\" sets no runAsUser: set securityContext.runAsUser (any uid but 1337; 0 is allowed)",
+            "container \"agent\" sets no runAsUser: set securityContext.runAsUser (any uid but 1447; 0 is allowed)",
             "agent"),
         Arguments.of(
             "a root init container of the agent's without runAsUser → refused",
@@ -162,10 +162,10 @@ class AdmissionHardeningIT {
             "container \"agent\" sets hostPort 8080",
             "agent"),
         Arguments.of(
-            "runAsGroup 1337 → refused",
+            "runAsGroup 1447 → refused",
             "",
-            "securityContext: {runAsUser: 1000, runAsGroup: 1337}",
-            "container \"agent\" runs as group 1337",
+            "securityContext: {runAsUser: 1000, runAsGroup: 1447}",
+            "container \"agent\" runs as group 1447",
             "agent"));
   }
 
@@ -391,7 +391,7 @@ class AdmissionHardeningIT {
   }
 
   /**
-   * Bypass 1: root agents are stored without SETUID/SETGID and with no_new_privs; setuid(1337)
+   * Bypass 1: root agents are stored without SETUID/SETGID and with no_new_privs; setuid(1447)
    * cannot work.
    */
   @Test
@@ -409,7 +409,7 @@ class AdmissionHardeningIT {
   }
 
   /**
-   * Bypass 2: swapping a running agent's image (to one whose USER is 1337) is allowed, and cannot
+   * Bypass 2: swapping a running agent's image (to one whose USER is 1447) is allowed, and cannot
    * matter: the uid is explicit, and the API server itself refuses to change a running pod's
    * securityContext.
    */
@@ -423,12 +423,12 @@ class AdmissionHardeningIT {
                 new PodBuilder(p)
                     .editSpec()
                     .editFirstContainer()
-                    .withImage("registry.example/user-1337:1")
+                    .withImage("registry.example/user-1447:1")
                     .endContainer()
                     .endSpec()
                     .build());
     assertThat(swapped.getSpec().getContainers().getFirst().getImage())
-        .isEqualTo("registry.example/user-1337:1");
+        .isEqualTo("registry.example/user-1447:1");
     assertThat(swapped.getSpec().getSecurityContext().getRunAsUser()).isEqualTo(1000L);
     assertThatThrownBy(
             () ->
@@ -438,7 +438,7 @@ class AdmissionHardeningIT {
                             .editSpec()
                             .editFirstContainer()
                             .editSecurityContext()
-                            .withRunAsUser(1337L)
+                            .withRunAsUser(1447L)
                             .withAllowPrivilegeEscalation(true)
                             .endSecurityContext()
                             .endContainer()
@@ -453,7 +453,7 @@ class AdmissionHardeningIT {
                         new PodBuilder(p)
                             .editSpec()
                             .editSecurityContext()
-                            .withRunAsUser(1337L)
+                            .withRunAsUser(1447L)
                             .endSecurityContext()
                             .endSpec()
                             .build()))

@@ -72,13 +72,13 @@ class AdmissionWebhookIT {
     Container proxy = init.get(1);
     assertThat(proxy.getRestartPolicy()).isEqualTo("Always");
     assertThat(proxy.getArgs()).containsExactly("proxy");
-    assertThat(proxy.getSecurityContext().getRunAsUser()).isEqualTo(1337L);
-    assertThat(proxy.getSecurityContext().getRunAsGroup()).isEqualTo(1337L);
+    assertThat(proxy.getSecurityContext().getRunAsUser()).isEqualTo(1447L);
+    assertThat(proxy.getSecurityContext().getRunAsGroup()).isEqualTo(1447L);
     assertThat(proxy.getSecurityContext().getRunAsNonRoot()).isTrue();
     assertThat(proxy.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
     assertThat(proxy.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
     assertThat(proxy.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");
-    assertThat(proxy.getReadinessProbe().getHttpGet().getPort().getIntVal()).isEqualTo(15021);
+    assertThat(proxy.getReadinessProbe().getHttpGet().getPort().getIntVal()).isEqualTo(14021);
     // The sidecar logs in nowhere itself: the operator hands it its Vault token (issue 11).
     assertThat(env(proxy))
         .doesNotContainKeys(
@@ -91,7 +91,7 @@ class AdmissionWebhookIT {
         .containsEntry("CAPGATE_OPERATOR_CA", stack.operator.caBundlePem())
         .containsEntry("CAPGATE_IDENTITY_TOKEN_FILE", "/var/run/secrets/capgate/token/token")
         .containsEntry("CAPGATE_CA_DIR", "/var/run/secrets/capgate/ca")
-        .containsEntry("CAPGATE_PROXY_UID", "1337");
+        .containsEntry("CAPGATE_PROXY_UID", "1447");
 
     // Invariant 2: no token for the agent; the sidecar alone has one, for the operator.
     assertThat(pod.getSpec().getAutomountServiceAccountToken()).isFalse();

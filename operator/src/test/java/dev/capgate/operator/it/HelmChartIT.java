@@ -171,6 +171,84 @@ class HelmChartIT {
   }
 
   /**
+   * {@code sidecar.proxyUid} and {@code sidecar.ports} (issue 14, docs/meshes.md): rendered as the
+   * operator's {@code CAPGATE_SIDECAR_*} variables, read by {@link OperatorConfig} into the uid and
+   * ports every injected pod gets; out of range, 0 or overlapping values fail the install with the
+   * value's name.
+   */
+  @Test
+  void theSidecarUidAndPortsReachTheOperator() {
+    Deployment deployment =
+        (Deployment)
+            kind(
+                parse(
+                    template(
+                            "capgate",
+                            "capgate-system",
+                            "--set",
+                            "vault.address=" + VAULT,
+                            "--set",
+                            "sidecar.proxyUid=4242",
+                            "--set",
+                            "sidecar.ports.proxy=20001",
+                            "--set",
+                            "sidecar.ports.dns=20053",
+                            "--set",
+                            "sidecar.ports.admin=20021")
+                        .orThrow()
+                        .stdout()),
+                "Deployment");
+    Map<String, String> env = new HashMap<>();
+    deployment.getSpec().getTemplate().getSpec().getContainers().getFirst().getEnv().stream()
+        .filter(v -> v.getValue() != null)
+        .forEach(v -> env.put(v.getName(), v.getValue()));
+    assertThat(env)
+        .containsEntry("CAPGATE_SIDECAR_PROXY_UID", "4242")
+        .containsEntry("CAPGATE_SIDECAR_PROXY_PORT", "20001")
+        .containsEntry("CAPGATE_SIDECAR_DNS_PORT", "20053")
+        .containsEntry("CAPGATE_SIDECAR_ADMIN_PORT", "20021");
+    assertThat(OperatorConfig.fromEnv(env).sidecar().ports())
+        .isEqualTo(new dev.capgate.api.sidecar.SidecarPorts(4242, 20001, 20053, 20021));
+
+    Deployment defaults =
+        (Deployment)
+            kind(
+                parse(
+                    template("capgate", "capgate-system", "--set", "vault.address=" + VAULT)
+                        .orThrow()
+                        .stdout()),
+                "Deployment");
+    Map<String, String> defaultEnv = new HashMap<>();
+    defaults.getSpec().getTemplate().getSpec().getContainers().getFirst().getEnv().stream()
+        .filter(v -> v.getValue() != null)
+        .forEach(v -> defaultEnv.put(v.getName(), v.getValue()));
+    assertThat(OperatorConfig.fromEnv(defaultEnv).sidecar().ports())
+        .isEqualTo(dev.capgate.api.sidecar.SidecarPorts.DEFAULTS);
+
+    Map<String, String> bad =
+        Map.of(
+            "sidecar.proxyUid=0", "/sidecar/proxyUid",
+            "sidecar.ports.proxy=0", "/sidecar/ports/proxy",
+            "sidecar.ports.dns=70000", "/sidecar/ports/dns",
+            "sidecar.ports.admin=14001",
+                "sidecar.ports must be three different ports, got proxy 14001, dns 14053, admin"
+                    + " 14001");
+    bad.forEach(
+        (value, message) ->
+            assertThat(
+                    template(
+                            "capgate",
+                            "capgate-system",
+                            "--set",
+                            "vault.address=" + VAULT,
+                            "--set",
+                            value)
+                        .stderr())
+                .as(value)
+                .contains(message));
+  }
+
+  /**
    * {@code vault.caCert} (issue 14): the ConfigMap is mounted into the operator, the file named by
    * {@code CAPGATE_VAULT_CACERT}; the operator reads it with the Deployment's environment and hands
    * the PEM to every injected sidecar. Without the value neither the mount nor the variable exist.

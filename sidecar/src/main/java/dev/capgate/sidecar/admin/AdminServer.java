@@ -7,7 +7,7 @@ import io.vertx.core.http.HttpServerRequest;
 import java.util.function.Supplier;
 
 /**
- * Health and metrics on their own port (default 0.0.0.0:15021, the kubelet probes it), away from
+ * Health and metrics on their own port (default 0.0.0.0:14021, the kubelet probes it), away from
  * agent traffic: {@code /healthz} (the process serves), {@code /readyz} (listeners bound and a
  * valid policy in force), {@code /metrics} (Prometheus text). Callers outside the pod get the
  * health status codes only (see {@link AdminAccess}); nothing here reveals secrets.

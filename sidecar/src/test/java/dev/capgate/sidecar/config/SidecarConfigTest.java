@@ -18,7 +18,7 @@ class SidecarConfigTest {
     assertThat(config.getInt("proxy-port", 1)).isEqualTo(16001);
     assertThat(config.getInt("dns-port", 1)).isEqualTo(16053);
     assertThat(config.getInt("admin-port", 1)).isEqualTo(17021);
-    assertThat(config.getInt("proxy-uid", 1337)).isEqualTo(1337);
+    assertThat(config.getInt("proxy-uid", 1447)).isEqualTo(1447);
   }
 
   @Test

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * The data plane on real components: the init rules in a network namespace, the sidecar jar as uid
- * 1337, HTTPS upstreams with their own CA, the real OpenBao behind a Vault KV credential, and agent
+ * 1447, HTTPS upstreams with their own CA, the real OpenBao behind a Vault KV credential, and agent
  * programs (curl, python3) as uid 1000 that try the allowed route and every bypass.
  *
  * <p>Every test makes the traffic it checks, so none depends on another having run; {@code @Order}
@@ -621,7 +621,7 @@ class DataPlaneIT {
             """
         import socket
         for host in ('127.0.0.1', '198.18.0.1', '::1'):
-            s = socket.create_connection((host, 15001), timeout=5)
+            s = socket.create_connection((host, 14001), timeout=5)
             s.sendall(b'GET / HTTP/1.1\\r\\nHost: api.github.test\\r\\n\\r\\n')
             try:
                 data = s.recv(100)
@@ -655,7 +655,7 @@ class DataPlaneIT {
         .atMost(java.time.Duration.ofSeconds(10))
         .untilAsserted(
             () -> {
-              Command.Result m = pod.inPod("curl", "-s", "http://127.0.0.1:15021/metrics");
+              Command.Result m = pod.inPod("curl", "-s", "http://127.0.0.1:14021/metrics");
               assertThat(m.stdout())
                   .contains(
                       "capgate_decisions_total{",
@@ -675,7 +675,7 @@ class DataPlaneIT {
                       "capgate_agent_tls_failures_total{kind=\"agent-rejected-pod-ca\"}");
             });
     // For the record: what minting cost in this run (the sidecar mints off its event loops).
-    pod.inPod("curl", "-s", "http://127.0.0.1:15021/metrics")
+    pod.inPod("curl", "-s", "http://127.0.0.1:14021/metrics")
         .stdout()
         .lines()
         .filter(
@@ -712,7 +712,7 @@ class DataPlaneIT {
     // A decision of this test's own, so that the pod's own view below has a rule to show.
     assertThat(status(curl("https://api.github.test/repos/acme/repo-a"))).isEqualTo(200);
     // The admin server listens on 0.0.0.0 (IPv4), where the kubelet probes it.
-    for (String admin : new String[] {PodNetns.POD_V4 + ":15021"}) {
+    for (String admin : new String[] {PodNetns.POD_V4 + ":14021"}) {
       Command.Result metrics =
           pod.inPeer(
               "curl", "-s", "-m", "10", "-w", "\n%{http_code}", "http://" + admin + "/metrics");
@@ -736,7 +736,7 @@ class DataPlaneIT {
         .untilAsserted(
             () -> {
               Command.Result local =
-                  pod.inPod("curl", "-s", "-w", "\n%{http_code}", "http://127.0.0.1:15021/metrics");
+                  pod.inPod("curl", "-s", "-w", "\n%{http_code}", "http://127.0.0.1:14021/metrics");
               assertThat(status(local)).isEqualTo(200);
               assertThat(local.stdout())
                   .contains("capgate_decisions_total{", "rule=\"github-api\"");

@@ -31,7 +31,7 @@ class FailClosedIT {
   @Test
   void readyz_reports_the_invalid_policy() {
     Command.Result r =
-        pod.inPod("curl", "-s", "-w", "\n%{http_code}", "http://127.0.0.1:15021/readyz");
+        pod.inPod("curl", "-s", "-w", "\n%{http_code}", "http://127.0.0.1:14021/readyz");
     assertThat(r.stdout()).contains("not ready", "invalid AgentSession spec").endsWith("503");
   }
 

@@ -51,7 +51,7 @@ class UpstreamProxyIT {
     VaultKv vault = new VaultKv().put("github", "token", SECRET);
     pod = PodNetns.create("UpstreamProxyIT");
     pod.runInit().requireSuccess();
-    // The corporate network: the sidecar (uid 1337) may reach the upstreams only through the proxy.
+    // The corporate network: the sidecar (uid 1447) may reach the upstreams only through the proxy.
     pod.inPod(
             "iptables",
             "-A",

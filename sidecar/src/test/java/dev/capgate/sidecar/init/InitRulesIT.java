@@ -126,8 +126,8 @@ class InitRulesIT {
         .contains(
             "# iptables-restore --noflush",
             "# ip6tables-restore --noflush",
-            "REDIRECT --to-ports 15001",
-            "REDIRECT --to-ports 15053");
+            "REDIRECT --to-ports 14001",
+            "REDIRECT --to-ports 14053");
   }
 
   @Test

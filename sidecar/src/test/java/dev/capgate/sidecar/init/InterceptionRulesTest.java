@@ -38,7 +38,7 @@ class InterceptionRulesTest {
     InterceptionRules declared =
         new InterceptionRules(
             new InterceptionConfig(
-                1337, 15001, 15053, 15021, InterceptionConfig.parsePorts("9090, 8080")));
+                1447, 14001, 14053, 14021, InterceptionConfig.parsePorts("9090, 8080")));
     String text = declared.render(IpFamily.IPV4, "");
     assertThat(text).isEqualTo(golden("inbound-ports.rules", text));
     List<String> inbound = text.lines().filter(l -> l.startsWith("-A CAPGATE_INBOUND")).toList();
@@ -46,7 +46,7 @@ class InterceptionRulesTest {
     assertThat(inbound)
         .filteredOn(l -> l.contains("--dport"))
         .extracting(l -> l.replaceAll(".*--dport (\\d+).*", "$1"))
-        .containsExactly("15021", "8080", "9090");
+        .containsExactly("14021", "8080", "9090");
     assertThat(text)
         .contains(
             "-I INPUT 1 -m comment --comment \"capgate: drop inbound the pod did not declare\" -j CAPGATE_INBOUND");
@@ -69,13 +69,13 @@ class InterceptionRulesTest {
     assertThatThrownBy(
             () ->
                 new InterceptionConfig(
-                    1337, 15001, 15053, 15021, InterceptionConfig.parsePorts("8080,15001")))
-        .hasMessageContaining("may not open the sidecar's own proxy port 15001");
+                    1447, 14001, 14053, 14021, InterceptionConfig.parsePorts("8080,14001")))
+        .hasMessageContaining("may not open the sidecar's own proxy port 14001");
     assertThatThrownBy(
             () ->
                 new InterceptionConfig(
-                    1337, 15001, 15053, 15021, InterceptionConfig.parsePorts("15053")))
-        .hasMessageContaining("DNS port 15053");
+                    1447, 14001, 14053, 14021, InterceptionConfig.parsePorts("14053")))
+        .hasMessageContaining("DNS port 14053");
   }
 
   @Test
@@ -132,12 +132,12 @@ class InterceptionRulesTest {
         new InterceptionRules(new InterceptionConfig(2000, 16001, 16053)).render(IpFamily.IPV4, "");
     assertThat(text)
         .contains("--uid-owner 2000", "--to-ports 16001", "--to-ports 16053")
-        .doesNotContain("1337", "15001", "15053");
+        .doesNotContain("1447", "14001", "14053");
   }
 
   @Test
   void root_as_proxy_uid_is_refused() {
-    assertThatThrownBy(() -> new InterceptionConfig(0, 15001, 15053))
+    assertThatThrownBy(() -> new InterceptionConfig(0, 14001, 14053))
         .hasMessageContaining("non-root");
   }
 

@@ -1,5 +1,7 @@
 package dev.capgate.sidecar.netns;
 
+import dev.capgate.api.sidecar.SidecarContract;
+import dev.capgate.api.sidecar.SidecarPorts;
 import dev.capgate.testkit.Pki;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -21,7 +23,7 @@ import java.util.concurrent.TimeUnit;
  * A pod, as far as the data plane can tell, without Kubernetes: a network namespace for the pod and
  * one for "the internet" (upstreams), joined by a veth pair (198.18.0.1 ↔ 198.18.0.2,
  * fd00:198:18::1 ↔ ::2; test addresses only), the REAL init rules in the pod namespace, the sidecar
- * jar running there as uid 1337, upstream servers in the other namespace, and agent commands run as
+ * jar running there as uid 1447, upstream servers in the other namespace, and agent commands run as
  * uid 1000. Everything is torn down by {@link #close()}; logs stay under {@code
  * target/netns-it/<name>/}.
  */
@@ -29,7 +31,9 @@ public final class PodNetns implements AutoCloseable {
   public static final String POD_V4 = "198.18.0.1";
   public static final String POD_V6 = "fd00:198:18::1";
   public static final int AGENT_UID = 1000;
-  public static final int SIDECAR_UID = 1337;
+
+  /** The contract's default sidecar uid (a pod made {@link #withSidecarPorts} uses its own). */
+  public static final int SIDECAR_UID = SidecarPorts.DEFAULTS.proxyUid();
 
   /** Test names the pod resolves (through /etc/netns/<pod>/hosts) to the upstream namespace. */
   public static final List<String> TEST_HOSTS =
@@ -66,6 +70,9 @@ public final class PodNetns implements AutoCloseable {
 
   /** {@code http} or {@code https}: as the Vault address given to {@link #startUpstreams}. */
   private String vaultScheme = "http";
+
+  /** The uid and ports of this pod's init rules and sidecar: the defaults unless told otherwise. */
+  private SidecarPorts ports = SidecarPorts.DEFAULTS;
 
   private final List<Process> processes = new ArrayList<>();
   private final List<AutoCloseable> closeables = new ArrayList<>();
@@ -182,7 +189,7 @@ public final class PodNetns implements AutoCloseable {
       Files.createDirectories(sidecarDir);
       Path file = sidecarDir.resolve(name);
       Files.writeString(file, content);
-      owned(file, SIDECAR_UID, "r--------");
+      owned(file, ports.proxyUid(), "r--------");
       return file;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -197,8 +204,58 @@ public final class PodNetns implements AutoCloseable {
     List<String> command =
         new ArrayList<>(
             List.of("ip", "netns", "exec", pod, JAVA, "-jar", sidecarJar().toString(), "init"));
+    command.addAll(portFlags());
     command.addAll(List.of(flags));
     return Command.run(command);
+  }
+
+  /**
+   * This pod's init rules and sidecar use {@code other} (as the webhook passes an operator's
+   * non-default uid and ports to both): {@link #runInit} and {@link #startSidecar} add the flags.
+   */
+  public PodNetns withSidecarPorts(SidecarPorts other) {
+    this.ports = other;
+    return this;
+  }
+
+  public SidecarPorts sidecarPorts() {
+    return ports;
+  }
+
+  /** {@code --proxy-uid 4242 --proxy-port ...}, or nothing for the defaults (what pods get). */
+  private List<String> portFlags() {
+    if (ports.equals(SidecarPorts.DEFAULTS)) {
+      return List.of();
+    }
+    List<String> flags = new ArrayList<>();
+    ports
+        .toEnv()
+        .forEach((env, value) -> flags.addAll(List.of("--" + SidecarContract.flagOf(env), value)));
+    return flags;
+  }
+
+  /** {@code command} in the pod as {@code uid} (and gid), no groups, with PATH and HOME only. */
+  public Command.Result asUid(int uid, String... command) {
+    List<String> full =
+        new ArrayList<>(
+            List.of(
+                "ip",
+                "netns",
+                "exec",
+                pod,
+                "setpriv",
+                "--reuid",
+                String.valueOf(uid),
+                "--regid",
+                String.valueOf(uid),
+                "--clear-groups",
+                "--",
+                "env",
+                "-i",
+                "PATH=/usr/bin:/bin",
+                "HOME=/tmp"));
+    full.addAll(List.of(command));
+    return Command.run(full, Duration.ofSeconds(30), Map.of(), null);
   }
 
   /**
@@ -339,7 +396,8 @@ public final class PodNetns implements AutoCloseable {
   }
 
   /**
-   * Starts the sidecar jar in the pod namespace as uid 1337 and waits for /readyz.
+   * Starts the sidecar jar in the pod namespace as the sidecar's uid (1447 unless {@link
+   * #withSidecarPorts}) and waits for /readyz on its admin port.
    *
    * @param sessionYaml the AgentSession (or spec) the sidecar enforces
    * @param extraFlags more {@code --flag value} pairs
@@ -363,7 +421,7 @@ public final class PodNetns implements AutoCloseable {
       Files.writeString(podCaCert(), podCa.caCertPem());
       Path key = sidecarDir.resolve("ca.key");
       Files.writeString(key, podCa.caKeyPem());
-      owned(key, SIDECAR_UID, "r--------");
+      owned(key, ports.proxyUid(), "r--------");
       List<String> command =
           new ArrayList<>(
               List.of(
@@ -373,9 +431,9 @@ public final class PodNetns implements AutoCloseable {
                   pod,
                   "setpriv",
                   "--reuid",
-                  String.valueOf(SIDECAR_UID),
+                  String.valueOf(ports.proxyUid()),
                   "--regid",
-                  String.valueOf(SIDECAR_UID),
+                  String.valueOf(ports.proxyUid()),
                   "--clear-groups",
                   "--",
                   // A small heap proves bodies stream; paranoid leak detection reports any ByteBuf
@@ -399,7 +457,7 @@ public final class PodNetns implements AutoCloseable {
       if (vaultToken != null) {
         Path token = sidecarDir.resolve("vault-token");
         Files.writeString(token, vaultToken);
-        owned(token, SIDECAR_UID, "r--------");
+        owned(token, ports.proxyUid(), "r--------");
         command.addAll(
             List.of(
                 "--vault-addr",
@@ -407,6 +465,7 @@ public final class PodNetns implements AutoCloseable {
                 "--vault-static-token-file",
                 token.toString()));
       }
+      command.addAll(portFlags());
       command.addAll(extraFlags);
       Process p = start(command, dir.resolve("sidecar.log"), Map.of("HOME", "/tmp"));
       Instant deadline = Instant.now().plus(Duration.ofSeconds(40));
@@ -415,7 +474,8 @@ public final class PodNetns implements AutoCloseable {
           throw new IllegalStateException(
               "sidecar exited with " + p.exitValue() + ":\n" + log("sidecar.log"));
         }
-        Command.Result ready = inPod("curl", "-s", "-m", "2", "http://127.0.0.1:15021" + probe);
+        Command.Result ready =
+            inPod("curl", "-s", "-m", "2", "http://127.0.0.1:" + ports.adminPort() + probe);
         if (ready.exitCode() == 0 && ready.stdout().startsWith(expected)) {
           return p;
         }

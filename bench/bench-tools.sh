@@ -4,7 +4,7 @@
 #   h2load      Debian nghttp2-client
 #   squid       Debian squid-openssl (ssl-bump); its service is not started, the bench runs its own
 #   mitmproxy   PyPI, in a venv under $CAPGATE_BENCH_CACHE (default /var/cache/capgate/bench): the
-#               proxy runs as uid 1337, so the venv must not live under a private home directory,
+#               proxy runs as uid 1447, so the venv must not live under a private home directory,
 #               and it is built on Debian's python3 for the same reason (not a pyenv under ~)
 #   python3, curl, iptables, setpriv: the agent side and the pod's rules
 set -euo pipefail

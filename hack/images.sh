@@ -6,14 +6,14 @@
 #                                                 (default: all; sidecar/operator need `make build`)
 # Images (no registry host; containerd and the kubelet take the names as they are):
 #   capgate.local/java-base:25  Debian bookworm (debootstrap minbase) + ca-certificates + iptables
-#                               (nft + legacy) + jlink'd Java 25 in /opt/java + user 1337. No curl.
-#   capgate.local/sidecar:dev   sidecar/Dockerfile  FROM java-base (init + proxy modes, uid 1337)
-#   capgate.local/operator:dev  operator/Dockerfile FROM java-base (uid 1337)
+#                               (nft + legacy) + jlink'd Java 25 in /opt/java + user 1447. No curl.
+#   capgate.local/sidecar:dev   sidecar/Dockerfile  FROM java-base (init + proxy modes, uid 1447)
+#   capgate.local/operator:dev  operator/Dockerfile FROM java-base (uid 1447)
 #   capgate.local/agent:dev     test agent: minbase + curl + git + python3 (requests, httpx, h2, pip),
 #                               nodejs + npm, a jlink'd Java 25 (HttpClient, source launcher), a static
 #                               Go net/http client (e2e/images/agent/clients), `sleep infinity`, uid 1000
 #   capgate.local/agent-root:dev  the agent image without USER (runs as root unless the pod says
-#   capgate.local/agent-1337:dev  otherwise) and with USER 1337: the same layers, another config
+#   capgate.local/agent-1447:dev  otherwise) and with USER 1447: the same layers, another config
 #                               (e2e/images/derive-user.py), made and imported with `agent`; for
 #                               AdmissionBypassE2E. Only in containerd (no buildah image).
 #   capgate.local/pause:3.10    the sandbox image: a static C binary (e2e/images/pause/pause.c)
@@ -40,7 +40,7 @@ BASE_IMAGE=capgate.local/java-base:25
 PAUSE_IMAGE=capgate.local/pause:3.10
 AGENT_IMAGE=capgate.local/agent:dev
 # Derived from the agent image (same layers, another USER): image=user, "" = no USER (root).
-AGENT_VARIANTS=("capgate.local/agent-root:dev=" "capgate.local/agent-1337:dev=1337")
+AGENT_VARIANTS=("capgate.local/agent-root:dev=" "capgate.local/agent-1447:dev=1447")
 SIDECAR_IMAGE=capgate.local/sidecar:dev
 OPERATOR_IMAGE=capgate.local/operator:dev
 # The client matrix (e2e ClientMatrixE2E): Python requests/httpx (+h2), pip, Node (fetch, https), npm.
@@ -165,8 +165,8 @@ build_java_base() {
   local c; c=$("${BUILDAH[@]}" from --pull=never scratch); WORKING+=("$c")
   "${BUILDAH[@]}" add "$c" "$rootfs" / >/dev/null
   "${BUILDAH[@]}" add "$c" "$jre" / >/dev/null
-  # The sidecar's and the operator's user; the iptables rules exempt uid 1337 (sidecar contract).
-  "${BUILDAH[@]}" run "$c" -- sh -c 'groupadd -g 1337 capgate && useradd -u 1337 -g 1337 -M -d /nonexistent -s /usr/sbin/nologin capgate'
+  # The sidecar's and the operator's user; the iptables rules exempt uid 1447 (sidecar contract).
+  "${BUILDAH[@]}" run "$c" -- sh -c 'groupadd -g 1447 capgate && useradd -u 1447 -g 1447 -M -d /nonexistent -s /usr/sbin/nologin capgate'
   # The runtime must work as it will in a pod; fail the build, not the pod.
   "${BUILDAH[@]}" run "$c" -- /opt/java/bin/java -Xshare:auto -version >/dev/null 2>&1
   "${BUILDAH[@]}" run "$c" -- sh -c 'iptables-nft --version && iptables-legacy --version && iptables-restore --version' >/dev/null
@@ -223,7 +223,7 @@ build_agent() {
   lap "commit $AGENT_IMAGE"
 }
 
-# --- capgate.local/agent-root, capgate.local/agent-1337 -----------------------------------------
+# --- capgate.local/agent-root, capgate.local/agent-1447 -----------------------------------------
 # Test images for AdmissionBypassE2E: a root agent (most images' default) and one whose USER is
 # the sidecar's uid. Not built: the agent's docker-archive rewritten with two more configs
 # (derive-user.py), so they cost one copy of the archive, share every layer with the agent image

@@ -6,10 +6,10 @@
 #      read the web pod's logs, delete both;
 #   2. a pod shaped like an injected one: an init container with NET_ADMIN that writes NAT rules
 #      into the pod's network namespace (iptables-nft and iptables-legacy, from java-base), a native
-#      sidecar (init container with restartPolicy: Always) listening on :15001, and an agent
+#      sidecar (init container with restartPolicy: Always) listening on :14001, and an agent
 #      container whose connection to an arbitrary address:9999 lands on the sidecar because of
 #      those rules. With SMOKE_SIDECAR_IMAGE=capgate.local/sidecar:dev the init and sidecar
-#      containers run that image's `init` and `proxy` modes instead (as root+NET_ADMIN / uid 1337).
+#      containers run that image's `init` and `proxy` modes instead (as root+NET_ADMIN / uid 1447).
 #   3. an admission webhook served by a pod behind a Service: the apiserver (a host process)
 #      reaches it through the ClusterIP, like Capgate's webhook; one ConfigMap allowed, one denied.
 # Prints timings. Leaves nothing behind (its namespace and webhook configuration are deleted).
@@ -67,7 +67,7 @@ if [ -n "$SIDECAR_IMAGE" ]; then
       args: [init]"
   sidecar_spec="image: $SIDECAR_IMAGE
       args: [proxy]
-      securityContext: {runAsUser: 1337, runAsGroup: 1337, runAsNonRoot: true, allowPrivilegeEscalation: false}"
+      securityContext: {runAsUser: 1447, runAsGroup: 1447, runAsNonRoot: true, allowPrivilegeEscalation: false}"
 else
   # What the sidecar's init mode does, reduced: NAT rules in the pod's own netns, with both
   # iptables back ends and iptables-restore, as root with NET_ADMIN only.
@@ -77,15 +77,15 @@ else
         - |
           set -e
           iptables-nft -t nat -N CAPGATE_OUTPUT
-          iptables-nft -t nat -A CAPGATE_OUTPUT -p tcp --dport 9999 -j REDIRECT --to-ports 15001
+          iptables-nft -t nat -A CAPGATE_OUTPUT -p tcp --dport 9999 -j REDIRECT --to-ports 14001
           iptables-nft -t nat -A OUTPUT -p tcp -j CAPGATE_OUTPUT
-          ip6tables-nft -t nat -A OUTPUT -p tcp --dport 9999 -j REDIRECT --to-ports 15001
+          ip6tables-nft -t nat -A OUTPUT -p tcp --dport 9999 -j REDIRECT --to-ports 14001
           iptables-legacy -t nat -N CAPGATE_LEGACY_PROBE
           iptables-legacy -t nat -X CAPGATE_LEGACY_PROBE
           printf '*nat\\n:CAPGATE_RESTORE - [0:0]\\nCOMMIT\\n' | iptables-restore --noflush
           iptables-nft-save -t nat | grep -E 'CAPGATE|REDIRECT'
           echo \"iptables-nft, iptables-legacy, iptables-restore: ok (uid \$(id -u))\""
-  # A stand-in proxy on :15001 as uid 1337 (python from the agent image).
+  # A stand-in proxy on :14001 as uid 1447 (python from the agent image).
   sidecar_spec="image: $AGENT
       command: [python3, -c]
       args:
@@ -93,10 +93,10 @@ else
           import http.server, socketserver
           class H(http.server.BaseHTTPRequestHandler):
               def do_GET(self):
-                  body = b'reached the sidecar on :15001\\n'
+                  body = b'reached the sidecar on :14001\\n'
                   self.send_response(200); self.send_header('Content-Length', str(len(body))); self.end_headers(); self.wfile.write(body)
-          socketserver.TCPServer(('0.0.0.0', 15001), H).serve_forever()
-      securityContext: {runAsUser: 1337, runAsGroup: 1337}"
+          socketserver.TCPServer(('0.0.0.0', 14001), H).serve_forever()
+      securityContext: {runAsUser: 1447, runAsGroup: 1447}"
 fi
 t=$(date +%s.%N)
 cat > "$WORK/pod.yaml" <<EOF
@@ -117,7 +117,7 @@ spec:
       restartPolicy: Always
       $sidecar_spec
       imagePullPolicy: Never
-      startupProbe: {tcpSocket: {port: 15001}, periodSeconds: 1, failureThreshold: 60}
+      startupProbe: {tcpSocket: {port: 14001}, periodSeconds: 1, failureThreshold: 60}
   containers:
     - name: agent
       image: $AGENT
@@ -132,7 +132,7 @@ if [ -z "$SIDECAR_IMAGE" ]; then
   show kc -n "$NS" exec injected-shape -c agent -- curl -sS --max-time 5 http://10.1.2.3:9999/
 else
   show kc -n "$NS" logs injected-shape -c capgate-proxy
-  show kc -n "$NS" exec injected-shape -c agent -- curl -sS --max-time 5 http://127.0.0.1:15001/
+  show kc -n "$NS" exec injected-shape -c agent -- curl -sS --max-time 5 http://127.0.0.1:14001/
 fi
 show kc -n "$NS" delete pod injected-shape --grace-period=1
 

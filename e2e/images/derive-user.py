@@ -9,7 +9,7 @@ writes). OUT.tar holds one entry per NAME in its manifest.json, every entry nami
 layer files (stored once) and a config that is the base's with `config.User` replaced. The layers
 keep their digests, so containerd, which already holds them from the base image, stores nothing
 twice and unpacks nothing again: deriving and importing costs one sequential copy of the archive.
-Used by hack/images.sh for the test images of AdmissionBypassE2E (a root agent, a `USER 1337` one).
+Used by hack/images.sh for the test images of AdmissionBypassE2E (a root agent, a `USER 1447` one).
 """
 import hashlib
 import io

@@ -26,11 +26,11 @@ kind export kubeconfig --name "$CLUSTER" --kubeconfig "$KUBECONFIG" >/dev/null
 "$ROOT/hack/images.sh" --no-import java-base agent sidecar operator
 docker build -q -f "$HERE/upstreams.Dockerfile" --build-arg BASE_IMAGE=capgate.local/java-base:25 \
   -t capgate.local/upstreams:dev "$ROOT/e2e" >/dev/null
-# AdmissionBypassE2E's agents: root by default and USER 1337 (locally derive-user.py makes them from
+# AdmissionBypassE2E's agents: root by default and USER 1447 (locally derive-user.py makes them from
 # the agent's archive; with Docker a one-line build on top of it is as cheap).
 printf 'FROM capgate.local/agent:dev\nUSER 0\n' | docker build -q -t capgate.local/agent-root:dev - >/dev/null
-printf 'FROM capgate.local/agent:dev\nUSER 1337\n' | docker build -q -t capgate.local/agent-1337:dev - >/dev/null
-for i in agent:dev agent-root:dev agent-1337:dev sidecar:dev operator:dev upstreams:dev; do kind load docker-image "capgate.local/$i" --name "$CLUSTER"; done
+printf 'FROM capgate.local/agent:dev\nUSER 1447\n' | docker build -q -t capgate.local/agent-1447:dev - >/dev/null
+for i in agent:dev agent-root:dev agent-1447:dev sidecar:dev operator:dev upstreams:dev; do kind load docker-image "capgate.local/$i" --name "$CLUSTER"; done
 
 # --- secrets of this stack (random, kept in .state, never printed) --------------------------------
 [ -s "$STATE/secrets/github-token" ] || printf 'ghp_%s' "$(openssl rand -hex 18)" > "$STATE/secrets/github-token"

@@ -7,5 +7,5 @@ RUN apt-get update && apt-get install -y --no-install-recommends git && rm -rf /
 COPY target/classes /opt/upstreams/classes
 COPY target/lib /opt/upstreams/lib
 COPY kind/upstreams-entrypoint.sh /opt/upstreams/entrypoint.sh
-USER 1337:1337
+USER 1447:1447
 ENTRYPOINT ["/opt/upstreams/entrypoint.sh"]

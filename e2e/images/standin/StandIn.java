@@ -1,7 +1,7 @@
 // A stand-in for the sidecar/operator jars, to prove the image path (Dockerfile, base image, AOT
 // cache, uid, iptables, kubelet) before or without the real ones: e2e/images/standin/build.sh.
 // Modes, like the sidecar's: init (iptables-restore of a tiny rule set), proxy (an HTTP "ok" on
-// :15001), aot-train (the same start-up path, then exit) — anything else prints its identity.
+// :14001), aot-train (the same start-up path, then exit) — anything else prints its identity.
 package dev.capgate.standin;
 
 import java.io.IOException;
@@ -27,7 +27,7 @@ public final class StandIn {
             }
             case "proxy", "aot-train" -> {
                 try (ServerSocket server = new ServerSocket()) {
-                    server.bind(new InetSocketAddress(mode.equals("proxy") ? 15001 : 0));
+                    server.bind(new InetSocketAddress(mode.equals("proxy") ? 14001 : 0));
                     System.out.println("{\"mode\":\"" + mode + "\",\"listening\":" + server.getLocalPort()
                             + ",\"startMillis\":" + (System.currentTimeMillis() - t0) + ",\"uid\":\"" + uid()
                             + "\",\"lib\":\"" + Lib.NAME + "\"}");

@@ -150,7 +150,7 @@ PY
 section "5. tunnels"
 out=$(curl -sS -m 10 -p -x "http://$UPSTREAM_IP:80" -w ' HTTP %{http_code}' https://api.github.test/repos/acme/repo-a 2>&1); echo "$out"
 ! echo "$out" | grep -q full_name; expect connect_tunnel_through_port_80 $? "$out"
-out=$(curl -sS -m 10 -p -x "http://127.0.0.1:15001" -w ' HTTP %{http_code}' https://pypi.org/ 2>&1); echo "$out"
+out=$(curl -sS -m 10 -p -x "http://127.0.0.1:14001" -w ' HTTP %{http_code}' https://pypi.org/ 2>&1); echo "$out"
 ! echo "$out" | grep -qE 'HTTP 200'; expect connect_to_the_sidecar_listener $? "$out"
 out=$(python3 - <<'PY' 2>&1
 import socket, ssl
@@ -273,7 +273,7 @@ after=$(curl -sS -m 15 -w ' HTTP %{http_code}' https://api.github.test/repos/acm
 echo "$after" | grep -q 'HTTP 200'; expect sidecar_serves_after_a_flood $? "$(echo "$out" | tr '\n' ';') then: $after"
 
 section "10. the sidecar's own ports"
-out=$(curl -sS -m 5 http://127.0.0.1:15021/readyz 2>&1; echo; curl -sS -m 5 http://127.0.0.1:15021/metrics 2>&1 | head -20); echo "$out"
+out=$(curl -sS -m 5 http://127.0.0.1:14021/readyz 2>&1; echo; curl -sS -m 5 http://127.0.0.1:14021/metrics 2>&1 | head -20); echo "$out"
 ! echo "$out" | grep -qE "$TOKEN_PATTERN"; expect admin_port_leaks_nothing $? "readyz/metrics hold no credential"
 
 section "summary"

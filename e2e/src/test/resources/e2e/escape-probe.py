@@ -1,5 +1,5 @@
 # What a process in an agent pod tries in order to get around its sidecar (AdmissionBypassE2E):
-# become uid/gid 1337 (the sidecar's, which the iptables rules exempt), then reach a canary
+# become uid/gid 1447 (the sidecar's, which the iptables rules exempt), then reach a canary
 # outside the pod and Vault's API directly. One "PROBE key=value" line per step, nothing secret.
 #   python3 escape-probe.py CANARY_HOST CANARY_PORT VAULT_HOST VAULT_PORT
 import errno
@@ -30,7 +30,7 @@ line("CapEff", status("CapEff"))
 line("NoNewPrivs", status("NoNewPrivs"))
 for name, call in (("setgid", os.setgid), ("setuid", os.setuid)):
     try:
-        call(1337)
+        call(1447)
         line(name, "ok")
     except OSError as e:
         line(name, errno.errorcode.get(e.errno, str(e.errno)))

@@ -32,8 +32,8 @@ import java.util.concurrent.atomic.DoubleAccumulator;
 /**
  * Section 1: the data plane. One pod namespace with the real init rules, one HTTPS upstream (1 KiB
  * answers, h1 + h2) in the upstream namespace, h2load as the only load generator, and these rows,
- * one after the other in the same run: direct (h2load as uid 1337, which the rules exempt),
- * Capgate, Squid, mitmproxy (each on 15001 as uid 1337, h2load as the agent, uid 1000), and direct
+ * one after the other in the same run: direct (h2load as uid 1447, which the rules exempt),
+ * Capgate, Squid, mitmproxy (each on 14001 as uid 1447, h2load as the agent, uid 1000), and direct
  * again at the end to show how much the machine drifted meanwhile.
  */
 final class DataPlaneBench {

@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A transparent TLS-intercepting proxy in the pod, listening on 15001 as uid 1337, where the real
+ * A transparent TLS-intercepting proxy in the pod, listening on 14001 as uid 1447, where the real
  * Capgate init rules send the agent's TCP: Capgate's sidecar, Squid (ssl-bump, intercept) or
  * mitmproxy (transparent). Each terminates the agent's TLS with the same pod CA, verifies the
  * upstream against the upstream CA, and adds the same {@code Authorization} header.
@@ -111,7 +111,7 @@ final class ProxyUnderTest implements AutoCloseable {
   // ------------------------------------------------------------------ Squid
 
   /**
-   * Squid (Debian squid-openssl) as an intercepting ssl-bump proxy on 15001: peek at step 1, bump
+   * Squid (Debian squid-openssl) as an intercepting ssl-bump proxy on 14001: peek at step 1, bump
    * all, leaf certificates minted by security_file_certgen with the pod CA and cached in memory,
    * upstream verified against the upstream CA, the header added with request_header_add, no cache,
    * no access log. Squid speaks HTTP/1.1 to the agent only.
@@ -127,7 +127,7 @@ final class ProxyUnderTest implements AutoCloseable {
           conf,
           """
           http_port 127.0.0.1:3128
-          https_port 15001 intercept ssl-bump tls-cert=%1$s/ca.pem generate-host-certificates=on dynamic_cert_mem_cache_size=16MB
+          https_port 14001 intercept ssl-bump tls-cert=%1$s/ca.pem generate-host-certificates=on dynamic_cert_mem_cache_size=16MB
           sslcrtd_program /usr/lib/squid/security_file_certgen -s %1$s/ssl_db -M 16MB
           sslcrtd_children 4 startup=1 idle=1
           acl step1 at_step SslBump1
@@ -186,7 +186,7 @@ final class ProxyUnderTest implements AutoCloseable {
   // ------------------------------------------------------------------ mitmproxy
 
   /**
-   * mitmdump (PyPI mitmproxy in a venv) in transparent mode on 15001, quiet, with the pod CA as its
+   * mitmdump (PyPI mitmproxy in a venv) in transparent mode on 14001, quiet, with the pod CA as its
    * CA, the upstream CA trusted, and an addon that sets the header on every request.
    */
   static ProxyUnderTest mitmproxy(BenchPod pod, Path venv, PodFiles f, String url) {
@@ -224,7 +224,7 @@ final class ProxyUnderTest implements AutoCloseable {
                       "--mode",
                       "transparent",
                       "--listen-port",
-                      "15001",
+                      "14001",
                       "--set",
                       "confdir=" + dir,
                       "--set",

@@ -2,7 +2,7 @@
 # the wall-clock time (ns since the epoch) of that answer: "start-to-ready" ends there.
 import socket, sys, time
 
-port = int(sys.argv[1]) if len(sys.argv) > 1 else 15021
+port = int(sys.argv[1]) if len(sys.argv) > 1 else 14021
 deadline = time.time() + 60
 print("polling", flush=True)
 while time.time() < deadline:

@@ -26,12 +26,12 @@ import org.junit.jupiter.api.TestMethodOrder;
  * again against the running stack, with a canary outside the pod (any connection that reaches it
  * got around the sidecar). Each case prints the command, what came back and the canary's record
  * ({@code [bypass (x)]} lines; also {@code target/e2e-logs/admission-bypass.txt}). The root and
- * image cases use real images: {@code agent-root:dev} (no USER) and {@code agent-1337:dev} ({@code
- * USER 1337}) from {@code make images}.
+ * image cases use real images: {@code agent-root:dev} (no USER) and {@code agent-1447:dev} ({@code
+ * USER 1447}) from {@code make images}.
  *
- * <p>Cases: (a) a root agent calls setuid(1337); (b) no runAsUser, an image's USER 1337, runAsUser
- * 1337; (c) a root ephemeral container and a root init container; (d) an UPDATE swapping the
- * agent's image for the USER 1337 one; (e) a forged "already injected" pod; (f) Capgate's labels
+ * <p>Cases: (a) a root agent calls setuid(1447); (b) no runAsUser, an image's USER 1447, runAsUser
+ * 1447; (c) a root ephemeral container and a root init container; (d) an UPDATE swapping the
+ * agent's image for the USER 1447 one; (e) a forged "already injected" pod; (f) Capgate's labels
  * changed by UPDATE and through pods/status; (g) a plain pod with the agents' service account
  * logging in to Vault; (h) a session naming another user without the delegate permission; (i) an
  * unauthenticated POST /mutate from a plain pod; (j) a peer pod connecting in to the agent and
@@ -235,8 +235,8 @@ class AdmissionBypassE2E {
     soft.assertThat(probe.get("uid"))
         .as("the agent runs as root (the test's premise)")
         .isEqualTo("0");
-    soft.assertThat(probe.get("setuid")).as("setuid(1337) as root").isEqualTo("EPERM");
-    soft.assertThat(probe.get("uid_after")).as("uid after the attempt").isNotEqualTo("1337");
+    soft.assertThat(probe.get("setuid")).as("setuid(1447) as root").isEqualTo("EPERM");
+    soft.assertThat(probe.get("uid_after")).as("uid after the attempt").isNotEqualTo("1447");
     soft.assertThat(probe.get("canary")).as("the canary outside the pod").isNotEqualTo("ACK");
     soft.assertThat(probe.get("vault")).as("Vault's API, directly").startsWith("not-reached");
     soft.assertThat(lab.hitsSince(before)).as("connections that reached the canary").isEmpty();
@@ -252,14 +252,14 @@ class AdmissionBypassE2E {
     refusedOrEvidence(
         soft, "bypass (b) no runAsUser", "no-runasuser", BypassLab.AGENT, "{}", "runAsUser");
     refusedOrEvidence(
-        soft, "bypass (b) image USER 1337", "image-1337", BypassLab.AGENT_1337, "{}", "runAsUser");
+        soft, "bypass (b) image USER 1447", "image-1447", BypassLab.AGENT_1447, "{}", "runAsUser");
     refusedOrEvidence(
         soft,
-        "bypass (b) runAsUser 1337",
-        "runas-1337",
+        "bypass (b) runAsUser 1447",
+        "runas-1447",
         BypassLab.AGENT,
-        "{runAsUser: 1337}",
-        "1337");
+        "{runAsUser: 1447}",
+        "1447");
     soft.assertAll();
   }
 
@@ -357,7 +357,7 @@ class AdmissionBypassE2E {
     Map<String, String> probe = lab.probe(c, AgentSandbox.POD, "dbg-root");
     SoftAssertions soft = new SoftAssertions();
     soft.assertThat(probe.get("setuid"))
-        .as("setuid(1337) in a root ephemeral container")
+        .as("setuid(1447) in a root ephemeral container")
         .isEqualTo("EPERM");
     soft.assertThat(probe.get("canary")).as("the canary").isNotEqualTo("ACK");
     soft.assertThat(probe.get("vault")).as("Vault directly").startsWith("not-reached");
@@ -411,7 +411,7 @@ class AdmissionBypassE2E {
         .as("the init container runs as root (the premise)")
         .isEqualTo("0");
     soft.assertThat(probe.get("setuid"))
-        .as("setuid(1337) in a root init container")
+        .as("setuid(1447) in a root init container")
         .isEqualTo("EPERM");
     soft.assertThat(probe.get("canary")).as("the canary").isNotEqualTo("ACK");
     soft.assertThat(probe.get("vault")).as("Vault directly").startsWith("not-reached");
@@ -423,7 +423,7 @@ class AdmissionBypassE2E {
 
   @Test
   @Order(6)
-  void d_swappingTheAgentsImageForAUser1337ImageKeepsItsUid() {
+  void d_swappingTheAgentsImageForAUser1447ImageKeepsItsUid() {
     String c = "bypass (d)";
     String spec =
         """
@@ -455,7 +455,7 @@ class AdmissionBypassE2E {
     lab.awaitReady("swap");
     int before = canary.hits().size();
     ProcessResult swap =
-        lab.run(c, "-n", lab.ns(), "set", "image", "pod/swap", "agent=" + BypassLab.AGENT_1337);
+        lab.run(c, "-n", lab.ns(), "set", "image", "pod/swap", "agent=" + BypassLab.AGENT_1447);
     if (!swap.success()) {
       EVIDENCE.note(c, "the image swap was refused: " + BypassLab.refusal(swap));
       assertThat(BypassLab.refusal(swap)).containsPattern(DENIED);
@@ -464,7 +464,7 @@ class AdmissionBypassE2E {
     lab.awaitJsonPath(
         "swap",
         "{.status.containerStatuses[?(@.name==\"agent\")].image}",
-        "agent-1337",
+        "agent-1447",
         Duration.ofSeconds(90));
     lab.awaitJsonPath(
         "swap",
@@ -479,7 +479,7 @@ class AdmissionBypassE2E {
     EVIDENCE.note(
         c,
         "after the swap to "
-            + BypassLab.AGENT_1337
+            + BypassLab.AGENT_1447
             + " the agent runs as uid "
             + uid
             + " (runAsUser: "
@@ -487,7 +487,7 @@ class AdmissionBypassE2E {
             + ")");
     Map<String, String> probe = lab.probe(c, "swap", "agent");
     SoftAssertions soft = new SoftAssertions();
-    soft.assertThat(uid).as("uid of the swapped container").isNotEqualTo("1337");
+    soft.assertThat(uid).as("uid of the swapped container").isNotEqualTo("1447");
     if (!"none".equals(declared)) {
       soft.assertThat(uid).as("the explicit runAsUser holds").isEqualTo(declared);
     }
@@ -522,13 +522,13 @@ class AdmissionBypassE2E {
             image: %1$s
             imagePullPolicy: Never
             command: ["true"]
-            securityContext: {runAsUser: 1337, runAsGroup: 1337}
+            securityContext: {runAsUser: 1447, runAsGroup: 1447}
           - name: capgate-proxy
             image: %1$s
             imagePullPolicy: Never
             restartPolicy: Always
             command: [sleep, infinity]
-            securityContext: {runAsUser: 1337, runAsGroup: 1337}
+            securityContext: {runAsUser: 1447, runAsGroup: 1447}
         containers:
           - name: agent
             image: %2$s
@@ -839,7 +839,7 @@ class AdmissionBypassE2E {
             "-c",
             "curl -s --max-time 5 -w '\\nHTTP %{http_code}\\n' http://"
                 + agentIp
-                + ":15021/metrics 2>&1 | tail -c 4000");
+                + ":14021/metrics 2>&1 | tail -c 4000");
     SoftAssertions soft = new SoftAssertions();
     soft.assertThat(in.stdout())
         .as("a peer's connection in to an undeclared port")

@@ -14,12 +14,12 @@ import java.util.Map;
  * result kept, not thrown), waits, the escape probe run in any container, and the canary's record
  * per case. Pod specs name the session's service account and the test images of {@code
  * hack/images.sh}: {@code agent:dev} (USER 1000), {@code agent-root:dev} (no USER), {@code
- * agent-1337:dev} (USER 1337).
+ * agent-1447:dev} (USER 1447).
  */
 final class BypassLab {
   static final String AGENT = "capgate.local/agent:dev";
   static final String AGENT_ROOT = "capgate.local/agent-root:dev";
-  static final String AGENT_1337 = "capgate.local/agent-1337:dev";
+  static final String AGENT_1447 = "capgate.local/agent-1447:dev";
   static final String SIDECAR = "capgate.local/sidecar:dev";
   static final String PROBE_CONFIGMAP = "escape-probe";
 

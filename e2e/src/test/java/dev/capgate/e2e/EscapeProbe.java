@@ -11,7 +11,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * {@code escape-probe.py} (src/test/resources/e2e): from inside a container, try to become uid 1337
+ * {@code escape-probe.py} (src/test/resources/e2e): from inside a container, try to become uid 1447
  * and then reach the canary and Vault directly. {@link #args} are its arguments, {@link #parse}
  * reads its {@code PROBE key=value} lines.
  */

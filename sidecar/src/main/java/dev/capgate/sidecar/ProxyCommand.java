@@ -93,8 +93,10 @@ public final class ProxyCommand {
     int adminPort = ports.adminPort();
     String adminAddress = config.get("admin-address", DEFAULT_ADMIN_ADDRESS);
     // Off by default: the metrics name the session's rules and credentials. Prometheus scraping
-    // from outside the pod needs it on (issue 14 brings a proper metrics story).
-    boolean exposeMetrics = config.getBoolean("admin-expose-metrics", false);
+    // from outside the pod needs it on: the webhook sets it when the operator's chart says so
+    // (sidecar.adminExposeMetrics).
+    boolean exposeMetrics =
+        config.getBoolean(SidecarContract.flagOf(SidecarContract.ENV_ADMIN_EXPOSE_METRICS), false);
 
     Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
     if (!vertx.isNativeTransportEnabled() || !Epoll.isAvailable()) {

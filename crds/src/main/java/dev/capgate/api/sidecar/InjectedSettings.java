@@ -30,6 +30,8 @@ import java.util.function.Function;
  * @param ports the sidecar's uid and ports (also given to the init container)
  * @param hostAliasesJson the pod spec's hostAliases as JSON, or null when it has none
  * @param upstreamCaFile extra upstream CAs ({@link SidecarContract#UPSTREAM_CA_FILE}), or null
+ * @param adminExposeMetrics true: {@code /metrics} on the admin port for callers outside the pod
+ *     ({@link SidecarContract#ENV_ADMIN_EXPOSE_METRICS}); written only when true
  */
 public record InjectedSettings(
     String sessionNamespace,
@@ -43,7 +45,8 @@ public record InjectedSettings(
     String leaseConfigMap,
     SidecarPorts ports,
     String hostAliasesJson,
-    String upstreamCaFile) {
+    String upstreamCaFile,
+    boolean adminExposeMetrics) {
 
   /** One variable: a value, or a downward-API field of the pod ({@code metadata.name}). */
   public record EnvEntry(String name, String value, String fieldPath) {
@@ -89,7 +92,8 @@ public record InjectedSettings(
         LeaseLedger.configMapName(name),
         SidecarPorts.DEFAULTS,
         null,
-        null);
+        null,
+        false);
   }
 
   public InjectedSettings withLeaseConfigMap(String name) {
@@ -105,7 +109,8 @@ public record InjectedSettings(
         name,
         ports,
         hostAliasesJson,
-        upstreamCaFile);
+        upstreamCaFile,
+        adminExposeMetrics);
   }
 
   /** The same, with another uid and ports (the operator's, chart {@code sidecar.ports}). */
@@ -122,7 +127,8 @@ public record InjectedSettings(
         leaseConfigMap,
         Objects.requireNonNull(other, "ports"),
         hostAliasesJson,
-        upstreamCaFile);
+        upstreamCaFile,
+        adminExposeMetrics);
   }
 
   public InjectedSettings withHostAliases(String json) {
@@ -138,7 +144,8 @@ public record InjectedSettings(
         leaseConfigMap,
         ports,
         json,
-        upstreamCaFile);
+        upstreamCaFile,
+        adminExposeMetrics);
   }
 
   public InjectedSettings withUpstreamCaFile(String file) {
@@ -154,7 +161,26 @@ public record InjectedSettings(
         leaseConfigMap,
         ports,
         hostAliasesJson,
-        file);
+        file,
+        adminExposeMetrics);
+  }
+
+  /** The same, with {@code /metrics} served outside the pod or not. */
+  public InjectedSettings withAdminExposeMetrics(boolean expose) {
+    return new InjectedSettings(
+        sessionNamespace,
+        sessionName,
+        vaultAddress,
+        vaultCaPem,
+        operatorUrl,
+        operatorCaPem,
+        identityTokenFile,
+        caDir,
+        leaseConfigMap,
+        ports,
+        hostAliasesJson,
+        upstreamCaFile,
+        expose);
   }
 
   /**
@@ -180,6 +206,9 @@ public record InjectedSettings(
     ports.toEnv().forEach((name, value) -> env.add(EnvEntry.of(name, value)));
     optional(env, ENV_HOST_ALIASES, hostAliasesJson);
     optional(env, ENV_UPSTREAM_CA_FILE, upstreamCaFile);
+    if (adminExposeMetrics) {
+      env.add(EnvEntry.of(ENV_ADMIN_EXPOSE_METRICS, "true"));
+    }
     return env;
   }
 
@@ -221,7 +250,21 @@ public record InjectedSettings(
             .orElse(name == null ? null : LeaseLedger.configMapName(name)),
         SidecarPorts.read(setting),
         setting.apply(ENV_HOST_ALIASES).orElse(null),
-        setting.apply(ENV_UPSTREAM_CA_FILE).orElse(null));
+        setting.apply(ENV_UPSTREAM_CA_FILE).orElse(null),
+        flag(setting, ENV_ADMIN_EXPOSE_METRICS));
+  }
+
+  /** {@code true} or {@code false} (any case); unset is false. */
+  private static boolean flag(Function<String, Optional<String>> setting, String env) {
+    Optional<String> value = setting.apply(env).map(String::strip);
+    if (value.isEmpty()) {
+      return false;
+    }
+    if (value.get().equalsIgnoreCase("true") || value.get().equalsIgnoreCase("false")) {
+      return Boolean.parseBoolean(value.get());
+    }
+    throw new IllegalArgumentException(
+        env + " (--" + flagOf(env) + ") must be true or false, got '" + value.get() + "'");
   }
 
   /** Reads a plain map of variables (blank values count as unset). */

@@ -82,6 +82,19 @@ public final class SidecarContract {
   public static final String ENV_ADMIN_PORT = "CAPGATE_ADMIN_PORT";
 
   /**
+   * Comma-separated uids of another proxy in the pod (a mesh's) that the init rules exempt as well
+   * ({@link SidecarPorts#exemptUids}); absent means none.
+   */
+  public static final String ENV_EXEMPT_UIDS = "CAPGATE_EXEMPT_UIDS";
+
+  /**
+   * {@code true}: the admin port serves {@code /metrics} to callers outside the pod too (a
+   * Prometheus scraping agent pods); otherwise to loopback only. Set by the webhook only when the
+   * operator says so (chart {@code sidecar.adminExposeMetrics}).
+   */
+  public static final String ENV_ADMIN_EXPOSE_METRICS = "CAPGATE_ADMIN_EXPOSE_METRICS";
+
+  /**
    * The pod spec's hostAliases as JSON: the sidecar's own name resolution uses these, not
    * /etc/hosts (agents share that file).
    */

@@ -24,6 +24,11 @@ class SidecarContractTest {
     assertThat(InjectedSettings.read(written.toEnvValues())).isEqualTo(written);
     InjectedSettings otherPorts = written.withPorts(new SidecarPorts(4242, 20001, 20053, 20021));
     assertThat(InjectedSettings.read(otherPorts.toEnvValues())).isEqualTo(otherPorts);
+    InjectedSettings metrics = written.withAdminExposeMetrics(true);
+    assertThat(metrics.toEnvValues()).containsEntry("CAPGATE_ADMIN_EXPOSE_METRICS", "true");
+    assertThat(InjectedSettings.read(metrics.toEnvValues())).isEqualTo(metrics);
+    // Off is the default and is not written: the golden pods keep their variables.
+    assertThat(written.toEnvValues()).doesNotContainKey("CAPGATE_ADMIN_EXPOSE_METRICS");
     assertThat(written.toEnvValues())
         .containsEntry("CAPGATE_LEASE_CONFIGMAP", "capgate-leases-fix-42")
         .containsEntry("CAPGATE_PROXY_PORT", "14001")
@@ -60,6 +65,15 @@ class SidecarContractTest {
                         "CAPGATE_SESSION_NAME", "s",
                         "CAPGATE_DNS_PORT", "53x")))
         .hasMessageContaining("CAPGATE_DNS_PORT (--dns-port) must be a number, got '53x'");
+    assertThatThrownBy(
+            () ->
+                InjectedSettings.read(
+                    Map.of(
+                        "CAPGATE_SESSION_NAMESPACE", "ns",
+                        "CAPGATE_SESSION_NAME", "s",
+                        "CAPGATE_ADMIN_EXPOSE_METRICS", "yes")))
+        .hasMessageContaining(
+            "CAPGATE_ADMIN_EXPOSE_METRICS (--admin-expose-metrics) must be true or false, got 'yes'");
     assertThatThrownBy(() -> InjectedSettings.read(Map.of("CAPGATE_SESSION_NAMESPACE", "ns")))
         .hasMessageContaining("CAPGATE_SESSION_NAME (--session-name) is required");
     assertThatThrownBy(() -> SidecarPorts.read(name -> java.util.Optional.of("0")))

@@ -51,6 +51,32 @@ class SidecarPortsTest {
   }
 
   @Test
+  void aMeshProxysUidsAreWrittenAndReadBackAndChecked() {
+    SidecarPorts beside = new SidecarPorts(1447, 14001, 14053, 14021, uids(2102, 1337));
+    assertThat(beside.toEnv()).containsEntry(SidecarContract.ENV_EXEMPT_UIDS, "1337,2102");
+    assertThat(SidecarPorts.read(name -> Optional.ofNullable(beside.toEnv().get(name))))
+        .isEqualTo(beside);
+    assertThat(beside.uidsLeftAlone()).containsExactly(1337, 1447, 2102);
+    assertThat(SidecarPorts.DEFAULTS.toEnv()).doesNotContainKey(SidecarContract.ENV_EXEMPT_UIDS);
+
+    assertThatThrownBy(() -> new SidecarPorts(1447, 14001, 14053, 14021, uids(1447)))
+        .hasMessageContaining("exempt uid 1447 is the sidecar's own uid");
+    assertThatThrownBy(() -> new SidecarPorts(1447, 14001, 14053, 14021, uids(0)))
+        .hasMessageContaining("exempt uid must be a non-root uid");
+    assertThatThrownBy(
+            () -> new SidecarPorts(1447, 14001, 14053, 14021, uids(1, 2, 3, 4, 5, 6, 7, 8, 9)))
+        .hasMessageContaining("at most 8 exempt uids, got 9");
+    Map<String, String> bad = Map.of(SidecarContract.ENV_EXEMPT_UIDS, "1337;istio");
+    assertThatThrownBy(() -> SidecarPorts.read(name -> Optional.ofNullable(bad.get(name))))
+        .hasMessageContaining(
+            "CAPGATE_EXEMPT_UIDS (--exempt-uids) must be comma-separated uids, got '1337;istio'");
+  }
+
+  private static java.util.SortedSet<Integer> uids(Integer... uids) {
+    return new java.util.TreeSet<>(java.util.List.of(uids));
+  }
+
+  @Test
   void theExtremesOfTheRangesAreAllowed() {
     assertThat(new SidecarPorts(Integer.MAX_VALUE, 1, 65535, 2).proxyPort()).isEqualTo(1);
   }

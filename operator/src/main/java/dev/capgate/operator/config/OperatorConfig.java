@@ -85,7 +85,11 @@ public record OperatorConfig(
             Map.copyOf(requests),
             Map.copyOf(limits),
             blankToNull(env.get("CAPGATE_SIDECAR_UPSTREAM_CA_CONFIGMAP")));
-    sidecar = sidecar.withPorts(sidecarPorts(env));
+    sidecar =
+        sidecar
+            .withPorts(sidecarPorts(env))
+            .withAdminExposeMetrics(
+                bool(env, "CAPGATE_SIDECAR_ADMIN_EXPOSE_METRICS", "sidecar.adminExposeMetrics"));
     Path vaultCaCertFile = path(env.get("CAPGATE_VAULT_CACERT"));
     if (vaultCaCertFile != null) {
       // Read once, at start: the sidecars get the same CA as the operator (operator/README.md,
@@ -154,12 +158,14 @@ public record OperatorConfig(
           SidecarContract.ENV_PROXY_UID, "CAPGATE_SIDECAR_PROXY_UID",
           SidecarContract.ENV_PROXY_PORT, "CAPGATE_SIDECAR_PROXY_PORT",
           SidecarContract.ENV_DNS_PORT, "CAPGATE_SIDECAR_DNS_PORT",
-          SidecarContract.ENV_ADMIN_PORT, "CAPGATE_SIDECAR_ADMIN_PORT");
+          SidecarContract.ENV_ADMIN_PORT, "CAPGATE_SIDECAR_ADMIN_PORT",
+          SidecarContract.ENV_EXEMPT_UIDS, "CAPGATE_SIDECAR_EXEMPT_UIDS");
 
   /**
    * The uid and ports every injected pod gets (chart {@code sidecar.proxyUid}, {@code
-   * sidecar.ports}): {@code CAPGATE_SIDECAR_PROXY_UID}, {@code _PROXY_PORT}, {@code _DNS_PORT},
-   * {@code _ADMIN_PORT}; the contract's defaults for what is unset.
+   * sidecar.ports}, {@code sidecar.exemptUids}): {@code CAPGATE_SIDECAR_PROXY_UID}, {@code
+   * _PROXY_PORT}, {@code _DNS_PORT}, {@code _ADMIN_PORT}, {@code _EXEMPT_UIDS} (comma-separated);
+   * the contract's defaults for what is unset.
    *
    * @throws IllegalArgumentException naming the operator's variable(s) and what is wrong
    */
@@ -168,7 +174,16 @@ public record OperatorConfig(
       return SidecarPorts.read(
           name -> {
             String value = env.get(SIDECAR_PORT_VARIABLES.get(name));
-            if (value != null && !value.isBlank() && !value.strip().matches("-?[0-9]{1,9}")) {
+            if (name.equals(SidecarContract.ENV_EXEMPT_UIDS)) {
+              if (value != null && !value.strip().matches("[-0-9, ]*")) {
+                throw new IllegalArgumentException(
+                    "CAPGATE_SIDECAR_EXEMPT_UIDS must be comma-separated uids, got '"
+                        + value
+                        + "'");
+              }
+            } else if (value != null
+                && !value.isBlank()
+                && !value.strip().matches("-?[0-9]{1,9}")) {
               throw new IllegalArgumentException(
                   SIDECAR_PORT_VARIABLES.get(name)
                       + " must be a number (at most 9 digits), got '"
@@ -180,11 +195,29 @@ public record OperatorConfig(
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(
           "sidecar uid and ports (CAPGATE_SIDECAR_PROXY_UID, CAPGATE_SIDECAR_PROXY_PORT,"
-              + " CAPGATE_SIDECAR_DNS_PORT, CAPGATE_SIDECAR_ADMIN_PORT; chart sidecar.proxyUid,"
-              + " sidecar.ports): "
+              + " CAPGATE_SIDECAR_DNS_PORT, CAPGATE_SIDECAR_ADMIN_PORT,"
+              + " CAPGATE_SIDECAR_EXEMPT_UIDS; chart sidecar.proxyUid, sidecar.ports,"
+              + " sidecar.exemptUids): "
               + e.getMessage(),
           e);
     }
+  }
+
+  /**
+   * {@code true} or {@code false} (any case); unset or blank is false.
+   *
+   * @throws IllegalArgumentException naming the variable and the chart value
+   */
+  private static boolean bool(Map<String, String> env, String name, String chartValue) {
+    String value = blankToNull(env.get(name));
+    if (value == null) {
+      return false;
+    }
+    if (!value.strip().equalsIgnoreCase("true") && !value.strip().equalsIgnoreCase("false")) {
+      throw new IllegalArgumentException(
+          name + " (chart " + chartValue + ") must be true or false, got '" + value + "'");
+    }
+    return Boolean.parseBoolean(value.strip());
   }
 
   /** {@code <pod name>_<8 random hex>}: unique even for two operators with one host name. */

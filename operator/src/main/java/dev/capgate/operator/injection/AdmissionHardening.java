@@ -59,12 +59,12 @@ public final class AdmissionHardening {
           "spec.hostIPC is true: agent containers would share the node's IPC namespace (shared memory of"
               + " processes outside the pod)");
     }
-    long proxyUid = exemptUid(pod);
-    found.addAll(podGroupViolations(spec.getSecurityContext(), proxyUid));
+    SidecarPorts exempt = podPorts(pod);
+    found.addAll(podGroupViolations(spec.getSecurityContext(), exempt.proxyUid()));
     for (Container c : PodInjector.agentContainers(spec)) {
       found.addAll(
           containerViolations(
-              proxyUid,
+              exempt,
               new View(
                   "container",
                   c.getName(),
@@ -118,7 +118,7 @@ public final class AdmissionHardening {
         && before.getSpec().getEphemeralContainers() != null) {
       before.getSpec().getEphemeralContainers().forEach(e -> existing.add(e.getName()));
     }
-    long proxyUid = exemptUid(pod);
+    SidecarPorts exempt = podPorts(pod);
     for (EphemeralContainer e : spec.getEphemeralContainers()) {
       if (existing.contains(e.getName())) {
         continue;
@@ -134,7 +134,7 @@ public final class AdmissionHardening {
       }
       found.addAll(
           containerViolations(
-              proxyUid,
+              exempt,
               new View(
                   "ephemeral container",
                   e.getName(),
@@ -236,23 +236,41 @@ public final class AdmissionHardening {
   }
 
   /**
-   * The uid this pod's iptables rules exempt: what the webhook gave its {@code capgate-init}
-   * ({@code CAPGATE_PROXY_UID}), which may differ from the contract's default (chart {@code
-   * sidecar.proxyUid}) and, for a pod injected before the operator's setting changed, from the
-   * operator's current one. The pod's own is the one that matters: its rules were made from it, and
-   * Capgate's containers cannot change once admitted ({@link #updateViolations}). The default for a
-   * pod without {@code capgate-init} (no rules, nothing exempt).
+   * The uids this pod's iptables rules exempt: what the webhook gave its {@code capgate-init}
+   * ({@code CAPGATE_PROXY_UID}, {@code CAPGATE_EXEMPT_UIDS}), which may differ from the contract's
+   * defaults (chart {@code sidecar.proxyUid}, {@code sidecar.exemptUids}) and, for a pod injected
+   * before the operator's setting changed, from the operator's current ones. The pod's own are the
+   * ones that matter: its rules were made from them, and Capgate's containers cannot change once
+   * admitted ({@link #updateViolations}). The defaults for a pod without {@code capgate-init} (no
+   * rules, nothing exempt).
    */
-  static long exemptUid(Pod pod) {
+  static SidecarPorts podPorts(Pod pod) {
     Container init = initContainer(pod, SidecarContract.INIT_CONTAINER);
     if (init == null || init.getEnv() == null) {
-      return SidecarPorts.DEFAULTS.proxyUid();
+      return SidecarPorts.DEFAULTS;
     }
     java.util.Map<String, String> env = new java.util.HashMap<>();
     init.getEnv().stream()
         .filter(v -> v.getValue() != null)
         .forEach(v -> env.put(v.getName(), v.getValue()));
-    return SidecarPorts.read(name -> java.util.Optional.ofNullable(env.get(name))).proxyUid();
+    return SidecarPorts.read(name -> java.util.Optional.ofNullable(env.get(name)));
+  }
+
+  /** The sidecar's uid in this pod's rules. */
+  static long exemptUid(Pod pod) {
+    return podPorts(pod).proxyUid();
+  }
+
+  /** Why {@code uid} may not be an agent's, or null when it may. */
+  private static String exemptBecause(SidecarPorts exempt, long uid) {
+    if (uid == exempt.proxyUid()) {
+      return "the capgate sidecar's uid, whose traffic is not intercepted";
+    }
+    if (uid <= Integer.MAX_VALUE && exempt.exemptUids().contains((int) uid)) {
+      return "a uid the pod's capgate rules exempt for another proxy (sidecar.exemptUids), whose"
+          + " traffic is not intercepted";
+    }
+    return null;
   }
 
   private static Container initContainer(Pod pod, String name) {
@@ -310,7 +328,8 @@ public final class AdmissionHardening {
     }
   }
 
-  private static List<String> containerViolations(long proxyUid, View c, PodSpec spec) {
+  private static List<String> containerViolations(SidecarPorts exempt, View c, PodSpec spec) {
+    long proxyUid = exempt.proxyUid();
     List<String> found = new ArrayList<>();
     SecurityContext sc = c.securityContext();
     if (sc != null && Boolean.TRUE.equals(sc.getPrivileged())) {
@@ -361,19 +380,22 @@ public final class AdmissionHardening {
       found.add(
           c.describe()
               + " sets no runAsUser: set securityContext.runAsUser (any uid but "
-              + proxyUid
+              + exempt.uidsLeftAlone().stream()
+                  .map(String::valueOf)
+                  .collect(java.util.stream.Collectors.joining(", "))
               + "; 0 is allowed) on the container or the pod. The uid an image's USER gives is invisible at admission"
               + " and changes with the image; capgate needs the uid fixed, since the sidecar's uid "
               + proxyUid
               + " is not intercepted");
-    } else if (uid == proxyUid) {
+    } else if (exemptBecause(exempt, uid) != null) {
       boolean fromPod = sc == null || sc.getRunAsUser() == null;
       found.add(
           c.describe()
               + " runs as uid "
               + uid
               + (fromPod ? " (from the pod's securityContext)" : "")
-              + ", the capgate sidecar's uid, whose traffic is not intercepted");
+              + ", "
+              + exemptBecause(exempt, uid));
     }
     Long gid =
         sc != null && sc.getRunAsGroup() != null

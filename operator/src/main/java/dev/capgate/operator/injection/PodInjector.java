@@ -364,7 +364,8 @@ public final class PodInjector {
                 settings.operatorUrl(),
                 settings.operatorCaPem())
             .withLeaseConfigMap(plan.leaseConfigMap())
-            .withPorts(settings.ports());
+            .withPorts(settings.ports())
+            .withAdminExposeMetrics(settings.adminExposeMetrics());
     if (hostAliases != null && !hostAliases.isEmpty()) {
       injected = injected.withHostAliases(SERIALIZATION.asJson(hostAliases));
     }

@@ -24,6 +24,8 @@ import java.util.Map;
  *     handed to the sidecar as {@code CAPGATE_VAULT_CA}; null: the sidecar trusts the JDK's roots
  * @param ports the sidecar's uid and ports, the same in the init container's rules and the sidecar
  *     (chart {@code sidecar.proxyUid}, {@code sidecar.ports}; docs/meshes.md)
+ * @param adminExposeMetrics true: the sidecars serve {@code /metrics} to callers outside the pod
+ *     (chart {@code sidecar.adminExposeMetrics}; a Prometheus scraping agent pods)
  */
 public record SidecarSettings(
     String image,
@@ -37,7 +39,8 @@ public record SidecarSettings(
     String operatorUrl,
     String operatorCaPem,
     String vaultCaPem,
-    SidecarPorts ports) {
+    SidecarPorts ports,
+    boolean adminExposeMetrics) {
 
   public SidecarSettings {
     java.util.Objects.requireNonNull(ports, "ports");
@@ -85,7 +88,8 @@ public record SidecarSettings(
         null,
         null,
         null,
-        SidecarPorts.DEFAULTS);
+        SidecarPorts.DEFAULTS,
+        false);
   }
 
   /** The same, with where and how the sidecar reaches the operator (known once it serves). */
@@ -102,7 +106,8 @@ public record SidecarSettings(
         url,
         caPem,
         vaultCaPem,
-        ports);
+        ports,
+        adminExposeMetrics);
   }
 
   /** The same, with the PEM of Vault's CA(s) for the sidecar (null: the JDK's roots). */
@@ -119,7 +124,8 @@ public record SidecarSettings(
         operatorUrl,
         operatorCaPem,
         pem,
-        ports);
+        ports,
+        adminExposeMetrics);
   }
 
   /** The same, with another uid and ports for the init rules and the sidecar. */
@@ -136,6 +142,25 @@ public record SidecarSettings(
         operatorUrl,
         operatorCaPem,
         vaultCaPem,
-        other);
+        other,
+        adminExposeMetrics);
+  }
+
+  /** The same, with {@code /metrics} served outside the pods or to loopback only. */
+  public SidecarSettings withAdminExposeMetrics(boolean expose) {
+    return new SidecarSettings(
+        image,
+        imagePullPolicy,
+        vaultAddress,
+        identityAudience,
+        tokenExpirationSeconds,
+        requests,
+        limits,
+        upstreamCaConfigMap,
+        operatorUrl,
+        operatorCaPem,
+        vaultCaPem,
+        ports,
+        expose);
   }
 }

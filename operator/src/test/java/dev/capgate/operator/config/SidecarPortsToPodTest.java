@@ -70,12 +70,35 @@ class SidecarPortsToPodTest {
         "CAPGATE_SIDECAR_DNS_PORT    | 14001  | proxy port and dns port must differ, both are 14001",
         "CAPGATE_SIDECAR_ADMIN_PORT  | 0      | admin port must be 1..65535, got 0",
         "CAPGATE_SIDECAR_ADMIN_PORT  | 1.5    | CAPGATE_SIDECAR_ADMIN_PORT must be a number",
+        "CAPGATE_SIDECAR_EXEMPT_UIDS | istio  | CAPGATE_SIDECAR_EXEMPT_UIDS must be comma-separated uids",
+        "CAPGATE_SIDECAR_EXEMPT_UIDS | 1447   | exempt uid 1447 is the sidecar's own uid",
       })
   void aBadValueStopsTheOperatorNamingItsSetting(String variable, String value, String message) {
     assertThatThrownBy(() -> OperatorConfig.fromEnv(Map.of(variable, value)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining(message)
         .hasMessageContaining("chart sidecar.proxyUid, sidecar.ports");
+  }
+
+  /** Chart {@code sidecar.adminExposeMetrics}: off unless said, on when said, else refused. */
+  @Test
+  void theAdminExposeMetricsSettingReachesTheSidecarOnlyWhenOn() {
+    Pod off =
+        new PodInjector(OperatorConfig.fromEnv(Map.of()).sidecar()).inject(agentPod(), plan());
+    assertThat(proxyEnv(off)).doesNotContainKey(SidecarContract.ENV_ADMIN_EXPOSE_METRICS);
+    assertThat(initEnv(off)).doesNotContainKey(SidecarContract.ENV_ADMIN_EXPOSE_METRICS);
+
+    OperatorConfig on =
+        OperatorConfig.fromEnv(Map.of("CAPGATE_SIDECAR_ADMIN_EXPOSE_METRICS", "true"));
+    Pod exposed = new PodInjector(on.sidecar()).inject(agentPod(), plan());
+    assertThat(proxyEnv(exposed)).containsEntry(SidecarContract.ENV_ADMIN_EXPOSE_METRICS, "true");
+    assertThat(initEnv(exposed)).doesNotContainKey(SidecarContract.ENV_ADMIN_EXPOSE_METRICS);
+
+    assertThatThrownBy(
+            () -> OperatorConfig.fromEnv(Map.of("CAPGATE_SIDECAR_ADMIN_EXPOSE_METRICS", "on")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(
+            "CAPGATE_SIDECAR_ADMIN_EXPOSE_METRICS (chart sidecar.adminExposeMetrics) must be true or false, got 'on'");
   }
 
   private static Pod agentPod() {

@@ -71,6 +71,35 @@ class ConfiguredSidecarUidTest {
                         "ephemeral container \"debugger\" runs as uid 4242, the capgate sidecar's uid"));
   }
 
+  /** Beside a mesh: its proxy's uid is exempt in the rules, so no agent may run as it either. */
+  @Test
+  void anAgentRunningAsTheMeshProxysUidIsRefusedToo() {
+    PodInjector beside =
+        new PodInjector(
+            SETTINGS.withPorts(
+                new SidecarPorts(
+                    1447, 14001, 14053, 14021, new java.util.TreeSet<>(java.util.List.of(1337)))));
+    Pod injected = beside.inject(agentAs(1337L), PLAN);
+    assertThat(InjectedPods.initEnv(injected)).containsEntry("CAPGATE_EXEMPT_UIDS", "1337");
+    assertThat(AdmissionHardening.violations(injected))
+        .anySatisfy(
+            v ->
+                assertThat(v)
+                    .contains(
+                        "runs as uid 1337, a uid the pod's capgate rules exempt for another proxy"));
+    // A group of the mesh proxy is no way around the uid-owner rules: allowed (Istio pods often
+    // set fsGroup 1337).
+    Pod meshGroup =
+        new PodBuilder(agentAs(1000L))
+            .editSpec()
+            .withSecurityContext(new PodSecurityContextBuilder().withFsGroup(1337L).build())
+            .endSpec()
+            .build();
+    assertThat(AdmissionHardening.violations(beside.inject(meshGroup, PLAN))).isEmpty();
+    // Without a mesh, 1337 is an ordinary uid.
+    assertThat(AdmissionHardening.violations(moved.inject(agentAs(1337L), PLAN))).isEmpty();
+  }
+
   @Test
   void theInjectedPodCarriesTheConfiguredUidForItsRules() {
     Pod injected = moved.inject(agentAs(1000L), PLAN);

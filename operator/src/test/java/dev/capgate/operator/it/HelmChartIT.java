@@ -194,7 +194,9 @@ class HelmChartIT {
                             "--set",
                             "sidecar.ports.dns=20053",
                             "--set",
-                            "sidecar.ports.admin=20021")
+                            "sidecar.ports.admin=20021",
+                            "--set",
+                            "sidecar.exemptUids={1337,2102}")
                         .orThrow()
                         .stdout()),
                 "Deployment");
@@ -206,9 +208,34 @@ class HelmChartIT {
         .containsEntry("CAPGATE_SIDECAR_PROXY_UID", "4242")
         .containsEntry("CAPGATE_SIDECAR_PROXY_PORT", "20001")
         .containsEntry("CAPGATE_SIDECAR_DNS_PORT", "20053")
-        .containsEntry("CAPGATE_SIDECAR_ADMIN_PORT", "20021");
+        .containsEntry("CAPGATE_SIDECAR_ADMIN_PORT", "20021")
+        .containsEntry("CAPGATE_SIDECAR_ADMIN_EXPOSE_METRICS", "false");
+    assertThat(env).containsEntry("CAPGATE_SIDECAR_EXEMPT_UIDS", "1337,2102");
     assertThat(OperatorConfig.fromEnv(env).sidecar().ports())
-        .isEqualTo(new dev.capgate.api.sidecar.SidecarPorts(4242, 20001, 20053, 20021));
+        .isEqualTo(
+            new dev.capgate.api.sidecar.SidecarPorts(
+                4242, 20001, 20053, 20021, new java.util.TreeSet<>(List.of(1337, 2102))));
+    assertThat(OperatorConfig.fromEnv(env).sidecar().adminExposeMetrics()).isFalse();
+    // sidecar.adminExposeMetrics (part of the same story: Prometheus scraping agent pods).
+    Deployment exposing =
+        (Deployment)
+            kind(
+                parse(
+                    template(
+                            "capgate",
+                            "capgate-system",
+                            "--set",
+                            "vault.address=" + VAULT,
+                            "--set",
+                            "sidecar.adminExposeMetrics=true")
+                        .orThrow()
+                        .stdout()),
+                "Deployment");
+    Map<String, String> exposingEnv = new HashMap<>();
+    exposing.getSpec().getTemplate().getSpec().getContainers().getFirst().getEnv().stream()
+        .filter(v -> v.getValue() != null)
+        .forEach(v -> exposingEnv.put(v.getName(), v.getValue()));
+    assertThat(OperatorConfig.fromEnv(exposingEnv).sidecar().adminExposeMetrics()).isTrue();
 
     Deployment defaults =
         (Deployment)
@@ -230,6 +257,8 @@ class HelmChartIT {
             "sidecar.proxyUid=0", "/sidecar/proxyUid",
             "sidecar.ports.proxy=0", "/sidecar/ports/proxy",
             "sidecar.ports.dns=70000", "/sidecar/ports/dns",
+            "sidecar.adminExposeMetrics=maybe", "/sidecar/adminExposeMetrics",
+            "sidecar.exemptUids={1447}", "sidecar.exemptUids may not hold sidecar.proxyUid (1447)",
             "sidecar.ports.admin=14001",
                 "sidecar.ports must be three different ports, got proxy 14001, dns 14053, admin"
                     + " 14001");

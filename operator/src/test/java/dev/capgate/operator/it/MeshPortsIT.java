@@ -39,7 +39,9 @@ class MeshPortsIT {
           "CAPGATE_SIDECAR_PROXY_UID", "4242",
           "CAPGATE_SIDECAR_PROXY_PORT", "20001",
           "CAPGATE_SIDECAR_DNS_PORT", "20053",
-          "CAPGATE_SIDECAR_ADMIN_PORT", "20021");
+          "CAPGATE_SIDECAR_ADMIN_PORT", "20021",
+          // A mesh proxy's uid beside the sidecar (chart sidecar.exemptUids).
+          "CAPGATE_SIDECAR_EXEMPT_UIDS", "5000");
 
   static OperatorUnderTest stack;
   static KubernetesClient admin;
@@ -125,7 +127,8 @@ class MeshPortsIT {
             "CAPGATE_PROXY_UID", "4242",
             "CAPGATE_PROXY_PORT", "20001",
             "CAPGATE_DNS_PORT", "20053",
-            "CAPGATE_ADMIN_PORT", "20021");
+            "CAPGATE_ADMIN_PORT", "20021",
+            "CAPGATE_EXEMPT_UIDS", "5000");
     // capgate-init makes its iptables rules from exactly these (sidecar InitRulesIT, the same
     // variables): the exempt uid, the REDIRECT targets, the admin port open inbound.
     assertThat(env(init)).containsExactlyInAnyOrderEntriesOf(expected);
@@ -148,6 +151,12 @@ class MeshPortsIT {
         agentPod("as-sidecar", "beside-a-mesh", "mesh-agent")
             .replace("runAsUser: 1000", "runAsUser: 4242"),
         "runs as uid 4242 (from the pod's securityContext), the capgate sidecar's uid");
+    stack.assertRefused(
+        AGENTS,
+        agentPod("as-mesh-proxy", "beside-a-mesh", "mesh-agent")
+            .replace("runAsUser: 1000", "runAsUser: 5000"),
+        "runs as uid 5000 (from the pod's securityContext), a uid the pod's capgate rules exempt"
+            + " for another proxy");
     Pod ordinary =
         stack.createPod(
             AGENTS,

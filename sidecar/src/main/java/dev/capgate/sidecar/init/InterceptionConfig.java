@@ -17,14 +17,22 @@ import java.util.TreeSet;
  * @param adminPort the sidecar's admin port (kubelet probes of the sidecar): open to inbound TCP
  * @param inboundPorts TCP ports the pod declared as served to peers (annotation, agent probes);
  *     every other inbound connection is dropped
+ * @param exemptUids another proxy's uids (a service mesh's) whose traffic is left alone too, so
+ *     that the two proxies do not loop ({@code --exempt-uids}; docs/meshes.md)
  */
 public record InterceptionConfig(
-    int proxyUid, int proxyPort, int dnsPort, int adminPort, SortedSet<Integer> inboundPorts) {
+    int proxyUid,
+    int proxyPort,
+    int dnsPort,
+    int adminPort,
+    SortedSet<Integer> inboundPorts,
+    SortedSet<Integer> exemptUids) {
   public static final InterceptionConfig DEFAULTS =
       new InterceptionConfig(SidecarPorts.DEFAULTS, new TreeSet<>());
 
   public InterceptionConfig {
-    new SidecarPorts(proxyUid, proxyPort, dnsPort, adminPort); // the same checks as the sidecar's
+    // The same checks as the sidecar's.
+    new SidecarPorts(proxyUid, proxyPort, dnsPort, adminPort, exemptUids);
     inboundPorts.forEach(p -> checkPort("inbound port", p));
     // A peer must never reach the transparent listener or the DNS proxy directly: both act for
     // the pod's agents, and a connection that nat did not redirect has no original destination.
@@ -36,10 +44,23 @@ public record InterceptionConfig(
               + dnsPort);
     }
     inboundPorts = java.util.Collections.unmodifiableSortedSet(new TreeSet<>(inboundPorts));
+    exemptUids = java.util.Collections.unmodifiableSortedSet(new TreeSet<>(exemptUids));
+  }
+
+  /** Without exempt uids besides the sidecar's. */
+  public InterceptionConfig(
+      int proxyUid, int proxyPort, int dnsPort, int adminPort, SortedSet<Integer> inboundPorts) {
+    this(proxyUid, proxyPort, dnsPort, adminPort, inboundPorts, new TreeSet<>());
   }
 
   public InterceptionConfig(SidecarPorts ports, SortedSet<Integer> inboundPorts) {
-    this(ports.proxyUid(), ports.proxyPort(), ports.dnsPort(), ports.adminPort(), inboundPorts);
+    this(
+        ports.proxyUid(),
+        ports.proxyPort(),
+        ports.dnsPort(),
+        ports.adminPort(),
+        inboundPorts,
+        ports.exemptUids());
   }
 
   public InterceptionConfig(int proxyUid, int proxyPort, int dnsPort) {

@@ -89,6 +89,7 @@ public final class InterceptionRules {
             "-m owner --uid-owner " + config.proxyUid(),
             "RETURN",
             "capgate: the sidecar's own traffic is exempt"));
+    rules.addAll(exemptProxies(NAT_CHAIN));
     // Before the loopback exception: a resolver on loopback must not answer agents behind our back.
     rules.add(
         rule(
@@ -114,6 +115,24 @@ public final class InterceptionRules {
     return rules;
   }
 
+  /**
+   * Another proxy in the pod (a service mesh's, {@code --exempt-uids}): its connections go out as
+   * they are, else the sidecar's upstream connection, redirected to that proxy by the mesh's rules,
+   * would come back here from it, and so on (docs/meshes.md).
+   */
+  private List<String> exemptProxies(String chain) {
+    List<String> rules = new ArrayList<>();
+    for (int uid : config.exemptUids()) {
+      rules.add(
+          rule(
+              chain,
+              "-m owner --uid-owner " + uid,
+              "RETURN",
+              "capgate: another proxy's traffic is exempt (--exempt-uids)"));
+    }
+    return rules;
+  }
+
   private List<String> filterRules(IpFamily family) {
     List<String> rules = new ArrayList<>();
     // Istio's defence: a TCP packet conntrack cannot place (e.g. a stale segment of a closed
@@ -132,6 +151,7 @@ public final class InterceptionRules {
             "-m owner --uid-owner " + config.proxyUid(),
             "RETURN",
             "capgate: the sidecar's own traffic is exempt"));
+    rules.addAll(exemptProxies(FILTER_CHAIN));
     rules.add(
         rule(FILTER_CHAIN, "-p tcp", "RETURN", "capgate: TCP is redirected to the sidecar by nat"));
     // A redirected packet still carries its original output device here (the OUTPUT hooks all see

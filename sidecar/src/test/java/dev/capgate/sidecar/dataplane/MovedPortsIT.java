@@ -19,10 +19,13 @@ import org.junit.jupiter.api.Test;
  * sidecar.proxyUid}, {@code sidecar.ports}): the real init rules in a real network namespace and
  * the real sidecar, both given the same non-default values as the webhook gives them. The agent's
  * traffic still goes through the sidecar (on the moved ports), the contract's default uid is an
- * ordinary, intercepted uid there, and only the configured uid leaves the pod untouched.
+ * ordinary, intercepted uid there, and only the configured uid and the mesh proxy's exempt uid
+ * leave the pod untouched.
  */
 class MovedPortsIT {
-  static final SidecarPorts MOVED = new SidecarPorts(4242, 20001, 20053, 20021);
+  /** The uid and ports, and a mesh proxy's uid (5000) beside them (chart sidecar.exemptUids). */
+  static final SidecarPorts MOVED =
+      new SidecarPorts(4242, 20001, 20053, 20021, new java.util.TreeSet<>(List.of(5000)));
 
   /** Closed by JUnit after the last test, whichever test failed. */
   @AutoClose private static PodNetns pod;
@@ -56,7 +59,12 @@ class MovedPortsIT {
         pod.inPod("iptables-save").requireSuccess().stdout()
             + pod.inPod("ip6tables-save").requireSuccess().stdout();
     assertThat(rules)
-        .contains("--uid-owner 4242", "--to-ports 20001", "--to-ports 20053", "--dport 20021")
+        .contains(
+            "--uid-owner 4242",
+            "--uid-owner 5000",
+            "--to-ports 20001",
+            "--to-ports 20053",
+            "--dport 20021")
         .doesNotContain("1447", "14001", "14053", "14021");
   }
 
@@ -84,6 +92,15 @@ class MovedPortsIT {
             "--resolve",
             "plain.test:80:" + UpstreamServers.V4,
             "http://plain.test/other");
+    assertThat(status(r)).as(r.all()).isEqualTo(200);
+    assertThat(AgentCurl.body(r)).doesNotContain("\"requestId\"");
+  }
+
+  @Test
+  void a_mesh_proxys_exempt_uid_leaves_the_pod_untouched_too() {
+    // Beside a mesh, its proxy dials the destination after the sidecar: it must not come back.
+    Command.Result r =
+        curlAs(5000, "--resolve", "plain.test:80:" + UpstreamServers.V4, "http://plain.test/other");
     assertThat(status(r)).as(r.all()).isEqualTo(200);
     assertThat(AgentCurl.body(r)).doesNotContain("\"requestId\"");
   }

@@ -135,6 +135,29 @@ class InterceptionRulesTest {
         .doesNotContain("1447", "14001", "14053");
   }
 
+  /** Beside a mesh's sidecar: its uid is left alone in nat and in filter, right after ours. */
+  @Test
+  void a_mesh_proxys_uids_are_exempt_next_to_the_sidecars() {
+    InterceptionConfig config =
+        new InterceptionConfig(
+            new dev.capgate.api.sidecar.SidecarPorts(
+                1447, 14001, 14053, 14021, new java.util.TreeSet<>(java.util.List.of(2102, 1337))),
+            new java.util.TreeSet<>());
+    String text = new InterceptionRules(config).render(IpFamily.IPV4, "");
+    List<String> exempt = text.lines().filter(l -> l.contains("-m owner --uid-owner")).toList();
+    assertThat(exempt)
+        .containsExactly(
+            "-A CAPGATE_OUTPUT -m owner --uid-owner 1447 -m comment --comment \"capgate: the sidecar's own traffic is exempt\" -j RETURN",
+            "-A CAPGATE_OUTPUT -m owner --uid-owner 1337 -m comment --comment \"capgate: another proxy's traffic is exempt (--exempt-uids)\" -j RETURN",
+            "-A CAPGATE_OUTPUT -m owner --uid-owner 2102 -m comment --comment \"capgate: another proxy's traffic is exempt (--exempt-uids)\" -j RETURN",
+            "-A CAPGATE_EGRESS -m owner --uid-owner 1447 -m comment --comment \"capgate: the sidecar's own traffic is exempt\" -j RETURN",
+            "-A CAPGATE_EGRESS -m owner --uid-owner 1337 -m comment --comment \"capgate: another proxy's traffic is exempt (--exempt-uids)\" -j RETURN",
+            "-A CAPGATE_EGRESS -m owner --uid-owner 2102 -m comment --comment \"capgate: another proxy's traffic is exempt (--exempt-uids)\" -j RETURN");
+    // Without a mesh the rules are exactly the golden ones: no exempt uid but the sidecar's.
+    assertThat(new InterceptionRules(InterceptionConfig.DEFAULTS).render(IpFamily.IPV4, ""))
+        .doesNotContain("--exempt-uids");
+  }
+
   @Test
   void root_as_proxy_uid_is_refused() {
     assertThatThrownBy(() -> new InterceptionConfig(0, 14001, 14053))

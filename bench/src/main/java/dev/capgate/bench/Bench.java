@@ -219,14 +219,18 @@ public final class Bench {
               throw new IllegalArgumentException("unknown option " + a + " (see Bench's javadoc)");
         }
       }
-      for (Path p : List.of(o.sidecarJar, o.operatorJar)) {
+      // The start-up section alone runs no operator.
+      boolean operator = o.sections.contains("controlplane") || o.sections.contains("memory");
+      for (Path p : operator ? List.of(o.sidecarJar, o.operatorJar) : List.of(o.sidecarJar)) {
         if (!Files.exists(p)) {
           throw new IllegalStateException(p + " is missing: build first (make build)");
         }
       }
       // Run copies: a build in another shell must not swap a jar under a running process.
       o.sidecarJar = snapshot(o.sidecarJar, "sidecar");
-      o.operatorJar = snapshot(o.operatorJar, "operator");
+      if (operator) {
+        o.operatorJar = snapshot(o.operatorJar, "operator");
+      }
       return o;
     }
   }

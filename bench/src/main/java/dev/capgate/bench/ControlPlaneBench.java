@@ -416,7 +416,7 @@ final class ControlPlaneBench {
               options.sidecarJar().toString(),
               "aot-train"));
       Command.Result imageRun =
-          pod.runInPod(BenchPod.PROXY_UID, Duration.ofSeconds(180), imageTraining);
+          pod.runInPod(BenchPod.PROXY_UID, Duration.ofSeconds(300), imageTraining);
       boolean haveImageAot = Files.exists(imageAot) && Files.size(imageAot) > 0;
       imageTrainingExit = imageRun.exitCode();
       Bench.say(

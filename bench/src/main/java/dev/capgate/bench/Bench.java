@@ -16,7 +16,7 @@ import java.util.Set;
  * target/bench/results.json} (and {@code results.md}) in the bench module's directory.
  *
  * <pre>
- *   Bench [--sections dataplane,controlplane,memory] [--duration 10] [--warm-up 5] [--pods 200]
+ *   Bench [--sections dataplane,controlplane,memory,startup] [--duration 10] [--warm-up 5] [--pods 200]
  *         [--trials 20] [--sidecars 3] [--starts 10] [--sessions 1000] [--no-peers] [--quick]
  * </pre>
  *
@@ -24,8 +24,14 @@ import java.util.Set;
  * bench/bench-tools.sh} installs them) and the tools of {@code make tools}.
  */
 public final class Bench {
+  /** The JVM_FLAGS of sidecar/Dockerfile (keep the two the same). */
   static final List<String> IMAGE_JVM_FLAGS =
-      List.of("-XX:+UseSerialGC", "-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError");
+      List.of(
+          "-XX:+UseSerialGC",
+          "-XX:MaxRAMPercentage=75",
+          "-XX:+ExitOnOutOfMemoryError",
+          "-XX:+UseCompactObjectHeaders",
+          "-XX:TrimNativeHeapInterval=5000");
 
   private Bench() {}
 
@@ -60,7 +66,9 @@ public final class Bench {
         }
         s.end();
       }
-      if (o.sections.contains("controlplane") || o.sections.contains("memory")) {
+      if (o.sections.contains("controlplane")
+          || o.sections.contains("memory")
+          || o.sections.contains("startup")) {
         control =
             new ControlPlaneBench(
                 new ControlPlaneBench.Options(
@@ -73,7 +81,10 @@ public final class Bench {
                     o.operatorJar,
                     sidecarFlags(),
                     o.sections.contains("controlplane"),
-                    o.sections.contains("memory")),
+                    o.sections.contains("memory"),
+                    // Start-to-ready is part of the control plane section; "startup" runs it alone
+                    // (no API server, no operator).
+                    o.sections.contains("startup") && !o.sections.contains("controlplane")),
                 sections);
         control.run();
       }
@@ -208,14 +219,18 @@ public final class Bench {
               throw new IllegalArgumentException("unknown option " + a + " (see Bench's javadoc)");
         }
       }
-      for (Path p : List.of(o.sidecarJar, o.operatorJar)) {
+      // The start-up section alone runs no operator.
+      boolean operator = o.sections.contains("controlplane") || o.sections.contains("memory");
+      for (Path p : operator ? List.of(o.sidecarJar, o.operatorJar) : List.of(o.sidecarJar)) {
         if (!Files.exists(p)) {
           throw new IllegalStateException(p + " is missing: build first (make build)");
         }
       }
       // Run copies: a build in another shell must not swap a jar under a running process.
       o.sidecarJar = snapshot(o.sidecarJar, "sidecar");
-      o.operatorJar = snapshot(o.operatorJar, "operator");
+      if (operator) {
+        o.operatorJar = snapshot(o.operatorJar, "operator");
+      }
       return o;
     }
   }

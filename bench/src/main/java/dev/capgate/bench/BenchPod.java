@@ -36,7 +36,10 @@ final class BenchPod implements AutoCloseable {
   static final Map<String, String> SIDECAR_ENV =
       Map.of(
           SidecarContract.ENV_HOST_ALIASES,
-          "[{\"ip\":\"" + UpstreamServers.V4 + "\",\"hostnames\":[\"" + UPSTREAM_HOST + "\"]}]");
+          "[{\"ip\":\"" + UpstreamServers.V4 + "\",\"hostnames\":[\"" + UPSTREAM_HOST + "\"]}]",
+          // As sidecar/Dockerfile sets it.
+          "MALLOC_ARENA_MAX",
+          "2");
 
   static final String JAVA = Path.of(System.getProperty("java.home"), "bin", "java").toString();
 

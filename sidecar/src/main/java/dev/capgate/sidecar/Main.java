@@ -14,7 +14,8 @@ import java.util.logging.Logger;
 
 /**
  * {@code java -jar capgate-sidecar.jar init|proxy [--flag value ...]}: one jar, two modes. The init
- * container writes the interception rules and exits; the sidecar container runs the proxy.
+ * container writes the interception rules and exits; the sidecar container runs the proxy. A third,
+ * {@code aot-train}, is the image build's AOT training run ({@link AotTraining}).
  */
 public final class Main {
   private static final Logger LOG = Logger.getLogger(Main.class.getName());
@@ -23,11 +24,16 @@ public final class Main {
 
   public static void main(String[] args) {
     JsonLogs.install("sidecar", JsonLogs.DEFAULT_LEVEL);
+    if (args.length == 1 && args[0].equals(AotTraining.ARG)) {
+      // The image build's training run for the AOT cache (sidecar/Dockerfile); never a pod's.
+      System.exit(AotTraining.run());
+    }
     if (args.length == 0
         || !(args[0].equals(SidecarContract.INIT_ARG)
             || args[0].equals(SidecarContract.PROXY_ARG))) {
       LOG.severe(
-          "usage: capgate-sidecar init|proxy [--flag value ...] (flags also from CAPGATE_* env vars)");
+          "usage: capgate-sidecar init|proxy [--flag value ...] (flags also from CAPGATE_* env vars)"
+              + " | aot-train (image build only)");
       System.exit(64);
     }
     List<String> flags = Arrays.asList(args).subList(1, args.length);

@@ -22,6 +22,7 @@ import dev.capgate.sidecar.http.HttpTermination;
 import dev.capgate.sidecar.http.KnownSecrets;
 import dev.capgate.sidecar.intercept.ConnectionRouter;
 import dev.capgate.sidecar.intercept.InterceptServer;
+import dev.capgate.sidecar.intercept.OriginalDestination;
 import dev.capgate.sidecar.policy.InvalidPolicyException;
 import dev.capgate.sidecar.policy.Policy;
 import dev.capgate.sidecar.policy.PolicySource;
@@ -38,6 +39,7 @@ import dev.capgate.sidecar.vault.LeaseRecorder;
 import dev.capgate.sidecar.vault.TokenFile;
 import dev.capgate.sidecar.vault.VaultTrust;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.socket.SocketChannel;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.internal.VertxInternal;
@@ -53,6 +55,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 import java.util.logging.Logger;
 
 /**
@@ -78,15 +81,54 @@ public final class ProxyCommand {
   public static final String DEFAULT_ADMIN_ADDRESS = "0.0.0.0";
 
   private final SidecarConfig config;
+  private final Function<SocketChannel, Optional<InetSocketAddress>> destinations;
 
   public ProxyCommand(SidecarConfig config) {
-    this.config = config;
+    this(config, OriginalDestination::of);
   }
 
   /**
+   * @param destinations where an accepted connection was going: {@code SO_ORIGINAL_DST} in every
+   *     real run; {@link AotTraining} alone, which has no iptables, names its loopback upstream
+   */
+  ProxyCommand(
+      SidecarConfig config, Function<SocketChannel, Optional<InetSocketAddress>> destinations) {
+    this.config = config;
+    this.destinations = destinations;
+  }
+
+  /** A started proxy: ready, serving until {@link #stop}. */
+  public interface Running {
+    /** Closes the listeners, revokes the session's Vault token (cluster mode), stops Vert.x. */
+    void stop();
+  }
+
+  /**
+   * Starts, then serves until SIGTERM.
+   *
    * @throws IllegalArgumentException for a malformed setting (named)
    */
   public void run() throws InterruptedException {
+    Running running = start();
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  LOG.info("stopping");
+                  running.stop();
+                  stopped.countDown();
+                },
+                "capgate-shutdown"));
+    stopped.await();
+  }
+
+  /**
+   * Binds everything and returns once ready (the log line and /readyz say so).
+   *
+   * @throws IllegalArgumentException for a malformed setting (named)
+   */
+  Running start() throws InterruptedException {
     SidecarPorts ports = SidecarPorts.read(config::setting);
     int proxyPort = ports.proxyPort();
     int dnsPort = ports.dnsPort();
@@ -125,7 +167,6 @@ public final class ProxyCommand {
             Clock.systemUTC(),
             config.getInt("leaf-cache-size", 1024),
             metrics);
-    CompletableFuture<Void> warmUp = agentTls.warmUp();
     UpstreamTls upstreamTls = upstreamTls();
     SessionRuntime session = null;
     CredentialResolver credentials;
@@ -167,7 +208,8 @@ public final class ProxyCommand {
             proxyPort,
             config.getDuration("peek-timeout", Duration.ofMillis(1000)),
             router,
-            ids);
+            ids,
+            destinations);
     policies.onRevocation(intercept::closeAllConnections);
     DnsProxy dns =
         new DnsProxy(
@@ -208,13 +250,20 @@ public final class ProxyCommand {
               + e.getMessage(),
           e);
     }
-    try {
-      warmUp.get(30, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      // Not fatal: the mint will be retried (and fail clearly) on the first intercepted connection.
-      LOG.warning("leaf warm-up failed: " + e.getMessage());
-    }
     listening.set(true);
+    // After ready, not before: the first mint of a JVM (Bouncy Castle and JSSE class loading, JIT)
+    // took 0.7 s of a 1.2 s start and competed for the pod's CPU with the start itself. Readiness
+    // promises bound listeners and a policy; a first agent connection that arrives during the
+    // warm-up waits for that mint at most, as it would have waited before.
+    agentTls
+        .warmUp()
+        .exceptionally(
+            e -> {
+              // Not fatal: the mint is retried (and fails clearly) on the first intercepted
+              // connection.
+              LOG.warning("leaf warm-up failed: " + e.getMessage());
+              return null;
+            });
     LOG.info(
         "capgate sidecar ready: proxy :"
             + proxyPort
@@ -228,33 +277,24 @@ public final class ProxyCommand {
                 ? ""
                 : " (NO VALID POLICY: denying everything: " + policies.problem() + ")"));
 
-    CountDownLatch stopped = new CountDownLatch(1);
     SessionRuntime sessionToClose = session;
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  LOG.info("stopping");
-                  intercept.stop();
-                  dns.stop();
-                  resolver.close();
-                  admin.stop();
-                  if (sessionToClose != null) {
-                    sessionToClose
-                        .close(); // revokes the sidecar's Vault token and leases: this pod is done
-                    // with them
-                  }
-                  vertx
-                      .close()
-                      .toCompletionStage()
-                      .toCompletableFuture()
-                      .completeOnTimeout(null, 5, TimeUnit.SECONDS)
-                      .join();
-                  audit.close();
-                  stopped.countDown();
-                },
-                "capgate-shutdown"));
-    stopped.await();
+    return () -> {
+      intercept.stop();
+      dns.stop();
+      resolver.close();
+      admin.stop();
+      if (sessionToClose != null) {
+        // Revokes the sidecar's Vault token and leases: this pod is done with them.
+        sessionToClose.close();
+      }
+      vertx
+          .close()
+          .toCompletionStage()
+          .toCompletableFuture()
+          .completeOnTimeout(null, 5, TimeUnit.SECONDS)
+          .join();
+      audit.close();
+    };
   }
 
   /**

@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.util.HashSet;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.logging.Logger;
 
 /**
@@ -45,6 +46,8 @@ public final class InterceptServer {
   private final Duration peekTimeout;
   private final ConnectionRouter router;
   private final RequestIds ids;
+  // OriginalDestination::of but in the AOT training run (no iptables at image build time).
+  private final Function<SocketChannel, Optional<InetSocketAddress>> destinations;
   private final ChannelGroup agentConnections =
       new DefaultChannelGroup("agents", GlobalEventExecutor.INSTANCE);
   private Channel listener;
@@ -56,7 +59,9 @@ public final class InterceptServer {
       int port,
       Duration peekTimeout,
       ConnectionRouter router,
-      RequestIds ids) {
+      RequestIds ids,
+      Function<SocketChannel, Optional<InetSocketAddress>> destinations) {
+    this.destinations = destinations;
     this.acceptors = acceptors;
     this.workers = workers;
     this.port = port;
@@ -110,7 +115,7 @@ public final class InterceptServer {
   }
 
   private void accept(SocketChannel ch) {
-    Optional<InetSocketAddress> destination = OriginalDestination.of(ch);
+    Optional<InetSocketAddress> destination = destinations.apply(ch);
     if (destination.isEmpty() || isListenerItself(destination.get())) {
       // Not redirected (someone connected to the listener directly): there is no "where to",
       // and forwarding to ourselves would loop. Refuse.

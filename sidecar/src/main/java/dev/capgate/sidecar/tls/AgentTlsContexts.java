@@ -65,8 +65,9 @@ public final class AgentTlsContexts {
   }
 
   /**
-   * Mints one throwaway leaf before the sidecar reports ready: the first mint of a JVM costs
-   * hundreds of milliseconds (class loading, JIT, JSSE set-up), which no agent should wait for.
+   * Mints one throwaway leaf, right after the sidecar reports ready: the first mint of a JVM costs
+   * hundreds of milliseconds (class loading, JIT, JSSE set-up), which an agent should not pay on
+   * its first connection, and which the sidecar's readiness should not wait for either.
    */
   public CompletableFuture<Void> warmUp() {
     return CompletableFuture.runAsync(() -> mint("warm-up.capgate.invalid"), mintExecutor);

@@ -84,8 +84,11 @@ final class PodCaCustody {
             .withUid(pod.getMetadata().getUid())
             .build();
     try {
-      // The public part first: the Secret's owner is what marks the hand-over as done.
-      client.configMaps().inNamespace(namespace).withName(name).edit(cm -> withOwner(cm, owner));
+      // A CA minted before issue 13 also has a ConfigMap (the agents' trust files): first, since
+      // the Secret's owner is what marks the hand-over as done. Newer CAs have none.
+      if (client.configMaps().inNamespace(namespace).withName(name).get() != null) {
+        client.configMaps().inNamespace(namespace).withName(name).edit(cm -> withOwner(cm, owner));
+      }
       client.secrets().inNamespace(namespace).withName(name).edit(s -> withOwner(s, owner));
       LOG.info("CA {} now belongs to pod {}", name, pod.getMetadata().getName());
     } catch (KubernetesClientException e) {

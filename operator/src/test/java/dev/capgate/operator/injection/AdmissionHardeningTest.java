@@ -29,7 +29,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /** Invariant 7, as a table: each pod shape is refused with a message that says what and why. */
 class AdmissionHardeningTest {
-  private final PodInjector injector = new PodInjector(SETTINGS);
+  private final PodInjector injector = new PodInjector(SETTINGS, InjectionFixtures.TRUST_ROOTS);
 
   static Stream<Arguments> refusedPods() {
     return Stream.of(

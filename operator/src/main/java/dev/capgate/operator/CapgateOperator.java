@@ -62,6 +62,9 @@ import org.slf4j.LoggerFactory;
 public final class CapgateOperator implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(CapgateOperator.class);
 
+  /** Reconciler and dependent-resource threads each (operator/README.md, "Footprint"). */
+  static final int RECONCILE_THREADS = 8;
+
   private final KubernetesClient client;
   private final OperatorConfig config;
   private final Operator operator;
@@ -120,6 +123,11 @@ public final class CapgateOperator implements AutoCloseable {
             o -> {
               o.withKubernetesClient(client)
                   .withCloseClientOnStop(false)
+                  // JOSDK's defaults are 50 + 50 platform threads, which a burst of admissions
+                  // (every pod and CA Secret event reconciles its session) fills: each one costs
+                  // a stack and a malloc arena. Reconciles wait on the API server, not the CPU.
+                  .withConcurrentReconciliationThreads(RECONCILE_THREADS)
+                  .withConcurrentWorkflowExecutorThreads(RECONCILE_THREADS)
                   .withMetrics(reconciliations);
               if (config.leaderElection()) {
                 o.withLeaderElectionConfiguration(

@@ -29,6 +29,12 @@ public final class PodCaObjects {
   public static final String MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
   public static final String MANAGED_BY = "capgate";
 
+  /**
+   * On CA Secrets minted since issue 13, which have no ConfigMap beside them (the agents' trust
+   * files are made in the pod): custody then touches the Secret only.
+   */
+  public static final String TRUST_IN_POD_LABEL = "capgate.dev/trust-in-pod";
+
   public static final String CA_CERT_KEY = dev.capgate.api.sidecar.SidecarContract.CA_CERT;
   public static final String CA_KEY_KEY = dev.capgate.api.sidecar.SidecarContract.CA_KEY;
   public static final String ROOT_KEY = dev.capgate.api.sidecar.SidecarContract.POD_CA_ROOT_KEY;
@@ -89,7 +95,15 @@ public final class PodCaObjects {
   }
 
   private static Map<String, String> labels(String session) {
-    return Map.of(SESSION_LABEL, session, COMPONENT_LABEL, COMPONENT, MANAGED_BY_LABEL, MANAGED_BY);
+    return Map.of(
+        SESSION_LABEL,
+        session,
+        COMPONENT_LABEL,
+        COMPONENT,
+        MANAGED_BY_LABEL,
+        MANAGED_BY,
+        TRUST_IN_POD_LABEL,
+        "true");
   }
 
   private static String base64(String text) {

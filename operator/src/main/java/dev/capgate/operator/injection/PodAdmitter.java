@@ -36,6 +36,7 @@ public final class PodAdmitter {
   private final NamespaceTrustRoots trustRoots;
   private final PodInjector injector;
   private final KubernetesEvents events;
+  private final NamespaceLabels namespaceLabels;
 
   public PodAdmitter(
       KubernetesClient client,
@@ -50,6 +51,7 @@ public final class PodAdmitter {
     this.trustRoots = trustRoots;
     this.injector = injector;
     this.events = events;
+    this.namespaceLabels = new NamespaceLabels(client, java.time.Clock.systemUTC());
   }
 
   public AdmissionDecision admit(PodAdmissionRequest request) {
@@ -216,7 +218,7 @@ public final class PodAdmitter {
     // Before anything is minted: PodSecurity admission runs after this webhook and would reject
     // the injected pod with a message that does not say what to change.
     List<String> warnings;
-    switch (NamespacePodSecurity.of(client, request.namespace())) {
+    switch (NamespacePodSecurity.of(namespaceLabels, request.namespace())) {
       case NamespacePodSecurity.Verdict.Rejects rejects -> {
         return refuse(request, session, rejects.reason());
       }

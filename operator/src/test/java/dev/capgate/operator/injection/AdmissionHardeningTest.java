@@ -418,6 +418,45 @@ class AdmissionHardeningTest {
                     .startsWith("ephemeral container \"debugger\" mounts volume \"capgate-ca\""));
   }
 
+  /**
+   * Since issue 13 the trust files live in an emptyDir that capgate-init fills: a debug container
+   * that mounted it writable could change what the pod's agents trust. Read-only is fine.
+   */
+  @Test
+  void rejectsEphemeralContainersMountingTheTrustFilesWritable() {
+    Pod injected = injector.inject(plainPod(), PLAN);
+    for (Boolean readOnly : new Boolean[] {null, false, true}) {
+      Pod debugged =
+          edit(injected)
+              .editSpec()
+              .addToEphemeralContainers(
+                  new EphemeralContainerBuilder()
+                      .withName("debugger")
+                      .withImage("busybox")
+                      .withVolumeMounts(
+                          new VolumeMountBuilder()
+                              .withName(PodInjector.TRUST_VOLUME)
+                              .withMountPath("/trust")
+                              .withReadOnly(readOnly)
+                              .build())
+                      .build())
+              .endSpec()
+              .build();
+      if (Boolean.TRUE.equals(readOnly)) {
+        assertThat(AdmissionHardening.ephemeralViolations(debugged))
+            .noneSatisfy(v -> assertThat(v).contains("capgate-trust"));
+      } else {
+        assertThat(AdmissionHardening.ephemeralViolations(debugged))
+            .anySatisfy(
+                v ->
+                    assertThat(v)
+                        .isEqualTo(
+                            "ephemeral container \"debugger\" mounts volume \"capgate-trust\","
+                                + " writable: the agents' trust files are mounted read-only"));
+      }
+    }
+  }
+
   @Test
   void rootEphemeralContainerGetsSetuidDropped() {
     Pod injected = injector.inject(plainPod(), PLAN);

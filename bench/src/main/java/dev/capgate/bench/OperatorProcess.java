@@ -35,7 +35,7 @@ final class OperatorProcess implements AutoCloseable {
           "-XX:+ExitOnOutOfMemoryError");
 
   /** The chart's memory limit for the operator (values.yaml resources.limits.memory). */
-  static final String MAX_RAM = "384m";
+  static final String MAX_RAM = "448m";
 
   private final Process process;
   private final Path log;

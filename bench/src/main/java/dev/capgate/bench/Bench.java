@@ -18,6 +18,8 @@ import java.util.Set;
  * <pre>
  *   Bench [--sections dataplane,controlplane,memory,startup] [--duration 10] [--warm-up 5] [--pods 200]
  *         [--trials 20] [--sidecars 3] [--starts 10] [--sessions 1000] [--no-peers] [--quick]
+ *         [--scale-pods 2000] [--scale-rate 50] [--scale-sessions 200]
+ *         [--steps admission,admission-at-scale,start-to-ready,revocation]
  * </pre>
  *
  * Needs root (network namespaces, iptables), h2load, squid-openssl, a mitmproxy venv ({@code
@@ -84,7 +86,11 @@ public final class Bench {
                     o.sections.contains("memory"),
                     // Start-to-ready is part of the control plane section; "startup" runs it alone
                     // (no API server, no operator).
-                    o.sections.contains("startup") && !o.sections.contains("controlplane")),
+                    o.sections.contains("startup") && !o.sections.contains("controlplane"),
+                    o.scalePods,
+                    o.scaleRate,
+                    o.scaleSessions,
+                    o.steps),
                 sections);
         control.run();
       }
@@ -175,6 +181,10 @@ public final class Bench {
     int sidecars = 3;
     int starts = 10;
     int sessions = 1000;
+    int scalePods = 2000;
+    int scaleRate = 50;
+    int scaleSessions = 200;
+    Set<String> steps = Set.of("admission", "admission-at-scale", "start-to-ready", "revocation");
     boolean peers = true;
     Path sidecarJar =
         Path.of(
@@ -207,6 +217,10 @@ public final class Bench {
           case "--starts" -> o.starts = Integer.parseInt(args[++i]);
           case "--sessions" -> o.sessions = Integer.parseInt(args[++i]);
           case "--no-peers" -> o.peers = false;
+          case "--scale-pods" -> o.scalePods = Integer.parseInt(args[++i]);
+          case "--scale-rate" -> o.scaleRate = Integer.parseInt(args[++i]);
+          case "--scale-sessions" -> o.scaleSessions = Integer.parseInt(args[++i]);
+          case "--steps" -> o.steps = Set.copyOf(Arrays.asList(args[++i].split(",")));
           case "--quick" -> {
             o.duration = Duration.ofSeconds(3);
             o.warmUp = Duration.ofSeconds(2);
@@ -214,6 +228,8 @@ public final class Bench {
             o.trials = 3;
             o.starts = 2;
             o.sessions = 50;
+            o.scalePods = 100;
+            o.scaleSessions = 20;
           }
           default ->
               throw new IllegalArgumentException("unknown option " + a + " (see Bench's javadoc)");

@@ -76,7 +76,11 @@ final class ControlPlaneBench {
       List<String> sidecarJvmFlags,
       boolean controlPlane,
       boolean memory,
-      boolean startupOnly) {}
+      boolean startupOnly,
+      int scalePods,
+      int scaleRate,
+      int scaleSessions,
+      java.util.Set<String> steps) {}
 
   private static final KubernetesSerialization YAML = new KubernetesSerialization();
 
@@ -90,6 +94,12 @@ final class ControlPlaneBench {
   // Figures for the targets table.
   Stats admissionWith;
   Stats admissionWithout;
+  Stats scaleWith;
+  Stats scaleWithout;
+  int scaleErrors = -1;
+  double scaleRssStart = Double.NaN;
+  double scaleRssPeak = Double.NaN;
+  double scaleRssEnd = Double.NaN;
   Stats startPlain;
   Stats startAot;
   Stats startImageAot;
@@ -130,9 +140,18 @@ final class ControlPlaneBench {
       operator = OperatorProcess.start(kube, OpenBaoServer.shared(), options.operatorJar(), work);
       operatorRssIdle = settledRss(operator.pid());
       if (cp != null) {
-        step(cp, "admission", this::admission);
-        step(cp, "start-to-ready", this::startToReady);
-        step(cp, "revocation", this::revocation);
+        if (options.steps().contains("admission")) {
+          step(cp, "admission", this::admission);
+        }
+        if (options.steps().contains("admission-at-scale") && options.scalePods() > 0) {
+          step(cp, "admission at scale", this::admissionAtScale);
+        }
+        if (options.steps().contains("start-to-ready")) {
+          step(cp, "start-to-ready", this::startToReady);
+        }
+        if (options.steps().contains("revocation")) {
+          step(cp, "revocation", this::revocation);
+        }
         cp.end();
       }
       if (options.memory()) {
@@ -265,7 +284,7 @@ final class ControlPlaneBench {
                 "method",
                 "client-side fabric8 create() (JDK HTTP client, keep-alive) of a Pod, sequential;"
                     + " opted-in pods go through the MutatingWebhook (session lookup, per-pod CA mint: EC P-256 key,"
-                    + " Secret + ConfigMap writes), the others are not sent to it (objectSelector)");
+                    + " Secret write), the others are not sent to it (objectSelector)");
     s.json.put("admission", j);
     Table t =
         new Table(
@@ -308,14 +327,246 @@ final class ControlPlaneBench {
         null,
         null);
     t.note(
-        "Each admitted pod also writes its CA: a ConfigMap of "
-            + f1(cmKiB)
-            + " KiB (pod CA + the system roots as PEM"
-            + " and PKCS#12) and a Secret of "
-            + f1(secretKiB)
-            + " KiB, from inside the webhook call.");
+        Double.isNaN(cmKiB)
+            ? "Each admitted pod also writes its CA Secret ("
+                + f1(secretKiB)
+                + " KiB) from inside the webhook call; no per-pod ConfigMap (the system roots are"
+                + " one ConfigMap per namespace, issue 13)."
+            : "Each admitted pod also writes its CA: a ConfigMap of "
+                + f1(cmKiB)
+                + " KiB (pod CA + the system roots as PEM and PKCS#12) and a Secret of "
+                + f1(secretKiB)
+                + " KiB, from inside the webhook call.");
     s.add(t);
     admin.namespaces().withName(ns).delete();
+  }
+
+  // ------------------------------------------------------------------ admission at scale
+
+  /**
+   * Issue 13's "admission at scale": {@code scalePods} opted-in pods created at {@code scaleRate}
+   * per second (open loop: a create is started on time whether or not the previous ones finished),
+   * spread over {@code scaleSessions} sessions in 10 namespaces, against the API server only (no
+   * kubelet: the pods never run). One pod that does not opt in every 4th tick gives the API
+   * server's own latency at the same moment. The operator's RSS is sampled every second.
+   */
+  private void admissionAtScale(Section s) throws Exception {
+    int namespaces = 10;
+    int sessionsPerNamespace = Math.max(1, options.scaleSessions() / namespaces);
+    List<String> nss = new ArrayList<>();
+    for (int i = 0; i < namespaces; i++) {
+      String ns = kube.newNamespace("bench-scale");
+      nss.add(ns);
+      admin
+          .serviceAccounts()
+          .inNamespace(ns)
+          .resource(
+              new ServiceAccountBuilder()
+                  .withNewMetadata()
+                  .withName("coding-agent")
+                  .endMetadata()
+                  .build())
+          .create();
+      for (int k = 0; k < sessionsPerNamespace; k++) {
+        admin.resource(scaleSession(ns, "scale-" + k)).create();
+      }
+    }
+    for (String ns : nss) {
+      for (int k = 0; k < sessionsPerNamespace; k++) {
+        awaitPhase(ns, "scale-" + k, Phase.Active, Duration.ofMinutes(3));
+      }
+    }
+    int n = options.scalePods();
+    int rate = options.scaleRate();
+    Bench.say(
+        "admission at scale: "
+            + n
+            + " pods at "
+            + rate
+            + "/s over "
+            + namespaces * sessionsPerNamespace
+            + " sessions in "
+            + namespaces
+            + " namespaces (+1 plain pod every 4th tick)");
+    scaleRssStart = settledRss(operator.pid());
+    List<Double> with = java.util.Collections.synchronizedList(new ArrayList<>());
+    List<Double> without = java.util.Collections.synchronizedList(new ArrayList<>());
+    AtomicInteger errors = new AtomicInteger();
+    List<String> firstErrors = java.util.Collections.synchronizedList(new ArrayList<>());
+    double[] peak = {scaleRssStart};
+    var sampler = Executors.newSingleThreadScheduledExecutor();
+    sampler.scheduleAtFixedRate(
+        () -> peak[0] = Math.max(peak[0], Proc.rssMiB(operator.pid())), 1, 1, TimeUnit.SECONDS);
+    ExecutorService creators = Executors.newVirtualThreadPerTaskExecutor();
+    // At most this many creates in flight: the JDK HTTP client fails a request beyond the API
+    // server's HTTP/2 stream limit ("too many concurrent streams") instead of queueing it. When the
+    // system falls behind, ticks wait for a slot: the achieved rate is reported.
+    java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(MAX_IN_FLIGHT);
+    List<CompletableFuture<Void>> all = new ArrayList<>();
+    long start = System.nanoTime();
+    long periodNanos = 1_000_000_000L / rate;
+    for (int i = 0; i < n; i++) {
+      long due = start + i * periodNanos;
+      long wait = due - System.nanoTime();
+      if (wait > 0) {
+        java.util.concurrent.locks.LockSupport.parkNanos(wait);
+      }
+      String ns = nss.get(i % namespaces);
+      String session = "scale-" + ((i / namespaces) % sessionsPerNamespace);
+      List<Boolean> kinds = i % 4 == 0 ? List.of(true, false) : List.of(true);
+      for (boolean opted : kinds) {
+        int index = i;
+        inFlight.acquireUninterruptibly();
+        all.add(
+            CompletableFuture.runAsync(
+                () -> {
+                  Pod pod = pod((opted ? "agent-" : "plain-") + index, opted);
+                  pod.getMetadata().setNamespace(ns);
+                  if (opted) {
+                    pod.getMetadata().getLabels().put("capgate.dev/session", session);
+                  }
+                  long t0 = System.nanoTime();
+                  try {
+                    Pod stored = admin.resource(pod).create();
+                    double ms = (System.nanoTime() - t0) / 1e6;
+                    boolean injected =
+                        stored.getMetadata().getAnnotations() != null
+                            && "injected"
+                                .equals(
+                                    stored
+                                        .getMetadata()
+                                        .getAnnotations()
+                                        .get("capgate.dev/status"));
+                    if (opted && !injected) {
+                      throw new IllegalStateException(
+                          "pod " + pod.getMetadata().getName() + " not injected");
+                    }
+                    (opted ? with : without).add(ms);
+                  } catch (RuntimeException e) {
+                    errors.incrementAndGet();
+                    if (firstErrors.size() < 3) {
+                      Throwable cause = e.getCause() == null ? e : e.getCause();
+                      firstErrors.add(e.getMessage() + " (" + cause + ")");
+                    }
+                  } finally {
+                    inFlight.release();
+                  }
+                },
+                creators));
+      }
+    }
+    CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).get(10, TimeUnit.MINUTES);
+    double seconds = (System.nanoTime() - start) / 1e9;
+    double achievedRate = n / seconds;
+    creators.shutdown();
+    // Let the reconciler hand every CA to its pod, then see what stayed.
+    OperatorProcess.sleep(10_000);
+    sampler.shutdownNow();
+    scaleRssEnd = settledRss(operator.pid());
+    scaleRssPeak = Math.max(peak[0], scaleRssEnd);
+    double liveHeap = liveHeapMiB(operator.pid());
+    scaleWith = Stats.of(with);
+    scaleWithout = Stats.of(without);
+    scaleErrors = errors.get();
+    for (String e : firstErrors) {
+      Bench.say("admission at scale: error: " + e);
+    }
+    s.json.put(
+        "admissionAtScale",
+        new JsonObject()
+            .put("pods", n)
+            .put("ratePerSecond", rate)
+            .put("sessions", namespaces * sessionsPerNamespace)
+            .put("namespaces", namespaces)
+            .put("seconds", seconds)
+            .put("achievedRatePerSecond", achievedRate)
+            .put("maxInFlight", MAX_IN_FLIGHT)
+            .put("errors", scaleErrors)
+            .put("withWebhook", stats(scaleWith))
+            .put("withoutWebhook", stats(scaleWithout))
+            .put("operatorRssStartMiB", scaleRssStart)
+            .put("operatorRssPeakMiB", scaleRssPeak)
+            .put("operatorRssEndMiB", scaleRssEnd)
+            .put("operatorLiveHeapEndMiB", nan(liveHeap)));
+    Table t =
+        new Table(
+            "Control plane — admission at scale ("
+                + n
+                + " pods at "
+                + rate
+                + "/s, "
+                + namespaces * sessionsPerNamespace
+                + " sessions, API server only; ms, client-side create latency)",
+            "pods",
+            "n",
+            "p50",
+            "p90",
+            "p99",
+            "max",
+            "errors");
+    t.row(
+        "with the webhook",
+        scaleWith.count(),
+        f2(scaleWith.percentile(50)),
+        f2(scaleWith.percentile(90)),
+        f2(scaleWith.percentile(99)),
+        f2(scaleWith.max()),
+        scaleErrors);
+    t.row(
+        "without (not opted in)",
+        scaleWithout.count(),
+        f2(scaleWithout.percentile(50)),
+        f2(scaleWithout.percentile(90)),
+        f2(scaleWithout.percentile(99)),
+        f2(scaleWithout.max()),
+        null);
+    t.row(
+        "added by the webhook",
+        null,
+        signed(scaleWith.percentile(50) - scaleWithout.percentile(50)),
+        signed(scaleWith.percentile(90) - scaleWithout.percentile(90)),
+        signed(scaleWith.percentile(99) - scaleWithout.percentile(99)),
+        null,
+        null);
+    t.note(
+        "Operator RSS: "
+            + f1(scaleRssStart)
+            + " MiB before, "
+            + f1(scaleRssPeak)
+            + " peak, "
+            + f1(scaleRssEnd)
+            + " after (live heap "
+            + f1(liveHeap)
+            + " MiB); took "
+            + f1(seconds)
+            + " s: "
+            + f1(achievedRate)
+            + " pods/s achieved (at most "
+            + MAX_IN_FLIGHT
+            + " creates in flight).");
+    s.add(t);
+    for (String ns : nss) {
+      admin.namespaces().withName(ns).delete();
+    }
+  }
+
+  static final int MAX_IN_FLIGHT = 64;
+
+  private static AgentSession scaleSession(String ns, String name) {
+    return AgentSessionBuilder.session(name)
+        .namespace(ns)
+        .user("alice@example.com")
+        .agent("coding-agent")
+        .ttl("2h")
+        .vaultRole("capgate-agent")
+        .credential(kv2("github", "secret/data/github/{{user}}", "token").bearer())
+        .egress(
+            rule("github-api")
+                .hosts("api.github.com", "*.githubusercontent.com")
+                .methods(GET, POST)
+                .paths("/repos/acme/repo-a", "/repos/acme/repo-a/**")
+                .credential("github"))
+        .build();
   }
 
   private static Pod pod(String name, boolean optIn) {
@@ -901,13 +1152,17 @@ final class ControlPlaneBench {
             .put("allActiveAfterSeconds", reconcileSeconds)
             .put(
                 "jvmFlags",
-                String.join(" ", Bench.IMAGE_JVM_FLAGS)
-                    + " -XX:MaxRAM=512m (the chart's memory limit)"));
+                String.join(" ", OperatorProcess.JVM_FLAGS)
+                    + " -XX:MaxRAM="
+                    + OperatorProcess.MAX_RAM
+                    + " (the chart's memory limit)"));
     Table t =
         new Table(
             "Memory — operator process (its own JVM: "
-                + String.join(" ", Bench.IMAGE_JVM_FLAGS)
-                + " -XX:MaxRAM=512m, the chart's limit; MiB)",
+                + String.join(" ", OperatorProcess.JVM_FLAGS)
+                + " -XX:MaxRAM="
+                + OperatorProcess.MAX_RAM
+                + ", the chart's limit; MiB)",
             "operator",
             "VmRSS",
             "live heap (after a full GC)",

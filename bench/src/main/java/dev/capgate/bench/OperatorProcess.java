@@ -18,12 +18,24 @@ import java.util.Map;
 
 /**
  * The operator jar in a process of its own (its RSS is what the memory section reports), with the
- * image's JVM flags and the chart's 512 MiB memory limit as the JVM's RAM, against the bench's real
- * API server and OpenBao, its webhook registered at https://127.0.0.1:&lt;port&gt;/mutate.
+ * image's JVM flags and the chart's memory limit as the JVM's RAM, against the bench's real API
+ * server and OpenBao, its webhook registered at https://127.0.0.1:&lt;port&gt;/mutate.
  */
 final class OperatorProcess implements AutoCloseable {
   static final String NAMESPACE = "capgate-system";
   static final String WEBHOOK_CONFIGURATION = "capgate-injector-bench";
+
+  /** operator/Dockerfile's JVM_FLAGS (the operator's, not the sidecar's). */
+  static final List<String> JVM_FLAGS =
+      List.of(
+          "-XX:+UseSerialGC",
+          "-XX:MaxRAMPercentage=35",
+          "-XX:ReservedCodeCacheSize=64m",
+          "-XX:+UseCompactObjectHeaders",
+          "-XX:+ExitOnOutOfMemoryError");
+
+  /** The chart's memory limit for the operator (values.yaml resources.limits.memory). */
+  static final String MAX_RAM = "448m";
 
   private final Process process;
   private final Path log;
@@ -43,6 +55,8 @@ final class OperatorProcess implements AutoCloseable {
     int port = freePort();
     Map<String, String> env = new HashMap<>();
     env.put("KUBECONFIG", kube.kubeconfig().toString());
+    // As the image sets it (operator/Dockerfile): glibc's per-thread arenas otherwise grow RSS.
+    env.put("MALLOC_ARENA_MAX", "2");
     env.put("CAPGATE_NAMESPACE", NAMESPACE);
     env.put("CAPGATE_SIDECAR_IMAGE", "capgate/sidecar:bench");
     env.put("CAPGATE_VAULT_ADDR", bao.address());
@@ -57,8 +71,8 @@ final class OperatorProcess implements AutoCloseable {
     env.put("CAPGATE_LEADER_ELECTION", "false");
     env.put("CAPGATE_ORPHANED_CA_GRACE", "10m");
     List<String> cmd = new ArrayList<>(List.of(BenchPod.JAVA));
-    cmd.addAll(Bench.IMAGE_JVM_FLAGS);
-    cmd.add("-XX:MaxRAM=512m");
+    cmd.addAll(JVM_FLAGS);
+    cmd.add("-XX:MaxRAM=" + MAX_RAM);
     // Extra diagnostics flags (e.g. -XX:NativeMemoryTracking=summary), none by default.
     String extra = System.getProperty("capgate.bench.operatorJvmFlags", "").strip();
     if (!extra.isEmpty()) {

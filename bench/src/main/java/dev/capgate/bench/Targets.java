@@ -125,6 +125,52 @@ final class Targets {
       add(
           t,
           json,
+          "admission p99 added by the webhook",
+          "≤ 20 ms",
+          control.admissionWith == null || control.admissionWithout == null
+              ? null
+              : control.admissionWith.percentile(99) - control.admissionWithout.percentile(99),
+          20,
+          true,
+          "ms",
+          1);
+      add(
+          t,
+          json,
+          "admission at scale: p99 added by the webhook",
+          "≤ 50 ms",
+          control.scaleWith == null || control.scaleWithout == null || control.scaleErrors != 0
+              ? null
+              : control.scaleWith.percentile(99) - control.scaleWithout.percentile(99),
+          50,
+          true,
+          "ms",
+          1);
+      add(
+          t,
+          json,
+          "admission at scale: operator RSS growth (end − start, no errors)",
+          "≤ 32 MiB",
+          Double.isNaN(control.scaleRssEnd) || control.scaleErrors != 0
+              ? null
+              : control.scaleRssEnd - control.scaleRssStart,
+          32,
+          true,
+          "MiB",
+          1);
+      add(
+          t,
+          json,
+          "operator RSS peak during admission at scale",
+          "≤ 256 MiB",
+          Double.isNaN(control.scaleRssPeak) ? null : control.scaleRssPeak,
+          256,
+          true,
+          "MiB",
+          1);
+      add(
+          t,
+          json,
           "revocation p99 (delete → first refusal, each sidecar)",
           "≤ 1 s",
           control.revocationPerSidecar == null ? null : control.revocationPerSidecar.percentile(99),

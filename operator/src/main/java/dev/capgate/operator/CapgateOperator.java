@@ -2,8 +2,10 @@ package dev.capgate.operator;
 
 import dev.capgate.api.identity.VaultTokenExchange;
 import dev.capgate.common.vault.VaultClient;
+import dev.capgate.operator.ca.NamespaceTrustRoots;
 import dev.capgate.operator.ca.PodCaMinter;
 import dev.capgate.operator.ca.ServingCertificates;
+import dev.capgate.operator.ca.SharedTrustRoots;
 import dev.capgate.operator.ca.TrustBundle;
 import dev.capgate.operator.config.OperatorConfig;
 import dev.capgate.operator.events.KubernetesEvents;
@@ -20,6 +22,7 @@ import dev.capgate.operator.injection.PodAdmitter;
 import dev.capgate.operator.injection.PodInjector;
 import dev.capgate.operator.injection.SessionResolver;
 import dev.capgate.operator.injection.SidecarSettings;
+import dev.capgate.operator.injection.TrustRootsRef;
 import dev.capgate.operator.session.AgentSessionReconciler;
 import dev.capgate.operator.session.SessionRevocation;
 import dev.capgate.operator.session.VaultRevoker;
@@ -58,6 +61,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class CapgateOperator implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(CapgateOperator.class);
+
+  /** Reconciler and dependent-resource threads each (operator/README.md, "Footprint"). */
+  static final int RECONCILE_THREADS = 8;
 
   private final KubernetesClient client;
   private final OperatorConfig config;
@@ -117,6 +123,11 @@ public final class CapgateOperator implements AutoCloseable {
             o -> {
               o.withKubernetesClient(client)
                   .withCloseClientOnStop(false)
+                  // JOSDK's defaults are 50 + 50 platform threads, which a burst of admissions
+                  // (every pod and CA Secret event reconciles its session) fills: each one costs
+                  // a stack and a malloc arena. Reconciles wait on the API server, not the CPU.
+                  .withConcurrentReconciliationThreads(RECONCILE_THREADS)
+                  .withConcurrentWorkflowExecutorThreads(RECONCILE_THREADS)
                   .withMetrics(reconciliations);
               if (config.leaderElection()) {
                 o.withLeaderElectionConfiguration(
@@ -179,13 +190,15 @@ public final class CapgateOperator implements AutoCloseable {
     int identityPort = identity.port();
     SidecarSettings sidecar =
         config.sidecar().withOperator(endpoint.url(identityPort), tls.caCertPem());
+    SharedTrustRoots roots =
+        new SharedTrustRoots(TrustBundle.systemRoots(config.systemRootsFile()));
     PodAdmitter admitter =
         new PodAdmitter(
             client,
             sessions,
             new PodCaMinter(clock, config.caMaxValidity()),
-            TrustBundle.systemRoots(config.systemRootsFile()),
-            new PodInjector(sidecar),
+            new NamespaceTrustRoots(client, roots, clock),
+            new PodInjector(sidecar, new TrustRootsRef(roots.name(), roots.sha256())),
             events);
     LOG.info(
         "sidecars ask {}{} for their Vault token; session JWTs signed with key {} (secret {}/{})",

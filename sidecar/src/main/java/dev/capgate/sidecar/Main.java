@@ -5,11 +5,14 @@ import dev.capgate.api.sidecar.SidecarPorts;
 import dev.capgate.common.logging.JsonLogs;
 import dev.capgate.common.logging.LogLevels;
 import dev.capgate.sidecar.config.SidecarConfig;
+import dev.capgate.sidecar.init.AgentTrust;
 import dev.capgate.sidecar.init.InitCommand;
 import dev.capgate.sidecar.init.InterceptionConfig;
 import dev.capgate.sidecar.init.RulesApplier;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.logging.Logger;
 
 /**
@@ -59,6 +62,25 @@ public final class Main {
             InterceptionConfig.parsePorts(
                 config.get(SidecarContract.INBOUND_PORTS_FLAG.substring(2), "")));
     try {
+      // Agents' trust files first: the webhook's pods carry both digests (older pods neither).
+      Optional<String> rootsSha256 = config.setting(SidecarContract.ENV_TRUST_ROOTS_SHA256);
+      if (rootsSha256.isPresent()) {
+        int roots =
+            new AgentTrust(
+                    Path.of(SidecarContract.TRUST_ROOTS_FILE),
+                    rootsSha256.get(),
+                    Path.of(SidecarContract.POD_CA_ROOT_FILE),
+                    config
+                        .setting(SidecarContract.ENV_POD_CA_FINGERPRINT)
+                        .orElseThrow(
+                            () ->
+                                new RulesApplier.InitFailure(
+                                    SidecarContract.ENV_POD_CA_FINGERPRINT + " is not set")),
+                    Path.of(SidecarContract.TRUST_DIR))
+                .write();
+        System.out.println(
+            "# wrote " + SidecarContract.TRUST_DIR + ": the pod CA and " + roots + " system roots");
+      }
       new InitCommand(rules, new RulesApplier(), System.out).run();
       System.out.flush();
       return 0;

@@ -157,6 +157,38 @@ public final class SidecarContract {
   public static final String POD_CA_FILE = TRUST_DIR + "/pod-ca.crt";
   public static final String TRUSTSTORE_FILE = TRUST_DIR + "/truststore.p12";
 
+  /**
+   * The system roots agents trust besides the pod CA: one ConfigMap per namespace, shared by every
+   * pod (issue 13: a 449 KiB copy per pod made admission slow), mounted into {@code capgate-init}
+   * only. {@code capgate-init} checks {@link #ENV_TRUST_ROOTS_SHA256} before it uses the file, then
+   * writes {@link #BUNDLE_FILE}, {@link #POD_CA_FILE} and {@link #TRUSTSTORE_FILE} into the pod's
+   * trust volume (an emptyDir agents mount read-only).
+   */
+  public static final String TRUST_ROOTS_DIR = "/etc/capgate/system-roots";
+
+  /** The key of the shared roots ConfigMap, and the file in {@link #TRUST_ROOTS_DIR}. */
+  public static final String TRUST_ROOTS_KEY = "roots.pem";
+
+  public static final String TRUST_ROOTS_FILE = TRUST_ROOTS_DIR + "/" + TRUST_ROOTS_KEY;
+
+  /** {@code capgate-init}: hex SHA-256 of the roots file's bytes, as the webhook computed it. */
+  public static final String ENV_TRUST_ROOTS_SHA256 = "CAPGATE_TRUST_ROOTS_SHA256";
+
+  /**
+   * The pod CA's root certificate (the {@link #POD_CA_ROOT_KEY} item of the pod's CA Secret, not
+   * its key), mounted into {@code capgate-init} only.
+   */
+  public static final String POD_CA_ROOT_DIR = "/etc/capgate/pod-ca";
+
+  public static final String POD_CA_ROOT_KEY = "root.crt";
+  public static final String POD_CA_ROOT_FILE = POD_CA_ROOT_DIR + "/" + POD_CA_ROOT_KEY;
+
+  /**
+   * {@code capgate-init}: {@code sha256:<hex>} of the pod CA root's DER encoding (the pod's {@code
+   * capgate.dev/ca-fingerprint} annotation).
+   */
+  public static final String ENV_POD_CA_FINGERPRINT = "CAPGATE_POD_CA_FINGERPRINT";
+
   private SidecarContract() {}
 
   /** {@code some-name} (a flag without its dashes) → {@code CAPGATE_SOME_NAME}. */

@@ -1,7 +1,5 @@
 package dev.capgate.operator.ca;
 
-import io.fabric8.kubernetes.api.model.ConfigMap;
-import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReference;
@@ -13,19 +11,15 @@ import java.util.Base64;
 import java.util.Map;
 
 /**
- * The Kubernetes objects that hold one pod's CA, both named {@code capgate-ca-<random>} (the pod
- * name is not known at admission) and labelled with the session:
+ * The Kubernetes object that holds one pod's CA: a Secret named {@code capgate-ca-<random>} (the
+ * pod name is not known at admission), labelled with the session, with {@code ca.crt} and {@code
+ * ca.key} (the signing CA, which the sidecar sends after each leaf), {@code root.crt} and {@code
+ * placeholders.json} (the pod's credential placeholders, for the sidecar to swap). The sidecar
+ * mounts all of it; {@code capgate-init} only {@code root.crt}, from which (with the namespace's
+ * {@link SharedTrustRoots}) it writes the agents' trust files into the pod. About 3 KiB: there is
+ * no per-pod ConfigMap any more (it carried the system roots, 449 KiB, issue 13).
  *
- * <ul>
- *   <li>a Secret with {@code ca.crt} and {@code ca.key} (the signing CA, which the sidecar sends
- *       after each leaf), {@code root.crt} and {@code placeholders.json} (the pod's credential
- *       placeholders, for the sidecar to swap), mounted into the sidecar only;
- *   <li>a ConfigMap with the public part, mounted read-only into agent containers: {@code
- *       pod-ca.crt} (the root), {@code ca-bundle.pem} (root + system roots) and {@code
- *       truststore.p12} (the same, for Java).
- * </ul>
- *
- * Both are immutable: the key never changes, and kubelets need not watch them.
+ * <p>Immutable: the key never changes, and kubelets need not watch it.
  */
 public final class PodCaObjects {
   public static final String NAME_PREFIX = "capgate-ca-";
@@ -35,14 +29,17 @@ public final class PodCaObjects {
   public static final String MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
   public static final String MANAGED_BY = "capgate";
 
+  /**
+   * On CA Secrets minted since issue 13, which have no ConfigMap beside them (the agents' trust
+   * files are made in the pod): custody then touches the Secret only.
+   */
+  public static final String TRUST_IN_POD_LABEL = "capgate.dev/trust-in-pod";
+
   public static final String CA_CERT_KEY = dev.capgate.api.sidecar.SidecarContract.CA_CERT;
   public static final String CA_KEY_KEY = dev.capgate.api.sidecar.SidecarContract.CA_KEY;
-  public static final String ROOT_KEY = "root.crt";
+  public static final String ROOT_KEY = dev.capgate.api.sidecar.SidecarContract.POD_CA_ROOT_KEY;
   public static final String PLACEHOLDERS_KEY =
       dev.capgate.api.sidecar.SidecarContract.PLACEHOLDERS_FILE;
-  public static final String POD_CA_KEY = "pod-ca.crt";
-  public static final String BUNDLE_KEY = "ca-bundle.pem";
-  public static final String TRUSTSTORE_KEY = "truststore.p12";
 
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final String ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
@@ -86,26 +83,7 @@ public final class PodCaObjects {
         .build();
   }
 
-  public static ConfigMap configMap(
-      String namespace,
-      String name,
-      String session,
-      OwnerReference owner,
-      MintedCa ca,
-      TrustBundle trust) {
-    return new ConfigMapBuilder()
-        .withMetadata(metadata(namespace, name, session, owner))
-        .withImmutable(true)
-        .withData(
-            Map.of(
-                POD_CA_KEY, ca.rootPem(),
-                BUNDLE_KEY, trust.pem(ca.root())))
-        .withBinaryData(
-            Map.of(TRUSTSTORE_KEY, Base64.getEncoder().encodeToString(trust.pkcs12(ca.root()))))
-        .build();
-  }
-
-  /** Both objects: in the pod's namespace, labelled with the session, owned by {@code owner}. */
+  /** In the pod's namespace, labelled with the session, owned by {@code owner}. */
   private static ObjectMeta metadata(
       String namespace, String name, String session, OwnerReference owner) {
     return new ObjectMetaBuilder()
@@ -117,7 +95,15 @@ public final class PodCaObjects {
   }
 
   private static Map<String, String> labels(String session) {
-    return Map.of(SESSION_LABEL, session, COMPONENT_LABEL, COMPONENT, MANAGED_BY_LABEL, MANAGED_BY);
+    return Map.of(
+        SESSION_LABEL,
+        session,
+        COMPONENT_LABEL,
+        COMPONENT,
+        MANAGED_BY_LABEL,
+        MANAGED_BY,
+        TRUST_IN_POD_LABEL,
+        "true");
   }
 
   private static String base64(String text) {

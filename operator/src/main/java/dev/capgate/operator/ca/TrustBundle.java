@@ -97,6 +97,11 @@ public final class TrustBundle {
     return new TrustBundle(x509);
   }
 
+  /** The roots alone, as PEM: what every pod's bundle has after its pod CA. */
+  public String rootsPem() {
+    return rootsPem;
+  }
+
   public int size() {
     return roots.size();
   }

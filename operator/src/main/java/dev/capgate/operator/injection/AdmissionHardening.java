@@ -424,6 +424,13 @@ public final class AdmissionHardening {
       for (VolumeMount mount : c.mounts()) {
         Volume volume = volume(spec, mount.getName());
         String problem = volume == null ? null : mountProblem(volume);
+        if (problem == null
+            && PodInjector.TRUST_VOLUME.equals(mount.getName())
+            && !Boolean.TRUE.equals(mount.getReadOnly())) {
+          // An emptyDir since issue 13 (capgate-init writes it): writable, it would let one
+          // container change what the pod's other agents trust.
+          problem = "writable: the agents' trust files are mounted read-only";
+        }
         if (problem != null) {
           found.add(c.describe() + " mounts volume \"" + mount.getName() + "\", " + problem);
         }

@@ -1,7 +1,5 @@
 package dev.capgate.operator.injection;
 
-import io.fabric8.kubernetes.api.model.Namespace;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,18 +45,18 @@ final class NamespacePodSecurity {
   private NamespacePodSecurity() {}
 
   /**
-   * Reads the namespace (one GET per injection: the operator has no namespace informer; issue 13
-   * may add one) and judges its labels.
+   * Reads the namespace's labels (at most every {@link NamespaceLabels#TTL}: issue 13) and judges
+   * them.
    *
    * <p>A failed read (RBAC missing, API server hiccup) admits the pod with a warning that the level
    * could not be checked: PodSecurity admission still runs after the webhook and rejects the pod if
    * its namespace forbids it, so nothing unsafe is stored; refusing instead would make every
    * injection depend on a read that only improves an error message.
    */
-  static Verdict of(KubernetesClient client, String namespace) {
-    Namespace found;
+  static Verdict of(NamespaceLabels namespaces, String namespace) {
+    Map<String, String> labels;
     try {
-      found = client.namespaces().withName(namespace).get();
+      labels = namespaces.of(namespace);
     } catch (KubernetesClientException e) {
       LOG.warn(
           "could not read namespace {} to check its Pod Security labels (HTTP {}): {}",
@@ -75,10 +73,6 @@ final class NamespacePodSecurity {
                   + ENFORCE
                   + "=privileged"));
     }
-    Map<String, String> labels =
-        found == null || found.getMetadata().getLabels() == null
-            ? Map.of()
-            : found.getMetadata().getLabels();
     return judge(namespace, labels);
   }
 

@@ -3,9 +3,9 @@ package dev.capgate.operator.injection;
 import dev.capgate.api.v1alpha1.AgentSession;
 import dev.capgate.operator.ca.HostConstraints;
 import dev.capgate.operator.ca.MintedCa;
+import dev.capgate.operator.ca.NamespaceTrustRoots;
 import dev.capgate.operator.ca.PodCaMinter;
 import dev.capgate.operator.ca.PodCaObjects;
-import dev.capgate.operator.ca.TrustBundle;
 import dev.capgate.operator.events.KubernetesEvents;
 import dev.capgate.operator.naming.PodMarkers;
 import dev.capgate.operator.naming.SessionNames;
@@ -33,23 +33,25 @@ public final class PodAdmitter {
   private final KubernetesClient client;
   private final SessionResolver sessions;
   private final PodCaMinter minter;
-  private final TrustBundle trust;
+  private final NamespaceTrustRoots trustRoots;
   private final PodInjector injector;
   private final KubernetesEvents events;
+  private final NamespaceLabels namespaceLabels;
 
   public PodAdmitter(
       KubernetesClient client,
       SessionResolver sessions,
       PodCaMinter minter,
-      TrustBundle trust,
+      NamespaceTrustRoots trustRoots,
       PodInjector injector,
       KubernetesEvents events) {
     this.client = client;
     this.sessions = sessions;
     this.minter = minter;
-    this.trust = trust;
+    this.trustRoots = trustRoots;
     this.injector = injector;
     this.events = events;
+    this.namespaceLabels = new NamespaceLabels(client, java.time.Clock.systemUTC());
   }
 
   public AdmissionDecision admit(PodAdmissionRequest request) {
@@ -216,11 +218,19 @@ public final class PodAdmitter {
     // Before anything is minted: PodSecurity admission runs after this webhook and would reject
     // the injected pod with a message that does not say what to change.
     List<String> warnings;
-    switch (NamespacePodSecurity.of(client, request.namespace())) {
+    switch (NamespacePodSecurity.of(namespaceLabels, request.namespace())) {
       case NamespacePodSecurity.Verdict.Rejects rejects -> {
         return refuse(request, session, rejects.reason());
       }
       case NamespacePodSecurity.Verdict.Fits fits -> warnings = fits.warnings();
+    }
+    if (!request.dryRun()) {
+      // The namespace's shared system roots, which the pod's capgate-init mounts: written once per
+      // namespace, not per pod (issue 13).
+      java.util.Optional<String> noRoots = trustRoots.ensure(request.namespace());
+      if (noRoots.isPresent()) {
+        return refuse(request, session, noRoots.get());
+      }
     }
     String caName = PodCaObjects.newName();
     MintedCa ca =
@@ -292,10 +302,8 @@ public final class PodAdmitter {
             .withUid(session.getMetadata().getUid())
             .build();
     String sessionName = session.getMetadata().getName();
-    client
-        .configMaps()
-        .resource(PodCaObjects.configMap(namespace, caName, sessionName, owner, ca, trust))
-        .create();
+    // One small Secret per pod (about 3 KiB): the agents' trust files are made in the pod by
+    // capgate-init from its root.crt and the namespace's shared roots.
     client
         .secrets()
         .resource(

@@ -48,6 +48,13 @@ public final class PodInjector {
 
   public static final String TOKEN_VOLUME = "capgate-token";
   public static final String TRUST_VOLUME = "capgate-trust";
+
+  /** The namespace's shared system roots (a ConfigMap), for capgate-init only. */
+  public static final String TRUST_ROOTS_VOLUME = "capgate-system-roots";
+
+  /** The pod CA's root (root.crt of the CA Secret, not its key), for capgate-init only. */
+  public static final String POD_CA_ROOT_VOLUME = "capgate-pod-ca";
+
   public static final String TMP_VOLUME = "capgate-tmp";
 
   /** The sidecar's Kubernetes API token (default audience), CA and namespace. */
@@ -57,10 +64,28 @@ public final class PodInjector {
   public static final String UPSTREAM_CA_VOLUME = "capgate-upstream-ca";
 
   public static final Set<String> SIDECAR_ONLY_VOLUMES =
-      Set.of(CA_VOLUME, TOKEN_VOLUME, TMP_VOLUME, KUBE_API_VOLUME);
+      Set.of(
+          CA_VOLUME,
+          TOKEN_VOLUME,
+          TMP_VOLUME,
+          KUBE_API_VOLUME,
+          TRUST_ROOTS_VOLUME,
+          POD_CA_ROOT_VOLUME);
   public static final Set<String> RESERVED_VOLUMES =
       Set.of(
-          CA_VOLUME, TOKEN_VOLUME, TRUST_VOLUME, TMP_VOLUME, KUBE_API_VOLUME, UPSTREAM_CA_VOLUME);
+          CA_VOLUME,
+          TOKEN_VOLUME,
+          TRUST_VOLUME,
+          TMP_VOLUME,
+          KUBE_API_VOLUME,
+          UPSTREAM_CA_VOLUME,
+          TRUST_ROOTS_VOLUME,
+          POD_CA_ROOT_VOLUME);
+
+  /**
+   * Room for the trust files capgate-init writes (bundle and truststore of ~150 roots: ~0.4 MiB).
+   */
+  static final String TRUST_VOLUME_SIZE = "4Mi";
 
   /** The cluster CA, published in every namespace by kube-controller-manager. */
   static final String ROOT_CA_CONFIGMAP = "kube-root-ca.crt";
@@ -82,9 +107,15 @@ public final class PodInjector {
   private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
 
   private final SidecarSettings settings;
+  private final TrustRootsRef trustRoots;
 
-  public PodInjector(SidecarSettings settings) {
+  /**
+   * @param trustRoots the shared system roots ConfigMap every injected pod's capgate-init mounts
+   *     and checks
+   */
+  public PodInjector(SidecarSettings settings, TrustRootsRef trustRoots) {
     this.settings = settings;
+    this.trustRoots = trustRoots;
   }
 
   /** The uid and ports this injector gives the init rules and the sidecar. */
@@ -121,7 +152,7 @@ public final class PodInjector {
       agent.setSecurityContext(AgentHardening.harden(agent.getSecurityContext()));
     }
     List<Container> initContainers = new ArrayList<>();
-    initContainers.add(initContainer(InboundPorts.of(pod, settings.ports())));
+    initContainers.add(initContainer(InboundPorts.of(pod, settings.ports()), plan));
     initContainers.add(proxyContainer(plan, spec.getHostAliases()));
     initContainers.addAll(spec.getInitContainers() == null ? List.of() : spec.getInitContainers());
     spec.setInitContainers(initContainers);
@@ -320,7 +351,7 @@ public final class PodInjector {
   /**
    * @param inboundPorts what peers may connect to (annotation + agent probes); all else is dropped
    */
-  private Container initContainer(java.util.SortedSet<Integer> inboundPorts) {
+  private Container initContainer(java.util.SortedSet<Integer> inboundPorts, InjectionPlan plan) {
     List<String> args = new ArrayList<>(List.of(INIT_ARG));
     if (!inboundPorts.isEmpty()) {
       args.addAll(List.of(INBOUND_PORTS_FLAG, InboundPorts.flagValue(inboundPorts)));
@@ -330,7 +361,21 @@ public final class PodInjector {
         .withImage(settings.image())
         .withImagePullPolicy(settings.imagePullPolicy())
         .withArgs(args)
-        .withEnv(portEnv(settings.ports()))
+        .withEnv(initEnv(plan))
+        // It writes the agents' trust files (pod CA + the namespace's shared roots, both checked
+        // against these digests) before the iptables rules: no 449 KiB copy per pod (issue 13).
+        .withVolumeMounts(
+            new VolumeMountBuilder()
+                .withName(TRUST_ROOTS_VOLUME)
+                .withMountPath(TRUST_ROOTS_DIR)
+                .withReadOnly(true)
+                .build(),
+            new VolumeMountBuilder()
+                .withName(POD_CA_ROOT_VOLUME)
+                .withMountPath(POD_CA_ROOT_DIR)
+                .withReadOnly(true)
+                .build(),
+            new VolumeMountBuilder().withName(TRUST_VOLUME).withMountPath(TRUST_DIR).build())
         .withResources(resources())
         // Root with exactly the two capabilities iptables needs, only for the few milliseconds the
         // rules take; runAsNonRoot false overrides a pod-level runAsNonRoot that would forbid uid
@@ -441,10 +486,24 @@ public final class PodInjector {
         .build();
   }
 
-  /** The init container's: the same uid and ports as the sidecar's. */
-  private static List<EnvVar> portEnv(SidecarPorts ports) {
+  /**
+   * The init container's: the same uid and ports as the sidecar's, and the digests of the trust
+   * material it may use.
+   */
+  private List<EnvVar> initEnv(InjectionPlan plan) {
     List<EnvVar> env = new ArrayList<>();
-    ports
+    env.add(
+        new EnvVarBuilder()
+            .withName(ENV_TRUST_ROOTS_SHA256)
+            .withValue(trustRoots.sha256())
+            .build());
+    env.add(
+        new EnvVarBuilder()
+            .withName(ENV_POD_CA_FINGERPRINT)
+            .withValue(plan.caFingerprint())
+            .build());
+    settings
+        .ports()
         .toEnv()
         .forEach(
             (name, value) -> env.add(new EnvVarBuilder().withName(name).withValue(value).build()));
@@ -506,9 +565,29 @@ public final class PodInjector {
                     .build(),
                 new VolumeBuilder()
                     .withName(TRUST_VOLUME)
+                    .withNewEmptyDir()
+                    .withSizeLimit(new Quantity(TRUST_VOLUME_SIZE))
+                    .endEmptyDir()
+                    .build(),
+                new VolumeBuilder()
+                    .withName(TRUST_ROOTS_VOLUME)
                     .withNewConfigMap()
-                    .withName(plan.caName())
+                    .withName(trustRoots.configMapName())
+                    .addNewItem()
+                    .withKey(TRUST_ROOTS_KEY)
+                    .withPath(TRUST_ROOTS_KEY)
+                    .endItem()
                     .endConfigMap()
+                    .build(),
+                new VolumeBuilder()
+                    .withName(POD_CA_ROOT_VOLUME)
+                    .withNewSecret()
+                    .withSecretName(plan.caName())
+                    .addNewItem()
+                    .withKey(POD_CA_ROOT_KEY)
+                    .withPath(POD_CA_ROOT_KEY)
+                    .endItem()
+                    .endSecret()
                     .build(),
                 new VolumeBuilder()
                     .withName(TMP_VOLUME)

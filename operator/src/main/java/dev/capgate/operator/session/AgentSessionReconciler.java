@@ -86,6 +86,11 @@ public class AgentSessionReconciler implements Reconciler<AgentSession>, Cleaner
                 .withName(BOUND_PODS)
                 .withLabelSelector(PodMarkers.SESSION)
                 .withSecondaryToPrimaryMapper(podToSession)
+                // What custody, status and the sidecar RBAC read: a pod's metadata, service account
+                // and phase. A whole injected pod is ~10 KiB in the cache; issue 13 (operator
+                // memory
+                // through thousands of admissions).
+                .withItemStore(new TransformingItemStore<>(AgentSessionReconciler::podEssentials))
                 .build(),
             context);
     SecondaryToPrimaryMapper<Secret> secretToSession = bySessionLabel();
@@ -287,6 +292,20 @@ public class AgentSessionReconciler implements Reconciler<AgentSession>, Cleaner
   private static Secret metadataOnly(Secret secret) {
     secret.setData(null);
     secret.setStringData(null);
+    secret.getMetadata().setManagedFields(null);
     return secret;
+  }
+
+  /** See {@link BoundPods}: metadata, {@code spec.serviceAccountName}, {@code status.phase}. */
+  static Pod podEssentials(Pod pod) {
+    pod.getMetadata().setManagedFields(null);
+    String serviceAccount = pod.getSpec() == null ? null : pod.getSpec().getServiceAccountName();
+    String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
+    pod.setSpec(
+        new io.fabric8.kubernetes.api.model.PodSpecBuilder()
+            .withServiceAccountName(serviceAccount)
+            .build());
+    pod.setStatus(new io.fabric8.kubernetes.api.model.PodStatusBuilder().withPhase(phase).build());
+    return pod;
   }
 }

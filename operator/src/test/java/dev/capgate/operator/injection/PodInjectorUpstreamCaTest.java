@@ -29,7 +29,9 @@ class PodInjectorUpstreamCaTest {
 
   @Test
   void theSidecarGetsTheConfigMapAndTheVariableNamingIt() {
-    Pod injected = new PodInjector(WITH_CA).inject(input(), InjectionFixtures.PLAN);
+    Pod injected =
+        new PodInjector(WITH_CA, InjectionFixtures.TRUST_ROOTS)
+            .inject(input(), InjectionFixtures.PLAN);
 
     Volume volume =
         injected.getSpec().getVolumes().stream()
@@ -60,7 +62,8 @@ class PodInjectorUpstreamCaTest {
   @Test
   void withoutTheSettingNothingIsAdded() {
     Pod injected =
-        new PodInjector(InjectionFixtures.SETTINGS).inject(input(), InjectionFixtures.PLAN);
+        new PodInjector(InjectionFixtures.SETTINGS, InjectionFixtures.TRUST_ROOTS)
+            .inject(input(), InjectionFixtures.PLAN);
     assertThat(injected.getSpec().getVolumes())
         .extracting(Volume::getName)
         .doesNotContain(PodInjector.UPSTREAM_CA_VOLUME);

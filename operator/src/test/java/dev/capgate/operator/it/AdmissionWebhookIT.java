@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.capgate.api.sidecar.SidecarContract;
 import dev.capgate.api.v1alpha1.AgentSession;
 import dev.capgate.operator.injection.PodInjector;
 import dev.capgate.operator.naming.PodMarkers;
@@ -147,7 +148,21 @@ class AdmissionWebhookIT {
                   .isEqualTo("/var/run/secrets/kubernetes.io/serviceaccount");
               assertThat(m.getReadOnly()).isTrue();
             });
-    assertThat(pod.getSpec().getInitContainers().getFirst().getVolumeMounts()).isNullOrEmpty();
+    // capgate-init: no token, no CA key; only what it needs to write the agents' trust files.
+    assertThat(pod.getSpec().getInitContainers().getFirst().getVolumeMounts())
+        .extracting(m -> m.getName() + ":" + m.getMountPath() + ":" + m.getReadOnly())
+        .containsExactly(
+            "capgate-system-roots:/etc/capgate/system-roots:true",
+            "capgate-pod-ca:/etc/capgate/pod-ca:true",
+            "capgate-trust:/etc/capgate/trust:null");
+    assertThat(pod.getSpec().getVolumes())
+        .filteredOn(v -> v.getName().equals("capgate-pod-ca"))
+        .singleElement()
+        .satisfies(
+            v ->
+                assertThat(v.getSecret().getItems())
+                    .extracting(i -> i.getKey())
+                    .containsExactly("root.crt"));
 
     assertThat(env(agent))
         .containsEntry("SSL_CERT_FILE", "/etc/capgate/trust/ca-bundle.pem")
@@ -181,14 +196,44 @@ class AdmissionWebhookIT {
         Instant.parse(session.getMetadata().getCreationTimestamp()).plus(Duration.ofHours(2));
     assertThat(signing.getNotAfter().toInstant()).isBeforeOrEqualTo(expiry);
 
-    ConfigMap trust = client.configMaps().inNamespace(ns).withName(caName).get();
+    // The root agents trust is in the Secret (capgate-init mounts root.crt only); no per-pod
+    // ConfigMap any more: the system roots are one ConfigMap per namespace (issue 13).
     X509Certificate root =
-        certificate(trust.getData().get("pod-ca.crt").getBytes(StandardCharsets.US_ASCII));
+        certificate(Base64.getDecoder().decode(secret.getData().get("root.crt")));
     signing.verify(root.getPublicKey());
     assertThat(pod.getMetadata().getAnnotations().get(PodMarkers.CA_FINGERPRINT))
-        .startsWith("sha256:");
-    assertThat(trust.getData().get("ca-bundle.pem")).startsWith(trust.getData().get("pod-ca.crt"));
-    assertThat(trust.getBinaryData()).containsKey("truststore.p12");
+        .isEqualTo("sha256:" + sha256(root.getEncoded()));
+    assertThat(client.configMaps().inNamespace(ns).withName(caName).get()).isNull();
+    assertThat(OperatorUnderTest.SERIALIZATION.asJson(secret).length())
+        .as("per-pod objects ≤ 8 KiB")
+        .isLessThan(8 * 1024);
+    Map<String, String> initEnv = new java.util.HashMap<>();
+    pod.getSpec()
+        .getInitContainers()
+        .getFirst()
+        .getEnv()
+        .forEach(e -> initEnv.put(e.getName(), e.getValue()));
+    assertThat(initEnv)
+        .containsEntry(
+            SidecarContract.ENV_POD_CA_FINGERPRINT,
+            pod.getMetadata().getAnnotations().get(PodMarkers.CA_FINGERPRINT));
+    String rootsName =
+        pod.getSpec().getVolumes().stream()
+            .filter(v -> PodInjector.TRUST_ROOTS_VOLUME.equals(v.getName()))
+            .findFirst()
+            .orElseThrow()
+            .getConfigMap()
+            .getName();
+    ConfigMap roots = client.configMaps().inNamespace(ns).withName(rootsName).get();
+    assertThat(roots.getImmutable()).isTrue();
+    assertThat(roots.getData().get(SidecarContract.TRUST_ROOTS_KEY)).contains("BEGIN CERTIFICATE");
+    assertThat(
+            sha256(
+                roots
+                    .getData()
+                    .get(SidecarContract.TRUST_ROOTS_KEY)
+                    .getBytes(StandardCharsets.UTF_8)))
+        .isEqualTo(initEnv.get(SidecarContract.ENV_TRUST_ROOTS_SHA256));
 
     // Once the pod exists, its CA belongs to it (and goes with it).
     await("CA handed over to the pod")
@@ -205,6 +250,73 @@ class AdmissionWebhookIT {
                             .getOwnerReferences())
                     .extracting(o -> o.getUid())
                     .containsExactly(pod.getMetadata().getUid()));
+  }
+
+  /**
+   * Attacker B may create ConfigMaps in the namespace: a ConfigMap squatting the shared roots' name
+   * with roots of B's own is never mounted as such. The webhook refuses the pod while it is there
+   * (naming it), and a pod admitted before it was swapped would stop in capgate-init (the digest in
+   * its spec; AgentTrustTest in the sidecar). Deleting it lets the operator write the right one.
+   */
+  @Test
+  void aSquattedSharedRootsConfigMapIsNeverUsed() {
+    String squatted = stack.kube.newNamespace("roots-squat");
+    stack.createServiceAccount(squatted, "coding-agent");
+    stack.createSession(squatted, githubSession("squat-session"));
+    // Learn the name from a first namespace's pod, then plant another content under it.
+    Pod first = stack.createPod(ns, agentPod("agent-roots-name", "fix-issue-42", "coding-agent"));
+    String rootsName =
+        first.getSpec().getVolumes().stream()
+            .filter(v -> PodInjector.TRUST_ROOTS_VOLUME.equals(v.getName()))
+            .findFirst()
+            .orElseThrow()
+            .getConfigMap()
+            .getName();
+    client
+        .configMaps()
+        .inNamespace(squatted)
+        .resource(
+            new io.fabric8.kubernetes.api.model.ConfigMapBuilder()
+                .withNewMetadata()
+                .withName(rootsName)
+                .endMetadata()
+                .withData(
+                    Map.of(
+                        SidecarContract.TRUST_ROOTS_KEY,
+                        new dev.capgate.testkit.Pki("attacker root").caCertPem()))
+                .build())
+        .create();
+
+    assertThatThrownBy(
+            () ->
+                stack.createPod(
+                    squatted, agentPod("agent-squatted", "squat-session", "coding-agent")))
+        .isInstanceOf(KubernetesClientException.class)
+        .hasMessageContaining("does not hold the system roots capgate writes there");
+
+    client.configMaps().inNamespace(squatted).withName(rootsName).delete();
+    await("the operator writes the right roots at the next pod")
+        .atMost(Duration.ofSeconds(30))
+        .ignoreExceptions()
+        .until(
+            () ->
+                stack.createPod(
+                        squatted,
+                        agentPod(
+                            "agent-after-" + System.nanoTime() % 100000,
+                            "squat-session",
+                            "coding-agent"))
+                    != null);
+    ConfigMap written = client.configMaps().inNamespace(squatted).withName(rootsName).get();
+    assertThat(written.getData().get(SidecarContract.TRUST_ROOTS_KEY))
+        .isEqualTo(
+            client
+                .configMaps()
+                .inNamespace(ns)
+                .withName(rootsName)
+                .get()
+                .getData()
+                .get(SidecarContract.TRUST_ROOTS_KEY));
   }
 
   /**
@@ -597,5 +709,14 @@ class AdmissionWebhookIT {
   private static X509Certificate certificate(byte[] pem) throws Exception {
     return (X509Certificate)
         CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(pem));
+  }
+
+  private static String sha256(byte[] bytes) {
+    try {
+      return java.util.HexFormat.of()
+          .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 }

@@ -189,24 +189,13 @@ class AgentSessionReconcilerIT {
                           .getOwnerReferences())
                   .extracting(o -> o.getUid())
                   .containsExactly(pod.getMetadata().getUid());
-              assertThat(
-                      client
-                          .configMaps()
-                          .inNamespace(ns)
-                          .withName(ca)
-                          .get()
-                          .getMetadata()
-                          .getOwnerReferences())
-                  .extracting(o -> o.getUid())
-                  .containsExactly(pod.getMetadata().getUid());
             });
+    // No per-pod ConfigMap (issue 13): the agents' trust files are made in the pod.
+    assertThat(client.configMaps().inNamespace(ns).withName(ca).get()).isNull();
     client.resource(pod).withGracePeriod(0).delete();
     await("garbage-collected with the pod")
         .atMost(WAIT)
-        .until(
-            () ->
-                client.secrets().inNamespace(ns).withName(ca).get() == null
-                    && client.configMaps().inNamespace(ns).withName(ca).get() == null);
+        .until(() -> client.secrets().inNamespace(ns).withName(ca).get() == null);
   }
 
   @Test

@@ -944,7 +944,8 @@ class HelmChartIT {
                   .get())
           .isNotNull();
 
-      // Admission: this replica mints the CA and stores its Secret and ConfigMap.
+      // Admission: this replica mints the CA and stores its Secret (the roots: one ConfigMap per
+      // namespace).
       Pod pod =
           OperatorUnderTest.SERIALIZATION.unmarshal(
               agentPod("chart-agent", "chart-session", "default"), Pod.class);

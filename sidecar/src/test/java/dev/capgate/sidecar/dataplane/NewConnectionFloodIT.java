@@ -18,17 +18,18 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A flood of new connections, one request each ({@code Connection: close}), all to the same
- * upstream address and port: every request must succeed.
+ * upstream address and port: every request must succeed, and pass the sidecar exactly once.
  *
- * <p>Why this once failed a few requests per run: the agent's connection and the sidecar's own
- * upstream connection have the same 4-tuple shape (pod IP, ephemeral port, upstream IP, 443), and
- * Linux picks connect ports per destination from the same sequence for both. When the sidecar's
- * connect reused a port whose agent connection conntrack still held half-closed (FIN_WAIT,
- * CLOSE_WAIT, LAST_ACK), conntrack took the sidecar's SYN for that old, redirected connection and
- * sent it to the sidecar's own listener; the uid exemption of the nat rules never ran (nat sees
- * only new connections). The init rules now keep the sidecar's connections in a conntrack zone of
- * their own, so such a SYN is always a new connection of its own. The counts come from h2load, run
- * as the agent.
+ * <p>Why this once failed a few requests per bench run: the agent's connection and the sidecar's
+ * own upstream connection have the same 4-tuple shape (pod IP, ephemeral port, upstream IP, 443),
+ * and Linux draws connect ports for one destination from one sequence for both. When the sidecar's
+ * connect reused a port whose agent connection conntrack still held in a state that ignores a SYN
+ * (ESTABLISHED after a reset it did not take, FIN_WAIT, CLOSE_WAIT, LAST_ACK), conntrack took the
+ * sidecar's SYN for that old, redirected connection and sent it to the sidecar's own listener (the
+ * uid exemption of the nat rules never ran: nat sees only new connections); the sidecar then
+ * refused its own pod CA. The init rules now keep the sidecar's connections in a conntrack zone of
+ * their own. Before that, this test saw such failures (and the bench 1-7 per run); the counts come
+ * from h2load, run as the agent, and from the audit lines.
  */
 class NewConnectionFloodIT {
   /** Enough for the connect-port sequence to come round to recently closed ports many times. */

@@ -64,7 +64,10 @@ final class ProxyUnderTest implements AutoCloseable {
   /**
    * The sidecar jar in file mode ({@code --session-file}) with the image's JVM flags, the pod's
    * memory limit given to the JVM as {@code -XX:MaxRAM} (no cgroup here), credentials read from the
-   * real OpenBao (KV v2, cached by the sidecar) through the Vault bridge at 198.18.0.2:8200.
+   * real OpenBao (KV v2, cached by the sidecar) through the Vault bridge at 198.18.0.2:8200 by the
+   * same {@code CredentialBroker} production runs (file mode feeds it a static token from {@code
+   * --vault-static-token-file} instead of the operator's login; engines, cache and errors are
+   * production's).
    */
   static ProxyUnderTest capgate(
       BenchPod pod,
@@ -101,7 +104,8 @@ final class ProxyUnderTest implements AutoCloseable {
             true,
             "sidecar jar, file mode, "
                 + String.join(" ", jvmFlags)
-                + "; credential: OpenBao KV v2 (cached 30 s)",
+                + "; credential: the production CredentialBroker on a static Vault token,"
+                + " OpenBao KV v2 (cached 30 s)",
             p,
             log);
     proxy.awaitServing(pod, f, url);

@@ -140,7 +140,13 @@ public final class ProxyCommand {
     boolean exposeMetrics =
         config.getBoolean(SidecarContract.flagOf(SidecarContract.ENV_ADMIN_EXPOSE_METRICS), false);
 
-    Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+    // One event loop per core (Vert.x's default is two): the loops never block, so more of them
+    // only add thread switches between an agent connection and its upstream (same loop anyway).
+    Vertx vertx =
+        Vertx.vertx(
+            new VertxOptions()
+                .setPreferNativeTransport(true)
+                .setEventLoopPoolSize(Runtime.getRuntime().availableProcessors()));
     if (!vertx.isNativeTransportEnabled() || !Epoll.isAvailable()) {
       Throwable cause =
           vertx.unavailableNativeTransportCause() != null

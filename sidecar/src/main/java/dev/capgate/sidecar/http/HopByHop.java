@@ -8,6 +8,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * Headers that describe one hop (RFC 9110 §7.6.1) and so never cross the proxy, plus those the
@@ -29,6 +30,14 @@ final class HopByHop {
           HttpHeaderNames.HOST,
           HttpHeaderNames.CONTENT_LENGTH,
           HttpHeaderNames.EXPECT);
+
+  /**
+   * {@link #ALWAYS} as plain lower-case strings: looked up for every header of every request and
+   * response, where wrapping the name in an AsciiString (a copy) for the lookup was a per-header
+   * allocation on the hot path.
+   */
+  private static final Set<String> ALWAYS_NAMES =
+      ALWAYS.stream().map(AsciiString::toString).collect(Collectors.toUnmodifiableSet());
 
   /** Netty's HTTP/2 ⇄ HTTP/1 conversion adds these; they describe the agent's hop. */
   private static final String HTTP2_EXTENSION_PREFIX = "x-http2-";
@@ -57,7 +66,7 @@ final class HopByHop {
         entry -> {
           String name = entry.getKey();
           String lower = name.toLowerCase(Locale.ROOT);
-          if (ALWAYS.contains(AsciiString.of(lower))
+          if (ALWAYS_NAMES.contains(lower)
               || named.contains(lower)
               || lower.startsWith(HTTP2_EXTENSION_PREFIX)
               || lower.startsWith(":")

@@ -27,6 +27,15 @@ public final class InterceptionRules {
   /** nat: the redirect of agent TCP to the sidecar's transparent listener. */
   public static final String REDIRECT_CHAIN = "CAPGATE_REDIRECT";
 
+  /** raw: puts the sidecar's own connections in a conntrack zone of their own. */
+  public static final String CONNTRACK_CHAIN = "CAPGATE_CONNTRACK";
+
+  /**
+   * The conntrack zone of the original direction of the sidecar's own connections (any number but
+   * the default zone 0, where the agents' connections live).
+   */
+  static final int SIDECAR_ZONE = 1;
+
   /** filter: drops what cannot be redirected (UDP other than DNS, ICMP, raw sockets). */
   public static final String FILTER_CHAIN = "CAPGATE_EGRESS";
 
@@ -53,6 +62,18 @@ public final class InterceptionRules {
    */
   public String render(IpFamily family, String currentSave) {
     StringBuilder out = new StringBuilder();
+    out.append("*raw\n");
+    out.append(':').append(CONNTRACK_CHAIN).append(" - [0:0]\n");
+    conntrackRules().forEach(rule -> out.append(rule).append('\n'));
+    if (!hasJump(currentSave, "raw", "OUTPUT", CONNTRACK_CHAIN)) {
+      out.append(
+              jump(
+                  "OUTPUT",
+                  CONNTRACK_CHAIN,
+                  "capgate: the sidecar's connections never meet the agents' in conntrack"))
+          .append('\n');
+    }
+    out.append("COMMIT\n");
     out.append("*nat\n");
     out.append(':').append(NAT_CHAIN).append(" - [0:0]\n");
     out.append(':').append(REDIRECT_CHAIN).append(" - [0:0]\n");
@@ -77,6 +98,28 @@ public final class InterceptionRules {
     }
     out.append("COMMIT\n");
     return out.toString();
+  }
+
+  /**
+   * Why a zone: the sidecar's upstream connection and the agent connection it serves have the same
+   * shape (pod IP, ephemeral port, upstream IP and port), and Linux draws connect ports for one
+   * destination from one sequence, whoever connects. Under a flood of short connections the
+   * sidecar's connect reuses the port of an agent connection conntrack still holds half-closed
+   * (FIN_WAIT, CLOSE_WAIT, LAST_ACK); conntrack then takes the sidecar's SYN for a packet of that
+   * old connection (it ignores a SYN in those states instead of starting anew), and its REDIRECT
+   * sends the sidecar to its own listener: nat sees only new connections, so the uid exemption
+   * below never runs. The same clash the other way round would send an agent's SYN out without
+   * redirect. In a zone of their own (the original direction only: replies come back in the default
+   * zone, where the reply tuple is), the sidecar's connections cannot match an agent's entry, nor
+   * an agent's theirs.
+   */
+  private List<String> conntrackRules() {
+    return List.of(
+        rule(
+            CONNTRACK_CHAIN,
+            "-m owner --uid-owner " + config.proxyUid(),
+            "CT --zone-orig " + SIDECAR_ZONE,
+            "capgate: the sidecar's own connections in a conntrack zone of their own"));
   }
 
   private List<String> natRules() {

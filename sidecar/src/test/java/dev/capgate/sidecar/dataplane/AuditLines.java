@@ -47,6 +47,17 @@ final class AuditLines {
     return null;
   }
 
+  /** Every audit line written so far. */
+  static List<JsonObject> all(PodNetns pod) {
+    List<JsonObject> found = new ArrayList<>();
+    for (String line : pod.log("sidecar.log").lines().toList()) {
+      if (line.startsWith("{\"ts\"") && line.contains("\"requestId\"")) {
+        found.add(new JsonObject(line));
+      }
+    }
+    return found;
+  }
+
   /**
    * The audit lines written so far for {@code host} whose reason starts with {@code reasonPrefix}.
    */

@@ -53,6 +53,21 @@ class InterceptionRulesTest {
   }
 
   @Test
+  void the_sidecars_own_connections_get_a_conntrack_zone_of_their_own() {
+    // Without it, a sidecar connect that reuses the port of a half-closed agent connection is
+    // redirected to the sidecar itself (NewConnectionFloodIT floods it).
+    String text = rules.render(IpFamily.IPV4, "");
+    assertThat(text)
+        .startsWith("*raw\n:CAPGATE_CONNTRACK - [0:0]\n")
+        .contains(
+            "-A CAPGATE_CONNTRACK -m owner --uid-owner 1337 -m comment --comment \"capgate: the"
+                + " sidecar's own connections in a conntrack zone of their own\" -j CT --zone-orig 1\n",
+            "-I OUTPUT 1 -m comment --comment \"capgate: the sidecar's connections never meet the"
+                + " agents' in conntrack\" -j CAPGATE_CONNTRACK\n");
+    assertThat(rules.render(IpFamily.IPV6, "")).contains("-j CT --zone-orig 1\n");
+  }
+
+  @Test
   void invalid_tcp_is_dropped_before_any_egress_exception() {
     String first =
         rules
@@ -94,6 +109,10 @@ class InterceptionRulesTest {
   void jumps_already_in_place_are_not_inserted_again() throws IOException {
     String save =
         """
+        *raw
+        :OUTPUT ACCEPT [0:0]
+        -A OUTPUT -m comment --comment "capgate: the sidecar's connections never meet the agents' in conntrack" -j CAPGATE_CONNTRACK
+        COMMIT
         *nat
         :OUTPUT ACCEPT [0:0]
         :CAPGATE_OUTPUT - [0:0]

@@ -36,6 +36,14 @@ public final class InterceptionRules {
    */
   static final int SIDECAR_ZONE = 1;
 
+  /**
+   * The zone of another proxy's connections ({@code --exempt-uids}): they are exempt from the
+   * redirect too, so an agent's SYN matching one of their half-closed entries would leave the pod
+   * unproxied; and not the sidecar's zone, where the mesh's own redirect of the sidecar's
+   * connections lives.
+   */
+  static final int EXEMPT_PROXY_ZONE = 2;
+
   /** filter: drops what cannot be redirected (UDP other than DNS, ICMP, raw sockets). */
   public static final String FILTER_CHAIN = "CAPGATE_EGRESS";
 
@@ -114,12 +122,22 @@ public final class InterceptionRules {
    * an agent's theirs.
    */
   private List<String> conntrackRules() {
-    return List.of(
+    List<String> rules = new ArrayList<>();
+    rules.add(
         rule(
             CONNTRACK_CHAIN,
             "-m owner --uid-owner " + config.proxyUid(),
             "CT --zone-orig " + SIDECAR_ZONE,
             "capgate: the sidecar's own connections in a conntrack zone of their own"));
+    for (int uid : config.exemptUids()) {
+      rules.add(
+          rule(
+              CONNTRACK_CHAIN,
+              "-m owner --uid-owner " + uid,
+              "CT --zone-orig " + EXEMPT_PROXY_ZONE,
+              "capgate: another proxy's connections in a conntrack zone of their own"));
+    }
+    return rules;
   }
 
   private List<String> natRules() {

@@ -60,7 +60,7 @@ class InterceptionRulesTest {
     assertThat(text)
         .startsWith("*raw\n:CAPGATE_CONNTRACK - [0:0]\n")
         .contains(
-            "-A CAPGATE_CONNTRACK -m owner --uid-owner 1337 -m comment --comment \"capgate: the"
+            "-A CAPGATE_CONNTRACK -m owner --uid-owner 1447 -m comment --comment \"capgate: the"
                 + " sidecar's own connections in a conntrack zone of their own\" -j CT --zone-orig 1\n",
             "-I OUTPUT 1 -m comment --comment \"capgate: the sidecar's connections never meet the"
                 + " agents' in conntrack\" -j CAPGATE_CONNTRACK\n");
@@ -166,6 +166,9 @@ class InterceptionRulesTest {
     List<String> exempt = text.lines().filter(l -> l.contains("-m owner --uid-owner")).toList();
     assertThat(exempt)
         .containsExactly(
+            "-A CAPGATE_CONNTRACK -m owner --uid-owner 1447 -m comment --comment \"capgate: the sidecar's own connections in a conntrack zone of their own\" -j CT --zone-orig 1",
+            "-A CAPGATE_CONNTRACK -m owner --uid-owner 1337 -m comment --comment \"capgate: another proxy's connections in a conntrack zone of their own\" -j CT --zone-orig 2",
+            "-A CAPGATE_CONNTRACK -m owner --uid-owner 2102 -m comment --comment \"capgate: another proxy's connections in a conntrack zone of their own\" -j CT --zone-orig 2",
             "-A CAPGATE_OUTPUT -m owner --uid-owner 1447 -m comment --comment \"capgate: the sidecar's own traffic is exempt\" -j RETURN",
             "-A CAPGATE_OUTPUT -m owner --uid-owner 1337 -m comment --comment \"capgate: another proxy's traffic is exempt (--exempt-uids)\" -j RETURN",
             "-A CAPGATE_OUTPUT -m owner --uid-owner 2102 -m comment --comment \"capgate: another proxy's traffic is exempt (--exempt-uids)\" -j RETURN",

@@ -15,11 +15,19 @@ if [ -z "${KIND_ENGINE:-}" ]; then
   if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then KIND_ENGINE=docker; else KIND_ENGINE=podman; fi
 fi
 [ "$KIND_ENGINE" = podman ] && export KIND_EXPERIMENTAL_PROVIDER=podman
-# The node image: Kubernetes $KUBE_VERSION, as `make tools` builds it. With Docker and the internet
-# the public kindest/node image of that version; here the one e2e/kind/node-image.sh builds.
-KIND_NODE_IMAGE=${KIND_NODE_IMAGE:-kindest/node:$KUBE_VERSION}
-# OpenBao $OPENBAO_VERSION, the version of the local stack's `bao`.
-OPENBAO_IMAGE=${OPENBAO_IMAGE:-quay.io/openbao/openbao:$OPENBAO_VERSION}
+# Docker (and the internet): the public images, kindest/node and OpenBao's. Podman here (no registry):
+# images built from the repository alone, cached: the node image by e2e/kind/node-image.sh (then
+# kind-config.local.yaml), OpenBao from make tools' bao. Either way Kubernetes $KUBE_VERSION and
+# OpenBao $OPENBAO_VERSION, the versions of hack/tools.sh.
+if [ "$KIND_ENGINE" = docker ]; then
+  KIND_NODE_IMAGE=${KIND_NODE_IMAGE:-kindest/node:$KUBE_VERSION}
+  OPENBAO_IMAGE=${OPENBAO_IMAGE:-quay.io/openbao/openbao:$OPENBAO_VERSION}
+  KIND_CONFIG=$KIND_HERE/kind-config.yaml
+else
+  KIND_NODE_IMAGE=${KIND_NODE_IMAGE:-capgate.local/kind-node:$KUBE_VERSION}
+  OPENBAO_IMAGE=${OPENBAO_IMAGE:-capgate.local/openbao:$OPENBAO_VERSION}
+  KIND_CONFIG=$KIND_HERE/kind-config.local.yaml
+fi
 UPSTREAMS_IMAGE=capgate.local/upstreams:dev
 TOOLS_BIN=${CAPGATE_TOOLS:-$HOME/.cache/capgate/tools}/bin
 export PATH=$TOOLS_BIN:$PATH   # kind, kubectl, helm of make tools first

@@ -16,11 +16,27 @@ export KUBECONFIG=$STATE/kubeconfig
 ROOT=$REPO_ROOT
 
 # --- cluster --------------------------------------------------------------------------------------
+config=$STATE/kind-config.yaml
+if [ "$KIND_ENGINE" = podman ]; then
+  # No registry: the node image and OpenBao's built here (cached; seconds when nothing changed).
+  "$KIND_HERE/node-image.sh" >/dev/null
+  "$KIND_HERE/openbao-image.sh" >/dev/null
+  etcd_tag=$("$TOOLS_BIN/etcd" --version | awk '/etcd Version/ {print $3"-0"}')
+  sed "s/@ETCD_IMAGE_TAG@/$etcd_tag/" "$KIND_CONFIG" > "$config"
+else
+  cp "$KIND_CONFIG" "$config"
+fi
 if ! kind get clusters 2>/dev/null | grep -qx "$KIND_CLUSTER"; then
-  kind create cluster --name "$KIND_CLUSTER" --image "$KIND_NODE_IMAGE" --config "$KIND_HERE/kind-config.yaml" \
-    --kubeconfig "$KUBECONFIG" --wait 120s
+  kind create cluster --name "$KIND_CLUSTER" --image "$KIND_NODE_IMAGE" --config "$config" \
+    --kubeconfig "$KUBECONFIG" --wait 180s
 fi
 kind export kubeconfig --name "$KIND_CLUSTER" --kubeconfig "$KUBECONFIG" >/dev/null
+if [ "$KIND_ENGINE" = podman ]; then
+  # No DNS add-on, as on the local cluster (pods get hostAliases): CoreDNS's image is not built.
+  kubectl -n kube-system scale deploy coredns --replicas=0 >/dev/null 2>&1 || true
+  podman save --format docker-archive -o "$STATE/images/openbao.tar" "$OPENBAO_IMAGE" >/dev/null
+  kind load image-archive "$STATE/images/openbao.tar" --name "$KIND_CLUSTER"
+fi
 
 # --- images: the local stack's (hack/images.sh, same Dockerfiles), loaded into the node ------------
 # --archive: docker-archives in $IMAGE_CACHE/archives, the agent's root and 1337 variants included

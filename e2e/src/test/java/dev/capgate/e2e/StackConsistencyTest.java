@@ -46,6 +46,9 @@ class StackConsistencyTest {
           ROOT.resolve("e2e/kind/run.sh"),
           ROOT.resolve("e2e/kind/down.sh"),
           ROOT.resolve("e2e/kind/kind-config.yaml"),
+          ROOT.resolve("e2e/kind/kind-config.local.yaml"),
+          ROOT.resolve("e2e/kind/node-image.sh"),
+          ROOT.resolve("e2e/kind/openbao-image.sh"),
           ROOT.resolve("e2e/kind/upstreams-entrypoint.sh"),
           ROOT.resolve("e2e/kind/upstreams.Dockerfile"));
 
@@ -154,22 +157,32 @@ class StackConsistencyTest {
     String openbao = versions.get("OPENBAO_VERSION");
     assertThat(kube).as("KUBE_VERSION in %s", TOOLS).matches("v1\\.\\d+\\.\\d+");
     assertThat(openbao).as("OPENBAO_VERSION in %s", TOOLS).matches("\\d+\\.\\d+\\.\\d+");
-    String[] images =
-        bash("source '"
-                + KIND_ENV_SH
-                + "' >/dev/null 2>&1; echo \"$KIND_NODE_IMAGE $OPENBAO_IMAGE\"")
-            .trim()
-            .split(" ");
-    assertThat(tag(images[0])).as("the Kind node image %s", images[0]).isEqualTo(kube);
-    assertThat(tag(images[1])).as("Kind's OpenBao image %s", images[1]).isEqualTo(openbao);
+    for (String engine : List.of("docker", "podman")) {
+      String[] images =
+          bash(
+                  "source '"
+                      + KIND_ENV_SH
+                      + "' >/dev/null 2>&1; echo \"$KIND_NODE_IMAGE $OPENBAO_IMAGE\"",
+                  Map.of("KIND_ENGINE", engine))
+              .trim()
+              .split(" ");
+      assertThat(tag(images[0]))
+          .as("the Kind node image %s (%s)", images[0], engine)
+          .isEqualTo(kube);
+      assertThat(tag(images[1]))
+          .as("Kind's OpenBao image %s (%s)", images[1], engine)
+          .isEqualTo(openbao);
+    }
     String up = read(KIND_UP);
     assertThat(up)
         .as("%s creates the cluster from the node image", KIND_UP)
         .contains("--image \"$KIND_NODE_IMAGE\"");
     assertThat(up).as("%s runs OpenBao from its image", KIND_UP).contains("image: $OPENBAO_IMAGE");
-    assertThat(read(ROOT.resolve("e2e/kind/kind-config.yaml")))
-        .as("kind-config.yaml pins no node image of its own")
-        .doesNotContain("image:");
+    for (String config : List.of("kind-config.yaml", "kind-config.local.yaml")) {
+      assertThat(read(ROOT.resolve("e2e/kind/" + config)))
+          .as("%s pins no node image of its own", config)
+          .doesNotContain("image:");
+    }
   }
 
   @Test
@@ -285,8 +298,13 @@ class StackConsistencyTest {
 
   /** Runs a bash snippet with no image overrides from the caller's environment; its stdout. */
   private static String bash(String script) throws IOException {
+    return bash(script, Map.of());
+  }
+
+  private static String bash(String script, Map<String, String> env) throws IOException {
     ProcessBuilder pb = new ProcessBuilder("bash", "-c", script).directory(ROOT.toFile());
     pb.environment().keySet().removeIf(k -> k.endsWith("_IMAGE") || k.startsWith("KIND_"));
+    pb.environment().putAll(env);
     pb.redirectError(ProcessBuilder.Redirect.DISCARD);
     Process p = pb.start();
     try {

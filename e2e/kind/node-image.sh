@@ -87,6 +87,11 @@ build_base() {
   install -m 0644 "$files"/etc/sysctl.d/* "$mnt/etc/sysctl.d/"
   install -m 0644 "$files"/etc/systemd/system/*.service "$files"/etc/systemd/system/*.slice "$mnt/etc/systemd/system/"
   install -m 0644 "$files"/etc/systemd/system/kubelet.service.d/* "$mnt/etc/systemd/system/kubelet.service.d/"
+  # This VM has no CAP_SYS_RESOURCE: runc cannot lower a container's oom_score_adj ("nsexec: failed
+  # to update /proc/self/oom_score_adj: Permission denied", every sandbox fails). As on the local
+  # cluster (e2e/cluster/NOTES.md), containerd clamps it to its own (kind does the same when rootless).
+  sed -i 's/restrict_oom_score_adj = false/restrict_oom_score_adj = true/' "$mnt/etc/containerd/config.toml"
+  grep -q 'restrict_oom_score_adj = true' "$mnt/etc/containerd/config.toml"
   # Debian's containerd, runc and CNI plugins where kind's units and config look for them.
   ln -sf /usr/bin/containerd "$mnt/usr/local/bin/containerd"
   ln -sf /usr/bin/ctr "$mnt/usr/local/bin/ctr"
@@ -185,8 +190,8 @@ build_node() {
   podman cp "$KIND_CACHE/bin/kubeadm" "$c:/usr/bin/kubeadm"
   podman exec "$c" sh -c "chmod 0755 /usr/bin/kubeadm /usr/bin/kubelet /usr/bin/kubectl && echo $KUBE_VERSION > /kind/version"
   # kind's containerdImporter: containerd in the build container, images imported pinned, unpacked
-  # at the node's start.
-  podman exec "$c" bash -c 'nohup containerd > /tmp/containerd.log 2>&1 & for i in $(seq 1 40); do ctr info >/dev/null 2>&1 && exit 0; sleep 0.5; done; cat /tmp/containerd.log; exit 1'
+  # at the node's start (`ctr version`: containerd 1.6's ctr has no `info`).
+  podman exec "$c" bash -c 'nohup containerd > /tmp/containerd.log 2>&1 & for i in $(seq 1 40); do ctr version >/dev/null 2>&1 && exit 0; sleep 0.5; done; cat /tmp/containerd.log; exit 1'
   for a in "${archives[@]}"; do
     podman exec -i "$c" ctr --namespace=k8s.io images import --label=io.cri-containerd.pinned=pinned --all-platforms --no-unpack --digests - < "$a" >/dev/null
   done

@@ -18,6 +18,9 @@ ROOT=$REPO_ROOT
 # --- cluster --------------------------------------------------------------------------------------
 config=$STATE/kind-config.yaml
 if [ "$KIND_ENGINE" = podman ]; then
+  # kind's podman provider mounts /lib/modules read-only into the node; this VM has none
+  # ("Error: statfs /lib/modules: no such file or directory"). An empty one is what the node sees anyway.
+  [ -d /lib/modules ] || mkdir -p /lib/modules || kdie "kind needs /lib/modules on the host: mkdir -p /lib/modules"
   # No registry: the node image and OpenBao's built here (cached; seconds when nothing changed).
   "$KIND_HERE/node-image.sh" >/dev/null
   "$KIND_HERE/openbao-image.sh" >/dev/null
@@ -226,7 +229,8 @@ done
 bootstrap session-auth "$VAULT_JWT_MOUNT" "$VAULT_ROLE" <(printf '%s\n' "$public_pem") "$SESSION_ISSUER" "$OIDC_ROLE" >/dev/null
 ksay "OpenBao JWT auth at auth/$VAULT_JWT_MOUNT: the operator's session key, role $VAULT_ROLE, policy templated on the user"
 
-node_ip=$(kubectl get node -o jsonpath='{.items[0].status.addresses[?(@.type=="InternalIP")].address}')
+# Dual-stack: the node has an IPv4 and an IPv6 InternalIP; the suite wants the IPv4 one.
+node_ip=$(kubectl get node -o jsonpath='{.items[0].status.addresses[?(@.type=="InternalIP")].address}' | tr ' ' '\n' | grep -v : | head -1)
 # The canaries listen on the engine's network gateway for the kind network (the host, seen from pods).
 case $KIND_ENGINE in
   docker) gateway=$(docker network inspect kind -f '{{range .IPAM.Config}}{{.Gateway}} {{end}}' | tr ' ' '\n' | grep -v : | head -1) ;;

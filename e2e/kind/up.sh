@@ -1,46 +1,128 @@
 #!/usr/bin/env bash
-# The end-to-end stack on Kind (needs docker, kind, kubectl, helm and the internet):
-#   a Kind cluster; the images built with Docker (hack/images.sh, same Dockerfiles) and loaded
-#   with `kind load`; OpenBao in dev mode as a pod; the upstreams as a pod behind a Service;
+# The end-to-end stack on Kind (Docker, or podman with kind's podman provider; kind, kubectl, helm):
+#   a Kind cluster (Kubernetes $KUBE_VERSION of hack/tools.sh); the images built by hack/images.sh
+#   (same Dockerfiles) and loaded with `kind load image-archive`; OpenBao $OPENBAO_VERSION (in-memory,
+#   initialized and unsealed here) over TLS as a pod; the upstreams as a pod behind a Service;
 #   `helm install capgate charts/capgate`; then OpenBao's JWT auth trusting the operator's session
 #   key, the role `capgate-agent` and the policy templated on the session's user (issue 11: no
 #   Kubernetes auth, the pods' service account has no Vault login; only the operator vouches).
 # Writes e2e/kind/.state/stack.env, the file the JUnit suite reads (dev.capgate.e2e.Stack).
-# NOT RUN on the project's machines (no Docker there): see README.md.
+# See README.md (podman here, Docker elsewhere; what comes from where).
 set -euo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd); ROOT=$(cd "$HERE/../.." && pwd)
-STATE=$HERE/.state; CLUSTER=${KIND_CLUSTER:-capgate}
-OPENBAO_IMAGE=${OPENBAO_IMAGE:-quay.io/openbao/openbao:2.4}
-for b in docker kind kubectl helm openssl python3; do command -v "$b" >/dev/null || { echo "up.sh: $b is required" >&2; exit 1; }; done
-mkdir -p "$STATE/secrets" "$STATE/logs"; chmod 0700 "$STATE"
+source "$(dirname "$0")/env.sh"
+for b in "$KIND_ENGINE" kind kubectl helm openssl python3 curl; do command -v "$b" >/dev/null || kdie "$b is required"; done
+mkdir -p "$STATE/secrets" "$STATE/logs" "$STATE/images"; chmod 0700 "$STATE"
 export KUBECONFIG=$STATE/kubeconfig
-say() { printf '[kind] %s\n' "$*" >&2; }
+ROOT=$REPO_ROOT
 
 # --- cluster --------------------------------------------------------------------------------------
-if ! kind get clusters 2>/dev/null | grep -qx "$CLUSTER"; then
-  kind create cluster --name "$CLUSTER" --config "$HERE/kind-config.yaml" --kubeconfig "$KUBECONFIG" --wait 120s
+config=$STATE/kind-config.yaml
+if [ "$KIND_ENGINE" = podman ]; then
+  # kind's podman provider mounts /lib/modules read-only into the node; this VM has none
+  # ("Error: statfs /lib/modules: no such file or directory"). An empty one is what the node sees anyway.
+  [ -d /lib/modules ] || mkdir -p /lib/modules || kdie "kind needs /lib/modules on the host: mkdir -p /lib/modules"
+  # No registry: the node image and OpenBao's built here (cached; seconds when nothing changed).
+  "$KIND_HERE/node-image.sh" >/dev/null
+  "$KIND_HERE/openbao-image.sh" >/dev/null
+  etcd_tag=$("$TOOLS_BIN/etcd" --version | awk '/etcd Version/ {print $3"-0"}')
+else
+  etcd_tag=
 fi
-kind export kubeconfig --name "$CLUSTER" --kubeconfig "$KUBECONFIG" >/dev/null
+audit_dir=$STATE/logs/openbao-audit
+mkdir -p "$audit_dir"; chmod 0777 "$audit_dir"   # OpenBao's uid writes there, through the node
+sed -e "s|@ETCD_IMAGE_TAG@|$etcd_tag|" -e "s|@AUDIT_DIR@|$audit_dir|" "$KIND_CONFIG" > "$config"
+if ! kind get clusters 2>/dev/null | grep -qx "$KIND_CLUSTER"; then
+  kind create cluster --name "$KIND_CLUSTER" --image "$KIND_NODE_IMAGE" --config "$config" \
+    --kubeconfig "$KUBECONFIG" --wait 180s
+fi
+kind export kubeconfig --name "$KIND_CLUSTER" --kubeconfig "$KUBECONFIG" >/dev/null
+if [ "$KIND_ENGINE" = podman ]; then
+  # No DNS add-on, as on the local cluster (pods get hostAliases): CoreDNS's image is not built.
+  kubectl -n kube-system scale deploy coredns --replicas=0 >/dev/null 2>&1 || true
+  rm -f "$STATE/images/openbao.tar"
+  podman save --format docker-archive -o "$STATE/images/openbao.tar" "$OPENBAO_IMAGE" >/dev/null
+  kind load image-archive "$STATE/images/openbao.tar" --name "$KIND_CLUSTER"
+fi
 
-# --- images: the same Dockerfiles, built with Docker, loaded into the node --------------------------
-"$ROOT/hack/images.sh" --no-import java-base agent sidecar operator
-docker build -q -f "$HERE/upstreams.Dockerfile" --build-arg BASE_IMAGE=capgate.local/java-base:25 \
-  -t capgate.local/upstreams:dev "$ROOT/e2e" >/dev/null
-# AdmissionBypassE2E's agents: root by default and USER 1447 (locally derive-user.py makes them from
-# the agent's archive; with Docker a one-line build on top of it is as cheap).
-printf 'FROM capgate.local/agent:dev\nUSER 0\n' | docker build -q -t capgate.local/agent-root:dev - >/dev/null
-printf 'FROM capgate.local/agent:dev\nUSER 1447\n' | docker build -q -t capgate.local/agent-1447:dev - >/dev/null
-for i in agent:dev agent-root:dev agent-1447:dev sidecar:dev operator:dev upstreams:dev; do kind load docker-image "capgate.local/$i" --name "$CLUSTER"; done
+# --- images: the local stack's (hack/images.sh, same Dockerfiles), loaded into the node ------------
+# --archive: docker-archives in $IMAGE_CACHE/archives, the agent's root and 1447 variants included
+# (the same archives the local stack imports into its containerd).
+mapfile -t archives < <("$ROOT/hack/images.sh" --archive java-base agent sidecar operator)
+# The upstreams: e2e/kind/upstreams.Dockerfile on the java-base image, built by the same engine.
+upstreams_archive=$STATE/images/upstreams.tar
+if [ "$KIND_ENGINE" = docker ]; then
+  docker build -q -f "$KIND_HERE/upstreams.Dockerfile" --build-arg BASE_IMAGE=capgate.local/java-base:25 \
+    -t "$UPSTREAMS_IMAGE" "$ROOT/e2e" >/dev/null
+  docker save -o "$upstreams_archive" "$UPSTREAMS_IMAGE"
+else
+  # hack/images.sh's buildah store (vfs, chroot isolation), where java-base is.
+  buildah=(buildah --root "$IMAGE_CACHE/buildah/storage" --runroot "$IMAGE_CACHE/buildah/run" --storage-driver vfs)
+  BUILDAH_ISOLATION=chroot "${buildah[@]}" bud -q --pull=never -f "$KIND_HERE/upstreams.Dockerfile" \
+    --build-arg BASE_IMAGE=capgate.local/java-base:25 -t "$UPSTREAMS_IMAGE" "$ROOT/e2e" >/dev/null
+  rm -f "$upstreams_archive"
+  "${buildah[@]}" push -q "$UPSTREAMS_IMAGE" "docker-archive:$upstreams_archive:$UPSTREAMS_IMAGE" >/dev/null
+fi
+for a in "${archives[@]}" "$upstreams_archive"; do kind load image-archive "$a" --name "$KIND_CLUSTER"; done
 
 # --- secrets of this stack (random, kept in .state, never printed) --------------------------------
 [ -s "$STATE/secrets/github-token" ] || printf 'ghp_%s' "$(openssl rand -hex 18)" > "$STATE/secrets/github-token"
 [ -s "$STATE/secrets/mcp-token" ] || printf 'mcp_%s' "$(openssl rand -hex 18)" > "$STATE/secrets/mcp-token"
-[ -s "$STATE/secrets/root-token" ] || printf 'root-%s' "$(openssl rand -hex 16)" > "$STATE/secrets/root-token"
 
-# --- OpenBao, dev mode, in the cluster --------------------------------------------------------------
+# --- OpenBao $OPENBAO_VERSION in the cluster, over TLS with a private CA -------------------------------
+# As on the local stack (issue 14): the chart's vault.caCert hands that CA to the operator and, through
+# the webhook, to every sidecar. Not dev mode: dev mode prints its root token in the pod's log, which
+# the suite's secret sweep reads (and rightly fails on). In-memory storage, initialized and unsealed
+# through the API here, the root token and unseal key only in $STATE/secrets.
 kubectl create namespace openbao --dry-run=client -o yaml | kubectl apply -f - >/dev/null
-kubectl -n openbao create secret generic openbao-root --from-file=token="$STATE/secrets/root-token" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 kubectl apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Service
+metadata: {name: openbao, namespace: openbao}
+spec:
+  selector: {app: openbao}
+  ports: [{port: 8200, targetPort: 8200}]
+YAML
+bao_ip=$(kubectl -n openbao get svc openbao -o jsonpath='{.spec.clusterIP}')
+BAO_ADDR=https://$bao_ip:8200
+bao_pki=$STATE/openbao-tls; mkdir -p "$bao_pki"
+BAO_CACERT=$bao_pki/ca.crt
+if [ ! -s "$bao_pki/server.crt" ] || ! openssl x509 -in "$bao_pki/server.crt" -noout -ext subjectAltName 2>/dev/null | grep -q "IP Address:$bao_ip"; then
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj "/CN=capgate e2e OpenBao CA" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+    -keyout "$bao_pki/ca.key" -out "$BAO_CACERT" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=openbao" \
+    -keyout "$bao_pki/server.key" -out "$bao_pki/server.csr" 2>/dev/null
+  # The ClusterIP (pods), the Service's names, and 127.0.0.1 (the bootstrap's port-forward).
+  openssl x509 -req -in "$bao_pki/server.csr" -CA "$BAO_CACERT" -CAkey "$bao_pki/ca.key" -CAcreateserial -days 30 \
+    -extfile <(printf 'subjectAltName=IP:%s,IP:127.0.0.1,DNS:openbao.openbao.svc,DNS:openbao.openbao.svc.cluster.local\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' "$bao_ip") \
+    -out "$bao_pki/server.crt" 2>/dev/null
+fi
+bao_existed=$(kubectl -n openbao get deploy openbao -o name 2>/dev/null || true)
+kubectl -n openbao create secret tls openbao-tls --cert="$bao_pki/server.crt" --key="$bao_pki/server.key" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+kubectl apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: openbao-config, namespace: openbao}
+data:
+  openbao.hcl: |
+    storage "inmem" {}
+    listener "tcp" {
+      address       = "0.0.0.0:8200"
+      tls_cert_file = "/tls/tls.crt"
+      tls_key_file  = "/tls/tls.key"
+    }
+    api_addr      = "$BAO_ADDR"
+    disable_mlock = true
+    ui            = false
+    # Every request and response, secrets HMAC'd, as on the local stack: the suite reads what
+    # Vault answered (VaultScopeE2E) and greps the file for secret values. The directory is the
+    # host's, through kind-config's extraMount. (OpenBao 2 enables audit devices only here.)
+    audit "file" "file" {
+      options {
+        file_path = "/audit/openbao-audit.log"
+      }
+    }
+---
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: openbao, namespace: openbao}
@@ -53,49 +135,74 @@ spec:
       containers:
         - name: openbao
           image: $OPENBAO_IMAGE
-          args: [server, -dev, -dev-listen-address=0.0.0.0:8200]
-          env:
-            - name: BAO_DEV_ROOT_TOKEN_ID
-              valueFrom: {secretKeyRef: {name: openbao-root, key: token}}
-          readinessProbe: {httpGet: {path: /v1/sys/health, port: 8200}, periodSeconds: 2}
----
-apiVersion: v1
-kind: Service
-metadata: {name: openbao, namespace: openbao}
-spec:
-  selector: {app: openbao}
-  ports: [{port: 8200, targetPort: 8200}]
+          imagePullPolicy: IfNotPresent
+          command: [bao]
+          args: [server, -config=/config/openbao.hcl]
+          # Ready once it listens; up.sh initializes and unseals it.
+          readinessProbe: {httpGet: {path: "/v1/sys/health?uninitcode=200&sealedcode=200", port: 8200, scheme: HTTPS}, periodSeconds: 2}
+          volumeMounts:
+            - {name: tls, mountPath: /tls, readOnly: true}
+            - {name: config, mountPath: /config, readOnly: true}
+            - {name: audit, mountPath: /audit}
+      volumes:
+        - {name: tls, secret: {secretName: openbao-tls}}
+        - {name: config, configMap: {name: openbao-config}}
+        # kind-config's extraMount of the host's $STATE/logs/openbao-audit
+        - {name: audit, hostPath: {path: /var/log/capgate-openbao, type: Directory}}
 YAML
+# Run again on a kept cluster: a new (empty) OpenBao, initialized below like the first.
+if [ -n "$bao_existed" ]; then kubectl -n openbao rollout restart deploy/openbao >/dev/null; fi
 kubectl -n openbao rollout status deploy/openbao --timeout=180s >/dev/null
-bao_ip=$(kubectl -n openbao get svc openbao -o jsonpath='{.spec.clusterIP}')
-BAO_ADDR=http://$bao_ip:8200
 kubectl -n openbao port-forward svc/openbao 18200:8200 > "$STATE/logs/port-forward.log" 2>&1 &
 pf=$!; trap 'kill $pf 2>/dev/null || true' EXIT
-for _ in $(seq 1 40); do curl -sf http://127.0.0.1:18200/v1/sys/health >/dev/null && break; sleep 0.5; done
+for _ in $(seq 1 40); do curl -s -o /dev/null --cacert "$BAO_CACERT" https://127.0.0.1:18200/v1/sys/init && break; sleep 0.5; done
+# One OpenBao API call through the port-forward; fails with OpenBao's answer on anything but 2xx.
+bao_api() {  # METHOD PATH [JSON]
+  local out code token=
+  [ -s "$STATE/secrets/root-token" ] && token=$(cat "$STATE/secrets/root-token")
+  out=$(curl -sS --max-time 30 --cacert "$BAO_CACERT" -X "$1" ${token:+-H "X-Vault-Token: $token"} ${3:+--data "$3"} \
+    -w '\n%{http_code}' "https://127.0.0.1:18200/v1/$2") || kdie "OpenBao $1 $2: $out"
+  code=${out##*$'\n'}; out=${out%$'\n'*}
+  [[ $code == 2* ]] || kdie "OpenBao $1 /v1/$2 answered $code: $out"
+  printf '%s' "$out"
+}
+rm -f "$STATE/secrets/root-token" "$STATE/secrets/unseal-key"
+init=$(bao_api PUT sys/init '{"secret_shares":1,"secret_threshold":1}')
+( umask 077
+  printf '%s' "$init" | python3 -c 'import json,sys; print(json.load(sys.stdin)["root_token"], end="")' > "$STATE/secrets/root-token"
+  printf '%s' "$init" | python3 -c 'import json,sys; print(json.load(sys.stdin)["keys_base64"][0], end="")' > "$STATE/secrets/unseal-key" )
+bao_api PUT sys/unseal "{\"key\":\"$(cat "$STATE/secrets/unseal-key")\"}" >/dev/null
+for _ in $(seq 1 40); do curl -sf -o /dev/null --cacert "$BAO_CACERT" https://127.0.0.1:18200/v1/sys/health && break; sleep 0.5; done
 # Secrets, the internal API's identity tokens, the operator's policy and token: the one bootstrap
 # of the stack and Kind (e2e/openbao/bootstrap.sh; the sessions' policy comes with the JWT auth
 # method, after the chart, since it names that mount's accessor).
-bootstrap() { BAO_ADDR=http://127.0.0.1:18200 BAO_TOKEN=$(cat "$STATE/secrets/root-token") "$ROOT/e2e/openbao/bootstrap.sh" "$@"; }
-bootstrap base "$STATE/secrets/github-token" "$STATE/secrets/mcp-token" internal-api "$STATE/secrets/operator-token"
-say "OpenBao (dev) at $BAO_ADDR configured"
+bootstrap() { BAO_ADDR=https://127.0.0.1:18200 BAO_CACERT=$BAO_CACERT BAO_TOKEN=$(cat "$STATE/secrets/root-token") "$ROOT/e2e/openbao/bootstrap.sh" "$@"; }
+bootstrap base "$STATE/secrets/github-token" "$STATE/secrets/mcp-token" "$OIDC_ROLE" "$STATE/secrets/operator-token"
+# Every request and response, secrets HMAC'd, as on the local stack: the suite reads what Vault
+# answered (VaultScopeE2E) and greps the file for secret values.
+ksay "OpenBao $OPENBAO_VERSION (TLS, initialized, unsealed) at $BAO_ADDR configured"
 
 # --- upstreams as a pod --------------------------------------------------------------------------------
+# One certificate for every name of e2e/stack/shared.env's UPSTREAM_HOSTS (the local stack's list).
 pki=$STATE/pki; mkdir -p "$pki"
-if [ ! -s "$pki/upstream.crt" ]; then
+sans=$(printf 'DNS:%s,' "${UPSTREAM_HOSTS[@]}"); sans=${sans%,}
+if [ ! -s "$pki/upstream.crt" ] || [ "$(cat "$pki/sans" 2>/dev/null)" != "$sans" ]; then
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj "/CN=capgate e2e upstream CA" \
     -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" -keyout "$pki/ca.key" -out "$pki/ca.crt" 2>/dev/null
-  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=github.test" -keyout "$pki/upstream.key" -out "$pki/upstream.csr" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=${UPSTREAM_HOSTS[0]}" -keyout "$pki/upstream.key" -out "$pki/upstream.csr" 2>/dev/null
   openssl x509 -req -in "$pki/upstream.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial -days 30 -out "$pki/upstream.crt" \
-    -extfile <(printf 'subjectAltName=DNS:github.test,DNS:api.github.test,DNS:internal.test,DNS:mcp.test\nextendedKeyUsage=serverAuth\n') 2>/dev/null
+    -extfile <(printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' "$sans") 2>/dev/null
+  echo "$sans" > "$pki/sans"
 fi
-kubectl create namespace capgate-upstreams --dry-run=client -o yaml | kubectl apply -f - >/dev/null
-kubectl -n capgate-upstreams create secret tls upstreams-tls --cert="$pki/upstream.crt" --key="$pki/upstream.key" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
-kubectl -n capgate-upstreams create secret generic upstreams-tokens --from-file=github-token="$STATE/secrets/github-token" \
+kubectl create namespace "$UPSTREAM_NAMESPACE" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+kubectl -n "$UPSTREAM_NAMESPACE" create secret tls upstreams-tls --cert="$pki/upstream.crt" --key="$pki/upstream.key" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+kubectl -n "$UPSTREAM_NAMESPACE" create secret generic upstreams-tokens --from-file=github-token="$STATE/secrets/github-token" \
   --from-file=mcp-token="$STATE/secrets/mcp-token" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+kubectl -n "$UPSTREAM_NAMESPACE" create configmap openbao-ca --from-file=ca.crt="$BAO_CACERT" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 kubectl apply -f - >/dev/null <<YAML
 apiVersion: apps/v1
 kind: Deployment
-metadata: {name: upstreams, namespace: capgate-upstreams}
+metadata: {name: upstreams, namespace: $UPSTREAM_NAMESPACE}
 spec:
   selector: {matchLabels: {app: upstreams}}
   template:
@@ -104,53 +211,75 @@ spec:
       automountServiceAccountToken: false
       containers:
         - name: upstreams
-          image: capgate.local/upstreams:dev
+          image: $UPSTREAMS_IMAGE
           imagePullPolicy: Never
-          env: [{name: JWKS_URL, value: "$BAO_ADDR/v1/identity/oidc/.well-known/keys"}]
+          env:
+            - {name: JWKS_URL, value: "$BAO_ADDR/v1/identity/oidc/.well-known/keys"}
+            - {name: JWKS_CA, value: /vault-ca/ca.crt}
           readinessProbe: {tcpSocket: {port: 8443}, periodSeconds: 2}
           volumeMounts:
             - {name: tls, mountPath: /tls, readOnly: true}
             - {name: tokens, mountPath: /secrets, readOnly: true}
+            - {name: vault-ca, mountPath: /vault-ca, readOnly: true}
       volumes:
         - {name: tls, secret: {secretName: upstreams-tls}}
         - {name: tokens, secret: {secretName: upstreams-tokens}}
+        - {name: vault-ca, configMap: {name: openbao-ca}}
 ---
 apiVersion: v1
 kind: Service
-metadata: {name: upstreams, namespace: capgate-upstreams}
+metadata: {name: upstreams, namespace: $UPSTREAM_NAMESPACE}
 spec:
   selector: {app: upstreams}
   ports: [{name: https, port: 443, targetPort: 8443}]
 YAML
-kubectl -n capgate-upstreams rollout status deploy/upstreams --timeout=180s >/dev/null
-upstream_ip=$(kubectl -n capgate-upstreams get svc upstreams -o jsonpath='{.spec.clusterIP}')
-say "upstreams at $upstream_ip:443"
+kubectl -n "$UPSTREAM_NAMESPACE" rollout status deploy/upstreams --timeout=180s >/dev/null
+upstream_ip=$(kubectl -n "$UPSTREAM_NAMESPACE" get svc upstreams -o jsonpath='{.spec.clusterIP}')
+ksay "upstreams at $upstream_ip:443 (${UPSTREAM_HOSTS[*]})"
 
-# --- the chart --------------------------------------------------------------------------------------
-kubectl create namespace capgate-system --dry-run=client -o yaml | kubectl apply -f - >/dev/null
-kubectl -n capgate-system create secret generic capgate-operator-vault --from-file=token="$STATE/secrets/operator-token" \
+# --- the chart: the same values as e2e/stack/stack-up.sh (StackConsistencyTest compares them) --------
+kubectl create namespace "$SYSTEM_NAMESPACE" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+kubectl -n "$SYSTEM_NAMESPACE" create secret generic "$OPERATOR_VAULT_SECRET" --from-file=token="$STATE/secrets/operator-token" \
   --dry-run=client -o yaml | kubectl apply -f - >/dev/null
-helm upgrade --install capgate "$ROOT/charts/capgate" -n capgate-system --wait --timeout 300s \
-  --set vault.address="$BAO_ADDR" --set vault.operatorToken.secretName=capgate-operator-vault \
+kubectl -n "$SYSTEM_NAMESPACE" create configmap "$VAULT_CA_CONFIGMAP" --from-file=ca.crt="$BAO_CACERT" \
+  --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+installed=
+if helm status "$RELEASE" -n "$SYSTEM_NAMESPACE" >/dev/null 2>&1; then installed=1; fi
+helm upgrade --install "$RELEASE" "$ROOT/charts/capgate" -n "$SYSTEM_NAMESPACE" --wait --timeout 300s \
+  --set vault.address="$BAO_ADDR" \
+  --set vault.operatorToken.secretName="$OPERATOR_VAULT_SECRET" \
+  --set vault.caCert.configMap="$VAULT_CA_CONFIGMAP" \
   --set image.repository=capgate.local/operator --set image.tag=dev --set image.pullPolicy=Never \
   --set sidecar.image.repository=capgate.local/sidecar --set sidecar.image.tag=dev --set sidecar.image.pullPolicy=Never \
-  --set sidecar.upstreamCA.configMap=capgate-upstream-ca > "$STATE/logs/helm.log"
+  --set sidecar.upstreamCA.configMap="$UPSTREAM_CA_CONFIGMAP" \
+  --set replicaCount=1 > "$STATE/logs/helm.log" 2>&1 \
+  || { cat "$STATE/logs/helm.log" >&2; kubectl -n "$SYSTEM_NAMESPACE" get pods -o wide >&2; kdie "helm install failed"; }
+# OpenBao above is a fresh one (in memory): an operator already running holds the old one's token.
+if [ -n "$installed" ]; then
+  kubectl -n "$SYSTEM_NAMESPACE" rollout restart deploy -l app.kubernetes.io/instance="$RELEASE" >/dev/null
+  kubectl -n "$SYSTEM_NAMESPACE" rollout status deploy -l app.kubernetes.io/instance="$RELEASE" --timeout=180s >/dev/null
+fi
 
 # --- Vault trusts the operator's session JWTs (issue 11) ------------------------------------------
 # public.pem of the Secret the operator creates at its first start (<fullname>-session-signer).
 public_pem=
 for _ in $(seq 1 120); do
-  public_pem=$(kubectl -n capgate-system get secret capgate-session-signer -o jsonpath='{.data.public\.pem}' 2>/dev/null \
+  public_pem=$(kubectl -n "$SYSTEM_NAMESPACE" get secret "$SESSION_SIGNER_SECRET" -o jsonpath='{.data.public\.pem}' 2>/dev/null \
     | base64 -d 2>/dev/null) || true
   [ -n "$public_pem" ] && break
   sleep 0.5
 done
-[ -n "$public_pem" ] || { echo "up.sh: no public.pem in Secret capgate-system/capgate-session-signer" >&2; exit 1; }
-bootstrap session-auth capgate-jwt capgate-agent <(printf '%s\n' "$public_pem") capgate internal-api >/dev/null
-say "OpenBao JWT auth at auth/capgate-jwt: the operator's session key, role capgate-agent, policy templated on the user"
+[ -n "$public_pem" ] || kdie "no public.pem in Secret $SYSTEM_NAMESPACE/$SESSION_SIGNER_SECRET"
+bootstrap session-auth "$VAULT_JWT_MOUNT" "$VAULT_ROLE" <(printf '%s\n' "$public_pem") "$SESSION_ISSUER" "$OIDC_ROLE" >/dev/null
+ksay "OpenBao JWT auth at auth/$VAULT_JWT_MOUNT: the operator's session key, role $VAULT_ROLE, policy templated on the user"
 
-node_ip=$(kubectl get node -o jsonpath='{.items[0].status.addresses[?(@.type=="InternalIP")].address}')
-gateway=$(docker network inspect kind -f '{{range .IPAM.Config}}{{.Gateway}} {{end}}' | tr ' ' '\n' | grep -v : | head -1)
+# Dual-stack: the node has an IPv4 and an IPv6 InternalIP; the suite wants the IPv4 one.
+node_ip=$(kubectl get node -o jsonpath='{.items[0].status.addresses[?(@.type=="InternalIP")].address}' | tr ' ' '\n' | grep -v : | head -1)
+# The canaries listen on the engine's network gateway for the kind network (the host, seen from pods).
+case $KIND_ENGINE in
+  docker) gateway=$(docker network inspect kind -f '{{range .IPAM.Config}}{{.Gateway}} {{end}}' | tr ' ' '\n' | grep -v : | head -1) ;;
+  podman) gateway=$(podman network inspect kind -f '{{range .Subnets}}{{.Gateway}} {{end}}' | tr ' ' '\n' | grep -v : | head -1) ;;
+esac
 cat > "$STATE/stack.env" <<ENV
 # Written by e2e/kind/up.sh (see e2e/stack/stack-up.sh for the meaning of each key).
 KUBECONFIG=$KUBECONFIG
@@ -159,15 +288,18 @@ CAPGATE_E2E_NODE_IP=$node_ip
 CAPGATE_E2E_APISERVER_PORT=6443
 CAPGATE_E2E_CANARY_HOST=$gateway
 CAPGATE_E2E_UPSTREAM_IP=$upstream_ip
+CAPGATE_E2E_UPSTREAM_HOSTS="${UPSTREAM_HOSTS[*]}"
 CAPGATE_E2E_UPSTREAM_CA=$pki/ca.crt
-CAPGATE_E2E_UPSTREAM_CA_CONFIGMAP=capgate-upstream-ca
+CAPGATE_E2E_UPSTREAM_CA_CONFIGMAP=$UPSTREAM_CA_CONFIGMAP
 CAPGATE_E2E_VAULT_ADDR=$BAO_ADDR
-CAPGATE_E2E_VAULT_ROLE=capgate-agent
-CAPGATE_E2E_AGENT_SERVICE_ACCOUNT=agent
-CAPGATE_E2E_OIDC_ROLE=internal-api
-CAPGATE_E2E_SYSTEM_NAMESPACE=capgate-system
-CAPGATE_E2E_SECRET_FILES="$STATE/secrets/github-token $STATE/secrets/mcp-token $STATE/secrets/root-token $STATE/secrets/operator-token"
-CAPGATE_E2E_LOG_DIRS="$STATE/logs"
-CAPGATE_E2E_LOG_PODS="openbao/app=openbao capgate-upstreams/app=upstreams"
+CAPGATE_E2E_VAULT_CA=$BAO_CACERT
+CAPGATE_E2E_VAULT_ROLE=$VAULT_ROLE
+CAPGATE_E2E_VAULT_JWT_MOUNT=$VAULT_JWT_MOUNT
+CAPGATE_E2E_AGENT_SERVICE_ACCOUNT=$AGENT_SERVICE_ACCOUNT
+CAPGATE_E2E_OIDC_ROLE=$OIDC_ROLE
+CAPGATE_E2E_SYSTEM_NAMESPACE=$SYSTEM_NAMESPACE
+CAPGATE_E2E_SECRET_FILES="$STATE/secrets/github-token $STATE/secrets/mcp-token $STATE/secrets/root-token $STATE/secrets/unseal-key $STATE/secrets/operator-token"
+CAPGATE_E2E_LOG_DIRS="$STATE/logs $audit_dir"
+CAPGATE_E2E_LOG_PODS="openbao/app=openbao $UPSTREAM_NAMESPACE/app=upstreams"
 ENV
-say "stack up: $STATE/stack.env (KUBECONFIG=$KUBECONFIG)"
+ksay "stack up: $STATE/stack.env (KUBECONFIG=$KUBECONFIG)"

@@ -13,4 +13,4 @@ for repo in repo-a repo-b; do
 done
 exec java -XX:+UseSerialGC -cp '/opt/upstreams/classes:/opt/upstreams/lib/*' dev.capgate.e2e.upstream.Upstreams \
   --port 8443 --cert /tls/tls.crt --key /tls/tls.key --git-root "$root" \
-  --token-file /secrets/github-token --mcp-token-file /secrets/mcp-token --jwks "$JWKS_URL"
+  --token-file /secrets/github-token --mcp-token-file /secrets/mcp-token --jwks "$JWKS_URL" ${JWKS_CA:+--jwks-ca "$JWKS_CA"}

@@ -3,6 +3,8 @@
 # stack-up.sh, stack-down.sh and hack/demo.sh. Builds on e2e/cluster/env.sh (the node, its
 # ranges, $E2E_DIR). Everything the stack writes lives under $STACK_DIR.
 source "$(dirname "${BASH_SOURCE[0]}")/../cluster/env.sh"
+# Host list and object names shared with Kind (e2e/kind/up.sh): UPSTREAM_HOSTS, RELEASE, VAULT_ROLE, ...
+source "$(dirname "${BASH_SOURCE[0]}")/shared.env"
 
 STACK_DIR=$E2E_DIR/stack
 STACK_LOGS=$STACK_DIR/logs
@@ -20,28 +22,9 @@ BAO_ADDR=https://$NODE_IP:$BAO_PORT
 BAO_DIR=$STACK_DIR/openbao
 # The CA of OpenBao's certificate (public): curl --cacert, the bao CLI (BAO_CACERT), the ConfigMap.
 BAO_CACERT=$BAO_DIR/tls/ca.crt
-VAULT_CA_CONFIGMAP=capgate-vault-ca
 # The upstreams (Git host, GitHub-style API, JWT API, MCP, package sources): one HTTPS host process on the node
 # address, behind the selector-less Service upstreams/upstreams:443.
 UPSTREAM_PORT=${CAPGATE_UPSTREAM_PORT:-18443}
-UPSTREAM_NAMESPACE=capgate-upstreams
-UPSTREAM_HOSTS=(github.test api.github.test internal.test mcp.test pypi.test pypi-direct.test registry.npm.test)
-# The chart's release, its namespace, and the objects the stack makes for it.
-RELEASE=capgate
-SYSTEM_NAMESPACE=capgate-system
-OPERATOR_VAULT_SECRET=capgate-operator-vault
-UPSTREAM_CA_CONFIGMAP=capgate-upstream-ca
-# Vault side (issue 11): no Kubernetes auth. The JWT auth method at $VAULT_JWT_MOUNT trusts the
-# operator's session signing key (public.pem of the Secret $SESSION_SIGNER_SECRET, which the operator
-# creates at its first start; <chart fullname>-session-signer, the fullname of release "capgate" is
-# "capgate"); $VAULT_ROLE is the JWT role the sessions name (spec.vault.role). The service account
-# agent pods run as has no Vault login of its own.
-VAULT_ROLE=capgate-agent
-VAULT_JWT_MOUNT=capgate-jwt
-SESSION_ISSUER=capgate
-SESSION_SIGNER_SECRET=$RELEASE-session-signer
-AGENT_SERVICE_ACCOUNT=agent
-OIDC_ROLE=internal-api
 
 JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 [ -x "$JAVA_HOME/bin/java" ] || JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64

@@ -111,7 +111,9 @@ for t in etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube
   [ -x "$BIN/$t" ] || { log "missing $BIN/$t after install"; exit 1; }
 done
 log "tools in $BIN:"
-"$BIN/etcd" --version | head -n1 >&2
+# sed reads all of etcd's lines: head would close the pipe early and pipefail turns etcd's SIGPIPE
+# into a failed make tools (exit 141, seen in CI).
+"$BIN/etcd" --version | sed -n 1p >&2
 "$BIN/kube-apiserver" --version >&2
 "$BIN/helm" version --short >&2
 "$BIN/h2spec" --version >&2

@@ -97,90 +97,74 @@ public record InjectedSettings(
   }
 
   public InjectedSettings withLeaseConfigMap(String name) {
-    return new InjectedSettings(
-        sessionNamespace,
-        sessionName,
-        vaultAddress,
-        vaultCaPem,
-        operatorUrl,
-        operatorCaPem,
-        identityTokenFile,
-        caDir,
-        name,
-        ports,
-        hostAliasesJson,
-        upstreamCaFile,
-        adminExposeMetrics);
+    Copy copy = new Copy(this);
+    copy.leaseConfigMap = name;
+    return copy.build();
   }
 
   /** The same, with another uid and ports (the operator's, chart {@code sidecar.ports}). */
   public InjectedSettings withPorts(SidecarPorts other) {
-    return new InjectedSettings(
-        sessionNamespace,
-        sessionName,
-        vaultAddress,
-        vaultCaPem,
-        operatorUrl,
-        operatorCaPem,
-        identityTokenFile,
-        caDir,
-        leaseConfigMap,
-        Objects.requireNonNull(other, "ports"),
-        hostAliasesJson,
-        upstreamCaFile,
-        adminExposeMetrics);
+    Copy copy = new Copy(this);
+    copy.ports = Objects.requireNonNull(other, "ports");
+    return copy.build();
   }
 
   public InjectedSettings withHostAliases(String json) {
-    return new InjectedSettings(
-        sessionNamespace,
-        sessionName,
-        vaultAddress,
-        vaultCaPem,
-        operatorUrl,
-        operatorCaPem,
-        identityTokenFile,
-        caDir,
-        leaseConfigMap,
-        ports,
-        json,
-        upstreamCaFile,
-        adminExposeMetrics);
+    Copy copy = new Copy(this);
+    copy.hostAliasesJson = json;
+    return copy.build();
   }
 
   public InjectedSettings withUpstreamCaFile(String file) {
-    return new InjectedSettings(
-        sessionNamespace,
-        sessionName,
-        vaultAddress,
-        vaultCaPem,
-        operatorUrl,
-        operatorCaPem,
-        identityTokenFile,
-        caDir,
-        leaseConfigMap,
-        ports,
-        hostAliasesJson,
-        file,
-        adminExposeMetrics);
+    Copy copy = new Copy(this);
+    copy.upstreamCaFile = file;
+    return copy.build();
   }
 
   /** The same, with {@code /metrics} served outside the pod or not. */
   public InjectedSettings withAdminExposeMetrics(boolean expose) {
-    return new InjectedSettings(
-        sessionNamespace,
-        sessionName,
-        vaultAddress,
-        vaultCaPem,
-        operatorUrl,
-        operatorCaPem,
-        identityTokenFile,
-        caDir,
-        leaseConfigMap,
-        ports,
-        hostAliasesJson,
-        upstreamCaFile,
-        expose);
+    Copy copy = new Copy(this);
+    copy.adminExposeMetrics = expose;
+    return copy.build();
+  }
+
+  /**
+   * The components the {@code with…} methods change, over the rest of {@code from}: the one place
+   * that lists every component in order, so a new one is added here and in no wither.
+   */
+  private static final class Copy {
+    private final InjectedSettings from;
+    private String leaseConfigMap;
+    private SidecarPorts ports;
+    private String hostAliasesJson;
+    private String upstreamCaFile;
+    private boolean adminExposeMetrics;
+
+    private Copy(InjectedSettings from) {
+      this.from = from;
+      this.leaseConfigMap = from.leaseConfigMap;
+      this.ports = from.ports;
+      this.hostAliasesJson = from.hostAliasesJson;
+      this.upstreamCaFile = from.upstreamCaFile;
+      this.adminExposeMetrics = from.adminExposeMetrics;
+    }
+
+    private InjectedSettings build() {
+      return new InjectedSettings(
+          from.sessionNamespace,
+          from.sessionName,
+          from.vaultAddress,
+          from.vaultCaPem,
+          from.operatorUrl,
+          from.operatorCaPem,
+          from.identityTokenFile,
+          from.caDir,
+          leaseConfigMap,
+          ports,
+          hostAliasesJson,
+          upstreamCaFile,
+          adminExposeMetrics);
+    }
   }
 
   /**

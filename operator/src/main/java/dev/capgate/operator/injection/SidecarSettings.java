@@ -94,73 +94,69 @@ public record SidecarSettings(
 
   /** The same, with where and how the sidecar reaches the operator (known once it serves). */
   public SidecarSettings withOperator(String url, String caPem) {
-    return new SidecarSettings(
-        image,
-        imagePullPolicy,
-        vaultAddress,
-        identityAudience,
-        tokenExpirationSeconds,
-        requests,
-        limits,
-        upstreamCaConfigMap,
-        url,
-        caPem,
-        vaultCaPem,
-        ports,
-        adminExposeMetrics);
+    Copy copy = new Copy(this);
+    copy.operatorUrl = url;
+    copy.operatorCaPem = caPem;
+    return copy.build();
   }
 
   /** The same, with the PEM of Vault's CA(s) for the sidecar (null: the JDK's roots). */
   public SidecarSettings withVaultCa(String pem) {
-    return new SidecarSettings(
-        image,
-        imagePullPolicy,
-        vaultAddress,
-        identityAudience,
-        tokenExpirationSeconds,
-        requests,
-        limits,
-        upstreamCaConfigMap,
-        operatorUrl,
-        operatorCaPem,
-        pem,
-        ports,
-        adminExposeMetrics);
+    Copy copy = new Copy(this);
+    copy.vaultCaPem = pem;
+    return copy.build();
   }
 
   /** The same, with another uid and ports for the init rules and the sidecar. */
   public SidecarSettings withPorts(SidecarPorts other) {
-    return new SidecarSettings(
-        image,
-        imagePullPolicy,
-        vaultAddress,
-        identityAudience,
-        tokenExpirationSeconds,
-        requests,
-        limits,
-        upstreamCaConfigMap,
-        operatorUrl,
-        operatorCaPem,
-        vaultCaPem,
-        other,
-        adminExposeMetrics);
+    Copy copy = new Copy(this);
+    copy.ports = other;
+    return copy.build();
   }
 
   /** The same, with {@code /metrics} served outside the pods or to loopback only. */
   public SidecarSettings withAdminExposeMetrics(boolean expose) {
-    return new SidecarSettings(
-        image,
-        imagePullPolicy,
-        vaultAddress,
-        identityAudience,
-        tokenExpirationSeconds,
-        requests,
-        limits,
-        upstreamCaConfigMap,
-        operatorUrl,
-        operatorCaPem,
-        vaultCaPem,
-        ports,
-        expose);
+    Copy copy = new Copy(this);
+    copy.adminExposeMetrics = expose;
+    return copy.build();
+  }
+
+  /**
+   * The components the {@code with…} methods change, over the rest of {@code from}: the one place
+   * that lists every component in order, so a new one is added here and in no wither.
+   */
+  private static final class Copy {
+    private final SidecarSettings from;
+    private String operatorUrl;
+    private String operatorCaPem;
+    private String vaultCaPem;
+    private SidecarPorts ports;
+    private boolean adminExposeMetrics;
+
+    private Copy(SidecarSettings from) {
+      this.from = from;
+      this.operatorUrl = from.operatorUrl;
+      this.operatorCaPem = from.operatorCaPem;
+      this.vaultCaPem = from.vaultCaPem;
+      this.ports = from.ports;
+      this.adminExposeMetrics = from.adminExposeMetrics;
+    }
+
+    private SidecarSettings build() {
+      return new SidecarSettings(
+          from.image,
+          from.imagePullPolicy,
+          from.vaultAddress,
+          from.identityAudience,
+          from.tokenExpirationSeconds,
+          from.requests,
+          from.limits,
+          from.upstreamCaConfigMap,
+          operatorUrl,
+          operatorCaPem,
+          vaultCaPem,
+          ports,
+          adminExposeMetrics);
+    }
   }
 }

@@ -179,31 +179,19 @@ class HelmChartIT {
   @Test
   void theSidecarUidAndPortsReachTheOperator() {
     Deployment deployment =
-        (Deployment)
-            kind(
-                parse(
-                    template(
-                            "capgate",
-                            "capgate-system",
-                            "--set",
-                            "vault.address=" + VAULT,
-                            "--set",
-                            "sidecar.proxyUid=4242",
-                            "--set",
-                            "sidecar.ports.proxy=20001",
-                            "--set",
-                            "sidecar.ports.dns=20053",
-                            "--set",
-                            "sidecar.ports.admin=20021",
-                            "--set",
-                            "sidecar.exemptUids={1337,2102}")
-                        .orThrow()
-                        .stdout()),
-                "Deployment");
-    Map<String, String> env = new HashMap<>();
-    deployment.getSpec().getTemplate().getSpec().getContainers().getFirst().getEnv().stream()
-        .filter(v -> v.getValue() != null)
-        .forEach(v -> env.put(v.getName(), v.getValue()));
+        rendered(
+            Deployment.class,
+            "--set",
+            "sidecar.proxyUid=4242",
+            "--set",
+            "sidecar.ports.proxy=20001",
+            "--set",
+            "sidecar.ports.dns=20053",
+            "--set",
+            "sidecar.ports.admin=20021",
+            "--set",
+            "sidecar.exemptUids={1337,2102}");
+    Map<String, String> env = operatorEnv(deployment);
     assertThat(env)
         .containsEntry("CAPGATE_SIDECAR_PROXY_UID", "4242")
         .containsEntry("CAPGATE_SIDECAR_PROXY_PORT", "20001")
@@ -217,38 +205,12 @@ class HelmChartIT {
                 4242, 20001, 20053, 20021, new java.util.TreeSet<>(List.of(1337, 2102))));
     assertThat(OperatorConfig.fromEnv(env).sidecar().adminExposeMetrics()).isFalse();
     // sidecar.adminExposeMetrics (part of the same story: Prometheus scraping agent pods).
-    Deployment exposing =
-        (Deployment)
-            kind(
-                parse(
-                    template(
-                            "capgate",
-                            "capgate-system",
-                            "--set",
-                            "vault.address=" + VAULT,
-                            "--set",
-                            "sidecar.adminExposeMetrics=true")
-                        .orThrow()
-                        .stdout()),
-                "Deployment");
-    Map<String, String> exposingEnv = new HashMap<>();
-    exposing.getSpec().getTemplate().getSpec().getContainers().getFirst().getEnv().stream()
-        .filter(v -> v.getValue() != null)
-        .forEach(v -> exposingEnv.put(v.getName(), v.getValue()));
+    Deployment exposing = rendered(Deployment.class, "--set", "sidecar.adminExposeMetrics=true");
+    Map<String, String> exposingEnv = operatorEnv(exposing);
     assertThat(OperatorConfig.fromEnv(exposingEnv).sidecar().adminExposeMetrics()).isTrue();
 
-    Deployment defaults =
-        (Deployment)
-            kind(
-                parse(
-                    template("capgate", "capgate-system", "--set", "vault.address=" + VAULT)
-                        .orThrow()
-                        .stdout()),
-                "Deployment");
-    Map<String, String> defaultEnv = new HashMap<>();
-    defaults.getSpec().getTemplate().getSpec().getContainers().getFirst().getEnv().stream()
-        .filter(v -> v.getValue() != null)
-        .forEach(v -> defaultEnv.put(v.getName(), v.getValue()));
+    Deployment defaults = rendered(Deployment.class);
+    Map<String, String> defaultEnv = operatorEnv(defaults);
     assertThat(OperatorConfig.fromEnv(defaultEnv).sidecar().ports())
         .isEqualTo(dev.capgate.api.sidecar.SidecarPorts.DEFAULTS);
 
@@ -285,21 +247,12 @@ class HelmChartIT {
   @Test
   void theVaultCaValueReachesTheOperatorAndItsSidecars(@TempDir Path kubeletDir) throws Exception {
     Deployment deployment =
-        (Deployment)
-            kind(
-                parse(
-                    template(
-                            "capgate",
-                            "capgate-system",
-                            "--set",
-                            "vault.address=" + VAULT,
-                            "--set",
-                            "vault.caCert.configMap=vault-ca",
-                            "--set",
-                            "vault.caCert.key=bundle.pem")
-                        .orThrow()
-                        .stdout()),
-                "Deployment");
+        rendered(
+            Deployment.class,
+            "--set",
+            "vault.caCert.configMap=vault-ca",
+            "--set",
+            "vault.caCert.key=bundle.pem");
     var pod = deployment.getSpec().getTemplate().getSpec();
     var container = pod.getContainers().getFirst();
     Map<String, String> env = new HashMap<>();
@@ -328,14 +281,7 @@ class HelmChartIT {
     assertThat(config.vaultCaCertFile()).isEqualTo(file);
     assertThat(config.sidecar().vaultCaPem()).isEqualToIgnoringWhitespace(pem);
 
-    Deployment without =
-        (Deployment)
-            kind(
-                parse(
-                    template("capgate", "capgate-system", "--set", "vault.address=" + VAULT)
-                        .orThrow()
-                        .stdout()),
-                "Deployment");
+    Deployment without = rendered(Deployment.class);
     assertThat(without.getSpec().getTemplate().getSpec().getContainers().getFirst().getEnv())
         .extracting(EnvVar::getName)
         .doesNotContain("CAPGATE_VAULT_CACERT");
@@ -432,19 +378,10 @@ class HelmChartIT {
 
     // With the pod CIDRs: pods are kept off the webhook port, and still reach the identity port.
     NetworkPolicy withPods =
-        (NetworkPolicy)
-            kind(
-                parse(
-                    template(
-                            "capgate",
-                            "capgate-system",
-                            "--set",
-                            "vault.address=" + VAULT,
-                            "--set-json",
-                            "networkPolicy.podCIDRs=[\"10.244.0.0/16\",\"fd00:10:244::/56\",\"10.245.0.0/16\"]")
-                        .orThrow()
-                        .stdout()),
-                "NetworkPolicy");
+        rendered(
+            NetworkPolicy.class,
+            "--set-json",
+            "networkPolicy.podCIDRs=[\"10.244.0.0/16\",\"fd00:10:244::/56\",\"10.245.0.0/16\"]");
     assertThat(withPods.getSpec().getIngress()).hasSize(2);
     assertThat(withPods.getSpec().getIngress().getFirst().getPorts())
         .extracting(p -> p.getPort().getStrVal())
@@ -457,21 +394,12 @@ class HelmChartIT {
     assertIdentityPortIsOpenToAll(withPods);
 
     NetworkPolicy listed =
-        (NetworkPolicy)
-            kind(
-                parse(
-                    template(
-                            "capgate",
-                            "capgate-system",
-                            "--set",
-                            "vault.address=" + VAULT,
-                            "--set-json",
-                            "networkPolicy.webhookFrom=[{\"ipBlock\":{\"cidr\":\"172.18.0.2/32\"}},"
-                                + "{\"namespaceSelector\":{\"matchLabels\":{\"kubernetes.io/metadata.name\":\"kube-system\"}},"
-                                + "\"podSelector\":{\"matchLabels\":{\"k8s-app\":\"konnectivity-agent\"}}}]")
-                        .orThrow()
-                        .stdout()),
-                "NetworkPolicy");
+        rendered(
+            NetworkPolicy.class,
+            "--set-json",
+            "networkPolicy.webhookFrom=[{\"ipBlock\":{\"cidr\":\"172.18.0.2/32\"}},"
+                + "{\"namespaceSelector\":{\"matchLabels\":{\"kubernetes.io/metadata.name\":\"kube-system\"}},"
+                + "\"podSelector\":{\"matchLabels\":{\"k8s-app\":\"konnectivity-agent\"}}}]");
     from = listed.getSpec().getIngress().getFirst().getFrom();
     assertThat(from).hasSize(2);
     assertIdentityPortIsOpenToAll(listed);
@@ -1072,6 +1000,24 @@ class HelmChartIT {
         .filter(o -> kind.equals(o.getKind()) && name.equals(o.getMetadata().getName()))
         .findFirst()
         .orElseThrow(() -> new AssertionError("the chart renders no " + kind + " " + name));
+  }
+
+  /** The operator container's literal environment variables. */
+  private static Map<String, String> operatorEnv(Deployment deployment) {
+    Map<String, String> env = new HashMap<>();
+    deployment.getSpec().getTemplate().getSpec().getContainers().getFirst().getEnv().stream()
+        .filter(v -> v.getValue() != null)
+        .forEach(v -> env.put(v.getName(), v.getValue()));
+    return env;
+  }
+
+  /** The one object of that type the chart renders with Vault's address and {@code args}. */
+  private static <T extends HasMetadata> T rendered(Class<T> type, String... args) {
+    List<String> all = new ArrayList<>(List.of("--set", "vault.address=" + VAULT));
+    all.addAll(List.of(args));
+    String rendered =
+        template("capgate", "capgate-system", all.toArray(String[]::new)).orThrow().stdout();
+    return type.cast(kind(parse(rendered), type.getSimpleName()));
   }
 
   private static HasMetadata kind(List<HasMetadata> objects, String kind) {

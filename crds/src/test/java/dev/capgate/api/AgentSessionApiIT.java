@@ -69,13 +69,17 @@ class AgentSessionApiIT {
     ProcessResult get = kube.kubectl("get", "agentsessions", "-n", namespace);
     assertThat(get.exitCode()).as(get.stderr()).isZero();
     assertThat(get.stdout().lines().findFirst().orElseThrow().split("\\s+"))
-        .containsExactly("NAME", "USER", "AGENT", "PHASE", "PODS", "EXPIRES", "AGE");
+        .containsExactly("NAME", "USER", "AGENT", "READY", "PHASE", "PODS", "EXPIRES", "AGE");
     assertThat(get.stdout()).contains("fix-issue-42", "alice@example.com", "coding-agent");
 
     // By name: other tests of this class create sessions in the same namespace.
     ProcessResult shortName =
         kube.kubectl("get", "ags", "fix-issue-42", "-n", namespace, "-o", "name");
     assertThat(shortName.stdout().strip()).isEqualTo("agentsession.capgate.dev/fix-issue-42");
+
+    ProcessResult category = kube.kubectl("get", "capgate", "-n", namespace, "-o", "name");
+    assertThat(category.exitCode()).as(category.stderr()).isZero();
+    assertThat(category.stdout()).contains("agentsession.capgate.dev/fix-issue-42");
   }
 
   @Test
@@ -99,6 +103,13 @@ class AgentSessionApiIT {
     ProcessResult explain = kube.kubectl("explain", "agentsession.spec.egress.tls");
     assertThat(explain.exitCode()).as(explain.stderr()).isZero();
     assertThat(explain.stdout()).contains("passthrough", "SNI allowlist only");
+
+    // The top level and the conditions, which Fabric8's types leave undescribed, explain too.
+    ProcessResult spec = kube.kubectl("explain", "agentsession.spec");
+    assertThat(spec.stdout()).contains("What the user delegates to the agent");
+    ProcessResult conditionType = kube.kubectl("explain", "agentsession.status.conditions.type");
+    assertThat(conditionType.exitCode()).as(conditionType.stderr()).isZero();
+    assertThat(conditionType.stdout()).contains("Ready, Expired or Revoked.");
   }
 
   @Test

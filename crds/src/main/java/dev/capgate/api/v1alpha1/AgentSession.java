@@ -1,9 +1,11 @@
 package dev.capgate.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn.Type;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
+import io.fabric8.kubernetes.model.annotation.Categories;
 import io.fabric8.kubernetes.model.annotation.Group;
 import io.fabric8.kubernetes.model.annotation.ShortNames;
 import io.fabric8.kubernetes.model.annotation.Version;
@@ -15,8 +17,14 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Group(AgentSession.GROUP)
 @Version(AgentSession.VERSION)
 @ShortNames("ags")
+// `kubectl get capgate` lists every Capgate object.
+@Categories("capgate")
 @AdditionalPrinterColumn(name = "User", jsonPath = ".spec.user", type = Type.STRING)
 @AdditionalPrinterColumn(name = "Agent", jsonPath = ".spec.agent", type = Type.STRING)
+@AdditionalPrinterColumn(
+    name = "Ready",
+    jsonPath = ".status.conditions[?(@.type==\"Ready\")].status",
+    type = Type.STRING)
 @AdditionalPrinterColumn(name = "Phase", jsonPath = ".status.phase", type = Type.STRING)
 @AdditionalPrinterColumn(name = "Pods", jsonPath = ".status.pods", type = Type.INTEGER)
 // A string, not a date: kubectl prints future dates as <invalid>.
@@ -33,5 +41,21 @@ public class AgentSession extends CustomResource<AgentSessionSpec, AgentSessionS
     getMetadata().setNamespace(namespace);
     getMetadata().setName(name);
     setSpec(spec);
+  }
+
+  // Overridden only to describe spec and status for `kubectl explain agentsession`.
+  @Override
+  @JsonPropertyDescription(
+      "What the user delegates to the agent: egress rules, the credentials injected on them, the"
+          + " session lifetime and what happens on revocation.")
+  public AgentSessionSpec getSpec() {
+    return super.getSpec();
+  }
+
+  @Override
+  @JsonPropertyDescription(
+      "Observed by the operator: the phase sidecars enforce, conditions, expiry and bound pods.")
+  public AgentSessionStatus getStatus() {
+    return super.getStatus();
   }
 }

@@ -2,6 +2,7 @@ package dev.capgate.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.crd.generator.annotation.SchemaFrom;
 import io.fabric8.kubernetes.api.model.Condition;
 import java.util.List;
 
@@ -12,6 +13,8 @@ public record AgentSessionStatus(
         Phase phase,
     @JsonPropertyDescription(
             "Kubernetes-style conditions: Ready (with a reason when not), Expired, Revoked.")
+        // The schema from a described twin of Fabric8's Condition, which carries no descriptions.
+        @SchemaFrom(type = DescribedCondition[].class)
         List<Condition> conditions,
     @JsonPropertyDescription("When the session expires (creation + ttl), RFC 3339.")
         String expiresAt,

@@ -222,7 +222,11 @@ public final class CapgateOperator implements AutoCloseable {
               : WebhookRegistration.Target.service(
                   config.namespace(), config.webhookServiceName(), config.webhookServicePort());
       registration.apply(
-          config.webhookConfigurationName(), target, tls.caCertPem(), config.namespace());
+          config.webhookConfigurationName(),
+          target,
+          tls.caCertPem(),
+          config.namespace(),
+          config.watchNamespaces());
     } else {
       registration.patchCaBundle(config.webhookConfigurationName(), tls.caCertPem());
     }

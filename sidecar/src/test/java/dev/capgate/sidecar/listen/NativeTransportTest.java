@@ -6,9 +6,9 @@ import io.netty.channel.epoll.Epoll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The sidecar needs epoll (SO_ORIGINAL_DST of intercepted connections) and ships its native
- * library for both Linux architectures nodes run: x86_64 and arm64 (aarch_64 in Netty's naming).
- * Netty picks the one of the JVM's architecture at load time.
+ * The sidecar needs epoll (SO_ORIGINAL_DST of intercepted connections) and ships its native library
+ * for both Linux architectures nodes run: x86_64 and arm64 (aarch_64 in Netty's naming). Netty
+ * picks the one of the JVM's architecture at load time.
  */
 class NativeTransportTest {
   @Test

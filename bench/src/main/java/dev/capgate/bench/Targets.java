@@ -2,6 +2,7 @@ package dev.capgate.bench;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.List;
 
 /** The project's targets next to what this run measured: ✓ / ✗, never an assertion. */
 final class Targets {
@@ -19,28 +20,25 @@ final class Targets {
             "measured",
             "");
     JsonArray json = new JsonArray();
-    if (data != null) {
-      sidecar(t, json, data);
-    }
-    if (control != null) {
+    // Every row is printed: one whose section did not run says "?" (not measured).
+    sidecar(t, json, data);
+    {
       add(
           t,
           json,
           "sidecar start → ready p50, the shipped image's AOT cache",
           "≤ 300 ms",
-          control.startImageAot == null ? null : control.startImageAot.percentile(50),
+          control == null || control.startImageAot == null
+              ? null
+              : control.startImageAot.percentile(50),
           300,
           true,
           "ms",
           0);
     }
-    if (data != null) {
-      throughputAndLatency(t, json, data);
-    }
-    if (control != null) {
-      control(t, json, control);
-    }
-    if (data != null) {
+    throughputAndLatency(t, json, data);
+    control(t, json, control);
+    {
       for (String protocol : PROTOCOLS) {
         DataPlaneBench.Row c = row(data, "Capgate", protocol);
         add(
@@ -55,9 +53,7 @@ final class Targets {
             3);
       }
     }
-    if (control != null) {
-      atScale(t, json, control);
-    }
+    atScale(t, json, control);
     s.json.put("targets", json);
     s.add(t);
   }
@@ -90,7 +86,7 @@ final class Targets {
 
   private static void throughputAndLatency(Table t, JsonArray json, DataPlaneBench data) {
     for (String protocol : PROTOCOLS) {
-      DataPlaneBench.Row d = data.direct(protocol);
+      DataPlaneBench.Row d = data == null ? null : data.direct(protocol);
       DataPlaneBench.Row c = row(data, "Capgate", protocol);
       String p = " (" + protocol + ")";
       add(
@@ -119,7 +115,7 @@ final class Targets {
         "×",
         2);
     for (String protocol : PROTOCOLS) {
-      DataPlaneBench.Row d = data.direct(protocol);
+      DataPlaneBench.Row d = data == null ? null : data.direct(protocol);
       DataPlaneBench.Row c = row(data, "Capgate", protocol);
       boolean both = d != null && c != null && d.paced != null && c.paced != null;
       String p = " (" + protocol + ")";
@@ -145,7 +141,7 @@ final class Targets {
           3);
     }
     // New connection per request (TLS both sides): added p50 against Squid's, and no failures.
-    DataPlaneBench.Row d = data.direct("HTTP/1.1");
+    DataPlaneBench.Row d = data == null ? null : data.direct("HTTP/1.1");
     Double capgateAdded = addedNewConnP50(d, capgateH1);
     Double squidAdded = addedNewConnP50(d, squid);
     add(
@@ -192,7 +188,7 @@ final class Targets {
         json,
         "admission, webhook added p99 (sequential)",
         "≤ 20 ms",
-        control.admissionWith == null || control.admissionWithout == null
+        control == null || control.admissionWith == null || control.admissionWithout == null
             ? null
             : control.admissionWith.percentile(99) - control.admissionWithout.percentile(99),
         20,
@@ -204,18 +200,20 @@ final class Targets {
         json,
         "admission, per-pod objects written",
         "≤ 8 KiB",
-        Double.isNaN(control.perPodObjectsKiB) ? null : control.perPodObjectsKiB,
+        control == null || Double.isNaN(control.perPodObjectsKiB) ? null : control.perPodObjectsKiB,
         8,
         true,
         "KiB",
         1);
     // Through 1,000 admissions and 1,000 sessions: the largest of what was sampled.
     double worst =
-        max(
-            control.operatorRssIdle,
-            control.operatorRssAfterControlPlane,
-            control.operatorRssSessions,
-            control.scaleRssPeak);
+        control == null
+            ? Double.NaN
+            : max(
+                control.operatorRssIdle,
+                control.operatorRssAfterControlPlane,
+                control.operatorRssSessions,
+                control.scaleRssPeak);
     add(
         t,
         json,
@@ -234,7 +232,7 @@ final class Targets {
         json,
         "admission at scale: webhook added p99",
         "≤ 50 ms",
-        control.scaleWith == null || control.scaleWithout == null
+        control == null || control.scaleWith == null || control.scaleWithout == null
             ? null
             : control.scaleWith.percentile(99) - control.scaleWithout.percentile(99),
         50,
@@ -246,7 +244,9 @@ final class Targets {
         json,
         "admission at scale: operator RSS growth (after − before)",
         "flat (≤ 32 MiB)",
-        Double.isNaN(control.scaleRssEnd) ? null : control.scaleRssEnd - control.scaleRssStart,
+        control == null || Double.isNaN(control.scaleRssEnd)
+            ? null
+            : control.scaleRssEnd - control.scaleRssStart,
         32,
         true,
         "MiB",
@@ -256,7 +256,7 @@ final class Targets {
         json,
         "admission at scale: errors (refused, failed or CA Secret never stored)",
         "0",
-        control.scaleErrors < 0 ? null : (double) control.scaleErrors,
+        control == null || control.scaleErrors < 0 ? null : (double) control.scaleErrors,
         0,
         true,
         "",
@@ -267,7 +267,7 @@ final class Targets {
   private static Double worst(
       DataPlaneBench data, java.util.function.ToDoubleFunction<DataPlaneBench.Row> value) {
     double worst = Double.NaN;
-    for (DataPlaneBench.Row r : data.rows()) {
+    for (DataPlaneBench.Row r : data == null ? List.<DataPlaneBench.Row>of() : data.rows()) {
       if (r.target.equals("Capgate")) {
         worst = max(worst, value.applyAsDouble(r));
       }
@@ -286,6 +286,9 @@ final class Targets {
   }
 
   private static DataPlaneBench.Row row(DataPlaneBench data, String target, String protocol) {
+    if (data == null) {
+      return null;
+    }
     return data.rows().stream()
         .filter(r -> r.target.equals(target) && r.protocol.equals(protocol) && r.keepAlive != null)
         .findFirst()

@@ -12,9 +12,8 @@ import java.util.List;
 /**
  * The AgentSessions as the webhook last saw them, so that an admission reads its session without a
  * round trip to the API server (issue 13). Every replica serves the webhook, and JOSDK's
- * AgentSession informer belongs to the reconciler (reachable only from a reconcile's Context, and
- * tied to leadership), so the webhook keeps one of its own: a few KiB per session, without
- * managedFields.
+ * AgentSession informer belongs to the reconciler (reachable only from a reconcile's Context), so
+ * the webhook keeps one of its own: a few KiB per session, without managedFields.
  *
  * <p>A session not found here (created a moment before its pod, or the informer not synced yet) is
  * read from the API server by {@link SessionResolver}. One found here may lag the API server by the

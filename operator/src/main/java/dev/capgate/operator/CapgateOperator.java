@@ -19,7 +19,9 @@ import dev.capgate.operator.identity.TokenLedger;
 import dev.capgate.operator.identity.VaultJwtLogin;
 import dev.capgate.operator.identity.VaultTokenIssuer;
 import dev.capgate.operator.injection.PodAdmitter;
+import dev.capgate.operator.injection.PodCaWriter;
 import dev.capgate.operator.injection.PodInjector;
+import dev.capgate.operator.injection.SessionCache;
 import dev.capgate.operator.injection.SessionResolver;
 import dev.capgate.operator.injection.SidecarSettings;
 import dev.capgate.operator.injection.TrustRootsRef;
@@ -54,10 +56,11 @@ import org.slf4j.LoggerFactory;
  * JVM against a real API server.
  *
  * <p>Replicas: every replica serves the webhook (admission needs no leader: each decision reads the
- * session from the API server and writes objects of its own); with leader election only the holder
- * of the Lease processes AgentSession events. A replica that loses the Lease without being asked to
- * stop exits (the Deployment restarts it as a follower), so two never reconcile at once; one that
- * stops releases the Lease, so a rolling update hands over at once, not after the lease duration.
+ * session from its own informer or the API server and writes objects of its own); with leader
+ * election only the holder of the Lease processes AgentSession events. A replica that loses the
+ * Lease without being asked to stop exits (the Deployment restarts it as a follower), so two never
+ * reconcile at once; one that stops releases the Lease, so a rolling update hands over at once, not
+ * after the lease duration.
  */
 public final class CapgateOperator implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(CapgateOperator.class);
@@ -72,6 +75,8 @@ public final class CapgateOperator implements AutoCloseable {
   private final HttpsListener webhook;
   private final HttpsListener identity;
   private final KubernetesEvents events;
+  private final SessionCache sessionCache;
+  private final PodCaWriter caWriter;
   private final String caBundlePem;
   private final Leadership leadership;
   private final ReconcileCounter reconciliations;
@@ -84,6 +89,8 @@ public final class CapgateOperator implements AutoCloseable {
       HttpsListener webhook,
       HttpsListener identity,
       KubernetesEvents events,
+      SessionCache sessionCache,
+      PodCaWriter caWriter,
       String caBundlePem,
       Leadership leadership,
       ReconcileCounter reconciliations) {
@@ -94,6 +101,8 @@ public final class CapgateOperator implements AutoCloseable {
     this.webhook = webhook;
     this.identity = identity;
     this.events = events;
+    this.sessionCache = sessionCache;
+    this.caWriter = caWriter;
     this.caBundlePem = caBundlePem;
     this.leadership = leadership;
     this.reconciliations = reconciliations;
@@ -192,14 +201,19 @@ public final class CapgateOperator implements AutoCloseable {
         config.sidecar().withOperator(endpoint.url(identityPort), tls.caCertPem());
     SharedTrustRoots roots =
         new SharedTrustRoots(TrustBundle.systemRoots(config.systemRootsFile()));
+    // The webhook reads sessions from its own informer (a GET on a miss) and stores CA Secrets
+    // after its answer; the identity listener above keeps reading sessions from the API server.
+    SessionCache sessionCache = SessionCache.start(client, config.watchNamespaces());
+    PodCaWriter caWriter = new PodCaWriter(client, events);
     PodAdmitter admitter =
         new PodAdmitter(
             client,
-            sessions,
+            new SessionResolver(client, clock, sessionCache),
             new PodCaMinter(clock, config.caMaxValidity()),
             new NamespaceTrustRoots(client, roots, clock),
             new PodInjector(sidecar, new TrustRootsRef(roots.name(), roots.sha256())),
-            events);
+            events,
+            caWriter);
     LOG.info(
         "sidecars ask {}{} for their Vault token; session JWTs signed with key {} (secret {}/{})",
         endpoint.url(identityPort),
@@ -247,6 +261,8 @@ public final class CapgateOperator implements AutoCloseable {
         webhook,
         identity,
         events,
+        sessionCache,
+        caWriter,
         tls.caCertPem(),
         leadership,
         reconciliations);
@@ -287,6 +303,8 @@ public final class CapgateOperator implements AutoCloseable {
     leadership.stopping.set(true);
     webhook.close();
     identity.close();
+    caWriter.close(); // before the events: it records CaMinted once a Secret is stored
+    sessionCache.close();
     operator.stop();
     if (config.leaderElection()) {
       releaseLease();

@@ -14,6 +14,10 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) throws InterruptedException {
+    if (args.length == 1 && AotTraining.ARG.equals(args[0])) {
+      // The image build's AOT training run (operator/Dockerfile): no API server, no environment.
+      System.exit(AotTraining.run());
+    }
     // The one log schema of both deployables; MDC fields (session, namespace, admission uid) ride
     // along.
     JsonLogs.install(

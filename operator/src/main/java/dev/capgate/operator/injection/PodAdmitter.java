@@ -12,7 +12,9 @@ import dev.capgate.operator.naming.SessionNames;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
@@ -36,6 +38,7 @@ public final class PodAdmitter {
   private final NamespaceTrustRoots trustRoots;
   private final PodInjector injector;
   private final KubernetesEvents events;
+  private final PodCaWriter caWriter;
   private final NamespaceLabels namespaceLabels;
 
   public PodAdmitter(
@@ -44,13 +47,15 @@ public final class PodAdmitter {
       PodCaMinter minter,
       NamespaceTrustRoots trustRoots,
       PodInjector injector,
-      KubernetesEvents events) {
+      KubernetesEvents events,
+      PodCaWriter caWriter) {
     this.client = client;
     this.sessions = sessions;
     this.minter = minter;
     this.trustRoots = trustRoots;
     this.injector = injector;
     this.events = events;
+    this.caWriter = caWriter;
     this.namespaceLabels = new NamespaceLabels(client, java.time.Clock.systemUTC());
   }
 
@@ -170,7 +175,7 @@ public final class PodAdmitter {
       // A dry run stores nothing, and its first pass did not store the CA either.
       difference =
           InjectionClaim.caDifference(
-              client.secrets().inNamespace(request.namespace()).withName(claimed.caName()).get(),
+              storedCa(request.namespace(), claimed.caName()),
               claimed.caName(),
               claimed.session(),
               claimed.caFingerprint(),
@@ -243,10 +248,10 @@ public final class PodAdmitter {
       return refuseIfAny(request, session, violations);
     }
     if (!request.dryRun()) {
-      storeCa(request.namespace(), caName, session, ca, placeholders);
-      events.normal(
+      // Stored after the answer (PodCaWriter says why that is safe); the event once it is stored.
+      caWriter.write(
+          caSecret(request.namespace(), caName, session, ca, placeholders),
           session,
-          "CaMinted",
           "minted pod CA "
               + caName
               + " ("
@@ -288,7 +293,7 @@ public final class PodAdmitter {
    * The CA objects belong to the session until the pod exists (its uid is not known yet); the
    * reconciler then hands them to the pod, so they go with it.
    */
-  private void storeCa(
+  private static Secret caSecret(
       String namespace,
       String caName,
       AgentSession session,
@@ -304,12 +309,36 @@ public final class PodAdmitter {
     String sessionName = session.getMetadata().getName();
     // One small Secret per pod (about 3 KiB): the agents' trust files are made in the pod by
     // capgate-init from its root.crt and the namespace's shared roots.
-    client
-        .secrets()
-        .resource(
-            PodCaObjects.secret(
-                namespace, caName, sessionName, owner, ca, Placeholders.json(placeholders)))
-        .create();
+    return PodCaObjects.secret(
+        namespace, caName, sessionName, owner, ca, Placeholders.json(placeholders));
+  }
+
+  /** How long a re-invocation waits for a CA Secret that another replica may still be writing. */
+  static final Duration CA_WAIT = Duration.ofSeconds(3);
+
+  /**
+   * The CA Secret a re-invoked pod names: the one this replica is still writing, else the stored
+   * one, waiting up to {@link #CA_WAIT} for it (the replica that admitted the pod first writes it
+   * after its answer); null if there is none.
+   */
+  private Secret storedCa(String namespace, String name) {
+    long deadline = System.nanoTime() + CA_WAIT.toNanos();
+    while (true) {
+      Secret pending = caWriter.pending(namespace, name);
+      if (pending != null) {
+        return pending;
+      }
+      Secret stored = client.secrets().inNamespace(namespace).withName(name).get();
+      if (stored != null || System.nanoTime() > deadline) {
+        return stored;
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return null;
+      }
+    }
   }
 
   private AdmissionDecision refuseIfAny(

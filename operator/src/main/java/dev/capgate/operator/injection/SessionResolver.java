@@ -12,18 +12,30 @@ import java.util.List;
 import java.util.stream.Collectors;
 
 /**
- * Finds the session a pod names and says whether a pod may be bound to it now. Read straight from
- * the API server: a session created a moment ago must be found, one deleted a moment ago must not
- * be. Expiry and validity are computed here rather than read from a status the reconciler may not
- * have written yet.
+ * Finds the session a pod names and says whether a pod may be bound to it now. Without a {@link
+ * SessionCache} (the identity listener, which hands out Vault tokens) read straight from the API
+ * server: a session deleted a moment ago must not be found. With one (the webhook) from the cache
+ * first and from the API server on a miss, so a session created a moment before its pod is still
+ * found (see {@link SessionCache} for why a cache hit is safe). Expiry and validity are computed
+ * here rather than read from a status the reconciler may not have written yet.
  */
 public final class SessionResolver {
   private final KubernetesClient client;
   private final Clock clock;
+  private final SessionCache cache;
 
+  /** Reads every session from the API server. */
   public SessionResolver(KubernetesClient client, Clock clock) {
+    this(client, clock, null);
+  }
+
+  /**
+   * @param cache looked in first; null to read every session from the API server
+   */
+  public SessionResolver(KubernetesClient client, Clock clock, SessionCache cache) {
     this.client = client;
     this.clock = clock;
+    this.cache = cache;
   }
 
   public sealed interface Resolution permits Usable, Unusable {}
@@ -38,8 +50,12 @@ public final class SessionResolver {
    */
   public record Unusable(AgentSession session, String reason) implements Resolution {}
 
-  /** The session as stored, or null. */
+  /** The session as stored (or cached), or null; callers must not modify it. */
   public AgentSession find(String namespace, String name) {
+    AgentSession cached = cache == null ? null : cache.get(namespace, name);
+    if (cached != null) {
+      return cached;
+    }
     return client.resources(AgentSession.class).inNamespace(namespace).withName(name).get();
   }
 

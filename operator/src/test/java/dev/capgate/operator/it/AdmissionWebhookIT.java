@@ -177,7 +177,7 @@ class AdmissionWebhookIT {
     assertThat(caName).startsWith("capgate-ca-");
     assertThat(pod.getMetadata().getAnnotations()).containsEntry(PodMarkers.STATUS, "injected");
     assertThat(pod.getMetadata().getLabels()).containsEntry(PodMarkers.SESSION, "fix-issue-42");
-    Secret secret = client.secrets().inNamespace(ns).withName(caName).get();
+    Secret secret = stack.caSecret(ns, caName);
     assertThat(secret.getData()).containsKeys("ca.crt", "ca.key", "root.crt");
     assertThat(secret.getMetadata().getLabels())
         .containsEntry("capgate.dev/session", "fix-issue-42");
@@ -483,7 +483,7 @@ class AdmissionWebhookIT {
             .create();
     assertThat(pod.getMetadata().getName()).startsWith("job-");
     String caName = pod.getMetadata().getAnnotations().get(PodMarkers.CA);
-    assertThat(client.secrets().inNamespace(ns).withName(caName).get()).isNotNull();
+    assertThat(stack.caSecret(ns, caName)).isNotNull();
   }
 
   /**

@@ -90,9 +90,9 @@ class ForgedAdmissionIT {
             .map(v -> v.get("capgate.dev/ca").asText())
             .findFirst()
             .orElseThrow();
-    assertThat(admin.secrets().inNamespace(agents).withName(ca).get())
-        .as("CA Secret written")
-        .isNotNull();
+    await("CA Secret written (after the answer, issue 13)")
+        .atMost(java.time.Duration.ofSeconds(30))
+        .until(() -> admin.secrets().inNamespace(agents).withName(ca).get() != null);
     assertThat(admin.configMaps().inNamespace(agents).withName(ca).get())
         .as("no per-pod ConfigMap (issue 13)")
         .isNull();

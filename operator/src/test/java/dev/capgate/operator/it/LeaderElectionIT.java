@@ -109,9 +109,10 @@ class LeaderElectionIT {
             .map(v -> v.get("capgate.dev/ca").asText())
             .findFirst()
             .orElseThrow(() -> new AssertionError("no capgate.dev/ca annotation in " + patch));
-    assertThat(client.secrets().inNamespace(agents).withName(caName).get())
-        .as("CA Secret " + caName)
-        .isNotNull();
+    // Stored after the answer (issue 13).
+    await("CA Secret " + caName)
+        .atMost(java.time.Duration.ofSeconds(30))
+        .until(() -> client.secrets().inNamespace(agents).withName(caName).get() != null);
   }
 
   private CapgateOperator replica(String sidecarImage) {

@@ -133,10 +133,30 @@ final class OperatorUnderTest {
     return client.resource(session.namespace(namespace).build()).create();
   }
 
+  /**
+   * Creates the pod and, if the webhook injected it, waits for its CA Secret, which the webhook
+   * stores after answering (issue 13), as a kubelet waits for a Secret volume before starting it.
+   */
   Pod createPod(String namespace, String yaml) {
     Pod pod = SERIALIZATION.unmarshal(yaml, Pod.class);
     pod.getMetadata().setNamespace(namespace);
-    return client.resource(pod).create();
+    Pod created = client.resource(pod).create();
+    String ca =
+        created.getMetadata().getAnnotations() == null
+            ? null
+            : created.getMetadata().getAnnotations().get("capgate.dev/ca");
+    if (ca != null) {
+      caSecret(namespace, ca);
+    }
+    return created;
+  }
+
+  /** The CA Secret {@code name}, once the webhook has stored it (it does so after answering). */
+  io.fabric8.kubernetes.api.model.Secret caSecret(String namespace, String name) {
+    return await("CA Secret " + namespace + "/" + name + " stored")
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(50))
+        .until(() -> client.secrets().inNamespace(namespace).withName(name).get(), s -> s != null);
   }
 
   /** Creating the pod fails, and the API server's message carries the webhook's reason. */

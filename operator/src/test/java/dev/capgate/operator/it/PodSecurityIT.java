@@ -4,6 +4,7 @@ import static dev.capgate.operator.it.OperatorUnderTest.agentPod;
 import static dev.capgate.operator.it.OperatorUnderTest.githubSession;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.capgate.testkit.ProcessResult;
 import io.fabric8.kubernetes.api.model.Container;
@@ -91,7 +92,10 @@ class PodSecurityIT {
     assertThat(pod.getSpec().getInitContainers())
         .extracting(Container::getName)
         .containsExactly("capgate-init", "capgate-proxy");
-    assertThat(caSecrets(ns)).isEqualTo(1);
+    // Stored after the answer (issue 13).
+    await("the pod's CA Secret")
+        .atMost(java.time.Duration.ofSeconds(30))
+        .until(() -> caSecrets(ns) == 1);
   }
 
   /** A fresh namespace with these Pod Security labels, a ServiceAccount and the session "psa". */

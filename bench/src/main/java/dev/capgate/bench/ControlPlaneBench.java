@@ -606,7 +606,7 @@ final class ControlPlaneBench {
       DataPlaneBench.owned(key, BenchPod.PROXY_UID, "400");
       Path session =
           Files.writeString(
-              dir.resolve("session.yaml"),
+              dir.resolve("session.json"),
               AgentSessionBuilder.session("bench")
                   .namespace("agents")
                   .user("alice@example.com")
@@ -616,7 +616,7 @@ final class ControlPlaneBench {
                           .hosts("api.github.test")
                           .methods(GET)
                           .paths("/repos/acme/repo-a/**"))
-                  .yaml());
+                  .json());
       Path poller = resource(dir, "readyz_poller.py");
       List<String> sidecarArgs =
           List.of(

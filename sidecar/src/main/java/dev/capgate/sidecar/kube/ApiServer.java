@@ -1,5 +1,6 @@
 package dev.capgate.sidecar.kube;
 
+import dev.capgate.api.sidecar.SidecarContract;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -17,8 +18,11 @@ import java.util.Objects;
  *     service-account tokens, so a token kept in memory would expire under a long-lived sidecar
  */
 public record ApiServer(URI url, String caPem, Path tokenFile) {
-  /** The pod's service-account mount (the ordinary one, not the {@code capgate} identity token). */
-  static final Path SERVICE_ACCOUNT = Path.of("/var/run/secrets/kubernetes.io/serviceaccount");
+  /**
+   * The API token's mount (the ordinary service-account one, not the {@code capgate} identity
+   * token), where the webhook puts it in {@code capgate-proxy} alone.
+   */
+  static final Path SERVICE_ACCOUNT = Path.of(SidecarContract.KUBE_API_DIR);
 
   public ApiServer {
     Objects.requireNonNull(url, "url");

@@ -23,6 +23,7 @@ import dev.capgate.sidecar.http.KnownSecrets;
 import dev.capgate.sidecar.intercept.ConnectionRouter;
 import dev.capgate.sidecar.intercept.InterceptServer;
 import dev.capgate.sidecar.intercept.OriginalDestination;
+import dev.capgate.sidecar.kube.ApiServer;
 import dev.capgate.sidecar.policy.InvalidPolicyException;
 import dev.capgate.sidecar.policy.Policy;
 import dev.capgate.sidecar.policy.PolicySource;
@@ -310,7 +311,11 @@ public final class ProxyCommand {
    */
   private SessionRuntime startSessionRuntime(PolicySource policies, Vertx vertx) {
     try {
-      return SessionRuntime.start(SessionSettings.from(config), policies, vertx);
+      return SessionRuntime.start(
+          SessionSettings.from(config),
+          policies,
+          vertx,
+          ApiServer.of(config.get("kube-api-url"), config.getPath("kube-api-dir")));
     } catch (IllegalArgumentException | IllegalStateException | java.io.UncheckedIOException e) {
       throw new StartupFailure("cannot start the session watch: " + e.getMessage(), e);
     }

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Where the API server is and how the sidecar proves who it is there.
@@ -43,6 +44,20 @@ public record ApiServer(URI url, String caPem, Path tokenFile) {
     return inCluster(System.getenv(), SERVICE_ACCOUNT);
   }
 
+  /**
+   * As {@link #inCluster()}, with the URL and the directory holding {@code token} and {@code
+   * ca.crt} given explicitly when present ({@code --kube-api-url}, {@code --kube-api-dir}: a
+   * sidecar run outside a pod, as the bench does; a pod never needs them).
+   */
+  public static ApiServer of(Optional<String> url, Optional<Path> dir) {
+    Path mount = dir.orElse(SERVICE_ACCOUNT);
+    if (url.isEmpty()) {
+      return inCluster(System.getenv(), mount);
+    }
+    Path token = token(mount);
+    return new ApiServer(URI.create(url.get()), readCa(mount.resolve("ca.crt")), token);
+  }
+
   static ApiServer inCluster(Map<String, String> env, Path serviceAccount) {
     String host = env.get("KUBERNETES_SERVICE_HOST");
     String port = env.getOrDefault("KUBERNETES_SERVICE_PORT", "443");
@@ -50,16 +65,26 @@ public record ApiServer(URI url, String caPem, Path tokenFile) {
       throw new IllegalStateException(
           "KUBERNETES_SERVICE_HOST is not set: not running in a Kubernetes pod?");
     }
-    Path ca = serviceAccount.resolve("ca.crt");
-    Path token = serviceAccount.resolve("token");
+    String hostPart = host.contains(":") ? "[" + host + "]" : host; // IPv6 service address
+    Path token = token(serviceAccount);
+    return new ApiServer(
+        URI.create("https://" + hostPart + ":" + port),
+        readCa(serviceAccount.resolve("ca.crt")),
+        token);
+  }
+
+  private static Path token(Path dir) {
+    Path token = dir.resolve("token");
     if (!Files.isReadable(token)) {
       throw new IllegalStateException(
           "no service-account token at " + token + " (automountServiceAccountToken off?)");
     }
+    return token;
+  }
+
+  private static String readCa(Path ca) {
     try {
-      String hostPart = host.contains(":") ? "[" + host + "]" : host; // IPv6 service address
-      return new ApiServer(
-          URI.create("https://" + hostPart + ":" + port), Files.readString(ca), token);
+      return Files.readString(ca);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read the cluster CA " + ca, e);
     }

@@ -122,11 +122,12 @@ public final class SessionRuntime implements AutoCloseable {
   }
 
   /**
-   * In a pod: the API server of the in-cluster configuration, called on the data plane's {@code
-   * vertx} (no threads of its own).
+   * With {@code server} (in a pod: {@link ApiServer#inCluster()}), called on the data plane's
+   * {@code vertx} (no threads of its own).
    */
-  public static SessionRuntime start(SessionSettings settings, PolicySource policies, Vertx vertx) {
-    return start(settings, policies, vertx, ApiServer.inCluster(), null);
+  public static SessionRuntime start(
+      SessionSettings settings, PolicySource policies, Vertx vertx, ApiServer server) {
+    return start(settings, policies, vertx, server, null);
   }
 
   /** With the caller's API server (tests), on a small Vert.x of its own that close() stops. */

@@ -8,6 +8,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -37,6 +38,21 @@ class ApiServerTest {
         .hasMessageContaining("KUBERNETES_SERVICE_HOST");
     assertThatThrownBy(
             () -> ApiServer.inCluster(Map.of("KUBERNETES_SERVICE_HOST", "10.96.0.1"), dir))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("no service-account token");
+  }
+
+  @Test
+  void an_explicit_url_and_directory_replace_the_pod_s_own() throws IOException {
+    Files.writeString(dir.resolve("ca.crt"), "-----BEGIN CERTIFICATE-----\n...");
+    Files.writeString(dir.resolve("token"), "bench");
+    ApiServer server = ApiServer.of(Optional.of("https://127.0.0.1:6443"), Optional.of(dir));
+
+    assertThat(server.url()).isEqualTo(URI.create("https://127.0.0.1:6443"));
+    assertThat(server.token()).isEqualTo("bench");
+    assertThatThrownBy(
+            () ->
+                ApiServer.of(Optional.of("https://127.0.0.1:6443"), Optional.of(dir.resolve("x"))))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("no service-account token");
   }

@@ -15,7 +15,6 @@ import dev.capgate.sidecar.netns.UpstreamServers;
 import dev.capgate.sidecar.stack.AgentSessionCrd;
 import dev.capgate.sidecar.stack.Sessions;
 import dev.capgate.testkit.KubeControlPlane;
-import dev.capgate.testkit.Kubeconfig;
 import dev.capgate.testkit.OpenBaoServer;
 import dev.capgate.testkit.Pki;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -641,7 +640,7 @@ final class ControlPlaneBench {
       DataPlaneBench.owned(key, BenchPod.PROXY_UID, "400");
       Path session =
           Files.writeString(
-              dir.resolve("session.yaml"),
+              dir.resolve("session.json"),
               AgentSessionBuilder.session("bench")
                   .namespace("agents")
                   .user("alice@example.com")
@@ -651,7 +650,7 @@ final class ControlPlaneBench {
                           .hosts("api.github.test")
                           .methods(GET)
                           .paths("/repos/acme/repo-a/**"))
-                  .yaml());
+                  .json());
       Path poller = resource(dir, "readyz_poller.py");
       List<String> sidecarArgs =
           List.of(
@@ -1038,10 +1037,19 @@ final class ControlPlaneBench {
     try {
       for (BenchPod pod : pods) {
         Path dir = pod.scratch();
-        Path kubeconfig =
-            Kubeconfig.writeWithToken(
-                dir.resolve("kubeconfig-" + name), kube.url(), kube.caCertPem(), account, token);
-        DataPlaneBench.owned(kubeconfig, BenchPod.PROXY_UID, "400");
+        // What a pod's service-account mount holds (token, ca.crt), handed over with
+        // --kube-api-dir/--kube-api-url since a bench pod has neither the mount nor the service.
+        Path apiDir = Files.createDirectories(dir.resolve("kube-api-" + name));
+        Files.writeString(apiDir.resolve("token"), token);
+        Files.writeString(apiDir.resolve("ca.crt"), kube.caCertPem());
+        DataPlaneBench.owned(apiDir.resolve("token"), BenchPod.PROXY_UID, "400");
+        Command.run(
+                List.of(
+                    "chown",
+                    "-R",
+                    BenchPod.PROXY_UID + ":" + BenchPod.PROXY_UID,
+                    apiDir.toString()))
+            .requireSuccess();
         List<String> cmd = new ArrayList<>(List.of(BenchPod.JAVA));
         cmd.addAll(options.sidecarJvmFlags());
         cmd.addAll(
@@ -1058,11 +1066,12 @@ final class ControlPlaneBench {
                 "--ca-key",
                 dir.resolve("pod-ca.key").toString(),
                 "--upstream-ca-file",
-                dir.resolve("upstream-ca.crt").toString()));
+                dir.resolve("upstream-ca.crt").toString(),
+                "--kube-api-url",
+                kube.url(),
+                "--kube-api-dir",
+                apiDir.toString()));
         List<String> full = new ArrayList<>(pod.inPod(BenchPod.PROXY_UID, cmd));
-        // KUBECONFIG through env(1): setpriv's environment is the one we pass to env.
-        int at = full.indexOf("HOME=/tmp");
-        full.add(at, "KUBECONFIG=" + kubeconfig);
         sidecars.add(
             pod.start(full, dir.resolve("sidecar-" + name + ".log"), BenchPod.SIDECAR_ENV));
       }

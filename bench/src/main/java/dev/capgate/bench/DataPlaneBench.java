@@ -249,7 +249,7 @@ final class DataPlaneBench {
     files = new ProxyUnderTest.PodFiles(caCert, caKey, upCa, secret);
     sessionFile =
         Files.writeString(
-            pod.scratch().resolve("session.yaml"),
+            pod.scratch().resolve("session.json"),
             AgentSessionBuilder.session("bench")
                 .namespace("agents")
                 .user("alice@example.com")
@@ -262,7 +262,7 @@ final class DataPlaneBench {
                         .methods(GET, POST)
                         .paths("/repos/acme/repo-a", "/repos/acme/repo-a/**")
                         .credential("github"))
-                .yaml());
+                .json());
     vaultToken = Files.writeString(pod.scratch().resolve("vault-token"), token);
     owned(vaultToken, BenchPod.PROXY_UID, "400");
   }

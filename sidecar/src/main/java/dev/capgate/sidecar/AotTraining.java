@@ -139,20 +139,15 @@ final class AotTraining {
           new InetSocketAddress(InetAddress.getLoopbackAddress(), upstream.actualPort());
       Path session =
           Files.writeString(
-              dir.resolve("session.yaml"),
+              dir.resolve("session.json"),
               """
-              apiVersion: capgate.dev/v1
-              kind: AgentSession
-              metadata: {namespace: aot, name: training}
-              spec:
-                user: training@capgate.invalid
-                agent: aot-train
-                egress:
-                - name: upstream
-                  hosts: [%s]
-                  methods: [GET, POST]
-                  paths: ["/allowed/**"]
-                  ports: [%d]
+              {"apiVersion": "capgate.dev/v1alpha1", "kind": "AgentSession",
+               "metadata": {"namespace": "aot", "name": "training"},
+               "spec": {
+                 "user": "training@capgate.invalid",
+                 "agent": "aot-train",
+                 "egress": [{"name": "upstream", "hosts": ["%s"], "methods": ["GET", "POST"],
+                             "paths": ["/allowed/**"], "ports": [%d]}]}}
               """
                   .formatted(UPSTREAM_HOST, upstreamAddress.getPort()));
 

@@ -23,6 +23,7 @@ import dev.capgate.sidecar.http.KnownSecrets;
 import dev.capgate.sidecar.intercept.ConnectionRouter;
 import dev.capgate.sidecar.intercept.InterceptServer;
 import dev.capgate.sidecar.intercept.OriginalDestination;
+import dev.capgate.sidecar.kube.ApiServer;
 import dev.capgate.sidecar.policy.InvalidPolicyException;
 import dev.capgate.sidecar.policy.Policy;
 import dev.capgate.sidecar.policy.PolicySource;
@@ -180,7 +181,7 @@ public final class ProxyCommand {
       loadSessionFile(policies);
       credentials = fileModeResolver();
     } else {
-      session = startSessionRuntime(policies);
+      session = startSessionRuntime(policies, vertx);
       credentials = session.credentials();
     }
     Placeholders placeholders = loadPlaceholders();
@@ -308,17 +309,21 @@ public final class ProxyCommand {
    * watched through the API server, with a Vault token for this session alone obtained through the
    * operator (CAPGATE_OPERATOR_URL, see {@code OperatorLogin}).
    */
-  private SessionRuntime startSessionRuntime(PolicySource policies) {
+  private SessionRuntime startSessionRuntime(PolicySource policies, Vertx vertx) {
     try {
-      return SessionRuntime.start(SessionSettings.from(config), policies);
-    } catch (IllegalArgumentException | IllegalStateException e) {
+      return SessionRuntime.start(
+          SessionSettings.from(config),
+          policies,
+          vertx,
+          ApiServer.of(config.get("kube-api-url"), config.getPath("kube-api-dir")));
+    } catch (IllegalArgumentException | IllegalStateException | java.io.UncheckedIOException e) {
       throw new StartupFailure("cannot start the session watch: " + e.getMessage(), e);
     }
   }
 
   /**
-   * File mode ({@code --session-file}): one fixed AgentSession (or spec) from YAML/JSON, for local
-   * runs and the data-plane tests. A spec that cannot be enforced leaves the sidecar up and denying
+   * File mode ({@code --session-file}): one fixed AgentSession (or spec) from JSON, for local runs
+   * and the data-plane tests. A spec that cannot be enforced leaves the sidecar up and denying
    * everything, with the reason on /readyz.
    */
   private void loadSessionFile(PolicySource policies) {

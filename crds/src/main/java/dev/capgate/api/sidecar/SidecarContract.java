@@ -136,8 +136,8 @@ public final class SidecarContract {
 
   /**
    * An ordinary projected service-account token (the API server's own audience) with the cluster CA
-   * and the namespace, where Fabric8 and client-go look by default: the sidecar watches its
-   * AgentSession with it. In the sidecar only.
+   * and the namespace, where client-go looks by default: the sidecar watches its AgentSession with
+   * it. In the sidecar only.
    */
   public static final String KUBE_API_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 

@@ -153,8 +153,14 @@ public final class AgentSessionBuilder {
     return SERIALIZATION.asYaml(build());
   }
 
+  /** The whole resource as JSON: what the sidecar's {@code --session-file} reads. */
   public String json() {
     return SERIALIZATION.asJson(build());
+  }
+
+  /** A JSON object holding the spec alone ({@code {"spec": ...}}). */
+  public String specJson() {
+    return SERIALIZATION.asJson(Map.of("spec", spec()));
   }
 
   /** A document holding the spec alone ({@code spec: ...}), no apiVersion, kind nor metadata. */

@@ -1,13 +1,11 @@
 package dev.capgate.sidecar.session;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.capgate.api.sidecar.LeaseLedger;
+import dev.capgate.sidecar.kube.ApiClient;
+import dev.capgate.sidecar.kube.ApiException;
+import dev.capgate.sidecar.kube.ApiReply;
 import dev.capgate.sidecar.vault.LeaseRecorder;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
-import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -32,10 +30,9 @@ import java.util.logging.Logger;
  */
 final class ConfigMapLeaseLedger implements LeaseRecorder, AutoCloseable {
   private static final Logger LOG = Logger.getLogger(ConfigMapLeaseLedger.class.getName());
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final Duration MAX_RETRY = Duration.ofSeconds(10);
 
-  private final KubernetesClient client;
+  private final ApiClient api;
   private final String namespace;
   private final String name;
   private final ScheduledExecutorService writer =
@@ -49,8 +46,8 @@ final class ConfigMapLeaseLedger implements LeaseRecorder, AutoCloseable {
   private int failures;
   private boolean warnedMissing;
 
-  ConfigMapLeaseLedger(KubernetesClient client, String namespace, String name) {
-    this.client = client;
+  ConfigMapLeaseLedger(ApiClient api, String namespace, String name) {
+    this.api = api;
     this.namespace = namespace;
     this.name = name;
   }
@@ -113,13 +110,13 @@ final class ConfigMapLeaseLedger implements LeaseRecorder, AutoCloseable {
           writer.execute(this::flush);
         }
       }
-    } catch (KubernetesClientException e) {
+    } catch (ApiException e) {
       long wait;
       synchronized (this) {
         failures++;
         wait = Math.min(MAX_RETRY.toMillis(), 250L << Math.min(failures, 10));
       }
-      if (e.getCode() == 404 && !warnedMissing) {
+      if (e.status() == 404 && !warnedMissing) {
         warnedMissing = true;
         LOG.warning(
             "the lease ledger ConfigMap "
@@ -128,14 +125,14 @@ final class ConfigMapLeaseLedger implements LeaseRecorder, AutoCloseable {
                 + name
                 + " does not exist (the operator creates it):"
                 + " retrying; until then only this sidecar can revoke its Vault leases");
-      } else if (e.getCode() != 404) {
+      } else if (e.status() != 404) {
         LOG.warning(
             "cannot write the lease ledger "
                 + namespace
                 + "/"
                 + name
-                + " (HTTP "
-                + e.getCode()
+                + " ("
+                + (e.status() == 0 ? "no answer" : e.getMessage())
                 + "): retrying in "
                 + wait
                 + " ms");
@@ -147,7 +144,7 @@ final class ConfigMapLeaseLedger implements LeaseRecorder, AutoCloseable {
   }
 
   private void patch(Map<String, Optional<String>> batch) {
-    ObjectNode root = JSON.createObjectNode();
+    ObjectNode root = SessionReader.JSON.createObjectNode();
     ObjectNode data = root.putObject("data");
     batch.forEach(
         (k, v) -> {
@@ -157,11 +154,23 @@ final class ConfigMapLeaseLedger implements LeaseRecorder, AutoCloseable {
             data.putNull(k); // merge patch: null removes the key
           }
         });
-    client
-        .configMaps()
-        .inNamespace(namespace)
-        .withName(name)
-        .patch(PatchContext.of(PatchType.JSON_MERGE), root.toString());
+    ApiReply reply;
+    try {
+      // On the ledger's virtual thread: waiting here blocks no event loop.
+      reply =
+          api.mergePatch("/api/v1/namespaces/" + namespace + "/configmaps/" + name, root.toString())
+              .toCompletionStage()
+              .toCompletableFuture()
+              .get(15, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ApiException(0);
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      throw new ApiException(0); // no answer: retried like any failure
+    }
+    if (!reply.ok()) {
+      throw new ApiException(reply.status());
+    }
   }
 
   /** Sends what is queued (waiting at most {@code timeout}), then stops. */

@@ -1,6 +1,5 @@
 package dev.capgate.sidecar.session;
 
-import dev.capgate.api.v1alpha1.AgentSession;
 import dev.capgate.api.v1alpha1.AgentSessionSpec;
 import dev.capgate.api.v1alpha1.Durations;
 import dev.capgate.api.v1alpha1.Phase;
@@ -39,7 +38,7 @@ final class SessionDecision {
   /** Deny, saying why; {@code terminal}: the session is over for this sidecar. */
   record Deny(String reason, boolean terminal) implements Verdict {}
 
-  static Verdict decide(AgentSession session, String boundUid, Instant now) {
+  static Verdict decide(ObservedSession session, String boundUid, Instant now) {
     return decide(session, null, boundUid, now);
   }
 
@@ -48,23 +47,23 @@ final class SessionDecision {
    *     this sidecar, see {@link SessionReader}), or null
    * @param boundUid the uid this sidecar first saw for its session (null before the first sighting)
    */
-  static Verdict decide(AgentSession session, String specProblem, String boundUid, Instant now) {
-    String where = session.getMetadata().getNamespace() + "/" + session.getMetadata().getName();
-    if (boundUid != null && !boundUid.equals(session.getMetadata().getUid())) {
+  static Verdict decide(ObservedSession session, String specProblem, String boundUid, Instant now) {
+    String where = session.where();
+    if (boundUid != null && !boundUid.equals(session.uid())) {
       return new Deny(
           "the AgentSession "
               + where
               + " was deleted and re-created: this pod belongs to the old one",
           true);
     }
-    if (session.getMetadata().getDeletionTimestamp() != null) {
+    if (session.deletionTimestamp() != null) {
       return new Deny("the AgentSession " + where + " is being deleted", true);
     }
-    Phase phase = session.getStatus() == null ? null : session.getStatus().phase();
+    Phase phase = session.phase();
     if (phase == Phase.Revoked || phase == Phase.Expired) {
       return new Deny("the AgentSession " + where + " is " + phase, true);
     }
-    AgentSessionSpec spec = session.getSpec();
+    AgentSessionSpec spec = session.spec();
     Optional<Instant> expiresAt;
     try {
       expiresAt = expiry(session);
@@ -89,11 +88,7 @@ final class SessionDecision {
       policy =
           Policy.compile(
               new SessionIdentity(
-                  session.getMetadata().getNamespace(),
-                  session.getMetadata().getName(),
-                  spec.user(),
-                  spec.agent(),
-                  spec.project()),
+                  session.namespace(), session.name(), spec.user(), spec.agent(), spec.project()),
               spec);
     } catch (InvalidPolicyException e) {
       return new Deny(e.getMessage(), false);
@@ -107,14 +102,13 @@ final class SessionDecision {
               + ": waiting for the operator to mark it Active",
           false);
     }
-    Long generation = session.getMetadata().getGeneration();
-    return new Enforce(policy, expiresAt.orElse(null), generation == null ? 0 : generation);
+    return new Enforce(policy, expiresAt.orElse(null), session.generation());
   }
 
   /** creationTimestamp + spec.ttl, computed here so expiry holds even when the operator is down. */
-  static Optional<Instant> expiry(AgentSession session) {
-    String ttl = session.getSpec() == null ? null : session.getSpec().ttl();
-    String created = session.getMetadata().getCreationTimestamp();
+  static Optional<Instant> expiry(ObservedSession session) {
+    String ttl = session.spec() == null ? null : session.spec().ttl();
+    String created = session.creationTimestamp();
     if (ttl == null || created == null) {
       return Optional.empty();
     }

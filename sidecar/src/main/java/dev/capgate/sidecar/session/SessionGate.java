@@ -1,6 +1,5 @@
 package dev.capgate.sidecar.session;
 
-import dev.capgate.api.v1alpha1.AgentSession;
 import dev.capgate.sidecar.policy.PolicySource;
 import java.time.Clock;
 import java.time.Duration;
@@ -143,9 +142,9 @@ final class SessionGate implements AutoCloseable {
     if (ended) {
       return;
     }
-    AgentSession session = read.session();
-    if (boundUid == null && session.getMetadata().getUid() != null) {
-      boundUid = session.getMetadata().getUid();
+    ObservedSession session = read.session();
+    if (boundUid == null && session.uid() != null) {
+      boundUid = session.uid();
     }
     SessionDecision.Verdict verdict =
         SessionDecision.decide(session, read.specProblem(), boundUid, clock.instant());

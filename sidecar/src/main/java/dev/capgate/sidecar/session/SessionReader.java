@@ -1,79 +1,85 @@
 package dev.capgate.sidecar.session;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
-import dev.capgate.api.v1alpha1.AgentSession;
 import dev.capgate.api.v1alpha1.AgentSessionSpec;
-import dev.capgate.api.v1alpha1.AgentSessionStatus;
-import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
-import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
+import dev.capgate.api.v1alpha1.Phase;
 import java.util.stream.Collectors;
 
 /**
- * Reads the AgentSession as the API server sent it, spec strictly. The sidecar watches it as a
- * generic resource because a typed read would silently drop a spec field this sidecar does not
- * know: after an upgrade of the CRD (a newer operator, an older sidecar image still running), that
- * field may be a restriction, and ignoring it would make the policy wider than written. Such a spec
- * is reported, and the session denied, rather than enforced in part.
+ * Reads the AgentSession as the API server sent it (JSON), spec strictly. A typed read would
+ * silently drop a spec field this sidecar does not know: after an upgrade of the CRD (a newer
+ * operator, an older sidecar image still running), that field may be a restriction, and ignoring it
+ * would make the policy wider than written. Such a spec is reported, and the session denied, rather
+ * than enforced in part. The spec goes into the API's own records ({@link AgentSessionSpec}), so
+ * the policy compiler gets the same validated input as ever.
  */
 final class SessionReader {
-  /**
-   * The AgentSession resource, spelled out so that no API discovery call is needed (the Role allows
-   * none).
-   */
-  static final ResourceDefinitionContext AGENT_SESSIONS =
-      new ResourceDefinitionContext.Builder()
-          .withGroup(AgentSession.GROUP)
-          .withVersion(AgentSession.VERSION)
-          .withKind("AgentSession")
-          .withPlural("agentsessions")
-          .withNamespaced(true)
-          .build();
+  /** The AgentSession resource path, spelled out: no API discovery call (the Role allows none). */
+  static final String AGENT_SESSIONS = "/apis/capgate.dev/v1alpha1/namespaces/%s/agentsessions";
 
+  static final ObjectMapper JSON = new ObjectMapper();
   private static final ObjectMapper STRICT =
       new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
   private static final ObjectMapper LENIENT =
       new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
   /**
-   * The typed session and, when its spec has fields this sidecar does not know, which ones (else
-   * null).
+   * The session and, when its spec has fields this sidecar does not know, which ones (else null).
    */
-  record Read(AgentSession session, String specProblem) {}
+  record Read(ObservedSession session, String specProblem) {}
 
-  Read read(GenericKubernetesResource resource) {
-    AgentSession session = new AgentSession();
-    session.setMetadata(resource.getMetadata());
+  Read read(JsonNode object) {
+    JsonNode metadata = object.path("metadata");
     String problem = null;
-    Object spec = resource.getAdditionalProperties().get("spec");
-    if (spec != null) {
+    AgentSessionSpec spec = null;
+    JsonNode specNode = object.get("spec");
+    if (specNode != null && !specNode.isNull()) {
       try {
-        STRICT.convertValue(spec, AgentSessionSpec.class);
-      } catch (IllegalArgumentException e) {
+        STRICT.treeToValue(specNode, AgentSessionSpec.class);
+      } catch (IllegalArgumentException | com.fasterxml.jackson.core.JsonProcessingException e) {
         problem = describe(e);
       }
       try {
         // Leniently too, so that spec.ttl still counts for expiry while the session is denied.
-        session.setSpec(LENIENT.convertValue(spec, AgentSessionSpec.class));
-      } catch (IllegalArgumentException e) {
+        spec = LENIENT.treeToValue(specNode, AgentSessionSpec.class);
+      } catch (IllegalArgumentException | com.fasterxml.jackson.core.JsonProcessingException e) {
         problem = problem != null ? problem : describe(e);
       }
     }
-    Object status = resource.getAdditionalProperties().get("status");
-    if (status != null) {
+    Phase phase = null;
+    JsonNode phaseNode = object.path("status").path("phase");
+    if (phaseNode.isTextual()) {
       try {
-        // Lenient: a status field added by a newer operator must not stop an Active session.
-        session.setStatus(LENIENT.convertValue(status, AgentSessionStatus.class));
+        // Only the phase: a status field added by a newer operator must not stop an Active session.
+        phase = Phase.valueOf(phaseNode.asText());
       } catch (IllegalArgumentException e) {
-        // no readable status: not Active, so denied
+        // an unknown phase: not Active, so denied
       }
     }
-    return new Read(session, problem);
+    return new Read(
+        new ObservedSession(
+            text(metadata, "namespace"),
+            text(metadata, "name"),
+            text(metadata, "uid"),
+            metadata.path("generation").asLong(0),
+            text(metadata, "creationTimestamp"),
+            text(metadata, "deletionTimestamp"),
+            text(metadata, "resourceVersion"),
+            spec,
+            phase),
+        problem);
   }
 
-  private static String describe(IllegalArgumentException e) {
-    if (e.getCause() instanceof UnrecognizedPropertyException unknown) {
+  private static String text(JsonNode node, String field) {
+    JsonNode value = node.get(field);
+    return value == null || value.isNull() ? null : value.asText();
+  }
+
+  private static String describe(Exception e) {
+    if (e instanceof UnrecognizedPropertyException unknown) {
       String where =
           unknown.getPath().stream()
               .map(

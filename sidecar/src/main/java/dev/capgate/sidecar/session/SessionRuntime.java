@@ -3,16 +3,17 @@ package dev.capgate.sidecar.session;
 import dev.capgate.common.vault.VaultClient;
 import dev.capgate.sidecar.credentials.CredentialResolver;
 import dev.capgate.sidecar.credentials.CredentialUnavailableException;
+import dev.capgate.sidecar.kube.ApiClient;
+import dev.capgate.sidecar.kube.ApiServer;
 import dev.capgate.sidecar.policy.PolicySource;
 import dev.capgate.sidecar.vault.CredentialBroker;
 import dev.capgate.sidecar.vault.OperatorLogin;
 import dev.capgate.sidecar.vault.VaultIdentity;
 import dev.capgate.sidecar.vault.VaultTrust;
-import io.fabric8.kubernetes.client.Config;
-import io.fabric8.kubernetes.client.ConfigBuilder;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
@@ -35,11 +36,10 @@ import java.util.logging.Logger;
  *
  * {@code start} throws {@link IllegalArgumentException} for missing settings (no {@code
  * CAPGATE_SESSION_NAMESPACE}/{@code CAPGATE_SESSION_NAME}) and {@link IllegalStateException} when
- * no Kubernetes client can be built; both belong in a {@code StartupFailure}. The client uses the
- * in-cluster configuration, i.e. the pod's ordinary service-account token at {@code
- * /var/run/secrets/kubernetes.io/serviceaccount} (the {@code capgate}-audience identity token is
- * for the operator only), and needs a Fabric8 HTTP client implementation on the class path: {@code
- * io.fabric8:kubernetes-httpclient-jdk}.
+ * the pod has no in-cluster API-server configuration; both belong in a {@code StartupFailure}. The
+ * API-server client ({@link ApiClient}, on the data plane's Vert.x) uses the pod's ordinary
+ * service-account token at {@code /var/run/secrets/kubernetes.io/serviceaccount} (the {@code
+ * capgate}-audience identity token is for the operator only).
  *
  * <p>Until the first answer from the API server every request is denied ("no session loaded yet");
  * then only an Active session's policy lets traffic through. Spec changes install a new policy for
@@ -51,7 +51,8 @@ import java.util.logging.Logger;
 public final class SessionRuntime implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(SessionRuntime.class.getName());
 
-  private final KubernetesClient ownedClient;
+  private final ApiClient api;
+  private final Vertx ownedVertx;
   private final SessionGate gate;
   private final SessionWatcher watcher;
   private final ConfigMapLeaseLedger ledger;
@@ -60,14 +61,15 @@ public final class SessionRuntime implements AutoCloseable {
   private final CredentialResolver credentials;
 
   private SessionRuntime(
-      KubernetesClient client,
-      KubernetesClient ownedClient,
+      ApiClient api,
+      Vertx ownedVertx,
       SessionSettings settings,
       PolicySource policies,
       Clock clock) {
-    this.ownedClient = ownedClient;
+    this.api = api;
+    this.ownedVertx = ownedVertx;
     if (settings.vaultConfigured()) {
-      ledger = new ConfigMapLeaseLedger(client, settings.namespace(), settings.leaseConfigMap());
+      ledger = new ConfigMapLeaseLedger(api, settings.namespace(), settings.leaseConfigMap());
       VaultClient vault =
           VaultTrust.client(
               settings.vaultAddress(),
@@ -116,33 +118,42 @@ public final class SessionRuntime implements AutoCloseable {
             this::sessionEnded);
     watcher =
         new SessionWatcher(
-            client, settings.namespace(), settings.name(), gate, settings.apiOutageGrace());
+            api, settings.namespace(), settings.name(), gate, settings.apiOutageGrace());
   }
 
-  /** With a client built from the pod's service-account token (in-cluster configuration). */
-  public static SessionRuntime start(SessionSettings settings, PolicySource policies) {
-    KubernetesClient client = inClusterClient();
+  /**
+   * With {@code server} (in a pod: {@link ApiServer#inCluster()}), called on the data plane's
+   * {@code vertx} (no threads of its own).
+   */
+  public static SessionRuntime start(
+      SessionSettings settings, PolicySource policies, Vertx vertx, ApiServer server) {
+    return start(settings, policies, vertx, server, null);
+  }
+
+  /** With the caller's API server (tests), on a small Vert.x of its own that close() stops. */
+  public static SessionRuntime start(
+      SessionSettings settings, PolicySource policies, ApiServer server) {
+    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
     try {
-      return start(settings, policies, client, client, Clock.systemUTC());
+      return start(settings, policies, vertx, server, vertx);
     } catch (RuntimeException e) {
-      client.close();
+      vertx.close();
       throw e;
     }
   }
 
-  /** With the caller's client (tests; the caller closes it). */
-  public static SessionRuntime start(
-      SessionSettings settings, PolicySource policies, KubernetesClient client) {
-    return start(settings, policies, client, null, Clock.systemUTC());
-  }
-
   private static SessionRuntime start(
-      SessionSettings settings,
-      PolicySource policies,
-      KubernetesClient client,
-      KubernetesClient owned,
-      Clock clock) {
-    SessionRuntime runtime = new SessionRuntime(client, owned, settings, policies, clock);
+      SessionSettings settings, PolicySource policies, Vertx vertx, ApiServer server, Vertx owned) {
+    // Short timeouts: the heartbeat measures the API server's absence, and long waits inside a
+    // call would only blur it.
+    ApiClient api = new ApiClient(vertx, server, Duration.ofSeconds(3), Duration.ofSeconds(10));
+    SessionRuntime runtime;
+    try {
+      runtime = new SessionRuntime(api, owned, settings, policies, Clock.systemUTC());
+    } catch (RuntimeException e) {
+      api.close();
+      throw e;
+    }
     if (runtime.identity != null) {
       // Log in once the session is in force and names a credential, not at start: the operator
       // hands out a token only for an Active session with spec.vault, so an earlier attempt would
@@ -214,28 +225,9 @@ public final class SessionRuntime implements AutoCloseable {
       identity.close();
       ledger.close();
     }
-    if (ownedClient != null) {
-      ownedClient.close();
-    }
-  }
-
-  private static KubernetesClient inClusterClient() {
-    try {
-      // Few, quick retries: the heartbeat measures the API server's absence, and long retry loops
-      // inside a call would only blur it.
-      Config config =
-          new ConfigBuilder(Config.autoConfigure(null))
-              .withRequestRetryBackoffLimit(1)
-              .withConnectionTimeout(3_000)
-              .withRequestTimeout(10_000)
-              .build();
-      return new KubernetesClientBuilder().withConfig(config).build();
-    } catch (RuntimeException e) {
-      throw new IllegalStateException(
-          "cannot build the Kubernetes client (is kubernetes-httpclient-jdk on the class"
-              + " path, and the service-account token mounted?): "
-              + e.getMessage(),
-          e);
+    api.close();
+    if (ownedVertx != null) {
+      ownedVertx.close();
     }
   }
 }

@@ -97,7 +97,7 @@ class DataPlaneIT {
             rule("packages").hosts("pypi.test").passthrough(),
             rule("plain-http").hosts("plain.test").ports(80).methods(GET).paths("/allowed/**"),
             rule("raw-tcp").cidrs("198.18.0.2/32").ports(9000))
-        .yaml();
+        .json();
   }
 
   // ------------------------------------------------------------------ allowed traffic

@@ -24,7 +24,7 @@ class FailClosedIT {
         SessionSpecs.specOnly()
             .egress(
                 rule("github-api").hosts("api.github.test", "plain.test").credential("undeclared"))
-            .yaml();
+            .json();
     pod.startSidecar(invalid, null, List.of(), "/healthz", "ok");
   }
 

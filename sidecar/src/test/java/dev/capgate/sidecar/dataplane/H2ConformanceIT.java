@@ -44,7 +44,7 @@ class H2ConformanceIT {
     pod.startSidecar(
         SessionSpecs.specOnly()
             .egress(rule("conformance").hosts(HOST).ports(443).paths("/", "/**"))
-            .yaml(),
+            .json(),
         null,
         List.of());
     // The agent (uid 1000) cannot read the tools cache under root's home: it runs a copy.

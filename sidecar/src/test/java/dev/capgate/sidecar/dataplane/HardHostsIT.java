@@ -35,7 +35,7 @@ class HardHostsIT {
                 rule("mtls-intercepted").hosts("mtls.test").ports(8445),
                 rule("mtls-passthrough").hosts("mtls-pass.test").ports(8445).passthrough(),
                 rule("github-api").hosts("api.github.test"))
-            .yaml(),
+            .json(),
         null,
         List.of());
     ca = pod.podCaCert().toString();

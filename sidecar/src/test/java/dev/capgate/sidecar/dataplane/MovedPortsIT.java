@@ -44,7 +44,7 @@ class MovedPortsIT {
                       .ports(80)
                       .methods(GET)
                       .paths("/allowed/**"))
-              .yaml(),
+              .json(),
           null,
           List.of());
     } catch (RuntimeException | Error e) {

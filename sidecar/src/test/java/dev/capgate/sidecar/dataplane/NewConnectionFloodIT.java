@@ -50,7 +50,7 @@ class NewConnectionFloodIT {
     pod.inPod("sysctl", "-w", "net.ipv4.ip_local_port_range=40000 40499").requireSuccess();
     pod.inPod("sysctl", "-w", "net.ipv4.tcp_tw_reuse=1").requireSuccess();
     pod.startSidecar(
-        SessionSpecs.specOnly().egress(rule("github-api").hosts("api.github.test")).yaml(),
+        SessionSpecs.specOnly().egress(rule("github-api").hosts("api.github.test")).json(),
         null,
         List.of());
   }

@@ -87,7 +87,7 @@ class PassthroughResolutionIT {
             .egress(
                 rule("packages").hosts("pypi.test").passthrough(),
                 rule("aliased").hosts("plain.test").ports(443).passthrough())
-            .yaml(),
+            .json(),
         null,
         List.of(
             "--host-aliases",

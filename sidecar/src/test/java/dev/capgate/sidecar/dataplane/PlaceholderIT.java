@@ -94,7 +94,7 @@ class PlaceholderIT {
                 rule("keyed-api").hosts("api.github.test").paths("/v1/**").credential("apikey"),
                 rule("open-web").hosts("evil.test"),
                 rule("packages").hosts("*.pypi.test").passthrough())
-            .yaml(),
+            .json(),
         vault.readerToken(),
         List.of("--placeholders-file", placeholders.toString()));
     ca = pod.podCaCert().toString();

@@ -56,7 +56,7 @@ class RequestFieldsIT {
                     .methods(POST)
                     .paths("/upload/**")
                     .credential("github"))
-            .yaml(),
+            .json(),
         vault.readerToken(),
         List.of());
     ca = pod.podCaCert().toString();

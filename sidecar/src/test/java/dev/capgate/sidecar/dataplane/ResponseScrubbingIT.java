@@ -66,7 +66,7 @@ class ResponseScrubbingIT {
                     .paths("/inject/**")
                     .credential("github"),
                 rule("public").hosts("api.github.test").methods(GET).paths("/public/**"))
-            .yaml(),
+            .json(),
         vault.readerToken(),
         List.of());
     ca = pod.podCaCert().toString();

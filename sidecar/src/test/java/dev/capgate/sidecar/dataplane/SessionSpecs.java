@@ -9,7 +9,7 @@ import dev.capgate.api.v1alpha1.Placeholder;
 
 /**
  * The AgentSession a data-plane test hands the sidecar's {@code --session-file}, built from the
- * API's own types (so a test cannot write a field the CRD does not have) and written as YAML. The
+ * API's own types (so a test cannot write a field the CRD does not have) and written as JSON. The
  * user is alice@example.com and the agent coding-agent unless said otherwise; declaring a
  * credential adds the Vault role capgate-agent, as the CRD requires.
  */
@@ -50,8 +50,9 @@ final class SessionSpecs {
     return this;
   }
 
-  String yaml() {
-    return whole ? session.yaml() : session.specYaml();
+  /** What {@code --session-file} reads (JSON). */
+  String json() {
+    return whole ? session.json() : session.specJson();
   }
 
   /** A KV v2 credential injected as {@code Authorization: Bearer <value>}. */
@@ -73,7 +74,7 @@ final class SessionSpecs {
         credential.name(), credential.vault(), credential.inject(), new Placeholder(env));
   }
 
-  /** An egress rule; what is not set stays absent, as in hand-written YAML. */
+  /** An egress rule; what is not set stays absent, as in a hand-written file. */
   static RuleBuilder rule(String name) {
     return AgentSessionBuilder.rule(name);
   }

@@ -69,7 +69,7 @@ class StreamingIT {
                         .methods(GET, POST)
                         .paths("/repos/acme/repo-a/**")
                         .credential("github"))
-                .yaml(),
+                .json(),
             vault.readerToken(),
             List.of());
     ca = pod.podCaCert().toString();

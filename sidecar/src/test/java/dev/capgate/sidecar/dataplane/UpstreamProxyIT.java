@@ -87,7 +87,7 @@ class UpstreamProxyIT {
                     .credential("github"),
                 rule("packages").hosts("pypi.test").passthrough(),
                 rule("raw-tcp").cidrs("198.18.0.2/32").ports(9000))
-            .yaml(),
+            .json(),
         vault.readerToken(),
         List.of(
             "--upstream-proxy",

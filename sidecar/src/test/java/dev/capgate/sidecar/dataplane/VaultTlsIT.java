@@ -59,7 +59,7 @@ class VaultTlsIT {
                 .methods(GET)
                 .paths("/repos/acme/repo-a/**")
                 .credential("github"))
-        .yaml();
+        .json();
   }
 
   @Test

@@ -399,16 +399,16 @@ public final class PodNetns implements AutoCloseable {
    * Starts the sidecar jar in the pod namespace as the sidecar's uid (1447 unless {@link
    * #withSidecarPorts}) and waits for /readyz on its admin port.
    *
-   * @param sessionYaml the AgentSession (or spec) the sidecar enforces
+   * @param sessionJson the AgentSession (or spec) the sidecar enforces
    * @param extraFlags more {@code --flag value} pairs
    */
-  public Process startSidecar(String sessionYaml, String vaultToken, List<String> extraFlags) {
-    return startSidecar(sessionYaml, vaultToken, extraFlags, "/readyz", "ready");
+  public Process startSidecar(String sessionJson, String vaultToken, List<String> extraFlags) {
+    return startSidecar(sessionJson, vaultToken, extraFlags, "/readyz", "ready");
   }
 
   /** As above, waiting until {@code probe} on the admin port answers with {@code expected}. */
   public Process startSidecar(
-      String sessionYaml,
+      String sessionJson,
       String vaultToken,
       List<String> extraFlags,
       String probe,
@@ -416,7 +416,7 @@ public final class PodNetns implements AutoCloseable {
     try {
       Path sidecarDir = dir.resolve("sidecar");
       Files.createDirectories(sidecarDir);
-      Files.writeString(sidecarDir.resolve("session.yaml"), sessionYaml);
+      Files.writeString(sidecarDir.resolve("session.json"), sessionJson);
       Files.writeString(sidecarDir.resolve("ca.crt"), podCa.caCertPem());
       Files.writeString(podCaCert(), podCa.caCertPem());
       Path key = sidecarDir.resolve("ca.key");
@@ -447,7 +447,7 @@ public final class PodNetns implements AutoCloseable {
                   sidecarJar().toString(),
                   "proxy",
                   "--session-file",
-                  sidecarDir.resolve("session.yaml").toString(),
+                  sidecarDir.resolve("session.json").toString(),
                   "--ca-cert",
                   sidecarDir.resolve("ca.crt").toString(),
                   "--ca-key",

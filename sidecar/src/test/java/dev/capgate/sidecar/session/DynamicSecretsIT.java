@@ -175,7 +175,7 @@ class DynamicSecretsIT {
     Set<String> secrets = new HashSet<>();
     try (issuer;
         account;
-        SessionRuntime runtime = SessionRuntime.start(settings, policies, account.client())) {
+        SessionRuntime runtime = SessionRuntime.start(settings, policies, account.apiServer())) {
       await().atMost(WAIT).until(() -> policies.current().isPresent());
       Policy policy = policies.current().orElseThrow();
       // The session is in force and names credentials: the sidecar logs in before the first

@@ -3,10 +3,8 @@ package dev.capgate.sidecar.session;
 import static dev.capgate.api.v1alpha1.AgentSessionBuilder.rule;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.capgate.api.v1alpha1.AgentSession;
 import dev.capgate.api.v1alpha1.AgentSessionBuilder;
 import dev.capgate.api.v1alpha1.AgentSessionBuilder.RuleBuilder;
-import dev.capgate.api.v1alpha1.AgentSessionStatus;
 import dev.capgate.api.v1alpha1.Phase;
 import dev.capgate.sidecar.policy.NormalizedRequest;
 import dev.capgate.sidecar.session.SessionDecision.Deny;
@@ -20,25 +18,30 @@ class SessionDecisionTest {
   private static final Instant CREATED = Instant.parse("2026-01-01T10:00:00Z");
   private static final String UID = "uid-1";
 
-  private static AgentSession session(String ttl, Phase phase, RuleBuilder egress) {
-    AgentSession s =
+  private static ObservedSession session(String ttl, Phase phase, RuleBuilder egress) {
+    return session(ttl, phase, egress, null);
+  }
+
+  private static ObservedSession session(
+      String ttl, Phase phase, RuleBuilder egress, String deletionTimestamp) {
+    return new ObservedSession(
+        "agents",
+        "fix-42",
+        UID,
+        3,
+        CREATED.toString(),
+        deletionTimestamp,
+        "1",
         AgentSessionBuilder.session("fix-42")
-            .namespace("agents")
             .user("alice@example.com")
             .agent("coding-agent")
             .ttl(ttl)
             .egress(egress)
-            .build();
-    s.getMetadata().setUid(UID);
-    s.getMetadata().setGeneration(3L);
-    s.getMetadata().setCreationTimestamp(CREATED.toString());
-    if (phase != null) {
-      s.setStatus(new AgentSessionStatus(phase, null, null, 1, 3L));
-    }
-    return s;
+            .spec(),
+        phase);
   }
 
-  private static AgentSession session(String ttl, Phase phase) {
+  private static ObservedSession session(String ttl, Phase phase) {
     return session(ttl, phase, rule("api").hosts("api.example.com"));
   }
 
@@ -101,8 +104,12 @@ class SessionDecisionTest {
 
   @Test
   void a_session_being_deleted_ends_at_once() {
-    AgentSession deleting = session(null, Phase.Active);
-    deleting.getMetadata().setDeletionTimestamp(CREATED.plusSeconds(5).toString());
+    ObservedSession deleting =
+        session(
+            null,
+            Phase.Active,
+            rule("api").hosts("api.example.com"),
+            CREATED.plusSeconds(5).toString());
 
     assertThat(SessionDecision.decide(deleting, UID, CREATED.plusSeconds(5)))
         .isInstanceOfSatisfying(Deny.class, d -> assertThat(d.terminal()).isTrue());
@@ -122,7 +129,7 @@ class SessionDecisionTest {
 
   @Test
   void an_invalid_spec_is_denied_with_its_violations_and_can_be_fixed() {
-    AgentSession invalid = session(null, Phase.Active, rule("api").hosts("API.example.com"));
+    ObservedSession invalid = session(null, Phase.Active, rule("api").hosts("API.example.com"));
 
     assertThat(SessionDecision.decide(invalid, UID, CREATED))
         .isInstanceOfSatisfying(

@@ -83,7 +83,7 @@ class SessionWatchIT {
         SessionRuntime.start(
             SessionSettings.of(namespace, session).withApiOutageGrace(grace),
             policies,
-            account.client());
+            account.apiServer());
     toClose.add(runtime);
     return new Sidecar(session, policies, revocations, runtime);
   }

@@ -1,6 +1,7 @@
 package dev.capgate.sidecar.stack;
 
 import dev.capgate.api.v1alpha1.AgentSession;
+import dev.capgate.sidecar.kube.ApiServer;
 import dev.capgate.testkit.KubeControlPlane;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
@@ -9,6 +10,7 @@ import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,7 +22,12 @@ import java.time.Duration;
  * authenticates with a TokenRequest token of that account (default audience), so RBAC is real.
  */
 public record SidecarAccount(
-    String namespace, String serviceAccount, String session, String ledger, KubernetesClient client)
+    String namespace,
+    String serviceAccount,
+    String session,
+    String ledger,
+    KubernetesClient client,
+    ApiServer apiServer)
     implements AutoCloseable {
 
   public static SidecarAccount create(KubeControlPlane kube, String namespace, String session) {
@@ -75,7 +82,19 @@ public record SidecarAccount(
         .resource(new ConfigMapBuilder().withNewMetadata().withName(ledger).endMetadata().build())
         .create();
     String apiToken = kube.serviceAccountToken(namespace, account, Duration.ofHours(1));
-    return new SidecarAccount(namespace, account, session, ledger, kube.clientWithToken(apiToken));
+    // What the sidecar's own client uses: the API server's URL and CA, the token in a file (as the
+    // kubelet mounts it).
+    ApiServer apiServer;
+    try {
+      Path tokenFile = Files.createTempFile("sidecar-token-", "");
+      tokenFile.toFile().deleteOnExit();
+      Files.writeString(tokenFile, apiToken);
+      apiServer = new ApiServer(URI.create(kube.url()), kube.caCertPem(), tokenFile);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return new SidecarAccount(
+        namespace, account, session, ledger, kube.clientWithToken(apiToken), apiServer);
   }
 
   /**

@@ -126,12 +126,16 @@ public final class ProxyCommand {
 
   /**
    * The pod of the audit lines: name and uid from the downward API (the webhook sets both), the
-   * namespace the session's (the webhook admits a pod only into its session's namespace).
+   * namespace the session's (the webhook admits a pod only into its session's namespace) unless
+   * {@code --pod-namespace} says otherwise (a sidecar run by hand with a session file).
    */
   private PodRef podRef() {
     return new PodRef(
         config.setting(SidecarContract.ENV_POD_NAME).orElse(null),
-        config.setting(SidecarContract.ENV_SESSION_NAMESPACE).orElse(null),
+        config
+            .get("pod-namespace")
+            .or(() -> config.setting(SidecarContract.ENV_SESSION_NAMESPACE))
+            .orElse(null),
         config.setting(SidecarContract.ENV_POD_UID).orElse(null));
   }
 

@@ -41,6 +41,6 @@ final class RefusedStreams {
                 null,
                 0,
                 reason,
-                Flow.of("h2", connection.destination())));
+                new Flow("h2", connection.destination(), 0, 0, null)));
   }
 }

@@ -134,6 +134,57 @@ class AuditLogTest {
   }
 
   @Test
+  void a_line_of_every_kind_matches_the_published_schema_and_a_broken_one_does_not() {
+    PodRef pod = new PodRef("agent-1", "agents", "u-1");
+    InetSocketAddress dst = new InetSocketAddress("10.1.2.4", 443);
+    List<AuditEvent> events =
+        List.of(
+            AuditEvent.request(
+                "abc-1",
+                SESSION,
+                "api.github.com",
+                "GET",
+                "/",
+                "github-api",
+                Decision.ALLOW,
+                "github",
+                200,
+                1_500L,
+                "allowed",
+                new Flow(
+                    "h2", dst, 0, 12, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")),
+            AuditEvent.connection(
+                "abc-2",
+                SESSION,
+                "pypi.org",
+                null,
+                null,
+                "packages",
+                Decision.ALLOW,
+                40L,
+                "passthrough",
+                Flow.of("tls", dst)),
+            AuditEvent.dns("abc-3", null, "evil.test", "A", DnsOutcome.NXDOMAIN, "no rule"),
+            AuditEvent.tlsFailure(
+                "abc-4",
+                SESSION,
+                "api.github.com",
+                "github-api",
+                9L,
+                "agent-rejected-pod-ca: alert unknown_ca",
+                new InetSocketAddress("2001:db8::1", 443)));
+    for (AuditEvent e : events) {
+      String line = AuditLog.line(e, CLOCK.instant(), pod);
+      assertThat(AuditSchema.violations(line)).as(line).isEmpty();
+    }
+    String line = AuditLog.line(events.getFirst(), CLOCK.instant(), pod);
+    assertThat(AuditSchema.violations(line.replace("\"kind\":\"request\"", "\"kind\":\"dns\"")))
+        .isNotEmpty();
+    assertThat(AuditSchema.violations(line.replace("\"bytesIn\":12,", ""))).isNotEmpty();
+    assertThat(AuditSchema.violations(line.replace("\"ts\"", "\"time\""))).isNotEmpty();
+  }
+
+  @Test
   void a_malformed_traceparent_is_left_out() {
     for (String bad :
         List.of(

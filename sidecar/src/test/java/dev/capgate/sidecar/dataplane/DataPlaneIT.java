@@ -15,6 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.capgate.sidecar.audit.AuditSchema;
 import dev.capgate.sidecar.netns.Command;
 import dev.capgate.sidecar.netns.PodNetns;
+import dev.capgate.testkit.JsonSchemas;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -890,6 +891,12 @@ class DataPlaneIT {
     assertThat(sidecarLog.lines().filter(l -> !l.isBlank() && !l.startsWith("{")).toList())
         .as("structured logs only")
         .isEmpty();
+    // Log lines (stderr, same file) in the schema both deployables share: docs/log.schema.json.
+    List<String> logLines = sidecarLog.lines().filter(l -> l.startsWith("{\"time\"")).toList();
+    assertThat(logLines).as("the sidecar logged its start at least").isNotEmpty();
+    for (String line : logLines) {
+      assertThat(JsonSchemas.violations(JsonSchemas.LOG, line)).as(line).isEmpty();
+    }
   }
 
   /**

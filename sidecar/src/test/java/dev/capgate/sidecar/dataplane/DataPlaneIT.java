@@ -453,6 +453,11 @@ class DataPlaneIT {
     Command.Result r = curl("https://api.github.test/vaultless/x");
     assertThat(status(r)).as(r.all()).isEqualTo(503);
     assertThat(body(r)).contains("missing");
+    JsonObject problem = new JsonObject(body(r));
+    assertThat(problem.getString("type"))
+        .isEqualTo("tag:capgate.dev,2026:problem:credential-unavailable");
+    assertThat(problem.getInteger("status")).isEqualTo(503);
+    assertThat(problem.getString("error")).isEqualTo("credential unavailable: missing");
   }
 
   @Test

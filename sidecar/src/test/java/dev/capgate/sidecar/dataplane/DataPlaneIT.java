@@ -743,6 +743,7 @@ class DataPlaneIT {
   void a_request_line_says_pod_protocol_destination_bytes_duration_and_the_agents_traceparent() {
     Command.Result h1 =
         curl(
+            "--http1.1",
             "-X",
             "POST",
             "--data-binary",
@@ -761,7 +762,8 @@ class DataPlaneIT {
     Command.Result malformed =
         curl(
             "-H",
-            "traceparent: 00-" + SECRET + "-00f067aa0ba902b7-01",
+            // not hex: agent text that must not land in the audit line under this name
+            "traceparent: 00-ghp_agent-made-this-up-0123456789ab-00f067aa0ba902b7-01",
             "https://api.github.test/repos/acme/repo-a/audit-bad-trace");
     assertThat(status(malformed)).as(malformed.all()).isEqualTo(200);
     Command.Result none = curl("https://api.github.test/repos/acme/repo-a/audit-no-trace");

@@ -213,7 +213,7 @@ fi
 # The log read once, into a file: `grep -m1` on a live pipe would stop kubectl with SIGPIPE (pipefail).
 kubectl -n "$NS" logs "$POD" -c capgate-proxy > "$WORK/proxy.log"
 grep -iE 'denying all traffic|revoked' "$WORK/proxy.log" | tail -2 | cut -c1-300 | sed 's/^/     /'
-gate_ts=$(grep -m1 'denying all traffic' "$WORK/proxy.log" | sed -n 's/.*"ts":"\([^"]*\)".*/\1/p')
+gate_ts=$(grep -m1 'denying all traffic' "$WORK/proxy.log" | sed -n 's/.*"time":"\([^"]*\)".*/\1/p')
 if [ -n "$gate_ts" ]; then
   note "the sidecar switched to deny $(awk -v a="$t_delete" -v b="$(date -d "$gate_ts" +%s.%N)" 'BEGIN { printf "%.0f", (b - a) * 1000 }') ms after kubectl delete started (its own log); the agent's loop saw it at ${delay} ms"
 fi

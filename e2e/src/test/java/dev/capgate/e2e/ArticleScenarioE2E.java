@@ -103,9 +103,14 @@ class ArticleScenarioE2E {
   void adminOperationsAreDenied() {
     ProcessResult delete =
         agent.sh(
-            "curl -sS -w '\\nHTTP %{http_code}' -X DELETE https://api.github.test/repos/acme/repo-a");
+            "curl -sS -w '\\n%{content_type}\\nHTTP %{http_code}' -X DELETE https://api.github.test/repos/acme/repo-a");
+    // An RFC 9457 problem, the fields agents read before kept as extension members.
     assertThat(delete.stdout())
         .contains("HTTP 403")
+        .contains("\napplication/problem+json\n")
+        .contains("\"type\":\"tag:capgate.dev,2026:problem:denied\"")
+        .contains("\"status\":403")
+        .contains("\"instance\":")
         .contains("\"error\":")
         .contains("\"method\":\"DELETE\"")
         .contains("\"path\":\"/repos/acme/repo-a\"")
@@ -168,7 +173,13 @@ class ArticleScenarioE2E {
         .contains("\"rule\":\"github-api\"")
         .contains("\"rule\":\"git-fetch\"")
         .contains("\"decision\":\"deny\"")
-        .contains("\"user\":\"alice@example.com\"");
+        .contains("\"user\":\"alice@example.com\"")
+        // issue 14's fields, from the webhook's downward-API settings and the real connection
+        .contains("\"type\":\"http.request\"")
+        .contains("\"pod\":{\"name\":\"")
+        .contains("\"protocol\":\"")
+        .contains("\"destination\":{\"ip\":\"")
+        .contains("\"bytesIn\":");
     assertThat(
             SecretSweep.findingsIn(
                 Stack.get(),

@@ -179,7 +179,7 @@ class RevocationE2E {
         .ifPresent(
             l -> {
               java.util.regex.Matcher ts =
-                  java.util.regex.Pattern.compile("\"ts\":\"([^\"]+)\"").matcher(l);
+                  java.util.regex.Pattern.compile("\"time\":\"([^\"]+)\"").matcher(l);
               if (ts.find()) {
                 long gate = java.time.Instant.parse(ts.group(1)).toEpochMilli();
                 Transcript.note(

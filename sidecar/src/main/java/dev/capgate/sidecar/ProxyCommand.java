@@ -8,6 +8,7 @@ import dev.capgate.sidecar.admin.AdminServer;
 import dev.capgate.sidecar.admin.Metrics;
 import dev.capgate.sidecar.audit.AuditLog;
 import dev.capgate.sidecar.audit.AuditRecorder;
+import dev.capgate.sidecar.audit.PodRef;
 import dev.capgate.sidecar.audit.RequestIds;
 import dev.capgate.sidecar.config.SidecarConfig;
 import dev.capgate.sidecar.credentials.CredentialResolver;
@@ -125,6 +126,21 @@ public final class ProxyCommand {
   }
 
   /**
+   * The pod of the audit lines: name and uid from the downward API (the webhook sets both), the
+   * namespace the session's (the webhook admits a pod only into its session's namespace) unless
+   * {@code --pod-namespace} says otherwise (a sidecar run by hand with a session file).
+   */
+  private PodRef podRef() {
+    return new PodRef(
+        config.setting(SidecarContract.ENV_POD_NAME).orElse(null),
+        config
+            .get("pod-namespace")
+            .or(() -> config.setting(SidecarContract.ENV_SESSION_NAMESPACE))
+            .orElse(null),
+        config.setting(SidecarContract.ENV_POD_UID).orElse(null));
+  }
+
+  /**
    * Binds everything and returns once ready (the log line and /readyz say so).
    *
    * @throws IllegalArgumentException for a malformed setting (named)
@@ -162,7 +178,7 @@ public final class ProxyCommand {
     }
     VertxInternal internal = (VertxInternal) vertx;
     Metrics metrics = new Metrics();
-    AuditLog audit = new AuditLog();
+    AuditLog audit = new AuditLog(podRef());
     AuditRecorder recorder = new AuditRecorder(audit, metrics);
     RequestIds ids = new RequestIds();
     PolicySource policies = new PolicySource();

@@ -50,6 +50,15 @@ public final class JsonWriter {
     return this;
   }
 
+  /**
+   * Starts an object member; write its fields on the returned writer and {@link #end()} it before
+   * writing more fields here.
+   */
+  public JsonWriter object(String name) {
+    name(name);
+    return new JsonWriter(out);
+  }
+
   public void end() {
     out.append('}');
   }

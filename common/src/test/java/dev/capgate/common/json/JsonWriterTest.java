@@ -77,6 +77,16 @@ class JsonWriterTest {
   }
 
   @Test
+  void an_object_member_nests_and_the_outer_object_goes_on() {
+    StringBuilder out = new StringBuilder();
+    JsonWriter outer = new JsonWriter(out).field("a", "1");
+    outer.object("pod").field("name", "p").field("port", 443L).end();
+    outer.field("b", "2").end();
+    assertThat(out.toString())
+        .isEqualTo("{\"a\":\"1\",\"pod\":{\"name\":\"p\",\"port\":443},\"b\":\"2\"}");
+  }
+
+  @Test
   void null_members_are_left_out_or_written_as_null() {
     StringBuilder out = new StringBuilder();
     new JsonWriter(out)

@@ -22,20 +22,20 @@ class JsonLogFormatterTest {
     record.setLoggerName("dev.capgate.test");
     Map<String, String> context = new LinkedHashMap<>();
     context.put("session", "fix-42");
-    context.put("msg", "a context field may not replace the message");
+    context.put("message", "a context field may not replace the message");
 
     String line = new JsonLogFormatter("operator", () -> context).format(record);
 
     assertThat(line).endsWith("}\n").hasLineCount(1);
     JsonNode json = JSON.readTree(line);
     assertThat(fieldNames(json))
-        .containsExactly("ts", "level", "logger", "msg", "component", "session");
+        .containsExactly("time", "level", "logger", "message", "component", "session");
     assertThat(json.get("level").asText()).isEqualTo("WARN");
     assertThat(json.get("logger").asText()).isEqualTo("dev.capgate.test");
-    assertThat(json.get("msg").asText()).isEqualTo("session \"fix-42\" is\ninvalid");
+    assertThat(json.get("message").asText()).isEqualTo("session \"fix-42\" is\ninvalid");
     assertThat(json.get("component").asText()).isEqualTo("operator");
     assertThat(json.get("session").asText()).isEqualTo("fix-42");
-    assertThat(java.time.Instant.parse(json.get("ts").asText())).isNotNull();
+    assertThat(java.time.Instant.parse(json.get("time").asText())).isNotNull();
   }
 
   /**
@@ -51,7 +51,7 @@ class JsonLogFormatterTest {
 
     assertThat(line).endsWith("}\n").hasLineCount(1).doesNotContain("\u2028", "\u2029");
     JsonNode json = JSON.readTree(line);
-    assertThat(json.get("msg").asText()).startsWith("upstream said\n\"no\"\u2028\u2029\u0000");
+    assertThat(json.get("message").asText()).startsWith("upstream said\n\"no\"\u2028\u2029\u0000");
     assertThat(json.get("logger").isNull()).isTrue();
   }
 

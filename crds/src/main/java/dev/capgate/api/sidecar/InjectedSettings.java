@@ -32,6 +32,8 @@ import java.util.function.Function;
  * @param upstreamCaFile extra upstream CAs ({@link SidecarContract#UPSTREAM_CA_FILE}), or null
  * @param adminExposeMetrics true: {@code /metrics} on the admin port for callers outside the pod
  *     ({@link SidecarContract#ENV_ADMIN_EXPOSE_METRICS}); written only when true
+ * @param logLevel the sidecar's log level ({@link SidecarContract#ENV_LOG_LEVEL}), or null (INFO;
+ *     not written)
  */
 public record InjectedSettings(
     String sessionNamespace,
@@ -46,7 +48,8 @@ public record InjectedSettings(
     SidecarPorts ports,
     String hostAliasesJson,
     String upstreamCaFile,
-    boolean adminExposeMetrics) {
+    boolean adminExposeMetrics,
+    String logLevel) {
 
   /** One variable: a value, or a downward-API field of the pod ({@code metadata.name}). */
   public record EnvEntry(String name, String value, String fieldPath) {
@@ -93,7 +96,8 @@ public record InjectedSettings(
         SidecarPorts.DEFAULTS,
         null,
         null,
-        false);
+        false,
+        null);
   }
 
   public InjectedSettings withLeaseConfigMap(String name) {
@@ -128,12 +132,20 @@ public record InjectedSettings(
     return copy.build();
   }
 
+  /** The same, with the sidecar's log level (null: unset, INFO). */
+  public InjectedSettings withLogLevel(String level) {
+    Copy copy = new Copy(this);
+    copy.logLevel = level;
+    return copy.build();
+  }
+
   /**
    * The components the {@code with…} methods change, over the rest of {@code from}: the one place
    * that lists every component in order, so a new one is added here and in no wither.
    */
   private static final class Copy {
     private final InjectedSettings from;
+    private String logLevel;
     private String leaseConfigMap;
     private SidecarPorts ports;
     private String hostAliasesJson;
@@ -147,6 +159,7 @@ public record InjectedSettings(
       this.hostAliasesJson = from.hostAliasesJson;
       this.upstreamCaFile = from.upstreamCaFile;
       this.adminExposeMetrics = from.adminExposeMetrics;
+      this.logLevel = from.logLevel;
     }
 
     private InjectedSettings build() {
@@ -163,7 +176,8 @@ public record InjectedSettings(
           ports,
           hostAliasesJson,
           upstreamCaFile,
-          adminExposeMetrics);
+          adminExposeMetrics,
+          logLevel);
     }
   }
 
@@ -193,6 +207,7 @@ public record InjectedSettings(
     if (adminExposeMetrics) {
       env.add(EnvEntry.of(ENV_ADMIN_EXPOSE_METRICS, "true"));
     }
+    optional(env, ENV_LOG_LEVEL, logLevel);
     return env;
   }
 
@@ -235,7 +250,8 @@ public record InjectedSettings(
         SidecarPorts.read(setting),
         setting.apply(ENV_HOST_ALIASES).orElse(null),
         setting.apply(ENV_UPSTREAM_CA_FILE).orElse(null),
-        flag(setting, ENV_ADMIN_EXPOSE_METRICS));
+        flag(setting, ENV_ADMIN_EXPOSE_METRICS),
+        setting.apply(ENV_LOG_LEVEL).orElse(null));
   }
 
   /** {@code true} or {@code false} (any case); unset is false. */

@@ -95,6 +95,13 @@ public final class SidecarContract {
   public static final String ENV_ADMIN_EXPOSE_METRICS = "CAPGATE_ADMIN_EXPOSE_METRICS";
 
   /**
+   * The sidecar's log level ({@code ERROR WARN INFO DEBUG TRACE}; {@code --log-level}), the same
+   * variable the operator reads for its own. Set by the webhook only when the operator's chart
+   * gives one (chart {@code sidecar.logLevel}, else {@code logLevel}); unset is INFO.
+   */
+  public static final String ENV_LOG_LEVEL = "CAPGATE_LOG_LEVEL";
+
+  /**
    * The pod spec's hostAliases as JSON: the sidecar's own name resolution uses these, not
    * /etc/hosts (agents share that file).
    */

@@ -65,6 +65,25 @@ public record OperatorConfig(
     String leaderElectionLease,
     String identity,
     VaultIdentity vaultIdentity) {
+  /**
+   * {@code CAPGATE_SIDECAR_LOG_LEVEL} (chart {@code sidecar.logLevel}, else {@code logLevel}),
+   * checked here so that a typo fails the operator's start rather than every injected sidecar's;
+   * null when unset.
+   */
+  static String sidecarLogLevel(Map<String, String> env) {
+    String level = blankToNull(env.get("CAPGATE_SIDECAR_LOG_LEVEL"));
+    if (level == null) {
+      return null;
+    }
+    try {
+      dev.capgate.common.logging.LogLevels.parse(level);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "CAPGATE_SIDECAR_LOG_LEVEL (sidecar.logLevel): " + e.getMessage(), e);
+    }
+    return level.strip();
+  }
+
   public static OperatorConfig fromEnv(Map<String, String> env) {
     Map<String, String> requests = new LinkedHashMap<>();
     requests.put("cpu", env.getOrDefault("CAPGATE_SIDECAR_CPU_REQUEST", "50m"));
@@ -89,7 +108,8 @@ public record OperatorConfig(
         sidecar
             .withPorts(sidecarPorts(env))
             .withAdminExposeMetrics(
-                bool(env, "CAPGATE_SIDECAR_ADMIN_EXPOSE_METRICS", "sidecar.adminExposeMetrics"));
+                bool(env, "CAPGATE_SIDECAR_ADMIN_EXPOSE_METRICS", "sidecar.adminExposeMetrics"))
+            .withLogLevel(sidecarLogLevel(env));
     Path vaultCaCertFile = path(env.get("CAPGATE_VAULT_CACERT"));
     if (vaultCaCertFile != null) {
       // Read once, at start: the sidecars get the same CA as the operator (operator/README.md,

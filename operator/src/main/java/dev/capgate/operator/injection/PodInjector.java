@@ -410,7 +410,8 @@ public final class PodInjector {
                 settings.operatorCaPem())
             .withLeaseConfigMap(plan.leaseConfigMap())
             .withPorts(settings.ports())
-            .withAdminExposeMetrics(settings.adminExposeMetrics());
+            .withAdminExposeMetrics(settings.adminExposeMetrics())
+            .withLogLevel(settings.logLevel());
     if (hostAliases != null && !hostAliases.isEmpty()) {
       injected = injected.withHostAliases(SERIALIZATION.asJson(hostAliases));
     }

@@ -26,6 +26,8 @@ import java.util.Map;
  *     (chart {@code sidecar.proxyUid}, {@code sidecar.ports}; docs/meshes.md)
  * @param adminExposeMetrics true: the sidecars serve {@code /metrics} to callers outside the pod
  *     (chart {@code sidecar.adminExposeMetrics}; a Prometheus scraping agent pods)
+ * @param logLevel the sidecars' log level (chart {@code sidecar.logLevel}, else {@code logLevel}),
+ *     or null: not set, the sidecar's INFO
  */
 public record SidecarSettings(
     String image,
@@ -40,7 +42,8 @@ public record SidecarSettings(
     String operatorCaPem,
     String vaultCaPem,
     SidecarPorts ports,
-    boolean adminExposeMetrics) {
+    boolean adminExposeMetrics,
+    String logLevel) {
 
   public SidecarSettings {
     java.util.Objects.requireNonNull(ports, "ports");
@@ -89,7 +92,8 @@ public record SidecarSettings(
         null,
         null,
         SidecarPorts.DEFAULTS,
-        false);
+        false,
+        null);
   }
 
   /** The same, with where and how the sidecar reaches the operator (known once it serves). */
@@ -121,6 +125,13 @@ public record SidecarSettings(
     return copy.build();
   }
 
+  /** The same, with the sidecars' log level (null: unset). */
+  public SidecarSettings withLogLevel(String level) {
+    Copy copy = new Copy(this);
+    copy.logLevel = level;
+    return copy.build();
+  }
+
   /**
    * The components the {@code with…} methods change, over the rest of {@code from}: the one place
    * that lists every component in order, so a new one is added here and in no wither.
@@ -132,6 +143,7 @@ public record SidecarSettings(
     private String vaultCaPem;
     private SidecarPorts ports;
     private boolean adminExposeMetrics;
+    private String logLevel;
 
     private Copy(SidecarSettings from) {
       this.from = from;
@@ -140,6 +152,7 @@ public record SidecarSettings(
       this.vaultCaPem = from.vaultCaPem;
       this.ports = from.ports;
       this.adminExposeMetrics = from.adminExposeMetrics;
+      this.logLevel = from.logLevel;
     }
 
     private SidecarSettings build() {
@@ -156,7 +169,8 @@ public record SidecarSettings(
           operatorCaPem,
           vaultCaPem,
           ports,
-          adminExposeMetrics);
+          adminExposeMetrics,
+          logLevel);
     }
   }
 }

@@ -105,6 +105,31 @@ class SidecarPortsToPodTest {
             "CAPGATE_SIDECAR_ADMIN_EXPOSE_METRICS (chart sidecar.adminExposeMetrics) must be true or false, got 'on'");
   }
 
+  /**
+   * Chart {@code sidecar.logLevel} (else {@code logLevel}): the injected sidecar gets it as {@code
+   * CAPGATE_LOG_LEVEL}; unset, nothing (INFO); a typo stops the operator, not every sidecar.
+   */
+  @Test
+  void theSidecarLogLevelReachesTheSidecarAndATypoIsRefusedAtTheOperator() {
+    Pod unset =
+        new PodInjector(OperatorConfig.fromEnv(Map.of()).sidecar(), ROOTS)
+            .inject(agentPod(), plan());
+    assertThat(proxyEnv(unset)).doesNotContainKey(SidecarContract.ENV_LOG_LEVEL);
+
+    Pod debug =
+        new PodInjector(
+                OperatorConfig.fromEnv(Map.of("CAPGATE_SIDECAR_LOG_LEVEL", "DEBUG")).sidecar(),
+                ROOTS)
+            .inject(agentPod(), plan());
+    assertThat(proxyEnv(debug)).containsEntry(SidecarContract.ENV_LOG_LEVEL, "DEBUG");
+    assertThat(initEnv(debug)).doesNotContainKey(SidecarContract.ENV_LOG_LEVEL);
+
+    assertThatThrownBy(() -> OperatorConfig.fromEnv(Map.of("CAPGATE_SIDECAR_LOG_LEVEL", "verbose")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("CAPGATE_SIDECAR_LOG_LEVEL (sidecar.logLevel)")
+        .hasMessageContaining("ERROR, WARN, INFO, DEBUG, TRACE");
+  }
+
   private static Pod agentPod() {
     return new PodBuilder()
         .withNewMetadata()

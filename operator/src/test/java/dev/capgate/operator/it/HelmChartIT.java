@@ -209,6 +209,16 @@ class HelmChartIT {
     Deployment exposing = rendered(Deployment.class, "--set", "sidecar.adminExposeMetrics=true");
     Map<String, String> exposingEnv = operatorEnv(exposing);
     assertThat(OperatorConfig.fromEnv(exposingEnv).sidecar().adminExposeMetrics()).isTrue();
+    // logLevel for both deployables; sidecar.logLevel for the sidecars alone.
+    assertThat(operatorEnv(rendered(Deployment.class, "--set", "logLevel=DEBUG")))
+        .containsEntry("CAPGATE_LOG_LEVEL", "DEBUG")
+        .containsEntry("CAPGATE_SIDECAR_LOG_LEVEL", "DEBUG");
+    Map<String, String> sidecarOnly =
+        operatorEnv(rendered(Deployment.class, "--set", "sidecar.logLevel=TRACE"));
+    assertThat(sidecarOnly)
+        .containsEntry("CAPGATE_LOG_LEVEL", "INFO")
+        .containsEntry("CAPGATE_SIDECAR_LOG_LEVEL", "TRACE");
+    assertThat(OperatorConfig.fromEnv(sidecarOnly).sidecar().logLevel()).isEqualTo("TRACE");
 
     Deployment defaults = rendered(Deployment.class);
     Map<String, String> defaultEnv = operatorEnv(defaults);

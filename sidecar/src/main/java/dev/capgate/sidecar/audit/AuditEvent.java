@@ -11,6 +11,7 @@ import java.util.Objects;
  *
  * @param session whose session, null when there is no valid policy
  * @param upstreamStatus the upstream's HTTP status, null when nothing was forwarded
+ * @param flow protocol, destination, body bytes and trace context ({@link Flow#NONE} when unknown)
  */
 public record AuditEvent(
     AuditKind kind,
@@ -24,10 +25,12 @@ public record AuditEvent(
     String credential,
     Integer upstreamStatus,
     long latencyMicros,
-    String reason) {
+    String reason,
+    Flow flow) {
 
   public AuditEvent {
     Objects.requireNonNull(kind, "kind");
+    Objects.requireNonNull(flow, "flow");
     Objects.requireNonNull(decision, "decision");
     if (kind instanceof AuditKind.Dns(DnsOutcome outcome) && outcome.decision() != decision) {
       // the line and the metric would disagree: the outcome is the decision
@@ -58,7 +61,8 @@ public record AuditEvent(
       String credential,
       Integer upstreamStatus,
       long latencyMicros,
-      String reason) {
+      String reason,
+      Flow flow) {
     return new AuditEvent(
         AuditKind.REQUEST,
         requestId,
@@ -71,7 +75,8 @@ public record AuditEvent(
         credential,
         upstreamStatus,
         latencyMicros,
-        reason);
+        reason,
+        flow);
   }
 
   /**
@@ -87,7 +92,8 @@ public record AuditEvent(
       String rule,
       Decision decision,
       long latencyMicros,
-      String reason) {
+      String reason,
+      Flow flow) {
     return new AuditEvent(
         AuditKind.CONNECTION,
         connectionId,
@@ -100,7 +106,8 @@ public record AuditEvent(
         null,
         null,
         latencyMicros,
-        reason);
+        reason,
+        flow);
   }
 
   /**
@@ -126,7 +133,8 @@ public record AuditEvent(
         null,
         null,
         0,
-        reason);
+        reason,
+        Flow.DNS);
   }
 
   /**
@@ -139,7 +147,8 @@ public record AuditEvent(
       String host,
       String rule,
       long latencyMicros,
-      String reason) {
+      String reason,
+      java.net.InetSocketAddress destination) {
     return new AuditEvent(
         AuditKind.tls(reason),
         connectionId,
@@ -152,6 +161,7 @@ public record AuditEvent(
         null,
         null,
         latencyMicros,
-        reason);
+        reason,
+        Flow.of("tls", destination));
   }
 }

@@ -14,6 +14,13 @@ public sealed interface AuditKind {
   /** {@code connection}, {@code request}, {@code dns} or {@code tls}. */
   String label();
 
+  /**
+   * The audit line's {@code type}, dotted as event types usually are: {@code connection}, {@code
+   * http.request}, {@code dns} or {@code tls.handshake}. {@code kind} stays for the lines' readers
+   * and the metrics' {@code level} label.
+   */
+  String type();
+
   static AuditKind dns(DnsOutcome outcome) {
     return new Dns(outcome);
   }
@@ -34,6 +41,11 @@ public sealed interface AuditKind {
     public String label() {
       return "connection";
     }
+
+    @Override
+    public String type() {
+      return "connection";
+    }
   }
 
   /** See {@link #REQUEST}. */
@@ -41,6 +53,11 @@ public sealed interface AuditKind {
     @Override
     public String label() {
       return "request";
+    }
+
+    @Override
+    public String type() {
+      return "http.request";
     }
   }
 
@@ -50,6 +67,11 @@ public sealed interface AuditKind {
     public String label() {
       return "dns";
     }
+
+    @Override
+    public String type() {
+      return "dns";
+    }
   }
 
   /** See {@link AuditKind#tls(String)}. */
@@ -57,6 +79,11 @@ public sealed interface AuditKind {
     @Override
     public String label() {
       return "tls";
+    }
+
+    @Override
+    public String type() {
+      return "tls.handshake";
     }
   }
 }

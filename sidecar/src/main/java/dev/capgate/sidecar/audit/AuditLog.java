@@ -40,6 +40,7 @@ public final class AuditLog implements AutoCloseable {
 
   private final Writer out;
   private final Clock clock;
+  private final PodRef pod;
   private final BlockingQueue<Pending> lines = new LinkedBlockingQueue<>(CAPACITY);
   private final AtomicLong dropped = new AtomicLong();
 
@@ -49,12 +50,17 @@ public final class AuditLog implements AutoCloseable {
   private final Thread writer;
   private volatile boolean closed;
 
-  /** Audit lines to stdout. */
-  public AuditLog() {
-    this(System.out, Clock.systemUTC());
+  /** Audit lines of {@code pod}'s sidecar to stdout. */
+  public AuditLog(PodRef pod) {
+    this(System.out, Clock.systemUTC(), pod);
   }
 
   public AuditLog(OutputStream out, Clock clock) {
+    this(out, clock, PodRef.UNKNOWN);
+  }
+
+  public AuditLog(OutputStream out, Clock clock, PodRef pod) {
+    this.pod = pod;
     // Encodes through its own small buffer: no byte[] copy of a whole batch.
     this.out = new OutputStreamWriter(out, StandardCharsets.UTF_8);
     this.clock = clock;
@@ -82,37 +88,78 @@ public final class AuditLog implements AutoCloseable {
 
   /**
    * The fields in the order they have always had (people grep for {@code "host":..,"rule":..}),
-   * {@code kind} last; absent values are left out.
+   * then those of issue 14 ({@code type}, {@code pod}, {@code protocol}, {@code destination},
+   * {@code bytesOut}, {@code bytesIn}, {@code durationMs}, {@code traceparent}), {@code kind} last;
+   * absent values are left out. docs/audit.schema.json is the contract.
    */
-  static String line(AuditEvent e, Instant ts) {
-    // A request line is 300-450 characters: sized so that it is never copied to grow.
-    StringBuilder out = new StringBuilder(512);
-    appendLine(out, e, ts);
+  static String line(AuditEvent e, Instant ts, PodRef pod) {
+    // A request line is 400-600 characters: sized so that it is never copied to grow.
+    StringBuilder out = new StringBuilder(768);
+    appendLine(out, e, ts, pod);
     return out.toString();
   }
 
+  static String line(AuditEvent e, Instant ts) {
+    return line(e, ts, PodRef.UNKNOWN);
+  }
+
   /** Appends {@link #line}'s text to {@code out}, without a newline. */
-  private static void appendLine(StringBuilder out, AuditEvent e, Instant ts) {
+  private static void appendLine(StringBuilder out, AuditEvent e, Instant ts, PodRef pod) {
     SessionIdentity s = e.session();
-    new JsonWriter(out)
-        .field("ts", ts.toString())
-        .field("requestId", e.requestId())
-        .field("session", s == null ? null : s.name())
-        .field("namespace", s == null ? null : s.namespace())
-        .field("user", s == null ? null : s.user())
-        .field("agent", s == null ? null : s.agent())
-        .field("decision", e.decision().label())
-        .field("host", e.host())
-        .field("method", e.method())
-        .field("path", e.path())
-        .field("rule", e.rule())
-        .field("credential", e.credential())
-        .field(
-            "upstreamStatus", e.upstreamStatus() == null ? null : Long.valueOf(e.upstreamStatus()))
-        .field("latencyMicros", e.latencyMicros())
-        .field("reason", e.reason())
-        .field("kind", e.kind().label())
-        .end();
+    Flow flow = e.flow();
+    JsonWriter json =
+        new JsonWriter(out)
+            .field("ts", ts.toString())
+            .field("requestId", e.requestId())
+            .field("session", s == null ? null : s.name())
+            .field("namespace", s == null ? null : s.namespace())
+            .field("user", s == null ? null : s.user())
+            .field("agent", s == null ? null : s.agent())
+            .field("decision", e.decision().label())
+            .field("host", e.host())
+            .field("method", e.method())
+            .field("path", e.path())
+            .field("rule", e.rule())
+            .field("credential", e.credential())
+            .field(
+                "upstreamStatus",
+                e.upstreamStatus() == null ? null : Long.valueOf(e.upstreamStatus()))
+            .field("latencyMicros", e.latencyMicros())
+            .field("reason", e.reason())
+            .field("type", e.kind().type());
+    if (pod.known()) {
+      json.object("pod")
+          .field("name", pod.name())
+          .field("namespace", pod.namespace())
+          .field("uid", pod.uid())
+          .end();
+    }
+    json.field("protocol", flow.protocol());
+    if (flow.destination() != null) {
+      json.object("destination")
+          .field("ip", ip(flow.destination()))
+          .field("port", (long) flow.destination().getPort())
+          .end();
+    }
+    if (flow.bytesOut() >= 0) {
+      json.field("bytesOut", flow.bytesOut());
+    }
+    if (flow.bytesIn() >= 0) {
+      json.field("bytesIn", flow.bytesIn());
+    }
+    if (e.kind() instanceof AuditKind.Request) {
+      json.field("durationMs", e.latencyMicros() / 1000);
+    }
+    if (TraceParent.wellFormed(flow.traceparent())) {
+      json.field("traceparent", TraceParent.known(flow.traceparent()));
+    }
+    json.field("kind", e.kind().label()).end();
+  }
+
+  private static String ip(java.net.InetSocketAddress address) {
+    return address.getAddress() != null
+        ? address.getAddress().getHostAddress()
+        : address.getHostString();
   }
 
   private void writeLoop() {
@@ -139,7 +186,7 @@ public final class AuditLog implements AutoCloseable {
     text.setLength(0);
     try {
       for (Pending p : batch) {
-        appendLine(text, p.event(), p.ts());
+        appendLine(text, p.event(), p.ts(), pod);
         text.append('\n');
         if (text.length() >= TEXT_BUFFER) {
           emit(text);

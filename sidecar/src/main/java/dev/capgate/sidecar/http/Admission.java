@@ -3,6 +3,7 @@ package dev.capgate.sidecar.http;
 import dev.capgate.api.v1alpha1.Credential;
 import dev.capgate.sidecar.audit.Decision;
 import dev.capgate.sidecar.audit.Denial;
+import dev.capgate.sidecar.audit.Problem;
 import dev.capgate.sidecar.credentials.CredentialInjector;
 import dev.capgate.sidecar.credentials.CredentialResolver;
 import dev.capgate.sidecar.credentials.CredentialUnavailableException;
@@ -192,7 +193,7 @@ final class Admission {
     if (current.isEmpty()) {
       knownSecrets.forget(); // the session is over (or unknown): hold no value of it
       String why = "no valid policy: " + policies.problem();
-      return forbidden(head, null, normalized, null, why, why, null);
+      return forbidden(head, Problem.NO_VALID_POLICY, null, normalized, null, why, why, null);
     }
     Policy policy = current.get();
     SessionIdentity session = policy.session();
@@ -206,6 +207,7 @@ final class Admission {
       return new LocalAnswer(
           403,
           Denial.json(
+              Problem.placeholder(leak.credential() != null),
               leak.error(),
               host,
               head.method(),
@@ -223,13 +225,22 @@ final class Admission {
           false);
     }
     if (!verdict.allowed()) {
-      return forbidden(head, session, normalized, rule, verdict.reason(), verdict.reason(), null);
+      return forbidden(
+          head,
+          Problem.DENIED,
+          session,
+          normalized,
+          rule,
+          verdict.reason(),
+          verdict.reason(),
+          null);
     }
     String override = RequestNormalizer.overrideHeader(head.headers());
     if (override != null) {
       // The upstream might act on a method or path policy never judged.
       return forbidden(
           head,
+          Problem.OVERRIDE_HEADER,
           session,
           normalized,
           rule,
@@ -323,8 +334,16 @@ final class Admission {
 
   private static LocalAnswer badRequest(Head head, String why, String detail) {
     return new LocalAnswer(
-        400,
-        Denial.json(why, head.host(null), head.method(), head.path(null), null, head.id(), detail),
+        Problem.BAD_REQUEST.status(),
+        Denial.json(
+            Problem.BAD_REQUEST,
+            why,
+            head.host(null),
+            head.method(),
+            head.path(null),
+            null,
+            head.id(),
+            detail),
         Decision.DENY,
         why,
         null,
@@ -337,6 +356,7 @@ final class Admission {
 
   private static LocalAnswer forbidden(
       Head head,
+      Problem problem,
       SessionIdentity session,
       NormalizedRequest normalized,
       String rule,
@@ -346,10 +366,10 @@ final class Admission {
     String host = head.host(normalized);
     String path = head.path(normalized);
     return new LocalAnswer(
-        403,
+        problem.status(),
         detail == null
-            ? Denial.json(why, host, head.method(), path, rule, head.id())
-            : Denial.json(error, host, head.method(), path, rule, head.id(), detail),
+            ? Denial.json(problem, why, host, head.method(), path, rule, head.id())
+            : Denial.json(problem, error, host, head.method(), path, rule, head.id(), detail),
         Decision.DENY,
         why,
         session,
@@ -364,8 +384,9 @@ final class Admission {
       Head head, Allowed allowed, CredentialUnavailableException e) {
     NormalizedRequest normalized = allowed.request();
     return new LocalAnswer(
-        503,
+        Problem.CREDENTIAL_UNAVAILABLE.status(),
         Denial.json(
+            Problem.CREDENTIAL_UNAVAILABLE,
             "credential unavailable: " + e.credential(),
             head.host(normalized),
             head.method(),

@@ -3,6 +3,8 @@ package dev.capgate.sidecar.http;
 import dev.capgate.sidecar.audit.AuditEvent;
 import dev.capgate.sidecar.audit.Decision;
 import dev.capgate.sidecar.audit.Denial;
+import dev.capgate.sidecar.audit.Flow;
+import dev.capgate.sidecar.audit.Problem;
 import dev.capgate.sidecar.credentials.InjectedHeader;
 import dev.capgate.sidecar.credentials.PlaceholderLeak;
 import dev.capgate.sidecar.policy.NormalizedRequest;
@@ -58,6 +60,7 @@ import java.util.logging.Logger;
  */
 final class Exchange implements UpstreamLink.Listener {
   private static final Logger LOG = Logger.getLogger(Exchange.class.getName());
+  private static final String TRACEPARENT = "traceparent";
 
   /** Where the exchange as a whole stands; it only moves forward ({@link #to(Stage)}). */
   enum Stage {
@@ -99,6 +102,15 @@ final class Exchange implements UpstreamLink.Listener {
 
   private final RequestBody body;
   private final ResponseRelay response;
+
+  /**
+   * The agent's {@code traceparent}, taken before anything is injected (a credential header could
+   * bear that name); null when absent or repeated. Checked and written by the audit writer.
+   */
+  private final String traceparent;
+
+  /** Set once a 101 switched the connection: the audit line's protocol is then websocket. */
+  private boolean websocket;
 
   private Stage stage = Stage.ADMITTING;
   private AgentConnectionAfter after = AgentConnectionAfter.KEEP;
@@ -153,6 +165,7 @@ final class Exchange implements UpstreamLink.Listener {
             malformed,
             http2 ? agent.channel().attr(H2RequestCapture.PROTOCOL).get() : null,
             requestHasBody);
+    this.traceparent = traceparentOf(request);
     this.body = new RequestBody(this, admission.placeholders());
     this.response = new ResponseRelay(this, agent, http2, "HEAD".equals(request.method().name()));
   }
@@ -287,6 +300,11 @@ final class Exchange implements UpstreamLink.Listener {
       ReferenceCountUtil.release(full);
       onRequestContent(content);
     }
+  }
+
+  private static String traceparentOf(HttpRequest request) {
+    String value = request.headers().get(TRACEPARENT);
+    return value == null || request.headers().getAll(TRACEPARENT).size() != 1 ? null : value;
   }
 
   private static RawRequest rawOf(HttpRequest request) {
@@ -569,6 +587,7 @@ final class Exchange implements UpstreamLink.Listener {
     respond(
         HttpResponseStatus.FORBIDDEN,
         Denial.json(
+            Problem.placeholder(leak.credential() != null),
             leak.error(),
             head.host(normalized),
             head.method(),
@@ -591,6 +610,7 @@ final class Exchange implements UpstreamLink.Listener {
     respond(
         HttpResponseStatus.BAD_GATEWAY,
         Denial.json(
+            Problem.UNSCANNABLE_RESPONSE_ENCODING,
             "unscannable-response-encoding",
             head.host(normalized),
             head.method(),
@@ -620,6 +640,7 @@ final class Exchange implements UpstreamLink.Listener {
     respond(
         HttpResponseStatus.BAD_GATEWAY,
         Denial.json(
+            Problem.UPSTREAM_TLS_HANDSHAKE_FAILED,
             "upstream-tls-handshake-failed",
             head.host(normalized),
             head.method(),
@@ -646,14 +667,18 @@ final class Exchange implements UpstreamLink.Listener {
     // A dial failure's message is written by the dialer (host, port, proxy answer): safe to show.
     String detail = cause instanceof UpstreamDialer.DialFailure ? cause.getMessage() : null;
     reason = detail == null ? why : why + ": " + detail;
-    HttpResponseStatus status =
-        "upstream-timeout".equals(why)
-            ? HttpResponseStatus.GATEWAY_TIMEOUT
-            : HttpResponseStatus.BAD_GATEWAY;
+    Problem problem = Problem.upstream(why);
     respond(
-        status,
+        HttpResponseStatus.valueOf(problem.status()),
         Denial.json(
-            why, head.host(normalized), head.method(), head.path(normalized), rule, id, detail));
+            problem,
+            why,
+            head.host(normalized),
+            head.method(),
+            head.path(normalized),
+            rule,
+            id,
+            detail));
   }
 
   private void respond(HttpResponseStatus status, String json) {
@@ -685,6 +710,7 @@ final class Exchange implements UpstreamLink.Listener {
     upstream = null;
     link.detach();
     to(Stage.FINISHED);
+    websocket = true;
     note("upgraded to websocket");
     recordOutcome((System.nanoTime() - startNanos) / 1000);
     owner.switchToSplice(link, toAgent);
@@ -744,6 +770,23 @@ final class Exchange implements UpstreamLink.Listener {
                 credentialNames.isEmpty() ? null : String.join(",", credentialNames),
                 response.upstreamStatus(),
                 micros,
-                reason));
+                reason,
+                new Flow(
+                    protocol(),
+                    head.connection().destination(),
+                    body.forwardedBytes(),
+                    response.bytesToAgent(),
+                    traceparent)));
+  }
+
+  /** {@code h2}, {@code http/1.1} (or {@code http/1.0}), {@code websocket} once switched. */
+  private String protocol() {
+    if (websocket) {
+      return "websocket";
+    }
+    if (http2) {
+      return "h2";
+    }
+    return request.protocolVersion() == HttpVersion.HTTP_1_0 ? "http/1.0" : "http/1.1";
   }
 }

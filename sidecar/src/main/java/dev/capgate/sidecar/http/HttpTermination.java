@@ -154,7 +154,8 @@ public final class HttpTermination implements HttpInterceptor {
                 host,
                 connection.rule(),
                 (System.nanoTime() - connection.acceptedNanos()) / 1000,
-                reason));
+                reason,
+                connection.destination()));
   }
 
   private static final java.util.Set<String> REJECTION_ALERTS =

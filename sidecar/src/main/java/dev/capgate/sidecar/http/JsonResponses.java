@@ -1,5 +1,6 @@
 package dev.capgate.sidecar.http;
 
+import dev.capgate.sidecar.audit.Denial;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -9,7 +10,10 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import java.nio.charset.StandardCharsets;
 
-/** The sidecar's own answers: small JSON bodies the agent (a program) can act on. */
+/**
+ * The sidecar's own answers: small RFC 9457 problem bodies ({@link Denial}) the agent (a program)
+ * can act on.
+ */
 final class JsonResponses {
   private JsonResponses() {}
 
@@ -19,7 +23,7 @@ final class JsonResponses {
         new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
     response
         .headers()
-        .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
+        .set(HttpHeaderNames.CONTENT_TYPE, Denial.CONTENT_TYPE)
         .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)
         .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
     if (close) {

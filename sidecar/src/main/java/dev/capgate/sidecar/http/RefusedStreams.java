@@ -2,6 +2,7 @@ package dev.capgate.sidecar.http;
 
 import dev.capgate.sidecar.audit.AuditEvent;
 import dev.capgate.sidecar.audit.Decision;
+import dev.capgate.sidecar.audit.Flow;
 import dev.capgate.sidecar.policy.Policy;
 import dev.capgate.sidecar.policy.SessionIdentity;
 
@@ -39,6 +40,7 @@ final class RefusedStreams {
                 null,
                 null,
                 0,
-                reason));
+                reason,
+                new Flow("h2", connection.destination(), 0, 0, null)));
   }
 }

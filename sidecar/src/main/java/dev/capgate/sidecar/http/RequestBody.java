@@ -33,6 +33,9 @@ final class RequestBody {
   /** The agent sent the whole request (the last body chunk, or the head of a request without). */
   private boolean complete;
 
+  /** Body bytes written upstream, for the audit line's {@code bytesOut}. */
+  private long forwarded;
+
   /** The headers the rule injects: never accepted from the agent, in headers or trailers. */
   private List<InjectedHeader> injectedHeaders = List.of();
 
@@ -52,6 +55,10 @@ final class RequestBody {
   /** Trailers naming one of these are dropped (set before the first chunk goes upstream). */
   void protect(List<InjectedHeader> injected) {
     injectedHeaders = injected;
+  }
+
+  long forwardedBytes() {
+    return forwarded;
   }
 
   boolean complete() {
@@ -88,6 +95,7 @@ final class RequestBody {
     } else {
       // Flushed once per agent read burst (Exchange.flushUpstream), not per chunk: fewer syscalls
       // and TLS records.
+      forwarded += content.content().readableBytes();
       upstream.write(withoutForbiddenTrailers(content));
       if (last) {
         upstream.flush();
@@ -105,6 +113,7 @@ final class RequestBody {
       return;
     }
     for (HttpContent content : held) {
+      forwarded += content.content().readableBytes();
       upstream.write(withoutForbiddenTrailers(content));
     }
     held = null;

@@ -73,6 +73,9 @@ final class ResponseRelay {
   /** The final status the upstream answered (null: none yet, or a local answer). */
   private Integer upstreamStatus;
 
+  /** For the audit line's {@code bytesIn}. */
+  private long toAgent;
+
   /** The upstream's final head said its connection may serve another request. */
   private boolean upstreamKeepAlive;
 
@@ -123,6 +126,11 @@ final class ResponseRelay {
     return state == State.RELAYED && upstreamKeepAlive;
   }
 
+  /** Response body bytes written to the agent so far (after scrubbing; a local answer's too). */
+  long bytesToAgent() {
+    return toAgent;
+  }
+
   Integer upstreamStatus() {
     return upstreamStatus;
   }
@@ -143,6 +151,7 @@ final class ResponseRelay {
   /** The sidecar answers instead of the upstream: nothing of the upstream's follows it. */
   void answerLocally(FullHttpResponse answer) {
     to(State.LOCAL);
+    toAgent += answer.content().readableBytes();
     lastWrite = agent.writeAndFlush(answer);
   }
 
@@ -311,6 +320,7 @@ final class ResponseRelay {
 
   private void writeToAgent(HttpContent out, boolean last) {
     // Flushed once per upstream read burst (onUpstreamReadComplete) or at the end, not per chunk.
+    toAgent += out.content().readableBytes();
     lastWrite = last ? agent.writeAndFlush(out) : agent.write(out);
     Channel upstream = exchange.upstreamChannel();
     if (!agent.channel().isWritable() && upstream != null) {

@@ -4,6 +4,8 @@ import dev.capgate.sidecar.audit.AuditEvent;
 import dev.capgate.sidecar.audit.AuditRecorder;
 import dev.capgate.sidecar.audit.Decision;
 import dev.capgate.sidecar.audit.Denial;
+import dev.capgate.sidecar.audit.Flow;
+import dev.capgate.sidecar.audit.Problem;
 import dev.capgate.sidecar.credentials.PlaceholderLeak;
 import dev.capgate.sidecar.credentials.Placeholders;
 import dev.capgate.sidecar.http.AgentConnection;
@@ -196,6 +198,7 @@ public final class ConnectionRouter {
             LOG.log(Level.INFO, "connection " + connection.id() + ": " + f.cause().getMessage());
             record(
                 connection,
+                spliceProtocol(verdict),
                 Decision.ERROR,
                 verdict.rule(),
                 "upstream unreachable: " + f.cause().getMessage());
@@ -209,6 +212,7 @@ public final class ConnectionRouter {
           }
           record(
               connection,
+              spliceProtocol(verdict),
               Decision.ALLOW,
               verdict.rule(),
               allowReason(connection, verdict, upstream));
@@ -277,7 +281,14 @@ public final class ConnectionRouter {
       PlaceholderLeak leak) {
     Channel agent = sniffer.channel();
     String path = sniffed.target() == null ? null : stripQuery(sniffed.target());
-    record(connection, Decision.DENY, verdict.rule(), verdict.reason(), sniffed.method(), path);
+    record(
+        connection,
+        protocolOf(sniffed.kind()),
+        Decision.DENY,
+        verdict.rule(),
+        verdict.reason(),
+        sniffed.method(),
+        path);
     switch (sniffed.kind()) {
       case TLS ->
           agent.writeAndFlush(TlsAlerts.accessDenied()).addListener(ChannelFutureListener.CLOSE);
@@ -285,6 +296,7 @@ public final class ConnectionRouter {
         String body =
             leak != null
                 ? Denial.json(
+                    Problem.placeholder(leak.credential() != null),
                     leak.error(),
                     connection.serverName(),
                     sniffed.method(),
@@ -293,6 +305,7 @@ public final class ConnectionRouter {
                     connection.id(),
                     leak.detail())
                 : Denial.json(
+                    policies.current().isEmpty() ? Problem.NO_VALID_POLICY : Problem.DENIED,
                     verdict.reason(),
                     sniffed.serverName(),
                     sniffed.method(),
@@ -301,7 +314,9 @@ public final class ConnectionRouter {
                     connection.id());
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         String head =
-            "HTTP/1.1 403 Forbidden\r\ncontent-type: application/json\r\ncontent-length: "
+            "HTTP/1.1 403 Forbidden\r\ncontent-type: "
+                + Denial.CONTENT_TYPE
+                + "\r\ncontent-length: "
                 + bytes.length
                 + "\r\nconnection: close\r\n\r\n";
         agent.write(Unpooled.copiedBuffer(head, StandardCharsets.ISO_8859_1));
@@ -311,12 +326,28 @@ public final class ConnectionRouter {
     }
   }
 
-  private void record(AgentConnection c, Decision decision, String rule, String reason) {
-    record(c, decision, rule, reason, null, null);
+  /** The audit line's protocol of a splice: what the sidecar relays, not what it may carry. */
+  private static String spliceProtocol(ConnectionVerdict verdict) {
+    return verdict.action() == ConnectionAction.PASSTHROUGH ? "tls" : "tcp";
+  }
+
+  /** The audit line's protocol of a connection refused as a whole, as the peek saw it. */
+  private static String protocolOf(ConnectionKind kind) {
+    return switch (kind) {
+      case TLS -> "tls";
+      case PLAINTEXT_HTTP -> "http/1.1";
+      case OTHER -> "tcp";
+    };
+  }
+
+  private void record(
+      AgentConnection c, String protocol, Decision decision, String rule, String reason) {
+    record(c, protocol, decision, rule, reason, null, null);
   }
 
   private void record(
       AgentConnection c,
+      String protocol,
       Decision decision,
       String rule,
       String reason,
@@ -334,7 +365,8 @@ public final class ConnectionRouter {
             rule,
             decision,
             (System.nanoTime() - c.acceptedNanos()) / 1000,
-            reason));
+            reason,
+            Flow.of(protocol, c.destination())));
   }
 
   private static void resume(ChannelHandlerContext sniffer) {

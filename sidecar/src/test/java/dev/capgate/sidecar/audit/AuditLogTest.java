@@ -11,6 +11,7 @@ import dev.capgate.sidecar.credentials.InjectedHeader;
 import dev.capgate.sidecar.credentials.SecretValue;
 import dev.capgate.sidecar.policy.SessionIdentity;
 import java.io.ByteArrayOutputStream;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
@@ -42,7 +43,8 @@ class AuditLogTest {
         "github",
         200,
         1234L,
-        reason);
+        reason,
+        Flow.NONE);
   }
 
   private static List<String> lines(ByteArrayOutputStream out) {
@@ -66,7 +68,8 @@ class AuditLogTest {
               null,
               null,
               12L,
-              "no egress rule allows evil.com:443"));
+              "no egress rule allows evil.com:443",
+              Flow.NONE));
     }
 
     List<String> lines = lines(out);
@@ -85,7 +88,7 @@ class AuditLogTest {
 
   /**
    * The line users and tests grep, byte for byte: the fields of before the decision became a type,
-   * in the same order, with {@code kind} added last.
+   * in the same order, then issue 14's ({@code type}, {@code durationMs} here), {@code kind} last.
    */
   @Test
   void a_request_line_keeps_its_fields_and_their_order() {
@@ -97,7 +100,142 @@ class AuditLogTest {
                 + "\"decision\":\"allow\",\"host\":\"api.github.com\",\"method\":\"GET\","
                 + "\"path\":\"/repos/acme/repo-a\",\"rule\":\"github-api\","
                 + "\"credential\":\"github\",\"upstreamStatus\":200,\"latencyMicros\":1234,"
-                + "\"reason\":\"allowed\",\"kind\":\"request\"}");
+                + "\"reason\":\"allowed\",\"type\":\"http.request\",\"durationMs\":1,"
+                + "\"kind\":\"request\"}");
+  }
+
+  @Test
+  void a_request_line_carries_pod_protocol_destination_bytes_duration_and_trace_context() {
+    String traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    AuditEvent event =
+        AuditEvent.request(
+            "r-1",
+            SESSION,
+            "api.github.com",
+            "POST",
+            "/repos/acme/repo-a/issues",
+            "github-api",
+            Decision.ALLOW,
+            "github",
+            201,
+            2_345_678L,
+            "allowed",
+            new Flow("h2", new InetSocketAddress("140.82.112.6", 443), 120, 4_096, traceparent));
+
+    assertThat(AuditLog.line(event, CLOCK.instant(), new PodRef("agent-1", "agents", "u-1")))
+        .endsWith(
+            "\"type\":\"http.request\","
+                + "\"pod\":{\"name\":\"agent-1\",\"namespace\":\"agents\",\"uid\":\"u-1\"},"
+                + "\"protocol\":\"h2\",\"destination\":{\"ip\":\"140.82.112.6\",\"port\":443},"
+                + "\"bytesOut\":120,\"bytesIn\":4096,\"durationMs\":2345,"
+                + "\"traceparent\":\""
+                + traceparent
+                + "\",\"kind\":\"request\"}");
+  }
+
+  @Test
+  void a_line_of_every_kind_matches_the_published_schema_and_a_broken_one_does_not() {
+    PodRef pod = new PodRef("agent-1", "agents", "u-1");
+    InetSocketAddress dst = new InetSocketAddress("10.1.2.4", 443);
+    List<AuditEvent> events =
+        List.of(
+            AuditEvent.request(
+                "abc-1",
+                SESSION,
+                "api.github.com",
+                "GET",
+                "/",
+                "github-api",
+                Decision.ALLOW,
+                "github",
+                200,
+                1_500L,
+                "allowed",
+                new Flow(
+                    "h2", dst, 0, 12, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")),
+            AuditEvent.connection(
+                "abc-2",
+                SESSION,
+                "pypi.org",
+                null,
+                null,
+                "packages",
+                Decision.ALLOW,
+                40L,
+                "passthrough",
+                Flow.of("tls", dst)),
+            AuditEvent.dns("abc-3", null, "evil.test", "A", DnsOutcome.NXDOMAIN, "no rule"),
+            AuditEvent.tlsFailure(
+                "abc-4",
+                SESSION,
+                "api.github.com",
+                "github-api",
+                9L,
+                "agent-rejected-pod-ca: alert unknown_ca",
+                new InetSocketAddress("2001:db8::1", 443)));
+    for (AuditEvent e : events) {
+      String line = AuditLog.line(e, CLOCK.instant(), pod);
+      assertThat(AuditSchema.violations(line)).as(line).isEmpty();
+    }
+    String line = AuditLog.line(events.getFirst(), CLOCK.instant(), pod);
+    assertThat(AuditSchema.violations(line.replace("\"kind\":\"request\"", "\"kind\":\"dns\"")))
+        .isNotEmpty();
+    assertThat(AuditSchema.violations(line.replace("\"bytesIn\":12,", ""))).isNotEmpty();
+    assertThat(AuditSchema.violations(line.replace("\"ts\"", "\"time\""))).isNotEmpty();
+  }
+
+  @Test
+  void a_malformed_traceparent_is_left_out() {
+    for (String bad :
+        List.of(
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+            "ghp_0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN")) {
+      AuditEvent event =
+          AuditEvent.request(
+              "r-1",
+              SESSION,
+              "api.github.com",
+              "GET",
+              "/",
+              "github-api",
+              Decision.ALLOW,
+              null,
+              200,
+              1L,
+              null,
+              new Flow("http/1.1", null, 0, 0, bad));
+      assertThat(AuditLog.line(event, CLOCK.instant())).as(bad).doesNotContain("traceparent");
+    }
+  }
+
+  @Test
+  void a_later_traceparent_version_is_kept_to_the_fields_this_version_knows() {
+    AuditEvent event =
+        AuditEvent.request(
+            "r-1",
+            SESSION,
+            "api.github.com",
+            "GET",
+            "/",
+            "github-api",
+            Decision.ALLOW,
+            null,
+            200,
+            1L,
+            null,
+            new Flow(
+                "http/1.1",
+                null,
+                0,
+                0,
+                "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-future-field"));
+    assertThat(AuditLog.line(event, CLOCK.instant()))
+        .contains("\"traceparent\":\"01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\"");
   }
 
   @Test
@@ -132,9 +270,21 @@ class AuditLogTest {
             value.credential(),
             200,
             10L,
-            "injected " + header + " from " + value);
+            "injected " + header + " from " + value,
+            new Flow(
+                "http/1.1",
+                new InetSocketAddress("10.1.2.4", 443),
+                7,
+                9,
+                // a value the agent could have sent as its traceparent: not well-formed, not
+                // written
+                value.reveal()));
 
-    String line = AuditLog.line(event, CLOCK.instant());
+    String line =
+        AuditLog.line(
+            event,
+            CLOCK.instant(),
+            new PodRef("agent-7d9f", "agents", "0b5c7d1e-2f3a-4b5c-8d9e-0f1a2b3c4d5e"));
 
     assertThat(line)
         .contains("\"credential\":\"github\"")
@@ -160,6 +310,13 @@ class AuditLogTest {
             "upstreamStatus",
             "latencyMicros",
             "reason",
+            "type",
+            "pod",
+            "protocol",
+            "destination",
+            "bytesOut",
+            "bytesIn",
+            "durationMs",
             "kind");
   }
 

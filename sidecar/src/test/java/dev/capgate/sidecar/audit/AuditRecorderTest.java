@@ -8,6 +8,7 @@ import dev.capgate.sidecar.admin.Metrics;
 import dev.capgate.sidecar.policy.ConnectionAction;
 import dev.capgate.sidecar.policy.SessionIdentity;
 import java.io.ByteArrayOutputStream;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
@@ -57,7 +58,8 @@ class AuditRecorderTest {
             null,
             Decision.DENY,
             12,
-            "no egress rule allows evil.test:80"));
+            "no egress rule allows evil.test:80",
+            Flow.of("http/1.1", new InetSocketAddress("10.1.2.3", 80))));
 
     List<JsonNode> lines = lines();
     assertThat(lines).hasSize(1);
@@ -87,7 +89,8 @@ class AuditRecorderTest {
             "github",
             200,
             2_000,
-            null));
+            null,
+            new Flow("h2", new InetSocketAddress("10.1.2.4", 443), 0, 2, null)));
 
     List<JsonNode> lines = lines();
     assertThat(lines).hasSize(1);
@@ -144,7 +147,8 @@ class AuditRecorderTest {
             "api.github.test",
             "github-api",
             300,
-            "agent-rejected-pod-ca: the agent refused the certificate (alert unknown_ca)"));
+            "agent-rejected-pod-ca: the agent refused the certificate (alert unknown_ca)",
+            new InetSocketAddress("10.1.2.4", 443)));
 
     List<JsonNode> lines = lines();
     assertThat(lines).hasSize(1);
@@ -191,7 +195,8 @@ class AuditRecorderTest {
                     null,
                     null,
                     0,
-                    null))
+                    null,
+                    Flow.DNS))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("a DNS nxdomain is a deny, not allow");
   }

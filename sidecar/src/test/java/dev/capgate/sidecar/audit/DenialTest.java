@@ -4,24 +4,74 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class DenialTest {
   @Test
-  void names_every_field_in_order() {
+  void is_an_rfc_9457_problem_then_the_fields_answers_always_had() {
     assertThat(
             Denial.json(
-                "denied", "api.github.com", "DELETE", "/repos/acme/repo-a", "github-api", "abc-1"))
+                Problem.DENIED,
+                "denied",
+                "api.github.com",
+                "DELETE",
+                "/repos/acme/repo-a",
+                "github-api",
+                "abc-1"))
         .isEqualTo(
-            "{\"error\":\"denied\",\"host\":\"api.github.com\",\"method\":\"DELETE\","
+            "{\"type\":\"tag:capgate.dev,2026:problem:denied\","
+                + "\"title\":\"Denied by the session's policy\",\"status\":403,"
+                + "\"detail\":\"denied\",\"instance\":\"abc-1\","
+                + "\"error\":\"denied\",\"host\":\"api.github.com\",\"method\":\"DELETE\","
                 + "\"path\":\"/repos/acme/repo-a\",\"rule\":\"github-api\",\"requestId\":\"abc-1\"}");
   }
 
   @Test
-  void unknown_fields_are_json_null() {
-    assertThat(Denial.json("bad-path", null, null, null, null, "abc-2"))
-        .isEqualTo(
-            "{\"error\":\"bad-path\",\"host\":null,\"method\":null,\"path\":null,\"rule\":null,\"requestId\":\"abc-2\"}");
+  void unknown_extension_fields_are_json_null_and_advice_is_the_detail() throws Exception {
+    JsonNode body =
+        new ObjectMapper()
+            .readTree(
+                Denial.json(
+                    Problem.BAD_REQUEST,
+                    "bad-path",
+                    null,
+                    null,
+                    null,
+                    null,
+                    "abc-2",
+                    "send one Host header"));
+
+    List<String> names = new ArrayList<>();
+    body.fieldNames().forEachRemaining(names::add);
+    assertThat(names)
+        .containsExactly(
+            "type",
+            "title",
+            "status",
+            "detail",
+            "instance",
+            "error",
+            "host",
+            "method",
+            "path",
+            "rule",
+            "requestId");
+    assertThat(body.get("status").asInt()).isEqualTo(400);
+    assertThat(body.get("detail").asText()).isEqualTo("send one Host header");
+    assertThat(body.get("host").isNull()).isTrue();
+  }
+
+  @Test
+  void every_problem_has_a_distinct_type_and_an_error_status() {
+    assertThat(java.util.Arrays.stream(Problem.values()).map(Problem::type).distinct().count())
+        .isEqualTo(Problem.values().length);
+    for (Problem p : Problem.values()) {
+      assertThat(p.type()).startsWith(Problem.TYPE_PREFIX).endsWith(p.token());
+      assertThat(p.status()).isBetween(400, 599);
+    }
+    assertThat(Problem.upstream("upstream-timeout").status()).isEqualTo(504);
   }
 
   @Test
@@ -29,7 +79,8 @@ class DenialTest {
     String path = "/x\",\"rule\":\"admin\"}\n";
 
     JsonNode body =
-        new ObjectMapper().readTree(Denial.json("denied", "h", "GET", path, null, "id"));
+        new ObjectMapper()
+            .readTree(Denial.json(Problem.DENIED, "denied", "h", "GET", path, null, "id"));
 
     assertThat(body.get("path").asText()).isEqualTo(path);
     assertThat(body.get("rule").isNull()).isTrue();

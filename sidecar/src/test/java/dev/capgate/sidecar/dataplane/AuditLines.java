@@ -47,6 +47,20 @@ final class AuditLines {
     return null;
   }
 
+  /**
+   * Every audit line written so far, as written: the sidecar's stdout objects that are not log
+   * lines (log lines, on stderr in the same file, carry a {@code level}).
+   */
+  static List<String> rawLines(PodNetns pod) {
+    List<String> found = new ArrayList<>();
+    for (String line : pod.log("sidecar.log").lines().toList()) {
+      if (line.startsWith("{\"ts\"") && !new JsonObject(line).containsKey("level")) {
+        found.add(line);
+      }
+    }
+    return found;
+  }
+
   /** Every audit line written so far. */
   static List<JsonObject> all(PodNetns pod) {
     List<JsonObject> found = new ArrayList<>();

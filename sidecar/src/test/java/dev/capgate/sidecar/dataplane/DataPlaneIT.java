@@ -9,10 +9,13 @@ import static dev.capgate.sidecar.dataplane.SessionSpecs.bearer;
 import static dev.capgate.sidecar.dataplane.SessionSpecs.header;
 import static dev.capgate.sidecar.dataplane.SessionSpecs.rule;
 import static dev.capgate.sidecar.dataplane.UpstreamLog.headerValues;
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.capgate.sidecar.audit.AuditSchema;
 import dev.capgate.sidecar.netns.Command;
 import dev.capgate.sidecar.netns.PodNetns;
+import dev.capgate.testkit.JsonSchemas;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,6 +46,10 @@ class DataPlaneIT {
   private static final String SECOND_SECRET =
       "tk_" + HexFormat.of().formatHex(SecureRandom.getSeed(12));
   private static final String USER = "alice@example.com";
+  private static final String POD_NAME = "coding-agent-7d9f";
+  private static final String POD_UID = "0b5c7d1e-2f3a-4b5c-8d9e-0f1a2b3c4d5e";
+  private static final String TRACEPARENT =
+      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
   /**
    * Python that asks the pod's DNS (over UDP) for a name's A record and prints "name rcode
@@ -72,7 +79,10 @@ class DataPlaneIT {
         new VaultKv().put("github/" + USER, "token", SECRET).put("tenant", "key", SECOND_SECRET);
 
     pod = DataPlanePod.start("DataPlaneIT", vault.address());
-    pod.startSidecar(session(vault), vault.readerToken(), List.of());
+    pod.startSidecar(
+        session(vault),
+        vault.readerToken(),
+        List.of("--pod-name", POD_NAME, "--pod-namespace", "agents", "--pod-uid", POD_UID));
     ca = pod.podCaCert().toString();
   }
 
@@ -336,7 +346,24 @@ class DataPlaneIT {
   void a_disallowed_method_gets_a_json_403() {
     Command.Result r = curl("-X", "DELETE", "https://api.github.test/repos/acme/repo-a");
     assertThat(status(r)).as(r.all()).isEqualTo(403);
-    assertDenialJson(body(r));
+    JsonObject denial = assertDenialJson(body(r));
+    assertThat(denial.getString("type")).isEqualTo("tag:capgate.dev,2026:problem:denied");
+    // RFC 9457's media type, over HTTP/1.1 and HTTP/2 alike (curl's last -w wins).
+    for (String http : List.of("--http1.1", "--http2")) {
+      Command.Result type =
+          curl(
+              http,
+              "-X",
+              "DELETE",
+              "-o",
+              "/dev/null",
+              "-w",
+              "%{content_type}\n%{http_code}",
+              "https://api.github.test/repos/acme/repo-a");
+      assertThat(type.stdout().lines().toList())
+          .as(type.all())
+          .containsExactly("application/problem+json", "403");
+    }
   }
 
   @Test
@@ -426,6 +453,11 @@ class DataPlaneIT {
     Command.Result r = curl("https://api.github.test/vaultless/x");
     assertThat(status(r)).as(r.all()).isEqualTo(503);
     assertThat(body(r)).contains("missing");
+    JsonObject problem = new JsonObject(body(r));
+    assertThat(problem.getString("type"))
+        .isEqualTo("tag:capgate.dev,2026:problem:credential-unavailable");
+    assertThat(problem.getInteger("status")).isEqualTo(503);
+    assertThat(problem.getString("error")).isEqualTo("credential unavailable: missing");
   }
 
   @Test
@@ -707,7 +739,109 @@ class DataPlaneIT {
   }
 
   @Test
+  @Order(92)
+  void a_request_line_says_pod_protocol_destination_bytes_duration_and_the_agents_traceparent() {
+    Command.Result h1 =
+        curl(
+            "--http1.1",
+            "-X",
+            "POST",
+            "--data-binary",
+            "0123456789",
+            "-H",
+            "traceparent: " + TRACEPARENT,
+            "https://api.github.test/repos/acme/repo-a/audit-h1");
+    assertThat(status(h1)).as(h1.all()).isEqualTo(200);
+    Command.Result h2 =
+        curl(
+            "--http2",
+            "-H",
+            "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00",
+            "https://api.github.test/repos/acme/repo-a/audit-h2");
+    assertThat(status(h2)).as(h2.all()).isEqualTo(200);
+    Command.Result malformed =
+        curl(
+            "-H",
+            // not hex: agent text that must not land in the audit line under this name
+            "traceparent: 00-ghp_agent-made-this-up-0123456789ab-00f067aa0ba902b7-01",
+            "https://api.github.test/repos/acme/repo-a/audit-bad-trace");
+    assertThat(status(malformed)).as(malformed.all()).isEqualTo(200);
+    Command.Result none = curl("https://api.github.test/repos/acme/repo-a/audit-no-trace");
+    assertThat(status(none)).as(none.all()).isEqualTo(200);
+
+    JsonObject line = AuditLines.awaitPath(pod, "/repos/acme/repo-a/audit-h1");
+    assertThat(line.getString("type")).isEqualTo("http.request");
+    assertThat(line.getJsonObject("pod").getMap())
+        .containsEntry("name", POD_NAME)
+        .containsEntry("namespace", "agents")
+        .containsEntry("uid", POD_UID);
+    assertThat(line.getString("protocol")).isEqualTo("http/1.1");
+    assertThat(line.getJsonObject("destination").getInteger("port")).isEqualTo(443);
+    assertThat(line.getJsonObject("destination").getString("ip")).isNotBlank();
+    assertThat(line.getLong("bytesOut")).isEqualTo(10L);
+    // The upstream echoes the request: the agent received a body of that size.
+    assertThat(line.getLong("bytesIn")).isEqualTo((long) body(h1).getBytes(UTF_8).length);
+    assertThat(line.getLong("durationMs")).isEqualTo(line.getLong("latencyMicros") / 1000);
+    assertThat(line.getString("traceparent")).isEqualTo(TRACEPARENT);
+
+    JsonObject overH2 = AuditLines.awaitPath(pod, "/repos/acme/repo-a/audit-h2");
+    assertThat(overH2.getString("protocol")).isEqualTo("h2");
+    assertThat(overH2.getString("traceparent"))
+        .isEqualTo("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00");
+    assertThat(overH2.getLong("bytesOut")).isZero();
+
+    // Propagated as the agent sent it, never invented: the upstream sees the agent's header or
+    // none.
+    assertThat(
+            headerValues(
+                UpstreamLog.lastRequest(pod, "/repos/acme/repo-a/audit-h1"), "traceparent"))
+        .containsExactly(TRACEPARENT);
+    assertThat(
+            headerValues(
+                UpstreamLog.lastRequest(pod, "/repos/acme/repo-a/audit-no-trace"), "traceparent"))
+        .isEmpty();
+    assertThat(
+            AuditLines.awaitPath(pod, "/repos/acme/repo-a/audit-no-trace")
+                .containsKey("traceparent"))
+        .isFalse();
+    assertThat(
+            AuditLines.awaitPath(pod, "/repos/acme/repo-a/audit-bad-trace")
+                .containsKey("traceparent"))
+        .as("a malformed traceparent is not written")
+        .isFalse();
+  }
+
+  /**
+   * Every audit line of the run so far (every test before this one, and traffic on every path)
+   * matches docs/audit.schema.json, the contract log pipelines are built against.
+   */
+  @Test
   @Order(93)
+  void every_audit_line_of_the_run_matches_the_published_schema() {
+    makeTrafficOnEveryPath();
+    Command.Result tcp =
+        pod.asAgent(
+            "python3",
+            "-c",
+            "import socket; s=socket.create_connection(('198.18.0.2', 9000), 5); s.close()");
+    // The raw-tcp rule's splice is audited as a tcp connection (whether the port answers or not).
+    assertThat(tcp.exitCode()).as(tcp.all()).isIn(0, 1);
+    Command.Result r = curl("https://api.github.test/repos/acme/repo-a/schema-last");
+    assertThat(status(r)).as(r.all()).isEqualTo(200);
+    AuditLines.awaitPath(pod, "/repos/acme/repo-a/schema-last");
+
+    List<String> lines = AuditLines.rawLines(pod);
+    assertThat(lines).hasSizeGreaterThan(10);
+    java.util.Set<String> types = new java.util.TreeSet<>();
+    for (String line : lines) {
+      assertThat(AuditSchema.violations(line)).as(line).isEmpty();
+      types.add(new JsonObject(line).getString("type"));
+    }
+    assertThat(types).contains("connection", "http.request", "dns", "tls.handshake");
+  }
+
+  @Test
+  @Order(94)
   void another_pod_gets_health_status_codes_from_the_admin_port_and_nothing_else() {
     // A decision of this test's own, so that the pod's own view below has a rule to show.
     assertThat(status(curl("https://api.github.test/repos/acme/repo-a"))).isEqualTo(200);
@@ -764,6 +898,12 @@ class DataPlaneIT {
     assertThat(sidecarLog.lines().filter(l -> !l.isBlank() && !l.startsWith("{")).toList())
         .as("structured logs only")
         .isEmpty();
+    // Log lines (stderr, same file) in the schema both deployables share: docs/log.schema.json.
+    List<String> logLines = sidecarLog.lines().filter(l -> l.startsWith("{\"time\"")).toList();
+    assertThat(logLines).as("the sidecar logged its start at least").isNotEmpty();
+    for (String line : logLines) {
+      assertThat(JsonSchemas.violations(JsonSchemas.LOG, line)).as(line).isEmpty();
+    }
   }
 
   /**
@@ -801,8 +941,14 @@ class DataPlaneIT {
     return AgentCurl.trusting(pod, ca, args);
   }
 
+  /** An RFC 9457 problem with the fields the answers always had as extension members. */
   private static JsonObject assertDenialJson(String body) {
     JsonObject denial = new JsonObject(body);
+    assertThat(denial.getString("type")).startsWith("tag:capgate.dev,2026:problem:");
+    assertThat(denial.getString("title")).isNotBlank();
+    assertThat(denial.getInteger("status")).isEqualTo(403);
+    assertThat(denial.getString("detail")).isNotBlank();
+    assertThat(denial.getString("instance")).isEqualTo(denial.getString("requestId"));
     assertThat(denial.getString("error")).isNotBlank();
     assertThat(denial.getString("requestId")).isNotBlank();
     assertThat(denial.containsKey("rule")).isTrue();

@@ -41,6 +41,8 @@ class FailClosedIT {
     JsonObject denial = new JsonObject(r.stdout());
     assertThat(denial.getString("error")).startsWith("no valid policy");
     assertThat(denial.getString("requestId")).isNotBlank();
+    assertThat(denial.getString("type")).isEqualTo("tag:capgate.dev,2026:problem:no-valid-policy");
+    assertThat(denial.getString("instance")).isEqualTo(denial.getString("requestId"));
   }
 
   @Test

@@ -36,7 +36,8 @@ class DnsProxyBindTest {
             port,
             new InetSocketAddress("127.0.0.1", 53),
             new PolicySource(),
-            new AuditRecorder(new AuditLog(), new Metrics()),
+            new AuditRecorder(
+                new AuditLog(dev.capgate.sidecar.audit.PodRef.UNKNOWN), new Metrics()),
             new RequestIds(),
             Placeholders.none());
     try {

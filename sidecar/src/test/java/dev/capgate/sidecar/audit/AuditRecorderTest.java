@@ -69,7 +69,7 @@ class AuditRecorderTest {
     assertThat(line.get("host").asText()).isEqualTo("evil.test");
     assertThat(series("capgate_decisions_total{"))
         .containsExactly(
-            "capgate_decisions_total{rule=\"none\",outcome=\"deny\",level=\"connection\"} 1");
+            "capgate_decisions_total{level=\"connection\",outcome=\"deny\",rule=\"none\"} 1.0");
     assertThat(series("capgate_request_duration_seconds")).isEmpty();
   }
 
@@ -98,7 +98,7 @@ class AuditRecorderTest {
     assertThat(line.get("upstreamStatus").asInt()).isEqualTo(200);
     assertThat(series("capgate_decisions_total{"))
         .containsExactly(
-            "capgate_decisions_total{rule=\"github-api\",outcome=\"allow\",level=\"request\"} 1");
+            "capgate_decisions_total{level=\"request\",outcome=\"allow\",rule=\"github-api\"} 1.0");
     assertThat(series("capgate_request_duration_seconds_count"))
         .containsExactly("capgate_request_duration_seconds_count{outcome=\"allow\"} 1");
     assertThat(series("capgate_request_duration_seconds_sum"))
@@ -118,7 +118,7 @@ class AuditRecorderTest {
     assertThat(line.get("method").asText()).isEqualTo("DNS A");
     assertThat(line.get("host").asText()).isEqualTo("evil.test");
     assertThat(series("capgate_dns_queries_total{"))
-        .containsExactly("capgate_dns_queries_total{outcome=\"nxdomain\"} 1");
+        .containsExactly("capgate_dns_queries_total{outcome=\"nxdomain\"} 1.0");
     assertThat(series("capgate_decisions_total")).isEmpty();
   }
 
@@ -131,8 +131,8 @@ class AuditRecorderTest {
     assertThat(lines()).isEmpty();
     assertThat(series("capgate_dns_queries_total{"))
         .containsExactly(
-            "capgate_dns_queries_total{outcome=\"forwarded\"} 1",
-            "capgate_dns_queries_total{outcome=\"refused\"} 1");
+            "capgate_dns_queries_total{outcome=\"forwarded\"} 1.0",
+            "capgate_dns_queries_total{outcome=\"refused\"} 1.0");
   }
 
   @Test
@@ -153,7 +153,7 @@ class AuditRecorderTest {
     assertThat(line.get("decision").asText()).isEqualTo("error");
     assertThat(line.get("rule").asText()).isEqualTo("github-api");
     assertThat(series("capgate_agent_tls_failures_total{"))
-        .containsExactly("capgate_agent_tls_failures_total{kind=\"agent-rejected-pod-ca\"} 1");
+        .containsExactly("capgate_agent_tls_failures_total{kind=\"agent-rejected-pod-ca\"} 1.0");
     assertThat(series("capgate_decisions_total")).isEmpty();
   }
 
@@ -167,12 +167,12 @@ class AuditRecorderTest {
     assertThat(lines()).isEmpty();
     assertThat(series("capgate_connections_total{"))
         .containsExactly(
-            "capgate_connections_total{action=\"deny\",rule=\"none\"} 1",
-            "capgate_connections_total{action=\"passthrough\",rule=\"pypi\"} 1");
+            "capgate_connections_total{action=\"deny\",rule=\"none\"} 1.0",
+            "capgate_connections_total{action=\"passthrough\",rule=\"pypi\"} 1.0");
     assertThat(series("capgate_placeholder_leaks_total{"))
         .containsExactly(
-            "capgate_placeholder_leaks_total{credential=\"github\"} 1",
-            "capgate_placeholder_leaks_total{credential=\"unknown\"} 1");
+            "capgate_placeholder_leaks_total{credential=\"github\"} 1.0",
+            "capgate_placeholder_leaks_total{credential=\"unknown\"} 1.0");
   }
 
   @Test

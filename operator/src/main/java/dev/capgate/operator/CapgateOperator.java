@@ -23,6 +23,8 @@ import dev.capgate.operator.injection.PodInjector;
 import dev.capgate.operator.injection.SessionResolver;
 import dev.capgate.operator.injection.SidecarSettings;
 import dev.capgate.operator.injection.TrustRootsRef;
+import dev.capgate.operator.metrics.MetricsServer;
+import dev.capgate.operator.metrics.OperatorMetrics;
 import dev.capgate.operator.session.AgentSessionReconciler;
 import dev.capgate.operator.session.SessionRevocation;
 import dev.capgate.operator.session.VaultRevoker;
@@ -35,6 +37,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfigurationBuilder;
+import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 import io.vertx.core.Vertx;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -75,6 +78,7 @@ public final class CapgateOperator implements AutoCloseable {
   private final String caBundlePem;
   private final Leadership leadership;
   private final ReconcileCounter reconciliations;
+  private final MetricsServer metricsServer;
 
   private CapgateOperator(
       KubernetesClient client,
@@ -86,7 +90,8 @@ public final class CapgateOperator implements AutoCloseable {
       KubernetesEvents events,
       String caBundlePem,
       Leadership leadership,
-      ReconcileCounter reconciliations) {
+      ReconcileCounter reconciliations,
+      MetricsServer metricsServer) {
     this.client = client;
     this.config = config;
     this.operator = operator;
@@ -97,6 +102,7 @@ public final class CapgateOperator implements AutoCloseable {
     this.caBundlePem = caBundlePem;
     this.leadership = leadership;
     this.reconciliations = reconciliations;
+    this.metricsServer = metricsServer;
   }
 
   /** Starts the operator; a replica that loses its leadership unasked exits the JVM (status 1). */
@@ -112,12 +118,15 @@ public final class CapgateOperator implements AutoCloseable {
       KubernetesClient client, OperatorConfig config, Runnable onLeadershipLost) {
     Clock clock = Clock.systemUTC();
     KubernetesEvents events = new KubernetesEvents(client, config.identity());
+    OperatorMetrics metrics = OperatorMetrics.prometheus();
 
     VaultClient vault = vaultClient(config);
-    VaultRevoker revoker = vaultRevoker(config, vault);
-    SessionRevocation revocation = new SessionRevocation(client, revoker, events);
+    VaultRevoker revoker = vaultRevoker(config, vault, metrics);
+    SessionRevocation revocation = new SessionRevocation(client, revoker, events, metrics);
     Leadership leadership = new Leadership(config, onLeadershipLost);
-    ReconcileCounter reconciliations = new ReconcileCounter();
+    // JOSDK's reconcile meters without per-resource ones: those would label by session name.
+    ReconcileCounter reconciliations =
+        new ReconcileCounter(MicrometerMetrics.withoutPerResourceMetrics(metrics.registry()));
     Operator operator =
         new Operator(
             o -> {
@@ -179,7 +188,7 @@ public final class CapgateOperator implements AutoCloseable {
             new SidecarAttestation(
                 client, sessions, config.sidecar().identityAudience(), config.sidecar().image()),
             signer,
-            vault == null ? null : new VaultJwtLogin(vault),
+            vault == null ? null : new VaultJwtLogin(vault, metrics),
             new TokenLedger(client),
             revoker,
             sessions,
@@ -199,7 +208,8 @@ public final class CapgateOperator implements AutoCloseable {
             new PodCaMinter(clock, config.caMaxValidity()),
             new NamespaceTrustRoots(client, roots, clock),
             new PodInjector(sidecar, new TrustRootsRef(roots.name(), roots.sha256())),
-            events);
+            events,
+            metrics);
     LOG.info(
         "sidecars ask {}{} for their Vault token; session JWTs signed with key {} (secret {}/{})",
         endpoint.url(identityPort),
@@ -208,7 +218,10 @@ public final class CapgateOperator implements AutoCloseable {
         config.namespace(),
         config.vaultIdentity().signerSecret());
     HttpsListener webhook =
-        AdmissionServer.start(vertx, config.webhookHost(), config.webhookPort(), tls, admitter);
+        AdmissionServer.start(
+            vertx, config.webhookHost(), config.webhookPort(), tls, admitter, metrics);
+    MetricsServer metricsServer =
+        MetricsServer.start(vertx, config.webhookHost(), config.metricsPort(), metrics);
     int port = webhook.port();
 
     WebhookRegistration registration = new WebhookRegistration(client);
@@ -245,7 +258,8 @@ public final class CapgateOperator implements AutoCloseable {
         events,
         tls.caCertPem(),
         leadership,
-        reconciliations);
+        reconciliations,
+        metricsServer);
   }
 
   /** This replica's name in the Lease and in events. */
@@ -273,6 +287,11 @@ public final class CapgateOperator implements AutoCloseable {
     return identity.port();
   }
 
+  /** The plain-HTTP listener's port: {@code GET /metrics}. */
+  public int metricsPort() {
+    return metricsServer.port();
+  }
+
   /** The CA the API server uses to verify the webhook (and sidecars the identity listener). */
   public String caBundlePem() {
     return caBundlePem;
@@ -283,6 +302,7 @@ public final class CapgateOperator implements AutoCloseable {
     leadership.stopping.set(true);
     webhook.close();
     identity.close();
+    metricsServer.close();
     operator.stop();
     if (config.leaderElection()) {
       releaseLease();
@@ -376,7 +396,8 @@ public final class CapgateOperator implements AutoCloseable {
         : VaultClient.create(address, config.vaultCaCertFile(), VaultRevoker.TIMEOUT);
   }
 
-  private static VaultRevoker vaultRevoker(OperatorConfig config, VaultClient vault) {
+  private static VaultRevoker vaultRevoker(
+      OperatorConfig config, VaultClient vault, OperatorMetrics metrics) {
     if (vault == null) {
       LOG.warn("no Vault address configured: leases recorded by sidecars cannot be revoked");
       return null;
@@ -392,7 +413,7 @@ public final class CapgateOperator implements AutoCloseable {
       LOG.warn("no Vault token for the operator: leases recorded by sidecars cannot be revoked");
       return null;
     }
-    return new VaultRevoker(vault, token);
+    return new VaultRevoker(vault, token, metrics);
   }
 
   private static String read(Path file) {

@@ -7,6 +7,7 @@ import dev.capgate.operator.ca.NamespaceTrustRoots;
 import dev.capgate.operator.ca.PodCaMinter;
 import dev.capgate.operator.ca.PodCaObjects;
 import dev.capgate.operator.events.KubernetesEvents;
+import dev.capgate.operator.metrics.OperatorMetrics;
 import dev.capgate.operator.naming.PodMarkers;
 import dev.capgate.operator.naming.SessionNames;
 import io.fabric8.kubernetes.api.model.OwnerReference;
@@ -30,6 +31,7 @@ public final class PodAdmitter {
   /** Label values are at most 63 characters; the operator finds a session's pods by label. */
   static final int MAX_LABEL_VALUE = 63;
 
+  private final OperatorMetrics metrics;
   private final KubernetesClient client;
   private final SessionResolver sessions;
   private final PodCaMinter minter;
@@ -45,6 +47,21 @@ public final class PodAdmitter {
       NamespaceTrustRoots trustRoots,
       PodInjector injector,
       KubernetesEvents events) {
+    this(client, sessions, minter, trustRoots, injector, events, OperatorMetrics.unserved());
+  }
+
+  /**
+   * @param metrics counts the pod CAs minted and stored
+   */
+  public PodAdmitter(
+      KubernetesClient client,
+      SessionResolver sessions,
+      PodCaMinter minter,
+      NamespaceTrustRoots trustRoots,
+      PodInjector injector,
+      KubernetesEvents events,
+      OperatorMetrics metrics) {
+    this.metrics = metrics;
     this.client = client;
     this.sessions = sessions;
     this.minter = minter;
@@ -244,6 +261,7 @@ public final class PodAdmitter {
     }
     if (!request.dryRun()) {
       storeCa(request.namespace(), caName, session, ca, placeholders);
+      metrics.caMinted();
       events.normal(
           session,
           "CaMinted",

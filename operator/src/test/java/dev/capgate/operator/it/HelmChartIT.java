@@ -799,6 +799,7 @@ class HelmChartIT {
     // JVM's shared operator handles the rest of the cluster).
     env.put("CAPGATE_WEBHOOK_HOST", "127.0.0.1");
     env.put("CAPGATE_WEBHOOK_PORT", "0");
+    env.put("CAPGATE_METRICS_PORT", "0");
     env.put("CAPGATE_IDENTITY_PORT", "0");
     env.put("CAPGATE_WEBHOOK_CERT_NAMES", "127.0.0.1");
     env.put("CAPGATE_WATCH_NAMESPACES", agents);

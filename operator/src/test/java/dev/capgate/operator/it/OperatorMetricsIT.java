@@ -98,7 +98,7 @@ class OperatorMetricsIT {
   void labels_name_no_pod_session_or_namespace() {
     assertThat(metrics)
         .doesNotContain(ns, "metrics-session", "metrics-agent-pod", "metrics-orphan-pod")
-        .doesNotContain("name=\"", "namespace=\"", "resource=\"");
+        .doesNotContainPattern("[{,](name|namespace|pod|session|path)=\"");
     assertThat(metrics)
         .contains(
             "capgate_vault_requests_total{operation=\"login\",outcome=\"unreachable\"}",

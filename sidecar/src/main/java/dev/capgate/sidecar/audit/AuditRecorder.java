@@ -41,6 +41,7 @@ public final class AuditRecorder {
   static final String PLACEHOLDER_LEAKS = "capgate_placeholder_leaks_total";
 
   private static final String NONE = "none";
+  private static final String UNKNOWN = "unknown";
 
   private final AuditLog log;
 
@@ -81,6 +82,11 @@ public final class AuditRecorder {
     Counter tls =
         metrics.counter(AGENT_TLS_FAILURES, "Agent TLS handshakes that failed, by kind", "kind");
     this.agentTlsFailures = new Series<>(tls::labelValues);
+    // The series alerts and dashboards read exist from the start at 0 (a rate over nothing is no
+    // data, not 0): the three handshake failure kinds, and leaks of an unknown credential.
+    for (String kind : AuditKind.TLS_FAILURES) {
+      agentTlsFailures.of(kind);
+    }
     Counter connectionCounter =
         metrics.counter(CONNECTIONS, "Agent connections by policy action", "action", "rule");
     Map<ConnectionAction, Series<String, CounterDataPoint>> byAction =
@@ -97,6 +103,7 @@ public final class AuditRecorder {
                 + " attempts)",
             "credential");
     this.placeholderLeaks = new Series<>(leaks::labelValues);
+    placeholderLeaks.of(UNKNOWN);
   }
 
   /** Writes {@code event}'s audit line (unless it is a DNS outcome not audited) and counts it. */
@@ -139,7 +146,7 @@ public final class AuditRecorder {
    * @param credential the placeholder's credential, null when unknown
    */
   public void placeholderLeak(String credential) {
-    placeholderLeaks.of(credential == null ? "unknown" : credential).inc();
+    placeholderLeaks.of(credential == null ? UNKNOWN : credential).inc();
   }
 
   private void countDecision(AuditEvent event, int level) {

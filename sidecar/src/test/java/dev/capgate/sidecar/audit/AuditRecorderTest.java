@@ -152,8 +152,12 @@ class AuditRecorderTest {
     assertThat(line.get("kind").asText()).isEqualTo("tls");
     assertThat(line.get("decision").asText()).isEqualTo("error");
     assertThat(line.get("rule").asText()).isEqualTo("github-api");
+    // The three kinds exist from the start (alerts and dashboards read them), at 0 until counted.
     assertThat(series("capgate_agent_tls_failures_total{"))
-        .containsExactly("capgate_agent_tls_failures_total{kind=\"agent-rejected-pod-ca\"} 1.0");
+        .containsExactlyInAnyOrder(
+            "capgate_agent_tls_failures_total{kind=\"agent-rejected-pod-ca\"} 1.0",
+            "capgate_agent_tls_failures_total{kind=\"agent-tls-handshake-failed\"} 0.0",
+            "capgate_agent_tls_failures_total{kind=\"agent-tls-handshake-timeout\"} 0.0");
     assertThat(series("capgate_decisions_total")).isEmpty();
   }
 

@@ -91,6 +91,8 @@ build_kind() {
 }
 
 # v0.316.0 is the Go module version of Prometheus 3.16 (Prometheus tags its Go module v0.3xx).
+# Measured here: 9 min 9 s of CPU (user; 40 min wall beside the Kubernetes build on 2 busy cores),
+# an 84 MiB binary; the service-discovery SDKs it links are most of both. Cached like the rest.
 build_promtool() {
   local v=github.com/prometheus/common/version
   go_build promtool "$PROMETHEUS_VERSION" github.com/prometheus/prometheus \

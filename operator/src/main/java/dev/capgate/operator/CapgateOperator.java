@@ -25,6 +25,8 @@ import dev.capgate.operator.injection.SessionCache;
 import dev.capgate.operator.injection.SessionResolver;
 import dev.capgate.operator.injection.SidecarSettings;
 import dev.capgate.operator.injection.TrustRootsRef;
+import dev.capgate.operator.metrics.MetricsServer;
+import dev.capgate.operator.metrics.OperatorMetrics;
 import dev.capgate.operator.session.AgentSessionReconciler;
 import dev.capgate.operator.session.SessionRevocation;
 import dev.capgate.operator.session.VaultRevoker;
@@ -37,6 +39,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfigurationBuilder;
+import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 import io.vertx.core.Vertx;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -80,6 +83,7 @@ public final class CapgateOperator implements AutoCloseable {
   private final String caBundlePem;
   private final Leadership leadership;
   private final ReconcileCounter reconciliations;
+  private final MetricsServer metricsServer;
 
   private CapgateOperator(
       KubernetesClient client,
@@ -93,7 +97,8 @@ public final class CapgateOperator implements AutoCloseable {
       PodCaWriter caWriter,
       String caBundlePem,
       Leadership leadership,
-      ReconcileCounter reconciliations) {
+      ReconcileCounter reconciliations,
+      MetricsServer metricsServer) {
     this.client = client;
     this.config = config;
     this.operator = operator;
@@ -106,6 +111,7 @@ public final class CapgateOperator implements AutoCloseable {
     this.caBundlePem = caBundlePem;
     this.leadership = leadership;
     this.reconciliations = reconciliations;
+    this.metricsServer = metricsServer;
   }
 
   /** Starts the operator; a replica that loses its leadership unasked exits the JVM (status 1). */
@@ -121,12 +127,15 @@ public final class CapgateOperator implements AutoCloseable {
       KubernetesClient client, OperatorConfig config, Runnable onLeadershipLost) {
     Clock clock = Clock.systemUTC();
     KubernetesEvents events = new KubernetesEvents(client, config.identity());
+    OperatorMetrics metrics = OperatorMetrics.prometheus();
 
     VaultClient vault = vaultClient(config);
-    VaultRevoker revoker = vaultRevoker(config, vault);
-    SessionRevocation revocation = new SessionRevocation(client, revoker, events);
+    VaultRevoker revoker = vaultRevoker(config, vault, metrics);
+    SessionRevocation revocation = new SessionRevocation(client, revoker, events, metrics);
     Leadership leadership = new Leadership(config, onLeadershipLost);
-    ReconcileCounter reconciliations = new ReconcileCounter();
+    // JOSDK's reconcile meters without per-resource ones: those would label by session name.
+    ReconcileCounter reconciliations =
+        new ReconcileCounter(MicrometerMetrics.withoutPerResourceMetrics(metrics.registry()));
     Operator operator =
         new Operator(
             o -> {
@@ -188,7 +197,7 @@ public final class CapgateOperator implements AutoCloseable {
             new SidecarAttestation(
                 client, sessions, config.sidecar().identityAudience(), config.sidecar().image()),
             signer,
-            vault == null ? null : new VaultJwtLogin(vault),
+            vault == null ? null : new VaultJwtLogin(vault, metrics),
             new TokenLedger(client),
             revoker,
             sessions,
@@ -213,7 +222,8 @@ public final class CapgateOperator implements AutoCloseable {
             new NamespaceTrustRoots(client, roots, clock),
             new PodInjector(sidecar, new TrustRootsRef(roots.name(), roots.sha256())),
             events,
-            caWriter);
+            caWriter,
+            metrics);
     LOG.info(
         "sidecars ask {}{} for their Vault token; session JWTs signed with key {} (secret {}/{})",
         endpoint.url(identityPort),
@@ -222,7 +232,10 @@ public final class CapgateOperator implements AutoCloseable {
         config.namespace(),
         config.vaultIdentity().signerSecret());
     HttpsListener webhook =
-        AdmissionServer.start(vertx, config.webhookHost(), config.webhookPort(), tls, admitter);
+        AdmissionServer.start(
+            vertx, config.webhookHost(), config.webhookPort(), tls, admitter, metrics);
+    MetricsServer metricsServer =
+        MetricsServer.start(vertx, config.webhookHost(), config.metricsPort(), metrics);
     int port = webhook.port();
 
     WebhookRegistration registration = new WebhookRegistration(client);
@@ -265,7 +278,8 @@ public final class CapgateOperator implements AutoCloseable {
         caWriter,
         tls.caCertPem(),
         leadership,
-        reconciliations);
+        reconciliations,
+        metricsServer);
   }
 
   /** This replica's name in the Lease and in events. */
@@ -293,6 +307,11 @@ public final class CapgateOperator implements AutoCloseable {
     return identity.port();
   }
 
+  /** The plain-HTTP listener's port: {@code GET /metrics}. */
+  public int metricsPort() {
+    return metricsServer.port();
+  }
+
   /** The CA the API server uses to verify the webhook (and sidecars the identity listener). */
   public String caBundlePem() {
     return caBundlePem;
@@ -305,6 +324,7 @@ public final class CapgateOperator implements AutoCloseable {
     identity.close();
     caWriter.close(); // before the events: it records CaMinted once a Secret is stored
     sessionCache.close();
+    metricsServer.close();
     operator.stop();
     if (config.leaderElection()) {
       releaseLease();
@@ -398,7 +418,8 @@ public final class CapgateOperator implements AutoCloseable {
         : VaultClient.create(address, config.vaultCaCertFile(), VaultRevoker.TIMEOUT);
   }
 
-  private static VaultRevoker vaultRevoker(OperatorConfig config, VaultClient vault) {
+  private static VaultRevoker vaultRevoker(
+      OperatorConfig config, VaultClient vault, OperatorMetrics metrics) {
     if (vault == null) {
       LOG.warn("no Vault address configured: leases recorded by sidecars cannot be revoked");
       return null;
@@ -414,7 +435,7 @@ public final class CapgateOperator implements AutoCloseable {
       LOG.warn("no Vault token for the operator: leases recorded by sidecars cannot be revoked");
       return null;
     }
-    return new VaultRevoker(vault, token);
+    return new VaultRevoker(vault, token, metrics);
   }
 
   private static String read(Path file) {

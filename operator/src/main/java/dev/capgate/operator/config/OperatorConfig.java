@@ -41,6 +41,8 @@ import java.util.Map;
  * @param identity this replica: pod name (or host name) plus a random suffix; the Lease holder and
  *     the events' reporting instance
  * @param vaultIdentity session JWTs and the {@code /v1/vault-token} endpoint
+ * @param metricsPort the plain-HTTP {@code /metrics} port, on {@code webhookHost} (0: any free
+ *     port)
  */
 public record OperatorConfig(
     String namespace,
@@ -64,7 +66,8 @@ public record OperatorConfig(
     boolean leaderElection,
     String leaderElectionLease,
     String identity,
-    VaultIdentity vaultIdentity) {
+    VaultIdentity vaultIdentity,
+    int metricsPort) {
   /**
    * {@code CAPGATE_SIDECAR_LOG_LEVEL} (chart {@code sidecar.logLevel}, else {@code logLevel}),
    * checked here so that a typo fails the operator's start rather than every injected sidecar's;
@@ -145,7 +148,8 @@ public record OperatorConfig(
             env.getOrDefault("CAPGATE_SESSION_SIGNER_SECRET", "capgate-session-signer"),
             blankToNull(env.get("CAPGATE_OPERATOR_URL")),
             Integer.parseInt(env.getOrDefault("CAPGATE_IDENTITY_PORT", "9444")),
-            Integer.parseInt(env.getOrDefault("CAPGATE_IDENTITY_SERVICE_PORT", "8443"))));
+            Integer.parseInt(env.getOrDefault("CAPGATE_IDENTITY_SERVICE_PORT", "8443"))),
+        Integer.parseInt(env.getOrDefault("CAPGATE_METRICS_PORT", "8080")));
   }
 
   /**

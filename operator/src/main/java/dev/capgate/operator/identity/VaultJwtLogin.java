@@ -3,6 +3,9 @@ package dev.capgate.operator.identity;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.capgate.common.vault.VaultClient;
 import dev.capgate.common.vault.VaultReply;
+import dev.capgate.operator.metrics.OperatorMetrics;
+import dev.capgate.operator.metrics.OperatorMetrics.VaultOperation;
+import dev.capgate.operator.metrics.OperatorMetrics.VaultOutcome;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
@@ -17,9 +20,18 @@ import java.util.Objects;
  */
 public final class VaultJwtLogin {
   private final VaultClient vault;
+  private final OperatorMetrics metrics;
 
   public VaultJwtLogin(VaultClient vault) {
+    this(vault, OperatorMetrics.unserved());
+  }
+
+  /**
+   * @param metrics counts every login by outcome
+   */
+  public VaultJwtLogin(VaultClient vault, OperatorMetrics metrics) {
     this.vault = Objects.requireNonNull(vault, "vault");
+    this.metrics = Objects.requireNonNull(metrics, "metrics");
   }
 
   /**
@@ -49,6 +61,11 @@ public final class VaultJwtLogin {
             null,
             Map.of("role", role, "jwt", jwt),
             Duration.ofSeconds(wrapTtlSeconds));
+    metrics.vaultRequest(
+        VaultOperation.LOGIN,
+        !reply.answered()
+            ? VaultOutcome.UNREACHABLE
+            : reply.ok() ? VaultOutcome.OK : VaultOutcome.REFUSED);
     if (!reply.answered()) {
       throw new LoginFailedException(
           "Vault is unreachable at " + vault.address() + " (" + reply.failure() + ")", null);

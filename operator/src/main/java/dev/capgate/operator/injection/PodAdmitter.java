@@ -7,6 +7,7 @@ import dev.capgate.operator.ca.NamespaceTrustRoots;
 import dev.capgate.operator.ca.PodCaMinter;
 import dev.capgate.operator.ca.PodCaObjects;
 import dev.capgate.operator.events.KubernetesEvents;
+import dev.capgate.operator.metrics.OperatorMetrics;
 import dev.capgate.operator.naming.PodMarkers;
 import dev.capgate.operator.naming.SessionNames;
 import io.fabric8.kubernetes.api.model.OwnerReference;
@@ -32,6 +33,7 @@ public final class PodAdmitter {
   /** Label values are at most 63 characters; the operator finds a session's pods by label. */
   static final int MAX_LABEL_VALUE = 63;
 
+  private final OperatorMetrics metrics;
   private final KubernetesClient client;
   private final SessionResolver sessions;
   private final PodCaMinter minter;
@@ -49,6 +51,30 @@ public final class PodAdmitter {
       PodInjector injector,
       KubernetesEvents events,
       PodCaWriter caWriter) {
+    this(
+        client,
+        sessions,
+        minter,
+        trustRoots,
+        injector,
+        events,
+        caWriter,
+        OperatorMetrics.unserved());
+  }
+
+  /**
+   * @param metrics counts the pod CAs minted
+   */
+  public PodAdmitter(
+      KubernetesClient client,
+      SessionResolver sessions,
+      PodCaMinter minter,
+      NamespaceTrustRoots trustRoots,
+      PodInjector injector,
+      KubernetesEvents events,
+      PodCaWriter caWriter,
+      OperatorMetrics metrics) {
+    this.metrics = metrics;
     this.client = client;
     this.sessions = sessions;
     this.minter = minter;
@@ -248,6 +274,7 @@ public final class PodAdmitter {
       return refuseIfAny(request, session, violations);
     }
     if (!request.dryRun()) {
+      metrics.caMinted();
       // Stored after the answer (PodCaWriter says why that is safe); the event once it is stored.
       caWriter.write(
           caSecret(request.namespace(), caName, session, ca, placeholders),

@@ -4,6 +4,8 @@ import dev.capgate.api.sidecar.LeaseLedger;
 import dev.capgate.api.v1alpha1.AgentSession;
 import dev.capgate.operator.ca.PodCaObjects;
 import dev.capgate.operator.events.KubernetesEvents;
+import dev.capgate.operator.metrics.OperatorMetrics;
+import dev.capgate.operator.metrics.OperatorMetrics.RevocationOutcome;
 import dev.capgate.operator.naming.PodMarkers;
 import dev.capgate.operator.naming.SessionNames;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -34,6 +36,7 @@ public final class SessionRevocation {
   private final KubernetesClient client;
   private final VaultRevoker vault;
   private final KubernetesEvents events;
+  private final OperatorMetrics metrics;
 
   /**
    * @param vault null when the operator has no Vault token: the ledger is then reported, not
@@ -41,9 +44,21 @@ public final class SessionRevocation {
    * @param events where refused ledger entries are reported (Warning {@value #REASON_REFUSED})
    */
   public SessionRevocation(KubernetesClient client, VaultRevoker vault, KubernetesEvents events) {
+    this(client, vault, events, OperatorMetrics.unserved());
+  }
+
+  /**
+   * @param metrics counts every ledger entry by what its revocation came to
+   */
+  public SessionRevocation(
+      KubernetesClient client,
+      VaultRevoker vault,
+      KubernetesEvents events,
+      OperatorMetrics metrics) {
     this.client = client;
     this.vault = vault;
     this.events = events;
+    this.metrics = metrics;
   }
 
   /** What one revocation pass did, for the event. */
@@ -103,11 +118,13 @@ public final class SessionRevocation {
           // Blocking deletion here would let any pod of the session (which may write the ledger)
           // hold the session hostage; the sidecars' own revocation and lease TTLs still apply.
           unrevocable.add(key);
+          metrics.revocation(lease, RevocationOutcome.NO_TOKEN);
           continue;
         }
         LedgerScope.Verdict verdict = lease ? scope.lease(value) : checkToken(scope, value);
         if (!verdict.allowed()) {
           refused.add(new Refusal(key, value, verdict.reason()));
+          metrics.revocation(lease, RevocationOutcome.REFUSED);
           LOG.warn(
               "refused ledger entry {}={} of session {}/{}, not revoked (possible tampering with {}): {}",
               key,
@@ -116,14 +133,22 @@ public final class SessionRevocation {
               session.getMetadata().getName(),
               ledgerName,
               verdict.reason());
-        } else if (lease) {
-          vault.revokeLease(verdict.value());
-          leases++;
         } else {
-          if (verdict.value() != null) {
-            vault.revokeAccessor(verdict.value());
+          try {
+            if (lease) {
+              vault.revokeLease(verdict.value());
+              leases++;
+            } else {
+              if (verdict.value() != null) {
+                vault.revokeAccessor(verdict.value());
+              }
+              accessors++;
+            }
+          } catch (RuntimeException e) {
+            metrics.revocation(lease, RevocationOutcome.FAILED);
+            throw e;
           }
-          accessors++;
+          metrics.revocation(lease, RevocationOutcome.REVOKED);
         }
         done.add(key);
       }

@@ -3,6 +3,9 @@ package dev.capgate.operator.session;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.capgate.common.vault.VaultClient;
 import dev.capgate.common.vault.VaultReply;
+import dev.capgate.operator.metrics.OperatorMetrics;
+import dev.capgate.operator.metrics.OperatorMetrics.VaultOperation;
+import dev.capgate.operator.metrics.OperatorMetrics.VaultOutcome;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -23,13 +26,22 @@ public final class VaultRevoker {
 
   private final VaultClient vault;
   private final Supplier<String> token;
+  private final OperatorMetrics metrics;
 
   /**
    * @param token read again for every call (a mounted token file may rotate)
    */
   public VaultRevoker(VaultClient vault, Supplier<String> token) {
+    this(vault, token, OperatorMetrics.unserved());
+  }
+
+  /**
+   * @param metrics counts every call by operation and outcome
+   */
+  public VaultRevoker(VaultClient vault, Supplier<String> token, OperatorMetrics metrics) {
     this.vault = Objects.requireNonNull(vault, "vault");
     this.token = Objects.requireNonNull(token, "token");
+    this.metrics = Objects.requireNonNull(metrics, "metrics");
   }
 
   /** Vault could not be asked, or said no for another reason than "already gone". */
@@ -59,7 +71,12 @@ public final class VaultRevoker {
   public Optional<TokenOrigin> lookupAccessor(String accessor) {
     String what = "look up token accessor " + accessor;
     VaultReply reply =
-        send("POST", "auth/token/lookup-accessor", Map.of("accessor", accessor), what);
+        send(
+            VaultOperation.LOOKUP_ACCESSOR,
+            "POST",
+            "auth/token/lookup-accessor",
+            Map.of("accessor", accessor),
+            what);
     if (reply.ok()) {
       return Optional.of(origin(reply.data()));
     }
@@ -91,20 +108,27 @@ public final class VaultRevoker {
   }
 
   public void revokeLease(String leaseId) {
-    call("PUT", "sys/leases/revoke", Map.of("lease_id", leaseId), "lease " + leaseId);
+    call(
+        VaultOperation.REVOKE_LEASE,
+        "PUT",
+        "sys/leases/revoke",
+        Map.of("lease_id", leaseId),
+        "lease " + leaseId);
   }
 
   public void revokeAccessor(String accessor) {
     // The accessor identifies the token without being it; it is safe to log.
     call(
+        VaultOperation.REVOKE_ACCESSOR,
         "POST",
         "auth/token/revoke-accessor",
         Map.of("accessor", accessor),
         "token accessor " + accessor);
   }
 
-  private void call(String method, String path, Map<String, String> body, String what) {
-    VaultReply reply = send(method, path, body, "revoke " + what);
+  private void call(
+      VaultOperation operation, String method, String path, Map<String, String> body, String what) {
+    VaultReply reply = send(operation, method, path, body, "revoke " + what);
     if (reply.ok() || alreadyGone(reply)) {
       return;
     }
@@ -112,8 +136,14 @@ public final class VaultRevoker {
         "Vault answered " + reply.status() + " to the revocation of " + what, null);
   }
 
-  private VaultReply send(String method, String path, Map<String, String> body, String what) {
+  private VaultReply send(
+      VaultOperation operation, String method, String path, Map<String, String> body, String what) {
     VaultReply reply = vault.call(method, path, token.get().strip(), body);
+    metrics.vaultRequest(
+        operation,
+        !reply.answered()
+            ? VaultOutcome.UNREACHABLE
+            : reply.ok() || alreadyGone(reply) ? VaultOutcome.OK : VaultOutcome.REFUSED);
     if (!reply.answered()) {
       throw new VaultUnavailableException(
           "could not reach Vault at " + vault.address() + " to " + what + ": " + reply.failure(),

@@ -5,6 +5,9 @@ import dev.capgate.operator.https.HttpsListener;
 import dev.capgate.operator.injection.AdmissionDecision;
 import dev.capgate.operator.injection.PodAdmissionRequest;
 import dev.capgate.operator.injection.PodAdmitter;
+import dev.capgate.operator.metrics.OperatorMetrics;
+import dev.capgate.operator.metrics.OperatorMetrics.AdmissionOutcome;
+import dev.capgate.operator.metrics.OperatorMetrics.WebhookError;
 import io.vertx.core.Vertx;
 import java.util.List;
 import org.slf4j.Logger;
@@ -23,15 +26,31 @@ public final class AdmissionServer {
   static final int MAX_BODY = 3 * 1024 * 1024;
 
   private final PodAdmitter admitter;
+  private final OperatorMetrics metrics;
 
-  private AdmissionServer(PodAdmitter admitter) {
+  private AdmissionServer(PodAdmitter admitter, OperatorMetrics metrics) {
     this.admitter = admitter;
+    this.metrics = metrics;
   }
 
   /** Listens on {@code host:port} (port 0: any free port) with the given serving certificate. */
   public static HttpsListener start(
       Vertx vertx, String host, int port, ServingCertificates.Issued tls, PodAdmitter admitter) {
-    AdmissionServer server = new AdmissionServer(admitter);
+    return start(vertx, host, port, tls, admitter, OperatorMetrics.unserved());
+  }
+
+  /**
+   * The same, counting admissions by outcome and latency, and the requests answered without a
+   * decision, in {@code metrics}.
+   */
+  public static HttpsListener start(
+      Vertx vertx,
+      String host,
+      int port,
+      ServingCertificates.Issued tls,
+      PodAdmitter admitter,
+      OperatorMetrics metrics) {
+    AdmissionServer server = new AdmissionServer(admitter, metrics);
     return HttpsListener.start(
         vertx,
         "admission webhook",
@@ -49,6 +68,7 @@ public final class AdmissionServer {
     } catch (IllegalArgumentException e) {
       // Nothing was decided or written. Worth a line: the API server never sends these.
       LOG.warn("refused a request from {}: {}", call.remote(), e.getMessage());
+      metrics.webhookError(WebhookError.BAD_REQUEST);
       return HttpsListener.Answer.text(400, e.getMessage());
     }
   }
@@ -57,9 +77,16 @@ public final class AdmissionServer {
     long start = System.nanoTime();
     PodAdmissionRequest request = AdmissionReviews.parse(body);
     AdmissionDecision decision;
+    AdmissionOutcome outcome;
     try {
       decision = admitter.admit(request);
+      outcome =
+          !decision.allowed()
+              ? AdmissionOutcome.DENIED
+              : decision.patch() != null ? AdmissionOutcome.PATCHED : AdmissionOutcome.ALLOWED;
     } catch (RuntimeException e) {
+      outcome = AdmissionOutcome.ERROR;
+      metrics.webhookError(WebhookError.INTERNAL);
       // failurePolicy is Fail: refusing is the safe answer, and saying why helps whoever sees it.
       LOG.error("admission {} of pod {} failed", request.uid(), request.podDescription(), e);
       decision =
@@ -70,6 +97,7 @@ public final class AdmissionServer {
                   + e.getClass().getSimpleName()
                   + "), see the operator log");
     }
+    metrics.admission(outcome, System.nanoTime() - start);
     LOG.debug(
         "admission {} {} pod {} in {} µs: {}",
         request.uid(),

@@ -52,6 +52,7 @@ class ForgedAdmissionIT {
     env.put("CAPGATE_ORPHANED_CA_GRACE", GRACE.toSeconds() + "s");
     env.put("CAPGATE_WEBHOOK_HOST", "127.0.0.1");
     env.put("CAPGATE_WEBHOOK_PORT", "0");
+    env.put("CAPGATE_METRICS_PORT", "0");
     env.put("CAPGATE_IDENTITY_PORT", "0");
     env.put("CAPGATE_WEBHOOK_CERT_NAMES", "127.0.0.1");
     // The API server is not pointed at this operator: only the test calls it.

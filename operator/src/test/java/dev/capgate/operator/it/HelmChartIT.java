@@ -356,7 +356,7 @@ class HelmChartIT {
     assertThat(deployment.getSpec().getTemplate().getMetadata().getLabels())
         .containsAllEntriesOf(policy.getSpec().getPodSelector().getMatchLabels());
     assertThat(policy.getSpec().getPolicyTypes()).containsExactly("Ingress");
-    assertThat(policy.getSpec().getIngress()).hasSize(2);
+    assertThat(policy.getSpec().getIngress()).hasSize(3);
     NetworkPolicyIngressRule rule = policy.getSpec().getIngress().getFirst();
     assertThat(rule.getPorts())
         .singleElement()
@@ -369,7 +369,7 @@ class HelmChartIT {
         .extracting(
             io.fabric8.kubernetes.api.model.ContainerPort::getName,
             io.fabric8.kubernetes.api.model.ContainerPort::getContainerPort)
-        .containsExactly(tuple("webhook", 9443), tuple("identity", 9444));
+        .containsExactly(tuple("webhook", 9443), tuple("identity", 9444), tuple("metrics", 8080));
     assertThat(rule.getFrom())
         .extracting(peer -> peer.getIpBlock().getCidr())
         .containsExactly("0.0.0.0/0", "::/0");
@@ -381,7 +381,10 @@ class HelmChartIT {
         (io.fabric8.kubernetes.api.model.Service) kind(defaults, "Service");
     assertThat(service.getSpec().getPorts())
         .extracting(p -> p.getName(), p -> p.getPort(), p -> p.getTargetPort().getStrVal())
-        .containsExactly(tuple("https", 443, "webhook"), tuple("identity", 8443, "identity"));
+        .containsExactly(
+            tuple("https", 443, "webhook"),
+            tuple("identity", 8443, "identity"),
+            tuple("metrics", 8080, "metrics"));
     assertThat(deployment.getSpec().getTemplate().getSpec().getContainers().getFirst().getEnv())
         .extracting(EnvVar::getName, EnvVar::getValue)
         .contains(
@@ -393,7 +396,7 @@ class HelmChartIT {
             NetworkPolicy.class,
             "--set-json",
             "networkPolicy.podCIDRs=[\"10.244.0.0/16\",\"fd00:10:244::/56\",\"10.245.0.0/16\"]");
-    assertThat(withPods.getSpec().getIngress()).hasSize(2);
+    assertThat(withPods.getSpec().getIngress()).hasSize(3);
     assertThat(withPods.getSpec().getIngress().getFirst().getPorts())
         .extracting(p -> p.getPort().getStrVal())
         .containsExactly("webhook");
@@ -461,6 +464,169 @@ class HelmChartIT {
                     "identity.port=9443")
                 .stderr())
         .contains("identity.port must differ from webhook.port");
+  }
+
+  /**
+   * Prometheus (docs/metrics.md): the operator's metrics port in the Deployment, the Service and
+   * its own NetworkPolicy rule; the ServiceMonitor, PodMonitor, PrometheusRule and dashboard
+   * ConfigMap only when enabled, each pointing at what exists (the Service's port and labels, the
+   * sidecars' admin port, the rule file and dashboard verbatim). The Prometheus Operator's CRDs are
+   * not in this API server: the monitoring objects are checked as rendered; the ConfigMap is
+   * dry-run on the server.
+   */
+  @Test
+  void theMonitoringObjectsRenderOnlyWhenEnabled() throws Exception {
+    List<HasMetadata> defaults =
+        parse(
+            template("capgate", "capgate-system", "--set", "vault.address=" + VAULT)
+                .orThrow()
+                .stdout());
+    assertThat(defaults)
+        .extracting(HasMetadata::getKind)
+        .doesNotContain("ServiceMonitor", "PodMonitor", "PrometheusRule", "ConfigMap");
+    NetworkPolicyIngressRule metricsRule =
+        ((NetworkPolicy) kind(defaults, "NetworkPolicy")).getSpec().getIngress().get(2);
+    assertThat(metricsRule.getPorts())
+        .extracting(p -> p.getPort().getStrVal())
+        .containsExactly("metrics");
+    assertThat(metricsRule.getFrom()).isNullOrEmpty();
+    assertThat(operatorEnv((Deployment) kind(defaults, "Deployment")))
+        .containsEntry("CAPGATE_METRICS_PORT", "8080");
+
+    List<HasMetadata> enabled =
+        parse(
+            template(
+                    "capgate",
+                    "capgate-system",
+                    "--set",
+                    "vault.address=" + VAULT,
+                    "--set",
+                    "metrics.port=9090",
+                    "--set",
+                    "metrics.serviceMonitor.enabled=true",
+                    "--set",
+                    "metrics.serviceMonitor.labels.release=prom",
+                    "--set",
+                    "metrics.podMonitor.enabled=true",
+                    "--set",
+                    "sidecar.adminExposeMetrics=true",
+                    "--set",
+                    "metrics.prometheusRule.enabled=true",
+                    "--set",
+                    "metrics.dashboard.enabled=true",
+                    "--set-json",
+                    "networkPolicy.metricsFrom=[{\"namespaceSelector\":{\"matchLabels\":"
+                        + "{\"kubernetes.io/metadata.name\":\"monitoring\"}}}]")
+                .orThrow()
+                .stdout());
+    io.fabric8.kubernetes.api.model.Service service =
+        (io.fabric8.kubernetes.api.model.Service) kind(enabled, "Service");
+    assertThat(service.getSpec().getPorts())
+        .filteredOn(p -> "metrics".equals(p.getName()))
+        .singleElement()
+        .satisfies(p -> assertThat(p.getPort()).isEqualTo(9090));
+    assertThat(operatorEnv((Deployment) kind(enabled, "Deployment")))
+        .containsEntry("CAPGATE_METRICS_PORT", "9090");
+    assertThat(
+            ((NetworkPolicy) kind(enabled, "NetworkPolicy"))
+                .getSpec()
+                .getIngress()
+                .get(2)
+                .getFrom()
+                .getFirst()
+                .getNamespaceSelector()
+                .getMatchLabels())
+        .containsEntry("kubernetes.io/metadata.name", "monitoring");
+
+    var json = OperatorUnderTest.SERIALIZATION;
+    com.fasterxml.jackson.databind.JsonNode serviceMonitor =
+        json.convertValue(
+            kind(enabled, "ServiceMonitor"), com.fasterxml.jackson.databind.JsonNode.class);
+    assertThat(serviceMonitor.path("apiVersion").asText()).isEqualTo("monitoring.coreos.com/v1");
+    assertThat(serviceMonitor.at("/metadata/labels/release").asText()).isEqualTo("prom");
+    assertThat(serviceMonitor.at("/spec/endpoints/0/port").asText()).isEqualTo("metrics");
+    assertThat(serviceMonitor.at("/spec/endpoints/0/path").asText()).isEqualTo("/metrics");
+    Map<String, String> selector = new HashMap<>();
+    serviceMonitor
+        .at("/spec/selector/matchLabels")
+        .properties()
+        .forEach(e -> selector.put(e.getKey(), e.getValue().asText()));
+    assertThat(selector).isNotEmpty();
+    assertThat(service.getMetadata().getLabels()).containsAllEntriesOf(selector);
+    assertThat(serviceMonitor.at("/spec/namespaceSelector/matchNames/0").asText())
+        .isEqualTo("capgate-system");
+
+    com.fasterxml.jackson.databind.JsonNode podMonitor =
+        json.convertValue(
+            kind(enabled, "PodMonitor"), com.fasterxml.jackson.databind.JsonNode.class);
+    assertThat(podMonitor.at("/spec/selector/matchLabels/capgate.dev~1inject").asText())
+        .isEqualTo("true");
+    assertThat(podMonitor.at("/spec/podMetricsEndpoints/0/targetPort").asInt()).isEqualTo(14021);
+    assertThat(podMonitor.at("/spec/podMetricsEndpoints/0/path").asText()).isEqualTo("/metrics");
+    assertThat(podMonitor.at("/spec/namespaceSelector/any").asBoolean()).isTrue();
+
+    com.fasterxml.jackson.databind.JsonNode rule =
+        json.convertValue(
+            kind(enabled, "PrometheusRule"), com.fasterxml.jackson.databind.JsonNode.class);
+    com.fasterxml.jackson.databind.JsonNode file =
+        json.unmarshal(
+            Files.readString(CHART.resolve("files/prometheus-rules.yaml")),
+            com.fasterxml.jackson.databind.JsonNode.class);
+    assertThat(rule.at("/spec/groups")).isEqualTo(file.path("groups"));
+    assertThat(rule.at("/spec/groups/0/rules").findValuesAsText("alert"))
+        .containsExactlyInAnyOrder(
+            "CapgateWebhookErrors",
+            "CapgateVaultUnreachable",
+            "CapgateRevocationsFailing",
+            "CapgateDenialsSpike");
+
+    io.fabric8.kubernetes.api.model.ConfigMap dashboard =
+        (io.fabric8.kubernetes.api.model.ConfigMap) kind(enabled, "ConfigMap");
+    assertThat(dashboard.getMetadata().getLabels()).containsEntry("grafana_dashboard", "1");
+    String dashboardJson = dashboard.getData().get("capgate.json");
+    assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(dashboardJson))
+        .isEqualTo(
+            new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(Files.readString(CHART.resolve("files/grafana-dashboard.json"))));
+    String configMapYaml =
+        documents(
+                template(
+                        "capgate",
+                        "capgate-system",
+                        "--set",
+                        "vault.address=" + VAULT,
+                        "--set",
+                        "metrics.dashboard.enabled=true",
+                        "--show-only",
+                        "templates/dashboard-configmap.yaml")
+                    .orThrow()
+                    .stdout())
+            .getFirst()
+            .replace("namespace: capgate-system", "namespace: default");
+    ProcessResult dryRun =
+        stack.kube.kubectlWithInput(configMapYaml, "apply", "--dry-run=server", "-f", "-");
+    assertThat(dryRun.exitCode()).as(dryRun.stderr()).isZero();
+
+    assertThat(
+            template(
+                    "capgate",
+                    "capgate-system",
+                    "--set",
+                    "vault.address=" + VAULT,
+                    "--set",
+                    "metrics.podMonitor.enabled=true")
+                .stderr())
+        .contains("metrics.podMonitor.enabled needs sidecar.adminExposeMetrics: true");
+    assertThat(
+            template(
+                    "capgate",
+                    "capgate-system",
+                    "--set",
+                    "vault.address=" + VAULT,
+                    "--set",
+                    "metrics.port=9444")
+                .stderr())
+        .contains("metrics.port must differ from webhook.port and identity.port");
   }
 
   /**
@@ -812,6 +978,7 @@ class HelmChartIT {
     // JVM's shared operator handles the rest of the cluster).
     env.put("CAPGATE_WEBHOOK_HOST", "127.0.0.1");
     env.put("CAPGATE_WEBHOOK_PORT", "0");
+    env.put("CAPGATE_METRICS_PORT", "0");
     env.put("CAPGATE_IDENTITY_PORT", "0");
     env.put("CAPGATE_WEBHOOK_CERT_NAMES", "127.0.0.1");
     env.put("CAPGATE_WATCH_NAMESPACES", agents);

@@ -122,6 +122,7 @@ class LeaderElectionIT {
     env.put("CAPGATE_SIDECAR_IMAGE", sidecarImage);
     env.put("CAPGATE_WEBHOOK_HOST", "127.0.0.1");
     env.put("CAPGATE_WEBHOOK_PORT", "0");
+    env.put("CAPGATE_METRICS_PORT", "0");
     env.put("CAPGATE_IDENTITY_PORT", "0");
     env.put("CAPGATE_WEBHOOK_CERT_NAMES", "127.0.0.1");
     // The API server is not pointed at these replicas (the test calls them itself): only the

@@ -63,6 +63,7 @@ class MeshPortsIT {
     env.put("CAPGATE_VAULT_ADDR", stack.bao.address());
     env.put("CAPGATE_WEBHOOK_HOST", "127.0.0.1");
     env.put("CAPGATE_WEBHOOK_PORT", "0");
+    env.put("CAPGATE_METRICS_PORT", "0");
     env.put("CAPGATE_IDENTITY_PORT", "0");
     env.put(
         "CAPGATE_WEBHOOK_URL", "https://127.0.0.1:" + OperatorConfig.PORT_PLACEHOLDER + "/mutate");

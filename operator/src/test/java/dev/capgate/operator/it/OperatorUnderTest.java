@@ -78,6 +78,7 @@ final class OperatorUnderTest {
     env.put("CAPGATE_OPERATOR_VAULT_TOKEN", bao.rootToken());
     env.put("CAPGATE_WEBHOOK_HOST", "127.0.0.1");
     env.put("CAPGATE_WEBHOOK_PORT", "0");
+    env.put("CAPGATE_METRICS_PORT", "0");
     env.put("CAPGATE_IDENTITY_PORT", "0");
     env.put(
         "CAPGATE_WEBHOOK_URL", "https://127.0.0.1:" + OperatorConfig.PORT_PLACEHOLDER + "/mutate");

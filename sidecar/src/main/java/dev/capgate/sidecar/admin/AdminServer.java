@@ -87,10 +87,7 @@ public final class AdminServer {
         }
       }
       case "/metrics" ->
-          request
-              .response()
-              .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
-              .end(metrics.render());
+          request.response().putHeader("content-type", metrics.contentType()).end(metrics.render());
       default -> request.response().setStatusCode(404).end();
     }
   }

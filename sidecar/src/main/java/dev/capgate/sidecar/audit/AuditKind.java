@@ -11,6 +11,11 @@ public sealed interface AuditKind {
   /** One HTTP request (HTTP/1.1 or an HTTP/2 stream) of an intercepted connection. */
   AuditKind REQUEST = new Request();
 
+  /** The failures {@link #tls} names: the {@code kind} label's values. */
+  java.util.List<String> TLS_FAILURES =
+      java.util.List.of(
+          "agent-rejected-pod-ca", "agent-tls-handshake-timeout", "agent-tls-handshake-failed");
+
   /** {@code connection}, {@code request}, {@code dns} or {@code tls}. */
   String label();
 

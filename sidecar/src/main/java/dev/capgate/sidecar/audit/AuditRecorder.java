@@ -1,8 +1,17 @@
 package dev.capgate.sidecar.audit;
 
 import dev.capgate.sidecar.admin.Metrics;
+import dev.capgate.sidecar.admin.Metrics.Series;
 import dev.capgate.sidecar.policy.ConnectionAction;
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Histogram;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * The one place a decision is recorded: {@link #record} writes the audit line and counts the
@@ -19,7 +28,9 @@ import java.util.Locale;
  *   <li>tls: {@code capgate_agent_tls_failures_total{kind}}
  * </ul>
  *
- * Runs on event loops: it formats, enqueues and adds to lock-free counters, nothing blocks.
+ * Runs on event loops: it formats, enqueues and adds to lock-free counters, nothing blocks. Each
+ * series is looked up in a cache keyed by the rule or enum it counts ({@link Series}), so counting
+ * a known series allocates nothing.
  */
 public final class AuditRecorder {
   static final String DECISIONS = "capgate_decisions_total";
@@ -29,12 +40,70 @@ public final class AuditRecorder {
   static final String CONNECTIONS = "capgate_connections_total";
   static final String PLACEHOLDER_LEAKS = "capgate_placeholder_leaks_total";
 
+  private static final String NONE = "none";
+  private static final String UNKNOWN = "unknown";
+
   private final AuditLog log;
-  private final Metrics metrics;
+
+  /** By decision, then by level (0 connection, 1 request), then by rule. */
+  private final List<List<Series<String, CounterDataPoint>>> decisions;
+
+  private final Series<Decision, DistributionDataPoint> requestDuration;
+  private final Series<DnsOutcome, CounterDataPoint> dnsQueries;
+  private final Series<String, CounterDataPoint> agentTlsFailures;
+
+  /** By action, then by rule. */
+  private final Map<ConnectionAction, Series<String, CounterDataPoint>> connections;
+
+  private final Series<String, CounterDataPoint> placeholderLeaks;
 
   public AuditRecorder(AuditLog log, Metrics metrics) {
     this.log = log;
-    this.metrics = metrics;
+    Counter decisionCounter =
+        metrics.counter(
+            DECISIONS, "Policy decisions by rule and outcome", "rule", "outcome", "level");
+    List<List<Series<String, CounterDataPoint>>> byDecision = new ArrayList<>();
+    for (Decision decision : Decision.values()) {
+      List<Series<String, CounterDataPoint>> byLevel = new ArrayList<>();
+      for (AuditKind level : List.of(AuditKind.CONNECTION, AuditKind.REQUEST)) {
+        byLevel.add(
+            new Series<>(
+                rule -> decisionCounter.labelValues(rule, decision.label(), level.label())));
+      }
+      byDecision.add(List.copyOf(byLevel));
+    }
+    this.decisions = List.copyOf(byDecision);
+    Histogram duration =
+        metrics.secondsHistogram(
+            REQUEST_DURATION, "Request latency through the sidecar", "outcome");
+    this.requestDuration = new Series<>(d -> duration.labelValues(d.label()));
+    Counter dns = metrics.counter(DNS_QUERIES, "DNS queries by outcome", "outcome");
+    this.dnsQueries = new Series<>(o -> dns.labelValues(o.label()));
+    Counter tls =
+        metrics.counter(AGENT_TLS_FAILURES, "Agent TLS handshakes that failed, by kind", "kind");
+    this.agentTlsFailures = new Series<>(tls::labelValues);
+    // The series alerts and dashboards read exist from the start at 0 (a rate over nothing is no
+    // data, not 0): the three handshake failure kinds, and leaks of an unknown credential.
+    for (String kind : AuditKind.TLS_FAILURES) {
+      agentTlsFailures.of(kind);
+    }
+    Counter connectionCounter =
+        metrics.counter(CONNECTIONS, "Agent connections by policy action", "action", "rule");
+    Map<ConnectionAction, Series<String, CounterDataPoint>> byAction =
+        new EnumMap<>(ConnectionAction.class);
+    for (ConnectionAction action : ConnectionAction.values()) {
+      String label = action.name().toLowerCase(Locale.ROOT);
+      byAction.put(action, new Series<>(rule -> connectionCounter.labelValues(label, rule)));
+    }
+    this.connections = byAction;
+    Counter leaks =
+        metrics.counter(
+            PLACEHOLDER_LEAKS,
+            "Requests refused for carrying a placeholder where it may not go (likely exfiltration"
+                + " attempts)",
+            "credential");
+    this.placeholderLeaks = new Series<>(leaks::labelValues);
+    placeholderLeaks.of(UNKNOWN);
   }
 
   /** Writes {@code event}'s audit line (unless it is a DNS outcome not audited) and counts it. */
@@ -42,28 +111,22 @@ public final class AuditRecorder {
     switch (event.kind()) {
       case AuditKind.Connection c -> {
         log.record(event);
-        countDecision(event);
+        countDecision(event, 0);
       }
       case AuditKind.Request r -> {
         log.record(event);
-        countDecision(event);
-        metrics.observe(
-            REQUEST_DURATION,
-            "Request latency through the sidecar",
-            event.latencyMicros() / 1e6,
-            "outcome",
-            event.decision().label());
+        countDecision(event, 1);
+        requestDuration.of(event.decision()).observe(event.latencyMicros() / 1e6);
       }
       case AuditKind.Dns(DnsOutcome outcome) -> {
         if (outcome.audited()) {
           log.record(event);
         }
-        metrics.increment(DNS_QUERIES, "DNS queries by outcome", "outcome", outcome.label());
+        dnsQueries.of(outcome).inc();
       }
       case AuditKind.Tls(String failure) -> {
         log.record(event);
-        metrics.increment(
-            AGENT_TLS_FAILURES, "Agent TLS handshakes that failed, by kind", "kind", failure);
+        agentTlsFailures.of(failure).inc();
       }
     }
   }
@@ -73,13 +136,7 @@ public final class AuditRecorder {
    * audited per request, not here).
    */
   public void connectionRouted(ConnectionAction action, String rule) {
-    metrics.increment(
-        CONNECTIONS,
-        "Agent connections by policy action",
-        "action",
-        action.name().toLowerCase(Locale.ROOT),
-        "rule",
-        rule == null ? "none" : rule);
+    connections.get(action).of(rule == null ? NONE : rule).inc();
   }
 
   /**
@@ -89,22 +146,14 @@ public final class AuditRecorder {
    * @param credential the placeholder's credential, null when unknown
    */
   public void placeholderLeak(String credential) {
-    metrics.increment(
-        PLACEHOLDER_LEAKS,
-        "Requests refused for carrying a placeholder where it may not go (likely exfiltration attempts)",
-        "credential",
-        credential == null ? "unknown" : credential);
+    placeholderLeaks.of(credential == null ? UNKNOWN : credential).inc();
   }
 
-  private void countDecision(AuditEvent event) {
-    metrics.increment(
-        DECISIONS,
-        "Policy decisions by rule and outcome",
-        "rule",
-        event.rule() == null ? "none" : event.rule(),
-        "outcome",
-        event.decision().label(),
-        "level",
-        event.kind().label());
+  private void countDecision(AuditEvent event, int level) {
+    decisions
+        .get(event.decision().ordinal())
+        .get(level)
+        .of(event.rule() == null ? NONE : event.rule())
+        .inc();
   }
 }

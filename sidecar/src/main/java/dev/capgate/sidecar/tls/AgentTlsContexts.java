@@ -6,6 +6,7 @@ import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
+import io.prometheus.metrics.core.metrics.Histogram;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -35,7 +36,7 @@ public final class AgentTlsContexts {
   private final LeafMinter minter;
   private final Executor mintExecutor;
   private final SingleFlightCache<Minted> cache;
-  private final Metrics metrics;
+  private final Histogram mintSeconds;
 
   /** A leaf's server context and when to renew it. */
   record Minted(SslContext context, Instant notBefore, Instant notAfter) {
@@ -49,7 +50,9 @@ public final class AgentTlsContexts {
       LeafMinter minter, Executor mintExecutor, Clock clock, int maxCached, Metrics metrics) {
     this.minter = minter;
     this.mintExecutor = mintExecutor;
-    this.metrics = metrics;
+    this.mintSeconds =
+        metrics.secondsHistogram(
+            "capgate_leaf_mint_seconds", "Time to mint a leaf and build its TLS context");
     this.cache =
         new SingleFlightCache<>(this::mint, Minted::staleAt, mintExecutor, clock, maxCached);
     metrics.gauge("capgate_cert_cache_size", "Leaf certificates cached", cache::size);
@@ -85,8 +88,7 @@ public final class AgentTlsContexts {
               .applicationProtocolConfig(ALPN)
               .build();
       double seconds = (System.nanoTime() - t0) / 1e9;
-      metrics.observe(
-          "capgate_leaf_mint_seconds", "Time to mint a leaf and build its TLS context", seconds);
+      mintSeconds.observe(seconds);
       LOG.info(
           String.format(
               "leaf for %s minted in %.2f ms (certificate %.2f ms)",

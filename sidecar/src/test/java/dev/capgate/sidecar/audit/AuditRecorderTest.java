@@ -71,7 +71,7 @@ class AuditRecorderTest {
     assertThat(line.get("host").asText()).isEqualTo("evil.test");
     assertThat(series("capgate_decisions_total{"))
         .containsExactly(
-            "capgate_decisions_total{rule=\"none\",outcome=\"deny\",level=\"connection\"} 1");
+            "capgate_decisions_total{level=\"connection\",outcome=\"deny\",rule=\"none\"} 1.0");
     assertThat(series("capgate_request_duration_seconds")).isEmpty();
   }
 
@@ -101,7 +101,7 @@ class AuditRecorderTest {
     assertThat(line.get("upstreamStatus").asInt()).isEqualTo(200);
     assertThat(series("capgate_decisions_total{"))
         .containsExactly(
-            "capgate_decisions_total{rule=\"github-api\",outcome=\"allow\",level=\"request\"} 1");
+            "capgate_decisions_total{level=\"request\",outcome=\"allow\",rule=\"github-api\"} 1.0");
     assertThat(series("capgate_request_duration_seconds_count"))
         .containsExactly("capgate_request_duration_seconds_count{outcome=\"allow\"} 1");
     assertThat(series("capgate_request_duration_seconds_sum"))
@@ -121,7 +121,7 @@ class AuditRecorderTest {
     assertThat(line.get("method").asText()).isEqualTo("DNS A");
     assertThat(line.get("host").asText()).isEqualTo("evil.test");
     assertThat(series("capgate_dns_queries_total{"))
-        .containsExactly("capgate_dns_queries_total{outcome=\"nxdomain\"} 1");
+        .containsExactly("capgate_dns_queries_total{outcome=\"nxdomain\"} 1.0");
     assertThat(series("capgate_decisions_total")).isEmpty();
   }
 
@@ -134,8 +134,8 @@ class AuditRecorderTest {
     assertThat(lines()).isEmpty();
     assertThat(series("capgate_dns_queries_total{"))
         .containsExactly(
-            "capgate_dns_queries_total{outcome=\"forwarded\"} 1",
-            "capgate_dns_queries_total{outcome=\"refused\"} 1");
+            "capgate_dns_queries_total{outcome=\"forwarded\"} 1.0",
+            "capgate_dns_queries_total{outcome=\"refused\"} 1.0");
   }
 
   @Test
@@ -156,8 +156,12 @@ class AuditRecorderTest {
     assertThat(line.get("kind").asText()).isEqualTo("tls");
     assertThat(line.get("decision").asText()).isEqualTo("error");
     assertThat(line.get("rule").asText()).isEqualTo("github-api");
+    // The three kinds exist from the start (alerts and dashboards read them), at 0 until counted.
     assertThat(series("capgate_agent_tls_failures_total{"))
-        .containsExactly("capgate_agent_tls_failures_total{kind=\"agent-rejected-pod-ca\"} 1");
+        .containsExactlyInAnyOrder(
+            "capgate_agent_tls_failures_total{kind=\"agent-rejected-pod-ca\"} 1.0",
+            "capgate_agent_tls_failures_total{kind=\"agent-tls-handshake-failed\"} 0.0",
+            "capgate_agent_tls_failures_total{kind=\"agent-tls-handshake-timeout\"} 0.0");
     assertThat(series("capgate_decisions_total")).isEmpty();
   }
 
@@ -171,12 +175,12 @@ class AuditRecorderTest {
     assertThat(lines()).isEmpty();
     assertThat(series("capgate_connections_total{"))
         .containsExactly(
-            "capgate_connections_total{action=\"deny\",rule=\"none\"} 1",
-            "capgate_connections_total{action=\"passthrough\",rule=\"pypi\"} 1");
+            "capgate_connections_total{action=\"deny\",rule=\"none\"} 1.0",
+            "capgate_connections_total{action=\"passthrough\",rule=\"pypi\"} 1.0");
     assertThat(series("capgate_placeholder_leaks_total{"))
         .containsExactly(
-            "capgate_placeholder_leaks_total{credential=\"github\"} 1",
-            "capgate_placeholder_leaks_total{credential=\"unknown\"} 1");
+            "capgate_placeholder_leaks_total{credential=\"github\"} 1.0",
+            "capgate_placeholder_leaks_total{credential=\"unknown\"} 1.0");
   }
 
   @Test

@@ -16,12 +16,16 @@ import dev.capgate.sidecar.audit.AuditSchema;
 import dev.capgate.sidecar.netns.Command;
 import dev.capgate.sidecar.netns.PodNetns;
 import dev.capgate.testkit.JsonSchemas;
+import dev.capgate.testkit.ProcessResult;
+import dev.capgate.testkit.PrometheusLint;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
@@ -716,6 +720,38 @@ class DataPlaneIT {
                     || l.startsWith("capgate_leaf_mint_seconds_count")
                     || l.startsWith("capgate_cert_cache"))
         .forEach(System.out::println);
+  }
+
+  /**
+   * The /metrics of a sidecar that carried traffic on every path: {@code promtool check metrics}
+   * (make tools) finds nothing, and every metric the chart's sidecar alerts and the dashboard's
+   * sidecar row read is served (docs/metrics.md).
+   */
+  @Test
+  @Order(91)
+  void metrics_pass_promtool_and_serve_what_the_chart_reads() {
+    makeTrafficOnEveryPath();
+    String text = pod.inPod("curl", "-s", "http://127.0.0.1:14021/metrics").stdout();
+    ProcessResult lint = PrometheusLint.checkMetrics(text);
+    System.out.println(
+        "[metrics] promtool check metrics (sidecar): exit "
+            + lint.exitCode()
+            + " "
+            + lint.stdout()
+            + lint.stderr());
+    assertThat(lint.exitCode()).as(lint.stdout() + lint.stderr()).isZero();
+    assertThat(lint.stdout() + lint.stderr()).isBlank();
+
+    Set<String> read = new TreeSet<>();
+    Path chart = Path.of("../charts/capgate/files");
+    var alerts = PrometheusLint.alertExpressions(chart.resolve("prometheus-rules.yaml"), "sidecar");
+    assertThat(alerts).containsKey("CapgateDenialsSpike");
+    alerts.values().forEach(e -> read.addAll(PrometheusLint.metricNames(e)));
+    PrometheusLint.dashboardExpressions(chart.resolve("grafana-dashboard.json"), "Sidecars")
+        .forEach(e -> read.addAll(PrometheusLint.metricNames(e)));
+    System.out.println("[metrics] sidecar names read by alerts and dashboard: " + read);
+    assertThat(read).isNotEmpty();
+    assertThat(PrometheusLint.sampleNames(text)).containsAll(read);
   }
 
   @Test

@@ -5,7 +5,6 @@ import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
-import io.netty.handler.ssl.SslProvider;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -20,6 +19,9 @@ import javax.net.ssl.SSLException;
  * <p>Minting runs on a virtual thread, never on an event loop: the first mint after start-up takes
  * tens of milliseconds (class loading, JIT), later ones a fraction of one (see LeafMinterTest); a
  * hop to another thread costs microseconds, so the rule is simply "always off the loop".
+ *
+ * <p>The contexts run on BoringSSL when it loads ({@link TlsEngine}); a context dropped from the
+ * cache is freed by the garbage collector once no connection holds it.
  */
 public final class AgentTlsContexts {
   private static final java.util.logging.Logger LOG =
@@ -80,10 +82,11 @@ public final class AgentTlsContexts {
     try {
       SslContext context =
           SslContextBuilder.forServer(leaf.key(), leaf.certificate(), leaf.issuer())
-              .sslProvider(SslProvider.JDK)
+              .sslProvider(TlsEngine.forCachedContext())
               .protocols("TLSv1.3", "TLSv1.2")
               .applicationProtocolConfig(ALPN)
               .build();
+      TlsEngine.enableTickets(context);
       double seconds = (System.nanoTime() - t0) / 1e9;
       metrics.observe(
           "capgate_leaf_mint_seconds", "Time to mint a leaf and build its TLS context", seconds);

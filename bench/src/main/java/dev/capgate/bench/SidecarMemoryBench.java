@@ -27,7 +27,7 @@ import java.util.Map;
  */
 final class SidecarMemoryBench {
   static final int IDLE_CONNECTIONS = 1_000;
-  static final int OPEN_SECONDS = 120;
+  static final int OPEN_SECONDS = 300;
   private static final String PATH = "/repos/acme/repo-a/issues";
 
   record Options(Path sidecarJar, List<String> sidecarJvmFlags) {}

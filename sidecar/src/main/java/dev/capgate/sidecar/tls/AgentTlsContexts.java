@@ -20,8 +20,8 @@ import javax.net.ssl.SSLException;
  * tens of milliseconds (class loading, JIT), later ones a fraction of one (see LeafMinterTest); a
  * hop to another thread costs microseconds, so the rule is simply "always off the loop".
  *
- * <p>The contexts run on BoringSSL when it loads ({@link TlsEngine}); a context dropped from the
- * cache is freed by the garbage collector once no connection holds it.
+ * <p>The contexts run on the JDK engine unless BoringSSL is asked for ({@link
+ * TlsEngine#forAgentSide()}).
  */
 public final class AgentTlsContexts {
   private static final java.util.logging.Logger LOG =
@@ -82,7 +82,7 @@ public final class AgentTlsContexts {
     try {
       SslContext context =
           SslContextBuilder.forServer(leaf.key(), leaf.certificate(), leaf.issuer())
-              .sslProvider(TlsEngine.forCachedContext())
+              .sslProvider(TlsEngine.forAgentSide())
               .protocols("TLSv1.3", "TLSv1.2")
               .applicationProtocolConfig(ALPN)
               .build();

@@ -21,8 +21,9 @@ import javax.net.ssl.SSLException;
  * What one TLS engine costs the sidecar per handshake and per record, CPU time and allocation of
  * the sidecar's own engine only (the peer's calls are not counted), engine to engine in memory on
  * one thread, so the machine's load moves the CPU figures little and the allocation not at all. Not
- * a test: {@code java -Dcapgate.tls.engine=jdk|openssl ... TlsEngineCost} (sidecar/README.md, "TLS
- * engine").
+ * a test: {@code java -Dcapgate.tls.engine=jdk|openssl -Dcapgate.tls.agent-engine=openssl ...
+ * TlsEngineCost} (sidecar/README.md, "TLS engine"; the agent side is on BoringSSL only with the
+ * second property).
  *
  * <p>Agent side: the sidecar's leaf context as server, a JDK client. Upstream side: {@link
  * UpstreamTls} as client, a JDK server (the bench's upstream is JDK TLS): full handshakes (a new

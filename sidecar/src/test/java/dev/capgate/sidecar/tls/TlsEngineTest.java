@@ -37,6 +37,12 @@ class TlsEngineTest {
   @TempDir Path dir;
   private final List<SSLEngine> engines = new java.util.ArrayList<>();
 
+  @org.junit.jupiter.api.BeforeAll
+  static void agentSideOnBoringSsl() {
+    // The agent side is BoringSSL on request only (TlsEngine.forAgentSide); this test checks it.
+    System.setProperty("capgate.tls.agent-engine", "openssl");
+  }
+
   @AfterEach
   void release() {
     engines.forEach(ReferenceCountUtil::release);
@@ -159,6 +165,28 @@ class TlsEngineTest {
               .encodeToString(ca.certificate().getEncoded())
           + "\n-----END CERTIFICATE-----\n";
     }
+  }
+
+  /** A client offering both (curl, the JDK's HttpClient) gets h2, the sidecar's first choice. */
+  @Test
+  void a_client_offering_h2_and_http11_gets_h2() throws Exception {
+    SslContext server = agentContexts().forHost("api.github.test").get();
+    SslContext client =
+        SslContextBuilder.forClient()
+            .sslProvider(SslProvider.JDK)
+            .trustManager(LeafMinterTest.testCa().certificate())
+            .applicationProtocolConfig(
+                new ApplicationProtocolConfig(
+                    ApplicationProtocolConfig.Protocol.ALPN,
+                    ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                    ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                    ApplicationProtocolNames.HTTP_2,
+                    ApplicationProtocolNames.HTTP_1_1))
+            .build();
+    SSLEngine c = engine(client, "api.github.test", 443);
+    SSLEngine s = engine(server, null, 0);
+    handshake(c, s);
+    assertThat(c.getApplicationProtocol()).isEqualTo(ApplicationProtocolNames.HTTP_2);
   }
 
   @Test

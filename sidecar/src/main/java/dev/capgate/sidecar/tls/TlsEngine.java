@@ -11,11 +11,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
 
 /**
- * Which TLS engine both sides of the sidecar use: BoringSSL through netty-tcnative when its native
- * library loads (the image is Debian glibc x86_64, the platform of the shipped library), the JDK's
- * {@code SSLEngine} otherwise. The JDK engine allocated a new GCM cipher, GHASH state and buffer
- * wrappers per TLS record (41 % of the sidecar's allocation under load, sidecar/README.md "TLS
- * engine"); BoringSSL seals and opens records in native memory with no per-record garbage.
+ * Which TLS engine the sidecar uses: BoringSSL through netty-tcnative when its native library loads
+ * (the image is Debian glibc x86_64, the platform of the shipped library), the JDK's {@code
+ * SSLEngine} otherwise. The JDK engine allocated a new GCM cipher, GHASH state and buffer wrappers
+ * per TLS record (41 % of the sidecar's allocation under load, sidecar/README.md "TLS engine");
+ * BoringSSL seals and opens records in native memory with no per-record garbage. The agent side
+ * uses it only when asked for ({@link #forAgentSide()}).
  *
  * <p>The system property {@code capgate.tls.engine} ({@code auto}, the default; {@code jdk}; {@code
  * openssl}, which refuses to start without the native library) exists for A/B measurements and
@@ -46,7 +47,7 @@ public final class TlsEngine {
         };
     if (LOGGED.compareAndSet(false, true)) {
       if (use) {
-        LOG.info("TLS engine: " + OpenSsl.versionString() + " (netty-tcnative)");
+        LOG.info("TLS engine: " + OpenSsl.versionString() + " (netty-tcnative), upstream side");
       } else if (wanted.equals("jdk")) {
         LOG.info("TLS engine: JDK (capgate.tls.engine=jdk)");
       } else {

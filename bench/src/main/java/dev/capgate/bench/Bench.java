@@ -16,7 +16,7 @@ import java.util.Set;
  * target/bench/results.json} (and {@code results.md}) in the bench module's directory.
  *
  * <pre>
- *   Bench [--sections dataplane,controlplane,memory,startup] [--duration 10] [--warm-up 5] [--pods 200]
+ *   Bench [--sections dataplane,controlplane,memory,sidecar-memory,startup] [--sidecar-flag F] [--duration 10] [--warm-up 5] [--pods 200]
  *         [--trials 20] [--sidecars 3] [--starts 10] [--sessions 1000] [--no-peers] [--quick]
  *         [--scale-pods 2000] [--scale-rate 50] [--scale-sessions 200]
  *         [--steps admission,admission-at-scale,start-to-ready,revocation]
@@ -52,6 +52,7 @@ public final class Bench {
     List<Section> sections = new ArrayList<>();
     DataPlaneBench data = null;
     ControlPlaneBench control = null;
+    SidecarMemoryBench sidecarMemory = null;
     try {
       if (o.sections.contains("dataplane")) {
         Section s = new Section("data plane");
@@ -63,6 +64,20 @@ public final class Bench {
                       o.duration, o.warmUp, o.sidecarJar, o.mitmVenv, sidecarFlags(), o.peers),
                   s);
           data.run();
+        } catch (Exception e) {
+          failed(s, e);
+        }
+        s.end();
+      }
+      if (o.sections.contains("memory") || o.sections.contains("sidecar-memory")) {
+        // The sidecar's rows of the memory section (no API server needed: file mode).
+        Section s = new Section("sidecar memory");
+        sections.add(s);
+        try {
+          sidecarMemory =
+              new SidecarMemoryBench(
+                  new SidecarMemoryBench.Options(o.sidecarJar, sidecarFlags()), s);
+          sidecarMemory.run();
         } catch (Exception e) {
           failed(s, e);
         }
@@ -97,7 +112,7 @@ public final class Bench {
     } finally {
       Section targets = new Section("targets");
       sections.add(targets);
-      Targets.print(targets, data, control);
+      Targets.print(targets, data, control, sidecarMemory);
       targets.end();
       JsonObject bySection = new JsonObject();
       for (Section s : sections) {
@@ -119,10 +134,13 @@ public final class Bench {
     System.exit(0);
   }
 
+  private static final List<String> EXTRA_SIDECAR_FLAGS = new ArrayList<>();
+
   /** The sidecar image's JVM flags, with the pod's 256 MiB memory limit as the JVM's RAM. */
   static List<String> sidecarFlags() {
     List<String> flags = new ArrayList<>(IMAGE_JVM_FLAGS);
     flags.add("-XX:MaxRAM=256m");
+    flags.addAll(EXTRA_SIDECAR_FLAGS);
     return flags;
   }
 
@@ -217,6 +235,8 @@ public final class Bench {
           case "--starts" -> o.starts = Integer.parseInt(args[++i]);
           case "--sessions" -> o.sessions = Integer.parseInt(args[++i]);
           case "--no-peers" -> o.peers = false;
+          // A/B runs: e.g. --sidecar-flag -Dcapgate.tls.engine=jdk (repeatable).
+          case "--sidecar-flag" -> EXTRA_SIDECAR_FLAGS.add(args[++i]);
           case "--scale-pods" -> o.scalePods = Integer.parseInt(args[++i]);
           case "--scale-rate" -> o.scaleRate = Integer.parseInt(args[++i]);
           case "--scale-sessions" -> o.scaleSessions = Integer.parseInt(args[++i]);

@@ -11,7 +11,8 @@ final class Targets {
   /**
    * Issue 13's rows, in its order, each with its goal: nothing else, so the table is the issue's.
    */
-  static void print(Section s, DataPlaneBench data, ControlPlaneBench control) {
+  static void print(
+      Section s, DataPlaneBench data, ControlPlaneBench control, SidecarMemoryBench memory) {
     Table t =
         new Table(
             "Targets of issue 13 (measured in this run; ✓ met, ✗ missed, ? not measured)",
@@ -22,6 +23,29 @@ final class Targets {
     JsonArray json = new JsonArray();
     // Every row is printed: one whose section did not run says "?" (not measured).
     sidecar(t, json, data);
+    // Issue 13's two memory rows, held to the under-load ceiling.
+    add(
+        t,
+        json,
+        "sidecar RSS with "
+            + SidecarMemoryBench.IDLE_CONNECTIONS
+            + " idle agent connections (TLS, keep-alive)",
+        "≤ 96 MiB",
+        memory == null ? null : memory.figure("connections"),
+        96,
+        true,
+        "MiB",
+        1);
+    add(
+        t,
+        json,
+        "sidecar RSS with the largest legal AgentSession",
+        "≤ 96 MiB",
+        memory == null ? null : memory.figure("largestSession"),
+        96,
+        true,
+        "MiB",
+        1);
     {
       add(
           t,

@@ -3,6 +3,7 @@ package dev.capgate.sidecar.http;
 import dev.capgate.sidecar.audit.AuditEvent;
 import dev.capgate.sidecar.policy.Policy;
 import dev.capgate.sidecar.policy.SessionIdentity;
+import dev.capgate.sidecar.tls.PlaintextAlerts;
 import dev.capgate.sidecar.tls.TlsFailures;
 import dev.capgate.sidecar.upstream.IdleUpstreams;
 import dev.capgate.sidecar.upstream.UpstreamConnector;
@@ -70,6 +71,8 @@ public final class HttpTermination implements HttpInterceptor {
     }
     SslHandler tls = agentTls.newHandler(agent.alloc());
     tls.setHandshakeTimeout(TLS_HANDSHAKE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    PlaintextAlerts alerts = new PlaintextAlerts();
+    agent.pipeline().addLast("tls-alerts", alerts);
     agent.pipeline().addLast("tls", tls);
     // Sees every outcome of the handshake (the ALPN handler below does not report a peer that hangs
     // up).
@@ -82,7 +85,7 @@ public final class HttpTermination implements HttpInterceptor {
               public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
                 if (event instanceof SslHandshakeCompletionEvent done) {
                   if (!done.isSuccess()) {
-                    auditAgentHandshakeFailure(connection, done.cause());
+                    auditAgentHandshakeFailure(connection, done.cause(), alerts.alert());
                   }
                   ctx.pipeline().remove(this);
                 }
@@ -116,8 +119,9 @@ public final class HttpTermination implements HttpInterceptor {
    * agent-rejected-pod-ca} with the host, so that an operator sees which host needs {@code tls:
    * passthrough} (or which client ignores the CA bundle).
    */
-  private void auditAgentHandshakeFailure(AgentConnection connection, Throwable cause) {
-    String alert = TlsFailures.receivedAlert(cause);
+  private void auditAgentHandshakeFailure(
+      AgentConnection connection, Throwable cause, String plaintextAlert) {
+    String alert = plaintextAlert != null ? plaintextAlert : TlsFailures.receivedAlert(cause);
     String host = connection.serverName();
     String reason;
     if (alert != null && REJECTION_ALERTS.contains(alert)) {

@@ -5,7 +5,6 @@ import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
-import io.netty.handler.ssl.SslProvider;
 import io.prometheus.metrics.core.metrics.Histogram;
 import java.time.Clock;
 import java.time.Duration;
@@ -21,6 +20,9 @@ import javax.net.ssl.SSLException;
  * <p>Minting runs on a virtual thread, never on an event loop: the first mint after start-up takes
  * tens of milliseconds (class loading, JIT), later ones a fraction of one (see LeafMinterTest); a
  * hop to another thread costs microseconds, so the rule is simply "always off the loop".
+ *
+ * <p>The contexts run on the JDK engine unless BoringSSL is asked for ({@link
+ * TlsEngine#forAgentSide()}).
  */
 public final class AgentTlsContexts {
   private static final java.util.logging.Logger LOG =
@@ -83,10 +85,11 @@ public final class AgentTlsContexts {
     try {
       SslContext context =
           SslContextBuilder.forServer(leaf.key(), leaf.certificate(), leaf.issuer())
-              .sslProvider(SslProvider.JDK)
+              .sslProvider(TlsEngine.forAgentSide())
               .protocols("TLSv1.3", "TLSv1.2")
               .applicationProtocolConfig(ALPN)
               .build();
+      TlsEngine.enableTickets(context);
       double seconds = (System.nanoTime() - t0) / 1e9;
       mintSeconds.observe(seconds);
       LOG.info(

@@ -16,6 +16,9 @@ import javax.net.ssl.SSLException;
  * carries secret material (they name hosts, alerts and certificate problems).
  */
 public final class TlsFailures {
+  private static final java.util.regex.Pattern BORINGSSL_ALERT =
+      java.util.regex.Pattern.compile("(?:SSLV3|TLSV1|TLSV13)_ALERT_([A-Z0-9_]+)");
+
   private TlsFailures() {}
 
   /** Whether {@code cause} (or what it wraps) is a TLS failure. */
@@ -32,12 +35,17 @@ public final class TlsFailures {
    * The alert the peer sent ("unknown_ca", "certificate_required", ...), or null. The JDK says
    * "Received fatal alert: x", or, for an alert a TLS 1.3 client sends before it has keys (OpenSSL
    * refusing the server's certificate), "Unexpected plaintext alert received: Level: fatal; Alert:
-   * x".
+   * x". BoringSSL (the sidecar's engine when it loads) says "error:...:TLSV1_ALERT_X" (also {@code
+   * SSLV3_ALERT_}, {@code TLSV13_ALERT_}), the same names in capitals.
    */
   public static String receivedAlert(Throwable cause) {
     for (Throwable t = cause; t != null; t = t.getCause()) {
       String m = t.getMessage();
       if (m != null) {
+        java.util.regex.Matcher boring = BORINGSSL_ALERT.matcher(m);
+        if (boring.find()) {
+          return boring.group(1).toLowerCase(Locale.ROOT);
+        }
         for (String marker :
             new String[] {"Received fatal alert: ", "alert received: Level: fatal; Alert: "}) {
           int at = m.indexOf(marker);

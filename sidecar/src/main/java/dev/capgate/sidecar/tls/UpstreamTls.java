@@ -6,7 +6,6 @@ import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
-import io.netty.handler.ssl.SslProvider;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -25,6 +24,10 @@ import javax.net.ssl.X509TrustManager;
  * TLS from the sidecar to the real server: the server must prove it is the approved host name
  * (hostname verification on, SNI = that name) against the system trust store plus an optional extra
  * bundle for private upstreams. The sidecar speaks HTTP/1.1 upstream.
+ *
+ * <p>BoringSSL when it loads ({@link TlsEngine}): the trust manager is still the JDK's (PKIX with
+ * the same roots) and so is the host name check ({@code HTTPS} endpoint identification), which
+ * Netty's OpenSSL engine hands to that trust manager. Sessions are cached per host and port.
  */
 public final class UpstreamTls {
   private static final ApplicationProtocolConfig HTTP_1_1 =
@@ -85,12 +88,15 @@ public final class UpstreamTls {
     tmf.init(trust);
     SslContext context =
         SslContextBuilder.forClient()
-            .sslProvider(SslProvider.JDK)
+            .sslProvider(TlsEngine.forLongLivedContext())
             .trustManager(tmf)
             .endpointIdentificationAlgorithm("HTTPS")
             .protocols("TLSv1.3", "TLSv1.2")
             .applicationProtocolConfig(HTTP_1_1)
             .build();
+    // Resumption across the connections to one upstream (host:port): a new agent connection's
+    // upstream handshake skips the certificate chain and its verification.
+    TlsEngine.enableTickets(context);
     return new UpstreamTls(context);
   }
 

@@ -50,6 +50,22 @@ class TlsFailuresTest {
                     new java.security.GeneralSecurityException(
                         "Unexpected plaintext alert received: Level: fatal; Alert: unknown_ca"))))
         .isEqualTo("unknown_ca");
+    // BoringSSL's words for the same alerts (the sidecar's engine when netty-tcnative loads).
+    assertThat(
+            TlsFailures.receivedAlert(
+                new SSLHandshakeException(
+                    "error:10000418:SSL routines:OPENSSL_internal:TLSV1_ALERT_UNKNOWN_CA")))
+        .isEqualTo("unknown_ca");
+    assertThat(
+            TlsFailures.receivedAlert(
+                new SSLHandshakeException(
+                    "error:10000412:SSL routines:OPENSSL_internal:SSLV3_ALERT_BAD_CERTIFICATE")))
+        .isEqualTo("bad_certificate");
+    assertThat(
+            TlsFailures.describeUpstream(
+                new SSLHandshakeException(
+                    "error:1000045c:SSL routines:OPENSSL_internal:TLSV1_ALERT_CERTIFICATE_REQUIRED")))
+        .contains("requires a client certificate (mutual TLS)");
   }
 
   @Test

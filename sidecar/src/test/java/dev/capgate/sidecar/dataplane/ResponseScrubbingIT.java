@@ -7,6 +7,7 @@ import static dev.capgate.sidecar.dataplane.SessionSpecs.bearer;
 import static dev.capgate.sidecar.dataplane.SessionSpecs.rule;
 import static dev.capgate.sidecar.dataplane.UpstreamLog.headerValues;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.capgate.sidecar.netns.Command;
 import dev.capgate.sidecar.netns.PodNetns;
@@ -14,6 +15,7 @@ import io.vertx.core.json.JsonObject;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
@@ -112,8 +114,13 @@ class ResponseScrubbingIT {
     assertThat(new JsonObject(body(r)).getString("error"))
         .isEqualTo("unscannable-response-encoding");
     assertNoForm(r);
-    assertThat(pod.log("sidecar.log"))
-        .contains("unscannable-response-encoding: Content-Encoding br");
+    // The audit writer thread formats the line after the answer has left.
+    await("the audit line of the refused body")
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertThat(pod.log("sidecar.log"))
+                    .contains("unscannable-response-encoding: Content-Encoding br"));
   }
 
   @Test

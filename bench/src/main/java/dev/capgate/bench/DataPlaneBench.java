@@ -231,7 +231,12 @@ final class DataPlaneBench {
         new InetSocketAddress(uri.getHost(), uri.getPort()));
   }
 
-  private void writeFiles(String mount, String secret, String token) throws IOException {
+  /**
+   * The upstream's server certificate (in the pod's scratch {@code pki/}, read by the upstream
+   * servers) and a pod CA whose key only the proxy's uid reads: the files every bench sidecar
+   * starts with.
+   */
+  static ProxyUnderTest.PodFiles writePki(BenchPod pod, String secret) throws IOException {
     Path dir = pod.scratch().resolve("pki");
     Files.createDirectories(dir);
     Pki upstreamCa = new Pki("bench upstream CA");
@@ -246,7 +251,11 @@ final class DataPlaneBench {
     Path caKey = Files.writeString(dir.resolve("pod-ca.key"), podCa.caKeyPem());
     Path upCa = Files.writeString(dir.resolve("upstream-ca.crt"), upstreamCa.caCertPem());
     owned(caKey, BenchPod.PROXY_UID, "400");
-    files = new ProxyUnderTest.PodFiles(caCert, caKey, upCa, secret);
+    return new ProxyUnderTest.PodFiles(caCert, caKey, upCa, secret);
+  }
+
+  private void writeFiles(String mount, String secret, String token) throws IOException {
+    files = writePki(pod, secret);
     sessionFile =
         Files.writeString(
             pod.scratch().resolve("session.json"),

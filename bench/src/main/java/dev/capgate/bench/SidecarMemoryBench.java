@@ -6,7 +6,6 @@ import static dev.capgate.api.v1alpha1.AgentSessionBuilder.rule;
 import dev.capgate.api.v1alpha1.AgentSessionBuilder;
 import dev.capgate.api.v1alpha1.HttpMethod;
 import dev.capgate.sidecar.netns.UpstreamServers;
-import dev.capgate.testkit.Pki;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -256,21 +255,7 @@ final class SidecarMemoryBench {
   }
 
   private void writeFiles() throws IOException {
-    Path dir = pod.scratch().resolve("pki");
-    Files.createDirectories(dir);
-    Pki upstreamCa = new Pki("bench upstream CA");
-    upstreamCa
-        .issueServer(
-            "upstream",
-            List.of(BenchPod.UPSTREAM_HOST),
-            List.of(UpstreamServers.V4, UpstreamServers.V6))
-        .writeTo(dir, "server");
-    Pki podCa = new Pki("capgate pod CA (bench)");
-    Path caCert = Files.writeString(dir.resolve("pod-ca.crt"), podCa.caCertPem());
-    Path caKey = Files.writeString(dir.resolve("pod-ca.key"), podCa.caKeyPem());
-    Path upCa = Files.writeString(dir.resolve("upstream-ca.crt"), upstreamCa.caCertPem());
-    DataPlaneBench.owned(caKey, BenchPod.PROXY_UID, "400");
-    files = new ProxyUnderTest.PodFiles(caCert, caKey, upCa, "unused");
+    files = DataPlaneBench.writePki(pod, "unused");
     // No credential is read in these rows; the flag wants a file.
     vaultToken = Files.writeString(pod.scratch().resolve("vault-token"), "unused");
     DataPlaneBench.owned(vaultToken, BenchPod.PROXY_UID, "400");

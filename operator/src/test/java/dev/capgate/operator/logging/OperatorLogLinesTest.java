@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.capgate.testkit.JsonSchemas;
+import dev.capgate.testkit.TestClassPath;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -75,7 +76,7 @@ class OperatorLogLinesTest {
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-XX:TieredStopAtLevel=1",
                 "-cp",
-                classpath(),
+                TestClassPath.get(),
                 "dev.capgate.operator.Main")
             .redirectError(stderr.toFile())
             .redirectOutput(ProcessBuilder.Redirect.DISCARD);
@@ -94,13 +95,5 @@ class OperatorLogLinesTest {
       operator.waitFor();
     }
     return Files.readAllLines(stderr).stream().filter(l -> !l.isBlank()).toList();
-  }
-
-  /** The test's own classpath: the operator's classes and dependencies. */
-  private static String classpath() {
-    String surefire = System.getProperty("surefire.test.class.path");
-    return surefire != null && !surefire.isBlank()
-        ? surefire
-        : System.getProperty("java.class.path");
   }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.capgate.testkit.JsonSchemas;
+import dev.capgate.testkit.TestClassPath;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -58,7 +59,7 @@ class SidecarLogLinesTest {
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-XX:TieredStopAtLevel=1",
                 "-cp",
-                classpath(),
+                TestClassPath.get(),
                 "dev.capgate.sidecar.Main"));
     command.addAll(args);
     ProcessBuilder builder =
@@ -73,12 +74,5 @@ class SidecarLogLinesTest {
     assertThat(sidecar.waitFor(60, TimeUnit.SECONDS)).isTrue();
     assertThat(sidecar.exitValue()).isEqualTo(64);
     return Files.readAllLines(stderr).stream().filter(l -> !l.isBlank()).toList();
-  }
-
-  private static String classpath() {
-    String surefire = System.getProperty("surefire.test.class.path");
-    return surefire != null && !surefire.isBlank()
-        ? surefire
-        : System.getProperty("java.class.path");
   }
 }

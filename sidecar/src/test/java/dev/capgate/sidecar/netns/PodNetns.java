@@ -3,6 +3,7 @@ package dev.capgate.sidecar.netns;
 import dev.capgate.api.sidecar.SidecarContract;
 import dev.capgate.api.sidecar.SidecarPorts;
 import dev.capgate.testkit.Pki;
+import dev.capgate.testkit.TestClassPath;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -374,7 +375,7 @@ public final class PodNetns implements AutoCloseable {
                   up,
                   JAVA,
                   "-cp",
-                  testClassPath(),
+                  TestClassPath.get(),
                   UpstreamServers.class.getName(),
                   upDir.toString()));
       if (vaultAddress != null) {
@@ -575,11 +576,6 @@ public final class PodNetns implements AutoCloseable {
           jar + " is missing: run the package phase first (mvn verify does)");
     }
     return jar;
-  }
-
-  private static String testClassPath() {
-    String cp = System.getProperty("surefire.test.class.path");
-    return cp != null && !cp.isBlank() ? cp : System.getProperty("java.class.path");
   }
 
   private Process start(List<String> command, Path log) {

@@ -14,8 +14,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLEngineResult.HandshakeStatus;
-import javax.net.ssl.SSLException;
 
 /**
  * What one TLS engine costs the sidecar per handshake and per record, CPU time and allocation of
@@ -180,11 +178,19 @@ public final class TlsEngineCost {
     ByteBuffer app = ByteBuffer.allocate(1 << 17);
     ByteBuffer empty = ByteBuffer.allocate(0);
     for (int round = 0; round < 50; round++) {
-      cm.measure(() -> step(client, empty, toServer, toClient, app));
-      sm.measure(() -> step(server, empty, toClient, toServer, app));
+      cm.measure(
+          () -> {
+            TlsEngineTest.step(client, empty, toServer, toClient, app);
+            return null;
+          });
+      sm.measure(
+          () -> {
+            TlsEngineTest.step(server, empty, toClient, toServer, app);
+            return null;
+          });
       boolean done =
-          done(client.getHandshakeStatus())
-              && done(server.getHandshakeStatus())
+          TlsEngineTest.done(client.getHandshakeStatus())
+              && TlsEngineTest.done(server.getHandshakeStatus())
               && toServer.position() == 0
               && toClient.position() == 0;
       if (done && round > 2) {
@@ -194,39 +200,5 @@ public final class TlsEngineCost {
       }
     }
     throw new AssertionError("handshake did not finish");
-  }
-
-  private static boolean done(HandshakeStatus s) {
-    return s == HandshakeStatus.NOT_HANDSHAKING || s == HandshakeStatus.FINISHED;
-  }
-
-  private static Void step(
-      SSLEngine engine, ByteBuffer empty, ByteBuffer out, ByteBuffer in, ByteBuffer app)
-      throws SSLException {
-    in.flip();
-    while (in.hasRemaining()) {
-      app.clear();
-      var r = engine.unwrap(in, app);
-      runTasks(engine);
-      if (r.bytesConsumed() == 0 && r.getHandshakeStatus() != HandshakeStatus.NEED_UNWRAP_AGAIN) {
-        break;
-      }
-    }
-    in.compact();
-    while (true) {
-      var r = engine.wrap(empty, out);
-      runTasks(engine);
-      if (r.bytesProduced() == 0) {
-        break;
-      }
-    }
-    return null;
-  }
-
-  private static void runTasks(SSLEngine engine) {
-    Runnable task;
-    while ((task = engine.getDelegatedTask()) != null) {
-      task.run();
-    }
   }
 }

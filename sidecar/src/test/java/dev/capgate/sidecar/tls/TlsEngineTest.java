@@ -348,12 +348,12 @@ class TlsEngineTest {
     throw new AssertionError("handshake did not finish");
   }
 
-  private static boolean done(HandshakeStatus s) {
+  static boolean done(HandshakeStatus s) {
     return s == HandshakeStatus.NOT_HANDSHAKING || s == HandshakeStatus.FINISHED;
   }
 
   /** One engine's turn: read what the peer sent, run tasks, write what it has to send. */
-  private static void step(
+  static void step(
       SSLEngine engine, ByteBuffer empty, ByteBuffer out, ByteBuffer in, ByteBuffer app)
       throws SSLException {
     in.flip();

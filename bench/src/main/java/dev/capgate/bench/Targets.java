@@ -110,7 +110,8 @@ final class Targets {
 
   private static void throughputAndLatency(Table t, JsonArray json, DataPlaneBench data) {
     for (String protocol : PROTOCOLS) {
-      DataPlaneBench.Row d = data == null ? null : data.direct(protocol);
+      Double direct =
+          bestDirect(data, protocol, r -> r.keepAlive == null ? null : r.keepAlive.rps(), true);
       DataPlaneBench.Row c = row(data, "Capgate", protocol);
       String p = " (" + protocol + ")";
       add(
@@ -118,7 +119,7 @@ final class Targets {
           json,
           "keep-alive throughput vs direct, c=16" + p,
           "≥ 50 %",
-          d != null && c != null ? 100 * c.keepAlive.rps() / d.keepAlive.rps() : null,
+          direct != null && c != null ? 100 * c.keepAlive.rps() / direct : null,
           50,
           false,
           "%",
@@ -139,16 +140,17 @@ final class Targets {
         "×",
         2);
     for (String protocol : PROTOCOLS) {
-      DataPlaneBench.Row d = data == null ? null : data.direct(protocol);
       DataPlaneBench.Row c = row(data, "Capgate", protocol);
-      boolean both = d != null && c != null && d.paced != null && c.paced != null;
+      Double p50 = bestDirect(data, protocol, r -> pacedPercentile(r, 50), false);
+      Double p99 = bestDirect(data, protocol, r -> pacedPercentile(r, 99), false);
+      boolean both = p50 != null && c != null && c.paced != null;
       String p = " (" + protocol + ")";
       add(
           t,
           json,
           "added latency p50 at 1,000 rps" + p,
           "≤ 0.2 ms",
-          both ? c.paced.latencyMs().percentile(50) - d.paced.latencyMs().percentile(50) : null,
+          both ? c.paced.latencyMs().percentile(50) - p50 : null,
           0.2,
           true,
           "ms",
@@ -158,16 +160,21 @@ final class Targets {
           json,
           "added latency p99 at 1,000 rps" + p,
           "≤ 0.5 ms",
-          both ? c.paced.latencyMs().percentile(99) - d.paced.latencyMs().percentile(99) : null,
+          both ? c.paced.latencyMs().percentile(99) - p99 : null,
           0.5,
           true,
           "ms",
           3);
     }
     // New connection per request (TLS both sides): added p50 against Squid's, and no failures.
-    DataPlaneBench.Row d = data == null ? null : data.direct("HTTP/1.1");
-    Double capgateAdded = addedNewConnP50(d, capgateH1);
-    Double squidAdded = addedNewConnP50(d, squid);
+    Double direct =
+        bestDirect(
+            data,
+            "HTTP/1.1",
+            r -> r.newConnPaced == null ? null : r.newConnPaced.latencyMs().percentile(50),
+            false);
+    Double capgateAdded = addedNewConnP50(direct, capgateH1);
+    Double squidAdded = addedNewConnP50(direct, squid);
     add(
         t,
         json,
@@ -195,15 +202,45 @@ final class Targets {
         .toArray(H2load.Result[]::new);
   }
 
-  private static Double addedNewConnP50(DataPlaneBench.Row direct, DataPlaneBench.Row proxy) {
-    if (direct == null
-        || proxy == null
-        || direct.newConnPaced == null
-        || proxy.newConnPaced == null) {
+  private static Double pacedPercentile(DataPlaneBench.Row r, double q) {
+    return r.paced == null ? null : r.paced.latencyMs().percentile(q);
+  }
+
+  private static Double addedNewConnP50(Double direct, DataPlaneBench.Row proxy) {
+    if (direct == null || proxy == null || proxy.newConnPaced == null) {
       return null;
     }
-    return proxy.newConnPaced.latencyMs().percentile(50)
-        - direct.newConnPaced.latencyMs().percentile(50);
+    return proxy.newConnPaced.latencyMs().percentile(50) - direct;
+  }
+
+  /**
+   * The machine drifts during a run (the two direct rows, first and last, have differed by 2× on
+   * this 2-core machine): a target is judged against the better of the two, so that drift never
+   * flatters Capgate (no negative "added" latency, no ratio against a slow moment). Null when
+   * neither row measured it.
+   */
+  private static Double bestDirect(
+      DataPlaneBench data,
+      String protocol,
+      java.util.function.Function<DataPlaneBench.Row, Double> figure,
+      boolean higherIsBetter) {
+    if (data == null) {
+      return null;
+    }
+    Double best = null;
+    for (DataPlaneBench.Row r : data.rows()) {
+      if (!r.protocol.equals(protocol) || !r.target.startsWith("direct")) {
+        continue;
+      }
+      Double v = figure.apply(r);
+      if (v == null || v.isNaN()) {
+        continue;
+      }
+      if (best == null || (higherIsBetter ? v > best : v < best)) {
+        best = v;
+      }
+    }
+    return best;
   }
 
   private static void control(Table t, JsonArray json, ControlPlaneBench control) {

@@ -249,11 +249,7 @@ public final class CapgateOperator implements AutoCloseable {
               : WebhookRegistration.Target.service(
                   config.namespace(), config.webhookServiceName(), config.webhookServicePort());
       registration.apply(
-          config.webhookConfigurationName(),
-          target,
-          tls.caCertPem(),
-          config.namespace(),
-          config.watchNamespaces());
+          config.webhookConfigurationName(), target, tls.caCertPem(), config.namespace());
     } else {
       registration.patchCaBundle(config.webhookConfigurationName(), tls.caCertPem());
     }

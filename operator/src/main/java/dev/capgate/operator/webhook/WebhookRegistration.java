@@ -1,7 +1,6 @@
 package dev.capgate.operator.webhook;
 
 import dev.capgate.operator.naming.PodMarkers;
-import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhook;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookBuilder;
@@ -33,9 +32,7 @@ import org.slf4j.LoggerFactory;
  *       (an annotation cannot be selected on, so opt-in is the label; a ValidatingAdmissionPolicy
  *       refuses pods that carry it as an annotation only);
  *   <li>namespaceSelector leaving out kube-system and the operator's own namespace, so the webhook
- *       can never block the pods that would bring it back, and, with {@code watchNamespaces} set,
- *       every namespace the operator does not watch (its admission policy refuses opted-in pods
- *       there);
+ *       can never block the pods that would bring it back;
  *   <li>{@code failurePolicy: Fail}: an opted-in pod never starts without its sidecar;
  *   <li>{@code sideEffects: NoneOnDryRun}: the CA Secret is created, except on dry runs;
  *   <li>{@code reinvocationPolicy: IfNeeded}: if a later webhook adds containers, they get the
@@ -73,13 +70,9 @@ public final class WebhookRegistration {
    * in by annotation only (see {@link #ANNOTATION_ONLY_POLICY}).
    */
   public MutatingWebhookConfiguration apply(
-      String configurationName,
-      Target target,
-      String caBundlePem,
-      String operatorNamespace,
-      List<String> watchNamespaces) {
+      String configurationName, Target target, String caBundlePem, String operatorNamespace) {
     MutatingWebhookConfiguration desired =
-        desired(configurationName, target, caBundlePem, operatorNamespace, watchNamespaces);
+        desired(configurationName, target, caBundlePem, operatorNamespace);
     MutatingWebhookConfiguration applied =
         client
             .admissionRegistration()
@@ -92,7 +85,7 @@ public final class WebhookRegistration {
         .admissionRegistration()
         .v1()
         .validatingAdmissionPolicies()
-        .resource(annotationOnlyPolicy(watchNamespaces))
+        .resource(annotationOnlyPolicy())
         .forceConflicts()
         .serverSideApply();
     client
@@ -148,14 +141,12 @@ public final class WebhookRegistration {
    *   <li>a pod carrying Capgate's markers (the session label, the injected status) without the
    *       label was never admitted by the webhook, or is dropping the label to escape it: the
    *       operator would count it as the session's and bind its service account to the sidecars'
-   *       Role. Refused, at creation and on every update;
-   *   <li>with {@code watchNamespaces} set, the webhook serves only those namespaces: a pod opting
-   *       in anywhere else would start without its sidecar. Refused, naming the namespaces served.
+   *       Role. Refused, at creation and on every update.
    * </ul>
    */
   public static final String ANNOTATION_ONLY_POLICY = "capgate-inject-label-required";
 
-  public static ValidatingAdmissionPolicy annotationOnlyPolicy(List<String> watchNamespaces) {
+  public static ValidatingAdmissionPolicy annotationOnlyPolicy() {
     String annotated =
         "has(object.metadata.annotations) && '"
             + PodMarkers.INJECT
@@ -217,40 +208,8 @@ public final class WebhookRegistration {
         .withReason("Invalid")
         .endValidation()
         .addAllToValidations(unchangedMarkers())
-        .addAllToValidations(servedNamespacesOnly(labelled, watchNamespaces))
         .endSpec()
         .build();
-  }
-
-  /**
-   * With {@code watchNamespaces} set, an opted-in pod created elsewhere is refused: the webhook's
-   * namespaceSelector leaves it out, so it would run without its sidecar. None when every namespace
-   * is served.
-   */
-  static List<io.fabric8.kubernetes.api.model.admissionregistration.v1.Validation>
-      servedNamespacesOnly(String labelled, List<String> watchNamespaces) {
-    if (watchNamespaces.isEmpty()) {
-      return List.of();
-    }
-    String served =
-        watchNamespaces.stream()
-            .map(ns -> "'" + ns + "'")
-            .collect(java.util.stream.Collectors.joining(", ", "[", "]"));
-    return List.of(
-        new io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidationBuilder()
-            .withExpression(
-                "request.operation != 'CREATE' || !("
-                    + labelled
-                    + ") || request.namespace in "
-                    + served)
-            .withMessage(
-                "capgate serves only the namespaces "
-                    + String.join(", ", watchNamespaces)
-                    + " (watchNamespaces): a pod labelled "
-                    + PodMarkers.INJECT
-                    + "=true in any other namespace would run without its sidecar")
-            .withReason("Invalid")
-            .build());
   }
 
   /**
@@ -342,11 +301,7 @@ public final class WebhookRegistration {
 
   /** The whole configuration; also what the Helm chart renders (HelmChartIT compares them). */
   public static MutatingWebhookConfiguration desired(
-      String configurationName,
-      Target target,
-      String caBundlePem,
-      String operatorNamespace,
-      List<String> watchNamespaces) {
+      String configurationName, Target target, String caBundlePem, String operatorNamespace) {
     WebhookClientConfigBuilder clientConfig =
         new WebhookClientConfigBuilder().withCaBundle(base64(caBundlePem));
     if (target.url() != null) {
@@ -388,7 +343,14 @@ public final class WebhookRegistration {
                 new LabelSelectorBuilder()
                     .withMatchLabels(Map.of(PodMarkers.INJECT, "true"))
                     .build())
-            .withNamespaceSelector(namespaceSelector(protectedNamespaces, watchNamespaces))
+            .withNamespaceSelector(
+                new LabelSelectorBuilder()
+                    .addNewMatchExpression()
+                    .withKey("kubernetes.io/metadata.name")
+                    .withOperator("NotIn")
+                    .withValues(protectedNamespaces)
+                    .endMatchExpression()
+                    .build())
             .withFailurePolicy("Fail")
             .withMatchPolicy("Equivalent")
             .withSideEffects("NoneOnDryRun")
@@ -403,27 +365,6 @@ public final class WebhookRegistration {
         .endMetadata()
         .withWebhooks(webhook)
         .build();
-  }
-
-  /** Never kube-system nor the operator's own; with {@code watchNamespaces}, only those. */
-  private static LabelSelector namespaceSelector(
-      List<String> protectedNamespaces, List<String> watchNamespaces) {
-    LabelSelectorBuilder selector =
-        new LabelSelectorBuilder()
-            .addNewMatchExpression()
-            .withKey("kubernetes.io/metadata.name")
-            .withOperator("NotIn")
-            .withValues(protectedNamespaces)
-            .endMatchExpression();
-    if (!watchNamespaces.isEmpty()) {
-      selector
-          .addNewMatchExpression()
-          .withKey("kubernetes.io/metadata.name")
-          .withOperator("In")
-          .withValues(watchNamespaces)
-          .endMatchExpression();
-    }
-    return selector.build();
   }
 
   private static String base64(String pem) {

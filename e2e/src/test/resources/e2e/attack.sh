@@ -90,7 +90,18 @@ import socket, sys
 try:
     s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
     s.sendall(b"GET / HTTP/1.1\r\nHost: canary6\r\n\r\n")
-    print(s.recv(300).decode(errors="replace"))
+    # The whole answer (the sidecar's problem+json names the requestId last), until it closes or
+    # goes quiet.
+    answer = b""
+    try:
+        while len(answer) < 16384:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+    except socket.timeout:
+        pass
+    print(answer.decode(errors="replace"))
 except Exception as e:
     print("no answer:", type(e).__name__, e)
 PY

@@ -26,6 +26,7 @@ import dev.capgate.operator.injection.PodPatch;
 import dev.capgate.operator.injection.SessionResolver;
 import dev.capgate.operator.injection.SidecarSettings;
 import dev.capgate.operator.injection.TrustRootsRef;
+import dev.capgate.operator.metrics.OperatorMetrics;
 import dev.capgate.operator.session.StatusCalculator;
 import dev.capgate.operator.webhook.AdmissionServer;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
@@ -116,7 +117,14 @@ final class AotTraining {
       PodCaMinter minter = new PodCaMinter(clock, Duration.ofHours(24));
       PodAdmitter admitter =
           new PodAdmitter(
-              client, new SessionResolver(client, clock), minter, null, injector, events, writer);
+              client,
+              new SessionResolver(client, clock),
+              minter,
+              null,
+              injector,
+              events,
+              writer,
+              OperatorMetrics.unserved());
       HttpsListener webhook = AdmissionServer.start(vertx, "127.0.0.1", 0, tls, admitter);
       HttpClient http = HttpClient.newBuilder().sslContext(trusting(tls.caCertPem())).build();
       URI uri = URI.create("https://127.0.0.1:" + webhook.port() + AdmissionServer.PATH);

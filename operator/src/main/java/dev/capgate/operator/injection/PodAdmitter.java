@@ -43,25 +43,6 @@ public final class PodAdmitter {
   private final PodCaWriter caWriter;
   private final NamespaceLabels namespaceLabels;
 
-  public PodAdmitter(
-      KubernetesClient client,
-      SessionResolver sessions,
-      PodCaMinter minter,
-      NamespaceTrustRoots trustRoots,
-      PodInjector injector,
-      KubernetesEvents events,
-      PodCaWriter caWriter) {
-    this(
-        client,
-        sessions,
-        minter,
-        trustRoots,
-        injector,
-        events,
-        caWriter,
-        OperatorMetrics.unserved());
-  }
-
   /**
    * @param metrics counts the pod CAs minted
    */

@@ -1,0 +1,84 @@
+package dev.capgate.cli.kube;
+
+import dev.capgate.api.sidecar.SidecarContract;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.LogWatch;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * A session's pods and their sidecars' logs. The webhook labels every injected pod with its session
+ * ({@link #SESSION_LABEL}, the operator's {@code PodMarkers.SESSION}; {@code PodLabelsTest} keeps
+ * the two equal), and the sidecar writes its audit lines to the stdout of {@link
+ * SidecarContract#PROXY_CONTAINER}.
+ */
+public final class SessionPods {
+  /** The pod label naming the session (operator: {@code naming.PodMarkers.SESSION}). */
+  public static final String SESSION_LABEL = "capgate.dev/session";
+
+  private final KubernetesClient client;
+  private final String namespace;
+
+  public SessionPods(KubernetesClient client, String namespace) {
+    this.client = client;
+    this.namespace = namespace;
+  }
+
+  /** The pods of one session, by name. */
+  public List<Pod> of(String session) {
+    return sorted(
+        client.pods().inNamespace(namespace).withLabel(SESSION_LABEL, session).list().getItems());
+  }
+
+  /** The pods of every session in the namespace. */
+  public List<Pod> all() {
+    return sorted(client.pods().inNamespace(namespace).withLabel(SESSION_LABEL).list().getItems());
+  }
+
+  /**
+   * Whether the pod has the proxy container (an injected pod), whatever its state. The webhook adds
+   * it as a native sidecar (an init container that keeps running); a plain container is accepted
+   * too.
+   */
+  public static boolean hasProxy(Pod pod) {
+    if (pod.getSpec() == null) {
+      return false;
+    }
+    return java.util.stream.Stream.concat(
+            pod.getSpec().getInitContainers().stream(), pod.getSpec().getContainers().stream())
+        .anyMatch(c -> SidecarContract.PROXY_CONTAINER.equals(c.getName()));
+  }
+
+  /**
+   * The proxy container's log (stdout and stderr, as the kubelet keeps them), from {@code since}
+   * when given; empty when the container has not started or the log is gone.
+   */
+  public String proxyLog(Pod pod, Instant since) {
+    var container =
+        client
+            .pods()
+            .inNamespace(namespace)
+            .withName(pod.getMetadata().getName())
+            .inContainer(SidecarContract.PROXY_CONTAINER);
+    String log =
+        since == null ? container.getLog() : container.sinceTime(since.toString()).getLog();
+    return log == null ? "" : log;
+  }
+
+  /** Follows the proxy container's log from {@code since} (null: from its start). */
+  public LogWatch followProxyLog(Pod pod, Instant since) {
+    var container =
+        client
+            .pods()
+            .inNamespace(namespace)
+            .withName(pod.getMetadata().getName())
+            .inContainer(SidecarContract.PROXY_CONTAINER);
+    return since == null ? container.watchLog() : container.sinceTime(since.toString()).watchLog();
+  }
+
+  private static List<Pod> sorted(List<Pod> pods) {
+    return pods.stream().sorted(Comparator.comparing(p -> p.getMetadata().getName())).toList();
+  }
+}

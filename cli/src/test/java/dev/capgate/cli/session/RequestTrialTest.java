@@ -1,0 +1,84 @@
+package dev.capgate.cli.session;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.capgate.sidecar.policy.ConnectionAction;
+import java.io.IOException;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class RequestTrialTest {
+  static SessionDocument session;
+
+  @BeforeAll
+  static void load() throws IOException {
+    session = SessionFiles.read(LintTest.EXAMPLE).get(0);
+  }
+
+  private static RequestTrial.Outcome run(String request) {
+    return RequestTrial.run(session, SampleRequest.parse(request));
+  }
+
+  @Test
+  void allowedWithItsCredentialByNameOnly() {
+    RequestTrial.Outcome o = run("GET https://api.github.com/repos/acme/repo-a/pulls?state=open");
+    assertThat(o.allowed()).isTrue();
+    assertThat(o.stage()).isEqualTo("request");
+    assertThat(o.action()).isEqualTo(ConnectionAction.INTERCEPT);
+    assertThat(o.rule()).isEqualTo("github-api");
+    assertThat(o.normalized().path()).isEqualTo("/repos/acme/repo-a/pulls");
+    assertThat(o.credentials())
+        .containsExactly(
+            "github  Authorization: Bearer <value>  (value from Vault"
+                + " secret/data/github/alice@example.com field token, kv2)");
+    assertThat(run("POST https://github.com/acme/repo-a.git/git-upload-pack").credentials())
+        .singleElement()
+        .asString()
+        .startsWith("github-git  Authorization: Basic <x-access-token:value, base64>");
+  }
+
+  @Test
+  void deniedAsTheSidecarWould() {
+    RequestTrial.Outcome delete = run("DELETE https://api.github.com/repos/acme/repo-a");
+    assertThat(delete.allowed()).isFalse();
+    assertThat(delete.rule()).isNull();
+    assertThat(delete.reason())
+        .isEqualTo("no egress rule for api.github.com allows DELETE /repos/acme/repo-a");
+    assertThat(delete.credentials()).isEmpty();
+    // Dot-segments are resolved before the rules see the path.
+    assertThat(run("GET https://api.github.com/repos/acme/repo-a/../repo-b").allowed()).isFalse();
+    RequestTrial.Outcome other = run("GET https://evil.example/");
+    assertThat(other.stage()).isEqualTo("connection");
+    assertThat(other.reason()).isEqualTo("no egress rule allows evil.example:443");
+    // A credential never crosses plaintext HTTP (port 80 is not a rule's port either).
+    assertThat(run("GET http://api.github.com:443/repos/acme/repo-a").reason())
+        .isEqualTo(
+            "rule 'github-api' injects a credential, which is never sent over plaintext HTTP: use https");
+    assertThat(run("GET https://api.github.com/repos/acme/repo-a%2f..%2frepo-b").reason())
+        .startsWith("bad-request: ");
+  }
+
+  @Test
+  void passthroughIsAllowedAtTheConnection() {
+    RequestTrial.Outcome o = run("GET https://pypi.org/simple/requests/");
+    assertThat(o.allowed()).isTrue();
+    assertThat(o.action()).isEqualTo(ConnectionAction.PASSTHROUGH);
+    assertThat(o.rule()).isEqualTo("packages");
+    assertThat(o.normalized()).isNull();
+  }
+
+  @Test
+  void sampleRequests() {
+    SampleRequest r = SampleRequest.parse("GET https://[::1]:8443?x=1");
+    assertThat(r.host()).isEqualTo("[::1]");
+    assertThat(r.port()).isEqualTo(8443);
+    assertThat(r.target()).isEqualTo("/?x=1");
+    assertThat(SampleRequest.parse("PUT http://a.example/b").port()).isEqualTo(80);
+    assertThatThrownBy(() -> SampleRequest.parse("https://a.example/"))
+        .hasMessageContaining("METHOD URL");
+    assertThatThrownBy(() -> SampleRequest.parse("GET ftp://a.example/"))
+        .hasMessageContaining("https://");
+    assertThatThrownBy(() -> SampleRequest.parse("GET https:///x")).hasMessageContaining("no host");
+  }
+}

@@ -9,7 +9,7 @@ export PATH := $(JAVA_HOME)/bin:$(PATH)
 export CAPGATE_TOOLS ?= $(HOME)/.cache/capgate/tools
 MVN := mvn -B -ntp -Dcapgate.tools=$(CAPGATE_TOOLS)
 
-.PHONY: help tools build fmt test unit crds demo e2e e2e-up e2e-down bench images cluster-up cluster-down e2e-kind clean
+.PHONY: help tools build fmt test unit crds demo e2e e2e-up e2e-down bench images cluster-up cluster-down e2e-kind plugin install-plugin clean
 
 help: ## this list
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -59,6 +59,20 @@ cluster-down: ## stop it and clean the host
 
 e2e-kind: build ## the same scenarios on a Kind cluster (podman + images built here, or Docker): e2e/kind/README.md
 	@e2e/kind/run.sh
+
+plugin: ## the kubectl plugin: cli/target/capgate-cli.jar and the launcher cli/target/kubectl-capgate (put cli/target on PATH: `kubectl capgate --help`)
+	$(MVN) -q package -pl cli -am -DskipTests
+	sed -e "s|@CAPGATE_CLI_JAR@|$(CURDIR)/cli/target/capgate-cli.jar|" -e "s|@CAPGATE_JAVA_HOME@|$(JAVA_HOME)|" \
+	  cli/kubectl-capgate > cli/target/kubectl-capgate && chmod 755 cli/target/kubectl-capgate
+
+PREFIX ?= /usr/local
+install-plugin: plugin ## install kubectl-capgate into $(PREFIX)/bin, its jars into $(PREFIX)/lib/capgate-cli (PREFIX=/usr/local)
+	install -d $(PREFIX)/bin $(PREFIX)/lib/capgate-cli/lib
+	rm -f $(PREFIX)/lib/capgate-cli/lib/*.jar
+	install -m 644 cli/target/capgate-cli.jar $(PREFIX)/lib/capgate-cli/
+	install -m 644 cli/target/lib/*.jar $(PREFIX)/lib/capgate-cli/lib/
+	sed -e "s|@CAPGATE_CLI_JAR@|$(PREFIX)/lib/capgate-cli/capgate-cli.jar|" -e "s|@CAPGATE_JAVA_HOME@|$(JAVA_HOME)|" \
+	  cli/kubectl-capgate > $(PREFIX)/bin/kubectl-capgate && chmod 755 $(PREFIX)/bin/kubectl-capgate
 
 clean: ## remove build output
 	$(MVN) -q clean

@@ -3,14 +3,12 @@ package dev.capgate.cli.command;
 import dev.capgate.api.v1alpha1.Violation;
 import dev.capgate.cli.session.Lint;
 import dev.capgate.cli.session.SessionDocument;
-import dev.capgate.cli.session.SessionFiles;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -27,27 +25,32 @@ import picocli.CommandLine.Spec;
     exitCodeList = {
       "0:every AgentSession is valid",
       "1:a violation, or a file with no AgentSession or that is not YAML/JSON",
-      "3:a file does not exist",
+      "3:a file (or session) does not exist",
+      "4:the API server could not be used (agentsession/NAME)",
       "64:wrong command line"
     })
 public final class LintCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Parameters(arity = "1..*", paramLabel = "FILE", description = "YAML or JSON files.")
-  List<Path> files;
+  @Mixin KubeOptions kube;
+
+  @Parameters(
+      arity = "1..*",
+      paramLabel = "FILE",
+      description = "YAML or JSON files, or agentsession/NAME for a session in the cluster.")
+  List<String> files;
 
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     int exit = ExitCodes.OK;
-    for (Path file : files) {
-      if (!Files.isRegularFile(file)) {
-        spec.commandLine().getErr().println(file + ": no such file");
-        return ExitCodes.NOT_FOUND;
-      }
+    for (String file : files) {
       List<SessionDocument> sessions;
       try {
-        sessions = SessionFiles.read(file);
+        sessions = SessionSource.load(file, kube);
+      } catch (SessionSource.NotFound e) {
+        spec.commandLine().getErr().println("error: " + e.getMessage());
+        return ExitCodes.NOT_FOUND;
       } catch (IOException e) {
         out.println(e.getMessage());
         exit = ExitCodes.FAILED;

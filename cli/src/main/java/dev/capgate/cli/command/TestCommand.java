@@ -4,14 +4,12 @@ import dev.capgate.cli.session.Lint;
 import dev.capgate.cli.session.RequestTrial;
 import dev.capgate.cli.session.SampleRequest;
 import dev.capgate.cli.session.SessionDocument;
-import dev.capgate.cli.session.SessionFiles;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -30,14 +28,21 @@ import picocli.CommandLine.Spec;
     exitCodeList = {
       "0:every request is allowed",
       "1:a request is denied, or the session is invalid (the sidecar would deny everything)",
-      "3:the file does not exist or holds no such session",
+      "3:the file (or the session in the cluster) does not exist, or holds no such session",
+      "4:the API server could not be used (agentsession/NAME)",
       "64:wrong command line (e.g. a request that is not 'METHOD URL')"
     })
 public final class TestCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "FILE", description = "A session file (YAML or JSON).")
-  Path file;
+  @Mixin KubeOptions kube;
+
+  @Parameters(
+      index = "0",
+      paramLabel = "FILE",
+      description =
+          "A session file (YAML or JSON), or agentsession/NAME for a session in the cluster.")
+  String file;
 
   @Option(
       names = {"-r", "--request"},
@@ -62,13 +67,12 @@ public final class TestCommand implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    if (!Files.isRegularFile(file)) {
-      err.println(file + ": no such file");
-      return ExitCodes.NOT_FOUND;
-    }
     List<SessionDocument> sessions;
     try {
-      sessions = SessionFiles.read(file);
+      sessions = SessionSource.load(file, kube);
+    } catch (SessionSource.NotFound e) {
+      err.println("error: " + e.getMessage());
+      return ExitCodes.NOT_FOUND;
     } catch (IOException e) {
       err.println(e.getMessage());
       return ExitCodes.FAILED;

@@ -77,7 +77,8 @@ public final class SessionFiles {
     return doc.isObject() && !doc.has("kind") && doc.has("egress");
   }
 
-  static SessionDocument document(int index, JsonNode doc) {
+  /** One AgentSession as JSON (e.g. read from the API server), or a bare spec. */
+  public static SessionDocument document(int index, JsonNode doc) {
     List<Violation> shape = new ArrayList<>();
     boolean bare = !doc.has("kind");
     JsonNode metadata = doc.path("metadata");

@@ -106,7 +106,9 @@ public final class AuditCommand implements Callable<Integer> {
       List<List<AuditLine>> perPod = new ArrayList<>();
       for (Pod pod : pods) {
         perPod.add(
-            AuditLines.parseLog(pod.getMetadata().getName(), sessionPods.proxyLog(pod, from)));
+            AuditLines.parseLog(
+                pod.getMetadata().getName(),
+                sessionPods.proxyLogOrWarn(pod, from, spec.commandLine().getErr())));
       }
       List<AuditLine> lines = AuditLines.since(AuditLines.merge(perPod), from);
       if (output == Format.json) {
@@ -147,9 +149,17 @@ public final class AuditCommand implements Callable<Integer> {
     List<Thread> readers = new ArrayList<>();
     List<LogWatch> watches = new ArrayList<>();
     for (Pod pod : pods) {
-      LogWatch watch = sessionPods.followProxyLog(pod, from);
-      watches.add(watch);
       String name = pod.getMetadata().getName();
+      LogWatch watch;
+      try {
+        watch = sessionPods.followProxyLog(pod, from);
+      } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+        spec.commandLine()
+            .getErr()
+            .println("warning: not following pod " + name + ": " + e.getMessage());
+        continue;
+      }
+      watches.add(watch);
       readers.add(
           Thread.ofVirtual()
               .start(

@@ -68,7 +68,10 @@ public final class ExplainCommand implements Callable<Integer> {
       for (Pod pod : pods) {
         String name = pod.getMetadata().getName();
         Optional<AuditLine> line =
-            AuditLines.find(AuditLines.parseLog(name, sessionPods.proxyLog(pod, null)), requestId);
+            AuditLines.find(
+                AuditLines.parseLog(
+                    name, sessionPods.proxyLogOrWarn(pod, null, spec.commandLine().getErr())),
+                requestId);
         if (line.isPresent()) {
           out.print(
               output.equals("json") ? line.get().raw() + "\n" : Explanation.explain(line.get()));

@@ -53,7 +53,10 @@ public final class SessionPods {
 
   /**
    * The proxy container's log (stdout and stderr, as the kubelet keeps them), from {@code since}
-   * when given; empty when the container has not started or the log is gone.
+   * when given.
+   *
+   * @throws io.fabric8.kubernetes.client.KubernetesClientException when there is none to read (the
+   *     container has not started, the node is gone): the API server's message says which
    */
   public String proxyLog(Pod pod, Instant since) {
     var container =
@@ -65,6 +68,53 @@ public final class SessionPods {
     String log =
         since == null ? container.getLog() : container.sinceTime(since.toString()).getLog();
     return log == null ? "" : log;
+  }
+
+  /**
+   * Like {@link #proxyLog}, but a pod whose log cannot be read is skipped with a warning (one pod
+   * still starting must not hide the others' lines).
+   */
+  public String proxyLogOrWarn(Pod pod, Instant since, java.io.PrintWriter warnings) {
+    if (!proxyStarted(pod)) {
+      warnings.println(
+          "warning: no log from pod "
+              + pod.getMetadata().getName()
+              + ": its "
+              + SidecarContract.PROXY_CONTAINER
+              + " container has not started");
+      warnings.flush();
+      return "";
+    }
+    try {
+      return proxyLog(pod, since);
+    } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+      String why =
+          e.getStatus() != null && e.getStatus().getMessage() != null
+              ? e.getStatus().getMessage()
+              : e.getMessage();
+      warnings.println("warning: no log from pod " + pod.getMetadata().getName() + ": " + why);
+      warnings.flush();
+      return "";
+    }
+  }
+
+  /**
+   * Whether the proxy container has run (a log may exist): running or terminated, in any attempt.
+   */
+  static boolean proxyStarted(Pod pod) {
+    if (pod.getStatus() == null) {
+      return false;
+    }
+    return java.util.stream.Stream.concat(
+            pod.getStatus().getInitContainerStatuses().stream(),
+            pod.getStatus().getContainerStatuses().stream())
+        .filter(c -> SidecarContract.PROXY_CONTAINER.equals(c.getName()))
+        .anyMatch(
+            c ->
+                c.getState() != null
+                        && (c.getState().getRunning() != null
+                            || c.getState().getTerminated() != null)
+                    || c.getRestartCount() != null && c.getRestartCount() > 0);
   }
 
   /** Follows the proxy container's log from {@code since} (null: from its start). */

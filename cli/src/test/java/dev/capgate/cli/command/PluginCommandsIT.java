@@ -222,6 +222,20 @@ class PluginCommandsIT {
             "  denials: 2")
         .containsPattern("agent-a +Pending +0/1");
 
+    // No kubelet here: the pod never starts, so its sidecar has no log yet. audit says so and
+    // carries on (the e2e suite reads real logs: PluginE2E).
+    Run audit = capgate(ns, "audit", "fix-issue-42");
+    assertThat(audit.exit()).as(audit.err()).isZero();
+    assertThat(audit.out()).contains("No audit lines yet from 1 pod(s) of session fix-issue-42");
+    assertThat(audit.err()).contains("warning: no log from pod agent-a");
+    Run noPods = capgate(ns, "audit", "other");
+    assertThat(noPods.exit()).isEqualTo(ExitCodes.NOT_FOUND);
+    assertThat(noPods.err()).contains("no injected pod of session other");
+    Run explain = capgate(ns, "explain", "7gk2m9qa-1c");
+    assertThat(explain.exit()).isEqualTo(ExitCodes.NOT_FOUND);
+    assertThat(explain.err())
+        .contains("no audit line with requestId 7gk2m9qa-1c in the logs of 1 session pod(s)");
+
     Run missing = capgate(ns, "status", "nope");
     assertThat(missing.exit()).isEqualTo(ExitCodes.NOT_FOUND);
     assertThat(missing.err()).contains("no AgentSession nope in namespace " + ns);

@@ -16,7 +16,13 @@ public final class Main {
     // Library logs (Fabric8, through java.util.logging) would interleave with the output: warnings
     // and errors only.
     Logger.getLogger("").setLevel(Level.WARNING);
-    System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    PrintWriter out = new PrintWriter(System.out, true);
+    PrintWriter err = new PrintWriter(System.err, true);
+    int exit = run(args, out, err);
+    // Autoflush covers println only: a table written with print must not be lost at exit.
+    out.flush();
+    err.flush();
+    System.exit(exit);
   }
 
   /** Runs one command line with the given streams; returns the exit code. */

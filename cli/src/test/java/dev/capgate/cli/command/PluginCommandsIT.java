@@ -302,6 +302,31 @@ class PluginCommandsIT {
             "no egress rule for api.github.com allows POST /repos/acme/repo-a/issues");
   }
 
+  /**
+   * The installed shape: kubectl finds {@code kubectl-capgate} on PATH (the launcher as checked in,
+   * which runs the jar this module's package phase built) and the plugin reads KUBECONFIG.
+   */
+  @Test
+  void kubectlRunsThePluginFromPath() throws Exception {
+    String ns = cp.newNamespace("cli-kubectl");
+    createSession(ns, "via-kubectl");
+    ProcessBuilder pb =
+        new ProcessBuilder(
+                dev.capgate.testkit.Tools.bin("kubectl").toString(), "capgate", "status", "-n", ns)
+            .redirectErrorStream(true);
+    pb.environment().put("KUBECONFIG", cp.kubeconfig().toString());
+    pb.environment()
+        .put(
+            "PATH",
+            Path.of("").toAbsolutePath() + java.io.File.pathSeparator + System.getenv("PATH"));
+    Process p = pb.start();
+    String out =
+        new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(out).isZero();
+    assertThat(out).contains("NAME", "via-kubectl", "alice@example.com").doesNotContain("SLF4J");
+  }
+
   @Test
   void revokeDeletesAndWaitsForTheObjectToGo() throws Exception {
     String ns = cp.newNamespace("cli-revoke");

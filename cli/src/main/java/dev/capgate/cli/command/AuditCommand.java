@@ -170,6 +170,7 @@ public final class AuditCommand implements Callable<Integer> {
                       String line;
                       while ((line = r.readLine()) != null) {
                         AuditLines.parse(name, line)
+                            .filter(l -> from == null || !l.ts().isBefore(from))
                             .ifPresent(
                                 l -> {
                                   synchronized (out) {

@@ -66,7 +66,7 @@ public final class SessionPods {
             .withName(pod.getMetadata().getName())
             .inContainer(SidecarContract.PROXY_CONTAINER);
     String log =
-        since == null ? container.getLog() : container.sinceTime(since.toString()).getLog();
+        since == null ? container.getLog() : container.sinceTime(sinceTime(since)).getLog();
     return log == null ? "" : log;
   }
 
@@ -125,7 +125,15 @@ public final class SessionPods {
             .inNamespace(namespace)
             .withName(pod.getMetadata().getName())
             .inContainer(SidecarContract.PROXY_CONTAINER);
-    return since == null ? container.watchLog() : container.sinceTime(since.toString()).watchLog();
+    return since == null ? container.watchLog() : container.sinceTime(sinceTime(since)).watchLog();
+  }
+
+  /**
+   * Whole seconds, rounded down: the API server's {@code sinceTime} is RFC 3339; the caller filters
+   * the few earlier lines this lets through by their own {@code ts}.
+   */
+  private static String sinceTime(Instant since) {
+    return since.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
   }
 
   private static List<Pod> sorted(List<Pod> pods) {

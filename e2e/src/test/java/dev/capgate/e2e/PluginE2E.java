@@ -68,11 +68,6 @@ class PluginE2E {
     assertThat(status.exitCode()).as(status.stderr()).isZero();
     assertThat(status.stdout()).contains(agent.session(), "Active", "alice");
 
-    ProcessResult one = capgate("status", agent.session());
-    EVIDENCE.command("status one", "kubectl capgate status " + agent.session(), one);
-    assertThat(one.exitCode()).as(one.stderr()).isZero();
-    assertThat(one.stdout()).containsPattern(AgentSandbox.POD + " +Running +\\d/\\d");
-
     // The sidecar writes audit lines from its own thread: wait until the denial is in the log.
     ProcessResult audit = null;
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
@@ -90,6 +85,14 @@ class PluginE2E {
         .containsPattern(
             "allow +GET api\\.github\\.test/repos/acme/repo-a +github-api +github +200")
         .containsPattern("deny +DELETE api\\.github\\.test/repos/acme/repo-a");
+
+    // The session in full: its pod, and the denial among the recent ones (from the same log).
+    ProcessResult one = capgate("status", agent.session());
+    EVIDENCE.command("status one", "kubectl capgate status " + agent.session(), one);
+    assertThat(one.exitCode()).as(one.stderr()).isZero();
+    assertThat(one.stdout())
+        .containsPattern(AgentSandbox.POD + " +Running +\\d/\\d")
+        .contains("Recent denials", requestId);
 
     ProcessResult json = capgate("audit", agent.session(), "-o", "json");
     assertThat(json.exitCode()).isZero();

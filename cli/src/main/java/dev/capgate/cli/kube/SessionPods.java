@@ -101,7 +101,7 @@ public final class SessionPods {
   /**
    * Whether the proxy container has run (a log may exist): running or terminated, in any attempt.
    */
-  static boolean proxyStarted(Pod pod) {
+  public static boolean proxyStarted(Pod pod) {
     if (pod.getStatus() == null) {
       return false;
     }

@@ -220,7 +220,9 @@ class PluginCommandsIT {
             "Name:           " + ns + "/fix-issue-42",
             "Ready=True Valid: policy enforced",
             "  denials: 2")
-        .containsPattern("agent-a +Pending +0/1");
+        .containsPattern("agent-a +Pending +0/1")
+        .contains(
+            "Recent denials (the sidecars' audit lines):\n  (none in the logs of the running sidecars)");
 
     // No kubelet here: the pod never starts, so its sidecar has no log yet. audit says so and
     // carries on (the e2e suite reads real logs: PluginE2E).

@@ -10,12 +10,20 @@ import picocli.CommandLine;
 
 /** {@code kubectl capgate}: the plugin's entry point (the launcher script runs this jar). */
 public final class Main {
+  /**
+   * Fabric8 warns on every use of a v1alpha1 resource; the plugin knows its API's version. Held in
+   * a field: java.util.logging keeps loggers weakly, and a collected one forgets its level.
+   */
+  private static final Logger QUIET =
+      Logger.getLogger("io.fabric8.kubernetes.client.dsl.internal.VersionUsageUtils");
+
   private Main() {}
 
   public static void main(String[] args) {
     // Library logs (Fabric8, through java.util.logging) would interleave with the output: warnings
     // and errors only.
     Logger.getLogger("").setLevel(Level.WARNING);
+    QUIET.setLevel(Level.SEVERE);
     PrintWriter out = new PrintWriter(System.out, true);
     PrintWriter err = new PrintWriter(System.err, true);
     int exit = run(args, out, err);
@@ -60,6 +68,17 @@ public final class Main {
           k.getStatus() != null && k.getStatus().getMessage() != null
               ? k.getStatus().getMessage()
               : k.getMessage();
+      // Fabric8's own message names the operation only; its causes say what went wrong.
+      java.util.List<String> causes = new java.util.ArrayList<>();
+      for (Throwable c = k.getCause(); c != null && causes.size() < 4; c = c.getCause()) {
+        String m = c.getMessage();
+        if (m == null || !message.contains(m)) {
+          causes.add(c.getClass().getSimpleName() + (m == null ? "" : ": " + m));
+        }
+      }
+      if (!causes.isEmpty()) {
+        message = message + " (" + String.join("; ", causes) + ")";
+      }
       return "the Kubernetes API" + status + ": " + message;
     }
     return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();

@@ -25,6 +25,16 @@ public final class Kube {
       System.setProperty(Config.KUBERNETES_KUBECONFIG_FILE, kubeconfig);
     }
     Config config = Config.autoConfigure(context);
+    // Fabric8 falls back to the current context when the named one does not exist; kubectl
+    // refuses, and so does the plugin (a command must not run against another cluster).
+    if (context != null
+        && (config.getContexts() == null
+            || config.getContexts().stream().noneMatch(c -> context.equals(c.getName())))) {
+      throw new IllegalArgumentException(
+          "context \"" + context + "\" does not exist in the kubeconfig");
+    }
+    // One retry, not Fabric8's ten with back-off: a person is waiting for the answer.
+    config.setRequestRetryBackoffLimit(1);
     return new KubernetesClientBuilder()
         .withConfig(config)
         .withHttpClientFactory(new JdkHttpClientFactory())

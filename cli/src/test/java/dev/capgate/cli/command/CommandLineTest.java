@@ -51,6 +51,29 @@ class CommandLineTest {
     assertThat(bad.err()).contains("METHOD URL");
   }
 
+  /** As kubectl: a context that is not in the kubeconfig is an error, not the current one. */
+  @Test
+  void anUnknownContextIsRefused(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws java.io.IOException {
+    java.nio.file.Path kubeconfig = dir.resolve("config");
+    java.nio.file.Files.writeString(
+        kubeconfig,
+        """
+        apiVersion: v1
+        kind: Config
+        clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+        contexts: [{name: a, context: {cluster: c, user: u}}]
+        current-context: a
+        users: [{name: u, user: {token: not-a-secret}}]
+        """);
+    Run r = run("status", "--kubeconfig", kubeconfig.toString(), "--context", "nosuch");
+    assertThat(r.exit()).isEqualTo(ExitCodes.ERROR);
+    assertThat(r.err()).contains("context \"nosuch\" does not exist in the kubeconfig");
+    Run down = run("status", "--kubeconfig", kubeconfig.toString(), "-n", "x");
+    assertThat(down.exit()).isEqualTo(ExitCodes.ERROR);
+    assertThat(down.err()).contains("error: the Kubernetes API", "failed. (", "Exception");
+  }
+
   @Test
   void lintExitCodes() {
     Run ok = run("lint", "../crds/examples/fix-issue-42.yaml");

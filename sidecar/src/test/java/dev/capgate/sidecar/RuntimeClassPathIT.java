@@ -6,13 +6,17 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.jar.JarFile;
+import java.util.jar.Manifest;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
  * What the image ships in {@code lib/} (the jar's runtime class path, made by the package phase):
  * no Fabric8 (client, model, HTTP client), no SnakeYAML, no Jackson YAML. {@code
- * RuntimeClassPathTest} checks that no sidecar class needs them.
+ * RuntimeClassPathTest} checks that no sidecar class needs them. Bouncy Castle's jars come without
+ * their signature (an AOT cache skips signed jars) and without its per-entry manifest digests (the
+ * class loader keeps every one of them on the heap: 3 MiB).
  */
 class RuntimeClassPathIT {
   @Test
@@ -30,5 +34,26 @@ class RuntimeClassPathIT {
                     || j.startsWith("snakeyaml")
                     || j.startsWith("jackson-dataformat-yaml")
                     || j.startsWith("generator-annotations"));
+  }
+
+  @Test
+  void bouncy_castle_jars_are_unsigned_and_keep_only_the_main_manifest() throws IOException {
+    List<Path> jars;
+    try (Stream<Path> files = Files.list(Path.of("target/lib"))) {
+      jars = files.filter(p -> p.getFileName().toString().startsWith("bc")).sorted().toList();
+    }
+    assertThat(jars).hasSize(3);
+    for (Path jar : jars) {
+      try (JarFile file = new JarFile(jar.toFile())) {
+        assertThat(file.stream().map(e -> e.getName()))
+            .as(jar + " signature files")
+            .noneMatch(n -> n.matches("META-INF/[^/]+\\.(SF|RSA|DSA|EC)"));
+        Manifest manifest = file.getManifest();
+        assertThat(manifest.getEntries()).as(jar + " per-entry manifest sections").isEmpty();
+        // What the main section carries that matters at run time.
+        assertThat(manifest.getMainAttributes().getValue("Multi-Release")).isEqualTo("true");
+        assertThat(file.isMultiRelease()).isTrue();
+      }
+    }
   }
 }

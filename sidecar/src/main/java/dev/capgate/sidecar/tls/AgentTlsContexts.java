@@ -3,15 +3,24 @@ package dev.capgate.sidecar.tls;
 import dev.capgate.sidecar.admin.Metrics;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.IdentityCipherSuiteFilter;
+import io.netty.handler.ssl.JdkSslContext;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
 import io.prometheus.metrics.core.metrics.Histogram;
+import java.io.IOException;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import javax.net.ssl.SSLException;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
 
 /**
  * The server-side TLS the agent talks to, one {@link SslContext} per intercepted host, holding a
@@ -34,6 +43,7 @@ public final class AgentTlsContexts {
           ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
           ApplicationProtocolNames.HTTP_2,
           ApplicationProtocolNames.HTTP_1_1);
+  private static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
 
   private final LeafMinter minter;
   private final Executor mintExecutor;
@@ -83,12 +93,15 @@ public final class AgentTlsContexts {
     Leaf leaf = minter.mint(host);
     long minted = System.nanoTime();
     try {
+      SslProvider provider = TlsEngine.forAgentSide();
       SslContext context =
-          SslContextBuilder.forServer(leaf.key(), leaf.certificate(), leaf.issuer())
-              .sslProvider(TlsEngine.forAgentSide())
-              .protocols("TLSv1.3", "TLSv1.2")
-              .applicationProtocolConfig(ALPN)
-              .build();
+          provider == SslProvider.JDK
+              ? jdkContext(leaf)
+              : SslContextBuilder.forServer(leaf.key(), leaf.certificate(), leaf.issuer())
+                  .sslProvider(provider)
+                  .protocols(PROTOCOLS)
+                  .applicationProtocolConfig(ALPN)
+                  .build();
       TlsEngine.enableTickets(context);
       double seconds = (System.nanoTime() - t0) / 1e9;
       mintSeconds.observe(seconds);
@@ -97,9 +110,39 @@ public final class AgentTlsContexts {
               "leaf for %s minted in %.2f ms (certificate %.2f ms)",
               host, seconds * 1e3, (minted - t0) / 1e6));
       return new Minted(context, leaf.certificate().getNotBefore().toInstant(), leaf.notAfter());
-    } catch (SSLException e) {
+    } catch (GeneralSecurityException | IOException e) {
       throw new IllegalStateException(
           "could not build a TLS context for " + host + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * What {@code SslContextBuilder.forServer(...).sslProvider(JDK).build()} builds (a PKCS12 key
+   * store holding the leaf and its issuer, the default key manager, JSSE's "TLS" context, Netty's
+   * default cipher suites, the same protocols and ALPN), made here instead: Netty's {@code
+   * JdkSslServerContext} parses a test key when its class initializes, and with Bouncy Castle's
+   * PKIX jar on the class path it does so through a new {@code BouncyCastleProvider}: ~380 classes
+   * (the provider's whole algorithm table, Bouncy Castle's curve arithmetic) and its service table
+   * on the heap, in every sidecar, for a key nobody uses (sidecar/README.md, "Footprint").
+   */
+  private static SslContext jdkContext(Leaf leaf) throws GeneralSecurityException, IOException {
+    char[] noPassword = new char[0];
+    KeyStore store = KeyStore.getInstance("PKCS12");
+    store.load(null, null);
+    store.setKeyEntry(
+        "leaf", leaf.key(), noPassword, new X509Certificate[] {leaf.certificate(), leaf.issuer()});
+    KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+    keys.init(store, noPassword);
+    SSLContext tls = SSLContext.getInstance("TLS");
+    tls.init(keys.getKeyManagers(), null, null);
+    return new JdkSslContext(
+        tls,
+        false,
+        null,
+        IdentityCipherSuiteFilter.INSTANCE,
+        ALPN,
+        ClientAuth.NONE,
+        PROTOCOLS,
+        false);
   }
 }

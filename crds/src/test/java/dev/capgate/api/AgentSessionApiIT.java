@@ -69,7 +69,17 @@ class AgentSessionApiIT {
     ProcessResult get = kube.kubectl("get", "agentsessions", "-n", namespace);
     assertThat(get.exitCode()).as(get.stderr()).isZero();
     assertThat(get.stdout().lines().findFirst().orElseThrow().split("\\s+"))
-        .containsExactly("NAME", "USER", "AGENT", "READY", "PHASE", "PODS", "EXPIRES", "AGE");
+        .containsExactly(
+            "NAME",
+            "USER",
+            "AGENT",
+            "READY",
+            "PHASE",
+            "PODS",
+            "EXPIRES",
+            "DENIALS",
+            "LAST-ACTIVITY",
+            "AGE");
     assertThat(get.stdout()).contains("fix-issue-42", "alice@example.com", "coding-agent");
 
     // By name: other tests of this class create sessions in the same namespace.

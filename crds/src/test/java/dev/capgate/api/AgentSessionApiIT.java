@@ -119,7 +119,7 @@ class AgentSessionApiIT {
     assertThat(spec.stdout()).contains("What the user delegates to the agent");
     ProcessResult conditionType = kube.kubectl("explain", "agentsession.status.conditions.type");
     assertThat(conditionType.exitCode()).as(conditionType.stderr()).isZero();
-    assertThat(conditionType.stdout()).contains("Ready, Expired or Revoked.");
+    assertThat(conditionType.stdout()).contains("Ready, Expired, Revoked or Recovered.");
   }
 
   @Test

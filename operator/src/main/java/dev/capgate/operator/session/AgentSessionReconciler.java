@@ -309,6 +309,7 @@ public class AgentSessionReconciler implements Reconciler<AgentSession>, Cleaner
                   : "");
       events.normal(session, "Revoked", message);
       LOG.info("session {}", message);
+      recovery.forget(session);
       return DeleteControl.defaultDelete();
     }
   }

@@ -14,8 +14,10 @@ import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,6 +57,13 @@ public final class SessionRecovery {
   private final KubernetesEvents events;
   private final Clock clock;
 
+  /**
+   * By session uid, the last recovery completed by this replica: a reconcile that runs before the
+   * status shows it (a status write that conflicted and is retried with the whole reconcile, an
+   * informer behind) must neither do it again nor write the older status back.
+   */
+  private final Map<String, Outcome> completed = new ConcurrentHashMap<>();
+
   public SessionRecovery(
       KubernetesClient client, SessionRevocation revocation, KubernetesEvents events, Clock clock) {
     this.client = client;
@@ -77,6 +86,13 @@ public final class SessionRecovery {
     String asked = asked(session);
     String last = session.getStatus() == null ? null : session.getStatus().lastRecovery();
     Condition previous = previousCondition(session);
+    Outcome remembered = completed.get(session.getMetadata().getUid());
+    if (remembered != null && newer(remembered.lastRecovery(), last)) {
+      // Done here, not yet in the cached status (the status write is pending, lost to a conflict
+      // and retried, or the informer lags): what was done stands, and is not done again.
+      last = remembered.lastRecovery();
+      previous = remembered.condition();
+    }
     Outcome unchanged = new Outcome(previous, last, Optional.empty());
     if (asked == null) {
       return unchanged;
@@ -134,8 +150,23 @@ public final class SessionRecovery {
         session.getMetadata().getNamespace(),
         session.getMetadata().getName(),
         message);
-    return new Outcome(
-        condition(previous, true, REASON_COMPLETED, message, session), asked, Optional.empty());
+    Outcome done =
+        new Outcome(
+            condition(previous, true, REASON_COMPLETED, message, session), asked, Optional.empty());
+    completed.put(session.getMetadata().getUid(), done);
+    return done;
+  }
+
+  /** The session is gone: nothing to remember for it. */
+  public void forget(AgentSession session) {
+    completed.remove(session.getMetadata().getUid());
+  }
+
+  /** Whether {@code a} is a later time than {@code b} (or {@code b} is none). */
+  private static boolean newer(String a, String b) {
+    Optional<Instant> x = a == null ? Optional.empty() : instant(a);
+    Optional<Instant> y = b == null ? Optional.empty() : instant(b);
+    return x.isPresent() && (y.isEmpty() || x.get().isAfter(y.get()));
   }
 
   private Outcome failed(
@@ -225,6 +256,8 @@ public final class SessionRecovery {
       String field = "\"f:" + AgentSession.RECOVER_ANNOTATION + "\"";
       return entries.stream()
           .filter(e -> e.getFieldsV1() != null && e.getManager() != null)
+          // The operator's server-side apply of the status lists the annotations it sent too.
+          .filter(e -> e.getSubresource() == null || e.getSubresource().isEmpty())
           .filter(e -> Serialization.asJson(e.getFieldsV1()).contains(field))
           .max(Comparator.comparing(e -> e.getTime() == null ? "" : e.getTime()))
           .map(e -> SessionRevocation.printable(e.getManager()));

@@ -12,7 +12,10 @@ import dev.capgate.testkit.ProcessResult;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -40,7 +43,12 @@ class SessionActivityIT {
 
   @Test
   void twoPodsActivityIsSummedShownAndOutlivesThePods() {
-    stack.createSession(ns, githubSession("busy"));
+    // A ttl, so that no column of kubectl get is empty (the test splits a row on blanks).
+    stack.createSession(ns, githubSession("busy").ttl("2h"));
+    Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+    String t1 = now.minusSeconds(30).toString();
+    String t2 = now.minusSeconds(20).toString();
+    String t5 = now.minusSeconds(5).toString();
     Pod first = stack.createPod(ns, agentPod("busy-1", "busy", SA));
     stack.createPod(ns, agentPod("busy-2", "busy", SA));
     await("both pods counted")
@@ -52,15 +60,17 @@ class SessionActivityIT {
         Map.of(
             LeaseLedger.activityKey("busy-1"),
             """
-            {"requests":40,"denials":3,"lastActivity":"2026-12-07T10:00:05Z",
-             "lastDenial":{"time":"2026-12-07T10:00:01Z","host":"evil.example","method":"POST",
-                           "path":"/upload","reason":"no-rule","requestId":"req-1"}}""",
+            {"requests":40,"denials":3,"lastActivity":"%s",
+             "lastDenial":{"time":"%s","host":"evil.example","method":"POST",
+                           "path":"/upload","reason":"no-rule","requestId":"req-1"}}"""
+                .formatted(t5, t1),
             LeaseLedger.activityKey("busy-2"),
             """
-            {"requests":2,"denials":1,"lastActivity":"2026-12-07T10:00:02Z",
-             "lastDenial":{"time":"2026-12-07T10:00:02Z","host":"api.github.com","method":"DELETE",
+            {"requests":2,"denials":1,"lastActivity":"%s",
+             "lastDenial":{"time":"%s","host":"api.github.com","method":"DELETE",
                            "path":"/repos/acme/repo-a","rule":"github-api",
-                           "reason":"method-not-allowed","requestId":"req-2"}}""",
+                           "reason":"method-not-allowed","requestId":"req-2"}}"""
+                .formatted(t2, t2),
             LeaseLedger.activityKey("not-json"),
             "{{{"));
 
@@ -74,7 +84,7 @@ class SessionActivityIT {
               assertThat(activity.denials()).isEqualTo(4);
             });
     SessionActivity activity = stack.session(ns, "busy").getStatus().activity();
-    assertThat(activity.lastActivity()).isEqualTo("2026-12-07T10:00:05Z");
+    assertThat(activity.lastActivity()).isEqualTo(t5);
     assertThat(activity.lastDenial().requestId()).as("the latest of the two").isEqualTo("req-2");
     assertThat(activity.lastDenial().rule()).isEqualTo("github-api");
 
@@ -83,8 +93,12 @@ class SessionActivityIT {
     System.out.println("[evidence] kubectl get agentsession busy:\n" + get.stdout());
     String[] header = get.stdout().lines().findFirst().orElseThrow().split("\\s+");
     String[] row = get.stdout().lines().skip(1).findFirst().orElseThrow().split("\\s+");
-    int denials = java.util.Arrays.asList(header).indexOf("DENIALS");
-    assertThat(row[denials]).isEqualTo("4");
+    List<String> columns = List.of(header);
+    assertThat(row).hasSameSizeAs(header);
+    assertThat(row[columns.indexOf("DENIALS")]).isEqualTo("4");
+    assertThat(row[columns.indexOf("LAST-ACTIVITY")])
+        .as("an age, as kubectl prints a date column")
+        .matches("\\d+s");
 
     // A pod goes: its counts stay in the session's (folded into the retired entry).
     client.resource(first).withGracePeriod(0).delete();

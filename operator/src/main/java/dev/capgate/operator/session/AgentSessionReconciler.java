@@ -78,6 +78,7 @@ public class AgentSessionReconciler implements Reconciler<AgentSession>, Cleaner
   private final KubernetesEvents events;
   private final KubernetesClient client;
   private final SessionRecovery recovery;
+  private final ActivityThrottle activityThrottle = new ActivityThrottle();
 
   public AgentSessionReconciler(
       KubernetesClient client,
@@ -148,6 +149,9 @@ public class AgentSessionReconciler implements Reconciler<AgentSession>, Cleaner
           next.withConditions(withRecovered(next.conditions(), recovered.condition()))
               .withLastRecovery(recovered.lastRecovery())
               .withActivity(activity(session, context, pods));
+      ActivityThrottle.Decision throttled =
+          activityThrottle.apply(session.getMetadata().getUid(), previous, next, now);
+      next = throttled.status();
 
       final UpdateControl<AgentSession> control;
       if (Objects.equals(previous, next)) {
@@ -156,7 +160,7 @@ public class AgentSessionReconciler implements Reconciler<AgentSession>, Cleaner
         session.setStatus(next);
         control = UpdateControl.patchStatus(session);
       }
-      Stream.of(outcome.nextChange(), custodyRecheck, retry, recovered.retry())
+      Stream.of(outcome.nextChange(), custodyRecheck, retry, recovered.retry(), throttled.later())
           .flatMap(Optional::stream)
           .min(Instant::compareTo)
           .ifPresent(
@@ -310,6 +314,7 @@ public class AgentSessionReconciler implements Reconciler<AgentSession>, Cleaner
       events.normal(session, "Revoked", message);
       LOG.info("session {}", message);
       recovery.forget(session);
+      activityThrottle.forget(session.getMetadata().getUid());
       return DeleteControl.defaultDelete();
     }
   }

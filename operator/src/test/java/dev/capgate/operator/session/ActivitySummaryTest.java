@@ -52,6 +52,34 @@ class ActivitySummaryTest {
         .isFalse();
   }
 
+  /** Activity alone is written at most every 5 s per session; anything else at once. */
+  @Test
+  void activityAloneIsWrittenAtMostEveryFiveSeconds() {
+    ActivityThrottle throttle = new ActivityThrottle();
+    java.time.Instant t0 = java.time.Instant.parse("2026-12-07T10:00:00Z");
+    var base =
+        new dev.capgate.api.v1alpha1.AgentSessionStatus(
+            dev.capgate.api.v1alpha1.Phase.Active, java.util.List.of(), null, 1, 1L);
+    var one = base.withActivity(new SessionActivity(1L, 0L, null, null));
+    var two = base.withActivity(new SessionActivity(2L, 0L, null, null));
+    var three = base.withActivity(new SessionActivity(3L, 0L, null, null));
+
+    assertThat(throttle.apply("u", null, base, t0).status()).as("a first status").isEqualTo(base);
+    assertThat(throttle.apply("u", base, one, t0.plusSeconds(5)).status()).isEqualTo(one);
+    t0 = t0.plusSeconds(5);
+    ActivityThrottle.Decision held = throttle.apply("u", one, two, t0.plusSeconds(1));
+    assertThat(held.status()).as("held back").isEqualTo(one);
+    assertThat(held.later()).contains(t0.plusSeconds(5));
+    assertThat(throttle.apply("u", one, two, t0.plusSeconds(5)).status()).isEqualTo(two);
+    var twoWithMorePods =
+        new dev.capgate.api.v1alpha1.AgentSessionStatus(
+                dev.capgate.api.v1alpha1.Phase.Active, java.util.List.of(), null, 2, 1L)
+            .withActivity(three.activity());
+    assertThat(throttle.apply("u", two, twoWithMorePods, t0.plusSeconds(6)).status())
+        .as("another change goes out at once, with the latest activity")
+        .isEqualTo(twoWithMorePods);
+  }
+
   private static AgentSession session(long generation, String recover) {
     AgentSession s = new AgentSession();
     s.getMetadata().setName("s");

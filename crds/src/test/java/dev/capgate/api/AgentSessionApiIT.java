@@ -69,7 +69,17 @@ class AgentSessionApiIT {
     ProcessResult get = kube.kubectl("get", "agentsessions", "-n", namespace);
     assertThat(get.exitCode()).as(get.stderr()).isZero();
     assertThat(get.stdout().lines().findFirst().orElseThrow().split("\\s+"))
-        .containsExactly("NAME", "USER", "AGENT", "READY", "PHASE", "PODS", "EXPIRES", "AGE");
+        .containsExactly(
+            "NAME",
+            "USER",
+            "AGENT",
+            "READY",
+            "PHASE",
+            "PODS",
+            "EXPIRES",
+            "DENIALS",
+            "LAST-ACTIVITY",
+            "AGE");
     assertThat(get.stdout()).contains("fix-issue-42", "alice@example.com", "coding-agent");
 
     // By name: other tests of this class create sessions in the same namespace.
@@ -109,7 +119,7 @@ class AgentSessionApiIT {
     assertThat(spec.stdout()).contains("What the user delegates to the agent");
     ProcessResult conditionType = kube.kubectl("explain", "agentsession.status.conditions.type");
     assertThat(conditionType.exitCode()).as(conditionType.stderr()).isZero();
-    assertThat(conditionType.stdout()).contains("Ready, Expired or Revoked.");
+    assertThat(conditionType.stdout()).contains("Ready, Expired, Revoked or Recovered.");
   }
 
   @Test

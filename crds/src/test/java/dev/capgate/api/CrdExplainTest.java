@@ -47,6 +47,41 @@ class CrdExplainTest {
             });
   }
 
+  /**
+   * {@code kubectl get agentsession} shows whether the agent is being refused, and how recently.
+   */
+  @Test
+  void denialsAndLastActivityColumns() throws IOException {
+    var columns = committed().getSpec().getVersions().getFirst().getAdditionalPrinterColumns();
+    assertThat(columns)
+        .anySatisfy(
+            c -> {
+              assertThat(c.getName()).isEqualTo("Denials");
+              assertThat(c.getJsonPath()).isEqualTo(".status.activity.denials");
+              assertThat(c.getType()).isEqualTo("integer");
+              assertThat(c.getPriority()).isZero();
+            })
+        .anySatisfy(
+            c -> {
+              assertThat(c.getName()).isEqualTo("Last-Activity");
+              assertThat(c.getJsonPath()).isEqualTo(".status.activity.lastActivity");
+              assertThat(c.getType()).as("a date: kubectl prints its age").isEqualTo("date");
+            });
+    var status =
+        committed()
+            .getSpec()
+            .getVersions()
+            .getFirst()
+            .getSchema()
+            .getOpenAPIV3Schema()
+            .getProperties()
+            .get("status")
+            .getProperties();
+    assertThat(status).containsKeys("lastRecovery", "activity");
+    assertThat(status.get("activity").getProperties().get("lastDenial").getProperties())
+        .containsOnlyKeys("time", "host", "method", "path", "rule", "reason", "requestId");
+  }
+
   private static void collectUndescribed(JSONSchemaProps schema, String path, List<String> out) {
     for (Map.Entry<String, JSONSchemaProps> property : schema.getProperties().entrySet()) {
       String field = path + "." + property.getKey();

@@ -199,6 +199,11 @@ public final class ProxyCommand {
     } else {
       session = startSessionRuntime(policies, vertx);
       credentials = session.credentials();
+      String pod = podRef().name();
+      if (pod != null) {
+        // Requests and denials into the session's status (through the ledger, every 5 s).
+        session.reportActivity(pod, recorder.activity()::snapshot);
+      }
     }
     Placeholders placeholders = loadPlaceholders();
     InetSocketAddress dnsUpstream = dnsUpstream();

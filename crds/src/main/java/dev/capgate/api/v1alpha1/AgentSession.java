@@ -29,11 +29,28 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @AdditionalPrinterColumn(name = "Pods", jsonPath = ".status.pods", type = Type.INTEGER)
 // A string, not a date: kubectl prints future dates as <invalid>.
 @AdditionalPrinterColumn(name = "Expires", jsonPath = ".status.expiresAt", type = Type.STRING)
+@AdditionalPrinterColumn(
+    name = "Denials",
+    jsonPath = ".status.activity.denials",
+    type = Type.INTEGER)
+// A date: kubectl prints its age ("12s"), which is what "is the agent still doing anything" asks.
+@AdditionalPrinterColumn(
+    name = "Last-Activity",
+    jsonPath = ".status.activity.lastActivity",
+    type = Type.DATE)
 @AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = Type.DATE)
 public class AgentSession extends CustomResource<AgentSessionSpec, AgentSessionStatus>
     implements Namespaced {
   public static final String GROUP = "capgate.dev";
   public static final String VERSION = "v1alpha1";
+
+  /**
+   * Recovery after compromise: set to an RFC 3339 UTC timestamp (now), the operator revokes the
+   * session's Vault tokens and leases and restarts its pods, once per value newer than {@code
+   * status.lastRecovery} (operator/README.md "Recovery after compromise"; {@code kubectl capgate
+   * recover} sets it).
+   */
+  public static final String RECOVER_ANNOTATION = "capgate.dev/recover";
 
   public AgentSession() {}
 

@@ -8,7 +8,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
  * agentsession.status.conditions} explains each one. Code reads and writes the Fabric8 type.
  */
 record DescribedCondition(
-    @JsonPropertyDescription("Ready, Expired or Revoked.") String type,
+    @JsonPropertyDescription("Ready, Expired, Revoked or Recovered.") String type,
     @JsonPropertyDescription("True, False or Unknown.") String status,
     @JsonPropertyDescription("A machine-readable CamelCase reason for the last transition.")
         String reason,

@@ -4,11 +4,16 @@ import dev.capgate.api.v1alpha1.AgentSession;
 import dev.capgate.api.v1alpha1.AgentSessionStatus;
 import dev.capgate.api.v1alpha1.OnRevoke;
 import dev.capgate.api.v1alpha1.Phase;
+import dev.capgate.api.v1alpha1.SessionActivity;
 import dev.capgate.operator.events.KubernetesEvents;
 import dev.capgate.operator.naming.PodMarkers;
+import dev.capgate.operator.naming.SessionNames;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -27,10 +32,12 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.Transforming
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,7 +46,9 @@ import org.slf4j.MDC;
 /**
  * The one reconciler of {@code AgentSession}: status (phase, conditions, expiry, bound pods), the
  * sidecars' RBAC and lease ledger (dependent resources), custody of the pods' CAs, expiry at
- * creation + ttl (a scheduled reconcile, no polling), and revocation when the session is deleted.
+ * creation + ttl (a scheduled reconcile, no polling), revocation when the session is deleted,
+ * recovery after compromise ({@link SessionRecovery}) and the sidecars' activity summed into the
+ * status ({@link ActivitySummary}).
  */
 @Workflow(
     dependents = {
@@ -47,7 +56,13 @@ import org.slf4j.MDC;
       @Dependent(type = SidecarRoleBindingDependentResource.class),
       @Dependent(type = LeaseLedgerDependentResource.class)
     })
-@ControllerConfiguration(name = "agentsession", finalizerName = AgentSessionReconciler.FINALIZER)
+// Not generation-aware: the capgate.dev/recover annotation changes no generation. The filter
+// lets through what generation-aware processing would, and that annotation.
+@ControllerConfiguration(
+    name = "agentsession",
+    finalizerName = AgentSessionReconciler.FINALIZER,
+    generationAwareEventProcessing = false,
+    informer = @Informer(onUpdateFilter = SessionUpdateFilter.class))
 public class AgentSessionReconciler implements Reconciler<AgentSession>, Cleaner<AgentSession> {
   private static final Logger LOG = LoggerFactory.getLogger(AgentSessionReconciler.class);
   public static final String FINALIZER = "capgate.dev/revocation";
@@ -62,6 +77,8 @@ public class AgentSessionReconciler implements Reconciler<AgentSession>, Cleaner
   private final SessionRevocation revocation;
   private final KubernetesEvents events;
   private final KubernetesClient client;
+  private final SessionRecovery recovery;
+  private final ActivityThrottle activityThrottle = new ActivityThrottle();
 
   public AgentSessionReconciler(
       KubernetesClient client,
@@ -74,6 +91,7 @@ public class AgentSessionReconciler implements Reconciler<AgentSession>, Cleaner
     this.custody = new PodCaCustody(client, orphanGrace);
     this.revocation = revocation;
     this.events = events;
+    this.recovery = new SessionRecovery(client, revocation, events, clock);
   }
 
   @Override
@@ -126,6 +144,14 @@ public class AgentSessionReconciler implements Reconciler<AgentSession>, Cleaner
         retry = revokeExpired(session, pods);
       }
       announce(session, previous, next);
+      SessionRecovery.Outcome recovered = recovery.reconcile(session);
+      next =
+          next.withConditions(withRecovered(next.conditions(), recovered.condition()))
+              .withLastRecovery(recovered.lastRecovery())
+              .withActivity(activity(session, context, pods));
+      ActivityThrottle.Decision throttled =
+          activityThrottle.apply(session.getMetadata().getUid(), previous, next, now);
+      next = throttled.status();
 
       final UpdateControl<AgentSession> control;
       if (Objects.equals(previous, next)) {
@@ -134,13 +160,45 @@ public class AgentSessionReconciler implements Reconciler<AgentSession>, Cleaner
         session.setStatus(next);
         control = UpdateControl.patchStatus(session);
       }
-      Stream.of(outcome.nextChange(), custodyRecheck, retry)
+      Stream.of(outcome.nextChange(), custodyRecheck, retry, recovered.retry(), throttled.later())
           .flatMap(Optional::stream)
           .min(Instant::compareTo)
           .ifPresent(
               at -> control.rescheduleAfter(Duration.between(now, at).plusMillis(50).toMillis()));
       return control;
     }
+  }
+
+  /** The Recovered condition, if any, goes after Ready (which stays first) and Expired. */
+  private static List<Condition> withRecovered(List<Condition> conditions, Condition recovered) {
+    if (recovered == null) {
+      return conditions;
+    }
+    List<Condition> all = new ArrayList<>(conditions);
+    all.add(recovered);
+    return List.copyOf(all);
+  }
+
+  /**
+   * The sum of the activity the session's sidecars wrote into its lease ledger; the entries of pods
+   * that are gone are folded together meanwhile.
+   */
+  private SessionActivity activity(
+      AgentSession session, Context<AgentSession> context, Set<Pod> pods) {
+    String ledgerName = SessionNames.leases(session.getMetadata().getName());
+    ConfigMap ledger =
+        context.getSecondaryResources(ConfigMap.class).stream()
+            .filter(cm -> ledgerName.equals(cm.getMetadata().getName()))
+            .findFirst()
+            .orElse(null);
+    if (ledger == null) {
+      return session.getStatus() == null ? null : session.getStatus().activity();
+    }
+    ActivitySummary.retireGonePods(
+        client,
+        ledger,
+        pods.stream().map(p -> p.getMetadata().getName()).collect(Collectors.toSet()));
+    return ActivitySummary.of(ledger);
   }
 
   /** Expiry revokes like deletion does, except that the session object and the CAs stay. */
@@ -255,6 +313,8 @@ public class AgentSessionReconciler implements Reconciler<AgentSession>, Cleaner
                   : "");
       events.normal(session, "Revoked", message);
       LOG.info("session {}", message);
+      recovery.forget(session);
+      activityThrottle.forget(session.getMetadata().getUid());
       return DeleteControl.defaultDelete();
     }
   }

@@ -130,7 +130,9 @@ public final class StatusCalculator {
         conditions,
         old == null ? null : old.expiresAt(),
         old == null ? null : old.pods(),
-        generation);
+        generation,
+        old == null ? null : old.lastRecovery(),
+        old == null ? null : old.activity());
   }
 
   /** Keeps lastTransitionTime when the condition's status did not change. */

@@ -80,7 +80,17 @@ class AgentSessionReconcilerIT {
     ProcessResult get = stack.kube.kubectl("get", "agentsessions", "-n", ns, "active");
     assertThat(get.exitCode()).as(get.stderr()).isZero();
     assertThat(get.stdout().lines().findFirst().orElseThrow().split("\\s+"))
-        .containsExactly("NAME", "USER", "AGENT", "READY", "PHASE", "PODS", "EXPIRES", "AGE");
+        .containsExactly(
+            "NAME",
+            "USER",
+            "AGENT",
+            "READY",
+            "PHASE",
+            "PODS",
+            "EXPIRES",
+            "DENIALS",
+            "LAST-ACTIVITY",
+            "AGE");
     assertThat(get.stdout().lines().skip(1).findFirst().orElseThrow().split("\\s+"))
         .as("the Ready column shows the Ready condition's status")
         .startsWith("active", "alice@example.com", "coding-agent", "True", "Active");

@@ -57,6 +57,9 @@ public final class AuditRecorder {
 
   private final Series<String, CounterDataPoint> placeholderLeaks;
 
+  /** Requests and denials for the session's status (operator/README.md "Session activity"). */
+  private final ActivityCounter activity = new ActivityCounter();
+
   public AuditRecorder(AuditLog log, Metrics metrics) {
     this.log = log;
     Counter decisionCounter =
@@ -112,10 +115,12 @@ public final class AuditRecorder {
       case AuditKind.Connection c -> {
         log.record(event);
         countDecision(event, 0);
+        activity.record(event);
       }
       case AuditKind.Request r -> {
         log.record(event);
         countDecision(event, 1);
+        activity.record(event);
         requestDuration.of(event.decision()).observe(event.latencyMicros() / 1e6);
       }
       case AuditKind.Dns(DnsOutcome outcome) -> {
@@ -129,6 +134,14 @@ public final class AuditRecorder {
         agentTlsFailures.of(failure).inc();
       }
     }
+  }
+
+  /**
+   * This pod's requests (connection and request decisions) and denials so far, for the session's
+   * status.
+   */
+  public ActivityCounter activity() {
+    return activity;
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.capgate.sidecar.session;
 
+import dev.capgate.api.v1alpha1.SessionActivity;
 import dev.capgate.common.vault.VaultClient;
 import dev.capgate.sidecar.credentials.CredentialResolver;
 import dev.capgate.sidecar.credentials.CredentialUnavailableException;
@@ -16,6 +17,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import java.util.logging.Logger;
 
 /**
@@ -59,15 +61,21 @@ public final class SessionRuntime implements AutoCloseable {
   private final VaultIdentity identity;
   private final CredentialBroker broker;
   private final CredentialResolver credentials;
+  private final SessionSettings settings;
+  private final Vertx vertx;
+  private volatile ActivityReporter activity;
 
   private SessionRuntime(
       ApiClient api,
+      Vertx vertx,
       Vertx ownedVertx,
       SessionSettings settings,
       PolicySource policies,
       Clock clock) {
     this.api = api;
+    this.vertx = vertx;
     this.ownedVertx = ownedVertx;
+    this.settings = settings;
     if (settings.vaultConfigured()) {
       ledger = new ConfigMapLeaseLedger(api, settings.namespace(), settings.leaseConfigMap());
       VaultClient vault =
@@ -149,7 +157,7 @@ public final class SessionRuntime implements AutoCloseable {
     ApiClient api = new ApiClient(vertx, server, Duration.ofSeconds(3), Duration.ofSeconds(10));
     SessionRuntime runtime;
     try {
-      runtime = new SessionRuntime(api, owned, settings, policies, Clock.systemUTC());
+      runtime = new SessionRuntime(api, vertx, owned, settings, policies, Clock.systemUTC());
     } catch (RuntimeException e) {
       api.close();
       throw e;
@@ -189,6 +197,22 @@ public final class SessionRuntime implements AutoCloseable {
     return credentials;
   }
 
+  /**
+   * Reports {@code pod}'s activity into the session's ledger every few seconds when it changed
+   * (operator/README.md "Session activity"), until {@link #close}.
+   */
+  public void reportActivity(String pod, Supplier<SessionActivity> source) {
+    reportActivity(pod, source, ActivityReporter.INTERVAL);
+  }
+
+  synchronized void reportActivity(String pod, Supplier<SessionActivity> source, Duration every) {
+    if (activity == null) {
+      activity =
+          new ActivityReporter(
+              vertx, api, settings.namespace(), settings.leaseConfigMap(), pod, source, every);
+    }
+  }
+
   /** The sidecar's Vault identity, or null when no Vault is configured (metrics, tests). */
   public VaultIdentity vaultIdentity() {
     return identity;
@@ -219,6 +243,9 @@ public final class SessionRuntime implements AutoCloseable {
   public void close() {
     watcher.close();
     gate.close();
+    if (activity != null) {
+      activity.close();
+    }
     if (broker != null) {
       broker.endSession("sidecar stopping");
       broker.close();

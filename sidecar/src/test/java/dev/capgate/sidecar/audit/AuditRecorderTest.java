@@ -211,4 +211,53 @@ class AuditRecorderTest {
     assertThat(Decision.DENY.label()).isEqualTo("deny");
     assertThat(Decision.ERROR.label()).isEqualTo("error");
   }
+
+  /** status.activity: requests and connections are counted, denials with the last one's fields. */
+  @Test
+  void requests_connections_and_denials_feed_the_sessions_activity() {
+    assertThat(recorder.activity().snapshot().requests()).isZero();
+    assertThat(recorder.activity().snapshot().lastActivity()).isNull();
+    recorder.record(
+        AuditEvent.request(
+            "r-1",
+            SESSION,
+            "api.github.com",
+            "GET",
+            "/repos",
+            "gh",
+            Decision.ALLOW,
+            "github",
+            200,
+            10,
+            null,
+            Flow.NONE));
+    recorder.record(
+        AuditEvent.request(
+            "r-2",
+            SESSION,
+            "api.github.com",
+            "DELETE",
+            "/repos/x",
+            "gh",
+            Decision.DENY,
+            null,
+            null,
+            10,
+            "method-not-allowed",
+            Flow.NONE));
+    recorder.record(
+        AuditEvent.connection(
+            "c-3", SESSION, "evil.test", null, null, null, Decision.DENY, 1, "no-rule", Flow.NONE));
+    recorder.record(
+        AuditEvent.dns("d-4", SESSION, "evil.test", "A", DnsOutcome.NXDOMAIN, "not-allowed"));
+
+    var activity = recorder.activity().snapshot();
+    assertThat(activity.requests()).as("DNS answers, even refused, are not counted").isEqualTo(3);
+    assertThat(activity.denials()).isEqualTo(2);
+    assertThat(activity.lastActivity()).isNotNull();
+    assertThat(activity.lastDenial().host()).isEqualTo("evil.test");
+    assertThat(activity.lastDenial().reason()).isEqualTo("no-rule");
+    assertThat(activity.lastDenial().requestId()).isEqualTo("c-3");
+    assertThat(Instant.parse(activity.lastDenial().time())).isNotNull();
+  }
 }

@@ -53,6 +53,10 @@
 {{- printf "%s-inject-label-required" (include "capgate.fullname" .) -}}
 {{- end -}}
 
+{{- define "capgate.unservedPolicyName" -}}
+{{- printf "%s-unserved-namespaces" (include "capgate.webhookConfigurationName" .) -}}
+{{- end -}}
+
 {{- define "capgate.image" -}}
 {{- printf "%s:%s" .image.repository (default .chart.AppVersion .image.tag) -}}
 {{- end -}}

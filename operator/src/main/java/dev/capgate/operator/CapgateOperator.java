@@ -31,6 +31,7 @@ import dev.capgate.operator.session.AgentSessionReconciler;
 import dev.capgate.operator.session.SessionRevocation;
 import dev.capgate.operator.session.VaultRevoker;
 import dev.capgate.operator.webhook.AdmissionServer;
+import dev.capgate.operator.webhook.ServedNamespaces;
 import dev.capgate.operator.webhook.ServingCertificateStore;
 import dev.capgate.operator.webhook.WebhookRegistration;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
@@ -84,6 +85,7 @@ public final class CapgateOperator implements AutoCloseable {
   private final Leadership leadership;
   private final ReconcileCounter reconciliations;
   private final MetricsServer metricsServer;
+  private final ServedNamespaces served;
 
   private CapgateOperator(
       KubernetesClient client,
@@ -98,7 +100,8 @@ public final class CapgateOperator implements AutoCloseable {
       String caBundlePem,
       Leadership leadership,
       ReconcileCounter reconciliations,
-      MetricsServer metricsServer) {
+      MetricsServer metricsServer,
+      ServedNamespaces served) {
     this.client = client;
     this.config = config;
     this.operator = operator;
@@ -112,6 +115,7 @@ public final class CapgateOperator implements AutoCloseable {
     this.leadership = leadership;
     this.reconciliations = reconciliations;
     this.metricsServer = metricsServer;
+    this.served = served;
   }
 
   /** Starts the operator; a replica that loses its leadership unasked exits the JVM (status 1). */
@@ -125,6 +129,11 @@ public final class CapgateOperator implements AutoCloseable {
    */
   public static CapgateOperator start(
       KubernetesClient client, OperatorConfig config, Runnable onLeadershipLost) {
+    // First, before anything runs: a watched namespace another installation serves fails the start
+    // (both webhooks would inject its pods). The label keeps every installation's
+    // UnservedNamespacePolicy from refusing pods here.
+    ServedNamespaces served =
+        ServedNamespaces.start(client, config.webhookConfigurationName(), config.watchNamespaces());
     Clock clock = Clock.systemUTC();
     KubernetesEvents events = new KubernetesEvents(client, config.identity());
     OperatorMetrics metrics = OperatorMetrics.prometheus();
@@ -249,7 +258,11 @@ public final class CapgateOperator implements AutoCloseable {
               : WebhookRegistration.Target.service(
                   config.namespace(), config.webhookServiceName(), config.webhookServicePort());
       registration.apply(
-          config.webhookConfigurationName(), target, tls.caCertPem(), config.namespace());
+          config.webhookConfigurationName(),
+          target,
+          tls.caCertPem(),
+          config.namespace(),
+          config.watchNamespaces());
     } else {
       registration.patchCaBundle(config.webhookConfigurationName(), tls.caCertPem());
     }
@@ -275,7 +288,8 @@ public final class CapgateOperator implements AutoCloseable {
         tls.caCertPem(),
         leadership,
         reconciliations,
-        metricsServer);
+        metricsServer,
+        served);
   }
 
   /** This replica's name in the Lease and in events. */
@@ -316,6 +330,7 @@ public final class CapgateOperator implements AutoCloseable {
   @Override
   public void close() {
     leadership.stopping.set(true);
+    served.close();
     webhook.close();
     identity.close();
     caWriter.close(); // before the events: it records CaMinted once a Secret is stored

@@ -14,6 +14,7 @@ import dev.capgate.operator.CapgateOperator;
 import dev.capgate.operator.config.OperatorConfig;
 import dev.capgate.operator.naming.SessionNames;
 import dev.capgate.operator.webhook.DelegationPolicy;
+import dev.capgate.operator.webhook.UnservedNamespacePolicy;
 import dev.capgate.operator.webhook.WebhookRegistration;
 import dev.capgate.testkit.ProcessResult;
 import dev.capgate.testkit.Tools;
@@ -726,7 +727,8 @@ class HelmChartIT {
             release + "-injector",
             WebhookRegistration.Target.service(namespace, release + "-webhook", 443),
             "unused",
-            namespace);
+            namespace,
+            List.of());
     MutatingWebhook rendered = chart.getWebhooks().getFirst();
     MutatingWebhook built = code.getWebhooks().getFirst();
     assertThat(chart.getWebhooks()).hasSize(1);
@@ -1170,6 +1172,88 @@ class HelmChartIT {
       asOperator.close();
     }
     assertThat(forbidden).as("requests the chart's RBAC refused the operator").isEmpty();
+  }
+
+  /**
+   * watchNamespaces narrows the webhook to those namespaces, as the operator's own registration
+   * does, and adds the unserved-namespaces policy, bound to namespaces no installation labelled
+   * served (ServedNamespacesIT shows it with two installations); the operator may label exactly
+   * those namespaces. Without watchNamespaces there is no such policy.
+   */
+  @Test
+  void watchNamespacesNarrowTheWebhookAndAddTheUnservedNamespacesPolicy() {
+    List<String> watched = List.of("team-a", "team-b");
+    String namespace = OperatorUnderTest.OPERATOR_NAMESPACE;
+    String rendered =
+        template(
+                "capgate",
+                namespace,
+                "--set",
+                "vault.address=" + VAULT,
+                "--set",
+                "watchNamespaces={team-a,team-b}")
+            .orThrow()
+            .stdout();
+    List<HasMetadata> objects = parse(rendered);
+    MutatingWebhookConfiguration chart =
+        (MutatingWebhookConfiguration) kind(objects, "MutatingWebhookConfiguration");
+    MutatingWebhookConfiguration code =
+        WebhookRegistration.desired(
+            "capgate-injector",
+            WebhookRegistration.Target.service(namespace, "capgate-webhook", 443),
+            "unused",
+            namespace,
+            watched);
+    assertThat(chart.getWebhooks().getFirst().getNamespaceSelector())
+        .isEqualTo(code.getWebhooks().getFirst().getNamespaceSelector());
+    assertThat(chart.getWebhooks().getFirst().getNamespaceSelector().getMatchExpressions())
+        .anySatisfy(
+            e -> {
+              assertThat(e.getOperator()).isEqualTo("In");
+              assertThat(e.getValues()).isEqualTo(watched);
+            });
+
+    String name = UnservedNamespacePolicy.name("capgate-injector");
+    ValidatingAdmissionPolicy policy =
+        (ValidatingAdmissionPolicy) named(objects, "ValidatingAdmissionPolicy", name);
+    assertThat(policy.getSpec()).isEqualTo(UnservedNamespacePolicy.policy(name).getSpec());
+    ValidatingAdmissionPolicyBinding binding =
+        (ValidatingAdmissionPolicyBinding) named(objects, "ValidatingAdmissionPolicyBinding", name);
+    assertThat(binding.getSpec()).isEqualTo(UnservedNamespacePolicy.binding(name).getSpec());
+    assertThat(rendered)
+        .contains(
+            "  - apiGroups: [\"\"]\n    resources: [namespaces]\n    resourceNames:\n"
+                + "      - team-a\n      - team-b\n    verbs: [patch]\n");
+
+    // The API server takes the policy and its binding as rendered (CEL compiled, selector valid).
+    String both =
+        documents(rendered).stream()
+            .filter(d -> d.contains("name: " + name + "\n"))
+            .reduce((x, y) -> x + "\n---\n" + y)
+            .orElseThrow();
+    ProcessResult dryRun =
+        stack.kube.kubectlWithInput(both, "apply", "--dry-run=server", "-f", "-");
+    assertThat(dryRun.exitCode()).as(dryRun.stderr()).isZero();
+    assertThat(dryRun.stdout()).contains(name);
+
+    String all =
+        template("capgate", namespace, "--set", "vault.address=" + VAULT).orThrow().stdout();
+    assertThat(all).doesNotContain("unserved-namespaces").doesNotContain("verbs: [patch]\n");
+    String managed =
+        template(
+                "capgate",
+                namespace,
+                "--set",
+                "vault.address=" + VAULT,
+                "--set",
+                "webhook.manageConfiguration=true",
+                "--set",
+                "watchNamespaces={team-a}")
+            .orThrow()
+            .stdout();
+    assertThat(managed)
+        .doesNotContain("kind: ValidatingAdmissionPolicy\n")
+        .contains("resourceNames: [\"" + name + "\"]\n    verbs: [get, patch, delete]");
   }
 
   private static HasMetadata named(List<HasMetadata> objects, String kind, String name) {

@@ -43,6 +43,8 @@ import java.util.Map;
  * @param vaultIdentity session JWTs and the {@code /v1/vault-token} endpoint
  * @param metricsPort the plain-HTTP {@code /metrics} port, on {@code webhookHost} (0: any free
  *     port)
+ * @param webhookCertificateProvided true: {@code webhookCertificateSecret} is kept by someone else
+ *     (cert-manager): read and followed, never minted nor written; false: the operator keeps it
  */
 public record OperatorConfig(
     String namespace,
@@ -67,7 +69,8 @@ public record OperatorConfig(
     String leaderElectionLease,
     String identity,
     VaultIdentity vaultIdentity,
-    int metricsPort) {
+    int metricsPort,
+    boolean webhookCertificateProvided) {
   /**
    * {@code CAPGATE_SIDECAR_LOG_LEVEL} (chart {@code sidecar.logLevel}, else {@code logLevel}),
    * checked here so that a typo fails the operator's start rather than every injected sidecar's;
@@ -149,7 +152,8 @@ public record OperatorConfig(
             blankToNull(env.get("CAPGATE_OPERATOR_URL")),
             Integer.parseInt(env.getOrDefault("CAPGATE_IDENTITY_PORT", "9444")),
             Integer.parseInt(env.getOrDefault("CAPGATE_IDENTITY_SERVICE_PORT", "8443"))),
-        Integer.parseInt(env.getOrDefault("CAPGATE_METRICS_PORT", "8080")));
+        Integer.parseInt(env.getOrDefault("CAPGATE_METRICS_PORT", "8080")),
+        bool(env, "CAPGATE_WEBHOOK_CERT_PROVIDED", "webhook.certManager.enabled"));
   }
 
   /**

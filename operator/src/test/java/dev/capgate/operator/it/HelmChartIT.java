@@ -1256,6 +1256,89 @@ class HelmChartIT {
         .contains("resourceNames: [\"" + name + "\"]\n    verbs: [get, patch, delete]");
   }
 
+  /**
+   * webhook.certManager: a cert-manager Certificate writing the Secret the operator reads (and is
+   * told it only reads), the CA injection annotation on the webhook configuration, sidecars pointed
+   * at a name the Certificate carries; the names are the operator's own certificate's
+   * (OperatorConfig.servingCertificateNames, from the Deployment's environment). The schema wants
+   * an issuer. ProvidedServingCertificateIT shows the operator's side on the API server.
+   */
+  @Test
+  void certManagerRendersTheCertificateTheOperatorReads() {
+    String namespace = "capgate-system";
+    String rendered =
+        template(
+                "capgate",
+                namespace,
+                "--set",
+                "vault.address=" + VAULT,
+                "--set",
+                "webhook.certManager.enabled=true",
+                "--set",
+                "webhook.certManager.issuerRef.name=webhook-ca",
+                "--set",
+                "webhook.certManager.issuerRef.kind=ClusterIssuer",
+                "--set",
+                "webhook.certManager.renewBefore=720h")
+            .orThrow()
+            .stdout();
+    List<HasMetadata> objects = parse(rendered);
+    var certificate =
+        (io.fabric8.kubernetes.api.model.GenericKubernetesResource) kind(objects, "Certificate");
+    assertThat(certificate.getApiVersion()).isEqualTo("cert-manager.io/v1");
+    Map<String, Object> spec = certificate.get("spec");
+    Map<String, String> env = operatorEnv((Deployment) kind(objects, "Deployment"));
+    OperatorConfig config = OperatorConfig.fromEnv(env);
+    assertThat(config.webhookCertificateProvided()).isTrue();
+    assertThat(spec.get("secretName")).isEqualTo(config.webhookCertificateSecret());
+    assertThat(spec.get("dnsNames")).isEqualTo(config.servingCertificateNames());
+    assertThat(spec.get("issuerRef"))
+        .isEqualTo(
+            Map.of("name", "webhook-ca", "kind", "ClusterIssuer", "group", "cert-manager.io"));
+    assertThat(spec.get("renewBefore")).isEqualTo("720h");
+    assertThat(spec).doesNotContainKey("duration");
+    @SuppressWarnings("unchecked")
+    Map<String, Object> privateKey = (Map<String, Object>) spec.get("privateKey");
+    assertThat(privateKey)
+        .containsEntry("algorithm", "ECDSA")
+        .containsEntry("encoding", "PKCS8")
+        .containsEntry("rotationPolicy", "Always");
+    // The identity listener's URL must be a name the certificate carries (no cluster IP in it).
+    assertThat(env.get("CAPGATE_OPERATOR_URL"))
+        .isEqualTo("https://capgate-webhook." + namespace + ".svc:8443");
+    assertThat(config.servingCertificateNames()).contains("capgate-webhook." + namespace + ".svc");
+    MutatingWebhookConfiguration webhook =
+        (MutatingWebhookConfiguration) kind(objects, "MutatingWebhookConfiguration");
+    assertThat(webhook.getMetadata().getAnnotations())
+        .containsEntry(
+            "cert-manager.io/inject-ca-from",
+            namespace + "/" + certificate.getMetadata().getName());
+
+    // Off (the default): no Certificate, no annotation, the operator keeps its own.
+    List<HasMetadata> plain =
+        parse(template("capgate", namespace, "--set", "vault.address=" + VAULT).orThrow().stdout());
+    assertThat(plain).extracting(HasMetadata::getKind).doesNotContain("Certificate");
+    assertThat(
+            ((MutatingWebhookConfiguration) kind(plain, "MutatingWebhookConfiguration"))
+                .getMetadata()
+                .getAnnotations())
+        .isNullOrEmpty();
+    Map<String, String> plainEnv = operatorEnv((Deployment) kind(plain, "Deployment"));
+    assertThat(plainEnv)
+        .doesNotContainKeys("CAPGATE_WEBHOOK_CERT_PROVIDED", "CAPGATE_OPERATOR_URL");
+
+    ProcessResult noIssuer =
+        template(
+            "capgate",
+            namespace,
+            "--set",
+            "vault.address=" + VAULT,
+            "--set",
+            "webhook.certManager.enabled=true");
+    assertThat(noIssuer.exitCode()).isNotZero();
+    assertThat(noIssuer.stderr()).contains("webhook/certManager/issuerRef");
+  }
+
   private static HasMetadata named(List<HasMetadata> objects, String kind, String name) {
     return objects.stream()
         .filter(o -> kind.equals(o.getKind()) && name.equals(o.getMetadata().getName()))

@@ -651,12 +651,17 @@ class HelmChartIT {
     String release = "capgate-" + namespace.substring(namespace.lastIndexOf('-') + 1);
     String operatorName = release + "-operator";
     String serviceAccount = "system:serviceaccount:" + namespace + ":" + operatorName;
+    // The namespace the chart's operator serves below (watchNamespaces: RBAC to label it, the
+    // webhook's selector and the unserved-namespaces policy, live while this test runs).
+    String agents = stack.kube.newNamespace("helm-agents");
     String rendered =
         template(
                 release,
                 namespace,
                 "--set",
                 "vault.address=" + VAULT,
+                "--set",
+                "watchNamespaces={" + agents + "}",
                 "--set",
                 "replicaCount=2",
                 // The webhook must reach no pod here: nothing serves it behind the Service in this
@@ -692,7 +697,10 @@ class HelmChartIT {
             "ValidatingAdmissionPolicy",
             "ValidatingAdmissionPolicyBinding",
             "ClusterRole",
-            "NetworkPolicy");
+            "NetworkPolicy",
+            // watchNamespaces: the unserved-namespaces policy.
+            "ValidatingAdmissionPolicy",
+            "ValidatingAdmissionPolicyBinding");
 
     try {
       // The API server takes all of it (the Deployment only in a server-side dry run: no node
@@ -703,10 +711,10 @@ class HelmChartIT {
           stack.kube.kubectlWithInput(deploymentYaml, "apply", "--dry-run=server", "-f", "-");
       assertThat(dryRun.exitCode()).as(dryRun.stderr()).isZero();
 
-      assertWebhookConfigurationIsTheOperators(objects, release, namespace);
+      assertWebhookConfigurationIsTheOperators(objects, release, namespace, List.of(agents));
       assertCanAndCannot(serviceAccount, namespace, release);
       runTheOperatorAsTheChartsServiceAccount(
-          namespace, release, (Deployment) kind(objects, "Deployment"));
+          namespace, release, (Deployment) kind(objects, "Deployment"), agents);
     } finally {
       stack.kube.kubectlWithInput(
           everythingElse, "delete", "--ignore-not-found", "--wait=false", "-f", "-");
@@ -718,7 +726,7 @@ class HelmChartIT {
    * manage=true).
    */
   private static void assertWebhookConfigurationIsTheOperators(
-      List<HasMetadata> objects, String release, String namespace) {
+      List<HasMetadata> objects, String release, String namespace, List<String> watched) {
     MutatingWebhookConfiguration chart =
         (MutatingWebhookConfiguration) kind(objects, "MutatingWebhookConfiguration");
     assertThat(chart.getMetadata().getName()).isEqualTo(release + "-injector");
@@ -728,7 +736,7 @@ class HelmChartIT {
             WebhookRegistration.Target.service(namespace, release + "-webhook", 443),
             "unused",
             namespace,
-            List.of());
+            watched);
     MutatingWebhook rendered = chart.getWebhooks().getFirst();
     MutatingWebhook built = code.getWebhooks().getFirst();
     assertThat(chart.getWebhooks()).hasSize(1);
@@ -903,8 +911,7 @@ class HelmChartIT {
    * server never answers it 403.
    */
   private static void runTheOperatorAsTheChartsServiceAccount(
-      String namespace, String release, Deployment deployment) throws Exception {
-    String agents = stack.kube.newNamespace("helm-agents");
+      String namespace, String release, Deployment deployment, String agents) throws Exception {
     String token =
         admin
             .serviceAccounts()
@@ -973,20 +980,23 @@ class HelmChartIT {
         .containsEntry("CAPGATE_WEBHOOK_MANAGE_CONFIGURATION", "false")
         .containsEntry("CAPGATE_NAMESPACE", namespace)
         .containsKey("CAPGATE_VAULT_ADDR");
-    // Reachable from this JVM instead of through the Service; only its own namespace to watch (the
+    // Reachable from this JVM instead of through the Service; only its own namespace to serve (the
     // JVM's shared operator handles the rest of the cluster).
     env.put("CAPGATE_WEBHOOK_HOST", "127.0.0.1");
     env.put("CAPGATE_WEBHOOK_PORT", "0");
     env.put("CAPGATE_METRICS_PORT", "0");
     env.put("CAPGATE_IDENTITY_PORT", "0");
     env.put("CAPGATE_WEBHOOK_CERT_NAMES", "127.0.0.1");
-    env.put("CAPGATE_WATCH_NAMESPACES", agents);
+    assertThat(env).containsEntry("CAPGATE_WATCH_NAMESPACES", agents);
     OperatorConfig config = OperatorConfig.fromEnv(env);
     assertThat(config.webhookConfigurationName()).isEqualTo(release + "-injector");
 
     CapgateOperator operator = CapgateOperator.start(asOperator, config, () -> {});
     try {
       await("the chart's operator leads").atMost(Duration.ofSeconds(30)).until(operator::isLeader);
+      // It labelled the namespace it serves (the chart lets it patch that one namespace).
+      assertThat(admin.namespaces().withName(agents).get().getMetadata().getLabels())
+          .containsEntry(UnservedNamespacePolicy.SERVED_BY, release + "-injector");
       Lease lease =
           admin
               .resources(Lease.class)

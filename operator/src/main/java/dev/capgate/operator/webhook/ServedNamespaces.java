@@ -48,7 +48,8 @@ public final class ServedNamespaces implements AutoCloseable {
    */
   public static ServedNamespaces start(
       KubernetesClient client, String installation, List<String> namespaces) {
-    if (!installation.matches("([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]")) {
+    if (!namespaces.isEmpty()
+        && !installation.matches("([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]")) {
       throw new IllegalArgumentException(
           "the webhook configuration name "
               + installation

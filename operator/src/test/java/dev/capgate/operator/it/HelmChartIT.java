@@ -98,6 +98,20 @@ class HelmChartIT {
             "vault.caCert.configMap=vault-ca")
         .orThrow();
 
+    helm(
+            "lint",
+            "--strict",
+            CHART.toString(),
+            "--set",
+            "vault.address=" + VAULT,
+            "--set",
+            "webhook.certManager.enabled=true",
+            "--set",
+            "webhook.certManager.issuerRef.name=webhook-ca",
+            "--set",
+            "webhook.certManager.duration=2160h")
+        .orThrow();
+
     ProcessResult missing = helm("lint", "--strict", CHART.toString());
     assertThat(missing.exitCode()).isNotZero();
     assertThat(missing.stdout() + missing.stderr()).contains("/vault/address");

@@ -17,7 +17,7 @@ public final class OperatorFlags {
     TEXT("<text>"),
     NUMBER("<n>"),
     BOOLEAN("true|false"),
-    PATH("<file>"),
+    PATH("<path>"),
     /** The API's grammar ({@code spec.ttl}): {@code 30s}, {@code 10m}, {@code 1h30m}. */
     DURATION("<duration>");
 

@@ -19,7 +19,7 @@ public final class SidecarFlags {
     TEXT("<text>"),
     NUMBER("<n>"),
     BOOLEAN("true|false"),
-    PATH("<file>"),
+    PATH("<path>"),
     /** The API's grammar ({@code spec.ttl}): {@code 30s}, {@code 10m}, {@code 1h30m}. */
     DURATION("<duration>");
 

@@ -53,6 +53,24 @@
 {{- printf "%s-inject-label-required" (include "capgate.fullname" .) -}}
 {{- end -}}
 
+{{- define "capgate.unservedPolicyName" -}}
+{{- printf "%s-unserved-namespaces" (include "capgate.webhookConfigurationName" .) -}}
+{{- end -}}
+
+{{- define "capgate.certificateName" -}}
+{{- printf "%s-webhook" (include "capgate.fullname" .) -}}
+{{- end -}}
+
+{{/* Where sidecars reach the identity port: the value, else with cert-manager the Service's DNS
+name (the Certificate cannot know the cluster IP), else empty (the operator finds the cluster IP). */}}
+{{- define "capgate.operatorUrl" -}}
+{{- if .Values.identity.operatorUrl -}}
+{{- .Values.identity.operatorUrl -}}
+{{- else if .Values.webhook.certManager.enabled -}}
+{{- printf "https://%s.%s.svc:8443" (include "capgate.webhookServiceName" .) .Release.Namespace -}}
+{{- end -}}
+{{- end -}}
+
 {{- define "capgate.image" -}}
 {{- printf "%s:%s" .image.repository (default .chart.AppVersion .image.tag) -}}
 {{- end -}}

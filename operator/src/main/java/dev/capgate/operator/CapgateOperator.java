@@ -31,6 +31,8 @@ import dev.capgate.operator.session.AgentSessionReconciler;
 import dev.capgate.operator.session.SessionRevocation;
 import dev.capgate.operator.session.VaultRevoker;
 import dev.capgate.operator.webhook.AdmissionServer;
+import dev.capgate.operator.webhook.ProvidedServingCertificate;
+import dev.capgate.operator.webhook.ServedNamespaces;
 import dev.capgate.operator.webhook.ServingCertificateStore;
 import dev.capgate.operator.webhook.WebhookRegistration;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
@@ -45,6 +47,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -71,6 +74,12 @@ public final class CapgateOperator implements AutoCloseable {
   /** Reconciler and dependent-resource threads each (operator/README.md, "Footprint"). */
   static final int RECONCILE_THREADS = 8;
 
+  /**
+   * How long a start waits for cert-manager's serving certificate Secret: within the chart's
+   * startupProbe (120 s), and far longer than cert-manager takes to issue one after the install.
+   */
+  static final Duration PROVIDED_WAIT = Duration.ofSeconds(90);
+
   private final KubernetesClient client;
   private final OperatorConfig config;
   private final Operator operator;
@@ -84,6 +93,8 @@ public final class CapgateOperator implements AutoCloseable {
   private final Leadership leadership;
   private final ReconcileCounter reconciliations;
   private final MetricsServer metricsServer;
+  private final ServedNamespaces served;
+  private final ProvidedServingCertificate provided;
 
   private CapgateOperator(
       KubernetesClient client,
@@ -98,7 +109,9 @@ public final class CapgateOperator implements AutoCloseable {
       String caBundlePem,
       Leadership leadership,
       ReconcileCounter reconciliations,
-      MetricsServer metricsServer) {
+      MetricsServer metricsServer,
+      ServedNamespaces served,
+      ProvidedServingCertificate provided) {
     this.client = client;
     this.config = config;
     this.operator = operator;
@@ -112,6 +125,8 @@ public final class CapgateOperator implements AutoCloseable {
     this.leadership = leadership;
     this.reconciliations = reconciliations;
     this.metricsServer = metricsServer;
+    this.served = served;
+    this.provided = provided;
   }
 
   /** Starts the operator; a replica that loses its leadership unasked exits the JVM (status 1). */
@@ -125,6 +140,24 @@ public final class CapgateOperator implements AutoCloseable {
    */
   public static CapgateOperator start(
       KubernetesClient client, OperatorConfig config, Runnable onLeadershipLost) {
+    // First, before anything runs: a watched namespace another installation serves fails the start
+    // (both webhooks would inject its pods). The label keeps every installation's
+    // UnservedNamespacePolicy from refusing pods here.
+    ServedNamespaces served =
+        ServedNamespaces.start(client, config.webhookConfigurationName(), config.watchNamespaces());
+    // A provided serving certificate (cert-manager's) is waited for before anything else starts:
+    // missing or unusable, the start fails with nothing left running.
+    ProvidedServingCertificate provided = null;
+    if (config.webhookCertificateProvided()) {
+      try {
+        provided =
+            ProvidedServingCertificate.load(
+                client, config.namespace(), config.webhookCertificateSecret(), PROVIDED_WAIT);
+      } catch (RuntimeException e) {
+        served.close();
+        throw e;
+      }
+    }
     Clock clock = Clock.systemUTC();
     KubernetesEvents events = new KubernetesEvents(client, config.identity());
     OperatorMetrics metrics = OperatorMetrics.prometheus();
@@ -184,9 +217,16 @@ public final class CapgateOperator implements AutoCloseable {
     endpoint.certificateNames().stream()
         .filter(n -> !certificateNames.contains(n))
         .forEach(certificateNames::add);
-    ServingCertificates.Issued tls =
-        new ServingCertificateStore(client)
-            .loadOrIssue(config.namespace(), config.webhookCertificateSecret(), certificateNames);
+    ServingCertificates.Issued tls;
+    if (provided != null) {
+      // cert-manager's: its names are the Certificate's (the chart lists the Service's DNS names,
+      // and points sidecars at one of them), so no cluster IP is added.
+      tls = provided.initial();
+    } else {
+      tls =
+          new ServingCertificateStore(client)
+              .loadOrIssue(config.namespace(), config.webhookCertificateSecret(), certificateNames);
+    }
     Vertx vertx = Vertx.vertx();
 
     // The identity listener first: injected sidecars get its address (the port may have been 0),
@@ -249,9 +289,27 @@ public final class CapgateOperator implements AutoCloseable {
               : WebhookRegistration.Target.service(
                   config.namespace(), config.webhookServiceName(), config.webhookServicePort());
       registration.apply(
-          config.webhookConfigurationName(), target, tls.caCertPem(), config.namespace());
+          config.webhookConfigurationName(),
+          target,
+          tls.caCertPem(),
+          config.namespace(),
+          config.watchNamespaces());
+    } else if (config.webhookCertificateProvided()) {
+      LOG.info(
+          "the caBundle of {} is cert-manager's to set (annotation cert-manager.io/inject-ca-from)",
+          config.webhookConfigurationName());
     } else {
       registration.patchCaBundle(config.webhookConfigurationName(), tls.caCertPem());
+    }
+    if (provided != null) {
+      provided.follow(
+          client,
+          config.namespace(),
+          config.webhookCertificateSecret(),
+          renewed -> {
+            webhook.updateCertificate(renewed);
+            identity.updateCertificate(renewed);
+          });
     }
     LOG.info(
         "capgate operator {} started (webhook port {}, identity port {}, sidecar image {}, {})",
@@ -275,7 +333,9 @@ public final class CapgateOperator implements AutoCloseable {
         tls.caCertPem(),
         leadership,
         reconciliations,
-        metricsServer);
+        metricsServer,
+        served,
+        provided);
   }
 
   /** This replica's name in the Lease and in events. */
@@ -316,6 +376,10 @@ public final class CapgateOperator implements AutoCloseable {
   @Override
   public void close() {
     leadership.stopping.set(true);
+    served.close();
+    if (provided != null) {
+      provided.close();
+    }
     webhook.close();
     identity.close();
     caWriter.close(); // before the events: it records CaMinted once a Secret is stored

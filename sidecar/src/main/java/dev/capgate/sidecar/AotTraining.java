@@ -158,29 +158,31 @@ final class AotTraining {
       int proxyPort = freePort();
       int dnsPort = freePort();
       int adminPort = freePort();
-      List<String> flags =
-          List.of(
-              "--session-file", session.toString(),
-              "--ca-cert", caCertFile.toString(),
-              "--ca-key", caKeyFile.toString(),
-              "--proxy-port", Integer.toString(proxyPort),
-              "--dns-port", Integer.toString(dnsPort),
-              "--admin-port", Integer.toString(adminPort),
-              "--admin-address", "127.0.0.1",
-              // Nothing answers there: a name the policy allows would wait for it; refused names
-              // never reach it.
-              "--dns-upstream", "127.0.0.1:" + freePort(),
-              "--resolv-conf", dir.resolve("no-resolv.conf").toString(),
-              "--placeholders-file", dir.resolve("no-placeholders.json").toString(),
-              "--upstream-proxy", "127.0.0.1:" + egressPort);
-      Map<String, String> env =
-          Map.of(
-              SidecarContract.ENV_HOST_ALIASES,
-              "[{\"ip\":\"127.0.0.1\",\"hostnames\":[\"" + UPSTREAM_HOST + "\"]}]",
-              SidecarContract.ENV_UPSTREAM_CA_FILE,
-              caCertFile.toString());
+      // As a pod gets them: CAPGATE_* variables and no flags (so the command line parser, which a
+      // pod never loads, is not in the cache either).
+      Map<String, String> env = new java.util.HashMap<>();
+      env.put("session-file", session.toString());
+      env.put("ca-cert", caCertFile.toString());
+      env.put("ca-key", caKeyFile.toString());
+      env.put("proxy-port", Integer.toString(proxyPort));
+      env.put("dns-port", Integer.toString(dnsPort));
+      env.put("admin-port", Integer.toString(adminPort));
+      env.put("admin-address", "127.0.0.1");
+      // Nothing answers there: a name the policy allows would wait for it; refused names never
+      // reach it.
+      env.put("dns-upstream", "127.0.0.1:" + freePort());
+      env.put("resolv-conf", dir.resolve("no-resolv.conf").toString());
+      env.put("placeholders-file", dir.resolve("no-placeholders.json").toString());
+      env.put("upstream-proxy", "127.0.0.1:" + egressPort);
+      env.put(
+          SidecarContract.flagOf(SidecarContract.ENV_HOST_ALIASES),
+          "[{\"ip\":\"127.0.0.1\",\"hostnames\":[\"" + UPSTREAM_HOST + "\"]}]");
+      env.put(SidecarContract.flagOf(SidecarContract.ENV_UPSTREAM_CA_FILE), caCertFile.toString());
+      Map<String, String> variables = new java.util.HashMap<>();
+      env.forEach((flag, value) -> variables.put(SidecarContract.envOf(flag), value));
       proxy =
-          new ProxyCommand(SidecarConfig.parse(flags, env), ch -> Optional.of(upstreamAddress))
+          new ProxyCommand(
+                  SidecarConfig.parse(List.of(), variables), ch -> Optional.of(upstreamAddress))
               .start();
 
       List<String> wrong = new ArrayList<>();

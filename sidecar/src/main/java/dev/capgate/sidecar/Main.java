@@ -4,21 +4,21 @@ import dev.capgate.api.sidecar.SidecarContract;
 import dev.capgate.api.sidecar.SidecarPorts;
 import dev.capgate.common.logging.JsonLogs;
 import dev.capgate.common.logging.LogLevels;
+import dev.capgate.sidecar.config.SidecarCommandLine;
 import dev.capgate.sidecar.config.SidecarConfig;
 import dev.capgate.sidecar.init.AgentTrust;
 import dev.capgate.sidecar.init.InitCommand;
 import dev.capgate.sidecar.init.InterceptionConfig;
 import dev.capgate.sidecar.init.RulesApplier;
 import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.List;
 import java.util.Optional;
 import java.util.logging.Logger;
 
 /**
  * {@code java -jar capgate-sidecar.jar init|proxy [--flag value ...]}: one jar, two modes. The init
  * container writes the interception rules and exits; the sidecar container runs the proxy. A third,
- * {@code aot-train}, is the image build's AOT training run ({@link AotTraining}).
+ * {@code aot-train}, is the image build's AOT training run ({@link AotTraining}). The command line
+ * is {@link SidecarCommandLine}'s: {@code --help}, and exit 64 for an unknown flag or a bad value.
  */
 public final class Main {
   private static final Logger LOG = Logger.getLogger(Main.class.getName());
@@ -27,31 +27,36 @@ public final class Main {
 
   public static void main(String[] args) {
     JsonLogs.install("sidecar", JsonLogs.DEFAULT_LEVEL);
-    if (args.length == 1 && args[0].equals(AotTraining.ARG)) {
-      // The image build's training run for the AOT cache (sidecar/Dockerfile); never a pod's.
-      System.exit(AotTraining.run());
-    }
-    if (args.length == 0
-        || !(args[0].equals(SidecarContract.INIT_ARG)
-            || args[0].equals(SidecarContract.PROXY_ARG))) {
-      LOG.severe(
-          "usage: capgate-sidecar init|proxy [--flag value ...] (flags also from CAPGATE_* env vars)"
-              + " | aot-train (image build only)");
-      System.exit(64);
-    }
-    List<String> flags = Arrays.asList(args).subList(1, args.length);
     int code;
+    switch (SidecarCommandLine.parse(args, System.getenv())) {
+      case SidecarCommandLine.Exit exit when exit.code() == 0 -> {
+        // --help: plain text on stdout (stderr carries only log lines).
+        System.out.print(exit.text());
+        System.out.flush();
+        code = 0;
+      }
+      case SidecarCommandLine.Exit exit -> {
+        LOG.severe("bad arguments: " + exit.text());
+        code = exit.code();
+      }
+      case SidecarCommandLine.Run run when run.mode().equals(SidecarCommandLine.AOT_TRAIN) ->
+          // The image build's training run for the AOT cache (sidecar/Dockerfile); never a pod's.
+          code = AotTraining.run();
+      case SidecarCommandLine.Run run -> code = run(run.mode(), run.config());
+    }
+    System.exit(code);
+  }
+
+  private static int run(String mode, SidecarConfig config) {
     try {
-      SidecarConfig config = SidecarConfig.parse(flags, System.getenv());
       // --log-level or CAPGATE_LOG_LEVEL, as for the operator.
       JsonLogs.setLevel(
           config.get("log-level").map(LogLevels::parse).orElse(JsonLogs.DEFAULT_LEVEL));
-      code = args[0].equals(SidecarContract.INIT_ARG) ? init(config) : proxy(config);
+      return mode.equals(SidecarContract.INIT_ARG) ? init(config) : proxy(config);
     } catch (IllegalArgumentException e) {
       LOG.severe("bad arguments: " + e.getMessage());
-      code = 64;
+      return SidecarCommandLine.USAGE;
     }
-    System.exit(code);
   }
 
   private static int init(SidecarConfig config) {

@@ -43,6 +43,8 @@ import java.util.Map;
  * @param vaultIdentity session JWTs and the {@code /v1/vault-token} endpoint
  * @param metricsPort the plain-HTTP {@code /metrics} port, on {@code webhookHost} (0: any free
  *     port)
+ * @param webhookCertificateProvided true: {@code webhookCertificateSecret} is kept by someone else
+ *     (cert-manager): read and followed, never minted nor written; false: the operator keeps it
  */
 public record OperatorConfig(
     String namespace,
@@ -67,7 +69,8 @@ public record OperatorConfig(
     String leaderElectionLease,
     String identity,
     VaultIdentity vaultIdentity,
-    int metricsPort) {
+    int metricsPort,
+    boolean webhookCertificateProvided) {
   /**
    * {@code CAPGATE_SIDECAR_LOG_LEVEL} (chart {@code sidecar.logLevel}, else {@code logLevel}),
    * checked here so that a typo fails the operator's start rather than every injected sidecar's;
@@ -127,7 +130,7 @@ public record OperatorConfig(
         blankToNull(env.get("CAPGATE_OPERATOR_VAULT_TOKEN")),
         path(env.get("CAPGATE_OPERATOR_VAULT_TOKEN_FILE")),
         vaultCaCertFile,
-        duration(env.getOrDefault("CAPGATE_CA_MAX_VALIDITY", "720h")),
+        duration(env, "CAPGATE_CA_MAX_VALIDITY", "720h"),
         Path.of(env.getOrDefault("CAPGATE_SYSTEM_ROOTS", "/etc/ssl/certs/ca-certificates.crt")),
         env.getOrDefault("CAPGATE_WEBHOOK_HOST", "0.0.0.0"),
         Integer.parseInt(env.getOrDefault("CAPGATE_WEBHOOK_PORT", "9443")),
@@ -138,7 +141,7 @@ public record OperatorConfig(
         Integer.parseInt(env.getOrDefault("CAPGATE_WEBHOOK_SERVICE_PORT", "443")),
         env.getOrDefault("CAPGATE_WEBHOOK_CERT_SECRET", "capgate-webhook-tls"),
         list(env.get("CAPGATE_WEBHOOK_CERT_NAMES")),
-        duration(env.getOrDefault("CAPGATE_ORPHANED_CA_GRACE", "2m")),
+        duration(env, "CAPGATE_ORPHANED_CA_GRACE", "2m"),
         Boolean.parseBoolean(env.getOrDefault("CAPGATE_LEADER_ELECTION", "true")),
         env.getOrDefault("CAPGATE_LEADER_ELECTION_LEASE", "capgate-operator-leader"),
         identity(env),
@@ -149,7 +152,8 @@ public record OperatorConfig(
             blankToNull(env.get("CAPGATE_OPERATOR_URL")),
             Integer.parseInt(env.getOrDefault("CAPGATE_IDENTITY_PORT", "9444")),
             Integer.parseInt(env.getOrDefault("CAPGATE_IDENTITY_SERVICE_PORT", "8443"))),
-        Integer.parseInt(env.getOrDefault("CAPGATE_METRICS_PORT", "8080")));
+        Integer.parseInt(env.getOrDefault("CAPGATE_METRICS_PORT", "8080")),
+        bool(env, "CAPGATE_WEBHOOK_CERT_PROVIDED", "webhook.certManager.enabled"));
   }
 
   /**
@@ -278,8 +282,15 @@ public record OperatorConfig(
     return value == null || value.isBlank() ? null : value;
   }
 
-  private static Duration duration(String value) {
-    return dev.capgate.api.v1alpha1.Durations.parse(value);
+  /** The API's grammar ({@code spec.ttl}), as the command line checks {@code --<name>}. */
+  private static Duration duration(Map<String, String> env, String name, String fallback) {
+    String value = env.getOrDefault(name, fallback);
+    try {
+      return dev.capgate.api.v1alpha1.Durations.parse(value.strip());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          name + " must be a duration such as 30s, 10m or 1h30m, got '" + value + "'", e);
+    }
   }
 
   /**

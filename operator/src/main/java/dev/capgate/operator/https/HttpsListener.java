@@ -9,6 +9,7 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.ServerSSLOptions;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -77,12 +78,7 @@ public final class HttpsListener implements AutoCloseable {
       List<Route> routes) {
     HttpsListener listener = new HttpsListener(name, vertx, routes);
     HttpServerOptions options =
-        new HttpServerOptions()
-            .setSsl(true)
-            .setKeyCertOptions(
-                new PemKeyCertOptions()
-                    .setCertValue(Buffer.buffer(tls.certPem()))
-                    .setKeyValue(Buffer.buffer(tls.keyPem())));
+        new HttpServerOptions().setSsl(true).setKeyCertOptions(keyCert(tls));
     try {
       listener.server =
           vertx
@@ -104,6 +100,29 @@ public final class HttpsListener implements AutoCloseable {
         listener.port(),
         String.join(", ", listener.routes.keySet()));
     return listener;
+  }
+
+  /**
+   * Serves {@code tls} from now on (a renewed certificate, e.g. cert-manager's); connections
+   * already open keep theirs.
+   */
+  public void updateCertificate(ServingCertificates.Issued tls) {
+    try {
+      server
+          .updateSSLOptions(new ServerSSLOptions().setKeyCertOptions(keyCert(tls)))
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("the " + name + " could not take the new certificate", e);
+    }
+    LOG.info("{} serves the certificate valid until {}", name, tls.notAfter());
+  }
+
+  private static PemKeyCertOptions keyCert(ServingCertificates.Issued tls) {
+    return new PemKeyCertOptions()
+        .setCertValue(Buffer.buffer(tls.certPem()))
+        .setKeyValue(Buffer.buffer(tls.keyPem()));
   }
 
   /** The port it listens on (the free one chosen for port 0). */

@@ -1,6 +1,7 @@
 package dev.capgate.operator.webhook;
 
 import dev.capgate.operator.naming.PodMarkers;
+import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhook;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookBuilder;
@@ -32,7 +33,9 @@ import org.slf4j.LoggerFactory;
  *       (an annotation cannot be selected on, so opt-in is the label; a ValidatingAdmissionPolicy
  *       refuses pods that carry it as an annotation only);
  *   <li>namespaceSelector leaving out kube-system and the operator's own namespace, so the webhook
- *       can never block the pods that would bring it back;
+ *       can never block the pods that would bring it back, and, with {@code watchNamespaces} set,
+ *       keeping only those (an opted-in pod in a namespace no installation serves is refused by
+ *       {@link UnservedNamespacePolicy});
  *   <li>{@code failurePolicy: Fail}: an opted-in pod never starts without its sidecar;
  *   <li>{@code sideEffects: NoneOnDryRun}: the CA Secret is created, except on dry runs;
  *   <li>{@code reinvocationPolicy: IfNeeded}: if a later webhook adds containers, they get the
@@ -66,13 +69,19 @@ public final class WebhookRegistration {
   }
 
   /**
-   * Creates or replaces the whole configuration, and the admission policy that refuses pods opting
-   * in by annotation only (see {@link #ANNOTATION_ONLY_POLICY}).
+   * Creates or replaces the whole configuration, the admission policy that refuses pods opting in
+   * by annotation only (see {@link #ANNOTATION_ONLY_POLICY}) and, with {@code watchNamespaces} set,
+   * the one refusing opted-in pods in namespaces no installation serves (removed again when the
+   * installation serves every namespace: it would refuse pods this webhook injects).
    */
   public MutatingWebhookConfiguration apply(
-      String configurationName, Target target, String caBundlePem, String operatorNamespace) {
+      String configurationName,
+      Target target,
+      String caBundlePem,
+      String operatorNamespace,
+      List<String> watchNamespaces) {
     MutatingWebhookConfiguration desired =
-        desired(configurationName, target, caBundlePem, operatorNamespace);
+        desired(configurationName, target, caBundlePem, operatorNamespace, watchNamespaces);
     MutatingWebhookConfiguration applied =
         client
             .admissionRegistration()
@@ -95,6 +104,31 @@ public final class WebhookRegistration {
         .resource(annotationOnlyBinding())
         .forceConflicts()
         .serverSideApply();
+    String unserved = UnservedNamespacePolicy.name(configurationName);
+    if (watchNamespaces.isEmpty()) {
+      client
+          .admissionRegistration()
+          .v1()
+          .validatingAdmissionPolicyBindings()
+          .withName(unserved)
+          .delete();
+      client.admissionRegistration().v1().validatingAdmissionPolicies().withName(unserved).delete();
+    } else {
+      client
+          .admissionRegistration()
+          .v1()
+          .validatingAdmissionPolicies()
+          .resource(UnservedNamespacePolicy.policy(unserved))
+          .forceConflicts()
+          .serverSideApply();
+      client
+          .admissionRegistration()
+          .v1()
+          .validatingAdmissionPolicyBindings()
+          .resource(UnservedNamespacePolicy.binding(unserved))
+          .forceConflicts()
+          .serverSideApply();
+    }
     DelegationPolicy.apply(client);
     LOG.info(
         "mutating webhook configuration {} applied ({})",
@@ -301,7 +335,11 @@ public final class WebhookRegistration {
 
   /** The whole configuration; also what the Helm chart renders (HelmChartIT compares them). */
   public static MutatingWebhookConfiguration desired(
-      String configurationName, Target target, String caBundlePem, String operatorNamespace) {
+      String configurationName,
+      Target target,
+      String caBundlePem,
+      String operatorNamespace,
+      List<String> watchNamespaces) {
     WebhookClientConfigBuilder clientConfig =
         new WebhookClientConfigBuilder().withCaBundle(base64(caBundlePem));
     if (target.url() != null) {
@@ -343,14 +381,7 @@ public final class WebhookRegistration {
                 new LabelSelectorBuilder()
                     .withMatchLabels(Map.of(PodMarkers.INJECT, "true"))
                     .build())
-            .withNamespaceSelector(
-                new LabelSelectorBuilder()
-                    .addNewMatchExpression()
-                    .withKey("kubernetes.io/metadata.name")
-                    .withOperator("NotIn")
-                    .withValues(protectedNamespaces)
-                    .endMatchExpression()
-                    .build())
+            .withNamespaceSelector(namespaceSelector(protectedNamespaces, watchNamespaces))
             .withFailurePolicy("Fail")
             .withMatchPolicy("Equivalent")
             .withSideEffects("NoneOnDryRun")
@@ -365,6 +396,27 @@ public final class WebhookRegistration {
         .endMetadata()
         .withWebhooks(webhook)
         .build();
+  }
+
+  /** Never kube-system nor the operator's own; with {@code watchNamespaces}, only those. */
+  private static LabelSelector namespaceSelector(
+      List<String> protectedNamespaces, List<String> watchNamespaces) {
+    LabelSelectorBuilder selector =
+        new LabelSelectorBuilder()
+            .addNewMatchExpression()
+            .withKey("kubernetes.io/metadata.name")
+            .withOperator("NotIn")
+            .withValues(protectedNamespaces)
+            .endMatchExpression();
+    if (!watchNamespaces.isEmpty()) {
+      selector
+          .addNewMatchExpression()
+          .withKey("kubernetes.io/metadata.name")
+          .withOperator("In")
+          .withValues(watchNamespaces)
+          .endMatchExpression();
+    }
+    return selector.build();
   }
 
   private static String base64(String pem) {

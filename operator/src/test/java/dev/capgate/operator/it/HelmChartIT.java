@@ -14,6 +14,7 @@ import dev.capgate.operator.CapgateOperator;
 import dev.capgate.operator.config.OperatorConfig;
 import dev.capgate.operator.naming.SessionNames;
 import dev.capgate.operator.webhook.DelegationPolicy;
+import dev.capgate.operator.webhook.UnservedNamespacePolicy;
 import dev.capgate.operator.webhook.WebhookRegistration;
 import dev.capgate.testkit.ProcessResult;
 import dev.capgate.testkit.Tools;
@@ -95,6 +96,20 @@ class HelmChartIT {
             "vault.operatorToken.secretName=capgate-vault",
             "--set",
             "vault.caCert.configMap=vault-ca")
+        .orThrow();
+
+    helm(
+            "lint",
+            "--strict",
+            CHART.toString(),
+            "--set",
+            "vault.address=" + VAULT,
+            "--set",
+            "webhook.certManager.enabled=true",
+            "--set",
+            "webhook.certManager.issuerRef.name=webhook-ca",
+            "--set",
+            "webhook.certManager.duration=2160h")
         .orThrow();
 
     ProcessResult missing = helm("lint", "--strict", CHART.toString());
@@ -650,12 +665,17 @@ class HelmChartIT {
     String release = "capgate-" + namespace.substring(namespace.lastIndexOf('-') + 1);
     String operatorName = release + "-operator";
     String serviceAccount = "system:serviceaccount:" + namespace + ":" + operatorName;
+    // The namespace the chart's operator serves below (watchNamespaces: RBAC to label it, the
+    // webhook's selector and the unserved-namespaces policy, live while this test runs).
+    String agents = stack.kube.newNamespace("helm-agents");
     String rendered =
         template(
                 release,
                 namespace,
                 "--set",
                 "vault.address=" + VAULT,
+                "--set",
+                "watchNamespaces={" + agents + "}",
                 "--set",
                 "replicaCount=2",
                 // The webhook must reach no pod here: nothing serves it behind the Service in this
@@ -691,7 +711,10 @@ class HelmChartIT {
             "ValidatingAdmissionPolicy",
             "ValidatingAdmissionPolicyBinding",
             "ClusterRole",
-            "NetworkPolicy");
+            "NetworkPolicy",
+            // watchNamespaces: the unserved-namespaces policy.
+            "ValidatingAdmissionPolicy",
+            "ValidatingAdmissionPolicyBinding");
 
     try {
       // The API server takes all of it (the Deployment only in a server-side dry run: no node
@@ -702,10 +725,10 @@ class HelmChartIT {
           stack.kube.kubectlWithInput(deploymentYaml, "apply", "--dry-run=server", "-f", "-");
       assertThat(dryRun.exitCode()).as(dryRun.stderr()).isZero();
 
-      assertWebhookConfigurationIsTheOperators(objects, release, namespace);
+      assertWebhookConfigurationIsTheOperators(objects, release, namespace, List.of(agents));
       assertCanAndCannot(serviceAccount, namespace, release);
       runTheOperatorAsTheChartsServiceAccount(
-          namespace, release, (Deployment) kind(objects, "Deployment"));
+          namespace, release, (Deployment) kind(objects, "Deployment"), agents);
     } finally {
       stack.kube.kubectlWithInput(
           everythingElse, "delete", "--ignore-not-found", "--wait=false", "-f", "-");
@@ -717,7 +740,7 @@ class HelmChartIT {
    * manage=true).
    */
   private static void assertWebhookConfigurationIsTheOperators(
-      List<HasMetadata> objects, String release, String namespace) {
+      List<HasMetadata> objects, String release, String namespace, List<String> watched) {
     MutatingWebhookConfiguration chart =
         (MutatingWebhookConfiguration) kind(objects, "MutatingWebhookConfiguration");
     assertThat(chart.getMetadata().getName()).isEqualTo(release + "-injector");
@@ -726,7 +749,8 @@ class HelmChartIT {
             release + "-injector",
             WebhookRegistration.Target.service(namespace, release + "-webhook", 443),
             "unused",
-            namespace);
+            namespace,
+            watched);
     MutatingWebhook rendered = chart.getWebhooks().getFirst();
     MutatingWebhook built = code.getWebhooks().getFirst();
     assertThat(chart.getWebhooks()).hasSize(1);
@@ -901,8 +925,7 @@ class HelmChartIT {
    * server never answers it 403.
    */
   private static void runTheOperatorAsTheChartsServiceAccount(
-      String namespace, String release, Deployment deployment) throws Exception {
-    String agents = stack.kube.newNamespace("helm-agents");
+      String namespace, String release, Deployment deployment, String agents) throws Exception {
     String token =
         admin
             .serviceAccounts()
@@ -971,20 +994,23 @@ class HelmChartIT {
         .containsEntry("CAPGATE_WEBHOOK_MANAGE_CONFIGURATION", "false")
         .containsEntry("CAPGATE_NAMESPACE", namespace)
         .containsKey("CAPGATE_VAULT_ADDR");
-    // Reachable from this JVM instead of through the Service; only its own namespace to watch (the
+    // Reachable from this JVM instead of through the Service; only its own namespace to serve (the
     // JVM's shared operator handles the rest of the cluster).
     env.put("CAPGATE_WEBHOOK_HOST", "127.0.0.1");
     env.put("CAPGATE_WEBHOOK_PORT", "0");
     env.put("CAPGATE_METRICS_PORT", "0");
     env.put("CAPGATE_IDENTITY_PORT", "0");
     env.put("CAPGATE_WEBHOOK_CERT_NAMES", "127.0.0.1");
-    env.put("CAPGATE_WATCH_NAMESPACES", agents);
+    assertThat(env).containsEntry("CAPGATE_WATCH_NAMESPACES", agents);
     OperatorConfig config = OperatorConfig.fromEnv(env);
     assertThat(config.webhookConfigurationName()).isEqualTo(release + "-injector");
 
     CapgateOperator operator = CapgateOperator.start(asOperator, config, () -> {});
     try {
       await("the chart's operator leads").atMost(Duration.ofSeconds(30)).until(operator::isLeader);
+      // It labelled the namespace it serves (the chart lets it patch that one namespace).
+      assertThat(admin.namespaces().withName(agents).get().getMetadata().getLabels())
+          .containsEntry(UnservedNamespacePolicy.SERVED_BY, release + "-injector");
       Lease lease =
           admin
               .resources(Lease.class)
@@ -1170,6 +1196,171 @@ class HelmChartIT {
       asOperator.close();
     }
     assertThat(forbidden).as("requests the chart's RBAC refused the operator").isEmpty();
+  }
+
+  /**
+   * watchNamespaces narrows the webhook to those namespaces, as the operator's own registration
+   * does, and adds the unserved-namespaces policy, bound to namespaces no installation labelled
+   * served (ServedNamespacesIT shows it with two installations); the operator may label exactly
+   * those namespaces. Without watchNamespaces there is no such policy.
+   */
+  @Test
+  void watchNamespacesNarrowTheWebhookAndAddTheUnservedNamespacesPolicy() {
+    List<String> watched = List.of("team-a", "team-b");
+    String namespace = OperatorUnderTest.OPERATOR_NAMESPACE;
+    String rendered =
+        template(
+                "capgate",
+                namespace,
+                "--set",
+                "vault.address=" + VAULT,
+                "--set",
+                "watchNamespaces={team-a,team-b}")
+            .orThrow()
+            .stdout();
+    List<HasMetadata> objects = parse(rendered);
+    MutatingWebhookConfiguration chart =
+        (MutatingWebhookConfiguration) kind(objects, "MutatingWebhookConfiguration");
+    MutatingWebhookConfiguration code =
+        WebhookRegistration.desired(
+            "capgate-injector",
+            WebhookRegistration.Target.service(namespace, "capgate-webhook", 443),
+            "unused",
+            namespace,
+            watched);
+    assertThat(chart.getWebhooks().getFirst().getNamespaceSelector())
+        .isEqualTo(code.getWebhooks().getFirst().getNamespaceSelector());
+    assertThat(chart.getWebhooks().getFirst().getNamespaceSelector().getMatchExpressions())
+        .anySatisfy(
+            e -> {
+              assertThat(e.getOperator()).isEqualTo("In");
+              assertThat(e.getValues()).isEqualTo(watched);
+            });
+
+    String name = UnservedNamespacePolicy.name("capgate-injector");
+    ValidatingAdmissionPolicy policy =
+        (ValidatingAdmissionPolicy) named(objects, "ValidatingAdmissionPolicy", name);
+    assertThat(policy.getSpec()).isEqualTo(UnservedNamespacePolicy.policy(name).getSpec());
+    ValidatingAdmissionPolicyBinding binding =
+        (ValidatingAdmissionPolicyBinding) named(objects, "ValidatingAdmissionPolicyBinding", name);
+    assertThat(binding.getSpec()).isEqualTo(UnservedNamespacePolicy.binding(name).getSpec());
+    assertThat(rendered)
+        .contains(
+            "  - apiGroups: [\"\"]\n    resources: [namespaces]\n    resourceNames:\n"
+                + "      - team-a\n      - team-b\n    verbs: [patch]\n");
+
+    // The API server takes the policy and its binding as rendered (CEL compiled, selector valid).
+    String both =
+        documents(rendered).stream()
+            .filter(d -> d.contains("name: " + name + "\n"))
+            .reduce((x, y) -> x + "\n---\n" + y)
+            .orElseThrow();
+    ProcessResult dryRun =
+        stack.kube.kubectlWithInput(both, "apply", "--dry-run=server", "-f", "-");
+    assertThat(dryRun.exitCode()).as(dryRun.stderr()).isZero();
+    assertThat(dryRun.stdout()).contains(name);
+
+    String all =
+        template("capgate", namespace, "--set", "vault.address=" + VAULT).orThrow().stdout();
+    assertThat(all).doesNotContain("unserved-namespaces").doesNotContain("verbs: [patch]\n");
+    String managed =
+        template(
+                "capgate",
+                namespace,
+                "--set",
+                "vault.address=" + VAULT,
+                "--set",
+                "webhook.manageConfiguration=true",
+                "--set",
+                "watchNamespaces={team-a}")
+            .orThrow()
+            .stdout();
+    assertThat(managed)
+        .doesNotContain("kind: ValidatingAdmissionPolicy\n")
+        .contains("resourceNames: [\"" + name + "\"]\n    verbs: [get, patch, delete]");
+  }
+
+  /**
+   * webhook.certManager: a cert-manager Certificate writing the Secret the operator reads (and is
+   * told it only reads), the CA injection annotation on the webhook configuration, sidecars pointed
+   * at a name the Certificate carries; the names are the operator's own certificate's
+   * (OperatorConfig.servingCertificateNames, from the Deployment's environment). The schema wants
+   * an issuer. ProvidedServingCertificateIT shows the operator's side on the API server.
+   */
+  @Test
+  void certManagerRendersTheCertificateTheOperatorReads() {
+    String namespace = "capgate-system";
+    String rendered =
+        template(
+                "capgate",
+                namespace,
+                "--set",
+                "vault.address=" + VAULT,
+                "--set",
+                "webhook.certManager.enabled=true",
+                "--set",
+                "webhook.certManager.issuerRef.name=webhook-ca",
+                "--set",
+                "webhook.certManager.issuerRef.kind=ClusterIssuer",
+                "--set",
+                "webhook.certManager.renewBefore=720h")
+            .orThrow()
+            .stdout();
+    List<HasMetadata> objects = parse(rendered);
+    var certificate =
+        (io.fabric8.kubernetes.api.model.GenericKubernetesResource) kind(objects, "Certificate");
+    assertThat(certificate.getApiVersion()).isEqualTo("cert-manager.io/v1");
+    Map<String, Object> spec = certificate.get("spec");
+    Map<String, String> env = operatorEnv((Deployment) kind(objects, "Deployment"));
+    OperatorConfig config = OperatorConfig.fromEnv(env);
+    assertThat(config.webhookCertificateProvided()).isTrue();
+    assertThat(spec.get("secretName")).isEqualTo(config.webhookCertificateSecret());
+    assertThat(spec.get("dnsNames")).isEqualTo(config.servingCertificateNames());
+    assertThat(spec.get("issuerRef"))
+        .isEqualTo(
+            Map.of("name", "webhook-ca", "kind", "ClusterIssuer", "group", "cert-manager.io"));
+    assertThat(spec.get("renewBefore")).isEqualTo("720h");
+    assertThat(spec).doesNotContainKey("duration");
+    @SuppressWarnings("unchecked")
+    Map<String, Object> privateKey = (Map<String, Object>) spec.get("privateKey");
+    assertThat(privateKey)
+        .containsEntry("algorithm", "ECDSA")
+        .containsEntry("encoding", "PKCS8")
+        .containsEntry("rotationPolicy", "Always");
+    // The identity listener's URL must be a name the certificate carries (no cluster IP in it).
+    assertThat(env.get("CAPGATE_OPERATOR_URL"))
+        .isEqualTo("https://capgate-webhook." + namespace + ".svc:8443");
+    assertThat(config.servingCertificateNames()).contains("capgate-webhook." + namespace + ".svc");
+    MutatingWebhookConfiguration webhook =
+        (MutatingWebhookConfiguration) kind(objects, "MutatingWebhookConfiguration");
+    assertThat(webhook.getMetadata().getAnnotations())
+        .containsEntry(
+            "cert-manager.io/inject-ca-from",
+            namespace + "/" + certificate.getMetadata().getName());
+
+    // Off (the default): no Certificate, no annotation, the operator keeps its own.
+    List<HasMetadata> plain =
+        parse(template("capgate", namespace, "--set", "vault.address=" + VAULT).orThrow().stdout());
+    assertThat(plain).extracting(HasMetadata::getKind).doesNotContain("Certificate");
+    assertThat(
+            ((MutatingWebhookConfiguration) kind(plain, "MutatingWebhookConfiguration"))
+                .getMetadata()
+                .getAnnotations())
+        .isNullOrEmpty();
+    Map<String, String> plainEnv = operatorEnv((Deployment) kind(plain, "Deployment"));
+    assertThat(plainEnv)
+        .doesNotContainKeys("CAPGATE_WEBHOOK_CERT_PROVIDED", "CAPGATE_OPERATOR_URL");
+
+    ProcessResult noIssuer =
+        template(
+            "capgate",
+            namespace,
+            "--set",
+            "vault.address=" + VAULT,
+            "--set",
+            "webhook.certManager.enabled=true");
+    assertThat(noIssuer.exitCode()).isNotZero();
+    assertThat(noIssuer.stderr()).contains("webhook/certManager/issuerRef");
   }
 
   private static HasMetadata named(List<HasMetadata> objects, String kind, String name) {

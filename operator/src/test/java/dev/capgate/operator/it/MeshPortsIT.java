@@ -9,6 +9,7 @@ import dev.capgate.api.v1alpha1.AgentSession;
 import dev.capgate.api.v1alpha1.Phase;
 import dev.capgate.operator.CapgateOperator;
 import dev.capgate.operator.config.OperatorConfig;
+import dev.capgate.operator.webhook.UnservedNamespacePolicy;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
@@ -92,6 +93,20 @@ class MeshPortsIT {
                                   .build()));
               return c;
             });
+    // It serves AGENTS in effect, so AGENTS carries its served-by label (as its operator would
+    // put it there, had it AGENTS in watchNamespaces; its reconciler must leave AGENTS to the
+    // shared one): its unserved-namespaces policy, applied because it has watchNamespaces, would
+    // refuse the pods here otherwise.
+    admin
+        .namespaces()
+        .withName(AGENTS)
+        .edit(
+            n -> {
+              n.getMetadata()
+                  .getLabels()
+                  .put(UnservedNamespacePolicy.SERVED_BY, WEBHOOK_CONFIGURATION);
+              return n;
+            });
     stack.createServiceAccount(AGENTS, "mesh-agent");
     stack.createSession(AGENTS, githubSession("beside-a-mesh").ttl("1h"));
     await("the session is active")
@@ -114,6 +129,24 @@ class MeshPortsIT {
     if (operator != null) {
       operator.close();
     }
+    // What the installation leaves behind in the cluster, as a removed installation must: its
+    // unserved-namespaces policy (it would refuse the shared operator's pods) and its labels.
+    String policy = UnservedNamespacePolicy.name(WEBHOOK_CONFIGURATION);
+    admin
+        .admissionRegistration()
+        .v1()
+        .validatingAdmissionPolicyBindings()
+        .withName(policy)
+        .delete();
+    admin.admissionRegistration().v1().validatingAdmissionPolicies().withName(policy).delete();
+    admin
+        .namespaces()
+        .withName(AGENTS)
+        .edit(
+            n -> {
+              n.getMetadata().getLabels().remove(UnservedNamespacePolicy.SERVED_BY);
+              return n;
+            });
     admin.pods().inNamespace(AGENTS).withLabel("capgate.dev/session", "beside-a-mesh").delete();
   }
 

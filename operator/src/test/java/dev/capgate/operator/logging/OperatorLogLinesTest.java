@@ -38,6 +38,41 @@ class OperatorLogLinesTest {
     assertThat(levels(warn)).doesNotContain("DEBUG", "INFO", "TRACE").contains("WARN");
   }
 
+  /** The command line (picocli): help on stdout, a bad flag one error line of the schema, 64. */
+  @Test
+  void help_exits_0_and_an_unknown_flag_exits_64_with_one_log_line() throws Exception {
+    Path out = dir.resolve("help-out");
+    Path err = dir.resolve("help-err");
+    Process help = main(out, err, "--help");
+    assertThat(help.waitFor()).isZero();
+    assertThat(Files.readString(out)).contains("--watch-namespaces", "CAPGATE_WATCH_NAMESPACES");
+    assertThat(Files.readString(err)).isBlank();
+
+    Process bad = main(out, err, "--watch-namespace", "a");
+    assertThat(bad.waitFor()).isEqualTo(64);
+    List<String> lines = Files.readAllLines(err).stream().filter(l -> !l.isBlank()).toList();
+    assertThat(lines).hasSize(1);
+    assertConform(lines);
+    assertThat(JSON.readTree(lines.getFirst()).get("message").asText())
+        .contains("Unknown option", "--watch-namespace", "did you mean");
+  }
+
+  private static Process main(Path out, Path err, String... args) throws Exception {
+    List<String> command =
+        new java.util.ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:TieredStopAtLevel=1",
+                "-cp",
+                TestClassPath.get(),
+                "dev.capgate.operator.Main"));
+    command.addAll(List.of(args));
+    ProcessBuilder builder =
+        new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
+    builder.environment().keySet().removeIf(k -> k.startsWith("CAPGATE_"));
+    return builder.start();
+  }
+
   private static void assertConform(List<String> lines) throws Exception {
     assertThat(lines).isNotEmpty();
     for (String line : lines) {

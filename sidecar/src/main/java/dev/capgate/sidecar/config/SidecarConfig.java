@@ -4,50 +4,51 @@ import dev.capgate.api.sidecar.SidecarContract;
 import dev.capgate.api.v1alpha1.Durations;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * Settings of both modes. Each flag {@code --some-name value} (or {@code --some-name=value}) can
  * also come from the environment as {@code CAPGATE_SOME_NAME} ({@link SidecarContract#envOf}); a
  * flag wins over the environment, so a pod spec sets env vars and a developer overrides them on the
- * command line. The names the webhook sets are {@link SidecarContract}'s.
+ * command line. The names the webhook sets are {@link SidecarContract}'s; the flags of each mode
+ * are {@link SidecarFlags}', parsed by {@link SidecarCommandLine}.
  */
 public final class SidecarConfig {
+  private final Set<String> known;
   private final Map<String, String> flags;
   private final Map<String, String> env;
 
-  private SidecarConfig(Map<String, String> flags, Map<String, String> env) {
-    this.flags = flags;
+  SidecarConfig(List<SidecarFlags.Flag> known, Map<String, String> flags, Map<String, String> env) {
+    this.known = known.stream().map(SidecarFlags.Flag::name).collect(Collectors.toSet());
+    this.flags = Map.copyOf(flags);
     this.env = env;
   }
 
   /**
-   * @throws IllegalArgumentException for an argument that is not a {@code --flag} with a value
+   * The proxy's settings from {@code args} (its flags only, as after {@code capgate-sidecar proxy})
+   * and {@code env}.
+   *
+   * @throws IllegalArgumentException for an unknown flag, a stray argument or a bad value
    */
   public static SidecarConfig parse(List<String> args, Map<String, String> env) {
-    Map<String, String> flags = new HashMap<>();
-    for (int i = 0; i < args.size(); i++) {
-      String arg = args.get(i);
-      if (!arg.startsWith("--") || arg.length() < 3) {
-        throw new IllegalArgumentException("expected a --flag, got '" + arg + "'");
-      }
-      int eq = arg.indexOf('=');
-      if (eq > 0) {
-        flags.put(arg.substring(2, eq), arg.substring(eq + 1));
-      } else if (i + 1 < args.size()) {
-        flags.put(arg.substring(2), args.get(++i));
-      } else {
-        throw new IllegalArgumentException("flag " + arg + " needs a value");
-      }
-    }
-    return new SidecarConfig(flags, env);
+    return new SidecarConfig(
+        SidecarFlags.PROXY, SidecarCommandLine.parseFlags(SidecarContract.PROXY_ARG, args), env);
   }
 
+  /**
+   * @throws IllegalStateException for a name that is not one of the mode's flags: it could never be
+   *     given on the command line (add it to {@link SidecarFlags})
+   */
   public Optional<String> get(String name) {
+    if (!known.contains(name)) {
+      throw new IllegalStateException(
+          "--" + name + " is read but not declared in SidecarFlags for this mode");
+    }
     String value = flags.get(name);
     if (value == null) {
       value = env.get(SidecarContract.envOf(name));
@@ -92,23 +93,22 @@ public final class SidecarConfig {
 
   /**
    * A duration in the API's grammar ({@code 30s}, {@code 10m}, {@code 1h30m}: {@link
-   * Durations#parse}, as {@code spec.ttl}), or a bare number of milliseconds ({@code 250}) for the
-   * sub-second timeouts.
+   * Durations#parse}, as {@code spec.ttl}); the command line checks flags the same way, this the
+   * environment's values.
    */
   public Duration getDuration(String name, Duration fallback) {
     return get(name)
         .map(
             v -> {
-              String text = v.strip();
               try {
-                return !text.isEmpty() && text.chars().allMatch(Character::isDigit)
-                    ? Duration.ofMillis(Long.parseLong(text))
-                    : Durations.parse(text);
-              } catch (RuntimeException e) {
+                return Durations.parse(v.strip());
+              } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(
                     "--"
                         + name
-                        + " must be a duration such as 30s, 10m, 1h30m or 500 (ms), got '"
+                        + " ("
+                        + SidecarContract.envOf(name)
+                        + ") must be a duration such as 30s, 10m or 1h30m, got '"
                         + v
                         + "'");
               }

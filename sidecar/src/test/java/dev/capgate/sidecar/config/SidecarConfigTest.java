@@ -22,11 +22,29 @@ class SidecarConfigTest {
   }
 
   @Test
-  void durations_read_as_milliseconds_or_with_a_unit() {
+  void durations_are_the_apis_from_a_flag_or_the_environment() {
     SidecarConfig config =
-        SidecarConfig.parse(List.of("--peek-timeout", "250", "--idle-timeout", "10m"), Map.of());
-    assertThat(config.getDuration("peek-timeout", Duration.ZERO)).isEqualTo(Duration.ofMillis(250));
+        SidecarConfig.parse(
+            List.of("--idle-timeout", "10m"), Map.of("CAPGATE_PEEK_TIMEOUT", "1m30s"));
     assertThat(config.getDuration("idle-timeout", Duration.ZERO)).isEqualTo(Duration.ofMinutes(10));
+    assertThat(config.getDuration("peek-timeout", Duration.ZERO)).isEqualTo(Duration.ofSeconds(90));
+    // A bare number (once milliseconds) and ISO-8601 are not the API's grammar: refused on the
+    // command line, and from the environment when read.
+    assertThatThrownBy(() -> SidecarConfig.parse(List.of("--peek-timeout", "250"), Map.of()))
+        .hasMessageContaining("--peek-timeout")
+        .hasMessageContaining("must be a duration such as 30s, 10m or 1h30m, got '250'");
+    SidecarConfig fromEnv = SidecarConfig.parse(List.of(), Map.of("CAPGATE_PEEK_TIMEOUT", "PT1S"));
+    assertThatThrownBy(() -> fromEnv.getDuration("peek-timeout", Duration.ZERO))
+        .hasMessageContaining(
+            "--peek-timeout (CAPGATE_PEEK_TIMEOUT) must be a duration such as 30s, 10m or 1h30m");
+  }
+
+  @Test
+  void a_setting_not_declared_as_a_flag_cannot_be_read() {
+    SidecarConfig config = SidecarConfig.parse(List.of(), Map.of("CAPGATE_NO_SUCH", "x"));
+    assertThatThrownBy(() -> config.get("no-such"))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("--no-such is read but not declared in SidecarFlags");
   }
 
   @Test
@@ -42,8 +60,12 @@ class SidecarConfigTest {
     assertThat(SidecarConfig.parse(List.of(), Map.of()).getBoolean("admin-expose-metrics", false))
         .isFalse();
     assertThatThrownBy(
+            () -> SidecarConfig.parse(List.of("--admin-expose-metrics", "yes"), Map.of()))
+        .hasMessageContaining("'--admin-expose-metrics'")
+        .hasMessageContaining("'yes' is not a boolean");
+    assertThatThrownBy(
             () ->
-                SidecarConfig.parse(List.of("--admin-expose-metrics", "yes"), Map.of())
+                SidecarConfig.parse(List.of(), Map.of("CAPGATE_ADMIN_EXPOSE_METRICS", "yes"))
                     .getBoolean("admin-expose-metrics", false))
         .hasMessageContaining("--admin-expose-metrics must be true or false");
   }
@@ -53,8 +75,12 @@ class SidecarConfigTest {
     assertThatThrownBy(() -> SidecarConfig.parse(List.of("proxy"), Map.of()))
         .hasMessageContaining("'proxy'");
     assertThatThrownBy(() -> SidecarConfig.parse(List.of("--proxy-port"), Map.of()))
-        .hasMessageContaining("needs a value");
-    SidecarConfig config = SidecarConfig.parse(List.of("--proxy-port", "x"), Map.of());
+        .hasMessageContaining("Missing required parameter for option '--proxy-port'");
+    assertThatThrownBy(() -> SidecarConfig.parse(List.of("--proxy-port", "x"), Map.of()))
+        .hasMessageContaining("'--proxy-port'")
+        .hasMessageContaining("'x' is not an int");
+    // From the environment, a number is checked when read.
+    SidecarConfig config = SidecarConfig.parse(List.of(), Map.of("CAPGATE_PROXY_PORT", "x"));
     assertThatThrownBy(() -> config.getInt("proxy-port", 1))
         .hasMessageContaining("--proxy-port must be a number");
   }

@@ -198,7 +198,8 @@ class SessionSettingsTest {
                         List.of("--api-outage-grace", "PT30S"),
                         Map.of(
                             "CAPGATE_SESSION_NAMESPACE", "agents", "CAPGATE_SESSION_NAME", "x"))))
-        .hasMessageContaining("--api-outage-grace must be a duration such as 30s");
+        .hasMessageContaining("--api-outage-grace")
+        .hasMessageContaining("must be a duration such as 30s");
   }
 
   @Test

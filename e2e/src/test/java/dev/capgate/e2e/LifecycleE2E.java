@@ -328,6 +328,30 @@ class LifecycleE2E {
             "app.kubernetes.io/instance=" + release,
             "--timeout=180s")
         .orThrow();
+    // The rollout is done when the old replica has gone too: until then the Service may still send
+    // an admission to the old one as it shuts down (seen here: EOF from the webhook for a pod
+    // created a second after `rollout status` returned, on a loaded node).
+    long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+    String terminating = "?";
+    while (System.nanoTime() < deadline && !terminating.isBlank()) {
+      terminating =
+          kubectl
+              .run(
+                  "-n",
+                  namespace,
+                  "get",
+                  "pods",
+                  "-l",
+                  "app.kubernetes.io/instance=" + release + ",app.kubernetes.io/component=operator",
+                  "-o",
+                  "jsonpath={.items[?(@.metadata.deletionTimestamp)].metadata.name}")
+              .stdout()
+              .strip();
+      if (!terminating.isBlank()) {
+        AgentSandbox.sleep(500);
+      }
+    }
+    assertThat(terminating).as("the old operator pod is gone").isBlank();
     operatorReady();
   }
 

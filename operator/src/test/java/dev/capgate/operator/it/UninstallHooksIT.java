@@ -49,26 +49,34 @@ class UninstallHooksIT {
   void drainFailsAndNamesTheSessionWhenRevocationDoesNotFinish() {
     String ns = it.kube.newNamespace("stuck");
     it.createSession(ns, OperatorUnderTest.githubSession("held"));
-    // A finalizer nobody removes stands for a revocation that cannot finish (Vault down).
+    awaitFinalizer(ns, "held");
+    // A finalizer nobody removes stands for a revocation that cannot finish (Vault down). A JSON
+    // patch: no resourceVersion to race the operator's status writes with.
     held(ns)
-        .edit(
-            s -> {
-              s.getMetadata().getFinalizers().add("example.com/hold");
-              return s;
-            });
+        .patch(
+            io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+                io.fabric8.kubernetes.client.dsl.base.PatchType.JSON),
+            "[{\"op\":\"add\",\"path\":\"/metadata/finalizers/-\",\"value\":\"example.com/hold\"}]");
     try {
       int exit = new SessionDrain(it.client, settings("unused", List.of(ns), "2s")).run();
       assertThat(exit).as("the hook fails, so helm uninstall stops").isEqualTo(1);
       assertThat(sessions(ns)).hasSize(1);
       assertThat(sessions(ns).getFirst().getMetadata().getDeletionTimestamp()).isNotNull();
     } finally {
-      if (held(ns).get() != null) {
-        held(ns)
-            .edit(
-                s -> {
-                  s.getMetadata().getFinalizers().remove("example.com/hold");
-                  return s;
-                });
+      for (int attempt = 0; attempt < 10 && held(ns).get() != null; attempt++) {
+        try {
+          held(ns)
+              .edit(
+                  s -> {
+                    s.getMetadata().getFinalizers().remove("example.com/hold");
+                    return s;
+                  });
+          break;
+        } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+          if (e.getCode() != 409) {
+            throw e;
+          }
+        }
       }
     }
   }

@@ -30,11 +30,59 @@ final class VaultJwtTrust {
   private VaultJwtTrust() {}
 
   static void trust(Stack stack, String publicPem) {
+    // Kind: Vault's address is a ClusterIP the host cannot reach; a port-forward for the call
+    // (OpenBao's certificate names 127.0.0.1 for e2e/kind/up.sh's own port-forward).
+    String forward = stack.valueOr("CAPGATE_E2E_VAULT_PORT_FORWARD", "");
+    if (forward.isBlank()) {
+      trust(stack, stack.vaultAddress(), publicPem);
+      return;
+    }
+    String[] target = forward.split("/", 2); // namespace/svc/name:port
+    Process pf = null;
+    try {
+      pf =
+          new ProcessBuilder(
+                  stack.kubectl(),
+                  "--kubeconfig",
+                  stack.kubeconfig(),
+                  "-n",
+                  target[0],
+                  "port-forward",
+                  target[1].substring(0, target[1].lastIndexOf(':')),
+                  "0:" + target[1].substring(target[1].lastIndexOf(':') + 1))
+              .redirectErrorStream(true)
+              .start();
+      var out =
+          new java.io.BufferedReader(
+              new java.io.InputStreamReader(pf.getInputStream(), StandardCharsets.UTF_8));
+      String line;
+      String port = null;
+      while (port == null && (line = out.readLine()) != null) {
+        var m =
+            java.util.regex.Pattern.compile("Forwarding from 127\\.0\\.0\\.1:(\\d+)").matcher(line);
+        if (m.find()) {
+          port = m.group(1);
+        }
+      }
+      if (port == null) {
+        throw new IllegalStateException("kubectl port-forward " + forward + " did not start");
+      }
+      trust(stack, "https://127.0.0.1:" + port, publicPem);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } finally {
+      if (pf != null) {
+        pf.destroy();
+      }
+    }
+  }
+
+  private static void trust(Stack stack, String vaultAddress, String publicPem) {
     try {
       String token =
           Files.readString(Path.of(stack.value("CAPGATE_E2E_VAULT_ROOT_TOKEN_FILE"))).strip();
       String url =
-          stack.vaultAddress()
+          vaultAddress
               + "/v1/auth/"
               + stack.valueOr("CAPGATE_E2E_VAULT_JWT_MOUNT", "capgate-jwt")
               + "/config";

@@ -301,5 +301,7 @@ CAPGATE_E2E_SYSTEM_NAMESPACE=$SYSTEM_NAMESPACE
 CAPGATE_E2E_SECRET_FILES="$STATE/secrets/github-token $STATE/secrets/mcp-token $STATE/secrets/root-token $STATE/secrets/unseal-key $STATE/secrets/operator-token"
 CAPGATE_E2E_LOG_DIRS="$STATE/logs $audit_dir"
 CAPGATE_E2E_LOG_PODS="openbao/app=openbao $UPSTREAM_NAMESPACE/app=upstreams"
+CAPGATE_E2E_VAULT_ROOT_TOKEN_FILE=$STATE/secrets/root-token
+CAPGATE_E2E_VAULT_PORT_FORWARD=openbao/svc/openbao:8200
 ENV
 ksay "stack up: $STATE/stack.env (KUBECONFIG=$KUBECONFIG)"

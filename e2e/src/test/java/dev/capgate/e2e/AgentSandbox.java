@@ -62,22 +62,7 @@ public final class AgentSandbox implements AutoCloseable {
             "-")
         .orThrow();
     awaitPhase("Active", Duration.ofSeconds(60));
-    kubectl.create(podYaml());
-    ProcessResult ready =
-        kubectl.run(
-            null,
-            Duration.ofSeconds(200),
-            "-n",
-            namespace,
-            "wait",
-            "--for=condition=Ready",
-            "pod/" + POD,
-            "--timeout=180s");
-    if (!ready.success()) {
-      kubectl.run("-n", namespace, "describe", "pod", POD);
-      kubectl.run("-n", namespace, "logs", POD, "-c", "capgate-proxy");
-    }
-    assertThat(ready.exitCode()).as("agent pod Ready: %s", ready.stderr()).isZero();
+    addPod(POD);
     Transcript.note(
         namespace
             + ": session "
@@ -87,7 +72,30 @@ public final class AgentSandbox implements AutoCloseable {
             + " ms");
   }
 
-  private String podYaml() {
+  /**
+   * Another agent pod of the session, admitted by whichever webhook serves now, Ready
+   * (LifecycleE2E: a pod for a session stored before an upgrade).
+   */
+  public void addPod(String name) {
+    kubectl.create(podYaml(name));
+    ProcessResult ready =
+        kubectl.run(
+            null,
+            Duration.ofSeconds(200),
+            "-n",
+            namespace,
+            "wait",
+            "--for=condition=Ready",
+            "pod/" + name,
+            "--timeout=180s");
+    if (!ready.success()) {
+      kubectl.run("-n", namespace, "describe", "pod", name);
+      kubectl.run("-n", namespace, "logs", name, "-c", "capgate-proxy");
+    }
+    assertThat(ready.exitCode()).as("agent pod %s Ready: %s", name, ready.stderr()).isZero();
+  }
+
+  private String podYaml(String name) {
     return """
         apiVersion: v1
         kind: Pod
@@ -106,7 +114,7 @@ public final class AgentSandbox implements AutoCloseable {
               securityContext: {runAsUser: 1000, runAsNonRoot: true, allowPrivilegeEscalation: false}
         """
         .formatted(
-            POD,
+            name,
             namespace,
             session,
             stack.agentServiceAccount(),

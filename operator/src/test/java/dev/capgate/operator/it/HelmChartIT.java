@@ -678,6 +678,8 @@ class HelmChartIT {
                 "watchNamespaces={" + agents + "}",
                 "--set",
                 "replicaCount=2",
+                // What an install creates: the uninstall hooks are UninstallHooksIT's.
+                "--no-hooks",
                 // The webhook must reach no pod here: nothing serves it behind the Service in this
                 // cluster.
                 "--set-json",

@@ -29,6 +29,7 @@ class RevocationE2E {
       s, f = connect()
       print(now(), "connected", flush=True)
       end = None
+      ok = 0
       while end is None or time.time() < end:
           try:
               s.sendall(b"GET /repos/acme/repo-a HTTP/1.1\\r\\nHost: api.github.test\\r\\n\\r\\n")
@@ -42,6 +43,9 @@ class RevocationE2E {
                   if h.lower().startswith("content-length:"): length = int(h.split(":")[1])
               f.read(length)
               print(now(), "keepalive", status, flush=True)
+              if status.startswith("HTTP/1.1 200"):
+                  ok += 1
+                  if ok == 15: open("/tmp/revocation-poller-ready", "w").close()
               if not status.startswith("HTTP/1.1 200") and end is None:
                   end = time.time() + 2
           except Exception as e:
@@ -97,7 +101,19 @@ class RevocationE2E {
                         POLLER.getBytes(java.nio.charset.StandardCharsets.UTF_8),
                         Duration.ofSeconds(90),
                         "python3 -u -"));
-    AgentSandbox.sleep(3000); // the poller is connected and getting 200s
+    // The poller marks a file once 15 requests passed on its connection: a fixed sleep was too
+    // short on a loaded node (the connection came up 0.3 s before the delete).
+    long readyBy = System.currentTimeMillis() + 60_000;
+    while (agent
+            .kubectl()
+            .sh(agent.namespace(), AgentSandbox.POD, "test -f /tmp/revocation-poller-ready")
+            .exitCode()
+        != 0) {
+      assertThat(System.currentTimeMillis())
+          .as("the poller got 15 answers on its keep-alive connection within 60 s")
+          .isLessThan(readyBy);
+      AgentSandbox.sleep(200);
+    }
     long deletedAt = System.currentTimeMillis();
     agent
         .kubectl()

@@ -176,6 +176,8 @@ kubectl -n "$NS" logs "$POD" -c capgate-proxy | grep '"decision":"allow"' | tail
 step "5. Anything else is denied, with a machine-readable error"
 agent 'curl -sS -w "\nHTTP %{http_code}\n" -X DELETE https://api.github.test/repos/acme/repo-a' || true
 if grep -q 'HTTP 403' "$WORK/out"; then ok "deleting the repo (admin operation): 403"; else bad "DELETE was not denied"; fi
+# The denial's requestId (RFC 9457 body), for `kubectl capgate explain` in step 5b.
+request_id=$(grep -o '"requestId":"[^"]*"' "$WORK/out" | head -1 | cut -d'"' -f4 || true)
 agent 'curl -sS -w "\nHTTP %{http_code}\n" https://api.github.test/repos/acme/repo-b' || true
 if grep -q 'HTTP 403' "$WORK/out"; then ok "another repository: 403"; else bad "repo-b was not denied"; fi
 agent 'cd /tmp/repo-a && echo fix >> README.md && git -c user.name=agent -c user.email=agent@acme.test commit -qam "fix issue 42" && git push origin HEAD:main' || true
@@ -186,6 +188,17 @@ agent 'curl -sS -m 5 -k '"$BAO_ADDR"'/v1/secret/data/github/alice@example.com; e
 if grep -qE '"error"|alert access denied' "$WORK/out" && grep -q NXDOMAIN "$WORK/out"; then
   ok "Vault directly: refused by the sidecar (403, or a TLS access_denied alert over https); DNS outside the session: NXDOMAIN"
 else bad "Vault or DNS not blocked"; fi
+
+# --- 5b. the platform team's view ---------------------------------------------------------------------
+step "5b. What the platform team sees: kubectl capgate (the plugin in cli/, read through the API server)"
+# The sidecars report their counts every 5 s at most; the operator sums them into the session status.
+sleep 6
+PATH=$ROOT/cli:$PATH run kubectl capgate status "$SESSION" -n "$NS" || true
+if grep -qiE 'denied|denial' "$WORK/out"; then ok "status: the session's pods, phase and recent denials"; else bad "kubectl capgate status showed no denials"; fi
+if [ -n "$request_id" ]; then
+  PATH=$ROOT/cli:$PATH run kubectl capgate explain "$request_id" -n "$NS" || true
+  if grep -q 'decision   deny' "$WORK/out"; then ok "explain $request_id: the DELETE, the rule and why"; else bad "kubectl capgate explain did not find $request_id"; fi
+else bad "the DELETE's 403 carried no requestId"; fi
 
 # --- 6. revocation ------------------------------------------------------------------------------------
 step "6. Alice revokes: kubectl delete agentsession — the very next call is denied"

@@ -234,7 +234,7 @@ public final class ProxyCommand {
             internal.acceptorEventLoopGroup(),
             internal.nettyEventLoopGroup(),
             proxyPort,
-            config.getDuration("peek-timeout", Duration.ofMillis(1000)),
+            config.getDuration("peek-timeout", Duration.ofSeconds(5)),
             router,
             ids,
             destinations);

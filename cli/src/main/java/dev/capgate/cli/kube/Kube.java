@@ -33,6 +33,7 @@ public final class Kube {
       throw new IllegalArgumentException(
           "context \"" + context + "\" does not exist in the kubeconfig");
     }
+    ClientKeyAlgorithm.apply(config);
     // One retry, not Fabric8's ten with back-off: a person is waiting for the answer.
     config.setRequestRetryBackoffLimit(1);
     return new KubernetesClientBuilder()

@@ -123,7 +123,7 @@ public final class SidecarFlags {
                   duration("connect-timeout", "connect to an upstream or the proxy (10s)"),
                   duration("upstream-timeout", "an upstream silent this long: 504 or a cut (120s)"),
                   duration("idle-timeout", "an idle agent connection is closed (10m)"),
-                  duration("peek-timeout", "wait for a connection's first bytes (1s)"),
+                  duration("peek-timeout", "wait for a connection's first bytes (5s)"),
                   number("leaf-cache-size", "minted leaf certificates kept (1024)")))
           .toList();
 

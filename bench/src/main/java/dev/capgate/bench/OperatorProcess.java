@@ -70,6 +70,8 @@ final class OperatorProcess implements AutoCloseable {
     env.put("CAPGATE_WEBHOOK_CONFIGURATION", WEBHOOK_CONFIGURATION);
     env.put("CAPGATE_LEADER_ELECTION", "false");
     env.put("CAPGATE_ORPHANED_CA_GRACE", "10m");
+    // No rollout here: close() sends SIGTERM and waits 10 s, less than the default drain.
+    env.put("CAPGATE_SHUTDOWN_DRAIN", "0s");
     List<String> cmd = new ArrayList<>(List.of(BenchPod.JAVA));
     cmd.addAll(JVM_FLAGS);
     cmd.add("-XX:MaxRAM=" + MAX_RAM);

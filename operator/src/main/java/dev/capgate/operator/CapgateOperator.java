@@ -373,6 +373,17 @@ public final class CapgateOperator implements AutoCloseable {
     return caBundlePem;
   }
 
+  /**
+   * The first step of a stop (Main, on SIGTERM): readiness fails and the listeners close each
+   * connection after its answer, but go on answering until {@link #close()}. Reconciling goes on
+   * too: stopping it early would only hand over the Lease sooner, which {@code close} does anyway.
+   */
+  public void drain() {
+    LOG.info("draining: /readyz fails, connections close after their answer");
+    webhook.drain();
+    identity.drain();
+  }
+
   @Override
   public void close() {
     leadership.stopping.set(true);

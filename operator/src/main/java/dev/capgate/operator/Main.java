@@ -10,6 +10,7 @@ import dev.capgate.operator.lifecycle.UninstallSettings;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
@@ -72,9 +73,11 @@ public final class Main {
 
   private static void start(Map<String, String> env) throws InterruptedException {
     OperatorConfig config;
+    Duration drain;
     try {
       JsonLogs.setLevel(LogLevels.parse(env.getOrDefault(JsonLogs.LEVEL_ENV, "INFO")));
       config = OperatorConfig.fromEnv(env);
+      drain = GracefulStop.drainFrom(env);
     } catch (IllegalArgumentException e) {
       LoggerFactory.getLogger(Main.class).error("bad settings: {}", e.getMessage());
       System.exit(OperatorCommandLine.USAGE);
@@ -86,15 +89,15 @@ public final class Main {
         new KubernetesClientBuilder().withHttpClientFactory(new JdkHttpClientFactory()).build();
     CapgateOperator operator = CapgateOperator.start(client, config);
     CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  operator.close();
-                  client.close();
-                  stopped.countDown();
-                },
-                "capgate-shutdown"));
+    new GracefulStop(
+            operator::drain,
+            () -> {
+              operator.close();
+              client.close();
+              stopped.countDown();
+            },
+            drain)
+        .install();
     stopped.await();
   }
 }

@@ -62,6 +62,10 @@ public final class OperatorFlags {
           path("operator-vault-token-file", "a file holding it, re-read at each use"),
           new Flag("ca-max-validity", Kind.DURATION, "longest life of a pod CA (720h)"),
           new Flag("orphaned-ca-grace", Kind.DURATION, "how long a CA may wait for its pod (2m)"),
+          new Flag(
+              "shutdown-drain",
+              Kind.DURATION,
+              "after SIGTERM: /readyz fails, the ports answer this long, then exit 0 (15s)"),
           path("system-roots", "roots agents trust besides the pod CA"),
           text("webhook-host", "address of the webhook, identity and metrics ports (0.0.0.0)"),
           number("webhook-port", "the webhook's port (9443; 0: any free)"),

@@ -8,6 +8,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.ServerSSLOptions;
 import java.nio.charset.StandardCharsets;
@@ -22,11 +23,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One HTTPS port of the operator, with its serving certificate: {@code GET /healthz} for probes,
- * the POST routes it was started with, and 404 for every other path. The operator runs two, each
- * with one route (admission; the sidecars' Vault tokens), so that a NetworkPolicy can admit each
- * port from its own callers. Routes make API calls, so they run on virtual threads, never on the
- * event loop.
+ * One HTTPS port of the operator, with its serving certificate: {@code GET /healthz} (alive) and
+ * {@code GET /readyz} (alive and not draining) for probes, the POST routes it was started with, and
+ * 404 for every other path. The operator runs two, each with one route (admission; the sidecars'
+ * Vault tokens), so that a NetworkPolicy can admit each port from its own callers. Routes make API
+ * calls, so they run on virtual threads, never on the event loop.
  */
 public final class HttpsListener implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(HttpsListener.class);
@@ -57,6 +58,9 @@ public final class HttpsListener implements AutoCloseable {
   private final Map<String, Route> routes;
   private final ExecutorService work = Executors.newVirtualThreadPerTaskExecutor();
   private HttpServer server;
+
+  /** Set by {@link #drain()}: the process is stopping, but still answers (see there). */
+  private volatile boolean draining;
 
   private HttpsListener(String name, Vertx vertx, List<Route> routes) {
     this.name = name;
@@ -130,9 +134,29 @@ public final class HttpsListener implements AutoCloseable {
     return server.actualPort();
   }
 
+  /**
+   * From now on {@code /readyz} answers 503, and every answer closes its connection: the API
+   * server's keep-alive connections (which conntrack keeps pinned to this pod after the Service
+   * dropped it) end one by one, and the next request dials the Service anew, reaching a replica
+   * that stays. The port keeps listening and answering until {@link #close()}: a request routed
+   * here by a stale endpoint list is still answered, not refused with EOF.
+   */
+  public void drain() {
+    draining = true;
+  }
+
   private void handle(HttpServerRequest request) {
     if ("/healthz".equals(request.path())) {
+      // Liveness: a draining listener is alive; restarting it would cut the drain short.
       request.response().end("ok");
+      return;
+    }
+    if ("/readyz".equals(request.path())) {
+      if (draining) {
+        closing(request).setStatusCode(503).end("draining");
+      } else {
+        request.response().end("ok");
+      }
       return;
     }
     Route route = routes.get(request.path());
@@ -186,13 +210,22 @@ public final class HttpsListener implements AutoCloseable {
   }
 
   /** No answer is worth caching: admission decisions and Vault tokens alike. */
-  private static void send(HttpServerRequest request, Answer answer) {
-    request
-        .response()
+  private void send(HttpServerRequest request, Answer answer) {
+    (draining ? closing(request) : request.response())
         .setStatusCode(answer.status())
         .putHeader("content-type", answer.contentType())
         .putHeader("cache-control", "no-store")
         .end(Buffer.buffer(answer.body()));
+  }
+
+  /**
+   * The response, closing its connection once written: {@code connection: close} tells the client
+   * not to reuse it (Go's HTTP client, the API server's, honours it), and the close makes sure.
+   */
+  private static HttpServerResponse closing(HttpServerRequest request) {
+    HttpServerResponse response = request.response().putHeader("connection", "close");
+    response.endHandler(v -> request.connection().close());
+    return response;
   }
 
   @Override

@@ -102,6 +102,7 @@ class OperatorCommandLineTest {
       read.add(m.group(1));
     }
     read.add("CAPGATE_LOG_LEVEL"); // Main reads it (JsonLogs.LEVEL_ENV)
+    read.add("CAPGATE_SHUTDOWN_DRAIN"); // Main reads it (GracefulStop)
     Set<String> declared =
         OperatorFlags.ALL.stream().map(OperatorFlags.Flag::env).collect(Collectors.toSet());
     assertThat(read).hasSizeGreaterThan(30);

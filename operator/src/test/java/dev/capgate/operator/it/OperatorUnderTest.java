@@ -61,7 +61,7 @@ final class OperatorUnderTest {
     kube = KubeControlPlane.shared();
     bao = OpenBaoServer.shared();
     client = kube.client();
-    installCrd();
+    installCrd(client);
     client
         .namespaces()
         .resource(
@@ -98,7 +98,8 @@ final class OperatorUnderTest {
     Runtime.getRuntime().addShutdownHook(new Thread(operator::close, "operator-under-test-stop"));
   }
 
-  private void installCrd() {
+  /** The AgentSession CRD as generated (crds/), once established; for operators started apart. */
+  static void installCrd(KubernetesClient client) {
     try (InputStream in = Files.newInputStream(CRD)) {
       CustomResourceDefinition crd =
           client.apiextensions().v1().customResourceDefinitions().load(in).item();

@@ -2,7 +2,6 @@ package dev.capgate.operator;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.capgate.api.v1alpha1.AgentSession;
 import dev.capgate.api.v1alpha1.AgentSessionBuilder;
 import dev.capgate.api.v1alpha1.AgentSessionValidator;
@@ -28,8 +27,8 @@ import dev.capgate.operator.injection.SidecarSettings;
 import dev.capgate.operator.injection.TrustRootsRef;
 import dev.capgate.operator.metrics.OperatorMetrics;
 import dev.capgate.operator.session.StatusCalculator;
+import dev.capgate.operator.webhook.AdmissionReviews;
 import dev.capgate.operator.webhook.AdmissionServer;
-import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.ConfigBuilder;
@@ -217,19 +216,7 @@ final class AotTraining {
     List<String> violations = AdmissionHardening.violations(injected);
     expect(violations.isEmpty(), "injected pod passes the hardening check", violations);
     expect(PodPatch.diff(pod, injected).size() > 0, "injection patch", pod);
-    Secret secret =
-        PodCaObjects.secret(
-            NAMESPACE,
-            caName,
-            seen.getMetadata().getName(),
-            new OwnerReferenceBuilder()
-                .withApiVersion(seen.getApiVersion())
-                .withKind(seen.getKind())
-                .withName(seen.getMetadata().getName())
-                .withUid(seen.getMetadata().getUid())
-                .build(),
-            ca,
-            "{}");
+    Secret secret = PodCaObjects.sessionOwned(NAMESPACE, caName, seen, ca, "{}");
     Secret sent = SERIALIZATION.unmarshal(SERIALIZATION.asJson(secret), Secret.class);
     // The re-invocation check, as for a pod that comes back marked injected.
     Pod stored = SERIALIZATION.unmarshal(SERIALIZATION.asJson(injected), Pod.class);
@@ -303,37 +290,7 @@ final class AotTraining {
   }
 
   private static String review(String operation, String subResource, Pod pod, Pod oldPod) {
-    ObjectNode review =
-        JSON.createObjectNode()
-            .put("apiVersion", "admission.k8s.io/v1")
-            .put("kind", "AdmissionReview");
-    ObjectNode request = review.putObject("request");
-    request.put("uid", UUID.randomUUID().toString());
-    request.putObject("kind").put("group", "").put("version", "v1").put("kind", "Pod");
-    request.putObject("resource").put("group", "").put("version", "v1").put("resource", "pods");
-    if (subResource != null) {
-      request.put("subResource", subResource);
-    }
-    request.put("name", pod.getMetadata().getName());
-    request.put("namespace", NAMESPACE);
-    request.put("operation", operation);
-    request.putObject("userInfo").put("username", "system:admin");
-    request.set("object", tree(pod));
-    if (oldPod != null) {
-      request.set("oldObject", tree(oldPod));
-    }
-    String options = "CREATE".equals(operation) ? "CreateOptions" : "UpdateOptions";
-    request.putObject("options").put("kind", options).put("apiVersion", "meta.k8s.io/v1");
-    request.put("dryRun", false);
-    return review.toString();
-  }
-
-  private static JsonNode tree(Pod pod) {
-    try {
-      return JSON.readTree(SERIALIZATION.asJson(pod));
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
+    return AdmissionReviews.podRequest(operation, subResource, NAMESPACE, pod, oldPod).toString();
   }
 
   private static JsonNode post(HttpClient http, URI uri, String body) throws Exception {

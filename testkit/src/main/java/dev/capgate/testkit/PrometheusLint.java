@@ -40,6 +40,58 @@ public final class PrometheusLint {
     return promtool(exposition, "check", "metrics");
   }
 
+  /**
+   * One component's /metrics answer against the linter: {@code promtool check metrics} must exit 0
+   * and say nothing. What it said is printed (the figure the module READMEs quote).
+   *
+   * @param component {@code operator}, {@code sidecar}: names the output line only
+   * @throws AssertionError when promtool complains
+   */
+  public static void checkEndpoint(String component, String exposition) {
+    ProcessResult lint = checkMetrics(exposition);
+    String said = lint.stdout() + lint.stderr();
+    System.out.println(
+        "[metrics] promtool check metrics ("
+            + component
+            + "): exit "
+            + lint.exitCode()
+            + " "
+            + said);
+    if (lint.exitCode() != 0 || !said.isBlank()) {
+      throw new AssertionError("promtool check metrics (" + component + "): " + said);
+    }
+  }
+
+  /**
+   * Every metric the chart's alerts for {@code component} (their label {@code component}) and the
+   * dashboard's row {@code dashboardRow} read is served in {@code exposition}.
+   *
+   * @param chartFiles the chart's {@code files/} folder (prometheus-rules.yaml,
+   *     grafana-dashboard.json)
+   * @return the component's alerts, name to expression, for a test to name the ones it expects
+   * @throws AssertionError when they read nothing, or a name that is not served
+   */
+  public static Map<String, String> checkChartReads(
+      String component, String exposition, Path chartFiles, String dashboardRow) {
+    Set<String> read = new TreeSet<>();
+    Map<String, String> alerts =
+        alertExpressions(chartFiles.resolve("prometheus-rules.yaml"), component);
+    alerts.values().forEach(e -> read.addAll(metricNames(e)));
+    dashboardExpressions(chartFiles.resolve("grafana-dashboard.json"), dashboardRow)
+        .forEach(e -> read.addAll(metricNames(e)));
+    System.out.println("[metrics] " + component + " names read by alerts and dashboard: " + read);
+    if (read.isEmpty()) {
+      throw new AssertionError("the chart reads no " + component + " metric");
+    }
+    Set<String> missing = new TreeSet<>(read);
+    missing.removeAll(sampleNames(exposition));
+    if (!missing.isEmpty()) {
+      throw new AssertionError(
+          "read by the chart but not served by the " + component + ": " + missing);
+    }
+    return alerts;
+  }
+
   /** {@code promtool check rules FILE} (PromQL syntax, rule structure). */
   public static ProcessResult checkRules(Path rules) {
     return promtool(null, "check", "rules", rules.toString());

@@ -8,7 +8,8 @@ import java.util.List;
 
 /** The human form of audit lines: one row each, columns as wide as their widest cell. */
 public final class AuditTable {
-  static final List<String> HEADER =
+  /** The column names, in order. */
+  public static final List<String> HEADER =
       List.of(
           "TIME",
           "POD",

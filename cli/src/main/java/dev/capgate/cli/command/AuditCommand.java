@@ -131,19 +131,8 @@ public final class AuditCommand implements Callable<Integer> {
   private void follow(SessionPods sessionPods, List<Pod> pods, Instant from, PrintWriter out)
       throws InterruptedException {
     if (output == Format.table) {
-      out.println(
-          String.join(
-              "  ",
-              List.of(
-                  "TIME",
-                  "POD",
-                  "REQUEST-ID",
-                  "DECISION",
-                  "REQUEST",
-                  "RULE",
-                  "CREDENTIAL",
-                  "STATUS",
-                  "REASON")));
+      // Live rows cannot be aligned to a width not seen yet: the table's header, separated only.
+      out.println(String.join("  ", AuditTable.HEADER));
       out.flush();
     }
     List<Thread> readers = new ArrayList<>();

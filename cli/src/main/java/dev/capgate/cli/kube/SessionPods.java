@@ -1,6 +1,7 @@
 package dev.capgate.cli.kube;
 
 import dev.capgate.api.sidecar.SidecarContract;
+import dev.capgate.api.v1alpha1.AgentSession;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.LogWatch;
@@ -10,13 +11,12 @@ import java.util.List;
 
 /**
  * A session's pods and their sidecars' logs. The webhook labels every injected pod with its session
- * ({@link #SESSION_LABEL}, the operator's {@code PodMarkers.SESSION}; {@code PodLabelsTest} keeps
- * the two equal), and the sidecar writes its audit lines to the stdout of {@link
- * SidecarContract#PROXY_CONTAINER}.
+ * ({@link #SESSION_LABEL}: {@link AgentSession#SESSION_LABEL}, which the operator uses too), and
+ * the sidecar writes its audit lines to the stdout of {@link SidecarContract#PROXY_CONTAINER}.
  */
 public final class SessionPods {
-  /** The pod label naming the session (operator: {@code naming.PodMarkers.SESSION}). */
-  public static final String SESSION_LABEL = "capgate.dev/session";
+  /** The pod label naming the session. */
+  public static final String SESSION_LABEL = AgentSession.SESSION_LABEL;
 
   private final KubernetesClient client;
   private final String namespace;

@@ -1,6 +1,7 @@
 package dev.capgate.cli.status;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.capgate.api.v1alpha1.AgentSession;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 
@@ -9,13 +10,14 @@ import java.time.format.DateTimeParseException;
  * plugin sets the annotation {@link #ANNOTATION} to an RFC 3339 UTC instant; the operator revokes
  * the session's Vault tokens and leases, restarts its pods, and records {@code status.lastRecovery}
  * (that instant) with the condition {@code Recovered}: reason {@link #COMPLETED}, or {@link
- * #FAILED} with a message.
+ * #FAILED} with a message. The names are the crds module's ({@link AgentSession}), which the
+ * operator uses too.
  */
 public final class Recovery {
-  public static final String ANNOTATION = "capgate.dev/recover";
-  public static final String CONDITION = "Recovered";
-  public static final String COMPLETED = "RecoveryCompleted";
-  public static final String FAILED = "RecoveryFailed";
+  public static final String ANNOTATION = AgentSession.RECOVER_ANNOTATION;
+  public static final String CONDITION = AgentSession.RECOVERED_CONDITION;
+  public static final String COMPLETED = AgentSession.RECOVERY_COMPLETED;
+  public static final String FAILED = AgentSession.RECOVERY_FAILED;
 
   /** Where a requested recovery stands. */
   public enum State {

@@ -52,6 +52,21 @@ public class AgentSession extends CustomResource<AgentSessionSpec, AgentSessionS
    */
   public static final String RECOVER_ANNOTATION = "capgate.dev/recover";
 
+  /**
+   * The condition that tells how the last recovery went, with reason {@link #RECOVERY_COMPLETED} or
+   * {@link #RECOVERY_FAILED}: written by the operator, read by {@code kubectl capgate recover}.
+   */
+  public static final String RECOVERED_CONDITION = "Recovered";
+
+  public static final String RECOVERY_COMPLETED = "RecoveryCompleted";
+  public static final String RECOVERY_FAILED = "RecoveryFailed";
+
+  /**
+   * The label naming the session on every injected pod (the webhook writes it) and on the objects
+   * the operator makes per session; the plugin finds a session's pods by it.
+   */
+  public static final String SESSION_LABEL = "capgate.dev/session";
+
   public AgentSession() {}
 
   public AgentSession(String namespace, String name, AgentSessionSpec spec) {

@@ -1,8 +1,10 @@
 package dev.capgate.operator.ca;
 
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import java.nio.charset.StandardCharsets;
@@ -23,7 +25,7 @@ import java.util.Map;
  */
 public final class PodCaObjects {
   public static final String NAME_PREFIX = "capgate-ca-";
-  public static final String SESSION_LABEL = "capgate.dev/session";
+  public static final String SESSION_LABEL = dev.capgate.api.v1alpha1.AgentSession.SESSION_LABEL;
   public static final String COMPONENT_LABEL = "capgate.dev/component";
   public static final String COMPONENT = "pod-ca";
   public static final String MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
@@ -58,6 +60,25 @@ public final class PodCaObjects {
   /** Selects the CA objects of one session. */
   public static Map<String, String> selector(String session) {
     return Map.of(SESSION_LABEL, session, COMPONENT_LABEL, COMPONENT);
+  }
+
+  /**
+   * The CA Secret as minted at admission: owned by the session until the pod exists (its uid is not
+   * known yet); the reconciler then hands it to the pod, so it goes with it.
+   *
+   * @param session the AgentSession the pod belongs to
+   * @param placeholdersJson {@code {"<credential>": "<placeholder>"}} ({@code {}} for none)
+   */
+  public static Secret sessionOwned(
+      String namespace, String name, HasMetadata session, MintedCa ca, String placeholdersJson) {
+    OwnerReference owner =
+        new OwnerReferenceBuilder()
+            .withApiVersion(session.getApiVersion())
+            .withKind(session.getKind())
+            .withName(session.getMetadata().getName())
+            .withUid(session.getMetadata().getUid())
+            .build();
+    return secret(namespace, name, session.getMetadata().getName(), owner, ca, placeholdersJson);
   }
 
   /**

@@ -57,7 +57,7 @@ public final class TokenLedger {
                   Map.of(
                       "capgate.dev/component",
                       COMPONENT,
-                      "capgate.dev/session",
+                      AgentSession.SESSION_LABEL,
                       session.getMetadata().getName(),
                       "app.kubernetes.io/managed-by",
                       "capgate"))

@@ -10,8 +10,6 @@ import dev.capgate.operator.events.KubernetesEvents;
 import dev.capgate.operator.metrics.OperatorMetrics;
 import dev.capgate.operator.naming.PodMarkers;
 import dev.capgate.operator.naming.SessionNames;
-import io.fabric8.kubernetes.api.model.OwnerReference;
-import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -307,18 +305,10 @@ public final class PodAdmitter {
       AgentSession session,
       MintedCa ca,
       List<CredentialPlaceholder> placeholders) {
-    OwnerReference owner =
-        new OwnerReferenceBuilder()
-            .withApiVersion(session.getApiVersion())
-            .withKind(session.getKind())
-            .withName(session.getMetadata().getName())
-            .withUid(session.getMetadata().getUid())
-            .build();
-    String sessionName = session.getMetadata().getName();
     // One small Secret per pod (about 3 KiB): the agents' trust files are made in the pod by
     // capgate-init from its root.crt and the namespace's shared roots.
-    return PodCaObjects.secret(
-        namespace, caName, sessionName, owner, ca, Placeholders.json(placeholders));
+    return PodCaObjects.sessionOwned(
+        namespace, caName, session, ca, Placeholders.json(placeholders));
   }
 
   /** How long a re-invocation waits for a CA Secret that another replica may still be writing. */

@@ -15,7 +15,7 @@ import java.util.Optional;
  */
 public final class PodMarkers {
   public static final String INJECT = "capgate.dev/inject";
-  public static final String SESSION = "capgate.dev/session";
+  public static final String SESSION = dev.capgate.api.v1alpha1.AgentSession.SESSION_LABEL;
 
   /** {@code injected} once the webhook mutated the pod: re-invocation is then a no-op. */
   public static final String STATUS = "capgate.dev/status";

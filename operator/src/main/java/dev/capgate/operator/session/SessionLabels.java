@@ -3,7 +3,7 @@ package dev.capgate.operator.session;
 /** Labels on what the operator creates per session, so its informers watch only those. */
 final class SessionLabels {
   static final String COMPONENT = "capgate.dev/component";
-  static final String SESSION = "capgate.dev/session";
+  static final String SESSION = dev.capgate.api.v1alpha1.AgentSession.SESSION_LABEL;
   static final String MANAGED_BY = "app.kubernetes.io/managed-by";
   static final String CAPGATE = "capgate";
 

@@ -47,9 +47,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class SessionRecovery {
   private static final Logger LOG = LoggerFactory.getLogger(SessionRecovery.class);
-  public static final String RECOVERED = "Recovered";
-  public static final String REASON_COMPLETED = "RecoveryCompleted";
-  public static final String REASON_FAILED = "RecoveryFailed";
+  public static final String RECOVERED = AgentSession.RECOVERED_CONDITION;
+  public static final String REASON_COMPLETED = AgentSession.RECOVERY_COMPLETED;
+  public static final String REASON_FAILED = AgentSession.RECOVERY_FAILED;
   static final Duration RETRY = AgentSessionReconciler.REVOCATION_RETRY;
 
   private final KubernetesClient client;

@@ -10,9 +10,14 @@ import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.UUID;
 
-/** admission.k8s.io/v1 AdmissionReview in and out; nothing else. */
-final class AdmissionReviews {
+/**
+ * admission.k8s.io/v1 AdmissionReview in and out; nothing else. Public only for {@link
+ * #podRequest}: the AOT training run and the tests post the AdmissionReview the API server would
+ * send, and one builder keeps them from drifting apart.
+ */
+public final class AdmissionReviews {
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
 
@@ -57,6 +62,46 @@ final class AdmissionReviews {
       return MAPPER.readTree(body).path("request").path("uid").asText("");
     } catch (IOException | RuntimeException e) {
       return "";
+    }
+  }
+
+  /**
+   * The AdmissionReview the API server sends for {@code operation} (CREATE, UPDATE) of {@code pod}
+   * in {@code namespace}, with a fresh uid; {@code subResource} and {@code oldPod} may be null.
+   */
+  public static ObjectNode podRequest(
+      String operation, String subResource, String namespace, Pod pod, Pod oldPod) {
+    ObjectNode review =
+        MAPPER
+            .createObjectNode()
+            .put("apiVersion", "admission.k8s.io/v1")
+            .put("kind", "AdmissionReview");
+    ObjectNode request = review.putObject("request");
+    request.put("uid", UUID.randomUUID().toString());
+    request.putObject("kind").put("group", "").put("version", "v1").put("kind", "Pod");
+    request.putObject("resource").put("group", "").put("version", "v1").put("resource", "pods");
+    if (subResource != null) {
+      request.put("subResource", subResource);
+    }
+    request.put("name", pod.getMetadata().getName());
+    request.put("namespace", namespace);
+    request.put("operation", operation);
+    request.putObject("userInfo").put("username", "system:admin");
+    request.set("object", tree(pod));
+    if (oldPod != null) {
+      request.set("oldObject", tree(oldPod));
+    }
+    String options = "CREATE".equals(operation) ? "CreateOptions" : "UpdateOptions";
+    request.putObject("options").put("kind", options).put("apiVersion", "meta.k8s.io/v1");
+    request.put("dryRun", false);
+    return review;
+  }
+
+  private static JsonNode tree(Pod pod) {
+    try {
+      return MAPPER.readTree(SERIALIZATION.asJson(pod));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
   }
 

@@ -3,6 +3,7 @@ package dev.capgate.operator.it;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.capgate.operator.webhook.AdmissionReviews;
 import io.fabric8.kubernetes.api.model.Pod;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -10,7 +11,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Base64;
-import java.util.UUID;
 
 /**
  * Talks to one operator replica's webhook directly, as the API server would: an AdmissionReview
@@ -44,22 +44,7 @@ final class AdmissionClient {
 
   /** The AdmissionReview the API server sends for a CREATE of {@code pod} in {@code namespace}. */
   static ObjectNode createReview(String namespace, Pod pod) {
-    ObjectNode review =
-        JSON.createObjectNode()
-            .put("apiVersion", "admission.k8s.io/v1")
-            .put("kind", "AdmissionReview");
-    ObjectNode request = review.putObject("request");
-    request.put("uid", UUID.randomUUID().toString());
-    request.putObject("kind").put("group", "").put("version", "v1").put("kind", "Pod");
-    request.putObject("resource").put("group", "").put("version", "v1").put("resource", "pods");
-    request.put("name", pod.getMetadata().getName());
-    request.put("namespace", namespace);
-    request.put("operation", "CREATE");
-    request.putObject("userInfo").put("username", "system:admin");
-    request.set("object", readTree(OperatorUnderTest.SERIALIZATION.asJson(pod)));
-    request.putObject("options").put("kind", "CreateOptions").put("apiVersion", "meta.k8s.io/v1");
-    request.put("dryRun", false);
-    return review;
+    return AdmissionReviews.podRequest("CREATE", null, namespace, pod, null);
   }
 
   /** Posts {@code body} as it is; the raw answer (status and body). */
@@ -71,14 +56,6 @@ final class AdmissionClient {
             .POST(HttpRequest.BodyPublishers.ofString(body))
             .build(),
         HttpResponse.BodyHandlers.ofString());
-  }
-
-  private static JsonNode readTree(String json) {
-    try {
-      return JSON.readTree(json);
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
   }
 
   /** The decoded JSON patch of a response. */

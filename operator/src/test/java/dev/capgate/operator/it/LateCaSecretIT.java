@@ -14,7 +14,6 @@ import dev.capgate.operator.injection.PodCaWriter;
 import dev.capgate.operator.naming.PodMarkers;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.OwnerReference;
-import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
@@ -140,14 +139,7 @@ class LateCaSecretIT {
     MintedCa ca =
         new PodCaMinter(Clock.systemUTC(), Duration.ofHours(1))
             .mint(caName, HostConstraints.interceptedHosts(session.getSpec()), null);
-    OwnerReference owner =
-        new OwnerReferenceBuilder()
-            .withApiVersion(session.getApiVersion())
-            .withKind(session.getKind())
-            .withName(session.getMetadata().getName())
-            .withUid(session.getMetadata().getUid())
-            .build();
-    return PodCaObjects.secret(ns, caName, session.getMetadata().getName(), owner, ca, "{}");
+    return PodCaObjects.sessionOwned(ns, caName, session, ca, "{}");
   }
 
   private static String eventsOn(String session, String reason) {

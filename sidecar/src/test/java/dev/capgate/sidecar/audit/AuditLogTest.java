@@ -47,6 +47,23 @@ class AuditLogTest {
         Flow.NONE);
   }
 
+  /** An HTTP/1.1 request whose agent sent {@code traceparent}; the rest is beside the point. */
+  private static AuditEvent tracedBy(String traceparent) {
+    return AuditEvent.request(
+        "r-1",
+        SESSION,
+        "api.github.com",
+        "GET",
+        "/",
+        "github-api",
+        Decision.ALLOW,
+        null,
+        200,
+        1L,
+        null,
+        new Flow("http/1.1", null, 0, 0, traceparent));
+  }
+
   private static List<String> lines(ByteArrayOutputStream out) {
     return out.toString(StandardCharsets.UTF_8).lines().toList();
   }
@@ -195,45 +212,16 @@ class AuditLogTest {
             "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
             "ghp_0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN")) {
-      AuditEvent event =
-          AuditEvent.request(
-              "r-1",
-              SESSION,
-              "api.github.com",
-              "GET",
-              "/",
-              "github-api",
-              Decision.ALLOW,
-              null,
-              200,
-              1L,
-              null,
-              new Flow("http/1.1", null, 0, 0, bad));
-      assertThat(AuditLog.line(event, CLOCK.instant())).as(bad).doesNotContain("traceparent");
+      assertThat(AuditLog.line(tracedBy(bad), CLOCK.instant()))
+          .as(bad)
+          .doesNotContain("traceparent");
     }
   }
 
   @Test
   void a_later_traceparent_version_is_kept_to_the_fields_this_version_knows() {
     AuditEvent event =
-        AuditEvent.request(
-            "r-1",
-            SESSION,
-            "api.github.com",
-            "GET",
-            "/",
-            "github-api",
-            Decision.ALLOW,
-            null,
-            200,
-            1L,
-            null,
-            new Flow(
-                "http/1.1",
-                null,
-                0,
-                0,
-                "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-future-field"));
+        tracedBy("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-future-field");
     assertThat(AuditLog.line(event, CLOCK.instant()))
         .contains("\"traceparent\":\"01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\"");
   }

@@ -4,6 +4,7 @@ import static dev.capgate.operator.it.OperatorUnderTest.agentPod;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.capgate.operator.webhook.UnservedNamespacePolicy;
 import dev.capgate.testkit.KubeControlPlane;
 import dev.capgate.testkit.TestClassPath;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -56,6 +57,16 @@ class GracefulStopIT {
         .mutatingWebhookConfigurations()
         .withName(CONFIGURATION)
         .delete();
+    // Its watchNamespaces made the operator apply its unserved-namespaces policy: left behind in
+    // the shared API server, it refuses every later test's opted-in pods.
+    String policy = UnservedNamespacePolicy.name(CONFIGURATION);
+    client
+        .admissionRegistration()
+        .v1()
+        .validatingAdmissionPolicyBindings()
+        .withName(policy)
+        .delete();
+    client.admissionRegistration().v1().validatingAdmissionPolicies().withName(policy).delete();
   }
 
   @Test

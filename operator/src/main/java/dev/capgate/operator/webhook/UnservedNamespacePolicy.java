@@ -37,13 +37,7 @@ public final class UnservedNamespacePolicy {
 
   /** Also what the chart renders (validatingadmissionpolicy.yaml; HelmChartIT compares them). */
   public static ValidatingAdmissionPolicy policy(String name) {
-    String labelled =
-        "has(object.metadata.labels) && '"
-            + PodMarkers.INJECT
-            + "' in object.metadata.labels"
-            + " && object.metadata.labels['"
-            + PodMarkers.INJECT
-            + "'] == 'true'";
+    String labelled = WebhookRegistration.injectLabelled();
     return new ValidatingAdmissionPolicyBuilder()
         .withNewMetadata()
         .withName(name)

@@ -188,13 +188,7 @@ public final class WebhookRegistration {
             + " && object.metadata.annotations['"
             + PodMarkers.INJECT
             + "'] == 'true'";
-    String labelled =
-        "has(object.metadata.labels) && '"
-            + PodMarkers.INJECT
-            + "' in object.metadata.labels"
-            + " && object.metadata.labels['"
-            + PodMarkers.INJECT
-            + "'] == 'true'";
+    String labelled = injectLabelled();
     String marked =
         "(has(object.metadata.labels) && '"
             + PodMarkers.SESSION
@@ -421,5 +415,18 @@ public final class WebhookRegistration {
 
   private static String base64(String pem) {
     return Base64.getEncoder().encodeToString(pem.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * CEL: the object carries the opt-in label {@code capgate.dev/inject=true} (the label the
+   * webhook's selector sees), shared by this installation's policies.
+   */
+  static String injectLabelled() {
+    return "has(object.metadata.labels) && '"
+        + PodMarkers.INJECT
+        + "' in object.metadata.labels"
+        + " && object.metadata.labels['"
+        + PodMarkers.INJECT
+        + "'] == 'true'";
   }
 }

@@ -139,6 +139,36 @@ final class OperatorUnderTest {
    * Creates the pod and, if the webhook injected it, waits for its CA Secret, which the webhook
    * stores after answering (issue 13), as a kubelet waits for a Secret volume before starting it.
    */
+  /**
+   * Waits until creating {@code yaml} in {@code namespace} is refused by a validating admission
+   * policy whose name starts with {@code policy} ({@code enforced}) or no longer is: a policy
+   * created or deleted reaches the API server's policy cache a moment later. Real creates (a
+   * webhook may refuse dry runs), each under a new name; a pod that gets through is deleted.
+   */
+  static void awaitPolicy(
+      KubernetesClient client, String namespace, String yaml, String policy, boolean enforced) {
+    String refusal = "ValidatingAdmissionPolicy '" + policy;
+    java.util.concurrent.atomic.AtomicInteger attempt =
+        new java.util.concurrent.atomic.AtomicInteger();
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(250))
+        .until(
+            () -> {
+              Pod pod = SERIALIZATION.unmarshal(yaml, Pod.class);
+              pod.getMetadata().setNamespace(namespace);
+              pod.getMetadata()
+                  .setName(pod.getMetadata().getName() + "-probe-" + attempt.incrementAndGet());
+              try {
+                client.resource(pod).create();
+                client.resource(pod).withGracePeriod(0).delete();
+                return !enforced;
+              } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+                return String.valueOf(e.getMessage()).contains(refusal) == enforced;
+              }
+            });
+  }
+
   Pod createPod(String namespace, String yaml) {
     Pod pod = SERIALIZATION.unmarshal(yaml, Pod.class);
     pod.getMetadata().setNamespace(namespace);

@@ -135,6 +135,8 @@ class ServedNamespacesIT {
   @Test
   void anOptedInPodWhereNoInstallationServesIsRefused() {
     // Both installations' policies match here; either one's refusal is the same message.
+    OperatorUnderTest.awaitPolicy(
+        admin, nobodys, agentPod("agent-nowhere", "served", "agent"), "capgate-served-", true);
     assertThatThrownBy(() -> stack.createPod(nobodys, agentPod("agent-nowhere", "served", "agent")))
         .isInstanceOf(io.fabric8.kubernetes.client.KubernetesClientException.class)
         .hasMessageContaining("ValidatingAdmissionPolicy 'capgate-served-")

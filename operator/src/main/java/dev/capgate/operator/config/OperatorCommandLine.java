@@ -1,5 +1,6 @@
 package dev.capgate.operator.config;
 
+import dev.capgate.common.cli.FlagCommandLine;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -11,7 +12,9 @@ import java.util.Map;
  * picocli is not loaded ({@link OperatorParser} holds its types).
  */
 public final class OperatorCommandLine {
-  public static final int USAGE = 64;
+  /** A constant (inlined): naming it loads no picocli class. */
+  public static final int USAGE = FlagCommandLine.USAGE;
+
   public static final String AOT_TRAIN = "aot-train";
 
   private OperatorCommandLine() {}

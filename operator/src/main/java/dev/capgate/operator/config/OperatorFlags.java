@@ -1,54 +1,23 @@
 package dev.capgate.operator.config;
 
+import static dev.capgate.common.cli.Flag.bool;
+import static dev.capgate.common.cli.Flag.duration;
+import static dev.capgate.common.cli.Flag.number;
+import static dev.capgate.common.cli.Flag.path;
+import static dev.capgate.common.cli.Flag.text;
+
+import dev.capgate.common.cli.Flag;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * Every flag of {@code capgate-operator}: one per variable {@link OperatorConfig#fromEnv} reads
  * ({@code --watch-namespaces} is {@code CAPGATE_WATCH_NAMESPACES}), with its kind and a line of
- * help. The chart sets the variables; a flag wins over its variable. {@code OperatorFlagsTest}
- * matches the variables OperatorConfig reads against this list.
+ * help ({@link Flag}; common's {@code FlagCommandLine} parses them). The chart sets the variables;
+ * a flag wins over its variable. {@code OperatorCommandLineTest} matches the variables
+ * OperatorConfig reads against this list.
  */
 public final class OperatorFlags {
   private OperatorFlags() {}
-
-  /** What a value must be; checked while parsing (variables: when OperatorConfig reads them). */
-  public enum Kind {
-    TEXT("<text>"),
-    NUMBER("<n>"),
-    BOOLEAN("true|false"),
-    PATH("<path>"),
-    /** The API's grammar ({@code spec.ttl}): {@code 30s}, {@code 10m}, {@code 1h30m}. */
-    DURATION("<duration>");
-
-    final String label;
-
-    Kind(String label) {
-      this.label = label;
-    }
-  }
-
-  public record Flag(String name, Kind kind, String description) {
-    public String env() {
-      return "CAPGATE_" + name.toUpperCase(Locale.ROOT).replace('-', '_');
-    }
-  }
-
-  private static Flag text(String name, String description) {
-    return new Flag(name, Kind.TEXT, description);
-  }
-
-  private static Flag number(String name, String description) {
-    return new Flag(name, Kind.NUMBER, description);
-  }
-
-  private static Flag bool(String name, String description) {
-    return new Flag(name, Kind.BOOLEAN, description);
-  }
-
-  private static Flag path(String name, String description) {
-    return new Flag(name, Kind.PATH, description);
-  }
 
   public static final List<Flag> ALL =
       List.of(
@@ -60,11 +29,10 @@ public final class OperatorFlags {
           path("vault-cacert", "PEM CA of an https Vault (also given to sidecars)"),
           text("operator-vault-token", "the operator's Vault token (prefer the file)"),
           path("operator-vault-token-file", "a file holding it, re-read at each use"),
-          new Flag("ca-max-validity", Kind.DURATION, "longest life of a pod CA (720h)"),
-          new Flag("orphaned-ca-grace", Kind.DURATION, "how long a CA may wait for its pod (2m)"),
-          new Flag(
+          duration("ca-max-validity", "longest life of a pod CA (720h)"),
+          duration("orphaned-ca-grace", "how long a CA may wait for its pod (2m)"),
+          duration(
               "shutdown-drain",
-              Kind.DURATION,
               "after SIGTERM: /readyz fails, the ports answer this long, then exit 0 (15s)"),
           path("system-roots", "roots agents trust besides the pod CA"),
           text("webhook-host", "address of the webhook, identity and metrics ports (0.0.0.0)"),

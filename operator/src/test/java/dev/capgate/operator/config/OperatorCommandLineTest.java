@@ -2,6 +2,7 @@ package dev.capgate.operator.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.capgate.common.cli.Flag;
 import dev.capgate.operator.config.OperatorCommandLine.Exit;
 import dev.capgate.operator.config.OperatorCommandLine.Run;
 import java.io.IOException;
@@ -57,7 +58,7 @@ class OperatorCommandLineTest {
   void help_lists_every_flag_with_its_variable() {
     Exit help = (Exit) parse("--help");
     assertThat(help.code()).isZero();
-    for (OperatorFlags.Flag flag : OperatorFlags.ALL) {
+    for (Flag flag : OperatorFlags.ALL) {
       assertThat(help.text()).contains("--" + flag.name()).contains(flag.env());
     }
   }
@@ -103,10 +104,9 @@ class OperatorCommandLineTest {
     }
     read.add("CAPGATE_LOG_LEVEL"); // Main reads it (JsonLogs.LEVEL_ENV)
     read.add("CAPGATE_SHUTDOWN_DRAIN"); // Main reads it (GracefulStop)
-    Set<String> declared =
-        OperatorFlags.ALL.stream().map(OperatorFlags.Flag::env).collect(Collectors.toSet());
+    Set<String> declared = OperatorFlags.ALL.stream().map(Flag::env).collect(Collectors.toSet());
     assertThat(read).hasSizeGreaterThan(30);
     assertThat(declared).containsAll(read);
-    assertThat(OperatorFlags.ALL.stream().map(OperatorFlags.Flag::name)).doesNotHaveDuplicates();
+    assertThat(OperatorFlags.ALL.stream().map(Flag::name)).doesNotHaveDuplicates();
   }
 }

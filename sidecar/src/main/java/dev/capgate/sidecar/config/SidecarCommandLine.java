@@ -1,6 +1,7 @@
 package dev.capgate.sidecar.config;
 
 import dev.capgate.api.sidecar.SidecarContract;
+import dev.capgate.common.cli.FlagCommandLine;
 import java.util.List;
 import java.util.Map;
 
@@ -12,7 +13,9 @@ import java.util.Map;
  * stray argument or a bad value is a usage error: exit {@link #USAGE} (64, EX_USAGE).
  */
 public final class SidecarCommandLine {
-  public static final int USAGE = 64;
+  /** A constant (inlined): naming it loads no picocli class. */
+  public static final int USAGE = FlagCommandLine.USAGE;
+
   public static final String AOT_TRAIN = "aot-train";
 
   private SidecarCommandLine() {}

@@ -2,6 +2,7 @@ package dev.capgate.sidecar.config;
 
 import dev.capgate.api.sidecar.SidecarContract;
 import dev.capgate.api.v1alpha1.Durations;
+import dev.capgate.common.cli.Flag;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -23,8 +24,8 @@ public final class SidecarConfig {
   private final Map<String, String> flags;
   private final Map<String, String> env;
 
-  SidecarConfig(List<SidecarFlags.Flag> known, Map<String, String> flags, Map<String, String> env) {
-    this.known = known.stream().map(SidecarFlags.Flag::name).collect(Collectors.toSet());
+  SidecarConfig(List<Flag> known, Map<String, String> flags, Map<String, String> env) {
+    this.known = known.stream().map(Flag::name).collect(Collectors.toSet());
     this.flags = Map.copyOf(flags);
     this.env = env;
   }

@@ -1,56 +1,26 @@
 package dev.capgate.sidecar.config;
 
+import static dev.capgate.common.cli.Flag.bool;
+import static dev.capgate.common.cli.Flag.duration;
+import static dev.capgate.common.cli.Flag.number;
+import static dev.capgate.common.cli.Flag.path;
+import static dev.capgate.common.cli.Flag.text;
+
 import dev.capgate.api.sidecar.SidecarContract;
+import dev.capgate.common.cli.Flag;
 import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * Every flag of {@code capgate-sidecar init} and {@code proxy}, with its kind (what its value must
- * be) and a line for {@code --help}. Each can also come from {@code CAPGATE_<NAME>} ({@link
- * SidecarContract#envOf}); the names the webhook sets are {@link SidecarContract}'s. A flag missing
- * here is refused on the command line, and {@link SidecarConfig} refuses to read it (so a new
- * setting cannot be forgotten: {@code SidecarFlagsTest} checks the sources' reads against this).
+ * Every flag of {@code capgate-sidecar init} and {@code proxy} ({@link Flag}: its kind, what its
+ * value must be, and a line for {@code --help}). Each can also come from {@code CAPGATE_<NAME>}
+ * ({@link Flag#env}, the same as {@link SidecarContract#envOf}: {@code SidecarFlagsTest}); the
+ * names the webhook sets are {@link SidecarContract}'s. A flag missing here is refused on the
+ * command line, and {@link SidecarConfig} refuses to read it (so a new setting cannot be forgotten:
+ * {@code SidecarFlagsTest} checks the sources' reads against this).
  */
 public final class SidecarFlags {
   private SidecarFlags() {}
-
-  /** What a value must be; checked while parsing the command line, and again on reading. */
-  public enum Kind {
-    TEXT("<text>"),
-    NUMBER("<n>"),
-    BOOLEAN("true|false"),
-    PATH("<path>"),
-    /** The API's grammar ({@code spec.ttl}): {@code 30s}, {@code 10m}, {@code 1h30m}. */
-    DURATION("<duration>");
-
-    final String label;
-
-    Kind(String label) {
-      this.label = label;
-    }
-  }
-
-  public record Flag(String name, Kind kind, String description) {
-    public String env() {
-      return SidecarContract.envOf(name);
-    }
-  }
-
-  private static Flag text(String name, String description) {
-    return new Flag(name, Kind.TEXT, description);
-  }
-
-  private static Flag number(String name, String description) {
-    return new Flag(name, Kind.NUMBER, description);
-  }
-
-  private static Flag path(String name, String description) {
-    return new Flag(name, Kind.PATH, description);
-  }
-
-  private static Flag duration(String name, String description) {
-    return new Flag(name, Kind.DURATION, description);
-  }
 
   /** Both modes: the uid and ports (the init rules and the listeners agree), the log level. */
   static final List<Flag> SHARED =
@@ -112,9 +82,8 @@ public final class SidecarFlags {
                   path("upstream-proxy-auth-file", "file holding user:password for that proxy"),
                   path("upstream-proxy-ca-file", "extra PEM CAs of a TLS-inspecting proxy"),
                   text("admin-address", "the admin server's address (0.0.0.0)"),
-                  new Flag(
+                  bool(
                       "admin-expose-metrics",
-                      Kind.BOOLEAN,
                       "true: /metrics also answers callers outside the pod (false)"),
                   text("dns-upstream", "the resolver allowed names are forwarded to"),
                   path(

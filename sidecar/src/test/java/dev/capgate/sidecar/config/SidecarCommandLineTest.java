@@ -2,6 +2,7 @@ package dev.capgate.sidecar.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.capgate.common.cli.Flag;
 import dev.capgate.sidecar.config.SidecarCommandLine.Exit;
 import dev.capgate.sidecar.config.SidecarCommandLine.Run;
 import java.time.Duration;
@@ -17,7 +18,7 @@ class SidecarCommandLineTest {
   void help_lists_every_flag_of_the_mode_with_its_variable() {
     Exit help = (Exit) parse("proxy", "--help");
     assertThat(help.code()).isZero();
-    for (SidecarFlags.Flag flag : SidecarFlags.PROXY) {
+    for (Flag flag : SidecarFlags.PROXY) {
       assertThat(help.text()).contains("--" + flag.name()).contains(flag.env());
     }
     Exit initHelp = (Exit) parse("init", "-h");

@@ -3,6 +3,7 @@ package dev.capgate.sidecar.config;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.capgate.api.sidecar.SidecarContract;
+import dev.capgate.common.cli.Flag;
 import java.io.IOException;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
@@ -38,8 +39,7 @@ class SidecarFlagsTest {
         }
       }
     }
-    Set<String> declared =
-        SidecarFlags.PROXY.stream().map(SidecarFlags.Flag::name).collect(Collectors.toSet());
+    Set<String> declared = SidecarFlags.PROXY.stream().map(Flag::name).collect(Collectors.toSet());
     read.remove("log-level");
     assertThat(read).isNotEmpty().allSatisfy(name -> assertThat(declared).contains(name));
   }
@@ -49,7 +49,7 @@ class SidecarFlagsTest {
   void every_contract_variable_the_proxy_reads_is_a_flag() throws IllegalAccessException {
     Set<String> declared =
         Stream.concat(SidecarFlags.PROXY.stream(), SidecarFlags.INIT.stream())
-            .map(SidecarFlags.Flag::env)
+            .map(Flag::env)
             .collect(Collectors.toSet());
     for (Field f : SidecarContract.class.getFields()) {
       if (Modifier.isStatic(f.getModifiers())
@@ -60,10 +60,17 @@ class SidecarFlagsTest {
     }
   }
 
+  /** The variable a flag stands for is the contract's name for it (the webhook sets those). */
+  @Test
+  void a_flags_variable_is_the_contracts() {
+    Stream.concat(SidecarFlags.PROXY.stream(), SidecarFlags.INIT.stream())
+        .forEach(f -> assertThat(f.env()).isEqualTo(SidecarContract.envOf(f.name())));
+  }
+
   @Test
   void names_are_unique_per_mode() {
     for (var flags : java.util.List.of(SidecarFlags.PROXY, SidecarFlags.INIT)) {
-      assertThat(flags.stream().map(SidecarFlags.Flag::name)).doesNotHaveDuplicates();
+      assertThat(flags.stream().map(Flag::name)).doesNotHaveDuplicates();
     }
   }
 }

@@ -5,7 +5,6 @@ import dev.capgate.cli.kube.AgentSessions;
 import dev.capgate.cli.status.Recovery;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.PrintWriter;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -55,13 +54,7 @@ public final class RecoverCommand implements Callable<Integer> {
     boolean all;
   }
 
-  @Option(
-      names = "--timeout",
-      paramLabel = "DURATION",
-      converter = TimeoutOption.class,
-      description = "How long to wait for the operator (default: ${DEFAULT-VALUE}).",
-      defaultValue = "60s")
-  Duration timeout;
+  @Mixin TimeoutOption timeout;
 
   @Override
   public Integer call() throws InterruptedException {
@@ -103,8 +96,7 @@ public final class RecoverCommand implements Callable<Integer> {
       Map<String, Recovery.State> states = new LinkedHashMap<>();
       Map<String, JsonNode> last = new LinkedHashMap<>();
       names.forEach(n -> states.put(n, Recovery.State.PENDING));
-      Waiting.until(
-          timeout,
+      timeout.waitUntil(
           () -> {
             for (String name : names) {
               if (states.get(name) != Recovery.State.PENDING) {
@@ -142,7 +134,7 @@ public final class RecoverCommand implements Callable<Integer> {
                     + "/"
                     + name
                     + ": the operator did not confirm the recovery within "
-                    + timeout.toSeconds()
+                    + timeout.seconds()
                     + "s (no status.lastRecovery at or after "
                     + requested
                     + "; is the operator running, and a version with recovery?)."

@@ -13,7 +13,6 @@ import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -40,13 +39,7 @@ public final class RevokeCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "SESSION", description = "The AgentSession.")
   String session;
 
-  @Option(
-      names = "--timeout",
-      paramLabel = "DURATION",
-      converter = TimeoutOption.class,
-      description = "How long to wait for the operator (default: ${DEFAULT-VALUE}).",
-      defaultValue = "60s")
-  Duration timeout;
+  @Mixin TimeoutOption timeout;
 
   @Override
   public Integer call() throws InterruptedException {
@@ -68,8 +61,7 @@ public final class RevokeCommand implements Callable<Integer> {
       out.flush();
       AtomicReference<Optional<JsonNode>> last = new AtomicReference<>(Optional.empty());
       boolean gone =
-          Waiting.until(
-              timeout,
+          timeout.waitUntil(
               () -> {
                 Optional<JsonNode> now = sessions.get(session);
                 last.set(now);
@@ -91,7 +83,7 @@ public final class RevokeCommand implements Callable<Integer> {
                   + "/"
                   + session
                   + " still exists after "
-                  + timeout.toSeconds()
+                  + timeout.seconds()
                   + "s (phase "
                   + s.phase()
                   + ", finalizers "

@@ -35,6 +35,17 @@ class CommandLineTest {
     assertThat(r.out()).contains("status", "audit", "explain", "lint", "test", "revoke", "recover");
   }
 
+  /** The verbs that wait for the operator share one --timeout (TimeoutOption). */
+  @ParameterizedTest
+  @ValueSource(strings = {"revoke", "recover"})
+  void theWaitingVerbsTakeATimeoutInTheApisGrammar(String verb) {
+    assertThat(run(verb, "--help").out())
+        .contains("--timeout=DURATION", "How long to wait for the operator (default: 60s).");
+    Run bad = run(verb, "s", "--timeout", "10 minutes");
+    assertThat(bad.exit()).isEqualTo(ExitCodes.USAGE);
+    assertThat(bad.err()).contains("--timeout", "10 minutes");
+  }
+
   @Test
   void unknownFlagsAndVerbsAreRefused() {
     Run r = run("status", "--bogus");

@@ -7,14 +7,11 @@ import dev.capgate.api.v1alpha1.AgentSession;
 import dev.capgate.api.v1alpha1.AgentSessionSpec;
 import dev.capgate.testkit.KubeControlPlane;
 import dev.capgate.testkit.ProcessResult;
-import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
@@ -32,26 +29,9 @@ class AgentSessionApiIT {
   static String namespace;
 
   @BeforeAll
-  static void installCrd() throws IOException {
+  static void installCrd() {
     client = kube.client();
-    CustomResourceDefinition crd =
-        Serialization.unmarshal(
-            Files.readString(Path.of(CrdYamlInSyncTest.FILE)), CustomResourceDefinition.class);
-    client.resource(crd).serverSideApply();
-    client
-        .apiextensions()
-        .v1()
-        .customResourceDefinitions()
-        .withName(crd.getMetadata().getName())
-        .waitUntilCondition(
-            c ->
-                c != null
-                    && c.getStatus() != null
-                    && c.getStatus().getConditions().stream()
-                        .anyMatch(
-                            x -> "Established".equals(x.getType()) && "True".equals(x.getStatus())),
-            30,
-            TimeUnit.SECONDS);
+    kube.applyCrd(Path.of(CrdYamlInSyncTest.FILE));
     namespace = kube.newNamespace("crd");
   }
 

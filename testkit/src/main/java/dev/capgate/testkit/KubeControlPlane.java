@@ -2,6 +2,7 @@ package dev.capgate.testkit;
 
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequest;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import io.fabric8.kubernetes.client.Config;
@@ -173,6 +174,41 @@ public final class KubeControlPlane {
   /** The certificate authority, to issue more certificates (webhook serving certs, components). */
   public Pki pki() {
     return pki;
+  }
+
+  /**
+   * Applies the CustomResourceDefinition in {@code file} (server-side, taking over fields another
+   * test applied) and waits until it is Established: until then the API server refuses its
+   * resources. Applying the same file again is cheap, so each test class may do it.
+   */
+  public CustomResourceDefinition applyCrd(Path file) {
+    CustomResourceDefinition crd;
+    try (InputStream in = Files.newInputStream(file)) {
+      crd = client.apiextensions().v1().customResourceDefinitions().load(in).item();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    client
+        .apiextensions()
+        .v1()
+        .customResourceDefinitions()
+        .resource(crd)
+        .forceConflicts()
+        .serverSideApply();
+    return client
+        .apiextensions()
+        .v1()
+        .customResourceDefinitions()
+        .withName(crd.getMetadata().getName())
+        .waitUntilCondition(
+            c ->
+                c != null
+                    && c.getStatus() != null
+                    && c.getStatus().getConditions().stream()
+                        .anyMatch(
+                            x -> "Established".equals(x.getType()) && "True".equals(x.getStatus())),
+            60,
+            TimeUnit.SECONDS);
   }
 
   /** Creates {@code prefix-<random>} and waits until its {@code default} service account exists. */

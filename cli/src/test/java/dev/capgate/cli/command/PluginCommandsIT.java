@@ -15,17 +15,11 @@ import dev.capgate.testkit.KubeControlPlane;
 import dev.capgate.testkit.ProcessResult;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
-import io.fabric8.kubernetes.api.model.apiextensions.v1.JSONSchemaProps;
-import io.fabric8.kubernetes.api.model.apiextensions.v1.JSONSchemaPropsBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.fabric8.kubernetes.client.utils.Serialization;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -60,57 +54,10 @@ class PluginCommandsIT {
   static KubernetesClient client;
 
   @BeforeAll
-  static void installCrd() throws IOException {
+  static void installCrd() {
     cp = KubeControlPlane.shared();
     client = cp.client();
-    CustomResourceDefinition crd;
-    try (InputStream in = Files.newInputStream(CRD)) {
-      crd = client.apiextensions().v1().customResourceDefinitions().load(in).item();
-    }
-    addContractFieldsIfMissing(crd);
-    client
-        .apiextensions()
-        .v1()
-        .customResourceDefinitions()
-        .resource(crd)
-        .forceConflicts()
-        .serverSideApply();
-    await("CRD established")
-        .atMost(Duration.ofSeconds(60))
-        .until(
-            () -> {
-              var c =
-                  client
-                      .apiextensions()
-                      .v1()
-                      .customResourceDefinitions()
-                      .withName(crd.getMetadata().getName())
-                      .get();
-              return c.getStatus() != null
-                  && c.getStatus().getConditions().stream()
-                      .anyMatch(
-                          x -> "Established".equals(x.getType()) && "True".equals(x.getStatus()));
-            });
-  }
-
-  /**
-   * {@code status.lastRecovery} and {@code status.activity} are the operator's side of issue 14
-   * (another change adds them to the Java types and the generated CRD). Until that CRD is here, the
-   * API server would prune them from the status this test writes, so the test's copy of the schema
-   * gains them; once the generated CRD has them, nothing is added.
-   */
-  static void addContractFieldsIfMissing(CustomResourceDefinition crd) {
-    for (var version : crd.getSpec().getVersions()) {
-      Map<String, JSONSchemaProps> status =
-          version.getSchema().getOpenAPIV3Schema().getProperties().get("status").getProperties();
-      status.putIfAbsent("lastRecovery", new JSONSchemaPropsBuilder().withType("string").build());
-      status.putIfAbsent(
-          "activity",
-          new JSONSchemaPropsBuilder()
-              .withType("object")
-              .withXKubernetesPreserveUnknownFields(true)
-              .build());
-    }
+    cp.applyCrd(CRD);
   }
 
   static Run capgate(String namespace, String... args) {

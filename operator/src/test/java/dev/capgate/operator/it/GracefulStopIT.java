@@ -75,7 +75,7 @@ class GracefulStopIT {
 
   @Test
   void sigtermDrainsThenExitsZero() throws Exception {
-    OperatorUnderTest.installCrd(client);
+    kube.applyCrd(OperatorUnderTest.CRD);
     String operatorNs = kube.newNamespace("stop-operator");
     String ns = kube.newNamespace("stop");
     kube.newServiceAccount(ns, "agent");

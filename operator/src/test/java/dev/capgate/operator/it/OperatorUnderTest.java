@@ -17,7 +17,6 @@ import io.fabric8.kubernetes.api.model.EphemeralContainer;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
@@ -25,7 +24,6 @@ import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -41,7 +39,9 @@ final class OperatorUnderTest {
   static final String OPERATOR_NAMESPACE = "capgate-system";
   static final String SIDECAR_IMAGE = "capgate/sidecar:it";
   static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
-  private static final Path CRD = Path.of("../crds/agentsessions.capgate.dev-v1.yml");
+
+  /** The AgentSession CRD as generated (crds/): {@code kube.applyCrd(CRD)}. */
+  static final Path CRD = Path.of("../crds/agentsessions.capgate.dev-v1.yml");
 
   private static OperatorUnderTest shared;
 
@@ -61,7 +61,7 @@ final class OperatorUnderTest {
     kube = KubeControlPlane.shared();
     bao = OpenBaoServer.shared();
     client = kube.client();
-    installCrd(client);
+    kube.applyCrd(CRD);
     client
         .namespaces()
         .resource(
@@ -96,39 +96,6 @@ final class OperatorUnderTest {
                 org.slf4j.LoggerFactory.getLogger(OperatorUnderTest.class)
                     .error("the shared operator lost its Lease"));
     Runtime.getRuntime().addShutdownHook(new Thread(operator::close, "operator-under-test-stop"));
-  }
-
-  /** The AgentSession CRD as generated (crds/), once established; for operators started apart. */
-  static void installCrd(KubernetesClient client) {
-    try (InputStream in = Files.newInputStream(CRD)) {
-      CustomResourceDefinition crd =
-          client.apiextensions().v1().customResourceDefinitions().load(in).item();
-      client
-          .apiextensions()
-          .v1()
-          .customResourceDefinitions()
-          .resource(crd)
-          .forceConflicts()
-          .serverSideApply();
-      await("CRD established")
-          .atMost(Duration.ofSeconds(60))
-          .until(
-              () -> {
-                var c =
-                    client
-                        .apiextensions()
-                        .v1()
-                        .customResourceDefinitions()
-                        .withName(crd.getMetadata().getName())
-                        .get();
-                return c.getStatus() != null
-                    && c.getStatus().getConditions().stream()
-                        .anyMatch(
-                            x -> "Established".equals(x.getType()) && "True".equals(x.getStatus()));
-              });
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 
   AgentSession createSession(String namespace, AgentSessionBuilder session) {

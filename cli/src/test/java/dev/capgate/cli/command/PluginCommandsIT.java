@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 import dev.capgate.api.sidecar.SidecarContract;
 import dev.capgate.api.v1alpha1.AgentSession;
 import dev.capgate.api.v1alpha1.HttpMethod;
+import dev.capgate.cli.audit.AuditTable;
 import dev.capgate.cli.command.CommandLineTest.Run;
 import dev.capgate.cli.kube.SessionPods;
 import dev.capgate.cli.status.Recovery;
@@ -20,6 +21,7 @@ import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -82,6 +84,36 @@ class PluginCommandsIT {
     client.resource(s).create();
   }
 
+  /**
+   * A pod as the webhook leaves it: the session label and the proxy as a native sidecar; on {@code
+   * node} if not null (as the scheduler would have put it there).
+   */
+  static void createInjectedPod(String namespace, String name, String session, String node) {
+    client
+        .pods()
+        .inNamespace(namespace)
+        .resource(
+            new PodBuilder()
+                .withNewMetadata()
+                .withName(name)
+                .withLabels(Map.of(SessionPods.SESSION_LABEL, session))
+                .endMetadata()
+                .withNewSpec()
+                .withNodeName(node)
+                .addNewInitContainer()
+                .withName(SidecarContract.PROXY_CONTAINER)
+                .withImage("capgate-sidecar")
+                .withRestartPolicy("Always")
+                .endInitContainer()
+                .addNewContainer()
+                .withName("agent")
+                .withImage("agent")
+                .endContainer()
+                .endSpec()
+                .build())
+        .create();
+  }
+
   static GenericKubernetesResource get(String namespace, String name) {
     return client.genericKubernetesResources(SESSIONS).inNamespace(namespace).withName(name).get();
   }
@@ -119,29 +151,7 @@ class PluginCommandsIT {
                         "lastTransitionTime":"2026-12-07T02:00:00Z"}],
          "activity":{"requests":12,"denials":2,"lastActivity":"2026-12-07T02:55:00Z"}}
         """);
-    // A pod as the webhook leaves it: the session label and the proxy as a native sidecar.
-    client
-        .pods()
-        .inNamespace(ns)
-        .resource(
-            new PodBuilder()
-                .withNewMetadata()
-                .withName("agent-a")
-                .withLabels(Map.of(SessionPods.SESSION_LABEL, "fix-issue-42"))
-                .endMetadata()
-                .withNewSpec()
-                .addNewInitContainer()
-                .withName(SidecarContract.PROXY_CONTAINER)
-                .withImage("capgate-sidecar")
-                .withRestartPolicy("Always")
-                .endInitContainer()
-                .addNewContainer()
-                .withName("agent")
-                .withImage("agent")
-                .endContainer()
-                .endSpec()
-                .build())
-        .create();
+    createInjectedPod(ns, "agent-a", "fix-issue-42", null);
 
     Run list = capgate(ns, "status");
     assertThat(list.exit()).as(list.err()).isZero();
@@ -190,6 +200,66 @@ class PluginCommandsIT {
     assertThat(missing.err()).contains("no AgentSession nope in namespace " + ns);
     assertThat(capgate(cp.newNamespace("cli-empty"), "status").out())
         .startsWith("No AgentSessions in namespace");
+  }
+
+  /**
+   * {@code audit --follow} on the real API server's pod-log stream ({@code follow=true}), proxied
+   * to the pod's node, whose container log the test writes ({@link KubeletLogs}: there is no
+   * kubelet here). A line written after the plugin showed the previous one appears while it keeps
+   * following; Ctrl-C stops it at once, quietly, and the API server closes the stream it was
+   * reading; a log that ends (the sidecar stopped) ends it by itself, exit 0.
+   */
+  @Test
+  void auditFollowShowsLinesAsTheSidecarWritesThemAndStops() throws Exception {
+    String ns = cp.newNamespace("cli-follow");
+    List<String> log = Files.readAllLines(Path.of("src/test/resources/audit/agent-a.log"));
+    String logLine = log.get(0); // the sidecar's JSON log line (stderr, same container log)
+    String allowed = log.get(1); // requestId 7gk2m9qa-1b, allow
+    String denied = log.get(3); // requestId 7gk2m9qa-1c, deny
+    Duration patience = Duration.ofSeconds(60);
+    try (KubeletLogs kubelet = KubeletLogs.start(cp.pki())) {
+      createInjectedPod(ns, "agent-a", "fix-issue-42", kubelet.registerNode(client, ns + "-node"));
+
+      try (PluginProcess follow =
+          PluginProcess.start(cp.kubeconfig(), ns, "audit", "fix-issue-42", "--follow")) {
+        KubeletLogs.Stream stream = kubelet.awaitStream(patience);
+        assertThat(stream.request())
+            .startsWith("/containerLogs/" + ns + "/agent-a/" + SidecarContract.PROXY_CONTAINER)
+            .contains("follow=true");
+        assertThat(follow.awaitLine(l -> l.startsWith("TIME"), patience))
+            .isEqualTo(String.join("  ", AuditTable.HEADER));
+        stream.write(logLine);
+        stream.write(allowed);
+        assertThat(follow.awaitLine(l -> l.contains("7gk2m9qa-1b"), patience))
+            .contains("agent-a", "allow", "GET api.github.com/repos/acme/repo-a");
+        assertThat(follow.isAlive()).isTrue();
+        stream.write(denied);
+        assertThat(follow.awaitLine(l -> l.contains("7gk2m9qa-1c"), patience))
+            .contains("deny", "DELETE api.github.com/repos/acme/repo-a");
+        assertThat(follow.isAlive()).as("still following").isTrue();
+
+        follow.interrupt();
+        assertThat(follow.awaitExit(Duration.ofSeconds(15))).as("128 + SIGINT").isEqualTo(130);
+        assertThat(follow.stderr()).as("no warning, no stack trace").isEmpty();
+        assertThat(follow.linesSoFar())
+            .as("the table's header and the two audit lines, nothing else")
+            .filteredOn(l -> !l.isBlank())
+            .hasSize(3);
+        assertThat(stream.awaitReaderGone(Duration.ofSeconds(30)))
+            .as("the API server closed the stream it was following for the plugin")
+            .isTrue();
+      }
+
+      try (PluginProcess follow =
+          PluginProcess.start(cp.kubeconfig(), ns, "audit", "fix-issue-42", "-f", "-o", "json")) {
+        KubeletLogs.Stream stream = kubelet.awaitStream(patience);
+        stream.write(allowed);
+        assertThat(follow.awaitLine(l -> l.contains("7gk2m9qa-1b"), patience)).isEqualTo(allowed);
+        stream.end();
+        assertThat(follow.awaitExit(Duration.ofSeconds(30))).isZero();
+        assertThat(follow.stderr()).isEmpty();
+      }
+    }
   }
 
   /** lint says what the API server says: the example is accepted, the broken file refused. */

@@ -72,10 +72,10 @@ public final class FlagCommandLine {
   }
 
   /**
-   * picocli's message, a did-you-mean for an unknown flag close to a known one, and {@code
-   * helpCommand --help} as where the flags are listed.
+   * picocli's message, a did-you-mean for an unknown flag close to a known one, and where the flags
+   * are listed: {@code --help} of the command that refused (a mode's for a mode's flag).
    */
-  public static String usageError(ParameterException e, String helpCommand) {
+  public static String usageError(ParameterException e) {
     String suggestion = "";
     if (e instanceof CommandLine.UnmatchedArgumentException unmatched
         && !unmatched.getSuggestions().isEmpty()) {
@@ -84,7 +84,7 @@ public final class FlagCommandLine {
     return e.getMessage()
         + suggestion
         + " ("
-        + helpCommand
+        + e.getCommandLine().getCommandSpec().qualifiedName()
         + " --help lists the flags; each also from its CAPGATE_* variable)";
   }
 

@@ -70,11 +70,11 @@ class FlagCommandLineTest {
 
   @Test
   void a_usage_error_suggests_the_flag_and_says_where_the_flags_are() {
-    assertThat(FlagCommandLine.usageError(refused("--webhook-prot=1"), "tool"))
+    assertThat(FlagCommandLine.usageError(refused("--webhook-prot=1")))
         .isEqualTo(
             "Unknown option: '--webhook-prot=1'; did you mean --webhook-port? (tool --help lists"
                 + " the flags; each also from its CAPGATE_* variable)");
-    assertThat(FlagCommandLine.usageError(refused("--idle-timeout", "10 minutes"), "tool"))
+    assertThat(FlagCommandLine.usageError(refused("--idle-timeout", "10 minutes")))
         .contains(
             "--idle-timeout", "must be a duration such as 30s, 10m or 1h30m, got '10 minutes'")
         .doesNotContain("did you mean");

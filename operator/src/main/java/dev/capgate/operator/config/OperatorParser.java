@@ -26,7 +26,7 @@ final class OperatorParser {
     try {
       result = line.parseArgs(args);
     } catch (ParameterException e) {
-      return new Exit(OperatorCommandLine.USAGE, FlagCommandLine.usageError(e, NAME));
+      return new Exit(OperatorCommandLine.USAGE, FlagCommandLine.usageError(e));
     }
     if (result.isUsageHelpRequested()) {
       return new Exit(0, FlagCommandLine.usage(line));

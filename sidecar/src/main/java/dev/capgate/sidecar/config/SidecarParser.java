@@ -29,14 +29,8 @@ final class SidecarParser {
     try {
       result = line.parseArgs(args);
     } catch (ParameterException e) {
-      String mode = e.getCommandLine().getCommandName();
-      return new Exit(
-          USAGE,
-          FlagCommandLine.usageError(
-              e,
-              mode.equals(line.getCommandName())
-                  ? line.getCommandName()
-                  : "capgate-sidecar " + mode));
+      // A mode's flag: "capgate-sidecar proxy --help" lists them.
+      return new Exit(USAGE, FlagCommandLine.usageError(e));
     }
     if (result.isUsageHelpRequested()) {
       return new Exit(0, FlagCommandLine.usage(line));

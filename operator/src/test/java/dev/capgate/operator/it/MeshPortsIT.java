@@ -16,7 +16,6 @@ import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -56,20 +55,10 @@ class MeshPortsIT {
     stack = OperatorUnderTest.shared();
     admin = stack.client;
     String own = stack.kube.newNamespace("capgate-mesh");
-    Map<String, String> env = new HashMap<>(PORTS);
-    env.put("CAPGATE_NAMESPACE", own);
+    Map<String, String> env = OperatorUnderTest.loopbackEnv(own, WEBHOOK_CONFIGURATION, stack.bao);
+    env.putAll(PORTS);
     // Its reconciler watches its own (empty) namespace: the shared operator reconciles AGENTS.
     env.put("CAPGATE_WATCH_NAMESPACES", own);
-    env.put("CAPGATE_SIDECAR_IMAGE", OperatorUnderTest.SIDECAR_IMAGE);
-    env.put("CAPGATE_VAULT_ADDR", stack.bao.address());
-    env.put("CAPGATE_WEBHOOK_HOST", "127.0.0.1");
-    env.put("CAPGATE_WEBHOOK_PORT", "0");
-    env.put("CAPGATE_METRICS_PORT", "0");
-    env.put("CAPGATE_IDENTITY_PORT", "0");
-    env.put(
-        "CAPGATE_WEBHOOK_URL", "https://127.0.0.1:" + OperatorConfig.PORT_PLACEHOLDER + "/mutate");
-    env.put("CAPGATE_WEBHOOK_CERT_NAMES", "127.0.0.1");
-    env.put("CAPGATE_WEBHOOK_CONFIGURATION", WEBHOOK_CONFIGURATION);
     env.put("CAPGATE_LEADER_ELECTION", "false");
     operator = CapgateOperator.start(admin, OperatorConfig.fromEnv(env), () -> {});
     // Narrowed to AGENTS at once: no other test makes pods while this class runs.

@@ -71,19 +71,8 @@ final class OperatorUnderTest {
                 .endMetadata()
                 .build())
         .createOr(NonDeletingOperation::update);
-    Map<String, String> env = new HashMap<>();
-    env.put("CAPGATE_NAMESPACE", OPERATOR_NAMESPACE);
-    env.put("CAPGATE_SIDECAR_IMAGE", SIDECAR_IMAGE);
-    env.put("CAPGATE_VAULT_ADDR", bao.address());
+    Map<String, String> env = loopbackEnv(OPERATOR_NAMESPACE, "capgate-injector", bao);
     env.put("CAPGATE_OPERATOR_VAULT_TOKEN", bao.rootToken());
-    env.put("CAPGATE_WEBHOOK_HOST", "127.0.0.1");
-    env.put("CAPGATE_WEBHOOK_PORT", "0");
-    env.put("CAPGATE_METRICS_PORT", "0");
-    env.put("CAPGATE_IDENTITY_PORT", "0");
-    env.put(
-        "CAPGATE_WEBHOOK_URL", "https://127.0.0.1:" + OperatorConfig.PORT_PLACEHOLDER + "/mutate");
-    env.put("CAPGATE_WEBHOOK_CERT_NAMES", "127.0.0.1");
-    env.put("CAPGATE_WEBHOOK_CONFIGURATION", "capgate-injector");
     // Long enough that no test's CA is swept while its pod is being created.
     env.put("CAPGATE_ORPHANED_CA_GRACE", "2m");
     // Leader election on, as deployed; losing the Lease (an API server outage in some test) must
@@ -96,6 +85,30 @@ final class OperatorUnderTest {
                 org.slf4j.LoggerFactory.getLogger(OperatorUnderTest.class)
                     .error("the shared operator lost its Lease"));
     Runtime.getRuntime().addShutdownHook(new Thread(operator::close, "operator-under-test-stop"));
+  }
+
+  /**
+   * The settings of an operator started in this JVM against the shared stack, as this one is and as
+   * the ITs that start one of their own do: its own namespace, the IT sidecar image, OpenBao's
+   * address, the webhook, identity and metrics ports free ports on 127.0.0.1, and the API server
+   * calling the webhook by URL there under the configuration {@code configuration}. A mutable map:
+   * callers add what their operator differs in.
+   */
+  static Map<String, String> loopbackEnv(
+      String namespace, String configuration, OpenBaoServer bao) {
+    Map<String, String> env = new HashMap<>();
+    env.put("CAPGATE_NAMESPACE", namespace);
+    env.put("CAPGATE_SIDECAR_IMAGE", SIDECAR_IMAGE);
+    env.put("CAPGATE_VAULT_ADDR", bao.address());
+    env.put("CAPGATE_WEBHOOK_HOST", "127.0.0.1");
+    env.put("CAPGATE_WEBHOOK_PORT", "0");
+    env.put("CAPGATE_METRICS_PORT", "0");
+    env.put("CAPGATE_IDENTITY_PORT", "0");
+    env.put(
+        "CAPGATE_WEBHOOK_URL", "https://127.0.0.1:" + OperatorConfig.PORT_PLACEHOLDER + "/mutate");
+    env.put("CAPGATE_WEBHOOK_CERT_NAMES", "127.0.0.1");
+    env.put("CAPGATE_WEBHOOK_CONFIGURATION", configuration);
+    return env;
   }
 
   AgentSession createSession(String namespace, AgentSessionBuilder session) {

@@ -18,7 +18,6 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.Base64;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -168,19 +167,11 @@ class ProvidedServingCertificateIT {
   }
 
   private static OperatorConfig config(String secret) {
-    Map<String, String> env = new HashMap<>();
-    env.put("CAPGATE_NAMESPACE", own);
+    Map<String, String> env = OperatorUnderTest.loopbackEnv(own, CONFIGURATION, stack.bao);
+    // The serving certificate is cert-manager's Secret: no names of the operator's own.
+    env.remove("CAPGATE_WEBHOOK_CERT_NAMES");
     // Its reconciler watches its own (empty) namespace: the shared operator reconciles the rest.
     env.put("CAPGATE_WATCH_NAMESPACES", own);
-    env.put("CAPGATE_SIDECAR_IMAGE", OperatorUnderTest.SIDECAR_IMAGE);
-    env.put("CAPGATE_VAULT_ADDR", stack.bao.address());
-    env.put("CAPGATE_WEBHOOK_HOST", "127.0.0.1");
-    env.put("CAPGATE_WEBHOOK_PORT", "0");
-    env.put("CAPGATE_METRICS_PORT", "0");
-    env.put("CAPGATE_IDENTITY_PORT", "0");
-    env.put(
-        "CAPGATE_WEBHOOK_URL", "https://127.0.0.1:" + OperatorConfig.PORT_PLACEHOLDER + "/mutate");
-    env.put("CAPGATE_WEBHOOK_CONFIGURATION", CONFIGURATION);
     env.put("CAPGATE_WEBHOOK_CERT_SECRET", secret);
     env.put("CAPGATE_WEBHOOK_CERT_PROVIDED", "true");
     env.put("CAPGATE_LEADER_ELECTION", "false");

@@ -20,7 +20,6 @@ import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookC
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -180,19 +179,8 @@ class ServedNamespacesIT {
 
   private static Installation install(String configuration, String watched) {
     String own = stack.kube.newNamespace("capgate-inst");
-    Map<String, String> env = new HashMap<>();
-    env.put("CAPGATE_NAMESPACE", own);
+    Map<String, String> env = OperatorUnderTest.loopbackEnv(own, configuration, stack.bao);
     env.put("CAPGATE_WATCH_NAMESPACES", watched);
-    env.put("CAPGATE_SIDECAR_IMAGE", OperatorUnderTest.SIDECAR_IMAGE);
-    env.put("CAPGATE_VAULT_ADDR", stack.bao.address());
-    env.put("CAPGATE_WEBHOOK_HOST", "127.0.0.1");
-    env.put("CAPGATE_WEBHOOK_PORT", "0");
-    env.put("CAPGATE_METRICS_PORT", "0");
-    env.put("CAPGATE_IDENTITY_PORT", "0");
-    env.put(
-        "CAPGATE_WEBHOOK_URL", "https://127.0.0.1:" + OperatorConfig.PORT_PLACEHOLDER + "/mutate");
-    env.put("CAPGATE_WEBHOOK_CERT_NAMES", "127.0.0.1");
-    env.put("CAPGATE_WEBHOOK_CONFIGURATION", configuration);
     env.put("CAPGATE_LEADER_ELECTION", "false");
     env.put("CAPGATE_ORPHANED_CA_GRACE", "2m");
     return new Installation(

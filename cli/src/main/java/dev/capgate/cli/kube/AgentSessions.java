@@ -18,7 +18,8 @@ import java.util.Optional;
  * rather than an error.
  */
 public final class AgentSessions {
-  static final ResourceDefinitionContext CONTEXT =
+  /** The AgentSession resource, for Fabric8's generic client. */
+  public static final ResourceDefinitionContext CONTEXT =
       new ResourceDefinitionContext.Builder()
           .withGroup(AgentSession.GROUP)
           .withVersion(AgentSession.VERSION)

@@ -10,6 +10,7 @@ import dev.capgate.api.v1alpha1.AgentSession;
 import dev.capgate.api.v1alpha1.HttpMethod;
 import dev.capgate.cli.audit.AuditTable;
 import dev.capgate.cli.command.CommandLineTest.Run;
+import dev.capgate.cli.kube.AgentSessions;
 import dev.capgate.cli.kube.SessionPods;
 import dev.capgate.cli.status.Recovery;
 import dev.capgate.testkit.KubeControlPlane;
@@ -43,14 +44,7 @@ import org.junit.jupiter.api.Test;
 class PluginCommandsIT {
   static final Path CRD = Path.of("../crds/agentsessions.capgate.dev-v1.yml");
   static final String FINALIZER = "capgate.dev/revocation";
-  static final ResourceDefinitionContext SESSIONS =
-      new ResourceDefinitionContext.Builder()
-          .withGroup(AgentSession.GROUP)
-          .withVersion(AgentSession.VERSION)
-          .withKind("AgentSession")
-          .withPlural("agentsessions")
-          .withNamespaced(true)
-          .build();
+  static final ResourceDefinitionContext SESSIONS = AgentSessions.CONTEXT;
 
   static KubeControlPlane cp;
   static KubernetesClient client;

@@ -27,6 +27,40 @@ public final class FlagCommandLine {
 
   private FlagCommandLine() {}
 
+  /** What parsing a command line came to. */
+  public sealed interface Result {}
+
+  /**
+   * Stop after showing {@code text}: the help asked for (0, stdout) or a usage error ({@link
+   * #USAGE}, {@link #usageError}).
+   */
+  public record Stop(int code, String text) implements Result {}
+
+  /** Go on with the parse of the innermost command given (a mode's, if the line has modes). */
+  public record Parsed(ParseResult result) implements Result {}
+
+  /**
+   * Parses {@code args} with {@code line}: a usage error or {@code --help} (of the command or of
+   * the mode given) is a {@link Stop}, anything else the innermost command's parse.
+   */
+  public static Result parse(CommandLine line, String[] args) {
+    ParseResult result;
+    try {
+      result = line.parseArgs(args);
+    } catch (ParameterException e) {
+      return new Stop(USAGE, usageError(e));
+    }
+    while (true) {
+      if (result.isUsageHelpRequested()) {
+        return new Stop(0, usage(result.commandSpec().commandLine()));
+      }
+      if (!result.hasSubcommand()) {
+        return new Parsed(result);
+      }
+      result = result.subcommand();
+    }
+  }
+
   /** A command {@code name} with {@code -h/--help} and one option per flag. */
   public static CommandSpec command(String name, String description, List<Flag> flags) {
     CommandSpec spec = CommandSpec.create().name(name).addOption(help());

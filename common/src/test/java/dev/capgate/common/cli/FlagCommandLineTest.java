@@ -83,6 +83,46 @@ class FlagCommandLineTest {
     assertThat(refused("stray")).isNotNull();
   }
 
+  /** help of the root or of a mode stops with that command's help; a usage error with 64. */
+  @Test
+  void parse_stops_for_help_and_usage_errors_and_otherwise_hands_over_the_innermost_command() {
+    CommandLine root =
+        FlagCommandLine.configured(
+            new CommandLine(FlagCommandLine.command("tool", "A tool.", List.of()))
+                .addSubcommand(new CommandLine(FlagCommandLine.command("serve", "Serves.", FLAGS))),
+            FlagCommandLineTest::seconds);
+    assertThat(FlagCommandLine.parse(root, new String[] {"serve", "--help"}))
+        .isInstanceOfSatisfying(
+            FlagCommandLine.Stop.class,
+            stop -> {
+              assertThat(stop.code()).isZero();
+              assertThat(stop.text()).contains("Serves.", "--idle-timeout");
+            });
+    assertThat(FlagCommandLine.parse(root, new String[] {"-h"}))
+        .isInstanceOfSatisfying(
+            FlagCommandLine.Stop.class, stop -> assertThat(stop.text()).contains("A tool."));
+    assertThat(FlagCommandLine.parse(root, new String[] {"serve", "--idle-timout=1s"}))
+        .isInstanceOfSatisfying(
+            FlagCommandLine.Stop.class,
+            stop -> {
+              assertThat(stop.code()).isEqualTo(64);
+              assertThat(stop.text())
+                  .contains("did you mean --idle-timeout?", "(tool serve --help");
+            });
+    assertThat(FlagCommandLine.parse(root, new String[] {"serve", "--idle-timeout=1s"}))
+        .isInstanceOfSatisfying(
+            FlagCommandLine.Parsed.class,
+            parsed -> {
+              assertThat(parsed.result().commandSpec().name()).isEqualTo("serve");
+              assertThat(FlagCommandLine.flags(parsed.result()))
+                  .isEqualTo(Map.of("idle-timeout", "1s"));
+            });
+    assertThat(FlagCommandLine.parse(root, new String[] {}))
+        .isInstanceOfSatisfying(
+            FlagCommandLine.Parsed.class,
+            parsed -> assertThat(parsed.result().commandSpec().name()).isEqualTo("tool"));
+  }
+
   @Test
   void a_flags_variable() {
     assertThat(Flag.envOf("identity-token-expiration-seconds"))

@@ -9,7 +9,6 @@ import dev.capgate.operator.config.OperatorCommandLine.Run;
 import java.util.HashMap;
 import java.util.Map;
 import picocli.CommandLine;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParseResult;
 
 /**
@@ -21,19 +20,14 @@ final class OperatorParser {
   private OperatorParser() {}
 
   static Outcome parse(String[] args, Map<String, String> env) {
-    CommandLine line = commandLine();
-    ParseResult result;
-    try {
-      result = line.parseArgs(args);
-    } catch (ParameterException e) {
-      return new Exit(OperatorCommandLine.USAGE, FlagCommandLine.usageError(e));
-    }
-    if (result.isUsageHelpRequested()) {
-      return new Exit(0, FlagCommandLine.usage(line));
-    }
-    Map<String, String> flags = new HashMap<>();
-    FlagCommandLine.flags(result).forEach((name, value) -> flags.put(Flag.envOf(name), value));
-    return new Run(OperatorCommandLine.merged(env, flags));
+    return switch (FlagCommandLine.parse(commandLine(), args)) {
+      case FlagCommandLine.Stop(int code, String text) -> new Exit(code, text);
+      case FlagCommandLine.Parsed(ParseResult result) -> {
+        Map<String, String> flags = new HashMap<>();
+        FlagCommandLine.flags(result).forEach((name, value) -> flags.put(Flag.envOf(name), value));
+        yield new Run(OperatorCommandLine.merged(env, flags));
+      }
+    };
   }
 
   static CommandLine commandLine() {

@@ -24,32 +24,26 @@ final class SidecarParser {
   private SidecarParser() {}
 
   static Outcome parse(String[] args, Map<String, String> env) {
-    CommandLine line = commandLine();
-    ParseResult result;
-    try {
-      result = line.parseArgs(args);
-    } catch (ParameterException e) {
-      // A mode's flag: "capgate-sidecar proxy --help" lists them.
-      return new Exit(USAGE, FlagCommandLine.usageError(e));
-    }
-    if (result.isUsageHelpRequested()) {
-      return new Exit(0, FlagCommandLine.usage(line));
-    }
-    if (!result.hasSubcommand()) {
+    return switch (FlagCommandLine.parse(commandLine(), args)) {
+      case FlagCommandLine.Stop(int code, String text) -> new Exit(code, text);
+      case FlagCommandLine.Parsed(ParseResult parsed) -> run(parsed, env);
+    };
+  }
+
+  /** {@code parsed}: the mode's parse, or the root's when no mode was given. */
+  private static Outcome run(ParseResult parsed, Map<String, String> env) {
+    if (parsed.commandSpec().parent() == null) {
       return new Exit(
           USAGE,
           "usage: capgate-sidecar init|proxy [--flag value ...] | aot-train"
               + " (capgate-sidecar --help)");
     }
-    ParseResult sub = result.subcommand();
-    String mode = sub.commandSpec().name();
-    if (sub.isUsageHelpRequested()) {
-      return new Exit(0, FlagCommandLine.usage(sub.commandSpec().commandLine()));
-    }
+    String mode = parsed.commandSpec().name();
     if (mode.equals(AOT_TRAIN)) {
       return new Run(mode, null);
     }
-    return new Run(mode, new SidecarConfig(SidecarFlags.of(mode), FlagCommandLine.flags(sub), env));
+    return new Run(
+        mode, new SidecarConfig(SidecarFlags.of(mode), FlagCommandLine.flags(parsed), env));
   }
 
   /**

@@ -51,22 +51,10 @@ class GracefulStopIT {
     if (operator != null && operator.isAlive()) {
       operator.destroyForcibly();
     }
-    client
-        .admissionRegistration()
-        .v1()
-        .mutatingWebhookConfigurations()
-        .withName(CONFIGURATION)
-        .delete();
     // Its watchNamespaces made the operator apply its unserved-namespaces policy: left behind in
     // the shared API server, it refuses every later test's opted-in pods.
+    OperatorUnderTest.removeInstallation(client, CONFIGURATION);
     String policy = UnservedNamespacePolicy.name(CONFIGURATION);
-    client
-        .admissionRegistration()
-        .v1()
-        .validatingAdmissionPolicyBindings()
-        .withName(policy)
-        .delete();
-    client.admissionRegistration().v1().validatingAdmissionPolicies().withName(policy).delete();
     // Probed in kube-system, which no capgate webhook sees (a webhook's refusal would hide the
     // policy's): the next test class must not meet the policy still in the API server's cache.
     OperatorUnderTest.awaitPolicy(

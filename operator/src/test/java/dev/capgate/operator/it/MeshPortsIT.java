@@ -12,7 +12,6 @@ import dev.capgate.operator.config.OperatorConfig;
 import dev.capgate.operator.webhook.UnservedNamespacePolicy;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
-import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Duration;
@@ -62,26 +61,7 @@ class MeshPortsIT {
     env.put("CAPGATE_LEADER_ELECTION", "false");
     operator = CapgateOperator.start(admin, OperatorConfig.fromEnv(env), () -> {});
     // Narrowed to AGENTS at once: no other test makes pods while this class runs.
-    admin
-        .admissionRegistration()
-        .v1()
-        .mutatingWebhookConfigurations()
-        .withName(WEBHOOK_CONFIGURATION)
-        .edit(
-            c -> {
-              c.getWebhooks()
-                  .forEach(
-                      w ->
-                          w.setNamespaceSelector(
-                              new LabelSelectorBuilder()
-                                  .addNewMatchExpression()
-                                  .withKey("kubernetes.io/metadata.name")
-                                  .withOperator("In")
-                                  .withValues(AGENTS)
-                                  .endMatchExpression()
-                                  .build()));
-              return c;
-            });
+    OperatorUnderTest.narrowWebhook(admin, WEBHOOK_CONFIGURATION, AGENTS);
     // It serves AGENTS in effect, so AGENTS carries its served-by label (as its operator would
     // put it there, had it AGENTS in watchNamespaces; its reconciler must leave AGENTS to the
     // shared one): its unserved-namespaces policy, applied because it has watchNamespaces, would
@@ -109,25 +89,12 @@ class MeshPortsIT {
 
   @AfterAll
   static void stop() {
-    admin
-        .admissionRegistration()
-        .v1()
-        .mutatingWebhookConfigurations()
-        .withName(WEBHOOK_CONFIGURATION)
-        .delete();
     if (operator != null) {
       operator.close();
     }
     // What the installation leaves behind in the cluster, as a removed installation must: its
     // unserved-namespaces policy (it would refuse the shared operator's pods) and its labels.
-    String policy = UnservedNamespacePolicy.name(WEBHOOK_CONFIGURATION);
-    admin
-        .admissionRegistration()
-        .v1()
-        .validatingAdmissionPolicyBindings()
-        .withName(policy)
-        .delete();
-    admin.admissionRegistration().v1().validatingAdmissionPolicies().withName(policy).delete();
+    OperatorUnderTest.removeInstallation(admin, WEBHOOK_CONFIGURATION);
     admin
         .namespaces()
         .withName(AGENTS)

@@ -11,9 +11,11 @@ import dev.capgate.api.v1alpha1.AgentSessionBuilder;
 import dev.capgate.api.v1alpha1.AgentSessionBuilder.CredentialBuilder;
 import dev.capgate.operator.CapgateOperator;
 import dev.capgate.operator.config.OperatorConfig;
+import dev.capgate.operator.webhook.UnservedNamespacePolicy;
 import dev.capgate.testkit.KubeControlPlane;
 import dev.capgate.testkit.OpenBaoServer;
 import io.fabric8.kubernetes.api.model.EphemeralContainer;
+import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
@@ -109,6 +111,52 @@ final class OperatorUnderTest {
     env.put("CAPGATE_WEBHOOK_CERT_NAMES", "127.0.0.1");
     env.put("CAPGATE_WEBHOOK_CONFIGURATION", configuration);
     return env;
+  }
+
+  /**
+   * Narrows the webhooks of {@code configuration} (an operator started apart) to {@code namespace}
+   * alone, so that they see no other test's pods.
+   */
+  static void narrowWebhook(KubernetesClient admin, String configuration, String namespace) {
+    admin
+        .admissionRegistration()
+        .v1()
+        .mutatingWebhookConfigurations()
+        .withName(configuration)
+        .edit(
+            c -> {
+              c.getWebhooks()
+                  .forEach(
+                      w ->
+                          w.setNamespaceSelector(
+                              new LabelSelectorBuilder()
+                                  .addToMatchLabels("kubernetes.io/metadata.name", namespace)
+                                  .build()));
+              return c;
+            });
+  }
+
+  /**
+   * Removes what an operator started apart leaves in the shared API server once it is stopped: its
+   * MutatingWebhookConfiguration {@code configuration}, and the unserved-namespaces policy and
+   * binding it applies when it serves only some namespaces (left behind, that policy refuses every
+   * later test's opted-in pods).
+   */
+  static void removeInstallation(KubernetesClient admin, String configuration) {
+    admin
+        .admissionRegistration()
+        .v1()
+        .mutatingWebhookConfigurations()
+        .withName(configuration)
+        .delete();
+    String policy = UnservedNamespacePolicy.name(configuration);
+    admin
+        .admissionRegistration()
+        .v1()
+        .validatingAdmissionPolicyBindings()
+        .withName(policy)
+        .delete();
+    admin.admissionRegistration().v1().validatingAdmissionPolicies().withName(policy).delete();
   }
 
   AgentSession createSession(String namespace, AgentSessionBuilder session) {

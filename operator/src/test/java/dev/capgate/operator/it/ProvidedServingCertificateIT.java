@@ -7,8 +7,6 @@ import static org.awaitility.Awaitility.await;
 import dev.capgate.operator.CapgateOperator;
 import dev.capgate.operator.ca.ServingCertificates;
 import dev.capgate.operator.config.OperatorConfig;
-import dev.capgate.operator.webhook.UnservedNamespacePolicy;
-import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -57,24 +55,7 @@ class ProvidedServingCertificateIT {
     operator = CapgateOperator.start(admin, config(SECRET), () -> {});
     // Narrowed to the shared operator's namespace, which that operator's webhook leaves out, so
     // an admission there reaches this webhook only (as in MeshPortsIT).
-    admin
-        .admissionRegistration()
-        .v1()
-        .mutatingWebhookConfigurations()
-        .withName(CONFIGURATION)
-        .edit(
-            c -> {
-              c.getWebhooks()
-                  .forEach(
-                      w ->
-                          w.setNamespaceSelector(
-                              new LabelSelectorBuilder()
-                                  .addToMatchLabels(
-                                      "kubernetes.io/metadata.name",
-                                      OperatorUnderTest.OPERATOR_NAMESPACE)
-                                  .build()));
-              return c;
-            });
+    OperatorUnderTest.narrowWebhook(admin, CONFIGURATION, OperatorUnderTest.OPERATOR_NAMESPACE);
   }
 
   @AfterAll
@@ -82,20 +63,7 @@ class ProvidedServingCertificateIT {
     if (operator != null) {
       operator.close();
     }
-    admin
-        .admissionRegistration()
-        .v1()
-        .mutatingWebhookConfigurations()
-        .withName(CONFIGURATION)
-        .delete();
-    String policy = UnservedNamespacePolicy.name(CONFIGURATION);
-    admin
-        .admissionRegistration()
-        .v1()
-        .validatingAdmissionPolicyBindings()
-        .withName(policy)
-        .delete();
-    admin.admissionRegistration().v1().validatingAdmissionPolicies().withName(policy).delete();
+    OperatorUnderTest.removeInstallation(admin, CONFIGURATION);
   }
 
   @Test

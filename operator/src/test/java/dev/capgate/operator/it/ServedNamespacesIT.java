@@ -76,20 +76,7 @@ class ServedNamespacesIT {
         continue;
       }
       i.operator().close();
-      String policy = UnservedNamespacePolicy.name(i.configuration());
-      admin
-          .admissionRegistration()
-          .v1()
-          .validatingAdmissionPolicyBindings()
-          .withName(policy)
-          .delete();
-      admin.admissionRegistration().v1().validatingAdmissionPolicies().withName(policy).delete();
-      admin
-          .admissionRegistration()
-          .v1()
-          .mutatingWebhookConfigurations()
-          .withName(i.configuration())
-          .delete();
+      OperatorUnderTest.removeInstallation(admin, i.configuration());
     }
     for (String ns : List.of(teamA, teamB)) {
       admin.pods().inNamespace(ns).withLabel("capgate.dev/session", "served").delete();

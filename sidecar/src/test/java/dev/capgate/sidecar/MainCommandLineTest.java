@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.capgate.testkit.TestClassPath;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -25,14 +24,8 @@ class MainCommandLineTest {
   private Result run(Map<String, String> env, String... args) throws Exception {
     Path out = dir.resolve("out"), err = dir.resolve("err"), classes = dir.resolve("classes");
     List<String> command =
-        new ArrayList<>(
-            List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:TieredStopAtLevel=1",
-                "-Xlog:class+load=info:file=" + classes,
-                "-cp",
-                TestClassPath.get(),
-                "dev.capgate.sidecar.Main"));
+        TestClassPath.javaCommand(
+            "dev.capgate.sidecar.Main", "-Xlog:class+load=info:file=" + classes);
     command.addAll(List.of(args));
     ProcessBuilder builder =
         new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());

@@ -46,17 +46,10 @@ final class PluginProcess implements AutoCloseable {
   }
 
   static PluginProcess start(Path kubeconfig, String namespace, String... args) throws IOException {
+    // As the launcher (kubectl-capgate and the jar's manifest) runs it.
     List<String> command =
-        new ArrayList<>(
-            List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                // As the launcher (kubectl-capgate and the jar's manifest) runs it.
-                "-XX:+UseSerialGC",
-                "-XX:TieredStopAtLevel=1",
-                "--enable-native-access=ALL-UNNAMED",
-                "-cp",
-                TestClassPath.get(),
-                "dev.capgate.cli.Main"));
+        TestClassPath.javaCommand(
+            "dev.capgate.cli.Main", "-XX:+UseSerialGC", "--enable-native-access=ALL-UNNAMED");
     command.addAll(List.of(args));
     command.addAll(List.of("--kubeconfig", kubeconfig.toString(), "-n", namespace));
     Path stderr = Files.createTempFile("kubectl-capgate", ".err");

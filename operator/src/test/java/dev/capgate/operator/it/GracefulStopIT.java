@@ -70,12 +70,7 @@ class GracefulStopIT {
     int port = freePort();
     Path stderr = dir.resolve("operator.log");
     ProcessBuilder builder =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:TieredStopAtLevel=1",
-                "-cp",
-                TestClassPath.get(),
-                "dev.capgate.operator.Main")
+        new ProcessBuilder(TestClassPath.javaCommand("dev.capgate.operator.Main"))
             .redirectError(stderr.toFile())
             .redirectOutput(ProcessBuilder.Redirect.DISCARD);
     var env = builder.environment();

@@ -58,14 +58,7 @@ class OperatorLogLinesTest {
   }
 
   private static Process main(Path out, Path err, String... args) throws Exception {
-    List<String> command =
-        new java.util.ArrayList<>(
-            List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:TieredStopAtLevel=1",
-                "-cp",
-                TestClassPath.get(),
-                "dev.capgate.operator.Main"));
+    List<String> command = TestClassPath.javaCommand("dev.capgate.operator.Main");
     command.addAll(List.of(args));
     ProcessBuilder builder =
         new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
@@ -107,12 +100,7 @@ class OperatorLogLinesTest {
         """);
     Path stderr = dir.resolve("stderr-" + level);
     ProcessBuilder builder =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:TieredStopAtLevel=1",
-                "-cp",
-                TestClassPath.get(),
-                "dev.capgate.operator.Main")
+        new ProcessBuilder(TestClassPath.javaCommand("dev.capgate.operator.Main"))
             .redirectError(stderr.toFile())
             .redirectOutput(ProcessBuilder.Redirect.DISCARD);
     builder.environment().put("KUBECONFIG", kubeconfig.toString());

@@ -53,14 +53,7 @@ class SidecarLogLinesTest {
 
   private List<String> run(List<String> args, String levelEnv) throws Exception {
     Path stderr = Files.createTempFile(dir, "stderr", ".log");
-    List<String> command =
-        new java.util.ArrayList<>(
-            List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:TieredStopAtLevel=1",
-                "-cp",
-                TestClassPath.get(),
-                "dev.capgate.sidecar.Main"));
+    List<String> command = TestClassPath.javaCommand("dev.capgate.sidecar.Main");
     command.addAll(args);
     ProcessBuilder builder =
         new ProcessBuilder(command)

@@ -18,6 +18,7 @@ import dev.capgate.sidecar.dns.DnsProxy;
 import dev.capgate.sidecar.dns.HostAliases;
 import dev.capgate.sidecar.dns.ResolvConf;
 import dev.capgate.sidecar.dns.SidecarResolver;
+import dev.capgate.sidecar.githubapp.GitHubAppTokens;
 import dev.capgate.sidecar.http.HttpServices;
 import dev.capgate.sidecar.http.HttpTermination;
 import dev.capgate.sidecar.http.KnownSecrets;
@@ -192,19 +193,22 @@ public final class ProxyCommand {
             metrics);
     UpstreamTls upstreamTls = upstreamTls();
     SessionRuntime session = null;
-    CredentialResolver credentials;
+    GitHubAppTokens githubApps;
     if (config.get("session-file").isPresent()) {
       loadSessionFile(policies);
-      credentials = fileModeResolver();
+      githubApps = githubAppTokens(fileModeResolver(), upstreamTls);
     } else {
       session = startSessionRuntime(policies, vertx);
-      credentials = session.credentials();
+      githubApps = githubAppTokens(session.credentials(), upstreamTls);
+      // Minted tokens die with the session upstream, not only here.
+      session.onSessionEnded(githubApps::endSession);
       String pod = podRef().name();
       if (pod != null) {
         // Requests and denials into the session's status (through the ledger, every 5 s).
         session.reportActivity(pod, recorder.activity()::snapshot);
       }
     }
+    CredentialResolver credentials = githubApps;
     Placeholders placeholders = loadPlaceholders();
     InetSocketAddress dnsUpstream = dnsUpstream();
     SidecarResolver resolver = sidecarResolver(dnsUpstream);
@@ -311,6 +315,9 @@ public final class ProxyCommand {
       dns.stop();
       resolver.close();
       admin.stop();
+      // Revokes every GitHub installation token minted (before the Vault token goes: not needed
+      // for it, but the order of what was obtained with what).
+      githubApps.close();
       if (sessionToClose != null) {
         // Revokes the sidecar's Vault token and leases: this pod is done with them.
         sessionToClose.close();
@@ -438,6 +445,15 @@ public final class ProxyCommand {
       LOG.info("placeholder credentials for " + placeholders.credentials());
     }
     return placeholders;
+  }
+
+  /**
+   * GitHub App credentials in front of the others: tokens minted with the App's key (read through
+   * {@code others}, the broker), over the upstreams' TLS trust (so a private upstream CA works).
+   */
+  private GitHubAppTokens githubAppTokens(CredentialResolver others, UpstreamTls upstreamTls) {
+    return new GitHubAppTokens(
+        others, upstreamTls.jdkContext(), GitHubAppTokens.DEFAULT_TIMEOUT, Clock.systemUTC());
   }
 
   /**

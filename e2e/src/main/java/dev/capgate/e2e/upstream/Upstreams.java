@@ -35,6 +35,14 @@ public final class Upstreams {
     return this;
   }
 
+  /**
+   * The GitHub-style REST API for tests outside this package: the static {@code token} and, with
+   * {@code app} (or null), that App's installation tokens.
+   */
+  public static Consumer<HttpServerRequest> githubApi(String token, GitHubApp app) {
+    return new GitHubStyleApi(token, app);
+  }
+
   public Upstreams host(String name, Consumer<HttpServerRequest> handler) {
     byHost.put(name, handler);
     return this;

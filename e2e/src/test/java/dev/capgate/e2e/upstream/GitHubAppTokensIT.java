@@ -61,6 +61,30 @@ class GitHubAppTokensIT {
   static final SessionIdentity SESSION =
       new SessionIdentity("agents", "fix-issue-42", "alice@example.com", "coding-agent", "acme");
   static final OpenBaoServer bao = OpenBaoServer.shared();
+
+  /** The time of both the upstream and the sidecar's token cache: tests move it forward. */
+  static final ShiftedClock time = new ShiftedClock();
+
+  static final class ShiftedClock extends Clock {
+    final java.util.concurrent.atomic.AtomicReference<Duration> offset =
+        new java.util.concurrent.atomic.AtomicReference<>(Duration.ZERO);
+
+    @Override
+    public java.time.ZoneId getZone() {
+      return java.time.ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public java.time.Instant instant() {
+      return java.time.Instant.now().plus(offset.get());
+    }
+  }
+
   @TempDir static Path dir;
   static Vertx vertx;
   static HttpServer server;
@@ -112,7 +136,7 @@ class GitHubAppTokensIT {
             "acme",
             Set.of("repo-a", "repo-b"),
             Map.of("contents", "write", "pull_requests", "write", "metadata", "read"),
-            Clock.systemUTC());
+            time);
     vertx = Vertx.vertx();
     server =
         new Upstreams()
@@ -153,6 +177,7 @@ class GitHubAppTokensIT {
 
   @AfterEach
   void closeAll() throws Exception {
+    time.offset.set(Duration.ZERO);
     Logger.getLogger("dev.capgate.sidecar").removeHandler(capture);
     for (AutoCloseable c : closeables) {
       c.close();
@@ -173,8 +198,7 @@ class GitHubAppTokensIT {
             CredentialBroker.DEFAULT_KV_CACHE_TTL,
             Clock.systemUTC());
     GitHubAppTokens tokens =
-        new GitHubAppTokens(
-            broker, upstreamTls.jdkContext(), Duration.ofSeconds(10), Clock.systemUTC());
+        new GitHubAppTokens(broker, upstreamTls.jdkContext(), Duration.ofSeconds(10), time);
     closeables.add(broker);
     closeables.add(tokens);
     return tokens;
@@ -273,6 +297,29 @@ class GitHubAppTokensIT {
     String b = resolve(tokens, github("github-git")).reveal();
     assertThat(a).isNotEqualTo(b);
     assertThat(tokens.liveTokens()).isEqualTo(2);
+  }
+
+  @Test
+  void aTokenNearItsExpiryIsReplacedAndTheOldOneRevoked() throws Exception {
+    GitHubAppTokens tokens = sidecar(bao.address());
+    String first = resolve(tokens, github("github")).reveal();
+    time.offset.set(Duration.ofMinutes(54));
+    assertThat(resolve(tokens, github("github")).reveal())
+        .as("6 min before expiry: still served")
+        .isEqualTo(first);
+    time.offset.set(Duration.ofMinutes(56));
+    String second = resolve(tokens, github("github")).reveal();
+    assertThat(second).as("4 min before expiry: replaced").isNotEqualTo(first);
+    assertThat(call("GET", "/repos/acme/repo-a", second)).isEqualTo(200);
+    // The old one is revoked in the background (not yet expired upstream: 401 means revoked).
+    int status = 0;
+    for (long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        System.nanoTime() < deadline
+            && (status = call("GET", "/repos/acme/repo-a", first)) != 401; ) {
+      Thread.sleep(100);
+    }
+    assertThat(status).isEqualTo(401);
+    assertThat(tokens.liveTokens()).isEqualTo(1);
   }
 
   @Test

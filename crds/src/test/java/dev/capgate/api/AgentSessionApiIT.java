@@ -217,7 +217,7 @@ class AgentSessionApiIT {
             "either hosts"),
         Arguments.of(
             "a credential with both vault and githubApp",
-            edit(
+            AgentSessionValidatorTest.editFirst(
                 AgentSessionValidatorTest.VAULT_SOURCE,
                 AgentSessionValidatorTest.VAULT_SOURCE
                     + "      "
@@ -227,7 +227,8 @@ class AgentSessionApiIT {
             "exactly one source"),
         Arguments.of(
             "a credential with neither vault nor githubApp",
-            edit("      " + AgentSessionValidatorTest.VAULT_SOURCE, ""),
+            AgentSessionValidatorTest.editFirst(
+                "      " + AgentSessionValidatorTest.VAULT_SOURCE, ""),
             "spec.credentials[0]",
             "exactly one source"),
         Arguments.of(

@@ -50,13 +50,25 @@ class AgentSessionValidatorTest {
 
   /** The example with its first credential minted by a GitHub App instead of read from Vault. */
   static UnaryOperator<String> withGitHubApp(UnaryOperator<String> appEdit) {
-    return yaml -> edit(VAULT_SOURCE, appEdit.apply(GITHUB_APP_SOURCE)).apply(yaml);
+    return editFirst(VAULT_SOURCE, appEdit.apply(GITHUB_APP_SOURCE));
+  }
+
+  /** The first occurrence only: the example's two credentials read the same Vault source. */
+  static UnaryOperator<String> editFirst(String from, String to) {
+    return yaml -> {
+      assertThat(yaml).as("test edit anchor").contains(from);
+      int at = yaml.indexOf(from);
+      return yaml.substring(0, at) + to + yaml.substring(at + from.length());
+    };
   }
 
   @Test
   void aGitHubAppCredentialIsValid() throws IOException {
     AgentSessionSpec spec = spec(withGitHubApp(app -> app).apply(example()));
     assertThat(AgentSessionValidator.validate(spec)).isEmpty();
+    assertThat(spec.credentials().get(1).vault())
+        .as("only the first credential changed")
+        .isNotNull();
     var app = spec.credentials().getFirst().githubApp();
     assertThat(app.appId()).isEqualTo(123456L);
     assertThat(app.apiUrlOrDefault()).isEqualTo("https://api.github.com");
@@ -181,11 +193,11 @@ class AgentSessionValidatorTest {
             "spec.egress[0].credentials"),
         Arguments.of(
             "a credential with both vault and githubApp",
-            edit(VAULT_SOURCE, VAULT_SOURCE + "      " + GITHUB_APP_SOURCE.strip() + "\n"),
+            editFirst(VAULT_SOURCE, VAULT_SOURCE + "      " + GITHUB_APP_SOURCE.strip() + "\n"),
             "spec.credentials[0]"),
         Arguments.of(
             "a credential with neither vault nor githubApp",
-            edit("      " + VAULT_SOURCE, ""),
+            editFirst("      " + VAULT_SOURCE, ""),
             "spec.credentials[0]"),
         Arguments.of(
             "a GitHub App API over plain http",

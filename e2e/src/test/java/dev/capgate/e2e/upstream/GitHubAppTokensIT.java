@@ -323,6 +323,36 @@ class GitHubAppTokensIT {
   }
 
   @Test
+  void aSpecEditThatChangesTheRepositoriesGetsANewTokenAndRevokesTheOld() throws Exception {
+    GitHubAppTokens tokens = sidecar(bao.address());
+    String forA = resolve(tokens, github("github")).reveal();
+    Credential edited =
+        AgentSessionBuilder.githubApp(
+                "github", APP_ID, INSTALLATION, mount + "/data/github-app/acme")
+            .apiUrl(apiUrl())
+            .repositories("repo-b")
+            .permission("contents", GitHubPermissionLevel.READ)
+            .bearer()
+            .build();
+    String forB = resolve(tokens, edited).reveal();
+    assertThat(forB).isNotEqualTo(forA);
+    assertThat(call("GET", "/repos/acme/repo-b", forB)).isEqualTo(200);
+    assertThat(call("GET", "/repos/acme/repo-a", forB)).isEqualTo(404);
+    assertThat(revokedWithin(forA, Duration.ofSeconds(10))).as("the token for repo-a").isTrue();
+  }
+
+  /** Whether the upstream refuses {@code token} (401) within {@code wait}. */
+  static boolean revokedWithin(String token, Duration wait) throws Exception {
+    for (long deadline = System.nanoTime() + wait.toNanos(); System.nanoTime() < deadline; ) {
+      if (call("GET", "/repos/acme/repo-a", token) == 401) {
+        return true;
+      }
+      Thread.sleep(100);
+    }
+    return false;
+  }
+
+  @Test
   void theSessionsEndRevokesEveryMintedTokenUpstream() throws Exception {
     GitHubAppTokens tokens = sidecar(bao.address());
     String token = resolve(tokens, github("github")).reveal();

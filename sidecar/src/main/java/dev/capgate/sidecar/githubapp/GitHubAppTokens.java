@@ -35,7 +35,8 @@ import javax.net.ssl.SSLContext;
  *
  * <p>A token is asked for with the credential's repositories and permissions, so GitHub itself
  * refuses it elsewhere, whatever the session's egress rules say (defence in depth). It is served
- * until {@link #REFRESH_BEFORE} before GitHub's {@code expires_at}; one mint per credential at a
+ * until {@link #REFRESH_BEFORE} before GitHub's {@code expires_at}, or until a spec edit changes
+ * the credential's App, repositories or permissions (then replaced); one mint per credential at a
  * time (concurrent requests share it); a failed mint is remembered for {@link #RETRY_AFTER_FAILURE}
  * so an outage does not turn every request into a GitHub call. Every token minted is revoked
  * upstream ({@code DELETE /installation/token}) when the session ends ({@link #endSession}) or the
@@ -65,8 +66,12 @@ public final class GitHubAppTokens implements CredentialResolver, AutoCloseable 
 
   private volatile String endedBecause;
 
-  /** One credential's token: being minted, minted, or failed (then retried after a pause). */
-  private record Mint(CompletableFuture<InstallationToken> token, Instant retryAfter) {}
+  /**
+   * One credential's token: being minted, minted, or failed (then retried after a pause), for the
+   * App, repositories and permissions it was asked with.
+   */
+  private record Mint(
+      GitHubAppCredential app, CompletableFuture<InstallationToken> token, Instant retryAfter) {}
 
   /**
    * @param others resolves every credential that is not a GitHub App, and the App's private key
@@ -95,11 +100,13 @@ public final class GitHubAppTokens implements CredentialResolver, AutoCloseable 
             name,
             (k, current) -> {
               Instant now = clock.instant();
-              if (current != null && servable(current, now)) {
+              // A spec edit that changes the App, repositories or permissions needs a new token
+              // at once: the old one may reach what the session no longer names.
+              if (current != null && current.app.equals(app) && servable(current, now)) {
                 return current;
               }
               if (current != null && current.token.state() == Future.State.SUCCESS) {
-                retire(current.token.resultNow()); // due for refresh: done with it
+                retire(current.token.resultNow()); // due for refresh, or edited: done with it
               }
               CompletableFuture<InstallationToken> token = new CompletableFuture<>();
               try {
@@ -108,7 +115,7 @@ public final class GitHubAppTokens implements CredentialResolver, AutoCloseable 
                 token.completeExceptionally(
                     new CredentialUnavailableException(name, "the sidecar is stopping"));
               }
-              return new Mint(token, null);
+              return new Mint(app, token, null);
             });
     return mint.token.handle(
         (token, error) -> {
@@ -169,7 +176,7 @@ public final class GitHubAppTokens implements CredentialResolver, AutoCloseable 
           name,
           (k, current) ->
               current.token == out
-                  ? new Mint(out, clock.instant().plus(RETRY_AFTER_FAILURE))
+                  ? new Mint(app, out, clock.instant().plus(RETRY_AFTER_FAILURE))
                   : current);
       out.completeExceptionally(e);
     }

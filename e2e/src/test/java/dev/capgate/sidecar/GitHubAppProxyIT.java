@@ -76,6 +76,9 @@ class GitHubAppProxyIT {
   static int egressPort;
   static HttpClient direct;
 
+  /** The request lines the CONNECT proxy saw ({@code CONNECT host:port HTTP/1.1}). */
+  static final List<String> tunnels = new CopyOnWriteArrayList<>();
+
   final List<String> logged = new CopyOnWriteArrayList<>();
   final Handler capture =
       new Handler() {
@@ -324,6 +327,9 @@ class GitHubAppProxyIT {
           .isEqualTo(201);
     }
     assertThat(app.minted()).as("one token for eleven requests").hasSize(mintedBefore + 1);
+    assertThat(tunnels)
+        .as("the mint went through the corporate proxy too")
+        .anyMatch(line -> line.startsWith("CONNECT localhost:" + upstream.actualPort()));
     String token = app.minted().getLast();
 
     // The upstream echoes what it received (headers and the x-echo-authorization header): the
@@ -389,6 +395,7 @@ class GitHubAppProxyIT {
                     if (end < 0) {
                       return;
                     }
+                    tunnels.add(text.substring(0, text.indexOf("\r\n")));
                     agent.handler(null);
                     agent.pause();
                     client

@@ -33,13 +33,19 @@ final class GitHubAppApi {
   private final HttpClient http;
   private final Duration timeout;
 
-  GitHubAppApi(SSLContext trust, Duration timeout) {
-    this.http =
+  /**
+   * @param proxy the corporate CONNECT proxy the data plane goes through, or null for none
+   */
+  GitHubAppApi(SSLContext trust, Duration timeout, java.net.InetSocketAddress proxy) {
+    HttpClient.Builder builder =
         HttpClient.newBuilder()
             .sslContext(trust)
             .connectTimeout(timeout)
-            .followRedirects(HttpClient.Redirect.NEVER)
-            .build();
+            .followRedirects(HttpClient.Redirect.NEVER);
+    if (proxy != null) {
+      builder.proxy(java.net.ProxySelector.of(proxy));
+    }
+    this.http = builder.build();
     this.timeout = timeout;
   }
 

@@ -79,8 +79,21 @@ public final class GitHubAppTokens implements CredentialResolver, AutoCloseable 
    */
   public GitHubAppTokens(
       CredentialResolver others, SSLContext upstreamTrust, Duration timeout, Clock clock) {
+    this(others, upstreamTrust, timeout, null, clock);
+  }
+
+  /**
+   * @param upstreamProxy the CONNECT proxy of {@code --upstream-proxy} (without its credentials: an
+   *     authenticating proxy is not supported for these calls yet), or null
+   */
+  public GitHubAppTokens(
+      CredentialResolver others,
+      SSLContext upstreamTrust,
+      Duration timeout,
+      java.net.InetSocketAddress upstreamProxy,
+      Clock clock) {
     this.others = Objects.requireNonNull(others, "others");
-    this.github = new GitHubAppApi(upstreamTrust, timeout);
+    this.github = new GitHubAppApi(upstreamTrust, timeout, upstreamProxy);
     this.clock = Objects.requireNonNull(clock, "clock");
   }
 

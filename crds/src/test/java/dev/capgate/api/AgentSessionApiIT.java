@@ -89,6 +89,25 @@ class AgentSessionApiIT {
   }
 
   @Test
+  void aGitHubAppCredentialIsAcceptedAndExplained() throws IOException {
+    String yaml =
+        AgentSessionValidatorTest.withGitHubApp(app -> app)
+            .apply(AgentSessionValidatorTest.example())
+            .replace("name: fix-issue-42", "name: github-app");
+    ProcessResult create = kube.kubectlWithInput(yaml, "create", "-n", namespace, "-f", "-");
+    assertThat(create.exitCode()).as(create.stderr()).isZero();
+    AgentSession stored =
+        client.resources(AgentSession.class).inNamespace(namespace).withName("github-app").get();
+    assertThat(stored.getSpec().credentials().getFirst().githubApp().repositories())
+        .containsExactly("repo-a");
+
+    ProcessResult explain =
+        kube.kubectl("explain", "agentsession.spec.credentials.githubApp.permissions");
+    assertThat(explain.exitCode()).as(explain.stderr()).isZero();
+    assertThat(explain.stdout()).contains("pull_requests: write");
+  }
+
+  @Test
   void kubectlExplainDescribesTheFields() {
     ProcessResult explain = kube.kubectl("explain", "agentsession.spec.egress.tls");
     assertThat(explain.exitCode()).as(explain.stderr()).isZero();
@@ -176,6 +195,48 @@ class AgentSessionApiIT {
             edit("      hosts: [github.com]\n", ""),
             "spec.egress[1]",
             "either hosts"),
+        Arguments.of(
+            "a credential with both vault and githubApp",
+            AgentSessionValidatorTest.editFirst(
+                AgentSessionValidatorTest.VAULT_SOURCE,
+                AgentSessionValidatorTest.VAULT_SOURCE
+                    + "      "
+                    + AgentSessionValidatorTest.GITHUB_APP_SOURCE.strip()
+                    + "\n"),
+            "spec.credentials[0]",
+            "exactly one source"),
+        Arguments.of(
+            "a credential with neither vault nor githubApp",
+            AgentSessionValidatorTest.editFirst(
+                "      " + AgentSessionValidatorTest.VAULT_SOURCE, ""),
+            "spec.credentials[0]",
+            "exactly one source"),
+        Arguments.of(
+            "a GitHub App API over plain http",
+            AgentSessionValidatorTest.withGitHubApp(
+                app ->
+                    app.replace(
+                        "appId: 123456", "appId: 123456\n        apiUrl: http://ghe.example")),
+            "spec.credentials[0].githubApp.apiUrl",
+            "should match"),
+        Arguments.of(
+            "a GitHub App permission level that is not read or write",
+            AgentSessionValidatorTest.withGitHubApp(
+                app -> app.replace("pull_requests: write", "pull_requests: admin")),
+            "spec.credentials[0].githubApp.permissions.pull_requests",
+            "Unsupported value"),
+        Arguments.of(
+            "a GitHub App permission name that is not one",
+            AgentSessionValidatorTest.withGitHubApp(
+                app -> app.replace("{contents: read", "{Contents: read")),
+            "spec.credentials[0].githubApp.permissions",
+            "permission names"),
+        Arguments.of(
+            "a GitHub App repository with its owner",
+            AgentSessionValidatorTest.withGitHubApp(
+                app -> app.replace("[repo-a]", "[acme/repo-a]")),
+            "spec.credentials[0].githubApp.repositories[0]",
+            "should match"),
         Arguments.of(
             "an unknown method",
             edit(

@@ -21,6 +21,11 @@ class AgentSessionBuilderTest {
 
   /** examples/fix-issue-42.yaml, named {@code name}. */
   static AgentSessionBuilder example(String name) {
+    return example(name, kv2("github", "secret/data/github/{{user}}", "token").bearer());
+  }
+
+  /** The example with {@code github} as its first credential. */
+  static AgentSessionBuilder example(String name, AgentSessionBuilder.CredentialBuilder github) {
     return session(name)
         .user("alice@example.com")
         .agent("coding-agent")
@@ -28,7 +33,7 @@ class AgentSessionBuilderTest {
         .ttl("2h")
         .vaultRole("capgate-agent")
         .credential(
-            kv2("github", "secret/data/github/{{user}}", "token").bearer(),
+            github,
             kv2("github-git", "secret/data/github/{{user}}", "token").basic("x-access-token"))
         .egress(
             rule("github-api")
@@ -65,6 +70,27 @@ class AgentSessionBuilderTest {
         .doesNotContain("status");
     assertThat(SERIALIZATION.unmarshal(example("fix-issue-42").json(), AgentSession.class))
         .isEqualTo(example("fix-issue-42").build());
+  }
+
+  @Test
+  void aGitHubAppCredentialBuiltIsTheOneWritten() throws IOException {
+    AgentSession built =
+        example(
+                "fix-issue-42",
+                AgentSessionBuilder.githubApp("github", 123456, 7890, "secret/data/github-app/acme")
+                    .repositories("repo-a")
+                    .permission("contents", dev.capgate.api.v1alpha1.GitHubPermissionLevel.READ)
+                    .permission(
+                        "pull_requests", dev.capgate.api.v1alpha1.GitHubPermissionLevel.WRITE)
+                    .bearer())
+            .build();
+    AgentSession written =
+        SERIALIZATION.unmarshal(
+            AgentSessionValidatorTest.withGitHubApp(app -> app)
+                .apply(AgentSessionValidatorTest.example()),
+            AgentSession.class);
+    assertThat(built).isEqualTo(written);
+    assertThat(SERIALIZATION.asYaml(built)).doesNotContain("vault: null").contains("githubApp");
   }
 
   @Test

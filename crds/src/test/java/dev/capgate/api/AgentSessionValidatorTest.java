@@ -34,6 +34,51 @@ class AgentSessionValidatorTest {
     assertThat(AgentSessionValidator.validate(spec(example()))).isEmpty();
   }
 
+  /** The example's first credential as a GitHub App (the YAML a user writes). */
+  static final String VAULT_SOURCE =
+      "vault: {path: \"secret/data/github/{{user}}\", field: token}\n";
+
+  static final String GITHUB_APP_SOURCE =
+      """
+      githubApp:
+              appId: 123456
+              installationId: 7890
+              privateKey: {path: "secret/data/github-app/acme"}
+              repositories: [repo-a]
+              permissions: {contents: read, pull_requests: write}
+      """;
+
+  /** The example with its first credential minted by a GitHub App instead of read from Vault. */
+  static UnaryOperator<String> withGitHubApp(UnaryOperator<String> appEdit) {
+    return editFirst(VAULT_SOURCE, appEdit.apply(GITHUB_APP_SOURCE));
+  }
+
+  /** The first occurrence only: the example's two credentials read the same Vault source. */
+  static UnaryOperator<String> editFirst(String from, String to) {
+    return yaml -> {
+      assertThat(yaml).as("test edit anchor").contains(from);
+      int at = yaml.indexOf(from);
+      return yaml.substring(0, at) + to + yaml.substring(at + from.length());
+    };
+  }
+
+  @Test
+  void aGitHubAppCredentialIsValid() throws IOException {
+    AgentSessionSpec spec = spec(withGitHubApp(app -> app).apply(example()));
+    assertThat(AgentSessionValidator.validate(spec)).isEmpty();
+    assertThat(spec.credentials().get(1).vault())
+        .as("only the first credential changed")
+        .isNotNull();
+    var app = spec.credentials().getFirst().githubApp();
+    assertThat(app.appId()).isEqualTo(123456L);
+    assertThat(app.apiUrlOrDefault()).isEqualTo("https://api.github.com");
+    assertThat(app.privateKeyFieldOrDefault()).isEqualTo("private_key");
+    assertThat(app.repositoriesOrEmpty()).containsExactly("repo-a");
+    assertThat(app.permissionsOrEmpty())
+        .containsEntry("contents", dev.capgate.api.v1alpha1.GitHubPermissionLevel.READ)
+        .containsEntry("pull_requests", dev.capgate.api.v1alpha1.GitHubPermissionLevel.WRITE);
+  }
+
   @Test
   void aMissingSpecIsInvalid() {
     assertThat(AgentSessionValidator.validate(null))
@@ -146,6 +191,33 @@ class AgentSessionValidatorTest {
             "a rule with an unknown credential in credentials",
             edit("credential: github\n", "credentials: [github, gitlab]\n"),
             "spec.egress[0].credentials"),
+        Arguments.of(
+            "a credential with both vault and githubApp",
+            editFirst(VAULT_SOURCE, VAULT_SOURCE + "      " + GITHUB_APP_SOURCE.strip() + "\n"),
+            "spec.credentials[0]"),
+        Arguments.of(
+            "a credential with neither vault nor githubApp",
+            editFirst("      " + VAULT_SOURCE, ""),
+            "spec.credentials[0]"),
+        Arguments.of(
+            "a GitHub App API over plain http",
+            withGitHubApp(
+                app ->
+                    app.replace(
+                        "appId: 123456", "appId: 123456\n        apiUrl: http://ghe.example")),
+            "spec.credentials[0].githubApp.apiUrl"),
+        Arguments.of(
+            "a GitHub App repository with its owner",
+            withGitHubApp(app -> app.replace("[repo-a]", "[acme/repo-a]")),
+            "spec.credentials[0].githubApp.repositories[0]"),
+        Arguments.of(
+            "a GitHub App permission name that is not one",
+            withGitHubApp(app -> app.replace("{contents: read", "{Contents: read")),
+            "spec.credentials[0].githubApp.permissions"),
+        Arguments.of(
+            "a GitHub App without installation",
+            withGitHubApp(app -> app.replace("installationId: 7890", "installationId: 0")),
+            "spec.credentials[0].githubApp.installationId"),
         Arguments.of(
             "an agent name with capitals",
             edit("agent: coding-agent", "agent: Coding-Agent"),

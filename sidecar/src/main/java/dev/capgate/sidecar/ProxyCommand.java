@@ -18,6 +18,7 @@ import dev.capgate.sidecar.dns.DnsProxy;
 import dev.capgate.sidecar.dns.HostAliases;
 import dev.capgate.sidecar.dns.ResolvConf;
 import dev.capgate.sidecar.dns.SidecarResolver;
+import dev.capgate.sidecar.githubapp.GitHubAppTokens;
 import dev.capgate.sidecar.http.HttpServices;
 import dev.capgate.sidecar.http.HttpTermination;
 import dev.capgate.sidecar.http.KnownSecrets;
@@ -191,28 +192,30 @@ public final class ProxyCommand {
             config.getInt("leaf-cache-size", 1024),
             metrics);
     UpstreamTls upstreamTls = upstreamTls();
+    UpstreamProxy upstreamProxy = upstreamProxy();
     SessionRuntime session = null;
-    CredentialResolver credentials;
+    GitHubAppTokens githubApps;
     if (config.get("session-file").isPresent()) {
       loadSessionFile(policies);
-      credentials = fileModeResolver();
+      githubApps = githubAppTokens(fileModeResolver(), upstreamTls, upstreamProxy);
     } else {
       session = startSessionRuntime(policies, vertx);
-      credentials = session.credentials();
+      githubApps = githubAppTokens(session.credentials(), upstreamTls, upstreamProxy);
+      // Minted tokens die with the session upstream, not only here.
+      session.onSessionEnded(githubApps::endSession);
       String pod = podRef().name();
       if (pod != null) {
         // Requests and denials into the session's status (through the ledger, every 5 s).
         session.reportActivity(pod, recorder.activity()::snapshot);
       }
     }
+    CredentialResolver credentials = githubApps;
     Placeholders placeholders = loadPlaceholders();
     InetSocketAddress dnsUpstream = dnsUpstream();
     SidecarResolver resolver = sidecarResolver(dnsUpstream);
     UpstreamDialer dialer =
         new UpstreamDialer(
-            resolver,
-            config.getDuration("connect-timeout", Duration.ofSeconds(10)),
-            upstreamProxy());
+            resolver, config.getDuration("connect-timeout", Duration.ofSeconds(10)), upstreamProxy);
     HttpTermination http =
         new HttpTermination(
             new HttpServices(
@@ -311,6 +314,9 @@ public final class ProxyCommand {
       dns.stop();
       resolver.close();
       admin.stop();
+      // Revokes every GitHub installation token minted (before the Vault token goes: not needed
+      // for it, but the order of what was obtained with what).
+      githubApps.close();
       if (sessionToClose != null) {
         // Revokes the sidecar's Vault token and leases: this pod is done with them.
         sessionToClose.close();
@@ -438,6 +444,27 @@ public final class ProxyCommand {
       LOG.info("placeholder credentials for " + placeholders.credentials());
     }
     return placeholders;
+  }
+
+  /**
+   * GitHub App credentials in front of the others: tokens minted with the App's key (read through
+   * {@code others}, the broker), over the upstreams' TLS trust (so a private upstream CA works).
+   */
+  private GitHubAppTokens githubAppTokens(
+      CredentialResolver others, UpstreamTls upstreamTls, UpstreamProxy proxy) {
+    if (proxy != null && proxy.authenticates()) {
+      LOG.warning(
+          "GitHub App token requests go through the upstream proxy without its credentials"
+              + " (not supported for them yet): a proxy that wants them will refuse the mint");
+    }
+    return new GitHubAppTokens(
+        others,
+        upstreamTls.jdkContext(),
+        GitHubAppTokens.DEFAULT_TIMEOUT,
+        proxy == null
+            ? null
+            : java.net.InetSocketAddress.createUnresolved(proxy.host(), proxy.port()),
+        Clock.systemUTC());
   }
 
   /**

@@ -56,7 +56,13 @@ class ExamplesIT {
   void everyServiceTheIssueNamesHasAnExample() {
     assertThat(examples())
         .containsExactlyInAnyOrder(
-            "github", "gitlab", "openai", "anthropic", "package-mirrors", "mcp-remote");
+            "github",
+            "github-app",
+            "gitlab",
+            "openai",
+            "anthropic",
+            "package-mirrors",
+            "mcp-remote");
   }
 
   @ParameterizedTest(name = "{0}")

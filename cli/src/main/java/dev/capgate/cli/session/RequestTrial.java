@@ -146,6 +146,19 @@ public final class RequestTrial {
                       ? "<value>"
                       : in.template().replace("{{value}}", "<value>"));
         };
+    if (c.githubApp() != null) {
+      var app = c.githubApp();
+      return name
+          + "  "
+          + header
+          + "  (GitHub App installation token minted by the sidecar: app "
+          + app.appId()
+          + ", installation "
+          + app.installationId()
+          + ", repositories "
+          + (app.repositories() == null ? "all of the installation" : app.repositories())
+          + ")";
+    }
     String path;
     try {
       path =

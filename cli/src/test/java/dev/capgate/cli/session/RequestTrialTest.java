@@ -39,6 +39,20 @@ class RequestTrialTest {
   }
 
   @Test
+  void aGitHubAppCredentialIsDescribedAsMintedNotRead() {
+    var app =
+        dev.capgate.api.v1alpha1.AgentSessionBuilder.githubApp(
+                "github", 123456, 7890, "secret/data/github-app/acme")
+            .repositories("repo-a")
+            .bearer()
+            .build();
+    assertThat(RequestTrial.describe("github", java.util.Optional.of(app), session))
+        .isEqualTo(
+            "github  Authorization: Bearer <value>  (GitHub App installation token minted by the"
+                + " sidecar: app 123456, installation 7890, repositories [repo-a])");
+  }
+
+  @Test
   void deniedAsTheSidecarWould() {
     RequestTrial.Outcome delete = run("DELETE https://api.github.com/repos/acme/repo-a");
     assertThat(delete.allowed()).isFalse();

@@ -188,16 +188,87 @@ public final class AgentSessionBuilder {
     return new CredentialBuilder(name, new VaultSecret(path, null, VaultEngine.IDENTITY_TOKEN));
   }
 
+  /**
+   * A GitHub App installation token minted per session, the App's private key read from {@code
+   * keyPath} (KV v2, field private_key); limit it with {@link CredentialBuilder#repositories} and
+   * {@link CredentialBuilder#permission}.
+   */
+  public static CredentialBuilder githubApp(
+      String name, long appId, long installationId, String keyPath) {
+    return new CredentialBuilder(
+        name,
+        null,
+        new GitHubAppCredential(
+            appId, installationId, new VaultField(keyPath, null), null, null, null));
+  }
+
   /** A credential: where Vault keeps it, how it is put on the request, an optional placeholder. */
   public static final class CredentialBuilder {
     private final String name;
     private final VaultSecret vault;
+    private GitHubAppCredential githubApp;
     private Injection inject;
     private Placeholder placeholder;
 
     private CredentialBuilder(String name, VaultSecret vault) {
+      this(name, vault, null);
+    }
+
+    private CredentialBuilder(String name, VaultSecret vault, GitHubAppCredential githubApp) {
       this.name = name;
       this.vault = vault;
+      this.githubApp = githubApp;
+    }
+
+    /** A GitHub App credential's API base URL (default https://api.github.com). */
+    public CredentialBuilder apiUrl(String apiUrl) {
+      return app(
+          new GitHubAppCredential(
+              app().appId(),
+              app().installationId(),
+              app().privateKey(),
+              apiUrl,
+              app().repositories(),
+              app().permissions()));
+    }
+
+    /** A GitHub App credential's token may touch these repositories only. */
+    public CredentialBuilder repositories(String... repositories) {
+      return app(
+          new GitHubAppCredential(
+              app().appId(),
+              app().installationId(),
+              app().privateKey(),
+              app().apiUrl(),
+              List.of(repositories),
+              app().permissions()));
+    }
+
+    /** A GitHub App credential's token has {@code name} at {@code level} (among others). */
+    public CredentialBuilder permission(String name, GitHubPermissionLevel level) {
+      java.util.Map<String, GitHubPermissionLevel> permissions =
+          new java.util.TreeMap<>(app().permissionsOrEmpty());
+      permissions.put(name, level);
+      return app(
+          new GitHubAppCredential(
+              app().appId(),
+              app().installationId(),
+              app().privateKey(),
+              app().apiUrl(),
+              app().repositories(),
+              java.util.Collections.unmodifiableMap(permissions)));
+    }
+
+    private GitHubAppCredential app() {
+      if (githubApp == null) {
+        throw new IllegalStateException(name + " is not a GitHub App credential");
+      }
+      return githubApp;
+    }
+
+    private CredentialBuilder app(GitHubAppCredential app) {
+      this.githubApp = app;
+      return this;
     }
 
     /** {@code Authorization: Bearer <value>}. */
@@ -232,7 +303,7 @@ public final class AgentSessionBuilder {
     }
 
     public Credential build() {
-      return new Credential(name, vault, inject, placeholder);
+      return new Credential(name, vault, inject, placeholder, githubApp);
     }
   }
 

@@ -74,7 +74,7 @@ public final class AgentSessionValidator {
       } else if (!names.add(c.name())) {
         add(at + ".name", "duplicate credential name '" + c.name() + "'");
       }
-      checkVaultSecret(at + ".vault", c.vault());
+      checkSource(at, c);
       checkInjection(at + ".inject", c.inject());
       if (c.placeholder() != null) {
         String env = c.placeholder().env();
@@ -86,6 +86,56 @@ public final class AgentSessionValidator {
       }
     }
     return names;
+  }
+
+  /** Exactly one source of the value; a new kind adds one term to the count, as in the CEL rule. */
+  private void checkSource(String at, Credential c) {
+    int sources = (c.vault() != null ? 1 : 0) + (c.githubApp() != null ? 1 : 0);
+    if (sources != 1) {
+      add(at, "a credential has exactly one source: vault or githubApp");
+      return;
+    }
+    if (c.vault() != null) {
+      checkVaultSecret(at + ".vault", c.vault());
+    } else {
+      checkGitHubApp(at + ".githubApp", c.githubApp());
+    }
+  }
+
+  private void checkGitHubApp(String at, GitHubAppCredential app) {
+    if (app.appId() == null || app.appId() < 1) {
+      add(at + ".appId", "is required (the App's numeric id)");
+    }
+    if (app.installationId() == null || app.installationId() < 1) {
+      add(at + ".installationId", "is required (the installation's numeric id)");
+    }
+    if (app.privateKey() == null
+        || app.privateKey().path() == null
+        || !app.privateKey().path().matches(Patterns.VAULT_PATH)) {
+      add(at + ".privateKey.path", "must be a Vault KV v2 path such as secret/data/github-app");
+    }
+    if (app.apiUrl() != null && !app.apiUrl().matches(GitHubAppCredential.API_URL)) {
+      add(at + ".apiUrl", "must be an https URL such as https://api.github.com");
+    }
+    List<String> repositories = app.repositoriesOrEmpty();
+    if (repositories.size() > 100) {
+      add(at + ".repositories", "at most 100 repositories (GitHub's limit per token)");
+    }
+    for (int i = 0; i < repositories.size(); i++) {
+      String r = repositories.get(i);
+      if (r == null || !r.matches(GitHubAppCredential.REPOSITORY)) {
+        add(at + ".repositories[" + i + "]", "must be a repository name without owner");
+      }
+    }
+    app.permissionsOrEmpty()
+        .forEach(
+            (name, level) -> {
+              if (name == null || !name.matches(GitHubAppCredential.PERMISSION)) {
+                add(at + ".permissions", "'" + name + "' is not a GitHub permission name");
+              } else if (level == null) {
+                add(at + ".permissions." + name, "must be read or write");
+              }
+            });
   }
 
   private void checkVaultSecret(String at, VaultSecret s) {

@@ -24,24 +24,58 @@ final class GitSmartHttp implements Consumer<HttpServerRequest> {
   private final Vertx vertx;
   private final Path root;
   private final String token;
+  private final GitHubApp app;
 
   GitSmartHttp(Vertx vertx, Path root, String token) {
+    this(vertx, root, token, null);
+  }
+
+  /**
+   * @param app whose installation tokens are accepted too (as the Basic password, as GitHub takes
+   *     them: {@code x-access-token:<token>}), each within its repositories (else 404) and
+   *     permissions (a push needs contents:write, else 403), or null
+   */
+  GitSmartHttp(Vertx vertx, Path root, String token, GitHubApp app) {
     this.vertx = vertx;
     this.root = root;
     this.token = token;
+    this.app = app;
   }
 
   @Override
   public void accept(HttpServerRequest request) {
-    String user = basicUserWithToken(request.getHeader("authorization"));
+    String[] basic = basic(request.getHeader("authorization"));
+    String user = basic != null && basic[1].equals(token) ? basic[0] : null;
+    if (user == null && basic != null && app != null) {
+      GitHubApp.Grant grant = app.grant(basic[1]).orElse(null);
+      if (grant != null) {
+        String refused = refusal(grant, request);
+        if (refused != null) {
+          request
+              .response()
+              .setStatusCode(refused.startsWith("Repository") ? 404 : 403)
+              .end(refused + "\n");
+          return;
+        }
+        user = basic[0];
+      }
+    }
     if (user == null) {
-      request
-          .response()
-          .setStatusCode(401)
-          .putHeader("www-authenticate", "Basic realm=\"git\"")
-          .end("authentication required\n");
+      unauthorized(request);
       return;
     }
+    serve(request, user);
+  }
+
+  private static void unauthorized(HttpServerRequest request) {
+    request
+        .response()
+        .setStatusCode(401)
+        .putHeader("www-authenticate", "Basic realm=\"git\"")
+        .end("authentication required\n");
+  }
+
+  private void serve(HttpServerRequest request, String user) {
     request
         .body()
         .onSuccess(
@@ -57,18 +91,46 @@ final class GitSmartHttp implements Consumer<HttpServerRequest> {
                                 .end("git http-backend failed: " + e.getMessage())));
   }
 
-  /** The user name when the Basic credentials carry the expected token as password, else null. */
-  private String basicUserWithToken(String authorization) {
+  /** User name and password of Basic credentials, or null. */
+  private static String[] basic(String authorization) {
     if (authorization == null || !authorization.regionMatches(true, 0, "Basic ", 0, 6)) {
       return null;
     }
-    String decoded =
-        new String(
-            Base64.getDecoder().decode(authorization.substring(6).trim()), StandardCharsets.UTF_8);
+    String decoded;
+    try {
+      decoded =
+          new String(
+              Base64.getDecoder().decode(authorization.substring(6).trim()),
+              StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
     int colon = decoded.indexOf(':');
-    return colon > 0 && decoded.substring(colon + 1).equals(token)
-        ? decoded.substring(0, colon)
+    return colon > 0
+        ? new String[] {decoded.substring(0, colon), decoded.substring(colon + 1)}
         : null;
+  }
+
+  /**
+   * Why GitHub would refuse this installation token here ({@code /owner/repo.git/...}), or null: a
+   * repository outside the token is "not found", a push without contents:write is forbidden.
+   */
+  private static String refusal(GitHubApp.Grant grant, HttpServerRequest request) {
+    String[] segments = request.path().split("/");
+    if (segments.length < 3 || !segments[2].endsWith(".git")) {
+      return "Repository not found.";
+    }
+    String repo = segments[2].substring(0, segments[2].length() - ".git".length());
+    if (!grant.sees(segments[1], repo)) {
+      return "Repository not found.";
+    }
+    boolean push =
+        request.path().endsWith("/git-receive-pack")
+            || "git-receive-pack".equals(request.getParam("service"));
+    String level = push ? "write" : "read";
+    return grant.has("contents", level)
+        ? null
+        : "Write access to repository not granted.".replace("Write", push ? "Write" : "Read");
   }
 
   private CgiResponse runBackend(HttpServerRequest request, String user, Buffer body)

@@ -21,7 +21,8 @@ import java.util.function.Consumer;
  * <pre>
  * java -cp ... dev.capgate.e2e.upstream.Upstreams --port 8443 --cert c.pem --key k.pem \
  *   --token &lt;github token&gt; (or --token-file f) --git-root /srv/git --jwks http://bao:8200/v1/identity/oidc/.well-known/keys [--jwks-ca bao-ca.crt] \
- *   --mcp-token &lt;token&gt; (or --mcp-token-file f)
+ *   --mcp-token &lt;token&gt; (or --mcp-token-file f) \
+ *   [--github-app-id 1 --github-app-public-key-file app.pub.pem --github-app-installation 2]
  * </pre>
  */
 public final class Upstreams {
@@ -32,6 +33,14 @@ public final class Upstreams {
   public Upstreams withAccessLog() {
     accessLog = true;
     return this;
+  }
+
+  /**
+   * The GitHub-style REST API for tests outside this package: the static {@code token} and, with
+   * {@code app} (or null), that App's installation tokens.
+   */
+  public static Consumer<HttpServerRequest> githubApi(String token, GitHubApp app) {
+    return new GitHubStyleApi(token, app);
   }
 
   public Upstreams host(String name, Consumer<HttpServerRequest> handler) {
@@ -83,11 +92,13 @@ public final class Upstreams {
     Map<String, String> flags = Flags.parse(args);
     Vertx vertx = Vertx.vertx();
     String token = secret(flags, "token");
+    GitHubApp app = githubApp(flags);
     Upstreams upstreams =
         new Upstreams()
             .withAccessLog()
-            .host("api.github.test", new GitHubStyleApi(token))
-            .host("github.test", new GitSmartHttp(vertx, Path.of(flags.get("git-root")), token))
+            .host("api.github.test", new GitHubStyleApi(token, app))
+            .host(
+                "github.test", new GitSmartHttp(vertx, Path.of(flags.get("git-root")), token, app))
             .host(
                 "internal.test",
                 new JwtCheckingApi(vertx, flags.get("jwks"), flags.getOrDefault("jwks-ca", null)))
@@ -106,6 +117,47 @@ public final class Upstreams {
             Path.of(flags.get("cert")),
             Path.of(flags.get("key")));
     System.out.println("{\"msg\":\"upstreams listening\",\"port\":" + server.actualPort() + "}");
+  }
+
+  /**
+   * The GitHub App, when {@code --github-app-id} is given: {@code --github-app-public-key-file}
+   * (PEM), {@code --github-app-installation} (id), {@code --github-app-account} (default acme),
+   * {@code --github-app-repositories} (default repo-a,repo-b) and {@code --github-app-permissions}
+   * (default contents:write,pull_requests:write,metadata:read).
+   */
+  static GitHubApp githubApp(Map<String, String> flags) {
+    if (!flags.containsKey("github-app-id")) {
+      return null;
+    }
+    try {
+      return new GitHubApp(
+          Long.parseLong(flags.get("github-app-id")),
+          publicKey(
+              java.nio.file.Files.readString(Path.of(flags.get("github-app-public-key-file")))),
+          Long.parseLong(flags.get("github-app-installation")),
+          flags.getOrDefault("github-app-account", "acme"),
+          java.util.Set.copyOf(
+              GitHubApp.parseList(flags.getOrDefault("github-app-repositories", "repo-a,repo-b"))),
+          GitHubApp.parsePermissions(
+              flags.getOrDefault(
+                  "github-app-permissions", "contents:write,pull_requests:write,metadata:read")),
+          java.time.Clock.systemUTC());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** An RSA public key from PEM ({@code BEGIN PUBLIC KEY}). */
+  public static java.security.PublicKey publicKey(String pem) {
+    String base64 = pem.replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
+    try {
+      return java.security.KeyFactory.getInstance("RSA")
+          .generatePublic(
+              new java.security.spec.X509EncodedKeySpec(
+                  java.util.Base64.getDecoder().decode(base64)));
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IllegalArgumentException("not a PEM RSA public key", e);
+    }
   }
 
   /** {@code --NAME value}, or {@code --NAME-file path} (keeps the value off the command line). */

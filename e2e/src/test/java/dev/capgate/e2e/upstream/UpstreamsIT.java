@@ -34,6 +34,10 @@ class UpstreamsIT {
   static Vertx vertx;
   static HttpServer server;
   static Path caFile;
+  static final long APP_ID = 4242;
+  static final long INSTALLATION = 77;
+  static java.security.KeyPair appKeys;
+  static GitHubApp app;
 
   @BeforeAll
   static void start() throws Exception {
@@ -62,11 +66,35 @@ class UpstreamsIT {
     run(work, "git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init");
     run(work, "git", "push", "-q", git.resolve("acme/repo-a.git").toString(), "main");
 
+    run(
+        null,
+        "git",
+        "init",
+        "-q",
+        "--bare",
+        "-b",
+        "main",
+        git.resolve("acme/repo-b.git").toString());
+    run(work, "git", "push", "-q", git.resolve("acme/repo-b.git").toString(), "main");
+
+    java.security.KeyPairGenerator rsa = java.security.KeyPairGenerator.getInstance("RSA");
+    rsa.initialize(2048);
+    appKeys = rsa.generateKeyPair();
+    app =
+        new GitHubApp(
+            APP_ID,
+            appKeys.getPublic(),
+            INSTALLATION,
+            "acme",
+            java.util.Set.of("repo-a", "repo-b"),
+            Map.of("contents", "write", "pull_requests", "write", "metadata", "read"),
+            java.time.Clock.systemUTC());
+
     vertx = Vertx.vertx();
     Upstreams upstreams =
         new Upstreams()
-            .host("api.github.test", new GitHubStyleApi(TOKEN))
-            .host("github.test", new GitSmartHttp(vertx, git, TOKEN))
+            .host("api.github.test", new GitHubStyleApi(TOKEN, app))
+            .host("github.test", new GitSmartHttp(vertx, git, TOKEN, app))
             .host(
                 "internal.test",
                 new JwtCheckingApi(vertx, bao.address() + "/v1/identity/oidc/.well-known/keys"))
@@ -144,6 +172,182 @@ class UpstreamsIT {
     String forged = jwt.substring(0, jwt.lastIndexOf('.') + 1) + "AAAA";
     assertThat(curl("https://internal.test/orders", "-H", "Authorization: Bearer " + forged))
         .contains("invalid token");
+  }
+
+  /** An App JWT as GitHub's docs describe it, with the claims a case wants to get wrong. */
+  static String appJwt(java.security.PrivateKey key, Object iss, long iatOffset, long expOffset)
+      throws Exception {
+    long now = java.time.Instant.now().getEpochSecond();
+    Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
+    String input =
+        b64.encodeToString("{\"alg\":\"RS256\",\"typ\":\"JWT\"}".getBytes(StandardCharsets.UTF_8))
+            + "."
+            + b64.encodeToString(
+                new JsonObject()
+                    .put("iat", now + iatOffset)
+                    .put("exp", now + expOffset)
+                    .put("iss", iss)
+                    .encode()
+                    .getBytes(StandardCharsets.UTF_8));
+    java.security.Signature rsa = java.security.Signature.getInstance("SHA256withRSA");
+    rsa.initSign(key);
+    rsa.update(input.getBytes(StandardCharsets.US_ASCII));
+    return input + "." + b64.encodeToString(rsa.sign());
+  }
+
+  static String goodAppJwt() throws Exception {
+    return appJwt(appKeys.getPrivate(), Long.toString(APP_ID), -60, 540);
+  }
+
+  /** {@code status\nbody} of one call (curl, so the status is what a client sees). */
+  static String call(String method, String url, String bearer, String body) throws Exception {
+    List<String> args = new ArrayList<>(List.of("-X", method, "-w", "\n%{http_code}"));
+    if (bearer != null) {
+      args.addAll(List.of("-H", "Authorization: Bearer " + bearer));
+    }
+    if (body != null) {
+      args.addAll(List.of("-H", "content-type: application/json", "--data", body));
+    }
+    String out = curl(url, args.toArray(String[]::new));
+    int nl = out.lastIndexOf('\n');
+    return out.substring(nl + 1) + "\n" + out.substring(0, nl);
+  }
+
+  static final String ACCESS_TOKENS =
+      "https://api.github.test/app/installations/" + INSTALLATION + "/access_tokens";
+  static final String SCOPED =
+      "{\"repositories\":[\"repo-a\"],\"permissions\":{\"contents\":\"read\",\"pull_requests\":\"write\"}}";
+
+  /** A token for repo-a with contents:read and pull_requests:write, minted over HTTP. */
+  static String mintScoped() throws Exception {
+    String answer = call("POST", ACCESS_TOKENS, goodAppJwt(), SCOPED);
+    assertThat(answer).startsWith("201\n");
+    return new JsonObject(answer.substring(4)).getString("token");
+  }
+
+  @Test
+  void theAppApiVerifiesTheAppJwtAndMintsAScopedToken() throws Exception {
+    String answer = call("POST", ACCESS_TOKENS, goodAppJwt(), SCOPED);
+    assertThat(answer).startsWith("201\n");
+    JsonObject minted = new JsonObject(answer.substring(4));
+    assertThat(minted.getString("token")).startsWith("ghs_");
+    assertThat(java.time.Instant.parse(minted.getString("expires_at")))
+        .isBetween(
+            java.time.Instant.now().plusSeconds(3500), java.time.Instant.now().plusSeconds(3700));
+    assertThat(minted.getJsonObject("permissions").getMap())
+        .isEqualTo(Map.of("contents", "read", "pull_requests", "write"));
+    assertThat(minted.getJsonArray("repositories").getJsonObject(0).getString("full_name"))
+        .isEqualTo("acme/repo-a");
+
+    java.security.KeyPairGenerator rsa = java.security.KeyPairGenerator.getInstance("RSA");
+    rsa.initialize(2048);
+    var stranger = rsa.generateKeyPair().getPrivate();
+    assertThat(call("POST", ACCESS_TOKENS, appJwt(stranger, "4242", -60, 540), SCOPED))
+        .as("signed by another key")
+        .startsWith("401\n");
+    assertThat(call("POST", ACCESS_TOKENS, appJwt(appKeys.getPrivate(), "4243", -60, 540), SCOPED))
+        .as("another App's iss")
+        .startsWith("401\n");
+    assertThat(call("POST", ACCESS_TOKENS, appJwt(appKeys.getPrivate(), 4242, -700, -60), SCOPED))
+        .as("expired")
+        .startsWith("401\n");
+    assertThat(call("POST", ACCESS_TOKENS, appJwt(appKeys.getPrivate(), 4242, -60, 1200), SCOPED))
+        .as("exp more than 10 minutes ahead")
+        .startsWith("401\n");
+    assertThat(call("POST", ACCESS_TOKENS, TOKEN, SCOPED))
+        .as("a token instead of a JWT")
+        .startsWith("401\n");
+    assertThat(
+            call(
+                "POST",
+                "https://api.github.test/app/installations/78/access_tokens",
+                goodAppJwt(),
+                SCOPED))
+        .as("another installation")
+        .startsWith("404\n");
+    assertThat(call("POST", ACCESS_TOKENS, goodAppJwt(), "{\"repositories\":[\"repo-c\"]}"))
+        .as("a repository the installation lacks")
+        .startsWith("422\n");
+    assertThat(
+            call(
+                "POST",
+                ACCESS_TOKENS,
+                goodAppJwt(),
+                "{\"permissions\":{\"administration\":\"write\"}}"))
+        .as("a permission the installation lacks")
+        .startsWith("422\n");
+  }
+
+  @Test
+  void anInstallationTokenWorksOnlyWithinItsRepositoriesAndPermissions() throws Exception {
+    String token = mintScoped();
+    String api = "https://api.github.test/repos/acme/";
+    assertThat(call("GET", api + "repo-a", token, null)).startsWith("200\n");
+    assertThat(call("GET", api + "repo-a/contents/README.md", token, null)).startsWith("200\n");
+    assertThat(call("POST", api + "repo-a/pulls", token, "{\"title\":\"t\"}")).startsWith("201\n");
+    assertThat(call("GET", api + "repo-b", token, null)).as("another repo").startsWith("404\n");
+    assertThat(call("POST", api + "repo-b/pulls", token, "{}")).startsWith("404\n");
+    assertThat(call("PUT", api + "repo-a/contents/README.md", token, "{}"))
+        .as("write needs contents:write")
+        .startsWith("403\n")
+        .contains("Resource not accessible by integration");
+    assertThat(call("DELETE", api + "repo-a", token, null))
+        .as("delete needs administration:write")
+        .startsWith("403\n");
+    // The static token still does everything (the scenarios' Vault token).
+    assertThat(call("PUT", api + "repo-a/contents/README.md", TOKEN, "{}")).startsWith("200\n");
+  }
+
+  @Test
+  void theGitHostHoldsAnInstallationTokenToItsRepositoriesAndPermissions() throws Exception {
+    String token = mintScoped();
+    String basic =
+        "http.extraHeader=Authorization: Basic "
+            + Base64.getEncoder()
+                .encodeToString(("x-access-token:" + token).getBytes(StandardCharsets.UTF_8));
+    String base = "https://github.test:" + server.actualPort() + "/acme/";
+    Path clone = dir.resolve("app-clone-" + System.nanoTime());
+    ProcessResult ok = git("-c", basic, "clone", "-q", base + "repo-a.git", clone.toString());
+    assertThat(ok.exitCode()).as(ok.stderr()).isZero();
+
+    ProcessResult other =
+        git("-c", basic, "clone", "-q", base + "repo-b.git", dir.resolve("app-b").toString());
+    assertThat(other.exitCode()).isNotZero();
+    assertThat(other.stderr()).as("git says so for a 404").contains("not found");
+
+    Files.writeString(clone.resolve("change.txt"), "x\n");
+    run(clone, "git", "add", ".");
+    run(clone, "git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "change");
+    ProcessResult push =
+        exec(
+            clone,
+            Map.of("GIT_TERMINAL_PROMPT", "0", "GIT_SSL_CAINFO", caFile.toString()),
+            List.of(
+                "git",
+                "-c",
+                "http.curloptResolve=github.test:" + server.actualPort() + ":127.0.0.1",
+                "-c",
+                basic,
+                "push",
+                "-q",
+                "origin",
+                "main"));
+    assertThat(push.exitCode()).as("a push with contents:read").isNotZero();
+    assertThat(push.stderr()).contains("403");
+  }
+
+  @Test
+  void aRevokedInstallationTokenIsRefused() throws Exception {
+    String token = mintScoped();
+    assertThat(call("GET", "https://api.github.test/repos/acme/repo-a", token, null))
+        .startsWith("200\n");
+    assertThat(call("DELETE", "https://api.github.test/installation/token", token, null))
+        .startsWith("204\n");
+    assertThat(call("GET", "https://api.github.test/repos/acme/repo-a", token, null))
+        .startsWith("401\n")
+        .contains("Bad credentials");
+    assertThat(call("DELETE", "https://api.github.test/installation/token", token, null))
+        .startsWith("401\n");
   }
 
   /** An identity JWT: a userpass login gives a token with an entity, which may mint it. */

@@ -64,6 +64,8 @@ public final class SessionRuntime implements AutoCloseable {
   private final SessionSettings settings;
   private final Vertx vertx;
   private volatile ActivityReporter activity;
+  private final java.util.List<java.util.function.Consumer<String>> endListeners =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
 
   private SessionRuntime(
       ApiClient api,
@@ -213,6 +215,16 @@ public final class SessionRuntime implements AutoCloseable {
     }
   }
 
+  /**
+   * {@code listener} runs once with the reason when the session ends for good (deleted, expired,
+   * revoked), on the thread that sees it, before the Vault token is revoked: a resolver in front of
+   * {@link #credentials()} (GitHub App tokens) revokes what it minted. Not called on {@link
+   * #close}: the caller stops its own pieces.
+   */
+  public void onSessionEnded(java.util.function.Consumer<String> listener) {
+    endListeners.add(listener);
+  }
+
   /** The sidecar's Vault identity, or null when no Vault is configured (metrics, tests). */
   public VaultIdentity vaultIdentity() {
     return identity;
@@ -229,6 +241,13 @@ public final class SessionRuntime implements AutoCloseable {
    */
   private void sessionEnded(String reason) {
     watcher.close(); // the operator removes this sidecar's Role next: watching on would only fail
+    for (java.util.function.Consumer<String> listener : endListeners) {
+      try {
+        listener.accept(reason);
+      } catch (RuntimeException e) {
+        LOG.warning("a session-end step failed: " + e.getMessage());
+      }
+    }
     if (broker != null) {
       broker.endSession(reason);
     }

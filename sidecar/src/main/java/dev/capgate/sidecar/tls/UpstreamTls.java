@@ -38,9 +38,11 @@ public final class UpstreamTls {
           ApplicationProtocolNames.HTTP_1_1);
 
   private final SslContext context;
+  private final TrustManagerFactory trust;
 
-  private UpstreamTls(SslContext context) {
+  private UpstreamTls(SslContext context, TrustManagerFactory trust) {
     this.context = context;
+    this.trust = trust;
   }
 
   /**
@@ -97,7 +99,21 @@ public final class UpstreamTls {
     // Resumption across the connections to one upstream (host:port): a new agent connection's
     // upstream handshake skips the certificate chain and its verification.
     TlsEngine.enableTickets(context);
-    return new UpstreamTls(context);
+    return new UpstreamTls(context, tmf);
+  }
+
+  /**
+   * The same trust for the sidecar's own HTTPS calls on the JDK's client (a GitHub App's token
+   * requests): an upstream the agent reaches is trusted there too, and nothing more.
+   */
+  public javax.net.ssl.SSLContext jdkContext() {
+    try {
+      javax.net.ssl.SSLContext jdk = javax.net.ssl.SSLContext.getInstance("TLS");
+      jdk.init(null, trust.getTrustManagers(), null);
+      return jdk;
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("cannot build a TLS context: " + e.getMessage(), e);
+    }
   }
 
   /** A client handler that sends SNI = {@code host} and verifies the certificate names it. */

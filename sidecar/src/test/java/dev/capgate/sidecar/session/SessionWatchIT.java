@@ -59,7 +59,11 @@ class SessionWatchIT {
 
   /** A sidecar's session runtime for a new session, and when its policy was revoked. */
   private record Sidecar(
-      String session, PolicySource policies, List<Long> revocationNanos, SessionRuntime runtime) {
+      String session,
+      PolicySource policies,
+      List<Long> revocationNanos,
+      SessionRuntime runtime,
+      List<String> endedBecause) {
     boolean allows(String path) {
       return policies.current().map(p -> p.onRequest(request(path)).allowed()).orElse(false);
     }
@@ -85,7 +89,10 @@ class SessionWatchIT {
             policies,
             account.apiServer());
     toClose.add(runtime);
-    return new Sidecar(session, policies, revocations, runtime);
+    // What the proxy registers there: GitHub App tokens revoked upstream when the session ends.
+    List<String> ended = new CopyOnWriteArrayList<>();
+    runtime.onSessionEnded(ended::add);
+    return new Sidecar(session, policies, revocations, runtime, ended);
   }
 
   private static NormalizedRequest request(String path) {
@@ -187,6 +194,11 @@ class SessionWatchIT {
         "[measured] delete → revoked (listener ran) after %d ms; observed by the test after %d ms%n",
         millisSince(t0, sidecar.revocationNanos().getFirst()), millisSince(t0, seen));
     assertThat(sidecar.policies().problem()).contains("deleted");
+    await().atMost(WAIT).until(() -> !sidecar.endedBecause().isEmpty());
+    assertThat(sidecar.endedBecause())
+        .as("the session-end listeners ran once")
+        .singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING)
+        .contains("deleted");
 
     // Gone for good, even if a session of that name comes back: it is another session.
     Sessions.create(admin, namespace, "deleted", spec(null, "/a/**"));
@@ -208,6 +220,8 @@ class SessionWatchIT {
         "[measured] phase Revoked → revoked after %d ms%n",
         millisSince(t0, sidecar.revocationNanos().getFirst()));
     assertThat(sidecar.policies().problem()).contains("is Revoked");
+    await().atMost(WAIT).until(() -> !sidecar.endedBecause().isEmpty());
+    assertThat(sidecar.endedBecause()).hasSize(1);
 
     Sessions.setPhase(admin, namespace, "revoked", Phase.Active);
     await().during(Duration.ofSeconds(2)).atMost(WAIT).until(sidecar::denying);

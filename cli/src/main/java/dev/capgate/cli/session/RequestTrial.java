@@ -146,6 +146,19 @@ public final class RequestTrial {
                       ? "<value>"
                       : in.template().replace("{{value}}", "<value>"));
         };
+    if (c.oauth() != null) {
+      return name
+          + "  "
+          + header
+          + "  (OAuth access token from "
+          + c.oauth().tokenUrl()
+          + (c.oauth().refreshToken() != null
+              ? ", refresh_token grant"
+              : ", token exchange of credential '"
+                  + c.oauth().tokenExchange().subjectCredential()
+                  + "'")
+          + ")";
+    }
     String path;
     try {
       path =

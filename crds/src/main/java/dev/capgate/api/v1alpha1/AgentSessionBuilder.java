@@ -188,16 +188,27 @@ public final class AgentSessionBuilder {
     return new CredentialBuilder(name, new VaultSecret(path, null, VaultEngine.IDENTITY_TOKEN));
   }
 
+  /** An OAuth access token obtained by the sidecar (refresh-token grant or token exchange). */
+  public static CredentialBuilder oauth(String name, OAuthCredential oauth) {
+    return new CredentialBuilder(name, null, oauth);
+  }
+
   /** A credential: where Vault keeps it, how it is put on the request, an optional placeholder. */
   public static final class CredentialBuilder {
     private final String name;
     private final VaultSecret vault;
+    private final OAuthCredential oauth;
     private Injection inject;
     private Placeholder placeholder;
 
     private CredentialBuilder(String name, VaultSecret vault) {
+      this(name, vault, null);
+    }
+
+    private CredentialBuilder(String name, VaultSecret vault, OAuthCredential oauth) {
       this.name = name;
       this.vault = vault;
+      this.oauth = oauth;
     }
 
     /** {@code Authorization: Bearer <value>}. */
@@ -232,7 +243,7 @@ public final class AgentSessionBuilder {
     }
 
     public Credential build() {
-      return new Credential(name, vault, inject, placeholder);
+      return new Credential(name, vault, inject, placeholder, oauth);
     }
   }
 

@@ -74,7 +74,13 @@ public final class AgentSessionValidator {
       } else if (!names.add(c.name())) {
         add(at + ".name", "duplicate credential name '" + c.name() + "'");
       }
-      checkVaultSecret(at + ".vault", c.vault());
+      if ((c.vault() == null ? 0 : 1) + (c.oauth() == null ? 0 : 1) != 1) {
+        add(at, "exactly one of vault or oauth is required");
+      } else if (c.vault() != null) {
+        checkVaultSecret(at + ".vault", c.vault());
+      } else {
+        checkOAuth(at + ".oauth", c.oauth());
+      }
       checkInjection(at + ".inject", c.inject());
       if (c.placeholder() != null) {
         String env = c.placeholder().env();
@@ -85,7 +91,66 @@ public final class AgentSessionValidator {
         }
       }
     }
+    checkSubjects(credentials);
     return names;
+  }
+
+  private void checkOAuth(String at, OAuthCredential o) {
+    if (o.tokenUrl() == null || !o.tokenUrl().matches(Patterns.HTTPS_URL)) {
+      add(at + ".tokenUrl", "must be an https:// URL");
+    }
+    if (blank(o.clientId())) {
+      add(at + ".clientId", "is required");
+    }
+    if (o.clientSecret() != null) {
+      checkKvSecret(at + ".clientSecret", o.clientSecret());
+    }
+    if ((o.refreshToken() == null) == (o.tokenExchange() == null)) {
+      add(at, "exactly one of refreshToken or tokenExchange is required");
+    }
+    if (o.refreshToken() != null) {
+      checkKvSecret(at + ".refreshToken", o.refreshToken());
+    }
+    TokenExchange x = o.tokenExchange();
+    if (x != null) {
+      if (x.subjectCredential() == null || !x.subjectCredential().matches(Patterns.NAME)) {
+        add(at + ".tokenExchange.subjectCredential", "must name a credential of the session");
+      }
+      if (x.resource() != null && x.resource().stream().anyMatch(r -> !r.startsWith("https://"))) {
+        add(at + ".tokenExchange.resource", "resource entries must be https:// URIs");
+      }
+    }
+  }
+
+  private void checkKvSecret(String at, KvSecret s) {
+    if (s.path() == null || !s.path().matches(Patterns.VAULT_PATH)) {
+      add(at + ".path", "must be a Vault path such as secret/data/oauth/{{user}}");
+    }
+  }
+
+  /**
+   * A token exchange's subject is another credential of the session that is not itself an exchange:
+   * one hop, so no chain and no cycle.
+   */
+  private void checkSubjects(List<Credential> credentials) {
+    for (int i = 0; i < credentials.size(); i++) {
+      Credential c = credentials.get(i);
+      if (c.oauth() == null || c.oauth().tokenExchange() == null) {
+        continue;
+      }
+      String subject = c.oauth().tokenExchange().subjectCredential();
+      String at = "spec.credentials[" + i + "].oauth.tokenExchange.subjectCredential";
+      Credential target =
+          credentials.stream()
+              .filter(d -> d.name() != null && d.name().equals(subject))
+              .findFirst()
+              .orElse(null);
+      if (target == null || target == c) {
+        add(at, "must name another credential of the session");
+      } else if (target.oauth() != null && target.oauth().tokenExchange() != null) {
+        add(at, "must not name a tokenExchange credential (one exchange, no chains)");
+      }
+    }
   }
 
   private void checkVaultSecret(String at, VaultSecret s) {

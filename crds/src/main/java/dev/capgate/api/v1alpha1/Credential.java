@@ -5,17 +5,22 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
 
+// Exactly one source: a sum of has() so that each new credential kind adds one term.
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@ValidationRule(
+    value = "(has(self.vault) ? 1 : 0) + (has(self.oauth) ? 1 : 0) == 1",
+    reason = "FieldValueInvalid",
+    message = "exactly one of vault or oauth is required")
 public record Credential(
     @Required
         @Size(min = 1, max = 63)
         @Pattern(Patterns.NAME)
         @JsonPropertyDescription("Name that egress rules use to refer to this credential.")
         String name,
-    @Required
-        @JsonPropertyDescription(
-            "Where the sidecar reads the value, at egress time, with its own Vault identity.")
+    @JsonPropertyDescription(
+            "Where the sidecar reads the value, at egress time, with its own Vault identity. Exactly one of vault or oauth.")
         VaultSecret vault,
     @Required
         @JsonPropertyDescription(
@@ -23,4 +28,13 @@ public record Credential(
         Injection inject,
     @JsonPropertyDescription(
             "For tools that refuse to start without a token: an environment variable the webhook sets in agent containers to an opaque per-pod placeholder, which the sidecar swaps for the real value on this credential's routes only.")
-        Placeholder placeholder) {}
+        Placeholder placeholder,
+    @JsonPropertyDescription(
+            "An OAuth access token the sidecar obtains at egress time, for the session's user: from the user's refresh token in Vault, or by RFC 8693 token exchange. Exactly one of vault or oauth.")
+        OAuthCredential oauth) {
+
+  /** A credential read from Vault. */
+  public Credential(String name, VaultSecret vault, Injection inject, Placeholder placeholder) {
+    this(name, vault, inject, placeholder, null);
+  }
+}

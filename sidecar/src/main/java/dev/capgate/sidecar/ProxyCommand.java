@@ -25,6 +25,7 @@ import dev.capgate.sidecar.intercept.ConnectionRouter;
 import dev.capgate.sidecar.intercept.InterceptServer;
 import dev.capgate.sidecar.intercept.OriginalDestination;
 import dev.capgate.sidecar.kube.ApiServer;
+import dev.capgate.sidecar.oauth.OAuthResolver;
 import dev.capgate.sidecar.policy.InvalidPolicyException;
 import dev.capgate.sidecar.policy.Policy;
 import dev.capgate.sidecar.policy.PolicySource;
@@ -37,6 +38,7 @@ import dev.capgate.sidecar.tls.UpstreamTls;
 import dev.capgate.sidecar.upstream.UpstreamDialer;
 import dev.capgate.sidecar.upstream.UpstreamProxy;
 import dev.capgate.sidecar.vault.CredentialBroker;
+import dev.capgate.sidecar.vault.KvStore;
 import dev.capgate.sidecar.vault.LeaseRecorder;
 import dev.capgate.sidecar.vault.TokenFile;
 import dev.capgate.sidecar.vault.VaultTrust;
@@ -205,6 +207,7 @@ public final class ProxyCommand {
         session.reportActivity(pod, recorder.activity()::snapshot);
       }
     }
+    credentials = withOAuth(credentials, policies);
     Placeholders placeholders = loadPlaceholders();
     InetSocketAddress dnsUpstream = dnsUpstream();
     SidecarResolver resolver = sidecarResolver(dnsUpstream);
@@ -384,6 +387,26 @@ public final class ProxyCommand {
   /** The pod CA's directory, where the webhook mounts it unless told otherwise. */
   private Path caDir() {
     return Path.of(config.setting(SidecarContract.ENV_CA_DIR).orElse(SidecarContract.CA_DIR));
+  }
+
+  /**
+   * OAuth credentials in front of the Vault broker: token endpoints are trusted like upstreams, and
+   * the refresh tokens live in (and are rotated back into) Vault with the broker's token.
+   */
+  private CredentialResolver withOAuth(CredentialResolver vault, PolicySource policies) {
+    KvStore kv = vault instanceof CredentialBroker broker ? broker.kvStore() : null;
+    try {
+      return OAuthResolver.wrap(vault, kv, policies, upstreamCaBundles());
+    } catch (Exception e) {
+      throw new StartupFailure(
+          "cannot build the OAuth token endpoints' TLS trust: " + e.getMessage(), e);
+    }
+  }
+
+  private List<Path> upstreamCaBundles() {
+    List<Path> bundles = new ArrayList<>();
+    config.setting(SidecarContract.ENV_UPSTREAM_CA_FILE).map(Path::of).ifPresent(bundles::add);
+    return bundles;
   }
 
   private UpstreamTls upstreamTls() {

@@ -283,6 +283,9 @@ public final class KeycloakServer extends ManagedProcess {
       Files.setPosixFilePermissions(
           top.resolve("bin/kc.sh"), PosixFilePermissions.fromString("rwxr-xr-x"));
       Files.move(top, dir, StandardCopyOption.ATOMIC_MOVE);
+      try (var left = Files.walk(tmp)) {
+        left.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
       return dir;
     } catch (IOException e) {
       throw new UncheckedIOException("could not unpack " + zip, e);

@@ -282,20 +282,44 @@ class OAuthCredentialsIT {
   @Test
   @Order(1)
   void refresh_grant_gives_a_token_the_upstream_accepts_as_alice_and_it_is_cached() {
+    // Five agents at once (one grant in flight, shared), then five more one after another (cached).
+    Command.Result together =
+        pod.asAgent(
+            Map.of(),
+            Duration.ofSeconds(60),
+            "sh",
+            "-c",
+            "d=$(mktemp -d); for i in 1 2 3 4 5; do curl -s -m 30 --cacert "
+                + pod.podCaCert()
+                + " -o $d/$i -w '%{http_code}\\n' https://api-user.test:9445/whoami & done;"
+                + " wait; for f in $d/*; do cat $f; echo; done; rm -rf $d");
+    outputs.add(together);
+    List<String> lines = together.stdout().lines().filter(l -> !l.isBlank()).toList();
+    assertThat(lines.stream().filter(l -> l.equals("200")).count())
+        .as(together.all() + pod.log("sidecar.log"))
+        .isEqualTo(5);
     Set<String> jtis = new HashSet<>();
+    for (String line : lines) {
+      if (line.startsWith("{")) {
+        JsonObject seen = new JsonObject(line);
+        assertThat(seen.getString("sub")).isEqualTo(aliceId);
+        assertThat(seen.getString("azp")).isEqualTo("capgate-sidecar");
+        jtis.add(seen.getString("jti"));
+      }
+    }
     for (int i = 0; i < 5; i++) {
       Command.Result r = curl("https://api-user.test:9445/whoami");
       assertThat(AgentCurl.status(r)).as(r.all() + pod.log("sidecar.log")).isEqualTo(200);
       JsonObject seen = new JsonObject(AgentCurl.body(r));
       assertThat(seen.getString("sub")).isEqualTo(aliceId);
-      assertThat(seen.getString("azp")).isEqualTo("capgate-sidecar");
       jtis.add(seen.getString("jti"));
     }
-    // One token, one refresh_token grant, for five requests.
+    // One token, one refresh_token grant, for ten requests.
     assertThat(jtis).hasSize(1);
     assertThat(tokenGrantsInLog("refresh_token grant")).isEqualTo(1);
     System.out.println(
-        "[oauth] refresh grant: 5 requests, 1 token call, 1 access token; upstream saw sub "
+        "[oauth] refresh grant: 10 requests (5 concurrent), 1 token call, 1 access token; upstream"
+            + " saw sub "
             + aliceId);
   }
 

@@ -49,6 +49,7 @@ public final class KeycloakServer extends ManagedProcess {
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   private final String hostname;
+  private final List<String> features;
   private long startedInMillis;
 
   /**
@@ -56,10 +57,13 @@ public final class KeycloakServer extends ManagedProcess {
    * @param hostname the URL clients use (e.g. {@code https://keycloak.test:8943}): every token's
    *     {@code iss} names it, whichever port the test itself calls, so a grant seeded by the test
    *     is one the sidecar can refresh
+   * @param features preview features to enable (e.g. {@code token-exchange}, {@code
+   *     admin-fine-grained-authz:v1} for exchanging a token another issuer signed)
    */
-  public KeycloakServer(Pki.Issued tls, String hostname) {
+  public KeycloakServer(Pki.Issued tls, String hostname, String... features) {
     super("keycloak", Duration.ofSeconds(180));
     this.hostname = hostname;
+    this.features = List.of(features);
     this.home = distribution();
     try {
       Path dir = logDir().resolve("keycloak-tls");
@@ -96,6 +100,14 @@ public final class KeycloakServer extends ManagedProcess {
 
   @Override
   protected List<String> command() {
+    List<String> command = new java.util.ArrayList<>(commandWithoutFeatures());
+    if (!features.isEmpty()) {
+      command.add("--features=" + String.join(",", features));
+    }
+    return command;
+  }
+
+  private List<String> commandWithoutFeatures() {
     return List.of(
         home.resolve("bin/kc.sh").toString(),
         "start-dev",

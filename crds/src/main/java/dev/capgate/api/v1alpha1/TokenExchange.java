@@ -30,6 +30,10 @@ public record TokenExchange(
         @JsonPropertyDescription(
             "What the subject token is: access_token (default), jwt or id_token (sent as the RFC 8693 URN).")
         SubjectTokenType subjectTokenType,
+    @Size(min = 1, max = 255)
+        @JsonPropertyDescription(
+            "subject_issuer parameter, for a subject token the server did not issue itself (Keycloak: the alias of the identity provider that trusts its issuer's JWKS).")
+        String subjectIssuer,
     @Size(max = 8)
         @JsonPropertyDescription(
             "audience parameters: the logical names of the services the token is for (for Keycloak, client ids).")

@@ -294,6 +294,9 @@ public final class OAuthResolver implements CredentialResolver, AutoCloseable {
     form.add(Map.entry("subject_token", subjectToken.reveal()));
     form.add(Map.entry("subject_token_type", exchange.subjectTokenTypeOrDefault().urn()));
     form.add(Map.entry("requested_token_type", ACCESS_TOKEN_TYPE));
+    if (exchange.subjectIssuer() != null) {
+      form.add(Map.entry("subject_issuer", exchange.subjectIssuer()));
+    }
     if (exchange.audience() != null) {
       exchange.audience().forEach(a -> form.add(Map.entry("audience", a)));
     }

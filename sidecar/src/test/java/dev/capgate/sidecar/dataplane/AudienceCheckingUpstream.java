@@ -99,6 +99,7 @@ final class AudienceCheckingUpstream implements AutoCloseable {
               .put("aud", claims.getValue("aud"))
               .put("azp", claims.getString("azp"))
               .put("jti", claims.getString("jti"))
+              .put("preferred_username", claims.getString("preferred_username"))
               .put("exp", claims.getLong("exp")));
     } catch (Exception e) {
       reply(request, 401, new JsonObject().put("error", e.getMessage()));

@@ -136,7 +136,7 @@ class OAuthCredentialsIT {
             clientSecret,
             "api-a",
             null,
-            new TokenExchange("user-grant", null, List.of("api-a"), null));
+            new TokenExchange("user-grant", null, null, List.of("api-a"), null));
     String session =
         SessionSpecs.session("oauth")
             .credential(AgentSessionBuilder.oauth("user-grant", userGrant).bearer().build())

@@ -143,7 +143,9 @@ public final class OAuthResolver implements CredentialResolver, AutoCloseable {
 
   /** The fresh token, the grant in flight, a recent failure, or a new grant. */
   private Entry entry(Credential credential, SessionIdentity session) {
-    String key = credential.name() + "\n" + session.user();
+    // The grant's settings are part of the key: after a spec change (another audience, another
+    // server) a token obtained under the old settings is not served.
+    String key = credential.name() + "\n" + session.user() + "\n" + credential.oauth().hashCode();
     return cache.compute(
         key,
         (k, cached) -> {

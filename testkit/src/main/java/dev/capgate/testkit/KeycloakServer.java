@@ -61,7 +61,7 @@ public final class KeycloakServer extends ManagedProcess {
    *     admin-fine-grained-authz:v1} for exchanging a token another issuer signed)
    */
   public KeycloakServer(Pki.Issued tls, String hostname, String... features) {
-    super("keycloak", Duration.ofSeconds(180));
+    super("keycloak", Duration.ofSeconds(300)); // 170 s seen under a load average of 15
     this.hostname = hostname;
     this.features = List.of(features);
     this.home = distribution();

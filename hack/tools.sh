@@ -9,7 +9,9 @@
 #   helm from its Go module;
 #   h2spec (the HTTP/2 conformance suite the sidecar ITs run) from its Go module;
 #   kind (make e2e-kind) from its Go module;
-#   promtool (`promtool check metrics`, run by the metrics ITs) from the Prometheus Go module.
+#   promtool (`promtool check metrics`, run by the metrics ITs) from the Prometheus Go module;
+#   Keycloak (the OAuth server of OAuthCredentialsIT) from Maven Central's keycloak-quarkus-dist zip,
+#   unpacked into $TOOLS/keycloak/<version> (testkit KeycloakServer.VERSION must match).
 set -euo pipefail
 
 KUBE_VERSION=v1.34.4
@@ -19,6 +21,7 @@ OPENBAO_VERSION=2.7.2
 H2SPEC_VERSION=v2.2.1+incompatible
 KIND_VERSION=v0.33.0
 PROMETHEUS_VERSION=v0.316.0
+KEYCLOAK_VERSION=26.5.6
 
 TOOLS=${CAPGATE_TOOLS:-$HOME/.cache/capgate/tools}
 BIN=$TOOLS/bin
@@ -112,6 +115,21 @@ install_openbao() {
   stamp openbao "$OPENBAO_VERSION"
 }
 
+install_keycloak() {
+  fresh keycloak "$KEYCLOAK_VERSION" && [ -x "$TOOLS/keycloak/$KEYCLOAK_VERSION/bin/kc.sh" ] && return
+  log "installing Keycloak $KEYCLOAK_VERSION (keycloak-quarkus-dist from Maven Central)"
+  mvn -q -B dependency:get -Dartifact="org.keycloak:keycloak-quarkus-dist:$KEYCLOAK_VERSION:zip" -Dtransitive=false
+  local repo=${MAVEN_REPO:-$HOME/.m2/repository}
+  local zip=$repo/org/keycloak/keycloak-quarkus-dist/$KEYCLOAK_VERSION/keycloak-quarkus-dist-$KEYCLOAK_VERSION.zip
+  local tmp; tmp=$(mktemp -d "$TOOLS/src/keycloak.XXXXXX")
+  unzip -q "$zip" -d "$tmp"
+  rm -rf "$TOOLS/keycloak/$KEYCLOAK_VERSION"
+  mkdir -p "$TOOLS/keycloak"
+  mv "$tmp/keycloak-$KEYCLOAK_VERSION" "$TOOLS/keycloak/$KEYCLOAK_VERSION"
+  rm -rf "$tmp"
+  stamp keycloak "$KEYCLOAK_VERSION"
+}
+
 build_etcd
 build_kubernetes
 build_helm
@@ -119,6 +137,7 @@ build_h2spec
 build_kind
 build_promtool
 install_openbao
+install_keycloak
 
 for t in etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl helm h2spec kind promtool bao; do
   [ -x "$BIN/$t" ] || { log "missing $BIN/$t after install"; exit 1; }
@@ -133,4 +152,5 @@ log "tools in $BIN:"
 "$BIN/bao" version >&2
 "$BIN/kind" version >&2
 "$BIN/promtool" --version | sed -n 1p >&2
+log "keycloak $(cat "$TOOLS/keycloak/$KEYCLOAK_VERSION/version.txt" 2>/dev/null || echo "$KEYCLOAK_VERSION")"
 echo "$BIN"

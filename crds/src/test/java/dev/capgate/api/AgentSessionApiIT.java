@@ -237,6 +237,38 @@ class AgentSessionApiIT {
                 app -> app.replace("[repo-a]", "[acme/repo-a]")),
             "spec.credentials[0].githubApp.repositories[0]",
             "should match"),
+            "a credential with both vault and oauth",
+            edit(
+                "field: token}\n      inject: {type: bearer}",
+                "field: token}\n      oauth: {tokenUrl: \"https://sso.example.com/realms/acme/protocol/openid-connect/token\", clientId: capgate, refreshToken: {path: \"secret/data/oauth/{{user}}\"}}\n      inject: {type: bearer}"),
+            "spec.credentials[0]",
+            "exactly one of vault or oauth"),
+        Arguments.of(
+            "an oauth token endpoint over http",
+            edit(
+                "      vault: {path: \"secret/data/github/{{user}}\", field: token}\n      inject: {type: bearer}",
+                "      oauth: {tokenUrl: \"https://sso.example.com/realms/acme/protocol/openid-connect/token\", clientId: capgate, refreshToken: {path: \"secret/data/oauth/{{user}}\"}}\n      inject: {type: bearer}"
+                    .replace("https://sso", "http://sso")),
+            "spec.credentials[0].oauth.tokenUrl",
+            "should match"),
+        Arguments.of(
+            "an oauth credential with refreshToken and tokenExchange",
+            edit(
+                "      vault: {path: \"secret/data/github/{{user}}\", field: token}\n      inject: {type: bearer}",
+                "      oauth: {tokenUrl: \"https://sso.example.com/realms/acme/protocol/openid-connect/token\", clientId: capgate, refreshToken: {path: \"secret/data/oauth/{{user}}\"}}\n      inject: {type: bearer}"
+                    .replace("}}\n", "}, tokenExchange: {subjectCredential: github-git}}\n")),
+            "spec.credentials[0].oauth",
+            "exactly one of refreshToken or tokenExchange"),
+        Arguments.of(
+            "a token exchange whose subject is not declared",
+            edit(
+                "      vault: {path: \"secret/data/github/{{user}}\", field: token}\n      inject: {type: bearer}",
+                "      oauth: {tokenUrl: \"https://sso.example.com/realms/acme/protocol/openid-connect/token\", clientId: capgate, refreshToken: {path: \"secret/data/oauth/{{user}}\"}}\n      inject: {type: bearer}"
+                    .replace(
+                        "refreshToken: {path: \"secret/data/oauth/{{user}}\"}",
+                        "tokenExchange: {subjectCredential: nobody, audience: [api]}")),
+            "spec.credentials",
+            "subjectCredential must name another credential"),
         Arguments.of(
             "an unknown method",
             edit(

@@ -218,6 +218,40 @@ class AgentSessionValidatorTest {
             "a GitHub App without installation",
             withGitHubApp(app -> app.replace("installationId: 7890", "installationId: 0")),
             "spec.credentials[0].githubApp.installationId"),
+            "a credential with both vault and oauth",
+            edit(
+                "field: token}\n      inject: {type: bearer}",
+                "field: token}\n      oauth: {tokenUrl: \"https://sso.example.com/realms/acme/protocol/openid-connect/token\", clientId: capgate, refreshToken: {path: \"secret/data/oauth/{{user}}\"}}\n      inject: {type: bearer}"),
+            "spec.credentials[0]"),
+        Arguments.of(
+            "a credential with neither vault nor oauth",
+            edit(
+                "      vault: {path: \"secret/data/github/{{user}}\", field: token}\n      inject: {type: bearer}",
+                "      inject: {type: bearer}"),
+            "spec.credentials[0]"),
+        Arguments.of(
+            "an oauth token endpoint over http",
+            edit(
+                "      vault: {path: \"secret/data/github/{{user}}\", field: token}\n      inject: {type: bearer}",
+                "      oauth: {tokenUrl: \"https://sso.example.com/realms/acme/protocol/openid-connect/token\", clientId: capgate, refreshToken: {path: \"secret/data/oauth/{{user}}\"}}\n      inject: {type: bearer}"
+                    .replace("https://sso", "http://sso")),
+            "spec.credentials[0].oauth.tokenUrl"),
+        Arguments.of(
+            "an oauth credential with refreshToken and tokenExchange",
+            edit(
+                "      vault: {path: \"secret/data/github/{{user}}\", field: token}\n      inject: {type: bearer}",
+                "      oauth: {tokenUrl: \"https://sso.example.com/realms/acme/protocol/openid-connect/token\", clientId: capgate, refreshToken: {path: \"secret/data/oauth/{{user}}\"}}\n      inject: {type: bearer}"
+                    .replace("}}\n", "}, tokenExchange: {subjectCredential: github-git}}\n")),
+            "spec.credentials[0].oauth"),
+        Arguments.of(
+            "a token exchange whose subject is not declared",
+            edit(
+                "      vault: {path: \"secret/data/github/{{user}}\", field: token}\n      inject: {type: bearer}",
+                "      oauth: {tokenUrl: \"https://sso.example.com/realms/acme/protocol/openid-connect/token\", clientId: capgate, refreshToken: {path: \"secret/data/oauth/{{user}}\"}}\n      inject: {type: bearer}"
+                    .replace(
+                        "refreshToken: {path: \"secret/data/oauth/{{user}}\"}",
+                        "tokenExchange: {subjectCredential: nobody, audience: [api]}")),
+            "spec.credentials[0].oauth.tokenExchange.subjectCredential"),
         Arguments.of(
             "an agent name with capitals",
             edit("agent: coding-agent", "agent: Coding-Agent"),

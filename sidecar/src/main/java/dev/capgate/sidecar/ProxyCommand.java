@@ -26,6 +26,7 @@ import dev.capgate.sidecar.intercept.ConnectionRouter;
 import dev.capgate.sidecar.intercept.InterceptServer;
 import dev.capgate.sidecar.intercept.OriginalDestination;
 import dev.capgate.sidecar.kube.ApiServer;
+import dev.capgate.sidecar.oauth.OAuthResolver;
 import dev.capgate.sidecar.policy.InvalidPolicyException;
 import dev.capgate.sidecar.policy.Policy;
 import dev.capgate.sidecar.policy.PolicySource;
@@ -38,6 +39,7 @@ import dev.capgate.sidecar.tls.UpstreamTls;
 import dev.capgate.sidecar.upstream.UpstreamDialer;
 import dev.capgate.sidecar.upstream.UpstreamProxy;
 import dev.capgate.sidecar.vault.CredentialBroker;
+import dev.capgate.sidecar.vault.KvStore;
 import dev.capgate.sidecar.vault.LeaseRecorder;
 import dev.capgate.sidecar.vault.TokenFile;
 import dev.capgate.sidecar.vault.VaultTrust;
@@ -197,10 +199,13 @@ public final class ProxyCommand {
     GitHubAppTokens githubApps;
     if (config.get("session-file").isPresent()) {
       loadSessionFile(policies);
-      githubApps = githubAppTokens(fileModeResolver(), upstreamTls, upstreamProxy);
+      githubApps =
+          githubAppTokens(withOAuth(fileModeResolver(), policies), upstreamTls, upstreamProxy);
     } else {
       session = startSessionRuntime(policies, vertx);
-      githubApps = githubAppTokens(session.credentials(), upstreamTls, upstreamProxy);
+      githubApps =
+          githubAppTokens(
+              withOAuth(session.credentials(), policies), upstreamTls, upstreamProxy);
       // Minted tokens die with the session upstream, not only here.
       session.onSessionEnded(githubApps::endSession);
       String pod = podRef().name();
@@ -209,6 +214,8 @@ public final class ProxyCommand {
         session.reportActivity(pod, recorder.activity()::snapshot);
       }
     }
+    // GitHub App tokens, then OAuth tokens, in front of the Vault broker (which reads the App keys,
+    // client secrets and refresh tokens those two need).
     CredentialResolver credentials = githubApps;
     Placeholders placeholders = loadPlaceholders();
     InetSocketAddress dnsUpstream = dnsUpstream();
@@ -392,9 +399,28 @@ public final class ProxyCommand {
     return Path.of(config.setting(SidecarContract.ENV_CA_DIR).orElse(SidecarContract.CA_DIR));
   }
 
-  private UpstreamTls upstreamTls() {
+  /**
+   * OAuth credentials in front of the Vault broker: token endpoints are trusted like upstreams, and
+   * the refresh tokens live in (and are rotated back into) Vault with the broker's token.
+   */
+  private CredentialResolver withOAuth(CredentialResolver vault, PolicySource policies) {
+    KvStore kv = vault instanceof CredentialBroker broker ? broker.kvStore() : null;
+    try {
+      return OAuthResolver.wrap(vault, kv, policies, upstreamCaBundles());
+    } catch (Exception e) {
+      throw new StartupFailure(
+          "cannot build the OAuth token endpoints' TLS trust: " + e.getMessage(), e);
+    }
+  }
+
+  private List<Path> upstreamCaBundles() {
     List<Path> bundles = new ArrayList<>();
     config.setting(SidecarContract.ENV_UPSTREAM_CA_FILE).map(Path::of).ifPresent(bundles::add);
+    return bundles;
+  }
+
+  private UpstreamTls upstreamTls() {
+    List<Path> bundles = upstreamCaBundles();
     // A TLS-inspecting egress proxy re-signs origin certificates with its own CA.
     config.getPath("upstream-proxy-ca-file").ifPresent(bundles::add);
     try {

@@ -159,6 +159,19 @@ public final class RequestTrial {
           + (app.repositories() == null ? "all of the installation" : app.repositories())
           + ")";
     }
+    if (c.oauth() != null) {
+      return name
+          + "  "
+          + header
+          + "  (OAuth access token from "
+          + c.oauth().tokenUrl()
+          + (c.oauth().refreshToken() != null
+              ? ", refresh_token grant"
+              : ", token exchange of credential '"
+                  + c.oauth().tokenExchange().subjectCredential()
+                  + "'")
+          + ")";
+    }
     String path;
     try {
       path =

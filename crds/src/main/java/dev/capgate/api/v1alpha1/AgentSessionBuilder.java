@@ -199,7 +199,13 @@ public final class AgentSessionBuilder {
         name,
         null,
         new GitHubAppCredential(
-            appId, installationId, new VaultField(keyPath, null), null, null, null));
+            appId, installationId, new VaultField(keyPath, null), null, null, null),
+        null);
+  }
+
+  /** An OAuth access token obtained by the sidecar (refresh-token grant or token exchange). */
+  public static CredentialBuilder oauth(String name, OAuthCredential oauth) {
+    return new CredentialBuilder(name, null, null, oauth);
   }
 
   /** A credential: where Vault keeps it, how it is put on the request, an optional placeholder. */
@@ -207,17 +213,20 @@ public final class AgentSessionBuilder {
     private final String name;
     private final VaultSecret vault;
     private GitHubAppCredential githubApp;
+    private OAuthCredential oauth;
     private Injection inject;
     private Placeholder placeholder;
 
     private CredentialBuilder(String name, VaultSecret vault) {
-      this(name, vault, null);
+      this(name, vault, null, null);
     }
 
-    private CredentialBuilder(String name, VaultSecret vault, GitHubAppCredential githubApp) {
+    private CredentialBuilder(
+        String name, VaultSecret vault, GitHubAppCredential githubApp, OAuthCredential oauth) {
       this.name = name;
       this.vault = vault;
       this.githubApp = githubApp;
+      this.oauth = oauth;
     }
 
     /** A GitHub App credential's API base URL (default https://api.github.com). */
@@ -303,7 +312,7 @@ public final class AgentSessionBuilder {
     }
 
     public Credential build() {
-      return new Credential(name, vault, inject, placeholder, githubApp);
+      return new Credential(name, vault, inject, placeholder, githubApp, oauth);
     }
   }
 

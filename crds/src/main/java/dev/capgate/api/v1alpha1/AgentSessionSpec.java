@@ -21,6 +21,13 @@ import java.util.List;
     fieldPath = ".egress",
     reason = "FieldValueInvalid",
     message = "every spec.egress[].credential(s) must name an entry of spec.credentials")
+@ValidationRule(
+    value =
+        "!has(self.credentials) || self.credentials.all(c, !has(c.oauth) || !has(c.oauth.tokenExchange) || (c.oauth.tokenExchange.subjectCredential != c.name && self.credentials.exists(d, d.name == c.oauth.tokenExchange.subjectCredential && !(has(d.oauth) && has(d.oauth.tokenExchange)))))",
+    fieldPath = ".credentials",
+    reason = "FieldValueInvalid",
+    message =
+        "an oauth.tokenExchange.subjectCredential must name another credential of the session that is not itself a tokenExchange")
 // Record components carry their annotations to both field and accessor, which the generator would
 // emit twice: field-level CEL rules therefore live here, on the object, with a fieldPath.
 @ValidationRule(

@@ -85,20 +85,24 @@ public final class AgentSessionValidator {
         }
       }
     }
+    checkSubjects(credentials);
     return names;
   }
 
   /** Exactly one source of the value; a new kind adds one term to the count, as in the CEL rule. */
   private void checkSource(String at, Credential c) {
-    int sources = (c.vault() != null ? 1 : 0) + (c.githubApp() != null ? 1 : 0);
+    int sources =
+        (c.vault() != null ? 1 : 0) + (c.githubApp() != null ? 1 : 0) + (c.oauth() != null ? 1 : 0);
     if (sources != 1) {
-      add(at, "a credential has exactly one source: vault or githubApp");
+      add(at, "a credential has exactly one source: vault, githubApp or oauth");
       return;
     }
     if (c.vault() != null) {
       checkVaultSecret(at + ".vault", c.vault());
-    } else {
+    } else if (c.githubApp() != null) {
       checkGitHubApp(at + ".githubApp", c.githubApp());
+    } else {
+      checkOAuth(at + ".oauth", c.oauth());
     }
   }
 
@@ -136,6 +140,64 @@ public final class AgentSessionValidator {
                 add(at + ".permissions." + name, "must be read or write");
               }
             });
+  }
+
+  private void checkOAuth(String at, OAuthCredential o) {
+    if (o.tokenUrl() == null || !o.tokenUrl().matches(Patterns.HTTPS_URL)) {
+      add(at + ".tokenUrl", "must be an https:// URL");
+    }
+    if (blank(o.clientId())) {
+      add(at + ".clientId", "is required");
+    }
+    if (o.clientSecret() != null) {
+      checkKvSecret(at + ".clientSecret", o.clientSecret());
+    }
+    if ((o.refreshToken() == null) == (o.tokenExchange() == null)) {
+      add(at, "exactly one of refreshToken or tokenExchange is required");
+    }
+    if (o.refreshToken() != null) {
+      checkKvSecret(at + ".refreshToken", o.refreshToken());
+    }
+    TokenExchange x = o.tokenExchange();
+    if (x != null) {
+      if (x.subjectCredential() == null || !x.subjectCredential().matches(Patterns.NAME)) {
+        add(at + ".tokenExchange.subjectCredential", "must name a credential of the session");
+      }
+      if (x.resource() != null && x.resource().stream().anyMatch(r -> !r.startsWith("https://"))) {
+        add(at + ".tokenExchange.resource", "resource entries must be https:// URIs");
+      }
+    }
+  }
+
+  private void checkKvSecret(String at, KvSecret s) {
+    if (s.path() == null || !s.path().matches(Patterns.VAULT_PATH)) {
+      add(at + ".path", "must be a Vault path such as secret/data/oauth/{{user}}");
+    }
+  }
+
+  /**
+   * A token exchange's subject is another credential of the session that is not itself an exchange:
+   * one hop, so no chain and no cycle.
+   */
+  private void checkSubjects(List<Credential> credentials) {
+    for (int i = 0; i < credentials.size(); i++) {
+      Credential c = credentials.get(i);
+      if (c.oauth() == null || c.oauth().tokenExchange() == null) {
+        continue;
+      }
+      String subject = c.oauth().tokenExchange().subjectCredential();
+      String at = "spec.credentials[" + i + "].oauth.tokenExchange.subjectCredential";
+      Credential target =
+          credentials.stream()
+              .filter(d -> d.name() != null && d.name().equals(subject))
+              .findFirst()
+              .orElse(null);
+      if (target == null || target == c) {
+        add(at, "must name another credential of the session");
+      } else if (target.oauth() != null && target.oauth().tokenExchange() != null) {
+        add(at, "must not name a tokenExchange credential (one exchange, no chains)");
+      }
+    }
   }
 
   private void checkVaultSecret(String at, VaultSecret s) {

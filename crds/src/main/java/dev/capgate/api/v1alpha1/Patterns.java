@@ -30,5 +30,8 @@ public final class Patterns {
   /** A Vault API path, possibly templated with {{user}}, {{agent}}, {{session}}, {{namespace}}. */
   public static final String VAULT_PATH = "^[A-Za-z0-9_.{}@+-]+(/[A-Za-z0-9_.{}@+-]+)*$";
 
+  /** An https URL (an OAuth token endpoint): scheme, a host, optionally a port, path and query. */
+  public static final String HTTPS_URL = "^https://[^/?#\\s@]+(/[^#\\s]*)?$";
+
   private Patterns() {}
 }

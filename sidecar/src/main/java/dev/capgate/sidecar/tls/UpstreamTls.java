@@ -60,6 +60,41 @@ public final class UpstreamTls {
    */
   public static UpstreamTls create(List<Path> extraCaBundles)
       throws IOException, GeneralSecurityException {
+    TrustManagerFactory tmf = trust(extraCaBundles);
+    SslContext context =
+        SslContextBuilder.forClient()
+            .sslProvider(TlsEngine.forLongLivedContext())
+            .trustManager(tmf)
+            .endpointIdentificationAlgorithm("HTTPS")
+            .protocols("TLSv1.3", "TLSv1.2")
+            .applicationProtocolConfig(HTTP_1_1)
+            .build();
+    // Resumption across the connections to one upstream (host:port): a new agent connection's
+    // upstream handshake skips the certificate chain and its verification.
+    TlsEngine.enableTickets(context);
+    return new UpstreamTls(context, tmf);
+  }
+
+  /**
+   * The same trust for the sidecar's own HTTPS calls on the JDK's client (a GitHub App's token
+   * requests): an upstream the agent reaches is trusted there too, and nothing more.
+   */
+  public javax.net.ssl.SSLContext jdkContext() {
+    try {
+      javax.net.ssl.SSLContext jdk = javax.net.ssl.SSLContext.getInstance("TLS");
+      jdk.init(null, trust.getTrustManagers(), null);
+      return jdk;
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("cannot build a TLS context: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The system store plus {@code extraCaBundles}: what the sidecar trusts for upstreams, and for
+   * the other HTTPS servers it calls itself on the session's behalf (an OAuth token endpoint).
+   */
+  public static TrustManagerFactory trust(List<Path> extraCaBundles)
+      throws IOException, GeneralSecurityException {
     KeyStore trust = KeyStore.getInstance("PKCS12");
     trust.load(null, null);
     TrustManagerFactory system =
@@ -88,32 +123,7 @@ public final class UpstreamTls {
     TrustManagerFactory tmf =
         TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
     tmf.init(trust);
-    SslContext context =
-        SslContextBuilder.forClient()
-            .sslProvider(TlsEngine.forLongLivedContext())
-            .trustManager(tmf)
-            .endpointIdentificationAlgorithm("HTTPS")
-            .protocols("TLSv1.3", "TLSv1.2")
-            .applicationProtocolConfig(HTTP_1_1)
-            .build();
-    // Resumption across the connections to one upstream (host:port): a new agent connection's
-    // upstream handshake skips the certificate chain and its verification.
-    TlsEngine.enableTickets(context);
-    return new UpstreamTls(context, tmf);
-  }
-
-  /**
-   * The same trust for the sidecar's own HTTPS calls on the JDK's client (a GitHub App's token
-   * requests): an upstream the agent reaches is trusted there too, and nothing more.
-   */
-  public javax.net.ssl.SSLContext jdkContext() {
-    try {
-      javax.net.ssl.SSLContext jdk = javax.net.ssl.SSLContext.getInstance("TLS");
-      jdk.init(null, trust.getTrustManagers(), null);
-      return jdk;
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("cannot build a TLS context: " + e.getMessage(), e);
-    }
+    return tmf;
   }
 
   /** A client handler that sends SNI = {@code host} and verifies the certificate names it. */

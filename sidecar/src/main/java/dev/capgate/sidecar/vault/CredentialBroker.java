@@ -253,6 +253,14 @@ public final class CredentialBroker implements CredentialResolver, AutoCloseable
     }
   }
 
+  /**
+   * Uncached KV v2 reads and check-and-set writes with this broker's Vault token (OAuth refresh
+   * tokens, which the authorization server rotates).
+   */
+  public KvStore kvStore() {
+    return new KvStore(vault, tokens);
+  }
+
   /** Lease renewals so far (for metrics and tests). */
   public long leaseRenewals() {
     return leases.renewals();

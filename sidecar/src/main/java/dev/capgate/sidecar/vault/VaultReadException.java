@@ -5,7 +5,7 @@ package dev.capgate.sidecar.vault;
  * value. The cache is per path and shared by credentials, so each caller turns this into a {@code
  * CredentialUnavailableException} naming its own credential.
  */
-final class VaultReadException extends RuntimeException {
+public final class VaultReadException extends RuntimeException {
   VaultReadException(String reason) {
     super(reason, null, false, false);
   }

@@ -42,12 +42,32 @@ final class VaultKv {
 
   /** A one-hour token whose only policy is to read everything under this mount. */
   String readerToken() {
-    String policy = "capgate-sidecar-" + mount;
+    return token("capgate-sidecar-" + mount, "\"read\"");
+  }
+
+  /**
+   * A one-hour token that may read and update everything under this mount: what a session needs for
+   * OAuth refresh tokens, which the sidecar writes back when the server rotates them.
+   */
+  String readUpdateToken() {
+    return token("capgate-sidecar-rw-" + mount, "\"read\", \"update\"");
+  }
+
+  /**
+   * The current data and metadata of secret {@code name} ({@code data.data}, {@code
+   * data.metadata}).
+   */
+  JsonObject read(String name) {
+    return new JsonObject(bao.request("GET", path(name), null)).getJsonObject("data");
+  }
+
+  private String token(String policy, String capabilities) {
     bao.request(
         "POST",
         "sys/policies/acl/" + policy,
         new JsonObject()
-            .put("policy", "path \"" + mount + "/data/*\" { capabilities = [\"read\"] }")
+            .put(
+                "policy", "path \"" + mount + "/data/*\" { capabilities = [" + capabilities + "] }")
             .encode());
     return new JsonObject(
             bao.request(

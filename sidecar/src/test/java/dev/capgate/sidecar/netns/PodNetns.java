@@ -77,6 +77,7 @@ public final class PodNetns implements AutoCloseable {
 
   private final List<Process> processes = new ArrayList<>();
   private final List<AutoCloseable> closeables = new ArrayList<>();
+  private final Map<Integer, InetSocketAddress> extraBridges = new java.util.LinkedHashMap<>();
   private final Path agentLog;
 
   private PodNetns(String name) {
@@ -389,11 +390,41 @@ public final class PodNetns implements AutoCloseable {
         command.add(UpstreamServers.V4 + ":8200");
         command.add(socket.toString());
       }
+      if (vaultAddress == null && !extraBridges.isEmpty()) {
+        // The helper reads bridges in pairs after the directory: a Vault pair must come first.
+        Path unused = dir.resolve("no-vault.sock");
+        command.add("127.0.0.1:1");
+        command.add(unused.toString());
+      }
+      for (Map.Entry<Integer, InetSocketAddress> bridge : extraBridges.entrySet()) {
+        Path socket = dir.resolve("bridge-" + bridge.getKey() + ".sock");
+        closeables.add(
+            UnixSocketBridge.start(UnixDomainSocketAddress.of(socket), bridge.getValue()));
+        command.add(UpstreamServers.V4 + ":" + bridge.getKey());
+        command.add(socket.toString());
+      }
       Process p = start(command, dir.resolve("upstream.log"));
       waitForLine(p, dir.resolve("upstream.log"), "{\"ready\":true}", Duration.ofSeconds(30));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * Before {@link #startUpstreams}: the upstream address {@code 198.18.0.2:<port>} carries TCP to
+   * {@code target} on the test host's loopback (a server the test runs itself: Keycloak, an API).
+   */
+  public PodNetns bridgeToHost(int port, InetSocketAddress target) {
+    extraBridges.put(port, target);
+    return this;
+  }
+
+  /**
+   * A serving certificate from the CA the sidecar trusts for upstreams ({@code
+   * --upstream-ca-file}).
+   */
+  public Pki.Issued issueUpstreamCertificate(String... dnsNames) {
+    return upstreamCa.issueServer(dnsNames[0], List.of(dnsNames), List.of(UpstreamServers.V4));
   }
 
   /**

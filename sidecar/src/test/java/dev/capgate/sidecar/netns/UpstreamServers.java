@@ -107,8 +107,9 @@ public final class UpstreamServers {
         .toCompletableFuture()
         .get();
     startDns();
-    if (args.length >= 3) {
-      UnixSocketBridge.start(UnixSocketBridge.parse(args[1]), UnixSocketBridge.parse(args[2]));
+    // Pairs of <listen> <unix socket>: the Vault bridge, then any others (Keycloak, ...).
+    for (int i = 1; i + 1 < args.length; i += 2) {
+      UnixSocketBridge.start(UnixSocketBridge.parse(args[i]), UnixSocketBridge.parse(args[i + 1]));
     }
     System.out.println("{\"ready\":true}");
     System.out.flush();

@@ -237,12 +237,13 @@ class AgentSessionApiIT {
                 app -> app.replace("[repo-a]", "[acme/repo-a]")),
             "spec.credentials[0].githubApp.repositories[0]",
             "should match"),
+        Arguments.of(
             "a credential with both vault and oauth",
             edit(
                 "field: token}\n      inject: {type: bearer}",
                 "field: token}\n      oauth: {tokenUrl: \"https://sso.example.com/realms/acme/protocol/openid-connect/token\", clientId: capgate, refreshToken: {path: \"secret/data/oauth/{{user}}\"}}\n      inject: {type: bearer}"),
             "spec.credentials[0]",
-            "exactly one of vault or oauth"),
+            "exactly one source"),
         Arguments.of(
             "an oauth token endpoint over http",
             edit(

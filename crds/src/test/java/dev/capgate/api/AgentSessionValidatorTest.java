@@ -218,6 +218,7 @@ class AgentSessionValidatorTest {
             "a GitHub App without installation",
             withGitHubApp(app -> app.replace("installationId: 7890", "installationId: 0")),
             "spec.credentials[0].githubApp.installationId"),
+        Arguments.of(
             "a credential with both vault and oauth",
             edit(
                 "field: token}\n      inject: {type: bearer}",

@@ -204,8 +204,7 @@ public final class ProxyCommand {
     } else {
       session = startSessionRuntime(policies, vertx);
       githubApps =
-          githubAppTokens(
-              withOAuth(session.credentials(), policies), upstreamTls, upstreamProxy);
+          githubAppTokens(withOAuth(session.credentials(), policies), upstreamTls, upstreamProxy);
       // Minted tokens die with the session upstream, not only here.
       session.onSessionEnded(githubApps::endSession);
       String pod = podRef().name();

@@ -9,13 +9,14 @@ import io.fabric8.generator.annotation.ValidationRule;
 
 /**
  * One credential of a session: a name the egress rules use, where its value comes from (exactly one
- * source: {@code vault}, or a kind that produces the value from inputs such as {@code githubApp} or {@code oauth}),
- * and how the value is put on the request.
+ * source: {@code vault}, or a kind that produces the value from inputs such as {@code githubApp} or
+ * {@code oauth}), and how the value is put on the request.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 // A sum of has(): a new source kind adds one term.
 @ValidationRule(
-    value = "(has(self.vault) ? 1 : 0) + (has(self.githubApp) ? 1 : 0) + (has(self.oauth) ? 1 : 0) == 1",
+    value =
+        "(has(self.vault) ? 1 : 0) + (has(self.githubApp) ? 1 : 0) + (has(self.oauth) ? 1 : 0) == 1",
     reason = "FieldValueInvalid",
     message = "a credential has exactly one source: vault, githubApp or oauth")
 public record Credential(

@@ -120,6 +120,38 @@ class AgentSessionApiIT {
     ProcessResult conditionType = kube.kubectl("explain", "agentsession.status.conditions.type");
     assertThat(conditionType.exitCode()).as(conditionType.stderr()).isZero();
     assertThat(conditionType.stdout()).contains("Ready, Expired, Revoked or Recovered.");
+
+    ProcessResult aws = kube.kubectl("explain", "agentsession.spec.credentials.awsSigV4");
+    assertThat(aws.exitCode()).as(aws.stderr()).isZero();
+    assertThat(aws.stdout()).contains("AWS_SECRET_ACCESS_KEY", "region", "service");
+    ProcessResult token =
+        kube.kubectl("explain", "agentsession.spec.credentials.awsSigV4.vault.sessionTokenField");
+    assertThat(token.stdout()).contains("security_token", "X-Amz-Security-Token");
+  }
+
+  @Test
+  void anAwsSigV4CredentialIsAcceptedWithoutInject() {
+    String yaml =
+        edit("  egress:\n", AgentSessionValidatorTest.AWS + "  egress:\n")
+            .apply(uncheckedExample())
+            .replace("name: fix-issue-42", "name: aws-ok");
+    ProcessResult create = kube.kubectlWithInput(yaml, "create", "-n", namespace, "-f", "-");
+    assertThat(create.exitCode()).as(create.stderr()).isZero();
+    AgentSession stored =
+        client.resources(AgentSession.class).inNamespace(namespace).withName("aws-ok").get();
+    assertThat(stored.getSpec().credentials().get(2).awsSigV4().service())
+        .as("the schema's default")
+        .isEqualTo("s3");
+    assertThat(stored.getSpec().credentials().get(2).awsSigV4().vault().engine())
+        .isEqualTo(dev.capgate.api.v1alpha1.VaultEngine.KV2);
+  }
+
+  private static String uncheckedExample() {
+    try {
+      return AgentSessionValidatorTest.example();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   @Test
@@ -196,6 +228,47 @@ class AgentSessionApiIT {
             edit("      hosts: [github.com]\n", ""),
             "spec.egress[1]",
             "either hosts"),
+        Arguments.of(
+            "a credential with vault and awsSigV4",
+            edit(
+                "      inject: {type: bearer}\n",
+                "      inject: {type: bearer}\n"
+                    + "      awsSigV4: {vault: {path: secret/data/aws}, region: us-east-1}\n"),
+            "spec.credentials[0]",
+            "exactly one kind"),
+        Arguments.of(
+            "a credential of no kind",
+            edit(
+                "      vault: {path: \"secret/data/github/{{user}}\", field: token}\n"
+                    + "      inject: {type: bearer}\n",
+                ""),
+            "spec.credentials[0]",
+            "exactly one kind"),
+        Arguments.of(
+            "an awsSigV4 credential with inject",
+            edit(
+                "  egress:\n",
+                AgentSessionValidatorTest.AWS + "      inject: {type: bearer}\n  egress:\n"),
+            "spec.credentials[2].awsSigV4",
+            "no inject"),
+        Arguments.of(
+            "two awsSigV4 credentials",
+            edit(
+                "  egress:\n",
+                AgentSessionValidatorTest.AWS
+                    + AgentSessionValidatorTest.AWS.replace("name: s3", "name: s3b")
+                    + "  egress:\n"),
+            "spec.credentials",
+            "at most one awsSigV4"),
+        Arguments.of(
+            "an awsSigV4 credential reading an identity token",
+            edit(
+                "  egress:\n",
+                AgentSessionValidatorTest.AWS.replace(
+                        "aws/{{user}}\"", "aws/{{user}}\", engine: identity-token")
+                    + "  egress:\n"),
+            "spec.credentials[2].awsSigV4.vault.engine",
+            "kv2 or dynamic"),
         Arguments.of(
             "an unknown method",
             edit(

@@ -188,12 +188,29 @@ public final class AgentSessionBuilder {
     return new CredentialBuilder(name, new VaultSecret(path, null, VaultEngine.IDENTITY_TOKEN));
   }
 
+  /**
+   * AWS keys (access key id, secret key, optional session token, in the default fields) at {@code
+   * path}, signing for {@code region} and service s3: requests are re-signed with them.
+   */
+  public static CredentialBuilder awsSigV4(String name, String path, String region) {
+    return awsSigV4(
+        name, new AwsSigV4Credential(new AwsVaultKeys(path, null, null, null, null), region, null));
+  }
+
+  /** An AWS Signature V4 credential as given. */
+  public static CredentialBuilder awsSigV4(String name, AwsSigV4Credential aws) {
+    CredentialBuilder b = new CredentialBuilder(name, null);
+    b.aws = aws;
+    return b;
+  }
+
   /** A credential: where Vault keeps it, how it is put on the request, an optional placeholder. */
   public static final class CredentialBuilder {
     private final String name;
     private final VaultSecret vault;
     private Injection inject;
     private Placeholder placeholder;
+    private AwsSigV4Credential aws;
 
     private CredentialBuilder(String name, VaultSecret vault) {
       this.name = name;
@@ -232,7 +249,7 @@ public final class AgentSessionBuilder {
     }
 
     public Credential build() {
-      return new Credential(name, vault, inject, placeholder);
+      return new Credential(name, vault, inject, placeholder, aws);
     }
   }
 

@@ -66,6 +66,7 @@ public final class AgentSessionValidator {
     Set<String> names = new HashSet<>();
     Set<String> placeholders = new HashSet<>();
     List<Credential> credentials = spec.credentialsOrEmpty();
+    int awsCredentials = 0;
     for (int i = 0; i < credentials.size(); i++) {
       Credential c = credentials.get(i);
       String at = "spec.credentials[" + i + "]";
@@ -74,8 +75,36 @@ public final class AgentSessionValidator {
       } else if (!names.add(c.name())) {
         add(at + ".name", "duplicate credential name '" + c.name() + "'");
       }
-      checkVaultSecret(at + ".vault", c.vault());
-      checkInjection(at + ".inject", c.inject());
+      int kinds = (c.vault() != null ? 1 : 0) + (c.awsSigV4() != null ? 1 : 0);
+      if (kinds != 1) {
+        add(at, "a credential has exactly one kind: vault or awsSigV4");
+      }
+      if (c.awsSigV4() != null) {
+        if (++awsCredentials > 1) {
+          add(at + ".awsSigV4", "at most one awsSigV4 credential per session");
+        }
+        checkAws(at + ".awsSigV4", c.awsSigV4());
+        if (c.inject() != null) {
+          add(at + ".inject", "an awsSigV4 credential re-signs requests: no inject");
+        }
+        if (c.placeholder() != null) {
+          add(
+              at + ".placeholder",
+              "an awsSigV4 credential's placeholders are AWS_ACCESS_KEY_ID and"
+                  + " AWS_SECRET_ACCESS_KEY: no placeholder");
+        }
+        for (String env :
+            List.of(
+                AwsSigV4Credential.ACCESS_KEY_ID_ENV, AwsSigV4Credential.SECRET_ACCESS_KEY_ENV)) {
+          if (!placeholders.add(env)) {
+            add(at + ".awsSigV4", "duplicate placeholder variable '" + env + "'");
+          }
+        }
+      }
+      if (c.vault() != null || c.awsSigV4() == null) {
+        checkVaultSecret(at + ".vault", c.vault());
+        checkInjection(at + ".inject", c.inject());
+      }
       if (c.placeholder() != null) {
         String env = c.placeholder().env();
         if (env == null || !env.matches(Patterns.ENV)) {
@@ -98,6 +127,26 @@ public final class AgentSessionValidator {
     }
     if (s.engineOrDefault() != VaultEngine.IDENTITY_TOKEN && blank(s.field())) {
       add(at + ".field", "is required for kv2 and dynamic secrets");
+    }
+  }
+
+  private void checkAws(String at, AwsSigV4Credential aws) {
+    AwsVaultKeys keys = aws.vault();
+    if (keys == null) {
+      add(at + ".vault", "is required");
+    } else {
+      if (keys.path() == null || !keys.path().matches(Patterns.VAULT_PATH)) {
+        add(at + ".vault.path", "must be a Vault path such as secret/data/aws/{{user}}");
+      }
+      if (keys.engineOrDefault() == VaultEngine.IDENTITY_TOKEN) {
+        add(at + ".vault.engine", "AWS keys are read from a kv2 or dynamic secret");
+      }
+    }
+    if (aws.region() == null || !aws.region().matches(Patterns.AWS_REGION)) {
+      add(at + ".region", "must be an AWS region such as us-east-1");
+    }
+    if (aws.service() != null && !aws.service().matches(Patterns.AWS_SERVICE)) {
+      add(at + ".service", "must be an AWS service signing name such as s3");
     }
   }
 

@@ -30,5 +30,11 @@ public final class Patterns {
   /** A Vault API path, possibly templated with {{user}}, {{agent}}, {{session}}, {{namespace}}. */
   public static final String VAULT_PATH = "^[A-Za-z0-9_.{}@+-]+(/[A-Za-z0-9_.{}@+-]+)*$";
 
+  /** An AWS region name, e.g. {@code us-east-1} (lower-case letters, digits, dashes). */
+  public static final String AWS_REGION = "^[a-z0-9]+(-[a-z0-9]+)*$";
+
+  /** An AWS service signing name, e.g. {@code s3}, {@code sts}, {@code execute-api}. */
+  public static final String AWS_SERVICE = "^[a-z0-9]+(-[a-z0-9]+)*$";
+
   private Patterns() {}
 }

@@ -270,6 +270,11 @@ class AgentSessionApiIT {
             "spec.credentials[2].awsSigV4.vault.engine",
             "kv2 or dynamic"),
         Arguments.of(
+            "s3 operations on a passthrough rule",
+            edit("      tls: passthrough\n", "      tls: passthrough\n      s3: {buckets: [b]}\n"),
+            "spec.egress[2].s3",
+            "decrypted requests"),
+        Arguments.of(
             "an unknown method",
             edit(
                 "methods: [GET, POST]\n      paths: [\"/repos",

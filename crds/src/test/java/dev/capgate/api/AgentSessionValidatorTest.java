@@ -186,6 +186,16 @@ class AgentSessionValidatorTest {
                     + "  egress:\n"),
             "spec.credentials[2].awsSigV4"),
         Arguments.of(
+            "an unknown S3 action",
+            edit(
+                "      credential: github\n",
+                "      credential: github\n      s3: {actions: [GetObject, Teleport]}\n"),
+            "spec.egress[0].s3.actions"),
+        Arguments.of(
+            "s3 operations on a passthrough rule",
+            edit("      tls: passthrough\n", "      tls: passthrough\n      s3: {buckets: [b]}\n"),
+            "spec.egress[2].s3"),
+        Arguments.of(
             "an agent name with capitals",
             edit("agent: coding-agent", "agent: Coding-Agent"),
             "spec.agent"));

@@ -264,6 +264,7 @@ public final class AgentSessionBuilder {
     private String credential;
     private List<String> credentials;
     private TlsMode tls;
+    private S3Operations s3;
 
     private RuleBuilder(String name) {
       this.name = name;
@@ -312,9 +313,15 @@ public final class AgentSessionBuilder {
       return this;
     }
 
+    /** The S3 operations allowed (null lists: any). */
+    public RuleBuilder s3(List<String> actions, List<String> buckets, List<String> keyPrefixes) {
+      this.s3 = new S3Operations(actions, buckets, keyPrefixes);
+      return this;
+    }
+
     public EgressRule build() {
       return new EgressRule(
-          name, hosts, cidrs, ports, methods, paths, credential, credentials, tls);
+          name, hosts, cidrs, ports, methods, paths, credential, credentials, tls, s3);
     }
   }
 }

@@ -232,6 +232,16 @@ public final class AgentSessionValidator {
           at + ".credentials",
           "name one credential with credential, or several with credentials, not both");
     }
+    if (r.s3() != null) {
+      if (r.hosts() == null || r.tlsOrDefault() == TlsMode.PASSTHROUGH) {
+        add(at + ".s3", "s3 operations apply to a hosts rule that is not passthrough");
+      }
+      if (r.s3().actions() != null) {
+        r.s3().actions().stream()
+            .filter(a -> !S3Operations.ACTIONS.contains(a))
+            .forEach(a -> add(at + ".s3.actions", "unknown S3 action '" + a + "'"));
+      }
+    }
     String field = r.credentials() != null ? ".credentials" : ".credential";
     r.credentialNames().stream()
         .filter(name -> !credentials.contains(name))

@@ -151,7 +151,9 @@ public final class Policy {
         continue;
       }
       hostAllowed = true;
-      if (rule.allowsMethod(request.method()) && rule.allowsPath(request.path())) {
+      if (rule.allowsMethod(request.method())
+          && rule.allowsPath(request.path())
+          && rule.allowsS3(request)) {
         if (rule.credentials.isEmpty() || request.tls()) {
           return rule.allowedRequest;
         }

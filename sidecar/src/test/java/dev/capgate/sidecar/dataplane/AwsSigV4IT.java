@@ -1,9 +1,5 @@
 package dev.capgate.sidecar.dataplane;
 
-import static dev.capgate.api.v1alpha1.HttpMethod.GET;
-import static dev.capgate.api.v1alpha1.HttpMethod.HEAD;
-import static dev.capgate.api.v1alpha1.HttpMethod.POST;
-import static dev.capgate.api.v1alpha1.HttpMethod.PUT;
 import static dev.capgate.sidecar.dataplane.SessionSpecs.rule;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -106,8 +102,20 @@ class AwsSigV4IT {
                 rule("bucket-a")
                     .hosts("s3.test")
                     .ports(9443)
-                    .methods(GET, HEAD, PUT, POST)
-                    .paths("/bucket-a", "/bucket-a/**")
+                    .s3(
+                        List.of(
+                            "CreateBucket",
+                            "HeadBucket",
+                            "ListBucket",
+                            "GetObject",
+                            "HeadObject",
+                            "PutObject",
+                            "CreateMultipartUpload",
+                            "UploadPart",
+                            "CompleteMultipartUpload",
+                            "AbortMultipartUpload"),
+                        List.of("bucket-a"),
+                        null)
                     .credential("s3"))
             .json(),
         vault.readerToken(),

@@ -11,6 +11,8 @@ import dev.capgate.sidecar.policy.NormalizedRequest;
 import dev.capgate.sidecar.policy.Policy;
 import dev.capgate.sidecar.policy.RawRequest;
 import dev.capgate.sidecar.policy.SessionIdentity;
+import dev.capgate.sidecar.sigv4.Resigner;
+import dev.capgate.sidecar.sigv4.SignedRequest;
 import dev.capgate.sidecar.tls.TlsFailures;
 import dev.capgate.sidecar.upstream.TcpRelay;
 import dev.capgate.sidecar.upstream.UpstreamConnector;
@@ -128,7 +130,7 @@ final class Exchange implements UpstreamLink.Listener {
   private Map<String, String> placeholderValues = Map.of();
 
   /** Signs the upstream request again with the real AWS keys, last (null: not an AWS route). */
-  private dev.capgate.sidecar.sigv4.Resigner resigner;
+  private Resigner resigner;
 
   /** When the values injected here must be fetched again (for values derived from them). */
   private Instant valuesExpireAt;
@@ -433,11 +435,9 @@ final class Exchange implements UpstreamLink.Listener {
     }
     if (resigner != null) {
       // Last: the signature covers the headers exactly as they leave (Host, Accept-Encoding, ...).
-      dev.capgate.sidecar.sigv4.Resigner.REPLACED.forEach(out.headers()::remove);
+      Resigner.REPLACED.forEach(out.headers()::remove);
       resigner
-          .headersFor(
-              dev.capgate.sidecar.sigv4.SignedRequest.of(
-                  out.method().name(), out.uri(), out.headers()))
+          .headersFor(SignedRequest.of(out.method().name(), out.uri(), out.headers()))
           .forEach(out.headers()::set);
     }
     return out;

@@ -300,6 +300,14 @@ final class Admission {
               + " header asks the upstream for another method or URL than the one policy judged;"
               + " send the request with that method and URL instead");
     }
+    String copySource = copySource(head.headers());
+    if (copySource != null && !policy.allowsS3CopySource(rule, copySource)) {
+      String why =
+          "rule '"
+              + rule
+              + "' does not allow reading the copy source (x-amz-copy-source) of this request";
+      return forbidden(head, Problem.DENIED, session, normalized, rule, why, why, null);
+    }
     AuthorizationHeader awsSignature = null;
     Credential aws = awsCredential(policy, verdict.credentials());
     if (aws != null) {
@@ -336,6 +344,20 @@ final class Admission {
         policy,
         placeholders.active() && head.hasBody(),
         awsSignature);
+  }
+
+  /** The value of {@code x-amz-copy-source} (several: joined, so none escapes the check). */
+  private static String copySource(Iterable<Map.Entry<String, String>> headers) {
+    String found = null;
+    for (Map.Entry<String, String> h : headers) {
+      if (h.getKey().equalsIgnoreCase("x-amz-copy-source")) {
+        if (found != null) {
+          return "/"; // two sources: malformed, refused by allowsS3CopySource on s3 rules
+        }
+        found = h.getValue();
+      }
+    }
+    return found;
   }
 
   /** The rule's credentials whose placeholder may be swapped in a header (not awsSigV4 ones). */

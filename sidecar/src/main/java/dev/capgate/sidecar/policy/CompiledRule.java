@@ -162,6 +162,32 @@ final class CompiledRule {
     return true;
   }
 
+  boolean allowsS3CopySource(String copySource) {
+    if (s3 == null) {
+      return true;
+    }
+    String source = copySource.strip();
+    int q = source.indexOf('?');
+    if (q >= 0) {
+      source = source.substring(0, q);
+    }
+    source =
+        java.net.URLDecoder.decode(
+            source.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
+    if (source.startsWith("/")) {
+      source = source.substring(1);
+    }
+    int slash = source.indexOf('/');
+    if (slash <= 0 || slash == source.length() - 1) {
+      return false; // not bucket/key: refuse rather than guess
+    }
+    String bucket = source.substring(0, slash);
+    String key = source.substring(slash + 1);
+    return (s3.actions() == null || s3.actions().contains("GetObject"))
+        && (s3.buckets() == null || s3.buckets().contains(bucket))
+        && (s3.keyPrefixes() == null || s3.keyPrefixes().stream().anyMatch(key::startsWith));
+  }
+
   /**
    * @param path normalized path
    */

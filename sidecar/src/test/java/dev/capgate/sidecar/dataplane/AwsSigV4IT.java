@@ -257,6 +257,36 @@ class AwsSigV4IT {
   }
 
   @Test
+  @Order(13)
+  void a_copy_reads_its_source_only_from_a_bucket_the_rule_allows() throws Exception {
+    Path up = file("copy-me.bin", 1000);
+    assertThat(aws("s3", "cp", up.toString(), "s3://bucket-a/copy-me.bin").exitCode()).isZero();
+    Command.Result inside =
+        aws("s3", "cp", "s3://bucket-a/copy-me.bin", "s3://bucket-a/copied.bin");
+    assertThat(inside.exitCode()).as(inside.all()).isZero();
+    assertThat(blobs.resolve("bucket-a/copied.bin")).exists();
+
+    Files.writeString(blobs.resolve("bucket-b/secret.txt"), "not for the agent");
+    // s3api: the CopyObject itself (aws s3 cp would first HEAD the source, refused on its own).
+    Command.Result across =
+        aws(
+            "s3api",
+            "copy-object",
+            "--copy-source",
+            "bucket-b/secret.txt",
+            "--bucket",
+            "bucket-a",
+            "--key",
+            "stolen.txt");
+    assertThat(across.exitCode()).as(across.all()).isNotZero();
+    assertThat(across.stderr()).contains("403");
+    assertThat(blobs.resolve("bucket-a/stolen.txt")).doesNotExist();
+    JsonObject audit = AuditLines.awaitPath(pod, "/bucket-a/stolen.txt");
+    assertThat(audit.getString("decision")).isEqualTo("deny");
+    assertThat(audit.getString("reason")).contains("x-amz-copy-source");
+  }
+
+  @Test
   @Order(12)
   void a_request_signed_with_another_secret_is_refused_with_a_signature_mismatch() {
     // curl signs SigV4 itself: the placeholder key id, but not the placeholder secret key.

@@ -149,4 +149,20 @@ class S3PolicyTest {
       Policy policy, String method, String host, String path, String query, boolean allowed) {
     assertThat(policy.onRequest(request(method, host, path, query)).allowed()).isEqualTo(allowed);
   }
+
+  @org.junit.jupiter.api.Test
+  void aCopySourceIsReadAccessJudgedByTheSameRule() {
+    assertThat(READ_REPORTS.allowsS3CopySource("read-reports", "bucket-a/reports/q4.csv")).isTrue();
+    assertThat(READ_REPORTS.allowsS3CopySource("read-reports", "/bucket-a/reports/q%34.csv"))
+        .isTrue();
+    assertThat(READ_REPORTS.allowsS3CopySource("read-reports", "bucket-b/reports/q4.csv"))
+        .isFalse();
+    assertThat(READ_REPORTS.allowsS3CopySource("read-reports", "bucket-a/secrets/k?versionId=1"))
+        .isFalse();
+    assertThat(READ_REPORTS.allowsS3CopySource("read-reports", "bucket-a")).isFalse();
+    assertThat(READ_REPORTS.allowsS3CopySource("no-such-rule", "bucket-a/reports/x")).isFalse();
+    // A rule without s3 operations judges no bucket.
+    assertThat(Specs.policy(rule("any").hosts("s3.test")).allowsS3CopySource("any", "bucket-b/k"))
+        .isTrue();
+  }
 }

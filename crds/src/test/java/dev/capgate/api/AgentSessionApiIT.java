@@ -119,6 +119,38 @@ class AgentSessionApiIT {
     ProcessResult conditionType = kube.kubectl("explain", "agentsession.status.conditions.type");
     assertThat(conditionType.exitCode()).as(conditionType.stderr()).isZero();
     assertThat(conditionType.stdout()).contains("Ready, Expired, Revoked or Recovered.");
+
+    ProcessResult aws = kube.kubectl("explain", "agentsession.spec.credentials.awsSigV4");
+    assertThat(aws.exitCode()).as(aws.stderr()).isZero();
+    assertThat(aws.stdout()).contains("AWS_SECRET_ACCESS_KEY", "region", "service");
+    ProcessResult token =
+        kube.kubectl("explain", "agentsession.spec.credentials.awsSigV4.vault.sessionTokenField");
+    assertThat(token.stdout()).contains("security_token", "X-Amz-Security-Token");
+  }
+
+  @Test
+  void anAwsSigV4CredentialIsAcceptedWithoutInject() {
+    String yaml =
+        edit("  egress:\n", AgentSessionValidatorTest.AWS + "  egress:\n")
+            .apply(uncheckedExample())
+            .replace("name: fix-issue-42", "name: aws-ok");
+    ProcessResult create = kube.kubectlWithInput(yaml, "create", "-n", namespace, "-f", "-");
+    assertThat(create.exitCode()).as(create.stderr()).isZero();
+    AgentSession stored =
+        client.resources(AgentSession.class).inNamespace(namespace).withName("aws-ok").get();
+    assertThat(stored.getSpec().credentials().get(2).awsSigV4().service())
+        .as("the schema's default")
+        .isEqualTo("s3");
+    assertThat(stored.getSpec().credentials().get(2).awsSigV4().vault().engine())
+        .isEqualTo(dev.capgate.api.v1alpha1.VaultEngine.KV2);
+  }
+
+  private static String uncheckedExample() {
+    try {
+      return AgentSessionValidatorTest.example();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   @Test
@@ -204,13 +236,13 @@ class AgentSessionApiIT {
                     + AgentSessionValidatorTest.GITHUB_APP_SOURCE.strip()
                     + "\n"),
             "spec.credentials[0]",
-            "exactly one source"),
+            "exactly one kind"),
         Arguments.of(
             "a credential with neither vault nor githubApp",
             AgentSessionValidatorTest.editFirst(
                 "      " + AgentSessionValidatorTest.VAULT_SOURCE, ""),
             "spec.credentials[0]",
-            "exactly one source"),
+            "exactly one kind"),
         Arguments.of(
             "a GitHub App API over plain http",
             AgentSessionValidatorTest.withGitHubApp(
@@ -243,7 +275,7 @@ class AgentSessionApiIT {
                 "field: token}\n      inject: {type: bearer}",
                 "field: token}\n      oauth: {tokenUrl: \"https://sso.example.com/realms/acme/protocol/openid-connect/token\", clientId: capgate, refreshToken: {path: \"secret/data/oauth/{{user}}\"}}\n      inject: {type: bearer}"),
             "spec.credentials[0]",
-            "exactly one source"),
+            "exactly one kind"),
         Arguments.of(
             "an oauth token endpoint over http",
             edit(
@@ -270,6 +302,52 @@ class AgentSessionApiIT {
                         "tokenExchange: {subjectCredential: nobody, audience: [api]}")),
             "spec.credentials",
             "subjectCredential must name another credential"),
+        Arguments.of(
+            "a credential with vault and awsSigV4",
+            edit(
+                "      inject: {type: bearer}\n",
+                "      inject: {type: bearer}\n"
+                    + "      awsSigV4: {vault: {path: secret/data/aws}, region: us-east-1}\n"),
+            "spec.credentials[0]",
+            "exactly one kind"),
+        Arguments.of(
+            "a credential of no kind",
+            edit(
+                "      vault: {path: \"secret/data/github/{{user}}\", field: token}\n"
+                    + "      inject: {type: bearer}\n",
+                ""),
+            "spec.credentials[0]",
+            "exactly one kind"),
+        Arguments.of(
+            "an awsSigV4 credential with inject",
+            edit(
+                "  egress:\n",
+                AgentSessionValidatorTest.AWS + "      inject: {type: bearer}\n  egress:\n"),
+            "spec.credentials[2].awsSigV4",
+            "no inject"),
+        Arguments.of(
+            "two awsSigV4 credentials",
+            edit(
+                "  egress:\n",
+                AgentSessionValidatorTest.AWS
+                    + AgentSessionValidatorTest.AWS.replace("name: s3", "name: s3b")
+                    + "  egress:\n"),
+            "spec.credentials",
+            "at most one awsSigV4"),
+        Arguments.of(
+            "an awsSigV4 credential reading an identity token",
+            edit(
+                "  egress:\n",
+                AgentSessionValidatorTest.AWS.replace(
+                        "aws/{{user}}\"", "aws/{{user}}\", engine: identity-token")
+                    + "  egress:\n"),
+            "spec.credentials[2].awsSigV4.vault.engine",
+            "kv2 or dynamic"),
+        Arguments.of(
+            "s3 operations on a passthrough rule",
+            edit("      tls: passthrough\n", "      tls: passthrough\n      s3: {buckets: [b]}\n"),
+            "spec.egress[2].s3",
+            "decrypted requests"),
         Arguments.of(
             "an unknown method",
             edit(

@@ -254,9 +254,78 @@ class AgentSessionValidatorTest {
                         "tokenExchange: {subjectCredential: nobody, audience: [api]}")),
             "spec.credentials[0].oauth.tokenExchange.subjectCredential"),
         Arguments.of(
+            "a credential with both vault and awsSigV4",
+            edit(
+                "      inject: {type: bearer}\n",
+                "      inject: {type: bearer}\n"
+                    + "      awsSigV4: {vault: {path: secret/data/aws}, region: us-east-1}\n"),
+            "spec.credentials[0]"),
+        Arguments.of(
+            "an awsSigV4 credential with inject",
+            edit("  egress:\n", AWS + "      inject: {type: bearer}\n  egress:\n"),
+            "spec.credentials[2].inject"),
+        Arguments.of(
+            "an awsSigV4 credential with a placeholder",
+            edit("  egress:\n", AWS + "      placeholder: {env: AWS_KEY}\n  egress:\n"),
+            "spec.credentials[2].placeholder"),
+        Arguments.of(
+            "two awsSigV4 credentials",
+            edit("  egress:\n", AWS + AWS.replace("name: s3", "name: s3b") + "  egress:\n"),
+            "spec.credentials[3].awsSigV4"),
+        Arguments.of(
+            "an awsSigV4 credential reading an identity token",
+            edit(
+                "  egress:\n",
+                AWS.replace("aws/{{user}}\"", "aws/{{user}}\", engine: identity-token")
+                    + "  egress:\n"),
+            "spec.credentials[2].awsSigV4.vault.engine"),
+        Arguments.of(
+            "an awsSigV4 credential with a bad region",
+            edit("  egress:\n", AWS.replace("us-east-1", "US_EAST") + "  egress:\n"),
+            "spec.credentials[2].awsSigV4.region"),
+        Arguments.of(
+            "a placeholder variable an awsSigV4 credential sets",
+            edit(
+                "      inject: {type: basic, username: x-access-token}\n  egress:\n",
+                "      inject: {type: basic, username: x-access-token}\n"
+                    + "      placeholder: {env: AWS_ACCESS_KEY_ID}\n"
+                    + AWS
+                    + "  egress:\n"),
+            "spec.credentials[2].awsSigV4"),
+        Arguments.of(
+            "an unknown S3 action",
+            edit(
+                "      credential: github\n",
+                "      credential: github\n      s3: {actions: [GetObject, Teleport]}\n"),
+            "spec.egress[0].s3.actions"),
+        Arguments.of(
+            "s3 operations on a passthrough rule",
+            edit("      tls: passthrough\n", "      tls: passthrough\n      s3: {buckets: [b]}\n"),
+            "spec.egress[2].s3"),
+        Arguments.of(
             "an agent name with capitals",
             edit("agent: coding-agent", "agent: Coding-Agent"),
             "spec.agent"));
+  }
+
+  static final String AWS =
+      """
+          - name: s3
+            awsSigV4: {vault: {path: "secret/data/aws/{{user}}"}, region: us-east-1}
+      """;
+
+  @Test
+  void anAwsSigV4CredentialIsValidWithoutInject() throws IOException {
+    String yaml =
+        edit("  egress:\n", AWS + "  egress:\n")
+            .andThen(
+                edit(
+                    "    - name: packages\n",
+                    "    - name: s3\n      hosts: [s3.us-east-1.amazonaws.com]\n"
+                        + "      credential: s3\n    - name: packages\n"))
+            .apply(example());
+    assertThat(AgentSessionValidator.validate(spec(yaml))).isEmpty();
+    assertThat(spec(yaml).credentials().get(2).awsSigV4().serviceOrDefault()).isEqualTo("s3");
   }
 
   @ParameterizedTest(name = "rejects {0}")

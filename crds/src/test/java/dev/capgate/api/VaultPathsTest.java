@@ -98,12 +98,24 @@ class VaultPathsTest {
                 dynamic("per-session", "aws/creds/{{namespace}}-{{session}}", "access_key")
                     .bearer(),
                 dynamic("unusable", "database/creds/{{project}}", "password").bearer(),
-                identityToken("id", "identity/oidc/token/api").bearer())
+                identityToken("id", "identity/oidc/token/api").bearer(),
+                AgentSessionBuilder.awsSigV4(
+                    "s3",
+                    new dev.capgate.api.v1alpha1.AwsSigV4Credential(
+                        new dev.capgate.api.v1alpha1.AwsVaultKeys(
+                            "aws/sts/{{agent}}",
+                            dev.capgate.api.v1alpha1.VaultEngine.DYNAMIC,
+                            null,
+                            null,
+                            null),
+                        "us-east-1",
+                        null)))
             .egress(rule("api").hosts("api.example.com"))
             .spec();
 
     assertThat(VaultPaths.dynamicPaths(spec, "agents", "fix-issue-42"))
-        .containsExactly("database/creds/coding-agent", "aws/creds/agents-fix-issue-42");
+        .containsExactly(
+            "database/creds/coding-agent", "aws/creds/agents-fix-issue-42", "aws/sts/coding-agent");
     assertThat(VaultPaths.dynamicPaths(null, "agents", "fix-issue-42")).isEmpty();
   }
 }

@@ -39,4 +39,21 @@ public final class Tools {
     }
     return bin;
   }
+
+  /**
+   * A program of the AWS venv ({@code <tools>/aws/bin/<name>}: {@code aws}, or {@code python} with
+   * boto3); throws with the fix if it is not there.
+   */
+  public static Path aws(String name) {
+    Path bin = home().resolve("aws").resolve("bin").resolve(name);
+    if (!Files.isExecutable(bin)) {
+      throw new IllegalStateException(
+          name
+              + " not found in "
+              + bin.getParent()
+              + " — run `make tools` (or hack/tools.sh), which installs the aws CLI and boto3 there;"
+              + " set -Dcapgate.tools or CAPGATE_TOOLS if the tools live elsewhere");
+    }
+    return bin;
+  }
 }

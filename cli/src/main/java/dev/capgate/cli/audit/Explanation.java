@@ -42,6 +42,10 @@ public final class Explanation {
         return Optional.of(p);
       }
     }
+    if (token.startsWith("aws-")) {
+      // aws-signature-mismatch, aws-presigned-url-refused, ...: the problem's reasons
+      return Optional.of(Problem.AWS_SIGNATURE_REFUSED);
+    }
     if ("error".equals(decision)) {
       // The only local error that is not an upstream one: the credential could not be obtained
       // (its reason is the resolver's message, which names the credential).
@@ -160,6 +164,10 @@ public final class Explanation {
       case OVERRIDE_HEADER ->
           "the request asked the upstream for another method or URL than policy judged; send it"
               + " with that method and URL instead";
+      case AWS_SIGNATURE_REFUSED ->
+          "an awsSigV4 route refused the AWS request (the reason's token says why): sign it with"
+              + " the placeholder keys of AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, in the"
+              + " Authorization header (no presigned URL, no signed streaming chunks)";
       case BAD_REQUEST ->
           "malformed or ambiguous HTTP (see the reason's token); the agent's client must send a"
               + " plain request";

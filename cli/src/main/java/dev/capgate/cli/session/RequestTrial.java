@@ -131,6 +131,19 @@ public final class RequestTrial {
       return name + " (not declared in spec.credentials)";
     }
     Credential c = declared.get();
+    if (c.awsSigV4() != null) {
+      // Re-signed, not injected: say so, with where the keys come from.
+      return name
+          + "  AWS Signature V4 re-signed for "
+          + c.awsSigV4().region()
+          + "/"
+          + c.awsSigV4().serviceOrDefault()
+          + "  (keys from Vault "
+          + c.awsSigV4().vault().path()
+          + ", "
+          + c.awsSigV4().vault().engineOrDefault().name().toLowerCase(java.util.Locale.ROOT)
+          + ")";
+    }
     Injection in = c.inject();
     String header =
         switch (in.type()) {

@@ -42,6 +42,10 @@ class ExplanationTest {
         .contains(Problem.DENIED);
     assertThat(problem("error", "unscannable-response-encoding: br"))
         .contains(Problem.UNSCANNABLE_RESPONSE_ENCODING);
+    assertThat(problem("deny", "aws-signature-mismatch: the signature does not match"))
+        .contains(Problem.AWS_SIGNATURE_REFUSED);
+    assertThat(problem("deny", "aws-presigned-url-refused: presigned URLs are refused"))
+        .contains(Problem.AWS_SIGNATURE_REFUSED);
   }
 
   private static java.util.Optional<Problem> problem(String decision, String reason) {

@@ -52,6 +52,34 @@ public final class PlaceholderFormat {
         && value.chars().allMatch(c -> c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-');
   }
 
+  /**
+   * The placeholder access key id of an {@code awsSigV4} credential whose placeholder secret key is
+   * {@code placeholder}: {@code AKIA} and 16 upper-case base32 characters, as AWS key ids look
+   * (SDKs and the CLI accept it, some check the shape). Derived, not stored: the webhook sets it in
+   * {@code AWS_ACCESS_KEY_ID}, the sidecar finds the credential a request was signed for by it, and
+   * the placeholders file keeps one value per credential. A key id is not secret (AWS sends it in
+   * every Authorization header); the secret key placeholder stays the random {@link #generate}
+   * value.
+   */
+  public static String awsAccessKeyId(String placeholder) {
+    byte[] digest;
+    try {
+      digest =
+          java.security.MessageDigest.getInstance("SHA-256")
+              .digest(placeholder.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    StringBuilder id = new StringBuilder(AWS_KEY_ID_PREFIX);
+    for (int i = 0; i < 16; i++) {
+      id.append(Character.toUpperCase(BASE32.charAt((digest[i] & 0xff) % BASE32.length())));
+    }
+    return id.toString();
+  }
+
+  /** What {@link #awsAccessKeyId} starts with: the prefix of long-term AWS access key ids. */
+  public static final String AWS_KEY_ID_PREFIX = "AKIA";
+
   /** {@code {"<credential>": "<placeholder>", ...}}, in the map's order. */
   public static String toJson(Map<String, String> byCredential) {
     try {

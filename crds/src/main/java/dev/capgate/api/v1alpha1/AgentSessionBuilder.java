@@ -208,6 +208,22 @@ public final class AgentSessionBuilder {
     return new CredentialBuilder(name, null, null, oauth);
   }
 
+  /**
+   * AWS keys (access key id, secret key, optional session token, in the default fields) at {@code
+   * path}, signing for {@code region} and service s3: requests are re-signed with them.
+   */
+  public static CredentialBuilder awsSigV4(String name, String path, String region) {
+    return awsSigV4(
+        name, new AwsSigV4Credential(new AwsVaultKeys(path, null, null, null, null), region, null));
+  }
+
+  /** An AWS Signature V4 credential as given. */
+  public static CredentialBuilder awsSigV4(String name, AwsSigV4Credential aws) {
+    CredentialBuilder b = new CredentialBuilder(name, null);
+    b.aws = aws;
+    return b;
+  }
+
   /** A credential: where Vault keeps it, how it is put on the request, an optional placeholder. */
   public static final class CredentialBuilder {
     private final String name;
@@ -216,6 +232,7 @@ public final class AgentSessionBuilder {
     private OAuthCredential oauth;
     private Injection inject;
     private Placeholder placeholder;
+    private AwsSigV4Credential aws;
 
     private CredentialBuilder(String name, VaultSecret vault) {
       this(name, vault, null, null);
@@ -312,7 +329,7 @@ public final class AgentSessionBuilder {
     }
 
     public Credential build() {
-      return new Credential(name, vault, inject, placeholder, githubApp, oauth);
+      return new Credential(name, vault, inject, placeholder, githubApp, oauth, aws);
     }
   }
 
@@ -327,6 +344,7 @@ public final class AgentSessionBuilder {
     private String credential;
     private List<String> credentials;
     private TlsMode tls;
+    private S3Operations s3;
 
     private RuleBuilder(String name) {
       this.name = name;
@@ -375,9 +393,15 @@ public final class AgentSessionBuilder {
       return this;
     }
 
+    /** The S3 operations allowed (null lists: any). */
+    public RuleBuilder s3(List<String> actions, List<String> buckets, List<String> keyPrefixes) {
+      this.s3 = new S3Operations(actions, buckets, keyPrefixes);
+      return this;
+    }
+
     public EgressRule build() {
       return new EgressRule(
-          name, hosts, cidrs, ports, methods, paths, credential, credentials, tls);
+          name, hosts, cidrs, ports, methods, paths, credential, credentials, tls, s3);
     }
   }
 }

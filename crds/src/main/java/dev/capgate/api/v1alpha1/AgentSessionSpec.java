@@ -28,6 +28,12 @@ import java.util.List;
     reason = "FieldValueInvalid",
     message =
         "an oauth.tokenExchange.subjectCredential must name another credential of the session that is not itself a tokenExchange")
+@ValidationRule(
+    value = "!has(self.credentials) || self.credentials.filter(c, has(c.awsSigV4)).size() <= 1",
+    fieldPath = ".credentials",
+    reason = "FieldValueInvalid",
+    message =
+        "at most one awsSigV4 credential: its placeholders are the agent's AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
 // Record components carry their annotations to both field and accessor, which the generator would
 // emit twice: field-level CEL rules therefore live here, on the object, with a fieldPath.
 @ValidationRule(

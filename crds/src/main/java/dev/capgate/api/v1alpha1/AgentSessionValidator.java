@@ -66,6 +66,7 @@ public final class AgentSessionValidator {
     Set<String> names = new HashSet<>();
     Set<String> placeholders = new HashSet<>();
     List<Credential> credentials = spec.credentialsOrEmpty();
+    int awsCredentials = 0;
     for (int i = 0; i < credentials.size(); i++) {
       Credential c = credentials.get(i);
       String at = "spec.credentials[" + i + "]";
@@ -75,7 +76,29 @@ public final class AgentSessionValidator {
         add(at + ".name", "duplicate credential name '" + c.name() + "'");
       }
       checkSource(at, c);
-      checkInjection(at + ".inject", c.inject());
+      if (c.awsSigV4() != null) {
+        if (++awsCredentials > 1) {
+          add(at + ".awsSigV4", "at most one awsSigV4 credential per session");
+        }
+        if (c.inject() != null) {
+          add(at + ".inject", "an awsSigV4 credential re-signs requests: no inject");
+        }
+        if (c.placeholder() != null) {
+          add(
+              at + ".placeholder",
+              "an awsSigV4 credential's placeholders are AWS_ACCESS_KEY_ID and"
+                  + " AWS_SECRET_ACCESS_KEY: no placeholder");
+        }
+        for (String env :
+            List.of(
+                AwsSigV4Credential.ACCESS_KEY_ID_ENV, AwsSigV4Credential.SECRET_ACCESS_KEY_ENV)) {
+          if (!placeholders.add(env)) {
+            add(at + ".awsSigV4", "duplicate placeholder variable '" + env + "'");
+          }
+        }
+      } else {
+        checkInjection(at + ".inject", c.inject());
+      }
       if (c.placeholder() != null) {
         String env = c.placeholder().env();
         if (env == null || !env.matches(Patterns.ENV)) {
@@ -91,18 +114,23 @@ public final class AgentSessionValidator {
 
   /** Exactly one source of the value; a new kind adds one term to the count, as in the CEL rule. */
   private void checkSource(String at, Credential c) {
-    int sources =
-        (c.vault() != null ? 1 : 0) + (c.githubApp() != null ? 1 : 0) + (c.oauth() != null ? 1 : 0);
-    if (sources != 1) {
-      add(at, "a credential has exactly one source: vault, githubApp or oauth");
+    int kinds =
+        (c.vault() != null ? 1 : 0)
+            + (c.githubApp() != null ? 1 : 0)
+            + (c.oauth() != null ? 1 : 0)
+            + (c.awsSigV4() != null ? 1 : 0);
+    if (kinds != 1) {
+      add(at, "a credential has exactly one kind: vault, githubApp, oauth or awsSigV4");
       return;
     }
     if (c.vault() != null) {
       checkVaultSecret(at + ".vault", c.vault());
     } else if (c.githubApp() != null) {
       checkGitHubApp(at + ".githubApp", c.githubApp());
-    } else {
+    } else if (c.oauth() != null) {
       checkOAuth(at + ".oauth", c.oauth());
+    } else {
+      checkAws(at + ".awsSigV4", c.awsSigV4());
     }
   }
 
@@ -213,6 +241,26 @@ public final class AgentSessionValidator {
     }
   }
 
+  private void checkAws(String at, AwsSigV4Credential aws) {
+    AwsVaultKeys keys = aws.vault();
+    if (keys == null) {
+      add(at + ".vault", "is required");
+    } else {
+      if (keys.path() == null || !keys.path().matches(Patterns.VAULT_PATH)) {
+        add(at + ".vault.path", "must be a Vault path such as secret/data/aws/{{user}}");
+      }
+      if (keys.engineOrDefault() == VaultEngine.IDENTITY_TOKEN) {
+        add(at + ".vault.engine", "AWS keys are read from a kv2 or dynamic secret");
+      }
+    }
+    if (aws.region() == null || !aws.region().matches(Patterns.AWS_REGION)) {
+      add(at + ".region", "must be an AWS region such as us-east-1");
+    }
+    if (aws.service() != null && !aws.service().matches(Patterns.AWS_SERVICE)) {
+      add(at + ".service", "must be an AWS service signing name such as s3");
+    }
+  }
+
   private void checkInjection(String at, Injection in) {
     if (in == null || in.type() == null) {
       add(at + ".type", "is required (bearer, basic or header)");
@@ -294,6 +342,16 @@ public final class AgentSessionValidator {
       add(
           at + ".credentials",
           "name one credential with credential, or several with credentials, not both");
+    }
+    if (r.s3() != null) {
+      if (r.hosts() == null || r.tlsOrDefault() == TlsMode.PASSTHROUGH) {
+        add(at + ".s3", "s3 operations apply to a hosts rule that is not passthrough");
+      }
+      if (r.s3().actions() != null) {
+        r.s3().actions().stream()
+            .filter(a -> !S3Operations.ACTIONS.contains(a))
+            .forEach(a -> add(at + ".s3.actions", "unknown S3 action '" + a + "'"));
+      }
     }
     String field = r.credentials() != null ? ".credentials" : ".credential";
     r.credentialNames().stream()

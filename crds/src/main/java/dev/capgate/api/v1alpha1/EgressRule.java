@@ -39,6 +39,12 @@ import java.util.List;
     reason = "FieldValueForbidden",
     message =
         "tls: passthrough traffic is not decrypted, so the rule cannot inject a credential or match methods or paths")
+@ValidationRule(
+    value = "!has(self.s3) || (has(self.hosts) && (!has(self.tls) || self.tls != 'passthrough'))",
+    fieldPath = ".s3",
+    reason = "FieldValueForbidden",
+    message =
+        "s3 operations are judged on decrypted requests: a hosts rule that is not passthrough")
 public record EgressRule(
     @Required
         @Size(min = 1, max = 63)
@@ -72,7 +78,23 @@ public record EgressRule(
         List<@Pattern(Patterns.NAME) String> credentials,
     @JsonPropertyDescription(
             "intercept (default): TLS is terminated with the pod CA so method, path and credential apply; passthrough: SNI allowlist only, bytes spliced untouched.")
-        TlsMode tls) {
+        TlsMode tls,
+    @JsonPropertyDescription(
+            "S3 operations allowed, judged on the operation itself (action, bucket, key prefix) derived from method, path, query and host, path-style or virtual-hosted style (<bucket>.s3.<region>.amazonaws.com). With methods and paths, all must allow.")
+        S3Operations s3) {
+
+  public EgressRule(
+      String name,
+      List<String> hosts,
+      List<String> cidrs,
+      List<Integer> ports,
+      List<HttpMethod> methods,
+      List<String> paths,
+      String credential,
+      List<String> credentials,
+      TlsMode tls) {
+    this(name, hosts, cidrs, ports, methods, paths, credential, credentials, tls, null);
+  }
 
   /** The credentials this rule injects, whichever field names them. */
   public List<String> credentialNames() {

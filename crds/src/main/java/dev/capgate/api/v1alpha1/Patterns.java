@@ -33,5 +33,11 @@ public final class Patterns {
   /** An https URL (an OAuth token endpoint): scheme, a host, optionally a port, path and query. */
   public static final String HTTPS_URL = "^https://[^/?#\\s@]+(/[^#\\s]*)?$";
 
+  /** An AWS region name, e.g. {@code us-east-1} (lower-case letters, digits, dashes). */
+  public static final String AWS_REGION = "^[a-z0-9]+(-[a-z0-9]+)*$";
+
+  /** An AWS service signing name, e.g. {@code s3}, {@code sts}, {@code execute-api}. */
+  public static final String AWS_SERVICE = "^[a-z0-9]+(-[a-z0-9]+)*$";
+
   private Patterns() {}
 }

@@ -51,13 +51,21 @@ public final class VaultPaths {
       return paths;
     }
     for (Credential credential : spec.credentialsOrEmpty()) {
-      if (credential == null
-          || credential.vault() == null
-          || credential.vault().engineOrDefault() != VaultEngine.DYNAMIC) {
+      String template;
+      if (credential != null
+          && credential.vault() != null
+          && credential.vault().engineOrDefault() == VaultEngine.DYNAMIC) {
+        template = credential.vault().path();
+      } else if (credential != null
+          && credential.awsSigV4() != null
+          && credential.awsSigV4().vault() != null
+          && credential.awsSigV4().vault().engineOrDefault() == VaultEngine.DYNAMIC) {
+        template = credential.awsSigV4().vault().path(); // temporary keys from an AWS engine
+      } else {
         continue;
       }
       try {
-        String path = resolve(credential.vault().path(), spec, namespace, sessionName);
+        String path = resolve(template, spec, namespace, sessionName);
         if (!paths.contains(path)) {
           paths.add(path);
         }

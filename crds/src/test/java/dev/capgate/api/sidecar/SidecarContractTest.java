@@ -126,6 +126,16 @@ class SidecarContractTest {
   }
 
   @Test
+  void anAwsKeyIdIsDerivedFromItsPlaceholderAndLooksLikeOne() {
+    String one = PlaceholderFormat.generate("s3");
+    String two = PlaceholderFormat.generate("s3");
+    assertThat(PlaceholderFormat.awsAccessKeyId(one))
+        .matches("AKIA[A-Z2-7]{16}")
+        .isEqualTo(PlaceholderFormat.awsAccessKeyId(one))
+        .isNotEqualTo(PlaceholderFormat.awsAccessKeyId(two));
+  }
+
+  @Test
   void placeholdersAreGeneratedAndParsedInOneFormat() {
     String value = PlaceholderFormat.generate("github");
     assertThat(value).matches("capgate-ph-github-[a-z2-7]{32}");

@@ -94,7 +94,7 @@ public final class InjectionClaim {
         problems.add("no placeholder for " + p.env() + " in the agent containers");
         return null;
       }
-      placeholders.add(new CredentialPlaceholder(p.credential(), p.env(), value));
+      placeholders.add(p.withValue(value));
     }
     return PodAdmitter.plan(namespace, session, caName, fingerprint, placeholders);
   }
@@ -186,7 +186,7 @@ public final class InjectionClaim {
       Map<String, EnvVar> env = new LinkedHashMap<>();
       agent.getEnv().forEach(e -> env.put(e.getName(), e));
       Map<String, String> wanted = new LinkedHashMap<>(PodInjector.TRUST_ENV);
-      plan.placeholders().forEach(p -> wanted.put(p.env(), p.value()));
+      plan.placeholders().forEach(p -> wanted.putAll(p.variables()));
       for (var e : wanted.entrySet()) {
         EnvVar have = env.get(e.getKey());
         if (have == null || !e.getValue().equals(have.getValue()) || have.getValueFrom() != null) {

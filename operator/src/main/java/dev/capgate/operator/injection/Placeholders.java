@@ -3,6 +3,7 @@ package dev.capgate.operator.injection;
 import dev.capgate.api.sidecar.PlaceholderFormat;
 import dev.capgate.api.sidecar.SidecarContract;
 import dev.capgate.api.v1alpha1.AgentSessionSpec;
+import dev.capgate.api.v1alpha1.AwsSigV4Credential;
 import dev.capgate.api.v1alpha1.Credential;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -23,7 +24,16 @@ public final class Placeholders {
   public static List<CredentialPlaceholder> generate(AgentSessionSpec spec) {
     List<CredentialPlaceholder> out = new ArrayList<>();
     for (Credential c : spec.credentialsOrEmpty()) {
-      if (c.placeholder() != null && c.placeholder().env() != null) {
+      if (c.awsSigV4() != null) {
+        // The aws CLI and SDKs read their keys from these two variables: a placeholder secret key
+        // (verified by the sidecar, never sent) and the key id derived from it.
+        out.add(
+            new CredentialPlaceholder(
+                c.name(),
+                AwsSigV4Credential.SECRET_ACCESS_KEY_ENV,
+                PlaceholderFormat.generate(c.name()),
+                AwsSigV4Credential.ACCESS_KEY_ID_ENV));
+      } else if (c.placeholder() != null && c.placeholder().env() != null) {
         out.add(
             new CredentialPlaceholder(
                 c.name(), c.placeholder().env(), PlaceholderFormat.generate(c.name())));

@@ -5,6 +5,7 @@ import static dev.capgate.api.sidecar.SidecarContract.*;
 import dev.capgate.api.sidecar.InjectedSettings;
 import dev.capgate.api.sidecar.PlaceholderFormat;
 import dev.capgate.api.sidecar.SidecarPorts;
+import dev.capgate.api.v1alpha1.AwsSigV4Credential;
 import dev.capgate.operator.naming.PodMarkers;
 import io.fabric8.kubernetes.api.model.Capabilities;
 import io.fabric8.kubernetes.api.model.Container;
@@ -146,7 +147,7 @@ public final class PodInjector {
     spec.setAutomountServiceAccountToken(false);
     removeAutomountedToken(spec);
     Map<String, String> placeholders = new LinkedHashMap<>();
-    plan.placeholders().forEach(p -> placeholders.put(p.env(), p.value()));
+    plan.placeholders().forEach(p -> placeholders.putAll(p.variables()));
     for (Container agent : agentContainers(spec)) {
       addAgentSettings(agent, placeholders);
       agent.setSecurityContext(AgentHardening.harden(agent.getSecurityContext()));
@@ -287,6 +288,12 @@ public final class PodInjector {
         for (EnvVar e : c.getEnv()) {
           if (e.getValue() != null && e.getValue().startsWith(PlaceholderFormat.PREFIX)) {
             found.putIfAbsent(e.getName(), e.getValue());
+            if (e.getName().equals(AwsSigV4Credential.SECRET_ACCESS_KEY_ENV)) {
+              // An awsSigV4 credential's key id is derived from its secret key placeholder.
+              found.putIfAbsent(
+                  AwsSigV4Credential.ACCESS_KEY_ID_ENV,
+                  PlaceholderFormat.awsAccessKeyId(e.getValue()));
+            }
           }
         }
       }

@@ -51,6 +51,31 @@ class PlaceholdersTest {
   }
 
   @Test
+  void anAwsSigV4CredentialGetsAPlaceholderKeyPairInTheAwsVariables() {
+    AgentSessionSpec spec =
+        AgentSessionBuilder.specOnly()
+            .user("alice@example.com")
+            .agent("coding-agent")
+            .vaultRole("capgate-agent")
+            .credential(AgentSessionBuilder.awsSigV4("s3", "secret/data/aws", "us-east-1"))
+            .egress(rule("s3").hosts("s3.us-east-1.amazonaws.com").credential("s3"))
+            .spec();
+    List<CredentialPlaceholder> placeholders = Placeholders.generate(spec);
+    assertThat(placeholders).hasSize(1);
+    CredentialPlaceholder aws = placeholders.getFirst();
+    assertThat(aws.value()).matches("capgate-ph-s3-[a-z2-7]{32}");
+    Map<String, String> vars = aws.variables();
+    assertThat(vars).containsOnlyKeys("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY");
+    assertThat(vars.get("AWS_SECRET_ACCESS_KEY")).isEqualTo(aws.value());
+    // Shaped like an AWS key id, and the sidecar derives the same one from the file's value.
+    assertThat(vars.get("AWS_ACCESS_KEY_ID"))
+        .matches("AKIA[A-Z2-7]{16}")
+        .isEqualTo(dev.capgate.api.sidecar.PlaceholderFormat.awsAccessKeyId(aws.value()));
+    // The sidecar's file keeps one value per credential, the secret key placeholder.
+    assertThat(Placeholders.json(placeholders)).isEqualTo("{\"s3\":\"" + aws.value() + "\"}");
+  }
+
+  @Test
   void theSidecarGetsThemByCredentialName() {
     assertThat(Placeholders.json(PLAN_WITH_PLACEHOLDERS.placeholders()))
         .isEqualTo(

@@ -18,6 +18,11 @@ public enum Problem {
   PLACEHOLDERS_UNAVAILABLE(403, "placeholders-unavailable", "Placeholders cannot be checked"),
   /** A method or URL override header, which would let the upstream act on what policy never saw. */
   OVERRIDE_HEADER(403, "override-header", "Method or URL override header refused"),
+  /**
+   * An AWS request the sidecar will not re-sign: not signed with the placeholder keys, tampered
+   * with, or a form it does not carry (presigned URL, signed streaming chunks).
+   */
+  AWS_SIGNATURE_REFUSED(403, "aws-signature-refused", "AWS signature refused"),
   /** Malformed or ambiguous HTTP, or something the sidecar does not carry. */
   BAD_REQUEST(400, "bad-request", "Malformed or ambiguous request"),
   /** The rule's credential could not be obtained (Vault, the operator, the session's grant). */

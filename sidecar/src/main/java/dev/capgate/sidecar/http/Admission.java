@@ -1,5 +1,7 @@
 package dev.capgate.sidecar.http;
 
+import dev.capgate.api.sidecar.PlaceholderFormat;
+import dev.capgate.api.v1alpha1.AwsSigV4Credential;
 import dev.capgate.api.v1alpha1.Credential;
 import dev.capgate.sidecar.audit.Decision;
 import dev.capgate.sidecar.audit.Denial;
@@ -19,6 +21,12 @@ import dev.capgate.sidecar.policy.RejectedRequestException;
 import dev.capgate.sidecar.policy.RequestNormalizer;
 import dev.capgate.sidecar.policy.RequestVerdict;
 import dev.capgate.sidecar.policy.SessionIdentity;
+import dev.capgate.sidecar.sigv4.AuthorizationHeader;
+import dev.capgate.sidecar.sigv4.PlaceholderSignature;
+import dev.capgate.sidecar.sigv4.Resigner;
+import dev.capgate.sidecar.sigv4.SigV4Refusal;
+import dev.capgate.sidecar.sigv4.SignedRequest;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -46,12 +54,23 @@ final class Admission {
   private final Placeholders placeholderSet;
   private final PlaceholderGuard placeholders;
   private final KnownSecrets knownSecrets;
+  private final Clock clock;
 
   Admission(
       PolicySource policies,
       CredentialResolver credentials,
       Placeholders placeholderSet,
       KnownSecrets knownSecrets) {
+    this(policies, credentials, placeholderSet, knownSecrets, Clock.systemUTC());
+  }
+
+  Admission(
+      PolicySource policies,
+      CredentialResolver credentials,
+      Placeholders placeholderSet,
+      KnownSecrets knownSecrets,
+      Clock clock) {
+    this.clock = clock;
     this.policies = policies;
     this.credentials = credentials;
     this.placeholderSet = placeholderSet;
@@ -118,6 +137,8 @@ final class Admission {
    * Policy allows the request; the credentials its rule injects are still to be fetched.
    *
    * @param scanBody the body must be scanned for placeholders as it streams
+   * @param awsSignature the agent's SigV4 authorization, verified against the placeholder keys,
+   *     when the rule names an {@code awsSigV4} credential; else null
    */
   record Allowed(
       SessionIdentity session,
@@ -126,8 +147,21 @@ final class Admission {
       String reason,
       List<String> credentialNames,
       Policy policy,
-      boolean scanBody)
-      implements Outcome {}
+      boolean scanBody,
+      AuthorizationHeader awsSignature)
+      implements Outcome {
+
+    Allowed(
+        SessionIdentity session,
+        NormalizedRequest request,
+        String rule,
+        String reason,
+        List<String> credentialNames,
+        Policy policy,
+        boolean scanBody) {
+      this(session, request, rule, reason, credentialNames, policy, scanBody, null);
+    }
+  }
 
   /**
    * Forward exactly {@code request} (normalized target, Host from it) with {@code inject} set.
@@ -135,13 +169,25 @@ final class Admission {
    * @param placeholderValues credential name → real value, for the placeholders in the agent's
    *     headers that the relay swaps (empty: none)
    * @param valuesExpireAt when the injected values must be fetched again (null: none injected)
+   * @param resigner signs the request again with the real AWS keys, last, over the headers as sent;
+   *     null when the rule names no {@code awsSigV4} credential
    */
   record Forward(
       Allowed allowed,
       List<InjectedHeader> inject,
       Map<String, String> placeholderValues,
-      Instant valuesExpireAt)
-      implements Outcome {}
+      Instant valuesExpireAt,
+      Resigner resigner)
+      implements Outcome {
+
+    Forward(
+        Allowed allowed,
+        List<InjectedHeader> inject,
+        Map<String, String> placeholderValues,
+        Instant valuesExpireAt) {
+      this(allowed, inject, placeholderValues, valuesExpireAt, null);
+    }
+  }
 
   /**
    * Answered by the sidecar, never forwarded.
@@ -199,9 +245,12 @@ final class Admission {
     SessionIdentity session = policy.session();
     RequestVerdict verdict = policy.onRequest(normalized);
     String rule = verdict.rule();
+    // An awsSigV4 credential's placeholder is a signing key: it never travels, on any route.
     PlaceholderLeak leak =
         placeholders.inspect(
-            head.headers(), normalized, verdict.allowed() ? verdict.credentials() : List.of());
+            head.headers(),
+            normalized,
+            verdict.allowed() ? headerCredentials(policy, verdict.credentials()) : List.of());
     if (leak != null) {
       String host = head.host(normalized);
       return new LocalAnswer(
@@ -251,6 +300,41 @@ final class Admission {
               + " header asks the upstream for another method or URL than the one policy judged;"
               + " send the request with that method and URL instead");
     }
+    String copySource = copySource(head.headers());
+    if (copySource != null && !policy.allowsS3CopySource(rule, copySource)) {
+      String why =
+          "rule '"
+              + rule
+              + "' does not allow reading the copy source (x-amz-copy-source) of this request";
+      return forbidden(head, Problem.DENIED, session, normalized, rule, why, why, null);
+    }
+    AuthorizationHeader awsSignature = null;
+    Credential aws = awsCredential(policy, verdict.credentials());
+    if (aws != null) {
+      try {
+        awsSignature = verifyAws(head, aws);
+      } catch (SigV4Refusal e) {
+        return new LocalAnswer(
+            Problem.AWS_SIGNATURE_REFUSED.status(),
+            Denial.json(
+                Problem.AWS_SIGNATURE_REFUSED,
+                e.error(),
+                head.host(normalized),
+                head.method(),
+                head.path(normalized),
+                rule,
+                head.id(),
+                e.detail()),
+            Decision.DENY,
+            e.error() + ": " + e.detail() + " (credential '" + aws.name() + "')",
+            session,
+            normalized,
+            rule,
+            List.of(aws.name()),
+            null,
+            false);
+      }
+    }
     return new Allowed(
         session,
         normalized,
@@ -258,7 +342,63 @@ final class Admission {
         verdict.reason(),
         verdict.credentials(),
         policy,
-        placeholders.active() && head.hasBody());
+        placeholders.active() && head.hasBody(),
+        awsSignature);
+  }
+
+  /** The value of {@code x-amz-copy-source} (several: joined, so none escapes the check). */
+  private static String copySource(Iterable<Map.Entry<String, String>> headers) {
+    String found = null;
+    for (Map.Entry<String, String> h : headers) {
+      if (h.getKey().equalsIgnoreCase("x-amz-copy-source")) {
+        if (found != null) {
+          return "/"; // two sources: malformed, refused by allowsS3CopySource on s3 rules
+        }
+        found = h.getValue();
+      }
+    }
+    return found;
+  }
+
+  /** The rule's credentials whose placeholder may be swapped in a header (not awsSigV4 ones). */
+  private static List<String> headerCredentials(Policy policy, List<String> names) {
+    if (awsCredential(policy, names) == null) {
+      return names;
+    }
+    return names.stream()
+        .filter(n -> policy.credential(n).map(c -> c.awsSigV4() == null).orElse(true))
+        .toList();
+  }
+
+  /** The rule's awsSigV4 credential (a session declares at most one), or null. */
+  private static Credential awsCredential(Policy policy, List<String> names) {
+    for (String name : names) {
+      Optional<Credential> c = policy.credential(name);
+      if (c.isPresent() && c.get().awsSigV4() != null) {
+        return c.get();
+      }
+    }
+    return null;
+  }
+
+  /** The agent signed with this pod's placeholder keys, for the credential's region and service. */
+  private AuthorizationHeader verifyAws(Head head, Credential aws) {
+    Optional<String> placeholder = placeholderSet.placeholderOf(aws.name());
+    if (placeholder.isEmpty()) {
+      throw new SigV4Refusal(
+          "aws-placeholder-unavailable",
+          "the sidecar has no placeholder keys for credential '"
+              + aws.name()
+              + "' (placeholders file missing or unreadable), so it cannot verify the signature");
+    }
+    AwsSigV4Credential spec = aws.awsSigV4();
+    return PlaceholderSignature.verify(
+        SignedRequest.of(head.method(), head.uri(), head.headers()),
+        PlaceholderFormat.awsAccessKeyId(placeholder.get()),
+        placeholder.get(),
+        spec.region(),
+        spec.serviceOrDefault(),
+        clock.instant());
   }
 
   /**
@@ -305,10 +445,22 @@ final class Admission {
     List<InjectedHeader> injected = new ArrayList<>(values.size());
     Map<String, String> placeholderValues = Map.of();
     Instant valuesExpireAt = null;
+    Resigner resigner = null;
     try {
       for (int i = 0; i < values.size(); i++) {
         Credential credential = allowed.policy().credential(allowed.credentialNames().get(i)).get();
         SecretValue value = values.get(i);
+        if (credential.awsSigV4() != null) {
+          resigner = resigner(allowed, value);
+          valuesExpireAt =
+              valuesExpireAt == null || value.expiresAt().isBefore(valuesExpireAt)
+                  ? value.expiresAt()
+                  : valuesExpireAt;
+          // The key id too: S3's error bodies name the access key id the request was signed with.
+          knownSecrets.remember(
+              credential.name(), scrubForms(value.revealAll()), value.expiresAt());
+          continue;
+        }
         InjectedHeader header = CredentialInjector.render(credential.inject(), value);
         injected.add(header);
         Instant expiresAt = value.expiresAt();
@@ -329,7 +481,37 @@ final class Admission {
     } catch (CredentialUnavailableException e) {
       return credentialUnavailable(head, allowed, e);
     }
-    return new Forward(allowed, injected, placeholderValues, valuesExpireAt);
+    return new Forward(allowed, injected, placeholderValues, valuesExpireAt, resigner);
+  }
+
+  private static Resigner resigner(Allowed allowed, SecretValue value) {
+    String keyId =
+        value
+            .part(SecretValue.AWS_ACCESS_KEY_ID)
+            .orElseThrow(
+                () -> new CredentialUnavailableException(value.credential(), "no access key id"));
+    if (value.reveal().isEmpty() || keyId.isEmpty()) {
+      throw new CredentialUnavailableException(value.credential(), "an AWS key is empty");
+    }
+    for (String part : value.revealAll()) {
+      if (part.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+        throw new CredentialUnavailableException(
+            value.credential(), "an AWS key contains a control character");
+      }
+    }
+    return new Resigner(
+        allowed.awsSignature(),
+        keyId,
+        value.reveal(),
+        value.part(SecretValue.AWS_SESSION_TOKEN).orElse(null));
+  }
+
+  private static List<String> scrubForms(List<String> values) {
+    List<String> out = new ArrayList<>();
+    for (String v : values) {
+      out.addAll(SecretScrubber.secretsOf(v, v));
+    }
+    return out;
   }
 
   private static LocalAnswer badRequest(Head head, String why, String detail) {

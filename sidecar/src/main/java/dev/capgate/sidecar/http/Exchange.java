@@ -11,6 +11,8 @@ import dev.capgate.sidecar.policy.NormalizedRequest;
 import dev.capgate.sidecar.policy.Policy;
 import dev.capgate.sidecar.policy.RawRequest;
 import dev.capgate.sidecar.policy.SessionIdentity;
+import dev.capgate.sidecar.sigv4.Resigner;
+import dev.capgate.sidecar.sigv4.SignedRequest;
 import dev.capgate.sidecar.tls.TlsFailures;
 import dev.capgate.sidecar.upstream.TcpRelay;
 import dev.capgate.sidecar.upstream.UpstreamConnector;
@@ -126,6 +128,9 @@ final class Exchange implements UpstreamLink.Listener {
 
   /** Credential name → real value, for the placeholders of the rule's credentials (empty: none). */
   private Map<String, String> placeholderValues = Map.of();
+
+  /** Signs the upstream request again with the real AWS keys, last (null: not an AWS route). */
+  private Resigner resigner;
 
   /** When the values injected here must be fetched again (for values derived from them). */
   private Instant valuesExpireAt;
@@ -286,6 +291,7 @@ final class Exchange implements UpstreamLink.Listener {
     Admission.Forward plan = (Admission.Forward) outcome;
     placeholderValues = plan.placeholderValues();
     valuesExpireAt = plan.valuesExpireAt();
+    resigner = plan.resigner();
     // Every value resolved so far, this request's included (issue 11).
     response.scrubWith(services.knownSecrets().newScrubber());
     to(Stage.CONNECTING);
@@ -426,6 +432,13 @@ final class Exchange implements UpstreamLink.Listener {
       out.headers().set(HttpHeaderNames.CONTENT_LENGTH, contentLength.getFirst().strip());
     } else if (requestHasBody) {
       HttpUtil.setTransferEncodingChunked(out, true);
+    }
+    if (resigner != null) {
+      // Last: the signature covers the headers exactly as they leave (Host, Accept-Encoding, ...).
+      Resigner.REPLACED.forEach(out.headers()::remove);
+      resigner
+          .headersFor(SignedRequest.of(out.method().name(), out.uri(), out.headers()))
+          .forEach(out.headers()::set);
     }
     return out;
   }

@@ -2,6 +2,7 @@ package dev.capgate.sidecar.policy;
 
 import dev.capgate.api.v1alpha1.EgressRule;
 import dev.capgate.api.v1alpha1.HttpMethod;
+import dev.capgate.api.v1alpha1.S3Operations;
 import dev.capgate.api.v1alpha1.TlsMode;
 import java.net.InetAddress;
 import java.util.Arrays;
@@ -31,6 +32,9 @@ final class CompiledRule {
   private final String[] methods;
   private final PathPattern[] paths;
 
+  /** The rule's S3 operations (null lists: any); null when the rule names none. */
+  private final S3Operations s3;
+
   /**
    * @throws IllegalArgumentException naming what cannot be compiled
    */
@@ -55,6 +59,7 @@ final class CompiledRule {
         rule.paths() == null
             ? null
             : rule.paths().stream().map(PathPattern::compile).toArray(PathPattern[]::new);
+    this.s3 = rule.s3();
     this.allowedRequest =
         new RequestVerdict(true, name, credentials, "allowed by rule '" + name + "'");
     this.allowedConnection =
@@ -129,6 +134,58 @@ final class CompiledRule {
       }
     }
     return false;
+  }
+
+  /** Whether the S3 operation the request performs is one the rule allows (no s3: any). */
+  boolean allowsS3(NormalizedRequest request) {
+    if (s3 == null) {
+      return true;
+    }
+    S3Request op = S3Request.of(request);
+    if (s3.actions() != null && !s3.actions().contains(op.action())) {
+      return false;
+    }
+    if (s3.buckets() != null && (op.bucket() == null || !s3.buckets().contains(op.bucket()))) {
+      return false;
+    }
+    if (s3.keyPrefixes() != null) {
+      String key =
+          op.key() != null
+              ? op.key()
+              : op.action().equals("ListBucket")
+                  ? (op.listPrefix() == null ? "" : op.listPrefix())
+                  : null;
+      if (key != null && s3.keyPrefixes().stream().noneMatch(key::startsWith)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  boolean allowsS3CopySource(String copySource) {
+    if (s3 == null) {
+      return true;
+    }
+    String source = copySource.strip();
+    int q = source.indexOf('?');
+    if (q >= 0) {
+      source = source.substring(0, q);
+    }
+    source =
+        java.net.URLDecoder.decode(
+            source.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
+    if (source.startsWith("/")) {
+      source = source.substring(1);
+    }
+    int slash = source.indexOf('/');
+    if (slash <= 0 || slash == source.length() - 1) {
+      return false; // not bucket/key: refuse rather than guess
+    }
+    String bucket = source.substring(0, slash);
+    String key = source.substring(slash + 1);
+    return (s3.actions() == null || s3.actions().contains("GetObject"))
+        && (s3.buckets() == null || s3.buckets().contains(bucket))
+        && (s3.keyPrefixes() == null || s3.keyPrefixes().stream().anyMatch(key::startsWith));
   }
 
   /**

@@ -151,7 +151,9 @@ public final class Policy {
         continue;
       }
       hostAllowed = true;
-      if (rule.allowsMethod(request.method()) && rule.allowsPath(request.path())) {
+      if (rule.allowsMethod(request.method())
+          && rule.allowsPath(request.path())
+          && rule.allowsS3(request)) {
         if (rule.credentials.isEmpty() || request.tls()) {
           return rule.allowedRequest;
         }
@@ -212,5 +214,24 @@ public final class Policy {
   /** A credential by name (for injection). */
   public Optional<Credential> credential(String name) {
     return Optional.ofNullable(name == null ? null : credentials.get(name));
+  }
+
+  /**
+   * Whether the rule that allowed a request also allows the object it copies from ({@code
+   * x-amz-copy-source: <bucket>/<key>}, CopyObject and UploadPartCopy): read access to the source
+   * is judged as a GetObject of it, against the same rule's s3 buckets, key prefixes and actions.
+   * Without this the copy would read, with the real keys, from a bucket the rule never allowed.
+   *
+   * @param copySource the header's value as sent (percent-encoded, optional leading slash and
+   *     {@code ?versionId=})
+   * @return true when the rule names no s3 operations (it judges no bucket)
+   */
+  public boolean allowsS3CopySource(String rule, String copySource) {
+    for (CompiledRule r : rules) {
+      if (r.name.equals(rule)) {
+        return r.allowsS3CopySource(copySource);
+      }
+    }
+    return false;
   }
 }

@@ -1,5 +1,7 @@
 package dev.capgate.sidecar.vault;
 
+import dev.capgate.api.v1alpha1.AwsSigV4Credential;
+import dev.capgate.api.v1alpha1.AwsVaultKeys;
 import dev.capgate.api.v1alpha1.Credential;
 import dev.capgate.api.v1alpha1.VaultEngine;
 import dev.capgate.common.vault.VaultClient;
@@ -12,6 +14,8 @@ import dev.capgate.sidecar.policy.SessionIdentity;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -100,15 +104,18 @@ public final class CredentialBroker implements CredentialResolver, AutoCloseable
     if (ended != null) {
       return CompletableFuture.failedFuture(new CredentialUnavailableException(name, ended));
     }
-    VaultEngine engine = credential.vault().engineOrDefault();
+    AwsSigV4Credential aws = credential.awsSigV4();
+    VaultEngine engine =
+        aws != null ? aws.vault().engineOrDefault() : credential.vault().engineOrDefault();
     String path;
     try {
-      path = VaultPathTemplate.render(credential.vault().path(), session);
+      path =
+          VaultPathTemplate.render(
+              aws != null ? aws.vault().path() : credential.vault().path(), session);
     } catch (IllegalArgumentException e) {
       return CompletableFuture.failedFuture(
           new CredentialUnavailableException(name, e.getMessage()));
     }
-    String field = credential.vault().fieldOrDefault();
     return secret(engine, path)
         .handle(
             (secret, error) -> {
@@ -128,14 +135,39 @@ public final class CredentialBroker implements CredentialResolver, AutoCloseable
                 throw new CredentialUnavailableException(
                     name, endedMeanwhile); // read in flight when the session ended
               }
-              String value = secret.fields.get(field);
-              if (value == null) {
-                throw new CredentialUnavailableException(
-                    name, "field '" + field + "' not found at Vault path " + path);
-              }
               secret.lastUsed = clock.instant();
-              return new SecretValue(name, value, secret.expiresAt);
+              if (aws != null) {
+                return awsKeys(name, aws.vault(), secret, path);
+              }
+              String field = credential.vault().fieldOrDefault();
+              return new SecretValue(name, field(name, secret, field, path), secret.expiresAt);
             });
+  }
+
+  /** The secret key as the value, the key id and (temporary keys) session token as parts. */
+  private static SecretValue awsKeys(
+      String name, AwsVaultKeys keys, FetchedSecret secret, String path) {
+    Map<String, String> parts = new HashMap<>();
+    parts.put(
+        SecretValue.AWS_ACCESS_KEY_ID, field(name, secret, keys.accessKeyIdFieldOrDefault(), path));
+    String token = secret.fields.get(keys.sessionTokenFieldOrDefault());
+    if (token != null && !token.isEmpty()) {
+      parts.put(SecretValue.AWS_SESSION_TOKEN, token);
+    }
+    return new SecretValue(
+        name,
+        field(name, secret, keys.secretAccessKeyFieldOrDefault(), path),
+        secret.expiresAt,
+        parts);
+  }
+
+  private static String field(String name, FetchedSecret secret, String field, String path) {
+    String value = secret.fields.get(field);
+    if (value == null) {
+      throw new CredentialUnavailableException(
+          name, "field '" + field + "' not found at Vault path " + path);
+    }
+    return value;
   }
 
   /** The cached secret of this path, or the read in flight, or a recent failure, or a new read. */

@@ -40,6 +40,14 @@ final class VaultKv {
     return this;
   }
 
+  /** Writes {@code fields} as secret {@code name} (one version with every field). */
+  VaultKv put(String name, java.util.Map<String, String> fields) {
+    JsonObject data = new JsonObject();
+    fields.forEach(data::put);
+    bao.request("POST", path(name), new JsonObject().put("data", data).encode());
+    return this;
+  }
+
   /** A one-hour token whose only policy is to read everything under this mount. */
   String readerToken() {
     return token("capgate-sidecar-" + mount, "\"read\"");

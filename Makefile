@@ -14,7 +14,7 @@ MVN := mvn -B -ntp -Dcapgate.tools=$(CAPGATE_TOOLS)
 help: ## this list
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-tools: ## build/install etcd, Kubernetes 1.34, OpenBao, helm, h2spec into $(CAPGATE_TOOLS) (cached)
+tools: ## build/install etcd, Kubernetes 1.35, OpenBao, helm, h2spec into $(CAPGATE_TOOLS) (cached)
 	@hack/tools.sh
 
 build: ## compile and package every module, no tests

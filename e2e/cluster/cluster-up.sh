@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starts a real single-node Kubernetes 1.34 cluster on this machine, without Docker:
+# Starts a real single-node Kubernetes 1.35 cluster on this machine, without Docker:
 #   etcd, kube-apiserver, kube-controller-manager, kube-scheduler   (control plane, host processes)
 #   containerd 1.6 (our own config, root, state and socket) + runc + CNI bridge/host-local/portmap
 #   kubelet (cgroupfs, cgroup v1) and kube-proxy (iptables mode)    (the node)
@@ -215,7 +215,8 @@ say "images built/imported in $(elapsed "$t_img")s"
 cat > "$E2E_DIR/kubelet/config.yaml" <<EOF
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
-# cgroup v1 and no systemd on these machines: cgroupfs, and kubelet 1.34 must be told v1 is fine.
+# cgroup v1 and no systemd on these machines: cgroupfs, and kubelet must be told v1 is fine (1.35
+# refuses to start on cgroup v1 by default).
 cgroupDriver: cgroupfs
 failCgroupV1: false
 cgroupRoot: $CGROUP_ROOT

@@ -1424,7 +1424,7 @@ class HelmChartIT {
                 "--namespace",
                 namespace,
                 "--kube-version",
-                "1.34.0"));
+                "1.35.0"));
     all.addAll(List.of(args));
     return helm(all.toArray(String[]::new));
   }

@@ -176,7 +176,7 @@ class SessionDelegationIT {
                         "capgate",
                         HelmChartIT.CHART.toString(),
                         "--kube-version",
-                        "1.34.0",
+                        "1.35.0",
                         "--set",
                         "vault.address=" + HelmChartIT.VAULT,
                         "--set",

@@ -228,7 +228,7 @@ class UninstallHooksIT {
                 "--namespace",
                 release,
                 "--kube-version",
-                "1.34.0",
+                "1.35.0",
                 "--set",
                 "vault.address=" + HelmChartIT.VAULT,
                 "--set",

@@ -197,7 +197,7 @@ public final class AgentSessionValidator {
     }
   }
 
-  private void checkKvSecret(String at, KvSecret s) {
+  private void checkKvSecret(String at, VaultField s) {
     if (s.path() == null || !s.path().matches(Patterns.VAULT_PATH)) {
       add(at + ".path", "must be a Vault path such as secret/data/oauth/{{user}}");
     }

@@ -68,9 +68,7 @@ public record GitHubAppCredential(
   }
 
   public String privateKeyFieldOrDefault() {
-    return privateKey == null || privateKey.field() == null
-        ? DEFAULT_KEY_FIELD
-        : privateKey.field();
+    return privateKey == null ? DEFAULT_KEY_FIELD : privateKey.fieldOr(DEFAULT_KEY_FIELD);
   }
 
   public List<String> repositoriesOrEmpty() {

@@ -30,13 +30,13 @@ public record OAuthCredential(
         String clientId,
     @JsonPropertyDescription(
             "The client's secret in Vault (field default client_secret), sent as client_secret; absent for a public client.")
-        KvSecret clientSecret,
+        VaultField clientSecret,
     @Size(min = 1, max = 1024)
         @JsonPropertyDescription("scope parameter of the grant (space-separated), if any.")
         String scope,
     @JsonPropertyDescription(
             "The user's grant: a KV v2 secret holding the refresh token (field default refresh_token), usually templated on {{user}}. The sidecar writes a rotated refresh token back to it (check-and-set), so the session's Vault policy must allow read and update on that path.")
-        KvSecret refreshToken,
+        VaultField refreshToken,
     @JsonPropertyDescription(
             "RFC 8693 token exchange of the user's token for one bound to the upstream's audience.")
         TokenExchange tokenExchange) {

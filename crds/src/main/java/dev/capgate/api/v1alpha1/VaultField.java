@@ -8,8 +8,9 @@ import io.fabric8.generator.annotation.Size;
 
 /**
  * One field of a KV v2 secret that a credential kind needs as input, not as the injected value (a
- * GitHub App's private key). Read by the sidecar with the session's own Vault identity, like {@link
- * VaultSecret}.
+ * GitHub App's private key, an OAuth client secret, a user's refresh token). Read by the sidecar
+ * with the session's own Vault identity, like {@link VaultSecret}; a rotated refresh token is
+ * written back there.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record VaultField(
@@ -21,4 +22,9 @@ public record VaultField(
         String path,
     @Size(min = 1, max = 128)
         @JsonPropertyDescription("Key of the value in the secret's data (default: see the kind).")
-        String field) {}
+        String field) {
+
+  public String fieldOr(String defaultField) {
+    return field != null ? field : defaultField;
+  }
+}

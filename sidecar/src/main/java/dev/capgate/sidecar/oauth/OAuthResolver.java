@@ -1,9 +1,9 @@
 package dev.capgate.sidecar.oauth;
 
 import dev.capgate.api.v1alpha1.Credential;
-import dev.capgate.api.v1alpha1.KvSecret;
 import dev.capgate.api.v1alpha1.OAuthCredential;
 import dev.capgate.api.v1alpha1.TokenExchange;
+import dev.capgate.api.v1alpha1.VaultField;
 import dev.capgate.api.v1alpha1.VaultPaths;
 import dev.capgate.sidecar.credentials.CredentialResolver;
 import dev.capgate.sidecar.credentials.CredentialUnavailableException;
@@ -198,7 +198,7 @@ public final class OAuthResolver implements CredentialResolver, AutoCloseable {
   /** RFC 6749 §6, and the rotated refresh token back into Vault. */
   private AccessToken refresh(String name, OAuthCredential oauth, SessionIdentity session)
       throws IOException, InterruptedException {
-    KvSecret grant = oauth.refreshToken();
+    VaultField grant = oauth.refreshToken();
     String path = render(grant.path(), session);
     String field = grant.fieldOr(OAuthCredential.DEFAULT_REFRESH_FIELD);
     KvStore.Versioned stored = kv.read(path);
@@ -333,7 +333,7 @@ public final class OAuthResolver implements CredentialResolver, AutoCloseable {
       OAuthCredential oauth,
       SessionIdentity session) {
     form.add(Map.entry("client_id", oauth.clientId()));
-    KvSecret secret = oauth.clientSecret();
+    VaultField secret = oauth.clientSecret();
     if (secret != null) {
       String path = render(secret.path(), session);
       String field = secret.fieldOr(OAuthCredential.DEFAULT_CLIENT_SECRET_FIELD);

@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.capgate.api.v1alpha1.AgentSessionBuilder;
-import dev.capgate.api.v1alpha1.KvSecret;
 import dev.capgate.api.v1alpha1.OAuthCredential;
 import dev.capgate.api.v1alpha1.TokenExchange;
+import dev.capgate.api.v1alpha1.VaultField;
 import dev.capgate.sidecar.netns.Command;
 import dev.capgate.sidecar.netns.PodNetns;
 import dev.capgate.testkit.KeycloakServer;
@@ -120,14 +120,14 @@ class OAuthCredentialsIT {
         Files.readString(Path.of("/etc/netns", pod.podNamespace(), "hosts"))
             + "198.18.0.2 keycloak.test api-user.test api-a.test api-b.test\n");
 
-    KvSecret clientSecret = new KvSecret(vault.path("clients/capgate-sidecar"), null);
+    VaultField clientSecret = new VaultField(vault.path("clients/capgate-sidecar"), null);
     OAuthCredential userGrant =
         new OAuthCredential(
             TOKEN_URL,
             "capgate-sidecar",
             clientSecret,
             null,
-            new KvSecret(vault.path("oauth/{{user}}"), null),
+            new VaultField(vault.path("oauth/{{user}}"), null),
             null);
     OAuthCredential exchangeForA =
         new OAuthCredential(

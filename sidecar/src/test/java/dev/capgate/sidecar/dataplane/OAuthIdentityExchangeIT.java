@@ -6,10 +6,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.capgate.api.v1alpha1.AgentSessionBuilder;
-import dev.capgate.api.v1alpha1.KvSecret;
 import dev.capgate.api.v1alpha1.OAuthCredential;
 import dev.capgate.api.v1alpha1.SubjectTokenType;
 import dev.capgate.api.v1alpha1.TokenExchange;
+import dev.capgate.api.v1alpha1.VaultField;
 import dev.capgate.sidecar.netns.Command;
 import dev.capgate.sidecar.netns.PodNetns;
 import dev.capgate.testkit.KeycloakServer;
@@ -149,7 +149,7 @@ class OAuthIdentityExchangeIT {
         new OAuthCredential(
             TOKEN_URL,
             "capgate-sidecar",
-            new KvSecret(kv.path("clients/capgate-sidecar"), null),
+            new VaultField(kv.path("clients/capgate-sidecar"), null),
             null,
             null,
             new TokenExchange("identity", SubjectTokenType.JWT, "openbao", null, null));

@@ -247,6 +247,7 @@ public final class AgentSessionBuilder {
     private String credential;
     private List<String> credentials;
     private TlsMode tls;
+    private GitPush git;
 
     private RuleBuilder(String name) {
       this.name = name;
@@ -295,9 +296,15 @@ public final class AgentSessionBuilder {
       return this;
     }
 
+    /** What a git push through this rule may change. */
+    public RuleBuilder git(GitPush git) {
+      this.git = git;
+      return this;
+    }
+
     public EgressRule build() {
       return new EgressRule(
-          name, hosts, cidrs, ports, methods, paths, credential, credentials, tls);
+          name, hosts, cidrs, ports, methods, paths, credential, credentials, tls, git);
     }
   }
 }

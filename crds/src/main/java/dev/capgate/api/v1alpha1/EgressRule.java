@@ -39,6 +39,11 @@ import java.util.List;
     reason = "FieldValueForbidden",
     message =
         "tls: passthrough traffic is not decrypted, so the rule cannot inject a credential or match methods or paths")
+@ValidationRule(
+    value = "!has(self.git) || (has(self.hosts) && (!has(self.tls) || self.tls != 'passthrough'))",
+    fieldPath = ".git",
+    reason = "FieldValueForbidden",
+    message = "git push rules need decrypted HTTP: a hosts rule without tls: passthrough")
 public record EgressRule(
     @Required
         @Size(min = 1, max = 63)
@@ -72,7 +77,10 @@ public record EgressRule(
         List<@Pattern(Patterns.NAME) String> credentials,
     @JsonPropertyDescription(
             "intercept (default): TLS is terminated with the pod CA so method, path and credential apply; passthrough: SNI allowlist only, bytes spliced untouched.")
-        TlsMode tls) {
+        TlsMode tls,
+    @JsonPropertyDescription(
+            "Git pushes (smart HTTP git-receive-pack) this rule allows, decided per ref before the pack goes upstream. Absent: the rule does not look into pushes.")
+        GitPush git) {
 
   /** The credentials this rule injects, whichever field names them. */
   public List<String> credentialNames() {

@@ -23,6 +23,9 @@ final class CompiledRule {
   /** Verdicts are immutable: made once here, so that an allowed request allocates none. */
   final RequestVerdict allowedRequest;
 
+  /** What a git push through this rule may change; null: pushes are not looked into. */
+  final PushRules gitPush;
+
   final ConnectionVerdict allowedConnection;
   final ConnectionVerdict interceptedConnection;
   private final HostPattern[] hosts;
@@ -55,6 +58,7 @@ final class CompiledRule {
         rule.paths() == null
             ? null
             : rule.paths().stream().map(PathPattern::compile).toArray(PathPattern[]::new);
+    this.gitPush = rule.git() == null ? null : new PushRules(name, rule.git());
     this.allowedRequest =
         new RequestVerdict(true, name, credentials, "allowed by rule '" + name + "'");
     this.allowedConnection =

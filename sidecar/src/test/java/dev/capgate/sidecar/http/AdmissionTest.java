@@ -80,6 +80,7 @@ class AdmissionTest {
             List.of("/repos/**"),
             "github",
             null,
+            null,
             null);
     PolicySource source = new PolicySource();
     source.install(

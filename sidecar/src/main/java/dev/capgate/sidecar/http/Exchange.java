@@ -264,7 +264,10 @@ final class Exchange implements UpstreamLink.Listener {
     if (allowed.scanBody()) {
       body.scanForPlaceholders();
     }
-    PushRules push = ReceivePackGate.applies(normalized) ? allowed.policy().gitPush(rule) : null;
+    PushRules push =
+        ReceivePackGate.applies(normalized, request.headers().get(HttpHeaderNames.CONTENT_TYPE))
+            ? allowed.policy().gitPush(rule)
+            : null;
     if (push != null) {
       String encoding = request.headers().get(HttpHeaderNames.CONTENT_ENCODING);
       if (encoding != null && !HttpHeaderValues.IDENTITY.contentEqualsIgnoreCase(encoding)) {

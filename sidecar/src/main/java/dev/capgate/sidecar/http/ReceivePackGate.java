@@ -29,9 +29,20 @@ final class ReceivePackGate {
     this.rules = rules;
   }
 
-  /** A push to a smart-HTTP git server: the only request whose body this gate reads. */
-  static boolean applies(NormalizedRequest request) {
-    return "POST".equals(request.method()) && request.path().endsWith("/git-receive-pack");
+  static final String REQUEST_TYPE = "application/x-git-receive-pack-request";
+
+  /**
+   * A push to a smart-HTTP git server, by its path or by its content type (so that a server that
+   * routes pushes by type alone is covered too): the only request whose body this gate reads.
+   */
+  static boolean applies(NormalizedRequest request, String contentType) {
+    return "POST".equals(request.method())
+        && (request.path().endsWith("/git-receive-pack")
+            || (contentType != null
+                && contentType
+                    .strip()
+                    .toLowerCase(java.util.Locale.ROOT)
+                    .startsWith(REQUEST_TYPE)));
   }
 
   void feed(ByteBuf chunk) {

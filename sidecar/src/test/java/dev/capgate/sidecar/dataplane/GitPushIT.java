@@ -209,9 +209,31 @@ class GitPushIT {
     assertThat(push.exitCode()).as(push.all()).isZero();
     assertThat(upstreamRef("repo.git", "refs/heads/agent/x"))
         .isEqualTo(git(clone, "rev-parse", "HEAD").stdout().strip());
-    JsonObject audit = AuditLines.awaitPath(pod, "/repo.git/git-receive-pack");
+    JsonObject audit =
+        AuditLines.awaitLast(
+            pod, "api.github.test", "allowed by rule 'git-push'; git push: ref updates allowed");
+    assertThat(audit.getString("path")).isEqualTo("/repo.git/git-receive-pack");
     assertThat(audit.getString("decision")).isEqualTo("allow");
     assertThat(audit.getString("rule")).isEqualTo("git-push");
+  }
+
+  @Test
+  void a_large_allowed_push_streams_through_whole() throws IOException {
+    // Over git's 1 MiB post buffer: a probe request, then a chunked body held only until its
+    // commands are judged.
+    Path clone = cloneOf("repo.git");
+    byte[] data = new byte[3 * 1024 * 1024];
+    new SecureRandom().nextBytes(data);
+    Files.write(clone.resolve("big.bin"), data);
+    Files.setPosixFilePermissions(
+        clone.resolve("big.bin"), PosixFilePermissions.fromString("rw-rw-rw-"));
+    assertThat(git(clone, "add", "big.bin").exitCode()).isZero();
+    commit(clone, "big");
+    Command.Result push = git(clone, "push", "origin", "HEAD:refs/heads/agent/big");
+    print("large push", push);
+    assertThat(push.exitCode()).as(push.all()).isZero();
+    assertThat(upstreamRef("repo.git", "refs/heads/agent/big"))
+        .isEqualTo(git(clone, "rev-parse", "HEAD").stdout().strip());
   }
 
   // ------------------------------------------------------------------ refused
@@ -245,7 +267,7 @@ class GitPushIT {
     Command.Result create = git(clone, "push", "origin", "HEAD:refs/heads/agent/y");
     assertThat(create.exitCode()).as(create.all()).isZero();
     String before = upstreamRef("frozen.git", "refs/heads/agent/y");
-    git(clone, "commit", "-q", "--amend", "-m", "rewritten");
+    git(clone, "commit", "-q", "--allow-empty", "--amend", "-m", "rewritten");
     Command.Result force = git(clone, "push", "--force", "origin", "HEAD:refs/heads/agent/y");
     print("force-push", force);
     assertThat(force.exitCode()).as(force.all()).isNotZero();
@@ -305,6 +327,27 @@ class GitPushIT {
     assertThat(push.stderr())
         .contains("push refused whole by capgate: refs/heads/main is not allowed");
     assertThat(upstreamRef("repo.git", "refs/heads/agent/both")).isEmpty();
+  }
+
+  @Test
+  void refused_pushes_are_counted_as_denials_of_their_rule() {
+    Path clone = cloneOf("repo.git");
+    git(clone, "tag", "counted");
+    assertThat(git(clone, "push", "origin", "refs/tags/counted").exitCode()).isNotZero();
+    // Counted when the exchange ends, which may be a moment after git saw its answer.
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertThat(
+                        pod.inPod("curl", "-s", "http://127.0.0.1:14021/metrics")
+                            .stdout()
+                            .lines()
+                            .filter(l -> l.startsWith("capgate_decisions_total{"))
+                            .filter(l -> l.contains("rule=\"git-push\""))
+                            .filter(l -> l.contains("outcome=\"deny\""))
+                            .filter(l -> l.contains("level=\"request\"")))
+                    .isNotEmpty());
   }
 
   @Test

@@ -319,6 +319,7 @@ final class Exchange implements UpstreamLink.Listener {
    */
   private void refusePush(ReceivePackGate.Verdict refused) {
     decision = Decision.DENY;
+    credentialNames = List.of(); // none was fetched, none injected
     reason = refused.auditReason();
     if (refused.report() == null) {
       respond(

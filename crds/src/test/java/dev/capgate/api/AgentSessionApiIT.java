@@ -354,7 +354,17 @@ class AgentSessionApiIT {
                 "methods: [GET, POST]\n      paths: [\"/repos",
                 "methods: [GET, TRACE]\n      paths: [\"/repos"),
             "spec.egress[0].methods[1]",
-            "Unsupported value"));
+            "Unsupported value"),
+        Arguments.of(
+            "git push rules on a passthrough rule",
+            edit("tls: passthrough\n", "tls: passthrough\n      git: {refs: [refs/heads/x]}\n"),
+            "spec.egress[2].git",
+            "need decrypted HTTP"),
+        Arguments.of(
+            "a git ref pattern outside refs/",
+            edit("refs: [\"refs/heads/agent/**\"]", "refs: [\"heads/agent/**\"]"),
+            "spec.egress[3].git.refs[0]",
+            "should match"));
   }
 
   /** Applied as a user would, with kubectl: the typed model cannot even hold some of these. */

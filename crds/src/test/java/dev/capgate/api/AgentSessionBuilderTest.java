@@ -10,9 +10,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.capgate.api.v1alpha1.AgentSession;
 import dev.capgate.api.v1alpha1.AgentSessionBuilder;
 import dev.capgate.api.v1alpha1.AgentSessionSpec;
+import dev.capgate.api.v1alpha1.GitPush;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.io.IOException;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The builder writes what a user writes by hand: the example file, field for field. */
@@ -46,7 +48,13 @@ class AgentSessionBuilderTest {
                 .methods(GET, POST)
                 .paths("/acme/repo-a.git/info/refs", "/acme/repo-a.git/git-upload-pack")
                 .credential("github-git"),
-            rule("packages").hosts("pypi.org", "files.pythonhosted.org").passthrough());
+            rule("packages").hosts("pypi.org", "files.pythonhosted.org").passthrough(),
+            rule("git-push")
+                .hosts("github.com")
+                .methods(GET, POST)
+                .paths("/acme/repo-a.git/info/refs", "/acme/repo-a.git/git-receive-pack")
+                .credential("github-git")
+                .git(new GitPush(List.of("refs/heads/agent/**"), null, null, null)));
   }
 
   @Test

@@ -303,6 +303,18 @@ class AgentSessionValidatorTest {
             edit("      tls: passthrough\n", "      tls: passthrough\n      s3: {buckets: [b]}\n"),
             "spec.egress[2].s3"),
         Arguments.of(
+            "a git ref pattern outside refs/",
+            edit("refs: [\"refs/heads/agent/**\"]", "refs: [\"heads/agent/**\"]"),
+            "spec.egress[3].git.refs"),
+        Arguments.of(
+            "a git ref pattern with a partial wildcard",
+            edit("refs: [\"refs/heads/agent/**\"]", "refs: [\"refs/heads/agent-*\"]"),
+            "spec.egress[3].git.refs"),
+        Arguments.of(
+            "git on a passthrough rule",
+            edit("tls: passthrough\n", "tls: passthrough\n      git: {refs: [refs/heads/x]}\n"),
+            "spec.egress[2].git"),
+        Arguments.of(
             "an agent name with capitals",
             edit("agent: coding-agent", "agent: Coding-Agent"),
             "spec.agent"));

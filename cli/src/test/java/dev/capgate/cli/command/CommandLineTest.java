@@ -90,7 +90,7 @@ class CommandLineTest {
     Run ok = run("lint", "../crds/examples/fix-issue-42.yaml");
     assertThat(ok.exit()).isZero();
     assertThat(ok.out())
-        .contains("AgentSession fix-issue-42: valid (3 egress rule(s), 2 credential(s))");
+        .contains("AgentSession fix-issue-42: valid (4 egress rule(s), 2 credential(s))");
     Run bad = run("lint", "src/test/resources/sessions/bad.yaml");
     assertThat(bad.exit()).isEqualTo(ExitCodes.FAILED);
     assertThat(bad.out())

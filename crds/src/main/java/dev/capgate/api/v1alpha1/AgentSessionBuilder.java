@@ -345,6 +345,7 @@ public final class AgentSessionBuilder {
     private List<String> credentials;
     private TlsMode tls;
     private S3Operations s3;
+    private GitPush git;
 
     private RuleBuilder(String name) {
       this.name = name;
@@ -399,9 +400,15 @@ public final class AgentSessionBuilder {
       return this;
     }
 
+    /** What a git push through this rule may change. */
+    public RuleBuilder git(GitPush git) {
+      this.git = git;
+      return this;
+    }
+
     public EgressRule build() {
       return new EgressRule(
-          name, hosts, cidrs, ports, methods, paths, credential, credentials, tls, s3);
+          name, hosts, cidrs, ports, methods, paths, credential, credentials, tls, s3, git);
     }
   }
 }

@@ -364,6 +364,34 @@ public final class AgentSessionValidator {
         && (!r.credentialNames().isEmpty() || r.methods() != null || r.paths() != null)) {
       add(at + ".tls", "passthrough traffic is not decrypted: no credential, methods or paths");
     }
+    if (r.git() != null) {
+      checkGit(at + ".git", r);
+    }
+  }
+
+  private void checkGit(String at, EgressRule r) {
+    if (r.hosts() == null || r.tlsOrDefault() == TlsMode.PASSTHROUGH) {
+      add(at, "git push rules need decrypted HTTP: a hosts rule without tls: passthrough");
+    }
+    if (r.git().refs() == null || r.git().refs().isEmpty()) {
+      add(at + ".refs", "name at least one ref pattern, e.g. refs/heads/agent/**");
+      return;
+    }
+    for (String ref : r.git().refs()) {
+      if (ref == null || !ref.matches(Patterns.GIT_REF) || ref.length() > 255) {
+        add(
+            at + ".refs",
+            "'" + ref + "' is not a ref pattern under refs/, e.g. refs/heads/agent/**");
+        continue;
+      }
+      for (String segment : ref.split("/", -1)) {
+        if (segment.isEmpty() || segment.equals(".") || segment.equals("..")) {
+          add(at + ".refs", "'" + ref + "' has an empty or dot segment");
+        } else if (segment.contains("*") && !segment.equals("*") && !segment.equals("**")) {
+          add(at + ".refs", "'" + ref + "': * and ** must stand for a whole segment");
+        }
+      }
+    }
   }
 
   private void checkPathPattern(String at, String p) {

@@ -45,6 +45,11 @@ import java.util.List;
     reason = "FieldValueForbidden",
     message =
         "s3 operations are judged on decrypted requests: a hosts rule that is not passthrough")
+@ValidationRule(
+    value = "!has(self.git) || (has(self.hosts) && (!has(self.tls) || self.tls != 'passthrough'))",
+    fieldPath = ".git",
+    reason = "FieldValueForbidden",
+    message = "git push rules need decrypted HTTP: a hosts rule without tls: passthrough")
 public record EgressRule(
     @Required
         @Size(min = 1, max = 63)
@@ -81,7 +86,10 @@ public record EgressRule(
         TlsMode tls,
     @JsonPropertyDescription(
             "S3 operations allowed, judged on the operation itself (action, bucket, key prefix) derived from method, path, query and host, path-style or virtual-hosted style (<bucket>.s3.<region>.amazonaws.com). With methods and paths, all must allow.")
-        S3Operations s3) {
+        S3Operations s3,
+    @JsonPropertyDescription(
+            "Git pushes (smart HTTP git-receive-pack) this rule allows, decided per ref before the pack goes upstream. Absent: the rule does not look into pushes.")
+        GitPush git) {
 
   public EgressRule(
       String name,
@@ -93,7 +101,7 @@ public record EgressRule(
       String credential,
       List<String> credentials,
       TlsMode tls) {
-    this(name, hosts, cidrs, ports, methods, paths, credential, credentials, tls, null);
+    this(name, hosts, cidrs, ports, methods, paths, credential, credentials, tls, null, null);
   }
 
   /** The credentials this rule injects, whichever field names them. */

@@ -15,6 +15,12 @@ public final class Patterns {
   /** An absolute path pattern: {@code *} matches one segment, {@code **} any number of segments. */
   public static final String PATH = "^/[A-Za-z0-9\\-._~!$&'()*+,;=:@/%]*$";
 
+  /**
+   * A git ref pattern under refs/: {@code *} matches one segment, {@code **} any number of
+   * segments.
+   */
+  public static final String GIT_REF = "^refs/[A-Za-z0-9._@+#%=,*/-]+$";
+
   /** A Go-style duration built from hours, minutes and seconds: 2h, 90m, 1h30m. */
   public static final String DURATION = "^([0-9]+(h|m|s))+$";
 

@@ -9,6 +9,7 @@ import dev.capgate.sidecar.credentials.InjectedHeader;
 import dev.capgate.sidecar.credentials.PlaceholderLeak;
 import dev.capgate.sidecar.policy.NormalizedRequest;
 import dev.capgate.sidecar.policy.Policy;
+import dev.capgate.sidecar.policy.PushRules;
 import dev.capgate.sidecar.policy.RawRequest;
 import dev.capgate.sidecar.policy.SessionIdentity;
 import dev.capgate.sidecar.sigv4.Resigner;
@@ -126,6 +127,15 @@ final class Exchange implements UpstreamLink.Listener {
 
   private UpstreamLink upstream;
 
+  /** A git push held until its ref update commands are judged (null: not a gated push). */
+  private ReceivePackGate gitPush;
+
+  /** The admission of a held push, continued once its commands are allowed. */
+  private Admission.Allowed awaitingPush;
+
+  /** "100 Continue" was sent already (a held push needs its body before it is forwarded). */
+  private boolean continued;
+
   /** Credential name → real value, for the placeholders of the rule's credentials (empty: none). */
   private Map<String, String> placeholderValues = Map.of();
 
@@ -222,6 +232,7 @@ final class Exchange implements UpstreamLink.Listener {
     }
     return body.complete()
         || response.local()
+        || body.gating()
         || (upstream != null && upstream.channel().isWritable());
   }
 
@@ -258,10 +269,83 @@ final class Exchange implements UpstreamLink.Listener {
     if (allowed.scanBody()) {
       body.scanForPlaceholders();
     }
+    PushRules push =
+        ReceivePackGate.applies(normalized, request.headers().get(HttpHeaderNames.CONTENT_TYPE))
+            ? allowed.policy().gitPush(rule)
+            : null;
+    if (push != null) {
+      String encoding = request.headers().get(HttpHeaderNames.CONTENT_ENCODING);
+      if (encoding != null && !HttpHeaderValues.IDENTITY.contentEqualsIgnoreCase(encoding)) {
+        refusePush(new ReceivePackGate.Verdict(null, "encoded push bodies are not judged", null));
+        takeContentOfFullRequest();
+        return;
+      }
+      gitPush = new ReceivePackGate(push);
+      awaitingPush = allowed;
+      body.gate(gitPush);
+      if (!http2 && HttpUtil.is100ContinueExpected(request)) {
+        continued = true; // the commands are needed to decide, so the body must come first
+        agent.writeAndFlush(
+            new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
+      }
+    }
     takeContentOfFullRequest();
     if (response.state() != ResponseRelay.State.PENDING) {
       return; // answered already: a placeholder in the body
     }
+    if (gitPush != null) {
+      return; // refUpdatesRead continues
+    }
+    continueAdmission(allowed);
+  }
+
+  /** A held push's ref update commands are read: refuse it here, or continue its admission. */
+  void refUpdatesRead() {
+    Admission.Allowed allowed = awaitingPush;
+    awaitingPush = null;
+    if (allowed == null
+        || stage != Stage.ADMITTING
+        || response.state() != ResponseRelay.State.PENDING) {
+      return;
+    }
+    ReceivePackGate.Verdict refused = gitPush.verdict();
+    if (refused != null) {
+      refusePush(refused);
+      return;
+    }
+    note("git push: ref updates allowed");
+    continueAdmission(allowed);
+  }
+
+  /**
+   * A push refused by its rule's git block: the receive-pack result git prints per ref (or a 403
+   * when the client cannot read one), audited as a denial naming the ref. The rest of the body is
+   * read and dropped.
+   */
+  private void refusePush(ReceivePackGate.Verdict refused) {
+    decision = Decision.DENY;
+    credentialNames = List.of(); // none was fetched, none injected
+    reason = refused.auditReason();
+    if (refused.report() == null) {
+      respond(
+          HttpResponseStatus.FORBIDDEN,
+          Denial.json(
+              Problem.DENIED,
+              reason,
+              normalized.host(),
+              normalized.method(),
+              normalized.path(),
+              rule,
+              id));
+      return;
+    }
+    body.releaseHeld();
+    response.answerLocally(refused.response());
+    maybeFinish();
+  }
+
+  /** The credentials of an allowed request, then its plan. */
+  private void continueAdmission(Admission.Allowed allowed) {
     if (credentialNames.isEmpty()) {
       admitted(admission.inject(head, allowed, List.of(), null));
       return;
@@ -364,7 +448,7 @@ final class Exchange implements UpstreamLink.Listener {
     body.protect(injected);
     Channel ch = link.channel();
     ch.write(upstreamRequest(injected));
-    if (!http2 && HttpUtil.is100ContinueExpected(request) && !body.complete()) {
+    if (!http2 && !continued && HttpUtil.is100ContinueExpected(request) && !body.complete()) {
       // Expect is not forwarded: the agent hears "continue" from us once the request is allowed.
       agent.writeAndFlush(
           new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));

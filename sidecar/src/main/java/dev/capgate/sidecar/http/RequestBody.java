@@ -24,6 +24,9 @@ final class RequestBody {
   /** Scans the body for placeholders (null: the rule allows them there, or nothing to find). */
   private StreamMatcher scanner;
 
+  /** Reads a git push's ref update commands before anything goes upstream (null: no push). */
+  private ReceivePackGate gate;
+
   /**
    * Chunks that arrived before the upstream link, sent right behind the head (null until the first:
    * a request on a kept-alive link usually has none).
@@ -50,6 +53,16 @@ final class RequestBody {
   /** The body is scanned for placeholders from now on. */
   void scanForPlaceholders() {
     scanner = placeholders.newBodyScanner();
+  }
+
+  /** The body is a git push judged by {@code gate} before the exchange connects upstream. */
+  void gate(ReceivePackGate gate) {
+    this.gate = gate;
+  }
+
+  /** Still reading a push's ref update commands: body must be read though nothing goes upstream. */
+  boolean gating() {
+    return gate != null && gate.reading() && exchange.forwardsRequestBody();
   }
 
   /** Trailers naming one of these are dropped (set before the first chunk goes upstream). */
@@ -84,6 +97,12 @@ final class RequestBody {
         exchange.placeholderLeak(leak); // the upstream request is cut
       }
     }
+    if (gating()) {
+      gate.feed(content.content()); // copies the command section only, the chunk is held whole
+      if (last) {
+        gate.endOfBody();
+      }
+    }
     Channel upstream = exchange.upstreamChannel();
     if (!exchange.forwardsRequestBody()) {
       content.release(); // the body of a request we refused: read and dropped
@@ -104,6 +123,9 @@ final class RequestBody {
     if (last) {
       complete = true;
       exchange.requestSent();
+    }
+    if (gate != null && gate.takeVerdict()) {
+      exchange.refUpdatesRead();
     }
   }
 

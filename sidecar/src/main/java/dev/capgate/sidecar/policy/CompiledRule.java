@@ -24,6 +24,9 @@ final class CompiledRule {
   /** Verdicts are immutable: made once here, so that an allowed request allocates none. */
   final RequestVerdict allowedRequest;
 
+  /** What a git push through this rule may change; null: pushes are not looked into. */
+  final PushRules gitPush;
+
   final ConnectionVerdict allowedConnection;
   final ConnectionVerdict interceptedConnection;
   private final HostPattern[] hosts;
@@ -60,6 +63,7 @@ final class CompiledRule {
             ? null
             : rule.paths().stream().map(PathPattern::compile).toArray(PathPattern[]::new);
     this.s3 = rule.s3();
+    this.gitPush = rule.git() == null ? null : new PushRules(name, rule.git());
     this.allowedRequest =
         new RequestVerdict(true, name, credentials, "allowed by rule '" + name + "'");
     this.allowedConnection =

@@ -79,6 +79,19 @@ public final class Policy {
   }
 
   /**
+   * The git push rules of the rule named {@code rule} (the one that allowed a request), or null
+   * when it has none: a push it allowed then goes upstream unread.
+   */
+  public PushRules gitPush(String rule) {
+    for (CompiledRule r : rules) {
+      if (r.name.equals(rule)) {
+        return r.gitPush;
+      }
+    }
+    return null;
+  }
+
+  /**
    * A new connection.
    *
    * @param serverName TLS SNI, or the plaintext HTTP Host (no port), or null if neither could be

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.capgate.api.sidecar.SidecarContract;
 import dev.capgate.e2e.upstream.GitHubApp;
+import dev.capgate.e2e.upstream.GitHubAppFixture;
 import dev.capgate.e2e.upstream.Upstreams;
 import dev.capgate.sidecar.config.SidecarConfig;
 import dev.capgate.testkit.OpenBaoServer;
@@ -15,11 +16,9 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.RequestOptions;
-import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.PemTrustOptions;
 import io.vertx.core.net.SocketAddress;
-import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -30,21 +29,17 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
-import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -111,18 +106,11 @@ class GitHubAppProxyIT {
     Files.writeString(dir.resolve("ca.crt"), podCa.caCertPem());
     Files.writeString(dir.resolve("ca.key"), podCa.caKeyPem());
 
-    KeyPairGenerator rsa = KeyPairGenerator.getInstance("RSA");
-    rsa.initialize(2048);
-    KeyPair keys = rsa.generateKeyPair();
-    app =
-        new GitHubApp(
-            APP_ID,
-            keys.getPublic(),
-            INSTALLATION,
-            "acme",
-            Set.of("repo-a", "repo-b"),
-            Map.of("contents", "write", "pull_requests", "write", "metadata", "read"),
-            Clock.systemUTC());
+    GitHubAppFixture github =
+        GitHubAppFixture.create(bao, dir, APP_ID, INSTALLATION, Clock.systemUTC());
+    app = github.app();
+    mount = github.mount();
+    tokenFile = github.tokenFile();
     vertx = Vertx.vertx();
     var api = Upstreams.githubApi("ghp_static_unused_" + System.nanoTime(), app);
     // The agent's requests arrive for api.github.test (SNI and Host); the sidecar's own token
@@ -138,32 +126,6 @@ class GitHubAppProxyIT {
         HttpClient.newBuilder()
             .sslContext(dev.capgate.common.tls.PemTrust.sslContext(upstreamCa, "upstream CA"))
             .build();
-
-    mount = bao.newKvMount();
-    StringWriter pem = new StringWriter();
-    try (JcaPEMWriter writer = new JcaPEMWriter(pem)) {
-      writer.writeObject(keys);
-    }
-    bao.putKv(mount + "/github-app/acme", Map.of("private_key", pem.toString()));
-    bao.request(
-        "PUT",
-        "sys/policies/acl/read-" + mount,
-        Map.of("policy", "path \"" + mount + "/data/*\" { capabilities = [\"read\"] }"));
-    String token =
-        new JsonObject(
-                bao.request(
-                    "POST",
-                    "auth/token/create",
-                    Map.of(
-                        "policies",
-                        List.of("read-" + mount),
-                        "no_default_policy",
-                        true,
-                        "ttl",
-                        "1h")))
-            .getJsonObject("auth")
-            .getString("client_token");
-    tokenFile = Files.writeString(dir.resolve("vault-token"), token + "\n");
   }
 
   @AfterAll

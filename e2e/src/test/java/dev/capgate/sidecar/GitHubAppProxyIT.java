@@ -16,7 +16,6 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.RequestOptions;
-import io.vertx.core.net.NetClient;
 import io.vertx.core.net.PemTrustOptions;
 import io.vertx.core.net.SocketAddress;
 import java.net.InetAddress;
@@ -121,7 +120,7 @@ class GitHubAppProxyIT {
             .host("localhost", api)
             .listen(
                 vertx, "127.0.0.1", 0, dir.resolve("upstream.crt"), dir.resolve("upstream.key"));
-    egressPort = connectProxy(vertx, upstream.actualPort());
+    egressPort = LoopbackConnectProxy.start(vertx, upstream.actualPort(), tunnels::add);
     direct =
         HttpClient.newBuilder()
             .sslContext(dev.capgate.common.tls.PemTrust.sslContext(upstreamCa, "upstream CA"))
@@ -339,46 +338,5 @@ class GitHubAppProxyIT {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
     }
-  }
-
-  /** A CONNECT proxy on loopback that tunnels every request to the upstream (AotTraining's). */
-  static int connectProxy(Vertx vertx, int upstreamPort) {
-    NetClient client = vertx.createNetClient();
-    return vertx
-        .createNetServer()
-        .connectHandler(
-            agent -> {
-              Buffer head = Buffer.buffer();
-              agent.handler(
-                  data -> {
-                    head.appendBuffer(data);
-                    String text = head.toString(StandardCharsets.ISO_8859_1);
-                    int end = text.indexOf("\r\n\r\n");
-                    if (end < 0) {
-                      return;
-                    }
-                    tunnels.add(text.substring(0, text.indexOf("\r\n")));
-                    agent.handler(null);
-                    agent.pause();
-                    client
-                        .connect(upstreamPort, "127.0.0.1")
-                        .onFailure(e -> agent.close())
-                        .onSuccess(
-                            up ->
-                                agent
-                                    .write("HTTP/1.1 200 Connection established\r\n\r\n")
-                                    .onSuccess(
-                                        v -> {
-                                          if (head.length() > end + 4) {
-                                            up.write(head.getBuffer(end + 4, head.length()));
-                                          }
-                                          agent.pipeTo(up);
-                                          up.pipeTo(agent);
-                                        }));
-                  });
-            })
-        .listen(0, "127.0.0.1")
-        .await()
-        .actualPort();
   }
 }

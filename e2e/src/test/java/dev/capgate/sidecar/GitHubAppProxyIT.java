@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.capgate.api.sidecar.SidecarContract;
 import dev.capgate.e2e.upstream.GitHubApp;
 import dev.capgate.e2e.upstream.GitHubAppFixture;
+import dev.capgate.e2e.upstream.LoggedMessages;
 import dev.capgate.e2e.upstream.Upstreams;
 import dev.capgate.sidecar.config.SidecarConfig;
 import dev.capgate.testkit.OpenBaoServer;
@@ -36,9 +37,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -73,20 +71,7 @@ class GitHubAppProxyIT {
   /** The request lines the CONNECT proxy saw ({@code CONNECT host:port HTTP/1.1}). */
   static final List<String> tunnels = new CopyOnWriteArrayList<>();
 
-  final List<String> logged = new CopyOnWriteArrayList<>();
-  final Handler capture =
-      new Handler() {
-        @Override
-        public void publish(LogRecord record) {
-          logged.add(String.valueOf(record.getMessage()));
-        }
-
-        @Override
-        public void flush() {}
-
-        @Override
-        public void close() {}
-      };
+  final LoggedMessages logged = new LoggedMessages("dev.capgate");
   final List<ProxyCommand.Running> running = new ArrayList<>();
 
   /** The audit lines (the sidecar writes them to stdout), teed while a sidecar runs. */
@@ -137,14 +122,14 @@ class GitHubAppProxyIT {
   @AfterEach
   void stopSidecars() {
     running.forEach(ProxyCommand.Running::stop);
-    Logger.getLogger("dev.capgate").removeHandler(capture);
+    logged.detach();
     System.setOut(STDOUT);
     String auditLines = audit.toString(StandardCharsets.UTF_8);
     for (String token : app.minted()) {
-      assertThat(logged).as("the sidecar's log").noneMatch(line -> line.contains(token));
+      assertThat(logged.messages()).as("the sidecar's log").noneMatch(line -> line.contains(token));
       assertThat(auditLines).as("the audit lines").doesNotContain(token);
     }
-    assertThat(logged).noneMatch(line -> line.contains("PRIVATE KEY"));
+    assertThat(logged.messages()).noneMatch(line -> line.contains("PRIVATE KEY"));
     assertThat(auditLines).doesNotContain("PRIVATE KEY");
   }
 
@@ -172,7 +157,7 @@ class GitHubAppProxyIT {
 
   /** The real proxy, as a pod's CAPGATE_* variables start it; returns its listener port. */
   int startSidecar(String vaultAddress) throws Exception {
-    Logger.getLogger("dev.capgate").addHandler(capture);
+    logged.attach();
     System.setOut(
         new java.io.PrintStream(
             new java.io.OutputStream() {

@@ -31,12 +31,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -91,21 +87,7 @@ class GitHubAppTokensIT {
   static HttpClient trusting;
 
   /** What the sidecar logged while the test ran: none of it may hold a token or the key. */
-  final List<String> logged = new CopyOnWriteArrayList<>();
-
-  final Handler capture =
-      new Handler() {
-        @Override
-        public void publish(LogRecord record) {
-          logged.add(String.valueOf(record.getMessage()));
-        }
-
-        @Override
-        public void flush() {}
-
-        @Override
-        public void close() {}
-      };
+  final LoggedMessages logged = new LoggedMessages("dev.capgate.sidecar");
 
   final List<AutoCloseable> closeables = new ArrayList<>();
 
@@ -142,18 +124,18 @@ class GitHubAppTokensIT {
   @AfterEach
   void closeAll() throws Exception {
     time.offset.set(Duration.ZERO);
-    Logger.getLogger("dev.capgate.sidecar").removeHandler(capture);
+    logged.detach();
     for (AutoCloseable c : closeables) {
       c.close();
     }
-    assertThat(logged)
+    assertThat(logged.messages())
         .as("the sidecar's log lines")
         .noneMatch(line -> line.contains("ghs_") || line.contains("PRIVATE KEY"));
   }
 
   /** The sidecar's resolver chain: GitHub App tokens in front of the broker, on OpenBao. */
   GitHubAppTokens sidecar(String vaultAddress) {
-    Logger.getLogger("dev.capgate.sidecar").addHandler(capture);
+    logged.attach();
     CredentialBroker broker =
         new CredentialBroker(
             VaultClient.create(vaultAddress, (Path) null, Duration.ofSeconds(5)),

@@ -273,31 +273,29 @@ class AgentSessionApiIT {
             "a credential with both vault and oauth",
             edit(
                 "field: token}\n      inject: {type: bearer}",
-                "field: token}\n      oauth: {tokenUrl: \"https://sso.example.com/realms/acme/protocol/openid-connect/token\", clientId: capgate, refreshToken: {path: \"secret/data/oauth/{{user}}\"}}\n      inject: {type: bearer}"),
+                "field: token}\n      "
+                    + AgentSessionValidatorTest.OAUTH_SOURCE
+                    + "      inject: {type: bearer}"),
             "spec.credentials[0]",
             "exactly one kind"),
         Arguments.of(
             "an oauth token endpoint over http",
-            edit(
-                "      vault: {path: \"secret/data/github/{{user}}\", field: token}\n      inject: {type: bearer}",
-                "      oauth: {tokenUrl: \"https://sso.example.com/realms/acme/protocol/openid-connect/token\", clientId: capgate, refreshToken: {path: \"secret/data/oauth/{{user}}\"}}\n      inject: {type: bearer}"
-                    .replace("https://sso", "http://sso")),
+            AgentSessionValidatorTest.withOAuth(
+                oauth -> oauth.replace("https://sso", "http://sso")),
             "spec.credentials[0].oauth.tokenUrl",
             "should match"),
         Arguments.of(
             "an oauth credential with refreshToken and tokenExchange",
-            edit(
-                "      vault: {path: \"secret/data/github/{{user}}\", field: token}\n      inject: {type: bearer}",
-                "      oauth: {tokenUrl: \"https://sso.example.com/realms/acme/protocol/openid-connect/token\", clientId: capgate, refreshToken: {path: \"secret/data/oauth/{{user}}\"}}\n      inject: {type: bearer}"
-                    .replace("}}\n", "}, tokenExchange: {subjectCredential: github-git}}\n")),
+            AgentSessionValidatorTest.withOAuth(
+                oauth ->
+                    oauth.replace("}}\n", "}, tokenExchange: {subjectCredential: github-git}}\n")),
             "spec.credentials[0].oauth",
             "exactly one of refreshToken or tokenExchange"),
         Arguments.of(
             "a token exchange whose subject is not declared",
-            edit(
-                "      vault: {path: \"secret/data/github/{{user}}\", field: token}\n      inject: {type: bearer}",
-                "      oauth: {tokenUrl: \"https://sso.example.com/realms/acme/protocol/openid-connect/token\", clientId: capgate, refreshToken: {path: \"secret/data/oauth/{{user}}\"}}\n      inject: {type: bearer}"
-                    .replace(
+            AgentSessionValidatorTest.withOAuth(
+                oauth ->
+                    oauth.replace(
                         "refreshToken: {path: \"secret/data/oauth/{{user}}\"}",
                         "tokenExchange: {subjectCredential: nobody, audience: [api]}")),
             "spec.credentials",

@@ -48,6 +48,18 @@ class AgentSessionValidatorTest {
               permissions: {contents: read, pull_requests: write}
       """;
 
+  /** An OAuth credential that refreshes a per-user token (the YAML a user writes). */
+  static final String OAUTH_SOURCE =
+      "oauth: {tokenUrl: \"https://sso.example.com/realms/acme/protocol/openid-connect/token\","
+          + " clientId: capgate, refreshToken: {path: \"secret/data/oauth/{{user}}\"}}\n";
+
+  /** The example with its first credential's Vault source replaced by {@link #OAUTH_SOURCE}. */
+  static UnaryOperator<String> withOAuth(UnaryOperator<String> oauthEdit) {
+    return edit(
+        "      " + VAULT_SOURCE + "      inject: {type: bearer}",
+        "      " + oauthEdit.apply(OAUTH_SOURCE) + "      inject: {type: bearer}");
+  }
+
   /** The example with its first credential minted by a GitHub App instead of read from Vault. */
   static UnaryOperator<String> withGitHubApp(UnaryOperator<String> appEdit) {
     return editFirst(VAULT_SOURCE, appEdit.apply(GITHUB_APP_SOURCE));
@@ -222,7 +234,7 @@ class AgentSessionValidatorTest {
             "a credential with both vault and oauth",
             edit(
                 "field: token}\n      inject: {type: bearer}",
-                "field: token}\n      oauth: {tokenUrl: \"https://sso.example.com/realms/acme/protocol/openid-connect/token\", clientId: capgate, refreshToken: {path: \"secret/data/oauth/{{user}}\"}}\n      inject: {type: bearer}"),
+                "field: token}\n      " + OAUTH_SOURCE + "      inject: {type: bearer}"),
             "spec.credentials[0]"),
         Arguments.of(
             "a credential with neither vault nor oauth",
@@ -232,24 +244,19 @@ class AgentSessionValidatorTest {
             "spec.credentials[0]"),
         Arguments.of(
             "an oauth token endpoint over http",
-            edit(
-                "      vault: {path: \"secret/data/github/{{user}}\", field: token}\n      inject: {type: bearer}",
-                "      oauth: {tokenUrl: \"https://sso.example.com/realms/acme/protocol/openid-connect/token\", clientId: capgate, refreshToken: {path: \"secret/data/oauth/{{user}}\"}}\n      inject: {type: bearer}"
-                    .replace("https://sso", "http://sso")),
+            withOAuth(oauth -> oauth.replace("https://sso", "http://sso")),
             "spec.credentials[0].oauth.tokenUrl"),
         Arguments.of(
             "an oauth credential with refreshToken and tokenExchange",
-            edit(
-                "      vault: {path: \"secret/data/github/{{user}}\", field: token}\n      inject: {type: bearer}",
-                "      oauth: {tokenUrl: \"https://sso.example.com/realms/acme/protocol/openid-connect/token\", clientId: capgate, refreshToken: {path: \"secret/data/oauth/{{user}}\"}}\n      inject: {type: bearer}"
-                    .replace("}}\n", "}, tokenExchange: {subjectCredential: github-git}}\n")),
+            withOAuth(
+                oauth ->
+                    oauth.replace("}}\n", "}, tokenExchange: {subjectCredential: github-git}}\n")),
             "spec.credentials[0].oauth"),
         Arguments.of(
             "a token exchange whose subject is not declared",
-            edit(
-                "      vault: {path: \"secret/data/github/{{user}}\", field: token}\n      inject: {type: bearer}",
-                "      oauth: {tokenUrl: \"https://sso.example.com/realms/acme/protocol/openid-connect/token\", clientId: capgate, refreshToken: {path: \"secret/data/oauth/{{user}}\"}}\n      inject: {type: bearer}"
-                    .replace(
+            withOAuth(
+                oauth ->
+                    oauth.replace(
                         "refreshToken: {path: \"secret/data/oauth/{{user}}\"}",
                         "tokenExchange: {subjectCredential: nobody, audience: [api]}")),
             "spec.credentials[0].oauth.tokenExchange.subjectCredential"),

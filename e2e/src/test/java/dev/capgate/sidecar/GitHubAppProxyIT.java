@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.capgate.api.sidecar.SidecarContract;
 import dev.capgate.e2e.upstream.GitHubApp;
+import dev.capgate.e2e.upstream.GitHubAppFixture;
+import dev.capgate.e2e.upstream.LoggedMessages;
 import dev.capgate.e2e.upstream.Upstreams;
 import dev.capgate.sidecar.config.SidecarConfig;
 import dev.capgate.testkit.OpenBaoServer;
@@ -15,11 +17,8 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.RequestOptions;
-import io.vertx.core.json.JsonObject;
-import io.vertx.core.net.NetClient;
 import io.vertx.core.net.PemTrustOptions;
 import io.vertx.core.net.SocketAddress;
-import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -30,21 +29,14 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
-import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -79,20 +71,7 @@ class GitHubAppProxyIT {
   /** The request lines the CONNECT proxy saw ({@code CONNECT host:port HTTP/1.1}). */
   static final List<String> tunnels = new CopyOnWriteArrayList<>();
 
-  final List<String> logged = new CopyOnWriteArrayList<>();
-  final Handler capture =
-      new Handler() {
-        @Override
-        public void publish(LogRecord record) {
-          logged.add(String.valueOf(record.getMessage()));
-        }
-
-        @Override
-        public void flush() {}
-
-        @Override
-        public void close() {}
-      };
+  final LoggedMessages logged = new LoggedMessages("dev.capgate");
   final List<ProxyCommand.Running> running = new ArrayList<>();
 
   /** The audit lines (the sidecar writes them to stdout), teed while a sidecar runs. */
@@ -111,18 +90,11 @@ class GitHubAppProxyIT {
     Files.writeString(dir.resolve("ca.crt"), podCa.caCertPem());
     Files.writeString(dir.resolve("ca.key"), podCa.caKeyPem());
 
-    KeyPairGenerator rsa = KeyPairGenerator.getInstance("RSA");
-    rsa.initialize(2048);
-    KeyPair keys = rsa.generateKeyPair();
-    app =
-        new GitHubApp(
-            APP_ID,
-            keys.getPublic(),
-            INSTALLATION,
-            "acme",
-            Set.of("repo-a", "repo-b"),
-            Map.of("contents", "write", "pull_requests", "write", "metadata", "read"),
-            Clock.systemUTC());
+    GitHubAppFixture github =
+        GitHubAppFixture.create(bao, dir, APP_ID, INSTALLATION, Clock.systemUTC());
+    app = github.app();
+    mount = github.mount();
+    tokenFile = github.tokenFile();
     vertx = Vertx.vertx();
     var api = Upstreams.githubApi("ghp_static_unused_" + System.nanoTime(), app);
     // The agent's requests arrive for api.github.test (SNI and Host); the sidecar's own token
@@ -133,37 +105,11 @@ class GitHubAppProxyIT {
             .host("localhost", api)
             .listen(
                 vertx, "127.0.0.1", 0, dir.resolve("upstream.crt"), dir.resolve("upstream.key"));
-    egressPort = connectProxy(vertx, upstream.actualPort());
+    egressPort = LoopbackConnectProxy.start(vertx, upstream.actualPort(), tunnels::add);
     direct =
         HttpClient.newBuilder()
             .sslContext(dev.capgate.common.tls.PemTrust.sslContext(upstreamCa, "upstream CA"))
             .build();
-
-    mount = bao.newKvMount();
-    StringWriter pem = new StringWriter();
-    try (JcaPEMWriter writer = new JcaPEMWriter(pem)) {
-      writer.writeObject(keys);
-    }
-    bao.putKv(mount + "/github-app/acme", Map.of("private_key", pem.toString()));
-    bao.request(
-        "PUT",
-        "sys/policies/acl/read-" + mount,
-        Map.of("policy", "path \"" + mount + "/data/*\" { capabilities = [\"read\"] }"));
-    String token =
-        new JsonObject(
-                bao.request(
-                    "POST",
-                    "auth/token/create",
-                    Map.of(
-                        "policies",
-                        List.of("read-" + mount),
-                        "no_default_policy",
-                        true,
-                        "ttl",
-                        "1h")))
-            .getJsonObject("auth")
-            .getString("client_token");
-    tokenFile = Files.writeString(dir.resolve("vault-token"), token + "\n");
   }
 
   @AfterAll
@@ -176,14 +122,14 @@ class GitHubAppProxyIT {
   @AfterEach
   void stopSidecars() {
     running.forEach(ProxyCommand.Running::stop);
-    Logger.getLogger("dev.capgate").removeHandler(capture);
+    logged.detach();
     System.setOut(STDOUT);
     String auditLines = audit.toString(StandardCharsets.UTF_8);
     for (String token : app.minted()) {
-      assertThat(logged).as("the sidecar's log").noneMatch(line -> line.contains(token));
+      assertThat(logged.messages()).as("the sidecar's log").noneMatch(line -> line.contains(token));
       assertThat(auditLines).as("the audit lines").doesNotContain(token);
     }
-    assertThat(logged).noneMatch(line -> line.contains("PRIVATE KEY"));
+    assertThat(logged.messages()).noneMatch(line -> line.contains("PRIVATE KEY"));
     assertThat(auditLines).doesNotContain("PRIVATE KEY");
   }
 
@@ -211,7 +157,7 @@ class GitHubAppProxyIT {
 
   /** The real proxy, as a pod's CAPGATE_* variables start it; returns its listener port. */
   int startSidecar(String vaultAddress) throws Exception {
-    Logger.getLogger("dev.capgate").addHandler(capture);
+    logged.attach();
     System.setOut(
         new java.io.PrintStream(
             new java.io.OutputStream() {
@@ -377,46 +323,5 @@ class GitHubAppProxyIT {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
     }
-  }
-
-  /** A CONNECT proxy on loopback that tunnels every request to the upstream (AotTraining's). */
-  static int connectProxy(Vertx vertx, int upstreamPort) {
-    NetClient client = vertx.createNetClient();
-    return vertx
-        .createNetServer()
-        .connectHandler(
-            agent -> {
-              Buffer head = Buffer.buffer();
-              agent.handler(
-                  data -> {
-                    head.appendBuffer(data);
-                    String text = head.toString(StandardCharsets.ISO_8859_1);
-                    int end = text.indexOf("\r\n\r\n");
-                    if (end < 0) {
-                      return;
-                    }
-                    tunnels.add(text.substring(0, text.indexOf("\r\n")));
-                    agent.handler(null);
-                    agent.pause();
-                    client
-                        .connect(upstreamPort, "127.0.0.1")
-                        .onFailure(e -> agent.close())
-                        .onSuccess(
-                            up ->
-                                agent
-                                    .write("HTTP/1.1 200 Connection established\r\n\r\n")
-                                    .onSuccess(
-                                        v -> {
-                                          if (head.length() > end + 4) {
-                                            up.write(head.getBuffer(end + 4, head.length()));
-                                          }
-                                          agent.pipeTo(up);
-                                          up.pipeTo(agent);
-                                        }));
-                  });
-            })
-        .listen(0, "127.0.0.1")
-        .await()
-        .actualPort();
   }
 }

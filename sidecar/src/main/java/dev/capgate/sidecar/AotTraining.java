@@ -15,7 +15,6 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
-import io.vertx.core.net.NetClient;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.PemTrustOptions;
 import io.vertx.core.net.SocketAddress;
@@ -154,7 +153,7 @@ final class AotTraining {
       // The sidecar refuses to dial a local address (its own ports live on loopback), and an image
       // build cannot give the upstream another one: the sidecar goes out through a CONNECT proxy
       // here, the corporate-egress path (--upstream-proxy), which tunnels to the loopback upstream.
-      int egressPort = connectProxy(vertx, upstreamAddress);
+      int egressPort = LoopbackConnectProxy.start(vertx, upstreamAddress.getPort(), line -> {});
       int proxyPort = freePort();
       int dnsPort = freePort();
       int adminPort = freePort();
@@ -266,50 +265,6 @@ final class AotTraining {
     } catch (Exception e) {
       wrong.add(method + " " + path + ": " + e);
     }
-  }
-
-  /**
-   * A minimal HTTP CONNECT proxy on loopback that opens every tunnel to {@code upstream}, whatever
-   * name it is asked for (there is only one upstream here); returns its port.
-   */
-  private static int connectProxy(Vertx vertx, InetSocketAddress upstream) {
-    NetClient client = vertx.createNetClient();
-    return vertx
-        .createNetServer()
-        .connectHandler(
-            agent -> {
-              Buffer head = Buffer.buffer();
-              agent.handler(
-                  data -> {
-                    head.appendBuffer(data);
-                    String text = head.toString(StandardCharsets.ISO_8859_1);
-                    int end = text.indexOf("\r\n\r\n");
-                    if (end < 0) {
-                      return;
-                    }
-                    agent.handler(null);
-                    agent.pause();
-                    client
-                        .connect(upstream.getPort(), "127.0.0.1")
-                        .onFailure(e -> agent.close())
-                        .onSuccess(
-                            up -> {
-                              agent
-                                  .write("HTTP/1.1 200 Connection established\r\n\r\n")
-                                  .onSuccess(
-                                      v -> {
-                                        if (head.length() > end + 4) {
-                                          up.write(head.getBuffer(end + 4, head.length()));
-                                        }
-                                        agent.pipeTo(up);
-                                        up.pipeTo(agent);
-                                      });
-                            });
-                  });
-            })
-        .listen(0, "127.0.0.1")
-        .await()
-        .actualPort();
   }
 
   /** A DNS query for a name no rule allows: the DNS proxy answers NXDOMAIN itself. */

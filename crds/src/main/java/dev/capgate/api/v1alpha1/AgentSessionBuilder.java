@@ -248,26 +248,12 @@ public final class AgentSessionBuilder {
 
     /** A GitHub App credential's API base URL (default https://api.github.com). */
     public CredentialBuilder apiUrl(String apiUrl) {
-      return app(
-          new GitHubAppCredential(
-              app().appId(),
-              app().installationId(),
-              app().privateKey(),
-              apiUrl,
-              app().repositories(),
-              app().permissions()));
+      return app(apiUrl, app().repositories(), app().permissions());
     }
 
     /** A GitHub App credential's token may touch these repositories only. */
     public CredentialBuilder repositories(String... repositories) {
-      return app(
-          new GitHubAppCredential(
-              app().appId(),
-              app().installationId(),
-              app().privateKey(),
-              app().apiUrl(),
-              List.of(repositories),
-              app().permissions()));
+      return app(app().apiUrl(), List.of(repositories), app().permissions());
     }
 
     /** A GitHub App credential's token has {@code name} at {@code level} (among others). */
@@ -276,13 +262,22 @@ public final class AgentSessionBuilder {
           new java.util.TreeMap<>(app().permissionsOrEmpty());
       permissions.put(name, level);
       return app(
+          app().apiUrl(), app().repositories(), java.util.Collections.unmodifiableMap(permissions));
+    }
+
+    /** The same App and installation, with what the three setters above may change. */
+    private CredentialBuilder app(
+        String apiUrl,
+        List<String> repositories,
+        java.util.Map<String, GitHubPermissionLevel> permissions) {
+      return app(
           new GitHubAppCredential(
               app().appId(),
               app().installationId(),
               app().privateKey(),
-              app().apiUrl(),
-              app().repositories(),
-              java.util.Collections.unmodifiableMap(permissions)));
+              apiUrl,
+              repositories,
+              permissions));
     }
 
     private GitHubAppCredential app() {

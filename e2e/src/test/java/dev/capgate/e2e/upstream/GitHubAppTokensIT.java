@@ -19,29 +19,20 @@ import dev.capgate.testkit.OpenBaoServer;
 import dev.capgate.testkit.Pki;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
-import java.io.StringWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
-import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -90,28 +81,13 @@ class GitHubAppTokensIT {
   static HttpServer server;
   static GitHubApp app;
   static String mount;
-  static String appKeyPem;
   static Path tokenFile;
   static UpstreamTls upstreamTls;
   static final HttpClient http = HttpClient.newBuilder().build();
   static HttpClient trusting;
 
   /** What the sidecar logged while the test ran: none of it may hold a token or the key. */
-  final List<String> logged = new CopyOnWriteArrayList<>();
-
-  final Handler capture =
-      new Handler() {
-        @Override
-        public void publish(LogRecord record) {
-          logged.add(String.valueOf(record.getMessage()));
-        }
-
-        @Override
-        public void flush() {}
-
-        @Override
-        public void close() {}
-      };
+  final LoggedMessages logged = new LoggedMessages("dev.capgate.sidecar");
 
   final List<AutoCloseable> closeables = new ArrayList<>();
 
@@ -124,19 +100,10 @@ class GitHubAppTokensIT {
     upstreamTls = UpstreamTls.create(List.of(caFile));
     trusting = HttpClient.newBuilder().sslContext(upstreamTls.jdkContext()).build();
 
-    KeyPairGenerator rsa = KeyPairGenerator.getInstance("RSA");
-    rsa.initialize(2048);
-    KeyPair keys = rsa.generateKeyPair();
-    appKeyPem = pkcs1(keys); // BEGIN RSA PRIVATE KEY, as GitHub hands it out
-    app =
-        new GitHubApp(
-            APP_ID,
-            keys.getPublic(),
-            INSTALLATION,
-            "acme",
-            Set.of("repo-a", "repo-b"),
-            Map.of("contents", "write", "pull_requests", "write", "metadata", "read"),
-            time);
+    GitHubAppFixture github = GitHubAppFixture.create(bao, dir, APP_ID, INSTALLATION, time);
+    app = github.app();
+    mount = github.mount();
+    tokenFile = github.tokenFile();
     vertx = Vertx.vertx();
     server =
         new Upstreams()
@@ -144,28 +111,7 @@ class GitHubAppTokensIT {
             .listen(
                 vertx, "127.0.0.1", 0, dir.resolve("upstream.crt"), dir.resolve("upstream.key"));
 
-    mount = bao.newKvMount();
-    bao.putKv(mount + "/github-app/acme", Map.of("private_key", appKeyPem));
     bao.putKv(mount + "/other", Map.of("token", "plain-vault-value"));
-    bao.request(
-        "PUT",
-        "sys/policies/acl/read-" + mount,
-        Map.of("policy", "path \"" + mount + "/data/*\" { capabilities = [\"read\"] }"));
-    String token =
-        new io.vertx.core.json.JsonObject(
-                bao.request(
-                    "POST",
-                    "auth/token/create",
-                    Map.of(
-                        "policies",
-                        List.of("read-" + mount),
-                        "no_default_policy",
-                        true,
-                        "ttl",
-                        "1h")))
-            .getJsonObject("auth")
-            .getString("client_token");
-    tokenFile = Files.writeString(dir.resolve("vault-token"), token + "\n");
   }
 
   @AfterAll
@@ -178,18 +124,18 @@ class GitHubAppTokensIT {
   @AfterEach
   void closeAll() throws Exception {
     time.offset.set(Duration.ZERO);
-    Logger.getLogger("dev.capgate.sidecar").removeHandler(capture);
+    logged.detach();
     for (AutoCloseable c : closeables) {
       c.close();
     }
-    assertThat(logged)
+    assertThat(logged.messages())
         .as("the sidecar's log lines")
         .noneMatch(line -> line.contains("ghs_") || line.contains("PRIVATE KEY"));
   }
 
   /** The sidecar's resolver chain: GitHub App tokens in front of the broker, on OpenBao. */
   GitHubAppTokens sidecar(String vaultAddress) {
-    Logger.getLogger("dev.capgate.sidecar").addHandler(capture);
+    logged.attach();
     CredentialBroker broker =
         new CredentialBroker(
             VaultClient.create(vaultAddress, (Path) null, Duration.ofSeconds(5)),
@@ -402,9 +348,9 @@ class GitHubAppTokensIT {
 
   @Test
   void aKeyGitHubDoesNotKnowIsRefusedWithoutEchoingAnything() throws Exception {
-    KeyPairGenerator rsa = KeyPairGenerator.getInstance("RSA");
-    rsa.initialize(2048);
-    bao.putKv(mount + "/github-app/stranger", Map.of("private_key", pkcs1(rsa.generateKeyPair())));
+    bao.putKv(
+        mount + "/github-app/stranger",
+        Map.of("private_key", GitHubAppFixture.pkcs1(GitHubAppFixture.newKey())));
     bao.putKv(mount + "/github-app/garbage", Map.of("private_key", "not a key at all"));
     GitHubAppTokens tokens = sidecar(bao.address());
     Credential stranger =
@@ -429,13 +375,5 @@ class GitHubAppTokensIT {
             .bearer()
             .build();
     assertThat(failure(tokens, tooMuch).reason()).contains("HTTP 422");
-  }
-
-  static String pkcs1(KeyPair keys) throws Exception {
-    StringWriter out = new StringWriter();
-    try (JcaPEMWriter pem = new JcaPEMWriter(out)) {
-      pem.writeObject(keys);
-    }
-    return out.toString();
   }
 }

@@ -50,15 +50,7 @@ class UpstreamsIT {
     caFile = dir.resolve("ca.pem");
     Files.writeString(caFile, pki.caCertPem());
     Path git = dir.resolve("git");
-    run(
-        null,
-        "git",
-        "init",
-        "-q",
-        "--bare",
-        "-b",
-        "main",
-        git.resolve("acme/repo-a.git").toString());
+    bareRepo(git.resolve("acme/repo-a.git"));
     Path work = dir.resolve("work");
     run(null, "git", "init", "-q", "-b", "main", work.toString());
     Files.writeString(work.resolve("README.md"), "repo-a\n");
@@ -66,15 +58,7 @@ class UpstreamsIT {
     run(work, "git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init");
     run(work, "git", "push", "-q", git.resolve("acme/repo-a.git").toString(), "main");
 
-    run(
-        null,
-        "git",
-        "init",
-        "-q",
-        "--bare",
-        "-b",
-        "main",
-        git.resolve("acme/repo-b.git").toString());
+    bareRepo(git.resolve("acme/repo-b.git"));
     run(work, "git", "push", "-q", git.resolve("acme/repo-b.git").toString(), "main");
 
     java.security.KeyPairGenerator rsa = java.security.KeyPairGenerator.getInstance("RSA");
@@ -424,6 +408,11 @@ class UpstreamsIT {
     cmd.addAll(List.of(args));
     // GIT_SSL_CAINFO wins over http.sslCAInfo, and machines often set it: set it ourselves.
     return exec(null, Map.of("GIT_TERMINAL_PROMPT", "0", "GIT_SSL_CAINFO", caFile.toString()), cmd);
+  }
+
+  /** An empty bare repository on branch main, as the fake GitHub serves it. */
+  static void bareRepo(Path repo) throws Exception {
+    run(null, "git", "init", "-q", "--bare", "-b", "main", repo.toString());
   }
 
   static void run(Path cwd, String... cmd) throws Exception {

@@ -149,19 +149,7 @@ final class Admission {
       Policy policy,
       boolean scanBody,
       AuthorizationHeader awsSignature)
-      implements Outcome {
-
-    Allowed(
-        SessionIdentity session,
-        NormalizedRequest request,
-        String rule,
-        String reason,
-        List<String> credentialNames,
-        Policy policy,
-        boolean scanBody) {
-      this(session, request, rule, reason, credentialNames, policy, scanBody, null);
-    }
-  }
+      implements Outcome {}
 
   /**
    * Forward exactly {@code request} (normalized target, Host from it) with {@code inject} set.

@@ -159,6 +159,20 @@ class AwsSigV4IT {
     return r;
   }
 
+  /**
+   * curl in the pod without the agent's AWS env, trusting the pod CA; stdout ends in the status.
+   */
+  static Command.Result curl(String url, String... options) {
+    List<String> command = new ArrayList<>();
+    command.addAll(List.of("curl", "-sS", "--cacert", pod.podCaCert().toString()));
+    command.addAll(List.of(options));
+    command.addAll(List.of("-w", "\\n%{http_code}", url));
+    Command.Result r =
+        pod.asRootInPod(Map.of(), Duration.ofSeconds(30), command.toArray(String[]::new));
+    AGENT_OUTPUTS.add(r);
+    return r;
+  }
+
   static Path file(String name, int bytes) throws IOException {
     byte[] data = new byte[bytes];
     RANDOM.nextBytes(data);
@@ -291,38 +305,20 @@ class AwsSigV4IT {
   void a_request_signed_with_another_secret_is_refused_with_a_signature_mismatch() {
     // curl signs SigV4 itself: the placeholder key id, but not the placeholder secret key.
     Command.Result r =
-        pod.asRootInPod(
-            Map.of(),
-            Duration.ofSeconds(30),
-            "curl",
-            "-sS",
-            "--cacert",
-            pod.podCaCert().toString(),
+        curl(
+            ENDPOINT + "/bucket-a/dir/small.bin",
             "--aws-sigv4",
             "aws:amz:us-east-1:s3",
             "--user",
             PlaceholderFormat.awsAccessKeyId(PLACEHOLDER) + ":not-the-placeholder",
             "-H",
-            "x-amz-content-sha256: UNSIGNED-PAYLOAD",
-            "-w",
-            "\\n%{http_code}",
-            ENDPOINT + "/bucket-a/dir/small.bin");
-    AGENT_OUTPUTS.add(r);
+            "x-amz-content-sha256: UNSIGNED-PAYLOAD");
     assertThat(r.stdout()).as(r.all()).endsWith("403");
     assertThat(r.stdout()).contains("aws-signature-mismatch").contains("aws-signature-refused");
     Command.Result presigned =
-        pod.asRootInPod(
-            Map.of(),
-            Duration.ofSeconds(30),
-            "curl",
-            "-sS",
-            "--cacert",
-            pod.podCaCert().toString(),
-            "-w",
-            "\\n%{http_code}",
+        curl(
             ENDPOINT
                 + "/bucket-a/dir/small.bin?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=00");
-    AGENT_OUTPUTS.add(presigned);
     assertThat(presigned.stdout()).as(presigned.all()).endsWith("403");
     assertThat(presigned.stdout()).contains("aws-presigned-url-refused");
   }

@@ -1,5 +1,7 @@
 package dev.capgate.sidecar.dataplane;
 
+import static dev.capgate.sidecar.dataplane.KeycloakInPod.REALM;
+import static dev.capgate.sidecar.dataplane.KeycloakInPod.TOKEN_URL;
 import static dev.capgate.sidecar.dataplane.SessionSpecs.rule;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -12,9 +14,6 @@ import dev.capgate.sidecar.netns.Command;
 import dev.capgate.sidecar.netns.PodNetns;
 import dev.capgate.testkit.KeycloakServer;
 import io.vertx.core.json.JsonObject;
-import java.net.InetSocketAddress;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -43,10 +42,6 @@ import org.junit.jupiter.api.TestMethodOrder;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class OAuthCredentialsIT {
-  private static final String REALM = "capgate";
-  private static final String KEYCLOAK = "https://keycloak.test:8943";
-  private static final String TOKEN_URL =
-      KEYCLOAK + "/realms/" + REALM + "/protocol/openid-connect/token";
   private static final String USER = "alice@example.com";
 
   private static PodNetns pod;
@@ -65,7 +60,7 @@ class OAuthCredentialsIT {
   static void start() throws Exception {
     pod = PodNetns.create("OAuthCredentialsIT");
     assertThat(pod.runInit().requireSuccess().exitCode()).isZero();
-    keycloak = new KeycloakServer(pod.issueUpstreamCertificate("keycloak.test"), KEYCLOAK);
+    keycloak = KeycloakInPod.keycloak(pod);
     keycloak.start();
     configureRealm();
     aliceId = keycloak.userId(REALM, "alice");
@@ -87,38 +82,11 @@ class OAuthCredentialsIT {
             .put("oauth/" + USER, "refresh_token", seededRefreshToken)
             .put("clients/capgate-sidecar", "client_secret", CLIENT_SECRET);
 
-    Path certs = pod.dir().resolve("apis");
-    String issuer = KEYCLOAK + "/realms/" + REALM;
-    userApi =
-        AudienceCheckingUpstream.start(
-            "account",
-            issuer,
-            () -> keycloak.jwks(REALM),
-            pod.issueUpstreamCertificate("api-user.test"),
-            certs);
-    apiA =
-        AudienceCheckingUpstream.start(
-            "api-a",
-            issuer,
-            () -> keycloak.jwks(REALM),
-            pod.issueUpstreamCertificate("api-a.test"),
-            certs);
-    apiB =
-        AudienceCheckingUpstream.start(
-            "api-b",
-            issuer,
-            () -> keycloak.jwks(REALM),
-            pod.issueUpstreamCertificate("api-b.test"),
-            certs);
-    pod.bridgeToHost(8943, new InetSocketAddress("127.0.0.1", keycloak.httpsPort()))
-        .bridgeToHost(9445, new InetSocketAddress("127.0.0.1", userApi.port()))
-        .bridgeToHost(9443, new InetSocketAddress("127.0.0.1", apiA.port()))
-        .bridgeToHost(9444, new InetSocketAddress("127.0.0.1", apiB.port()));
+    userApi = KeycloakInPod.api(pod, keycloak, "account", "api-user.test", 9445);
+    apiA = KeycloakInPod.api(pod, keycloak, "api-a", "api-a.test", 9443);
+    apiB = KeycloakInPod.api(pod, keycloak, "api-b", "api-b.test", 9444);
     pod.startUpstreams(vault.address());
-    // The sidecar resolves the token endpoint itself.
-    pod.writePodHosts(
-        Files.readString(Path.of("/etc/netns", pod.podNamespace(), "hosts"))
-            + "198.18.0.2 keycloak.test api-user.test api-a.test api-b.test\n");
+    KeycloakInPod.resolveInPod(pod, "api-user.test", "api-a.test", "api-b.test");
 
     VaultField clientSecret = new VaultField(vault.path("clients/capgate-sidecar"), null);
     OAuthCredential userGrant =
@@ -151,32 +119,13 @@ class OAuthCredentialsIT {
   }
 
   private static void configureRealm() {
-    keycloak.adminOk(
-        "POST",
-        "/admin/realms",
+    KeycloakInPod.createRealm(
+        keycloak,
+        Map.of("accessTokenLifespan", 20, "revokeRefreshToken", true, "refreshTokenMaxReuse", 0));
+    KeycloakInPod.createSidecarClient(
+        keycloak,
+        CLIENT_SECRET,
         Map.of(
-            "realm",
-            REALM,
-            "enabled",
-            true,
-            "accessTokenLifespan",
-            20,
-            "revokeRefreshToken",
-            true,
-            "refreshTokenMaxReuse",
-            0));
-    keycloak.adminOk(
-        "POST",
-        "/admin/realms/" + REALM + "/clients",
-        Map.of(
-            "clientId",
-            "capgate-sidecar",
-            "secret",
-            CLIENT_SECRET,
-            "publicClient",
-            false,
-            "standardFlowEnabled",
-            false,
             "directAccessGrantsEnabled",
             true, // only to seed alice's grant in this test
             "attributes",
@@ -212,13 +161,7 @@ class OAuthCredentialsIT {
                           "access.token.claim", "true",
                           "id.token.claim", "false")))));
     }
-    String sidecarClient =
-        keycloak
-            .adminOk("GET", "/admin/realms/" + REALM + "/clients?clientId=capgate-sidecar", null)
-            .json()
-            .get(0)
-            .path("id")
-            .asText();
+    String sidecarClient = KeycloakInPod.clientUuid(keycloak, KeycloakInPod.SIDECAR_CLIENT);
     for (JsonNode scope :
         keycloak.adminOk("GET", "/admin/realms/" + REALM + "/client-scopes", null).json()) {
       if (scope.path("name").asText().startsWith("api-")) {
@@ -413,22 +356,12 @@ class OAuthCredentialsIT {
     secrets.addAll(userApi.received());
     secrets.addAll(apiA.received());
     assertThat(secrets).hasSizeGreaterThanOrEqualTo(6);
-    List<String> texts = new ArrayList<>();
-    outputs.forEach(r -> texts.add(r.all()));
-    for (Path log : pod.logFiles()) {
-      texts.add(Files.readString(log));
-    }
-    texts.add(Files.readString(keycloak.logFile()));
-    for (String secret : secrets) {
-      for (String text : texts) {
-        assertThat(text.contains(secret)).as("a token or secret in an output or log").isFalse();
-      }
-    }
+    int searched = KeycloakInPod.assertNoSecretIn(secrets, outputs, pod, keycloak);
     System.out.println(
         "[oauth] "
             + secrets.size()
             + " token/secret values searched in "
-            + texts.size()
+            + searched
             + " outputs and logs: none found");
   }
 

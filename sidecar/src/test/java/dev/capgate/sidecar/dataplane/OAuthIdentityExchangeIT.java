@@ -1,5 +1,7 @@
 package dev.capgate.sidecar.dataplane;
 
+import static dev.capgate.sidecar.dataplane.KeycloakInPod.REALM;
+import static dev.capgate.sidecar.dataplane.KeycloakInPod.TOKEN_URL;
 import static dev.capgate.sidecar.dataplane.SessionSpecs.rule;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -15,9 +17,6 @@ import dev.capgate.sidecar.netns.PodNetns;
 import dev.capgate.testkit.KeycloakServer;
 import dev.capgate.testkit.OpenBaoServer;
 import io.vertx.core.json.JsonObject;
-import java.net.InetSocketAddress;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -37,11 +36,6 @@ import org.junit.jupiter.api.Test;
  * OpenBao's tokens have no {@code typ}).
  */
 class OAuthIdentityExchangeIT {
-  private static final String REALM = "capgate";
-  private static final String KEYCLOAK = "https://keycloak.test:8943";
-  private static final String TOKEN_URL =
-      KEYCLOAK + "/realms/" + REALM + "/protocol/openid-connect/token";
-
   /**
    * Her name in OpenBao: the entity alias of the userpass login that stands for the session JWT's
    * login here (userpass names take no {@code @}; in a cluster the alias is the session's user).
@@ -61,12 +55,7 @@ class OAuthIdentityExchangeIT {
   static void start() throws Exception {
     pod = PodNetns.create("OAuthIdentityExchangeIT");
     assertThat(pod.runInit().requireSuccess().exitCode()).isZero();
-    keycloak =
-        new KeycloakServer(
-            pod.issueUpstreamCertificate("keycloak.test"),
-            KEYCLOAK,
-            "token-exchange",
-            "admin-fine-grained-authz:v1");
+    keycloak = KeycloakInPod.keycloak(pod, "token-exchange", "admin-fine-grained-authz:v1");
     keycloak.start();
 
     // OpenBao: alice's entity (a userpass login stands for the session's JWT login), an identity
@@ -131,19 +120,9 @@ class OAuthIdentityExchangeIT {
     configureRealm(
         discovery.path("issuer").asText(), discovery.path("jwks_uri").asText(), brokerClientId);
 
-    userApi =
-        AudienceCheckingUpstream.start(
-            "account",
-            KEYCLOAK + "/realms/" + REALM,
-            () -> keycloak.jwks(REALM),
-            pod.issueUpstreamCertificate("api-user.test"),
-            pod.dir().resolve("apis"));
-    pod.bridgeToHost(8943, new InetSocketAddress("127.0.0.1", keycloak.httpsPort()))
-        .bridgeToHost(9445, new InetSocketAddress("127.0.0.1", userApi.port()));
+    userApi = KeycloakInPod.api(pod, keycloak, "account", "api-user.test", 9445);
     pod.startUpstreams(kv.address());
-    pod.writePodHosts(
-        Files.readString(Path.of("/etc/netns", pod.podNamespace(), "hosts"))
-            + "198.18.0.2 keycloak.test api-user.test\n");
+    KeycloakInPod.resolveInPod(pod, "api-user.test");
 
     OAuthCredential exchange =
         new OAuthCredential(
@@ -166,19 +145,8 @@ class OAuthIdentityExchangeIT {
   }
 
   private static void configureRealm(String issuer, String jwksUri, String brokerClientId) {
-    keycloak.adminOk("POST", "/admin/realms", Map.of("realm", REALM, "enabled", true));
-    keycloak.adminOk(
-        "POST",
-        "/admin/realms/" + REALM + "/clients",
-        Map.of(
-            "clientId",
-            "capgate-sidecar",
-            "secret",
-            CLIENT_SECRET,
-            "publicClient",
-            false,
-            "standardFlowEnabled",
-            false));
+    KeycloakInPod.createRealm(keycloak, Map.of());
+    KeycloakInPod.createSidecarClient(keycloak, CLIENT_SECRET, Map.of());
     Map<String, Object> config = new HashMap<>();
     config.put("issuer", issuer);
     config.put("useJwksUrl", "true");
@@ -231,12 +199,7 @@ class OAuthIdentityExchangeIT {
   }
 
   private static String clientId(String clientId) {
-    return keycloak
-        .adminOk("GET", "/admin/realms/" + REALM + "/clients?clientId=" + clientId, null)
-        .json()
-        .get(0)
-        .path("id")
-        .asText();
+    return KeycloakInPod.clientUuid(keycloak, clientId);
   }
 
   @AfterAll
@@ -278,16 +241,6 @@ class OAuthIdentityExchangeIT {
     List<String> secrets = new ArrayList<>(userApi.received());
     secrets.add(CLIENT_SECRET);
     secrets.add(sidecarToken);
-    List<String> texts = new ArrayList<>();
-    outputs.forEach(o -> texts.add(o.all()));
-    for (Path log : pod.logFiles()) {
-      texts.add(Files.readString(log));
-    }
-    texts.add(Files.readString(keycloak.logFile()));
-    for (String secret : secrets) {
-      for (String text : texts) {
-        assertThat(text.contains(secret)).as("a token or secret in an output or log").isFalse();
-      }
-    }
+    KeycloakInPod.assertNoSecretIn(secrets, outputs, pod, keycloak);
   }
 }

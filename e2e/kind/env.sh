@@ -21,7 +21,7 @@ fi
 # OpenBao $OPENBAO_VERSION, the versions of hack/tools.sh.
 if [ "$KIND_ENGINE" = docker ]; then
   KIND_NODE_IMAGE=${KIND_NODE_IMAGE:-kindest/node:$KUBE_VERSION}
-  OPENBAO_IMAGE=${OPENBAO_IMAGE:-quay.io/openbao/openbao:$OPENBAO_VERSION}
+  OPENBAO_IMAGE=${OPENBAO_IMAGE:-openbao/openbao:$OPENBAO_VERSION}
   KIND_CONFIG=$KIND_HERE/kind-config.yaml
 else
   KIND_NODE_IMAGE=${KIND_NODE_IMAGE:-capgate.local/kind-node:$KUBE_VERSION}

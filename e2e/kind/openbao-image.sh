@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # OpenBao's image for Kind without a registry: make tools' `bao` (OpenBao $OPENBAO_VERSION, a static
-# binary) on scratch, in podman's store. With Docker, up.sh runs quay.io/openbao/openbao instead.
+# binary) on scratch, in podman's store. With Docker, up.sh runs OpenBao's own image (openbao/openbao) instead.
 #   e2e/kind/openbao-image.sh      prints the image's name
 set -euo pipefail
 source "$(dirname "$0")/env.sh"

@@ -23,7 +23,6 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import sun.misc.Signal;
 
 @Command(
     name = "audit",
@@ -136,11 +135,6 @@ public final class AuditCommand implements Callable<Integer> {
       out.println(String.join("  ", AuditTable.HEADER));
       out.flush();
     }
-    // Ctrl-C ends a follow at once with 128 + SIGINT, without System.exit's shutdown hooks: in a
-    // loaded clean-clone `make test` the JVM, asked to exit by SIGINT, twice had not stopped 15 s
-    // and 60 s later (PluginCommandsIT), while it stops in ~0.1 s when idle. A follow has nothing
-    // to save (every row is flushed as printed) and the OS closes the log streams with the process.
-    Signal.handle(new Signal("INT"), signal -> Runtime.getRuntime().halt(130));
     List<Thread> readers = new ArrayList<>();
     List<LogWatch> watches = new ArrayList<>();
     for (Pod pod : pods) {

@@ -47,9 +47,14 @@ final class PluginProcess implements AutoCloseable {
 
   static PluginProcess start(Path kubeconfig, String namespace, String... args) throws IOException {
     // As the launcher (kubectl-capgate and the jar's manifest) runs it.
-    List<String> command =
+    // With SIGINT's default disposition, as a terminal's Ctrl-C finds it: a job started in the
+    // background by a shell without job control (nohup ... &, a CI runner) inherits SIGINT
+    // ignored, every process below it too, and a JVM that starts with SIGINT ignored keeps
+    // ignoring it (the plugin then never stopped in a clean-clone make test run that way).
+    List<String> command = new ArrayList<>(List.of("env", "--default-signal=INT"));
+    command.addAll(
         TestClassPath.javaCommand(
-            "dev.capgate.cli.Main", "-XX:+UseSerialGC", "--enable-native-access=ALL-UNNAMED");
+            "dev.capgate.cli.Main", "-XX:+UseSerialGC", "--enable-native-access=ALL-UNNAMED"));
     command.addAll(List.of(args));
     command.addAll(List.of("--kubeconfig", kubeconfig.toString(), "-n", namespace));
     Path stderr = Files.createTempFile("kubectl-capgate", ".err");

@@ -200,11 +200,13 @@ public final class ProxyCommand {
     if (config.get("session-file").isPresent()) {
       loadSessionFile(policies);
       githubApps =
-          githubAppTokens(withOAuth(fileModeResolver(), policies), upstreamTls, upstreamProxy);
+          githubAppTokens(
+              withOAuth(fileModeResolver(), policies, upstreamTls), upstreamTls, upstreamProxy);
     } else {
       session = startSessionRuntime(policies, vertx);
       githubApps =
-          githubAppTokens(withOAuth(session.credentials(), policies), upstreamTls, upstreamProxy);
+          githubAppTokens(
+              withOAuth(session.credentials(), policies, upstreamTls), upstreamTls, upstreamProxy);
       // Minted tokens die with the session upstream, not only here.
       session.onSessionEnded(githubApps::endSession);
       String pod = podRef().name();
@@ -399,17 +401,14 @@ public final class ProxyCommand {
   }
 
   /**
-   * OAuth credentials in front of the Vault broker: token endpoints are trusted like upstreams, and
-   * the refresh tokens live in (and are rotated back into) Vault with the broker's token.
+   * OAuth credentials in front of the Vault broker: token endpoints are trusted like upstreams (the
+   * one trust store {@code upstreamTls} parsed), and the refresh tokens live in (and are rotated
+   * back into) Vault with the broker's token.
    */
-  private CredentialResolver withOAuth(CredentialResolver vault, PolicySource policies) {
+  private static CredentialResolver withOAuth(
+      CredentialResolver vault, PolicySource policies, UpstreamTls upstreamTls) {
     KvStore kv = vault instanceof CredentialBroker broker ? broker.kvStore() : null;
-    try {
-      return OAuthResolver.wrap(vault, kv, policies, upstreamCaBundles());
-    } catch (Exception e) {
-      throw new StartupFailure(
-          "cannot build the OAuth token endpoints' TLS trust: " + e.getMessage(), e);
-    }
+    return OAuthResolver.wrap(vault, kv, policies, upstreamTls.jdkContext());
   }
 
   private List<Path> upstreamCaBundles() {

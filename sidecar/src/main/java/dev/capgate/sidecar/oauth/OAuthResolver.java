@@ -11,12 +11,9 @@ import dev.capgate.sidecar.credentials.SecretValue;
 import dev.capgate.sidecar.policy.Policy;
 import dev.capgate.sidecar.policy.PolicySource;
 import dev.capgate.sidecar.policy.SessionIdentity;
-import dev.capgate.sidecar.tls.UpstreamTls;
 import dev.capgate.sidecar.vault.KvStore;
 import dev.capgate.sidecar.vault.VaultReadException;
 import java.io.IOException;
-import java.nio.file.Path;
-import java.security.GeneralSecurityException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -107,14 +104,12 @@ public final class OAuthResolver implements CredentialResolver, AutoCloseable {
   }
 
   /**
-   * Wraps {@code next}. Token endpoints are trusted like upstreams: the system store plus {@code
-   * caBundles} ({@code --upstream-ca-file}, ...).
+   * Wraps {@code next}. Token endpoints are trusted like upstreams: {@code tls} is the sidecar's
+   * upstream trust ({@code UpstreamTls.jdkContext()}: the system store plus {@code
+   * --upstream-ca-file}, ...), built once for the data plane, the GitHub App calls and these.
    */
   public static OAuthResolver wrap(
-      CredentialResolver next, KvStore kv, PolicySource policies, List<Path> caBundles)
-      throws IOException, GeneralSecurityException {
-    SSLContext tls = SSLContext.getInstance("TLS");
-    tls.init(null, UpstreamTls.trust(caBundles).getTrustManagers(), null);
+      CredentialResolver next, KvStore kv, PolicySource policies, SSLContext tls) {
     Clock clock = Clock.systemUTC();
     return new OAuthResolver(
         next, kv, policies, new TokenEndpoint(tls, Duration.ofSeconds(10), clock), clock);

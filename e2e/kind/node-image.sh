@@ -26,6 +26,9 @@ source "$(dirname "$0")/env.sh"
 KIND_CACHE=${CAPGATE_KIND_CACHE:-$HOME/.cache/capgate/kind}
 mkdir -p "$KIND_CACHE/bin" "$KIND_CACHE/archives" "$KIND_CACHE/src"
 export GOFLAGS=-mod=mod CGO_ENABLED=0 GOTOOLCHAIN=local
+# The repository kubeadm's ClusterConfiguration names (kind-config.local.yaml, imageRepository).
+KUBE_IMAGE_REPOSITORY=capgate.local
+SANDBOX_IMAGE=capgate.local/pause:3.10   # hack/images.sh's pause
 BUILDAH=(buildah)   # podman's store (/var/lib/containers), so podman and kind see the images
 export BUILDAH_ISOLATION=chroot
 BASE_IMAGE=capgate.local/kind-base:$KIND_VERSION
@@ -151,27 +154,19 @@ image_archive() {
 etcd_tag() { "$TOOLS_BIN/etcd" --version | awk '/etcd Version/ {print $3"-0"}'; }
 
 build_archives() {
-  local bin=$TOOLS_BIN t out sandbox
-  # Static binaries (CGO_ENABLED=0) on scratch; kube-proxy on the base image's Debian (iptables,
-  # conntrack), whose layers the node's containerd shares with nothing else but costs no pull.
+  local bin=$TOOLS_BIN t
+  # Named in kind-config.local.yaml's imageRepository (kubeadm then asks the node's containerd for
+  # exactly these names and never for a public registry's). Static binaries (CGO_ENABLED=0) on
+  # scratch; kube-proxy on the base image's Debian (iptables, conntrack), whose layers the node's
+  # containerd shares with nothing else but costs no pull.
   for t in kube-apiserver kube-controller-manager kube-scheduler; do
-    image_archive "$t" "registry.k8s.io/$t:$KUBE_VERSION" scratch "$bin/$t"
+    image_archive "$t" "$KUBE_IMAGE_REPOSITORY/$t:$KUBE_VERSION" scratch "$bin/$t"
   done
-  image_archive kube-proxy "registry.k8s.io/kube-proxy:$KUBE_VERSION" "$BASE_IMAGE" "$bin/kube-proxy"
-  image_archive etcd "registry.k8s.io/etcd:$(etcd_tag)" scratch "$bin/etcd"
-  # The sandbox image kind's containerd config names, from hack/images.sh's pause (a static binary
-  # of e2e/images/pause/pause.c), renamed.
-  sandbox=$(podman run --rm --entrypoint cat "$BASE_IMAGE" /etc/containerd/config.toml | grep -oE 'sandbox_image = "[^"]+"' | cut -d'"' -f2)
-  local src; src=$("$REPO_ROOT/hack/images.sh" --archive pause)
-  out=$KIND_CACHE/archives/pause.tar
-  if ! [ -s "$out" ] || [ "$(cat "$out.inputs" 2>/dev/null)" != "$sandbox $(cat "$src.inputs")" ]; then
-    "${BUILDAH[@]}" pull -q "docker-archive:$src" >/dev/null
-    "${BUILDAH[@]}" tag capgate.local/pause:3.10 "$sandbox"
-    rm -f "$out"; "${BUILDAH[@]}" push -q "$sandbox" "docker-archive:$out:$sandbox" >/dev/null
-    echo "$sandbox $(cat "$src.inputs")" > "$out.inputs"
-    nsay "image $sandbox (hack/images.sh's pause)"
-  fi
-  echo "$out"
+  image_archive kube-proxy "$KUBE_IMAGE_REPOSITORY/kube-proxy:$KUBE_VERSION" "$BASE_IMAGE" "$bin/kube-proxy"
+  image_archive etcd "$KUBE_IMAGE_REPOSITORY/etcd:$(etcd_tag)" scratch "$bin/etcd"
+  # The sandbox image: hack/images.sh's pause (a static binary of e2e/images/pause/pause.c), which
+  # build_node names in the node's containerd config in place of kind's.
+  "$REPO_ROOT/hack/images.sh" --archive pause
 }
 
 # --- 3. the node image ---------------------------------------------------------------------------
@@ -189,6 +184,9 @@ build_node() {
   for b in kubelet kubectl; do podman cp "$TOOLS_BIN/$b" "$c:/usr/bin/$b"; done
   podman cp "$KIND_CACHE/bin/kubeadm" "$c:/usr/bin/kubeadm"
   podman exec "$c" sh -c "chmod 0755 /usr/bin/kubeadm /usr/bin/kubelet /usr/bin/kubectl && echo $KUBE_VERSION > /kind/version"
+  podman exec "$c" sed -i -E "s|^( *sandbox_image = ).*|\\1\"$SANDBOX_IMAGE\"|" /etc/containerd/config.toml
+  podman exec "$c" grep -qF "sandbox_image = \"$SANDBOX_IMAGE\"" /etc/containerd/config.toml \
+    || { nsay "the node's containerd config names no sandbox_image to replace"; exit 1; }
   # kind's containerdImporter: containerd in the build container, images imported pinned, unpacked
   # at the node's start (`ctr version`: containerd 1.6's ctr has no `info`).
   podman exec "$c" bash -c 'nohup containerd > /tmp/containerd.log 2>&1 & for i in $(seq 1 40); do ctr version >/dev/null 2>&1 && exit 0; sleep 0.5; done; cat /tmp/containerd.log; exit 1'

@@ -280,7 +280,7 @@ final class Exchange implements UpstreamLink.Listener {
         takeContentOfFullRequest();
         return;
       }
-      gitPush = new ReceivePackGate(push);
+      gitPush = new ReceivePackGate(push, agent.executor(), this::refUpdatesRead);
       awaitingPush = allowed;
       body.gate(gitPush);
       if (!http2 && HttpUtil.is100ContinueExpected(request)) {
@@ -299,7 +299,10 @@ final class Exchange implements UpstreamLink.Listener {
     continueAdmission(allowed);
   }
 
-  /** A held push's ref update commands are read: refuse it here, or continue its admission. */
+  /**
+   * A held push is judged (its ref update commands, and its pack when moves must be proven
+   * fast-forwards): refuse it here, or continue its admission.
+   */
   void refUpdatesRead() {
     Admission.Allowed allowed = awaitingPush;
     awaitingPush = null;
@@ -314,6 +317,9 @@ final class Exchange implements UpstreamLink.Listener {
       return;
     }
     note("git push: ref updates allowed");
+    if (gitPush.proof() != null) {
+      note("git push: " + gitPush.proof());
+    }
     continueAdmission(allowed);
   }
 

@@ -124,6 +124,7 @@ class GitPushIT {
     seed("repo.git");
     seed("frozen.git");
     seed("force.git");
+    seed("small.git");
     Path authFile = pod.dir().resolve("git-server-auth");
     Files.createFile(
         authFile,
@@ -172,7 +173,15 @@ class GitPushIT {
                     .methods(GET, POST)
                     .paths("/force.git/**")
                     .credential("github-git")
-                    .git(new GitPush(List.of("refs/heads/agent/**"), null, null, null, true, null)))
+                    .git(new GitPush(List.of("refs/heads/agent/**"), null, null, null, true, null)),
+                rule("git-small")
+                    .hosts("api.github.test")
+                    .ports(9443)
+                    .methods(GET, POST)
+                    .paths("/small.git/**")
+                    .credential("github-git")
+                    .git(
+                        new GitPush(List.of("refs/heads/agent/**"), null, null, null, null, 65536)))
             .json(),
         vault.readerToken(),
         List.of());
@@ -359,6 +368,29 @@ class GitPushIT {
             pod, "api.github.test", "git-push-refused: refs/heads/agent/rw: possible force-push");
     assertThat(audit.getString("decision")).isEqualTo("deny");
     assertThat(audit.getString("rule")).isEqualTo("git-push");
+  }
+
+  @Test
+  void a_move_whose_pack_is_over_max_pack_bytes_is_refused_while_it_streams() throws IOException {
+    Path clone = cloneOf("small.git");
+    commit(clone, "small start");
+    assertThat(git(clone, "push", "origin", "HEAD:refs/heads/agent/s").exitCode()).isZero();
+    String before = upstreamRef("small.git", "refs/heads/agent/s");
+    // Over git's 1 MiB post buffer too: a chunked upload, refused at 128 KiB, read to its end.
+    byte[] data = new byte[1536 * 1024];
+    new SecureRandom().nextBytes(data);
+    Files.write(clone.resolve("over.bin"), data);
+    Files.setPosixFilePermissions(
+        clone.resolve("over.bin"), PosixFilePermissions.fromString("rw-rw-rw-"));
+    assertThat(git(clone, "add", "over.bin").exitCode()).isZero();
+    commit(clone, "over the bound");
+    Command.Result push = git(clone, "push", "origin", "HEAD:refs/heads/agent/s");
+    print("pack over maxPackBytes", push);
+    assertThat(push.exitCode()).as(push.all()).isNotZero();
+    assertThat(push.stderr())
+        .contains("push too large to check for force-push: pack over 65536 bytes")
+        .contains("ask for forcePush");
+    assertThat(upstreamRef("small.git", "refs/heads/agent/s")).isEqualTo(before);
   }
 
   @Test

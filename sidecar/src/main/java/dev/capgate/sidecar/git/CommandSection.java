@@ -11,9 +11,9 @@ import java.util.Set;
 /**
  * Reads the command section of a {@code git-receive-pack} request body as it streams: pkt-lines
  * {@code <old> <new> <ref>\0<capabilities>} first, then {@code <old> <new> <ref>}, ended by a flush
- * ({@code 0000}); the pack that follows is never looked at. Only the command section is copied (at
- * most {@link #MAX_BYTES}): a body whose commands do not end within that is refused, never buffered
- * further.
+ * ({@code 0000}); what follows (the pack) is not looked at here. Only the command section is copied
+ * (at most {@link #MAX_BYTES}): a body whose commands do not end within that is refused, never
+ * buffered further.
  */
 public final class CommandSection {
   /** Room for hundreds of ref updates; a push that needs more is refused, not buffered. */
@@ -41,6 +41,11 @@ public final class CommandSection {
   /** The section's outcome, or null while more body is needed. */
   public Result result() {
     return result;
+  }
+
+  /** Bytes of the body the section took, its flush included (what follows is the pack). */
+  public int length() {
+    return parsed;
   }
 
   /**
@@ -75,6 +80,7 @@ public final class CommandSection {
         return;
       }
       if (size == 0) {
+        parsed += 4;
         result = new Commands(List.copyOf(updates), capabilities);
         return;
       }

@@ -133,6 +133,12 @@ final class Exchange implements UpstreamLink.Listener {
   /** The admission of a held push, continued once its commands are allowed. */
   private Admission.Allowed awaitingPush;
 
+  /**
+   * A push refused before its body ended: the rest is read and dropped, and this answer goes when
+   * the body ends (null: none waiting).
+   */
+  private ReceivePackGate.Verdict refusalAfterBody;
+
   /** "100 Continue" was sent already (a held push needs its body before it is forwarded). */
   private boolean continued;
 
@@ -221,7 +227,7 @@ final class Exchange implements UpstreamLink.Listener {
    * Whether the agent's body still goes upstream (false: answered here, or over; it is dropped).
    */
   boolean forwardsRequestBody() {
-    return !response.local() && !finished();
+    return !response.local() && refusalAfterBody == null && !finished();
   }
 
   /** Whether agent body bytes can be taken now (see {@link ExchangeHandler#updateReads}). */
@@ -232,6 +238,7 @@ final class Exchange implements UpstreamLink.Listener {
     }
     return body.complete()
         || response.local()
+        || refusalAfterBody != null
         || body.gating()
         || (upstream != null && upstream.channel().isWritable());
   }
@@ -280,7 +287,7 @@ final class Exchange implements UpstreamLink.Listener {
         takeContentOfFullRequest();
         return;
       }
-      gitPush = new ReceivePackGate(push);
+      gitPush = new ReceivePackGate(push, agent.executor(), this::refUpdatesRead);
       awaitingPush = allowed;
       body.gate(gitPush);
       if (!http2 && HttpUtil.is100ContinueExpected(request)) {
@@ -299,7 +306,10 @@ final class Exchange implements UpstreamLink.Listener {
     continueAdmission(allowed);
   }
 
-  /** A held push's ref update commands are read: refuse it here, or continue its admission. */
+  /**
+   * A held push is judged (its ref update commands, and its pack when moves must be proven
+   * fast-forwards): refuse it here, or continue its admission.
+   */
   void refUpdatesRead() {
     Admission.Allowed allowed = awaitingPush;
     awaitingPush = null;
@@ -314,13 +324,16 @@ final class Exchange implements UpstreamLink.Listener {
       return;
     }
     note("git push: ref updates allowed");
+    if (gitPush.proof() != null) {
+      note("git push: " + gitPush.proof());
+    }
     continueAdmission(allowed);
   }
 
   /**
    * A push refused by its rule's git block: the receive-pack result git prints per ref (or a 403
    * when the client cannot read one), audited as a denial naming the ref. The rest of the body is
-   * read and dropped.
+   * read and dropped; the receive-pack result goes once the body ended.
    */
   private void refusePush(ReceivePackGate.Verdict refused) {
     decision = Decision.DENY;
@@ -340,6 +353,14 @@ final class Exchange implements UpstreamLink.Listener {
       return;
     }
     body.releaseHeld();
+    if (!body.complete()) {
+      // Refused mid-body (a pack over maxPackBytes, or commands judged before a big pack ended).
+      // Answered now, git over HTTP/2 never finished its upload nor printed the answer (seen with
+      // curl); the rest is read and dropped instead, and git reads the answer when it is done.
+      refusalAfterBody = refused;
+      owner.updateReads();
+      return;
+    }
     response.answerLocally(refused.response());
     maybeFinish();
   }
@@ -535,6 +556,11 @@ final class Exchange implements UpstreamLink.Listener {
 
   /** The agent sent its last chunk (or the head of a request without body). */
   void requestSent() {
+    if (refusalAfterBody != null && !finished()) {
+      ReceivePackGate.Verdict refused = refusalAfterBody;
+      refusalAfterBody = null;
+      response.answerLocally(refused.response());
+    }
     maybeFinish();
   }
 

@@ -98,7 +98,8 @@ final class RequestBody {
       }
     }
     if (gating()) {
-      gate.feed(content.content()); // copies the command section only, the chunk is held whole
+      // Copies the command section only; a pack to read is held as slices of the chunks held here.
+      gate.feed(content.content());
       if (last) {
         gate.endOfBody();
       }
@@ -143,6 +144,9 @@ final class RequestBody {
 
   /** The body will not go upstream: what is held is dropped. */
   void releaseHeld() {
+    if (gate != null) {
+      gate.release(); // the push's pack, if it was being read
+    }
     if (held == null) {
       return;
     }

@@ -13,6 +13,8 @@ public final class PushRules {
   private final boolean create;
   private final boolean update;
   private final boolean delete;
+  private final boolean forcePush;
+  private final int maxPackBytes;
 
   /**
    * @throws IllegalArgumentException naming a pattern that cannot be compiled
@@ -23,6 +25,39 @@ public final class PushRules {
     this.create = git.createOrDefault();
     this.update = git.updateOrDefault();
     this.delete = git.deleteOrDefault();
+    this.forcePush = git.forcePushOrDefault();
+    this.maxPackBytes = git.maxPackBytesOrDefault();
+  }
+
+  public String rule() {
+    return rule;
+  }
+
+  /** The largest pack read to prove fast-forwards. */
+  public int maxPackBytes() {
+    return maxPackBytes;
+  }
+
+  /**
+   * The commands of an allowed push that must be proven fast-forwards by the pack: every ref move,
+   * unless the rule allows force-pushes (creates and deletes have no history to keep).
+   */
+  public List<RefUpdate> needingFastForward(List<RefUpdate> commands) {
+    if (forcePush) {
+      return List.of();
+    }
+    return commands.stream().filter(c -> c.kind() == RefUpdate.Kind.UPDATE).toList();
+  }
+
+  /** Why an update that could not be proven a fast-forward is refused, for git to print. */
+  public Refusal possibleForcePush(RefUpdate command, String why) {
+    return new Refusal(
+        command.ref(),
+        "possible force-push: "
+            + why
+            + "; fetch and merge first or ask for forcePush on rule '"
+            + rule
+            + "'");
   }
 
   /** Why a command is refused: the ref and a reason git can print after it. */

@@ -2,8 +2,8 @@ package dev.capgate.sidecar.policy;
 
 /**
  * One ref update command of a push: {@code <old-id> <new-id> <ref>}. An all-zero old id creates the
- * ref, an all-zero new id deletes it; anything else moves it (fast-forward or not: only the server,
- * which has the history, can tell).
+ * ref, an all-zero new id deletes it; anything else moves it (fast-forward or not: the ids alone do
+ * not tell, the pushed pack may: {@code git.FastForward}).
  */
 public record RefUpdate(String oldId, String newId, String ref) {
   public enum Kind {

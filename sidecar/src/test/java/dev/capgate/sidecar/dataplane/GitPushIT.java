@@ -123,6 +123,8 @@ class GitPushIT {
     repos = pod.dir().resolve("repos");
     seed("repo.git");
     seed("frozen.git");
+    seed("force.git");
+    seed("small.git");
     Path authFile = pod.dir().resolve("git-server-auth");
     Files.createFile(
         authFile,
@@ -164,7 +166,22 @@ class GitPushIT {
                     .methods(GET, POST)
                     .paths("/frozen.git/**")
                     .credential("github-git")
-                    .git(new GitPush(List.of("refs/heads/agent/**"), null, false, null)))
+                    .git(new GitPush(List.of("refs/heads/agent/**"), null, false, null)),
+                rule("git-force")
+                    .hosts("api.github.test")
+                    .ports(9443)
+                    .methods(GET, POST)
+                    .paths("/force.git/**")
+                    .credential("github-git")
+                    .git(new GitPush(List.of("refs/heads/agent/**"), null, null, null, true, null)),
+                rule("git-small")
+                    .hosts("api.github.test")
+                    .ports(9443)
+                    .methods(GET, POST)
+                    .paths("/small.git/**")
+                    .credential("github-git")
+                    .git(
+                        new GitPush(List.of("refs/heads/agent/**"), null, null, null, null, 65536)))
             .json(),
         vault.readerToken(),
         List.of());
@@ -236,7 +253,157 @@ class GitPushIT {
         .isEqualTo(git(clone, "rev-parse", "HEAD").stdout().strip());
   }
 
+  @Test
+  void a_fast_forward_push_is_allowed_small_and_large() throws IOException {
+    Path clone = cloneOf("repo.git");
+    commit(clone, "start ff");
+    assertThat(git(clone, "push", "origin", "HEAD:refs/heads/agent/ff").exitCode()).isZero();
+    commit(clone, "one more");
+    Command.Result push = git(clone, "push", "origin", "HEAD:refs/heads/agent/ff");
+    print("fast-forward push", push);
+    assertThat(push.exitCode()).as(push.all()).isZero();
+    assertThat(upstreamRef("repo.git", "refs/heads/agent/ff"))
+        .isEqualTo(git(clone, "rev-parse", "HEAD").stdout().strip());
+    JsonObject audit =
+        AuditLines.awaitLast(
+            pod,
+            "api.github.test",
+            "allowed by rule 'git-push'; git push: ref updates allowed; git push: fast-forward"
+                + " proven for 1 ref");
+    assertThat(audit.getString("decision")).isEqualTo("allow");
+    // A pack over git's 1 MiB post buffer (chunked, after a probe) and over the sidecar's inline
+    // bound: read off the event loop.
+    byte[] data = new byte[3 * 1024 * 1024];
+    new SecureRandom().nextBytes(data);
+    Files.write(clone.resolve("big-ff.bin"), data);
+    Files.setPosixFilePermissions(
+        clone.resolve("big-ff.bin"), PosixFilePermissions.fromString("rw-rw-rw-"));
+    assertThat(git(clone, "add", "big-ff.bin").exitCode()).isZero();
+    commit(clone, "big fast-forward");
+    Command.Result large = git(clone, "push", "origin", "HEAD:refs/heads/agent/ff");
+    print("large fast-forward push", large);
+    assertThat(large.exitCode()).as(large.all()).isZero();
+    assertThat(upstreamRef("repo.git", "refs/heads/agent/ff"))
+        .isEqualTo(git(clone, "rev-parse", "HEAD").stdout().strip());
+  }
+
+  @Test
+  void a_push_merging_main_into_the_branch_is_allowed() throws IOException {
+    Path clone = cloneOf("repo.git");
+    commit(clone, "branch work");
+    assertThat(git(clone, "push", "origin", "HEAD:refs/heads/agent/merge").exitCode()).isZero();
+    // main moves on the server meanwhile (a person merged something)
+    Path seed = repos.resolve("repo.git-seed");
+    Files.writeString(seed.resolve("MAIN-" + clones.get()), "moved\n");
+    host("git", "-C", seed.toString(), "add", ".");
+    host(
+        "git",
+        "-C",
+        seed.toString(),
+        "-c",
+        "user.name=seed",
+        "-c",
+        "user.email=seed@example.com",
+        "commit",
+        "-q",
+        "-m",
+        "main moved");
+    host(
+        "git",
+        "-C",
+        seed.toString(),
+        "pull",
+        "-q",
+        "--rebase",
+        repos.resolve("repo.git").toString(),
+        "main");
+    host("git", "-C", seed.toString(), "push", "-q", repos.resolve("repo.git").toString(), "main");
+    assertThat(git(clone, "fetch", "-q", "origin").exitCode()).isZero();
+    Command.Result merge = git(clone, "merge", "-q", "--no-edit", "origin/main");
+    assertThat(merge.exitCode()).as(merge.all()).isZero();
+    Command.Result push = git(clone, "push", "origin", "HEAD:refs/heads/agent/merge");
+    print("merge-from-main push", push);
+    assertThat(push.exitCode()).as(push.all()).isZero();
+    assertThat(upstreamRef("repo.git", "refs/heads/agent/merge"))
+        .isEqualTo(git(clone, "rev-parse", "HEAD").stdout().strip());
+  }
+
+  @Test
+  void a_force_push_is_allowed_where_the_rule_allows_it() {
+    Path clone = cloneOf("force.git");
+    commit(clone, "first");
+    assertThat(git(clone, "push", "origin", "HEAD:refs/heads/agent/f").exitCode()).isZero();
+    git(clone, "commit", "-q", "--allow-empty", "--amend", "-m", "rewritten");
+    Command.Result force = git(clone, "push", "--force", "origin", "HEAD:refs/heads/agent/f");
+    print("allowed force-push", force);
+    assertThat(force.exitCode()).as(force.all()).isZero();
+    assertThat(force.stderr()).contains("(forced update)");
+    assertThat(upstreamRef("force.git", "refs/heads/agent/f"))
+        .isEqualTo(git(clone, "rev-parse", "HEAD").stdout().strip());
+  }
+
   // ------------------------------------------------------------------ refused
+
+  @Test
+  void a_force_push_of_a_rewritten_branch_is_refused_with_the_reason_git_prints() {
+    Path clone = cloneOf("repo.git");
+    commit(clone, "to be rewritten");
+    assertThat(git(clone, "push", "origin", "HEAD:refs/heads/agent/rw").exitCode()).isZero();
+    String before = upstreamRef("repo.git", "refs/heads/agent/rw");
+    long postsBefore = receivePackPosts("repo.git");
+    git(clone, "commit", "-q", "--allow-empty", "--amend", "-m", "rewritten");
+    Command.Result force = git(clone, "push", "--force", "origin", "HEAD:refs/heads/agent/rw");
+    print("force-push of a rewritten branch", force);
+    assertThat(force.exitCode()).as(force.all()).isNotZero();
+    assertThat(force.stderr())
+        .contains("remote: capgate: push refused: refs/heads/agent/rw: possible force-push:")
+        .contains("fetch and merge first or ask for forcePush on rule 'git-push'")
+        .contains("! [remote rejected] HEAD -> agent/rw (possible force-push:");
+    assertThat(upstreamRef("repo.git", "refs/heads/agent/rw")).isEqualTo(before);
+    assertThat(receivePackPosts("repo.git"))
+        .as("the push never reached the server")
+        .isEqualTo(postsBefore);
+    JsonObject audit =
+        AuditLines.awaitLast(
+            pod, "api.github.test", "git-push-refused: refs/heads/agent/rw: possible force-push");
+    assertThat(audit.getString("decision")).isEqualTo("deny");
+    assertThat(audit.getString("rule")).isEqualTo("git-push");
+  }
+
+  @Test
+  void a_move_whose_pack_is_over_max_pack_bytes_is_refused_while_it_streams() throws IOException {
+    Path clone = cloneOf("small.git");
+    commit(clone, "small start");
+    assertThat(git(clone, "push", "origin", "HEAD:refs/heads/agent/s").exitCode()).isZero();
+    String before = upstreamRef("small.git", "refs/heads/agent/s");
+    // Over git's 1 MiB post buffer too: a chunked upload, refused at 128 KiB, read to its end.
+    byte[] data = new byte[1536 * 1024];
+    new SecureRandom().nextBytes(data);
+    Files.write(clone.resolve("over.bin"), data);
+    Files.setPosixFilePermissions(
+        clone.resolve("over.bin"), PosixFilePermissions.fromString("rw-rw-rw-"));
+    assertThat(git(clone, "add", "over.bin").exitCode()).isZero();
+    commit(clone, "over the bound");
+    Command.Result push = git(clone, "push", "origin", "HEAD:refs/heads/agent/s");
+    print("pack over maxPackBytes", push);
+    assertThat(push.exitCode()).as(push.all()).isNotZero();
+    assertThat(push.stderr())
+        .contains("push too large to check for force-push: pack over 65536 bytes")
+        .contains("ask for forcePush");
+    assertThat(upstreamRef("small.git", "refs/heads/agent/s")).isEqualTo(before);
+  }
+
+  @Test
+  void moving_a_branch_back_to_a_commit_the_server_has_is_refused_as_unprovable() {
+    Path clone = cloneOf("repo.git");
+    commit(clone, "ahead");
+    assertThat(git(clone, "push", "origin", "HEAD:refs/heads/agent/back").exitCode()).isZero();
+    Command.Result back =
+        git(clone, "push", "--force", "origin", "origin/main:refs/heads/agent/back");
+    print("reset to a commit the server has", back);
+    assertThat(back.exitCode()).as(back.all()).isNotZero();
+    assertThat(back.stderr()).contains("is not in the pushed pack");
+  }
 
   @Test
   void a_push_to_main_is_refused_with_the_reason_git_prints_and_main_is_unchanged() {
@@ -359,6 +526,8 @@ class GitPushIT {
     for (Path file : pod.logFiles()) {
       assertThat(pod.log(file.getFileName().toString())).as(file.toString()).doesNotContain(SECRET);
     }
+    // Packs are held as retained slices of the body chunks: none may leak (paranoid detection).
+    assertThat(pod.log("sidecar.log")).doesNotContain("LEAK");
   }
 
   // ------------------------------------------------------------------ helpers

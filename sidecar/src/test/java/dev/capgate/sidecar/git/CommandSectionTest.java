@@ -55,6 +55,9 @@ class CommandSectionTest {
         .extracting(RefUpdate::kind)
         .containsExactly(RefUpdate.Kind.CREATE, RefUpdate.Kind.DELETE, RefUpdate.Kind.UPDATE);
     assertThat(commands.capabilities()).contains("report-status", "side-band-64k");
+    // What follows the flush is the pack: its offset in the body.
+    assertThat(body.getByte(section.length())).isEqualTo((byte) 'P');
+    assertThat(body.getByte(section.length() - 1)).isEqualTo((byte) '0');
   }
 
   @Test

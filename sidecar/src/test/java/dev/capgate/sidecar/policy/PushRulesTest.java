@@ -62,4 +62,25 @@ class PushRulesTest {
                 new RefUpdate(A, B, "refs/heads/main")))
         .startsWith("refs/heads/main:");
   }
+
+  @Test
+  void moves_need_a_fast_forward_proof_unless_the_rule_allows_force_pushes() {
+    List<RefUpdate> push =
+        List.of(
+            new RefUpdate(Z, A, "refs/heads/agent/new"),
+            new RefUpdate(A, B, "refs/heads/agent/moved"),
+            new RefUpdate(B, Z, "refs/heads/agent/gone"));
+    PushRules strict = rules(null, null, true, "refs/heads/agent/**");
+    assertThat(strict.needingFastForward(push)).containsExactly(push.get(1));
+    assertThat(strict.maxPackBytes()).isEqualTo(64 * 1024 * 1024);
+    assertThat(strict.possibleForcePush(push.get(1), "x does not descend from y").reason())
+        .isEqualTo(
+            "possible force-push: x does not descend from y; fetch and merge first or ask for"
+                + " forcePush on rule 'r'");
+    PushRules force =
+        new PushRules(
+            "r", new GitPush(List.of("refs/heads/agent/**"), null, null, null, true, 1024));
+    assertThat(force.needingFastForward(push)).isEmpty();
+    assertThat(force.maxPackBytes()).isEqualTo(1024);
+  }
 }

@@ -20,7 +20,7 @@ import io.netty.handler.codec.http.HttpVersion;
  * held by {@link RequestBody}; the command section is bounded ({@link CommandSection#MAX_BYTES}),
  * the pack behind it is never read here.
  */
-final class ReceivePackGate {
+final class ReceivePackGate implements BodyGate {
   private final PushRules rules;
   private final CommandSection section = new CommandSection();
   private boolean reported;
@@ -45,21 +45,25 @@ final class ReceivePackGate {
                     .startsWith(REQUEST_TYPE)));
   }
 
-  void feed(ByteBuf chunk) {
+  @Override
+  public void feed(ByteBuf chunk) {
     section.feed(chunk);
   }
 
-  void endOfBody() {
+  @Override
+  public void endOfBody() {
     section.endOfBody();
   }
 
   /** Whether the body is still needed to decide. */
-  boolean reading() {
+  @Override
+  public boolean reading() {
     return section.result() == null;
   }
 
   /** True once, when the verdict is there and was not yet handed to the exchange. */
-  boolean takeVerdict() {
+  @Override
+  public boolean takeVerdict() {
     if (reported || section.result() == null) {
       return false;
     }

@@ -137,6 +137,12 @@ final class Exchange implements UpstreamLink.Listener {
   /** An MCP message held until it is judged whole (null: not an MCP message of an mcp rule). */
   private McpGate mcp;
 
+  /**
+   * The metric's tool label for an MCP answer replaced as too large: the one tool the body called,
+   * or {@link ToolCallOutcome#OTHER_TOOL} when it called several.
+   */
+  private String mcpResultTool = ToolCallOutcome.OTHER_TOOL;
+
   /** The admission of a held push or MCP message, continued once its gate allows it. */
   private Admission.Allowed awaitingGate;
 
@@ -393,6 +399,10 @@ final class Exchange implements UpstreamLink.Listener {
     }
     McpVerdict.Forward forward = (McpVerdict.Forward) verdict;
     note(forward.auditReason());
+    List<ToolCallOutcome> calls = forward.outcomes();
+    if (calls.size() == 1) {
+      mcpResultTool = calls.getFirst().tool();
+    }
     if (forward.checksResponse()) {
       response.filterMcp(new ResultFilter(mcp.rules(), forward.listIds(), forward.callIds()));
     }
@@ -926,7 +936,7 @@ final class Exchange implements UpstreamLink.Listener {
     if (filtered != null && filtered.note() != null) {
       note(filtered.note());
       if (filtered.tooLarge()) {
-        services.audit().mcpToolCall(rule, ToolCallOutcome.OTHER_TOOL, "result-too-large");
+        services.audit().mcpToolCall(rule, mcpResultTool, "result-too-large");
       }
     }
     long micros = (System.nanoTime() - startNanos) / 1000;

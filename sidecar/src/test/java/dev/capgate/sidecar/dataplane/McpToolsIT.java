@@ -146,6 +146,10 @@ async def main():
         ]
         r = await http.post(url, json=batch, headers={"Accept": "application/json, text/event-stream"})
         out["batch"] = {"status": r.status_code, "body": r.json() if r.headers.get("content-type", "").startswith("application/json") else r.text[:300]}
+        # An allowed batch goes upstream as it is (this server, like MCP since 2025-06-18, refuses it).
+        allowed = [batch[0], {"jsonrpc": "2.0", "id": 103, "method": "tools/list"}]
+        r = await http.post(url, json=allowed, headers={"Accept": "application/json, text/event-stream"})
+        out["batch_allowed"] = {"status": r.status_code, "body": r.text[:300]}
         r = await http.post(url, content=b"this is not json", headers={"Accept": "application/json, text/event-stream", "Content-Type": "application/json"})
         out["not_json"] = {"status": r.status_code, "body": r.text[:300]}
     print(json.dumps(out))
@@ -261,6 +265,12 @@ anyio.run(main)
     assertThat(answers.getJsonObject(1).getJsonObject("error").getString("message"))
         .contains("refused whole");
 
+    JsonObject allowedBatch = seen.getJsonObject("batch_allowed");
+    assertThat(allowedBatch.getString("body"))
+        .as("answered by the server, not the sidecar")
+        .contains("Validation error")
+        .doesNotContain("capgate");
+
     JsonObject notJson = seen.getJsonObject("not_json");
     assertThat(notJson.getInteger("status")).isEqualTo(400);
     assertThat(new JsonObject(notJson.getString("body")).getJsonObject("error").getInteger("code"))
@@ -313,7 +323,10 @@ anyio.run(main)
                               && l.contains("outcome=\"arguments-denied\""))
                   .anyMatch(
                       l -> l.contains("tool=\"(other)\"") && l.contains("outcome=\"tool-denied\""))
-                  .anyMatch(l -> l.contains("outcome=\"result-too-large\""))
+                  .anyMatch(
+                      l ->
+                          l.contains("tool=\"big_report\"")
+                              && l.contains("outcome=\"result-too-large\""))
                   .noneMatch(l -> l.contains("delete_repo"));
             });
   }

@@ -78,7 +78,7 @@ public final class McpRequestJudge {
         listIds.add(id);
       }
       if (!"tools/call".equals(method)) {
-        said.add(method);
+        said.add(shorten(method)); // the agent's text: cut short for the audit line
         continue;
       }
       JsonNode params = message.get("params");

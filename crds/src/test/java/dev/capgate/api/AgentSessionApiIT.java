@@ -362,7 +362,22 @@ class AgentSessionApiIT {
             "a git ref pattern outside refs/",
             edit("refs: [\"refs/heads/agent/**\"]", "refs: [\"heads/agent/**\"]"),
             "spec.egress[3].git.refs[0]",
-            "should match"));
+            "should match"),
+        Arguments.of(
+            "mcp rules on a passthrough rule",
+            edit(
+                "tls: passthrough\n",
+                "tls: passthrough\n      mcp: {tools: [{name: create_issue}]}\n"),
+            "spec.egress[2].mcp",
+            "need decrypted HTTP"),
+        Arguments.of(
+            "an mcp argument condition with two matchers",
+            edit(
+                "      credential: github\n",
+                "      credential: github\n"
+                    + "      mcp: {tools: [{name: t, arguments: [{pointer: /a, equals: x, glob: \"x*\"}]}]}\n"),
+            "spec.egress[0].mcp.tools[0].arguments[0]",
+            "exactly one of equals, oneOf, glob or regex"));
   }
 
   /** Applied as a user would, with kubectl: the typed model cannot even hold some of these. */

@@ -322,9 +322,64 @@ class AgentSessionValidatorTest {
             edit("tls: passthrough\n", "tls: passthrough\n      git: {refs: [refs/heads/x]}\n"),
             "spec.egress[2].git"),
         Arguments.of(
+            "mcp on a passthrough rule",
+            edit(
+                "tls: passthrough\n",
+                "tls: passthrough\n      mcp: {tools: [{name: create_issue}]}\n"),
+            "spec.egress[2].mcp"),
+        Arguments.of(
+            "an mcp tool named twice",
+            edit("      credential: github\n", "      credential: github\n" + MCP_TWICE),
+            "spec.egress[0].mcp.tools[1].name"),
+        Arguments.of(
+            "an mcp argument condition with two matchers",
+            edit(
+                "      credential: github\n",
+                "      credential: github\n"
+                    + "      mcp: {tools: [{name: t, arguments: [{pointer: /a, equals: x, glob: \"x*\"}]}]}\n"),
+            "spec.egress[0].mcp.tools[0].arguments[0]"),
+        Arguments.of(
+            "an mcp argument regex that does not compile",
+            edit(
+                "      credential: github\n",
+                "      credential: github\n"
+                    + "      mcp: {tools: [{name: t, arguments: [{pointer: /a, regex: \"[a-\"}]}]}\n"),
+            "spec.egress[0].mcp.tools[0].arguments[0].regex"),
+        Arguments.of(
+            "an mcp argument pointer that is not a JSON pointer",
+            edit(
+                "      credential: github\n",
+                "      credential: github\n"
+                    + "      mcp: {tools: [{name: t, arguments: [{pointer: repo, equals: x}]}]}\n"),
+            "spec.egress[0].mcp.tools[0].arguments[0].pointer"),
+        Arguments.of(
             "an agent name with capitals",
             edit("agent: coding-agent", "agent: Coding-Agent"),
             "spec.agent"));
+  }
+
+  static final String MCP_TWICE =
+      "      mcp: {tools: [{name: create_issue}, {name: create_issue}]}\n";
+
+  @Test
+  void anMcpRuleWithArgumentConditionsIsValid() throws IOException {
+    String yaml =
+        edit(
+                "      credential: github\n",
+                "      credential: github\n"
+                    + "      mcp:\n"
+                    + "        endpoint: /mcp\n"
+                    + "        tools:\n"
+                    + "          - name: create_issue\n"
+                    + "            arguments:\n"
+                    + "              - {pointer: /repo, equals: acme/repo-a}\n"
+                    + "              - {pointer: /labels/0, oneOf: [bug, docs]}\n"
+                    + "              - {pointer: /title, glob: \"bug: *\"}\n"
+                    + "              - {pointer: /n, regex: \"[0-9]+\"}\n")
+            .apply(example());
+    assertThat(AgentSessionValidator.validate(spec(yaml))).isEmpty();
+    var condition = spec(yaml).egress().get(0).mcp().tools().get(0).arguments().get(0);
+    assertThat(condition.equalTo()).as("'equals' in YAML").isEqualTo("acme/repo-a");
   }
 
   static final String AWS =

@@ -56,4 +56,21 @@ public final class Tools {
     }
     return bin;
   }
+
+  /**
+   * A program of the MCP venv ({@code $TOOLS/mcp/bin}): the official MCP Python SDK ({@code mcp}),
+   * client and server of McpToolsIT.
+   */
+  public static Path mcp(String name) {
+    Path bin = home().resolve("mcp").resolve("bin").resolve(name);
+    Path sdk = home().resolve("stamps").resolve("mcp");
+    if (!Files.isExecutable(bin) || !Files.exists(sdk)) {
+      throw new IllegalStateException(
+          "the MCP Python SDK is not installed in "
+              + bin.getParent().getParent()
+              + " — run `make tools` (or hack/tools.sh), which installs the pinned `mcp` package from"
+              + " PyPI into that venv; set -Dcapgate.tools or CAPGATE_TOOLS if the tools live elsewhere");
+    }
+    return bin;
+  }
 }

@@ -37,6 +37,9 @@ public final class Explanation {
       return Optional.of(Problem.NO_VALID_POLICY);
     }
     String token = token(reason);
+    if (token.startsWith(MCP)) {
+      return Optional.empty(); // answered with a JSON-RPC error, not a problem+json body
+    }
     for (Problem p : Problem.values()) {
       if (p.token().equals(token)) {
         return Optional.of(p);
@@ -112,7 +115,14 @@ public final class Explanation {
     return String.join("\n", out) + "\n";
   }
 
+  /** The reason tokens of MCP refusals (sidecar/README.md, "MCP tools and arguments"). */
+  private static final String MCP = "mcp-";
+
   private static String nonHttpAnswer(AuditLine line) {
+    if (token(or(line.reason())).startsWith(MCP)) {
+      return "a JSON-RPC error the MCP client shows (same id, naming rule and reason); nothing"
+          + " reached the MCP server";
+    }
     return switch (or(line.type())) {
       case "dns" -> "NXDOMAIN (the name is not one the session's rules allow)";
       case "connection" ->
@@ -135,6 +145,15 @@ public final class Explanation {
     if (problem == null) {
       if ("dns".equals(line.type())) {
         return "the agent looked up a name no rule allows; add a rule for the host if it is needed";
+      }
+      String token = token(or(line.reason()));
+      if (token.equals("mcp-tool-denied") || token.equals("mcp-arguments-denied")) {
+        return "the rule's mcp block does not allow this tool call: if it should, add the tool or"
+            + " widen its argument conditions (egress[].mcp.tools)";
+      }
+      if (token.startsWith(MCP)) {
+        return "the MCP request body was not a JSON-RPC message the sidecar could judge (see the"
+            + " reason's token)";
       }
       if (or(line.reason()).startsWith("agent-rejected-pod-ca")) {
         return "the agent does not trust the pod CA (pinning, or its trust store lacks the CA): use"

@@ -48,6 +48,23 @@ class ExplanationTest {
         .contains(Problem.AWS_SIGNATURE_REFUSED);
   }
 
+  @Test
+  void anMcpRefusalIsAJsonRpcErrorNotAProblem() {
+    String reason =
+        "mcp-tool-denied: tool 'delete_repo' is not allowed by rule 'mcp-issues'; mcp: tools/call"
+            + " 'delete_repo' denied";
+    assertThat(problem("deny", reason)).isEmpty();
+    String json =
+        "{\"ts\":\"2026-12-07T02:40:01Z\",\"requestId\":\"a-1\",\"decision\":\"deny\",\"rule\":\"mcp-issues\","
+            + "\"reason\":\""
+            + reason
+            + "\",\"type\":\"http.request\",\"kind\":\"request\"}";
+    assertThat(Explanation.explain(AuditLines.parse("p", json).orElseThrow()))
+        .contains("answer     a JSON-RPC error the MCP client shows")
+        .contains("add the tool or widen its argument conditions")
+        .doesNotContain("problem ");
+  }
+
   private static java.util.Optional<Problem> problem(String decision, String reason) {
     String json =
         "{\"ts\":\"2026-12-07T02:40:01Z\",\"requestId\":\"a-1\",\"decision\":\""

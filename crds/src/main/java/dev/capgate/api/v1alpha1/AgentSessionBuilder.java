@@ -341,6 +341,7 @@ public final class AgentSessionBuilder {
     private TlsMode tls;
     private S3Operations s3;
     private GitPush git;
+    private McpTools mcp;
 
     private RuleBuilder(String name) {
       this.name = name;
@@ -401,9 +402,15 @@ public final class AgentSessionBuilder {
       return this;
     }
 
+    /** The MCP tools a call through this rule may use. */
+    public RuleBuilder mcp(McpTools mcp) {
+      this.mcp = mcp;
+      return this;
+    }
+
     public EgressRule build() {
       return new EgressRule(
-          name, hosts, cidrs, ports, methods, paths, credential, credentials, tls, s3, git);
+          name, hosts, cidrs, ports, methods, paths, credential, credentials, tls, s3, git, mcp);
     }
   }
 }

@@ -367,6 +367,64 @@ public final class AgentSessionValidator {
     if (r.git() != null) {
       checkGit(at + ".git", r);
     }
+    if (r.mcp() != null) {
+      checkMcp(at + ".mcp", r);
+    }
+  }
+
+  private void checkMcp(String at, EgressRule r) {
+    McpTools mcp = r.mcp();
+    if (r.hosts() == null || r.tlsOrDefault() == TlsMode.PASSTHROUGH) {
+      add(at, "mcp rules need decrypted HTTP: a hosts rule without tls: passthrough");
+    }
+    if (mcp.endpoint() != null) {
+      checkPathPattern(at + ".endpoint", mcp.endpoint());
+    }
+    if (mcp.tools() == null || mcp.tools().isEmpty()) {
+      add(at + ".tools", "name at least one tool the agent may call");
+      return;
+    }
+    Set<String> seen = new java.util.HashSet<>();
+    for (int i = 0; i < mcp.tools().size(); i++) {
+      McpTool tool = mcp.tools().get(i);
+      String t = at + ".tools[" + i + "]";
+      if (tool == null || tool.name() == null || !tool.name().matches(Patterns.MCP_TOOL)) {
+        add(t + ".name", "a tool name is letters, digits, _, - and .");
+        continue;
+      }
+      if (!seen.add(tool.name())) {
+        add(t + ".name", "'" + tool.name() + "' is named twice");
+      }
+      if (tool.arguments() != null) {
+        for (int j = 0; j < tool.arguments().size(); j++) {
+          checkArgumentMatch(t + ".arguments[" + j + "]", tool.arguments().get(j));
+        }
+      }
+    }
+  }
+
+  private void checkArgumentMatch(String at, ArgumentMatch m) {
+    if (m == null || m.pointer() == null || !m.pointer().matches(Patterns.JSON_POINTER)) {
+      add(at + ".pointer", "a JSON pointer into params.arguments, e.g. /repo");
+      return;
+    }
+    int kinds =
+        (m.equalTo() != null ? 1 : 0)
+            + (m.oneOf() != null ? 1 : 0)
+            + (m.glob() != null ? 1 : 0)
+            + (m.regex() != null ? 1 : 0);
+    if (kinds != 1) {
+      add(at, "an argument condition has exactly one of equals, oneOf, glob or regex");
+    }
+    if (m.regex() != null) {
+      try {
+        java.util.regex.Pattern.compile(m.regex());
+      } catch (java.util.regex.PatternSyntaxException e) {
+        add(
+            at + ".regex",
+            "'" + m.regex() + "' is not a regular expression: " + e.getDescription());
+      }
+    }
   }
 
   private void checkGit(String at, EgressRule r) {

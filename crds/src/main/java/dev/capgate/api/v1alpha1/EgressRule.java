@@ -50,6 +50,11 @@ import java.util.List;
     fieldPath = ".git",
     reason = "FieldValueForbidden",
     message = "git push rules need decrypted HTTP: a hosts rule without tls: passthrough")
+@ValidationRule(
+    value = "!has(self.mcp) || (has(self.hosts) && (!has(self.tls) || self.tls != 'passthrough'))",
+    fieldPath = ".mcp",
+    reason = "FieldValueForbidden",
+    message = "mcp rules need decrypted HTTP: a hosts rule without tls: passthrough")
 public record EgressRule(
     @Required
         @Size(min = 1, max = 63)
@@ -89,7 +94,10 @@ public record EgressRule(
         S3Operations s3,
     @JsonPropertyDescription(
             "Git pushes (smart HTTP git-receive-pack) this rule allows, decided per ref before the pack goes upstream. Absent: the rule does not look into pushes.")
-        GitPush git) {
+        GitPush git,
+    @JsonPropertyDescription(
+            "MCP (Streamable HTTP) tools this rule allows and conditions on their arguments, judged on each JSON-RPC POST body before it goes upstream; tools/list answers are filtered to them. Absent: MCP traffic through the rule is not looked into.")
+        McpTools mcp) {
 
   public EgressRule(
       String name,
@@ -101,7 +109,7 @@ public record EgressRule(
       String credential,
       List<String> credentials,
       TlsMode tls) {
-    this(name, hosts, cidrs, ports, methods, paths, credential, credentials, tls, null, null);
+    this(name, hosts, cidrs, ports, methods, paths, credential, credentials, tls, null, null, null);
   }
 
   /** The credentials this rule injects, whichever field names them. */

@@ -21,6 +21,12 @@ public final class Patterns {
    */
   public static final String GIT_REF = "^refs/[A-Za-z0-9._@+#%=,*/-]+$";
 
+  /** An MCP tool name: letters, digits, underscore, hyphen and dot. */
+  public static final String MCP_TOOL = "^[A-Za-z0-9_.-]+$";
+
+  /** A non-empty JSON pointer (RFC 6901): {@code /a/b}, with ~0 and ~1 escapes. */
+  public static final String JSON_POINTER = "^(/([^~/]|~[01])*)+$";
+
   /** A Go-style duration built from hours, minutes and seconds: 2h, 90m, 1h30m. */
   public static final String DURATION = "^([0-9]+(h|m|s))+$";
 

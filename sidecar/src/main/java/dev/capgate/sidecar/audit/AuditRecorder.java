@@ -39,6 +39,7 @@ public final class AuditRecorder {
   static final String AGENT_TLS_FAILURES = "capgate_agent_tls_failures_total";
   static final String CONNECTIONS = "capgate_connections_total";
   static final String PLACEHOLDER_LEAKS = "capgate_placeholder_leaks_total";
+  static final String MCP_TOOL_CALLS = "capgate_mcp_tool_calls_total";
 
   private static final String NONE = "none";
   private static final String UNKNOWN = "unknown";
@@ -56,6 +57,9 @@ public final class AuditRecorder {
   private final Map<ConnectionAction, Series<String, CounterDataPoint>> connections;
 
   private final Series<String, CounterDataPoint> placeholderLeaks;
+
+  /** MCP tools/call by rule, tool (only names the rule allows) and outcome. */
+  private final Counter mcpToolCalls;
 
   /** Requests and denials for the session's status (operator/README.md "Session activity"). */
   private final ActivityCounter activity = new ActivityCounter();
@@ -107,6 +111,14 @@ public final class AuditRecorder {
             "credential");
     this.placeholderLeaks = new Series<>(leaks::labelValues);
     placeholderLeaks.of(UNKNOWN);
+    this.mcpToolCalls =
+        metrics.counter(
+            MCP_TOOL_CALLS,
+            "MCP tools/call messages by rule, tool and outcome (allowed, tool-denied,"
+                + " arguments-denied, result-too-large); tools the rule does not name count as (other)",
+            "rule",
+            "tool",
+            "outcome");
   }
 
   /** Writes {@code event}'s audit line (unless it is a DNS outcome not audited) and counts it. */
@@ -158,6 +170,13 @@ public final class AuditRecorder {
    *
    * @param credential the placeholder's credential, null when unknown
    */
+  /**
+   * One MCP tools/call and what became of it; {@code tool} is a name the rule allows or (other).
+   */
+  public void mcpToolCall(String rule, String tool, String outcome) {
+    mcpToolCalls.labelValues(rule == null ? NONE : rule, tool, outcome).inc();
+  }
+
   public void placeholderLeak(String credential) {
     placeholderLeaks.of(credential == null ? UNKNOWN : credential).inc();
   }

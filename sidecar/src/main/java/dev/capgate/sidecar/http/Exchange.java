@@ -7,6 +7,10 @@ import dev.capgate.sidecar.audit.Flow;
 import dev.capgate.sidecar.audit.Problem;
 import dev.capgate.sidecar.credentials.InjectedHeader;
 import dev.capgate.sidecar.credentials.PlaceholderLeak;
+import dev.capgate.sidecar.mcp.McpVerdict;
+import dev.capgate.sidecar.mcp.ResultFilter;
+import dev.capgate.sidecar.mcp.ToolCallOutcome;
+import dev.capgate.sidecar.policy.McpRules;
 import dev.capgate.sidecar.policy.NormalizedRequest;
 import dev.capgate.sidecar.policy.Policy;
 import dev.capgate.sidecar.policy.PushRules;
@@ -130,8 +134,17 @@ final class Exchange implements UpstreamLink.Listener {
   /** A git push held until its ref update commands are judged (null: not a gated push). */
   private ReceivePackGate gitPush;
 
-  /** The admission of a held push, continued once its commands are allowed. */
-  private Admission.Allowed awaitingPush;
+  /** An MCP message held until it is judged whole (null: not an MCP message of an mcp rule). */
+  private McpGate mcp;
+
+  /**
+   * The metric's tool label for an MCP answer replaced as too large: the one tool the body called,
+   * or {@link ToolCallOutcome#OTHER_TOOL} when it called several.
+   */
+  private String mcpResultTool = ToolCallOutcome.OTHER_TOOL;
+
+  /** The admission of a held push or MCP message, continued once its gate allows it. */
+  private Admission.Allowed awaitingGate;
 
   /**
    * A push refused before its body ended: the rest is read and dropped, and this answer goes when
@@ -287,35 +300,62 @@ final class Exchange implements UpstreamLink.Listener {
         takeContentOfFullRequest();
         return;
       }
-      gitPush = new ReceivePackGate(push, agent.executor(), this::refUpdatesRead);
-      awaitingPush = allowed;
-      body.gate(gitPush);
-      if (!http2 && HttpUtil.is100ContinueExpected(request)) {
-        continued = true; // the commands are needed to decide, so the body must come first
-        agent.writeAndFlush(
-            new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
+      gitPush = new ReceivePackGate(push, agent.executor(), this::bodyJudged);
+      holdBodyFor(gitPush, allowed); // the commands are needed to decide
+    } else {
+      McpRules rules = allowed.policy().mcp(rule);
+      if (McpGate.applies(normalized, rules)) {
+        mcp = new McpGate(rules);
+        String encoding = request.headers().get(HttpHeaderNames.CONTENT_ENCODING);
+        if (encoding != null && !HttpHeaderValues.IDENTITY.contentEqualsIgnoreCase(encoding)) {
+          mcp.refuseUnread(
+              "encoded (Content-Encoding " + shortened(encoding) + ") bodies are not read");
+          refuseMcp((McpVerdict.Refuse) mcp.verdict());
+          takeContentOfFullRequest();
+          return;
+        }
+        holdBodyFor(mcp, allowed); // the whole message is needed to decide
       }
     }
     takeContentOfFullRequest();
     if (response.state() != ResponseRelay.State.PENDING) {
       return; // answered already: a placeholder in the body
     }
-    if (gitPush != null) {
-      return; // refUpdatesRead continues
+    if (gitPush != null || mcp != null) {
+      return; // bodyJudged continues
     }
     continueAdmission(allowed);
   }
 
+  private static String shortened(String text) {
+    return text.length() > 64 ? text.substring(0, 64) + "..." : text;
+  }
+
+  /** The body is read by {@code gate} before the request may go on; an Expect is answered now. */
+  private void holdBodyFor(BodyGate gate, Admission.Allowed allowed) {
+    awaitingGate = allowed;
+    body.gate(gate);
+    if (!http2 && HttpUtil.is100ContinueExpected(request)) {
+      continued = true; // the body must come first
+      agent.writeAndFlush(
+          new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
+    }
+  }
+
   /**
-   * A held push is judged (its ref update commands, and its pack when moves must be proven
-   * fast-forwards): refuse it here, or continue its admission.
+   * A held body's gate has its verdict (a push's ref update commands, an MCP message): refuse the
+   * request here, or continue its admission.
    */
-  void refUpdatesRead() {
-    Admission.Allowed allowed = awaitingPush;
-    awaitingPush = null;
+  void bodyJudged() {
+    Admission.Allowed allowed = awaitingGate;
+    awaitingGate = null;
     if (allowed == null
         || stage != Stage.ADMITTING
         || response.state() != ResponseRelay.State.PENDING) {
+      return;
+    }
+    if (mcp != null) {
+      mcpJudged(allowed, mcp.verdict());
       return;
     }
     ReceivePackGate.Verdict refused = gitPush.verdict();
@@ -363,6 +403,56 @@ final class Exchange implements UpstreamLink.Listener {
     }
     response.answerLocally(refused.response());
     maybeFinish();
+  }
+
+  /**
+   * An MCP message judged whole: refused ones are answered here with JSON-RPC errors; allowed ones
+   * go upstream unchanged, their answers to tools/list and tools/call filtered on the way back.
+   */
+  private void mcpJudged(Admission.Allowed allowed, McpVerdict verdict) {
+    countToolCalls(verdict.outcomes());
+    if (verdict instanceof McpVerdict.Refuse refused) {
+      refuseMcp(refused);
+      return;
+    }
+    McpVerdict.Forward forward = (McpVerdict.Forward) verdict;
+    note(forward.auditReason());
+    List<ToolCallOutcome> calls = forward.outcomes();
+    if (calls.size() == 1) {
+      mcpResultTool = calls.getFirst().tool();
+    }
+    if (forward.checksResponse()) {
+      response.filterMcp(new ResultFilter(mcp.rules(), forward.listIds(), forward.callIds()));
+    }
+    continueAdmission(allowed);
+  }
+
+  private void countToolCalls(List<ToolCallOutcome> outcomes) {
+    for (ToolCallOutcome o : outcomes) {
+      services.audit().mcpToolCall(mcp.rules().rule(), o.tool(), o.outcome());
+    }
+  }
+
+  /**
+   * An MCP message refused by its rule: the JSON-RPC answer the client shows (errors with the same
+   * ids, naming rule and reason), audited as a denial; nothing went upstream. A body refused before
+   * its end (too large) ends the connection rather than being read to its end.
+   */
+  private void refuseMcp(McpVerdict.Refuse refused) {
+    decision = Decision.DENY;
+    credentialNames = List.of(); // none was fetched, none injected
+    reason = refused.auditReason();
+    body.releaseHeld();
+    closeUpstream();
+    if (!body.complete() && requestHasBody) {
+      closeAgentConnectionAfter();
+    }
+    response.answerLocally(McpGate.response(refused, closesAgentConnection() && !http2));
+    if (closesAgentConnection()) {
+      finish();
+    } else {
+      maybeFinish();
+    }
   }
 
   /** The credentials of an allowed request, then its plan. */
@@ -506,6 +596,10 @@ final class Exchange implements UpstreamLink.Listener {
       }
     }
     boolean scrubbed = response.scrubber() != null;
+    if (response.mcpFilter() != null) {
+      // An MCP answer is filtered as it comes: a compressed one could not be.
+      out.headers().set(HttpHeaderNames.ACCEPT_ENCODING, HttpHeaderValues.IDENTITY);
+    }
     if (upgrade) {
       WebSocketUpgrade.setUpgradeHeaders(out.headers());
       if (scrubbed) {
@@ -726,8 +820,8 @@ final class Exchange implements UpstreamLink.Listener {
    */
   void unscannableResponse(String coding) {
     // The coding is the upstream's text: masked, and cut short for the answer and the audit line.
-    String shown =
-        response.scrubber().scrub(coding.length() > 64 ? coding.substring(0, 64) + "..." : coding);
+    String cut = coding.length() > 64 ? coding.substring(0, 64) + "..." : coding;
+    String shown = response.scrubber() == null ? cut : response.scrubber().scrub(cut);
     decision = Decision.ERROR;
     reason = "unscannable-response-encoding: Content-Encoding " + shown;
     respond(
@@ -861,6 +955,13 @@ final class Exchange implements UpstreamLink.Listener {
     to(Stage.FINISHED);
     body.releaseHeld();
     response.close();
+    ResultFilter filtered = response.mcpFilter();
+    if (filtered != null && filtered.note() != null) {
+      note(filtered.note());
+      if (filtered.tooLarge()) {
+        services.audit().mcpToolCall(rule, mcpResultTool, "result-too-large");
+      }
+    }
     long micros = (System.nanoTime() - startNanos) / 1000;
     recordOutcome(micros);
     UpstreamLink reusable = null;

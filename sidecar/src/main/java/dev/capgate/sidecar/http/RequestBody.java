@@ -24,8 +24,11 @@ final class RequestBody {
   /** Scans the body for placeholders (null: the rule allows them there, or nothing to find). */
   private StreamMatcher scanner;
 
-  /** Reads a git push's ref update commands before anything goes upstream (null: no push). */
-  private ReceivePackGate gate;
+  /**
+   * Reads a git push's ref update commands, or an MCP message, before anything goes upstream (null:
+   * the body is not judged).
+   */
+  private BodyGate gate;
 
   /**
    * Chunks that arrived before the upstream link, sent right behind the head (null until the first:
@@ -55,12 +58,12 @@ final class RequestBody {
     scanner = placeholders.newBodyScanner();
   }
 
-  /** The body is a git push judged by {@code gate} before the exchange connects upstream. */
-  void gate(ReceivePackGate gate) {
+  /** The body is judged by {@code gate} before the exchange connects upstream. */
+  void gate(BodyGate gate) {
     this.gate = gate;
   }
 
-  /** Still reading a push's ref update commands: body must be read though nothing goes upstream. */
+  /** Still reading for the gate's verdict: body must be read though nothing goes upstream. */
   boolean gating() {
     return gate != null && gate.reading() && exchange.forwardsRequestBody();
   }
@@ -98,7 +101,8 @@ final class RequestBody {
       }
     }
     if (gating()) {
-      // Copies the command section only; a pack to read is held as slices of the chunks held here.
+      // A push gate copies its command section and holds a pack as slices of the chunks held here;
+      // an MCP gate copies the message it judges.
       gate.feed(content.content());
       if (last) {
         gate.endOfBody();
@@ -126,7 +130,7 @@ final class RequestBody {
       exchange.requestSent();
     }
     if (gate != null && gate.takeVerdict()) {
-      exchange.refUpdatesRead();
+      exchange.bodyJudged();
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.capgate.sidecar.http;
 
+import dev.capgate.sidecar.mcp.ResultFilter;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -20,6 +21,8 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
+import java.io.ByteArrayOutputStream;
+import java.util.Locale;
 
 /**
  * The answer to the agent of one {@link Exchange}: the upstream's response on its way back, or the
@@ -90,6 +93,18 @@ final class ResponseRelay {
 
   private ChannelFuture lastWrite;
 
+  /** Filters MCP answers to tools/list and tools/call (null: the request held none). */
+  private ResultFilter mcp;
+
+  /** The MCP answer's body as a whole JSON document, held to the limit (null: not such a body). */
+  private ByteArrayOutputStream mcpJson;
+
+  /** The MCP JSON answer went over the limit: the rest of it is dropped. */
+  private boolean mcpJsonOverflow;
+
+  /** The MCP answer as an event stream, filtered event by event (null: not such a body). */
+  private ResultFilter.Sse mcpSse;
+
   ResponseRelay(
       Exchange exchange, ChannelHandlerContext agent, boolean http2, boolean headRequest) {
     this.exchange = exchange;
@@ -142,6 +157,15 @@ final class ResponseRelay {
   /** The values to mask from now on (every value resolved so far, this exchange's included). */
   void scrubWith(SecretScrubber scrubber) {
     this.scrubber = scrubber;
+  }
+
+  /** The answer is filtered for MCP (see {@link ResultFilter}). */
+  void filterMcp(ResultFilter filter) {
+    this.mcp = filter;
+  }
+
+  ResultFilter mcpFilter() {
+    return mcp;
   }
 
   ChannelFuture lastWrite() {
@@ -230,6 +254,23 @@ final class ResponseRelay {
     upstreamKeepAlive = HttpUtil.isKeepAlive(response);
     String length = response.headers().get(HttpHeaderNames.CONTENT_LENGTH);
     HttpResponseStatus status = response.status();
+    if (mcp != null && mayHaveBody(response) && !"0".equals(length)) {
+      String type = response.headers().get(HttpHeaderNames.CONTENT_TYPE, "");
+      type = type.strip().toLowerCase(Locale.ROOT);
+      boolean json = type.startsWith("application/json");
+      boolean sse = type.startsWith("text/event-stream");
+      if (json || sse) {
+        String coding = response.headers().get(HttpHeaderNames.CONTENT_ENCODING);
+        if (coding != null && !HttpHeaderValues.IDENTITY.contentEqualsIgnoreCase(coding.strip())) {
+          // The sidecar asked for identity; a compressed MCP answer could not be filtered.
+          exchange.unscannableResponse(coding);
+          return;
+        }
+        mcpJson = json ? new ByteArrayOutputStream() : null;
+        mcpSse = sse ? mcp.sse() : null;
+        length = null; // filtered: the length is known only at the end
+      }
+    }
     if (scrubber != null) {
       if (mayHaveBody(response) && !"0".equals(length)) {
         try {
@@ -262,6 +303,11 @@ final class ResponseRelay {
       }
     } else if (length != null) {
       out.headers().set(HttpHeaderNames.CONTENT_LENGTH, length);
+    } else if (mcpJson != null || mcpSse != null) {
+      out.headers().remove(HttpHeaderNames.CONTENT_LENGTH);
+      if (!http2) {
+        HttpUtil.setTransferEncodingChunked(out, true);
+      }
     } else if (!http2 && mayHaveBody(response)) {
       HttpUtil.setTransferEncodingChunked(out, true);
     }
@@ -284,6 +330,10 @@ final class ResponseRelay {
 
   private void relayContent(HttpContent content) {
     boolean last = content instanceof LastHttpContent;
+    if (mcpJson != null || mcpSse != null) {
+      relayMcp(content, last);
+      return;
+    }
     if (decoding != null) {
       decoding.offer(content.content().retain());
       if (last) {
@@ -302,6 +352,60 @@ final class ResponseRelay {
       content.release();
     } else {
       out = content;
+    }
+    writeToAgent(out, last);
+  }
+
+  /**
+   * An MCP answer's chunk: a JSON body is held (to the limit) and filtered whole at its end, an
+   * event stream is passed on event by event as they complete; masked after filtering.
+   */
+  private void relayMcp(HttpContent content, boolean last) {
+    ByteBuf in = content.content();
+    byte[] bytes;
+    if (mcpJson != null) {
+      if (!mcpJsonOverflow) {
+        if (mcpJson.size() + in.readableBytes() > mcp.limit()) {
+          mcpJsonOverflow = true;
+          mcpJson = new ByteArrayOutputStream(0);
+        } else {
+          try {
+            in.getBytes(in.readerIndex(), mcpJson, in.readableBytes());
+          } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        }
+      }
+      bytes =
+          !last
+              ? new byte[0]
+              : mcpJsonOverflow ? mcp.jsonTooLarge() : mcp.json(mcpJson.toByteArray());
+    } else {
+      byte[] chunk = new byte[in.readableBytes()];
+      in.getBytes(in.readerIndex(), chunk);
+      bytes = mcpSse.feed(chunk);
+      if (last) {
+        byte[] rest = mcpSse.finish();
+        if (rest.length > 0) {
+          byte[] all = new byte[bytes.length + rest.length];
+          System.arraycopy(bytes, 0, all, 0, bytes.length);
+          System.arraycopy(rest, 0, all, bytes.length, rest.length);
+          bytes = all;
+        }
+      }
+    }
+    HttpHeaders trailers = last ? ((LastHttpContent) content).trailingHeaders().copy() : null;
+    content.release();
+    if (!last && bytes.length == 0) {
+      return; // nothing whole yet (an empty chunk would end a chunked body)
+    }
+    ByteBuf filtered = Unpooled.wrappedBuffer(bytes);
+    HttpContent out;
+    if (scrubber != null) {
+      out = scrubbed(filtered, trailers);
+    } else {
+      out =
+          last ? new DefaultLastHttpContent(filtered, trailers) : new DefaultHttpContent(filtered);
     }
     writeToAgent(out, last);
   }

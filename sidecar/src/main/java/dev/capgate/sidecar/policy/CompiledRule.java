@@ -27,6 +27,9 @@ final class CompiledRule {
   /** What a git push through this rule may change; null: pushes are not looked into. */
   final PushRules gitPush;
 
+  /** The MCP tools a call through this rule may use; null: MCP messages are not looked into. */
+  final McpRules mcp;
+
   final ConnectionVerdict allowedConnection;
   final ConnectionVerdict interceptedConnection;
   private final HostPattern[] hosts;
@@ -64,6 +67,7 @@ final class CompiledRule {
             : rule.paths().stream().map(PathPattern::compile).toArray(PathPattern[]::new);
     this.s3 = rule.s3();
     this.gitPush = rule.git() == null ? null : new PushRules(name, rule.git());
+    this.mcp = rule.mcp() == null ? null : new McpRules(name, rule.mcp());
     this.allowedRequest =
         new RequestVerdict(true, name, credentials, "allowed by rule '" + name + "'");
     this.allowedConnection =

@@ -92,6 +92,19 @@ public final class Policy {
   }
 
   /**
+   * The MCP rules of the rule named {@code rule} (the one that allowed a request), or null when it
+   * has none: MCP messages it allowed then go upstream unread.
+   */
+  public McpRules mcp(String rule) {
+    for (CompiledRule r : rules) {
+      if (r.name.equals(rule)) {
+        return r.mcp;
+      }
+    }
+    return null;
+  }
+
+  /**
    * A new connection.
    *
    * @param serverName TLS SNI, or the plaintext HTTP Host (no port), or null if neither could be

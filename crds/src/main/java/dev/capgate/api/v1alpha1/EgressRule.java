@@ -50,6 +50,13 @@ import java.util.List;
     fieldPath = ".git",
     reason = "FieldValueForbidden",
     message = "git push rules need decrypted HTTP: a hosts rule without tls: passthrough")
+@ValidationRule(
+    value =
+        "!has(self.limits) || (has(self.hosts) && (!has(self.tls) || self.tls != 'passthrough'))",
+    fieldPath = ".limits",
+    reason = "FieldValueForbidden",
+    message =
+        "limits count HTTP requests: a hosts rule without tls: passthrough (use spec.limits for the session)")
 public record EgressRule(
     @Required
         @Size(min = 1, max = 63)
@@ -89,7 +96,25 @@ public record EgressRule(
         S3Operations s3,
     @JsonPropertyDescription(
             "Git pushes (smart HTTP git-receive-pack) this rule allows, decided per ref before the pack goes upstream. Absent: the rule does not look into pushes.")
-        GitPush git) {
+        GitPush git,
+    @JsonPropertyDescription(
+            "Rate, concurrency and budget limits of the requests this rule allows, enforced per pod. Over the rate or the concurrency: 429 with Retry-After; a budget used up: 403 budget-exhausted. Applies to decrypted HTTP (hosts rules without tls: passthrough).")
+        Limits limits) {
+
+  public EgressRule(
+      String name,
+      List<String> hosts,
+      List<String> cidrs,
+      List<Integer> ports,
+      List<HttpMethod> methods,
+      List<String> paths,
+      String credential,
+      List<String> credentials,
+      TlsMode tls,
+      S3Operations s3,
+      GitPush git) {
+    this(name, hosts, cidrs, ports, methods, paths, credential, credentials, tls, s3, git, null);
+  }
 
   public EgressRule(
       String name,
@@ -101,7 +126,7 @@ public record EgressRule(
       String credential,
       List<String> credentials,
       TlsMode tls) {
-    this(name, hosts, cidrs, ports, methods, paths, credential, credentials, tls, null, null);
+    this(name, hosts, cidrs, ports, methods, paths, credential, credentials, tls, null, null, null);
   }
 
   /** The credentials this rule injects, whichever field names them. */

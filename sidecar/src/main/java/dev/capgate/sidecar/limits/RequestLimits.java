@@ -2,10 +2,8 @@ package dev.capgate.sidecar.limits;
 
 import dev.capgate.api.v1alpha1.Limits;
 import dev.capgate.sidecar.policy.Policy;
-import dev.capgate.sidecar.policy.SessionIdentity;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 
@@ -35,7 +33,9 @@ public final class RequestLimits {
   private final LongSupplier nanos;
   private final Map<String, Usage> usage = new ConcurrentHashMap<>();
   private volatile Compiled compiled = NONE;
-  private SessionIdentity owner;
+
+  /** namespace/name of the session whose usage is kept. */
+  private String owner;
 
   public RequestLimits() {
     this(System::nanoTime);
@@ -57,9 +57,10 @@ public final class RequestLimits {
     if (compiled.policy() == policy) {
       return; // another event loop compiled it first
     }
-    if (!Objects.equals(owner, policy.session())) {
-      owner = policy.session();
-      usage.clear(); // budgets belong to one session
+    String session = policy.session().namespace() + "/" + policy.session().name();
+    if (!session.equals(owner)) {
+      owner = session;
+      usage.clear(); // budgets belong to one session (an edit of its project keeps them)
     }
     Compiled before = compiled;
     Map<String, ScopeLimiter> rules = new HashMap<>();
@@ -67,12 +68,12 @@ public final class RequestLimits {
         .ruleLimits()
         .forEach(
             (rule, limits) -> rules.put(rule, limiter(rule, limits, before.rules().get(rule))));
-    Limits session = policy.sessionLimits();
+    Limits sessionLimits = policy.sessionLimits();
     compiled =
         new Compiled(
             policy,
             Map.copyOf(rules),
-            session == null ? null : limiter(SESSION, session, before.session()));
+            sessionLimits == null ? null : limiter(SESSION, sessionLimits, before.session()));
   }
 
   private ScopeLimiter limiter(String scope, Limits limits, ScopeLimiter before) {

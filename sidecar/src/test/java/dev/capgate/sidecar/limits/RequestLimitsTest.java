@@ -155,6 +155,14 @@ class RequestLimitsTest {
     assertThat(limits.admit(lowered, "r1"))
         .as("an unchanged rate keeps its bucket (the token is still spent)")
         .isInstanceOf(LimitRefusal.class);
+    Policy sameSessionNewProject =
+        policyOf(
+            new SessionIdentity("agents", "s", "alice@example.com", "coding-agent", "other"),
+            null,
+            budget(5L, null));
+    assertThat(limits.admit(sameSessionNewProject, "r0"))
+        .as("an edit of the project is the same session")
+        .isInstanceOf(LimitRefusal.class);
     Policy otherSession =
         policyOf(
             new SessionIdentity("agents", "other", "bob@example.com", "coding-agent", null),

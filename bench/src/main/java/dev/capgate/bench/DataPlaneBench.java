@@ -6,6 +6,7 @@ import static dev.capgate.api.v1alpha1.HttpMethod.GET;
 import static dev.capgate.api.v1alpha1.HttpMethod.POST;
 
 import dev.capgate.api.v1alpha1.AgentSessionBuilder;
+import dev.capgate.api.v1alpha1.Limits;
 import dev.capgate.sidecar.netns.Command;
 import dev.capgate.sidecar.netns.UnixSocketBridge;
 import dev.capgate.sidecar.netns.UpstreamServers;
@@ -33,8 +34,9 @@ import java.util.concurrent.atomic.DoubleAccumulator;
  * Section 1: the data plane. One pod namespace with the real init rules, one HTTPS upstream (1 KiB
  * answers, h1 + h2) in the upstream namespace, h2load as the only load generator, and these rows,
  * one after the other in the same run: direct (h2load as uid 1447, which the rules exempt),
- * Capgate, Squid, mitmproxy (each on 14001 as uid 1447, h2load as the agent, uid 1000), and direct
- * again at the end to show how much the machine drifted meanwhile.
+ * Capgate, Capgate + limits (the same session with every rule and session limit on at its maximum,
+ * so none triggers: what the limiter costs), Squid, mitmproxy (each on 14001 as uid 1447, h2load as
+ * the agent, uid 1000), and direct again at the end to show how much the machine drifted meanwhile.
  */
 final class DataPlaneBench {
   static final int CONCURRENCY = 16;
@@ -172,6 +174,10 @@ final class DataPlaneBench {
   private H2load h2load;
   private ProxyUnderTest.PodFiles files;
   private Path sessionFile;
+
+  /** The same session with rule and session limits that never trigger at bench rates. */
+  private Path limitedSessionFile;
+
   private Path vaultToken;
   private final String url = "https://" + BenchPod.UPSTREAM_HOST + PATH;
   private final List<Row> rows = new ArrayList<>();
@@ -257,23 +263,38 @@ final class DataPlaneBench {
   private void writeFiles(String mount, String secret, String token) throws IOException {
     files = writePki(pod, secret);
     sessionFile =
+        Files.writeString(pod.scratch().resolve("session.json"), session(mount, null).json());
+    // Every limit on, at its maximum: each request takes a token, a slot and budget, and none is
+    // ever refused at what h2load sends here (issue 16 §4: the limiter must not move the figures).
+    Limits neverTrigger =
+        new Limits(
+            (int) Limits.MAX_RATE,
+            (int) Limits.MAX_BURST,
+            (int) Limits.MAX_CONCURRENT,
+            (long) Limits.MAX_REQUESTS,
+            (long) Limits.MAX_BYTES);
+    limitedSessionFile =
         Files.writeString(
-            pod.scratch().resolve("session.json"),
-            AgentSessionBuilder.session("bench")
-                .namespace("agents")
-                .user("alice@example.com")
-                .agent("bench-agent")
-                .vaultRole("capgate-agent")
-                .credential(kv2("github", mount + "/data/github/{{user}}", "token").bearer())
-                .egress(
-                    rule("github-api")
-                        .hosts(BenchPod.UPSTREAM_HOST)
-                        .methods(GET, POST)
-                        .paths("/repos/acme/repo-a", "/repos/acme/repo-a/**")
-                        .credential("github"))
-                .json());
+            pod.scratch().resolve("session-limits.json"),
+            session(mount, neverTrigger).limits(neverTrigger).json());
     vaultToken = Files.writeString(pod.scratch().resolve("vault-token"), token);
     owned(vaultToken, BenchPod.PROXY_UID, "400");
+  }
+
+  private static AgentSessionBuilder session(String mount, Limits ruleLimits) {
+    return AgentSessionBuilder.session("bench")
+        .namespace("agents")
+        .user("alice@example.com")
+        .agent("bench-agent")
+        .vaultRole("capgate-agent")
+        .credential(kv2("github", mount + "/data/github/{{user}}", "token").bearer())
+        .egress(
+            rule("github-api")
+                .hosts(BenchPod.UPSTREAM_HOST)
+                .methods(GET, POST)
+                .paths("/repos/acme/repo-a", "/repos/acme/repo-a/**")
+                .credential("github")
+                .limits(ruleLimits));
   }
 
   static void owned(Path file, int uid, String mode) {
@@ -313,6 +334,17 @@ final class DataPlaneBench {
                 options.sidecarJar(),
                 options.sidecarJvmFlags(),
                 sessionFile,
+                files,
+                vaultToken,
+                url));
+    measureTarget(
+        "Capgate + limits",
+        () ->
+            ProxyUnderTest.capgate(
+                pod,
+                options.sidecarJar(),
+                options.sidecarJvmFlags(),
+                limitedSessionFile,
                 files,
                 vaultToken,
                 url));

@@ -126,6 +126,33 @@ class AgentSessionApiIT {
     ProcessResult token =
         kube.kubectl("explain", "agentsession.spec.credentials.awsSigV4.vault.sessionTokenField");
     assertThat(token.stdout()).contains("security_token", "X-Amz-Security-Token");
+
+    ProcessResult limits = kube.kubectl("explain", "agentsession.spec.egress.limits.burst");
+    assertThat(limits.exitCode()).as(limits.stderr()).isZero();
+    assertThat(limits.stdout()).contains("At least requestsPerSecond");
+    ProcessResult bytes = kube.kubectl("explain", "agentsession.spec.limits.maxBytes");
+    assertThat(bytes.stdout()).contains("budget-exhausted", "per pod");
+  }
+
+  @Test
+  void limitsAreAcceptedOnRulesAndTheSession() throws IOException {
+    String yaml =
+        edit(
+                "      credential: github\n",
+                "      credential: github\n"
+                    + "      limits: {requestsPerSecond: 5, burst: 10, maxConcurrent: 4}\n")
+            .andThen(
+                edit(
+                    "  egress:\n",
+                    "  limits: {maxRequests: 10000, maxBytes: 1073741824}\n  egress:\n"))
+            .apply(AgentSessionValidatorTest.example())
+            .replace("name: fix-issue-42", "name: limited");
+    ProcessResult create = kube.kubectlWithInput(yaml, "create", "-n", namespace, "-f", "-");
+    assertThat(create.exitCode()).as(create.stderr()).isZero();
+    AgentSession stored =
+        client.resources(AgentSession.class).inNamespace(namespace).withName("limited").get();
+    assertThat(stored.getSpec().egress().getFirst().limits().burst()).isEqualTo(10);
+    assertThat(stored.getSpec().limits().maxBytes()).isEqualTo(1073741824L);
   }
 
   @Test
@@ -377,7 +404,36 @@ class AgentSessionApiIT {
                 "      credential: github\n"
                     + "      mcp: {tools: [{name: t, arguments: [{pointer: /a, equals: x, glob: \"x*\"}]}]}\n"),
             "spec.egress[0].mcp.tools[0].arguments[0]",
-            "exactly one of equals, oneOf, glob or regex"));
+            "exactly one of equals, oneOf, glob or regex"),
+        Arguments.of(
+            "a burst below the rate",
+            edit(
+                "      credential: github\n",
+                "      credential: github\n      limits: {requestsPerSecond: 10, burst: 5}\n"),
+            "spec.egress[0].limits.burst",
+            "at least requestsPerSecond"),
+        Arguments.of(
+            "a rate of zero",
+            edit(
+                "      credential: github\n",
+                "      credential: github\n      limits: {requestsPerSecond: 0}\n"),
+            "spec.egress[0].limits.requestsPerSecond",
+            "greater than or equal to 1"),
+        Arguments.of(
+            "limits that limit nothing",
+            edit("  egress:\n", "  limits: {burst: 3}\n  egress:\n"),
+            "spec.limits",
+            "must set requestsPerSecond"),
+        Arguments.of(
+            "a byte budget above 1 PiB",
+            edit("  egress:\n", "  limits: {maxBytes: 2000000000000000}\n  egress:\n"),
+            "spec.limits.maxBytes",
+            "less than or equal to"),
+        Arguments.of(
+            "limits on a passthrough rule",
+            edit("tls: passthrough\n", "tls: passthrough\n      limits: {maxConcurrent: 2}\n"),
+            "spec.egress[2].limits",
+            "limits count HTTP requests"));
   }
 
   /** Applied as a user would, with kubectl: the typed model cannot even hold some of these. */

@@ -92,6 +92,27 @@ class AgentSessionValidatorTest {
   }
 
   @Test
+  void limitsAreCheckedLikeTheCrdChecksThem() throws IOException {
+    UnaryOperator<String> limited =
+        edit(
+            "      credential: github\n",
+            "      credential: github\n      limits: {requestsPerSecond: 10, burst: 5}\n");
+    assertThat(AgentSessionValidator.validate(spec(limited.apply(example()))))
+        .extracting(Violation::field)
+        .containsExactly("spec.egress[0].limits.burst");
+    UnaryOperator<String> passthrough =
+        edit("tls: passthrough\n", "tls: passthrough\n      limits: {maxRequests: 0}\n");
+    assertThat(AgentSessionValidator.validate(spec(passthrough.apply(example()))))
+        .extracting(Violation::field)
+        .containsExactly("spec.egress[2].limits", "spec.egress[2].limits.maxRequests");
+    UnaryOperator<String> session =
+        edit("  egress:\n", "  limits: {maxConcurrent: 3, maxBytes: 1048576}\n  egress:\n");
+    AgentSessionSpec valid = spec(session.apply(example()));
+    assertThat(AgentSessionValidator.validate(valid)).isEmpty();
+    assertThat(valid.limits().maxConcurrent()).isEqualTo(3);
+  }
+
+  @Test
   void aMissingSpecIsInvalid() {
     assertThat(AgentSessionValidator.validate(null))
         .extracting(Violation::field)

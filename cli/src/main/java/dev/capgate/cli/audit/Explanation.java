@@ -201,6 +201,15 @@ public final class Explanation {
               + " TLS)";
       case UNSCANNABLE_RESPONSE_ENCODING ->
           "the upstream compressed its answer in a coding the credential scrubber cannot read";
+      case RATE_LIMITED ->
+          "over the requests per second the rule (or the session) allows in this pod: retry after"
+              + " the Retry-After seconds, or raise limits.requestsPerSecond / burst";
+      case CONCURRENCY_LIMITED ->
+          "as many requests in flight as the rule (or the session) allows in this pod: retry after"
+              + " one ends, or raise limits.maxConcurrent";
+      case BUDGET_EXHAUSTED ->
+          "the rule's (or the session's) request or byte budget for this pod is used up: every"
+              + " further request is refused until the budget is raised or a new session is made";
     };
   }
 

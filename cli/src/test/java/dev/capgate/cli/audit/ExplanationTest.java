@@ -46,6 +46,18 @@ class ExplanationTest {
         .contains(Problem.AWS_SIGNATURE_REFUSED);
     assertThat(problem("deny", "aws-presigned-url-refused: presigned URLs are refused"))
         .contains(Problem.AWS_SIGNATURE_REFUSED);
+    assertThat(
+            problem(
+                "deny",
+                "rate-limited: rule 'api' allows 2 requests/s, burst 10 (per pod); retry after 1 s"))
+        .contains(Problem.RATE_LIMITED);
+    assertThat(problem("deny", "concurrency-limited: rule 'api' allows 4 requests in flight"))
+        .contains(Problem.CONCURRENCY_LIMITED);
+    assertThat(
+            problem(
+                "deny",
+                "budget-exhausted: the session has used its budget of 5000 requests in this pod"))
+        .contains(Problem.BUDGET_EXHAUSTED);
   }
 
   @Test

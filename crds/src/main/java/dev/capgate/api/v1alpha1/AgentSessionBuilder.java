@@ -34,6 +34,7 @@ public final class AgentSessionBuilder {
   private String project;
   private String ttl;
   private OnRevoke onRevoke;
+  private Limits limits;
   private VaultAuth vault;
   private final List<Credential> credentials = new ArrayList<>();
   private final List<EgressRule> egress = new ArrayList<>();
@@ -80,6 +81,12 @@ public final class AgentSessionBuilder {
   /** A duration in the API's grammar, e.g. {@code 2h} or {@code 90m}. */
   public AgentSessionBuilder ttl(String ttl) {
     this.ttl = ttl;
+    return this;
+  }
+
+  /** Limits over every request of the session (on top of each rule's own). */
+  public AgentSessionBuilder limits(Limits limits) {
+    this.limits = limits;
     return this;
   }
 
@@ -137,7 +144,8 @@ public final class AgentSessionBuilder {
         onRevoke,
         vault,
         credentials.isEmpty() ? null : List.copyOf(credentials),
-        List.copyOf(egress));
+        List.copyOf(egress),
+        limits);
   }
 
   public AgentSession build() {
@@ -342,6 +350,7 @@ public final class AgentSessionBuilder {
     private S3Operations s3;
     private GitPush git;
     private McpTools mcp;
+    private Limits limits;
 
     private RuleBuilder(String name) {
       this.name = name;
@@ -408,9 +417,27 @@ public final class AgentSessionBuilder {
       return this;
     }
 
+    /** The rule's rate, concurrency and budget limits. */
+    public RuleBuilder limits(Limits limits) {
+      this.limits = limits;
+      return this;
+    }
+
     public EgressRule build() {
       return new EgressRule(
-          name, hosts, cidrs, ports, methods, paths, credential, credentials, tls, s3, git, mcp);
+          name,
+          hosts,
+          cidrs,
+          ports,
+          methods,
+          paths,
+          credential,
+          credentials,
+          tls,
+          s3,
+          git,
+          mcp,
+          limits);
     }
   }
 }

@@ -87,7 +87,22 @@ public record AgentSessionSpec(
         @Size(min = 1, max = 64)
         @JsonPropertyDescription(
             "Allowed egress, checked in order: the first matching rule decides; no match is a deny.")
-        List<EgressRule> egress) {
+        List<EgressRule> egress,
+    @JsonPropertyDescription(
+            "Rate, concurrency and budget limits over every request the session's rules allow, enforced per pod, on top of each rule's own limits.")
+        Limits limits) {
+
+  public AgentSessionSpec(
+      String user,
+      String agent,
+      String project,
+      String ttl,
+      OnRevoke onRevoke,
+      VaultAuth vault,
+      List<Credential> credentials,
+      List<EgressRule> egress) {
+    this(user, agent, project, ttl, onRevoke, vault, credentials, egress, null);
+  }
 
   public List<Credential> credentialsOrEmpty() {
     return credentials == null ? List.of() : credentials;

@@ -49,6 +49,36 @@ public final class AgentSessionValidator {
       add("spec.vault.role", "is required when spec.credentials are declared");
     }
     checkEgress(spec.egress(), credentials);
+    if (spec.limits() != null) {
+      checkLimits("spec.limits", spec.limits());
+    }
+  }
+
+  private void checkLimits(String at, Limits l) {
+    if (l.requestsPerSecond() == null
+        && l.maxConcurrent() == null
+        && l.maxRequests() == null
+        && l.maxBytes() == null) {
+      add(at, "set requestsPerSecond, maxConcurrent, maxRequests or maxBytes");
+    }
+    within(at + ".requestsPerSecond", l.requestsPerSecond(), Limits.MAX_RATE);
+    within(at + ".burst", l.burst(), Limits.MAX_BURST);
+    within(at + ".maxConcurrent", l.maxConcurrent(), Limits.MAX_CONCURRENT);
+    within(at + ".maxRequests", l.maxRequests(), Limits.MAX_REQUESTS);
+    within(at + ".maxBytes", l.maxBytes(), Limits.MAX_BYTES);
+    if (l.burst() != null) {
+      if (l.requestsPerSecond() == null) {
+        add(at + ".burst", "applies to requestsPerSecond, which is not set");
+      } else if (l.burst() < l.requestsPerSecond()) {
+        add(at + ".burst", "must be at least requestsPerSecond");
+      }
+    }
+  }
+
+  private void within(String at, Number value, double max) {
+    if (value != null && (value.longValue() < 1 || value.doubleValue() > max)) {
+      add(at, "must be between 1 and " + (long) max);
+    }
   }
 
   private void checkTtl(String ttl) {
@@ -369,6 +399,12 @@ public final class AgentSessionValidator {
     }
     if (r.mcp() != null) {
       checkMcp(at + ".mcp", r);
+    }
+    if (r.limits() != null) {
+      if (r.hosts() == null || r.tlsOrDefault() == TlsMode.PASSTHROUGH) {
+        add(at + ".limits", "limits count HTTP requests: a hosts rule without tls: passthrough");
+      }
+      checkLimits(at + ".limits", r.limits());
     }
   }
 

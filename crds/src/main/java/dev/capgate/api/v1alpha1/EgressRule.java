@@ -55,6 +55,13 @@ import java.util.List;
     fieldPath = ".mcp",
     reason = "FieldValueForbidden",
     message = "mcp rules need decrypted HTTP: a hosts rule without tls: passthrough")
+@ValidationRule(
+    value =
+        "!has(self.limits) || (has(self.hosts) && (!has(self.tls) || self.tls != 'passthrough'))",
+    fieldPath = ".limits",
+    reason = "FieldValueForbidden",
+    message =
+        "limits count HTTP requests: a hosts rule without tls: passthrough (use spec.limits for the session)")
 public record EgressRule(
     @Required
         @Size(min = 1, max = 63)
@@ -97,7 +104,38 @@ public record EgressRule(
         GitPush git,
     @JsonPropertyDescription(
             "MCP (Streamable HTTP) tools this rule allows and conditions on their arguments, judged on each JSON-RPC POST body before it goes upstream; tools/list answers are filtered to them. Absent: MCP traffic through the rule is not looked into.")
-        McpTools mcp) {
+        McpTools mcp,
+    @JsonPropertyDescription(
+            "Rate, concurrency and budget limits of the requests this rule allows, enforced per pod. Over the rate or the concurrency: 429 with Retry-After; a budget used up: 403 budget-exhausted. Applies to decrypted HTTP (hosts rules without tls: passthrough).")
+        Limits limits) {
+
+  public EgressRule(
+      String name,
+      List<String> hosts,
+      List<String> cidrs,
+      List<Integer> ports,
+      List<HttpMethod> methods,
+      List<String> paths,
+      String credential,
+      List<String> credentials,
+      TlsMode tls,
+      S3Operations s3,
+      GitPush git) {
+    this(
+        name,
+        hosts,
+        cidrs,
+        ports,
+        methods,
+        paths,
+        credential,
+        credentials,
+        tls,
+        s3,
+        git,
+        null,
+        null);
+  }
 
   public EgressRule(
       String name,
@@ -109,7 +147,20 @@ public record EgressRule(
       String credential,
       List<String> credentials,
       TlsMode tls) {
-    this(name, hosts, cidrs, ports, methods, paths, credential, credentials, tls, null, null, null);
+    this(
+        name,
+        hosts,
+        cidrs,
+        ports,
+        methods,
+        paths,
+        credential,
+        credentials,
+        tls,
+        null,
+        null,
+        null,
+        null);
   }
 
   /** The credentials this rule injects, whichever field names them. */

@@ -40,6 +40,7 @@ public final class AuditRecorder {
   static final String CONNECTIONS = "capgate_connections_total";
   static final String PLACEHOLDER_LEAKS = "capgate_placeholder_leaks_total";
   static final String MCP_TOOL_CALLS = "capgate_mcp_tool_calls_total";
+  static final String LIMIT_REFUSALS = "capgate_limit_refusals_total";
 
   private static final String NONE = "none";
   private static final String UNKNOWN = "unknown";
@@ -60,6 +61,12 @@ public final class AuditRecorder {
 
   /** MCP tools/call by rule, tool (only names the rule allows) and outcome. */
   private final Counter mcpToolCalls;
+
+  /** By limit and scope, then by rule. */
+  private final Map<String, Series<String, CounterDataPoint>> limitRefusals =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  private final Counter limitCounter;
 
   /** Requests and denials for the session's status (operator/README.md "Session activity"). */
   private final ActivityCounter activity = new ActivityCounter();
@@ -119,6 +126,33 @@ public final class AuditRecorder {
             "rule",
             "tool",
             "outcome");
+    this.limitCounter =
+        metrics.counter(
+            LIMIT_REFUSALS,
+            "Requests refused by a rate, concurrency or budget limit (429 or 403"
+                + " budget-exhausted), by the rule that allowed them, the limit and whose limit it"
+                + " was (rule or session)",
+            "rule",
+            "limit",
+            "scope");
+  }
+
+  /**
+   * Counts a request a limit refused (the refusal itself is recorded as a deny with a {@code
+   * rate-limited}, {@code concurrency-limited} or {@code budget-exhausted} reason).
+   *
+   * @param limit rate, concurrency, requests-budget or bytes-budget
+   * @param scope rule or session
+   */
+  public void limitRefused(String rule, String limit, String scope) {
+    Series<String, CounterDataPoint> byRule = limitRefusals.get(limit + '/' + scope);
+    if (byRule == null) {
+      byRule =
+          limitRefusals.computeIfAbsent(
+              limit + '/' + scope,
+              k -> new Series<>(r -> limitCounter.labelValues(r, limit, scope)));
+    }
+    byRule.of(rule == null ? NONE : rule).inc();
   }
 
   /** Writes {@code event}'s audit line (unless it is a DNS outcome not audited) and counts it. */

@@ -23,6 +23,12 @@ public enum Problem {
    * with, or a form it does not carry (presigned URL, signed streaming chunks).
    */
   AWS_SIGNATURE_REFUSED(403, "aws-signature-refused", "AWS signature refused"),
+  /** Over a rule's or the session's requests per second: try again after Retry-After. */
+  RATE_LIMITED(429, "rate-limited", "Rate limit reached"),
+  /** As many requests in flight as a rule or the session allows: try again after Retry-After. */
+  CONCURRENCY_LIMITED(429, "concurrency-limited", "Too many requests in flight"),
+  /** A rule's or the session's request or byte budget is used up for the session's lifetime. */
+  BUDGET_EXHAUSTED(403, "budget-exhausted", "Budget used up"),
   /** Malformed or ambiguous HTTP, or something the sidecar does not carry. */
   BAD_REQUEST(400, "bad-request", "Malformed or ambiguous request"),
   /** The rule's credential could not be obtained (Vault, the operator, the session's grant). */

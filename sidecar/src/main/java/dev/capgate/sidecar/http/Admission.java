@@ -13,6 +13,10 @@ import dev.capgate.sidecar.credentials.InjectedHeader;
 import dev.capgate.sidecar.credentials.PlaceholderLeak;
 import dev.capgate.sidecar.credentials.Placeholders;
 import dev.capgate.sidecar.credentials.SecretValue;
+import dev.capgate.sidecar.limits.Admit;
+import dev.capgate.sidecar.limits.LimitRefusal;
+import dev.capgate.sidecar.limits.RequestLimits;
+import dev.capgate.sidecar.limits.Ticket;
 import dev.capgate.sidecar.policy.NormalizedRequest;
 import dev.capgate.sidecar.policy.Policy;
 import dev.capgate.sidecar.policy.PolicySource;
@@ -55,6 +59,7 @@ final class Admission {
   private final PlaceholderGuard placeholders;
   private final KnownSecrets knownSecrets;
   private final Clock clock;
+  private final RequestLimits limits;
 
   Admission(
       PolicySource policies,
@@ -70,7 +75,18 @@ final class Admission {
       Placeholders placeholderSet,
       KnownSecrets knownSecrets,
       Clock clock) {
+    this(policies, credentials, placeholderSet, knownSecrets, clock, new RequestLimits());
+  }
+
+  Admission(
+      PolicySource policies,
+      CredentialResolver credentials,
+      Placeholders placeholderSet,
+      KnownSecrets knownSecrets,
+      Clock clock,
+      RequestLimits limits) {
     this.clock = clock;
+    this.limits = limits;
     this.policies = policies;
     this.credentials = credentials;
     this.placeholderSet = placeholderSet;
@@ -86,7 +102,9 @@ final class Admission {
         services.policies(),
         services.credentials(),
         services.placeholders(),
-        services.knownSecrets());
+        services.knownSecrets(),
+        Clock.systemUTC(),
+        services.limits());
   }
 
   /** Where the relay scans the body and trailers for placeholders. */
@@ -139,6 +157,7 @@ final class Admission {
    * @param scanBody the body must be scanned for placeholders as it streams
    * @param awsSignature the agent's SigV4 authorization, verified against the placeholder keys,
    *     when the rule names an {@code awsSigV4} credential; else null
+   * @param ticket the request's hold on its rule's and session's limits, released when it ends
    */
   record Allowed(
       SessionIdentity session,
@@ -148,7 +167,8 @@ final class Admission {
       List<String> credentialNames,
       Policy policy,
       boolean scanBody,
-      AuthorizationHeader awsSignature)
+      AuthorizationHeader awsSignature,
+      Ticket ticket)
       implements Outcome {}
 
   /**
@@ -184,6 +204,7 @@ final class Admission {
    * @param request the normalized request, or null when it did not normalize
    * @param leak the placeholder that refused it (counted as a likely exfiltration attempt), or null
    * @param closeConnection nothing after this request can be trusted (ambiguous framing or host)
+   * @param limited the limit that refused it (counted, and {@code Retry-After} on a 429), or null
    */
   record LocalAnswer(
       int status,
@@ -195,8 +216,35 @@ final class Admission {
       String rule,
       List<String> credentialNames,
       PlaceholderLeak leak,
-      boolean closeConnection)
-      implements Outcome {}
+      boolean closeConnection,
+      LimitRefusal limited)
+      implements Outcome {
+
+    LocalAnswer(
+        int status,
+        String body,
+        Decision decision,
+        String reason,
+        SessionIdentity session,
+        NormalizedRequest request,
+        String rule,
+        List<String> credentialNames,
+        PlaceholderLeak leak,
+        boolean closeConnection) {
+      this(
+          status,
+          body,
+          decision,
+          reason,
+          session,
+          request,
+          rule,
+          credentialNames,
+          leak,
+          closeConnection,
+          null);
+    }
+  }
 
   /**
    * Normalize, ask policy, check placeholders in the head: a {@link LocalAnswer} or {@link
@@ -323,6 +371,11 @@ final class Admission {
             false);
       }
     }
+    // Last: a request refused above takes no token, slot or budget.
+    Admit admit = limits.admit(policy, rule);
+    if (admit instanceof LimitRefusal refusal) {
+      return limited(head, session, normalized, rule, refusal);
+    }
     return new Allowed(
         session,
         normalized,
@@ -331,7 +384,43 @@ final class Admission {
         verdict.credentials(),
         policy,
         placeholders.active() && head.hasBody(),
-        awsSignature);
+        awsSignature,
+        (Ticket) admit);
+  }
+
+  /** 429 (rate, concurrency; with Retry-After) or 403 budget-exhausted, naming rule and limit. */
+  private static LocalAnswer limited(
+      Head head,
+      SessionIdentity session,
+      NormalizedRequest normalized,
+      String rule,
+      LimitRefusal refusal) {
+    Problem problem =
+        switch (refusal.kind()) {
+          case RATE -> Problem.RATE_LIMITED;
+          case CONCURRENCY -> Problem.CONCURRENCY_LIMITED;
+          case REQUEST_BUDGET, BYTE_BUDGET -> Problem.BUDGET_EXHAUSTED;
+        };
+    return new LocalAnswer(
+        problem.status(),
+        Denial.json(
+            problem,
+            refusal.error(),
+            head.host(normalized),
+            head.method(),
+            head.path(normalized),
+            rule,
+            head.id(),
+            refusal.reason()),
+        Decision.DENY,
+        refusal.reason(),
+        session,
+        normalized,
+        rule,
+        List.of(),
+        null,
+        false,
+        refusal);
   }
 
   /** The value of {@code x-amz-copy-source} (several: joined, so none escapes the check). */

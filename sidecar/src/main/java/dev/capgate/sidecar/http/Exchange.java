@@ -7,6 +7,7 @@ import dev.capgate.sidecar.audit.Flow;
 import dev.capgate.sidecar.audit.Problem;
 import dev.capgate.sidecar.credentials.InjectedHeader;
 import dev.capgate.sidecar.credentials.PlaceholderLeak;
+import dev.capgate.sidecar.limits.Ticket;
 import dev.capgate.sidecar.mcp.McpVerdict;
 import dev.capgate.sidecar.mcp.ResultFilter;
 import dev.capgate.sidecar.mcp.ToolCallOutcome;
@@ -164,6 +165,9 @@ final class Exchange implements UpstreamLink.Listener {
   /** When the values injected here must be fetched again (for values derived from them). */
   private Instant valuesExpireAt;
 
+  /** The hold on the rule's and session's limits, released with the bytes moved when it ends. */
+  private Ticket ticket = Ticket.NONE;
+
   Exchange(
       ExchangeHandler owner,
       ChannelHandlerContext agent,
@@ -286,6 +290,7 @@ final class Exchange implements UpstreamLink.Listener {
     decision = Decision.ALLOW;
     reason = allowed.reason();
     credentialNames = allowed.credentialNames();
+    ticket = allowed.ticket();
     if (allowed.scanBody()) {
       body.scanForPlaceholders();
     }
@@ -772,6 +777,16 @@ final class Exchange implements UpstreamLink.Listener {
       // framing or host may be ambiguous: nothing after this can be trusted
       closeAgentConnectionAfter();
     }
+    if (answer.limited() != null) {
+      services
+          .audit()
+          .limitRefused(rule, answer.limited().kind().label(), answer.limited().scope());
+      respond(
+          HttpResponseStatus.valueOf(answer.status()),
+          answer.body(),
+          answer.limited().retryAfterSeconds());
+      return;
+    }
     respond(HttpResponseStatus.valueOf(answer.status()), answer.body());
   }
 
@@ -899,6 +914,13 @@ final class Exchange implements UpstreamLink.Listener {
   }
 
   private void respond(HttpResponseStatus status, String json) {
+    respond(status, json, 0);
+  }
+
+  /**
+   * @param retryAfterSeconds a {@code Retry-After} field in whole seconds; 0 for none
+   */
+  private void respond(HttpResponseStatus status, String json, long retryAfterSeconds) {
     body.releaseHeld();
     closeUpstream();
     if (!body.complete() && requestHasBody) {
@@ -906,7 +928,8 @@ final class Exchange implements UpstreamLink.Listener {
       // the stream) after the answer.
       closeAgentConnectionAfter();
     }
-    response.answerLocally(JsonResponses.of(status, json, closesAgentConnection() && !http2));
+    response.answerLocally(
+        JsonResponses.of(status, json, closesAgentConnection() && !http2, retryAfterSeconds));
     if (closesAgentConnection()) {
       finish();
     } else {
@@ -978,6 +1001,8 @@ final class Exchange implements UpstreamLink.Listener {
 
   /** The one audit line and decision metric of this request (every path ends here, once). */
   private void recordOutcome(long micros) {
+    // Its in-flight slots are free now (a WebSocket splice no longer counts), and its bodies count.
+    ticket.release(body.forwardedBytes() + response.bytesToAgent());
     SessionIdentity s =
         session != null ? session : services.policies().current().map(Policy::session).orElse(null);
     services

@@ -5,6 +5,7 @@ import dev.capgate.sidecar.audit.AuditRecorder;
 import dev.capgate.sidecar.audit.RequestIds;
 import dev.capgate.sidecar.credentials.CredentialResolver;
 import dev.capgate.sidecar.credentials.Placeholders;
+import dev.capgate.sidecar.limits.RequestLimits;
 import dev.capgate.sidecar.policy.PolicySource;
 import dev.capgate.sidecar.tls.UpstreamTls;
 import dev.capgate.sidecar.upstream.UpstreamDialer;
@@ -19,6 +20,7 @@ import java.time.Duration;
  * @param placeholders the pod's placeholder credentials (none: no placeholder checks at all)
  * @param knownSecrets the credential values resolved so far, masked in every response (one per
  *     sidecar)
+ * @param limits the rate, concurrency and budget limits of the session in force (one per sidecar)
  */
 public record HttpServices(
     PolicySource policies,
@@ -31,10 +33,39 @@ public record HttpServices(
     Duration upstreamTimeout,
     Duration agentIdleTimeout,
     Placeholders placeholders,
-    KnownSecrets knownSecrets) {
+    KnownSecrets knownSecrets,
+    RequestLimits limits) {
 
   public HttpServices {
     placeholders = placeholders == null ? Placeholders.none() : placeholders;
     knownSecrets = knownSecrets == null ? new KnownSecrets() : knownSecrets;
+    limits = limits == null ? new RequestLimits() : limits;
+  }
+
+  public HttpServices(
+      PolicySource policies,
+      CredentialResolver credentials,
+      UpstreamDialer dialer,
+      UpstreamTls upstreamTls,
+      AuditRecorder audit,
+      RequestIds requestIds,
+      Metrics metrics,
+      Duration upstreamTimeout,
+      Duration agentIdleTimeout,
+      Placeholders placeholders,
+      KnownSecrets knownSecrets) {
+    this(
+        policies,
+        credentials,
+        dialer,
+        upstreamTls,
+        audit,
+        requestIds,
+        metrics,
+        upstreamTimeout,
+        agentIdleTimeout,
+        placeholders,
+        knownSecrets,
+        null);
   }
 }

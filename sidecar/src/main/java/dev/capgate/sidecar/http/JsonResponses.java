@@ -18,6 +18,14 @@ final class JsonResponses {
   private JsonResponses() {}
 
   static FullHttpResponse of(HttpResponseStatus status, String json, boolean close) {
+    return of(status, json, close, 0);
+  }
+
+  /**
+   * @param retryAfterSeconds {@code Retry-After} in whole seconds (RFC 9110 §10.2.3); 0 for none
+   */
+  static FullHttpResponse of(
+      HttpResponseStatus status, String json, boolean close, long retryAfterSeconds) {
     byte[] body = json.getBytes(StandardCharsets.UTF_8);
     FullHttpResponse response =
         new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
@@ -28,6 +36,9 @@ final class JsonResponses {
         .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
     if (close) {
       response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    }
+    if (retryAfterSeconds > 0) {
+      response.headers().set(HttpHeaderNames.RETRY_AFTER, Long.toString(retryAfterSeconds));
     }
     return response;
   }

@@ -4,11 +4,13 @@ import dev.capgate.api.v1alpha1.AgentSessionSpec;
 import dev.capgate.api.v1alpha1.AgentSessionValidator;
 import dev.capgate.api.v1alpha1.Credential;
 import dev.capgate.api.v1alpha1.EgressRule;
+import dev.capgate.api.v1alpha1.Limits;
 import dev.capgate.api.v1alpha1.Violation;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -33,12 +35,20 @@ public final class Policy {
   private final CompiledRule[] rules;
   private final Map<String, Credential> credentials;
   private final List<String> interceptedHostPatterns;
+  private final Map<String, Limits> ruleLimits;
+  private final Limits sessionLimits;
 
   private Policy(
-      SessionIdentity session, CompiledRule[] rules, Map<String, Credential> credentials) {
+      SessionIdentity session,
+      CompiledRule[] rules,
+      Map<String, Credential> credentials,
+      Map<String, Limits> ruleLimits,
+      Limits sessionLimits) {
     this.session = session;
     this.rules = rules;
     this.credentials = credentials;
+    this.ruleLimits = ruleLimits;
+    this.sessionLimits = sessionLimits;
     Set<String> intercepted = new LinkedHashSet<>();
     for (CompiledRule r : rules) {
       if (r.isInterceptRule()) {
@@ -71,7 +81,26 @@ public final class Policy {
     }
     Map<String, Credential> credentials = new HashMap<>();
     spec.credentialsOrEmpty().forEach(c -> credentials.put(c.name(), c));
-    return new Policy(session, rules, Map.copyOf(credentials));
+    Map<String, Limits> ruleLimits = new LinkedHashMap<>();
+    egress.stream()
+        .filter(r -> r.limits() != null)
+        .forEach(r -> ruleLimits.put(r.name(), r.limits()));
+    return new Policy(
+        session,
+        rules,
+        Map.copyOf(credentials),
+        java.util.Collections.unmodifiableMap(ruleLimits),
+        spec.limits());
+  }
+
+  /** The limits of the rules that have some ({@code spec.egress[].limits}), by rule name. */
+  public Map<String, Limits> ruleLimits() {
+    return ruleLimits;
+  }
+
+  /** The session's own limits ({@code spec.limits}), or null. */
+  public Limits sessionLimits() {
+    return sessionLimits;
   }
 
   public SessionIdentity session() {

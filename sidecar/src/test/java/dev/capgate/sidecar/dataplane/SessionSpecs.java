@@ -45,6 +45,12 @@ final class SessionSpecs {
     return this;
   }
 
+  /** {@code spec.limits}: over every request of the session. */
+  SessionSpecs limits(dev.capgate.api.v1alpha1.Limits limits) {
+    session.limits(limits);
+    return this;
+  }
+
   SessionSpecs egress(RuleBuilder... rules) {
     session.egress(rules);
     return this;

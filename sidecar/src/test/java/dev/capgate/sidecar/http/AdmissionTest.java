@@ -168,6 +168,44 @@ class AdmissionTest {
   }
 
   @Test
+  void a_request_over_the_session_budget_is_403_without_reading_a_credential() {
+    CredentialResolver never =
+        (credential, session) -> {
+          throw new AssertionError("a refused request must not resolve " + credential.name());
+        };
+    PolicySource limited = new PolicySource();
+    limited.install(
+        Policy.compile(
+            SESSION,
+            dev.capgate.api.v1alpha1.AgentSessionBuilder.specOnly()
+                .user("alice@example.com")
+                .agent("coding-agent")
+                .egress(dev.capgate.api.v1alpha1.AgentSessionBuilder.rule("free").hosts(HOST))
+                .limits(new dev.capgate.api.v1alpha1.Limits(null, null, null, 1L, null))
+                .spec()));
+    Admission admission = admission(limited, never);
+
+    Admission.Outcome first = admit(admission, head("GET", "/one", Map.of()));
+    assertThat(first).isInstanceOf(Admission.Forward.class);
+    Admission.Outcome second = admit(admission, head("GET", "/two", Map.of()));
+
+    Admission.LocalAnswer answer = (Admission.LocalAnswer) second;
+    assertThat(answer.status()).isEqualTo(403);
+    assertThat(answer.decision()).isEqualTo(Decision.DENY);
+    assertThat(answer.rule()).isEqualTo("free");
+    assertThat(answer.limited().kind())
+        .isEqualTo(dev.capgate.sidecar.limits.LimitKind.REQUEST_BUDGET);
+    assertThat(answer.limited().retryAfterSeconds()).isZero();
+    assertThat(answer.reason())
+        .isEqualTo("budget-exhausted: the session has used its budget of 1 requests in this pod");
+    assertThat(answer.body())
+        .contains(
+            "\"type\":\"tag:capgate.dev,2026:problem:budget-exhausted\"",
+            "\"error\":\"budget-exhausted\"",
+            "\"rule\":\"free\"");
+  }
+
+  @Test
   void without_a_policy_in_force_everything_is_denied() {
     Admission.Outcome outcome =
         admit(admission(new PolicySource(), VAULT), head("GET", "/repos/acme/a", Map.of()));

@@ -34,6 +34,7 @@ public final class AgentSessionBuilder {
   private String project;
   private String ttl;
   private OnRevoke onRevoke;
+  private SessionMode mode;
   private VaultAuth vault;
   private final List<Credential> credentials = new ArrayList<>();
   private final List<EgressRule> egress = new ArrayList<>();
@@ -80,6 +81,12 @@ public final class AgentSessionBuilder {
   /** A duration in the API's grammar, e.g. {@code 2h} or {@code 90m}. */
   public AgentSessionBuilder ttl(String ttl) {
     this.ttl = ttl;
+    return this;
+  }
+
+  /** spec.mode: {@link SessionMode#Audit} for learn mode. */
+  public AgentSessionBuilder mode(SessionMode mode) {
+    this.mode = mode;
     return this;
   }
 
@@ -137,7 +144,8 @@ public final class AgentSessionBuilder {
         onRevoke,
         vault,
         credentials.isEmpty() ? null : List.copyOf(credentials),
-        List.copyOf(egress));
+        List.copyOf(egress),
+        mode);
   }
 
   public AgentSession build() {

@@ -139,6 +139,8 @@ final class Admission {
    * @param scanBody the body must be scanned for placeholders as it streams
    * @param awsSignature the agent's SigV4 authorization, verified against the placeholder keys,
    *     when the rule names an {@code awsSigV4} credential; else null
+   * @param wouldDeny learn mode: policy would refuse it ({@code reason} says why); it goes out as
+   *     the agent sent it, no rule, no credential
    */
   record Allowed(
       SessionIdentity session,
@@ -148,7 +150,8 @@ final class Admission {
       List<String> credentialNames,
       Policy policy,
       boolean scanBody,
-      AuthorizationHeader awsSignature)
+      AuthorizationHeader awsSignature,
+      boolean wouldDeny)
       implements Outcome {}
 
   /**
@@ -289,7 +292,10 @@ final class Admission {
               + " send the request with that method and URL instead");
     }
     String copySource = copySource(head.headers());
-    if (copySource != null && !policy.allowsS3CopySource(rule, copySource)) {
+    // A would-deny names no rule and carries no credential: the copy is the upstream's to judge.
+    if (copySource != null
+        && !verdict.wouldDeny()
+        && !policy.allowsS3CopySource(rule, copySource)) {
       String why =
           "rule '"
               + rule
@@ -331,7 +337,8 @@ final class Admission {
         verdict.credentials(),
         policy,
         placeholders.active() && head.hasBody(),
-        awsSignature);
+        awsSignature,
+        verdict.wouldDeny());
   }
 
   /** The value of {@code x-amz-copy-source} (several: joined, so none escapes the check). */

@@ -34,9 +34,16 @@ public final class Policy {
   private final Map<String, Credential> credentials;
   private final List<String> interceptedHostPatterns;
 
+  /** Learn mode ({@code spec.mode: Audit}). */
+  private final boolean audits;
+
   private Policy(
-      SessionIdentity session, CompiledRule[] rules, Map<String, Credential> credentials) {
+      SessionIdentity session,
+      CompiledRule[] rules,
+      Map<String, Credential> credentials,
+      boolean audits) {
     this.session = session;
+    this.audits = audits;
     this.rules = rules;
     this.credentials = credentials;
     Set<String> intercepted = new LinkedHashSet<>();
@@ -71,11 +78,22 @@ public final class Policy {
     }
     Map<String, Credential> credentials = new HashMap<>();
     spec.credentialsOrEmpty().forEach(c -> credentials.put(c.name(), c));
-    return new Policy(session, rules, Map.copyOf(credentials));
+    return new Policy(session, rules, Map.copyOf(credentials), spec.audits());
   }
 
   public SessionIdentity session() {
     return session;
+  }
+
+  /**
+   * Learn mode: a connection or request host/method/path policy refuses is let through without any
+   * credential and audited as would-deny (README "Learn mode"). What is still refused: a connection
+   * that is neither TLS with a server name nor plaintext HTTP (raw TCP: an address is all an audit
+   * line could show, and it would open the cluster's own services), and everything the other
+   * defences refuse (placeholders, override headers, git push rules, local addresses).
+   */
+  public boolean audits() {
+    return audits;
   }
 
   /**
@@ -125,10 +143,16 @@ public final class Policy {
         }
       }
     }
-    return new ConnectionVerdict(
-        ConnectionAction.DENY,
-        null,
-        connectionDenial(name, destination, kind, plaintextPassthrough));
+    String denial = connectionDenial(name, destination, kind, plaintextPassthrough);
+    if (audits && name != null) {
+      // TLS is spliced, not intercepted: the pod CA may sign only for the session's hosts
+      // (invariant 8), so the agent would refuse a leaf for any other. Plaintext HTTP needs no
+      // leaf: intercepted, its requests are judged (and let through) one by one.
+      return kind == ConnectionKind.TLS
+          ? new ConnectionVerdict(ConnectionAction.PASSTHROUGH, null, denial, true)
+          : new ConnectionVerdict(ConnectionAction.INTERCEPT, null, denial, true);
+    }
+    return new ConnectionVerdict(ConnectionAction.DENY, null, denial);
   }
 
   private static String connectionDenial(
@@ -175,8 +199,10 @@ public final class Policy {
         }
       }
     }
-    return new RequestVerdict(
-        false, null, List.of(), requestDenial(request, hostAllowed, plaintextCredentialRule));
+    String denial = requestDenial(request, hostAllowed, plaintextCredentialRule);
+    return audits
+        ? RequestVerdict.wouldDeny(denial)
+        : new RequestVerdict(false, null, List.of(), denial);
   }
 
   private static String requestDenial(
@@ -197,11 +223,18 @@ public final class Policy {
     return "no egress rule allows " + request.host() + ":" + request.port();
   }
 
-  /** DNS: may this name be answered (forwarded to the real resolver)? Others get NXDOMAIN. */
+  /**
+   * DNS: may this name be answered (forwarded to the real resolver)? Others get NXDOMAIN. In learn
+   * mode every well-formed name is answered: nothing could connect otherwise (placeholders in a
+   * name are refused before this is asked).
+   */
   public boolean allowsDnsName(String name) {
     String canonical = HostNames.normalize(name);
     if (canonical == null) {
       return false;
+    }
+    if (audits) {
+      return true;
     }
     for (CompiledRule rule : rules) {
       if (rule.matchesHost(canonical)) {

@@ -55,6 +55,7 @@ class AgentSessionApiIT {
             "AGENT",
             "READY",
             "PHASE",
+            "MODE",
             "PODS",
             "EXPIRES",
             "DENIALS",

@@ -106,7 +106,7 @@ public record AgentSessionSpec(
         List<EgressRule> egress,
     @Default("Enforce")
         @JsonPropertyDescription(
-            "Enforce (default): what no egress rule allows is refused. Audit (learn mode): what host/method/path policy would refuse goes out as the agent sent it, WITHOUT any credential, and is audited with decision would-deny (kubectl capgate suggest turns those lines into egress rules). The placeholder guard, the response scrubber, git push rules and the other defences still apply; raw TCP and local addresses stay refused. Audit lets the agent reach any host: it requires spec.ttl of at most 24h, and an Enforce session cannot be switched to Audit.")
+            "Enforce (default): what no egress rule allows is refused. Audit (learn mode): what host/method/path policy would refuse goes out as the agent sent it, WITHOUT any credential, and is audited with decision would-deny (kubectl capgate suggest turns those lines into egress rules). The placeholder guard, the response scrubber, a rule's git refs and the other defences still apply; raw TCP and local addresses stay refused. Audit lets the agent reach any host: it requires spec.ttl of at most 24h, and an Enforce session cannot be switched to Audit.")
         SessionMode mode) {
 
   /** A session in the default mode (the constructor before {@code mode} existed). */

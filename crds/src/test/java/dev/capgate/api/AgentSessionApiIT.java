@@ -55,6 +55,7 @@ class AgentSessionApiIT {
             "AGENT",
             "READY",
             "PHASE",
+            "MODE",
             "PODS",
             "EXPIRES",
             "DENIALS",
@@ -201,6 +202,53 @@ class AgentSessionApiIT {
         .hasMessageContaining("spec.user is immutable");
   }
 
+  @Test
+  void learnModeIsExplainedDefaultedAndOnlyLeftNeverEntered() throws IOException {
+    AgentSession enforced =
+        client
+            .resource(
+                session(
+                    AgentSessionValidatorTest.example()
+                        .replace("name: fix-issue-42", "name: enforced")))
+            .create();
+    assertThat(enforced.getSpec().mode()).as("defaulted by the schema").hasToString("Enforce");
+    // An enforced session cannot be opened up in place.
+    ProcessResult open =
+        kube.kubectl(
+            "patch",
+            "agentsession",
+            "enforced",
+            "-n",
+            namespace,
+            "--type=merge",
+            "-p",
+            "{\"spec\":{\"mode\":\"Audit\"}}");
+    assertThat(open.exitCode()).as("Enforce -> Audit was accepted").isNotZero();
+    assertThat(open.stderr()).contains("spec.mode", "cannot change from Enforce to Audit");
+
+    String learn =
+        AgentSessionValidatorTest.example()
+            .replace("name: fix-issue-42", "name: learning")
+            .replace("ttl: 2h", "ttl: 2h\n  mode: Audit");
+    ProcessResult create = kube.kubectlWithInput(learn, "create", "-n", namespace, "-f", "-");
+    assertThat(create.exitCode()).as(create.stderr()).isZero();
+    ProcessResult enforce =
+        kube.kubectl(
+            "patch",
+            "agentsession",
+            "learning",
+            "-n",
+            namespace,
+            "--type=merge",
+            "-p",
+            "{\"spec\":{\"mode\":\"Enforce\"}}");
+    assertThat(enforce.exitCode()).as(enforce.stderr()).isZero();
+
+    ProcessResult explain = kube.kubectl("explain", "agentsession.spec.mode");
+    assertThat(explain.exitCode()).as(explain.stderr()).isZero();
+    assertThat(explain.stdout()).contains("would-deny", "WITHOUT any credential", "24h");
+  }
+
   /** Each case: one mistake, the field the API server must name, and words of its message. */
   static Stream<Arguments> rejected() {
     return Stream.of(
@@ -222,6 +270,16 @@ class AgentSessionApiIT {
         Arguments.of("a ttl in days", edit("ttl: 2h", "ttl: 3d"), "spec.ttl", "should match"),
         Arguments.of(
             "a ttl over 720h", edit("ttl: 2h", "ttl: 721h"), "spec.ttl", "between 1s and 720h"),
+        Arguments.of(
+            "Audit mode without a ttl",
+            edit("ttl: 2h", "mode: Audit"),
+            "spec.mode",
+            "requires spec.ttl of at most 24h"),
+        Arguments.of(
+            "Audit mode with a ttl over 24h",
+            edit("ttl: 2h", "ttl: 25h\n  mode: Audit"),
+            "spec.mode",
+            "requires spec.ttl of at most 24h"),
         Arguments.of(
             "empty egress",
             truncate("  egress:", "  egress: []\n"),

@@ -75,6 +75,14 @@ class AgentSessionValidatorTest {
   }
 
   @Test
+  void aLearnSessionOfAtMost24hIsValid() throws IOException {
+    AgentSessionSpec learn = spec(example().replace("ttl: 2h", "ttl: 24h\n  mode: Audit"));
+    assertThat(AgentSessionValidator.validate(learn)).isEmpty();
+    assertThat(learn.audits()).isTrue();
+    assertThat(spec(example()).audits()).as("Enforce by default").isFalse();
+  }
+
+  @Test
   void aGitHubAppCredentialIsValid() throws IOException {
     AgentSessionSpec spec = spec(withGitHubApp(app -> app).apply(example()));
     assertThat(AgentSessionValidator.validate(spec)).isEmpty();
@@ -147,6 +155,11 @@ class AgentSessionValidatorTest {
         Arguments.of("a ttl of days", edit("ttl: 2h", "ttl: 3d"), "spec.ttl"),
         Arguments.of("a ttl over 720h", edit("ttl: 2h", "ttl: 721h"), "spec.ttl"),
         Arguments.of("a zero ttl", edit("ttl: 2h", "ttl: 0s"), "spec.ttl"),
+        Arguments.of("Audit mode without a ttl", edit("ttl: 2h", "mode: Audit"), "spec.ttl"),
+        Arguments.of(
+            "Audit mode with a ttl over 24h",
+            edit("ttl: 2h", "ttl: 25h\n  mode: Audit"),
+            "spec.ttl"),
         Arguments.of("no egress rules", truncateFrom("  egress:", "  egress: []\n"), "spec.egress"),
         Arguments.of(
             "credentials without vault",

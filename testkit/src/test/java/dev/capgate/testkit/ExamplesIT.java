@@ -62,7 +62,8 @@ class ExamplesIT {
             "openai",
             "anthropic",
             "package-mirrors",
-            "mcp-remote");
+            "mcp-remote",
+            "learn-mode");
   }
 
   @ParameterizedTest(name = "{0}")

@@ -24,8 +24,8 @@ public final class Explanation {
   public static Optional<Problem> problemOf(AuditLine line) {
     String decision = line.decision();
     String reason = line.reason() == null ? "" : line.reason();
-    if (decision == null || "allow".equals(decision)) {
-      return Optional.empty();
+    if (decision == null || "allow".equals(decision) || WOULD_DENY.equals(decision)) {
+      return Optional.empty(); // a would-deny went out: the agent got the upstream's answer
     }
     String type = line.type();
     boolean http = "http.request".equals(type);
@@ -63,6 +63,8 @@ public final class Explanation {
     // What is left of a refused request is the normalizer's (RequestNormalizer): a 400.
     return Optional.of(Problem.BAD_REQUEST);
   }
+
+  private static final String WOULD_DENY = "would-deny";
 
   /** The stable token a reason starts with: the part before the first colon (or all of it). */
   static String token(String reason) {
@@ -105,7 +107,9 @@ public final class Explanation {
     Optional<Problem> problem = problemOf(line);
     problem.ifPresent(
         p -> out.add("problem    " + p.type() + "  (HTTP " + p.status() + ", " + p.title() + ")"));
-    if (problem.isEmpty() && !"allow".equals(line.decision())) {
+    if (problem.isEmpty()
+        && !"allow".equals(line.decision())
+        && !WOULD_DENY.equals(line.decision())) {
       out.add("answer     " + nonHttpAnswer(line));
     }
     if (line.upstreamStatus() != null) {
@@ -136,6 +140,12 @@ public final class Explanation {
 
   /** What the decision means and what to change, per problem type. */
   static String meaning(AuditLine line, Problem problem) {
+    if (WOULD_DENY.equals(line.decision())) {
+      return "learn mode (spec.mode Audit) let it through without any credential; the rules would"
+          + " refuse it (the reason says why). kubectl capgate suggest "
+          + or(line.session())
+          + " prints rules that would allow what was let through";
+    }
     if ("allow".equals(line.decision())) {
       return "allowed by rule '"
           + or(line.rule())

@@ -83,34 +83,18 @@ public final class AuditCommand implements Callable<Integer> {
     try (KubernetesClient client = kube.connect()) {
       String namespace = kube.namespace(client);
       SessionPods sessionPods = new SessionPods(client, namespace);
-      List<Pod> pods = sessionPods.of(session).stream().filter(SessionPods::hasProxy).toList();
+      List<Pod> pods =
+          SessionAuditLog.injectedPods(
+              sessionPods, session, namespace, spec.commandLine().getErr());
       if (pods.isEmpty()) {
-        spec.commandLine()
-            .getErr()
-            .println(
-                "error: no injected pod of session "
-                    + session
-                    + " in namespace "
-                    + namespace
-                    + " (label "
-                    + SessionPods.SESSION_LABEL
-                    + "="
-                    + session
-                    + ")");
         return ExitCodes.NOT_FOUND;
       }
       if (follow) {
         follow(sessionPods, pods, from, out);
         return ExitCodes.OK;
       }
-      List<List<AuditLine>> perPod = new ArrayList<>();
-      for (Pod pod : pods) {
-        perPod.add(
-            AuditLines.parseLog(
-                pod.getMetadata().getName(),
-                sessionPods.proxyLogOrWarn(pod, from, spec.commandLine().getErr())));
-      }
-      List<AuditLine> lines = AuditLines.since(AuditLines.merge(perPod), from);
+      List<AuditLine> lines =
+          SessionAuditLog.read(sessionPods, pods, from, spec.commandLine().getErr());
       if (output == Format.json) {
         lines.forEach(l -> out.println(l.raw()));
       } else if (lines.isEmpty()) {

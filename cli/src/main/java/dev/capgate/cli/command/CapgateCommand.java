@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
     subcommands = {
       StatusCommand.class,
       AuditCommand.class,
+      SuggestCommand.class,
       ExplainCommand.class,
       LintCommand.class,
       TestCommand.class,

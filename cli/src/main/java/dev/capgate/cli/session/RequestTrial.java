@@ -46,6 +46,10 @@ public final class RequestTrial {
       NormalizedRequest normalized,
       List<String> credentials) {}
 
+  /** The reason's prefix for what a learn session lets through but its rules refuse. */
+  static final String LEARNING =
+      "would-deny (spec.mode Audit lets it through, without any credential): ";
+
   private RequestTrial() {}
 
   /**
@@ -59,13 +63,14 @@ public final class RequestTrial {
             request.host(),
             destination(request),
             request.tls() ? ConnectionKind.TLS : ConnectionKind.PLAINTEXT_HTTP);
-    if (connection.action() != ConnectionAction.INTERCEPT) {
+    if (connection.action() != ConnectionAction.INTERCEPT || connection.wouldDeny()) {
+      // Learn mode lets a would-deny through; the rules are judged as Enforce will judge them.
       return new Outcome(
-          connection.action() != ConnectionAction.DENY,
+          connection.action() != ConnectionAction.DENY && !connection.wouldDeny(),
           "connection",
           connection.action(),
           connection.rule(),
-          connection.reason(),
+          connection.wouldDeny() ? LEARNING + connection.reason() : connection.reason(),
           null,
           List.of());
     }
@@ -101,11 +106,11 @@ public final class RequestTrial {
       }
     }
     return new Outcome(
-        verdict.allowed(),
+        verdict.allowed() && !verdict.wouldDeny(),
         "request",
         connection.action(),
         verdict.rule(),
-        verdict.reason(),
+        verdict.wouldDeny() ? LEARNING + verdict.reason() : verdict.reason(),
         normalized,
         List.copyOf(credentials));
   }

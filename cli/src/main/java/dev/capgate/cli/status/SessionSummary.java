@@ -31,6 +31,11 @@ public record SessionSummary(JsonNode session) {
     return text(session.path("spec").path("agent"));
   }
 
+  /** Learn mode (spec.mode Audit): what policy would refuse goes out, without credentials. */
+  public boolean learning() {
+    return "Audit".equals(session.path("spec").path("mode").asText(null));
+  }
+
   public String phase() {
     return text(status().path("phase"));
   }

@@ -41,6 +41,15 @@ public final class StatusReport {
     line(b, "User", s.user());
     line(b, "Agent", s.agent());
     line(b, "Phase", s.phase());
+    if (s.learning()) {
+      line(
+          b,
+          "Mode",
+          "Audit (learn mode: what the rules refuse goes out without credentials;"
+              + " kubectl capgate suggest "
+              + s.name()
+              + ")");
+    }
     line(b, "Ready", s.ready());
     String expires = s.expiresAt();
     line(

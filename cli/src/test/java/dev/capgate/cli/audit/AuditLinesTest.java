@@ -24,7 +24,7 @@ class AuditLinesTest {
   /** The fixtures are audit lines as the sidecar writes them: the published schema says so. */
   @Test
   void fixturesAreValidAuditLines() throws IOException {
-    for (String file : List.of("agent-a.log", "agent-b.log")) {
+    for (String file : List.of("agent-a.log", "agent-b.log", "learn.log")) {
       for (String line : log(file).lines().toList()) {
         if (line.startsWith("{\"ts\"")) {
           assertThat(JsonSchemas.violations(JsonSchemas.AUDIT, line)).as(line).isEmpty();

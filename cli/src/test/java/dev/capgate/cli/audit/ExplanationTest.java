@@ -118,4 +118,19 @@ class ExplanationTest {
     assertThat(Explanation.explain(line("q2w3e4r5-3")))
         .contains("session    none", "problem:no-valid-policy");
   }
+
+  /** A would-deny line of LearnModeIT's sidecar: the request went out, no problem body. */
+  @Test
+  void explainsAWouldDeny() throws IOException {
+    AuditLine wouldDeny = AuditLines.find(AuditLinesTest.pod("learn"), "917phz00-4").orElseThrow();
+    assertThat(Explanation.problemOf(wouldDeny)).isEmpty();
+    assertThat(Explanation.explain(wouldDeny))
+        .contains(
+            "decision   would-deny",
+            "rule       none (no egress rule matched)",
+            "upstream   answered 200",
+            "learn mode (spec.mode Audit) let it through without any credential",
+            "kubectl capgate suggest learn")
+        .doesNotContain("problem", "answer ");
+  }
 }

@@ -261,6 +261,86 @@ class PluginCommandsIT {
     }
   }
 
+  /**
+   * suggest reads the session's proxy logs as audit does (pods/log through the real API server, the
+   * node's log endpoint written by the test) and turns the would-deny lines into rules. The log is
+   * real: the lines LearnModeIT's sidecar wrote (src/test/resources/audit/learn.log, a JSON log
+   * line of its stderr first), which an allowed request, two would-deny requests, a would-deny TLS
+   * splice and a placeholder refusal.
+   */
+  @Test
+  void suggestTurnsALearnSessionsWouldDenyLinesIntoRules() throws Exception {
+    String ns = cp.newNamespace("cli-suggest");
+    List<String> log = Files.readAllLines(Path.of("src/test/resources/audit/learn.log"));
+    Duration patience = Duration.ofSeconds(60);
+    try (KubeletLogs kubelet = KubeletLogs.start(cp.pki())) {
+      createInjectedPod(ns, "agent-a", "learn", kubelet.registerNode(client, ns + "-node"));
+      // As the kubelet reports it: the proxy runs (suggest, like audit, reads only a started one).
+      client
+          .pods()
+          .inNamespace(ns)
+          .withName("agent-a")
+          .subresource("status")
+          .patch(
+              PatchContext.of(PatchType.JSON_MERGE),
+              """
+              {"status":{"initContainerStatuses":[{"name":"%s","image":"capgate-sidecar",
+               "imageID":"","ready":true,"restartCount":0,"started":true,
+               "state":{"running":{"startedAt":"2026-12-07T08:57:00Z"}}}]}}
+              """
+                  .formatted(SidecarContract.PROXY_CONTAINER));
+      CompletableFuture<Run> suggest =
+          CompletableFuture.supplyAsync(() -> capgate(ns, "suggest", "learn"));
+      KubeletLogs.Stream stream = kubelet.awaitStream(patience);
+      assertThat(stream.request())
+          .startsWith("/containerLogs/" + ns + "/agent-a/" + SidecarContract.PROXY_CONTAINER)
+          .doesNotContain("follow=true");
+      log.forEach(stream::write);
+      stream.end();
+      Run run = suggest.get(patience.toSeconds(), TimeUnit.SECONDS);
+      assertThat(run.exit()).as(run.err()).isZero();
+      assertThat(run.err()).isEmpty();
+      assertThat(run.out())
+          .startsWith(
+              "# kubectl capgate suggest learn -n " + ns + ": 5 audit line(s) from 1 pod(s)")
+          .contains("# 3 would-deny line(s) read; 3 rule(s) suggested.")
+          .contains(
+              """
+                  - name: api-github-test
+                    hosts: ["api.github.test"]
+                    methods: ["DELETE"]
+                    paths: ["/repos/acme/repo-a/branches/*"]
+                    # seen 1 request(s), e.g. DELETE /repos/acme/repo-a/branches/12345
+              """,
+              """
+                  - name: plain-test
+                    hosts: ["plain.test"]
+                    methods: ["GET"]
+                    paths: ["/orgs/acme/members/*"]
+              """,
+              """
+                  - name: pypi-test
+              """)
+          .doesNotContainPattern("(?m)^\\s+credentials?:");
+      // The fragment applies: appended to a learn session's rules, the API server takes it.
+      String head = "spec:\n  egress:\n";
+      String fragment = run.out().substring(run.out().indexOf(head) + head.length());
+      String session =
+          """
+          apiVersion: capgate.dev/v1alpha1
+          kind: AgentSession
+          metadata: {name: learned}
+          spec:
+            user: alice@example.com
+            agent: coding-agent
+            egress:
+          """
+              + fragment;
+      ProcessResult applied = cp.kubectlWithInput(session, "create", "-n", ns, "-f", "-");
+      assertThat(applied.exitCode()).as(applied.stderr() + "\n" + session).isZero();
+    }
+  }
+
   /** lint says what the API server says: the example is accepted, the broken file refused. */
   @Test
   void lintAgreesWithTheApiServer() {

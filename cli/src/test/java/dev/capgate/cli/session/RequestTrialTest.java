@@ -74,6 +74,35 @@ class RequestTrialTest {
   }
 
   @Test
+  void aLearnSessionsWouldDenyIsADenialSayingSo() {
+    SessionDocument learning =
+        new SessionDocument(
+            1,
+            session.namespace(),
+            session.name(),
+            dev.capgate.api.v1alpha1.AgentSessionBuilder.specOnly()
+                .user("alice@example.com")
+                .agent("coding-agent")
+                .ttl("2h")
+                .mode(dev.capgate.api.v1alpha1.SessionMode.Audit)
+                .egress(
+                    dev.capgate.api.v1alpha1.AgentSessionBuilder.rule("read")
+                        .hosts("api.github.com")
+                        .methods(dev.capgate.api.v1alpha1.HttpMethod.GET))
+                .spec(),
+            java.util.List.of());
+    RequestTrial.Outcome delete =
+        RequestTrial.run(learning, SampleRequest.parse("DELETE https://api.github.com/x"));
+    assertThat(delete.allowed()).as("judged as Enforce will").isFalse();
+    assertThat(delete.reason())
+        .isEqualTo(RequestTrial.LEARNING + "no egress rule for api.github.com allows DELETE /x");
+    RequestTrial.Outcome other =
+        RequestTrial.run(learning, SampleRequest.parse("GET https://evil.example/"));
+    assertThat(other.allowed()).isFalse();
+    assertThat(other.reason()).startsWith(RequestTrial.LEARNING);
+  }
+
+  @Test
   void passthroughIsAllowedAtTheConnection() {
     RequestTrial.Outcome o = run("GET https://pypi.org/simple/requests/");
     assertThat(o.allowed()).isTrue();

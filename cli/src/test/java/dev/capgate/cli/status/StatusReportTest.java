@@ -81,6 +81,19 @@ class StatusReportTest {
         .contains("  lastDenial.requestId: 7gk2m9qa-1c")
         .containsPattern("agent-a +Running +1/1 +1 +node-1");
     assertThat(StatusReport.detail(summary(OLD_OPERATOR), List.of(), NOW))
-        .contains("(not reported by this operator version)", "Pods:\n  (none)");
+        .contains("(not reported by this operator version)", "Pods:\n  (none)")
+        .doesNotContain("Mode:");
+    assertThat(text).doesNotContain("Mode:");
+  }
+
+  @Test
+  void aLearnSessionSaysSoAndWhatToRunNext() throws Exception {
+    String learning =
+        ACTIVE.replace(
+            "\"agent\":\"coding-agent\"", "\"agent\":\"coding-agent\",\"mode\":\"Audit\"");
+    assertThat(StatusReport.detail(summary(learning), List.of(), NOW))
+        .contains(
+            "Mode:           Audit (learn mode: what the rules refuse goes out without credentials;"
+                + " kubectl capgate suggest fix-issue-42)");
   }
 }

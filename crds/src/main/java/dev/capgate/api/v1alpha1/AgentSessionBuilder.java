@@ -35,6 +35,7 @@ public final class AgentSessionBuilder {
   private String ttl;
   private OnRevoke onRevoke;
   private Limits limits;
+  private SessionMode mode;
   private VaultAuth vault;
   private final List<Credential> credentials = new ArrayList<>();
   private final List<EgressRule> egress = new ArrayList<>();
@@ -87,6 +88,12 @@ public final class AgentSessionBuilder {
   /** Limits over every request of the session (on top of each rule's own). */
   public AgentSessionBuilder limits(Limits limits) {
     this.limits = limits;
+    return this;
+  }
+
+  /** spec.mode: {@link SessionMode#Audit} for learn mode. */
+  public AgentSessionBuilder mode(SessionMode mode) {
+    this.mode = mode;
     return this;
   }
 
@@ -145,7 +152,8 @@ public final class AgentSessionBuilder {
         vault,
         credentials.isEmpty() ? null : List.copyOf(credentials),
         List.copyOf(egress),
-        limits);
+        limits,
+        mode);
   }
 
   public AgentSession build() {

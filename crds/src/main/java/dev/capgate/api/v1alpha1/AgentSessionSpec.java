@@ -52,6 +52,22 @@ import java.util.List;
     fieldPath = ".ttl",
     reason = "FieldValueInvalid",
     message = "spec.ttl must be a duration between 1s and 720h, e.g. 2h or 90m")
+// Learn mode lets any host through: it must end by itself, soon (a forgotten learn session would be
+// an open egress for as long as the session lives), and an enforced session cannot be opened up in
+// place (a learn session is created as one, so the choice is visible from its creation on).
+@ValidationRule(
+    value =
+        "!has(self.mode) || self.mode != 'Audit' || (has(self.ttl) && duration(self.ttl) <= duration('24h'))",
+    fieldPath = ".mode",
+    reason = "FieldValueRequired",
+    message = "spec.mode Audit requires spec.ttl of at most 24h: learn mode lets any host through")
+@ValidationRule(
+    value =
+        "!has(self.mode) || self.mode != 'Audit' || (has(oldSelf.mode) && oldSelf.mode == 'Audit')",
+    fieldPath = ".mode",
+    reason = "FieldValueForbidden",
+    message =
+        "spec.mode cannot change from Enforce to Audit: create a new session in Audit mode (Audit to Enforce is allowed)")
 public record AgentSessionSpec(
     @Required
         @Size(min = 1, max = 253)
@@ -90,8 +106,15 @@ public record AgentSessionSpec(
         List<EgressRule> egress,
     @JsonPropertyDescription(
             "Rate, concurrency and budget limits over every request the session's rules allow, enforced per pod, on top of each rule's own limits.")
-        Limits limits) {
+        Limits limits,
+    @Default("Enforce")
+        @JsonPropertyDescription(
+            "Enforce (default): what no egress rule allows is refused. Audit (learn mode): what host/method/path policy would refuse goes out as the agent sent it, WITHOUT any credential, and is audited with decision would-deny (kubectl capgate suggest turns those lines into egress rules). The placeholder guard, the response scrubber, a rule's git refs and the other defences still apply; raw TCP and local addresses stay refused. Audit lets the agent reach any host: it requires spec.ttl of at most 24h, and an Enforce session cannot be switched to Audit.")
+        SessionMode mode) {
 
+  /**
+   * A session in the default mode (the constructor before {@code limits} and {@code mode} existed).
+   */
   public AgentSessionSpec(
       String user,
       String agent,
@@ -101,7 +124,16 @@ public record AgentSessionSpec(
       VaultAuth vault,
       List<Credential> credentials,
       List<EgressRule> egress) {
-    this(user, agent, project, ttl, onRevoke, vault, credentials, egress, null);
+    this(user, agent, project, ttl, onRevoke, vault, credentials, egress, null, null);
+  }
+
+  public SessionMode modeOrDefault() {
+    return mode == null ? SessionMode.Enforce : mode;
+  }
+
+  /** Learn mode: would-deny requests go out without a credential and are audited. */
+  public boolean audits() {
+    return modeOrDefault() == SessionMode.Audit;
   }
 
   public List<Credential> credentialsOrEmpty() {

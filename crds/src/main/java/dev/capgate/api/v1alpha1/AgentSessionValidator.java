@@ -15,6 +15,7 @@ import java.util.Set;
  */
 public final class AgentSessionValidator {
   static final Duration MAX_TTL = Duration.ofHours(720);
+  static final Duration MAX_AUDIT_TTL = Duration.ofHours(24);
 
   private final List<Violation> violations = new ArrayList<>();
 
@@ -42,6 +43,9 @@ public final class AgentSessionValidator {
     }
     if (spec.ttl() != null) {
       checkTtl(spec.ttl());
+    }
+    if (spec.audits()) {
+      checkAuditTtl(spec.ttl());
     }
     Set<String> credentials = checkCredentials(spec);
     if (!spec.credentialsOrEmpty().isEmpty()
@@ -78,6 +82,25 @@ public final class AgentSessionValidator {
   private void within(String at, Number value, double max) {
     if (value != null && (value.longValue() < 1 || value.doubleValue() > max)) {
       add(at, "must be between 1 and " + (long) max);
+    }
+  }
+
+  /** Learn mode opens egress to any host: only for a short, bounded session (the CRD's CEL too). */
+  private void checkAuditTtl(String ttl) {
+    if (ttl == null) {
+      add(
+          "spec.ttl",
+          "is required with spec.mode Audit (at most 24h): learn mode lets any host through");
+      return;
+    }
+    try {
+      if (Durations.parse(ttl).compareTo(MAX_AUDIT_TTL) > 0) {
+        add(
+            "spec.ttl",
+            "must be at most 24h with spec.mode Audit: learn mode lets any host through");
+      }
+    } catch (IllegalArgumentException e) {
+      // checkTtl names it
     }
   }
 

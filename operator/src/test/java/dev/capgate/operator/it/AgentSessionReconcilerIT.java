@@ -86,6 +86,7 @@ class AgentSessionReconcilerIT {
             "AGENT",
             "READY",
             "PHASE",
+            "MODE",
             "PODS",
             "EXPIRES",
             "DENIALS",

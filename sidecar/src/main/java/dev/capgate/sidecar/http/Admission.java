@@ -158,6 +158,8 @@ final class Admission {
    * @param awsSignature the agent's SigV4 authorization, verified against the placeholder keys,
    *     when the rule names an {@code awsSigV4} credential; else null
    * @param ticket the request's hold on its rule's and session's limits, released when it ends
+   * @param wouldDeny learn mode: policy would refuse it ({@code reason} says why); it goes out as
+   *     the agent sent it, no rule, no credential
    */
   record Allowed(
       SessionIdentity session,
@@ -168,7 +170,8 @@ final class Admission {
       Policy policy,
       boolean scanBody,
       AuthorizationHeader awsSignature,
-      Ticket ticket)
+      Ticket ticket,
+      boolean wouldDeny)
       implements Outcome {}
 
   /**
@@ -337,7 +340,10 @@ final class Admission {
               + " send the request with that method and URL instead");
     }
     String copySource = copySource(head.headers());
-    if (copySource != null && !policy.allowsS3CopySource(rule, copySource)) {
+    // A would-deny names no rule and carries no credential: the copy is the upstream's to judge.
+    if (copySource != null
+        && !verdict.wouldDeny()
+        && !policy.allowsS3CopySource(rule, copySource)) {
       String why =
           "rule '"
               + rule
@@ -385,7 +391,8 @@ final class Admission {
         policy,
         placeholders.active() && head.hasBody(),
         awsSignature,
-        (Ticket) admit);
+        (Ticket) admit,
+        verdict.wouldDeny());
   }
 
   /** 429 (rate, concurrency; with Retry-After) or 403 budget-exhausted, naming rule and limit. */

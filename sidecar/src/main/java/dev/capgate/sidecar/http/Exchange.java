@@ -287,7 +287,7 @@ final class Exchange implements UpstreamLink.Listener {
     session = allowed.session();
     normalized = allowed.request();
     rule = allowed.rule();
-    decision = Decision.ALLOW;
+    decision = allowed.wouldDeny() ? Decision.WOULD_DENY : Decision.ALLOW;
     reason = allowed.reason();
     credentialNames = allowed.credentialNames();
     ticket = allowed.ticket();

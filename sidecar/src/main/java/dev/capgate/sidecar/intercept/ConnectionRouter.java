@@ -213,9 +213,9 @@ public final class ConnectionRouter {
           record(
               connection,
               spliceProtocol(verdict),
-              Decision.ALLOW,
+              verdict.wouldDeny() ? Decision.WOULD_DENY : Decision.ALLOW,
               verdict.rule(),
-              allowReason(connection, verdict, upstream));
+              verdict.wouldDeny() ? verdict.reason() : allowReason(connection, verdict, upstream));
           TcpRelay.splice(agent, upstream);
           ConnectionSniffer.handOver(sniffer);
         });

@@ -38,13 +38,18 @@ public final class Policy {
   private final Map<String, Limits> ruleLimits;
   private final Limits sessionLimits;
 
+  /** Learn mode ({@code spec.mode: Audit}). */
+  private final boolean audits;
+
   private Policy(
       SessionIdentity session,
       CompiledRule[] rules,
       Map<String, Credential> credentials,
       Map<String, Limits> ruleLimits,
-      Limits sessionLimits) {
+      Limits sessionLimits,
+      boolean audits) {
     this.session = session;
+    this.audits = audits;
     this.rules = rules;
     this.credentials = credentials;
     this.ruleLimits = ruleLimits;
@@ -90,7 +95,8 @@ public final class Policy {
         rules,
         Map.copyOf(credentials),
         java.util.Collections.unmodifiableMap(ruleLimits),
-        spec.limits());
+        spec.limits(),
+        spec.audits());
   }
 
   /** The limits of the rules that have some ({@code spec.egress[].limits}), by rule name. */
@@ -105,6 +111,17 @@ public final class Policy {
 
   public SessionIdentity session() {
     return session;
+  }
+
+  /**
+   * Learn mode: a connection or request host/method/path policy refuses is let through without any
+   * credential and audited as would-deny (README "Learn mode"). What is still refused: a connection
+   * that is neither TLS with a server name nor plaintext HTTP (raw TCP: an address is all an audit
+   * line could show, and it would open the cluster's own services), and everything the other
+   * defences refuse (placeholders, override headers, git push rules, local addresses).
+   */
+  public boolean audits() {
+    return audits;
   }
 
   /**
@@ -167,10 +184,16 @@ public final class Policy {
         }
       }
     }
-    return new ConnectionVerdict(
-        ConnectionAction.DENY,
-        null,
-        connectionDenial(name, destination, kind, plaintextPassthrough));
+    String denial = connectionDenial(name, destination, kind, plaintextPassthrough);
+    if (audits && name != null) {
+      // TLS is spliced, not intercepted: the pod CA may sign only for the session's hosts
+      // (invariant 8), so the agent would refuse a leaf for any other. Plaintext HTTP needs no
+      // leaf: intercepted, its requests are judged (and let through) one by one.
+      return kind == ConnectionKind.TLS
+          ? new ConnectionVerdict(ConnectionAction.PASSTHROUGH, null, denial, true)
+          : new ConnectionVerdict(ConnectionAction.INTERCEPT, null, denial, true);
+    }
+    return new ConnectionVerdict(ConnectionAction.DENY, null, denial);
   }
 
   private static String connectionDenial(
@@ -217,8 +240,10 @@ public final class Policy {
         }
       }
     }
-    return new RequestVerdict(
-        false, null, List.of(), requestDenial(request, hostAllowed, plaintextCredentialRule));
+    String denial = requestDenial(request, hostAllowed, plaintextCredentialRule);
+    return audits
+        ? RequestVerdict.wouldDeny(denial)
+        : new RequestVerdict(false, null, List.of(), denial);
   }
 
   private static String requestDenial(
@@ -239,11 +264,18 @@ public final class Policy {
     return "no egress rule allows " + request.host() + ":" + request.port();
   }
 
-  /** DNS: may this name be answered (forwarded to the real resolver)? Others get NXDOMAIN. */
+  /**
+   * DNS: may this name be answered (forwarded to the real resolver)? Others get NXDOMAIN. In learn
+   * mode every well-formed name is answered: nothing could connect otherwise (placeholders in a
+   * name are refused before this is asked).
+   */
   public boolean allowsDnsName(String name) {
     String canonical = HostNames.normalize(name);
     if (canonical == null) {
       return false;
+    }
+    if (audits) {
+      return true;
     }
     for (CompiledRule rule : rules) {
       if (rule.matchesHost(canonical)) {

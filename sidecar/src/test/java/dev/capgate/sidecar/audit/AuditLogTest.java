@@ -181,6 +181,17 @@ class AuditLogTest {
                 40L,
                 "passthrough",
                 Flow.of("tls", dst)),
+            AuditEvent.connection(
+                "abc-5",
+                SESSION,
+                "api.other.com",
+                null,
+                null,
+                null,
+                Decision.WOULD_DENY,
+                40L,
+                "no egress rule allows api.other.com:443",
+                Flow.of("tls", dst)),
             AuditEvent.dns("abc-3", null, "evil.test", "A", DnsOutcome.NXDOMAIN, "no rule"),
             AuditEvent.tlsFailure(
                 "abc-4",

@@ -51,6 +51,12 @@ final class SessionSpecs {
     return this;
   }
 
+  /** Learn mode (spec.mode Audit, which the CRD allows only with a ttl of at most 24h). */
+  SessionSpecs learning() {
+    session.mode(dev.capgate.api.v1alpha1.SessionMode.Audit).ttl("2h");
+    return this;
+  }
+
   SessionSpecs egress(RuleBuilder... rules) {
     session.egress(rules);
     return this;

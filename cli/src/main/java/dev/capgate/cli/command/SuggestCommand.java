@@ -1,0 +1,91 @@
+package dev.capgate.cli.command;
+
+import dev.capgate.api.v1alpha1.Durations;
+import dev.capgate.cli.audit.AuditLine;
+import dev.capgate.cli.kube.SessionPods;
+import dev.capgate.cli.learn.RuleSuggestions;
+import dev.capgate.cli.learn.SuggestionYaml;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.io.PrintWriter;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(
+    name = "suggest",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Egress rules that would have allowed what a learn session (spec.mode: Audit) let through:",
+      "its would-deny audit lines (the lines `audit` shows) grouped by host and methods, paths",
+      "generalized (ids -> *, deep paths -> **). An AgentSession fragment to review, never a",
+      "credential: add those yourself."
+    },
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {
+      "0:printed (also when there is nothing to suggest)",
+      "3:no pod of that session",
+      "4:the API server could not be used",
+      "64:wrong command line"
+    })
+public final class SuggestCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+  @Mixin KubeOptions kube;
+
+  @Parameters(index = "0", paramLabel = "SESSION", description = "The AgentSession.")
+  String session;
+
+  @Option(
+      names = "--since",
+      paramLabel = "DURATION",
+      description = "Only lines of the last DURATION (2h, 10m, 1h30m, 30s: the API's grammar).")
+  String since;
+
+  @Override
+  public Integer call() throws Exception {
+    Instant from = null;
+    if (since != null) {
+      try {
+        from = Instant.now().minus(Durations.parse(since));
+      } catch (IllegalArgumentException e) {
+        throw new picocli.CommandLine.ParameterException(
+            spec.commandLine(), "--since: " + e.getMessage());
+      }
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    try (KubernetesClient client = kube.connect()) {
+      String namespace = kube.namespace(client);
+      SessionPods sessionPods = new SessionPods(client, namespace);
+      List<Pod> pods =
+          SessionAuditLog.injectedPods(
+              sessionPods, session, namespace, spec.commandLine().getErr());
+      if (pods.isEmpty()) {
+        return ExitCodes.NOT_FOUND;
+      }
+      List<AuditLine> lines =
+          SessionAuditLog.read(sessionPods, pods, from, spec.commandLine().getErr());
+      String source =
+          "kubectl capgate suggest "
+              + session
+              + " -n "
+              + namespace
+              + ": "
+              + lines.size()
+              + " audit line(s) from "
+              + pods.size()
+              + " pod(s)"
+              + (lines.isEmpty()
+                  ? ""
+                  : ", " + lines.getFirst().ts() + " .. " + lines.getLast().ts());
+      out.print(SuggestionYaml.render(RuleSuggestions.of(lines), source));
+      out.flush();
+      return ExitCodes.OK;
+    }
+  }
+}

@@ -222,6 +222,9 @@ build_agent() {
   "${BUILDAH[@]}" add --chmod 0644 "$c" "$clients/Fetch.java" /opt/clients/Fetch.java >/dev/null
   rm -rf "$gobin"
   "${BUILDAH[@]}" run "$c" -- sh -c 'groupadd -g 1000 agent && useradd -u 1000 -g 1000 -m -d /home/agent -s /bin/bash agent'
+  # The aws CLI's example pages (`aws ... help`), dropped like every other doc: they quote example
+  # private keys, which AttackE2E's search for readable keys would rightly report.
+  "${BUILDAH[@]}" run "$c" -- rm -rf /usr/lib/python3/dist-packages/awscli/examples
   "${BUILDAH[@]}" run "$c" -- sh -c '/opt/java/bin/java -version && node --version && npm --version && pip --version && python3 -c "import requests, httpx, h2, boto3" && aws --version' >/dev/null
   "${BUILDAH[@]}" config --user 1000:1000 --workingdir /home/agent --env HOME=/home/agent --env LANG=C.UTF-8 \
     --env JAVA_HOME=/opt/java --env PATH=/opt/java/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \

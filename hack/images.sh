@@ -12,7 +12,7 @@
 #                               (nft + legacy) + jlink'd Java 25 in /opt/java + user 1447. No curl.
 #   capgate.local/sidecar:dev   sidecar/Dockerfile  FROM java-base (init + proxy modes, uid 1447)
 #   capgate.local/operator:dev  operator/Dockerfile FROM java-base (uid 1447)
-#   capgate.local/agent:dev     test agent: minbase + curl + git + python3 (requests, httpx, h2, pip),
+#   capgate.local/agent:dev     test agent: minbase + curl + git + python3 (requests, httpx, h2, pip, boto3), aws CLI v2,
 #                               nodejs + npm, a jlink'd Java 25 (HttpClient, source launcher), a static
 #                               Go net/http client (e2e/images/agent/clients), `sleep infinity`, uid 1000
 #   capgate.local/agent-root:dev  the agent image without USER (runs as root unless the pod says
@@ -48,8 +48,10 @@ SIDECAR_IMAGE=capgate.local/sidecar:dev
 OPERATOR_IMAGE=capgate.local/operator:dev
 # The client matrix (e2e ClientMatrixE2E): Python requests/httpx (+h2), pip, Node (fetch, https), npm.
 AGENT_PACKAGES="ca-certificates curl git python3 python3-requests python3-httpx python3-h2 python3-pip nodejs"
-# apt-get, not debootstrap: npm depends on a virtual package (e2e/images/rootfs.sh).
-AGENT_APT_PACKAGES="npm"
+# apt-get, not debootstrap: npm depends on a virtual package (e2e/images/rootfs.sh). awscli (the
+# aws CLI v2, 2.9) and python3-boto3 (1.26): the real AWS clients of CloudCredentialsE2E (issue 15);
+# apt-get resolves their long Python dependency lists.
+AGENT_APT_PACKAGES="npm awscli python3-boto3"
 # The agent's Java: HttpClient, and jdk.compiler for single-file `java Fetch.java` runs.
 AGENT_JAVA_MODULES="java.base,java.net.http,jdk.compiler,jdk.crypto.ec,jdk.zipfs"
 BASE_PACKAGES="ca-certificates iptables"
@@ -220,7 +222,10 @@ build_agent() {
   "${BUILDAH[@]}" add --chmod 0644 "$c" "$clients/Fetch.java" /opt/clients/Fetch.java >/dev/null
   rm -rf "$gobin"
   "${BUILDAH[@]}" run "$c" -- sh -c 'groupadd -g 1000 agent && useradd -u 1000 -g 1000 -m -d /home/agent -s /bin/bash agent'
-  "${BUILDAH[@]}" run "$c" -- sh -c '/opt/java/bin/java -version && node --version && npm --version && pip --version && python3 -c "import requests, httpx, h2"' >/dev/null
+  # The aws CLI's example pages (`aws ... help`), dropped like every other doc: they quote example
+  # private keys, which AttackE2E's search for readable keys would rightly report.
+  "${BUILDAH[@]}" run "$c" -- rm -rf /usr/lib/python3/dist-packages/awscli/examples
+  "${BUILDAH[@]}" run "$c" -- sh -c '/opt/java/bin/java -version && node --version && npm --version && pip --version && python3 -c "import requests, httpx, h2, boto3" && aws --version' >/dev/null
   "${BUILDAH[@]}" config --user 1000:1000 --workingdir /home/agent --env HOME=/home/agent --env LANG=C.UTF-8 \
     --env JAVA_HOME=/opt/java --env PATH=/opt/java/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     --label "$LABEL=$inputs" --cmd '["sleep","infinity"]' "$c"

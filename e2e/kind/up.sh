@@ -178,6 +178,9 @@ for _ in $(seq 1 40); do curl -sf -o /dev/null --cacert "$BAO_CACERT" https://12
 # method, after the chart, since it names that mount's accessor).
 bootstrap() { BAO_ADDR=https://127.0.0.1:18200 BAO_CACERT=$BAO_CACERT BAO_TOKEN=$(cat "$STATE/secrets/root-token") "$ROOT/e2e/openbao/bootstrap.sh" "$@"; }
 bootstrap base "$STATE/secrets/github-token" "$STATE/secrets/mcp-token" "$OIDC_ROLE" "$STATE/secrets/operator-token"
+# The GitHub App (GitHubAppE2E): its key in OpenBao, the public half to the upstreams pod.
+[ -s "$STATE/secrets/github-app.pem" ] || (umask 077; openssl genrsa -traditional -out "$STATE/secrets/github-app.pem" 2048 2>/dev/null)
+bootstrap github-app "$STATE/secrets/github-app.pem"
 # Every request and response, secrets HMAC'd, as on the local stack: the suite reads what Vault
 # answered (VaultScopeE2E) and greps the file for secret values.
 ksay "OpenBao $OPENBAO_VERSION (TLS, initialized, unsealed) at $BAO_ADDR configured"
@@ -197,7 +200,9 @@ fi
 kubectl create namespace "$UPSTREAM_NAMESPACE" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 kubectl -n "$UPSTREAM_NAMESPACE" create secret tls upstreams-tls --cert="$pki/upstream.crt" --key="$pki/upstream.key" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 kubectl -n "$UPSTREAM_NAMESPACE" create secret generic upstreams-tokens --from-file=github-token="$STATE/secrets/github-token" \
-  --from-file=mcp-token="$STATE/secrets/mcp-token" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+  --from-file=mcp-token="$STATE/secrets/mcp-token" \
+  --from-file=github-app.pub.pem=<(openssl rsa -in "$STATE/secrets/github-app.pem" -pubout 2>/dev/null) \
+  --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 kubectl -n "$UPSTREAM_NAMESPACE" create configmap openbao-ca --from-file=ca.crt="$BAO_CACERT" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 kubectl apply -f - >/dev/null <<YAML
 apiVersion: apps/v1
@@ -216,6 +221,8 @@ spec:
           env:
             - {name: JWKS_URL, value: "$BAO_ADDR/v1/identity/oidc/.well-known/keys"}
             - {name: JWKS_CA, value: /vault-ca/ca.crt}
+            - {name: GITHUB_APP_ID, value: "$GITHUB_APP_ID"}
+            - {name: GITHUB_APP_INSTALLATION, value: "$GITHUB_APP_INSTALLATION"}
           readinessProbe: {tcpSocket: {port: 8443}, periodSeconds: 2}
           volumeMounts:
             - {name: tls, mountPath: /tls, readOnly: true}
@@ -290,6 +297,8 @@ CAPGATE_E2E_CANARY_HOST=$gateway
 CAPGATE_E2E_UPSTREAM_IP=$upstream_ip
 CAPGATE_E2E_UPSTREAM_HOSTS="${UPSTREAM_HOSTS[*]}"
 CAPGATE_E2E_UPSTREAM_CA=$pki/ca.crt
+CAPGATE_E2E_GITHUB_APP_ID=$GITHUB_APP_ID
+CAPGATE_E2E_GITHUB_APP_INSTALLATION=$GITHUB_APP_INSTALLATION
 CAPGATE_E2E_UPSTREAM_CA_CONFIGMAP=$UPSTREAM_CA_CONFIGMAP
 CAPGATE_E2E_VAULT_ADDR=$BAO_ADDR
 CAPGATE_E2E_VAULT_CA=$BAO_CACERT
@@ -298,7 +307,7 @@ CAPGATE_E2E_VAULT_JWT_MOUNT=$VAULT_JWT_MOUNT
 CAPGATE_E2E_AGENT_SERVICE_ACCOUNT=$AGENT_SERVICE_ACCOUNT
 CAPGATE_E2E_OIDC_ROLE=$OIDC_ROLE
 CAPGATE_E2E_SYSTEM_NAMESPACE=$SYSTEM_NAMESPACE
-CAPGATE_E2E_SECRET_FILES="$STATE/secrets/github-token $STATE/secrets/mcp-token $STATE/secrets/root-token $STATE/secrets/unseal-key $STATE/secrets/operator-token"
+CAPGATE_E2E_SECRET_FILES="$STATE/secrets/github-token $STATE/secrets/mcp-token $STATE/secrets/github-app.pem $STATE/secrets/root-token $STATE/secrets/unseal-key $STATE/secrets/operator-token"
 CAPGATE_E2E_LOG_DIRS="$STATE/logs $audit_dir"
 CAPGATE_E2E_LOG_PODS="openbao/app=openbao $UPSTREAM_NAMESPACE/app=upstreams"
 CAPGATE_E2E_VAULT_ROOT_TOKEN_FILE=$STATE/secrets/root-token

@@ -13,4 +13,5 @@ for repo in repo-a repo-b; do
 done
 exec java -XX:+UseSerialGC -cp '/opt/upstreams/classes:/opt/upstreams/lib/*' dev.capgate.e2e.upstream.Upstreams \
   --port 8443 --cert /tls/tls.crt --key /tls/tls.key --git-root "$root" \
-  --token-file /secrets/github-token --mcp-token-file /secrets/mcp-token --jwks "$JWKS_URL" ${JWKS_CA:+--jwks-ca "$JWKS_CA"}
+  --token-file /secrets/github-token --mcp-token-file /secrets/mcp-token --jwks "$JWKS_URL" ${JWKS_CA:+--jwks-ca "$JWKS_CA"} \
+  ${GITHUB_APP_ID:+--github-app-id "$GITHUB_APP_ID" --github-app-installation "$GITHUB_APP_INSTALLATION" --github-app-public-key-file /secrets/github-app.pub.pem}

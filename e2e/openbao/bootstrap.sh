@@ -10,10 +10,17 @@
 #     KV v2 at secret/ with alice's GitHub and MCP tokens, the identity OIDC key `capgate` and role
 #     OIDC_ROLE (RS256, 5 minutes, client_id internal.test), the policy capgate-operator and an
 #     orphan token with it, written to OPERATOR_TOKEN_FILE (mode 0600).
+#   BAO_ADDR=... BAO_TOKEN=<root> bootstrap.sh aws ACCESS_KEY_ID_FILE SECRET_KEY_FILE
+#     alice's S3 keys (the e2e s3proxy's identity) at secret/aws/alice@example.com, fields
+#     access_key and secret_key (what an awsSigV4 credential reads by default).
+#   BAO_ADDR=... BAO_TOKEN=<root> bootstrap.sh github-app PRIVATE_KEY_FILE
+#     The e2e GitHub App's PEM private key at secret/github-app/acme, field private_key: the App of
+#     team acme, which the sessions' policy lets every session of this stack read (one team here).
 #   BAO_ADDR=... BAO_TOKEN=<root> bootstrap.sh session-auth MOUNT ROLE PUBLIC_PEM_FILE ISSUER OIDC_ROLE
 #     The JWT auth method at MOUNT trusting the operator's session key (its public.pem) and ISSUER;
 #     the policy ROLE templated on the session's user (secret/data/github/<user>,
-#     secret/data/mcp/<user>, identity/oidc/token/OIDC_ROLE); the role ROLE as the chart's file
+#     secret/data/mcp/<user>, secret/data/aws/<user>, identity/oidc/token/OIDC_ROLE, and the team's
+#     App key secret/data/github-app/acme); the role ROLE as the chart's file
 #     defines it, with that policy. Prints the mount's accessor.
 # Every step can run again (a new cluster brings a new operator key). Never prints a token or a
 # secret: on an error, the call and OpenBao's status only.
@@ -67,6 +74,14 @@ base() {
   [ -s "$operator_token_file" ] || die "no operator token in OpenBao's answer"
 }
 
+aws() {
+  api POST "secret/data/aws/alice@example.com" "$(json '{"data": {"access_key": open(sys.argv[1]).read().strip(), "secret_key": open(sys.argv[2]).read().strip()}}' "$1" "$2")" >/dev/null
+}
+
+github_app() {
+  api POST "secret/data/github-app/acme" "$(json '{"data": {"private_key": open(sys.argv[1]).read()}}' "$1")" >/dev/null
+}
+
 session_auth() {
   local mount=$1 role=$2 issuer=$4 oidc_role=$5 pem methods accessor user
   pem=$(cat "$3") || die "cannot read the public key $3"
@@ -85,6 +100,8 @@ session_auth() {
   user="{{identity.entity.aliases.$accessor.name}}"
   api PUT "sys/policies/acl/$role" "$(json '{"policy": sys.argv[1]}' "path \"secret/data/github/$user\" { capabilities = [\"read\"] }
 path \"secret/data/mcp/$user\" { capabilities = [\"read\"] }
+path \"secret/data/aws/$user\" { capabilities = [\"read\"] }
+path \"secret/data/github-app/acme\" { capabilities = [\"read\"] }
 path \"identity/oidc/token/$oidc_role\" { capabilities = [\"read\"] }
 ")" >/dev/null
   api POST "auth/$mount/role/$role" "$(json 'dict(json.load(open(sys.argv[1])), token_policies=[sys.argv[2]])' \
@@ -94,6 +111,8 @@ path \"identity/oidc/token/$oidc_role\" { capabilities = [\"read\"] }
 
 case ${1:-} in
   base) shift; [ $# -eq 4 ] || die "usage: base GITHUB_TOKEN_FILE MCP_TOKEN_FILE OIDC_ROLE OPERATOR_TOKEN_FILE"; base "$@" ;;
+  aws) shift; [ $# -eq 2 ] || die "usage: aws ACCESS_KEY_ID_FILE SECRET_KEY_FILE"; aws "$@" ;;
+  github-app) shift; [ $# -eq 1 ] || die "usage: github-app PRIVATE_KEY_FILE"; github_app "$@" ;;
   session-auth) shift; [ $# -eq 5 ] || die "usage: session-auth MOUNT ROLE PUBLIC_PEM_FILE ISSUER OIDC_ROLE"; session_auth "$@" ;;
-  *) die "usage: bootstrap.sh base|session-auth ..." ;;
+  *) die "usage: bootstrap.sh base|aws|github-app|session-auth ..." ;;
 esac

@@ -25,6 +25,12 @@ BAO_CACERT=$BAO_DIR/tls/ca.crt
 # The upstreams (Git host, GitHub-style API, JWT API, MCP, package sources): one HTTPS host process on the node
 # address, behind the selector-less Service upstreams/upstreams:443.
 UPSTREAM_PORT=${CAPGATE_UPSTREAM_PORT:-18443}
+# s3proxy (issue 15): a real S3 server that checks every SigV4 signature itself, HTTPS on the node
+# address with a certificate for $S3_HOST from the upstreams' CA, behind the selector-less Service
+# s3.$UPSTREAM_NAMESPACE:443 (its own ClusterIP: agents map $S3_HOST to it with hostAliases).
+S3_PORT=${CAPGATE_S3_PORT:-18445}
+S3_DIR=$STACK_DIR/s3proxy
+S3PROXY_LIB=${CAPGATE_TOOLS:-$HOME/.cache/capgate/tools}/s3proxy/lib
 
 JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 [ -x "$JAVA_HOME/bin/java" ] || JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64

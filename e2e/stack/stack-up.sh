@@ -7,6 +7,9 @@
 #      $NODE_IP:$UPSTREAM_PORT with their own test CA, behind the selector-less Service
 #      upstreams.capgate-upstreams:443 (no cluster DNS here: pods map the names to its ClusterIP
 #      with hostAliases, as a cluster's DNS would);
+#   2b. s3proxy (a real S3 server checking SigV4 itself) as a host process on $NODE_IP:$S3_PORT,
+#      serving $S3_HOST with a certificate of the upstreams' CA, behind the Service s3.capgate-upstreams;
+#      its keys random per fresh stack, in OpenBao under alice's path secret/aws/alice@example.com;
 #   3. meanwhile the single-node cluster (e2e/cluster/cluster-up.sh) and the images on its node
 #      (hack/images.sh: sidecar, operator, agent, pause, java-base);
 #   4. `helm upgrade --install capgate charts/capgate`: the operator as a pod from its image, the
@@ -24,6 +27,7 @@ T0=$(date +%s.%N)
 export KUBECONFIG=$KUBECONFIG_ADMIN
 [ "$(id -u)" = 0 ] || sdie "run as root"
 for b in bao helm kubectl; do [ -x "$TOOLS_BIN/$b" ] || sdie "$TOOLS_BIN/$b missing: run 'make tools' first"; done
+[ -f "$S3PROXY_LIB/s3proxy-2.6.0.jar" ] || sdie "$S3PROXY_LIB/s3proxy-2.6.0.jar missing: run 'make tools' first"
 for f in sidecar/target/capgate-sidecar.jar operator/target/capgate-operator.jar e2e/target/classes/dev/capgate/e2e/upstream/Upstreams.class; do
   [ -e "$REPO_ROOT/$f" ] || sdie "$f missing: run 'make build' first"
 done
@@ -73,15 +77,21 @@ upstreams_healthy() {
   curl -s --max-time 2 -o /dev/null -w '%{http_code}' --cacert "$STACK_DIR/pki/ca.crt" \
     --resolve "api.github.test:$UPSTREAM_PORT:$NODE_IP" "https://api.github.test:$UPSTREAM_PORT/repos/acme/repo-a" 2>/dev/null | grep -qx 401
 }
+# An anonymous request: s3proxy answers 403 AccessDenied once it serves.
+s3_healthy() {
+  curl -s --max-time 2 -o /dev/null -w '%{http_code}' --cacert "$STACK_DIR/pki/ca.crt" \
+    --resolve "$S3_HOST:$S3_PORT:$NODE_IP" "https://$S3_HOST:$S3_PORT/" 2>/dev/null | grep -qx 403
+}
 
 # --- 1 + 2: OpenBao and the upstreams, fresh unless both are healthy ------------------------------
 fresh=0
-if stack_pid openbao >/dev/null && bao_healthy && [ -s "$BAO_DIR/root-token" ] && stack_pid upstreams >/dev/null && upstreams_healthy; then
+if stack_pid openbao >/dev/null && bao_healthy && [ -s "$BAO_DIR/root-token" ] && stack_pid upstreams >/dev/null && upstreams_healthy \
+  && stack_pid s3proxy >/dev/null && s3_healthy; then
   ssay "OpenBao and upstreams already up"
 else
   fresh=1
-  stop_daemon upstreams; stop_daemon openbao
-  rm -rf "$BAO_DIR" "$STACK_DIR/secrets" "$STACK_DIR/git" "$STACK_DIR/pki"
+  stop_daemon s3proxy; stop_daemon upstreams; stop_daemon openbao
+  rm -rf "$BAO_DIR" "$STACK_DIR/secrets" "$STACK_DIR/git" "$STACK_DIR/pki" "$S3_DIR"
   mkdir -p "$BAO_DIR/data" "$BAO_DIR/tls" "$STACK_DIR/secrets" "$STACK_DIR/pki"
   chmod 0700 "$BAO_DIR" "$STACK_DIR/secrets"
 
@@ -99,6 +109,15 @@ else
   # Secret values of this stack: random, never printed; the suite greps every output and log for them.
   printf 'ghp_%s' "$(openssl rand -hex 18)" > "$STACK_DIR/secrets/github-token"
   printf 'mcp_%s' "$(openssl rand -hex 18)" > "$STACK_DIR/secrets/mcp-token"
+  # The S3 server's real keys (AWS-shaped: AKIA + 16, 40 characters), alice's in OpenBao.
+  printf 'AKIA%s' "$(openssl rand -hex 32 | tr a-f0-9 A-Z2-7 | tr -cd 'A-Z2-7' | head -c 16)" > "$STACK_DIR/secrets/aws-access-key-id"
+  openssl rand -base64 30 | tr -d '\n' > "$STACK_DIR/secrets/aws-secret-access-key"
+  # The GitHub App's key (PKCS#1, as GitHub hands it out): private half in OpenBao, public half to
+  # the upstreams. The installation tokens the upstreams mint go to github-app-tokens (one a line)
+  # for the secret sweep.
+  openssl genrsa -traditional -out "$STACK_DIR/secrets/github-app.pem" 2048 2>/dev/null
+  openssl rsa -in "$STACK_DIR/secrets/github-app.pem" -pubout -out "$STACK_DIR/pki/github-app.pub.pem" 2>/dev/null
+  : > "$STACK_DIR/secrets/github-app-tokens"
 
   # The upstreams' own CA (EC P-256) and one server certificate for all their names.
   pki=$STACK_DIR/pki
@@ -111,6 +130,17 @@ else
   openssl x509 -req -in "$pki/upstream.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial -days 30 \
     -extfile <(printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' "$sans") \
     -out "$pki/upstream.crt" 2>/dev/null
+  # s3proxy's certificate for $S3_HOST, same CA (sidecars already trust it), as the PKCS#12 Jetty reads.
+  mkdir -p "$S3_DIR/blobs/bucket-a" "$S3_DIR/blobs/bucket-b"; chmod 0700 "$S3_DIR"
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$S3_HOST" \
+    -keyout "$S3_DIR/s3.key" -out "$S3_DIR/s3.csr" 2>/dev/null
+  openssl x509 -req -in "$S3_DIR/s3.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial -days 30 \
+    -extfile <(printf 'subjectAltName=DNS:%s\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' "$S3_HOST") \
+    -out "$S3_DIR/s3.crt" 2>/dev/null
+  openssl pkcs12 -export -in "$S3_DIR/s3.crt" -inkey "$S3_DIR/s3.key" -name server -passout pass:s3proxy-e2e \
+    -out "$S3_DIR/s3proxy.p12" 2>/dev/null
+  # A bucket the agent's policy never allows, with something in it.
+  printf 'not for the agent\n' > "$S3_DIR/blobs/bucket-b/secret.txt"
 
   # The Git host's repositories: acme/repo-a (the agent's) and acme/repo-b (not the agent's).
   git_root=$STACK_DIR/git; work=$(mktemp -d)
@@ -165,15 +195,42 @@ EOF
   # bootstrap of the stack and Kind (e2e/openbao/bootstrap.sh).
   BAO_ADDR=$BAO_ADDR BAO_CACERT=$BAO_CACERT BAO_TOKEN=$(bao_root) "$REPO_ROOT/e2e/openbao/bootstrap.sh" base "$STACK_DIR/secrets/github-token" \
     "$STACK_DIR/secrets/mcp-token" "$OIDC_ROLE" "$BAO_DIR/operator-token"
-  ssay "OpenBao configured: kv2 secret/, identity OIDC role $OIDC_ROLE, audit log, operator token"
+  BAO_ADDR=$BAO_ADDR BAO_CACERT=$BAO_CACERT BAO_TOKEN=$(bao_root) "$REPO_ROOT/e2e/openbao/bootstrap.sh" aws \
+    "$STACK_DIR/secrets/aws-access-key-id" "$STACK_DIR/secrets/aws-secret-access-key"
+  BAO_ADDR=$BAO_ADDR BAO_CACERT=$BAO_CACERT BAO_TOKEN=$(bao_root) "$REPO_ROOT/e2e/openbao/bootstrap.sh" github-app \
+    "$STACK_DIR/secrets/github-app.pem"
+  ssay "OpenBao configured: kv2 secret/, identity OIDC role $OIDC_ROLE, audit log, operator token, S3 keys, GitHub App key"
 
   # The upstreams, host process: the e2e module's classes and their dependencies.
   start_daemon upstreams "$JAVA_HOME/bin/java" -XX:+UseSerialGC -Xmx192m \
     -cp "$REPO_ROOT/e2e/target/classes:$REPO_ROOT/e2e/target/lib/*" dev.capgate.e2e.upstream.Upstreams \
     --host "$NODE_IP" --port "$UPSTREAM_PORT" --cert "$pki/upstream.crt" --key "$pki/upstream.key" \
     --token-file "$STACK_DIR/secrets/github-token" --mcp-token-file "$STACK_DIR/secrets/mcp-token" \
-    --git-root "$git_root" --jwks "$BAO_ADDR/v1/identity/oidc/.well-known/keys" --jwks-ca "$BAO_CACERT"
+    --git-root "$git_root" --jwks "$BAO_ADDR/v1/identity/oidc/.well-known/keys" --jwks-ca "$BAO_CACERT" \
+    --github-app-id "$GITHUB_APP_ID" --github-app-installation "$GITHUB_APP_INSTALLATION" \
+    --github-app-public-key-file "$STACK_DIR/pki/github-app.pub.pem" \
+    --github-app-tokens-file "$STACK_DIR/secrets/github-app-tokens"
   ssay "upstreams starting (host process, pid $(cat "$STACK_RUN/upstreams.pid"))"
+
+  # s3proxy: the keys in its properties file (mode 0600, in $S3_DIR 0700), never on a command line.
+  (umask 077; cat > "$S3_DIR/s3proxy.properties" <<EOF
+s3proxy.secure-endpoint=https://$NODE_IP:$S3_PORT
+s3proxy.keystore-path=$S3_DIR/s3proxy.p12
+s3proxy.keystore-password=s3proxy-e2e
+s3proxy.authorization=aws-v2-or-v4
+s3proxy.identity=$(cat "$STACK_DIR/secrets/aws-access-key-id")
+s3proxy.credential=$(cat "$STACK_DIR/secrets/aws-secret-access-key")
+jclouds.provider=filesystem
+jclouds.filesystem.basedir=$S3_DIR/blobs
+EOF
+  )
+  # Without a configuration logback logs at DEBUG (tens of thousands of lines).
+  printf '%s\n' '<configuration><appender name="out" class="ch.qos.logback.core.ConsoleAppender">' \
+    '<encoder><pattern>%d %level %logger{20} - %msg%n</pattern></encoder></appender>' \
+    '<root level="INFO"><appender-ref ref="out"/></root></configuration>' > "$S3_DIR/logback.xml"
+  start_daemon s3proxy "$JAVA_HOME/bin/java" -XX:+UseSerialGC -Xmx160m -Dlogback.configurationFile="$S3_DIR/logback.xml" \
+    -cp "$S3PROXY_LIB/*" org.gaul.s3proxy.Main --properties "$S3_DIR/s3proxy.properties"
+  ssay "s3proxy starting (host process, pid $(cat "$STACK_RUN/s3proxy.pid"))"
 fi
 
 # --- 3. cluster + images (the upstreams' JVM starts meanwhile) -----------------------------------
@@ -217,10 +274,27 @@ ports: [{name: https, port: $UPSTREAM_PORT, protocol: TCP}]
 endpoints: [{addresses: ["$NODE_IP"], conditions: {ready: true}}]
 ---
 apiVersion: v1
+kind: Service
+metadata: {name: $S3_SERVICE, namespace: $UPSTREAM_NAMESPACE}
+spec:
+  ports: [{name: https, port: 443, targetPort: $S3_PORT, protocol: TCP}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: s3-host
+  namespace: $UPSTREAM_NAMESPACE
+  labels: {kubernetes.io/service-name: $S3_SERVICE}
+addressType: IPv4
+ports: [{name: https, port: $S3_PORT, protocol: TCP}]
+endpoints: [{addresses: ["$NODE_IP"], conditions: {ready: true}}]
+---
+apiVersion: v1
 kind: Namespace
 metadata: {name: $SYSTEM_NAMESPACE}
 EOF
 upstream_ip=$(kc -n "$UPSTREAM_NAMESPACE" get svc upstreams -o jsonpath='{.spec.clusterIP}')
+s3_ip=$(kc -n "$UPSTREAM_NAMESPACE" get svc "$S3_SERVICE" -o jsonpath='{.spec.clusterIP}')
 kc -n "$SYSTEM_NAMESPACE" create secret generic "$OPERATOR_VAULT_SECRET" --from-file=token="$BAO_DIR/operator-token" \
   --dry-run=client -o yaml | kc apply -f - >/dev/null
 # OpenBao's CA for the chart's vault.caCert: the operator reads it at start, the webhook hands it to
@@ -283,6 +357,9 @@ ssay "OpenBao JWT auth at auth/$VAULT_JWT_MOUNT (accessor $jwt_accessor): the op
 for _ in $(seq 1 240); do upstreams_healthy && break; sleep 0.25; done
 upstreams_healthy || { tail -20 "$STACK_LOGS/upstreams.log" >&2; sdie "upstreams did not start"; }
 ssay "upstreams listening on $NODE_IP:$UPSTREAM_PORT (${UPSTREAM_HOSTS[*]})"
+for _ in $(seq 1 240); do s3_healthy && break; sleep 0.25; done
+s3_healthy || { tail -20 "$STACK_LOGS/s3proxy.log" >&2; sdie "s3proxy did not start"; }
+ssay "s3proxy listening on $NODE_IP:$S3_PORT ($S3_HOST, Service $S3_SERVICE.$UPSTREAM_NAMESPACE $s3_ip)"
 
 cat > "$STACK_ENV.tmp" <<EOF
 # Written by e2e/stack/stack-up.sh: where the end-to-end stack is. Read by the JUnit suite
@@ -298,6 +375,11 @@ CAPGATE_E2E_GIT_ROOT=$STACK_DIR/git
 CAPGATE_E2E_UPSTREAM_IP=$upstream_ip
 CAPGATE_E2E_UPSTREAM_HOSTS="${UPSTREAM_HOSTS[*]}"
 CAPGATE_E2E_UPSTREAM_CA=$STACK_DIR/pki/ca.crt
+CAPGATE_E2E_GITHUB_APP_ID=$GITHUB_APP_ID
+CAPGATE_E2E_GITHUB_APP_INSTALLATION=$GITHUB_APP_INSTALLATION
+CAPGATE_E2E_S3_HOST=$S3_HOST
+CAPGATE_E2E_S3_IP=$s3_ip
+CAPGATE_E2E_S3_BLOBS=$S3_DIR/blobs
 CAPGATE_E2E_UPSTREAM_CA_CONFIGMAP=$UPSTREAM_CA_CONFIGMAP
 CAPGATE_E2E_VAULT_ADDR=$BAO_ADDR
 CAPGATE_E2E_VAULT_CA=$BAO_CACERT
@@ -307,7 +389,7 @@ CAPGATE_E2E_VAULT_JWT_MOUNT=$VAULT_JWT_MOUNT
 CAPGATE_E2E_AGENT_SERVICE_ACCOUNT=$AGENT_SERVICE_ACCOUNT
 CAPGATE_E2E_OIDC_ROLE=$OIDC_ROLE
 CAPGATE_E2E_SYSTEM_NAMESPACE=$SYSTEM_NAMESPACE
-CAPGATE_E2E_SECRET_FILES="$STACK_DIR/secrets/github-token $STACK_DIR/secrets/mcp-token $BAO_DIR/root-token $BAO_DIR/unseal-key $BAO_DIR/operator-token"
+CAPGATE_E2E_SECRET_FILES="$STACK_DIR/secrets/github-token $STACK_DIR/secrets/mcp-token $STACK_DIR/secrets/aws-access-key-id $STACK_DIR/secrets/aws-secret-access-key $STACK_DIR/secrets/github-app.pem $STACK_DIR/secrets/github-app-tokens $BAO_DIR/root-token $BAO_DIR/unseal-key $BAO_DIR/operator-token"
 CAPGATE_E2E_LOG_DIRS="$STACK_LOGS $LOGS $E2E_DIR/pod-logs"
 EOF
 mv "$STACK_ENV.tmp" "$STACK_ENV"

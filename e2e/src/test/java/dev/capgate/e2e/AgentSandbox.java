@@ -106,7 +106,7 @@ public final class AgentSandbox implements AutoCloseable {
         spec:
           serviceAccountName: %s
           terminationGracePeriodSeconds: 2
-          hostAliases: [{ip: "%s", hostnames: [%s]}]
+          hostAliases: [{ip: "%s", hostnames: [%s]}%s]
           containers:
             - name: agent
               image: capgate.local/agent:dev
@@ -125,7 +125,17 @@ public final class AgentSandbox implements AutoCloseable {
                     .valueOr(
                         "CAPGATE_E2E_UPSTREAM_HOSTS",
                         "github.test api.github.test internal.test mcp.test")
-                    .split(" ")));
+                    .split(" ")),
+            s3Alias());
+  }
+
+  /** The S3 server's own Service (CloudCredentialsE2E), when the stack has one. */
+  private String s3Alias() {
+    String ip = stack.valueOr("CAPGATE_E2E_S3_IP", "");
+    return ip.isEmpty()
+        ? ""
+        : ", {ip: \"%s\", hostnames: [%s]}"
+            .formatted(ip, stack.valueOr("CAPGATE_E2E_S3_HOST", "s3.test"));
   }
 
   public void awaitPhase(String phase, Duration timeout) {

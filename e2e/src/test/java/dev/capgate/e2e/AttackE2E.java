@@ -38,8 +38,16 @@ class AttackE2E {
   static Canary canary;
   static ProcessResult attack;
 
+  /**
+   * Lines of the upstreams' log before this class: other classes' sessions may do there what this
+   * session must not (GitHubAppE2E pushes, and reaches repo-b with a token the upstream refuses).
+   */
+  static long upstreamLinesBefore;
+
   @BeforeAll
   static void attack() throws IOException {
+    Path upstreams = upstreamsLog();
+    upstreamLinesBefore = upstreams == null ? 0 : Files.readAllLines(upstreams).size();
     agent = AgentSandbox.start("attack", Sessions.article("fix-issue-42"));
     canary = new Canary();
     byte[] script;
@@ -151,12 +159,7 @@ class AttackE2E {
   @Test
   @Order(3)
   void theUpstreamsNeverSawAForbiddenRequest() throws IOException {
-    Path log =
-        Stack.get().logDirs().stream()
-            .map(d -> d.resolve("upstreams.log"))
-            .filter(Files::isReadable)
-            .findFirst()
-            .orElse(null);
+    Path log = upstreamsLog();
     if (log == null) {
       Transcript.note(
           "no local upstreams.log (remote upstreams): checked through the responses only");
@@ -164,6 +167,7 @@ class AttackE2E {
     }
     List<String> forbidden =
         Files.readAllLines(log).stream()
+            .skip(upstreamLinesBefore)
             .filter(
                 l ->
                     l.contains("\"method\":\"DELETE\"")
@@ -172,6 +176,14 @@ class AttackE2E {
                         || l.contains("\"host\":\"mcp.test\"") && l.contains("\"status\":200"))
             .toList();
     assertThat(forbidden).isEmpty();
+  }
+
+  private static Path upstreamsLog() {
+    return Stack.get().logDirs().stream()
+        .map(d -> d.resolve("upstreams.log"))
+        .filter(Files::isReadable)
+        .findFirst()
+        .orElse(null);
   }
 
   @Test

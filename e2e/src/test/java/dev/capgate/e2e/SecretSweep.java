@@ -55,8 +55,9 @@ public final class SecretSweep {
         throw new UncheckedIOException(e);
       }
     }
+    var byFile = stack.secretValuesByFile();
     List<byte[]> secrets =
-        stack.secretValues().stream().map(s -> s.getBytes(StandardCharsets.UTF_8)).toList();
+        byFile.stream().map(e -> e.getValue().getBytes(StandardCharsets.UTF_8)).toList();
     List<String> found = new ArrayList<>();
     long bytes = 0;
     for (Path f : files) {
@@ -69,13 +70,7 @@ public final class SecretSweep {
       bytes += content.length;
       for (int i = 0; i < secrets.size(); i++) {
         if (indexOf(content, secrets.get(i)) >= 0) {
-          found.add(
-              "secret #"
-                  + i
-                  + " (of "
-                  + stack.value("CAPGATE_E2E_SECRET_FILES").split("\\s+")[i]
-                  + ") in "
-                  + f);
+          found.add("secret #" + i + " (of " + byFile.get(i).getKey() + ") in " + f);
         }
       }
     }

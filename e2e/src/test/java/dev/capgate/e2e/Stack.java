@@ -150,13 +150,24 @@ public final class Stack {
     return v == null || v.isBlank() ? null : Path.of(v);
   }
 
-  /** Every secret value of the stack (GitHub and MCP tokens, Vault root/unseal/operator tokens). */
+  /**
+   * Every secret value of the stack (GitHub and MCP tokens, S3 keys, the GitHub App's key and the
+   * installation tokens minted so far, Vault root/unseal/operator tokens). A file holds one value,
+   * or one a line (minted tokens; a PEM key, whose every base64 line is searched, not its armour).
+   */
   public List<String> secretValues() {
-    List<String> secrets = new ArrayList<>();
+    return secretValuesByFile().stream().map(Map.Entry::getValue).toList();
+  }
+
+  /** {@link #secretValues} with the file each value came from (for reports; never the value). */
+  public List<Map.Entry<String, String>> secretValuesByFile() {
+    List<Map.Entry<String, String>> secrets = new ArrayList<>();
     for (String f : value("CAPGATE_E2E_SECRET_FILES").split("\\s+")) {
-      String s = read(Path.of(f)).strip();
-      if (!s.isEmpty()) {
-        secrets.add(s);
+      for (String line : read(Path.of(f)).split("\n")) {
+        String s = line.strip();
+        if (!s.isEmpty() && !s.startsWith("-----")) {
+          secrets.add(Map.entry(f, s));
+        }
       }
     }
     return secrets;

@@ -60,7 +60,13 @@ class StackConsistencyTest {
           "CAPGATE_E2E_CANARY_HOST6",
           "the IPv6 canary on the local node's pod range",
           "CAPGATE_E2E_GIT_ROOT",
-          "Kind's Git root is inside the upstreams pod (push denial checked by the 403 only)");
+          "Kind's Git root is inside the upstreams pod (push denial checked by the 403 only)",
+          "CAPGATE_E2E_S3_HOST",
+          "s3proxy runs on the local stack only: e2e/kind/run.sh excludes CloudCredentialsE2E",
+          "CAPGATE_E2E_S3_IP",
+          "s3proxy runs on the local stack only: e2e/kind/run.sh excludes CloudCredentialsE2E",
+          "CAPGATE_E2E_S3_BLOBS",
+          "s3proxy runs on the local stack only: e2e/kind/run.sh excludes CloudCredentialsE2E");
 
   /** Keys only Kind writes: its OpenBao and upstreams log to pods, not files. */
   private static final Set<String> KIND_ONLY_KEYS =
@@ -82,7 +88,7 @@ class StackConsistencyTest {
     while (host.find()) {
       served.add(host.group(1));
     }
-    assertThat(new TreeSet<>(sharedHosts()))
+    assertThat(new TreeSet<>(upstreamHosts()))
         .as("UPSTREAM_HOSTS of %s against the hosts Upstreams.main serves", SHARED)
         .isEqualTo(served);
   }
@@ -267,7 +273,16 @@ class StackConsistencyTest {
 
   // --- reading the scripts ---------------------------------------------------------------------
 
+  /** The upstreams' names and the S3 server's (s3proxy, its own certificate and Service). */
   private static List<String> sharedHosts() throws IOException {
+    List<String> hosts =
+        new ArrayList<>(Arrays.asList(sharedAssignments().get("UPSTREAM_HOSTS").split(" ")));
+    hosts.add(sharedAssignments().get("S3_HOST"));
+    return hosts;
+  }
+
+  /** The hosts Upstreams.main serves: the shared list without the S3 server's. */
+  private static List<String> upstreamHosts() throws IOException {
     return Arrays.asList(sharedAssignments().get("UPSTREAM_HOSTS").split(" "));
   }
 

@@ -49,6 +49,8 @@ public final class GitHubApp {
   private final Clock clock;
   private final Map<String, Grant> tokens = new ConcurrentHashMap<>();
   private final List<String> minted = new CopyOnWriteArrayList<>();
+  private volatile java.util.function.Consumer<JsonObject> events = e -> {};
+  private volatile java.util.function.Consumer<String> mintedSink = t -> {};
 
   /**
    * What one installation token may do.
@@ -99,13 +101,51 @@ public final class GitHubApp {
     this.clock = clock;
   }
 
+  /**
+   * Mints, revocations and refusals of known tokens, one JSON object each, naming a token by its
+   * {@link #fingerprint} only (the e2e stack prints them on the upstreams' log, which the suite
+   * reads to see a session's tokens revoked and greps for secrets).
+   */
+  public GitHubApp withEvents(java.util.function.Consumer<JsonObject> sink) {
+    this.events = sink;
+    return this;
+  }
+
+  /** Each token as it is minted (the e2e stack's file of values for its secret sweep). */
+  public GitHubApp withMintedTokens(java.util.function.Consumer<String> sink) {
+    this.mintedSink = sink;
+    return this;
+  }
+
+  /**
+   * {@code sha256:} + the first 12 hex digits of the token's SHA-256: names it, reveals nothing.
+   */
+  public static String fingerprint(String token) {
+    try {
+      byte[] d =
+          java.security.MessageDigest.getInstance("SHA-256")
+              .digest(token.getBytes(StandardCharsets.UTF_8));
+      return "sha256:" + HexFormat.of().formatHex(d).substring(0, 12);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** The grant of a live (known, unexpired, unrevoked) installation token. */
   public Optional<Grant> grant(String token) {
     if (token == null) {
       return Optional.empty();
     }
     Grant grant = tokens.get(token);
-    if (grant == null || grant.revoked() || !clock.instant().isBefore(grant.expiresAt())) {
+    if (grant == null) {
+      return Optional.empty();
+    }
+    if (grant.revoked() || !clock.instant().isBefore(grant.expiresAt())) {
+      events.accept(
+          new JsonObject()
+              .put("msg", "github-app token refused")
+              .put("token", fingerprint(token))
+              .put("why", grant.revoked() ? "revoked" : "expired"));
       return Optional.empty();
     }
     return Optional.of(grant);
@@ -156,6 +196,13 @@ public final class GitHubApp {
                     g.expiresAt(),
                     true));
         request.response().setStatusCode(204).end();
+        events.accept(
+            new JsonObject()
+                .put("msg", "github-app token revoked")
+                .put("token", fingerprint(token))
+                // What every later call with it gets: the same check the repo API and Git host
+                // make.
+                .put("nowAnswers", grant(token).isPresent() ? 200 : 401));
       }
       return true;
     }
@@ -225,6 +272,13 @@ public final class GitHubApp {
         new Grant(
             installationId, account, Set.copyOf(repos), Map.copyOf(granted), expiresAt, false));
     minted.add(token);
+    mintedSink.accept(token);
+    events.accept(
+        new JsonObject()
+            .put("msg", "github-app token minted")
+            .put("token", fingerprint(token))
+            .put("repositories", new JsonArray(List.copyOf(repos)))
+            .put("permissions", new JsonObject(new LinkedHashMap<>(granted))));
     JsonArray repoList = new JsonArray();
     repos.forEach(
         r -> repoList.add(new JsonObject().put("name", r).put("full_name", account + "/" + r)));

@@ -93,6 +93,25 @@ public final class Upstreams {
     Vertx vertx = Vertx.vertx();
     String token = secret(flags, "token");
     GitHubApp app = githubApp(flags);
+    if (app != null) {
+      app.withEvents(e -> System.out.println(e.encode()));
+      if (flags.containsKey("github-app-tokens-file")) {
+        // One value a line, for the suite's secret sweep; never printed.
+        Path file = Path.of(flags.get("github-app-tokens-file"));
+        app.withMintedTokens(
+            t -> {
+              try {
+                java.nio.file.Files.writeString(
+                    file,
+                    t + "\n",
+                    java.nio.file.StandardOpenOption.CREATE,
+                    java.nio.file.StandardOpenOption.APPEND);
+              } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              }
+            });
+      }
+    }
     Upstreams upstreams =
         new Upstreams()
             .withAccessLog()

@@ -663,6 +663,9 @@ public final class PodInjector {
     env.put("REQUESTS_CA_BUNDLE", BUNDLE_FILE); // Python requests
     env.put("CURL_CA_BUNDLE", BUNDLE_FILE); // curl
     env.put("GIT_SSL_CAINFO", BUNDLE_FILE); // git over HTTPS
+    // The aws CLI (v1 and v2) and boto3/botocore read neither SSL_CERT_FILE nor
+    // REQUESTS_CA_BUNDLE: without this they refuse the pod CA (issue 15).
+    env.put("AWS_CA_BUNDLE", BUNDLE_FILE);
     env.put("NODE_EXTRA_CA_CERTS", POD_CA_FILE); // Node adds this to its built-in roots
     return java.util.Collections.unmodifiableMap(env);
   }

@@ -114,6 +114,25 @@ class PlaceholdersTest {
   }
 
   @Test
+  void theAwsClientsTrustThePodCaThroughAwsCaBundle() {
+    // The aws CLI and botocore read neither SSL_CERT_FILE nor REQUESTS_CA_BUNDLE (issue 15).
+    Pod injected =
+        new PodInjector(SETTINGS, InjectionFixtures.TRUST_ROOTS)
+            .inject(
+                InjectionFixtures.pod(
+                    InjectionFixtures.resource("/golden/pod-with-placeholders.yaml")),
+                PLAN_WITH_PLACEHOLDERS);
+    for (Container agent : injected.getSpec().getContainers()) {
+      if (!agent.getName().startsWith("capgate-")) {
+        assertThat(env(agent))
+            .as(agent.getName())
+            .containsEntry("AWS_CA_BUNDLE", "/etc/capgate/trust/ca-bundle.pem");
+      }
+    }
+    assertThat(PodInjector.isCapgateAgentVariable("AWS_CA_BUNDLE")).isTrue();
+  }
+
+  @Test
   void placeholdersMayNotTakeTheTrustVariables() {
     assertThat(PodInjector.isCapgateAgentVariable("SSL_CERT_FILE")).isTrue();
     assertThat(PodInjector.isCapgateAgentVariable("JAVA_TOOL_OPTIONS")).isTrue();

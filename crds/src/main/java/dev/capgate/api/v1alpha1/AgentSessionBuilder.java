@@ -341,6 +341,7 @@ public final class AgentSessionBuilder {
     private TlsMode tls;
     private S3Operations s3;
     private GitPush git;
+    private Approval approval;
 
     private RuleBuilder(String name) {
       this.name = name;
@@ -401,9 +402,26 @@ public final class AgentSessionBuilder {
       return this;
     }
 
+    /** Per-request human approval on what this rule allows. */
+    public RuleBuilder approval(Approval approval) {
+      this.approval = approval;
+      return this;
+    }
+
     public EgressRule build() {
       return new EgressRule(
-          name, hosts, cidrs, ports, methods, paths, credential, credentials, tls, s3, git);
+          name,
+          hosts,
+          cidrs,
+          ports,
+          methods,
+          paths,
+          credential,
+          credentials,
+          tls,
+          s3,
+          git,
+          approval);
     }
   }
 }

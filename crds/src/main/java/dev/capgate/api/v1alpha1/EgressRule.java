@@ -50,6 +50,12 @@ import java.util.List;
     fieldPath = ".git",
     reason = "FieldValueForbidden",
     message = "git push rules need decrypted HTTP: a hosts rule without tls: passthrough")
+@ValidationRule(
+    value =
+        "!has(self.approval) || (has(self.hosts) && (!has(self.tls) || self.tls != 'passthrough'))",
+    fieldPath = ".approval",
+    reason = "FieldValueForbidden",
+    message = "approval holds HTTP requests: a hosts rule without tls: passthrough")
 public record EgressRule(
     @Required
         @Size(min = 1, max = 63)
@@ -89,7 +95,10 @@ public record EgressRule(
         S3Operations s3,
     @JsonPropertyDescription(
             "Git pushes (smart HTTP git-receive-pack) this rule allows, decided per ref before the pack goes upstream. Absent: the rule does not look into pushes.")
-        GitPush git) {
+        GitPush git,
+    @JsonPropertyDescription(
+            "Per-request human approval: each request this rule allows is held until a person approves its AgentApproval (kubectl capgate approve), and denied (403) when rejected or after the timeout.")
+        Approval approval) {
 
   public EgressRule(
       String name,
@@ -101,7 +110,28 @@ public record EgressRule(
       String credential,
       List<String> credentials,
       TlsMode tls) {
-    this(name, hosts, cidrs, ports, methods, paths, credential, credentials, tls, null, null);
+    this(name, hosts, cidrs, ports, methods, paths, credential, credentials, tls, null, null, null);
+  }
+
+  /** Without approval (the shape before approvals existed). */
+  public EgressRule(
+      String name,
+      List<String> hosts,
+      List<String> cidrs,
+      List<Integer> ports,
+      List<HttpMethod> methods,
+      List<String> paths,
+      String credential,
+      List<String> credentials,
+      TlsMode tls,
+      S3Operations s3,
+      GitPush git) {
+    this(name, hosts, cidrs, ports, methods, paths, credential, credentials, tls, s3, git, null);
+  }
+
+  /** Whether requests through this rule wait for a person's approval. */
+  public boolean approvalRequired() {
+    return approval != null && approval.requiredOrDefault();
   }
 
   /** The credentials this rule injects, whichever field names them. */

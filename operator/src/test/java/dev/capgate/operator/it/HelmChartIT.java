@@ -755,7 +755,23 @@ class HelmChartIT {
             watched);
     MutatingWebhook rendered = chart.getWebhooks().getFirst();
     MutatingWebhook built = code.getWebhooks().getFirst();
-    assertThat(chart.getWebhooks()).hasSize(1);
+    assertThat(chart.getWebhooks()).hasSize(2);
+    MutatingWebhook renderedApproval = chart.getWebhooks().get(1);
+    MutatingWebhook builtApproval = code.getWebhooks().get(1);
+    assertThat(renderedApproval.getClientConfig().getService())
+        .isEqualTo(builtApproval.getClientConfig().getService());
+    assertThat(renderedApproval.getNamespaceSelector().getMatchExpressions())
+        .isEqualTo(builtApproval.getNamespaceSelector().getMatchExpressions());
+    assertThat(
+            new MutatingWebhookBuilder(renderedApproval)
+                .withClientConfig(null)
+                .withNamespaceSelector(null)
+                .build())
+        .isEqualTo(
+            new MutatingWebhookBuilder(builtApproval)
+                .withClientConfig(null)
+                .withNamespaceSelector(null)
+                .build());
     assertThat(rendered.getClientConfig().getService())
         .isEqualTo(built.getClientConfig().getService());
     assertThat(rendered.getClientConfig().getCaBundle())

@@ -6,6 +6,8 @@ import dev.capgate.common.vault.VaultClient;
 import dev.capgate.sidecar.admin.AdminAccess;
 import dev.capgate.sidecar.admin.AdminServer;
 import dev.capgate.sidecar.admin.Metrics;
+import dev.capgate.sidecar.approval.Approvals;
+import dev.capgate.sidecar.approval.KubeApprovals;
 import dev.capgate.sidecar.audit.AuditLog;
 import dev.capgate.sidecar.audit.AuditRecorder;
 import dev.capgate.sidecar.audit.PodRef;
@@ -144,6 +146,32 @@ public final class ProxyCommand {
   }
 
   /**
+   * Approvals through the API server with the sidecar's own access; none with a session file (a
+   * rule asking for one then answers 503). Approvals a previous run of this pod's sidecar left
+   * pending are expired first: their requests' connections died with it.
+   */
+  private Approvals approvals(SessionRuntime session) {
+    String pod = podRef().name();
+    if (session == null || pod == null) {
+      return Approvals.unavailable(
+          "no API access to ask for approval (no session watch or pod name)");
+    }
+    KubeApprovals approvals =
+        new KubeApprovals(
+            session.api(),
+            session.settings().namespace(),
+            session.settings().name(),
+            pod,
+            config.getDuration("approval-poll", Duration.ofSeconds(1)),
+            config.getInt("approval-max-held", 16),
+            Clock.systemUTC());
+    // On a virtual thread (the API client reads its token file on the caller's thread), so that
+    // start-up does not wait for the API server.
+    Thread.ofVirtual().name("capgate-approval-expiry").start(approvals::expireStale);
+    return approvals;
+  }
+
+  /**
    * Binds everything and returns once ready (the log line and /readyz say so).
    *
    * @throws IllegalArgumentException for a malformed setting (named)
@@ -224,6 +252,7 @@ public final class ProxyCommand {
     UpstreamDialer dialer =
         new UpstreamDialer(
             resolver, config.getDuration("connect-timeout", Duration.ofSeconds(10)), upstreamProxy);
+    Approvals approvals = approvals(session);
     HttpTermination http =
         new HttpTermination(
             new HttpServices(
@@ -237,7 +266,8 @@ public final class ProxyCommand {
                 config.getDuration("upstream-timeout", Duration.ofSeconds(120)),
                 config.getDuration("idle-timeout", Duration.ofMinutes(10)),
                 placeholders,
-                new KnownSecrets()));
+                new KnownSecrets(),
+                approvals));
     ConnectionRouter router =
         new ConnectionRouter(policies, agentTls, dialer, http, recorder, placeholders);
     InterceptServer intercept =

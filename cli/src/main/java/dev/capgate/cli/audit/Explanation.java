@@ -182,6 +182,15 @@ public final class Explanation {
               + " TLS)";
       case UNSCANNABLE_RESPONSE_ENCODING ->
           "the upstream compressed its answer in a coding the credential scrubber cannot read";
+      case APPROVAL_REJECTED ->
+          "the rule holds requests for a person's approval, and the approver rejected this one"
+              + " (the reason names who)";
+      case APPROVAL_TIMED_OUT ->
+          "the rule holds requests for a person's approval and nobody decided in time: decide"
+              + " sooner (kubectl capgate approvals SESSION), or raise the rule's approval.timeout";
+      case APPROVAL_UNAVAILABLE ->
+          "the rule holds requests for approval but the sidecar could not ask (API server out of"
+              + " reach, or too many requests of the pod already waiting)";
     };
   }
 

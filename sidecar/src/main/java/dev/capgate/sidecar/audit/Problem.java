@@ -23,6 +23,15 @@ public enum Problem {
    * with, or a form it does not carry (presigned URL, signed streaming chunks).
    */
   AWS_SIGNATURE_REFUSED(403, "aws-signature-refused", "AWS signature refused"),
+  /** A person rejected the request its rule held for approval. */
+  APPROVAL_REJECTED(403, "approval-rejected", "Rejected by the approver"),
+  /** Nobody decided on the held request within its rule's approval timeout. */
+  APPROVAL_TIMED_OUT(403, "approval-timed-out", "No approval in time"),
+  /**
+   * The held request could not be put before a person: the API server out of reach, or too many
+   * requests of this pod already waiting.
+   */
+  APPROVAL_UNAVAILABLE(503, "approval-unavailable", "Approval cannot be asked for"),
   /** Malformed or ambiguous HTTP, or something the sidecar does not carry. */
   BAD_REQUEST(400, "bad-request", "Malformed or ambiguous request"),
   /** The rule's credential could not be obtained (Vault, the operator, the session's grant). */

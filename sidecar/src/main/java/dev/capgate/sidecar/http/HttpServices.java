@@ -1,6 +1,7 @@
 package dev.capgate.sidecar.http;
 
 import dev.capgate.sidecar.admin.Metrics;
+import dev.capgate.sidecar.approval.Approvals;
 import dev.capgate.sidecar.audit.AuditRecorder;
 import dev.capgate.sidecar.audit.RequestIds;
 import dev.capgate.sidecar.credentials.CredentialResolver;
@@ -19,6 +20,7 @@ import java.time.Duration;
  * @param placeholders the pod's placeholder credentials (none: no placeholder checks at all)
  * @param knownSecrets the credential values resolved so far, masked in every response (one per
  *     sidecar)
+ * @param approvals where requests held for approval are put before a person
  */
 public record HttpServices(
     PolicySource policies,
@@ -31,10 +33,41 @@ public record HttpServices(
     Duration upstreamTimeout,
     Duration agentIdleTimeout,
     Placeholders placeholders,
-    KnownSecrets knownSecrets) {
+    KnownSecrets knownSecrets,
+    Approvals approvals) {
 
   public HttpServices {
     placeholders = placeholders == null ? Placeholders.none() : placeholders;
     knownSecrets = knownSecrets == null ? new KnownSecrets() : knownSecrets;
+    approvals =
+        approvals == null ? Approvals.unavailable("no API access to ask for approval") : approvals;
+  }
+
+  /** Without approvals: a rule asking for one is answered 503 approval-unavailable. */
+  public HttpServices(
+      PolicySource policies,
+      CredentialResolver credentials,
+      UpstreamDialer dialer,
+      UpstreamTls upstreamTls,
+      AuditRecorder audit,
+      RequestIds requestIds,
+      Metrics metrics,
+      Duration upstreamTimeout,
+      Duration agentIdleTimeout,
+      Placeholders placeholders,
+      KnownSecrets knownSecrets) {
+    this(
+        policies,
+        credentials,
+        dialer,
+        upstreamTls,
+        audit,
+        requestIds,
+        metrics,
+        upstreamTimeout,
+        agentIdleTimeout,
+        placeholders,
+        knownSecrets,
+        null);
   }
 }

@@ -1,5 +1,6 @@
 package dev.capgate.sidecar.policy;
 
+import dev.capgate.api.v1alpha1.Approval;
 import dev.capgate.api.v1alpha1.EgressRule;
 import dev.capgate.api.v1alpha1.HttpMethod;
 import dev.capgate.api.v1alpha1.S3Operations;
@@ -26,6 +27,9 @@ final class CompiledRule {
 
   /** What a git push through this rule may change; null: pushes are not looked into. */
   final PushRules gitPush;
+
+  /** The rule's approval, when it requires one; null: requests go on without a person. */
+  final Approval approval;
 
   final ConnectionVerdict allowedConnection;
   final ConnectionVerdict interceptedConnection;
@@ -64,6 +68,10 @@ final class CompiledRule {
             : rule.paths().stream().map(PathPattern::compile).toArray(PathPattern[]::new);
     this.s3 = rule.s3();
     this.gitPush = rule.git() == null ? null : new PushRules(name, rule.git());
+    this.approval = rule.approvalRequired() ? rule.approval() : null;
+    if (approval != null) {
+      approval.timeoutOrDefault(); // a malformed timeout fails the compile, not a request
+    }
     this.allowedRequest =
         new RequestVerdict(true, name, credentials, "allowed by rule '" + name + "'");
     this.allowedConnection =

@@ -27,11 +27,13 @@ import dev.capgate.sidecar.http.KnownSecrets;
 import dev.capgate.sidecar.intercept.ConnectionRouter;
 import dev.capgate.sidecar.intercept.InterceptServer;
 import dev.capgate.sidecar.intercept.OriginalDestination;
+import dev.capgate.sidecar.kube.ApiClient;
 import dev.capgate.sidecar.kube.ApiServer;
 import dev.capgate.sidecar.oauth.OAuthResolver;
 import dev.capgate.sidecar.policy.InvalidPolicyException;
 import dev.capgate.sidecar.policy.Policy;
 import dev.capgate.sidecar.policy.PolicySource;
+import dev.capgate.sidecar.policy.SessionIdentity;
 import dev.capgate.sidecar.session.SessionRuntime;
 import dev.capgate.sidecar.session.SessionSettings;
 import dev.capgate.sidecar.tls.AgentTlsContexts;
@@ -150,17 +152,40 @@ public final class ProxyCommand {
    * rule asking for one then answers 503). Approvals a previous run of this pod's sidecar left
    * pending are expired first: their requests' connections died with it.
    */
-  private Approvals approvals(SessionRuntime session) {
+  private Approvals approvals(SessionRuntime session, SessionIdentity fileSession, Vertx vertx) {
     String pod = podRef().name();
-    if (session == null || pod == null) {
+    ApiClient api;
+    String namespace;
+    String name;
+    if (session != null) {
+      api = session.api();
+      namespace = session.settings().namespace();
+      name = session.settings().name();
+    } else if (fileSession != null && config.get("kube-api-url").isPresent()) {
+      // A session file with an API server named (--kube-api-url/--kube-api-dir): approvals are
+      // still asked there, under the file's session name (tests; a sidecar run by hand).
+      api =
+          new ApiClient(
+              vertx,
+              ApiServer.of(config.get("kube-api-url"), config.getPath("kube-api-dir")),
+              Duration.ofSeconds(3),
+              Duration.ofSeconds(10));
+      namespace = fileSession.namespace();
+      name = fileSession.name();
+    } else {
+      api = null;
+      namespace = null;
+      name = null;
+    }
+    if (api == null || pod == null) {
       return Approvals.unavailable(
-          "no API access to ask for approval (no session watch or pod name)");
+          "no API access to ask for approval (no API server or no pod name)");
     }
     KubeApprovals approvals =
         new KubeApprovals(
-            session.api(),
-            session.settings().namespace(),
-            session.settings().name(),
+            api,
+            namespace,
+            name,
             pod,
             config.getDuration("approval-poll", Duration.ofSeconds(1)),
             config.getInt("approval-max-held", 16),
@@ -225,8 +250,9 @@ public final class ProxyCommand {
     UpstreamProxy upstreamProxy = upstreamProxy();
     SessionRuntime session = null;
     GitHubAppTokens githubApps;
+    SessionIdentity fileSession = null;
     if (config.get("session-file").isPresent()) {
-      loadSessionFile(policies);
+      fileSession = loadSessionFile(policies);
       githubApps =
           githubAppTokens(
               withOAuth(fileModeResolver(), policies, upstreamTls), upstreamTls, upstreamProxy);
@@ -252,7 +278,7 @@ public final class ProxyCommand {
     UpstreamDialer dialer =
         new UpstreamDialer(
             resolver, config.getDuration("connect-timeout", Duration.ofSeconds(10)), upstreamProxy);
-    Approvals approvals = approvals(session);
+    Approvals approvals = approvals(session, fileSession, vertx);
     HttpTermination http =
         new HttpTermination(
             new HttpServices(
@@ -391,7 +417,8 @@ public final class ProxyCommand {
    * and the data-plane tests. A spec that cannot be enforced leaves the sidecar up and denying
    * everything, with the reason on /readyz.
    */
-  private void loadSessionFile(PolicySource policies) {
+  /** The file's session, or null when it could not be loaded (everything is then denied). */
+  private SessionIdentity loadSessionFile(PolicySource policies) {
     Path file = config.getPath("session-file").orElseThrow();
     try {
       SessionFile.Loaded loaded =
@@ -407,9 +434,11 @@ public final class ProxyCommand {
               + loaded.identity().namespace()
               + "/"
               + loaded.identity().name());
+      return loaded.identity();
     } catch (InvalidPolicyException | java.io.IOException e) {
       LOG.severe(e.getMessage());
       policies.revoke(e.getMessage());
+      return null;
     }
   }
 

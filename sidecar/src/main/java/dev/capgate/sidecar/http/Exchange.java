@@ -396,13 +396,13 @@ final class Exchange implements UpstreamLink.Listener {
   private void decided(Admission.Allowed allowed, Approvals.Outcome outcome) {
     switch (outcome) {
       case Approvals.Outcome.Approved a -> {
-        note("approval " + a.id() + " approved by " + a.decidedBy());
+        note("approval " + a.id() + " approved by " + by(a.decidedBy()));
         resolveCredentials(allowed);
       }
       case Approvals.Outcome.Rejected r ->
           refuseHeld(
               Problem.APPROVAL_REJECTED,
-              "approval-rejected: approval " + r.id() + " rejected by " + r.decidedBy());
+              "approval-rejected: approval " + r.id() + " rejected by " + by(r.decidedBy()));
       case Approvals.Outcome.TimedOut t ->
           refuseHeld(
               Problem.APPROVAL_TIMED_OUT,
@@ -412,6 +412,11 @@ final class Exchange implements UpstreamLink.Listener {
               Problem.APPROVAL_UNAVAILABLE,
               "approval-unavailable: approval " + u.id() + ": " + u.why());
     }
+  }
+
+  /** The webhook's stamp; absent only where no Capgate webhook serves the namespace. */
+  private static String by(String decidedBy) {
+    return decidedBy == null ? "(not stamped)" : decidedBy;
   }
 
   private void refuseHeld(Problem problem, String why) {

@@ -714,6 +714,8 @@ class HelmChartIT {
             "ValidatingAdmissionPolicyBinding",
             "ClusterRole",
             "NetworkPolicy",
+            // The approvers' ClusterRole, bound to nobody.
+            "ClusterRole",
             // watchNamespaces: the unserved-namespaces policy.
             "ValidatingAdmissionPolicy",
             "ValidatingAdmissionPolicyBinding");
@@ -844,6 +846,11 @@ class HelmChartIT {
       can.add(verb + " rolebindings.rbac.authorization.k8s.io -n " + anyNamespace);
     }
     can.add("create events -n " + anyNamespace);
+    // Held requests: only to grant them to sidecars of sessions with approval rules.
+    for (String verb : List.of("create", "get", "list", "watch")) {
+      can.add(verb + " agentapprovals.capgate.dev -n " + anyNamespace);
+    }
+    can.add("patch agentapprovals.capgate.dev --subresource=status -n " + anyNamespace);
     // The webhook's Pod Security check reads the agent pod's namespace, and nothing more of it.
     can.add("get namespaces/" + anyNamespace);
     can.add(
@@ -879,6 +886,9 @@ class HelmChartIT {
             // bound to nobody).
             "delegate agentsessions.capgate.dev -n " + anyNamespace,
             "delegate agentsessions.capgate.dev/alice@example.com -n " + anyNamespace,
+            // Nor does it delete or rewrite held requests (a decision is a person's, and final).
+            "update agentapprovals.capgate.dev -n " + anyNamespace,
+            "delete agentapprovals.capgate.dev -n " + anyNamespace,
             "get services/someone-elses -n " + namespace,
             "list services -n " + namespace,
             "update secrets/" + release + "-session-signer -n " + namespace,
@@ -1280,7 +1290,9 @@ class HelmChartIT {
 
     String all =
         template("capgate", namespace, "--set", "vault.address=" + VAULT).orThrow().stdout();
-    assertThat(all).doesNotContain("unserved-namespaces").doesNotContain("verbs: [patch]\n");
+    assertThat(all)
+        .doesNotContain("unserved-namespaces")
+        .doesNotContain("resources: [namespaces]\n    resourceNames:");
     String managed =
         template(
                 "capgate",

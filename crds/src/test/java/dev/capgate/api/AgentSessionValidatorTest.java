@@ -127,6 +127,37 @@ class AgentSessionValidatorTest {
         .containsExactly("spec");
   }
 
+  @Test
+  void theApprovalBlockIsCheckedAsItsCelRulesDo() {
+    java.util.function.Function<
+            dev.capgate.api.v1alpha1.AgentSessionBuilder.RuleBuilder, List<Violation>>
+        check =
+            rule ->
+                AgentSessionValidator.validate(
+                    dev.capgate.api.v1alpha1.AgentSessionBuilder.session("s")
+                        .user("alice@example.com")
+                        .agent("coding-agent")
+                        .egress(rule)
+                        .spec());
+    var approval =
+        dev.capgate.api.v1alpha1.AgentSessionBuilder.rule("issues").hosts("api.github.com");
+    assertThat(
+            check.apply(approval.approval(new dev.capgate.api.v1alpha1.Approval(true, "5m", null))))
+        .isEmpty();
+    assertThat(
+            check.apply(approval.approval(new dev.capgate.api.v1alpha1.Approval(true, "2h", null))))
+        .extracting(Violation::field)
+        .containsExactly("spec.egress[0].approval.timeout");
+    assertThat(
+            check.apply(
+                dev.capgate.api.v1alpha1.AgentSessionBuilder.rule("pkgs")
+                    .hosts("pypi.org")
+                    .passthrough()
+                    .approval(new dev.capgate.api.v1alpha1.Approval(true, null, null))))
+        .extracting(Violation::field)
+        .containsExactly("spec.egress[0].approval");
+  }
+
   /**
    * Each case edits the valid example into one mistake and names the field that must be blamed.
    * Text edits of the example file, not AgentSessionBuilder: AgentSessionApiIT feeds the same

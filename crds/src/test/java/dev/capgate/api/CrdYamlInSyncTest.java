@@ -2,6 +2,7 @@ package dev.capgate.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.capgate.api.v1alpha1.AgentApproval;
 import dev.capgate.api.v1alpha1.AgentSession;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceColumnDefinition;
@@ -24,20 +25,32 @@ import org.junit.jupiter.api.Test;
  */
 class CrdYamlInSyncTest {
   static final String FILE = "agentsessions.capgate.dev-v1.yml";
+  static final String APPROVAL_FILE = "agentapprovals.capgate.dev-v1.yml";
   static final Path MODULE = Path.of("").toAbsolutePath();
-  static final List<Path> COPIES =
-      List.of(MODULE.resolve(FILE), MODULE.resolveSibling("charts/capgate/crds/" + FILE));
+
+  static List<Path> copies(String file) {
+    return List.of(MODULE.resolve(file), MODULE.resolveSibling("charts/capgate/crds/" + file));
+  }
 
   @Test
   void committedCrdYamlMatchesTheJavaTypes() throws IOException {
-    String expected = render();
+    check(FILE, render());
+  }
+
+  @Test
+  void committedApprovalCrdYamlMatchesTheJavaTypes() throws IOException {
+    check(APPROVAL_FILE, render(APPROVAL_FILE, AgentApproval.class));
+  }
+
+  private static void check(String file, String expected) throws IOException {
+    List<Path> copies = copies(file);
     if (Boolean.getBoolean("capgate.crds.update")) {
-      for (Path copy : COPIES) {
+      for (Path copy : copies) {
         Files.createDirectories(copy.getParent());
         Files.writeString(copy, expected);
       }
     }
-    for (Path copy : COPIES) {
+    for (Path copy : copies) {
       assertThat(copy).as("%s is missing: run `make crds`", copy).exists();
       assertThat(Files.readString(copy))
           .as(
@@ -49,15 +62,19 @@ class CrdYamlInSyncTest {
 
   /** The generator's output, with printer columns in the order the annotations declare them. */
   static String render() throws IOException {
+    return render(FILE, AgentSession.class);
+  }
+
+  static String render(String file, Class<?> type) throws IOException {
     CustomResourceDefinition crd;
-    try (InputStream in = AgentSession.class.getResourceAsStream("/META-INF/fabric8/" + FILE)) {
+    try (InputStream in = type.getResourceAsStream("/META-INF/fabric8/" + file)) {
       assertThat(in)
           .as("generated CRD missing: build with mvn (crd-generator-maven-plugin)")
           .isNotNull();
       crd = Serialization.unmarshal(in, CustomResourceDefinition.class);
     }
     List<String> order =
-        Arrays.stream(AgentSession.class.getAnnotationsByType(AdditionalPrinterColumn.class))
+        Arrays.stream(type.getAnnotationsByType(AdditionalPrinterColumn.class))
             .map(AdditionalPrinterColumn::name)
             .toList();
     crd.getSpec()

@@ -6,6 +6,8 @@ import dev.capgate.common.vault.VaultClient;
 import dev.capgate.sidecar.admin.AdminAccess;
 import dev.capgate.sidecar.admin.AdminServer;
 import dev.capgate.sidecar.admin.Metrics;
+import dev.capgate.sidecar.approval.Approvals;
+import dev.capgate.sidecar.approval.KubeApprovals;
 import dev.capgate.sidecar.audit.AuditLog;
 import dev.capgate.sidecar.audit.AuditRecorder;
 import dev.capgate.sidecar.audit.PodRef;
@@ -25,11 +27,14 @@ import dev.capgate.sidecar.http.KnownSecrets;
 import dev.capgate.sidecar.intercept.ConnectionRouter;
 import dev.capgate.sidecar.intercept.InterceptServer;
 import dev.capgate.sidecar.intercept.OriginalDestination;
+import dev.capgate.sidecar.kube.ApiClient;
 import dev.capgate.sidecar.kube.ApiServer;
+import dev.capgate.sidecar.limits.RequestLimits;
 import dev.capgate.sidecar.oauth.OAuthResolver;
 import dev.capgate.sidecar.policy.InvalidPolicyException;
 import dev.capgate.sidecar.policy.Policy;
 import dev.capgate.sidecar.policy.PolicySource;
+import dev.capgate.sidecar.policy.SessionIdentity;
 import dev.capgate.sidecar.session.SessionRuntime;
 import dev.capgate.sidecar.session.SessionSettings;
 import dev.capgate.sidecar.tls.AgentTlsContexts;
@@ -144,6 +149,55 @@ public final class ProxyCommand {
   }
 
   /**
+   * Approvals through the API server with the sidecar's own access; none with a session file (a
+   * rule asking for one then answers 503). Approvals a previous run of this pod's sidecar left
+   * pending are expired first: their requests' connections died with it.
+   */
+  private Approvals approvals(SessionRuntime session, SessionIdentity fileSession, Vertx vertx) {
+    String pod = podRef().name();
+    ApiClient api;
+    String namespace;
+    String name;
+    if (session != null) {
+      api = session.api();
+      namespace = session.settings().namespace();
+      name = session.settings().name();
+    } else if (fileSession != null && config.get("kube-api-url").isPresent()) {
+      // A session file with an API server named (--kube-api-url/--kube-api-dir): approvals are
+      // still asked there, under the file's session name (tests; a sidecar run by hand).
+      api =
+          new ApiClient(
+              vertx,
+              ApiServer.of(config.get("kube-api-url"), config.getPath("kube-api-dir")),
+              Duration.ofSeconds(3),
+              Duration.ofSeconds(10));
+      namespace = fileSession.namespace();
+      name = fileSession.name();
+    } else {
+      api = null;
+      namespace = null;
+      name = null;
+    }
+    if (api == null || pod == null) {
+      return Approvals.unavailable(
+          "no API access to ask for approval (no API server or no pod name)");
+    }
+    KubeApprovals approvals =
+        new KubeApprovals(
+            api,
+            namespace,
+            name,
+            pod,
+            config.getDuration("approval-poll", Duration.ofSeconds(1)),
+            config.getInt("approval-max-held", 16),
+            Clock.systemUTC());
+    // On a virtual thread (the API client reads its token file on the caller's thread), so that
+    // start-up does not wait for the API server.
+    Thread.ofVirtual().name("capgate-approval-expiry").start(approvals::expireStale);
+    return approvals;
+  }
+
+  /**
    * Binds everything and returns once ready (the log line and /readyz say so).
    *
    * @throws IllegalArgumentException for a malformed setting (named)
@@ -197,8 +251,9 @@ public final class ProxyCommand {
     UpstreamProxy upstreamProxy = upstreamProxy();
     SessionRuntime session = null;
     GitHubAppTokens githubApps;
+    SessionIdentity fileSession = null;
     if (config.get("session-file").isPresent()) {
-      loadSessionFile(policies);
+      fileSession = loadSessionFile(policies);
       githubApps =
           githubAppTokens(
               withOAuth(fileModeResolver(), policies, upstreamTls), upstreamTls, upstreamProxy);
@@ -224,6 +279,7 @@ public final class ProxyCommand {
     UpstreamDialer dialer =
         new UpstreamDialer(
             resolver, config.getDuration("connect-timeout", Duration.ofSeconds(10)), upstreamProxy);
+    Approvals approvals = approvals(session, fileSession, vertx);
     HttpTermination http =
         new HttpTermination(
             new HttpServices(
@@ -237,7 +293,9 @@ public final class ProxyCommand {
                 config.getDuration("upstream-timeout", Duration.ofSeconds(120)),
                 config.getDuration("idle-timeout", Duration.ofMinutes(10)),
                 placeholders,
-                new KnownSecrets()));
+                new KnownSecrets(),
+                new RequestLimits(),
+                approvals));
     ConnectionRouter router =
         new ConnectionRouter(policies, agentTls, dialer, http, recorder, placeholders);
     InterceptServer intercept =
@@ -361,7 +419,8 @@ public final class ProxyCommand {
    * and the data-plane tests. A spec that cannot be enforced leaves the sidecar up and denying
    * everything, with the reason on /readyz.
    */
-  private void loadSessionFile(PolicySource policies) {
+  /** The file's session, or null when it could not be loaded (everything is then denied). */
+  private SessionIdentity loadSessionFile(PolicySource policies) {
     Path file = config.getPath("session-file").orElseThrow();
     try {
       SessionFile.Loaded loaded =
@@ -377,9 +436,11 @@ public final class ProxyCommand {
               + loaded.identity().namespace()
               + "/"
               + loaded.identity().name());
+      return loaded.identity();
     } catch (InvalidPolicyException | java.io.IOException e) {
       LOG.severe(e.getMessage());
       policies.revoke(e.getMessage());
+      return null;
     }
   }
 

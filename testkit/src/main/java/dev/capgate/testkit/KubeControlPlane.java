@@ -93,7 +93,10 @@ public final class KubeControlPlane {
                 "kubernetes.default",
                 "kubernetes.default.svc",
                 "kubernetes.default.svc.cluster.local"),
-            List.of("127.0.0.1", "::1", "10.96.0.1"))
+            // 198.18.0.2: the test upstream address of a sidecar test's pod network namespace,
+            // which
+            // can bridge to this API server (sidecar ApprovalIT).
+            List.of("127.0.0.1", "::1", "10.96.0.1", "198.18.0.2"))
         .writeTo(pkiDir, "apiserver");
     pki.issueServer("kube-controller-manager", List.of("localhost"), List.of("127.0.0.1", "::1"))
         .writeTo(pkiDir, "controller-manager");

@@ -220,6 +220,15 @@ public final class Explanation {
       case BUDGET_EXHAUSTED ->
           "the rule's (or the session's) request or byte budget for this pod is used up: every"
               + " further request is refused until the budget is raised or a new session is made";
+      case APPROVAL_REJECTED ->
+          "the rule holds requests for a person's approval, and the approver rejected this one"
+              + " (the reason names who)";
+      case APPROVAL_TIMED_OUT ->
+          "the rule holds requests for a person's approval and nobody decided in time: decide"
+              + " sooner (kubectl capgate approvals SESSION), or raise the rule's approval.timeout";
+      case APPROVAL_UNAVAILABLE ->
+          "the rule holds requests for approval but the sidecar could not ask (API server out of"
+              + " reach, or too many requests of the pod already waiting)";
     };
   }
 

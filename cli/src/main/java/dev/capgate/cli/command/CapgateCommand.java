@@ -16,7 +16,10 @@ import picocli.CommandLine.Command;
       LintCommand.class,
       TestCommand.class,
       RevokeCommand.class,
-      RecoverCommand.class
+      RecoverCommand.class,
+      ApprovalsCommand.class,
+      ApproveCommand.class,
+      RejectCommand.class
     },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {

@@ -359,6 +359,7 @@ public final class AgentSessionBuilder {
     private GitPush git;
     private McpTools mcp;
     private Limits limits;
+    private Approval approval;
 
     private RuleBuilder(String name) {
       this.name = name;
@@ -431,6 +432,12 @@ public final class AgentSessionBuilder {
       return this;
     }
 
+    /** Per-request human approval on what this rule allows. */
+    public RuleBuilder approval(Approval approval) {
+      this.approval = approval;
+      return this;
+    }
+
     public EgressRule build() {
       return new EgressRule(
           name,
@@ -445,7 +452,8 @@ public final class AgentSessionBuilder {
           s3,
           git,
           mcp,
-          limits);
+          limits,
+          approval);
     }
   }
 }

@@ -429,6 +429,9 @@ public final class AgentSessionValidator {
       }
       checkLimits(at + ".limits", r.limits());
     }
+    if (r.approval() != null) {
+      checkApproval(at + ".approval", r);
+    }
   }
 
   private void checkMcp(String at, EgressRule r) {
@@ -482,6 +485,27 @@ public final class AgentSessionValidator {
         add(
             at + ".regex",
             "'" + m.regex() + "' is not a regular expression: " + e.getDescription());
+      }
+    }
+  }
+
+  /** The approval block's CEL rules, for lint and the sidecar (a file-mode session too). */
+  private void checkApproval(String at, EgressRule r) {
+    if (r.hosts() == null || r.tlsOrDefault() == TlsMode.PASSTHROUGH) {
+      add(at, "approval holds HTTP requests: a hosts rule without tls: passthrough");
+    }
+    if (r.approval().required() == null) {
+      add(at + ".required", "required: true or false");
+    }
+    String timeout = r.approval().timeout();
+    if (timeout != null) {
+      try {
+        Duration d = Durations.parse(timeout);
+        if (d.compareTo(Duration.ofSeconds(1)) < 0 || d.compareTo(Duration.ofHours(1)) > 0) {
+          add(at + ".timeout", "approval.timeout must be a duration between 1s and 1h, e.g. 5m");
+        }
+      } catch (IllegalArgumentException e) {
+        add(at + ".timeout", e.getMessage());
       }
     }
   }

@@ -62,6 +62,12 @@ import java.util.List;
     reason = "FieldValueForbidden",
     message =
         "limits count HTTP requests: a hosts rule without tls: passthrough (use spec.limits for the session)")
+@ValidationRule(
+    value =
+        "!has(self.approval) || (has(self.hosts) && (!has(self.tls) || self.tls != 'passthrough'))",
+    fieldPath = ".approval",
+    reason = "FieldValueForbidden",
+    message = "approval holds HTTP requests: a hosts rule without tls: passthrough")
 public record EgressRule(
     @Required
         @Size(min = 1, max = 63)
@@ -107,7 +113,10 @@ public record EgressRule(
         McpTools mcp,
     @JsonPropertyDescription(
             "Rate, concurrency and budget limits of the requests this rule allows, enforced per pod. Over the rate or the concurrency: 429 with Retry-After; a budget used up: 403 budget-exhausted. Applies to decrypted HTTP (hosts rules without tls: passthrough).")
-        Limits limits) {
+        Limits limits,
+    @JsonPropertyDescription(
+            "Per-request human approval: each request this rule allows is held until a person approves its AgentApproval (kubectl capgate approve), and denied (403) when rejected or after the timeout.")
+        Approval approval) {
 
   public EgressRule(
       String name,
@@ -133,6 +142,7 @@ public record EgressRule(
         tls,
         s3,
         git,
+        null,
         null,
         null);
   }
@@ -160,7 +170,13 @@ public record EgressRule(
         null,
         null,
         null,
+        null,
         null);
+  }
+
+  /** Whether requests through this rule wait for a person's approval. */
+  public boolean approvalRequired() {
+    return approval != null && approval.requiredOrDefault();
   }
 
   /** The credentials this rule injects, whichever field names them. */

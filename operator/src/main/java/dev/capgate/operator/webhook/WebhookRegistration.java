@@ -49,6 +49,7 @@ import org.slf4j.LoggerFactory;
 public final class WebhookRegistration {
   private static final Logger LOG = LoggerFactory.getLogger(WebhookRegistration.class);
   public static final String WEBHOOK_NAME = "inject.capgate.dev";
+  public static final String APPROVAL_WEBHOOK_NAME = "approvals.capgate.dev";
   public static final int TIMEOUT_SECONDS = 5;
 
   private final KubernetesClient client;
@@ -327,6 +328,62 @@ public final class WebhookRegistration {
     return PolicyBindings.denying(ANNOTATION_ONLY_POLICY);
   }
 
+  /**
+   * The AgentApproval webhook: stamps who asked (CREATE) and who decided (UPDATE of status), and
+   * refuses a decision by the asker ({@code approval.ApprovalAdmitter}). The namespaces the
+   * injection webhook serves (the sidecars that read approvals are there; with several
+   * installations, each stamps its own), no object selector (approvals carry no label to select
+   * on), Fail: an unstamped decision must never be stored. Only this kind is matched, so a webhook
+   * outage blocks approvals and nothing else.
+   */
+  static MutatingWebhook approvalWebhook(
+      Target target, String caBundlePem, LabelSelector namespaceSelector) {
+    WebhookClientConfigBuilder clientConfig =
+        new WebhookClientConfigBuilder().withCaBundle(base64(caBundlePem));
+    if (target.url() != null) {
+      String url = target.url();
+      clientConfig.withUrl(
+          (url.endsWith(AdmissionServer.PATH)
+                  ? url.substring(0, url.length() - AdmissionServer.PATH.length())
+                  : url)
+              + AdmissionServer.APPROVAL_PATH);
+    } else {
+      clientConfig
+          .withNewService()
+          .withNamespace(target.serviceNamespace())
+          .withName(target.serviceName())
+          .withPort(target.servicePort())
+          .withPath(AdmissionServer.APPROVAL_PATH)
+          .endService();
+    }
+    return new MutatingWebhookBuilder()
+        .withName(APPROVAL_WEBHOOK_NAME)
+        .withClientConfig(clientConfig.build())
+        .withRules(
+            new RuleWithOperationsBuilder()
+                .withOperations("CREATE")
+                .withApiGroups("capgate.dev")
+                .withApiVersions("v1alpha1")
+                .withResources("agentapprovals")
+                .withScope("Namespaced")
+                .build(),
+            new RuleWithOperationsBuilder()
+                .withOperations("UPDATE")
+                .withApiGroups("capgate.dev")
+                .withApiVersions("v1alpha1")
+                .withResources("agentapprovals/status")
+                .withScope("Namespaced")
+                .build())
+        .withNamespaceSelector(namespaceSelector)
+        .withFailurePolicy("Fail")
+        .withMatchPolicy("Equivalent")
+        .withSideEffects("None")
+        .withTimeoutSeconds(TIMEOUT_SECONDS)
+        .withReinvocationPolicy("Never")
+        .withAdmissionReviewVersions("v1")
+        .build();
+  }
+
   /** The whole configuration; also what the Helm chart renders (HelmChartIT compares them). */
   public static MutatingWebhookConfiguration desired(
       String configurationName,
@@ -388,7 +445,10 @@ public final class WebhookRegistration {
         .withName(configurationName)
         .withLabels(Map.of("app.kubernetes.io/managed-by", "capgate"))
         .endMetadata()
-        .withWebhooks(webhook)
+        .withWebhooks(
+            webhook,
+            approvalWebhook(
+                target, caBundlePem, namespaceSelector(protectedNamespaces, watchNamespaces)))
         .build();
   }
 

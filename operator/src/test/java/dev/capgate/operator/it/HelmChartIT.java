@@ -714,6 +714,8 @@ class HelmChartIT {
             "ValidatingAdmissionPolicyBinding",
             "ClusterRole",
             "NetworkPolicy",
+            // The approvers' ClusterRole, bound to nobody.
+            "ClusterRole",
             // watchNamespaces: the unserved-namespaces policy.
             "ValidatingAdmissionPolicy",
             "ValidatingAdmissionPolicyBinding");
@@ -755,7 +757,23 @@ class HelmChartIT {
             watched);
     MutatingWebhook rendered = chart.getWebhooks().getFirst();
     MutatingWebhook built = code.getWebhooks().getFirst();
-    assertThat(chart.getWebhooks()).hasSize(1);
+    assertThat(chart.getWebhooks()).hasSize(2);
+    MutatingWebhook renderedApproval = chart.getWebhooks().get(1);
+    MutatingWebhook builtApproval = code.getWebhooks().get(1);
+    assertThat(renderedApproval.getClientConfig().getService())
+        .isEqualTo(builtApproval.getClientConfig().getService());
+    assertThat(renderedApproval.getNamespaceSelector().getMatchExpressions())
+        .isEqualTo(builtApproval.getNamespaceSelector().getMatchExpressions());
+    assertThat(
+            new MutatingWebhookBuilder(renderedApproval)
+                .withClientConfig(null)
+                .withNamespaceSelector(null)
+                .build())
+        .isEqualTo(
+            new MutatingWebhookBuilder(builtApproval)
+                .withClientConfig(null)
+                .withNamespaceSelector(null)
+                .build());
     assertThat(rendered.getClientConfig().getService())
         .isEqualTo(built.getClientConfig().getService());
     assertThat(rendered.getClientConfig().getCaBundle())
@@ -828,6 +846,11 @@ class HelmChartIT {
       can.add(verb + " rolebindings.rbac.authorization.k8s.io -n " + anyNamespace);
     }
     can.add("create events -n " + anyNamespace);
+    // Held requests: only to grant them to sidecars of sessions with approval rules.
+    for (String verb : List.of("create", "get", "list", "watch")) {
+      can.add(verb + " agentapprovals.capgate.dev -n " + anyNamespace);
+    }
+    can.add("patch agentapprovals.capgate.dev --subresource=status -n " + anyNamespace);
     // The webhook's Pod Security check reads the agent pod's namespace, and nothing more of it.
     can.add("get namespaces/" + anyNamespace);
     can.add(
@@ -863,6 +886,9 @@ class HelmChartIT {
             // bound to nobody).
             "delegate agentsessions.capgate.dev -n " + anyNamespace,
             "delegate agentsessions.capgate.dev/alice@example.com -n " + anyNamespace,
+            // Nor does it delete or rewrite held requests (a decision is a person's, and final).
+            "update agentapprovals.capgate.dev -n " + anyNamespace,
+            "delete agentapprovals.capgate.dev -n " + anyNamespace,
             "get services/someone-elses -n " + namespace,
             "list services -n " + namespace,
             "update secrets/" + release + "-session-signer -n " + namespace,
@@ -1264,7 +1290,9 @@ class HelmChartIT {
 
     String all =
         template("capgate", namespace, "--set", "vault.address=" + VAULT).orThrow().stdout();
-    assertThat(all).doesNotContain("unserved-namespaces").doesNotContain("verbs: [patch]\n");
+    assertThat(all)
+        .doesNotContain("unserved-namespaces")
+        .doesNotContain("resources: [namespaces]\n    resourceNames:");
     String managed =
         template(
                 "capgate",

@@ -45,6 +45,9 @@ final class OperatorUnderTest {
   /** The AgentSession CRD as generated (crds/): {@code kube.applyCrd(CRD)}. */
   static final Path CRD = Path.of("../crds/agentsessions.capgate.dev-v1.yml");
 
+  /** The AgentApproval CRD as generated (crds/). */
+  static final Path APPROVAL_CRD = Path.of("../crds/agentapprovals.capgate.dev-v1.yml");
+
   private static OperatorUnderTest shared;
 
   final KubeControlPlane kube;
@@ -64,6 +67,7 @@ final class OperatorUnderTest {
     bao = OpenBaoServer.shared();
     client = kube.client();
     kube.applyCrd(CRD);
+    kube.applyCrd(APPROVAL_CRD);
     client
         .namespaces()
         .resource(

@@ -29,6 +29,15 @@ public enum Problem {
   CONCURRENCY_LIMITED(429, "concurrency-limited", "Too many requests in flight"),
   /** A rule's or the session's request or byte budget is used up for the session's lifetime. */
   BUDGET_EXHAUSTED(403, "budget-exhausted", "Budget used up"),
+  /** A person rejected the request its rule held for approval. */
+  APPROVAL_REJECTED(403, "approval-rejected", "Rejected by the approver"),
+  /** Nobody decided on the held request within its rule's approval timeout. */
+  APPROVAL_TIMED_OUT(403, "approval-timed-out", "No approval in time"),
+  /**
+   * The held request could not be put before a person: the API server out of reach, or too many
+   * requests of this pod already waiting.
+   */
+  APPROVAL_UNAVAILABLE(503, "approval-unavailable", "Approval cannot be asked for"),
   /** Malformed or ambiguous HTTP, or something the sidecar does not carry. */
   BAD_REQUEST(400, "bad-request", "Malformed or ambiguous request"),
   /** The rule's credential could not be obtained (Vault, the operator, the session's grant). */

@@ -1,5 +1,7 @@
 package dev.capgate.sidecar.http;
 
+import dev.capgate.api.v1alpha1.Approval;
+import dev.capgate.sidecar.approval.Approvals;
 import dev.capgate.sidecar.audit.AuditEvent;
 import dev.capgate.sidecar.audit.Decision;
 import dev.capgate.sidecar.audit.Denial;
@@ -152,6 +154,9 @@ final class Exchange implements UpstreamLink.Listener {
    * the body ends (null: none waiting).
    */
   private ReceivePackGate.Verdict refusalAfterBody;
+
+  /** The request was put before a person once (its rule requires approval). */
+  private boolean approvalAsked;
 
   /** "100 Continue" was sent already (a held push needs its body before it is forwarded). */
   private boolean continued;
@@ -460,8 +465,95 @@ final class Exchange implements UpstreamLink.Listener {
     }
   }
 
-  /** The credentials of an allowed request, then its plan. */
+  /**
+   * A request whose rule requires approval is held here, after policy (and a push's ref checks) and
+   * before any credential is fetched or upstream dialled: nothing leaves the pod until a person
+   * approves. The agent's body stays unread meanwhile ({@link #readyForBody}: no upstream yet), so
+   * the hold buffers nothing beyond what the socket already took.
+   */
   private void continueAdmission(Admission.Allowed allowed) {
+    Approval approval = approvalAsked ? null : allowed.policy().approval(rule);
+    if (approval == null) {
+      resolveCredentials(allowed);
+      return;
+    }
+    approvalAsked = true;
+    services
+        .approvals()
+        .ask(
+            new Approvals.HeldRequest(
+                id,
+                rule,
+                normalized.method(),
+                normalized.host(),
+                normalized.path(),
+                approval.timeoutOrDefault(),
+                approval.approvers()))
+        .whenComplete(
+            (outcome, failure) ->
+                agent
+                    .executor()
+                    .execute(
+                        () -> {
+                          if (stage == Stage.ADMITTING
+                              && response.state() == ResponseRelay.State.PENDING
+                              && agent.channel().isActive()) {
+                            decided(
+                                allowed,
+                                outcome != null
+                                    ? outcome
+                                    : new Approvals.Outcome.Unavailable(
+                                        id, String.valueOf(failure)));
+                          }
+                        }));
+  }
+
+  /** A person's decision (or its absence) on a held request: on, or a local answer. */
+  private void decided(Admission.Allowed allowed, Approvals.Outcome outcome) {
+    switch (outcome) {
+      case Approvals.Outcome.Approved a -> {
+        note("approval " + a.id() + " approved by " + by(a.decidedBy()));
+        resolveCredentials(allowed);
+      }
+      case Approvals.Outcome.Rejected r ->
+          refuseHeld(
+              Problem.APPROVAL_REJECTED,
+              "approval-rejected: approval " + r.id() + " rejected by " + by(r.decidedBy()));
+      case Approvals.Outcome.TimedOut t ->
+          refuseHeld(
+              Problem.APPROVAL_TIMED_OUT,
+              "approval-timed-out: approval " + t.id() + " not decided in time");
+      case Approvals.Outcome.Unavailable u ->
+          refuseHeld(
+              Problem.APPROVAL_UNAVAILABLE,
+              "approval-unavailable: approval " + u.id() + ": " + u.why());
+    }
+  }
+
+  /** The webhook's stamp; absent only where no Capgate webhook serves the namespace. */
+  private static String by(String decidedBy) {
+    return decidedBy == null ? "(not stamped)" : decidedBy;
+  }
+
+  private void refuseHeld(Problem problem, String why) {
+    decision = Decision.DENY;
+    credentialNames = List.of(); // none was fetched, none injected
+    reason = why;
+    respond(
+        HttpResponseStatus.valueOf(problem.status()),
+        Denial.json(
+            problem,
+            problem.token(),
+            normalized.host(),
+            normalized.method(),
+            normalized.path(),
+            rule,
+            id,
+            why));
+  }
+
+  /** The credentials of an allowed (and, if its rule says so, approved) request, then its plan. */
+  private void resolveCredentials(Admission.Allowed allowed) {
     if (credentialNames.isEmpty()) {
       admitted(admission.inject(head, allowed, List.of(), null));
       return;

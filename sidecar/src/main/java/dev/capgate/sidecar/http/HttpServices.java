@@ -1,6 +1,7 @@
 package dev.capgate.sidecar.http;
 
 import dev.capgate.sidecar.admin.Metrics;
+import dev.capgate.sidecar.approval.Approvals;
 import dev.capgate.sidecar.audit.AuditRecorder;
 import dev.capgate.sidecar.audit.RequestIds;
 import dev.capgate.sidecar.credentials.CredentialResolver;
@@ -21,6 +22,7 @@ import java.time.Duration;
  * @param knownSecrets the credential values resolved so far, masked in every response (one per
  *     sidecar)
  * @param limits the rate, concurrency and budget limits of the session in force (one per sidecar)
+ * @param approvals where requests held for approval are put before a person
  */
 public record HttpServices(
     PolicySource policies,
@@ -34,14 +36,18 @@ public record HttpServices(
     Duration agentIdleTimeout,
     Placeholders placeholders,
     KnownSecrets knownSecrets,
-    RequestLimits limits) {
+    RequestLimits limits,
+    Approvals approvals) {
 
   public HttpServices {
     placeholders = placeholders == null ? Placeholders.none() : placeholders;
     knownSecrets = knownSecrets == null ? new KnownSecrets() : knownSecrets;
     limits = limits == null ? new RequestLimits() : limits;
+    approvals =
+        approvals == null ? Approvals.unavailable("no API access to ask for approval") : approvals;
   }
 
+  /** Without approvals: a rule asking for one is answered 503 approval-unavailable. */
   public HttpServices(
       PolicySource policies,
       CredentialResolver credentials,
@@ -66,6 +72,7 @@ public record HttpServices(
         agentIdleTimeout,
         placeholders,
         knownSecrets,
+        null,
         null);
   }
 }

@@ -17,10 +17,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * The few API-server calls the sidecar makes (a GET, a watch, a JSON merge patch) on the Vert.x
- * HTTP client the data plane already loads, instead of a general Kubernetes client: the sidecar
- * reads one object and writes one ConfigMap, and a general client (Fabric8: its model, its HTTP
- * client, YAML) was about a third of the classes a sidecar loaded.
+ * The few API-server calls the sidecar makes (a GET, a watch, a JSON merge patch, a create) on the
+ * Vert.x HTTP client the data plane already loads, instead of a general Kubernetes client: the
+ * sidecar reads one object and writes one ConfigMap, and a general client (Fabric8: its model, its
+ * HTTP client, YAML) was about a third of the classes a sidecar loaded.
  *
  * <p>TLS trusts the cluster CA alone and verifies the host name; the bearer token is re-read from
  * its file for every request, on the caller's thread (callers are virtual threads: no file I/O on
@@ -59,13 +59,22 @@ public final class ApiClient implements AutoCloseable {
 
   /** PATCH {@code path} with a JSON merge patch (RFC 7396: null removes a key). */
   public Future<ApiReply> mergePatch(String path, String json) {
-    return call(HttpMethod.PATCH, path, json);
+    return call(HttpMethod.PATCH, path, json, "application/merge-patch+json");
+  }
+
+  /** POST {@code json} to {@code path}: creates an object (an AgentApproval). */
+  public Future<ApiReply> create(String path, String json) {
+    return call(HttpMethod.POST, path, json, "application/json");
   }
 
   private Future<ApiReply> call(HttpMethod method, String path, String body) {
+    return call(method, path, body, null);
+  }
+
+  private Future<ApiReply> call(HttpMethod method, String path, String body, String type) {
     RequestOptions options = options(method, path).setTimeout(requestTimeout.toMillis());
     if (body != null) {
-      options.putHeader("Content-Type", "application/merge-patch+json");
+      options.putHeader("Content-Type", type);
     }
     return http.request(options)
         .compose(request -> body == null ? request.send() : request.send(body))

@@ -1,5 +1,6 @@
 package dev.capgate.sidecar.policy;
 
+import dev.capgate.api.v1alpha1.Approval;
 import dev.capgate.api.v1alpha1.EgressRule;
 import dev.capgate.api.v1alpha1.HttpMethod;
 import dev.capgate.api.v1alpha1.S3Operations;
@@ -29,6 +30,9 @@ final class CompiledRule {
 
   /** The MCP tools a call through this rule may use; null: MCP messages are not looked into. */
   final McpRules mcp;
+
+  /** The rule's approval, when it requires one; null: requests go on without a person. */
+  final Approval approval;
 
   final ConnectionVerdict allowedConnection;
   final ConnectionVerdict interceptedConnection;
@@ -68,6 +72,10 @@ final class CompiledRule {
     this.s3 = rule.s3();
     this.gitPush = rule.git() == null ? null : new PushRules(name, rule.git());
     this.mcp = rule.mcp() == null ? null : new McpRules(name, rule.mcp());
+    this.approval = rule.approvalRequired() ? rule.approval() : null;
+    if (approval != null) {
+      approval.timeoutOrDefault(); // a malformed timeout fails the compile, not a request
+    }
     this.allowedRequest =
         new RequestVerdict(true, name, credentials, "allowed by rule '" + name + "'");
     this.allowedConnection =

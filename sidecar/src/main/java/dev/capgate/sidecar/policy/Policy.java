@@ -2,6 +2,7 @@ package dev.capgate.sidecar.policy;
 
 import dev.capgate.api.v1alpha1.AgentSessionSpec;
 import dev.capgate.api.v1alpha1.AgentSessionValidator;
+import dev.capgate.api.v1alpha1.Approval;
 import dev.capgate.api.v1alpha1.Credential;
 import dev.capgate.api.v1alpha1.EgressRule;
 import dev.capgate.api.v1alpha1.Limits;
@@ -145,6 +146,19 @@ public final class Policy {
     for (CompiledRule r : rules) {
       if (r.name.equals(rule)) {
         return r.mcp;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The approval the rule named {@code rule} requires before a request it allowed goes on, or null
+   * when it requires none.
+   */
+  public Approval approval(String rule) {
+    for (CompiledRule r : rules) {
+      if (r.name.equals(rule)) {
+        return r.approval;
       }
     }
     return null;

@@ -194,6 +194,19 @@ public final class SessionRuntime implements AutoCloseable {
     return runtime;
   }
 
+  /**
+   * The sidecar's own API access (the pod's service account, sidecar container only), for the other
+   * API objects the sidecar writes (AgentApprovals).
+   */
+  public ApiClient api() {
+    return api;
+  }
+
+  /** The session's namespace and name, as the pod's settings give them. */
+  public SessionSettings settings() {
+    return settings;
+  }
+
   /** What the data plane resolves credentials with. Never blocks; fails closed. */
   public CredentialResolver credentials() {
     return credentials;

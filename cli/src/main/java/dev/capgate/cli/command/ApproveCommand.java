@@ -1,13 +1,7 @@
 package dev.capgate.cli.command;
 
 import dev.capgate.api.v1alpha1.ApprovalDecision;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 @Command(
     name = "approve",
@@ -25,24 +19,9 @@ import picocli.CommandLine.Spec;
       "4:the API server could not be used",
       "64:wrong command line"
     })
-public final class ApproveCommand implements Callable<Integer> {
-  @Spec CommandSpec spec;
-  @Mixin KubeOptions kube;
-
-  @Parameters(index = "0", paramLabel = "SESSION", description = "The AgentSession.")
-  String session;
-
-  @Parameters(
-      index = "1",
-      paramLabel = "REQUEST-ID",
-      description = "The held request's id (kubectl capgate approvals SESSION lists them).")
-  String requestId;
-
-  @Option(names = "--message", description = "Why, recorded on the approval.")
-  String message;
-
+public final class ApproveCommand extends DecisionCommand {
   @Override
-  public Integer call() {
-    return Decision.decide(spec, kube, session, requestId, ApprovalDecision.APPROVED, message);
+  ApprovalDecision decision() {
+    return ApprovalDecision.APPROVED;
   }
 }

@@ -29,6 +29,8 @@ else
   KIND_CONFIG=$KIND_HERE/kind-config.local.yaml
 fi
 UPSTREAMS_IMAGE=capgate.local/upstreams:dev
+# s3proxy's class path (make tools), copied into the upstreams image: the S3 server of CloudCredentialsE2E.
+S3PROXY_LIB=${CAPGATE_TOOLS:-$HOME/.cache/capgate/tools}/s3proxy/lib
 TOOLS_BIN=${CAPGATE_TOOLS:-$HOME/.cache/capgate/tools}/bin
 export PATH=$TOOLS_BIN:$PATH   # kind, kubectl, helm of make tools first
 IMAGE_CACHE=${CAPGATE_IMAGE_CACHE:-$HOME/.cache/capgate/images}

@@ -50,6 +50,8 @@ fi
 mapfile -t archives < <("$ROOT/hack/images.sh" --archive java-base agent sidecar operator)
 # The upstreams: e2e/kind/upstreams.Dockerfile on the java-base image, built by the same engine.
 upstreams_archive=$STATE/images/upstreams.tar
+[ -f "$S3PROXY_LIB/s3proxy-2.6.0.jar" ] || kdie "$S3PROXY_LIB/s3proxy-2.6.0.jar missing: run 'make tools' first"
+rm -rf "$ROOT/e2e/target/s3proxy-lib"; cp -a "$S3PROXY_LIB" "$ROOT/e2e/target/s3proxy-lib"
 if [ "$KIND_ENGINE" = docker ]; then
   docker build -q -f "$KIND_HERE/upstreams.Dockerfile" --build-arg BASE_IMAGE=capgate.local/java-base:25 \
     -t "$UPSTREAMS_IMAGE" "$ROOT/e2e" >/dev/null
@@ -181,6 +183,10 @@ bootstrap base "$STATE/secrets/github-token" "$STATE/secrets/mcp-token" "$OIDC_R
 # The GitHub App (GitHubAppE2E): its key in OpenBao, the public half to the upstreams pod.
 [ -s "$STATE/secrets/github-app.pem" ] || (umask 077; openssl genrsa -traditional -out "$STATE/secrets/github-app.pem" 2048 2>/dev/null)
 bootstrap github-app "$STATE/secrets/github-app.pem"
+# s3proxy's identity (CloudCredentialsE2E), AWS-shaped, alice's in OpenBao as on the local stack.
+[ -s "$STATE/secrets/aws-access-key-id" ] || printf 'AKIA%s' "$(openssl rand -hex 32 | tr a-f0-9 A-Z2-7 | tr -cd 'A-Z2-7' | head -c 16)" > "$STATE/secrets/aws-access-key-id"
+[ -s "$STATE/secrets/aws-secret-access-key" ] || (umask 077; openssl rand -base64 30 | tr -d '\n' > "$STATE/secrets/aws-secret-access-key")
+bootstrap aws "$STATE/secrets/aws-access-key-id" "$STATE/secrets/aws-secret-access-key"
 # Every request and response, secrets HMAC'd, as on the local stack: the suite reads what Vault
 # answered (VaultScopeE2E) and greps the file for secret values.
 ksay "OpenBao $OPENBAO_VERSION (TLS, initialized, unsealed) at $BAO_ADDR configured"
@@ -240,9 +246,60 @@ spec:
   selector: {app: upstreams}
   ports: [{name: https, port: 443, targetPort: 8443}]
 YAML
+
+# --- s3proxy as a pod (CloudCredentialsE2E) --------------------------------------------------------
+# The upstreams' image, another command: a certificate for $S3_HOST from the upstreams' CA, the keys
+# in a Secret (its properties file), a filesystem blob store in the pod (bucket-a, and bucket-b with
+# something the agent's policy never allows).
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$S3_HOST" -keyout "$pki/s3.key" -out "$pki/s3.csr" 2>/dev/null
+openssl x509 -req -in "$pki/s3.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial -days 30 -out "$pki/s3.crt" \
+  -extfile <(printf 'subjectAltName=DNS:%s\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' "$S3_HOST") 2>/dev/null
+openssl pkcs12 -export -in "$pki/s3.crt" -inkey "$pki/s3.key" -name server -passout pass:s3proxy-e2e -out "$pki/s3proxy.p12" 2>/dev/null
+kubectl -n "$UPSTREAM_NAMESPACE" create secret generic s3proxy-config --from-file=s3proxy.p12="$pki/s3proxy.p12" \
+  --from-file=s3proxy.properties=<(printf '%s\n' "s3proxy.secure-endpoint=https://0.0.0.0:8445" \
+    "s3proxy.keystore-path=/config/s3proxy.p12" "s3proxy.keystore-password=s3proxy-e2e" "s3proxy.authorization=aws-v2-or-v4" \
+    "s3proxy.identity=$(cat "$STATE/secrets/aws-access-key-id")" "s3proxy.credential=$(cat "$STATE/secrets/aws-secret-access-key")" \
+    "jclouds.provider=filesystem" "jclouds.filesystem.basedir=/tmp/blobs") \
+  --from-file=logback.xml=<(printf '%s\n' '<configuration><appender name="out" class="ch.qos.logback.core.ConsoleAppender">' \
+    '<encoder><pattern>%d %level %logger{20} - %msg%n</pattern></encoder></appender>' \
+    '<root level="INFO"><appender-ref ref="out"/></root></configuration>') \
+  --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+kubectl apply -f - >/dev/null <<YAML
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: s3proxy, namespace: $UPSTREAM_NAMESPACE}
+spec:
+  selector: {matchLabels: {app: s3proxy}}
+  template:
+    metadata: {labels: {app: s3proxy}}
+    spec:
+      automountServiceAccountToken: false
+      containers:
+        - name: s3proxy
+          image: $UPSTREAMS_IMAGE
+          imagePullPolicy: Never
+          command: [sh, -c]
+          args:
+            - mkdir -p /tmp/blobs/bucket-a /tmp/blobs/bucket-b && printf 'not for the agent\\n' > /tmp/blobs/bucket-b/secret.txt
+              && exec java -XX:+UseSerialGC -Xmx160m -Dlogback.configurationFile=/config/logback.xml -cp '/opt/s3proxy/lib/*'
+              org.gaul.s3proxy.Main --properties /config/s3proxy.properties
+          readinessProbe: {tcpSocket: {port: 8445}, periodSeconds: 2}
+          volumeMounts: [{name: config, mountPath: /config, readOnly: true}]
+      volumes: [{name: config, secret: {secretName: s3proxy-config}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: $S3_SERVICE, namespace: $UPSTREAM_NAMESPACE}
+spec:
+  selector: {app: s3proxy}
+  ports: [{name: https, port: 443, targetPort: 8445}]
+YAML
 kubectl -n "$UPSTREAM_NAMESPACE" rollout status deploy/upstreams --timeout=180s >/dev/null
 upstream_ip=$(kubectl -n "$UPSTREAM_NAMESPACE" get svc upstreams -o jsonpath='{.spec.clusterIP}')
 ksay "upstreams at $upstream_ip:443 (${UPSTREAM_HOSTS[*]})"
+kubectl -n "$UPSTREAM_NAMESPACE" rollout status deploy/s3proxy --timeout=180s >/dev/null
+s3_ip=$(kubectl -n "$UPSTREAM_NAMESPACE" get svc "$S3_SERVICE" -o jsonpath='{.spec.clusterIP}')
+ksay "s3proxy at $s3_ip:443 ($S3_HOST)"
 
 # --- the chart: the same values as e2e/stack/stack-up.sh (StackConsistencyTest compares them) --------
 kubectl create namespace "$SYSTEM_NAMESPACE" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
@@ -299,6 +356,8 @@ CAPGATE_E2E_UPSTREAM_HOSTS="${UPSTREAM_HOSTS[*]}"
 CAPGATE_E2E_UPSTREAM_CA=$pki/ca.crt
 CAPGATE_E2E_GITHUB_APP_ID=$GITHUB_APP_ID
 CAPGATE_E2E_GITHUB_APP_INSTALLATION=$GITHUB_APP_INSTALLATION
+CAPGATE_E2E_S3_HOST=$S3_HOST
+CAPGATE_E2E_S3_IP=$s3_ip
 CAPGATE_E2E_UPSTREAM_CA_CONFIGMAP=$UPSTREAM_CA_CONFIGMAP
 CAPGATE_E2E_VAULT_ADDR=$BAO_ADDR
 CAPGATE_E2E_VAULT_CA=$BAO_CACERT
@@ -307,9 +366,9 @@ CAPGATE_E2E_VAULT_JWT_MOUNT=$VAULT_JWT_MOUNT
 CAPGATE_E2E_AGENT_SERVICE_ACCOUNT=$AGENT_SERVICE_ACCOUNT
 CAPGATE_E2E_OIDC_ROLE=$OIDC_ROLE
 CAPGATE_E2E_SYSTEM_NAMESPACE=$SYSTEM_NAMESPACE
-CAPGATE_E2E_SECRET_FILES="$STATE/secrets/github-token $STATE/secrets/mcp-token $STATE/secrets/github-app.pem $STATE/secrets/root-token $STATE/secrets/unseal-key $STATE/secrets/operator-token"
+CAPGATE_E2E_SECRET_FILES="$STATE/secrets/github-token $STATE/secrets/mcp-token $STATE/secrets/github-app.pem $STATE/secrets/aws-access-key-id $STATE/secrets/aws-secret-access-key $STATE/secrets/root-token $STATE/secrets/unseal-key $STATE/secrets/operator-token"
 CAPGATE_E2E_LOG_DIRS="$STATE/logs $audit_dir"
-CAPGATE_E2E_LOG_PODS="openbao/app=openbao $UPSTREAM_NAMESPACE/app=upstreams"
+CAPGATE_E2E_LOG_PODS="openbao/app=openbao $UPSTREAM_NAMESPACE/app=upstreams $UPSTREAM_NAMESPACE/app=s3proxy"
 CAPGATE_E2E_VAULT_ROOT_TOKEN_FILE=$STATE/secrets/root-token
 CAPGATE_E2E_VAULT_PORT_FORWARD=openbao/svc/openbao:8200
 ENV

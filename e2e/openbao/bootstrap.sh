@@ -16,11 +16,16 @@
 #   BAO_ADDR=... BAO_TOKEN=<root> bootstrap.sh github-app PRIVATE_KEY_FILE
 #     The e2e GitHub App's PEM private key at secret/github-app/acme, field private_key: the App of
 #     team acme, which the sessions' policy lets every session of this stack read (one team here).
+#   BAO_ADDR=... BAO_TOKEN=<root> bootstrap.sh oauth REFRESH_TOKEN_FILE CLIENT_SECRET_FILE
+#     Alice's OAuth grant (a Keycloak refresh token) at secret/oauth/alice@example.com, field
+#     refresh_token, and the sidecar's OAuth client secret at secret/oauth-clients/capgate-sidecar,
+#     field client_secret (what an oauth credential reads by default).
 #   BAO_ADDR=... BAO_TOKEN=<root> bootstrap.sh session-auth MOUNT ROLE PUBLIC_PEM_FILE ISSUER OIDC_ROLE
 #     The JWT auth method at MOUNT trusting the operator's session key (its public.pem) and ISSUER;
 #     the policy ROLE templated on the session's user (secret/data/github/<user>,
-#     secret/data/mcp/<user>, secret/data/aws/<user>, identity/oidc/token/OIDC_ROLE, and the team's
-#     App key secret/data/github-app/acme); the role ROLE as the chart's file
+#     secret/data/mcp/<user>, secret/data/aws/<user>, identity/oidc/token/OIDC_ROLE, the team's
+#     App key secret/data/github-app/acme, read AND update of secret/data/oauth/<user> (the
+#     sidecar writes the rotated refresh token back) and the OAuth client's secret); the role ROLE as the chart's file
 #     defines it, with that policy. Prints the mount's accessor.
 # Every step can run again (a new cluster brings a new operator key). Never prints a token or a
 # secret: on an error, the call and OpenBao's status only.
@@ -82,6 +87,10 @@ github_app() {
   api POST "secret/data/github-app/acme" "$(json '{"data": {"private_key": open(sys.argv[1]).read()}}' "$1")" >/dev/null
 }
 
+oauth() {
+  api POST "secret/data/oauth/alice@example.com" "$(json '{"data": {"refresh_token": open(sys.argv[1]).read().strip()}}' "$1")" >/dev/null
+  api POST "secret/data/oauth-clients/capgate-sidecar" "$(json '{"data": {"client_secret": open(sys.argv[1]).read().strip()}}' "$2")" >/dev/null
+}
 session_auth() {
   local mount=$1 role=$2 issuer=$4 oidc_role=$5 pem methods accessor user
   pem=$(cat "$3") || die "cannot read the public key $3"
@@ -102,6 +111,8 @@ session_auth() {
 path \"secret/data/mcp/$user\" { capabilities = [\"read\"] }
 path \"secret/data/aws/$user\" { capabilities = [\"read\"] }
 path \"secret/data/github-app/acme\" { capabilities = [\"read\"] }
+path \"secret/data/oauth/$user\" { capabilities = [\"read\", \"update\"] }
+path \"secret/data/oauth-clients/capgate-sidecar\" { capabilities = [\"read\"] }
 path \"identity/oidc/token/$oidc_role\" { capabilities = [\"read\"] }
 ")" >/dev/null
   api POST "auth/$mount/role/$role" "$(json 'dict(json.load(open(sys.argv[1])), token_policies=[sys.argv[2]])' \
@@ -112,7 +123,8 @@ path \"identity/oidc/token/$oidc_role\" { capabilities = [\"read\"] }
 case ${1:-} in
   base) shift; [ $# -eq 4 ] || die "usage: base GITHUB_TOKEN_FILE MCP_TOKEN_FILE OIDC_ROLE OPERATOR_TOKEN_FILE"; base "$@" ;;
   aws) shift; [ $# -eq 2 ] || die "usage: aws ACCESS_KEY_ID_FILE SECRET_KEY_FILE"; aws "$@" ;;
+  oauth) shift; [ $# -eq 2 ] || die "usage: oauth REFRESH_TOKEN_FILE CLIENT_SECRET_FILE"; oauth "$@" ;;
   github-app) shift; [ $# -eq 1 ] || die "usage: github-app PRIVATE_KEY_FILE"; github_app "$@" ;;
   session-auth) shift; [ $# -eq 5 ] || die "usage: session-auth MOUNT ROLE PUBLIC_PEM_FILE ISSUER OIDC_ROLE"; session_auth "$@" ;;
-  *) die "usage: bootstrap.sh base|aws|github-app|session-auth ..." ;;
+  *) die "usage: bootstrap.sh base|aws|github-app|oauth|session-auth ..." ;;
 esac

@@ -31,6 +31,17 @@ UPSTREAM_PORT=${CAPGATE_UPSTREAM_PORT:-18443}
 S3_PORT=${CAPGATE_S3_PORT:-18445}
 S3_DIR=$STACK_DIR/s3proxy
 S3PROXY_LIB=${CAPGATE_TOOLS:-$HOME/.cache/capgate/tools}/s3proxy/lib
+# Keycloak (issue 15 §3, OAuthE2E): the OAuth authorization server, HTTPS only on the node address
+# with a certificate for $AUTH_HOST from the upstreams' CA, behind the selector-less Service
+# auth.$UPSTREAM_NAMESPACE:443 (its own ClusterIP, so its own hostAlias). In-memory database: a
+# restart is a fresh realm. Dev mode opens plain HTTP too, whatever --http-enabled says: on its own
+# port, which no Service names.
+KC_VERSION=26.5.6
+KC_HOME=${CAPGATE_TOOLS:-$HOME/.cache/capgate/tools}/keycloak/$KC_VERSION
+KC_PORT=${CAPGATE_KC_PORT:-18446}
+KC_MGMT_PORT=$((KC_PORT + 1))
+KC_HTTP_PORT=$((KC_PORT + 2))
+KC_DIR=$STACK_DIR/keycloak
 
 JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 [ -x "$JAVA_HOME/bin/java" ] || JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64

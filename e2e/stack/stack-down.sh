@@ -22,11 +22,12 @@ stop_daemon() {
   fi
   rm -f "$f"
 }
+stop_daemon keycloak
 stop_daemon s3proxy
 stop_daemon upstreams
 stop_daemon openbao
 # Secrets of this stack die with it: the next stack-up makes new ones.
-rm -rf "${STACK_DIR:?}/secrets" "${STACK_DIR:?}/openbao" "${STACK_DIR:?}/pki" "${STACK_DIR:?}/git" "${STACK_DIR:?}/s3proxy" "$STACK_ENV"
+rm -rf "${STACK_DIR:?}/secrets" "${STACK_DIR:?}/openbao" "${STACK_DIR:?}/pki" "${STACK_DIR:?}/git" "${STACK_DIR:?}/s3proxy" "${STACK_DIR:?}/keycloak" "$STACK_ENV"
 "$REPO_ROOT/e2e/cluster/cluster-down.sh" "$@"
 left=$(pids_with_arg "$STACK_DIR/")
 [ -z "$left" ] || { ssay "WARNING: still running: $left"; exit 1; }

@@ -10,6 +10,10 @@
 #   2b. s3proxy (a real S3 server checking SigV4 itself) as a host process on $NODE_IP:$S3_PORT,
 #      serving $S3_HOST with a certificate of the upstreams' CA, behind the Service s3.capgate-upstreams;
 #      its keys random per fresh stack, in OpenBao under alice's path secret/aws/alice@example.com;
+#   2c. Keycloak (the OAuth authorization server of OAuthE2E) as a host process on $NODE_IP:$KC_PORT,
+#      started first (it is the slowest), serving $AUTH_HOST with a certificate of the upstreams' CA,
+#      behind the Service auth.capgate-upstreams; at the end its realm, client and user, and
+#      alice's refresh token in OpenBao at secret/oauth/alice@example.com (e2e/stack/keycloak-realm.py);
 #   3. meanwhile the single-node cluster (e2e/cluster/cluster-up.sh) and the images on its node
 #      (hack/images.sh: sidecar, operator, agent, pause, java-base);
 #   4. `helm upgrade --install capgate charts/capgate`: the operator as a pod from its image, the
@@ -28,6 +32,7 @@ export KUBECONFIG=$KUBECONFIG_ADMIN
 [ "$(id -u)" = 0 ] || sdie "run as root"
 for b in bao helm kubectl; do [ -x "$TOOLS_BIN/$b" ] || sdie "$TOOLS_BIN/$b missing: run 'make tools' first"; done
 [ -f "$S3PROXY_LIB/s3proxy-2.6.0.jar" ] || sdie "$S3PROXY_LIB/s3proxy-2.6.0.jar missing: run 'make tools' first"
+[ -x "$KC_HOME/bin/kc.sh" ] || sdie "$KC_HOME/bin/kc.sh missing: run 'make tools' first"
 for f in sidecar/target/capgate-sidecar.jar operator/target/capgate-operator.jar e2e/target/classes/dev/capgate/e2e/upstream/Upstreams.class; do
   [ -e "$REPO_ROOT/$f" ] || sdie "$f missing: run 'make build' first"
 done
@@ -82,16 +87,21 @@ s3_healthy() {
   curl -s --max-time 2 -o /dev/null -w '%{http_code}' --cacert "$STACK_DIR/pki/ca.crt" \
     --resolve "$S3_HOST:$S3_PORT:$NODE_IP" "https://$S3_HOST:$S3_PORT/" 2>/dev/null | grep -qx 403
 }
+# Keycloak serves once its realm exists (keycloak-realm.py ran): /realms/<realm> answers 200.
+kc_healthy() {
+  curl -s --max-time 2 -o /dev/null -w '%{http_code}' --cacert "$STACK_DIR/pki/ca.crt" \
+    "https://$NODE_IP:$KC_PORT/realms/${1:-$OAUTH_REALM}" 2>/dev/null | grep -qx 200
+}
 
 # --- 1 + 2: OpenBao and the upstreams, fresh unless both are healthy ------------------------------
 fresh=0
 if stack_pid openbao >/dev/null && bao_healthy && [ -s "$BAO_DIR/root-token" ] && stack_pid upstreams >/dev/null && upstreams_healthy \
-  && stack_pid s3proxy >/dev/null && s3_healthy; then
+  && stack_pid s3proxy >/dev/null && s3_healthy && stack_pid keycloak >/dev/null && kc_healthy; then
   ssay "OpenBao and upstreams already up"
 else
   fresh=1
-  stop_daemon s3proxy; stop_daemon upstreams; stop_daemon openbao
-  rm -rf "$BAO_DIR" "$STACK_DIR/secrets" "$STACK_DIR/git" "$STACK_DIR/pki" "$S3_DIR"
+  stop_daemon keycloak; stop_daemon s3proxy; stop_daemon upstreams; stop_daemon openbao
+  rm -rf "$BAO_DIR" "$STACK_DIR/secrets" "$STACK_DIR/git" "$STACK_DIR/pki" "$S3_DIR" "$KC_DIR"
   mkdir -p "$BAO_DIR/data" "$BAO_DIR/tls" "$STACK_DIR/secrets" "$STACK_DIR/pki"
   chmod 0700 "$BAO_DIR" "$STACK_DIR/secrets"
 
@@ -118,6 +128,10 @@ else
   openssl genrsa -traditional -out "$STACK_DIR/secrets/github-app.pem" 2048 2>/dev/null
   openssl rsa -in "$STACK_DIR/secrets/github-app.pem" -pubout -out "$STACK_DIR/pki/github-app.pub.pem" 2>/dev/null
   : > "$STACK_DIR/secrets/github-app-tokens"
+  # Keycloak's admin password, the sidecar's OAuth client secret, alice's password there.
+  for f in keycloak-admin-password oauth-client-secret oauth-alice-password; do
+    (umask 077; openssl rand -hex 24 > "$STACK_DIR/secrets/$f")
+  done
 
   # The upstreams' own CA (EC P-256) and one server certificate for all their names.
   pki=$STACK_DIR/pki
@@ -139,6 +153,26 @@ else
     -out "$S3_DIR/s3.crt" 2>/dev/null
   openssl pkcs12 -export -in "$S3_DIR/s3.crt" -inkey "$S3_DIR/s3.key" -name server -passout pass:s3proxy-e2e \
     -out "$S3_DIR/s3proxy.p12" 2>/dev/null
+  # Keycloak: its certificate for $AUTH_HOST (and the node address, for the stack's own calls), same
+  # CA; started now, in the background: it needs 20-170 s, the rest of `up` runs meanwhile.
+  mkdir -p "$KC_DIR"; chmod 0700 "$KC_DIR"
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$AUTH_HOST" \
+    -keyout "$KC_DIR/tls.key" -out "$KC_DIR/tls.csr" 2>/dev/null
+  openssl x509 -req -in "$KC_DIR/tls.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial -days 30 \
+    -extfile <(printf 'subjectAltName=DNS:%s,IP:%s\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' "$AUTH_HOST" "$NODE_IP") \
+    -out "$KC_DIR/tls.crt" 2>/dev/null
+  # Dev mode, in-memory database; HTTPS on the node address for everyone (dev mode's plain HTTP on
+  # $KC_HTTP_PORT is not used). Every token's `iss` is
+  # https://$AUTH_HOST/realms/... whichever address the caller used. The admin password reaches it
+  # through the environment, never a command line.
+  KC_BOOTSTRAP_ADMIN_USERNAME=capgate-admin KC_BOOTSTRAP_ADMIN_PASSWORD=$(cat "$STACK_DIR/secrets/keycloak-admin-password") \
+    JAVA_OPTS_KC_HEAP="-Xms64m -Xmx512m" JAVA_HOME=$JAVA_HOME \
+    start_daemon keycloak "$KC_HOME/bin/kc.sh" start-dev --db=dev-mem --http-host="$NODE_IP" --http-port="$KC_HTTP_PORT" \
+    --https-port="$KC_PORT" --https-certificate-file="$KC_DIR/tls.crt" --https-certificate-key-file="$KC_DIR/tls.key" \
+    --hostname="https://$AUTH_HOST" --hostname-backchannel-dynamic=false --cache=local \
+    --http-management-port="$KC_MGMT_PORT"
+  ssay "Keycloak $KC_VERSION starting (host process, pid $(cat "$STACK_RUN/keycloak.pid"))"
+
   # A bucket the agent's policy never allows, with something in it.
   printf 'not for the agent\n' > "$S3_DIR/blobs/bucket-b/secret.txt"
 
@@ -209,7 +243,9 @@ EOF
     --git-root "$git_root" --jwks "$BAO_ADDR/v1/identity/oidc/.well-known/keys" --jwks-ca "$BAO_CACERT" \
     --github-app-id "$GITHUB_APP_ID" --github-app-installation "$GITHUB_APP_INSTALLATION" \
     --github-app-public-key-file "$STACK_DIR/pki/github-app.pub.pem" \
-    --github-app-tokens-file "$STACK_DIR/secrets/github-app-tokens"
+    --github-app-tokens-file "$STACK_DIR/secrets/github-app-tokens" \
+    --oauth-jwks "https://$NODE_IP:$KC_PORT/realms/$OAUTH_REALM/protocol/openid-connect/certs" --oauth-jwks-ca "$pki/ca.crt" \
+    --oauth-issuer "https://$AUTH_HOST/realms/$OAUTH_REALM" --oauth-audience api.oauth.test
   ssay "upstreams starting (host process, pid $(cat "$STACK_RUN/upstreams.pid"))"
 
   # s3proxy: the keys in its properties file (mode 0600, in $S3_DIR 0700), never on a command line.
@@ -290,11 +326,28 @@ ports: [{name: https, port: $S3_PORT, protocol: TCP}]
 endpoints: [{addresses: ["$NODE_IP"], conditions: {ready: true}}]
 ---
 apiVersion: v1
+kind: Service
+metadata: {name: $AUTH_SERVICE, namespace: $UPSTREAM_NAMESPACE}
+spec:
+  ports: [{name: https, port: 443, targetPort: $KC_PORT, protocol: TCP}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: auth-host
+  namespace: $UPSTREAM_NAMESPACE
+  labels: {kubernetes.io/service-name: $AUTH_SERVICE}
+addressType: IPv4
+ports: [{name: https, port: $KC_PORT, protocol: TCP}]
+endpoints: [{addresses: ["$NODE_IP"], conditions: {ready: true}}]
+---
+apiVersion: v1
 kind: Namespace
 metadata: {name: $SYSTEM_NAMESPACE}
 EOF
 upstream_ip=$(kc -n "$UPSTREAM_NAMESPACE" get svc upstreams -o jsonpath='{.spec.clusterIP}')
 s3_ip=$(kc -n "$UPSTREAM_NAMESPACE" get svc "$S3_SERVICE" -o jsonpath='{.spec.clusterIP}')
+auth_ip=$(kc -n "$UPSTREAM_NAMESPACE" get svc "$AUTH_SERVICE" -o jsonpath='{.spec.clusterIP}')
 kc -n "$SYSTEM_NAMESPACE" create secret generic "$OPERATOR_VAULT_SECRET" --from-file=token="$BAO_DIR/operator-token" \
   --dry-run=client -o yaml | kc apply -f - >/dev/null
 # OpenBao's CA for the chart's vault.caCert: the operator reads it at start, the webhook hands it to
@@ -360,6 +413,19 @@ ssay "upstreams listening on $NODE_IP:$UPSTREAM_PORT (${UPSTREAM_HOSTS[*]})"
 for _ in $(seq 1 240); do s3_healthy && break; sleep 0.25; done
 s3_healthy || { tail -20 "$STACK_LOGS/s3proxy.log" >&2; sdie "s3proxy did not start"; }
 ssay "s3proxy listening on $NODE_IP:$S3_PORT ($S3_HOST, Service $S3_SERVICE.$UPSTREAM_NAMESPACE $s3_ip)"
+# Keycloak last (the slowest start): then, on a fresh stack, its realm and alice's grant in OpenBao.
+if [ "$fresh" = 1 ]; then
+  for _ in $(seq 1 1200); do kc_healthy master && break; sleep 0.25; done
+  kc_healthy master || { tail -20 "$STACK_LOGS/keycloak.log" >&2; sdie "Keycloak did not start"; }
+  ssay "Keycloak listening on $NODE_IP:$KC_PORT"
+  "$REPO_ROOT/e2e/stack/keycloak-realm.py" "https://$NODE_IP:$KC_PORT" "$STACK_DIR/pki/ca.crt" "$OAUTH_REALM" api.oauth.test \
+    "$STACK_DIR/secrets/keycloak-admin-password" "$STACK_DIR/secrets/oauth-client-secret" \
+    "$STACK_DIR/secrets/oauth-alice-password" "$STACK_DIR/secrets/oauth-refresh-token" || sdie "Keycloak realm setup failed"
+  BAO_ADDR=$BAO_ADDR BAO_CACERT=$BAO_CACERT BAO_TOKEN=$(bao_root) "$REPO_ROOT/e2e/openbao/bootstrap.sh" oauth \
+    "$STACK_DIR/secrets/oauth-refresh-token" "$STACK_DIR/secrets/oauth-client-secret"
+fi
+kc_healthy || sdie "Keycloak has no realm $OAUTH_REALM"
+ssay "Keycloak realm $OAUTH_REALM ready ($AUTH_HOST, Service $AUTH_SERVICE.$UPSTREAM_NAMESPACE $auth_ip); alice's grant in OpenBao"
 
 cat > "$STACK_ENV.tmp" <<EOF
 # Written by e2e/stack/stack-up.sh: where the end-to-end stack is. Read by the JUnit suite
@@ -380,6 +446,14 @@ CAPGATE_E2E_GITHUB_APP_INSTALLATION=$GITHUB_APP_INSTALLATION
 CAPGATE_E2E_S3_HOST=$S3_HOST
 CAPGATE_E2E_S3_IP=$s3_ip
 CAPGATE_E2E_S3_BLOBS=$S3_DIR/blobs
+CAPGATE_E2E_AUTH_HOST=$AUTH_HOST
+CAPGATE_E2E_AUTH_IP=$auth_ip
+CAPGATE_E2E_OAUTH_REALM=$OAUTH_REALM
+CAPGATE_E2E_KEYCLOAK_URL=https://$NODE_IP:$KC_PORT
+CAPGATE_E2E_KEYCLOAK_ADMIN_PASSWORD_FILE=$STACK_DIR/secrets/keycloak-admin-password
+CAPGATE_E2E_OAUTH_CLIENT_SECRET_FILE=$STACK_DIR/secrets/oauth-client-secret
+CAPGATE_E2E_OAUTH_ALICE_PASSWORD_FILE=$STACK_DIR/secrets/oauth-alice-password
+CAPGATE_E2E_OAUTH_REFRESH_TOKEN_FILE=$STACK_DIR/secrets/oauth-refresh-token
 CAPGATE_E2E_UPSTREAM_CA_CONFIGMAP=$UPSTREAM_CA_CONFIGMAP
 CAPGATE_E2E_VAULT_ADDR=$BAO_ADDR
 CAPGATE_E2E_VAULT_CA=$BAO_CACERT
@@ -389,7 +463,7 @@ CAPGATE_E2E_VAULT_JWT_MOUNT=$VAULT_JWT_MOUNT
 CAPGATE_E2E_AGENT_SERVICE_ACCOUNT=$AGENT_SERVICE_ACCOUNT
 CAPGATE_E2E_OIDC_ROLE=$OIDC_ROLE
 CAPGATE_E2E_SYSTEM_NAMESPACE=$SYSTEM_NAMESPACE
-CAPGATE_E2E_SECRET_FILES="$STACK_DIR/secrets/github-token $STACK_DIR/secrets/mcp-token $STACK_DIR/secrets/aws-access-key-id $STACK_DIR/secrets/aws-secret-access-key $STACK_DIR/secrets/github-app.pem $STACK_DIR/secrets/github-app-tokens $BAO_DIR/root-token $BAO_DIR/unseal-key $BAO_DIR/operator-token"
+CAPGATE_E2E_SECRET_FILES="$STACK_DIR/secrets/github-token $STACK_DIR/secrets/mcp-token $STACK_DIR/secrets/aws-access-key-id $STACK_DIR/secrets/aws-secret-access-key $STACK_DIR/secrets/github-app.pem $STACK_DIR/secrets/github-app-tokens $STACK_DIR/secrets/keycloak-admin-password $STACK_DIR/secrets/oauth-client-secret $STACK_DIR/secrets/oauth-alice-password $STACK_DIR/secrets/oauth-refresh-token $BAO_DIR/root-token $BAO_DIR/unseal-key $BAO_DIR/operator-token"
 CAPGATE_E2E_LOG_DIRS="$STACK_LOGS $LOGS $E2E_DIR/pod-logs"
 EOF
 mv "$STACK_ENV.tmp" "$STACK_ENV"

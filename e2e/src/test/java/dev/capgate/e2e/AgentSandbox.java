@@ -126,7 +126,7 @@ public final class AgentSandbox implements AutoCloseable {
                         "CAPGATE_E2E_UPSTREAM_HOSTS",
                         "github.test api.github.test internal.test mcp.test")
                     .split(" ")),
-            s3Alias());
+            s3Alias() + authAlias());
   }
 
   /** The S3 server's own Service (CloudCredentialsE2E), when the stack has one. */
@@ -136,6 +136,15 @@ public final class AgentSandbox implements AutoCloseable {
         ? ""
         : ", {ip: \"%s\", hostnames: [%s]}"
             .formatted(ip, stack.valueOr("CAPGATE_E2E_S3_HOST", "s3.test"));
+  }
+
+  /** The OAuth authorization server's own Service (OAuthE2E), when the stack has one. */
+  private String authAlias() {
+    String ip = stack.valueOr("CAPGATE_E2E_AUTH_IP", "");
+    return ip.isEmpty()
+        ? ""
+        : ", {ip: \"%s\", hostnames: [%s]}"
+            .formatted(ip, stack.valueOr("CAPGATE_E2E_AUTH_HOST", "auth.test"));
   }
 
   public void awaitPhase(String phase, Duration timeout) {

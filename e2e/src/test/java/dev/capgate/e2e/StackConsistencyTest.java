@@ -52,21 +52,29 @@ class StackConsistencyTest {
           ROOT.resolve("e2e/kind/upstreams-entrypoint.sh"),
           ROOT.resolve("e2e/kind/upstreams.Dockerfile"));
 
+  private static final String KEYCLOAK_LOCAL =
+      "Keycloak runs on the local stack only: e2e/kind/run.sh excludes OAuthE2E";
+
   /**
    * Keys only the local stack writes, and why Kind has none: the suite reads each with a default.
    */
   private static final Map<String, String> LOCAL_ONLY_KEYS =
-      Map.of(
-          "CAPGATE_E2E_CANARY_HOST6",
-          "the IPv6 canary on the local node's pod range",
-          "CAPGATE_E2E_GIT_ROOT",
-          "Kind's Git root is inside the upstreams pod (push denial checked by the 403 only)",
-          "CAPGATE_E2E_S3_HOST",
-          "s3proxy runs on the local stack only: e2e/kind/run.sh excludes CloudCredentialsE2E",
-          "CAPGATE_E2E_S3_IP",
-          "s3proxy runs on the local stack only: e2e/kind/run.sh excludes CloudCredentialsE2E",
-          "CAPGATE_E2E_S3_BLOBS",
-          "s3proxy runs on the local stack only: e2e/kind/run.sh excludes CloudCredentialsE2E");
+      Map.ofEntries(
+          Map.entry("CAPGATE_E2E_CANARY_HOST6", "the IPv6 canary on the local node's pod range"),
+          Map.entry(
+              "CAPGATE_E2E_GIT_ROOT",
+              "Kind's Git root is inside the upstreams pod (push denial checked by the 403 only)"),
+          Map.entry(
+              "CAPGATE_E2E_S3_BLOBS",
+              "Kind's s3proxy keeps its blobs inside its pod (bucket-b checked by the 403 only)"),
+          Map.entry("CAPGATE_E2E_AUTH_HOST", KEYCLOAK_LOCAL),
+          Map.entry("CAPGATE_E2E_AUTH_IP", KEYCLOAK_LOCAL),
+          Map.entry("CAPGATE_E2E_OAUTH_REALM", KEYCLOAK_LOCAL),
+          Map.entry("CAPGATE_E2E_KEYCLOAK_URL", KEYCLOAK_LOCAL),
+          Map.entry("CAPGATE_E2E_KEYCLOAK_ADMIN_PASSWORD_FILE", KEYCLOAK_LOCAL),
+          Map.entry("CAPGATE_E2E_OAUTH_CLIENT_SECRET_FILE", KEYCLOAK_LOCAL),
+          Map.entry("CAPGATE_E2E_OAUTH_ALICE_PASSWORD_FILE", KEYCLOAK_LOCAL),
+          Map.entry("CAPGATE_E2E_OAUTH_REFRESH_TOKEN_FILE", KEYCLOAK_LOCAL));
 
   /** Keys only Kind writes: its OpenBao and upstreams log to pods, not files. */
   private static final Set<String> KIND_ONLY_KEYS =
@@ -273,15 +281,19 @@ class StackConsistencyTest {
 
   // --- reading the scripts ---------------------------------------------------------------------
 
-  /** The upstreams' names and the S3 server's (s3proxy, its own certificate and Service). */
+  /**
+   * The upstreams' names, the S3 server's and the authorization server's (s3proxy, Keycloak: each
+   * its own certificate and Service).
+   */
   private static List<String> sharedHosts() throws IOException {
     List<String> hosts =
         new ArrayList<>(Arrays.asList(sharedAssignments().get("UPSTREAM_HOSTS").split(" ")));
     hosts.add(sharedAssignments().get("S3_HOST"));
+    hosts.add(sharedAssignments().get("AUTH_HOST"));
     return hosts;
   }
 
-  /** The hosts Upstreams.main serves: the shared list without the S3 server's. */
+  /** The hosts Upstreams.main serves: the shared list without the S3 and Keycloak hosts. */
   private static List<String> upstreamHosts() throws IOException {
     return Arrays.asList(sharedAssignments().get("UPSTREAM_HOSTS").split(" "));
   }

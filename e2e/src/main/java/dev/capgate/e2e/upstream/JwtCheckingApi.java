@@ -20,25 +20,37 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * An internal API that accepts only OpenBao identity tokens: RS256 JWTs whose signature verifies
- * against OpenBao's JWKS and which have not expired. It answers with the token's subject and
- * audience, so a scenario can show whose identity reached it.
+ * An API that accepts only RS256 JWTs whose signature verifies against a JWKS and which have not
+ * expired: OpenBao identity tokens ({@code internal.test}), or Keycloak access tokens ({@code
+ * api.oauth.test}, which also requires the realm's issuer and its own audience, as a resource
+ * server must). It answers with the token's subject, user name and audience, so a scenario can show
+ * whose identity reached it.
  */
 final class JwtCheckingApi implements Consumer<HttpServerRequest> {
   private final Vertx vertx;
   private final URI jwks;
   private final HttpClient http;
+  private final String issuer;
+  private final String audience;
 
   JwtCheckingApi(Vertx vertx, String jwksUrl) {
     this(vertx, jwksUrl, null);
   }
 
+  JwtCheckingApi(Vertx vertx, String jwksUrl, String jwksCaFile) {
+    this(vertx, jwksUrl, jwksCaFile, null, null);
+  }
+
   /**
    * @param jwksCaFile PEM CA of an https OpenBao with a private CA (the local stack's), or null for
    *     the JDK's roots
+   * @param issuer the {@code iss} a token must carry, or null for any
+   * @param audience a value the token's {@code aud} (string or array) must hold, or null for any
    */
-  JwtCheckingApi(Vertx vertx, String jwksUrl, String jwksCaFile) {
+  JwtCheckingApi(Vertx vertx, String jwksUrl, String jwksCaFile, String issuer, String audience) {
     this.vertx = vertx;
+    this.issuer = issuer;
+    this.audience = audience;
     this.jwks = URI.create(jwksUrl);
     HttpClient.Builder builder = HttpClient.newBuilder();
     if (jwksCaFile != null) {
@@ -66,6 +78,8 @@ final class JwtCheckingApi implements Consumer<HttpServerRequest> {
                     Map.of(
                         "sub",
                         claims.getString("sub", ""),
+                        "preferred_username",
+                        claims.getString("preferred_username", ""),
                         "aud",
                         String.valueOf(claims.getValue("aud")),
                         "path",
@@ -94,6 +108,12 @@ final class JwtCheckingApi implements Consumer<HttpServerRequest> {
     if (Instant.ofEpochSecond(claims.getLong("exp", 0L)).isBefore(Instant.now())) {
       throw new IllegalArgumentException("expired");
     }
+    if (issuer != null && !issuer.equals(claims.getString("iss"))) {
+      throw new IllegalArgumentException("issuer is not " + issuer);
+    }
+    if (audience != null && !audiences(claims.getValue("aud")).contains(audience)) {
+      throw new IllegalArgumentException("audience is not " + audience);
+    }
     return claims;
   }
 
@@ -112,6 +132,13 @@ final class JwtCheckingApi implements Consumer<HttpServerRequest> {
       }
     }
     throw new IllegalArgumentException("unknown key id " + kid);
+  }
+
+  private static java.util.List<Object> audiences(Object aud) {
+    if (aud instanceof JsonArray a) {
+      return a.getList();
+    }
+    return aud == null ? java.util.List.of() : java.util.List.of(aud);
   }
 
   private static String decode(String part) {

@@ -22,7 +22,9 @@ import java.util.function.Consumer;
  * java -cp ... dev.capgate.e2e.upstream.Upstreams --port 8443 --cert c.pem --key k.pem \
  *   --token &lt;github token&gt; (or --token-file f) --git-root /srv/git --jwks http://bao:8200/v1/identity/oidc/.well-known/keys [--jwks-ca bao-ca.crt] \
  *   --mcp-token &lt;token&gt; (or --mcp-token-file f) \
- *   [--github-app-id 1 --github-app-public-key-file app.pub.pem --github-app-installation 2]
+ *   [--github-app-id 1 --github-app-public-key-file app.pub.pem --github-app-installation 2] \
+ *   [--oauth-jwks https://kc/realms/r/protocol/openid-connect/certs --oauth-jwks-ca ca.crt \
+ *    --oauth-issuer https://auth.test/realms/r --oauth-audience api.oauth.test]
  * </pre>
  */
 public final class Upstreams {
@@ -122,6 +124,9 @@ public final class Upstreams {
                 "internal.test",
                 new JwtCheckingApi(vertx, flags.get("jwks"), flags.getOrDefault("jwks-ca", null)))
             .host("mcp.test", new McpServer(secret(flags, "mcp-token")))
+            // A resource server for Keycloak's access tokens (OAuthE2E): the realm's JWKS, its
+            // issuer and this API's audience; without --oauth-jwks (Kind) it refuses everything.
+            .host("api.oauth.test", oauthApi(vertx, flags))
             // Package sources of the client matrix: a PEP 503 index that checks the injected token,
             // the same index open (for a tls: passthrough rule: nothing can be injected there),
             // npm.
@@ -189,5 +194,17 @@ public final class Upstreams {
       }
     }
     return flags.get(name);
+  }
+
+  private static Consumer<HttpServerRequest> oauthApi(Vertx vertx, Map<String, String> flags) {
+    if (!flags.containsKey("oauth-jwks")) {
+      return r -> Responses.json(r, 503, Map.of("error", "no authorization server on this stack"));
+    }
+    return new JwtCheckingApi(
+        vertx,
+        flags.get("oauth-jwks"),
+        flags.getOrDefault("oauth-jwks-ca", null),
+        flags.get("oauth-issuer"),
+        flags.getOrDefault("oauth-audience", "api.oauth.test"));
   }
 }

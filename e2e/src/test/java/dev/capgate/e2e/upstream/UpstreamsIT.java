@@ -158,6 +158,32 @@ class UpstreamsIT {
         .contains("invalid token");
   }
 
+  /**
+   * The resource server of OAuthE2E ({@code api.oauth.test}) holds a token to its issuer and its
+   * own audience, not only the signature: a valid token of another issuer or for another audience
+   * is refused. (An OpenBao identity token stands in for Keycloak's here: same RS256 and JWKS.)
+   */
+  @Test
+  void theOAuthApiRefusesAnotherIssuerOrAudience() throws Exception {
+    String jwt = identityToken();
+    JsonObject claims =
+        new JsonObject(
+            new String(Base64.getUrlDecoder().decode(jwt.split("\\.")[1]), StandardCharsets.UTF_8));
+    String jwks = bao.address() + "/v1/identity/oidc/.well-known/keys";
+    String iss = claims.getString("iss");
+    String aud = String.valueOf(claims.getValue("aud"));
+    assertThat(new JwtCheckingApi(vertx, jwks, null, iss, aud).verify(jwt).getString("sub"))
+        .isEqualTo(claims.getString("sub"));
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                new JwtCheckingApi(vertx, jwks, null, "https://auth.test/realms/capgate", aud)
+                    .verify(jwt))
+        .hasMessageContaining("issuer is not");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> new JwtCheckingApi(vertx, jwks, null, iss, "api.oauth.test").verify(jwt))
+        .hasMessageContaining("audience is not api.oauth.test");
+  }
+
   /** An App JWT as GitHub's docs describe it, with the claims a case wants to get wrong. */
   static String appJwt(java.security.PrivateKey key, Object iss, long iatOffset, long expOffset)
       throws Exception {

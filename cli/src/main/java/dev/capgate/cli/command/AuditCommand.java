@@ -1,6 +1,5 @@
 package dev.capgate.cli.command;
 
-import dev.capgate.api.v1alpha1.Durations;
 import dev.capgate.cli.audit.AuditLine;
 import dev.capgate.cli.audit.AuditLines;
 import dev.capgate.cli.audit.AuditTable;
@@ -13,6 +12,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,8 +53,9 @@ public final class AuditCommand implements Callable<Integer> {
   @Option(
       names = "--since",
       paramLabel = "DURATION",
+      converter = TimeoutOption.ApiDuration.class,
       description = "Only lines of the last DURATION (2h, 10m, 1h30m, 30s: the API's grammar).")
-  String since;
+  Duration since;
 
   @Option(
       names = {"-o", "--output"},
@@ -70,15 +71,7 @@ public final class AuditCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Instant from = null;
-    if (since != null) {
-      try {
-        from = Instant.now().minus(Durations.parse(since));
-      } catch (IllegalArgumentException e) {
-        throw new picocli.CommandLine.ParameterException(
-            spec.commandLine(), "--since: " + e.getMessage());
-      }
-    }
+    Instant from = since == null ? null : Instant.now().minus(since);
     PrintWriter out = spec.commandLine().getOut();
     try (KubernetesClient client = kube.connect()) {
       String namespace = kube.namespace(client);

@@ -1,6 +1,5 @@
 package dev.capgate.cli.command;
 
-import dev.capgate.api.v1alpha1.Durations;
 import dev.capgate.cli.audit.AuditLine;
 import dev.capgate.cli.kube.SessionPods;
 import dev.capgate.cli.learn.RuleSuggestions;
@@ -8,6 +7,7 @@ import dev.capgate.cli.learn.SuggestionYaml;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.PrintWriter;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -44,20 +44,13 @@ public final class SuggestCommand implements Callable<Integer> {
   @Option(
       names = "--since",
       paramLabel = "DURATION",
+      converter = TimeoutOption.ApiDuration.class,
       description = "Only lines of the last DURATION (2h, 10m, 1h30m, 30s: the API's grammar).")
-  String since;
+  Duration since;
 
   @Override
   public Integer call() throws Exception {
-    Instant from = null;
-    if (since != null) {
-      try {
-        from = Instant.now().minus(Durations.parse(since));
-      } catch (IllegalArgumentException e) {
-        throw new picocli.CommandLine.ParameterException(
-            spec.commandLine(), "--since: " + e.getMessage());
-      }
-    }
+    Instant from = since == null ? null : Instant.now().minus(since);
     PrintWriter out = spec.commandLine().getOut();
     try (KubernetesClient client = kube.connect()) {
       String namespace = kube.namespace(client);

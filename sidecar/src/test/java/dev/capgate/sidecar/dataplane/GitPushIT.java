@@ -238,13 +238,7 @@ class GitPushIT {
   void a_large_allowed_push_streams_through_whole() throws IOException {
     // 3 MiB, held only until its commands are judged, then streamed whole.
     Path clone = cloneOf("repo.git");
-    byte[] data = new byte[3 * 1024 * 1024];
-    new SecureRandom().nextBytes(data);
-    Files.write(clone.resolve("big.bin"), data);
-    Files.setPosixFilePermissions(
-        clone.resolve("big.bin"), PosixFilePermissions.fromString("rw-rw-rw-"));
-    assertThat(git(clone, "add", "big.bin").exitCode()).isZero();
-    commit(clone, "big");
+    commitRandomFile(clone, "big.bin", 3 * 1024 * 1024, "big");
     Command.Result push =
         git(clone, "-c", LARGE_POST_BUFFER, "push", "origin", "HEAD:refs/heads/agent/big");
     print("large push", push);
@@ -272,13 +266,7 @@ class GitPushIT {
                 + " proven for 1 ref");
     assertThat(audit.getString("decision")).isEqualTo("allow");
     // A pack over the sidecar's inline bound: read off the event loop.
-    byte[] data = new byte[3 * 1024 * 1024];
-    new SecureRandom().nextBytes(data);
-    Files.write(clone.resolve("big-ff.bin"), data);
-    Files.setPosixFilePermissions(
-        clone.resolve("big-ff.bin"), PosixFilePermissions.fromString("rw-rw-rw-"));
-    assertThat(git(clone, "add", "big-ff.bin").exitCode()).isZero();
-    commit(clone, "big fast-forward");
+    commitRandomFile(clone, "big-ff.bin", 3 * 1024 * 1024, "big fast-forward");
     Command.Result large =
         git(clone, "-c", LARGE_POST_BUFFER, "push", "origin", "HEAD:refs/heads/agent/ff");
     print("large fast-forward push", large);
@@ -377,13 +365,7 @@ class GitPushIT {
     assertThat(git(clone, "push", "origin", "HEAD:refs/heads/agent/s").exitCode()).isZero();
     String before = upstreamRef("small.git", "refs/heads/agent/s");
     // Over git's 1 MiB post buffer too: a chunked upload, refused at 128 KiB, read to its end.
-    byte[] data = new byte[1536 * 1024];
-    new SecureRandom().nextBytes(data);
-    Files.write(clone.resolve("over.bin"), data);
-    Files.setPosixFilePermissions(
-        clone.resolve("over.bin"), PosixFilePermissions.fromString("rw-rw-rw-"));
-    assertThat(git(clone, "add", "over.bin").exitCode()).isZero();
-    commit(clone, "over the bound");
+    commitRandomFile(clone, "over.bin", 1536 * 1024, "over the bound");
     Command.Result push = git(clone, "push", "origin", "HEAD:refs/heads/agent/s");
     print("pack over maxPackBytes", push);
     assertThat(push.exitCode()).as(push.all()).isNotZero();
@@ -544,6 +526,19 @@ class GitPushIT {
   private static void commit(Path clone, String message) {
     Command.Result r = git(clone, "commit", "-q", "--allow-empty", "-m", message);
     assertThat(r.exitCode()).as(r.all()).isZero();
+  }
+
+  /** Commits a file of {@code size} random bytes (incompressible: the pack is as big). */
+  private static void commitRandomFile(Path clone, String name, int size, String message)
+      throws IOException {
+    byte[] data = new byte[size];
+    new SecureRandom().nextBytes(data);
+    Files.write(clone.resolve(name), data);
+    // Written here as root; git runs as the agent's uid.
+    Files.setPosixFilePermissions(
+        clone.resolve(name), PosixFilePermissions.fromString("rw-rw-rw-"));
+    assertThat(git(clone, "add", name).exitCode()).isZero();
+    commit(clone, message);
   }
 
   /**

@@ -34,6 +34,10 @@ import java.util.Set;
 public final class Policy {
   private final SessionIdentity session;
   private final CompiledRule[] rules;
+
+  /** The rules by name: what a request's admission looks up again once a rule allowed it. */
+  private final Map<String, CompiledRule> rulesByName;
+
   private final Map<String, Credential> credentials;
   private final List<String> interceptedHostPatterns;
   private final Map<String, Limits> ruleLimits;
@@ -52,6 +56,13 @@ public final class Policy {
     this.session = session;
     this.audits = audits;
     this.rules = rules;
+    Map<String, CompiledRule> byName = new java.util.HashMap<>();
+    for (CompiledRule r : rules) {
+      byName.putIfAbsent(r.name, r); // the first rule of a name, as a scan in order would find
+    }
+    // A HashMap answers null for a null name (a learn-mode would-deny has no rule); Map.copyOf's
+    // maps would throw.
+    this.rulesByName = java.util.Collections.unmodifiableMap(byName);
     this.credentials = credentials;
     this.ruleLimits = ruleLimits;
     this.sessionLimits = sessionLimits;
@@ -130,12 +141,8 @@ public final class Policy {
    * when it has none: a push it allowed then goes upstream unread.
    */
   public PushRules gitPush(String rule) {
-    for (CompiledRule r : rules) {
-      if (r.name.equals(rule)) {
-        return r.gitPush;
-      }
-    }
-    return null;
+    CompiledRule r = rulesByName.get(rule);
+    return r == null ? null : r.gitPush;
   }
 
   /**
@@ -143,12 +150,8 @@ public final class Policy {
    * has none: MCP messages it allowed then go upstream unread.
    */
   public McpRules mcp(String rule) {
-    for (CompiledRule r : rules) {
-      if (r.name.equals(rule)) {
-        return r.mcp;
-      }
-    }
-    return null;
+    CompiledRule r = rulesByName.get(rule);
+    return r == null ? null : r.mcp;
   }
 
   /**
@@ -156,12 +159,8 @@ public final class Policy {
    * when it requires none.
    */
   public Approval approval(String rule) {
-    for (CompiledRule r : rules) {
-      if (r.name.equals(rule)) {
-        return r.approval;
-      }
-    }
-    return null;
+    CompiledRule r = rulesByName.get(rule);
+    return r == null ? null : r.approval;
   }
 
   /**
@@ -328,11 +327,7 @@ public final class Policy {
    * @return true when the rule names no s3 operations (it judges no bucket)
    */
   public boolean allowsS3CopySource(String rule, String copySource) {
-    for (CompiledRule r : rules) {
-      if (r.name.equals(rule)) {
-        return r.allowsS3CopySource(copySource);
-      }
-    }
-    return false;
+    CompiledRule r = rulesByName.get(rule);
+    return r == null ? false : r.allowsS3CopySource(copySource);
   }
 }

@@ -65,6 +65,12 @@ class ApprovalE2E {
   static void start() throws IOException {
     agent = AgentSandbox.start("approval", session("held"));
     approverKubeconfig = approver();
+    // The approver can list what waits (nothing yet); this also warms the plugin's JVM start,
+    // which a held request's 20 s must not pay for.
+    ProcessResult none =
+        PluginE2E.capgateIn(
+            agent.namespace(), approverKubeconfig.toString(), "approvals", agent.session());
+    assertThat(none.exitCode()).as(none.stderr()).isZero();
   }
 
   @AfterAll
@@ -82,11 +88,6 @@ class ApprovalE2E {
   void approvedTheUpstreamIsReachedOnce() {
     CompletableFuture<ProcessResult> held = hold();
     String id = awaitPending();
-    ProcessResult approvals =
-        PluginE2E.capgateIn(
-            agent.namespace(), approverKubeconfig.toString(), "approvals", agent.session());
-    EVIDENCE.command("approvals", "kubectl capgate approvals " + agent.session(), approvals);
-    assertThat(approvals.stdout()).contains(id);
     ProcessResult approve = decide("approve", id);
     assertThat(approve.exitCode()).as(approve.stderr()).isZero();
     assertThat(approve.stdout()).contains("by " + approverName());
@@ -131,7 +132,7 @@ class ApprovalE2E {
    */
   @Test
   @Order(3)
-  void theAgentCannotApproveItselfAndNobodyMeansTimeout() {
+  void theAgentCannotApproveItselfAndNobodyMeansTimeout() throws IOException {
     long t0 = System.nanoTime();
     CompletableFuture<ProcessResult> held = hold();
     String id = awaitPending();
@@ -165,6 +166,22 @@ class ApprovalE2E {
         self);
     assertThat(self.exitCode()).as("the pod's identity approving").isNotZero();
     assertThat(self.stderr()).containsAnyOf("denied", "forbidden", "Forbidden", "refuse");
+    // kubectl patch reads the object first, which the sidecar's Role may not: the same identity's
+    // merge patch alone (what its Role allows) reaches the approval webhook, which refuses it.
+    String refusal = patchAsThePod(id);
+    EVIDENCE.note(
+        "pod identity",
+        "PATCH agentapprovals/" + id + "/status (Approved) as " + podAccount + " → " + refusal);
+    assertThat(refusal).startsWith("HTTP 4").doesNotContain("is forbidden: User");
+
+    ProcessResult approvals =
+        PluginE2E.capgateIn(
+            agent.namespace(), approverKubeconfig.toString(), "approvals", agent.session());
+    EVIDENCE.command(
+        "approvals",
+        "kubectl capgate approvals " + agent.session() + "  (as " + approverName() + ")",
+        approvals);
+    assertThat(approvals.stdout()).contains(id);
 
     ProcessResult r = held.join();
     long seconds = Duration.ofNanos(System.nanoTime() - t0).toSeconds();
@@ -208,6 +225,84 @@ class ApprovalE2E {
       AgentSandbox.sleep(300);
     }
     throw new AssertionError("no pending AgentApproval in " + agent.namespace());
+  }
+
+  /**
+   * A JSON merge patch of the approval's status to Approved with a token of the pod's service
+   * account bound to the agent pod (what the sidecar holds), sent by curl on the host (kubectl
+   * patch reads the object first, which that identity may not): the API server's answer.
+   */
+  private static String patchAsThePod(String id) throws IOException {
+    Path kubeconfig =
+        kubeconfig(
+            Stack.get().agentServiceAccount(),
+            "--bound-object-kind=Pod",
+            "--bound-object-name=" + AgentSandbox.POD);
+    Path ca = Files.createTempFile("capgate-ca", ".crt");
+    Path header =
+        Files.createTempFile(
+            "capgate-auth",
+            ".header",
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    try {
+      JsonNode config = JSON.readTree(kubeconfig.toFile());
+      JsonNode cluster = config.path("clusters").get(0).path("cluster");
+      Files.write(
+          ca,
+          java.util.Base64.getDecoder()
+              .decode(cluster.path("certificate-authority-data").asText()));
+      Files.writeString(
+          header,
+          "Authorization: Bearer "
+              + config.path("users").get(0).path("user").path("token").asText()
+              + "\n");
+      String url =
+          cluster.path("server").asText()
+              + "/apis/capgate.dev/v1alpha1/namespaces/"
+              + agent.namespace()
+              + "/agentapprovals/"
+              + id
+              + "/status";
+      Process p =
+          new ProcessBuilder(
+                  "curl",
+                  "-sS",
+                  "--max-time",
+                  "20",
+                  "--cacert",
+                  ca.toString(),
+                  "-H",
+                  "@" + header,
+                  "-H",
+                  "content-type: application/merge-patch+json",
+                  "-X",
+                  "PATCH",
+                  "-d",
+                  "{\"status\":{\"decision\":\"Approved\"}}",
+                  "-w",
+                  "\nHTTP %{http_code}",
+                  url)
+              .redirectErrorStream(true)
+              .start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      p.waitFor();
+      int at = out.lastIndexOf("\nHTTP ");
+      String status = at < 0 ? "HTTP ?" : out.substring(at + 1).strip();
+      String message = at < 0 ? out : out.substring(0, at);
+      try {
+        message = JSON.readTree(message).path("message").asText(message);
+      } catch (IOException notJson) {
+        // curl's own error: shown as is
+      }
+      return status + ": " + message;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    } finally {
+      Files.deleteIfExists(kubeconfig);
+      Files.deleteIfExists(ca);
+      Files.deleteIfExists(header);
+    }
   }
 
   private static JsonNode approval(String id) {
@@ -264,19 +359,35 @@ class ApprovalE2E {
             "--clusterrole=" + clusterRole,
             "--serviceaccount=" + agent.namespace() + ":" + APPROVER)
         .orThrow();
+    Path file = kubeconfig(APPROVER);
+    EVIDENCE.note(
+        "approver",
+        approverName()
+            + " bound to ClusterRole "
+            + clusterRole
+            + " (RoleBinding in "
+            + agent.namespace()
+            + ")");
+    return file;
+  }
+
+  /**
+   * A kubeconfig (the stack's cluster, a short-lived token of {@code serviceAccount} in the
+   * sandbox's namespace) in a private temporary file. The token is read with {@link Kubectl#bytes},
+   * which keeps it out of the transcript.
+   */
+  private static Path kubeconfig(String serviceAccount, String... tokenOptions) throws IOException {
+    Kubectl kubectl = agent.kubectl();
+    List<String> tokenArgs =
+        new java.util.ArrayList<>(
+            List.of("-n", agent.namespace(), "create", "token", serviceAccount, "--duration=15m"));
+    tokenArgs.addAll(List.of(tokenOptions));
     String token =
         new String(
-                kubectl.bytes(
-                    Duration.ofSeconds(60),
-                    "-n",
-                    agent.namespace(),
-                    "create",
-                    "token",
-                    APPROVER,
-                    "--duration=15m"),
+                kubectl.bytes(Duration.ofSeconds(60), tokenArgs.toArray(String[]::new)),
                 StandardCharsets.UTF_8)
             .strip();
-    assertThat(token).as("a token for the approver").isNotEmpty();
+    assertThat(token).as("a token for " + serviceAccount).isNotEmpty();
     // The stack's cluster entry only (server and CA): the admin's credentials stay behind.
     JsonNode admin =
         JSON.readTree(
@@ -290,37 +401,29 @@ class ApprovalE2E {
                 "-o",
                 "json"));
     ObjectNode config = JSON.createObjectNode();
-    config.put("apiVersion", "v1").put("kind", "Config").put("current-context", "approver");
+    config.put("apiVersion", "v1").put("kind", "Config").put("current-context", serviceAccount);
     config.putArray("clusters").add(admin.path("clusters").get(0).deepCopy());
     String clusterName = admin.path("clusters").get(0).path("name").asText();
     config
         .putArray("users")
         .addObject()
-        .put("name", "approver")
+        .put("name", serviceAccount)
         .putObject("user")
         .put("token", token);
     config
         .putArray("contexts")
         .addObject()
-        .put("name", "approver")
+        .put("name", serviceAccount)
         .putObject("context")
         .put("cluster", clusterName)
-        .put("user", "approver")
+        .put("user", serviceAccount)
         .put("namespace", agent.namespace());
     Path file =
         Files.createTempFile(
-            "capgate-approver",
+            "capgate-" + serviceAccount,
             ".kubeconfig",
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     Files.write(file, JSON.writeValueAsBytes(config));
-    EVIDENCE.note(
-        "approver",
-        approverName()
-            + " bound to ClusterRole "
-            + clusterRole
-            + " (RoleBinding in "
-            + agent.namespace()
-            + ")");
     return file;
   }
 }

@@ -4,15 +4,21 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
-/** The commit {@code main} points to in a bare repository of the local Git host. */
+/** The commit a ref points to in a bare repository of the local Git host. */
 final class GitHead {
   private GitHead() {}
 
+  /** The commit {@code main} points to. */
   static String of(Path bareRepo) {
+    return of(bareRepo, "refs/heads/main");
+  }
+
+  /** The commit {@code ref} points to, or "" when the repository has no such ref. */
+  static String of(Path bareRepo, String ref) {
     try {
       Process p =
           new ProcessBuilder(
-                  "git", "--git-dir", bareRepo.toString(), "rev-parse", "refs/heads/main")
+                  "git", "--git-dir", bareRepo.toString(), "rev-parse", "-q", "--verify", ref)
               .redirectErrorStream(true)
               .start();
       String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();

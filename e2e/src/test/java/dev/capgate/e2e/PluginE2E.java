@@ -121,13 +121,21 @@ class PluginE2E {
    * flags). Recorded in the transcript like every kubectl call.
    */
   static ProcessResult capgate(String... args) {
+    return capgateIn(agent.namespace(), Stack.get().kubeconfig(), args);
+  }
+
+  /**
+   * {@code kubectl capgate ARGS -n NAMESPACE} as whoever {@code kubeconfig} names (the issue-16
+   * classes: another sandbox's namespace, an approver's identity).
+   */
+  static ProcessResult capgateIn(String namespace, String kubeconfig, String... args) {
     List<String> command = new ArrayList<>(List.of(Stack.get().kubectl(), "capgate"));
     command.addAll(List.of(args));
-    command.addAll(List.of("-n", agent.namespace()));
+    command.addAll(List.of("-n", namespace));
     long t0 = System.nanoTime();
     try {
       ProcessBuilder pb = new ProcessBuilder(command);
-      pb.environment().put("KUBECONFIG", Stack.get().kubeconfig());
+      pb.environment().put("KUBECONFIG", kubeconfig);
       pb.environment()
           .put("PATH", LAUNCHER_DIR + java.io.File.pathSeparator + System.getenv("PATH"));
       Process p = pb.start();

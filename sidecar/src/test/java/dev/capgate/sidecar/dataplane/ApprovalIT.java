@@ -255,7 +255,11 @@ class ApprovalIT {
     Command.Result r = curl.get(20, TimeUnit.SECONDS);
     assertThat(AgentCurl.status(r)).as(r.all()).isEqualTo(200);
     assertThat(upstreamSaw(path)).isEqualTo(1);
-    assertThat(pod.log("sidecar.log")).contains("approval " + name + " approved by");
+    // The audit line is written as the exchange ends, a moment after the answer went out.
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> assertThat(pod.log("sidecar.log")).contains("approval " + name + " approved by"));
   }
 
   @Test

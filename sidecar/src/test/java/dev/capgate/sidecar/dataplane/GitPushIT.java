@@ -239,12 +239,7 @@ class GitPushIT {
     // 3 MiB, held only until its commands are judged, then streamed whole.
     Path clone = cloneOf("repo.git");
     commitRandomFile(clone, "big.bin", 3 * 1024 * 1024, "big");
-    Command.Result push =
-        git(clone, "-c", LARGE_POST_BUFFER, "push", "origin", "HEAD:refs/heads/agent/big");
-    print("large push", push);
-    assertThat(push.exitCode()).as(push.all()).isZero();
-    assertThat(upstreamRef("repo.git", "refs/heads/agent/big"))
-        .isEqualTo(git(clone, "rev-parse", "HEAD").stdout().strip());
+    assertPushedHead(clone, "large push", "refs/heads/agent/big", "-c", LARGE_POST_BUFFER);
   }
 
   @Test
@@ -253,11 +248,7 @@ class GitPushIT {
     commit(clone, "start ff");
     assertThat(git(clone, "push", "origin", "HEAD:refs/heads/agent/ff").exitCode()).isZero();
     commit(clone, "one more");
-    Command.Result push = git(clone, "push", "origin", "HEAD:refs/heads/agent/ff");
-    print("fast-forward push", push);
-    assertThat(push.exitCode()).as(push.all()).isZero();
-    assertThat(upstreamRef("repo.git", "refs/heads/agent/ff"))
-        .isEqualTo(git(clone, "rev-parse", "HEAD").stdout().strip());
+    assertPushedHead(clone, "fast-forward push", "refs/heads/agent/ff");
     JsonObject audit =
         AuditLines.awaitLast(
             pod,
@@ -267,12 +258,8 @@ class GitPushIT {
     assertThat(audit.getString("decision")).isEqualTo("allow");
     // A pack over the sidecar's inline bound: read off the event loop.
     commitRandomFile(clone, "big-ff.bin", 3 * 1024 * 1024, "big fast-forward");
-    Command.Result large =
-        git(clone, "-c", LARGE_POST_BUFFER, "push", "origin", "HEAD:refs/heads/agent/ff");
-    print("large fast-forward push", large);
-    assertThat(large.exitCode()).as(large.all()).isZero();
-    assertThat(upstreamRef("repo.git", "refs/heads/agent/ff"))
-        .isEqualTo(git(clone, "rev-parse", "HEAD").stdout().strip());
+    assertPushedHead(
+        clone, "large fast-forward push", "refs/heads/agent/ff", "-c", LARGE_POST_BUFFER);
   }
 
   @Test
@@ -526,6 +513,23 @@ class GitPushIT {
   private static void commit(Path clone, String message) {
     Command.Result r = git(clone, "commit", "-q", "--allow-empty", "-m", message);
     assertThat(r.exitCode()).as(r.all()).isZero();
+  }
+
+  /**
+   * Pushes the clone's HEAD to {@code ref} of repo.git (git options such as {@code -c k=v} first),
+   * prints git's output, and checks the push went through and the upstream ref is HEAD now.
+   */
+  private static void assertPushedHead(Path clone, String label, String ref, String... options) {
+    String[] args = new String[options.length + 3];
+    System.arraycopy(options, 0, args, 0, options.length);
+    args[options.length] = "push";
+    args[options.length + 1] = "origin";
+    args[options.length + 2] = "HEAD:" + ref;
+    Command.Result push = git(clone, args);
+    print(label, push);
+    assertThat(push.exitCode()).as(push.all()).isZero();
+    assertThat(upstreamRef("repo.git", ref))
+        .isEqualTo(git(clone, "rev-parse", "HEAD").stdout().strip());
   }
 
   /** Commits a file of {@code size} random bytes (incompressible: the pack is as big). */

@@ -127,35 +127,6 @@ public record EgressRule(
       List<String> paths,
       String credential,
       List<String> credentials,
-      TlsMode tls,
-      S3Operations s3,
-      GitPush git) {
-    this(
-        name,
-        hosts,
-        cidrs,
-        ports,
-        methods,
-        paths,
-        credential,
-        credentials,
-        tls,
-        s3,
-        git,
-        null,
-        null,
-        null);
-  }
-
-  public EgressRule(
-      String name,
-      List<String> hosts,
-      List<String> cidrs,
-      List<Integer> ports,
-      List<HttpMethod> methods,
-      List<String> paths,
-      String credential,
-      List<String> credentials,
       TlsMode tls) {
     this(
         name,

@@ -5,6 +5,11 @@ import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequest;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
+import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
+import io.fabric8.kubernetes.api.model.rbac.Subject;
+import io.fabric8.kubernetes.api.model.rbac.SubjectBuilder;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -239,6 +244,56 @@ public final class KubeControlPlane {
         .resource(
             new ServiceAccountBuilder().withNewMetadata().withName(name).endMetadata().build())
         .create();
+  }
+
+  /**
+   * Creates Role {@code role} in {@code namespace} with {@code rules} and a RoleBinding of the same
+   * name giving it to {@code subjects}: RBAC the API server's authorizer then enforces.
+   */
+  public void grant(String namespace, String role, List<PolicyRule> rules, Subject... subjects) {
+    client
+        .rbac()
+        .roles()
+        .inNamespace(namespace)
+        .resource(
+            new RoleBuilder()
+                .withNewMetadata()
+                .withName(role)
+                .endMetadata()
+                .withRules(rules)
+                .build())
+        .create();
+    client
+        .rbac()
+        .roleBindings()
+        .inNamespace(namespace)
+        .resource(
+            new RoleBindingBuilder()
+                .withNewMetadata()
+                .withName(role)
+                .endMetadata()
+                .withNewRoleRef("rbac.authorization.k8s.io", "Role", role)
+                .withSubjects(subjects)
+                .build())
+        .create();
+  }
+
+  /** A service account as an RBAC subject. */
+  public static Subject serviceAccount(String namespace, String name) {
+    return new SubjectBuilder()
+        .withKind("ServiceAccount")
+        .withName(name)
+        .withNamespace(namespace)
+        .build();
+  }
+
+  /** A user (as an authenticator or {@code kubectl --as} names them) as an RBAC subject. */
+  public static Subject user(String name) {
+    return new SubjectBuilder()
+        .withApiGroup("rbac.authorization.k8s.io")
+        .withKind("User")
+        .withName(name)
+        .build();
   }
 
   /**

@@ -4,8 +4,8 @@ import static dev.capgate.api.v1alpha1.AgentSessionBuilder.rule;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.capgate.api.sidecar.SidecarRole;
 import dev.capgate.api.v1alpha1.AgentApproval;
-import dev.capgate.api.v1alpha1.AgentSession;
 import dev.capgate.api.v1alpha1.AgentSessionBuilder;
 import dev.capgate.api.v1alpha1.Approval;
 import dev.capgate.api.v1alpha1.ApprovalDecision;
@@ -17,9 +17,6 @@ import dev.capgate.sidecar.approval.KubeApprovals;
 import dev.capgate.sidecar.kube.ApiClient;
 import dev.capgate.sidecar.kube.ApiServer;
 import dev.capgate.testkit.KubeControlPlane;
-import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
-import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
-import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.vertx.core.Vertx;
 import java.io.IOException;
@@ -76,51 +73,11 @@ class ApprovalFlowIT {
     admin.resource(session.build()).create();
     // The sidecar's identity with what SidecarRoleDependentResource grants, nothing more.
     kube.newServiceAccount(namespace, "agent");
-    admin
-        .rbac()
-        .roles()
-        .inNamespace(namespace)
-        .resource(
-            new RoleBuilder()
-                .withNewMetadata()
-                .withName("sidecar")
-                .endMetadata()
-                .withRules(
-                    new PolicyRuleBuilder()
-                        .withApiGroups(AgentSession.GROUP)
-                        .withResources("agentsessions")
-                        .withResourceNames(SESSION)
-                        .withVerbs("get", "list", "watch")
-                        .build(),
-                    new PolicyRuleBuilder()
-                        .withApiGroups(AgentSession.GROUP)
-                        .withResources("agentapprovals")
-                        .withVerbs("create", "get", "list", "watch")
-                        .build(),
-                    new PolicyRuleBuilder()
-                        .withApiGroups(AgentSession.GROUP)
-                        .withResources("agentapprovals/status")
-                        .withVerbs("patch")
-                        .build())
-                .build())
-        .create();
-    admin
-        .rbac()
-        .roleBindings()
-        .inNamespace(namespace)
-        .resource(
-            new RoleBindingBuilder()
-                .withNewMetadata()
-                .withName("sidecar")
-                .endMetadata()
-                .withNewRoleRef("rbac.authorization.k8s.io", "Role", "sidecar")
-                .addNewSubject()
-                .withKind("ServiceAccount")
-                .withName("agent")
-                .withNamespace(namespace)
-                .endSubject()
-                .build())
-        .create();
+    kube.grant(
+        namespace,
+        "sidecar",
+        SidecarRole.rules(SESSION, true),
+        KubeControlPlane.serviceAccount(namespace, "agent"));
     Path token = Files.createTempFile("approval-token-", "");
     token.toFile().deleteOnExit();
     Files.writeString(token, kube.serviceAccountToken(namespace, "agent", Duration.ofHours(1)));

@@ -1,17 +1,14 @@
 package dev.capgate.operator.session;
 
+import dev.capgate.api.sidecar.SidecarRole;
 import dev.capgate.api.v1alpha1.AgentSession;
 import dev.capgate.operator.naming.SessionNames;
-import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
-import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * What a session's sidecars may do with their own service-account identity: read this session
@@ -30,46 +27,13 @@ public class SidecarRoleDependentResource
   @Override
   protected Role desired(AgentSession session, Context<AgentSession> context) {
     String name = session.getMetadata().getName();
-    List<PolicyRule> rules = new ArrayList<>();
-    rules.add(
-        new PolicyRuleBuilder()
-            .withApiGroups(AgentSession.GROUP)
-            .withResources("agentsessions")
-            .withResourceNames(name)
-            .withVerbs("get", "list", "watch")
-            .build());
-    // Create cannot be limited to a name, so the operator creates the ledger itself.
-    rules.add(
-        new PolicyRuleBuilder()
-            .withApiGroups("")
-            .withResources("configmaps")
-            .withResourceNames(SessionNames.leases(name))
-            .withVerbs("get", "update", "patch")
-            .build());
-    if (needsApprovals(session)) {
-      // The sidecar records each held request (create; names are request ids, so not limitable)
-      // and waits for its decision (get, watch). It may write status only to give up (Expired):
-      // the approval webhook refuses Approved and Rejected from the identity that created it.
-      rules.add(
-          new PolicyRuleBuilder()
-              .withApiGroups(AgentSession.GROUP)
-              .withResources("agentapprovals")
-              .withVerbs("create", "get", "list", "watch")
-              .build());
-      rules.add(
-          new PolicyRuleBuilder()
-              .withApiGroups(AgentSession.GROUP)
-              .withResources("agentapprovals/status")
-              .withVerbs("patch")
-              .build());
-    }
     return new RoleBuilder()
         .withNewMetadata()
         .withName(SessionNames.sidecarRbac(name))
         .withNamespace(session.getMetadata().getNamespace())
         .withLabels(SessionLabels.of(SessionLabels.SIDECAR_RBAC, name))
         .endMetadata()
-        .withRules(rules)
+        .withRules(SidecarRole.rules(name, needsApprovals(session)))
         .build();
   }
 

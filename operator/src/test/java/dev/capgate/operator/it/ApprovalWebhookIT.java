@@ -12,12 +12,11 @@ import dev.capgate.api.v1alpha1.Approval;
 import dev.capgate.api.v1alpha1.ApprovalDecision;
 import dev.capgate.api.v1alpha1.HttpMethod;
 import dev.capgate.operator.naming.SessionNames;
+import dev.capgate.testkit.KubeControlPlane;
 import dev.capgate.testkit.ProcessResult;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
 import io.fabric8.kubernetes.api.model.rbac.Role;
-import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
-import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.time.Duration;
@@ -47,22 +46,22 @@ class ApprovalWebhookIT {
     agentSa = "system:serviceaccount:" + namespace + ":agent";
     // What the operator's sidecar Role grants (checked below), bound to the agent's service
     // account; and what the chart's approver ClusterRole grants, bound to a person.
-    grant(
+    op.kube.grant(
+        namespace,
         "sidecar-like",
         List.of(
             grantOn("agentapprovals", "create", "get", "list", "watch"),
             // get: kubectl patch --subresource reads the status first (the sidecar patches
             // directly); more than the sidecar holds, so the webhook, not RBAC, is what refuses.
             grantOn("agentapprovals/status", "get", "patch")),
-        "ServiceAccount",
-        "agent");
-    grant(
+        KubeControlPlane.serviceAccount(namespace, "agent"));
+    op.kube.grant(
+        namespace,
         "approver",
         List.of(
             grantOn("agentapprovals", "get", "list", "watch"),
             grantOn("agentapprovals/status", "get", "patch")),
-        "User",
-        PERSON);
+        KubeControlPlane.user(PERSON));
   }
 
   static PolicyRule grantOn(String resource, String... verbs) {
@@ -71,35 +70,6 @@ class ApprovalWebhookIT {
         .withResources(resource)
         .withVerbs(verbs)
         .build();
-  }
-
-  static void grant(String name, List<PolicyRule> rules, String kind, String subject) {
-    admin
-        .rbac()
-        .roles()
-        .inNamespace(namespace)
-        .resource(
-            new RoleBuilder()
-                .withNewMetadata()
-                .withName(name)
-                .endMetadata()
-                .withRules(rules)
-                .build())
-        .create();
-    var binding =
-        new RoleBindingBuilder()
-            .withNewMetadata()
-            .withName(name)
-            .endMetadata()
-            .withNewRoleRef("rbac.authorization.k8s.io", "Role", name)
-            .addNewSubject()
-            .withKind(kind)
-            .withName(subject)
-            .withNamespace("ServiceAccount".equals(kind) ? namespace : null)
-            .withApiGroup("User".equals(kind) ? "rbac.authorization.k8s.io" : null)
-            .endSubject()
-            .build();
-    admin.rbac().roleBindings().inNamespace(namespace).resource(binding).create();
   }
 
   static String approvalYaml(String name) {

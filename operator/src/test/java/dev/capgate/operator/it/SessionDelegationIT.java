@@ -7,12 +7,13 @@ import static org.awaitility.Awaitility.await;
 import dev.capgate.api.v1alpha1.AgentSession;
 import dev.capgate.api.v1alpha1.AgentSessionBuilder;
 import dev.capgate.operator.webhook.DelegationPolicy;
+import dev.capgate.testkit.KubeControlPlane;
 import dev.capgate.testkit.Pki;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBindingBuilder;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
-import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -68,53 +69,18 @@ class SessionDelegationIT {
     // Who may write sessions at all (the ordinary verbs), in both namespaces: bob, and two
     // platform service accounts.
     for (String ns : List.of(namespace, otherNamespace)) {
-      admin
-          .rbac()
-          .roles()
-          .inNamespace(ns)
-          .resource(
-              new RoleBuilder()
-                  .withNewMetadata()
-                  .withName("session-author")
-                  .endMetadata()
-                  .addNewRule()
+      stack.kube.grant(
+          ns,
+          "session-author",
+          List.of(
+              new PolicyRuleBuilder()
                   .withApiGroups("capgate.dev")
                   .withResources("agentsessions")
                   .withVerbs("create", "get", "list", "update", "patch", "delete")
-                  .endRule()
-                  .build())
-          .create();
-      admin
-          .rbac()
-          .roleBindings()
-          .inNamespace(ns)
-          .resource(
-              new RoleBindingBuilder()
-                  .withNewMetadata()
-                  .withName("session-authors")
-                  .endMetadata()
-                  .withNewRoleRef()
-                  .withApiGroup("rbac.authorization.k8s.io")
-                  .withKind("Role")
-                  .withName("session-author")
-                  .endRoleRef()
-                  .addNewSubject()
-                  .withApiGroup("rbac.authorization.k8s.io")
-                  .withKind("User")
-                  .withName(BOB)
-                  .endSubject()
-                  .addNewSubject()
-                  .withKind("ServiceAccount")
-                  .withName("platform")
-                  .withNamespace(namespace)
-                  .endSubject()
-                  .addNewSubject()
-                  .withKind("ServiceAccount")
-                  .withName("anyones-platform")
-                  .withNamespace(namespace)
-                  .endSubject()
-                  .build())
-          .create();
+                  .build()),
+          KubeControlPlane.user(BOB),
+          KubeControlPlane.serviceAccount(namespace, "platform"),
+          KubeControlPlane.serviceAccount(namespace, "anyones-platform"));
     }
     for (String account : List.of("platform", "anyones-platform")) {
       admin
@@ -127,44 +93,17 @@ class SessionDelegationIT {
 
     // "platform" delegates for alice only: a Role with resourceNames, as charts/capgate/README.md
     // shows.
-    admin
-        .rbac()
-        .roles()
-        .inNamespace(namespace)
-        .resource(
-            new RoleBuilder()
-                .withNewMetadata()
-                .withName("delegate-for-alice")
-                .endMetadata()
-                .addNewRule()
+    stack.kube.grant(
+        namespace,
+        "delegate-for-alice",
+        List.of(
+            new PolicyRuleBuilder()
                 .withApiGroups("capgate.dev")
                 .withResources("agentsessions")
                 .withResourceNames(ALICE)
                 .withVerbs(DelegationPolicy.VERB)
-                .endRule()
-                .build())
-        .create();
-    admin
-        .rbac()
-        .roleBindings()
-        .inNamespace(namespace)
-        .resource(
-            new RoleBindingBuilder()
-                .withNewMetadata()
-                .withName("platform-delegates-for-alice")
-                .endMetadata()
-                .withNewRoleRef()
-                .withApiGroup("rbac.authorization.k8s.io")
-                .withKind("Role")
-                .withName("delegate-for-alice")
-                .endRoleRef()
-                .addNewSubject()
-                .withKind("ServiceAccount")
-                .withName("platform")
-                .withNamespace(namespace)
-                .endSubject()
-                .build())
-        .create();
+                .build()),
+        KubeControlPlane.serviceAccount(namespace, "platform"));
 
     // "anyones-platform" gets the chart's own ClusterRole, as rendered, by a RoleBinding in one
     // namespace.

@@ -3,8 +3,8 @@ package dev.capgate.sidecar.dataplane;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.capgate.api.sidecar.SidecarRole;
 import dev.capgate.api.v1alpha1.AgentApproval;
-import dev.capgate.api.v1alpha1.AgentSession;
 import dev.capgate.api.v1alpha1.AgentSessionBuilder;
 import dev.capgate.api.v1alpha1.Approval;
 import dev.capgate.api.v1alpha1.ApprovalDecision;
@@ -13,9 +13,6 @@ import dev.capgate.sidecar.netns.Command;
 import dev.capgate.sidecar.netns.PodNetns;
 import dev.capgate.testkit.KubeControlPlane;
 import dev.capgate.testkit.ProcessResult;
-import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
-import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
-import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.IOException;
@@ -110,51 +107,11 @@ class ApprovalIT {
   /** The sidecar's identity: what SidecarRoleDependentResource grants a session with approvals. */
   static String sidecarToken() {
     kube.newServiceAccount(namespace, "agent");
-    admin
-        .rbac()
-        .roles()
-        .inNamespace(namespace)
-        .resource(
-            new RoleBuilder()
-                .withNewMetadata()
-                .withName("sidecar")
-                .endMetadata()
-                .withRules(
-                    new PolicyRuleBuilder()
-                        .withApiGroups(AgentSession.GROUP)
-                        .withResources("agentsessions")
-                        .withResourceNames("held")
-                        .withVerbs("get", "list", "watch")
-                        .build(),
-                    new PolicyRuleBuilder()
-                        .withApiGroups(AgentSession.GROUP)
-                        .withResources("agentapprovals")
-                        .withVerbs("create", "get", "list", "watch")
-                        .build(),
-                    new PolicyRuleBuilder()
-                        .withApiGroups(AgentSession.GROUP)
-                        .withResources("agentapprovals/status")
-                        .withVerbs("patch")
-                        .build())
-                .build())
-        .create();
-    admin
-        .rbac()
-        .roleBindings()
-        .inNamespace(namespace)
-        .resource(
-            new RoleBindingBuilder()
-                .withNewMetadata()
-                .withName("sidecar")
-                .endMetadata()
-                .withNewRoleRef("rbac.authorization.k8s.io", "Role", "sidecar")
-                .addNewSubject()
-                .withKind("ServiceAccount")
-                .withName("agent")
-                .withNamespace(namespace)
-                .endSubject()
-                .build())
-        .create();
+    kube.grant(
+        namespace,
+        "sidecar",
+        SidecarRole.rules("held", true),
+        KubeControlPlane.serviceAccount(namespace, "agent"));
     return kube.serviceAccountToken(namespace, "agent", Duration.ofHours(1));
   }
 

@@ -1,12 +1,10 @@
 package dev.capgate.sidecar.stack;
 
-import dev.capgate.api.v1alpha1.AgentSession;
+import dev.capgate.api.sidecar.LeaseLedger;
+import dev.capgate.api.sidecar.SidecarRole;
 import dev.capgate.sidecar.kube.ApiServer;
 import dev.capgate.testkit.KubeControlPlane;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
-import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
-import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
-import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -32,50 +30,14 @@ public record SidecarAccount(
 
   public static SidecarAccount create(KubeControlPlane kube, String namespace, String session) {
     String account = "sidecar-" + session;
-    String ledger = "capgate-leases-" + session;
+    String ledger = LeaseLedger.configMapName(session);
     KubernetesClient admin = kube.client();
     kube.newServiceAccount(namespace, account);
-    admin
-        .rbac()
-        .roles()
-        .inNamespace(namespace)
-        .resource(
-            new RoleBuilder()
-                .withNewMetadata()
-                .withName(account)
-                .endMetadata()
-                .withRules(
-                    new PolicyRuleBuilder()
-                        .withApiGroups(AgentSession.GROUP)
-                        .withResources("agentsessions")
-                        .withResourceNames(session)
-                        .withVerbs("get", "list", "watch")
-                        .build(),
-                    new PolicyRuleBuilder()
-                        .withApiGroups("")
-                        .withResources("configmaps")
-                        .withResourceNames(ledger)
-                        .withVerbs("get", "update", "patch")
-                        .build())
-                .build())
-        .create();
-    admin
-        .rbac()
-        .roleBindings()
-        .inNamespace(namespace)
-        .resource(
-            new RoleBindingBuilder()
-                .withNewMetadata()
-                .withName(account)
-                .endMetadata()
-                .withNewRoleRef("rbac.authorization.k8s.io", "Role", account)
-                .addNewSubject()
-                .withKind("ServiceAccount")
-                .withName(account)
-                .withNamespace(namespace)
-                .endSubject()
-                .build())
-        .create();
+    kube.grant(
+        namespace,
+        account,
+        SidecarRole.rules(session, false),
+        KubeControlPlane.serviceAccount(namespace, account));
     admin
         .configMaps()
         .inNamespace(namespace)

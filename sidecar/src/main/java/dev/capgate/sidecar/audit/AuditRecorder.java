@@ -41,6 +41,7 @@ public final class AuditRecorder {
   static final String PLACEHOLDER_LEAKS = "capgate_placeholder_leaks_total";
   static final String MCP_TOOL_CALLS = "capgate_mcp_tool_calls_total";
   static final String LIMIT_REFUSALS = "capgate_limit_refusals_total";
+  static final String APPROVALS = "capgate_approvals_total";
 
   private static final String NONE = "none";
   private static final String UNKNOWN = "unknown";
@@ -61,6 +62,8 @@ public final class AuditRecorder {
 
   /** MCP tools/call by rule, tool (only names the rule allows) and outcome. */
   private final Counter mcpToolCalls;
+
+  private final Counter approvals;
 
   /** By limit and scope, then by rule. */
   private final Map<String, Series<String, CounterDataPoint>> limitRefusals =
@@ -125,6 +128,13 @@ public final class AuditRecorder {
                 + " arguments-denied, result-too-large); tools the rule does not name count as (other)",
             "rule",
             "tool",
+            "outcome");
+    this.approvals =
+        metrics.counter(
+            APPROVALS,
+            "Requests held for a person's approval, by rule and what became of them (approved,"
+                + " rejected, timed-out, unavailable)",
+            "rule",
             "outcome");
     this.limitCounter =
         metrics.counter(
@@ -209,6 +219,11 @@ public final class AuditRecorder {
    */
   public void mcpToolCall(String rule, String tool, String outcome) {
     mcpToolCalls.labelValues(rule == null ? NONE : rule, tool, outcome).inc();
+  }
+
+  /** A held request's end: {@code outcome} is approved, rejected, timed-out or unavailable. */
+  public void approval(String rule, String outcome) {
+    approvals.labelValues(rule == null ? NONE : rule, outcome).inc();
   }
 
   public void placeholderLeak(String credential) {

@@ -510,6 +510,7 @@ final class Exchange implements UpstreamLink.Listener {
 
   /** A person's decision (or its absence) on a held request: on, or a local answer. */
   private void decided(Admission.Allowed allowed, Approvals.Outcome outcome) {
+    services.audit().approval(rule, outcomeLabel(outcome));
     switch (outcome) {
       case Approvals.Outcome.Approved a -> {
         note("approval " + a.id() + " approved by " + by(a.decidedBy()));
@@ -528,6 +529,15 @@ final class Exchange implements UpstreamLink.Listener {
               Problem.APPROVAL_UNAVAILABLE,
               "approval-unavailable: approval " + u.id() + ": " + u.why());
     }
+  }
+
+  private static String outcomeLabel(Approvals.Outcome outcome) {
+    return switch (outcome) {
+      case Approvals.Outcome.Approved a -> "approved";
+      case Approvals.Outcome.Rejected r -> "rejected";
+      case Approvals.Outcome.TimedOut t -> "timed-out";
+      case Approvals.Outcome.Unavailable u -> "unavailable";
+    };
   }
 
   /** The webhook's stamp; absent only where no Capgate webhook serves the namespace. */

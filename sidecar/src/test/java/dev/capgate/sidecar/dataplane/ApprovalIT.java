@@ -3,6 +3,7 @@ package dev.capgate.sidecar.dataplane;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.capgate.api.sidecar.SidecarPorts;
 import dev.capgate.api.sidecar.SidecarRole;
 import dev.capgate.api.v1alpha1.AgentApproval;
 import dev.capgate.api.v1alpha1.AgentSessionBuilder;
@@ -217,6 +218,7 @@ class ApprovalIT {
         .atMost(Duration.ofSeconds(10))
         .untilAsserted(
             () -> assertThat(pod.log("sidecar.log")).contains("approval " + name + " approved by"));
+    assertThat(approvalsCounted("issues", "approved")).isPositive();
   }
 
   @Test
@@ -239,5 +241,19 @@ class ApprovalIT {
     assertThat(upstreamSaw(path)).isZero();
     assertThat(approval(pendingFor(path)).getStatus().decision())
         .isEqualTo(ApprovalDecision.EXPIRED);
+    assertThat(approvalsCounted("slow", "timed-out")).isPositive();
+  }
+
+  /** {@code capgate_approvals_total{rule,outcome}} as the sidecar's /metrics serves it. */
+  static double approvalsCounted(String rule, String outcome) {
+    return pod.inPod(
+            "curl", "-s", "http://127.0.0.1:" + SidecarPorts.DEFAULTS.adminPort() + "/metrics")
+        .stdout()
+        .lines()
+        .filter(l -> l.startsWith("capgate_approvals_total{"))
+        .filter(
+            l -> l.contains("rule=\"" + rule + "\"") && l.contains("outcome=\"" + outcome + "\""))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .sum();
   }
 }

@@ -478,6 +478,7 @@ final class Exchange implements UpstreamLink.Listener {
       return;
     }
     approvalAsked = true;
+    HeldRequests.hold(agent.channel());
     services
         .approvals()
         .ask(
@@ -495,6 +496,7 @@ final class Exchange implements UpstreamLink.Listener {
                     .executor()
                     .execute(
                         () -> {
+                          HeldRequests.release(agent.channel());
                           if (stage == Stage.ADMITTING
                               && response.state() == ResponseRelay.State.PENDING
                               && agent.channel().isActive()) {

@@ -59,7 +59,9 @@ public final class HttpTermination implements HttpInterceptor {
               @Override
               public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
                 if (event instanceof IdleStateEvent) {
-                  ctx.close();
+                  if (!HeldRequests.heldWithin(ctx.channel(), TimeUnit.SECONDS.toNanos(idle))) {
+                    ctx.close();
+                  }
                 } else {
                   ctx.fireUserEventTriggered(event);
                 }

@@ -96,7 +96,10 @@ class ApprovalIT {
             "--pod-name",
             "agent-0",
             "--approval-poll",
-            "1s"));
+            "1s",
+            // Shorter than the holds below: a held request is not an idle connection.
+            "--idle-timeout",
+            "3s"));
     ca = pod.podCaCert().toString();
     // kubectl knows the new kind only once its discovery has it.
     await()
@@ -205,7 +208,7 @@ class ApprovalIT {
     assertThat(pending.getSpec().method()).isEqualTo("POST");
     assertThat(pending.getSpec().host()).isEqualTo("api.github.test");
     assertThat(pending.getSpec().pod()).isEqualTo("agent-0");
-    Thread.sleep(500);
+    Thread.sleep(4000); // past the sidecar's 3 s idle timeout: the hold keeps the connection
     assertThat(curl).as("held until decided").isNotDone();
     assertThat(upstreamSaw(path)).as("nothing went upstream while held").isZero();
 

@@ -205,10 +205,11 @@ build_agent() {
     docker build -q --label "$LABEL=docker" -t "$AGENT_IMAGE" "$ROOT/e2e/images/agent" >/dev/null
     lap "agent (docker)"; return
   fi
-  local rootfs inputs jre clients="$ROOT/e2e/images/agent/clients"
+  local rootfs inputs jre wheels clients="$ROOT/e2e/images/agent/clients"
   rootfs=$("$ROOT/e2e/images/rootfs.sh" agent "$AGENT_PACKAGES" "$AGENT_APT_PACKAGES"); lap "rootfs agent ($(du -h "$rootfs" | cut -f1))"
   jre=$(jre_tarball "$AGENT_JAVA_MODULES"); lap "agent jlink runtime ($(du -h "$jre" | cut -f1))"
-  inputs=$(printf '%s\n' "$(basename "$rootfs")" "$(basename "$jre")" "$(hash_files "$clients"/Fetch.java "$clients"/gofetch/*)" \
+  wheels=$(mcp_wheels); lap "agent MCP SDK wheels ($(du -sh "$wheels" | cut -f1))"
+  inputs=$(printf '%s\n' "$(basename "$rootfs")" "$(basename "$jre")" "$(basename "$wheels")" "$(hash_files "$clients"/Fetch.java "$clients"/gofetch/*)" \
     "$(sed -n '/^build_agent()/,/^}/p' "$0")" | sha256sum | cut -c1-16)
   if up_to_date "$AGENT_IMAGE" "$inputs"; then log "$AGENT_IMAGE up to date"; return; fi
   # The Go client: static, built here (no Go toolchain in the image).
@@ -225,12 +226,38 @@ build_agent() {
   # The aws CLI's example pages (`aws ... help`), dropped like every other doc: they quote example
   # private keys, which AttackE2E's search for readable keys would rightly report.
   "${BUILDAH[@]}" run "$c" -- rm -rf /usr/lib/python3/dist-packages/awscli/examples
-  "${BUILDAH[@]}" run "$c" -- sh -c '/opt/java/bin/java -version && node --version && npm --version && pip --version && python3 -c "import requests, httpx, h2, boto3" && aws --version' >/dev/null
+  # The official MCP Python SDK (McpE2E), offline from the hashed wheels, into a directory of its
+  # own: its newer anyio, cryptography, idna ... must not shadow the Debian packages the aws CLI
+  # and the client matrix run on. `mcp-python` is python3 with that directory first on the path.
+  "${BUILDAH[@]}" add "$c" "$wheels" /tmp/mcp-wheels >/dev/null
+  "${BUILDAH[@]}" run "$c" -- sh -c 'pip install -q --no-index --no-deps --require-hashes --find-links /tmp/mcp-wheels \
+      --target /opt/mcp-sdk -r /tmp/mcp-wheels/mcp-requirements.txt && rm -rf /tmp/mcp-wheels /opt/mcp-sdk/bin \
+      && printf "#!/bin/sh\nPYTHONPATH=/opt/mcp-sdk exec python3 \"\$@\"\n" > /usr/local/bin/mcp-python \
+      && chmod 0755 /usr/local/bin/mcp-python'
+  "${BUILDAH[@]}" run "$c" -- sh -c '/opt/java/bin/java -version && node --version && npm --version && pip --version && python3 -c "import requests, httpx, h2, boto3" && aws --version \
+      && mcp-python -c "import mcp, httpx2; from mcp.client.streamable_http import streamable_http_client"' >/dev/null
   "${BUILDAH[@]}" config --user 1000:1000 --workingdir /home/agent --env HOME=/home/agent --env LANG=C.UTF-8 \
     --env JAVA_HOME=/opt/java --env PATH=/opt/java/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     --label "$LABEL=$inputs" --cmd '["sleep","infinity"]' "$c"
   "${BUILDAH[@]}" commit -q --rm "$c" "$AGENT_IMAGE" >/dev/null; WORKING=()
   lap "commit $AGENT_IMAGE"
+}
+
+# The MCP SDK's wheels (e2e/images/agent/mcp-requirements.txt: pinned, hashed; CPython 3.11 x86_64
+# as in the agent's bookworm), downloaded once by pip on this host and cached per requirements
+# file: a rebuild of the image downloads nothing, and the image build itself needs no network.
+mcp_wheels() {  # prints the directory
+  local req="$ROOT/e2e/images/agent/mcp-requirements.txt" dir
+  dir="$CACHE/wheels/mcp-$(hash_files "$req")"
+  if [ ! -s "$dir/mcp-requirements.txt" ]; then
+    rm -rf "$dir.part"; mkdir -p "$dir.part"
+    python3 -m pip download -q --disable-pip-version-check --no-deps --require-hashes --only-binary=:all: \
+      --python-version 3.11 --implementation cp --abi cp311 --abi abi3 --abi none \
+      --platform manylinux_2_34_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 --platform any \
+      -r "$req" -d "$dir.part" >&2
+    cp "$req" "$dir.part/"; rm -rf "$dir"; mv "$dir.part" "$dir"
+  fi
+  echo "$dir"
 }
 
 # --- capgate.local/agent-root, capgate.local/agent-1447 -----------------------------------------

@@ -123,7 +123,10 @@ public final class Upstreams {
             .host(
                 "internal.test",
                 new JwtCheckingApi(vertx, flags.get("jwks"), flags.getOrDefault("jwks-ca", null)))
-            .host("mcp.test", new McpServer(secret(flags, "mcp-token")))
+            // Each MCP tool call that reached the server, as a JSON line (McpE2E reads them).
+            .host(
+                "mcp.test",
+                new McpServer(secret(flags, "mcp-token"), e -> System.out.println(e.encode())))
             // A resource server for Keycloak's access tokens (OAuthE2E): the realm's JWKS, its
             // issuer and this API's audience; without --oauth-jwks (Kind) it refuses everything.
             .host("api.oauth.test", oauthApi(vertx, flags))

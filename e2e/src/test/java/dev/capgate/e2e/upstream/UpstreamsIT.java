@@ -148,6 +148,29 @@ class UpstreamsIT {
   }
 
   @Test
+  void theMcpServerAnswersSseOnItsSsePathAndBatchesAsArrays() throws Exception {
+    String auth = "Authorization: Bearer " + MCP_TOKEN;
+    String call =
+        "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{\"name\":"
+            + "\"create_issue\",\"arguments\":{\"repo\":\"acme/repo-a\",\"title\":\"t\"}}}";
+    assertThat(curl("https://mcp.test/mcp/sse", "-H", auth, "--data", call))
+        .startsWith("event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":7,")
+        .contains("created issue #1 in acme/repo-a");
+    String batch =
+        "["
+            + call
+            + ",{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"},"
+            + "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"tools/list\"}]";
+    assertThat(curl("https://mcp.test/mcp", "-H", auth, "--data", batch))
+        .startsWith("[{\"jsonrpc\":\"2.0\",\"id\":7,")
+        .contains("\"id\":8")
+        .contains("\"name\":\"delete_repo\"");
+    String note = "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}";
+    assertThat(curl("https://mcp.test/mcp", "-H", auth, "--data", note, "-w", "%{http_code}"))
+        .isEqualTo("202");
+  }
+
+  @Test
   void theInternalApiAcceptsOnlyOpenBaoIdentityTokens() throws Exception {
     String jwt = identityToken();
     assertThat(curl("https://internal.test/orders", "-H", "Authorization: Bearer " + jwt))

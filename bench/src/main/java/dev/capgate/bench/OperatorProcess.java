@@ -30,6 +30,9 @@ final class OperatorProcess implements AutoCloseable {
       List.of(
           "-XX:+UseSerialGC",
           "-XX:MaxRAMPercentage=35",
+          "-XX:MinHeapFreeRatio=10",
+          "-XX:MaxHeapFreeRatio=30",
+          "-XX:TrimNativeHeapInterval=2000",
           "-XX:ReservedCodeCacheSize=64m",
           "-XX:+UseCompactObjectHeaders",
           "-XX:+ExitOnOutOfMemoryError");

@@ -16,7 +16,7 @@ import java.util.Set;
  * target/bench/results.json} (and {@code results.md}) in the bench module's directory.
  *
  * <pre>
- *   Bench [--sections dataplane,controlplane,memory,sidecar-memory,startup] [--sidecar-flag F] [--duration 10] [--warm-up 5] [--pods 200]
+ *   Bench [--sections dataplane,controlplane,memory,sidecar-memory,operator-memory,startup] [--sidecar-flag F] [--duration 10] [--warm-up 5] [--pods 200]
  *         [--trials 20] [--sidecars 3] [--starts 10] [--sessions 1000] [--no-peers] [--quick]
  *         [--scale-pods 2000] [--scale-rate 50] [--scale-sessions 200]
  *         [--steps admission,admission-at-scale,start-to-ready,revocation]
@@ -84,7 +84,7 @@ public final class Bench {
         s.end();
       }
       if (o.sections.contains("controlplane")
-          || o.sections.contains("memory")
+          || operatorMemory(o)
           || o.sections.contains("startup")) {
         control =
             new ControlPlaneBench(
@@ -98,7 +98,7 @@ public final class Bench {
                     o.operatorJar,
                     sidecarFlags(),
                     o.sections.contains("controlplane"),
-                    o.sections.contains("memory"),
+                    operatorMemory(o),
                     // Start-to-ready is part of the control plane section; "startup" runs it alone
                     // (no API server, no operator).
                     o.sections.contains("startup") && !o.sections.contains("controlplane"),
@@ -142,6 +142,14 @@ public final class Bench {
     flags.add("-XX:MaxRAM=256m");
     flags.addAll(EXTRA_SIDECAR_FLAGS);
     return flags;
+  }
+
+  /**
+   * The operator's rows of the memory section: "memory" runs them with the sidecar's,
+   * "operator-memory" alone (with "controlplane": the operator-only subset of the bench).
+   */
+  private static boolean operatorMemory(Options o) {
+    return o.sections.contains("memory") || o.sections.contains("operator-memory");
   }
 
   private static void failed(Section s, Exception e) {
@@ -256,7 +264,7 @@ public final class Bench {
         }
       }
       // The start-up section alone runs no operator.
-      boolean operator = o.sections.contains("controlplane") || o.sections.contains("memory");
+      boolean operator = o.sections.contains("controlplane") || operatorMemory(o);
       for (Path p : operator ? List.of(o.sidecarJar, o.operatorJar) : List.of(o.sidecarJar)) {
         if (!Files.exists(p)) {
           throw new IllegalStateException(p + " is missing: build first (make build)");

@@ -30,6 +30,9 @@ final class OperatorProcess implements AutoCloseable {
       List.of(
           "-XX:+UseSerialGC",
           "-XX:MaxRAMPercentage=35",
+          "-XX:MinHeapFreeRatio=10",
+          "-XX:MaxHeapFreeRatio=30",
+          "-XX:TrimNativeHeapInterval=2000",
           "-XX:ReservedCodeCacheSize=64m",
           "-XX:+UseCompactObjectHeaders",
           "-XX:+ExitOnOutOfMemoryError");
@@ -39,10 +42,59 @@ final class OperatorProcess implements AutoCloseable {
 
   private final Process process;
   private final Path log;
+  private final int metricsPort;
 
-  private OperatorProcess(Process process, Path log) {
+  private OperatorProcess(Process process, Path log, int metricsPort) {
     this.process = process;
     this.log = log;
+    this.metricsPort = metricsPort;
+  }
+
+  /**
+   * The operator's own count and total time of the admissions it answered with a patch
+   * (capgate_admission_duration_seconds{outcome="patched"}): the part of "added by the webhook"
+   * spent inside the operator's call, the rest being the API server's (TLS, AdmissionReview, patch,
+   * the larger pod).
+   */
+  record PatchedAdmissions(long count, double seconds) {
+    PatchedAdmissions minus(PatchedAdmissions before) {
+      return new PatchedAdmissions(count - before.count, seconds - before.seconds);
+    }
+
+    double meanMs() {
+      return count == 0 ? Double.NaN : seconds * 1000 / count;
+    }
+  }
+
+  PatchedAdmissions patchedAdmissions() {
+    long count = 0;
+    double seconds = 0;
+    try (var http = java.net.http.HttpClient.newHttpClient()) {
+      String text =
+          http.send(
+                  java.net.http.HttpRequest.newBuilder(
+                          java.net.URI.create("http://127.0.0.1:" + metricsPort + "/metrics"))
+                      .timeout(Duration.ofSeconds(10))
+                      .build(),
+                  java.net.http.HttpResponse.BodyHandlers.ofString())
+              .body();
+      for (String line : text.split("\n")) {
+        if (!line.contains("outcome=\"patched\"")) {
+          continue;
+        }
+        String value = line.substring(line.lastIndexOf(' ') + 1);
+        if (line.startsWith("capgate_admission_duration_seconds_count")) {
+          count = (long) Double.parseDouble(value);
+        } else if (line.startsWith("capgate_admission_duration_seconds_sum")) {
+          seconds = Double.parseDouble(value);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return new PatchedAdmissions(count, seconds);
   }
 
   static OperatorProcess start(KubeControlPlane kube, OpenBaoServer bao, Path jar, Path dir) {
@@ -53,6 +105,7 @@ final class OperatorProcess implements AutoCloseable {
             new NamespaceBuilder().withNewMetadata().withName(NAMESPACE).endMetadata().build())
         .createOr(NonDeletingOperation::update);
     int port = freePort();
+    int metricsPort = freePort();
     Map<String, String> env = new HashMap<>();
     env.put("KUBECONFIG", kube.kubeconfig().toString());
     // As the image sets it (operator/Dockerfile): glibc's per-thread arenas otherwise grow RSS.
@@ -63,6 +116,8 @@ final class OperatorProcess implements AutoCloseable {
     env.put("CAPGATE_OPERATOR_VAULT_TOKEN", bao.rootToken());
     env.put("CAPGATE_WEBHOOK_HOST", "127.0.0.1");
     env.put("CAPGATE_WEBHOOK_PORT", Integer.toString(port));
+    // Not the default 8080: other programs on the machine may hold it.
+    env.put("CAPGATE_METRICS_PORT", Integer.toString(metricsPort));
     // Any free port: injected sidecars get the host of CAPGATE_WEBHOOK_URL with the port chosen.
     env.put("CAPGATE_IDENTITY_PORT", "0");
     env.put("CAPGATE_WEBHOOK_URL", "https://127.0.0.1:" + port + "/mutate");
@@ -88,7 +143,7 @@ final class OperatorProcess implements AutoCloseable {
               .redirectErrorStream(true)
               .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
       b.environment().putAll(env);
-      OperatorProcess operator = new OperatorProcess(b.start(), log);
+      OperatorProcess operator = new OperatorProcess(b.start(), log, metricsPort);
       operator.awaitWebhook(client);
       return operator;
     } catch (IOException e) {

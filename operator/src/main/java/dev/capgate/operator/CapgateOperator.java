@@ -2,6 +2,7 @@ package dev.capgate.operator;
 
 import dev.capgate.api.identity.VaultTokenExchange;
 import dev.capgate.common.vault.VaultClient;
+import dev.capgate.operator.ca.EcKeyPool;
 import dev.capgate.operator.ca.NamespaceTrustRoots;
 import dev.capgate.operator.ca.PodCaMinter;
 import dev.capgate.operator.ca.ServingCertificates;
@@ -73,6 +74,12 @@ public final class CapgateOperator implements AutoCloseable {
 
   /** Reconciler and dependent-resource threads each (operator/README.md, "Footprint"). */
   static final int RECONCILE_THREADS = 8;
+
+  /**
+   * EC key pairs generated ahead of admissions (two per pod CA): a burst of 16 pods mints without
+   * generating a key inside the webhook call; a longer one generates inline as before.
+   */
+  static final int POD_CA_KEY_POOL = 32;
 
   /**
    * How long a start waits for cert-manager's serving certificate Secret: within the chart's
@@ -258,7 +265,7 @@ public final class CapgateOperator implements AutoCloseable {
         new PodAdmitter(
             client,
             new SessionResolver(client, clock, sessionCache),
-            new PodCaMinter(clock, config.caMaxValidity()),
+            new PodCaMinter(clock, config.caMaxValidity(), EcKeyPool.started(POD_CA_KEY_POOL)),
             new NamespaceTrustRoots(client, roots, clock),
             new PodInjector(sidecar, new TrustRootsRef(roots.name(), roots.sha256())),
             events,

@@ -212,6 +212,9 @@ public final class KubeControlPlane {
             c ->
                 c != null
                     && c.getStatus() != null
+                    // Null until the API server's controller first writes the status (seen under
+                    // load: the informer's first event is the CRD as just applied).
+                    && c.getStatus().getConditions() != null
                     && c.getStatus().getConditions().stream()
                         .anyMatch(
                             x -> "Established".equals(x.getType()) && "True".equals(x.getStatus())),

@@ -3,10 +3,8 @@ package dev.capgate.operator.ca;
 import java.math.BigInteger;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
-import java.security.spec.ECGenParameterSpec;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -45,10 +43,21 @@ public final class PodCaMinter {
 
   private final Clock clock;
   private final Duration maxValidity;
+  private final EcKeyPool keys;
 
+  /** Generates both key pairs of a mint when it mints. */
   public PodCaMinter(Clock clock, Duration maxValidity) {
+    this(clock, maxValidity, EcKeyPool.none());
+  }
+
+  /**
+   * @param keys where the key pairs come from: the webhook's pool keeps their generation out of the
+   *     admission call
+   */
+  public PodCaMinter(Clock clock, Duration maxValidity, EcKeyPool keys) {
     this.clock = clock;
     this.maxValidity = maxValidity;
+    this.keys = keys;
   }
 
   /**
@@ -74,7 +83,7 @@ public final class PodCaMinter {
       JcaX509ExtensionUtils utils = new JcaX509ExtensionUtils();
 
       // The root: what agents trust. Its key signs the signing CA below and is then dropped.
-      KeyPair rootKeys = ecKeys();
+      KeyPair rootKeys = keys.take();
       X500Name rootName = name(commonName + " root");
       X509v3CertificateBuilder root =
           new JcaX509v3CertificateBuilder(
@@ -91,7 +100,7 @@ public final class PodCaMinter {
 
       // The signing CA: its key goes to the sidecar. Being an intermediate, its constraints and
       // validity are checked by every client, the JDK included.
-      KeyPair signingKeys = ecKeys();
+      KeyPair signingKeys = keys.take();
       X509v3CertificateBuilder signing =
           new JcaX509v3CertificateBuilder(
               rootCert, serialNumber(), from, until, name(commonName), signingKeys.getPublic());
@@ -110,12 +119,6 @@ public final class PodCaMinter {
     } catch (GeneralSecurityException | OperatorCreationException | java.io.IOException e) {
       throw new IllegalStateException("could not mint a pod CA", e);
     }
-  }
-
-  private static KeyPair ecKeys() throws GeneralSecurityException {
-    KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-    generator.initialize(new ECGenParameterSpec("secp256r1"), RANDOM);
-    return generator.generateKeyPair();
   }
 
   private static X500Name name(String commonName) {

@@ -1111,7 +1111,9 @@ final class Exchange implements UpstreamLink.Listener {
               grpcLocalStatus,
               "capgate: "
                   + (reason == null ? status.reasonPhrase() : reason)
-                  + (rule == null ? "" : " (rule '" + rule + "')")
+                  + (rule == null || (reason != null && reason.contains("rule '" + rule + "'"))
+                      ? ""
+                      : " (rule '" + rule + "')")
                   + " [request "
                   + id
                   + "]"));

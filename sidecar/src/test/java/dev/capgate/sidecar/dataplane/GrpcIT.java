@@ -91,7 +91,10 @@ class GrpcIT {
                     .ports(9446)
                     .methods(POST)
                     .credential("missing-token")
-                    .grpc(SERVICE + "*", "grpc.reflection.v1.ServerReflection/*"))
+                    .grpc(
+                        SERVICE + "*",
+                        "grpc.reflection.v1.ServerReflection/*",
+                        "grpc.reflection.v1alpha.ServerReflection/*"))
             .json(),
         vault.readerToken(),
         List.of());
@@ -174,7 +177,11 @@ class GrpcIT {
     // grpcurl's first call, to reflection, already gets the answer: nothing leaves without it.
     Command.Result r = grpcurl(9446, "UnaryCall", "{}");
     assertThat(r.exitCode()).as(r.all()).isNotZero();
-    assertThat(r.all()).contains("Unavailable").contains("capgate: ");
+    assertThat(r.all())
+        .contains("code = Unavailable")
+        .contains("capgate: ")
+        .contains("missing-token")
+        .doesNotContain("PermissionDenied");
   }
 
   @Test

@@ -13,6 +13,7 @@ import dev.capgate.sidecar.limits.Ticket;
 import dev.capgate.sidecar.mcp.McpVerdict;
 import dev.capgate.sidecar.mcp.ResultFilter;
 import dev.capgate.sidecar.mcp.ToolCallOutcome;
+import dev.capgate.sidecar.policy.GrpcRules;
 import dev.capgate.sidecar.policy.McpRules;
 import dev.capgate.sidecar.policy.NormalizedRequest;
 import dev.capgate.sidecar.policy.Policy;
@@ -126,7 +127,7 @@ final class Exchange implements UpstreamLink.Listener {
   private final boolean grpc;
 
   /** The rule's verdict on the gRPC method (null: not a call, or its rule names no methods). */
-  private dev.capgate.sidecar.policy.GrpcRules.Judgement grpcMethod;
+  private GrpcRules.Judgement grpcMethod;
 
   /** The gRPC status of the sidecar's own answer to a call (null: none, or the upstream's). */
   private Integer grpcLocalStatus;
@@ -367,7 +368,7 @@ final class Exchange implements UpstreamLink.Listener {
    * learn mode: let through, audited as would-deny).
    */
   private boolean grpcMethodAllowed(Admission.Allowed allowed) {
-    dev.capgate.sidecar.policy.GrpcRules rules = rule == null ? null : allowed.policy().grpc(rule);
+    GrpcRules rules = rule == null ? null : allowed.policy().grpc(rule);
     if (rules == null) {
       return true;
     }
@@ -377,7 +378,7 @@ final class Exchange implements UpstreamLink.Listener {
     }
     String why =
         grpcMethod.allowed()
-            ? "grpc-method-denied: a gRPC call's path has no query (rule '" + rule + "')"
+            ? "grpc-method-denied: a gRPC call's path carries a query (rule '" + rule + "')"
             : grpcMethod.reason();
     if (allowed.policy().audits()) {
       decision = Decision.WOULD_DENY;

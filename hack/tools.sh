@@ -17,6 +17,9 @@
 #   h2spec (the HTTP/2 conformance suite the sidecar ITs run) from its Go module;
 #   kind (make e2e-kind) from its Go module;
 #   promtool (`promtool check metrics`, run by the metrics ITs) from the Prometheus Go module;
+#   grpcurl (the gRPC client of the sidecar's GrpcIT) from its Go module, and grpc-testserver (its
+#     gRPC upstream: grpc-go's interop TestService behind a token check, hack/grpc-testserver)
+#     built from this repository against a pinned grpc-go;
 #   Keycloak (the OAuth server of OAuthCredentialsIT) from Maven Central's keycloak-quarkus-dist zip,
 #   unpacked into $TOOLS/keycloak/<version> (testkit KeycloakServer.VERSION must match).
 set -euo pipefail
@@ -34,6 +37,8 @@ AWSCLI_VERSION=1.45.11
 BOTO3_VERSION=1.43.11
 S3PROXY_VERSION=2.6.0
 MCP_VERSION=2.3.0
+GRPCURL_VERSION=v1.9.4
+GRPC_GO_VERSION=v1.72.2
 
 TOOLS=${CAPGATE_TOOLS:-$HOME/.cache/capgate/tools}
 BIN=$TOOLS/bin
@@ -99,6 +104,31 @@ build_helm() {
 build_h2spec() {
   go_build h2spec "$H2SPEC_VERSION" github.com/summerwind/h2spec \
     "-X main.VERSION=${H2SPEC_VERSION%%+*}" "$BIN/h2spec" github.com/summerwind/h2spec/cmd/h2spec
+}
+
+build_grpcurl() {
+  go_build grpcurl "$GRPCURL_VERSION" github.com/fullstorydev/grpcurl \
+    "-X main.version=$GRPCURL_VERSION" "$BIN/grpcurl" github.com/fullstorydev/grpcurl/cmd/grpcurl
+}
+
+# The test server's source is in this repository: its stamp is grpc-go's version plus the source's
+# hash, so an edit rebuilds it.
+build_grpc_testserver() {
+  local src version
+  src=$(cd "$(dirname "$0")/grpc-testserver" && pwd)
+  version="$GRPC_GO_VERSION-$(sha256sum "$src/main.go" | cut -c1-12)"
+  fresh grpc-testserver "$version" && return
+  log "building grpc-testserver ($version)"
+  local dir=$TOOLS/src/grpc-testserver
+  rm -rf "$dir"; mkdir -p "$dir"
+  cp "$src/main.go" "$dir/"
+  (
+    cd "$dir"
+    go mod init capgate.dev/tools/grpc-testserver >/dev/null 2>&1
+    go mod edit -require="google.golang.org/grpc@$GRPC_GO_VERSION"
+    go build -trimpath -ldflags "-s -w" -o "$BIN/grpc-testserver" .
+  )
+  stamp grpc-testserver "$version"
 }
 
 build_kind() {
@@ -196,6 +226,8 @@ build_etcd
 build_kubernetes
 build_helm
 build_h2spec
+build_grpcurl
+build_grpc_testserver
 build_kind
 build_promtool
 install_openbao
@@ -208,7 +240,7 @@ install_s3proxy
 [ -x "$TOOLS/aws/bin/aws" ] || { log "missing $TOOLS/aws/bin/aws after install"; exit 1; }
 "$TOOLS/mcp/bin/python" -c 'import mcp.client.streamable_http, mcp.server.mcpserver, uvicorn' \
   || { log "missing the MCP SDK in $TOOLS/mcp after install"; exit 1; }
-for t in etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl helm h2spec kind promtool bao; do
+for t in etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl helm h2spec grpcurl grpc-testserver kind promtool bao; do
   [ -x "$BIN/$t" ] || { log "missing $BIN/$t after install"; exit 1; }
 done
 log "tools in $BIN:"
@@ -218,6 +250,7 @@ log "tools in $BIN:"
 "$BIN/kube-apiserver" --version >&2
 "$BIN/helm" version --short >&2
 "$BIN/h2spec" --version >&2
+"$BIN/grpcurl" -version >&2
 "$BIN/bao" version >&2
 "$TOOLS/aws/bin/aws" --version >&2
 "$BIN/kind" version >&2

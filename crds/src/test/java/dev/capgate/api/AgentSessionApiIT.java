@@ -464,6 +464,20 @@ class AgentSessionApiIT {
             "spec.egress[0].mcp.tools[0].arguments[0]",
             "exactly one of equals, oneOf, glob or regex"),
         Arguments.of(
+            "grpc methods on a passthrough rule",
+            edit(
+                "tls: passthrough\n",
+                "tls: passthrough\n      grpc: {methods: [pkg.Service/Method]}\n"),
+            "spec.egress[2].grpc",
+            "judged on decrypted HTTP/2"),
+        Arguments.of(
+            "a grpc method that is not package.Service/Method",
+            edit(
+                "      credential: github\n",
+                "      credential: github\n      grpc: {methods: [\"pkg.Service/Get*\"]}\n"),
+            "spec.egress[0].grpc.methods[0]",
+            "should match"),
+        Arguments.of(
             "a burst below the rate",
             edit(
                 "      credential: github\n",

@@ -418,6 +418,18 @@ class AgentSessionValidatorTest {
                     + "      mcp: {tools: [{name: t, arguments: [{pointer: repo, equals: x}]}]}\n"),
             "spec.egress[0].mcp.tools[0].arguments[0].pointer"),
         Arguments.of(
+            "grpc methods on a passthrough rule",
+            edit(
+                "tls: passthrough\n",
+                "tls: passthrough\n      grpc: {methods: [pkg.Service/Method]}\n"),
+            "spec.egress[2].grpc"),
+        Arguments.of(
+            "a grpc method that is not package.Service/Method",
+            edit(
+                "      credential: github\n",
+                "      credential: github\n      grpc: {methods: [\"pkg.Service/Get*\"]}\n"),
+            "spec.egress[0].grpc.methods[0]"),
+        Arguments.of(
             "an agent name with capitals",
             edit("agent: coding-agent", "agent: Coding-Agent"),
             "spec.agent"));

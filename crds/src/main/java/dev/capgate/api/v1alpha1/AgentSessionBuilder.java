@@ -360,6 +360,7 @@ public final class AgentSessionBuilder {
     private McpTools mcp;
     private Limits limits;
     private Approval approval;
+    private GrpcMethods grpc;
 
     private RuleBuilder(String name) {
       this.name = name;
@@ -438,6 +439,12 @@ public final class AgentSessionBuilder {
       return this;
     }
 
+    /** The gRPC methods a call through this rule may invoke. */
+    public RuleBuilder grpc(String... methods) {
+      this.grpc = new GrpcMethods(List.of(methods));
+      return this;
+    }
+
     public EgressRule build() {
       return new EgressRule(
           name,
@@ -453,7 +460,8 @@ public final class AgentSessionBuilder {
           git,
           mcp,
           limits,
-          approval);
+          approval,
+          grpc);
     }
   }
 }

@@ -423,6 +423,9 @@ public final class AgentSessionValidator {
     if (r.mcp() != null) {
       checkMcp(at + ".mcp", r);
     }
+    if (r.grpc() != null) {
+      checkGrpc(at + ".grpc", r);
+    }
     if (r.limits() != null) {
       if (r.hosts() == null || r.tlsOrDefault() == TlsMode.PASSTHROUGH) {
         add(at + ".limits", "limits count HTTP requests: a hosts rule without tls: passthrough");
@@ -431,6 +434,23 @@ public final class AgentSessionValidator {
     }
     if (r.approval() != null) {
       checkApproval(at + ".approval", r);
+    }
+  }
+
+  private void checkGrpc(String at, EgressRule r) {
+    if (r.hosts() == null || r.tlsOrDefault() == TlsMode.PASSTHROUGH) {
+      add(at, "grpc methods are judged on decrypted HTTP/2: a hosts rule without tls: passthrough");
+    }
+    List<String> methods = r.grpc().methods();
+    if (methods == null || methods.isEmpty()) {
+      add(at + ".methods", "name at least one method, e.g. package.Service/Method");
+      return;
+    }
+    for (int i = 0; i < methods.size(); i++) {
+      String m = methods.get(i);
+      if (m == null || m.length() > 256 || !m.matches(Patterns.GRPC_METHOD)) {
+        add(at + ".methods[" + i + "]", "package.Service/Method or package.Service/*");
+      }
     }
   }
 

@@ -68,6 +68,11 @@ import java.util.List;
     fieldPath = ".approval",
     reason = "FieldValueForbidden",
     message = "approval holds HTTP requests: a hosts rule without tls: passthrough")
+@ValidationRule(
+    value = "!has(self.grpc) || (has(self.hosts) && (!has(self.tls) || self.tls != 'passthrough'))",
+    fieldPath = ".grpc",
+    reason = "FieldValueForbidden",
+    message = "grpc methods are judged on decrypted HTTP/2: a hosts rule without tls: passthrough")
 public record EgressRule(
     @Required
         @Size(min = 1, max = 63)
@@ -116,7 +121,10 @@ public record EgressRule(
         Limits limits,
     @JsonPropertyDescription(
             "Per-request human approval: each request this rule allows is held until a person approves its AgentApproval (kubectl capgate approve), and denied (403) when rejected or after the timeout.")
-        Approval approval) {
+        Approval approval,
+    @JsonPropertyDescription(
+            "gRPC methods this rule allows (package.Service/Method or package.Service/*), judged on each gRPC call (HTTP/2 POST with content-type application/grpc) before it goes upstream; another method gets gRPC status PERMISSION_DENIED from the sidecar. Absent: gRPC calls through the rule are judged by methods and paths only.")
+        GrpcMethods grpc) {
 
   public EgressRule(
       String name,
@@ -138,6 +146,7 @@ public record EgressRule(
         credential,
         credentials,
         tls,
+        null,
         null,
         null,
         null,

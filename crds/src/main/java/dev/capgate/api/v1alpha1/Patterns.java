@@ -24,6 +24,13 @@ public final class Patterns {
   /** An MCP tool name: letters, digits, underscore, hyphen and dot. */
   public static final String MCP_TOOL = "^[A-Za-z0-9_.-]+$";
 
+  /**
+   * A gRPC method a rule names: {@code package.Service/Method}, or {@code package.Service/*} for
+   * every method of the service (the service's full name, dots between its parts).
+   */
+  public static final String GRPC_METHOD =
+      "^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*/([A-Za-z_][A-Za-z0-9_]*|\\*)$";
+
   /** A non-empty JSON pointer (RFC 6901): {@code /a/b}, with ~0 and ~1 escapes. */
   public static final String JSON_POINTER = "^(/([^~/]|~[01])*)+$";
 

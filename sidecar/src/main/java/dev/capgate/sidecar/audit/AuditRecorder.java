@@ -42,6 +42,7 @@ public final class AuditRecorder {
   static final String MCP_TOOL_CALLS = "capgate_mcp_tool_calls_total";
   static final String LIMIT_REFUSALS = "capgate_limit_refusals_total";
   static final String APPROVALS = "capgate_approvals_total";
+  static final String GRPC_CALLS = "capgate_grpc_calls_total";
 
   private static final String NONE = "none";
   private static final String UNKNOWN = "unknown";
@@ -70,6 +71,9 @@ public final class AuditRecorder {
       new java.util.concurrent.ConcurrentHashMap<>();
 
   private final Counter limitCounter;
+
+  /** gRPC calls by rule, method (an entry of the rule's grpc block) and gRPC status. */
+  private final Counter grpcCalls;
 
   /** Requests and denials for the session's status (operator/README.md "Session activity"). */
   private final ActivityCounter activity = new ActivityCounter();
@@ -136,6 +140,15 @@ public final class AuditRecorder {
                 + " rejected, timed-out, unavailable)",
             "rule",
             "outcome");
+    this.grpcCalls =
+        metrics.counter(
+            GRPC_CALLS,
+            "gRPC calls by rule, method (the rule's grpc entry that allowed it, (other) for a"
+                + " refused one, (any) on a rule without grpc methods) and the gRPC status the agent"
+                + " got (none: the stream broke without one)",
+            "rule",
+            "method",
+            "grpc_status");
     this.limitCounter =
         metrics.counter(
             LIMIT_REFUSALS,
@@ -224,6 +237,11 @@ public final class AuditRecorder {
   /** A held request's end: {@code outcome} is approved, rejected, timed-out or unavailable. */
   public void approval(String rule, String outcome) {
     approvals.labelValues(rule == null ? NONE : rule, outcome).inc();
+  }
+
+  /** One gRPC call and the status it ended with; {@code method} is a bounded label. */
+  public void grpcCall(String rule, String method, String grpcStatus) {
+    grpcCalls.labelValues(rule == null ? NONE : rule, method, grpcStatus).inc();
   }
 
   public void placeholderLeak(String credential) {

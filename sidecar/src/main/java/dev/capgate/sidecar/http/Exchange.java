@@ -13,6 +13,7 @@ import dev.capgate.sidecar.limits.Ticket;
 import dev.capgate.sidecar.mcp.McpVerdict;
 import dev.capgate.sidecar.mcp.ResultFilter;
 import dev.capgate.sidecar.mcp.ToolCallOutcome;
+import dev.capgate.sidecar.policy.GrpcRules;
 import dev.capgate.sidecar.policy.McpRules;
 import dev.capgate.sidecar.policy.NormalizedRequest;
 import dev.capgate.sidecar.policy.Policy;
@@ -119,6 +120,18 @@ final class Exchange implements UpstreamLink.Listener {
    */
   private final String traceparent;
 
+  /**
+   * A gRPC call (HTTP/2, {@code content-type: application/grpc...}): goes upstream on an HTTP/2
+   * stream with its trailers, and the sidecar's own answers are gRPC statuses ({@link GrpcCall}).
+   */
+  private final boolean grpc;
+
+  /** The rule's verdict on the gRPC method (null: not a call, or its rule names no methods). */
+  private GrpcRules.Judgement grpcMethod;
+
+  /** The gRPC status of the sidecar's own answer to a call (null: none, or the upstream's). */
+  private Integer grpcLocalStatus;
+
   /** Set once a 101 switched the connection: the audit line's protocol is then websocket. */
   private boolean websocket;
 
@@ -209,6 +222,7 @@ final class Exchange implements UpstreamLink.Listener {
             http2 ? agent.channel().attr(H2RequestCapture.PROTOCOL).get() : null,
             requestHasBody);
     this.traceparent = traceparentOf(request);
+    this.grpc = !malformed && GrpcCall.is(http2, request.headers());
     this.body = new RequestBody(this, admission.placeholders());
     this.response = new ResponseRelay(this, agent, http2, "HEAD".equals(request.method().name()));
   }
@@ -229,6 +243,11 @@ final class Exchange implements UpstreamLink.Listener {
   /** A WebSocket upgrade request: a 101 from the upstream switches the connection to a splice. */
   boolean upgrade() {
     return upgrade;
+  }
+
+  /** A gRPC call: its answer keeps its trailers, and a trailers-only answer stays one. */
+  boolean grpc() {
+    return grpc;
   }
 
   /** Ends the agent's connection (HTTP/2: resets the stream) after this exchange; never undone. */
@@ -299,8 +318,14 @@ final class Exchange implements UpstreamLink.Listener {
     if (allowed.scanBody()) {
       body.scanForPlaceholders();
     }
+    if (grpc && !grpcMethodAllowed(allowed)) {
+      takeContentOfFullRequest();
+      return;
+    }
     PushRules push =
-        ReceivePackGate.applies(normalized, request.headers().get(HttpHeaderNames.CONTENT_TYPE))
+        !grpc
+                && ReceivePackGate.applies(
+                    normalized, request.headers().get(HttpHeaderNames.CONTENT_TYPE))
             ? allowed.policy().gitPush(rule)
             : null;
     if (push != null) {
@@ -313,8 +338,8 @@ final class Exchange implements UpstreamLink.Listener {
       gitPush = new ReceivePackGate(push, agent.executor(), this::bodyJudged);
       holdBodyFor(gitPush, allowed); // the commands are needed to decide
     } else {
-      McpRules rules = allowed.policy().mcp(rule);
-      if (McpGate.applies(normalized, rules)) {
+      McpRules rules = grpc ? null : allowed.policy().mcp(rule);
+      if (rules != null && McpGate.applies(normalized, rules)) {
         mcp = new McpGate(rules);
         String encoding = request.headers().get(HttpHeaderNames.CONTENT_ENCODING);
         if (encoding != null && !HttpHeaderValues.IDENTITY.contentEqualsIgnoreCase(encoding)) {
@@ -335,6 +360,45 @@ final class Exchange implements UpstreamLink.Listener {
       return; // bodyJudged continues
     }
     continueAdmission(allowed);
+  }
+
+  /**
+   * A gRPC call through a rule that names methods: judged on its method before anything else
+   * happens (no credential fetched, nothing sent). Refused: a trailers-only PERMISSION_DENIED (in
+   * learn mode: let through, audited as would-deny).
+   */
+  private boolean grpcMethodAllowed(Admission.Allowed allowed) {
+    GrpcRules rules = rule == null ? null : allowed.policy().grpc(rule);
+    if (rules == null) {
+      return true;
+    }
+    grpcMethod = rules.judge(normalized.path());
+    if (grpcMethod.allowed() && normalized.target().indexOf('?') < 0) {
+      return true;
+    }
+    String why =
+        grpcMethod.allowed()
+            ? "grpc-method-denied: a gRPC call's path carries a query (rule '" + rule + "')"
+            : grpcMethod.reason();
+    if (allowed.policy().audits()) {
+      decision = Decision.WOULD_DENY;
+      note(why);
+      return true;
+    }
+    decision = Decision.DENY;
+    credentialNames = List.of(); // none was fetched, none injected
+    reason = why;
+    respond(
+        HttpResponseStatus.FORBIDDEN,
+        Denial.json(
+            Problem.DENIED,
+            why,
+            normalized.host(),
+            normalized.method(),
+            normalized.path(),
+            rule,
+            id));
+    return false;
   }
 
   private static String shortened(String text) {
@@ -634,6 +698,15 @@ final class Exchange implements UpstreamLink.Listener {
     String host = normalized.host();
     int port = normalized.port();
     boolean tls = head.connection().tls();
+    if (grpc && tls) {
+      // gRPC needs HTTP/2 upstream (trailers): a stream on the agent connection's shared upstream
+      // connection to that target.
+      owner
+          .upstreams()
+          .connectStream(agent.channel().eventLoop(), host, port, owner.h2Upstreams())
+          .addListener(f -> connected(f, injected));
+      return;
+    }
     UpstreamLink reused = owner.takeIdleUpstream(host, port, tls);
     if (reused != null) {
       send(reused, injected);
@@ -642,23 +715,24 @@ final class Exchange implements UpstreamLink.Listener {
     owner
         .upstreams()
         .connect(agent.channel().eventLoop(), host, port, tls)
-        .addListener(
-            f -> {
-              if (!f.isSuccess()) {
-                if (f.cause() instanceof UpstreamConnector.HandshakeFailure h) {
-                  upstreamTlsFailed(h.getCause());
-                } else {
-                  upstreamFailed("upstream-unreachable", f.cause());
-                }
-                return;
-              }
-              UpstreamLink link = (UpstreamLink) f.getNow();
-              if (stage != Stage.CONNECTING || !agent.channel().isActive()) {
-                link.close();
-                return;
-              }
-              send(link, injected);
-            });
+        .addListener(f -> connected(f, injected));
+  }
+
+  private void connected(io.netty.util.concurrent.Future<?> f, List<InjectedHeader> injected) {
+    if (!f.isSuccess()) {
+      if (f.cause() instanceof UpstreamConnector.HandshakeFailure h) {
+        upstreamTlsFailed(h.getCause());
+      } else {
+        upstreamFailed("upstream-unreachable", f.cause());
+      }
+      return;
+    }
+    UpstreamLink link = (UpstreamLink) f.getNow();
+    if (stage != Stage.CONNECTING || !agent.channel().isActive()) {
+      link.close();
+      return;
+    }
+    send(link, injected);
   }
 
   private void send(UpstreamLink link, List<InjectedHeader> injected) {
@@ -733,6 +807,16 @@ final class Exchange implements UpstreamLink.Listener {
       // So that a response echoing a credential can be scrubbed as it streams; one compressed
       // anyway is decoded first (ResponseDecoding).
       out.headers().set(HttpHeaderNames.ACCEPT_ENCODING, HttpHeaderValues.IDENTITY);
+      if (grpc) {
+        // Compressed gRPC messages could hide an echo from the scrubber, as compressed bodies
+        // would.
+        out.headers().set("grpc-accept-encoding", "identity");
+      }
+    }
+    if (grpc) {
+      // Kept for gRPC (an HTTP/2 upstream): servers refuse calls without it. The only TE value
+      // HTTP/2 allows.
+      out.headers().set(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS);
     }
     List<String> contentLength =
         head.raw().contentLength() == null ? List.of() : head.raw().contentLength();
@@ -1032,8 +1116,24 @@ final class Exchange implements UpstreamLink.Listener {
       // the stream) after the answer.
       closeAgentConnectionAfter();
     }
-    response.answerLocally(
-        JsonResponses.of(status, json, closesAgentConnection() && !http2, retryAfterSeconds));
+    if (grpc) {
+      // A gRPC client prints grpc-status and grpc-message, not an HTTP status and a JSON body.
+      grpcLocalStatus = GrpcCall.statusFor(status.code());
+      response.answerLocally(
+          GrpcCall.trailersOnly(
+              grpcLocalStatus,
+              "capgate: "
+                  + (reason == null ? status.reasonPhrase() : reason)
+                  + (rule == null || (reason != null && reason.contains("rule '" + rule + "'"))
+                      ? ""
+                      : " (rule '" + rule + "')")
+                  + " [request "
+                  + id
+                  + "]"));
+    } else {
+      response.answerLocally(
+          JsonResponses.of(status, json, closesAgentConnection() && !http2, retryAfterSeconds));
+    }
     if (closesAgentConnection()) {
       finish();
     } else {
@@ -1089,6 +1189,9 @@ final class Exchange implements UpstreamLink.Listener {
         services.audit().mcpToolCall(rule, mcpResultTool, "result-too-large");
       }
     }
+    if (grpc) {
+      noteGrpcOutcome();
+    }
     long micros = (System.nanoTime() - startNanos) / 1000;
     recordOutcome(micros);
     UpstreamLink reusable = null;
@@ -1101,6 +1204,26 @@ final class Exchange implements UpstreamLink.Listener {
       upstream = null;
     }
     owner.exchangeFinished(this, !closesAgentConnection(), reusable);
+  }
+
+  /** A gRPC call's method and status on its audit line, and in the gRPC calls metric. */
+  private void noteGrpcOutcome() {
+    Integer status = grpcLocalStatus != null ? grpcLocalStatus : response.grpcStatus();
+    String method =
+        grpcMethod != null && grpcMethod.method() != null
+            ? grpcMethod.method()
+            : normalized == null ? head.method() : shortened(normalized.path());
+    note(
+        "grpc: "
+            + method
+            + ", grpc-status "
+            + (status == null ? "none" : status + " " + GrpcCall.statusName(status)));
+    services
+        .audit()
+        .grpcCall(
+            rule,
+            grpcMethod == null ? "(any)" : grpcMethod.label(),
+            status == null ? "none" : GrpcCall.statusName(status < 0 || status > 16 ? 2 : status));
   }
 
   /** The one audit line and decision metric of this request (every path ends here, once). */

@@ -134,6 +134,11 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     return upstreams;
   }
 
+  /** The HTTP/2 upstream connections the gRPC calls of this agent connection share. */
+  dev.capgate.sidecar.upstream.H2Upstreams h2Upstreams() {
+    return idleUpstreams.h2();
+  }
+
   /** Hands over a kept-alive upstream connection for the next request, if it serves that target. */
   UpstreamLink takeIdleUpstream(String host, int port, boolean tls) {
     return idleUpstreams.take(host, port, tls);

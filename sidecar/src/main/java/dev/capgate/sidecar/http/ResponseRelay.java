@@ -79,6 +79,9 @@ final class ResponseRelay {
   /** For the audit line's {@code bytesIn}. */
   private long toAgent;
 
+  /** The {@code grpc-status} the upstream's trailers carried (null: none, or not a gRPC call). */
+  private Integer grpcStatus;
+
   /** The upstream's final head said its connection may serve another request. */
   private boolean upstreamKeepAlive;
 
@@ -150,6 +153,10 @@ final class ResponseRelay {
     return upstreamStatus;
   }
 
+  Integer grpcStatus() {
+    return grpcStatus;
+  }
+
   SecretScrubber scrubber() {
     return scrubber;
   }
@@ -193,6 +200,18 @@ final class ResponseRelay {
       ReferenceCountUtil.release(msg);
       return;
     }
+    if (exchange.grpc()
+        && msg instanceof FullHttpResponse full
+        && !full.content().isReadable()
+        && full.trailingHeaders().isEmpty()
+        && full.status().codeClass() != HttpStatusClass.INFORMATIONAL) {
+      // A trailers-only answer (HEADERS with END_STREAM, grpc-status in it): passed on as one, as
+      // gRPC clients want it (a head, then an empty end without trailers, would have no status).
+      grpcStatus = GrpcCall.statusOf(full.headers());
+      startResponse(full, true);
+      ReferenceCountUtil.release(msg);
+      return;
+    }
     if (msg instanceof HttpResponse upstreamHead) {
       if (exchange.upgrade() && WebSocketUpgrade.isAcceptance(upstreamHead)) {
         ReferenceCountUtil.release(msg);
@@ -203,7 +222,7 @@ final class ResponseRelay {
         // 100/103 from upstream: the agent already got its "continue" from us
         to(State.SKIPPING_INFORMATIONAL);
       } else {
-        startResponse(upstreamHead);
+        startResponse(upstreamHead, false);
         if (state == State.LOCAL) {
           ReferenceCountUtil.release(
               msg); // refused (a coding the scrubber cannot read): none of its body goes on
@@ -249,7 +268,12 @@ final class ResponseRelay {
 
   // ---------------------------------------------------------------- head
 
-  private void startResponse(HttpResponse response) {
+  /**
+   * @param trailersOnly the head is the whole answer (a gRPC trailers-only response): written as
+   *     one full response, which the agent's HTTP/2 codec sends as one HEADERS frame with
+   *     END_STREAM
+   */
+  private void startResponse(HttpResponse response, boolean trailersOnly) {
     upstreamStatus = response.status().code();
     upstreamKeepAlive = HttpUtil.isKeepAlive(response);
     String length = response.headers().get(HttpHeaderNames.CONTENT_LENGTH);
@@ -269,6 +293,15 @@ final class ResponseRelay {
         mcpJson = json ? new ByteArrayOutputStream() : null;
         mcpSse = sse ? mcp.sse() : null;
         length = null; // filtered: the length is known only at the end
+      }
+    }
+    if (scrubber != null && exchange.grpc()) {
+      String coding = response.headers().get("grpc-encoding");
+      if (coding != null && !HttpHeaderValues.IDENTITY.contentEqualsIgnoreCase(coding.strip())) {
+        // The sidecar asked for identity (grpc-accept-encoding); compressed messages would hide an
+        // echoed credential from the scrubber.
+        exchange.unscannableResponse("grpc-encoding " + coding);
+        return;
       }
     }
     if (scrubber != null) {
@@ -318,6 +351,19 @@ final class ResponseRelay {
       out.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
     }
     to(State.RELAYING);
+    if (trailersOnly) {
+      lastWrite =
+          agent.writeAndFlush(
+              new io.netty.handler.codec.http.DefaultFullHttpResponse(
+                  HttpVersion.HTTP_1_1,
+                  out.status(),
+                  Unpooled.EMPTY_BUFFER,
+                  out.headers(),
+                  io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE));
+      to(State.RELAYED);
+      exchange.responseRelayed();
+      return;
+    }
     lastWrite = agent.write(out);
   }
 
@@ -330,6 +376,9 @@ final class ResponseRelay {
 
   private void relayContent(HttpContent content) {
     boolean last = content instanceof LastHttpContent;
+    if (last && exchange.grpc()) {
+      grpcStatus = GrpcCall.statusOf(((LastHttpContent) content).trailingHeaders());
+    }
     if (mcpJson != null || mcpSse != null) {
       relayMcp(content, last);
       return;

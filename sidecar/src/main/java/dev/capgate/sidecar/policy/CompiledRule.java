@@ -31,6 +31,9 @@ final class CompiledRule {
   /** The MCP tools a call through this rule may use; null: MCP messages are not looked into. */
   final McpRules mcp;
 
+  /** The gRPC methods a call through this rule may invoke; null: calls judged by path only. */
+  final GrpcRules grpc;
+
   /** The rule's approval, when it requires one; null: requests go on without a person. */
   final Approval approval;
 
@@ -72,6 +75,7 @@ final class CompiledRule {
     this.s3 = rule.s3();
     this.gitPush = rule.git() == null ? null : new PushRules(name, rule.git());
     this.mcp = rule.mcp() == null ? null : new McpRules(name, rule.mcp());
+    this.grpc = rule.grpc() == null ? null : new GrpcRules(name, rule.grpc());
     this.approval = rule.approvalRequired() ? rule.approval() : null;
     if (approval != null) {
       approval.timeoutOrDefault(); // a malformed timeout fails the compile, not a request

@@ -155,6 +155,15 @@ public final class Policy {
   }
 
   /**
+   * The gRPC methods of the rule named {@code rule} (the one that allowed a request), or null when
+   * it names none: gRPC calls it allowed then go upstream judged by path only.
+   */
+  public GrpcRules grpc(String rule) {
+    CompiledRule r = rulesByName.get(rule);
+    return r == null ? null : r.grpc;
+  }
+
+  /**
    * The approval the rule named {@code rule} requires before a request it allowed goes on, or null
    * when it requires none.
    */

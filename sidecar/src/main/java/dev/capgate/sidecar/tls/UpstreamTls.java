@@ -23,7 +23,8 @@ import javax.net.ssl.X509TrustManager;
 /**
  * TLS from the sidecar to the real server: the server must prove it is the approved host name
  * (hostname verification on, SNI = that name) against the system trust store plus an optional extra
- * bundle for private upstreams. The sidecar speaks HTTP/1.1 upstream.
+ * bundle for private upstreams. The sidecar speaks HTTP/1.1 upstream, and HTTP/2 for gRPC calls (a
+ * context of its own whose ALPN offers only h2).
  *
  * <p>BoringSSL when it loads ({@link TlsEngine}): the trust manager is still the JDK's (PKIX with
  * the same roots) and so is the host name check ({@code HTTPS} endpoint identification), which
@@ -37,11 +38,21 @@ public final class UpstreamTls {
           ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
           ApplicationProtocolNames.HTTP_1_1);
 
+  /** gRPC calls only (issue 16 §6): gRPC needs HTTP/2, an upstream that does not offer it fails. */
+  private static final ApplicationProtocolConfig HTTP_2 =
+      new ApplicationProtocolConfig(
+          ApplicationProtocolConfig.Protocol.ALPN,
+          ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+          ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+          ApplicationProtocolNames.HTTP_2);
+
   private final SslContext context;
+  private final SslContext h2Context;
   private final TrustManagerFactory trust;
 
-  private UpstreamTls(SslContext context, TrustManagerFactory trust) {
+  private UpstreamTls(SslContext context, SslContext h2Context, TrustManagerFactory trust) {
     this.context = context;
+    this.h2Context = h2Context;
     this.trust = trust;
   }
 
@@ -61,18 +72,25 @@ public final class UpstreamTls {
   public static UpstreamTls create(List<Path> extraCaBundles)
       throws IOException, GeneralSecurityException {
     TrustManagerFactory tmf = trust(extraCaBundles);
+    SslContext context = clientContext(tmf, HTTP_1_1);
+    SslContext h2Context = clientContext(tmf, HTTP_2);
+    return new UpstreamTls(context, h2Context, tmf);
+  }
+
+  private static SslContext clientContext(TrustManagerFactory tmf, ApplicationProtocolConfig alpn)
+      throws IOException {
     SslContext context =
         SslContextBuilder.forClient()
             .sslProvider(TlsEngine.forLongLivedContext())
             .trustManager(tmf)
             .endpointIdentificationAlgorithm("HTTPS")
             .protocols("TLSv1.3", "TLSv1.2")
-            .applicationProtocolConfig(HTTP_1_1)
+            .applicationProtocolConfig(alpn)
             .build();
     // Resumption across the connections to one upstream (host:port): a new agent connection's
     // upstream handshake skips the certificate chain and its verification.
     TlsEngine.enableTickets(context);
-    return new UpstreamTls(context, tmf);
+    return context;
   }
 
   /**
@@ -129,5 +147,10 @@ public final class UpstreamTls {
   /** A client handler that sends SNI = {@code host} and verifies the certificate names it. */
   public SslHandler newHandler(ByteBufAllocator alloc, String host, int port) {
     return context.newHandler(alloc, host, port);
+  }
+
+  /** As {@link #newHandler}, offering only {@code h2} in ALPN: for gRPC calls (HTTP/2 only). */
+  public SslHandler newH2Handler(ByteBufAllocator alloc, String host, int port) {
+    return h2Context.newHandler(alloc, host, port);
   }
 }

@@ -19,6 +19,9 @@ public final class IdleUpstreams {
   private final ArrayDeque<UpstreamLink> idle = new ArrayDeque<>();
   private boolean closed;
 
+  /** The HTTP/2 upstream connections the gRPC calls of this agent connection share. */
+  private final H2Upstreams h2 = new H2Upstreams();
+
   public IdleUpstreams(int capacity) {
     this.capacity = capacity;
   }
@@ -41,7 +44,7 @@ public final class IdleUpstreams {
   /** Keeps {@code link} for a later request; the least recently used beyond capacity is closed. */
   public void put(UpstreamLink link) {
     link.detach();
-    if (closed) {
+    if (closed || link.stream()) {
       link.close();
       return;
     }
@@ -51,9 +54,15 @@ public final class IdleUpstreams {
     }
   }
 
+  /** The HTTP/2 upstream connections of this agent connection (gRPC calls). */
+  public H2Upstreams h2() {
+    return h2;
+  }
+
   /** The agent connection is gone: so are its upstream connections. */
   public void closeAll() {
     closed = true;
+    h2.closeAll();
     UpstreamLink link;
     while ((link = idle.poll()) != null) {
       link.close();

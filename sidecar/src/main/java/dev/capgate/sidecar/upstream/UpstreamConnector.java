@@ -3,10 +3,18 @@ package dev.capgate.sidecar.upstream;
 import dev.capgate.sidecar.tls.UpstreamTls;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
@@ -43,6 +51,129 @@ public final class UpstreamConnector {
     this.dialer = dialer;
     this.upstreamTls = upstreamTls;
     this.silenceSeconds = silence.toSeconds();
+  }
+
+  /**
+   * A ready HTTP/2 stream to {@code host:port} over TLS, for one gRPC call: on the agent
+   * connection's shared upstream connection to that target when there is one ({@code pool}), else
+   * on a new one (TLS offering only {@code h2}). The stream speaks HTTP/1 objects to the exchange
+   * ({@link Http2StreamFrameToHttpObjectCodec}), trailers as the last content's trailing headers,
+   * so the exchange forwards a call as it forwards any request. Failures as {@link #connect}; an
+   * upstream that does not agree to h2 is a {@link HandshakeFailure} (gRPC needs HTTP/2).
+   */
+  public Future<UpstreamLink> connectStream(
+      EventLoop loop, String host, int port, H2Upstreams pool) {
+    Promise<UpstreamLink> ready = loop.newPromise();
+    Future<Channel> connection = pool.get(host, port);
+    if (connection == null) {
+      connection = dialH2(loop, host, port);
+      if (!pool.put(host, port, connection)) {
+        ready.tryFailure(new IllegalStateException("the agent connection closed"));
+        return ready;
+      }
+    }
+    connection.addListener(
+        f -> {
+          if (!f.isSuccess()) {
+            ready.tryFailure(f.cause());
+            return;
+          }
+          UpstreamLink link = new UpstreamLink(host, port, true, true);
+          new Http2StreamChannelBootstrap((Channel) f.getNow())
+              .handler(
+                  new ChannelInitializer<Http2StreamChannel>() {
+                    @Override
+                    protected void initChannel(Http2StreamChannel stream) {
+                      stream
+                          .pipeline()
+                          .addLast(UpstreamLink.HTTP, new Http2StreamFrameToHttpObjectCodec(false));
+                      stream.pipeline().addLast(UpstreamLink.TIMEOUT, silenceTimeout());
+                      stream.pipeline().addLast(UpstreamLink.LINK, link);
+                    }
+                  })
+              .open()
+              .addListener(
+                  o -> {
+                    if (!o.isSuccess()) {
+                      ready.tryFailure(o.cause());
+                    } else if (!ready.trySuccess(link)) {
+                      link.close();
+                    }
+                  });
+        });
+    return ready;
+  }
+
+  /** A new HTTP/2 connection: TLS with ALPN h2 only, the HTTP/2 client codec, no pushed streams. */
+  private Future<Channel> dialH2(EventLoop loop, String host, int port) {
+    Promise<Channel> ready = loop.newPromise();
+    Future<Channel> dial =
+        dialer.dialHost(
+            loop,
+            host,
+            port,
+            new ChannelInitializer<Channel>() {
+              @Override
+              protected void initChannel(Channel ch) {
+                ch.pipeline()
+                    .addLast(UpstreamLink.TLS, upstreamTls.newH2Handler(ch.alloc(), host, port));
+                ch.pipeline()
+                    .addLast(
+                        Http2FrameCodecBuilder.forClient()
+                            .initialSettings(Http2Settings.defaultSettings().pushEnabled(false))
+                            .validateHeaders(true)
+                            .build());
+                ch.pipeline()
+                    .addLast(
+                        new Http2MultiplexHandler(
+                            new ChannelInboundHandlerAdapter() {
+                              @Override
+                              public void channelRegistered(ChannelHandlerContext ctx) {
+                                ctx.close(); // a stream the upstream opened (push is off)
+                              }
+                            }));
+              }
+            });
+    dial.addListener(
+        f -> {
+          if (!f.isSuccess()) {
+            ready.tryFailure(f.cause());
+            return;
+          }
+          Channel ch = (Channel) f.getNow();
+          SslHandler tlsHandler = ch.pipeline().get(SslHandler.class);
+          ch.config().setAutoRead(true); // the handshake and HTTP/2 frames need reads
+          tlsHandler
+              .handshakeFuture()
+              .addListener(
+                  h -> {
+                    if (!h.isSuccess()) {
+                      ch.close();
+                      ready.tryFailure(new HandshakeFailure(h.cause()));
+                    } else if (!ApplicationProtocolNames.HTTP_2.equals(
+                        tlsHandler.applicationProtocol())) {
+                      ch.close();
+                      ready.tryFailure(
+                          new HandshakeFailure(
+                              new javax.net.ssl.SSLHandshakeException(
+                                  "the upstream did not agree to HTTP/2 (ALPN h2), which gRPC"
+                                      + " needs")));
+                    } else if (!ready.trySuccess(ch)) {
+                      ch.close();
+                    }
+                  });
+        });
+    return ready;
+  }
+
+  private IdleStateHandler silenceTimeout() {
+    return new IdleStateHandler(0, 0, silenceSeconds, TimeUnit.SECONDS) {
+      @Override
+      protected void channelIdle(ChannelHandlerContext ctx, IdleStateEvent event) {
+        // 504 before the response, a cut after (the exchange tells them apart).
+        ctx.fireExceptionCaught(ReadTimeoutException.INSTANCE);
+      }
+    };
   }
 
   /**

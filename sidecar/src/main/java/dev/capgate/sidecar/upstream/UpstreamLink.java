@@ -9,7 +9,8 @@ import java.util.logging.Logger;
 
 /**
  * One HTTP/1.1 connection from the sidecar to an upstream, serving one exchange at a time and
- * reused by the next request of the same agent connection when both sides keep it alive. Opened by
+ * reused by the next request of the same agent connection when both sides keep it alive; or one
+ * HTTP/2 stream on a shared upstream connection, for one gRPC call ({@link H2Upstreams}). Opened by
  * {@link UpstreamConnector}; what the upstream sends goes to the attached {@link Listener} (the
  * exchange it serves), and an upstream that speaks while nobody listens is closed.
  */
@@ -40,13 +41,27 @@ public final class UpstreamLink extends ChannelInboundHandlerAdapter {
   private final String host;
   private final int port;
   private final boolean tls;
+
+  /** One HTTP/2 stream of a shared upstream connection (a gRPC call): never kept for reuse. */
+  private final boolean stream;
+
   private Channel channel;
   private Listener exchange;
 
   UpstreamLink(String host, int port, boolean tls) {
+    this(host, port, tls, false);
+  }
+
+  UpstreamLink(String host, int port, boolean tls, boolean stream) {
     this.host = host;
     this.port = port;
     this.tls = tls;
+    this.stream = stream;
+  }
+
+  /** An HTTP/2 stream (ends with its exchange), not a connection of its own. */
+  public boolean stream() {
+    return stream;
   }
 
   public Channel channel() {

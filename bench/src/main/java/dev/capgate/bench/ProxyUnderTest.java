@@ -259,9 +259,15 @@ final class ProxyUnderTest implements AutoCloseable {
     }
   }
 
-  /** Until one request from the agent comes back 200 through this proxy. */
+  private static final int SERVING_SECONDS = 180;
+
+  /**
+   * Until one request from the agent comes back 200 through this proxy. Generous bounds: on a
+   * shared 2-core machine at load average 30 a JVM start and its first intercepted request (leaf
+   * mint, upstream TLS, JIT) took over a minute, and a 5 s curl gave up on it every time.
+   */
   private void awaitServing(BenchPod pod, PodFiles f, String url) {
-    Instant deadline = Instant.now().plusSeconds(60);
+    Instant deadline = Instant.now().plusSeconds(SERVING_SECONDS);
     String last = "";
     while (Instant.now().isBefore(deadline)) {
       if (!process.isAlive()) {
@@ -271,7 +277,7 @@ final class ProxyUnderTest implements AutoCloseable {
       Command.Result r =
           pod.runInPod(
               BenchPod.AGENT_UID,
-              Duration.ofSeconds(10),
+              Duration.ofSeconds(35),
               List.of(
                   "curl",
                   "-s",
@@ -280,7 +286,7 @@ final class ProxyUnderTest implements AutoCloseable {
                   "-w",
                   "%{http_code}",
                   "-m",
-                  "5",
+                  "30",
                   "--cacert",
                   f.podCaCert().toString(),
                   url));
@@ -296,7 +302,13 @@ final class ProxyUnderTest implements AutoCloseable {
       }
     }
     throw new IllegalStateException(
-        name + " did not serve within 60 s (last: " + last + "):\n" + BenchPod.tail(log));
+        name
+            + " did not serve within "
+            + SERVING_SECONDS
+            + " s (last: "
+            + last
+            + "):\n"
+            + BenchPod.tail(log));
   }
 
   @Override

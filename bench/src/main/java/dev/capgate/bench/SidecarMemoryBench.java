@@ -22,11 +22,16 @@ import java.util.Map;
  * so each holds its agent TLS session and its upstream TLS link). File mode, the image's JVM flags,
  * the same pod namespace and init rules as the data plane. No credential is read (no Vault needed):
  * the rows measure policy and connection state. Bounded: one sidecar start per session, connections
- * opened at most {@value #OPEN_SECONDS} s, each RSS settled within 5 s.
+ * opened at most {@value #OPEN_SECONDS} s, each RSS settled within 5 s. Also idle, under a bounded
+ * load ({@value #LOAD_REQUESTS} requests per pass: HTTP/1.1, HTTP/2, HTTP/1.1 again) and after it,
+ * so that the three RSS targets can be measured without the data plane section ({@code --sections
+ * sidecar-memory --no-peers}).
  */
 final class SidecarMemoryBench {
   static final int IDLE_CONNECTIONS = 1_000;
   static final int OPEN_SECONDS = 300;
+  static final int LOAD_REQUESTS = 5_000;
+  static final int LOAD_CONNECTIONS = 16;
   private static final String PATH = "/repos/acme/repo-a/issues";
 
   record Options(Path sidecarJar, List<String> sidecarJvmFlags) {}
@@ -57,13 +62,42 @@ final class SidecarMemoryBench {
       String url = "https://" + BenchPod.UPSTREAM_HOST + PATH;
 
       Path small = session("small", smallSession());
-      Bench.say("sidecar memory: bench session, then " + IDLE_CONNECTIONS + " idle connections");
+      Bench.say(
+          "sidecar memory: bench session, idle, then "
+              + LOAD_REQUESTS
+              + " requests per pass (h1, h2, h1) (h2load -n, c="
+              + LOAD_CONNECTIONS
+              + "), then settled");
+      try (ProxyUnderTest proxy = start(small, url)) {
+        figures.put("idle", settledRss(proxy.pid()));
+        nmt(proxy.pid(), "idle");
+        H2load h2load = new H2load(pod, url);
+        double loadMax = Double.NaN;
+        // HTTP/1.1, HTTP/2, then HTTP/1.1 again: the third pass's CPU per request is the warmed
+        // JIT's (the first two include compiling), so flags that change the JIT can be compared.
+        String[] passes = {"h1", "h2", "h1-again"};
+        for (String p : passes) {
+          boolean h1 = p.startsWith("h1");
+          Loaded l = underLoad(h2load, proxy.pid(), h1);
+          loadMax = Double.isNaN(loadMax) ? l.rssMax() : Math.max(loadMax, l.rssMax());
+          figures.put("load-" + p + "-rps", l.result().rps());
+          figures.put("load-" + p + "-cpuSeconds", l.cpuSeconds());
+          if (!l.result().clean()) {
+            json.put("load-" + p + "-problems", l.result().problems());
+          }
+        }
+        figures.put("load", loadMax);
+        figures.put("afterLoad", settledRss(proxy.pid()));
+        nmt(proxy.pid(), "after-load");
+      }
+      Bench.say("sidecar memory: bench session, " + IDLE_CONNECTIONS + " idle connections");
       try (ProxyUnderTest proxy = start(small, url)) {
         double idle = settledRss(proxy.pid());
-        figures.put("idle", idle);
+        figures.put("idleBeforeConnections", idle);
         Process holder = holdConnections();
         try {
           double held = settledRss(proxy.pid());
+          nmt(proxy.pid(), "connections");
           figures.put("connections", held);
           figures.put("perConnectionKiB", (held - idle) * 1024 / IDLE_CONNECTIONS);
         } finally {
@@ -80,6 +114,7 @@ final class SidecarMemoryBench {
               + " KiB of JSON)");
       try (ProxyUnderTest proxy = start(largest, url)) {
         figures.put("largestSession", settledRss(proxy.pid()));
+        nmt(proxy.pid(), "largest-session");
       }
       json.put("largestSessionJsonBytes", largestJson.length());
     } finally {
@@ -104,6 +139,35 @@ final class SidecarMemoryBench {
             "note");
     t.row("bench session (1 rule), idle after one request", f1(figure("idle")), null);
     t.row(
+        "under load: max of 200 ms samples during "
+            + LOAD_REQUESTS
+            + " HTTP/1.1, "
+            + LOAD_REQUESTS
+            + " HTTP/2, "
+            + LOAD_REQUESTS
+            + " HTTP/1.1 requests (keep-alive, c="
+            + LOAD_CONNECTIONS
+            + ")",
+        f1(figure("load")),
+        Proc.fmt(figure("load-h1-rps"), 0)
+            + " / "
+            + Proc.fmt(figure("load-h2-rps"), 0)
+            + " / "
+            + Proc.fmt(figure("load-h1-again-rps"), 0)
+            + " rps, sidecar CPU "
+            + Proc.fmt(figure("load-h1-cpuSeconds"), 2)
+            + " / "
+            + Proc.fmt(figure("load-h2-cpuSeconds"), 2)
+            + " / "
+            + Proc.fmt(figure("load-h1-again-cpuSeconds"), 2)
+            + " s (bounded passes: not throughput figures; the last pass's CPU is the warmed"
+            + " JIT's)");
+    t.row("after that load, settled", f1(figure("afterLoad")), null);
+    t.row(
+        "a second start, idle after one request (before the connections)",
+        f1(figure("idleBeforeConnections")),
+        null);
+    t.row(
         IDLE_CONNECTIONS + " idle agent connections (TLS, keep-alive, one request each)",
         f1(figure("connections")),
         f1(figure("perConnectionKiB"))
@@ -116,6 +180,83 @@ final class SidecarMemoryBench {
             + " KiB of JSON: 64 rules × 32 hosts × 64 paths × 7 methods, 32 credentials"
             + " (over etcd's 1.5 MiB object limit: an upper bound no cluster can store)");
     section.add(t);
+  }
+
+  record Loaded(H2load.Result result, double rssMax, double cpuSeconds) {}
+
+  /**
+   * {@value #LOAD_REQUESTS} keep-alive requests as the agent (bounded by count, not time: RSS
+   * growth under load is the JIT's and the allocator's, which a few thousand requests trigger; the
+   * data plane section measures throughput), sampling RSS every 200 ms.
+   */
+  private static Loaded underLoad(H2load h2load, long pid, boolean h1) {
+    double cpu0 = Proc.cpuSeconds(pid);
+    java.util.concurrent.atomic.DoubleAccumulator rssMax =
+        new java.util.concurrent.atomic.DoubleAccumulator(Math::max, 0);
+    java.util.concurrent.atomic.AtomicBoolean sampling =
+        new java.util.concurrent.atomic.AtomicBoolean(true);
+    Thread sampler =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  while (sampling.get()) {
+                    rssMax.accumulate(Proc.rssMiB(pid));
+                    try {
+                      Thread.sleep(200);
+                    } catch (InterruptedException e) {
+                      return;
+                    }
+                  }
+                });
+    H2load.Result r;
+    try {
+      r =
+          h2load.run(
+              BenchPod.AGENT_UID,
+              h1,
+              List.of("-c", "" + LOAD_CONNECTIONS, "-n", "" + LOAD_REQUESTS),
+              false,
+              Duration.ofSeconds(120));
+    } finally {
+      sampling.set(false);
+      try {
+        sampler.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    rssMax.accumulate(Proc.rssMiB(pid));
+    return new Loaded(r, rssMax.get(), Proc.cpuSeconds(pid) - cpu0);
+  }
+
+  /**
+   * With {@code --sidecar-flag -XX:NativeMemoryTracking=summary}: where the memory is, by the JVM's
+   * own accounting (heap, metaspace, code, threads, malloc), classes per loader and the threads,
+   * written to {@code target/bench/sidecar-nmt-<label>.txt} (jcmd as the proxy's uid: attach needs
+   * the same).
+   */
+  private void nmt(long pid, String label) {
+    if (options.sidecarJvmFlags().stream()
+        .noneMatch(f -> f.startsWith("-XX:NativeMemoryTracking"))) {
+      return;
+    }
+    String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+    StringBuilder out = new StringBuilder();
+    for (String what :
+        List.of(
+            "VM.native_memory summary", "GC.heap_info", "VM.classloader_stats", "Thread.print")) {
+      List<String> cmd = new ArrayList<>(List.of(jcmd, Long.toString(pid)));
+      cmd.addAll(List.of(what.split(" ")));
+      var r = pod.runInPod(BenchPod.PROXY_UID, Duration.ofSeconds(30), cmd);
+      String text = r.stdout();
+      out.append("## ").append(what).append('\n').append(text).append(r.stderr()).append("\n\n");
+    }
+    try {
+      Path file = Path.of("target", "bench", "sidecar-nmt-" + label + ".txt").toAbsolutePath();
+      Files.writeString(file, out);
+    } catch (IOException e) {
+      Bench.say("sidecar memory: could not write the NMT summary: " + e);
+    }
   }
 
   private ProxyUnderTest start(Path sessionFile, String url) {

@@ -30,23 +30,37 @@ final class GitHubAppApi {
   static final String API_VERSION = "2022-11-28";
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private final HttpClient http;
+  private final SSLContext trust;
   private final Duration timeout;
+  private final java.net.InetSocketAddress proxy;
+  private HttpClient http; // guarded by this
 
   /**
    * @param proxy the corporate CONNECT proxy the data plane goes through, or null for none
    */
   GitHubAppApi(SSLContext trust, Duration timeout, java.net.InetSocketAddress proxy) {
-    HttpClient.Builder builder =
-        HttpClient.newBuilder()
-            .sslContext(trust)
-            .connectTimeout(timeout)
-            .followRedirects(HttpClient.Redirect.NEVER);
-    if (proxy != null) {
-      builder.proxy(java.net.ProxySelector.of(proxy));
-    }
-    this.http = builder.build();
+    this.trust = trust;
     this.timeout = timeout;
+    this.proxy = proxy;
+  }
+
+  /**
+   * Built at the first call to GitHub, not with the sidecar: most sessions have no GitHub App
+   * credential, and a JDK client starts a selector thread and loads ~80 classes (issue 13).
+   */
+  private synchronized HttpClient http() {
+    if (http == null) {
+      HttpClient.Builder builder =
+          HttpClient.newBuilder()
+              .sslContext(trust)
+              .connectTimeout(timeout)
+              .followRedirects(HttpClient.Redirect.NEVER);
+      if (proxy != null) {
+        builder.proxy(java.net.ProxySelector.of(proxy));
+      }
+      http = builder.build();
+    }
+    return http;
   }
 
   /**
@@ -117,7 +131,7 @@ final class GitHubAppApi {
 
   private HttpResponse<byte[]> send(HttpRequest request, String what) {
     try {
-      return http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+      return http().send(request, HttpResponse.BodyHandlers.ofByteArray());
     } catch (IOException e) {
       throw new GitHubAppException(
           "cannot "

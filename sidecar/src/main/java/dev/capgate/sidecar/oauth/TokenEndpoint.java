@@ -29,19 +29,32 @@ final class TokenEndpoint {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private final HttpClient http;
+  private final SSLContext tls;
   private final Duration timeout;
   private final Clock clock;
+  private HttpClient http; // guarded by this
 
   TokenEndpoint(SSLContext tls, Duration timeout, Clock clock) {
-    this.http =
-        HttpClient.newBuilder()
-            .sslContext(tls)
-            .connectTimeout(timeout)
-            .followRedirects(HttpClient.Redirect.NEVER)
-            .build();
+    this.tls = tls;
     this.timeout = timeout;
     this.clock = clock;
+  }
+
+  /**
+   * Built at the first grant, not with the sidecar: every sidecar wraps its resolver in OAuth, few
+   * sessions have an OAuth credential, and a JDK client starts a selector thread and loads ~80
+   * classes (issue 13, footprint).
+   */
+  private synchronized HttpClient http() {
+    if (http == null) {
+      http =
+          HttpClient.newBuilder()
+              .sslContext(tls)
+              .connectTimeout(timeout)
+              .followRedirects(HttpClient.Redirect.NEVER)
+              .build();
+    }
+    return http;
   }
 
   /**
@@ -71,7 +84,7 @@ final class TokenEndpoint {
     Instant sent = clock.instant();
     HttpResponse<byte[]> response;
     try {
-      response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+      response = http().send(request, HttpResponse.BodyHandlers.ofByteArray());
     } catch (IOException e) {
       // The exception's message may name the URL only; say what failed in our own words.
       throw new IOException(

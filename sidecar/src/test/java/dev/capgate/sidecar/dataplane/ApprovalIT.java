@@ -3,7 +3,6 @@ package dev.capgate.sidecar.dataplane;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.capgate.api.sidecar.SidecarPorts;
 import dev.capgate.api.sidecar.SidecarRole;
 import dev.capgate.api.v1alpha1.AgentApproval;
 import dev.capgate.api.v1alpha1.AgentSessionBuilder;
@@ -249,11 +248,7 @@ class ApprovalIT {
 
   /** {@code capgate_approvals_total{rule,outcome}} as the sidecar's /metrics serves it. */
   static double approvalsCounted(String rule, String outcome) {
-    return pod.inPod(
-            "curl", "-s", "http://127.0.0.1:" + SidecarPorts.DEFAULTS.adminPort() + "/metrics")
-        .stdout()
-        .lines()
-        .filter(l -> l.startsWith("capgate_approvals_total{"))
+    return pod.metricSeries("capgate_approvals_total").stream()
         .filter(
             l -> l.contains("rule=\"" + rule + "\"") && l.contains("outcome=\"" + outcome + "\""))
         .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))

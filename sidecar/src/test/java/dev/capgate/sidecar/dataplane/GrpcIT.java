@@ -192,12 +192,7 @@ class GrpcIT {
         .atMost(Duration.ofSeconds(10))
         .untilAsserted(
             () -> {
-              List<String> series =
-                  pod.inPod("curl", "-s", "http://127.0.0.1:14021/metrics")
-                      .stdout()
-                      .lines()
-                      .filter(l -> l.startsWith("capgate_grpc_calls_total{"))
-                      .toList();
+              List<String> series = pod.metricSeries("capgate_grpc_calls_total");
               assertThat(series)
                   .anyMatch(
                       l ->

@@ -308,12 +308,7 @@ anyio.run(main)
         .atMost(Duration.ofSeconds(10))
         .untilAsserted(
             () -> {
-              List<String> series =
-                  pod.inPod("curl", "-s", "http://127.0.0.1:14021/metrics")
-                      .stdout()
-                      .lines()
-                      .filter(l -> l.startsWith("capgate_mcp_tool_calls_total{"))
-                      .toList();
+              List<String> series = pod.metricSeries("capgate_mcp_tool_calls_total");
               assertThat(series)
                   .anyMatch(
                       l -> l.contains("tool=\"create_issue\"") && l.contains("outcome=\"allowed\""))

@@ -367,6 +367,15 @@ public final class PodNetns implements AutoCloseable {
     return Command.run(full);
   }
 
+  /** The sidecar's {@code /metrics} lines of one counter family ({@code name{labels} value}). */
+  public List<String> metricSeries(String family) {
+    return inPod("curl", "-s", "-m", "5", "http://127.0.0.1:" + ports.adminPort() + "/metrics")
+        .stdout()
+        .lines()
+        .filter(l -> l.startsWith(family + "{"))
+        .toList();
+  }
+
   /**
    * Starts the upstream servers (and the Vault bridge when {@code vault} is given: the sidecar then
    * reaches it at {@code http://198.18.0.2:8200}, or {@code https://} when {@code vaultAddress} is

@@ -14,7 +14,7 @@
 #   capgate.local/operator:dev  operator/Dockerfile FROM java-base (uid 1447)
 #   capgate.local/agent:dev     test agent: minbase + curl + git + python3 (requests, httpx, h2, pip, boto3), aws CLI v2,
 #                               nodejs + npm, a jlink'd Java 25 (HttpClient, source launcher), a static
-#                               Go net/http client (e2e/images/agent/clients), `sleep infinity`, uid 1000
+#                               Go net/http client (e2e/images/agent/clients), grpcurl (make tools), `sleep infinity`, uid 1000
 #   capgate.local/agent-root:dev  the agent image without USER (runs as root unless the pod says
 #   capgate.local/agent-1447:dev  otherwise) and with USER 1447: the same layers, another config
 #                               (e2e/images/derive-user.py), made and imported with `agent`; for
@@ -30,6 +30,8 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=${CAPGATE_IMAGE_CACHE:-$HOME/.cache/capgate/images}
+# grpcurl (GrpcE2E) comes into the agent image from make tools' static build, not from a network.
+GRPCURL=${CAPGATE_TOOLS:-$HOME/.cache/capgate/tools}/bin/grpcurl
 export CAPGATE_IMAGE_CACHE=$CACHE
 JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 [ -x "$JAVA_HOME/bin/jlink" ] || JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
@@ -206,10 +208,11 @@ build_agent() {
     lap "agent (docker)"; return
   fi
   local rootfs inputs jre wheels clients="$ROOT/e2e/images/agent/clients"
+  [ -x "$GRPCURL" ] || { log "$GRPCURL missing: run 'make tools' first"; exit 1; }
   rootfs=$("$ROOT/e2e/images/rootfs.sh" agent "$AGENT_PACKAGES" "$AGENT_APT_PACKAGES"); lap "rootfs agent ($(du -h "$rootfs" | cut -f1))"
   jre=$(jre_tarball "$AGENT_JAVA_MODULES"); lap "agent jlink runtime ($(du -h "$jre" | cut -f1))"
   wheels=$(mcp_wheels); lap "agent MCP SDK wheels ($(du -sh "$wheels" | cut -f1))"
-  inputs=$(printf '%s\n' "$(basename "$rootfs")" "$(basename "$jre")" "$(basename "$wheels")" "$(hash_files "$clients"/Fetch.java "$clients"/gofetch/*)" \
+  inputs=$(printf '%s\n' "$(basename "$rootfs")" "$(basename "$jre")" "$(basename "$wheels")" "$(hash_files "$clients"/Fetch.java "$clients"/gofetch/* "$GRPCURL")" \
     "$(sed -n '/^build_agent()/,/^}/p' "$0")" | sha256sum | cut -c1-16)
   if up_to_date "$AGENT_IMAGE" "$inputs"; then log "$AGENT_IMAGE up to date"; return; fi
   # The Go client: static, built here (no Go toolchain in the image).
@@ -221,6 +224,8 @@ build_agent() {
   "${BUILDAH[@]}" add "$c" "$jre" / >/dev/null
   "${BUILDAH[@]}" add --chmod 0755 "$c" "$gobin/gofetch" /usr/local/bin/gofetch >/dev/null
   "${BUILDAH[@]}" add --chmod 0644 "$c" "$clients/Fetch.java" /opt/clients/Fetch.java >/dev/null
+  # grpcurl, the gRPC client of GrpcE2E: static Go, copied from make tools' build.
+  "${BUILDAH[@]}" add --chmod 0755 "$c" "$GRPCURL" /usr/local/bin/grpcurl >/dev/null
   rm -rf "$gobin"
   "${BUILDAH[@]}" run "$c" -- sh -c 'groupadd -g 1000 agent && useradd -u 1000 -g 1000 -m -d /home/agent -s /bin/bash agent'
   # The aws CLI's example pages (`aws ... help`), dropped like every other doc: they quote example
@@ -234,7 +239,7 @@ build_agent() {
       --target /opt/mcp-sdk -r /tmp/mcp-wheels/mcp-requirements.txt && rm -rf /tmp/mcp-wheels /opt/mcp-sdk/bin \
       && printf "#!/bin/sh\nPYTHONPATH=/opt/mcp-sdk exec python3 \"\$@\"\n" > /usr/local/bin/mcp-python \
       && chmod 0755 /usr/local/bin/mcp-python'
-  "${BUILDAH[@]}" run "$c" -- sh -c '/opt/java/bin/java -version && node --version && npm --version && pip --version && python3 -c "import requests, httpx, h2, boto3" && aws --version \
+  "${BUILDAH[@]}" run "$c" -- sh -c '/opt/java/bin/java -version && node --version && npm --version && pip --version && python3 -c "import requests, httpx, h2, boto3" && aws --version && grpcurl -version \
       && mcp-python -c "import mcp, httpx2; from mcp.client.streamable_http import streamable_http_client"' >/dev/null
   "${BUILDAH[@]}" config --user 1000:1000 --workingdir /home/agent --env HOME=/home/agent --env LANG=C.UTF-8 \
     --env JAVA_HOME=/opt/java --env PATH=/opt/java/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \

@@ -20,10 +20,13 @@
 #     Alice's OAuth grant (a Keycloak refresh token) at secret/oauth/alice@example.com, field
 #     refresh_token, and the sidecar's OAuth client secret at secret/oauth-clients/capgate-sidecar,
 #     field client_secret (what an oauth credential reads by default).
+#   BAO_ADDR=... BAO_TOKEN=<root> bootstrap.sh grpc TOKEN_FILE
+#     alice's token for the gRPC upstream (GrpcE2E, local stack) at secret/grpc/alice@example.com,
+#     field token.
 #   BAO_ADDR=... BAO_TOKEN=<root> bootstrap.sh session-auth MOUNT ROLE PUBLIC_PEM_FILE ISSUER OIDC_ROLE
 #     The JWT auth method at MOUNT trusting the operator's session key (its public.pem) and ISSUER;
 #     the policy ROLE templated on the session's user (secret/data/github/<user>,
-#     secret/data/mcp/<user>, secret/data/aws/<user>, identity/oidc/token/OIDC_ROLE, the team's
+#     secret/data/mcp/<user>, secret/data/aws/<user>, secret/data/grpc/<user>, identity/oidc/token/OIDC_ROLE, the team's
 #     App key secret/data/github-app/acme, read AND update of secret/data/oauth/<user> (the
 #     sidecar writes the rotated refresh token back) and the OAuth client's secret); the role ROLE as the chart's file
 #     defines it, with that policy. Prints the mount's accessor.
@@ -83,6 +86,10 @@ aws() {
   api POST "secret/data/aws/alice@example.com" "$(json '{"data": {"access_key": open(sys.argv[1]).read().strip(), "secret_key": open(sys.argv[2]).read().strip()}}' "$1" "$2")" >/dev/null
 }
 
+grpc() {
+  api POST "secret/data/grpc/alice@example.com" "$(json '{"data": {"token": open(sys.argv[1]).read().strip()}}' "$1")" >/dev/null
+}
+
 github_app() {
   api POST "secret/data/github-app/acme" "$(json '{"data": {"private_key": open(sys.argv[1]).read()}}' "$1")" >/dev/null
 }
@@ -110,6 +117,7 @@ session_auth() {
   api PUT "sys/policies/acl/$role" "$(json '{"policy": sys.argv[1]}' "path \"secret/data/github/$user\" { capabilities = [\"read\"] }
 path \"secret/data/mcp/$user\" { capabilities = [\"read\"] }
 path \"secret/data/aws/$user\" { capabilities = [\"read\"] }
+path \"secret/data/grpc/$user\" { capabilities = [\"read\"] }
 path \"secret/data/github-app/acme\" { capabilities = [\"read\"] }
 path \"secret/data/oauth/$user\" { capabilities = [\"read\", \"update\"] }
 path \"secret/data/oauth-clients/capgate-sidecar\" { capabilities = [\"read\"] }
@@ -122,6 +130,7 @@ path \"identity/oidc/token/$oidc_role\" { capabilities = [\"read\"] }
 
 case ${1:-} in
   base) shift; [ $# -eq 4 ] || die "usage: base GITHUB_TOKEN_FILE MCP_TOKEN_FILE OIDC_ROLE OPERATOR_TOKEN_FILE"; base "$@" ;;
+  grpc) shift; [ $# -eq 1 ] || die "usage: grpc TOKEN_FILE"; grpc "$@" ;;
   aws) shift; [ $# -eq 2 ] || die "usage: aws ACCESS_KEY_ID_FILE SECRET_KEY_FILE"; aws "$@" ;;
   oauth) shift; [ $# -eq 2 ] || die "usage: oauth REFRESH_TOKEN_FILE CLIENT_SECRET_FILE"; oauth "$@" ;;
   github-app) shift; [ $# -eq 1 ] || die "usage: github-app PRIVATE_KEY_FILE"; github_app "$@" ;;

@@ -42,6 +42,12 @@ KC_PORT=${CAPGATE_KC_PORT:-18446}
 KC_MGMT_PORT=$((KC_PORT + 1))
 KC_HTTP_PORT=$((KC_PORT + 2))
 KC_DIR=$STACK_DIR/keycloak
+# The gRPC upstream of GrpcE2E (issue 16 §6): make tools' grpc-testserver (grpc-go's interop
+# TestService + reflection, every call without alice's gRPC token refused) as a host process, TLS
+# on the node address with a certificate for $GRPC_HOST from the upstreams' CA, behind the
+# selector-less Service grpc.$UPSTREAM_NAMESPACE:443 (its own ClusterIP, so its own hostAlias).
+GRPC_PORT=${CAPGATE_GRPC_PORT:-18450}
+GRPC_DIR=$STACK_DIR/grpc
 
 JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 [ -x "$JAVA_HOME/bin/java" ] || JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64

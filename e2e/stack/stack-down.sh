@@ -22,6 +22,7 @@ stop_daemon() {
   fi
   rm -f "$f"
 }
+stop_daemon grpc
 stop_daemon keycloak
 stop_daemon s3proxy
 stop_daemon upstreams

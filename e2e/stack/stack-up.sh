@@ -14,6 +14,10 @@
 #      started first (it is the slowest), serving $AUTH_HOST with a certificate of the upstreams' CA,
 #      behind the Service auth.capgate-upstreams; at the end its realm, client and user, and
 #      alice's refresh token in OpenBao at secret/oauth/alice@example.com (e2e/stack/keycloak-realm.py);
+#   2d. the gRPC upstream (make tools' grpc-testserver: grpc-go's interop TestService, reflection)
+#      as a host process on $NODE_IP:$GRPC_PORT, serving $GRPC_HOST with a certificate of the
+#      upstreams' CA, behind the Service grpc.capgate-upstreams; every call must carry alice's gRPC
+#      token (random per fresh stack, in OpenBao at secret/grpc/alice@example.com);
 #   3. meanwhile the single-node cluster (e2e/cluster/cluster-up.sh) and the images on its node
 #      (hack/images.sh: sidecar, operator, agent, pause, java-base);
 #   4. `helm upgrade --install capgate charts/capgate`: the operator as a pod from its image, the
@@ -30,7 +34,7 @@ source "$(dirname "$0")/env.sh"
 T0=$(date +%s.%N)
 export KUBECONFIG=$KUBECONFIG_ADMIN
 [ "$(id -u)" = 0 ] || sdie "run as root"
-for b in bao helm kubectl; do [ -x "$TOOLS_BIN/$b" ] || sdie "$TOOLS_BIN/$b missing: run 'make tools' first"; done
+for b in bao helm kubectl grpc-testserver; do [ -x "$TOOLS_BIN/$b" ] || sdie "$TOOLS_BIN/$b missing: run 'make tools' first"; done
 [ -f "$S3PROXY_LIB/s3proxy-2.6.0.jar" ] || sdie "$S3PROXY_LIB/s3proxy-2.6.0.jar missing: run 'make tools' first"
 [ -x "$KC_HOME/bin/kc.sh" ] || sdie "$KC_HOME/bin/kc.sh missing: run 'make tools' first"
 for f in sidecar/target/capgate-sidecar.jar operator/target/capgate-operator.jar e2e/target/classes/dev/capgate/e2e/upstream/Upstreams.class; do
@@ -87,6 +91,11 @@ s3_healthy() {
   curl -s --max-time 2 -o /dev/null -w '%{http_code}' --cacert "$STACK_DIR/pki/ca.crt" \
     --resolve "$S3_HOST:$S3_PORT:$NODE_IP" "https://$S3_HOST:$S3_PORT/" 2>/dev/null | grep -qx 403
 }
+# The gRPC server prints `listening <addr>` once it serves (hack/grpc-testserver).
+grpc_healthy() {
+  stack_pid grpc >/dev/null && grep -q '^listening ' "$STACK_LOGS/grpc.log" 2>/dev/null \
+    && (exec 3<>"/dev/tcp/$NODE_IP/$GRPC_PORT") 2>/dev/null
+}
 # Keycloak serves once its realm exists (keycloak-realm.py ran): /realms/<realm> answers 200.
 kc_healthy() {
   curl -s --max-time 2 -o /dev/null -w '%{http_code}' --cacert "$STACK_DIR/pki/ca.crt" \
@@ -96,12 +105,12 @@ kc_healthy() {
 # --- 1 + 2: OpenBao and the upstreams, fresh unless both are healthy ------------------------------
 fresh=0
 if stack_pid openbao >/dev/null && bao_healthy && [ -s "$BAO_DIR/root-token" ] && stack_pid upstreams >/dev/null && upstreams_healthy \
-  && stack_pid s3proxy >/dev/null && s3_healthy && stack_pid keycloak >/dev/null && kc_healthy; then
+  && stack_pid s3proxy >/dev/null && s3_healthy && stack_pid keycloak >/dev/null && kc_healthy && grpc_healthy; then
   ssay "OpenBao and upstreams already up"
 else
   fresh=1
-  stop_daemon keycloak; stop_daemon s3proxy; stop_daemon upstreams; stop_daemon openbao
-  rm -rf "$BAO_DIR" "$STACK_DIR/secrets" "$STACK_DIR/git" "$STACK_DIR/pki" "$S3_DIR" "$KC_DIR"
+  stop_daemon grpc; stop_daemon keycloak; stop_daemon s3proxy; stop_daemon upstreams; stop_daemon openbao
+  rm -rf "$BAO_DIR" "$STACK_DIR/secrets" "$STACK_DIR/git" "$STACK_DIR/pki" "$S3_DIR" "$KC_DIR" "$GRPC_DIR"
   mkdir -p "$BAO_DIR/data" "$BAO_DIR/tls" "$STACK_DIR/secrets" "$STACK_DIR/pki"
   chmod 0700 "$BAO_DIR" "$STACK_DIR/secrets"
 
@@ -119,6 +128,7 @@ else
   # Secret values of this stack: random, never printed; the suite greps every output and log for them.
   printf 'ghp_%s' "$(openssl rand -hex 18)" > "$STACK_DIR/secrets/github-token"
   printf 'mcp_%s' "$(openssl rand -hex 18)" > "$STACK_DIR/secrets/mcp-token"
+  printf 'grpc_%s' "$(openssl rand -hex 18)" > "$STACK_DIR/secrets/grpc-token"
   # The S3 server's real keys (AWS-shaped: AKIA + 16, 40 characters), alice's in OpenBao.
   printf 'AKIA%s' "$(openssl rand -hex 32 | tr a-f0-9 A-Z2-7 | tr -cd 'A-Z2-7' | head -c 16)" > "$STACK_DIR/secrets/aws-access-key-id"
   openssl rand -base64 30 | tr -d '\n' > "$STACK_DIR/secrets/aws-secret-access-key"
@@ -172,6 +182,18 @@ else
     --hostname="https://$AUTH_HOST" --hostname-backchannel-dynamic=false --cache=local \
     --http-management-port="$KC_MGMT_PORT"
   ssay "Keycloak $KC_VERSION starting (host process, pid $(cat "$STACK_RUN/keycloak.pid"))"
+
+  # The gRPC upstream: its certificate for $GRPC_HOST, same CA; it reads the token it requires from
+  # a file (never a command line) and logs no metadata value.
+  mkdir -p "$GRPC_DIR"; chmod 0700 "$GRPC_DIR"
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$GRPC_HOST" \
+    -keyout "$GRPC_DIR/tls.key" -out "$GRPC_DIR/tls.csr" 2>/dev/null
+  openssl x509 -req -in "$GRPC_DIR/tls.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial -days 30 \
+    -extfile <(printf 'subjectAltName=DNS:%s\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' "$GRPC_HOST") \
+    -out "$GRPC_DIR/tls.crt" 2>/dev/null
+  start_daemon grpc "$TOOLS_BIN/grpc-testserver" -addr "$NODE_IP:$GRPC_PORT" -cert "$GRPC_DIR/tls.crt" \
+    -key "$GRPC_DIR/tls.key" -token-file "$STACK_DIR/secrets/grpc-token"
+  ssay "gRPC test server starting (host process, pid $(cat "$STACK_RUN/grpc.pid"))"
 
   # A bucket the agent's policy never allows, with something in it.
   printf 'not for the agent\n' > "$S3_DIR/blobs/bucket-b/secret.txt"
@@ -233,7 +255,9 @@ EOF
     "$STACK_DIR/secrets/aws-access-key-id" "$STACK_DIR/secrets/aws-secret-access-key"
   BAO_ADDR=$BAO_ADDR BAO_CACERT=$BAO_CACERT BAO_TOKEN=$(bao_root) "$REPO_ROOT/e2e/openbao/bootstrap.sh" github-app \
     "$STACK_DIR/secrets/github-app.pem"
-  ssay "OpenBao configured: kv2 secret/, identity OIDC role $OIDC_ROLE, audit log, operator token, S3 keys, GitHub App key"
+  BAO_ADDR=$BAO_ADDR BAO_CACERT=$BAO_CACERT BAO_TOKEN=$(bao_root) "$REPO_ROOT/e2e/openbao/bootstrap.sh" grpc \
+    "$STACK_DIR/secrets/grpc-token"
+  ssay "OpenBao configured: kv2 secret/, identity OIDC role $OIDC_ROLE, audit log, operator token, S3 keys, GitHub App key, gRPC token"
 
   # The upstreams, host process: the e2e module's classes and their dependencies.
   start_daemon upstreams "$JAVA_HOME/bin/java" -XX:+UseSerialGC -Xmx192m \
@@ -342,12 +366,29 @@ ports: [{name: https, port: $KC_PORT, protocol: TCP}]
 endpoints: [{addresses: ["$NODE_IP"], conditions: {ready: true}}]
 ---
 apiVersion: v1
+kind: Service
+metadata: {name: $GRPC_SERVICE, namespace: $UPSTREAM_NAMESPACE}
+spec:
+  ports: [{name: https, port: 443, targetPort: $GRPC_PORT, protocol: TCP}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: grpc-host
+  namespace: $UPSTREAM_NAMESPACE
+  labels: {kubernetes.io/service-name: $GRPC_SERVICE}
+addressType: IPv4
+ports: [{name: https, port: $GRPC_PORT, protocol: TCP}]
+endpoints: [{addresses: ["$NODE_IP"], conditions: {ready: true}}]
+---
+apiVersion: v1
 kind: Namespace
 metadata: {name: $SYSTEM_NAMESPACE}
 EOF
 upstream_ip=$(kc -n "$UPSTREAM_NAMESPACE" get svc upstreams -o jsonpath='{.spec.clusterIP}')
 s3_ip=$(kc -n "$UPSTREAM_NAMESPACE" get svc "$S3_SERVICE" -o jsonpath='{.spec.clusterIP}')
 auth_ip=$(kc -n "$UPSTREAM_NAMESPACE" get svc "$AUTH_SERVICE" -o jsonpath='{.spec.clusterIP}')
+grpc_ip=$(kc -n "$UPSTREAM_NAMESPACE" get svc "$GRPC_SERVICE" -o jsonpath='{.spec.clusterIP}')
 kc -n "$SYSTEM_NAMESPACE" create secret generic "$OPERATOR_VAULT_SECRET" --from-file=token="$BAO_DIR/operator-token" \
   --dry-run=client -o yaml | kc apply -f - >/dev/null
 # OpenBao's CA for the chart's vault.caCert: the operator reads it at start, the webhook hands it to
@@ -413,6 +454,9 @@ ssay "upstreams listening on $NODE_IP:$UPSTREAM_PORT (${UPSTREAM_HOSTS[*]})"
 for _ in $(seq 1 240); do s3_healthy && break; sleep 0.25; done
 s3_healthy || { tail -20 "$STACK_LOGS/s3proxy.log" >&2; sdie "s3proxy did not start"; }
 ssay "s3proxy listening on $NODE_IP:$S3_PORT ($S3_HOST, Service $S3_SERVICE.$UPSTREAM_NAMESPACE $s3_ip)"
+for _ in $(seq 1 120); do grpc_healthy && break; sleep 0.25; done
+grpc_healthy || { tail -20 "$STACK_LOGS/grpc.log" >&2; sdie "the gRPC test server did not start"; }
+ssay "gRPC test server listening on $NODE_IP:$GRPC_PORT ($GRPC_HOST, Service $GRPC_SERVICE.$UPSTREAM_NAMESPACE $grpc_ip)"
 # Keycloak last (the slowest start): then, on a fresh stack, its realm and alice's grant in OpenBao.
 if [ "$fresh" = 1 ]; then
   for _ in $(seq 1 1200); do kc_healthy master && break; sleep 0.25; done
@@ -454,6 +498,8 @@ CAPGATE_E2E_KEYCLOAK_ADMIN_PASSWORD_FILE=$STACK_DIR/secrets/keycloak-admin-passw
 CAPGATE_E2E_OAUTH_CLIENT_SECRET_FILE=$STACK_DIR/secrets/oauth-client-secret
 CAPGATE_E2E_OAUTH_ALICE_PASSWORD_FILE=$STACK_DIR/secrets/oauth-alice-password
 CAPGATE_E2E_OAUTH_REFRESH_TOKEN_FILE=$STACK_DIR/secrets/oauth-refresh-token
+CAPGATE_E2E_GRPC_HOST=$GRPC_HOST
+CAPGATE_E2E_GRPC_IP=$grpc_ip
 CAPGATE_E2E_UPSTREAM_CA_CONFIGMAP=$UPSTREAM_CA_CONFIGMAP
 CAPGATE_E2E_VAULT_ADDR=$BAO_ADDR
 CAPGATE_E2E_VAULT_CA=$BAO_CACERT
@@ -463,7 +509,7 @@ CAPGATE_E2E_VAULT_JWT_MOUNT=$VAULT_JWT_MOUNT
 CAPGATE_E2E_AGENT_SERVICE_ACCOUNT=$AGENT_SERVICE_ACCOUNT
 CAPGATE_E2E_OIDC_ROLE=$OIDC_ROLE
 CAPGATE_E2E_SYSTEM_NAMESPACE=$SYSTEM_NAMESPACE
-CAPGATE_E2E_SECRET_FILES="$STACK_DIR/secrets/github-token $STACK_DIR/secrets/mcp-token $STACK_DIR/secrets/aws-access-key-id $STACK_DIR/secrets/aws-secret-access-key $STACK_DIR/secrets/github-app.pem $STACK_DIR/secrets/github-app-tokens $STACK_DIR/secrets/keycloak-admin-password $STACK_DIR/secrets/oauth-client-secret $STACK_DIR/secrets/oauth-alice-password $STACK_DIR/secrets/oauth-refresh-token $BAO_DIR/root-token $BAO_DIR/unseal-key $BAO_DIR/operator-token"
+CAPGATE_E2E_SECRET_FILES="$STACK_DIR/secrets/github-token $STACK_DIR/secrets/mcp-token $STACK_DIR/secrets/grpc-token $STACK_DIR/secrets/aws-access-key-id $STACK_DIR/secrets/aws-secret-access-key $STACK_DIR/secrets/github-app.pem $STACK_DIR/secrets/github-app-tokens $STACK_DIR/secrets/keycloak-admin-password $STACK_DIR/secrets/oauth-client-secret $STACK_DIR/secrets/oauth-alice-password $STACK_DIR/secrets/oauth-refresh-token $BAO_DIR/root-token $BAO_DIR/unseal-key $BAO_DIR/operator-token"
 CAPGATE_E2E_LOG_DIRS="$STACK_LOGS $LOGS $E2E_DIR/pod-logs"
 EOF
 mv "$STACK_ENV.tmp" "$STACK_ENV"

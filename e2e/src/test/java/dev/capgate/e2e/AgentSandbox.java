@@ -126,7 +126,7 @@ public final class AgentSandbox implements AutoCloseable {
                         "CAPGATE_E2E_UPSTREAM_HOSTS",
                         "github.test api.github.test internal.test mcp.test")
                     .split(" ")),
-            s3Alias() + authAlias());
+            s3Alias() + authAlias() + grpcAlias());
   }
 
   /** The S3 server's own Service (CloudCredentialsE2E), when the stack has one. */
@@ -145,6 +145,15 @@ public final class AgentSandbox implements AutoCloseable {
         ? ""
         : ", {ip: \"%s\", hostnames: [%s]}"
             .formatted(ip, stack.valueOr("CAPGATE_E2E_AUTH_HOST", "auth.test"));
+  }
+
+  /** The gRPC upstream's own Service (GrpcE2E), when the stack has one (the local stack only). */
+  private String grpcAlias() {
+    String ip = stack.valueOr("CAPGATE_E2E_GRPC_IP", "");
+    return ip.isEmpty()
+        ? ""
+        : ", {ip: \"%s\", hostnames: [%s]}"
+            .formatted(ip, stack.valueOr("CAPGATE_E2E_GRPC_HOST", "grpc.test"));
   }
 
   public void awaitPhase(String phase, Duration timeout) {

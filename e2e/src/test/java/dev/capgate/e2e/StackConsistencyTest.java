@@ -55,6 +55,9 @@ class StackConsistencyTest {
   private static final String KEYCLOAK_LOCAL =
       "Keycloak runs on the local stack only: e2e/kind/run.sh excludes OAuthE2E";
 
+  private static final String GRPC_LOCAL =
+      "the gRPC test server runs on the local stack only: e2e/kind/run.sh excludes GrpcE2E";
+
   /**
    * Keys only the local stack writes, and why Kind has none: the suite reads each with a default.
    */
@@ -74,7 +77,9 @@ class StackConsistencyTest {
           Map.entry("CAPGATE_E2E_KEYCLOAK_ADMIN_PASSWORD_FILE", KEYCLOAK_LOCAL),
           Map.entry("CAPGATE_E2E_OAUTH_CLIENT_SECRET_FILE", KEYCLOAK_LOCAL),
           Map.entry("CAPGATE_E2E_OAUTH_ALICE_PASSWORD_FILE", KEYCLOAK_LOCAL),
-          Map.entry("CAPGATE_E2E_OAUTH_REFRESH_TOKEN_FILE", KEYCLOAK_LOCAL));
+          Map.entry("CAPGATE_E2E_OAUTH_REFRESH_TOKEN_FILE", KEYCLOAK_LOCAL),
+          Map.entry("CAPGATE_E2E_GRPC_HOST", GRPC_LOCAL),
+          Map.entry("CAPGATE_E2E_GRPC_IP", GRPC_LOCAL));
 
   /** Keys only Kind writes: its OpenBao and upstreams log to pods, not files. */
   private static final Set<String> KIND_ONLY_KEYS =
@@ -282,14 +287,15 @@ class StackConsistencyTest {
   // --- reading the scripts ---------------------------------------------------------------------
 
   /**
-   * The upstreams' names, the S3 server's and the authorization server's (s3proxy, Keycloak: each
-   * its own certificate and Service).
+   * The upstreams' names, the S3 server's, the authorization server's and the gRPC server's
+   * (s3proxy, Keycloak, grpc-testserver: each its own certificate and Service).
    */
   private static List<String> sharedHosts() throws IOException {
     List<String> hosts =
         new ArrayList<>(Arrays.asList(sharedAssignments().get("UPSTREAM_HOSTS").split(" ")));
     hosts.add(sharedAssignments().get("S3_HOST"));
     hosts.add(sharedAssignments().get("AUTH_HOST"));
+    hosts.add(sharedAssignments().get("GRPC_HOST"));
     return hosts;
   }
 

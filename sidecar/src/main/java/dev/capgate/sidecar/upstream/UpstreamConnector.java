@@ -195,17 +195,7 @@ public final class UpstreamConnector {
                   ch.pipeline()
                       .addLast(UpstreamLink.TLS, upstreamTls.newHandler(ch.alloc(), host, port));
                 }
-                ch.pipeline()
-                    .addLast(
-                        UpstreamLink.TIMEOUT,
-                        new IdleStateHandler(0, 0, silenceSeconds, TimeUnit.SECONDS) {
-                          @Override
-                          protected void channelIdle(
-                              ChannelHandlerContext ctx, IdleStateEvent event) {
-                            // 504 before the response, a cut after (the exchange tells them apart).
-                            ctx.fireExceptionCaught(ReadTimeoutException.INSTANCE);
-                          }
-                        });
+                ch.pipeline().addLast(UpstreamLink.TIMEOUT, silenceTimeout());
                 ch.pipeline()
                     .addLast(
                         UpstreamLink.HTTP,

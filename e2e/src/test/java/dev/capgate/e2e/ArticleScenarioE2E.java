@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.capgate.testkit.ProcessResult;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -20,18 +20,12 @@ import org.junit.jupiter.api.TestMethodOrder;
 // (each clones its own copy of repo A, the audit test makes its own decisions to find).
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ArticleScenarioE2E {
+  @AutoClose // the secret sweep
   static AgentSandbox agent;
 
   @BeforeAll
   static void start() {
     agent = AgentSandbox.start("article", Sessions.article("fix-issue-42"));
-  }
-
-  @AfterAll
-  static void stop() {
-    if (agent != null) {
-      agent.close();
-    }
   }
 
   @Test

@@ -15,7 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -69,19 +69,13 @@ class ClientMatrixE2E {
     }
   }
 
+  @AutoClose // the secret sweep
   static AgentSandbox agent;
   static final Map<String, Map<String, Cell>> MATRIX = new LinkedHashMap<>();
 
   @BeforeAll
   static void start() {
     agent = AgentSandbox.start("clients", session("client-matrix"));
-  }
-
-  @AfterAll
-  static void stop() {
-    if (agent != null) {
-      agent.close();
-    }
   }
 
   @Test

@@ -12,7 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -33,6 +33,7 @@ class GitPushE2E {
   static final String BRANCH = "agent/e2e-" + AgentSandbox.random(6);
   static final String TAG = "v-e2e-" + AgentSandbox.random(6);
   static final Evidence EVIDENCE = new Evidence("git-push.txt");
+  @AutoClose // the secret sweep
   static AgentSandbox agent;
 
   static AgentSessionBuilder session(String name) {
@@ -56,13 +57,6 @@ class GitPushE2E {
     ProcessResult clone =
         git("clone", "rm -rf /tmp/r && git clone -q https://github.test/" + REPO + " /tmp/r 2>&1");
     assertThat(clone.exitCode()).as(clone.stdout()).isZero();
-  }
-
-  @AfterAll
-  static void stop() {
-    if (agent != null) {
-      agent.close();
-    }
   }
 
   @Test

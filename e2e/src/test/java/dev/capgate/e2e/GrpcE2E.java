@@ -9,7 +9,7 @@ import dev.capgate.api.v1alpha1.AgentSessionBuilder;
 import dev.capgate.testkit.ProcessResult;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -34,6 +34,7 @@ class GrpcE2E {
   static final String RULE = "grpc-e2e";
   static final String SERVICE = "grpc.testing.TestService/";
   static final Evidence EVIDENCE = new Evidence("grpc.txt");
+  @AutoClose // the secret sweep
   static AgentSandbox agent;
 
   static AgentSessionBuilder session(String name) {
@@ -57,13 +58,6 @@ class GrpcE2E {
   @BeforeAll
   static void start() {
     agent = AgentSandbox.start("grpc", session("grpc"));
-  }
-
-  @AfterAll
-  static void stop() {
-    if (agent != null) {
-      agent.close(); // the secret sweep
-    }
   }
 
   @Test

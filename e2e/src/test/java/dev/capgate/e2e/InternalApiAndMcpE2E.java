@@ -3,7 +3,7 @@ package dev.capgate.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.capgate.testkit.ProcessResult;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -14,18 +14,12 @@ import org.junit.jupiter.api.Test;
  * verifies it against OpenBao's JWKS, and a bearer token from KV for a remote MCP server.
  */
 class InternalApiAndMcpE2E {
+  @AutoClose // the secret sweep
   static AgentSandbox agent;
 
   @BeforeAll
   static void start() {
     agent = AgentSandbox.start("identity", Sessions.internalAndMcp("internal-and-mcp"));
-  }
-
-  @AfterAll
-  static void stop() {
-    if (agent != null) {
-      agent.close();
-    }
   }
 
   @Test

@@ -15,7 +15,7 @@ import dev.capgate.testkit.ProcessResult;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -30,6 +30,7 @@ class LearnModeE2E {
   static final String LEARNT = "https://api.github.test/repos/acme/repo-b";
   static final ObjectMapper JSON = new ObjectMapper();
   static final Evidence EVIDENCE = new Evidence("learn-mode.txt");
+  @AutoClose // the secret sweep
   static AgentSandbox agent;
 
   static AgentSessionBuilder session(String name, SessionMode mode) {
@@ -48,13 +49,6 @@ class LearnModeE2E {
   @BeforeAll
   static void start() {
     agent = AgentSandbox.start("learn", session("learn", SessionMode.Audit));
-  }
-
-  @AfterAll
-  static void stop() {
-    if (agent != null) {
-      agent.close();
-    }
   }
 
   @Test

@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -32,6 +32,7 @@ class LimitsE2E {
   static final String RATED = "https://api.github.test/repos/acme/repo-a";
   static final String OTHER = "https://api.github.test/repos/acme/repo-a/contents/README.md";
   static final Evidence EVIDENCE = new Evidence("limits.txt");
+  @AutoClose // the secret sweep
   static AgentSandbox agent;
   static int admittedByTheRateTest;
 
@@ -56,13 +57,6 @@ class LimitsE2E {
   @BeforeAll
   static void start() {
     agent = AgentSandbox.start("limits", session("limits"));
-  }
-
-  @AfterAll
-  static void stop() {
-    if (agent != null) {
-      agent.close();
-    }
   }
 
   @Test

@@ -17,7 +17,7 @@ import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -39,6 +39,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 class McpE2E {
   static final String RULE = "mcp-issues";
   static final Evidence EVIDENCE = new Evidence("mcp.txt");
+  @AutoClose // the secret sweep
   static AgentSandbox agent;
   static int upstreamLogOffset;
 
@@ -126,13 +127,6 @@ class McpE2E {
   static void start() {
     upstreamLogOffset = GitHubAppE2E.upstreamsLog().length();
     agent = AgentSandbox.start("mcp", session("mcp"));
-  }
-
-  @AfterAll
-  static void stop() {
-    if (agent != null) {
-      agent.close(); // the secret sweep
-    }
   }
 
   @Test

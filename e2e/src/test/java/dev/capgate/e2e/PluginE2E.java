@@ -17,7 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -32,6 +32,7 @@ import org.junit.jupiter.api.Test;
 class PluginE2E {
   static final Path LAUNCHER_DIR = Path.of("..", "cli").toAbsolutePath().normalize();
   static final ObjectMapper JSON = new ObjectMapper();
+  @AutoClose // the secret sweep
   static AgentSandbox agent;
   static final Evidence EVIDENCE = new Evidence("kubectl-capgate.txt");
 
@@ -41,13 +42,6 @@ class PluginE2E {
         .as("the plugin's jar (make plugin, or make build)")
         .exists();
     agent = AgentSandbox.start("plugin", Sessions.article("fix-issue-42"));
-  }
-
-  @AfterAll
-  static void stop() {
-    if (agent != null) {
-      agent.close();
-    }
   }
 
   @Test

@@ -7,7 +7,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -58,18 +58,12 @@ class RevocationE2E {
                   time.sleep(0.2)
           time.sleep(0.02)
       """;
+  @AutoClose // the secret sweep
   static AgentSandbox agent;
 
   @BeforeAll
   static void start() {
     agent = AgentSandbox.start("revoke", Sessions.article("fix-issue-42"));
-  }
-
-  @AfterAll
-  static void stop() {
-    if (agent != null) {
-      agent.close();
-    }
   }
 
   @Test

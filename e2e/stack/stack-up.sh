@@ -311,84 +311,41 @@ kc delete clusterrolebinding capgate-openbao-token-reviewer --ignore-not-found >
 kc delete namespace capgate-openbao --ignore-not-found --wait=false >/dev/null
 
 # --- Kubernetes objects around the chart ---------------------------------------------------------
-# The upstreams' Service: no selector, one EndpointSlice pointing at the host process.
+# Each host process (upstreams, s3proxy, Keycloak, the gRPC server) gets a Service without a
+# selector and one EndpointSlice pointing at the node; prints the Service's cluster IP.
+host_service() { # Service name, EndpointSlice name, the process's port on the node
+  kc apply -f - >/dev/null <<EOF
+apiVersion: v1
+kind: Service
+metadata: {name: $1, namespace: $UPSTREAM_NAMESPACE}
+spec:
+  ports: [{name: https, port: 443, targetPort: $3, protocol: TCP}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: $2
+  namespace: $UPSTREAM_NAMESPACE
+  labels: {kubernetes.io/service-name: $1}
+addressType: IPv4
+ports: [{name: https, port: $3, protocol: TCP}]
+endpoints: [{addresses: ["$NODE_IP"], conditions: {ready: true}}]
+EOF
+  kc -n "$UPSTREAM_NAMESPACE" get svc "$1" -o jsonpath='{.spec.clusterIP}'
+}
 kc apply -f - >/dev/null <<EOF
 apiVersion: v1
 kind: Namespace
 metadata: {name: $UPSTREAM_NAMESPACE}
 ---
 apiVersion: v1
-kind: Service
-metadata: {name: upstreams, namespace: $UPSTREAM_NAMESPACE}
-spec:
-  ports: [{name: https, port: 443, targetPort: $UPSTREAM_PORT, protocol: TCP}]
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: upstreams-host
-  namespace: $UPSTREAM_NAMESPACE
-  labels: {kubernetes.io/service-name: upstreams}
-addressType: IPv4
-ports: [{name: https, port: $UPSTREAM_PORT, protocol: TCP}]
-endpoints: [{addresses: ["$NODE_IP"], conditions: {ready: true}}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: $S3_SERVICE, namespace: $UPSTREAM_NAMESPACE}
-spec:
-  ports: [{name: https, port: 443, targetPort: $S3_PORT, protocol: TCP}]
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: s3-host
-  namespace: $UPSTREAM_NAMESPACE
-  labels: {kubernetes.io/service-name: $S3_SERVICE}
-addressType: IPv4
-ports: [{name: https, port: $S3_PORT, protocol: TCP}]
-endpoints: [{addresses: ["$NODE_IP"], conditions: {ready: true}}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: $AUTH_SERVICE, namespace: $UPSTREAM_NAMESPACE}
-spec:
-  ports: [{name: https, port: 443, targetPort: $KC_PORT, protocol: TCP}]
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: auth-host
-  namespace: $UPSTREAM_NAMESPACE
-  labels: {kubernetes.io/service-name: $AUTH_SERVICE}
-addressType: IPv4
-ports: [{name: https, port: $KC_PORT, protocol: TCP}]
-endpoints: [{addresses: ["$NODE_IP"], conditions: {ready: true}}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: $GRPC_SERVICE, namespace: $UPSTREAM_NAMESPACE}
-spec:
-  ports: [{name: https, port: 443, targetPort: $GRPC_PORT, protocol: TCP}]
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: grpc-host
-  namespace: $UPSTREAM_NAMESPACE
-  labels: {kubernetes.io/service-name: $GRPC_SERVICE}
-addressType: IPv4
-ports: [{name: https, port: $GRPC_PORT, protocol: TCP}]
-endpoints: [{addresses: ["$NODE_IP"], conditions: {ready: true}}]
----
-apiVersion: v1
 kind: Namespace
 metadata: {name: $SYSTEM_NAMESPACE}
 EOF
-upstream_ip=$(kc -n "$UPSTREAM_NAMESPACE" get svc upstreams -o jsonpath='{.spec.clusterIP}')
-s3_ip=$(kc -n "$UPSTREAM_NAMESPACE" get svc "$S3_SERVICE" -o jsonpath='{.spec.clusterIP}')
-auth_ip=$(kc -n "$UPSTREAM_NAMESPACE" get svc "$AUTH_SERVICE" -o jsonpath='{.spec.clusterIP}')
-grpc_ip=$(kc -n "$UPSTREAM_NAMESPACE" get svc "$GRPC_SERVICE" -o jsonpath='{.spec.clusterIP}')
+upstream_ip=$(host_service upstreams upstreams-host "$UPSTREAM_PORT")
+s3_ip=$(host_service "$S3_SERVICE" s3-host "$S3_PORT")
+auth_ip=$(host_service "$AUTH_SERVICE" auth-host "$KC_PORT")
+grpc_ip=$(host_service "$GRPC_SERVICE" grpc-host "$GRPC_PORT")
 kc -n "$SYSTEM_NAMESPACE" create secret generic "$OPERATOR_VAULT_SECRET" --from-file=token="$BAO_DIR/operator-token" \
   --dry-run=client -o yaml | kc apply -f - >/dev/null
 # OpenBao's CA for the chart's vault.caCert: the operator reads it at start, the webhook hands it to

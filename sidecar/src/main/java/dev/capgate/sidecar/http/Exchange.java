@@ -533,7 +533,9 @@ final class Exchange implements UpstreamLink.Listener {
    * A request whose rule requires approval is held here, after policy (and a push's ref checks) and
    * before any credential is fetched or upstream dialled: nothing leaves the pod until a person
    * approves. The agent's body stays unread meanwhile ({@link #readyForBody}: no upstream yet), so
-   * the hold buffers nothing beyond what the socket already took.
+   * the hold buffers nothing beyond what the socket already took. The hold is an exchange in
+   * flight, so the connection's idle timeout does not cut it ({@link IdleClose}); the approval's
+   * does.
    */
   private void continueAdmission(Admission.Allowed allowed) {
     Approval approval = approvalAsked ? null : allowed.policy().approval(rule);
@@ -542,7 +544,6 @@ final class Exchange implements UpstreamLink.Listener {
       return;
     }
     approvalAsked = true;
-    HeldRequests.hold(agent.channel());
     services
         .approvals()
         .ask(
@@ -560,7 +561,6 @@ final class Exchange implements UpstreamLink.Listener {
                     .executor()
                     .execute(
                         () -> {
-                          HeldRequests.release(agent.channel());
                           if (stage == Stage.ADMITTING
                               && response.state() == ResponseRelay.State.PENDING
                               && agent.channel().isActive()) {

@@ -37,6 +37,7 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
       idleUpstreams; // of the agent connection (HTTP/2: shared by its streams)
   private final UpstreamConnector upstreams;
   private final Admission admission;
+  private final IdleClose idleClose; // of the agent connection: counts its exchanges in flight
   private boolean closing;
   private boolean draining;
 
@@ -46,8 +47,10 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
       AgentHttp1Codec codec,
       IdleUpstreams idleUpstreams,
       UpstreamConnector upstreams,
-      Admission admission) {
+      Admission admission,
+      IdleClose idleClose) {
     this.services = services;
+    this.idleClose = idleClose;
     this.admission = admission;
     this.upstreams = upstreams;
     this.connection = connection;
@@ -126,6 +129,7 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
       codec.currentRequestIsHead("HEAD".equals(request.method().name()));
     }
     current = new Exchange(this, ctx, services, admission, connection, request);
+    idleClose.exchangeStarted();
     current.start();
   }
 
@@ -149,7 +153,7 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     if (exchange != current) {
       return;
     }
-    current = null;
+    endCurrent();
     if (reusable != null) {
       idleUpstreams.put(reusable);
     }
@@ -178,7 +182,7 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
   void switchToSplice(UpstreamLink upstream, TcpRelay.Transform toAgent) {
     closing = true;
     releaseQueued();
-    current = null;
+    endCurrent(); // the splice is no exchange: one silent for the idle timeout is closed
     idleUpstreams.closeAll(); // HTTP/1.1 only: nothing else will use this connection's pool
     ChannelPipeline agentPipeline = ctx.pipeline();
     agentPipeline.remove(this);
@@ -211,7 +215,7 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     releaseQueued();
     if (current != null) {
       current.onAgentClosed();
-      current = null;
+      endCurrent();
     }
     if (!http2()) {
       idleUpstreams
@@ -245,6 +249,17 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
       }
     }
     return null;
+  }
+
+  /**
+   * The current exchange is over for this connection (once: later calls find none), and no longer
+   * keeps the connection from being idle.
+   */
+  private void endCurrent() {
+    if (current != null) {
+      current = null;
+      idleClose.exchangeEnded();
+    }
   }
 
   private void releaseQueued() {

@@ -21,8 +21,6 @@ import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
-import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
@@ -49,26 +47,10 @@ public final class HttpTermination implements HttpInterceptor {
 
   @Override
   public void install(Channel agent, AgentConnection connection, SslContext agentTls) {
-    long idle = services.agentIdleTimeout().toSeconds();
-    agent.pipeline().addLast("idle", new IdleStateHandler(0, 0, idle, TimeUnit.SECONDS));
-    agent
-        .pipeline()
-        .addLast(
-            "close-when-idle",
-            new ChannelInboundHandlerAdapter() {
-              @Override
-              public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
-                if (event instanceof IdleStateEvent) {
-                  if (!HeldRequests.heldWithin(ctx.channel(), TimeUnit.SECONDS.toNanos(idle))) {
-                    ctx.close();
-                  }
-                } else {
-                  ctx.fireUserEventTriggered(event);
-                }
-              }
-            });
+    IdleClose idle = new IdleClose(services.agentIdleTimeout());
+    agent.pipeline().addLast("idle", idle);
     if (agentTls == null) {
-      installHttp1(agent, connection);
+      installHttp1(agent, connection, idle);
       return;
     }
     SslHandler tls = agentTls.newHandler(agent.alloc());
@@ -102,9 +84,9 @@ public final class HttpTermination implements HttpInterceptor {
               @Override
               protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
                 if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
-                  installHttp2(ctx.channel(), connection);
+                  installHttp2(ctx.channel(), connection, idle);
                 } else {
-                  installHttp1(ctx.channel(), connection);
+                  installHttp1(ctx.channel(), connection, idle);
                 }
               }
 
@@ -175,7 +157,7 @@ public final class HttpTermination implements HttpInterceptor {
           "access_denied",
           "decrypt_error");
 
-  private void installHttp1(Channel agent, AgentConnection connection) {
+  private void installHttp1(Channel agent, AgentConnection connection, IdleClose idle) {
     AgentHttp1Codec codec = new AgentHttp1Codec();
     agent.pipeline().addLast("http1", codec);
     agent
@@ -183,11 +165,11 @@ public final class HttpTermination implements HttpInterceptor {
         .addLast(
             "exchanges",
             new ExchangeHandler(
-                services, connection, codec, new IdleUpstreams(1), upstreams, admission));
+                services, connection, codec, new IdleUpstreams(1), upstreams, admission, idle));
   }
 
   /** Package-private for the in-memory HTTP/2 tests. */
-  void installHttp2(Channel agent, AgentConnection connection) {
+  void installHttp2(Channel agent, AgentConnection connection, IdleClose idle) {
     // One pool for all streams of this connection: a stream reuses what an earlier one left idle.
     IdleUpstreams idleUpstreams = new IdleUpstreams(IdleUpstreams.HTTP2_CAPACITY);
     RefusedStreams refusals = new RefusedStreams(services, connection);
@@ -218,7 +200,13 @@ public final class HttpTermination implements HttpInterceptor {
                         .addLast(
                             "exchange",
                             new ExchangeHandler(
-                                services, connection, null, idleUpstreams, upstreams, admission));
+                                services,
+                                connection,
+                                null,
+                                idleUpstreams,
+                                upstreams,
+                                admission,
+                                idle));
                   }
                 }));
     // Protocol errors are answered by the codec (GOAWAY or RST_STREAM with the spec's code) and

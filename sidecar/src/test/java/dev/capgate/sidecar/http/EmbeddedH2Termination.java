@@ -50,7 +50,7 @@ record EmbeddedH2Termination(EmbeddedChannel server, AuditLog auditLog) {
             "github-api",
             System.nanoTime());
     EmbeddedChannel server = new EmbeddedChannel();
-    new HttpTermination(services).installHttp2(server, connection);
+    new HttpTermination(services).installHttp2(server, connection, new IdleClose(Duration.ZERO));
     return new EmbeddedH2Termination(server, log);
   }
 

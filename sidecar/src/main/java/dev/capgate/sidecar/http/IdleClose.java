@@ -1,0 +1,50 @@
+package dev.capgate.sidecar.http;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Closes an agent connection that has been idle for {@code --idle-timeout}: no I/O and no exchange
+ * in flight (HTTP/1.1: between requests; HTTP/2: no stream with a request open). An exchange in
+ * flight is not idle, however quiet the connection: a request held for a person, an upstream slow
+ * to answer, an HTTP/2 stream waiting while its connection sees no frames. Each of those is bounded
+ * by its own timeout (the approval's, the upstream silence timeout), not by this one. Once the last
+ * exchange ends, its response was the connection's last I/O, so the idle period counts from there.
+ *
+ * <p>The count is touched only on the connection's event loop, which its HTTP/2 stream channels
+ * share: no locks.
+ */
+final class IdleClose extends IdleStateHandler {
+  private int inFlight;
+
+  IdleClose(Duration idle) {
+    super(0, 0, idle.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** An exchange began on this connection (or on one of its HTTP/2 streams). */
+  void exchangeStarted() {
+    inFlight++;
+  }
+
+  /** That exchange ended (answered, switched to a splice, or cut). */
+  void exchangeEnded() {
+    inFlight--;
+  }
+
+  /** Exchanges in flight now (tests). */
+  int inFlight() {
+    return inFlight;
+  }
+
+  @Override
+  protected void channelIdle(ChannelHandlerContext ctx, IdleStateEvent event) {
+    // With an exchange in flight nothing happens: the handler looks again one idle period after
+    // the connection's last I/O, which is the end of the last exchange's response by then.
+    if (inFlight == 0) {
+      ctx.close();
+    }
+  }
+}

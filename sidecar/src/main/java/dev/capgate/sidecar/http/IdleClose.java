@@ -44,7 +44,9 @@ final class IdleClose extends IdleStateHandler {
     // With an exchange in flight nothing happens: the handler looks again one idle period after
     // the connection's last I/O, which is the end of the last exchange's response by then.
     if (inFlight == 0) {
-      ctx.close();
+      // From the tail, through TLS and HTTP/2 (this handler sits below both): the agent gets a
+      // GOAWAY and a close_notify, and knows the close was on purpose, not a broken connection.
+      ctx.channel().close();
     }
   }
 }

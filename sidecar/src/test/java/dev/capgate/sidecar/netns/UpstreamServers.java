@@ -34,9 +34,10 @@ import java.nio.file.Path;
  * is printed as one JSON line: that is what "the upstream saw".
  *
  * <p>Also, for the issue-8 tests: server-sent events ({@code .../events}), a streaming byte counter
- * for uploads ({@code .../count}), a WebSocket echo ({@code .../ws}), two hard hosts (8444: a
- * certificate from a CA nobody trusts; 8445: mutual TLS required) when their certificates are in
- * the directory, and an HTTP CONNECT proxy on 3128 ({@link ConnectProxy}).
+ * for uploads ({@code .../count}), an answer after a silence ({@code .../slow?ms=N}), a WebSocket
+ * echo ({@code .../ws}), two hard hosts (8444: a certificate from a CA nobody trusts; 8445: mutual
+ * TLS required) when their certificates are in the directory, and an HTTP CONNECT proxy on 3128
+ * ({@link ConnectProxy}).
  *
  * <p>Usage: {@code UpstreamServers <dir with server.crt/server.key> <vault-listen>
  * <vault-unix-socket>}
@@ -143,6 +144,10 @@ public final class UpstreamServers {
       count(request);
       return;
     }
+    if (request.path().endsWith("/slow")) {
+      slow(request);
+      return;
+    }
     if (request.path().endsWith("/ws") && request.canUpgradeToWebSocket()) {
       webSocket(request);
       return;
@@ -222,6 +227,23 @@ public final class UpstreamServers {
           if (n[0] == 10) {
             vertx.cancelTimer(timer);
             response.end();
+          }
+        });
+  }
+
+  /**
+   * Answers after {@code ms} milliseconds of silence (head and body at once): an upstream slow to
+   * answer, whose agent connection sees no I/O meanwhile.
+   */
+  private static void slow(HttpServerRequest request) {
+    JsonObject seen = seen(request);
+    print(new JsonObject().put("upstreamSaw", seen));
+    long ms = Long.parseLong(request.getParam("ms", "1000"));
+    vertx.setTimer(
+        ms,
+        t -> {
+          if (!request.response().closed()) {
+            request.response().putHeader("content-type", "application/json").end(seen.encode());
           }
         });
   }

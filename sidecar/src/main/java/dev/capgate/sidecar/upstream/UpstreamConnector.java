@@ -23,6 +23,8 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+import javax.net.ssl.SSLHandshakeException;
 
 /**
  * Opens a new HTTP/1.1 {@link UpstreamLink} for an approved request: the dial ({@link
@@ -141,29 +143,46 @@ public final class UpstreamConnector {
             return;
           }
           Channel ch = (Channel) f.getNow();
-          SslHandler tlsHandler = ch.pipeline().get(SslHandler.class);
-          ch.config().setAutoRead(true); // the handshake and HTTP/2 frames need reads
-          tlsHandler
-              .handshakeFuture()
-              .addListener(
-                  h -> {
-                    if (!h.isSuccess()) {
-                      ch.close();
-                      ready.tryFailure(new HandshakeFailure(h.cause()));
-                    } else if (!ApplicationProtocolNames.HTTP_2.equals(
-                        tlsHandler.applicationProtocol())) {
-                      ch.close();
-                      ready.tryFailure(
-                          new HandshakeFailure(
-                              new javax.net.ssl.SSLHandshakeException(
-                                  "the upstream did not agree to HTTP/2 (ALPN h2), which gRPC"
-                                      + " needs")));
-                    } else if (!ready.trySuccess(ch)) {
-                      ch.close();
-                    }
-                  });
+          afterHandshake(
+              ch, ch.pipeline().get(SslHandler.class), ready, ch, UpstreamConnector::unlessH2);
         });
     return ready;
+  }
+
+  /** gRPC needs HTTP/2: any protocol but h2 (or none) is refused. */
+  private static String unlessH2(String protocol) {
+    return ApplicationProtocolNames.HTTP_2.equals(protocol)
+        ? null
+        : "the upstream did not agree to HTTP/2 (ALPN h2), which gRPC needs";
+  }
+
+  /**
+   * Settles {@code ready} once {@code ch}'s TLS handshake is done: {@code value}, or, after a
+   * failed handshake or a negotiated protocol that {@code alpnRefusal} refuses, a {@link
+   * HandshakeFailure} and the channel closed. A promise already settled (the agent went) closes the
+   * channel too.
+   *
+   * @param alpnRefusal given the protocol ALPN settled on (null: none), why it will not do, or null
+   *     when it will
+   */
+  private static <T> void afterHandshake(
+      Channel ch, SslHandler tls, Promise<T> ready, T value, UnaryOperator<String> alpnRefusal) {
+    ch.config().setAutoRead(true); // the handshake (and HTTP/2's frames) need reads
+    tls.handshakeFuture()
+        .addListener(
+            h -> {
+              String refused = h.isSuccess() ? alpnRefusal.apply(tls.applicationProtocol()) : null;
+              if (h.isSuccess() && refused == null) {
+                if (!ready.trySuccess(value)) {
+                  ch.close();
+                }
+                return;
+              }
+              ch.close();
+              ready.tryFailure(
+                  new HandshakeFailure(
+                      h.isSuccess() ? new SSLHandshakeException(refused) : h.cause()));
+            });
   }
 
   private IdleStateHandler silenceTimeout() {
@@ -220,18 +239,8 @@ public final class UpstreamConnector {
             }
             return;
           }
-          ch.config().setAutoRead(true); // the handshake needs reads
-          tlsHandler
-              .handshakeFuture()
-              .addListener(
-                  h -> {
-                    if (!h.isSuccess()) {
-                      ch.close();
-                      ready.tryFailure(new HandshakeFailure(h.cause()));
-                    } else if (!ready.trySuccess(link)) {
-                      ch.close();
-                    }
-                  });
+          // HTTP/1.1 over whatever ALPN settled on (the client offers nothing else).
+          afterHandshake(ch, tlsHandler, ready, link, protocol -> null);
         });
     return ready;
   }

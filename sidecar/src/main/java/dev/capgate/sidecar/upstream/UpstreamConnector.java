@@ -23,6 +23,7 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import javax.net.ssl.SSLHandshakeException;
 
@@ -136,16 +137,7 @@ public final class UpstreamConnector {
                             }));
               }
             });
-    dial.addListener(
-        f -> {
-          if (!f.isSuccess()) {
-            ready.tryFailure(f.cause());
-            return;
-          }
-          Channel ch = (Channel) f.getNow();
-          afterHandshake(
-              ch, ch.pipeline().get(SslHandler.class), ready, ch, UpstreamConnector::unlessH2);
-        });
+    handOver(dial, ready, ch -> ch, UpstreamConnector::unlessH2);
     return ready;
   }
 
@@ -157,32 +149,52 @@ public final class UpstreamConnector {
   }
 
   /**
-   * Settles {@code ready} once {@code ch}'s TLS handshake is done: {@code value}, or, after a
-   * failed handshake or a negotiated protocol that {@code alpnRefusal} refuses, a {@link
-   * HandshakeFailure} and the channel closed. A promise already settled (the agent went) closes the
-   * channel too.
+   * Settles {@code ready} with {@code value} of the dialled channel once it can carry a request: at
+   * once without TLS, else when the TLS handshake is done. A failed dial fails it with the dial's
+   * cause; a failed handshake, or a negotiated protocol that {@code alpnRefusal} refuses, with a
+   * {@link HandshakeFailure}, the channel closed. A promise already settled (the agent went) closes
+   * the channel too.
    *
    * @param alpnRefusal given the protocol ALPN settled on (null: none), why it will not do, or null
    *     when it will
    */
-  private static <T> void afterHandshake(
-      Channel ch, SslHandler tls, Promise<T> ready, T value, UnaryOperator<String> alpnRefusal) {
-    ch.config().setAutoRead(true); // the handshake (and HTTP/2's frames) need reads
-    tls.handshakeFuture()
-        .addListener(
-            h -> {
-              String refused = h.isSuccess() ? alpnRefusal.apply(tls.applicationProtocol()) : null;
-              if (h.isSuccess() && refused == null) {
-                if (!ready.trySuccess(value)) {
-                  ch.close();
-                }
-                return;
-              }
+  private static <T> void handOver(
+      Future<Channel> dial,
+      Promise<T> ready,
+      Function<Channel, T> value,
+      UnaryOperator<String> alpnRefusal) {
+    dial.addListener(
+        f -> {
+          if (!f.isSuccess()) {
+            ready.tryFailure(f.cause());
+            return;
+          }
+          Channel ch = (Channel) f.getNow();
+          SslHandler tls = ch.pipeline().get(SslHandler.class);
+          if (tls == null) {
+            if (!ready.trySuccess(value.apply(ch))) {
               ch.close();
-              ready.tryFailure(
-                  new HandshakeFailure(
-                      h.isSuccess() ? new SSLHandshakeException(refused) : h.cause()));
-            });
+            }
+            return;
+          }
+          ch.config().setAutoRead(true); // the handshake (and HTTP/2's frames) need reads
+          tls.handshakeFuture()
+              .addListener(
+                  h -> {
+                    String refused =
+                        h.isSuccess() ? alpnRefusal.apply(tls.applicationProtocol()) : null;
+                    if (h.isSuccess() && refused == null) {
+                      if (!ready.trySuccess(value.apply(ch))) {
+                        ch.close();
+                      }
+                      return;
+                    }
+                    ch.close();
+                    ready.tryFailure(
+                        new HandshakeFailure(
+                            h.isSuccess() ? new SSLHandshakeException(refused) : h.cause()));
+                  });
+        });
   }
 
   private IdleStateHandler silenceTimeout() {
@@ -225,23 +237,8 @@ public final class UpstreamConnector {
                 ch.pipeline().addLast(UpstreamLink.LINK, link);
               }
             });
-    dial.addListener(
-        f -> {
-          if (!f.isSuccess()) {
-            ready.tryFailure(f.cause());
-            return;
-          }
-          Channel ch = (Channel) f.getNow();
-          SslHandler tlsHandler = ch.pipeline().get(SslHandler.class);
-          if (tlsHandler == null) {
-            if (!ready.trySuccess(link)) {
-              ch.close();
-            }
-            return;
-          }
-          // HTTP/1.1 over whatever ALPN settled on (the client offers nothing else).
-          afterHandshake(ch, tlsHandler, ready, link, protocol -> null);
-        });
+    // HTTP/1.1 over whatever ALPN settled on (the client offers nothing else).
+    handOver(dial, ready, ch -> link, protocol -> null);
     return ready;
   }
 }

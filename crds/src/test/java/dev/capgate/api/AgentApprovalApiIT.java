@@ -5,7 +5,6 @@ import static dev.capgate.api.v1alpha1.AgentSessionBuilder.session;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.capgate.api.v1alpha1.AgentApproval;
-import dev.capgate.api.v1alpha1.AgentApprovalSpec;
 import dev.capgate.api.v1alpha1.AgentApprovalStatus;
 import dev.capgate.api.v1alpha1.AgentSessionBuilder;
 import dev.capgate.api.v1alpha1.Approval;
@@ -98,21 +97,7 @@ class AgentApprovalApiIT {
   }
 
   static AgentApproval pending(String name) {
-    return new AgentApproval(
-        namespace,
-        name,
-        new AgentApprovalSpec(
-            "fix-issue-42",
-            "issues",
-            "POST",
-            "api.github.com",
-            "/repos/acme/repo-a/issues",
-            name,
-            "agent-0",
-            "2026-12-07T09:00:00Z",
-            "2026-12-07T09:05:00Z",
-            null,
-            null));
+    return HeldApprovals.pending(namespace, name, null);
   }
 
   @Test

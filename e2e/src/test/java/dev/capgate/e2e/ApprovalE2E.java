@@ -1,6 +1,5 @@
 package dev.capgate.e2e;
 
-import static dev.capgate.api.v1alpha1.AgentSessionBuilder.rule;
 import static dev.capgate.api.v1alpha1.HttpMethod.GET;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -53,11 +52,9 @@ class ApprovalE2E {
     return Sessions.alice(name)
         .credential(Sessions.github())
         .egress(
-            rule("held")
-                .hosts("api.github.test")
+            Sessions.githubApi("held", "github")
                 .methods(GET)
                 .paths("/repos/acme/repo-a")
-                .credential("github")
                 .approval(new Approval(true, "20s", List.of("team-leads"))));
   }
 

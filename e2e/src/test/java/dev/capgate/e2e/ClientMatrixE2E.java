@@ -35,11 +35,7 @@ class ClientMatrixE2E {
             Sessions.githubGit(),
             kv2("packages", "secret/data/github/{{user}}", "token").bearer())
         .egress(
-            rule("github-api")
-                .hosts("api.github.test")
-                .methods(GET)
-                .paths("/repos/acme/repo-a")
-                .credential("github"),
+            Sessions.githubApi("github-api", "github").methods(GET).paths("/repos/acme/repo-a"),
             Sessions.gitFetch("git-fetch", "github-git"),
             rule("pypi")
                 .hosts("pypi.test")

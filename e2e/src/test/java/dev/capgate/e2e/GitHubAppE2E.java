@@ -1,7 +1,6 @@
 package dev.capgate.e2e;
 
 import static dev.capgate.api.v1alpha1.AgentSessionBuilder.githubApp;
-import static dev.capgate.api.v1alpha1.AgentSessionBuilder.rule;
 import static dev.capgate.api.v1alpha1.HttpMethod.GET;
 import static dev.capgate.api.v1alpha1.HttpMethod.POST;
 import static dev.capgate.api.v1alpha1.HttpMethod.PUT;
@@ -60,16 +59,10 @@ class GitHubAppE2E {
     return Sessions.alice(name)
         .credential(app("app-api").bearer(), app("app-git").basic("x-access-token"))
         .egress(
-            rule("api-too-wide")
-                .hosts("api.github.test")
+            Sessions.githubApi("api-too-wide", "app-api")
                 .methods(GET, PUT, POST)
-                .paths("/repos/acme/**")
-                .credential("app-api"),
-            rule("git-too-wide")
-                .hosts("github.test")
-                .methods(GET, POST)
-                .paths("/acme/**")
-                .credential("app-git"));
+                .paths("/repos/acme/**"),
+            Sessions.gitHost("git-too-wide", "app-git").paths("/acme/**"));
   }
 
   @BeforeAll

@@ -1,8 +1,5 @@
 package dev.capgate.e2e;
 
-import static dev.capgate.api.v1alpha1.AgentSessionBuilder.rule;
-import static dev.capgate.api.v1alpha1.HttpMethod.GET;
-import static dev.capgate.api.v1alpha1.HttpMethod.POST;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.capgate.api.v1alpha1.AgentSessionBuilder;
@@ -40,14 +37,11 @@ class GitPushE2E {
     return Sessions.alice(name)
         .credential(Sessions.githubGit())
         .egress(
-            rule("git-push")
-                .hosts("github.test")
-                .methods(GET, POST)
+            Sessions.gitHost("git-push", "github-git")
                 .paths(
                     "/" + REPO + "/info/refs",
                     "/" + REPO + "/git-upload-pack",
                     "/" + REPO + "/git-receive-pack")
-                .credential("github-git")
                 .git(new GitPush(List.of("refs/heads/agent/**"), null, null, null)));
   }
 

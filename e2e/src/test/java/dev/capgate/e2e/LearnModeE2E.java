@@ -1,6 +1,5 @@
 package dev.capgate.e2e;
 
-import static dev.capgate.api.v1alpha1.AgentSessionBuilder.rule;
 import static dev.capgate.api.v1alpha1.HttpMethod.GET;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -38,12 +37,7 @@ class LearnModeE2E {
         .mode(mode)
         .ttl("1h")
         .credential(Sessions.github())
-        .egress(
-            rule("repo-a")
-                .hosts("api.github.test")
-                .methods(GET)
-                .paths("/repos/acme/repo-a")
-                .credential("github"));
+        .egress(Sessions.githubApi("repo-a", "github").methods(GET).paths("/repos/acme/repo-a"));
   }
 
   @BeforeAll

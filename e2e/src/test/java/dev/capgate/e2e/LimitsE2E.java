@@ -1,6 +1,5 @@
 package dev.capgate.e2e;
 
-import static dev.capgate.api.v1alpha1.AgentSessionBuilder.rule;
 import static dev.capgate.api.v1alpha1.HttpMethod.GET;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -41,17 +40,11 @@ class LimitsE2E {
         .credential(Sessions.github())
         .limits(new Limits(null, null, null, BUDGET, null))
         .egress(
-            rule("rated")
-                .hosts("api.github.test")
+            Sessions.githubApi("rated", "github")
                 .methods(GET)
                 .paths("/repos/acme/repo-a")
-                .credential("github")
                 .limits(new Limits(1, 2, null, null, null)),
-            rule("budgeted")
-                .hosts("api.github.test")
-                .methods(GET)
-                .paths("/repos/acme/repo-a/**")
-                .credential("github"));
+            Sessions.githubApi("budgeted", "github").methods(GET).paths("/repos/acme/repo-a/**"));
   }
 
   @BeforeAll

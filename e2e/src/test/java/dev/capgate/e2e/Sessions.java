@@ -8,6 +8,7 @@ import static dev.capgate.api.v1alpha1.HttpMethod.POST;
 
 import dev.capgate.api.v1alpha1.AgentSessionBuilder;
 import dev.capgate.api.v1alpha1.AgentSessionBuilder.CredentialBuilder;
+import dev.capgate.api.v1alpha1.AgentSessionBuilder.RuleBuilder;
 
 /** The sessions of the scenarios, named as the caller says. */
 final class Sessions {
@@ -24,11 +25,9 @@ final class Sessions {
         .ttl("2h")
         .credential(github(), githubGit())
         .egress(
-            rule("github-api")
-                .hosts("api.github.test")
+            githubApi("github-api", "github")
                 .methods(GET, POST)
-                .paths("/repos/acme/repo-a", "/repos/acme/repo-a/**")
-                .credential("github"),
+                .paths("/repos/acme/repo-a", "/repos/acme/repo-a/**"),
             gitFetch("git-fetch", "github-git"));
   }
 
@@ -64,11 +63,9 @@ final class Sessions {
             kv2("alices-github", "secret/data/github/alice@example.com", "token")
                 .basic("x-access-token"))
         .egress(
-            rule("github-api")
-                .hosts("api.github.test")
+            githubApi("github-api", "github")
                 .methods(GET)
-                .paths("/repos/acme/repo-b", "/repos/acme/repo-b/**")
-                .credential("github"),
+                .paths("/repos/acme/repo-b", "/repos/acme/repo-b/**"),
             gitFetch("borrowed", "alices-github"));
   }
 
@@ -91,11 +88,24 @@ final class Sessions {
   }
 
   /** Clone and fetch of acme/repo-a over smart HTTP, with {@code credential}. */
-  static AgentSessionBuilder.RuleBuilder gitFetch(String name, String credential) {
-    return rule(name)
-        .hosts("github.test")
-        .methods(GET, POST)
-        .paths("/acme/repo-a.git/info/refs", "/acme/repo-a.git/git-upload-pack")
-        .credential(credential);
+  static RuleBuilder gitFetch(String name, String credential) {
+    return gitHost(name, credential)
+        .paths("/acme/repo-a.git/info/refs", "/acme/repo-a.git/git-upload-pack");
+  }
+
+  /**
+   * A rule on the stack's GitHub-style API host injecting {@code credential}; the caller adds the
+   * methods and paths (and limits, approval...) that make the scenario.
+   */
+  static RuleBuilder githubApi(String name, String credential) {
+    return rule(name).hosts("api.github.test").credential(credential);
+  }
+
+  /**
+   * A rule on the stack's Git host injecting {@code credential}, with smart HTTP's methods (GET
+   * info/refs, POST the service); the caller adds the paths (and a git push policy...).
+   */
+  static RuleBuilder gitHost(String name, String credential) {
+    return rule(name).hosts("github.test").methods(GET, POST).credential(credential);
   }
 }

@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -74,20 +75,18 @@ public final class AuditCommand implements Callable<Integer> {
     Instant from = since == null ? null : Instant.now().minus(since);
     PrintWriter out = spec.commandLine().getOut();
     try (KubernetesClient client = kube.connect()) {
-      String namespace = kube.namespace(client);
-      SessionPods sessionPods = new SessionPods(client, namespace);
-      List<Pod> pods =
-          SessionAuditLog.injectedPods(
-              sessionPods, session, namespace, spec.commandLine().getErr());
-      if (pods.isEmpty()) {
+      Optional<SessionAuditLog> log =
+          SessionAuditLog.open(
+              client, kube.namespace(client), session, spec.commandLine().getErr());
+      if (log.isEmpty()) {
         return ExitCodes.NOT_FOUND;
       }
+      List<Pod> pods = log.get().pods();
       if (follow) {
-        follow(sessionPods, pods, from, out);
+        follow(log.get().sessionPods(), pods, from, out);
         return ExitCodes.OK;
       }
-      List<AuditLine> lines =
-          SessionAuditLog.read(sessionPods, pods, from, spec.commandLine().getErr());
+      List<AuditLine> lines = log.get().read(from);
       if (output == Format.json) {
         lines.forEach(l -> out.println(l.raw()));
       } else if (lines.isEmpty()) {

@@ -4,18 +4,27 @@ import dev.capgate.cli.audit.AuditLine;
 import dev.capgate.cli.audit.AuditLines;
 import dev.capgate.cli.kube.SessionPods;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.PrintWriter;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
-/** A session's audit lines as {@code audit} and {@code suggest} both read them. */
-final class SessionAuditLog {
-  private SessionAuditLog() {}
+/**
+ * A session's audit lines as {@code audit} and {@code suggest} both read them: the session's
+ * injected pods, found once, and their proxy logs. Warnings (a pod whose log cannot be read) and
+ * the not-found error go to {@code err}.
+ */
+record SessionAuditLog(SessionPods sessionPods, List<Pod> pods, PrintWriter err) {
 
-  /** The session's injected pods; none: says so on {@code err} (the caller exits NOT_FOUND). */
-  static List<Pod> injectedPods(
-      SessionPods sessionPods, String session, String namespace, PrintWriter err) {
+  /**
+   * The session's injected pods in {@code namespace}; none: says so on {@code err} and is empty
+   * (the caller exits NOT_FOUND).
+   */
+  static Optional<SessionAuditLog> open(
+      KubernetesClient client, String namespace, String session, PrintWriter err) {
+    SessionPods sessionPods = new SessionPods(client, namespace);
     List<Pod> pods = sessionPods.of(session).stream().filter(SessionPods::hasProxy).toList();
     if (pods.isEmpty()) {
       err.println(
@@ -28,13 +37,13 @@ final class SessionAuditLog {
               + "="
               + session
               + ")");
+      return Optional.empty();
     }
-    return pods;
+    return Optional.of(new SessionAuditLog(sessionPods, pods, err));
   }
 
-  /** Their proxy logs' audit lines, merged by time, from {@code from} on (null: all). */
-  static List<AuditLine> read(
-      SessionPods sessionPods, List<Pod> pods, Instant from, PrintWriter err) {
+  /** The pods' audit lines, merged by time, from {@code from} on (null: all). */
+  List<AuditLine> read(Instant from) {
     List<List<AuditLine>> perPod = new ArrayList<>();
     for (Pod pod : pods) {
       perPod.add(

@@ -1,15 +1,14 @@
 package dev.capgate.cli.command;
 
 import dev.capgate.cli.audit.AuditLine;
-import dev.capgate.cli.kube.SessionPods;
 import dev.capgate.cli.learn.RuleSuggestions;
 import dev.capgate.cli.learn.SuggestionYaml;
-import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -54,15 +53,12 @@ public final class SuggestCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     try (KubernetesClient client = kube.connect()) {
       String namespace = kube.namespace(client);
-      SessionPods sessionPods = new SessionPods(client, namespace);
-      List<Pod> pods =
-          SessionAuditLog.injectedPods(
-              sessionPods, session, namespace, spec.commandLine().getErr());
-      if (pods.isEmpty()) {
+      Optional<SessionAuditLog> log =
+          SessionAuditLog.open(client, namespace, session, spec.commandLine().getErr());
+      if (log.isEmpty()) {
         return ExitCodes.NOT_FOUND;
       }
-      List<AuditLine> lines =
-          SessionAuditLog.read(sessionPods, pods, from, spec.commandLine().getErr());
+      List<AuditLine> lines = log.get().read(from);
       String source =
           "kubectl capgate suggest "
               + session
@@ -71,7 +67,7 @@ public final class SuggestCommand implements Callable<Integer> {
               + ": "
               + lines.size()
               + " audit line(s) from "
-              + pods.size()
+              + log.get().pods().size()
               + " pod(s)"
               + (lines.isEmpty()
                   ? ""

@@ -4,8 +4,8 @@ import static dev.capgate.api.v1alpha1.AgentSessionBuilder.rule;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.capgate.api.HeldApprovals;
 import dev.capgate.api.v1alpha1.AgentApproval;
-import dev.capgate.api.v1alpha1.AgentApprovalSpec;
 import dev.capgate.api.v1alpha1.AgentSession;
 import dev.capgate.api.v1alpha1.AgentSessionBuilder;
 import dev.capgate.api.v1alpha1.Approval;
@@ -73,24 +73,8 @@ class ApprovalWebhookIT {
   }
 
   static String approvalYaml(String name) {
-    AgentApproval approval =
-        new AgentApproval(
-            namespace,
-            name,
-            new AgentApprovalSpec(
-                "fix-issue-42",
-                "issues",
-                "POST",
-                "api.github.com",
-                "/repos/acme/repo-a/issues",
-                name,
-                "agent-0",
-                "2026-12-07T09:00:00Z",
-                "2026-12-07T09:05:00Z",
-                null,
-                // A lie the webhook must overwrite.
-                "somebody-else"));
-    return Serialization.asYaml(approval);
+    // requestedBy: a lie the webhook must overwrite.
+    return Serialization.asYaml(HeldApprovals.pending(namespace, name, "somebody-else"));
   }
 
   /** Creates the approval as the agent's service account, as a sidecar does. */

@@ -23,6 +23,9 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.function.UnaryOperator;
+import javax.net.ssl.SSLHandshakeException;
 
 /**
  * Opens a new HTTP/1.1 {@link UpstreamLink} for an approved request: the dial ({@link
@@ -134,6 +137,32 @@ public final class UpstreamConnector {
                             }));
               }
             });
+    handOver(dial, ready, ch -> ch, UpstreamConnector::unlessH2);
+    return ready;
+  }
+
+  /** gRPC needs HTTP/2: any protocol but h2 (or none) is refused. */
+  private static String unlessH2(String protocol) {
+    return ApplicationProtocolNames.HTTP_2.equals(protocol)
+        ? null
+        : "the upstream did not agree to HTTP/2 (ALPN h2), which gRPC needs";
+  }
+
+  /**
+   * Settles {@code ready} with {@code value} of the dialled channel once it can carry a request: at
+   * once without TLS, else when the TLS handshake is done. A failed dial fails it with the dial's
+   * cause; a failed handshake, or a negotiated protocol that {@code alpnRefusal} refuses, with a
+   * {@link HandshakeFailure}, the channel closed. A promise already settled (the agent went) closes
+   * the channel too.
+   *
+   * @param alpnRefusal given the protocol ALPN settled on (null: none), why it will not do, or null
+   *     when it will
+   */
+  private static <T> void handOver(
+      Future<Channel> dial,
+      Promise<T> ready,
+      Function<Channel, T> value,
+      UnaryOperator<String> alpnRefusal) {
     dial.addListener(
         f -> {
           if (!f.isSuccess()) {
@@ -141,29 +170,31 @@ public final class UpstreamConnector {
             return;
           }
           Channel ch = (Channel) f.getNow();
-          SslHandler tlsHandler = ch.pipeline().get(SslHandler.class);
-          ch.config().setAutoRead(true); // the handshake and HTTP/2 frames need reads
-          tlsHandler
-              .handshakeFuture()
+          SslHandler tls = ch.pipeline().get(SslHandler.class);
+          if (tls == null) {
+            if (!ready.trySuccess(value.apply(ch))) {
+              ch.close();
+            }
+            return;
+          }
+          ch.config().setAutoRead(true); // the handshake (and HTTP/2's frames) need reads
+          tls.handshakeFuture()
               .addListener(
                   h -> {
-                    if (!h.isSuccess()) {
-                      ch.close();
-                      ready.tryFailure(new HandshakeFailure(h.cause()));
-                    } else if (!ApplicationProtocolNames.HTTP_2.equals(
-                        tlsHandler.applicationProtocol())) {
-                      ch.close();
-                      ready.tryFailure(
-                          new HandshakeFailure(
-                              new javax.net.ssl.SSLHandshakeException(
-                                  "the upstream did not agree to HTTP/2 (ALPN h2), which gRPC"
-                                      + " needs")));
-                    } else if (!ready.trySuccess(ch)) {
-                      ch.close();
+                    String refused =
+                        h.isSuccess() ? alpnRefusal.apply(tls.applicationProtocol()) : null;
+                    if (h.isSuccess() && refused == null) {
+                      if (!ready.trySuccess(value.apply(ch))) {
+                        ch.close();
+                      }
+                      return;
                     }
+                    ch.close();
+                    ready.tryFailure(
+                        new HandshakeFailure(
+                            h.isSuccess() ? new SSLHandshakeException(refused) : h.cause()));
                   });
         });
-    return ready;
   }
 
   private IdleStateHandler silenceTimeout() {
@@ -206,33 +237,8 @@ public final class UpstreamConnector {
                 ch.pipeline().addLast(UpstreamLink.LINK, link);
               }
             });
-    dial.addListener(
-        f -> {
-          if (!f.isSuccess()) {
-            ready.tryFailure(f.cause());
-            return;
-          }
-          Channel ch = (Channel) f.getNow();
-          SslHandler tlsHandler = ch.pipeline().get(SslHandler.class);
-          if (tlsHandler == null) {
-            if (!ready.trySuccess(link)) {
-              ch.close();
-            }
-            return;
-          }
-          ch.config().setAutoRead(true); // the handshake needs reads
-          tlsHandler
-              .handshakeFuture()
-              .addListener(
-                  h -> {
-                    if (!h.isSuccess()) {
-                      ch.close();
-                      ready.tryFailure(new HandshakeFailure(h.cause()));
-                    } else if (!ready.trySuccess(link)) {
-                      ch.close();
-                    }
-                  });
-        });
+    // HTTP/1.1 over whatever ALPN settled on (the client offers nothing else).
+    handOver(dial, ready, ch -> link, protocol -> null);
     return ready;
   }
 }

@@ -291,12 +291,15 @@ public final class Bench {
         }
       }
       Files.createDirectories(dir.resolve("lib"));
+      // With their times: an AOT cache (-XX:AOTCache) trained on this copy checks the jars' mtimes,
+      // so a copy made by the next run must look the same.
+      var keep = java.nio.file.StandardCopyOption.COPY_ATTRIBUTES;
       try (var libs = Files.list(jar.resolveSibling("lib"))) {
         for (Path lib : libs.toList()) {
-          Files.copy(lib, dir.resolve("lib").resolve(lib.getFileName()));
+          Files.copy(lib, dir.resolve("lib").resolve(lib.getFileName()), keep);
         }
       }
-      Path copy = Files.copy(jar, dir.resolve(jar.getFileName()));
+      Path copy = Files.copy(jar, dir.resolve(jar.getFileName()), keep);
       // Readable by the proxy's uid on the way down (target/ is root's).
       Command.run(List.of("chmod", "-R", "a+rX", Path.of("target").toAbsolutePath().toString()))
           .requireSuccess();

@@ -114,6 +114,8 @@ final class ControlPlaneBench {
   Stats revocationAll;
   double operatorRssIdle = Double.NaN;
   double operatorRssAfterControlPlane = Double.NaN;
+  double operatorRssPeakControlPlane = Double.NaN;
+  double operatorRssPeakSessions = Double.NaN;
   double operatorLiveHeapAfterControlPlane = Double.NaN;
   double operatorRssSessions = Double.NaN;
   int sessionsReconciled;
@@ -145,6 +147,7 @@ final class ControlPlaneBench {
       AgentSessionCrd.install(kube);
       operator = OperatorProcess.start(kube, OpenBaoServer.shared(), options.operatorJar(), work);
       operatorRssIdle = settledRss(operator.pid());
+      operator.nmt("idle");
       if (cp != null) {
         if (options.steps().contains("admission")) {
           step(cp, "admission", this::admission);
@@ -168,6 +171,8 @@ final class ControlPlaneBench {
           // that
           // the sessions' figure is about sessions only.
           operatorRssAfterControlPlane = settledRss(operator.pid());
+          operatorRssPeakControlPlane = operator.peakRssMiB();
+          operator.nmt("after-control-plane");
           operatorLiveHeapAfterControlPlane = liveHeapMiB(operator.pid());
           operator.close();
           operator =
@@ -1208,7 +1213,9 @@ final class ControlPlaneBench {
     sessionsReconciled = active;
     OperatorProcess.sleep(5000);
     operatorRssSessions = settledRss(operator.pid());
-    peak = Math.max(peak, operatorRssSessions);
+    peak = Math.max(peak, Math.max(operatorRssSessions, operator.peakRssMiB()));
+    operatorRssPeakSessions = peak;
+    operator.nmt("sessions");
     double sessionsLiveHeap = liveHeapMiB(operator.pid());
     s.json.put(
         "operator",
@@ -1218,6 +1225,7 @@ final class ControlPlaneBench {
             .put("rssIdleAtStartMiB", operatorRssIdle)
             .put("liveHeapIdleMiB", nan(idleLiveHeap))
             .put("rssAfterControlPlaneTestsMiB", nan(operatorRssAfterControlPlane))
+            .put("rssPeakThroughControlPlaneTestsMiB", nan(operatorRssPeakControlPlane))
             .put("liveHeapAfterControlPlaneTestsMiB", nan(operatorLiveHeapAfterControlPlane))
             .put("rssWithSessionsMiB", operatorRssSessions)
             .put("liveHeapWithSessionsMiB", nan(sessionsLiveHeap))
@@ -1229,14 +1237,19 @@ final class ControlPlaneBench {
                 String.join(" ", OperatorProcess.JVM_FLAGS)
                     + " -XX:MaxRAM="
                     + OperatorProcess.MAX_RAM
-                    + " (the chart's memory limit)"));
+                    + " (the chart's memory limit)"
+                    + (operator.extraFlags().isEmpty()
+                        ? ""
+                        : "; extra for this run: " + operator.extraFlags())));
     Table t =
         new Table(
             "Memory — operator process (its own JVM: "
                 + String.join(" ", OperatorProcess.JVM_FLAGS)
                 + " -XX:MaxRAM="
                 + OperatorProcess.MAX_RAM
-                + ", the chart's limit; MiB)",
+                + ", the chart's limit"
+                + (operator.extraFlags().isEmpty() ? "" : "; this run: " + operator.extraFlags())
+                + "; MiB)",
             "operator",
             "VmRSS",
             "live heap (after a full GC)",
@@ -1248,6 +1261,11 @@ final class ControlPlaneBench {
           f1(operatorLiveHeapAfterControlPlane),
           options.pods()
               + " admissions, revocation trials (then a fresh operator for the rows below)");
+      t.row(
+          "peak through the control-plane runs",
+          f1(operatorRssPeakControlPlane),
+          null,
+          "sampled every 500 ms from the operator's start");
     }
     t.row(
         "idle, just started",
@@ -1264,7 +1282,7 @@ final class ControlPlaneBench {
             + " s (applied in "
             + f1(applySeconds)
             + " s)");
-    t.row("peak while reconciling them", f1(peak), null, "sampled every second");
+    t.row("peak while reconciling them", f1(peak), null, "sampled every 500 ms");
     s.add(t);
     admin.namespaces().withName(ns).delete();
   }

@@ -29,7 +29,9 @@ final class OperatorProcess implements AutoCloseable {
   static final List<String> JVM_FLAGS =
       List.of(
           "-XX:+UseSerialGC",
-          "-XX:MaxRAMPercentage=35",
+          "-XX:MinRAMPercentage=30",
+          "-XX:MaxRAMPercentage=30",
+          "-XX:TieredStopAtLevel=1",
           "-XX:MinHeapFreeRatio=10",
           "-XX:MaxHeapFreeRatio=30",
           "-XX:TrimNativeHeapInterval=2000",
@@ -38,16 +40,99 @@ final class OperatorProcess implements AutoCloseable {
           "-XX:+ExitOnOutOfMemoryError");
 
   /** The chart's memory limit for the operator (values.yaml resources.limits.memory). */
-  static final String MAX_RAM = "448m";
+  static final String MAX_RAM = "320m";
 
   private final Process process;
   private final Path log;
   private final int metricsPort;
+  private final List<String> extraFlags;
 
-  private OperatorProcess(Process process, Path log, int metricsPort) {
+  /**
+   * Largest VmRSS seen since the start, sampled every 500 ms: "through the admissions" is a peak,
+   * and a settled figure taken after a step misses the burst.
+   */
+  private final java.util.concurrent.atomic.DoubleAccumulator peakRss =
+      new java.util.concurrent.atomic.DoubleAccumulator(Math::max, 0);
+
+  private OperatorProcess(Process process, Path log, int metricsPort, List<String> extraFlags) {
     this.process = process;
     this.log = log;
     this.metricsPort = metricsPort;
+    this.extraFlags = extraFlags;
+    Thread.ofVirtual()
+        .name("operator-rss")
+        .start(
+            () -> {
+              while (process.isAlive()) {
+                peakRss.accumulate(Proc.rssMiB(process.pid()));
+                sleep(500);
+              }
+            });
+  }
+
+  /** The largest RSS sampled since the operator started, in MiB. */
+  double peakRssMiB() {
+    return Math.max(peakRss.get(), Proc.rssMiB(process.pid()));
+  }
+
+  /** The extra JVM flags of this run (capgate.bench.operatorJvmFlags), for the tables. */
+  String extraFlags() {
+    return String.join(" ", extraFlags);
+  }
+
+  /**
+   * With {@code -Dcapgate.bench.operatorJvmFlags=-XX:NativeMemoryTracking=summary}: where the
+   * operator's memory is by the JVM's own accounting (heap, metaspace, code, threads, malloc), its
+   * heap and its thread count, written to {@code target/bench/operator-nmt-<label>.txt}; nothing
+   * without NMT.
+   */
+  void nmt(String label) {
+    if (extraFlags.stream().noneMatch(f -> f.startsWith("-XX:NativeMemoryTracking"))) {
+      return;
+    }
+    String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+    StringBuilder out = new StringBuilder();
+    out.append("VmRSS ").append(Proc.rssMiB(process.pid())).append(" MiB, peak so far ");
+    out.append(peakRssMiB()).append(" MiB, CPU ");
+    out.append(String.format(java.util.Locale.ROOT, "%.1f", Proc.cpuSeconds(process.pid())));
+    out.append(" s since the start\n");
+    // GC count and time per collector (young, full) since the start: what a smaller heap costs.
+    String counters =
+        dev.capgate.sidecar.netns.Command.run(
+                List.of(jcmd, Long.toString(process.pid()), "PerfCounter.print"))
+            .stdout();
+    long hz = 1;
+    for (String line : counters.split("\n")) {
+      if (line.startsWith("sun.os.hrt.frequency=")) {
+        hz = Long.parseLong(line.substring(line.indexOf('=') + 1).strip());
+      }
+    }
+    for (String line : counters.split("\n")) {
+      var m =
+          java.util.regex.Pattern.compile(
+                  "^sun\\.gc\\.collector\\.(\\d)\\.(invocations|time)=(\\d+)")
+              .matcher(line);
+      if (m.find()) {
+        long v = Long.parseLong(m.group(3));
+        out.append("GC collector ").append(m.group(1)).append(' ').append(m.group(2)).append(' ');
+        out.append(m.group(2).equals("time") ? (v * 1000 / hz) + " ms" : Long.toString(v));
+        out.append('\n');
+      }
+    }
+    out.append('\n');
+    // NMT's summary carries the classes loaded and the threads too.
+    for (String what : List.of("VM.native_memory summary", "GC.heap_info")) {
+      List<String> cmd = new ArrayList<>(List.of(jcmd, Long.toString(process.pid())));
+      cmd.addAll(List.of(what.split(" ")));
+      var r = dev.capgate.sidecar.netns.Command.run(cmd);
+      out.append("## ").append(what).append('\n').append(r.stdout()).append("\n\n");
+    }
+    try {
+      java.nio.file.Files.writeString(
+          Path.of("target", "bench", "operator-nmt-" + label + ".txt").toAbsolutePath(), out);
+    } catch (IOException e) {
+      Bench.say("operator: could not write the NMT summary: " + e);
+    }
   }
 
   /**
@@ -132,9 +217,8 @@ final class OperatorProcess implements AutoCloseable {
     cmd.add("-XX:MaxRAM=" + MAX_RAM);
     // Extra diagnostics flags (e.g. -XX:NativeMemoryTracking=summary), none by default.
     String extra = System.getProperty("capgate.bench.operatorJvmFlags", "").strip();
-    if (!extra.isEmpty()) {
-      cmd.addAll(List.of(extra.split("\\s+")));
-    }
+    List<String> extraFlags = extra.isEmpty() ? List.of() : List.of(extra.split("\\s+"));
+    cmd.addAll(extraFlags);
     cmd.addAll(List.of("-jar", jar.toString()));
     Path log = dir.resolve("operator.log");
     try {
@@ -143,7 +227,7 @@ final class OperatorProcess implements AutoCloseable {
               .redirectErrorStream(true)
               .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
       b.environment().putAll(env);
-      OperatorProcess operator = new OperatorProcess(b.start(), log, metricsPort);
+      OperatorProcess operator = new OperatorProcess(b.start(), log, metricsPort, extraFlags);
       operator.awaitWebhook(client);
       return operator;
     } catch (IOException e) {

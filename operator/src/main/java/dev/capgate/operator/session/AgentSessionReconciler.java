@@ -94,6 +94,13 @@ public class AgentSessionReconciler implements Reconciler<AgentSession>, Cleaner
     this.recovery = new SessionRecovery(client, revocation, events, clock);
   }
 
+  /**
+   * Objects per page of the pod and CA Secret informers' list (at start and on a relist): the item
+   * stores trim each object, but an unpaged list holds every whole pod at once first. With 2,200
+   * injected pods the operator's live heap at start was 87 MiB of its 96 (issue 13).
+   */
+  static final long LIST_PAGE = 250;
+
   @Override
   public List<EventSource<?, AgentSession>> prepareEventSources(
       EventSourceContext<AgentSession> context) {
@@ -109,6 +116,7 @@ public class AgentSessionReconciler implements Reconciler<AgentSession>, Cleaner
                 // memory
                 // through thousands of admissions).
                 .withItemStore(new TransformingItemStore<>(AgentSessionReconciler::podEssentials))
+                .withInformerListLimit(LIST_PAGE)
                 .build(),
             context);
     SecondaryToPrimaryMapper<Secret> secretToSession = bySessionLabel();
@@ -120,6 +128,7 @@ public class AgentSessionReconciler implements Reconciler<AgentSession>, Cleaner
                 .withSecondaryToPrimaryMapper(secretToSession)
                 // Metadata is all custody needs: CA keys never sit in the operator's cache.
                 .withItemStore(new TransformingItemStore<>(AgentSessionReconciler::metadataOnly))
+                .withInformerListLimit(LIST_PAGE)
                 .build(),
             context);
     return List.of(pods, caSecrets);

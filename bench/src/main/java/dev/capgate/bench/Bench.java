@@ -16,13 +16,19 @@ import java.util.Set;
  * target/bench/results.json} (and {@code results.md}) in the bench module's directory.
  *
  * <pre>
- *   Bench [--sections dataplane,controlplane,memory,sidecar-memory,operator-memory,startup] [--sidecar-flag F] [--duration 10] [--warm-up 5] [--pods 200]
+ *   Bench [--sections dataplane,controlplane,memory,sidecar-memory,operator-memory,startup,limiter,dataplane-ab] [--sidecar-flag F] [--duration 10] [--warm-up 5] [--pods 200]
  *         [--trials 20] [--sidecars 3] [--starts 10] [--sessions 1000] [--no-peers] [--quick]
  *         [--scale-pods 2000] [--scale-rate 50] [--scale-sessions 200]
  *         [--steps admission,admission-at-scale,start-to-ready,revocation]
+ *         [--ab limits|c1] [--rounds 6]
  * </pre>
  *
- * Needs root (network namespaces, iptables), h2load, squid-openssl, a mitmproxy venv ({@code
+ * Not in the default sections: {@code limiter} (the limiter's per-request cost in-process, {@link
+ * LimiterBench}) and {@code dataplane-ab} (two sidecars measured interleaved, {@link
+ * DataPlaneAbBench}; {@code --ab} picks what differs, {@code --duration} is then the length of one
+ * run, {@code --rounds} how many ABBA rounds per cell).
+ *
+ * <p>Needs root (network namespaces, iptables), h2load, squid-openssl, a mitmproxy venv ({@code
  * bench/bench-tools.sh} installs them) and the tools of {@code make tools}.
  */
 public final class Bench {
@@ -64,6 +70,30 @@ public final class Bench {
                       o.duration, o.warmUp, o.sidecarJar, o.mitmVenv, sidecarFlags(), o.peers),
                   s);
           data.run();
+        } catch (Exception e) {
+          failed(s, e);
+        }
+        s.end();
+      }
+      if (o.sections.contains("limiter")) {
+        Section s = new Section("limiter");
+        sections.add(s);
+        try {
+          new LimiterBench(new LimiterBench.Options(41, 60), s).run();
+        } catch (Exception e) {
+          failed(s, e);
+        }
+        s.end();
+      }
+      if (o.sections.contains("dataplane-ab")) {
+        Section s = new Section("data plane ab " + o.ab);
+        sections.add(s);
+        try {
+          new DataPlaneAbBench(
+                  new DataPlaneAbBench.Options(
+                      o.ab, o.rounds, o.duration, o.warmUp, o.sidecarJar, sidecarFlags()),
+                  s)
+              .run();
         } catch (Exception e) {
           failed(s, e);
         }
@@ -212,6 +242,8 @@ public final class Bench {
     int scaleSessions = 200;
     Set<String> steps = Set.of("admission", "admission-at-scale", "start-to-ready", "revocation");
     boolean peers = true;
+    String ab = "limits";
+    int rounds = 6;
     Path sidecarJar =
         Path.of(
                 System.getProperty(
@@ -248,6 +280,8 @@ public final class Bench {
           case "--scale-pods" -> o.scalePods = Integer.parseInt(args[++i]);
           case "--scale-rate" -> o.scaleRate = Integer.parseInt(args[++i]);
           case "--scale-sessions" -> o.scaleSessions = Integer.parseInt(args[++i]);
+          case "--ab" -> o.ab = args[++i];
+          case "--rounds" -> o.rounds = Integer.parseInt(args[++i]);
           case "--steps" -> o.steps = Set.copyOf(Arrays.asList(args[++i].split(",")));
           case "--quick" -> {
             o.duration = Duration.ofSeconds(3);
@@ -265,13 +299,20 @@ public final class Bench {
       }
       // The start-up section alone runs no operator.
       boolean operator = o.sections.contains("controlplane") || operatorMemory(o);
-      for (Path p : operator ? List.of(o.sidecarJar, o.operatorJar) : List.of(o.sidecarJar)) {
+      // The limiter section alone runs in this JVM: no jar.
+      boolean sidecar = !o.sections.equals(Set.of("limiter"));
+      for (Path p :
+          operator
+              ? List.of(o.sidecarJar, o.operatorJar)
+              : sidecar ? List.of(o.sidecarJar) : List.<Path>of()) {
         if (!Files.exists(p)) {
           throw new IllegalStateException(p + " is missing: build first (make build)");
         }
       }
       // Run copies: a build in another shell must not swap a jar under a running process.
-      o.sidecarJar = snapshot(o.sidecarJar, "sidecar");
+      if (sidecar) {
+        o.sidecarJar = snapshot(o.sidecarJar, "sidecar");
+      }
       if (operator) {
         o.operatorJar = snapshot(o.operatorJar, "operator");
       }

@@ -672,7 +672,7 @@ final class ControlPlaneBench {
       Pki ca = new Pki("capgate pod CA (bench startup)");
       Path cert = Files.writeString(dir.resolve("pod-ca.crt"), ca.caCertPem());
       Path key = Files.writeString(dir.resolve("pod-ca.key"), ca.caKeyPem());
-      DataPlaneBench.owned(key, BenchPod.PROXY_UID, "400");
+      DataPlaneFixture.owned(key, BenchPod.PROXY_UID, "400");
       Path session =
           Files.writeString(
               dir.resolve("session.json"),
@@ -971,7 +971,7 @@ final class ControlPlaneBench {
     try {
       Path dir = pod.scratch();
       Files.writeString(dir.resolve("pod-ca.crt"), ca.caCertPem());
-      DataPlaneBench.owned(
+      DataPlaneFixture.owned(
           Files.writeString(dir.resolve("pod-ca.key"), ca.caKeyPem()), BenchPod.PROXY_UID, "400");
       Files.writeString(dir.resolve("upstream-ca.crt"), upstreamCa.caCertPem());
       upstreamCa
@@ -1077,7 +1077,7 @@ final class ControlPlaneBench {
         Path apiDir = Files.createDirectories(dir.resolve("kube-api-" + name));
         Files.writeString(apiDir.resolve("token"), token);
         Files.writeString(apiDir.resolve("ca.crt"), kube.caCertPem());
-        DataPlaneBench.owned(apiDir.resolve("token"), BenchPod.PROXY_UID, "400");
+        DataPlaneFixture.owned(apiDir.resolve("token"), BenchPod.PROXY_UID, "400");
         Command.run(
                 List.of(
                     "chown",

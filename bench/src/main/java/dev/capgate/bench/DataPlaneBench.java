@@ -1,29 +1,11 @@
 package dev.capgate.bench;
 
-import static dev.capgate.api.v1alpha1.AgentSessionBuilder.kv2;
-import static dev.capgate.api.v1alpha1.AgentSessionBuilder.rule;
-import static dev.capgate.api.v1alpha1.HttpMethod.GET;
-import static dev.capgate.api.v1alpha1.HttpMethod.POST;
-
-import dev.capgate.api.v1alpha1.AgentSessionBuilder;
-import dev.capgate.api.v1alpha1.Limits;
 import dev.capgate.sidecar.netns.Command;
-import dev.capgate.sidecar.netns.UnixSocketBridge;
-import dev.capgate.sidecar.netns.UpstreamServers;
-import dev.capgate.testkit.OpenBaoServer;
-import dev.capgate.testkit.Pki;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.URI;
-import java.net.UnixDomainSocketAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -170,16 +152,7 @@ final class DataPlaneBench {
 
   private final Options options;
   private final Section section;
-  private BenchPod pod;
-  private H2load h2load;
-  private ProxyUnderTest.PodFiles files;
-  private Path sessionFile;
-
-  /** The same session with rule and session limits that never trigger at bench rates. */
-  private Path limitedSessionFile;
-
-  private Path vaultToken;
-  private final String url = "https://" + BenchPod.UPSTREAM_HOST + PATH;
+  private DataPlaneFixture fixture;
   private final List<Row> rows = new ArrayList<>();
   private final Map<String, String> setups = new LinkedHashMap<>();
 
@@ -193,133 +166,12 @@ final class DataPlaneBench {
   }
 
   void run() throws Exception {
-    String secret = "ghp_bench" + HexFormat.of().formatHex(SecureRandom.getSeed(10));
-    OpenBaoServer bao = OpenBaoServer.shared();
-    String mount = bao.newKvMount();
-    bao.request(
-        "POST",
-        mount + "/data/github/alice@example.com",
-        new JsonObject().put("data", new JsonObject().put("token", secret)).encode());
-    bao.request(
-        "POST",
-        "sys/policies/acl/capgate-bench-" + mount,
-        new JsonObject()
-            .put("policy", "path \"" + mount + "/data/*\" { capabilities = [\"read\"] }")
-            .encode());
-    String token =
-        new JsonObject(
-                bao.request(
-                    "POST",
-                    "auth/token/create",
-                    new JsonObject()
-                        .put("policies", new JsonArray().add("capgate-bench-" + mount))
-                        .put("ttl", "2h")
-                        .encode()))
-            .getJsonObject("auth")
-            .getString("client_token");
-
-    pod = BenchPod.create("bench-dataplane", options.sidecarJar());
-    try (UnixSocketBridge vaultBridge = startVaultBridge(bao)) {
-      writeFiles(mount, secret, token);
-      startUpstream();
-      h2load = new H2load(pod, url);
+    try (DataPlaneFixture f =
+        DataPlaneFixture.open("bench-dataplane", options.sidecarJar(), setups)) {
+      fixture = f;
       measureAll();
-    } finally {
-      pod.close();
     }
     print();
-  }
-
-  private UnixSocketBridge startVaultBridge(OpenBaoServer bao) throws IOException {
-    URI uri = URI.create(bao.address());
-    return UnixSocketBridge.start(
-        UnixDomainSocketAddress.of(pod.scratch().resolve("vault.sock")),
-        new InetSocketAddress(uri.getHost(), uri.getPort()));
-  }
-
-  /**
-   * The upstream's server certificate (in the pod's scratch {@code pki/}, read by the upstream
-   * servers) and a pod CA whose key only the proxy's uid reads: the files every bench sidecar
-   * starts with.
-   */
-  static ProxyUnderTest.PodFiles writePki(BenchPod pod, String secret) throws IOException {
-    Path dir = pod.scratch().resolve("pki");
-    Files.createDirectories(dir);
-    Pki upstreamCa = new Pki("bench upstream CA");
-    upstreamCa
-        .issueServer(
-            "upstream",
-            List.of(BenchPod.UPSTREAM_HOST),
-            List.of(UpstreamServers.V4, UpstreamServers.V6))
-        .writeTo(dir, "server");
-    Pki podCa = new Pki("capgate pod CA (bench)");
-    Path caCert = Files.writeString(dir.resolve("pod-ca.crt"), podCa.caCertPem());
-    Path caKey = Files.writeString(dir.resolve("pod-ca.key"), podCa.caKeyPem());
-    Path upCa = Files.writeString(dir.resolve("upstream-ca.crt"), upstreamCa.caCertPem());
-    owned(caKey, BenchPod.PROXY_UID, "400");
-    return new ProxyUnderTest.PodFiles(caCert, caKey, upCa, secret);
-  }
-
-  private void writeFiles(String mount, String secret, String token) throws IOException {
-    files = writePki(pod, secret);
-    sessionFile =
-        Files.writeString(pod.scratch().resolve("session.json"), session(mount, null).json());
-    // Every limit on, at its maximum: each request takes a token, a slot and budget, and none is
-    // ever refused at what h2load sends here (issue 16 §4: the limiter must not move the figures).
-    Limits neverTrigger =
-        new Limits(
-            (int) Limits.MAX_RATE,
-            (int) Limits.MAX_BURST,
-            (int) Limits.MAX_CONCURRENT,
-            (long) Limits.MAX_REQUESTS,
-            (long) Limits.MAX_BYTES);
-    limitedSessionFile =
-        Files.writeString(
-            pod.scratch().resolve("session-limits.json"),
-            session(mount, neverTrigger).limits(neverTrigger).json());
-    vaultToken = Files.writeString(pod.scratch().resolve("vault-token"), token);
-    owned(vaultToken, BenchPod.PROXY_UID, "400");
-  }
-
-  private static AgentSessionBuilder session(String mount, Limits ruleLimits) {
-    return AgentSessionBuilder.session("bench")
-        .namespace("agents")
-        .user("alice@example.com")
-        .agent("bench-agent")
-        .vaultRole("capgate-agent")
-        .credential(kv2("github", mount + "/data/github/{{user}}", "token").bearer())
-        .egress(
-            rule("github-api")
-                .hosts(BenchPod.UPSTREAM_HOST)
-                .methods(GET, POST)
-                .paths("/repos/acme/repo-a", "/repos/acme/repo-a/**")
-                .credential("github")
-                .limits(ruleLimits));
-  }
-
-  static void owned(Path file, int uid, String mode) {
-    Command.run(List.of("chown", uid + ":" + uid, file.toString())).requireSuccess();
-    Command.run(List.of("chmod", mode, file.toString())).requireSuccess();
-  }
-
-  private void startUpstream() {
-    Path dir = pod.scratch().resolve("pki");
-    Path log = pod.scratch().resolve("upstream.log");
-    Process p =
-        pod.start(
-            pod.inUpstream(
-                BenchUpstream.command(
-                    List.of("-Xmx256m"),
-                    dir,
-                    2,
-                    UpstreamServers.V4 + ":8200",
-                    pod.scratch().resolve("vault.sock").toString())),
-            log,
-            Map.of());
-    BenchPod.awaitLine(p, log, "{\"ready\":true}", Duration.ofSeconds(60));
-    setups.put(
-        "upstream",
-        "Vert.x 5 HTTPS (JDK TLS), 2 event loops, h2 + http/1.1, 1 KiB body, in the upstream netns");
   }
 
   // ------------------------------------------------------------------ measuring
@@ -329,29 +181,23 @@ final class DataPlaneBench {
     measureTarget(
         "Capgate",
         () ->
-            ProxyUnderTest.capgate(
-                pod,
-                options.sidecarJar(),
-                options.sidecarJvmFlags(),
-                sessionFile,
-                files,
-                vaultToken,
-                url));
+            fixture.capgate(
+                options.sidecarJar(), options.sidecarJvmFlags(), fixture.sessionFile, List.of()));
     measureTarget(
         "Capgate + limits",
         () ->
-            ProxyUnderTest.capgate(
-                pod,
+            fixture.capgate(
                 options.sidecarJar(),
                 options.sidecarJvmFlags(),
-                limitedSessionFile,
-                files,
-                vaultToken,
-                url));
+                fixture.limitedSessionFile,
+                List.of()));
     if (options.peers()) {
-      measureTarget("Squid", () -> ProxyUnderTest.squid(pod, files, url));
+      measureTarget("Squid", () -> ProxyUnderTest.squid(fixture.pod, fixture.files, fixture.url));
       measureTarget(
-          "mitmproxy", () -> ProxyUnderTest.mitmproxy(pod, options.mitmVenv(), files, url));
+          "mitmproxy",
+          () ->
+              ProxyUnderTest.mitmproxy(
+                  fixture.pod, options.mitmVenv(), fixture.files, fixture.url));
     }
     measureTarget("direct (again)", null);
   }
@@ -366,12 +212,12 @@ final class DataPlaneBench {
       }
       long pid = proxy == null ? -1 : proxy.pid();
       int uid = proxy == null ? BenchPod.PROXY_UID : BenchPod.AGENT_UID;
-      double rssIdle = pid < 0 ? Double.NaN : settledRss(pid);
+      double rssIdle = pid < 0 ? Double.NaN : DataPlaneFixture.settledRss(pid);
       boolean h2 = proxy == null || proxy.offersH2();
       // Warm-up, not measured: JIT, TLS machinery, leaf cache, credential cache.
-      warmUp(target, uid, true);
+      fixture.warmUp(target, uid, true, options.warmUp());
       if (h2) {
-        warmUp(target, uid, false);
+        fixture.warmUp(target, uid, false, options.warmUp());
       }
       List<Row> mine = new ArrayList<>();
       for (boolean h1 : h2 ? new boolean[] {true, false} : new boolean[] {true}) {
@@ -382,7 +228,7 @@ final class DataPlaneBench {
         rows.add(row);
       }
       if (pid >= 0) {
-        double after = settledRss(pid);
+        double after = DataPlaneFixture.settledRss(pid);
         mine.forEach(r -> r.rssAfter = after);
       }
       if (!h2) {
@@ -412,8 +258,8 @@ final class DataPlaneBench {
             + CONCURRENCY
             + " connections, "
             + d);
-    long[] up0 = upstreamStats();
-    double cpu0 = cpu(pid);
+    long[] up0 = fixture.upstreamStats();
+    double cpu0 = DataPlaneFixture.cpu(pid);
     DoubleAccumulator rssMax = new DoubleAccumulator(Math::max, 0);
     AtomicBoolean sampling = new AtomicBoolean(pid >= 0);
     Thread sampler =
@@ -422,16 +268,14 @@ final class DataPlaneBench {
                 () -> {
                   while (sampling.get()) {
                     rssMax.accumulate(Proc.rssMiB(pid));
-                    sleep(200);
+                    DataPlaneFixture.sleep(200);
                   }
                 });
-    row.keepAlive =
-        h2load.run(
-            uid, h1, List.of("-c", "" + CONCURRENCY, "-D", d), false, timeout(options.duration()));
-    row.keepAliveCpu = cpu(pid) - cpu0;
+    row.keepAlive = fixture.keepAlive(uid, h1, options.duration());
+    row.keepAliveCpu = DataPlaneFixture.cpu(pid) - cpu0;
     sampling.set(false);
     join(sampler);
-    long[] up1 = upstreamStats();
+    long[] up1 = fixture.upstreamStats();
     row.upstreamRequests = up1[0] - up0[0];
     row.upstreamWithHeader = up1[1] - up0[1];
     row.actualProtocol = row.keepAlive.protocol();
@@ -446,15 +290,9 @@ final class DataPlaneBench {
             + RATE_CLIENTS * RATE_PER_CLIENT
             + " rps, "
             + d);
-    cpu0 = cpu(pid);
-    row.paced =
-        h2load.run(
-            uid,
-            h1,
-            List.of("-c", "" + RATE_CLIENTS, "--rps", "" + RATE_PER_CLIENT, "-D", d),
-            true,
-            timeout(options.duration()));
-    row.pacedCpu = cpu(pid) - cpu0;
+    cpu0 = DataPlaneFixture.cpu(pid);
+    row.paced = fixture.paced(uid, h1, options.duration());
+    row.pacedCpu = DataPlaneFixture.cpu(pid) - cpu0;
 
     if (h1) {
       // h2load reconnects after "Connection: close" (HTTP/1.1 only; with -D it hangs, so -n,
@@ -468,7 +306,7 @@ final class DataPlaneBench {
               + CONCURRENCY
               + " connections");
       H2load.Result calibration =
-          h2load.run(
+          fixture.h2load.run(
               uid,
               true,
               List.of(
@@ -482,15 +320,15 @@ final class DataPlaneBench {
                   40_000L,
                   Math.round(calibration.rps() * options.duration().toSeconds() / CONCURRENCY)
                       * CONCURRENCY));
-      cpu0 = cpu(pid);
+      cpu0 = DataPlaneFixture.cpu(pid);
       row.newConn =
-          h2load.run(
+          fixture.h2load.run(
               uid,
               true,
               List.of("-c", "" + CONCURRENCY, "-n", "" + n, "-H", "Connection: close"),
               false,
-              timeout(options.duration().multipliedBy(4)));
-      row.newConnCpu = cpu(pid) - cpu0;
+              DataPlaneFixture.timeout(options.duration().multipliedBy(4)));
+      row.newConnCpu = DataPlaneFixture.cpu(pid) - cpu0;
     }
 
     long conns = NEW_CONN_PER_SECOND * options.duration().toSeconds();
@@ -503,7 +341,7 @@ final class DataPlaneBench {
             + NEW_CONN_PER_SECOND
             + "/s");
     row.newConnPaced =
-        h2load.run(
+        fixture.h2load.run(
             uid,
             h1,
             List.of(
@@ -516,117 +354,7 @@ final class DataPlaneBench {
                 "-n",
                 "" + conns),
             true,
-            timeout(options.duration().multipliedBy(3)));
-  }
-
-  /**
-   * The same for every row: keep-alive rounds of a fixed request count (count-bound runs never
-   * hang; h2load's -D sometimes does when it stops clients that are still handshaking) until the
-   * last three rounds agree within 10 % on the rate, at least {@code warmUp} and at most 6 × that;
-   * HTTP/1.1 then three rounds of new connections.
-   */
-  private void warmUp(String target, int uid, boolean h1) {
-    long started = System.nanoTime();
-    long min = options.warmUp().toNanos();
-    long max = options.warmUp().multipliedBy(6).toNanos();
-    long n = 1_600;
-    List<Double> seen = new ArrayList<>();
-    List<String> rates = new ArrayList<>();
-    while (true) {
-      H2load.Result r =
-          h2load.run(
-              uid,
-              h1,
-              List.of("-c", "" + CONCURRENCY, "-n", "" + n),
-              false,
-              Duration.ofSeconds(120));
-      rates.add(f0(r.rps()));
-      seen.add(r.rps());
-      long elapsed = System.nanoTime() - started;
-      if ((elapsed >= min && stable(seen)) || elapsed >= max) {
-        break;
-      }
-      // About 2 s per round at the current rate.
-      n =
-          Math.max(
-              CONCURRENCY * 20L,
-              Math.min(200_000L, Math.round(r.rps() * 2 / CONCURRENCY) * CONCURRENCY));
-    }
-    if (h1) {
-      // The new-connection path too (TLS handshakes on both sides of the proxy).
-      for (int i = 0; i < 3; i++) {
-        H2load.Result r =
-            h2load.run(
-                uid,
-                true,
-                List.of(
-                    "-c", "" + CONCURRENCY, "-n", "" + CONCURRENCY * 50, "-H", "Connection: close"),
-                false,
-                Duration.ofSeconds(120));
-        rates.add("close " + f0(r.rps()));
-      }
-    }
-    Bench.say(
-        "  "
-            + target
-            + (h1 ? " HTTP/1.1" : " HTTP/2")
-            + " warm-up rounds (rps): "
-            + String.join(", ", rates));
-  }
-
-  /** The last three rounds within 10 % of each other (a JIT still ramping up is not stable). */
-  private static boolean stable(List<Double> rps) {
-    if (rps.size() < 3) {
-      return false;
-    }
-    List<Double> last = rps.subList(rps.size() - 3, rps.size());
-    double lo = last.stream().mapToDouble(Double::doubleValue).min().orElse(0);
-    double hi = last.stream().mapToDouble(Double::doubleValue).max().orElse(0);
-    return hi <= lo * 1.1;
-  }
-
-  private static Duration timeout(Duration d) {
-    return d.plusSeconds(40);
-  }
-
-  private static double cpu(long pid) {
-    return pid < 0 ? 0 : Proc.cpuSeconds(pid);
-  }
-
-  /** RSS once it stops moving (a second apart, within 1 MiB), at most 5 s. */
-  private static double settledRss(long pid) {
-    double last = Proc.rssMiB(pid);
-    for (int i = 0; i < 5; i++) {
-      sleep(1000);
-      double now = Proc.rssMiB(pid);
-      if (Math.abs(now - last) < 1) {
-        return now;
-      }
-      last = now;
-    }
-    return last;
-  }
-
-  /** [requests, requests carrying the header] as the upstream counted them. */
-  private long[] upstreamStats() {
-    Command.Result r =
-        pod.runInUpstream(
-            Duration.ofSeconds(10),
-            List.of("curl", "-s", "-m", "5", "http://127.0.0.1:8080/stats"));
-    try {
-      JsonObject o = new JsonObject(r.stdout());
-      return new long[] {o.getLong("requests"), o.getLong("withHeader")};
-    } catch (RuntimeException e) {
-      return new long[] {0, 0};
-    }
-  }
-
-  private static void sleep(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+            DataPlaneFixture.timeout(options.duration().multipliedBy(3)));
   }
 
   private static void join(Thread t) {
@@ -659,7 +387,7 @@ final class DataPlaneBench {
         "method",
         new JsonObject()
             .put("loadGenerator", Command.run(List.of("h2load", "--version")).stdout().strip())
-            .put("url", url)
+            .put("url", fixture.url)
             .put(
                 "keepAlive",
                 "h2load -t 1 -m 1 -c "

@@ -77,7 +77,28 @@ final class ProxyUnderTest implements AutoCloseable {
       PodFiles f,
       Path vaultTokenFile,
       String url) {
-    Path log = pod.scratch().resolve("capgate-sidecar.log");
+    return capgate(pod, sidecarJar, jvmFlags, sessionFile, f, vaultTokenFile, url, List.of());
+  }
+
+  /**
+   * The same with more sidecar flags: {@code args} (a second sidecar in the same pod takes other
+   * ports), logged to a file of its own.
+   */
+  static ProxyUnderTest capgate(
+      BenchPod pod,
+      Path sidecarJar,
+      List<String> jvmFlags,
+      Path sessionFile,
+      PodFiles f,
+      Path vaultTokenFile,
+      String url,
+      List<String> args) {
+    Path log =
+        pod.scratch()
+            .resolve(
+                args.isEmpty()
+                    ? "capgate-sidecar.log"
+                    : "capgate-sidecar-" + args.hashCode() + ".log");
     List<String> cmd = new ArrayList<>(List.of(BenchPod.JAVA));
     cmd.addAll(jvmFlags);
     cmd.addAll(
@@ -97,6 +118,7 @@ final class ProxyUnderTest implements AutoCloseable {
             "http://" + dev.capgate.sidecar.netns.UpstreamServers.V4 + ":8200",
             "--vault-static-token-file",
             vaultTokenFile.toString()));
+    cmd.addAll(args);
     Process p = pod.start(pod.inPod(BenchPod.PROXY_UID, cmd), log, BenchPod.SIDECAR_ENV);
     ProxyUnderTest proxy =
         new ProxyUnderTest(

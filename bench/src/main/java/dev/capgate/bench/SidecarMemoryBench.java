@@ -396,10 +396,10 @@ final class SidecarMemoryBench {
   }
 
   private void writeFiles() throws IOException {
-    files = DataPlaneBench.writePki(pod, "unused");
+    files = DataPlaneFixture.writePki(pod, "unused");
     // No credential is read in these rows; the flag wants a file.
     vaultToken = Files.writeString(pod.scratch().resolve("vault-token"), "unused");
-    DataPlaneBench.owned(vaultToken, BenchPod.PROXY_UID, "400");
+    DataPlaneFixture.owned(vaultToken, BenchPod.PROXY_UID, "400");
   }
 
   private void startUpstream() {

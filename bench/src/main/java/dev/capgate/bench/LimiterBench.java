@@ -41,13 +41,7 @@ final class LimiterBench {
   private static final long BODY_BYTES = 1_024 + 64;
   private static final int OPS_PER_TRIAL = 800_000;
 
-  static final Limits NEVER_TRIGGER =
-      new Limits(
-          (int) Limits.MAX_RATE,
-          (int) Limits.MAX_BURST,
-          (int) Limits.MAX_CONCURRENT,
-          (long) Limits.MAX_REQUESTS,
-          (long) Limits.MAX_BYTES);
+  static final Limits NEVER_TRIGGER = Limits.atMaxima();
 
   record Options(int trials, int warmUpTrials) {}
 

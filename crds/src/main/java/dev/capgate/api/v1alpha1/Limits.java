@@ -67,6 +67,19 @@ public record Limits(
   /** 1 PiB. */
   public static final double MAX_BYTES = 1_125_899_906_842_624d;
 
+  /**
+   * Every limit at the schema's maximum: the most work the limiter does for a request, none of it
+   * binding (the limiter's benchmarks and cost test).
+   */
+  public static Limits atMaxima() {
+    return new Limits(
+        (int) MAX_RATE,
+        (int) MAX_BURST,
+        (int) MAX_CONCURRENT,
+        (long) MAX_REQUESTS,
+        (long) MAX_BYTES);
+  }
+
   /** The bucket's size: {@link #burst}, or {@link #requestsPerSecond} when absent. */
   public int burstOrDefault() {
     return burst != null ? burst : requestsPerSecond == null ? 0 : requestsPerSecond;

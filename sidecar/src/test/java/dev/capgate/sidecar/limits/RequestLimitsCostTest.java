@@ -31,13 +31,7 @@ class RequestLimitsCostTest {
   }
 
   /** Every limit on at its maximum: each request takes a token, a slot and budget, none refused. */
-  private static final Limits NEVER =
-      new Limits(
-          (int) Limits.MAX_RATE,
-          (int) Limits.MAX_BURST,
-          (int) Limits.MAX_CONCURRENT,
-          (long) Limits.MAX_REQUESTS,
-          (long) Limits.MAX_BYTES);
+  private static final Limits NEVER = Limits.atMaxima();
 
   /** Bytes and CPU nanoseconds per admit + release, after a warm-up. */
   private static long[] cost(Policy policy) {

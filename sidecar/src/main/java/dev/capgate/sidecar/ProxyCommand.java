@@ -214,6 +214,22 @@ public final class ProxyCommand {
     boolean exposeMetrics =
         config.getBoolean(SidecarContract.flagOf(SidecarContract.ENV_ADMIN_EXPOSE_METRICS), false);
 
+    // Upstream TLS on its own thread while this one starts Vert.x and reads the CA and the session:
+    // loading BoringSSL (netty-tcnative) and the system trust store was ~0.4 s of CPU of a ~1.1 s
+    // start with the image's AOT cache, and depends on nothing else here. Ready still waits for it
+    // (joined below, a failure still stops the start).
+    CompletableFuture<UpstreamTls> upstreamTlsBuild = new CompletableFuture<>();
+    Thread.ofPlatform()
+        .name("capgate-start-upstream-tls")
+        .daemon()
+        .start(
+            () -> {
+              try {
+                upstreamTlsBuild.complete(upstreamTls());
+              } catch (Throwable e) {
+                upstreamTlsBuild.completeExceptionally(e);
+              }
+            });
     // One event loop per core (Vert.x's default is two): the loops never block, so more of them
     // only add thread switches between an agent connection and its upstream (same loop anyway).
     Vertx vertx =
@@ -247,18 +263,29 @@ public final class ProxyCommand {
             Clock.systemUTC(),
             config.getInt("leaf-cache-size", 1024),
             metrics);
-    UpstreamTls upstreamTls = upstreamTls();
     UpstreamProxy upstreamProxy = upstreamProxy();
     SessionRuntime session = null;
     GitHubAppTokens githubApps;
     SessionIdentity fileSession = null;
+    UpstreamTls upstreamTls;
     if (config.get("session-file").isPresent()) {
+      // The session file's policy (Jackson binding of the spec, then compiling it: the other large
+      // step) while upstream TLS is built.
       fileSession = loadSessionFile(policies);
+      upstreamTls = joinUpstreamTls(upstreamTlsBuild);
       githubApps =
           githubAppTokens(
               withOAuth(fileModeResolver(), policies, upstreamTls), upstreamTls, upstreamProxy);
     } else {
       session = startSessionRuntime(policies, vertx);
+      try {
+        upstreamTls = joinUpstreamTls(upstreamTlsBuild);
+      } catch (RuntimeException e) {
+        // Built in parallel with the session's start, so that start's Vault token exists already:
+        // revoke it rather than leave it to its TTL.
+        session.close();
+        throw e;
+      }
       githubApps =
           githubAppTokens(
               withOAuth(session.credentials(), policies, upstreamTls), upstreamTls, upstreamProxy);
@@ -395,6 +422,21 @@ public final class ProxyCommand {
           .join();
       audit.close();
     };
+  }
+
+  /**
+   * The upstream TLS built on its start thread; its failure (a StartupFailure naming the bundle) is
+   * the start's, as when it was built here.
+   */
+  private static UpstreamTls joinUpstreamTls(CompletableFuture<UpstreamTls> build) {
+    try {
+      return build.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      if (e.getCause() instanceof RuntimeException runtime) {
+        throw runtime;
+      }
+      throw new StartupFailure("cannot build upstream TLS trust: " + e.getCause(), e.getCause());
+    }
   }
 
   /**

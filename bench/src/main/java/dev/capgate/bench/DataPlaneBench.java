@@ -306,13 +306,7 @@ final class DataPlaneBench {
               + CONCURRENCY
               + " connections");
       H2load.Result calibration =
-          fixture.h2load.run(
-              uid,
-              true,
-              List.of(
-                  "-c", "" + CONCURRENCY, "-n", "" + CONCURRENCY * 20, "-H", "Connection: close"),
-              false,
-              Duration.ofSeconds(120));
+          fixture.newConnections(uid, CONCURRENCY, CONCURRENCY * 20L, Duration.ofSeconds(120));
       long n =
           Math.max(
               CONCURRENCY * 20L,
@@ -322,12 +316,8 @@ final class DataPlaneBench {
                       * CONCURRENCY));
       cpu0 = DataPlaneFixture.cpu(pid);
       row.newConn =
-          fixture.h2load.run(
-              uid,
-              true,
-              List.of("-c", "" + CONCURRENCY, "-n", "" + n, "-H", "Connection: close"),
-              false,
-              DataPlaneFixture.timeout(options.duration().multipliedBy(4)));
+          fixture.newConnections(
+              uid, CONCURRENCY, n, DataPlaneFixture.timeout(options.duration().multipliedBy(4)));
       row.newConnCpu = DataPlaneFixture.cpu(pid) - cpu0;
     }
 

@@ -265,13 +265,7 @@ final class DataPlaneFixture implements AutoCloseable {
       // The new-connection path too (TLS handshakes on both sides of the proxy).
       for (int i = 0; i < 3; i++) {
         H2load.Result r =
-            h2load.run(
-                uid,
-                true,
-                List.of(
-                    "-c", "" + concurrency, "-n", "" + concurrency * 50, "-H", "Connection: close"),
-                false,
-                Duration.ofSeconds(120));
+            newConnections(uid, concurrency, concurrency * 50L, Duration.ofSeconds(120));
         rates.add("close " + DataPlaneBench.f0(r.rps()));
       }
     }
@@ -281,6 +275,19 @@ final class DataPlaneFixture implements AutoCloseable {
             + (h1 ? " HTTP/1.1" : " HTTP/2")
             + " warm-up rounds (rps): "
             + String.join(", ", rates));
+  }
+
+  /**
+   * HTTP/1.1 with a new connection per request ({@code Connection: close}, TLS handshakes on both
+   * sides of a proxy): count-bound, since h2load's -D hangs when it reconnects.
+   */
+  H2load.Result newConnections(int uid, int concurrency, long requests, Duration timeout) {
+    return h2load.run(
+        uid,
+        true,
+        List.of("-c", "" + concurrency, "-n", "" + requests, "-H", "Connection: close"),
+        false,
+        timeout);
   }
 
   /** The last three rounds within 10 % of each other (a JIT still ramping up is not stable). */

@@ -67,22 +67,8 @@ final class ProxyUnderTest implements AutoCloseable {
    * real OpenBao (KV v2, cached by the sidecar) through the Vault bridge at 198.18.0.2:8200 by the
    * same {@code CredentialBroker} production runs (file mode feeds it a static token from {@code
    * --vault-static-token-file} instead of the operator's login; engines, cache and errors are
-   * production's).
-   */
-  static ProxyUnderTest capgate(
-      BenchPod pod,
-      Path sidecarJar,
-      List<String> jvmFlags,
-      Path sessionFile,
-      PodFiles f,
-      Path vaultTokenFile,
-      String url) {
-    return capgate(pod, sidecarJar, jvmFlags, sessionFile, f, vaultTokenFile, url, List.of());
-  }
-
-  /**
-   * The same with more sidecar flags: {@code args} (a second sidecar in the same pod takes other
-   * ports), logged to a file of its own.
+   * production's). {@code args}: more sidecar flags (a second sidecar in the same pod takes other
+   * ports, and logs to a file of its own); none for the usual one.
    */
   static ProxyUnderTest capgate(
       BenchPod pod,

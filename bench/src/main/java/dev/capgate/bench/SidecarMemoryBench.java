@@ -261,7 +261,14 @@ final class SidecarMemoryBench {
 
   private ProxyUnderTest start(Path sessionFile, String url) {
     return ProxyUnderTest.capgate(
-        pod, options.sidecarJar(), options.sidecarJvmFlags(), sessionFile, files, vaultToken, url);
+        pod,
+        options.sidecarJar(),
+        options.sidecarJvmFlags(),
+        sessionFile,
+        files,
+        vaultToken,
+        url,
+        List.of());
   }
 
   /**

@@ -2,13 +2,12 @@ package dev.capgate.bench;
 
 import static dev.capgate.api.v1alpha1.AgentSessionBuilder.rule;
 
-import dev.capgate.api.v1alpha1.AgentSessionBuilder;
 import dev.capgate.api.v1alpha1.Limits;
 import dev.capgate.sidecar.limits.Admit;
+import dev.capgate.sidecar.limits.LimitedPolicies;
 import dev.capgate.sidecar.limits.RequestLimits;
 import dev.capgate.sidecar.limits.Ticket;
 import dev.capgate.sidecar.policy.Policy;
-import dev.capgate.sidecar.policy.SessionIdentity;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.lang.management.ManagementFactory;
@@ -209,13 +208,6 @@ final class LimiterBench {
   }
 
   private static Policy policy(Limits rule, Limits session) {
-    return Policy.compile(
-        new SessionIdentity("agents", "bench", "alice@example.com", "bench-agent", null),
-        AgentSessionBuilder.specOnly()
-            .user("alice@example.com")
-            .agent("bench-agent")
-            .egress(rule(RULE).hosts(BenchPod.UPSTREAM_HOST).limits(rule))
-            .limits(session)
-            .spec());
+    return LimitedPolicies.oneRule(RULE, BenchPod.UPSTREAM_HOST, rule, session);
   }
 }

@@ -1,12 +1,9 @@
 package dev.capgate.sidecar.limits;
 
-import static dev.capgate.api.v1alpha1.AgentSessionBuilder.rule;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.capgate.api.v1alpha1.AgentSessionBuilder;
 import dev.capgate.api.v1alpha1.Limits;
 import dev.capgate.sidecar.policy.Policy;
-import dev.capgate.sidecar.policy.SessionIdentity;
 import java.lang.management.ManagementFactory;
 import org.junit.jupiter.api.Test;
 
@@ -20,14 +17,7 @@ class RequestLimitsCostTest {
   private static final int ROUNDS = 200_000;
 
   private static Policy policy(Limits rule, Limits session) {
-    return Policy.compile(
-        new SessionIdentity("agents", "s", "alice@example.com", "coding-agent", null),
-        AgentSessionBuilder.specOnly()
-            .user("alice@example.com")
-            .agent("coding-agent")
-            .egress(rule("api").hosts("api.example.com").limits(rule))
-            .limits(session)
-            .spec());
+    return LimitedPolicies.oneRule("api", "api.example.com", rule, session);
   }
 
   /** Every limit on at its maximum: each request takes a token, a slot and budget, none refused. */

@@ -67,6 +67,20 @@ class GrpcIT {
         up.resolve("server.key").toString(),
         "-token-file",
         tokenFile.toString());
+    // An upstream whose TLS completes without ALPN (an HTTP/1.1 server): gRPC cannot go there.
+    // (Offered h2 with only http/1.1 configured, OpenSSL refuses the handshake itself instead.)
+    pod.startInPeer(
+        "http1-only-server.log",
+        "ACCEPT",
+        "openssl",
+        "s_server",
+        "-accept",
+        "9447",
+        "-cert",
+        up.resolve("server.crt").toString(),
+        "-key",
+        up.resolve("server.key").toString(),
+        "-www");
     pod.startSidecar(
         SessionSpecs.session("grpc")
             .user(USER)
@@ -91,6 +105,14 @@ class GrpcIT {
                     .ports(9446)
                     .methods(POST)
                     .credential("missing-token")
+                    .grpc(
+                        SERVICE + "*",
+                        "grpc.reflection.v1.ServerReflection/*",
+                        "grpc.reflection.v1alpha.ServerReflection/*"),
+                rule("grpc-http1-upstream")
+                    .hosts(HOST)
+                    .ports(9447)
+                    .methods(POST)
                     .grpc(
                         SERVICE + "*",
                         "grpc.reflection.v1.ServerReflection/*",
@@ -182,6 +204,20 @@ class GrpcIT {
         .contains("capgate: ")
         .contains("missing-token")
         .doesNotContain("PermissionDenied");
+  }
+
+  @Test
+  void an_upstream_that_does_not_agree_to_http2_is_refused_not_downgraded() {
+    Command.Result r = grpcurl(9447, "UnaryCall", "{}");
+    assertThat(r.exitCode()).as(r.all()).isNotZero();
+    assertThat(r.all()).contains("capgate: ").contains("HTTP/2");
+    JsonObject audit = AuditLines.awaitLast(pod, HOST, "upstream-tls-handshake-failed: ");
+    assertThat(audit.getString("reason")).contains("did not agree to HTTP/2 (ALPN h2)");
+    assertThat(audit.getString("decision")).isEqualTo("error");
+    assertThat(audit.getString("rule")).isEqualTo("grpc-http1-upstream");
+    assertThat(pod.log("http1-only-server.log"))
+        .as("no request reached the HTTP/1.1 upstream")
+        .doesNotContain("POST /");
   }
 
   @Test

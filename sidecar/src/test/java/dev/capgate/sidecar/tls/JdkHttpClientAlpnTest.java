@@ -6,8 +6,10 @@ import dev.capgate.sidecar.admin.Metrics;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -24,7 +26,9 @@ import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
+import io.netty.handler.ssl.OpenSslContext;
 import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -33,11 +37,16 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.security.KeyStore;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
 import javax.net.ssl.TrustManagerFactory;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The JDK's own {@code HttpClient} asking for HTTP/2 gets HTTP/2 from the agent side's leaf context
@@ -48,17 +57,18 @@ import javax.net.ssl.TrustManagerFactory;
  * ALPN as in {@code HttpTermination}.
  */
 class JdkHttpClientAlpnTest {
+  private static final int CLIENTS = 20;
 
-  @org.junit.jupiter.api.AfterEach
+  @AfterEach
   void clear() {
     System.clearProperty("capgate.tls.agent-engine");
   }
 
-  @org.junit.jupiter.params.ParameterizedTest
-  @org.junit.jupiter.params.provider.ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
+  @ParameterizedTest
+  @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
   void the_jdk_http_client_gets_h2_from_the_agent_side_on_boringssl(String version)
       throws Exception {
-    // Other classes in this JVM set it (AgentTlsContextsTest asks for the JDK engine).
+    // BoringSSL is the default; other classes in this JVM ask for the JDK engine.
     System.setProperty("capgate.tls.agent-engine", "openssl");
     SslContext server =
         new AgentTlsContexts(
@@ -69,7 +79,7 @@ class JdkHttpClientAlpnTest {
                 new Metrics())
             .forHost("localhost")
             .get();
-    assertThat(server).isInstanceOf(io.netty.handler.ssl.OpenSslContext.class);
+    assertThat(server).isInstanceOf(OpenSslContext.class);
     List<String> negotiated = new CopyOnWriteArrayList<>();
     var group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     try {
@@ -82,110 +92,99 @@ class JdkHttpClientAlpnTest {
                     @Override
                     protected void initChannel(Channel ch) {
                       ch.pipeline().addLast(server.newHandler(ch.alloc()));
-                      ch.pipeline()
-                          .addLast(
-                              new ApplicationProtocolNegotiationHandler("none") {
-                                @Override
-                                protected void configurePipeline(
-                                    ChannelHandlerContext ctx, String protocol) {
-                                  negotiated.add(
-                                      protocol
-                                          + " "
-                                          + ctx.pipeline()
-                                              .get(io.netty.handler.ssl.SslHandler.class)
-                                              .engine()
-                                              .getSession()
-                                              .getProtocol());
-                                  if (protocol.equals(ApplicationProtocolNames.HTTP_2)) {
-                                    ctx.pipeline()
-                                        .addLast(Http2FrameCodecBuilder.forServer().build());
-                                    ctx.pipeline()
-                                        .addLast(
-                                            new Http2MultiplexHandler(
-                                                new ChannelInitializer<Http2StreamChannel>() {
-                                                  @Override
-                                                  protected void initChannel(Http2StreamChannel s) {
-                                                    s.pipeline()
-                                                        .addLast(
-                                                            new io.netty.channel
-                                                                .ChannelInboundHandlerAdapter() {
-                                                              @Override
-                                                              public void channelRead(
-                                                                  ChannelHandlerContext c,
-                                                                  Object msg) {
-                                                                if (msg
-                                                                        instanceof
-                                                                        Http2HeadersFrame h
-                                                                    && h.isEndStream()) {
-                                                                  c.writeAndFlush(
-                                                                      new DefaultHttp2HeadersFrame(
-                                                                          new DefaultHttp2Headers()
-                                                                              .status("200"),
-                                                                          true));
-                                                                }
-                                                                ReferenceCountUtil.release(msg);
-                                                              }
-                                                            });
-                                                  }
-                                                }));
-                                  } else {
-                                    ctx.pipeline().addLast(new HttpServerCodec());
-                                    ctx.pipeline().addLast(new HttpObjectAggregator(1 << 16));
-                                    ctx.pipeline()
-                                        .addLast(
-                                            new io.netty.channel.SimpleChannelInboundHandler<
-                                                FullHttpRequest>() {
-                                              @Override
-                                              protected void channelRead0(
-                                                  ChannelHandlerContext c, FullHttpRequest r) {
-                                                var resp =
-                                                    new DefaultFullHttpResponse(
-                                                        HttpVersion.HTTP_1_1,
-                                                        HttpResponseStatus.OK);
-                                                resp.headers().set("content-length", 0);
-                                                c.writeAndFlush(resp);
-                                              }
-                                            });
-                                  }
-                                }
-                              });
+                      ch.pipeline().addLast(new ByAlpn(negotiated));
                     }
                   })
               .bind("127.0.0.1", 0)
               .sync()
               .channel();
       int port = ((InetSocketAddress) listener.localAddress()).getPort();
-      KeyStore trust = KeyStore.getInstance("PKCS12");
-      trust.load(null, null);
-      trust.setCertificateEntry("pod-ca", LeafMinterTest.testCa().certificate());
-      TrustManagerFactory tmf =
-          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      tmf.init(trust);
-      SSLContext tls = SSLContext.getInstance("TLS");
-      tls.init(null, tmf.getTrustManagers(), null);
-      List<String> versions = new java.util.ArrayList<>();
-      for (int i = 0; i < 20; i++) {
+      List<String> answers = new ArrayList<>();
+      for (int i = 0; i < CLIENTS; i++) {
         try (HttpClient client =
             HttpClient.newBuilder()
-                .sslContext(tls)
-                .sslParameters(new javax.net.ssl.SSLParameters(null, new String[] {version}))
+                .sslContext(trustingThePodCa())
+                .sslParameters(new SSLParameters(null, new String[] {version}))
                 .version(HttpClient.Version.HTTP_2)
                 .build()) {
           for (int j = 0; j < 2; j++) {
             HttpResponse<String> r =
                 client.send(
-                    HttpRequest.newBuilder(URI.create("https://localhost:" + port + "/x" + i))
+                    HttpRequest.newBuilder(URI.create("https://localhost:" + port + "/" + i))
                         .build(),
                     HttpResponse.BodyHandlers.ofString());
-            versions.add(r.version() + " " + r.statusCode());
+            answers.add(r.version() + " " + r.statusCode());
           }
         }
       }
-      assertThat(negotiated).hasSize(20).containsOnly("h2 " + version);
-      assertThat(versions).containsOnly("HTTP_2 200");
+      assertThat(negotiated).hasSize(CLIENTS).containsOnly("h2 " + version);
+      assertThat(answers).hasSize(2 * CLIENTS).containsOnly("HTTP_2 200");
       listener.close().sync();
     } finally {
       group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+    }
+  }
+
+  private static SSLContext trustingThePodCa() throws Exception {
+    KeyStore trust = KeyStore.getInstance("PKCS12");
+    trust.load(null, null);
+    trust.setCertificateEntry("pod-ca", LeafMinterTest.testCa().certificate());
+    TrustManagerFactory tmf =
+        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(trust);
+    SSLContext tls = SSLContext.getInstance("TLS");
+    tls.init(null, tmf.getTrustManagers(), null);
+    return tls;
+  }
+
+  /** Records "protocol version" per connection and answers 200 on h2 or HTTP/1.1. */
+  private static final class ByAlpn extends ApplicationProtocolNegotiationHandler {
+    private final List<String> negotiated;
+
+    ByAlpn(List<String> negotiated) {
+      super("none");
+      this.negotiated = negotiated;
+    }
+
+    @Override
+    protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
+      String tls = ctx.pipeline().get(SslHandler.class).engine().getSession().getProtocol();
+      negotiated.add(protocol + " " + tls);
+      if (protocol.equals(ApplicationProtocolNames.HTTP_2)) {
+        ctx.pipeline().addLast(Http2FrameCodecBuilder.forServer().build());
+        ctx.pipeline()
+            .addLast(
+                new Http2MultiplexHandler(
+                    new ChannelInitializer<Http2StreamChannel>() {
+                      @Override
+                      protected void initChannel(Http2StreamChannel stream) {
+                        stream.pipeline().addLast(new H2Ok());
+                      }
+                    }));
+      } else {
+        ctx.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(1 << 16));
+        ctx.pipeline().addLast(new H1Ok());
+      }
+    }
+  }
+
+  private static final class H2Ok extends ChannelInboundHandlerAdapter {
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (msg instanceof Http2HeadersFrame headers && headers.isEndStream()) {
+        ctx.writeAndFlush(
+            new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("200"), true));
+      }
+      ReferenceCountUtil.release(msg);
+    }
+  }
+
+  private static final class H1Ok extends SimpleChannelInboundHandler<FullHttpRequest> {
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+      var response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+      response.headers().set("content-length", 0);
+      ctx.writeAndFlush(response);
     }
   }
 }

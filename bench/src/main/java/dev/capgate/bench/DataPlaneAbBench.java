@@ -21,7 +21,9 @@ import java.util.function.ToDoubleFunction;
  *
  * <p>Variants: {@code limits} (B enforces the session with every rule and session limit on at the
  * CRD maxima: the limiter's cost, issue 16 §4) and {@code c1} (B adds {@code
- * -XX:TieredStopAtLevel=1} to the image's JVM flags: issue 13's C1-only question).
+ * -XX:TieredStopAtLevel=1} to the image's JVM flags: issue 13's C1-only question) and {@code
+ * agent-tls} (the agent side's TLS on the JDK engine in A, on BoringSSL in B: issue 13's engine
+ * question for the side the agent talks to).
  *
  * <p>Method: A listens on 14001, B on 14002; the pod's one REDIRECT rule ({@link
  * InterceptionRules#REDIRECT_CHAIN}) is pointed at the sidecar being measured before each run (new
@@ -104,6 +106,7 @@ final class DataPlaneAbBench {
         DataPlaneFixture.open("bench-ab-" + options.variant(), options.sidecarJar(), setups)) {
       fixture = f;
       Path sessionB;
+      List<String> flagsA = new ArrayList<>(options.sidecarJvmFlags());
       List<String> flagsB = new ArrayList<>(options.sidecarJvmFlags());
       switch (options.variant()) {
         case "limits" -> {
@@ -117,14 +120,20 @@ final class DataPlaneAbBench {
           sessionB = f.sessionFile;
           flagsB.add("-XX:TieredStopAtLevel=1");
         }
+        case "agent-tls" -> {
+          a = new Side("A", "Capgate, agent-side TLS on the JDK engine", 14001);
+          b = new Side("B", "Capgate, agent-side TLS on BoringSSL", PORT_B);
+          sessionB = f.sessionFile;
+          flagsA.add("-Dcapgate.tls.agent-engine=jdk");
+          flagsB.add("-Dcapgate.tls.agent-engine=openssl");
+        }
         default ->
             throw new IllegalArgumentException(
-                "--ab " + options.variant() + ": limits or c1 (see Bench's javadoc)");
+                "--ab " + options.variant() + ": limits, c1 or agent-tls (see Bench's javadoc)");
       }
       try {
         routeTo(a);
-        a.proxy =
-            f.capgate(options.sidecarJar(), options.sidecarJvmFlags(), f.sessionFile, List.of());
+        a.proxy = f.capgate(options.sidecarJar(), flagsA, f.sessionFile, List.of());
         a.rssIdle = DataPlaneFixture.settledRss(a.proxy.pid());
         routeTo(b);
         b.proxy =

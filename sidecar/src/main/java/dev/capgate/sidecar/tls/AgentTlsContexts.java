@@ -30,8 +30,8 @@ import javax.net.ssl.SSLContext;
  * tens of milliseconds (class loading, JIT), later ones a fraction of one (see LeafMinterTest); a
  * hop to another thread costs microseconds, so the rule is simply "always off the loop".
  *
- * <p>The contexts run on the JDK engine unless BoringSSL is asked for ({@link
- * TlsEngine#forAgentSide()}).
+ * <p>The contexts run on BoringSSL when it loads, on the JDK engine otherwise or when asked for
+ * ({@link TlsEngine#forAgentSide()}).
  */
 public final class AgentTlsContexts {
   private static final java.util.logging.Logger LOG =

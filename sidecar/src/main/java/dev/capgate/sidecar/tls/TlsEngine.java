@@ -15,8 +15,8 @@ import java.util.logging.Logger;
  * (the image is Debian glibc x86_64, the platform of the shipped library), the JDK's {@code
  * SSLEngine} otherwise. The JDK engine allocated a new GCM cipher, GHASH state and buffer wrappers
  * per TLS record (41 % of the sidecar's allocation under load, sidecar/README.md "TLS engine");
- * BoringSSL seals and opens records in native memory with no per-record garbage. The agent side
- * uses it only when asked for ({@link #forAgentSide()}).
+ * BoringSSL seals and opens records in native memory with no per-record garbage. Both sides use it;
+ * the agent side can be kept on the JDK engine ({@link #forAgentSide()}).
  *
  * <p>The system property {@code capgate.tls.engine} ({@code auto}, the default; {@code jdk}; {@code
  * openssl}, which refuses to start without the native library) exists for A/B measurements and
@@ -47,7 +47,13 @@ public final class TlsEngine {
         };
     if (LOGGED.compareAndSet(false, true)) {
       if (use) {
-        LOG.info("TLS engine: " + OpenSsl.versionString() + " (netty-tcnative), upstream side");
+        LOG.info(
+            "TLS engine: "
+                + OpenSsl.versionString()
+                + " (netty-tcnative), upstream side"
+                + (agentSideOnJdk()
+                    ? "; agent side on the JDK (capgate.tls.agent-engine=jdk)"
+                    : " and agent side"));
       } else if (wanted.equals("jdk")) {
         LOG.info("TLS engine: JDK (capgate.tls.engine=jdk)");
       } else {
@@ -72,15 +78,16 @@ public final class TlsEngine {
   /**
    * The provider for the agent side's per-host leaf contexts, which a cache may drop while
    * connections still use them (the native memory is then freed by the garbage collector, never
-   * under a connection that still holds it). The JDK engine unless {@code
-   * capgate.tls.agent-engine=openssl}: on BoringSSL, the JDK's own HttpClient asking for HTTP/2
-   * came out on HTTP/1.1 in {@code DataPlaneIT} (curl, Python and Netty clients got h2), a
-   * regression not understood yet (sidecar/README.md, "TLS engine").
+   * under a connection that still holds it). BoringSSL when it loads, like the upstream side;
+   * {@code capgate.tls.agent-engine=jdk} keeps the agent side on the JDK engine (A/B runs, and a
+   * way back should an agent's client misbehave with it; sidecar/README.md "TLS engine").
    */
   static SslProvider forAgentSide() {
-    boolean wanted =
-        "openssl".equalsIgnoreCase(System.getProperty("capgate.tls.agent-engine", "jdk"));
-    return wanted && openSsl() ? SslProvider.OPENSSL : SslProvider.JDK;
+    return !agentSideOnJdk() && openSsl() ? SslProvider.OPENSSL : SslProvider.JDK;
+  }
+
+  private static boolean agentSideOnJdk() {
+    return "jdk".equalsIgnoreCase(System.getProperty("capgate.tls.agent-engine", "auto"));
   }
 
   /**

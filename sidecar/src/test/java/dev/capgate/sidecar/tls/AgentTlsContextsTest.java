@@ -18,17 +18,18 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The agent side on the JDK engine, the default: the context {@link AgentTlsContexts} builds itself
- * (to keep Netty's {@code JdkSslServerContext}, and the Bouncy Castle provider it creates, out of
- * the sidecar) offers what {@code SslContextBuilder.forServer(...).sslProvider(JDK)} offered, and a
- * JDK client that trusts only the pod CA handshakes with it for real.
+ * The agent side on the JDK engine (the fallback, and capgate.tls.agent-engine=jdk): the context
+ * {@link AgentTlsContexts} builds itself (to keep Netty's {@code JdkSslServerContext}, and the
+ * Bouncy Castle provider it creates, out of the sidecar) offers what {@code
+ * SslContextBuilder.forServer(...).sslProvider(JDK)} offered, and a JDK client that trusts only the
+ * pod CA handshakes with it for real.
  */
 class AgentTlsContextsTest {
   private static final String HOST = "api.github.test";
 
   @BeforeEach
   void jdkEngine() {
-    // TlsEngineTest asks for BoringSSL on the agent side in the same JVM.
+    // BoringSSL is the agent side's default when it loads; this test checks the JDK engine.
     System.setProperty("capgate.tls.agent-engine", "jdk");
   }
 

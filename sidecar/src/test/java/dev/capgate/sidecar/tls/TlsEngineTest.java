@@ -37,12 +37,6 @@ class TlsEngineTest {
   @TempDir Path dir;
   private final List<SSLEngine> engines = new java.util.ArrayList<>();
 
-  @org.junit.jupiter.api.BeforeAll
-  static void agentSideOnBoringSsl() {
-    // The agent side is BoringSSL on request only (TlsEngine.forAgentSide); this test checks it.
-    System.setProperty("capgate.tls.agent-engine", "openssl");
-  }
-
   @AfterEach
   void release() {
     engines.forEach(ReferenceCountUtil::release);

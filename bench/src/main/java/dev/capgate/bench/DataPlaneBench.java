@@ -406,7 +406,9 @@ final class DataPlaneBench {
                     + (1000 / NEW_CONN_PER_SECOND)
                     + "ms -c N -n N: one request per connection, "
                     + NEW_CONN_PER_SECOND
-                    + " new connections/s")
+                    + " new connections/s; a new agent connection (and TLS handshake) each"
+                    + " time, upstream what each proxy keeps (Capgate: an idle upstream"
+                    + " connection of the pod, sidecar/README 'Upstream connections')")
             .put(
                 "cpu",
                 "utime+stime of the proxy process tree from /proc/<pid>/stat, delta over the run")

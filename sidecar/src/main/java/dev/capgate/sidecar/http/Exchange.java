@@ -1196,7 +1196,8 @@ final class Exchange implements UpstreamLink.Listener {
     recordOutcome(micros);
     UpstreamLink reusable = null;
     if (upstream != null) {
-      if (response.leftUpstreamReusable() && body.complete() && !closesAgentConnection()) {
+      // Whether the agent keeps its connection or not: the upstream one can serve the pod's next.
+      if (response.leftUpstreamReusable() && body.complete()) {
         reusable = upstream;
       } else {
         upstream.close();

@@ -1,5 +1,6 @@
 package dev.capgate.sidecar.http;
 
+import dev.capgate.sidecar.upstream.H2Upstreams;
 import dev.capgate.sidecar.upstream.IdleUpstreams;
 import dev.capgate.sidecar.upstream.TcpRelay;
 import dev.capgate.sidecar.upstream.UpstreamConnector;
@@ -33,8 +34,8 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
   private final ArrayDeque<HttpObject> queued = new ArrayDeque<>();
   private ChannelHandlerContext ctx;
   private Exchange current;
-  private final IdleUpstreams
-      idleUpstreams; // of the agent connection (HTTP/2: shared by its streams)
+  private final IdleUpstreams idleUpstreams; // the event loop's
+  private final H2Upstreams h2Upstreams; // the agent connection's, for its gRPC calls
   private final UpstreamConnector upstreams;
   private final Admission admission;
   private final IdleClose idleClose; // of the agent connection: counts its exchanges in flight
@@ -46,6 +47,7 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
       AgentConnection connection,
       AgentHttp1Codec codec,
       IdleUpstreams idleUpstreams,
+      H2Upstreams h2Upstreams,
       UpstreamConnector upstreams,
       Admission admission,
       IdleClose idleClose) {
@@ -56,6 +58,7 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     this.connection = connection;
     this.codec = codec;
     this.idleUpstreams = idleUpstreams;
+    this.h2Upstreams = h2Upstreams;
   }
 
   boolean http2() {
@@ -139,8 +142,8 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
   }
 
   /** The HTTP/2 upstream connections the gRPC calls of this agent connection share. */
-  dev.capgate.sidecar.upstream.H2Upstreams h2Upstreams() {
-    return idleUpstreams.h2();
+  H2Upstreams h2Upstreams() {
+    return h2Upstreams;
   }
 
   /** Hands over a kept-alive upstream connection for the next request, if it serves that target. */
@@ -183,7 +186,6 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     closing = true;
     releaseQueued();
     endCurrent(); // the splice is no exchange: one silent for the idle timeout is closed
-    idleUpstreams.closeAll(); // HTTP/1.1 only: nothing else will use this connection's pool
     ChannelPipeline agentPipeline = ctx.pipeline();
     agentPipeline.remove(this);
     TcpRelay.splice(ctx.channel(), upstream.channel(), toAgent);
@@ -216,11 +218,6 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     if (current != null) {
       current.onAgentClosed();
       endCurrent();
-    }
-    if (!http2()) {
-      idleUpstreams
-          .closeAll(); // HTTP/2: a stream ends, its connection's pool stays (closed with the
-      // connection)
     }
     ctx.fireChannelInactive();
   }

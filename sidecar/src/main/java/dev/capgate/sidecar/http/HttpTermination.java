@@ -5,12 +5,14 @@ import dev.capgate.sidecar.policy.Policy;
 import dev.capgate.sidecar.policy.SessionIdentity;
 import dev.capgate.sidecar.tls.PlaintextAlerts;
 import dev.capgate.sidecar.tls.TlsFailures;
+import dev.capgate.sidecar.upstream.H2Upstreams;
 import dev.capgate.sidecar.upstream.IdleUpstreams;
 import dev.capgate.sidecar.upstream.UpstreamConnector;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
@@ -21,6 +23,8 @@ import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
@@ -36,6 +40,11 @@ public final class HttpTermination implements HttpInterceptor {
   private final HttpServices services;
   private final UpstreamConnector upstreams;
   private final Admission admission;
+
+  /**
+   * Each event loop's idle upstream connections, shared by the HTTP/1.1 agent connections on it.
+   */
+  private final Map<EventLoop, IdleUpstreams> idleUpstreamsByLoop = new ConcurrentHashMap<>();
 
   public HttpTermination(HttpServices services) {
     this.services = services;
@@ -165,15 +174,34 @@ public final class HttpTermination implements HttpInterceptor {
         .addLast(
             "exchanges",
             new ExchangeHandler(
-                services, connection, codec, new IdleUpstreams(1), upstreams, admission, idle));
+                services,
+                connection,
+                codec,
+                idleUpstreams(agent),
+                null, // gRPC needs HTTP/2 from the agent: no call on this connection
+                upstreams,
+                admission,
+                idle));
+  }
+
+  /** The idle upstream connections of the agent connection's event loop. */
+  private IdleUpstreams idleUpstreams(Channel agent) {
+    return idleUpstreamsByLoop.computeIfAbsent(
+        agent.eventLoop(),
+        loop -> {
+          IdleUpstreams pool = new IdleUpstreams(IdleUpstreams.CAPACITY);
+          loop.scheduleAtFixedRate(pool::closeStale, 1, 1, TimeUnit.SECONDS);
+          return pool;
+        });
   }
 
   /** Package-private for the in-memory HTTP/2 tests. */
   void installHttp2(Channel agent, AgentConnection connection, IdleClose idle) {
-    // One pool for all streams of this connection: a stream reuses what an earlier one left idle.
-    IdleUpstreams idleUpstreams = new IdleUpstreams(IdleUpstreams.HTTP2_CAPACITY);
+    IdleUpstreams idleUpstreams = idleUpstreams(agent);
+    // The gRPC calls of this connection share its upstream HTTP/2 connections, closed with it.
+    H2Upstreams h2Upstreams = new H2Upstreams();
     RefusedStreams refusals = new RefusedStreams(services, connection);
-    agent.closeFuture().addListener(f -> idleUpstreams.closeAll());
+    agent.closeFuture().addListener(f -> h2Upstreams.closeAll());
     agent
         .pipeline()
         .addLast(
@@ -204,6 +232,7 @@ public final class HttpTermination implements HttpInterceptor {
                                 connection,
                                 null,
                                 idleUpstreams,
+                                h2Upstreams,
                                 upstreams,
                                 admission,
                                 idle));

@@ -9,11 +9,12 @@ import java.util.Map;
 /**
  * The HTTP/2 upstream connections of ONE agent connection, one per upstream (host and port), each
  * carrying the gRPC calls (streams) of that agent connection to it at once. Why this scope: the
- * agent multiplexes its calls on one connection, and the sidecar does the same on its side; a
- * connection is never shared between agent connections, so what one agent connection's calls opened
- * serves only it (as {@link IdleUpstreams} keeps for HTTP/1.1). Credentials are per request (a
- * header of each stream), so streams of different rules can share a connection as they share the
- * agent's. Only the agent connection's event loop touches it: no locking.
+ * agent multiplexes its calls on one connection, and the sidecar does the same on its side; what
+ * one agent connection's calls opened serves only it and goes when it goes (a gRPC channel is
+ * long-lived, unlike the HTTP/1.1 connections {@link IdleUpstreams} keeps per event loop).
+ * Credentials are per request (a header of each stream), so streams of different rules can share a
+ * connection as they share the agent's. Only the agent connection's event loop touches it: no
+ * locking.
  *
  * <p>The map holds the dial's future, so calls that start while the first one is still connecting
  * wait for that connection rather than dialing their own.
@@ -76,7 +77,7 @@ public final class H2Upstreams {
   }
 
   /** The agent connection is gone: so are its upstream connections (their streams are reset). */
-  void closeAll() {
+  public void closeAll() {
     closed = true; // dials still on their way close when they complete (put's listener)
     for (Channel ch : java.util.List.copyOf(open)) {
       ch.close();

@@ -1,26 +1,35 @@
 package dev.capgate.sidecar.upstream;
 
 import java.util.ArrayDeque;
+import java.util.Iterator;
+import java.util.concurrent.TimeUnit;
 
 /**
- * The kept-alive upstream connections of ONE agent connection, for its next requests: the next
- * keep-alive request on HTTP/1.1, the next streams on HTTP/2. Each HTTP/2 stream is an exchange of
- * its own; without a pool per agent connection every stream dialed and TLS-handshook a new upstream
- * connection (about 250 requests/s where HTTP/1.1 keep-alive did thousands). Never shared between
- * agent connections, so what one connection's requests opened serves only that connection, as with
- * HTTP/1.1 keep-alive. Only the agent connection's event loop touches it (HTTP/2 stream channels
- * run on their parent's loop, and the upstream channels are dialed on it): no locking.
+ * Kept-alive HTTP/1.1 upstream connections for later requests of the same pod, one pool per event
+ * loop, shared by the agent connections on it: the next keep-alive request, the next HTTP/2 stream
+ * (each stream is an exchange of its own; without a pool every stream dialed anew: about 250
+ * requests/s where keep-alive did thousands), and the next agent connection (an agent that opens a
+ * connection per request, as a shell loop of curl does, reuses what the previous one left instead
+ * of dialling and TLS-handshaking the upstream again). A sidecar serves one pod and one session,
+ * and a connection carries no credential of its own (each request carries its injected headers), so
+ * sharing across the pod's agent connections gives no request anything another could not have. Only
+ * the pool's event loop touches it (agent connections and the upstream channels they dial run on
+ * it; HTTP/2 stream channels on their parent's): no locking. gRPC calls have their own connections
+ * ({@link H2Upstreams}, per agent connection).
  */
 public final class IdleUpstreams {
-  /** Idle upstream connections kept per HTTP/2 agent connection (streams beyond that dial anew). */
-  public static final int HTTP2_CAPACITY = 16;
+  /** Idle upstream connections kept per event loop. */
+  public static final int CAPACITY = 32;
+
+  /**
+   * How long a connection may sit idle and still be taken. Servers close idle keep-alive
+   * connections after their own timeout (Node.js: 5 s), and a request sent as that close is on its
+   * way fails; below the shortest common timeout, that race is rare.
+   */
+  static final long MAX_IDLE_NANOS = TimeUnit.SECONDS.toNanos(4);
 
   private final int capacity;
   private final ArrayDeque<UpstreamLink> idle = new ArrayDeque<>();
-  private boolean closed;
-
-  /** The HTTP/2 upstream connections the gRPC calls of this agent connection share. */
-  private final H2Upstreams h2 = new H2Upstreams();
 
   public IdleUpstreams(int capacity) {
     this.capacity = capacity;
@@ -28,44 +37,62 @@ public final class IdleUpstreams {
 
   /**
    * A kept-alive link to that target (most recently used first), or null. Links that went away or
-   * serve another target are closed on the way.
+   * sat idle too long are closed on the way; links to other targets stay.
    */
   public UpstreamLink take(String host, int port, boolean tls) {
-    UpstreamLink link;
-    while ((link = idle.pollFirst()) != null) {
-      if (link.serves(host, port, tls)) {
+    long now = System.nanoTime();
+    for (Iterator<UpstreamLink> it = idle.iterator(); it.hasNext(); ) {
+      UpstreamLink link = it.next();
+      if (stale(link, now)) {
+        it.remove();
+        link.close();
+      } else if (link.serves(host, port, tls)) {
+        it.remove();
         return link;
       }
-      link.close();
     }
     return null;
   }
 
-  /** Keeps {@code link} for a later request; the least recently used beyond capacity is closed. */
+  /**
+   * Keeps {@code link} for a later request; the least recently used beyond capacity, and any idle
+   * too long, are closed.
+   */
   public void put(UpstreamLink link) {
     link.detach();
-    if (closed || link.stream()) {
+    if (link.stream() || link.channel() == null || !link.channel().isActive()) {
       link.close();
       return;
     }
+    long now = System.nanoTime();
+    link.idleSince(now);
     idle.addFirst(link);
-    while (idle.size() > capacity) {
+    while (idle.size() > capacity || stale(idle.peekLast(), now)) {
       idle.pollLast().close();
     }
   }
 
-  /** The HTTP/2 upstream connections of this agent connection (gRPC calls). */
-  public H2Upstreams h2() {
-    return h2;
+  /**
+   * Closes the links that sat idle too long or that the upstream closed: run every second on the
+   * pool's event loop, so an idle connection is not held open until the silence timeout.
+   */
+  public void closeStale() {
+    long now = System.nanoTime();
+    for (Iterator<UpstreamLink> it = idle.iterator(); it.hasNext(); ) {
+      UpstreamLink link = it.next();
+      if (stale(link, now)) {
+        it.remove();
+        link.close();
+      }
+    }
   }
 
-  /** The agent connection is gone: so are its upstream connections. */
-  public void closeAll() {
-    closed = true;
-    h2.closeAll();
-    UpstreamLink link;
-    while ((link = idle.poll()) != null) {
-      link.close();
-    }
+  private static boolean stale(UpstreamLink link, long now) {
+    return now - link.idleSince() > MAX_IDLE_NANOS || !link.channel().isActive();
+  }
+
+  /** How many idle links the pool holds (tests). */
+  int size() {
+    return idle.size();
   }
 }

@@ -9,10 +9,10 @@ import java.util.logging.Logger;
 
 /**
  * One HTTP/1.1 connection from the sidecar to an upstream, serving one exchange at a time and
- * reused by the next request of the same agent connection when both sides keep it alive; or one
- * HTTP/2 stream on a shared upstream connection, for one gRPC call ({@link H2Upstreams}). Opened by
- * {@link UpstreamConnector}; what the upstream sends goes to the attached {@link Listener} (the
- * exchange it serves), and an upstream that speaks while nobody listens is closed.
+ * reused by a later request of the pod when the upstream keeps it alive ({@link IdleUpstreams}); or
+ * one HTTP/2 stream on a shared upstream connection, for one gRPC call ({@link H2Upstreams}).
+ * Opened by {@link UpstreamConnector}; what the upstream sends goes to the attached {@link
+ * Listener} (the exchange it serves), and an upstream that speaks while nobody listens is closed.
  */
 public final class UpstreamLink extends ChannelInboundHandlerAdapter {
   private static final Logger LOG = Logger.getLogger(UpstreamLink.class.getName());
@@ -47,6 +47,9 @@ public final class UpstreamLink extends ChannelInboundHandlerAdapter {
 
   private Channel channel;
   private Listener exchange;
+
+  /** When it last went idle ({@link System#nanoTime}), for {@link IdleUpstreams}. */
+  private long idleSince;
 
   UpstreamLink(String host, int port, boolean tls) {
     this(host, port, tls, false);
@@ -88,6 +91,14 @@ public final class UpstreamLink extends ChannelInboundHandlerAdapter {
         && this.host.equals(host)
         && this.port == port
         && this.tls == tls;
+  }
+
+  void idleSince(long nanoTime) {
+    idleSince = nanoTime;
+  }
+
+  long idleSince() {
+    return idleSince;
   }
 
   public void attach(Listener exchange) {

@@ -21,8 +21,10 @@ import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
@@ -482,6 +484,37 @@ class DataPlaneIT {
   }
 
   // ------------------------------------------------------------------ bypass attempts
+
+  @Test
+  @Order(17)
+  void separate_agent_connections_reuse_the_sidecars_idle_upstream_connection()
+      throws InterruptedException {
+    // One curl per request, as a shell loop runs it: a new agent connection (and a TLS handshake
+    // with the pod CA) every time. The sidecar keeps one pool of idle upstream connections per
+    // event loop (one loop per core), so the upstream sees at most that many connections.
+    int loops = Runtime.getRuntime().availableProcessors();
+    int runs = 3 * loops;
+    Set<String> upstreamConnections = new HashSet<>();
+    for (int i = 0; i < runs; i++) {
+      String path = "/repos/acme/repo-a?pool=" + i;
+      Command.Result r = curl("-o", "/dev/null", "https://api.github.test" + path);
+      assertThat(status(r)).as(r.all()).isEqualTo(200);
+      upstreamConnections.add(UpstreamLog.lastRequest(pod, path).getString("connection"));
+    }
+    System.out.println(
+        "[upstream pool] " + runs + " agent connections, upstream saw " + upstreamConnections);
+    assertThat(upstreamConnections)
+        .as("upstream connections for %d agent connections on %d event loops", runs, loops)
+        .hasSizeLessThanOrEqualTo(loops);
+
+    // Idle longer than servers commonly keep a connection: not used again, the next one dials.
+    Thread.sleep(5_000);
+    Command.Result late =
+        curl("-o", "/dev/null", "https://api.github.test/repos/acme/repo-a?pool=late");
+    assertThat(status(late)).as(late.all()).isEqualTo(200);
+    assertThat(UpstreamLog.lastRequest(pod, "/repos/acme/repo-a?pool=late").getString("connection"))
+        .isNotIn(upstreamConnections);
+  }
 
   @Test
   @Order(20)

@@ -52,6 +52,7 @@ import io.netty.channel.epoll.Epoll;
 import io.netty.channel.socket.SocketChannel;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.file.FileSystemOptions;
 import io.vertx.core.internal.VertxInternal;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -232,11 +233,17 @@ public final class ProxyCommand {
             });
     // One event loop per core (Vert.x's default is two): the loops never block, so more of them
     // only add thread switches between an agent connection and its upstream (same loop anyway).
+    // No class-path file resolution: the sidecar serves no files, and with it Vert.x creates a
+    // cache directory in java.io.tmpdir at start (a start that fails when /tmp is not writable).
     Vertx vertx =
         Vertx.vertx(
             new VertxOptions()
                 .setPreferNativeTransport(true)
-                .setEventLoopPoolSize(Runtime.getRuntime().availableProcessors()));
+                .setEventLoopPoolSize(Runtime.getRuntime().availableProcessors())
+                .setFileSystemOptions(
+                    new FileSystemOptions()
+                        .setClassPathResolvingEnabled(false)
+                        .setFileCachingEnabled(false)));
     if (!vertx.isNativeTransportEnabled() || !Epoll.isAvailable()) {
       Throwable cause =
           vertx.unavailableNativeTransportCause() != null

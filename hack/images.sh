@@ -293,14 +293,19 @@ build_app() {  # name context jar image
   local base_id inputs
   if [ "$ENGINE" = docker ]; then base_id=$(docker image inspect -f '{{.Id}}' "$BASE_IMAGE")
   else base_id=$("${BUILDAH[@]}" inspect --type image -f '{{.FromImageID}}' "$BASE_IMAGE"); fi
-  inputs=$(printf '%s\n' "$base_id" "$(hash_files "$ctx/Dockerfile" "$ctx/target/$jar" "$ctx"/target/lib/*.jar)" | sha256sum | cut -c1-16)
+  # target/native/: the sidecar's JNI libraries (unpacked at build time); absent for the operator.
+  local natives=(); [ -d "$ctx/target/native" ] && natives=("$ctx"/target/native/*)
+  inputs=$(printf '%s\n' "$base_id" "$(hash_files "$ctx/Dockerfile" "$ctx/target/$jar" "$ctx"/target/lib/*.jar "${natives[@]}")" | sha256sum | cut -c1-16)
   if up_to_date "$image" "$inputs"; then log "$image up to date"; return; fi
   log "building $image from $ctx/Dockerfile"
-  # Only the Dockerfile and target/ matter: a context of exactly those keeps the build from
-  # reading (and Docker from uploading) the sources.
+  # Only the Dockerfile and target/ (jar, lib/, native/) matter: a context of exactly those keeps
+  # the build from reading (and Docker from uploading) the sources.
   local tmp; tmp=$(mktemp -d); mkdir -p "$tmp/target"
   cp "$ctx/Dockerfile" "$tmp/"; cp -l "$ctx/target/$jar" "$tmp/target/" 2>/dev/null || cp "$ctx/target/$jar" "$tmp/target/"
   cp -rl "$ctx/target/lib" "$tmp/target/" 2>/dev/null || cp -r "$ctx/target/lib" "$tmp/target/"
+  if [ -d "$ctx/target/native" ]; then
+    cp -rl "$ctx/target/native" "$tmp/target/" 2>/dev/null || cp -r "$ctx/target/native" "$tmp/target/"
+  fi
   if [ "$ENGINE" = docker ]; then
     docker build --build-arg BASE_IMAGE="$BASE_IMAGE" --label "$LABEL=$inputs" -t "$image" "$tmp" | sed 's/^/    /' >&2
   else

@@ -32,7 +32,10 @@ import java.util.Set;
  * bench/bench-tools.sh} installs them) and the tools of {@code make tools}.
  */
 public final class Bench {
-  /** The JVM_FLAGS of sidecar/Dockerfile (keep the two the same). */
+  /**
+   * The JVM_FLAGS of sidecar/Dockerfile (keep the two the same), but for {@code
+   * -Djava.library.path}, whose directory is where the jar is: see {@link #sidecarFlags(Path)}.
+   */
   static final List<String> IMAGE_JVM_FLAGS =
       List.of(
           "-XX:+UseSerialGC",
@@ -67,7 +70,12 @@ public final class Bench {
           data =
               new DataPlaneBench(
                   new DataPlaneBench.Options(
-                      o.duration, o.warmUp, o.sidecarJar, o.mitmVenv, sidecarFlags(), o.peers),
+                      o.duration,
+                      o.warmUp,
+                      o.sidecarJar,
+                      o.mitmVenv,
+                      sidecarFlags(o.sidecarJar),
+                      o.peers),
                   s);
           data.run();
         } catch (Exception e) {
@@ -91,7 +99,12 @@ public final class Bench {
         try {
           new DataPlaneAbBench(
                   new DataPlaneAbBench.Options(
-                      o.ab, o.rounds, o.duration, o.warmUp, o.sidecarJar, sidecarFlags()),
+                      o.ab,
+                      o.rounds,
+                      o.duration,
+                      o.warmUp,
+                      o.sidecarJar,
+                      sidecarFlags(o.sidecarJar)),
                   s)
               .run();
         } catch (Exception e) {
@@ -106,7 +119,7 @@ public final class Bench {
         try {
           sidecarMemory =
               new SidecarMemoryBench(
-                  new SidecarMemoryBench.Options(o.sidecarJar, sidecarFlags()), s);
+                  new SidecarMemoryBench.Options(o.sidecarJar, sidecarFlags(o.sidecarJar)), s);
           sidecarMemory.run();
         } catch (Exception e) {
           failed(s, e);
@@ -126,7 +139,7 @@ public final class Bench {
                     o.sessions,
                     o.sidecarJar,
                     o.operatorJar,
-                    sidecarFlags(),
+                    sidecarFlags(o.sidecarJar),
                     o.sections.contains("controlplane"),
                     operatorMemory(o),
                     // Start-to-ready is part of the control plane section; "startup" runs it alone
@@ -166,9 +179,14 @@ public final class Bench {
 
   private static final List<String> EXTRA_SIDECAR_FLAGS = new ArrayList<>();
 
-  /** The sidecar image's JVM flags, with the pod's 256 MiB memory limit as the JVM's RAM. */
-  static List<String> sidecarFlags() {
+  /**
+   * The sidecar image's JVM flags, with the pod's 256 MiB memory limit as the JVM's RAM: the JNI
+   * libraries from native/ beside the jar (the image's /opt/capgate/native), as the image loads
+   * them.
+   */
+  static List<String> sidecarFlags(Path sidecarJar) {
     List<String> flags = new ArrayList<>(IMAGE_JVM_FLAGS);
+    flags.add("-Djava.library.path=" + sidecarJar.resolveSibling("native"));
     flags.add("-XX:MaxRAM=256m");
     flags.addAll(EXTRA_SIDECAR_FLAGS);
     return flags;
@@ -321,7 +339,8 @@ public final class Bench {
   }
 
   /**
-   * Copies {@code jar} and the lib/ beside it to target/bench/jars/{@code name}/; returns the copy.
+   * Copies {@code jar} and the lib/ (and native/, if any) beside it to target/bench/jars/{@code
+   * name}/; returns the copy.
    */
   static Path snapshot(Path jar, String name) {
     try {
@@ -338,6 +357,17 @@ public final class Bench {
       try (var libs = Files.list(jar.resolveSibling("lib"))) {
         for (Path lib : libs.toList()) {
           Files.copy(lib, dir.resolve("lib").resolve(lib.getFileName()), keep);
+        }
+      }
+      // The sidecar's JNI libraries (sidecar/pom.xml unpacks them), loaded through
+      // java.library.path as in the image.
+      Path natives = jar.resolveSibling("native");
+      if (Files.isDirectory(natives)) {
+        Files.createDirectories(dir.resolve("native"));
+        try (var files = Files.list(natives)) {
+          for (Path so : files.toList()) {
+            Files.copy(so, dir.resolve("native").resolve(so.getFileName()), keep);
+          }
         }
       }
       Path copy = Files.copy(jar, dir.resolve(jar.getFileName()), keep);

@@ -5,6 +5,7 @@ import static dev.capgate.api.v1alpha1.AgentSessionBuilder.rule;
 import static dev.capgate.api.v1alpha1.HttpMethod.GET;
 import static dev.capgate.api.v1alpha1.HttpMethod.POST;
 
+import dev.capgate.api.sidecar.SidecarContract;
 import dev.capgate.api.v1alpha1.AgentSession;
 import dev.capgate.api.v1alpha1.AgentSessionBuilder;
 import dev.capgate.api.v1alpha1.AgentSessionSpec;
@@ -109,6 +110,12 @@ final class ControlPlaneBench {
   Stats startPlain;
   Stats startAot;
   Stats startImageAot;
+
+  /** CPU time (all threads) of the sidecar process at ready, per variant: same order as above. */
+  Stats cpuPlain;
+
+  Stats cpuAot;
+  Stats cpuImageAot;
   int imageTrainingExit;
   Stats revocationPerSidecar;
   Stats revocationAll;
@@ -670,8 +677,10 @@ final class ControlPlaneBench {
     try (BenchPod pod = BenchPod.create("bench-startup", options.sidecarJar())) {
       Path dir = pod.scratch();
       Pki ca = new Pki("capgate pod CA (bench startup)");
-      Path cert = Files.writeString(dir.resolve("pod-ca.crt"), ca.caCertPem());
-      Path key = Files.writeString(dir.resolve("pod-ca.key"), ca.caKeyPem());
+      // The pod CA as the webhook mounts it: ca.crt and ca.key in CAPGATE_CA_DIR.
+      Path caDir = Files.createDirectories(dir.resolve("pod-ca"));
+      Path cert = Files.writeString(caDir.resolve(SidecarContract.CA_CERT), ca.caCertPem());
+      Path key = Files.writeString(caDir.resolve(SidecarContract.CA_KEY), ca.caKeyPem());
       DataPlaneFixture.owned(key, BenchPod.PROXY_UID, "400");
       Path session =
           Files.writeString(
@@ -687,17 +696,16 @@ final class ControlPlaneBench {
                           .paths("/repos/acme/repo-a/**"))
                   .json());
       Path poller = resource(dir, "readyz_poller.py");
-      List<String> sidecarArgs =
-          List.of(
-              "-jar",
-              options.sidecarJar().toString(),
-              "proxy",
-              "--session-file",
+      // Configured as a pod is: the mode alone on the command line, the settings in CAPGATE_*
+      // variables (the webhook's way). Flags would load picocli, ~145 classes and 170-250 ms of CPU
+      // that no pod pays (sidecar/README.md, "Start → ready").
+      List<String> sidecarArgs = List.of("-jar", options.sidecarJar().toString(), "proxy");
+      Map<String, String> sidecarEnv =
+          Map.of(
+              SidecarContract.envOf("session-file"),
               session.toString(),
-              "--ca-cert",
-              cert.toString(),
-              "--ca-key",
-              key.toString());
+              SidecarContract.ENV_CA_DIR,
+              caDir.toString());
 
       // Training run: start, become ready, serve a few requests (allowed, denied), stop; the JVM
       // writes the cache as it exits. Same flags as the runs that use it.
@@ -708,7 +716,7 @@ final class ControlPlaneBench {
       training.addAll(sidecarArgs);
       Path trainLog = dir.resolve("aot-training.log");
       long t0 = System.nanoTime();
-      Process p = pod.start(pod.inPod(BenchPod.PROXY_UID, training), trainLog, Map.of());
+      Process p = pod.start(pod.inPod(BenchPod.PROXY_UID, training), trainLog, sidecarEnv);
       String ready = awaitPoller(pod, poller);
       for (String path : List.of("/repos/acme/repo-a/issues", "/other")) {
         for (int i = 0; i < 3; i++) {
@@ -750,6 +758,7 @@ final class ControlPlaneBench {
       List<Double> plain = new ArrayList<>();
       List<Double> withAot = new ArrayList<>();
       List<Double> withImageAot = new ArrayList<>();
+      List<List<Double>> cpu = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
       for (int i = 0; i < options.starts(); i++) {
         for (int variant = 0; variant < 3; variant++) {
           Path cache = variant == 1 ? aot : variant == 2 ? imageAot : null;
@@ -762,21 +771,29 @@ final class ControlPlaneBench {
             cmd.add("-XX:AOTCache=" + cache);
           }
           cmd.addAll(sidecarArgs);
-          double ms =
-              timeToReady(pod, poller, cmd, dir.resolve("start-" + i + "-" + variant + ".log"));
-          (variant == 0 ? plain : variant == 1 ? withAot : withImageAot).add(ms);
+          double[] ms =
+              timeToReady(
+                  pod, poller, cmd, sidecarEnv, dir.resolve("start-" + i + "-" + variant + ".log"));
+          (variant == 0 ? plain : variant == 1 ? withAot : withImageAot).add(ms[0]);
+          cpu.get(variant).add(ms[1]);
         }
       }
       startPlain = Stats.of(plain);
       startAot = haveAot ? Stats.of(withAot) : null;
       startImageAot = haveImageAot ? Stats.of(withImageAot) : null;
+      cpuPlain = Stats.of(cpu.get(0));
+      cpuAot = haveAot ? Stats.of(cpu.get(1)) : null;
+      cpuImageAot = haveImageAot ? Stats.of(cpu.get(2)) : null;
       s.json.put(
           "startToReady",
           new JsonObject()
               .put("plain", stats(startPlain))
+              .put("plainCpuMs", stats(cpuPlain))
               .put("aotCache", startAot == null ? null : stats(startAot))
+              .put("aotCacheCpuMs", cpuAot == null ? null : stats(cpuAot))
               .put("aotCacheMiB", haveAot ? Files.size(aot) / (1024.0 * 1024) : null)
               .put("imageStyleAotCache", startImageAot == null ? null : stats(startImageAot))
+              .put("imageStyleAotCacheCpuMs", cpuImageAot == null ? null : stats(cpuImageAot))
               .put(
                   "imageStyleAotCacheMiB",
                   haveImageAot ? Files.size(imageAot) / (1024.0 * 1024) : null)
@@ -785,7 +802,8 @@ final class ControlPlaneBench {
               .put(
                   "method",
                   "wall clock from just before the process is spawned (ip netns exec → setpriv → java) to the"
-                      + " first 200 from /readyz, polled every 2 ms on the pod's loopback; file mode (session file, pod CA);"
+                      + " first 200 from /readyz, polled every 2 ms on the pod's loopback; configured through CAPGATE_* variables as by the webhook; CPU: the java process's"
+                      + " utime + stime (all threads) read from /proc when the poller reports ready; file mode (session file, pod CA);"
                       + " JVM flags "
                       + String.join(" ", options.sidecarJvmFlags())));
       Table t =
@@ -798,14 +816,16 @@ final class ControlPlaneBench {
               "p50",
               "p90",
               "max",
-              "p50 × plain");
+              "p50 × plain",
+              "CPU p50");
       t.row(
           "plain",
           startPlain.count(),
           f0(startPlain.percentile(50)),
           f0(startPlain.percentile(90)),
           f0(startPlain.max()),
-          "1.00×");
+          "1.00×",
+          f0(cpuPlain.percentile(50)));
       if (startAot != null) {
         t.row(
             "AOT cache (-XX:AOTCache, " + Proc.fmt(Files.size(aot) / (1024.0 * 1024), 0) + " MiB)",
@@ -813,7 +833,8 @@ final class ControlPlaneBench {
             f0(startAot.percentile(50)),
             f0(startAot.percentile(90)),
             f0(startAot.max()),
-            f2(startAot.percentile(50) / startPlain.percentile(50)) + "×");
+            f2(startAot.percentile(50) / startPlain.percentile(50)) + "×",
+            f0(cpuAot.percentile(50)));
       }
       if (startImageAot != null) {
         t.row(
@@ -824,7 +845,8 @@ final class ControlPlaneBench {
             f0(startImageAot.percentile(50)),
             f0(startImageAot.percentile(90)),
             f0(startImageAot.max()),
-            f2(startImageAot.percentile(50) / startPlain.percentile(50)) + "×");
+            f2(startImageAot.percentile(50) / startPlain.percentile(50)) + "×",
+            f0(cpuImageAot.percentile(50)));
       }
       t.note(
           "AOT cache: a training run (-XX:AOTCacheOutput) that starts the proxy, gets ready, serves 12 requests and"
@@ -839,21 +861,46 @@ final class ControlPlaneBench {
     }
   }
 
-  private double timeToReady(BenchPod pod, Path poller, List<String> sidecar, Path log) {
+  /**
+   * Wall ms from spawn to the first 200 from /readyz, and the process's CPU ms at that point (read
+   * as soon as the poller reports: a few ms late, during which the post-ready leaf warm-up runs).
+   */
+  private double[] timeToReady(
+      BenchPod pod, Path poller, List<String> sidecar, Map<String, String> env, Path log) {
     Process probe = startPoller(pod, poller);
     long t0 = epochNanos();
-    Process p = pod.start(pod.inPod(BenchPod.PROXY_UID, sidecar), log, Map.of());
+    Process p = pod.start(pod.inPod(BenchPod.PROXY_UID, sidecar), log, env);
     try {
       String line = readLine(probe, Duration.ofSeconds(60));
       if (line == null || !line.startsWith("ready ")) {
         throw new IllegalStateException("sidecar not ready: " + line + "\n" + BenchPod.tail(log));
       }
-      return (Long.parseLong(line.substring(6).strip()) - t0) / 1e6;
+      double cpu = cpuMillis(p.pid());
+      return new double[] {(Long.parseLong(line.substring(6).strip()) - t0) / 1e6, cpu};
     } finally {
       BenchPod.stop(p);
       BenchPod.stop(probe);
     }
   }
+
+  /**
+   * utime + stime of a process, all its threads, in ms. {@code ip netns exec}, {@code setpriv} and
+   * {@code env} each exec the next, so the spawned process is the JVM itself.
+   */
+  private static double cpuMillis(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+      // Fields after the command name (which may hold spaces) in parentheses: state is field 3,
+      // utime 14, stime 15.
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 1000.0 / CLOCK_TICKS;
+    } catch (IOException e) {
+      return Double.NaN;
+    }
+  }
+
+  private static final long CLOCK_TICKS =
+      Long.parseLong(Command.run(List.of("getconf", "CLK_TCK")).stdout().strip());
 
   /** Starts the poller and waits until it polls; returns its process (stdout: "ready <ns>"). */
   private Process startPoller(BenchPod pod, Path poller) {

@@ -52,6 +52,7 @@ import io.netty.channel.epoll.Epoll;
 import io.netty.channel.socket.SocketChannel;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.file.FileSystemOptions;
 import io.vertx.core.internal.VertxInternal;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -66,6 +67,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.logging.Logger;
 
 /**
@@ -218,25 +220,30 @@ public final class ProxyCommand {
     // loading BoringSSL (netty-tcnative) and the system trust store was ~0.4 s of CPU of a ~1.1 s
     // start with the image's AOT cache, and depends on nothing else here. Ready still waits for it
     // (joined below, a failure still stops the start).
-    CompletableFuture<UpstreamTls> upstreamTlsBuild = new CompletableFuture<>();
-    Thread.ofPlatform()
-        .name("capgate-start-upstream-tls")
-        .daemon()
-        .start(
-            () -> {
-              try {
-                upstreamTlsBuild.complete(upstreamTls());
-              } catch (Throwable e) {
-                upstreamTlsBuild.completeExceptionally(e);
-              }
-            });
+    CompletableFuture<UpstreamTls> upstreamTlsBuild =
+        startThread("capgate-start-upstream-tls", this::upstreamTls);
+    PolicySource policies = new PolicySource();
+    // File mode: the session file's policy (Jackson binding of the spec, 140-180 ms of CPU, then
+    // Policy.compile) on its own thread too, beside the native library loads and Vert.x; joined
+    // before the listeners bind, so ready still means a policy is installed (or, for a file that
+    // cannot be enforced, the reason on /readyz).
+    CompletableFuture<SessionIdentity> sessionFileLoad =
+        config.get("session-file").isPresent()
+            ? startThread("capgate-start-session-file", () -> loadSessionFile(policies))
+            : null;
     // One event loop per core (Vert.x's default is two): the loops never block, so more of them
     // only add thread switches between an agent connection and its upstream (same loop anyway).
+    // No class-path file resolution: the sidecar serves no files, and with it Vert.x creates a
+    // cache directory in java.io.tmpdir at start (a start that fails when /tmp is not writable).
     Vertx vertx =
         Vertx.vertx(
             new VertxOptions()
                 .setPreferNativeTransport(true)
-                .setEventLoopPoolSize(Runtime.getRuntime().availableProcessors()));
+                .setEventLoopPoolSize(Runtime.getRuntime().availableProcessors())
+                .setFileSystemOptions(
+                    new FileSystemOptions()
+                        .setClassPathResolvingEnabled(false)
+                        .setFileCachingEnabled(false)));
     if (!vertx.isNativeTransportEnabled() || !Epoll.isAvailable()) {
       Throwable cause =
           vertx.unavailableNativeTransportCause() != null
@@ -254,7 +261,6 @@ public final class ProxyCommand {
     AuditLog audit = new AuditLog(podRef());
     AuditRecorder recorder = new AuditRecorder(audit, metrics);
     RequestIds ids = new RequestIds();
-    PolicySource policies = new PolicySource();
     PodCa ca = loadCa();
     AgentTlsContexts agentTls =
         new AgentTlsContexts(
@@ -268,18 +274,16 @@ public final class ProxyCommand {
     GitHubAppTokens githubApps;
     SessionIdentity fileSession = null;
     UpstreamTls upstreamTls;
-    if (config.get("session-file").isPresent()) {
-      // The session file's policy (Jackson binding of the spec, then compiling it: the other large
-      // step) while upstream TLS is built.
-      fileSession = loadSessionFile(policies);
-      upstreamTls = joinUpstreamTls(upstreamTlsBuild);
+    if (sessionFileLoad != null) {
+      fileSession = join(sessionFileLoad, "cannot load the session file");
+      upstreamTls = join(upstreamTlsBuild, "cannot build upstream TLS trust");
       githubApps =
           githubAppTokens(
               withOAuth(fileModeResolver(), policies, upstreamTls), upstreamTls, upstreamProxy);
     } else {
       session = startSessionRuntime(policies, vertx);
       try {
-        upstreamTls = joinUpstreamTls(upstreamTlsBuild);
+        upstreamTls = join(upstreamTlsBuild, "cannot build upstream TLS trust");
       } catch (RuntimeException e) {
         // Built in parallel with the session's start, so that start's Vault token exists already:
         // revoke it rather than leave it to its TTL.
@@ -424,18 +428,38 @@ public final class ProxyCommand {
     };
   }
 
+  /** Runs {@code step} on a platform thread of its own, a daemon: a start step that can overlap. */
+  private static <T> CompletableFuture<T> startThread(String name, Supplier<T> step) {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    Thread.ofPlatform()
+        .name(name)
+        .daemon()
+        .start(
+            () -> {
+              try {
+                result.complete(step.get());
+              } catch (Throwable e) {
+                result.completeExceptionally(e);
+              }
+            });
+    return result;
+  }
+
   /**
-   * The upstream TLS built on its start thread; its failure (a StartupFailure naming the bundle) is
-   * the start's, as when it was built here.
+   * The result of a step run on its start thread; its failure (e.g. a StartupFailure naming the
+   * bundle) is the start's, as when the step ran on this thread.
    */
-  private static UpstreamTls joinUpstreamTls(CompletableFuture<UpstreamTls> build) {
+  private static <T> T join(CompletableFuture<T> step, String what) {
     try {
-      return build.join();
+      return step.join();
     } catch (java.util.concurrent.CompletionException e) {
       if (e.getCause() instanceof RuntimeException runtime) {
         throw runtime;
       }
-      throw new StartupFailure("cannot build upstream TLS trust: " + e.getCause(), e.getCause());
+      if (e.getCause() instanceof Error error) {
+        throw error;
+      }
+      throw new StartupFailure(what + ": " + e.getCause(), e.getCause());
     }
   }
 

@@ -55,6 +55,55 @@ class ProxyCommandStartTest {
     }
   }
 
+  /**
+   * The session file's policy is loaded on its own thread (issue 13), joined before the listeners
+   * bind: a file that cannot be enforced still leaves the sidecar not ready, /readyz naming why.
+   */
+  @Test
+  void aBadSessionFileStillLeavesTheStartNotReadyWithItsReason() throws Exception {
+    Map<String, String> variables = variables();
+    Path bad =
+        Files.writeString(
+            dir.resolve("bad-session.json"),
+            """
+            {"spec": {"user": "alice@example.com", "agent": "start-test", "egres": []}}
+            """);
+    variables.put(SidecarContract.envOf("session-file"), bad.toString());
+    int adminPort = Integer.parseInt(variables.get(SidecarContract.envOf("admin-port")));
+    ProxyCommand.Running running = command(variables).start();
+    try {
+      var response = readyz(adminPort);
+      assertThat(response.statusCode()).isEqualTo(503);
+      assertThat(response.body()).contains("bad-session.json").contains("egres");
+    } finally {
+      running.stop();
+    }
+  }
+
+  @Test
+  void aMissingSessionFileStillLeavesTheStartNotReadyWithItsReason() throws Exception {
+    Map<String, String> variables = variables();
+    variables.put(SidecarContract.envOf("session-file"), dir.resolve("no-session.json").toString());
+    int adminPort = Integer.parseInt(variables.get(SidecarContract.envOf("admin-port")));
+    ProxyCommand.Running running = command(variables).start();
+    try {
+      var response = readyz(adminPort);
+      assertThat(response.statusCode()).isEqualTo(503);
+      assertThat(response.body()).contains("cannot read session file").contains("no-session.json");
+    } finally {
+      running.stop();
+    }
+  }
+
+  private static java.net.http.HttpResponse<String> readyz(int adminPort) throws Exception {
+    return java.net.http.HttpClient.newHttpClient()
+        .send(
+            java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://127.0.0.1:" + adminPort + "/readyz"))
+                .build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+  }
+
   private static ProxyCommand command(Map<String, String> variables) {
     // No iptables here: no connection is intercepted, so the original destination never matters.
     return new ProxyCommand(SidecarConfig.parse(List.of(), variables), ch -> Optional.empty());

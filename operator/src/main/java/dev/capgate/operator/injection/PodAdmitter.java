@@ -252,28 +252,32 @@ public final class PodAdmitter {
     if (!violations.isEmpty()) {
       return refuseIfAny(request, session, violations);
     }
-    if (!request.dryRun()) {
-      metrics.caMinted();
-      // Stored after the answer (PodCaWriter says why that is safe); the event once it is stored.
-      caWriter.write(
-          caSecret(request.namespace(), caName, session, ca, placeholders),
-          session,
-          "minted pod CA "
-              + caName
-              + " ("
-              + ca.fingerprint()
-              + ", valid until "
-              + ca.certificate().getNotAfter().toInstant()
-              + ") for pod "
-              + request.podDescription());
-    }
+    AdmissionDecision decision =
+        AdmissionDecision.allow(PodPatch.diff(request.pod(), injected), warnings);
     LOG.info(
         "injected pod {} (CA {}, {}{})",
         request.podDescription(),
         caName,
         ca.fingerprint(),
         request.dryRun() ? ", dry run: nothing stored" : "");
-    return AdmissionDecision.allow(PodPatch.diff(request.pod(), injected), warnings);
+    if (request.dryRun()) {
+      return decision;
+    }
+    metrics.caMinted();
+    // Last, when nothing can fail any more: from here the Secret is pending until written. It is
+    // written after the answer is sent (PodCaWriter says why that is safe); the event once stored.
+    return decision.afterAnswer(
+        caWriter.accept(
+            caSecret(request.namespace(), caName, session, ca, placeholders),
+            session,
+            "minted pod CA "
+                + caName
+                + " ("
+                + ca.fingerprint()
+                + ", valid until "
+                + ca.certificate().getNotAfter().toInstant()
+                + ") for pod "
+                + request.podDescription()));
   }
 
   /**

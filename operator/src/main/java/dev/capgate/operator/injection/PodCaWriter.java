@@ -54,18 +54,37 @@ public final class PodCaWriter implements AutoCloseable {
    * Stores {@code secret} in the background and then records {@code mintedEvent} on the session.
    */
   public void write(Secret secret, AgentSession session, String mintedEvent) {
+    accept(secret, session, mintedEvent).run();
+  }
+
+  /**
+   * Makes {@code secret} {@link #pending} now and returns what starts its write ({@link #write}'s
+   * background work): the webhook starts it once its answer is sent, so that the Secret's
+   * serialization, TLS and POST neither share the CPU with the admission call nor reach the API
+   * server while it still waits for the answer (issue 13). The returned task only hands off; it
+   * must be run exactly once, else the Secret stays pending and is never stored.
+   */
+  public Runnable accept(Secret secret, AgentSession session, String mintedEvent) {
     String key = key(secret.getMetadata().getNamespace(), secret.getMetadata().getName());
     pending.put(key, secret);
-    background.execute(
-        () -> {
-          try {
-            if (store(secret, session)) {
-              events.normal(session, "CaMinted", mintedEvent);
-            }
-          } finally {
-            pending.remove(key);
-          }
-        });
+    return () -> {
+      try {
+        background.execute(
+            () -> {
+              try {
+                if (store(secret, session)) {
+                  events.normal(session, "CaMinted", mintedEvent);
+                }
+              } finally {
+                pending.remove(key);
+              }
+            });
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        // Stopping: close() has stopped taking writes. Said, so that a missing Secret is explained.
+        pending.remove(key);
+        LOG.error("stopping: CA Secret {} not stored", key);
+      }
+    };
   }
 
   /** A Secret this writer has not stored yet, or null. */

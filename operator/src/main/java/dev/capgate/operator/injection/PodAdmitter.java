@@ -243,10 +243,13 @@ public final class PodAdmitter {
       }
     }
     String caName = PodCaObjects.newName();
-    MintedCa ca =
-        minter.mint(
+    // The pod spec needs the root's fingerprint only; the signing CA under it is signed with the
+    // Secret, after the answer (issue 13).
+    PodCaMinter.Root root =
+        minter.mintRoot(
             caName, HostConstraints.interceptedHosts(session.getSpec()), usable.expiresAt());
-    InjectionPlan plan = plan(request.namespace(), session, caName, ca.fingerprint(), placeholders);
+    String fingerprint = root.fingerprint();
+    InjectionPlan plan = plan(request.namespace(), session, caName, fingerprint, placeholders);
     Pod injected = injector.inject(request.pod(), plan);
     List<String> violations = AdmissionHardening.violations(injected);
     if (!violations.isEmpty()) {
@@ -258,7 +261,7 @@ public final class PodAdmitter {
         "injected pod {} (CA {}, {}{})",
         request.podDescription(),
         caName,
-        ca.fingerprint(),
+        fingerprint,
         request.dryRun() ? ", dry run: nothing stored" : "");
     if (request.dryRun()) {
       return decision;
@@ -268,14 +271,16 @@ public final class PodAdmitter {
     // written after the answer is sent (PodCaWriter says why that is safe); the event once stored.
     return decision.afterAnswer(
         caWriter.accept(
-            caSecret(request.namespace(), caName, session, ca, placeholders),
+            request.namespace(),
+            caName,
+            () -> caSecret(request.namespace(), caName, session, root.complete(), placeholders),
             session,
             "minted pod CA "
                 + caName
                 + " ("
-                + ca.fingerprint()
+                + fingerprint
                 + ", valid until "
-                + ca.certificate().getNotAfter().toInstant()
+                + root.certificate().getNotAfter().toInstant()
                 + ") for pod "
                 + request.podDescription()));
   }

@@ -221,12 +221,18 @@ public final class HttpsListener implements AutoCloseable {
 
   /** No answer is worth caching: admission decisions and Vault tokens alike. */
   private void send(HttpServerRequest request, Answer answer) {
-    var written =
-        (draining ? closing(request) : request.response())
-            .setStatusCode(answer.status())
-            .putHeader("content-type", answer.contentType())
-            .putHeader("cache-control", "no-store")
-            .end(Buffer.buffer(answer.body()));
+    io.vertx.core.Future<Void> written;
+    try {
+      written =
+          (draining ? closing(request) : request.response())
+              .setStatusCode(answer.status())
+              .putHeader("content-type", answer.contentType())
+              .putHeader("cache-control", "no-store")
+              .end(Buffer.buffer(answer.body()));
+    } catch (RuntimeException e) {
+      // The response was closed under us: the after-work still runs (see Answer.afterSent).
+      written = io.vertx.core.Future.failedFuture(e);
+    }
     if (answer.afterSent() != null) {
       written.onComplete(
           v -> {

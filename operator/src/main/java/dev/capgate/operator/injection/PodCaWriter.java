@@ -113,9 +113,12 @@ public final class PodCaWriter implements AutoCloseable {
     };
   }
 
+  /** How long {@link #pending} waits for a Secret to be made (it takes milliseconds). */
+  static final Duration MAKE_WAIT = Duration.ofSeconds(3);
+
   /**
-   * A Secret this writer has not stored yet (waiting, a moment at most, for it to be made), or
-   * null.
+   * A Secret this writer has not stored yet (waiting up to {@link #MAKE_WAIT} for it to be made),
+   * or null.
    */
   public Secret pending(String namespace, String name) {
     CompletableFuture<Secret> made = pending.get(key(namespace, name));
@@ -123,9 +126,13 @@ public final class PodCaWriter implements AutoCloseable {
       return null;
     }
     try {
-      return made.join();
-    } catch (java.util.concurrent.CompletionException
+      return made.get(MAKE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.ExecutionException
+        | java.util.concurrent.TimeoutException
         | java.util.concurrent.CancellationException e) {
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
       return null;
     }
   }

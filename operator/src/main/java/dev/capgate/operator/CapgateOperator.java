@@ -186,6 +186,10 @@ public final class CapgateOperator implements AutoCloseable {
                   // a stack and a malloc arena. Reconciles wait on the API server, not the CPU.
                   .withConcurrentReconciliationThreads(RECONCILE_THREADS)
                   .withConcurrentWorkflowExecutorThreads(RECONCILE_THREADS)
+                  // Every reconcile starts with a copy of its session; JOSDK's default copy goes
+                  // through the JSON text. The serializer's token buffer makes the same copy at
+                  // about half the cost, and a burst of admissions reconciles for every pod event.
+                  .withResourceCloner(new TokenBufferCloner(client.getKubernetesSerialization()))
                   .withMetrics(reconciliations);
               if (config.leaderElection()) {
                 o.withLeaderElectionConfiguration(

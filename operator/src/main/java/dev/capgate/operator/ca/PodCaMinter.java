@@ -67,6 +67,61 @@ public final class PodCaMinter {
    * @throws IllegalArgumentException if the session has already expired
    */
   public MintedCa mint(String commonName, List<String> hostPatterns, Instant sessionExpiry) {
+    return mintRoot(commonName, hostPatterns, sessionExpiry).complete();
+  }
+
+  /**
+   * A minted root whose signing CA is not signed yet: what the pod spec needs (the root's
+   * fingerprint) without the second signature, the signing CA's certificate and their PEM, which
+   * only the CA Secret needs and the webhook makes after its answer (issue 13). The root's key is
+   * held until {@link #complete()} and then dropped with this object.
+   */
+  public final class Root {
+    private final X509Certificate certificate;
+    private KeyPair keys;
+    private final String commonName;
+    private final org.bouncycastle.asn1.x509.NameConstraints constraints;
+    private final Date from;
+    private final Date until;
+    private MintedCa completed;
+
+    private Root(
+        X509Certificate certificate,
+        KeyPair keys,
+        String commonName,
+        org.bouncycastle.asn1.x509.NameConstraints constraints,
+        Date from,
+        Date until) {
+      this.certificate = certificate;
+      this.keys = keys;
+      this.commonName = commonName;
+      this.constraints = constraints;
+      this.from = from;
+      this.until = until;
+    }
+
+    /** The certificate agents trust. */
+    public X509Certificate certificate() {
+      return certificate;
+    }
+
+    /** The root's fingerprint: the pod CA as agents see it ({@link MintedCa#fingerprint()}). */
+    public String fingerprint() {
+      return Pem.fingerprint(certificate);
+    }
+
+    /** Signs the signing CA under this root (once; later calls return the same CA). */
+    public synchronized MintedCa complete() {
+      if (completed == null) {
+        completed = signingCa(this);
+        keys = null; // the root's key signs nothing else
+      }
+      return completed;
+    }
+  }
+
+  /** The first half of {@link #mint}: the root, self-signed. */
+  public Root mintRoot(String commonName, List<String> hostPatterns, Instant sessionExpiry) {
     Instant now = clock.instant();
     Instant notAfter = now.plus(maxValidity);
     if (sessionExpiry != null && sessionExpiry.isBefore(notAfter)) {
@@ -96,8 +151,21 @@ public final class PodCaMinter {
           Extension.subjectKeyIdentifier,
           false,
           utils.createSubjectKeyIdentifier(rootKeys.getPublic()));
-      X509Certificate rootCert = sign(root, rootKeys);
+      return new Root(sign(root, rootKeys), rootKeys, commonName, constraints, from, until);
+    } catch (GeneralSecurityException | OperatorCreationException | java.io.IOException e) {
+      throw new IllegalStateException("could not mint a pod CA", e);
+    }
+  }
 
+  private MintedCa signingCa(Root issuer) {
+    try {
+      X509Certificate rootCert = issuer.certificate;
+      KeyPair rootKeys = issuer.keys;
+      String commonName = issuer.commonName;
+      var constraints = issuer.constraints;
+      Date from = issuer.from;
+      Date until = issuer.until;
+      JcaX509ExtensionUtils utils = new JcaX509ExtensionUtils();
       // The signing CA: its key goes to the sidecar. Being an intermediate, its constraints and
       // validity are checked by every client, the JDK included.
       KeyPair signingKeys = keys.take();

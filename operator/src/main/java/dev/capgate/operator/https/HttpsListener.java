@@ -32,8 +32,18 @@ import org.slf4j.LoggerFactory;
 public final class HttpsListener implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(HttpsListener.class);
 
-  /** What a route answers. */
-  public record Answer(int status, String contentType, byte[] body) {
+  /**
+   * What a route answers.
+   *
+   * @param afterSent run once the answer is written or its connection failed (either way), or null:
+   *     work the caller does not wait for. It runs on the event loop, so it must only hand work
+   *     off.
+   */
+  public record Answer(int status, String contentType, byte[] body, Runnable afterSent) {
+    public Answer(int status, String contentType, byte[] body) {
+      this(status, contentType, body, null);
+    }
+
     public static Answer json(int status, String json) {
       return new Answer(status, "application/json", json.getBytes(StandardCharsets.UTF_8));
     }
@@ -211,11 +221,28 @@ public final class HttpsListener implements AutoCloseable {
 
   /** No answer is worth caching: admission decisions and Vault tokens alike. */
   private void send(HttpServerRequest request, Answer answer) {
-    (draining ? closing(request) : request.response())
-        .setStatusCode(answer.status())
-        .putHeader("content-type", answer.contentType())
-        .putHeader("cache-control", "no-store")
-        .end(Buffer.buffer(answer.body()));
+    io.vertx.core.Future<Void> written;
+    try {
+      written =
+          (draining ? closing(request) : request.response())
+              .setStatusCode(answer.status())
+              .putHeader("content-type", answer.contentType())
+              .putHeader("cache-control", "no-store")
+              .end(Buffer.buffer(answer.body()));
+    } catch (RuntimeException e) {
+      // The response was closed under us: the after-work still runs (see Answer.afterSent).
+      written = io.vertx.core.Future.failedFuture(e);
+    }
+    if (answer.afterSent() != null) {
+      written.onComplete(
+          v -> {
+            try {
+              answer.afterSent().run();
+            } catch (RuntimeException e) {
+              LOG.error("{} {}: the work after the answer failed", name, request.path(), e);
+            }
+          });
+    }
   }
 
   /**

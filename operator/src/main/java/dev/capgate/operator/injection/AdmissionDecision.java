@@ -11,12 +11,26 @@ import java.util.List;
  * @param patch a JSON patch (RFC 6902) to apply, or null for none
  * @param warnings AdmissionResponse warnings (kubectl prints each as {@code Warning: ...}); empty
  *     for none
+ * @param afterAnswer what to start once the answer has been sent (or could not be: it runs either
+ *     way), or null; it must not block: it runs on the listener's event loop
  */
 public record AdmissionDecision(
-    boolean allowed, String message, JsonNode patch, List<String> warnings) {
+    boolean allowed, String message, JsonNode patch, List<String> warnings, Runnable afterAnswer) {
 
   public AdmissionDecision {
     warnings = warnings == null ? List.of() : List.copyOf(warnings);
+  }
+
+  public AdmissionDecision(boolean allowed, String message, JsonNode patch, List<String> warnings) {
+    this(allowed, message, patch, warnings, null);
+  }
+
+  /**
+   * The same decision, with {@code task} started after the answer: work the answer does not need
+   * (the CA Secret's write) stays out of the API server's wait (issue 13).
+   */
+  public AdmissionDecision afterAnswer(Runnable task) {
+    return new AdmissionDecision(allowed, message, patch, warnings, task);
   }
 
   public static AdmissionDecision allow() {

@@ -243,37 +243,46 @@ public final class PodAdmitter {
       }
     }
     String caName = PodCaObjects.newName();
-    MintedCa ca =
-        minter.mint(
+    // The pod spec needs the root's fingerprint only; the signing CA under it is signed with the
+    // Secret, after the answer (issue 13).
+    PodCaMinter.Root root =
+        minter.mintRoot(
             caName, HostConstraints.interceptedHosts(session.getSpec()), usable.expiresAt());
-    InjectionPlan plan = plan(request.namespace(), session, caName, ca.fingerprint(), placeholders);
+    String fingerprint = root.fingerprint();
+    InjectionPlan plan = plan(request.namespace(), session, caName, fingerprint, placeholders);
     Pod injected = injector.inject(request.pod(), plan);
     List<String> violations = AdmissionHardening.violations(injected);
     if (!violations.isEmpty()) {
       return refuseIfAny(request, session, violations);
     }
-    if (!request.dryRun()) {
-      metrics.caMinted();
-      // Stored after the answer (PodCaWriter says why that is safe); the event once it is stored.
-      caWriter.write(
-          caSecret(request.namespace(), caName, session, ca, placeholders),
-          session,
-          "minted pod CA "
-              + caName
-              + " ("
-              + ca.fingerprint()
-              + ", valid until "
-              + ca.certificate().getNotAfter().toInstant()
-              + ") for pod "
-              + request.podDescription());
-    }
+    AdmissionDecision decision =
+        AdmissionDecision.allow(PodPatch.diff(request.pod(), injected), warnings);
     LOG.info(
         "injected pod {} (CA {}, {}{})",
         request.podDescription(),
         caName,
-        ca.fingerprint(),
+        fingerprint,
         request.dryRun() ? ", dry run: nothing stored" : "");
-    return AdmissionDecision.allow(PodPatch.diff(request.pod(), injected), warnings);
+    if (request.dryRun()) {
+      return decision;
+    }
+    metrics.caMinted();
+    // Last, when nothing can fail any more: from here the Secret is pending until written. It is
+    // written after the answer is sent (PodCaWriter says why that is safe); the event once stored.
+    return decision.afterAnswer(
+        caWriter.accept(
+            request.namespace(),
+            caName,
+            () -> caSecret(request.namespace(), caName, session, root.complete(), placeholders),
+            session,
+            "minted pod CA "
+                + caName
+                + " ("
+                + fingerprint
+                + ", valid until "
+                + root.certificate().getNotAfter().toInstant()
+                + ") for pod "
+                + request.podDescription()));
   }
 
   /**

@@ -8,10 +8,12 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,7 +45,7 @@ public final class PodCaWriter implements AutoCloseable {
   private final KubernetesClient client;
   private final KubernetesEvents events;
   private final ExecutorService background = Executors.newVirtualThreadPerTaskExecutor();
-  private final Map<String, Secret> pending = new ConcurrentHashMap<>();
+  private final Map<String, CompletableFuture<Secret>> pending = new ConcurrentHashMap<>();
 
   public PodCaWriter(KubernetesClient client, KubernetesEvents events) {
     this.client = client;
@@ -54,23 +56,85 @@ public final class PodCaWriter implements AutoCloseable {
    * Stores {@code secret} in the background and then records {@code mintedEvent} on the session.
    */
   public void write(Secret secret, AgentSession session, String mintedEvent) {
-    String key = key(secret.getMetadata().getNamespace(), secret.getMetadata().getName());
-    pending.put(key, secret);
-    background.execute(
-        () -> {
-          try {
-            if (store(secret, session)) {
-              events.normal(session, "CaMinted", mintedEvent);
-            }
-          } finally {
-            pending.remove(key);
-          }
-        });
+    accept(
+            secret.getMetadata().getNamespace(),
+            secret.getMetadata().getName(),
+            () -> secret,
+            session,
+            mintedEvent)
+        .run();
   }
 
-  /** A Secret this writer has not stored yet, or null. */
+  /**
+   * Makes the Secret {@code namespace/name} {@link #pending} now and returns what starts its write
+   * ({@link #write}'s background work, which first makes it with {@code secret}): the webhook
+   * starts it once its answer is sent, so that the signing CA's signature, the Secret's
+   * serialization, TLS and POST neither share the CPU with the admission call nor reach the API
+   * server while it still waits for the answer (issue 13). The returned task only hands off; it
+   * must be run exactly once, else the Secret stays pending and is never stored.
+   */
+  public Runnable accept(
+      String namespace,
+      String name,
+      Supplier<Secret> secret,
+      AgentSession session,
+      String mintedEvent) {
+    String key = key(namespace, name);
+    CompletableFuture<Secret> made = new CompletableFuture<>();
+    pending.put(key, made);
+    return () -> {
+      try {
+        background.execute(
+            () -> {
+              try {
+                Secret stored;
+                try {
+                  stored = secret.get();
+                  made.complete(stored);
+                } catch (RuntimeException e) {
+                  made.completeExceptionally(e);
+                  LOG.error("could not make CA Secret {}", key, e);
+                  notStored(session, name, "could not make it");
+                  return;
+                }
+                if (store(stored, session)) {
+                  events.normal(session, "CaMinted", mintedEvent);
+                }
+              } finally {
+                pending.remove(key);
+              }
+            });
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        // Stopping: close() has stopped taking writes. Said, so that a missing Secret is explained.
+        made.completeExceptionally(e);
+        pending.remove(key);
+        LOG.error("stopping: CA Secret {} not stored", key);
+      }
+    };
+  }
+
+  /** How long {@link #pending} waits for a Secret to be made (it takes milliseconds). */
+  static final Duration MAKE_WAIT = Duration.ofSeconds(3);
+
+  /**
+   * A Secret this writer has not stored yet (waiting up to {@link #MAKE_WAIT} for it to be made),
+   * or null.
+   */
   public Secret pending(String namespace, String name) {
-    return pending.get(key(namespace, name));
+    CompletableFuture<Secret> made = pending.get(key(namespace, name));
+    if (made == null) {
+      return null;
+    }
+    try {
+      return made.get(MAKE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.ExecutionException
+        | java.util.concurrent.TimeoutException
+        | java.util.concurrent.CancellationException e) {
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
   }
 
   /** Secrets accepted and not stored yet. */
@@ -97,14 +161,7 @@ public final class PodCaWriter implements AutoCloseable {
         if (e.getCode() == 403 || e.getCode() == 422 || System.nanoTime() > deadline) {
           // Not going to change by retrying: the pod waits for a Secret that will not come.
           LOG.error("could not store CA Secret {}/{}: {}", namespace, name, e.getMessage());
-          events.warning(
-              session,
-              "CaNotStored",
-              "could not store pod CA Secret "
-                  + name
-                  + " ("
-                  + e.getCode()
-                  + "): its pod waits for it in ContainerCreating; delete the pod to get a new CA");
+          notStored(session, name, Integer.toString(e.getCode()));
           return false;
         }
         LOG.warn(
@@ -123,6 +180,17 @@ public final class PodCaWriter implements AutoCloseable {
       }
       wait = wait.multipliedBy(2).compareTo(MAX_RETRY) > 0 ? MAX_RETRY : wait.multipliedBy(2);
     }
+  }
+
+  private void notStored(AgentSession session, String name, String why) {
+    events.warning(
+        session,
+        "CaNotStored",
+        "could not store pod CA Secret "
+            + name
+            + " ("
+            + why
+            + "): its pod waits for it in ContainerCreating; delete the pod to get a new CA");
   }
 
   /** A 409: an earlier attempt of ours whose answer was lost, or someone else's Secret. */

@@ -140,8 +140,10 @@ public class AgentSessionReconciler implements Reconciler<AgentSession>, Cleaner
     try (var ignored = MDC.putCloseable("session", session.getMetadata().getName());
         var ignored2 = MDC.putCloseable("namespace", session.getMetadata().getNamespace())) {
       Instant now = clock.instant();
-      Set<Pod> pods = context.getSecondaryResources(Pod.class);
-      Set<Secret> caSecrets = context.getSecondaryResources(Secret.class);
+      // Lists, not getSecondaryResources' Sets: a Set hashes every cached object deeply (fabric8's
+      // generated hashCode walks all its maps), on every reconcile, once per pod of the session.
+      List<Pod> pods = context.getSecondaryResourcesAsStream(Pod.class).toList();
+      List<Secret> caSecrets = context.getSecondaryResourcesAsStream(Secret.class).toList();
       Optional<Instant> custodyRecheck = custody.reconcile(session, pods, caSecrets, now);
       int bound = (int) pods.stream().filter(BoundPods::isBound).count();
 
@@ -193,10 +195,11 @@ public class AgentSessionReconciler implements Reconciler<AgentSession>, Cleaner
    * that are gone are folded together meanwhile.
    */
   private SessionActivity activity(
-      AgentSession session, Context<AgentSession> context, Set<Pod> pods) {
+      AgentSession session, Context<AgentSession> context, List<Pod> pods) {
     String ledgerName = SessionNames.leases(session.getMetadata().getName());
     ConfigMap ledger =
-        context.getSecondaryResources(ConfigMap.class).stream()
+        context
+            .getSecondaryResourcesAsStream(ConfigMap.class)
             .filter(cm -> ledgerName.equals(cm.getMetadata().getName()))
             .findFirst()
             .orElse(null);
@@ -211,7 +214,7 @@ public class AgentSessionReconciler implements Reconciler<AgentSession>, Cleaner
   }
 
   /** Expiry revokes like deletion does, except that the session object and the CAs stay. */
-  private Optional<Instant> revokeExpired(AgentSession session, Set<Pod> pods) {
+  private Optional<Instant> revokeExpired(AgentSession session, List<Pod> pods) {
     if (session.getSpec().onRevokeOrDefault() == OnRevoke.DeletePods && !pods.isEmpty()) {
       int deleted = revocation.deletePods(session);
       if (deleted > 0) {

@@ -42,7 +42,8 @@ public class SidecarRoleBindingDependentResource
         .withKind("Role")
         .withName(SessionNames.sidecarRbac(name))
         .endRoleRef()
-        .withSubjects(subjects(namespace, context.getSecondaryResources(Pod.class)))
+        .withSubjects(
+            subjects(namespace, context.getSecondaryResourcesAsStream(Pod.class).toList()))
         .build();
   }
 

@@ -119,7 +119,7 @@ public final class AdmissionServer {
 
   private HttpsListener.Answer mutate(HttpsListener.Call call) {
     try {
-      return new HttpsListener.Answer(200, "application/json", review(call.body()));
+      return review(call.body());
     } catch (IllegalArgumentException e) {
       // Nothing was decided or written. Worth a line: the API server never sends these.
       LOG.warn("refused a request from {}: {}", call.remote(), e.getMessage());
@@ -128,7 +128,7 @@ public final class AdmissionServer {
     }
   }
 
-  private byte[] review(byte[] body) {
+  private HttpsListener.Answer review(byte[] body) {
     long start = System.nanoTime();
     PodAdmissionRequest request = AdmissionReviews.parse(body);
     AdmissionDecision decision;
@@ -160,6 +160,10 @@ public final class AdmissionServer {
         request.podDescription(),
         (System.nanoTime() - start) / 1000,
         decision.allowed() ? "allowed" : "denied");
-    return AdmissionReviews.response(request.uid(), decision);
+    return new HttpsListener.Answer(
+        200,
+        "application/json",
+        AdmissionReviews.response(request.uid(), decision),
+        decision.afterAnswer());
   }
 }

@@ -41,6 +41,19 @@ class PodCaMinterTest {
       new PodCaMinter(Clock.fixed(NOW, ZoneOffset.UTC), Duration.ofHours(720));
 
   @Test
+  void theRootFirstAndItsSigningCaLater() throws Exception {
+    PodCaMinter.Root root = minter.mintRoot("capgate-ca-test", List.of("api.github.com"), null);
+
+    MintedCa ca = root.complete();
+
+    // What the pod spec got before the signing CA existed names the CA the Secret carries.
+    assertThat(ca.root()).isSameAs(root.certificate());
+    assertThat(ca.fingerprint()).isEqualTo(root.fingerprint());
+    ca.certificate().verify(root.certificate().getPublicKey());
+    assertThat(root.complete()).isSameAs(ca);
+  }
+
+  @Test
   void mintsAnEcP256Key() {
     MintedCa ca = minter.mint("capgate-ca-test", List.of("api.github.com"), null);
     assertThat(ca.certificate().getPublicKey().getAlgorithm()).isEqualTo("EC");

@@ -83,6 +83,13 @@ public final class ProxyCommand {
    */
   private static final Duration HEAP_RELEASE_MIN_INTERVAL = Duration.ofSeconds(30);
 
+  /**
+   * How much the heap must have grown since start (or the last release) for the release to run:
+   * below that a full collection costs CPU and, Serial sizing the heap up to its minimum free
+   * ratio, can leave more committed than before.
+   */
+  private static final long HEAP_RELEASE_GROWTH = 8L << 20;
+
   /** Start-up cannot continue; the message says what to fix. */
   public static final class StartupFailure extends RuntimeException {
     public StartupFailure(String message, Throwable cause) {
@@ -447,7 +454,13 @@ public final class ProxyCommand {
     }
     IdleHeapRelease release =
         new IdleHeapRelease(
-            activity, quiet, HEAP_RELEASE_MIN_INTERVAL, IdleHeapRelease::fullGc, System.nanoTime());
+            activity,
+            quiet,
+            HEAP_RELEASE_MIN_INTERVAL,
+            IdleHeapRelease::fullGc,
+            Runtime.getRuntime()::totalMemory,
+            HEAP_RELEASE_GROWTH,
+            System.nanoTime());
     vertx.setPeriodic(1000, id -> release.tick(System.nanoTime()));
   }
 

@@ -21,7 +21,8 @@ import java.util.function.ToDoubleFunction;
  *
  * <p>Variants: {@code limits} (B enforces the session with every rule and session limit on at the
  * CRD maxima: the limiter's cost, issue 16 §4) and {@code c1} (B adds {@code
- * -XX:TieredStopAtLevel=1} to the image's JVM flags: issue 13's C1-only question).
+ * -XX:TieredStopAtLevel=1} to the image's JVM flags: issue 13's C1-only question), {@code flags} (B
+ * adds the JVM flags of {@code -Dcapgate.bench.ab.flags}, space-separated).
  *
  * <p>Method: A listens on 14001, B on 14002; the pod's one REDIRECT rule ({@link
  * InterceptionRules#REDIRECT_CHAIN}) is pointed at the sidecar being measured before each run (new
@@ -117,9 +118,18 @@ final class DataPlaneAbBench {
           sessionB = f.sessionFile;
           flagsB.add("-XX:TieredStopAtLevel=1");
         }
+        case "flags" -> {
+          // B adds the JVM flags of -Dcapgate.bench.ab.flags (space-separated): a flag's CPU cost.
+          List<String> extra =
+              List.of(System.getProperty("capgate.bench.ab.flags", "").trim().split("\\s+"));
+          a = new Side("A", "Capgate, image flags", 14001);
+          b = new Side("B", "Capgate, image flags + " + String.join(" ", extra), PORT_B);
+          sessionB = f.sessionFile;
+          flagsB.addAll(extra);
+        }
         default ->
             throw new IllegalArgumentException(
-                "--ab " + options.variant() + ": limits or c1 (see Bench's javadoc)");
+                "--ab " + options.variant() + ": limits, c1 or flags (see Bench's javadoc)");
       }
       try {
         routeTo(a);

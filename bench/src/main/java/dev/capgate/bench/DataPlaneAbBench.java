@@ -23,7 +23,8 @@ import java.util.function.ToDoubleFunction;
  * CRD maxima: the limiter's cost, issue 16 §4) and {@code c1} (B adds {@code
  * -XX:TieredStopAtLevel=1} to the image's JVM flags: issue 13's C1-only question) and {@code
  * agent-tls} (the agent side's TLS on the JDK engine in A, on BoringSSL in B: issue 13's engine
- * question for the side the agent talks to).
+ * question for the side the agent talks to), {@code flags} (B adds the JVM flags of {@code
+ * -Dcapgate.bench.ab.flags}, space-separated).
  *
  * <p>Method: A listens on 14001, B on 14002; the pod's one REDIRECT rule ({@link
  * InterceptionRules#REDIRECT_CHAIN}) is pointed at the sidecar being measured before each run (new
@@ -127,9 +128,20 @@ final class DataPlaneAbBench {
           flagsA.add("-Dcapgate.tls.agent-engine=jdk");
           flagsB.add("-Dcapgate.tls.agent-engine=openssl");
         }
+        case "flags" -> {
+          // B adds the JVM flags of -Dcapgate.bench.ab.flags (space-separated): a flag's CPU cost.
+          List<String> extra =
+              List.of(System.getProperty("capgate.bench.ab.flags", "").trim().split("\\s+"));
+          a = new Side("A", "Capgate, image flags", 14001);
+          b = new Side("B", "Capgate, image flags + " + String.join(" ", extra), PORT_B);
+          sessionB = f.sessionFile;
+          flagsB.addAll(extra);
+        }
         default ->
             throw new IllegalArgumentException(
-                "--ab " + options.variant() + ": limits, c1 or agent-tls (see Bench's javadoc)");
+                "--ab "
+                    + options.variant()
+                    + ": limits, c1, agent-tls or flags (see Bench's javadoc)");
       }
       try {
         routeTo(a);

@@ -79,39 +79,58 @@ final class ProxyUnderTest implements AutoCloseable {
       Path vaultTokenFile,
       String url,
       List<String> args) {
+    return capgate(pod, sidecarJar, jvmFlags, sessionFile, f, vaultTokenFile, url, args, false);
+  }
+
+  /**
+   * @param asPod the settings as {@code CAPGATE_*} variables, as the webhook gives them to a pod,
+   *     instead of flags: a start without flags loads no command-line parser (picocli, ~145 classes
+   *     outside the image's AOT cache)
+   */
+  static ProxyUnderTest capgate(
+      BenchPod pod,
+      Path sidecarJar,
+      List<String> jvmFlags,
+      Path sessionFile,
+      PodFiles f,
+      Path vaultTokenFile,
+      String url,
+      List<String> args,
+      boolean asPod) {
     Path log =
         pod.scratch()
             .resolve(
                 args.isEmpty()
                     ? "capgate-sidecar.log"
                     : "capgate-sidecar-" + args.hashCode() + ".log");
+    Map<String, String> settings = new java.util.LinkedHashMap<>();
+    settings.put("session-file", sessionFile.toString());
+    settings.put("ca-cert", f.podCaCert().toString());
+    settings.put("ca-key", f.podCaKey().toString());
+    settings.put("upstream-ca-file", f.upstreamCaCert().toString());
+    settings.put("vault-addr", "http://" + dev.capgate.sidecar.netns.UpstreamServers.V4 + ":8200");
+    settings.put("vault-static-token-file", vaultTokenFile.toString());
     List<String> cmd = new ArrayList<>(List.of(BenchPod.JAVA));
     cmd.addAll(jvmFlags);
-    cmd.addAll(
-        List.of(
-            "-jar",
-            sidecarJar.toString(),
-            "proxy",
-            "--session-file",
-            sessionFile.toString(),
-            "--ca-cert",
-            f.podCaCert().toString(),
-            "--ca-key",
-            f.podCaKey().toString(),
-            "--upstream-ca-file",
-            f.upstreamCaCert().toString(),
-            "--vault-addr",
-            "http://" + dev.capgate.sidecar.netns.UpstreamServers.V4 + ":8200",
-            "--vault-static-token-file",
-            vaultTokenFile.toString()));
+    cmd.addAll(List.of("-jar", sidecarJar.toString(), "proxy"));
+    Map<String, String> env = new java.util.HashMap<>(BenchPod.SIDECAR_ENV);
+    settings.forEach(
+        (name, value) -> {
+          if (asPod) {
+            env.put(dev.capgate.common.cli.Flag.envOf(name), value);
+          } else {
+            cmd.addAll(List.of("--" + name, value));
+          }
+        });
     cmd.addAll(args);
-    Process p = pod.start(pod.inPod(BenchPod.PROXY_UID, cmd), log, BenchPod.SIDECAR_ENV);
+    Process p = pod.start(pod.inPod(BenchPod.PROXY_UID, cmd), log, env);
     ProxyUnderTest proxy =
         new ProxyUnderTest(
             "Capgate",
             true,
             "sidecar jar, file mode, "
                 + String.join(" ", jvmFlags)
+                + (asPod ? ", settings as CAPGATE_* variables" : "")
                 + "; credential: the production CredentialBroker on a static Vault token,"
                 + " OpenBao KV v2 (cached 30 s)",
             p,

@@ -34,7 +34,34 @@ final class SidecarMemoryBench {
   static final int LOAD_CONNECTIONS = 16;
   private static final String PATH = "/repos/acme/repo-a/issues";
 
-  record Options(Path sidecarJar, List<String> sidecarJvmFlags) {}
+  /**
+   * How long after the readiness request "idle" is measured: past the sidecar's idle heap release
+   * ({@code --heap-release-after}, 10 s by default), which a pod runs once after its start.
+   */
+  static final Duration IDLE_AFTER = Duration.ofSeconds(15);
+
+  /**
+   * How long after the load "after load" is measured: the quiet period (10 s) plus the least time
+   * between two heap releases (30 s) plus malloc trimming (5 s), so the row is where a pod settles.
+   */
+  static final Duration AFTER_LOAD = Duration.ofSeconds(45);
+
+  /**
+   * @param imageAot start the sidecar as the image does: with the AOT cache its build trains
+   *     ({@code aot-train}, the same flags) and its settings as {@code CAPGATE_*} variables; false
+   *     (A/B, {@code -Dcapgate.bench.sidecarMemory.aot=false}): a plain JVM configured by flags
+   * @param allRows also the 1,000 connections and the largest session; false ({@code
+   *     -Dcapgate.bench.sidecarMemory.rows=load}): idle, under load and after load only (~2 min)
+   */
+  record Options(Path sidecarJar, List<String> sidecarJvmFlags, boolean imageAot, boolean allRows) {
+    Options(Path sidecarJar, List<String> sidecarJvmFlags) {
+      this(
+          sidecarJar,
+          sidecarJvmFlags,
+          !"false".equals(System.getProperty("capgate.bench.sidecarMemory.aot")),
+          !"load".equals(System.getProperty("capgate.bench.sidecarMemory.rows")));
+    }
+  }
 
   private final Options options;
   private final Section section;
@@ -42,6 +69,7 @@ final class SidecarMemoryBench {
   private BenchPod pod;
   private ProxyUnderTest.PodFiles files;
   private Path vaultToken;
+  private Path aotCache;
 
   SidecarMemoryBench(Options options, Section section) {
     this.options = options;
@@ -59,6 +87,9 @@ final class SidecarMemoryBench {
     try {
       writeFiles();
       startUpstream();
+      if (options.imageAot()) {
+        aotCache = trainAotCache(json);
+      }
       String url = "https://" + BenchPod.UPSTREAM_HOST + PATH;
 
       Path small = session("small", smallSession());
@@ -69,6 +100,7 @@ final class SidecarMemoryBench {
               + LOAD_CONNECTIONS
               + "), then settled");
       try (ProxyUnderTest proxy = start(small, url)) {
+        sleep(IDLE_AFTER);
         figures.put("idle", settledRss(proxy.pid()));
         nmt(proxy.pid(), "idle");
         H2load h2load = new H2load(pod, url);
@@ -87,8 +119,15 @@ final class SidecarMemoryBench {
           }
         }
         figures.put("load", loadMax);
+        long loadEnd = System.nanoTime();
+        figures.put("afterLoadSoon", settledRss(proxy.pid()));
+        nmt(proxy.pid(), "after-load-soon");
+        sleep(AFTER_LOAD.minusNanos(System.nanoTime() - loadEnd));
         figures.put("afterLoad", settledRss(proxy.pid()));
         nmt(proxy.pid(), "after-load");
+      }
+      if (!options.allRows()) {
+        return;
       }
       Bench.say("sidecar memory: bench session, " + IDLE_CONNECTIONS + " idle connections");
       try (ProxyUnderTest proxy = start(small, url)) {
@@ -103,7 +142,12 @@ final class SidecarMemoryBench {
         } finally {
           BenchPod.stop(holder);
         }
+        long closed = System.nanoTime();
+        figures.put("connectionsClosedSoon", settledRss(proxy.pid()));
+        // The heap those connections grew is given back once the sidecar is quiet.
+        sleep(AFTER_LOAD.minusNanos(System.nanoTime() - closed));
         figures.put("connectionsClosed", settledRss(proxy.pid()));
+        nmt(proxy.pid(), "connections-closed");
       }
 
       String largestJson = largestSession();
@@ -128,16 +172,27 @@ final class SidecarMemoryBench {
     figures.forEach(json::put);
     json.put("idleConnections", IDLE_CONNECTIONS);
     json.put("jvmFlags", String.join(" ", options.sidecarJvmFlags()));
+    json.put("imageAotCache", aotCache != null);
     section.json.put("sidecar", json);
     Table t =
         new Table(
             "Memory — sidecar (VmRSS, MiB; file mode, "
+                + (aotCache != null
+                    ? "as the image starts it: its AOT cache (aot-train), settings as CAPGATE_*"
+                        + " variables, "
+                    : "plain JVM (no AOT cache), settings as flags, ")
                 + String.join(" ", options.sidecarJvmFlags())
                 + ")",
             "what",
             "RSS",
             "note");
-    t.row("bench session (1 rule), idle after one request", f1(figure("idle")), null);
+    t.row(
+        "bench session (1 rule), idle "
+            + IDLE_AFTER.toSeconds()
+            + " s after one request"
+            + (aotCache != null ? " (the shipped image's AOT cache and flags)" : " (plain JVM)"),
+        f1(figure("idle")),
+        null);
     t.row(
         "under load: max of 200 ms samples during "
             + LOAD_REQUESTS
@@ -162,7 +217,11 @@ final class SidecarMemoryBench {
             + Proc.fmt(figure("load-h1-again-cpuSeconds"), 2)
             + " s (bounded passes: not throughput figures; the last pass's CPU is the warmed"
             + " JIT's)");
-    t.row("after that load, settled", f1(figure("afterLoad")), null);
+    t.row("after that load, settled (within 5 s)", f1(figure("afterLoadSoon")), null);
+    t.row(
+        "after that load, " + AFTER_LOAD.toSeconds() + " s quiet (the idle heap release has run)",
+        f1(figure("afterLoad")),
+        null);
     t.row(
         "a second start, idle after one request (before the connections)",
         f1(figure("idleBeforeConnections")),
@@ -172,7 +231,14 @@ final class SidecarMemoryBench {
         f1(figure("connections")),
         f1(figure("perConnectionKiB"))
             + " KiB per connection (agent TLS + upstream TLS link + buffers)");
-    t.row("after those connections closed", f1(figure("connectionsClosed")), null);
+    t.row(
+        "after those connections closed, settled (within 5 s)",
+        f1(figure("connectionsClosedSoon")),
+        null);
+    t.row(
+        "after those connections closed, " + AFTER_LOAD.toSeconds() + " s quiet",
+        f1(figure("connectionsClosed")),
+        null);
     t.row(
         "largest legal AgentSession (every maxItems/maxLength of the CRD)",
         f1(figure("largestSession")),
@@ -260,15 +326,72 @@ final class SidecarMemoryBench {
   }
 
   private ProxyUnderTest start(Path sessionFile, String url) {
+    List<String> flags = new ArrayList<>(options.sidecarJvmFlags());
+    if (aotCache != null) {
+      flags.add("-XX:AOTCache=" + aotCache);
+    }
     return ProxyUnderTest.capgate(
         pod,
         options.sidecarJar(),
-        options.sidecarJvmFlags(),
+        flags,
         sessionFile,
         files,
         vaultToken,
         url,
-        List.of());
+        List.of(),
+        aotCache != null);
+  }
+
+  /**
+   * The cache sidecar/Dockerfile builds: {@code aot-train} with the same JVM flags, written as the
+   * JVM exits. Null (and the rows run on a plain JVM, which the table says) if the training fails.
+   */
+  private Path trainAotCache(JsonObject json) {
+    // A/B runs of JIT or sidecar settings on one jar may share a cache trained once (the JVM
+    // refuses a cache made with other GC or header flags, and says so).
+    String reuse = System.getProperty("capgate.bench.sidecarMemory.aotCache");
+    if (reuse != null && Files.isRegularFile(Path.of(reuse))) {
+      Bench.say("sidecar memory: reusing the AOT cache " + reuse);
+      return Path.of(reuse);
+    }
+    Path cache = pod.scratch().resolve("sidecar-image.aot");
+    List<String> cmd = new ArrayList<>(List.of(BenchPod.JAVA));
+    cmd.addAll(options.sidecarJvmFlags());
+    cmd.addAll(
+        List.of(
+            "-XX:AOTCacheOutput=" + cache, "-jar", options.sidecarJar().toString(), "aot-train"));
+    Bench.say("sidecar memory: training the image's AOT cache (aot-train)");
+    var r = pod.runInPod(BenchPod.PROXY_UID, Duration.ofSeconds(300), cmd);
+    try {
+      if (r.exitCode() == 0 && Files.size(cache) > 0) {
+        json.put("aotCacheMiB", Files.size(cache) / (1024.0 * 1024));
+        if (reuse != null) {
+          Files.copy(cache, Path.of(reuse));
+        }
+        return cache;
+      }
+    } catch (IOException e) {
+      // no cache written: below
+    }
+    Bench.say(
+        "sidecar memory: aot-train exited "
+            + r.exitCode()
+            + ", no cache: plain JVM\n"
+            + r.stdout()
+            + r.stderr());
+    json.put("aotTrainingExit", r.exitCode());
+    return null;
+  }
+
+  private static void sleep(Duration d) {
+    if (d.isNegative()) {
+      return;
+    }
+    try {
+      Thread.sleep(d);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /**

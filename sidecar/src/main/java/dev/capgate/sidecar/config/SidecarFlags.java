@@ -93,6 +93,9 @@ public final class SidecarFlags {
                   duration("upstream-timeout", "an upstream silent this long: 504 or a cut (120s)"),
                   duration("idle-timeout", "an idle agent connection is closed (10m)"),
                   duration("peek-timeout", "wait for a connection's first bytes (5s)"),
+                  duration(
+                      "heap-release-after",
+                      "quiet this long after a busy period: the heap is given back (10s; 0s: never)"),
                   number("leaf-cache-size", "minted leaf certificates kept (1024)"),
                   duration("approval-poll", "how often a held request's approval is read (1s)"),
                   number(

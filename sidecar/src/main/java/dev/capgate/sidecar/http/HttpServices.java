@@ -6,6 +6,7 @@ import dev.capgate.sidecar.audit.AuditRecorder;
 import dev.capgate.sidecar.audit.RequestIds;
 import dev.capgate.sidecar.credentials.CredentialResolver;
 import dev.capgate.sidecar.credentials.Placeholders;
+import dev.capgate.sidecar.footprint.ExchangeActivity;
 import dev.capgate.sidecar.limits.RequestLimits;
 import dev.capgate.sidecar.policy.PolicySource;
 import dev.capgate.sidecar.tls.UpstreamTls;
@@ -23,6 +24,8 @@ import java.time.Duration;
  *     sidecar)
  * @param limits the rate, concurrency and budget limits of the session in force (one per sidecar)
  * @param approvals where requests held for approval are put before a person
+ * @param activity exchanges in flight across the sidecar (for {@code IdleHeapRelease}; one per
+ *     sidecar)
  */
 public record HttpServices(
     PolicySource policies,
@@ -37,7 +40,8 @@ public record HttpServices(
     Placeholders placeholders,
     KnownSecrets knownSecrets,
     RequestLimits limits,
-    Approvals approvals) {
+    Approvals approvals,
+    ExchangeActivity activity) {
 
   public HttpServices {
     placeholders = placeholders == null ? Placeholders.none() : placeholders;
@@ -45,6 +49,7 @@ public record HttpServices(
     limits = limits == null ? new RequestLimits() : limits;
     approvals =
         approvals == null ? Approvals.unavailable("no API access to ask for approval") : approvals;
+    activity = activity == null ? new ExchangeActivity() : activity;
   }
 
   /** Without approvals: a rule asking for one is answered 503 approval-unavailable. */
@@ -72,6 +77,7 @@ public record HttpServices(
         agentIdleTimeout,
         placeholders,
         knownSecrets,
+        null,
         null,
         null);
   }

@@ -56,7 +56,7 @@ public final class HttpTermination implements HttpInterceptor {
 
   @Override
   public void install(Channel agent, AgentConnection connection, SslContext agentTls) {
-    IdleClose idle = new IdleClose(services.agentIdleTimeout());
+    IdleClose idle = new IdleClose(services.agentIdleTimeout(), services.activity());
     agent.pipeline().addLast("idle", idle);
     if (agentTls == null) {
       installHttp1(agent, connection, idle);

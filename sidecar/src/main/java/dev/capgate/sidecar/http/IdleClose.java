@@ -1,5 +1,6 @@
 package dev.capgate.sidecar.http;
 
+import dev.capgate.sidecar.footprint.ExchangeActivity;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
@@ -15,23 +16,28 @@ import java.util.concurrent.TimeUnit;
  * exchange ends, its response was the connection's last I/O, so the idle period counts from there.
  *
  * <p>The count is touched only on the connection's event loop, which its HTTP/2 stream channels
- * share: no locks.
+ * share: no locks. Each change is also counted sidecar-wide ({@link ExchangeActivity}), which tells
+ * {@code IdleHeapRelease} when no exchange is in flight anywhere.
  */
 final class IdleClose extends IdleStateHandler {
+  private final ExchangeActivity activity;
   private int inFlight;
 
-  IdleClose(Duration idle) {
+  IdleClose(Duration idle, ExchangeActivity activity) {
     super(0, 0, idle.toMillis(), TimeUnit.MILLISECONDS);
+    this.activity = activity;
   }
 
   /** An exchange began on this connection (or on one of its HTTP/2 streams). */
   void exchangeStarted() {
     inFlight++;
+    activity.started();
   }
 
   /** That exchange ended (answered, switched to a splice, or cut). */
   void exchangeEnded() {
     inFlight--;
+    activity.ended();
   }
 
   /** Exchanges in flight now (tests). */

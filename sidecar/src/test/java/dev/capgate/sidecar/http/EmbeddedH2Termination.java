@@ -50,7 +50,8 @@ record EmbeddedH2Termination(EmbeddedChannel server, AuditLog auditLog) {
             "github-api",
             System.nanoTime());
     EmbeddedChannel server = new EmbeddedChannel();
-    new HttpTermination(services).installHttp2(server, connection, new IdleClose(Duration.ZERO));
+    new HttpTermination(services)
+        .installHttp2(server, connection, new IdleClose(Duration.ZERO, services.activity()));
     return new EmbeddedH2Termination(server, log);
   }
 

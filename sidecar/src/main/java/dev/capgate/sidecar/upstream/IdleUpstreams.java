@@ -40,13 +40,10 @@ public final class IdleUpstreams {
    * sat idle too long are closed on the way; links to other targets stay.
    */
   public UpstreamLink take(String host, int port, boolean tls) {
-    long now = System.nanoTime();
+    closeStale();
     for (Iterator<UpstreamLink> it = idle.iterator(); it.hasNext(); ) {
       UpstreamLink link = it.next();
-      if (stale(link, now)) {
-        it.remove();
-        link.close();
-      } else if (link.serves(host, port, tls)) {
+      if (link.serves(host, port, tls)) {
         it.remove();
         return link;
       }
@@ -73,8 +70,9 @@ public final class IdleUpstreams {
   }
 
   /**
-   * Closes the links that sat idle too long or that the upstream closed: run every second on the
-   * pool's event loop, so an idle connection is not held open until the silence timeout.
+   * Closes the links that sat idle too long or that the upstream closed: before every take, and
+   * every second on the pool's event loop, so an idle connection is not held open until the silence
+   * timeout.
    */
   public void closeStale() {
     long now = System.nanoTime();

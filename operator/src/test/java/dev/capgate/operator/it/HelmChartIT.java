@@ -1112,14 +1112,19 @@ class HelmChartIT {
       JsonNode response =
           new AdmissionClient(operator.webhookPort(), operator.caBundlePem()).create(agents, pod);
       assertThat(response.get("allowed").asBoolean()).as(response.toString()).isTrue();
-      assertThat(
-              admin
-                  .secrets()
-                  .inNamespace(agents)
-                  .withLabel("capgate.dev/component", "pod-ca")
-                  .list()
-                  .getItems())
-          .hasSize(1);
+      // The Secret is written once the answer is sent (operator/README, "Footprint").
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .untilAsserted(
+              () ->
+                  assertThat(
+                          admin
+                              .secrets()
+                              .inNamespace(agents)
+                              .withLabel("capgate.dev/component", "pod-ca")
+                              .list()
+                              .getItems())
+                      .hasSize(1));
       // Sidecars reach this operator at the Service's cluster IP (no cluster DNS needed), which its
       // serving certificate carries, and trust only its CA.
       String clusterIp =

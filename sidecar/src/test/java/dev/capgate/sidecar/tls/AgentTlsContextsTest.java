@@ -100,7 +100,8 @@ class AgentTlsContextsTest {
     }
   }
 
-  private static AgentTlsContexts contexts() throws Exception {
+  /** Leaf contexts from the test CA, minted on the calling thread (the TLS tests share it). */
+  static AgentTlsContexts contexts() throws Exception {
     return new AgentTlsContexts(
         new LeafMinter(LeafMinterTest.testCa(), Clock.systemUTC()),
         Runnable::run,

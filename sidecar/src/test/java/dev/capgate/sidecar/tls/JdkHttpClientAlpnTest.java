@@ -2,7 +2,6 @@ package dev.capgate.sidecar.tls;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.capgate.sidecar.admin.Metrics;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -36,7 +35,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.security.KeyStore;
-import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -70,15 +68,7 @@ class JdkHttpClientAlpnTest {
       throws Exception {
     // BoringSSL is the default; other classes in this JVM ask for the JDK engine.
     System.setProperty("capgate.tls.agent-engine", "openssl");
-    SslContext server =
-        new AgentTlsContexts(
-                new LeafMinter(LeafMinterTest.testCa(), Clock.systemUTC()),
-                Runnable::run,
-                Clock.systemUTC(),
-                16,
-                new Metrics())
-            .forHost("localhost")
-            .get();
+    SslContext server = AgentTlsContextsTest.contexts().forHost("localhost").get();
     assertThat(server).isInstanceOf(OpenSslContext.class);
     List<String> negotiated = new CopyOnWriteArrayList<>();
     var group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());

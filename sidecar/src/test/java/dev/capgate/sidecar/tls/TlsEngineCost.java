@@ -1,6 +1,5 @@
 package dev.capgate.sidecar.tls;
 
-import dev.capgate.sidecar.admin.Metrics;
 import dev.capgate.testkit.Pki;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.ssl.SslContext;
@@ -11,7 +10,6 @@ import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.List;
 import javax.net.ssl.SSLEngine;
 
@@ -73,15 +71,7 @@ public final class TlsEngineCost {
             .build();
     Path caFile = Files.createTempFile("upstream-ca", ".pem");
     Files.writeString(caFile, upstreamCa.caCertPem());
-    SslContext agentServer =
-        new AgentTlsContexts(
-                new LeafMinter(LeafMinterTest.testCa(), Clock.systemUTC()),
-                Runnable::run,
-                Clock.systemUTC(),
-                16,
-                new Metrics())
-            .forHost("api.github.test")
-            .get();
+    SslContext agentServer = AgentTlsContextsTest.contexts().forHost("api.github.test").get();
     SslContext jdkAgent =
         SslContextBuilder.forClient()
             .sslProvider(SslProvider.JDK)

@@ -3,7 +3,6 @@ package dev.capgate.sidecar.tls;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.capgate.sidecar.admin.Metrics;
 import dev.capgate.testkit.Pki;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
@@ -18,7 +17,6 @@ import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.List;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult.HandshakeStatus;
@@ -248,12 +246,7 @@ class TlsEngineTest {
   // ------------------------------------------------------------------ helpers
 
   private AgentTlsContexts agentContexts() throws Exception {
-    return new AgentTlsContexts(
-        new LeafMinter(LeafMinterTest.testCa(), Clock.systemUTC()),
-        Runnable::run,
-        Clock.systemUTC(),
-        16,
-        new Metrics());
+    return AgentTlsContextsTest.contexts();
   }
 
   private UpstreamTls upstreamTls() throws Exception {

@@ -12,8 +12,10 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -183,6 +185,42 @@ final class BenchPod implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       return "(no log)";
     }
+  }
+
+  /**
+   * SIGTERM, then waits up to {@code timeout} for {@code p} and every process it started to exit;
+   * past that, {@link #stop}. For a JVM run with {@code -XX:AOTCacheOutput}: it writes the cache as
+   * it exits, in a child JVM it waits for, which on a loaded machine takes longer than {@link
+   * #stop}'s 10 s grace; killed then, the parent leaves the child writing while the caller looks
+   * for the file ("cache NOT written"). Returns whether all of them exited by themselves.
+   */
+  static boolean stopAndAwaitExit(Process p, Duration timeout) {
+    Instant deadline = Instant.now().plus(timeout);
+    // Children are listed while the parent lives: once it exits they are no longer its descendants.
+    Set<ProcessHandle> started = new LinkedHashSet<>(p.descendants().toList());
+    p.destroy();
+    try {
+      while (p.isAlive() && Instant.now().isBefore(deadline)) {
+        p.descendants().forEach(started::add);
+        p.waitFor(50, TimeUnit.MILLISECONDS);
+      }
+      for (ProcessHandle child : started) {
+        Duration left = Duration.between(Instant.now(), deadline);
+        if (!p.isAlive() && !left.isNegative()) {
+          child.onExit().get(left.toMillis(), TimeUnit.MILLISECONDS);
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      // not all exited in time: stopped below
+    }
+    boolean exited = !p.isAlive() && started.stream().noneMatch(ProcessHandle::isAlive);
+    if (!exited) {
+      stop(p);
+      started.forEach(ProcessHandle::destroyForcibly);
+    }
+    return exited;
   }
 
   /** SIGTERM, then SIGKILL after a grace; the whole process tree. */

@@ -729,9 +729,10 @@ final class ControlPlaneBench {
           }
         }
       }
-      BenchPod.stop(p);
+      // The JVM writes the cache as it exits (in a child JVM): look once all of it has exited.
+      boolean trainingExited = BenchPod.stopAndAwaitExit(p, Duration.ofSeconds(300));
       double trainingSeconds = (System.nanoTime() - t0) / 1e9;
-      boolean haveAot = Files.exists(aot) && Files.size(aot) > 0;
+      boolean haveAot = trainingExited && Files.exists(aot) && Files.size(aot) > 0;
       // What the Dockerfile does today: `java -XX:AOTCacheOutput=... -jar capgate-sidecar.jar
       // aot-train`.
       Path imageAot = dir.resolve("image-style.aot");
@@ -753,7 +754,10 @@ final class ControlPlaneBench {
               + ", cache "
               + (haveAot
                   ? Files.size(aot) / (1024 * 1024) + " MiB"
-                  : "NOT written: " + BenchPod.tail(trainLog)));
+                  : "NOT written"
+                      + (trainingExited ? "" : " (the training JVM did not exit within 300 s)")
+                      + ": "
+                      + BenchPod.tail(trainLog)));
 
       List<Double> plain = new ArrayList<>();
       List<Double> withAot = new ArrayList<>();

@@ -21,7 +21,6 @@ import io.vertx.core.net.PemTrustOptions;
 import io.vertx.core.net.SocketAddress;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -31,7 +30,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -180,18 +178,10 @@ class GitHubAppProxyIT {
             true,
             StandardCharsets.UTF_8));
     Path sessionFile = Files.writeString(dir.resolve("session.json"), session());
-    int proxyPort = freePort();
-    Map<String, String> flags = new HashMap<>();
-    flags.put("session-file", sessionFile.toString());
-    flags.put("ca-cert", dir.resolve("ca.crt").toString());
-    flags.put("ca-key", dir.resolve("ca.key").toString());
-    flags.put("proxy-port", Integer.toString(proxyPort));
-    flags.put("dns-port", Integer.toString(freePort()));
-    flags.put("admin-port", Integer.toString(freePort()));
-    flags.put("admin-address", "127.0.0.1");
-    flags.put("dns-upstream", "127.0.0.1:" + freePort());
-    flags.put("resolv-conf", dir.resolve("no-resolv.conf").toString());
-    flags.put("placeholders-file", dir.resolve("no-placeholders.json").toString());
+    int proxyPort = LoopbackSidecarFlags.freePort();
+    Map<String, String> flags =
+        LoopbackSidecarFlags.of(
+            dir, sessionFile, dir.resolve("ca.crt"), dir.resolve("ca.key"), proxyPort);
     flags.put("upstream-proxy", "127.0.0.1:" + egressPort);
     flags.put("vault-addr", vaultAddress);
     flags.put("vault-static-token-file", tokenFile.toString());
@@ -199,8 +189,7 @@ class GitHubAppProxyIT {
         SidecarContract.flagOf(SidecarContract.ENV_HOST_ALIASES),
         "[{\"ip\":\"127.0.0.1\",\"hostnames\":[\"" + HOST + "\"]}]");
     flags.put(SidecarContract.flagOf(SidecarContract.ENV_UPSTREAM_CA_FILE), upstreamCa.toString());
-    Map<String, String> variables = new HashMap<>();
-    flags.forEach((flag, value) -> variables.put(SidecarContract.envOf(flag), value));
+    Map<String, String> variables = LoopbackSidecarFlags.variables(flags);
     InetSocketAddress destination =
         new InetSocketAddress(InetAddress.getLoopbackAddress(), upstream.actualPort());
     running.add(
@@ -304,7 +293,7 @@ class GitHubAppProxyIT {
 
   @Test
   void vaultDownIs503WithoutKeyOrToken() throws Exception {
-    int proxy = startSidecar("http://127.0.0.1:" + freePort());
+    int proxy = startSidecar("http://127.0.0.1:" + LoopbackSidecarFlags.freePort());
     int mintedBefore = app.minted().size();
     Answer answer = agent(proxy, HttpMethod.GET, "/repos/acme/repo-a", null);
     assertThat(answer.status()).isEqualTo(503);
@@ -323,11 +312,5 @@ class GitHubAppProxyIT {
       Thread.sleep(50);
     }
     assertThat(audit.toString(StandardCharsets.UTF_8)).contains(reason);
-  }
-
-  static int freePort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
   }
 }

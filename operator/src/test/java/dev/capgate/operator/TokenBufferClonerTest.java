@@ -3,7 +3,6 @@ package dev.capgate.operator;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import org.junit.jupiter.api.Test;
 
@@ -13,17 +12,10 @@ class TokenBufferClonerTest {
   @Test
   void aDeepCopyEqualToTheOriginal() {
     Pod pod =
-        new PodBuilder()
-            .withNewMetadata()
-            .withName("agent")
+        TestPods.agent()
+            .editMetadata()
             .addToLabels("capgate.dev/session", "s")
             .endMetadata()
-            .withNewSpec()
-            .addNewContainer()
-            .withName("agent")
-            .withImage("agent:1")
-            .endContainer()
-            .endSpec()
             .build();
 
     Pod copy = cloner.clone(pod);

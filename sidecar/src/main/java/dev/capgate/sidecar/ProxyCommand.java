@@ -465,8 +465,9 @@ public final class ProxyCommand {
 
   /**
    * Gives the heap back once the sidecar is quiet after being busy ({@link IdleHeapRelease}):
-   * Serial GC keeps whatever the busiest moment grew it to otherwise. Looked at once a second;
-   * {@code --heap-release-after 0s} turns it off.
+   * Serial GC keeps whatever the busiest moment grew it to otherwise. Looked at once a second from
+   * an event-loop timer (a cheap look); the collection itself runs on a virtual thread. {@code
+   * --heap-release-after 0s} turns it off.
    */
   private void releaseHeapWhenIdle(Vertx vertx, ExchangeActivity activity) {
     Duration quiet = config.getDuration("heap-release-after", Duration.ofSeconds(10));
@@ -479,6 +480,7 @@ public final class ProxyCommand {
             quiet,
             HEAP_RELEASE_MIN_INTERVAL,
             IdleHeapRelease::fullGc,
+            IdleHeapRelease.OFF_EVENT_LOOP,
             Runtime.getRuntime()::totalMemory,
             HEAP_RELEASE_GROWTH,
             System.nanoTime());

@@ -7,10 +7,8 @@ import dev.capgate.api.sidecar.SidecarContract;
 import dev.capgate.sidecar.config.SidecarConfig;
 import dev.capgate.testkit.Pki;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -119,25 +117,9 @@ class ProxyCommandStartTest {
              "spec": {"user": "alice@example.com", "agent": "start-test",
                "egress": [{"name": "api", "hosts": ["api.example.test"], "methods": ["GET"], "paths": ["/**"]}]}}
             """);
-    Map<String, String> flags = new HashMap<>();
-    flags.put("session-file", session.toString());
-    flags.put("ca-cert", Files.writeString(dir.resolve("ca.crt"), ca.caCertPem()).toString());
-    flags.put("ca-key", Files.writeString(dir.resolve("ca.key"), ca.caKeyPem()).toString());
-    flags.put("proxy-port", Integer.toString(freePort()));
-    flags.put("dns-port", Integer.toString(freePort()));
-    flags.put("admin-port", Integer.toString(freePort()));
-    flags.put("admin-address", "127.0.0.1");
-    flags.put("dns-upstream", "127.0.0.1:" + freePort());
-    flags.put("resolv-conf", dir.resolve("no-resolv.conf").toString());
-    flags.put("placeholders-file", dir.resolve("no-placeholders.json").toString());
-    Map<String, String> variables = new HashMap<>();
-    flags.forEach((flag, value) -> variables.put(SidecarContract.envOf(flag), value));
-    return variables;
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
+    Path caCert = Files.writeString(dir.resolve("ca.crt"), ca.caCertPem());
+    Path caKey = Files.writeString(dir.resolve("ca.key"), ca.caKeyPem());
+    return LoopbackSidecarFlags.variables(
+        LoopbackSidecarFlags.of(dir, session, caCert, caKey, LoopbackSidecarFlags.freePort()));
   }
 }

@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,7 +21,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 @Command(
@@ -42,21 +40,12 @@ import picocli.CommandLine.Spec;
 public final class AuditCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin KubeOptions kube;
-
-  @Parameters(index = "0", paramLabel = "SESSION", description = "The AgentSession.")
-  String session;
+  @Mixin SessionAuditOptions audit;
 
   @Option(
       names = {"-f", "--follow"},
       description = "Keep printing lines as the sidecars write them (until interrupted).")
   boolean follow;
-
-  @Option(
-      names = "--since",
-      paramLabel = "DURATION",
-      converter = TimeoutOption.ApiDuration.class,
-      description = "Only lines of the last DURATION (2h, 10m, 1h30m, 30s: the API's grammar).")
-  Duration since;
 
   @Option(
       names = {"-o", "--output"},
@@ -72,12 +61,11 @@ public final class AuditCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Instant from = since == null ? null : Instant.now().minus(since);
+    Instant from = audit.from();
     PrintWriter out = spec.commandLine().getOut();
     try (KubernetesClient client = kube.connect()) {
       Optional<SessionAuditLog> log =
-          SessionAuditLog.open(
-              client, kube.namespace(client), session, spec.commandLine().getErr());
+          audit.open(client, kube.namespace(client), spec.commandLine().getErr());
       if (log.isEmpty()) {
         return ExitCodes.NOT_FOUND;
       }
@@ -91,7 +79,7 @@ public final class AuditCommand implements Callable<Integer> {
         lines.forEach(l -> out.println(l.raw()));
       } else if (lines.isEmpty()) {
         out.println(
-            "No audit lines yet from " + pods.size() + " pod(s) of session " + session + ".");
+            "No audit lines yet from " + pods.size() + " pod(s) of session " + audit.session + ".");
       } else {
         out.print(AuditTable.format(lines));
       }

@@ -5,7 +5,6 @@ import dev.capgate.cli.learn.RuleSuggestions;
 import dev.capgate.cli.learn.SuggestionYaml;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.PrintWriter;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -13,8 +12,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 @Command(
@@ -36,32 +33,22 @@ import picocli.CommandLine.Spec;
 public final class SuggestCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin KubeOptions kube;
-
-  @Parameters(index = "0", paramLabel = "SESSION", description = "The AgentSession.")
-  String session;
-
-  @Option(
-      names = "--since",
-      paramLabel = "DURATION",
-      converter = TimeoutOption.ApiDuration.class,
-      description = "Only lines of the last DURATION (2h, 10m, 1h30m, 30s: the API's grammar).")
-  Duration since;
+  @Mixin SessionAuditOptions audit;
 
   @Override
   public Integer call() throws Exception {
-    Instant from = since == null ? null : Instant.now().minus(since);
+    Instant from = audit.from();
     PrintWriter out = spec.commandLine().getOut();
     try (KubernetesClient client = kube.connect()) {
       String namespace = kube.namespace(client);
-      Optional<SessionAuditLog> log =
-          SessionAuditLog.open(client, namespace, session, spec.commandLine().getErr());
+      Optional<SessionAuditLog> log = audit.open(client, namespace, spec.commandLine().getErr());
       if (log.isEmpty()) {
         return ExitCodes.NOT_FOUND;
       }
       List<AuditLine> lines = log.get().read(from);
       String source =
           "kubectl capgate suggest "
-              + session
+              + audit.session
               + " -n "
               + namespace
               + ": "

@@ -8,12 +8,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.capgate.api.sidecar.SidecarContract;
 import dev.capgate.api.sidecar.SidecarPorts;
+import dev.capgate.operator.TestPods;
 import dev.capgate.operator.injection.InjectionPlan;
 import dev.capgate.operator.injection.PodInjector;
 import dev.capgate.operator.injection.TrustRootsRef;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -130,16 +130,11 @@ class SidecarPortsToPodTest {
         .hasMessageContaining("ERROR, WARN, INFO, DEBUG, TRACE");
   }
 
+  /** An agent container with a uid of its own, which admission hardening asks for. */
   private static Pod agentPod() {
-    return new PodBuilder()
-        .withNewMetadata()
-        .withName("agent")
-        .withNamespace("agents")
-        .endMetadata()
-        .withNewSpec()
-        .addNewContainer()
-        .withName("agent")
-        .withImage("agent:1")
+    return TestPods.agent()
+        .editSpec()
+        .editFirstContainer()
         .withNewSecurityContext()
         .withRunAsUser(1000L)
         .endSecurityContext()

@@ -5,12 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.capgate.api.sidecar.SidecarContract;
+import dev.capgate.operator.TestPods;
 import dev.capgate.operator.injection.InjectionPlan;
 import dev.capgate.operator.injection.PodInjector;
 import dev.capgate.operator.injection.TrustRootsRef;
 import dev.capgate.testkit.Pki;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -108,18 +108,7 @@ class VaultCaToSidecarTest {
   }
 
   private static Pod agentPod() {
-    return new PodBuilder()
-        .withNewMetadata()
-        .withName("agent")
-        .withNamespace("agents")
-        .endMetadata()
-        .withNewSpec()
-        .addNewContainer()
-        .withName("agent")
-        .withImage("agent:1")
-        .endContainer()
-        .endSpec()
-        .build();
+    return TestPods.agent().build();
   }
 
   private static InjectionPlan plan() {

@@ -508,7 +508,7 @@ class AdmissionWebhookIT {
                             .getOwnerReferences())
                     .extracting(o -> o.getKind())
                     .containsExactly("Pod"));
-    int casBefore = caSecretCount();
+    int casBefore = stack.podCaSecrets(ns);
     Pod copy =
         new PodBuilder(first)
             .editMetadata()
@@ -527,12 +527,12 @@ class AdmissionWebhookIT {
                 + " (its CA "
                 + caName
                 + " belongs to another pod)");
-    assertThat(caSecretCount()).isEqualTo(casBefore);
+    assertThat(stack.podCaSecrets(ns)).isEqualTo(casBefore);
   }
 
   @Test
   void aDryRunStoresNoCa() {
-    int before = caSecretCount();
+    int before = stack.podCaSecrets(ns);
     ProcessResult result =
         stack.kube.kubectlWithInput(
             agentPod("agent-dry", "fix-issue-42", "default"),
@@ -546,7 +546,7 @@ class AdmissionWebhookIT {
             "-");
     assertThat(result.exitCode()).as(result.stderr()).isZero();
     assertThat(result.stdout()).contains("capgate-proxy").contains("capgate.dev/status: injected");
-    assertThat(caSecretCount()).isEqualTo(before);
+    assertThat(stack.podCaSecrets(ns)).isEqualTo(before);
   }
 
   @Test
@@ -589,7 +589,7 @@ class AdmissionWebhookIT {
   @Test
   void reinvocationAfterAnotherWebhookDoublesNothing() throws Exception {
     try (ContainerAddingWebhook other = new ContainerAddingWebhook(client)) {
-      int casBefore = caSecretCount();
+      int casBefore = stack.podCaSecrets(ns);
       java.util.concurrent.atomic.AtomicInteger attempt =
           new java.util.concurrent.atomic.AtomicInteger();
       Pod pod =
@@ -622,9 +622,7 @@ class AdmissionWebhookIT {
       assertThat(env(late)).containsEntry("SSL_CERT_FILE", "/etc/capgate/trust/ca-bundle.pem");
       assertThat(other.calls.get()).isPositive();
       // One CA Secret per attempt (written once each answer is sent), none for the re-invocation.
-      await()
-          .atMost(Duration.ofSeconds(20))
-          .untilAsserted(() -> assertThat(caSecretCount()).isEqualTo(casBefore + attempt.get()));
+      stack.awaitPodCaSecrets(ns, casBefore + attempt.get());
     }
   }
 
@@ -691,16 +689,6 @@ class AdmissionWebhookIT {
 
   static void assertRefused(String podYaml, String message) {
     stack.assertRefused(ns, podYaml, message);
-  }
-
-  private static int caSecretCount() {
-    return client
-        .secrets()
-        .inNamespace(ns)
-        .withLabel("capgate.dev/component", "pod-ca")
-        .list()
-        .getItems()
-        .size();
   }
 
   private static Map<String, String> env(Container c) {

@@ -171,15 +171,7 @@ class ForgedAdmissionIT {
     assertThat(answers.get("dryRun contradicting options.dryRun")).contains("contradicts");
     // Nothing was minted for any of them: no CA objects with the forged pods' names, none at all
     // in kube-system.
-    assertThat(
-            admin
-                .secrets()
-                .inNamespace(agents)
-                .withLabel("capgate.dev/component", "pod-ca")
-                .list()
-                .getItems())
-        .as("CA Secrets")
-        .isEmpty();
+    assertThat(stack.podCaSecrets(agents)).as("CA Secrets").isZero();
     assertThat(
             admin
                 .configMaps()
@@ -189,14 +181,7 @@ class ForgedAdmissionIT {
                 .getItems())
         .as("trust ConfigMaps")
         .isEmpty();
-    assertThat(
-            admin
-                .secrets()
-                .inNamespace("kube-system")
-                .withLabel("capgate.dev/component", "pod-ca")
-                .list()
-                .getItems())
-        .isEmpty();
+    assertThat(stack.podCaSecrets("kube-system")).isZero();
 
     // The shape the API server sends still works (and is then collected like any orphan).
     assertThat(attacker.create(agents, pod("well-formed")).get("allowed").asBoolean()).isTrue();

@@ -1113,18 +1113,7 @@ class HelmChartIT {
           new AdmissionClient(operator.webhookPort(), operator.caBundlePem()).create(agents, pod);
       assertThat(response.get("allowed").asBoolean()).as(response.toString()).isTrue();
       // The Secret is written once the answer is sent (operator/README, "Footprint").
-      await()
-          .atMost(Duration.ofSeconds(20))
-          .untilAsserted(
-              () ->
-                  assertThat(
-                          admin
-                              .secrets()
-                              .inNamespace(agents)
-                              .withLabel("capgate.dev/component", "pod-ca")
-                              .list()
-                              .getItems())
-                      .hasSize(1));
+      stack.awaitPodCaSecrets(agents, 1);
       // Sidecars reach this operator at the Service's cluster IP (no cluster DNS needed), which its
       // serving certificate carries, and trust only its CA.
       String clusterIp =

@@ -10,6 +10,7 @@ import dev.capgate.api.v1alpha1.AgentSession;
 import dev.capgate.api.v1alpha1.AgentSessionBuilder;
 import dev.capgate.api.v1alpha1.AgentSessionBuilder.CredentialBuilder;
 import dev.capgate.operator.CapgateOperator;
+import dev.capgate.operator.ca.PodCaObjects;
 import dev.capgate.operator.config.OperatorConfig;
 import dev.capgate.operator.webhook.UnservedNamespacePolicy;
 import dev.capgate.testkit.KubeControlPlane;
@@ -221,6 +222,32 @@ final class OperatorUnderTest {
         .atMost(Duration.ofSeconds(30))
         .pollInterval(Duration.ofMillis(50))
         .until(() -> client.secrets().inNamespace(namespace).withName(name).get(), s -> s != null);
+  }
+
+  /**
+   * The pod CA Secrets ({@code capgate.dev/component=pod-ca}) in {@code namespace} as listed now:
+   * for "none minted" and "no more than before", which hold at once since nothing is written later.
+   */
+  int podCaSecrets(String namespace) {
+    return client
+        .secrets()
+        .inNamespace(namespace)
+        .withLabel(PodCaObjects.COMPONENT_LABEL, PodCaObjects.COMPONENT)
+        .list()
+        .getItems()
+        .size();
+  }
+
+  /**
+   * Waits until {@code namespace} holds {@code count} pod CA Secrets: the webhook writes each once
+   * its answer is sent (operator/README, "Footprint"), so a count right after an admission can be
+   * short by one.
+   */
+  void awaitPodCaSecrets(String namespace, int count) {
+    await("" + count + " pod CA Secret(s) in " + namespace)
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(50))
+        .until(() -> podCaSecrets(namespace), n -> n == count);
   }
 
   /** Creating the pod fails, and the API server's message carries the webhook's reason. */

@@ -4,7 +4,6 @@ import static dev.capgate.operator.it.OperatorUnderTest.agentPod;
 import static dev.capgate.operator.it.OperatorUnderTest.githubSession;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
 
 import dev.capgate.testkit.ProcessResult;
 import io.fabric8.kubernetes.api.model.Container;
@@ -58,7 +57,9 @@ class PodSecurityIT {
                   // Refused by capgate, not by PodSecurity admission after the webhook.
                   .doesNotContain("violates PodSecurity");
             });
-    assertThat(caSecrets(ns)).as("no CA minted for a pod that cannot be admitted").isZero();
+    assertThat(stack.podCaSecrets(ns))
+        .as("no CA minted for a pod that cannot be admitted")
+        .isZero();
     assertThat(client.pods().inNamespace(ns).list().getItems()).isEmpty();
   }
 
@@ -93,9 +94,7 @@ class PodSecurityIT {
         .extracting(Container::getName)
         .containsExactly("capgate-init", "capgate-proxy");
     // Stored after the answer (issue 13).
-    await("the pod's CA Secret")
-        .atMost(java.time.Duration.ofSeconds(30))
-        .until(() -> caSecrets(ns) == 1);
+    stack.awaitPodCaSecrets(ns, 1);
   }
 
   /** A fresh namespace with these Pod Security labels, a ServiceAccount and the session "psa". */
@@ -114,15 +113,5 @@ class PodSecurityIT {
     stack.createServiceAccount(ns, "coding-agent");
     stack.createSession(ns, githubSession("psa").ttl("2h"));
     return ns;
-  }
-
-  private static int caSecrets(String ns) {
-    return client
-        .secrets()
-        .inNamespace(ns)
-        .withLabel("capgate.dev/component", "pod-ca")
-        .list()
-        .getItems()
-        .size();
   }
 }

@@ -16,7 +16,6 @@ import dev.capgate.api.v1alpha1.AgentSessionBuilder;
 import dev.capgate.api.v1alpha1.Phase;
 import dev.capgate.api.v1alpha1.VaultAuth;
 import dev.capgate.common.vault.VaultReply;
-import dev.capgate.operator.ca.PodCaObjects;
 import dev.capgate.operator.naming.SessionNames;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Event;
@@ -265,7 +264,7 @@ class VaultIdentityIT {
         OperatorUnderTest.SERIALIZATION.unmarshal(
             agentPod("identity-port-agent", "alice-session", SA), Pod.class);
     pod.getMetadata().setNamespace(ns);
-    int podCas = podCaSecrets();
+    int podCas = stack.podCaSecrets(ns);
     HttpResponse<String> onIdentity =
         new AdmissionClient(stack.operator.identityPort(), stack.operator.caBundlePem())
             .post(AdmissionClient.createReview(ns, pod).toString());
@@ -277,17 +276,7 @@ class VaultIdentityIT {
     assertThat(onIdentity.statusCode()).isEqualTo(404);
     assertThat(onIdentity.body()).doesNotContain("allowed");
     // No decision means no pod CA minted for it either.
-    assertThat(podCaSecrets()).isEqualTo(podCas);
-  }
-
-  private static int podCaSecrets() {
-    return client
-        .secrets()
-        .inNamespace(ns)
-        .withLabel(PodCaObjects.COMPONENT_LABEL, PodCaObjects.COMPONENT)
-        .list()
-        .getItems()
-        .size();
+    assertThat(stack.podCaSecrets(ns)).isEqualTo(podCas);
   }
 
   @Test

@@ -3,6 +3,8 @@ package dev.capgate.sidecar.footprint;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
 import java.time.Duration;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -17,37 +19,52 @@ import java.util.logging.Logger;
  * "Footprint"). Without growth it does nothing: a full collection of a heap that did not grow makes
  * Serial size it up to {@code -XX:MinHeapFreeRatio} free (measured: 14 → 19-29 MiB committed).
  *
- * <p>Never with an exchange in flight: {@link #tick} looks at the in-flight count right before it
- * collects and does nothing while it is above zero; an exchange that begins in the microseconds
- * between that look and the collection waits out the pause as it would any collection's. Cost: one
- * full collection of a ~12 MiB live heap (10-60 ms of CPU) per busy period that grew the heap, at
- * most one per {@code minInterval}.
+ * <p>The collection runs off the caller's thread, on {@code offLoop} ({@link #OFF_EVENT_LOOP} in
+ * production): the timer that ticks is on a Vert.x event loop, which must not block for a
+ * collection's 10-60 ms. Never with an exchange in flight: {@link #tick} looks at the activity
+ * before it hands the collection off, and the collection looks again right before it runs and is
+ * skipped if an exchange began in the hop; one that begins in the microseconds after that second
+ * look waits out the pause as it would any collection's. A skipped collection still counts for
+ * {@code minInterval} (the interval is a ceiling on collections, and the next quiet period after
+ * that exchange brings it back). Cost: one full collection of a ~12 MiB live heap (10-60 ms of CPU)
+ * per busy period that grew the heap, at most one per {@code minInterval}.
  *
  * <p>{@link #tick} is called about once a second from one timer; it is not meant for concurrent
- * callers.
+ * callers. While a handed-off collection has not finished, ticks hand off no other.
  */
 public final class IdleHeapRelease {
   private static final Logger LOG = Logger.getLogger(IdleHeapRelease.class.getName());
+
+  /**
+   * Runs a collection on a virtual thread of its own: never on a Vert.x event loop, and no thread
+   * kept for a task that runs at most once per {@code minInterval}.
+   */
+  public static final Executor OFF_EVENT_LOOP =
+      task -> Thread.ofVirtual().name("capgate-heap-release").start(task);
 
   private final ExchangeActivity activity;
   private final long quietNanos;
   private final long minIntervalNanos;
   private final Runnable collect;
+  private final Executor offLoop;
   private final LongSupplier heapCommitted;
   private final long growth;
-  private long baseline;
+  // Written by the collection (off the ticking thread), read by the ticks.
+  private volatile long baseline;
+  private volatile boolean collecting;
+  private final AtomicInteger releases = new AtomicInteger();
 
   private long seenStarted;
   private long lastBusy;
   private long lastRelease;
   private boolean released;
   private boolean pending;
-  private int releases;
 
   /**
    * @param quiet how long without an exchange in flight or begun before the heap is given back
    * @param minInterval the least time between two collections
    * @param collect the collection ({@link #fullGc} in production; tests count calls)
+   * @param offLoop where the collection runs ({@link #OFF_EVENT_LOOP} in production)
    * @param heapCommitted the heap's committed bytes ({@link Runtime#totalMemory} in production)
    * @param growth how far the heap must have grown, in bytes, since start or the last collection
    * @param now the current {@link System#nanoTime}
@@ -57,6 +74,7 @@ public final class IdleHeapRelease {
       Duration quiet,
       Duration minInterval,
       Runnable collect,
+      Executor offLoop,
       LongSupplier heapCommitted,
       long growth,
       long now) {
@@ -67,6 +85,7 @@ public final class IdleHeapRelease {
     this.quietNanos = quiet.toNanos();
     this.minIntervalNanos = minInterval.toNanos();
     this.collect = collect;
+    this.offLoop = offLoop;
     this.heapCommitted = heapCommitted;
     this.growth = growth;
     this.baseline = heapCommitted.getAsLong();
@@ -76,7 +95,7 @@ public final class IdleHeapRelease {
 
   /**
    * Looks at the activity and collects if the sidecar has been quiet long enough after a busy
-   * period that grew the heap. Returns whether it collected.
+   * period that grew the heap. Returns whether it handed a collection off.
    */
   public boolean tick(long now) {
     long started = activity.startedTotal();
@@ -87,6 +106,7 @@ public final class IdleHeapRelease {
       return false;
     }
     if (!pending
+        || collecting
         || now - lastBusy < quietNanos
         || (released && now - lastRelease < minIntervalNanos)) {
       return false;
@@ -97,15 +117,28 @@ public final class IdleHeapRelease {
     }
     released = true;
     lastRelease = now;
-    releases++;
-    collect.run();
-    baseline = heapCommitted.getAsLong();
+    collecting = true;
+    offLoop.execute(() -> collectIfStillIdle(started));
     return true;
   }
 
-  /** Collections so far (tests, the log). */
+  /** The handed-off collection: skipped if an exchange began since the tick that decided it. */
+  private void collectIfStillIdle(long startedAtDecision) {
+    try {
+      if (activity.inFlight() > 0 || activity.startedTotal() != startedAtDecision) {
+        return;
+      }
+      collect.run();
+      releases.incrementAndGet();
+      baseline = heapCommitted.getAsLong();
+    } finally {
+      collecting = false;
+    }
+  }
+
+  /** Collections run so far (tests, the log). */
   public int releases() {
-    return releases;
+    return releases.get();
   }
 
   /**

@@ -5,89 +5,93 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.netty.channel.embedded.EmbeddedChannel;
 import org.junit.jupiter.api.Test;
 
+/**
+ * The idle pool of upstream links, on embedded channels: every link goes to port 443 over TLS, so a
+ * target is its host; a pool of eight unless a test sizes its own.
+ */
 class IdleUpstreamsTest {
+  private IdleUpstreams pool = new IdleUpstreams(8);
+
   private static UpstreamLink link(String host) {
-    UpstreamLink link = new UpstreamLink(host, 443, true);
-    new EmbeddedChannel(link); // the link learns its channel when added
+    return attached(new UpstreamLink(host, 443, true));
+  }
+
+  /** The link learns its channel when added to one. */
+  private static UpstreamLink attached(UpstreamLink link) {
+    new EmbeddedChannel(link);
     return link;
+  }
+
+  /** A new link to {@code host}, put in the pool. */
+  private UpstreamLink pooled(String host) {
+    UpstreamLink link = link(host);
+    pool.put(link);
+    return link;
+  }
+
+  private UpstreamLink take(String host) {
+    return pool.take(host, 443, true);
   }
 
   @Test
   void aLaterRequestTakesTheMostRecentLinkToItsTargetAndLeavesTheOthers() {
-    IdleUpstreams pool = new IdleUpstreams(8);
-    UpstreamLink older = link("a.test");
-    UpstreamLink other = link("b.test");
-    UpstreamLink newer = link("a.test");
-    pool.put(older);
-    pool.put(other);
-    pool.put(newer);
+    UpstreamLink older = pooled("a.test");
+    UpstreamLink other = pooled("b.test");
+    UpstreamLink newer = pooled("a.test");
 
-    assertThat(pool.take("a.test", 443, true)).isSameAs(newer);
-    assertThat(pool.take("a.test", 443, true)).isSameAs(older);
-    assertThat(pool.take("a.test", 443, true)).isNull();
+    assertThat(take("a.test")).isSameAs(newer);
+    assertThat(take("a.test")).isSameAs(older);
+    assertThat(take("a.test")).isNull();
     assertThat(pool.take("a.test", 443, false)).as("plain is another target").isNull();
     assertThat(other.channel().isActive()).as("a link to another target stays").isTrue();
-    assertThat(pool.take("b.test", 443, true)).isSameAs(other);
+    assertThat(take("b.test")).isSameAs(other);
   }
 
   @Test
   void aLinkIdleLongerThanServersKeepThemIsClosedNotTaken() {
-    IdleUpstreams pool = new IdleUpstreams(8);
-    UpstreamLink link = link("a.test");
-    pool.put(link);
+    UpstreamLink link = pooled("a.test");
     link.idleSince(System.nanoTime() - IdleUpstreams.MAX_IDLE_NANOS - 1);
 
-    assertThat(pool.take("a.test", 443, true)).isNull();
+    assertThat(take("a.test")).isNull();
     assertThat(link.channel().isActive()).isFalse();
     assertThat(pool.size()).isZero();
   }
 
   @Test
   void theSweepClosesLinksIdleTooLongAndKeepsTheRest() {
-    IdleUpstreams pool = new IdleUpstreams(8);
-    UpstreamLink old = link("a.test");
-    UpstreamLink fresh = link("a.test");
-    pool.put(old);
-    pool.put(fresh);
+    UpstreamLink old = pooled("a.test");
+    UpstreamLink fresh = pooled("a.test");
     old.idleSince(System.nanoTime() - IdleUpstreams.MAX_IDLE_NANOS - 1);
 
     pool.closeStale();
 
     assertThat(old.channel().isActive()).isFalse();
     assertThat(pool.size()).isEqualTo(1);
-    assertThat(pool.take("a.test", 443, true)).isSameAs(fresh);
+    assertThat(take("a.test")).isSameAs(fresh);
   }
 
   @Test
   void aLinkTheUpstreamClosedIsNotTaken() {
-    IdleUpstreams pool = new IdleUpstreams(8);
-    UpstreamLink link = link("a.test");
-    pool.put(link);
-    link.channel().close();
+    pooled("a.test").channel().close();
 
-    assertThat(pool.take("a.test", 443, true)).isNull();
+    assertThat(take("a.test")).isNull();
   }
 
   @Test
   void beyondCapacityTheLeastRecentlyUsedIsClosed() {
-    IdleUpstreams pool = new IdleUpstreams(2);
-    UpstreamLink first = link("a.test");
-    UpstreamLink second = link("b.test");
-    UpstreamLink third = link("c.test");
-    pool.put(first);
-    pool.put(second);
-    pool.put(third);
+    pool = new IdleUpstreams(2);
+    UpstreamLink first = pooled("a.test");
+    pooled("b.test");
+    UpstreamLink third = pooled("c.test");
 
     assertThat(first.channel().isActive()).isFalse();
     assertThat(pool.size()).isEqualTo(2);
-    assertThat(pool.take("c.test", 443, true)).isSameAs(third);
+    assertThat(take("c.test")).isSameAs(third);
   }
 
   @Test
   void anHttp2StreamIsNeverKept() {
-    IdleUpstreams pool = new IdleUpstreams(8);
-    UpstreamLink stream = new UpstreamLink("a.test", 443, true, true);
-    new EmbeddedChannel(stream);
+    UpstreamLink stream = attached(new UpstreamLink("a.test", 443, true, true));
     pool.put(stream);
 
     assertThat(pool.size()).isZero();

@@ -14,21 +14,21 @@ import java.util.Map;
 /**
  * What the pod and CA Secret informers keep of each object: the fields the reconciler reads ({@link
  * BoundPods}, {@link PodCaCustody}, the sidecar RoleBinding, the ledger's pod names) and what
- * JOSDK's caches key and compare on, in a fresh object, not the deserialized one trimmed.
+ * JOSDK's caches key and compare on, in fresh metadata, spec and status objects.
  *
- * <p>Why a copy (issue 13, admission at scale): these caches are most of the operator's live heap
- * once thousands of agent pods exist, and a full old generation under a burst is the webhook's p99.
- * A fabric8 model object allocates every list and map it could hold (a trimmed {@code PodSpec}
- * still carries 11 empty lists and 3 maps) and every string of a deserialized object is its own
- * copy. Here empty collections are shared immutable ones and the strings that repeat across objects
+ * <p>Why (issue 13, admission at scale): these caches are most of the operator's live heap once
+ * thousands of agent pods exist, and a full old generation under a burst is the webhook's p99. A
+ * fabric8 model object allocates every list and map it could hold (a trimmed {@code PodSpec} still
+ * carries 11 empty lists and 3 maps) and every string of a deserialized object is its own copy.
+ * Here empty collections are shared immutable ones and the strings that repeat across objects
  * (keys, namespaces, session and service account names, phases, owner kinds, creation seconds) are
  * interned. Labels and annotations keep only {@code capgate.dev/} keys: the only ones read from
  * these caches. Fabric8 7.5 and JOSDK 5.2 have no metadata-only ({@code PartialObjectMetadata})
  * informer (fabric8 issues #5716, #7451), so the API server still sends whole objects; only what
  * stays in memory is small.
  *
- * <p>The copies are read-only by contract (JOSDK hands cached secondaries to reconciles, which
- * never change them): their empty collections are immutable.
+ * <p>The cached objects are read-only by contract (JOSDK hands cached secondaries to reconciles,
+ * which never change them): their empty collections are immutable.
  */
 final class InformerCopies {
   /** The prefix of every label and annotation read from these caches. */
@@ -36,36 +36,45 @@ final class InformerCopies {
 
   private InformerCopies() {}
 
-  /** Metadata (see the class comment), {@code spec.serviceAccountName}, {@code status.phase}. */
+  /**
+   * Metadata (see the class comment), {@code spec.serviceAccountName}, {@code status.phase}; the
+   * pod itself made small, not a copy beside it: fabric8's informer queues the same object for the
+   * event handlers, and a whole pod waiting there (~25 KiB of heap) under a burst, or the list of
+   * thousands at start, is what filled the heap (a fresh operator listing 2,200 injected pods ran
+   * out of its 96 MiB while the store held copies and the queue the originals).
+   */
   static Pod pod(Pod pod) {
-    Pod copy = new Pod();
-    copy.setAdditionalProperties(Map.of());
-    copy.setMetadata(metadata(pod.getMetadata(), false));
     String serviceAccount = pod.getSpec() == null ? null : pod.getSpec().getServiceAccountName();
-    if (serviceAccount != null) {
-      PodSpec spec = emptySpec();
-      spec.setServiceAccountName(serviceAccount.intern());
-      copy.setSpec(spec);
-    }
     String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
-    if (phase != null) {
-      PodStatus status = emptyStatus();
-      status.setPhase(phase.intern());
-      copy.setStatus(status);
+    pod.setApiVersion(intern(pod.getApiVersion()));
+    pod.setKind(intern(pod.getKind()));
+    pod.setAdditionalProperties(Map.of());
+    pod.setMetadata(metadata(pod.getMetadata(), false));
+    PodSpec spec = null;
+    if (serviceAccount != null) {
+      spec = emptySpec();
+      spec.setServiceAccountName(serviceAccount.intern());
     }
-    return copy;
+    pod.setSpec(spec);
+    PodStatus status = null;
+    if (phase != null) {
+      status = emptyStatus();
+      status.setPhase(phase.intern());
+    }
+    pod.setStatus(status);
+    return pod;
   }
 
-  /** Metadata with owners: custody reads who owns the CA. Never the key material. */
+  /** Metadata with owners: custody reads who owns the CA. Never the key material. In place. */
   static Secret caSecret(Secret secret) {
-    Secret copy = new Secret();
-    copy.setAdditionalProperties(Map.of());
-    copy.setData(Map.of());
-    copy.setStringData(Map.of());
-    copy.setMetadata(metadata(secret.getMetadata(), true));
-    copy.setType(secret.getType() == null ? null : secret.getType().intern());
-    copy.setImmutable(secret.getImmutable());
-    return copy;
+    secret.setApiVersion(intern(secret.getApiVersion()));
+    secret.setKind(intern(secret.getKind()));
+    secret.setAdditionalProperties(Map.of());
+    secret.setData(Map.of());
+    secret.setStringData(Map.of());
+    secret.setMetadata(metadata(secret.getMetadata(), true));
+    secret.setType(intern(secret.getType()));
+    return secret;
   }
 
   private static ObjectMeta metadata(ObjectMeta from, boolean owners) {

@@ -532,6 +532,7 @@ final class ControlPlaneBench {
     scaleRssEnd = settledRss(operator.pid());
     scaleRssPeak = Math.max(peak[0], scaleRssEnd);
     double liveHeap = liveHeapMiB(operator.pid());
+    classHistogram(operator.pid(), "at-scale");
     scaleWith = Stats.of(with);
     scaleWithout = Stats.of(without);
     scaleErrors = errors.get();
@@ -1414,6 +1415,28 @@ final class ControlPlaneBench {
       any = true;
     }
     return any ? kib / 1024.0 : Double.NaN;
+  }
+
+  /**
+   * What the live heap is made of (the 40 largest classes of {@code jcmd GC.class_histogram}),
+   * written to {@code target/bench/operator-histogram-<label>.txt}: the informers' caches are most
+   * of it after a burst of admissions.
+   */
+  static void classHistogram(long pid, String label) {
+    String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+    String out = Command.run(List.of(jcmd, Long.toString(pid), "GC.class_histogram")).stdout();
+    List<String> lines = out.lines().toList();
+    // The header and the largest classes, then the "Total" line.
+    String top =
+        String.join("\n", lines.subList(0, Math.min(44, lines.size())))
+            + (lines.size() > 44 ? "\n...\n" + lines.getLast() : "")
+            + "\n";
+    try {
+      java.nio.file.Files.writeString(
+          Path.of("target", "bench", "operator-histogram-" + label + ".txt").toAbsolutePath(), top);
+    } catch (java.io.IOException e) {
+      Bench.say("operator: could not write the class histogram: " + e);
+    }
   }
 
   private static Object nan(double v) {

@@ -112,10 +112,8 @@ public class AgentSessionReconciler implements Reconciler<AgentSession>, Cleaner
                 .withLabelSelector(PodMarkers.SESSION)
                 .withSecondaryToPrimaryMapper(podToSession)
                 // What custody, status and the sidecar RBAC read: a pod's metadata, service account
-                // and phase. A whole injected pod is ~10 KiB in the cache; issue 13 (operator
-                // memory
-                // through thousands of admissions).
-                .withItemStore(new TransformingItemStore<>(AgentSessionReconciler::podEssentials))
+                // and phase (issue 13: the operator's live heap through thousands of admissions).
+                .withItemStore(new TransformingItemStore<>(InformerCopies::pod))
                 .withInformerListLimit(LIST_PAGE)
                 .build(),
             context);
@@ -127,7 +125,7 @@ public class AgentSessionReconciler implements Reconciler<AgentSession>, Cleaner
                 .withLabelSelector(SessionLabels.POD_CA_SELECTOR)
                 .withSecondaryToPrimaryMapper(secretToSession)
                 // Metadata is all custody needs: CA keys never sit in the operator's cache.
-                .withItemStore(new TransformingItemStore<>(AgentSessionReconciler::metadataOnly))
+                .withItemStore(new TransformingItemStore<>(InformerCopies::caSecret))
                 .withInformerListLimit(LIST_PAGE)
                 .build(),
             context);
@@ -359,25 +357,5 @@ public class AgentSessionReconciler implements Reconciler<AgentSession>, Cleaner
           ? Set.of()
           : Set.of(new ResourceID(session, resource.getMetadata().getNamespace()));
     };
-  }
-
-  private static Secret metadataOnly(Secret secret) {
-    secret.setData(null);
-    secret.setStringData(null);
-    secret.getMetadata().setManagedFields(null);
-    return secret;
-  }
-
-  /** See {@link BoundPods}: metadata, {@code spec.serviceAccountName}, {@code status.phase}. */
-  static Pod podEssentials(Pod pod) {
-    pod.getMetadata().setManagedFields(null);
-    String serviceAccount = pod.getSpec() == null ? null : pod.getSpec().getServiceAccountName();
-    String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
-    pod.setSpec(
-        new io.fabric8.kubernetes.api.model.PodSpecBuilder()
-            .withServiceAccountName(serviceAccount)
-            .build());
-    pod.setStatus(new io.fabric8.kubernetes.api.model.PodStatusBuilder().withPhase(phase).build());
-    return pod;
   }
 }

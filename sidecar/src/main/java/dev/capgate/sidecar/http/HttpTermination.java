@@ -195,6 +195,14 @@ public final class HttpTermination implements HttpInterceptor {
         });
   }
 
+  /**
+   * Netty's HTTP/2 stream frames ⇄ HTTP/1 objects conversion, server side. Sharable (its state is
+   * in channel attributes): one for every stream, instead of a codec and its inner encoder and
+   * decoder per stream (issue 13).
+   */
+  private static final Http2StreamFrameToHttpObjectCodec H2_TO_HTTP1 =
+      new Http2StreamFrameToHttpObjectCodec(true);
+
   /** Package-private for the in-memory HTTP/2 tests. */
   void installHttp2(Channel agent, AgentConnection connection, IdleClose idle) {
     IdleUpstreams idleUpstreams = idleUpstreams(agent);
@@ -220,9 +228,7 @@ public final class HttpTermination implements HttpInterceptor {
                   @Override
                   protected void initChannel(Http2StreamChannel stream) {
                     stream.pipeline().addLast("capture", new H2RequestCapture(refusals));
-                    stream
-                        .pipeline()
-                        .addLast("h2-to-http1", new Http2StreamFrameToHttpObjectCodec(true));
+                    stream.pipeline().addLast("h2-to-http1", H2_TO_HTTP1);
                     stream
                         .pipeline()
                         .addLast(

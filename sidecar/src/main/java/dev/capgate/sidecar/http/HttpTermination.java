@@ -79,6 +79,10 @@ public final class HttpTermination implements HttpInterceptor {
                 if (event instanceof SslHandshakeCompletionEvent done) {
                   if (!done.isSuccess()) {
                     auditAgentHandshakeFailure(connection, done.cause(), alerts.alert());
+                  } else if (ctx.pipeline().context(alerts) != null) {
+                    // The SslHandler sends this event towards the tail only: "tls-alerts", in front
+                    // of it, never sees it, and stayed to scan every read of the connection.
+                    ctx.pipeline().remove(alerts);
                   }
                   ctx.pipeline().remove(this);
                 }

@@ -20,7 +20,7 @@ import java.util.Set;
  *         [--trials 20] [--sidecars 3] [--starts 10] [--sessions 1000] [--no-peers] [--quick]
  *         [--scale-pods 2000] [--scale-rate 50] [--scale-sessions 200]
  *         [--steps admission,admission-at-scale,start-to-ready,revocation]
- *         [--ab limits|c1|agent-tls|flags] [--rounds 6]
+ *         [--ab limits|c1|agent-tls|flags|jar] [--rounds 6]
  * </pre>
  *
  * Not in the default sections: {@code limiter} (the limiter's per-request cost in-process, {@link

@@ -24,7 +24,9 @@ import java.util.function.ToDoubleFunction;
  * -XX:TieredStopAtLevel=1} to the image's JVM flags: issue 13's C1-only question) and {@code
  * agent-tls} (the agent side's TLS on the JDK engine in A, on BoringSSL in B: issue 13's engine
  * question for the side the agent talks to), {@code flags} (B adds the JVM flags of {@code
- * -Dcapgate.bench.ab.flags}, space-separated).
+ * -Dcapgate.bench.ab.flags}, space-separated), {@code jar} (A runs the sidecar jar of {@code
+ * -Dcapgate.bench.ab.jarA}, another build with its lib/ and native/ beside it, B the one under
+ * test: a code change measured against the build before it).
  *
  * <p>Method: A listens on 14001, B on 14002; the pod's one REDIRECT rule ({@link
  * InterceptionRules#REDIRECT_CHAIN}) is pointed at the sidecar being measured before each run (new
@@ -107,6 +109,7 @@ final class DataPlaneAbBench {
         DataPlaneFixture.open("bench-ab-" + options.variant(), options.sidecarJar(), setups)) {
       fixture = f;
       Path sessionB;
+      Path jarA = options.sidecarJar();
       List<String> flagsA = new ArrayList<>(options.sidecarJvmFlags());
       List<String> flagsB = new ArrayList<>(options.sidecarJvmFlags());
       switch (options.variant()) {
@@ -137,15 +140,26 @@ final class DataPlaneAbBench {
           sessionB = f.sessionFile;
           flagsB.addAll(extra);
         }
+        case "jar" -> {
+          // A runs another build of the sidecar (-Dcapgate.bench.ab.jarA, e.g. a copy of the
+          // target/ jar, lib/ and native/ before a change), B this one: a code change's cost.
+          jarA =
+              Bench.snapshot(
+                  Path.of(System.getProperty("capgate.bench.ab.jarA", "")).toAbsolutePath(),
+                  "sidecar-a");
+          a = new Side("A", "Capgate, " + jarA, 14001);
+          b = new Side("B", "Capgate, " + options.sidecarJar(), PORT_B);
+          sessionB = f.sessionFile;
+        }
         default ->
             throw new IllegalArgumentException(
                 "--ab "
                     + options.variant()
-                    + ": limits, c1, agent-tls or flags (see Bench's javadoc)");
+                    + ": limits, c1, agent-tls, flags or jar (see Bench's javadoc)");
       }
       try {
         routeTo(a);
-        a.proxy = f.capgate(options.sidecarJar(), flagsA, f.sessionFile, List.of());
+        a.proxy = f.capgate(jarA, flagsA, f.sessionFile, List.of());
         a.rssIdle = DataPlaneFixture.settledRss(a.proxy.pid());
         routeTo(b);
         b.proxy =

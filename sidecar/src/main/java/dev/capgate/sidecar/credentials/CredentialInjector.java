@@ -27,6 +27,16 @@ public final class CredentialInjector {
    *     header) is not a safe header value
    */
   public static InjectedHeader render(Injection injection, SecretValue value) {
+    SecretValue.Rendered known = value.rendered();
+    if (known != null && known.injection() == injection) {
+      return known.header(); // checked when it was rendered; both are immutable
+    }
+    InjectedHeader header = renderChecked(injection, value);
+    value.rendered(new SecretValue.Rendered(injection, header));
+    return header;
+  }
+
+  private static InjectedHeader renderChecked(Injection injection, SecretValue value) {
     String secret = value.reveal();
     if (secret.isEmpty()) {
       throw new CredentialUnavailableException(value.credential(), "the value is empty");

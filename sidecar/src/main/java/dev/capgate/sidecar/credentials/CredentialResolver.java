@@ -25,6 +25,10 @@ public interface CredentialResolver {
    */
   default CompletionStage<List<SecretValue>> resolveAll(
       List<Credential> credentials, SessionIdentity session) {
+    if (credentials.size() == 1) {
+      // The common rule: one credential, no array or allOf per request.
+      return resolve(credentials.getFirst(), session).thenApply(List::of);
+    }
     @SuppressWarnings("unchecked")
     CompletableFuture<SecretValue>[] all =
         credentials.stream()

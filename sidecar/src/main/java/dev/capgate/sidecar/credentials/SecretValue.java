@@ -1,5 +1,6 @@
 package dev.capgate.sidecar.credentials;
 
+import dev.capgate.api.v1alpha1.Injection;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
@@ -16,6 +17,15 @@ public final class SecretValue {
   private final String value;
   private final Instant expiresAt;
   private final Map<String, String> parts;
+
+  /**
+   * The header this value last became ({@link CredentialInjector#render}), for the injection it
+   * became it for: a resolver that hands back the same value object for every request (the broker,
+   * while the value is cached) gets it rendered and checked once, not per request.
+   */
+  private volatile Rendered rendered;
+
+  record Rendered(Injection injection, InjectedHeader header) {}
 
   /** {@link #part} of an AWS credential: the access key id (the value is the secret key). */
   public static final String AWS_ACCESS_KEY_ID = "accessKeyId";
@@ -66,6 +76,14 @@ public final class SecretValue {
 
   public Instant expiresAt() {
     return expiresAt;
+  }
+
+  Rendered rendered() {
+    return rendered;
+  }
+
+  void rendered(Rendered r) {
+    rendered = r;
   }
 
   @Override

@@ -553,8 +553,7 @@ final class Admission {
                 ? expiresAt
                 : valuesExpireAt;
         // Every exchange from now on masks this value too, whatever its rule injects.
-        knownSecrets.remember(
-            credential.name(), SecretScrubber.secretsOf(value.reveal(), header.value()), expiresAt);
+        knownSecrets.rememberInjected(credential.name(), value.reveal(), header.value(), expiresAt);
         if (placeholders.active() && placeholderSet.placeholderOf(credential.name()).isPresent()) {
           if (placeholderValues.isEmpty()) {
             placeholderValues = new HashMap<>(2);

@@ -4,12 +4,16 @@ import dev.capgate.sidecar.policy.RawRequest;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.util.AsciiString;
 import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.logging.Logger;
 
@@ -60,9 +64,9 @@ final class H2RequestCapture extends ChannelInboundHandlerAdapter {
                   str(h.method()),
                   str(h.path()),
                   str(h.authority()),
-                  strings(h.getAll("host")),
-                  strings(h.getAll("content-length")),
-                  strings(h.getAll("transfer-encoding")),
+                  strings(h, HttpHeaderNames.HOST),
+                  strings(h, HttpHeaderNames.CONTENT_LENGTH),
+                  strings(h, HttpHeaderNames.TRANSFER_ENCODING),
                   true));
       CharSequence protocol = h.get(":protocol");
       if (protocol != null) {
@@ -105,7 +109,15 @@ final class H2RequestCapture extends ChannelInboundHandlerAdapter {
     return s == null ? null : s.toString();
   }
 
-  private static List<String> strings(List<CharSequence> values) {
-    return values.stream().map(CharSequence::toString).toList();
+  /** The values of one field, as Strings; an empty list, and nothing allocated, if absent. */
+  private static List<String> strings(Http2Headers h, AsciiString name) {
+    if (!h.contains(name)) {
+      return List.of();
+    }
+    List<String> values = new ArrayList<>(1);
+    for (Iterator<CharSequence> it = h.valueIterator(name); it.hasNext(); ) {
+      values.add(it.next().toString());
+    }
+    return List.copyOf(values);
   }
 }

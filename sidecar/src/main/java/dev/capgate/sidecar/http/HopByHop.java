@@ -4,11 +4,12 @@ import dev.capgate.sidecar.policy.RequestNormalizer;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
-import java.util.HashSet;
+import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
-import java.util.stream.Collectors;
 
 /**
  * Headers that describe one hop (RFC 9110 §7.6.1) and so never cross the proxy, plus those the
@@ -32,12 +33,11 @@ final class HopByHop {
           HttpHeaderNames.EXPECT);
 
   /**
-   * {@link #ALWAYS} as plain lower-case strings: looked up for every header of every request and
-   * response, where wrapping the name in an AsciiString (a copy) for the lookup was a per-header
-   * allocation on the hot path.
+   * {@link #ALWAYS} as an array for a scan by length then letters: looked up for every header of
+   * every request and response, on the names as the codecs made them (no String or lower-cased copy
+   * per header).
    */
-  private static final Set<String> ALWAYS_NAMES =
-      ALWAYS.stream().map(AsciiString::toString).collect(Collectors.toUnmodifiableSet());
+  private static final AsciiString[] ALWAYS_NAMES = ALWAYS.toArray(AsciiString[]::new);
 
   /** Netty's HTTP/2 ⇄ HTTP/1 conversion adds these; they describe the agent's hop. */
   private static final String HTTP2_EXTENSION_PREFIX = "x-http2-";
@@ -60,29 +60,60 @@ final class HopByHop {
     copy(from, to, true);
   }
 
+  /**
+   * Adds each end-to-end field of {@code from} to {@code to} as the same name and value objects
+   * (Netty's headers hold CharSequences): no String per name or value, no lower-cased copy, no
+   * per-header map entry beyond the one {@code to} stores.
+   */
   private static void copy(HttpHeaders from, HttpHeaders to, boolean request) {
-    Set<String> named = connectionNamed(from);
-    from.forEach(
-        entry -> {
-          String name = entry.getKey();
-          String lower = name.toLowerCase(Locale.ROOT);
-          if (ALWAYS_NAMES.contains(lower)
-              || named.contains(lower)
-              || lower.startsWith(HTTP2_EXTENSION_PREFIX)
-              || lower.startsWith(":")
-              || (request && RequestNormalizer.isEdgeHeader(lower))) {
-            return;
-          }
-          to.add(name, entry.getValue());
-        });
+    List<CharSequence> named = connectionNamed(from);
+    for (Iterator<Map.Entry<CharSequence, CharSequence>> it = from.iteratorCharSequence();
+        it.hasNext(); ) {
+      Map.Entry<CharSequence, CharSequence> entry = it.next();
+      CharSequence name = entry.getKey();
+      if (isAlways(name)
+          || (!named.isEmpty() && isNamed(name, named))
+          || startsWithIgnoreCase(name, HTTP2_EXTENSION_PREFIX)
+          || (!name.isEmpty() && name.charAt(0) == ':')
+          || (request && RequestNormalizer.isEdgeHeader(name))) {
+        continue;
+      }
+      to.add(name, entry.getValue());
+    }
   }
 
-  private static Set<String> connectionNamed(HttpHeaders headers) {
-    List<String> values = headers.getAll(HttpHeaderNames.CONNECTION);
-    if (values.isEmpty()) {
-      return Set.of();
+  private static boolean isAlways(CharSequence name) {
+    for (AsciiString always : ALWAYS_NAMES) {
+      if (always.length() == name.length() && always.contentEqualsIgnoreCase(name)) {
+        return true;
+      }
     }
-    Set<String> names = new HashSet<>();
+    return false;
+  }
+
+  private static boolean isNamed(CharSequence name, List<CharSequence> named) {
+    for (CharSequence token : named) {
+      if (AsciiString.contentEqualsIgnoreCase(token, name)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean startsWithIgnoreCase(CharSequence name, String lowerPrefix) {
+    return name.length() >= lowerPrefix.length()
+        && AsciiString.regionMatches(name, true, 0, lowerPrefix, 0, lowerPrefix.length());
+  }
+
+  /**
+   * The field names the Connection header lists (lower-case); none, without allocating, if none.
+   */
+  private static List<CharSequence> connectionNamed(HttpHeaders headers) {
+    if (!headers.contains(HttpHeaderNames.CONNECTION)) {
+      return List.of();
+    }
+    List<String> values = headers.getAll(HttpHeaderNames.CONNECTION);
+    List<CharSequence> names = new ArrayList<>();
     for (String value : values) {
       for (String token : value.split(",")) {
         String t = token.strip().toLowerCase(Locale.ROOT);

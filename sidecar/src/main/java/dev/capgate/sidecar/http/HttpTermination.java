@@ -79,6 +79,10 @@ public final class HttpTermination implements HttpInterceptor {
                 if (event instanceof SslHandshakeCompletionEvent done) {
                   if (!done.isSuccess()) {
                     auditAgentHandshakeFailure(connection, done.cause(), alerts.alert());
+                  } else if (ctx.pipeline().context(alerts) != null) {
+                    // The SslHandler sends this event towards the tail only: "tls-alerts", in front
+                    // of it, never sees it, and stayed to scan every read of the connection.
+                    ctx.pipeline().remove(alerts);
                   }
                   ctx.pipeline().remove(this);
                 }
@@ -195,6 +199,14 @@ public final class HttpTermination implements HttpInterceptor {
         });
   }
 
+  /**
+   * Netty's HTTP/2 stream frames ⇄ HTTP/1 objects conversion, server side. Sharable (its state is
+   * in channel attributes): one for every stream, instead of a codec and its inner encoder and
+   * decoder per stream (issue 13).
+   */
+  private static final Http2StreamFrameToHttpObjectCodec H2_TO_HTTP1 =
+      new Http2StreamFrameToHttpObjectCodec(true);
+
   /** Package-private for the in-memory HTTP/2 tests. */
   void installHttp2(Channel agent, AgentConnection connection, IdleClose idle) {
     IdleUpstreams idleUpstreams = idleUpstreams(agent);
@@ -220,9 +232,7 @@ public final class HttpTermination implements HttpInterceptor {
                   @Override
                   protected void initChannel(Http2StreamChannel stream) {
                     stream.pipeline().addLast("capture", new H2RequestCapture(refusals));
-                    stream
-                        .pipeline()
-                        .addLast("h2-to-http1", new Http2StreamFrameToHttpObjectCodec(true));
+                    stream.pipeline().addLast("h2-to-http1", H2_TO_HTTP1);
                     stream
                         .pipeline()
                         .addLast(

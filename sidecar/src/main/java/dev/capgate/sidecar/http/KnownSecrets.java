@@ -23,7 +23,19 @@ import java.util.Map;
  * a value is new. Thread-safe: exchanges of every event loop share it.
  */
 public final class KnownSecrets {
-  private record Held(List<String> secrets, Instant expiresAt) {}
+  /**
+   * @param raw the raw value and {@code header} its rendered header value, when the secrets were
+   *     derived from them ({@link #rememberInjected}); null otherwise
+   */
+  private record Held(List<String> secrets, Instant expiresAt, String raw, String header) {
+    Held(List<String> secrets, Instant expiresAt) {
+      this(secrets, expiresAt, null, null);
+    }
+
+    Held until(Instant later) {
+      return new Held(secrets, later, raw, header);
+    }
+  }
 
   private final Map<String, Held> latest = new HashMap<>();
   private final List<Held> replaced = new ArrayList<>();
@@ -42,7 +54,7 @@ public final class KnownSecrets {
       Held before = latest.get(key);
       if (before != null && before.secrets().equals(secrets)) {
         if (expiresAt.isAfter(before.expiresAt())) {
-          latest.put(key, new Held(before.secrets(), expiresAt));
+          latest.put(key, before.until(expiresAt));
         }
         return;
       }
@@ -52,6 +64,27 @@ public final class KnownSecrets {
         replaced.add(before);
       }
       recompile(System.currentTimeMillis());
+    }
+  }
+
+  /**
+   * {@link #remember} for an injected header: the secrets are {@link SecretScrubber#secretsOf}
+   * {@code raw} and {@code headerValue}. The resolver hands back the same value, rendered once, for
+   * every request while it is cached, so this is usually an identity check, without the secrets'
+   * list or a comparison of their text (issue 13).
+   */
+  void rememberInjected(String key, String raw, String headerValue, Instant expiresAt) {
+    synchronized (this) {
+      Held before = latest.get(key);
+      if (before != null && before.raw() == raw && before.header() == headerValue) {
+        if (expiresAt.isAfter(before.expiresAt())) {
+          latest.put(key, before.until(expiresAt));
+        }
+        return;
+      }
+      remember(key, SecretScrubber.secretsOf(raw, headerValue), expiresAt);
+      Held now = latest.get(key);
+      latest.put(key, new Held(now.secrets(), now.expiresAt(), raw, headerValue));
     }
   }
 

@@ -466,7 +466,10 @@ final class ResponseRelay {
     if (!last) {
       return new DefaultHttpContent(masked);
     }
-    LastHttpContent out = new DefaultLastHttpContent(masked, trailers.copy());
+    // Empty trailers (nearly every response) go on as they came: a copy was a headers object per
+    // response, and there is nothing in them to mask.
+    LastHttpContent out =
+        new DefaultLastHttpContent(masked, trailers.isEmpty() ? trailers : trailers.copy());
     scrubber.scrub(out.trailingHeaders());
     return out;
   }

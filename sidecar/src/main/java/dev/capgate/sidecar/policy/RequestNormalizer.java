@@ -141,9 +141,35 @@ public final class RequestNormalizer {
    * X-Forwarded-*}, {@code X-Real-IP}. The sidecar strips them from every request it forwards.
    */
   public static boolean isEdgeHeader(String lowerName) {
-    return lowerName.equals("forwarded")
-        || lowerName.startsWith("x-forwarded-")
-        || lowerName.equals("x-real-ip");
+    return isEdgeHeader((CharSequence) lowerName);
+  }
+
+  /**
+   * As {@link #isEdgeHeader(String)}, for a name in any letter case: the data plane asks for every
+   * header of every request, on the header objects the codecs made (no lower-cased copy).
+   */
+  public static boolean isEdgeHeader(CharSequence name) {
+    int n = name.length();
+    return (n == 9 && startsWithIgnoreCase(name, "forwarded"))
+        || (n >= 12 && startsWithIgnoreCase(name, "x-forwarded-"))
+        || (n == 9 && startsWithIgnoreCase(name, "x-real-ip"));
+  }
+
+  /** Whether {@code text} begins with {@code lowerPrefix} (ASCII letters in any case). */
+  private static boolean startsWithIgnoreCase(CharSequence text, String lowerPrefix) {
+    if (text.length() < lowerPrefix.length()) {
+      return false;
+    }
+    for (int i = 0; i < lowerPrefix.length(); i++) {
+      char c = text.charAt(i);
+      if (c >= 'A' && c <= 'Z') {
+        c = (char) (c + ('a' - 'A'));
+      }
+      if (c != lowerPrefix.charAt(i)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static String method(String method) {

@@ -3,7 +3,6 @@ package dev.capgate.sidecar.tls;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import java.util.Map;
 
 /**
@@ -13,7 +12,9 @@ import java.util.Map;
  * JDK engine named it ("Unexpected plaintext alert received"); BoringSSL fails to decrypt it and
  * reports only {@code BAD_PACKET_LENGTH}. Placed in front of the {@code SslHandler}, this handler
  * looks at the record headers of what arrives (no copy, nothing consumed) and keeps the alert's
- * name for the audit line; it removes itself when the handshake ends.
+ * name for the audit line. It is removed when the handshake succeeds: by whoever sees the
+ * SslHandler's completion event (HttpTermination's "tls-outcome"), since that event goes from the
+ * SslHandler towards the tail, past this handler in front of it.
  */
 public final class PlaintextAlerts extends ChannelInboundHandlerAdapter {
   private static final int ALERT = 21;
@@ -56,14 +57,6 @@ public final class PlaintextAlerts extends ChannelInboundHandlerAdapter {
       alert = fatalAlert(in);
     }
     ctx.fireChannelRead(msg);
-  }
-
-  @Override
-  public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
-    if (event instanceof SslHandshakeCompletionEvent done && done.isSuccess()) {
-      ctx.pipeline().remove(this); // application data from here on: nothing to look at
-    }
-    ctx.fireUserEventTriggered(event);
   }
 
   /**

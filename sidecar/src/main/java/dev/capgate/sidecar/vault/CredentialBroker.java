@@ -63,6 +63,8 @@ public final class CredentialBroker implements CredentialResolver, AutoCloseable
   private final LeaseKeeper leases;
   private final ExecutorService readers = Executors.newVirtualThreadPerTaskExecutor();
   private final ConcurrentHashMap<String, Entry> cache = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, RenderedPath> paths = new ConcurrentHashMap<>();
+  private static final int MAX_RENDERED_PATHS = 256;
   private volatile String endedBecause;
 
   /**
@@ -107,16 +109,32 @@ public final class CredentialBroker implements CredentialResolver, AutoCloseable
     AwsSigV4Credential aws = credential.awsSigV4();
     VaultEngine engine =
         aws != null ? aws.vault().engineOrDefault() : credential.vault().engineOrDefault();
-    String path;
+    RenderedPath rendered;
     try {
-      path =
-          VaultPathTemplate.render(
-              aws != null ? aws.vault().path() : credential.vault().path(), session);
+      rendered =
+          renderedPath(
+              engine, aws != null ? aws.vault().path() : credential.vault().path(), session);
     } catch (IllegalArgumentException e) {
       return CompletableFuture.failedFuture(
           new CredentialUnavailableException(name, e.getMessage()));
     }
-    return secret(engine, path)
+    String path = rendered.path;
+    // The hot path: a fresh value already read. Served as a completed stage, with the value object
+    // made for this credential the last time (no cache lookup lambda, no new SecretValue).
+    Entry cached = cache.get(rendered.key);
+    if (cached != null && cached.read.state() == Future.State.SUCCESS) {
+      FetchedSecret secret = cached.read.resultNow();
+      Instant now = clock.instant();
+      if (now.isBefore(secret.freshUntil)) {
+        secret.lastUsed = now;
+        try {
+          return CompletableFuture.completedFuture(value(credential, secret, path));
+        } catch (CredentialUnavailableException e) {
+          return CompletableFuture.failedFuture(e);
+        }
+      }
+    }
+    return secret(engine, rendered.key, path)
         .handle(
             (secret, error) -> {
               if (error != null) {
@@ -136,17 +154,57 @@ public final class CredentialBroker implements CredentialResolver, AutoCloseable
                     name, endedMeanwhile); // read in flight when the session ended
               }
               secret.lastUsed = clock.instant();
-              if (aws != null) {
-                return awsKeys(name, aws.vault(), secret, path);
-              }
-              String field = credential.vault().fieldOrDefault();
-              return new SecretValue(name, field(name, secret, field, path), secret.expiresAt);
+              return value(credential, secret, path);
             });
+  }
+
+  /**
+   * A credential's path rendered for a session, and its cache key. Memoized per template: filling
+   * and checking the template and building the key were a few strings per request (issue 13).
+   */
+  private record RenderedPath(
+      SessionIdentity session, VaultEngine engine, String path, String key) {}
+
+  private RenderedPath renderedPath(VaultEngine engine, String template, SessionIdentity session) {
+    RenderedPath known = template == null ? null : paths.get(template);
+    if (known != null
+        && known.engine == engine
+        && (known.session == session || known.session.equals(session))) {
+      return known;
+    }
+    String path = VaultPathTemplate.render(template, session);
+    RenderedPath rendered = new RenderedPath(session, engine, path, engine.name() + " " + path);
+    if (paths.size() >= MAX_RENDERED_PATHS) {
+      paths.clear(); // templates come from the session's spec: only a changed spec gets here
+    }
+    paths.put(template, rendered);
+    return rendered;
+  }
+
+  /**
+   * The value this credential takes from a secret, the same object as long as the secret's expiry
+   * has not moved (a renewed lease moves it): made once per read, not once per request.
+   */
+  private static SecretValue value(Credential credential, FetchedSecret secret, String path) {
+    Instant expiresAt = secret.expiresAt;
+    FetchedSecret.Served served = secret.served;
+    if (served != null && served.credential() == credential && served.expiresAt() == expiresAt) {
+      return served.value();
+    }
+    String name = credential.name();
+    AwsSigV4Credential aws = credential.awsSigV4();
+    SecretValue value =
+        aws != null
+            ? awsKeys(name, aws.vault(), secret, path, expiresAt)
+            : new SecretValue(
+                name, field(name, secret, credential.vault().fieldOrDefault(), path), expiresAt);
+    secret.served = new FetchedSecret.Served(credential, expiresAt, value);
+    return value;
   }
 
   /** The secret key as the value, the key id and (temporary keys) session token as parts. */
   private static SecretValue awsKeys(
-      String name, AwsVaultKeys keys, FetchedSecret secret, String path) {
+      String name, AwsVaultKeys keys, FetchedSecret secret, String path, Instant expiresAt) {
     Map<String, String> parts = new HashMap<>();
     parts.put(
         SecretValue.AWS_ACCESS_KEY_ID, field(name, secret, keys.accessKeyIdFieldOrDefault(), path));
@@ -155,10 +213,7 @@ public final class CredentialBroker implements CredentialResolver, AutoCloseable
       parts.put(SecretValue.AWS_SESSION_TOKEN, token);
     }
     return new SecretValue(
-        name,
-        field(name, secret, keys.secretAccessKeyFieldOrDefault(), path),
-        secret.expiresAt,
-        parts);
+        name, field(name, secret, keys.secretAccessKeyFieldOrDefault(), path), expiresAt, parts);
   }
 
   private static String field(String name, FetchedSecret secret, String field, String path) {
@@ -171,8 +226,7 @@ public final class CredentialBroker implements CredentialResolver, AutoCloseable
   }
 
   /** The cached secret of this path, or the read in flight, or a recent failure, or a new read. */
-  private CompletableFuture<FetchedSecret> secret(VaultEngine engine, String path) {
-    String key = engine.name() + " " + path;
+  private CompletableFuture<FetchedSecret> secret(VaultEngine engine, String key, String path) {
     Entry entry =
         cache.compute(
             key,

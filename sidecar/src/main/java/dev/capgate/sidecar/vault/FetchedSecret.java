@@ -1,5 +1,7 @@
 package dev.capgate.sidecar.vault;
 
+import dev.capgate.api.v1alpha1.Credential;
+import dev.capgate.sidecar.credentials.SecretValue;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -22,6 +24,11 @@ final class FetchedSecret {
   volatile Instant expiresAt;
   volatile Instant freshUntil;
   volatile Instant lastUsed;
+
+  /** The value last made from this secret for a credential, while the expiry is unchanged. */
+  volatile Served served;
+
+  record Served(Credential credential, Instant expiresAt, SecretValue value) {}
 
   FetchedSecret(Map<String, String> fields, Instant expiresAt, Instant freshUntil, Lease lease) {
     this.fields = Map.copyOf(fields);

@@ -99,6 +99,20 @@ class CredentialInjectorTest {
   }
 
   @Test
+  void a_value_is_rendered_once_per_injection() {
+    SecretValue value = secret(SECRET);
+    Injection bearer = new Injection(InjectionType.BEARER, null, null, null);
+    Injection header = new Injection(InjectionType.HEADER, "X-Api-Key", null, null);
+
+    InjectedHeader first = CredentialInjector.render(bearer, value);
+    assertThat(CredentialInjector.render(bearer, value)).isSameAs(first);
+    InjectedHeader other = CredentialInjector.render(header, value);
+    assertThat(other.name()).isEqualTo("X-Api-Key");
+    assertThat(other.value()).isEqualTo(SECRET);
+    assertThat(CredentialInjector.render(bearer, value).value()).isEqualTo("Bearer " + SECRET);
+  }
+
+  @Test
   void a_tab_inside_a_value_is_a_legal_header_character() {
     assertThat(
             CredentialInjector.render(

@@ -28,4 +28,38 @@ class HopByHopTest {
     HopByHop.copyEndToEnd(agent, forwarded);
     assertThat(forwarded.names()).containsExactlyInAnyOrder("Accept", "X-Request-Id");
   }
+
+  @Test
+  void names_match_in_any_letter_case_and_the_edge_fields_stay_behind_on_requests() {
+    HttpHeaders agent =
+        new DefaultHttpHeaders()
+            .add("CONNECTION", "Keep-Alive, x-SECRET-hop")
+            .add("x-secret-HOP", "1")
+            .add("kEeP-aLiVe", "timeout=5")
+            .add("X-HTTP2-Stream-Id", "3")
+            .add("X-Forwarded-For", "10.0.0.1")
+            .add("x-forwarded-", "empty suffix")
+            .add("FORWARDED", "for=10.0.0.1")
+            .add("X-Real-IP", "10.0.0.1")
+            .add("X-Forwarded", "not an edge field")
+            .add("Authorization", "Bearer agent-own")
+            .add("Accept", "text/plain")
+            .add("Accept", "application/json");
+    HttpHeaders request = new DefaultHttpHeaders();
+    HopByHop.copyRequestHeaders(agent, request);
+    assertThat(request.names()).containsExactlyInAnyOrder("X-Forwarded", "Authorization", "Accept");
+    assertThat(request.getAll("accept")).containsExactly("text/plain", "application/json");
+
+    HttpHeaders response = new DefaultHttpHeaders();
+    HopByHop.copyEndToEnd(agent, response);
+    assertThat(response.names())
+        .containsExactlyInAnyOrder(
+            "X-Forwarded-For",
+            "x-forwarded-",
+            "FORWARDED",
+            "X-Real-IP",
+            "X-Forwarded",
+            "Authorization",
+            "Accept");
+  }
 }

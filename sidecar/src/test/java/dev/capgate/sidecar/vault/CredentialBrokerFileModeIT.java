@@ -151,6 +151,25 @@ class CredentialBrokerFileModeIT {
   }
 
   @Test
+  void a_cached_value_is_the_same_object_for_every_request_until_it_is_read_again()
+      throws Exception {
+    CredentialBroker resolver = resolver(tokenFile(readOnlyToken(null)), Duration.ofSeconds(30));
+    Credential github = github();
+
+    SecretValue first = resolve(resolver, github);
+    SecretValue again = resolve(resolver, github);
+    // Another credential on the same path and field: its own value object, the same text.
+    SecretValue other =
+        resolve(resolver, credential("mirror", mount + "/data/github/{{user}}", "token"));
+
+    assertThat(again).isSameAs(first); // made once per read, rendered once (issue 13)
+    assertThat(other).isNotSameAs(first);
+    assertThat(other.credential()).isEqualTo("mirror");
+    assertThat(other.reveal()).isEqualTo(GITHUB_TOKEN);
+    assertThat(resolve(resolver, github).reveal()).isEqualTo(GITHUB_TOKEN);
+  }
+
+  @Test
   void fills_session_fields_into_the_path() throws Exception {
     CredentialBroker resolver = resolver(tokenFile(readOnlyToken(null)), Duration.ofSeconds(30));
 

@@ -25,34 +25,41 @@ import java.time.Duration;
 record EmbeddedH2Termination(EmbeddedChannel server, AuditLog auditLog) {
 
   static EmbeddedH2Termination start(OutputStream auditOut) {
-    Metrics metrics = new Metrics();
     AuditLog log = new AuditLog(auditOut, Clock.systemUTC());
-    HttpServices services =
-        new HttpServices(
-            new PolicySource(),
-            null,
-            null,
-            null,
-            new AuditRecorder(log, metrics),
-            new RequestIds(),
-            metrics,
-            Duration.ofSeconds(5),
-            Duration.ofMinutes(1),
-            Placeholders.none(),
-            new KnownSecrets());
-    AgentConnection connection =
-        new AgentConnection(
-            "c1",
-            new InetSocketAddress("198.18.0.1", 40000),
-            new InetSocketAddress("198.18.0.2", 443),
-            ConnectionKind.TLS,
-            "api.github.test",
-            "github-api",
-            System.nanoTime());
+    HttpServices services = services(log);
     EmbeddedChannel server = new EmbeddedChannel();
     new HttpTermination(services)
-        .installHttp2(server, connection, new IdleClose(Duration.ZERO, services.activity()));
+        .installHttp2(server, connection(), new IdleClose(Duration.ZERO, services.activity()));
     return new EmbeddedH2Termination(server, log);
+  }
+
+  /** Services with no policy installed, no credentials and no upstream, auditing to {@code log}. */
+  static HttpServices services(AuditLog log) {
+    Metrics metrics = new Metrics();
+    return new HttpServices(
+        new PolicySource(),
+        null,
+        null,
+        null,
+        new AuditRecorder(log, metrics),
+        new RequestIds(),
+        metrics,
+        Duration.ofSeconds(5),
+        Duration.ofMinutes(1),
+        Placeholders.none(),
+        new KnownSecrets());
+  }
+
+  /** An agent's TLS connection to {@code api.github.test}. */
+  static AgentConnection connection() {
+    return new AgentConnection(
+        "c1",
+        new InetSocketAddress("198.18.0.1", 40000),
+        new InetSocketAddress("198.18.0.2", 443),
+        ConnectionKind.TLS,
+        "api.github.test",
+        "github-api",
+        System.nanoTime());
   }
 
   /** Moves what {@code from} wrote to {@code to}'s inbound side, running both loops' tasks. */

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
  * SslContextBuilder.forServer(...).sslProvider(JDK)} offered, and a JDK client that trusts only the
  * pod CA handshakes with it for real.
  */
-class AgentTlsContextsTest {
+public class AgentTlsContextsTest {
   private static final String HOST = "api.github.test";
 
   @BeforeEach
@@ -101,7 +101,7 @@ class AgentTlsContextsTest {
   }
 
   /** Leaf contexts from the test CA, minted on the calling thread (the TLS tests share it). */
-  static AgentTlsContexts contexts() throws Exception {
+  public static AgentTlsContexts contexts() throws Exception {
     return new AgentTlsContexts(
         new LeafMinter(LeafMinterTest.testCa(), Clock.systemUTC()),
         Runnable::run,

@@ -13,10 +13,10 @@ import java.time.ZoneOffset;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-class LeafMinterTest {
+public class LeafMinterTest {
   private static final Pki PKI = new Pki("capgate pod CA (test)");
 
-  static PodCa testCa() throws Exception {
+  public static PodCa testCa() throws Exception {
     var key =
         java.security.KeyFactory.getInstance("EC")
             .generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(pemBody(PKI.caKeyPem())));

@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.capgate.sidecar.audit.AuditLog;
 import dev.capgate.sidecar.tls.AgentTlsContextsTest;
+import dev.capgate.sidecar.tls.AlpnOffer;
 import dev.capgate.sidecar.tls.LeafMinterTest;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -37,12 +37,7 @@ class AgentTlsPipelineTest {
     SslContext agentTrust =
         SslContextBuilder.forClient()
             .trustManager(LeafMinterTest.testCa().certificate())
-            .applicationProtocolConfig(
-                new ApplicationProtocolConfig(
-                    ApplicationProtocolConfig.Protocol.ALPN,
-                    ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-                    ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-                    ApplicationProtocolNames.HTTP_1_1))
+            .applicationProtocolConfig(AlpnOffer.of(ApplicationProtocolNames.HTTP_1_1))
             .build();
     SslHandler agentTls = agentTrust.newHandler(ByteBufAllocator.DEFAULT, "api.github.test", 443);
     EmbeddedChannel agent = new EmbeddedChannel(agentTls);

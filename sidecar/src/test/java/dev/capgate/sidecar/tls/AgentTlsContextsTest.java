@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.capgate.sidecar.admin.Metrics;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -46,12 +45,7 @@ public class AgentTlsContextsTest {
             .sslProvider(SslProvider.JDK)
             .protocols("TLSv1.3", "TLSv1.2")
             .applicationProtocolConfig(
-                new ApplicationProtocolConfig(
-                    ApplicationProtocolConfig.Protocol.ALPN,
-                    ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-                    ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-                    ApplicationProtocolNames.HTTP_2,
-                    ApplicationProtocolNames.HTTP_1_1))
+                AlpnOffer.of(ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1))
             .build();
     SslContext ours = contexts().forHost(HOST).get();
 
@@ -79,12 +73,7 @@ public class AgentTlsContextsTest {
                 .trustManager(LeafMinterTest.testCa().certificate())
                 .endpointIdentificationAlgorithm("HTTPS")
                 .protocols(version)
-                .applicationProtocolConfig(
-                    new ApplicationProtocolConfig(
-                        ApplicationProtocolConfig.Protocol.ALPN,
-                        ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-                        alpn))
+                .applicationProtocolConfig(AlpnOffer.of(alpn))
                 .build();
         SSLEngine c = client.newEngine(ByteBufAllocator.DEFAULT, HOST, 443);
         SSLEngine s = server.newEngine(ByteBufAllocator.DEFAULT);

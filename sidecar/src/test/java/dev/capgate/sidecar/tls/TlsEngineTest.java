@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.capgate.testkit.Pki;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
@@ -168,12 +167,7 @@ class TlsEngineTest {
             .sslProvider(SslProvider.JDK)
             .trustManager(LeafMinterTest.testCa().certificate())
             .applicationProtocolConfig(
-                new ApplicationProtocolConfig(
-                    ApplicationProtocolConfig.Protocol.ALPN,
-                    ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-                    ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-                    ApplicationProtocolNames.HTTP_2,
-                    ApplicationProtocolNames.HTTP_1_1))
+                AlpnOffer.of(ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1))
             .build();
     SSLEngine c = engine(client, "api.github.test", 443);
     SSLEngine s = engine(server, null, 0);
@@ -190,7 +184,7 @@ class TlsEngineTest {
         SslContextBuilder.forServer(cert.key(), cert.certificate(), UPSTREAM_CA.caCertificate())
             .sslProvider(SslProvider.JDK)
             .protocols("TLSv1.3", "TLSv1.2")
-            .applicationProtocolConfig(alpn(ApplicationProtocolNames.HTTP_1_1))
+            .applicationProtocolConfig(AlpnOffer.of(ApplicationProtocolNames.HTTP_1_1))
             .build();
     SSLEngine c =
         track(upstream.newHandler(ByteBufAllocator.DEFAULT, "api.github.test", 8443).engine());
@@ -267,17 +261,9 @@ class TlsEngineTest {
             .trustManager(LeafMinterTest.testCa().certificate())
             .endpointIdentificationAlgorithm("HTTPS")
             .protocols(version)
-            .applicationProtocolConfig(alpn(protocol))
+            .applicationProtocolConfig(AlpnOffer.of(protocol))
             .build();
     return client;
-  }
-
-  private static ApplicationProtocolConfig alpn(String protocol) {
-    return new ApplicationProtocolConfig(
-        ApplicationProtocolConfig.Protocol.ALPN,
-        ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-        protocol);
   }
 
   private SSLEngine engine(SslContext context, String host, int port) {

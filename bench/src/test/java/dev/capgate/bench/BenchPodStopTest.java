@@ -55,12 +55,10 @@ class BenchPodStopTest {
   @Test
   void pastTheTimeoutTheWholeTreeIsKilledAndItSaysSo() throws Exception {
     Process p = writerOnExit("sleep 60");
-    long t0 = System.nanoTime();
 
     assertThat(BenchPod.stopAndAwaitExit(p, Duration.ofSeconds(1))).isFalse();
 
     assertThat(p.isAlive()).isFalse();
     assertThat(p.descendants().toList()).isEmpty();
-    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(30));
   }
 }

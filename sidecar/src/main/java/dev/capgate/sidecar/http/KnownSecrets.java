@@ -28,10 +28,6 @@ public final class KnownSecrets {
    *     derived from them ({@link #rememberInjected}); null otherwise
    */
   private record Held(List<String> secrets, Instant expiresAt, String raw, String header) {
-    Held(List<String> secrets, Instant expiresAt) {
-      this(secrets, expiresAt, null, null);
-    }
-
     Held until(Instant later) {
       return new Held(secrets, later, raw, header);
     }
@@ -51,19 +47,7 @@ public final class KnownSecrets {
    */
   void remember(String key, List<String> secrets, Instant expiresAt) {
     synchronized (this) {
-      Held before = latest.get(key);
-      if (before != null && before.secrets().equals(secrets)) {
-        if (expiresAt.isAfter(before.expiresAt())) {
-          latest.put(key, before.until(expiresAt));
-        }
-        return;
-      }
-      List<String> copy = List.copyOf(secrets);
-      latest.put(key, new Held(copy, expiresAt));
-      if (before != null) {
-        replaced.add(before);
-      }
-      recompile(System.currentTimeMillis());
+      hold(key, secrets, expiresAt, null, null);
     }
   }
 
@@ -82,10 +66,32 @@ public final class KnownSecrets {
         }
         return;
       }
-      remember(key, SecretScrubber.secretsOf(raw, headerValue), expiresAt);
-      Held now = latest.get(key);
-      latest.put(key, new Held(now.secrets(), now.expiresAt(), raw, headerValue));
+      hold(key, SecretScrubber.secretsOf(raw, headerValue), expiresAt, raw, headerValue);
     }
+  }
+
+  /**
+   * Holds {@code secrets} for {@code key} (caller holds the lock): the same text only moves the
+   * expiry later (and takes {@code raw}/{@code header} when given); new text replaces the value,
+   * the old one kept masked until it expires.
+   */
+  private void hold(
+      String key, List<String> secrets, Instant expiresAt, String raw, String header) {
+    Held before = latest.get(key);
+    if (before != null && before.secrets().equals(secrets)) {
+      Instant until = expiresAt.isAfter(before.expiresAt()) ? expiresAt : before.expiresAt();
+      if (raw != null) {
+        latest.put(key, new Held(before.secrets(), until, raw, header));
+      } else if (until != before.expiresAt()) {
+        latest.put(key, before.until(until));
+      }
+      return;
+    }
+    latest.put(key, new Held(List.copyOf(secrets), expiresAt, raw, header));
+    if (before != null) {
+      replaced.add(before);
+    }
+    recompile(System.currentTimeMillis());
   }
 
   /**

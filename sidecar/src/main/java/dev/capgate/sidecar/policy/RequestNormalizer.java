@@ -137,16 +137,9 @@ public final class RequestNormalizer {
   }
 
   /**
-   * Whether a field (lower-case name) describes the client's hop: {@code Forwarded}, {@code
-   * X-Forwarded-*}, {@code X-Real-IP}. The sidecar strips them from every request it forwards.
-   */
-  public static boolean isEdgeHeader(String lowerName) {
-    return isEdgeHeader((CharSequence) lowerName);
-  }
-
-  /**
-   * As {@link #isEdgeHeader(String)}, for a name in any letter case: the data plane asks for every
-   * header of every request, on the header objects the codecs made (no lower-cased copy).
+   * Whether a field (its name in any letter case) describes the client's hop: {@code Forwarded},
+   * {@code X-Forwarded-*}, {@code X-Real-IP}. The sidecar strips them from every request it
+   * forwards, asking for every header on the names the codecs made (no lower-cased copy).
    */
   public static boolean isEdgeHeader(CharSequence name) {
     int n = name.length();
